@@ -1,0 +1,54 @@
+// conv2d: dense / grouped / dilated 2-D convolution, NCHW input, OIHW weight [out, in/groups, kh, kw].
+//   y[n, o, oh, ow] = bias[o] + sum_{c in group(o), i, j} w[o, c, i, j] * x[n, c, oh*s - p + i*d, ow*s - p + j*d]
+// out_h = (in_h + 2*pad_h - dilation_h*(kernel_h-1) - 1) / stride_h + 1 (likewise w).
+// Forward overwrites y; backward ACCUMULATES (+=) into dx, dw, dbias, any of which may be null.
+// Algorithms (one visible selector, select_conv_algo; tests force each one):
+//   Naive        loop-for-loop oracle,
+//   Im2colGemm   im2col per image and group, then one GEMM (col2im for dx),
+//   Pointwise    1x1, stride 1, no pad: GEMM straight on the NCHW image,
+//   Depthwise    groups == in == out channels: the direct kernels of ops/depthwise_conv2d.
+// An algorithm forced on a shape it cannot handle throws Error.
+#pragma once
+#include <cstdint>
+
+#include "core/error.h"
+
+namespace piconas::ops {
+
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+};
+
+struct ConvShape {
+  int64_t batch, in_channels, in_h, in_w;
+  int64_t out_channels, kernel_h, kernel_w;
+  int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
+  int64_t out_h, out_w;
+};
+
+// Validates x [N, C, H, W] against w [O, C/groups, KH, KW] and params; throws Error naming both shapes.
+ConvShape conv2d_shape(const Shape& x, const Shape& w, const Conv2dParams& params);
+
+enum class ConvAlgo { Auto, Naive, Im2colGemm, Pointwise, Depthwise };
+ConvAlgo select_conv_algo(const ConvShape& s);
+const char* conv_algo_name(ConvAlgo algo);
+
+template <class T>
+void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y,
+                    ConvAlgo algo = ConvAlgo::Auto);
+template <class T>
+void conv2d_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                     T* dbias, ConvAlgo algo = ConvAlgo::Auto);
+
+// im2col / col2im for one image and one group, an adjoint pair sharing one index formula.
+// col has (in_channels/groups * kernel_h * kernel_w) rows and (out_h * out_w) columns.
+// im2col overwrites col (zeros for padding taps); col2im ACCUMULATES into x_image.
+template <class T>
+void im2col(const ConvShape& s, int64_t group, const T* x_image, T* col);
+template <class T>
+void col2im(const ConvShape& s, int64_t group, const T* col, T* x_image);
+
+}  // namespace piconas::ops

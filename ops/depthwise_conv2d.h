@@ -1,0 +1,28 @@
+// depthwise_conv2d: one kxk filter per channel (groups == in_channels == out_channels),
+// weight [C, 1, KH, KW], NCHW. Hand-written direct kernels (specialised for k = 3/5/7 and
+// stride 1/2, generic otherwise), vectorised by the compiler, parallel over (n, c) planes.
+// Takes the ConvShape of ops/conv2d.h (conv2d_shape with groups == channels).
+// Forward overwrites y; backward ACCUMULATES into dx, dw, dbias (each may be null).
+// dw is reduced over the batch with per-thread partials combined in a fixed order, so the
+// result is reproducible for a given thread count.
+#pragma once
+
+#include "ops/conv2d.h"
+
+namespace piconas::ops {
+
+bool is_depthwise(const ConvShape& s);
+
+template <class T>
+void depthwise_conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y);
+template <class T>
+void depthwise_conv2d_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx,
+                               T* dw, T* dbias);
+
+template <class T>
+void depthwise_conv2d_forward_naive(const ConvShape& s, const T* x, const T* w, const T* bias, T* y);
+template <class T>
+void depthwise_conv2d_backward_naive(const ConvShape& s, const T* x, const T* w, const T* dy,
+                                     T* dx, T* dw, T* dbias);
+
+}  // namespace piconas::ops

@@ -1,0 +1,14 @@
+// relu6: y = min(max(x, 0), 6); dy passes where 0 < x < 6.
+// Elementwise over n values. Forward overwrites y (y may alias x); backward receives the
+// forward's input x and output y and ACCUMULATES into dx.
+#pragma once
+#include <cstdint>
+
+namespace piconas::ops {
+
+template <class T>
+void relu6_forward(int64_t n, const T* x, T* y);
+template <class T>
+void relu6_backward(int64_t n, const T* x, const T* y, const T* dy, T* dx);
+
+}  // namespace piconas::ops

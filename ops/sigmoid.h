@@ -1,0 +1,14 @@
+// sigmoid: y = 1 / (1 + exp(-x)), computed without overflow; dy/dx = y (1 - y).
+// Elementwise over n values. Forward overwrites y (y may alias x); backward receives the
+// forward's input x and output y and ACCUMULATES into dx.
+#pragma once
+#include <cstdint>
+
+namespace piconas::ops {
+
+template <class T>
+void sigmoid_forward(int64_t n, const T* x, T* y);
+template <class T>
+void sigmoid_backward(int64_t n, const T* x, const T* y, const T* dy, T* dx);
+
+}  // namespace piconas::ops
