@@ -1,0 +1,58 @@
+// Differentiable functions on Variables: thin wrappers that validate shapes once, call the
+// kernels of ops/, save what backward needs and record the backward closure.
+// Every function works in float32 and float64 (inputs must share one dtype).
+// One wrapper per entry of ops/op_list.def, plus the shape helpers sum, reshape and scale.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "autograd/variable.h"
+#include "core/rng.h"
+#include "ops/conv2d.h"
+#include "ops/pool2d.h"
+
+namespace piconas::autograd {
+
+// x [N,C,H,W], weight [O, C/groups, KH, KW], bias [O] or undefined. Depthwise shapes go to the
+// depthwise kernels through the conv algorithm selector.
+Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
+                const ops::Conv2dParams& params);
+// Forces the depthwise kernels (weight [C, 1, KH, KW]); errors on any other shape.
+Variable depthwise_conv2d(const Variable& x, const Variable& weight, const Variable& bias,
+                          const ops::Conv2dParams& params);
+// x [N, in], weight [out, in], bias [out] or undefined.
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias);
+
+struct BatchNormState {
+  Tensor running_mean, running_var;  // [C], updated in place in training mode
+  double momentum = 0.1;
+  double eps = 1e-5;
+};
+Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& beta,
+                     BatchNormState& state, bool training);
+Variable layernorm2d(const Variable& x, const Variable& gamma, const Variable& beta, double eps = 1e-6);
+
+Variable relu(const Variable& x);
+Variable relu6(const Variable& x);
+Variable gelu(const Variable& x);
+Variable hardswish(const Variable& x);
+Variable sigmoid(const Variable& x);
+
+Variable avg_pool2d(const Variable& x, const ops::Pool2dParams& params);
+Variable max_pool2d(const Variable& x, const ops::Pool2dParams& params);
+Variable global_avg_pool(const Variable& x);  // [N,C,H,W] -> [N,C]
+
+Variable add(const Variable& a, const Variable& b);
+Variable mul(const Variable& a, const Variable& b);
+
+// Mean cross-entropy of logits [N, K] against labels (size N); result has shape [1].
+Variable softmax_cross_entropy(const Variable& logits, const std::vector<int32_t>& labels,
+                               double label_smoothing = 0.0);
+// Inverted dropout; identity when !training or p == 0.
+Variable dropout(const Variable& x, double p, Rng& rng, bool training);
+
+Variable sum(const Variable& x);                    // all elements -> shape [1]
+Variable scale(const Variable& x, double factor);   // factor * x
+Variable reshape(const Variable& x, const Shape& shape);
+
+}  // namespace piconas::autograd
