@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -131,4 +133,27 @@ TEST_CASE("parallel_chunks covers the range exactly once in balanced chunks") {
   for (int h : hits) CHECK(h == 1);
   CHECK(parallel_chunk_count(1) == 1);
   CHECK(parallel_chunk_count(1000) == num_threads());
+}
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+
+TEST_CASE("atomic file write: replaces content, leaves no temp file, errors name the path") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("piconas_atomic_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string path = (dir / "out.txt").string();
+  write_file_atomic(path, "first");
+  write_file_atomic(path, std::string("second\0binary", 13));
+  CHECK(read_file(path) == std::string("second\0binary", 13));
+  int files = 0;
+  for (auto& entry : fs::directory_iterator(dir)) files += entry.is_regular_file();
+  CHECK(files == 1);
+  std::string missing = (dir / "no_such_dir" / "x.txt").string();
+  CHECK_THROWS_WITH_AS(write_file_atomic(missing, "x"),
+                       doctest::Contains((dir / "no_such_dir").string().c_str()), Error);
+  CHECK_THROWS_WITH_AS(read_file(missing), doctest::Contains("no_such_dir/x.txt"), Error);
+  CHECK(read_file(path) == std::string("second\0binary", 13));
+  fs::remove_all(dir);
 }
