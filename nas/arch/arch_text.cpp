@@ -17,7 +17,10 @@ constexpr int kMaxDigits = 9;  // every number fits an int
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_word(char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-'; }
+// Names are lower case; upper case and '_' are read too so that the error shows the whole name.
+bool is_word(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '_';
+}
 
 // Recursive-descent reader over one text; every error names the token and its position.
 class Reader {
