@@ -108,6 +108,8 @@ TEST_CASE("arch cost: mbv2 networks agree with a closed-form oracle") {
   const ArchCost bench_oracle = mbv2_oracle(mbv2_bench());
   CHECK(bench.params == bench_oracle.params);
   CHECK(bench.macs == bench_oracle.macs);
+  CHECK(bench.params == 1815346);  // regression values, equal to the oracle above
+  CHECK(bench.macs == 57553408);
   Rng rng(21);
   for (int i = 0; i < 200; ++i) {
     Mbv2Spec m = test::random_mbv2_spec(rng);
