@@ -138,8 +138,8 @@ std::string format_layer_table(const ArchSpec& spec) {
   rows.push_back({"layer", "type", "output", "params", "MACs"});
   ArchCost total;
   for (const LayerInfo& layer : layers) {
-    rows.push_back({layer.name, layer.type, shape3_str(layer.output),
-                    std::to_string(layer.params), std::to_string(layer.macs)});
+    rows.push_back({layer.name, layer.type, shape3_str(layer.output), std::to_string(layer.params),
+                    std::to_string(layer.macs)});
     total.params += layer.params;
     total.macs += layer.macs;
   }

@@ -6,7 +6,7 @@
 //           convs and the classifier have one), BatchNorm and LayerNorm gamma + beta
 //           (2 per channel; BN running statistics are buffers, not parameters).
 //   MACs    conv: out_c * out_h * out_w * (in_c / groups) * k * k; linear: in * out;
-//           zero for norms, activations, residual adds and pooling (docs/METRICS.md section 3).
+//           zero for norms, activations, residual adds and pooling (METRICS.md section 3).
 // Convs use "same" padding k/2, so out = (in - 1) / stride + 1. The layer structure of each
 // block is the one documented in nas/arch/arch_spec.h. All functions call check_arch first.
 #pragma once

@@ -33,7 +33,7 @@ std::string set_str(const Container& values) {
 
 std::string block_name(size_t i) { return "block " + std::to_string(i); }
 
-// Spatial size after a "same"-padded layer: (in + 2*(k/2) - k) / s + 1 == (in - 1) / s + 1 for odd k.
+// Spatial size after a "same"-padded layer, odd k: (in + 2*(k/2) - k) / s + 1 == (in - 1) / s + 1.
 int64_t same_out(int64_t in, int stride) { return (in - 1) / stride + 1; }
 
 std::string join_problems(const std::vector<std::string>& problems) {
@@ -46,19 +46,26 @@ std::string join_problems(const std::vector<std::string>& problems) {
 
 const char* block_kind_name(BlockKind kind) {
   switch (kind) {
-    case BlockKind::InvertedResidual: return "ir";
-    case BlockKind::DepthwiseSeparable: return "ds";
-    case BlockKind::ConvNeXt: return "cn";
+    case BlockKind::InvertedResidual:
+      return "ir";
+    case BlockKind::DepthwiseSeparable:
+      return "ds";
+    case BlockKind::ConvNeXt:
+      return "cn";
   }
   throw Error("block_kind_name: invalid BlockKind " + std::to_string(static_cast<int>(kind)));
 }
 
 const char* activation_name(Activation act) {
   switch (act) {
-    case Activation::ReLU: return "relu";
-    case Activation::ReLU6: return "relu6";
-    case Activation::GELU: return "gelu";
-    case Activation::Hardswish: return "hswish";
+    case Activation::ReLU:
+      return "relu";
+    case Activation::ReLU6:
+      return "relu6";
+    case Activation::GELU:
+      return "gelu";
+    case Activation::Hardswish:
+      return "hswish";
   }
   throw Error("activation_name: invalid Activation " + std::to_string(static_cast<int>(act)));
 }
@@ -147,7 +154,8 @@ std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
       p.push_back(where + ": expansion " + std::to_string(b.expansion) +
                   " not in the blocks space " + set_str(kBlocksExpansions));
     if (b.stride != 1 && b.stride != 2)
-      p.push_back(where + ": stride " + std::to_string(b.stride) + " not in the blocks space {1,2}");
+      p.push_back(where + ": stride " + std::to_string(b.stride) +
+                  " not in the blocks space {1,2}");
     if (!contains(kBlocksChannels, b.out_channels))
       p.push_back(where + ": output channels " + std::to_string(b.out_channels) +
                   " not in the blocks space " + set_str(kBlocksChannels));

@@ -6,8 +6,8 @@
 //     InvertedResidual   (MobileNetV2 MBConv) [1x1 expand to in*t -> BN -> act] (skipped when
 //                        t == 1), depthwise kxk stride s -> BN -> act, 1x1 project -> BN (linear);
 //                        + input when stride 1 and in == out channels.
-//     DepthwiseSeparable depthwise kxk stride s -> BN -> act, 1x1 pointwise -> BN -> act; no residual;
-//                        expansion is always 1.
+//     DepthwiseSeparable depthwise kxk stride s -> BN -> act, 1x1 pointwise -> BN -> act;
+//                        no residual; expansion is always 1.
 //     ConvNeXt           depthwise kxk stride s (bias) -> LayerNorm over channels ->
 //                        1x1 expand to in*t (bias) -> GELU -> 1x1 project (bias);
 //                        + input when stride 1 and in == out channels. GELU whatever `activation`.
@@ -122,9 +122,11 @@ void check_mbv2(const Mbv2Spec& spec);
 // mbv2-bench: 3x96x96, 2 classes, ReLU6, stem 16 3x3 s2, t=6 everywhere,
 //   c=[16,24,32,64,96,160,320], n=[1,2,3,4,3,3,1], no head conv.
 Mbv2Spec mbv2_bench();
-// mobilenetv2: the standard network, 3x224x224, 1000 classes, stem 32, t=[1,6,6,6,6,6,6], head 1280.
+// mobilenetv2: the standard network: 3x224x224, 1000 classes, stem 32, t=[1,6,6,6,6,6,6],
+//   head 1280.
 Mbv2Spec mobilenetv2_standard();
-// tiny-bench: 1x28x28, 10 classes, ReLU, stem 3x3 1->8 s1, DS 3x3 blocks 16 s1, 32 s2, 32 s1, 64 s2.
+// tiny-bench: 1x28x28, 10 classes, ReLU, stem 3x3 1->8 s1, then DS 3x3 blocks
+//   16 s1, 32 s2, 32 s1, 64 s2.
 ArchSpec tiny_bench();
 
 }  // namespace piconas::nas

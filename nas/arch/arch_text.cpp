@@ -32,8 +32,8 @@ class Reader {
   bool next_is(std::string_view literal) const { return text_.substr(pos_).starts_with(literal); }
 
   [[noreturn]] void fail(const std::string& message, size_t at) const {
-    throw Error("architecture text: " + message + " at position " + std::to_string(at) +
-                " in \"" + std::string(text_) + "\"");
+    throw Error("architecture text: " + message + " at position " + std::to_string(at) + " in \"" +
+                std::string(text_) + "\"");
   }
 
   // The token starting at `at`, for messages: up to the next separator, at most 16 characters.
@@ -97,8 +97,8 @@ struct Header {
 
 void write_header(std::string& out, const Shape3& in, int classes, Activation act,
                   const StemSpec& stem) {
-  out += "in=" + shape3_str(in) + ",classes=" + std::to_string(classes) + ",act=" +
-         activation_name(act) + ",stem=" + std::to_string(stem.out_channels) + "k" +
+  out += "in=" + shape3_str(in) + ",classes=" + std::to_string(classes) +
+         ",act=" + activation_name(act) + ",stem=" + std::to_string(stem.out_channels) + "k" +
          std::to_string(stem.kernel) + "s" + std::to_string(stem.stride);
 }
 
@@ -252,8 +252,8 @@ std::vector<std::string> mbv2_key_problems(std::string_view key) {
   }
   for (size_t i = 0; i < key.size(); ++i) {
     const char c = key[i];
-    const std::string where = "mbv2 key '" + std::string(key) + "' position " +
-                              std::to_string(i) + " (stage " + std::to_string(i / 3 + 1) + " ";
+    const std::string where = "mbv2 key '" + std::string(key) + "' position " + std::to_string(i) +
+                              " (stage " + std::to_string(i / 3 + 1) + " ";
     switch (i % 3) {
       case 0:
         if (c < '1' || c > '0' + kMbv2MaxDepth)
@@ -317,16 +317,20 @@ TextKind text_kind(std::string_view text) {
 
 std::string canonical_text(std::string_view text) {
   switch (text_kind(text)) {
-    case TextKind::Name: return reference_text(text);
-    case TextKind::Blocks: return to_text(parse_blocks(text));
-    case TextKind::Mbv2: return to_text(parse_mbv2(text));
+    case TextKind::Name:
+      return reference_text(text);
+    case TextKind::Blocks:
+      return to_text(parse_blocks(text));
+    case TextKind::Mbv2:
+      return to_text(parse_mbv2(text));
   }
   throw Error("canonical_text: unreachable text kind");
 }
 
 ArchSpec parse_arch(std::string_view text) {
   switch (text_kind(text)) {
-    case TextKind::Name: return parse_arch(reference_text(text));
+    case TextKind::Name:
+      return parse_arch(reference_text(text));
     case TextKind::Blocks: {
       ArchSpec spec = parse_blocks(text);
       check_arch(spec);

@@ -150,9 +150,9 @@ TEST_CASE("arch cost: inverted residual and ConvNeXt layer structure") {
   CHECK(layer(layers, "head.conv").params == 32 * 64);
   CHECK(layer(layers, "head.act").type == "relu");
   CHECK(layer(layers, "classifier").params == 64 * 5 + 5);
-  CHECK_THROWS_WITH_AS(arch_cost(parse_blocks(
-                           "blocks:in=3x32x32,classes=5,act=relu,stem=16k2s1|head=0")),
-                       "invalid architecture: stem: kernel 2 must be odd and in 1..15", Error);
+  CHECK_THROWS_WITH_AS(
+      arch_cost(parse_blocks("blocks:in=3x32x32,classes=5,act=relu,stem=16k2s1|head=0")),
+      "invalid architecture: stem: kernel 2 must be odd and in 1..15", Error);
 }
 
 TEST_CASE("arch cost: layer table is aligned and totals match") {

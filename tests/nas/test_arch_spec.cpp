@@ -30,7 +30,8 @@ TEST_CASE("arch spec: reference networks are valid members of their spaces") {
   // mbv2 widths such as 24 lie outside the blocks space, though the network is well formed.
   const ArchSpec bench = expand_mbv2(mbv2_bench());
   CHECK(arch_problems(bench).empty());
-  CHECK(has_reason(blocks_space_problems(bench), "block 1: output channels 24 not in the blocks space {16,32,64,96,160,320}"));
+  CHECK(has_reason(blocks_space_problems(bench),
+                   "block 1: output channels 24 not in the blocks space {16,32,64,96,160,320}"));
 }
 
 TEST_CASE("arch spec: structural problems come with reasons") {
@@ -57,8 +58,9 @@ TEST_CASE("arch spec: structural problems come with reasons") {
 }
 
 TEST_CASE("arch spec: a stride-2 layer on a 1x1 map is rejected") {
-  ArchSpec s = parse_blocks("blocks:in=3x8x8,classes=2,act=relu,stem=16k3s2|ds:k3s2c16|ds:k3s2c16|"
-                            "ds:k3s1c32|ds:k3s2c32|head=0");
+  ArchSpec s = parse_blocks(
+      "blocks:in=3x8x8,classes=2,act=relu,stem=16k3s2|ds:k3s2c16|ds:k3s2c16|"
+      "ds:k3s1c32|ds:k3s2c32|head=0");
   // 8 -> 4 (stem) -> 2 -> 1 -> 1 -> stride 2 on 1x1 at block 3.
   const auto p = arch_problems(s);
   REQUIRE(p.size() == 1);
@@ -87,11 +89,14 @@ TEST_CASE("arch spec: mbv2 space reasons") {
   const auto p = mbv2_problems(m);
   CHECK(has_reason(p, "stage 1: depth 5 not in 1..4"));
   CHECK(has_reason(p, "stage 3: expansion 7 not in 1..6"));
-  CHECK(has_reason(p, "stage 7: channels 100 not in the mbv2 space {8,16,24,32,40,48,64,80,96,112,128,160,192,256,320,384}"));
+  CHECK(has_reason(p,
+                   "stage 7: channels 100 not in the mbv2 space "
+                   "{8,16,24,32,40,48,64,80,96,112,128,160,192,256,320,384}"));
   CHECK(has_reason(p, "stem: kernel 2 must be odd"));
   CHECK_THROWS_AS(check_mbv2(m), Error);
   CHECK_THROWS_AS(expand_mbv2(m), Error);
-  // Five stride-2 stages on a 16x16 input: 16 -> 8 (stem) -> 4 -> 2 -> 1, then stage 6 strides a 1x1 map.
+  // Five stride-2 stages on a 16x16 input: 16 -> 8 (stem) -> 4 -> 2 -> 1, then stage 6 strides a
+  // 1x1 map.
   Mbv2Spec small = mbv2_bench();
   small.input = {3, 16, 16};
   CHECK(has_reason(mbv2_problems(small), "stride 2 on a 1x1 feature map"));
@@ -103,9 +108,9 @@ TEST_CASE("arch spec: mbv2 key encodes the documented characters") {
   CHECK(mbv2_from_key("16126236346636836b16e", Mbv2Spec{}) == mbv2_bench());
   Mbv2Spec off = mbv2_bench();
   off.stages[3].channels = 100;
-  CHECK_THROWS_WITH_AS(mbv2_key(off),
-                       "mbv2_key: stage 4 (depth 4, expansion 6, channels 100) is outside the mbv2 space",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      mbv2_key(off),
+      "mbv2_key: stage 4 (depth 4, expansion 6, channels 100) is outside the mbv2 space", Error);
 }
 
 TEST_CASE("arch spec: mbv2 key round trip and uniqueness over random samples") {
@@ -141,9 +146,13 @@ TEST_CASE("arch spec: invalid mbv2 keys are rejected with reasons") {
   const auto p = mbv2_key_problems("16126236346636836b56g");
   REQUIRE(p.size() == 2);
   CHECK(p[0] == "mbv2 key '16126236346636836b56g' position 18 (stage 7 depth): '5' not in 1..4");
-  CHECK(p[1] == "mbv2 key '16126236346636836b56g' position 20 (stage 7 channels): 'g' is not a lower-case hex digit");
-  CHECK(has_reason(mbv2_key_problems("10126236346636836b16e"), "position 1 (stage 1 expansion): '0' not in 1..6"));
-  CHECK(has_reason(mbv2_key_problems("16126236346636836B16e"), "'B' is not a lower-case hex digit"));
-  CHECK_THROWS_WITH_AS(mbv2_from_key("1612", Mbv2Spec{}), "mbv2 key '1612' has length 4, expected 21",
-                       Error);
+  CHECK(p[1] ==
+        "mbv2 key '16126236346636836b56g' position 20 (stage 7 channels): 'g' is not a lower-case "
+        "hex digit");
+  CHECK(has_reason(mbv2_key_problems("10126236346636836b16e"),
+                   "position 1 (stage 1 expansion): '0' not in 1..6"));
+  CHECK(
+      has_reason(mbv2_key_problems("16126236346636836B16e"), "'B' is not a lower-case hex digit"));
+  CHECK_THROWS_WITH_AS(mbv2_from_key("1612", Mbv2Spec{}),
+                       "mbv2 key '1612' has length 4, expected 21", Error);
 }

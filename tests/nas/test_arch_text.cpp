@@ -90,16 +90,17 @@ TEST_CASE("arch text: reference names resolve, standard MobileNetV2 is expressib
   CHECK(expanded.blocks[1] == BlockSpec{BlockKind::InvertedResidual, 3, 6, 2, 24});
   CHECK(expanded.blocks[2] == BlockSpec{BlockKind::InvertedResidual, 3, 6, 1, 24});
   CHECK(expanded.blocks[16] == BlockSpec{BlockKind::InvertedResidual, 3, 6, 1, 320});
-  CHECK(contains(error_of([] { parse_arch("resnet18"); }),
-                 "unknown architecture name 'resnet18' (known: mbv2-bench, mobilenetv2, tiny-bench"));
+  CHECK(
+      contains(error_of([] { parse_arch("resnet18"); }),
+               "unknown architecture name 'resnet18' (known: mbv2-bench, mobilenetv2, tiny-bench"));
   CHECK(contains(error_of([] { parse_arch(""); }), "unknown architecture name ''"));
 }
 
 TEST_CASE("arch text: errors name the token and its position") {
-  CHECK(error_of([] {
-          parse_blocks("blocks:in=3x96x96,classes=2,act=relu7,stem=16k3s2|head=0");
-        }) == "architecture text: unknown activation 'relu7' (known: relu, relu6, gelu, hswish) "
-              "at position 32 in \"blocks:in=3x96x96,classes=2,act=relu7,stem=16k3s2|head=0\"");
+  CHECK(
+      error_of([] { parse_blocks("blocks:in=3x96x96,classes=2,act=relu7,stem=16k3s2|head=0"); }) ==
+      "architecture text: unknown activation 'relu7' (known: relu, relu6, gelu, hswish) "
+      "at position 32 in \"blocks:in=3x96x96,classes=2,act=relu7,stem=16k3s2|head=0\"");
   const std::string base = "blocks:in=3x96x96,classes=2,act=relu6,stem=16k3s2|";  // 50 chars
   CHECK(contains(error_of([&] { parse_blocks(base + "xx:k3s1c16|head=0"); }),
                  "unknown block kind 'xx' (known: ir, ds, cn) at position 50"));
@@ -128,17 +129,20 @@ TEST_CASE("arch text: errors name the token and its position") {
                  "expected 7 stages, found fewer at position 97"));
   CHECK(contains(
       error_of([&] {
-        parse_mbv2(mbv2 + "|n1e6c16|n2e6c24|n3e6c32|n4e6c64|n3e6c96|n3e6c160|n1e6c320|n1e6c320|head=0");
+        parse_mbv2(mbv2 +
+                   "|n1e6c16|n2e6c24|n3e6c32|n4e6c64|n3e6c96|n3e6c160|n1e6c320|n1e6c320|head=0");
       }),
       "expected 'head=' after 7 stages, found 'n1e6c320' at position 106"));
 }
 
 TEST_CASE("arch text: parse_arch rejects structurally invalid descriptions with reasons") {
-  CHECK(contains(error_of([] { parse_arch("blocks:in=3x96x96,classes=2,act=relu,stem=16k4s2|head=0"); }),
-                 "invalid architecture: stem: kernel 4 must be odd"));
+  CHECK(contains(
+      error_of([] { parse_arch("blocks:in=3x96x96,classes=2,act=relu,stem=16k4s2|head=0"); }),
+      "invalid architecture: stem: kernel 4 must be odd"));
   CHECK(contains(error_of([] {
-                   parse_arch("mbv2:in=3x96x96,classes=2,act=relu6,stem=16k3s2|n1e6c16|n2e6c24|"
-                              "n3e6c33|n4e6c64|n3e6c96|n3e6c160|n5e6c320|head=0");
+                   parse_arch(
+                       "mbv2:in=3x96x96,classes=2,act=relu6,stem=16k3s2|n1e6c16|n2e6c24|"
+                       "n3e6c33|n4e6c64|n3e6c96|n3e6c160|n5e6c320|head=0");
                  }),
                  "stage 3: channels 33 not in the mbv2 space"));
   // Syntax-only parsers accept what validity rejects, so invalid specs still round-trip.
