@@ -9,7 +9,8 @@
 //           head come from a base spec fixed for the whole search.
 //
 // Printing is canonical: one spelling per spec, so to_text(parse(s)) == s for every accepted s
-// and parse(to_text(spec)) == spec for every spec whose numbers are in 0..999999999.
+// and parse(to_text(spec)) == spec for every spec whose numbers are in 0..999999999 and whose
+// depthwise-separable blocks have expansion 1 (the ds form has no expansion field).
 // Parsing checks syntax only (no leading zeros, no spaces, lower case); unknown names and
 // malformed text throw piconas::Error naming the offending token and its 0-based position.
 // Validity (ranges, space membership) is separate: see arch_spec.h. parse_arch() is the

@@ -95,8 +95,7 @@ TEST_CASE("arch spec: mbv2 space reasons") {
   CHECK(has_reason(p, "stem: kernel 2 must be odd"));
   CHECK_THROWS_AS(check_mbv2(m), Error);
   CHECK_THROWS_AS(expand_mbv2(m), Error);
-  // Five stride-2 stages on a 16x16 input: 16 -> 8 (stem) -> 4 -> 2 -> 1, then stage 6 strides a
-  // 1x1 map.
+  // 16x16 input: the stem and stages 2..4 halve it to 1x1, then stage 6 strides the 1x1 map.
   Mbv2Spec small = mbv2_bench();
   small.input = {3, 16, 16};
   CHECK(has_reason(mbv2_problems(small), "stride 2 on a 1x1 feature map"));
