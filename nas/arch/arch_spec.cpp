@@ -1,0 +1,259 @@
+#include "nas/arch/arch_spec.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace piconas::nas {
+
+namespace {
+
+// Structural ranges: wide enough for any real network, small enough that no cost overflows int64.
+constexpr int kMaxChannels = 65536;
+constexpr int64_t kMaxSpatial = 16384;
+constexpr int kMaxKernel = 15;
+constexpr int kMaxStride = 4;
+constexpr int kMaxExpansion = 16;
+constexpr int kMaxClasses = 1000000;
+
+template <class Container>
+bool contains(const Container& values, int v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+template <class Container>
+std::string set_str(const Container& values) {
+  std::ostringstream out;
+  out << "{";
+  for (size_t i = 0; i < values.size(); ++i) out << (i ? "," : "") << values[i];
+  out << "}";
+  return out.str();
+}
+
+std::string block_name(size_t i) { return "block " + std::to_string(i); }
+
+// Spatial size after a "same"-padded layer, odd k: (in + 2*(k/2) - k) / s + 1 == (in - 1) / s + 1.
+int64_t same_out(int64_t in, int stride) { return (in - 1) / stride + 1; }
+
+std::string join_problems(const std::vector<std::string>& problems) {
+  std::string all;
+  for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+  return all;
+}
+
+}  // namespace
+
+const char* block_kind_name(BlockKind kind) {
+  switch (kind) {
+    case BlockKind::InvertedResidual:
+      return "ir";
+    case BlockKind::DepthwiseSeparable:
+      return "ds";
+    case BlockKind::ConvNeXt:
+      return "cn";
+  }
+  throw Error("block_kind_name: invalid BlockKind " + std::to_string(static_cast<int>(kind)));
+}
+
+const char* activation_name(Activation act) {
+  switch (act) {
+    case Activation::ReLU:
+      return "relu";
+    case Activation::ReLU6:
+      return "relu6";
+    case Activation::GELU:
+      return "gelu";
+    case Activation::Hardswish:
+      return "hswish";
+  }
+  throw Error("activation_name: invalid Activation " + std::to_string(static_cast<int>(act)));
+}
+
+std::string shape3_str(const Shape3& s) {
+  return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
+bool has_residual(const BlockSpec& block, int in_channels) {
+  return block.kind != BlockKind::DepthwiseSeparable && block.stride == 1 &&
+         block.out_channels == in_channels;
+}
+
+std::vector<std::string> arch_problems(const ArchSpec& spec) {
+  std::vector<std::string> p;
+  const Shape3& in = spec.input;
+  if (in.c < 1 || in.c > kMaxChannels || in.h < 1 || in.h > kMaxSpatial || in.w < 1 ||
+      in.w > kMaxSpatial)
+    p.push_back("input " + shape3_str(in) + ": channels must be in 1.." +
+                std::to_string(kMaxChannels) + " and height/width in 1.." +
+                std::to_string(kMaxSpatial));
+  if (spec.num_classes < 1 || spec.num_classes > kMaxClasses)
+    p.push_back("classes " + std::to_string(spec.num_classes) + " not in 1.." +
+                std::to_string(kMaxClasses));
+  auto check_conv = [&](const std::string& where, int channels, int kernel, int stride) {
+    if (channels < 1 || channels > kMaxChannels)
+      p.push_back(where + ": output channels " + std::to_string(channels) + " not in 1.." +
+                  std::to_string(kMaxChannels));
+    if (kernel < 1 || kernel > kMaxKernel || kernel % 2 == 0)
+      p.push_back(where + ": kernel " + std::to_string(kernel) + " must be odd and in 1.." +
+                  std::to_string(kMaxKernel));
+    if (stride < 1 || stride > kMaxStride)
+      p.push_back(where + ": stride " + std::to_string(stride) + " not in 1.." +
+                  std::to_string(kMaxStride));
+  };
+  int64_t h = in.h, w = in.w;
+  // A stride > 1 on a 1x1 map would shrink it below 1 under valid padding; with "same" padding it
+  // silently keeps 1x1, which only wastes a layer, so the description is rejected.
+  auto advance = [&](const std::string& where, int stride) {
+    if (stride < 1 || stride > kMaxStride || h < 1 || w < 1) return;
+    if (stride > 1 && (h == 1 || w == 1))
+      p.push_back(where + ": stride " + std::to_string(stride) + " on a " + std::to_string(h) +
+                  "x" + std::to_string(w) + " feature map (spatial size would drop below 1)");
+    h = same_out(h, stride);
+    w = same_out(w, stride);
+  };
+  check_conv("stem", spec.stem.out_channels, spec.stem.kernel, spec.stem.stride);
+  advance("stem", spec.stem.stride);
+  for (size_t i = 0; i < spec.blocks.size(); ++i) {
+    const BlockSpec& b = spec.blocks[i];
+    const std::string where = block_name(i);
+    if (b.kind != BlockKind::InvertedResidual && b.kind != BlockKind::DepthwiseSeparable &&
+        b.kind != BlockKind::ConvNeXt) {
+      p.push_back(where + ": invalid block kind " + std::to_string(static_cast<int>(b.kind)));
+      continue;
+    }
+    check_conv(where, b.out_channels, b.kernel, b.stride);
+    if (b.kind == BlockKind::DepthwiseSeparable) {
+      if (b.expansion != 1)
+        p.push_back(where + ": depthwise-separable block has expansion " +
+                    std::to_string(b.expansion) + ", must be 1");
+    } else if (b.expansion < 1 || b.expansion > kMaxExpansion) {
+      p.push_back(where + ": expansion " + std::to_string(b.expansion) + " not in 1.." +
+                  std::to_string(kMaxExpansion));
+    }
+    advance(where, b.stride);
+  }
+  if (spec.head_channels < 0 || spec.head_channels > kMaxChannels)
+    p.push_back("head: channels " + std::to_string(spec.head_channels) + " not in 0.." +
+                std::to_string(kMaxChannels));
+  const int a = static_cast<int>(spec.activation);
+  if (a < 0 || a > static_cast<int>(Activation::Hardswish))
+    p.push_back("invalid activation " + std::to_string(a));
+  return p;
+}
+
+std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
+  std::vector<std::string> p = arch_problems(spec);
+  for (size_t i = 0; i < spec.blocks.size(); ++i) {
+    const BlockSpec& b = spec.blocks[i];
+    const std::string where = block_name(i);
+    if (!contains(kBlocksKernels, b.kernel))
+      p.push_back(where + ": kernel " + std::to_string(b.kernel) + " not in the blocks space " +
+                  set_str(kBlocksKernels));
+    if (b.kind != BlockKind::DepthwiseSeparable && !contains(kBlocksExpansions, b.expansion))
+      p.push_back(where + ": expansion " + std::to_string(b.expansion) +
+                  " not in the blocks space " + set_str(kBlocksExpansions));
+    if (b.stride != 1 && b.stride != 2)
+      p.push_back(where + ": stride " + std::to_string(b.stride) +
+                  " not in the blocks space {1,2}");
+    if (!contains(kBlocksChannels, b.out_channels))
+      p.push_back(where + ": output channels " + std::to_string(b.out_channels) +
+                  " not in the blocks space " + set_str(kBlocksChannels));
+  }
+  return p;
+}
+
+void check_arch(const ArchSpec& spec) {
+  const auto problems = arch_problems(spec);
+  PICONAS_CHECK(problems.empty(), "invalid architecture: " << join_problems(problems));
+}
+
+namespace {
+// Everything of the expansion but the blocks.
+ArchSpec mbv2_shell(const Mbv2Spec& spec) {
+  ArchSpec arch;
+  arch.input = spec.input;
+  arch.num_classes = spec.num_classes;
+  arch.activation = spec.activation;
+  arch.stem = spec.stem;
+  arch.head_channels = spec.head_channels;
+  return arch;
+}
+}  // namespace
+
+ArchSpec expand_mbv2(const Mbv2Spec& spec) {
+  ArchSpec arch = mbv2_shell(spec);
+  for (int s = 0; s < kMbv2Stages; ++s) {
+    const Mbv2Stage& stage = spec.stages[s];
+    PICONAS_CHECK(stage.depth >= 1 && stage.depth <= kMbv2MaxDepth,
+                  "expand_mbv2: stage " << s + 1 << " depth " << stage.depth << " not in 1.."
+                                        << kMbv2MaxDepth);
+    for (int d = 0; d < stage.depth; ++d)
+      arch.blocks.push_back(BlockSpec{BlockKind::InvertedResidual, 3, stage.expansion,
+                                      d == 0 ? kMbv2Strides[s] : 1, stage.channels});
+  }
+  return arch;
+}
+
+std::vector<std::string> mbv2_problems(const Mbv2Spec& spec) {
+  std::vector<std::string> p;
+  for (int s = 0; s < kMbv2Stages; ++s) {
+    const Mbv2Stage& st = spec.stages[s];
+    const std::string where = "stage " + std::to_string(s + 1);
+    if (st.depth < 1 || st.depth > kMbv2MaxDepth)
+      p.push_back(where + ": depth " + std::to_string(st.depth) + " not in 1.." +
+                  std::to_string(kMbv2MaxDepth));
+    if (st.expansion < 1 || st.expansion > kMbv2MaxExpansion)
+      p.push_back(where + ": expansion " + std::to_string(st.expansion) + " not in 1.." +
+                  std::to_string(kMbv2MaxExpansion));
+    if (!contains(kMbv2Channels, st.channels))
+      p.push_back(where + ": channels " + std::to_string(st.channels) + " not in the mbv2 space " +
+                  set_str(kMbv2Channels));
+  }
+  // Structural checks of the expansion; with broken stages only of input, stem and head.
+  const ArchSpec arch = p.empty() ? expand_mbv2(spec) : mbv2_shell(spec);
+  for (auto& reason : arch_problems(arch)) p.push_back(std::move(reason));
+  return p;
+}
+
+void check_mbv2(const Mbv2Spec& spec) {
+  const auto problems = mbv2_problems(spec);
+  PICONAS_CHECK(problems.empty(), "invalid mbv2 architecture: " << join_problems(problems));
+}
+
+Mbv2Spec mbv2_bench() {
+  Mbv2Spec m;
+  m.input = {3, 96, 96};
+  m.num_classes = 2;
+  m.activation = Activation::ReLU6;
+  m.stem = {16, 3, 2};
+  const std::array<int, kMbv2Stages> depth{1, 2, 3, 4, 3, 3, 1};
+  const std::array<int, kMbv2Stages> channels{16, 24, 32, 64, 96, 160, 320};
+  for (int s = 0; s < kMbv2Stages; ++s) m.stages[s] = {depth[s], 6, channels[s]};
+  m.head_channels = 0;
+  return m;
+}
+
+Mbv2Spec mobilenetv2_standard() {
+  Mbv2Spec m = mbv2_bench();
+  m.input = {3, 224, 224};
+  m.num_classes = 1000;
+  m.stem = {32, 3, 2};
+  m.stages[0].expansion = 1;
+  m.head_channels = 1280;
+  return m;
+}
+
+ArchSpec tiny_bench() {
+  ArchSpec a;
+  a.input = {1, 28, 28};
+  a.num_classes = 10;
+  a.activation = Activation::ReLU;
+  a.stem = {8, 3, 1};
+  const BlockKind ds = BlockKind::DepthwiseSeparable;
+  a.blocks = {{ds, 3, 1, 1, 16}, {ds, 3, 1, 2, 32}, {ds, 3, 1, 1, 32}, {ds, 3, 1, 2, 64}};
+  a.head_channels = 0;
+  return a;
+}
+
+}  // namespace piconas::nas

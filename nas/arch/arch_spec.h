@@ -1,0 +1,132 @@
+// Typed architecture descriptions for the two block-based search spaces.
+//
+// ArchSpec ("blocks" space, and the block-level form every network expands to):
+//   stem   conv kxk stride s (no bias) -> BN -> act
+//   blocks each one of
+//     InvertedResidual   (MobileNetV2 MBConv) [1x1 expand to in*t -> BN -> act] (skipped when
+//                        t == 1), depthwise kxk stride s -> BN -> act, 1x1 project -> BN (linear);
+//                        + input when stride 1 and in == out channels.
+//     DepthwiseSeparable depthwise kxk stride s -> BN -> act, 1x1 pointwise -> BN -> act;
+//                        no residual; expansion is always 1.
+//     ConvNeXt           depthwise kxk stride s (bias) -> LayerNorm over channels ->
+//                        1x1 expand to in*t (bias) -> GELU -> 1x1 project (bias);
+//                        + input when stride 1 and in == out channels. GELU whatever `activation`.
+//   head   optional 1x1 conv (no bias) -> BN -> act (head_channels == 0: none)
+//   global average pool, linear classifier (with bias).
+// Every conv uses "same" padding k/2; convs followed by BN carry no bias. `activation` is the
+// activation of stem, head, inverted residual and depthwise-separable blocks.
+//
+// Mbv2Spec ("mbv2" space): the 7-stage MobileNetV2 space. Stage i repeats `depth` inverted
+// residual blocks (kernel 3) with one expansion and one output width; the first block of a stage
+// has stride kMbv2Strides[i], the rest stride 1. expand_mbv2() gives its ArchSpec.
+//
+// Validity: the *_problems functions return human-readable reasons (empty = valid); the check_*
+// functions throw piconas::Error listing all of them. Text forms live in nas/arch/arch_text.h,
+// costs in nas/arch/arch_cost.h.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace piconas::nas {
+
+enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt };
+enum class Activation { ReLU, ReLU6, GELU, Hardswish };
+
+// Text names: block kinds "ir", "ds", "cn"; activations "relu", "relu6", "gelu", "hswish".
+const char* block_kind_name(BlockKind kind);
+const char* activation_name(Activation act);
+
+struct Shape3 {  // one image, channels-first
+  int64_t c = 0, h = 0, w = 0;
+  bool operator==(const Shape3&) const = default;
+};
+std::string shape3_str(const Shape3& s);  // "3x96x96"
+
+struct StemSpec {
+  int out_channels = 16;
+  int kernel = 3;
+  int stride = 2;
+  bool operator==(const StemSpec&) const = default;
+};
+
+struct BlockSpec {
+  BlockKind kind = BlockKind::InvertedResidual;
+  int kernel = 3;
+  int expansion = 1;  // always 1 for DepthwiseSeparable
+  int stride = 1;
+  int out_channels = 16;
+  bool operator==(const BlockSpec&) const = default;
+};
+
+struct ArchSpec {
+  Shape3 input{3, 96, 96};
+  int num_classes = 2;
+  Activation activation = Activation::ReLU6;
+  StemSpec stem;
+  std::vector<BlockSpec> blocks;
+  int head_channels = 0;  // 0: no head conv
+  bool operator==(const ArchSpec&) const = default;
+};
+
+// True when the block adds its input (stride 1 and unchanged width; never for DS).
+bool has_residual(const BlockSpec& block, int in_channels);
+
+// Structural problems of any ArchSpec: sizes out of range, even kernels, DS with expansion != 1,
+// a stride-2 layer on a 1x1 feature map (the spatial size would drop below 1).
+std::vector<std::string> arch_problems(const ArchSpec& spec);
+// arch_problems plus membership in the blocks search space: block kernel {3,5,7}, expansion
+// {2,4,6} (IR, ConvNeXt), stride {1,2}, output channels {16,32,64,96,160,320}.
+std::vector<std::string> blocks_space_problems(const ArchSpec& spec);
+void check_arch(const ArchSpec& spec);  // throws Error listing arch_problems
+
+inline constexpr std::array<int, 3> kBlocksKernels{3, 5, 7};
+inline constexpr std::array<int, 3> kBlocksExpansions{2, 4, 6};
+inline constexpr std::array<int, 6> kBlocksChannels{16, 32, 64, 96, 160, 320};
+
+// ---- mbv2 space ----
+inline constexpr int kMbv2Stages = 7;
+inline constexpr std::array<int, kMbv2Stages> kMbv2Strides{1, 2, 2, 2, 1, 2, 1};
+inline constexpr int kMbv2MaxDepth = 4;
+inline constexpr int kMbv2MaxExpansion = 6;
+// Stage output widths the space allows; the short key stores the index as one hex digit.
+inline constexpr std::array<int, 16> kMbv2Channels{8,  16,  24,  32,  40,  48,  64,  80,
+                                                   96, 112, 128, 160, 192, 256, 320, 384};
+
+struct Mbv2Stage {
+  int depth = 1;      // 1..4 blocks
+  int expansion = 6;  // 1..6; 1 = no expand conv
+  int channels = 16;  // one of kMbv2Channels
+  bool operator==(const Mbv2Stage&) const = default;
+};
+
+struct Mbv2Spec {
+  Shape3 input{3, 96, 96};
+  int num_classes = 2;
+  Activation activation = Activation::ReLU6;
+  StemSpec stem;
+  std::array<Mbv2Stage, kMbv2Stages> stages{};
+  int head_channels = 0;
+  bool operator==(const Mbv2Spec&) const = default;
+};
+
+ArchSpec expand_mbv2(const Mbv2Spec& spec);
+// Space membership (depth 1..4, expansion 1..6, channels in kMbv2Channels) plus the structural
+// problems of the expansion.
+std::vector<std::string> mbv2_problems(const Mbv2Spec& spec);
+void check_mbv2(const Mbv2Spec& spec);
+
+// ---- named reference networks ----
+// mbv2-bench: 3x96x96, 2 classes, ReLU6, stem 16 3x3 s2, t=6 everywhere,
+//   c=[16,24,32,64,96,160,320], n=[1,2,3,4,3,3,1], no head conv.
+Mbv2Spec mbv2_bench();
+// mobilenetv2: the standard network: 3x224x224, 1000 classes, stem 32, t=[1,6,6,6,6,6,6],
+//   head 1280.
+Mbv2Spec mobilenetv2_standard();
+// tiny-bench: 1x28x28, 10 classes, ReLU, stem 3x3 1->8 s1, then DS 3x3 blocks
+//   16 s1, 32 s2, 32 s1, 64 s2.
+ArchSpec tiny_bench();
+
+}  // namespace piconas::nas

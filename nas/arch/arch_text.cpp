@@ -1,0 +1,348 @@
+#include "nas/arch/arch_text.h"
+
+#include <array>
+#include <cstdint>
+
+#include "core/error.h"
+
+namespace piconas::nas {
+
+namespace {
+
+constexpr std::array<BlockKind, 3> kAllKinds{BlockKind::InvertedResidual,
+                                             BlockKind::DepthwiseSeparable, BlockKind::ConvNeXt};
+constexpr std::array<Activation, 4> kAllActivations{Activation::ReLU, Activation::ReLU6,
+                                                    Activation::GELU, Activation::Hardswish};
+constexpr int kMaxDigits = 9;  // every number fits an int
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// Names are lower case; upper case and '_' are read too so that the error shows the whole name.
+bool is_word(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '_';
+}
+
+// Recursive-descent reader over one text; every error names the token and its position.
+class Reader {
+ public:
+  explicit Reader(std::string_view text) : text_(text) {}
+
+  size_t pos() const { return pos_; }
+  bool at_end() const { return pos_ == text_.size(); }
+  bool next_is(std::string_view literal) const { return text_.substr(pos_).starts_with(literal); }
+
+  [[noreturn]] void fail(const std::string& message, size_t at) const {
+    throw Error("architecture text: " + message + " at position " + std::to_string(at) + " in \"" +
+                std::string(text_) + "\"");
+  }
+
+  // The token starting at `at`, for messages: up to the next separator, at most 16 characters.
+  std::string token(size_t at) const {
+    if (at >= text_.size()) return "end of text";
+    size_t end = at + 1;
+    while (end < text_.size() && end - at < 16 && text_[end] != '|' && text_[end] != ',') ++end;
+    std::string quoted = "'";
+    quoted.append(text_.substr(at, end - at)).append("'");
+    return quoted;
+  }
+
+  void expect(std::string_view literal) {
+    if (!next_is(literal))
+      fail("expected '" + std::string(literal) + "', found " + token(pos_), pos_);
+    pos_ += literal.size();
+  }
+
+  int integer(const char* what) {
+    const size_t start = pos_;
+    while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
+    const size_t n = pos_ - start;
+    if (n == 0) fail(std::string("expected ") + what + " (a number), found " + token(start), start);
+    const std::string digits(text_.substr(start, n));
+    if (n > 1 && digits[0] == '0')
+      fail(std::string(what) + " '" + digits + "' has a leading zero", start);
+    if (n > kMaxDigits) fail(std::string(what) + " '" + digits + "' is too large", start);
+    return std::stoi(digits);
+  }
+
+  std::string word() {
+    const size_t start = pos_;
+    while (pos_ < text_.size() && is_word(text_[pos_])) ++pos_;
+    return std::string(text_.substr(start, pos_ - start));
+  }
+
+  void expect_end() {
+    if (!at_end()) fail("unexpected trailing text " + token(pos_), pos_);
+  }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+Activation read_activation(Reader& r) {
+  const size_t at = r.pos();
+  const std::string name = r.word();
+  for (Activation a : kAllActivations)
+    if (name == activation_name(a)) return a;
+  r.fail("unknown activation '" + name + "' (known: relu, relu6, gelu, hswish)", at);
+}
+
+// Header shared by both forms: "in=CxHxW,classes=N,act=A,stem=CkKsS".
+struct Header {
+  Shape3 input;
+  int num_classes = 0;
+  Activation activation = Activation::ReLU;
+  StemSpec stem;
+};
+
+void write_header(std::string& out, const Shape3& in, int classes, Activation act,
+                  const StemSpec& stem) {
+  out += "in=" + shape3_str(in) + ",classes=" + std::to_string(classes) +
+         ",act=" + activation_name(act) + ",stem=" + std::to_string(stem.out_channels) + "k" +
+         std::to_string(stem.kernel) + "s" + std::to_string(stem.stride);
+}
+
+Header read_header(Reader& r) {
+  Header h;
+  r.expect("in=");
+  h.input.c = r.integer("input channels");
+  r.expect("x");
+  h.input.h = r.integer("input height");
+  r.expect("x");
+  h.input.w = r.integer("input width");
+  r.expect(",classes=");
+  h.num_classes = r.integer("classes");
+  r.expect(",act=");
+  h.activation = read_activation(r);
+  r.expect(",stem=");
+  h.stem.out_channels = r.integer("stem channels");
+  r.expect("k");
+  h.stem.kernel = r.integer("stem kernel");
+  r.expect("s");
+  h.stem.stride = r.integer("stem stride");
+  return h;
+}
+
+BlockSpec read_block(Reader& r) {
+  const size_t at = r.pos();
+  const std::string name = r.word();
+  BlockSpec b;
+  bool known = false;
+  for (BlockKind k : kAllKinds)
+    if (name == block_kind_name(k)) {
+      b.kind = k;
+      known = true;
+    }
+  if (!known) r.fail("unknown block kind '" + name + "' (known: ir, ds, cn)", at);
+  r.expect(":k");
+  b.kernel = r.integer("kernel");
+  if (b.kind == BlockKind::DepthwiseSeparable) {
+    b.expansion = 1;
+  } else {
+    r.expect("e");
+    b.expansion = r.integer("expansion");
+  }
+  r.expect("s");
+  b.stride = r.integer("stride");
+  r.expect("c");
+  b.out_channels = r.integer("channels");
+  return b;
+}
+
+}  // namespace
+
+std::string to_text(const ArchSpec& spec) {
+  std::string out = "blocks:";
+  write_header(out, spec.input, spec.num_classes, spec.activation, spec.stem);
+  for (const BlockSpec& b : spec.blocks) {
+    out.append("|").append(block_kind_name(b.kind)).append(":k").append(std::to_string(b.kernel));
+    if (b.kind != BlockKind::DepthwiseSeparable)
+      out.append("e").append(std::to_string(b.expansion));
+    out.append("s").append(std::to_string(b.stride));
+    out.append("c").append(std::to_string(b.out_channels));
+  }
+  return out + "|head=" + std::to_string(spec.head_channels);
+}
+
+std::string to_text(const Mbv2Spec& spec) {
+  std::string out = "mbv2:";
+  write_header(out, spec.input, spec.num_classes, spec.activation, spec.stem);
+  for (const Mbv2Stage& s : spec.stages)
+    out += "|n" + std::to_string(s.depth) + "e" + std::to_string(s.expansion) + "c" +
+           std::to_string(s.channels);
+  return out + "|head=" + std::to_string(spec.head_channels);
+}
+
+ArchSpec parse_blocks(std::string_view text) {
+  Reader r(text);
+  r.expect("blocks:");
+  const Header h = read_header(r);
+  ArchSpec spec;
+  spec.input = h.input;
+  spec.num_classes = h.num_classes;
+  spec.activation = h.activation;
+  spec.stem = h.stem;
+  while (true) {
+    r.expect("|");
+    if (r.next_is("head=")) break;
+    spec.blocks.push_back(read_block(r));
+  }
+  r.expect("head=");
+  spec.head_channels = r.integer("head channels");
+  r.expect_end();
+  return spec;
+}
+
+Mbv2Spec parse_mbv2(std::string_view text) {
+  Reader r(text);
+  r.expect("mbv2:");
+  const Header h = read_header(r);
+  Mbv2Spec spec;
+  spec.input = h.input;
+  spec.num_classes = h.num_classes;
+  spec.activation = h.activation;
+  spec.stem = h.stem;
+  for (Mbv2Stage& s : spec.stages) {
+    r.expect("|");
+    if (r.next_is("head="))
+      r.fail("expected " + std::to_string(kMbv2Stages) + " stages, found fewer", r.pos());
+    r.expect("n");
+    s.depth = r.integer("depth");
+    r.expect("e");
+    s.expansion = r.integer("expansion");
+    r.expect("c");
+    s.channels = r.integer("channels");
+  }
+  r.expect("|");
+  if (r.next_is("n"))
+    r.fail("expected 'head=' after " + std::to_string(kMbv2Stages) + " stages, found " +
+               r.token(r.pos()),
+           r.pos());
+  r.expect("head=");
+  spec.head_channels = r.integer("head channels");
+  r.expect_end();
+  return spec;
+}
+
+std::string mbv2_key(const Mbv2Spec& spec) {
+  std::string key;
+  for (int s = 0; s < kMbv2Stages; ++s) {
+    const Mbv2Stage& st = spec.stages[s];
+    int channel_index = -1;
+    for (size_t i = 0; i < kMbv2Channels.size(); ++i)
+      if (kMbv2Channels[i] == st.channels) channel_index = static_cast<int>(i);
+    PICONAS_CHECK(st.depth >= 1 && st.depth <= kMbv2MaxDepth && st.expansion >= 1 &&
+                      st.expansion <= kMbv2MaxExpansion && channel_index >= 0,
+                  "mbv2_key: stage " << s + 1 << " (depth " << st.depth << ", expansion "
+                                     << st.expansion << ", channels " << st.channels
+                                     << ") is outside the mbv2 space");
+    key += static_cast<char>('0' + st.depth);
+    key += static_cast<char>('0' + st.expansion);
+    key += kHexDigits[channel_index];
+  }
+  return key;
+}
+
+std::vector<std::string> mbv2_key_problems(std::string_view key) {
+  std::vector<std::string> p;
+  if (key.size() != kMbv2KeyLength) {
+    p.push_back("mbv2 key '" + std::string(key) + "' has length " + std::to_string(key.size()) +
+                ", expected " + std::to_string(kMbv2KeyLength));
+    return p;
+  }
+  for (size_t i = 0; i < key.size(); ++i) {
+    const char c = key[i];
+    const std::string where = "mbv2 key '" + std::string(key) + "' position " + std::to_string(i) +
+                              " (stage " + std::to_string(i / 3 + 1) + " ";
+    switch (i % 3) {
+      case 0:
+        if (c < '1' || c > '0' + kMbv2MaxDepth)
+          p.push_back(where + "depth): '" + std::string(1, c) + "' not in 1.." +
+                      std::to_string(kMbv2MaxDepth));
+        break;
+      case 1:
+        if (c < '1' || c > '0' + kMbv2MaxExpansion)
+          p.push_back(where + "expansion): '" + std::string(1, c) + "' not in 1.." +
+                      std::to_string(kMbv2MaxExpansion));
+        break;
+      default:
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+          p.push_back(where + "channels): '" + std::string(1, c) +
+                      "' is not a lower-case hex digit");
+    }
+  }
+  return p;
+}
+
+Mbv2Spec mbv2_from_key(std::string_view key, const Mbv2Spec& base) {
+  const auto problems = mbv2_key_problems(key);
+  PICONAS_CHECK(problems.empty(), problems.front());
+  Mbv2Spec spec = base;
+  for (int s = 0; s < kMbv2Stages; ++s) {
+    const char c = key[3 * s + 2];
+    spec.stages[s].depth = key[3 * s] - '0';
+    spec.stages[s].expansion = key[3 * s + 1] - '0';
+    spec.stages[s].channels = kMbv2Channels[is_digit(c) ? c - '0' : c - 'a' + 10];
+  }
+  return spec;
+}
+
+std::vector<std::string> reference_names() { return {"mbv2-bench", "mobilenetv2", "tiny-bench"}; }
+
+std::string reference_text(std::string_view name) {
+  if (name == "mbv2-bench") return to_text(mbv2_bench());
+  if (name == "mobilenetv2") return to_text(mobilenetv2_standard());
+  if (name == "tiny-bench") return to_text(tiny_bench());
+  std::string known;
+  for (const auto& n : reference_names()) known += (known.empty() ? "" : ", ") + n;
+  throw Error("unknown architecture name '" + std::string(name) + "' (known: " + known +
+              "; or a text starting with 'blocks:' or 'mbv2:')");
+}
+
+namespace {
+
+enum class TextKind { Name, Blocks, Mbv2 };
+
+TextKind text_kind(std::string_view text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return TextKind::Name;
+  const std::string_view space = text.substr(0, colon);
+  if (space == "blocks") return TextKind::Blocks;
+  if (space == "mbv2") return TextKind::Mbv2;
+  throw Error("architecture text: unknown search space '" + std::string(space) +
+              "' (known: blocks, mbv2) at position 0 in \"" + std::string(text) + "\"");
+}
+
+}  // namespace
+
+std::string canonical_text(std::string_view text) {
+  switch (text_kind(text)) {
+    case TextKind::Name:
+      return reference_text(text);
+    case TextKind::Blocks:
+      return to_text(parse_blocks(text));
+    case TextKind::Mbv2:
+      return to_text(parse_mbv2(text));
+  }
+  throw Error("canonical_text: unreachable text kind");
+}
+
+ArchSpec parse_arch(std::string_view text) {
+  switch (text_kind(text)) {
+    case TextKind::Name:
+      return parse_arch(reference_text(text));
+    case TextKind::Blocks: {
+      ArchSpec spec = parse_blocks(text);
+      check_arch(spec);
+      return spec;
+    }
+    case TextKind::Mbv2: {
+      const Mbv2Spec m = parse_mbv2(text);
+      check_mbv2(m);
+      return expand_mbv2(m);
+    }
+  }
+  throw Error("parse_arch: unreachable text kind");
+}
+
+}  // namespace piconas::nas
