@@ -37,14 +37,18 @@ void channel_moments(const NormShape& s, const T* x, int64_t c, double& mean, do
 }
 
 // y = (x - mean) * scale + shift over channel c. The mean is subtracted first rather than
-// folded into shift: when |mean| >> std, scale * x + (shift - mean * scale) cancels badly in
-// float.
+// folded into shift, and it comes split as mean_hi + mean_lo (mean_hi = T(mean),
+// mean_lo = T(mean - mean_hi)): when |mean| >> std, x - mean_hi is exact in float and the
+// rounding of mean to float no longer swamps the deviations.
 template <class T>
-void channel_affine(const NormShape& s, const T* x, int64_t c, T mean, T scale, T shift, T* y) {
+void channel_affine(const NormShape& s, const T* x, int64_t c, double mean, T scale, T shift,
+                    T* y) {
+  const T mean_hi = static_cast<T>(mean);
+  const T mean_lo = static_cast<T>(mean - static_cast<double>(mean_hi));
   for (int64_t n = 0; n < s.batch; ++n) {
     const T* xp = x + plane(s, n, c);
     T* yp = y + plane(s, n, c);
-    for (int64_t i = 0; i < s.spatial; ++i) yp[i] = (xp[i] - mean) * scale + shift;
+    for (int64_t i = 0; i < s.spatial; ++i) yp[i] = ((xp[i] - mean_hi) - mean_lo) * scale + shift;
   }
 }
 
@@ -86,7 +90,7 @@ void batchnorm2d_forward_train(const NormShape& s, const T* x, const T* gamma, c
       running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
     }
     double scale = gamma[c] * invstd;
-    channel_affine(s, x, c, static_cast<T>(mean), static_cast<T>(scale), beta[c], y);
+    channel_affine(s, x, c, mean, static_cast<T>(scale), beta[c], y);
   });
 }
 
@@ -125,7 +129,7 @@ void batchnorm2d_forward_eval(const NormShape& s, const T* x, const T* gamma, co
   parallel_for(0, s.channels, [&](int64_t c) {
     double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
     double scale = gamma[c] * invstd;
-    channel_affine(s, x, c, running_mean[c], static_cast<T>(scale), beta[c], y);
+    channel_affine(s, x, c, static_cast<double>(running_mean[c]), static_cast<T>(scale), beta[c], y);
   });
 }
 

@@ -49,9 +49,12 @@ void layernorm2d_forward(const NormShape& s, const T* x, const T* gamma, const T
         double d = xb[c * S + j] - mean[j];
         sq[j] += d * d;
       }
-    std::array<T, kTile> mean_t, invstd_t;
+    // The mean is kept as mean_hi + mean_lo so x - mean_hi is exact when |mean| >> std
+    // (see channel_affine in batchnorm2d.cpp).
+    std::array<T, kTile> mean_t, mean_lo, invstd_t;
     for (int64_t j = 0; j < tile.len; ++j) {
       mean_t[j] = static_cast<T>(mean[j]);
+      mean_lo[j] = static_cast<T>(mean[j] - static_cast<double>(mean_t[j]));
       invstd_t[j] = static_cast<T>(1.0 / std::sqrt(sq[j] / static_cast<double>(C) + eps));
       save_mean[tile.n * S + tile.s0 + j] = mean_t[j];
       save_invstd[tile.n * S + tile.s0 + j] = invstd_t[j];
@@ -59,7 +62,7 @@ void layernorm2d_forward(const NormShape& s, const T* x, const T* gamma, const T
     for (int64_t c = 0; c < C; ++c) {
       const T g = gamma[c], b = beta[c];
       for (int64_t j = 0; j < tile.len; ++j)
-        yb[c * S + j] = g * (xb[c * S + j] - mean_t[j]) * invstd_t[j] + b;
+        yb[c * S + j] = g * ((xb[c * S + j] - mean_t[j]) - mean_lo[j]) * invstd_t[j] + b;
     }
   });
 }
