@@ -126,7 +126,8 @@ Dataset load_dataset(const DatasetSpec& spec) {
       if (std::filesystem::is_directory(split_dir, ec))
         root = split_dir.string();
       else
-        PICONAS_CHECK(spec.split == Split::Train,
+        PICONAS_CHECK(spec.split == Split::Train &&
+                          !std::filesystem::is_directory(std::filesystem::path(path) / "test", ec),
                       "load_dataset: folder dataset '" << path << "' has no '" << split_name(spec.split)
                                                        << "' subfolder; split the train data "
                                                        << "with split_train_val instead");

@@ -5,7 +5,8 @@
 // result to the requested channel count and resolution.
 // Folder layout for DatasetKind::Folder: <path>/<split>/<class>/*.{jpg,jpeg,png,bmp} when a
 // "train"/"test" subfolder exists, otherwise <path>/<class>/... is the train split and asking
-// for the test split is an error (split it yourself with split_train_val).
+// for the test split is an error (split it yourself with split_train_val). A folder with a
+// "test" but no "train" subfolder is an error for both splits.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -55,6 +55,8 @@ class Loader {
  public:
   Loader(const Dataset& dataset, std::vector<int64_t> indices, LoaderOptions options,
          Normalization normalization);
+  // The Loader keeps a reference: a temporary dataset would dangle.
+  Loader(Dataset&&, std::vector<int64_t>, LoaderOptions, Normalization) = delete;
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;

@@ -123,6 +123,9 @@ TEST_CASE("image folder: load_dataset uses split subfolders or the root for trai
   CHECK(d.count == 3);
   CHECK(d.height == 5);
   CHECK(d.channels == 1);
+  spec.split = Split::Train;  // "test" exists but "train" does not: not silently the root
+  CHECK_THROWS_WITH_AS(load_dataset(spec), doctest::Contains("no 'train' subfolder"), Error);
+  spec.split = Split::Test;
 
   TempDir flat;
   make_folder(flat.path(), true);
