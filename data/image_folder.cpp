@@ -1,0 +1,125 @@
+#include "data/image_folder.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <memory>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "data/image.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#include "stb_image.h"
+
+namespace piconas::data {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_image_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
+}
+
+struct Entry {
+  std::string path;
+  int32_t label = 0;
+};
+
+// Decodes one file into dst (channels x height x width); returns "" or the failure reason.
+std::string decode_into(const std::string& path, const FolderOptions& options, uint8_t* dst) {
+  int w = 0, h = 0, file_channels = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load(path.c_str(), &w, &h, &file_channels, options.channels), stbi_image_free);
+  if (!pixels) {
+    const char* reason = stbi_failure_reason();
+    return reason ? reason : "unknown decoder error";
+  }
+  if (w <= 0 || h <= 0) return "empty image";
+  if (h > 32 * options.height || w > 32 * options.width)
+    return "image " + std::to_string(w) + "x" + std::to_string(h) + " is over 32x the target size";
+  // stb gives interleaved HWC; the cache is CHW.
+  int c = options.channels;
+  std::vector<uint8_t> planar(static_cast<size_t>(c) * h * w);
+  for (int64_t p = 0; p < static_cast<int64_t>(h) * w; ++p)
+    for (int k = 0; k < c; ++k) planar[k * static_cast<int64_t>(h) * w + p] = pixels.get()[p * c + k];
+  resize_bilinear(planar.data(), c, h, w, dst, options.height, options.width);
+  return "";
+}
+
+}  // namespace
+
+Dataset load_image_folder(const std::string& root, const FolderOptions& options) {
+  PICONAS_CHECK(options.channels == 1 || options.channels == 3,
+                "image folder '" << root << "': channels must be 1 or 3, got " << options.channels);
+  PICONAS_CHECK(options.height > 0 && options.width > 0,
+                "image folder '" << root << "': target size must be positive, got "
+                                 << options.height << "x" << options.width);
+  std::error_code ec;
+  PICONAS_CHECK(fs::is_directory(root, ec), "image folder '" << root << "' is not a directory");
+
+  Dataset dataset;
+  for (const fs::directory_entry& item : fs::directory_iterator(root))
+    if (item.is_directory()) dataset.class_names.push_back(item.path().filename().string());
+  std::sort(dataset.class_names.begin(), dataset.class_names.end());
+  PICONAS_CHECK(!dataset.class_names.empty(), "image folder '" << root << "' has no class subfolders");
+  dataset.num_classes = static_cast<int>(dataset.class_names.size());
+
+  std::vector<Entry> entries;
+  for (int32_t label = 0; label < dataset.num_classes; ++label) {
+    fs::path dir = fs::path(root) / dataset.class_names[label];
+    std::vector<std::string> files;
+    for (const fs::directory_entry& item : fs::directory_iterator(dir))
+      if (item.is_regular_file() && is_image_file(item.path())) files.push_back(item.path().string());
+    PICONAS_CHECK(!files.empty(), "image folder class '" << dir.string() << "' has no image files "
+                                                         << "(.jpg, .jpeg, .png, .bmp)");
+    std::sort(files.begin(), files.end());
+    for (std::string& file : files) entries.push_back({std::move(file), label});
+  }
+
+  // Decode in parallel into per-file slots; failures are collected and handled in file order.
+  int64_t n = static_cast<int64_t>(entries.size());
+  int64_t image_size = static_cast<int64_t>(options.channels) * options.height * options.width;
+  std::vector<uint8_t> decoded(static_cast<size_t>(n * image_size));
+  std::vector<std::string> failures(n);
+  parallel_for(0, n, [&](int64_t i) {
+    try {
+      failures[i] = decode_into(entries[i].path, options, decoded.data() + i * image_size);
+    } catch (const std::exception& e) {  // exceptions must not leave the parallel region
+      failures[i] = e.what();
+    }
+  });
+
+  dataset.channels = options.channels;
+  dataset.height = options.height;
+  dataset.width = options.width;
+  // Compact the kept images in place (no second copy of a large dataset).
+  std::vector<int64_t> per_class(dataset.num_classes, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!failures[i].empty()) {
+      PICONAS_CHECK(options.skip_corrupt, "cannot decode image '" << entries[i].path
+                                                                  << "': " << failures[i]);
+      dataset.skipped_files.push_back(entries[i].path);
+      continue;
+    }
+    if (dataset.count != i)
+      std::copy_n(decoded.data() + i * image_size, image_size,
+                  decoded.data() + dataset.count * image_size);
+    dataset.labels.push_back(entries[i].label);
+    ++per_class[entries[i].label];
+    ++dataset.count;
+  }
+  decoded.resize(static_cast<size_t>(dataset.count * image_size));
+  dataset.images = std::move(decoded);
+  for (int label = 0; label < dataset.num_classes; ++label)
+    PICONAS_CHECK(per_class[label] > 0, "image folder class '" << dataset.class_names[label]
+                                                               << "' in '" << root
+                                                               << "' has no readable image");
+  return dataset;
+}
+
+}  // namespace piconas::data
