@@ -14,14 +14,15 @@ int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const
       !piconas_s8_offsets_ok(params->input2_offset, params->output_offset) ||
       params->left_shift < 0 || params->left_shift > 23 ||
       !piconas_s8_shift_ok(params->input1_shift) || !piconas_s8_shift_ok(params->input2_shift) ||
-      !piconas_s8_shift_ok(params->output_shift) ||
-      !piconas_s8_activation_ok(params->activation)) {
+      !piconas_s8_shift_ok(params->output_shift) || !piconas_s8_activation_ok(params->activation)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
   for (i = 0; i < size; ++i) {
     /* |q + offset| <= 255, so the left shift by at most 23 stays inside int32. */
-    const int32_t x1 = ((int32_t)input1[i] + params->input1_offset) * ((int32_t)1 << params->left_shift);
-    const int32_t x2 = ((int32_t)input2[i] + params->input2_offset) * ((int32_t)1 << params->left_shift);
+    const int32_t x1 =
+        ((int32_t)input1[i] + params->input1_offset) * ((int32_t)1 << params->left_shift);
+    const int32_t x2 =
+        ((int32_t)input2[i] + params->input2_offset) * ((int32_t)1 << params->left_shift);
     const int32_t a = piconas_multiply_by_quantized_multiplier(x1, params->input1_multiplier,
                                                                params->input1_shift);
     const int32_t b = piconas_multiply_by_quantized_multiplier(x2, params->input2_multiplier,

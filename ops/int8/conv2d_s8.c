@@ -11,10 +11,10 @@ static int conv_check(const piconas_conv_params *p, const piconas_per_channel_qu
                       const piconas_dims *in, const int8_t *input, const piconas_dims *f,
                       const int8_t *filter, const int32_t *bias, const piconas_dims *out,
                       const int8_t *output) {
-  if (p == NULL || input == NULL || filter == NULL || output == NULL ||
-      !piconas_s8_dims_ok(in) || !piconas_s8_dims_ok(f) || !piconas_s8_dims_ok(out) ||
-      in->n != out->n || f->c != in->c || f->n != out->c || !piconas_s8_tile_ok(p->stride, 1) ||
-      !piconas_s8_tile_ok(p->dilation, 1) || !piconas_s8_tile_ok(p->padding, 0) ||
+  if (p == NULL || input == NULL || filter == NULL || output == NULL || !piconas_s8_dims_ok(in) ||
+      !piconas_s8_dims_ok(f) || !piconas_s8_dims_ok(out) || in->n != out->n || f->c != in->c ||
+      f->n != out->c || !piconas_s8_tile_ok(p->stride, 1) || !piconas_s8_tile_ok(p->dilation, 1) ||
+      !piconas_s8_tile_ok(p->padding, 0) ||
       !piconas_s8_offsets_ok(p->input_offset, p->output_offset) ||
       !piconas_s8_activation_ok(p->activation) || !piconas_s8_quant_ok(q, out->c) ||
       !piconas_s8_axis_ok(in->h, out->h, f->h, p->stride.h, p->padding.h, p->dilation.h, 0) ||
@@ -25,8 +25,8 @@ static int conv_check(const piconas_conv_params *p, const piconas_per_channel_qu
 }
 
 /* The 1x1 path applies: 1x1 kernel, no padding, every window inside the image. */
-static int conv_is_1x1(const piconas_conv_params *p, const piconas_dims *in,
-                       const piconas_dims *f, const piconas_dims *out) {
+static int conv_is_1x1(const piconas_conv_params *p, const piconas_dims *in, const piconas_dims *f,
+                       const piconas_dims *out) {
   return f->h == 1 && f->w == 1 && p->padding.h == 0 && p->padding.w == 0 &&
          (int64_t)(out->h - 1) * p->stride.h < in->h && (int64_t)(out->w - 1) * p->stride.w < in->w;
 }
@@ -51,18 +51,17 @@ int32_t piconas_conv2d_s8_get_buffer_size(const piconas_conv_params *params,
 }
 
 int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
-                      const piconas_per_channel_quant_params *quant,
-                      const piconas_dims *input_dims, const int8_t *input,
-                      const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                      const piconas_dims *output_dims, int8_t *output) {
+                      const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+                      const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+                      const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
   if (params != NULL && piconas_s8_dims_ok(input_dims) && piconas_s8_dims_ok(filter_dims) &&
       piconas_s8_dims_ok(output_dims) &&
       conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
     return piconas_conv2d_1x1_s8(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
                                  output_dims, output);
   }
-  return piconas_conv2d_generic_s8(ctx, params, quant, input_dims, input, filter_dims, filter,
-                                   bias, output_dims, output);
+  return piconas_conv2d_generic_s8(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
+                                   output_dims, output);
 }
 
 int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
@@ -70,8 +69,8 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
                           const piconas_dims *input_dims, const int8_t *input,
                           const piconas_dims *filter_dims, const int8_t *filter,
                           const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
-  const int status = conv_check(params, quant, input_dims, input, filter_dims, filter, bias,
-                                output_dims, output);
+  const int status =
+      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
   int32_t b, oy, ox, oc, ci;
   (void)ctx;
   if (status != PICONAS_S8_OK) {
@@ -87,13 +86,13 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
     for (b = 0; b < output_dims->n; ++b) {
       for (oy = 0; oy < output_dims->h; ++oy) {
         for (ox = 0; ox < output_dims->w; ++ox) {
-          const int8_t *x = input + (((int64_t)b * input_dims->h + oy * params->stride.h) *
-                                         input_dims->w +
-                                     ox * params->stride.w) *
-                                        cin;
-          int8_t *y = output + (((int64_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
+          const int8_t *x =
+              input + (((ptrdiff_t)b * input_dims->h + oy * params->stride.h) * input_dims->w +
+                       ox * params->stride.w) *
+                          cin;
+          int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
           for (oc = 0; oc < cout; ++oc) {
-            const int8_t *w = filter + (int64_t)oc * cin;
+            const int8_t *w = filter + (ptrdiff_t)oc * cin;
             int32_t acc = bias != NULL ? bias[oc] : 0;
             for (ci = 0; ci < cin; ++ci) {
               acc += (int32_t)w[ci] * ((int32_t)x[ci] + offset);
@@ -120,11 +119,11 @@ static void conv_fill_column(int16_t *col, const int8_t *image, const piconas_di
   piconas_s8_tap_range(ix0, p->dilation.w, f->w, in->w, &kx_begin, &kx_end);
   for (ky = 0; ky < f->h; ++ky) {
     for (kx = 0; kx < f->w; ++kx) {
-      int16_t *dst = col + ((int64_t)ky * f->w + kx) * cin;
+      int16_t *dst = col + ((ptrdiff_t)ky * f->w + kx) * cin;
       if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) {
         const int8_t *src =
-            image + ((int64_t)(iy0 + ky * p->dilation.h) * in->w + (ix0 + kx * p->dilation.w)) *
-                        cin;
+            image +
+            ((ptrdiff_t)(iy0 + ky * p->dilation.h) * in->w + (ix0 + kx * p->dilation.w)) * cin;
         for (ci = 0; ci < cin; ++ci) {
           dst[ci] = (int16_t)((int32_t)src[ci] + p->input_offset);
         }
@@ -143,8 +142,8 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
                               const piconas_dims *filter_dims, const int8_t *filter,
                               const int32_t *bias, const piconas_dims *output_dims,
                               int8_t *output) {
-  const int status = conv_check(params, quant, input_dims, input, filter_dims, filter, bias,
-                                output_dims, output);
+  const int status =
+      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
   int32_t b, oy, ox, oc, k;
   if (status != PICONAS_S8_OK) {
     return status;
@@ -158,15 +157,15 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
     const int32_t depth = filter_dims->h * filter_dims->w * filter_dims->c;
     const int32_t cout = output_dims->c;
     for (b = 0; b < output_dims->n; ++b) {
-      const int8_t *image = input + (int64_t)b * input_dims->h * input_dims->w * input_dims->c;
+      const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
       for (oy = 0; oy < output_dims->h; ++oy) {
         for (ox = 0; ox < output_dims->w; ++ox) {
-          int8_t *y = output + (((int64_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
+          int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
           conv_fill_column(col, image, input_dims, filter_dims, params,
                            oy * params->stride.h - params->padding.h,
                            ox * params->stride.w - params->padding.w);
           for (oc = 0; oc < cout; ++oc) {
-            const int8_t *w = filter + (int64_t)oc * depth;
+            const int8_t *w = filter + (ptrdiff_t)oc * depth;
             int32_t acc = bias != NULL ? bias[oc] : 0;
             for (k = 0; k < depth; ++k) {
               acc += (int32_t)w[k] * (int32_t)col[k];

@@ -1,8 +1,8 @@
 /*
  * conv2d_s8.h: int8 2-D convolution, NHWC input/output, filter [C_out, KH, KW, C_in].
  *
- *   acc = bias[oc] + sum_{ky,kx,ci in image} w[oc,ky,kx,ci] * (x[n, oy*sh - ph + ky*dh,
- *                                                              ox*sw - pw + kx*dw, ci] + input_offset)
+ *   iy = oy*stride.h - padding.h + ky*dilation.h,  ix = ox*stride.w - padding.w + kx*dilation.w
+ *   acc = bias[oc] + sum over in-image (ky,kx), ci of w[oc,ky,kx,ci] * (x[n,iy,ix,ci] + in_offset)
  *   y[n,oy,ox,oc] = clamp(MBQM(acc, multiplier[oc], shift[oc]) + output_offset, act.min, act.max)
  *
  * filter_dims = {C_out, KH, KW, C_in}; bias may be null (zero). The caller picks the output
@@ -33,10 +33,9 @@ int32_t piconas_conv2d_s8_get_buffer_size(const piconas_conv_params *params,
                                           const piconas_dims *output_dims);
 
 int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
-                      const piconas_per_channel_quant_params *quant,
-                      const piconas_dims *input_dims, const int8_t *input,
-                      const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                      const piconas_dims *output_dims, int8_t *output);
+                      const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+                      const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+                      const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
 
 /* ctx is unused and may be null. */
 int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
@@ -49,8 +48,7 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
                               const piconas_per_channel_quant_params *quant,
                               const piconas_dims *input_dims, const int8_t *input,
                               const piconas_dims *filter_dims, const int8_t *filter,
-                              const int32_t *bias, const piconas_dims *output_dims,
-                              int8_t *output);
+                              const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -10,10 +10,9 @@ static int depthwise_check(const piconas_dw_conv_params *p,
                            const piconas_per_channel_quant_params *q, const piconas_dims *in,
                            const int8_t *input, const piconas_dims *f, const int8_t *filter,
                            const int32_t *bias, const piconas_dims *out, const int8_t *output) {
-  if (p == NULL || input == NULL || filter == NULL || output == NULL ||
-      !piconas_s8_dims_ok(in) || !piconas_s8_dims_ok(f) || !piconas_s8_dims_ok(out) ||
-      p->ch_mult < 1 || f->n != 1 || in->n != out->n ||
-      (int64_t)in->c * p->ch_mult != out->c || f->c != out->c ||
+  if (p == NULL || input == NULL || filter == NULL || output == NULL || !piconas_s8_dims_ok(in) ||
+      !piconas_s8_dims_ok(f) || !piconas_s8_dims_ok(out) || p->ch_mult < 1 || f->n != 1 ||
+      in->n != out->n || (int64_t)in->c * p->ch_mult != out->c || f->c != out->c ||
       !piconas_s8_tile_ok(p->stride, 1) || !piconas_s8_tile_ok(p->dilation, 1) ||
       !piconas_s8_tile_ok(p->padding, 0) ||
       !piconas_s8_offsets_ok(p->input_offset, p->output_offset) ||
@@ -43,7 +42,7 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
     const int32_t mult = params->ch_mult;
     const int32_t offset = params->input_offset;
     for (b = 0; b < output_dims->n; ++b) {
-      const int8_t *image = input + (int64_t)b * input_dims->h * input_dims->w * cin;
+      const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
       for (oy = 0; oy < output_dims->h; ++oy) {
         const int32_t iy0 = oy * params->stride.h - params->padding.h;
         int32_t ky_begin, ky_end;
@@ -51,7 +50,7 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                              &ky_end);
         for (ox = 0; ox < output_dims->w; ++ox) {
           const int32_t ix0 = ox * params->stride.w - params->padding.w;
-          int8_t *y = output + (((int64_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
+          int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
           int32_t kx_begin, kx_end;
           piconas_s8_tap_range(ix0, params->dilation.w, filter_dims->w, input_dims->w, &kx_begin,
                                &kx_end);
@@ -63,8 +62,8 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                 const int32_t iy = iy0 + ky * params->dilation.h;
                 for (kx = kx_begin; kx < kx_end; ++kx) {
                   const int32_t ix = ix0 + kx * params->dilation.w;
-                  const int32_t w = filter[((int64_t)ky * filter_dims->w + kx) * cout + oc];
-                  const int32_t x = image[((int64_t)iy * input_dims->w + ix) * cin + ic];
+                  const int32_t w = filter[((ptrdiff_t)ky * filter_dims->w + kx) * cout + oc];
+                  const int32_t x = image[((ptrdiff_t)iy * input_dims->w + ix) * cin + ic];
                   acc += w * (x + offset);
                 }
               }

@@ -2,8 +2,8 @@
  * depthwise_conv2d_s8.h: int8 depthwise 2-D convolution with channel multiplier M, NHWC,
  * filter [1, KH, KW, C_in * M] (TFLite convention), output channel oc = ic * M + m.
  *
- *   acc = bias[oc] + sum_{ky,kx in image} w[0,ky,kx,oc] * (x[n, oy*sh - ph + ky*dh,
- *                                                            ox*sw - pw + kx*dw, ic] + input_offset)
+ *   iy = oy*stride.h - padding.h + ky*dilation.h,  ix = ox*stride.w - padding.w + kx*dilation.w
+ *   acc = bias[oc] + sum over in-image (ky, kx) of w[0,ky,kx,oc] * (x[n,iy,ix,ic] + input_offset)
  *   y[n,oy,ox,oc] = clamp(MBQM(acc, multiplier[oc], shift[oc]) + output_offset, act.min, act.max)
  *
  * filter_dims = {1, KH, KW, C_in * M}; output_dims.c = C_in * M; bias may be null (zero).

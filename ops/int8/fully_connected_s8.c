@@ -17,8 +17,8 @@ int piconas_fully_connected_s8(const piconas_fc_params *params,
   int32_t b, o, i;
   if (params == NULL || input == NULL || filter == NULL || output == NULL ||
       !piconas_s8_dims_ok(input_dims) || !piconas_s8_dims_ok(filter_dims) ||
-      !piconas_s8_dims_ok(output_dims) || output_dims->n != input_dims->n ||
-      output_dims->h != 1 || output_dims->w != 1 || output_dims->c != filter_dims->n ||
+      !piconas_s8_dims_ok(output_dims) || output_dims->n != input_dims->n || output_dims->h != 1 ||
+      output_dims->w != 1 || output_dims->c != filter_dims->n ||
       !piconas_s8_offsets_ok(params->input_offset, params->output_offset) ||
       !piconas_s8_activation_ok(params->activation) ||
       !piconas_s8_quant_ok(quant, output_dims->c)) {
@@ -37,10 +37,10 @@ int piconas_fully_connected_s8(const piconas_fc_params *params,
     const int32_t cout = output_dims->c;
     const int32_t offset = params->input_offset;
     for (b = 0; b < input_dims->n; ++b) {
-      const int8_t *x = input + (int64_t)b * d;
-      int8_t *y = output + (int64_t)b * cout;
+      const int8_t *x = input + (ptrdiff_t)b * d;
+      int8_t *y = output + (ptrdiff_t)b * cout;
       for (o = 0; o < cout; ++o) {
-        const int8_t *w = filter + (int64_t)o * d;
+        const int8_t *w = filter + (ptrdiff_t)o * d;
         int32_t acc = bias != NULL ? bias[o] : 0;
         for (i = 0; i < d; ++i) {
           acc += (int32_t)w[i] * ((int32_t)x[i] + offset);

@@ -33,8 +33,7 @@ static inline int piconas_s8_offsets_ok(int32_t input_offset, int32_t output_off
 
 static inline int piconas_s8_shift_ok(int32_t shift) { return shift >= -31 && shift <= 31; }
 
-static inline int piconas_s8_quant_ok(const piconas_per_channel_quant_params *q,
-                                      int32_t channels) {
+static inline int piconas_s8_quant_ok(const piconas_per_channel_quant_params *q, int32_t channels) {
   int32_t c;
   if (q == 0 || q->multiplier == 0 || q->shift == 0) {
     return 0;

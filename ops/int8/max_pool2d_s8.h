@@ -19,8 +19,8 @@ extern "C" {
 #endif
 
 int piconas_max_pool2d_s8(const piconas_pool_params *params, const piconas_dims *input_dims,
-                          const int8_t *input, piconas_tile kernel,
-                          const piconas_dims *output_dims, int8_t *output);
+                          const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
+                          int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -153,31 +153,44 @@ inline std::vector<int8_t> random_s8_vector(Rng& rng, int64_t count) {
 // and 2^30, sometimes 0, negative or any int32 (including INT32_MIN).
 inline int32_t random_multiplier(Rng& rng) {
   switch (rng.uniform_int(0, 9)) {
-    case 0: return static_cast<int32_t>(kMax - rng.uniform_int(0, 3));
-    case 1: return static_cast<int32_t>((int64_t{1} << 30) + rng.uniform_int(0, 3));
-    case 2: return static_cast<int32_t>(rng.uniform_int(kMin, kMax));
-    case 3: return rng.uniform_int(0, 3) == 0 ? kMin : 0;
-    default: return static_cast<int32_t>(rng.uniform_int(int64_t{1} << 30, kMax));
+    case 0:
+      return static_cast<int32_t>(kMax - rng.uniform_int(0, 3));
+    case 1:
+      return static_cast<int32_t>((int64_t{1} << 30) + rng.uniform_int(0, 3));
+    case 2:
+      return static_cast<int32_t>(rng.uniform_int(kMin, kMax));
+    case 3:
+      return rng.uniform_int(0, 3) == 0 ? kMin : 0;
+    default:
+      return static_cast<int32_t>(rng.uniform_int(int64_t{1} << 30, kMax));
   }
 }
 
 // A shift: mostly the realistic range of conv layers, sometimes anywhere in [-31, 31].
 inline int32_t random_shift(Rng& rng) {
   switch (rng.uniform_int(0, 5)) {
-    case 0: return static_cast<int32_t>(rng.uniform_int(-31, 31));
-    case 1: return static_cast<int32_t>(rng.uniform_int(0, 3));
-    default: return static_cast<int32_t>(rng.uniform_int(-16, -1));
+    case 0:
+      return static_cast<int32_t>(rng.uniform_int(-31, 31));
+    case 1:
+      return static_cast<int32_t>(rng.uniform_int(0, 3));
+    default:
+      return static_cast<int32_t>(rng.uniform_int(-16, -1));
   }
 }
 
 inline void random_activation(Rng& rng, int z_out, int& lo, int& hi) {
   switch (rng.uniform_int(0, 3)) {
-    case 0: lo = z_out; hi = 127; break;  // ReLU
+    case 0:
+      lo = z_out;
+      hi = 127;
+      break;  // ReLU
     case 1:
       lo = static_cast<int>(rng.uniform_int(-128, 127));
       hi = static_cast<int>(rng.uniform_int(lo, 127));
       break;
-    default: lo = -128; hi = 127;
+    default:
+      lo = -128;
+      hi = 127;
   }
 }
 
@@ -185,9 +198,12 @@ inline void random_activation(Rng& rng, int z_out, int& lo, int& hi) {
 inline int32_t random_bias(Rng& rng, int64_t macs) {
   const int64_t limit = int64_t{kMax} - macs * 32640;
   switch (rng.uniform_int(0, 4)) {
-    case 0: return static_cast<int32_t>(rng.uniform_int(0, 1) ? limit : -limit);
-    case 1: return static_cast<int32_t>(rng.uniform_int(-limit, limit));
-    default: return static_cast<int32_t>(rng.uniform_int(-100000, 100000));
+    case 0:
+      return static_cast<int32_t>(rng.uniform_int(0, 1) ? limit : -limit);
+    case 1:
+      return static_cast<int32_t>(rng.uniform_int(-limit, limit));
+    default:
+      return static_cast<int32_t>(rng.uniform_int(-100000, 100000));
   }
 }
 

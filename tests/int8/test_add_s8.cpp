@@ -22,12 +22,14 @@ std::vector<int8_t> reference(const piconas_add_params& p, const std::vector<int
   for (size_t i = 0; i < a.size(); ++i) {
     const int64_t x1 = (int64_t{a[i]} + p.input1_offset) << p.left_shift;
     const int64_t x2 = (int64_t{b[i]} + p.input2_offset) << p.left_shift;
-    const int64_t s1 = int8_ref::mbqm(static_cast<int32_t>(x1), p.input1_multiplier, p.input1_shift);
-    const int64_t s2 = int8_ref::mbqm(static_cast<int32_t>(x2), p.input2_multiplier, p.input2_shift);
+    const int64_t s1 =
+        int8_ref::mbqm(static_cast<int32_t>(x1), p.input1_multiplier, p.input1_shift);
+    const int64_t s2 =
+        int8_ref::mbqm(static_cast<int32_t>(x2), p.input2_multiplier, p.input2_shift);
     const auto sum = static_cast<int32_t>(s1 + s2);  // modulo 2^32, as documented
     const int32_t r = int8_ref::mbqm(sum, p.output_multiplier, p.output_shift);
-    y.push_back(int8_ref::clamp_out(int64_t{r} + p.output_offset, p.activation.min,
-                                    p.activation.max));
+    y.push_back(
+        int8_ref::clamp_out(int64_t{r} + p.output_offset, p.activation.min, p.activation.max));
   }
   return y;
 }
@@ -60,9 +62,10 @@ TEST_CASE("add_s8: bit exact on 4000 random parameter sets (half derived from re
     piconas_add_params p{};
     const bool realistic = rng.uniform_int(0, 1) == 0;
     if (realistic) {
-      p = from_scales(std::exp(rng.uniform(-6.0, 1.0)), static_cast<int>(rng.uniform_int(-128, 127)),
-                      std::exp(rng.uniform(-6.0, 1.0)), static_cast<int>(rng.uniform_int(-128, 127)),
-                      std::exp(rng.uniform(-6.0, 1.0)), static_cast<int>(rng.uniform_int(-128, 127)));
+      p = from_scales(
+          std::exp(rng.uniform(-6.0, 1.0)), static_cast<int>(rng.uniform_int(-128, 127)),
+          std::exp(rng.uniform(-6.0, 1.0)), static_cast<int>(rng.uniform_int(-128, 127)),
+          std::exp(rng.uniform(-6.0, 1.0)), static_cast<int>(rng.uniform_int(-128, 127)));
     } else {
       p.input1_offset = static_cast<int32_t>(rng.uniform_int(-127, 128));
       p.input2_offset = static_cast<int32_t>(rng.uniform_int(-127, 128));

@@ -116,8 +116,8 @@ TEST_CASE("conv2d_s8: wrapper, 1x1 and generic are bit exact on 6000 random laye
     const ConvCase c = random_case(rng);
     std::vector<int8_t> expected, y;
     REQUIRE(int8_ref::conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift, c.out, expected));
-    INFO("case " << i << " in " << c.in.h << "x" << c.in.w << "x" << c.in.c << " k " << c.f.h
-                 << "x" << c.f.w << " out " << c.out.h << "x" << c.out.w << "x" << c.out.c);
+    INFO("case " << i << " in " << c.in.h << "x" << c.in.w << "x" << c.in.c << " k " << c.f.h << "x"
+                 << c.f.w << " out " << c.out.h << "x" << c.out.w << "x" << c.out.c);
     REQUIRE(run(c, Variant::Wrapper, y) == PICONAS_S8_OK);
     REQUIRE(y == expected);
     REQUIRE(run(c, Variant::Generic, y) == PICONAS_S8_OK);

@@ -81,10 +81,10 @@ TEST_CASE("depthwise_conv2d_s8: bit exact on 6000 random layers incl. channel mu
   for (int i = 0; i < 6000; ++i) {
     const DwCase c = random_case(rng);
     std::vector<int8_t> expected, y;
-    REQUIRE(int8_ref::depthwise_conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift,
-                                       c.out, expected));
-    INFO("case " << i << " in " << c.in.h << "x" << c.in.w << "x" << c.in.c << " k " << c.f.h
-                 << "x" << c.f.w << " M " << c.ref.ch_mult);
+    REQUIRE(int8_ref::depthwise_conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift, c.out,
+                                       expected));
+    INFO("case " << i << " in " << c.in.h << "x" << c.in.w << "x" << c.in.c << " k " << c.f.h << "x"
+                 << c.f.w << " M " << c.ref.ch_mult);
     REQUIRE(run(c, y) == PICONAS_S8_OK);
     REQUIRE(y == expected);
     outputs += c.out.size();

@@ -79,7 +79,8 @@ TEST_CASE("fully_connected_s8: bit exact on 5000 random layers") {
   MESSAGE("fully_connected_s8 outputs compared: " << outputs);
 }
 
-TEST_CASE("fully_connected_s8: 2^16 worst-case MACs exact, overflowing layers and bad args refused") {
+TEST_CASE(
+    "fully_connected_s8: 2^16 worst-case MACs exact, overflowing layers and bad args refused") {
   FcCase c;
   c.depth = 1 << 16;
   c.z_in = -128;

@@ -23,9 +23,8 @@ struct PoolCase {
 };
 
 int run(bool avg, const PoolCase& c, std::vector<int8_t>& y) {
-  const piconas_pool_params p{{c.ref.stride_h, c.ref.stride_w},
-                              {c.ref.pad_h, c.ref.pad_w},
-                              {c.ref.act_min, c.ref.act_max}};
+  const piconas_pool_params p{
+      {c.ref.stride_h, c.ref.stride_w}, {c.ref.pad_h, c.ref.pad_w}, {c.ref.act_min, c.ref.act_max}};
   const piconas_dims in{c.in.n, c.in.h, c.in.w, c.in.c}, out{c.out.n, c.out.h, c.out.w, c.out.c};
   y.assign(static_cast<size_t>(c.out.size() > 0 ? c.out.size() : 1), 99);
   return avg ? piconas_avg_pool2d_s8(&p, &in, c.x.data(), {c.kh, c.kw}, &out, y.data())
@@ -48,8 +47,10 @@ PoolCase random_case(Rng& rng) {
   };
   // Largest output whose last window still starts inside the image.
   auto max_size = [](int in, int s, int p) { return (in - 1 + p) / s + 1; };
-  int oh = std::min(size(c.in.h, c.kh, c.ref.stride_h, c.ref.pad_h), max_size(c.in.h, c.ref.stride_h, c.ref.pad_h));
-  int ow = std::min(size(c.in.w, c.kw, c.ref.stride_w, c.ref.pad_w), max_size(c.in.w, c.ref.stride_w, c.ref.pad_w));
+  int oh = std::min(size(c.in.h, c.kh, c.ref.stride_h, c.ref.pad_h),
+                    max_size(c.in.h, c.ref.stride_h, c.ref.pad_h));
+  int ow = std::min(size(c.in.w, c.kw, c.ref.stride_w, c.ref.pad_w),
+                    max_size(c.in.w, c.ref.stride_w, c.ref.pad_w));
   if (r(0, 3) == 0) oh = max_size(c.in.h, c.ref.stride_h, c.ref.pad_h);  // SAME-like ragged edge
   if (r(0, 3) == 0) ow = max_size(c.in.w, c.ref.stride_w, c.ref.pad_w);
   c.out = {c.in.n, oh, ow, c.in.c};
@@ -69,9 +70,9 @@ TEST_CASE("avg_pool2d_s8 / max_pool2d_s8: bit exact on 5000 random shapes each")
   int64_t outputs = 0;
   for (int i = 0; i < 5000; ++i) {
     const PoolCase c = random_case(rng);
-    INFO("case " << i << " in " << c.in.h << "x" << c.in.w << " k " << c.kh << "x" << c.kw
-                 << " s " << c.ref.stride_h << "," << c.ref.stride_w << " p " << c.ref.pad_h
-                 << "," << c.ref.pad_w << " out " << c.out.h << "x" << c.out.w);
+    INFO("case " << i << " in " << c.in.h << "x" << c.in.w << " k " << c.kh << "x" << c.kw << " s "
+                 << c.ref.stride_h << "," << c.ref.stride_w << " p " << c.ref.pad_h << ","
+                 << c.ref.pad_w << " out " << c.out.h << "x" << c.out.w);
     for (bool avg : {true, false}) {
       std::vector<int8_t> expected, y;
       int8_ref::pool2d(avg, c.ref, c.kh, c.kw, c.in, c.x, c.out, expected);

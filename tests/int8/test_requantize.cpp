@@ -54,22 +54,22 @@ TEST_CASE("requantize: RDBPOT golden values, ties round away from zero") {
   CHECK(rdbpot(kMin, 0) == kMin);
   CHECK(rdbpot(kMin, 31) == -1);
   CHECK(rdbpot(kMax, 31) == 1);
-  CHECK(rdbpot(k2p30, 31) == 1);     // 0.5
-  CHECK(rdbpot(-k2p30, 31) == -1);   // -0.5
+  CHECK(rdbpot(k2p30, 31) == 1);    // 0.5
+  CHECK(rdbpot(-k2p30, 31) == -1);  // -0.5
   CHECK(rdbpot(k2p30 - 1, 31) == 0);
   CHECK(piconas_rdbpot(-5, 1) == -3);
 }
 
 TEST_CASE("requantize: MBQM golden values incl. double rounding and positive shifts") {
-  CHECK(mbqm(100, k2p30, 0) == 50);        // M = 0.5
-  CHECK(mbqm(-77, k2p30, 1) == -77);       // M = 1.0
-  CHECK(mbqm(3, k2p30, -1) == 1);          // 0.75 -> 1
-  CHECK(mbqm(5, k2p30, -1) == 2);          // 1.25, but 2.5 -> 3 then 1.5 -> 2: double rounding
-  CHECK(mbqm(-5, k2p30, -1) == -1);        // -1.25: -2.5 -> -2, then -1
-  CHECK(mbqm(5, k2p30, -2) == 1);          // 0.625
-  CHECK(mbqm(3, k2p30, 2) == 6);           // M = 2
-  CHECK(mbqm(1000, 1610612736, -3) == 94); // 1000 * 0.75 / 8 = 93.75
-  CHECK(mbqm(k2p30, k2p30, 1) == -k2p30);  // x << 1 wraps to INT32_MIN (documented)
+  CHECK(mbqm(100, k2p30, 0) == 50);         // M = 0.5
+  CHECK(mbqm(-77, k2p30, 1) == -77);        // M = 1.0
+  CHECK(mbqm(3, k2p30, -1) == 1);           // 0.75 -> 1
+  CHECK(mbqm(5, k2p30, -1) == 2);           // 1.25, but 2.5 -> 3 then 1.5 -> 2: double rounding
+  CHECK(mbqm(-5, k2p30, -1) == -1);         // -1.25: -2.5 -> -2, then -1
+  CHECK(mbqm(5, k2p30, -2) == 1);           // 0.625
+  CHECK(mbqm(3, k2p30, 2) == 6);            // M = 2
+  CHECK(mbqm(1000, 1610612736, -3) == 94);  // 1000 * 0.75 / 8 = 93.75
+  CHECK(mbqm(k2p30, k2p30, 1) == -k2p30);   // x << 1 wraps to INT32_MIN (documented)
   CHECK(mbqm(123456, 0, -5) == 0);
   CHECK(piconas_mbqm(5, k2p30, -1) == 2);
 }
@@ -158,7 +158,8 @@ TEST_CASE("quantize_multiplier: golden values and the rounding / tiny edge cases
 TEST_CASE("quantize_multiplier: random M is represented within half a unit, MBQM ~ x * M") {
   Rng rng(7);
   for (int i = 0; i < 20000; ++i) {
-    const double value = std::ldexp(rng.uniform(0.5, 1.0), static_cast<int>(rng.uniform_int(-31, 8)));
+    const double value =
+        std::ldexp(rng.uniform(0.5, 1.0), static_cast<int>(rng.uniform_int(-31, 8)));
     int32_t m = 0, s = 0;
     REQUIRE(piconas_quantize_multiplier(value, &m, &s) == PICONAS_S8_OK);
     REQUIRE(m >= k2p30);
@@ -168,7 +169,8 @@ TEST_CASE("quantize_multiplier: random M is represented within half a unit, MBQM
     if (s <= 0) {
       // Double rounding is off from round(x * M) by at most one step.
       const auto x = static_cast<int32_t>(rng.uniform_int(-(1 << 20), 1 << 20));
-      REQUIRE(std::fabs(static_cast<double>(mbqm(x, m, s)) - x * value) <= 1.001);  // + representation error of m
+      REQUIRE(std::fabs(static_cast<double>(mbqm(x, m, s)) - x * value) <=
+              1.001);  // + representation error of m
     }
   }
 }
