@@ -31,6 +31,10 @@ static int conv_is_1x1(const piconas_conv_params *p, const piconas_dims *in, con
          (int64_t)(out->h - 1) * p->stride.h < in->h && (int64_t)(out->w - 1) * p->stride.w < in->w;
 }
 
+static int32_t conv_1x1_buffer_size(const piconas_dims *in) {
+  return (int32_t)(2 * (int64_t)in->c * (int64_t)sizeof(int16_t));
+}
+
 static int32_t conv_generic_buffer_size(const piconas_dims *f) {
   return (int32_t)((int64_t)f->h * f->w * f->c * (int64_t)sizeof(int16_t));
 }
@@ -45,7 +49,7 @@ int32_t piconas_conv2d_s8_get_buffer_size(const piconas_conv_params *params,
     return -1;
   }
   if (conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
-    return 0;
+    return conv_1x1_buffer_size(input_dims);
   }
   return conv_generic_buffer_size(filter_dims);
 }
@@ -64,6 +68,17 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
                                    output_dims, output);
 }
 
+/* The input pixel under output pixel index p (over n, oy, ox) of the 1x1 path. */
+static const int8_t *conv_1x1_pixel(const int8_t *input, const piconas_dims *in,
+                                    const piconas_dims *out, const piconas_conv_params *prm,
+                                    int32_t p) {
+  const int32_t plane = out->h * out->w;
+  const int32_t b = p / plane;
+  const int32_t oy = (p - b * plane) / out->w;
+  const int32_t ox = p - b * plane - oy * out->w;
+  return input + (((ptrdiff_t)b * in->h + oy * prm->stride.h) * in->w + ox * prm->stride.w) * in->c;
+}
+
 int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
                           const piconas_per_channel_quant_params *quant,
                           const piconas_dims *input_dims, const int8_t *input,
@@ -71,36 +86,51 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
                           const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
   const int status =
       conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-  int32_t b, oy, ox, oc, ci;
-  (void)ctx;
+  int32_t p, oc, ci;
   if (status != PICONAS_S8_OK) {
     return status;
   }
   if (!conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
+  if (ctx == NULL || ctx->buf == NULL || ctx->size < conv_1x1_buffer_size(input_dims) ||
+      ((uintptr_t)ctx->buf & 1u) != 0) {
+    return PICONAS_S8_ERR_BUFFER;
+  }
   {
+    /* Two output pixels at a time: their inputs (x + offset) as int16 in the scratch, then each
+     * filter row is loaded once for both. */
+    int16_t *x0 = (int16_t *)ctx->buf;
+    int16_t *x1 = x0 + input_dims->c;
     const int32_t cin = input_dims->c;
     const int32_t cout = output_dims->c;
-    const int32_t offset = params->input_offset;
-    for (b = 0; b < output_dims->n; ++b) {
-      for (oy = 0; oy < output_dims->h; ++oy) {
-        for (ox = 0; ox < output_dims->w; ++ox) {
-          const int8_t *x =
-              input + (((ptrdiff_t)b * input_dims->h + oy * params->stride.h) * input_dims->w +
-                       ox * params->stride.w) *
-                          cin;
-          int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
-          for (oc = 0; oc < cout; ++oc) {
-            const int8_t *w = filter + (ptrdiff_t)oc * cin;
-            int32_t acc = bias != NULL ? bias[oc] : 0;
-            for (ci = 0; ci < cin; ++ci) {
-              acc += (int32_t)w[ci] * ((int32_t)x[ci] + offset);
-            }
-            acc = piconas_multiply_by_quantized_multiplier(acc, quant->multiplier[oc],
-                                                           quant->shift[oc]);
-            y[oc] = piconas_s8_output(acc, params->output_offset, params->activation);
-          }
+    const int32_t pixels = output_dims->n * output_dims->h * output_dims->w;
+    for (p = 0; p < pixels; p += 2) {
+      const int pair = p + 1 < pixels;
+      const int8_t *src0 = conv_1x1_pixel(input, input_dims, output_dims, params, p);
+      const int8_t *src1 =
+          pair ? conv_1x1_pixel(input, input_dims, output_dims, params, p + 1) : src0;
+      int8_t *y0 = output + (ptrdiff_t)p * cout;
+      for (ci = 0; ci < cin; ++ci) {
+        x0[ci] = (int16_t)((int32_t)src0[ci] + params->input_offset);
+        x1[ci] = (int16_t)((int32_t)src1[ci] + params->input_offset);
+      }
+      for (oc = 0; oc < cout; ++oc) {
+        const int8_t *w = filter + (ptrdiff_t)oc * cin;
+        int32_t acc0 = bias != NULL ? bias[oc] : 0;
+        int32_t acc1 = acc0;
+        for (ci = 0; ci < cin; ++ci) {
+          const int32_t wv = w[ci];
+          acc0 += wv * x0[ci];
+          acc1 += wv * x1[ci];
+        }
+        acc0 =
+            piconas_multiply_by_quantized_multiplier(acc0, quant->multiplier[oc], quant->shift[oc]);
+        y0[oc] = piconas_s8_output(acc0, params->output_offset, params->activation);
+        if (pair) {
+          acc1 = piconas_multiply_by_quantized_multiplier(acc1, quant->multiplier[oc],
+                                                          quant->shift[oc]);
+          y0[cout + oc] = piconas_s8_output(acc1, params->output_offset, params->activation);
         }
       }
     }

@@ -98,7 +98,7 @@ int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buff
     case Variant::Wrapper:
       return piconas_conv2d_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out, y.data());
     case Variant::Pointwise:
-      return piconas_conv2d_1x1_s8(nullptr, &p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out,
+      return piconas_conv2d_1x1_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out,
                                    y.data());
     case Variant::Generic:
       return piconas_conv2d_generic_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out,
@@ -157,8 +157,11 @@ TEST_CASE("conv2d_s8: scratch size, missing scratch and bad arguments are refuse
   pw.bias.assign(2, 5);
   const piconas_conv_params pp = pw.params();
   const piconas_dims pf = to_c(pw.f), pout = to_c(pw.out);
-  CHECK(piconas_conv2d_s8_get_buffer_size(&pp, &in, &pf, &pout) == 0);
-  CHECK(run(pw, Variant::Wrapper, y, 0) == PICONAS_S8_OK);
+  const int32_t pointwise_need = 2 * c.in.c * 2;  // two pixels of C_in int16
+  CHECK(piconas_conv2d_s8_get_buffer_size(&pp, &in, &pf, &pout) == pointwise_need);
+  CHECK(run(pw, Variant::Wrapper, y, pointwise_need - 1) == PICONAS_S8_ERR_BUFFER);
+  CHECK(run(pw, Variant::Pointwise, y, pointwise_need - 1) == PICONAS_S8_ERR_BUFFER);
+  CHECK(run(pw, Variant::Wrapper, y, pointwise_need) == PICONAS_S8_OK);
 
   auto expect_refused = [&](ConvCase bad) {
     std::vector<int8_t> out_bytes;
