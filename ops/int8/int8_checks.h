@@ -66,16 +66,16 @@ static inline int piconas_s8_accumulator_ok(const int32_t *bias, int32_t channel
   return PICONAS_S8_OK;
 }
 
-/* Window positions along one axis stay in int32: (out-1)*stride + (kernel-1)*dilation and the
- * padding are bounded. With need_tap, every window must also hold at least one image tap
- * (pooling divides by / maximises over the tap count). */
+/* Window positions along one axis stay in int32: stride, dilation, padding, (out-1)*stride and
+ * (kernel-1)*dilation are bounded by INT32_MAX / 2. With need_tap (pooling, dilation 1), every
+ * window must also hold at least one image tap (pooling divides by / maximises over them). */
 static inline int piconas_s8_axis_ok(int32_t in_size, int32_t out_size, int32_t kernel,
                                      int32_t stride, int32_t padding, int32_t dilation,
                                      int need_tap) {
   const int64_t limit = INT32_MAX / 2;
   const int64_t last_origin = (int64_t)(out_size - 1) * stride - padding;
   if ((int64_t)(out_size - 1) * stride > limit || (int64_t)(kernel - 1) * dilation > limit ||
-      padding > limit || in_size > limit) {
+      stride > limit || dilation > limit || padding > limit || in_size > limit) {
     return 0;
   }
   if (need_tap) {

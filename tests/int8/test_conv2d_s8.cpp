@@ -178,6 +178,9 @@ TEST_CASE("conv2d_s8: scratch size, missing scratch and bad arguments are refuse
   bad.ref.pad_h = -1;
   expect_refused(bad);
   bad = c;
+  bad.ref.dil_h = int8_ref::kMax;  // window positions would leave int32
+  expect_refused(bad);
+  bad = c;
   bad.ref.z_in = 128;  // input_offset -128 is outside [-127, 128]
   expect_refused(bad);
   bad = c;
