@@ -1,0 +1,57 @@
+/*
+ * conv2d_s8.h: int8 2-D convolution, NHWC input/output, filter [C_out, KH, KW, C_in].
+ *
+ *   iy = oy*stride.h - padding.h + ky*dilation.h,  ix = ox*stride.w - padding.w + kx*dilation.w
+ *   acc = bias[oc] + sum_{in-image ky,kx; ci} w[oc,ky,kx,ci] * (x[n,iy,ix,ci] + input_offset)
+ *   y[n,oy,ox,oc] = clamp(MBQM(acc, multiplier[oc], shift[oc]) + output_offset, act.min, act.max)
+ *
+ * filter_dims = {C_out, KH, KW, C_in}; bias may be null (zero). The caller picks the output
+ * size (output_dims); windows entirely outside the image give clamp(MBQM(bias) + offset).
+ * piconas_conv2d_s8 is the wrapper that picks a variant; tests may call each variant directly:
+ *   piconas_conv2d_1x1_s8      KH = KW = 1, padding 0, every window inside the image; scratch of
+ *                              2*C_in int16 (two output pixels per pass share each filter load);
+ *   piconas_conv2d_generic_s8  any shape; scratch of KH*KW*C_in int16 (im2col of one output
+ *                              pixel, taps outside the image stored as 0 = skipped).
+ * A variant given a shape it cannot handle returns PICONAS_S8_ERR_ARGUMENT.
+ * The layer is refused (PICONAS_S8_ERR_OVERFLOW) when KH*KW*C_in > PICONAS_S8_MAX_MACS or a
+ * bias is so large that the int32 accumulator could overflow.
+ */
+#ifndef PICONAS_INT8_CONV2D_S8_H
+#define PICONAS_INT8_CONV2D_S8_H
+
+#include <stdint.h>
+
+#include "int8_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Scratch bytes piconas_conv2d_s8 needs for this layer (the variant it picks); -1 on bad dims. */
+int32_t piconas_conv2d_s8_get_buffer_size(const piconas_conv_params *params,
+                                          const piconas_dims *input_dims,
+                                          const piconas_dims *filter_dims,
+                                          const piconas_dims *output_dims);
+
+int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                      const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+                      const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+                      const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
+
+int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                          const piconas_per_channel_quant_params *quant,
+                          const piconas_dims *input_dims, const int8_t *input,
+                          const piconas_dims *filter_dims, const int8_t *filter,
+                          const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
+
+int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                              const piconas_per_channel_quant_params *quant,
+                              const piconas_dims *input_dims, const int8_t *input,
+                              const piconas_dims *filter_dims, const int8_t *filter,
+                              const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PICONAS_INT8_CONV2D_S8_H */

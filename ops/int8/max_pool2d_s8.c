@@ -1,0 +1,53 @@
+/* int8 max pooling (see max_pool2d_s8.h). */
+#include "max_pool2d_s8.h"
+
+#include <stddef.h>
+
+#include "int8_checks.h"
+
+int piconas_max_pool2d_s8(const piconas_pool_params *params, const piconas_dims *input_dims,
+                          const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
+                          int8_t *output) {
+  int32_t b, oy, ox, c, ky, kx;
+  if (params == NULL || input == NULL || output == NULL || !piconas_s8_dims_ok(input_dims) ||
+      !piconas_s8_dims_ok(output_dims) || input_dims->n != output_dims->n ||
+      input_dims->c != output_dims->c || !piconas_s8_tile_ok(kernel, 1) ||
+      !piconas_s8_tile_ok(params->stride, 1) || !piconas_s8_tile_ok(params->padding, 0) ||
+      !piconas_s8_activation_ok(params->activation) ||
+      !piconas_s8_axis_ok(input_dims->h, output_dims->h, kernel.h, params->stride.h,
+                          params->padding.h, 1, 1) ||
+      !piconas_s8_axis_ok(input_dims->w, output_dims->w, kernel.w, params->stride.w,
+                          params->padding.w, 1, 1)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  {
+    const int32_t channels = input_dims->c;
+    for (b = 0; b < output_dims->n; ++b) {
+      const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * channels;
+      for (oy = 0; oy < output_dims->h; ++oy) {
+        const int32_t iy0 = oy * params->stride.h - params->padding.h;
+        int32_t ky_begin, ky_end;
+        piconas_s8_tap_range(iy0, 1, kernel.h, input_dims->h, &ky_begin, &ky_end);
+        for (ox = 0; ox < output_dims->w; ++ox) {
+          const int32_t ix0 = ox * params->stride.w - params->padding.w;
+          int8_t *y =
+              output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * channels;
+          int32_t kx_begin, kx_end;
+          piconas_s8_tap_range(ix0, 1, kernel.w, input_dims->w, &kx_begin, &kx_end);
+          for (c = 0; c < channels; ++c) {
+            int32_t best = -128;
+            for (ky = ky_begin; ky < ky_end; ++ky) {
+              const int8_t *row = image + (ptrdiff_t)(iy0 + ky) * input_dims->w * channels;
+              for (kx = kx_begin; kx < kx_end; ++kx) {
+                const int32_t v = row[(ptrdiff_t)(ix0 + kx) * channels + c];
+                best = v > best ? v : best;
+              }
+            }
+            y[c] = piconas_s8_clamp(best, params->activation);
+          }
+        }
+      }
+    }
+  }
+  return PICONAS_S8_OK;
+}
