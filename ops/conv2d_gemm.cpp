@@ -12,9 +12,10 @@ namespace piconas::ops {
 namespace {
 
 constexpr int64_t kPadding = -1;
-// Bytes of column matrix per GEMM when a thread works on whole images: the im2col tile, the
-// GEMM's packed panels and the output tile then stay in the 1 MiB per-core L2 (bench_conv2d).
-constexpr int64_t kColTileBytes = 256 * 1024;
+// Bytes of column matrix per GEMM when a thread works on whole images: the im2col tile and the
+// GEMM's packed panels then stay in the 1 MiB per-core L2. 256-512 KiB measured best for
+// conv64_3x3_56 and conv32_3x3_24 in bench_conv2d; 64 KiB and whole images were slower.
+constexpr int64_t kColTileBytes = 512 * 1024;
 
 // The one index formula of im2col and col2im. Row r = (c * kernel_h + i) * kernel_w + j of the
 // column matrix and column q = (oh - oh0) * out_w + ow hold
@@ -60,10 +61,14 @@ void im2col_tile(const ConvShape& s, const T* x_group, T* col, int64_t oh0, int6
   parallel_chunks(0, s.in_channels / s.groups, [&](int64_t c0, int64_t c1) {
     for_each_run(s, c0, c1, oh0, oh1, [&](int64_t r, int64_t q, int64_t count, int64_t off) {
       T* dst = col + r * ld + q;
+      const T* src = x_group + off;
+      // Constant strides 1 and 2 let the compiler vectorise the gather.
       if (off == kPadding) std::fill_n(dst, count, T(0));
-      else if (sw == 1) std::copy_n(x_group + off, count, dst);
+      else if (sw == 1) std::copy_n(src, count, dst);
+      else if (sw == 2)
+        for (int64_t t = 0; t < count; ++t) dst[t] = src[2 * t];
       else
-        for (int64_t t = 0; t < count; ++t) dst[t] = x_group[off + t * sw];
+        for (int64_t t = 0; t < count; ++t) dst[t] = src[t * sw];
     });
   });
 }
@@ -76,7 +81,10 @@ void col2im_tile(const ConvShape& s, const T* col, T* x_group, int64_t oh0, int6
       if (off == kPadding) return;
       const T* src = col + r * ld + q;
       T* dst = x_group + off;
-      for (int64_t t = 0; t < count; ++t) dst[t * sw] += src[t];
+      if (sw == 1)
+        for (int64_t t = 0; t < count; ++t) dst[t] += src[t];
+      else
+        for (int64_t t = 0; t < count; ++t) dst[t * sw] += src[t];
     });
   });
 }
