@@ -53,59 +53,70 @@ void for_each_run(const ConvShape& s, int64_t c0, int64_t c1, int64_t oh0, int64
       }
 }
 
-// Column rows of one group for output rows [oh0, oh1); parallel over channels when not
-// already inside a parallel region (each channel owns its rows of col and its plane of x).
+// Column rows of channels [c0, c1) of one group for output rows [oh0, oh1); col starts at
+// channel c0's first row and has (oh1 - oh0) * out_w columns.
 template <class T>
-void im2col_tile(const ConvShape& s, const T* x_group, T* col, int64_t oh0, int64_t oh1) {
+void im2col_rows(const ConvShape& s, const T* x_group, T* col, int64_t c0, int64_t c1,
+                 int64_t oh0, int64_t oh1) {
   const int64_t ld = (oh1 - oh0) * s.out_w, sw = s.stride_w;
-  parallel_chunks(0, s.in_channels / s.groups, [&](int64_t c0, int64_t c1) {
-    for_each_run(s, c0, c1, oh0, oh1, [&](int64_t r, int64_t q, int64_t count, int64_t off) {
-      T* dst = col + r * ld + q;
-      const T* src = x_group + off;
-      // Constant strides 1 and 2 let the compiler vectorise the gather.
-      if (off == kPadding) std::fill_n(dst, count, T(0));
-      else if (sw == 1) std::copy_n(src, count, dst);
-      else if (sw == 2)
-        for (int64_t t = 0; t < count; ++t) dst[t] = src[2 * t];
-      else
-        for (int64_t t = 0; t < count; ++t) dst[t] = src[t * sw];
-    });
+  const int64_t row0 = c0 * s.kernel_h * s.kernel_w;
+  for_each_run(s, c0, c1, oh0, oh1, [&](int64_t r, int64_t q, int64_t count, int64_t off) {
+    T* dst = col + (r - row0) * ld + q;
+    const T* src = x_group + off;
+    // Constant strides 1 and 2 let the compiler vectorise the gather.
+    if (off == kPadding) std::fill_n(dst, count, T(0));
+    else if (sw == 1) std::copy_n(src, count, dst);
+    else if (sw == 2)
+      for (int64_t t = 0; t < count; ++t) dst[t] = src[2 * t];
+    else
+      for (int64_t t = 0; t < count; ++t) dst[t] = src[t * sw];
   });
 }
 
 template <class T>
-void col2im_tile(const ConvShape& s, const T* col, T* x_group, int64_t oh0, int64_t oh1) {
+void col2im_rows(const ConvShape& s, const T* col, T* x_group, int64_t c0, int64_t c1,
+                 int64_t oh0, int64_t oh1) {
   const int64_t ld = (oh1 - oh0) * s.out_w, sw = s.stride_w;
-  parallel_chunks(0, s.in_channels / s.groups, [&](int64_t c0, int64_t c1) {
-    for_each_run(s, c0, c1, oh0, oh1, [&](int64_t r, int64_t q, int64_t count, int64_t off) {
-      if (off == kPadding) return;
-      const T* src = col + r * ld + q;
-      T* dst = x_group + off;
-      if (sw == 1)
-        for (int64_t t = 0; t < count; ++t) dst[t] += src[t];
-      else
-        for (int64_t t = 0; t < count; ++t) dst[t * sw] += src[t];
-    });
+  const int64_t row0 = c0 * s.kernel_h * s.kernel_w;
+  for_each_run(s, c0, c1, oh0, oh1, [&](int64_t r, int64_t q, int64_t count, int64_t off) {
+    if (off == kPadding) return;
+    const T* src = col + (r - row0) * ld + q;
+    T* dst = x_group + off;
+    if (sw == 1)
+      for (int64_t t = 0; t < count; ++t) dst[t] += src[t];
+    else
+      for (int64_t t = 0; t < count; ++t) dst[t * sw] += src[t];
   });
 }
 
-// How the batch is spread: `chunks` groups of whole images, one per thread, each running
-// single-threaded GEMMs on column tiles of `tile_rows` output rows; or, with fewer images
-// than threads, one chunk whose GEMMs, im2col and col2im are parallel on full images.
-struct BatchPlan {
-  int64_t chunks;
-  int64_t tile_rows;
-  int64_t first_image(int64_t chunk, int64_t batch) const { return batch * chunk / chunks; }
+// The work of a call is the batch * out_h "image rows", cut into one contiguous chunk per
+// thread: one parallel region per call, balanced for any batch (a batch of 1 is cut inside
+// the image). Each chunk runs single-threaded GEMMs on its own scratch; its rows are visited
+// as segments (image n, output rows [oh0, oh1)).
+struct RowSplit {
+  int64_t rows, chunks;
+  int64_t begin(int64_t chunk) const { return rows * chunk / chunks; }
 };
 
-BatchPlan plan_batch(const ConvShape& s, int64_t col_rows, int64_t elem_size) {
-  BatchPlan plan{1, s.out_h};
-  if (s.batch >= num_threads() || in_parallel_region()) {
-    plan.chunks = std::max<int64_t>(1, parallel_chunk_count(s.batch));
-    int64_t rows = kColTileBytes / std::max<int64_t>(1, col_rows * s.out_w * elem_size);
-    plan.tile_rows = std::clamp<int64_t>(rows, 1, s.out_h);
+RowSplit split_rows(const ConvShape& s) {
+  const int64_t rows = s.batch * s.out_h;
+  return {rows, std::max<int64_t>(1, parallel_chunk_count(rows))};
+}
+
+template <class Segment>
+void for_each_segment(const ConvShape& s, int64_t lo, int64_t hi, Segment&& segment) {
+  for (int64_t r = lo; r < hi;) {
+    const int64_t n = r / s.out_h, oh0 = r % s.out_h;
+    const int64_t oh1 = std::min(s.out_h, oh0 + (hi - r));
+    segment(n, oh0, oh1);
+    r += oh1 - oh0;
   }
-  return plan;
+}
+
+// Output rows per GEMM so that a column tile of col_rows rows fits kColTileBytes.
+int64_t tile_rows(const ConvShape& s, int64_t col_rows, int64_t elem_size) {
+  const int64_t rows = kColTileBytes / std::max<int64_t>(1, col_rows * s.out_w * elem_size);
+  return std::clamp<int64_t>(rows, 1, s.out_h);
 }
 
 template <class T>
@@ -123,12 +134,12 @@ void add_bias(const T* bias, int64_t rows, int64_t cols, T* y, int64_t ld) {
   }
 }
 
-// dbias[o] += sum_q dy[o, q] for one image.
+// dbias[o] += sum_q dy[o, q] for o < rows, q < cols, dy with leading dimension ld.
 template <class T>
-void add_row_sums(const T* dy, int64_t rows, int64_t cols, T* dbias) {
+void add_row_sums(const T* dy, int64_t rows, int64_t cols, int64_t ld, T* dbias) {
   for (int64_t o = 0; o < rows; ++o) {
     T sum = 0;
-    const T* row = dy + o * cols;
+    const T* row = dy + o * ld;
     for (int64_t q = 0; q < cols; ++q) sum += row[q];
     dbias[o] += sum;
   }
@@ -145,6 +156,31 @@ void add_partials(const std::vector<T>& partials, int64_t chunks, int64_t size, 
   }
 }
 
+// dx of image n through a split over input channels: the rows of the column matrix that
+// belong to channels [c0, c1) scatter only into those channels of dx, so the chunks never
+// write the same element. Used for images whose rows were cut between chunks.
+template <class T>
+void backward_dx_by_channels(const ConvShape& s, int64_t n, const T* w, const T* dy, T* dx) {
+  const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
+  const int64_t taps = s.kernel_h * s.kernel_w, k = cg * taps, n_out = s.out_h * s.out_w;
+  const int64_t plane = s.in_h * s.in_w;
+  parallel_chunks(0, s.in_channels, [&](int64_t c_lo, int64_t c_hi) {
+    const int64_t tile = tile_rows(s, (c_hi - c_lo) * taps, sizeof(T));
+    auto col = scratch<T>((c_hi - c_lo) * taps * tile * s.out_w);
+    for (int64_t g = c_lo / cg; g * cg < c_hi; ++g) {
+      const int64_t c0 = std::max(c_lo, g * cg) - g * cg, c1 = std::min(c_hi, (g + 1) * cg) - g * cg;
+      const T* dy_g = dy + (n * s.out_channels + g * og) * n_out;
+      T* dx_g = dx + (n * s.in_channels + g * cg) * plane;
+      for (int64_t oh0 = 0; oh0 < s.out_h; oh0 += tile) {
+        const int64_t oh1 = std::min(s.out_h, oh0 + tile), cols = (oh1 - oh0) * s.out_w;
+        gemm(Trans::Yes, Trans::No, (c1 - c0) * taps, cols, og, T(1), w + g * og * k + c0 * taps,
+             k, dy_g + oh0 * s.out_w, n_out, T(0), col.get(), cols);
+        col2im_rows(s, col.get(), dx_g, c0, c1, oh0, oh1);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 bool is_pointwise(const ConvShape& s) {
@@ -155,39 +191,44 @@ bool is_pointwise(const ConvShape& s) {
 template <class T>
 void im2col(const ConvShape& s, int64_t group, const T* x_image, T* col) {
   PICONAS_CHECK(group >= 0 && group < s.groups, "im2col: group " << group << " of " << s.groups);
-  const int64_t cg = s.in_channels / s.groups;
-  im2col_tile(s, x_image + group * cg * s.in_h * s.in_w, col, 0, s.out_h);
+  const int64_t cg = s.in_channels / s.groups, rows_per_channel = s.kernel_h * s.kernel_w;
+  const T* x_group = x_image + group * cg * s.in_h * s.in_w;
+  parallel_chunks(0, cg, [&](int64_t c0, int64_t c1) {
+    im2col_rows(s, x_group, col + c0 * rows_per_channel * s.out_h * s.out_w, c0, c1, 0, s.out_h);
+  });
 }
 
 template <class T>
 void col2im(const ConvShape& s, int64_t group, const T* col, T* x_image) {
   PICONAS_CHECK(group >= 0 && group < s.groups, "col2im: group " << group << " of " << s.groups);
-  const int64_t cg = s.in_channels / s.groups;
-  col2im_tile(s, col, x_image + group * cg * s.in_h * s.in_w, 0, s.out_h);
+  const int64_t cg = s.in_channels / s.groups, rows_per_channel = s.kernel_h * s.kernel_w;
+  T* x_group = x_image + group * cg * s.in_h * s.in_w;
+  parallel_chunks(0, cg, [&](int64_t c0, int64_t c1) {
+    col2im_rows(s, col + c0 * rows_per_channel * s.out_h * s.out_w, x_group, c0, c1, 0, s.out_h);
+  });
 }
 
 template <class T>
 void conv2d_forward_im2col(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t k = cg * s.kernel_h * s.kernel_w, n_out = s.out_h * s.out_w;
-  const int64_t plane = s.in_h * s.in_w;
-  const BatchPlan plan = plan_batch(s, k, sizeof(T));
-  parallel_for(0, plan.chunks, [&](int64_t chunk) {
-    auto col = scratch<T>(k * plan.tile_rows * s.out_w);
-    for (int64_t n = plan.first_image(chunk, s.batch); n < plan.first_image(chunk + 1, s.batch); ++n)
+  const int64_t plane = s.in_h * s.in_w, tile = tile_rows(s, k, sizeof(T));
+  const RowSplit split = split_rows(s);
+  parallel_for(0, split.chunks, [&](int64_t chunk) {
+    auto col = scratch<T>(k * tile * s.out_w);
+    for_each_segment(s, split.begin(chunk), split.begin(chunk + 1), [&](int64_t n, int64_t a, int64_t b) {
       for (int64_t g = 0; g < s.groups; ++g) {
         const T* x_g = x + (n * s.in_channels + g * cg) * plane;
-        const T* w_g = w + g * og * k;
         T* y_g = y + (n * s.out_channels + g * og) * n_out;
-        for (int64_t oh0 = 0; oh0 < s.out_h; oh0 += plan.tile_rows) {
-          const int64_t oh1 = std::min(s.out_h, oh0 + plan.tile_rows);
-          const int64_t cols = (oh1 - oh0) * s.out_w;
-          im2col_tile(s, x_g, col.get(), oh0, oh1);
-          gemm_parallel(Trans::No, Trans::No, og, cols, k, T(1), w_g, k, col.get(), cols, T(0),
-                        y_g + oh0 * s.out_w, n_out);
+        for (int64_t oh0 = a; oh0 < b; oh0 += tile) {
+          const int64_t oh1 = std::min(b, oh0 + tile), cols = (oh1 - oh0) * s.out_w;
+          im2col_rows(s, x_g, col.get(), 0, cg, oh0, oh1);
+          gemm(Trans::No, Trans::No, og, cols, k, T(1), w + g * og * k, k, col.get(), cols, T(0),
+               y_g + oh0 * s.out_w, n_out);
           if (bias) add_bias(bias + g * og, og, cols, y_g + oh0 * s.out_w, n_out);
         }
       }
+    });
   });
 }
 
@@ -197,57 +238,70 @@ void conv2d_backward_im2col(const ConvShape& s, const T* x, const T* w, const T*
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t k = cg * s.kernel_h * s.kernel_w, n_out = s.out_h * s.out_w;
   const int64_t plane = s.in_h * s.in_w, dw_size = s.out_channels * k;
-  const BatchPlan plan = plan_batch(s, k, sizeof(T));
-  std::vector<T> dw_parts(dw ? plan.chunks * dw_size : 0, T(0));
-  std::vector<T> db_parts(dbias ? plan.chunks * s.out_channels : 0, T(0));
-  parallel_for(0, plan.chunks, [&](int64_t chunk) {
+  const int64_t tile = tile_rows(s, k, sizeof(T));
+  const RowSplit split = split_rows(s);
+  std::vector<T> dw_parts(dw ? split.chunks * dw_size : 0, T(0));
+  std::vector<T> db_parts(dbias ? split.chunks * s.out_channels : 0, T(0));
+  parallel_for(0, split.chunks, [&](int64_t chunk) {
     T* dw_part = dw ? dw_parts.data() + chunk * dw_size : nullptr;
     T* db_part = dbias ? db_parts.data() + chunk * s.out_channels : nullptr;
-    auto col = scratch<T>(dw || dx ? k * plan.tile_rows * s.out_w : 0);
-    for (int64_t n = plan.first_image(chunk, s.batch); n < plan.first_image(chunk + 1, s.batch); ++n) {
-      if (db_part) add_row_sums(dy + n * s.out_channels * n_out, s.out_channels, n_out, db_part);
-      if (!dw && !dx) continue;
+    auto col = scratch<T>(dw || dx ? k * tile * s.out_w : 0);
+    for_each_segment(s, split.begin(chunk), split.begin(chunk + 1), [&](int64_t n, int64_t a, int64_t b) {
+      const T* dy_n = dy + n * s.out_channels * n_out;
+      if (db_part) add_row_sums(dy_n + a * s.out_w, s.out_channels, (b - a) * s.out_w, n_out, db_part);
+      // An image cut between chunks gets its dx from backward_dx_by_channels instead: the
+      // col2im of neighbouring row ranges overlap.
+      const bool whole_image = a == 0 && b == s.out_h;
       for (int64_t g = 0; g < s.groups; ++g) {
-        const T* x_g = x + (n * s.in_channels + g * cg) * plane;
         const T* w_g = w + g * og * k;
-        const T* dy_g = dy + (n * s.out_channels + g * og) * n_out;
-        for (int64_t oh0 = 0; oh0 < s.out_h; oh0 += plan.tile_rows) {
-          const int64_t oh1 = std::min(s.out_h, oh0 + plan.tile_rows);
-          const int64_t cols = (oh1 - oh0) * s.out_w;
-          const T* dy_tile = dy_g + oh0 * s.out_w;
+        const T* dy_g = dy_n + g * og * n_out;
+        for (int64_t oh0 = a; oh0 < b; oh0 += tile) {
+          const int64_t oh1 = std::min(b, oh0 + tile), cols = (oh1 - oh0) * s.out_w;
           if (dw_part) {  // dw_g += dy_tile [og x cols] * col^T [cols x k]
-            im2col_tile(s, x_g, col.get(), oh0, oh1);
-            gemm_parallel(Trans::No, Trans::Yes, og, k, cols, T(1), dy_tile, n_out, col.get(), cols,
-                          T(1), dw_part + g * og * k, k);
+            im2col_rows(s, x + (n * s.in_channels + g * cg) * plane, col.get(), 0, cg, oh0, oh1);
+            gemm(Trans::No, Trans::Yes, og, k, cols, T(1), dy_g + oh0 * s.out_w, n_out, col.get(),
+                 cols, T(1), dw_part + g * og * k, k);
           }
-          if (dx) {  // col = w_g^T [k x og] * dy_tile [og x cols], then scattered back
-            gemm_parallel(Trans::Yes, Trans::No, k, cols, og, T(1), w_g, k, dy_tile, n_out, T(0),
-                          col.get(), cols);
-            col2im_tile(s, col.get(), dx + (n * s.in_channels + g * cg) * plane, oh0, oh1);
+          if (dx && whole_image) {  // col = w_g^T [k x og] * dy_tile [og x cols], scattered back
+            gemm(Trans::Yes, Trans::No, k, cols, og, T(1), w_g, k, dy_g + oh0 * s.out_w, n_out, T(0),
+                 col.get(), cols);
+            col2im_rows(s, col.get(), dx + (n * s.in_channels + g * cg) * plane, 0, cg, oh0, oh1);
           }
         }
       }
-    }
+    });
   });
-  add_partials(dw_parts, plan.chunks, dw_size, dw);
-  add_partials(db_parts, plan.chunks, s.out_channels, dbias);
+  if (dx)
+    for (int64_t n = 0; n < s.batch; ++n) {
+      bool cut = false;
+      for (int64_t c = 1; c < split.chunks; ++c) {
+        const int64_t r = split.begin(c);
+        cut = cut || (r / s.out_h == n && r % s.out_h != 0);
+      }
+      if (cut) backward_dx_by_channels(s, n, w, dy, dx);
+    }
+  add_partials(dw_parts, split.chunks, dw_size, dw);
+  add_partials(db_parts, split.chunks, s.out_channels, dbias);
 }
 
-// Pointwise: per image and group, y_g [og x hw] = w_g [og x cg] * x_g [cg x hw] straight on the
-// NCHW planes, dw_g += dy_g * x_g^T and dx_g += w_g^T * dy_g; no column matrix at all.
+// Pointwise: per image segment and group, y_g [og x cols] = w_g [og x cg] * x_g [cg x cols]
+// straight on the NCHW planes (leading dimension h*w), dw_g += dy_g * x_g^T and
+// dx_g += w_g^T * dy_g; no column matrix, and row segments of one image never overlap.
 template <class T>
 void conv2d_forward_pointwise(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t hw = s.in_h * s.in_w;
-  const BatchPlan plan = plan_batch(s, cg, sizeof(T));
-  parallel_for(0, plan.chunks, [&](int64_t chunk) {
-    for (int64_t n = plan.first_image(chunk, s.batch); n < plan.first_image(chunk + 1, s.batch); ++n)
+  const RowSplit split = split_rows(s);
+  parallel_for(0, split.chunks, [&](int64_t chunk) {
+    for_each_segment(s, split.begin(chunk), split.begin(chunk + 1), [&](int64_t n, int64_t a, int64_t b) {
+      const int64_t q0 = a * s.out_w, cols = (b - a) * s.out_w;
       for (int64_t g = 0; g < s.groups; ++g) {
-        T* y_g = y + (n * s.out_channels + g * og) * hw;
-        gemm_parallel(Trans::No, Trans::No, og, hw, cg, T(1), w + g * og * cg, cg,
-                      x + (n * s.in_channels + g * cg) * hw, hw, T(0), y_g, hw);
-        if (bias) add_bias(bias + g * og, og, hw, y_g, hw);
+        T* y_g = y + (n * s.out_channels + g * og) * hw + q0;
+        gemm(Trans::No, Trans::No, og, cols, cg, T(1), w + g * og * cg, cg,
+             x + (n * s.in_channels + g * cg) * hw + q0, hw, T(0), y_g, hw);
+        if (bias) add_bias(bias + g * og, og, cols, y_g, hw);
       }
+    });
   });
 }
 
@@ -256,29 +310,29 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
                                T* dw, T* dbias) {
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t hw = s.in_h * s.in_w, dw_size = s.out_channels * cg;
-  const BatchPlan plan = plan_batch(s, cg, sizeof(T));
-  std::vector<T> dw_parts(dw ? plan.chunks * dw_size : 0, T(0));
-  std::vector<T> db_parts(dbias ? plan.chunks * s.out_channels : 0, T(0));
-  parallel_for(0, plan.chunks, [&](int64_t chunk) {
+  const RowSplit split = split_rows(s);
+  std::vector<T> dw_parts(dw ? split.chunks * dw_size : 0, T(0));
+  std::vector<T> db_parts(dbias ? split.chunks * s.out_channels : 0, T(0));
+  parallel_for(0, split.chunks, [&](int64_t chunk) {
     T* dw_part = dw ? dw_parts.data() + chunk * dw_size : nullptr;
     T* db_part = dbias ? db_parts.data() + chunk * s.out_channels : nullptr;
-    for (int64_t n = plan.first_image(chunk, s.batch); n < plan.first_image(chunk + 1, s.batch); ++n) {
-      if (db_part) add_row_sums(dy + n * s.out_channels * hw, s.out_channels, hw, db_part);
+    for_each_segment(s, split.begin(chunk), split.begin(chunk + 1), [&](int64_t n, int64_t a, int64_t b) {
+      const int64_t q0 = a * s.out_w, cols = (b - a) * s.out_w;
+      if (db_part) add_row_sums(dy + n * s.out_channels * hw + q0, s.out_channels, cols, hw, db_part);
       for (int64_t g = 0; g < s.groups; ++g) {
-        const T* x_g = x + (n * s.in_channels + g * cg) * hw;
-        const T* w_g = w + g * og * cg;
-        const T* dy_g = dy + (n * s.out_channels + g * og) * hw;
+        const T* x_g = x + (n * s.in_channels + g * cg) * hw + q0;
+        const T* dy_g = dy + (n * s.out_channels + g * og) * hw + q0;
         if (dw_part)
-          gemm_parallel(Trans::No, Trans::Yes, og, cg, hw, T(1), dy_g, hw, x_g, hw, T(1),
-                        dw_part + g * og * cg, cg);
+          gemm(Trans::No, Trans::Yes, og, cg, cols, T(1), dy_g, hw, x_g, hw, T(1),
+               dw_part + g * og * cg, cg);
         if (dx)
-          gemm_parallel(Trans::Yes, Trans::No, cg, hw, og, T(1), w_g, cg, dy_g, hw, T(1),
-                        dx + (n * s.in_channels + g * cg) * hw, hw);
+          gemm(Trans::Yes, Trans::No, cg, cols, og, T(1), w + g * og * cg, cg, dy_g, hw, T(1),
+               dx + (n * s.in_channels + g * cg) * hw + q0, hw);
       }
-    }
+    });
   });
-  add_partials(dw_parts, plan.chunks, dw_size, dw);
-  add_partials(db_parts, plan.chunks, s.out_channels, dbias);
+  add_partials(dw_parts, split.chunks, dw_size, dw);
+  add_partials(db_parts, split.chunks, s.out_channels, dbias);
 }
 
 #define PICONAS_INSTANTIATE_CONV2D_GEMM(T)                                                       \

@@ -2,10 +2,12 @@
 // Same conventions as ops/conv2d.h (NCHW, OIHW, forward overwrites, backward accumulates,
 // null gradients skipped). Callers (the dispatcher in conv2d.cpp) have already checked that
 // the algorithm fits the shape: the pointwise kernels require 1x1, stride 1, pad 0.
-// Parallelism: with batch >= threads each thread takes whole images with single-threaded
-// GEMMs and its own scratch; with fewer images than threads the images run one after another
-// with parallel GEMM / im2col / col2im inside. dw and dbias are reduced over the batch through
-// per-chunk partials summed in chunk order (reproducible for a given thread count).
+// Parallelism: one parallel region per call. The batch * out_h output rows are cut into one
+// contiguous chunk per thread (whole images at batch >= threads, row ranges of one image at
+// batch 1); each chunk runs single-threaded GEMMs on column tiles in its own scratch. dw and
+// dbias are reduced through per-chunk partials summed in chunk order (reproducible for a
+// given thread count). dx of an image cut between chunks is computed afterwards by a split
+// over input channels, since col2im of neighbouring row ranges overlaps.
 #pragma once
 
 #include "ops/conv2d.h"

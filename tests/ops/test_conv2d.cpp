@@ -33,6 +33,7 @@ std::vector<Case> awkward_cases() {
       {"3x3 stride2 pad1 b3", {3, 4, 9, 9}, {6, 4, 3, 3}, params(2, 1)},
       {"3x3 dilation2 groups2", {3, 4, 8, 11}, {8, 2, 3, 3}, params(1, 2, 2, 2)},
       {"1x1 groups4", {3, 8, 6, 6}, {4, 2, 1, 1}, params(1, 0, 1, 4)},
+      {"3x3 groups3 b1", {1, 6, 7, 6}, {9, 2, 3, 3}, params(1, 1, 1, 3)},
       {"1x1 on 1x1 image", {3, 5, 1, 1}, {3, 5, 1, 1}, params(1, 0)},
       {"3x3 pad1 on 1x1 image", {1, 1, 1, 1}, {2, 1, 3, 3}, params(1, 1)},
       {"5x5 stride2 pad2", {1, 2, 13, 10}, {3, 2, 5, 5}, params(2, 2)},
