@@ -124,14 +124,14 @@ std::unique_ptr<T[]> scratch(int64_t size) {
   return std::unique_ptr<T[]>(new T[static_cast<size_t>(std::max<int64_t>(size, 1))]);
 }
 
-// y[o, q] += bias[o] for o < rows, q < cols, y with leading dimension ld.
+// Prepares the output tile y [rows x cols] (leading dimension ld) of a GEMM and returns its
+// beta: with a bias the tile is filled with bias[o] and the GEMM accumulates onto it (beta 1),
+// which saves both the zero fill of a beta-0 GEMM and a separate bias pass.
 template <class T>
-void add_bias(const T* bias, int64_t rows, int64_t cols, T* y, int64_t ld) {
-  for (int64_t o = 0; o < rows; ++o) {
-    const T b = bias[o];
-    T* row = y + o * ld;
-    for (int64_t q = 0; q < cols; ++q) row[q] += b;
-  }
+T start_output(const T* bias, int64_t rows, int64_t cols, T* y, int64_t ld) {
+  if (bias == nullptr) return T(0);
+  for (int64_t o = 0; o < rows; ++o) std::fill_n(y + o * ld, cols, bias[o]);
+  return T(1);
 }
 
 // dbias[o] += sum_q dy[o, q] for o < rows, q < cols, dy with leading dimension ld.
@@ -222,10 +222,11 @@ void conv2d_forward_im2col(const ConvShape& s, const T* x, const T* w, const T* 
         T* y_g = y + (n * s.out_channels + g * og) * n_out;
         for (int64_t oh0 = a; oh0 < b; oh0 += tile) {
           const int64_t oh1 = std::min(b, oh0 + tile), cols = (oh1 - oh0) * s.out_w;
+          T* y_tile = y_g + oh0 * s.out_w;
           im2col_rows(s, x_g, col.get(), 0, cg, oh0, oh1);
-          gemm(Trans::No, Trans::No, og, cols, k, T(1), w + g * og * k, k, col.get(), cols, T(0),
-               y_g + oh0 * s.out_w, n_out);
-          if (bias) add_bias(bias + g * og, og, cols, y_g + oh0 * s.out_w, n_out);
+          const T beta = start_output(bias ? bias + g * og : nullptr, og, cols, y_tile, n_out);
+          gemm(Trans::No, Trans::No, og, cols, k, T(1), w + g * og * k, k, col.get(), cols, beta,
+               y_tile, n_out);
         }
       }
     });
@@ -297,9 +298,9 @@ void conv2d_forward_pointwise(const ConvShape& s, const T* x, const T* w, const 
       const int64_t q0 = a * s.out_w, cols = (b - a) * s.out_w;
       for (int64_t g = 0; g < s.groups; ++g) {
         T* y_g = y + (n * s.out_channels + g * og) * hw + q0;
+        const T beta = start_output(bias ? bias + g * og : nullptr, og, cols, y_g, hw);
         gemm(Trans::No, Trans::No, og, cols, cg, T(1), w + g * og * cg, cg,
-             x + (n * s.in_channels + g * cg) * hw + q0, hw, T(0), y_g, hw);
-        if (bias) add_bias(bias + g * og, og, cols, y_g, hw);
+             x + (n * s.in_channels + g * cg) * hw + q0, hw, beta, y_g, hw);
       }
     });
   });
