@@ -12,8 +12,8 @@ namespace piconas::ops {
 namespace {
 
 constexpr int64_t kPadding = -1;
-// Bytes of column matrix per GEMM when a thread works on whole images: the im2col tile and the
-// GEMM's packed panels then stay in the 1 MiB per-core L2. 256-512 KiB measured best for
+// Bytes of column matrix per GEMM: the im2col tile and the GEMM's packed panels then stay in
+// the 1 MiB per-core L2. 256-512 KiB measured best for
 // conv64_3x3_56 and conv32_3x3_24 in bench_conv2d; 64 KiB and whole images were slower.
 constexpr int64_t kColTileBytes = 512 * 1024;
 
@@ -188,6 +188,7 @@ bool is_pointwise(const ConvShape& s) {
          s.pad_h == 0 && s.pad_w == 0;
 }
 
+// x_image is the whole image [in_channels, in_h, in_w]; group picks its channels.
 template <class T>
 void im2col(const ConvShape& s, int64_t group, const T* x_image, T* col) {
   PICONAS_CHECK(group >= 0 && group < s.groups, "im2col: group " << group << " of " << s.groups);
