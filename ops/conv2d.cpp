@@ -1,5 +1,6 @@
 #include "ops/conv2d.h"
 
+#include "ops/conv2d_gemm.h"
 #include "ops/depthwise_conv2d.h"
 
 namespace piconas::ops {
@@ -47,9 +48,7 @@ ConvShape conv2d_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
 
 ConvAlgo select_conv_algo(const ConvShape& s) {
   if (is_depthwise(s)) return ConvAlgo::Depthwise;
-  if (s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 &&
-      s.pad_w == 0)
-    return ConvAlgo::Pointwise;
+  if (is_pointwise(s)) return ConvAlgo::Pointwise;
   return ConvAlgo::Im2colGemm;
 }
 
@@ -63,5 +62,103 @@ const char* conv_algo_name(ConvAlgo algo) {
   }
   return "unknown";
 }
+
+namespace {
+
+// Loop-for-loop oracle: y[n, o, oh, ow] exactly as the formula in conv2d.h.
+template <class T>
+void conv2d_forward_naive(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t o = 0; o < s.out_channels; ++o)
+      for (int64_t oh = 0; oh < s.out_h; ++oh)
+        for (int64_t ow = 0; ow < s.out_w; ++ow) {
+          double sum = bias ? double(bias[o]) : 0.0;
+          for (int64_t c = 0; c < cg; ++c)
+            for (int64_t i = 0; i < s.kernel_h; ++i)
+              for (int64_t j = 0; j < s.kernel_w; ++j) {
+                const int64_t ih = oh * s.stride_h - s.pad_h + i * s.dilation_h;
+                const int64_t iw = ow * s.stride_w - s.pad_w + j * s.dilation_w;
+                if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) continue;
+                const int64_t xc = (o / og) * cg + c;
+                sum += double(w[((o * cg + c) * s.kernel_h + i) * s.kernel_w + j]) *
+                       double(x[((n * s.in_channels + xc) * s.in_h + ih) * s.in_w + iw]);
+              }
+          y[((n * s.out_channels + o) * s.out_h + oh) * s.out_w + ow] = static_cast<T>(sum);
+        }
+}
+
+// The same loops, each output gradient pushed back to the taps that produced it.
+template <class T>
+void conv2d_backward_naive(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                           T* dbias) {
+  const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t o = 0; o < s.out_channels; ++o)
+      for (int64_t oh = 0; oh < s.out_h; ++oh)
+        for (int64_t ow = 0; ow < s.out_w; ++ow) {
+          const T g = dy[((n * s.out_channels + o) * s.out_h + oh) * s.out_w + ow];
+          if (dbias) dbias[o] += g;
+          for (int64_t c = 0; c < cg; ++c)
+            for (int64_t i = 0; i < s.kernel_h; ++i)
+              for (int64_t j = 0; j < s.kernel_w; ++j) {
+                const int64_t ih = oh * s.stride_h - s.pad_h + i * s.dilation_h;
+                const int64_t iw = ow * s.stride_w - s.pad_w + j * s.dilation_w;
+                if (ih < 0 || ih >= s.in_h || iw < 0 || iw >= s.in_w) continue;
+                const int64_t xi = ((n * s.in_channels + (o / og) * cg + c) * s.in_h + ih) * s.in_w + iw;
+                const int64_t wi = ((o * cg + c) * s.kernel_h + i) * s.kernel_w + j;
+                if (dx) dx[xi] += w[wi] * g;
+                if (dw) dw[wi] += x[xi] * g;
+              }
+        }
+}
+
+// Auto resolved through select_conv_algo; an algorithm that cannot run this shape throws.
+ConvAlgo resolve_algo(const ConvShape& s, ConvAlgo algo) {
+  if (algo == ConvAlgo::Auto) return select_conv_algo(s);
+  PICONAS_CHECK(algo != ConvAlgo::Pointwise || is_pointwise(s),
+                "conv2d: algorithm pointwise needs a 1x1 kernel, stride 1 and pad 0, got kernel "
+                    << s.kernel_h << "x" << s.kernel_w << " stride " << s.stride_h << "x"
+                    << s.stride_w << " pad " << s.pad_h << "x" << s.pad_w);
+  PICONAS_CHECK(algo != ConvAlgo::Depthwise || is_depthwise(s),
+                "conv2d: algorithm depthwise needs groups == in == out channels, got in "
+                    << s.in_channels << " out " << s.out_channels << " groups " << s.groups);
+  return algo;
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y,
+                    ConvAlgo algo) {
+  switch (resolve_algo(s, algo)) {
+    case ConvAlgo::Naive: return conv2d_forward_naive(s, x, w, bias, y);
+    case ConvAlgo::Im2colGemm: return conv2d_forward_im2col(s, x, w, bias, y);
+    case ConvAlgo::Pointwise: return conv2d_forward_pointwise(s, x, w, bias, y);
+    case ConvAlgo::Depthwise: return depthwise_conv2d_forward(s, x, w, bias, y);
+    case ConvAlgo::Auto: break;
+  }
+  throw Error("conv2d_forward: unresolved algorithm");
+}
+
+template <class T>
+void conv2d_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                     T* dbias, ConvAlgo algo) {
+  switch (resolve_algo(s, algo)) {
+    case ConvAlgo::Naive: return conv2d_backward_naive(s, x, w, dy, dx, dw, dbias);
+    case ConvAlgo::Im2colGemm: return conv2d_backward_im2col(s, x, w, dy, dx, dw, dbias);
+    case ConvAlgo::Pointwise: return conv2d_backward_pointwise(s, x, w, dy, dx, dw, dbias);
+    case ConvAlgo::Depthwise: return depthwise_conv2d_backward(s, x, w, dy, dx, dw, dbias);
+    case ConvAlgo::Auto: break;
+  }
+  throw Error("conv2d_backward: unresolved algorithm");
+}
+
+#define PICONAS_INSTANTIATE_CONV2D(T)                                                        \
+  template void conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*, ConvAlgo); \
+  template void conv2d_backward<T>(const ConvShape&, const T*, const T*, const T*, T*, T*, T*,   \
+                                   ConvAlgo);
+PICONAS_INSTANTIATE_CONV2D(float)
+PICONAS_INSTANTIATE_CONV2D(double)
 
 }  // namespace piconas::ops

@@ -1,0 +1,276 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "ops/conv2d.h"
+
+using namespace piconas;
+using namespace piconas::ops;
+
+namespace {
+
+struct Case {
+  const char* name;
+  Shape x, w;
+  Conv2dParams p;
+};
+
+Conv2dParams params(int64_t stride, int64_t pad, int64_t dilation = 1, int64_t groups = 1) {
+  return {stride, stride, pad, pad, dilation, dilation, groups};
+}
+
+// Awkward shapes: batch 1 and 3, sizes 1 and odd, non-square, stride 2, padding, dilation 2,
+// groups 2 and 4, 1x1, kernels 3/5/7, and one large enough to be cut into column tiles.
+std::vector<Case> awkward_cases() {
+  Conv2dParams mixed{2, 1, 0, 1, 1, 2, 1};  // stride 2x1, pad 0x1, dilation 1x2
+  return {
+      {"3x3 pad1 odd non-square b1", {1, 3, 7, 5}, {4, 3, 3, 3}, params(1, 1)},
+      {"3x3 stride2 pad1 b3", {3, 4, 9, 9}, {6, 4, 3, 3}, params(2, 1)},
+      {"3x3 dilation2 groups2", {3, 4, 8, 11}, {8, 2, 3, 3}, params(1, 2, 2, 2)},
+      {"1x1 groups4", {3, 8, 6, 6}, {4, 2, 1, 1}, params(1, 0, 1, 4)},
+      {"3x3 groups3 b1", {1, 6, 7, 6}, {9, 2, 3, 3}, params(1, 1, 1, 3)},
+      {"1x1 on 1x1 image", {3, 5, 1, 1}, {3, 5, 1, 1}, params(1, 0)},
+      {"3x3 pad1 on 1x1 image", {1, 1, 1, 1}, {2, 1, 3, 3}, params(1, 1)},
+      {"5x5 stride2 pad2", {1, 2, 13, 10}, {3, 2, 5, 5}, params(2, 2)},
+      {"7x7 pad3 b3", {3, 3, 12, 9}, {5, 3, 7, 7}, params(1, 3)},
+      {"3x2 kernel mixed stride/pad/dilation", {3, 3, 9, 8}, {4, 3, 3, 2}, mixed},
+      {"pointwise 16->24 odd", {3, 16, 7, 9}, {24, 16, 1, 1}, params(1, 0)},
+      {"1x1 stride2", {3, 6, 9, 7}, {5, 6, 1, 1}, params(2, 0)},
+      {"3x3 tiled 48->4 @29", {2, 48, 29, 31}, {4, 48, 3, 3}, params(1, 1)},
+  };
+}
+
+template <class T>
+std::vector<T> random_vector(int64_t size, Rng& rng) {
+  std::vector<T> v(static_cast<size_t>(size));
+  for (T& e : v) e = static_cast<T>(rng.uniform(-1.0, 1.0));
+  return v;
+}
+
+template <class T>
+double tolerance(double scale) {
+  return (sizeof(T) == 4 ? 2e-5 : 1e-12) * (1.0 + scale);
+}
+
+template <class T>
+void check_close(const std::vector<T>& got, const std::vector<T>& want, const std::string& what) {
+  REQUIRE(got.size() == want.size());
+  double scale = 0, worst = 0;
+  for (T v : want) scale = std::max(scale, std::abs(double(v)));
+  for (size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst, std::abs(double(got[i]) - double(want[i])));
+  INFO(what << ": max abs error " << worst << " (scale " << scale << ")");
+  CHECK(worst <= tolerance<T>(scale) * 10);
+}
+
+template <class T>
+void check_against_naive(const Case& c, ConvAlgo algo) {
+  const ConvShape s = conv2d_shape(c.x, c.w, c.p);
+  Rng rng(17);
+  auto x = random_vector<T>(shape_numel(c.x), rng);
+  auto w = random_vector<T>(shape_numel(c.w), rng);
+  auto bias = random_vector<T>(s.out_channels, rng);
+  const int64_t y_size = s.batch * s.out_channels * s.out_h * s.out_w;
+  auto dy = random_vector<T>(y_size, rng);
+  // Gradients start non-zero so that accumulation (+=) is checked too.
+  auto dx0 = random_vector<T>(x.size(), rng), dw0 = random_vector<T>(w.size(), rng);
+  auto db0 = random_vector<T>(s.out_channels, rng);
+  std::string what = std::string(c.name) + " " + conv_algo_name(algo);
+
+  std::vector<T> y_ref(y_size), y(y_size, T(123));
+  conv2d_forward(s, x.data(), w.data(), bias.data(), y_ref.data(), ConvAlgo::Naive);
+  conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), algo);
+  check_close(y, y_ref, what + " forward");
+
+  auto dx_ref = dx0, dw_ref = dw0, db_ref = db0, dx = dx0, dw = dw0, db = db0;
+  conv2d_backward(s, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data(),
+                  ConvAlgo::Naive);
+  conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), algo);
+  check_close(dx, dx_ref, what + " dx");
+  check_close(dw, dw_ref, what + " dw");
+  check_close(db, db_ref, what + " dbias");
+
+  // Null gradients are skipped: dw alone must match too.
+  auto dw_only = dw0;
+  conv2d_backward<T>(s, x.data(), w.data(), dy.data(), nullptr, dw_only.data(), nullptr, algo);
+  check_close(dw_only, dw_ref, what + " dw alone");
+}
+
+template <class T>
+void check_all_cases() {
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (const Case& c : awkward_cases()) {
+      const ConvShape s = conv2d_shape(c.x, c.w, c.p);
+      CAPTURE(threads);
+      check_against_naive<T>(c, ConvAlgo::Im2colGemm);
+      check_against_naive<T>(c, ConvAlgo::Auto);
+      if (select_conv_algo(s) == ConvAlgo::Pointwise) check_against_naive<T>(c, ConvAlgo::Pointwise);
+    }
+  }
+  set_num_threads(2);
+}
+
+// Loss L = sum(y * r): dL/dy = r. Every element of x, w and bias is checked against central
+// differences of the naive forward in float64.
+void check_finite_differences(const Case& c, ConvAlgo algo) {
+  const ConvShape s = conv2d_shape(c.x, c.w, c.p);
+  Rng rng(5);
+  auto x = random_vector<double>(shape_numel(c.x), rng);
+  auto w = random_vector<double>(shape_numel(c.w), rng);
+  auto bias = random_vector<double>(s.out_channels, rng);
+  const int64_t y_size = s.batch * s.out_channels * s.out_h * s.out_w;
+  auto r = random_vector<double>(y_size, rng);
+  auto loss = [&]() {
+    std::vector<double> y(y_size);
+    conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), ConvAlgo::Naive);
+    double sum = 0;
+    for (int64_t i = 0; i < y_size; ++i) sum += y[i] * r[i];
+    return sum;
+  };
+  std::vector<double> dx(x.size(), 0.0), dw(w.size(), 0.0), db(bias.size(), 0.0);
+  conv2d_backward(s, x.data(), w.data(), r.data(), dx.data(), dw.data(), db.data(), algo);
+  const double eps = 1e-6;
+  auto check = [&](std::vector<double>& param, const std::vector<double>& grad, const char* what) {
+    for (size_t i = 0; i < param.size(); ++i) {
+      const double saved = param[i];
+      param[i] = saved + eps;
+      const double up = loss();
+      param[i] = saved - eps;
+      const double down = loss();
+      param[i] = saved;
+      CAPTURE(what);
+      CAPTURE(i);
+      CHECK(grad[i] == doctest::Approx((up - down) / (2 * eps)).epsilon(1e-6));
+    }
+  };
+  check(x, dx, "dx");
+  check(w, dw, "dw");
+  check(bias, db, "dbias");
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: optimized algorithms match naive on awkward shapes (float)") {
+  check_all_cases<float>();
+}
+
+TEST_CASE("conv2d: optimized algorithms match naive on awkward shapes (double)") {
+  check_all_cases<double>();
+}
+
+TEST_CASE("conv2d: im2col and col2im are adjoint, <im2col x, y> = <x, col2im y>") {
+  for (const Case& c : awkward_cases()) {
+    const ConvShape s = conv2d_shape(c.x, c.w, c.p);
+    const int64_t image = s.in_channels * s.in_h * s.in_w;
+    const int64_t col_size =
+        (s.in_channels / s.groups) * s.kernel_h * s.kernel_w * s.out_h * s.out_w;
+    Rng rng(3);
+    auto x = random_vector<double>(image, rng);
+    auto y = random_vector<double>(col_size, rng);
+    for (int64_t g = 0; g < s.groups; ++g) {
+      std::vector<double> col(col_size, 99.0), back(image, 0.0);
+      im2col(s, g, x.data(), col.data());
+      col2im(s, g, y.data(), back.data());
+      double lhs = 0, rhs = 0;
+      for (int64_t i = 0; i < col_size; ++i) lhs += col[i] * y[i];
+      for (int64_t i = 0; i < image; ++i) rhs += x[i] * back[i];
+      CAPTURE(c.name);
+      CHECK(lhs == doctest::Approx(rhs).epsilon(1e-12));
+    }
+  }
+}
+
+TEST_CASE("conv2d: finite-difference gradients of naive and optimized backward (float64)") {
+  std::vector<Case> cases = {
+      {"3x3 stride2 pad1 groups2", {2, 4, 5, 6}, {4, 2, 3, 3}, params(2, 1, 1, 2)},
+      {"3x3 dilation2 pad2", {1, 2, 6, 5}, {3, 2, 3, 3}, params(1, 2, 2)},
+      {"pointwise", {2, 3, 3, 4}, {2, 3, 1, 1}, params(1, 0)},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    check_finite_differences(c, ConvAlgo::Naive);
+    check_finite_differences(c, ConvAlgo::Im2colGemm);
+  }
+  check_finite_differences(cases[2], ConvAlgo::Pointwise);
+}
+
+TEST_CASE("conv2d: hand-computed golden case") {
+  // x = [[1,2,3],[4,5,6],[7,8,9]], w = [[1,2],[3,4]], bias 0.5, stride 1, no pad:
+  //   y00 = 1*1 + 2*2 + 3*4 + 4*5 = 37, y01 = 1*2 + 2*3 + 3*5 + 4*6 = 47,
+  //   y10 = 1*4 + 2*5 + 3*7 + 4*8 = 67, y11 = 1*5 + 2*6 + 3*8 + 4*9 = 77, each + 0.5.
+  // With dy = 1 everywhere: dbias = 4; dw[i][j] = sum of the 2x2 block at (i, j):
+  //   dw = [[1+2+4+5, 2+3+5+6], [4+5+7+8, 5+6+8+9]] = [[12, 16], [24, 28]];
+  //   dx[1][1] = 1+2+3+4 = 10 (in all four windows), dx[0][1] = 1+2 = 3, dx[2][2] = 4.
+  // Stride 2, pad 1: taps land on x only where inside, y = [[4*1, 3*2+4*3], [2*4+4*7, 77]]
+  //   = [[4, 18], [36, 77]] (no bias).
+  const std::vector<double> x = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w = {1, 2, 3, 4}, bias = {0.5};
+  for (ConvAlgo algo : {ConvAlgo::Naive, ConvAlgo::Im2colGemm}) {
+    CAPTURE(conv_algo_name(algo));
+    ConvShape s = conv2d_shape({1, 1, 3, 3}, {1, 1, 2, 2}, params(1, 0));
+    std::vector<double> y(4);
+    conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), algo);
+    CHECK(y == std::vector<double>{37.5, 47.5, 67.5, 77.5});
+    std::vector<double> dy(4, 1.0), dx(9, 0.0), dw(4, 0.0), db(1, 0.0);
+    conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), algo);
+    CHECK(db[0] == 4.0);
+    CHECK(dw == std::vector<double>{12, 16, 24, 28});
+    CHECK(dx[4] == 10.0);
+    CHECK(dx[1] == 3.0);
+    CHECK(dx[8] == 4.0);
+
+    ConvShape s2 = conv2d_shape({1, 1, 3, 3}, {1, 1, 2, 2}, params(2, 1));
+    REQUIRE(s2.out_h == 2);
+    conv2d_forward<double>(s2, x.data(), w.data(), nullptr, y.data(), algo);
+    CHECK(y == std::vector<double>{4, 18, 36, 77});
+  }
+}
+
+TEST_CASE("conv2d: shape errors name the shapes, algorithm selection and forcing") {
+  CHECK_THROWS_WITH_AS(conv2d_shape({2, 3, 8, 8}, {4, 2, 3, 3}, params(1, 1)),
+                       doctest::Contains("[2, 3, 8, 8]"), Error);
+  CHECK_THROWS_WITH_AS(conv2d_shape({2, 3, 8, 8}, {4, 2, 3, 3}, params(1, 1)),
+                       doctest::Contains("[4, 2, 3, 3]"), Error);
+  CHECK_THROWS_WITH_AS(conv2d_shape({1, 1, 2, 2}, {1, 1, 5, 5}, params(1, 0)),
+                       doctest::Contains("does not fit input [1, 1, 2, 2]"), Error);
+  CHECK_THROWS_WITH_AS(conv2d_shape({3, 8, 8}, {4, 3, 3, 3}, params(1, 1)),
+                       doctest::Contains("[3, 8, 8]"), Error);
+  CHECK_THROWS_AS(conv2d_shape({1, 4, 8, 8}, {4, 2, 3, 3}, params(0, 1)), Error);
+
+  ConvShape dense = conv2d_shape({1, 4, 8, 8}, {4, 4, 3, 3}, params(1, 1));
+  ConvShape pointwise = conv2d_shape({1, 4, 8, 8}, {6, 4, 1, 1}, params(1, 0));
+  ConvShape strided_1x1 = conv2d_shape({1, 4, 8, 8}, {6, 4, 1, 1}, params(2, 0));
+  CHECK(select_conv_algo(dense) == ConvAlgo::Im2colGemm);
+  CHECK(select_conv_algo(pointwise) == ConvAlgo::Pointwise);
+  CHECK(select_conv_algo(strided_1x1) == ConvAlgo::Im2colGemm);
+  CHECK(std::string(conv_algo_name(ConvAlgo::Im2colGemm)) == "im2col_gemm");
+
+  std::vector<float> x(4 * 64, 1.0f), w(4 * 4 * 9, 1.0f), y(4 * 64), dx(x.size()), dw(w.size());
+  CHECK_THROWS_WITH_AS(conv2d_forward<float>(dense, x.data(), w.data(), nullptr, y.data(),
+                                             ConvAlgo::Pointwise),
+                       doctest::Contains("pointwise needs a 1x1 kernel"), Error);
+  CHECK_THROWS_WITH_AS(conv2d_backward<float>(dense, x.data(), w.data(), y.data(), dx.data(),
+                                              dw.data(), nullptr, ConvAlgo::Pointwise),
+                       doctest::Contains("got kernel 3x3"), Error);
+  CHECK_THROWS_WITH_AS(conv2d_forward<float>(dense, x.data(), w.data(), nullptr, y.data(),
+                                             ConvAlgo::Depthwise),
+                       doctest::Contains("depthwise needs groups"), Error);
+}
+
+TEST_CASE("conv2d: backward is bit-reproducible for a given thread count") {
+  set_num_threads(2);
+  const ConvShape s = conv2d_shape({5, 6, 11, 11}, {8, 6, 3, 3}, params(1, 1));
+  Rng rng(9);
+  auto x = random_vector<float>(5 * 6 * 121, rng), w = random_vector<float>(8 * 6 * 9, rng);
+  auto dy = random_vector<float>(5 * 8 * 121, rng);
+  std::vector<float> dw1(w.size(), 0.0f), dw2(w.size(), 0.0f), db1(8, 0.0f), db2(8, 0.0f);
+  conv2d_backward<float>(s, x.data(), w.data(), dy.data(), nullptr, dw1.data(), db1.data());
+  conv2d_backward<float>(s, x.data(), w.data(), dy.data(), nullptr, dw2.data(), db2.data());
+  CHECK(dw1 == dw2);
+  CHECK(db1 == db2);
+}
