@@ -22,167 +22,251 @@ void check_depthwise(const ConvShape& s, const char* where) {
 // Every kernel works on a zero-padded copy of its input plane, so the loops over the output
 // carry no bounds checks at all; the borders are handled once, by the copy. With the 12..48
 // wide planes of TinyML nets a separate bounds-checked border path would cost more than the
-// interior (a 7x7 kernel on a 24-wide plane has 6 border columns out of 24), the copy costs one
-// load and store per input element against k*k multiply-adds per output.
+// interior (a 7x7 kernel on a 24-wide plane has 6 border columns out of 24), while the copy
+// costs one load and store per input element against k*k multiply-adds per output.
 //
-// Padded layout: padded row r holds input row r - top; padded column c holds input column
-// c - left. With `phases` = S > 1 the columns are split by c % S into S sub-planes of `pitch`
-// columns each (sub-plane c % S, column c / S), so a stride-S kernel reads unit-stride.
+// Padded layout: padded row r holds input row r - top, padded column c input column c - left.
+// With phases = S > 1 the plane is split into S*S sub-planes by (r % S, c % S), each holding
+// rows r / S and columns c / S, so a stride-S kernel reads unit-stride. Sub-planes are
+// `rows` x `pitch` and zero outside the copied input.
 struct PadLayout {
   int64_t rows, pitch, phases, top, left;
-  int64_t size() const { return rows * pitch * phases; }
+  int64_t phase_size() const { return rows * pitch; }
+  int64_t size() const { return phases * phases * rows * pitch; }
 };
-
-PadLayout pad_layout(int64_t rows_needed, int64_t cols_needed, int64_t phases, int64_t top,
-                     int64_t left) {
-  return {rows_needed, (cols_needed + phases - 1) / phases, phases, top, left};
-}
 
 // Copies an h x w plane into its place in `out`. The border of `out` is never written, so a
 // buffer zeroed once stays a valid padded plane for every plane copied into it.
+template <int S, class T>
+void copy_rows_into_padded(const PadLayout& L, const T* __restrict x, int64_t h, int64_t w,
+                           T* __restrict out) {
+  for (int64_t r = 0; r < h; ++r) {
+    int64_t pr = r + L.top;
+    const T* src = x + r * w;
+    T* row = out + (pr % S) * S * L.phase_size() + (pr / S) * L.pitch;
+    if constexpr (S == 1) {
+      T* d = row + L.left;
+#pragma omp simd
+      for (int64_t c = 0; c < w; ++c) d[c] = src[c];
+    } else {
+      // Even input columns land in column phase left % 2, odd ones in the other phase.
+      T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
+      T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
+      int64_t half = w / 2;
+#pragma omp simd
+      for (int64_t m = 0; m < half; ++m) {
+        d0[m] = src[2 * m];
+        d1[m] = src[2 * m + 1];
+      }
+      if (w % 2) d0[half] = src[w - 1];
+    }
+  }
+}
+
 template <class T>
 void copy_into_padded(const PadLayout& L, const T* x, int64_t h, int64_t w, T* out) {
-  for (int64_t r = 0; r < h; ++r) {
-    const T* src = x + r * w;
-    T* row = out + (r + L.top) * L.pitch;
-    if (L.phases == 1) {
-      std::copy(src, src + w, row + L.left);
-      continue;
-    }
-    int64_t phase_size = L.rows * L.pitch;
-    for (int64_t col = 0; col < w; ++col) {
-      int64_t c = col + L.left;
-      row[(c % L.phases) * phase_size + c / L.phases] = src[col];
-    }
-  }
+  if (L.phases == 1)
+    copy_rows_into_padded<1>(L, x, h, w, out);
+  else
+    copy_rows_into_padded<2>(L, x, h, w, out);
 }
 
-// out[oh][ow] (= bias or +=) sum_{i<KH, j<KW} w[i][j] * in[oh*S + i][ow*S + j] on a padded,
-// phase-split input (phases == S). KH, KW, S are compile-time so the tap loops unroll fully
-// and the ow loop vectorises with unit-stride loads.
-template <class T, int KH, int KW, int S, bool Accumulate>
-void corr_plane(const T* __restrict in, int64_t phase_size, int64_t pitch, const T* __restrict w,
-                T bias, T* __restrict out, int64_t out_h, int64_t out_w, int64_t out_pitch) {
+// Lanes per block: one 64-byte vector. The flat kernels below work on blocks of V outputs
+// held in a local array, which GCC and Clang keep in one vector register per array.
+template <class T>
+constexpr int64_t kLanes = 64 / sizeof(T);
+
+int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
+
+// Flat correlation: with the output laid out at the input's pitch, every output row and
+// column is the same offset pattern into the padded input, so one loop over n = out_h * pitch
+// positions (rounded up to V) covers the whole plane; columns ow >= out_w are garbage the
+// caller drops. out[t] = bias + sum_{i<KH, j<KW} w[i][j] * in(i, j)[t] where in(i, j) is the
+// sub-plane/offset of tap (i, j) for stride S.
+template <class T, int KH, int KW, int S>
+void corr_flat(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
+               T* __restrict out, int64_t n) {
+  constexpr int64_t V = kLanes<T>;
   T wr[KH * KW];
-  for (int t = 0; t < KH * KW; ++t) wr[t] = w[t];
-  for (int64_t oh = 0; oh < out_h; ++oh) {
-    const T* base = in + oh * S * pitch;
-    T* o = out + oh * out_pitch;
-#pragma omp simd
-    for (int64_t ow = 0; ow < out_w; ++ow) {
-      T acc = Accumulate ? o[ow] : bias;
-#pragma GCC unroll 8
-      for (int i = 0; i < KH; ++i) {
-#pragma GCC unroll 8
-        for (int j = 0; j < KW; ++j)
-          acc += wr[i * KW + j] * base[(j % S) * phase_size + i * pitch + ow + j / S];
-      }
-      o[ow] = acc;
+  const T* tap[KH * KW];
+  for (int i = 0; i < KH; ++i)
+    for (int j = 0; j < KW; ++j) {
+      wr[i * KW + j] = w[i * KW + j];
+      tap[i * KW + j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
     }
+  for (int64_t t0 = 0; t0 < n; t0 += V) {
+    T acc[V];
+#pragma omp simd
+    for (int64_t l = 0; l < V; ++l) acc[l] = bias;
+#pragma GCC unroll 64
+    for (int k = 0; k < KH * KW; ++k) {
+#pragma omp simd
+      for (int64_t l = 0; l < V; ++l) acc[l] += wr[k] * tap[k][t0 + l];
+    }
+#pragma omp simd
+    for (int64_t l = 0; l < V; ++l) out[t0 + l] = acc[l];
   }
 }
 
-// acc[i*K + j][ow] += sum_oh dy[oh][ow] * in[oh*S + i][ow*S + j]: per-lane partial sums of the
-// weight gradient, reduced over ow once per channel by the caller.
+// acc[i*K + j] += sum_t dy[t] * in(i, j)[t] over the flat plane; dy has the input's pitch and
+// zeros in its garbage columns, so the garbage inputs there contribute nothing.
 template <class T, int K, int S>
-void dw_plane(const T* __restrict in, int64_t phase_size, int64_t pitch, const T* __restrict dy,
-              int64_t out_h, int64_t out_w, T* __restrict acc) {
-  for (int64_t oh = 0; oh < out_h; ++oh) {
-    const T* d = dy + oh * out_w;
-    const T* base = in + oh * S * pitch;
-#pragma GCC unroll 8
-    for (int i = 0; i < K; ++i) {
+void dw_flat(const T* __restrict in, const PadLayout& L, const T* __restrict dy, int64_t n,
+             T* __restrict acc_out) {
+  constexpr int64_t V = kLanes<T>;
+  for (int i = 0; i < K; ++i) {
+    const T* tap[K];
+    for (int j = 0; j < K; ++j)
+      tap[j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
+    T acc[K][V] = {};
+    for (int64_t t0 = 0; t0 < n; t0 += V) {
 #pragma GCC unroll 8
       for (int j = 0; j < K; ++j) {
-        const T* xr = base + (j % S) * phase_size + i * pitch + j / S;
-        T* a = acc + (i * K + j) * out_w;
 #pragma omp simd
-        for (int64_t ow = 0; ow < out_w; ++ow) a[ow] += d[ow] * xr[ow];
+        for (int64_t l = 0; l < V; ++l) acc[j][l] += dy[t0 + l] * tap[j][t0 + l];
       }
     }
+    for (int j = 0; j < K; ++j) {
+      T sum = 0;
+      for (int64_t l = 0; l < V; ++l) sum += acc[j][l];
+      acc_out[i * K + j] += sum;
+    }
   }
+}
+
+// Adds (or copies) the first w columns of each of h rows of a pitch-strided buffer.
+template <class T, bool Accumulate>
+void crop_rows(const T* src, int64_t pitch, int64_t h, int64_t w, T* dst) {
+  for (int64_t r = 0; r < h; ++r) {
+    const T* s = src + r * pitch;
+    T* d = dst + r * w;
+#pragma omp simd
+    for (int64_t c = 0; c < w; ++c) d[c] = Accumulate ? d[c] + s[c] : s[c];
+  }
+}
+
+template <class T>
+T plane_sum(const T* v, int64_t n) {
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t k = 0; k < n; ++k) sum += v[k];
+  return sum;
+}
+
+// Per-thread scratch buffers, allocated (zeroed) on first use and reused for every plane.
+template <class T>
+struct Scratch {
+  std::vector<T> xp, dyp, dyw, tmp;
+};
+
+template <class T>
+T* zeroed(std::vector<T>& v, int64_t size) {
+  if (v.empty()) v.assign(size, T(0));
+  return v.data();
+}
+
+// Layout whose flat loop of round_up(out_h * pitch, V) positions with taps reaching
+// (reach_h, reach_w) sub-plane rows/columns further stays inside each sub-plane.
+template <class T>
+PadLayout flat_layout(int64_t in_h, int64_t in_w, int64_t top, int64_t left, int64_t S,
+                      int64_t out_h, int64_t out_w, int64_t reach_h, int64_t reach_w) {
+  PadLayout L{};
+  L.phases = S;
+  L.top = top;
+  L.left = left;
+  L.pitch = std::max((in_w + left + S - 1) / S, out_w + reach_w);
+  int64_t n = round_up(out_h * L.pitch, kLanes<T>);
+  // One more row and V lanes of slack: callers may start the flat loop a few columns in.
+  L.rows = std::max((in_h + top + S - 1) / S,
+                    (n + reach_w + kLanes<T> + L.pitch - 1) / L.pitch + reach_h + 1);
+  return L;
 }
 
 // Stride-2 input gradient by phases: padded input row r = 2m + rh only receives taps
 // i = rh + 2u from output row oh = m - u (likewise columns), so each of the four (rh, rw)
 // phases is a stride-1 correlation of dy with a flipped sub-kernel of ceil/floor(K/2) taps.
-// dyp holds dy at offset q = (K-1)/2; phase holds one phase plane of mh x mw.
+// L places dy at offset q = (K-1)/2; tmp receives one phase plane of mh rows at L.pitch.
 template <class T, int K, int RH, int RW>
-void dx_s2_phase(const ConvShape& s, const T* w, const T* dyp, int64_t pitch, int64_t mh,
-                 int64_t mw, T* phase, T* dx) {
+void dx_s2_phase(const ConvShape& s, const T* w, const T* dyp, const PadLayout& L, int64_t mh,
+                 T* tmp, T* dx) {
   constexpr int KHs = (K - RH + 1) / 2, KWs = (K - RW + 1) / 2, q = (K - 1) / 2;
   T wsub[KHs * KWs];
   for (int u = 0; u < KHs; ++u)
     for (int t = 0; t < KWs; ++t)
       wsub[u * KWs + t] = w[(RH + 2 * (KHs - 1 - u)) * K + RW + 2 * (KWs - 1 - t)];
-  corr_plane<T, KHs, KWs, 1, false>(dyp + (q - KHs + 1) * pitch + (q - KWs + 1), 0, pitch, wsub,
-                                    T(0), phase, mh, mw, mw);
+  corr_flat<T, KHs, KWs, 1>(dyp + (q - KHs + 1) * L.pitch + (q - KWs + 1), L, wsub, T(0), tmp,
+                            round_up(mh * L.pitch, kLanes<T>));
   int64_t ih0 = ((RH - s.pad_h) % 2 + 2) % 2, iw0 = ((RW - s.pad_w) % 2 + 2) % 2;
   for (int64_t ih = ih0; ih < s.in_h; ih += 2) {
-    const T* prow = phase + ((ih + s.pad_h) / 2) * mw;
+    const T* prow = tmp + ((ih + s.pad_h) / 2) * L.pitch;
     T* drow = dx + ih * s.in_w;
     for (int64_t iw = iw0; iw < s.in_w; iw += 2) drow[iw] += prow[(iw + s.pad_w) / 2];
   }
 }
 
 // Specialised kernels: square K x K, equal strides S in {1, 2}, no dilation.
+// (copy_into_padded handles 1 or 2 phases, which covers S.)
 template <class T, int K, int S>
 struct Direct {
+  static constexpr int kReach = (K - 1) / S;
+
   static PadLayout x_layout(const ConvShape& s) {
-    return pad_layout(std::max((s.out_h - 1) * S + K, s.in_h + s.pad_h),
-                      std::max((s.out_w - 1) * S + K, s.in_w + s.pad_w), S, s.pad_h, s.pad_w);
+    return flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w, kReach, kReach);
   }
 
   static void forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
     PadLayout L = x_layout(s);
+    int64_t n = round_up(s.out_h * L.pitch, kLanes<T>);
     parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
-      std::vector<T> xp(L.size(), T(0));
+      std::vector<T> xp(L.size(), T(0)), tmp(n);
       for (int64_t p = lo; p < hi; ++p) {
         int64_t c = p % s.in_channels;
         copy_into_padded(L, x + p * in_size, s.in_h, s.in_w, xp.data());
-        corr_plane<T, K, K, S, false>(xp.data(), L.rows * L.pitch, L.pitch, w + c * K * K,
-                                      bias ? bias[c] : T(0), y + p * out_size, s.out_h, s.out_w,
-                                      s.out_w);
+        corr_flat<T, K, K, S>(xp.data(), L, w + c * K * K, bias ? bias[c] : T(0), tmp.data(), n);
+        crop_rows<T, false>(tmp.data(), L.pitch, s.out_h, s.out_w, y + p * out_size);
       }
     });
   }
 
-  static void backward_dx(const ConvShape& s, const T* w, const T* dy, T* dx, std::vector<T>& dyp,
-                          std::vector<T>& phase) {
+  static void backward_dx(const ConvShape& s, const T* w, const T* dy, T* dx, Scratch<T>& sc) {
     if constexpr (S == 1) {
-      // dx[ih][iw] += sum w[K-1-i][K-1-j] * dy[ih + p - (K-1) + i][iw + p - (K-1) + j].
-      PadLayout L = pad_layout(std::max(s.in_h + s.pad_h, s.out_h) + K - 1,
-                               std::max(s.in_w + s.pad_w, s.out_w) + K - 1, 1, K - 1, K - 1);
-      if (dyp.empty()) dyp.assign(L.size(), T(0));
-      copy_into_padded(L, dy, s.out_h, s.out_w, dyp.data());
+      // dx[ih][iw] += sum w[K-1-i][K-1-j] * dy[ih + p - (K-1) + i][iw + p - (K-1) + j]:
+      // a correlation of dy, placed at offset K-1, read from offset p.
+      PadLayout L = flat_layout<T>(s.out_h, s.out_w, K - 1, K - 1, 1, s.in_h + s.pad_h,
+                                   s.in_w + s.pad_w, K - 1, K - 1);
+      int64_t n = round_up(s.in_h * L.pitch, kLanes<T>);
+      T* dyp = zeroed(sc.dyp, L.size());
+      T* tmp = zeroed(sc.tmp, n);
+      copy_into_padded(L, dy, s.out_h, s.out_w, dyp);
       T wf[K * K];
       for (int t = 0; t < K * K; ++t) wf[t] = w[K * K - 1 - t];
-      corr_plane<T, K, K, 1, true>(dyp.data() + s.pad_h * L.pitch + s.pad_w, 0, L.pitch, wf, T(0),
-                                   dx, s.in_h, s.in_w, s.in_w);
+      corr_flat<T, K, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, n);
+      crop_rows<T, true>(tmp, L.pitch, s.in_h, s.in_w, dx);
     } else {
       constexpr int q = (K - 1) / 2;
       int64_t mh = (s.in_h + s.pad_h + 1) / 2, mw = (s.in_w + s.pad_w + 1) / 2;
-      PadLayout L = pad_layout(std::max(mh, s.out_h) + q, std::max(mw, s.out_w) + q, 1, q, q);
-      if (dyp.empty()) {
-        dyp.assign(L.size(), T(0));
-        phase.assign(mh * mw, T(0));
-      }
-      copy_into_padded(L, dy, s.out_h, s.out_w, dyp.data());
-      dx_s2_phase<T, K, 0, 0>(s, w, dyp.data(), L.pitch, mh, mw, phase.data(), dx);
-      dx_s2_phase<T, K, 0, 1>(s, w, dyp.data(), L.pitch, mh, mw, phase.data(), dx);
-      dx_s2_phase<T, K, 1, 0>(s, w, dyp.data(), L.pitch, mh, mw, phase.data(), dx);
-      dx_s2_phase<T, K, 1, 1>(s, w, dyp.data(), L.pitch, mh, mw, phase.data(), dx);
+      PadLayout L = flat_layout<T>(s.out_h, s.out_w, q, q, 1, mh, mw, q, q);
+      T* dyp = zeroed(sc.dyp, L.size());
+      T* tmp = zeroed(sc.tmp, round_up(mh * L.pitch, kLanes<T>));
+      copy_into_padded(L, dy, s.out_h, s.out_w, dyp);
+      dx_s2_phase<T, K, 0, 0>(s, w, dyp, L, mh, tmp, dx);
+      dx_s2_phase<T, K, 0, 1>(s, w, dyp, L, mh, tmp, dx);
+      dx_s2_phase<T, K, 1, 0>(s, w, dyp, L, mh, tmp, dx);
+      dx_s2_phase<T, K, 1, 1>(s, w, dyp, L, mh, tmp, dx);
     }
   }
 
-  static void backward_dw(const ConvShape& s, const T* x, const T* dy, std::vector<T>& xp,
-                          T* acc) {
+  static void backward_dw(const ConvShape& s, const T* x, const T* dy, Scratch<T>& sc, T* acc) {
     PadLayout L = x_layout(s);
-    if (xp.empty()) xp.assign(L.size(), T(0));
-    copy_into_padded(L, x, s.in_h, s.in_w, xp.data());
-    dw_plane<T, K, S>(xp.data(), L.rows * L.pitch, L.pitch, dy, s.out_h, s.out_w, acc);
+    int64_t n = round_up(s.out_h * L.pitch, kLanes<T>);
+    PadLayout Ldy{n / L.pitch + 1, L.pitch, 1, 0, 0};  // dy at the input's pitch, zero-padded
+    T* xp = zeroed(sc.xp, L.size());
+    T* dyw = zeroed(sc.dyw, Ldy.size());
+    copy_into_padded(L, x, s.in_h, s.in_w, xp);
+    copy_into_padded(Ldy, dy, s.out_h, s.out_w, dyw);
+    dw_flat<T, K, S>(xp, L, dyw, n, acc);
   }
 };
 
@@ -190,12 +274,15 @@ struct Direct {
 template <class T>
 struct Generic {
   static PadLayout x_layout(const ConvShape& s) {
-    return pad_layout(
-        std::max((s.out_h - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1,
-                 s.in_h + s.pad_h),
-        std::max((s.out_w - 1) * s.stride_w + (s.kernel_w - 1) * s.dilation_w + 1,
-                 s.in_w + s.pad_w),
-        1, s.pad_h, s.pad_w);
+    PadLayout L{};
+    L.rows = std::max((s.out_h - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1,
+                      s.in_h + s.pad_h);
+    L.pitch = std::max((s.out_w - 1) * s.stride_w + (s.kernel_w - 1) * s.dilation_w + 1,
+                       s.in_w + s.pad_w);
+    L.phases = 1;
+    L.top = s.pad_h;
+    L.left = s.pad_w;
+    return L;
   }
 
   static void forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
@@ -226,9 +313,9 @@ struct Generic {
   }
 
   // Scatters dy into a padded gradient plane, then adds its interior to dx.
-  static void backward_dx(const ConvShape& s, const T* w, const T* dy, T* dx, std::vector<T>& dxp,
-                          std::vector<T>&) {
+  static void backward_dx(const ConvShape& s, const T* w, const T* dy, T* dx, Scratch<T>& sc) {
     PadLayout L = x_layout(s);
+    std::vector<T>& dxp = sc.tmp;
     dxp.assign(L.size(), T(0));
     for (int64_t oh = 0; oh < s.out_h; ++oh)
       for (int64_t i = 0; i < s.kernel_h; ++i)
@@ -247,54 +334,58 @@ struct Generic {
     }
   }
 
-  static void backward_dw(const ConvShape& s, const T* x, const T* dy, std::vector<T>& xp,
-                          T* acc) {
+  static void backward_dw(const ConvShape& s, const T* x, const T* dy, Scratch<T>& sc, T* acc) {
     PadLayout L = x_layout(s);
-    if (xp.empty()) xp.assign(L.size(), T(0));
-    copy_into_padded(L, x, s.in_h, s.in_w, xp.data());
-    for (int64_t oh = 0; oh < s.out_h; ++oh)
-      for (int64_t i = 0; i < s.kernel_h; ++i)
-        for (int64_t j = 0; j < s.kernel_w; ++j) {
-          const T* xr = xp.data() + (oh * s.stride_h + i * s.dilation_h) * L.pitch +
-                        j * s.dilation_w;
+    T* xp = zeroed(sc.xp, L.size());
+    copy_into_padded(L, x, s.in_h, s.in_w, xp);
+    for (int64_t i = 0; i < s.kernel_h; ++i)
+      for (int64_t j = 0; j < s.kernel_w; ++j) {
+        T sum = 0;
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {
+          const T* xr = xp + (oh * s.stride_h + i * s.dilation_h) * L.pitch + j * s.dilation_w;
           const T* d = dy + oh * s.out_w;
-          T* a = acc + (i * s.kernel_w + j) * s.out_w;
-#pragma omp simd
-          for (int64_t ow = 0; ow < s.out_w; ++ow) a[ow] += d[ow] * xr[ow * s.stride_w];
+#pragma omp simd reduction(+ : sum)
+          for (int64_t ow = 0; ow < s.out_w; ++ow) sum += d[ow] * xr[ow * s.stride_w];
         }
+        acc[i * s.kernel_w + j] += sum;
+      }
   }
 };
 
-// Backward is parallel over channels: each thread owns whole channels, so it alone writes
-// their dx planes, dw taps and dbias entry, and sums over the batch in index order. The result
-// is therefore identical for every thread count.
+// Backward walks the (n, c) planes in memory order, split into one contiguous chunk per
+// thread (walking by channel instead jumps C*H*W elements between planes and ran at half the
+// speed, starved by memory). Each plane's dx is written by its chunk alone; dw and dbias are
+// summed into per-chunk partials that are added to the outputs in chunk order afterwards, so
+// the result is reproducible for a given thread count.
 template <class T, class Kernels>
-void backward_by_channel(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
-                         T* dbias) {
+void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                       T* dbias) {
   int64_t in_size = s.in_h * s.in_w, out_size = s.out_h * s.out_w;
-  int64_t taps = s.kernel_h * s.kernel_w;
-  parallel_chunks(0, s.in_channels, [&](int64_t lo, int64_t hi) {
-    std::vector<T> pad_x, pad_dy, phase, acc(dw ? taps * s.out_w : 0);
-    for (int64_t c = lo; c < hi; ++c) {
-      std::fill(acc.begin(), acc.end(), T(0));
-      T bias_sum = 0;
-      for (int64_t n = 0; n < s.batch; ++n) {
-        int64_t p = n * s.in_channels + c;
-        const T* dy_plane = dy + p * out_size;
-        if (dx) Kernels::backward_dx(s, w + c * taps, dy_plane, dx + p * in_size, pad_dy, phase);
-        if (dw) Kernels::backward_dw(s, x + p * in_size, dy_plane, pad_x, acc.data());
-        if (dbias)
-          for (int64_t k = 0; k < out_size; ++k) bias_sum += dy_plane[k];
-      }
-      if (dbias) dbias[c] += bias_sum;
-      if (dw)
-        for (int64_t t = 0; t < taps; ++t) {
-          T sum = 0;
-          for (int64_t ow = 0; ow < s.out_w; ++ow) sum += acc[t * s.out_w + ow];
-          dw[c * taps + t] += sum;
-        }
+  int64_t taps = s.kernel_h * s.kernel_w, channels = s.in_channels;
+  int64_t planes = s.batch * channels, chunks = parallel_chunk_count(planes);
+  int64_t partial_size = channels * (taps + 1);  // dw taps, then dbias
+  std::vector<T> partials(dw || dbias ? chunks * partial_size : 0, T(0));
+  parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
+    int64_t chunk = 0;  // parallel_chunks starts chunk k at planes * k / chunks
+    while (chunk + 1 < chunks && planes * (chunk + 1) / chunks <= lo) ++chunk;
+    T* part_dw = partials.empty() ? nullptr : partials.data() + chunk * partial_size;
+    T* part_db = part_dw ? part_dw + channels * taps : nullptr;
+    Scratch<T> scratch;
+    for (int64_t p = lo; p < hi; ++p) {
+      int64_t c = p % channels;
+      const T* dy_plane = dy + p * out_size;
+      if (dx) Kernels::backward_dx(s, w + c * taps, dy_plane, dx + p * in_size, scratch);
+      if (dw) Kernels::backward_dw(s, x + p * in_size, dy_plane, scratch, part_dw + c * taps);
+      if (dbias) part_db[c] += plane_sum(dy_plane, out_size);
     }
   });
+  for (int64_t k = 0; k < chunks && !partials.empty(); ++k) {
+    const T* part = partials.data() + k * partial_size;
+    if (dw)
+      for (int64_t t = 0; t < channels * taps; ++t) dw[t] += part[t];
+    if (dbias)
+      for (int64_t c = 0; c < channels; ++c) dbias[c] += part[channels * taps + c];
+  }
 }
 
 // Calls f(Direct<T, K, S>{}) for a specialised shape, f(Generic<T>{}) otherwise.
@@ -326,7 +417,7 @@ void depthwise_conv2d_backward(const ConvShape& s, const T* x, const T* w, const
   check_depthwise(s, "depthwise_conv2d_backward");
   if (!dx && !dw && !dbias) return;
   dispatch<T>(s, [&](auto kernels) {
-    backward_by_channel<T, decltype(kernels)>(s, x, w, dy, dx, dw, dbias);
+    backward_by_plane<T, decltype(kernels)>(s, x, w, dy, dx, dw, dbias);
   });
 }
 
