@@ -5,6 +5,12 @@
 
 #include "core/parallel.h"
 
+// The row copies below are 12..48 elements long; GCC would turn them into calls to memcpy
+// (or rep movs), which cost more than the copy itself at that length.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
+
 namespace piconas::ops {
 
 bool is_depthwise(const ConvShape& s) {
@@ -35,48 +41,107 @@ struct PadLayout {
   int64_t size() const { return phases * phases * rows * pitch; }
 };
 
-// Copies an h x w plane into its place in `out`. The border of `out` is never written, so a
-// buffer zeroed once stays a valid padded plane for every plane copied into it.
-template <int S, class T>
-void copy_rows_into_padded(const PadLayout& L, const T* __restrict x, int64_t h, int64_t w,
-                           T* __restrict out) {
-  for (int64_t r = 0; r < h; ++r) {
-    int64_t pr = r + L.top;
-    const T* src = x + r * w;
-    T* row = out + (pr % S) * S * L.phase_size() + (pr / S) * L.pitch;
-    if constexpr (S == 1) {
-      T* d = row + L.left;
-#pragma omp simd
-      for (int64_t c = 0; c < w; ++c) d[c] = src[c];
-    } else {
-      // Even input columns land in column phase left % 2, odd ones in the other phase.
-      T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
-      T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
-      int64_t half = w / 2;
-#pragma omp simd
-      for (int64_t m = 0; m < half; ++m) {
-        d0[m] = src[2 * m];
-        d1[m] = src[2 * m + 1];
-      }
-      if (w % 2) d0[half] = src[w - 1];
-    }
-  }
-}
-
-template <class T>
-void copy_into_padded(const PadLayout& L, const T* x, int64_t h, int64_t w, T* out) {
-  if (L.phases == 1)
-    copy_rows_into_padded<1>(L, x, h, w, out);
-  else
-    copy_rows_into_padded<2>(L, x, h, w, out);
-}
-
 // Lanes per block: one 64-byte vector. The flat kernels below work on blocks of V outputs
 // held in a local array, which GCC and Clang keep in one vector register per array.
 template <class T>
 constexpr int64_t kLanes = 64 / sizeof(T);
 
 int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
+
+// Row loops are short (12..48 elements), too short for the compiler's vector loop plus
+// epilogue. for_blocks covers [0, n), n >= B, with fixed-size blocks of B lanes: full blocks,
+// then one last block ending at n that overlaps the previous one in its first `skip` lanes.
+// Copies may simply write the overlap twice; accumulations add zero there.
+template <int64_t B, class Body>
+void for_blocks(int64_t n, Body&& body) {
+  int64_t start = 0;
+  for (; start + B <= n; start += B) body(start, int64_t(0));
+  if (start < n) body(n - B, B - (n - start));
+}
+
+// Blocks of V lanes if n >= V, else of V/2 lanes if n >= V/2, else element by element.
+template <int64_t V, class Block, class Element>
+void for_row(int64_t n, Block&& block, Element&& element) {
+  if (n >= V)
+    for_blocks<V>(n, [&](int64_t start, int64_t skip) { block.template operator()<V>(start, skip); });
+  else if (n >= V / 2)
+    for_blocks<V / 2>(
+        n, [&](int64_t start, int64_t skip) { block.template operator()<V / 2>(start, skip); });
+  else
+    for (int64_t k = 0; k < n; ++k) element(k);
+}
+
+// dst[c] = src[c] (Accumulate: dst[c] += src[c]) for c < w.
+template <bool Accumulate, class T>
+void row_copy(const T* __restrict src, int64_t w, T* __restrict dst) {
+  for_row<kLanes<T>>(
+      w,
+      [&]<int64_t B>(int64_t start, int64_t skip) {
+#pragma omp simd
+        for (int64_t l = 0; l < B; ++l) {
+          T v = src[start + l];
+          dst[start + l] = Accumulate ? dst[start + l] + (l >= skip ? v : T(0)) : v;
+        }
+      },
+      [&](int64_t c) { dst[c] = Accumulate ? dst[c] + src[c] : src[c]; });
+}
+
+// Stride-2 column pairs: even[k] = src[2k], odd[k] = src[2k + 1] for k < half.
+template <class T>
+void split_pairs(const T* __restrict src, int64_t half, T* __restrict even, T* __restrict odd) {
+  auto element = [&](int64_t k) {
+    even[k] = src[2 * k];
+    odd[k] = src[2 * k + 1];
+  };
+  for_row<kLanes<T> / 2>(
+      half,
+      [&]<int64_t B>(int64_t start, int64_t) {
+#pragma omp simd
+        for (int64_t k = start; k < start + B; ++k) element(k);
+      },
+      element);
+}
+
+// The reverse, accumulating: dst[2k] += even[k], dst[2k + 1] += odd[k] for k < half.
+template <class T>
+void merge_pairs_add(const T* __restrict even, const T* __restrict odd, int64_t half,
+                     T* __restrict dst) {
+  for_row<kLanes<T> / 2>(
+      half,
+      [&]<int64_t B>(int64_t start, int64_t skip) {
+#pragma omp simd
+        for (int64_t l = 0; l < B; ++l) {
+          int64_t k = start + l;
+          dst[2 * k] += l >= skip ? even[k] : T(0);
+          dst[2 * k + 1] += l >= skip ? odd[k] : T(0);
+        }
+      },
+      [&](int64_t k) {
+        dst[2 * k] += even[k];
+        dst[2 * k + 1] += odd[k];
+      });
+}
+
+// Copies an h x w plane into its place in `out`. The border of `out` is never written, so a
+// buffer zeroed once stays a valid padded plane for every plane copied into it.
+template <class T>
+void copy_into_padded(const PadLayout& L, const T* x, int64_t h, int64_t w, T* out) {
+  const int64_t S = L.phases;
+  for (int64_t r = 0; r < h; ++r) {
+    int64_t pr = r + L.top;
+    const T* src = x + r * w;
+    T* row = out + (pr % S) * S * L.phase_size() + (pr / S) * L.pitch;
+    if (S == 1) {
+      row_copy<false>(src, w, row + L.left);
+    } else {
+      // Even input columns land in column phase left % 2, odd ones in the other phase.
+      T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
+      T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
+      split_pairs(src, w / 2, d0, d1);
+      if (w % 2) d0[w / 2] = src[w - 1];
+    }
+  }
+}
 
 // Flat correlation: with the output laid out at the input's pitch, every output row and
 // column is the same offset pattern into the padded input, so one loop over n = out_h * pitch
@@ -137,12 +202,7 @@ void dw_flat(const T* __restrict in, const PadLayout& L, const T* __restrict dy,
 // Adds (or copies) the first w columns of each of h rows of a pitch-strided buffer.
 template <class T, bool Accumulate>
 void crop_rows(const T* src, int64_t pitch, int64_t h, int64_t w, T* dst) {
-  for (int64_t r = 0; r < h; ++r) {
-    const T* s = src + r * pitch;
-    T* d = dst + r * w;
-#pragma omp simd
-    for (int64_t c = 0; c < w; ++c) d[c] = Accumulate ? d[c] + s[c] : s[c];
-  }
+  for (int64_t r = 0; r < h; ++r) row_copy<Accumulate>(src + r * pitch, w, dst + r * w);
 }
 
 template <class T>
@@ -185,95 +245,121 @@ PadLayout flat_layout(int64_t in_h, int64_t in_w, int64_t top, int64_t left, int
 // Stride-2 input gradient by phases: padded input row r = 2m + rh only receives taps
 // i = rh + 2u from output row oh = m - u (likewise columns), so each of the four (rh, rw)
 // phases is a stride-1 correlation of dy with a flipped sub-kernel of ceil/floor(K/2) taps.
-// L places dy at offset q = (K-1)/2; tmp receives one phase plane of mh rows at L.pitch.
+// L places dy at offset q = (K-1)/2.
 template <class T, int K, int RH, int RW>
-void dx_s2_phase(const ConvShape& s, const T* w, const T* dyp, const PadLayout& L, int64_t mh,
-                 T* tmp, T* dx) {
+void dx_s2_phase(const T* w, const T* dyp, const PadLayout& L, int64_t mh, T* out) {
   constexpr int KHs = (K - RH + 1) / 2, KWs = (K - RW + 1) / 2, q = (K - 1) / 2;
   T wsub[KHs * KWs];
   for (int u = 0; u < KHs; ++u)
     for (int t = 0; t < KWs; ++t)
       wsub[u * KWs + t] = w[(RH + 2 * (KHs - 1 - u)) * K + RW + 2 * (KWs - 1 - t)];
-  corr_flat<T, KHs, KWs, 1>(dyp + (q - KHs + 1) * L.pitch + (q - KWs + 1), L, wsub, T(0), tmp,
+  corr_flat<T, KHs, KWs, 1>(dyp + (q - KHs + 1) * L.pitch + (q - KWs + 1), L, wsub, T(0), out,
                             round_up(mh * L.pitch, kLanes<T>));
-  int64_t ih0 = ((RH - s.pad_h) % 2 + 2) % 2, iw0 = ((RW - s.pad_w) % 2 + 2) % 2;
-  for (int64_t ih = ih0; ih < s.in_h; ih += 2) {
-    const T* prow = tmp + ((ih + s.pad_h) / 2) * L.pitch;
-    T* drow = dx + ih * s.in_w;
-    for (int64_t iw = iw0; iw < s.in_w; iw += 2) drow[iw] += prow[(iw + s.pad_w) / 2];
+}
+
+// Both column phases of row phase RH (in ph0 / ph1, pitch L.pitch), then interleaved into the
+// dx rows ih with (ih + pad_h) % 2 == RH: the inverse of the stride-2 copy_into_padded.
+template <class T, int K, int RH>
+void dx_s2_rows(const ConvShape& s, const T* w, const T* dyp, const PadLayout& L, int64_t mh,
+                T* ph0, T* ph1, T* dx) {
+  dx_s2_phase<T, K, RH, 0>(w, dyp, L, mh, ph0);
+  dx_s2_phase<T, K, RH, 1>(w, dyp, L, mh, ph1);
+  const T* even_src = (s.pad_w % 2 ? ph1 : ph0) + s.pad_w / 2;       // dx columns 2k
+  const T* odd_src = (s.pad_w % 2 ? ph0 : ph1) + (s.pad_w + 1) / 2;  // dx columns 2k + 1
+  int64_t half = s.in_w / 2;
+  for (int64_t ih = ((RH - s.pad_h) % 2 + 2) % 2; ih < s.in_h; ih += 2) {
+    int64_t m = (ih + s.pad_h) / 2;
+    T* d = dx + ih * s.in_w;
+    merge_pairs_add(even_src + m * L.pitch, odd_src + m * L.pitch, half, d);
+    if (s.in_w % 2) d[s.in_w - 1] += even_src[m * L.pitch + half];
   }
 }
 
 // Specialised kernels: square K x K, equal strides S in {1, 2}, no dilation.
-// (copy_into_padded handles 1 or 2 phases, which covers S.)
 template <class T, int K, int S>
 struct Direct {
   static constexpr int kReach = (K - 1) / S;
 
-  static PadLayout x_layout(const ConvShape& s) {
-    return flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w, kReach, kReach);
+  // Layouts and flat lengths of one call, computed once.
+  struct Plan {
+    PadLayout x;      // padded input (forward, dw)
+    PadLayout dy_w;   // dy at the input's pitch, zero in the garbage columns (dw)
+    PadLayout dy_dx;  // dy zero-padded for the dx correlation
+    int64_t n_out;    // flat length of the output / dw loops
+    int64_t n_dx;     // flat length of the dx correlation (per phase for S = 2)
+    int64_t mh;       // S = 2: rows of one dx phase plane
+  };
+
+  static Plan plan(const ConvShape& s) {
+    Plan P{};
+    P.x = flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w, kReach, kReach);
+    P.n_out = round_up(s.out_h * P.x.pitch, kLanes<T>);
+    P.dy_w = PadLayout{P.n_out / P.x.pitch + 1, P.x.pitch, 1, 0, 0};
+    if constexpr (S == 1) {
+      // dx[ih][iw] += sum w[K-1-i][K-1-j] * dy[ih + p - (K-1) + i][iw + p - (K-1) + j]:
+      // a correlation of dy placed at offset K-1, read from offset p.
+      P.dy_dx = flat_layout<T>(s.out_h, s.out_w, K - 1, K - 1, 1, s.in_h + s.pad_h,
+                               s.in_w + s.pad_w, K - 1, K - 1);
+      P.n_dx = round_up(s.in_h * P.dy_dx.pitch, kLanes<T>);
+    } else {
+      constexpr int q = (K - 1) / 2;
+      P.mh = (s.in_h + s.pad_h + 1) / 2;
+      P.dy_dx = flat_layout<T>(s.out_h, s.out_w, q, q, 1, P.mh, (s.in_w + s.pad_w + 1) / 2, q, q);
+      P.n_dx = round_up(P.mh * P.dy_dx.pitch, kLanes<T>);
+    }
+    return P;
   }
 
   static void forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
-    PadLayout L = x_layout(s);
-    int64_t n = round_up(s.out_h * L.pitch, kLanes<T>);
+    Plan P = plan(s);
     parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
-      std::vector<T> xp(L.size(), T(0)), tmp(n);
+      std::vector<T> xp(P.x.size(), T(0)), tmp(P.n_out);
       for (int64_t p = lo; p < hi; ++p) {
         int64_t c = p % s.in_channels;
-        copy_into_padded(L, x + p * in_size, s.in_h, s.in_w, xp.data());
-        corr_flat<T, K, K, S>(xp.data(), L, w + c * K * K, bias ? bias[c] : T(0), tmp.data(), n);
-        crop_rows<T, false>(tmp.data(), L.pitch, s.out_h, s.out_w, y + p * out_size);
+        copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp.data());
+        corr_flat<T, K, K, S>(xp.data(), P.x, w + c * K * K, bias ? bias[c] : T(0), tmp.data(),
+                              P.n_out);
+        crop_rows<T, false>(tmp.data(), P.x.pitch, s.out_h, s.out_w, y + p * out_size);
       }
     });
   }
 
-  static void backward_dx(const ConvShape& s, const T* w, const T* dy, T* dx, Scratch<T>& sc) {
+  static void backward_dx(const ConvShape& s, const Plan& P, const T* w, const T* dy, T* dx,
+                          Scratch<T>& sc) {
+    const PadLayout& L = P.dy_dx;
+    T* dyp = zeroed(sc.dyp, L.size());
+    copy_into_padded(L, dy, s.out_h, s.out_w, dyp);
     if constexpr (S == 1) {
-      // dx[ih][iw] += sum w[K-1-i][K-1-j] * dy[ih + p - (K-1) + i][iw + p - (K-1) + j]:
-      // a correlation of dy, placed at offset K-1, read from offset p.
-      PadLayout L = flat_layout<T>(s.out_h, s.out_w, K - 1, K - 1, 1, s.in_h + s.pad_h,
-                                   s.in_w + s.pad_w, K - 1, K - 1);
-      int64_t n = round_up(s.in_h * L.pitch, kLanes<T>);
-      T* dyp = zeroed(sc.dyp, L.size());
-      T* tmp = zeroed(sc.tmp, n);
-      copy_into_padded(L, dy, s.out_h, s.out_w, dyp);
+      T* tmp = zeroed(sc.tmp, P.n_dx);
       T wf[K * K];
       for (int t = 0; t < K * K; ++t) wf[t] = w[K * K - 1 - t];
-      corr_flat<T, K, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, n);
+      corr_flat<T, K, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, P.n_dx);
       crop_rows<T, true>(tmp, L.pitch, s.in_h, s.in_w, dx);
     } else {
-      constexpr int q = (K - 1) / 2;
-      int64_t mh = (s.in_h + s.pad_h + 1) / 2, mw = (s.in_w + s.pad_w + 1) / 2;
-      PadLayout L = flat_layout<T>(s.out_h, s.out_w, q, q, 1, mh, mw, q, q);
-      T* dyp = zeroed(sc.dyp, L.size());
-      T* tmp = zeroed(sc.tmp, round_up(mh * L.pitch, kLanes<T>));
-      copy_into_padded(L, dy, s.out_h, s.out_w, dyp);
-      dx_s2_phase<T, K, 0, 0>(s, w, dyp, L, mh, tmp, dx);
-      dx_s2_phase<T, K, 0, 1>(s, w, dyp, L, mh, tmp, dx);
-      dx_s2_phase<T, K, 1, 0>(s, w, dyp, L, mh, tmp, dx);
-      dx_s2_phase<T, K, 1, 1>(s, w, dyp, L, mh, tmp, dx);
+      T* ph0 = zeroed(sc.tmp, 2 * P.n_dx);
+      dx_s2_rows<T, K, 0>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
+      dx_s2_rows<T, K, 1>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
     }
   }
 
-  static void backward_dw(const ConvShape& s, const T* x, const T* dy, Scratch<T>& sc, T* acc) {
-    PadLayout L = x_layout(s);
-    int64_t n = round_up(s.out_h * L.pitch, kLanes<T>);
-    PadLayout Ldy{n / L.pitch + 1, L.pitch, 1, 0, 0};  // dy at the input's pitch, zero-padded
-    T* xp = zeroed(sc.xp, L.size());
-    T* dyw = zeroed(sc.dyw, Ldy.size());
-    copy_into_padded(L, x, s.in_h, s.in_w, xp);
-    copy_into_padded(Ldy, dy, s.out_h, s.out_w, dyw);
-    dw_flat<T, K, S>(xp, L, dyw, n, acc);
+  static void backward_dw(const ConvShape& s, const Plan& P, const T* x, const T* dy,
+                          Scratch<T>& sc, T* acc) {
+    T* xp = zeroed(sc.xp, P.x.size());
+    T* dyw = zeroed(sc.dyw, P.dy_w.size());
+    copy_into_padded(P.x, x, s.in_h, s.in_w, xp);
+    copy_into_padded(P.dy_w, dy, s.out_h, s.out_w, dyw);
+    dw_flat<T, K, S>(xp, P.x, dyw, P.n_out, acc);
   }
 };
 
 // Generic path: any kernel size, stride and dilation, runtime loops on a padded plane.
 template <class T>
 struct Generic {
-  static PadLayout x_layout(const ConvShape& s) {
+  using Plan = PadLayout;  // the padded input plane
+
+  static PadLayout plan(const ConvShape& s) {
     PadLayout L{};
     L.rows = std::max((s.out_h - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1,
                       s.in_h + s.pad_h);
@@ -288,7 +374,7 @@ struct Generic {
   static void forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w, taps = s.kernel_h * s.kernel_w;
-    PadLayout L = x_layout(s);
+    PadLayout L = plan(s);
     parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
       std::vector<T> xp(L.size(), T(0));
       for (int64_t p = lo; p < hi; ++p) {
@@ -313,8 +399,8 @@ struct Generic {
   }
 
   // Scatters dy into a padded gradient plane, then adds its interior to dx.
-  static void backward_dx(const ConvShape& s, const T* w, const T* dy, T* dx, Scratch<T>& sc) {
-    PadLayout L = x_layout(s);
+  static void backward_dx(const ConvShape& s, const PadLayout& L, const T* w, const T* dy, T* dx,
+                          Scratch<T>& sc) {
     std::vector<T>& dxp = sc.tmp;
     dxp.assign(L.size(), T(0));
     for (int64_t oh = 0; oh < s.out_h; ++oh)
@@ -334,8 +420,8 @@ struct Generic {
     }
   }
 
-  static void backward_dw(const ConvShape& s, const T* x, const T* dy, Scratch<T>& sc, T* acc) {
-    PadLayout L = x_layout(s);
+  static void backward_dw(const ConvShape& s, const PadLayout& L, const T* x, const T* dy,
+                          Scratch<T>& sc, T* acc) {
     T* xp = zeroed(sc.xp, L.size());
     copy_into_padded(L, x, s.in_h, s.in_w, xp);
     for (int64_t i = 0; i < s.kernel_h; ++i)
@@ -365,6 +451,7 @@ void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, 
   int64_t planes = s.batch * channels, chunks = parallel_chunk_count(planes);
   int64_t partial_size = channels * (taps + 1);  // dw taps, then dbias
   std::vector<T> partials(dw || dbias ? chunks * partial_size : 0, T(0));
+  typename Kernels::Plan plan = Kernels::plan(s);
   parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
     int64_t chunk = 0;  // parallel_chunks starts chunk k at planes * k / chunks
     while (chunk + 1 < chunks && planes * (chunk + 1) / chunks <= lo) ++chunk;
@@ -374,8 +461,8 @@ void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, 
     for (int64_t p = lo; p < hi; ++p) {
       int64_t c = p % channels;
       const T* dy_plane = dy + p * out_size;
-      if (dx) Kernels::backward_dx(s, w + c * taps, dy_plane, dx + p * in_size, scratch);
-      if (dw) Kernels::backward_dw(s, x + p * in_size, dy_plane, scratch, part_dw + c * taps);
+      if (dx) Kernels::backward_dx(s, plan, w + c * taps, dy_plane, dx + p * in_size, scratch);
+      if (dw) Kernels::backward_dw(s, plan, x + p * in_size, dy_plane, scratch, part_dw + c * taps);
       if (dbias) part_db[c] += plane_sum(dy_plane, out_size);
     }
   });
