@@ -1,0 +1,250 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "ops/depthwise_conv2d.h"
+
+using namespace piconas;
+using namespace piconas::ops;
+
+namespace {
+
+struct DwCase {
+  int64_t batch, channels, h, w, k, stride, pad, dilation;
+};
+
+ConvShape dw_shape(const DwCase& c) {
+  Conv2dParams p;
+  p.stride_h = p.stride_w = c.stride;
+  p.pad_h = p.pad_w = c.pad;
+  p.dilation_h = p.dilation_w = c.dilation;
+  p.groups = c.channels;
+  return conv2d_shape({c.batch, c.channels, c.h, c.w}, {c.channels, 1, c.k, c.k}, p);
+}
+
+template <class T>
+std::vector<T> random_vector(int64_t n, Rng& rng) {
+  std::vector<T> v(static_cast<size_t>(n));
+  for (auto& e : v) e = static_cast<T>(rng.uniform(-1.0, 1.0));
+  return v;
+}
+
+template <class T>
+double max_rel_diff(const std::vector<T>& a, const std::vector<T>& b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double d = std::abs(double(a[i]) - double(b[i])) / (1.0 + std::abs(double(b[i])));
+    worst = std::max(worst, d);
+  }
+  return worst;
+}
+
+// Optimized versus naive forward and every gradient. Gradients start from random values so
+// that accumulation (+=) is checked, and each gradient is also computed alone (others null).
+template <class T>
+void check_against_naive(const ConvShape& s, bool with_bias, uint64_t seed) {
+  Rng rng(seed);
+  int64_t nx = s.batch * s.in_channels * s.in_h * s.in_w;
+  int64_t ny = s.batch * s.out_channels * s.out_h * s.out_w;
+  int64_t nw = s.out_channels * s.kernel_h * s.kernel_w;
+  auto x = random_vector<T>(nx, rng), w = random_vector<T>(nw, rng);
+  auto b = random_vector<T>(s.out_channels, rng), dy = random_vector<T>(ny, rng);
+  const T* bias = with_bias ? b.data() : nullptr;
+  double tol = sizeof(T) == 4 ? 1e-5 : 1e-12;
+  // dw and dbias sum batch * out_h * out_w products in a different order than the naive loop.
+  double tol_sum = tol * std::sqrt(double(s.batch * s.out_h * s.out_w));
+
+  std::vector<T> y(ny, T(7)), y_ref(ny, T(-7));
+  depthwise_conv2d_forward(s, x.data(), w.data(), bias, y.data());
+  depthwise_conv2d_forward_naive(s, x.data(), w.data(), bias, y_ref.data());
+  CHECK(max_rel_diff(y, y_ref) < tol);
+
+  auto dx0 = random_vector<T>(nx, rng), dw0 = random_vector<T>(nw, rng);
+  auto db0 = random_vector<T>(s.out_channels, rng);
+  auto dx = dx0, dw = dw0, db = db0, dx_ref = dx0, dw_ref = dw0, db_ref = db0;
+  depthwise_conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+  depthwise_conv2d_backward_naive(s, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(),
+                                  db_ref.data());
+  CHECK(max_rel_diff(dx, dx_ref) < tol);
+  CHECK(max_rel_diff(dw, dw_ref) < tol_sum);
+  CHECK(max_rel_diff(db, db_ref) < tol_sum);
+
+  auto dx_only = dx0, dw_only = dw0;
+  depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), dx_only.data(), nullptr, nullptr);
+  depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), nullptr, dw_only.data(), nullptr);
+  CHECK(max_rel_diff(dx_only, dx_ref) < tol);
+  CHECK(max_rel_diff(dw_only, dw_ref) < tol_sum);
+}
+
+template <class T>
+void sweep(const std::vector<DwCase>& cases) {
+  uint64_t seed = 100;
+  for (const DwCase& c : cases) {
+    for (bool with_bias : {true, false}) {
+      CAPTURE(c.batch);
+      CAPTURE(c.channels);
+      CAPTURE(c.h);
+      CAPTURE(c.w);
+      CAPTURE(c.k);
+      CAPTURE(c.stride);
+      CAPTURE(c.pad);
+      CAPTURE(c.dilation);
+      CAPTURE(with_bias);
+      check_against_naive<T>(dw_shape(c), with_bias, ++seed);
+    }
+  }
+}
+
+// Boundary sizes for the specialised kernels: spatial 1, 2, odd, SIMD width +-1; pads 0..k/2
+// and beyond; batch 1 and 3; channels 1 and odd.
+std::vector<DwCase> specialised_cases() {
+  std::vector<DwCase> cases;
+  for (int64_t k : {3, 5, 7})
+    for (int64_t stride : {1, 2})
+      for (int64_t pad : {int64_t(0), k / 2, k / 2 + 2})
+        for (int64_t width : {1, 2, 7, 15, 16, 17, 31, 32, 33}) {
+          int64_t height = width % 3 == 0 ? 5 : width;
+          if (height + 2 * pad < k || width + 2 * pad < k) continue;
+          int64_t batch = width % 2 ? 3 : 1, channels = width < 16 ? 1 : 3;
+          cases.push_back({batch, channels, height, width, k, stride, pad, 1});
+        }
+  return cases;
+}
+
+// Shapes taken by the generic path: k 1 and odd sizes without a specialisation, stride 3,
+// dilation 2 (also with specialised k), plus one rectangular input.
+std::vector<DwCase> generic_cases() {
+  return {{2, 3, 5, 5, 1, 1, 0, 1},   {1, 3, 17, 16, 1, 2, 1, 1}, {3, 1, 9, 11, 9, 1, 4, 1},
+          {1, 5, 16, 17, 3, 3, 1, 1}, {2, 3, 15, 15, 3, 1, 2, 2}, {1, 3, 33, 32, 5, 2, 4, 2},
+          {3, 1, 1, 1, 3, 1, 2, 2},   {1, 2, 8, 8, 7, 1, 3, 2},   {1, 3, 12, 31, 11, 2, 5, 1}};
+}
+
+}  // namespace
+
+TEST_CASE("depthwise: is_depthwise and shape errors") {
+  Conv2dParams p;
+  p.groups = 4;
+  CHECK(is_depthwise(conv2d_shape({1, 4, 5, 5}, {4, 1, 3, 3}, p)));
+  p.groups = 2;
+  ConvShape grouped = conv2d_shape({1, 4, 5, 5}, {4, 2, 3, 3}, p);
+  CHECK_FALSE(is_depthwise(grouped));
+  p.groups = 4;
+  CHECK_FALSE(is_depthwise(conv2d_shape({1, 4, 5, 5}, {8, 1, 3, 3}, p)));
+  std::vector<float> buf(4 * 5 * 5 * 4, 0.f);
+  CHECK_THROWS_AS(
+      depthwise_conv2d_forward<float>(grouped, buf.data(), buf.data(), nullptr, buf.data()),
+      Error);
+  CHECK_THROWS_AS(depthwise_conv2d_backward_naive<float>(grouped, buf.data(), buf.data(),
+                                                         buf.data(), buf.data(), nullptr, nullptr),
+                  Error);
+}
+
+TEST_CASE("depthwise: golden 3x3 input, 3x3 ones kernel, pad 1") {
+  ConvShape s = dw_shape({1, 1, 3, 3, 3, 1, 1, 1});
+  std::vector<double> x = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w(9, 1.0), bias = {0.5};
+  std::vector<double> sums = {12, 21, 16, 27, 45, 33, 24, 39, 28};
+  std::vector<double> y(9), dx(9, 0.0), dw(9, 0.0), db(1, 0.0), dy(9, 1.0);
+  depthwise_conv2d_forward(s, x.data(), w.data(), bias.data(), y.data());
+  for (int i = 0; i < 9; ++i) CHECK(y[i] == sums[i] + 0.5);
+  depthwise_conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+  // dy = 1: dw[i][j] is the sum of x under tap (i, j) -- the same window sums as y.
+  for (int i = 0; i < 9; ++i) CHECK(dw[i] == sums[i]);
+  std::vector<double> covered = {4, 6, 4, 6, 9, 6, 4, 6, 4};
+  for (int i = 0; i < 9; ++i) CHECK(dx[i] == covered[i]);
+  CHECK(db[0] == 9.0);
+}
+
+TEST_CASE("depthwise: golden stride 2, asymmetric kernel") {
+  // x 4x4 = 0..15, w = [[1,2,3],[4,5,6],[7,8,9]], stride 2, pad 1 -> 2x2 output.
+  ConvShape s = dw_shape({1, 1, 4, 4, 3, 2, 1, 1});
+  std::vector<float> x(16), w = {1, 2, 3, 4, 5, 6, 7, 8, 9}, y(4);
+  for (int i = 0; i < 16; ++i) x[i] = float(i);
+  depthwise_conv2d_forward<float>(s, x.data(), w.data(), nullptr, y.data());
+  // y[0][0] = 5*0 + 6*1 + 8*4 + 9*5 = 83; y[0][1] = 4*1+5*2+6*3 + 7*5+8*6+9*7 = 178;
+  // y[1][0] = 2*4+3*5 + 5*8+6*9 + 8*12+9*13 = 330;
+  // y[1][1] = 1*5+2*6+3*7 + 4*9+5*10+6*11 + 7*13+8*14+9*15 = 528.
+  CHECK(y == std::vector<float>{83, 178, 330, 528});
+  std::vector<float> dy = {1, 0, 0, 0}, dx(16, 0.f);
+  depthwise_conv2d_backward<float>(s, x.data(), w.data(), dy.data(), dx.data(), nullptr, nullptr);
+  CHECK(dx == std::vector<float>{5, 6, 0, 0, 8, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+}
+
+TEST_CASE("depthwise: specialised kernels match naive, float") { sweep<float>(specialised_cases()); }
+
+TEST_CASE("depthwise: specialised kernels match naive, double") {
+  sweep<double>(specialised_cases());
+}
+
+TEST_CASE("depthwise: generic path matches naive, float and double") {
+  sweep<float>(generic_cases());
+  sweep<double>(generic_cases());
+}
+
+TEST_CASE("depthwise: finite-difference gradients of the optimized backward, float64") {
+  for (DwCase c : {DwCase{2, 2, 6, 7, 3, 1, 1, 1}, DwCase{1, 2, 9, 8, 5, 2, 2, 1},
+                   DwCase{1, 1, 7, 7, 3, 1, 2, 2}, DwCase{1, 2, 8, 9, 7, 2, 3, 1}}) {
+    CAPTURE(c.k);
+    CAPTURE(c.stride);
+    ConvShape s = dw_shape(c);
+    Rng rng(5);
+    int64_t nx = s.batch * s.in_channels * s.in_h * s.in_w;
+    int64_t ny = s.batch * s.out_channels * s.out_h * s.out_w, nw = s.out_channels * c.k * c.k;
+    auto x = random_vector<double>(nx, rng), w = random_vector<double>(nw, rng);
+    auto b = random_vector<double>(s.out_channels, rng), r = random_vector<double>(ny, rng);
+    // loss = sum(y * r), so dloss/dy = r.
+    auto loss = [&]() {
+      std::vector<double> y(ny);
+      depthwise_conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+      double l = 0;
+      for (int64_t i = 0; i < ny; ++i) l += y[i] * r[i];
+      return l;
+    };
+    std::vector<double> dx(nx, 0.0), dw(nw, 0.0), db(s.out_channels, 0.0);
+    depthwise_conv2d_backward(s, x.data(), w.data(), r.data(), dx.data(), dw.data(), db.data());
+    const double h = 1e-6;
+    auto numeric = [&](std::vector<double>& v, int64_t i) {
+      double keep = v[i];
+      v[i] = keep + h;
+      double up = loss();
+      v[i] = keep - h;
+      double down = loss();
+      v[i] = keep;
+      return (up - down) / (2 * h);
+    };
+    for (int64_t i = 0; i < nx; i += 3) CHECK(dx[i] == doctest::Approx(numeric(x, i)).epsilon(1e-6));
+    for (int64_t i = 0; i < nw; ++i) CHECK(dw[i] == doctest::Approx(numeric(w, i)).epsilon(1e-6));
+    for (int64_t i = 0; i < s.out_channels; ++i)
+      CHECK(db[i] == doctest::Approx(numeric(b, i)).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("depthwise: reproducible with 2 threads") {
+  int saved = num_threads();
+  set_num_threads(2);
+  for (DwCase c : {DwCase{4, 5, 17, 17, 5, 1, 2, 1}, DwCase{3, 4, 16, 15, 3, 2, 1, 1},
+                   DwCase{3, 3, 13, 13, 4, 1, 1, 1}}) {
+    ConvShape s = dw_shape(c);
+    Rng rng(11);
+    int64_t nx = s.batch * s.in_channels * s.in_h * s.in_w;
+    int64_t ny = s.batch * s.out_channels * s.out_h * s.out_w, nw = s.out_channels * c.k * c.k;
+    auto x = random_vector<float>(nx, rng), w = random_vector<float>(nw, rng);
+    auto b = random_vector<float>(s.out_channels, rng), dy = random_vector<float>(ny, rng);
+    auto run = [&]() {
+      std::vector<float> y(ny), dx(nx, 0.f), dw(nw, 0.f), db(s.out_channels, 0.f);
+      depthwise_conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+      depthwise_conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+      y.insert(y.end(), dx.begin(), dx.end());
+      y.insert(y.end(), dw.begin(), dw.end());
+      y.insert(y.end(), db.begin(), db.end());
+      return y;
+    };
+    auto first = run();
+    CHECK(first == run());
+  }
+  set_num_threads(saved);
+}
