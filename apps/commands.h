@@ -1,0 +1,10 @@
+// The piconas subcommands. Each registers its CLI11 subcommand and the callback that runs it;
+// library errors (piconas::Error) propagate to main, which prints them and exits non-zero.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace piconas::apps {
+
+void register_demo(CLI::App& app);
+
+}  // namespace piconas::apps

@@ -1,0 +1,23 @@
+#include <cstdio>
+#include <exception>
+
+#include "apps/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"piconas: TinyML neural-architecture search, training and int8 deployment"};
+  app.require_subcommand(1);
+  piconas::apps::register_demo(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const piconas::Error& e) {
+    std::fprintf(stderr, "piconas: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "piconas: unexpected error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
