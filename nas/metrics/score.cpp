@@ -94,6 +94,18 @@ void check_data(const ScoringData& data, const Wanted& w) {
 }
 }  // namespace
 
+double mean_of_finite(const std::vector<double>& values) {
+  PICONAS_CHECK(!values.empty(), "mean_of_finite: no values");
+  double sum = 0;
+  int finite = 0;
+  for (double x : values)
+    if (std::isfinite(x)) {
+      sum += x;
+      ++finite;
+    }
+  return finite > 0 ? sum / finite : values.front();
+}
+
 MetricValues score_network(Module& net, const ScoringData& data,
                            const std::vector<std::string>& metrics, int trials, uint64_t seed) {
   const Wanted w = parse_metrics(metrics);
@@ -115,16 +127,7 @@ MetricValues score_network(Module& net, const ScoringData& data,
     for (const std::string& m : metrics) values[m].push_back(trial.at(m));
   }
   MetricValues result;
-  for (auto& [name, v] : values) {
-    double sum = 0;
-    int finite = 0;
-    for (double x : v)
-      if (std::isfinite(x)) {
-        sum += x;
-        ++finite;
-      }
-    result[name] = finite > 0 ? sum / finite : v.front();
-  }
+  for (auto& [name, v] : values) result[name] = mean_of_finite(v);
   return result;
 }
 

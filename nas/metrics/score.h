@@ -30,6 +30,9 @@ using MetricValues = std::map<std::string, double>;
 // naswot, jacob_cov, synflow, logsynflow, snip, grad_norm
 std::vector<std::string> network_metric_names();
 
+// The trial average: the mean of the finite values; when none is finite, the first value.
+double mean_of_finite(const std::vector<double>& values);
+
 // metrics: names from network_metric_names() (an unknown name is an Error listing them);
 // trials >= 1.
 MetricValues score_network(autograd::Module& net, const ScoringData& data,

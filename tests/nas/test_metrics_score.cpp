@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "autograd/layers.h"
 #include "core/parallel.h"
@@ -111,10 +112,20 @@ TEST_CASE("non-finite trial values: mean of the finite ones, else the non-finite
   CHECK(std::isfinite(v["snip"]));
 }
 
+TEST_CASE("mean_of_finite skips non-finite trials and keeps an all-non-finite value") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  CHECK(mean_of_finite({1.0, -inf, 4.0}) == 2.5);
+  CHECK(mean_of_finite({nan, 3.0}) == 3.0);
+  CHECK(mean_of_finite({-inf, -inf}) == -inf);
+  CHECK(std::isnan(mean_of_finite({nan, -inf})));
+  CHECK_THROWS_AS(mean_of_finite({}), Error);
+}
+
 TEST_CASE("scores are reproducible for a seed and across thread counts") {
   ArchSpec spec = tiny_bench();
   auto net = build_network(spec);
-  ScoringData data = random_scoring_data(16, spec.input, spec.num_classes, 3);
+  ScoringData data = random_scoring_data(8, spec.input, spec.num_classes, 3);
   const int threads = num_threads();
   set_num_threads(1);
   MetricValues one = score_network(*net, data, network_metric_names(), 2, 7);
