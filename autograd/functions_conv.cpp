@@ -18,7 +18,7 @@ Variable conv_with_algo(const Variable& x, const Variable& weight, const Variabl
                                            << shape_str(weight.shape())
                                            << " are not a depthwise convolution");
   check_vector(bias, s.out_channels, "bias", op);
-  Tensor y({s.batch, s.out_channels, s.out_h, s.out_w}, x.dtype());
+  Tensor y = Tensor::empty({s.batch, s.out_channels, s.out_h, s.out_w}, x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     ops::conv2d_forward<T>(s, x.value().data<T>(), weight.value().data<T>(),
@@ -53,7 +53,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
                                  << shape_str(weight.shape()) << " ([out, in])");
   ops::LinearShape s{x.shape()[0], x.shape()[1], weight.shape()[0]};
   check_vector(bias, s.out_features, "bias", "linear");
-  Tensor y({s.batch, s.out_features}, x.dtype());
+  Tensor y = Tensor::empty({s.batch, s.out_features}, x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     ops::linear_forward<T>(s, x.value().data<T>(), weight.value().data<T>(),

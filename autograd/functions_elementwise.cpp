@@ -17,7 +17,7 @@ namespace {
 // The five activations share one wrapper: forward(n, x, y), backward(n, x, y, dy, dx).
 template <template <class> class Kernels>
 Variable activation(const Variable& x, const char* op) {
-  Tensor y(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     Kernels<T>::forward(x.value().numel(), x.value().data<T>(), y.data<T>());
@@ -60,7 +60,7 @@ Variable sigmoid(const Variable& x) { return activation<sigmoid_kernels>(x, "sig
 
 Variable add(const Variable& a, const Variable& b) {
   check_same(a, b, "add");
-  Tensor y(a.shape(), a.dtype());
+  Tensor y = Tensor::empty(a.shape(), a.dtype());
   dispatch_dtype(a.dtype(), [&](auto zero) {
     using T = decltype(zero);
     ops::add_forward<T>(y.numel(), a.value().data<T>(), b.value().data<T>(), y.data<T>());
@@ -77,7 +77,7 @@ Variable add(const Variable& a, const Variable& b) {
 
 Variable mul(const Variable& a, const Variable& b) {
   check_same(a, b, "mul");
-  Tensor y(a.shape(), a.dtype());
+  Tensor y = Tensor::empty(a.shape(), a.dtype());
   dispatch_dtype(a.dtype(), [&](auto zero) {
     using T = decltype(zero);
     ops::mul_forward<T>(y.numel(), a.value().data<T>(), b.value().data<T>(), y.data<T>());
@@ -95,7 +95,7 @@ Variable mul(const Variable& a, const Variable& b) {
 Variable dropout(const Variable& x, double p, Rng& rng, bool training) {
   PICONAS_CHECK(p >= 0.0 && p < 1.0, "dropout: probability " << p << " must be in [0, 1)");
   if (!training || p == 0.0) return x;
-  Tensor y(x.shape(), x.dtype()), mask(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype()), mask = Tensor::empty(x.shape(), x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     ops::dropout_forward<T>(y.numel(), x.value().data<T>(), T(p), rng, mask.data<T>(), y.data<T>());
@@ -111,7 +111,7 @@ Variable dropout(const Variable& x, double p, Rng& rng, bool training) {
 }
 
 Variable scale(const Variable& x, double factor) {
-  Tensor y(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* src = x.value().data<T>();

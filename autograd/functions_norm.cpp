@@ -34,7 +34,7 @@ Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& b
     PICONAS_CHECK(s.batch * s.spatial > 1, "batchnorm2d: training needs more than one value per "
                                            "channel, got input "
                                                << shape_str(x.shape()));
-  Tensor y(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
   auto xn = x.node(), gn = gamma.node(), bn = beta.node();
   if (training) {
     Tensor save_mean({s.channels}, x.dtype()), save_invstd({s.channels}, x.dtype());
@@ -79,7 +79,7 @@ Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& b
 Variable layernorm2d(const Variable& x, const Variable& gamma, const Variable& beta, double eps) {
   ops::NormShape s = norm_shape(x, gamma, beta, "layernorm2d");
   int64_t positions = s.batch * s.spatial;
-  Tensor y(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
   Tensor save_mean({positions}, x.dtype()), save_invstd({positions}, x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);

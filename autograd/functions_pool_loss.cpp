@@ -11,7 +11,7 @@ using namespace detail;
 
 Variable avg_pool2d(const Variable& x, const ops::Pool2dParams& params) {
   ops::PoolShape s = ops::pool2d_shape(x.shape(), params);
-  Tensor y({s.batch, s.channels, s.out_h, s.out_w}, x.dtype());
+  Tensor y = Tensor::empty({s.batch, s.channels, s.out_h, s.out_w}, x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     ops::avg_pool2d_forward<T>(s, x.value().data<T>(), y.data<T>());
@@ -27,7 +27,7 @@ Variable avg_pool2d(const Variable& x, const ops::Pool2dParams& params) {
 
 Variable max_pool2d(const Variable& x, const ops::Pool2dParams& params) {
   ops::PoolShape s = ops::pool2d_shape(x.shape(), params);
-  Tensor y({s.batch, s.channels, s.out_h, s.out_w}, x.dtype());
+  Tensor y = Tensor::empty({s.batch, s.channels, s.out_h, s.out_w}, x.dtype());
   auto argmax = std::make_shared<std::vector<int32_t>>(y.numel());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -47,7 +47,7 @@ Variable global_avg_pool(const Variable& x) {
                                                                  << " must be NCHW");
   int64_t planes = x.shape()[0] * x.shape()[1], spatial = x.shape()[2] * x.shape()[3];
   PICONAS_CHECK(spatial > 0, "global_avg_pool: empty planes in " << shape_str(x.shape()));
-  Tensor y({x.shape()[0], x.shape()[1]}, x.dtype());
+  Tensor y = Tensor::empty({x.shape()[0], x.shape()[1]}, x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     ops::global_avg_pool_forward<T>(planes, spatial, x.value().data<T>(), y.data<T>());
@@ -71,7 +71,7 @@ Variable softmax_cross_entropy(const Variable& logits, const std::vector<int32_t
                                           << shape_str(logits.shape()));
   PICONAS_CHECK(label_smoothing >= 0.0 && label_smoothing < 1.0,
                 "softmax_cross_entropy: label smoothing " << label_smoothing << " must be in [0, 1)");
-  Tensor loss({1}, logits.dtype()), probs(logits.shape(), logits.dtype());
+  Tensor loss({1}, logits.dtype()), probs = Tensor::empty(logits.shape(), logits.dtype());
   dispatch_dtype(logits.dtype(), [&](auto zero) {
     using T = decltype(zero);
     loss.data<T>()[0] = ops::softmax_cross_entropy_forward<T>(

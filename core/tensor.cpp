@@ -30,10 +30,15 @@ int64_t shape_numel(const Shape& shape) {
 }
 
 namespace {
-std::shared_ptr<unsigned char> allocate_zeroed(int64_t bytes) {
+std::shared_ptr<unsigned char> allocate_storage(int64_t bytes, bool zeroed) {
   size_t capacity = 0;
   void* memory = allocate_block(static_cast<size_t>(bytes), &capacity);
-  std::memset(memory, 0, capacity);
+  if (zeroed) std::memset(memory, 0, capacity);
+#ifdef PICONAS_POISON_UNINITIALIZED
+  // Sanitizer builds fill "empty" tensors with NaN bytes, so a kernel that reads an output
+  // before writing it shows up as NaN in the tests.
+  else std::memset(memory, 0xff, capacity);
+#endif
   return std::shared_ptr<unsigned char>(static_cast<unsigned char*>(memory),
                                         [capacity](unsigned char* p) { free_block(p, capacity); });
 }
@@ -41,7 +46,16 @@ std::shared_ptr<unsigned char> allocate_zeroed(int64_t bytes) {
 
 Tensor::Tensor(Shape shape, DType dtype)
     : shape_(std::move(shape)), numel_(shape_numel(shape_)), dtype_(dtype) {
-  storage_ = allocate_zeroed(numel_ * dtype_size(dtype_));
+  storage_ = allocate_storage(numel_ * dtype_size(dtype_), true);
+}
+
+Tensor Tensor::empty(Shape shape, DType dtype) {
+  Tensor t;
+  t.shape_ = std::move(shape);
+  t.numel_ = shape_numel(t.shape_);
+  t.dtype_ = dtype;
+  t.storage_ = allocate_storage(t.numel_ * dtype_size(dtype), false);
+  return t;
 }
 
 Tensor Tensor::zeros(Shape shape, DType dtype) { return Tensor(std::move(shape), dtype); }

@@ -2,7 +2,7 @@
 // Activations are NCHW, convolution weights OIHW, linear weights [out, in].
 // Storage is 64-byte aligned and shared between a tensor and its reshape() views; copies of a
 // Tensor object share storage too — use clone() for an independent copy.
-// New tensors are zero-filled. data<T>() checks that T matches the dtype.
+// New tensors are zero-filled (Tensor::empty leaves them uninitialised). data<T>() checks that T matches the dtype.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -29,6 +29,8 @@ class Tensor {
   explicit Tensor(Shape shape, DType dtype = DType::F32);
 
   static Tensor zeros(Shape shape, DType dtype = DType::F32);
+  // Uninitialised storage, for outputs a kernel overwrites completely (saves a memset pass).
+  static Tensor empty(Shape shape, DType dtype = DType::F32);
   static Tensor full(Shape shape, double value, DType dtype = DType::F32);
   static Tensor from_values(Shape shape, const std::vector<double>& values,
                             DType dtype = DType::F32);
