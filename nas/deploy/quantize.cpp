@@ -99,6 +99,12 @@ void quantize_weights(const Layer& l, const TensorQuant& in, const TensorQuant& 
                                     << " could overflow the int32 accumulator");
     q.bias[static_cast<size_t>(c)] = static_cast<int32_t>(b);
     auto [m, sh] = quantize_multiplier(bias_scale / static_cast<double>(out.scale), l.name);
+    // MBQM shifts left before multiplying (modulo 2^32): keep the shifted accumulator in int32.
+    PICONAS_CHECK(sh <= 0 || (std::fabs(b) + static_cast<double>(macs) * PICONAS_S8_MAX_PRODUCT) *
+                                     std::ldexp(1.0, sh) <= static_cast<double>(std::numeric_limits<int32_t>::max()),
+                  "deploy: layer '" << l.name << "' channel " << c << ": multiplier "
+                                    << bias_scale / static_cast<double>(out.scale)
+                                    << " needs a left shift that could overflow the accumulator");
     q.multiplier[static_cast<size_t>(c)] = m;
     q.shift[static_cast<size_t>(c)] = sh;
   }
