@@ -6,5 +6,6 @@
 namespace piconas::apps {
 
 void register_demo(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace piconas::apps

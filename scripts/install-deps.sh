@@ -6,6 +6,7 @@ packages=(
   libeigen3-dev doctest-dev libbenchmark-dev
   libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   dataset-fashion-mnist
+  gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,59 @@
+// `piconas export CHECKPOINT --out DIR`: quantizes a trained model to int8 and writes portable
+// C99 for microcontrollers (nas/deploy/export.h), then prints memory, flash and the float vs
+// int8 accuracy on the first --eval test images.
+#include <cstdio>
+#include <memory>
+
+#include "apps/commands.h"
+#include "nas/deploy/export.h"
+
+namespace piconas::apps {
+
+namespace {
+struct ExportCliOptions {
+  std::string checkpoint;
+  nas::deploy::ExportOptions options;
+  double percentile = 0.0;  // 0: min/max calibration
+};
+
+void run_export(const ExportCliOptions& cli) {
+  nas::deploy::ExportOptions o = cli.options;
+  if (cli.percentile > 0.0) {
+    o.calibration.method = nas::deploy::CalibrationMethod::Percentile;
+    o.calibration.percentile = cli.percentile;
+  }
+  const nas::deploy::ExportReport r = nas::deploy::export_checkpoint(cli.checkpoint, o);
+  for (const std::string& f : r.emitted.files)
+    if (f.find("piconas_runtime/") == std::string::npos) std::printf("wrote %s\n", f.c_str());
+  std::printf("wrote %s/piconas_runtime/ (int8 kernels)\n", o.out_dir.c_str());
+  std::printf("PEAK_SRAM   %lld bytes (arena, %s plan; no-reuse plan %lld bytes, %.2fx)\n",
+              static_cast<long long>(r.plan.arena_bytes), nas::deploy::plan_strategy_name(r.plan.strategy),
+              static_cast<long long>(r.plan.naive_bytes),
+              static_cast<double>(r.plan.naive_bytes) / static_cast<double>(r.plan.arena_bytes));
+  std::printf("FLASH_BYTES %lld bytes of constants (plus kernel code)\n",
+              static_cast<long long>(r.emitted.flash_bytes));
+  if (r.eval_images > 0)
+    std::printf("accuracy on %lld test images: float %.2f%%  int8 %.2f%%  (same prediction %.2f%%)\n",
+                static_cast<long long>(r.eval_images), 100.0 * r.float_accuracy, 100.0 * r.int8_accuracy,
+                100.0 * r.agreement);
+}
+}  // namespace
+
+void register_export(CLI::App& app) {
+  auto cli = std::make_shared<ExportCliOptions>();
+  CLI::App* cmd = app.add_subcommand("export", "quantize a trained model to int8 and emit C for microcontrollers");
+  cmd->add_option("checkpoint", cli->checkpoint, "model checkpoint (piconas-model)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", cli->options.out_dir, "output directory")->required();
+  cmd->add_option("--prefix", cli->options.prefix, "C symbol prefix (several models can share a firmware)");
+  cmd->add_option("--calib", cli->options.calibration_images, "calibration images (first N of the training set)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--percentile", cli->percentile, "percentile calibration (e.g. 99.99) instead of min/max")
+      ->check(CLI::Range(50.0, 100.0));
+  cmd->add_option("--eval", cli->options.eval_images, "test images for the float vs int8 accuracy (0: skip)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--dataset", cli->options.dataset, "dataset for calibration/evaluation (default: the checkpoint's)");
+  cmd->add_option("--data-path", cli->options.data_path, "dataset location (default: the dataset's standard path)");
+  cmd->callback([cli] { run_export(*cli); });
+}
+
+}  // namespace piconas::apps

@@ -1,0 +1,257 @@
+#include "nas/deploy/emit_c.h"
+
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "nas/deploy/executor.h"
+#include "nas/deploy/runtime_files.h"
+
+#ifndef PICONAS_VERSION
+#define PICONAS_VERSION "unknown"
+#endif
+
+namespace piconas::nas::deploy {
+
+const char* piconas_version() { return PICONAS_VERSION; }
+
+std::string fnv1a64_hex(const std::string& bytes) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+namespace {
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string float_literal(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9gf", static_cast<double>(v));
+  std::string s = buf;
+  if (s.find_first_of(".e") == std::string::npos) s.insert(s.size() - 1, ".0");
+  return s;
+}
+
+// Comment-safe text (no "*/" can end the provenance comment early).
+std::string comment_safe(std::string s) {
+  for (size_t p; (p = s.find("*/")) != std::string::npos;) s.replace(p, 2, "* /");
+  return s;
+}
+
+template <class T>
+void emit_array(std::ostringstream& o, const char* type, const std::string& name, const std::vector<T>& v,
+                bool is_static = true) {
+  o << (is_static ? "static " : "") << "const " << type << " " << name << "[" << v.size()
+    << "] PICONAS_ALIGNED(16) = {";
+  for (size_t i = 0; i < v.size(); ++i) {
+    o << (i % 16 == 0 ? "\n    " : " ");
+    // INT32_MIN cannot be written as a plain literal.
+    if constexpr (sizeof(T) == 4) {
+      if (static_cast<int64_t>(v[i]) == INT32_MIN) { o << "(-2147483647 - 1),"; continue; }
+    }
+    o << static_cast<int64_t>(v[i]) << ",";
+  }
+  o << "\n};\n";
+}
+
+std::string dims(const piconas_dims& d) {
+  std::ostringstream o;
+  o << "{" << d.n << ", " << d.h << ", " << d.w << ", " << d.c << "}";
+  return o.str();
+}
+std::string pair_text(int32_t a, int32_t b) {
+  std::ostringstream o;
+  o << "{" << a << ", " << b << "}";
+  return o.str();
+}
+std::string tile(const piconas_tile& t) { return pair_text(t.h, t.w); }
+std::string act(const piconas_activation& a) { return pair_text(a.min, a.max); }
+
+// "l<i>_": names of a layer's constant arrays (snprintf: GCC 12 warns falsely on "l" + to_string).
+std::string layer_prefix(size_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "l%zu_", i);
+  return buf;
+}
+
+void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
+  const QLayer& l = m.layers[i];
+  const KernelArgs a = kernel_args(m, l);
+  const std::string p = layer_prefix(i);
+  auto at = [&](int t) { return "arena + " + std::to_string(plan.tensor_offset[static_cast<size_t>(t)]); };
+  o << "  { /* layer " << i << ": " << comment_safe(l.name) << " (" << op_kind_name(l.kind) << ") */\n";
+  o << "    static const piconas_dims in_dims = " << dims(a.input) << ";\n";
+  o << "    static const piconas_dims out_dims = " << dims(a.output) << ";\n";
+  const bool weighted = l.kind == OpKind::Conv || l.kind == OpKind::Depthwise || l.kind == OpKind::FullyConnected;
+  if (weighted) {
+    o << "    static const piconas_dims filter_dims = " << dims(a.filter) << ";\n";
+    o << "    static const piconas_per_channel_quant_params quant = {" << p << "multiplier, " << p << "shift};\n";
+  }
+  const std::string wargs = "&in_dims, " + at(l.input) + ", &filter_dims, " + p + "weight, " + p +
+                            "bias, &out_dims, " + at(l.output);
+  switch (l.kind) {
+    case OpKind::Conv: {
+      const auto& c = a.conv;
+      o << "    static const piconas_conv_params params = {" << c.input_offset << ", " << c.output_offset
+        << ", " << tile(c.stride) << ", " << tile(c.padding) << ", " << tile(c.dilation) << ", "
+        << act(c.activation) << "};\n";
+      o << "    piconas_s8_context ctx;\n";
+      if (plan.scratch_offset[i] >= 0)
+        o << "    ctx.buf = arena + " << plan.scratch_offset[i] << ";\n";
+      else
+        o << "    ctx.buf = 0;\n";
+      o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
+      o << "    status = piconas_conv2d_s8(&ctx, &params, &quant, " << wargs << ");\n";
+      break;
+    }
+    case OpKind::Depthwise: {
+      const auto& d = a.dw;
+      o << "    static const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset
+        << ", " << d.ch_mult << ", " << tile(d.stride) << ", " << tile(d.padding) << ", "
+        << tile(d.dilation) << ", " << act(d.activation) << "};\n";
+      o << "    status = piconas_depthwise_conv2d_s8(&params, &quant, " << wargs << ");\n";
+      break;
+    }
+    case OpKind::FullyConnected: {
+      const auto& f = a.fc;
+      o << "    static const piconas_fc_params params = {" << f.input_offset << ", " << f.output_offset
+        << ", " << act(f.activation) << "};\n";
+      o << "    status = piconas_fully_connected_s8(&params, &quant, " << wargs << ");\n";
+      break;
+    }
+    case OpKind::Add: {
+      const auto& d = a.add;
+      o << "    static const piconas_add_params params = {" << d.input1_offset << ", " << d.input1_multiplier
+        << ", " << d.input1_shift << ", " << d.input2_offset << ", " << d.input2_multiplier << ", "
+        << d.input2_shift << ", " << d.left_shift << ", " << d.output_offset << ", "
+        << d.output_multiplier << ", " << d.output_shift << ", " << act(d.activation) << "};\n";
+      o << "    (void)in_dims;\n    (void)out_dims;\n";
+      o << "    status = piconas_add_s8(&params, " << at(l.input) << ", " << at(l.input2) << ", "
+        << at(l.output) << ", " << a.size << ");\n";
+      break;
+    }
+    case OpKind::GlobalAvgPool:
+      o << "    static const piconas_activation clamp = " << act(l.activation) << ";\n";
+      o << "    status = piconas_global_avg_pool2d_s8(clamp, &in_dims, " << at(l.input) << ", &out_dims, "
+        << at(l.output) << ");\n";
+      break;
+  }
+  o << "    if (status != PICONAS_S8_OK) {\n      return status;\n    }\n  }\n";
+}
+
+}  // namespace
+
+EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOptions& opt,
+                  const std::string& out_dir) {
+  const std::string& prefix = opt.prefix;
+  bool ok = !prefix.empty() && !std::isdigit(static_cast<unsigned char>(prefix[0]));
+  for (char c : prefix) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  PICONAS_CHECK(ok, "emit_c: prefix '" << prefix << "' is not a C identifier");
+  PICONAS_CHECK(plan.tensor_offset.size() == m.tensors.size(), "emit_c: plan does not match the model");
+  const std::string P = upper(prefix);
+  const TensorQuant& in = m.tensors[0];
+  const TensorQuant& out = m.tensors[static_cast<size_t>(m.output())];
+  const int64_t in_size = in.shape.c * in.shape.h * in.shape.w;
+  EmitResult r;
+  r.peak_sram = plan.arena_bytes;
+  r.flash_bytes = m.constant_bytes() + static_cast<int64_t>(opt.input_lut.size());
+  std::filesystem::create_directories(out_dir + "/piconas_runtime");
+
+  std::ostringstream h;
+  h << "/*\n * " << prefix << ".h: int8 model generated by piconas " << piconas_version() << " export.\n"
+    << " * architecture: " << comment_safe(opt.arch_text) << "\n"
+    << " * source:       " << comment_safe(opt.source) << "\n"
+    << " * source hash:  fnv1a64 " << comment_safe(opt.source_hash) << "\n"
+    << " * Input: NHWC int8, " << in_size << " bytes; real = scale * (q - zero_point). Output: int8 logits.\n"
+    << " * PEAK_SRAM is the static activation arena (memory planner, " << plan_strategy_name(plan.strategy)
+    << "; the no-reuse plan would need " << plan.naive_bytes << " bytes).\n"
+    << " * FLASH_BYTES counts the constant arrays (weights, biases, multipliers, shifts, input table).\n"
+    << " */\n#ifndef " << P << "_H\n#define " << P << "_H\n\n#include <stdint.h>\n\n"
+    << "#define " << P << "_INPUT_CHANNELS " << in.shape.c << "\n"
+    << "#define " << P << "_INPUT_HEIGHT " << in.shape.h << "\n"
+    << "#define " << P << "_INPUT_WIDTH " << in.shape.w << "\n"
+    << "#define " << P << "_INPUT_SIZE " << in_size << "\n"
+    << "#define " << P << "_NUM_CLASSES " << out.shape.c << "\n"
+    << "#define " << P << "_PEAK_SRAM " << plan.arena_bytes << "\n"
+    << "#define " << P << "_FLASH_BYTES " << r.flash_bytes << "\n"
+    << "#define " << P << "_INPUT_SCALE " << float_literal(in.scale) << "\n"
+    << "#define " << P << "_INPUT_ZERO_POINT (" << in.zero_point << ")\n"
+    << "#define " << P << "_OUTPUT_SCALE " << float_literal(out.scale) << "\n"
+    << "#define " << P << "_OUTPUT_ZERO_POINT (" << out.zero_point << ")\n\n"
+    << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  if (!opt.input_lut.empty())
+    h << "/* Pixel (0..255) of channel c -> int8 input: " << prefix << "_input_lut[c * 256 + pixel]\n"
+      << " * (applies the training normalisation and the input quantization). */\n"
+      << "extern const int8_t " << prefix << "_input_lut[" << opt.input_lut.size() << "];\n\n";
+  h << "/* Runs the model on one image; returns 0 or a negative kernel status. */\n"
+    << "int " << prefix << "_invoke(const int8_t *input, int8_t *output);\n\n"
+    << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << P << "_H */\n";
+
+  std::ostringstream c;
+  c << "/* " << prefix << ".c: generated by piconas " << piconas_version() << " export; see "
+    << prefix << ".h. */\n#include \"" << prefix << ".h\"\n\n#include \"piconas_runtime/int8_kernels.h\"\n\n"
+    << "#ifndef PICONAS_ALIGNED\n#if defined(__GNUC__) || defined(__clang__)\n"
+    << "#define PICONAS_ALIGNED(n) __attribute__((aligned(n)))\n#else\n#define PICONAS_ALIGNED(n)\n#endif\n#endif\n\n";
+  if (!opt.input_lut.empty()) emit_array(c, "int8_t", prefix + "_input_lut", opt.input_lut, false);
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const QLayer& l = m.layers[i];
+    if (l.weight.empty()) continue;
+    const std::string p = layer_prefix(i);
+    c << "\n/* layer " << i << ": " << comment_safe(l.name) << " */\n";
+    emit_array(c, "int8_t", p + "weight", l.weight);
+    emit_array(c, "int32_t", p + "bias", l.bias);
+    emit_array(c, "int32_t", p + "multiplier", l.multiplier);
+    emit_array(c, "int32_t", p + "shift", l.shift);
+  }
+  c << "\n/* Activation arena: " << plan.arena_bytes << " bytes, int32 words for 4-byte alignment. */\n"
+    << "static int32_t arena_words[" << (plan.arena_bytes + 3) / 4 << "] PICONAS_ALIGNED(16);\n\n"
+    << "int " << prefix << "_invoke(const int8_t *input, int8_t *output) {\n"
+    << "  int8_t *arena = (int8_t *)arena_words;\n  int status;\n  int32_t i;\n"
+    << "  for (i = 0; i < " << in_size << "; ++i) {\n    arena[" << plan.tensor_offset[0] << " + i] = input[i];\n  }\n";
+  for (size_t i = 0; i < m.layers.size(); ++i) emit_layer(c, m, plan, i);
+  c << "  for (i = 0; i < " << out.shape.c << "; ++i) {\n    output[i] = arena["
+    << plan.tensor_offset[static_cast<size_t>(m.output())] << " + i];\n  }\n  return PICONAS_S8_OK;\n}\n";
+
+  std::ostringstream readme;
+  readme << "# " << prefix << ": int8 model exported by piconas " << piconas_version() << "\n\n"
+         << "Architecture: `" << opt.arch_text << "`\n\n"
+         << "- Input " << in.shape.c << "x" << in.shape.h << "x" << in.shape.w
+         << " (NHWC int8), " << out.shape.c << " classes (int8 logits; take the argmax).\n"
+         << "- RAM: " << plan.arena_bytes << " bytes of static arena (" << P << "_PEAK_SRAM).\n"
+         << "- Flash: " << r.flash_bytes << " bytes of constants (" << P << "_FLASH_BYTES) plus code.\n\n"
+         << "Build: compile `" << prefix << ".c` and `piconas_runtime/*.c` (C99, no float, no malloc),\n"
+         << "with this directory on the include path. Several models can share one runtime copy.\n\n"
+         << "```c\n#include \"" << prefix << ".h\"\n\n"
+         << "int classify(const uint8_t *pixels) { /* H*W*C pixels, NHWC (grey: one per pixel) */\n"
+         << "  static int8_t in[" << P << "_INPUT_SIZE], out[" << P << "_NUM_CLASSES];\n"
+         << "  int i, best = 0;\n"
+         << "  for (i = 0; i < " << P << "_INPUT_SIZE; ++i)\n"
+         << "    in[i] = " << prefix << "_input_lut[(i % " << P << "_INPUT_CHANNELS) * 256 + pixels[i]];\n"
+         << "  if (" << prefix << "_invoke(in, out) != 0) return -1;\n"
+         << "  for (i = 1; i < " << P << "_NUM_CLASSES; ++i) if (out[i] > out[best]) best = i;\n"
+         << "  return best;\n}\n```\n";
+
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = out_dir + "/" + name;
+    write_file_atomic(path, text);
+    r.files.push_back(path);
+  };
+  write(prefix + ".h", h.str());
+  write(prefix + ".c", c.str());
+  write("README.md", readme.str());
+  for (const RuntimeFile& f : runtime_files()) write(std::string("piconas_runtime/") + f.name, f.text);
+  return r;
+}
+
+}  // namespace piconas::nas::deploy

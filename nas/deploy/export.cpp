@@ -1,0 +1,118 @@
+#include "nas/deploy/export.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/atomic_file.h"
+#include "data/loader.h"
+#include "nas/arch/arch_text.h"
+#include "nas/builder.h"
+#include "nas/checkpoint.h"
+#include "nas/deploy/executor.h"
+
+namespace piconas::nas::deploy {
+
+DeployModel load_deploy_model(const std::string& path) {
+  const std::string bytes = read_file(path);
+  const Checkpoint ck = decode_checkpoint(bytes, path);
+  const nlohmann::json& meta = ck.meta;
+  PICONAS_CHECK(meta.is_object() && meta.value("format", std::string()) == "piconas-model",
+                "'" << path << "' is not a piconas model checkpoint (meta \"format\" is not \"piconas-model\")");
+  PICONAS_CHECK(meta.value("version", 0) == 1, "'" << path << "': unsupported model format version");
+  DeployModel m;
+  try {
+    m.arch = parse_arch(meta.at("arch").get<std::string>());
+    m.normalization.mean = meta.at("normalization").at("mean").get<std::vector<float>>();
+    m.normalization.std = meta.at("normalization").at("std").get<std::vector<float>>();
+    if (meta.contains("data") && meta["data"].is_string()) m.dataset = meta["data"].get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("'" + path + "': malformed model metadata: " + e.what());
+  }
+  m.normalization.validate(static_cast<int>(m.arch.input.c));
+  m.module = build_network(m.arch);
+  std::map<std::string, Tensor> state = m.module->state();
+  std::map<std::string, Tensor> found;
+  for (const auto& [name, tensor] : ck.tensors) {
+    if (name.rfind("optimizer.", 0) == 0) continue;
+    auto it = state.find(name);
+    PICONAS_CHECK(it != state.end(), "'" << path << "': tensor '" << name << "' is not part of "
+                                         << to_text(m.arch));
+    found[name] = tensor.to(it->second.dtype());
+  }
+  m.module->load_state(found);
+  m.module->set_training(false);
+  m.source_hash = fnv1a64_hex(bytes);
+  return m;
+}
+
+Tensor normalized_images(const data::Dataset& dataset, const data::Normalization& normalization,
+                         int64_t count) {
+  count = std::min(count, dataset.count);
+  PICONAS_CHECK(count > 0, "normalized_images: the dataset is empty");
+  std::vector<int64_t> indices(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) indices[static_cast<size_t>(i)] = i;
+  data::LoaderOptions lo;
+  lo.batch_size = count;
+  lo.shuffle = false;
+  lo.prefetch = 0;
+  data::Loader loader(dataset, indices, lo, normalization);
+  return loader.make_batch(0, 0).images;
+}
+
+ExportReport export_model(const DeployModel& model, const data::Dataset& calibration_set,
+                          const data::Dataset* eval_set, const ExportOptions& options,
+                          const std::string& source) {
+  PICONAS_CHECK(!options.out_dir.empty(), "export: no output directory");
+  PICONAS_CHECK(options.calibration_images > 0, "export: need at least one calibration image");
+  ExportReport report;
+  const Graph graph = lower_network(model.arch, *model.module);
+  const Tensor calib = normalized_images(calibration_set, model.normalization, options.calibration_images);
+  const QuantizedModel q = quantize_graph(graph, calib, model.normalization, options.calibration);
+  report.plan = plan_memory(graph, options.strategy);
+  EmitOptions emit;
+  emit.prefix = options.prefix;
+  emit.arch_text = to_text(model.arch);
+  emit.source = source;
+  emit.source_hash = model.source_hash;
+  emit.input_lut = input_lut(q.tensors[0], model.normalization);
+  report.emitted = emit_c(q, report.plan, emit, options.out_dir);
+  if (eval_set && options.eval_images > 0) {
+    const Tensor images = normalized_images(*eval_set, model.normalization, options.eval_images);
+    const int64_t n = images.dim(0);
+    const auto float_pred = argmax_rows(run_float(graph, images));
+    const auto int8_pred = argmax_rows(run_int8(q, report.plan, to_nhwc_int8(q.tensors[0], images).data(), n),
+                                       model.arch.num_classes);
+    int64_t f = 0, i8 = 0, same = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      const auto label = eval_set->labels[static_cast<size_t>(k)];
+      f += float_pred[static_cast<size_t>(k)] == label;
+      i8 += int8_pred[static_cast<size_t>(k)] == label;
+      same += float_pred[static_cast<size_t>(k)] == int8_pred[static_cast<size_t>(k)];
+    }
+    report.eval_images = n;
+    report.float_accuracy = static_cast<double>(f) / static_cast<double>(n);
+    report.int8_accuracy = static_cast<double>(i8) / static_cast<double>(n);
+    report.agreement = static_cast<double>(same) / static_cast<double>(n);
+  }
+  return report;
+}
+
+ExportReport export_checkpoint(const std::string& checkpoint_path, const ExportOptions& options) {
+  const DeployModel model = load_deploy_model(checkpoint_path);
+  const std::string name = options.dataset.empty() ? model.dataset : options.dataset;
+  PICONAS_CHECK(!name.empty(), "export: '" << checkpoint_path
+                                           << "' names no dataset (meta \"data\"); pass --dataset");
+  data::DatasetSpec spec;
+  spec.kind = data::parse_dataset_kind(name);
+  spec.path = options.data_path;
+  spec.channels = static_cast<int>(model.arch.input.c);
+  spec.resolution = static_cast<int>(model.arch.input.h);
+  spec.split = data::Split::Train;
+  const data::Dataset train = data::load_dataset(spec);
+  if (options.eval_images <= 0) return export_model(model, train, nullptr, options, checkpoint_path);
+  spec.split = data::Split::Test;
+  const data::Dataset test = data::load_dataset(spec);
+  return export_model(model, train, &test, options, checkpoint_path);
+}
+
+}  // namespace piconas::nas::deploy

@@ -1,0 +1,65 @@
+// Export pipeline behind `piconas export`: model checkpoint -> BN folding -> calibration on
+// training images -> int8 quantization -> memory plan -> C files, plus a float vs int8
+// accuracy report on test images.
+//
+// Model checkpoints follow the piconas-model contract (nas/checkpoint.h container):
+//   meta {"format": "piconas-model", "version": 1, "arch": text, "input": [c, h, w],
+//         "classes": K, "normalization": {"mean": [...], "std": [...]}, "data": dataset name, ...}
+//   tensors named by Module::state() of build_network(arch) ("optimizer.*" entries ignored).
+// The dataset used for calibration and evaluation is options.dataset, else meta "data".
+#pragma once
+#include <memory>
+#include <string>
+
+#include "autograd/layers.h"
+#include "data/dataset.h"
+#include "data/normalize.h"
+#include "nas/arch/arch_spec.h"
+#include "nas/deploy/emit_c.h"
+#include "nas/deploy/planner.h"
+#include "nas/deploy/quantize.h"
+
+namespace piconas::nas::deploy {
+
+struct DeployModel {
+  ArchSpec arch;
+  std::shared_ptr<autograd::Sequential> module;  // eval mode
+  data::Normalization normalization;
+  std::string dataset;      // meta "data" ("" when absent)
+  std::string source_hash;  // fnv1a64 of the checkpoint file
+};
+
+DeployModel load_deploy_model(const std::string& checkpoint_path);
+
+struct ExportOptions {
+  std::string out_dir;
+  std::string prefix = "model";
+  int64_t calibration_images = 256;  // first N training images (deterministic)
+  CalibrationOptions calibration;
+  PlanStrategy strategy = PlanStrategy::Best;
+  int64_t eval_images = 1000;  // first N test images for the accuracy report; 0: skip
+  std::string dataset;         // overrides meta "data" ("fashion-mnist", ...)
+  std::string data_path;       // "" = the dataset's default location
+};
+
+struct ExportReport {
+  EmitResult emitted;
+  MemoryPlan plan;
+  int64_t eval_images = 0;
+  double float_accuracy = 0.0, int8_accuracy = 0.0;  // fractions; 0 when not evaluated
+  double agreement = 0.0;  // share of images where float and int8 predict the same class
+};
+
+// The first `count` images of `dataset` (all when count exceeds it), normalised [N, C, H, W].
+Tensor normalized_images(const data::Dataset& dataset, const data::Normalization& normalization,
+                         int64_t count);
+
+// Library form of the whole pipeline for an in-memory model (calibration / eval sets given).
+ExportReport export_model(const DeployModel& model, const data::Dataset& calibration_set,
+                          const data::Dataset* eval_set, const ExportOptions& options,
+                          const std::string& source);
+
+// Loads the checkpoint and the dataset it names, then export_model.
+ExportReport export_checkpoint(const std::string& checkpoint_path, const ExportOptions& options);
+
+}  // namespace piconas::nas::deploy

@@ -1,0 +1,278 @@
+#include "nas/deploy/graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "autograd/layers.h"
+#include "ops/conv2d.h"
+#include "ops/global_avg_pool.h"
+#include "ops/linear.h"
+
+namespace piconas::nas::deploy {
+
+using autograd::Module;
+
+const char* op_kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::Conv: return "conv";
+    case OpKind::Depthwise: return "depthwise";
+    case OpKind::Add: return "add";
+    case OpKind::GlobalAvgPool: return "global_avg_pool";
+    case OpKind::FullyConnected: return "fully_connected";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Module& find_module(Module& root, const std::string& path) {
+  Module* m = &root;
+  std::stringstream parts(path);
+  std::string part;
+  while (std::getline(parts, part, '.')) {
+    Module* next = nullptr;
+    for (auto& [name, child] : m->children())
+      if (name == part) next = child.get();
+    PICONAS_CHECK(next != nullptr, "deploy: the network has no module '" << path << "' (missing '"
+                                                                          << part << "')");
+    m = next;
+  }
+  return *m;
+}
+
+template <class M>
+M& module_as(Module& root, const std::string& path, const char* expected) {
+  auto* m = dynamic_cast<M*>(&find_module(root, path));
+  PICONAS_CHECK(m != nullptr, "deploy: module '" << path << "' is not a " << expected);
+  return *m;
+}
+
+FusedActivation fused(Activation act, const std::string& layer) {
+  switch (act) {
+    case Activation::ReLU: return FusedActivation::ReLU;
+    case Activation::ReLU6: return FusedActivation::ReLU6;
+    case Activation::GELU:
+    case Activation::Hardswish: break;
+  }
+  throw Error(std::string("deploy: layer '") + layer + "' uses activation " + activation_name(act) +
+              ", which has no int8 kernel (export supports relu and relu6)");
+}
+
+class Lowering {
+ public:
+  Lowering(const ArchSpec& spec, Module* net) : spec_(spec), net_(net) {
+    graph_.tensors.push_back(spec.input);
+  }
+
+  // conv (+ BN folded) [+ activation]; groups == in channels means depthwise.
+  int conv(const std::string& conv_path, const std::string& bn_path, int input, int64_t out_c,
+           int kernel, int stride, bool depthwise, const FusedActivation* act) {
+    const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
+    Layer l;
+    l.kind = depthwise ? OpKind::Depthwise : OpKind::Conv;
+    l.name = conv_path;
+    l.input = input;
+    l.kernel = kernel;
+    l.stride = stride;
+    l.padding = kernel / 2;
+    l.activation = act ? *act : FusedActivation::None;
+    Shape3 out{out_c, (in.h - 1) / stride + 1, (in.w - 1) / stride + 1};
+    if (net_) fold(l, conv_path, bn_path, in.c, out_c, depthwise);
+    return push(std::move(l), out);
+  }
+
+  int add(const std::string& name, int a, int b) {
+    Layer l;
+    l.kind = OpKind::Add;
+    l.name = name;
+    l.input = a;
+    l.input2 = b;
+    return push(std::move(l), graph_.tensors[static_cast<size_t>(a)]);
+  }
+
+  int pool(int input) {
+    Layer l;
+    l.kind = OpKind::GlobalAvgPool;
+    l.name = "pool";
+    l.input = input;
+    return push(std::move(l), Shape3{graph_.tensors[static_cast<size_t>(input)].c, 1, 1});
+  }
+
+  int classifier(int input) {
+    Layer l;
+    l.kind = OpKind::FullyConnected;
+    l.name = "classifier";
+    l.input = input;
+    const int64_t in_f = graph_.tensors[static_cast<size_t>(input)].c;
+    if (net_) {
+      auto& fc = module_as<autograd::Linear>(*net_, "classifier", "Linear");
+      const Tensor& w = fc.weight.value();
+      PICONAS_CHECK(w.ndim() == 2 && w.dim(0) == spec_.num_classes && w.dim(1) == in_f,
+                    "deploy: classifier weight shape does not match " << spec_.num_classes << "x"
+                                                                      << in_f);
+      l.weight.resize(static_cast<size_t>(w.numel()));
+      for (int64_t i = 0; i < w.numel(); ++i) l.weight[static_cast<size_t>(i)] = static_cast<float>(w.get(i));
+      l.bias.assign(static_cast<size_t>(spec_.num_classes), 0.0f);
+      if (fc.bias.defined())
+        for (int64_t o = 0; o < spec_.num_classes; ++o)
+          l.bias[static_cast<size_t>(o)] = static_cast<float>(fc.bias.value().get(o));
+    }
+    return push(std::move(l), Shape3{spec_.num_classes, 1, 1});
+  }
+
+  Graph take() { return std::move(graph_); }
+
+ private:
+  int push(Layer l, Shape3 out) {
+    l.output = static_cast<int>(graph_.tensors.size());
+    graph_.tensors.push_back(out);
+    graph_.layers.push_back(std::move(l));
+    return graph_.layers.back().output;
+  }
+
+  void fold(Layer& l, const std::string& conv_path, const std::string& bn_path, int64_t in_c,
+            int64_t out_c, bool depthwise) {
+    auto& conv = module_as<autograd::Conv2d>(*net_, conv_path, "Conv2d");
+    auto& bn = module_as<autograd::BatchNorm2d>(*net_, bn_path, "BatchNorm2d");
+    const auto& o = conv.options();
+    const int64_t groups = depthwise ? in_c : 1;
+    PICONAS_CHECK(o.in_channels == in_c && o.out_channels == out_c && o.kernel == l.kernel &&
+                      o.stride == l.stride && o.groups == groups && o.dilation == 1 &&
+                      o.padding == l.padding,
+                  "deploy: module '" << conv_path << "' (in " << o.in_channels << ", out "
+                                     << o.out_channels << ", k" << o.kernel << ", s" << o.stride
+                                     << ", groups " << o.groups
+                                     << ") does not match the architecture");
+    const Tensor& w = conv.weight.value();
+    const int64_t per_out = w.numel() / out_c;
+    l.weight.resize(static_cast<size_t>(w.numel()));
+    l.bias.resize(static_cast<size_t>(out_c));
+    for (int64_t c = 0; c < out_c; ++c) {
+      const double scale = bn.gamma.value().get(c) / std::sqrt(bn.state.running_var.get(c) + bn.state.eps);
+      const double b = conv.bias.defined() ? conv.bias.value().get(c) : 0.0;
+      l.bias[static_cast<size_t>(c)] =
+          static_cast<float>(bn.beta.value().get(c) + (b - bn.state.running_mean.get(c)) * scale);
+      for (int64_t i = 0; i < per_out; ++i)
+        l.weight[static_cast<size_t>(c * per_out + i)] = static_cast<float>(w.get(c * per_out + i) * scale);
+    }
+  }
+
+  const ArchSpec& spec_;
+  Module* net_;
+  Graph graph_;
+};
+
+Graph lower(const ArchSpec& spec, Module* net) {
+  check_arch(spec);
+  Lowering g(spec, net);
+  const FusedActivation act = fused(spec.activation, "stem");
+  int x = g.conv("stem.0", "stem.1", 0, spec.stem.out_channels, spec.stem.kernel, spec.stem.stride,
+                 false, &act);
+  int64_t channels = spec.stem.out_channels;
+  for (size_t i = 0; i < spec.blocks.size(); ++i) {
+    const BlockSpec& b = spec.blocks[i];
+    const std::string block = "blocks." + std::to_string(i);
+    PICONAS_CHECK(b.kind != BlockKind::ConvNeXt,
+                  "deploy: block '" << block << "' is a ConvNeXt block: its LayerNorm ('" << block
+                                    << ".1') and GELU have no int8 kernel (export supports ir and "
+                                       "ds blocks)");
+    const bool residual = has_residual(b, static_cast<int>(channels));
+    const std::string body = residual ? block + ".body." : block + ".";
+    const int input = x;
+    int idx = 0;
+    auto path = [&](int k) { return body + std::to_string(k); };
+    if (b.kind == BlockKind::InvertedResidual) {
+      const int64_t hidden = channels * b.expansion;
+      if (b.expansion != 1) {
+        x = g.conv(path(idx), path(idx + 1), x, hidden, 1, 1, false, &act);
+        idx += 3;
+      }
+      x = g.conv(path(idx), path(idx + 1), x, hidden, b.kernel, b.stride, true, &act);
+      idx += 3;
+      x = g.conv(path(idx), path(idx + 1), x, b.out_channels, 1, 1, false, nullptr);
+    } else {
+      x = g.conv(path(0), path(1), x, channels, b.kernel, b.stride, true, &act);
+      x = g.conv(path(3), path(4), x, b.out_channels, 1, 1, false, &act);
+    }
+    if (residual) x = g.add(block + ".add", input, x);
+    channels = b.out_channels;
+  }
+  if (spec.head_channels > 0) x = g.conv("head.0", "head.1", x, spec.head_channels, 1, 1, false, &act);
+  x = g.pool(x);
+  g.classifier(x);
+  return g.take();
+}
+
+void apply_activation(FusedActivation act, Tensor& t) {
+  if (act == FusedActivation::None) return;
+  const float hi = act == FusedActivation::ReLU6 ? 6.0f : INFINITY;
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = std::min(std::max(p[i], 0.0f), hi);
+}
+
+}  // namespace
+
+Graph lower_arch(const ArchSpec& spec) { return lower(spec, nullptr); }
+
+Graph lower_network(const ArchSpec& spec, Module& net) { return lower(spec, &net); }
+
+Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver& observe) {
+  const Shape3 in = graph.tensors[0];
+  PICONAS_CHECK(images.ndim() == 4 && images.dim(1) == in.c && images.dim(2) == in.h &&
+                    images.dim(3) == in.w && images.dtype() == DType::F32,
+                "run_float: images must be float32 [N, " << shape3_str(in) << "]");
+  const int64_t n = images.dim(0);
+  std::vector<Tensor> values(graph.tensors.size());
+  values[0] = images;
+  if (observe) observe(0, images);
+  std::vector<int> last_use(graph.tensors.size(), -1);
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    last_use[static_cast<size_t>(graph.layers[i].input)] = static_cast<int>(i);
+    if (graph.layers[i].input2 >= 0) last_use[static_cast<size_t>(graph.layers[i].input2)] = static_cast<int>(i);
+  }
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& l = graph.layers[i];
+    PICONAS_CHECK(!l.weight.empty() || l.kind == OpKind::Add || l.kind == OpKind::GlobalAvgPool,
+                  "run_float: layer '" << l.name << "' has no weights (graph from lower_arch?)");
+    const Tensor& x = values[static_cast<size_t>(l.input)];
+    const Shape3 os = graph.tensors[static_cast<size_t>(l.output)];
+    Tensor y({n, os.c, os.h, os.w});
+    switch (l.kind) {
+      case OpKind::Conv:
+      case OpKind::Depthwise: {
+        const int64_t groups = l.kind == OpKind::Depthwise ? x.dim(1) : 1;
+        ops::Conv2dParams p;
+        p.stride_h = p.stride_w = l.stride;
+        p.pad_h = p.pad_w = l.padding;
+        p.groups = groups;
+        const ops::ConvShape s = ops::conv2d_shape(x.shape(), {os.c, x.dim(1) / groups, l.kernel, l.kernel}, p);
+        ops::conv2d_forward<float>(s, x.data<float>(), l.weight.data(), l.bias.data(), y.data<float>());
+        break;
+      }
+      case OpKind::Add: {
+        const float* a = x.data<float>();
+        const float* b = values[static_cast<size_t>(l.input2)].data<float>();
+        float* out = y.data<float>();
+        for (int64_t k = 0; k < y.numel(); ++k) out[k] = a[k] + b[k];
+        break;
+      }
+      case OpKind::GlobalAvgPool:
+        ops::global_avg_pool_forward<float>(n * x.dim(1), x.dim(2) * x.dim(3), x.data<float>(), y.data<float>());
+        break;
+      case OpKind::FullyConnected:
+        ops::linear_forward<float>({n, x.dim(1), os.c}, x.data<float>(), l.weight.data(), l.bias.data(),
+                                   y.data<float>());
+        break;
+    }
+    apply_activation(l.activation, y);
+    if (observe) observe(l.output, y);
+    values[static_cast<size_t>(l.output)] = y;
+    // Free inputs nobody reads any more (keeps calibration of large nets in memory).
+    for (int t : {l.input, l.input2})
+      if (t > 0 && last_use[static_cast<size_t>(t)] == static_cast<int>(i)) values[static_cast<size_t>(t)] = Tensor();
+  }
+  return values[static_cast<size_t>(graph.output())].reshape({n, graph.tensors.back().c});
+}
+
+}  // namespace piconas::nas::deploy

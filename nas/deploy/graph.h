@@ -1,0 +1,66 @@
+// Graph lowering for deployment: an ArchSpec (+ its trained Module) becomes a flat list of
+// inference layers with BatchNorm folded into the preceding convolution.
+//
+// Layers: Conv (dense kxk, stem / expand / project / pointwise / head), Depthwise, Add
+// (residual), GlobalAvgPool and FullyConnected (classifier). Each layer reads one or two
+// tensors and writes one; tensors are numbered, tensor 0 is the network input, the last
+// layer writes the logits. Shapes are per image, channels-first (Shape3). A fused activation
+// (ReLU, ReLU6) is part of the layer that produces it.
+//
+// Weights stay in the training layout here (float, OIHW: conv [O, I, K, K], depthwise
+// [C, 1, K, K], classifier [O, I]); the int8 layouts are made in nas/deploy/quantize.h.
+// Folding (in double): scale = gamma / sqrt(running_var + eps); w' = w * scale;
+// b' = beta + (b - running_mean) * scale.
+//
+// Only int8-deployable networks lower: ConvNeXt blocks (LayerNorm, GELU) and GELU/Hardswish
+// activations are refused with an Error naming the layer. lower_arch() needs no weights, so
+// the memory planner and the flash estimate can run on a bare ArchSpec during search.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/module.h"
+#include "core/tensor.h"
+#include "nas/arch/arch_spec.h"
+
+namespace piconas::nas::deploy {
+
+enum class OpKind { Conv, Depthwise, Add, GlobalAvgPool, FullyConnected };
+enum class FusedActivation { None, ReLU, ReLU6 };
+const char* op_kind_name(OpKind kind);
+
+struct Layer {
+  OpKind kind = OpKind::Conv;
+  std::string name;  // module path: "stem", "blocks.2.body.1", "blocks.2.add", "pool", "classifier"
+  int input = 0;
+  int input2 = -1;  // Add only: the residual branch input
+  int output = 0;
+  int kernel = 1, stride = 1, padding = 0;
+  FusedActivation activation = FusedActivation::None;
+  std::vector<float> weight;  // OIHW / [O, I]; empty after lower_arch()
+  std::vector<float> bias;    // [O]; empty after lower_arch()
+};
+
+struct Graph {
+  std::vector<Shape3> tensors;  // per-image shapes; tensors[0] is the input
+  std::vector<Layer> layers;    // execution order
+  int output() const { return layers.empty() ? 0 : layers.back().output; }
+  int64_t tensor_bytes(int id) const {  // int8 bytes of one image
+    const Shape3& s = tensors[static_cast<size_t>(id)];
+    return s.c * s.h * s.w;
+  }
+};
+
+// Structure only (no weights). Throws Error for layers int8 cannot run.
+Graph lower_arch(const ArchSpec& spec);
+// Structure plus BN-folded float weights read from `net` (as built by build_network(spec)).
+// Throws Error naming the module path when the module does not match the spec.
+Graph lower_network(const ArchSpec& spec, autograd::Module& net);
+
+// Float reference of the folded graph: images [N, C, H, W] -> logits [N, classes].
+// observe (optional) sees every tensor [N, C, H, W] as soon as it is computed (tensor 0 first).
+using TensorObserver = std::function<void(int tensor, const Tensor& value)>;
+Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver& observe = {});
+
+}  // namespace piconas::nas::deploy

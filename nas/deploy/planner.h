@@ -1,0 +1,64 @@
+// Static memory planner: places every int8 activation tensor (and every layer's kernel
+// scratch buffer) of one inference in a single arena, reusing memory between buffers whose
+// lifetimes do not overlap.
+//
+// Lifetimes are in layer steps, inclusive: a tensor lives from the layer that writes it (the
+// input from step 0, where invoke copies it in) to the last layer that reads it (the logits
+// to the last step, where invoke copies them out); a layer's scratch lives during that layer.
+// Offsets are multiples of 4 (the kernels need 4-byte aligned scratch).
+//
+// Strategies (same placement rule, different order): each buffer goes to the lowest offset
+// where it overlaps no already placed buffer with an overlapping lifetime.
+//   GreedyBySize  largest buffers first (TFLite-Micro's greedy planner);
+//   FirstFit      in order of allocation time.
+// plan_memory() runs both and keeps the smaller arena unless a strategy is forced.
+// naive_bytes is the plan without reuse: the sum of all buffer sizes.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "nas/arch/arch_spec.h"
+#include "nas/deploy/graph.h"
+
+namespace piconas::nas::deploy {
+
+enum class PlanStrategy { Best, GreedyBySize, FirstFit };
+const char* plan_strategy_name(PlanStrategy strategy);
+
+struct Buffer {
+  int64_t size = 0;
+  int first = 0, last = 0;  // inclusive lifetime in layer steps
+};
+
+struct BufferPlacement {
+  std::vector<int64_t> offsets;  // one per buffer
+  int64_t arena_bytes = 0;
+  PlanStrategy strategy = PlanStrategy::GreedyBySize;
+};
+
+// Places arbitrary buffers (strategy Best tries both and keeps the smaller arena).
+BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy strategy);
+
+struct MemoryPlan {
+  std::vector<int64_t> tensor_offset;   // per graph tensor
+  std::vector<int64_t> scratch_offset;  // per layer, -1 when the layer needs no scratch
+  std::vector<int64_t> scratch_size;    // per layer, bytes
+  std::vector<Buffer> buffers;          // tensors first, then the non-empty scratch buffers
+  int64_t arena_bytes = 0;              // PEAK_SRAM: activations + scratch
+  int64_t naive_bytes = 0;              // sum of all buffers (no reuse)
+  int64_t max_live_bytes = 0;           // lower bound: largest sum of buffers live at one step
+  PlanStrategy strategy = PlanStrategy::GreedyBySize;
+};
+
+// Scratch bytes the int8 kernel of a layer needs (conv only; 0 otherwise).
+int64_t scratch_bytes(const Graph& graph, const Layer& layer);
+
+MemoryPlan plan_memory(const Graph& graph, PlanStrategy strategy = PlanStrategy::Best);
+
+// For the search: SRAM of the planned arena and flash of the int8 constants (weights,
+// biases, multipliers, shifts) of an architecture, from the ArchSpec alone. Throw Error for
+// architectures export refuses (ConvNeXt blocks, GELU / Hardswish).
+int64_t peak_sram(const ArchSpec& spec);
+int64_t flash_bytes(const ArchSpec& spec);
+
+}  // namespace piconas::nas::deploy

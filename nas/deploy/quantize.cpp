@@ -1,0 +1,285 @@
+#include "nas/deploy/quantize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ops/int8/quantize_multiplier.h"
+
+namespace piconas::nas::deploy {
+
+namespace {
+
+constexpr int kHistogramBins = 4096;
+
+// Runs the float graph over all images in batches, calling fn(tensor, values) per tensor.
+void for_each_activation(const Graph& graph, const Tensor& images, int64_t batch,
+                         const TensorObserver& fn) {
+  const int64_t n = images.dim(0);
+  const int64_t per_image = images.numel() / std::max<int64_t>(n, 1);
+  for (int64_t start = 0; start < n; start += batch) {
+    const int64_t b = std::min(batch, n - start);
+    Tensor part({b, images.dim(1), images.dim(2), images.dim(3)});
+    std::copy_n(images.data<float>() + start * per_image, b * per_image, part.data<float>());
+    run_float(graph, part, fn);
+  }
+}
+
+TensorQuant activation_quant(Shape3 shape, float lo, float hi) {
+  TensorQuant q;
+  q.shape = shape;
+  q.range_min = lo;
+  q.range_max = hi;
+  const double mn = std::min<double>(lo, 0.0), mx = std::max<double>(hi, 0.0);
+  double s = (mx - mn) / 255.0;
+  if (!(s > 0.0)) s = 1.0 / 255.0;  // an all-zero tensor: any scale represents it exactly
+  q.scale = static_cast<float>(s);
+  const double zf = -128.0 - mn / static_cast<double>(q.scale);
+  q.zero_point = static_cast<int32_t>(std::clamp(std::round(zf), -128.0, 127.0));
+  return q;
+}
+
+std::pair<int32_t, int32_t> quantize_multiplier(double m, const std::string& layer) {
+  int32_t mult = 0, shift = 0;
+  PICONAS_CHECK(piconas_quantize_multiplier(m, &mult, &shift) == PICONAS_S8_OK,
+                "deploy: layer '" << layer << "': multiplier " << m << " cannot be represented");
+  return {mult, shift};
+}
+
+piconas_activation clamp_of(FusedActivation act, const TensorQuant& out) {
+  switch (act) {
+    case FusedActivation::None: return {-128, 127};
+    case FusedActivation::ReLU: return {std::max(-128, out.zero_point), 127};
+    case FusedActivation::ReLU6: {
+      const int32_t six = static_cast<int32_t>(std::round(6.0 / static_cast<double>(out.scale)));
+      return {std::max(-128, out.zero_point),
+              static_cast<int32_t>(std::min<int64_t>(127, int64_t{out.zero_point} + six))};
+    }
+  }
+  return {-128, 127};
+}
+
+// Weights per output channel (symmetric), bias, multiplier and shift; the int8 filter layout.
+void quantize_weights(const Layer& l, const TensorQuant& in, const TensorQuant& out, QLayer& q) {
+  const int64_t out_c = out.shape.c;
+  const int64_t per_out = static_cast<int64_t>(l.weight.size()) / out_c;  // I*K*K, K*K or I
+  const int64_t kk = static_cast<int64_t>(l.kernel) * l.kernel;
+  const int64_t macs = l.kind == OpKind::Depthwise ? kk : per_out;
+  PICONAS_CHECK(macs <= PICONAS_S8_MAX_MACS, "deploy: layer '" << l.name << "' has " << macs
+                                                               << " MACs per output; the int32 "
+                                                                  "accumulator allows at most "
+                                                               << PICONAS_S8_MAX_MACS);
+  const int64_t bias_limit = std::numeric_limits<int32_t>::max() - macs * PICONAS_S8_MAX_PRODUCT;
+  q.weight.assign(l.weight.size(), 0);
+  q.bias.resize(static_cast<size_t>(out_c));
+  q.multiplier.resize(static_cast<size_t>(out_c));
+  q.shift.resize(static_cast<size_t>(out_c));
+  q.weight_scale.resize(static_cast<size_t>(out_c));
+  for (int64_t c = 0; c < out_c; ++c) {
+    const float* w = l.weight.data() + c * per_out;
+    float max_abs = 0.0f;
+    for (int64_t i = 0; i < per_out; ++i) max_abs = std::max(max_abs, std::fabs(w[i]));
+    const float s = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+    q.weight_scale[static_cast<size_t>(c)] = s;
+    for (int64_t i = 0; i < per_out; ++i) {
+      const auto v = static_cast<int8_t>(std::clamp(std::round(static_cast<double>(w[i]) / s), -127.0, 127.0));
+      int64_t dst = c * per_out + i;  // FullyConnected: [O, I] unchanged
+      if (l.kind == OpKind::Conv) {   // [O, I, KH, KW] -> [O, KH, KW, I]
+        const int64_t ci = i / kk, k = i % kk, in_c = per_out / kk;
+        dst = (c * kk + k) * in_c + ci;
+      } else if (l.kind == OpKind::Depthwise) {  // [C, 1, KH, KW] -> [1, KH, KW, C]
+        dst = i * out_c + c;
+      }
+      q.weight[static_cast<size_t>(dst)] = v;
+    }
+    const double bias_scale = static_cast<double>(in.scale) * static_cast<double>(s);
+    const double b = std::round(static_cast<double>(l.bias[static_cast<size_t>(c)]) / bias_scale);
+    PICONAS_CHECK(std::fabs(b) <= static_cast<double>(bias_limit),
+                  "deploy: layer '" << l.name << "' channel " << c << ": quantized bias " << b
+                                    << " could overflow the int32 accumulator");
+    q.bias[static_cast<size_t>(c)] = static_cast<int32_t>(b);
+    auto [m, sh] = quantize_multiplier(bias_scale / static_cast<double>(out.scale), l.name);
+    // MBQM shifts left before multiplying (modulo 2^32): keep the shifted accumulator in int32.
+    PICONAS_CHECK(sh <= 0 || (std::fabs(b) + static_cast<double>(macs) * PICONAS_S8_MAX_PRODUCT) *
+                                     std::ldexp(1.0, sh) <= static_cast<double>(std::numeric_limits<int32_t>::max()),
+                  "deploy: layer '" << l.name << "' channel " << c << ": multiplier "
+                                    << bias_scale / static_cast<double>(out.scale)
+                                    << " needs a left shift that could overflow the accumulator");
+    q.multiplier[static_cast<size_t>(c)] = m;
+    q.shift[static_cast<size_t>(c)] = sh;
+  }
+}
+
+piconas_add_params add_params(const TensorQuant& a, const TensorQuant& b, const TensorQuant& out,
+                              const std::string& name) {
+  piconas_add_params p{};
+  p.left_shift = 20;
+  const double s1 = a.scale, s2 = b.scale, so = out.scale;
+  const double t = 2.0 * std::max(s1, s2);
+  std::tie(p.input1_multiplier, p.input1_shift) = quantize_multiplier(s1 / t, name);
+  std::tie(p.input2_multiplier, p.input2_shift) = quantize_multiplier(s2 / t, name);
+  std::tie(p.output_multiplier, p.output_shift) =
+      quantize_multiplier(t / (static_cast<double>(1 << 20) * so), name);
+  p.input1_offset = -a.zero_point;
+  p.input2_offset = -b.zero_point;
+  p.output_offset = out.zero_point;
+  p.activation = {-128, 127};
+  return p;
+}
+
+}  // namespace
+
+int64_t QuantizedModel::constant_bytes() const {
+  int64_t bytes = 0;
+  for (const QLayer& l : layers)
+    bytes += static_cast<int64_t>(l.weight.size()) +
+             4 * static_cast<int64_t>(l.bias.size() + l.multiplier.size() + l.shift.size());
+  return bytes;
+}
+
+int64_t constant_bytes(const Graph& graph) {
+  int64_t bytes = 0;
+  for (const Layer& l : graph.layers) {
+    const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
+    const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
+    const int64_t kk = static_cast<int64_t>(l.kernel) * l.kernel;
+    switch (l.kind) {
+      case OpKind::Conv: bytes += out_c * in.c * kk + 12 * out_c; break;
+      case OpKind::Depthwise: bytes += out_c * kk + 12 * out_c; break;
+      case OpKind::FullyConnected: bytes += out_c * in.c + 12 * out_c; break;
+      case OpKind::Add:
+      case OpKind::GlobalAvgPool: break;
+    }
+  }
+  return bytes;
+}
+
+std::vector<std::pair<float, float>> calibrate(const Graph& graph, const Tensor& images,
+                                               const CalibrationOptions& options) {
+  PICONAS_CHECK(images.ndim() == 4 && images.dim(0) > 0, "calibrate: need at least one image");
+  PICONAS_CHECK(options.batch > 0, "calibrate: batch must be positive");
+  const size_t count = graph.tensors.size();
+  std::vector<std::pair<float, float>> range(count, {INFINITY, -INFINITY});
+  for_each_activation(graph, images, options.batch, [&](int t, const Tensor& v) {
+    const float* p = v.data<float>();
+    auto& r = range[static_cast<size_t>(t)];
+    for (int64_t i = 0; i < v.numel(); ++i) {
+      r.first = std::min(r.first, p[i]);
+      r.second = std::max(r.second, p[i]);
+    }
+  });
+  if (options.method == CalibrationMethod::MinMax) return range;
+  PICONAS_CHECK(options.percentile > 50.0 && options.percentile <= 100.0,
+                "calibrate: percentile must be in (50, 100], got " << options.percentile);
+  std::vector<std::vector<int64_t>> hist(count, std::vector<int64_t>(kHistogramBins, 0));
+  for_each_activation(graph, images, options.batch, [&](int t, const Tensor& v) {
+    const auto [lo, hi] = range[static_cast<size_t>(t)];
+    const double width = (static_cast<double>(hi) - lo) / kHistogramBins;
+    auto& h = hist[static_cast<size_t>(t)];
+    const float* p = v.data<float>();
+    for (int64_t i = 0; i < v.numel(); ++i) {
+      const int64_t bin = width > 0 ? static_cast<int64_t>((p[i] - lo) / width) : 0;
+      ++h[static_cast<size_t>(std::clamp<int64_t>(bin, 0, kHistogramBins - 1))];
+    }
+  });
+  for (size_t t = 0; t < count; ++t) {
+    const auto [lo, hi] = range[t];
+    const auto& h = hist[t];
+    int64_t total = 0;
+    for (int64_t c : h) total += c;
+    const double tail = total * (100.0 - options.percentile) / 100.0;
+    const double width = (static_cast<double>(hi) - lo) / kHistogramBins;
+    int lo_bin = 0, hi_bin = kHistogramBins - 1;
+    for (int64_t acc = 0; lo_bin < kHistogramBins - 1 && acc + h[static_cast<size_t>(lo_bin)] <= tail; ++lo_bin)
+      acc += h[static_cast<size_t>(lo_bin)];
+    for (int64_t acc = 0; hi_bin > 0 && acc + h[static_cast<size_t>(hi_bin)] <= tail; --hi_bin)
+      acc += h[static_cast<size_t>(hi_bin)];
+    range[t] = {static_cast<float>(lo + lo_bin * width), static_cast<float>(lo + (hi_bin + 1) * width)};
+  }
+  return range;
+}
+
+QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, float>>& ranges,
+                        const data::Normalization& normalization) {
+  PICONAS_CHECK(ranges.size() == graph.tensors.size(),
+                "quantize: " << ranges.size() << " ranges for " << graph.tensors.size() << " tensors");
+  const Shape3 in = graph.tensors[0];
+  normalization.validate(static_cast<int>(in.c));
+  QuantizedModel m;
+  m.tensors.resize(graph.tensors.size());
+  float in_lo = INFINITY, in_hi = -INFINITY;
+  for (int64_t c = 0; c < in.c; ++c) {
+    const auto k = static_cast<size_t>(c);
+    in_lo = std::min(in_lo, (0.0f - normalization.mean[k]) / normalization.std[k]);
+    in_hi = std::max(in_hi, (1.0f - normalization.mean[k]) / normalization.std[k]);
+  }
+  m.tensors[0] = activation_quant(in, in_lo, in_hi);
+  for (const Layer& l : graph.layers) {
+    const auto out = static_cast<size_t>(l.output);
+    if (l.kind == OpKind::GlobalAvgPool) {
+      m.tensors[out] = m.tensors[static_cast<size_t>(l.input)];
+      m.tensors[out].shape = graph.tensors[out];
+    } else {
+      m.tensors[out] = activation_quant(graph.tensors[out], ranges[out].first, ranges[out].second);
+    }
+    QLayer q;
+    q.kind = l.kind;
+    q.name = l.name;
+    q.input = l.input;
+    q.input2 = l.input2;
+    q.output = l.output;
+    q.kernel = l.kernel;
+    q.stride = l.stride;
+    q.padding = l.padding;
+    const TensorQuant& tin = m.tensors[static_cast<size_t>(l.input)];
+    q.activation = clamp_of(l.activation, m.tensors[out]);
+    if (l.kind == OpKind::Conv || l.kind == OpKind::Depthwise || l.kind == OpKind::FullyConnected) {
+      PICONAS_CHECK(!l.weight.empty(), "quantize: layer '" << l.name << "' has no weights");
+      quantize_weights(l, tin, m.tensors[out], q);
+    } else if (l.kind == OpKind::Add) {
+      q.add = add_params(tin, m.tensors[static_cast<size_t>(l.input2)], m.tensors[out], l.name);
+    }
+    m.layers.push_back(std::move(q));
+  }
+  return m;
+}
+
+QuantizedModel quantize_graph(const Graph& graph, const Tensor& calibration_images,
+                              const data::Normalization& normalization,
+                              const CalibrationOptions& options) {
+  return quantize(graph, calibrate(graph, calibration_images, options), normalization);
+}
+
+namespace {
+int8_t quantize_value(const TensorQuant& t, float x) {
+  const double q = std::round(static_cast<double>(x) / static_cast<double>(t.scale)) + t.zero_point;
+  return static_cast<int8_t>(std::clamp(q, -128.0, 127.0));
+}
+}  // namespace
+
+std::vector<int8_t> input_lut(const TensorQuant& input, const data::Normalization& normalization) {
+  normalization.validate(static_cast<int>(input.shape.c));
+  std::vector<int8_t> lut(static_cast<size_t>(input.shape.c) * 256);
+  for (size_t c = 0; c < static_cast<size_t>(input.shape.c); ++c)
+    for (int v = 0; v < 256; ++v)
+      lut[c * 256 + static_cast<size_t>(v)] = quantize_value(
+          input, (static_cast<float>(v) / 255.0f - normalization.mean[c]) / normalization.std[c]);
+  return lut;
+}
+
+std::vector<int8_t> to_nhwc_int8(const TensorQuant& input, const Tensor& images) {
+  const Shape3 s = input.shape;
+  PICONAS_CHECK(images.ndim() == 4 && images.dim(1) == s.c && images.dim(2) == s.h &&
+                    images.dim(3) == s.w && images.dtype() == DType::F32,
+                "to_nhwc_int8: images must be float32 [N, " << shape3_str(s) << "]");
+  const int64_t n = images.dim(0), hw = s.h * s.w;
+  std::vector<int8_t> out(static_cast<size_t>(images.numel()));
+  const float* x = images.data<float>();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t p = 0; p < hw; ++p)
+        out[static_cast<size_t>((i * hw + p) * s.c + c)] = quantize_value(input, x[(i * s.c + c) * hw + p]);
+  return out;
+}
+
+}  // namespace piconas::nas::deploy

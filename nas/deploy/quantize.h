@@ -1,0 +1,88 @@
+// Post-training int8 quantization of a lowered Graph (the arithmetic of /work/shared/INT8.md).
+//
+// Calibration runs the float graph on calibration images and records, per tensor, the range
+// to quantize: MinMax takes the observed min and max; Percentile clips each side at the given
+// percentile of all observed values (a 4096-bin histogram over the min/max range, second pass).
+// The input range comes from the normalisation instead (pixels 0..255 map to
+// [(0 - mean) / std, (1 - mean) / std]), so firmware can quantize camera pixels exactly.
+//
+// Quantization: weights symmetric per output channel (s_c = max|w_c| / 127, range
+// [-127, 127]); activations asymmetric per tensor (range widened to hold 0, s = range / 255,
+// z = clamp(round(-128 - min / s))); biases int32 with s = s_in * s_w,c; multipliers
+// M = s_in * s_w / s_out in double through piconas_quantize_multiplier; ReLU / ReLU6 become
+// clamps; residual adds use left_shift 20 with T = 2 max(s1, s2); global average pooling
+// keeps its input's (s, z). Layers whose int32 accumulator could overflow are refused.
+//
+// Int8 layouts (made here, the one place that converts from the training layout):
+// conv filter [C_out, KH, KW, C_in], depthwise [1, KH, KW, C], classifier [C_out, C_in];
+// activations NHWC (to_nhwc_int8 quantizes NCHW float images into NHWC int8).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/normalize.h"
+#include "nas/deploy/graph.h"
+#include "ops/int8/int8_types.h"
+
+namespace piconas::nas::deploy {
+
+enum class CalibrationMethod { MinMax, Percentile };
+
+struct CalibrationOptions {
+  CalibrationMethod method = CalibrationMethod::MinMax;
+  double percentile = 99.99;  // Percentile: keep this share of values on each side
+  int64_t batch = 32;         // images per float forward pass
+};
+
+struct TensorQuant {
+  Shape3 shape;  // per image, channels-first (stored NHWC in int8)
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+  float range_min = 0.0f, range_max = 0.0f;  // calibrated range (before widening to hold 0)
+};
+
+struct QLayer {
+  OpKind kind = OpKind::Conv;
+  std::string name;
+  int input = 0, input2 = -1, output = 0;
+  int kernel = 1, stride = 1, padding = 0;
+  piconas_activation activation{-128, 127};
+  std::vector<int8_t> weight;  // int8 layout (see above)
+  std::vector<int32_t> bias, multiplier, shift;  // per output channel
+  std::vector<float> weight_scale;               // per output channel
+  piconas_add_params add{};                      // Add only
+};
+
+struct QuantizedModel {
+  std::vector<TensorQuant> tensors;  // tensors[0] is the input
+  std::vector<QLayer> layers;
+  int output() const { return layers.back().output; }
+  // Constants in flash: int8 weights, int32 biases, multipliers and shifts.
+  int64_t constant_bytes() const;
+};
+
+// Per-tensor calibrated [min, max] from images [N, C, H, W] (normalised float).
+std::vector<std::pair<float, float>> calibrate(const Graph& graph, const Tensor& images,
+                                               const CalibrationOptions& options = {});
+
+// Quantizes a graph with weights given the per-tensor ranges and the input normalisation.
+QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, float>>& ranges,
+                        const data::Normalization& normalization);
+
+// Calibrate + quantize.
+QuantizedModel quantize_graph(const Graph& graph, const Tensor& calibration_images,
+                              const data::Normalization& normalization,
+                              const CalibrationOptions& options = {});
+
+// Normalised float images [N, C, H, W] -> int8 NHWC with the input tensor's (s, z).
+std::vector<int8_t> to_nhwc_int8(const TensorQuant& input, const Tensor& images);
+
+// Pixel -> int8 input lookup table [C][256]: entry (c, v) quantizes (v / 255 - mean[c]) / std[c]
+// (float, the Loader's formula) exactly as to_nhwc_int8 does, so firmware needs no float.
+std::vector<int8_t> input_lut(const TensorQuant& input, const data::Normalization& normalization);
+
+// Flash bytes of the constants of a graph (same formula as constant_bytes, from shapes only).
+int64_t constant_bytes(const Graph& graph);
+
+}  // namespace piconas::nas::deploy

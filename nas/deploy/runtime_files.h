@@ -1,0 +1,16 @@
+// The int8 runtime kernels (ops/int8/*.c and *.h, without the host-only quantize_multiplier)
+// embedded at configure time by nas/deploy/runtime.cmake; the C emitter writes them next to
+// every exported model, so the firmware runs the exact code the host executor tests.
+#pragma once
+#include <vector>
+
+namespace piconas::nas::deploy {
+
+struct RuntimeFile {
+  const char* name;  // file name, e.g. "conv2d_s8.c"
+  const char* text;  // its contents
+};
+
+std::vector<RuntimeFile> runtime_files();
+
+}  // namespace piconas::nas::deploy

@@ -1,0 +1,119 @@
+// Test helpers for tests/deploy: models with non-trivial BatchNorm statistics, deterministic
+// synthetic images, a self-deleting temporary directory and a shell runner.
+#pragma once
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "autograd/layers.h"
+#include "core/rng.h"
+#include "data/normalize.h"
+#include "nas/arch/arch_text.h"
+#include "nas/builder.h"
+
+namespace piconas::nas::deploy::testing {
+
+// Builds spec, draws weights, then gives every BatchNorm random gamma, beta, mean and variance
+// (so folding is exercised), and switches to eval mode.
+inline std::shared_ptr<autograd::Sequential> make_model(const ArchSpec& spec, uint64_t seed) {
+  auto net = build_network(spec);
+  Rng rng(seed);
+  net->initialize(rng);
+  Rng bn_rng = rng.derive(7);
+  net->visit([&](autograd::Module& m) {
+    if (auto* bn = dynamic_cast<autograd::BatchNorm2d*>(&m)) {
+      fill_uniform(bn->gamma.value(), bn_rng, 0.5, 1.5);
+      fill_uniform(bn->beta.value(), bn_rng, -0.3, 0.3);
+      fill_uniform(bn->state.running_mean, bn_rng, -0.2, 0.2);
+      fill_uniform(bn->state.running_var, bn_rng, 0.5, 2.0);
+    }
+  });
+  for (auto& [name, p] : net->named_parameters())
+    if (name == "classifier.bias") fill_uniform(p.value(), bn_rng, -0.1, 0.1);
+  net->set_training(false);
+  return net;
+}
+
+// Smooth random "garment-like" images: a few bright ellipses on a dark background, pixel
+// values 0..255, normalised with `norm`. Returns [n, c, h, w] float32.
+inline Tensor synthetic_images(const Shape3& s, int64_t n, uint64_t seed, const data::Normalization& norm) {
+  Tensor t({n, s.c, s.h, s.w});
+  Rng rng(seed);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    const double cy = rng.uniform(0.3, 0.7) * s.h, cx = rng.uniform(0.3, 0.7) * s.w;
+    const double ry = rng.uniform(0.2, 0.45) * s.h, rx = rng.uniform(0.15, 0.45) * s.w;
+    const double level = rng.uniform(80, 255);
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t y = 0; y < s.h; ++y)
+        for (int64_t x = 0; x < s.w; ++x) {
+          const double d = (y - cy) * (y - cy) / (ry * ry) + (x - cx) * (x - cx) / (rx * rx);
+          double v = d < 1.0 ? level * (1.0 - 0.5 * d) : 0.0;
+          v = std::min(255.0, std::max(0.0, v + rng.normal(0.0, 8.0)));
+          const auto k = static_cast<size_t>(c);
+          const float pixel = static_cast<float>(std::round(v));
+          p[((i * s.c + c) * s.h + y) * s.w + x] = (pixel / 255.0f - norm.mean[k]) / norm.std[k];
+        }
+  }
+  return t;
+}
+
+inline data::Normalization fashion_normalization(int channels = 1) {
+  data::Normalization n;
+  n.mean.assign(static_cast<size_t>(channels), 0.2860f);
+  n.std.assign(static_cast<size_t>(channels), 0.3530f);
+  return n;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
+    path_ = std::filesystem::temp_directory_path() /
+            ("piconas_deploy_test_" + std::to_string(getpid()) + "_" + std::to_string(tick));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs a shell command; returns its exit status, with stdout+stderr in *output.
+inline int run_command(const std::string& command, std::string* output = nullptr) {
+  std::string text;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return -1;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, got);
+  const int status = pclose(pipe);
+  if (output) *output = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+inline void write_bytes(const std::string& path, const std::vector<int8_t>& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::vector<int8_t> read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<int8_t>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+}  // namespace piconas::nas::deploy::testing

@@ -1,0 +1,95 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "core/atomic_file.h"
+#include "deploy/deploy_helpers.h"
+#include "nas/checkpoint.h"
+#include "nas/deploy/export.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+using namespace piconas::nas::deploy;
+using namespace piconas::nas::deploy::testing;
+
+namespace {
+// A labelled in-memory dataset of synthetic images (the label is the brightness bucket).
+data::Dataset synthetic_dataset(const Shape3& s, int64_t n, uint64_t seed) {
+  data::Dataset d;
+  d.count = n;
+  d.channels = static_cast<int>(s.c);
+  d.height = static_cast<int>(s.h);
+  d.width = static_cast<int>(s.w);
+  d.num_classes = 10;
+  for (int k = 0; k < 10; ++k) d.class_names.push_back(std::string(1, static_cast<char>('a' + k)));
+  Rng rng(seed);
+  for (int64_t i = 0; i < n; ++i) {
+    const int label = static_cast<int>(rng.uniform_int(0, 9));
+    d.labels.push_back(label);
+    for (int64_t p = 0; p < s.c * s.h * s.w; ++p)
+      d.images.push_back(static_cast<uint8_t>(std::min<int64_t>(255, label * 25 + rng.uniform_int(0, 30))));
+  }
+  return d;
+}
+
+Checkpoint model_checkpoint(const ArchSpec& arch, autograd::Module& net, const data::Normalization& norm) {
+  Checkpoint ck;
+  ck.meta = {{"format", "piconas-model"}, {"version", 1}, {"arch", to_text(arch)},
+             {"input", {arch.input.c, arch.input.h, arch.input.w}}, {"classes", arch.num_classes},
+             {"normalization", {{"mean", norm.mean}, {"std", norm.std}}}, {"epoch", 3},
+             {"data", "fashion-mnist"}};
+  for (auto& [name, t] : net.state()) ck.tensors.emplace_back(name, t);
+  ck.tensors.emplace_back("optimizer.momentum.0", Tensor({2}));
+  return ck;
+}
+}  // namespace
+
+TEST_CASE("a piconas-model checkpoint loads into the same network") {
+  TempDir dir;
+  const ArchSpec arch = tiny_bench();
+  auto net = make_model(arch, 17);
+  const auto norm = fashion_normalization();
+  save_checkpoint(dir.str() + "/m.ckpt", model_checkpoint(arch, *net, norm));
+  const DeployModel m = load_deploy_model(dir.str() + "/m.ckpt");
+  CHECK(m.arch == arch);
+  CHECK(m.dataset == "fashion-mnist");
+  CHECK(m.normalization.mean == norm.mean);
+  CHECK(m.source_hash == fnv1a64_hex(read_file(dir.str() + "/m.ckpt")));
+  const Tensor x = synthetic_images(arch.input, 3, 1, norm);
+  const Tensor a = (*net)(autograd::Variable(x)).value();
+  const Tensor b = (*m.module)(autograd::Variable(x)).value();
+  for (int64_t i = 0; i < a.numel(); ++i) CHECK(a.get(i) == b.get(i));
+}
+
+TEST_CASE("a checkpoint that is not a piconas model is refused") {
+  TempDir dir;
+  Checkpoint ck;
+  ck.meta = {{"format", "something-else"}};
+  save_checkpoint(dir.str() + "/x.ckpt", ck);
+  CHECK_THROWS_WITH_AS(load_deploy_model(dir.str() + "/x.ckpt"), doctest::Contains("piconas-model"), Error);
+}
+
+TEST_CASE("export_model writes the C files and reports float vs int8 accuracy") {
+  TempDir dir;
+  const ArchSpec arch = tiny_bench();
+  DeployModel m;
+  m.arch = arch;
+  m.module = make_model(arch, 23);
+  m.normalization = fashion_normalization();
+  m.source_hash = "0123456789abcdef";
+  const data::Dataset calib = synthetic_dataset(arch.input, 40, 1), eval = synthetic_dataset(arch.input, 60, 2);
+  ExportOptions o;
+  o.out_dir = dir.str() + "/out";
+  o.prefix = "fm";
+  o.calibration_images = 40;
+  o.eval_images = 60;
+  const ExportReport r = export_model(m, calib, &eval, o, "in-memory");
+  CHECK(r.eval_images == 60);
+  CHECK(r.agreement >= 0.8);
+  CHECK(std::fabs(r.float_accuracy - r.int8_accuracy) <= 1.0 - r.agreement + 1e-12);
+  CHECK(r.plan.arena_bytes == peak_sram(arch));
+  CHECK(read_file(o.out_dir + "/fm.h").find("0123456789abcdef") != std::string::npos);
+  CHECK(std::filesystem::exists(o.out_dir + "/fm.c"));
+  CHECK(std::filesystem::exists(o.out_dir + "/piconas_runtime/conv2d_s8.c"));
+  CHECK(std::filesystem::exists(o.out_dir + "/README.md"));
+}

@@ -1,0 +1,105 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "deploy/deploy_helpers.h"
+#include "nas/deploy/graph.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+using namespace piconas::nas::deploy;
+using namespace piconas::nas::deploy::testing;
+
+namespace {
+// IR blocks with and without expansion, residual adds, a DS block and a head conv.
+const char* kMixedArch = "blocks:in=3x20x20,classes=5,act=relu6,stem=8k3s2|ir:k3e1s1c8|ir:k5e4s1c8|"
+                         "ir:k3e6s2c16|ds:k3s1c24|ir:k3e2s1c24|head=40";
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  double d = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) d = std::max(d, std::fabs(a.get(i) - b.get(i)));
+  return d;
+}
+}  // namespace
+
+TEST_CASE("lowered graph: layer list of tiny-bench") {
+  Graph g = lower_arch(tiny_bench());
+  // stem + 4 DS blocks * (dw + pw) + pool + classifier
+  REQUIRE(g.layers.size() == 11);
+  CHECK(g.layers[0].name == "stem.0");
+  CHECK(g.layers[1].kind == OpKind::Depthwise);
+  CHECK(g.layers[1].name == "blocks.0.0");
+  CHECK(g.layers[2].name == "blocks.0.3");
+  CHECK(g.layers[9].kind == OpKind::GlobalAvgPool);
+  CHECK(g.layers[10].kind == OpKind::FullyConnected);
+  CHECK(g.tensors[static_cast<size_t>(g.output())] == Shape3{10, 1, 1});
+  CHECK(g.tensors[static_cast<size_t>(g.layers[4].output)] == Shape3{32, 14, 14});
+  CHECK(g.layers[0].weight.empty());
+}
+
+TEST_CASE("lowered graph: residual adds read the block input") {
+  Graph g = lower_arch(parse_arch(kMixedArch));
+  int adds = 0;
+  for (const Layer& l : g.layers)
+    if (l.kind == OpKind::Add) {
+      ++adds;
+      CHECK(l.input < l.input2);
+      CHECK(g.tensors[static_cast<size_t>(l.input)] == g.tensors[static_cast<size_t>(l.input2)]);
+    }
+  CHECK(adds == 3);
+}
+
+TEST_CASE("folded float graph equals the module in eval mode") {
+  for (const std::string& text : {to_text(tiny_bench()), std::string(kMixedArch)}) {
+    INFO(text);
+    const ArchSpec spec = parse_arch(text);
+    auto net = make_model(spec, 3);
+    const Tensor x = synthetic_images(spec.input, 4, 11, fashion_normalization(static_cast<int>(spec.input.c)));
+    Graph g = lower_network(spec, *net);
+    const Tensor ref = (*net)(autograd::Variable(x)).value();
+    const Tensor got = run_float(g, x);
+    REQUIRE(got.shape() == ref.shape());
+    CHECK(max_abs_diff(got, ref) < 1e-4);
+    // The check can fail: a BN left unfolded changes the logits.
+    for (float& b : g.layers[0].bias) b += 0.5f;
+    CHECK(max_abs_diff(run_float(g, x), ref) > 1e-3);
+  }
+}
+
+TEST_CASE("run_float observes every tensor once, in order") {
+  const ArchSpec spec = parse_arch(kMixedArch);
+  auto net = make_model(spec, 5);
+  Graph g = lower_network(spec, *net);
+  std::vector<int> seen;
+  run_float(g, synthetic_images(spec.input, 2, 1, fashion_normalization(3)),
+            [&](int t, const Tensor& v) {
+              seen.push_back(t);
+              const Shape3 s = g.tensors[static_cast<size_t>(t)];
+              CHECK(v.numel() == 2 * s.c * s.h * s.w);
+            });
+  REQUIRE(seen.size() == g.tensors.size());
+  for (size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == static_cast<int>(i));
+}
+
+TEST_CASE("ConvNeXt blocks and GELU / Hardswish are refused naming the layer") {
+  const ArchSpec cn = parse_arch("blocks:in=3x16x16,classes=4,act=relu,stem=16k3s1|ds:k3s1c16|cn:k7e4s1c16|head=0");
+  try {
+    lower_arch(cn);
+    FAIL("ConvNeXt accepted");
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("blocks.1") != std::string::npos);
+    CHECK(msg.find("LayerNorm") != std::string::npos);
+  }
+  ArchSpec hs = tiny_bench();
+  hs.activation = Activation::Hardswish;
+  CHECK_THROWS_WITH_AS(lower_arch(hs), doctest::Contains("stem"), Error);
+  CHECK_THROWS_WITH_AS(lower_arch(hs), doctest::Contains("hswish"), Error);
+}
+
+TEST_CASE("a module that does not match the spec is refused") {
+  auto net = make_model(tiny_bench(), 1);
+  ArchSpec other = tiny_bench();
+  other.blocks[0].kernel = 5;
+  CHECK_THROWS_WITH_AS(lower_network(other, *net), doctest::Contains("blocks.0.0"), Error);
+}

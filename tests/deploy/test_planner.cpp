@@ -1,0 +1,109 @@
+#include <doctest/doctest.h>
+
+#include "core/rng.h"
+#include "nas/arch/arch_text.h"
+#include "nas/deploy/planner.h"
+#include "nas/deploy/quantize.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+using namespace piconas::nas::deploy;
+
+namespace {
+// Every pair of buffers alive at the same step occupies disjoint byte ranges of the arena.
+void check_no_overlap(const std::vector<Buffer>& buffers, const std::vector<int64_t>& offsets,
+                      int64_t arena) {
+  REQUIRE(offsets.size() == buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    CHECK(offsets[i] % 4 == 0);
+    CHECK(offsets[i] + buffers[i].size <= arena);
+    for (size_t j = i + 1; j < buffers.size(); ++j) {
+      const bool alive_together = buffers[i].first <= buffers[j].last && buffers[j].first <= buffers[i].last;
+      const bool disjoint = offsets[i] + buffers[i].size <= offsets[j] || offsets[j] + buffers[j].size <= offsets[i];
+      if (alive_together && buffers[i].size > 0 && buffers[j].size > 0) CHECK(disjoint);
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("planner: random buffers never overlap while alive, for every strategy") {
+  Rng rng(42);
+  for (int trial = 0; trial < 50; ++trial) {
+    std::vector<Buffer> buffers(static_cast<size_t>(rng.uniform_int(1, 30)));
+    for (Buffer& b : buffers) {
+      b.size = rng.uniform_int(0, 5000);
+      b.first = static_cast<int>(rng.uniform_int(0, 20));
+      b.last = b.first + static_cast<int>(rng.uniform_int(0, 6));
+    }
+    int64_t total = 0, live_max = 0;
+    for (const Buffer& b : buffers) total += (b.size + 3) / 4 * 4;
+    for (int step = 0; step < 30; ++step) {
+      int64_t live = 0;
+      for (const Buffer& b : buffers)
+        if (b.first <= step && step <= b.last) live += (b.size + 3) / 4 * 4;
+      live_max = std::max(live_max, live);
+    }
+    for (PlanStrategy s : {PlanStrategy::GreedyBySize, PlanStrategy::FirstFit, PlanStrategy::Best}) {
+      const BufferPlacement p = place_buffers(buffers, s);
+      check_no_overlap(buffers, p.offsets, p.arena_bytes);
+      CHECK(p.arena_bytes <= total);
+      CHECK(p.arena_bytes >= live_max);
+    }
+  }
+}
+
+TEST_CASE("planner: a hand-checked chain reuses memory") {
+  // a(100) -> b(200) -> c(100): a and c can share bytes, b cannot overlap either.
+  std::vector<Buffer> buffers{{100, 0, 1}, {200, 1, 2}, {100, 2, 3}};
+  const BufferPlacement p = place_buffers(buffers, PlanStrategy::GreedyBySize);
+  CHECK(p.arena_bytes == 300);
+  CHECK(p.offsets[1] == 0);
+  CHECK(p.offsets[0] == p.offsets[2]);
+}
+
+TEST_CASE("planner: reference networks beat the naive plan") {
+  for (const char* name : {"tiny-bench", "mbv2-bench"}) {
+    const Graph g = lower_arch(parse_arch(name));
+    const MemoryPlan plan = plan_memory(g);
+    check_no_overlap(plan.buffers,
+                     [&] {
+                       std::vector<int64_t> offsets = plan.tensor_offset;
+                       for (size_t i = 0; i < plan.scratch_offset.size(); ++i)
+                         if (plan.scratch_offset[i] >= 0) offsets.push_back(plan.scratch_offset[i]);
+                       return offsets;
+                     }(),
+                     plan.arena_bytes);
+    CHECK(plan.arena_bytes < plan.naive_bytes);
+    CHECK(plan.arena_bytes >= plan.max_live_bytes);
+    const MemoryPlan greedy = plan_memory(g, PlanStrategy::GreedyBySize);
+    const MemoryPlan first = plan_memory(g, PlanStrategy::FirstFit);
+    CHECK(plan.arena_bytes == std::min(greedy.arena_bytes, first.arena_bytes));
+    MESSAGE(std::string(name) << ": arena " << plan.arena_bytes << " B (" << std::string(plan_strategy_name(plan.strategy))
+                 << "; greedy-by-size " << greedy.arena_bytes << ", first-fit " << first.arena_bytes
+                 << "), naive " << plan.naive_bytes << " B (" << plan.naive_bytes / double(plan.arena_bytes)
+                 << "x), live lower bound " << plan.max_live_bytes << " B, flash constants "
+                 << constant_bytes(g) << " B");
+    CHECK(peak_sram(parse_arch(name)) == plan.arena_bytes);
+    CHECK(flash_bytes(parse_arch(name)) == constant_bytes(g));
+  }
+}
+
+TEST_CASE("planner: scratch buffers are planned for convolutions only") {
+  const Graph g = lower_arch(tiny_bench());
+  const MemoryPlan plan = plan_memory(g);
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    INFO(g.layers[i].name);
+    CHECK((plan.scratch_size[i] > 0) == (g.layers[i].kind == OpKind::Conv));
+    CHECK((plan.scratch_offset[i] >= 0) == (plan.scratch_size[i] > 0));
+  }
+  // stem 3x3 on 1 channel: im2col of one pixel, 9 int16.
+  CHECK(plan.scratch_size[0] == 18);
+}
+
+TEST_CASE("flash estimate counts int8 weights and 12 bytes per output channel") {
+  // tiny-bench: stem 8*1*9, ds(8->16): 8*9 + 16*8, ds(16->32): 16*9 + 32*16,
+  // ds(32->32): 32*9 + 32*32, ds(32->64): 32*9 + 64*32, classifier 10*64.
+  const int64_t weights = 72 + 72 + 128 + 144 + 512 + 288 + 1024 + 288 + 2048 + 640;
+  const int64_t channels = 8 + 8 + 16 + 16 + 32 + 32 + 32 + 32 + 64 + 10;
+  CHECK(flash_bytes(tiny_bench()) == weights + 12 * channels);
+}
