@@ -130,12 +130,14 @@ class Searcher {
   // Draws candidates with `draw` until one is feasible (and, with distinct, not in the
   // history); infeasible ones are recorded.
   template <class Draw>
-  Candidate draw_feasible(Draw&& draw, int64_t generation, bool distinct,
-                          const std::vector<std::string>& taken = {});
+  Candidate draw_feasible(Draw&& draw, int64_t generation, bool distinct);
   bool record_if_infeasible(const Candidate& c, int64_t generation);
   // Scores the candidates (cached texts reuse stored metrics) and appends them to the history.
-  std::vector<int64_t> score_and_append(const std::vector<Candidate>& candidates,
-                                        const std::vector<int64_t>& generations);
+  // Appends a feasible candidate to the history (metrics filled by score_entries).
+  int64_t place(const Candidate& c, int64_t generation);
+  // Scores the first occurrence of each text among `entries` in parallel (results stored by
+  // position); repeats and texts scored before reuse the stored metrics.
+  void score_entries(const std::vector<int64_t>& entries);
   void initialise_population();
   // Freezes the z-score statistics on the first P feasible candidates once there are P
   // (at the end of a search, on however many there are, if at least 2).
@@ -186,13 +188,11 @@ bool Searcher::record_if_infeasible(const Candidate& c, int64_t generation) {
 }
 
 template <class Draw>
-Candidate Searcher::draw_feasible(Draw&& draw, int64_t generation, bool distinct,
-                                  const std::vector<std::string>& taken) {
+Candidate Searcher::draw_feasible(Draw&& draw, int64_t generation, bool distinct) {
   int64_t duplicates = 0;
   while (true) {
     Candidate c = draw();
-    if (distinct && (index_.count(c.text) ||
-                     std::find(taken.begin(), taken.end(), c.text) != taken.end())) {
+    if (distinct && index_.count(c.text)) {
       PICONAS_CHECK(++duplicates < 100 * static_cast<int64_t>(s_.max_infeasible),
                     "search: cannot find a new distinct candidate (is the space smaller than the population?)");
       continue;
@@ -201,44 +201,42 @@ Candidate Searcher::draw_feasible(Draw&& draw, int64_t generation, bool distinct
   }
 }
 
-std::vector<int64_t> Searcher::score_and_append(const std::vector<Candidate>& candidates,
-                                                const std::vector<int64_t>& generations) {
-  const int64_t n = static_cast<int64_t>(candidates.size());
-  std::vector<MetricValues> values(candidates.size());
-  std::vector<std::exception_ptr> errors(candidates.size());
-  std::vector<int64_t> to_score;
-  for (int64_t i = 0; i < n; ++i) {
-    auto it = index_.find(candidates[i].text);
-    if (it != index_.end()) values[i] = state_.history[it->second].metrics;
-    else to_score.push_back(i);
-  }
+int64_t Searcher::place(const Candidate& c, int64_t generation) {
+  const int64_t entry = static_cast<int64_t>(state_.history.size());
+  state_.history.push_back({c, generation, true, space_.cost(c), {}});
+  index_.emplace(c.text, entry);  // keeps the first entry of a text
+  return entry;
+}
+
+void Searcher::score_entries(const std::vector<int64_t>& entries) {
+  std::vector<int64_t> to_score;  // first occurrences of their text
+  for (int64_t entry : entries)
+    if (index_.at(state_.history[entry].candidate.text) == entry) to_score.push_back(entry);
+  bool needs_data = false;
+  for (const MetricWeight& m : s_.metrics) needs_data |= !is_architecture_metric(m.name);
+  std::vector<MetricValues> values(to_score.size());
+  std::vector<std::exception_ptr> errors(to_score.size());
   parallel_for(0, static_cast<int64_t>(to_score.size()), [&](int64_t k) {
-    const int64_t i = to_score[k];
+    const Candidate& c = state_.history[to_score[k]].candidate;
     try {
       MetricValues v;
-      bool needs_data = false;
-      for (const MetricWeight& m : s_.metrics) needs_data |= !is_architecture_metric(m.name);
-      if (needs_data) v = score_(candidates[i]);
+      if (needs_data) v = score_(c);
       for (const MetricWeight& m : s_.metrics)
-        if (is_architecture_metric(m.name)) v[m.name] = architecture_metric(space_, candidates[i], m.name);
+        if (is_architecture_metric(m.name)) v[m.name] = architecture_metric(space_, c, m.name);
       for (const MetricWeight& m : s_.metrics)
-        PICONAS_CHECK(v.count(m.name), "search: the score function returned no '" << m.name << "' for "
-                                                                                    << candidates[i].text);
-      values[i] = std::move(v);
+        PICONAS_CHECK(v.count(m.name), "search: the score function returned no '" << m.name << "' for " << c.text);
+      values[k] = std::move(v);
     } catch (...) {
-      errors[i] = std::current_exception();
+      errors[k] = std::current_exception();
     }
   });
   for (const auto& error : errors)
     if (error) std::rethrow_exception(error);
-  std::vector<int64_t> entries;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t entry = static_cast<int64_t>(state_.history.size());
-    state_.history.push_back({candidates[i], generations[i], true, space_.cost(candidates[i]), values[i]});
-    index_.emplace(candidates[i].text, entry);
-    entries.push_back(entry);
+  for (size_t k = 0; k < to_score.size(); ++k) state_.history[to_score[k]].metrics = std::move(values[k]);
+  for (int64_t entry : entries) {  // repeats of a text reuse its metrics
+    const int64_t first = index_.at(state_.history[entry].candidate.text);
+    if (first != entry) state_.history[entry].metrics = state_.history[first].metrics;
   }
-  return entries;
 }
 
 void Searcher::fit_zscore(bool final) {
@@ -251,28 +249,24 @@ void Searcher::fit_zscore(bool final) {
 }
 
 void Searcher::initialise_population() {
-  std::vector<Candidate> members;
-  std::vector<std::string> taken;
+  std::vector<int64_t> entries;
   const bool distinct = s_.strategy == StrategyKind::FreeRea;
-  while (static_cast<int>(members.size()) < s_.population) {
-    members.push_back(draw_feasible([&] { return space_.sample(rng_); }, 0, distinct, taken));
-    taken.push_back(members.back().text);
-  }
-  const std::vector<int64_t> generations(members.size(), 0);
-  for (int64_t entry : score_and_append(members, generations)) state_.population.push_back({entry, 0});
+  while (static_cast<int>(entries.size()) < s_.population)
+    entries.push_back(place(draw_feasible([&] { return space_.sample(rng_); }, 0, distinct), 0));
+  score_entries(entries);
+  for (int64_t entry : entries) state_.population.push_back({entry, 0});
   state_.initialized = true;
   fit_zscore(false);
 }
 
 void Searcher::random_step() {
   const int64_t count = s_.steps > 0 ? std::min<int64_t>(s_.batch, s_.steps - state_.step) : s_.batch;
-  std::vector<Candidate> batch;
-  std::vector<int64_t> generations;  // a candidate's generation is its 1-based position
+  std::vector<int64_t> entries;  // a candidate's generation is its 1-based position
   for (int64_t i = 0; i < count; ++i) {
-    generations.push_back(state_.step + 1 + i);
-    batch.push_back(draw_feasible([&] { return space_.sample(rng_); }, generations.back(), false));
+    const int64_t generation = state_.step + 1 + i;
+    entries.push_back(place(draw_feasible([&] { return space_.sample(rng_); }, generation, false), generation));
   }
-  score_and_append(batch, generations);
+  score_entries(entries);
   state_.step += count;
   fit_zscore(false);
 }
@@ -292,7 +286,8 @@ void Searcher::rea_step() {
   const size_t best = sample[std::max_element(score.begin(), score.end()) - score.begin()];
   const Candidate parent = state_.history[state_.population[best].entry].candidate;
   const Candidate child = draw_feasible([&] { return space_.mutate(parent, rng_); }, generation, false);
-  const int64_t entry = score_and_append({child}, {generation}).front();
+  const int64_t entry = place(child, generation);
+  score_entries({entry});
   state_.population.push_back({entry, generation});
   state_.population.erase(state_.population.begin());
   state_.step = generation;
@@ -318,25 +313,24 @@ void Searcher::freerea_step() {
 
   std::vector<Candidate> children{space_.mutate(first, rng_), space_.mutate(second, rng_),
                                   space_.crossover(first, second, rng_)};
-  std::vector<Candidate> fresh;     // new feasible genotypes, in child order
-  std::vector<std::string> seen;    // texts handled this cycle
-  std::vector<std::string> revive;  // feasible children already in the history
+  std::vector<int64_t> fresh;     // history entries of new genotypes, in child order
+  std::vector<int64_t> revive;    // entries of feasible children already in the history
   for (const Candidate& child : children) {
     if (record_if_infeasible(child, generation)) continue;
-    if (std::find(seen.begin(), seen.end(), child.text) != seen.end()) continue;
-    seen.push_back(child.text);
-    if (index_.count(child.text)) revive.push_back(child.text);
-    else fresh.push_back(child);
+    auto known = index_.find(child.text);
+    if (known == index_.end()) fresh.push_back(place(child, generation));
+    else if (std::find(fresh.begin(), fresh.end(), known->second) == fresh.end() &&
+             std::find(revive.begin(), revive.end(), known->second) == revive.end())
+      revive.push_back(known->second);
   }
-  for (const std::string& text : revive) {
-    const int64_t entry = index_.at(text);
+  score_entries(fresh);
+  for (int64_t entry : revive) {
     auto it = std::find_if(state_.population.begin(), state_.population.end(),
                            [&](const Member& m) { return m.entry == entry; });
     if (it != state_.population.end()) it->generation = generation;
     else state_.population.push_back({entry, generation});
   }
-  const std::vector<int64_t> fresh_generations(fresh.size(), generation);
-  for (int64_t entry : score_and_append(fresh, fresh_generations)) state_.population.push_back({entry, generation});
+  for (int64_t entry : fresh) state_.population.push_back({entry, generation});
 
   std::vector<int64_t> generations;
   std::vector<MetricValues> metrics;
