@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include "core/allocator.h"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -28,15 +30,12 @@ int64_t shape_numel(const Shape& shape) {
 }
 
 namespace {
-constexpr size_t kAlignment = 64;
-
 std::shared_ptr<unsigned char> allocate_zeroed(int64_t bytes) {
-  size_t rounded = (static_cast<size_t>(bytes) + kAlignment - 1) / kAlignment * kAlignment;
-  if (rounded == 0) rounded = kAlignment;
-  void* memory = std::aligned_alloc(kAlignment, rounded);
-  PICONAS_CHECK(memory != nullptr, "out of memory allocating " << bytes << " bytes");
-  std::memset(memory, 0, rounded);
-  return std::shared_ptr<unsigned char>(static_cast<unsigned char*>(memory), std::free);
+  size_t capacity = 0;
+  void* memory = allocate_block(static_cast<size_t>(bytes), &capacity);
+  std::memset(memory, 0, capacity);
+  return std::shared_ptr<unsigned char>(static_cast<unsigned char*>(memory),
+                                        [capacity](unsigned char* p) { free_block(p, capacity); });
 }
 }  // namespace
 

@@ -157,3 +157,26 @@ TEST_CASE("atomic file write: replaces content, leaves no temp file, errors name
   CHECK(read_file(path) == std::string("second\0binary", 13));
   fs::remove_all(dir);
 }
+
+#include "core/allocator.h"
+
+TEST_CASE("allocator: large blocks are reused zeroed, small ones are not cached") {
+  release_cached_blocks();
+  AllocatorStats before = allocator_stats();
+  {
+    Tensor big({1 << 19});  // 2 MiB
+    big.fill(3.0);
+  }
+  CHECK(allocator_stats().cached_bytes == (2 << 20));
+  Tensor again({1 << 19});
+  AllocatorStats after = allocator_stats();
+  CHECK(after.cache_hits == before.cache_hits + 1);
+  CHECK(after.cached_bytes == 0);
+  for (int64_t i = 0; i < again.numel(); i += 4099) REQUIRE(again.get(i) == 0.0);
+  { Tensor small({100}); }
+  CHECK(allocator_stats().cached_bytes == 0);
+  set_allocator_cache_limit(0);
+  { Tensor big({1 << 19}); }
+  CHECK(allocator_stats().cached_bytes == 0);
+  set_allocator_cache_limit(int64_t{4} << 30);
+}

@@ -1,0 +1,11 @@
+// The "skip" metric of the block search spaces (METRICS.md section 2.6): the fraction of
+// blocks that carry a residual (identity) connection, 0 for a network without blocks.
+// Architecture only: no network is built.
+#pragma once
+#include "nas/arch/arch_spec.h"
+
+namespace piconas::nas {
+
+double skip_fraction(const ArchSpec& spec);
+
+}  // namespace piconas::nas
