@@ -6,5 +6,7 @@
 namespace piconas::apps {
 
 void register_demo(CLI::App& app);
+void register_search(CLI::App& app);
+void register_score(CLI::App& app);
 
 }  // namespace piconas::apps

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
+#include "nas/metrics/skip.h"
 
 namespace piconas::nas {
 
@@ -172,7 +173,7 @@ std::shared_ptr<autograd::Module> BlocksSpace::build(const Candidate& c) const {
 
 double BlocksSpace::skip(const Candidate& c) const {
   PICONAS_CHECK(c.arch, "blocks space: candidate " << c.text << " has no ArchSpec");
-  return residual_fraction(*c.arch);
+  return skip_fraction(*c.arch);
 }
 
 CostEstimate BlocksSpace::cost(const Candidate& c) const {

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
+#include "nas/metrics/skip.h"
 
 namespace piconas::nas {
 
@@ -125,7 +126,7 @@ std::shared_ptr<autograd::Module> Mbv2Space::build(const Candidate& c) const {
 
 double Mbv2Space::skip(const Candidate& c) const {
   PICONAS_CHECK(c.arch, "mbv2 space: candidate " << c.text << " has no ArchSpec");
-  return residual_fraction(*c.arch);
+  return skip_fraction(*c.arch);
 }
 
 CostEstimate Mbv2Space::cost(const Candidate& c) const {

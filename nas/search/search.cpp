@@ -114,6 +114,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Runs kernels on one thread for the guard's lifetime (restores the thread count after).
+class SerialKernels {
+ public:
+  SerialKernels() : previous_(num_threads()) { set_num_threads(1); }
+  ~SerialKernels() { set_num_threads(previous_); }
+  SerialKernels(const SerialKernels&) = delete;
+  SerialKernels& operator=(const SerialKernels&) = delete;
+
+ private:
+  int previous_;
+};
+
 class Searcher {
  public:
   Searcher(const SearchSpace& space, const SearchSettings& settings, const ScoreFn& score,
@@ -216,6 +228,11 @@ void Searcher::score_entries(const std::vector<int64_t>& entries) {
   for (const MetricWeight& m : s_.metrics) needs_data |= !is_architecture_metric(m.name);
   std::vector<MetricValues> values(to_score.size());
   std::vector<std::exception_ptr> errors(to_score.size());
+  // Kernels are bit-reproducible for a given chunking. Candidates scored on the threads of a
+  // parallel region run their kernels serially; so must a candidate scored alone on this
+  // thread, or its metrics would depend on the thread count.
+  std::optional<SerialKernels> serial;
+  if (parallel_chunk_count(static_cast<int64_t>(to_score.size())) == 1) serial.emplace();
   parallel_for(0, static_cast<int64_t>(to_score.size()), [&](int64_t k) {
     const Candidate& c = state_.history[to_score[k]].candidate;
     try {

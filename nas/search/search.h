@@ -27,7 +27,10 @@
 //
 // Reproducibility: one Rng (the seed) drives every draw in a fixed order; scoring never
 // touches it and results are stored by position, so the history is the same for every
-// thread count. The score callback must be thread-safe and deterministic.
+// thread count. The score callback must be thread-safe and deterministic. Every candidate's
+// kernels run on one thread (inside the scoring threads, or with the thread count set to 1
+// while a lone candidate is scored), so metric values do not depend on the thread count
+// either; rea scores one child per cycle and therefore uses one core after initialisation.
 // Checkpoint: "<output_dir>/search_state.json" (atomic) after the initial population, every
 // `checkpoint_every` steps and at the end; `resume` continues from it and ends exactly where an
 // uninterrupted run ends. Only settings that do not change the draws may differ on resume

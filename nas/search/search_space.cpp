@@ -31,16 +31,6 @@ double architecture_metric(const SearchSpace& space, const Candidate& c, std::st
   throw Error("'" + std::string(metric) + "' is not an architecture-only metric");
 }
 
-double residual_fraction(const ArchSpec& spec) {
-  if (spec.blocks.empty()) return 0.0;
-  int in = spec.stem.out_channels, residual = 0;
-  for (const BlockSpec& block : spec.blocks) {
-    residual += has_residual(block, in) ? 1 : 0;
-    in = block.out_channels;
-  }
-  return static_cast<double>(residual) / static_cast<double>(spec.blocks.size());
-}
-
 int draw_any(const std::vector<int>& values, Rng& rng) {
   PICONAS_CHECK(!values.empty(), "draw_any: no values to draw from");
   return values[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(values.size()) - 1))];

@@ -77,9 +77,6 @@ std::vector<std::string> search_space_names();
 bool is_architecture_metric(std::string_view metric);
 double architecture_metric(const SearchSpace& space, const Candidate& c, std::string_view metric);
 
-// Skip of a block-based network: the fraction of its blocks with a residual (METRICS.md 2.6).
-double residual_fraction(const ArchSpec& spec);
-
 // Shared helpers of the space implementations.
 // A value drawn uniformly from `values` other than `current` (values must hold another one).
 int draw_other(const std::vector<int>& values, int current, Rng& rng);
