@@ -5,7 +5,8 @@
 namespace piconas::apps {
 
 nas::ScoreFn make_network_score_fn(const nas::SearchSpace& space, const ScoringSetup& setup,
-                                   const std::vector<std::string>& metrics, int trials, uint64_t seed) {
+                                   const std::vector<std::string>& metrics, int trials,
+                                   uint64_t seed) {
   nas::ScoringData data{setup.images, setup.labels};
   return [&space, data, metrics, trials, seed](const nas::Candidate& candidate) {
     auto net = space.build(candidate);

@@ -29,9 +29,11 @@ void run_score_command(const ScoreCliOptions& o) {
   const auto metrics = nas::parse_metric_weights(o.metrics);
   const std::vector<std::string> network = network_metrics(metrics);
   nas::MetricValues values;
-  if (!network.empty()) values = make_network_score_fn(*space, setup, network, o.trials, o.seed)(candidate);
+  if (!network.empty())
+    values = make_network_score_fn(*space, setup, network, o.trials, o.seed)(candidate);
   for (const auto& m : metrics)
-    if (nas::is_architecture_metric(m.name)) values[m.name] = nas::architecture_metric(*space, candidate, m.name);
+    if (nas::is_architecture_metric(m.name))
+      values[m.name] = nas::architecture_metric(*space, candidate, m.name);
   const nas::CostEstimate cost = space->cost(candidate);
   std::printf("arch       %s\n", candidate.text.c_str());
   std::printf("scored on  %s, seed %llu, %d trial(s)\n", setup.description.c_str(),
@@ -46,13 +48,17 @@ void run_score_command(const ScoreCliOptions& o) {
 
 void register_score(CLI::App& app) {
   auto o = std::make_shared<ScoreCliOptions>();
-  CLI::App* cmd = app.add_subcommand("score", "training-free metrics and costs of one architecture");
-  cmd->add_option("arch", o->arch, "genotype text of the space (blocks text, mbv2 key, nb201 cell)")->required();
+  CLI::App* cmd =
+      app.add_subcommand("score", "training-free metrics and costs of one architecture");
+  cmd->add_option("arch", o->arch, "genotype text of the space (blocks text, mbv2 key, nb201 cell)")
+      ->required();
   add_space_options(cmd, o->space);
   add_data_options(cmd, o->data);
   cmd->add_option("--metrics", o->metrics, "metrics, comma-separated")->capture_default_str();
-  cmd->add_option("--trials", o->trials, "re-initialisations averaged per metric")->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", o->seed, "seed of the scoring batch and initialisation")->capture_default_str();
+  cmd->add_option("--trials", o->trials, "re-initialisations averaged per metric")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", o->seed, "seed of the scoring batch and initialisation")
+      ->capture_default_str();
   cmd->add_option("--threads", o->threads, "worker threads")->check(CLI::PositiveNumber);
   cmd->callback([o] { run_score_command(*o); });
 }

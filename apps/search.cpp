@@ -38,16 +38,19 @@ void run_search_command(SearchCliOptions& o) {
                setup.description.c_str());
   const nas::ScoreFn score =
       make_network_score_fn(*space, setup, network_metrics(s.metrics), o.trials, s.seed);
-  const nas::SearchResult result = nas::run_search(*space, s, score, [](const nas::SearchProgress& p) {
-    std::fprintf(stderr, "\r%s   ", nas::format_progress(p).c_str());
-    std::fflush(stderr);
-  });
+  const nas::SearchResult result =
+      nas::run_search(*space, s, score, [](const nas::SearchProgress& p) {
+        std::fprintf(stderr, "\r%s   ", nas::format_progress(p).c_str());
+        std::fflush(stderr);
+      });
   std::fprintf(stderr, "\n");
   nas::write_search_outputs(result, *space, s);
   PICONAS_CHECK(result.best >= 0, "search: no feasible candidate was scored");
   const nas::HistoryEntry& best = result.state.history[result.best];
   std::printf("%s\n", best.candidate.text.c_str());
-  std::fprintf(stderr, "best: aggregate %.6g, %lld params, %lld MACs, peak SRAM %lld B, flash %lld B; outputs in %s\n",
+  std::fprintf(stderr,
+               "best: aggregate %.6g, %lld params, %lld MACs, peak SRAM %lld B, flash %lld B; "
+               "outputs in %s\n",
                result.aggregates[result.best], static_cast<long long>(best.cost.params),
                static_cast<long long>(best.cost.macs), static_cast<long long>(best.cost.peak_sram),
                static_cast<long long>(best.cost.flash), s.output_dir.c_str());
@@ -59,26 +62,38 @@ void register_search(CLI::App& app) {
   auto o = std::make_shared<SearchCliOptions>();
   o->settings.output_dir = "search_out";
   nas::SearchSettings& s = o->settings;
-  CLI::App* cmd = app.add_subcommand("search", "training-free architecture search under MCU budgets");
+  CLI::App* cmd =
+      app.add_subcommand("search", "training-free architecture search under MCU budgets");
   add_space_options(cmd, o->space);
   add_data_options(cmd, o->data);
   cmd->add_option("--strategy", o->strategy, "random | rea | freerea")->capture_default_str();
-  cmd->add_option("--metrics", o->metrics, "metrics[:weight], comma-separated")->capture_default_str();
+  cmd->add_option("--metrics", o->metrics, "metrics[:weight], comma-separated")
+      ->capture_default_str();
   cmd->add_option("--aggregator", o->aggregator, "freerea | zscore")->capture_default_str();
-  cmd->add_option("--population", s.population, "population size")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--sample-size", s.sample_size, "tournament size")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--batch", s.batch, "random search: candidates scored together")->check(CLI::PositiveNumber);
+  cmd->add_option("--population", s.population, "population size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--sample-size", s.sample_size, "tournament size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--batch", s.batch, "random search: candidates scored together")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--steps", s.steps, "step budget (0: time budget only)")->capture_default_str();
   cmd->add_option("--time-budget", s.time_budget, "wall-time budget in seconds (0: none)");
-  cmd->add_option("--seed", s.seed, "random seed (also picks the scoring batch)")->capture_default_str();
-  cmd->add_option("--trials", o->trials, "re-initialisations averaged per metric")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", s.seed, "random seed (also picks the scoring batch)")
+      ->capture_default_str();
+  cmd->add_option("--trials", o->trials, "re-initialisations averaged per metric")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-params", s.constraints.max_params, "parameter limit (0: none)");
   cmd->add_option("--max-macs", s.constraints.max_macs, "MACs-per-image limit (0: none)");
-  cmd->add_option("--max-sram", s.constraints.max_peak_sram, "peak int8 activation bytes (0: none)");
+  cmd->add_option("--max-sram", s.constraints.max_peak_sram,
+                  "peak int8 activation bytes (0: none)");
   cmd->add_option("--max-flash", s.constraints.max_flash, "deployed constant bytes (0: none)");
-  cmd->add_option("--max-infeasible", s.max_infeasible, "consecutive infeasible candidates before giving up")
+  cmd->add_option("--max-infeasible", s.max_infeasible,
+                  "consecutive infeasible candidates before giving up")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--checkpoint-every", s.checkpoint_every, "steps between checkpoints")->capture_default_str();
+  cmd->add_option("--checkpoint-every", s.checkpoint_every, "steps between checkpoints")
+      ->capture_default_str();
   cmd->add_option("--output", s.output_dir, "output directory")->capture_default_str();
   cmd->add_flag("--resume", s.resume, "continue from <output>/search_state.json");
   cmd->add_option("--top-k", s.top_k, "candidates in best.json")->check(CLI::PositiveNumber);

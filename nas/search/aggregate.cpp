@@ -14,7 +14,8 @@ namespace {
 
 double value_of(const MetricValues& values, const std::string& name) {
   auto it = values.find(name);
-  PICONAS_CHECK(it != values.end(), "aggregate: metric '" << name << "' missing from the candidate's values");
+  PICONAS_CHECK(it != values.end(),
+                "aggregate: metric '" << name << "' missing from the candidate's values");
   return it->second;
 }
 
@@ -49,12 +50,14 @@ std::vector<MetricWeight> parse_metric_weights(const std::string& text) {
       const std::string weight = item.substr(colon + 1);
       char* end = nullptr;
       metric.weight = std::strtod(weight.c_str(), &end);
-      PICONAS_CHECK(!weight.empty() && end == weight.c_str() + weight.size() && std::isfinite(metric.weight),
-                    "metric list '" << text << "': bad weight '" << weight << "'");
+      PICONAS_CHECK(
+          !weight.empty() && end == weight.c_str() + weight.size() && std::isfinite(metric.weight),
+          "metric list '" << text << "': bad weight '" << weight << "'");
     }
     PICONAS_CHECK(!metric.name.empty(), "metric list '" << text << "': empty metric name");
     for (const auto& m : metrics)
-      PICONAS_CHECK(m.name != metric.name, "metric list '" << text << "': '" << m.name << "' twice");
+      PICONAS_CHECK(m.name != metric.name,
+                    "metric list '" << text << "': '" << m.name << "' twice");
     metrics.push_back(metric);
   }
   PICONAS_CHECK(!metrics.empty(), "metric list is empty");
@@ -83,7 +86,8 @@ std::vector<double> freerea_aggregate(const std::vector<MetricValues>& set,
       if (!std::isfinite(v)) v = low;
       max_abs = std::max(max_abs, std::fabs(v));
     }
-    for (size_t i = 0; i < set.size(); ++i) total[i] += metric.weight * column[i] / (max_abs + 1e-9);
+    for (size_t i = 0; i < set.size(); ++i)
+      total[i] += metric.weight * column[i] / (max_abs + 1e-9);
   }
   return total;
 }
@@ -117,7 +121,8 @@ double zscore_aggregate(const MetricValues& values, const ZScoreStats& stats,
   double total = 0, weights = 0;
   for (const MetricWeight& metric : metrics) {
     auto it = stats.stats.find(metric.name);
-    PICONAS_CHECK(it != stats.stats.end(), "zscore: no reference statistics for '" << metric.name << "'");
+    PICONAS_CHECK(it != stats.stats.end(),
+                  "zscore: no reference statistics for '" << metric.name << "'");
     const ZScoreStats::Stat& stat = it->second;
     double v = value_of(values, metric.name);
     if (!std::isfinite(v)) v = stat.finite_min;

@@ -29,8 +29,8 @@ std::string join(const std::vector<std::string>& problems) {
 
 BlocksSpace::BlocksSpace(const SpaceOptions& options) : options_(options) {
   PICONAS_CHECK(options.min_blocks >= 1 && options.min_blocks <= options.max_blocks,
-                "blocks space: need 1 <= min_blocks <= max_blocks, got " << options.min_blocks
-                                                                           << ".." << options.max_blocks);
+                "blocks space: need 1 <= min_blocks <= max_blocks, got "
+                    << options.min_blocks << ".." << options.max_blocks);
 }
 
 ArchSpec BlocksSpace::spec_of(const std::vector<int>& genes) const {
@@ -43,10 +43,10 @@ ArchSpec BlocksSpace::spec_of(const std::vector<int>& genes) const {
   spec.stem = options_.stem;
   spec.head_channels = options_.head_channels;
   for (size_t i = 0; i < genes.size(); i += kBlockGenes) {
-    PICONAS_CHECK(genes[i] >= 0 && genes[i] <= 2, "blocks space: block " << i / kBlockGenes
-                                                                          << " has kind gene " << genes[i]);
-    spec.blocks.push_back({static_cast<BlockKind>(genes[i]), genes[i + 1], genes[i + 2], genes[i + 3],
-                           genes[i + 4]});
+    PICONAS_CHECK(genes[i] >= 0 && genes[i] <= 2,
+                  "blocks space: block " << i / kBlockGenes << " has kind gene " << genes[i]);
+    spec.blocks.push_back(
+        {static_cast<BlockKind>(genes[i]), genes[i + 1], genes[i + 2], genes[i + 3], genes[i + 4]});
   }
   return spec;
 }
@@ -55,8 +55,9 @@ std::vector<std::string> BlocksSpace::spec_problems(const ArchSpec& spec) const 
   std::vector<std::string> problems = blocks_space_problems(spec);
   const int n = static_cast<int>(spec.blocks.size());
   if (n < options_.min_blocks || n > options_.max_blocks)
-    problems.push_back(std::to_string(n) + " blocks, outside " + std::to_string(options_.min_blocks) +
-                       ".." + std::to_string(options_.max_blocks));
+    problems.push_back(std::to_string(n) + " blocks, outside " +
+                       std::to_string(options_.min_blocks) + ".." +
+                       std::to_string(options_.max_blocks));
   if (spec.input != options_.input || spec.num_classes != options_.num_classes ||
       spec.activation != options_.activation || spec.stem != options_.stem ||
       spec.head_channels != options_.head_channels)
@@ -118,10 +119,12 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
       if (f != 2 || parent.genes[b * kBlockGenes] != kDs) sites.emplace_back(b, f);
   if (options_.min_blocks < options_.max_blocks) sites.emplace_back(n, -1);
   for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
-    const auto [b, f] = sites[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(sites.size()) - 1))];
+    const auto [b, f] =
+        sites[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(sites.size()) - 1))];
     std::vector<int> genes = parent.genes;
     if (f == -1) {
-      const bool grow = n == options_.min_blocks || (n < options_.max_blocks && rng.uniform() < 0.5);
+      const bool grow =
+          n == options_.min_blocks || (n < options_.max_blocks && rng.uniform() < 0.5);
       if (grow) {
         const auto block = random_block(rng);
         genes.insert(genes.end(), block.begin(), block.end());
@@ -133,15 +136,25 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
       switch (f) {
         case 0: {
           const int kind = draw_other(kKinds, block[0], rng);
-          if (kind == kDs) block[2] = 1;
-          else if (block[0] == kDs) block[2] = draw_any(kExpansions, rng);
+          if (kind == kDs)
+            block[2] = 1;
+          else if (block[0] == kDs)
+            block[2] = draw_any(kExpansions, rng);
           block[0] = kind;
           break;
         }
-        case 1: block[1] = draw_other(kKernels, block[1], rng); break;
-        case 2: block[2] = draw_other(kExpansions, block[2], rng); break;
-        case 3: block[3] = draw_other(kStrides, block[3], rng); break;
-        default: block[4] = draw_other(kChannels, block[4], rng); break;
+        case 1:
+          block[1] = draw_other(kKernels, block[1], rng);
+          break;
+        case 2:
+          block[2] = draw_other(kExpansions, block[2], rng);
+          break;
+        case 3:
+          block[3] = draw_other(kStrides, block[3], rng);
+          break;
+        default:
+          block[4] = draw_other(kChannels, block[4], rng);
+          break;
       }
     }
     if (spec_problems(spec_of(genes)).empty()) return from_genes(genes);

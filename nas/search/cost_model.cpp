@@ -11,7 +11,9 @@ namespace {
 
 int64_t bytes(const Shape3& s) { return s.c * s.h * s.w; }
 
-bool folded(LayerKind kind) { return kind == LayerKind::BatchNorm || kind == LayerKind::Activation; }
+bool folded(LayerKind kind) {
+  return kind == LayerKind::BatchNorm || kind == LayerKind::Activation;
+}
 
 // "b12.dw.bn" -> "b12"; names outside blocks give "".
 std::string block_of(const std::string& name) {
@@ -44,8 +46,8 @@ int64_t estimate_peak_sram(const std::vector<LayerInfo>& layers) {
     if (block != open_block) {
       open_block.clear();
       held = 0;
-      if (!block.empty() &&
-          std::find(residual_blocks.begin(), residual_blocks.end(), block) != residual_blocks.end()) {
+      if (!block.empty() && std::find(residual_blocks.begin(), residual_blocks.end(), block) !=
+                                residual_blocks.end()) {
         open_block = block;
         held = bytes(current);
         first_in_block = true;
@@ -71,8 +73,8 @@ int64_t estimate_flash(const std::vector<LayerInfo>& layers) {
       case LayerKind::Conv2d:
       case LayerKind::DepthwiseConv2d:
         // macs = weights * out_h * out_w for a conv: recovers the weight count without bias.
-        flash += layer.macs / (layer.output.h * layer.output.w) +
-                 kFlashBytesPerChannel * layer.output.c;
+        flash +=
+            layer.macs / (layer.output.h * layer.output.w) + kFlashBytesPerChannel * layer.output.c;
         break;
       case LayerKind::Linear:
         flash += layer.macs + kFlashBytesPerChannel * layer.output.c;

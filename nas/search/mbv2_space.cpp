@@ -80,7 +80,8 @@ Candidate Mbv2Space::from_genes(const std::vector<int>& genes) const {
 
 Candidate Mbv2Space::parse(std::string_view text) const {
   const auto key_problems = mbv2_key_problems(text);
-  PICONAS_CHECK(key_problems.empty(), "mbv2 space: bad key '" << text << "': " << join(key_problems));
+  PICONAS_CHECK(key_problems.empty(),
+                "mbv2 space: bad key '" << text << "': " << join(key_problems));
   const Mbv2Spec spec = mbv2_from_key(text, base_);
   std::vector<int> genes;
   for (const Mbv2Stage& stage : spec.stages) {
@@ -113,7 +114,8 @@ Candidate Mbv2Space::mutate(const Candidate& parent, Rng& rng) const {
 Candidate Mbv2Space::crossover(const Candidate& a, const Candidate& b, Rng& rng) const {
   for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
     std::vector<int> genes(kMbv2Genes);
-    for (size_t g = 0; g < genes.size(); ++g) genes[g] = rng.uniform() < 0.5 ? a.genes[g] : b.genes[g];
+    for (size_t g = 0; g < genes.size(); ++g)
+      genes[g] = rng.uniform() < 0.5 ? a.genes[g] : b.genes[g];
     if (gene_problems(genes).empty()) return from_genes(genes);
   }
   return a;

@@ -26,9 +26,14 @@ Nb201Cell::Nb201Cell(const Nb201Genotype& genotype, int64_t channels) : genotype
     std::shared_ptr<Module> op;
     switch (genotype[e]) {
       case Nb201Op::None:
-      case Nb201Op::SkipConnect: break;
-      case Nb201Op::NorConv1x1: op = relu_conv_bn(channels, channels, 1, 1); break;
-      case Nb201Op::NorConv3x3: op = relu_conv_bn(channels, channels, 3, 1); break;
+      case Nb201Op::SkipConnect:
+        break;
+      case Nb201Op::NorConv1x1:
+        op = relu_conv_bn(channels, channels, 1, 1);
+        break;
+      case Nb201Op::NorConv3x3:
+        op = relu_conv_bn(channels, channels, 3, 1);
+        break;
       case Nb201Op::AvgPool3x3:
         op = std::make_shared<AvgPool2d>(ops::Pool2dParams{3, 3, 1, 1, 1, 1, false});
         break;
@@ -81,7 +86,8 @@ std::vector<std::string> nb201_macro_problems(const Nb201MacroOptions& o) {
                        ": height and width must be multiples of 4 (two stride-2 reductions)");
   if (o.num_classes < 1) problems.push_back("num_classes must be >= 1");
   if (o.channels < 1 || o.channels > 4096) problems.push_back("channels out of 1..4096");
-  if (o.cells_per_stage < 0 || o.cells_per_stage > 64) problems.push_back("cells per stage out of 0..64");
+  if (o.cells_per_stage < 0 || o.cells_per_stage > 64)
+    problems.push_back("cells per stage out of 0..64");
   return problems;
 }
 
@@ -97,14 +103,16 @@ Nb201Network::Nb201Network(const Nb201Genotype& genotype, const Nb201MacroOption
   for (int stage = 0; stage < 3; ++stage) {
     const int64_t width = c << stage;
     if (stage > 0) cells->add(std::make_shared<Nb201Reduction>(width / 2, width));
-    for (int k = 0; k < o.cells_per_stage; ++k) cells->add(std::make_shared<Nb201Cell>(genotype, width));
+    for (int k = 0; k < o.cells_per_stage; ++k)
+      cells->add(std::make_shared<Nb201Cell>(genotype, width));
   }
   stages_.push_back(register_module("cells", std::shared_ptr<Module>(cells)));
   auto lastact = std::make_shared<Sequential>();
   lastact->add(std::make_shared<BatchNorm2d>(4 * c));
   lastact->add(std::make_shared<autograd::Activation>(ActivationKind::ReLU));
   stages_.push_back(register_module("lastact", std::shared_ptr<Module>(lastact)));
-  stages_.push_back(register_module("pool", std::shared_ptr<Module>(std::make_shared<GlobalAvgPool>())));
+  stages_.push_back(
+      register_module("pool", std::shared_ptr<Module>(std::make_shared<GlobalAvgPool>())));
   stages_.push_back(register_module(
       "classifier", std::shared_ptr<Module>(std::make_shared<Linear>(4 * c, o.num_classes))));
 }
@@ -141,12 +149,14 @@ CostEstimate nb201_cost(const Nb201Genotype& genotype, const Nb201MacroOptions& 
     for (int i = 0; i < j; ++i) {
       bool read_later = false;
       for (int e = 0; e < kNb201Edges; ++e)
-        if (kNb201EdgeNodes[e][0] == i && kNb201EdgeNodes[e][1] >= j && genotype[e] != Nb201Op::None)
+        if (kNb201EdgeNodes[e][0] == i && kNb201EdgeNodes[e][1] >= j &&
+            genotype[e] != Nb201Op::None)
           read_later = true;
       units += read_later ? 1 : 0;
     }
     for (int e = 0; e < kNb201Edges; ++e)
-      if (kNb201EdgeNodes[e][1] == j && genotype[e] != Nb201Op::None && genotype[e] != Nb201Op::SkipConnect)
+      if (kNb201EdgeNodes[e][1] == j && genotype[e] != Nb201Op::None &&
+          genotype[e] != Nb201Op::SkipConnect)
         computes = true;
     cell_units = std::max(cell_units, units + (computes ? 1 : 0));
   }
@@ -157,13 +167,14 @@ CostEstimate nb201_cost(const Nb201Genotype& genotype, const Nb201MacroOptions& 
       h /= 2;
       w /= 2;
       const int64_t out_size = width * h * w, pooled = in * h * w;
-      conv(in, width, 3, h * w, true);      // conv_a
-      conv(width, width, 3, h * w, true);   // conv_b
-      conv(in, width, 1, h * w, false);     // shortcut
-      cost.peak_sram = std::max({cost.peak_sram, in_size + 2 * out_size, in_size + out_size + pooled,
-                                 2 * out_size + pooled, 3 * out_size});
+      conv(in, width, 3, h * w, true);     // conv_a
+      conv(width, width, 3, h * w, true);  // conv_b
+      conv(in, width, 1, h * w, false);    // shortcut
+      cost.peak_sram = std::max({cost.peak_sram, in_size + 2 * out_size,
+                                 in_size + out_size + pooled, 2 * out_size + pooled, 3 * out_size});
     }
-    if (o.cells_per_stage > 0) cost.peak_sram = std::max(cost.peak_sram, cell_units * width * h * w);
+    if (o.cells_per_stage > 0)
+      cost.peak_sram = std::max(cost.peak_sram, cell_units * width * h * w);
     for (int k = 0; k < o.cells_per_stage; ++k)
       for (Nb201Op op : genotype) {
         if (op == Nb201Op::NorConv1x1) conv(width, width, 1, h * w, true);

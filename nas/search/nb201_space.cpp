@@ -18,11 +18,16 @@ std::vector<int> genes_of(const Nb201Genotype& genotype) {
 
 const char* nb201_op_name(Nb201Op op) {
   switch (op) {
-    case Nb201Op::None: return "none";
-    case Nb201Op::SkipConnect: return "skip_connect";
-    case Nb201Op::NorConv1x1: return "nor_conv_1x1";
-    case Nb201Op::NorConv3x3: return "nor_conv_3x3";
-    case Nb201Op::AvgPool3x3: return "avg_pool_3x3";
+    case Nb201Op::None:
+      return "none";
+    case Nb201Op::SkipConnect:
+      return "skip_connect";
+    case Nb201Op::NorConv1x1:
+      return "nor_conv_1x1";
+    case Nb201Op::NorConv3x3:
+      return "nor_conv_3x3";
+    case Nb201Op::AvgPool3x3:
+      return "avg_pool_3x3";
   }
   throw Error("nb201_op_name: invalid op " + std::to_string(static_cast<int>(op)));
 }
@@ -64,14 +69,15 @@ Nb201Genotype parse_nb201(std::string_view text) {
     try {
       genotype[e] = parse_nb201_op(name);
     } catch (const Error& error) {
-      throw Error("nb201 genotype '" + std::string(text) + "' at position " + std::to_string(start) +
-                  ": " + error.what());
+      throw Error("nb201 genotype '" + std::string(text) + "' at position " +
+                  std::to_string(start) + ": " + error.what());
     }
     expect('~');
     expect(static_cast<char>('0' + nodes[0]));
     expect('|');
   }
-  PICONAS_CHECK(pos == text.size(), "nb201 genotype '" << text << "': trailing text at position " << pos);
+  PICONAS_CHECK(pos == text.size(),
+                "nb201 genotype '" << text << "': trailing text at position " << pos);
   return genotype;
 }
 
@@ -110,11 +116,14 @@ Candidate Nb201Space::from_genes(const std::vector<int>& genes) const {
   return c;
 }
 
-Candidate Nb201Space::parse(std::string_view text) const { return from_genes(genes_of(parse_nb201(text))); }
+Candidate Nb201Space::parse(std::string_view text) const {
+  return from_genes(genes_of(parse_nb201(text)));
+}
 
 std::vector<std::string> Nb201Space::problems(const Candidate& c) const {
   try {
-    if (nb201_text(genotype_of(c)) != c.text) return {"text " + c.text + " does not match the genes"};
+    if (nb201_text(genotype_of(c)) != c.text)
+      return {"text " + c.text + " does not match the genes"};
   } catch (const Error& error) {
     return {error.what()};
   }
@@ -136,7 +145,8 @@ Candidate Nb201Space::mutate(const Candidate& parent, Rng& rng) const {
 
 Candidate Nb201Space::crossover(const Candidate& a, const Candidate& b, Rng& rng) const {
   std::vector<int> genes(kNb201Edges);
-  for (size_t e = 0; e < genes.size(); ++e) genes[e] = rng.uniform() < 0.5 ? a.genes[e] : b.genes[e];
+  for (size_t e = 0; e < genes.size(); ++e)
+    genes[e] = rng.uniform() < 0.5 ? a.genes[e] : b.genes[e];
   return from_genes(genes);
 }
 
@@ -146,6 +156,8 @@ std::shared_ptr<autograd::Module> Nb201Space::build(const Candidate& c) const {
 
 double Nb201Space::skip(const Candidate& c) const { return nb201_skip(genotype_of(c)); }
 
-CostEstimate Nb201Space::cost(const Candidate& c) const { return nb201_cost(genotype_of(c), macro_); }
+CostEstimate Nb201Space::cost(const Candidate& c) const {
+  return nb201_cost(genotype_of(c), macro_);
+}
 
 }  // namespace piconas::nas

@@ -63,10 +63,9 @@ std::string panel(const std::vector<Point>& points, double x0, const std::string
   const Point* best = nullptr;
   for (const Point& p : points) {
     bool dominated = false;
-    for (const Point& q : points)
-      dominated |= q.cost <= p.cost && q.score > p.score;
-    out += "<circle cx=\"" + fmt("%.1f", x(p.cost)) + "\" cy=\"" + fmt("%.1f", y(p.score)) + "\" r=\"3\" fill=\"" +
-           (dominated ? "#9db8d9" : "#1f4e8c") + "\"/>\n";
+    for (const Point& q : points) dominated |= q.cost <= p.cost && q.score > p.score;
+    out += "<circle cx=\"" + fmt("%.1f", x(p.cost)) + "\" cy=\"" + fmt("%.1f", y(p.score)) +
+           "\" r=\"3\" fill=\"" + (dominated ? "#9db8d9" : "#1f4e8c") + "\"/>\n";
     if (p.best) best = &p;
   }
   if (best)
@@ -87,8 +86,9 @@ std::string pareto_svg(const SearchResult& result) {
     by_sram.push_back({static_cast<double>(history[i].cost.peak_sram), result.aggregates[i], best});
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" + fmt("%.0f", 2 * kPanelWidth) +
-         "\" height=\"" + fmt("%.0f", kPanelHeight) + "\" font-family=\"sans-serif\" font-size=\"13\">\n";
+  out += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" +
+         fmt("%.0f", 2 * kPanelWidth) + "\" height=\"" + fmt("%.0f", kPanelHeight) +
+         "\" font-family=\"sans-serif\" font-size=\"13\">\n";
   out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   out += "<text x=\"10\" y=\"18\">piconas search: " + std::to_string(by_macs.size()) +
          " feasible candidates, chosen in red</text>\n";

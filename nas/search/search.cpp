@@ -15,58 +15,6 @@
 
 namespace piconas::nas {
 
-StrategyKind parse_strategy(const std::string& name) {
-  if (name == "random") return StrategyKind::Random;
-  if (name == "rea") return StrategyKind::Rea;
-  if (name == "freerea") return StrategyKind::FreeRea;
-  throw Error("unknown search strategy '" + name + "' (known: random, rea, freerea)");
-}
-
-const char* strategy_name(StrategyKind kind) {
-  switch (kind) {
-    case StrategyKind::Random: return "random";
-    case StrategyKind::Rea: return "rea";
-    case StrategyKind::FreeRea: return "freerea";
-  }
-  throw Error("strategy_name: invalid StrategyKind");
-}
-
-std::vector<std::string> constraint_violations(const CostEstimate& cost, const Constraints& limits) {
-  std::vector<std::string> out;
-  auto check = [&](const char* name, int64_t value, int64_t limit) {
-    if (limit > 0 && value > limit)
-      out.push_back(std::string(name) + " " + std::to_string(value) + " > " + std::to_string(limit));
-  };
-  check("params", cost.params, limits.max_params);
-  check("macs", cost.macs, limits.max_macs);
-  check("peak_sram", cost.peak_sram, limits.max_peak_sram);
-  check("flash", cost.flash, limits.max_flash);
-  return out;
-}
-
-namespace {
-
-std::string duration_str(double seconds) {
-  const int64_t s = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
-  std::ostringstream out;
-  if (s >= 3600) out << s / 3600 << "h" << (s % 3600) / 60 / 10 << (s % 3600) / 60 % 10 << "m";
-  else if (s >= 60) out << s / 60 << "m" << (s % 60) / 10 << (s % 60) % 10 << "s";
-  else out << s << "s";
-  return out.str();
-}
-
-}  // namespace
-
-std::string format_progress(const SearchProgress& p) {
-  std::ostringstream out;
-  out << "step " << p.step;
-  if (p.total_steps > 0) out << "/" << p.total_steps;
-  out << "  evaluated " << p.evaluated << "  infeasible " << p.infeasible << "  elapsed "
-      << duration_str(p.elapsed_seconds) << "  ETA "
-      << (p.eta_seconds < 0 ? std::string("?") : duration_str(p.eta_seconds));
-  return out.str();
-}
-
 std::vector<double> aggregate_set(const std::vector<const MetricValues*>& set,
                                   const SearchSettings& settings,
                                   const std::optional<ZScoreStats>& zscore) {
@@ -102,7 +50,8 @@ std::vector<size_t> freerea_prune(const std::vector<int64_t>& generations,
   const std::vector<double> score = aggregate_set(set, settings, zscore);
   std::vector<size_t> order(alive.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score[a] > score[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return score[a] > score[b]; });
   order.resize(n);
   std::sort(order.begin(), order.end());
   std::vector<size_t> kept;
@@ -206,7 +155,8 @@ Candidate Searcher::draw_feasible(Draw&& draw, int64_t generation, bool distinct
     Candidate c = draw();
     if (distinct && index_.count(c.text)) {
       PICONAS_CHECK(++duplicates < 100 * static_cast<int64_t>(s_.max_infeasible),
-                    "search: cannot find a new distinct candidate (is the space smaller than the population?)");
+                    "search: cannot find a new distinct candidate (is the space smaller than the "
+                    "population?)");
       continue;
     }
     if (!record_if_infeasible(c, generation)) return c;
@@ -241,7 +191,8 @@ void Searcher::score_entries(const std::vector<int64_t>& entries) {
       for (const MetricWeight& m : s_.metrics)
         if (is_architecture_metric(m.name)) v[m.name] = architecture_metric(space_, c, m.name);
       for (const MetricWeight& m : s_.metrics)
-        PICONAS_CHECK(v.count(m.name), "search: the score function returned no '" << m.name << "' for " << c.text);
+        PICONAS_CHECK(v.count(m.name),
+                      "search: the score function returned no '" << m.name << "' for " << c.text);
       values[k] = std::move(v);
     } catch (...) {
       errors[k] = std::current_exception();
@@ -249,7 +200,8 @@ void Searcher::score_entries(const std::vector<int64_t>& entries) {
   });
   for (const auto& error : errors)
     if (error) std::rethrow_exception(error);
-  for (size_t k = 0; k < to_score.size(); ++k) state_.history[to_score[k]].metrics = std::move(values[k]);
+  for (size_t k = 0; k < to_score.size(); ++k)
+    state_.history[to_score[k]].metrics = std::move(values[k]);
   for (int64_t entry : entries) {  // repeats of a text reuse its metrics
     const int64_t first = index_.at(state_.history[entry].candidate.text);
     if (first != entry) state_.history[entry].metrics = state_.history[first].metrics;
@@ -260,7 +212,8 @@ void Searcher::fit_zscore(bool final) {
   if (s_.aggregator != AggregatorKind::ZScore || state_.zscore) return;
   std::vector<MetricValues> reference;
   for (const HistoryEntry& e : state_.history)
-    if (e.feasible && static_cast<int>(reference.size()) < s_.population) reference.push_back(e.metrics);
+    if (e.feasible && static_cast<int>(reference.size()) < s_.population)
+      reference.push_back(e.metrics);
   if (static_cast<int>(reference.size()) == s_.population || (final && reference.size() >= 2))
     state_.zscore = zscore_fit(reference, s_.metrics);
 }
@@ -277,11 +230,13 @@ void Searcher::initialise_population() {
 }
 
 void Searcher::random_step() {
-  const int64_t count = s_.steps > 0 ? std::min<int64_t>(s_.batch, s_.steps - state_.step) : s_.batch;
+  const int64_t count =
+      s_.steps > 0 ? std::min<int64_t>(s_.batch, s_.steps - state_.step) : s_.batch;
   std::vector<int64_t> entries;  // a candidate's generation is its 1-based position
   for (int64_t i = 0; i < count; ++i) {
     const int64_t generation = state_.step + 1 + i;
-    entries.push_back(place(draw_feasible([&] { return space_.sample(rng_); }, generation, false), generation));
+    entries.push_back(
+        place(draw_feasible([&] { return space_.sample(rng_); }, generation, false), generation));
   }
   score_entries(entries);
   state_.step += count;
@@ -298,11 +253,13 @@ void Searcher::rea_step() {
   const int64_t generation = state_.step + 1;
   std::vector<size_t> sample;
   for (int i = 0; i < s_.sample_size; ++i)
-    sample.push_back(static_cast<size_t>(rng_.uniform_int(0, static_cast<int64_t>(state_.population.size()) - 1)));
+    sample.push_back(static_cast<size_t>(
+        rng_.uniform_int(0, static_cast<int64_t>(state_.population.size()) - 1)));
   const std::vector<double> score = population_aggregate(sample);
   const size_t best = sample[std::max_element(score.begin(), score.end()) - score.begin()];
   const Candidate parent = state_.history[state_.population[best].entry].candidate;
-  const Candidate child = draw_feasible([&] { return space_.mutate(parent, rng_); }, generation, false);
+  const Candidate child =
+      draw_feasible([&] { return space_.mutate(parent, rng_); }, generation, false);
   const int64_t entry = place(child, generation);
   score_entries({entry});
   state_.population.push_back({entry, generation});
@@ -317,25 +274,29 @@ void Searcher::freerea_step() {
   std::iota(positions.begin(), positions.end(), size_t{0});
   const size_t n = std::min(positions.size(), static_cast<size_t>(s_.sample_size));
   for (size_t i = 0; i < n; ++i) {
-    const size_t j = static_cast<size_t>(rng_.uniform_int(static_cast<int64_t>(i), static_cast<int64_t>(positions.size()) - 1));
+    const size_t j = static_cast<size_t>(
+        rng_.uniform_int(static_cast<int64_t>(i), static_cast<int64_t>(positions.size()) - 1));
     std::swap(positions[i], positions[j]);
   }
   positions.resize(n);
   const std::vector<double> score = population_aggregate(positions);
   std::vector<size_t> rank(n);
   std::iota(rank.begin(), rank.end(), size_t{0});
-  std::stable_sort(rank.begin(), rank.end(), [&](size_t a, size_t b) { return score[a] > score[b]; });
+  std::stable_sort(rank.begin(), rank.end(),
+                   [&](size_t a, size_t b) { return score[a] > score[b]; });
   const Candidate& first = state_.history[state_.population[positions[rank[0]]].entry].candidate;
-  const Candidate& second = state_.history[state_.population[positions[rank[n > 1 ? 1 : 0]]].entry].candidate;
+  const Candidate& second =
+      state_.history[state_.population[positions[rank[n > 1 ? 1 : 0]]].entry].candidate;
 
   std::vector<Candidate> children{space_.mutate(first, rng_), space_.mutate(second, rng_),
                                   space_.crossover(first, second, rng_)};
-  std::vector<int64_t> fresh;     // history entries of new genotypes, in child order
-  std::vector<int64_t> revive;    // entries of feasible children already in the history
+  std::vector<int64_t> fresh;   // history entries of new genotypes, in child order
+  std::vector<int64_t> revive;  // entries of feasible children already in the history
   for (const Candidate& child : children) {
     if (record_if_infeasible(child, generation)) continue;
     auto known = index_.find(child.text);
-    if (known == index_.end()) fresh.push_back(place(child, generation));
+    if (known == index_.end())
+      fresh.push_back(place(child, generation));
     else if (std::find(fresh.begin(), fresh.end(), known->second) == fresh.end() &&
              std::find(revive.begin(), revive.end(), known->second) == revive.end())
       revive.push_back(known->second);
@@ -344,8 +305,10 @@ void Searcher::freerea_step() {
   for (int64_t entry : revive) {
     auto it = std::find_if(state_.population.begin(), state_.population.end(),
                            [&](const Member& m) { return m.entry == entry; });
-    if (it != state_.population.end()) it->generation = generation;
-    else state_.population.push_back({entry, generation});
+    if (it != state_.population.end())
+      it->generation = generation;
+    else
+      state_.population.push_back({entry, generation});
   }
   for (int64_t entry : fresh) state_.population.push_back({entry, generation});
 
@@ -356,7 +319,8 @@ void Searcher::freerea_step() {
     metrics.push_back(state_.history[m.entry].metrics);
   }
   std::vector<Member> kept;
-  for (size_t i : freerea_prune(generations, metrics, static_cast<size_t>(s_.population), s_.metrics, state_.zscore))
+  for (size_t i : freerea_prune(generations, metrics, static_cast<size_t>(s_.population),
+                                s_.metrics, state_.zscore))
     kept.push_back(state_.population[i]);
   state_.population = std::move(kept);
   state_.step = generation;
@@ -381,7 +345,8 @@ void Searcher::report() {
   const double run = std::chrono::duration<double>(Clock::now() - start_).count();
   const int64_t done = state_.step - start_step_;
   double eta = -1;
-  if (s_.steps > 0 && done > 0) eta = run / static_cast<double>(done) * static_cast<double>(s_.steps - state_.step);
+  if (s_.steps > 0 && done > 0)
+    eta = run / static_cast<double>(done) * static_cast<double>(s_.steps - state_.step);
   if (s_.time_budget > 0) {
     const double left = std::max(0.0, s_.time_budget - p.elapsed_seconds);
     eta = eta < 0 ? left : std::min(eta, left);
@@ -391,8 +356,8 @@ void Searcher::report() {
 }
 
 SearchResult Searcher::run() {
-  PICONAS_CHECK(s_.population >= 1 && s_.sample_size >= 1 && s_.batch >= 1 && s_.max_infeasible >= 1 &&
-                    s_.top_k >= 1 && s_.checkpoint_every >= 0,
+  PICONAS_CHECK(s_.population >= 1 && s_.sample_size >= 1 && s_.batch >= 1 &&
+                    s_.max_infeasible >= 1 && s_.top_k >= 1 && s_.checkpoint_every >= 0,
                 "search: population, sample_size, batch, max_infeasible and top_k must be >= 1");
   PICONAS_CHECK(s_.steps > 0 || s_.time_budget > 0, "search: give a step budget or a time budget");
   PICONAS_CHECK(!s_.metrics.empty(), "search: no metrics to rank by");
@@ -403,7 +368,8 @@ SearchResult Searcher::run() {
     state_ = load_search_state(search_state_path(s_.output_dir), space_, s_);
     rng_ = Rng(state_.rng);
     for (size_t i = 0; i < state_.history.size(); ++i)
-      if (state_.history[i].feasible) index_.emplace(state_.history[i].candidate.text, static_cast<int64_t>(i));
+      if (state_.history[i].feasible)
+        index_.emplace(state_.history[i].candidate.text, static_cast<int64_t>(i));
   }
   start_ = Clock::now();
   start_step_ = state_.step;
@@ -415,11 +381,18 @@ SearchResult Searcher::run() {
   }
   while (budget_left()) {
     switch (s_.strategy) {
-      case StrategyKind::Random: random_step(); break;
-      case StrategyKind::Rea: rea_step(); break;
-      case StrategyKind::FreeRea: freerea_step(); break;
+      case StrategyKind::Random:
+        random_step();
+        break;
+      case StrategyKind::Rea:
+        rea_step();
+        break;
+      case StrategyKind::FreeRea:
+        freerea_step();
+        break;
     }
-    if (s_.checkpoint_every > 0 && state_.step - last_checkpoint_ >= s_.checkpoint_every) checkpoint();
+    if (s_.checkpoint_every > 0 && state_.step - last_checkpoint_ >= s_.checkpoint_every)
+      checkpoint();
     report();
   }
   checkpoint();
@@ -445,7 +418,8 @@ SearchResult Searcher::finish() {
     for (size_t k = 0; k < feasible.size(); ++k) result.aggregates[feasible[k]] = score[k];
     std::vector<size_t> order(feasible.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score[a] > score[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return score[a] > score[b]; });
     std::vector<std::string> texts;
     for (size_t k : order) {
       const std::string& text = state_.history[feasible[k]].candidate.text;
@@ -462,8 +436,8 @@ SearchResult Searcher::finish() {
 
 }  // namespace
 
-SearchResult run_search(const SearchSpace& space, const SearchSettings& settings, const ScoreFn& score,
-                        const ProgressFn& progress) {
+SearchResult run_search(const SearchSpace& space, const SearchSettings& settings,
+                        const ScoreFn& score, const ProgressFn& progress) {
   Searcher searcher(space, settings, score, progress);
   return searcher.run();
 }

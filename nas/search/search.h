@@ -64,9 +64,9 @@ struct SearchSettings {
   StrategyKind strategy = StrategyKind::FreeRea;
   int population = 100;
   int sample_size = 25;
-  int batch = 8;          // random search: candidates scored together
-  int64_t steps = 100;    // 0: no step limit (then a time budget is required)
-  double time_budget = 0; // seconds of search (summed over resumes); 0: none
+  int batch = 8;           // random search: candidates scored together
+  int64_t steps = 100;     // 0: no step limit (then a time budget is required)
+  double time_budget = 0;  // seconds of search (summed over resumes); 0: none
   uint64_t seed = 0;
   std::vector<MetricWeight> metrics{{"naswot", 1.0}, {"logsynflow", 1.0}, {"skip", 1.0}};
   AggregatorKind aggregator = AggregatorKind::FreeRea;

@@ -38,8 +38,8 @@ json cost_json(const CostEstimate& c) {
 }
 
 CostEstimate cost_from(const json& j) {
-  return {j.at("params").get<int64_t>(), j.at("macs").get<int64_t>(), j.at("peak_sram").get<int64_t>(),
-          j.at("flash").get<int64_t>()};
+  return {j.at("params").get<int64_t>(), j.at("macs").get<int64_t>(),
+          j.at("peak_sram").get<int64_t>(), j.at("flash").get<int64_t>()};
 }
 
 json metrics_json(const MetricValues& values) {
@@ -49,7 +49,9 @@ json metrics_json(const MetricValues& values) {
 }
 
 json constraints_json(const Constraints& c) {
-  return {{"max_params", c.max_params}, {"max_macs", c.max_macs}, {"max_peak_sram", c.max_peak_sram},
+  return {{"max_params", c.max_params},
+          {"max_macs", c.max_macs},
+          {"max_peak_sram", c.max_peak_sram},
           {"max_flash", c.max_flash}};
 }
 
@@ -61,7 +63,8 @@ std::string search_state_path(const std::string& output_dir) {
 
 json draw_settings_json(const SearchSpace& space, const SearchSettings& s) {
   json metrics = json::array();
-  for (const MetricWeight& m : s.metrics) metrics.push_back({{"name", m.name}, {"weight", m.weight}});
+  for (const MetricWeight& m : s.metrics)
+    metrics.push_back({{"name", m.name}, {"weight", m.weight}});
   return {{"space", space.name()},
           {"strategy", strategy_name(s.strategy)},
           {"population", s.population},
@@ -142,12 +145,14 @@ SearchState state_from_json(const json& j, const SearchSpace& space) {
   return state;
 }
 
-void save_search_state(const std::string& path, const SearchSpace& space, const SearchSettings& settings,
-                       const SearchState& state) {
+void save_search_state(const std::string& path, const SearchSpace& space,
+                       const SearchSettings& settings, const SearchState& state) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
-  json j = {{"format", "piconas-search-state"}, {"version", 1},
-            {"settings", draw_settings_json(space, settings)}, {"state", state_to_json(state)}};
+  json j = {{"format", "piconas-search-state"},
+            {"version", 1},
+            {"settings", draw_settings_json(space, settings)},
+            {"state", state_to_json(state)}};
   write_file_atomic(path, j.dump(1) + "\n");
 }
 
@@ -162,8 +167,8 @@ SearchState load_search_state(const std::string& path, const SearchSpace& space,
     const json expected = draw_settings_json(space, settings);
     for (const auto& [key, value] : expected.items())
       PICONAS_CHECK(j.at("settings").at(key) == value,
-                    "setting '" << key << "' differs: checkpoint " << j.at("settings").at(key).dump()
-                                << ", now " << value.dump());
+                    "setting '" << key << "' differs: checkpoint "
+                                << j.at("settings").at(key).dump() << ", now " << value.dump());
     return state_from_json(j.at("state"), space);
   } catch (const json::exception& error) {
     throw Error("search state " + path + ": " + error.what());
@@ -183,7 +188,8 @@ std::string history_csv(const SearchResult& result, const SearchSettings& settin
     out += std::to_string(i) + "," + std::to_string(e.generation) + "," + (e.feasible ? "1" : "0") +
            ",\"" + e.candidate.text + "\"," + std::to_string(e.cost.params) + "," +
            std::to_string(e.cost.macs) + "," + std::to_string(e.cost.peak_sram) + "," +
-           std::to_string(e.cost.flash) + "," + (e.feasible ? number_str(result.aggregates[i]) : "");
+           std::to_string(e.cost.flash) + "," +
+           (e.feasible ? number_str(result.aggregates[i]) : "");
     for (const MetricWeight& m : settings.metrics) {
       auto it = e.metrics.find(m.name);
       out += ',';
@@ -198,9 +204,12 @@ namespace {
 
 json entry_json(const SearchResult& result, int64_t index) {
   const HistoryEntry& e = result.state.history[index];
-  return {{"step", index},          {"generation", e.generation},
-          {"text", e.candidate.text}, {"aggregate", double_json(result.aggregates[index])},
-          {"cost", cost_json(e.cost)}, {"metrics", metrics_json(e.metrics)}};
+  return {{"step", index},
+          {"generation", e.generation},
+          {"text", e.candidate.text},
+          {"aggregate", double_json(result.aggregates[index])},
+          {"cost", cost_json(e.cost)},
+          {"metrics", metrics_json(e.metrics)}};
 }
 
 }  // namespace
@@ -215,7 +224,8 @@ std::string best_json(const SearchResult& result, const SearchSettings& settings
   return j.dump(2) + "\n";
 }
 
-std::string search_json(const SearchResult& result, const SearchSpace& space, const SearchSettings& settings) {
+std::string search_json(const SearchResult& result, const SearchSpace& space,
+                        const SearchSettings& settings) {
   int64_t feasible = 0;
   for (const HistoryEntry& e : result.state.history) feasible += e.feasible ? 1 : 0;
   json j = {{"settings", settings_json(space, settings)},
@@ -224,13 +234,16 @@ std::string search_json(const SearchResult& result, const SearchSpace& space, co
             {"history", result.state.history.size()},
             {"feasible", feasible},
             {"infeasible", static_cast<int64_t>(result.state.history.size()) - feasible},
-            {"best", result.best >= 0 ? json(result.state.history[result.best].candidate.text) : json(nullptr)},
-            {"timing", {{"elapsed_seconds", result.state.elapsed_seconds},
-                        {"this_run_seconds", result.run_seconds}}}};
+            {"best", result.best >= 0 ? json(result.state.history[result.best].candidate.text)
+                                      : json(nullptr)},
+            {"timing",
+             {{"elapsed_seconds", result.state.elapsed_seconds},
+              {"this_run_seconds", result.run_seconds}}}};
   return j.dump(2) + "\n";
 }
 
-void write_search_outputs(const SearchResult& result, const SearchSpace& space, const SearchSettings& settings) {
+void write_search_outputs(const SearchResult& result, const SearchSpace& space,
+                          const SearchSettings& settings) {
   PICONAS_CHECK(!settings.output_dir.empty(), "write_search_outputs: no output directory");
   const std::filesystem::path dir(settings.output_dir);
   std::filesystem::create_directories(dir);

@@ -10,9 +10,8 @@
 // gives byte-identical history.csv and best.json. Non-finite metric values are written as
 // the strings "nan", "inf", "-inf" in JSON and as nan / inf / -inf in the CSV.
 #pragma once
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "nas/search/search.h"
 

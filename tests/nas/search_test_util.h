@@ -48,7 +48,8 @@ inline uint64_t fnv1a(const std::string& text) {
 inline MetricValues synthetic_metrics(const Candidate& c) {
   const uint64_t h = fnv1a(c.text);
   double gene_sum = 0;
-  for (size_t i = 0; i < c.genes.size(); ++i) gene_sum += static_cast<double>(c.genes[i] * (i % 5 + 1));
+  for (size_t i = 0; i < c.genes.size(); ++i)
+    gene_sum += static_cast<double>(c.genes[i] * (i % 5 + 1));
   const double naswot = h % 16 == 0 ? -std::numeric_limits<double>::infinity()
                                     : 100.0 + static_cast<double>(h % 1000) / 7.0 + gene_sum;
   const double logsynflow = static_cast<double>((h >> 20) % 997) / 13.0 + 0.1 * gene_sum;

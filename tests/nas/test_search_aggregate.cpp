@@ -12,7 +12,9 @@ using namespace piconas::nas;
 
 namespace {
 
-std::vector<MetricWeight> freerea_metrics() { return {{"naswot", 1}, {"logsynflow", 1}, {"skip", 1}}; }
+std::vector<MetricWeight> freerea_metrics() {
+  return {{"naswot", 1}, {"logsynflow", 1}, {"skip", 1}};
+}
 
 MetricValues m3(double naswot, double logsyn, double skip) {
   return {{"naswot", naswot}, {"logsynflow", logsyn}, {"skip", skip}};
@@ -21,7 +23,8 @@ MetricValues m3(double naswot, double logsyn, double skip) {
 }  // namespace
 
 TEST_CASE("G6 freerea aggregate") {
-  const auto a = freerea_aggregate({m3(100, 10, 0), m3(200, 5, 1), m3(150, 20, 0.25)}, freerea_metrics());
+  const auto a =
+      freerea_aggregate({m3(100, 10, 0), m3(200, 5, 1), m3(150, 20, 0.25)}, freerea_metrics());
   REQUIRE(a.size() == 3);
   CHECK(a[0] == doctest::Approx(1.0).epsilon(1e-8));
   CHECK(a[1] == doctest::Approx(2.25).epsilon(1e-8));
@@ -31,7 +34,8 @@ TEST_CASE("G6 freerea aggregate") {
 
 TEST_CASE("freerea aggregate: non-finite values become the set's finite minimum; weights") {
   const double inf = std::numeric_limits<double>::infinity();
-  const auto a = freerea_aggregate({m3(-inf, 10, 0), m3(200, 5, 1), m3(150, std::nan(""), 0.25)}, freerea_metrics());
+  const auto a = freerea_aggregate({m3(-inf, 10, 0), m3(200, 5, 1), m3(150, std::nan(""), 0.25)},
+                                   freerea_metrics());
   // naswot -inf -> 150; logsynflow NaN -> 5.
   CHECK(a[0] == doctest::Approx(150.0 / 200 + 1.0 + 0).epsilon(1e-8));
   CHECK(a[2] == doctest::Approx(150.0 / 200 + 0.5 + 0.25).epsilon(1e-8));
@@ -48,12 +52,14 @@ TEST_CASE("G9 z-score AVG, ddof = 1, frozen statistics") {
                                       {{"jacob_cov", -30}, {"synflow", 6}, {"snip", 6}}};
   const ZScoreStats stats = zscore_fit(set, metrics);
   const double expected[] = {-0.11109307173602674, -0.3184382473996177, 0.42953131913564446};
-  for (int i = 0; i < 3; ++i) CHECK(zscore_aggregate(set[i], stats, metrics) == doctest::Approx(expected[i]).epsilon(1e-12));
+  for (int i = 0; i < 3; ++i)
+    CHECK(zscore_aggregate(set[i], stats, metrics) == doctest::Approx(expected[i]).epsilon(1e-12));
   // Frozen: a later candidate does not change the statistics; (-20, 2, 3) again scores the same.
   CHECK(zscore_aggregate({{"jacob_cov", -20}, {"synflow", 2}, {"snip", 3}}, stats, metrics) ==
         doctest::Approx(expected[1]).epsilon(1e-12));
   // Non-finite counts as the reference minimum (jacob -30 -> z = -1).
-  const double low = zscore_aggregate({{"jacob_cov", std::nan("")}, {"synflow", 3}, {"snip", 4}}, stats, metrics);
+  const double low =
+      zscore_aggregate({{"jacob_cov", std::nan("")}, {"synflow", 3}, {"snip", 4}}, stats, metrics);
   CHECK(std::isfinite(low));
   CHECK_THROWS_AS(zscore_fit({set[0]}, metrics), Error);
 }
@@ -62,17 +68,20 @@ TEST_CASE("G7 freerea prune") {
   // A(0,100,10,0) B(0,200,5,1) C(1,150,20,0.25) D(1,120,30,0.5) E(1,80,25,0), N = 3:
   // A is the oldest (first minimum); over {B,C,D,E}: B 2.1667, C 1.6667, D 2.1, E 1.2333.
   const std::vector<int64_t> generations{0, 0, 1, 1, 1};
-  const std::vector<MetricValues> metrics{m3(100, 10, 0), m3(200, 5, 1), m3(150, 20, 0.25), m3(120, 30, 0.5),
-                                          m3(80, 25, 0)};
+  const std::vector<MetricValues> metrics{m3(100, 10, 0), m3(200, 5, 1), m3(150, 20, 0.25),
+                                          m3(120, 30, 0.5), m3(80, 25, 0)};
   const auto kept = freerea_prune(generations, metrics, 3, freerea_metrics(), std::nullopt);
   CHECK(kept == std::vector<size_t>{1, 2, 3});
-  const auto over = freerea_aggregate({metrics[1], metrics[2], metrics[3], metrics[4]}, freerea_metrics());
+  const auto over =
+      freerea_aggregate({metrics[1], metrics[2], metrics[3], metrics[4]}, freerea_metrics());
   CHECK(over[0] == doctest::Approx(2.1667).epsilon(1e-4));
   CHECK(over[1] == doctest::Approx(1.6667).epsilon(1e-4));
   CHECK(over[2] == doctest::Approx(2.1).epsilon(1e-4));
   CHECK(over[3] == doctest::Approx(1.2333).epsilon(1e-4));
   // At or under N nothing is removed.
-  CHECK(freerea_prune({0, 1, 2}, {metrics[0], metrics[1], metrics[2]}, 3, freerea_metrics(), std::nullopt).size() == 3);
+  CHECK(freerea_prune({0, 1, 2}, {metrics[0], metrics[1], metrics[2]}, 3, freerea_metrics(),
+                      std::nullopt)
+            .size() == 3);
 }
 
 TEST_CASE("metric lists and names") {

@@ -37,8 +37,11 @@ TEST_CASE("nb201 network: output shape and hand-counted parameters") {
   const Case cases[] = {
       {"|none~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|none~1|skip_connect~2|", 73306},
       // all nor_conv_3x3: 73306 + 5*6*(2336 + 9280 + 36992) = 1,531,546 (the NAS-Bench-201 maximum)
-      {"|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|", 1531546},
-      // one 1x1 and one 3x3 edge: 73306 + 5*((288 + 2336) + (1088 + 9280) + (4224 + 36992)) = 344,346
+      {"|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_"
+       "3x3~2|",
+       1531546},
+      // one 1x1 and one 3x3 edge: 73306 + 5*((288 + 2336) + (1088 + 9280) + (4224 + 36992)) =
+      // 344,346
       {"|nor_conv_1x1~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_3x3~1|none~2|", 344346},
   };
   for (const Case& c : cases) {
@@ -66,15 +69,19 @@ TEST_CASE("nb201 cell: node j sums op(i->j)(node i); none is zero; avg pool excl
   Tensor x({1, 2, 4, 4});
   fill_normal(x, rng, 0, 1);
   // node1 = x, node2 = x + node1 = 2x, node3 = x + node2 = 3x
-  Nb201Cell sum_cell(parse_nb201("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|none~1|skip_connect~2|"), 2);
+  Nb201Cell sum_cell(parse_nb201("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|"
+                                 "none~1|skip_connect~2|"),
+                     2);
   const Tensor y = sum_cell(autograd::Variable(x)).value();
   for (int64_t i = 0; i < x.numel(); ++i) CHECK(y.get(i) == doctest::Approx(3 * x.get(i)));
   // node3 only from node2, which has only none inputs: zero output.
-  Nb201Cell zero_cell(parse_nb201("|skip_connect~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"), 2);
+  Nb201Cell zero_cell(
+      parse_nb201("|skip_connect~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"), 2);
   const Tensor z = zero_cell(autograd::Variable(x)).value();
   for (int64_t i = 0; i < z.numel(); ++i) CHECK(z.get(i) == 0.0);
   // avg pool of ones is one everywhere only when padding is excluded (corners would be 4/9).
-  Nb201Cell pool_cell(parse_nb201("|avg_pool_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"), 2);
+  Nb201Cell pool_cell(
+      parse_nb201("|avg_pool_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"), 2);
   const Tensor p = pool_cell(autograd::Variable(Tensor::full({1, 2, 4, 4}, 1.0))).value();
   for (int64_t i = 0; i < p.numel(); ++i) CHECK(p.get(i) == doctest::Approx(1.0));
 }
@@ -102,8 +109,11 @@ TEST_CASE("nb201 space: built module matches the cost model's parameter count") 
     CHECK(count_params(*net) == space->cost(c).params);
   }
   // MACs by hand for the all-skip cell at 1x28x28 (no cell MACs):
-  //   stem 1*16*9*784 = 112,896; reduction 1 at 14x14: (9*16*32 + 9*32*32 + 16*32) * 196 = 2,809,856;
-  //   reduction 2 at 7x7: (9*32*64 + 9*64*64 + 32*64) * 49 = 2,809,856; classifier 640. Total 5,733,248.
-  const Candidate skip = space->parse("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|");
+  //   stem 1*16*9*784 = 112,896; reduction 1 at 14x14: (9*16*32 + 9*32*32 + 16*32) * 196 =
+  //   2,809,856; reduction 2 at 7x7: (9*32*64 + 9*64*64 + 32*64) * 49 = 2,809,856; classifier 640.
+  //   Total 5,733,248.
+  const Candidate skip = space->parse(
+      "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_"
+      "connect~2|");
   CHECK(space->cost(skip).macs == 5733248);
 }

@@ -3,9 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "core/atomic_file.h"
 #include "nas/search/pareto_svg.h"
@@ -36,10 +35,13 @@ TEST_CASE("search outputs are written atomically and parse back") {
   std::istringstream csv(read_file(dir.file("run/history.csv")));
   std::string line;
   std::getline(csv, line);
-  CHECK(line == "step,generation,feasible,text,params,macs,peak_sram,flash,aggregate,naswot,logsynflow,skip");
+  CHECK(
+      line ==
+      "step,generation,feasible,text,params,macs,peak_sram,flash,aggregate,naswot,logsynflow,skip");
   size_t rows = 0;
   while (std::getline(csv, line)) {
-    const std::string prefix = std::to_string(rows) + "," + std::to_string(r.state.history[rows].generation) + ",";
+    const std::string prefix =
+        std::to_string(rows) + "," + std::to_string(r.state.history[rows].generation) + ",";
     CHECK(line.rfind(prefix, 0) == 0);
     CHECK(line.find("\"" + r.state.history[rows].candidate.text + "\"") != std::string::npos);
     ++rows;
@@ -51,7 +53,8 @@ TEST_CASE("search outputs are written atomically and parse back") {
   CHECK(best.at("best").at("text") == r.state.history[r.best].candidate.text);
   CHECK(best.at("best").at("cost").at("params").get<int64_t>() <= 500000);
   CHECK(best.at("aggregator") == "freerea");
-  CHECK(best.at("top").at(0).at("aggregate").get<double>() >= best.at("top").at(2).at("aggregate").get<double>());
+  CHECK(best.at("top").at(0).at("aggregate").get<double>() >=
+        best.at("top").at(2).at("aggregate").get<double>());
 
   const auto search = nlohmann::json::parse(read_file(dir.file("run/search.json")));
   CHECK(search.at("seed") == 5);

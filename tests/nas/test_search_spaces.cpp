@@ -64,7 +64,8 @@ TEST_CASE("mutation changes exactly one gene to a different value, in every spac
       CHECK(space->problems(child).empty());
       const int changes = name == "blocks" ? blocks_gene_changes(c.genes, child.genes)
                                            : plain_gene_changes(c.genes, child.genes);
-      if (changes != 1) FAIL_CHECK(c.text << " -> " << child.text << ": " << changes << " genes changed");
+      if (changes != 1)
+        FAIL_CHECK(c.text << " -> " << child.text << ": " << changes << " genes changed");
       CHECK(child.text != c.text);
       c = i % 7 == 6 ? space->sample(rng) : child;  // walk, with restarts
     }
@@ -85,9 +86,9 @@ TEST_CASE("crossover children take every gene from one of the parents") {
         CHECK((child.genes.size() == a.genes.size() || child.genes.size() == b.genes.size()));
         for (size_t k = 0; k < n; ++k) {
           auto block = [&](const std::vector<int>& g) {
-            return k * kBlockGenes < g.size()
-                       ? std::vector<int>(g.begin() + k * kBlockGenes, g.begin() + (k + 1) * kBlockGenes)
-                       : std::vector<int>{};
+            return k * kBlockGenes < g.size() ? std::vector<int>(g.begin() + k * kBlockGenes,
+                                                                 g.begin() + (k + 1) * kBlockGenes)
+                                              : std::vector<int>{};
           };
           const auto mine = block(child.genes);
           CHECK((mine == block(a.genes) || mine == block(b.genes)));
@@ -130,7 +131,9 @@ TEST_CASE("text round trips and from_genes agree with parse") {
 }
 
 TEST_CASE("nb201 text form") {
-  const std::string text = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+  const std::string text =
+      "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_"
+      "connect~2|";
   const Nb201Genotype g = parse_nb201(text);
   CHECK(g[0] == Nb201Op::NorConv3x3);
   CHECK(g[2] == Nb201Op::AvgPool3x3);
@@ -159,27 +162,35 @@ TEST_CASE("nb201 text form") {
 }
 
 TEST_CASE("G8 nb201 skip") {
-  CHECK(nb201_skip(parse_nb201("|skip_connect~0|+|none~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")) ==
+  CHECK(nb201_skip(parse_nb201(
+            "|skip_connect~0|+|none~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")) ==
         doctest::Approx(2.0 / 3.0));
-  CHECK(nb201_skip(parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")) ==
-        1.0);
-  CHECK(nb201_skip(parse_nb201("|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|none~2|")) == 0.0);
+  CHECK(nb201_skip(parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
+                               "nor_conv_3x3~1|skip_connect~2|")) == 1.0);
+  CHECK(nb201_skip(parse_nb201(
+            "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|none~2|")) ==
+        0.0);
   auto space = make_search_space("nb201", options_for("nb201"));
-  CHECK(architecture_metric(*space, space->parse("|skip_connect~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|"),
-                            "skip") == 1.0);
+  CHECK(architecture_metric(
+            *space,
+            space->parse("|skip_connect~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|"),
+            "skip") == 1.0);
 }
 
 TEST_CASE("blocks skip is the fraction of residual blocks") {
   auto space = make_search_space("blocks", options_for("blocks"));
-  // stem 16 -> ir c16 s1 (residual), ds c16 s1 (never), cn c32 s1 (width changes), cn c32 s1 (residual)
-  const Candidate c = space->from_genes({0, 3, 2, 1, 16, 1, 3, 1, 1, 16, 2, 3, 2, 1, 32, 2, 5, 4, 1, 32});
+  // stem 16 -> ir c16 s1 (residual), ds c16 s1 (never), cn c32 s1 (width changes), cn c32 s1
+  // (residual)
+  const Candidate c =
+      space->from_genes({0, 3, 2, 1, 16, 1, 3, 1, 1, 16, 2, 3, 2, 1, 32, 2, 5, 4, 1, 32});
   CHECK(space->skip(c) == 0.5);
 }
 
 TEST_CASE("space validity: problems and errors") {
   auto blocks = make_search_space("blocks", options_for("blocks"));
-  CHECK_THROWS_AS(blocks->from_genes({0, 3, 2, 1, 16}), Error);               // 1 block < 3
-  CHECK_THROWS_AS(blocks->from_genes({0, 4, 2, 1, 16, 0, 3, 2, 1, 16, 0, 3, 2, 1, 16}), Error);  // kernel 4
+  CHECK_THROWS_AS(blocks->from_genes({0, 3, 2, 1, 16}), Error);  // 1 block < 3
+  CHECK_THROWS_AS(blocks->from_genes({0, 4, 2, 1, 16, 0, 3, 2, 1, 16, 0, 3, 2, 1, 16}),
+                  Error);  // kernel 4
   // Five stride-2 blocks after a stride-2 stem on 28x28: 14, 7, 4, 2, 1, then a stride 2 on 1x1.
   std::vector<int> deep;
   for (int i = 0; i < 6; ++i) deep.insert(deep.end(), {1, 3, 1, 2, 16});

@@ -53,14 +53,16 @@ TEST_CASE("rea invariants: |population| = P, |history| = P + cycles, the oldest 
   auto space = nb201_space();
   for (int64_t cycles : {1, 3, 20}) {
     CAPTURE(cycles);
-    const SearchResult r = run_search(*space, small_settings(StrategyKind::Rea, cycles), synthetic_metrics);
+    const SearchResult r =
+        run_search(*space, small_settings(StrategyKind::Rea, cycles), synthetic_metrics);
     CHECK(r.state.population.size() == 12);
     CHECK(feasible_count(r.state) == 12 + cycles);
     CHECK(r.state.step == cycles);
     // Aging: the population is exactly the last P candidates, oldest first.
     for (size_t k = 0; k < 12; ++k) {
       CHECK(r.state.population[k].entry == static_cast<int64_t>(r.state.history.size() - 12 + k));
-      CHECK(r.state.population[k].generation == r.state.history[r.state.population[k].entry].generation);
+      CHECK(r.state.population[k].generation ==
+            r.state.history[r.state.population[k].entry].generation);
     }
     // Every child is a one-gene mutant of some earlier candidate.
     const auto& h = r.state.history;
@@ -80,7 +82,8 @@ TEST_CASE("freerea invariants: |population| = N, distinct members, pick = best o
   auto space = nb201_space();
   for (int64_t cycles : {1, 5, 30}) {
     CAPTURE(cycles);
-    const SearchResult r = run_search(*space, small_settings(StrategyKind::FreeRea, cycles), synthetic_metrics);
+    const SearchResult r =
+        run_search(*space, small_settings(StrategyKind::FreeRea, cycles), synthetic_metrics);
     CHECK(r.state.population.size() == 12);
     std::set<std::string> texts;
     for (const Member& m : r.state.population) {
@@ -111,7 +114,8 @@ TEST_CASE("freerea invariants: |population| = N, distinct members, pick = best o
 
 TEST_CASE("random search: steps count candidates, best by aggregate") {
   auto space = nb201_space();
-  const SearchResult r = run_search(*space, small_settings(StrategyKind::Random, 25), synthetic_metrics);
+  const SearchResult r =
+      run_search(*space, small_settings(StrategyKind::Random, 25), synthetic_metrics);
   CHECK(feasible_count(r.state) == 25);
   CHECK(r.state.history.back().generation == 25);
   for (double a : r.aggregates) CHECK(a <= r.aggregates[r.best]);
@@ -124,7 +128,7 @@ TEST_CASE("same seed and settings: byte-identical history for 1 and 2 threads") 
   for (StrategyKind strategy : {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea}) {
     for (const SearchSpace* space : {nb201.get(), blocks.get()}) {
       const std::string strategy_text = strategy_name(strategy);
-    CAPTURE(strategy_text);
+      CAPTURE(strategy_text);
       const std::string space_text = space->name();
       CAPTURE(space_text);
       SearchSettings s = small_settings(strategy, 15);
@@ -159,7 +163,9 @@ TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupte
     const std::string expected = history_csv(whole, s);
 
     // Crash: the score function throws after a few checkpoints (12 calls for the population).
-    const int crash_call = strategy == StrategyKind::Random ? 16 : strategy == StrategyKind::Rea ? 20 : 28;
+    const int crash_call = strategy == StrategyKind::Random ? 16
+                           : strategy == StrategyKind::Rea  ? 20
+                                                            : 28;
     s.output_dir = crash_dir.str();
     std::atomic<int> calls{0};
     auto crashing = [&](const Candidate& c) {
@@ -224,7 +230,8 @@ TEST_CASE("constraints reject candidates; impossible constraints give a clear er
     s.constraints.max_flash = 10;
     s.max_infeasible = 50;
     CHECK_THROWS_WITH_AS(run_search(*space, s, synthetic_metrics),
-                         doctest::Contains("50 consecutive candidates violate the constraints"), Error);
+                         doctest::Contains("50 consecutive candidates violate the constraints"),
+                         Error);
   }
 }
 
@@ -239,7 +246,8 @@ TEST_CASE("budgets and settings checks") {
   CHECK_THROWS_AS(run_search(*space, s, synthetic_metrics), Error);
   s = small_settings(StrategyKind::Rea, 3);
   s.metrics = {{"naswot", 1}, {"snip", 1}};
-  CHECK_THROWS_WITH_AS(run_search(*space, s, synthetic_metrics), doctest::Contains("'snip'"), Error);
+  CHECK_THROWS_WITH_AS(run_search(*space, s, synthetic_metrics), doctest::Contains("'snip'"),
+                       Error);
   // Architecture-only metrics need no score function call.
   s.metrics = {{"skip", 1}, {"params", -1}};
   int called = 0;
