@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   piconas::apps::register_demo(app);
   piconas::apps::register_export(app);
+  piconas::apps::register_search(app);
+  piconas::apps::register_score(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -19,6 +19,9 @@ Rng::Rng(uint64_t seed) : seed_(seed) {
   for (auto& s : state_) s = splitmix64(x);
 }
 
+Rng::Rng(const std::array<uint64_t, 5>& state)
+    : seed_(state[0]), state_{state[1], state[2], state[3], state[4]} {}
+
 uint64_t Rng::next_u64() {
   uint64_t result = rotl(state_[1] * 5, 7) * 9;
   uint64_t t = state_[1] << 17;

@@ -2,7 +2,9 @@
 // Every draw is platform-independent (no std:: distributions), so a seed gives the same numbers
 // on every machine. derive(stream) gives an independent generator for a numbered sub-task
 // (a trial, a worker, a candidate) without touching this one's state.
+// state() / Rng(state) save and restore a generator exactly (resumable searches).
 #pragma once
+#include <array>
 #include <cstdint>
 
 #include "core/tensor.h"
@@ -12,6 +14,8 @@ namespace piconas {
 class Rng {
  public:
   explicit Rng(uint64_t seed);
+  // Restores a generator saved with state(): {seed, s0, s1, s2, s3}.
+  explicit Rng(const std::array<uint64_t, 5>& state);
 
   uint64_t next_u64();
   double uniform();                          // [0, 1)
@@ -20,6 +24,7 @@ class Rng {
   double normal(double mean = 0.0, double stddev = 1.0);
   Rng derive(uint64_t stream) const;
   uint64_t seed() const { return seed_; }
+  std::array<uint64_t, 5> state() const { return {seed_, state_[0], state_[1], state_[2], state_[3]}; }
 
  private:
   uint64_t seed_;

@@ -1,0 +1,104 @@
+// `piconas search`: training-free architecture search (random, rea, freerea) on a fixed batch
+// of real training images, under hard cost constraints. Writes history.csv, best.json,
+// search.json, pareto.svg and the resumable search_state.json into --output; progress with
+// ETA goes to stderr, the chosen architecture to stdout.
+#include <cstdio>
+#include <memory>
+
+#include "apps/commands.h"
+#include "apps/scoring_setup.h"
+#include "core/parallel.h"
+#include "nas/search/search_io.h"
+
+namespace piconas::apps {
+
+namespace {
+
+struct SearchCliOptions {
+  DataOptions data;
+  SpaceCliOptions space;
+  std::string strategy = "freerea";
+  std::string metrics = "naswot,logsynflow,skip";
+  std::string aggregator = "freerea";
+  int trials = 1;
+  int threads = 2;
+  nas::SearchSettings settings;
+};
+
+void run_search_command(SearchCliOptions& o) {
+  set_num_threads(o.threads);
+  nas::SearchSettings& s = o.settings;
+  s.strategy = nas::parse_strategy(o.strategy);
+  s.metrics = nas::parse_metric_weights(o.metrics);
+  s.aggregator = nas::parse_aggregator(o.aggregator);
+  const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
+  const auto space = nas::make_search_space(o.space.space, space_options(o.space, setup));
+  std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s\n", space->name(),
+               nas::strategy_name(s.strategy), nas::metric_weights_text(s.metrics).c_str(),
+               setup.description.c_str());
+  const nas::ScoreFn score =
+      make_network_score_fn(*space, setup, network_metrics(s.metrics), o.trials, s.seed);
+  const nas::SearchResult result =
+      nas::run_search(*space, s, score, [](const nas::SearchProgress& p) {
+        std::fprintf(stderr, "\r%s   ", nas::format_progress(p).c_str());
+        std::fflush(stderr);
+      });
+  std::fprintf(stderr, "\n");
+  nas::write_search_outputs(result, *space, s);
+  PICONAS_CHECK(result.best >= 0, "search: no feasible candidate was scored");
+  const nas::HistoryEntry& best = result.state.history[result.best];
+  std::printf("%s\n", best.candidate.text.c_str());
+  std::fprintf(stderr,
+               "best: aggregate %.6g, %lld params, %lld MACs, peak SRAM %lld B, flash %lld B; "
+               "outputs in %s\n",
+               result.aggregates[result.best], static_cast<long long>(best.cost.params),
+               static_cast<long long>(best.cost.macs), static_cast<long long>(best.cost.peak_sram),
+               static_cast<long long>(best.cost.flash), s.output_dir.c_str());
+}
+
+}  // namespace
+
+void register_search(CLI::App& app) {
+  auto o = std::make_shared<SearchCliOptions>();
+  o->settings.output_dir = "search_out";
+  nas::SearchSettings& s = o->settings;
+  CLI::App* cmd =
+      app.add_subcommand("search", "training-free architecture search under MCU budgets");
+  add_space_options(cmd, o->space);
+  add_data_options(cmd, o->data);
+  cmd->add_option("--strategy", o->strategy, "random | rea | freerea")->capture_default_str();
+  cmd->add_option("--metrics", o->metrics, "metrics[:weight], comma-separated")
+      ->capture_default_str();
+  cmd->add_option("--aggregator", o->aggregator, "freerea | zscore")->capture_default_str();
+  cmd->add_option("--population", s.population, "population size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--sample-size", s.sample_size, "tournament size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--batch", s.batch, "random search: candidates scored together")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", s.steps, "step budget (0: time budget only)")->capture_default_str();
+  cmd->add_option("--time-budget", s.time_budget, "wall-time budget in seconds (0: none)");
+  cmd->add_option("--seed", s.seed, "random seed (also picks the scoring batch)")
+      ->capture_default_str();
+  cmd->add_option("--trials", o->trials, "re-initialisations averaged per metric")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-params", s.constraints.max_params, "parameter limit (0: none)");
+  cmd->add_option("--max-macs", s.constraints.max_macs, "MACs-per-image limit (0: none)");
+  cmd->add_option("--max-sram", s.constraints.max_peak_sram,
+                  "peak int8 activation bytes (0: none)");
+  cmd->add_option("--max-flash", s.constraints.max_flash, "deployed constant bytes (0: none)");
+  cmd->add_option("--max-infeasible", s.max_infeasible,
+                  "consecutive infeasible candidates before giving up")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--checkpoint-every", s.checkpoint_every, "steps between checkpoints")
+      ->capture_default_str();
+  cmd->add_option("--output", s.output_dir, "output directory")->capture_default_str();
+  cmd->add_flag("--resume", s.resume, "continue from <output>/search_state.json");
+  cmd->add_option("--top-k", s.top_k, "candidates in best.json")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", o->threads, "worker threads")->check(CLI::PositiveNumber);
+  cmd->callback([o] { run_search_command(*o); });
+}
+
+}  // namespace piconas::apps

@@ -1,0 +1,197 @@
+#include "nas/search/blocks_space.h"
+
+#include "core/error.h"
+#include "nas/arch/arch_text.h"
+#include "nas/builder.h"
+#include "nas/metrics/skip.h"
+
+namespace piconas::nas {
+
+namespace {
+
+constexpr int kMaxDraws = 1000;
+constexpr int kDs = static_cast<int>(BlockKind::DepthwiseSeparable);
+
+const std::vector<int> kKinds{static_cast<int>(BlockKind::InvertedResidual), kDs,
+                              static_cast<int>(BlockKind::ConvNeXt)};
+const std::vector<int> kKernels(kBlocksKernels.begin(), kBlocksKernels.end());
+const std::vector<int> kExpansions(kBlocksExpansions.begin(), kBlocksExpansions.end());
+const std::vector<int> kStrides{1, 2};
+const std::vector<int> kChannels(kBlocksChannels.begin(), kBlocksChannels.end());
+
+std::string join(const std::vector<std::string>& problems) {
+  std::string all;
+  for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+  return all;
+}
+
+}  // namespace
+
+BlocksSpace::BlocksSpace(const SpaceOptions& options) : options_(options) {
+  PICONAS_CHECK(options.min_blocks >= 1 && options.min_blocks <= options.max_blocks,
+                "blocks space: need 1 <= min_blocks <= max_blocks, got "
+                    << options.min_blocks << ".." << options.max_blocks);
+}
+
+ArchSpec BlocksSpace::spec_of(const std::vector<int>& genes) const {
+  PICONAS_CHECK(genes.size() % kBlockGenes == 0,
+                "blocks space: " << genes.size() << " genes is not a multiple of " << kBlockGenes);
+  ArchSpec spec;
+  spec.input = options_.input;
+  spec.num_classes = options_.num_classes;
+  spec.activation = options_.activation;
+  spec.stem = options_.stem;
+  spec.head_channels = options_.head_channels;
+  for (size_t i = 0; i < genes.size(); i += kBlockGenes) {
+    PICONAS_CHECK(genes[i] >= 0 && genes[i] <= 2,
+                  "blocks space: block " << i / kBlockGenes << " has kind gene " << genes[i]);
+    spec.blocks.push_back(
+        {static_cast<BlockKind>(genes[i]), genes[i + 1], genes[i + 2], genes[i + 3], genes[i + 4]});
+  }
+  return spec;
+}
+
+std::vector<std::string> BlocksSpace::spec_problems(const ArchSpec& spec) const {
+  std::vector<std::string> problems = blocks_space_problems(spec);
+  const int n = static_cast<int>(spec.blocks.size());
+  if (n < options_.min_blocks || n > options_.max_blocks)
+    problems.push_back(std::to_string(n) + " blocks, outside " +
+                       std::to_string(options_.min_blocks) + ".." +
+                       std::to_string(options_.max_blocks));
+  if (spec.input != options_.input || spec.num_classes != options_.num_classes ||
+      spec.activation != options_.activation || spec.stem != options_.stem ||
+      spec.head_channels != options_.head_channels)
+    problems.push_back("input, classes, activation, stem or head differ from the search's base");
+  return problems;
+}
+
+std::vector<std::string> BlocksSpace::problems(const Candidate& c) const {
+  if (!c.arch) return {"blocks candidate without an ArchSpec"};
+  return spec_problems(*c.arch);
+}
+
+Candidate BlocksSpace::from_genes(const std::vector<int>& genes) const {
+  ArchSpec spec = spec_of(genes);
+  const auto problems = spec_problems(spec);
+  PICONAS_CHECK(problems.empty(), "blocks space: invalid genes: " << join(problems));
+  return Candidate{to_text(spec), genes, spec};
+}
+
+Candidate BlocksSpace::parse(std::string_view text) const {
+  ArchSpec spec = parse_blocks(text);
+  std::vector<int> genes;
+  for (const BlockSpec& b : spec.blocks) {
+    for (int g : {static_cast<int>(b.kind), b.kernel, b.expansion, b.stride, b.out_channels})
+      genes.push_back(g);
+  }
+  return from_genes(genes);
+}
+
+std::vector<int> BlocksSpace::random_block(Rng& rng) const {
+  const int kind = draw_any(kKinds, rng);
+  const int kernel = draw_any(kKernels, rng);
+  const int expansion = kind == kDs ? 1 : draw_any(kExpansions, rng);
+  const int stride = draw_any(kStrides, rng);
+  const int channels = draw_any(kChannels, rng);
+  return {kind, kernel, expansion, stride, channels};
+}
+
+Candidate BlocksSpace::sample(Rng& rng) const {
+  for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
+    const int n = static_cast<int>(rng.uniform_int(options_.min_blocks, options_.max_blocks));
+    std::vector<int> genes;
+    for (int i = 0; i < n; ++i) {
+      const auto block = random_block(rng);
+      genes.insert(genes.end(), block.begin(), block.end());
+    }
+    if (spec_problems(spec_of(genes)).empty()) return from_genes(genes);
+  }
+  throw Error("blocks space: no valid architecture in " + std::to_string(kMaxDraws) +
+              " draws (input " + shape3_str(options_.input) + " too small for the block count?)");
+}
+
+Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
+  const int n = static_cast<int>(parent.genes.size()) / kBlockGenes;
+  // Mutable genes: (block, field) pairs, and field -1 of block n for the block count.
+  std::vector<std::pair<int, int>> sites;
+  for (int b = 0; b < n; ++b)
+    for (int f = 0; f < kBlockGenes; ++f)
+      if (f != 2 || parent.genes[b * kBlockGenes] != kDs) sites.emplace_back(b, f);
+  if (options_.min_blocks < options_.max_blocks) sites.emplace_back(n, -1);
+  for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
+    const auto [b, f] =
+        sites[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(sites.size()) - 1))];
+    std::vector<int> genes = parent.genes;
+    if (f == -1) {
+      const bool grow =
+          n == options_.min_blocks || (n < options_.max_blocks && rng.uniform() < 0.5);
+      if (grow) {
+        const auto block = random_block(rng);
+        genes.insert(genes.end(), block.begin(), block.end());
+      } else {
+        genes.resize(genes.size() - kBlockGenes);
+      }
+    } else {
+      int* block = &genes[static_cast<size_t>(b) * kBlockGenes];
+      switch (f) {
+        case 0: {
+          const int kind = draw_other(kKinds, block[0], rng);
+          if (kind == kDs)
+            block[2] = 1;
+          else if (block[0] == kDs)
+            block[2] = draw_any(kExpansions, rng);
+          block[0] = kind;
+          break;
+        }
+        case 1:
+          block[1] = draw_other(kKernels, block[1], rng);
+          break;
+        case 2:
+          block[2] = draw_other(kExpansions, block[2], rng);
+          break;
+        case 3:
+          block[3] = draw_other(kStrides, block[3], rng);
+          break;
+        default:
+          block[4] = draw_other(kChannels, block[4], rng);
+          break;
+      }
+    }
+    if (spec_problems(spec_of(genes)).empty()) return from_genes(genes);
+  }
+  throw Error("blocks space: no valid mutation of " + parent.text + " in " +
+              std::to_string(kMaxDraws) + " draws");
+}
+
+Candidate BlocksSpace::crossover(const Candidate& a, const Candidate& b, Rng& rng) const {
+  const size_t na = a.genes.size() / kBlockGenes, nb = b.genes.size() / kBlockGenes;
+  for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
+    const size_t n = rng.uniform() < 0.5 ? na : nb;
+    std::vector<int> genes;
+    for (size_t i = 0; i < n; ++i) {
+      const bool from_a = i >= nb || (i < na && rng.uniform() < 0.5);
+      const std::vector<int>& source = from_a ? a.genes : b.genes;
+      genes.insert(genes.end(), source.begin() + static_cast<std::ptrdiff_t>(i * kBlockGenes),
+                   source.begin() + static_cast<std::ptrdiff_t>((i + 1) * kBlockGenes));
+    }
+    if (spec_problems(spec_of(genes)).empty()) return from_genes(genes);
+  }
+  return a;  // every mix left the space: the child is a copy of the first parent
+}
+
+std::shared_ptr<autograd::Module> BlocksSpace::build(const Candidate& c) const {
+  PICONAS_CHECK(c.arch, "blocks space: candidate " << c.text << " has no ArchSpec");
+  return build_network(*c.arch);
+}
+
+double BlocksSpace::skip(const Candidate& c) const {
+  PICONAS_CHECK(c.arch, "blocks space: candidate " << c.text << " has no ArchSpec");
+  return skip_fraction(*c.arch);
+}
+
+CostEstimate BlocksSpace::cost(const Candidate& c) const {
+  PICONAS_CHECK(c.arch, "blocks space: candidate " << c.text << " has no ArchSpec");
+  return estimate_cost(*c.arch);
+}
+
+}  // namespace piconas::nas

@@ -1,0 +1,41 @@
+// The "blocks" search space (METRICS.md section 7): a fixed stem, min_blocks..max_blocks
+// blocks of kind ir / ds / cn with kernel {3,5,7}, expansion {2,4,6} (1 for ds), stride {1,2}
+// and output channels {16,32,64,96,160,320}, then the fixed head and classifier.
+// Genes: 5 per block [kind, kernel, expansion, stride, out_channels]. Text: the blocks text form
+// of the whole ArchSpec (nas/arch/arch_text.h). Mutation picks one gene uniformly among every
+// block field (the expansion of a ds block is not a gene) and the block count (which appends a
+// random block or drops the last one), and redraws it to a different value; a kind change to ds
+// sets expansion 1, a change from ds draws one. Crossover takes each block from either parent
+// (the child's length from one of them). Draws that leave the space (e.g. a stride-2 layer on
+// a 1x1 map) are redrawn.
+#pragma once
+#include "nas/search/search_space.h"
+
+namespace piconas::nas {
+
+inline constexpr int kBlockGenes = 5;
+
+class BlocksSpace : public SearchSpace {
+ public:
+  explicit BlocksSpace(const SpaceOptions& options);
+  const char* name() const override { return "blocks"; }
+  Candidate sample(Rng& rng) const override;
+  Candidate mutate(const Candidate& parent, Rng& rng) const override;
+  Candidate crossover(const Candidate& a, const Candidate& b, Rng& rng) const override;
+  std::vector<std::string> problems(const Candidate& c) const override;
+  Candidate parse(std::string_view text) const override;
+  Candidate from_genes(const std::vector<int>& genes) const override;
+  std::shared_ptr<autograd::Module> build(const Candidate& c) const override;
+  double skip(const Candidate& c) const override;
+  CostEstimate cost(const Candidate& c) const override;
+
+  // The ArchSpec of genes (base fields from the options); no validity check.
+  ArchSpec spec_of(const std::vector<int>& genes) const;
+
+ private:
+  std::vector<std::string> spec_problems(const ArchSpec& spec) const;
+  std::vector<int> random_block(Rng& rng) const;
+  SpaceOptions options_;
+};
+
+}  // namespace piconas::nas

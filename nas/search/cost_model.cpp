@@ -1,0 +1,104 @@
+#include "nas/search/cost_model.h"
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.h"
+
+namespace piconas::nas {
+
+namespace {
+
+int64_t bytes(const Shape3& s) { return s.c * s.h * s.w; }
+
+bool folded(LayerKind kind) {
+  return kind == LayerKind::BatchNorm || kind == LayerKind::Activation;
+}
+
+// "b12.dw.bn" -> "b12"; names outside blocks give "".
+std::string block_of(const std::string& name) {
+  if (name.size() < 2 || name[0] != 'b' || name[1] < '0' || name[1] > '9') return "";
+  return name.substr(0, name.find('.'));
+}
+
+}  // namespace
+
+int64_t estimate_peak_sram(const std::vector<LayerInfo>& layers) {
+  PICONAS_CHECK(!layers.empty() && layers.front().kind == LayerKind::Input,
+                "estimate_peak_sram: the layer list must start with the input row");
+  // Blocks whose body ends in a residual add: their input stays live until the add.
+  std::vector<std::string> residual_blocks;
+  for (const LayerInfo& layer : layers)
+    if (layer.kind == LayerKind::Add) residual_blocks.push_back(block_of(layer.name));
+
+  int64_t peak = bytes(layers.front().output);
+  Shape3 current = layers.front().output;  // the tensor the next compute layer reads
+  std::string open_block;                  // residual block whose input is held
+  int64_t held = 0;                        // bytes of that input
+  bool first_in_block = false;
+  for (size_t i = 1; i < layers.size(); ++i) {
+    const LayerInfo& layer = layers[i];
+    if (folded(layer.kind)) {
+      current = layer.output;
+      continue;
+    }
+    const std::string block = block_of(layer.name);
+    if (block != open_block) {
+      open_block.clear();
+      held = 0;
+      if (!block.empty() && std::find(residual_blocks.begin(), residual_blocks.end(), block) !=
+                                residual_blocks.end()) {
+        open_block = block;
+        held = bytes(current);
+        first_in_block = true;
+      }
+    }
+    // The first layer of a residual block reads the held tensor itself: count it once.
+    const int64_t extra = open_block.empty() || first_in_block ? 0 : held;
+    first_in_block = false;
+    peak = std::max(peak, bytes(current) + bytes(layer.output) + extra);
+    current = layer.output;
+    if (layer.kind == LayerKind::Add) {
+      open_block.clear();
+      held = 0;
+    }
+  }
+  return peak;
+}
+
+int64_t estimate_flash(const std::vector<LayerInfo>& layers) {
+  int64_t flash = 0;
+  for (const LayerInfo& layer : layers) {
+    switch (layer.kind) {
+      case LayerKind::Conv2d:
+      case LayerKind::DepthwiseConv2d:
+        // macs = weights * out_h * out_w for a conv: recovers the weight count without bias.
+        flash +=
+            layer.macs / (layer.output.h * layer.output.w) + kFlashBytesPerChannel * layer.output.c;
+        break;
+      case LayerKind::Linear:
+        flash += layer.macs + kFlashBytesPerChannel * layer.output.c;
+        break;
+      case LayerKind::LayerNorm:
+        flash += kFlashBytesPerNormChannel * layer.output.c;
+        break;
+      default:
+        break;
+    }
+  }
+  return flash;
+}
+
+CostEstimate estimate_cost(const ArchSpec& spec) {
+  const std::vector<LayerInfo> layers = arch_layers(spec);
+  CostEstimate cost;
+  for (const LayerInfo& layer : layers) {
+    cost.params += layer.params;
+    cost.macs += layer.macs;
+  }
+  cost.peak_sram = estimate_peak_sram(layers);
+  cost.flash = estimate_flash(layers);
+  return cost;
+}
+
+}  // namespace piconas::nas

@@ -1,0 +1,36 @@
+// Deployment cost estimates of a block-based architecture (METRICS.md section 3), per image.
+//
+//   params     every parameter (arch_cost).
+//   macs       conv and linear multiply-accumulates (arch_cost).
+//   peak_sram  int8 activation bytes (one byte per element): the largest, over the compute
+//              layers of arch_layers, of  input tensor + output tensor + every tensor held
+//              for a later residual add (the block input, while the block body runs).
+//              BatchNorm folds into the conv before it and activations fuse into their
+//              producer in the int8 deployment, so they are not separate tensors here.
+//              An estimate: the int8 deployment's memory planner gives the exact arena.
+//   flash      int8 weights (1 byte each) + per output channel of every conv/linear an int32
+//              bias and a per-channel int32 multiplier and shift (4 + 8 = 12 bytes); a
+//              LayerNorm keeps its gamma and beta as int32 (8 bytes per channel).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "nas/arch/arch_cost.h"
+
+namespace piconas::nas {
+
+struct CostEstimate {
+  int64_t params = 0;
+  int64_t macs = 0;
+  int64_t peak_sram = 0;
+  int64_t flash = 0;
+};
+
+inline constexpr int64_t kFlashBytesPerChannel = 12;  // int32 bias + int32 multiplier + shift
+inline constexpr int64_t kFlashBytesPerNormChannel = 8;
+
+int64_t estimate_peak_sram(const std::vector<LayerInfo>& layers);
+int64_t estimate_flash(const std::vector<LayerInfo>& layers);
+CostEstimate estimate_cost(const ArchSpec& spec);
+
+}  // namespace piconas::nas

@@ -1,0 +1,445 @@
+#include "nas/search/search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "nas/search/search_io.h"
+
+namespace piconas::nas {
+
+std::vector<double> aggregate_set(const std::vector<const MetricValues*>& set,
+                                  const SearchSettings& settings,
+                                  const std::optional<ZScoreStats>& zscore) {
+  if (settings.aggregator == AggregatorKind::FreeRea) {
+    std::vector<MetricValues> values;
+    values.reserve(set.size());
+    for (const MetricValues* v : set) values.push_back(*v);
+    return freerea_aggregate(values, settings.metrics);
+  }
+  PICONAS_CHECK(zscore, "zscore aggregation before the reference statistics were fitted");
+  std::vector<double> out;
+  for (const MetricValues* v : set) out.push_back(zscore_aggregate(*v, *zscore, settings.metrics));
+  return out;
+}
+
+std::vector<size_t> freerea_prune(const std::vector<int64_t>& generations,
+                                  const std::vector<MetricValues>& metrics, size_t n,
+                                  const std::vector<MetricWeight>& weights,
+                                  const std::optional<ZScoreStats>& zscore) {
+  PICONAS_CHECK(generations.size() == metrics.size(), "freerea_prune: size mismatch");
+  std::vector<size_t> alive(generations.size());
+  std::iota(alive.begin(), alive.end(), size_t{0});
+  if (alive.size() <= n) return alive;
+  const size_t oldest = static_cast<size_t>(
+      std::min_element(generations.begin(), generations.end()) - generations.begin());
+  alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(oldest));
+  if (alive.size() <= n) return alive;
+  SearchSettings settings;
+  settings.metrics = weights;
+  settings.aggregator = zscore ? AggregatorKind::ZScore : AggregatorKind::FreeRea;
+  std::vector<const MetricValues*> set;
+  for (size_t i : alive) set.push_back(&metrics[i]);
+  const std::vector<double> score = aggregate_set(set, settings, zscore);
+  std::vector<size_t> order(alive.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return score[a] > score[b]; });
+  order.resize(n);
+  std::sort(order.begin(), order.end());
+  std::vector<size_t> kept;
+  for (size_t i : order) kept.push_back(alive[i]);
+  return kept;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs kernels on one thread for the guard's lifetime (restores the thread count after).
+class SerialKernels {
+ public:
+  SerialKernels() : previous_(num_threads()) { set_num_threads(1); }
+  ~SerialKernels() { set_num_threads(previous_); }
+  SerialKernels(const SerialKernels&) = delete;
+  SerialKernels& operator=(const SerialKernels&) = delete;
+
+ private:
+  int previous_;
+};
+
+class Searcher {
+ public:
+  Searcher(const SearchSpace& space, const SearchSettings& settings, const ScoreFn& score,
+           const ProgressFn& progress)
+      : space_(space), s_(settings), score_(score), progress_(progress), rng_(settings.seed) {}
+
+  SearchResult run();
+
+ private:
+  bool budget_left() const;
+  double elapsed() const {
+    return state_.elapsed_seconds + std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+  // Draws candidates with `draw` until one is feasible (and, with distinct, not in the
+  // history); infeasible ones are recorded.
+  template <class Draw>
+  Candidate draw_feasible(Draw&& draw, int64_t generation, bool distinct);
+  bool record_if_infeasible(const Candidate& c, int64_t generation);
+  // Scores the candidates (cached texts reuse stored metrics) and appends them to the history.
+  // Appends a feasible candidate to the history (metrics filled by score_entries).
+  int64_t place(const Candidate& c, int64_t generation);
+  // Scores the first occurrence of each text among `entries` in parallel (results stored by
+  // position); repeats and texts scored before reuse the stored metrics.
+  void score_entries(const std::vector<int64_t>& entries);
+  void initialise_population();
+  // Freezes the z-score statistics on the first P feasible candidates once there are P
+  // (at the end of a search, on however many there are, if at least 2).
+  void fit_zscore(bool final);
+  void random_step();
+  void rea_step();
+  void freerea_step();
+  std::vector<double> population_aggregate(const std::vector<size_t>& positions) const;
+  void checkpoint();
+  void report();
+  SearchResult finish();
+
+  const SearchSpace& space_;
+  const SearchSettings& s_;
+  const ScoreFn& score_;
+  const ProgressFn& progress_;
+  SearchState state_;
+  Rng rng_;
+  std::unordered_map<std::string, int64_t> index_;  // text -> first feasible history entry
+  Clock::time_point start_ = Clock::now();
+  int64_t start_step_ = 0;
+  int64_t last_checkpoint_ = -1;
+};
+
+bool Searcher::budget_left() const {
+  if (s_.steps > 0 && state_.step >= s_.steps) return false;
+  if (s_.time_budget > 0 && elapsed() >= s_.time_budget) return false;
+  return true;
+}
+
+bool Searcher::record_if_infeasible(const Candidate& c, int64_t generation) {
+  const CostEstimate cost = space_.cost(c);
+  const auto violations = constraint_violations(cost, s_.constraints);
+  if (violations.empty()) {
+    state_.consecutive_infeasible = 0;
+    return false;
+  }
+  state_.history.push_back({c, generation, false, cost, {}});
+  ++state_.consecutive_infeasible;
+  if (state_.consecutive_infeasible >= s_.max_infeasible) {
+    std::string all;
+    for (const auto& v : violations) all += (all.empty() ? "" : ", ") + v;
+    throw Error("search: " + std::to_string(state_.consecutive_infeasible) +
+                " consecutive candidates violate the constraints (last: " + all +
+                "); the constraints are probably impossible in this space");
+  }
+  return true;
+}
+
+template <class Draw>
+Candidate Searcher::draw_feasible(Draw&& draw, int64_t generation, bool distinct) {
+  int64_t duplicates = 0;
+  while (true) {
+    Candidate c = draw();
+    if (distinct && index_.count(c.text)) {
+      PICONAS_CHECK(++duplicates < 100 * static_cast<int64_t>(s_.max_infeasible),
+                    "search: cannot find a new distinct candidate (is the space smaller than the "
+                    "population?)");
+      continue;
+    }
+    if (!record_if_infeasible(c, generation)) return c;
+  }
+}
+
+int64_t Searcher::place(const Candidate& c, int64_t generation) {
+  const int64_t entry = static_cast<int64_t>(state_.history.size());
+  state_.history.push_back({c, generation, true, space_.cost(c), {}});
+  index_.emplace(c.text, entry);  // keeps the first entry of a text
+  return entry;
+}
+
+void Searcher::score_entries(const std::vector<int64_t>& entries) {
+  std::vector<int64_t> to_score;  // first occurrences of their text
+  for (int64_t entry : entries)
+    if (index_.at(state_.history[entry].candidate.text) == entry) to_score.push_back(entry);
+  bool needs_data = false;
+  for (const MetricWeight& m : s_.metrics) needs_data |= !is_architecture_metric(m.name);
+  std::vector<MetricValues> values(to_score.size());
+  std::vector<std::exception_ptr> errors(to_score.size());
+  // Kernels are bit-reproducible for a given chunking. Candidates scored on the threads of a
+  // parallel region run their kernels serially; so must a candidate scored alone on this
+  // thread, or its metrics would depend on the thread count.
+  std::optional<SerialKernels> serial;
+  if (parallel_chunk_count(static_cast<int64_t>(to_score.size())) == 1) serial.emplace();
+  parallel_for(0, static_cast<int64_t>(to_score.size()), [&](int64_t k) {
+    const Candidate& c = state_.history[to_score[k]].candidate;
+    try {
+      MetricValues v;
+      if (needs_data) v = score_(c);
+      for (const MetricWeight& m : s_.metrics)
+        if (is_architecture_metric(m.name)) v[m.name] = architecture_metric(space_, c, m.name);
+      for (const MetricWeight& m : s_.metrics)
+        PICONAS_CHECK(v.count(m.name),
+                      "search: the score function returned no '" << m.name << "' for " << c.text);
+      values[k] = std::move(v);
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  });
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+  for (size_t k = 0; k < to_score.size(); ++k)
+    state_.history[to_score[k]].metrics = std::move(values[k]);
+  for (int64_t entry : entries) {  // repeats of a text reuse its metrics
+    const int64_t first = index_.at(state_.history[entry].candidate.text);
+    if (first != entry) state_.history[entry].metrics = state_.history[first].metrics;
+  }
+}
+
+void Searcher::fit_zscore(bool final) {
+  if (s_.aggregator != AggregatorKind::ZScore || state_.zscore) return;
+  std::vector<MetricValues> reference;
+  for (const HistoryEntry& e : state_.history)
+    if (e.feasible && static_cast<int>(reference.size()) < s_.population)
+      reference.push_back(e.metrics);
+  if (static_cast<int>(reference.size()) == s_.population || (final && reference.size() >= 2))
+    state_.zscore = zscore_fit(reference, s_.metrics);
+}
+
+void Searcher::initialise_population() {
+  std::vector<int64_t> entries;
+  const bool distinct = s_.strategy == StrategyKind::FreeRea;
+  while (static_cast<int>(entries.size()) < s_.population)
+    entries.push_back(place(draw_feasible([&] { return space_.sample(rng_); }, 0, distinct), 0));
+  score_entries(entries);
+  for (int64_t entry : entries) state_.population.push_back({entry, 0});
+  state_.initialized = true;
+  fit_zscore(false);
+}
+
+void Searcher::random_step() {
+  const int64_t count =
+      s_.steps > 0 ? std::min<int64_t>(s_.batch, s_.steps - state_.step) : s_.batch;
+  std::vector<int64_t> entries;  // a candidate's generation is its 1-based position
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t generation = state_.step + 1 + i;
+    entries.push_back(
+        place(draw_feasible([&] { return space_.sample(rng_); }, generation, false), generation));
+  }
+  score_entries(entries);
+  state_.step += count;
+  fit_zscore(false);
+}
+
+std::vector<double> Searcher::population_aggregate(const std::vector<size_t>& positions) const {
+  std::vector<const MetricValues*> set;
+  for (size_t p : positions) set.push_back(&state_.history[state_.population[p].entry].metrics);
+  return aggregate_set(set, s_, state_.zscore);
+}
+
+void Searcher::rea_step() {
+  const int64_t generation = state_.step + 1;
+  std::vector<size_t> sample;
+  for (int i = 0; i < s_.sample_size; ++i)
+    sample.push_back(static_cast<size_t>(
+        rng_.uniform_int(0, static_cast<int64_t>(state_.population.size()) - 1)));
+  const std::vector<double> score = population_aggregate(sample);
+  const size_t best = sample[std::max_element(score.begin(), score.end()) - score.begin()];
+  const Candidate parent = state_.history[state_.population[best].entry].candidate;
+  const Candidate child =
+      draw_feasible([&] { return space_.mutate(parent, rng_); }, generation, false);
+  const int64_t entry = place(child, generation);
+  score_entries({entry});
+  state_.population.push_back({entry, generation});
+  state_.population.erase(state_.population.begin());
+  state_.step = generation;
+}
+
+void Searcher::freerea_step() {
+  const int64_t generation = state_.step + 1;
+  // Tournament without replacement: a partial Fisher-Yates shuffle of the positions.
+  std::vector<size_t> positions(state_.population.size());
+  std::iota(positions.begin(), positions.end(), size_t{0});
+  const size_t n = std::min(positions.size(), static_cast<size_t>(s_.sample_size));
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = static_cast<size_t>(
+        rng_.uniform_int(static_cast<int64_t>(i), static_cast<int64_t>(positions.size()) - 1));
+    std::swap(positions[i], positions[j]);
+  }
+  positions.resize(n);
+  const std::vector<double> score = population_aggregate(positions);
+  std::vector<size_t> rank(n);
+  std::iota(rank.begin(), rank.end(), size_t{0});
+  std::stable_sort(rank.begin(), rank.end(),
+                   [&](size_t a, size_t b) { return score[a] > score[b]; });
+  const Candidate& first = state_.history[state_.population[positions[rank[0]]].entry].candidate;
+  const Candidate& second =
+      state_.history[state_.population[positions[rank[n > 1 ? 1 : 0]]].entry].candidate;
+
+  std::vector<Candidate> children{space_.mutate(first, rng_), space_.mutate(second, rng_),
+                                  space_.crossover(first, second, rng_)};
+  std::vector<int64_t> fresh;   // history entries of new genotypes, in child order
+  std::vector<int64_t> revive;  // entries of feasible children already in the history
+  for (const Candidate& child : children) {
+    if (record_if_infeasible(child, generation)) continue;
+    auto known = index_.find(child.text);
+    if (known == index_.end())
+      fresh.push_back(place(child, generation));
+    else if (std::find(fresh.begin(), fresh.end(), known->second) == fresh.end() &&
+             std::find(revive.begin(), revive.end(), known->second) == revive.end())
+      revive.push_back(known->second);
+  }
+  score_entries(fresh);
+  for (int64_t entry : revive) {
+    auto it = std::find_if(state_.population.begin(), state_.population.end(),
+                           [&](const Member& m) { return m.entry == entry; });
+    if (it != state_.population.end())
+      it->generation = generation;
+    else
+      state_.population.push_back({entry, generation});
+  }
+  for (int64_t entry : fresh) state_.population.push_back({entry, generation});
+
+  std::vector<int64_t> generations;
+  std::vector<MetricValues> metrics;
+  for (const Member& m : state_.population) {
+    generations.push_back(m.generation);
+    metrics.push_back(state_.history[m.entry].metrics);
+  }
+  std::vector<Member> kept;
+  for (size_t i : freerea_prune(generations, metrics, static_cast<size_t>(s_.population),
+                                s_.metrics, state_.zscore))
+    kept.push_back(state_.population[i]);
+  state_.population = std::move(kept);
+  state_.step = generation;
+}
+
+void Searcher::checkpoint() {
+  if (s_.output_dir.empty()) return;
+  state_.rng = rng_.state();
+  SearchState saved = state_;
+  saved.elapsed_seconds = elapsed();
+  save_search_state(search_state_path(s_.output_dir), space_, s_, saved);
+  last_checkpoint_ = state_.step;
+}
+
+void Searcher::report() {
+  if (!progress_) return;
+  SearchProgress p;
+  p.step = state_.step;
+  p.total_steps = s_.steps;
+  for (const HistoryEntry& e : state_.history) (e.feasible ? p.evaluated : p.infeasible) += 1;
+  p.elapsed_seconds = elapsed();
+  const double run = std::chrono::duration<double>(Clock::now() - start_).count();
+  const int64_t done = state_.step - start_step_;
+  double eta = -1;
+  if (s_.steps > 0 && done > 0)
+    eta = run / static_cast<double>(done) * static_cast<double>(s_.steps - state_.step);
+  if (s_.time_budget > 0) {
+    const double left = std::max(0.0, s_.time_budget - p.elapsed_seconds);
+    eta = eta < 0 ? left : std::min(eta, left);
+  }
+  p.eta_seconds = eta;
+  progress_(p);
+}
+
+SearchResult Searcher::run() {
+  PICONAS_CHECK(s_.population >= 1 && s_.sample_size >= 1 && s_.batch >= 1 &&
+                    s_.max_infeasible >= 1 && s_.top_k >= 1 && s_.checkpoint_every >= 0,
+                "search: population, sample_size, batch, max_infeasible and top_k must be >= 1");
+  PICONAS_CHECK(s_.steps > 0 || s_.time_budget > 0, "search: give a step budget or a time budget");
+  PICONAS_CHECK(!s_.metrics.empty(), "search: no metrics to rank by");
+  PICONAS_CHECK(s_.aggregator != AggregatorKind::ZScore || s_.population >= 2,
+                "search: zscore aggregation needs a reference population of at least 2");
+  if (s_.resume) {
+    PICONAS_CHECK(!s_.output_dir.empty(), "search: resume needs an output directory");
+    state_ = load_search_state(search_state_path(s_.output_dir), space_, s_);
+    rng_ = Rng(state_.rng);
+    for (size_t i = 0; i < state_.history.size(); ++i)
+      if (state_.history[i].feasible)
+        index_.emplace(state_.history[i].candidate.text, static_cast<int64_t>(i));
+  }
+  start_ = Clock::now();
+  start_step_ = state_.step;
+  last_checkpoint_ = state_.step;
+  if (s_.strategy != StrategyKind::Random && !state_.initialized) {
+    initialise_population();
+    checkpoint();
+    report();
+  }
+  while (budget_left()) {
+    switch (s_.strategy) {
+      case StrategyKind::Random:
+        random_step();
+        break;
+      case StrategyKind::Rea:
+        rea_step();
+        break;
+      case StrategyKind::FreeRea:
+        freerea_step();
+        break;
+    }
+    if (s_.checkpoint_every > 0 && state_.step - last_checkpoint_ >= s_.checkpoint_every)
+      checkpoint();
+    report();
+  }
+  checkpoint();
+  return finish();
+}
+
+SearchResult Searcher::finish() {
+  SearchResult result;
+  state_.rng = rng_.state();
+  result.run_seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  state_.elapsed_seconds += result.run_seconds;
+  fit_zscore(true);
+  std::vector<const MetricValues*> set;
+  std::vector<int64_t> feasible;
+  for (size_t i = 0; i < state_.history.size(); ++i)
+    if (state_.history[i].feasible) {
+      set.push_back(&state_.history[i].metrics);
+      feasible.push_back(static_cast<int64_t>(i));
+    }
+  result.aggregates.assign(state_.history.size(), std::numeric_limits<double>::quiet_NaN());
+  if (!set.empty() && (s_.aggregator == AggregatorKind::FreeRea || state_.zscore)) {
+    const std::vector<double> score = aggregate_set(set, s_, state_.zscore);
+    for (size_t k = 0; k < feasible.size(); ++k) result.aggregates[feasible[k]] = score[k];
+    std::vector<size_t> order(feasible.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return score[a] > score[b]; });
+    std::vector<std::string> texts;
+    for (size_t k : order) {
+      const std::string& text = state_.history[feasible[k]].candidate.text;
+      if (std::find(texts.begin(), texts.end(), text) != texts.end()) continue;
+      texts.push_back(text);
+      result.top.push_back(feasible[k]);
+      if (static_cast<int>(result.top.size()) == s_.top_k) break;
+    }
+    result.best = result.top.front();
+  }
+  result.state = std::move(state_);
+  return result;
+}
+
+}  // namespace
+
+SearchResult run_search(const SearchSpace& space, const SearchSettings& settings,
+                        const ScoreFn& score, const ProgressFn& progress) {
+  Searcher searcher(space, settings, score, progress);
+  return searcher.run();
+}
+
+}  // namespace piconas::nas

@@ -1,0 +1,72 @@
+// The settings-level helpers of nas/search/search.h: strategy names, constraint checks and
+// the progress line.
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+#include "nas/search/search.h"
+
+namespace piconas::nas {
+
+StrategyKind parse_strategy(const std::string& name) {
+  if (name == "random") return StrategyKind::Random;
+  if (name == "rea") return StrategyKind::Rea;
+  if (name == "freerea") return StrategyKind::FreeRea;
+  throw Error("unknown search strategy '" + name + "' (known: random, rea, freerea)");
+}
+
+const char* strategy_name(StrategyKind kind) {
+  switch (kind) {
+    case StrategyKind::Random:
+      return "random";
+    case StrategyKind::Rea:
+      return "rea";
+    case StrategyKind::FreeRea:
+      return "freerea";
+  }
+  throw Error("strategy_name: invalid StrategyKind");
+}
+
+std::vector<std::string> constraint_violations(const CostEstimate& cost,
+                                               const Constraints& limits) {
+  std::vector<std::string> out;
+  auto check = [&](const char* name, int64_t value, int64_t limit) {
+    if (limit > 0 && value > limit)
+      out.push_back(std::string(name) + " " + std::to_string(value) + " > " +
+                    std::to_string(limit));
+  };
+  check("params", cost.params, limits.max_params);
+  check("macs", cost.macs, limits.max_macs);
+  check("peak_sram", cost.peak_sram, limits.max_peak_sram);
+  check("flash", cost.flash, limits.max_flash);
+  return out;
+}
+
+namespace {
+
+std::string duration_str(double seconds) {
+  const int64_t s = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
+  std::ostringstream out;
+  if (s >= 3600)
+    out << s / 3600 << "h" << (s % 3600) / 60 / 10 << (s % 3600) / 60 % 10 << "m";
+  else if (s >= 60)
+    out << s / 60 << "m" << (s % 60) / 10 << (s % 60) % 10 << "s";
+  else
+    out << s << "s";
+  return out.str();
+}
+
+}  // namespace
+
+std::string format_progress(const SearchProgress& p) {
+  std::ostringstream out;
+  out << "step " << p.step;
+  if (p.total_steps > 0) out << "/" << p.total_steps;
+  out << "  evaluated " << p.evaluated << "  infeasible " << p.infeasible << "  elapsed "
+      << duration_str(p.elapsed_seconds) << "  ETA "
+      << (p.eta_seconds < 0 ? std::string("?") : duration_str(p.eta_seconds));
+  return out.str();
+}
+
+}  // namespace piconas::nas

@@ -1,0 +1,85 @@
+// Search spaces behind one interface: a Candidate is a genotype in its canonical text form
+// plus its integer genes (and, for block-based spaces, the ArchSpec it expands to).
+//
+// Genes (each space documents its own encoding):
+//   blocks  5 per block, [kind, kernel, expansion, stride, out_channels] (kind = BlockKind as
+//           int; expansion is 1 for depthwise-separable blocks); length 5 * number of blocks.
+//   mbv2    21 = 7 stages x [depth 1..4, expansion 1..6, index into kMbv2Channels].
+//   nb201   6 op indices (see nb201_space.h), edge order 0->1, 0->2, 1->2, 0->3, 1->3, 2->3.
+// The text is the candidate's identity: two candidates are the same genotype iff their texts
+// are equal, and parse(text(c)) == c.
+//
+// sample/mutate/crossover return candidates that are valid members of the space (problems()
+// empty); cost constraints are checked by the search, not here. mutate changes exactly one
+// gene to a different value (blocks: also adds or drops the last block). crossover is uniform:
+// every gene (blocks: every block) comes from one of the two parents.
+// Architecture-only metrics: skip (METRICS.md 2.6) and the cost model (cost_model.h).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "autograd/module.h"
+#include "core/rng.h"
+#include "nas/arch/arch_spec.h"
+#include "nas/search/cost_model.h"
+
+namespace piconas::nas {
+
+struct Candidate {
+  std::string text;
+  std::vector<int> genes;
+  std::optional<ArchSpec> arch;  // blocks and mbv2 spaces only
+  bool operator==(const Candidate& other) const { return text == other.text; }
+};
+
+// Everything that is fixed for a whole search: the input, the classifier and, for the
+// block-based spaces, the stem, head and activation around the searched blocks.
+struct SpaceOptions {
+  Shape3 input{1, 28, 28};
+  int num_classes = 10;
+  Activation activation = Activation::ReLU6;
+  StemSpec stem{16, 3, 2};
+  int head_channels = 0;
+  int min_blocks = 3;  // blocks space only
+  int max_blocks = 8;
+};
+
+class SearchSpace {
+ public:
+  virtual ~SearchSpace() = default;
+  virtual const char* name() const = 0;
+  virtual Candidate sample(Rng& rng) const = 0;
+  virtual Candidate mutate(const Candidate& parent, Rng& rng) const = 0;
+  virtual Candidate crossover(const Candidate& a, const Candidate& b, Rng& rng) const = 0;
+  // Reasons the candidate is not a member of the space (empty = valid).
+  virtual std::vector<std::string> problems(const Candidate& c) const = 0;
+  // Parses a genotype text; throws Error on syntax errors or problems.
+  virtual Candidate parse(std::string_view text) const = 0;
+  // The candidate from its genes (text and arch filled in); throws Error on invalid genes.
+  virtual Candidate from_genes(const std::vector<int>& genes) const = 0;
+  // The trainable network ([N, C, H, W] -> [N, classes]), parameters not yet initialised.
+  virtual std::shared_ptr<autograd::Module> build(const Candidate& c) const = 0;
+  virtual double skip(const Candidate& c) const = 0;
+  virtual CostEstimate cost(const Candidate& c) const = 0;
+
+  const std::string& text(const Candidate& c) const { return c.text; }
+};
+
+// "blocks", "mbv2" or "nb201"; throws Error listing the known names.
+std::unique_ptr<SearchSpace> make_search_space(std::string_view name, const SpaceOptions& options);
+std::vector<std::string> search_space_names();
+
+// Metrics computed from the architecture alone: "skip", "params", "macs", "peak_sram", "flash".
+bool is_architecture_metric(std::string_view metric);
+double architecture_metric(const SearchSpace& space, const Candidate& c, std::string_view metric);
+
+// Shared helpers of the space implementations.
+// A value drawn uniformly from `values` other than `current` (values must hold another one).
+int draw_other(const std::vector<int>& values, int current, Rng& rng);
+int draw_any(const std::vector<int>& values, Rng& rng);
+
+}  // namespace piconas::nas

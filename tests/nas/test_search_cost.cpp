@@ -1,0 +1,80 @@
+// Cost model (METRICS.md section 3): params and MACs from arch_cost, peak SRAM and flash
+// estimates against hand-computed values.
+#include <doctest/doctest.h>
+
+#include "nas/arch/arch_text.h"
+#include "nas/search/cost_model.h"
+#include "nas/search/search.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+
+namespace {
+
+// 1x8x8 input, stem 3x3 s1 to 4 channels, one residual inverted-residual block (e2, 4 -> 4),
+// no head, 2 classes.
+ArchSpec small_ir() {
+  ArchSpec s;
+  s.input = {1, 8, 8};
+  s.num_classes = 2;
+  s.activation = Activation::ReLU;
+  s.stem = {4, 3, 1};
+  s.blocks = {{BlockKind::InvertedResidual, 3, 2, 1, 4}};
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("cost model: inverted residual network by hand") {
+  const CostEstimate cost = estimate_cost(small_ir());
+  // params: stem 36 + BN 8; expand 4*8 = 32 + BN 16; dw 8*9 = 72 + BN 16; project 32 + BN 8;
+  //         classifier 4*2 + 2 = 10.                                           total 230
+  CHECK(cost.params == 230);
+  // MACs: stem 36*64 = 2304; expand 32*64 = 2048; dw 72*64 = 4608; project 2048; linear 8.
+  CHECK(cost.macs == 11016);
+  // Peak SRAM, bytes (BN and activations folded): stem 64 + 256 = 320; expand 256 + 512 = 768;
+  // dw 512 + 512 + held block input 256 = 1280; project 512 + 256 + 256 = 1024;
+  // add 256 + 256 + 256 = 768; pool 256 + 4; linear 4 + 2.                     peak 1280
+  CHECK(cost.peak_sram == 1280);
+  // Flash: weights + 12 bytes per output channel: stem 36 + 48; expand 32 + 96; dw 72 + 96;
+  // project 32 + 48; linear 8 + 24.                                            total 492
+  CHECK(cost.flash == 492);
+  const ArchCost reference = arch_cost(small_ir());
+  CHECK(cost.params == reference.params);
+  CHECK(cost.macs == reference.macs);
+}
+
+TEST_CASE("cost model: ConvNeXt block with biases and LayerNorm, no residual") {
+  ArchSpec s = small_ir();
+  s.blocks.push_back({BlockKind::ConvNeXt, 3, 2, 2, 8});
+  const CostEstimate cost = estimate_cost(s);
+  // New block on 4x8x8 -> 8x4x4: dw 36 (+4 bias), LN 8, expand 4->8 32 (+8), project 8->8 64 (+8);
+  // classifier becomes 8*2 + 2 = 18. params 230 - 10 + 40 + 8 + 40 + 72 + 18 = 398.
+  CHECK(cost.params == 398);
+  // Flash: 492 - 32 (old classifier) + dw 36 + 48 + LN 8*4 + expand 32 + 96 + project 64 + 96
+  //        + classifier 16 + 24 = 904 (biases are the 12 bytes per channel, not weights).
+  CHECK(cost.flash == 904);
+  // The block's tensors are small: the peak stays in the first block.
+  CHECK(cost.peak_sram == 1280);
+}
+
+TEST_CASE("cost model: residual input counted only while the block body runs") {
+  // Depthwise-separable blocks never keep a residual: dw 4x8x8 -> 4x8x8 is 256 + 256.
+  ArchSpec s = small_ir();
+  s.blocks = {{BlockKind::DepthwiseSeparable, 3, 1, 1, 4}};
+  CHECK(estimate_cost(s).peak_sram == 512);
+  // The same layers as a residual IR block with expansion 1 (dw, project): dw 256 + 256 (the
+  // held input is the dw input itself), project 256 + 256 + 256 = 768, add 768.
+  s.blocks = {{BlockKind::InvertedResidual, 3, 1, 1, 4}};
+  CHECK(estimate_cost(s).peak_sram == 768);
+}
+
+TEST_CASE("constraint violations name the cost and the limit") {
+  CostEstimate cost{100, 2000, 300, 400};
+  CHECK(constraint_violations(cost, {}).empty());
+  CHECK(constraint_violations(cost, {100, 2000, 300, 400}).empty());
+  const auto v = constraint_violations(cost, {99, 0, 0, 399});
+  REQUIRE(v.size() == 2);
+  CHECK(v[0] == "params 100 > 99");
+  CHECK(v[1] == "flash 400 > 399");
+}
