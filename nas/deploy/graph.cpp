@@ -215,6 +215,18 @@ void apply_activation(FusedActivation act, Tensor& t) {
 
 Graph lower_arch(const ArchSpec& spec) { return lower(spec, nullptr); }
 
+std::vector<std::string> int8_problems(const ArchSpec& spec) {
+  std::vector<std::string> problems;
+  if (spec.activation == Activation::GELU || spec.activation == Activation::Hardswish)
+    problems.push_back(std::string("activation ") + activation_name(spec.activation) +
+                       " has no int8 kernel (relu and relu6 do)");
+  for (size_t i = 0; i < spec.blocks.size(); ++i)
+    if (spec.blocks[i].kind == BlockKind::ConvNeXt)
+      problems.push_back("block " + std::to_string(i) +
+                         " is ConvNeXt: LayerNorm and GELU have no int8 kernel");
+  return problems;
+}
+
 Graph lower_network(const ArchSpec& spec, Module& net) { return lower(spec, &net); }
 
 Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver& observe) {

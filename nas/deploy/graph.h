@@ -54,6 +54,8 @@ struct Graph {
 
 // Structure only (no weights). Throws Error for layers int8 cannot run.
 Graph lower_arch(const ArchSpec& spec);
+// Reasons why lower_arch would refuse spec (empty: int8-deployable).
+std::vector<std::string> int8_problems(const ArchSpec& spec);
 // Structure plus BN-folded float weights read from `net` (as built by build_network(spec)).
 // Throws Error naming the module path when the module does not match the spec.
 Graph lower_network(const ArchSpec& spec, autograd::Module& net);

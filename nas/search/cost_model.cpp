@@ -1,5 +1,8 @@
 #include "nas/search/cost_model.h"
 
+#include "nas/deploy/graph.h"
+#include "nas/deploy/planner.h"
+
 #include <algorithm>
 #include <string>
 
@@ -96,8 +99,11 @@ CostEstimate estimate_cost(const ArchSpec& spec) {
     cost.params += layer.params;
     cost.macs += layer.macs;
   }
-  cost.peak_sram = estimate_peak_sram(layers);
-  cost.flash = estimate_flash(layers);
+  // Deployable networks get the numbers the C emitter will use (real memory plan and
+  // constants); the others keep the estimate, and int8_deployable says they cannot be exported.
+  cost.int8_deployable = deploy::int8_problems(spec).empty();
+  cost.peak_sram = cost.int8_deployable ? deploy::peak_sram(spec) : estimate_peak_sram(layers);
+  cost.flash = cost.int8_deployable ? deploy::flash_bytes(spec) : estimate_flash(layers);
   return cost;
 }
 

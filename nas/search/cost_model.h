@@ -7,7 +7,8 @@
 //              for a later residual add (the block input, while the block body runs).
 //              BatchNorm folds into the conv before it and activations fuse into their
 //              producer in the int8 deployment, so they are not separate tensors here.
-//              An estimate: the int8 deployment's memory planner gives the exact arena.
+//              estimate_cost() uses the int8 deployment's real memory planner and constant
+//              count (nas/deploy) for deployable networks and these estimates otherwise.
 //   flash      int8 weights (1 byte each) + per output channel of every conv/linear an int32
 //              bias and a per-channel int32 multiplier and shift (4 + 8 = 12 bytes); a
 //              LayerNorm keeps its gamma and beta as int32 (8 bytes per channel).
@@ -24,6 +25,7 @@ struct CostEstimate {
   int64_t macs = 0;
   int64_t peak_sram = 0;
   int64_t flash = 0;
+  bool int8_deployable = true;  // false: ConvNeXt or GELU/Hardswish, which export refuses
 };
 
 inline constexpr int64_t kFlashBytesPerChannel = 12;  // int32 bias + int32 multiplier + shift

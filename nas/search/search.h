@@ -57,7 +57,8 @@ const char* strategy_name(StrategyKind kind);
 struct Constraints {
   int64_t max_params = 0, max_macs = 0, max_peak_sram = 0, max_flash = 0;
 };
-// Human-readable violations ("macs 1200 > 1000"); empty = feasible.
+// Human-readable violations ("macs 1200 > 1000"); empty = feasible. Under an SRAM or flash
+// limit, a network that is not int8-deployable is a violation too.
 std::vector<std::string> constraint_violations(const CostEstimate& cost, const Constraints& limits);
 
 struct SearchSettings {

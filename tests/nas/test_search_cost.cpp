@@ -4,6 +4,7 @@
 
 #include "nas/arch/arch_text.h"
 #include "nas/search/cost_model.h"
+#include "nas/deploy/planner.h"
 #include "nas/search/search.h"
 
 using namespace piconas;
@@ -62,11 +63,11 @@ TEST_CASE("cost model: residual input counted only while the block body runs") {
   // Depthwise-separable blocks never keep a residual: dw 4x8x8 -> 4x8x8 is 256 + 256.
   ArchSpec s = small_ir();
   s.blocks = {{BlockKind::DepthwiseSeparable, 3, 1, 1, 4}};
-  CHECK(estimate_cost(s).peak_sram == 512);
+  CHECK(estimate_peak_sram(arch_layers(s)) == 512);
   // The same layers as a residual IR block with expansion 1 (dw, project): dw 256 + 256 (the
   // held input is the dw input itself), project 256 + 256 + 256 = 768, add 768.
   s.blocks = {{BlockKind::InvertedResidual, 3, 1, 1, 4}};
-  CHECK(estimate_cost(s).peak_sram == 768);
+  CHECK(estimate_peak_sram(arch_layers(s)) == 768);
 }
 
 TEST_CASE("constraint violations name the cost and the limit") {
@@ -77,4 +78,23 @@ TEST_CASE("constraint violations name the cost and the limit") {
   REQUIRE(v.size() == 2);
   CHECK(v[0] == "params 100 > 99");
   CHECK(v[1] == "flash 400 > 399");
+  cost.int8_deployable = false;
+  CHECK(constraint_violations(cost, {1000, 0, 0, 0}).empty());
+  const auto mcu = constraint_violations(cost, {0, 0, 1000, 0});
+  REQUIRE(mcu.size() == 1);
+  CHECK(mcu[0].find("not int8-deployable") == 0);
+}
+
+TEST_CASE("cost model: deployable networks are costed by the real int8 memory planner") {
+  ArchSpec s = small_ir();
+  s.blocks = {{BlockKind::InvertedResidual, 3, 1, 1, 4}};
+  CostEstimate cost = estimate_cost(s);
+  CHECK(cost.int8_deployable);
+  CHECK(cost.peak_sram == deploy::peak_sram(s));
+  CHECK(cost.flash == deploy::flash_bytes(s));
+  CHECK(cost.peak_sram >= estimate_peak_sram(arch_layers(s)));  // the plan adds conv scratch
+  s.blocks = {{BlockKind::ConvNeXt, 3, 2, 1, 4}};
+  cost = estimate_cost(s);
+  CHECK_FALSE(cost.int8_deployable);
+  CHECK(cost.peak_sram == estimate_peak_sram(arch_layers(s)));
 }
