@@ -6,5 +6,8 @@
 namespace piconas::apps {
 
 void register_demo(CLI::App& app);
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_info(CLI::App& app);
 
 }  // namespace piconas::apps

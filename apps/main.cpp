@@ -8,6 +8,9 @@ int main(int argc, char** argv) {
   CLI::App app{"piconas: TinyML neural-architecture search, training and int8 deployment"};
   app.require_subcommand(1);
   piconas::apps::register_demo(app);
+  piconas::apps::register_train(app);
+  piconas::apps::register_eval(app);
+  piconas::apps::register_info(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
