@@ -28,6 +28,24 @@ class EvalModeGuard {
 };
 }  // namespace
 
+std::vector<int32_t> predicted_classes(const Tensor& logits) {
+  PICONAS_CHECK(logits.ndim() == 2 && logits.dim(1) > 0,
+                "predicted_classes: logits must be [N, K], got " << shape_str(logits.shape()));
+  const int64_t n = logits.dim(0), k = logits.dim(1);
+  std::vector<int32_t> out(static_cast<size_t>(n));
+  dispatch_dtype(logits.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* v = logits.data<T>();
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t best = 0;
+      for (int64_t c = 1; c < k; ++c)
+        if (v[i * k + c] > v[i * k + best]) best = c;
+      out[static_cast<size_t>(i)] = static_cast<int32_t>(best);
+    }
+  });
+  return out;
+}
+
 EvalResult evaluate(autograd::Module& module, const data::Dataset& dataset,
                     const data::Normalization& normalization, const std::vector<int64_t>& indices,
                     int64_t batch_size) {
@@ -58,14 +76,8 @@ EvalResult evaluate(autograd::Module& module, const data::Dataset& dataset,
                                                  << " images, expected " << shape_str({n, k})
                                                  << " (the data set has " << k << " classes)");
     loss_sum += autograd::softmax_cross_entropy(logits, batch->labels).value().get(0) * static_cast<double>(n);
-    Tensor values = logits.value().to(DType::F64);
-    const double* v = values.data<double>();
-    for (int64_t i = 0; i < n; ++i) {
-      int best = 0;
-      for (int c = 1; c < k; ++c)
-        if (v[i * k + c] > v[i * k + best]) best = c;
-      ++result.confusion[static_cast<size_t>(batch->labels[i]) * k + best];
-    }
+    std::vector<int32_t> predicted = predicted_classes(logits.value());
+    for (int64_t i = 0; i < n; ++i) ++result.confusion[static_cast<size_t>(batch->labels[i]) * k + predicted[i]];
     result.count += n;
   }
   int64_t correct = 0;

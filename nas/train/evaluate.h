@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/module.h"
+#include "core/tensor.h"
 #include "data/dataset.h"
 #include "data/normalize.h"
 #include "nas/arch/arch_spec.h"
@@ -30,6 +31,9 @@ struct EvalResult {
     return confusion[static_cast<size_t>(truth) * num_classes + predicted];
   }
 };
+
+// The arg-max class of each row of [N, K] logits (float or double); ties go to the lower index.
+std::vector<int32_t> predicted_classes(const Tensor& logits);
 
 // Runs the module in eval mode without gradients over dataset (all images, or `indices`), with
 // normalisation as in training. The module must output [N, dataset.num_classes] logits.

@@ -286,7 +286,6 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   }
   int64_t images = 0;
   double train_seconds = 0;
-  const int k = arch_.num_classes;
   net_->set_training(true);
   loader_->start_epoch(epoch);
   for (int64_t b = 0; b < steps_per_epoch_; ++b) {
@@ -301,14 +300,8 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
     loss.backward();
     sgd_->step();
     const int64_t n = batch->images.dim(0);
-    const Tensor& out = logits.value();
-    const float* v = out.data<float>();
-    for (int64_t i = 0; i < n; ++i) {
-      int best = 0;
-      for (int c = 1; c < k; ++c)
-        if (v[i * k + c] > v[i * k + best]) best = c;
-      epoch_correct_ += best == batch->labels[i];
-    }
+    std::vector<int32_t> predicted = predicted_classes(logits.value());
+    for (int64_t i = 0; i < n; ++i) epoch_correct_ += predicted[i] == batch->labels[i];
     epoch_loss_sum_ += loss.value().get(0) * static_cast<double>(n);
     epoch_seen_ += n;
     images += n;

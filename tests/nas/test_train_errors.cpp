@@ -147,3 +147,32 @@ TEST_CASE("train: a data set whose channels, resolution or classes do not fit th
   config.epochs = 1;
   CHECK(train(config).completed);
 }
+
+TEST_CASE("predicted_classes: arg-max per row, ties to the lower class, float and double") {
+  CHECK(predicted_classes(Tensor::from_values({2, 3}, {1, 5, 5, -1, -2, -0.5})) == std::vector<int32_t>{1, 2});
+  CHECK(predicted_classes(Tensor::from_values({1, 2}, {3, 3}, DType::F64)) == std::vector<int32_t>{0});
+  CHECK_THROWS_AS(predicted_classes(Tensor({4})), Error);
+}
+
+TEST_CASE("recalibrate_batchnorm: running statistics become the average batch statistics") {
+  // Four 1x1x1 images 0, 0.2, 0.4, 0.8 (after / 255): mean 0.35, unbiased variance 0.35 / 3.
+  data::Dataset d;
+  d.count = 4;
+  d.channels = d.height = d.width = 1;
+  d.num_classes = 1;
+  d.class_names = {"x"};
+  d.images = {0, 51, 102, 204};
+  d.labels = {0, 0, 0, 0};
+  autograd::Sequential net;
+  auto bn = net.add(std::make_shared<autograd::BatchNorm2d>(1));
+  net.set_training(false);
+  const std::vector<int64_t> all{0, 1, 2, 3};
+  CHECK(recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 4, 1, 9, 0) == 4);
+  CHECK(bn->state.running_mean.get(0) == doctest::Approx(0.35));
+  CHECK(bn->state.running_var.get(0) == doctest::Approx(0.35 / 3));
+  CHECK(bn->state.momentum == 0.1);
+  CHECK_FALSE(net.training());
+  // Two batches of two: the mean of the batch means is the overall mean whatever the order.
+  CHECK(recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 2, 5, 9, 1) == 4);
+  CHECK(bn->state.running_mean.get(0) == doctest::Approx(0.35));
+}
