@@ -14,6 +14,7 @@
 #include "core/parallel.h"
 #include "data/loader.h"
 #include "data/split.h"
+#include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
 #include "nas/checkpoint.h"
@@ -371,7 +372,10 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
 nlohmann::json TrainRun::summary_json() const {
   nlohmann::json history = nlohmann::json::array();
   for (const EpochMetrics& m : result_.history) history.push_back(metrics_json(m));
+  ArchCost cost = arch_cost(arch_);
   nlohmann::json summary = {{"arch", to_text(arch_)},
+                            {"params", cost.params},
+                            {"macs", cost.macs},
                             {"data", data_name_},
                             {"config", train_config_json(config_)},
                             {"threads", num_threads()},
@@ -384,6 +388,7 @@ nlohmann::json TrainRun::summary_json() const {
                             {"best_accuracy", best_accuracy_},
                             {"best_checkpoint", best_path_},
                             {"last_checkpoint", last_path_},
+                            {"seconds_this_process", seconds_since(start_)},
                             {"history", history}};
   if (result_.has_test) summary["test"] = eval_result_json(result_.test, test_set_.class_names);
   return summary;
