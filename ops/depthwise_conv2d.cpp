@@ -49,39 +49,47 @@ constexpr int64_t kLanes = 64 / sizeof(T);
 int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
 
 // Row loops are short (12..48 elements), too short for the compiler's vector loop plus
-// epilogue. for_blocks covers [0, n), n >= B, with fixed-size blocks of B lanes: full blocks,
-// then one last block ending at n that overlaps the previous one in its first `skip` lanes.
-// Copies may simply write the overlap twice; accumulations add zero there.
-template <int64_t B, class Body>
-void for_blocks(int64_t n, Body&& body) {
-  int64_t start = 0;
-  for (; start + B <= n; start += B) body(start, int64_t(0));
-  if (start < n) body(n - B, B - (n - start));
-}
-
-// Blocks of V lanes if n >= V, else of V/2 lanes if n >= V/2, else element by element.
-template <int64_t V, class Block, class Element>
+// epilogue, so for_row covers [0, n) with fixed-size blocks. Plain copies (Overlap) use
+// blocks of V (or V/2 if n < V) lanes, the last one ending at n and overlapping its
+// predecessor, which just writes some values twice. Accumulations cannot overlap (and would
+// stall on store forwarding re-reading what was just stored): blocks of V lanes, then at most
+// one each of V/2 and V/4, then single elements.
+template <int64_t V, bool Overlap, class Block, class Element>
 void for_row(int64_t n, Block&& block, Element&& element) {
-  if (n >= V)
-    for_blocks<V>(n, [&](int64_t start, int64_t skip) { block.template operator()<V>(start, skip); });
-  else if (n >= V / 2)
-    for_blocks<V / 2>(
-        n, [&](int64_t start, int64_t skip) { block.template operator()<V / 2>(start, skip); });
-  else
-    for (int64_t k = 0; k < n; ++k) element(k);
+  int64_t start = 0;
+  if constexpr (Overlap) {
+    if (n >= V) {
+      for (; start + V <= n; start += V) block.template operator()<V>(start);
+      if (start < n) block.template operator()<V>(n - V);
+      return;
+    }
+    if (n >= V / 2) {
+      for (; start + V / 2 <= n; start += V / 2) block.template operator()<V / 2>(start);
+      if (start < n) block.template operator()<V / 2>(n - V / 2);
+      return;
+    }
+  } else {
+    for (; start + V <= n; start += V) block.template operator()<V>(start);
+    if (start + V / 2 <= n) {
+      block.template operator()<V / 2>(start);
+      start += V / 2;
+    }
+    if (start + V / 4 <= n) {
+      block.template operator()<V / 4>(start);
+      start += V / 4;
+    }
+  }
+  for (; start < n; ++start) element(start);
 }
 
 // dst[c] = src[c] (Accumulate: dst[c] += src[c]) for c < w.
 template <bool Accumulate, class T>
 void row_copy(const T* __restrict src, int64_t w, T* __restrict dst) {
-  for_row<kLanes<T>>(
+  for_row<kLanes<T>, !Accumulate>(
       w,
-      [&]<int64_t B>(int64_t start, int64_t skip) {
+      [&]<int64_t B>(int64_t start) {
 #pragma omp simd
-        for (int64_t l = 0; l < B; ++l) {
-          T v = src[start + l];
-          dst[start + l] = Accumulate ? dst[start + l] + (l >= skip ? v : T(0)) : v;
-        }
+        for (int64_t c = start; c < start + B; ++c) dst[c] = Accumulate ? dst[c] + src[c] : src[c];
       },
       [&](int64_t c) { dst[c] = Accumulate ? dst[c] + src[c] : src[c]; });
 }
@@ -93,9 +101,9 @@ void split_pairs(const T* __restrict src, int64_t half, T* __restrict even, T* _
     even[k] = src[2 * k];
     odd[k] = src[2 * k + 1];
   };
-  for_row<kLanes<T> / 2>(
+  for_row<kLanes<T> / 2, true>(
       half,
-      [&]<int64_t B>(int64_t start, int64_t) {
+      [&]<int64_t B>(int64_t start) {
 #pragma omp simd
         for (int64_t k = start; k < start + B; ++k) element(k);
       },
@@ -106,14 +114,13 @@ void split_pairs(const T* __restrict src, int64_t half, T* __restrict even, T* _
 template <class T>
 void merge_pairs_add(const T* __restrict even, const T* __restrict odd, int64_t half,
                      T* __restrict dst) {
-  for_row<kLanes<T> / 2>(
+  for_row<kLanes<T> / 2, false>(
       half,
-      [&]<int64_t B>(int64_t start, int64_t skip) {
+      [&]<int64_t B>(int64_t start) {
 #pragma omp simd
-        for (int64_t l = 0; l < B; ++l) {
-          int64_t k = start + l;
-          dst[2 * k] += l >= skip ? even[k] : T(0);
-          dst[2 * k + 1] += l >= skip ? odd[k] : T(0);
+        for (int64_t k = start; k < start + B; ++k) {
+          dst[2 * k] += even[k];
+          dst[2 * k + 1] += odd[k];
         }
       },
       [&](int64_t k) {
