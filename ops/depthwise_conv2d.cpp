@@ -1,6 +1,7 @@
 #include "ops/depthwise_conv2d.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "core/parallel.h"
@@ -282,6 +283,25 @@ void dx_s2_rows(const ConvShape& s, const T* w, const T* dyp, const PadLayout& L
   }
 }
 
+// Runs body(state, lo, hi) over blocks of planes covering [0, planes) on the threads of
+// parallel_chunks, each thread claiming the next block from a shared counter and keeping its
+// own State (scratch buffers). A static split makes every call wait for its slowest thread,
+// and on a shared machine a descheduled thread stalls the whole call; claimed blocks keep the
+// running threads busy. Results do not depend on the schedule: every plane writes only its
+// own outputs and partials.
+template <class State, class Body>
+void for_plane_blocks(int64_t planes, Body&& body) {
+  constexpr int64_t kBlock = 4;
+  int64_t blocks = (planes + kBlock - 1) / kBlock;
+  std::atomic<int64_t> next{0};
+  parallel_chunks(0, std::min<int64_t>(blocks, num_threads()), [&](int64_t, int64_t) {
+    State state;
+    for (int64_t b = next.fetch_add(1, std::memory_order_relaxed); b < blocks;
+         b = next.fetch_add(1, std::memory_order_relaxed))
+      body(state, b * kBlock, std::min(planes, (b + 1) * kBlock));
+  });
+}
+
 // Specialised kernels: square K x K, equal strides S in {1, 2}, no dilation.
 template <class T, int K, int S>
 struct Direct {
@@ -321,14 +341,14 @@ struct Direct {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
     Plan P = plan(s);
-    parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
-      std::vector<T> xp(P.x.size(), T(0)), tmp(P.n_out);
+    for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& sc, int64_t lo, int64_t hi) {
+      T* xp = zeroed(sc.xp, P.x.size());
+      T* tmp = zeroed(sc.tmp, P.n_out);
       for (int64_t p = lo; p < hi; ++p) {
         int64_t c = p % s.in_channels;
-        copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp.data());
-        corr_flat<T, K, K, S>(xp.data(), P.x, w + c * K * K, bias ? bias[c] : T(0), tmp.data(),
-                              P.n_out);
-        crop_rows<T, false>(tmp.data(), P.x.pitch, s.out_h, s.out_w, y + p * out_size);
+        copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp);
+        corr_flat<T, K, K, S>(xp, P.x, w + c * K * K, bias ? bias[c] : T(0), tmp, P.n_out);
+        crop_rows<T, false>(tmp, P.x.pitch, s.out_h, s.out_w, y + p * out_size);
       }
     });
   }
@@ -382,11 +402,11 @@ struct Generic {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w, taps = s.kernel_h * s.kernel_w;
     PadLayout L = plan(s);
-    parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
-      std::vector<T> xp(L.size(), T(0));
+    for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& sc, int64_t lo, int64_t hi) {
+      T* xp = zeroed(sc.xp, L.size());
       for (int64_t p = lo; p < hi; ++p) {
         int64_t c = p % s.in_channels;
-        copy_into_padded(L, x + p * in_size, s.in_h, s.in_w, xp.data());
+        copy_into_padded(L, x + p * in_size, s.in_h, s.in_w, xp);
         const T* wc = w + c * taps;
         T b = bias ? bias[c] : T(0);
         for (int64_t oh = 0; oh < s.out_h; ++oh) {
@@ -394,8 +414,8 @@ struct Generic {
           std::fill(o, o + s.out_w, b);
           for (int64_t i = 0; i < s.kernel_h; ++i)
             for (int64_t j = 0; j < s.kernel_w; ++j) {
-              const T* xr = xp.data() + (oh * s.stride_h + i * s.dilation_h) * L.pitch +
-                            j * s.dilation_w;
+              const T* xr =
+                  xp + (oh * s.stride_h + i * s.dilation_h) * L.pitch + j * s.dilation_w;
               T wv = wc[i * s.kernel_w + j];
 #pragma omp simd
               for (int64_t ow = 0; ow < s.out_w; ++ow) o[ow] += wv * xr[ow * s.stride_w];
@@ -445,41 +465,35 @@ struct Generic {
   }
 };
 
-// Backward walks the (n, c) planes in memory order, split into one contiguous chunk per
-// thread (walking by channel instead jumps C*H*W elements between planes and ran at half the
-// speed, starved by memory). Each plane's dx is written by its chunk alone; dw and dbias are
-// summed into per-chunk partials that are added to the outputs in chunk order afterwards, so
-// the result is reproducible for a given thread count.
+// Backward over planes: each plane writes its own dx plane and its own dw / dbias partial
+// (taps + 1 values); the partials are then summed over the batch in index order. So dx, dw
+// and dbias are identical for every thread count and schedule. (Walking by channel instead,
+// one thread per channel, jumps C*H*W elements between planes and ran at half the speed.)
 template <class T, class Kernels>
 void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
                        T* dbias) {
   int64_t in_size = s.in_h * s.in_w, out_size = s.out_h * s.out_w;
   int64_t taps = s.kernel_h * s.kernel_w, channels = s.in_channels;
-  int64_t planes = s.batch * channels, chunks = parallel_chunk_count(planes);
-  int64_t partial_size = channels * (taps + 1);  // dw taps, then dbias
-  std::vector<T> partials(dw || dbias ? chunks * partial_size : 0, T(0));
+  int64_t planes = s.batch * channels, stride = taps + 1;  // partial: dw taps, then dbias
+  std::vector<T> partials(dw || dbias ? planes * stride : 0, T(0));
   typename Kernels::Plan plan = Kernels::plan(s);
-  parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
-    int64_t chunk = 0;  // parallel_chunks starts chunk k at planes * k / chunks
-    while (chunk + 1 < chunks && planes * (chunk + 1) / chunks <= lo) ++chunk;
-    T* part_dw = partials.empty() ? nullptr : partials.data() + chunk * partial_size;
-    T* part_db = part_dw ? part_dw + channels * taps : nullptr;
-    Scratch<T> scratch;
+  for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& scratch, int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       int64_t c = p % channels;
       const T* dy_plane = dy + p * out_size;
+      T* part = partials.empty() ? nullptr : partials.data() + p * stride;
       if (dx) Kernels::backward_dx(s, plan, w + c * taps, dy_plane, dx + p * in_size, scratch);
-      if (dw) Kernels::backward_dw(s, plan, x + p * in_size, dy_plane, scratch, part_dw + c * taps);
-      if (dbias) part_db[c] += plane_sum(dy_plane, out_size);
+      if (dw) Kernels::backward_dw(s, plan, x + p * in_size, dy_plane, scratch, part);
+      if (dbias) part[taps] = plane_sum(dy_plane, out_size);
     }
   });
-  for (int64_t k = 0; k < chunks && !partials.empty(); ++k) {
-    const T* part = partials.data() + k * partial_size;
-    if (dw)
-      for (int64_t t = 0; t < channels * taps; ++t) dw[t] += part[t];
-    if (dbias)
-      for (int64_t c = 0; c < channels; ++c) dbias[c] += part[channels * taps + c];
-  }
+  for (int64_t n = 0; n < s.batch && !partials.empty(); ++n)
+    for (int64_t c = 0; c < channels; ++c) {
+      const T* part = partials.data() + (n * channels + c) * stride;
+      if (dw)
+        for (int64_t t = 0; t < taps; ++t) dw[c * taps + t] += part[t];
+      if (dbias) dbias[c] += part[taps];
+    }
 }
 
 // Calls f(Direct<T, K, S>{}) for a specialised shape, f(Generic<T>{}) otherwise.
