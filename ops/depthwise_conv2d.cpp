@@ -201,6 +201,7 @@ void dw_flat(const T* __restrict in, const PadLayout& L, const T* __restrict dy,
     }
     for (int j = 0; j < K; ++j) {
       T sum = 0;
+#pragma omp simd reduction(+ : sum)
       for (int64_t l = 0; l < V; ++l) sum += acc[j][l];
       acc_out[i * K + j] += sum;
     }
