@@ -225,7 +225,7 @@ T plane_sum(const T* v, int64_t n) {
 // Per-thread scratch buffers, allocated (zeroed) on first use and reused for every plane.
 template <class T>
 struct Scratch {
-  std::vector<T> xp, dyp, dyw, tmp;
+  std::vector<T> xp, dyp, tmp;
 };
 
 template <class T>
@@ -238,12 +238,13 @@ T* zeroed(std::vector<T>& v, int64_t size) {
 // (reach_h, reach_w) sub-plane rows/columns further stays inside each sub-plane.
 template <class T>
 PadLayout flat_layout(int64_t in_h, int64_t in_w, int64_t top, int64_t left, int64_t S,
-                      int64_t out_h, int64_t out_w, int64_t reach_h, int64_t reach_w) {
+                      int64_t out_h, int64_t out_w, int64_t reach_h, int64_t reach_w,
+                      int64_t min_pitch = 0) {
   PadLayout L{};
   L.phases = S;
   L.top = top;
   L.left = left;
-  L.pitch = std::max((in_w + left + S - 1) / S, out_w + reach_w);
+  L.pitch = std::max({(in_w + left + S - 1) / S, out_w + reach_w, min_pitch});
   int64_t n = round_up(out_h * L.pitch, kLanes<T>);
   // One more row and V lanes of slack: callers may start the flat loop a few columns in.
   L.rows = std::max((in_h + top + S - 1) / S,
@@ -308,33 +309,36 @@ template <class T, int K, int S>
 struct Direct {
   static constexpr int kReach = (K - 1) / S;
 
-  // Layouts and flat lengths of one call, computed once.
+  // Layouts and flat lengths of one call, computed once. The padded input and the padded dy
+  // share one pitch, so the dw loop can read dy straight from the dx buffer: at that pitch
+  // dy's garbage columns are its zero right/left padding.
   struct Plan {
-    PadLayout x;      // padded input (forward, dw)
-    PadLayout dy_w;   // dy at the input's pitch, zero in the garbage columns (dw)
-    PadLayout dy_dx;  // dy zero-padded for the dx correlation
-    int64_t n_out;    // flat length of the output / dw loops
-    int64_t n_dx;     // flat length of the dx correlation (per phase for S = 2)
-    int64_t mh;       // S = 2: rows of one dx phase plane
+    PadLayout x;     // padded input (forward, dw)
+    PadLayout dy;    // dy zero-padded for the dx correlation, at offset (q, q)
+    int64_t q;       // dy's offset: K-1 for S = 1, (K-1)/2 for S = 2
+    int64_t n_out;   // flat length of the output / dw loops
+    int64_t n_dx;    // flat length of the dx correlation (per phase for S = 2)
+    int64_t mh;      // S = 2: rows of one dx phase plane
   };
 
   static Plan plan(const ConvShape& s) {
     Plan P{};
-    P.x = flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w, kReach, kReach);
+    // S = 1: dx[ih][iw] += sum w[K-1-i][K-1-j] * dy[ih + p - (K-1) + i][iw + p - (K-1) + j],
+    // a correlation of dy placed at offset K-1, read from offset p (reads reach p + K-1).
+    // S = 2: phase planes of mh x mw, read from offset q - (K+1)/2 + 1 >= 0, reaching q.
+    P.q = S == 1 ? K - 1 : (K - 1) / 2;
+    P.mh = S == 1 ? s.in_h + s.pad_h : (s.in_h + s.pad_h + 1) / 2;
+    int64_t mw = S == 1 ? s.in_w + s.pad_w : (s.in_w + s.pad_w + 1) / 2;
+    auto layouts = [&](int64_t pitch) {
+      P.x = flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w, kReach, kReach,
+                           pitch);
+      P.dy = flat_layout<T>(s.out_h, s.out_w, P.q, P.q, 1, std::max(P.mh, s.out_h + 1), mw, P.q,
+                            P.q, pitch);
+    };
+    layouts(0);
+    layouts(std::max(P.x.pitch, P.dy.pitch));
     P.n_out = round_up(s.out_h * P.x.pitch, kLanes<T>);
-    P.dy_w = PadLayout{P.n_out / P.x.pitch + 1, P.x.pitch, 1, 0, 0};
-    if constexpr (S == 1) {
-      // dx[ih][iw] += sum w[K-1-i][K-1-j] * dy[ih + p - (K-1) + i][iw + p - (K-1) + j]:
-      // a correlation of dy placed at offset K-1, read from offset p.
-      P.dy_dx = flat_layout<T>(s.out_h, s.out_w, K - 1, K - 1, 1, s.in_h + s.pad_h,
-                               s.in_w + s.pad_w, K - 1, K - 1);
-      P.n_dx = round_up(s.in_h * P.dy_dx.pitch, kLanes<T>);
-    } else {
-      constexpr int q = (K - 1) / 2;
-      P.mh = (s.in_h + s.pad_h + 1) / 2;
-      P.dy_dx = flat_layout<T>(s.out_h, s.out_w, q, q, 1, P.mh, (s.in_w + s.pad_w + 1) / 2, q, q);
-      P.n_dx = round_up(P.mh * P.dy_dx.pitch, kLanes<T>);
-    }
+    P.n_dx = round_up((S == 1 ? s.in_h : P.mh) * P.dy.pitch, kLanes<T>);
     return P;
   }
 
@@ -354,31 +358,29 @@ struct Direct {
     });
   }
 
-  static void backward_dx(const ConvShape& s, const Plan& P, const T* w, const T* dy, T* dx,
-                          Scratch<T>& sc) {
-    const PadLayout& L = P.dy_dx;
+  // One plane: dx (+)= its input gradient, dw_part (+)= its weight gradient (either may be
+  // null); w is this channel's kernel.
+  static void backward_plane(const ConvShape& s, const Plan& P, const T* x, const T* w,
+                             const T* dy, T* dx, T* dw_part, Scratch<T>& sc) {
+    const PadLayout& L = P.dy;
     T* dyp = zeroed(sc.dyp, L.size());
     copy_into_padded(L, dy, s.out_h, s.out_w, dyp);
-    if constexpr (S == 1) {
+    if (dx && S == 1) {
       T* tmp = zeroed(sc.tmp, P.n_dx);
       T wf[K * K];
       for (int t = 0; t < K * K; ++t) wf[t] = w[K * K - 1 - t];
       corr_flat<T, K, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, P.n_dx);
       crop_rows<T, true>(tmp, L.pitch, s.in_h, s.in_w, dx);
-    } else {
+    } else if (dx) {
       T* ph0 = zeroed(sc.tmp, 2 * P.n_dx);
       dx_s2_rows<T, K, 0>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
       dx_s2_rows<T, K, 1>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
     }
-  }
-
-  static void backward_dw(const ConvShape& s, const Plan& P, const T* x, const T* dy,
-                          Scratch<T>& sc, T* acc) {
-    T* xp = zeroed(sc.xp, P.x.size());
-    T* dyw = zeroed(sc.dyw, P.dy_w.size());
-    copy_into_padded(P.x, x, s.in_h, s.in_w, xp);
-    copy_into_padded(P.dy_w, dy, s.out_h, s.out_w, dyw);
-    dw_flat<T, K, S>(xp, P.x, dyw, P.n_out, acc);
+    if (dw_part) {
+      T* xp = zeroed(sc.xp, P.x.size());
+      copy_into_padded(P.x, x, s.in_h, s.in_w, xp);
+      dw_flat<T, K, S>(xp, P.x, dyp + P.q * L.pitch + P.q, P.n_out, dw_part);
+    }
   }
 };
 
@@ -424,6 +426,12 @@ struct Generic {
         }
       }
     });
+  }
+
+  static void backward_plane(const ConvShape& s, const PadLayout& L, const T* x, const T* w,
+                             const T* dy, T* dx, T* dw_part, Scratch<T>& sc) {
+    if (dx) backward_dx(s, L, w, dy, dx, sc);
+    if (dw_part) backward_dw(s, L, x, dy, sc, dw_part);
   }
 
   // Scatters dy into a padded gradient plane, then adds its interior to dx.
@@ -483,8 +491,9 @@ void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, 
       int64_t c = p % channels;
       const T* dy_plane = dy + p * out_size;
       T* part = partials.empty() ? nullptr : partials.data() + p * stride;
-      if (dx) Kernels::backward_dx(s, plan, w + c * taps, dy_plane, dx + p * in_size, scratch);
-      if (dw) Kernels::backward_dw(s, plan, x + p * in_size, dy_plane, scratch, part);
+      if (dx || dw)
+        Kernels::backward_plane(s, plan, x + p * in_size, w + c * taps, dy_plane,
+                                dx ? dx + p * in_size : nullptr, dw ? part : nullptr, scratch);
       if (dbias) part[taps] = plane_sum(dy_plane, out_size);
     }
   });
