@@ -182,28 +182,33 @@ void corr_flat(const T* __restrict in, const PadLayout& L, const T* __restrict w
 }
 
 // acc[i*K + j] += sum_t dy[t] * in(i, j)[t] over the flat plane; dy has the input's pitch and
-// zeros in its garbage columns, so the garbage inputs there contribute nothing.
+// zeros in its garbage columns, so the garbage inputs there contribute nothing. R kernel rows
+// per pass: all of them (K*K vector accumulators) while that fits the 32 vector registers.
 template <class T, int K, int S>
 void dw_flat(const T* __restrict in, const PadLayout& L, const T* __restrict dy, int64_t n,
              T* __restrict acc_out) {
   constexpr int64_t V = kLanes<T>;
-  for (int i = 0; i < K; ++i) {
-    const T* tap[K];
-    for (int j = 0; j < K; ++j)
-      tap[j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
-    T acc[K][V] = {};
-    for (int64_t t0 = 0; t0 < n; t0 += V) {
-#pragma GCC unroll 8
+  constexpr int R = K <= 5 ? K : 1;
+  for (int i0 = 0; i0 < K; i0 += R) {
+    const T* tap[R * K];
+    for (int r = 0; r < R; ++r)
       for (int j = 0; j < K; ++j) {
+        int i = i0 + r;
+        tap[r * K + j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
+      }
+    T acc[R * K][V] = {};
+    for (int64_t t0 = 0; t0 < n; t0 += V) {
+#pragma GCC unroll 32
+      for (int k = 0; k < R * K; ++k) {
 #pragma omp simd
-        for (int64_t l = 0; l < V; ++l) acc[j][l] += dy[t0 + l] * tap[j][t0 + l];
+        for (int64_t l = 0; l < V; ++l) acc[k][l] += dy[t0 + l] * tap[k][t0 + l];
       }
     }
-    for (int j = 0; j < K; ++j) {
+    for (int k = 0; k < R * K; ++k) {
       T sum = 0;
 #pragma omp simd reduction(+ : sum)
-      for (int64_t l = 0; l < V; ++l) sum += acc[j][l];
-      acc_out[i * K + j] += sum;
+      for (int64_t l = 0; l < V; ++l) sum += acc[k][l];
+      acc_out[i0 * K + k] += sum;
     }
   }
 }
