@@ -1,3 +1,6 @@
+// Depthwise convolution: Direct<T, K, S> (k 3/5/7, stride 1/2, compile-time sizes) and
+// Generic<T> (any kernel, stride, dilation) on zero-padded plane copies (ops/depthwise_planes.h),
+// chosen by dispatch(); backward_by_plane runs either per (n, c) plane; naive twins at the end.
 #include "ops/depthwise_conv2d.h"
 
 #include <algorithm>
