@@ -6,6 +6,7 @@
 namespace piconas::apps {
 
 void register_demo(CLI::App& app);
+void register_dnas(CLI::App& app);
 void register_export(CLI::App& app);
 void register_search(CLI::App& app);
 void register_score(CLI::App& app);

@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   CLI::App app{"piconas: TinyML neural-architecture search, training and int8 deployment"};
   app.require_subcommand(1);
   piconas::apps::register_demo(app);
+  piconas::apps::register_dnas(app);
   piconas::apps::register_export(app);
   piconas::apps::register_search(app);
   piconas::apps::register_score(app);

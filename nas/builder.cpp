@@ -22,6 +22,16 @@ void add_conv_bn(Sequential& seq, const Conv2dOptions& conv, const ActivationKin
   if (act) seq.add(std::make_shared<autograd::Activation>(*act));
 }
 
+// A Sequential whose children are named, for readable parameter names.
+class NamedSequential : public Sequential {
+ public:
+  template <class M>
+  void add_named(const std::string& name, std::shared_ptr<M> module) {
+    register_module(name, std::move(module));
+  }
+};
+}  // namespace
+
 std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, ActivationKind act) {
   auto body = std::make_shared<Sequential>();
   int64_t out = b.out_channels;
@@ -50,16 +60,6 @@ std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, ActivationKi
   if (has_residual(b, static_cast<int>(in))) return std::make_shared<Residual>(body);
   return body;
 }
-
-// A Sequential whose children are named, for readable parameter names.
-class NamedSequential : public Sequential {
- public:
-  template <class M>
-  void add_named(const std::string& name, std::shared_ptr<M> module) {
-    register_module(name, std::move(module));
-  }
-};
-}  // namespace
 
 std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
   check_arch(spec);

@@ -15,4 +15,9 @@ autograd::ActivationKind to_activation_kind(Activation activation);
 
 std::shared_ptr<autograd::Sequential> build_network(const ArchSpec& spec);
 
+// One block of the network: a Sequential of its layers, wrapped in a Residual when
+// has_residual(block, in_channels). build_network uses it for every entry of spec.blocks.
+std::shared_ptr<autograd::Module> build_block(const BlockSpec& block, int64_t in_channels,
+                                              autograd::ActivationKind act);
+
 }  // namespace piconas::nas

@@ -1,0 +1,202 @@
+#include "nas/dnas/dnas_run.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "nas/arch/arch_cost.h"
+#include "nas/arch/arch_text.h"
+#include "nas/builder.h"
+#include "nas/checkpoint.h"
+#include "nas/dnas/dnas_export.h"
+
+namespace piconas::nas::dnas {
+
+DnasMethod parse_dnas_method(const std::string& name) {
+  if (name == "supernet") return DnasMethod::SuperNet;
+  if (name == "pit") return DnasMethod::Pit;
+  if (name == "pitsupernet") return DnasMethod::PitSuperNet;
+  if (name == "pit-after-supernet") return DnasMethod::PitAfterSuperNet;
+  throw Error("unknown DNAS method '" + name + "' (supernet, pit, pitsupernet, pit-after-supernet)");
+}
+
+const char* dnas_method_name(DnasMethod method) {
+  switch (method) {
+    case DnasMethod::SuperNet: return "supernet";
+    case DnasMethod::Pit: return "pit";
+    case DnasMethod::PitSuperNet: return "pitsupernet";
+    case DnasMethod::PitAfterSuperNet: return "pit-after-supernet";
+  }
+  throw Error("invalid DnasMethod");
+}
+
+namespace {
+std::string fmt(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// CSV tables of one lambda, appended epoch by epoch.
+struct Tables {
+  std::ofstream search, alphas, masks;
+  explicit Tables(const std::string& dir)
+      : search(dir + "/search.csv"), alphas(dir + "/alphas.csv"), masks(dir + "/masks.csv") {
+    PICONAS_CHECK(search && alphas && masks, "cannot write the tables in '" << dir << "'");
+    search << "epoch,stage,temperature,loss,train_accuracy,cost,arch_trained\n";
+    alphas << "epoch,stage,block,branch,candidate,alpha,theta\n";
+    masks << "epoch,stage,group,alive,channels\n";
+  }
+  void record(const DnasNetwork& net, const EpochReport& r, const std::string& stage) {
+    search << r.epoch << ',' << stage << ',' << fmt(r.temperature) << ',' << fmt(r.loss) << ','
+           << fmt(r.accuracy) << ',' << fmt(r.cost) << ',' << (r.arch_trained ? 1 : 0) << '\n';
+    for (size_t i = 0; i < net.blocks().size(); ++i) {
+      const SuperNet& sn = *net.blocks()[i];
+      if (!sn.alpha().defined()) continue;
+      const std::vector<double> theta = softmax_values(sn.alpha().value(), r.temperature);
+      for (int64_t j = 0; j < sn.size(); ++j)
+        alphas << r.epoch << ',' << stage << ',' << i << ',' << j << ',' << candidate_name(sn.candidates()[j])
+               << ',' << fmt(sn.alpha().value().get(j)) << ',' << fmt(theta[j]) << '\n';
+    }
+    for (const auto& g : net.groups())
+      masks << r.epoch << ',' << stage << ',' << g->name << ',' << g->alive().size() << ','
+            << g->gamma.value().numel() << '\n';
+    search.flush();
+    alphas.flush();
+    masks.flush();
+  }
+};
+
+TrainData subset(const data::Dataset& d, int64_t limit, const data::Normalization& norm) {
+  TrainData t;
+  t.dataset = &d;
+  const int64_t n = limit > 0 ? std::min(limit, d.count) : d.count;
+  for (int64_t i = 0; i < n; ++i) t.indices.push_back(i);
+  t.normalization = norm;
+  return t;
+}
+
+DnasExport search_stage(DnasNetwork& net, const TrainData& train, const SearchOptions& o,
+                        Tables& tables, const std::string& stage,
+                        const std::function<void(const std::string&)>& log) {
+  search(net, train, o, [&](const EpochReport& r) {
+    tables.record(net, r, stage);
+    std::ostringstream line;
+    line << "  " << stage << " epoch " << r.epoch << "  T " << fmt(r.temperature) << "  loss " << fmt(r.loss)
+         << "  acc " << fmt(r.accuracy) << "  cost " << fmt(r.cost);
+    bool first = true;
+    for (const auto& sn : net.blocks())
+      if (sn->size() > 1) {
+        line << (first ? "  choice [" : " ") << candidate_name(sn->candidates()[sn->argmax()]);
+        first = false;
+      }
+    if (!first) line << "]";
+    first = true;
+    for (const auto& g : net.groups()) {
+      line << (first ? "  alive [" : " ") << g->alive().size();
+      first = false;
+    }
+    if (!first) line << "]";
+    log(line.str());
+  });
+  return export_network(net);
+}
+
+void save_model(const std::string& path, const ArchSpec& arch, autograd::Module& net,
+                const data::Normalization& norm, const RunOptions& o, double lambda) {
+  Checkpoint ck;
+  ck.meta = {{"format", "piconas-model"},
+             {"version", 1},
+             {"arch", to_text(arch)},
+             {"input", {arch.input.c, arch.input.h, arch.input.w}},
+             {"classes", arch.num_classes},
+             {"normalization", {{"mean", norm.mean}, {"std", norm.std}}},
+             {"data", o.dataset},
+             {"dnas", {{"method", dnas_method_name(o.method)}, {"lambda", lambda}, {"seed_arch", o.seed_arch}}}};
+  for (const auto& [name, t] : net.state()) ck.tensors.emplace_back(name, t);
+  save_checkpoint(path, ck);
+}
+}  // namespace
+
+std::vector<RunPoint> run_dnas(const RunOptions& o, const std::function<void(const std::string&)>& log) {
+  PICONAS_CHECK(!o.out_dir.empty(), "dnas: no output directory");
+  PICONAS_CHECK(!o.lambdas.empty(), "dnas: no lambda");
+  ArchSpec seed = parse_arch(o.seed_arch);
+  data::DatasetSpec spec;
+  spec.kind = data::parse_dataset_kind(o.dataset);
+  spec.path = o.data_path;
+  spec.channels = static_cast<int>(seed.input.c);
+  spec.resolution = static_cast<int>(seed.input.h);
+  const data::Dataset train_set = data::load_dataset(spec);
+  spec.split = data::Split::Test;
+  const data::Dataset test_set = data::load_dataset(spec);
+  PICONAS_CHECK(train_set.num_classes == seed.num_classes,
+                "dnas: the seed has " << seed.num_classes << " classes, " << o.dataset << " has " << train_set.num_classes);
+  TrainData train = subset(train_set, o.train_images, data::Normalization{});
+  train.normalization = data::compute_normalization(train_set, train.indices);
+  const TrainData test = subset(test_set, o.test_images, train.normalization);
+  log("dnas " + std::string(dnas_method_name(o.method)) + " on " + o.dataset + ": " +
+      std::to_string(train.indices.size()) + " training, " + std::to_string(test.indices.size()) +
+      " test images; seed " + to_text(seed));
+  std::filesystem::create_directories(o.out_dir);
+  std::vector<RunPoint> points;
+  for (double lambda : o.lambdas) {
+    const std::string dir = o.out_dir + "/lambda_" + fmt(lambda);
+    std::filesystem::create_directories(dir);
+    log("lambda " + fmt(lambda) + " -> " + dir);
+    Tables tables(dir);
+    SearchOptions so = o.search;
+    so.lambda = lambda;
+    DnasConfig config;
+    config.supernet = o.method != DnasMethod::Pit;
+    config.pit = o.method == DnasMethod::Pit || o.method == DnasMethod::PitSuperNet;
+    if (config.supernet) config.candidates = parse_candidates(o.candidates);
+    DnasNetwork net(seed, config);
+    Rng init(o.search.seed);
+    net.initialize(init);
+    DnasExport ex = search_stage(net, train, so, tables, config.pit && config.supernet ? "pitsupernet" : (config.pit ? "pit" : "supernet"), log);
+    if (o.method == DnasMethod::PitAfterSuperNet) {
+      log("  supernet result " + to_text(ex.arch) + "; PIT on it");
+      DnasConfig pit;
+      pit.supernet = false;
+      pit.pit = true;
+      DnasNetwork second(ex.arch, pit);
+      second.load_plain_state(ex.state);
+      ex = search_stage(second, train, so, tables, "pit", log);
+    }
+    auto plain = build_network(ex.arch);
+    plain->load_state(ex.state);
+    RunPoint p;
+    p.lambda = lambda;
+    p.arch = to_text(ex.arch);
+    const ArchCost cost = arch_cost(ex.arch);
+    p.params = cost.params;
+    p.macs = cost.macs;
+    p.search_accuracy = evaluate(*plain, test);
+    log("  exported " + p.arch + "  params " + std::to_string(p.params) + "  MACs " + std::to_string(p.macs) +
+        "  test acc (inherited weights) " + fmt(p.search_accuracy));
+    finetune(*plain, train, o.finetune, [&](int64_t epoch, double loss, double acc) {
+      log("  finetune epoch " + std::to_string(epoch) + "  loss " + fmt(loss) + "  acc " + fmt(acc));
+    });
+    p.test_accuracy = evaluate(*plain, test);
+    p.checkpoint = dir + "/model.ckpt";
+    save_model(p.checkpoint, ex.arch, *plain, train.normalization, o, lambda);
+    write_file_atomic(dir + "/arch.txt", p.arch + "\n");
+    log("  fine-tuned test accuracy " + fmt(p.test_accuracy) + "; wrote " + p.checkpoint);
+    points.push_back(p);
+  }
+  std::ostringstream csv;
+  csv << "lambda,arch,params,macs,search_accuracy,test_accuracy\n";
+  for (const RunPoint& p : points)
+    csv << fmt(p.lambda) << ",\"" << p.arch << "\"," << p.params << ',' << p.macs << ','
+        << fmt(p.search_accuracy) << ',' << fmt(p.test_accuracy) << '\n';
+  write_file_atomic(o.out_dir + "/results.csv", csv.str());
+  write_file_atomic(o.out_dir + "/pareto.svg",
+                    sweep_svg(points, o.search.cost, std::string("piconas dnas ") + dnas_method_name(o.method)));
+  return points;
+}
+
+}  // namespace piconas::nas::dnas

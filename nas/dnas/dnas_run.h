@@ -1,0 +1,58 @@
+// The whole DNAS pipeline behind `piconas dnas`: for each lambda of a sweep, search
+// (SuperNet, PIT, both at once, or PIT after a SuperNet search), export to a blocks-space
+// architecture, fine-tune the exported network from its inherited weights, test it and save
+// it as a piconas-model checkpoint that `piconas export` turns into int8 C.
+//
+// Files under out_dir (lambda directories are named "lambda_<value>"):
+//   lambda_*/search.csv     epoch, stage, temperature, loss, train accuracy, cost, arch trained
+//   lambda_*/alphas.csv     epoch, block, branch, candidate, alpha, theta = softmax(alpha / T)
+//   lambda_*/masks.csv      epoch, group, alive, channels
+//   lambda_*/arch.txt       the exported architecture (blocks text)
+//   lambda_*/model.ckpt     fine-tuned weights + metadata (nas/deploy/export.h contract)
+//   results.csv             lambda, arch, params, macs, test accuracy before and after fine-tuning
+//   pareto.svg              cost (params or MACs, log scale) vs test accuracy, front highlighted
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nas/dnas/dnas_search.h"
+
+namespace piconas::nas::dnas {
+
+enum class DnasMethod { SuperNet, Pit, PitSuperNet, PitAfterSuperNet };
+// "supernet", "pit", "pitsupernet", "pit-after-supernet"
+DnasMethod parse_dnas_method(const std::string& name);
+const char* dnas_method_name(DnasMethod method);
+
+struct RunOptions {
+  std::string seed_arch = "tiny-bench";
+  DnasMethod method = DnasMethod::SuperNet;
+  std::string candidates = "ds:k3,ds:k5,ds:k7,ir:k3e2,skip";
+  std::vector<double> lambdas{0.0};
+  SearchOptions search;
+  FinetuneOptions finetune;
+  std::string dataset = "fashion-mnist";
+  std::string data_path;        // "" = the dataset's default location
+  int64_t train_images = 0;     // first N training images (0: all)
+  int64_t test_images = 0;      // first N test images (0: all)
+  std::string out_dir;
+};
+
+struct RunPoint {
+  double lambda = 0.0;
+  std::string arch;
+  int64_t params = 0, macs = 0;
+  double search_accuracy = 0.0;  // exported network with inherited weights, before fine-tuning
+  double test_accuracy = 0.0;    // after fine-tuning
+  std::string checkpoint;
+};
+
+// log receives progress lines (no trailing newline).
+std::vector<RunPoint> run_dnas(const RunOptions& options,
+                               const std::function<void(const std::string&)>& log);
+
+// Hand-written SVG 1.1 scatter of the points: x = params or MACs (log scale), y = accuracy.
+std::string sweep_svg(const std::vector<RunPoint>& points, CostKind cost, const std::string& title);
+
+}  // namespace piconas::nas::dnas
