@@ -84,9 +84,14 @@ void Variable::backward(const Tensor& seed) {
   for (Node* node : order)
     if (node->backward) node->grad = Tensor();
   accumulate_into(grad_buffer(*node_), seed);
+  // Once an interior node has passed its gradient on, nothing reads it again: releasing it
+  // keeps only the gradients of the current frontier alive (peak memory falls by about the
+  // size of all activations) and lets the allocator hand the block to the next gradient.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
-    if (node->backward && node->grad.defined()) node->backward(*node);
+    if (!node->backward || !node->grad.defined()) continue;
+    node->backward(*node);
+    if (node != node_.get()) node->grad = Tensor();
   }
 }
 

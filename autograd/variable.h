@@ -2,8 +2,9 @@
 // A Variable is a handle to a Node: a value tensor, a gradient tensor, and — for results of
 // ops — the input nodes plus a backward closure. backward() visits the graph in reverse
 // topological order and each closure ACCUMULATES its output's gradient into its inputs'.
-// Gradients exist for every node that requires them, inputs as well as parameters, so
-// dL/dx of an input image is available (the Jacobian metric needs it).
+// Gradients are kept for every leaf that requires them, inputs as well as parameters, so
+// dL/dx of an input image is available (the Jacobian metric needs it), and for the result
+// backward() was called on; interior results release theirs once passed on (peak memory).
 // Leaves keep accumulating over several backward() calls until zero_grad().
 // Grad mode is per thread; NoGradGuard turns recording off in a scope (the one scoped switch).
 #pragma once

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/parallel.h"
+
 namespace piconas {
 
 std::string shape_str(const Shape& shape) {
@@ -30,10 +32,27 @@ int64_t shape_numel(const Shape& shape) {
 }
 
 namespace {
+// Zero-filling is a pure memory pass; large blocks (gradient buffers of whole activations)
+// are split over the threads so it does not stay a serial step between parallel kernels.
+constexpr size_t kParallelZeroMin = size_t{1} << 20;
+
+void zero_fill(void* memory, size_t bytes) {
+  if (bytes < kParallelZeroMin) {
+    std::memset(memory, 0, bytes);
+    return;
+  }
+  unsigned char* base = static_cast<unsigned char*>(memory);
+  const int64_t lines = static_cast<int64_t>(bytes / 64);  // blocks are 64-byte aligned
+  parallel_chunks(0, lines, [base, bytes, lines](int64_t lo, int64_t hi) {
+    const size_t end = hi == lines ? bytes : static_cast<size_t>(hi) * 64;
+    std::memset(base + lo * 64, 0, end - static_cast<size_t>(lo) * 64);
+  });
+}
+
 std::shared_ptr<unsigned char> allocate_storage(int64_t bytes, bool zeroed) {
   size_t capacity = 0;
   void* memory = allocate_block(static_cast<size_t>(bytes), &capacity);
-  if (zeroed) std::memset(memory, 0, capacity);
+  if (zeroed) zero_fill(memory, capacity);
 #ifdef PICONAS_POISON_UNINITIALIZED
   // Sanitizer builds fill "empty" tensors with NaN bytes, so a kernel that reads an output
   // before writing it shows up as NaN in the tests.

@@ -15,9 +15,17 @@ inline int64_t plane(const NormShape& s, int64_t n, int64_t c) {
   return (n * s.channels + c) * s.spatial;
 }
 
-// The per-plane loops below accumulate in double over SIMD lanes (`omp simd reduction`): the
-// lane partials are combined in a fixed order, so results do not depend on the thread count,
-// and they run at vector speed instead of one dependent scalar add per element.
+// The channel sums below accumulate in double over kLanes lane partials that persist across
+// the planes of a channel: the lane loop vectorises (two 8-double registers), the partials
+// are combined in a fixed order at the end, so results do not depend on the thread count,
+// and small planes (4x4, 2x2, 1x1 late in a network) pay no per-plane horizontal reduction.
+constexpr int kLanes = 16;
+
+inline double combine_lanes(const double (&lanes)[kLanes]) {
+  double total = 0.0;
+  for (double v : lanes) total += v;
+  return total;
+}
 
 // Mean and biased variance of channel c in one pass over shifted data: with a shift K taken
 // from the channel itself, sums of (x - K) and (x - K)^2 in double keep the variance accurate
@@ -26,20 +34,28 @@ inline int64_t plane(const NormShape& s, int64_t n, int64_t c) {
 template <class T>
 void channel_moments(const NormShape& s, const T* x, int64_t c, double& mean, double& var) {
   const double shift = x[plane(s, 0, c)];
-  double s1 = 0.0, s2 = 0.0;
+  double s1[kLanes] = {}, s2[kLanes] = {};
   for (int64_t n = 0; n < s.batch; ++n) {
     const T* p = x + plane(s, n, c);
-#pragma omp simd reduction(+ : s1, s2)
-    for (int64_t i = 0; i < s.spatial; ++i) {
+    int64_t i = 0;
+    for (; i + kLanes <= s.spatial; i += kLanes) {
+#pragma omp simd
+      for (int l = 0; l < kLanes; ++l) {
+        const double d = static_cast<double>(p[i + l]) - shift;
+        s1[l] += d;
+        s2[l] += d * d;
+      }
+    }
+    for (int l = 0; i < s.spatial; ++i, ++l) {
       const double d = static_cast<double>(p[i]) - shift;
-      s1 += d;
-      s2 += d * d;
+      s1[l] += d;
+      s2[l] += d * d;
     }
   }
   const double count = static_cast<double>(s.batch * s.spatial);
-  const double mean_shifted = s1 / count;
+  const double mean_shifted = combine_lanes(s1) / count;
   mean = shift + mean_shifted;
-  var = std::max(0.0, s2 / count - mean_shifted * mean_shifted);
+  var = std::max(0.0, combine_lanes(s2) / count - mean_shifted * mean_shifted);
 }
 
 // y = (x - mean) * scale + shift over channel c. The mean is subtracted first rather than
@@ -59,23 +75,31 @@ void channel_affine(const NormShape& s, const T* x, int64_t c, double mean, T sc
   }
 }
 
-// sum dy and sum dy * (x - mean) over channel c, in double.
+// sum dy and sum dy * (x - mean) over channel c, in double (lane partials as above).
 template <class T>
 void channel_grad_sums(const NormShape& s, const T* x, const T* dy, int64_t c, double mean,
                        double& sum_dy, double& sum_dy_xmu) {
-  double a = 0.0, b = 0.0;
+  double a[kLanes] = {}, b[kLanes] = {};
   for (int64_t n = 0; n < s.batch; ++n) {
     const T* xp = x + plane(s, n, c);
     const T* gp = dy + plane(s, n, c);
-#pragma omp simd reduction(+ : a, b)
-    for (int64_t i = 0; i < s.spatial; ++i) {
+    int64_t i = 0;
+    for (; i + kLanes <= s.spatial; i += kLanes) {
+#pragma omp simd
+      for (int l = 0; l < kLanes; ++l) {
+        const double g = gp[i + l];
+        a[l] += g;
+        b[l] += g * (static_cast<double>(xp[i + l]) - mean);
+      }
+    }
+    for (int l = 0; i < s.spatial; ++i, ++l) {
       const double g = gp[i];
-      a += g;
-      b += g * (static_cast<double>(xp[i]) - mean);
+      a[l] += g;
+      b[l] += g * (static_cast<double>(xp[i]) - mean);
     }
   }
-  sum_dy = a;
-  sum_dy_xmu = b;
+  sum_dy = combine_lanes(a);
+  sum_dy_xmu = combine_lanes(b);
 }
 
 }  // namespace

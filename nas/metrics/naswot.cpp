@@ -53,8 +53,10 @@ void NaswotKernel::add_activation(const Tensor& activation) {
       for (int64_t w = 0; w < words; ++w) {
         const int64_t begin = w * 64;
         const int64_t count = std::min<int64_t>(64, units - begin);
+        const T* v = row + begin;
         uint64_t word = 0;
-        for (int64_t b = 0; b < count; ++b) word |= static_cast<uint64_t>(row[begin + b] > T(0)) << b;
+#pragma omp simd reduction(| : word)
+        for (int64_t b = 0; b < count; ++b) word |= static_cast<uint64_t>(v[b] > T(0)) << b;
         out[w] = word;
       }
     });

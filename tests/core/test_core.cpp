@@ -180,3 +180,21 @@ TEST_CASE("allocator: large blocks are reused zeroed, small ones are not cached"
   CHECK(allocator_stats().cached_bytes == 0);
   set_allocator_cache_limit(int64_t{4} << 30);
 }
+
+TEST_CASE("tensor: large blocks are zeroed completely when the fill is split over threads") {
+  const int previous = num_threads();
+  for (int threads : {2, 3}) {
+    CAPTURE(threads);
+    set_num_threads(threads);
+    const int64_t n = (int64_t{3} << 20) / 8 + 13;  // > 1 MiB, not a multiple of 64 bytes
+    {
+      Tensor dirty({n}, DType::F64);
+      dirty.fill(7.0);
+    }
+    Tensor fresh({n}, DType::F64);  // takes the dirty block back from the cache
+    int64_t nonzero = 0;
+    for (double v : fresh.to_vector()) nonzero += v != 0.0;
+    CHECK(nonzero == 0);
+  }
+  set_num_threads(previous);
+}
