@@ -4,6 +4,7 @@
 // flag (--budget-sram for budget_sram); --config FILE.json supplies keys too, flags win, and
 // <out>/config.json keeps the resolved configuration. Progress goes to stderr, the report
 // paths and headline numbers to stdout.
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -43,10 +44,17 @@ void run_run(RunOptions& o) {
   if (!o.stop_after.empty()) control.stop_after = nas::parse_stage(o.stop_after);
   const bool tty = isatty(fileno(stderr));
   bool pending = false;
+  auto last = std::chrono::steady_clock::now();
   control.on_progress = [&](nas::Stage, const std::string& line, bool transient) {
-    if (transient && !tty) return;  // logs get the per-epoch and per-stage lines only
-    std::fprintf(stderr, "%s%s%s", pending ? "\r\033[K" : "", line.c_str(), transient ? "" : "\n");
-    pending = transient;
+    const auto now = std::chrono::steady_clock::now();
+    if (!tty) {  // a log file: transient lines (with their ETA) every 30 s, as plain lines
+      if (transient && now - last < std::chrono::seconds(30)) return;
+      last = now;
+      std::fprintf(stderr, "%s\n", line.c_str());
+    } else {
+      std::fprintf(stderr, "%s%s%s", pending ? "\r\033[K" : "", line.c_str(), transient ? "" : "\n");
+      pending = transient;
+    }
     std::fflush(stderr);
   };
   const nas::PipelineResult r = nas::run_pipeline(config, control);

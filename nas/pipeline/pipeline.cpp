@@ -61,8 +61,12 @@ std::string shell_word(const std::string& word) {
       plain = false;
   if (plain) return word;
   std::string out = "'";
-  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+  for (char c : word) {
+    if (c == '\'') out.append("'\\''");
+    else out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
 }
 
 PipelineConfig resolve_run_config(const std::string& out, const nlohmann::json& file,
@@ -80,7 +84,10 @@ PipelineConfig resolve_run_config(const std::string& out, const nlohmann::json& 
   if (stored) {
     const auto differences = config_differences(stored_config, config);
     std::string list;
-    for (const auto& d : differences) list += (list.empty() ? "" : ", ") + d;
+    for (const auto& d : differences) {
+      if (!list.empty()) list.append(", ");
+      list.append(d);
+    }
     PICONAS_CHECK(differences.empty(), "'" << out << "' holds a run with another configuration (" << list
                                            << "); rerun with the stored one (" << stored_path
                                            << ") or choose another --out");
@@ -116,10 +123,10 @@ PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& cont
   PipelineResult result;
   for (int i = 0; i < kStageCount; ++i) {
     const Stage stage = kStages[i];
-    const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(kStageCount) + " " +
-                              stage_name(stage) + "] ";
+    char label[64];
+    std::snprintf(label, sizeof label, "[%d/%d %s] ", i + 1, kStageCount, stage_name(stage));
     ctx.progress = [&](const std::string& line, bool transient) {
-      if (control.on_progress) control.on_progress(stage, label + line, transient);
+      if (control.on_progress) control.on_progress(stage, std::string(label) + line, transient);
     };
     const std::string marker = stage_result_path(config.out, stage);
     StageOutcome outcome{stage};

@@ -54,7 +54,7 @@ struct PipelineConfig {
   int64_t shortlist_epochs = 1;
   int64_t shortlist_limit = 10000;  // training images (seeded subset; 0: all)
   // full training of the winner
-  int64_t epochs = 6;
+  int64_t epochs = 8;
   int64_t batch = 128;
   double lr = 0.1;
   int64_t train_limit = 0;  // 0: the whole train split

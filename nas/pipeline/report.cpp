@@ -54,7 +54,11 @@ std::string markdown(const Doc& doc) {
       case Block::Kind::Table:
         for (size_t r = 0; r < b.table.size(); ++r) {
           out += "|";
-          for (const std::string& cell : b.table[r]) out += " " + cell + " |";
+          for (std::string cell : b.table[r]) {
+            // A '|' inside a cell (architecture texts) would end it.
+            for (size_t at = 0; (at = cell.find('|', at)) != std::string::npos; at += 2) cell.replace(at, 1, "\\|");
+            out += " " + cell + " |";
+          }
           out += "\n";
           if (r == 0) {
             out += "|";

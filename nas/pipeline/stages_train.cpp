@@ -84,10 +84,11 @@ TrainResult train_with_progress(TrainConfig t, const std::string& what, StageCon
       ctx.progress(line, true);
     } else if (p.kind == TrainProgress::Kind::Epoch) {
       const EpochMetrics& m = p.metrics;
-      ctx.progress(what + " epoch " + std::to_string(m.epoch) + "/" + std::to_string(p.epochs) + " train acc " +
-                       num(100 * m.train_accuracy) + "% val acc " + num(100 * m.val_accuracy) + "% (" +
-                       num(m.images_per_second) + " img/s)",
-                   false);
+      char line[256];
+      std::snprintf(line, sizeof line, "%s epoch %lld/%lld done: train acc %.2f%%  val acc %.2f%%  %.0f img/s",
+                    what.c_str(), static_cast<long long>(m.epoch), static_cast<long long>(p.epochs),
+                    100 * m.train_accuracy, 100 * m.val_accuracy, m.images_per_second);
+      ctx.progress(line, false);
     } else if (p.kind == TrainProgress::Kind::Start && p.resumed) {
       ctx.progress(what + " resuming at step " + std::to_string(p.global_step), false);
     }
