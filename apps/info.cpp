@@ -1,5 +1,6 @@
 // `piconas info ARCH`: the layer table (type, output shape, params, MACs) and totals of an
-// architecture given as a reference name, a text form, or a checkpoint file.
+// architecture given as a reference name, a text form, or a checkpoint file; with --memory also
+// the int8 deployment's per-layer live SRAM and flash (nas/pipeline/footprint.h).
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -9,11 +10,12 @@
 #include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
 #include "nas/checkpoint.h"
+#include "nas/pipeline/footprint.h"
 
 namespace piconas::apps {
 
 namespace {
-void run_info(const std::string& what) {
+void run_info(const std::string& what, bool memory) {
   nas::ArchSpec arch;
   if (std::filesystem::is_regular_file(what)) {
     nas::Checkpoint checkpoint = nas::load_checkpoint(what);
@@ -36,15 +38,18 @@ void run_info(const std::string& what) {
   std::printf("params %lld (%.1f KiB as float32, %.1f KiB as int8), MACs %lld per %s image\n",
               static_cast<long long>(cost.params), cost.params * 4.0 / 1024, cost.params / 1024.0,
               static_cast<long long>(cost.macs), nas::shape3_str(arch.input).c_str());
+  if (memory) std::printf("\nint8 deployment per layer:\n%s", nas::format_footprint(nas::deployment_footprint(arch)).c_str());
 }
 }  // namespace
 
 void register_info(CLI::App& app) {
   auto what = std::make_shared<std::string>();
+  auto memory = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("info", "layer table and totals of an architecture or checkpoint");
   cmd->add_option("arch", *what, "reference name (tiny-bench, mbv2-bench, mobilenetv2), text form or checkpoint")
       ->required();
-  cmd->callback([what] { run_info(*what); });
+  cmd->add_flag("--memory", *memory, "also the int8 deployment's live SRAM and flash per layer");
+  cmd->callback([what, memory] { run_info(*what, *memory); });
 }
 
 }  // namespace piconas::apps

@@ -1,12 +1,6 @@
 #include "apps/scoring_setup.h"
 
-#include <numeric>
-#include <regex>
-
 #include "data/dataset.h"
-#include "data/loader.h"
-#include "data/normalize.h"
-#include "data/split.h"
 
 namespace piconas::apps {
 
@@ -39,63 +33,13 @@ ScoringSetup load_scoring_setup(const DataOptions& o, uint64_t seed) {
   data::DatasetSpec spec;
   spec.kind = data::parse_dataset_kind(o.dataset);
   spec.path = o.path;
-  spec.split = data::Split::Train;
   spec.channels = o.channels;
   spec.resolution = o.resolution;
-  const data::Dataset dataset = data::load_dataset(spec);
-  PICONAS_CHECK(dataset.count >= o.images, "dataset " << o.dataset << " has " << dataset.count
-                                                      << " training images, fewer than --images "
-                                                      << o.images);
-  std::vector<int64_t> all(static_cast<size_t>(dataset.count));
-  std::iota(all.begin(), all.end(), int64_t{0});
-  std::vector<int64_t> chosen = data::seeded_permutation(all, seed);
-  chosen.resize(static_cast<size_t>(o.images));
-  data::LoaderOptions loader_options;
-  loader_options.batch_size = o.images;
-  loader_options.shuffle = false;
-  loader_options.prefetch = 0;
-  data::Loader loader(dataset, chosen, loader_options, data::compute_normalization(dataset));
-  data::Batch batch = loader.make_batch(0, 0);
-  ScoringSetup setup;
-  setup.images = batch.images;
-  setup.labels = batch.labels;
-  setup.input = {dataset.channels, dataset.height, dataset.width};
-  setup.num_classes = dataset.num_classes;
-  setup.description = std::string(data::dataset_kind_name(spec.kind)) + " train, " +
-                      std::to_string(o.images) + " images " + nas::shape3_str(setup.input) + ", " +
-                      std::to_string(setup.num_classes) + " classes";
-  return setup;
+  return nas::load_scoring_batch(spec, o.images, seed);
 }
 
 nas::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup) {
-  nas::SpaceOptions o;
-  o.input = setup.input;
-  o.num_classes = setup.num_classes;
-  o.head_channels = cli.head;
-  o.min_blocks = cli.min_blocks;
-  o.max_blocks = cli.max_blocks;
-  bool known = false;
-  for (auto act : {nas::Activation::ReLU, nas::Activation::ReLU6, nas::Activation::GELU,
-                   nas::Activation::Hardswish})
-    if (cli.activation == nas::activation_name(act)) {
-      o.activation = act;
-      known = true;
-    }
-  PICONAS_CHECK(known,
-                "unknown activation '" << cli.activation << "' (known: relu, relu6, gelu, hswish)");
-  std::smatch m;
-  PICONAS_CHECK(
-      std::regex_match(cli.stem, m, std::regex("([1-9][0-9]{0,4})k([1-9][0-9]?)s([1-9])")),
-      "bad --stem '" << cli.stem << "': expected <channels>k<kernel>s<stride>, e.g. 16k3s2");
-  o.stem = {std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3])};
-  return o;
-}
-
-std::vector<std::string> network_metrics(const std::vector<nas::MetricWeight>& metrics) {
-  std::vector<std::string> names;
-  for (const auto& m : metrics)
-    if (!nas::is_architecture_metric(m.name)) names.push_back(m.name);
-  return names;
+  return nas::make_space_options(setup, cli.activation, cli.stem, cli.head, cli.min_blocks, cli.max_blocks);
 }
 
 }  // namespace piconas::apps

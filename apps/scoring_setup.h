@@ -1,9 +1,5 @@
-// Shared set-up of `piconas search` and `piconas score`: the dataset options, the fixed
-// scoring batch, the search-space options derived from the data, and the metric callback.
-//
-// The scoring batch: `images` training images (default 64) chosen by a seeded permutation of
-// the train split (seed = the search seed), normalised with the train split's statistics;
-// every candidate of a search is scored on this same batch.
+// Shared set-up of `piconas search` and `piconas score`: the dataset and space options on the
+// command line; the scoring batch and metric callback are nas/pipeline/scoring_batch.h.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
@@ -11,6 +7,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "nas/pipeline/scoring_batch.h"
 #include "nas/search/search.h"
 
 namespace piconas::apps {
@@ -31,13 +28,7 @@ struct SpaceCliOptions {
   int min_blocks = 3, max_blocks = 8;
 };
 
-struct ScoringSetup {
-  Tensor images;  // [N, C, H, W] float32, normalised
-  std::vector<int32_t> labels;
-  nas::Shape3 input;
-  int num_classes = 0;
-  std::string description;  // "fashion-mnist train, 64 images 1x28x28, 10 classes"
-};
+using ScoringSetup = nas::ScoringBatch;
 
 void add_data_options(CLI::App* cmd, DataOptions& options);
 void add_space_options(CLI::App* cmd, SpaceCliOptions& options);
@@ -45,13 +36,7 @@ void add_space_options(CLI::App* cmd, SpaceCliOptions& options);
 ScoringSetup load_scoring_setup(const DataOptions& options, uint64_t seed);
 nas::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup);
 
-// Metrics computed on a built network (every name that is not architecture-only).
-std::vector<std::string> network_metrics(const std::vector<nas::MetricWeight>& metrics);
-
-// Builds each candidate with `space` and scores it with nas::score_network on the setup's
-// batch (trials re-initialisations from `seed`). Thread-safe: each call builds its own net.
-nas::ScoreFn make_network_score_fn(const nas::SearchSpace& space, const ScoringSetup& setup,
-                                   const std::vector<std::string>& metrics, int trials,
-                                   uint64_t seed);
+using nas::make_network_score_fn;
+using nas::network_metrics;
 
 }  // namespace piconas::apps

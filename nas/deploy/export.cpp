@@ -67,7 +67,8 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   ExportReport report;
   const Graph graph = lower_network(model.arch, *model.module);
   const Tensor calib = normalized_images(calibration_set, model.normalization, options.calibration_images);
-  const QuantizedModel q = quantize_graph(graph, calib, model.normalization, options.calibration);
+  report.quantized = quantize_graph(graph, calib, model.normalization, options.calibration);
+  const QuantizedModel& q = report.quantized;
   report.plan = plan_memory(graph, options.strategy);
   EmitOptions emit;
   emit.prefix = options.prefix;

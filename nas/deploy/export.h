@@ -43,6 +43,7 @@ struct ExportOptions {
 };
 
 struct ExportReport {
+  QuantizedModel quantized;  // what was emitted (the host executor's reference)
   EmitResult emitted;
   MemoryPlan plan;
   int64_t eval_images = 0;

@@ -13,4 +13,8 @@ struct RuntimeFile {
 
 std::vector<RuntimeFile> runtime_files();
 
+// The MCU firmware harness of nas/deploy/mcu (startup.c, harness.c, semihost.h, linker
+// scripts), embedded the same way; nas/deploy/verify.h writes them next to an exported model.
+std::vector<RuntimeFile> mcu_files();
+
 }  // namespace piconas::nas::deploy

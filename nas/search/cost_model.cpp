@@ -98,6 +98,8 @@ CostEstimate estimate_cost(const ArchSpec& spec) {
   for (const LayerInfo& layer : layers) {
     cost.params += layer.params;
     cost.macs += layer.macs;
+    if (layer.kind != LayerKind::Input)
+      cost.activation_elements += layer.output.c * layer.output.h * layer.output.w;
   }
   // Deployable networks get the numbers the C emitter will use (real memory plan and
   // constants); the others keep the estimate, and int8_deployable says they cannot be exported.
@@ -105,6 +107,10 @@ CostEstimate estimate_cost(const ArchSpec& spec) {
   cost.peak_sram = cost.int8_deployable ? deploy::peak_sram(spec) : estimate_peak_sram(layers);
   cost.flash = cost.int8_deployable ? deploy::flash_bytes(spec) : estimate_flash(layers);
   return cost;
+}
+
+int64_t scoring_memory_bytes(const CostEstimate& cost, int64_t images) {
+  return 3 * 4 * (cost.activation_elements * images + cost.params);
 }
 
 }  // namespace piconas::nas

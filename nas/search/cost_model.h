@@ -9,6 +9,15 @@
 //              producer in the int8 deployment, so they are not separate tensors here.
 //              estimate_cost() uses the int8 deployment's real memory planner and constant
 //              count (nas/deploy) for deployable networks and these estimates otherwise.
+//   activation_elements  float elements of every layer output of the training graph per image
+//              (arch_layers rows after the input: convs, norms, activations, adds, pool,
+//              classifier); 0 when unknown (nb201).
+// Scoring memory (scoring_memory_bytes): the training-free metrics keep every layer output of
+// the scoring batch for backward and allocate its gradient plus transient buffers (im2col,
+// reductions) of about the same size, so the estimate is
+//   3 x 4 bytes x (activation_elements x images + params)
+// (float32; the x3 covers saved outputs, their gradients and temporaries; parameters likewise).
+// It is an estimate for refusing candidates before scoring, not a measured peak.
 //   flash      int8 weights (1 byte each) + per output channel of every conv/linear an int32
 //              bias and a per-channel int32 multiplier and shift (4 + 8 = 12 bytes); a
 //              LayerNorm keeps its gamma and beta as int32 (8 bytes per channel).
@@ -26,6 +35,7 @@ struct CostEstimate {
   int64_t peak_sram = 0;
   int64_t flash = 0;
   bool int8_deployable = true;  // false: ConvNeXt or GELU/Hardswish, which export refuses
+  int64_t activation_elements = 0;
 };
 
 inline constexpr int64_t kFlashBytesPerChannel = 12;  // int32 bias + int32 multiplier + shift
@@ -34,5 +44,7 @@ inline constexpr int64_t kFlashBytesPerNormChannel = 8;
 int64_t estimate_peak_sram(const std::vector<LayerInfo>& layers);
 int64_t estimate_flash(const std::vector<LayerInfo>& layers);
 CostEstimate estimate_cost(const ArchSpec& spec);
+// Estimated bytes to score one candidate on `images` images (see above).
+int64_t scoring_memory_bytes(const CostEstimate& cost, int64_t images);
 
 }  // namespace piconas::nas

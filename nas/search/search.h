@@ -53,9 +53,14 @@ enum class StrategyKind { Random, Rea, FreeRea };
 StrategyKind parse_strategy(const std::string& name);  // "random" | "rea" | "freerea"
 const char* strategy_name(StrategyKind kind);
 
-// Upper bounds per image; 0 = unlimited.
+// Upper bounds per image; 0 = unlimited. max_scoring_memory bounds the estimated memory of
+// scoring one candidate on scoring_images images (scoring_memory_bytes in cost_model.h), so a
+// search refuses candidates the machine could not score instead of being killed; candidates
+// scored concurrently (one per thread) each count separately.
 struct Constraints {
   int64_t max_params = 0, max_macs = 0, max_peak_sram = 0, max_flash = 0;
+  int64_t max_scoring_memory = 0;
+  int64_t scoring_images = 64;
 };
 // Human-readable violations ("macs 1200 > 1000"); empty = feasible. Under an SRAM or flash
 // limit, a network that is not int8-deployable is a violation too.

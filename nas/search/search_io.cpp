@@ -52,7 +52,9 @@ json constraints_json(const Constraints& c) {
   return {{"max_params", c.max_params},
           {"max_macs", c.max_macs},
           {"max_peak_sram", c.max_peak_sram},
-          {"max_flash", c.max_flash}};
+          {"max_flash", c.max_flash},
+          {"max_scoring_memory", c.max_scoring_memory},
+          {"scoring_images", c.scoring_images}};
 }
 
 }  // namespace

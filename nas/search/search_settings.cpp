@@ -40,6 +40,8 @@ std::vector<std::string> constraint_violations(const CostEstimate& cost,
   check("macs", cost.macs, limits.max_macs);
   check("peak_sram", cost.peak_sram, limits.max_peak_sram);
   check("flash", cost.flash, limits.max_flash);
+  check("scoring_memory", scoring_memory_bytes(cost, limits.scoring_images),
+        limits.max_scoring_memory);
   // An SRAM or flash budget is an MCU budget: a network the int8 export refuses cannot meet it.
   if ((limits.max_peak_sram > 0 || limits.max_flash > 0) && !cost.int8_deployable)
     out.push_back("not int8-deployable (ConvNeXt or GELU/Hardswish) under an SRAM/flash budget");

@@ -1,0 +1,38 @@
+// Per-layer int8 deployment footprint of an architecture, for the report's bar plots and
+// `piconas info ARCH --memory`: for every layer of the lowered graph (nas/deploy/graph.h),
+//   live_sram  bytes of the buffers alive while the layer runs (its input(s), its output, its
+//              kernel scratch and every tensor kept for a later layer), from the memory
+//              planner's buffers and lifetimes; the planned arena (PEAK_SRAM) is at least the
+//              largest of these (more when placement leaves gaps);
+//   flash      bytes of the layer's constants: int8 weights + int32 bias, multiplier and shift
+//              per output channel (12 bytes); their sum is the exporter's constant bytes
+//              without the 256-byte-per-channel input table.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nas/arch/arch_spec.h"
+
+namespace piconas::nas {
+
+struct LayerFootprint {
+  std::string name;  // graph layer name ("stem", "blocks.2.body.1", "classifier")
+  std::string kind;  // deploy::op_kind_name: "conv", "depthwise", "add", "global_avg_pool", ...
+  int64_t live_sram = 0;
+  int64_t flash = 0;
+};
+
+struct Footprint {
+  std::vector<LayerFootprint> layers;
+  int64_t arena_bytes = 0;     // planned arena (PEAK_SRAM)
+  int64_t constant_bytes = 0;  // sum of the layers' flash
+};
+
+// Throws Error for architectures the int8 export refuses.
+Footprint deployment_footprint(const ArchSpec& spec);
+
+// Plain-text table: layer, kind, live SRAM, flash, then the totals. Ends with a newline.
+std::string format_footprint(const Footprint& footprint);
+
+}  // namespace piconas::nas

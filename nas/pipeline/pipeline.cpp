@@ -1,0 +1,166 @@
+#include "nas/pipeline/pipeline.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "nas/pipeline/report.h"
+#include "nas/pipeline/stages.h"
+
+namespace piconas::nas {
+
+namespace fs = std::filesystem;
+using pipeline_detail::StageContext;
+
+namespace {
+
+constexpr Stage kStages[kStageCount] = {Stage::Search, Stage::Shortlist, Stage::Train,
+                                         Stage::Export, Stage::Verify,    Stage::Report};
+
+std::string config_path(const std::string& out) { return (fs::path(out) / "config.json").string(); }
+
+nlohmann::json read_json(const std::string& path) {
+  try {
+    return nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("'" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace
+
+const char* stage_name(Stage stage) {
+  switch (stage) {
+    case Stage::Search: return "search";
+    case Stage::Shortlist: return "shortlist";
+    case Stage::Train: return "train";
+    case Stage::Export: return "export";
+    case Stage::Verify: return "verify";
+    case Stage::Report: return "report";
+  }
+  throw Error("stage_name: invalid Stage");
+}
+
+Stage parse_stage(const std::string& name) {
+  for (Stage s : kStages)
+    if (name == stage_name(s)) return s;
+  throw Error("unknown stage '" + name + "' (known: search, shortlist, train, export, verify, report)");
+}
+
+std::string stage_result_path(const std::string& out, Stage stage) {
+  return (fs::path(out) / "stages" / (std::string(stage_name(stage)) + ".json")).string();
+}
+
+std::string shell_word(const std::string& word) {
+  bool plain = !word.empty();
+  for (char c : word)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::string("_./=:,+-").find(c) != std::string::npos))
+      plain = false;
+  if (plain) return word;
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') out.append("'\\''");
+    else out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+PipelineConfig resolve_run_config(const std::string& out, const nlohmann::json& file,
+                                  const std::vector<std::pair<std::string, std::string>>& flags) {
+  PICONAS_CHECK(!out.empty(), "run: no output directory (--out)");
+  PipelineConfig config;
+  const std::string stored_path = config_path(out);
+  const bool stored = fs::exists(stored_path);
+  if (stored) apply_json(config, read_json(stored_path), stored_path);
+  const PipelineConfig stored_config = config;
+  if (!file.is_null()) apply_json(config, file, "config file");
+  for (const auto& [key, text] : flags) apply_text(config, key, text);
+  config.out = out;
+  check_pipeline_config(config);
+  if (stored) {
+    const auto differences = config_differences(stored_config, config);
+    std::string list;
+    for (const auto& d : differences) {
+      if (!list.empty()) list.append(", ");
+      list.append(d);
+    }
+    PICONAS_CHECK(differences.empty(), "'" << out << "' holds a run with another configuration (" << list
+                                           << "); rerun with the stored one (" << stored_path
+                                           << ") or choose another --out");
+  }
+  return config;
+}
+
+namespace pipeline_detail {
+
+std::string StageContext::path(const std::string& relative) const {
+  return (fs::path(config.out) / relative).string();
+}
+
+std::string duration_str(double seconds) {
+  const long s = std::lround(std::max(seconds, 0.0));
+  char text[32];
+  if (s >= 3600) std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
+  else if (s >= 60) std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
+  else std::snprintf(text, sizeof text, "%lds", s);
+  return text;
+}
+
+}  // namespace pipeline_detail
+
+PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& control) {
+  check_pipeline_config(config);
+  PICONAS_CHECK(!config.out.empty(), "run: no output directory");
+  fs::create_directories(fs::path(config.out) / "stages");
+  const std::string stored_path = config_path(config.out);
+  if (!fs::exists(stored_path)) write_file_atomic(stored_path, config_to_json(config).dump(2) + "\n");
+
+  StageContext ctx{config, {}, {}};
+  PipelineResult result;
+  for (int i = 0; i < kStageCount; ++i) {
+    const Stage stage = kStages[i];
+    char label[64];
+    std::snprintf(label, sizeof label, "[%d/%d %s] ", i + 1, kStageCount, stage_name(stage));
+    ctx.progress = [&](const std::string& line, bool transient) {
+      if (control.on_progress) control.on_progress(stage, std::string(label) + line, transient);
+    };
+    const std::string marker = stage_result_path(config.out, stage);
+    StageOutcome outcome{stage};
+    const auto start = std::chrono::steady_clock::now();
+    if (fs::exists(marker)) {
+      ctx.results[stage] = read_json(marker);
+      outcome.already_done = true;
+      ctx.progress("done in an earlier run (" + marker + ")", false);
+    } else {
+      ctx.progress("starting", false);
+      nlohmann::json r;
+      switch (stage) {
+        case Stage::Search: r = pipeline_detail::run_search_stage(ctx); break;
+        case Stage::Shortlist: r = pipeline_detail::run_shortlist_stage(ctx); break;
+        case Stage::Train: r = pipeline_detail::run_train_stage(ctx); break;
+        case Stage::Export: r = pipeline_detail::run_export_stage(ctx); break;
+        case Stage::Verify: r = pipeline_detail::run_verify_stage(ctx); break;
+        case Stage::Report: r = write_run_report(config, ctx.results); break;
+      }
+      outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      r["wall_seconds"] = outcome.seconds;
+      write_file_atomic(marker, r.dump(2) + "\n");
+      ctx.results[stage] = r;
+      ctx.progress("done in " + pipeline_detail::duration_str(outcome.seconds), false);
+    }
+    result.stages.push_back(outcome);
+    if (stage == Stage::Report) {
+      result.finished = true;
+      result.report_md = ctx.path("report.md");
+      result.report_html = ctx.path("report.html");
+    }
+    if (control.stop_after && *control.stop_after == stage) break;
+  }
+  return result;
+}
+
+}  // namespace piconas::nas

@@ -1,0 +1,72 @@
+// `piconas run`: the whole TinyML flow in one resumable command, composed of the libraries
+// behind the single-purpose commands.
+//
+// Stages, in order, each in its own part of the run directory <out>:
+//   search     training-free search under the SRAM / flash / MACs / scoring-memory budgets
+//              (nas/search), outputs in <out>/search; resumes from its search_state.json.
+//   shortlist  short training of the top-k search candidates (shortlist_epochs on a seeded
+//              subset of shortlist_limit images) in <out>/shortlist/<rank>; the best validation
+//              accuracy wins (ties to the better search rank). Skipped when top_k is 1.
+//   train      full training of the winner in <out>/train (resumes from last.ckpt).
+//   export     int8 export of <out>/train/best.ckpt into <out>/export (prefix "model"), with
+//              the float vs int8 accuracy on eval_images test images.
+//   verify     the emitted C compiled and run on the host, and on a Cortex-M4 under QEMU when
+//              the cross toolchain is on PATH (else recorded as skipped with the reason), both
+//              compared byte for byte with the host executor (nas/deploy/verify.h).
+//   report     report.md and report.html (report.h).
+// A finished stage writes <out>/stages/<stage>.json atomically; a rerun skips every stage that
+// has its file and continues the first one that has not (the search and the trainings resume
+// from their own checkpoints), so a run killed at any point ends with the same numbers as an
+// uninterrupted one with the same thread count.
+//
+// Configuration: <out>/config.json holds the resolved configuration (pipeline_config.h). A
+// rerun starts from it (so `piconas run --out DIR` alone continues a run), applies the config
+// file and the flags given, and refuses a configuration that differs from the stored one
+// (threads excepted). Library code never prints; progress goes to RunControl::on_progress.
+#pragma once
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nas/pipeline/pipeline_config.h"
+
+namespace piconas::nas {
+
+enum class Stage { Search, Shortlist, Train, Export, Verify, Report };
+inline constexpr int kStageCount = 6;
+const char* stage_name(Stage stage);  // "search", "shortlist", ...
+Stage parse_stage(const std::string& name);
+
+struct RunControl {
+  std::optional<Stage> stop_after;  // return once this stage is done (staged runs, tests)
+  // One line of progress (stage name and ETA inside); transient lines may be overwritten.
+  std::function<void(Stage stage, const std::string& line, bool transient)> on_progress;
+};
+
+struct StageOutcome {
+  Stage stage;
+  bool already_done = false;  // skipped: its result file existed
+  double seconds = 0;         // this invocation
+};
+
+struct PipelineResult {
+  std::vector<StageOutcome> stages;  // the stages visited by this call, in order
+  bool finished = false;             // the report stage is done
+  std::string report_md, report_html;
+};
+
+// <out>/config.json when it exists, else the defaults; then `file` (a JSON object, may be null)
+// and the flags (key, text) in order. Error when a stored configuration exists and differs.
+PipelineConfig resolve_run_config(const std::string& out, const nlohmann::json& file,
+                                  const std::vector<std::pair<std::string, std::string>>& flags);
+
+std::string stage_result_path(const std::string& out, Stage stage);
+
+PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& control = {});
+
+// Shell-quoted command-line word (single quotes when it holds anything but [A-Za-z0-9_./=:,+-]).
+std::string shell_word(const std::string& word);
+
+}  // namespace piconas::nas

@@ -1,0 +1,211 @@
+#include "nas/pipeline/pipeline_config.h"
+
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <set>
+
+#include "core/error.h"
+
+namespace piconas::nas {
+
+namespace {
+
+// Calls f(key, member, help) for every stored field, in declaration order. Shared by the JSON
+// writer, the JSON and text readers and the key list, so a new field cannot miss one of them.
+template <class Config, class F>
+void visit_fields(Config& c, F&& f) {
+  f("data", c.data, "data set: fashion-mnist | mnist | cifar10");
+  f("data_path", c.data_path, "data set location (\"\": the standard one)");
+  f("budget_sram", c.budget_sram, "peak int8 SRAM budget in bytes (K/M/G suffixes; 0: none)");
+  f("budget_flash", c.budget_flash, "int8 flash budget in bytes (K/M/G suffixes; 0: none)");
+  f("max_macs", c.max_macs, "MACs per image limit for the search (0: none)");
+  f("max_memory", c.max_memory, "refuse search candidates whose estimated scoring memory exceeds this many bytes (K/M/G suffixes; 0: none)");
+  f("space", c.space, "search space: blocks | mbv2");
+  f("strategy", c.strategy, "search strategy: random | rea | freerea");
+  f("metrics", c.metrics, "training-free metrics[:weight], comma-separated");
+  f("aggregator", c.aggregator, "metric aggregation: freerea | zscore");
+  f("activation", c.activation, "activation: relu | relu6");
+  f("stem", c.stem, "stem conv <channels>k<kernel>s<stride>");
+  f("head", c.head, "1x1 head conv channels (0: none)");
+  f("min_blocks", c.min_blocks, "blocks space: fewest blocks");
+  f("max_blocks", c.max_blocks, "blocks space: most blocks");
+  f("scoring_images", c.scoring_images, "training images in the scoring batch");
+  f("search_steps", c.search_steps, "search steps");
+  f("population", c.population, "search population");
+  f("sample_size", c.sample_size, "search tournament size");
+  f("trials", c.trials, "re-initialisations averaged per metric");
+  f("top_k", c.top_k, "search candidates trained briefly to pick the winner");
+  f("shortlist_epochs", c.shortlist_epochs, "epochs of each shortlist training");
+  f("shortlist_limit", c.shortlist_limit, "training images of each shortlist training (0: all)");
+  f("epochs", c.epochs, "epochs of the winner's training");
+  f("batch", c.batch, "training batch size");
+  f("lr", c.lr, "peak learning rate");
+  f("train_limit", c.train_limit, "training images of the winner's training (0: all)");
+  f("calib_images", c.calib_images, "int8 calibration images");
+  f("eval_images", c.eval_images, "test images for the float vs int8 accuracy");
+  f("verify_images", c.verify_images, "test images for the host C check");
+  f("mcu_images", c.mcu_images, "test images for the Cortex-M4 check (0: skip)");
+  f("seed", c.seed, "random seed of every stage");
+  f("threads", c.threads, "worker threads");
+}
+
+template <class T>
+T parse_number(const std::string& key, const std::string& text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  PICONAS_CHECK(ec == std::errc() && ptr == end && !text.empty(),
+                "config key '" << key << "': '" << text << "' is not a valid number");
+  return value;
+}
+
+void set_text(const std::string&, std::string& field, const std::string& text) { field = text; }
+void set_text(const std::string& key, ByteSize& field, const std::string& text) {
+  field.bytes = parse_byte_size(text, "config key '" + key + "'");
+}
+void set_text(const std::string& key, int& field, const std::string& text) { field = parse_number<int>(key, text); }
+void set_text(const std::string& key, int64_t& field, const std::string& text) {
+  field = parse_number<int64_t>(key, text);
+}
+void set_text(const std::string& key, uint64_t& field, const std::string& text) {
+  field = parse_number<uint64_t>(key, text);
+}
+void set_text(const std::string& key, double& field, const std::string& text) {
+  field = parse_number<double>(key, text);
+}
+
+nlohmann::json to_json_value(const ByteSize& s) { return s.bytes; }
+template <class T>
+nlohmann::json to_json_value(const T& v) { return v; }
+
+template <class T>
+void set_json(const std::string& key, T& field, const nlohmann::json& j) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    PICONAS_CHECK(j.is_string(), "config key '" << key << "': expected a string, got " << j.dump());
+    field = j.get<std::string>();
+  } else if constexpr (std::is_same_v<T, ByteSize>) {
+    if (j.is_string()) {
+      field.bytes = parse_byte_size(j.get<std::string>(), "config key '" + key + "'");
+    } else {
+      PICONAS_CHECK(j.is_number_integer() && j.get<int64_t>() >= 0,
+                    "config key '" << key << "': expected bytes (a whole number or \"64K\"), got " << j.dump());
+      field.bytes = j.get<int64_t>();
+    }
+  } else if constexpr (std::is_floating_point_v<T>) {
+    PICONAS_CHECK(j.is_number(), "config key '" << key << "': expected a number, got " << j.dump());
+    field = j.get<T>();
+  } else {
+    PICONAS_CHECK(j.is_number_integer(), "config key '" << key << "': expected a whole number, got " << j.dump());
+    PICONAS_CHECK(!(std::is_unsigned_v<T> && j.is_number_integer() && !j.is_number_unsigned() && j.get<int64_t>() < 0),
+                  "config key '" << key << "': must not be negative");
+    field = j.get<T>();
+  }
+}
+
+}  // namespace
+
+int64_t parse_byte_size(const std::string& text, const std::string& what) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  std::string suffix = text.substr(digits);
+  for (char& ch : suffix) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  int shift = -1;
+  if (suffix.empty() || suffix == "B") shift = 0;
+  for (const auto& [letter, s] : {std::pair{'K', 10}, std::pair{'M', 20}, std::pair{'G', 30}})
+    if (suffix == std::string(1, letter) || suffix == std::string(1, letter) + "B" ||
+        suffix == std::string(1, letter) + "IB")
+      shift = s;
+  PICONAS_CHECK(digits > 0 && shift >= 0,
+                what << ": '" << text << "' is not a byte size (a whole number with an optional K, M or G suffix)");
+  const int64_t value = parse_number<int64_t>(what, text.substr(0, digits));
+  PICONAS_CHECK(value <= (std::numeric_limits<int64_t>::max() >> shift), what << ": '" << text << "' is too large");
+  return value << shift;
+}
+
+std::string byte_size_str(int64_t bytes) {
+  for (const auto& [letter, s] : {std::pair{"G", 30}, std::pair{"M", 20}, std::pair{"K", 10}})
+    if (bytes > 0 && bytes % (int64_t{1} << s) == 0) return std::to_string(bytes >> s) + letter;
+  return std::to_string(bytes);
+}
+
+nlohmann::json config_to_json(const PipelineConfig& config) {
+  nlohmann::json j = nlohmann::json::object();
+  visit_fields(config, [&](const char* key, const auto& field, const char*) { j[key] = to_json_value(field); });
+  return j;
+}
+
+void apply_json(PipelineConfig& config, const nlohmann::json& json, const std::string& source) {
+  PICONAS_CHECK(json.is_object(), source << ": the configuration must be a JSON object");
+  std::set<std::string> known;
+  visit_fields(config, [&](const char* key, auto& field, const char*) {
+    known.insert(key);
+    if (json.contains(key)) {
+      try {
+        set_json(key, field, json.at(key));
+      } catch (const Error& e) {
+        throw Error(source + ": " + e.what());
+      }
+    }
+  });
+  for (const auto& [key, value] : json.items())
+    PICONAS_CHECK(known.count(key), source << ": unknown configuration key '" << key << "'");
+}
+
+void apply_text(PipelineConfig& config, const std::string& key, const std::string& text) {
+  bool found = false;
+  visit_fields(config, [&](const char* name, auto& field, const char*) {
+    if (key == name) {
+      set_text(key, field, text);
+      found = true;
+    }
+  });
+  PICONAS_CHECK(found, "unknown configuration key '" << key << "'");
+}
+
+std::vector<std::pair<std::string, std::string>> config_keys() {
+  std::vector<std::pair<std::string, std::string>> keys;
+  PipelineConfig c;
+  visit_fields(c, [&](const char* key, const auto&, const char* help) { keys.emplace_back(key, help); });
+  return keys;
+}
+
+void check_pipeline_config(const PipelineConfig& c) {
+  auto positive = [](const char* key, int64_t v) { PICONAS_CHECK(v > 0, "config key '" << key << "' must be positive, got " << v); };
+  auto non_negative = [](const char* key, int64_t v) {
+    PICONAS_CHECK(v >= 0, "config key '" << key << "' must not be negative, got " << v);
+  };
+  PICONAS_CHECK(c.space == "blocks" || c.space == "mbv2",
+                "config key 'space': '" << c.space << "' cannot be trained and exported (use blocks or mbv2)");
+  non_negative("budget_sram", c.budget_sram.bytes);
+  non_negative("budget_flash", c.budget_flash.bytes);
+  non_negative("max_macs", c.max_macs);
+  non_negative("max_memory", c.max_memory.bytes);
+  positive("scoring_images", c.scoring_images);
+  positive("search_steps", c.search_steps);
+  positive("population", c.population);
+  positive("sample_size", c.sample_size);
+  positive("trials", c.trials);
+  positive("top_k", c.top_k);
+  positive("shortlist_epochs", c.shortlist_epochs);
+  non_negative("shortlist_limit", c.shortlist_limit);
+  positive("epochs", c.epochs);
+  positive("batch", c.batch);
+  PICONAS_CHECK(c.lr > 0, "config key 'lr' must be positive, got " << c.lr);
+  non_negative("train_limit", c.train_limit);
+  positive("calib_images", c.calib_images);
+  non_negative("eval_images", c.eval_images);
+  positive("verify_images", c.verify_images);
+  non_negative("mcu_images", c.mcu_images);
+  positive("threads", c.threads);
+}
+
+std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b) {
+  const nlohmann::json ja = config_to_json(a), jb = config_to_json(b);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : ja.items())
+    if (key != "threads" && value != jb.at(key)) keys.push_back(key + " (" + value.dump() + " vs " + jb.at(key).dump() + ")");
+  return keys;
+}
+
+}  // namespace piconas::nas

@@ -1,0 +1,88 @@
+// Configuration of `piconas run` (pipeline.h): every setting of every stage in one typed
+// struct, readable from JSON and from command-line text, and written back resolved into the
+// run directory as config.json.
+//
+// Keys are the member names below (snake_case); on the command line they are the same names
+// with dashes (budget_sram -> --budget-sram). Byte sizes (ByteSize) accept a number or a
+// string with a binary suffix K, M or G (optionally followed by B or iB, case-insensitive):
+// "64K" = 65536, "1.5M" is an error (whole numbers only), "256" = 256.
+// Merging: apply_json() overrides only the keys present, so defaults < config file < flags is
+// three calls in that order; unknown keys and ill-typed values are errors naming the key.
+// The run directory ("out") is not part of the stored configuration.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace piconas::nas {
+
+struct ByteSize {
+  int64_t bytes = 0;
+  bool operator==(const ByteSize&) const = default;
+};
+
+// "64K" -> 65536; throws Error naming `what` on malformed text or overflow.
+int64_t parse_byte_size(const std::string& text, const std::string& what = "size");
+// 65536 -> "64K", 1000 -> "1000" (the largest exact binary suffix).
+std::string byte_size_str(int64_t bytes);
+
+struct PipelineConfig {
+  // data and budgets
+  std::string data = "fashion-mnist";  // fashion-mnist | mnist | cifar10
+  std::string data_path;               // "": the data set's standard location
+  ByteSize budget_sram{64 * 1024};     // peak int8 arena bytes (0: none)
+  ByteSize budget_flash{256 * 1024};   // int8 constant bytes (0: none)
+  int64_t max_macs = 2000000;          // MACs per image (0: none); bounds training time
+  ByteSize max_memory{int64_t{1} << 30};  // estimated scoring memory per candidate (0: none)
+  // training-free search
+  std::string space = "blocks";  // blocks | mbv2
+  std::string strategy = "freerea";
+  std::string metrics = "naswot,logsynflow,skip";
+  std::string aggregator = "freerea";
+  std::string activation = "relu6";
+  std::string stem = "16k3s2";
+  int head = 0;
+  int min_blocks = 3, max_blocks = 6;
+  int scoring_images = 64;
+  int64_t search_steps = 300;
+  int population = 50;
+  int sample_size = 10;
+  int trials = 1;
+  // shortlist: short training of the top-k search candidates; the best validation accuracy wins
+  int top_k = 3;
+  int64_t shortlist_epochs = 1;
+  int64_t shortlist_limit = 10000;  // training images (seeded subset; 0: all)
+  // full training of the winner
+  int64_t epochs = 8;
+  int64_t batch = 128;
+  double lr = 0.1;
+  int64_t train_limit = 0;  // 0: the whole train split
+  // export and verification
+  int64_t calib_images = 256;
+  int64_t eval_images = 10000;  // test images for the float vs int8 accuracy
+  int64_t verify_images = 100;  // host: emitted C vs host executor
+  int64_t mcu_images = 10;      // Cortex-M4 under QEMU (0: skip)
+  // everything
+  uint64_t seed = 1;
+  int threads = 2;
+  std::string out;  // run directory (not stored)
+
+  bool operator==(const PipelineConfig&) const = default;
+};
+
+// Every key except "out".
+nlohmann::json config_to_json(const PipelineConfig& config);
+// Overrides the keys present in `json` (an object); Error on unknown keys or bad values.
+void apply_json(PipelineConfig& config, const nlohmann::json& json, const std::string& source);
+// Sets one key from command-line text ("64K", "0.1", "blocks"); Error naming the key.
+void apply_text(PipelineConfig& config, const std::string& key, const std::string& text);
+// The keys in declaration order, with a one-line description each.
+std::vector<std::pair<std::string, std::string>> config_keys();
+// Range checks; Error naming the key.
+void check_pipeline_config(const PipelineConfig& config);
+// Keys whose values differ (for "the run directory holds another configuration"); threads is
+// ignored because results are reproduced per thread count by the stage commands.
+std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b);
+
+}  // namespace piconas::nas

@@ -1,0 +1,78 @@
+#include "nas/pipeline/scoring_batch.h"
+
+#include <numeric>
+#include <regex>
+
+#include "data/loader.h"
+#include "data/normalize.h"
+#include "data/split.h"
+#include "nas/metrics/score.h"
+
+namespace piconas::nas {
+
+ScoringBatch load_scoring_batch(data::DatasetSpec spec, int images, uint64_t seed) {
+  spec.split = data::Split::Train;
+  const data::Dataset dataset = data::load_dataset(spec);
+  const char* name = data::dataset_kind_name(spec.kind);
+  PICONAS_CHECK(images > 0 && dataset.count >= images,
+                "dataset " << name << " has " << dataset.count << " training images; the scoring batch needs "
+                           << images);
+  std::vector<int64_t> all(static_cast<size_t>(dataset.count));
+  std::iota(all.begin(), all.end(), int64_t{0});
+  std::vector<int64_t> chosen = data::seeded_permutation(all, seed);
+  chosen.resize(static_cast<size_t>(images));
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = images;
+  loader_options.shuffle = false;
+  loader_options.prefetch = 0;
+  data::Loader loader(dataset, chosen, loader_options, data::compute_normalization(dataset));
+  data::Batch b = loader.make_batch(0, 0);
+  ScoringBatch batch;
+  batch.images = b.images;
+  batch.labels = b.labels;
+  batch.input = {dataset.channels, dataset.height, dataset.width};
+  batch.num_classes = dataset.num_classes;
+  batch.description = std::string(name) + " train, " + std::to_string(images) + " images " +
+                      shape3_str(batch.input) + ", " + std::to_string(batch.num_classes) + " classes";
+  return batch;
+}
+
+std::vector<std::string> network_metrics(const std::vector<MetricWeight>& metrics) {
+  std::vector<std::string> names;
+  for (const auto& m : metrics)
+    if (!is_architecture_metric(m.name)) names.push_back(m.name);
+  return names;
+}
+
+ScoreFn make_network_score_fn(const SearchSpace& space, const ScoringBatch& batch,
+                              const std::vector<std::string>& metrics, int trials, uint64_t seed) {
+  ScoringData data{batch.images, batch.labels};
+  return [&space, data, metrics, trials, seed](const Candidate& candidate) {
+    auto net = space.build(candidate);
+    return score_network(*net, data, metrics, trials, seed);
+  };
+}
+
+SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& activation,
+                                const std::string& stem, int head, int min_blocks, int max_blocks) {
+  SpaceOptions o;
+  o.input = batch.input;
+  o.num_classes = batch.num_classes;
+  o.head_channels = head;
+  o.min_blocks = min_blocks;
+  o.max_blocks = max_blocks;
+  bool known = false;
+  for (auto act : {Activation::ReLU, Activation::ReLU6, Activation::GELU, Activation::Hardswish})
+    if (activation == activation_name(act)) {
+      o.activation = act;
+      known = true;
+    }
+  PICONAS_CHECK(known, "unknown activation '" << activation << "' (known: relu, relu6, gelu, hswish)");
+  std::smatch m;
+  PICONAS_CHECK(std::regex_match(stem, m, std::regex("([1-9][0-9]{0,4})k([1-9][0-9]?)s([1-9])")),
+                "bad stem '" << stem << "': expected <channels>k<kernel>s<stride>, e.g. 16k3s2");
+  o.stem = {std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3])};
+  return o;
+}
+
+}  // namespace piconas::nas

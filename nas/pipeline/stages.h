@@ -1,0 +1,37 @@
+// Internal interface of nas/pipeline: what every stage of run_pipeline sees, and the stage
+// functions. Each returns the JSON written to <out>/stages/<stage>.json; numbers a report
+// states come with "command": the piconas command line that reproduces them.
+#pragma once
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "nas/pipeline/pipeline.h"
+#include "nas/train/trainer.h"
+
+namespace piconas::nas::pipeline_detail {
+
+struct StageContext {
+  const PipelineConfig& config;
+  std::map<Stage, nlohmann::json> results;  // finished stages
+  std::function<void(const std::string& line, bool transient)> progress;
+  std::string path(const std::string& relative) const;  // <out>/<relative>
+};
+
+nlohmann::json run_search_stage(StageContext& ctx);
+nlohmann::json run_shortlist_stage(StageContext& ctx);
+nlohmann::json run_train_stage(StageContext& ctx);
+nlohmann::json run_export_stage(StageContext& ctx);
+nlohmann::json run_verify_stage(StageContext& ctx);
+
+// The TrainConfig the pipeline uses for an architecture, and the `piconas train` command
+// line that reproduces it into `repro_dir`.
+TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs, int64_t limit,
+                         double warmup, bool test, const std::string& out_dir);
+std::string train_command(const TrainConfig& t, const std::string& data_name, const std::string& repro_dir);
+
+// "1m05s"
+std::string duration_str(double seconds);
+
+}  // namespace piconas::nas::pipeline_detail

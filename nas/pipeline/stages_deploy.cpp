@@ -1,0 +1,110 @@
+// The export and verify stages of run_pipeline.
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "nas/arch/arch_text.h"
+#include "nas/deploy/verify.h"
+#include "nas/pipeline/footprint.h"
+#include "nas/pipeline/stages.h"
+
+namespace piconas::nas::pipeline_detail {
+
+using nlohmann::json;
+
+namespace {
+
+deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir) {
+  deploy::ExportOptions o;
+  o.out_dir = out_dir;
+  o.prefix = "model";
+  o.calibration_images = c.calib_images;
+  o.eval_images = c.eval_images;
+  o.dataset = c.data;
+  o.data_path = c.data_path;
+  return o;
+}
+
+std::string data_path_flag(const PipelineConfig& c) {
+  return c.data_path.empty() ? std::string() : " --data-path " + shell_word(c.data_path);
+}
+
+json check_json(const deploy::TargetCheck& t) {
+  return {{"target", t.target},
+          {"ran", t.ran},
+          {"skipped", t.skipped},
+          {"images", t.images},
+          {"matching", t.matching},
+          {"identical", t.identical},
+          {"flash_bytes", t.flash_bytes},
+          {"ram_bytes", t.ram_bytes},
+          {"instructions_per_inference", t.instructions_per_inference},
+          {"commands", t.commands}};
+}
+
+}  // namespace
+
+json run_export_stage(StageContext& ctx) {
+  const PipelineConfig& c = ctx.config;
+  set_num_threads(c.threads);
+  const std::string checkpoint = ctx.results.at(Stage::Train).at("best_checkpoint").get<std::string>();
+  const std::string out_dir = ctx.path("export");
+  ctx.progress("int8 export of " + checkpoint + " (float vs int8 on " + std::to_string(c.eval_images) +
+                   " test images)",
+               false);
+  const deploy::ExportReport r = deploy::export_checkpoint(checkpoint, export_options(c, out_dir));
+  const deploy::DeployModel model = deploy::load_deploy_model(checkpoint);
+  const Footprint f = deployment_footprint(model.arch);
+  json layers = json::array();
+  for (const LayerFootprint& l : f.layers)
+    layers.push_back({{"name", l.name}, {"kind", l.kind}, {"live_sram", l.live_sram}, {"flash", l.flash}});
+  const std::string arch = to_text(model.arch);
+  return {{"arch", arch},
+          {"peak_sram", r.plan.arena_bytes},
+          {"naive_sram", r.plan.naive_bytes},
+          {"plan", deploy::plan_strategy_name(r.plan.strategy)},
+          {"flash_bytes", r.emitted.flash_bytes},
+          {"eval_images", r.eval_images},
+          {"float_accuracy", r.float_accuracy},
+          {"int8_accuracy", r.int8_accuracy},
+          {"agreement", r.agreement},
+          {"layers", layers},
+          {"constant_bytes", f.constant_bytes},
+          {"dir", out_dir},
+          {"command", "piconas export " + shell_word(checkpoint) + " --out " + shell_word(ctx.path("repro/export")) +
+                          " --calib " + std::to_string(c.calib_images) + " --eval " + std::to_string(c.eval_images) +
+                          " --dataset " + shell_word(c.data) + data_path_flag(c)},
+          {"info_command", "piconas info " + shell_word(arch) + " --memory"}};
+}
+
+json run_verify_stage(StageContext& ctx) {
+  const PipelineConfig& c = ctx.config;
+  set_num_threads(c.threads);
+  const std::string checkpoint = ctx.results.at(Stage::Train).at("best_checkpoint").get<std::string>();
+  deploy::VerifyOptions o;
+  o.work_dir = ctx.path("verify");
+  o.export_options = export_options(c, "");
+  o.images = c.verify_images;
+  o.mcu_images = c.mcu_images;
+  ctx.progress("host C on " + std::to_string(c.verify_images) + " test images, Cortex-M4 (QEMU) on " +
+                   std::to_string(c.mcu_images),
+               false);
+  const deploy::VerifyReport r = deploy::verify_checkpoint(checkpoint, ctx.path("export"), o);
+  PICONAS_CHECK(!r.host.ran || r.host.identical,
+                "run: the emitted C differs from the host executor on " << (r.host.images - r.host.matching) << " of "
+                                                                        << r.host.images << " images (" << o.work_dir
+                                                                        << "/host)");
+  PICONAS_CHECK(!r.mcu.ran || r.mcu.identical,
+                "run: the Cortex-M4 firmware differs from the host executor on "
+                    << (r.mcu.images - r.mcu.matching) << " of " << r.mcu.images << " images (" << o.work_dir
+                    << "/mcu)");
+  return {{"host", check_json(r.host)},
+          {"mcu", check_json(r.mcu)},
+          {"command", "piconas verify " + shell_word(checkpoint) + " --export " + shell_word(ctx.path("export")) +
+                          " --out " + shell_word(ctx.path("repro/verify")) + " --calib " +
+                          std::to_string(c.calib_images) + " --images " + std::to_string(c.verify_images) +
+                          " --mcu-images " + std::to_string(c.mcu_images) + " --dataset " + shell_word(c.data) +
+                          data_path_flag(c)}};
+}
+
+}  // namespace piconas::nas::pipeline_detail

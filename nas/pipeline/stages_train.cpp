@@ -1,0 +1,254 @@
+// The search, shortlist and train stages of run_pipeline.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "nas/arch/arch_text.h"
+#include "nas/checkpoint.h"
+#include "nas/pipeline/scoring_batch.h"
+#include "nas/pipeline/stages.h"
+#include "nas/search/search_io.h"
+
+namespace piconas::nas::pipeline_detail {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string num(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", v);
+  return buffer;
+}
+
+data::DatasetSpec dataset_spec(const PipelineConfig& c) {
+  data::DatasetSpec spec;
+  spec.kind = data::parse_dataset_kind(c.data);
+  spec.path = c.data_path;
+  return spec;
+}
+
+std::string data_flags(const PipelineConfig& c, const char* data_flag) {
+  std::string s = std::string(" ") + data_flag + " " + shell_word(c.data);
+  if (!c.data_path.empty()) s += " --data-path " + shell_word(c.data_path);
+  return s;
+}
+
+SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir) {
+  SearchSettings s;
+  s.strategy = parse_strategy(c.strategy);
+  s.population = c.population;
+  s.sample_size = c.sample_size;
+  s.steps = c.search_steps;
+  s.seed = c.seed;
+  s.metrics = parse_metric_weights(c.metrics);
+  s.aggregator = parse_aggregator(c.aggregator);
+  s.constraints.max_macs = c.max_macs;
+  s.constraints.max_peak_sram = c.budget_sram.bytes;
+  s.constraints.max_flash = c.budget_flash.bytes;
+  s.constraints.max_scoring_memory = c.max_memory.bytes;
+  s.constraints.scoring_images = c.scoring_images;
+  s.output_dir = out_dir;
+  s.top_k = c.top_k;
+  return s;
+}
+
+std::string search_command(const PipelineConfig& c, const std::string& out_dir) {
+  return "piconas search" + data_flags(c, "--dataset") + " --images " + std::to_string(c.scoring_images) +
+         " --space " + c.space + " --activation " + c.activation + " --stem " + c.stem + " --head " +
+         std::to_string(c.head) + " --min-blocks " + std::to_string(c.min_blocks) + " --max-blocks " +
+         std::to_string(c.max_blocks) + " --strategy " + c.strategy + " --metrics " + shell_word(c.metrics) +
+         " --aggregator " + c.aggregator + " --population " + std::to_string(c.population) + " --sample-size " +
+         std::to_string(c.sample_size) + " --steps " + std::to_string(c.search_steps) + " --seed " +
+         std::to_string(c.seed) + " --trials " + std::to_string(c.trials) + " --max-sram " +
+         std::to_string(c.budget_sram.bytes) + " --max-flash " + std::to_string(c.budget_flash.bytes) +
+         " --max-macs " + std::to_string(c.max_macs) + " --max-memory " + byte_size_str(c.max_memory.bytes) +
+         " --top-k " + std::to_string(c.top_k) + " --threads " + std::to_string(c.threads) + " --output " +
+         shell_word(out_dir);
+}
+
+// Trains with progress lines "what epoch e/E step s/S loss .. acc .. img/s ETA ..".
+TrainResult train_with_progress(TrainConfig t, const std::string& what, StageContext& ctx) {
+  t.on_progress = [&](const TrainProgress& p) {
+    if (p.kind == TrainProgress::Kind::Step) {
+      char line[256];
+      std::snprintf(line, sizeof line, "%s epoch %lld/%lld step %lld/%lld loss %.4f acc %.1f%% %.0f img/s ETA %s",
+                    what.c_str(), static_cast<long long>(p.epoch), static_cast<long long>(p.epochs),
+                    static_cast<long long>(p.step_in_epoch), static_cast<long long>(p.steps_per_epoch), p.loss,
+                    100 * p.accuracy, p.images_per_second, duration_str(p.eta_seconds).c_str());
+      ctx.progress(line, true);
+    } else if (p.kind == TrainProgress::Kind::Epoch) {
+      const EpochMetrics& m = p.metrics;
+      char line[256];
+      std::snprintf(line, sizeof line, "%s epoch %lld/%lld done: train acc %.2f%%  val acc %.2f%%  %.0f img/s",
+                    what.c_str(), static_cast<long long>(m.epoch), static_cast<long long>(p.epochs),
+                    100 * m.train_accuracy, 100 * m.val_accuracy, m.images_per_second);
+      ctx.progress(line, false);
+    } else if (p.kind == TrainProgress::Kind::Start && p.resumed) {
+      ctx.progress(what + " resuming at step " + std::to_string(p.global_step), false);
+    }
+    return true;
+  };
+  return train(t);
+}
+
+json history_json(const std::vector<EpochMetrics>& history) {
+  json out = json::array();
+  for (const EpochMetrics& m : history)
+    out.push_back({{"epoch", m.epoch},
+                   {"train_loss", m.train_loss},
+                   {"train_accuracy", m.train_accuracy},
+                   {"val_loss", std::isfinite(m.val_loss) ? json(m.val_loss) : json()},
+                   {"val_accuracy", std::isfinite(m.val_accuracy) ? json(m.val_accuracy) : json()},
+                   {"images_per_second", m.images_per_second},
+                   {"seconds", m.seconds}});
+  return out;
+}
+
+}  // namespace
+
+TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs, int64_t limit,
+                         double warmup, bool test, const std::string& out_dir) {
+  TrainConfig t;
+  t.arch = arch;
+  t.data = dataset_spec(c);
+  t.limit = limit;
+  t.epochs = epochs;
+  t.batch_size = c.batch;
+  t.lr = c.lr;
+  t.warmup_epochs = warmup;
+  t.evaluate_test = test;
+  t.seed = c.seed;
+  t.threads = c.threads;
+  t.out_dir = out_dir;
+  t.resume = true;
+  t.checkpoint_every_steps = 100;
+  return t;
+}
+
+std::string train_command(const TrainConfig& t, const std::string& data_name, const std::string& repro_dir) {
+  std::string s = "piconas train --arch " + shell_word(t.arch) + " --data " + shell_word(data_name);
+  if (!t.data.path.empty()) s += " --data-path " + shell_word(t.data.path);
+  if (t.limit > 0) s += " --limit " + std::to_string(t.limit);
+  s += " --epochs " + std::to_string(t.epochs) + " --batch " + std::to_string(t.batch_size) + " --lr " + num(t.lr) +
+       " --warmup " + num(t.warmup_epochs) + " --seed " + std::to_string(t.seed) + " --threads " +
+       std::to_string(t.threads);
+  if (!t.evaluate_test) s += " --no-test";
+  return s + " --out " + shell_word(repro_dir);
+}
+
+json run_search_stage(StageContext& ctx) {
+  const PipelineConfig& c = ctx.config;
+  set_num_threads(c.threads);
+  const std::string out_dir = ctx.path("search");
+  const ScoringBatch batch = load_scoring_batch(dataset_spec(c), c.scoring_images, c.seed);
+  const auto space = make_search_space(
+      c.space, make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks));
+  SearchSettings s = search_settings(c, out_dir);
+  s.resume = fs::exists(search_state_path(out_dir));
+  fs::create_directories(out_dir);
+  ctx.progress(std::string(space->name()) + " space, " + strategy_name(s.strategy) + ", " +
+                   metric_weights_text(s.metrics) + (s.resume ? ", resuming" : "") + "; scoring on " +
+                   batch.description,
+               false);
+  const ScoreFn score = make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.seed);
+  const SearchResult r = run_search(*space, s, score, [&](const SearchProgress& p) {
+    ctx.progress(format_progress(p), true);
+  });
+  write_search_outputs(r, *space, s);
+  PICONAS_CHECK(r.best >= 0, "run: the search scored no feasible candidate under the budgets");
+  json candidates = json::array();
+  for (size_t rank = 0; rank < r.top.size(); ++rank) {
+    const HistoryEntry& e = r.state.history[static_cast<size_t>(r.top[rank])];
+    PICONAS_CHECK(e.candidate.arch, "run: candidate " << e.candidate.text << " has no architecture");
+    candidates.push_back({{"rank", rank + 1},
+                          {"history_row", r.top[rank]},
+                          {"text", e.candidate.text},
+                          {"arch", to_text(*e.candidate.arch)},
+                          {"aggregate", r.aggregates[static_cast<size_t>(r.top[rank])]},
+                          {"params", e.cost.params},
+                          {"macs", e.cost.macs},
+                          {"peak_sram", e.cost.peak_sram},
+                          {"flash", e.cost.flash}});
+  }
+  int64_t infeasible = 0;
+  for (const HistoryEntry& e : r.state.history) infeasible += !e.feasible;
+  return {{"candidates", candidates},
+          {"history", r.state.history.size()},
+          {"feasible", static_cast<int64_t>(r.state.history.size()) - infeasible},
+          {"infeasible", infeasible},
+          {"steps", r.state.step},
+          {"scoring", batch.description},
+          {"search_seconds", r.state.elapsed_seconds},
+          {"files", {out_dir + "/history.csv", out_dir + "/best.json", out_dir + "/pareto.svg"}},
+          {"command", search_command(c, ctx.path("repro/search"))}};
+}
+
+json run_shortlist_stage(StageContext& ctx) {
+  const PipelineConfig& c = ctx.config;
+  const json& candidates = ctx.results.at(Stage::Search).at("candidates");
+  json trained = json::array();
+  int64_t winner = 0;
+  if (candidates.size() == 1) {
+    ctx.progress("one candidate: no shortlist training", false);
+    return {{"winner", 0}, {"candidates", trained}, {"arch", candidates[0].at("arch")}};
+  }
+  double best = -1;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const std::string arch = candidates[i].at("arch").get<std::string>();
+    const std::string dir = ctx.path("shortlist/" + std::to_string(i + 1));
+    const std::string marker = dir + "/shortlist_result.json";
+    json entry;
+    if (fs::exists(marker)) {
+      entry = json::parse(read_file(marker));
+    } else {
+      const TrainConfig t = train_config(c, arch, c.shortlist_epochs, c.shortlist_limit, 0.2, false, dir);
+      const TrainResult r = train_with_progress(
+          t, "candidate " + std::to_string(i + 1) + "/" + std::to_string(candidates.size()), ctx);
+      entry = {{"rank", i + 1},
+               {"arch", arch},
+               {"val_accuracy", r.best_accuracy},
+               {"best_epoch", r.best_epoch},
+               {"history", history_json(r.history)},
+               {"dir", dir},
+               {"command", train_command(t, c.data, ctx.path("repro/shortlist/" + std::to_string(i + 1)))}};
+      write_file_atomic(marker, entry.dump(2) + "\n");
+    }
+    const double accuracy = entry.at("val_accuracy").get<double>();
+    if (accuracy > best) best = accuracy, winner = static_cast<int64_t>(i);
+    trained.push_back(entry);
+  }
+  return {{"winner", winner}, {"candidates", trained}, {"arch", candidates[static_cast<size_t>(winner)].at("arch")}};
+}
+
+json run_train_stage(StageContext& ctx) {
+  const PipelineConfig& c = ctx.config;
+  const std::string arch = ctx.results.at(Stage::Shortlist).at("arch").get<std::string>();
+  const std::string dir = ctx.path("train");
+  const TrainConfig t = train_config(c, arch, c.epochs, c.train_limit, 1.0, true, dir);
+  const TrainResult r = train_with_progress(t, "winner", ctx);
+  PICONAS_CHECK(r.completed, "run: the training in " << dir << " stopped before its last epoch");
+  // The trainer stores the test accuracy of best.ckpt in its meta (what `piconas eval` prints).
+  const Checkpoint best = load_checkpoint(r.best_checkpoint);
+  json out = {{"arch", arch},
+              {"params", arch_cost(parse_arch(arch)).params},
+              {"macs", arch_cost(parse_arch(arch)).macs},
+              {"history", history_json(r.history)},
+              {"best_epoch", r.best_epoch},
+              {"best_val_accuracy", r.best_accuracy},
+              {"best_checkpoint", r.best_checkpoint},
+              {"last_test_accuracy", r.has_test ? json(r.test.accuracy) : json()},
+              {"test_accuracy", best.meta.value("test_accuracy", json())},
+              {"test_images", r.has_test ? json(r.test.count) : json()},
+              {"command", train_command(t, c.data, ctx.path("repro/train"))},
+              {"eval_command", "piconas eval " + shell_word(r.best_checkpoint)},
+              {"info_command", "piconas info " + shell_word(arch)}};
+  return out;
+}
+
+}  // namespace piconas::nas::pipeline_detail

@@ -1,0 +1,122 @@
+// nas/pipeline configuration: byte sizes with suffixes, JSON / flag merging, the stored
+// configuration of a run directory, and the search's --max-memory refusal.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "nas/arch/arch_cost.h"
+#include "nas/arch/arch_text.h"
+#include "nas/pipeline/pipeline.h"
+#include "nas/search/cost_model.h"
+#include "nas/search/search_space.h"
+#include "search_test_util.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+
+TEST_CASE("byte sizes accept K/M/G suffixes and refuse anything else") {
+  CHECK(parse_byte_size("64K") == 65536);
+  CHECK(parse_byte_size("256k") == 262144);
+  CHECK(parse_byte_size("256KB") == 262144);
+  CHECK(parse_byte_size("64KiB") == 65536);
+  CHECK(parse_byte_size("1M") == 1048576);
+  CHECK(parse_byte_size("2G") == 2147483648LL);
+  CHECK(parse_byte_size("1000") == 1000);
+  CHECK(parse_byte_size("0") == 0);
+  for (const char* bad : {"", "K", "1.5M", "64X", "-1", "64 K", "9999999999999G"})
+    CHECK_THROWS_WITH_AS(parse_byte_size(bad, "--budget-sram"), doctest::Contains("--budget-sram"), Error);
+  CHECK(byte_size_str(65536) == "64K");
+  CHECK(byte_size_str(1 << 30) == "1G");
+  CHECK(byte_size_str(1000) == "1000");
+  for (int64_t v : {int64_t{1}, int64_t{1024}, int64_t{3} << 20, int64_t{1500}})
+    CHECK(parse_byte_size(byte_size_str(v)) == v);
+}
+
+TEST_CASE("config file and flags merge over the defaults, flags win; bad keys are errors") {
+  PipelineConfig c;
+  apply_json(c, nlohmann::json::parse(R"({"budget_sram": "32K", "budget_flash": 100000, "epochs": 3, "lr": 0.05})"),
+             "test.json");
+  apply_text(c, "epochs", "5");
+  apply_text(c, "budget_flash", "128K");
+  CHECK(c.budget_sram.bytes == 32768);
+  CHECK(c.budget_flash.bytes == 131072);
+  CHECK(c.epochs == 5);
+  CHECK(c.lr == doctest::Approx(0.05));
+  CHECK(c.top_k == PipelineConfig{}.top_k);
+  // JSON round trip of every key.
+  PipelineConfig back;
+  apply_json(back, config_to_json(c), "round trip");
+  CHECK(back == c);
+  CHECK(config_to_json(c).size() == config_keys().size());
+  CHECK_THROWS_WITH_AS(apply_json(c, nlohmann::json::parse(R"({"epochz": 3})"), "f.json"),
+                       doctest::Contains("unknown configuration key 'epochz'"), Error);
+  CHECK_THROWS_WITH_AS(apply_json(c, nlohmann::json::parse(R"({"epochs": "many"})"), "f.json"),
+                       doctest::Contains("'epochs'"), Error);
+  CHECK_THROWS_WITH_AS(apply_text(c, "top_k", "3x"), doctest::Contains("'top_k'"), Error);
+  CHECK_THROWS_AS(apply_text(c, "no_such_key", "1"), Error);
+  PipelineConfig nb = c;
+  nb.space = "nb201";
+  CHECK_THROWS_WITH_AS(check_pipeline_config(nb), doctest::Contains("space"), Error);
+}
+
+TEST_CASE("a run directory keeps its configuration; a different one is refused") {
+  test::SearchTempDir dir;
+  const std::string out = dir.file("run");
+  std::filesystem::create_directories(out);
+  const nlohmann::json file = nlohmann::json::parse(R"({"epochs": 3, "budget_sram": "32K"})");
+  PipelineConfig c = resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "1"}});
+  CHECK(c.epochs == 4);
+  CHECK(c.budget_sram.bytes == 32768);
+  CHECK(c.out == out);
+  write_file_atomic(out + "/config.json", config_to_json(c).dump(2));
+  // Rerun with no options at all continues with the stored configuration.
+  const PipelineConfig again = resolve_run_config(out, nullptr, {});
+  CHECK(again.epochs == 4);
+  CHECK(again.budget_sram.bytes == 32768);
+  // Same values (and another thread count) are fine; another value is refused, naming it.
+  CHECK_NOTHROW(resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "2"}}));
+  CHECK_THROWS_WITH_AS(resolve_run_config(out, nullptr, {{"epochs", "9"}}), doctest::Contains("epochs"), Error);
+}
+
+TEST_CASE("--max-memory: the scoring-memory estimate refuses large candidates with a reason") {
+  const ArchSpec spec = parse_arch("blocks:in=1x28x28,classes=10,act=relu6,stem=16k3s2|ir:k3e4s1c16|ds:k5s2c32|head=0");
+  const CostEstimate cost = estimate_cost(spec);
+  int64_t elements = 0;
+  for (const LayerInfo& l : arch_layers(spec))
+    if (l.kind != LayerKind::Input) elements += l.output.c * l.output.h * l.output.w;
+  CHECK(cost.activation_elements == elements);
+  CHECK(scoring_memory_bytes(cost, 64) == 12 * (elements * 64 + cost.params));
+
+  Constraints limits;
+  limits.scoring_images = 64;
+  limits.max_scoring_memory = scoring_memory_bytes(cost, 64);
+  CHECK(constraint_violations(cost, limits).empty());
+  limits.max_scoring_memory -= 1;
+  const auto v = constraint_violations(cost, limits);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].find("scoring_memory") != std::string::npos);
+
+  // In a search: every scored candidate is within the bound, larger ones are refused unscored.
+  SpaceOptions so;
+  const auto space = make_search_space("blocks", so);
+  SearchSettings s;
+  s.population = 8;
+  s.sample_size = 3;
+  s.steps = 6;
+  s.seed = 3;
+  s.metrics = {{"naswot", 1.0}, {"logsynflow", 1.0}};
+  s.constraints.scoring_images = 64;
+  s.constraints.max_scoring_memory = 64 << 20;
+  const SearchResult r = run_search(*space, s, test::synthetic_metrics);
+  int64_t refused = 0;
+  for (const HistoryEntry& e : r.state.history) {
+    const int64_t need = scoring_memory_bytes(space->cost(e.candidate), 64);
+    if (e.feasible) CHECK(need <= s.constraints.max_scoring_memory);
+    else refused += need > s.constraints.max_scoring_memory;
+  }
+  CHECK(refused > 0);
+  s.constraints.max_scoring_memory = 1000;
+  s.max_infeasible = 20;
+  CHECK_THROWS_WITH_AS(run_search(*space, s, test::synthetic_metrics), doctest::Contains("scoring_memory"), Error);
+}
