@@ -10,5 +10,8 @@ void register_dnas(CLI::App& app);
 void register_export(CLI::App& app);
 void register_search(CLI::App& app);
 void register_score(CLI::App& app);
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_info(CLI::App& app);
 
 }  // namespace piconas::apps

@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   piconas::apps::register_export(app);
   piconas::apps::register_search(app);
   piconas::apps::register_score(app);
+  piconas::apps::register_train(app);
+  piconas::apps::register_eval(app);
+  piconas::apps::register_info(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 // search space, on the same fixed scoring batch a search with that seed would use.
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
 #include "apps/scoring_setup.h"
@@ -35,13 +36,15 @@ void run_score_command(const ScoreCliOptions& o) {
     if (nas::is_architecture_metric(m.name))
       values[m.name] = nas::architecture_metric(*space, candidate, m.name);
   const nas::CostEstimate cost = space->cost(candidate);
-  std::printf("arch       %s\n", candidate.text.c_str());
-  std::printf("scored on  %s, seed %llu, %d trial(s)\n", setup.description.c_str(),
-              static_cast<unsigned long long>(o.seed), o.trials);
-  for (const auto& m : metrics) std::printf("%-10s %.10g\n", m.name.c_str(), values.at(m.name));
-  std::printf("params     %lld\nmacs       %lld\npeak_sram  %lld\nflash      %lld\n",
-              static_cast<long long>(cost.params), static_cast<long long>(cost.macs),
-              static_cast<long long>(cost.peak_sram), static_cast<long long>(cost.flash));
+  // One line of JSON on stdout (non-finite metric values, e.g. a singular NASWOT kernel,
+  // become null); the scoring context goes to stderr.
+  nlohmann::json line = {{"arch", candidate.text}, {"space", o.space.space}, {"seed", o.seed},
+                         {"trials", o.trials}, {"data", setup.description}};
+  for (const auto& m : metrics) line["metrics"][m.name] = values.at(m.name);
+  line["cost"] = {{"params", cost.params}, {"macs", cost.macs}, {"peak_sram", cost.peak_sram},
+                  {"flash", cost.flash}, {"int8_deployable", cost.int8_deployable}};
+  std::fprintf(stderr, "scored on %s\n", setup.description.c_str());
+  std::printf("%s\n", line.dump().c_str());
 }
 
 }  // namespace
@@ -50,7 +53,7 @@ void register_score(CLI::App& app) {
   auto o = std::make_shared<ScoreCliOptions>();
   CLI::App* cmd =
       app.add_subcommand("score", "training-free metrics and costs of one architecture");
-  cmd->add_option("arch", o->arch, "genotype text of the space (blocks text, mbv2 key, nb201 cell)")
+  cmd->add_option("arch,--arch", o->arch, "genotype text of the space (blocks text, mbv2 key, nb201 cell)")
       ->required();
   add_space_options(cmd, o->space);
   add_data_options(cmd, o->data);

@@ -1,15 +1,12 @@
+// Depthwise convolution: Direct<T, K, S> (k 3/5/7, stride 1/2, compile-time sizes) and
+// Generic<T> (any kernel, stride, dilation) on zero-padded plane copies (ops/depthwise_planes.h),
+// chosen by dispatch(); backward_by_plane runs either per (n, c) plane; naive twins at the end.
 #include "ops/depthwise_conv2d.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "core/parallel.h"
-
-// The row copies below are 12..48 elements long; GCC would turn them into calls to memcpy
-// (or rep movs), which cost more than the copy itself at that length.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-tree-loop-distribute-patterns")
-#endif
+#include "ops/depthwise_planes.h"
 
 namespace piconas::ops {
 
@@ -19,227 +16,12 @@ bool is_depthwise(const ConvShape& s) {
 
 namespace {
 
+using namespace depthwise_planes;
+
 void check_depthwise(const ConvShape& s, const char* where) {
   PICONAS_CHECK(is_depthwise(s), where << ": not a depthwise shape (groups " << s.groups
                                        << ", in_channels " << s.in_channels << ", out_channels "
                                        << s.out_channels << ")");
-}
-
-// Every kernel works on a zero-padded copy of its input plane, so the loops over the output
-// carry no bounds checks at all; the borders are handled once, by the copy. With the 12..48
-// wide planes of TinyML nets a separate bounds-checked border path would cost more than the
-// interior (a 7x7 kernel on a 24-wide plane has 6 border columns out of 24), while the copy
-// costs one load and store per input element against k*k multiply-adds per output.
-//
-// Padded layout: padded row r holds input row r - top, padded column c input column c - left.
-// With phases = S > 1 the plane is split into S*S sub-planes by (r % S, c % S), each holding
-// rows r / S and columns c / S, so a stride-S kernel reads unit-stride. Sub-planes are
-// `rows` x `pitch` and zero outside the copied input.
-struct PadLayout {
-  int64_t rows, pitch, phases, top, left;
-  int64_t phase_size() const { return rows * pitch; }
-  int64_t size() const { return phases * phases * rows * pitch; }
-};
-
-// Lanes per block: one 64-byte vector. The flat kernels below work on blocks of V outputs
-// held in a local array, which GCC and Clang keep in one vector register per array.
-template <class T>
-constexpr int64_t kLanes = 64 / sizeof(T);
-
-int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
-
-// Row loops are short (12..48 elements), too short for the compiler's vector loop plus
-// epilogue. for_blocks covers [0, n), n >= B, with fixed-size blocks of B lanes: full blocks,
-// then one last block ending at n that overlaps the previous one in its first `skip` lanes.
-// Copies may simply write the overlap twice; accumulations add zero there.
-template <int64_t B, class Body>
-void for_blocks(int64_t n, Body&& body) {
-  int64_t start = 0;
-  for (; start + B <= n; start += B) body(start, int64_t(0));
-  if (start < n) body(n - B, B - (n - start));
-}
-
-// Blocks of V lanes if n >= V, else of V/2 lanes if n >= V/2, else element by element.
-template <int64_t V, class Block, class Element>
-void for_row(int64_t n, Block&& block, Element&& element) {
-  if (n >= V)
-    for_blocks<V>(n, [&](int64_t start, int64_t skip) { block.template operator()<V>(start, skip); });
-  else if (n >= V / 2)
-    for_blocks<V / 2>(
-        n, [&](int64_t start, int64_t skip) { block.template operator()<V / 2>(start, skip); });
-  else
-    for (int64_t k = 0; k < n; ++k) element(k);
-}
-
-// dst[c] = src[c] (Accumulate: dst[c] += src[c]) for c < w.
-template <bool Accumulate, class T>
-void row_copy(const T* __restrict src, int64_t w, T* __restrict dst) {
-  for_row<kLanes<T>>(
-      w,
-      [&]<int64_t B>(int64_t start, int64_t skip) {
-#pragma omp simd
-        for (int64_t l = 0; l < B; ++l) {
-          T v = src[start + l];
-          dst[start + l] = Accumulate ? dst[start + l] + (l >= skip ? v : T(0)) : v;
-        }
-      },
-      [&](int64_t c) { dst[c] = Accumulate ? dst[c] + src[c] : src[c]; });
-}
-
-// Stride-2 column pairs: even[k] = src[2k], odd[k] = src[2k + 1] for k < half.
-template <class T>
-void split_pairs(const T* __restrict src, int64_t half, T* __restrict even, T* __restrict odd) {
-  auto element = [&](int64_t k) {
-    even[k] = src[2 * k];
-    odd[k] = src[2 * k + 1];
-  };
-  for_row<kLanes<T> / 2>(
-      half,
-      [&]<int64_t B>(int64_t start, int64_t) {
-#pragma omp simd
-        for (int64_t k = start; k < start + B; ++k) element(k);
-      },
-      element);
-}
-
-// The reverse, accumulating: dst[2k] += even[k], dst[2k + 1] += odd[k] for k < half.
-template <class T>
-void merge_pairs_add(const T* __restrict even, const T* __restrict odd, int64_t half,
-                     T* __restrict dst) {
-  for_row<kLanes<T> / 2>(
-      half,
-      [&]<int64_t B>(int64_t start, int64_t skip) {
-#pragma omp simd
-        for (int64_t l = 0; l < B; ++l) {
-          int64_t k = start + l;
-          dst[2 * k] += l >= skip ? even[k] : T(0);
-          dst[2 * k + 1] += l >= skip ? odd[k] : T(0);
-        }
-      },
-      [&](int64_t k) {
-        dst[2 * k] += even[k];
-        dst[2 * k + 1] += odd[k];
-      });
-}
-
-// Copies an h x w plane into its place in `out`. The border of `out` is never written, so a
-// buffer zeroed once stays a valid padded plane for every plane copied into it.
-template <class T>
-void copy_into_padded(const PadLayout& L, const T* x, int64_t h, int64_t w, T* out) {
-  const int64_t S = L.phases;
-  for (int64_t r = 0; r < h; ++r) {
-    int64_t pr = r + L.top;
-    const T* src = x + r * w;
-    T* row = out + (pr % S) * S * L.phase_size() + (pr / S) * L.pitch;
-    if (S == 1) {
-      row_copy<false>(src, w, row + L.left);
-    } else {
-      // Even input columns land in column phase left % 2, odd ones in the other phase.
-      T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
-      T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
-      split_pairs(src, w / 2, d0, d1);
-      if (w % 2) d0[w / 2] = src[w - 1];
-    }
-  }
-}
-
-// Flat correlation: with the output laid out at the input's pitch, every output row and
-// column is the same offset pattern into the padded input, so one loop over n = out_h * pitch
-// positions (rounded up to V) covers the whole plane; columns ow >= out_w are garbage the
-// caller drops. out[t] = bias + sum_{i<KH, j<KW} w[i][j] * in(i, j)[t] where in(i, j) is the
-// sub-plane/offset of tap (i, j) for stride S.
-template <class T, int KH, int KW, int S>
-void corr_flat(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
-               T* __restrict out, int64_t n) {
-  constexpr int64_t V = kLanes<T>;
-  T wr[KH * KW];
-  const T* tap[KH * KW];
-  for (int i = 0; i < KH; ++i)
-    for (int j = 0; j < KW; ++j) {
-      wr[i * KW + j] = w[i * KW + j];
-      tap[i * KW + j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
-    }
-  for (int64_t t0 = 0; t0 < n; t0 += V) {
-    T acc[V];
-#pragma omp simd
-    for (int64_t l = 0; l < V; ++l) acc[l] = bias;
-#pragma GCC unroll 64
-    for (int k = 0; k < KH * KW; ++k) {
-#pragma omp simd
-      for (int64_t l = 0; l < V; ++l) acc[l] += wr[k] * tap[k][t0 + l];
-    }
-#pragma omp simd
-    for (int64_t l = 0; l < V; ++l) out[t0 + l] = acc[l];
-  }
-}
-
-// acc[i*K + j] += sum_t dy[t] * in(i, j)[t] over the flat plane; dy has the input's pitch and
-// zeros in its garbage columns, so the garbage inputs there contribute nothing.
-template <class T, int K, int S>
-void dw_flat(const T* __restrict in, const PadLayout& L, const T* __restrict dy, int64_t n,
-             T* __restrict acc_out) {
-  constexpr int64_t V = kLanes<T>;
-  for (int i = 0; i < K; ++i) {
-    const T* tap[K];
-    for (int j = 0; j < K; ++j)
-      tap[j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
-    T acc[K][V] = {};
-    for (int64_t t0 = 0; t0 < n; t0 += V) {
-#pragma GCC unroll 8
-      for (int j = 0; j < K; ++j) {
-#pragma omp simd
-        for (int64_t l = 0; l < V; ++l) acc[j][l] += dy[t0 + l] * tap[j][t0 + l];
-      }
-    }
-    for (int j = 0; j < K; ++j) {
-      T sum = 0;
-      for (int64_t l = 0; l < V; ++l) sum += acc[j][l];
-      acc_out[i * K + j] += sum;
-    }
-  }
-}
-
-// Adds (or copies) the first w columns of each of h rows of a pitch-strided buffer.
-template <class T, bool Accumulate>
-void crop_rows(const T* src, int64_t pitch, int64_t h, int64_t w, T* dst) {
-  for (int64_t r = 0; r < h; ++r) row_copy<Accumulate>(src + r * pitch, w, dst + r * w);
-}
-
-template <class T>
-T plane_sum(const T* v, int64_t n) {
-  T sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t k = 0; k < n; ++k) sum += v[k];
-  return sum;
-}
-
-// Per-thread scratch buffers, allocated (zeroed) on first use and reused for every plane.
-template <class T>
-struct Scratch {
-  std::vector<T> xp, dyp, dyw, tmp;
-};
-
-template <class T>
-T* zeroed(std::vector<T>& v, int64_t size) {
-  if (v.empty()) v.assign(size, T(0));
-  return v.data();
-}
-
-// Layout whose flat loop of round_up(out_h * pitch, V) positions with taps reaching
-// (reach_h, reach_w) sub-plane rows/columns further stays inside each sub-plane.
-template <class T>
-PadLayout flat_layout(int64_t in_h, int64_t in_w, int64_t top, int64_t left, int64_t S,
-                      int64_t out_h, int64_t out_w, int64_t reach_h, int64_t reach_w) {
-  PadLayout L{};
-  L.phases = S;
-  L.top = top;
-  L.left = left;
-  L.pitch = std::max((in_w + left + S - 1) / S, out_w + reach_w);
-  int64_t n = round_up(out_h * L.pitch, kLanes<T>);
-  // One more row and V lanes of slack: callers may start the flat loop a few columns in.
-  L.rows = std::max((in_h + top + S - 1) / S,
-                    (n + reach_w + kLanes<T> + L.pitch - 1) / L.pitch + reach_h + 1);
-  return L;
 }
 
 // Stride-2 input gradient by phases: padded input row r = 2m + rh only receives taps
@@ -280,33 +62,36 @@ template <class T, int K, int S>
 struct Direct {
   static constexpr int kReach = (K - 1) / S;
 
-  // Layouts and flat lengths of one call, computed once.
+  // Layouts and flat lengths of one call, computed once. The padded input and the padded dy
+  // share one pitch, so the dw loop can read dy straight from the dx buffer: at that pitch
+  // dy's garbage columns are its zero right/left padding.
   struct Plan {
-    PadLayout x;      // padded input (forward, dw)
-    PadLayout dy_w;   // dy at the input's pitch, zero in the garbage columns (dw)
-    PadLayout dy_dx;  // dy zero-padded for the dx correlation
-    int64_t n_out;    // flat length of the output / dw loops
-    int64_t n_dx;     // flat length of the dx correlation (per phase for S = 2)
-    int64_t mh;       // S = 2: rows of one dx phase plane
+    PadLayout x;     // padded input (forward, dw)
+    PadLayout dy;    // dy zero-padded for the dx correlation, at offset (q, q)
+    int64_t q;       // dy's offset: K-1 for S = 1, (K-1)/2 for S = 2
+    int64_t n_out;   // flat length of the output / dw loops
+    int64_t n_dx;    // flat length of the dx correlation (per phase for S = 2)
+    int64_t mh;      // S = 2: rows of one dx phase plane
   };
 
   static Plan plan(const ConvShape& s) {
     Plan P{};
-    P.x = flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w, kReach, kReach);
+    // S = 1: dx[ih][iw] += sum w[K-1-i][K-1-j] * dy[ih + p - (K-1) + i][iw + p - (K-1) + j],
+    // a correlation of dy placed at offset K-1, read from offset p (reads reach p + K-1).
+    // S = 2: phase planes of mh x mw, read from offset q - (K+1)/2 + 1 >= 0, reaching q.
+    P.q = S == 1 ? K - 1 : (K - 1) / 2;
+    P.mh = S == 1 ? s.in_h + s.pad_h : (s.in_h + s.pad_h + 1) / 2;
+    int64_t mw = S == 1 ? s.in_w + s.pad_w : (s.in_w + s.pad_w + 1) / 2;
+    auto layouts = [&](int64_t pitch) {
+      P.x = flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w, kReach, kReach,
+                           pitch);
+      P.dy = flat_layout<T>(s.out_h, s.out_w, P.q, P.q, 1, std::max(P.mh, s.out_h + 1), mw, P.q,
+                            P.q, pitch);
+    };
+    layouts(0);
+    layouts(std::max(P.x.pitch, P.dy.pitch));
     P.n_out = round_up(s.out_h * P.x.pitch, kLanes<T>);
-    P.dy_w = PadLayout{P.n_out / P.x.pitch + 1, P.x.pitch, 1, 0, 0};
-    if constexpr (S == 1) {
-      // dx[ih][iw] += sum w[K-1-i][K-1-j] * dy[ih + p - (K-1) + i][iw + p - (K-1) + j]:
-      // a correlation of dy placed at offset K-1, read from offset p.
-      P.dy_dx = flat_layout<T>(s.out_h, s.out_w, K - 1, K - 1, 1, s.in_h + s.pad_h,
-                               s.in_w + s.pad_w, K - 1, K - 1);
-      P.n_dx = round_up(s.in_h * P.dy_dx.pitch, kLanes<T>);
-    } else {
-      constexpr int q = (K - 1) / 2;
-      P.mh = (s.in_h + s.pad_h + 1) / 2;
-      P.dy_dx = flat_layout<T>(s.out_h, s.out_w, q, q, 1, P.mh, (s.in_w + s.pad_w + 1) / 2, q, q);
-      P.n_dx = round_up(P.mh * P.dy_dx.pitch, kLanes<T>);
-    }
+    P.n_dx = round_up((S == 1 ? s.in_h : P.mh) * P.dy.pitch, kLanes<T>);
     return P;
   }
 
@@ -314,43 +99,41 @@ struct Direct {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
     Plan P = plan(s);
-    parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
-      std::vector<T> xp(P.x.size(), T(0)), tmp(P.n_out);
+    for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& sc, int64_t lo, int64_t hi) {
+      T* xp = zeroed(sc.xp, P.x.size());
+      T* tmp = zeroed(sc.tmp, P.n_out);
       for (int64_t p = lo; p < hi; ++p) {
         int64_t c = p % s.in_channels;
-        copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp.data());
-        corr_flat<T, K, K, S>(xp.data(), P.x, w + c * K * K, bias ? bias[c] : T(0), tmp.data(),
-                              P.n_out);
-        crop_rows<T, false>(tmp.data(), P.x.pitch, s.out_h, s.out_w, y + p * out_size);
+        copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp);
+        corr_flat<T, K, K, S>(xp, P.x, w + c * K * K, bias ? bias[c] : T(0), tmp, P.n_out);
+        crop_rows<T, false>(tmp, P.x.pitch, s.out_h, s.out_w, y + p * out_size);
       }
     });
   }
 
-  static void backward_dx(const ConvShape& s, const Plan& P, const T* w, const T* dy, T* dx,
-                          Scratch<T>& sc) {
-    const PadLayout& L = P.dy_dx;
+  // One plane: dx (+)= its input gradient, dw_part (+)= its weight gradient (either may be
+  // null); w is this channel's kernel.
+  static void backward_plane(const ConvShape& s, const Plan& P, const T* x, const T* w,
+                             const T* dy, T* dx, T* dw_part, Scratch<T>& sc) {
+    const PadLayout& L = P.dy;
     T* dyp = zeroed(sc.dyp, L.size());
     copy_into_padded(L, dy, s.out_h, s.out_w, dyp);
-    if constexpr (S == 1) {
+    if (dx && S == 1) {
       T* tmp = zeroed(sc.tmp, P.n_dx);
       T wf[K * K];
       for (int t = 0; t < K * K; ++t) wf[t] = w[K * K - 1 - t];
       corr_flat<T, K, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, P.n_dx);
       crop_rows<T, true>(tmp, L.pitch, s.in_h, s.in_w, dx);
-    } else {
+    } else if (dx) {
       T* ph0 = zeroed(sc.tmp, 2 * P.n_dx);
       dx_s2_rows<T, K, 0>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
       dx_s2_rows<T, K, 1>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
     }
-  }
-
-  static void backward_dw(const ConvShape& s, const Plan& P, const T* x, const T* dy,
-                          Scratch<T>& sc, T* acc) {
-    T* xp = zeroed(sc.xp, P.x.size());
-    T* dyw = zeroed(sc.dyw, P.dy_w.size());
-    copy_into_padded(P.x, x, s.in_h, s.in_w, xp);
-    copy_into_padded(P.dy_w, dy, s.out_h, s.out_w, dyw);
-    dw_flat<T, K, S>(xp, P.x, dyw, P.n_out, acc);
+    if (dw_part) {
+      T* xp = zeroed(sc.xp, P.x.size());
+      copy_into_padded(P.x, x, s.in_h, s.in_w, xp);
+      dw_flat<T, K, S>(xp, P.x, dyp + P.q * L.pitch + P.q, P.n_out, dw_part);
+    }
   }
 };
 
@@ -375,11 +158,11 @@ struct Generic {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w, taps = s.kernel_h * s.kernel_w;
     PadLayout L = plan(s);
-    parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
-      std::vector<T> xp(L.size(), T(0));
+    for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& sc, int64_t lo, int64_t hi) {
+      T* xp = zeroed(sc.xp, L.size());
       for (int64_t p = lo; p < hi; ++p) {
         int64_t c = p % s.in_channels;
-        copy_into_padded(L, x + p * in_size, s.in_h, s.in_w, xp.data());
+        copy_into_padded(L, x + p * in_size, s.in_h, s.in_w, xp);
         const T* wc = w + c * taps;
         T b = bias ? bias[c] : T(0);
         for (int64_t oh = 0; oh < s.out_h; ++oh) {
@@ -387,8 +170,8 @@ struct Generic {
           std::fill(o, o + s.out_w, b);
           for (int64_t i = 0; i < s.kernel_h; ++i)
             for (int64_t j = 0; j < s.kernel_w; ++j) {
-              const T* xr = xp.data() + (oh * s.stride_h + i * s.dilation_h) * L.pitch +
-                            j * s.dilation_w;
+              const T* xr =
+                  xp + (oh * s.stride_h + i * s.dilation_h) * L.pitch + j * s.dilation_w;
               T wv = wc[i * s.kernel_w + j];
 #pragma omp simd
               for (int64_t ow = 0; ow < s.out_w; ++ow) o[ow] += wv * xr[ow * s.stride_w];
@@ -396,6 +179,12 @@ struct Generic {
         }
       }
     });
+  }
+
+  static void backward_plane(const ConvShape& s, const PadLayout& L, const T* x, const T* w,
+                             const T* dy, T* dx, T* dw_part, Scratch<T>& sc) {
+    if (dx) backward_dx(s, L, w, dy, dx, sc);
+    if (dw_part) backward_dw(s, L, x, dy, sc, dw_part);
   }
 
   // Scatters dy into a padded gradient plane, then adds its interior to dx.
@@ -438,41 +227,36 @@ struct Generic {
   }
 };
 
-// Backward walks the (n, c) planes in memory order, split into one contiguous chunk per
-// thread (walking by channel instead jumps C*H*W elements between planes and ran at half the
-// speed, starved by memory). Each plane's dx is written by its chunk alone; dw and dbias are
-// summed into per-chunk partials that are added to the outputs in chunk order afterwards, so
-// the result is reproducible for a given thread count.
+// Backward over planes: each plane writes its own dx plane and its own dw / dbias partial
+// (taps + 1 values); the partials are then summed over the batch in index order. So dx, dw
+// and dbias are identical for every thread count and schedule. (Walking by channel instead,
+// one thread per channel, jumps C*H*W elements between planes and ran at half the speed.)
 template <class T, class Kernels>
 void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
                        T* dbias) {
   int64_t in_size = s.in_h * s.in_w, out_size = s.out_h * s.out_w;
   int64_t taps = s.kernel_h * s.kernel_w, channels = s.in_channels;
-  int64_t planes = s.batch * channels, chunks = parallel_chunk_count(planes);
-  int64_t partial_size = channels * (taps + 1);  // dw taps, then dbias
-  std::vector<T> partials(dw || dbias ? chunks * partial_size : 0, T(0));
+  int64_t planes = s.batch * channels, stride = taps + 1;  // partial: dw taps, then dbias
+  std::vector<T> partials(dw || dbias ? planes * stride : 0, T(0));
   typename Kernels::Plan plan = Kernels::plan(s);
-  parallel_chunks(0, planes, [&](int64_t lo, int64_t hi) {
-    int64_t chunk = 0;  // parallel_chunks starts chunk k at planes * k / chunks
-    while (chunk + 1 < chunks && planes * (chunk + 1) / chunks <= lo) ++chunk;
-    T* part_dw = partials.empty() ? nullptr : partials.data() + chunk * partial_size;
-    T* part_db = part_dw ? part_dw + channels * taps : nullptr;
-    Scratch<T> scratch;
+  for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& scratch, int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       int64_t c = p % channels;
       const T* dy_plane = dy + p * out_size;
-      if (dx) Kernels::backward_dx(s, plan, w + c * taps, dy_plane, dx + p * in_size, scratch);
-      if (dw) Kernels::backward_dw(s, plan, x + p * in_size, dy_plane, scratch, part_dw + c * taps);
-      if (dbias) part_db[c] += plane_sum(dy_plane, out_size);
+      T* part = partials.empty() ? nullptr : partials.data() + p * stride;
+      if (dx || dw)
+        Kernels::backward_plane(s, plan, x + p * in_size, w + c * taps, dy_plane,
+                                dx ? dx + p * in_size : nullptr, dw ? part : nullptr, scratch);
+      if (dbias) part[taps] = plane_sum(dy_plane, out_size);
     }
   });
-  for (int64_t k = 0; k < chunks && !partials.empty(); ++k) {
-    const T* part = partials.data() + k * partial_size;
-    if (dw)
-      for (int64_t t = 0; t < channels * taps; ++t) dw[t] += part[t];
-    if (dbias)
-      for (int64_t c = 0; c < channels; ++c) dbias[c] += part[channels * taps + c];
-  }
+  for (int64_t n = 0; n < s.batch && !partials.empty(); ++n)
+    for (int64_t c = 0; c < channels; ++c) {
+      const T* part = partials.data() + (n * channels + c) * stride;
+      if (dw)
+        for (int64_t t = 0; t < taps; ++t) dw[c * taps + t] += part[t];
+      if (dbias) dbias[c] += part[taps];
+    }
 }
 
 // Calls f(Direct<T, K, S>{}) for a specialised shape, f(Generic<T>{}) otherwise.

@@ -1,0 +1,129 @@
+// `piconas train`: trains an architecture on Fashion-MNIST, MNIST, CIFAR-10 or an image folder
+// (nas/train/trainer.h) and prints progress to stderr, the final result to stdout.
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "apps/commands.h"
+#include "nas/train/trainer.h"
+
+namespace piconas::apps {
+
+namespace {
+struct TrainOptions {
+  nas::TrainConfig config;
+  std::string data = "fashion-mnist";
+  std::string schedule = "cosine";
+  bool no_nesterov = false;
+  bool no_test = false;
+};
+
+std::string duration_str(double seconds) {
+  long total = std::lround(std::max(seconds, 0.0));
+  char text[32];
+  if (total >= 3600)
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
+  else
+    std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
+  return text;
+}
+
+bool print_progress(const nas::TrainProgress& p) {
+  using Kind = nas::TrainProgress::Kind;
+  switch (p.kind) {
+    case Kind::Start:
+      std::fprintf(stderr, "%s: %lld train / %lld val / %lld test images, %lld steps per epoch, %lld epochs\n",
+                   p.resumed ? "resuming" : "training", static_cast<long long>(p.train_images),
+                   static_cast<long long>(p.val_images), static_cast<long long>(p.test_images),
+                   static_cast<long long>(p.steps_per_epoch), static_cast<long long>(p.epochs));
+      if (p.resumed)
+        std::fprintf(stderr, "resuming at epoch %lld, step %lld of %lld\n", static_cast<long long>(p.epoch),
+                     static_cast<long long>(p.global_step), static_cast<long long>(p.total_steps));
+      break;
+    case Kind::Step:
+      std::fprintf(stderr, "epoch %lld/%lld  step %lld/%lld  loss %.4f  acc %5.1f%%  lr %.4f  %.0f img/s  ETA %s\n",
+                   static_cast<long long>(p.epoch), static_cast<long long>(p.epochs),
+                   static_cast<long long>(p.step_in_epoch), static_cast<long long>(p.steps_per_epoch), p.loss,
+                   100 * p.accuracy, p.lr, p.images_per_second, duration_str(p.eta_seconds).c_str());
+      break;
+    case Kind::Epoch: {
+      const nas::EpochMetrics& m = p.metrics;
+      std::fprintf(stderr, "epoch %lld/%lld done: train loss %.4f acc %.2f%%", static_cast<long long>(m.epoch),
+                   static_cast<long long>(p.epochs), m.train_loss, 100 * m.train_accuracy);
+      if (!std::isnan(m.val_accuracy)) std::fprintf(stderr, "  val loss %.4f acc %.2f%%", m.val_loss, 100 * m.val_accuracy);
+      std::fprintf(stderr, "  %.0f img/s  %.1f s\n", m.images_per_second, m.seconds);
+      break;
+    }
+    case Kind::Done: break;
+  }
+  std::fflush(stderr);
+  return true;
+}
+
+void run_train(TrainOptions& o) {
+  static const std::map<std::string, autograd::ScheduleKind> schedules{
+      {"cosine", autograd::ScheduleKind::Cosine},
+      {"step", autograd::ScheduleKind::Step},
+      {"constant", autograd::ScheduleKind::Constant}};
+  nas::TrainConfig& c = o.config;
+  c.data.kind = data::parse_dataset_kind(o.data);
+  c.schedule = schedules.at(o.schedule);
+  c.nesterov = !o.no_nesterov;
+  c.evaluate_test = !o.no_test;
+  c.on_progress = print_progress;
+  nas::TrainResult r = nas::train(c);
+  const nas::EpochMetrics& last = r.history.back();
+  std::printf("final: train accuracy %.2f%%", 100 * last.train_accuracy);
+  if (!std::isnan(last.val_accuracy)) std::printf(", val accuracy %.2f%%", 100 * last.val_accuracy);
+  if (r.has_test) std::printf(", test accuracy %.2f%% (%lld images)", 100 * r.test.accuracy, static_cast<long long>(r.test.count));
+  std::printf("\nbest epoch %lld (accuracy %.2f%%): %s\nlast: %s\nmetrics: %s\nsummary: %s\n",
+              static_cast<long long>(r.best_epoch), 100 * r.best_accuracy, r.best_checkpoint.c_str(),
+              r.last_checkpoint.c_str(), r.metrics_csv.c_str(), r.summary_json.c_str());
+}
+}  // namespace
+
+void register_train(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  nas::TrainConfig& c = o->config;
+  CLI::App* cmd = app.add_subcommand("train", "train an architecture on an image data set");
+  cmd->add_option("--arch", c.arch, "architecture: a reference name or a text form")->capture_default_str();
+  cmd->add_option("--data", o->data, "fashion-mnist | mnist | cifar10 | folder")->capture_default_str();
+  cmd->add_option("--data-path", c.data.path, "data directory (default: the system copy; required for folder)");
+  cmd->add_option("--channels", c.data.channels, "convert images to 1 or 3 channels (0: native)");
+  cmd->add_option("--resolution", c.data.resolution, "resize images to this square size (0: native; folders: the model's)");
+  cmd->add_flag("--skip-corrupt", c.data.skip_corrupt, "folders: skip unreadable images");
+  cmd->add_option("--limit", c.limit, "train on a seeded random subset of this many images (0: all)");
+  cmd->add_option("--epochs", c.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", c.batch_size, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", c.lr, "peak learning rate")->capture_default_str();
+  cmd->add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
+  cmd->add_flag("--no-nesterov", o->no_nesterov, "plain momentum instead of Nesterov");
+  cmd->add_option("--weight-decay", c.weight_decay, "weight decay on conv and linear weights")->capture_default_str();
+  cmd->add_option("--schedule", o->schedule, "cosine | step | constant")->capture_default_str()
+      ->check(CLI::IsMember({"cosine", "step", "constant"}));
+  cmd->add_option("--warmup", c.warmup_epochs, "linear warm-up epochs")->capture_default_str();
+  cmd->add_option("--step-epochs", c.step_epochs, "step schedule: epochs between decays")->capture_default_str();
+  cmd->add_option("--gamma", c.step_gamma, "step schedule: decay factor")->capture_default_str();
+  cmd->add_option("--label-smoothing", c.label_smoothing, "label smoothing")->capture_default_str();
+  cmd->add_option("--pad", c.augment.pad, "augmentation: padded random crop of this many pixels");
+  cmd->add_flag("--flip", c.augment.horizontal_flip, "augmentation: random horizontal flips");
+  cmd->add_flag("--resized-crop", c.augment.resized_crop.enabled, "augmentation: random resized crops");
+  cmd->add_option("--bn-batches", c.bn_recalibration_batches,
+                  "batches used to re-estimate BatchNorm statistics after each epoch (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--val-fraction", c.val_fraction, "part of the train split held out for validation")
+      ->capture_default_str();
+  cmd->add_flag("--no-test", o->no_test, "skip the final test-split evaluation");
+  cmd->add_option("--seed", c.seed, "random seed")->capture_default_str();
+  cmd->add_option("--threads", c.threads, "worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--out", c.out_dir, "output directory (checkpoints, metrics.csv, summary.json)")->required();
+  cmd->add_flag("--resume", c.resume, "continue the run in --out from last.ckpt (same options required)");
+  cmd->add_option("--checkpoint-every", c.checkpoint_every_steps, "also write last.ckpt every N steps (0: per epoch)");
+  cmd->add_option("--progress-every", c.progress_every_steps, "print progress every N steps")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->callback([o] { run_train(*o); });
+}
+
+}  // namespace piconas::apps

@@ -1,0 +1,465 @@
+#include "nas/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <sstream>
+
+#include "autograd/functions.h"
+#include "core/atomic_file.h"
+#include "core/parallel.h"
+#include "data/loader.h"
+#include "data/split.h"
+#include "nas/arch/arch_cost.h"
+#include "nas/arch/arch_text.h"
+#include "nas/builder.h"
+#include "nas/checkpoint.h"
+
+namespace piconas::nas {
+
+namespace {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+nlohmann::json number_or_null(double value) { return std::isnan(value) ? nlohmann::json() : nlohmann::json(value); }
+double number_or_nan(const nlohmann::json& value) {
+  return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
+}
+
+nlohmann::json metrics_json(const EpochMetrics& m) {
+  return {{"epoch", m.epoch},
+          {"lr", m.lr},
+          {"train_loss", m.train_loss},
+          {"train_accuracy", m.train_accuracy},
+          {"val_loss", number_or_null(m.val_loss)},
+          {"val_accuracy", number_or_null(m.val_accuracy)},
+          {"images_per_second", m.images_per_second},
+          {"seconds", m.seconds}};
+}
+
+EpochMetrics metrics_from_json(const nlohmann::json& j) {
+  EpochMetrics m;
+  m.epoch = j.at("epoch").get<int64_t>();
+  m.lr = j.at("lr").get<double>();
+  m.train_loss = j.at("train_loss").get<double>();
+  m.train_accuracy = j.at("train_accuracy").get<double>();
+  m.val_loss = number_or_nan(j.at("val_loss"));
+  m.val_accuracy = number_or_nan(j.at("val_accuracy"));
+  m.images_per_second = j.at("images_per_second").get<double>();
+  m.seconds = j.at("seconds").get<double>();
+  return m;
+}
+
+std::string metrics_csv(const std::vector<EpochMetrics>& history) {
+  std::ostringstream out;
+  out << "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,images_per_second,seconds\n";
+  out.precision(9);
+  for (const EpochMetrics& m : history) {
+    out << m.epoch << ',' << m.lr << ',' << m.train_loss << ',' << m.train_accuracy << ',';
+    if (!std::isnan(m.val_loss)) out << m.val_loss;
+    out << ',';
+    if (!std::isnan(m.val_accuracy)) out << m.val_accuracy;
+    out << ',' << m.images_per_second << ',' << m.seconds << '\n';
+  }
+  return out.str();
+}
+
+// Fields whose stored and requested values differ ("epochs: checkpoint 5, now 10").
+std::string config_differences(const nlohmann::json& stored, const nlohmann::json& now) {
+  std::string out;
+  for (const auto& [key, value] : now.items()) {
+    nlohmann::json old = stored.contains(key) ? stored[key] : nlohmann::json();
+    if (old != value) out += "\n  " + key + ": checkpoint " + old.dump() + ", now " + value.dump();
+  }
+  return out;
+}
+
+// Everything one training run holds; train() drives it.
+class TrainRun {
+ public:
+  explicit TrainRun(const TrainConfig& config) : config_(config), arch_(parse_arch(config.arch)) {}
+
+  TrainResult run();
+
+ private:
+  void prepare_paths();
+  void load_data();
+  void build_model();
+  void restore(const Checkpoint& checkpoint);
+  bool train_epoch(int64_t epoch, int64_t first_batch);
+  bool report(TrainProgress progress);
+  ModelInfo model_info(int64_t epoch) const;
+  void save_last();
+  void finish();
+  nlohmann::json summary_json() const;
+
+  const TrainConfig& config_;
+  ArchSpec arch_;
+  Clock::time_point start_ = Clock::now();
+  TrainResult result_;
+  std::string last_path_, best_path_;
+
+  data::Dataset train_set_, test_set_;
+  std::vector<int64_t> train_indices_, val_indices_;
+  data::Normalization normalization_;
+  std::string data_name_;
+
+  std::shared_ptr<autograd::Sequential> net_;
+  std::unique_ptr<autograd::Sgd> sgd_;
+  std::unique_ptr<data::Loader> loader_;
+  autograd::LrSchedule schedule_;
+  uint64_t loader_seed_ = 0, split_seed_ = 0;
+  int64_t steps_per_epoch_ = 0, total_steps_ = 0;
+
+  // Progress (checkpointed): global step, the current epoch's running sums, best model.
+  int64_t global_step_ = 0;
+  double epoch_loss_sum_ = 0;
+  int64_t epoch_correct_ = 0, epoch_seen_ = 0;
+  double best_accuracy_ = -1;
+  int64_t best_epoch_ = 0;
+  // This process only (for throughput and ETA).
+  int64_t steps_this_run_ = 0;
+  double train_seconds_this_run_ = 0;
+};
+
+void TrainRun::prepare_paths() {
+  fs::create_directories(config_.out_dir);
+  last_path_ = (fs::path(config_.out_dir) / "last.ckpt").string();
+  best_path_ = (fs::path(config_.out_dir) / "best.ckpt").string();
+  result_.last_checkpoint = last_path_;
+  result_.best_checkpoint = best_path_;
+  result_.metrics_csv = (fs::path(config_.out_dir) / "metrics.csv").string();
+  result_.summary_json = (fs::path(config_.out_dir) / "summary.json").string();
+}
+
+void TrainRun::load_data() {
+  data::DatasetSpec spec = data_spec_for(config_.data, arch_);
+  data_name_ = data::dataset_kind_name(spec.kind);
+  spec.split = data::Split::Train;
+  train_set_ = data::load_dataset(spec);
+  check_data_matches(train_set_, arch_, "the train split of " + data_name_);
+
+  std::vector<int64_t> pool(static_cast<size_t>(train_set_.count));
+  std::iota(pool.begin(), pool.end(), int64_t{0});
+  if (config_.limit > 0 && config_.limit < train_set_.count) {
+    pool = data::seeded_permutation(pool, Rng(config_.seed).derive(kSubsetStream).next_u64());
+    pool.resize(static_cast<size_t>(config_.limit));
+    std::sort(pool.begin(), pool.end());
+  }
+  split_seed_ = Rng(config_.seed).derive(kSplitStream).next_u64();
+  data::SplitIndices split = data::split_train_val(static_cast<int64_t>(pool.size()), config_.val_fraction, split_seed_);
+  for (int64_t i : split.train) train_indices_.push_back(pool[i]);
+  for (int64_t i : split.validation) val_indices_.push_back(pool[i]);
+  PICONAS_CHECK(!train_indices_.empty(), "train: no training images left after the validation split");
+  normalization_ = data::compute_normalization(train_set_, train_indices_);
+
+  bool has_test_split = spec.kind != data::DatasetKind::Folder ||
+                        fs::is_directory(fs::path(spec.path) / "test");
+  if (config_.evaluate_test && has_test_split) {
+    spec.split = data::Split::Test;
+    test_set_ = data::load_dataset(spec);
+    check_data_matches(test_set_, arch_, "the test split of " + data_name_);
+  }
+}
+
+void TrainRun::build_model() {
+  net_ = build_network(arch_);
+  Rng weights_rng = Rng(config_.seed).derive(kWeightsStream);
+  net_->initialize(weights_rng);
+  std::vector<autograd::Variable> params = net_->parameters();
+  autograd::SgdOptions options{config_.lr, config_.momentum, config_.nesterov, config_.weight_decay};
+  sgd_ = std::make_unique<autograd::Sgd>(params, options, autograd::decay_weights_only(params));
+
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = config_.batch_size;
+  loader_seed_ = Rng(config_.seed).derive(kLoaderStream).next_u64();
+  loader_options.seed = loader_seed_;
+  loader_options.shuffle = true;
+  // A last batch of a few images gives noisy BatchNorm statistics: drop it when there is more.
+  loader_options.drop_last = static_cast<int64_t>(train_indices_.size()) >= config_.batch_size;
+  loader_options.augment = config_.augment;
+  loader_ = std::make_unique<data::Loader>(train_set_, train_indices_, loader_options, normalization_);
+
+  steps_per_epoch_ = loader_->num_batches();
+  total_steps_ = steps_per_epoch_ * config_.epochs;
+  schedule_.kind = config_.schedule;
+  schedule_.base_lr = config_.lr;
+  schedule_.min_lr = 0.0;
+  schedule_.total_steps = total_steps_;
+  schedule_.warmup_steps = static_cast<int64_t>(std::llround(config_.warmup_epochs * steps_per_epoch_));
+  schedule_.step_size = config_.step_epochs * steps_per_epoch_;
+  schedule_.gamma = config_.step_gamma;
+}
+
+void TrainRun::restore(const Checkpoint& checkpoint) {
+  const std::string source = last_path_;
+  const nlohmann::json& meta = checkpoint.meta;
+  PICONAS_CHECK(meta.contains("train_state"),
+                "'" << source << "' holds no training state (a model-only checkpoint cannot be resumed)");
+  const nlohmann::json& state = meta["train_state"];
+  std::string differences = config_differences(state.at("config"), train_config_json(config_));
+  PICONAS_CHECK(differences.empty(), "cannot resume '" << source << "': the configuration differs from the "
+                                                       << "checkpoint's (pass the original options):" << differences);
+  LoadedModel model = load_model(checkpoint, source);
+  PICONAS_CHECK(model.normalization.mean == normalization_.mean && model.normalization.std == normalization_.std,
+                "cannot resume '" << source << "': the training data changed since the checkpoint "
+                                  << "(its normalisation statistics differ)");
+  net_->load_state(model.module->state());
+  std::vector<Tensor> optimizer;
+  for (size_t i = 0;; ++i) {
+    auto it = std::find_if(checkpoint.tensors.begin(), checkpoint.tensors.end(),
+                           [&](const auto& entry) { return entry.first == "optimizer." + std::to_string(i); });
+    if (it == checkpoint.tensors.end()) break;
+    optimizer.push_back(it->second);
+  }
+  sgd_->load_state(optimizer);
+  global_step_ = state.at("global_step").get<int64_t>();
+  PICONAS_CHECK(global_step_ >= 0 && global_step_ <= total_steps_,
+                "'" << source << "': global step " << global_step_ << " outside [0, " << total_steps_ << "]");
+  epoch_loss_sum_ = state.at("epoch_loss_sum").get<double>();
+  epoch_correct_ = state.at("epoch_correct").get<int64_t>();
+  epoch_seen_ = state.at("epoch_seen").get<int64_t>();
+  best_accuracy_ = state.at("best_accuracy").get<double>();
+  best_epoch_ = state.at("best_epoch").get<int64_t>();
+  for (const auto& m : state.at("history")) result_.history.push_back(metrics_from_json(m));
+}
+
+ModelInfo TrainRun::model_info(int64_t epoch) const {
+  return ModelInfo{&arch_, &normalization_, train_set_.class_names, epoch, data_name_};
+}
+
+void TrainRun::save_last() {
+  Checkpoint checkpoint = make_model_checkpoint(*net_, model_info(global_step_ / steps_per_epoch_));
+  if (!result_.history.empty() && !std::isnan(result_.history.back().val_accuracy))
+    checkpoint.meta["val_accuracy"] = result_.history.back().val_accuracy;
+  nlohmann::json history = nlohmann::json::array();
+  for (const EpochMetrics& m : result_.history) history.push_back(metrics_json(m));
+  checkpoint.meta["train_state"] = {
+      {"global_step", global_step_},
+      {"steps_per_epoch", steps_per_epoch_},
+      {"epoch_loss_sum", epoch_loss_sum_},
+      {"epoch_correct", epoch_correct_},
+      {"epoch_seen", epoch_seen_},
+      {"best_accuracy", best_accuracy_},
+      {"best_epoch", best_epoch_},
+      {"seeds", {{"seed", config_.seed}, {"loader", loader_seed_}, {"split", split_seed_}, {"weights_stream", kWeightsStream}}},
+      {"threads", num_threads()},
+      {"history", history},
+      {"config", train_config_json(config_)}};
+  std::vector<Tensor> optimizer = sgd_->state();
+  for (size_t i = 0; i < optimizer.size(); ++i)
+    checkpoint.tensors.emplace_back("optimizer." + std::to_string(i), optimizer[i]);
+  save_checkpoint(last_path_, checkpoint);
+}
+
+bool TrainRun::report(TrainProgress p) {
+  if (!config_.on_progress) return true;
+  p.epochs = config_.epochs;
+  p.steps_per_epoch = steps_per_epoch_;
+  p.global_step = global_step_;
+  p.total_steps = total_steps_;
+  p.lr = sgd_->lr();
+  if (epoch_seen_ > 0) {
+    p.loss = epoch_loss_sum_ / static_cast<double>(epoch_seen_);
+    p.accuracy = static_cast<double>(epoch_correct_) / static_cast<double>(epoch_seen_);
+  }
+  if (steps_this_run_ > 0)
+    p.eta_seconds = train_seconds_this_run_ / static_cast<double>(steps_this_run_) *
+                    static_cast<double>(total_steps_ - global_step_);
+  return config_.on_progress(p);
+}
+
+// Runs the steps [first_batch, steps_per_epoch) of epoch (0-based). Returns false when the
+// progress callback asked to stop (last.ckpt then holds the current step).
+bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
+  Clock::time_point epoch_start = Clock::now();
+  if (first_batch == 0) {
+    epoch_loss_sum_ = 0;
+    epoch_correct_ = epoch_seen_ = 0;
+  }
+  int64_t images = 0;
+  double train_seconds = 0;
+  net_->set_training(true);
+  loader_->start_epoch(epoch);
+  for (int64_t b = 0; b < steps_per_epoch_; ++b) {
+    std::optional<data::Batch> batch = loader_->next();
+    PICONAS_CHECK(batch.has_value(), "train: the loader ended after " << b << " of " << steps_per_epoch_ << " batches");
+    if (b < first_batch) continue;  // resumed mid-epoch: batches are a function of (epoch, b)
+    Clock::time_point step_start = Clock::now();
+    sgd_->set_lr(schedule_.lr_at(global_step_));
+    sgd_->zero_grad();
+    autograd::Variable logits = (*net_)(autograd::Variable(batch->images));
+    autograd::Variable loss = autograd::softmax_cross_entropy(logits, batch->labels, config_.label_smoothing);
+    loss.backward();
+    sgd_->step();
+    const int64_t n = batch->images.dim(0);
+    std::vector<int32_t> predicted = predicted_classes(logits.value());
+    for (int64_t i = 0; i < n; ++i) epoch_correct_ += predicted[i] == batch->labels[i];
+    epoch_loss_sum_ += loss.value().get(0) * static_cast<double>(n);
+    epoch_seen_ += n;
+    images += n;
+    ++global_step_;
+    ++steps_this_run_;
+    double step_seconds = seconds_since(step_start);
+    train_seconds += step_seconds;
+    train_seconds_this_run_ += step_seconds;
+
+    bool last_step = b + 1 == steps_per_epoch_;
+    if ((b + 1) % config_.progress_every_steps == 0 || last_step) {
+      TrainProgress p;
+      p.kind = TrainProgress::Kind::Step;
+      p.epoch = epoch + 1;
+      p.step_in_epoch = b + 1;
+      p.images_per_second = static_cast<double>(images) / std::max(train_seconds, 1e-9);
+      if (!report(p)) {
+        loader_->stop();
+        save_last();
+        return false;
+      }
+    }
+    if (config_.checkpoint_every_steps > 0 && global_step_ % config_.checkpoint_every_steps == 0 && !last_step)
+      save_last();
+  }
+  loader_->stop();
+
+  EpochMetrics m;
+  m.epoch = epoch + 1;
+  m.lr = sgd_->lr();
+  m.train_loss = epoch_loss_sum_ / static_cast<double>(epoch_seen_);
+  m.train_accuracy = static_cast<double>(epoch_correct_) / static_cast<double>(epoch_seen_);
+  m.val_loss = m.val_accuracy = std::numeric_limits<double>::quiet_NaN();
+  recalibrate_batchnorm(*net_, train_set_, normalization_, train_indices_, config_.batch_size,
+                        config_.bn_recalibration_batches, Rng(config_.seed).derive(kBatchNormStream).next_u64(),
+                        epoch);
+  if (!val_indices_.empty()) {
+    EvalResult val = evaluate(*net_, train_set_, normalization_, val_indices_);
+    m.val_loss = val.loss;
+    m.val_accuracy = val.accuracy;
+  }
+  m.images_per_second = static_cast<double>(images) / std::max(train_seconds, 1e-9);
+  m.seconds = seconds_since(epoch_start);
+  result_.history.push_back(m);
+
+  double accuracy = val_indices_.empty() ? m.train_accuracy : m.val_accuracy;
+  if (accuracy > best_accuracy_) {
+    best_accuracy_ = accuracy;
+    best_epoch_ = m.epoch;
+    Checkpoint best = make_model_checkpoint(*net_, model_info(m.epoch));
+    if (!val_indices_.empty()) best.meta["val_accuracy"] = m.val_accuracy;
+    save_checkpoint(best_path_, best);
+  }
+  save_last();
+  write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
+  write_file_atomic(result_.summary_json, summary_json().dump(2) + "\n");
+
+  TrainProgress p;
+  p.kind = TrainProgress::Kind::Epoch;
+  p.epoch = m.epoch;
+  p.step_in_epoch = steps_per_epoch_;
+  p.images_per_second = m.images_per_second;
+  p.metrics = m;
+  return report(p);
+}
+
+nlohmann::json TrainRun::summary_json() const {
+  nlohmann::json history = nlohmann::json::array();
+  for (const EpochMetrics& m : result_.history) history.push_back(metrics_json(m));
+  ArchCost cost = arch_cost(arch_);
+  nlohmann::json summary = {{"arch", to_text(arch_)},
+                            {"params", cost.params},
+                            {"macs", cost.macs},
+                            {"data", data_name_},
+                            {"config", train_config_json(config_)},
+                            {"threads", num_threads()},
+                            {"train_images", train_indices_.size()},
+                            {"val_images", val_indices_.size()},
+                            {"steps_per_epoch", steps_per_epoch_},
+                            {"epochs_done", result_.history.size()},
+                            {"completed", global_step_ == total_steps_},
+                            {"best_epoch", best_epoch_},
+                            {"best_accuracy", best_accuracy_},
+                            {"best_checkpoint", best_path_},
+                            {"last_checkpoint", last_path_},
+                            {"seconds_this_process", seconds_since(start_)},
+                            {"history", history}};
+  if (result_.has_test) summary["test"] = eval_result_json(result_.test, test_set_.class_names);
+  return summary;
+}
+
+// Test evaluation of the final model (and of best.ckpt when it is another epoch); the
+// accuracies go into the checkpoints' meta.
+void TrainRun::finish() {
+  if (test_set_.count > 0) {
+    result_.has_test = true;
+    result_.test = evaluate(*net_, test_set_, normalization_);
+    Checkpoint last = load_checkpoint(last_path_);
+    last.meta["test_accuracy"] = result_.test.accuracy;
+    save_checkpoint(last_path_, last);
+    Checkpoint best = load_checkpoint(best_path_);
+    if (best_epoch_ == config_.epochs) {
+      best.meta["test_accuracy"] = result_.test.accuracy;
+    } else {
+      LoadedModel model = load_model(best, best_path_);
+      best.meta["test_accuracy"] = evaluate(*model.module, test_set_, normalization_).accuracy;
+    }
+    save_checkpoint(best_path_, best);
+  }
+  write_file_atomic(result_.summary_json, summary_json().dump(2) + "\n");
+}
+
+TrainResult TrainRun::run() {
+  check_train_config(config_);
+  set_num_threads(config_.threads);
+  prepare_paths();
+  std::optional<Checkpoint> resume_from;
+  if (fs::exists(last_path_)) {
+    PICONAS_CHECK(config_.resume, "'" << config_.out_dir << "' already holds a run (last.ckpt); pass resume "
+                                      << "(--resume) to continue it or choose another output directory");
+    resume_from = load_checkpoint(last_path_);
+  }
+  load_data();
+  build_model();
+  if (resume_from) restore(*resume_from);
+  write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
+
+  TrainProgress start;
+  start.kind = TrainProgress::Kind::Start;
+  start.epoch = global_step_ / steps_per_epoch_ + 1;
+  start.resumed = resume_from.has_value();
+  start.train_images = static_cast<int64_t>(train_indices_.size());
+  start.val_images = static_cast<int64_t>(val_indices_.size());
+  start.test_images = test_set_.count;
+  if (!report(start)) return result_;
+
+  for (int64_t epoch = global_step_ / steps_per_epoch_; epoch < config_.epochs; ++epoch) {
+    if (!train_epoch(epoch, global_step_ - epoch * steps_per_epoch_)) {
+      result_.seconds = seconds_since(start_);
+      result_.best_epoch = best_epoch_;
+      result_.best_accuracy = best_accuracy_;
+      return result_;
+    }
+  }
+  finish();
+  result_.completed = true;
+  result_.best_epoch = best_epoch_;
+  result_.best_accuracy = best_accuracy_;
+  result_.seconds = seconds_since(start_);
+  TrainProgress done;
+  done.kind = TrainProgress::Kind::Done;
+  done.epoch = config_.epochs;
+  report(done);
+  return result_;
+}
+}  // namespace
+
+TrainResult train(const TrainConfig& config) { return TrainRun(config).run(); }
+
+}  // namespace piconas::nas

@@ -1,0 +1,280 @@
+// depthwise_planes: building blocks of the direct depthwise kernels (ops/depthwise_conv2d.cpp),
+// not a public interface. A plane is one (n, c) image of H x W elements, NCHW.
+//   PadLayout / copy_into_padded  zero-padded (and, for stride 2, phase-split) plane copies,
+//   corr_flat / dw_flat           correlation and weight-gradient loops over a padded plane,
+//                                 flattened to one loop of blocks of 64-byte vectors,
+//   row_copy / crop_rows / ...    short row loops in fixed-size vector blocks,
+//   for_plane_blocks              planes spread over the threads of core/parallel.
+// Everything is templated on the element type (float, double) and header-only.
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "core/parallel.h"
+
+// The row copies below are 12..48 elements long; GCC would turn them into calls to memcpy
+// (or rep movs), which cost more than the copy itself at that length.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
+
+namespace piconas::ops::depthwise_planes {
+
+// Every kernel works on a zero-padded copy of its input plane, so the loops over the output
+// carry no bounds checks at all; the borders are handled once, by the copy. With the 12..48
+// wide planes of TinyML nets a separate bounds-checked border path would cost more than the
+// interior (a 7x7 kernel on a 24-wide plane has 6 border columns out of 24), while the copy
+// costs one load and store per input element against k*k multiply-adds per output.
+//
+// Padded layout: padded row r holds input row r - top, padded column c input column c - left.
+// With phases = S > 1 the plane is split into S*S sub-planes by (r % S, c % S), each holding
+// rows r / S and columns c / S, so a stride-S kernel reads unit-stride. Sub-planes are
+// `rows` x `pitch` and zero outside the copied input.
+struct PadLayout {
+  int64_t rows, pitch, phases, top, left;
+  int64_t phase_size() const { return rows * pitch; }
+  int64_t size() const { return phases * phases * rows * pitch; }
+};
+
+// Lanes per block: one 64-byte vector. The flat kernels below work on blocks of V outputs
+// held in a local array, which GCC and Clang keep in one vector register per array.
+template <class T>
+constexpr int64_t kLanes = 64 / sizeof(T);
+
+inline int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
+
+// Row loops are short (12..48 elements), too short for the compiler's vector loop plus
+// epilogue, so for_row covers [0, n) with fixed-size blocks. Plain copies (Overlap) use
+// blocks of V (or V/2 if n < V) lanes, the last one ending at n and overlapping its
+// predecessor, which just writes some values twice. Accumulations cannot overlap (and would
+// stall on store forwarding re-reading what was just stored): blocks of V lanes, then at most
+// one each of V/2 and V/4, then single elements.
+template <int64_t V, bool Overlap, class Block, class Element>
+void for_row(int64_t n, Block&& block, Element&& element) {
+  int64_t start = 0;
+  if constexpr (Overlap) {
+    if (n >= V) {
+      for (; start + V <= n; start += V) block.template operator()<V>(start);
+      if (start < n) block.template operator()<V>(n - V);
+      return;
+    }
+    if (n >= V / 2) {
+      for (; start + V / 2 <= n; start += V / 2) block.template operator()<V / 2>(start);
+      if (start < n) block.template operator()<V / 2>(n - V / 2);
+      return;
+    }
+  } else {
+    for (; start + V <= n; start += V) block.template operator()<V>(start);
+    if (start + V / 2 <= n) {
+      block.template operator()<V / 2>(start);
+      start += V / 2;
+    }
+    if (start + V / 4 <= n) {
+      block.template operator()<V / 4>(start);
+      start += V / 4;
+    }
+  }
+  for (; start < n; ++start) element(start);
+}
+
+// dst[c] = src[c] (Accumulate: dst[c] += src[c]) for c < w.
+template <bool Accumulate, class T>
+void row_copy(const T* __restrict src, int64_t w, T* __restrict dst) {
+  for_row<kLanes<T>, !Accumulate>(
+      w,
+      [&]<int64_t B>(int64_t start) {
+#pragma omp simd
+        for (int64_t c = start; c < start + B; ++c) dst[c] = Accumulate ? dst[c] + src[c] : src[c];
+      },
+      [&](int64_t c) { dst[c] = Accumulate ? dst[c] + src[c] : src[c]; });
+}
+
+// Stride-2 column pairs: even[k] = src[2k], odd[k] = src[2k + 1] for k < half.
+template <class T>
+void split_pairs(const T* __restrict src, int64_t half, T* __restrict even, T* __restrict odd) {
+  auto element = [&](int64_t k) {
+    even[k] = src[2 * k];
+    odd[k] = src[2 * k + 1];
+  };
+  for_row<kLanes<T> / 2, true>(
+      half,
+      [&]<int64_t B>(int64_t start) {
+#pragma omp simd
+        for (int64_t k = start; k < start + B; ++k) element(k);
+      },
+      element);
+}
+
+// The reverse, accumulating: dst[2k] += even[k], dst[2k + 1] += odd[k] for k < half.
+template <class T>
+void merge_pairs_add(const T* __restrict even, const T* __restrict odd, int64_t half,
+                     T* __restrict dst) {
+  for_row<kLanes<T> / 2, false>(
+      half,
+      [&]<int64_t B>(int64_t start) {
+#pragma omp simd
+        for (int64_t k = start; k < start + B; ++k) {
+          dst[2 * k] += even[k];
+          dst[2 * k + 1] += odd[k];
+        }
+      },
+      [&](int64_t k) {
+        dst[2 * k] += even[k];
+        dst[2 * k + 1] += odd[k];
+      });
+}
+
+// Copies an h x w plane into its place in `out`. The border of `out` is never written, so a
+// buffer zeroed once stays a valid padded plane for every plane copied into it.
+template <class T>
+void copy_into_padded(const PadLayout& L, const T* x, int64_t h, int64_t w, T* out) {
+  const int64_t S = L.phases;
+  for (int64_t r = 0; r < h; ++r) {
+    int64_t pr = r + L.top;
+    const T* src = x + r * w;
+    T* row = out + (pr % S) * S * L.phase_size() + (pr / S) * L.pitch;
+    if (S == 1) {
+      row_copy<false>(src, w, row + L.left);
+    } else {
+      // Even input columns land in column phase left % 2, odd ones in the other phase.
+      T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
+      T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
+      split_pairs(src, w / 2, d0, d1);
+      if (w % 2) d0[w / 2] = src[w - 1];
+    }
+  }
+}
+
+// Flat correlation: with the output laid out at the input's pitch, every output row and
+// column is the same offset pattern into the padded input, so one loop over n = out_h * pitch
+// positions (rounded up to V) covers the whole plane; columns ow >= out_w are garbage the
+// caller drops. out[t] = bias + sum_{i<KH, j<KW} w[i][j] * in(i, j)[t] where in(i, j) is the
+// sub-plane/offset of tap (i, j) for stride S.
+template <class T, int KH, int KW, int S>
+void corr_flat(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
+               T* __restrict out, int64_t n) {
+  constexpr int64_t V = kLanes<T>;
+  T wr[KH * KW];
+  const T* tap[KH * KW];
+  for (int i = 0; i < KH; ++i)
+    for (int j = 0; j < KW; ++j) {
+      wr[i * KW + j] = w[i * KW + j];
+      tap[i * KW + j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
+    }
+  for (int64_t t0 = 0; t0 < n; t0 += V) {
+    T acc[V];
+#pragma omp simd
+    for (int64_t l = 0; l < V; ++l) acc[l] = bias;
+#pragma GCC unroll 64
+    for (int k = 0; k < KH * KW; ++k) {
+#pragma omp simd
+      for (int64_t l = 0; l < V; ++l) acc[l] += wr[k] * tap[k][t0 + l];
+    }
+#pragma omp simd
+    for (int64_t l = 0; l < V; ++l) out[t0 + l] = acc[l];
+  }
+}
+
+// acc[i*K + j] += sum_t dy[t] * in(i, j)[t] over the flat plane; dy has the input's pitch and
+// zeros in its garbage columns, so the garbage inputs there contribute nothing. R kernel rows
+// per pass: all of them (K*K vector accumulators) while that fits the 32 vector registers.
+template <class T, int K, int S>
+void dw_flat(const T* __restrict in, const PadLayout& L, const T* __restrict dy, int64_t n,
+             T* __restrict acc_out) {
+  constexpr int64_t V = kLanes<T>;
+  constexpr int R = K <= 5 ? K : 1;
+  for (int i0 = 0; i0 < K; i0 += R) {
+    const T* tap[R * K];
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < K; ++j) {
+        int i = i0 + r;
+        tap[r * K + j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
+      }
+    T acc[R * K][V] = {};
+    for (int64_t t0 = 0; t0 < n; t0 += V) {
+#pragma GCC unroll 32
+      for (int k = 0; k < R * K; ++k) {
+#pragma omp simd
+        for (int64_t l = 0; l < V; ++l) acc[k][l] += dy[t0 + l] * tap[k][t0 + l];
+      }
+    }
+    for (int k = 0; k < R * K; ++k) {
+      T sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t l = 0; l < V; ++l) sum += acc[k][l];
+      acc_out[i0 * K + k] += sum;
+    }
+  }
+}
+
+// Adds (or copies) the first w columns of each of h rows of a pitch-strided buffer.
+template <class T, bool Accumulate>
+void crop_rows(const T* src, int64_t pitch, int64_t h, int64_t w, T* dst) {
+  for (int64_t r = 0; r < h; ++r) row_copy<Accumulate>(src + r * pitch, w, dst + r * w);
+}
+
+template <class T>
+T plane_sum(const T* v, int64_t n) {
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t k = 0; k < n; ++k) sum += v[k];
+  return sum;
+}
+
+// Per-thread scratch buffers, allocated (zeroed) on first use and reused for every plane.
+template <class T>
+struct Scratch {
+  std::vector<T> xp, dyp, tmp;
+};
+
+template <class T>
+T* zeroed(std::vector<T>& v, int64_t size) {
+  if (v.empty()) v.assign(size, T(0));
+  return v.data();
+}
+
+// Layout whose flat loop of round_up(out_h * pitch, V) positions with taps reaching
+// (reach_h, reach_w) sub-plane rows/columns further stays inside each sub-plane.
+template <class T>
+PadLayout flat_layout(int64_t in_h, int64_t in_w, int64_t top, int64_t left, int64_t S,
+                      int64_t out_h, int64_t out_w, int64_t reach_h, int64_t reach_w,
+                      int64_t min_pitch = 0) {
+  PadLayout L{};
+  L.phases = S;
+  L.top = top;
+  L.left = left;
+  L.pitch = std::max({(in_w + left + S - 1) / S, out_w + reach_w, min_pitch});
+  int64_t n = round_up(out_h * L.pitch, kLanes<T>);
+  // One more row and V lanes of slack: callers may start the flat loop a few columns in.
+  L.rows = std::max((in_h + top + S - 1) / S,
+                    (n + reach_w + kLanes<T> + L.pitch - 1) / L.pitch + reach_h + 1);
+  return L;
+}
+
+// Runs body(state, lo, hi) over blocks of planes covering [0, planes) on the threads of
+// parallel_chunks, each thread claiming the next block from a shared counter and keeping its
+// own State (scratch buffers). A static split makes every call wait for its slowest thread,
+// and on a shared machine a descheduled thread stalls the whole call; claimed blocks keep the
+// running threads busy. Results do not depend on the schedule: every plane writes only its
+// own outputs and partials.
+template <class State, class Body>
+void for_plane_blocks(int64_t planes, Body&& body) {
+  constexpr int64_t kBlock = 4;
+  int64_t blocks = (planes + kBlock - 1) / kBlock;
+  std::atomic<int64_t> next{0};
+  parallel_chunks(0, std::min<int64_t>(blocks, num_threads()), [&](int64_t, int64_t) {
+    State state;
+    for (int64_t b = next.fetch_add(1, std::memory_order_relaxed); b < blocks;
+         b = next.fetch_add(1, std::memory_order_relaxed))
+      body(state, b * kBlock, std::min(planes, (b + 1) * kBlock));
+  });
+}
+
+}  // namespace piconas::ops::depthwise_planes
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

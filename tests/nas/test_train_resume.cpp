@@ -1,0 +1,166 @@
+// Trainer runs on a tiny synthetic data set: outputs, determinism, and resume equivalence
+// (an interrupted run resumed from last.ckpt ends bit-identical to an uninterrupted one).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/atomic_file.h"
+#include "nas/checkpoint.h"
+#include "nas/train/trainer.h"
+#include "train_fixture.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+using namespace piconas::nas::testing;
+
+namespace {
+struct Interrupt : std::runtime_error {
+  Interrupt() : std::runtime_error("simulated kill") {}
+};
+
+int count_lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+}  // namespace
+
+TEST_CASE("train: outputs, metrics rows, summary and model meta contract") {
+  TempDir root;
+  TrainConfig config = small_config(root, "run");
+  int steps = 0, epochs = 0;
+  config.progress_every_steps = 1;
+  config.on_progress = [&](const TrainProgress& p) {
+    steps += p.kind == TrainProgress::Kind::Step;
+    epochs += p.kind == TrainProgress::Kind::Epoch;
+    return true;
+  };
+  TrainResult r = train(config);
+  CHECK(r.completed);
+  // 72 train images (96 minus 24 validation) in batches of 16 with drop_last: 4 steps/epoch.
+  CHECK(steps == 8);
+  CHECK(epochs == 2);
+  REQUIRE(r.history.size() == 2);
+  CHECK(r.history[1].val_accuracy >= 0.0);
+  CHECK(r.has_test);
+  CHECK(r.test.count == 30);
+  CHECK(count_lines(read_file(r.metrics_csv)) == 3);
+  nlohmann::json summary = nlohmann::json::parse(read_file(r.summary_json));
+  CHECK(summary["completed"] == true);
+  CHECK(summary["history"].size() == 2);
+  CHECK(summary["test"]["count"] == 30);
+
+  Checkpoint best = load_checkpoint(r.best_checkpoint);
+  CHECK(best.meta["format"] == "piconas-model");
+  CHECK(best.meta["version"] == 1);
+  CHECK(best.meta["arch"] == kSmallArch);
+  CHECK(best.meta["input"] == nlohmann::json({1, 8, 8}));
+  CHECK(best.meta["classes"] == 10);
+  CHECK(best.meta["class_names"].size() == 10);
+  CHECK(best.meta["normalization"]["mean"].size() == 1);
+  CHECK(best.meta["data"] == "mnist");
+  CHECK(best.meta.contains("val_accuracy"));
+  CHECK(best.meta.contains("test_accuracy"));
+  CHECK_FALSE(best.meta.contains("train_state"));
+  Checkpoint last = load_checkpoint(r.last_checkpoint);
+  CHECK(last.meta["epoch"] == 2);
+  CHECK(last.meta["train_state"]["global_step"] == 8);
+  CHECK(last.meta["test_accuracy"] == r.test.accuracy);
+  CHECK(last.tensor("optimizer.0").shape() == last.tensor("stem.0.weight").shape());
+
+  LoadedModel model = load_model(r.last_checkpoint);
+  CHECK_FALSE(model.module->training());
+  CHECK(same_tensors(make_model_checkpoint(*model.module, {&model.arch, &model.normalization,
+                                                           best.meta["class_names"].get<std::vector<std::string>>(), 0, ""}),
+                     [&] {
+                       Checkpoint c = last;
+                       c.tensors.erase(std::remove_if(c.tensors.begin(), c.tensors.end(),
+                                                      [](const auto& e) { return e.first.rfind("optimizer.", 0) == 0; }),
+                                       c.tensors.end());
+                       return c;
+                     }()));
+}
+
+TEST_CASE("train: same seed gives identical weights, another seed different ones") {
+  TempDir root;
+  TrainConfig a = small_config(root, "a"), b = small_config(root, "b"), c = small_config(root, "c");
+  a.epochs = b.epochs = c.epochs = 1;
+  c.seed = 6;
+  train(a);
+  train(b);
+  train(c);
+  CHECK(same_tensors(load_checkpoint(a.out_dir + "/last.ckpt"), load_checkpoint(b.out_dir + "/last.ckpt")));
+  CHECK_FALSE(same_tensors(load_checkpoint(a.out_dir + "/last.ckpt"), load_checkpoint(c.out_dir + "/last.ckpt")));
+}
+
+TEST_CASE("train: resume after a kill at any point ends bit-identical to an uninterrupted run") {
+  TempDir root;
+  auto config_for = [&](const std::string& run) {
+    TrainConfig c = small_config(root, run);
+    c.threads = 2;  // chunked reductions: resume must reproduce them too
+    return c;
+  };
+  TrainResult reference = train(config_for("full"));
+  Checkpoint want = load_checkpoint(reference.last_checkpoint);
+
+  // Killed right after the epoch-1 checkpoint.
+  TrainConfig config = config_for("epoch");
+  config.on_progress = [](const TrainProgress& p) {
+    if (p.kind == TrainProgress::Kind::Epoch && p.epoch == 1) throw Interrupt();
+    return true;
+  };
+  CHECK_THROWS_AS(train(config), Interrupt);
+  CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 4);
+  config.on_progress = nullptr;
+  config.resume = true;
+  TrainResult r = train(config);
+  CHECK(r.completed);
+  CHECK(same_tensors(load_checkpoint(r.last_checkpoint), want));
+  CHECK(count_lines(read_file(r.metrics_csv)) == 3);
+  CHECK(r.test.accuracy == reference.test.accuracy);
+
+  // Killed mid-epoch, one step after a step checkpoint.
+  config = config_for("step");
+  config.checkpoint_every_steps = 2;
+  config.progress_every_steps = 1;
+  config.on_progress = [](const TrainProgress& p) {
+    if (p.kind == TrainProgress::Kind::Step && p.global_step == 7) throw Interrupt();
+    return true;
+  };
+  CHECK_THROWS_AS(train(config), Interrupt);
+  CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 6);
+  config.on_progress = nullptr;
+  config.resume = true;
+  r = train(config);
+  CHECK(same_tensors(load_checkpoint(r.last_checkpoint), want));
+  CHECK(r.history[1].train_loss == reference.history[1].train_loss);
+
+  // Stopped cleanly by the progress callback mid-epoch, twice, then finished.
+  config = config_for("stop");
+  config.progress_every_steps = 1;
+  config.on_progress = [](const TrainProgress& p) {
+    return !(p.kind == TrainProgress::Kind::Step && p.global_step == 3);
+  };
+  CHECK_FALSE(train(config).completed);
+  CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 3);
+  config.resume = true;
+  config.on_progress = [](const TrainProgress& p) {
+    return !(p.kind == TrainProgress::Kind::Step && p.global_step == 5);
+  };
+  CHECK_FALSE(train(config).completed);
+  config.on_progress = nullptr;
+  r = train(config);
+  CHECK(r.completed);
+  CHECK(same_tensors(load_checkpoint(r.last_checkpoint), want));
+  CHECK(same_tensors(load_checkpoint(r.best_checkpoint), load_checkpoint(reference.best_checkpoint)));
+}
+
+TEST_CASE("train: refuses to overwrite a run, and to resume with other options") {
+  TempDir root;
+  TrainConfig config = small_config(root, "run");
+  config.epochs = 1;
+  train(config);
+  CHECK_THROWS_WITH_AS(train(config), doctest::Contains("--resume"), Error);
+  config.resume = true;
+  config.lr = 0.2;
+  CHECK_THROWS_WITH_AS(train(config), doctest::Contains("lr: checkpoint 0.05, now 0.2"), Error);
+  config.lr = 0.05;
+  CHECK(train(config).completed);  // resuming a finished run only re-evaluates it
+}
