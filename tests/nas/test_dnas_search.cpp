@@ -2,6 +2,7 @@
 
 #include "nas/arch/arch_text.h"
 #include "nas/dnas/dnas_export.h"
+#include "nas/dnas/dnas_run.h"
 #include "nas/dnas/dnas_search.h"
 
 using namespace piconas;
@@ -88,4 +89,21 @@ TEST_CASE("a large lambda drives the choice to the cheapest branch and the masks
   CHECK(ex.arch.blocks.empty());
   CHECK(ex.arch.stem.out_channels < 8);
   CHECK(reports[2].cost < reports[0].cost);
+}
+
+TEST_CASE("dnas method names and the sweep plot") {
+  CHECK(parse_dnas_method("pit-after-supernet") == DnasMethod::PitAfterSuperNet);
+  CHECK(std::string(dnas_method_name(DnasMethod::PitSuperNet)) == "pitsupernet");
+  CHECK_THROWS_AS(parse_dnas_method("darts"), Error);
+  std::vector<RunPoint> points(3);
+  points[0] = {0.0, "a<b", 1000, 10, 0.9, 0.90, ""};
+  points[1] = {1e-4, "b", 100, 1, 0.8, 0.80, ""};
+  points[2] = {1e-5, "c", 2000, 20, 0.7, 0.85, ""};  // dominated by the first point
+  const std::string svg = sweep_svg(points, CostKind::Params, "sweep");
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.find("a&lt;b") != std::string::npos);
+  size_t front = 0, pos = 0;
+  while ((pos = svg.find("fill=\"#c33\"", pos)) != std::string::npos) ++front, ++pos;
+  CHECK(front == 2);
+  CHECK(svg.find("fill=\"#999\"") != std::string::npos);
 }
