@@ -13,7 +13,9 @@ using autograd::Variable;
 namespace {
 void abs_in_place(Tensor& t) {
   double* v = t.data<double>();
-  for (int64_t i = 0; i < t.numel(); ++i) v[i] = std::fabs(v[i]);
+  const int64_t n = t.numel();
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) v[i] = std::fabs(v[i]);
 }
 
 // Everything synflow changes, captured before and written back after.
@@ -81,10 +83,13 @@ SynflowScores synflow_pass(Module& net, const Shape& sample_shape) {
     if (w.has_grad()) {
       const double* theta = w.value().data<double>();
       const double* g = w.grad().data<double>();
-      for (int64_t i = 0; i < w.value().numel(); ++i) {
-        layer.synflow += std::fabs(theta[i] * g[i]);
-        layer.logsynflow += std::fabs(theta[i]) * std::log1p(g[i]);
-      }
+      const int64_t n = w.value().numel();
+      double syn = 0, logsyn = 0;
+#pragma omp simd reduction(+ : syn)
+      for (int64_t i = 0; i < n; ++i) syn += std::fabs(theta[i] * g[i]);
+      for (int64_t i = 0; i < n; ++i) logsyn += std::fabs(theta[i]) * std::log1p(g[i]);
+      layer.synflow = syn;
+      layer.logsynflow = logsyn;
     }
     scores.synflow += layer.synflow;
     scores.logsynflow += layer.logsynflow;
