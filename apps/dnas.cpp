@@ -49,13 +49,14 @@ void run_dnas_command(DnasCliOptions& o) {
   r.lambdas = o.sweep.empty() ? std::vector<double>{o.lambda} : parse_lambdas(o.sweep);
   r.finetune.batch_size = r.search.batch_size;
   r.finetune.seed = r.search.seed;
-  const auto points = nas::dnas::run_dnas(r, [](const std::string& line) {
-    std::fprintf(stderr, "%s\n", line.c_str());
-  });
-  std::printf("%-10s %10s %12s %9s %9s  %s\n", "lambda", "params", "MACs", "inherit", "finetuned", "arch");
+  const auto points = nas::dnas::run_dnas(
+      r, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  std::printf("%-10s %10s %12s %9s %9s  %s\n", "lambda", "params", "MACs", "inherit", "finetuned",
+              "arch");
   for (const auto& p : points)
-    std::printf("%-10g %10lld %12lld %8.2f%% %8.2f%%  %s\n", p.lambda, static_cast<long long>(p.params),
-                static_cast<long long>(p.macs), 100 * p.search_accuracy, 100 * p.test_accuracy, p.arch.c_str());
+    std::printf("%-10g %10lld %12lld %8.2f%% %8.2f%%  %s\n", p.lambda,
+                static_cast<long long>(p.params), static_cast<long long>(p.macs),
+                100 * p.search_accuracy, 100 * p.test_accuracy, p.arch.c_str());
   std::printf("wrote %s/results.csv and %s/pareto.svg\n", r.out_dir.c_str(), r.out_dir.c_str());
 }
 }  // namespace
@@ -63,29 +64,40 @@ void run_dnas_command(DnasCliOptions& o) {
 void register_dnas(CLI::App& app) {
   auto o = std::make_shared<DnasCliOptions>();
   nas::dnas::RunOptions& r = o->run;
-  CLI::App* cmd = app.add_subcommand("dnas", "differentiable NAS: SuperNet / PIT search, export and fine-tune");
+  CLI::App* cmd =
+      app.add_subcommand("dnas", "differentiable NAS: SuperNet / PIT search, export and fine-tune");
   cmd->add_option("--seed-arch", r.seed_arch, "seed architecture (name or blocks/mbv2 text)");
   cmd->add_option("--method", o->method, "supernet | pit | pitsupernet | pit-after-supernet");
-  cmd->add_option("--candidates", r.candidates, "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip");
+  cmd->add_option("--candidates", r.candidates,
+                  "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip");
   cmd->add_option("--cost", o->cost, "params | macs");
   cmd->add_option("--lambda", o->lambda, "cost weight")->check(CLI::NonNegativeNumber);
   cmd->add_option("--lambda-sweep", o->sweep, "comma-separated lambdas (overrides --lambda)");
   cmd->add_option("--selection", o->selection, "softmax | gumbel | hard-gumbel");
   cmd->add_option("--t0", r.search.t0, "initial temperature")->check(CLI::PositiveNumber);
-  cmd->add_option("--t-decay", r.search.t_decay, "temperature factor per epoch")->check(CLI::PositiveNumber);
+  cmd->add_option("--t-decay", r.search.t_decay, "temperature factor per epoch")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--t-min", r.search.t_min, "lowest temperature")->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", r.search.warmup_epochs, "epochs with frozen architecture")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--icv", r.search.icv_weight, "weight of the ICV polarisation term")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--arch-lr", r.search.arch_lr, "Adam learning rate of alphas and masks")->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", r.search.weight_lr, "SGD learning rate of the weights (search)")->check(CLI::PositiveNumber);
-  cmd->add_option("--finetune-lr", r.finetune.lr, "SGD learning rate of the fine-tuning")->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", r.search.warmup_epochs, "epochs with frozen architecture")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--icv", r.search.icv_weight, "weight of the ICV polarisation term")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--arch-lr", r.search.arch_lr, "Adam learning rate of alphas and masks")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", r.search.weight_lr, "SGD learning rate of the weights (search)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--finetune-lr", r.finetune.lr, "SGD learning rate of the fine-tuning")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--batch", r.search.batch_size, "batch size")->check(CLI::PositiveNumber);
   cmd->add_option("--data", r.dataset, "dataset (fashion-mnist, mnist, cifar10)");
   cmd->add_option("--data-path", r.data_path, "dataset location");
-  cmd->add_option("--train-images", r.train_images, "first N training images (0: all)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--test-images", r.test_images, "first N test images (0: all)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--train-images", r.train_images, "first N training images (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--test-images", r.test_images, "first N test images (0: all)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--epochs-search", r.search.epochs, "search epochs")->check(CLI::PositiveNumber);
-  cmd->add_option("--epochs-finetune", r.finetune.epochs, "fine-tuning epochs")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--epochs-finetune", r.finetune.epochs, "fine-tuning epochs")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", r.search.seed, "random seed");
   cmd->add_option("--threads", o->threads, "threads")->check(CLI::PositiveNumber);
   cmd->add_option("--out", r.out_dir, "output directory")->required();

@@ -53,8 +53,9 @@ void take(const Tensor& src, Tensor& dst, const std::vector<int64_t>& rows,
   Shape want = s;
   want[0] = static_cast<int64_t>(rows.size());
   if (s.size() >= 2) want[1] = static_cast<int64_t>(c.size());
-  PICONAS_CHECK(dst.shape() == want, "export: slice of " << shape_str(s) << " is " << shape_str(want)
-                                                         << " but the exported tensor is " << shape_str(dst.shape()));
+  PICONAS_CHECK(dst.shape() == want,
+                "export: slice of " << shape_str(s) << " is " << shape_str(want)
+                                    << " but the exported tensor is " << shape_str(dst.shape()));
   int64_t at = 0;
   for (int64_t r : rows)
     for (int64_t col : c)
@@ -129,7 +130,8 @@ bool add_ghost(Keep& keep, const MaskGroup& group) {
     if (best < 0 || g[c] > g[static_cast<size_t>(best)]) best = ci;
   }
   if (best < 0) return false;
-  const auto pos = std::lower_bound(keep.index.begin(), keep.index.end(), best) - keep.index.begin();
+  const auto pos =
+      std::lower_bound(keep.index.begin(), keep.index.end(), best) - keep.index.begin();
   keep.index.insert(keep.index.begin() + pos, best);
   keep.ghost.insert(keep.ghost.begin() + pos, true);
   return true;
@@ -176,7 +178,8 @@ DnasExport export_network(const DnasNetwork& net) {
     b.out_channels = keep(sn.out_group(), sn.out_channels()).size();
     arch.blocks.push_back(b);
   }
-  if (seed.head_channels > 0) arch.head_channels = keep(net.head_group(), seed.head_channels).size();
+  if (seed.head_channels > 0)
+    arch.head_channels = keep(net.head_group(), seed.head_channels).size();
   check_arch(arch);
   result.arch = arch;
 
@@ -195,7 +198,8 @@ DnasExport export_network(const DnasNetwork& net) {
     const SuperNet& sn = *net.blocks()[i];
     const int64_t j = result.choices[i];
     const Keep out = keep(sn.out_group(), sn.out_channels());
-    if (!sn.candidates()[j].identity) copy_stack(*sn.branch(j), *exported_blocks.at(e++).second, current, out);
+    if (!sn.candidates()[j].identity)
+      copy_stack(*sn.branch(j), *exported_blocks.at(e++).second, current, out);
     current = out;
   }
   if (seed.head_channels > 0) {

@@ -20,15 +20,20 @@ DnasMethod parse_dnas_method(const std::string& name) {
   if (name == "pit") return DnasMethod::Pit;
   if (name == "pitsupernet") return DnasMethod::PitSuperNet;
   if (name == "pit-after-supernet") return DnasMethod::PitAfterSuperNet;
-  throw Error("unknown DNAS method '" + name + "' (supernet, pit, pitsupernet, pit-after-supernet)");
+  throw Error("unknown DNAS method '" + name +
+              "' (supernet, pit, pitsupernet, pit-after-supernet)");
 }
 
 const char* dnas_method_name(DnasMethod method) {
   switch (method) {
-    case DnasMethod::SuperNet: return "supernet";
-    case DnasMethod::Pit: return "pit";
-    case DnasMethod::PitSuperNet: return "pitsupernet";
-    case DnasMethod::PitAfterSuperNet: return "pit-after-supernet";
+    case DnasMethod::SuperNet:
+      return "supernet";
+    case DnasMethod::Pit:
+      return "pit";
+    case DnasMethod::PitSuperNet:
+      return "pitsupernet";
+    case DnasMethod::PitAfterSuperNet:
+      return "pit-after-supernet";
   }
   throw Error("invalid DnasMethod");
 }
@@ -58,8 +63,9 @@ struct Tables {
       if (!sn.alpha().defined()) continue;
       const std::vector<double> theta = softmax_values(sn.alpha().value(), r.temperature);
       for (int64_t j = 0; j < sn.size(); ++j)
-        alphas << r.epoch << ',' << stage << ',' << i << ',' << j << ',' << candidate_name(sn.candidates()[j])
-               << ',' << fmt(sn.alpha().value().get(j)) << ',' << fmt(theta[j]) << '\n';
+        alphas << r.epoch << ',' << stage << ',' << i << ',' << j << ','
+               << candidate_name(sn.candidates()[j]) << ',' << fmt(sn.alpha().value().get(j)) << ','
+               << fmt(theta[j]) << '\n';
     }
     for (const auto& g : net.groups())
       masks << r.epoch << ',' << stage << ',' << g->name << ',' << g->alive().size() << ','
@@ -85,8 +91,8 @@ DnasExport search_stage(DnasNetwork& net, const TrainData& train, const SearchOp
   search(net, train, o, [&](const EpochReport& r) {
     tables.record(net, r, stage);
     std::ostringstream line;
-    line << "  " << stage << " epoch " << r.epoch << "  T " << fmt(r.temperature) << "  loss " << fmt(r.loss)
-         << "  acc " << fmt(r.accuracy) << "  cost " << fmt(r.cost);
+    line << "  " << stage << " epoch " << r.epoch << "  T " << fmt(r.temperature) << "  loss "
+         << fmt(r.loss) << "  acc " << fmt(r.accuracy) << "  cost " << fmt(r.cost);
     bool first = true;
     for (const auto& sn : net.blocks())
       if (sn->size() > 1) {
@@ -108,20 +114,23 @@ DnasExport search_stage(DnasNetwork& net, const TrainData& train, const SearchOp
 void save_model(const std::string& path, const ArchSpec& arch, autograd::Module& net,
                 const data::Normalization& norm, const RunOptions& o, double lambda) {
   Checkpoint ck;
-  ck.meta = {{"format", "piconas-model"},
-             {"version", 1},
-             {"arch", to_text(arch)},
-             {"input", {arch.input.c, arch.input.h, arch.input.w}},
-             {"classes", arch.num_classes},
-             {"normalization", {{"mean", norm.mean}, {"std", norm.std}}},
-             {"data", o.dataset},
-             {"dnas", {{"method", dnas_method_name(o.method)}, {"lambda", lambda}, {"seed_arch", o.seed_arch}}}};
+  ck.meta = {
+      {"format", "piconas-model"},
+      {"version", 1},
+      {"arch", to_text(arch)},
+      {"input", {arch.input.c, arch.input.h, arch.input.w}},
+      {"classes", arch.num_classes},
+      {"normalization", {{"mean", norm.mean}, {"std", norm.std}}},
+      {"data", o.dataset},
+      {"dnas",
+       {{"method", dnas_method_name(o.method)}, {"lambda", lambda}, {"seed_arch", o.seed_arch}}}};
   for (const auto& [name, t] : net.state()) ck.tensors.emplace_back(name, t);
   save_checkpoint(path, ck);
 }
 }  // namespace
 
-std::vector<RunPoint> run_dnas(const RunOptions& o, const std::function<void(const std::string&)>& log) {
+std::vector<RunPoint> run_dnas(const RunOptions& o,
+                               const std::function<void(const std::string&)>& log) {
   PICONAS_CHECK(!o.out_dir.empty(), "dnas: no output directory");
   PICONAS_CHECK(!o.lambdas.empty(), "dnas: no lambda");
   ArchSpec seed = parse_arch(o.seed_arch);
@@ -134,7 +143,8 @@ std::vector<RunPoint> run_dnas(const RunOptions& o, const std::function<void(con
   spec.split = data::Split::Test;
   const data::Dataset test_set = data::load_dataset(spec);
   PICONAS_CHECK(train_set.num_classes == seed.num_classes,
-                "dnas: the seed has " << seed.num_classes << " classes, " << o.dataset << " has " << train_set.num_classes);
+                "dnas: the seed has " << seed.num_classes << " classes, " << o.dataset << " has "
+                                      << train_set.num_classes);
   TrainData train = subset(train_set, o.train_images, data::Normalization{});
   train.normalization = data::compute_normalization(train_set, train.indices);
   const TrainData test = subset(test_set, o.test_images, train.normalization);
@@ -157,7 +167,9 @@ std::vector<RunPoint> run_dnas(const RunOptions& o, const std::function<void(con
     DnasNetwork net(seed, config);
     Rng init(o.search.seed);
     net.initialize(init);
-    DnasExport ex = search_stage(net, train, so, tables, config.pit && config.supernet ? "pitsupernet" : (config.pit ? "pit" : "supernet"), log);
+    DnasExport ex = search_stage(
+        net, train, so, tables,
+        config.pit && config.supernet ? "pitsupernet" : (config.pit ? "pit" : "supernet"), log);
     if (o.method == DnasMethod::PitAfterSuperNet) {
       log("  supernet result " + to_text(ex.arch) + "; PIT on it");
       DnasConfig pit;
@@ -176,10 +188,11 @@ std::vector<RunPoint> run_dnas(const RunOptions& o, const std::function<void(con
     p.params = cost.params;
     p.macs = cost.macs;
     p.search_accuracy = evaluate(*plain, test);
-    log("  exported " + p.arch + "  params " + std::to_string(p.params) + "  MACs " + std::to_string(p.macs) +
-        "  test acc (inherited weights) " + fmt(p.search_accuracy));
+    log("  exported " + p.arch + "  params " + std::to_string(p.params) + "  MACs " +
+        std::to_string(p.macs) + "  test acc (inherited weights) " + fmt(p.search_accuracy));
     finetune(*plain, train, o.finetune, [&](int64_t epoch, double loss, double acc) {
-      log("  finetune epoch " + std::to_string(epoch) + "  loss " + fmt(loss) + "  acc " + fmt(acc));
+      log("  finetune epoch " + std::to_string(epoch) + "  loss " + fmt(loss) + "  acc " +
+          fmt(acc));
     });
     p.test_accuracy = evaluate(*plain, test);
     p.checkpoint = dir + "/model.ckpt";
@@ -194,8 +207,9 @@ std::vector<RunPoint> run_dnas(const RunOptions& o, const std::function<void(con
     csv << fmt(p.lambda) << ",\"" << p.arch << "\"," << p.params << ',' << p.macs << ','
         << fmt(p.search_accuracy) << ',' << fmt(p.test_accuracy) << '\n';
   write_file_atomic(o.out_dir + "/results.csv", csv.str());
-  write_file_atomic(o.out_dir + "/pareto.svg",
-                    sweep_svg(points, o.search.cost, std::string("piconas dnas ") + dnas_method_name(o.method)));
+  write_file_atomic(
+      o.out_dir + "/pareto.svg",
+      sweep_svg(points, o.search.cost, std::string("piconas dnas ") + dnas_method_name(o.method)));
   return points;
 }
 

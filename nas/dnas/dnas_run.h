@@ -33,9 +33,9 @@ struct RunOptions {
   SearchOptions search;
   FinetuneOptions finetune;
   std::string dataset = "fashion-mnist";
-  std::string data_path;        // "" = the dataset's default location
-  int64_t train_images = 0;     // first N training images (0: all)
-  int64_t test_images = 0;      // first N test images (0: all)
+  std::string data_path;     // "" = the dataset's default location
+  int64_t train_images = 0;  // first N training images (0: all)
+  int64_t test_images = 0;   // first N test images (0: all)
   std::string out_dir;
 };
 

@@ -80,7 +80,8 @@ void search(DnasNetwork& net, const TrainData& data, const SearchOptions& o,
         const Variable cost = net.cost(o.cost);
         r.cost = cost.value().get(0);
         loss = autograd::add(loss, autograd::scale(cost, o.lambda));
-        if (o.icv_weight > 0.0) loss = autograd::add(loss, autograd::scale(net.icv_total(), o.icv_weight));
+        if (o.icv_weight > 0.0)
+          loss = autograd::add(loss, autograd::scale(net.icv_total(), o.icv_weight));
       }
       loss.backward();
       sgd.step();
@@ -130,7 +131,8 @@ double finetune(autograd::Module& net, const TrainData& data, const FinetuneOpti
       ++batches;
     }
     accuracy = static_cast<double>(hits) / static_cast<double>(std::max<int64_t>(1, seen));
-    if (on_epoch) on_epoch(epoch, loss_total / static_cast<double>(std::max<int64_t>(1, batches)), accuracy);
+    if (on_epoch)
+      on_epoch(epoch, loss_total / static_cast<double>(std::max<int64_t>(1, batches)), accuracy);
   }
   return accuracy;
 }

@@ -52,8 +52,9 @@ struct FinetuneOptions {
   uint64_t seed = 0;
 };
 // Trains the weights of any module mapping images to logits; returns the last epoch's accuracy.
-double finetune(autograd::Module& net, const TrainData& data, const FinetuneOptions& options,
-                const std::function<void(int64_t epoch, double loss, double accuracy)>& on_epoch = {});
+double finetune(
+    autograd::Module& net, const TrainData& data, const FinetuneOptions& options,
+    const std::function<void(int64_t epoch, double loss, double accuracy)>& on_epoch = {});
 
 // Top-1 accuracy in eval mode (restores the previous mode).
 double evaluate(autograd::Module& net, const TrainData& data, int64_t batch_size = 256);

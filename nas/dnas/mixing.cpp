@@ -21,10 +21,14 @@ SelectionMode parse_selection_mode(const std::string& name) {
 
 const char* selection_mode_name(SelectionMode mode) {
   switch (mode) {
-    case SelectionMode::Softmax: return "softmax";
-    case SelectionMode::Gumbel: return "gumbel";
-    case SelectionMode::HardGumbel: return "hard-gumbel";
-    case SelectionMode::Argmax: return "argmax";
+    case SelectionMode::Softmax:
+      return "softmax";
+    case SelectionMode::Gumbel:
+      return "gumbel";
+    case SelectionMode::HardGumbel:
+      return "hard-gumbel";
+    case SelectionMode::Argmax:
+      return "argmax";
   }
   throw Error("invalid SelectionMode");
 }
@@ -89,8 +93,9 @@ Variable mix_weights(const Variable& alpha, SelectionMode mode, double temperatu
 Variable weighted_sum(const Variable& theta, const std::vector<Variable>& branches) {
   check_vector(theta, "weighted_sum");
   const int64_t n = theta.shape()[0];
-  PICONAS_CHECK(static_cast<int64_t>(branches.size()) == n,
-                "weighted_sum: " << branches.size() << " branches for theta " << shape_str(theta.shape()));
+  PICONAS_CHECK(
+      static_cast<int64_t>(branches.size()) == n,
+      "weighted_sum: " << branches.size() << " branches for theta " << shape_str(theta.shape()));
   for (const Variable& b : branches)
     PICONAS_CHECK(b.shape() == branches[0].shape() && b.dtype() == theta.dtype(),
                   "weighted_sum: branch shape " << shape_str(b.shape()) << " vs "
@@ -148,9 +153,8 @@ Variable binarize_mask(const Variable& gamma) {
     }
   if (!any) b.set(std::max_element(g.begin(), g.end()) - g.begin(), 1.0);
   auto gn = gamma.node();
-  return make_result(std::move(b), "binarize_mask", {gamma}, [gn](Node& self) {
-    accumulate_into(grad_buffer(*gn), self.grad);
-  });
+  return make_result(std::move(b), "binarize_mask", {gamma},
+                     [gn](Node& self) { accumulate_into(grad_buffer(*gn), self.grad); });
 }
 
 Variable expand_mask(const Variable& mask, int64_t factor) {
@@ -174,9 +178,9 @@ Variable expand_mask(const Variable& mask, int64_t factor) {
 Variable channel_mask(const Variable& x, const Variable& mask) {
   check_vector(mask, "channel_mask");
   const Shape& s = x.shape();
-  PICONAS_CHECK((s.size() == 2 || s.size() == 4) && s[1] == mask.shape()[0] &&
-                    x.dtype() == mask.dtype(),
-                "channel_mask: x " << shape_str(s) << " vs mask " << shape_str(mask.shape()));
+  PICONAS_CHECK(
+      (s.size() == 2 || s.size() == 4) && s[1] == mask.shape()[0] && x.dtype() == mask.dtype(),
+      "channel_mask: x " << shape_str(s) << " vs mask " << shape_str(mask.shape()));
   const int64_t n = s[0], c = s[1], inner = s.size() == 4 ? s[2] * s[3] : 1;
   Tensor y = Tensor::empty(s, x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {

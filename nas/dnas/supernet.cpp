@@ -38,7 +38,8 @@ std::vector<Candidate> parse_candidates(const std::string& text) {
       c.identity = true;
     } else {
       // Reuse the blocks-text grammar: "<kind>:k<K>[e<T>]" plus a dummy stride/width.
-      const std::string probe = "blocks:in=1x8x8,classes=2,act=relu,stem=8k3s1|" + item + "s1c8|head=0";
+      const std::string probe =
+          "blocks:in=1x8x8,classes=2,act=relu,stem=8k3s1|" + item + "s1c8|head=0";
       ArchSpec spec;
       try {
         spec = parse_blocks(probe);
@@ -120,8 +121,8 @@ Variable SuperNet::forward(const Variable& x) {
     return run(0);
   }
   theta_ = mix_weights(alpha_, selection_->mode, selection_->temperature, selection_->rng);
-  const bool one_hot = selection_->mode == SelectionMode::HardGumbel ||
-                       selection_->mode == SelectionMode::Argmax;
+  const bool one_hot =
+      selection_->mode == SelectionMode::HardGumbel || selection_->mode == SelectionMode::Argmax;
   if (one_hot && !autograd::grad_enabled()) {
     const std::vector<double> t = theta_.value().to_vector();
     return run(std::max_element(t.begin(), t.end()) - t.begin());
@@ -139,7 +140,8 @@ Variable forward_masked(Module& stack, const Variable& x, const Variable& in_mas
   const auto& layers = body.children();
   size_t last_dense = layers.size();
   for (size_t i = 0; i < layers.size(); ++i)
-    if (auto* conv = dynamic_cast<Conv2d*>(layers[i].second.get()); conv && conv->options().groups == 1)
+    if (auto* conv = dynamic_cast<Conv2d*>(layers[i].second.get());
+        conv && conv->options().groups == 1)
       last_dense = i;
   Variable current = in_mask, y = x;
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -149,7 +151,8 @@ Variable forward_masked(Module& stack, const Variable& x, const Variable& in_mas
       if (i == last_dense)
         current = out_mask;
       else
-        current = in_mask.defined() ? expand_mask(in_mask, o.out_channels / o.in_channels) : Variable();
+        current =
+            in_mask.defined() ? expand_mask(in_mask, o.out_channels / o.in_channels) : Variable();
     }
     PICONAS_CHECK(std::string(layer.kind()) != "layernorm2d" || !current.defined(),
                   "forward_masked: channel masks cannot precede a LayerNorm (ConvNeXt blocks)");
@@ -173,14 +176,15 @@ DnasNetwork::DnasNetwork(const ArchSpec& seed, const DnasConfig& config)
   check_arch(seed);
   const autograd::ActivationKind act = to_activation_kind(seed.activation);
   stem_ = std::make_shared<Sequential>();
-  stem_->add(std::make_shared<Conv2d>(autograd::Conv2dOptions{
-      seed.input.c, seed.stem.out_channels, seed.stem.kernel, seed.stem.stride}));
+  stem_->add(std::make_shared<Conv2d>(autograd::Conv2dOptions{seed.input.c, seed.stem.out_channels,
+                                                              seed.stem.kernel, seed.stem.stride}));
   stem_->add(std::make_shared<BatchNorm2d>(seed.stem.out_channels));
   stem_->add(std::make_shared<autograd::Activation>(act));
   register_module("stem", stem_);
   if (config.pit) groups_.push_back(stem_group_ = make_group("stem", seed.stem.out_channels));
   int64_t channels = seed.stem.out_channels;
-  int64_t h = (seed.input.h - 1) / seed.stem.stride + 1, w = (seed.input.w - 1) / seed.stem.stride + 1;
+  int64_t h = (seed.input.h - 1) / seed.stem.stride + 1,
+          w = (seed.input.w - 1) / seed.stem.stride + 1;
   auto blocks = register_module("blocks", std::make_shared<Sequential>());
   std::shared_ptr<MaskGroup> group = stem_group_;
   for (size_t i = 0; i < seed.blocks.size(); ++i) {
@@ -193,11 +197,13 @@ DnasNetwork::DnasNetwork(const ArchSpec& seed, const DnasConfig& config)
     if (config.pit)
       for (const Candidate& c : cands)
         PICONAS_CHECK(c.identity || c.kind != BlockKind::ConvNeXt,
-                      "PIT does not support ConvNeXt blocks (block " << i << "): masks before a LayerNorm change its statistics");
+                      "PIT does not support ConvNeXt blocks (block "
+                          << i << "): masks before a LayerNorm change its statistics");
     auto sn = std::make_shared<SuperNet>(cands, b, channels, act, selection_);
     if (config.pit) {
       const bool shared = b.stride == 1 && channels == b.out_channels;
-      auto out = shared ? group : make_group(std::string("b").append(std::to_string(i)), b.out_channels);
+      auto out =
+          shared ? group : make_group(std::string("b").append(std::to_string(i)), b.out_channels);
       if (!shared) groups_.push_back(out);
       sn->set_masks(group, out);
       group = out;
@@ -219,7 +225,8 @@ DnasNetwork::DnasNetwork(const ArchSpec& seed, const DnasConfig& config)
     channels = seed.head_channels;
   }
   pool_ = register_module("pool", std::make_shared<autograd::GlobalAvgPool>());
-  classifier_ = register_module("classifier", std::make_shared<autograd::Linear>(channels, seed.num_classes));
+  classifier_ =
+      register_module("classifier", std::make_shared<autograd::Linear>(channels, seed.num_classes));
 }
 
 std::shared_ptr<Module> DnasNetwork::child(const std::string& name) const {
@@ -278,7 +285,8 @@ void DnasNetwork::load_plain_state(const std::map<std::string, Tensor>& state) {
       plain.append(name, prefix.size(), std::string::npos);
     }
     auto it = state.find(plain);
-    PICONAS_CHECK(it != state.end(), "load_plain_state: no tensor '" << plain << "' for '" << name << "'");
+    PICONAS_CHECK(it != state.end(),
+                  "load_plain_state: no tensor '" << plain << "' for '" << name << "'");
     mapped[name] = it->second;
   }
   load_state(mapped);

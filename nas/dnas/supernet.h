@@ -52,8 +52,8 @@ std::string candidate_name(const Candidate& c);
 std::vector<Candidate> parse_candidates(const std::string& text);
 
 struct DnasConfig {
-  bool supernet = true;  // each seed block becomes a choice among `candidates`
-  bool pit = false;      // channel masks on every width
+  bool supernet = true;               // each seed block becomes a choice among `candidates`
+  bool pit = false;                   // channel masks on every width
   std::vector<Candidate> candidates;  // empty: the seed block alone
 };
 
@@ -64,9 +64,9 @@ struct SelectionState {
 };
 
 struct MaskGroup {
-  std::string name;         // "stem", "b3", "head"
-  autograd::Variable gamma;  // [C], requires grad
-  autograd::Variable mask;   // binarised in the latest forward
+  std::string name;                    // "stem", "b3", "head"
+  autograd::Variable gamma;            // [C], requires grad
+  autograd::Variable mask;             // binarised in the latest forward
   std::vector<int64_t> alive() const;  // indices with gamma >= 0.5 (or the largest one)
 };
 

@@ -35,7 +35,8 @@ void depthwise_bn(Costs& c, const Variable& ch, int k, double out_hw) {
 Costs block_cost(const BlockSpec& b, const Variable& cin, const Variable& cout, const Shape3& in) {
   Costs c;
   const double in_hw = static_cast<double>(in.h * in.w);
-  const double out_hw = static_cast<double>(((in.h - 1) / b.stride + 1) * ((in.w - 1) / b.stride + 1));
+  const double out_hw =
+      static_cast<double>(((in.h - 1) / b.stride + 1) * ((in.w - 1) / b.stride + 1));
   const Variable hidden = static_cast<double>(b.expansion) * cin;
   switch (b.kind) {
     case BlockKind::InvertedResidual:
@@ -69,7 +70,8 @@ Variable count(const std::shared_ptr<MaskGroup>& group, int64_t full) {
 Variable DnasNetwork::cost(CostKind kind) const {
   Costs total;
   const ArchSpec& s = seed_;
-  const int64_t stem_hw = ((s.input.h - 1) / s.stem.stride + 1) * ((s.input.w - 1) / s.stem.stride + 1);
+  const int64_t stem_hw =
+      ((s.input.h - 1) / s.stem.stride + 1) * ((s.input.w - 1) / s.stem.stride + 1);
   Variable channels = count(stem_group_, s.stem.out_channels);
   conv_bn(total, constant(static_cast<double>(s.input.c)), channels, s.stem.kernel,
           static_cast<double>(stem_hw));

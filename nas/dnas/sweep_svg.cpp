@@ -20,18 +20,24 @@ std::string num(double v) {
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
   }
   return out;
 }
 }  // namespace
 
-std::string sweep_svg(const std::vector<RunPoint>& points, CostKind cost, const std::string& title) {
+std::string sweep_svg(const std::vector<RunPoint>& points, CostKind cost,
+                      const std::string& title) {
   auto x_of = [&](const RunPoint& p) {
-    return std::log10(static_cast<double>(std::max<int64_t>(1, cost == CostKind::Params ? p.params : p.macs)));
+    return std::log10(
+        static_cast<double>(std::max<int64_t>(1, cost == CostKind::Params ? p.params : p.macs)));
   };
   double x0 = 1e300, x1 = -1e300, y0 = 1.0, y1 = 0.0;
   for (const RunPoint& p : points) {
@@ -53,35 +59,42 @@ std::string sweep_svg(const std::vector<RunPoint>& points, CostKind cost, const 
       if (&q != &p && x_of(q) <= x_of(p) && q.test_accuracy > p.test_accuracy) dominated = true;
     if (!dominated) front.push_back(&p);
   }
-  std::sort(front.begin(), front.end(), [&](const RunPoint* a, const RunPoint* b) { return x_of(*a) < x_of(*b); });
+  std::sort(front.begin(), front.end(),
+            [&](const RunPoint* a, const RunPoint* b) { return x_of(*a) < x_of(*b); });
   std::ostringstream s;
-  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << kWidth << "\" height=\"" << kHeight
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << kWidth
+    << "\" height=\"" << kHeight << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
     << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-    << "<text x=\"" << kWidth / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" << escape(title) << "</text>\n"
+    << "<text x=\"" << kWidth / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
+    << escape(title) << "</text>\n"
     << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << pw << "\" height=\"" << ph
     << "\" fill=\"none\" stroke=\"#444\"/>\n";
   for (int i = 0; i <= 4; ++i) {
     const double xv = x0 + (x1 - x0) * i / 4, yv = y0 + (y1 - y0) * i / 4;
-    s << "<text x=\"" << num(sx(xv)) << "\" y=\"" << kHeight - kBottom + 18 << "\" text-anchor=\"middle\">"
-      << static_cast<long long>(std::llround(std::pow(10.0, xv))) << "</text>\n"
-      << "<text x=\"" << kLeft - 6 << "\" y=\"" << num(sy(yv) + 4) << "\" text-anchor=\"end\">" << num(100 * yv)
-      << "%</text>\n";
+    s << "<text x=\"" << num(sx(xv)) << "\" y=\"" << kHeight - kBottom + 18
+      << "\" text-anchor=\"middle\">" << static_cast<long long>(std::llround(std::pow(10.0, xv)))
+      << "</text>\n"
+      << "<text x=\"" << kLeft - 6 << "\" y=\"" << num(sy(yv) + 4) << "\" text-anchor=\"end\">"
+      << num(100 * yv) << "%</text>\n";
   }
   s << "<text x=\"" << kLeft + pw / 2 << "\" y=\"" << kHeight - 15 << "\" text-anchor=\"middle\">"
     << (cost == CostKind::Params ? "parameters" : "MACs per image") << " (log scale)</text>\n"
-    << "<text transform=\"translate(16," << kTop + ph / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
+    << "<text transform=\"translate(16," << kTop + ph / 2
+    << ") rotate(-90)\" text-anchor=\"middle\">"
     << "test accuracy after fine-tuning</text>\n";
   if (front.size() > 1) {
     s << "<polyline fill=\"none\" stroke=\"#c33\" stroke-width=\"1.5\" points=\"";
-    for (const RunPoint* p : front) s << num(sx(x_of(*p))) << ',' << num(sy(p->test_accuracy)) << ' ';
+    for (const RunPoint* p : front)
+      s << num(sx(x_of(*p))) << ',' << num(sy(p->test_accuracy)) << ' ';
     s << "\"/>\n";
   }
   for (const RunPoint& p : points) {
     const bool on_front = std::find(front.begin(), front.end(), &p) != front.end();
-    s << "<circle cx=\"" << num(sx(x_of(p))) << "\" cy=\"" << num(sy(p.test_accuracy)) << "\" r=\"5\" fill=\""
-      << (on_front ? "#c33" : "#999") << "\"><title>" << escape(p.arch) << "</title></circle>\n"
-      << "<text x=\"" << num(sx(x_of(p)) + 7) << "\" y=\"" << num(sy(p.test_accuracy) - 7) << "\" font-size=\"10\">"
+    s << "<circle cx=\"" << num(sx(x_of(p))) << "\" cy=\"" << num(sy(p.test_accuracy))
+      << "\" r=\"5\" fill=\"" << (on_front ? "#c33" : "#999") << "\"><title>" << escape(p.arch)
+      << "</title></circle>\n"
+      << "<text x=\"" << num(sx(x_of(p)) + 7) << "\" y=\"" << num(sy(p.test_accuracy) - 7)
+      << "\" font-size=\"10\">"
       << "&#955;=" << p.lambda << "</text>\n";
   }
   s << "</svg>\n";

@@ -21,8 +21,9 @@ inline double fd_error(const std::function<autograd::Variable(const autograd::Va
     Tensor plus = x0.clone(), minus = x0.clone();
     plus.set(i, x0.get(i) + step);
     minus.set(i, x0.get(i) - step);
-    const double fd = (f(autograd::Variable(plus)).value().get(0) -
-                       f(autograd::Variable(minus)).value().get(0)) / (2 * step);
+    const double fd =
+        (f(autograd::Variable(plus)).value().get(0) - f(autograd::Variable(minus)).value().get(0)) /
+        (2 * step);
     worst = std::max(worst, std::abs(fd - grad.get(i)) / std::max(1.0, std::abs(fd)));
   }
   return worst;

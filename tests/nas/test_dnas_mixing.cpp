@@ -40,7 +40,8 @@ TEST_CASE("hard gumbel: forward one-hot, backward the soft sample's gradient") {
     CHECK(h[std::max_element(p.begin(), p.end()) - p.begin()] == 1.0);
     weighted_total(hard, 11).backward();
     weighted_total(soft, 11).backward();
-    for (int64_t i = 0; i < 5; ++i) CHECK(a_hard.grad().get(i) == doctest::Approx(a_soft.grad().get(i)));
+    for (int64_t i = 0; i < 5; ++i)
+      CHECK(a_hard.grad().get(i) == doctest::Approx(a_soft.grad().get(i)));
   }
 }
 
@@ -88,11 +89,15 @@ TEST_CASE("binarize_mask: hard forward at 0.5, straight-through backward, one ch
 TEST_CASE("channel_mask and expand_mask match finite differences") {
   Rng rng(4);
   const Tensor x = random_tensor({2, 3, 2, 2}, rng), m = random_tensor({3}, rng);
-  CHECK(fd_error([&](const Variable& v) { return weighted_total(channel_mask(v, Variable(m)), 1); }, x) < 1e-7);
-  CHECK(fd_error([&](const Variable& v) { return weighted_total(channel_mask(Variable(x), v), 1); }, m) < 1e-7);
+  CHECK(fd_error([&](const Variable& v) { return weighted_total(channel_mask(v, Variable(m)), 1); },
+                 x) < 1e-7);
+  CHECK(fd_error([&](const Variable& v) { return weighted_total(channel_mask(Variable(x), v), 1); },
+                 m) < 1e-7);
   const Tensor flat = random_tensor({4, 3}, rng);
-  CHECK(fd_error([&](const Variable& v) { return weighted_total(channel_mask(v, Variable(m)), 2); }, flat) < 1e-7);
-  CHECK(fd_error([&](const Variable& v) { return weighted_total(expand_mask(v, 3), 2); }, m) < 1e-7);
+  CHECK(fd_error([&](const Variable& v) { return weighted_total(channel_mask(v, Variable(m)), 2); },
+                 flat) < 1e-7);
+  CHECK(fd_error([&](const Variable& v) { return weighted_total(expand_mask(v, 3), 2); }, m) <
+        1e-7);
   const Variable e = expand_mask(Variable(Tensor::from_values({2}, {1.0, 0.0})), 2);
   REQUIRE(e.value().numel() == 4);
   CHECK(e.value().get(0) == 1.0);
@@ -105,7 +110,8 @@ TEST_CASE("icv: value by hand and gradient") {
   // theta = (0.5, 0.3, 0.2): mean 1/3, population variance 0.0155556, eps 1e-3.
   const Variable v = icv(Variable(Tensor::from_values({3}, {0.5, 0.3, 0.2}, DType::F64)));
   const double var = ((0.5 - 1.0 / 3) * (0.5 - 1.0 / 3) + (0.3 - 1.0 / 3) * (0.3 - 1.0 / 3) +
-                      (0.2 - 1.0 / 3) * (0.2 - 1.0 / 3)) / 3;
+                      (0.2 - 1.0 / 3) * (0.2 - 1.0 / 3)) /
+                     3;
   CHECK(v.value().get(0) == doctest::Approx((1.0 / 3) / (var + 1e-3)));
   Rng rng(5);
   CHECK(fd_error([](const Variable& t) { return icv(t); }, random_tensor({4}, rng)) < 1e-6);
@@ -117,6 +123,7 @@ TEST_CASE("icv: value by hand and gradient") {
 
 TEST_CASE("pick selects one element with its gradient") {
   Rng rng(6);
-  CHECK(fd_error([](const Variable& v) { return autograd::scale(pick(v, 2), 3.0); }, random_tensor({4}, rng)) < 1e-7);
+  CHECK(fd_error([](const Variable& v) { return autograd::scale(pick(v, 2), 3.0); },
+                 random_tensor({4}, rng)) < 1e-7);
   CHECK_THROWS_AS(pick(Variable(Tensor::zeros({2})), 2), Error);
 }

@@ -22,8 +22,10 @@ void randomize(DnasNetwork& net, uint64_t seed) {
   Rng rng(seed);
   net.initialize(rng);
   for (auto& [name, t] : net.state()) {
-    const bool positive = name.find("running_var") != std::string::npos || name.find("gamma") != std::string::npos;
-    const bool centred = name.find("running_mean") != std::string::npos || name.find("beta") != std::string::npos;
+    const bool positive =
+        name.find("running_var") != std::string::npos || name.find("gamma") != std::string::npos;
+    const bool centred =
+        name.find("running_mean") != std::string::npos || name.find("beta") != std::string::npos;
     for (int64_t i = 0; positive && i < t.numel(); ++i) t.set(i, rng.uniform(0.5, 1.5));
     for (int64_t i = 0; centred && i < t.numel(); ++i) t.set(i, rng.uniform(-0.5, 0.5));
   }
@@ -72,12 +74,16 @@ TEST_CASE("PIT groups: residual blocks share their input's mask") {
   CHECK(net.blocks()[0]->in_group() != net.blocks()[0]->out_group());
   CHECK(net.arch_parameters().size() == 4);
   DnasConfig bad = pit_config("");
-  CHECK_THROWS_AS(DnasNetwork(parse_blocks("blocks:in=1x8x8,classes=3,act=relu,stem=8k3s1|cn:k3e2s1c8|head=0"), bad), Error);
+  CHECK_THROWS_AS(
+      DnasNetwork(parse_blocks("blocks:in=1x8x8,classes=3,act=relu,stem=8k3s1|cn:k3e2s1c8|head=0"),
+                  bad),
+      Error);
 }
 
 TEST_CASE("PIT export removes masked channels and keeps the outputs") {
   const ArchSpec seed = parse_blocks(
-      "blocks:in=1x8x8,classes=3,act=relu,stem=8k3s1|ir:k3e2s1c16|ir:k3e2s1c16|ds:k3s2c8|ir:k3e1s1c12|head=6");
+      "blocks:in=1x8x8,classes=3,act=relu,stem=8k3s1|ir:k3e2s1c16|ir:k3e2s1c16|ds:k3s2c8|ir:"
+      "k3e1s1c12|head=6");
   DnasNetwork net(seed, pit_config(""));
   randomize(net, 21);
   // groups: stem(8), b0(16), b2(8), b3(12), head(6)
@@ -85,7 +91,8 @@ TEST_CASE("PIT export removes masked channels and keeps the outputs") {
   const DnasExport ex = export_network(net);
   CHECK(ex.ghost_channels == 0);
   CHECK(to_text(ex.arch) ==
-        "blocks:in=1x8x8,classes=3,act=relu,stem=6k3s1|ir:k3e2s1c11|ir:k3e2s1c11|ds:k3s2c7|ir:k3e1s1c1|head=5");
+        "blocks:in=1x8x8,classes=3,act=relu,stem=6k3s1|ir:k3e2s1c11|ir:k3e2s1c11|ds:k3s2c7|ir:"
+        "k3e1s1c1|head=5");
   CHECK(export_gap(net, ex, images({2, 1, 8, 8}, 3)) < 1e-4);
   net(images({1, 1, 8, 8}, 3));
   CHECK(net.cost(CostKind::Params).value().get(0) == doctest::Approx(arch_cost(ex.arch).params));
@@ -94,7 +101,8 @@ TEST_CASE("PIT export removes masked channels and keeps the outputs") {
 
 TEST_CASE("PIT export keeps a zeroed ghost channel instead of inventing a residual") {
   // 8 -> 16 stride 1 has no residual; pruning both to 5 would create one.
-  const ArchSpec seed = parse_blocks("blocks:in=1x6x6,classes=2,act=relu6,stem=8k3s1|ir:k3e2s1c16|head=0");
+  const ArchSpec seed =
+      parse_blocks("blocks:in=1x6x6,classes=2,act=relu6,stem=8k3s1|ir:k3e2s1c16|head=0");
   DnasNetwork net(seed, pit_config(""));
   randomize(net, 5);
   kill(net, {{0, 1, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}});
@@ -105,8 +113,8 @@ TEST_CASE("PIT export keeps a zeroed ghost channel instead of inventing a residu
 }
 
 TEST_CASE("PITSuperNet: branches share masks; export is equivalent") {
-  const ArchSpec seed =
-      parse_blocks("blocks:in=2x8x8,classes=3,act=relu,stem=8k3s1|ds:k3s1c12|ds:k3s2c16|ds:k3s1c16|head=0");
+  const ArchSpec seed = parse_blocks(
+      "blocks:in=2x8x8,classes=3,act=relu,stem=8k3s1|ds:k3s1c12|ds:k3s2c16|ds:k3s1c16|head=0");
   DnasNetwork net(seed, pit_config("ds:k3,ds:k5,ir:k3e2,skip"));
   randomize(net, 31);
   net.blocks()[0]->alpha().value().copy_from(Tensor::from_values({3}, {0, 0, 1}));
@@ -123,14 +131,18 @@ TEST_CASE("PITSuperNet: branches share masks; export is equivalent") {
 }
 
 TEST_CASE("PIT mask gradient: straight-through through the cost and the loss") {
-  const ArchSpec seed = parse_blocks("blocks:in=1x4x4,classes=2,act=relu,stem=4k1s1|ds:k3s2c6|head=0");
+  const ArchSpec seed =
+      parse_blocks("blocks:in=1x4x4,classes=2,act=relu,stem=4k1s1|ds:k3s2c6|head=0");
   DnasNetwork net(seed, pit_config(""));
   net(images({1, 1, 4, 4}, 1));
   Variable cost = net.cost(CostKind::Params);
   // params = stem 4 + 2*4 + dw 9*4 + 2*4 + pw 4*6 + 2*6 + classifier 6*2 + 2.
   CHECK(cost.value().get(0) == doctest::Approx(4 + 8 + 36 + 8 + 24 + 12 + 12 + 2));
   cost.backward();
-  // d/d n_stem = 1 (stem conv) + 2 + 9 + 2 + 6 (pw) = 20 per stem channel; d/d n_b0 = 4 + 2 + 2 = 8.
-  for (int64_t c = 0; c < 4; ++c) CHECK(net.groups()[0]->gamma.grad().get(c) == doctest::Approx(20.0));
-  for (int64_t c = 0; c < 6; ++c) CHECK(net.groups()[1]->gamma.grad().get(c) == doctest::Approx(8.0));
+  // d/d n_stem = 1 (stem conv) + 2 + 9 + 2 + 6 (pw) = 20 per stem channel; d/d n_b0 = 4 + 2 + 2
+  // = 8.
+  for (int64_t c = 0; c < 4; ++c)
+    CHECK(net.groups()[0]->gamma.grad().get(c) == doctest::Approx(20.0));
+  for (int64_t c = 0; c < 6; ++c)
+    CHECK(net.groups()[1]->gamma.grad().get(c) == doctest::Approx(8.0));
 }

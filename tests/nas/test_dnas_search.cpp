@@ -45,7 +45,8 @@ TrainData all_of(const data::Dataset& d) {
 
 TEST_CASE("a tiny search picks the branch that can see space") {
   const data::Dataset d = stripes(384, 1);
-  const ArchSpec seed = parse_blocks("blocks:in=1x8x8,classes=2,act=relu,stem=4k1s1|ds:k3s1c8|head=0");
+  const ArchSpec seed =
+      parse_blocks("blocks:in=1x8x8,classes=2,act=relu,stem=4k1s1|ds:k3s1c8|head=0");
   DnasConfig config;
   config.candidates = parse_candidates("ds:k1,ds:k3");
   DnasNetwork net(seed, config);
@@ -66,7 +67,8 @@ TEST_CASE("a tiny search picks the branch that can see space") {
 
 TEST_CASE("a large lambda drives the choice to the cheapest branch and the masks down") {
   const data::Dataset d = stripes(256, 2);
-  const ArchSpec seed = parse_blocks("blocks:in=1x8x8,classes=2,act=relu,stem=8k3s1|ds:k3s1c8|head=0");
+  const ArchSpec seed =
+      parse_blocks("blocks:in=1x8x8,classes=2,act=relu,stem=8k3s1|ds:k3s1c8|head=0");
   DnasConfig config;
   config.candidates = parse_candidates("ds:k5,skip");
   config.pit = true;

@@ -32,7 +32,8 @@ void randomize(DnasNetwork& net, uint64_t seed) {
   for (auto& [name, t] : net.state())
     if (name.find("running_var") != std::string::npos || name.find("gamma") != std::string::npos)
       for (int64_t i = 0; i < t.numel(); ++i) t.set(i, rng.uniform(0.5, 1.5));
-    else if (name.find("running_mean") != std::string::npos || name.find("beta") != std::string::npos)
+    else if (name.find("running_mean") != std::string::npos ||
+             name.find("beta") != std::string::npos)
       for (int64_t i = 0; i < t.numel(); ++i) t.set(i, rng.uniform(-0.5, 0.5));
 }
 
@@ -66,7 +67,8 @@ TEST_CASE("candidate lists parse, print and reject nonsense") {
 
 TEST_CASE("cost regularizer by hand on a tiny supernet") {
   // stem 1->2 1x1 on 4x4; one block 2->2 s1 with candidates ds:k3, ds:k5, skip; classifier 2->2.
-  const ArchSpec seed = parse_blocks("blocks:in=1x4x4,classes=2,act=relu,stem=2k1s1|ds:k3s1c2|head=0");
+  const ArchSpec seed =
+      parse_blocks("blocks:in=1x4x4,classes=2,act=relu,stem=2k1s1|ds:k3s1c2|head=0");
   DnasNetwork net(seed, supernet_config("ds:k3,ds:k5,skip", false));
   REQUIRE(net.blocks()[0]->size() == 3);
   net(images({1, 1, 4, 4}, 1));
@@ -89,7 +91,8 @@ TEST_CASE("cost regularizer by hand on a tiny supernet") {
 }
 
 TEST_CASE("hard gumbel selections are one-hot in the network") {
-  const ArchSpec seed = parse_blocks("blocks:in=1x6x6,classes=3,act=relu,stem=4k3s1|ds:k3s1c4|ds:k3s2c8|head=0");
+  const ArchSpec seed =
+      parse_blocks("blocks:in=1x6x6,classes=3,act=relu,stem=4k3s1|ds:k3s1c4|ds:k3s2c8|head=0");
   DnasNetwork net(seed, supernet_config("ds:k3,ds:k5,ir:k3e2,skip", false));
   Rng rng(3), noise(4);
   net.initialize(rng);
@@ -110,7 +113,8 @@ TEST_CASE("hard gumbel selections are one-hot in the network") {
 }
 
 TEST_CASE("supernet output gradient matches finite differences through alpha") {
-  const ArchSpec seed = parse_blocks("blocks:in=1x4x4,classes=2,act=relu,stem=2k3s1|ds:k3s1c2|head=0");
+  const ArchSpec seed =
+      parse_blocks("blocks:in=1x4x4,classes=2,act=relu,stem=2k3s1|ds:k3s1c2|head=0");
   DnasNetwork net(seed, supernet_config("ds:k3,ir:k3e2,skip", false));
   randomize(net, 9);
   net.set_training(false);
@@ -133,8 +137,8 @@ TEST_CASE("supernet output gradient matches finite differences through alpha") {
 }
 
 TEST_CASE("export of a supernet equals the supernet under the argmax selection") {
-  const ArchSpec seed =
-      parse_blocks("blocks:in=2x8x8,classes=3,act=relu6,stem=8k3s1|ir:k3e2s1c8|ds:k3s2c16|ir:k3e2s1c16|head=12");
+  const ArchSpec seed = parse_blocks(
+      "blocks:in=2x8x8,classes=3,act=relu6,stem=8k3s1|ir:k3e2s1c8|ds:k3s2c16|ir:k3e2s1c16|head=12");
   DnasNetwork net(seed, supernet_config("ds:k3,ds:k5,ir:k3e2,ir:k5e4,skip", false));
   randomize(net, 11);
   const std::vector<std::vector<double>> alphas{{0, 0, 0, 1, 0}, {0, 0, 2, 0}, {0, 0, 0, 0, 3}};
