@@ -193,13 +193,13 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
                                {"winner val loss", "#ff7f0e", curve(train["history"], "val_loss", 1), false}};
   std::vector<LineSeries> acc{{"winner train", "#1f77b4", curve(train["history"], "train_accuracy", 100), false},
                               {"winner val", "#ff7f0e", curve(train["history"], "val_accuracy", 100), false}};
-  const std::string curves = line_plot_svg("Winner: loss per epoch", "epoch", "cross-entropy", loss) +
-                             line_plot_svg("Winner: accuracy per epoch", "epoch", "accuracy %", acc);
+  const std::string loss_svg = line_plot_svg("Winner: loss per epoch", "epoch", "cross-entropy", loss);
+  std::string acc_svg = line_plot_svg("Winner: accuracy per epoch", "epoch", "accuracy %", acc);
+  const std::string curves = loss_svg + acc_svg;
+  acc_svg.insert(4, " x=\"480\"");  // "<svg" -> "<svg x=\"480\"": side by side in one file
   write_file_atomic((out / "training_curves.svg").string(),
                     "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"960\" height=\"300\">\n" +
-                        std::string("<g>") + line_plot_svg("Winner: loss per epoch", "epoch", "cross-entropy", loss) +
-                        "</g><g transform=\"translate(480 0)\">" +
-                        line_plot_svg("Winner: accuracy per epoch", "epoch", "accuracy %", acc) + "</g></svg>\n");
+                        loss_svg + acc_svg + "</svg>\n");
   d.svg("training_curves.svg", curves);
 
   d.heading("4. int8 export");
@@ -216,7 +216,12 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
   std::vector<double> sram, flash;
   rows = {{"#", "layer", "kind", "live SRAM B", "flash B"}};
   for (const json& l : exp["layers"]) {
-    labels.push_back(std::to_string(labels.size()) + " " + l["kind"].get<std::string>());
+    const std::string kind = l["kind"].get<std::string>();
+    const std::string short_kind = kind == "depthwise"         ? "dw"
+                                   : kind == "global_avg_pool" ? "pool"
+                                   : kind == "fully_connected" ? "fc"
+                                                               : kind;
+    labels.push_back(std::to_string(labels.size()) + " " + short_kind);
     sram.push_back(l["live_sram"].get<double>());
     flash.push_back(l["flash"].get<double>());
     rows.push_back({std::to_string(labels.size() - 1), l["name"].get<std::string>(), l["kind"].get<std::string>(),
