@@ -70,6 +70,12 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   report.quantized = quantize_graph(graph, calib, model.normalization, options.calibration);
   const QuantizedModel& q = report.quantized;
   report.plan = plan_memory(graph, options.strategy);
+  PICONAS_CHECK(options.max_sram <= 0 || report.plan.arena_bytes <= options.max_sram,
+                "export: the planned activation arena needs " << report.plan.arena_bytes
+                    << " bytes, over --max-sram " << options.max_sram << " (nothing written)");
+  PICONAS_CHECK(options.max_flash <= 0 || q.constant_bytes() <= options.max_flash,
+                "export: the int8 constants need " << q.constant_bytes() << " bytes, over --max-flash "
+                                                   << options.max_flash << " (nothing written)");
   EmitOptions emit;
   emit.prefix = options.prefix;
   emit.arch_text = to_text(model.arch);

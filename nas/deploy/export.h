@@ -40,6 +40,8 @@ struct ExportOptions {
   int64_t eval_images = 1000;  // first N test images for the accuracy report; 0: skip
   std::string dataset;         // overrides meta "data" ("fashion-mnist", ...)
   std::string data_path;       // "" = the dataset's default location
+  int64_t max_sram = 0;   // refuse (Error, nothing written) a planned arena above this; 0: none
+  int64_t max_flash = 0;  // likewise for the constant bytes
 };
 
 struct ExportReport {

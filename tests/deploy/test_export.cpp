@@ -92,4 +92,16 @@ TEST_CASE("export_model writes the C files and reports float vs int8 accuracy") 
   CHECK(std::filesystem::exists(o.out_dir + "/fm.c"));
   CHECK(std::filesystem::exists(o.out_dir + "/piconas_runtime/conv2d_s8.c"));
   CHECK(std::filesystem::exists(o.out_dir + "/README.md"));
+
+  // Budgets: one byte short of the plan or the constants is refused and writes nothing.
+  ExportOptions tight = o;
+  tight.out_dir = dir.str() + "/tight";
+  tight.max_sram = r.plan.arena_bytes - 1;
+  CHECK_THROWS_WITH_AS(export_model(m, calib, &eval, tight, "in-memory"),
+                       doctest::Contains("over --max-sram"), Error);
+  tight.max_sram = r.plan.arena_bytes;
+  tight.max_flash = r.quantized.constant_bytes() - 1;
+  CHECK_THROWS_WITH_AS(export_model(m, calib, &eval, tight, "in-memory"),
+                       doctest::Contains("over --max-flash"), Error);
+  CHECK_FALSE(std::filesystem::exists(tight.out_dir));
 }
