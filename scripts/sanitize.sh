@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${SANITIZE_JOBS:-2}"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICONAS_SANITIZE=ON \
-  -DPICONAS_BENCH=OFF >/dev/null
+# -O1 -g1: sanitizer-friendly, line numbers in reports, and the quickest build of the three.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" \
+  -DCMAKE_C_FLAGS_RELEASE="-O1 -g1" -DPICONAS_SANITIZE=ON -DPICONAS_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
