@@ -1,5 +1,8 @@
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 
 #include "apps/commands.h"
 #include "core/error.h"
@@ -27,6 +30,13 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "piconas: unexpected error: %s\n", e.what());
     return 2;
+  }
+  // Results printed to a full disk or a closed pipe must not end in a silent success.
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "piconas: error: cannot write standard output: %s\n",
+                 std::strerror(errno));
+    return 1;
   }
   return 0;
 }

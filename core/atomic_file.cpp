@@ -1,6 +1,7 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,11 @@ namespace {
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view content) {
+  // Renaming over a device or a directory would replace it (as root, /dev/full or /dev/null
+  // would become a regular file): only regular files are replaced.
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode))
+    throw Error("cannot write '" + path + "': it exists and is not a regular file");
   std::string temp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("cannot create", temp, errno);

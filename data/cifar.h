@@ -13,6 +13,9 @@ namespace piconas::data {
 
 // Reads the given batch files in order into one dataset [N, 3, 32, 32].
 Dataset load_cifar10_files(const std::vector<std::string>& paths);
+// One batch file's contents already in memory (already decompressed); `source` names it in
+// error messages.
+Dataset decode_cifar10(const std::vector<uint8_t>& bytes, const std::string& source);
 
 // Loads the standard batch files of the split from dir.
 Dataset load_cifar10(const std::string& dir, Split split);

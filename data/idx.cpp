@@ -37,7 +37,15 @@ void check_payload(const std::vector<uint8_t>& bytes, size_t header, uint64_t ex
 Dataset load_idx(const std::string& images_path, const std::string& labels_path,
                  std::vector<std::string> class_names) {
   PICONAS_CHECK(!class_names.empty(), "load_idx: no class names given");
-  std::vector<uint8_t> image_bytes = read_file_bytes(images_path);
+  const std::vector<uint8_t> image_bytes = read_file_bytes(images_path);
+  const std::vector<uint8_t> label_bytes = read_file_bytes(labels_path);
+  return decode_idx(image_bytes, images_path, label_bytes, labels_path, std::move(class_names));
+}
+
+Dataset decode_idx(const std::vector<uint8_t>& image_bytes, const std::string& images_path,
+                   const std::vector<uint8_t>& label_bytes, const std::string& labels_path,
+                   std::vector<std::string> class_names) {
+  PICONAS_CHECK(!class_names.empty(), "decode_idx: no class names given");
   uint32_t magic = header_field(image_bytes, 0, images_path, "magic");
   PICONAS_CHECK(magic == kImagesMagic, "IDX file '" << images_path << "': field 'magic' is "
                                                     << magic << ", expected " << kImagesMagic
@@ -50,7 +58,6 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
                              << " rows=" << rows << " cols=" << cols);
   check_payload(image_bytes, 16, uint64_t{count} * rows * cols, images_path, "pixels");
 
-  std::vector<uint8_t> label_bytes = read_file_bytes(labels_path);
   uint32_t label_magic = header_field(label_bytes, 0, labels_path, "magic");
   PICONAS_CHECK(label_magic == kLabelsMagic, "IDX file '" << labels_path << "': field 'magic' is "
                                                           << label_magic << ", expected "

@@ -15,6 +15,11 @@ namespace piconas::data {
 // One grey channel, rows x cols images.
 Dataset load_idx(const std::string& images_path, const std::string& labels_path,
                  std::vector<std::string> class_names);
+// The same from file contents already in memory (already decompressed); the names stand for
+// the files in error messages.
+Dataset decode_idx(const std::vector<uint8_t>& image_bytes, const std::string& images_name,
+                   const std::vector<uint8_t>& label_bytes, const std::string& labels_name,
+                   std::vector<std::string> class_names);
 
 // Loads <dir>/{train,t10k}-{images-idx3,labels-idx1}-ubyte, taking the ".gz" name when it
 // exists and the plain name otherwise. kind is FashionMnist or Mnist (sets the class names).

@@ -48,8 +48,11 @@ std::string encode_checkpoint(const Checkpoint& checkpoint) {
   nlohmann::json directory = nlohmann::json::array();
   uint64_t offset = 0;
   for (const auto& [name, t] : checkpoint.tensors) {
-    directory.push_back({{"name", name}, {"dtype", dtype_name(t.dtype())}, {"shape", t.shape()},
-                         {"offset", offset}, {"bytes", t.nbytes()}});
+    directory.push_back({{"name", name},
+                         {"dtype", dtype_name(t.dtype())},
+                         {"shape", t.shape()},
+                         {"offset", offset},
+                         {"bytes", t.nbytes()}});
     offset += static_cast<uint64_t>(t.nbytes());
   }
   std::string json = nlohmann::json{{"meta", checkpoint.meta}, {"tensors", directory}}.dump();
@@ -77,8 +80,9 @@ Checkpoint decode_checkpoint(const std::string& in, const std::string& source) {
   PICONAS_CHECK(stored == checksum(in.data(), body),
                 "checkpoint '" << source << "': checksum mismatch (file corrupt or truncated)");
   uint64_t json_bytes = get<uint64_t>(in, sizeof(kMagic) + sizeof(uint32_t));
-  PICONAS_CHECK(json_bytes <= body - kHeaderBytes,
-                "checkpoint '" << source << "': metadata length " << json_bytes << " exceeds the file");
+  PICONAS_CHECK(json_bytes <= body - kHeaderBytes, "checkpoint '" << source << "': metadata length "
+                                                                  << json_bytes
+                                                                  << " exceeds the file");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(in.substr(kHeaderBytes, json_bytes));
@@ -93,17 +97,35 @@ Checkpoint decode_checkpoint(const std::string& in, const std::string& source) {
     for (const auto& entry : header.at("tensors")) {
       std::string name = entry.at("name").get<std::string>();
       std::string dtype = entry.at("dtype").get<std::string>();
-      PICONAS_CHECK(dtype == "float32" || dtype == "float64",
-                    "checkpoint '" << source << "': tensor '" << name << "' has unknown dtype " << dtype);
-      Shape shape = entry.at("shape").get<Shape>();
-      for (int64_t d : shape)
-        PICONAS_CHECK(d >= 0 && d < (int64_t{1} << 40),
-                      "checkpoint '" << source << "': tensor '" << name << "' has bad shape " << shape_str(shape));
-      uint64_t offset = entry.at("offset").get<uint64_t>(), bytes = entry.at("bytes").get<uint64_t>();
+      PICONAS_CHECK(
+          dtype == "float32" || dtype == "float64",
+          "checkpoint '" << source << "': tensor '" << name << "' has unknown dtype " << dtype);
+      // Integers only: nlohmann converts a float to an integer type with a plain cast (1.5
+      // would become 1, 1e30 is undefined behaviour).
+      const nlohmann::json& dims = entry.at("shape");
+      PICONAS_CHECK(dims.is_array(), "checkpoint '" << source << "': tensor '" << name
+                                                    << "' has a shape that is not an array");
+      Shape shape;
+      uint64_t numel = 1;
+      bool too_large = false;
+      for (const nlohmann::json& d : dims) {
+        PICONAS_CHECK(
+            d.is_number_unsigned() && d.get<uint64_t>() < (uint64_t{1} << 40),
+            "checkpoint '" << source << "': tensor '" << name << "' has bad shape " << dims.dump());
+        shape.push_back(d.get<int64_t>());
+        too_large = too_large || __builtin_mul_overflow(numel, d.get<uint64_t>(), &numel);
+      }
+      const nlohmann::json &offset_json = entry.at("offset"), &bytes_json = entry.at("bytes");
+      PICONAS_CHECK(offset_json.is_number_unsigned() && bytes_json.is_number_unsigned(),
+                    "checkpoint '" << source << "': tensor '" << name
+                                   << "' has an offset or size that is not a non-negative integer");
+      const uint64_t offset = offset_json.get<uint64_t>(), bytes = bytes_json.get<uint64_t>();
       Tensor t(Shape{0}, dtype == "float64" ? DType::F64 : DType::F32);
-      int64_t numel = shape_numel(shape);
-      PICONAS_CHECK(static_cast<uint64_t>(numel) * dtype_size(t.dtype()) == bytes &&
-                        offset <= payload_bytes && bytes <= payload_bytes - offset,
+      uint64_t expected_bytes = 0;
+      too_large =
+          too_large || __builtin_mul_overflow(numel, dtype_size(t.dtype()), &expected_bytes);
+      PICONAS_CHECK(!too_large && expected_bytes == bytes && offset <= payload_bytes &&
+                        bytes <= payload_bytes - offset,
                     "checkpoint '" << source << "': tensor '" << name << "' " << shape_str(shape)
                                    << " does not fit the payload");
       t = Tensor(shape, t.dtype());
@@ -120,6 +142,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   write_file_atomic(path, encode_checkpoint(checkpoint));
 }
 
-Checkpoint load_checkpoint(const std::string& path) { return decode_checkpoint(read_file(path), path); }
+Checkpoint load_checkpoint(const std::string& path) {
+  return decode_checkpoint(read_file(path), path);
+}
 
 }  // namespace piconas::nas

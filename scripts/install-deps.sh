@@ -7,6 +7,7 @@ packages=(
   libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
+  clang libclang-rt-14-dev llvm
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,9 +3,29 @@
 #include <algorithm>
 #include <array>
 
+#include "core/error.h"
+
 namespace piconas::nas {
 
 namespace {
+
+// The structural ranges of arch_spec.cpp still allow counts beyond int64 (a 65536-channel layer
+// on a 16384x16384 map, or many large blocks): every product and running total is checked, so
+// such a network is an Error instead of a wrapped number.
+[[noreturn]] void overflow(const std::string& layer) {
+  throw Error("architecture too large: the parameter or MAC count of layer '" + layer +
+              "' (or the total up to it) overflows int64");
+}
+int64_t checked_mul(int64_t a, int64_t b, const std::string& layer) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) overflow(layer);
+  return r;
+}
+int64_t checked_add(int64_t a, int64_t b, const std::string& layer) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) overflow(layer);
+  return r;
+}
 
 // Appends layers while tracking the current activation shape.
 class LayerList {
@@ -22,18 +42,20 @@ class LayerList {
     const int64_t in_c = shape_.c;
     const int64_t in_per_group = depthwise ? 1 : in_c;
     const Shape3 out{out_c, (shape_.h - 1) / stride + 1, (shape_.w - 1) / stride + 1};
-    const int64_t weights = out_c * in_per_group * kernel * kernel;
+    const int64_t weights =
+        checked_mul(checked_mul(out_c, in_per_group, name), kernel * kernel, name);
     std::string type = std::string(depthwise ? "dwconv" : "conv") + std::to_string(kernel) + "x" +
                        std::to_string(kernel);
     if (stride > 1) type += "/s" + std::to_string(stride);
     push(name, depthwise ? LayerKind::DepthwiseConv2d : LayerKind::Conv2d, type, out,
-         weights + (bias ? out_c : 0), weights * out.h * out.w);
+         checked_add(weights, bias ? out_c : 0, name),
+         checked_mul(checked_mul(weights, out.h, name), out.w, name));
   }
   void batchnorm(const std::string& name) {
-    push(name, LayerKind::BatchNorm, "bn", shape_, 2 * shape_.c, 0);
+    push(name, LayerKind::BatchNorm, "bn", shape_, checked_mul(2, shape_.c, name), 0);
   }
   void layernorm(const std::string& name) {
-    push(name, LayerKind::LayerNorm, "ln", shape_, 2 * shape_.c, 0);
+    push(name, LayerKind::LayerNorm, "ln", shape_, checked_mul(2, shape_.c, name), 0);
   }
   void activation(const std::string& name, Activation act) {
     push(name, LayerKind::Activation, activation_name(act), shape_, 0, 0);
@@ -43,9 +65,10 @@ class LayerList {
     push(name, LayerKind::GlobalAvgPool, "avgpool", {shape_.c, 1, 1}, 0, 0);
   }
   void linear(const std::string& name, int64_t out_features) {
-    const int64_t in_features = shape_.c * shape_.h * shape_.w;
+    const int64_t in_features = checked_mul(checked_mul(shape_.c, shape_.h, name), shape_.w, name);
+    const int64_t macs = checked_mul(in_features, out_features, name);
     push(name, LayerKind::Linear, "linear", {out_features, 1, 1},
-         in_features * out_features + out_features, in_features * out_features);
+         checked_add(macs, out_features, name), macs);
   }
 
   std::vector<LayerInfo> take() { return std::move(layers_); }
@@ -53,11 +76,14 @@ class LayerList {
  private:
   void push(const std::string& name, LayerKind kind, const std::string& type, const Shape3& out,
             int64_t params, int64_t macs) {
+    total_params_ = checked_add(total_params_, params, name);
+    total_macs_ = checked_add(total_macs_, macs, name);
     layers_.push_back({name, kind, type, out, params, macs});
     shape_ = out;
   }
 
   Shape3 shape_;
+  int64_t total_params_ = 0, total_macs_ = 0;
   std::vector<LayerInfo> layers_;
 };
 

@@ -8,7 +8,8 @@
 //   MACs    conv: out_c * out_h * out_w * (in_c / groups) * k * k; linear: in * out;
 //           zero for norms, activations, residual adds and pooling (METRICS.md section 3).
 // Convs use "same" padding k/2, so out = (in - 1) / stride + 1. The layer structure of each
-// block is the one documented in nas/arch/arch_spec.h. All functions call check_arch first.
+// block is the one documented in nas/arch/arch_spec.h. All functions call check_arch first, and
+// throw Error when a layer's count or a running total would overflow int64.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -9,7 +9,8 @@ namespace piconas::nas {
 
 namespace {
 
-// Structural ranges: wide enough for any real network, small enough that no cost overflows int64.
+// Structural ranges: wide enough for any real network; the costs of arch_cost.cpp are computed
+// with overflow checks, since these ranges alone do not keep them within int64.
 constexpr int kMaxChannels = 65536;
 constexpr int64_t kMaxSpatial = 16384;
 constexpr int kMaxKernel = 15;

@@ -18,7 +18,9 @@ DeployModel load_deploy_model(const std::string& path) {
   const nlohmann::json& meta = ck.meta;
   PICONAS_CHECK(meta.is_object() && meta.value("format", std::string()) == "piconas-model",
                 "'" << path << "' is not a piconas model checkpoint (meta \"format\" is not \"piconas-model\")");
-  PICONAS_CHECK(meta.value("version", 0) == 1, "'" << path << "': unsupported model format version");
+  // Compared as JSON: value<int>() would cast a float version with undefined behaviour.
+  PICONAS_CHECK(meta.contains("version") && meta.at("version") == 1,
+                "'" << path << "': unsupported model format version");
   DeployModel m;
   try {
     m.arch = parse_arch(meta.at("arch").get<std::string>());

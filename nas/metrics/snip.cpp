@@ -9,7 +9,9 @@ namespace piconas::nas {
 
 SnipScores snip_from_gradients(autograd::Module& net) {
   SnipScores scores;
-  for (auto& [name, w] : scored_weights(net)) {
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+  for (auto& entry : scored_weights(net)) {
+    auto& w = entry.second;
     if (!w.has_grad()) continue;
     dispatch_dtype(w.dtype(), [&](auto zero) {
       using T = decltype(zero);

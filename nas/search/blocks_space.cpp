@@ -79,6 +79,9 @@ Candidate BlocksSpace::from_genes(const std::vector<int>& genes) const {
 
 Candidate BlocksSpace::parse(std::string_view text) const {
   ArchSpec spec = parse_blocks(text);
+  // The genes hold the blocks only: a header other than the search's base would be dropped.
+  const auto problems = spec_problems(spec);
+  PICONAS_CHECK(problems.empty(), "blocks space: '" << text << "': " << join(problems));
   std::vector<int> genes;
   for (const BlockSpec& b : spec.blocks) {
     for (int g : {static_cast<int>(b.kind), b.kernel, b.expansion, b.stride, b.out_channels})

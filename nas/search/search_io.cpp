@@ -1,6 +1,7 @@
 #include "nas/search/search_io.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 
@@ -33,13 +34,28 @@ double double_from(const json& j) {
   throw Error("search state: bad number '" + s + "'");
 }
 
+// Integers are read only from JSON integers: nlohmann would cast a float (1.5 -> 1, and 1e30 is
+// undefined behaviour).
+int64_t int_from(const json& j) {
+  PICONAS_CHECK(j.is_number_integer() &&
+                    (!j.is_number_unsigned() || j.get<uint64_t>() <= uint64_t{INT64_MAX}),
+                "search state: expected an integer, found " << j.dump());
+  return j.get<int64_t>();
+}
+
+uint64_t uint_from(const json& j) {
+  PICONAS_CHECK(j.is_number_unsigned(),
+                "search state: expected a non-negative integer, found " << j.dump());
+  return j.get<uint64_t>();
+}
+
 json cost_json(const CostEstimate& c) {
   return {{"params", c.params}, {"macs", c.macs}, {"peak_sram", c.peak_sram}, {"flash", c.flash}};
 }
 
 CostEstimate cost_from(const json& j) {
-  return {j.at("params").get<int64_t>(), j.at("macs").get<int64_t>(),
-          j.at("peak_sram").get<int64_t>(), j.at("flash").get<int64_t>()};
+  return {int_from(j.at("params")), int_from(j.at("macs")), int_from(j.at("peak_sram")),
+          int_from(j.at("flash"))};
 }
 
 json metrics_json(const MetricValues& values) {
@@ -121,22 +137,33 @@ SearchState state_from_json(const json& j, const SearchSpace& space) {
   for (const json& e : j.at("history")) {
     HistoryEntry entry;
     entry.candidate = space.parse(e.at("text").get<std::string>());
-    entry.generation = e.at("generation").get<int64_t>();
+    entry.generation = int_from(e.at("generation"));
     entry.feasible = e.at("feasible").get<bool>();
     entry.cost = cost_from(e.at("cost"));
     for (const auto& [name, v] : e.at("metrics").items()) entry.metrics[name] = double_from(v);
     state.history.push_back(std::move(entry));
   }
   for (const json& m : j.at("population")) {
-    const Member member{m.at(0).get<int64_t>(), m.at(1).get<int64_t>()};
+    const Member member{int_from(m.at(0)), int_from(m.at(1))};
     PICONAS_CHECK(member.entry >= 0 && member.entry < static_cast<int64_t>(state.history.size()),
                   "search state: population entry " << member.entry << " outside the history");
     state.population.push_back(member);
   }
-  state.rng = j.at("rng").get<std::array<uint64_t, 5>>();
-  state.step = j.at("step").get<int64_t>();
+  const json& rng = j.at("rng");
+  PICONAS_CHECK(rng.is_array() && rng.size() == state.rng.size(),
+                "search state: rng must hold " << state.rng.size() << " integers");
+  for (size_t i = 0; i < state.rng.size(); ++i) state.rng[i] = uint_from(rng[i]);
+  state.step = int_from(j.at("step"));
   state.initialized = j.at("initialized").get<bool>();
-  state.consecutive_infeasible = j.at("consecutive_infeasible").get<int64_t>();
+  // What a resumed search relies on: it draws tournaments from the population and ranks the
+  // members by their metrics.
+  PICONAS_CHECK(state.step >= 0, "search state: negative step " << state.step);
+  PICONAS_CHECK(!state.initialized || !state.population.empty(),
+                "search state: initialized but the population is empty");
+  for (const Member& m : state.population)
+    PICONAS_CHECK(state.history[m.entry].feasible,
+                  "search state: population entry " << m.entry << " is an infeasible candidate");
+  state.consecutive_infeasible = int_from(j.at("consecutive_infeasible"));
   state.elapsed_seconds = j.at("elapsed_seconds").get<double>();
   if (j.contains("zscore")) {
     ZScoreStats stats;
@@ -161,9 +188,14 @@ void save_search_state(const std::string& path, const SearchSpace& space,
 SearchState load_search_state(const std::string& path, const SearchSpace& space,
                               const SearchSettings& settings) {
   PICONAS_CHECK(std::filesystem::exists(path), "search: cannot resume, no checkpoint at " << path);
+  return decode_search_state(read_file(path), path, space, settings);
+}
+
+SearchState decode_search_state(const std::string& text, const std::string& path,
+                                const SearchSpace& space, const SearchSettings& settings) {
   json j;
   try {
-    j = json::parse(read_file(path));
+    j = json::parse(text);
     PICONAS_CHECK(j.at("format") == "piconas-search-state" && j.at("version") == 1,
                   "not a version-1 piconas search state");
     const json expected = draw_settings_json(space, settings);

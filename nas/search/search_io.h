@@ -34,6 +34,9 @@ void save_search_state(const std::string& path, const SearchSpace& space,
 // draws differ (naming the first differing setting).
 SearchState load_search_state(const std::string& path, const SearchSpace& space,
                               const SearchSettings& settings);
+// The same from the file's text already in memory; `source` names it in error messages.
+SearchState decode_search_state(const std::string& text, const std::string& source,
+                                const SearchSpace& space, const SearchSettings& settings);
 
 std::string history_csv(const SearchResult& result, const SearchSettings& settings);
 std::string best_json(const SearchResult& result, const SearchSettings& settings);

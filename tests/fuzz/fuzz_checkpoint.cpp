@@ -1,0 +1,54 @@
+// Fuzzes decode_checkpoint (nas/checkpoint.h). Each input is decoded twice: as is, and with
+// its correct CRC-32 appended, so that mutations get past the checksum into the JSON
+// directory and the payload bounds. An accepted checkpoint must re-encode to a checkpoint that
+// decodes to the same metadata and tensors.
+#include <zlib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#include "fuzz_check.h"
+#include "nas/checkpoint.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+
+namespace {
+
+bool same_tensor(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
+         std::memcmp(a.raw_data(), b.raw_data(), static_cast<size_t>(a.nbytes())) == 0;
+}
+
+void decode_and_round_trip(const std::string& bytes) {
+  Checkpoint decoded;
+  try {
+    decoded = decode_checkpoint(bytes, "fuzz input");
+  } catch (const Error&) {
+    return;
+  }
+  const Checkpoint again = decode_checkpoint(encode_checkpoint(decoded), "re-encoded");
+  FUZZ_CHECK(again.meta == decoded.meta);
+  FUZZ_CHECK(again.tensors.size() == decoded.tensors.size());
+  for (size_t i = 0; i < again.tensors.size(); ++i) {
+    FUZZ_CHECK(again.tensors[i].first == decoded.tensors[i].first);
+    FUZZ_CHECK(same_tensor(again.tensors[i].second, decoded.tensors[i].second));
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  decode_and_round_trip(bytes);
+  const uint32_t crc =
+      static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size)));
+  char tail[4];
+  std::memcpy(tail, &crc, sizeof tail);
+  bytes.append(tail, sizeof tail);
+  decode_and_round_trip(bytes);
+  return 0;
+}

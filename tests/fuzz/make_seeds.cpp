@@ -1,0 +1,203 @@
+// Writes the seed corpus of tests/fuzz/corpus: small valid inputs for every fuzz target and a
+// few edge cases (truncations, boundary values). Usage: fuzz_make_seeds <corpus dir>.
+// The seeds are committed; this program documents and regenerates them (tests/fuzz/README.md).
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "fuzz_search_setup.h"
+#include "nas/arch/arch_text.h"
+#include "nas/checkpoint.h"
+#include "nas/search/nb201_space.h"
+#include "nas/search/search_io.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const fs::path& dir, const std::string& name, const std::string& bytes) {
+  fs::create_directories(dir);
+  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+std::string le32(uint32_t v) {
+  return {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+          static_cast<char>(v >> 24)};
+}
+
+std::string idx_images(uint32_t count, uint32_t rows, uint32_t cols) {
+  std::string out = be32(2051) + be32(count) + be32(rows) + be32(cols);
+  for (uint32_t i = 0; i < count * rows * cols; ++i) out += static_cast<char>(i * 37);
+  return out;
+}
+
+std::string idx_labels(uint32_t count) {
+  std::string out = be32(2049) + be32(count);
+  for (uint32_t i = 0; i < count; ++i) out += static_cast<char>(i % 10);
+  return out;
+}
+
+std::string cifar_records(int count) {
+  std::string out;
+  for (int r = 0; r < count; ++r) {
+    out += static_cast<char>(r % 10);
+    for (int i = 0; i < 3072; ++i) out += static_cast<char>((i * 7 + r) & 0xff);
+  }
+  return out;
+}
+
+std::string gzip(const std::string& bytes) {
+  const fs::path temp = fs::temp_directory_path() / "piconas_make_seeds.gz";
+  gzFile file = gzopen(temp.c_str(), "wb");
+  gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(file);
+  std::ifstream in(temp, std::ios::binary);
+  std::string out((std::istreambuf_iterator<char>(in)), {});
+  fs::remove(temp);
+  return out;
+}
+
+void arch_text_seeds(const fs::path& dir) {
+  write(dir, "tiny_bench", reference_text("tiny-bench"));
+  write(dir, "mbv2_bench", reference_text("mbv2-bench"));
+  write(dir, "mobilenetv2", reference_text("mobilenetv2"));
+  write(dir, "name", "tiny-bench");
+  write(dir, "blocks_all_kinds",
+        "blocks:in=1x28x28,classes=10,act=hswish,stem=8k3s1|ir:k5e4s2c32|ds:k7s1c32|"
+        "cn:k3e2s2c64|head=128");
+  write(dir, "blocks_large_numbers",
+        "blocks:in=65536x16384x16384,classes=1000000,act=gelu,stem=65536k15s1|ir:k15e16s1c65536|"
+        "head=65536");
+  write(dir, "mbv2_key", mbv2_key(mbv2_bench()));
+  write(dir, "bad_leading_zero", "blocks:in=01x28x28,classes=10,act=relu,stem=8k3s1|head=0");
+}
+
+void checkpoint_seeds(const fs::path& dir) {
+  Checkpoint c;
+  c.meta = {{"arch", reference_text("tiny-bench")}, {"epoch", 3}, {"lr", 0.05}};
+  c.tensors.emplace_back("w", Tensor::from_values({2, 3}, {1, 2, 3, 4, 5, 6}, DType::F32));
+  c.tensors.emplace_back("b", Tensor::from_values({2}, {-1, 0.5}, DType::F64));
+  c.tensors.emplace_back("empty", Tensor({0, 4}, DType::F32));
+  const std::string full = encode_checkpoint(c);
+  write(dir, "two_tensors", full);
+  // The fuzz target appends a CRC to every input: the body without its CRC is a seed too.
+  write(dir, "two_tensors_no_crc", full.substr(0, full.size() - 4));
+  write(dir, "no_tensors", encode_checkpoint(Checkpoint{}));
+  write(dir, "truncated", full.substr(0, 30));
+  // Regressions (no CRC: the target appends it): element counts beyond int64 and a float
+  // dimension, both once undefined behaviour in the decoder.
+  auto body = [&](const nlohmann::json& shape) {
+    const std::string json =
+        nlohmann::json{{"meta", nlohmann::json::object()},
+                       {"tensors",
+                        {{{"name", "w"}, {"dtype", "float32"}, {"shape", shape}, {"offset", 0},
+                          {"bytes", 4}}}}}
+            .dump();
+    std::string out = full.substr(0, 12);
+    const uint64_t size = json.size();
+    out.append(reinterpret_cast<const char*>(&size), sizeof size);
+    return out + json + std::string(4, '\0');
+  };
+  write(dir, "regress_numel_overflow", body({uint64_t{1} << 39, uint64_t{1} << 39}));
+  write(dir, "regress_float_dimension", body({1e30}));
+}
+
+void idx_seeds(const fs::path& dir) {
+  auto pair = [](const std::string& images, const std::string& labels) {
+    return le32(static_cast<uint32_t>(images.size())) + images + labels;
+  };
+  write(dir, "three_4x5", pair(idx_images(3, 4, 5), idx_labels(3)));
+  write(dir, "one_1x1", pair(idx_images(1, 1, 1), idx_labels(1)));
+  write(dir, "count_mismatch", pair(idx_images(2, 2, 2), idx_labels(3)));
+  write(dir, "huge_dims",
+        pair(be32(2051) + be32(0xffffffffu) + be32(65536) + be32(65536), idx_labels(1)));
+}
+
+void cifar_seeds(const fs::path& dir) {
+  write(dir, "two_records", cifar_records(2));
+  write(dir, "one_record_truncated", cifar_records(1).substr(0, 3000));
+}
+
+void file_io_seeds(const fs::path& dir) {
+  const std::string plain = idx_labels(20);
+  write(dir, "plain", plain);
+  write(dir, "gzip", gzip(plain));
+  write(dir, "gzip_truncated", gzip(plain).substr(0, 20));
+  write(dir, "gzip_twice", gzip(plain) + gzip(plain));
+}
+
+void search_text_seeds(const fs::path& dir) {
+  const auto spaces = fuzz::fuzz_spaces();
+  Rng rng(3);
+  for (const auto& space : spaces)
+    write(dir, std::string(space->name()) + "_candidate", space->sample(rng).text);
+  write(dir, "metrics", "naswot,logsynflow:0.5,skip:-2e-3");
+  write(dir, "strategy", "freerea");
+  write(dir, "aggregator", "zscore");
+}
+
+void search_state_seeds(const fs::path& dir) {
+  const auto spaces = fuzz::fuzz_spaces();
+  for (const auto& space : spaces)
+    for (const SearchSettings& settings : fuzz::fuzz_settings()) {
+      SearchSettings s = settings;
+      s.output_dir = (fs::temp_directory_path() / "piconas_make_seeds_search").string();
+      s.steps = 2;
+      run_search(*space, s, fuzz::fuzz_metrics);
+      const std::string path = search_state_path(s.output_dir);
+      std::ifstream in(path, std::ios::binary);
+      const std::string name = std::string(space->name()) + "_" + strategy_name(s.strategy);
+      const std::string text((std::istreambuf_iterator<char>(in)), {});
+      write(dir, name, text);
+      fs::remove_all(s.output_dir);
+      if (std::string(space->name()) != "nb201") continue;
+      // Edge cases, edited from the real state: no population, nothing feasible, NaN metrics.
+      nlohmann::json j = nlohmann::json::parse(text);
+      nlohmann::json edited = j;
+      edited["state"]["population"] = nlohmann::json::array();
+      write(dir, name + "_empty_population", edited.dump());
+      edited = j;
+      for (auto& entry : edited["state"]["history"]) {
+        entry["feasible"] = false;
+        entry["metrics"] = nlohmann::json::object();
+      }
+      write(dir, name + "_all_infeasible", edited.dump());
+      edited = j;
+      for (auto& entry : edited["state"]["history"])
+        entry["metrics"] = {{"naswot", "nan"}, {"logsynflow", "-inf"}};
+      write(dir, name + "_non_finite", edited.dump());
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
+    return 2;
+  }
+  const fs::path root = argv[1];
+  arch_text_seeds(root / "arch_text");
+  checkpoint_seeds(root / "checkpoint");
+  idx_seeds(root / "idx");
+  cifar_seeds(root / "cifar");
+  file_io_seeds(root / "file_io");
+  search_text_seeds(root / "search_text");
+  search_state_seeds(root / "search_state");
+  return 0;
+}
