@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Kill tests (ctest "kill_resume"): kill -9 a training run, a search and an export at a random
+# moment, resume them, and require the same final result as an uninterrupted run and no
+# half-written output. Usage: kill_resume.sh PICONAS_BINARY WORK_DIR
+set -euo pipefail
+piconas=$1
+work=$2
+rm -rf "$work" && mkdir -p "$work"
+export OMP_WAIT_POLICY=passive
+seed=${KILL_SEED:-$RANDOM}
+echo "kill_resume: random seed $seed"
+RANDOM=$seed
+
+# Starts "$@" in the background, kills it with SIGKILL after a random 0.2-1.5 s, waits.
+kill_at_random() {
+  "$@" >/dev/null 2>&1 &
+  local pid=$!
+  sleep "0.$((RANDOM % 9 + 2))$((RANDOM % 10))"
+  [ $((RANDOM % 2)) -eq 0 ] && sleep 0.6
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+same() {  # same FILE_A FILE_B WHAT
+  if ! cmp -s "$1" "$2"; then
+    echo "FAIL: $3 differs after kill -9 and resume: $1 vs $2"
+    diff <(head -c 2000 "$1") <(head -c 2000 "$2") | head -20
+    exit 1
+  fi
+}
+
+# --- training: checkpoints every 5 steps; resume until done -------------------------------
+train=(train --arch tiny-bench --limit 2000 --epochs 2 --batch 64 --checkpoint-every 5 --seed 3 --threads 2 --no-test)
+"$piconas" "${train[@]}" --out "$work/train_whole" >/dev/null 2>&1
+kill_at_random "$piconas" "${train[@]}" --out "$work/train_killed"
+for attempt in 1 2 3; do
+  if [ -f "$work/train_killed/last.ckpt" ]; then
+    "$piconas" "${train[@]}" --out "$work/train_killed" --resume >/dev/null 2>&1 && break
+  else
+    rm -rf "$work/train_killed"
+    "$piconas" "${train[@]}" --out "$work/train_killed" >/dev/null 2>&1 && break
+  fi
+done
+"$piconas" eval "$work/train_whole/last.ckpt" --json "$work/eval_whole.json" >/dev/null
+"$piconas" eval "$work/train_killed/last.ckpt" --json "$work/eval_killed.json" >/dev/null
+grep -v '"checkpoint"' "$work/eval_whole.json" > "$work/eval_whole.cmp"
+grep -v '"checkpoint"' "$work/eval_killed.json" > "$work/eval_killed.cmp"
+same "$work/eval_whole.cmp" "$work/eval_killed.cmp" "training (evaluation of the final weights)"
+cut -d, -f1-6 "$work/train_whole/metrics.csv" > "$work/m_whole.csv"
+cut -d, -f1-6 "$work/train_killed/metrics.csv" > "$work/m_killed.csv"
+same "$work/m_whole.csv" "$work/m_killed.csv" "training metrics.csv (losses and accuracies)"
+
+# --- search: checkpoints every 5 steps -----------------------------------------------------
+search=(search --population 20 --sample-size 5 --steps 120 --checkpoint-every 5 --max-sram 65536 --seed 5 --threads 2)
+"$piconas" "${search[@]}" --output "$work/search_whole" >/dev/null 2>&1
+kill_at_random "$piconas" "${search[@]}" --output "$work/search_killed"
+if [ -f "$work/search_killed/search_state.json" ]; then
+  "$piconas" "${search[@]}" --output "$work/search_killed" --resume >/dev/null 2>&1
+else
+  rm -rf "$work/search_killed"
+  "$piconas" "${search[@]}" --output "$work/search_killed" >/dev/null 2>&1
+fi
+same "$work/search_whole/history.csv" "$work/search_killed/history.csv" "search history.csv"
+same "$work/search_whole/best.json" "$work/search_killed/best.json" "search best.json"
+
+# --- export: every file is written atomically, a rerun gives the same bytes ---------------
+export_args=(export "$work/train_whole/last.ckpt" --eval 200)
+"$piconas" "${export_args[@]}" --out "$work/export_whole" >/dev/null 2>&1
+kill_at_random "$piconas" "${export_args[@]}" --out "$work/export_killed"
+for f in "$work"/export_killed/*.c "$work"/export_killed/*.h; do
+  [ -f "$f" ] && same "$f" "$work/export_whole/$(basename "$f")" "export file left by the killed run"
+done
+"$piconas" "${export_args[@]}" --out "$work/export_killed" >/dev/null 2>&1
+for f in model.c model.h; do same "$work/export_whole/$f" "$work/export_killed/$f" "export $f"; done
+echo "kill_resume: training, search and export survive kill -9 (seed $seed)"
