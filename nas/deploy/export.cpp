@@ -1,4 +1,5 @@
 #include "nas/deploy/export.h"
+#include "nas/train/model_io.h"
 
 #include <algorithm>
 #include <map>
@@ -13,36 +14,15 @@
 namespace piconas::nas::deploy {
 
 DeployModel load_deploy_model(const std::string& path) {
+  // The model contract is checked in one place, nas/train's load_model.
   const std::string bytes = read_file(path);
-  const Checkpoint ck = decode_checkpoint(bytes, path);
-  const nlohmann::json& meta = ck.meta;
-  PICONAS_CHECK(meta.is_object() && meta.value("format", std::string()) == "piconas-model",
-                "'" << path << "' is not a piconas model checkpoint (meta \"format\" is not \"piconas-model\")");
-  // Compared as JSON: value<int>() would cast a float version with undefined behaviour.
-  PICONAS_CHECK(meta.contains("version") && meta.at("version") == 1,
-                "'" << path << "': unsupported model format version");
+  LoadedModel loaded = load_model(decode_checkpoint(bytes, path), path);
   DeployModel m;
-  try {
-    m.arch = parse_arch(meta.at("arch").get<std::string>());
-    m.normalization.mean = meta.at("normalization").at("mean").get<std::vector<float>>();
-    m.normalization.std = meta.at("normalization").at("std").get<std::vector<float>>();
-    if (meta.contains("data") && meta["data"].is_string()) m.dataset = meta["data"].get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("'" + path + "': malformed model metadata: " + e.what());
-  }
-  m.normalization.validate(static_cast<int>(m.arch.input.c));
-  m.module = build_network(m.arch);
-  std::map<std::string, Tensor> state = m.module->state();
-  std::map<std::string, Tensor> found;
-  for (const auto& [name, tensor] : ck.tensors) {
-    if (name.rfind("optimizer.", 0) == 0) continue;
-    auto it = state.find(name);
-    PICONAS_CHECK(it != state.end(), "'" << path << "': tensor '" << name << "' is not part of "
-                                         << to_text(m.arch));
-    found[name] = tensor.to(it->second.dtype());
-  }
-  m.module->load_state(found);
-  m.module->set_training(false);
+  m.arch = loaded.arch;
+  m.module = loaded.module;
+  m.normalization = loaded.normalization;
+  if (loaded.meta.contains("data") && loaded.meta["data"].is_string())
+    m.dataset = loaded.meta["data"].get<std::string>();
   m.source_hash = fnv1a64_hex(bytes);
   return m;
 }
