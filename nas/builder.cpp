@@ -1,5 +1,9 @@
 #include "nas/builder.h"
 
+#include <algorithm>
+
+#include "nas/arch/lowering.h"
+
 namespace piconas::nas {
 
 using namespace autograd;
@@ -15,13 +19,6 @@ autograd::ActivationKind to_activation_kind(Activation activation) {
 }
 
 namespace {
-// conv (no bias) -> BN [-> activation]
-void add_conv_bn(Sequential& seq, const Conv2dOptions& conv, const ActivationKind* act) {
-  seq.add(std::make_shared<Conv2d>(conv));
-  seq.add(std::make_shared<BatchNorm2d>(conv.out_channels));
-  if (act) seq.add(std::make_shared<autograd::Activation>(*act));
-}
-
 // A Sequential whose children are named, for readable parameter names.
 class NamedSequential : public Sequential {
  public:
@@ -30,59 +27,81 @@ class NamedSequential : public Sequential {
     register_module(name, std::move(module));
   }
 };
+
 }  // namespace
 
-std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, ActivationKind act) {
-  auto body = std::make_shared<Sequential>();
-  int64_t out = b.out_channels;
-  switch (b.kind) {
-    case BlockKind::InvertedResidual: {
-      int64_t hidden = in * b.expansion;
-      if (b.expansion != 1) add_conv_bn(*body, {in, hidden, 1}, &act);
-      add_conv_bn(*body, {hidden, hidden, b.kernel, b.stride, -1, 1, hidden}, &act);
-      add_conv_bn(*body, {hidden, out, 1}, nullptr);
-      break;
-    }
-    case BlockKind::DepthwiseSeparable:
-      add_conv_bn(*body, {in, in, b.kernel, b.stride, -1, 1, in}, &act);
-      add_conv_bn(*body, {in, out, 1}, &act);
-      break;
-    case BlockKind::ConvNeXt: {
-      int64_t hidden = in * b.expansion;
-      body->add(std::make_shared<Conv2d>(Conv2dOptions{in, in, b.kernel, b.stride, -1, 1, in, true}));
-      body->add(std::make_shared<LayerNorm2d>(in));
-      body->add(std::make_shared<Conv2d>(Conv2dOptions{in, hidden, 1, 1, -1, 1, 1, true}));
-      body->add(std::make_shared<autograd::Activation>(ActivationKind::GELU));
-      body->add(std::make_shared<Conv2d>(Conv2dOptions{hidden, out, 1, 1, -1, 1, 1, true}));
-      break;
-    }
+std::shared_ptr<Module> build_module(const LayerInfo& row) {
+  switch (row.kind) {
+    case LayerKind::Conv:
+    case LayerKind::Depthwise:
+      PICONAS_CHECK(row.kernel.h == row.kernel.w && row.stride.h == row.stride.w,
+                    "build_network: layer '" << row.name
+                                             << "' has a non-square kernel or stride, which "
+                                                "autograd::Conv2d does not support");
+      return std::make_shared<Conv2d>(Conv2dOptions{row.input.c, row.output.c, row.kernel.h,
+                                                    row.stride.h, -1, 1, row.groups, row.bias});
+    case LayerKind::BatchNorm: return std::make_shared<BatchNorm2d>(row.output.c);
+    case LayerKind::LayerNorm: return std::make_shared<LayerNorm2d>(row.output.c);
+    case LayerKind::Activation:
+      return std::make_shared<autograd::Activation>(to_activation_kind(row.activation));
+    case LayerKind::GlobalAvgPool: return std::make_shared<GlobalAvgPool>();
+    case LayerKind::FullyConnected:
+      return std::make_shared<Linear>(row.input.c * row.input.h * row.input.w, row.output.c);
+    case LayerKind::Input:
+    case LayerKind::Add: break;
   }
-  if (has_residual(b, static_cast<int>(in))) return std::make_shared<Residual>(body);
+  return nullptr;
+}
+
+namespace {
+// The block rows (first row: its input) as a Sequential, in a Residual when they end in an add.
+std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t begin,
+                                     size_t end) {
+  auto body = std::make_shared<Sequential>();
+  bool residual = false;
+  for (size_t i = begin; i < end; ++i) {
+    if (rows[i].kind == LayerKind::Add) residual = true;
+    if (auto m = build_module(rows[i])) body->add(m);
+  }
+  if (residual) return std::make_shared<Residual>(body);
   return body;
+}
+}  // namespace
+
+std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, Activation act) {
+  // Spatial size does not change the modules; 1x1 keeps the shapes small.
+  const std::vector<LayerInfo> rows = block_layers(b, Shape3{in, 1, 1}, act, 0);
+  return block_module(rows, 1, rows.size());
 }
 
 std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
-  check_arch(spec);
-  ActivationKind act = to_activation_kind(spec.activation);
+  const std::vector<LayerInfo> rows = arch_layers(spec);
+  auto starts = [](const LayerInfo& row, const char* prefix) { return row.path.rfind(prefix, 0) == 0; };
   auto net = std::make_shared<NamedSequential>();
   auto stem = std::make_shared<Sequential>();
-  add_conv_bn(*stem, {spec.input.c, spec.stem.out_channels, spec.stem.kernel, spec.stem.stride}, &act);
-  net->add_named("stem", stem);
   auto blocks = std::make_shared<Sequential>();
-  int64_t channels = spec.stem.out_channels;
-  for (const BlockSpec& b : spec.blocks) {
-    blocks->add(build_block(b, channels, act));
-    channels = b.out_channels;
-  }
+  auto head = std::make_shared<Sequential>();
+  net->add_named("stem", stem);
   net->add_named("blocks", blocks);
-  if (spec.head_channels > 0) {
-    auto head = std::make_shared<Sequential>();
-    add_conv_bn(*head, {channels, spec.head_channels, 1}, &act);
+  if (std::any_of(rows.begin(), rows.end(), [&](const LayerInfo& r) { return starts(r, "head."); }))
     net->add_named("head", head);
-    channels = spec.head_channels;
+  for (size_t i = 1; i < rows.size();) {
+    const LayerInfo& row = rows[i];
+    if (row.block >= 0) {  // every row of this block
+      size_t end = i;
+      while (end < rows.size() && rows[end].block == row.block) ++end;
+      blocks->add(block_module(rows, i, end));
+      i = end;
+      continue;
+    }
+    if (starts(row, "stem."))
+      stem->add(build_module(row));
+    else if (starts(row, "head."))
+      head->add(build_module(row));
+    else
+      net->add_named(row.path, build_module(row));
+    ++i;
   }
-  net->add_named("pool", std::make_shared<GlobalAvgPool>());
-  net->add_named("classifier", std::make_shared<Linear>(channels, spec.num_classes));
   return net;
 }
 

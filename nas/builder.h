@@ -1,5 +1,5 @@
-// build_network: turns an ArchSpec into a trainable autograd Module, following exactly the
-// layer structure documented in nas/arch/arch_spec.h (so parameter counts equal arch_cost()).
+// build_network: turns an ArchSpec into a trainable autograd Module, one module per row of its
+// lowering (arch_layers, nas/arch/lowering.h), so parameter counts equal arch_cost().
 // The module maps [N, C, H, W] images to [N, classes] logits. Parameters start at zero:
 // call initialize(rng) before use.
 // Names are stable and readable: "stem.conv", "blocks.3.dw", "head.bn", "classifier".
@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "autograd/layers.h"
-#include "nas/arch/arch_spec.h"
+#include "nas/arch/lowering.h"
 
 namespace piconas::nas {
 
@@ -15,9 +15,12 @@ autograd::ActivationKind to_activation_kind(Activation activation);
 
 std::shared_ptr<autograd::Sequential> build_network(const ArchSpec& spec);
 
-// One block of the network: a Sequential of its layers, wrapped in a Residual when
-// has_residual(block, in_channels). build_network uses it for every entry of spec.blocks.
+// One block of the network: a Sequential of its layers (block_layers), wrapped in a Residual
+// when has_residual(block, in_channels); the same modules build_network makes for it.
 std::shared_ptr<autograd::Module> build_block(const BlockSpec& block, int64_t in_channels,
-                                              autograd::ActivationKind act);
+                                              Activation act);
+
+// The module of one lowered row; nullptr for rows that are no module (Input, Add).
+std::shared_ptr<autograd::Module> build_module(const LayerInfo& row);
 
 }  // namespace piconas::nas

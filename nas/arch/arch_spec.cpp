@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "nas/arch/lowering.h"
 
 namespace piconas::nas {
 
@@ -33,9 +34,6 @@ std::string set_str(const Container& values) {
 }
 
 std::string block_name(size_t i) { return "block " + std::to_string(i); }
-
-// Spatial size after a "same"-padded layer, odd k: (in + 2*(k/2) - k) / s + 1 == (in - 1) / s + 1.
-int64_t same_out(int64_t in, int stride) { return (in - 1) / stride + 1; }
 
 std::string join_problems(const std::vector<std::string>& problems) {
   std::string all;

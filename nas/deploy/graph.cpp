@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "autograd/layers.h"
+#include "nas/arch/lowering.h"
 #include "ops/conv2d.h"
 #include "ops/global_avg_pool.h"
 #include "ops/linear.h"
@@ -59,27 +60,61 @@ FusedActivation fused(Activation act, const std::string& layer) {
               ", which has no int8 kernel (export supports relu and relu6)");
 }
 
+// Walks the rows of arch_layers: a Conv/Depthwise row with the BatchNorm and Activation rows
+// after it becomes one Layer; Add, GlobalAvgPool and FullyConnected rows map one to one.
 class Lowering {
  public:
   Lowering(const ArchSpec& spec, Module* net) : spec_(spec), net_(net) {
     graph_.tensors.push_back(spec.input);
   }
 
+  Graph lower(const std::vector<LayerInfo>& rows) {
+    tensor_of_row_.assign(rows.size(), 0);
+    for (size_t i = 1; i < rows.size(); ++i) {
+      const LayerInfo& row = rows[i];
+      const int input = tensor_of_row_[i - 1];
+      switch (row.kind) {
+        case LayerKind::Conv:
+        case LayerKind::Depthwise: {
+          PICONAS_CHECK(i + 1 < rows.size() && rows[i + 1].kind == LayerKind::BatchNorm,
+                        "deploy: layer '" << row.name << "' has no BatchNorm to fold");
+          const bool has_act = i + 2 < rows.size() && rows[i + 2].kind == LayerKind::Activation;
+          const FusedActivation act =
+              has_act ? fused(rows[i + 2].activation, row.path) : FusedActivation::None;
+          tensor_of_row_[i] = conv(row, rows[i + 1].path, input, act);
+          break;
+        }
+        case LayerKind::BatchNorm:
+        case LayerKind::Activation: tensor_of_row_[i] = input; break;  // folded, fused
+        case LayerKind::Add:
+          tensor_of_row_[i] = add(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input);
+          break;
+        case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(input); break;
+        case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(input); break;
+        case LayerKind::Input:
+        case LayerKind::LayerNorm:
+          throw Error("deploy: layer '" + row.name + "' (" + row.type + ") has no int8 kernel");
+      }
+    }
+    return std::move(graph_);
+  }
+
+ private:
   // conv (+ BN folded) [+ activation]; groups == in channels means depthwise.
-  int conv(const std::string& conv_path, const std::string& bn_path, int input, int64_t out_c,
-           int kernel, int stride, bool depthwise, const FusedActivation* act) {
+  int conv(const LayerInfo& row, const std::string& bn_path, int input, FusedActivation act) {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
+    PICONAS_CHECK(row.kernel.h == row.kernel.w && row.stride.h == row.stride.w,
+                  "deploy: layer '" << row.path << "' has a non-square kernel or stride");
     Layer l;
-    l.kind = depthwise ? OpKind::Depthwise : OpKind::Conv;
-    l.name = conv_path;
+    l.kind = row.kind == LayerKind::Depthwise ? OpKind::Depthwise : OpKind::Conv;
+    l.name = row.path;
     l.input = input;
-    l.kernel = kernel;
-    l.stride = stride;
-    l.padding = kernel / 2;
-    l.activation = act ? *act : FusedActivation::None;
-    Shape3 out{out_c, (in.h - 1) / stride + 1, (in.w - 1) / stride + 1};
-    if (net_) fold(l, conv_path, bn_path, in.c, out_c, depthwise);
-    return push(std::move(l), out);
+    l.kernel = row.kernel.h;
+    l.stride = row.stride.h;
+    l.padding = l.kernel / 2;
+    l.activation = act;
+    if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise);
+    return push(std::move(l), row.output);
   }
 
   int add(const std::string& name, int a, int b) {
@@ -121,9 +156,6 @@ class Lowering {
     return push(std::move(l), Shape3{spec_.num_classes, 1, 1});
   }
 
-  Graph take() { return std::move(graph_); }
-
- private:
   int push(Layer l, Shape3 out) {
     l.output = static_cast<int>(graph_.tensors.size());
     graph_.tensors.push_back(out);
@@ -161,47 +193,20 @@ class Lowering {
   const ArchSpec& spec_;
   Module* net_;
   Graph graph_;
+  std::vector<int> tensor_of_row_;  // the tensor each row's output lives in
 };
 
 Graph lower(const ArchSpec& spec, Module* net) {
-  check_arch(spec);
-  Lowering g(spec, net);
-  const FusedActivation act = fused(spec.activation, "stem");
-  int x = g.conv("stem.0", "stem.1", 0, spec.stem.out_channels, spec.stem.kernel, spec.stem.stride,
-                 false, &act);
-  int64_t channels = spec.stem.out_channels;
+  const std::vector<LayerInfo> rows = arch_layers(spec);
+  fused(spec.activation, "stem");
   for (size_t i = 0; i < spec.blocks.size(); ++i) {
-    const BlockSpec& b = spec.blocks[i];
     const std::string block = "blocks." + std::to_string(i);
-    PICONAS_CHECK(b.kind != BlockKind::ConvNeXt,
+    PICONAS_CHECK(spec.blocks[i].kind != BlockKind::ConvNeXt,
                   "deploy: block '" << block << "' is a ConvNeXt block: its LayerNorm ('" << block
                                     << ".1') and GELU have no int8 kernel (export supports ir and "
                                        "ds blocks)");
-    const bool residual = has_residual(b, static_cast<int>(channels));
-    const std::string body = residual ? block + ".body." : block + ".";
-    const int input = x;
-    int idx = 0;
-    auto path = [&](int k) { return body + std::to_string(k); };
-    if (b.kind == BlockKind::InvertedResidual) {
-      const int64_t hidden = channels * b.expansion;
-      if (b.expansion != 1) {
-        x = g.conv(path(idx), path(idx + 1), x, hidden, 1, 1, false, &act);
-        idx += 3;
-      }
-      x = g.conv(path(idx), path(idx + 1), x, hidden, b.kernel, b.stride, true, &act);
-      idx += 3;
-      x = g.conv(path(idx), path(idx + 1), x, b.out_channels, 1, 1, false, nullptr);
-    } else {
-      x = g.conv(path(0), path(1), x, channels, b.kernel, b.stride, true, &act);
-      x = g.conv(path(3), path(4), x, b.out_channels, 1, 1, false, &act);
-    }
-    if (residual) x = g.add(block + ".add", input, x);
-    channels = b.out_channels;
   }
-  if (spec.head_channels > 0) x = g.conv("head.0", "head.1", x, spec.head_channels, 1, 1, false, &act);
-  x = g.pool(x);
-  g.classifier(x);
-  return g.take();
+  return Lowering(spec, net).lower(rows);
 }
 
 void apply_activation(FusedActivation act, Tensor& t) {

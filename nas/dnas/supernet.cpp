@@ -68,7 +68,7 @@ std::vector<int64_t> MaskGroup::alive() const {
 }
 
 SuperNet::SuperNet(std::vector<Candidate> candidates, const BlockSpec& seed, int64_t in_channels,
-                   autograd::ActivationKind act, std::shared_ptr<const SelectionState> selection)
+                   Activation act, std::shared_ptr<const SelectionState> selection)
     : seed_(seed), in_channels_(in_channels), selection_(std::move(selection)) {
   for (const Candidate& c : candidates) {
     if (c.identity && (seed.stride != 1 || in_channels != seed.out_channels)) continue;
@@ -173,18 +173,14 @@ std::shared_ptr<MaskGroup> make_group(const std::string& name, int64_t channels)
 
 DnasNetwork::DnasNetwork(const ArchSpec& seed, const DnasConfig& config)
     : seed_(seed), config_(config), selection_(std::make_shared<SelectionState>()) {
-  check_arch(seed);
-  const autograd::ActivationKind act = to_activation_kind(seed.activation);
+  // Stem, head and the block input shapes come from the one lowering of the seed.
+  const std::vector<LayerInfo> rows = arch_layers(seed);
   stem_ = std::make_shared<Sequential>();
-  stem_->add(std::make_shared<Conv2d>(autograd::Conv2dOptions{seed.input.c, seed.stem.out_channels,
-                                                              seed.stem.kernel, seed.stem.stride}));
-  stem_->add(std::make_shared<BatchNorm2d>(seed.stem.out_channels));
-  stem_->add(std::make_shared<autograd::Activation>(act));
+  for (const LayerInfo& row : rows)
+    if (row.path.rfind("stem.", 0) == 0) stem_->add(build_module(row));
   register_module("stem", stem_);
   if (config.pit) groups_.push_back(stem_group_ = make_group("stem", seed.stem.out_channels));
   int64_t channels = seed.stem.out_channels;
-  int64_t h = (seed.input.h - 1) / seed.stem.stride + 1,
-          w = (seed.input.w - 1) / seed.stem.stride + 1;
   auto blocks = register_module("blocks", std::make_shared<Sequential>());
   std::shared_ptr<MaskGroup> group = stem_group_;
   for (size_t i = 0; i < seed.blocks.size(); ++i) {
@@ -199,7 +195,7 @@ DnasNetwork::DnasNetwork(const ArchSpec& seed, const DnasConfig& config)
         PICONAS_CHECK(c.identity || c.kind != BlockKind::ConvNeXt,
                       "PIT does not support ConvNeXt blocks (block "
                           << i << "): masks before a LayerNorm change its statistics");
-    auto sn = std::make_shared<SuperNet>(cands, b, channels, act, selection_);
+    auto sn = std::make_shared<SuperNet>(cands, b, channels, seed.activation, selection_);
     if (config.pit) {
       const bool shared = b.stride == 1 && channels == b.out_channels;
       auto out =
@@ -208,18 +204,18 @@ DnasNetwork::DnasNetwork(const ArchSpec& seed, const DnasConfig& config)
       sn->set_masks(group, out);
       group = out;
     }
-    block_inputs_.push_back({channels, h, w});
-    h = (h - 1) / b.stride + 1;
-    w = (w - 1) / b.stride + 1;
+    const auto first = std::find_if(rows.begin(), rows.end(), [&](const LayerInfo& row) {
+      return row.block == static_cast<int>(i);
+    });
+    block_inputs_.push_back(first->input);
     channels = b.out_channels;
     blocks->add(sn);
     blocks_.push_back(sn);
   }
   if (seed.head_channels > 0) {
     head_ = std::make_shared<Sequential>();
-    head_->add(std::make_shared<Conv2d>(autograd::Conv2dOptions{channels, seed.head_channels, 1}));
-    head_->add(std::make_shared<BatchNorm2d>(seed.head_channels));
-    head_->add(std::make_shared<autograd::Activation>(act));
+    for (const LayerInfo& row : rows)
+      if (row.path.rfind("head.", 0) == 0) head_->add(build_module(row));
     register_module("head", head_);
     if (config.pit) groups_.push_back(head_group_ = make_group("head", seed.head_channels));
     channels = seed.head_channels;

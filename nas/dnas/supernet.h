@@ -73,7 +73,7 @@ struct MaskGroup {
 class SuperNet : public autograd::Module {
  public:
   SuperNet(std::vector<Candidate> candidates, const BlockSpec& seed, int64_t in_channels,
-           autograd::ActivationKind act, std::shared_ptr<const SelectionState> selection);
+           Activation act, std::shared_ptr<const SelectionState> selection);
   autograd::Variable forward(const autograd::Variable& x) override;
   const char* kind() const override { return "supernet"; }
 

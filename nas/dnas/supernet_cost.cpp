@@ -1,6 +1,8 @@
-// DnasNetwork::cost: the layer formulas of nas/arch/arch_cost.cpp written on autograd scalars,
-// so channel counts (sums of PIT masks) and branch weights theta carry gradients.
+// DnasNetwork::cost: the layer formulas of the lowering (nas/arch/lowering.h) written on autograd
+// scalars, so channel counts (sums of PIT masks) and branch weights theta carry gradients. The
+// block rows come from block_layers; their BlockWidth says which learned count each width is.
 #include "autograd/functions.h"
+#include "nas/arch/lowering.h"
 #include "nas/dnas/supernet.h"
 
 namespace piconas::nas::dnas {
@@ -22,39 +24,40 @@ struct Costs {
   Variable of(CostKind kind) const { return kind == CostKind::Params ? params : macs; }
 };
 
-// Dense conv "same" padding, no bias, followed by BN: out_hw = output pixels.
+// Stem and head: dense conv "same" padding, no bias, followed by BN; out_hw = output pixels.
 void conv_bn(Costs& c, const Variable& cin, const Variable& cout, int k, double out_hw) {
   const Variable w = static_cast<double>(k * k) * (cin * cout);
   c.add(w + 2.0 * cout, out_hw * w);
 }
-void depthwise_bn(Costs& c, const Variable& ch, int k, double out_hw) {
-  const Variable w = static_cast<double>(k * k) * ch;
-  c.add(w + 2.0 * ch, out_hw * w);
-}
-
-Costs block_cost(const BlockSpec& b, const Variable& cin, const Variable& cout, const Shape3& in) {
+Costs block_cost(const BlockSpec& b, const Variable& cin, const Variable& cout, const Shape3& in,
+                 Activation act) {
   Costs c;
-  const double in_hw = static_cast<double>(in.h * in.w);
-  const double out_hw =
-      static_cast<double>(((in.h - 1) / b.stride + 1) * ((in.w - 1) / b.stride + 1));
   const Variable hidden = static_cast<double>(b.expansion) * cin;
-  switch (b.kind) {
-    case BlockKind::InvertedResidual:
-      if (b.expansion != 1) conv_bn(c, cin, hidden, 1, in_hw);
-      depthwise_bn(c, hidden, b.kernel, out_hw);
-      conv_bn(c, hidden, cout, 1, out_hw);
-      break;
-    case BlockKind::DepthwiseSeparable:
-      depthwise_bn(c, cin, b.kernel, out_hw);
-      conv_bn(c, cin, cout, 1, out_hw);
-      break;
-    case BlockKind::ConvNeXt: {
-      const Variable dw = static_cast<double>(b.kernel * b.kernel) * cin;
-      c.add(dw + cin + 2.0 * cin, out_hw * dw);  // dw weights + bias, LayerNorm
-      const Variable expand = cin * hidden, project = hidden * cout;
-      c.add(expand + hidden, out_hw * expand);
-      c.add(project + cout, out_hw * project);
-      break;
+  auto width = [&](BlockWidth w) {
+    switch (w) {
+      case BlockWidth::In: return cin;
+      case BlockWidth::Hidden: return hidden;
+      case BlockWidth::Out: return cout;
+      case BlockWidth::None: break;
+    }
+    throw Error("DnasNetwork::cost: a block layer without a width");
+  };
+  const std::vector<LayerInfo> rows = block_layers(b, in, act, 0);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const LayerInfo& row = rows[i];
+    const double out_hw = static_cast<double>(row.output.h * row.output.w);
+    const double k = static_cast<double>(row.kernel.h * row.kernel.w);
+    switch (row.kind) {
+      case LayerKind::Conv:
+      case LayerKind::Depthwise: {
+        const Variable out = width(row.out_width);
+        const Variable w = row.kind == LayerKind::Depthwise ? k * out : k * (width(row.in_width) * out);
+        c.add(row.bias ? w + out : w, out_hw * w);
+        break;
+      }
+      case LayerKind::BatchNorm:
+      case LayerKind::LayerNorm: c.params = c.params + 2.0 * width(row.out_width); break;
+      default: break;  // activations and adds cost nothing
     }
   }
   return c;
@@ -70,11 +73,15 @@ Variable count(const std::shared_ptr<MaskGroup>& group, int64_t full) {
 Variable DnasNetwork::cost(CostKind kind) const {
   Costs total;
   const ArchSpec& s = seed_;
-  const int64_t stem_hw =
-      ((s.input.h - 1) / s.stem.stride + 1) * ((s.input.w - 1) / s.stem.stride + 1);
+  const std::vector<LayerInfo> rows = arch_layers(s);
+  auto out_hw = [&](const char* name) {
+    for (const LayerInfo& row : rows)
+      if (row.name == name) return static_cast<double>(row.output.h * row.output.w);
+    throw Error(std::string("DnasNetwork::cost: the seed has no layer ") + name);
+  };
   Variable channels = count(stem_group_, s.stem.out_channels);
   conv_bn(total, constant(static_cast<double>(s.input.c)), channels, s.stem.kernel,
-          static_cast<double>(stem_hw));
+          out_hw("stem.conv"));
   int64_t last_width = s.stem.out_channels;
   std::shared_ptr<MaskGroup> last_group = stem_group_;
   for (size_t i = 0; i < blocks_.size(); ++i) {
@@ -83,7 +90,7 @@ Variable DnasNetwork::cost(CostKind kind) const {
     const Variable cout = count(sn.out_group(), sn.out_channels());
     for (int64_t j = 0; j < sn.size(); ++j) {
       if (sn.candidates()[j].identity) continue;
-      const Costs c = block_cost(sn.spec_of(j), cin, cout, block_inputs_[i]);
+      const Costs c = block_cost(sn.spec_of(j), cin, cout, block_inputs_[i], s.activation);
       if (sn.size() == 1) {
         total.add(c.params, c.macs);
       } else {
@@ -98,16 +105,7 @@ Variable DnasNetwork::cost(CostKind kind) const {
   Variable features = count(last_group, last_width);
   if (s.head_channels > 0) {
     const Variable head = count(head_group_, s.head_channels);
-    const Shape3 last = blocks_.empty() ? Shape3{0, (s.input.h - 1) / s.stem.stride + 1,
-                                                 (s.input.w - 1) / s.stem.stride + 1}
-                                        : block_inputs_.back();
-    int64_t h = last.h, w = last.w;
-    if (!blocks_.empty()) {
-      const int stride = s.blocks.back().stride;
-      h = (h - 1) / stride + 1;
-      w = (w - 1) / stride + 1;
-    }
-    conv_bn(total, features, head, 1, static_cast<double>(h * w));
+    conv_bn(total, features, head, 1, out_hw("head.conv"));
     features = head;
   }
   const double k = static_cast<double>(s.num_classes);

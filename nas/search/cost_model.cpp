@@ -2,6 +2,7 @@
 
 #include "nas/deploy/graph.h"
 #include "nas/deploy/planner.h"
+#include "nas/deploy/quantize.h"
 
 #include <algorithm>
 #include <string>
@@ -18,25 +19,19 @@ bool folded(LayerKind kind) {
   return kind == LayerKind::BatchNorm || kind == LayerKind::Activation;
 }
 
-// "b12.dw.bn" -> "b12"; names outside blocks give "".
-std::string block_of(const std::string& name) {
-  if (name.size() < 2 || name[0] != 'b' || name[1] < '0' || name[1] > '9') return "";
-  return name.substr(0, name.find('.'));
-}
-
 }  // namespace
 
 int64_t estimate_peak_sram(const std::vector<LayerInfo>& layers) {
   PICONAS_CHECK(!layers.empty() && layers.front().kind == LayerKind::Input,
                 "estimate_peak_sram: the layer list must start with the input row");
   // Blocks whose body ends in a residual add: their input stays live until the add.
-  std::vector<std::string> residual_blocks;
+  std::vector<int> residual_blocks;
   for (const LayerInfo& layer : layers)
-    if (layer.kind == LayerKind::Add) residual_blocks.push_back(block_of(layer.name));
+    if (layer.kind == LayerKind::Add) residual_blocks.push_back(layer.block);
 
   int64_t peak = bytes(layers.front().output);
   Shape3 current = layers.front().output;  // the tensor the next compute layer reads
-  std::string open_block;                  // residual block whose input is held
+  int open_block = -1;                     // residual block whose input is held
   int64_t held = 0;                        // bytes of that input
   bool first_in_block = false;
   for (size_t i = 1; i < layers.size(); ++i) {
@@ -45,11 +40,11 @@ int64_t estimate_peak_sram(const std::vector<LayerInfo>& layers) {
       current = layer.output;
       continue;
     }
-    const std::string block = block_of(layer.name);
+    const int block = layer.block;
     if (block != open_block) {
-      open_block.clear();
+      open_block = -1;
       held = 0;
-      if (!block.empty() && std::find(residual_blocks.begin(), residual_blocks.end(), block) !=
+      if (block >= 0 && std::find(residual_blocks.begin(), residual_blocks.end(), block) !=
                                 residual_blocks.end()) {
         open_block = block;
         held = bytes(current);
@@ -57,12 +52,12 @@ int64_t estimate_peak_sram(const std::vector<LayerInfo>& layers) {
       }
     }
     // The first layer of a residual block reads the held tensor itself: count it once.
-    const int64_t extra = open_block.empty() || first_in_block ? 0 : held;
+    const int64_t extra = open_block < 0 || first_in_block ? 0 : held;
     first_in_block = false;
     peak = std::max(peak, bytes(current) + bytes(layer.output) + extra);
     current = layer.output;
     if (layer.kind == LayerKind::Add) {
-      open_block.clear();
+      open_block = -1;
       held = 0;
     }
   }
@@ -73,13 +68,13 @@ int64_t estimate_flash(const std::vector<LayerInfo>& layers) {
   int64_t flash = 0;
   for (const LayerInfo& layer : layers) {
     switch (layer.kind) {
-      case LayerKind::Conv2d:
-      case LayerKind::DepthwiseConv2d:
+      case LayerKind::Conv:
+      case LayerKind::Depthwise:
         // macs = weights * out_h * out_w for a conv: recovers the weight count without bias.
         flash +=
             layer.macs / (layer.output.h * layer.output.w) + kFlashBytesPerChannel * layer.output.c;
         break;
-      case LayerKind::Linear:
+      case LayerKind::FullyConnected:
         flash += layer.macs + kFlashBytesPerChannel * layer.output.c;
         break;
       case LayerKind::LayerNorm:
@@ -103,9 +98,16 @@ CostEstimate estimate_cost(const ArchSpec& spec) {
   }
   // Deployable networks get the numbers the C emitter will use (real memory plan and
   // constants); the others keep the estimate, and int8_deployable says they cannot be exported.
+  // The int8 graph is lowered once for both numbers.
   cost.int8_deployable = deploy::int8_problems(spec).empty();
-  cost.peak_sram = cost.int8_deployable ? deploy::peak_sram(spec) : estimate_peak_sram(layers);
-  cost.flash = cost.int8_deployable ? deploy::flash_bytes(spec) : estimate_flash(layers);
+  if (cost.int8_deployable) {
+    const deploy::Graph graph = deploy::lower_arch(spec);
+    cost.peak_sram = deploy::plan_memory(graph).arena_bytes;
+    cost.flash = deploy::constant_bytes(graph);
+  } else {
+    cost.peak_sram = estimate_peak_sram(layers);
+    cost.flash = estimate_flash(layers);
+  }
   return cost;
 }
 

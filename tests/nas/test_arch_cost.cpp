@@ -71,7 +71,7 @@ TEST_CASE("arch cost: G12 conv 3->16 3x3 pad 1 no bias on 32x32") {
   s.stem = {16, 3, 1};
   const auto layers = arch_layers(s);
   const LayerInfo& conv = layer(layers, "stem.conv");
-  CHECK(conv.kind == LayerKind::Conv2d);
+  CHECK(conv.kind == LayerKind::Conv);
   CHECK(conv.type == "conv3x3");
   CHECK(conv.output == Shape3{16, 32, 32});
   CHECK(conv.params == 432);
@@ -96,7 +96,7 @@ TEST_CASE("arch cost: tiny-bench hand-computed totals") {
   const auto layers = arch_layers(tiny_bench());
   CHECK(layer(layers, "b3.pw").output == Shape3{64, 7, 7});
   CHECK(layer(layers, "b1.dw").type == "dwconv3x3/s2");
-  CHECK(layer(layers, "b1.dw").kind == LayerKind::DepthwiseConv2d);
+  CHECK(layer(layers, "b1.dw").kind == LayerKind::Depthwise);
   CHECK(layer(layers, "pool").output == Shape3{64, 1, 1});
   CHECK(layer(layers, "classifier").params == 650);
   CHECK(layer(layers, "classifier").output == Shape3{10, 1, 1});

@@ -1,0 +1,239 @@
+#include "nas/arch/lowering.h"
+
+#include "core/error.h"
+
+namespace piconas::nas {
+
+namespace {
+
+// The structural ranges of arch_spec.cpp still allow counts beyond int64 (a 65536-channel layer
+// on a 16384x16384 map, or many large blocks): every product and running total is checked, so
+// such a network is an Error instead of a wrapped number.
+[[noreturn]] void overflow(const std::string& layer) {
+  throw Error("architecture too large: the parameter or MAC count of layer '" + layer +
+              "' (or the total up to it) overflows int64");
+}
+int64_t checked_mul(int64_t a, int64_t b, const std::string& layer) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) overflow(layer);
+  return r;
+}
+int64_t checked_add(int64_t a, int64_t b, const std::string& layer) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) overflow(layer);
+  return r;
+}
+
+std::string kernel_text(Size2 k) { return std::to_string(k.h) + "x" + std::to_string(k.w); }
+std::string stride_text(Size2 s) {
+  if (s.h == s.w) return s.h > 1 ? "/s" + std::to_string(s.h) : "";
+  return "/s" + std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
+// Appends rows while tracking the current activation shape. Module paths: the rows of one
+// Sequential are numbered 0, 1, 2, ... under `prefix` ("stem.", "blocks.3.body.", "head.").
+class LayerList {
+ public:
+  explicit LayerList(const Shape3& input) : shape_(input) {
+    LayerInfo row;
+    row.name = "input";
+    row.type = "input";
+    row.input = row.output = input;
+    layers_.push_back(row);
+  }
+
+  const Shape3& shape() const { return shape_; }
+  int last() const { return static_cast<int>(layers_.size()) - 1; }
+
+  // Starts a Sequential: rows of `block` (-1 outside blocks) get paths prefix + 0, 1, ...
+  void begin(const std::string& prefix, int block) {
+    prefix_ = prefix;
+    next_ = 0;
+    block_ = block;
+  }
+
+  // Dense (groups == 1) or depthwise (groups == in channels) conv, "same" padding.
+  void conv(const std::string& name, int64_t out_c, Size2 kernel, Size2 stride, bool depthwise,
+            bool bias, BlockWidth in_width = BlockWidth::None,
+            BlockWidth out_width = BlockWidth::None) {
+    const int64_t in_c = shape_.c;
+    const int64_t in_per_group = depthwise ? 1 : in_c;
+    LayerInfo row = make(name, depthwise ? LayerKind::Depthwise : LayerKind::Conv,
+                         std::string(depthwise ? "dwconv" : "conv") + kernel_text(kernel) +
+                             stride_text(stride),
+                         same_conv_out(shape_, out_c, stride));
+    const int64_t weights =
+        checked_mul(checked_mul(out_c, in_per_group, name), kernel.h * kernel.w, name);
+    row.params = checked_add(weights, bias ? out_c : 0, name);
+    row.macs = checked_mul(checked_mul(weights, row.output.h, name), row.output.w, name);
+    row.kernel = kernel;
+    row.stride = stride;
+    row.groups = depthwise ? in_c : 1;
+    row.bias = bias;
+    row.in_width = in_width;
+    row.out_width = out_width;
+    push(std::move(row));
+  }
+  void batchnorm(const std::string& name, BlockWidth width = BlockWidth::None) {
+    LayerInfo row = make(name, LayerKind::BatchNorm, "bn", shape_);
+    row.params = checked_mul(2, shape_.c, name);
+    row.in_width = row.out_width = width;
+    push(std::move(row));
+  }
+  void layernorm(const std::string& name, BlockWidth width = BlockWidth::None) {
+    LayerInfo row = make(name, LayerKind::LayerNorm, "ln", shape_);
+    row.params = checked_mul(2, shape_.c, name);
+    row.in_width = row.out_width = width;
+    push(std::move(row));
+  }
+  void activation(const std::string& name, Activation act, BlockWidth width = BlockWidth::None) {
+    LayerInfo row = make(name, LayerKind::Activation, activation_name(act), shape_);
+    row.activation = act;
+    row.in_width = row.out_width = width;
+    push(std::move(row));
+  }
+  // Residual add of row `skip`'s output; its path names the block ("blocks.3.add").
+  void add(const std::string& name, const std::string& path, int skip) {
+    LayerInfo row = make(name, LayerKind::Add, "add", shape_);
+    row.path = path;
+    row.skip = skip;
+    row.in_width = row.out_width = BlockWidth::Out;
+    push(std::move(row));
+  }
+  void pool(const std::string& name) {
+    LayerInfo row = make(name, LayerKind::GlobalAvgPool, "avgpool", {shape_.c, 1, 1});
+    row.path = "pool";
+    push(std::move(row));
+  }
+  void linear(const std::string& name, int64_t out_features) {
+    const int64_t in_features = checked_mul(checked_mul(shape_.c, shape_.h, name), shape_.w, name);
+    LayerInfo row = make(name, LayerKind::FullyConnected, "linear", {out_features, 1, 1});
+    row.macs = checked_mul(in_features, out_features, name);
+    row.params = checked_add(row.macs, out_features, name);
+    row.bias = true;
+    row.path = "classifier";
+    push(std::move(row));
+  }
+
+  std::vector<LayerInfo> take() { return std::move(layers_); }
+
+ private:
+  LayerInfo make(const std::string& name, LayerKind kind, const std::string& type,
+                 const Shape3& out) {
+    LayerInfo row;
+    row.name = name;
+    row.kind = kind;
+    row.type = type;
+    row.input = shape_;
+    row.output = out;
+    row.block = block_;
+    row.path = prefix_ + std::to_string(next_++);
+    return row;
+  }
+  void push(LayerInfo row) {
+    total_params_ = checked_add(total_params_, row.params, row.name);
+    total_macs_ = checked_add(total_macs_, row.macs, row.name);
+    shape_ = row.output;
+    layers_.push_back(std::move(row));
+  }
+
+  Shape3 shape_;
+  std::string prefix_;
+  int next_ = 0;
+  int block_ = -1;
+  int64_t total_params_ = 0, total_macs_ = 0;
+  std::vector<LayerInfo> layers_;
+};
+
+// The one place that knows the layers of each block kind (arch_spec.h documents them).
+void add_block(LayerList& l, int index, const BlockSpec& b, Activation act) {
+  const std::string p = std::string("b").append(std::to_string(index));  // not "b" + (GCC 12 -Wrestrict)
+  const std::string module = "blocks." + std::to_string(index);
+  const int64_t in_c = l.shape().c;
+  const bool residual = has_residual(b, static_cast<int>(in_c));
+  const int block_input = l.last();
+  l.begin(residual ? module + ".body." : module + ".", index);
+  const Size2 k{b.kernel, b.kernel}, s{b.stride, b.stride}, one{1, 1};
+  using W = BlockWidth;
+  switch (b.kind) {
+    case BlockKind::InvertedResidual: {
+      const W dw_width = b.expansion != 1 ? W::Hidden : W::In;
+      if (b.expansion != 1) {
+        l.conv(p + ".expand", in_c * b.expansion, one, one, false, false, W::In, W::Hidden);
+        l.batchnorm(p + ".expand.bn", W::Hidden);
+        l.activation(p + ".expand.act", act, W::Hidden);
+      }
+      l.conv(p + ".dw", l.shape().c, k, s, true, false, dw_width, dw_width);
+      l.batchnorm(p + ".dw.bn", dw_width);
+      l.activation(p + ".dw.act", act, dw_width);
+      l.conv(p + ".project", b.out_channels, one, one, false, false, dw_width, W::Out);
+      l.batchnorm(p + ".project.bn", W::Out);
+      break;
+    }
+    case BlockKind::DepthwiseSeparable:
+      l.conv(p + ".dw", in_c, k, s, true, false, W::In, W::In);
+      l.batchnorm(p + ".dw.bn", W::In);
+      l.activation(p + ".dw.act", act, W::In);
+      l.conv(p + ".pw", b.out_channels, one, one, false, false, W::In, W::Out);
+      l.batchnorm(p + ".pw.bn", W::Out);
+      l.activation(p + ".pw.act", act, W::Out);
+      break;
+    case BlockKind::ConvNeXt:
+      l.conv(p + ".dw", in_c, k, s, true, true, W::In, W::In);
+      l.layernorm(p + ".ln", W::In);
+      l.conv(p + ".expand", in_c * b.expansion, one, one, false, true, W::In, W::Hidden);
+      l.activation(p + ".gelu", Activation::GELU, W::Hidden);
+      l.conv(p + ".project", b.out_channels, one, one, false, true, W::Hidden, W::Out);
+      break;
+  }
+  if (residual) l.add(p + ".add", module + ".add", block_input);
+}
+
+}  // namespace
+
+const char* layer_kind_name(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::Input: return "input";
+    case LayerKind::Conv: return "conv";
+    case LayerKind::Depthwise: return "depthwise";
+    case LayerKind::BatchNorm: return "batchnorm";
+    case LayerKind::LayerNorm: return "layernorm";
+    case LayerKind::Activation: return "activation";
+    case LayerKind::Add: return "add";
+    case LayerKind::GlobalAvgPool: return "global_avg_pool";
+    case LayerKind::FullyConnected: return "fully_connected";
+  }
+  return "unknown";
+}
+
+std::vector<LayerInfo> arch_layers(const ArchSpec& spec) {
+  check_arch(spec);
+  LayerList l(spec.input);
+  const Size2 one{1, 1};
+  l.begin("stem.", -1);
+  l.conv("stem.conv", spec.stem.out_channels, {spec.stem.kernel, spec.stem.kernel},
+         {spec.stem.stride, spec.stem.stride}, false, false);
+  l.batchnorm("stem.bn");
+  l.activation("stem.act", spec.activation);
+  for (size_t i = 0; i < spec.blocks.size(); ++i)
+    add_block(l, static_cast<int>(i), spec.blocks[i], spec.activation);
+  if (spec.head_channels > 0) {
+    l.begin("head.", -1);
+    l.conv("head.conv", spec.head_channels, one, one, false, false);
+    l.batchnorm("head.bn");
+    l.activation("head.act", spec.activation);
+  }
+  l.begin("", -1);
+  l.pool("pool");
+  l.linear("classifier", spec.num_classes);
+  return l.take();
+}
+
+std::vector<LayerInfo> block_layers(const BlockSpec& block, const Shape3& input,
+                                    Activation activation, int index) {
+  LayerList l(input);
+  add_block(l, index, block, activation);
+  return l.take();
+}
+
+}  // namespace piconas::nas

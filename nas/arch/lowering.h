@@ -1,0 +1,91 @@
+// The one lowering of an architecture: arch_layers(spec) expands an ArchSpec into the typed list
+// of its layers, in execution order, with shapes, parameter and MAC counts. Every consumer reads
+// this list: the cost model (nas/arch/arch_cost.h, nas/search/cost_model.h), the training network
+// (nas/builder.h), the int8 graph (nas/deploy/graph.h) and the DNAS cost (nas/dnas). A new block
+// kind is added here (and in arch_spec/arch_text for its description) and nowhere else.
+//
+// Rows: the input row first, then per layer
+//   Conv, Depthwise dense conv (groups 1), depthwise conv (groups == input channels); "same"
+//                   padding kernel/2 per axis, bias only where no BatchNorm follows
+//   BatchNorm, LayerNorm (over channels), Activation (kind in `activation`)
+//   Add             residual add of the row `skip` (the block input) and the row before
+//   GlobalAvgPool   -> Cx1x1
+//   FullyConnected  classifier, with bias
+// The layer structure of each block is the one documented in nas/arch/arch_spec.h.
+//   params  conv/linear weights, biases where present, BatchNorm and LayerNorm gamma + beta
+//           (2 per channel; BN running statistics are buffers, not parameters).
+//   MACs    conv: out_c * out_h * out_w * (in_c / groups) * kh * kw; linear: in * out;
+//           zero for norms, activations, residual adds and pooling (docs/metrics.md, costs).
+// arch_layers calls check_arch first, and throws Error when a count or a running total would
+// overflow int64.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nas/arch/arch_spec.h"
+
+namespace piconas::nas {
+
+// Output size of a "same"-padded layer (padding kernel/2, odd kernel) on one axis:
+// (in + 2*(k/2) - k) / stride + 1 == (in - 1) / stride + 1. The one place this formula lives.
+inline int64_t same_out(int64_t in, int stride) { return (in - 1) / stride + 1; }
+
+struct Size2 {  // a kernel or a stride per axis
+  int h = 1, w = 1;
+  bool operator==(const Size2&) const = default;
+};
+
+// Output shape of a "same"-padded conv with out_channels channels.
+inline Shape3 same_conv_out(const Shape3& in, int64_t out_channels, Size2 stride) {
+  return {out_channels, same_out(in.h, stride.h), same_out(in.w, stride.w)};
+}
+
+// The kinds of lowered layers. deploy's int8 graph (nas/deploy/graph.h) fuses BatchNorm and
+// Activation rows into the Conv before them and uses the remaining kinds.
+enum class LayerKind {
+  Input,
+  Conv,
+  Depthwise,
+  BatchNorm,
+  LayerNorm,
+  Activation,
+  Add,
+  GlobalAvgPool,
+  FullyConnected
+};
+const char* layer_kind_name(LayerKind kind);  // "conv", "depthwise", "batchnorm", ...
+
+// Channel width of a block layer's input or output, relative to the block: its input width, its
+// hidden width (input x expansion) or its output width. The DNAS cost substitutes learned counts.
+enum class BlockWidth { None, In, Hidden, Out };
+
+struct LayerInfo {
+  std::string name;  // "stem.conv", "b3.dw.bn", "b3.add", "pool", "classifier"
+  LayerKind kind = LayerKind::Input;
+  std::string type;  // "conv3x3/s2", "dwconv5x5", "bn", "ln", "relu6", "add", "avgpool", "linear"
+  Shape3 output;     // per image; pool and classifier outputs are Cx1x1
+  int64_t params = 0;
+  int64_t macs = 0;
+  // Structure, for the consumers that build or lower the layer.
+  std::string path;  // module path in build_network's tree: "stem.0", "blocks.3.body.1",
+                     // "head.1", "pool", "classifier"; Add rows: "blocks.3.add"; input: ""
+  Shape3 input;      // per image
+  Size2 kernel, stride;
+  int64_t groups = 1;  // Depthwise: the input channels
+  bool bias = false;   // Conv, Depthwise, FullyConnected
+  Activation activation = Activation::ReLU;  // Activation rows
+  int block = -1;      // index in spec.blocks; -1 for input, stem, head, pool, classifier
+  int skip = -1;       // Add rows: index of the row whose output is the residual input
+  BlockWidth in_width = BlockWidth::None, out_width = BlockWidth::None;  // block rows
+};
+
+std::vector<LayerInfo> arch_layers(const ArchSpec& spec);
+
+// The rows of one block whose input is `input`, named and numbered as block `index` of a
+// network; the first row is an Input row for `input` (the residual Add's skip row). No
+// check_arch: the caller has checked the spec the block belongs to.
+std::vector<LayerInfo> block_layers(const BlockSpec& block, const Shape3& input,
+                                    Activation activation, int index);
+
+}  // namespace piconas::nas
