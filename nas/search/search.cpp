@@ -6,6 +6,7 @@
 #include <exception>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -91,11 +92,11 @@ class Searcher {
   // Draws candidates with `draw` until one is feasible (and, with distinct, not in the
   // history); infeasible ones are recorded.
   template <class Draw>
-  Candidate draw_feasible(Draw&& draw, int64_t generation, bool distinct);
-  bool record_if_infeasible(const Candidate& c, int64_t generation);
+  std::pair<Candidate, CostEstimate> draw_feasible(Draw&& draw, int64_t generation, bool distinct);
+  std::optional<CostEstimate> cost_if_feasible(const Candidate& c, int64_t generation);
   // Scores the candidates (cached texts reuse stored metrics) and appends them to the history.
   // Appends a feasible candidate to the history (metrics filled by score_entries).
-  int64_t place(const Candidate& c, int64_t generation);
+  int64_t place(const std::pair<Candidate, CostEstimate>& costed, int64_t generation);
   // Scores the first occurrence of each text among `entries` in parallel (results stored by
   // position); repeats and texts scored before reuse the stored metrics.
   void score_entries(const std::vector<int64_t>& entries);
@@ -129,12 +130,14 @@ bool Searcher::budget_left() const {
   return true;
 }
 
-bool Searcher::record_if_infeasible(const Candidate& c, int64_t generation) {
+// The one place a candidate's cost is computed: an infeasible one is recorded here, a feasible
+// one's cost goes on to place().
+std::optional<CostEstimate> Searcher::cost_if_feasible(const Candidate& c, int64_t generation) {
   const CostEstimate cost = space_.cost(c);
   const auto violations = constraint_violations(cost, s_.constraints);
   if (violations.empty()) {
     state_.consecutive_infeasible = 0;
-    return false;
+    return cost;
   }
   state_.history.push_back({c, generation, false, cost, {}});
   ++state_.consecutive_infeasible;
@@ -145,11 +148,12 @@ bool Searcher::record_if_infeasible(const Candidate& c, int64_t generation) {
                 " consecutive candidates violate the constraints (last: " + all +
                 "); the constraints are probably impossible in this space");
   }
-  return true;
+  return std::nullopt;
 }
 
 template <class Draw>
-Candidate Searcher::draw_feasible(Draw&& draw, int64_t generation, bool distinct) {
+std::pair<Candidate, CostEstimate> Searcher::draw_feasible(Draw&& draw, int64_t generation,
+                                                          bool distinct) {
   int64_t duplicates = 0;
   while (true) {
     Candidate c = draw();
@@ -159,13 +163,14 @@ Candidate Searcher::draw_feasible(Draw&& draw, int64_t generation, bool distinct
                     "population?)");
       continue;
     }
-    if (!record_if_infeasible(c, generation)) return c;
+    if (auto cost = cost_if_feasible(c, generation)) return {std::move(c), *cost};
   }
 }
 
-int64_t Searcher::place(const Candidate& c, int64_t generation) {
+int64_t Searcher::place(const std::pair<Candidate, CostEstimate>& costed, int64_t generation) {
+  const Candidate& c = costed.first;
   const int64_t entry = static_cast<int64_t>(state_.history.size());
-  state_.history.push_back({c, generation, true, space_.cost(c), {}});
+  state_.history.push_back({c, generation, true, costed.second, {}});
   index_.emplace(c.text, entry);  // keeps the first entry of a text
   return entry;
 }
@@ -258,9 +263,9 @@ void Searcher::rea_step() {
   const std::vector<double> score = population_aggregate(sample);
   const size_t best = sample[std::max_element(score.begin(), score.end()) - score.begin()];
   const Candidate parent = state_.history[state_.population[best].entry].candidate;
-  const Candidate child =
-      draw_feasible([&] { return space_.mutate(parent, rng_); }, generation, false);
-  const int64_t entry = place(child, generation);
+  const int64_t entry =
+      place(draw_feasible([&] { return space_.mutate(parent, rng_); }, generation, false),
+            generation);
   score_entries({entry});
   state_.population.push_back({entry, generation});
   state_.population.erase(state_.population.begin());
@@ -293,10 +298,11 @@ void Searcher::freerea_step() {
   std::vector<int64_t> fresh;   // history entries of new genotypes, in child order
   std::vector<int64_t> revive;  // entries of feasible children already in the history
   for (const Candidate& child : children) {
-    if (record_if_infeasible(child, generation)) continue;
+    const std::optional<CostEstimate> cost = cost_if_feasible(child, generation);
+    if (!cost) continue;
     auto known = index_.find(child.text);
     if (known == index_.end())
-      fresh.push_back(place(child, generation));
+      fresh.push_back(place({child, *cost}, generation));
     else if (std::find(fresh.begin(), fresh.end(), known->second) == fresh.end() &&
              std::find(revive.begin(), revive.end(), known->second) == revive.end())
       revive.push_back(known->second);
