@@ -1,4 +1,4 @@
-// Post-training int8 quantization of a lowered Graph (the arithmetic of /work/shared/INT8.md).
+// Post-training int8 quantization of a lowered Graph (the arithmetic of docs/int8.md).
 //
 // Calibration runs the float graph on calibration images and records, per tensor, the range
 // to quantize: MinMax takes the observed min and max; Percentile clips each side at the given

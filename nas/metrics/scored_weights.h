@@ -1,7 +1,7 @@
 // What the training-free metrics score, and a scoped switch for parameter gradients.
 // scored_weights: the weights of every Conv2d (dense, grouped, depthwise, pointwise) and Linear
 //   module, with their dotted names, in named_parameters() order. Biases and normalisation
-//   parameters are never scored (METRICS.md section 1).
+//   parameters are never scored (docs/metrics.md section 1).
 // ParameterGradsOff: while alive, no parameter of the module requires a gradient, so a backward
 //   pass computes only what the input gradient needs; the destructor restores every flag.
 #pragma once

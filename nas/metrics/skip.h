@@ -1,4 +1,4 @@
-// The "skip" metric of the block search spaces (METRICS.md section 2.6): the fraction of
+// The "skip" metric of the block search spaces (docs/metrics.md section 2.5): the fraction of
 // blocks that carry a residual (identity) connection, 0 for a network without blocks.
 // Architecture only: no network is built.
 #pragma once

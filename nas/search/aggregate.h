@@ -1,4 +1,4 @@
-// Aggregation of several training-free metrics into one score (METRICS.md section 4).
+// Aggregation of several training-free metrics into one score (docs/metrics.md section 4).
 // Higher is better for every metric and for the aggregate.
 //
 //   freerea  over the set being ranked (a tournament sample, the population, the final

@@ -1,4 +1,4 @@
-// The "blocks" search space (METRICS.md section 7): a fixed stem, min_blocks..max_blocks
+// The "blocks" search space (docs/metrics.md section 7): a fixed stem, min_blocks..max_blocks
 // blocks of kind ir / ds / cn with kernel {3,5,7}, expansion {2,4,6} (1 for ds), stride {1,2}
 // and output channels {16,32,64,96,160,320}, then the fixed head and classifier.
 // Genes: 5 per block [kind, kernel, expansion, stride, out_channels]. Text: the blocks text form

@@ -1,4 +1,4 @@
-// Deployment cost estimates of a block-based architecture (METRICS.md section 3), per image.
+// Deployment cost estimates of a block-based architecture (docs/metrics.md section 3), per image.
 //
 //   params     every parameter (arch_cost).
 //   macs       conv and linear multiply-accumulates (arch_cost).

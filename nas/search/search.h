@@ -1,4 +1,4 @@
-// Training-free architecture search (METRICS.md section 5): random search, regularized (aging)
+// Training-free architecture search (docs/metrics.md section 5): random search, regularized (aging)
 // evolution and FreeREA, with hard cost constraints, step or wall-time budgets, parallel
 // scoring, atomic checkpoints and exact resume.
 //

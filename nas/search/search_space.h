@@ -13,7 +13,7 @@
 // empty); cost constraints are checked by the search, not here. mutate changes exactly one
 // gene to a different value (blocks: also adds or drops the last block). crossover is uniform:
 // every gene (blocks: every block) comes from one of the two parents.
-// Architecture-only metrics: skip (METRICS.md 2.6) and the cost model (cost_model.h).
+// Architecture-only metrics: skip (docs/metrics.md section 2.5) and the cost model (cost_model.h).
 #pragma once
 #include <cstdint>
 #include <memory>

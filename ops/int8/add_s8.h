@@ -1,5 +1,5 @@
 /*
- * add_s8.h: int8 elementwise residual add of two tensors with different scales (INT8.md).
+ * add_s8.h: int8 elementwise residual add of two tensors with different scales (docs/int8.md).
  *
  *   a = MBQM((q1 + input1_offset) << left_shift, input1_multiplier, input1_shift)
  *   b = MBQM((q2 + input2_offset) << left_shift, input2_multiplier, input2_shift)

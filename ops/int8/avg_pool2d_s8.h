@@ -1,6 +1,6 @@
 /*
  * avg_pool2d_s8.h: int8 average pooling, NHWC; the output keeps the input's scale and zero
- * point, so there is no requantization (INT8.md):
+ * point, so there is no requantization (docs/int8.md):
  *
  *   acc = sum of the n in-image taps of the window (taps outside the image are not counted)
  *   y   = clamp(acc > 0 ? (acc + n/2) / n : (acc - n/2) / n, act.min, act.max)   (C division)

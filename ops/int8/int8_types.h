@@ -3,7 +3,7 @@
  *
  * The kernels in ops/int8/ are portable C99 (no float, no malloc, no globals) and are copied
  * verbatim into the firmware emitted by nas/deploy. They reproduce the TFLite-Micro / CMSIS-NN
- * int8 arithmetic bit for bit (see /work/shared/INT8.md, summarised here):
+ * int8 arithmetic bit for bit (see docs/int8.md, summarised here):
  *   - activations are NHWC int8 with a per-tensor zero point z;
  *   - conv filters are [C_out, KH, KW, C_in], depthwise filters [1, KH, KW, C_in * M],
  *     fully-connected filters [C_out, in_features] with in_features in NHWC (h, w, c) order;
@@ -99,7 +99,7 @@ typedef struct {
 
 /* Residual add: y = MBQM(MBQM((q1 + input1_offset) << left_shift, m1, s1)
  *                      + MBQM((q2 + input2_offset) << left_shift, m2, s2), mo, so) + output_offset,
- * then clamp. left_shift is 20 for int8 (INT8.md). */
+ * then clamp. left_shift is 20 for int8 (docs/int8.md). */
 typedef struct {
   int32_t input1_offset;
   int32_t input1_multiplier;

@@ -1,6 +1,6 @@
 /*
  * quantize_multiplier.h: HOST / EXPORT-TIME ONLY. Splits a real multiplier M into the
- * fixed-point (multiplier, shift) pair the int8 kernels consume (INT8.md, TFLite's
+ * fixed-point (multiplier, shift) pair the int8 kernels consume (docs/int8.md, TFLite's
  * QuantizeMultiplier), in double precision:
  *   q = frexp(M, &e), q in [0.5, 1); m0 = round(q * 2^31) (half away from zero);
  *   if m0 == 2^31 then m0 = 2^30, e += 1;  if e < -31 then m0 = 0, e = 0;  shift = e.

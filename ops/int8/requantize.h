@@ -1,5 +1,5 @@
 /*
- * requantize.h: the fixed-point requantization of TFLite-Micro / CMSIS-NN (INT8.md), bit exact.
+ * requantize.h: the fixed-point requantization of TFLite-Micro/CMSIS-NN (docs/int8.md), bit exact.
  *
  *   SRDHM(a, b)  saturating rounding doubling high multiply: (a*b + nudge) / 2^31 with a 64-bit
  *                product, C truncating division, nudge = 2^30 if a*b >= 0 else 1 - 2^30;

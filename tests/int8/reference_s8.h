@@ -1,5 +1,5 @@
 // Independent reference of the int8 arithmetic for the tests in tests/int8/, written from the
-// text of /work/shared/INT8.md with plain loops and int64 arithmetic on NHWC arrays. It shares
+// text of docs/int8.md with plain loops and int64 arithmetic on NHWC arrays. It shares
 // no code with ops/int8/: the rounding steps use equivalent closed forms (floor / magnitude
 // rounding) instead of the nudge and mask formulas the kernels use.
 // Also: random generators of quantization parameters, shared by the kernel tests.
@@ -113,7 +113,7 @@ inline bool depthwise_conv2d(const ConvRef& p, const Dims& in, const std::vector
   return true;
 }
 
-// Pooling (same scale and zero point in and out). avg: INT8.md rounding; else max.
+// Pooling (same scale and zero point in and out). avg: docs/int8.md rounding; else max.
 inline void pool2d(bool avg, const ConvRef& p, int kh, int kw, const Dims& in,
                    const std::vector<int8_t>& x, const Dims& out, std::vector<int8_t>& y) {
   y.assign(static_cast<size_t>(out.size()), 0);

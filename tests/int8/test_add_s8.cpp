@@ -34,7 +34,7 @@ std::vector<int8_t> reference(const piconas_add_params& p, const std::vector<int
   return y;
 }
 
-// Parameters as the exporter derives them from real scales (INT8.md).
+// Parameters as the exporter derives them from real scales (docs/int8.md).
 piconas_add_params from_scales(double s1, int z1, double s2, int z2, double s_out, int z_out) {
   piconas_add_params p{};
   const double twice_max = 2.0 * std::max(s1, s2);

@@ -19,7 +19,7 @@ struct FcCase {
   std::vector<int32_t> bias, mult, shift;
 };
 
-// y[b, o] = clamp(MBQM(bias[o] + sum_i w[o, i] * (x[b, i] - z_in)) + z_out), from INT8.md.
+// y[b, o] = clamp(MBQM(bias[o] + sum_i w[o, i] * (x[b, i] - z_in)) + z_out), from docs/int8.md.
 std::vector<int8_t> reference(const FcCase& c) {
   std::vector<int8_t> y;
   for (int b = 0; b < c.batch; ++b)

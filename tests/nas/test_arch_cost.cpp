@@ -54,7 +54,7 @@ ArchCost mbv2_oracle(const Mbv2Spec& m) {
 
 }  // namespace
 
-TEST_CASE("arch cost: G11 MobileNetV2 params and MACs (METRICS.md section 6)") {
+TEST_CASE("arch cost: G11 MobileNetV2 params and MACs (docs/metrics.md section 6)") {
   Mbv2Spec m = mobilenetv2_standard();
   ArchCost c = arch_cost(expand_mbv2(m));
   CHECK(c.params == 3504872);

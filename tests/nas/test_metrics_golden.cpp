@@ -1,4 +1,4 @@
-// Golden values G1-G5 of /work/shared/METRICS.md section 6 (hand-derived there), the synflow
+// Golden values G1-G5 of docs/metrics.md section 6 (hand-derived there), the synflow
 // conservation property and the bit-exact restore after synflow.
 #include <doctest/doctest.h>
 

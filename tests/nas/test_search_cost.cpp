@@ -1,4 +1,4 @@
-// Cost model (METRICS.md section 3): params and MACs from arch_cost, peak SRAM and flash
+// Cost model (docs/metrics.md section 3): params and MACs from arch_cost, peak SRAM and flash
 // estimates against hand-computed values.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// Search strategies: invariants of METRICS.md section 5, determinism across thread counts,
+// Search strategies: invariants of docs/metrics.md section 5, determinism across thread counts,
 // resume equivalence, constraints and the impossible-constraint error, budgets.
 #include <doctest/doctest.h>
 
