@@ -2,6 +2,10 @@
 // library errors (piconas::Error) propagate to main, which prints them and exits non-zero.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "core/byte_size.h"
 
 namespace piconas::apps {
 
@@ -15,5 +19,15 @@ void register_eval(CLI::App& app);
 void register_info(CLI::App& app);
 void register_run(CLI::App& app);
 void register_verify(CLI::App& app);
+
+// Every byte flag goes through this: one parser (core/byte_size.h), so "65536", "64K" and "1M"
+// work for each of them, and a malformed value is an error naming the flag.
+inline CLI::Option* add_byte_option(CLI::App* cmd, const std::string& name, int64_t& bytes,
+                                    const std::string& description) {
+  return cmd->add_option_function<std::string>(
+      name, [&bytes, name](const std::string& text) { bytes = parse_byte_size(text, name); },
+      description + " (K/M/G suffixes; 0: none)")
+      ->type_name("BYTES");
+}
 
 }  // namespace piconas::apps

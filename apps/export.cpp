@@ -53,8 +53,8 @@ void register_export(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--dataset", cli->options.dataset, "dataset for calibration/evaluation (default: the checkpoint's)");
   cmd->add_option("--data-path", cli->options.data_path, "dataset location (default: the dataset's standard path)");
-  cmd->add_option("--max-sram", cli->options.max_sram, "refuse a planned arena above this many bytes (0: none)");
-  cmd->add_option("--max-flash", cli->options.max_flash, "refuse constants above this many bytes (0: none)");
+  add_byte_option(cmd, "--max-sram", cli->options.max_sram, "refuse a planned arena above this many bytes");
+  add_byte_option(cmd, "--max-flash", cli->options.max_flash, "refuse constants above this many bytes");
   cmd->callback([cli] { run_export(*cli); });
 }
 

@@ -84,7 +84,7 @@ void register_run(CLI::App& app) {
       if (ch == '_') ch = '-';
     const nlohmann::json& v = default_json.at(key);
     const bool bytes = help.find("K/M/G") != std::string::npos;
-    const std::string shown = v.is_string() ? v.get<std::string>() : bytes ? nas::byte_size_str(v.get<int64_t>()) : v.dump();
+    const std::string shown = v.is_string() ? v.get<std::string>() : bytes ? byte_size_str(v.get<int64_t>()) : v.dump();
     o->options[key] = cmd->add_option(flag, o->values[key], help + " [default " + shown + "]");
   }
   cmd->callback([o] { run_run(*o); });

@@ -23,7 +23,6 @@ struct SearchCliOptions {
   std::string aggregator = "freerea";
   int trials = 1;
   int threads = 2;
-  std::string max_memory = "0";
   nas::SearchSettings settings;
 };
 
@@ -33,7 +32,6 @@ void run_search_command(SearchCliOptions& o) {
   s.strategy = nas::parse_strategy(o.strategy);
   s.metrics = nas::parse_metric_weights(o.metrics);
   s.aggregator = nas::parse_aggregator(o.aggregator);
-  s.constraints.max_scoring_memory = nas::parse_byte_size(o.max_memory, "--max-memory");
   s.constraints.scoring_images = o.data.images;
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
   const auto space = nas::make_search_space(o.space.space, space_options(o.space, setup));
@@ -90,13 +88,11 @@ void register_search(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-params", s.constraints.max_params, "parameter limit (0: none)");
   cmd->add_option("--max-macs", s.constraints.max_macs, "MACs-per-image limit (0: none)");
-  cmd->add_option("--max-sram", s.constraints.max_peak_sram,
-                  "peak int8 activation bytes (0: none)");
-  cmd->add_option("--max-flash", s.constraints.max_flash, "deployed constant bytes (0: none)");
-  cmd->add_option("--max-memory", o->max_memory,
-                  "refuse candidates whose estimated scoring memory exceeds this many bytes "
-                  "(K/M/G suffixes; 0: none)")
-      ->capture_default_str();
+  add_byte_option(cmd, "--max-sram", s.constraints.max_peak_sram,
+                  "peak int8 activation bytes");
+  add_byte_option(cmd, "--max-flash", s.constraints.max_flash, "deployed constant bytes");
+  add_byte_option(cmd, "--max-memory", s.constraints.max_scoring_memory,
+                  "refuse candidates whose estimated scoring memory exceeds this many bytes");
   cmd->add_option("--max-infeasible", s.max_infeasible,
                   "consecutive infeasible candidates before giving up")
       ->check(CLI::PositiveNumber);

@@ -15,17 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "core/byte_size.h"
+
 namespace piconas::nas {
 
-struct ByteSize {
-  int64_t bytes = 0;
-  bool operator==(const ByteSize&) const = default;
-};
-
-// "64K" -> 65536; throws Error naming `what` on malformed text or overflow.
-int64_t parse_byte_size(const std::string& text, const std::string& what = "size");
-// 65536 -> "64K", 1000 -> "1000" (the largest exact binary suffix).
-std::string byte_size_str(int64_t bytes);
+using piconas::ByteSize;  // core/byte_size.h: the one byte-size type and parser
 
 struct PipelineConfig {
   // data and budgets

@@ -29,7 +29,7 @@ run() {
 arch='blocks:in=1x28x28,classes=10,act=relu6,stem=8k3s2|ir:k3e2s1c8|ds:k5s2c16|ir:k5e4s1c16|ir:k3e2s2c24|head=32'
 convnext='blocks:in=3x32x32,classes=4,act=relu,stem=16k3s1|cn:k7e4s1c16|cn:k5e2s2c32|ir:k3e1s2c32|head=64'
 
-run search --population 8 --sample-size 3 --steps 20 --max-sram 65536 --max-flash 262144 --seed 5 --threads 2 --output "$work/search"
+run search --population 8 --sample-size 3 --steps 20 --max-sram 64K --max-flash 256K --seed 5 --threads 2 --output "$work/search"
 cp "$work/search/history.csv" "$out/search_history.csv"
 cp "$work/search/best.json" "$out/search_best.json"
 
