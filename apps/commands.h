@@ -6,6 +6,8 @@
 #include <string>
 
 #include "core/byte_size.h"
+#include "core/error.h"
+#include "nas/search/aggregate.h"
 
 namespace piconas::apps {
 
@@ -28,6 +30,25 @@ inline CLI::Option* add_byte_option(CLI::App* cmd, const std::string& name, int6
       name, [&bytes, name](const std::string& text) { bytes = parse_byte_size(text, name); },
       description + " (K/M/G suffixes; 0: none)")
       ->type_name("BYTES");
+}
+
+}  // namespace piconas::apps
+
+namespace piconas::apps {
+
+// Checks a "naswot,logsynflow:0.5,skip" list while the command line is parsed: an unknown metric
+// (nas/metrics/metric_list.def) or a bad weight is refused before any work starts.
+inline CLI::Validator metric_list_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          nas::parse_metric_weights(text);
+        } catch (const Error& e) {
+          return e.what();
+        }
+        return {};
+      },
+      "METRICS");
 }
 
 }  // namespace piconas::apps

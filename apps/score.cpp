@@ -57,7 +57,9 @@ void register_score(CLI::App& app) {
       ->required();
   add_space_options(cmd, o->space);
   add_data_options(cmd, o->data);
-  cmd->add_option("--metrics", o->metrics, "metrics, comma-separated")->capture_default_str();
+  cmd->add_option("--metrics", o->metrics, "metrics, comma-separated")
+      ->check(metric_list_validator())
+      ->capture_default_str();
   cmd->add_option("--trials", o->trials, "re-initialisations averaged per metric")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", o->seed, "seed of the scoring batch and initialisation")

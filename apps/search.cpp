@@ -70,6 +70,7 @@ void register_search(CLI::App& app) {
   add_data_options(cmd, o->data);
   cmd->add_option("--strategy", o->strategy, "random | rea | freerea")->capture_default_str();
   cmd->add_option("--metrics", o->metrics, "metrics[:weight], comma-separated")
+      ->check(metric_list_validator())
       ->capture_default_str();
   cmd->add_option("--aggregator", o->aggregator, "freerea | zscore")->capture_default_str();
   cmd->add_option("--population", s.population, "population size")

@@ -5,6 +5,7 @@
 
 #include "autograd/functions.h"
 #include "nas/metrics/jacob_cov.h"
+#include "nas/metrics/metric_list.h"
 #include "nas/metrics/naswot.h"
 #include "nas/metrics/scored_weights.h"
 #include "nas/metrics/snip.h"
@@ -16,7 +17,10 @@ using autograd::Module;
 using autograd::Variable;
 
 std::vector<std::string> network_metric_names() {
-  return {"naswot", "jacob_cov", "synflow", "logsynflow", "snip", "grad_norm"};
+  std::vector<std::string> names;
+  for (const std::string& name : metric_names())
+    if (needs_network(parse_metric(name))) names.push_back(name);
+  return names;
 }
 
 namespace {

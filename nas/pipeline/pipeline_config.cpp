@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "nas/search/aggregate.h"
 
 namespace piconas::nas {
 
@@ -174,6 +175,11 @@ void check_pipeline_config(const PipelineConfig& c) {
   positive("verify_images", c.verify_images);
   non_negative("mcu_images", c.mcu_images);
   positive("threads", c.threads);
+  try {
+    parse_metric_weights(c.metrics);
+  } catch (const Error& e) {
+    throw Error(std::string("config key 'metrics': ") + e.what());
+  }
 }
 
 std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "nas/metrics/metric_list.h"
 
 namespace piconas::nas {
 
@@ -55,6 +56,9 @@ std::vector<MetricWeight> parse_metric_weights(const std::string& text) {
           "metric list '" << text << "': bad weight '" << weight << "'");
     }
     PICONAS_CHECK(!metric.name.empty(), "metric list '" << text << "': empty metric name");
+    PICONAS_CHECK(find_metric(metric.name).has_value(),
+                  "metric list '" << text << "': unknown metric '" << metric.name
+                                  << "'; known metrics: " << metric_names_text());
     for (const auto& m : metrics)
       PICONAS_CHECK(m.name != metric.name,
                     "metric list '" << text << "': '" << m.name << "' twice");

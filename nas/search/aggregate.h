@@ -29,7 +29,7 @@ AggregatorKind parse_aggregator(const std::string& name);  // "freerea" | "zscor
 const char* aggregator_name(AggregatorKind kind);
 
 // "naswot,logsynflow:0.5,skip" -> {naswot 1}, {logsynflow 0.5}, {skip 1}; Error on bad syntax,
-// duplicates or an empty list.
+// a name not in nas/metrics/metric_list.def, duplicates or an empty list.
 std::vector<MetricWeight> parse_metric_weights(const std::string& text);
 std::string metric_weights_text(const std::vector<MetricWeight>& metrics);
 

@@ -1,6 +1,7 @@
 #include "nas/search/search_space.h"
 
 #include "core/error.h"
+#include "nas/metrics/metric_list.h"
 #include "nas/search/blocks_space.h"
 #include "nas/search/mbv2_space.h"
 #include "nas/search/nb201_space.h"
@@ -17,8 +18,8 @@ std::unique_ptr<SearchSpace> make_search_space(std::string_view name, const Spac
 }
 
 bool is_architecture_metric(std::string_view metric) {
-  return metric == "skip" || metric == "params" || metric == "macs" || metric == "peak_sram" ||
-         metric == "flash";
+  const std::optional<Metric> m = find_metric(metric);
+  return m && !needs_network(*m);
 }
 
 double architecture_metric(const SearchSpace& space, const Candidate& c, std::string_view metric) {
