@@ -1,5 +1,5 @@
 # Embeds the int8 runtime kernels (ops/int8/*.{c,h}, except the host-only
-# quantize_multiplier) into piconas_nas as string literals, so `piconas export` copies the one
+# quantize_multiplier) into piconas_nas_deploy as string literals, so `piconas export` copies the one
 # source of truth into every emitted model. Regenerated when any of those files changes.
 file(GLOB PICONAS_RUNTIME_FILES CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/ops/int8/*.c ${PROJECT_SOURCE_DIR}/ops/int8/*.h)
@@ -18,9 +18,8 @@ string(APPEND runtime_cpp "  };\n}\n\n}  // namespace piconas::nas::deploy\n")
 set(runtime_out ${CMAKE_BINARY_DIR}/generated/nas/deploy/runtime_files.cpp)
 file(WRITE ${runtime_out}.in "${runtime_cpp}")
 configure_file(${runtime_out}.in ${runtime_out} COPYONLY)  # touches the output only on change
-target_sources(piconas_nas PRIVATE ${runtime_out})
-target_compile_definitions(piconas_nas PRIVATE PICONAS_VERSION="${PROJECT_VERSION}")
-target_link_libraries(piconas_nas PUBLIC piconas_data)
+target_sources(piconas_nas_deploy PRIVATE ${runtime_out})
+target_compile_definitions(piconas_nas_deploy PRIVATE PICONAS_VERSION="${PROJECT_VERSION}")
 
 # The MCU harness (nas/deploy/mcu: startup, semihosting harness, linker scripts), embedded the
 # same way so `piconas verify` / `piconas run` can build firmware without the source tree.
@@ -39,4 +38,4 @@ string(APPEND mcu_cpp "  };\n}\n\n}  // namespace piconas::nas::deploy\n")
 set(mcu_out ${CMAKE_BINARY_DIR}/generated/nas/deploy/mcu_files.cpp)
 file(WRITE ${mcu_out}.in "${mcu_cpp}")
 configure_file(${mcu_out}.in ${mcu_out} COPYONLY)
-target_sources(piconas_nas PRIVATE ${mcu_out})
+target_sources(piconas_nas_deploy PRIVATE ${mcu_out})
