@@ -7,6 +7,7 @@
 #include <string>
 
 #include "apps/commands.h"
+#include "core/duration.h"
 #include "nas/train/trainer.h"
 
 namespace piconas::apps {
@@ -19,16 +20,6 @@ struct TrainOptions {
   bool no_nesterov = false;
   bool no_test = false;
 };
-
-std::string duration_str(double seconds) {
-  long total = std::lround(std::max(seconds, 0.0));
-  char text[32];
-  if (total >= 3600)
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
-  else
-    std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
-  return text;
-}
 
 bool print_progress(const nas::TrainProgress& p) {
   using Kind = nas::TrainProgress::Kind;

@@ -101,15 +101,6 @@ std::string StageContext::path(const std::string& relative) const {
   return (fs::path(config.out) / relative).string();
 }
 
-std::string duration_str(double seconds) {
-  const long s = std::lround(std::max(seconds, 0.0));
-  char text[32];
-  if (s >= 3600) std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
-  else if (s >= 60) std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
-  else std::snprintf(text, sizeof text, "%lds", s);
-  return text;
-}
-
 }  // namespace pipeline_detail
 
 PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& control) {
@@ -150,7 +141,7 @@ PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& cont
       r["wall_seconds"] = outcome.seconds;
       write_file_atomic(marker, r.dump(2) + "\n");
       ctx.results[stage] = r;
-      ctx.progress("done in " + pipeline_detail::duration_str(outcome.seconds), false);
+      ctx.progress("done in " + duration_str(outcome.seconds), false);
     }
     result.stages.push_back(outcome);
     if (stage == Stage::Report) {

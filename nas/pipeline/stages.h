@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/duration.h"
 #include "nas/pipeline/pipeline.h"
 #include "nas/train/trainer.h"
 
@@ -30,8 +31,5 @@ nlohmann::json run_verify_stage(StageContext& ctx);
 TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs, int64_t limit,
                          double warmup, bool test, const std::string& out_dir);
 std::string train_command(const TrainConfig& t, const std::string& data_name, const std::string& repro_dir);
-
-// "1m05s"
-std::string duration_str(double seconds);
 
 }  // namespace piconas::nas::pipeline_detail

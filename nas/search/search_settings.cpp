@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/duration.h"
 #include "core/error.h"
 #include "nas/search/search.h"
 
@@ -47,22 +48,6 @@ std::vector<std::string> constraint_violations(const CostEstimate& cost,
     out.push_back("not int8-deployable (ConvNeXt or GELU/Hardswish) under an SRAM/flash budget");
   return out;
 }
-
-namespace {
-
-std::string duration_str(double seconds) {
-  const int64_t s = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
-  std::ostringstream out;
-  if (s >= 3600)
-    out << s / 3600 << "h" << (s % 3600) / 60 / 10 << (s % 3600) / 60 % 10 << "m";
-  else if (s >= 60)
-    out << s / 60 << "m" << (s % 60) / 10 << (s % 60) % 10 << "s";
-  else
-    out << s << "s";
-  return out.str();
-}
-
-}  // namespace
 
 std::string format_progress(const SearchProgress& p) {
   std::ostringstream out;
