@@ -6,6 +6,7 @@
 #include "autograd/functions.h"
 #include "autograd/optimizer.h"
 #include "data/loader.h"
+#include "nas/train/evaluate.h"
 
 namespace piconas::nas::dnas {
 
@@ -13,14 +14,9 @@ using autograd::Variable;
 
 namespace {
 int64_t correct(const Tensor& logits, const std::vector<int32_t>& labels) {
-  const int64_t n = logits.dim(0), k = logits.dim(1);
+  const std::vector<int32_t> predicted = predicted_classes(logits);  // nas/train's arg-max
   int64_t hits = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t best = 0;
-    for (int64_t j = 1; j < k; ++j)
-      if (logits.get(i * k + j) > logits.get(i * k + best)) best = j;
-    hits += best == labels[static_cast<size_t>(i)];
-  }
+  for (size_t i = 0; i < predicted.size(); ++i) hits += predicted[i] == labels[i];
   return hits;
 }
 
@@ -138,18 +134,9 @@ double finetune(autograd::Module& net, const TrainData& data, const FinetuneOpti
 }
 
 double evaluate(autograd::Module& net, const TrainData& data, int64_t batch_size) {
-  data::Loader loader = make_loader(data, batch_size, 0, false);
-  const bool was_training = net.training();
-  net.set_training(false);
-  autograd::NoGradGuard guard;
-  loader.start_epoch(0);
-  int64_t seen = 0, hits = 0;
-  while (auto batch = loader.next()) {
-    hits += correct(net(Variable(batch->images)).value(), batch->labels);
-    seen += static_cast<int64_t>(batch->labels.size());
-  }
-  net.set_training(was_training);
-  return static_cast<double>(hits) / static_cast<double>(std::max<int64_t>(1, seen));
+  PICONAS_CHECK(data.dataset != nullptr, "dnas: no dataset");
+  PICONAS_CHECK(!data.indices.empty(), "dnas: no images to evaluate");
+  return nas::evaluate(net, *data.dataset, data.normalization, data.indices, batch_size).accuracy;
 }
 
 }  // namespace piconas::nas::dnas

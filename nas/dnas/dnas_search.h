@@ -56,7 +56,7 @@ double finetune(
     autograd::Module& net, const TrainData& data, const FinetuneOptions& options,
     const std::function<void(int64_t epoch, double loss, double accuracy)>& on_epoch = {});
 
-// Top-1 accuracy in eval mode (restores the previous mode).
+// Top-1 accuracy in eval mode (restores the previous mode), through nas/train's evaluate().
 double evaluate(autograd::Module& net, const TrainData& data, int64_t batch_size = 256);
 
 }  // namespace piconas::nas::dnas
