@@ -5,16 +5,39 @@
 
 #include "int8_checks.h"
 #include "requantize.h"
+#include "simd_s8.h"
+
+static int add_check(const piconas_add_params *params, const int8_t *input1,
+                     const int8_t *input2, const int8_t *output, int32_t size) {
+  return params == NULL || input1 == NULL || input2 == NULL || output == NULL || size < 0 ||
+                 !piconas_s8_offsets_ok(params->input1_offset, params->output_offset) ||
+                 !piconas_s8_offsets_ok(params->input2_offset, params->output_offset) ||
+                 params->left_shift < 0 || params->left_shift > 23 ||
+                 !piconas_s8_shift_ok(params->input1_shift) ||
+                 !piconas_s8_shift_ok(params->input2_shift) ||
+                 !piconas_s8_shift_ok(params->output_shift) ||
+                 !piconas_s8_activation_ok(params->activation)
+             ? PICONAS_S8_ERR_ARGUMENT
+             : PICONAS_S8_OK;
+}
+
+static int add_simd_applies(const piconas_add_params *p) {
+  return p->input1_multiplier != INT32_MIN && p->input2_multiplier != INT32_MIN &&
+         p->output_multiplier != INT32_MIN;
+}
 
 int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
                    int8_t *output, int32_t size) {
+  if (params != NULL && add_simd_applies(params)) {
+    return piconas_add_simd_s8(params, input1, input2, output, size);
+  }
+  return piconas_add_generic_s8(params, input1, input2, output, size);
+}
+
+int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input1,
+                           const int8_t *input2, int8_t *output, int32_t size) {
   int32_t i;
-  if (params == NULL || input1 == NULL || input2 == NULL || output == NULL || size < 0 ||
-      !piconas_s8_offsets_ok(params->input1_offset, params->output_offset) ||
-      !piconas_s8_offsets_ok(params->input2_offset, params->output_offset) ||
-      params->left_shift < 0 || params->left_shift > 23 ||
-      !piconas_s8_shift_ok(params->input1_shift) || !piconas_s8_shift_ok(params->input2_shift) ||
-      !piconas_s8_shift_ok(params->output_shift) || !piconas_s8_activation_ok(params->activation)) {
+  if (add_check(params, input1, input2, output, size) != PICONAS_S8_OK) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
   for (i = 0; i < size; ++i) {
@@ -33,6 +56,37 @@ int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const
     const int32_t y = piconas_multiply_by_quantized_multiplier(sum, params->output_multiplier,
                                                                params->output_shift);
     output[i] = piconas_s8_output(y, params->output_offset, params->activation);
+  }
+  return PICONAS_S8_OK;
+}
+
+/* Same arithmetic with the fast requantization (simd_s8.h), the output clamp folded into one
+ * range and the input offsets pre-shifted: (q + offset) << left_shift = (q << left_shift) +
+ * (offset << left_shift), both inside int32 (|q + offset| <= 255, left_shift <= 23). */
+int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
+                        const int8_t *input2, int8_t *output, int32_t size) {
+  int32_t i;
+  if (add_check(params, input1, input2, output, size) != PICONAS_S8_OK ||
+      !add_simd_applies(params)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  {
+    const int32_t ls = params->left_shift;
+    const int32_t off1 = params->input1_offset * ((int32_t)1 << ls);
+    const int32_t off2 = params->input2_offset * ((int32_t)1 << ls);
+    const int32_t m1 = params->input1_multiplier, s1 = params->input1_shift;
+    const int32_t m2 = params->input2_multiplier, s2 = params->input2_shift;
+    const int32_t mo = params->output_multiplier, so = params->output_shift;
+    const piconas_s8_out_stage out =
+        piconas_s8_out_stage_of(params->output_offset, params->activation);
+    for (i = 0; i < size; ++i) {
+      const int32_t x1 = (int32_t)input1[i] * ((int32_t)1 << ls) + off1;
+      const int32_t x2 = (int32_t)input2[i] * ((int32_t)1 << ls) + off2;
+      const int32_t a = piconas_mbqm_fast(x1, m1, s1);
+      const int32_t b = piconas_mbqm_fast(x2, m2, s2);
+      const int32_t sum = (int32_t)((uint32_t)a + (uint32_t)b);
+      output[i] = piconas_s8_store(piconas_mbqm_fast(sum, mo, so), out);
+    }
   }
   return PICONAS_S8_OK;
 }

@@ -5,6 +5,7 @@
 
 #include "int8_checks.h"
 #include "requantize.h"
+#include "simd_s8.h"
 
 /* Shape and parameter checks shared by both variants. */
 static int conv_check(const piconas_conv_params *p, const piconas_per_channel_quant_params *q,
@@ -51,13 +52,24 @@ int32_t piconas_conv2d_s8_get_buffer_size(const piconas_conv_params *params,
   if (conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
     return conv_1x1_buffer_size(input_dims);
   }
-  return conv_generic_buffer_size(filter_dims);
+  return 2 * conv_generic_buffer_size(filter_dims); /* the SIMD variant's two columns */
 }
 
 int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
                       const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
                       const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
                       const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+  if (params != NULL && piconas_s8_dims_ok(input_dims) && piconas_s8_dims_ok(filter_dims) &&
+      piconas_s8_dims_ok(output_dims) &&
+      quant != NULL && quant->multiplier != NULL &&
+      piconas_s8_fast_multipliers(quant->multiplier, filter_dims->n)) {
+    if (conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
+      return piconas_conv2d_1x1_simd_s8(ctx, params, quant, input_dims, input, filter_dims, filter,
+                                        bias, output_dims, output);
+    }
+    return piconas_conv2d_im2col_simd_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                         filter, bias, output_dims, output);
+  }
   if (params != NULL && piconas_s8_dims_ok(input_dims) && piconas_s8_dims_ok(filter_dims) &&
       piconas_s8_dims_ok(output_dims) &&
       conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
@@ -206,6 +218,242 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
           }
         }
       }
+    }
+  }
+  return PICONAS_S8_OK;
+}
+
+/* ---- SIMD variants ----------------------------------------------------------------------------
+ * Both run the same 2x2-blocked matrix product: two output pixels (their inputs + offset as
+ * int16 "columns" of depth K = KH*KW*C_in in the scratch) times two filter rows per step.
+ * In each column, every full group of 4 values is stored as (x0, x2, x1, x3), which is what
+ * SXTB16 makes of 4 filter bytes (w0, w2) and SXTB16 ROR #8 (w1, w3): one 32-bit load of 4
+ * weights and two SMLAD per pixel do 4 MACs, with no widening copy of the filter. The K % 4
+ * remainder is kept in natural order and done with scalar MACs. */
+
+#if defined(__GNUC__)
+#define PICONAS_S8_CONV_INLINE static inline __attribute__((always_inline))
+#else
+#define PICONAS_S8_CONV_INLINE static inline
+#endif
+
+typedef struct {
+  const int8_t *filter;
+  const int32_t *bias;
+  const int32_t *multiplier;
+  const int32_t *shift;
+  piconas_s8_out_stage out;
+  int32_t depth; /* K */
+  int32_t cout;
+  uint32_t offset2;
+  int32_t offset;
+} conv_simd_args;
+
+/* acc[p][o] += column p . filter row o over the whole depth, for np pixels and no rows. */
+PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t *col0,
+                                          const int16_t *col1, const int8_t *w0, const int8_t *w1,
+                                          int32_t acc[2][2]) {
+  const int32_t k4 = a->depth & ~3;
+  int32_t k;
+  for (k = 0; k < k4; k += 4) {
+    const uint32_t u = piconas_read_s8x4(w0 + k);
+    const uint32_t v = piconas_read_s8x4(w1 + k);
+    const uint32_t u02 = piconas_sxtb16(u), u13 = piconas_sxtb16_ror8(u);
+    const uint32_t v02 = piconas_sxtb16(v), v13 = piconas_sxtb16_ror8(v);
+    const uint32_t x02 = piconas_read_s16x2(col0 + k), x13 = piconas_read_s16x2(col0 + k + 2);
+    const uint32_t y02 = piconas_read_s16x2(col1 + k), y13 = piconas_read_s16x2(col1 + k + 2);
+    acc[0][0] = piconas_smlad(u02, x02, acc[0][0]);
+    acc[0][0] = piconas_smlad(u13, x13, acc[0][0]);
+    acc[0][1] = piconas_smlad(v02, x02, acc[0][1]);
+    acc[0][1] = piconas_smlad(v13, x13, acc[0][1]);
+    acc[1][0] = piconas_smlad(u02, y02, acc[1][0]);
+    acc[1][0] = piconas_smlad(u13, y13, acc[1][0]);
+    acc[1][1] = piconas_smlad(v02, y02, acc[1][1]);
+    acc[1][1] = piconas_smlad(v13, y13, acc[1][1]);
+  }
+  for (; k < a->depth; ++k) {
+    acc[0][0] += (int32_t)w0[k] * col0[k];
+    acc[0][1] += (int32_t)w1[k] * col0[k];
+    acc[1][0] += (int32_t)w0[k] * col1[k];
+    acc[1][1] += (int32_t)w1[k] * col1[k];
+  }
+}
+
+/* All output channels of two pixels (y1 = 0: only one pixel; col1 then aliases col0). */
+static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const int16_t *col1,
+                             int8_t *y0, int8_t *y1) {
+  int32_t oc = 0, p, o;
+  for (; oc < a->cout; oc += 2) {
+    /* An odd last row pairs with itself; its second result is dropped. */
+    const int32_t oc1 = oc + 1 < a->cout ? oc + 1 : oc;
+    const int8_t *w0 = a->filter + (ptrdiff_t)oc * a->depth;
+    const int8_t *w1 = a->filter + (ptrdiff_t)oc1 * a->depth;
+    int32_t acc[2][2];
+    acc[0][0] = acc[1][0] = a->bias ? a->bias[oc] : 0;
+    acc[0][1] = acc[1][1] = a->bias ? a->bias[oc1] : 0;
+    conv_simd_dot(a, col0, col1, w0, w1, acc);
+    for (p = 0; p < (y1 ? 2 : 1); ++p) {
+      int8_t *y = p == 0 ? y0 : y1;
+      for (o = 0; o < (oc1 != oc ? 2 : 1); ++o) {
+        const int32_t c = oc + o;
+        y[c] = piconas_s8_store(piconas_mbqm_fast(acc[p][o], a->multiplier[c], a->shift[c]),
+                                a->out);
+      }
+    }
+  }
+}
+
+/* n input bytes + offset into col in the (x0, x2, x1, x3) group order; n % 4 tail natural. */
+static void conv_simd_widen(const conv_simd_args *a, const int8_t *src, int32_t n, int16_t *col) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const uint32_t v = piconas_read_s8x4(src + i);
+    piconas_write_s16x2(col + i, piconas_sxtab16(a->offset2, v));
+    piconas_write_s16x2(col + i + 2, piconas_sxtab16_ror8(a->offset2, v));
+  }
+  for (; i < n; ++i) col[i] = (int16_t)((int32_t)src[i] + a->offset);
+}
+
+static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
+                           const piconas_per_channel_quant_params *quant, const piconas_dims *f,
+                           const int8_t *filter, const int32_t *bias) {
+  if (!piconas_s8_fast_multipliers(quant->multiplier, f->n)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  a->filter = filter;
+  a->bias = bias;
+  a->multiplier = quant->multiplier;
+  a->shift = quant->shift;
+  a->out = piconas_s8_out_stage_of(params->output_offset, params->activation);
+  a->depth = f->h * f->w * f->c;
+  a->cout = f->n;
+  a->offset2 = piconas_dup16(params->input_offset);
+  a->offset = params->input_offset;
+  return PICONAS_S8_OK;
+}
+
+int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                               const piconas_per_channel_quant_params *quant,
+                               const piconas_dims *input_dims, const int8_t *input,
+                               const piconas_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const piconas_dims *output_dims,
+                               int8_t *output) {
+  int status =
+      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+  conv_simd_args a;
+  int32_t p;
+  if (status != PICONAS_S8_OK) {
+    return status;
+  }
+  if (!conv_is_1x1(params, input_dims, filter_dims, output_dims) ||
+      conv_simd_setup(&a, params, quant, filter_dims, filter, bias) != PICONAS_S8_OK) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  if (ctx == NULL || ctx->buf == NULL || ctx->size < conv_1x1_buffer_size(input_dims) ||
+      ((uintptr_t)ctx->buf & 1u) != 0) {
+    return PICONAS_S8_ERR_BUFFER;
+  }
+  {
+    int16_t *col0 = (int16_t *)ctx->buf;
+    int16_t *col1 = col0 + input_dims->c;
+    const int32_t pixels = output_dims->n * output_dims->h * output_dims->w;
+    const int32_t cin = input_dims->c;
+    for (p = 0; p + 1 < pixels; p += 2) {
+      int8_t *y = output + (ptrdiff_t)p * a.cout;
+      conv_simd_widen(&a, conv_1x1_pixel(input, input_dims, output_dims, params, p), cin, col0);
+      conv_simd_widen(&a, conv_1x1_pixel(input, input_dims, output_dims, params, p + 1), cin,
+                      col1);
+      conv_simd_pixels(&a, col0, col1, y, y + a.cout);
+    }
+    if (p < pixels) {
+      conv_simd_widen(&a, conv_1x1_pixel(input, input_dims, output_dims, params, p), cin, col0);
+      conv_simd_pixels(&a, col0, col0, output + (ptrdiff_t)p * a.cout, NULL);
+    }
+  }
+  return PICONAS_S8_OK;
+}
+
+/* im2col of the window of one output pixel in the SIMD group order; taps outside the image
+ * are 0 (skipped). */
+static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const int8_t *image,
+                                  const piconas_dims *in, const piconas_dims *f,
+                                  const piconas_conv_params *p, int32_t iy0, int32_t ix0) {
+  const int32_t cin = in->c;
+  const int32_t k4 = a->depth & ~3;
+  int32_t ky_begin, ky_end, kx_begin, kx_end, ky, kx, k;
+  piconas_s8_tap_range(iy0, p->dilation.h, f->h, in->h, &ky_begin, &ky_end);
+  piconas_s8_tap_range(ix0, p->dilation.w, f->w, in->w, &kx_begin, &kx_end);
+  for (ky = 0; ky < f->h; ++ky) {
+    for (kx = 0; kx < f->w; ++kx) {
+      int16_t *dst = col + ((ptrdiff_t)ky * f->w + kx) * cin;
+      if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) {
+        const int8_t *src =
+            image +
+            ((ptrdiff_t)(iy0 + ky * p->dilation.h) * in->w + (ix0 + kx * p->dilation.w)) * cin;
+        if ((cin & 3) == 0) {
+          conv_simd_widen(a, src, cin, dst); /* groups align with taps: already in order */
+        } else {
+          for (k = 0; k < cin; ++k) dst[k] = (int16_t)((int32_t)src[k] + a->offset);
+        }
+      } else {
+        for (k = 0; k < cin; ++k) dst[k] = 0;
+      }
+    }
+  }
+  if ((cin & 3) != 0) {
+    /* Natural order -> (x0, x2, x1, x3) per group of 4: PKHBT / PKHTB of the two words. */
+    for (k = 0; k < k4; k += 4) {
+      const uint32_t lo = piconas_read_s16x2(col + k), hi = piconas_read_s16x2(col + k + 2);
+      piconas_write_s16x2(col + k, piconas_pkhbt(lo, hi));
+      piconas_write_s16x2(col + k + 2, piconas_pkhtb(hi, lo));
+    }
+  }
+}
+
+int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
+                                  const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output) {
+  int status =
+      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+  conv_simd_args a;
+  if (status != PICONAS_S8_OK) {
+    return status;
+  }
+  if (conv_simd_setup(&a, params, quant, filter_dims, filter, bias) != PICONAS_S8_OK) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  if (ctx == NULL || ctx->buf == NULL || ctx->size < 2 * conv_generic_buffer_size(filter_dims) ||
+      ((uintptr_t)ctx->buf & 1u) != 0) {
+    return PICONAS_S8_ERR_BUFFER;
+  }
+  {
+    int16_t *cols[2];
+    int8_t *ys[2];
+    int n = 0;
+    int32_t b, oy, ox;
+    cols[0] = (int16_t *)ctx->buf;
+    cols[1] = cols[0] + a.depth;
+    for (b = 0; b < output_dims->n; ++b) {
+      const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
+      for (oy = 0; oy < output_dims->h; ++oy) {
+        for (ox = 0; ox < output_dims->w; ++ox) {
+          ys[n] = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * a.cout;
+          conv_simd_fill_column(&a, cols[n], image, input_dims, filter_dims, params,
+                                oy * params->stride.h - params->padding.h,
+                                ox * params->stride.w - params->padding.w);
+          if (++n == 2) {
+            conv_simd_pixels(&a, cols[0], cols[1], ys[0], ys[1]);
+            n = 0;
+          }
+        }
+      }
+    }
+    if (n == 1) {
+      conv_simd_pixels(&a, cols[0], cols[0], ys[0], NULL);
     }
   }
   return PICONAS_S8_OK;
