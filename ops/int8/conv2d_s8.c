@@ -255,6 +255,7 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
                                           int32_t acc[2][2]) {
   const int32_t k4 = a->depth & ~3;
   int32_t k;
+  int32_t a00 = acc[0][0], a01 = acc[0][1], a10 = acc[1][0], a11 = acc[1][1];
   for (k = 0; k < k4; k += 4) {
     const uint32_t u = piconas_read_s8x4(w0 + k);
     const uint32_t v = piconas_read_s8x4(w1 + k);
@@ -262,43 +263,51 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
     const uint32_t v02 = piconas_sxtb16(v), v13 = piconas_sxtb16_ror8(v);
     const uint32_t x02 = piconas_read_s16x2(col0 + k), x13 = piconas_read_s16x2(col0 + k + 2);
     const uint32_t y02 = piconas_read_s16x2(col1 + k), y13 = piconas_read_s16x2(col1 + k + 2);
-    acc[0][0] = piconas_smlad(u02, x02, acc[0][0]);
-    acc[0][0] = piconas_smlad(u13, x13, acc[0][0]);
-    acc[0][1] = piconas_smlad(v02, x02, acc[0][1]);
-    acc[0][1] = piconas_smlad(v13, x13, acc[0][1]);
-    acc[1][0] = piconas_smlad(u02, y02, acc[1][0]);
-    acc[1][0] = piconas_smlad(u13, y13, acc[1][0]);
-    acc[1][1] = piconas_smlad(v02, y02, acc[1][1]);
-    acc[1][1] = piconas_smlad(v13, y13, acc[1][1]);
+    a00 = piconas_smlad(u02, x02, a00);
+    a00 = piconas_smlad(u13, x13, a00);
+    a01 = piconas_smlad(v02, x02, a01);
+    a01 = piconas_smlad(v13, x13, a01);
+    a10 = piconas_smlad(u02, y02, a10);
+    a10 = piconas_smlad(u13, y13, a10);
+    a11 = piconas_smlad(v02, y02, a11);
+    a11 = piconas_smlad(v13, y13, a11);
   }
   for (; k < a->depth; ++k) {
-    acc[0][0] += (int32_t)w0[k] * col0[k];
-    acc[0][1] += (int32_t)w1[k] * col0[k];
-    acc[1][0] += (int32_t)w0[k] * col1[k];
-    acc[1][1] += (int32_t)w1[k] * col1[k];
+    a00 += (int32_t)w0[k] * col0[k];
+    a01 += (int32_t)w1[k] * col0[k];
+    a10 += (int32_t)w0[k] * col1[k];
+    a11 += (int32_t)w1[k] * col1[k];
   }
+  acc[0][0] = a00;
+  acc[0][1] = a01;
+  acc[1][0] = a10;
+  acc[1][1] = a11;
 }
 
-/* All output channels of two pixels (y1 = 0: only one pixel; col1 then aliases col0). */
+/* All output channels of two pixels (y1 = 0: only one pixel; col1 then aliases col0). The
+ * arguments are copied to locals: the int8 stores could alias anything reached by pointer. */
 static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const int16_t *col1,
                              int8_t *y0, int8_t *y1) {
-  int32_t oc = 0, p, o;
-  for (; oc < a->cout; oc += 2) {
+  const conv_simd_args s = *a;
+  int32_t oc;
+  for (oc = 0; oc < s.cout; oc += 2) {
     /* An odd last row pairs with itself; its second result is dropped. */
-    const int32_t oc1 = oc + 1 < a->cout ? oc + 1 : oc;
-    const int8_t *w0 = a->filter + (ptrdiff_t)oc * a->depth;
-    const int8_t *w1 = a->filter + (ptrdiff_t)oc1 * a->depth;
+    const int32_t oc1 = oc + 1 < s.cout ? oc + 1 : oc;
     int32_t acc[2][2];
-    acc[0][0] = acc[1][0] = a->bias ? a->bias[oc] : 0;
-    acc[0][1] = acc[1][1] = a->bias ? a->bias[oc1] : 0;
-    conv_simd_dot(a, col0, col1, w0, w1, acc);
-    for (p = 0; p < (y1 ? 2 : 1); ++p) {
-      int8_t *y = p == 0 ? y0 : y1;
-      for (o = 0; o < (oc1 != oc ? 2 : 1); ++o) {
-        const int32_t c = oc + o;
-        y[c] = piconas_s8_store(piconas_mbqm_fast(acc[p][o], a->multiplier[c], a->shift[c]),
-                                a->out);
-      }
+    int32_t m, sh;
+    acc[0][0] = acc[1][0] = s.bias ? s.bias[oc] : 0;
+    acc[0][1] = acc[1][1] = s.bias ? s.bias[oc1] : 0;
+    conv_simd_dot(&s, col0, col1, s.filter + (ptrdiff_t)oc * s.depth,
+                  s.filter + (ptrdiff_t)oc1 * s.depth, acc);
+    m = s.multiplier[oc];
+    sh = s.shift[oc];
+    y0[oc] = piconas_s8_store(piconas_mbqm_fast(acc[0][0], m, sh), s.out);
+    if (y1) y1[oc] = piconas_s8_store(piconas_mbqm_fast(acc[1][0], m, sh), s.out);
+    if (oc1 != oc) {
+      m = s.multiplier[oc1];
+      sh = s.shift[oc1];
+      y0[oc1] = piconas_s8_store(piconas_mbqm_fast(acc[0][1], m, sh), s.out);
+      if (y1) y1[oc1] = piconas_s8_store(piconas_mbqm_fast(acc[1][1], m, sh), s.out);
     }
   }
 }

@@ -124,13 +124,18 @@ typedef struct {
   int32_t offset;
 } dw_simd_args;
 
-/* Requantizes n accumulators of channels c.. and stores them at y[c..]. */
-PICONAS_S8_ALWAYS_INLINE void dw_store(const dw_simd_args *a, int32_t c, const int32_t *acc,
-                                       int n, int8_t *y) {
+/* Requantizes 4 accumulators of channels c.. (and a second pixel's, when q != 0) into y0 / y1.
+ * The arguments are plain values: the int8 stores could alias anything reached by pointer. */
+PICONAS_S8_ALWAYS_INLINE void dw_store4(const int32_t *multiplier, const int32_t *shift,
+                                        piconas_s8_out_stage out, int32_t c, const int32_t *p,
+                                        const int32_t *q, int8_t *y0, int8_t *y1) {
   int i;
-  for (i = 0; i < n; ++i) {
-    y[c + i] = piconas_s8_store(
-        piconas_mbqm_fast(acc[i], a->multiplier[c + i], a->shift[c + i]), a->out);
+  for (i = 0; i < 4; ++i) {
+    const int32_t m = multiplier[c + i], sh = shift[c + i];
+    y0[c + i] = piconas_s8_store(piconas_mbqm_fast(p[i], m, sh), out);
+    if (q) {
+      y1[c + i] = piconas_s8_store(piconas_mbqm_fast(q[i], m, sh), out);
+    }
   }
 }
 
@@ -139,23 +144,24 @@ PICONAS_S8_ALWAYS_INLINE void dw_store(const dw_simd_args *a, int32_t c, const i
 PICONAS_S8_ALWAYS_INLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, const int8_t *w,
                                        int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
                                        int8_t *y) {
-  const int32_t ch = a->channels;
-  const int32_t wrow = a->filter_w * ch;
+  const dw_simd_args s = *a;
+  const int32_t ch = s.channels;
+  const int32_t wrow = s.filter_w * ch;
   int32_t c = 0, ky, kx;
   for (; c + 4 <= ch; c += 4) {
     int32_t acc[4];
-    acc[0] = a->bias ? a->bias[c] : 0;
-    acc[1] = a->bias ? a->bias[c + 1] : 0;
-    acc[2] = a->bias ? a->bias[c + 2] : 0;
-    acc[3] = a->bias ? a->bias[c + 3] : 0;
+    acc[0] = s.bias ? s.bias[c] : 0;
+    acc[1] = s.bias ? s.bias[c + 1] : 0;
+    acc[2] = s.bias ? s.bias[c + 2] : 0;
+    acc[3] = s.bias ? s.bias[c + 3] : 0;
     for (ky = ky0; ky < ky1; ++ky) {
-      const int8_t *xr = x + ky * a->tap_dy + c;
+      const int8_t *xr = x + ky * s.tap_dy + c;
       const int8_t *wr = w + ky * wrow + c;
       for (kx = kx0; kx < kx1; ++kx) {
-        const uint32_t xv = piconas_read_s8x4(xr + kx * a->tap_dx);
+        const uint32_t xv = piconas_read_s8x4(xr + kx * s.tap_dx);
         const uint32_t wv = piconas_read_s8x4(wr + kx * ch);
-        const uint32_t x02 = piconas_sxtab16(a->offset2, xv);
-        const uint32_t x13 = piconas_sxtab16_ror8(a->offset2, xv);
+        const uint32_t x02 = piconas_sxtab16(s.offset2, xv);
+        const uint32_t x13 = piconas_sxtab16_ror8(s.offset2, xv);
         const uint32_t w02 = piconas_sxtb16(wv);
         const uint32_t w13 = piconas_sxtb16_ror8(wv);
         acc[0] = piconas_smlabb(x02, w02, acc[0]);
@@ -164,17 +170,17 @@ PICONAS_S8_ALWAYS_INLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, c
         acc[3] = piconas_smlatt(x13, w13, acc[3]);
       }
     }
-    dw_store(a, c, acc, 4, y);
+    dw_store4(s.multiplier, s.shift, s.out, c, acc, 0, y, 0);
   }
   for (; c < ch; ++c) {
-    int32_t acc = a->bias ? a->bias[c] : 0;
+    int32_t acc = s.bias ? s.bias[c] : 0;
     for (ky = ky0; ky < ky1; ++ky) {
       for (kx = kx0; kx < kx1; ++kx) {
         acc += (int32_t)w[ky * wrow + kx * ch + c] *
-               ((int32_t)x[ky * a->tap_dy + kx * a->tap_dx + c] + a->offset);
+               ((int32_t)x[ky * s.tap_dy + kx * s.tap_dx + c] + s.offset);
       }
     }
-    dw_store(a, c, &acc, 1, y);
+    y[c] = piconas_s8_store(piconas_mbqm_fast(acc, s.multiplier[c], s.shift[c]), s.out);
   }
 }
 
@@ -182,29 +188,30 @@ PICONAS_S8_ALWAYS_INLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, c
 PICONAS_S8_ALWAYS_INLINE void dw_pixel_pair(const dw_simd_args *a, const int8_t *x0,
                                             const int8_t *x1, const int8_t *w, int32_t kh,
                                             int32_t kw, int8_t *y0, int8_t *y1) {
-  const int32_t ch = a->channels;
+  const dw_simd_args s = *a;
+  const int32_t ch = s.channels;
   const int32_t wrow = kw * ch;
   int32_t c = 0, ky, kx;
   for (; c + 4 <= ch; c += 4) {
     int32_t p[4], q[4];
-    p[0] = q[0] = a->bias ? a->bias[c] : 0;
-    p[1] = q[1] = a->bias ? a->bias[c + 1] : 0;
-    p[2] = q[2] = a->bias ? a->bias[c + 2] : 0;
-    p[3] = q[3] = a->bias ? a->bias[c + 3] : 0;
+    p[0] = q[0] = s.bias ? s.bias[c] : 0;
+    p[1] = q[1] = s.bias ? s.bias[c + 1] : 0;
+    p[2] = q[2] = s.bias ? s.bias[c + 2] : 0;
+    p[3] = q[3] = s.bias ? s.bias[c + 3] : 0;
     for (ky = 0; ky < kh; ++ky) {
-      const int8_t *xr0 = x0 + ky * a->tap_dy + c;
-      const int8_t *xr1 = x1 + ky * a->tap_dy + c;
+      const int8_t *xr0 = x0 + ky * s.tap_dy + c;
+      const int8_t *xr1 = x1 + ky * s.tap_dy + c;
       const int8_t *wr = w + ky * wrow + c;
       for (kx = 0; kx < kw; ++kx) {
         const uint32_t wv = piconas_read_s8x4(wr + kx * ch);
         const uint32_t w02 = piconas_sxtb16(wv);
         const uint32_t w13 = piconas_sxtb16_ror8(wv);
-        const uint32_t u = piconas_read_s8x4(xr0 + kx * a->tap_dx);
-        const uint32_t v = piconas_read_s8x4(xr1 + kx * a->tap_dx);
-        const uint32_t u02 = piconas_sxtab16(a->offset2, u);
-        const uint32_t u13 = piconas_sxtab16_ror8(a->offset2, u);
-        const uint32_t v02 = piconas_sxtab16(a->offset2, v);
-        const uint32_t v13 = piconas_sxtab16_ror8(a->offset2, v);
+        const uint32_t u = piconas_read_s8x4(xr0 + kx * s.tap_dx);
+        const uint32_t v = piconas_read_s8x4(xr1 + kx * s.tap_dx);
+        const uint32_t u02 = piconas_sxtab16(s.offset2, u);
+        const uint32_t u13 = piconas_sxtab16_ror8(s.offset2, u);
+        const uint32_t v02 = piconas_sxtab16(s.offset2, v);
+        const uint32_t v13 = piconas_sxtab16_ror8(s.offset2, v);
         p[0] = piconas_smlabb(u02, w02, p[0]);
         p[2] = piconas_smlatt(u02, w02, p[2]);
         p[1] = piconas_smlabb(u13, w13, p[1]);
@@ -215,8 +222,7 @@ PICONAS_S8_ALWAYS_INLINE void dw_pixel_pair(const dw_simd_args *a, const int8_t 
         q[3] = piconas_smlatt(v13, w13, q[3]);
       }
     }
-    dw_store(a, c, p, 4, y0);
-    dw_store(a, c, q, 4, y1);
+    dw_store4(s.multiplier, s.shift, s.out, c, p, q, y0, y1);
   }
   if (c < ch) {
     dw_pixel(a, x0, w, 0, kh, 0, kw, y0);
