@@ -12,7 +12,8 @@ opt=${OPT:--O2}
 cores=${*:-cortex-m0 cortex-m4 cortex-m7 cortex-m55}
 mcu=$root/nas/deploy/mcu
 for core in $cores; do
-  . "$root/tests/int8/mcu/cores.sh" "$core"
+  CORE=$core
+  . "$root/tests/int8/mcu/cores.sh"
   arena=$((CORE_RAM - CORE_RAM / 8 - 8192))
   builds="piconas"
   if [ -n "${CMSIS_NN:-}" ]; then

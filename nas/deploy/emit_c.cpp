@@ -85,6 +85,37 @@ std::string layer_prefix(size_t i) {
   return buf;
 }
 
+// The kernel variant each layer calls (ops/int8 wrappers pick the same at run time): the
+// exporter knows every shape, and QuantizeMultiplier never yields INT32_MIN, so the SIMD
+// variants apply and the firmware links no unused fallback (flash).
+bool fast_multipliers(const QLayer& l) {
+  for (int32_t m : l.multiplier)
+    if (m == INT32_MIN) return false;
+  return true;
+}
+
+std::string conv_kernel(const KernelArgs& a, const QLayer& l) {
+  const auto& c = a.conv;
+  const bool pointwise = a.filter.h == 1 && a.filter.w == 1 && c.padding.h == 0 && c.padding.w == 0 &&
+                         int64_t{a.output.h - 1} * c.stride.h < a.input.h &&
+                         int64_t{a.output.w - 1} * c.stride.w < a.input.w;
+  if (!fast_multipliers(l)) return "piconas_conv2d_s8";
+  return pointwise ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8";
+}
+
+std::string depthwise_kernel(const KernelArgs& a, const QLayer& l) {
+  return a.dw.ch_mult == 1 && fast_multipliers(l) ? "piconas_depthwise_conv2d_simd_s8"
+                                                  : "piconas_depthwise_conv2d_s8";
+}
+
+std::string add_kernel(const KernelArgs& a) {
+  const auto& d = a.add;
+  return d.input1_multiplier != INT32_MIN && d.input2_multiplier != INT32_MIN &&
+                 d.output_multiplier != INT32_MIN
+             ? "piconas_add_simd_s8"
+             : "piconas_add_s8";
+}
+
 void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
   const QLayer& l = m.layers[i];
   const KernelArgs a = kernel_args(m, l);
@@ -112,7 +143,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       else
         o << "    ctx.buf = 0;\n";
       o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
-      o << "    status = piconas_conv2d_s8(&ctx, &params, &quant, " << wargs << ");\n";
+      o << "    status = " << conv_kernel(a, l) << "(&ctx, &params, &quant, " << wargs << ");\n";
       break;
     }
     case OpKind::Depthwise: {
@@ -120,7 +151,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       o << "    static const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset
         << ", " << d.ch_mult << ", " << tile(d.stride) << ", " << tile(d.padding) << ", "
         << tile(d.dilation) << ", " << act(d.activation) << "};\n";
-      o << "    status = piconas_depthwise_conv2d_s8(&params, &quant, " << wargs << ");\n";
+      o << "    status = " << depthwise_kernel(a, l) << "(&params, &quant, " << wargs << ");\n";
       break;
     }
     case OpKind::FullyConnected: {
@@ -137,7 +168,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << d.input2_shift << ", " << d.left_shift << ", " << d.output_offset << ", "
         << d.output_multiplier << ", " << d.output_shift << ", " << act(d.activation) << "};\n";
       o << "    (void)in_dims;\n    (void)out_dims;\n";
-      o << "    status = piconas_add_s8(&params, " << at(l.input) << ", " << at(l.input2) << ", "
+      o << "    status = " << add_kernel(a) << "(&params, " << at(l.input) << ", " << at(l.input2) << ", "
         << at(l.output) << ", " << a.size << ");\n";
       break;
     }

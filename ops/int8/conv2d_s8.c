@@ -341,47 +341,6 @@ static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
   return PICONAS_S8_OK;
 }
 
-int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
-                               const piconas_per_channel_quant_params *quant,
-                               const piconas_dims *input_dims, const int8_t *input,
-                               const piconas_dims *filter_dims, const int8_t *filter,
-                               const int32_t *bias, const piconas_dims *output_dims,
-                               int8_t *output) {
-  int status =
-      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-  conv_simd_args a;
-  int32_t p;
-  if (status != PICONAS_S8_OK) {
-    return status;
-  }
-  if (!conv_is_1x1(params, input_dims, filter_dims, output_dims) ||
-      conv_simd_setup(&a, params, quant, filter_dims, filter, bias) != PICONAS_S8_OK) {
-    return PICONAS_S8_ERR_ARGUMENT;
-  }
-  if (ctx == NULL || ctx->buf == NULL || ctx->size < conv_1x1_buffer_size(input_dims) ||
-      ((uintptr_t)ctx->buf & 1u) != 0) {
-    return PICONAS_S8_ERR_BUFFER;
-  }
-  {
-    int16_t *col0 = (int16_t *)ctx->buf;
-    int16_t *col1 = col0 + input_dims->c;
-    const int32_t pixels = output_dims->n * output_dims->h * output_dims->w;
-    const int32_t cin = input_dims->c;
-    for (p = 0; p + 1 < pixels; p += 2) {
-      int8_t *y = output + (ptrdiff_t)p * a.cout;
-      conv_simd_widen(&a, conv_1x1_pixel(input, input_dims, output_dims, params, p), cin, col0);
-      conv_simd_widen(&a, conv_1x1_pixel(input, input_dims, output_dims, params, p + 1), cin,
-                      col1);
-      conv_simd_pixels(&a, col0, col1, y, y + a.cout);
-    }
-    if (p < pixels) {
-      conv_simd_widen(&a, conv_1x1_pixel(input, input_dims, output_dims, params, p), cin, col0);
-      conv_simd_pixels(&a, col0, col0, output + (ptrdiff_t)p * a.cout, NULL);
-    }
-  }
-  return PICONAS_S8_OK;
-}
-
 /* im2col of the window of one output pixel in the SIMD group order; taps outside the image
  * are 0 (skipped). */
 static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const int8_t *image,
@@ -419,20 +378,21 @@ static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const i
   }
 }
 
-int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
-                                  const piconas_conv_params *params,
-                                  const piconas_per_channel_quant_params *quant,
-                                  const piconas_dims *input_dims, const int8_t *input,
-                                  const piconas_dims *filter_dims, const int8_t *filter,
-                                  const int32_t *bias, const piconas_dims *output_dims,
-                                  int8_t *output) {
+/* Both SIMD variants: im2col of two output pixels at a time, then conv_simd_pixels. A 1x1
+ * layer (pointwise) widens the one input pixel under each output pixel, no tap bookkeeping. */
+static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                     const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+                     const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+                     const int32_t *bias, const piconas_dims *output_dims, int8_t *output,
+                     int pointwise) {
   int status =
       conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
   conv_simd_args a;
   if (status != PICONAS_S8_OK) {
     return status;
   }
-  if (conv_simd_setup(&a, params, quant, filter_dims, filter, bias) != PICONAS_S8_OK) {
+  if ((pointwise && !conv_is_1x1(params, input_dims, filter_dims, output_dims)) ||
+      conv_simd_setup(&a, params, quant, filter_dims, filter, bias) != PICONAS_S8_OK) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
   if (ctx == NULL || ctx->buf == NULL || ctx->size < 2 * conv_generic_buffer_size(filter_dims) ||
@@ -449,11 +409,16 @@ int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
     for (b = 0; b < output_dims->n; ++b) {
       const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
       for (oy = 0; oy < output_dims->h; ++oy) {
+        const int32_t iy0 = oy * params->stride.h - params->padding.h;
         for (ox = 0; ox < output_dims->w; ++ox) {
+          const int32_t ix0 = ox * params->stride.w - params->padding.w;
           ys[n] = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * a.cout;
-          conv_simd_fill_column(&a, cols[n], image, input_dims, filter_dims, params,
-                                oy * params->stride.h - params->padding.h,
-                                ox * params->stride.w - params->padding.w);
+          if (pointwise) {
+            conv_simd_widen(&a, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * input_dims->c,
+                            a.depth, cols[n]);
+          } else {
+            conv_simd_fill_column(&a, cols[n], image, input_dims, filter_dims, params, iy0, ix0);
+          }
           if (++n == 2) {
             conv_simd_pixels(&a, cols[0], cols[1], ys[0], ys[1]);
             n = 0;
@@ -466,4 +431,25 @@ int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
     }
   }
   return PICONAS_S8_OK;
+}
+
+int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                               const piconas_per_channel_quant_params *quant,
+                               const piconas_dims *input_dims, const int8_t *input,
+                               const piconas_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const piconas_dims *output_dims,
+                               int8_t *output) {
+  return conv_simd(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                   output, 1);
+}
+
+int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
+                                  const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output) {
+  return conv_simd(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                   output, 0);
 }

@@ -101,13 +101,15 @@ int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
  * SXTAB16 adds the input offset while widening (channels 0,2 and 1,3 as int16 pairs) and
  * SMLABB/SMLATT accumulate the four channels. Two horizontally adjacent output pixels whose
  * windows lie fully inside the image share each widened weight word (the interior of every
- * layer); border pixels run one at a time over their in-image taps. KH = KW = 3 is a
- * compile-time special case of the same body, so its tap loops unroll. */
+ * 3x3 layer, a compile-time 3x3 instance whose tap loops unroll); border pixels and other
+ * kernel sizes run one pixel at a time over their in-image taps. */
 
 #if defined(__GNUC__)
 #define PICONAS_S8_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define PICONAS_S8_NOINLINE static __attribute__((noinline))
 #else
 #define PICONAS_S8_ALWAYS_INLINE static inline
+#define PICONAS_S8_NOINLINE static
 #endif
 
 typedef struct {
@@ -139,9 +141,9 @@ PICONAS_S8_ALWAYS_INLINE void dw_store4(const int32_t *multiplier, const int32_t
   }
 }
 
-/* One output pixel, taps ky in [ky0, ky1), kx in [kx0, kx1); x points at tap (0, 0) of the
+/* One output pixel (the border: one out-of-line copy keeps the code small), taps ky in [ky0, ky1), kx in [kx0, kx1); x points at tap (0, 0) of the
  * window (possibly outside the image: only in-image taps are dereferenced). */
-PICONAS_S8_ALWAYS_INLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, const int8_t *w,
+PICONAS_S8_NOINLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, const int8_t *w,
                                        int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
                                        int8_t *y) {
   const dw_simd_args s = *a;
@@ -230,8 +232,15 @@ PICONAS_S8_ALWAYS_INLINE void dw_pixel_pair(const dw_simd_args *a, const int8_t 
   }
 }
 
-/* One output row: border pixels alone, interior pixels in pairs. */
-PICONAS_S8_ALWAYS_INLINE void dw_row(const dw_simd_args *a, const piconas_dw_conv_params *p,
+/* The 3x3 instance of the pair: constant taps, fully unrolled. */
+PICONAS_S8_NOINLINE void dw_pixel_pair_3x3(const dw_simd_args *a, const int8_t *x0,
+                                           const int8_t *x1, const int8_t *w, int8_t *y0,
+                                           int8_t *y1) {
+  dw_pixel_pair(a, x0, x1, w, 3, 3, y0, y1);
+}
+
+/* One output row: border pixels alone, interior pixels of 3x3 kernels in pairs. */
+static void dw_row(const dw_simd_args *a, const piconas_dw_conv_params *p,
                                      const piconas_dims *in, const piconas_dims *out,
                                      const int8_t *xrow, const int8_t *w, int32_t kh, int32_t kw,
                                      int32_t ky0, int32_t ky1, int8_t *y) {
@@ -244,9 +253,9 @@ PICONAS_S8_ALWAYS_INLINE void dw_row(const dw_simd_args *a, const piconas_dw_con
     const int8_t *x = xrow + (ptrdiff_t)ix0 * ch;
     int32_t kx0, kx1;
     piconas_s8_tap_range(ix0, p->dilation.w, kw, in->w, &kx0, &kx1);
-    if (full_rows && kx0 == 0 && kx1 == kw && ox + 1 < out->w &&
+    if (kh == 3 && kw == 3 && full_rows && kx0 == 0 && kx1 == kw && ox + 1 < out->w &&
         (int64_t)ix0 + p->stride.w + (int64_t)(kw - 1) * p->dilation.w < in->w) {
-      dw_pixel_pair(a, x, x + step, w, kh, kw, y, y + ch);
+      dw_pixel_pair_3x3(a, x, x + step, w, y, y + ch);
       y += 2 * ch;
       ox += 2;
     } else {
@@ -257,7 +266,7 @@ PICONAS_S8_ALWAYS_INLINE void dw_row(const dw_simd_args *a, const piconas_dw_con
   }
 }
 
-PICONAS_S8_ALWAYS_INLINE void dw_simd_body(const dw_simd_args *a, const piconas_dw_conv_params *p,
+static void dw_simd_body(const dw_simd_args *a, const piconas_dw_conv_params *p,
                                            const piconas_dims *in, const int8_t *input,
                                            const int8_t *filter, const piconas_dims *out,
                                            int8_t *output, int32_t kh, int32_t kw) {
@@ -300,11 +309,7 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
   a.filter_w = filter_dims->w;
   a.offset2 = piconas_dup16(params->input_offset);
   a.offset = params->input_offset;
-  if (filter_dims->h == 3 && filter_dims->w == 3) {
-    dw_simd_body(&a, params, input_dims, input, filter, output_dims, output, 3, 3);
-  } else {
-    dw_simd_body(&a, params, input_dims, input, filter, output_dims, output, filter_dims->h,
-                 filter_dims->w);
-  }
+  dw_simd_body(&a, params, input_dims, input, filter, output_dims, output, filter_dims->h,
+               filter_dims->w);
   return PICONAS_S8_OK;
 }

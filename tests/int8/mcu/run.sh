@@ -3,7 +3,8 @@
 # QEMU (ctest int8_mcu_<core>). usage: run.sh <core> <work dir>
 set -eu
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-. "$root/tests/int8/mcu/cores.sh" "$1"
+CORE=$1
+. "$root/tests/int8/mcu/cores.sh"
 work=$2/$1
 mcu=$root/nas/deploy/mcu
 mkdir -p "$work"
