@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "nas/deploy/executor.h"
 #include "nas/deploy/runtime_files.h"
+#include "ops/int8/int8_kernels.h"
 
 #ifndef PICONAS_VERSION
 #define PICONAS_VERSION "unknown"
@@ -85,35 +86,27 @@ std::string layer_prefix(size_t i) {
   return buf;
 }
 
-// The kernel variant each layer calls (ops/int8 wrappers pick the same at run time): the
-// exporter knows every shape, and QuantizeMultiplier never yields INT32_MIN, so the SIMD
-// variants apply and the firmware links no unused fallback (flash).
-bool fast_multipliers(const QLayer& l) {
-  for (int32_t m : l.multiplier)
-    if (m == INT32_MIN) return false;
-  return true;
-}
-
-std::string conv_kernel(const KernelArgs& a, const QLayer& l) {
+// The kernel variant each layer calls: the exporter knows every shape and constant, so it
+// names the variant the ops/int8 wrapper would pick at run time (same bytes), and the firmware
+// links no unused fallback (flash).
+std::string conv_kernel(const KernelArgs& a, const QLayer& l, const piconas_per_channel_quant_params& q) {
   const auto& c = a.conv;
   const bool pointwise = a.filter.h == 1 && a.filter.w == 1 && c.padding.h == 0 && c.padding.w == 0 &&
                          int64_t{a.output.h - 1} * c.stride.h < a.input.h &&
                          int64_t{a.output.w - 1} * c.stride.w < a.input.w;
-  if (!fast_multipliers(l)) return "piconas_conv2d_s8";
+  if (!piconas_conv2d_simd_applies(&q, l.bias.empty() ? nullptr : l.bias.data(), &a.filter))
+    return "piconas_conv2d_s8";
   return pointwise ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8";
 }
 
-std::string depthwise_kernel(const KernelArgs& a, const QLayer& l) {
-  return a.dw.ch_mult == 1 && fast_multipliers(l) ? "piconas_depthwise_conv2d_simd_s8"
-                                                  : "piconas_depthwise_conv2d_s8";
+std::string depthwise_kernel(const KernelArgs& a, const QLayer& l, const piconas_per_channel_quant_params& q) {
+  return piconas_depthwise_conv2d_simd_applies(&a.dw, &q, l.bias.empty() ? nullptr : l.bias.data(), &a.filter)
+             ? "piconas_depthwise_conv2d_simd_s8"
+             : "piconas_depthwise_conv2d_s8";
 }
 
 std::string add_kernel(const KernelArgs& a) {
-  const auto& d = a.add;
-  return d.input1_multiplier != INT32_MIN && d.input2_multiplier != INT32_MIN &&
-                 d.output_multiplier != INT32_MIN
-             ? "piconas_add_simd_s8"
-             : "piconas_add_s8";
+  return piconas_add_simd_applies(&a.add) ? "piconas_add_simd_s8" : "piconas_add_s8";
 }
 
 void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
@@ -129,6 +122,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
     o << "    static const piconas_dims filter_dims = " << dims(a.filter) << ";\n";
     o << "    static const piconas_per_channel_quant_params quant = {" << p << "multiplier, " << p << "shift};\n";
   }
+  const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
   const std::string wargs = "&in_dims, " + at(l.input) + ", &filter_dims, " + p + "weight, " + p +
                             "bias, &out_dims, " + at(l.output);
   switch (l.kind) {
@@ -143,7 +137,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       else
         o << "    ctx.buf = 0;\n";
       o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
-      o << "    status = " << conv_kernel(a, l) << "(&ctx, &params, &quant, " << wargs << ");\n";
+      o << "    status = " << conv_kernel(a, l, q) << "(&ctx, &params, &quant, " << wargs << ");\n";
       break;
     }
     case OpKind::Depthwise: {
@@ -151,7 +145,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       o << "    static const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset
         << ", " << d.ch_mult << ", " << tile(d.stride) << ", " << tile(d.padding) << ", "
         << tile(d.dilation) << ", " << act(d.activation) << "};\n";
-      o << "    status = " << depthwise_kernel(a, l) << "(&params, &quant, " << wargs << ");\n";
+      o << "    status = " << depthwise_kernel(a, l, q) << "(&params, &quant, " << wargs << ");\n";
       break;
     }
     case OpKind::FullyConnected: {

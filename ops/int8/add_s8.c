@@ -21,14 +21,30 @@ static int add_check(const piconas_add_params *params, const int8_t *input1,
              : PICONAS_S8_OK;
 }
 
-static int add_simd_applies(const piconas_add_params *p) {
-  return p->input1_multiplier != INT32_MIN && p->input2_multiplier != INT32_MIN &&
-         p->output_multiplier != INT32_MIN;
+/* The SIMD variant's requantization is exact when every value it requantizes stays below 2^30
+ * after its left shift (simd_s8.h): |q + offset| <= 255. */
+static int64_t add_bound(int32_t left_shift, int32_t shift) {
+  const int32_t left = left_shift + (shift > 0 ? shift : 0);
+  return left > 30 ? ((int64_t)1 << 40) : (int64_t)255 << left;
+}
+
+int piconas_add_simd_applies(const piconas_add_params *p) {
+  const int64_t limit = (int64_t)1 << 30;
+  int64_t a, b, out;
+  if (p == NULL || p->input1_multiplier == INT32_MIN || p->input2_multiplier == INT32_MIN ||
+      p->output_multiplier == INT32_MIN || p->left_shift < 0 || p->left_shift > 23) {
+    return 0;
+  }
+  a = add_bound(p->left_shift, p->input1_shift);
+  b = add_bound(p->left_shift, p->input2_shift);
+  out = p->output_shift > 0 ? (a + b) << (p->output_shift > 30 ? 30 : p->output_shift) : a + b;
+  return a < limit && b < limit && out < limit;
 }
 
 int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
                    int8_t *output, int32_t size) {
-  if (params != NULL && add_simd_applies(params)) {
+  if (add_check(params, input1, input2, output, size) == PICONAS_S8_OK &&
+      piconas_add_simd_applies(params)) {
     return piconas_add_simd_s8(params, input1, input2, output, size);
   }
   return piconas_add_generic_s8(params, input1, input2, output, size);
@@ -60,32 +76,33 @@ int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input
   return PICONAS_S8_OK;
 }
 
-/* Same arithmetic with the fast requantization (simd_s8.h), the output clamp folded into one
- * range and the input offsets pre-shifted: (q + offset) << left_shift = (q << left_shift) +
+/* Same arithmetic with the SIMD kernels' requantization (simd_s8.h; exact under
+ * piconas_add_simd_applies), the output clamp folded into one range and the offsets pre-shifted: (q + offset) << left_shift = (q << left_shift) +
  * (offset << left_shift), both inside int32 (|q + offset| <= 255, left_shift <= 23). */
 int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
                         const int8_t *input2, int8_t *output, int32_t size) {
   int32_t i;
   if (add_check(params, input1, input2, output, size) != PICONAS_S8_OK ||
-      !add_simd_applies(params)) {
+      !piconas_add_simd_applies(params)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
   {
     const int32_t ls = params->left_shift;
     const int32_t off1 = params->input1_offset * ((int32_t)1 << ls);
     const int32_t off2 = params->input2_offset * ((int32_t)1 << ls);
-    const int32_t m1 = params->input1_multiplier, s1 = params->input1_shift;
-    const int32_t m2 = params->input2_multiplier, s2 = params->input2_shift;
-    const int32_t mo = params->output_multiplier, so = params->output_shift;
+    const piconas_s8_requant r1 =
+        piconas_s8_requant_of(params->input1_multiplier, params->input1_shift);
+    const piconas_s8_requant r2 =
+        piconas_s8_requant_of(params->input2_multiplier, params->input2_shift);
+    const piconas_s8_requant ro =
+        piconas_s8_requant_of(params->output_multiplier, params->output_shift);
     const piconas_s8_out_stage out =
         piconas_s8_out_stage_of(params->output_offset, params->activation);
     for (i = 0; i < size; ++i) {
       const int32_t x1 = (int32_t)input1[i] * ((int32_t)1 << ls) + off1;
       const int32_t x2 = (int32_t)input2[i] * ((int32_t)1 << ls) + off2;
-      const int32_t a = piconas_mbqm_fast(x1, m1, s1);
-      const int32_t b = piconas_mbqm_fast(x2, m2, s2);
-      const int32_t sum = (int32_t)((uint32_t)a + (uint32_t)b);
-      output[i] = piconas_s8_store(piconas_mbqm_fast(sum, mo, so), out);
+      const int32_t sum = piconas_s8_requantize(x1, r1) + piconas_s8_requantize(x2, r2);
+      output[i] = piconas_s8_store(piconas_s8_requantize(sum, ro), out);
     }
   }
   return PICONAS_S8_OK;

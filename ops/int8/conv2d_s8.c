@@ -59,25 +59,33 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
                       const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
                       const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
                       const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
-  if (params != NULL && piconas_s8_dims_ok(input_dims) && piconas_s8_dims_ok(filter_dims) &&
-      piconas_s8_dims_ok(output_dims) &&
-      quant != NULL && quant->multiplier != NULL &&
-      piconas_s8_fast_multipliers(quant->multiplier, filter_dims->n)) {
-    if (conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
-      return piconas_conv2d_1x1_simd_s8(ctx, params, quant, input_dims, input, filter_dims, filter,
-                                        bias, output_dims, output);
-    }
-    return piconas_conv2d_im2col_simd_s8(ctx, params, quant, input_dims, input, filter_dims,
-                                         filter, bias, output_dims, output);
+  /* Checked first, so that the selection reads bias / multipliers of a valid layer only. */
+  const int status =
+      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+  const int pointwise = status == PICONAS_S8_OK &&
+                        conv_is_1x1(params, input_dims, filter_dims, output_dims);
+  if (status != PICONAS_S8_OK) {
+    return status;
   }
-  if (params != NULL && piconas_s8_dims_ok(input_dims) && piconas_s8_dims_ok(filter_dims) &&
-      piconas_s8_dims_ok(output_dims) &&
-      conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
-    return piconas_conv2d_1x1_s8(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
-                                 output_dims, output);
+  if (piconas_conv2d_simd_applies(quant, bias, filter_dims)) {
+    return pointwise ? piconas_conv2d_1x1_simd_s8(ctx, params, quant, input_dims, input,
+                                                  filter_dims, filter, bias, output_dims, output)
+                     : piconas_conv2d_im2col_simd_s8(ctx, params, quant, input_dims, input,
+                                                     filter_dims, filter, bias, output_dims,
+                                                     output);
   }
-  return piconas_conv2d_generic_s8(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
-                                   output_dims, output);
+  return pointwise ? piconas_conv2d_1x1_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                           filter, bias, output_dims, output)
+                   : piconas_conv2d_generic_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                               filter, bias, output_dims, output);
+}
+
+int piconas_conv2d_simd_applies(const piconas_per_channel_quant_params *quant, const int32_t *bias,
+                                const piconas_dims *filter_dims) {
+  return quant != NULL && quant->multiplier != NULL && quant->shift != NULL &&
+         piconas_s8_dims_ok(filter_dims) &&
+         piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, filter_dims->n,
+                                  (int64_t)filter_dims->h * filter_dims->w * filter_dims->c);
 }
 
 /* The input pixel under output pixel index p (over n, oy, ox) of the 1x1 path. */
@@ -294,20 +302,18 @@ static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const
     /* An odd last row pairs with itself; its second result is dropped. */
     const int32_t oc1 = oc + 1 < s.cout ? oc + 1 : oc;
     int32_t acc[2][2];
-    int32_t m, sh;
+    piconas_s8_requant r;
     acc[0][0] = acc[1][0] = s.bias ? s.bias[oc] : 0;
     acc[0][1] = acc[1][1] = s.bias ? s.bias[oc1] : 0;
     conv_simd_dot(&s, col0, col1, s.filter + (ptrdiff_t)oc * s.depth,
                   s.filter + (ptrdiff_t)oc1 * s.depth, acc);
-    m = s.multiplier[oc];
-    sh = s.shift[oc];
-    y0[oc] = piconas_s8_store(piconas_mbqm_fast(acc[0][0], m, sh), s.out);
-    if (y1) y1[oc] = piconas_s8_store(piconas_mbqm_fast(acc[1][0], m, sh), s.out);
+    r = piconas_s8_requant_of(s.multiplier[oc], s.shift[oc]);
+    y0[oc] = piconas_s8_store(piconas_s8_requantize(acc[0][0], r), s.out);
+    if (y1) y1[oc] = piconas_s8_store(piconas_s8_requantize(acc[1][0], r), s.out);
     if (oc1 != oc) {
-      m = s.multiplier[oc1];
-      sh = s.shift[oc1];
-      y0[oc1] = piconas_s8_store(piconas_mbqm_fast(acc[0][1], m, sh), s.out);
-      if (y1) y1[oc1] = piconas_s8_store(piconas_mbqm_fast(acc[1][1], m, sh), s.out);
+      r = piconas_s8_requant_of(s.multiplier[oc1], s.shift[oc1]);
+      y0[oc1] = piconas_s8_store(piconas_s8_requantize(acc[0][1], r), s.out);
+      if (y1) y1[oc1] = piconas_s8_store(piconas_s8_requantize(acc[1][1], r), s.out);
     }
   }
 }
@@ -326,7 +332,7 @@ static void conv_simd_widen(const conv_simd_args *a, const int8_t *src, int32_t 
 static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
                            const piconas_per_channel_quant_params *quant, const piconas_dims *f,
                            const int8_t *filter, const int32_t *bias) {
-  if (!piconas_s8_fast_multipliers(quant->multiplier, f->n)) {
+  if (!piconas_conv2d_simd_applies(quant, bias, f)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
   a->filter = filter;

@@ -10,9 +10,11 @@
  * Needs no scratch. Refuses (PICONAS_S8_ERR_OVERFLOW) KH*KW > PICONAS_S8_MAX_MACS or a bias
  * large enough to overflow the int32 accumulator.
  * piconas_depthwise_conv2d_s8 is the wrapper that picks a variant; tests may call each directly:
- *   piconas_depthwise_conv2d_simd_s8     M = 1 and no multiplier equal to INT32_MIN; four
- *                                        channels per step with the DSP instructions (emulated
- *                                        in C where absent, simd_s8.h), 3x3 specialised;
+ *   piconas_depthwise_conv2d_simd_s8     when piconas_depthwise_conv2d_simd_applies: M = 1,
+ *                                        no multiplier INT32_MIN, small accumulators (see
+ *                                        piconas_s8_simd_quant_ok in simd_s8.h); the DSP
+ *                                        instructions (emulated in C where absent), 3x3
+ *                                        specialised;
  *   piconas_depthwise_conv2d_generic_s8  any shape, plain loops: the portable reference.
  * A variant given a shape it cannot handle returns PICONAS_S8_ERR_ARGUMENT.
  */
@@ -40,6 +42,11 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
                                      const piconas_dims *filter_dims, const int8_t *filter,
                                      const int32_t *bias, const piconas_dims *output_dims,
                                      int8_t *output);
+
+/* 1 when piconas_depthwise_conv2d_simd_s8 accepts this layer's parameters (shapes aside). */
+int piconas_depthwise_conv2d_simd_applies(const piconas_dw_conv_params *params,
+                                          const piconas_per_channel_quant_params *quant,
+                                          const int32_t *bias, const piconas_dims *filter_dims);
 
 int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
                                         const piconas_per_channel_quant_params *quant,

