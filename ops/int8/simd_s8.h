@@ -62,14 +62,20 @@ static inline uint32_t piconas_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
 #if PICONAS_S8_DSP
 
 static inline uint32_t piconas_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int32_t)x); }
+/* GCC 12 folds no rotation into SXTB16 / SXTAB16 (and its arm_acle.h has no __ror): the
+ * rotated forms are one instruction each in inline assembly. */
 static inline uint32_t piconas_sxtb16_ror8(uint32_t x) {
-  return (uint32_t)__sxtb16((int32_t)piconas_ror8(x));
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
 }
 static inline uint32_t piconas_sxtab16(uint32_t a, uint32_t x) {
   return (uint32_t)__sxtab16((int32_t)a, (int32_t)x);
 }
 static inline uint32_t piconas_sxtab16_ror8(uint32_t a, uint32_t x) {
-  return (uint32_t)__sxtab16((int32_t)a, (int32_t)piconas_ror8(x));
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
 }
 static inline int32_t piconas_smlad(uint32_t x, uint32_t y, int32_t acc) {
   return __smlad((int32_t)x, (int32_t)y, acc);
