@@ -21,32 +21,14 @@ static int add_check(const piconas_add_params *params, const int8_t *input1,
              : PICONAS_S8_OK;
 }
 
-/* The SIMD variant's requantization is exact when every value it requantizes stays below 2^30
- * after its left shift (simd_s8.h): |q + offset| <= 255. */
-static int64_t add_bound(int32_t left_shift, int32_t shift) {
-  const int32_t left = left_shift + (shift > 0 ? shift : 0);
-  return left > 30 ? ((int64_t)1 << 40) : (int64_t)255 << left;
-}
-
-int piconas_add_simd_applies(const piconas_add_params *p) {
-  const int64_t limit = (int64_t)1 << 30;
-  int64_t a, b, out;
-  if (p == NULL || p->input1_multiplier == INT32_MIN || p->input2_multiplier == INT32_MIN ||
-      p->output_multiplier == INT32_MIN || p->left_shift < 0 || p->left_shift > 23) {
-    return 0;
-  }
-  a = add_bound(p->left_shift, p->input1_shift);
-  b = add_bound(p->left_shift, p->input2_shift);
-  out = p->output_shift > 0 ? (a + b) << (p->output_shift > 30 ? 30 : p->output_shift) : a + b;
-  return a < limit && b < limit && out < limit;
-}
-
 int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
                    int8_t *output, int32_t size) {
+#if PICONAS_S8_SIMD_PREFERRED
   if (add_check(params, input1, input2, output, size) == PICONAS_S8_OK &&
       piconas_add_simd_applies(params)) {
     return piconas_add_simd_s8(params, input1, input2, output, size);
   }
+#endif
   return piconas_add_generic_s8(params, input1, input2, output, size);
 }
 
@@ -75,6 +57,8 @@ int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input
   }
   return PICONAS_S8_OK;
 }
+
+#if PICONAS_S8_SIMD_AVAILABLE
 
 /* Same arithmetic with the SIMD kernels' requantization (simd_s8.h; exact under
  * piconas_add_simd_applies), the output clamp folded into one range and the offsets pre-shifted: (q + offset) << left_shift = (q << left_shift) +
@@ -107,3 +91,25 @@ int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
   }
   return PICONAS_S8_OK;
 }
+
+/* The SIMD variant's requantization is exact when every value it requantizes stays below 2^30
+ * after its left shift (simd_s8.h): |q + offset| <= 255. */
+static int64_t add_bound(int32_t left_shift, int32_t shift) {
+  const int32_t left = left_shift + (shift > 0 ? shift : 0);
+  return left > 30 ? ((int64_t)1 << 40) : (int64_t)255 << left;
+}
+
+int piconas_add_simd_applies(const piconas_add_params *p) {
+  const int64_t limit = (int64_t)1 << 30;
+  int64_t a, b, out;
+  if (p == NULL || p->input1_multiplier == INT32_MIN || p->input2_multiplier == INT32_MIN ||
+      p->output_multiplier == INT32_MIN || p->left_shift < 0 || p->left_shift > 23) {
+    return 0;
+  }
+  a = add_bound(p->left_shift, p->input1_shift);
+  b = add_bound(p->left_shift, p->input2_shift);
+  out = p->output_shift > 0 ? (a + b) << (p->output_shift > 30 ? 30 : p->output_shift) : a + b;
+  return a < limit && b < limit && out < limit;
+}
+
+#endif /* PICONAS_S8_SIMD_AVAILABLE */

@@ -67,6 +67,7 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
   if (status != PICONAS_S8_OK) {
     return status;
   }
+#if PICONAS_S8_SIMD_PREFERRED
   if (piconas_conv2d_simd_applies(quant, bias, filter_dims)) {
     return pointwise ? piconas_conv2d_1x1_simd_s8(ctx, params, quant, input_dims, input,
                                                   filter_dims, filter, bias, output_dims, output)
@@ -74,19 +75,13 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
                                                      filter_dims, filter, bias, output_dims,
                                                      output);
   }
+#endif
   return pointwise ? piconas_conv2d_1x1_s8(ctx, params, quant, input_dims, input, filter_dims,
                                            filter, bias, output_dims, output)
                    : piconas_conv2d_generic_s8(ctx, params, quant, input_dims, input, filter_dims,
                                                filter, bias, output_dims, output);
 }
 
-int piconas_conv2d_simd_applies(const piconas_per_channel_quant_params *quant, const int32_t *bias,
-                                const piconas_dims *filter_dims) {
-  return quant != NULL && quant->multiplier != NULL && quant->shift != NULL &&
-         piconas_s8_dims_ok(filter_dims) &&
-         piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, filter_dims->n,
-                                  (int64_t)filter_dims->h * filter_dims->w * filter_dims->c);
-}
 
 /* The input pixel under output pixel index p (over n, oy, ox) of the 1x1 path. */
 static const int8_t *conv_1x1_pixel(const int8_t *input, const piconas_dims *in,
@@ -230,6 +225,8 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
   }
   return PICONAS_S8_OK;
 }
+
+#if PICONAS_S8_SIMD_AVAILABLE
 
 /* ---- SIMD variants ----------------------------------------------------------------------------
  * Both run the same 2x2-blocked matrix product: two output pixels (their inputs + offset as
@@ -459,3 +456,13 @@ int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
   return conv_simd(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                    output, 0);
 }
+
+int piconas_conv2d_simd_applies(const piconas_per_channel_quant_params *quant, const int32_t *bias,
+                                const piconas_dims *filter_dims) {
+  return quant != NULL && quant->multiplier != NULL && quant->shift != NULL &&
+         piconas_s8_dims_ok(filter_dims) &&
+         piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, filter_dims->n,
+                                  (int64_t)filter_dims->h * filter_dims->w * filter_dims->c);
+}
+
+#endif /* PICONAS_S8_SIMD_AVAILABLE */

@@ -37,10 +37,12 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
   if (status != PICONAS_S8_OK) {
     return status;
   }
+#if PICONAS_S8_SIMD_PREFERRED
   if (piconas_depthwise_conv2d_simd_applies(params, quant, bias, filter_dims)) {
     return piconas_depthwise_conv2d_simd_s8(params, quant, input_dims, input, filter_dims, filter,
                                             bias, output_dims, output);
   }
+#endif
   return piconas_depthwise_conv2d_generic_s8(params, quant, input_dims, input, filter_dims, filter,
                                              bias, output_dims, output);
 }
@@ -99,6 +101,8 @@ int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
   }
   return PICONAS_S8_OK;
 }
+
+#if PICONAS_S8_SIMD_AVAILABLE
 
 /* ---- SIMD variant: channel multiplier 1 ----------------------------------------------------
  * One 32-bit load gives 4 channels of a tap; SXTAB16 widens channels (0, 2) or, with ROR #8,
@@ -317,3 +321,5 @@ int piconas_depthwise_conv2d_simd_applies(const piconas_dw_conv_params *params,
          piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, filter_dims->c,
                                   (int64_t)filter_dims->h * filter_dims->w);
 }
+
+#endif /* PICONAS_S8_SIMD_AVAILABLE */

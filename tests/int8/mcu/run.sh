@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds tests/int8/mcu/kernel_test.c with the int8 kernels for one core and runs it under
-# QEMU (ctest int8_mcu_<core>). usage: run.sh <core> <work dir>
+# QEMU (ctest int8_mcu_<core>); on Cortex-M0 with -DPICONAS_S8_SIMD_EMULATION, so that the C
+# emulation of the DSP instructions runs there too. usage: run.sh <core> <work dir>
 set -eu
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 CORE=$1
@@ -8,7 +9,8 @@ CORE=$1
 work=$2/$1
 mcu=$root/nas/deploy/mcu
 mkdir -p "$work"
-arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -ffunction-sections \
+arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -DPICONAS_S8_SIMD_EMULATION \
+  -ffunction-sections \
   -fdata-sections -nostdlib -I"$root" -I"$mcu" -L"$mcu" -L"$root/tests/int8/mcu" -T $CORE_LD \
   "$mcu/startup.c" "$root/tests/int8/mcu/kernel_test.c" "$root"/ops/int8/[!q]*.c -lgcc \
   -Wl,--gc-sections -o "$work/kernel_test.elf"
