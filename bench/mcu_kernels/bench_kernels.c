@@ -127,8 +127,8 @@ static int same(const int8_t *a, const int8_t *b, int32_t n) {
 
 static int failures;
 
-static void report(const char *what, uint32_t ticks, int status, const int8_t *y,
-                   const int8_t *ref, int32_t n) {
+static void report(const char *what, uint32_t ticks, int status, const int8_t *y, const int8_t *ref,
+                   int32_t n) {
   put(" ");
   put(what);
   put(" ");
@@ -160,8 +160,8 @@ static void run_layer(const layer_t *l) {
   piconas_dims f = {l->cout, l->k, l->k, l->cin};
   piconas_per_channel_quant_params q;
   piconas_s8_context ctx;
-#define TAKE(ptr, type, count)                      \
-  ptr = (type *)(arena + used);                     \
+#define TAKE(ptr, type, count)  \
+  ptr = (type *)(arena + used); \
   used += (int32_t)(((count) * sizeof(type) + 15) & ~15u)
   TAKE(x, int8_t, in_size);
   TAKE(x2, int8_t, in_size);
@@ -194,8 +194,8 @@ static void run_layer(const layer_t *l) {
   ctx.buf = buf;
   ctx.size = scratch;
   if (l->kind == ADD) {
-    piconas_add_params p = {5, 1518500250, -1, -3, 1073741824, 0, 20, -7, 1288490189, -19,
-                            {-128, 127}};
+    piconas_add_params p = {5,  1518500250, -1,         -3,  1073741824, 0,
+                            20, -7,         1288490189, -19, {-128, 127}};
     t = ticks_now();
     status = piconas_add_generic_s8(&p, x, x2, y_old, in_size);
     report("old", ticks_since(t), status, y_old, y_old, out_size);
@@ -211,8 +211,8 @@ static void run_layer(const layer_t *l) {
     report("cmsis", ticks_since(t), status, y_new, y_old, out_size);
 #endif
   } else if (l->kind == DW) {
-    piconas_dw_conv_params p = {5, -3, 1, {l->stride, l->stride}, {l->pad, l->pad}, {1, 1},
-                                {-3, 127}};
+    piconas_dw_conv_params p = {5,      -3,       1, {l->stride, l->stride}, {l->pad, l->pad},
+                                {1, 1}, {-3, 127}};
     f.n = 1;
     f.c = l->cout;
     t = ticks_now();
@@ -223,12 +223,13 @@ static void run_layer(const layer_t *l) {
     report("new", ticks_since(t), status, y_new, y_old, out_size);
 #ifdef PICONAS_BENCH_CMSIS_NN
     {
-      cmsis_nn_dw_conv_params cp = {5, -3, 1, {l->stride, l->stride}, {l->pad, l->pad}, {1, 1},
-                                    {-3, 127}};
+      cmsis_nn_dw_conv_params cp = {5,      -3,       1, {l->stride, l->stride}, {l->pad, l->pad},
+                                    {1, 1}, {-3, 127}};
       cmsis_nn_dims ci = {1, l->h, l->w, l->cin}, cf = {1, l->k, l->k, l->cout},
                     co = {1, oh, ow, l->cout}, cb = {1, 1, 1, l->cout};
       cmsis_nn_per_channel_quant_params cq = {mult, shift};
-      cmsis_nn_context cc = {buf, arm_depthwise_conv_wrapper_s8_get_buffer_size(&cp, &ci, &cf, &co)};
+      cmsis_nn_context cc = {buf,
+                             arm_depthwise_conv_wrapper_s8_get_buffer_size(&cp, &ci, &cf, &co)};
       t = ticks_now();
       status = cc.size > scratch ? -100
                                  : arm_depthwise_conv_wrapper_s8(&cc, &cp, &cq, &ci, x, &cf, w, &cb,
@@ -248,16 +249,16 @@ static void run_layer(const layer_t *l) {
     report("new", ticks_since(t), status, y_new, y_old, out_size);
 #ifdef PICONAS_BENCH_CMSIS_NN
     {
-      cmsis_nn_conv_params cp = {5, -3, {l->stride, l->stride}, {l->pad, l->pad}, {1, 1},
-                                 {-3, 127}};
+      cmsis_nn_conv_params cp = {5,      -3,       {l->stride, l->stride}, {l->pad, l->pad},
+                                 {1, 1}, {-3, 127}};
       cmsis_nn_dims ci = {1, l->h, l->w, l->cin}, cf = {l->cout, l->k, l->k, l->cin},
                     co = {1, oh, ow, l->cout}, cb = {1, 1, 1, l->cout};
       cmsis_nn_per_channel_quant_params cq = {mult, shift};
       cmsis_nn_context cc = {buf, arm_convolve_wrapper_s8_get_buffer_size(&cp, &ci, &cf, &co)};
       t = ticks_now();
-      status = cc.size > scratch ? -100
-                                 : arm_convolve_wrapper_s8(&cc, &cp, &cq, &ci, x, &cf, w, &cb,
-                                                           bias, &co, y_new);
+      status = cc.size > scratch
+                   ? -100
+                   : arm_convolve_wrapper_s8(&cc, &cp, &cq, &ci, x, &cf, w, &cb, bias, &co, y_new);
       report("cmsis", ticks_since(t), status, y_new, y_old, out_size);
     }
 #endif

@@ -7,8 +7,8 @@
 #include "requantize.h"
 #include "simd_s8.h"
 
-static int add_check(const piconas_add_params *params, const int8_t *input1,
-                     const int8_t *input2, const int8_t *output, int32_t size) {
+static int add_check(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
+                     const int8_t *output, int32_t size) {
   return params == NULL || input1 == NULL || input2 == NULL || output == NULL || size < 0 ||
                  !piconas_s8_offsets_ok(params->input1_offset, params->output_offset) ||
                  !piconas_s8_offsets_ok(params->input2_offset, params->output_offset) ||
@@ -61,8 +61,9 @@ int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input
 #if PICONAS_S8_SIMD_AVAILABLE
 
 /* Same arithmetic with the SIMD kernels' requantization (simd_s8.h; exact under
- * piconas_add_simd_applies), the output clamp folded into one range and the offsets pre-shifted: (q + offset) << left_shift = (q << left_shift) +
- * (offset << left_shift), both inside int32 (|q + offset| <= 255, left_shift <= 23). */
+ * piconas_add_simd_applies), the output clamp folded into one range and the offsets pre-shifted: (q
+ * + offset) << left_shift = (q << left_shift) + (offset << left_shift), both inside int32 (|q +
+ * offset| <= 255, left_shift <= 23). */
 int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
                         const int8_t *input2, int8_t *output, int32_t size) {
   int32_t i;

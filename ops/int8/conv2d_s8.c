@@ -62,18 +62,18 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
   /* Checked first, so that the selection reads bias / multipliers of a valid layer only. */
   const int status =
       conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-  const int pointwise = status == PICONAS_S8_OK &&
-                        conv_is_1x1(params, input_dims, filter_dims, output_dims);
+  const int pointwise =
+      status == PICONAS_S8_OK && conv_is_1x1(params, input_dims, filter_dims, output_dims);
   if (status != PICONAS_S8_OK) {
     return status;
   }
 #if PICONAS_S8_SIMD_PREFERRED
   if (piconas_conv2d_simd_applies(quant, bias, filter_dims)) {
-    return pointwise ? piconas_conv2d_1x1_simd_s8(ctx, params, quant, input_dims, input,
-                                                  filter_dims, filter, bias, output_dims, output)
-                     : piconas_conv2d_im2col_simd_s8(ctx, params, quant, input_dims, input,
-                                                     filter_dims, filter, bias, output_dims,
-                                                     output);
+    return pointwise
+               ? piconas_conv2d_1x1_simd_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                            filter, bias, output_dims, output)
+               : piconas_conv2d_im2col_simd_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                               filter, bias, output_dims, output);
   }
 #endif
   return pointwise ? piconas_conv2d_1x1_s8(ctx, params, quant, input_dims, input, filter_dims,
@@ -81,7 +81,6 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
                    : piconas_conv2d_generic_s8(ctx, params, quant, input_dims, input, filter_dims,
                                                filter, bias, output_dims, output);
 }
-
 
 /* The input pixel under output pixel index p (over n, oy, ox) of the 1x1 path. */
 static const int8_t *conv_1x1_pixel(const int8_t *input, const piconas_dims *in,
@@ -446,8 +445,7 @@ int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv
                    output, 1);
 }
 
-int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
-                                  const piconas_conv_params *params,
+int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
                                   const piconas_per_channel_quant_params *quant,
                                   const piconas_dims *input_dims, const int8_t *input,
                                   const piconas_dims *filter_dims, const int8_t *filter,

@@ -69,8 +69,7 @@ int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv
                                const int32_t *bias, const piconas_dims *output_dims,
                                int8_t *output);
 
-int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
-                                  const piconas_conv_params *params,
+int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
                                   const piconas_per_channel_quant_params *quant,
                                   const piconas_dims *input_dims, const int8_t *input,
                                   const piconas_dims *filter_dims, const int8_t *filter,

@@ -138,8 +138,8 @@ static int8_t dw_out(int32_t acc, const dw_simd_args *a, int32_t c) {
       piconas_s8_requantize(acc, piconas_s8_requant_of(a->multiplier[c], a->shift[c])), a->out);
 }
 
-/* One output pixel, channels c_begin.., over taps [ky0, ky1) x [kx0, kx1); x points at tap (0, 0) of the window
- * (possibly outside the image: only in-image taps are read). */
+/* One output pixel, channels c_begin.., over taps [ky0, ky1) x [kx0, kx1); x points at tap (0, 0)
+ * of the window (possibly outside the image: only in-image taps are read). */
 PICONAS_S8_NOINLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, const int8_t *w,
                                   int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
                                   int32_t c_begin, int8_t *y) {
@@ -184,17 +184,17 @@ PICONAS_S8_NOINLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, const 
 
 /* One tap of the 3x3 pair pass: channels (c, c+2) (odd = 0) or (c+1, c+3) (odd = 1) of
  * pixel u and pixel v; the weight at w. */
-#define PICONAS_DW_TAP(xu, xv, wp)                                                 \
-  do {                                                                             \
-    const uint32_t w_ = piconas_read_s8x4(wp);                                     \
-    const uint32_t u_ = piconas_read_s8x4(xu), v_ = piconas_read_s8x4(xv);         \
-    const uint32_t ww_ = odd ? piconas_sxtb16_ror8(w_) : piconas_sxtb16(w_);       \
+#define PICONAS_DW_TAP(xu, xv, wp)                                                         \
+  do {                                                                                     \
+    const uint32_t w_ = piconas_read_s8x4(wp);                                             \
+    const uint32_t u_ = piconas_read_s8x4(xu), v_ = piconas_read_s8x4(xv);                 \
+    const uint32_t ww_ = odd ? piconas_sxtb16_ror8(w_) : piconas_sxtb16(w_);               \
     const uint32_t uu_ = odd ? piconas_sxtab16_ror8(off2, u_) : piconas_sxtab16(off2, u_); \
     const uint32_t vv_ = odd ? piconas_sxtab16_ror8(off2, v_) : piconas_sxtab16(off2, v_); \
-    u_lo = piconas_smlabb(uu_, ww_, u_lo);                                         \
-    u_hi = piconas_smlatt(uu_, ww_, u_hi);                                         \
-    v_lo = piconas_smlabb(vv_, ww_, v_lo);                                         \
-    v_hi = piconas_smlatt(vv_, ww_, v_hi);                                         \
+    u_lo = piconas_smlabb(uu_, ww_, u_lo);                                                 \
+    u_hi = piconas_smlatt(uu_, ww_, u_hi);                                                 \
+    v_lo = piconas_smlabb(vv_, ww_, v_lo);                                                 \
+    v_hi = piconas_smlatt(vv_, ww_, v_hi);                                                 \
   } while (0)
 
 #if defined(__GNUC__)

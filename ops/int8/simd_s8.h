@@ -125,9 +125,7 @@ static inline int32_t piconas_smlatt(uint32_t x, uint32_t y, int32_t acc) {
 #endif /* PICONAS_S8_DSP */
 
 /* (a.h0, b.h0) and (b.h1, a.h1)... written in C: GCC emits PKHBT / PKHTB for these forms. */
-static inline uint32_t piconas_pkhbt(uint32_t a, uint32_t b) {
-  return (a & 0xFFFFu) | (b << 16);
-}
+static inline uint32_t piconas_pkhbt(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
 static inline uint32_t piconas_pkhtb(uint32_t a, uint32_t b) {
   return (a & 0xFFFF0000u) | (b >> 16);
 }

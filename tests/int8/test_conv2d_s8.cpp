@@ -165,7 +165,8 @@ TEST_CASE("conv2d_s8: 1x1 and im2col SIMD variants bit exact on 4000 random laye
     }
     c.bias.clear();
     if (r(0, 9) != 0) {
-      for (int o = 0; o < c.f.n; ++o) c.bias.push_back(int8_ref::random_simd_bias(rng, macs, c.shift[o]));
+      for (int o = 0; o < c.f.n; ++o)
+        c.bias.push_back(int8_ref::random_simd_bias(rng, macs, c.shift[o]));
     }
     std::vector<int8_t> expected, y;
     REQUIRE(int8_ref::conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift, c.out, expected));

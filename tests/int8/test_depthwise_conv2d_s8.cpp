@@ -150,9 +150,9 @@ TEST_CASE("depthwise_conv2d_simd_s8: bit exact vs the reference on 4000 random l
     REQUIRE(int8_ref::depthwise_conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift, c.out,
                                        expected));
     INFO("case " << i << " n " << c.in.n << " in " << c.in.h << "x" << c.in.w << "x" << c.in.c
-                 << " k " << c.f.h << "x" << c.f.w << " s " << c.ref.stride_h << "," << c.ref.stride_w
-                 << " p " << c.ref.pad_h << "," << c.ref.pad_w << " d " << c.ref.dil_h << ","
-                 << c.ref.dil_w);
+                 << " k " << c.f.h << "x" << c.f.w << " s " << c.ref.stride_h << ","
+                 << c.ref.stride_w << " p " << c.ref.pad_h << "," << c.ref.pad_w << " d "
+                 << c.ref.dil_h << "," << c.ref.dil_w);
     const piconas_dw_conv_params p{-c.ref.z_in, c.ref.z_out, 1, {}, {}, {}, {}};
     const piconas_per_channel_quant_params q{c.mult.data(), c.shift.data()};
     const piconas_dims f{c.f.n, c.f.h, c.f.w, c.f.c};

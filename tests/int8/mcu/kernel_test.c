@@ -68,7 +68,8 @@ static int depthwise_case(void) {
   in.c = channels();
   in.h = rnd(1, 6);
   in.w = rnd(1, 8);
-  while (in.n * in.h * in.w * in.c > MAX_IN) in.w = in.w > 1 ? in.w - 1 : 1, in.h = in.h > 1 ? in.h - 1 : 1;
+  while (in.n * in.h * in.w * in.c > MAX_IN)
+    in.w = in.w > 1 ? in.w - 1 : 1, in.h = in.h > 1 ? in.h - 1 : 1;
   f.n = 1;
   f.h = k;
   f.w = k2;
@@ -113,7 +114,8 @@ static int conv_case(void) {
   in.c = channels();
   in.h = rnd(1, 5);
   in.w = rnd(1, 7);
-  while (in.n * in.h * in.w * in.c > MAX_IN) in.w = in.w > 1 ? in.w - 1 : 1, in.h = in.h > 1 ? in.h - 1 : 1;
+  while (in.n * in.h * in.w * in.c > MAX_IN)
+    in.w = in.w > 1 ? in.w - 1 : 1, in.h = in.h > 1 ? in.h - 1 : 1;
   f.n = rnd(0, 2) == 0 ? rnd(1, 5) : 2 * rnd(1, 8) + rnd(0, 1);
   f.h = pointwise ? 1 : rnd(1, 3);
   f.w = pointwise ? 1 : rnd(1, 3);
@@ -186,8 +188,7 @@ int main(void) {
     if (ad && failures < 3) sh_write0("kernel_test: add SIMD differs from the reference\n");
     failures += dw + cv + ad;
   }
-  sh_write0(failures == 0 ? "kernel_test: 900 random layers bit-exact\n"
-                          : "kernel_test: FAILED\n");
+  sh_write0(failures == 0 ? "kernel_test: 900 random layers bit-exact\n" : "kernel_test: FAILED\n");
   if (simd_calls < 400) {
     sh_write0("kernel_test: too few layers took a SIMD variant\n");
     return 1;
