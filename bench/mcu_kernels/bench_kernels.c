@@ -109,7 +109,11 @@ static void calibrate(void) {
   SYST_CVR = 0;
   SYST_CSR = 5u;
   start = ticks_now();
+#if defined(__ARM_ARCH_6M__) /* Thumb-1 inline assembly is in divided syntax */
+  __asm__ volatile("1: sub %0, #1\n\tbne 1b" : "+l"(n) : : "cc");
+#else
   __asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+l"(n) : : "cc");
+#endif
   ticks = ticks_since(start);
   milli_instructions_per_tick = (uint32_t)((uint64_t)400000 * 1000 / (ticks ? ticks : 1));
 }
