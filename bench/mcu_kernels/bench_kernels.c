@@ -154,7 +154,7 @@ static void run_layer(const layer_t *l) {
   const int32_t ow = (l->w + 2 * l->pad - l->k) / l->stride + 1;
   const int32_t in_size = l->h * l->w * l->cin, out_size = oh * ow * l->cout;
   const int32_t wsize = l->kind == DW ? l->k * l->k * l->cout : l->k * l->k * l->cin * l->cout;
-  const int32_t scratch = 4 * l->k * l->k * l->cin * 2 + 4 * l->cin * 4 + 64;
+  const int32_t scratch = 4 * l->k * l->k * l->cin * 2 + 4 * l->cin * 4 + 8192;
   int32_t used = 0, i;
   int8_t *x, *x2, *w, *y_old, *y_new, *buf;
   int32_t *bias, *mult, *shift;
