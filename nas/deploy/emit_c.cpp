@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "nas/deploy/executor.h"
 #include "nas/deploy/runtime_files.h"
+#include "ops/int8/int8_kernels.h"
 
 #ifndef PICONAS_VERSION
 #define PICONAS_VERSION "unknown"
@@ -85,6 +86,24 @@ std::string layer_prefix(size_t i) {
   return buf;
 }
 
+// The kernel call of a layer. The exporter knows every shape and constant, so it names the
+// SIMD variant the ops/int8 wrapper would pick at run time (same bytes) and the firmware links
+// no unused fallback (flash); on cores where the portable kernels are faster
+// (PICONAS_S8_SIMD_PREFERRED == 0: Cortex-M0/M3) the preprocessor keeps the wrapper call.
+void emit_call(std::ostringstream& o, const char* wrapper, const char* simd, bool simd_applies,
+               const std::string& args) {
+  if (simd_applies)
+    o << "#if PICONAS_S8_SIMD_PREFERRED\n    status = " << simd << "(" << args << ");\n#else\n";
+  o << "    status = " << wrapper << "(" << args << ");\n";
+  if (simd_applies) o << "#endif\n";
+}
+
+bool conv_is_pointwise(const KernelArgs& a) {
+  const auto& c = a.conv;
+  return a.filter.h == 1 && a.filter.w == 1 && c.padding.h == 0 && c.padding.w == 0 &&
+         int64_t{a.output.h - 1} * c.stride.h < a.input.h && int64_t{a.output.w - 1} * c.stride.w < a.input.w;
+}
+
 void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
   const QLayer& l = m.layers[i];
   const KernelArgs a = kernel_args(m, l);
@@ -98,6 +117,8 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
     o << "    static const piconas_dims filter_dims = " << dims(a.filter) << ";\n";
     o << "    static const piconas_per_channel_quant_params quant = {" << p << "multiplier, " << p << "shift};\n";
   }
+  const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
+  const int32_t* bias = l.bias.empty() ? nullptr : l.bias.data();
   const std::string wargs = "&in_dims, " + at(l.input) + ", &filter_dims, " + p + "weight, " + p +
                             "bias, &out_dims, " + at(l.output);
   switch (l.kind) {
@@ -112,7 +133,9 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       else
         o << "    ctx.buf = 0;\n";
       o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
-      o << "    status = piconas_conv2d_s8(&ctx, &params, &quant, " << wargs << ");\n";
+      emit_call(o, "piconas_conv2d_s8",
+                conv_is_pointwise(a) ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
+                piconas_conv2d_simd_applies(&q, bias, &a.filter) != 0, "&ctx, &params, &quant, " + wargs);
       break;
     }
     case OpKind::Depthwise: {
@@ -120,7 +143,9 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       o << "    static const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset
         << ", " << d.ch_mult << ", " << tile(d.stride) << ", " << tile(d.padding) << ", "
         << tile(d.dilation) << ", " << act(d.activation) << "};\n";
-      o << "    status = piconas_depthwise_conv2d_s8(&params, &quant, " << wargs << ");\n";
+      emit_call(o, "piconas_depthwise_conv2d_s8", "piconas_depthwise_conv2d_simd_s8",
+                piconas_depthwise_conv2d_simd_applies(&a.dw, &q, bias, &a.filter) != 0,
+                "&params, &quant, " + wargs);
       break;
     }
     case OpKind::FullyConnected: {
@@ -137,8 +162,9 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << d.input2_shift << ", " << d.left_shift << ", " << d.output_offset << ", "
         << d.output_multiplier << ", " << d.output_shift << ", " << act(d.activation) << "};\n";
       o << "    (void)in_dims;\n    (void)out_dims;\n";
-      o << "    status = piconas_add_s8(&params, " << at(l.input) << ", " << at(l.input2) << ", "
-        << at(l.output) << ", " << a.size << ");\n";
+      emit_call(o, "piconas_add_s8", "piconas_add_simd_s8", piconas_add_simd_applies(&a.add) != 0,
+                "&params, " + at(l.input) + ", " + at(l.input2) + ", " + at(l.output) + ", " +
+                    std::to_string(a.size));
       break;
     }
     case OpKind::GlobalAvgPool:

@@ -5,16 +5,37 @@
 
 #include "int8_checks.h"
 #include "requantize.h"
+#include "simd_s8.h"
+
+static int add_check(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
+                     const int8_t *output, int32_t size) {
+  return params == NULL || input1 == NULL || input2 == NULL || output == NULL || size < 0 ||
+                 !piconas_s8_offsets_ok(params->input1_offset, params->output_offset) ||
+                 !piconas_s8_offsets_ok(params->input2_offset, params->output_offset) ||
+                 params->left_shift < 0 || params->left_shift > 23 ||
+                 !piconas_s8_shift_ok(params->input1_shift) ||
+                 !piconas_s8_shift_ok(params->input2_shift) ||
+                 !piconas_s8_shift_ok(params->output_shift) ||
+                 !piconas_s8_activation_ok(params->activation)
+             ? PICONAS_S8_ERR_ARGUMENT
+             : PICONAS_S8_OK;
+}
 
 int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
                    int8_t *output, int32_t size) {
+#if PICONAS_S8_SIMD_PREFERRED
+  if (add_check(params, input1, input2, output, size) == PICONAS_S8_OK &&
+      piconas_add_simd_applies(params)) {
+    return piconas_add_simd_s8(params, input1, input2, output, size);
+  }
+#endif
+  return piconas_add_generic_s8(params, input1, input2, output, size);
+}
+
+int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input1,
+                           const int8_t *input2, int8_t *output, int32_t size) {
   int32_t i;
-  if (params == NULL || input1 == NULL || input2 == NULL || output == NULL || size < 0 ||
-      !piconas_s8_offsets_ok(params->input1_offset, params->output_offset) ||
-      !piconas_s8_offsets_ok(params->input2_offset, params->output_offset) ||
-      params->left_shift < 0 || params->left_shift > 23 ||
-      !piconas_s8_shift_ok(params->input1_shift) || !piconas_s8_shift_ok(params->input2_shift) ||
-      !piconas_s8_shift_ok(params->output_shift) || !piconas_s8_activation_ok(params->activation)) {
+  if (add_check(params, input1, input2, output, size) != PICONAS_S8_OK) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
   for (i = 0; i < size; ++i) {
@@ -36,3 +57,60 @@ int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const
   }
   return PICONAS_S8_OK;
 }
+
+#if PICONAS_S8_SIMD_AVAILABLE
+
+/* Same arithmetic with the SIMD kernels' requantization (simd_s8.h; exact under
+ * piconas_add_simd_applies), the output clamp folded into one range and the offsets pre-shifted: (q
+ * + offset) << left_shift = (q << left_shift) + (offset << left_shift), both inside int32 (|q +
+ * offset| <= 255, left_shift <= 23). */
+int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
+                        const int8_t *input2, int8_t *output, int32_t size) {
+  int32_t i;
+  if (add_check(params, input1, input2, output, size) != PICONAS_S8_OK ||
+      !piconas_add_simd_applies(params)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  {
+    const int32_t ls = params->left_shift;
+    const int32_t off1 = params->input1_offset * ((int32_t)1 << ls);
+    const int32_t off2 = params->input2_offset * ((int32_t)1 << ls);
+    const piconas_s8_requant r1 =
+        piconas_s8_requant_of(params->input1_multiplier, params->input1_shift);
+    const piconas_s8_requant r2 =
+        piconas_s8_requant_of(params->input2_multiplier, params->input2_shift);
+    const piconas_s8_requant ro =
+        piconas_s8_requant_of(params->output_multiplier, params->output_shift);
+    const piconas_s8_out_stage out =
+        piconas_s8_out_stage_of(params->output_offset, params->activation);
+    for (i = 0; i < size; ++i) {
+      const int32_t x1 = (int32_t)input1[i] * ((int32_t)1 << ls) + off1;
+      const int32_t x2 = (int32_t)input2[i] * ((int32_t)1 << ls) + off2;
+      const int32_t sum = piconas_s8_requantize(x1, r1) + piconas_s8_requantize(x2, r2);
+      output[i] = piconas_s8_store(piconas_s8_requantize(sum, ro), out);
+    }
+  }
+  return PICONAS_S8_OK;
+}
+
+/* The SIMD variant's requantization is exact when every value it requantizes stays below 2^30
+ * after its left shift (simd_s8.h): |q + offset| <= 255. */
+static int64_t add_bound(int32_t left_shift, int32_t shift) {
+  const int32_t left = left_shift + (shift > 0 ? shift : 0);
+  return left > 30 ? ((int64_t)1 << 40) : (int64_t)255 << left;
+}
+
+int piconas_add_simd_applies(const piconas_add_params *p) {
+  const int64_t limit = (int64_t)1 << 30;
+  int64_t a, b, out;
+  if (p == NULL || p->input1_multiplier == INT32_MIN || p->input2_multiplier == INT32_MIN ||
+      p->output_multiplier == INT32_MIN || p->left_shift < 0 || p->left_shift > 23) {
+    return 0;
+  }
+  a = add_bound(p->left_shift, p->input1_shift);
+  b = add_bound(p->left_shift, p->input2_shift);
+  out = p->output_shift > 0 ? (a + b) << (p->output_shift > 30 ? 30 : p->output_shift) : a + b;
+  return a < limit && b < limit && out < limit;
+}
+
+#endif /* PICONAS_S8_SIMD_AVAILABLE */

@@ -8,6 +8,9 @@
  * Host side: left_shift = 20, T = 2*max(s1, s2), M1 = s1/T, M2 = s2/T, Mo = T/(2^20 * s_out),
  * each through piconas_quantize_multiplier. The inputs and the output have `size` elements
  * (same shape, no broadcasting); output may alias an input. Needs no scratch.
+ * piconas_add_s8 picks piconas_add_simd_s8 when piconas_add_simd_applies (no INT32_MIN
+ * multiplier, every requantized value below 2^30 after its left shift: true of the host-side
+ * parameters above) or piconas_add_generic_s8 (the portable reference); tests may call each.
  */
 #ifndef PICONAS_INT8_ADD_S8_H
 #define PICONAS_INT8_ADD_S8_H
@@ -22,6 +25,11 @@ extern "C" {
 
 int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
                    int8_t *output, int32_t size);
+int piconas_add_simd_applies(const piconas_add_params *params);
+int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
+                        const int8_t *input2, int8_t *output, int32_t size);
+int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input1,
+                           const int8_t *input2, int8_t *output, int32_t size);
 
 #ifdef __cplusplus
 }

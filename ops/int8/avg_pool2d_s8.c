@@ -58,21 +58,35 @@ int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims 
   return PICONAS_S8_OK;
 }
 
+/* The whole-image window on its own (no window bookkeeping): the same result as
+ * piconas_avg_pool2d_s8 with kernel = the image, stride 1, no padding, and a smaller firmware. */
 int piconas_global_avg_pool2d_s8(piconas_activation activation, const piconas_dims *input_dims,
                                  const int8_t *input, const piconas_dims *output_dims,
                                  int8_t *output) {
-  piconas_pool_params params;
-  piconas_tile kernel;
-  if (!piconas_s8_dims_ok(input_dims) || !piconas_s8_dims_ok(output_dims) || output_dims->h != 1 ||
-      output_dims->w != 1) {
+  int32_t b, c, i;
+  if (input == NULL || output == NULL || !piconas_s8_dims_ok(input_dims) ||
+      !piconas_s8_dims_ok(output_dims) || output_dims->h != 1 || output_dims->w != 1 ||
+      input_dims->n != output_dims->n || input_dims->c != output_dims->c ||
+      !piconas_s8_activation_ok(activation)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
-  params.stride.h = 1;
-  params.stride.w = 1;
-  params.padding.h = 0;
-  params.padding.w = 0;
-  params.activation = activation;
-  kernel.h = input_dims->h;
-  kernel.w = input_dims->w;
-  return piconas_avg_pool2d_s8(&params, input_dims, input, kernel, output_dims, output);
+  if ((int64_t)input_dims->h * input_dims->w > PICONAS_S8_MAX_POOL_TAPS) {
+    return PICONAS_S8_ERR_OVERFLOW;
+  }
+  {
+    const int32_t channels = input_dims->c;
+    const int32_t count = input_dims->h * input_dims->w;
+    for (b = 0; b < input_dims->n; ++b) {
+      const int8_t *image = input + (ptrdiff_t)b * count * channels;
+      for (c = 0; c < channels; ++c) {
+        int32_t acc = 0;
+        for (i = 0; i < count; ++i) {
+          acc += image[(ptrdiff_t)i * channels + c];
+        }
+        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        output[(ptrdiff_t)b * channels + c] = piconas_s8_clamp(acc, activation);
+      }
+    }
+  }
+  return PICONAS_S8_OK;
 }

@@ -5,6 +5,7 @@
 
 #include "int8_checks.h"
 #include "requantize.h"
+#include "simd_s8.h"
 
 /* Shape and parameter checks shared by both variants. */
 static int conv_check(const piconas_conv_params *p, const piconas_per_channel_quant_params *q,
@@ -51,21 +52,34 @@ int32_t piconas_conv2d_s8_get_buffer_size(const piconas_conv_params *params,
   if (conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
     return conv_1x1_buffer_size(input_dims);
   }
-  return conv_generic_buffer_size(filter_dims);
+  return 2 * conv_generic_buffer_size(filter_dims); /* the SIMD variant's two columns */
 }
 
 int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
                       const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
                       const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
                       const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
-  if (params != NULL && piconas_s8_dims_ok(input_dims) && piconas_s8_dims_ok(filter_dims) &&
-      piconas_s8_dims_ok(output_dims) &&
-      conv_is_1x1(params, input_dims, filter_dims, output_dims)) {
-    return piconas_conv2d_1x1_s8(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
-                                 output_dims, output);
+  /* Checked first, so that the selection reads bias / multipliers of a valid layer only. */
+  const int status =
+      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+  const int pointwise =
+      status == PICONAS_S8_OK && conv_is_1x1(params, input_dims, filter_dims, output_dims);
+  if (status != PICONAS_S8_OK) {
+    return status;
   }
-  return piconas_conv2d_generic_s8(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
-                                   output_dims, output);
+#if PICONAS_S8_SIMD_PREFERRED
+  if (piconas_conv2d_simd_applies(quant, bias, filter_dims)) {
+    return pointwise
+               ? piconas_conv2d_1x1_simd_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                            filter, bias, output_dims, output)
+               : piconas_conv2d_im2col_simd_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                               filter, bias, output_dims, output);
+  }
+#endif
+  return pointwise ? piconas_conv2d_1x1_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                           filter, bias, output_dims, output)
+                   : piconas_conv2d_generic_s8(ctx, params, quant, input_dims, input, filter_dims,
+                                               filter, bias, output_dims, output);
 }
 
 /* The input pixel under output pixel index p (over n, oy, ox) of the 1x1 path. */
@@ -210,3 +224,243 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
   }
   return PICONAS_S8_OK;
 }
+
+#if PICONAS_S8_SIMD_AVAILABLE
+
+/* ---- SIMD variants ----------------------------------------------------------------------------
+ * Both run the same 2x2-blocked matrix product: two output pixels (their inputs + offset as
+ * int16 "columns" of depth K = KH*KW*C_in in the scratch) times two filter rows per step.
+ * In each column, every full group of 4 values is stored as (x0, x2, x1, x3), which is what
+ * SXTB16 makes of 4 filter bytes (w0, w2) and SXTB16 ROR #8 (w1, w3): one 32-bit load of 4
+ * weights and two SMLAD per pixel do 4 MACs, with no widening copy of the filter. The K % 4
+ * remainder is kept in natural order and done with scalar MACs. */
+
+#if defined(__GNUC__)
+#define PICONAS_S8_CONV_INLINE static inline __attribute__((always_inline))
+#else
+#define PICONAS_S8_CONV_INLINE static inline
+#endif
+
+typedef struct {
+  const int8_t *filter;
+  const int32_t *bias;
+  const int32_t *multiplier;
+  const int32_t *shift;
+  piconas_s8_out_stage out;
+  int32_t depth; /* K */
+  int32_t cout;
+  uint32_t offset2;
+  int32_t offset;
+} conv_simd_args;
+
+/* acc[p][o] += column p . filter row o over the whole depth, for np pixels and no rows. */
+PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t *col0,
+                                          const int16_t *col1, const int8_t *w0, const int8_t *w1,
+                                          int32_t acc[2][2]) {
+  const int32_t k4 = a->depth & ~3;
+  int32_t k;
+  int32_t a00 = acc[0][0], a01 = acc[0][1], a10 = acc[1][0], a11 = acc[1][1];
+  for (k = 0; k < k4; k += 4) {
+    const uint32_t u = piconas_read_s8x4(w0 + k);
+    const uint32_t v = piconas_read_s8x4(w1 + k);
+    const uint32_t u02 = piconas_sxtb16(u), u13 = piconas_sxtb16_ror8(u);
+    const uint32_t v02 = piconas_sxtb16(v), v13 = piconas_sxtb16_ror8(v);
+    const uint32_t x02 = piconas_read_s16x2(col0 + k), x13 = piconas_read_s16x2(col0 + k + 2);
+    const uint32_t y02 = piconas_read_s16x2(col1 + k), y13 = piconas_read_s16x2(col1 + k + 2);
+    a00 = piconas_smlad(u02, x02, a00);
+    a00 = piconas_smlad(u13, x13, a00);
+    a01 = piconas_smlad(v02, x02, a01);
+    a01 = piconas_smlad(v13, x13, a01);
+    a10 = piconas_smlad(u02, y02, a10);
+    a10 = piconas_smlad(u13, y13, a10);
+    a11 = piconas_smlad(v02, y02, a11);
+    a11 = piconas_smlad(v13, y13, a11);
+  }
+  for (; k < a->depth; ++k) {
+    a00 += (int32_t)w0[k] * col0[k];
+    a01 += (int32_t)w1[k] * col0[k];
+    a10 += (int32_t)w0[k] * col1[k];
+    a11 += (int32_t)w1[k] * col1[k];
+  }
+  acc[0][0] = a00;
+  acc[0][1] = a01;
+  acc[1][0] = a10;
+  acc[1][1] = a11;
+}
+
+/* All output channels of two pixels (y1 = 0: only one pixel; col1 then aliases col0). The
+ * arguments are copied to locals: the int8 stores could alias anything reached by pointer. */
+static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const int16_t *col1,
+                             int8_t *y0, int8_t *y1) {
+  const conv_simd_args s = *a;
+  int32_t oc;
+  for (oc = 0; oc < s.cout; oc += 2) {
+    /* An odd last row pairs with itself; its second result is dropped. */
+    const int32_t oc1 = oc + 1 < s.cout ? oc + 1 : oc;
+    int32_t acc[2][2];
+    piconas_s8_requant r;
+    acc[0][0] = acc[1][0] = s.bias ? s.bias[oc] : 0;
+    acc[0][1] = acc[1][1] = s.bias ? s.bias[oc1] : 0;
+    conv_simd_dot(&s, col0, col1, s.filter + (ptrdiff_t)oc * s.depth,
+                  s.filter + (ptrdiff_t)oc1 * s.depth, acc);
+    r = piconas_s8_requant_of(s.multiplier[oc], s.shift[oc]);
+    y0[oc] = piconas_s8_store(piconas_s8_requantize(acc[0][0], r), s.out);
+    if (y1) y1[oc] = piconas_s8_store(piconas_s8_requantize(acc[1][0], r), s.out);
+    if (oc1 != oc) {
+      r = piconas_s8_requant_of(s.multiplier[oc1], s.shift[oc1]);
+      y0[oc1] = piconas_s8_store(piconas_s8_requantize(acc[0][1], r), s.out);
+      if (y1) y1[oc1] = piconas_s8_store(piconas_s8_requantize(acc[1][1], r), s.out);
+    }
+  }
+}
+
+/* n input bytes + offset into col in the (x0, x2, x1, x3) group order; n % 4 tail natural. */
+static void conv_simd_widen(const conv_simd_args *a, const int8_t *src, int32_t n, int16_t *col) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const uint32_t v = piconas_read_s8x4(src + i);
+    piconas_write_s16x2(col + i, piconas_sxtab16(a->offset2, v));
+    piconas_write_s16x2(col + i + 2, piconas_sxtab16_ror8(a->offset2, v));
+  }
+  for (; i < n; ++i) col[i] = (int16_t)((int32_t)src[i] + a->offset);
+}
+
+static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
+                           const piconas_per_channel_quant_params *quant, const piconas_dims *f,
+                           const int8_t *filter, const int32_t *bias) {
+  if (!piconas_conv2d_simd_applies(quant, bias, f)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  a->filter = filter;
+  a->bias = bias;
+  a->multiplier = quant->multiplier;
+  a->shift = quant->shift;
+  a->out = piconas_s8_out_stage_of(params->output_offset, params->activation);
+  a->depth = f->h * f->w * f->c;
+  a->cout = f->n;
+  a->offset2 = piconas_dup16(params->input_offset);
+  a->offset = params->input_offset;
+  return PICONAS_S8_OK;
+}
+
+/* im2col of the window of one output pixel in the SIMD group order; taps outside the image
+ * are 0 (skipped). */
+static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const int8_t *image,
+                                  const piconas_dims *in, const piconas_dims *f,
+                                  const piconas_conv_params *p, int32_t iy0, int32_t ix0) {
+  const int32_t cin = in->c;
+  const int32_t k4 = a->depth & ~3;
+  int32_t ky_begin, ky_end, kx_begin, kx_end, ky, kx, k;
+  piconas_s8_tap_range(iy0, p->dilation.h, f->h, in->h, &ky_begin, &ky_end);
+  piconas_s8_tap_range(ix0, p->dilation.w, f->w, in->w, &kx_begin, &kx_end);
+  for (ky = 0; ky < f->h; ++ky) {
+    for (kx = 0; kx < f->w; ++kx) {
+      int16_t *dst = col + ((ptrdiff_t)ky * f->w + kx) * cin;
+      if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) {
+        const int8_t *src =
+            image +
+            ((ptrdiff_t)(iy0 + ky * p->dilation.h) * in->w + (ix0 + kx * p->dilation.w)) * cin;
+        if ((cin & 3) == 0) {
+          conv_simd_widen(a, src, cin, dst); /* groups align with taps: already in order */
+        } else {
+          for (k = 0; k < cin; ++k) dst[k] = (int16_t)((int32_t)src[k] + a->offset);
+        }
+      } else {
+        for (k = 0; k < cin; ++k) dst[k] = 0;
+      }
+    }
+  }
+  if ((cin & 3) != 0) {
+    /* Natural order -> (x0, x2, x1, x3) per group of 4: PKHBT / PKHTB of the two words. */
+    for (k = 0; k < k4; k += 4) {
+      const uint32_t lo = piconas_read_s16x2(col + k), hi = piconas_read_s16x2(col + k + 2);
+      piconas_write_s16x2(col + k, piconas_pkhbt(lo, hi));
+      piconas_write_s16x2(col + k + 2, piconas_pkhtb(hi, lo));
+    }
+  }
+}
+
+/* Both SIMD variants: im2col of two output pixels at a time, then conv_simd_pixels. A 1x1
+ * layer (pointwise) widens the one input pixel under each output pixel, no tap bookkeeping. */
+static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                     const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+                     const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+                     const int32_t *bias, const piconas_dims *output_dims, int8_t *output,
+                     int pointwise) {
+  int status =
+      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+  conv_simd_args a;
+  if (status != PICONAS_S8_OK) {
+    return status;
+  }
+  if ((pointwise && !conv_is_1x1(params, input_dims, filter_dims, output_dims)) ||
+      conv_simd_setup(&a, params, quant, filter_dims, filter, bias) != PICONAS_S8_OK) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  if (ctx == NULL || ctx->buf == NULL || ctx->size < 2 * conv_generic_buffer_size(filter_dims) ||
+      ((uintptr_t)ctx->buf & 1u) != 0) {
+    return PICONAS_S8_ERR_BUFFER;
+  }
+  {
+    int16_t *cols[2];
+    int8_t *ys[2];
+    int n = 0;
+    int32_t b, oy, ox;
+    cols[0] = (int16_t *)ctx->buf;
+    cols[1] = cols[0] + a.depth;
+    for (b = 0; b < output_dims->n; ++b) {
+      const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
+      for (oy = 0; oy < output_dims->h; ++oy) {
+        const int32_t iy0 = oy * params->stride.h - params->padding.h;
+        for (ox = 0; ox < output_dims->w; ++ox) {
+          const int32_t ix0 = ox * params->stride.w - params->padding.w;
+          ys[n] = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * a.cout;
+          if (pointwise) {
+            conv_simd_widen(&a, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * input_dims->c,
+                            a.depth, cols[n]);
+          } else {
+            conv_simd_fill_column(&a, cols[n], image, input_dims, filter_dims, params, iy0, ix0);
+          }
+          if (++n == 2) {
+            conv_simd_pixels(&a, cols[0], cols[1], ys[0], ys[1]);
+            n = 0;
+          }
+        }
+      }
+    }
+    if (n == 1) {
+      conv_simd_pixels(&a, cols[0], cols[0], ys[0], NULL);
+    }
+  }
+  return PICONAS_S8_OK;
+}
+
+int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                               const piconas_per_channel_quant_params *quant,
+                               const piconas_dims *input_dims, const int8_t *input,
+                               const piconas_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const piconas_dims *output_dims,
+                               int8_t *output) {
+  return conv_simd(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                   output, 1);
+}
+
+int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output) {
+  return conv_simd(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                   output, 0);
+}
+
+int piconas_conv2d_simd_applies(const piconas_per_channel_quant_params *quant, const int32_t *bias,
+                                const piconas_dims *filter_dims) {
+  return quant != NULL && quant->multiplier != NULL && quant->shift != NULL &&
+         piconas_s8_dims_ok(filter_dims) &&
+         piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, filter_dims->n,
+                                  (int64_t)filter_dims->h * filter_dims->w * filter_dims->c);
+}
+
+#endif /* PICONAS_S8_SIMD_AVAILABLE */

@@ -11,7 +11,15 @@
  *   piconas_conv2d_1x1_s8      KH = KW = 1, padding 0, every window inside the image; scratch of
  *                              2*C_in int16 (two output pixels per pass share each filter load);
  *   piconas_conv2d_generic_s8  any shape; scratch of KH*KW*C_in int16 (im2col of one output
- *                              pixel, taps outside the image stored as 0 = skipped).
+ *                              pixel, taps outside the image stored as 0 = skipped);
+ *   piconas_conv2d_1x1_simd_s8, piconas_conv2d_im2col_simd_s8: the same two shapes with the DSP
+ *                              instructions (emulated in C where absent, simd_s8.h): two pixels
+ *                              x two output channels per step; scratch 2*C_in resp.
+ *                              2*KH*KW*C_in int16; they take the layers for which
+ *                              piconas_conv2d_simd_applies (no multiplier INT32_MIN, small
+ *                              accumulators: piconas_s8_simd_quant_ok in simd_s8.h).
+ * The wrapper takes the SIMD variants when they apply, else the portable ones; its buffer size
+ * is the larger of the two variants'. Scratch must be 2-byte aligned.
  * A variant given a shape it cannot handle returns PICONAS_S8_ERR_ARGUMENT.
  * The layer is refused (PICONAS_S8_ERR_OVERFLOW) when KH*KW*C_in > PICONAS_S8_MAX_MACS or a
  * bias is so large that the int32 accumulator could overflow.
@@ -49,6 +57,24 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
                               const piconas_dims *input_dims, const int8_t *input,
                               const piconas_dims *filter_dims, const int8_t *filter,
                               const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
+
+/* 1 when the SIMD variants accept this layer's quantization and bias (shapes aside). */
+int piconas_conv2d_simd_applies(const piconas_per_channel_quant_params *quant, const int32_t *bias,
+                                const piconas_dims *filter_dims);
+
+int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                               const piconas_per_channel_quant_params *quant,
+                               const piconas_dims *input_dims, const int8_t *input,
+                               const piconas_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const piconas_dims *output_dims,
+                               int8_t *output);
+
+int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -39,6 +39,24 @@ extern "C" {
 /* Largest number of multiply-accumulates per output: 65536 * 32640 < 2^31. */
 #define PICONAS_S8_MAX_MACS 65536
 
+/* 1 where the *_simd_s8 kernel variants are the fast choice: cores with the Armv7E-M DSP
+ * extension (M4, M7, M33, M55) and non-Arm hosts, where their C emulation runs in the tests.
+ * On Cortex-M0/M3 the emulation would be slower than the portable kernels: the wrappers and
+ * the emitted models take the portable variants there. */
+#if defined(__ARM_FEATURE_DSP) || !(defined(__arm__) || defined(__thumb__))
+#define PICONAS_S8_SIMD_PREFERRED 1
+#else
+#define PICONAS_S8_SIMD_PREFERRED 0
+#endif
+/* The *_simd_s8 variants are compiled where preferred, and on Cortex-M0/M3 only on request
+ * (-DPICONAS_S8_SIMD_EMULATION, the kernel tests under QEMU), so that a firmware there
+ * compiles exactly the portable kernels. */
+#if PICONAS_S8_SIMD_PREFERRED || defined(PICONAS_S8_SIMD_EMULATION)
+#define PICONAS_S8_SIMD_AVAILABLE 1
+#else
+#define PICONAS_S8_SIMD_AVAILABLE 0
+#endif
+
 /* Tensor shape, NHWC. A vector of C values is {n, 1, 1, c}. */
 typedef struct {
   int32_t n;

@@ -54,7 +54,7 @@ piconas_add_params from_scales(double s1, int z1, double s2, int z2, double s_ou
 
 TEST_CASE("add_s8: bit exact on 4000 random parameter sets (half derived from real scales)") {
   Rng rng(808);
-  int64_t outputs = 0;
+  int64_t outputs = 0, simd_cases = 0;
   for (int i = 0; i < 4000; ++i) {
     const int size = static_cast<int>(rng.uniform_int(1, 64));
     const auto a = int8_ref::random_s8_vector(rng, size);
@@ -83,10 +83,20 @@ TEST_CASE("add_s8: bit exact on 4000 random parameter sets (half derived from re
     p.activation = {lo, hi};
     std::vector<int8_t> y(static_cast<size_t>(size), 99);
     INFO("case " << i << " size " << size);
+    const std::vector<int8_t> expected = reference(p, a, b);
     REQUIRE(piconas_add_s8(&p, a.data(), b.data(), y.data(), size) == PICONAS_S8_OK);
-    REQUIRE(y == reference(p, a, b));
+    REQUIRE(y == expected);
+    REQUIRE(piconas_add_generic_s8(&p, a.data(), b.data(), y.data(), size) == PICONAS_S8_OK);
+    REQUIRE(y == expected);
+    const bool simd = piconas_add_simd_applies(&p) != 0;
+    std::fill(y.begin(), y.end(), int8_t{99});
+    REQUIRE(piconas_add_simd_s8(&p, a.data(), b.data(), y.data(), size) ==
+            (simd ? PICONAS_S8_OK : PICONAS_S8_ERR_ARGUMENT));
+    if (simd) REQUIRE(y == expected);
+    simd_cases += simd;
     outputs += size;
   }
+  CHECK(simd_cases > 2000);
   MESSAGE("add_s8 outputs compared: " << outputs);
 }
 

@@ -79,7 +79,7 @@ bool is_1x1(const ConvCase& c) {
          (c.out.h - 1) * c.ref.stride_h < c.in.h && (c.out.w - 1) * c.ref.stride_w < c.in.w;
 }
 
-enum class Variant { Wrapper, Pointwise, Generic };
+enum class Variant { Wrapper, Pointwise, Generic, PointwiseSimd, Im2colSimd };
 
 int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buffer_bytes = -1) {
   const piconas_conv_params p = c.params();
@@ -103,6 +103,12 @@ int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buff
     case Variant::Generic:
       return piconas_conv2d_generic_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out,
                                        y.data());
+    case Variant::PointwiseSimd:
+      return piconas_conv2d_1x1_simd_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out,
+                                        y.data());
+    case Variant::Im2colSimd:
+      return piconas_conv2d_im2col_simd_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(), bias,
+                                           &out, y.data());
   }
   return -100;
 }
@@ -136,6 +142,58 @@ TEST_CASE("conv2d_s8: wrapper, 1x1 and generic are bit exact on 6000 random laye
   MESSAGE("conv2d_s8 outputs compared: " << outputs << ", 1x1 cases: " << pointwise_cases);
 }
 
+// The SIMD variants: channel counts around the 4-value groups (1, 3, 4, 5, 7, 8, 9, ...), odd
+// output channels, odd pixel counts, every stride / padding / dilation, batch > 1.
+TEST_CASE("conv2d_s8: 1x1 and im2col SIMD variants bit exact on 4000 random layers") {
+  Rng rng(5678);
+  int64_t outputs = 0, pointwise_cases = 0;
+  for (int i = 0; i < 4000; ++i) {
+    ConvCase c = random_case(rng);
+    auto r = [&](int lo, int hi) { return static_cast<int>(rng.uniform_int(lo, hi)); };
+    const int cin = r(0, 2) == 0 ? r(1, 9) : 4 * r(1, 4) + r(-1, 1);
+    c.in.c = c.f.c = cin;
+    c.f.n = c.out.c = r(0, 2) == 0 ? r(1, 5) : 2 * r(1, 8) + r(0, 1);
+    c.x = int8_ref::random_s8_vector(rng, c.in.size());
+    c.w = int8_ref::random_s8_vector(rng, c.f.size());
+    const int64_t macs = int64_t{c.f.h} * c.f.w * c.f.c;
+    c.mult.clear();
+    c.shift.clear();
+    for (int o = 0; o < c.f.n; ++o) {
+      const int32_t m = int8_ref::random_multiplier(rng);
+      c.mult.push_back(m == int8_ref::kMin ? m + 1 : m);
+      c.shift.push_back(r(0, 4) == 0 ? int8_ref::random_shift(rng) : r(-12, 2));
+    }
+    c.bias.clear();
+    if (r(0, 9) != 0) {
+      for (int o = 0; o < c.f.n; ++o)
+        c.bias.push_back(int8_ref::random_simd_bias(rng, macs, c.shift[o]));
+    }
+    std::vector<int8_t> expected, y;
+    REQUIRE(int8_ref::conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift, c.out, expected));
+    INFO("case " << i << " n " << c.in.n << " in " << c.in.h << "x" << c.in.w << "x" << c.in.c
+                 << " k " << c.f.h << "x" << c.f.w << " out " << c.out.h << "x" << c.out.w << "x"
+                 << c.out.c);
+    const piconas_per_channel_quant_params q = c.quant();
+    const piconas_dims f = to_c(c.f);
+    if (!piconas_conv2d_simd_applies(&q, c.bias.empty() ? nullptr : c.bias.data(), &f)) {
+      REQUIRE(run(c, Variant::Im2colSimd, y) == PICONAS_S8_ERR_ARGUMENT);
+      continue;
+    }
+    REQUIRE(run(c, Variant::Im2colSimd, y) == PICONAS_S8_OK);
+    REQUIRE(y == expected);
+    if (is_1x1(c)) {
+      ++pointwise_cases;
+      REQUIRE(run(c, Variant::PointwiseSimd, y) == PICONAS_S8_OK);
+      REQUIRE(y == expected);
+    } else {
+      REQUIRE(run(c, Variant::PointwiseSimd, y) == PICONAS_S8_ERR_ARGUMENT);
+    }
+    outputs += c.out.size();
+  }
+  CHECK(pointwise_cases > 400);
+  MESSAGE("conv2d SIMD outputs compared: " << outputs << ", 1x1 cases: " << pointwise_cases);
+}
+
 TEST_CASE("conv2d_s8: scratch size, missing scratch and bad arguments are refused untouched") {
   Rng rng(99);
   ConvCase c = random_case(rng);
@@ -143,9 +201,15 @@ TEST_CASE("conv2d_s8: scratch size, missing scratch and bad arguments are refuse
   const piconas_conv_params p = c.params();
   const piconas_dims in = to_c(c.in), f = to_c(c.f), out = to_c(c.out);
   const int32_t need = piconas_conv2d_s8_get_buffer_size(&p, &in, &f, &out);
-  CHECK(need == c.f.h * c.f.w * c.f.c * 2);
+  const int32_t generic_need = c.f.h * c.f.w * c.f.c * 2;
+  CHECK(need == 2 * generic_need);  // the SIMD variant's two im2col columns
   std::vector<int8_t> y;
-  CHECK(run(c, Variant::Generic, y, need - 1) == PICONAS_S8_ERR_BUFFER);
+  CHECK(run(c, Variant::Generic, y, generic_need - 1) == PICONAS_S8_ERR_BUFFER);
+  for (int8_t v : y) REQUIRE(v == 99);
+  c.mult.assign(c.mult.size(), 1 << 30);
+  c.shift.assign(c.shift.size(), -1);
+  c.bias.assign(c.mult.size(), 7);
+  CHECK(run(c, Variant::Im2colSimd, y, need - 1) == PICONAS_S8_ERR_BUFFER);
   for (int8_t v : y) REQUIRE(v == 99);
   CHECK(run(c, Variant::Wrapper, y, need) == PICONAS_S8_OK);
 

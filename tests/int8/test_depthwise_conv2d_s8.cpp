@@ -20,7 +20,9 @@ struct DwCase {
   std::vector<int32_t> bias, mult, shift;
 };
 
-int run(const DwCase& c, std::vector<int8_t>& y) {
+enum class DwVariant { Wrapper, Simd, Generic };
+
+int run(const DwCase& c, std::vector<int8_t>& y, DwVariant variant = DwVariant::Wrapper) {
   piconas_dw_conv_params p;
   p.input_offset = -c.ref.z_in;
   p.output_offset = c.ref.z_out;
@@ -33,8 +35,18 @@ int run(const DwCase& c, std::vector<int8_t>& y) {
   const piconas_dims in{c.in.n, c.in.h, c.in.w, c.in.c}, f{c.f.n, c.f.h, c.f.w, c.f.c},
       out{c.out.n, c.out.h, c.out.w, c.out.c};
   y.assign(static_cast<size_t>(c.out.size() > 0 ? c.out.size() : 1), 99);
-  return piconas_depthwise_conv2d_s8(&p, &q, &in, c.x.data(), &f, c.w.data(),
-                                     c.bias.empty() ? nullptr : c.bias.data(), &out, y.data());
+  const int32_t* bias = c.bias.empty() ? nullptr : c.bias.data();
+  switch (variant) {
+    case DwVariant::Simd:
+      return piconas_depthwise_conv2d_simd_s8(&p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out,
+                                              y.data());
+    case DwVariant::Generic:
+      return piconas_depthwise_conv2d_generic_s8(&p, &q, &in, c.x.data(), &f, c.w.data(), bias,
+                                                 &out, y.data());
+    default:
+      return piconas_depthwise_conv2d_s8(&p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out,
+                                         y.data());
+  }
 }
 
 DwCase random_case(Rng& rng) {
@@ -87,11 +99,87 @@ TEST_CASE("depthwise_conv2d_s8: bit exact on 6000 random layers incl. channel mu
                  << c.f.w << " M " << c.ref.ch_mult);
     REQUIRE(run(c, y) == PICONAS_S8_OK);
     REQUIRE(y == expected);
+    REQUIRE(run(c, y, DwVariant::Generic) == PICONAS_S8_OK);
+    REQUIRE(y == expected);
     outputs += c.out.size();
     multiplier_cases += c.ref.ch_mult > 1;
   }
   CHECK(multiplier_cases > 1000);
   MESSAGE("depthwise_conv2d_s8 outputs compared: " << outputs);
+}
+
+// The SIMD variant (M = 1): channel counts around its 4-channel step, 3x3 and other kernels,
+// every stride / padding / dilation, batch > 1, full and clipped windows on both sides.
+TEST_CASE("depthwise_conv2d_simd_s8: bit exact vs the reference on 4000 random layers") {
+  Rng rng(8765);
+  int64_t outputs = 0, three_by_three = 0;
+  for (int i = 0; i < 4000; ++i) {
+    DwCase c = random_case(rng);
+    auto r = [&](int lo, int hi) { return static_cast<int>(rng.uniform_int(lo, hi)); };
+    c.ref.ch_mult = 1;
+    c.in.c = r(0, 3) == 0 ? r(1, 9) : 4 * r(1, 4) + r(-1, 1);
+    c.in.w = r(1, 12);
+    if (r(0, 1) == 0) {
+      c.f.h = c.f.w = 3;
+      c.ref.dil_h = c.ref.dil_w = 1;
+      c.ref.pad_h = r(0, 2);
+      c.ref.pad_w = r(0, 2);
+    }
+    c.f.c = c.in.c;
+    auto size = [](int in, int k, int s, int p, int d) {
+      const int span = in + 2 * p - d * (k - 1) - 1;
+      return span < 0 ? 1 : span / s + 1;
+    };
+    c.out = {c.in.n, size(c.in.h, c.f.h, c.ref.stride_h, c.ref.pad_h, c.ref.dil_h),
+             size(c.in.w, c.f.w, c.ref.stride_w, c.ref.pad_w, c.ref.dil_w), c.in.c};
+    c.x = int8_ref::random_s8_vector(rng, c.in.size());
+    c.w = int8_ref::random_s8_vector(rng, c.f.size());
+    c.mult.clear();
+    c.shift.clear();
+    for (int o = 0; o < c.out.c; ++o) {
+      int32_t m = int8_ref::random_multiplier(rng);
+      c.mult.push_back(m == int8_ref::kMin ? m + 1 : m);
+      c.shift.push_back(r(0, 4) == 0 ? int8_ref::random_shift(rng) : r(-12, 2));
+    }
+    c.bias.clear();
+    if (r(0, 9) != 0) {
+      for (int o = 0; o < c.out.c; ++o)
+        c.bias.push_back(int8_ref::random_simd_bias(rng, c.f.h * c.f.w, c.shift[o]));
+    }
+    std::vector<int8_t> expected, y;
+    REQUIRE(int8_ref::depthwise_conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift, c.out,
+                                       expected));
+    INFO("case " << i << " n " << c.in.n << " in " << c.in.h << "x" << c.in.w << "x" << c.in.c
+                 << " k " << c.f.h << "x" << c.f.w << " s " << c.ref.stride_h << ","
+                 << c.ref.stride_w << " p " << c.ref.pad_h << "," << c.ref.pad_w << " d "
+                 << c.ref.dil_h << "," << c.ref.dil_w);
+    const piconas_dw_conv_params p{-c.ref.z_in, c.ref.z_out, 1, {}, {}, {}, {}};
+    const piconas_per_channel_quant_params q{c.mult.data(), c.shift.data()};
+    const piconas_dims f{c.f.n, c.f.h, c.f.w, c.f.c};
+    const bool applies = piconas_depthwise_conv2d_simd_applies(
+                             &p, &q, c.bias.empty() ? nullptr : c.bias.data(), &f) != 0;
+    if (!applies) {
+      REQUIRE(run(c, y, DwVariant::Simd) == PICONAS_S8_ERR_ARGUMENT);
+      continue;
+    }
+    REQUIRE(run(c, y, DwVariant::Simd) == PICONAS_S8_OK);
+    REQUIRE(y == expected);
+    outputs += c.out.size();
+    three_by_three += c.f.h == 3 && c.f.w == 3;
+  }
+  CHECK(three_by_three > 1000);
+  MESSAGE("depthwise_conv2d_simd_s8 outputs compared: " << outputs);
+
+  // INT32_MIN multipliers and M > 1 are not the SIMD variant's: refused, the wrapper falls back.
+  DwCase c = random_case(rng);
+  while (c.ref.ch_mult != 1) c = random_case(rng);
+  std::vector<int8_t> expected, y;
+  c.mult.back() = int8_ref::kMin;
+  REQUIRE(int8_ref::depthwise_conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift, c.out,
+                                     expected));
+  CHECK(run(c, y, DwVariant::Simd) == PICONAS_S8_ERR_ARGUMENT);
+  CHECK(run(c, y) == PICONAS_S8_OK);
+  CHECK(y == expected);
 }
 
 TEST_CASE("depthwise_conv2d_s8: golden 3x3 with padding, bad arguments and the MAC limit") {

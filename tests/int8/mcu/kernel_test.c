@@ -1,0 +1,197 @@
+/*
+ * kernel_test.c: the int8 kernels on the MCU itself (QEMU): every SIMD variant (called directly,
+ * so on Cortex-M0 their C emulation runs; when a variant does not apply, the wrapper) against the
+ * portable reference variant (piconas_*_generic_s8, which tests/int8 checks against the
+ * independent int64 reference on the host) on random layers small enough for a 16 KB part:
+ * channels around the 4-value SIMD step, 1x1 / 3x3 / other kernels, every stride / padding /
+ * dilation, odd pixel and channel counts, batch 2. Exit status 0 when all are byte-identical.
+ * Built and run by tests/int8/mcu/run.sh (ctest int8_mcu_<core>).
+ */
+#include <stdint.h>
+
+#include "ops/int8/int8_kernels.h"
+#include "semihost.h"
+
+#define MAX_IN 400
+#define MAX_W 400
+#define MAX_OUT 600
+#define MAX_CH 20
+
+static int8_t x[MAX_IN], x2[MAX_IN], w[MAX_W], y_ref[MAX_OUT], y[MAX_OUT];
+static int32_t bias[MAX_CH], mult[MAX_CH], shift[MAX_CH];
+static int32_t scratch[256];
+static uint32_t state = 2024u;
+static int simd_calls;
+
+static int32_t rnd(int32_t lo, int32_t hi) {
+  state = state * 1664525u + 1013904223u;
+  return (int32_t)((uint32_t)lo + (state >> 1) % ((uint32_t)hi - (uint32_t)lo + 1u));
+}
+
+static void fill(int8_t *p, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i) p[i] = (int8_t)rnd(-128, 127);
+}
+
+static int differs(int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i)
+    if (y[i] != y_ref[i]) return 1;
+  return 0;
+}
+
+static int32_t out_size(int32_t in, int32_t k, int32_t s, int32_t p, int32_t d) {
+  const int32_t span = in + 2 * p - d * (k - 1) - 1;
+  return span < 0 ? 1 : span / s + 1;
+}
+
+static int32_t channels(void) { return rnd(0, 2) == 0 ? rnd(1, 9) : 4 * rnd(1, 4) + rnd(-1, 1); }
+
+static void quant(int32_t c, int32_t macs) {
+  int32_t i;
+  for (i = 0; i < c; ++i) {
+    const int32_t limit = 0x7FFFFFFF - macs * 32640;
+    bias[i] = rnd(0, 19) == 0 ? (rnd(0, 1) ? limit : -limit) : rnd(-100000, 100000);
+    mult[i] = rnd(0, 9) == 0 ? rnd(-0x7FFFFFFF, 0x7FFFFFFF) : 0x40000000 + rnd(0, 0x3FFFFFFF);
+    shift[i] = rnd(0, 9) == 0 ? rnd(-31, 31) : rnd(-12, 2);
+  }
+}
+
+/* One random depthwise layer (M = 1): SIMD vs generic. Returns 1 on a mismatch. */
+static int depthwise_case(void) {
+  piconas_dw_conv_params p;
+  piconas_per_channel_quant_params q = {mult, shift};
+  piconas_dims in, f, out;
+  int32_t k = rnd(0, 1) ? 3 : rnd(1, 4), k2 = rnd(0, 3) ? k : rnd(1, 4);
+  int s1, s2;
+  in.n = rnd(1, 2);
+  in.c = channels();
+  in.h = rnd(1, 6);
+  in.w = rnd(1, 8);
+  while (in.n * in.h * in.w * in.c > MAX_IN)
+    in.w = in.w > 1 ? in.w - 1 : 1, in.h = in.h > 1 ? in.h - 1 : 1;
+  f.n = 1;
+  f.h = k;
+  f.w = k2;
+  f.c = in.c;
+  p.input_offset = rnd(-127, 128);
+  p.output_offset = rnd(-128, 127);
+  p.ch_mult = 1;
+  p.stride.h = rnd(1, 3);
+  p.stride.w = rnd(1, 3);
+  p.padding.h = rnd(0, 2);
+  p.padding.w = rnd(0, 2);
+  p.dilation.h = rnd(0, 3) ? 1 : 2;
+  p.dilation.w = rnd(0, 3) ? 1 : 2;
+  p.activation.min = rnd(0, 1) ? -128 : p.output_offset;
+  p.activation.max = 127;
+  out.n = in.n;
+  out.c = in.c;
+  out.h = out_size(in.h, f.h, p.stride.h, p.padding.h, p.dilation.h);
+  out.w = out_size(in.w, f.w, p.stride.w, p.padding.w, p.dilation.w);
+  if (out.n * out.h * out.w * out.c > MAX_OUT || f.h * f.w * f.c > MAX_W) return 0;
+  fill(x, in.n * in.h * in.w * in.c);
+  fill(w, f.h * f.w * f.c);
+  quant(out.c, f.h * f.w);
+  s1 = piconas_depthwise_conv2d_generic_s8(&p, &q, &in, x, &f, w, bias, &out, y_ref);
+  s2 = piconas_depthwise_conv2d_simd_applies(&p, &q, bias, &f)
+           ? piconas_depthwise_conv2d_simd_s8(&p, &q, &in, x, &f, w, bias, &out, y)
+           : piconas_depthwise_conv2d_s8(&p, &q, &in, x, &f, w, bias, &out, y);
+  simd_calls += piconas_depthwise_conv2d_simd_applies(&p, &q, bias, &f);
+  return s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c);
+}
+
+/* One random conv layer (1x1 or any kernel): wrapper (SIMD unless a multiplier is INT32_MIN)
+ * vs the portable variant the wrapper used to pick. */
+static int conv_case(void) {
+  piconas_conv_params p;
+  piconas_per_channel_quant_params q = {mult, shift};
+  piconas_dims in, f, out;
+  piconas_s8_context ctx = {scratch, (int32_t)sizeof scratch};
+  const int pointwise = rnd(0, 1);
+  int s1, s2;
+  in.n = rnd(1, 2);
+  in.c = channels();
+  in.h = rnd(1, 5);
+  in.w = rnd(1, 7);
+  while (in.n * in.h * in.w * in.c > MAX_IN)
+    in.w = in.w > 1 ? in.w - 1 : 1, in.h = in.h > 1 ? in.h - 1 : 1;
+  f.n = rnd(0, 2) == 0 ? rnd(1, 5) : 2 * rnd(1, 8) + rnd(0, 1);
+  f.h = pointwise ? 1 : rnd(1, 3);
+  f.w = pointwise ? 1 : rnd(1, 3);
+  f.c = in.c;
+  p.input_offset = rnd(-127, 128);
+  p.output_offset = rnd(-128, 127);
+  p.stride.h = rnd(1, 2);
+  p.stride.w = rnd(1, 3);
+  p.padding.h = pointwise ? 0 : rnd(0, 2);
+  p.padding.w = pointwise ? 0 : rnd(0, 2);
+  p.dilation.h = rnd(0, 3) ? 1 : 2;
+  p.dilation.w = rnd(0, 3) ? 1 : 2;
+  p.activation.min = rnd(0, 1) ? -128 : p.output_offset;
+  p.activation.max = rnd(0, 3) ? 127 : p.activation.min + 40 > 127 ? 127 : p.activation.min + 40;
+  out.n = in.n;
+  out.c = f.n;
+  out.h = out_size(in.h, f.h, p.stride.h, p.padding.h, p.dilation.h);
+  out.w = out_size(in.w, f.w, p.stride.w, p.padding.w, p.dilation.w);
+  if (out.n * out.h * out.w * out.c > MAX_OUT || f.n * f.h * f.w * f.c > MAX_W) return 0;
+  fill(x, in.n * in.h * in.w * in.c);
+  fill(w, f.n * f.h * f.w * f.c);
+  quant(out.c, f.h * f.w * f.c);
+  if (pointwise && p.stride.h == 1 && p.stride.w == 1) {
+    s1 = piconas_conv2d_1x1_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_ref);
+  } else {
+    s1 = piconas_conv2d_generic_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_ref);
+  }
+  if (!piconas_conv2d_simd_applies(&q, bias, &f)) {
+    s2 = piconas_conv2d_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y);
+  } else if (pointwise && p.stride.h == 1 && p.stride.w == 1) {
+    s2 = piconas_conv2d_1x1_simd_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y);
+    ++simd_calls;
+  } else {
+    s2 = piconas_conv2d_im2col_simd_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y);
+    ++simd_calls;
+  }
+  return s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c);
+}
+
+static int add_case(void) {
+  piconas_add_params p;
+  const int32_t n = rnd(1, 64);
+  p.input1_offset = rnd(-127, 128);
+  p.input2_offset = rnd(-127, 128);
+  p.output_offset = rnd(-128, 127);
+  p.left_shift = rnd(0, 1) ? 20 : rnd(0, 23);
+  p.input1_multiplier = 0x40000000 + rnd(0, 0x3FFFFFFF);
+  p.input2_multiplier = rnd(0, 5) ? 0x40000000 + rnd(0, 0x3FFFFFFF) : rnd(-0x7FFFFFFF, 0x7FFFFFFF);
+  p.output_multiplier = 0x40000000 + rnd(0, 0x3FFFFFFF);
+  p.input1_shift = rnd(-31, 1);
+  p.input2_shift = rnd(-31, 1);
+  p.output_shift = rnd(-31, 3);
+  p.activation.min = rnd(0, 1) ? -128 : p.output_offset;
+  p.activation.max = 127;
+  fill(x, n);
+  fill(x2, n);
+  simd_calls += piconas_add_simd_applies(&p);
+  return piconas_add_generic_s8(&p, x, x2, y_ref, n) != 0 ||
+         (piconas_add_simd_applies(&p) ? piconas_add_simd_s8(&p, x, x2, y, n)
+                                       : piconas_add_s8(&p, x, x2, y, n)) != 0 ||
+         differs(n);
+}
+
+int main(void) {
+  int i, failures = 0;
+  for (i = 0; i < 300; ++i) {
+    const int dw = depthwise_case(), cv = conv_case(), ad = add_case();
+    if (dw && failures < 3) sh_write0("kernel_test: depthwise SIMD differs from the reference\n");
+    if (cv && failures < 3) sh_write0("kernel_test: conv SIMD differs from the reference\n");
+    if (ad && failures < 3) sh_write0("kernel_test: add SIMD differs from the reference\n");
+    failures += dw + cv + ad;
+  }
+  sh_write0(failures == 0 ? "kernel_test: 900 random layers bit-exact\n" : "kernel_test: FAILED\n");
+  if (simd_calls < 400) {
+    sh_write0("kernel_test: too few layers took a SIMD variant\n");
+    return 1;
+  }
+  return failures == 0 ? 0 : 1;
+}
