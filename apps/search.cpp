@@ -36,7 +36,9 @@ void run_search_command(SearchCliOptions& o) {
   s.constraints.max_scoring_memory = nas::parse_byte_size(o.max_memory, "--max-memory");
   s.constraints.scoring_images = o.data.images;
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
-  const auto space = nas::make_search_space(o.space.space, space_options(o.space, setup));
+  nas::SpaceOptions space_opts = space_options(o.space, setup);
+  space_opts.int8_block_kinds_only = nas::has_deployment_budget(s.constraints);
+  const auto space = nas::make_search_space(o.space.space, space_opts);
   std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s\n", space->name(),
                nas::strategy_name(s.strategy), nas::metric_weights_text(s.metrics).c_str(),
                setup.description.c_str());

@@ -14,6 +14,7 @@ constexpr int kDs = static_cast<int>(BlockKind::DepthwiseSeparable);
 
 const std::vector<int> kKinds{static_cast<int>(BlockKind::InvertedResidual), kDs,
                               static_cast<int>(BlockKind::ConvNeXt)};
+const std::vector<int> kInt8Kinds{static_cast<int>(BlockKind::InvertedResidual), kDs};
 const std::vector<int> kKernels(kBlocksKernels.begin(), kBlocksKernels.end());
 const std::vector<int> kExpansions(kBlocksExpansions.begin(), kBlocksExpansions.end());
 const std::vector<int> kStrides{1, 2};
@@ -27,7 +28,8 @@ std::string join(const std::vector<std::string>& problems) {
 
 }  // namespace
 
-BlocksSpace::BlocksSpace(const SpaceOptions& options) : options_(options) {
+BlocksSpace::BlocksSpace(const SpaceOptions& options)
+    : options_(options), kinds_(options.int8_block_kinds_only ? kInt8Kinds : kKinds) {
   PICONAS_CHECK(options.min_blocks >= 1 && options.min_blocks <= options.max_blocks,
                 "blocks space: need 1 <= min_blocks <= max_blocks, got "
                     << options.min_blocks << ".." << options.max_blocks);
@@ -91,7 +93,7 @@ Candidate BlocksSpace::parse(std::string_view text) const {
 }
 
 std::vector<int> BlocksSpace::random_block(Rng& rng) const {
-  const int kind = draw_any(kKinds, rng);
+  const int kind = draw_any(kinds_, rng);
   const int kernel = draw_any(kKernels, rng);
   const int expansion = kind == kDs ? 1 : draw_any(kExpansions, rng);
   const int stride = draw_any(kStrides, rng);
@@ -138,7 +140,7 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
       int* block = &genes[static_cast<size_t>(b) * kBlockGenes];
       switch (f) {
         case 0: {
-          const int kind = draw_other(kKinds, block[0], rng);
+          const int kind = draw_other(kinds_, block[0], rng);
           if (kind == kDs)
             block[2] = 1;
           else if (block[0] == kDs)

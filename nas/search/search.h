@@ -64,6 +64,9 @@ struct Constraints {
 };
 // Human-readable violations ("macs 1200 > 1000"); empty = feasible. Under an SRAM or flash
 // limit, a network that is not int8-deployable is a violation too.
+// An SRAM or flash limit: only int8-deployable networks can meet it, so the search space
+// should draw only deployable block kinds (SpaceOptions::int8_block_kinds_only).
+bool has_deployment_budget(const Constraints& limits);
 std::vector<std::string> constraint_violations(const CostEstimate& cost, const Constraints& limits);
 
 struct SearchSettings {

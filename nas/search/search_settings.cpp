@@ -28,6 +28,10 @@ const char* strategy_name(StrategyKind kind) {
   throw Error("strategy_name: invalid StrategyKind");
 }
 
+bool has_deployment_budget(const Constraints& limits) {
+  return limits.max_peak_sram > 0 || limits.max_flash > 0;
+}
+
 std::vector<std::string> constraint_violations(const CostEstimate& cost,
                                                const Constraints& limits) {
   std::vector<std::string> out;
@@ -43,7 +47,7 @@ std::vector<std::string> constraint_violations(const CostEstimate& cost,
   check("scoring_memory", scoring_memory_bytes(cost, limits.scoring_images),
         limits.max_scoring_memory);
   // An SRAM or flash budget is an MCU budget: a network the int8 export refuses cannot meet it.
-  if ((limits.max_peak_sram > 0 || limits.max_flash > 0) && !cost.int8_deployable)
+  if (has_deployment_budget(limits) && !cost.int8_deployable)
     out.push_back("not int8-deployable (ConvNeXt or GELU/Hardswish) under an SRAM/flash budget");
   return out;
 }

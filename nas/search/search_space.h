@@ -46,6 +46,10 @@ struct SpaceOptions {
   int head_channels = 0;
   int min_blocks = 3;  // blocks space only
   int max_blocks = 8;
+  // blocks space: sample, mutate and grow with int8-deployable kinds only (ir, ds; never the
+  // ConvNeXt kind cn). Set under a deployment budget (has_deployment_budget in search.h),
+  // where every cn draw would be refused. Parsing still accepts cn blocks.
+  bool int8_block_kinds_only = false;
 };
 
 class SearchSpace {
