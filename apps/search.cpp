@@ -1,4 +1,4 @@
-// `piconas search`: training-free architecture search (random, rea, freerea) on a fixed batch
+// `piconas search`: training-free architecture search (random, rea, freerea, rl) on a fixed batch
 // of real training images, under hard cost constraints. Writes history.csv, best.json,
 // search.json, pareto.svg and the resumable search_state.json into --output; progress with
 // ETA goes to stderr, the chosen architecture to stdout.
@@ -72,7 +72,7 @@ void register_search(CLI::App& app) {
       app.add_subcommand("search", "training-free architecture search under MCU budgets");
   add_space_options(cmd, o->space);
   add_data_options(cmd, o->data);
-  cmd->add_option("--strategy", o->strategy, "random | rea | freerea")->capture_default_str();
+  cmd->add_option("--strategy", o->strategy, "random | rea | freerea | rl")->capture_default_str();
   cmd->add_option("--metrics", o->metrics, "metrics[:weight], comma-separated")
       ->capture_default_str();
   cmd->add_option("--aggregator", o->aggregator, "freerea | zscore")->capture_default_str();
@@ -82,8 +82,14 @@ void register_search(CLI::App& app) {
   cmd->add_option("--sample-size", s.sample_size, "tournament size")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--batch", s.batch, "random search: candidates scored together")
+  cmd->add_option("--batch", s.batch,
+                  "random and rl: candidates scored together (rl: per policy update)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--rl-learning-rate", s.rl_learning_rate, "rl: REINFORCE step on the logits")
+      ->capture_default_str();
+  cmd->add_option("--rl-baseline-decay", s.rl_baseline_decay,
+                  "rl: decay of the moving-average reward baseline, in [0, 1)")
+      ->capture_default_str();
   cmd->add_option("--steps", s.steps, "step budget (0: time budget only)")->capture_default_str();
   cmd->add_option("--time-budget", s.time_budget, "wall-time budget in seconds (0: none)");
   cmd->add_option("--seed", s.seed, "random seed (also picks the scoring batch)")

@@ -79,6 +79,33 @@ Candidate BlocksSpace::from_genes(const std::vector<int>& genes) const {
   return Candidate{to_text(spec), genes, spec};
 }
 
+std::vector<int> BlocksSpace::decision_sizes() const {
+  std::vector<int> sizes{options_.max_blocks - options_.min_blocks + 1};
+  for (int b = 0; b < options_.max_blocks; ++b)
+    for (const auto* values : {&kinds_, &kKernels, &kExpansions, &kStrides, &kChannels})
+      sizes.push_back(static_cast<int>(values->size()));
+  return sizes;
+}
+
+Candidate BlocksSpace::decode(const std::vector<int>& decisions) const {
+  const std::vector<int> sizes = decision_sizes();
+  PICONAS_CHECK(decisions.size() == sizes.size(),
+                "blocks space: " << decisions.size() << " decisions, expected " << sizes.size());
+  for (size_t d = 0; d < sizes.size(); ++d)
+    PICONAS_CHECK(decisions[d] >= 0 && decisions[d] < sizes[d],
+                  "blocks space: decision " << d << " = " << decisions[d] << " outside [0, "
+                                            << sizes[d] << ")");
+  const int n = options_.min_blocks + decisions[0];
+  std::vector<int> genes;
+  for (int b = 0; b < n; ++b) {
+    const int* d = &decisions[1 + static_cast<size_t>(b) * kBlockGenes];
+    const int kind = kinds_[d[0]];
+    genes.insert(genes.end(), {kind, kKernels[d[1]], kind == kDs ? 1 : kExpansions[d[2]],
+                               kStrides[d[3]], kChannels[d[4]]});
+  }
+  return from_genes(genes);
+}
+
 Candidate BlocksSpace::parse(std::string_view text) const {
   ArchSpec spec = parse_blocks(text);
   // The genes hold the blocks only: a header other than the search's base would be dropped.

@@ -13,7 +13,8 @@ StrategyKind parse_strategy(const std::string& name) {
   if (name == "random") return StrategyKind::Random;
   if (name == "rea") return StrategyKind::Rea;
   if (name == "freerea") return StrategyKind::FreeRea;
-  throw Error("unknown search strategy '" + name + "' (known: random, rea, freerea)");
+  if (name == "rl") return StrategyKind::Rl;
+  throw Error("unknown search strategy '" + name + "' (known: random, rea, freerea, rl)");
 }
 
 const char* strategy_name(StrategyKind kind) {
@@ -24,6 +25,8 @@ const char* strategy_name(StrategyKind kind) {
       return "rea";
     case StrategyKind::FreeRea:
       return "freerea";
+    case StrategyKind::Rl:
+      return "rl";
   }
   throw Error("strategy_name: invalid StrategyKind");
 }
