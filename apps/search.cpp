@@ -1,4 +1,4 @@
-// `piconas search`: training-free architecture search (random, rea, freerea) on a fixed batch
+// `piconas search`: training-free architecture search (random, rea, freerea, rl) on a fixed batch
 // of real training images, under hard cost constraints. Writes history.csv, best.json,
 // search.json, pareto.svg and the resumable search_state.json into --output; progress with
 // ETA goes to stderr, the chosen architecture to stdout.
@@ -34,7 +34,9 @@ void run_search_command(SearchCliOptions& o) {
   s.aggregator = nas::parse_aggregator(o.aggregator);
   s.constraints.scoring_images = o.data.images;
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
-  const auto space = nas::make_search_space(o.space.space, space_options(o.space, setup));
+  nas::SpaceOptions space_opts = space_options(o.space, setup);
+  space_opts.int8_block_kinds_only = nas::has_deployment_budget(s.constraints);
+  const auto space = nas::make_search_space(o.space.space, space_opts);
   std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s\n", space->name(),
                nas::strategy_name(s.strategy), nas::metric_weights_text(s.metrics).c_str(),
                setup.description.c_str());
@@ -68,7 +70,7 @@ void register_search(CLI::App& app) {
       app.add_subcommand("search", "training-free architecture search under MCU budgets");
   add_space_options(cmd, o->space);
   add_data_options(cmd, o->data);
-  cmd->add_option("--strategy", o->strategy, "random | rea | freerea")->capture_default_str();
+  cmd->add_option("--strategy", o->strategy, "random | rea | freerea | rl")->capture_default_str();
   cmd->add_option("--metrics", o->metrics, "metrics[:weight], comma-separated")
       ->check(metric_list_validator())
       ->capture_default_str();
@@ -79,8 +81,14 @@ void register_search(CLI::App& app) {
   cmd->add_option("--sample-size", s.sample_size, "tournament size")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--batch", s.batch, "random search: candidates scored together")
+  cmd->add_option("--batch", s.batch,
+                  "random and rl: candidates scored together (rl: per policy update)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--rl-learning-rate", s.rl_learning_rate, "rl: REINFORCE step on the logits")
+      ->capture_default_str();
+  cmd->add_option("--rl-baseline-decay", s.rl_baseline_decay,
+                  "rl: decay of the moving-average reward baseline, in [0, 1)")
+      ->capture_default_str();
   cmd->add_option("--steps", s.steps, "step budget (0: time budget only)")->capture_default_str();
   cmd->add_option("--time-budget", s.time_budget, "wall-time budget in seconds (0: none)");
   cmd->add_option("--seed", s.seed, "random seed (also picks the scoring batch)")

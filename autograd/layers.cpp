@@ -73,7 +73,9 @@ LayerNorm2d::LayerNorm2d(int64_t channels, double eps_) : eps(eps_) {
   beta = register_parameter("bias", Tensor({channels}));
 }
 
-Variable LayerNorm2d::forward(const Variable& x) { return layernorm2d(x, gamma, beta, eps); }
+Variable LayerNorm2d::forward(const Variable& x) {
+  return muted ? x : layernorm2d(x, gamma, beta, eps);
+}
 
 void LayerNorm2d::reset_parameters(Rng&) {
   gamma.value().fill(1.0);

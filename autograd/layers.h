@@ -64,6 +64,8 @@ class LayerNorm2d : public Module {
   const char* kind() const override { return "layernorm2d"; }
   Variable gamma, beta;
   double eps;
+  // true: forward is the identity (the synflow pass mutes every normalization layer).
+  bool muted = false;
 
  protected:
   void reset_parameters(Rng& rng) override;

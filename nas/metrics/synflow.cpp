@@ -27,6 +27,7 @@ class NetSnapshot {
     net.visit([this](Module& m) {
       training_.push_back(m.training());
       if (auto* bn = dynamic_cast<autograd::BatchNorm2d*>(&m)) bn_eps_.push_back(bn->state.eps);
+      if (auto* ln = dynamic_cast<autograd::LayerNorm2d*>(&m)) ln_muted_.push_back(ln->muted);
     });
   }
 
@@ -39,10 +40,11 @@ class NetSnapshot {
     }
     i = 0;
     for (auto& [name, b] : net_.named_buffers()) b->copy_from(buffers_[i++]);
-    size_t m_index = 0, bn_index = 0;
+    size_t m_index = 0, bn_index = 0, ln_index = 0;
     net_.visit([&](Module& m) {
       m.set_training(training_[m_index++]);  // parents first: children are re-set afterwards
       if (auto* bn = dynamic_cast<autograd::BatchNorm2d*>(&m)) bn->state.eps = bn_eps_[bn_index++];
+      if (auto* ln = dynamic_cast<autograd::LayerNorm2d*>(&m)) ln->muted = ln_muted_[ln_index++];
     });
   }
 
@@ -50,7 +52,7 @@ class NetSnapshot {
   Module& net_;
   DType dtype_;
   std::vector<Tensor> params_, buffers_;
-  std::vector<bool> training_;
+  std::vector<bool> training_, ln_muted_;
   std::vector<double> bn_eps_;
 };
 
@@ -67,6 +69,8 @@ SynflowScores synflow_pass(Module& net, const Shape& sample_shape) {
       bn->state.running_var.fill(1.0);
       bn->state.eps = 0.0;
     }
+    // An active LayerNorm sends gradients below -1, where log1p is undefined (METRICS.md 2.3).
+    if (auto* ln = dynamic_cast<autograd::LayerNorm2d*>(&m)) ln->muted = true;
   });
   auto weights = scored_weights(net);
   for (auto& [name, w] : weights) w.zero_grad();
@@ -84,12 +88,8 @@ SynflowScores synflow_pass(Module& net, const Shape& sample_shape) {
       const double* theta = w.value().data<double>();
       const double* g = w.grad().data<double>();
       const int64_t n = w.value().numel();
-      double syn = 0, logsyn = 0;
-#pragma omp simd reduction(+ : syn)
-      for (int64_t i = 0; i < n; ++i) syn += std::fabs(theta[i] * g[i]);
-      for (int64_t i = 0; i < n; ++i) logsyn += std::fabs(theta[i]) * std::log1p(g[i]);
-      layer.synflow = syn;
-      layer.logsynflow = logsyn;
+      layer.synflow = layer_synflow(theta, g, n);
+      layer.logsynflow = layer_logsynflow(theta, g, n);
     }
     scores.synflow += layer.synflow;
     scores.logsynflow += layer.logsynflow;
@@ -98,6 +98,19 @@ SynflowScores synflow_pass(Module& net, const Shape& sample_shape) {
   return scores;
 }
 }  // namespace
+
+double layer_synflow(const double* theta, const double* g, int64_t n) {
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i) sum += std::fabs(theta[i] * g[i]);
+  return sum;
+}
+
+double layer_logsynflow(const double* theta, const double* g, int64_t n) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += std::fabs(theta[i]) * std::log1p(g[i]);
+  return sum;
+}
 
 SynflowScores synflow(Module& net, const Shape& sample_shape) {
   NetSnapshot snapshot(net);

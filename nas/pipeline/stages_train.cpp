@@ -147,9 +147,11 @@ json run_search_stage(StageContext& ctx) {
   set_num_threads(c.threads);
   const std::string out_dir = ctx.path("search");
   const ScoringBatch batch = load_scoring_batch(dataset_spec(c), c.scoring_images, c.seed);
-  const auto space = make_search_space(
-      c.space, make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks));
   SearchSettings s = search_settings(c, out_dir);
+  SpaceOptions space_options =
+      make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks);
+  space_options.int8_block_kinds_only = has_deployment_budget(s.constraints);
+  const auto space = make_search_space(c.space, space_options);
   s.resume = fs::exists(search_state_path(out_dir));
   fs::create_directories(out_dir);
   ctx.progress(std::string(space->name()) + " space, " + strategy_name(s.strategy) + ", " +

@@ -14,6 +14,7 @@ constexpr int kDs = static_cast<int>(BlockKind::DepthwiseSeparable);
 
 const std::vector<int> kKinds{static_cast<int>(BlockKind::InvertedResidual), kDs,
                               static_cast<int>(BlockKind::ConvNeXt)};
+const std::vector<int> kInt8Kinds{static_cast<int>(BlockKind::InvertedResidual), kDs};
 const std::vector<int> kKernels(kBlocksKernels.begin(), kBlocksKernels.end());
 const std::vector<int> kExpansions(kBlocksExpansions.begin(), kBlocksExpansions.end());
 const std::vector<int> kStrides{1, 2};
@@ -27,7 +28,8 @@ std::string join(const std::vector<std::string>& problems) {
 
 }  // namespace
 
-BlocksSpace::BlocksSpace(const SpaceOptions& options) : options_(options) {
+BlocksSpace::BlocksSpace(const SpaceOptions& options)
+    : options_(options), kinds_(options.int8_block_kinds_only ? kInt8Kinds : kKinds) {
   PICONAS_CHECK(options.min_blocks >= 1 && options.min_blocks <= options.max_blocks,
                 "blocks space: need 1 <= min_blocks <= max_blocks, got "
                     << options.min_blocks << ".." << options.max_blocks);
@@ -77,6 +79,33 @@ Candidate BlocksSpace::from_genes(const std::vector<int>& genes) const {
   return Candidate{to_text(spec), genes, spec};
 }
 
+std::vector<int> BlocksSpace::decision_sizes() const {
+  std::vector<int> sizes{options_.max_blocks - options_.min_blocks + 1};
+  for (int b = 0; b < options_.max_blocks; ++b)
+    for (const auto* values : {&kinds_, &kKernels, &kExpansions, &kStrides, &kChannels})
+      sizes.push_back(static_cast<int>(values->size()));
+  return sizes;
+}
+
+Candidate BlocksSpace::decode(const std::vector<int>& decisions) const {
+  const std::vector<int> sizes = decision_sizes();
+  PICONAS_CHECK(decisions.size() == sizes.size(),
+                "blocks space: " << decisions.size() << " decisions, expected " << sizes.size());
+  for (size_t d = 0; d < sizes.size(); ++d)
+    PICONAS_CHECK(decisions[d] >= 0 && decisions[d] < sizes[d],
+                  "blocks space: decision " << d << " = " << decisions[d] << " outside [0, "
+                                            << sizes[d] << ")");
+  const int n = options_.min_blocks + decisions[0];
+  std::vector<int> genes;
+  for (int b = 0; b < n; ++b) {
+    const int* d = &decisions[1 + static_cast<size_t>(b) * kBlockGenes];
+    const int kind = kinds_[d[0]];
+    genes.insert(genes.end(), {kind, kKernels[d[1]], kind == kDs ? 1 : kExpansions[d[2]],
+                               kStrides[d[3]], kChannels[d[4]]});
+  }
+  return from_genes(genes);
+}
+
 Candidate BlocksSpace::parse(std::string_view text) const {
   ArchSpec spec = parse_blocks(text);
   // The genes hold the blocks only: a header other than the search's base would be dropped.
@@ -91,7 +120,7 @@ Candidate BlocksSpace::parse(std::string_view text) const {
 }
 
 std::vector<int> BlocksSpace::random_block(Rng& rng) const {
-  const int kind = draw_any(kKinds, rng);
+  const int kind = draw_any(kinds_, rng);
   const int kernel = draw_any(kKernels, rng);
   const int expansion = kind == kDs ? 1 : draw_any(kExpansions, rng);
   const int stride = draw_any(kStrides, rng);
@@ -138,7 +167,7 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
       int* block = &genes[static_cast<size_t>(b) * kBlockGenes];
       switch (f) {
         case 0: {
-          const int kind = draw_other(kKinds, block[0], rng);
+          const int kind = draw_other(kinds_, block[0], rng);
           if (kind == kDs)
             block[2] = 1;
           else if (block[0] == kDs)

@@ -6,7 +6,8 @@
 // block field (the expansion of a ds block is not a gene) and the block count (which appends a
 // random block or drops the last one), and redraws it to a different value; a kind change to ds
 // sets expansion 1, a change from ds draws one. Crossover takes each block from either parent
-// (the child's length from one of them). Draws that leave the space (e.g. a stride-2 layer on
+// (the child's length from one of them). With int8_block_kinds_only, sample and mutate draw
+// ir and ds blocks only. Draws that leave the space (e.g. a stride-2 layer on
 // a 1x1 map) are redrawn.
 #pragma once
 #include "nas/search/search_space.h"
@@ -25,6 +26,8 @@ class BlocksSpace : public SearchSpace {
   std::vector<std::string> problems(const Candidate& c) const override;
   Candidate parse(std::string_view text) const override;
   Candidate from_genes(const std::vector<int>& genes) const override;
+  std::vector<int> decision_sizes() const override;
+  Candidate decode(const std::vector<int>& decisions) const override;
   std::shared_ptr<autograd::Module> build(const Candidate& c) const override;
   double skip(const Candidate& c) const override;
   CostEstimate cost(const Candidate& c) const override;
@@ -36,6 +39,7 @@ class BlocksSpace : public SearchSpace {
   std::vector<std::string> spec_problems(const ArchSpec& spec) const;
   std::vector<int> random_block(Rng& rng) const;
   SpaceOptions options_;
+  std::vector<int> kinds_;  // block kinds drawn (int8_block_kinds_only: no cn)
 };
 
 }  // namespace piconas::nas

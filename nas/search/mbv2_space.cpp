@@ -71,6 +71,25 @@ std::vector<std::string> Mbv2Space::problems(const Candidate& c) const {
   return problems;
 }
 
+std::vector<int> Mbv2Space::decision_sizes() const {
+  std::vector<int> sizes;
+  for (size_t g = 0; g < static_cast<size_t>(kMbv2Genes); ++g) sizes.push_back(static_cast<int>(domain(g).size()));
+  return sizes;
+}
+
+Candidate Mbv2Space::decode(const std::vector<int>& decisions) const {
+  PICONAS_CHECK(decisions.size() == static_cast<size_t>(kMbv2Genes),
+                "mbv2 space: " << decisions.size() << " decisions, expected " << kMbv2Genes);
+  std::vector<int> genes;
+  for (size_t g = 0; g < static_cast<size_t>(kMbv2Genes); ++g) {
+    const auto& values = domain(g);
+    PICONAS_CHECK(decisions[g] >= 0 && decisions[g] < static_cast<int>(values.size()),
+                  "mbv2 space: decision " << g << " = " << decisions[g] << " out of range");
+    genes.push_back(values[static_cast<size_t>(decisions[g])]);
+  }
+  return from_genes(genes);
+}
+
 Candidate Mbv2Space::from_genes(const std::vector<int>& genes) const {
   const auto problems = gene_problems(genes);
   PICONAS_CHECK(problems.empty(), "mbv2 space: invalid genes: " << join(problems));

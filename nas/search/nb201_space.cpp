@@ -116,6 +116,18 @@ Candidate Nb201Space::from_genes(const std::vector<int>& genes) const {
   return c;
 }
 
+std::vector<int> Nb201Space::decision_sizes() const {
+  return std::vector<int>(kNb201Edges, kNb201Ops);
+}
+
+Candidate Nb201Space::decode(const std::vector<int>& decisions) const {
+  PICONAS_CHECK(decisions.size() == kNb201Edges,
+                "nb201 space: " << decisions.size() << " decisions, expected " << kNb201Edges);
+  for (int d : decisions)
+    PICONAS_CHECK(d >= 0 && d < kNb201Ops, "nb201 space: op index " << d << " out of range");
+  return from_genes(decisions);
+}
+
 Candidate Nb201Space::parse(std::string_view text) const {
   return from_genes(genes_of(parse_nb201(text)));
 }

@@ -31,6 +31,8 @@ class Nb201Space : public SearchSpace {
   std::vector<std::string> problems(const Candidate& c) const override;
   Candidate parse(std::string_view text) const override;
   Candidate from_genes(const std::vector<int>& genes) const override;
+  std::vector<int> decision_sizes() const override;
+  Candidate decode(const std::vector<int>& decisions) const override;
   std::shared_ptr<autograd::Module> build(const Candidate& c) const override;
   double skip(const Candidate& c) const override;
   CostEstimate cost(const Candidate& c) const override;

@@ -107,6 +107,10 @@ class Searcher {
   void random_step();
   void rea_step();
   void freerea_step();
+  void rl_step();
+  // A candidate decoded from the policy's decisions (stored in `decisions`), redrawn while
+  // the decisions leave the space.
+  Candidate draw_from_policy(std::vector<int>& decisions);
   std::vector<double> population_aggregate(const std::vector<size_t>& positions) const;
   void checkpoint();
   void report();
@@ -332,6 +336,68 @@ void Searcher::freerea_step() {
   state_.step = generation;
 }
 
+Candidate Searcher::draw_from_policy(std::vector<int>& decisions) {
+  constexpr int kMaxDraws = 1000;
+  std::string last_error;
+  for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
+    decisions = sample_decisions(*state_.policy, rng_);
+    try {
+      return space_.decode(decisions);
+    } catch (const Error& e) {
+      last_error = e.what();
+    }
+  }
+  throw Error("search: the rl policy drew " + std::to_string(kMaxDraws) +
+              " encodings outside the space in a row (last: " + last_error + ")");
+}
+
+void Searcher::rl_step() {
+  if (!state_.policy) state_.policy = uniform_policy(space_.decision_sizes());
+  PolicyState& policy = *state_.policy;
+  // Updates fall every `batch` candidates counted from the start, whatever the step budget of
+  // this run, so a stopped and resumed search makes the same updates as an uninterrupted one.
+  const int64_t boundary = (state_.step / s_.batch + 1) * s_.batch;
+  const int64_t count =
+      s_.steps > 0 ? std::min(boundary, s_.steps) - state_.step : boundary - state_.step;
+  std::vector<int64_t> entries;  // as in random search: generation = 1-based position
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t generation = state_.step + 1 + i;
+    std::vector<int> chosen;
+    entries.push_back(
+        place(draw_feasible([&] { return draw_from_policy(chosen); }, generation, false),
+              generation));
+    policy.pending_decisions.push_back(chosen);
+    policy.pending_entries.push_back(entries.back());
+  }
+  score_entries(entries);
+  state_.step += count;
+  fit_zscore(false);
+  if (state_.step % s_.batch != 0) return;
+  std::vector<double> rewards;
+  if (s_.aggregator == AggregatorKind::ZScore) {
+    if (state_.zscore)
+      for (int64_t entry : policy.pending_entries)
+        rewards.push_back(
+            zscore_aggregate(state_.history[entry].metrics, *state_.zscore, s_.metrics));
+  } else {
+    std::vector<const MetricValues*> set;
+    std::unordered_map<int64_t, size_t> position;
+    for (size_t i = 0; i < state_.history.size(); ++i)
+      if (state_.history[i].feasible) {
+        position[static_cast<int64_t>(i)] = set.size();
+        set.push_back(&state_.history[i].metrics);
+      }
+    const std::vector<double> score = aggregate_set(set, s_, state_.zscore);
+    for (int64_t entry : policy.pending_entries) rewards.push_back(score[position.at(entry)]);
+  }
+  // zscore before its reference statistics exist: nothing to learn from this batch.
+  if (!rewards.empty())
+    reinforce_update(policy, policy.pending_decisions, rewards, s_.rl_learning_rate,
+                     s_.rl_baseline_decay);
+  policy.pending_decisions.clear();
+  policy.pending_entries.clear();
+}
+
 void Searcher::checkpoint() {
   if (s_.output_dir.empty()) return;
   state_.rng = rng_.state();
@@ -367,6 +433,10 @@ SearchResult Searcher::run() {
                 "search: population, sample_size, batch, max_infeasible and top_k must be >= 1");
   PICONAS_CHECK(s_.steps > 0 || s_.time_budget > 0, "search: give a step budget or a time budget");
   PICONAS_CHECK(!s_.metrics.empty(), "search: no metrics to rank by");
+  PICONAS_CHECK(std::isfinite(s_.rl_learning_rate) && s_.rl_learning_rate > 0 &&
+                    s_.rl_baseline_decay >= 0 && s_.rl_baseline_decay < 1,
+                "search: rl needs learning rate > 0 and 0 <= baseline decay < 1, got "
+                    << s_.rl_learning_rate << " and " << s_.rl_baseline_decay);
   PICONAS_CHECK(s_.aggregator != AggregatorKind::ZScore || s_.population >= 2,
                 "search: zscore aggregation needs a reference population of at least 2");
   if (s_.resume) {
@@ -380,7 +450,8 @@ SearchResult Searcher::run() {
   start_ = Clock::now();
   start_step_ = state_.step;
   last_checkpoint_ = state_.step;
-  if (s_.strategy != StrategyKind::Random && !state_.initialized) {
+  const bool has_population = s_.strategy == StrategyKind::Rea || s_.strategy == StrategyKind::FreeRea;
+  if (has_population && !state_.initialized) {
     initialise_population();
     checkpoint();
     report();
@@ -395,6 +466,9 @@ SearchResult Searcher::run() {
         break;
       case StrategyKind::FreeRea:
         freerea_step();
+        break;
+      case StrategyKind::Rl:
+        rl_step();
         break;
     }
     if (s_.checkpoint_every > 0 && state_.step - last_checkpoint_ >= s_.checkpoint_every)

@@ -20,6 +20,13 @@
 //            takes the new generation, re-entering the population if it had left); then, when
 //            the population exceeds N, the single oldest is removed and the rest truncated to N
 //            by the aggregate over the population (freerea_prune).
+//   rl       REINFORCE (gene_policy.h): a policy with one categorical distribution per
+//            decision of the space's encoding (SearchSpace::decision_sizes) draws `batch`
+//            feasible candidates per step (infeasible draws are recorded and redrawn, draws
+//            outside the space redrawn); their rewards are the aggregate (freerea: over the whole
+//            feasible history, zscore: frozen statistics, no update before they exist); one
+//            policy update per batch with a moving-average baseline. Steps count candidates,
+//            as for random search; the policy is part of the checkpoint.
 // Ranking: freerea aggregation over the set being ranked, or z-scores frozen on the first P
 // feasible candidates (the initial population). Final pick: the best aggregate over the
 // feasible history (freerea: aggregated over that whole set), ties to the earlier candidate.
@@ -45,12 +52,13 @@
 #include <vector>
 
 #include "nas/search/aggregate.h"
+#include "nas/search/gene_policy.h"
 #include "nas/search/search_space.h"
 
 namespace piconas::nas {
 
-enum class StrategyKind { Random, Rea, FreeRea };
-StrategyKind parse_strategy(const std::string& name);  // "random" | "rea" | "freerea"
+enum class StrategyKind { Random, Rea, FreeRea, Rl };
+StrategyKind parse_strategy(const std::string& name);  // "random" | "rea" | "freerea" | "rl"
 const char* strategy_name(StrategyKind kind);
 
 // Upper bounds per image; 0 = unlimited. max_scoring_memory bounds the estimated memory of
@@ -64,13 +72,16 @@ struct Constraints {
 };
 // Human-readable violations ("macs 1200 > 1000"); empty = feasible. Under an SRAM or flash
 // limit, a network that is not int8-deployable is a violation too.
+// An SRAM or flash limit: only int8-deployable networks can meet it, so the search space
+// should draw only deployable block kinds (SpaceOptions::int8_block_kinds_only).
+bool has_deployment_budget(const Constraints& limits);
 std::vector<std::string> constraint_violations(const CostEstimate& cost, const Constraints& limits);
 
 struct SearchSettings {
   StrategyKind strategy = StrategyKind::FreeRea;
   int population = 100;
   int sample_size = 25;
-  int batch = 8;           // random search: candidates scored together
+  int batch = 8;           // random and rl: candidates scored together (rl: per policy update)
   int64_t steps = 100;     // 0: no step limit (then a time budget is required)
   double time_budget = 0;  // seconds of search (summed over resumes); 0: none
   uint64_t seed = 0;
@@ -82,6 +93,8 @@ struct SearchSettings {
   std::string output_dir;         // "": no checkpoint
   bool resume = false;
   int top_k = 10;
+  double rl_learning_rate = 1.0;   // rl: step on the logits per unit of advantage
+  double rl_baseline_decay = 0.9;  // rl: baseline <- decay * baseline + (1 - decay) * mean
 };
 
 struct HistoryEntry {
@@ -105,6 +118,7 @@ struct SearchState {
   bool initialized = false;  // initial population complete (rea, freerea)
   int64_t consecutive_infeasible = 0;
   std::optional<ZScoreStats> zscore;
+  std::optional<PolicyState> policy;  // rl only, after its first step
   double elapsed_seconds = 0;
 };
 

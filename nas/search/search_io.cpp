@@ -83,7 +83,7 @@ json draw_settings_json(const SearchSpace& space, const SearchSettings& s) {
   json metrics = json::array();
   for (const MetricWeight& m : s.metrics)
     metrics.push_back({{"name", m.name}, {"weight", m.weight}});
-  return {{"space", space.name()},
+  json j = {{"space", space.name()},
           {"strategy", strategy_name(s.strategy)},
           {"population", s.population},
           {"sample_size", s.sample_size},
@@ -93,6 +93,11 @@ json draw_settings_json(const SearchSpace& space, const SearchSettings& s) {
           {"aggregator", aggregator_name(s.aggregator)},
           {"constraints", constraints_json(s.constraints)},
           {"max_infeasible", s.max_infeasible}};
+  if (s.strategy == StrategyKind::Rl) {
+    j["rl_learning_rate"] = s.rl_learning_rate;
+    j["rl_baseline_decay"] = s.rl_baseline_decay;
+  }
+  return j;
 }
 
 json settings_json(const SearchSpace& space, const SearchSettings& s) {
@@ -129,6 +134,13 @@ json state_to_json(const SearchState& state) {
       stats[name] = {double_json(st.mean), double_json(st.stddev), double_json(st.finite_min)};
     j["zscore"] = stats;
   }
+  if (state.policy)
+    j["policy"] = {{"logits", state.policy->logits},
+                   {"baseline", state.policy->baseline},
+                   {"has_baseline", state.policy->has_baseline},
+                   {"updates", state.policy->updates},
+                   {"pending_decisions", state.policy->pending_decisions},
+                   {"pending_entries", state.policy->pending_entries}};
   return j;
 }
 
@@ -170,6 +182,41 @@ SearchState state_from_json(const json& j, const SearchSpace& space) {
     for (const auto& [name, v] : j.at("zscore").items())
       stats.stats[name] = {double_from(v.at(0)), double_from(v.at(1)), double_from(v.at(2))};
     state.zscore = stats;
+  }
+  if (j.contains("policy")) {
+    const json& p = j.at("policy");
+    PolicyState policy;
+    const std::vector<int> sizes = space.decision_sizes();
+    policy.logits = p.at("logits").get<std::vector<std::vector<double>>>();
+    policy.baseline = p.at("baseline").get<double>();
+    policy.has_baseline = p.at("has_baseline").get<bool>();
+    policy.updates = int_from(p.at("updates"));
+    policy.pending_decisions = p.at("pending_decisions").get<std::vector<std::vector<int>>>();
+    policy.pending_entries = p.at("pending_entries").get<std::vector<int64_t>>();
+    PICONAS_CHECK(policy.pending_decisions.size() == policy.pending_entries.size(),
+                  "search state: " << policy.pending_decisions.size() << " pending decisions for "
+                                   << policy.pending_entries.size() << " pending entries");
+    for (int64_t entry : policy.pending_entries)
+      PICONAS_CHECK(entry >= 0 && entry < static_cast<int64_t>(state.history.size()) &&
+                        state.history[entry].feasible,
+                    "search state: pending policy entry " << entry
+                                                          << " is not a feasible history entry");
+    for (const auto& d : policy.pending_decisions)
+      PICONAS_CHECK(d.size() == sizes.size(),
+                    "search state: pending decisions of length " << d.size());
+    PICONAS_CHECK(policy.logits.size() == sizes.size(),
+                  "search state: policy with " << policy.logits.size() << " decisions, the space has "
+                                               << sizes.size());
+    for (size_t d = 0; d < sizes.size(); ++d)
+      PICONAS_CHECK(policy.logits[d].size() == static_cast<size_t>(sizes[d]),
+                    "search state: policy decision " << d << " has " << policy.logits[d].size()
+                                                     << " values, the space " << sizes[d]);
+    for (const auto& logits : policy.logits)
+      for (double l : logits)
+        PICONAS_CHECK(std::isfinite(l), "search state: non-finite policy logit " << l);
+    PICONAS_CHECK(std::isfinite(policy.baseline),
+                  "search state: non-finite policy baseline " << policy.baseline);
+    state.policy = std::move(policy);
   }
   return state;
 }

@@ -14,7 +14,8 @@ StrategyKind parse_strategy(const std::string& name) {
   if (name == "random") return StrategyKind::Random;
   if (name == "rea") return StrategyKind::Rea;
   if (name == "freerea") return StrategyKind::FreeRea;
-  throw Error("unknown search strategy '" + name + "' (known: random, rea, freerea)");
+  if (name == "rl") return StrategyKind::Rl;
+  throw Error("unknown search strategy '" + name + "' (known: random, rea, freerea, rl)");
 }
 
 const char* strategy_name(StrategyKind kind) {
@@ -25,8 +26,14 @@ const char* strategy_name(StrategyKind kind) {
       return "rea";
     case StrategyKind::FreeRea:
       return "freerea";
+    case StrategyKind::Rl:
+      return "rl";
   }
   throw Error("strategy_name: invalid StrategyKind");
+}
+
+bool has_deployment_budget(const Constraints& limits) {
+  return limits.max_peak_sram > 0 || limits.max_flash > 0;
 }
 
 std::vector<std::string> constraint_violations(const CostEstimate& cost,
@@ -44,7 +51,7 @@ std::vector<std::string> constraint_violations(const CostEstimate& cost,
   check("scoring_memory", scoring_memory_bytes(cost, limits.scoring_images),
         limits.max_scoring_memory);
   // An SRAM or flash budget is an MCU budget: a network the int8 export refuses cannot meet it.
-  if ((limits.max_peak_sram > 0 || limits.max_flash > 0) && !cost.int8_deployable)
+  if (has_deployment_budget(limits) && !cost.int8_deployable)
     out.push_back("not int8-deployable (ConvNeXt or GELU/Hardswish) under an SRAM/flash budget");
   return out;
 }

@@ -46,6 +46,10 @@ struct SpaceOptions {
   int head_channels = 0;
   int min_blocks = 3;  // blocks space only
   int max_blocks = 8;
+  // blocks space: sample, mutate and grow with int8-deployable kinds only (ir, ds; never the
+  // ConvNeXt kind cn). Set under a deployment budget (has_deployment_budget in search.h),
+  // where every cn draw would be refused. Parsing still accepts cn blocks.
+  bool int8_block_kinds_only = false;
 };
 
 class SearchSpace {
@@ -61,6 +65,14 @@ class SearchSpace {
   virtual Candidate parse(std::string_view text) const = 0;
   // The candidate from its genes (text and arch filled in); throws Error on invalid genes.
   virtual Candidate from_genes(const std::vector<int>& genes) const = 0;
+  // A fixed-length encoding for policies (the rl strategy, gene_policy.h): decision d takes a
+  // value in [0, decision_sizes()[d]). decode maps such a vector to a candidate, or throws
+  // Error when it leaves the space (e.g. more stride-2 blocks than the input allows).
+  // blocks: [block count - min_blocks], then per block slot up to max_blocks [kind, kernel,
+  // expansion, stride, channels] as indices into the drawn values (slots past the count and
+  // the expansion of ds blocks are ignored); mbv2 and nb201: one decision per gene.
+  virtual std::vector<int> decision_sizes() const = 0;
+  virtual Candidate decode(const std::vector<int>& decisions) const = 0;
   // The trainable network ([N, C, H, W] -> [N, classes]), parameters not yet initialised.
   virtual std::shared_ptr<autograd::Module> build(const Candidate& c) const = 0;
   virtual double skip(const Candidate& c) const = 0;

@@ -47,6 +47,19 @@ std::shared_ptr<Sequential> conv_bn_net() {
   return net;
 }
 
+// G1d: the same with a LayerNorm over the two hidden channels instead of the BatchNorm.
+std::shared_ptr<Sequential> conv_ln_net() {
+  auto net = std::make_shared<Sequential>();
+  auto c1 = net->add(std::make_shared<Conv2d>(Conv2dOptions{3, 2, 1}));
+  auto ln = net->add(std::make_shared<LayerNorm2d>(2));
+  auto c2 = net->add(std::make_shared<Conv2d>(Conv2dOptions{2, 2, 1}));
+  c1->weight.value() = Tensor::from_values({2, 3, 1, 1}, kW1);
+  c2->weight.value() = Tensor::from_values({2, 2, 1, 1}, kW2);
+  ln->gamma.value() = Tensor::from_values({2}, {-0.7, 3.0});
+  ln->beta.value() = Tensor::from_values({2}, {2.5, -1.25});
+  return net;
+}
+
 std::vector<std::vector<unsigned char>> state_bytes(Module& net) {
   std::vector<std::vector<unsigned char>> out;
   for (auto& [name, t] : net.state()) {
@@ -92,6 +105,30 @@ TEST_CASE("G1c a BatchNorm with any parameters and statistics changes nothing") 
   REQUIRE(bn);
   CHECK(bn->training());
   CHECK(bn->state.eps == 1e-5);
+}
+
+TEST_CASE("G1d a LayerNorm with any parameters is muted too, and unmuted after") {
+  auto net = conv_ln_net();
+  auto before = state_bytes(*net);
+  SynflowScores s = synflow(*net, {3, 1, 1});
+  CHECK(s.synflow == doctest::Approx(46.5).epsilon(1e-15));
+  CHECK(s.logsynflow == doctest::Approx(19.618630270609238).epsilon(1e-14));
+  CHECK(state_bytes(*net) == before);
+  auto* ln = dynamic_cast<LayerNorm2d*>(net->children()[1].second.get());
+  REQUIRE(ln);
+  CHECK_FALSE(ln->muted);
+  // Unmuted, the same net normalises: the output differs from the muted pass's R.
+  Variable y = (*net)(Variable(Tensor::full({1, 3, 1, 1}, 1.0)));
+  double sum = 0;
+  for (double v : y.value().to_vector()) sum += v;
+  CHECK(sum != doctest::Approx(23.25));
+}
+
+TEST_CASE("logsynflow per layer is sum |theta| * log1p(g), not sum |theta * log1p(g)|") {
+  // log1p(-0.5) < 0: the two forms differ (the pass itself only sees g >= 0).
+  const double theta[] = {2.0, -3.0, 0.5}, g[] = {-0.5, 0.25, 3.0};
+  CHECK(layer_logsynflow(theta, g, 3) == doctest::Approx(-0.023716526617315936).epsilon(1e-14));
+  CHECK(layer_synflow(theta, g, 3) == doctest::Approx(3.25).epsilon(1e-15));
 }
 
 TEST_CASE("G2 logsynflow, per layer and with the bias") {
@@ -214,6 +251,21 @@ TEST_CASE("G5 snip and grad_norm of one linear layer, single sample and batch of
   SnipScores exact = snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
   CHECK(exact.snip == doctest::Approx(1.7943904795486523).epsilon(1e-14));
   CHECK(exact.grad_norm == doctest::Approx(1.898581123154897).epsilon(1e-14));
+}
+
+TEST_CASE("grad_norm sums the per-layer norms (two layers), snip sums over both") {
+  // Linear(2->2) -> Linear(2->2), no biases, batch x = [1, 2], [2, -1], labels 0, 1, mean CE;
+  // reference: the gradients written out by hand (python, float64): ||dW1|| 4.530990461187788,
+  // ||dW2|| 4.939413628980888; one global norm would be 6.702811466656128.
+  auto net = std::make_shared<Sequential>();
+  auto l1 = net->add(std::make_shared<Linear>(2, 2, false));
+  auto l2 = net->add(std::make_shared<Linear>(2, 2, false));
+  l1->weight.value() = Tensor::from_values({2, 2}, {1, -2, 0.5, 1});
+  l2->weight.value() = Tensor::from_values({2, 2}, {1, -1, 0.5, 2});
+  net->to(DType::F64);
+  SnipScores s = snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
+  CHECK(s.grad_norm == doctest::Approx(9.470404090168675).epsilon(1e-14));
+  CHECK(s.snip == doctest::Approx(15.164468994661298).epsilon(1e-14));
 }
 
 TEST_CASE("linalg: logabsdet and Jacobi eigenvalues agree on random symmetric matrices") {

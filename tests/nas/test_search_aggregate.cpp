@@ -32,6 +32,22 @@ TEST_CASE("G6 freerea aggregate") {
   CHECK(a[0] < 1.0);  // the +1e-9 in the denominator
 }
 
+TEST_CASE("freerea aggregate divides by max |v|: negative and mixed-sign columns") {
+  // jacob_cov-like negative column [-10, -20, -5]: / 20 -> [-0.5, -1, -0.25] (dividing by
+  // max v = -5 would flip the signs: [2, 4, 1]). Mixed column [-30, 10, 20]: / 30.
+  const std::vector<MetricValues> set{{{"naswot", 100}, {"jacob_cov", -10}, {"mixed", -30}},
+                                      {{"naswot", 200}, {"jacob_cov", -20}, {"mixed", 10}},
+                                      {{"naswot", 150}, {"jacob_cov", -5}, {"mixed", 20}}};
+  const auto a = freerea_aggregate(set, {{"naswot", 1.0}, {"jacob_cov", 1.0}});
+  CHECK(a[0] == doctest::Approx(0.0).scale(1.0).epsilon(1e-8));
+  CHECK(a[1] == doctest::Approx(0.0).scale(1.0).epsilon(1e-8));
+  CHECK(a[2] == doctest::Approx(0.5).epsilon(1e-8));
+  const auto m = freerea_aggregate(set, {{"mixed", 1.0}});
+  CHECK(m[0] == doctest::Approx(-1.0).epsilon(1e-8));
+  CHECK(m[1] == doctest::Approx(1.0 / 3).epsilon(1e-8));
+  CHECK(m[2] == doctest::Approx(2.0 / 3).epsilon(1e-8));
+}
+
 TEST_CASE("freerea aggregate: non-finite values become the set's finite minimum; weights") {
   const double inf = std::numeric_limits<double>::infinity();
   const auto a = freerea_aggregate({m3(-inf, 10, 0), m3(200, 5, 1), m3(150, std::nan(""), 0.25)},

@@ -1,4 +1,4 @@
-// Search with the real training-free metrics (nas/metrics/score.h) on built networks: the
+// Search with every real training-free metric (nas/metrics/score.h) on built networks: the
 // history is byte-identical for 1 and 2 threads, also when rea scores a lone child per cycle.
 #include <doctest/doctest.h>
 
@@ -19,10 +19,13 @@ TEST_CASE("real metrics: identical history for 1 and 2 threads") {
   fill_normal(data.images, rng, 0, 1);
   const ScoreFn score = [&](const Candidate& c) {
     auto net = space->build(c);
-    return score_network(*net, data, {"naswot", "logsynflow"}, 1, 3);
+    return score_network(*net, data, network_metric_names(), 1, 3);
   };
-  for (StrategyKind strategy : {StrategyKind::Rea, StrategyKind::FreeRea}) {
+  for (StrategyKind strategy : {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea}) {
     SearchSettings s;
+    s.metrics.clear();
+    for (const std::string& m : network_metric_names()) s.metrics.push_back({m, 1.0});
+    s.metrics.push_back({"skip", 1.0});
     s.strategy = strategy;
     s.population = 6;
     s.sample_size = 3;

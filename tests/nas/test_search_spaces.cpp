@@ -218,3 +218,27 @@ TEST_CASE("Rng state save and restore continues the same sequence") {
   for (int i = 0; i < 10; ++i) CHECK(a.next_u64() == b.next_u64());
   CHECK(a.derive(3).next_u64() == b.derive(3).next_u64());
 }
+
+TEST_CASE("blocks space with int8 block kinds only never draws a ConvNeXt block") {
+  SpaceOptions o = options_for("blocks");
+  o.int8_block_kinds_only = true;
+  BlocksSpace space(o);
+  SpaceOptions all_kinds = options_for("blocks");
+  BlocksSpace full(all_kinds);
+  Rng rng(17), full_rng(17);
+  const int cn = static_cast<int>(BlockKind::ConvNeXt);
+  auto has_cn = [cn](const Candidate& c) {
+    for (size_t i = 0; i < c.genes.size(); i += kBlockGenes)
+      if (c.genes[i] == cn) return true;
+    return false;
+  };
+  int full_cn = 0;
+  for (int i = 0; i < 200; ++i) {
+    const Candidate a = space.sample(rng), b = space.sample(rng);
+    CHECK_FALSE(has_cn(a));
+    CHECK_FALSE(has_cn(space.mutate(a, rng)));
+    CHECK_FALSE(has_cn(space.crossover(a, b, rng)));
+    full_cn += has_cn(full.sample(full_rng)) ? 1 : 0;
+  }
+  CHECK(full_cn > 100);  // without the option most draws hold a cn block
+}

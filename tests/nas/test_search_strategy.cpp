@@ -125,7 +125,8 @@ TEST_CASE("same seed and settings: byte-identical history for 1 and 2 threads") 
   SpaceOptions blocks_options;
   auto blocks = make_search_space("blocks", blocks_options);
   auto nb201 = nb201_space();
-  for (StrategyKind strategy : {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea}) {
+  for (StrategyKind strategy :
+       {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea, StrategyKind::Rl}) {
     for (const SearchSpace* space : {nb201.get(), blocks.get()}) {
       const std::string strategy_text = strategy_name(strategy);
       CAPTURE(strategy_text);
@@ -150,7 +151,8 @@ TEST_CASE("same seed and settings: byte-identical history for 1 and 2 threads") 
 
 TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupted run") {
   auto space = nb201_space();
-  for (StrategyKind strategy : {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea}) {
+  for (StrategyKind strategy :
+       {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea, StrategyKind::Rl}) {
     const std::string strategy_text = strategy_name(strategy);
     CAPTURE(strategy_text);
     SearchSettings s = small_settings(strategy, 20);
@@ -163,7 +165,7 @@ TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupte
     const std::string expected = history_csv(whole, s);
 
     // Crash: the score function throws after a few checkpoints (12 calls for the population).
-    const int crash_call = strategy == StrategyKind::Random ? 16
+    const int crash_call = strategy == StrategyKind::Random || strategy == StrategyKind::Rl ? 16
                            : strategy == StrategyKind::Rea  ? 20
                                                             : 28;
     s.output_dir = crash_dir.str();
@@ -208,7 +210,8 @@ TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupte
 
 TEST_CASE("constraints reject candidates; impossible constraints give a clear error") {
   auto space = nb201_space();
-  for (StrategyKind strategy : {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea}) {
+  for (StrategyKind strategy :
+       {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea, StrategyKind::Rl}) {
     const std::string strategy_text = strategy_name(strategy);
     CAPTURE(strategy_text);
     SearchSettings s = small_settings(strategy, 10);

@@ -63,6 +63,19 @@ fi
 same "$work/search_whole/history.csv" "$work/search_killed/history.csv" "search history.csv"
 same "$work/search_whole/best.json" "$work/search_killed/best.json" "search best.json"
 
+# --- rl search: the policy is checkpointed; uninterrupted on 1 thread, killed on 2 ---------
+rl=(search --strategy rl --batch 4 --steps 80 --checkpoint-every 4 --max-sram 65536 --seed 6)
+"$piconas" "${rl[@]}" --threads 1 --output "$work/rl_whole" >/dev/null 2>&1
+kill_at_random "$piconas" "${rl[@]}" --threads 2 --output "$work/rl_killed"
+if [ -f "$work/rl_killed/search_state.json" ]; then
+  "$piconas" "${rl[@]}" --threads 2 --output "$work/rl_killed" --resume >/dev/null 2>&1
+else
+  rm -rf "$work/rl_killed"
+  "$piconas" "${rl[@]}" --threads 2 --output "$work/rl_killed" >/dev/null 2>&1
+fi
+same "$work/rl_whole/history.csv" "$work/rl_killed/history.csv" "rl search history.csv"
+same "$work/rl_whole/best.json" "$work/rl_killed/best.json" "rl search best.json"
+
 # --- export: every file is written atomically, a rerun gives the same bytes ---------------
 export_args=(export "$work/train_whole/last.ckpt" --eval 200)
 "$piconas" "${export_args[@]}" --out "$work/export_whole" >/dev/null 2>&1
@@ -72,4 +85,4 @@ for f in "$work"/export_killed/*.c "$work"/export_killed/*.h; do
 done
 "$piconas" "${export_args[@]}" --out "$work/export_killed" >/dev/null 2>&1
 for f in model.c model.h; do same "$work/export_whole/$f" "$work/export_killed/$f" "export $f"; done
-echo "kill_resume: training, search and export survive kill -9 (seed $seed)"
+echo "kill_resume: training, search, rl search and export survive kill -9 (seed $seed)"

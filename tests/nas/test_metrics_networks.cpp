@@ -1,0 +1,138 @@
+// Metrics on whole networks of the search spaces: NASWOT codes only the activation layers
+// (checked against codes collected independently), logsynflow is finite on ConvNeXt networks
+// (LayerNorm muted), and every metric is identical for 1 and 2 threads.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "autograd/layers.h"
+#include "core/parallel.h"
+#include "nas/arch/arch_text.h"
+#include "nas/builder.h"
+#include "nas/metrics/naswot.h"
+#include "nas/metrics/score.h"
+#include "nas/metrics/synflow.h"
+#include "nas/search/search_space.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+using namespace piconas::autograd;
+
+namespace {
+ScoringData normal_scoring_data(int64_t n, const Shape3& in, int classes, uint64_t seed) {
+  Rng rng(seed);
+  ScoringData data{Tensor({n, in.c, in.h, in.w}), {}};
+  fill_normal(data.images, rng, 0.0, 1.0);
+  for (int64_t i = 0; i < n; ++i)
+    data.labels.push_back(static_cast<int32_t>(rng.uniform_int(0, classes - 1)));
+  return data;
+}
+
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : previous_(num_threads()) { set_num_threads(n); }
+  ~ThreadCount() { set_num_threads(previous_); }
+
+ private:
+  int previous_;
+};
+
+bool is_activation_kind(const char* kind) {
+  for (const char* name : {"relu", "relu6", "gelu", "hardswish"})
+    if (std::strcmp(kind, name) == 0) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("naswot on a real network codes the activation outputs only") {
+  // Every block kind and a residual: many non-activation modules (conv, BN, LayerNorm, add).
+  ArchSpec spec = parse_arch(
+      "blocks:in=1x12x12,classes=4,act=relu,stem=8k3s1|ir:k3e2s1c8|ds:k3s2c16|cn:k3e2s1c16|head=0");
+  auto net = build_network(spec);
+  const int64_t n = 12;
+  Rng rng(5);
+  Tensor images({n, 1, 12, 12});
+  fill_normal(images, rng, 0.0, 1.0);
+  // score_network initialises the net (seed 5) and leaves it with those weights, in train mode.
+  ScoringData data{images, std::vector<int32_t>(n, 0)};
+  const double scored = score_network(*net, data, {"naswot"}, 1, 5).at("naswot");
+  // Independent codes: a hook that keeps (output > 0) of every module whose kind names an
+  // activation, concatenated in call order.
+  std::vector<std::vector<uint8_t>> codes(n);
+  int64_t layers = 0, all_modules = 0;
+  net->set_training(true);
+  net->set_forward_hook_recursive([&](const Module& m, const Variable& out) {
+    ++all_modules;
+    if (!is_activation_kind(m.kind())) return;
+    ++layers;
+    const std::vector<double> v = out.value().to_vector();
+    const size_t units = v.size() / n;
+    for (int64_t i = 0; i < n; ++i)
+      for (size_t u = 0; u < units; ++u) codes[i].push_back(v[i * units + u] > 0);
+  });
+  {
+    NoGradGuard no_grad;
+    (*net)(Variable(images));
+  }
+  net->set_forward_hook_recursive({});
+  REQUIRE(layers >= 5);
+  REQUIRE(all_modules > 2 * layers);
+  const double expected = naswot_from_codes(codes);
+  REQUIRE(std::isfinite(expected));
+  CHECK(scored == doctest::Approx(expected).epsilon(1e-12));
+  CHECK(naswot(*net, images) == doctest::Approx(expected).epsilon(1e-12));
+}
+
+TEST_CASE("logsynflow is finite on ConvNeXt networks of the blocks space (relu and relu6)") {
+  for (nas::Activation act : {nas::Activation::ReLU, nas::Activation::ReLU6}) {
+    SpaceOptions o;
+    o.input = {1, 16, 16};
+    o.num_classes = 10;
+    o.activation = act;
+    o.min_blocks = 3;
+    o.max_blocks = 5;
+    auto space = make_search_space("blocks", o);
+    Rng rng(21);
+    int convnext_nets = 0;
+    for (int draw = 0; draw < 60 && convnext_nets < 8; ++draw) {
+      const Candidate c = space->sample(rng);
+      if (c.text.find("|cn:") == std::string::npos) continue;
+      ++convnext_nets;
+      auto net = space->build(c);
+      Rng init(static_cast<uint64_t>(draw));
+      net->initialize(init);
+      const SynflowScores s = synflow(*net, {1, 16, 16});
+      INFO(c.text);
+      CHECK(std::isfinite(s.logsynflow));
+      CHECK(s.logsynflow >= 0);
+      CHECK(std::isfinite(s.synflow));
+    }
+    CHECK(convnext_nets == 8);
+  }
+}
+
+TEST_CASE("every metric is identical for 1 and 2 threads") {
+  // With threads, the kernels would split 30 images x 6 rows into per-thread partial sums
+  // (conv weight gradients): score_network runs them on one thread.
+  ArchSpec spec = parse_arch(
+      "blocks:in=3x12x12,classes=5,act=relu6,stem=8k3s1|ir:k3e2s1c8|ds:k5s2c16|cn:k3e2s1c16|"
+      "ir:k3e4s2c32|head=32");
+  auto net = build_network(spec);
+  ScoringData data = normal_scoring_data(30, spec.input, spec.num_classes, 9);
+  MetricValues one, two;
+  {
+    ThreadCount threads(1);
+    one = score_network(*net, data, network_metric_names(), 2, 4);
+  }
+  {
+    ThreadCount threads(2);
+    two = score_network(*net, data, network_metric_names(), 2, 4);
+  }
+  REQUIRE(one.size() == network_metric_names().size());
+  for (auto& [name, value] : one) {
+    INFO(name);
+    CHECK(std::isfinite(value));
+    CHECK(std::memcmp(&value, &two.at(name), sizeof(double)) == 0);
+  }
+}
