@@ -55,10 +55,8 @@ thread_local bool t_in_region = false;
 // average).
 bool machine_overloaded() {
   double load = 0;
-  if (getloadavg(&load, 1) != 1)
-    return false;
-  return load >
-         static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
+  if (getloadavg(&load, 1) != 1) return false;
+  return load > static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 // A job is published as one 64-bit claim word: generation << 32 | chunks << 16
@@ -70,7 +68,7 @@ constexpr uint64_t pack(uint64_t generation, uint64_t chunks, uint64_t next) {
 }
 
 class Pool {
-public:
+ public:
   static Pool &instance() {
     static Pool pool;
     return pool;
@@ -80,14 +78,12 @@ public:
     stop_.store(true);
     generation_.fetch_add(1);
     generation_.notify_all();
-    for (std::thread &t : workers_)
-      t.join();
+    for (std::thread &t : workers_) t.join();
   }
 
   void run(int64_t chunks, detail::ChunkFn fn, void *context) {
     std::unique_lock<std::mutex> lock(run_mutex_, std::try_to_lock);
-    if (!lock.owns_lock() ||
-        chunks > 0xffff) { // another thread's job is running: go serial
+    if (!lock.owns_lock() || chunks > 0xffff) {  // another thread's job is running: go serial
       run_serially(chunks, fn, context);
       return;
     }
@@ -99,25 +95,20 @@ public:
     pending_.store(static_cast<int>(chunks), std::memory_order_relaxed);
     const uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
     claim_.store(pack(generation, chunks, 0), std::memory_order_release);
-    generation_.store(
-        generation); // seq_cst: pairs with the sleepers_ update in wait_for_job
-    if (sleepers_.load() > 0)
-      generation_.notify_all();
-    run_claimed(
-        generation); // the caller runs every chunk no worker has claimed yet
+    generation_.store(generation);  // seq_cst: pairs with the sleepers_ update in wait_for_job
+    if (sleepers_.load() > 0) generation_.notify_all();
+    run_claimed(generation);  // the caller runs every chunk no worker has claimed yet
     wait_for_chunks();
     refresh_polling();
-    if (error_)
-      std::rethrow_exception(error_);
+    if (error_) std::rethrow_exception(error_);
   }
 
-private:
+ private:
   static void run_serially(int64_t chunks, detail::ChunkFn fn, void *context) {
     const bool outer = t_in_region;
     t_in_region = true;
     try {
-      for (int64_t c = 0; c < chunks; ++c)
-        fn(context, c);
+      for (int64_t c = 0; c < chunks; ++c) fn(context, c);
     } catch (...) {
       t_in_region = outer;
       throw;
@@ -128,8 +119,7 @@ private:
   // Re-reads the load average at most every kLoadCheckInterval.
   void refresh_polling() {
     const auto now = std::chrono::steady_clock::now();
-    if (now < next_load_check_)
-      return;
+    if (now < next_load_check_) return;
     next_load_check_ = now + kLoadCheckInterval;
     poll_.store(!machine_overloaded(), std::memory_order_relaxed);
   }
@@ -138,13 +128,10 @@ private:
   void run_claimed(uint32_t generation) {
     uint64_t word = claim_.load(std::memory_order_acquire);
     for (;;) {
-      if (word >> 32 != generation)
-        return;
+      if (word >> 32 != generation) return;
       const uint64_t chunks = word >> 16 & 0xffff, next = word & 0xffff;
-      if (next >= chunks)
-        return;
-      if (!claim_.compare_exchange_weak(word, word + 1,
-                                        std::memory_order_acq_rel,
+      if (next >= chunks) return;
+      if (!claim_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
                                         std::memory_order_acquire))
         continue;
       t_in_region = true;
@@ -152,13 +139,11 @@ private:
         fn_(context_, static_cast<int64_t>(next));
       } catch (...) {
         std::lock_guard<std::mutex> guard(error_mutex_);
-        if (!error_)
-          error_ = std::current_exception();
+        if (!error_) error_ = std::current_exception();
       }
       t_in_region = false;
       // seq_cst: pairs with caller_sleeping_ in wait_for_chunks.
-      if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load())
-        pending_.notify_all();
+      if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) pending_.notify_all();
       word = claim_.load(std::memory_order_acquire);
     }
   }
@@ -169,17 +154,14 @@ private:
     if (poll_.load(std::memory_order_relaxed)) {
       const auto deadline = std::chrono::steady_clock::now() + kPollTime;
       while (pending_.load(std::memory_order_acquire) > 0) {
-        for (int k = 0; k < 16; ++k)
-          cpu_relax();
-        if (std::chrono::steady_clock::now() >= deadline)
-          break;
+        for (int k = 0; k < 16; ++k) cpu_relax();
+        if (std::chrono::steady_clock::now() >= deadline) break;
       }
     }
     for (;;) {
       caller_sleeping_.store(true);
       const int pending = pending_.load();
-      if (pending == 0)
-        break;
+      if (pending == 0) break;
       pending_.wait(pending);
     }
     caller_sleeping_.store(false, std::memory_order_relaxed);
@@ -192,23 +174,18 @@ private:
       const auto deadline = std::chrono::steady_clock::now() + kPollTime;
       for (;;) {
         const uint32_t g = generation_.load(std::memory_order_acquire);
-        if (g != seen)
-          return g;
-        for (int k = 0; k < 16; ++k)
-          cpu_relax();
-        if (std::chrono::steady_clock::now() >= deadline)
-          break;
+        if (g != seen) return g;
+        for (int k = 0; k < 16; ++k) cpu_relax();
+        if (std::chrono::steady_clock::now() >= deadline) break;
       }
     }
     for (;;) {
       sleepers_.fetch_add(1);
       const uint32_t g = generation_.load();
-      if (g == seen)
-        generation_.wait(seen);
+      if (g == seen) generation_.wait(seen);
       sleepers_.fetch_sub(1);
       const uint32_t now = generation_.load(std::memory_order_acquire);
-      if (now != seen)
-        return now;
+      if (now != seen) return now;
     }
   }
 
@@ -216,18 +193,17 @@ private:
     uint32_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       seen = wait_for_job(seen);
-      if (stop_.load())
-        return;
+      if (stop_.load()) return;
       run_claimed(seen);
     }
   }
 
-  std::mutex run_mutex_; // one job at a time; a concurrent caller runs its
-                         // chunks serially
+  std::mutex run_mutex_;  // one job at a time; a concurrent caller runs its
+                          // chunks serially
   std::vector<std::thread> workers_;
   std::atomic<uint32_t> generation_{0};
   std::atomic<uint64_t> claim_{0};
-  std::atomic<int> pending_{0}; // chunks of the current job not yet finished
+  std::atomic<int> pending_{0};  // chunks of the current job not yet finished
   std::atomic<int> sleepers_{0};
   std::atomic<bool> caller_sleeping_{false};
   std::atomic<bool> stop_{false};
@@ -239,7 +215,7 @@ private:
   std::exception_ptr error_;
 };
 
-} // namespace
+}  // namespace
 
 void set_num_threads(int threads) {
   PICONAS_CHECK(threads >= 1 && threads <= 1024,
@@ -252,8 +228,7 @@ int num_threads() { return g_threads.load(); }
 bool in_parallel_region() { return t_in_region; }
 
 int64_t parallel_chunk_count(int64_t n) {
-  if (n <= 1 || in_parallel_region())
-    return 1;
+  if (n <= 1 || in_parallel_region()) return 1;
   return std::min<int64_t>(n, num_threads());
 }
 
@@ -261,6 +236,6 @@ namespace detail {
 void run_chunks(int64_t chunks, ChunkFn fn, void *context) {
   Pool::instance().run(chunks, fn, context);
 }
-} // namespace detail
+}  // namespace detail
 
-} // namespace piconas
+}  // namespace piconas
