@@ -2,6 +2,8 @@
 // BM_conv_fwd/<layer>/batch:<n>/threads:<t>     forward only, FLOP = 2 * MACs;
 // BM_conv_fwdbwd/<layer>/batch:<n>/threads:<t>  forward + backward (dx, dw, dbias),
 //                                               FLOP = 3 * 2 * MACs (forward, dx, dw).
+// BM_conv_<fwd|fwdbwd>_im2col/...: the same with im2col + GEMM forced, for the layers where
+// Auto picks another algorithm (the selector's evidence).
 // The thread count is set through piconas::set_num_threads. GFLOP/s uses wall-clock time; the
 // CPU column is the whole process (all threads), which helps read runs on a loaded machine.
 #include <benchmark/benchmark.h>
@@ -38,7 +40,7 @@ std::vector<float> random_vector(int64_t size, Rng& rng) {
 }
 
 void run_conv(benchmark::State& state, const Layer& layer, int64_t batch, int threads,
-              bool backward) {
+              bool backward, ConvAlgo algo) {
   set_num_threads(threads);
   Conv2dParams p{layer.stride, layer.stride, layer.pad, layer.pad, 1, 1, 1};
   const ConvShape s = conv2d_shape({batch, layer.in_channels, layer.size, layer.size},
@@ -51,9 +53,9 @@ void run_conv(benchmark::State& state, const Layer& layer, int64_t batch, int th
   std::vector<float> y(y_size), dy = random_vector(y_size, rng);
   std::vector<float> dx(x.size()), dw(w.size()), db(bias.size());
   for (auto _ : state) {
-    conv2d_forward(s, x.data(), w.data(), bias.data(), y.data());
+    conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), algo);
     if (backward)
-      conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data());
+      conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), algo);
     benchmark::DoNotOptimize(y.data());
     benchmark::DoNotOptimize(dx.data());
     benchmark::ClobberMemory();
@@ -63,21 +65,32 @@ void run_conv(benchmark::State& state, const Layer& layer, int64_t batch, int th
   const double flop = 2.0 * macs * (backward ? 3.0 : 1.0);
   state.counters["GFLOP/s"] =
       benchmark::Counter(flop * double(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
-  state.SetLabel(conv_algo_name(select_conv_algo(s)));
+  state.SetLabel(conv_algo_name(algo == ConvAlgo::Auto ? select_conv_algo(s) : algo));
+}
+
+ConvAlgo auto_algo(const Layer& layer) {
+  Conv2dParams p{layer.stride, layer.stride, layer.pad, layer.pad, 1, 1, 1};
+  return select_conv_algo(conv2d_shape({1, layer.in_channels, layer.size, layer.size},
+                                       {layer.out_channels, layer.in_channels, layer.kernel,
+                                        layer.kernel},
+                                       p));
 }
 
 void register_all() {
-  for (bool backward : {false, true})
-    for (const Layer& layer : kLayers)
-      for (int64_t batch : {1, 32})
-        for (int threads : {1, 2}) {
-          std::string name = std::string(backward ? "BM_conv_fwdbwd/" : "BM_conv_fwd/") +
-                             layer.name + "/batch:" + std::to_string(batch) +
-                             "/threads:" + std::to_string(threads);
-          benchmark::RegisterBenchmark(name.c_str(), [=, &layer](benchmark::State& state) {
-            run_conv(state, layer, batch, threads, backward);
-          })->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
-        }
+  for (ConvAlgo algo : {ConvAlgo::Auto, ConvAlgo::Im2colGemm})
+    for (bool backward : {false, true})
+      for (const Layer& layer : kLayers)
+        for (int64_t batch : {1, 32})
+          for (int threads : {1, 2}) {
+            if (algo != ConvAlgo::Auto && auto_algo(layer) == ConvAlgo::Im2colGemm) continue;
+            std::string name = std::string(backward ? "BM_conv_fwdbwd" : "BM_conv_fwd") +
+                               (algo == ConvAlgo::Auto ? "/" : "_im2col/") + layer.name +
+                               "/batch:" + std::to_string(batch) +
+                               "/threads:" + std::to_string(threads);
+            benchmark::RegisterBenchmark(name.c_str(), [=, &layer](benchmark::State& state) {
+              run_conv(state, layer, batch, threads, backward, algo);
+            })->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
+          }
 }
 
 }  // namespace

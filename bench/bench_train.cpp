@@ -4,7 +4,6 @@
 // BM_infer/mbv2-bench/batch:1/threads:<T>: eval-mode forward under NoGradGuard (latency).
 // Wall time is measured (UseRealTime); the CPU column is the CPU time of the whole process
 // (MeasureProcessCPUTime), so CPU/Time shows how many cores were really used.
-// Run with OMP_WAIT_POLICY=passive on a shared machine so idle workers do not spin.
 #include <benchmark/benchmark.h>
 
 #include <memory>

@@ -1,10 +1,21 @@
-// Thread settings in one place, and the one helper through which kernels go parallel.
-// set_num_threads() is the only switch; kernels never call omp_* themselves.
-// Nested parallelism is off: a parallel_for inside a parallel region runs serially on the
-// calling thread, so scoring candidates on separate threads and running kernels in parallel
-// cannot oversubscribe the cores.
-// parallel_for splits [begin, end) statically: the same thread count gives the same split,
-// so per-chunk partial results combined in chunk order are reproducible.
+// Thread settings in one place, and the one helper through which kernels go
+// parallel. set_num_threads() is the only switch; kernels never start threads
+// themselves. The engine runs its parallel regions on its own worker pool
+// (core/parallel.cpp), started once and reused, so no environment variable
+// decides how idle workers wait: a worker that finds no work spins briefly,
+// yielding the core to any other runnable thread, then sleeps. That is fast on
+// an idle machine (the next region starts within a microsecond) and costs
+// little on a loaded one (a waiting worker gives its core away; the calling
+// thread also runs any chunk no worker has picked up yet, so a descheduled
+// worker never stalls a region). Nested parallelism is off: a parallel_for
+// inside a parallel region runs serially on the calling thread, so scoring
+// candidates on separate threads and running kernels in parallel cannot
+// oversubscribe the cores. parallel_for splits [begin, end) statically: the
+// same thread count gives the same split, so per-chunk partial results combined
+// in chunk order are reproducible (which thread runs a chunk does not matter).
+// An exception thrown by a chunk is rethrown to the caller once every chunk has
+// finished. The default thread count is OpenMP's (OMP_NUM_THREADS, else the
+// available cores).
 #pragma once
 #include <cstdint>
 
@@ -14,37 +25,42 @@ void set_num_threads(int threads);
 int num_threads();
 bool in_parallel_region();
 
-// Calls body(lo, hi) on contiguous chunks covering [begin, end), one chunk per thread.
-// chunk index = thread number; chunks are balanced to within one element.
-template <class Body>
-void parallel_chunks(int64_t begin, int64_t end, Body&& body);
-
-// Calls body(i) for every i in [begin, end), iterations spread statically over the threads.
-template <class Body>
-void parallel_for(int64_t begin, int64_t end, Body&& body) {
-  parallel_chunks(begin, end, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) body(i);
-  });
-}
-
-// Number of chunks parallel_chunks uses for a range of n items (for sizing partial buffers).
+// Number of chunks parallel_chunks uses for a range of n items (for sizing
+// partial buffers).
 int64_t parallel_chunk_count(int64_t n);
 
+namespace detail {
+using ChunkFn = void (*)(void *context, int64_t chunk);
+// Runs fn(context, c) for every c in [0, chunks) on the pool; returns when all
+// have finished.
+void run_chunks(int64_t chunks, ChunkFn fn, void *context);
+}  // namespace detail
+
+// Calls body(lo, hi) on contiguous chunks covering [begin, end), one chunk per
+// thread. chunk c covers [begin + n*c/chunks, begin + n*(c+1)/chunks): balanced
+// to within one element.
 template <class Body>
-void parallel_chunks(int64_t begin, int64_t end, Body&& body) {
-  int64_t n = end - begin;
+void parallel_chunks(int64_t begin, int64_t end, Body &&body) {
+  const int64_t n = end - begin;
   if (n <= 0) return;
-  int64_t chunks = parallel_chunk_count(n);
+  const int64_t chunks = parallel_chunk_count(n);
   if (chunks == 1) {
     body(begin, end);
     return;
   }
-#pragma omp parallel for schedule(static, 1) num_threads(static_cast<int>(chunks))
-  for (int64_t c = 0; c < chunks; ++c) {
-    int64_t lo = begin + n * c / chunks;
-    int64_t hi = begin + n * (c + 1) / chunks;
-    body(lo, hi);
-  }
+  auto run_chunk = [&](int64_t c) { body(begin + n * c / chunks, begin + n * (c + 1) / chunks); };
+  using RunChunk = decltype(run_chunk);
+  detail::run_chunks(
+      chunks, [](void *context, int64_t c) { (*static_cast<RunChunk *>(context))(c); }, &run_chunk);
+}
+
+// Calls body(i) for every i in [begin, end), iterations spread statically over
+// the threads.
+template <class Body>
+void parallel_for(int64_t begin, int64_t end, Body &&body) {
+  parallel_chunks(begin, end, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) body(i);
+  });
 }
 
 }  // namespace piconas

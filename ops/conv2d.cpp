@@ -1,6 +1,7 @@
 #include "ops/conv2d.h"
 
 #include "ops/conv2d_gemm.h"
+#include "ops/conv2d_winograd.h"
 #include "ops/depthwise_conv2d.h"
 
 namespace piconas::ops {
@@ -46,9 +47,20 @@ ConvShape conv2d_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
   return s;
 }
 
+// Below this many input or output channels, or output pixels over the batch, the Winograd
+// transforms cost more than the GEMMs save or a single tile block leaves a thread idle
+// (bench_conv2d: conv32_3x3_24 batch 1, 576 pixels, is faster with im2col; batch 32 and
+// conv64_3x3_56 batch 1, 3136 pixels, are 1.8-1.9x faster with Winograd).
+constexpr int64_t kWinogradMinChannels = 8;
+constexpr int64_t kWinogradMinPixels = 2048;
+
 ConvAlgo select_conv_algo(const ConvShape& s) {
   if (is_depthwise(s)) return ConvAlgo::Depthwise;
   if (is_pointwise(s)) return ConvAlgo::Pointwise;
+  if (is_winograd(s) && s.in_channels >= kWinogradMinChannels &&
+      s.out_channels >= kWinogradMinChannels &&
+      s.batch * s.out_h * s.out_w >= kWinogradMinPixels)
+    return ConvAlgo::Winograd;
   return ConvAlgo::Im2colGemm;
 }
 
@@ -59,6 +71,7 @@ const char* conv_algo_name(ConvAlgo algo) {
     case ConvAlgo::Im2colGemm: return "im2col_gemm";
     case ConvAlgo::Pointwise: return "pointwise";
     case ConvAlgo::Depthwise: return "depthwise";
+    case ConvAlgo::Winograd: return "winograd";
   }
   return "unknown";
 }
@@ -123,6 +136,12 @@ ConvAlgo resolve_algo(const ConvShape& s, ConvAlgo algo) {
   PICONAS_CHECK(algo != ConvAlgo::Depthwise || is_depthwise(s),
                 "conv2d: algorithm depthwise needs groups == in == out channels, got in "
                     << s.in_channels << " out " << s.out_channels << " groups " << s.groups);
+  PICONAS_CHECK(algo != ConvAlgo::Winograd || is_winograd(s),
+                "conv2d: algorithm winograd needs a 3x3 kernel, stride 1, no dilation, one group "
+                "and pad <= 2, got kernel "
+                    << s.kernel_h << "x" << s.kernel_w << " stride " << s.stride_h << "x"
+                    << s.stride_w << " groups " << s.groups << " pad " << s.pad_h << "x"
+                    << s.pad_w);
   return algo;
 }
 
@@ -136,6 +155,7 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T
     case ConvAlgo::Im2colGemm: return conv2d_forward_im2col(s, x, w, bias, y);
     case ConvAlgo::Pointwise: return conv2d_forward_pointwise(s, x, w, bias, y);
     case ConvAlgo::Depthwise: return depthwise_conv2d_forward(s, x, w, bias, y);
+    case ConvAlgo::Winograd: return conv2d_forward_winograd(s, x, w, bias, y);
     case ConvAlgo::Auto: break;
   }
   throw Error("conv2d_forward: unresolved algorithm");
@@ -149,6 +169,7 @@ void conv2d_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T*
     case ConvAlgo::Im2colGemm: return conv2d_backward_im2col(s, x, w, dy, dx, dw, dbias);
     case ConvAlgo::Pointwise: return conv2d_backward_pointwise(s, x, w, dy, dx, dw, dbias);
     case ConvAlgo::Depthwise: return depthwise_conv2d_backward(s, x, w, dy, dx, dw, dbias);
+    case ConvAlgo::Winograd: return conv2d_backward_winograd(s, x, w, dy, dx, dw, dbias);
     case ConvAlgo::Auto: break;
   }
   throw Error("conv2d_backward: unresolved algorithm");

@@ -164,7 +164,32 @@ void corr_flat(const T* __restrict in, const PadLayout& L, const T* __restrict w
       wr[i * KW + j] = w[i * KW + j];
       tap[i * KW + j] = in + ((i % S) * S + j % S) * L.phase_size() + (i / S) * L.pitch + j / S;
     }
-  for (int64_t t0 = 0; t0 < n; t0 += V) {
+  // R vector blocks at a time: R independent accumulator chains hide the FMA latency (one
+  // chain of K*K dependent FMAs per block ran latency-bound). Each output still sums bias,
+  // then the taps in order, so the result does not depend on R.
+  constexpr int R = 4;
+  int64_t t0 = 0;
+  for (; t0 + R * V <= n; t0 += R * V) {
+    T acc[R][V];
+    for (int r = 0; r < R; ++r) {
+#pragma omp simd
+      for (int64_t l = 0; l < V; ++l) acc[r][l] = bias;
+    }
+#pragma GCC unroll 64
+    for (int k = 0; k < KH * KW; ++k) {
+      const T wk = wr[k];
+      const T* src = tap[k] + t0;
+      for (int r = 0; r < R; ++r) {
+#pragma omp simd
+        for (int64_t l = 0; l < V; ++l) acc[r][l] += wk * src[r * V + l];
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+#pragma omp simd
+      for (int64_t l = 0; l < V; ++l) out[t0 + r * V + l] = acc[r][l];
+    }
+  }
+  for (; t0 < n; t0 += V) {
     T acc[V];
 #pragma omp simd
     for (int64_t l = 0; l < V; ++l) acc[l] = bias;

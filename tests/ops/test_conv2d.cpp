@@ -274,3 +274,131 @@ TEST_CASE("conv2d: backward is bit-reproducible for a given thread count") {
   CHECK(dw1 == dw2);
   CHECK(db1 == db2);
 }
+
+namespace {
+
+// |got - want| <= rel * bound + abs_floor per element, bound = the same sum over |terms|.
+template <class T>
+void check_bounded(const std::vector<T>& got, const std::vector<T>& want,
+                   const std::vector<double>& bound, double rel, const std::string& what) {
+  REQUIRE(got.size() == want.size());
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double err = std::abs(double(got[i]) - double(want[i]));
+    worst = std::max(worst, err / (bound[i] + 1e-30));
+    if (err > rel * bound[i] + 1e-30) {
+      INFO(what << ": element " << i << " got " << got[i] << " want " << want[i] << " bound "
+                << bound[i]);
+      REQUIRE(err <= rel * bound[i]);
+    }
+  }
+  MESSAGE(what << ": worst error / sum|terms| = " << worst);
+}
+
+std::vector<double> abs_of(const std::vector<double>& v) {
+  std::vector<double> a(v.size());
+  for (size_t i = 0; i < v.size(); ++i) a[i] = std::abs(v[i]);
+  return a;
+}
+
+// Winograd against the naive twin: forward and dx within rel times the sum of |terms| of each
+// output (computed by the naive kernels on |x|, |w|, |dy|); dw and dbias (im2col) as usual.
+template <class T>
+void check_winograd(const Case& c, double rel) {
+  const ConvShape s = conv2d_shape(c.x, c.w, c.p);
+  Rng rng(23);
+  auto xd = random_vector<double>(shape_numel(c.x), rng);
+  auto wd = random_vector<double>(shape_numel(c.w), rng);
+  auto bd = random_vector<double>(s.out_channels, rng);
+  const int64_t y_size = s.batch * s.out_channels * s.out_h * s.out_w;
+  auto dyd = random_vector<double>(y_size, rng);
+  std::vector<T> x(xd.begin(), xd.end()), w(wd.begin(), wd.end()), b(bd.begin(), bd.end());
+  std::vector<T> dy(dyd.begin(), dyd.end());
+  std::vector<double> y_bound(y_size), dx_bound(x.size(), 0.0);
+  auto ax = abs_of(xd), aw = abs_of(wd), ady = abs_of(dyd), ab = abs_of(bd);
+  conv2d_forward(s, ax.data(), aw.data(), ab.data(), y_bound.data(), ConvAlgo::Naive);
+  conv2d_backward<double>(s, ax.data(), aw.data(), ady.data(), dx_bound.data(), nullptr, nullptr,
+                          ConvAlgo::Naive);
+  const std::string what = std::string(c.name) + (sizeof(T) == 4 ? " float" : " double");
+
+  std::vector<T> y_ref(y_size), y(y_size, T(7));
+  conv2d_forward(s, x.data(), w.data(), b.data(), y_ref.data(), ConvAlgo::Naive);
+  conv2d_forward(s, x.data(), w.data(), b.data(), y.data(), ConvAlgo::Winograd);
+  check_bounded(y, y_ref, y_bound, rel, what + " forward");
+
+  auto dx0 = random_vector<T>(x.size(), rng);  // dx accumulates
+  auto dx_ref = dx0, dx = dx0;
+  std::vector<T> dw_ref(w.size(), T(0)), dw(w.size(), T(0)), db_ref(b.size()), db(b.size());
+  conv2d_backward(s, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data(),
+                  ConvAlgo::Naive);
+  conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(),
+                  ConvAlgo::Winograd);
+  for (size_t i = 0; i < dx_bound.size(); ++i) dx_bound[i] += std::abs(double(dx0[i]));
+  check_bounded(dx, dx_ref, dx_bound, rel, what + " dx");
+  check_close(dw, dw_ref, what + " dw");
+  check_close(db, db_ref, what + " dbias");
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: Winograd F(4x4,3x3) matches naive within 1e-4 (float) / 1e-12 (double)") {
+  const std::vector<Case> cases = {
+      {"pad1 1x1 image", {1, 1, 1, 1}, {2, 1, 3, 3}, params(1, 1)},
+      {"pad0 odd non-square b3", {3, 3, 7, 11}, {5, 3, 3, 3}, params(1, 0)},
+      {"pad1 partial tiles", {2, 8, 9, 5}, {8, 8, 3, 3}, params(1, 1)},
+      {"pad2", {1, 5, 6, 6}, {3, 5, 3, 3}, params(1, 2)},
+      {"pad 2x0", {2, 4, 5, 8}, {6, 4, 3, 3}, {1, 1, 2, 0, 1, 1, 1}},
+      {"several blocks 32->24 @29x31", {2, 32, 29, 31}, {24, 32, 3, 3}, params(1, 1)},
+      {"exact tiles 16->16 @24", {2, 16, 24, 24}, {16, 16, 3, 3}, params(1, 1)},
+  };
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    for (const Case& c : cases) {
+      CAPTURE(threads);
+      check_winograd<float>(c, 1e-4);
+      check_winograd<double>(c, 1e-12);
+    }
+  }
+  set_num_threads(2);
+}
+
+TEST_CASE("conv2d: Winograd is bit-identical for 1, 2 and 3 threads, selected for 3x3 s1") {
+  const ConvShape s = conv2d_shape({4, 16, 26, 22}, {16, 16, 3, 3}, params(1, 1));
+  CHECK(select_conv_algo(s) == ConvAlgo::Winograd);
+  CHECK(select_conv_algo(conv2d_shape({4, 16, 26, 22}, {16, 16, 3, 3}, params(2, 1))) ==
+        ConvAlgo::Im2colGemm);
+  CHECK(select_conv_algo(conv2d_shape({1, 16, 26, 22}, {16, 16, 3, 3}, params(1, 1))) ==
+        ConvAlgo::Im2colGemm);  // 572 output pixels: too few tiles
+  CHECK(select_conv_algo(conv2d_shape({4, 4, 26, 22}, {16, 4, 3, 3}, params(1, 1))) ==
+        ConvAlgo::Im2colGemm);  // 4 input channels
+  Rng rng(4);
+  auto x = random_vector<float>(4 * 16 * 26 * 22, rng), w = random_vector<float>(16 * 16 * 9, rng);
+  auto dy = random_vector<float>(4 * 16 * 26 * 22, rng);
+  std::vector<std::vector<float>> ys, dxs;
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    std::vector<float> y(dy.size()), dx(x.size(), 0.0f);
+    conv2d_forward<float>(s, x.data(), w.data(), nullptr, y.data(), ConvAlgo::Winograd);
+    conv2d_backward<float>(s, x.data(), w.data(), dy.data(), dx.data(), nullptr, nullptr,
+                           ConvAlgo::Winograd);
+    ys.push_back(y);
+    dxs.push_back(dx);
+  }
+  set_num_threads(2);
+  CHECK(ys[0] == ys[1]);
+  CHECK(ys[0] == ys[2]);
+  CHECK(dxs[0] == dxs[1]);
+  CHECK(dxs[0] == dxs[2]);
+  std::vector<float> y(dy.size());
+  CHECK_THROWS_WITH_AS(
+      conv2d_forward<float>(conv2d_shape({1, 4, 8, 8}, {4, 4, 3, 3}, params(1, 3)), x.data(),
+                            w.data(), nullptr, y.data(), ConvAlgo::Winograd),
+      doctest::Contains("winograd needs a 3x3 kernel"), Error);
+}
+
+TEST_CASE("conv2d: finite-difference gradients of the Winograd backward (float64)") {
+  check_finite_differences({"3x3 pad1", {2, 3, 6, 5}, {4, 3, 3, 3}, params(1, 1)},
+                           ConvAlgo::Winograd);
+  check_finite_differences({"3x3 pad0", {1, 2, 7, 6}, {3, 2, 3, 3}, params(1, 0)},
+                           ConvAlgo::Winograd);
+}

@@ -1,0 +1,289 @@
+#include "ops/conv2d_winograd.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/gemm.h"
+#include "core/parallel.h"
+#include "ops/conv2d_gemm.h"
+
+namespace piconas::ops {
+
+namespace {
+
+constexpr int kM = 4;         // output tile
+constexpr int kA = kM + 2;    // input tile (alpha)
+constexpr int kXi = kA * kA;  // transformed elements per tile
+// Scratch of one block (transformed inputs and GEMM outputs) kept near the 1 MiB L2.
+constexpr int64_t kBlockBytes = 1536 * 1024;
+
+// F(4x4, 3x3) (Lavin & Gray 2016): y = A^T [(G g G^T) .* (B^T d B)] A; G, B^T and A^T are
+// written out in g_rows, bt_rows and at_rows below.
+struct Tiling {
+  int64_t tiles_h, tiles_w;  // tiles per image
+  int64_t rows_per_block;    // tile rows per block
+  int64_t blocks;            // over all images: tile rows batch * tiles_h cut into blocks
+  int64_t block_tiles;       // tiles of a full block
+};
+
+Tiling make_tiling(const ConvShape& s, int64_t elem_size) {
+  Tiling t{};
+  t.tiles_h = (s.out_h + kM - 1) / kM;
+  t.tiles_w = (s.out_w + kM - 1) / kM;
+  const int64_t per_tile = kXi * (s.in_channels + s.out_channels) * elem_size;
+  const int64_t tiles = std::max<int64_t>(kBlockBytes / per_tile, 1);
+  t.rows_per_block = std::clamp<int64_t>(tiles / t.tiles_w, 1, s.batch * t.tiles_h);
+  t.blocks = (s.batch * t.tiles_h + t.rows_per_block - 1) / t.rows_per_block;
+  t.block_tiles = t.rows_per_block * t.tiles_w;
+  return t;
+}
+
+// Transforms run on kLanes tiles at a time (one 64-byte vector of floats), rows of lanes
+// `ld` apart; block buffers are padded to a multiple of kLanes (the extra lanes are computed
+// and ignored).
+constexpr int64_t kLanes = 16;
+
+// out[k] = (B^T d)[k] for the 1-D input transform of 6 rows of kLanes lanes.
+template <class T>
+void bt_rows(const T* const in[kA], T* const out[kA]) {
+#pragma omp simd
+  for (int64_t l = 0; l < kLanes; ++l) {
+    const T d0 = in[0][l], d1 = in[1][l], d2 = in[2][l], d3 = in[3][l], d4 = in[4][l],
+            d5 = in[5][l];
+    out[0][l] = T(4) * d0 - T(5) * d2 + d4;
+    out[1][l] = -T(4) * (d1 + d2) + d3 + d4;
+    out[2][l] = T(4) * (d1 - d2) - d3 + d4;
+    out[3][l] = T(2) * (d3 - d1) - d2 + d4;
+    out[4][l] = T(2) * (d1 - d3) - d2 + d4;
+    out[5][l] = T(4) * d1 - T(5) * d3 + d5;
+  }
+}
+
+// out[k] = (A^T m)[k] (+ bias) for the 1-D output transform of 6 rows of kLanes lanes.
+template <class T>
+void at_rows(const T* const in[kA], T bias, T* const out[kM]) {
+#pragma omp simd
+  for (int64_t l = 0; l < kLanes; ++l) {
+    const T m0 = in[0][l], m1 = in[1][l], m2 = in[2][l], m3 = in[3][l], m4 = in[4][l],
+            m5 = in[5][l];
+    const T s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
+    out[0][l] = bias + m0 + s12 + s34;
+    out[1][l] = bias + d12 + T(2) * d34;
+    out[2][l] = bias + s12 + T(4) * s34;
+    out[3][l] = bias + d12 + T(8) * d34 + m5;
+  }
+}
+
+// out[k] = (G g)[k] for the 1-D filter transform of 3 rows of kLanes lanes.
+template <class T>
+void g_rows(const T* const in[3], T* const out[kA]) {
+#pragma omp simd
+  for (int64_t l = 0; l < kLanes; ++l) {
+    const T g0 = in[0][l], g1 = in[1][l], g2 = in[2][l];
+    out[0][l] = g0 * T(0.25);
+    out[1][l] = (g0 + g1 + g2) * T(-1.0 / 6);
+    out[2][l] = (g0 - g1 + g2) * T(-1.0 / 6);
+    out[3][l] = g0 * T(1.0 / 24) + g1 * T(1.0 / 12) + g2 * T(1.0 / 6);
+    out[4][l] = g0 * T(1.0 / 24) - g1 * T(1.0 / 12) + g2 * T(1.0 / 6);
+    out[5][l] = g2;
+  }
+}
+
+// U[xi][o][c] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time.
+template <class T>
+std::vector<T> transform_filters(const ConvShape& s, const T* w) {
+  const int64_t oc = s.out_channels * s.in_channels;
+  std::vector<T> u(static_cast<size_t>(kXi * oc));
+  parallel_for(0, (oc + kLanes - 1) / kLanes, [&](int64_t blk) {
+    const int64_t k0 = blk * kLanes, lanes = std::min(kLanes, oc - k0);
+    T g[9][kLanes] = {}, tmp[kA * 3][kLanes], out[kXi][kLanes];
+    for (int64_t l = 0; l < lanes; ++l)
+      for (int e = 0; e < 9; ++e) g[e][l] = w[(k0 + l) * 9 + e];
+    for (int j = 0; j < 3; ++j) {  // columns: tmp[a*3 + j] = sum_i G[a][i] g[i*3 + j]
+      const T* in[3] = {g[j], g[3 + j], g[6 + j]};
+      T* o[kA];
+      for (int a = 0; a < kA; ++a) o[a] = tmp[a * 3 + j];
+      g_rows(in, o);
+    }
+    for (int a = 0; a < kA; ++a) {  // rows: out[a*6 + b] = sum_j tmp[a*3 + j] G[b][j]
+      const T* in[3] = {tmp[a * 3], tmp[a * 3 + 1], tmp[a * 3 + 2]};
+      T* o[kA];
+      for (int b = 0; b < kA; ++b) o[b] = out[a * kA + b];
+      g_rows(in, o);
+    }
+    for (int xi = 0; xi < kXi; ++xi) std::copy_n(out[xi], lanes, u.data() + xi * oc + k0);
+  });
+  return u;
+}
+
+// Gathers the 6x6 input patches of tile row th (image plane x_plane) into d[i*6 + j][t0 + tw]
+// (rows ld apart). prow (tiles_w * 4 + 2 elements) holds one input row at offset pad_w; its
+// other elements stay zero.
+
+template <class T>
+void gather_patches(const ConvShape& s, const Tiling& t, const T* x_plane, int64_t th, T* prow,
+                    T* d, int64_t ld, int64_t t0) {
+  for (int i = 0; i < kA; ++i) {
+    const int64_t ih = th * kM - s.pad_h + i;
+    if (ih < 0 || ih >= s.in_h) {
+      for (int j = 0; j < kA; ++j) std::fill_n(d + (i * kA + j) * ld + t0, t.tiles_w, T(0));
+      continue;
+    }
+    std::copy_n(x_plane + ih * s.in_w, s.in_w, prow + s.pad_w);
+    for (int j = 0; j < kA; ++j) {
+      T* dst = d + (i * kA + j) * ld + t0;
+      const T* src = prow + j;
+      for (int64_t tw = 0; tw < t.tiles_w; ++tw) dst[tw] = src[tw * kM];
+    }
+  }
+}
+
+// v[xi * ld_xi + t] = (B^T d B)[xi] for the tiles t < n (rounded up to kLanes) of d.
+template <class T>
+void transform_patches(const T* d, int64_t ld, int64_t n, T* v, int64_t ld_xi) {
+  T tmp[kXi][kLanes];
+  for (int64_t t = 0; t < n; t += kLanes) {
+    for (int j = 0; j < kA; ++j) {  // columns: tmp[a*6 + j] = sum_i BT[a][i] d[i*6 + j]
+      const T* in[kA];
+      T* out[kA];
+      for (int k = 0; k < kA; ++k) {
+        in[k] = d + (k * kA + j) * ld + t;
+        out[k] = tmp[k * kA + j];
+      }
+      bt_rows(in, out);
+    }
+    for (int a = 0; a < kA; ++a) {  // rows: v[a*6 + b] = sum_j tmp[a*6 + j] BT[b][j]
+      const T* in[kA];
+      T* out[kA];
+      for (int k = 0; k < kA; ++k) {
+        in[k] = tmp[a * kA + k];
+        out[k] = v + (a * kA + k) * ld_xi + t;
+      }
+      bt_rows(in, out);
+    }
+  }
+}
+
+// out[p*4 + q][t] = (A^T m A)[p][q] + bias for the tiles t < n of m (rows ld_xi apart).
+template <class T>
+void inverse_patches(const T* m, int64_t ld_xi, int64_t n, T bias, T* out, int64_t ld) {
+  T z[kA * kM][kLanes];
+  for (int64_t t = 0; t < n; t += kLanes) {
+    for (int a = 0; a < kA; ++a) {  // z[a*4 + q] = sum_b m[a*6 + b] AT[q][b]
+      const T* in[kA];
+      T* o[kM];
+      for (int k = 0; k < kA; ++k) in[k] = m + (a * kA + k) * ld_xi + t;
+      for (int q = 0; q < kM; ++q) o[q] = z[a * kM + q];
+      at_rows(in, T(0), o);
+    }
+    for (int q = 0; q < kM; ++q) {  // out[p*4 + q] = sum_a AT[p][a] z[a*4 + q] + bias
+      const T* in[kA];
+      T* o[kM];
+      for (int k = 0; k < kA; ++k) in[k] = z[k * kM + q];
+      for (int p = 0; p < kM; ++p) o[p] = out + (p * kM + q) * ld + t;
+      at_rows(in, bias, o);
+    }
+  }
+}
+
+// y rows of tile row th (+)= out[p*4 + q][t0 + tw], cropped to the output.
+template <class T, bool Accumulate>
+void scatter_tiles(const ConvShape& s, const T* out, int64_t ld, int64_t t0, int64_t th,
+                   T* y_plane) {
+  for (int p = 0; p < kM && th * kM + p < s.out_h; ++p) {
+    T* row = y_plane + (th * kM + p) * s.out_w;
+    for (int q = 0; q < kM; ++q) {
+      const T* src = out + (p * kM + q) * ld + t0;
+      const int64_t full = (s.out_w - q + kM - 1) / kM;  // tiles whose column q is inside
+      for (int64_t tw = 0; tw < full; ++tw) {
+        if (Accumulate)
+          row[tw * kM + q] += src[tw];
+        else
+          row[tw * kM + q] = src[tw];
+      }
+    }
+  }
+}
+
+// y = conv(x, filters with transformed form u) (+ bias); Accumulate adds to y instead.
+template <class T, bool Accumulate>
+void winograd_apply(const ConvShape& s, const T* x, const std::vector<T>& u, const T* bias, T* y) {
+  const Tiling t = make_tiling(s, sizeof(T));
+  const int64_t ci = s.in_channels, co = s.out_channels, tile_rows = s.batch * t.tiles_h;
+  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
+  const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
+  const int64_t pitch = t.tiles_w * kM + 2;
+  parallel_chunks(0, t.blocks, [&](int64_t b_lo, int64_t b_hi) {
+    // Zeroed once: padding lanes stay finite, the row buffer's borders stay zero.
+    std::vector<T> v(static_cast<size_t>(kXi * ci * ld), T(0));
+    std::vector<T> m(static_cast<size_t>(kXi * co * ld), T(0));
+    std::vector<T> d(static_cast<size_t>(kXi * ld), T(0));
+    std::vector<T> prow(static_cast<size_t>(pitch), T(0));
+    for (int64_t blk = b_lo; blk < b_hi; ++blk) {
+      const int64_t r0 = blk * t.rows_per_block;
+      const int64_t r1 = std::min(tile_rows, r0 + t.rows_per_block);
+      const int64_t cols = (r1 - r0) * t.tiles_w;
+      for (int64_t c = 0; c < ci; ++c) {
+        for (int64_t r = r0; r < r1; ++r)
+          gather_patches(s, t, x + (r / t.tiles_h * ci + c) * in_plane, r % t.tiles_h, prow.data(),
+                         d.data(), ld, (r - r0) * t.tiles_w);
+        transform_patches(d.data(), ld, cols, v.data() + c * ld, ci * ld);
+      }
+      for (int xi = 0; xi < kXi; ++xi)
+        gemm(Trans::No, Trans::No, co, cols, ci, T(1), u.data() + xi * co * ci, ci,
+             v.data() + xi * ci * ld, ld, T(0), m.data() + xi * co * ld, ld);
+      for (int64_t o = 0; o < co; ++o) {
+        inverse_patches(m.data() + o * ld, co * ld, cols, bias ? bias[o] : T(0), d.data(), ld);
+        for (int64_t r = r0; r < r1; ++r)
+          scatter_tiles<T, Accumulate>(s, d.data(), ld, (r - r0) * t.tiles_w, r % t.tiles_h,
+                                       y + (r / t.tiles_h * co + o) * out_plane);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+bool is_winograd(const ConvShape& s) {
+  return s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 && s.stride_w == 1 &&
+         s.dilation_h == 1 && s.dilation_w == 1 && s.groups == 1 && s.pad_h <= 2 && s.pad_w <= 2;
+}
+
+template <class T>
+void conv2d_forward_winograd(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
+  winograd_apply<T, false>(s, x, transform_filters(s, w), bias, y);
+}
+
+template <class T>
+void conv2d_backward_winograd(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                              T* dbias) {
+  if (dx) {
+    // dx[n][c][ih][iw] = sum_{o,i,j} w[o][c][i][j] * dy[n][o][ih + pad - i][iw + pad - j]:
+    // a 3x3 convolution of dy with w'[c][o][i][j] = w[o][c][2-i][2-j] and padding 2 - pad.
+    ConvShape t = s;
+    t.in_channels = s.out_channels;
+    t.out_channels = s.in_channels;
+    t.in_h = s.out_h;
+    t.in_w = s.out_w;
+    t.out_h = s.in_h;
+    t.out_w = s.in_w;
+    t.pad_h = 2 - s.pad_h;
+    t.pad_w = 2 - s.pad_w;
+    std::vector<T> flipped(static_cast<size_t>(s.out_channels * s.in_channels * 9));
+    for (int64_t o = 0; o < s.out_channels; ++o)
+      for (int64_t c = 0; c < s.in_channels; ++c)
+        for (int k = 0; k < 9; ++k)
+          flipped[(c * s.out_channels + o) * 9 + k] = w[(o * s.in_channels + c) * 9 + 8 - k];
+    winograd_apply<T, true>(t, dy, transform_filters(t, flipped.data()), nullptr, dx);
+  }
+  if (dw || dbias) conv2d_backward_im2col<T>(s, x, w, dy, nullptr, dw, dbias);
+}
+
+#define PICONAS_INSTANTIATE_WINOGRAD(T)                                                         \
+  template void conv2d_forward_winograd<T>(const ConvShape&, const T*, const T*, const T*, T*); \
+  template void conv2d_backward_winograd<T>(const ConvShape&, const T*, const T*, const T*, T*, \
+                                            T*, T*);
+PICONAS_INSTANTIATE_WINOGRAD(float)
+PICONAS_INSTANTIATE_WINOGRAD(double)
+
+}  // namespace piconas::ops

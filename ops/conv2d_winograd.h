@@ -1,0 +1,31 @@
+// Internal to ops/conv2d: Winograd F(4x4, 3x3) for dense 3x3 stride-1 convolutions.
+// Same conventions as ops/conv2d.h (NCHW, OIHW, forward overwrites, backward accumulates,
+// null gradients skipped).
+//   forward: the output is cut into 4x4 tiles; each 6x6 input patch d is transformed to
+//     B^T d B, each 3x3 filter g to G g G^T, the 36 products are 36 GEMMs through core/gemm
+//     (out_channels x in_channels times in_channels x tiles), and A^T m A gives the tile.
+//   dx: the same kernel, as the convolution of dy with the filters flipped and transposed
+//     (in <-> out channels) and padding 2 - pad; dw and dbias go through im2col + GEMM.
+// Rounding differs from the direct sum (the transforms multiply by up to 8 and divide by 24):
+// tests/ops/test_conv2d.cpp bounds the error by 1e-4 of the sum of |w| * |x| per output in
+// float, and compares float64 results with the naive twin to 1e-10.
+// Tiles are processed in blocks of whole tile rows sized by the shape alone (for the cache), so
+// the result does not depend on the thread count; each thread owns whole blocks and its own
+// scratch. A shape of a single block runs on one thread: the selector leaves small outputs to
+// im2col + GEMM.
+#pragma once
+
+#include "ops/conv2d.h"
+
+namespace piconas::ops {
+
+// 3x3, stride 1, no dilation, one group, pad <= 2 in both directions.
+bool is_winograd(const ConvShape& s);
+
+template <class T>
+void conv2d_forward_winograd(const ConvShape& s, const T* x, const T* w, const T* bias, T* y);
+template <class T>
+void conv2d_backward_winograd(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                              T* dbias);
+
+}  // namespace piconas::ops
