@@ -254,6 +254,19 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
     }
     d.text(line);
   }
+  if (verify.contains("layer_instructions") && !verify["layer_instructions"].empty()) {
+    const double total = verify["mcu"]["instructions_per_inference"].get<double>();
+    d.text("Instructions per layer on " + verify["mcu"]["target"].get<std::string>() + " (QEMU -icount, SysTick read "
+           "around each layer, mean over the images):");
+    rows = {{"#", "layer", "kind", "input", "output", "MACs", "instructions", "share"}};
+    for (const json& l : verify["layer_instructions"]) {
+      const double ins = l["instructions"].get<double>();
+      rows.push_back({count(l["index"]), l["name"].get<std::string>(), l["kind"].get<std::string>(),
+                      l["input"].get<std::string>(), l["output"].get<std::string>(), count(l["macs"]),
+                      fmt("%.0f", ins), fmt("%.1f%%", total > 0 ? 100.0 * ins / total : 0.0)});
+    }
+    d.table(rows);
+  }
   d.command(verify["command"].get<std::string>());
 
   d.heading("Wall time (not reproducible)");
