@@ -276,8 +276,12 @@ nlohmann::json instruction_json(const VerifyReport& r) {
   nlohmann::json kinds = nlohmann::json::array();
   for (const KindTotal& k : kind_totals(r))
     kinds.push_back({{"kind", k.kind}, {"layers", k.layers}, {"macs", k.macs}, {"instructions", k.instructions}});
+  const McuBoard& board = mcu_board(parse_mcu_target(t.target_name));
   return {{"target", t.target_name},
           {"board", t.target},
+          {"gcc_flags", board.gcc_flags},
+          {"qemu_args", board.qemu_args},
+          {"linker_script", board.linker_script},
           {"images", t.images},
           {"identical", t.identical},
           {"instructions_per_tick", t.instructions_per_tick},
