@@ -54,8 +54,8 @@ for model in $models; do
     out=$dir/verify-$target
     if ! "$piconas" verify "$dir/train/best.ckpt" --export "$dir/export" --out "$out" --images "$images" \
         --mcu-images "$images" --target "$target" >"$out.log" 2>&1; then
-      if grep -q "B of RAM" "$out.log"; then
-        echo "| $model | $target | does not fit: $(sed -n 's/.*needs \([0-9]*\) B of RAM.*over the \([0-9]*\) B.*/needs \1 B of RAM, has \2 B/p' "$out.log") | | | |" >>"$summary"
+      if grep -q "B of RAM\|B of flash" "$out.log"; then
+        echo "| $model | $target | does not fit: $(sed -n 's/.*verify: //p' "$out.log" | head -1) | | | |" >>"$summary"
         continue
       fi
       echo "mcu_models: $model on $target failed, see $out.log" >&2

@@ -85,6 +85,15 @@ std::string layer_prefix(size_t i) {
   return buf;
 }
 
+// In-place depthwise (planner.h): input and output share one buffer, an H*W scratch.
+void emit_depthwise_in_place(std::ostringstream& o, const MemoryPlan& plan, size_t i, const std::string& p,
+                             const std::string& data) {
+  o << "    piconas_s8_context ctx;\n    ctx.buf = arena + " << plan.scratch_offset[i] << ";\n"
+    << "    ctx.size = " << plan.scratch_size[i] << ";\n"
+    << "    status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, " << p
+    << "weight, " << p << "bias, &out_dims, " << data << ");\n";
+}
+
 void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
   const QLayer& l = m.layers[i];
   const KernelArgs a = kernel_args(m, l);
@@ -120,6 +129,10 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       o << "    static const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset
         << ", " << d.ch_mult << ", " << tile(d.stride) << ", " << tile(d.padding) << ", "
         << tile(d.dilation) << ", " << act(d.activation) << "};\n";
+      if (plan.in_place[i]) {
+        emit_depthwise_in_place(o, plan, i, p, at(l.output));
+        break;
+      }
       o << "    status = piconas_depthwise_conv2d_s8(&params, &quant, " << wargs << ");\n";
       break;
     }

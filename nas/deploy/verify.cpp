@@ -347,6 +347,10 @@ VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string&
                 "verify: the model needs " << ram_needed << " B of RAM (arena " << exported.plan.arena_bytes
                                            << " B + input, logits, 2 KB stack), over the " << board.ram_bytes
                                            << " B of " << board.name << " (" << board.board << ")");
+  PICONAS_CHECK(exported.emitted.flash_bytes <= board.flash_bytes,
+                "verify: the model's constants need " << exported.emitted.flash_bytes << " B of flash, over the "
+                                                      << board.flash_bytes << " B of " << board.name << " ("
+                                                      << board.board << ")");
   report.mcu = check_mcu(options.target, export_dir, (fs::path(options.work_dir) / "mcu").string(),
                          std::vector<int8_t>(input.begin(), input.begin() + m * image_bytes),
                          std::vector<int8_t>(expected.begin(), expected.begin() + m * classes), m);

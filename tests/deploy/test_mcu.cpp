@@ -6,6 +6,7 @@
 // (the cases are skipped in the plain host run).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -44,19 +45,20 @@ Tensor test_images(const ArchSpec& spec, const data::Normalization& norm, int64_
 
 struct McuRun {
   TargetCheck check;
-  int64_t arena = 0, layers = 0;
+  int64_t arena = 0, layers = 0, in_place_layers = 0;
 };
 
-McuRun run_on(McuTarget target, const std::string& arch, int64_t batch) {
+McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const PlanOptions& plan_options = {}) {
   TempDir dir;
   const ArchSpec spec = parse_arch(arch);
   auto net = make_model(spec, 13);
   const auto norm = fashion_normalization();
   const Graph g = lower_network(spec, *net);
   const QuantizedModel q = quantize_graph(g, synthetic_images(spec.input, 32, 5, norm), norm);
-  const MemoryPlan plan = plan_memory(g);
+  const MemoryPlan plan = plan_memory(g, plan_options);
   const auto input = to_nhwc_int8(q.tensors[0], test_images(spec, norm, batch));
   McuRun r;
+  r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);
   const std::vector<int8_t> expected = run_int8(q, plan, input.data(), batch);
   EmitOptions o;
   o.arch_text = arch;
@@ -128,6 +130,22 @@ TEST_SUITE("mcu" * doctest::skip()) {
       CAPTURE(std::string(mcu_board(target).name));
       const McuRun r = run_on(target, kSmallArch, 8);
       check_run(target, "small residual net", r, 8);
+    }
+  }
+
+  TEST_CASE("in-place depthwise: byte-identical to the host on every target, and out of place") {
+    PlanOptions always;
+    always.in_place_only_if_smaller = false;
+    PlanOptions never;
+    never.in_place_depthwise = false;
+    for (McuTarget target : mcu_targets()) {
+      CAPTURE(std::string(mcu_board(target).name));
+      const McuRun in_place = run_on(target, kSmallArch, 4, always);
+      CHECK(in_place.in_place_layers == 3);
+      check_run(target, "small residual net, in-place depthwise", in_place, 4);
+      const McuRun out_of_place = run_on(target, kSmallArch, 4, never);
+      CHECK(out_of_place.in_place_layers == 0);
+      check_run(target, "small residual net, out-of-place depthwise", out_of_place, 4);
     }
   }
 
