@@ -66,6 +66,7 @@ json run_export_stage(StageContext& ctx) {
   const std::string arch = to_text(model.arch);
   return {{"arch", arch},
           {"peak_sram", r.plan.arena_bytes},
+          {"peak_sram_without_in_place", r.arena_without_in_place},
           {"naive_sram", r.plan.naive_bytes},
           {"plan", deploy::plan_strategy_name(r.plan.strategy)},
           {"flash_bytes", r.emitted.flash_bytes},
