@@ -4,6 +4,7 @@
 #
 #   bench/cmsis_nn_compare.sh CMSIS_NN_DIR CHECKPOINT EXPORT_DIR WORK_DIR [TARGET...]
 #
+# CHECKPOINT must be spelled as it was given to `piconas export` (model.h records it).
 # CMSIS_NN_DIR is the user's own CMSIS-NN checkout (Include/, Source/); nothing of it is part of
 # piconas. TARGETs default to cortex-m0 cortex-m4 cortex-m7 cortex-m55 (those whose RAM the
 # model does not fit are reported and skipped). Per target the script
@@ -20,7 +21,7 @@
 # Environment: PICONAS (default build/bin/piconas), IMAGES (default 2).
 set -euo pipefail
 if [ $# -lt 4 ]; then
-  sed -n '2,20p' "$0" >&2
+  sed -n '2,22p' "$0" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)

@@ -185,7 +185,7 @@ TargetCheck check_mcu(McuTarget target, const std::string& export_dir, const std
   return check;
 }
 
-std::vector<LayerInfo> layer_infos(const QuantizedModel& model) {
+std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan& plan) {
   auto nhwc = [](const Shape3& s) {
     return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
   };
@@ -193,7 +193,9 @@ std::vector<LayerInfo> layer_infos(const QuantizedModel& model) {
   for (const QLayer& l : model.layers) {
     const Shape3& in = model.tensors[static_cast<size_t>(l.input)].shape;
     const Shape3& out = model.tensors[static_cast<size_t>(l.output)].shape;
-    LayerInfo info{l.name, op_kind_name(l.kind), nhwc(in), nhwc(out), l.kernel, l.stride, 0};
+    const bool in_place = infos.size() < plan.in_place.size() && plan.in_place[infos.size()];
+    LayerInfo info{l.name, std::string(op_kind_name(l.kind)) + (in_place ? " in place" : ""),
+                   nhwc(in), nhwc(out), l.kernel, l.stride, 0, in_place};
     const int64_t k2 = static_cast<int64_t>(l.kernel) * l.kernel;
     switch (l.kind) {
       case OpKind::Conv: info.macs = out.h * out.w * out.c * k2 * in.c; break;
@@ -271,6 +273,7 @@ nlohmann::json instruction_json(const VerifyReport& r) {
                       {"input", l.input_shape},
                       {"output", l.output_shape},
                       {"macs", l.macs},
+                      {"in_place", l.in_place},
                       {"instructions", t.layer_instructions[i]}});
   }
   nlohmann::json kinds = nlohmann::json::array();
@@ -332,7 +335,7 @@ VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string&
   VerifyReport report;
   report.host = check_host(export_dir, (fs::path(options.work_dir) / "host").string(), input, expected, n,
                            options.cc);
-  report.layers = layer_infos(q);
+  report.layers = layer_infos(q, exported.plan);
   const int64_t m = std::min(options.mcu_images, n);
   const McuBoard& board = mcu_board(options.target);
   if (m <= 0) {

@@ -67,8 +67,9 @@ struct LayerInfo {
   std::string input_shape, output_shape;  // NHWC per image, "14x14x32"
   int kernel = 1, stride = 1;
   int64_t macs = 0;  // multiply-accumulates (add: elements; pool: input elements)
+  bool in_place = false;  // the plan runs it in place (planner.h); kind reads "depthwise in place"
 };
-std::vector<LayerInfo> layer_infos(const QuantizedModel& model);
+std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan& plan);
 
 struct VerifyOptions {
   std::string work_dir;           // required; created if missing
