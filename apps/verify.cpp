@@ -1,7 +1,9 @@
 // `piconas verify CHECKPOINT --export DIR --out WORK`: compiles the exported C of DIR on the
-// host and (when arm-none-eabi-gcc and qemu-system-arm are on PATH) for a Cortex-M4 under
-// QEMU, runs both on test images and compares their int8 logits byte for byte with the host
-// executor (nas/deploy/verify.h). Exits non-zero when a target disagrees.
+// host and (when arm-none-eabi-gcc and qemu-system-arm are on PATH) for a Cortex-M target
+// under QEMU (--target, default cortex-m4), runs both on test images and compares their int8
+// logits byte for byte with the host executor (nas/deploy/verify.h). Prints instructions per
+// inference and per layer (also written to WORK/instructions.{md,json}). Exits non-zero when a
+// target disagrees.
 #include <cstdio>
 #include <memory>
 
@@ -15,6 +17,7 @@ namespace {
 struct VerifyCliOptions {
   std::string checkpoint, export_dir;
   nas::deploy::VerifyOptions options;
+  std::string target = "cortex-m4";
   double percentile = 0.0;
   int threads = 2;
 };
@@ -36,6 +39,7 @@ bool print_check(const nas::deploy::TargetCheck& t) {
 
 void run_verify(VerifyCliOptions& o) {
   set_num_threads(o.threads);
+  o.options.target = nas::deploy::parse_mcu_target(o.target);
   if (o.percentile > 0.0) {
     o.options.export_options.calibration.method = nas::deploy::CalibrationMethod::Percentile;
     o.options.export_options.calibration.percentile = o.percentile;
@@ -43,6 +47,10 @@ void run_verify(VerifyCliOptions& o) {
   const nas::deploy::VerifyReport r = nas::deploy::verify_checkpoint(o.checkpoint, o.export_dir, o.options);
   const bool host = print_check(r.host);
   const bool mcu = print_check(r.mcu);
+  if (r.mcu.ran) {
+    std::printf("\n%s\nwrote %s\nwrote %s\n", nas::deploy::instruction_table(r).c_str(), r.table_path.c_str(),
+                r.json_path.c_str());
+  }
   PICONAS_CHECK(host && mcu, "verify: the emitted C does not reproduce the host executor");
 }
 }  // namespace
@@ -50,15 +58,18 @@ void run_verify(VerifyCliOptions& o) {
 void register_verify(CLI::App& app) {
   auto o = std::make_shared<VerifyCliOptions>();
   nas::deploy::VerifyOptions& v = o->options;
-  CLI::App* cmd = app.add_subcommand("verify", "compile and run exported C (host, Cortex-M4 under QEMU) against the host executor");
+  CLI::App* cmd = app.add_subcommand("verify", "compile and run exported C (host, a Cortex-M under QEMU) against the host executor");
   cmd->add_option("checkpoint", o->checkpoint, "model checkpoint the export was made from")->required()->check(CLI::ExistingFile);
   cmd->add_option("--export", o->export_dir, "directory written by `piconas export` (prefix model)")->required();
   cmd->add_option("--out", v.work_dir, "work directory (builds, inputs, outputs)")->required();
   cmd->add_option("--images", v.images, "test images for the host check")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--mcu-images", v.mcu_images, "test images for the Cortex-M4 check (0: skip)")->capture_default_str();
+  cmd->add_option("--mcu-images", v.mcu_images, "test images for the Cortex-M check (0: skip)")->capture_default_str();
+  cmd->add_option("--target", o->target, "Cortex-M target: " + nas::deploy::mcu_target_names())->capture_default_str();
   cmd->add_option("--calib", v.export_options.calibration_images, "calibration images used by the export")
       ->capture_default_str();
   cmd->add_option("--percentile", o->percentile, "percentile calibration used by the export");
+  cmd->add_flag("--no-in-place{false}", v.export_options.in_place_depthwise,
+                "the export was made with --no-in-place");
   cmd->add_option("--dataset", v.export_options.dataset, "dataset (default: the checkpoint's)");
   cmd->add_option("--data-path", v.export_options.data_path, "dataset location");
   cmd->add_option("--cc", v.cc, "host C compiler (default: cc on PATH)");

@@ -3,13 +3,16 @@
 // Files written into the output directory:
 //   <prefix>.h          provenance (piconas version, architecture text, source and its hash),
 //                       #defines <PREFIX>_INPUT_{CHANNELS,HEIGHT,WIDTH,SIZE}, _NUM_CLASSES,
+//                       _NUM_LAYERS,
 //                       _PEAK_SRAM (planned arena bytes), _FLASH_BYTES (constants), the input and
 //                       output scale / zero point, and the API:
 //                         int <prefix>_invoke(const int8_t *input, int8_t *output);
 //                         extern const int8_t <prefix>_input_lut[C * 256];  (pixel -> int8)
 //   <prefix>.c          const aligned weight / bias / multiplier / shift arrays (static, so two
 //                       models link together), a static arena, and one kernel call per layer
-//                       with the arguments the host executor uses (kernel_args).
+//                       with the arguments the host executor uses (kernel_args), between
+//                       PICONAS_LAYER_BEGIN(i) / PICONAS_LAYER_END(i) hooks (no-ops unless
+//                       defined before model.c, e.g. by nas/deploy/mcu/layer_hooks.h).
 //   piconas_runtime/    the int8 kernels (runtime_files()): shared by every model in a firmware.
 //   README.md           how to build and a 10-line firmware example.
 // invoke() takes the image NHWC int8 and writes the int8 logits; it returns 0 or the first

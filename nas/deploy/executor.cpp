@@ -46,7 +46,7 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
 std::vector<int8_t> run_int8(const QuantizedModel& model, const MemoryPlan& plan,
                              const int8_t* input_nhwc, int64_t batch) {
   PICONAS_CHECK(plan.tensor_offset.size() == model.tensors.size() &&
-                    plan.scratch_offset.size() == model.layers.size(),
+                    plan.scratch_offset.size() == model.layers.size() && plan.in_place.size() == model.layers.size(),
                 "run_int8: the memory plan does not belong to this model");
   const TensorQuant& in_t = model.tensors[0];
   const int64_t in_bytes = in_t.shape.c * in_t.shape.h * in_t.shape.w;
@@ -72,6 +72,12 @@ std::vector<int8_t> run_int8(const QuantizedModel& model, const MemoryPlan& plan
           break;
         }
         case OpKind::Depthwise:
+          if (plan.in_place[i]) {  // y == x: the output overwrites the input (planner.h)
+            const piconas_s8_context ctx{arena + plan.scratch_offset[i], static_cast<int32_t>(plan.scratch_size[i])};
+            status = piconas_depthwise_conv2d_inplace_s8(&ctx, &a.dw, &q, &a.input, &a.filter, l.weight.data(),
+                                                         l.bias.data(), &a.output, y);
+            break;
+          }
           status = piconas_depthwise_conv2d_s8(&a.dw, &q, &a.input, x, &a.filter, l.weight.data(),
                                                l.bias.data(), &a.output, y);
           break;

@@ -51,7 +51,8 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   const Tensor calib = normalized_images(calibration_set, model.normalization, options.calibration_images);
   report.quantized = quantize_graph(graph, calib, model.normalization, options.calibration);
   const QuantizedModel& q = report.quantized;
-  report.plan = plan_memory(graph, options.strategy);
+  report.plan = plan_memory(graph, PlanOptions{options.strategy, options.in_place_depthwise});
+  report.arena_without_in_place = plan_memory(graph, PlanOptions{options.strategy, false}).arena_bytes;
   PICONAS_CHECK(options.max_sram <= 0 || report.plan.arena_bytes <= options.max_sram,
                 "export: the planned activation arena needs " << report.plan.arena_bytes
                     << " bytes, over --max-sram " << options.max_sram << " (nothing written)");

@@ -37,6 +37,7 @@ struct ExportOptions {
   int64_t calibration_images = 256;  // first N training images (deterministic)
   CalibrationOptions calibration;
   PlanStrategy strategy = PlanStrategy::Best;
+  bool in_place_depthwise = true;  // planner.h: depthwise output over its dying input
   int64_t eval_images = 1000;  // first N test images for the accuracy report; 0: skip
   std::string dataset;         // overrides meta "data" ("fashion-mnist", ...)
   std::string data_path;       // "" = the dataset's default location
@@ -48,6 +49,7 @@ struct ExportReport {
   QuantizedModel quantized;  // what was emitted (the host executor's reference)
   EmitResult emitted;
   MemoryPlan plan;
+  int64_t arena_without_in_place = 0;  // the same plan with in-place depthwise off
   int64_t eval_images = 0;
   double float_accuracy = 0.0, int8_accuracy = 0.0;  // fractions; 0 when not evaluated
   double agreement = 0.0;  // share of images where float and int8 predict the same class

@@ -13,6 +13,7 @@ const char* plan_strategy_name(PlanStrategy strategy) {
     case PlanStrategy::Best: return "best";
     case PlanStrategy::GreedyBySize: return "greedy-by-size";
     case PlanStrategy::FirstFit: return "first-fit";
+    case PlanStrategy::LongestFirst: return "longest-first";
   }
   return "unknown";
 }
@@ -57,25 +58,34 @@ BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy s
                   "place_buffers: bad buffer size " << b.size << " lifetime [" << b.first << ", "
                                                     << b.last << "]");
   if (strategy == PlanStrategy::Best) {
-    BufferPlacement a = place_buffers(buffers, PlanStrategy::GreedyBySize);
-    BufferPlacement b = place_buffers(buffers, PlanStrategy::FirstFit);
-    return b.arena_bytes < a.arena_bytes ? b : a;
+    BufferPlacement best = place_buffers(buffers, PlanStrategy::GreedyBySize);
+    for (PlanStrategy other : {PlanStrategy::FirstFit, PlanStrategy::LongestFirst}) {
+      BufferPlacement p = place_buffers(buffers, other);
+      if (p.arena_bytes < best.arena_bytes) best = std::move(p);
+    }
+    return best;
   }
   std::vector<size_t> order(buffers.size());
   std::iota(order.begin(), order.end(), size_t{0});
   if (strategy == PlanStrategy::GreedyBySize) {
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return buffers[a].size > buffers[b].size; });
-  } else {
+  } else if (strategy == PlanStrategy::FirstFit) {
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return buffers[a].first < buffers[b].first; });
+  } else {
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const int la = buffers[a].last - buffers[a].first, lb = buffers[b].last - buffers[b].first;
+      return la != lb ? la > lb : buffers[a].size > buffers[b].size;
+    });
   }
   return place_in_order(buffers, order, strategy);
 }
 
-int64_t scratch_bytes(const Graph& graph, const Layer& l) {
-  if (l.kind != OpKind::Conv) return 0;
+int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place) {
   const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
+  if (l.kind == OpKind::Depthwise && in_place) return in.h * in.w;  // one input channel
+  if (l.kind != OpKind::Conv) return 0;
   const Shape3 out = graph.tensors[static_cast<size_t>(l.output)];
   piconas_conv_params p{};
   p.input_offset = 0;
@@ -92,7 +102,9 @@ int64_t scratch_bytes(const Graph& graph, const Layer& l) {
   return bytes;
 }
 
-MemoryPlan plan_memory(const Graph& graph, PlanStrategy strategy) {
+namespace {
+
+MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_depthwise) {
   MemoryPlan plan;
   const int steps = static_cast<int>(graph.layers.size());
   const size_t count = graph.tensors.size();
@@ -107,24 +119,49 @@ MemoryPlan plan_memory(const Graph& graph, PlanStrategy strategy) {
       if (t >= 0) buffers[static_cast<size_t>(t)].last = std::max(buffers[static_cast<size_t>(t)].last, i);
   }
   buffers[static_cast<size_t>(graph.output())].last = std::max(steps - 1, 0);
+  for (const Buffer& b : buffers) plan.naive_bytes += align4(b.size);
+  // In-place depthwise: the output joins its input's buffer (home[t]: the tensor whose buffer
+  // holds t), which grows to the larger size and lives until the output's last use.
+  plan.in_place.assign(graph.layers.size(), 0);
+  std::vector<size_t> home(count);
+  std::iota(home.begin(), home.end(), size_t{0});
+  for (int i = 0; in_place_depthwise && i < steps; ++i) {
+    const Layer& l = graph.layers[static_cast<size_t>(i)];
+    const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
+    const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
+    if (l.kind != OpKind::Depthwise || in.c != out.c || out.h * out.w > in.h * in.w ||
+        buffers[static_cast<size_t>(l.input)].last != i || l.output == graph.output())
+      continue;
+    const size_t h = home[static_cast<size_t>(l.input)], o = static_cast<size_t>(l.output);
+    home[o] = h;
+    buffers[h].size = std::max(buffers[h].size, buffers[o].size);
+    buffers[h].last = std::max(buffers[h].last, buffers[o].last);
+    buffers[o].size = 0;
+    plan.in_place[static_cast<size_t>(i)] = 1;
+  }
+  // An output that joined a buffer may be the input of a later in-place layer: follow homes.
+  for (size_t t = 0; t < count; ++t)
+    while (home[t] != home[home[t]]) home[t] = home[home[t]];
   plan.scratch_offset.assign(graph.layers.size(), -1);
   plan.scratch_size.assign(graph.layers.size(), 0);
   std::vector<int> scratch_layer;
   for (int i = 0; i < steps; ++i) {
-    const int64_t bytes = scratch_bytes(graph, graph.layers[static_cast<size_t>(i)]);
+    const int64_t bytes =
+        scratch_bytes(graph, graph.layers[static_cast<size_t>(i)], plan.in_place[static_cast<size_t>(i)] != 0);
     plan.scratch_size[static_cast<size_t>(i)] = bytes;
     if (bytes > 0) {
       buffers.push_back(Buffer{bytes, i, i});
       scratch_layer.push_back(i);
+      plan.naive_bytes += align4(bytes);
     }
   }
   const BufferPlacement placed = place_buffers(buffers, strategy);
-  plan.tensor_offset.assign(placed.offsets.begin(), placed.offsets.begin() + static_cast<std::ptrdiff_t>(count));
+  plan.tensor_offset.resize(count);
+  for (size_t t = 0; t < count; ++t) plan.tensor_offset[t] = placed.offsets[home[t]];
   for (size_t k = 0; k < scratch_layer.size(); ++k)
     plan.scratch_offset[static_cast<size_t>(scratch_layer[k])] = placed.offsets[count + k];
   plan.arena_bytes = placed.arena_bytes;
   plan.strategy = placed.strategy;
-  for (const Buffer& b : buffers) plan.naive_bytes += align4(b.size);
   for (int i = 0; i < steps; ++i) {
     int64_t live = 0;
     for (const Buffer& b : buffers)
@@ -135,7 +172,19 @@ MemoryPlan plan_memory(const Graph& graph, PlanStrategy strategy) {
   return plan;
 }
 
-int64_t peak_sram(const ArchSpec& spec) { return plan_memory(lower_arch(spec)).arena_bytes; }
+}  // namespace
+
+MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
+  if (options.in_place_depthwise && !options.in_place_only_if_smaller) return plan_with(graph, options.strategy, true);
+  MemoryPlan out_of_place = plan_with(graph, options.strategy, false);
+  if (!options.in_place_depthwise) return out_of_place;
+  MemoryPlan in_place = plan_with(graph, options.strategy, true);
+  return in_place.arena_bytes < out_of_place.arena_bytes ? in_place : out_of_place;
+}
+
+int64_t peak_sram(const ArchSpec& spec, const PlanOptions& options) {
+  return plan_memory(lower_arch(spec), options).arena_bytes;
+}
 
 int64_t flash_bytes(const ArchSpec& spec) { return constant_bytes(lower_arch(spec)); }
 

@@ -10,9 +10,19 @@
 // Strategies (same placement rule, different order): each buffer goes to the lowest offset
 // where it overlaps no already placed buffer with an overlapping lifetime.
 //   GreedyBySize  largest buffers first (TFLite-Micro's greedy planner);
-//   FirstFit      in order of allocation time.
-// plan_memory() runs both and keeps the smaller arena unless a strategy is forced.
+//   FirstFit      in order of allocation time;
+//   LongestFirst  longest-lived buffers first, then by size (keeps long-lived tensors such as
+//                 residual inputs out of the way of the large short-lived ones).
+// plan_memory() runs all three and keeps the smallest arena unless a strategy is forced.
 // naive_bytes is the plan without reuse: the sum of all buffer sizes.
+//
+// In-place depthwise (allowed by default): a depthwise layer whose input dies at that layer
+// and whose output has no more pixels than its input writes its output over its input
+// (ops/int8/depthwise_conv2d_inplace_s8.h), so both tensors share one buffer of the larger
+// size, and the layer gets an H*W-byte scratch buffer. plan_memory() plans with and without
+// and keeps in-place only when its arena is smaller (the scratch can make it larger).
+// plan.in_place marks those layers; the emitter and the host executor call the in-place
+// kernel for them.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -22,7 +32,7 @@
 
 namespace piconas::nas::deploy {
 
-enum class PlanStrategy { Best, GreedyBySize, FirstFit };
+enum class PlanStrategy { Best, GreedyBySize, FirstFit, LongestFirst };
 const char* plan_strategy_name(PlanStrategy strategy);
 
 struct Buffer {
@@ -36,29 +46,38 @@ struct BufferPlacement {
   PlanStrategy strategy = PlanStrategy::GreedyBySize;
 };
 
-// Places arbitrary buffers (strategy Best tries both and keeps the smaller arena).
+// Places arbitrary buffers (strategy Best tries all and keeps the smallest arena).
 BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy strategy);
 
 struct MemoryPlan {
   std::vector<int64_t> tensor_offset;   // per graph tensor
   std::vector<int64_t> scratch_offset;  // per layer, -1 when the layer needs no scratch
   std::vector<int64_t> scratch_size;    // per layer, bytes
-  std::vector<Buffer> buffers;          // tensors first, then the non-empty scratch buffers
+  std::vector<char> in_place;           // per layer: depthwise writing over its input
+  // Tensors first (an in-place output has size 0: it lives in its input's buffer, whose size
+  // and lifetime cover both), then the non-empty scratch buffers.
+  std::vector<Buffer> buffers;
   int64_t arena_bytes = 0;              // PEAK_SRAM: activations + scratch
   int64_t naive_bytes = 0;              // sum of all buffers (no reuse)
   int64_t max_live_bytes = 0;           // lower bound: largest sum of buffers live at one step
   PlanStrategy strategy = PlanStrategy::GreedyBySize;
 };
 
-// Scratch bytes the int8 kernel of a layer needs (conv only; 0 otherwise).
-int64_t scratch_bytes(const Graph& graph, const Layer& layer);
+// Scratch bytes the int8 kernel of a layer needs (conv; in-place depthwise when in_place).
+int64_t scratch_bytes(const Graph& graph, const Layer& layer, bool in_place = false);
 
-MemoryPlan plan_memory(const Graph& graph, PlanStrategy strategy = PlanStrategy::Best);
+struct PlanOptions {
+  PlanStrategy strategy = PlanStrategy::Best;
+  bool in_place_depthwise = true;
+  bool in_place_only_if_smaller = true;  // false: in place wherever possible (tests)
+};
+
+MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options = {});
 
 // For the search: SRAM of the planned arena and flash of the int8 constants (weights,
 // biases, multipliers, shifts) of an architecture, from the ArchSpec alone. Throw Error for
 // architectures export refuses (ConvNeXt blocks, GELU / Hardswish).
-int64_t peak_sram(const ArchSpec& spec);
+int64_t peak_sram(const ArchSpec& spec, const PlanOptions& options = {});
 int64_t flash_bytes(const ArchSpec& spec);
 
 }  // namespace piconas::nas::deploy

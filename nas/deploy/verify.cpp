@@ -111,6 +111,7 @@ void prepare(const std::string& work_dir, const std::vector<int8_t>& input, cons
 TargetCheck check_host(const std::string& export_dir, const std::string& work_dir, const std::vector<int8_t>& input,
                        const std::vector<int8_t>& expected, int64_t n, const std::string& cc_in) {
   TargetCheck check;
+  check.target_name = "host";
   const std::string cc = cc_in.empty() ? find_program("cc") : cc_in;
   check.target = "host (" + (cc.empty() ? std::string("cc") : fs::path(cc).filename().string()) + ")";
   if (cc.empty()) {
@@ -128,10 +129,12 @@ TargetCheck check_host(const std::string& export_dir, const std::string& work_di
   return check;
 }
 
-TargetCheck check_cortex_m4(const std::string& export_dir, const std::string& work_dir,
-                            const std::vector<int8_t>& input, const std::vector<int8_t>& expected, int64_t n) {
+TargetCheck check_mcu(McuTarget target, const std::string& export_dir, const std::string& work_dir,
+                      const std::vector<int8_t>& input, const std::vector<int8_t>& expected, int64_t n) {
+  const McuBoard& board = mcu_board(target);
   TargetCheck check;
-  check.target = "cortex-m4 (qemu mps2-an386)";
+  check.target_name = board.name;
+  check.target = std::string(board.name) + " (qemu " + board.board + ")";
   const std::string gcc = find_program("arm-none-eabi-gcc"), size = find_program("arm-none-eabi-size"),
                     qemu = find_program("qemu-system-arm");
   std::string missing;
@@ -147,11 +150,11 @@ TargetCheck check_cortex_m4(const std::string& export_dir, const std::string& wo
   fs::create_directories(mcu);
   for (const RuntimeFile& f : mcu_files()) write_file_atomic((mcu / f.name).string(), f.text);
   const std::string dir = fs::absolute(export_dir).string();
-  step(check, "cd " + quoted(work_dir) + " && " + quoted(gcc) +
-                  " -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -std=c99 -Wall -Wextra -Werror"
-                  " -O2 -ffunction-sections -fdata-sections -nostdlib -I " + quoted(dir) +
-                  " -I mcu -L mcu -T mps2_an386.ld mcu/startup.c mcu/harness.c " + quoted(dir + "/model.c") + " " +
-                  quoted(dir) + "/piconas_runtime/*.c -lgcc -Wl,--gc-sections -o prog.elf");
+  step(check, "cd " + quoted(work_dir) + " && " + quoted(gcc) + " " + board.gcc_flags +
+                  " -std=c99 -Wall -Wextra -Werror -O2 -ffunction-sections -fdata-sections -nostdlib"
+                  " -include mcu/layer_hooks.h -I " + quoted(dir) + " -I mcu -L mcu -T " + board.linker_script +
+                  " mcu/startup.c mcu/harness.c " + quoted(dir + "/model.c") + " " + quoted(dir) +
+                  "/piconas_runtime/*.c -lgcc -Wl,--gc-sections -o prog.elf");
   std::string log;
   step(check, "cd " + quoted(work_dir) + " && " + quoted(size) + " prog.elf", &log);
   std::istringstream size_out(log.substr(log.find('\n') + 1));
@@ -159,21 +162,137 @@ TargetCheck check_cortex_m4(const std::string& export_dir, const std::string& wo
   size_out >> text >> data >> bss;
   check.flash_bytes = text + data;
   check.ram_bytes = data + bss;
-  step(check, "cd " + quoted(work_dir) + " && timeout 600 " + quoted(qemu) +
-                  " -M mps2-an386 -cpu cortex-m4 -nographic -monitor none"
-                  " -semihosting-config enable=on,target=native -icount shift=0 -kernel prog.elf");
+  step(check, "cd " + quoted(work_dir) + " && timeout 600 " + quoted(qemu) + " " + board.qemu_args +
+                  " -nographic -monitor none -semihosting-config enable=on,target=native -icount shift=0"
+                  " -kernel prog.elf");
   compare(check, (fs::path(work_dir) / "output.bin").string(), expected, n);
+  // ticks.bin: per image, the whole inference then each layer (nas/deploy/mcu/harness.c).
   const std::string ticks = read_file((fs::path(work_dir) / "ticks.bin").string());
-  const size_t count = ticks.size() / 4;
-  double total = 0;
-  for (size_t i = 0; i < count; ++i) {
+  const size_t words = ticks.size() / 4, images = static_cast<size_t>(n);
+  PICONAS_CHECK(ticks.size() % 4 == 0 && words % images == 0 && words >= images,
+                check.target << ": ticks.bin has " << ticks.size() << " bytes, not a record per image");
+  const size_t record = words / images;
+  std::vector<double> sums(record, 0.0);
+  for (size_t i = 0; i < words; ++i) {
     uint32_t t = 0;
     std::memcpy(&t, ticks.data() + 4 * i, 4);
-    total += t;
+    sums[i % record] += t;
   }
-  // -icount shift=0 on mps2: one SysTick tick is 40 instructions (nas/deploy/mcu/harness.c).
-  check.instructions_per_inference = count ? 40.0 * total / static_cast<double>(count) : 0.0;
+  check.instructions_per_tick = board.instructions_per_tick;
+  const double scale = board.instructions_per_tick / static_cast<double>(images);
+  check.instructions_per_inference = sums[0] * scale;
+  for (size_t k = 1; k < record; ++k) check.layer_instructions.push_back(sums[k] * scale);
   return check;
+}
+
+std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan& plan) {
+  auto nhwc = [](const Shape3& s) {
+    return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c);
+  };
+  std::vector<LayerInfo> infos;
+  for (const QLayer& l : model.layers) {
+    const Shape3& in = model.tensors[static_cast<size_t>(l.input)].shape;
+    const Shape3& out = model.tensors[static_cast<size_t>(l.output)].shape;
+    const bool in_place = infos.size() < plan.in_place.size() && plan.in_place[infos.size()];
+    LayerInfo info{l.name, std::string(op_kind_name(l.kind)) + (in_place ? " in place" : ""),
+                   nhwc(in), nhwc(out), l.kernel, l.stride, 0, in_place};
+    const int64_t k2 = static_cast<int64_t>(l.kernel) * l.kernel;
+    switch (l.kind) {
+      case OpKind::Conv: info.macs = out.h * out.w * out.c * k2 * in.c; break;
+      case OpKind::Depthwise: info.macs = out.h * out.w * out.c * k2; break;
+      case OpKind::FullyConnected: info.macs = in.h * in.w * in.c * out.c; break;
+      case OpKind::Add: info.macs = out.h * out.w * out.c; break;
+      case OpKind::GlobalAvgPool: info.macs = in.h * in.w * in.c; break;
+    }
+    infos.push_back(info);
+  }
+  return infos;
+}
+
+namespace {
+
+struct KindTotal {
+  std::string kind;
+  int64_t layers = 0, macs = 0;
+  double instructions = 0;
+};
+
+// Per layer kind, in order of first appearance.
+std::vector<KindTotal> kind_totals(const VerifyReport& r) {
+  std::vector<KindTotal> totals;
+  for (size_t i = 0; i < r.layers.size() && i < r.mcu.layer_instructions.size(); ++i) {
+    auto it = std::find_if(totals.begin(), totals.end(), [&](const KindTotal& k) { return k.kind == r.layers[i].kind; });
+    if (it == totals.end()) it = totals.insert(totals.end(), KindTotal{r.layers[i].kind});
+    ++it->layers;
+    it->macs += r.layers[i].macs;
+    it->instructions += r.mcu.layer_instructions[i];
+  }
+  return totals;
+}
+
+}  // namespace
+
+std::string instruction_table(const VerifyReport& r) {
+  const TargetCheck& t = r.mcu;
+  std::ostringstream o;
+  char line[512];
+  std::snprintf(line, sizeof line, "%s: %.0f instructions per inference (mean of %lld images; %g per SysTick tick)\n\n",
+                t.target.c_str(), t.instructions_per_inference, static_cast<long long>(t.images),
+                t.instructions_per_tick);
+  o << line << "| # | layer | kind | k/s | input | output | MACs | instructions | share |\n"
+    << "|---|---|---|---|---|---|---|---|---|\n";
+  for (size_t i = 0; i < r.layers.size() && i < t.layer_instructions.size(); ++i) {
+    const LayerInfo& l = r.layers[i];
+    const double ins = t.layer_instructions[i];
+    std::snprintf(line, sizeof line, "| %zu | %s | %s | %dx%d s%d | %s | %s | %lld | %.0f | %.1f%% |\n", i,
+                  l.name.c_str(), l.kind.c_str(), l.kernel, l.kernel, l.stride, l.input_shape.c_str(),
+                  l.output_shape.c_str(), static_cast<long long>(l.macs), ins,
+                  t.instructions_per_inference > 0 ? 100.0 * ins / t.instructions_per_inference : 0.0);
+    o << line;
+  }
+  o << "\n| kind | layers | MACs | instructions | share |\n|---|---|---|---|---|\n";
+  for (const KindTotal& k : kind_totals(r)) {
+    std::snprintf(line, sizeof line, "| %s | %lld | %lld | %.0f | %.1f%% |\n", k.kind.c_str(),
+                  static_cast<long long>(k.layers), static_cast<long long>(k.macs), k.instructions,
+                  t.instructions_per_inference > 0 ? 100.0 * k.instructions / t.instructions_per_inference : 0.0);
+    o << line;
+  }
+  return o.str();
+}
+
+nlohmann::json instruction_json(const VerifyReport& r) {
+  const TargetCheck& t = r.mcu;
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < r.layers.size() && i < t.layer_instructions.size(); ++i) {
+    const LayerInfo& l = r.layers[i];
+    layers.push_back({{"index", i},
+                      {"name", l.name},
+                      {"kind", l.kind},
+                      {"kernel", l.kernel},
+                      {"stride", l.stride},
+                      {"input", l.input_shape},
+                      {"output", l.output_shape},
+                      {"macs", l.macs},
+                      {"in_place", l.in_place},
+                      {"instructions", t.layer_instructions[i]}});
+  }
+  nlohmann::json kinds = nlohmann::json::array();
+  for (const KindTotal& k : kind_totals(r))
+    kinds.push_back({{"kind", k.kind}, {"layers", k.layers}, {"macs", k.macs}, {"instructions", k.instructions}});
+  const McuBoard& board = mcu_board(parse_mcu_target(t.target_name));
+  return {{"target", t.target_name},
+          {"board", t.target},
+          {"gcc_flags", board.gcc_flags},
+          {"qemu_args", board.qemu_args},
+          {"linker_script", board.linker_script},
+          {"images", t.images},
+          {"identical", t.identical},
+          {"instructions_per_tick", t.instructions_per_tick},
+          {"instructions_per_inference", t.instructions_per_inference},
+          {"flash_bytes", t.flash_bytes},
+          {"ram_bytes", t.ram_bytes},
+          {"layers", layers},
+          {"kinds", kinds}};
 }
 
 VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string& export_dir,
@@ -216,15 +335,34 @@ VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string&
   VerifyReport report;
   report.host = check_host(export_dir, (fs::path(options.work_dir) / "host").string(), input, expected, n,
                            options.cc);
+  report.layers = layer_infos(q, exported.plan);
   const int64_t m = std::min(options.mcu_images, n);
+  const McuBoard& board = mcu_board(options.target);
   if (m <= 0) {
-    report.mcu.target = "cortex-m4 (qemu mps2-an386)";
+    report.mcu.target_name = board.name;
+    report.mcu.target = std::string(board.name) + " (qemu " + board.board + ")";
     report.mcu.skipped = "disabled (0 MCU images)";
     return report;
   }
-  report.mcu = check_cortex_m4(export_dir, (fs::path(options.work_dir) / "mcu").string(),
-                               std::vector<int8_t>(input.begin(), input.begin() + m * image_bytes),
-                               std::vector<int8_t>(expected.begin(), expected.begin() + m * classes), m);
+  // The harness holds one input and the logits next to the arena, plus a 2 KB stack.
+  const int64_t ram_needed = exported.plan.arena_bytes + image_bytes + classes + 2048;
+  PICONAS_CHECK(ram_needed <= board.ram_bytes,
+                "verify: the model needs " << ram_needed << " B of RAM (arena " << exported.plan.arena_bytes
+                                           << " B + input, logits, 2 KB stack), over the " << board.ram_bytes
+                                           << " B of " << board.name << " (" << board.board << ")");
+  PICONAS_CHECK(exported.emitted.flash_bytes <= board.flash_bytes,
+                "verify: the model's constants need " << exported.emitted.flash_bytes << " B of flash, over the "
+                                                      << board.flash_bytes << " B of " << board.name << " ("
+                                                      << board.board << ")");
+  report.mcu = check_mcu(options.target, export_dir, (fs::path(options.work_dir) / "mcu").string(),
+                         std::vector<int8_t>(input.begin(), input.begin() + m * image_bytes),
+                         std::vector<int8_t>(expected.begin(), expected.begin() + m * classes), m);
+  if (report.mcu.ran) {
+    report.table_path = (fs::path(options.work_dir) / "instructions.md").string();
+    report.json_path = (fs::path(options.work_dir) / "instructions.json").string();
+    write_file_atomic(report.table_path, instruction_table(report));
+    write_file_atomic(report.json_path, instruction_json(report).dump(2) + "\n");
+  }
   return report;
 }
 

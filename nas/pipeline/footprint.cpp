@@ -13,6 +13,7 @@ Footprint deployment_footprint(const ArchSpec& spec) {
   const deploy::MemoryPlan plan = deploy::plan_memory(graph);
   Footprint f;
   f.arena_bytes = plan.arena_bytes;
+  f.arena_without_in_place = deploy::plan_memory(graph, deploy::PlanOptions{deploy::PlanStrategy::Best, false}).arena_bytes;
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const deploy::Layer& l = graph.layers[i];
     LayerFootprint row;
@@ -50,8 +51,10 @@ std::string format_footprint(const Footprint& f) {
                   l.kind.c_str(), static_cast<long long>(l.live_sram), static_cast<long long>(l.flash));
     out += line;
   }
-  std::snprintf(line, sizeof line, "planned arena (PEAK_SRAM) %lld bytes, constants %lld bytes\n",
-                static_cast<long long>(f.arena_bytes), static_cast<long long>(f.constant_bytes));
+  std::snprintf(line, sizeof line,
+                "planned arena (PEAK_SRAM) %lld bytes (in-place depthwise; %lld bytes without), constants %lld bytes\n",
+                static_cast<long long>(f.arena_bytes), static_cast<long long>(f.arena_without_in_place),
+                static_cast<long long>(f.constant_bytes));
   return out + line;
 }
 

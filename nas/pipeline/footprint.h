@@ -25,7 +25,8 @@ struct LayerFootprint {
 
 struct Footprint {
   std::vector<LayerFootprint> layers;
-  int64_t arena_bytes = 0;     // planned arena (PEAK_SRAM)
+  int64_t arena_bytes = 0;     // planned arena (PEAK_SRAM), in-place depthwise on
+  int64_t arena_without_in_place = 0;  // the same with in-place depthwise off
   int64_t constant_bytes = 0;  // sum of the layers' flash
 };
 

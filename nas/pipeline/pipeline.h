@@ -10,9 +10,10 @@
 //   train      full training of the winner in <out>/train (resumes from last.ckpt).
 //   export     int8 export of <out>/train/best.ckpt into <out>/export (prefix "model"), with
 //              the float vs int8 accuracy on eval_images test images.
-//   verify     the emitted C compiled and run on the host, and on a Cortex-M4 under QEMU when
-//              the cross toolchain is on PATH (else recorded as skipped with the reason), both
-//              compared byte for byte with the host executor (nas/deploy/verify.h).
+//   verify     the emitted C compiled and run on the host, and on the Cortex-M `target`
+//              (default cortex-m4) under QEMU when the cross toolchain is on PATH (else
+//              recorded as skipped with the reason), both compared byte for byte with the host
+//              executor (nas/deploy/verify.h), with instructions per inference and per layer.
 //   report     report.md and report.html (report.h).
 // A finished stage writes <out>/stages/<stage>.json atomically; a rerun skips every stage that
 // has its file and continues the first one that has not (the search and the trainings resume

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "nas/search/aggregate.h"
+#include "nas/deploy/mcu_target.h"
 
 namespace piconas::nas {
 
@@ -46,7 +47,8 @@ void visit_fields(Config& c, F&& f) {
   f("calib_images", c.calib_images, "int8 calibration images");
   f("eval_images", c.eval_images, "test images for the float vs int8 accuracy");
   f("verify_images", c.verify_images, "test images for the host C check");
-  f("mcu_images", c.mcu_images, "test images for the Cortex-M4 check (0: skip)");
+  f("mcu_images", c.mcu_images, "test images for the Cortex-M check under QEMU (0: skip)");
+  f("target", c.target, "Cortex-M target of the verification: cortex-m0 | cortex-m4 | cortex-m7 | cortex-m55");
   f("seed", c.seed, "random seed of every stage");
   f("threads", c.threads, "worker threads");
 }
@@ -174,6 +176,7 @@ void check_pipeline_config(const PipelineConfig& c) {
   non_negative("eval_images", c.eval_images);
   positive("verify_images", c.verify_images);
   non_negative("mcu_images", c.mcu_images);
+  deploy::parse_mcu_target(c.target);  // Error naming the value and the known targets
   positive("threads", c.threads);
   try {
     parse_metric_weights(c.metrics);

@@ -56,7 +56,8 @@ struct PipelineConfig {
   int64_t calib_images = 256;
   int64_t eval_images = 10000;  // test images for the float vs int8 accuracy
   int64_t verify_images = 100;  // host: emitted C vs host executor
-  int64_t mcu_images = 10;      // Cortex-M4 under QEMU (0: skip)
+  int64_t mcu_images = 10;      // the Cortex-M target under QEMU (0: skip)
+  std::string target = "cortex-m4";  // MCU target the export is verified on (deploy/mcu_target.h)
   // everything
   uint64_t seed = 1;
   int threads = 2;

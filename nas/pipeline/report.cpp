@@ -205,8 +205,10 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
   d.heading("4. int8 export");
   const bool sram_ok = c.budget_sram.bytes == 0 || exp["peak_sram"].get<int64_t>() <= c.budget_sram.bytes;
   const bool flash_ok = c.budget_flash.bytes == 0 || exp["flash_bytes"].get<int64_t>() <= c.budget_flash.bytes;
+  const std::string without_in_place =
+      exp.contains("peak_sram_without_in_place") ? ", " + count(exp["peak_sram_without_in_place"]) + " B without in-place depthwise" : "";
   d.text("PEAK_SRAM " + count(exp["peak_sram"]) + " B (" + exp["plan"].get<std::string>() + " plan; " +
-         count(exp["naive_sram"]) + " B without reuse) " + (sram_ok ? "within" : "OVER") + " the SRAM budget; FLASH_BYTES " +
+         count(exp["naive_sram"]) + " B without reuse" + without_in_place + ") " + (sram_ok ? "within" : "OVER") + " the SRAM budget; FLASH_BYTES " +
          count(exp["flash_bytes"]) + " B of constants " + (flash_ok ? "within" : "OVER") +
          " the flash budget. **Accuracy on " + count(exp["eval_images"]) + " test images: float " +
          pct(exp["float_accuracy"]) + ", int8 " + pct(exp["int8_accuracy"]) + "** (same prediction on " +
@@ -253,6 +255,19 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
       line += ".";
     }
     d.text(line);
+  }
+  if (verify.contains("layer_instructions") && !verify["layer_instructions"].empty()) {
+    const double total = verify["mcu"]["instructions_per_inference"].get<double>();
+    d.text("Instructions per layer on " + verify["mcu"]["target"].get<std::string>() + " (QEMU -icount, SysTick read "
+           "around each layer, mean over the images):");
+    rows = {{"#", "layer", "kind", "input", "output", "MACs", "instructions", "share"}};
+    for (const json& l : verify["layer_instructions"]) {
+      const double ins = l["instructions"].get<double>();
+      rows.push_back({count(l["index"]), l["name"].get<std::string>(), l["kind"].get<std::string>(),
+                      l["input"].get<std::string>(), l["output"].get<std::string>(), count(l["macs"]),
+                      fmt("%.0f", ins), fmt("%.1f%%", total > 0 ? 100.0 * ins / total : 0.0)});
+    }
+    d.table(rows);
   }
   d.command(verify["command"].get<std::string>());
 

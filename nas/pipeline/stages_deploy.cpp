@@ -42,6 +42,11 @@ json check_json(const deploy::TargetCheck& t) {
           {"commands", t.commands}};
 }
 
+// Per-layer instructions of the MCU run (empty when it did not run).
+json layer_instructions_json(const deploy::VerifyReport& r) {
+  return r.mcu.ran ? deploy::instruction_json(r)["layers"] : json::array();
+}
+
 }  // namespace
 
 json run_export_stage(StageContext& ctx) {
@@ -61,6 +66,7 @@ json run_export_stage(StageContext& ctx) {
   const std::string arch = to_text(model.arch);
   return {{"arch", arch},
           {"peak_sram", r.plan.arena_bytes},
+          {"peak_sram_without_in_place", r.arena_without_in_place},
           {"naive_sram", r.plan.naive_bytes},
           {"plan", deploy::plan_strategy_name(r.plan.strategy)},
           {"flash_bytes", r.emitted.flash_bytes},
@@ -86,7 +92,8 @@ json run_verify_stage(StageContext& ctx) {
   o.export_options = export_options(c, "");
   o.images = c.verify_images;
   o.mcu_images = c.mcu_images;
-  ctx.progress("host C on " + std::to_string(c.verify_images) + " test images, Cortex-M4 (QEMU) on " +
+  o.target = deploy::parse_mcu_target(c.target);
+  ctx.progress("host C on " + std::to_string(c.verify_images) + " test images, " + c.target + " (QEMU) on " +
                    std::to_string(c.mcu_images),
                false);
   const deploy::VerifyReport r = deploy::verify_checkpoint(checkpoint, ctx.path("export"), o);
@@ -95,15 +102,16 @@ json run_verify_stage(StageContext& ctx) {
                                                                         << r.host.images << " images (" << o.work_dir
                                                                         << "/host)");
   PICONAS_CHECK(!r.mcu.ran || r.mcu.identical,
-                "run: the Cortex-M4 firmware differs from the host executor on "
+                "run: the " << c.target << " firmware differs from the host executor on "
                     << (r.mcu.images - r.mcu.matching) << " of " << r.mcu.images << " images (" << o.work_dir
                     << "/mcu)");
   return {{"host", check_json(r.host)},
           {"mcu", check_json(r.mcu)},
+          {"layer_instructions", layer_instructions_json(r)},
           {"command", "piconas verify " + shell_word(checkpoint) + " --export " + shell_word(ctx.path("export")) +
                           " --out " + shell_word(ctx.path("repro/verify")) + " --calib " +
                           std::to_string(c.calib_images) + " --images " + std::to_string(c.verify_images) +
-                          " --mcu-images " + std::to_string(c.mcu_images) + " --dataset " + shell_word(c.data) +
+                          " --mcu-images " + std::to_string(c.mcu_images) + " --target " + c.target + " --dataset " + shell_word(c.data) +
                           data_path_flag(c)}};
 }
 

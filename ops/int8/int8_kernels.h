@@ -9,6 +9,7 @@
 #include "add_s8.h"
 #include "avg_pool2d_s8.h"
 #include "conv2d_s8.h"
+#include "depthwise_conv2d_inplace_s8.h"
 #include "depthwise_conv2d_s8.h"
 #include "fully_connected_s8.h"
 #include "int8_types.h"

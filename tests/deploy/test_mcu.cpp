@@ -1,18 +1,22 @@
-// MCU tests: the exported model, linked with nas/deploy/mcu (startup, semihosting harness,
-// linker scripts), runs under qemu-system-arm and must write exactly the host executor's bytes.
+// MCU tests: the exported model runs under qemu-system-arm on every Cortex-M target of
+// nas/deploy/mcu_target.h through check_mcu (the code behind `piconas verify --target`) and
+// must write exactly the host executor's bytes, with instructions per inference and per layer.
+// The per-board SysTick factors are re-measured with nas/deploy/mcu/calibrate.c.
 // Registered as the ctest `deploy_mcu` only when arm-none-eabi-gcc and qemu-system-arm exist
 // (the cases are skipped in the plain host run).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
-#include <cstring>
-#include <sstream>
 
 #include "data/dataset.h"
 #include "deploy/deploy_helpers.h"
 #include "nas/deploy/emit_c.h"
 #include "nas/deploy/executor.h"
 #include "nas/deploy/export.h"
+#include "nas/deploy/mcu_target.h"
+#include "nas/deploy/verify.h"
 
 #if defined(PICONAS_ARM_GCC) && defined(PICONAS_QEMU_ARM) && defined(PICONAS_ARM_SIZE)
 
@@ -23,20 +27,8 @@ using namespace piconas::nas::deploy::testing;
 
 namespace {
 
-struct Machine {
-  const char* name;
-  const char* gcc_flags;
-  const char* linker_script;
-  const char* qemu_machine;
-};
-
-const Machine kCortexM4{"cortex-m4", "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16",
-                        "mps2_an386.ld", "-M mps2-an386 -cpu cortex-m4"};
-const Machine kCortexM7{"cortex-m7", "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16",
-                        "mps2_an386.ld", "-M mps2-an500 -cpu cortex-m7"};
-const Machine kCortexM0{"cortex-m0", "-mcpu=cortex-m0 -mthumb", "microbit.ld", "-M microbit"};
-
-// A small residual network that fits the micro:bit's 16 KB of RAM.
+// A small residual network (stem, depthwise-separable block, two inverted residual blocks, one
+// with a residual add) whose arena fits the micro:bit's 16 KB of RAM.
 const char* kSmallArch = "blocks:in=1x28x28,classes=10,act=relu6,stem=8k3s2|ds:k3s1c16|ir:k3e2s2c16|"
                          "ir:k3e2s1c16|head=0";
 
@@ -52,97 +44,109 @@ Tensor test_images(const ArchSpec& spec, const data::Normalization& norm, int64_
 }
 
 struct McuRun {
-  std::vector<int8_t> expected, got;
-  std::vector<uint32_t> ticks;
-  int64_t flash = 0, ram = 0, arena = 0, constants = 0;
+  TargetCheck check;
+  int64_t arena = 0, layers = 0, in_place_layers = 0;
 };
 
-McuRun run_on(const Machine& m, const std::string& arch, int64_t batch) {
+McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const PlanOptions& plan_options = {}) {
   TempDir dir;
   const ArchSpec spec = parse_arch(arch);
   auto net = make_model(spec, 13);
   const auto norm = fashion_normalization();
   const Graph g = lower_network(spec, *net);
   const QuantizedModel q = quantize_graph(g, synthetic_images(spec.input, 32, 5, norm), norm);
-  const MemoryPlan plan = plan_memory(g);
+  const MemoryPlan plan = plan_memory(g, plan_options);
   const auto input = to_nhwc_int8(q.tensors[0], test_images(spec, norm, batch));
   McuRun r;
-  r.expected = run_int8(q, plan, input.data(), batch);
+  r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);
+  const std::vector<int8_t> expected = run_int8(q, plan, input.data(), batch);
   EmitOptions o;
   o.arch_text = arch;
   o.input_lut = input_lut(q.tensors[0], norm);
-  const EmitResult e = emit_c(q, plan, o, dir.str());
-  r.arena = e.peak_sram;
-  r.constants = e.flash_bytes;
-  write_bytes(dir.str() + "/input.bin", input);
-  const std::string mcu = PICONAS_MCU_DIR;
-  std::string log;
-  const std::string compile = "cd " + dir.str() + " && " + PICONAS_ARM_GCC + " " + m.gcc_flags +
-                              " -std=c99 -Wall -Wextra -Werror -O2 -ffunction-sections -fdata-sections"
-                              " -nostdlib -I. -I" + mcu + " -L" + mcu + " -T " + m.linker_script + " " +
-                              mcu + "/startup.c " + mcu + "/harness.c model.c piconas_runtime/*.c -lgcc"
-                              " -Wl,--gc-sections -o prog.elf";
-  REQUIRE_MESSAGE(run_command(compile, &log) == 0, compile << "\n" << log);
-  REQUIRE(run_command(std::string(PICONAS_ARM_SIZE) + " " + dir.str() + "/prog.elf", &log) == 0);
-  std::istringstream size_out(log.substr(log.find('\n') + 1));
-  int64_t text = 0, data = 0, bss = 0;
-  size_out >> text >> data >> bss;
-  r.flash = text + data;
-  r.ram = data + bss;
-  const std::string qemu = "cd " + dir.str() + " && timeout 120 " + PICONAS_QEMU_ARM + " " + m.qemu_machine +
-                           " -nographic -monitor none -semihosting-config enable=on,target=native"
-                           " -icount shift=0 -kernel prog.elf";
-  REQUIRE_MESSAGE(run_command(qemu, &log) == 0, qemu << "\n" << log);
-  r.got = read_bytes(dir.str() + "/output.bin");
-  const auto ticks = read_bytes(dir.str() + "/ticks.bin");
-  r.ticks.resize(ticks.size() / 4);
-  std::memcpy(r.ticks.data(), ticks.data(), r.ticks.size() * 4);
+  r.arena = emit_c(q, plan, o, dir.str() + "/export").peak_sram;
+  r.layers = static_cast<int64_t>(q.layers.size());
+  r.check = check_mcu(target, dir.str() + "/export", dir.str() + "/work", input, expected, batch);
   return r;
 }
 
-void report(const Machine& m, const std::string& what, const McuRun& r) {
-  uint64_t total = 0;
-  for (uint32_t t : r.ticks) total += t;
-  const uint64_t mean = r.ticks.empty() ? 0 : total * 40 / r.ticks.size();
-  MESSAGE(std::string(m.name) << " " << what << ": arm-none-eabi-size flash " << r.flash << " B, RAM " << r.ram
-                 << " B; planner arena " << r.arena << " B, constants " << r.constants << " B"
-                 << (r.ticks.empty() ? std::string()
-                                     : "; " + std::to_string(mean) +
-                                           " instructions per inference (mean of " +
-                                           std::to_string(r.ticks.size()) + " images; -icount shift=0, SysTick x 40)"));
+// Byte-identical logits, every layer timed, the layers adding up to the inference.
+void check_run(McuTarget target, const std::string& what, const McuRun& r, int64_t batch) {
+  const TargetCheck& c = r.check;
+  REQUIRE_MESSAGE(c.ran, c.skipped);
+  CHECK(c.images == batch);
+  CHECK(c.matching == batch);
+  CHECK(c.identical);
+  CHECK(c.instructions_per_tick == mcu_board(target).instructions_per_tick);
+  REQUIRE(static_cast<int64_t>(c.layer_instructions.size()) == r.layers);
+  double sum = 0;
+  for (double l : c.layer_instructions) {
+    CHECK(l > 0);
+    sum += l;
+  }
+  // The hooks and the input / output copies lie outside the layers; one tick of rounding per layer.
+  CHECK(sum <= c.instructions_per_inference + c.instructions_per_tick * static_cast<double>(r.layers));
+  CHECK(sum >= 0.9 * c.instructions_per_inference);
+  CHECK(c.ram_bytes >= r.arena);
+  CHECK(c.ram_bytes <= mcu_board(target).ram_bytes - 2048);
+  MESSAGE(c.target << " " << what << ": flash " << c.flash_bytes << " B, RAM " << c.ram_bytes << " B (arena "
+                   << r.arena << " B); " << static_cast<int64_t>(c.instructions_per_inference)
+                   << " instructions per inference (mean of " << c.images << " images, " << c.instructions_per_tick
+                   << " per SysTick tick)");
 }
 
 }  // namespace
 
 TEST_SUITE("mcu" * doctest::skip()) {
+  TEST_CASE("every board's instructions per SysTick tick is the committed, measured factor") {
+    const std::string mcu = PICONAS_MCU_DIR;
+    for (McuTarget target : mcu_targets()) {
+      const McuBoard& b = mcu_board(target);
+      CAPTURE(std::string(b.name));
+      TempDir dir;
+      std::string log;
+      const std::string compile = "cd " + dir.str() + " && " + PICONAS_ARM_GCC + " " + b.gcc_flags +
+                                  " -std=c99 -Wall -Wextra -Werror -O2 -nostdlib -I" + mcu + " -L" + mcu + " -T " +
+                                  b.linker_script + " " + mcu + "/startup.c " + mcu + "/calibrate.c -lgcc -o cal.elf";
+      REQUIRE_MESSAGE(run_command(compile, &log) == 0, compile << "\n" << log);
+      const std::string qemu = "cd " + dir.str() + " && timeout 60 " + PICONAS_QEMU_ARM + " " + b.qemu_args +
+                               " -nographic -monitor none -semihosting-config enable=on,target=native"
+                               " -icount shift=0 -kernel cal.elf";
+      REQUIRE_MESSAGE(run_command(qemu, &log) == 0, qemu << "\n" << log);
+      long long instructions = 0, ticks = 0;
+      REQUIRE_MESSAGE(std::sscanf(log.c_str(), "loop instructions %lld ticks %lld", &instructions, &ticks) == 2, log);
+      REQUIRE(ticks > 0);
+      CHECK(instructions == 4000000);
+      CHECK(static_cast<double>(instructions) / static_cast<double>(ticks) == b.instructions_per_tick);
+    }
+  }
+
   TEST_CASE("Cortex-M4 (mps2-an386): tiny-bench on Fashion-MNIST images, byte-identical to the host") {
-    const McuRun r = run_on(kCortexM4, to_text(tiny_bench()), 16);
-    CHECK(r.got.size() == r.expected.size());
-    CHECK(r.got == r.expected);
-    REQUIRE(r.ticks.size() == 16);
-    CHECK(r.ticks[0] > 0);
-    for (uint32_t t : r.ticks) CHECK(t > 0);
-    CHECK(r.ram >= r.arena);
-    report(kCortexM4, "tiny-bench", r);
+    const McuRun r = run_on(McuTarget::CortexM4, to_text(tiny_bench()), 8);
+    check_run(McuTarget::CortexM4, "tiny-bench", r, 8);
   }
 
-  TEST_CASE("Cortex-M4 (mps2-an386): residual network, byte-identical to the host") {
-    const McuRun r = run_on(kCortexM4, kSmallArch, 16);
-    CHECK(r.got == r.expected);
-    report(kCortexM4, "small residual net", r);
+  TEST_CASE("the small residual network is byte-identical to the host on every target") {
+    for (McuTarget target : mcu_targets()) {
+      CAPTURE(std::string(mcu_board(target).name));
+      const McuRun r = run_on(target, kSmallArch, 8);
+      check_run(target, "small residual net", r, 8);
+    }
   }
 
-  TEST_CASE("Cortex-M7 (mps2-an500): residual network, byte-identical to the host") {
-    const McuRun r = run_on(kCortexM7, kSmallArch, 8);
-    CHECK(r.got == r.expected);
-  }
-
-  TEST_CASE("Cortex-M0 (micro:bit, 16 KB RAM): residual network, byte-identical to the host") {
-    const McuRun r = run_on(kCortexM0, kSmallArch, 16);
-    CHECK(r.got.size() == r.expected.size());
-    CHECK(r.got == r.expected);
-    CHECK(r.ram <= 16 * 1024 - 2048);
-    report(kCortexM0, "small residual net", r);
+  TEST_CASE("in-place depthwise: byte-identical to the host on every target, and out of place") {
+    PlanOptions always;
+    always.in_place_only_if_smaller = false;
+    PlanOptions never;
+    never.in_place_depthwise = false;
+    for (McuTarget target : mcu_targets()) {
+      CAPTURE(std::string(mcu_board(target).name));
+      const McuRun in_place = run_on(target, kSmallArch, 4, always);
+      CHECK(in_place.in_place_layers == 3);
+      check_run(target, "small residual net, in-place depthwise", in_place, 4);
+      const McuRun out_of_place = run_on(target, kSmallArch, 4, never);
+      CHECK(out_of_place.in_place_layers == 0);
+      check_run(target, "small residual net, out-of-place depthwise", out_of_place, 4);
+    }
   }
 
   TEST_CASE("emitted model compiles for Cortex-M33 with -Werror") {

@@ -108,6 +108,8 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   CHECK(verify["mcu"]["ran"].get<bool>() == mcu);
   if (mcu) CHECK(verify["mcu"]["matching"].get<int64_t>() == 2);
   else CHECK(verify["mcu"]["skipped"].get<std::string>().find("not found") != std::string::npos);
+  CHECK(verify["command"].get<std::string>().find(" --target cortex-m4 ") != std::string::npos);
+  if (mcu) CHECK(verify["layer_instructions"].size() == exported["layers"].size());
 
   const std::string md = read_file(a.out + "/report.md");
   const std::string html = read_file(a.out + "/report.html");
@@ -118,6 +120,7 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   CHECK(html.find("<svg") != std::string::npos);
   CHECK(html.find("Live SRAM per layer") != std::string::npos);
   CHECK(html.find("Winner: accuracy per epoch") != std::string::npos);
+  CHECK((md.find("Instructions per layer on cortex-m4") != std::string::npos) == mcu);
 
   // A rerun of a finished run does nothing.
   const PipelineResult again = run_pipeline(a);

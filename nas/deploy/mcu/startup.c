@@ -93,9 +93,12 @@ void Reset_Handler(void) {
 
 void Default_Handler(void) { sh_exit(255); }
 
+/* The harness counts SysTick wraps in its own SysTick_Handler; unused, a tick exits. */
+void SysTick_Handler(void) __attribute__((weak, alias("Default_Handler")));
+
 __attribute__((section(".isr_vector"), used)) const uintptr_t piconas_vectors[16] = {
     (uintptr_t)&_estack,         (uintptr_t)Reset_Handler,   (uintptr_t)Default_Handler,
     (uintptr_t)Default_Handler,  (uintptr_t)Default_Handler, (uintptr_t)Default_Handler,
     (uintptr_t)Default_Handler,  0, 0, 0, 0,
     (uintptr_t)Default_Handler,  (uintptr_t)Default_Handler, 0,
-    (uintptr_t)Default_Handler,  (uintptr_t)Default_Handler};
+    (uintptr_t)Default_Handler,  (uintptr_t)SysTick_Handler};
