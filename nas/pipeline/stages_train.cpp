@@ -151,7 +151,7 @@ json run_search_stage(StageContext& ctx) {
       c.space, make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks));
   SearchSettings s = search_settings(c, out_dir);
   s.resume = fs::exists(search_state_path(out_dir));
-  fs::create_directories(out_dir);
+  make_directories(out_dir);
   ctx.progress(std::string(space->name()) + " space, " + strategy_name(s.strategy) + ", " +
                    metric_weights_text(s.metrics) + (s.resume ? ", resuming" : "") + "; scoring on " +
                    batch.description,

@@ -65,6 +65,8 @@ struct Constraints {
 // Human-readable violations ("macs 1200 > 1000"); empty = feasible. Under an SRAM or flash
 // limit, a network that is not int8-deployable is a violation too.
 std::vector<std::string> constraint_violations(const CostEstimate& cost, const Constraints& limits);
+// Every limit >= 0 (0: none; a negative budget is an Error, never "no limit"), scoring_images >= 1.
+void check_constraints(const Constraints& limits);
 
 struct SearchSettings {
   StrategyKind strategy = StrategyKind::FreeRea;
