@@ -4,6 +4,7 @@
 // executor (nas/deploy/verify.h). Exits non-zero when a target disagrees.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "apps/commands.h"
 #include "core/parallel.h"
@@ -15,7 +16,7 @@ namespace {
 struct VerifyCliOptions {
   std::string checkpoint, export_dir;
   nas::deploy::VerifyOptions options;
-  double percentile = 0.0;
+  std::optional<double> percentile;  // unset: min/max calibration
   int threads = 2;
 };
 
@@ -36,9 +37,9 @@ bool print_check(const nas::deploy::TargetCheck& t) {
 
 void run_verify(VerifyCliOptions& o) {
   set_num_threads(o.threads);
-  if (o.percentile > 0.0) {
+  if (o.percentile) {  // NaN and out-of-range values are refused by the export
     o.options.export_options.calibration.method = nas::deploy::CalibrationMethod::Percentile;
-    o.options.export_options.calibration.percentile = o.percentile;
+    o.options.export_options.calibration.percentile = *o.percentile;
   }
   const nas::deploy::VerifyReport r = nas::deploy::verify_checkpoint(o.checkpoint, o.export_dir, o.options);
   const bool host = print_check(r.host);
