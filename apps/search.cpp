@@ -35,6 +35,7 @@ void run_search_command(SearchCliOptions& o) {
   s.aggregator = nas::parse_aggregator(o.aggregator);
   s.constraints.max_scoring_memory = nas::parse_byte_size(o.max_memory, "--max-memory");
   s.constraints.scoring_images = o.data.images;
+  nas::check_constraints(s.constraints);  // before the data is loaded
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
   const auto space = nas::make_search_space(o.space.space, space_options(o.space, setup));
   std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s\n", space->name(),

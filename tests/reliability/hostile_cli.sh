@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Hostile command lines (ctest "hostile_cli", issue 13): each must end within seconds with exit
 # code 1 and one "piconas: error:" line (never a crash, a hang, exit 0 or an "unexpected
-# error"), and must leave nothing behind. Usage: hostile_cli.sh PICONAS_BINARY WORK_DIR
+# error"), and must leave nothing behind. Usage: hostile_cli.sh PICONAS_BINARY WORK_DIR [with-data]
+# ("with-data": Fashion-MNIST is installed, so the search cases reach their checks).
 set -uo pipefail
 export LC_ALL=C  # error lines may quote bytes that are not UTF-8
 piconas=$1
 work=$2
+with_data=${3:-}
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 failures=0
 
@@ -59,8 +61,14 @@ expect_error "prefix" export a_file --out e2 --prefix stdint
 expect_error "prefix" export a_file --out e3 --prefix piconas_int8_conv2d_s8
 expect_error "percentile" export a_file --out e4 --percentile nan
 expect_error "max-sram" export a_file --out e5 --max-sram -1
+if [ "$with_data" = with-data ]; then
+  expect_error "max MACs must be >= 0" search --max-macs -1 --steps 1 --output s1
+  expect_error "max peak SRAM must be >= 0" search --max-sram -1 --steps 1 --output s2
+  expect_error "head channels" search --head -1 --steps 1 --output s3
+  expect_error "bad stem" search --stem 99999k3s1 --steps 1 --output s4
+fi
 
-for d in t1 t2 t3 t4 t5 t6 r1 r2 r3 r4 r5 e1 e2 e3 e4 e5 e6 "$(printf 'caf\xe9')"; do
+for d in s1 s2 s3 s4 t1 t2 t3 t4 t5 t6 r1 r2 r3 r4 r5 e1 e2 e3 e4 e5 e6 "$(printf 'caf\xe9')"; do
   [ -e "$d" ] && { echo "FAIL: '$d' was created by a refused command"; failures=$((failures + 1)); }
 done
 if [ "$failures" -ne 0 ]; then
