@@ -46,11 +46,11 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   const std::vector<uint8_t> head = read_file_head(images_path, 16);
   uint64_t pixels = 0;
   if (head.size() == 16) {
-    pixels = uint64_t{header_field(head, 1, images_path, "count")} * header_field(head, 2, images_path, "rows") *
-             header_field(head, 3, images_path, "cols");
-    PICONAS_CHECK(pixels <= kMaxIdxPixelBytes, "IDX file '" << images_path << "' declares " << pixels
-                                                            << " bytes of pixels, over the limit of "
-                                                            << kMaxIdxPixelBytes);
+    const uint64_t count = header_field(head, 1, images_path, "count");
+    const uint64_t plane = uint64_t{header_field(head, 2, images_path, "rows")} * header_field(head, 3, images_path, "cols");
+    const bool too_large = __builtin_mul_overflow(count, plane, &pixels) || pixels > kMaxIdxPixelBytes;
+    PICONAS_CHECK(!too_large, "IDX file '" << images_path << "' declares " << count << " images of " << plane
+                                           << " pixels, over the limit of " << kMaxIdxPixelBytes << " bytes");
   }
   const std::vector<uint8_t> image_bytes = read_file_bytes(images_path, 16 + pixels + 1);
   // A short images header is reported by decode_idx; the labels are then read within the limit.
