@@ -45,6 +45,9 @@ Tensor normalized_images(const data::Dataset& dataset, const data::Normalization
 
 void check_export_options(const ExportOptions& options) {
   PICONAS_CHECK(!options.out_dir.empty(), "export: no output directory");
+  std::error_code ec;
+  PICONAS_CHECK(!std::filesystem::exists(options.out_dir, ec) || std::filesystem::is_directory(options.out_dir, ec),
+                "export: cannot write into '" << options.out_dir << "': it exists and is not a directory");
   check_c_prefix(options.prefix);
   PICONAS_CHECK(options.calibration_images > 0, "export: need at least one calibration image");
   PICONAS_CHECK(options.eval_images >= 0, "export: eval images must be >= 0, got " << options.eval_images);

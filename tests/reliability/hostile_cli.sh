@@ -61,6 +61,8 @@ expect_error "prefix" export a_file --out e2 --prefix stdint
 expect_error "prefix" export a_file --out e3 --prefix piconas_int8_conv2d_s8
 expect_error "percentile" export a_file --out e4 --percentile nan
 expect_error "max-sram" export a_file --out e5 --max-sram -1
+expect_error "not a directory" export a_file --out /dev/full
+expect_error "not a directory" export a_file --out a_file
 if [ "$with_data" = with-data ]; then
   expect_error "max MACs must be >= 0" search --max-macs -1 --steps 1 --output s1
   expect_error "max peak SRAM must be >= 0" search --max-sram -1 --steps 1 --output s2
