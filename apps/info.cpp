@@ -17,19 +17,29 @@ namespace piconas::apps {
 namespace {
 void run_info(const std::string& what, bool memory) {
   nas::ArchSpec arch;
-  if (std::filesystem::is_regular_file(what)) {
+  // A text longer than a file name may be is not a path (no "File name too long" error).
+  std::error_code not_a_file;
+  if (std::filesystem::is_regular_file(what, not_a_file)) {
     nas::Checkpoint checkpoint = nas::load_checkpoint(what);
     const nlohmann::json& meta = checkpoint.meta;
     PICONAS_CHECK(meta.contains("arch") && meta["arch"].is_string(),
                   "'" << what << "' has no architecture text in its metadata");
     arch = nas::parse_arch(meta["arch"].get<std::string>());
-    std::printf("checkpoint %s: format %s, epoch %s, data %s", what.c_str(), meta.value("format", "?").c_str(),
-                meta.contains("epoch") ? meta["epoch"].dump().c_str() : "?", meta.value("data", "?").c_str());
-    if (meta.contains("val_accuracy")) std::printf(", val accuracy %.2f%%", 100 * meta["val_accuracy"].get<double>());
-    if (meta.contains("test_accuracy")) std::printf(", test accuracy %.2f%%", 100 * meta["test_accuracy"].get<double>());
+    // Any JSON value of the meta, shortened and printable whatever its type or encoding.
+    auto field = [&](const char* key) {
+      if (!meta.contains(key)) return std::string("?");
+      return excerpt(meta[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 200);
+    };
+    auto percent = [&](const char* key, const char* label) {
+      if (meta.contains(key) && meta[key].is_number()) std::printf(", %s %.2f%%", label, 100 * meta[key].get<double>());
+    };
+    std::printf("checkpoint %s: format %s, epoch %s, data %s", what.c_str(), field("format").c_str(),
+                field("epoch").c_str(), field("data").c_str());
+    percent("val_accuracy", "val accuracy");
+    percent("test_accuracy", "test accuracy");
     std::printf("\n");
-    if (meta.contains("normalization")) std::printf("normalization %s\n", meta["normalization"].dump().c_str());
-    if (meta.contains("class_names")) std::printf("classes %s\n", meta["class_names"].dump().c_str());
+    if (meta.contains("normalization")) std::printf("normalization %s\n", field("normalization").c_str());
+    if (meta.contains("class_names")) std::printf("classes %s\n", field("class_names").c_str());
   } else {
     arch = nas::parse_arch(what);
   }

@@ -31,7 +31,7 @@ void run_run(RunOptions& o) {
   nlohmann::json file;
   if (!o.config_file.empty()) {
     try {
-      file = nlohmann::json::parse(read_file(o.config_file));
+      file = nlohmann::json::parse(read_file(o.config_file, int64_t{1} << 20));  // a config is a few KB
     } catch (const nlohmann::json::exception& e) {
       throw piconas::Error("--config '" + o.config_file + "' is not valid JSON: " + e.what());
     }

@@ -33,6 +33,7 @@ void run_search_command(SearchCliOptions& o) {
   s.metrics = nas::parse_metric_weights(o.metrics);
   s.aggregator = nas::parse_aggregator(o.aggregator);
   s.constraints.scoring_images = o.data.images;
+  nas::check_constraints(s.constraints);  // before the data is loaded
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
   nas::SpaceOptions space_opts = space_options(o.space, setup);
   space_opts.int8_block_kinds_only = nas::has_deployment_budget(s.constraints);

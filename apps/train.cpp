@@ -65,6 +65,7 @@ void run_train(TrainOptions& o) {
   c.evaluate_test = !o.no_test;
   c.on_progress = print_progress;
   nas::TrainResult r = nas::train(c);
+  PICONAS_CHECK(!r.history.empty(), "train: stopped before the first epoch finished");
   const nas::EpochMetrics& last = r.history.back();
   std::printf("final: train accuracy %.2f%%", 100 * last.train_accuracy);
   if (!std::isnan(last.val_accuracy)) std::printf(", val accuracy %.2f%%", 100 * last.val_accuracy);

@@ -6,6 +6,7 @@
 // target disagrees.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "apps/commands.h"
 #include "core/parallel.h"
@@ -18,7 +19,7 @@ struct VerifyCliOptions {
   std::string checkpoint, export_dir;
   nas::deploy::VerifyOptions options;
   std::string target = "cortex-m4";
-  double percentile = 0.0;
+  std::optional<double> percentile;  // unset: min/max calibration
   int threads = 2;
 };
 
@@ -40,9 +41,9 @@ bool print_check(const nas::deploy::TargetCheck& t) {
 void run_verify(VerifyCliOptions& o) {
   set_num_threads(o.threads);
   o.options.target = nas::deploy::parse_mcu_target(o.target);
-  if (o.percentile > 0.0) {
+  if (o.percentile) {  // NaN and out-of-range values are refused by the export
     o.options.export_options.calibration.method = nas::deploy::CalibrationMethod::Percentile;
-    o.options.export_options.calibration.percentile = o.percentile;
+    o.options.export_options.calibration.percentile = *o.percentile;
   }
   const nas::deploy::VerifyReport r = nas::deploy::verify_checkpoint(o.checkpoint, o.export_dir, o.options);
   const bool host = print_check(r.host);

@@ -1,5 +1,7 @@
 #include "data/idx.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "data/file_io.h"
 
@@ -9,6 +11,9 @@ namespace {
 
 constexpr uint32_t kImagesMagic = 2051;
 constexpr uint32_t kLabelsMagic = 2049;
+// Fashion-MNIST's train images are 47 MB; a declared size above this is an error, not a
+// reason to allocate.
+constexpr uint64_t kMaxIdxPixelBytes = uint64_t{1} << 30;
 
 // Reads big-endian uint32 field number `field` (0-based) of the header.
 uint32_t header_field(const std::vector<uint8_t>& bytes, int field, const std::string& path,
@@ -37,8 +42,20 @@ void check_payload(const std::vector<uint8_t>& bytes, size_t header, uint64_t ex
 Dataset load_idx(const std::string& images_path, const std::string& labels_path,
                  std::vector<std::string> class_names) {
   PICONAS_CHECK(!class_names.empty(), "load_idx: no class names given");
-  const std::vector<uint8_t> image_bytes = read_file_bytes(images_path);
-  const std::vector<uint8_t> label_bytes = read_file_bytes(labels_path);
+  // The headers' declared sizes bound what is read (a gzip bomb stops one byte past them).
+  const std::vector<uint8_t> head = read_file_head(images_path, 16);
+  uint64_t pixels = 0;
+  if (head.size() == 16) {
+    const uint64_t count = header_field(head, 1, images_path, "count");
+    const uint64_t plane = uint64_t{header_field(head, 2, images_path, "rows")} * header_field(head, 3, images_path, "cols");
+    const bool too_large = __builtin_mul_overflow(count, plane, &pixels) || pixels > kMaxIdxPixelBytes;
+    PICONAS_CHECK(!too_large, "IDX file '" << images_path << "' declares " << count << " images of " << plane
+                                           << " pixels, over the limit of " << kMaxIdxPixelBytes << " bytes");
+  }
+  const std::vector<uint8_t> image_bytes = read_file_bytes(images_path, 16 + pixels + 1);
+  // A short images header is reported by decode_idx; the labels are then read within the limit.
+  const uint64_t labels = head.size() == 16 ? header_field(head, 1, images_path, "count") : kMaxIdxPixelBytes;
+  const std::vector<uint8_t> label_bytes = read_file_bytes(labels_path, 8 + labels + 1);
   return decode_idx(image_bytes, images_path, label_bytes, labels_path, std::move(class_names));
 }
 

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/input_checks.h"
 #include "core/parallel.h"
 #include "data/image.h"
 
@@ -30,18 +32,41 @@ struct Entry {
   int32_t label = 0;
 };
 
+constexpr int64_t kMaxImageFileBytes = int64_t{64} << 20;
+constexpr int64_t kMaxImagePixels = int64_t{1} << 24;  // 4096 x 4096
+
 // Decodes one file into dst (channels x height x width); returns "" or the failure reason.
-std::string decode_into(const std::string& path, const FolderOptions& options, uint8_t* dst) {
+std::string decode_file(const std::string& path, const FolderOptions& options, uint8_t* dst) {
+  const std::string bytes = read_file(path, kMaxImageFileBytes);
+  return decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), options, dst);
+}
+
+}  // namespace
+
+std::string decode_image(const uint8_t* bytes, size_t size, const FolderOptions& options, uint8_t* dst) {
+  if (size > static_cast<size_t>(kMaxImageFileBytes)) return "file over " + std::to_string(kMaxImageFileBytes) + " bytes";
+  const int length = static_cast<int>(size);
   int w = 0, h = 0, file_channels = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load(path.c_str(), &w, &h, &file_channels, options.channels), stbi_image_free);
-  if (!pixels) {
+  // The header's size is checked before stb allocates the pixels.
+  if (!stbi_info_from_memory(bytes, length, &w, &h, &file_channels)) {
     const char* reason = stbi_failure_reason();
     return reason ? reason : "unknown decoder error";
   }
   if (w <= 0 || h <= 0) return "empty image";
   if (h > 32 * options.height || w > 32 * options.width)
     return "image " + std::to_string(w) + "x" + std::to_string(h) + " is over 32x the target size";
+  if (static_cast<int64_t>(w) * h > kMaxImagePixels)
+    return "image " + std::to_string(w) + "x" + std::to_string(h) + " is over " + std::to_string(kMaxImagePixels) +
+           " pixels";
+  int decoded_w = 0, decoded_h = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(bytes, length, &decoded_w, &decoded_h, &file_channels, options.channels),
+      stbi_image_free);
+  if (!pixels) {
+    const char* reason = stbi_failure_reason();
+    return reason ? reason : "unknown decoder error";
+  }
+  if (decoded_w != w || decoded_h != h) return "image size differs from its header";
   // stb gives interleaved HWC; the cache is CHW.
   int c = options.channels;
   std::vector<uint8_t> planar(static_cast<size_t>(c) * h * w);
@@ -50,8 +75,6 @@ std::string decode_into(const std::string& path, const FolderOptions& options, u
   resize_bilinear(planar.data(), c, h, w, dst, options.height, options.width);
   return "";
 }
-
-}  // namespace
 
 Dataset load_image_folder(const std::string& root, const FolderOptions& options) {
   PICONAS_CHECK(options.channels == 1 || options.channels == 3,
@@ -64,7 +87,10 @@ Dataset load_image_folder(const std::string& root, const FolderOptions& options)
 
   Dataset dataset;
   for (const fs::directory_entry& item : fs::directory_iterator(root))
-    if (item.is_directory()) dataset.class_names.push_back(item.path().filename().string());
+    if (item.is_directory()) {
+      dataset.class_names.push_back(item.path().filename().string());
+      check_utf8(dataset.class_names.back(), "image folder '" + root + "': class folder name");
+    }
   std::sort(dataset.class_names.begin(), dataset.class_names.end());
   PICONAS_CHECK(!dataset.class_names.empty(), "image folder '" << root << "' has no class subfolders");
   dataset.num_classes = static_cast<int>(dataset.class_names.size());
@@ -88,7 +114,7 @@ Dataset load_image_folder(const std::string& root, const FolderOptions& options)
   std::vector<std::string> failures(n);
   parallel_for(0, n, [&](int64_t i) {
     try {
-      failures[i] = decode_into(entries[i].path, options, decoded.data() + i * image_size);
+      failures[i] = decode_file(entries[i].path, options, decoded.data() + i * image_size);
     } catch (const std::exception& e) {  // exceptions must not leave the parallel region
       failures[i] = e.what();
     }

@@ -6,8 +6,12 @@
 // Errors: no class folders, or a class folder with no image files, throws Error naming it. An
 // unreadable image throws Error naming the file and stb's reason, unless skip_corrupt is set:
 // then it is left out and listed in Dataset::skipped_files (a class left with no image is
-// still an error).
+// still an error). Class folder names must be valid UTF-8 (they are written into JSON files);
+// a file over 64 MiB or whose header declares more than 32x the target size in either side is
+// refused from its header, before any pixel is decoded.
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "data/dataset.h"
@@ -22,5 +26,9 @@ struct FolderOptions {
 };
 
 Dataset load_image_folder(const std::string& root, const FolderOptions& options);
+
+// Decodes one encoded image (PNG, JPEG, BMP, ... as stb_image reads them) into dst (channels x
+// height x width of options); returns "" or the reason it was refused.
+std::string decode_image(const uint8_t* bytes, size_t size, const FolderOptions& options, uint8_t* dst);
 
 }  // namespace piconas::data

@@ -36,7 +36,7 @@ Loader::~Loader() { stop(); }
 int64_t Loader::num_batches() const {
   int64_t n = size();
   int64_t b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  return options_.drop_last || n % b == 0 ? n / b : n / b + 1;  // (n + b - 1) / b overflows
 }
 
 std::vector<int64_t> Loader::epoch_order(int64_t epoch) const {

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <set>
 
 #include "core/atomic_file.h"
 
@@ -94,8 +95,11 @@ Checkpoint decode_checkpoint(const std::string& in, const std::string& source) {
   size_t payload_bytes = body - payload;
   try {
     checkpoint.meta = header.at("meta");
+    std::set<std::string> names;
     for (const auto& entry : header.at("tensors")) {
       std::string name = entry.at("name").get<std::string>();
+      PICONAS_CHECK(names.insert(name).second,
+                    "checkpoint '" << source << "': tensor '" << excerpt(name) << "' appears twice");
       std::string dtype = entry.at("dtype").get<std::string>();
       PICONAS_CHECK(
           dtype == "float32" || dtype == "float64",

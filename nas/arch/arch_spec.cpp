@@ -86,6 +86,8 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
     p.push_back("input " + shape3_str(in) + ": channels must be in 1.." +
                 std::to_string(kMaxChannels) + " and height/width in 1.." +
                 std::to_string(kMaxSpatial));
+  if (spec.blocks.size() > kMaxBlocks)
+    p.push_back(std::to_string(spec.blocks.size()) + " blocks, over the limit of " + std::to_string(kMaxBlocks));
   if (spec.num_classes < 1 || spec.num_classes > kMaxClasses)
     p.push_back("classes " + std::to_string(spec.num_classes) + " not in 1.." +
                 std::to_string(kMaxClasses));

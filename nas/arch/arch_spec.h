@@ -76,6 +76,9 @@ bool has_residual(const BlockSpec& block, int in_channels);
 
 // Structural problems of any ArchSpec: sizes out of range, even kernels, DS with expansion != 1,
 // a stride-2 layer on a 1x1 feature map (the spatial size would drop below 1).
+// Most blocks an architecture may have (MobileNetV2 has 17); bounds memory and output for any
+// text, checkpoint or search candidate.
+inline constexpr size_t kMaxBlocks = 1024;
 std::vector<std::string> arch_problems(const ArchSpec& spec);
 // arch_problems plus membership in the blocks search space: block kernel {3,5,7}, expansion
 // {2,4,6} (IR, ConvNeXt), stride {1,2}, output channels {16,32,64,96,160,320}.

@@ -14,6 +14,8 @@ constexpr std::array<BlockKind, 3> kAllKinds{BlockKind::InvertedResidual,
 constexpr std::array<Activation, 4> kAllActivations{Activation::ReLU, Activation::ReLU6,
                                                     Activation::GELU, Activation::Hardswish};
 constexpr int kMaxDigits = 9;  // every number fits an int
+// kMaxBlocks blocks of at most ~30 characters each fit.
+constexpr size_t kMaxTextChars = 65536;
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -25,7 +27,11 @@ bool is_word(char c) {
 // Recursive-descent reader over one text; every error names the token and its position.
 class Reader {
  public:
-  explicit Reader(std::string_view text) : text_(text) {}
+  explicit Reader(std::string_view text) : text_(text) {
+    if (text.size() > kMaxTextChars)
+      throw Error("architecture text: " + std::to_string(text.size()) + " characters, over the limit of " +
+                  std::to_string(kMaxTextChars) + " (\"" + excerpt(std::string(text), 60) + "\")");
+  }
 
   size_t pos() const { return pos_; }
   bool at_end() const { return pos_ == text_.size(); }
@@ -33,7 +39,7 @@ class Reader {
 
   [[noreturn]] void fail(const std::string& message, size_t at) const {
     throw Error("architecture text: " + message + " at position " + std::to_string(at) + " in \"" +
-                std::string(text_) + "\"");
+                excerpt(std::string(text_), 400) + "\"");
   }
 
   // The token starting at `at`, for messages: up to the next separator, at most 16 characters.
@@ -185,6 +191,7 @@ ArchSpec parse_blocks(std::string_view text) {
   while (true) {
     r.expect("|");
     if (r.next_is("head=")) break;
+    if (spec.blocks.size() == kMaxBlocks) r.fail("more than " + std::to_string(kMaxBlocks) + " blocks", r.pos());
     spec.blocks.push_back(read_block(r));
   }
   r.expect("head=");

@@ -3,7 +3,9 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <sstream>
+#include <utility>
 
 #include "core/atomic_file.h"
 #include "nas/deploy/executor.h"
@@ -44,9 +46,13 @@ std::string float_literal(float v) {
   return s;
 }
 
-// Comment-safe text (no "*/" can end the provenance comment early).
+// Comment-safe text: printable ASCII only (other bytes become '?'), and no "/*" (a -Wcomment
+// error), "*/" (would end the comment) or "??" (trigraphs under -std=c99).
 std::string comment_safe(std::string s) {
-  for (size_t p; (p = s.find("*/")) != std::string::npos;) s.replace(p, 2, "* /");
+  for (char& ch : s)
+    if (ch < 0x20 || ch > 0x7e) ch = '?';
+  for (const auto& [from, to] : {std::pair{"/*", "/ *"}, std::pair{"*/", "* /"}, std::pair{"??", "? ?"}})
+    for (size_t p; (p = s.find(from)) != std::string::npos;) s.replace(p, 2, to);
   return s;
 }
 
@@ -191,12 +197,34 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
 
 }  // namespace
 
+void check_c_prefix(const std::string& prefix) {
+  constexpr size_t kMaxPrefixChars = 64;
+  bool ok = !prefix.empty() && prefix.size() <= kMaxPrefixChars && std::isalpha(static_cast<unsigned char>(prefix[0]));
+  for (char c : prefix) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  PICONAS_CHECK(ok, "export: prefix '" << excerpt(prefix, 80) << "' must be a letter followed by at most "
+                                       << kMaxPrefixChars - 1 << " letters, digits or '_'");
+  const std::string lower = [&] {
+    std::string l = prefix;
+    for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return l;
+  }();
+  PICONAS_CHECK(lower.rfind("piconas", 0) != 0,
+                "export: prefix '" << prefix << "' starts with 'piconas', reserved for the runtime's headers");
+  // C11 and common POSIX / compiler headers a firmware includes with the export on its path.
+  static const std::set<std::string> kHeaders{
+      "assert", "complex", "ctype", "errno", "fenv", "float", "inttypes", "iso646", "limits", "locale",
+      "math", "setjmp", "signal", "stdalign", "stdarg", "stdatomic", "stdbool", "stddef", "stdint",
+      "stdio", "stdlib", "stdnoreturn", "string", "tgmath", "threads", "time", "uchar", "wchar",
+      "wctype", "alloca", "malloc", "memory", "strings", "unistd", "fcntl", "pthread", "sched",
+      "endian", "features", "arm_math", "arm_acle", "arm_neon", "cmsis_gcc", "cmsis_compiler"};
+  PICONAS_CHECK(!kHeaders.count(lower), "export: prefix '" << prefix << "' would write " << prefix
+                                                           << ".h, shadowing the system header <" << lower << ".h>");
+}
+
 EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOptions& opt,
                   const std::string& out_dir) {
   const std::string& prefix = opt.prefix;
-  bool ok = !prefix.empty() && !std::isdigit(static_cast<unsigned char>(prefix[0]));
-  for (char c : prefix) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-  PICONAS_CHECK(ok, "emit_c: prefix '" << prefix << "' is not a C identifier");
+  check_c_prefix(prefix);
   PICONAS_CHECK(plan.tensor_offset.size() == m.tensors.size(), "emit_c: plan does not match the model");
   const std::string P = upper(prefix);
   const TensorQuant& in = m.tensors[0];

@@ -27,7 +27,7 @@
 namespace piconas::nas::deploy {
 
 struct EmitOptions {
-  std::string prefix = "model";  // C identifier: [A-Za-z_][A-Za-z0-9_]*
+  std::string prefix = "model";  // check_c_prefix()
   std::string arch_text;         // canonical architecture text
   std::string source;            // e.g. the checkpoint path
   std::string source_hash;       // e.g. fnv1a64 of the checkpoint file
@@ -39,6 +39,12 @@ struct EmitResult {
   int64_t peak_sram = 0;
   int64_t flash_bytes = 0;  // constants incl. the input table
 };
+
+// A prefix names files (<prefix>.h next to the runtime on the include path), functions and
+// macros: [A-Za-z][A-Za-z0-9_]{0,63}, and not a C or POSIX header name (stdint, stdio, ...:
+// "#include <stdint.h>" would find our file) nor starting with "piconas" in any case (the
+// runtime's headers and guards). Error naming the prefix otherwise.
+void check_c_prefix(const std::string& prefix);
 
 // The piconas version compiled into this library (PROJECT_VERSION).
 const char* piconas_version();

@@ -2,7 +2,9 @@
 #include "nas/train/model_io.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
+#include <set>
 
 #include "core/atomic_file.h"
 #include "data/loader.h"
@@ -41,11 +43,45 @@ Tensor normalized_images(const data::Dataset& dataset, const data::Normalization
   return loader.make_batch(0, 0).images;
 }
 
+void check_export_options(const ExportOptions& options) {
+  PICONAS_CHECK(!options.out_dir.empty(), "export: no output directory");
+  std::error_code ec;
+  PICONAS_CHECK(!std::filesystem::exists(options.out_dir, ec) || std::filesystem::is_directory(options.out_dir, ec),
+                "export: cannot write into '" << options.out_dir << "': it exists and is not a directory");
+  check_c_prefix(options.prefix);
+  PICONAS_CHECK(options.calibration_images > 0, "export: need at least one calibration image");
+  PICONAS_CHECK(options.eval_images >= 0, "export: eval images must be >= 0, got " << options.eval_images);
+  PICONAS_CHECK(options.max_sram >= 0, "export: --max-sram must be >= 0 (0: no limit), got " << options.max_sram);
+  PICONAS_CHECK(options.max_flash >= 0, "export: --max-flash must be >= 0 (0: no limit), got " << options.max_flash);
+  PICONAS_CHECK(options.calibration.method != CalibrationMethod::Percentile ||
+                    (options.calibration.percentile > 50.0 && options.calibration.percentile <= 100.0),
+                "export: percentile must be in (50, 100], got " << options.calibration.percentile);
+  PICONAS_CHECK(options.calibration.batch > 0, "export: calibration batch must be > 0");
+}
+
+namespace {
+// A fresh sibling of out_dir holding copies of out_dir's entries that this export does not
+// write (another model's files), so the switch keeps them.
+std::string stage_directory(const std::string& out_dir, const std::string& prefix) {
+  namespace fs = std::filesystem;
+  const std::string fresh = fresh_sibling_directory(out_dir);
+  std::error_code ec;
+  if (!fs::is_directory(out_dir, ec)) return fresh;
+  const std::set<std::string> ours{prefix + ".h", prefix + ".c", "README.md", "piconas_runtime"};
+  for (const fs::directory_entry& entry : fs::directory_iterator(out_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (ours.count(name) || name.find(".tmp.") != std::string::npos) continue;
+    fs::copy(entry.path(), fs::path(fresh) / name, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    PICONAS_CHECK(!ec, "export: cannot copy '" << entry.path().string() << "' into '" << fresh << "': " << ec.message());
+  }
+  return fresh;
+}
+}  // namespace
+
 ExportReport export_model(const DeployModel& model, const data::Dataset& calibration_set,
                           const data::Dataset* eval_set, const ExportOptions& options,
                           const std::string& source) {
-  PICONAS_CHECK(!options.out_dir.empty(), "export: no output directory");
-  PICONAS_CHECK(options.calibration_images > 0, "export: need at least one calibration image");
+  check_export_options(options);
   ExportReport report;
   const Graph graph = lower_network(model.arch, *model.module);
   const Tensor calib = normalized_images(calibration_set, model.normalization, options.calibration_images);
@@ -65,7 +101,16 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   emit.source = source;
   emit.source_hash = model.source_hash;
   emit.input_lut = input_lut(q.tensors[0], model.normalization);
-  report.emitted = emit_c(q, report.plan, emit, options.out_dir);
+  const std::string fresh = stage_directory(options.out_dir, options.prefix);
+  try {
+    report.emitted = emit_c(q, report.plan, emit, fresh);
+    replace_directory(fresh, options.out_dir);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove_all(fresh, ec);
+    throw;
+  }
+  for (std::string& file : report.emitted.files) file = options.out_dir + file.substr(fresh.size());
   if (eval_set && options.eval_images > 0) {
     const Tensor images = normalized_images(*eval_set, model.normalization, options.eval_images);
     const int64_t n = images.dim(0);
@@ -88,6 +133,7 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
 }
 
 ExportReport export_checkpoint(const std::string& checkpoint_path, const ExportOptions& options) {
+  check_export_options(options);
   const DeployModel model = load_deploy_model(checkpoint_path);
   const std::string name = options.dataset.empty() ? model.dataset : options.dataset;
   PICONAS_CHECK(!name.empty(), "export: '" << checkpoint_path

@@ -59,11 +59,20 @@ struct ExportReport {
 Tensor normalized_images(const data::Dataset& dataset, const data::Normalization& normalization,
                          int64_t count);
 
+// Checks the options before anything is loaded or written: out_dir set, a safe prefix
+// (check_c_prefix), budgets >= 0 (0: none), calibration images >= 1, eval images >= 0, a
+// percentile in (50, 100].
+void check_export_options(const ExportOptions& options);
+
 // Library form of the whole pipeline for an in-memory model (calibration / eval sets given).
 ExportReport export_model(const DeployModel& model, const data::Dataset& calibration_set,
                           const data::Dataset* eval_set, const ExportOptions& options,
                           const std::string& source);
 
+// The output directory switches as one unit: the files go into a fresh sibling directory
+// (which first receives copies of out_dir's other entries, e.g. another model's files), which
+// then replaces out_dir (core/atomic_file.h replace_directory). A kill -9 never leaves a new
+// <prefix>.h next to an old <prefix>.c.
 // Loads the checkpoint and the dataset it names, then export_model.
 ExportReport export_checkpoint(const std::string& checkpoint_path, const ExportOptions& options);
 

@@ -106,7 +106,7 @@ std::string StageContext::path(const std::string& relative) const {
 PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& control) {
   check_pipeline_config(config);
   PICONAS_CHECK(!config.out.empty(), "run: no output directory");
-  fs::create_directories(fs::path(config.out) / "stages");
+  make_directories((fs::path(config.out) / "stages").string());
   const std::string stored_path = config_path(config.out);
   if (!fs::exists(stored_path)) write_file_atomic(stored_path, config_to_json(config).dump(2) + "\n");
 

@@ -1,13 +1,21 @@
 #include "nas/pipeline/pipeline_config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <limits>
 #include <set>
 
 #include "core/error.h"
-#include "nas/search/aggregate.h"
+#include "core/input_checks.h"
+#include "data/dataset.h"
 #include "nas/deploy/mcu_target.h"
+#include "nas/metrics/score.h"
+#include "nas/pipeline/scoring_batch.h"
+#include "nas/search/aggregate.h"
+#include "nas/search/search.h"
+#include "nas/search/search_space.h"
+#include "nas/train/trainer.h"
 
 namespace piconas::nas {
 
@@ -100,9 +108,9 @@ void set_json(const std::string& key, T& field, const nlohmann::json& j) {
     field = j.get<T>();
   } else {
     PICONAS_CHECK(j.is_number_integer(), "config key '" << key << "': expected a whole number, got " << j.dump());
-    PICONAS_CHECK(!(std::is_unsigned_v<T> && j.is_number_integer() && !j.is_number_unsigned() && j.get<int64_t>() < 0),
-                  "config key '" << key << "': must not be negative");
-    field = j.get<T>();
+    // j.get<int>() would wrap 4294967298 to 2: the value must fit the field's type.
+    if (j.is_number_unsigned()) field = checked_int<T>(j.get<uint64_t>(), "config key '" + key + "'");
+    else field = checked_int<T>(j.get<int64_t>(), "config key '" + key + "'");
   }
 }
 
@@ -149,7 +157,33 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
   return keys;
 }
 
+// Everything a stage parses from the configuration is parsed here too, so that a bad value is
+// refused before config.json is written (a stored bad configuration would block the rerun).
 void check_pipeline_config(const PipelineConfig& c) {
+  try {
+    data::parse_dataset_kind(c.data);
+    parse_strategy(c.strategy);
+    const auto known = network_metric_names();
+    for (const std::string& name : network_metrics(parse_metric_weights(c.metrics)))
+      PICONAS_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
+                    "config key 'metrics': unknown metric '" << name << "'");
+    parse_aggregator(c.aggregator);
+    ScoringBatch shape_only;
+    shape_only.input = {1, 28, 28};
+    shape_only.num_classes = 10;
+    make_search_space(c.space, make_space_options(shape_only, c.activation, c.stem, c.head, c.min_blocks,
+                                                  c.max_blocks));
+  } catch (const Error& e) {
+    throw Error(std::string("configuration: ") + e.what());
+  }
+  check_utf8(c.data_path, "config key 'data_path'");
+  check_utf8(c.out, "the run directory");
+  PICONAS_CHECK(c.lr > 0 && c.lr <= kMaxLearningRate,
+                "config key 'lr' must be in (0, " << kMaxLearningRate << "], got " << c.lr);
+  for (const auto& [key, value] : {std::pair{"epochs", c.epochs}, std::pair{"shortlist_epochs", c.shortlist_epochs}})
+    PICONAS_CHECK(value <= kMaxEpochs, "config key '" << key << "' must be <= " << kMaxEpochs << ", got " << value);
+  PICONAS_CHECK(c.batch <= kMaxBatchSize, "config key 'batch' must be <= " << kMaxBatchSize << ", got " << c.batch);
+  PICONAS_CHECK(c.threads <= kMaxThreads, "config key 'threads' must be <= " << kMaxThreads << ", got " << c.threads);
   auto positive = [](const char* key, int64_t v) { PICONAS_CHECK(v > 0, "config key '" << key << "' must be positive, got " << v); };
   auto non_negative = [](const char* key, int64_t v) {
     PICONAS_CHECK(v >= 0, "config key '" << key << "' must not be negative, got " << v);
@@ -170,7 +204,6 @@ void check_pipeline_config(const PipelineConfig& c) {
   non_negative("shortlist_limit", c.shortlist_limit);
   positive("epochs", c.epochs);
   positive("batch", c.batch);
-  PICONAS_CHECK(c.lr > 0, "config key 'lr' must be positive, got " << c.lr);
   non_negative("train_limit", c.train_limit);
   positive("calib_images", c.calib_images);
   non_negative("eval_images", c.eval_images);

@@ -72,6 +72,13 @@ SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& ac
   PICONAS_CHECK(std::regex_match(stem, m, std::regex("([1-9][0-9]{0,4})k([1-9][0-9]?)s([1-9])")),
                 "bad stem '" << stem << "': expected <channels>k<kernel>s<stride>, e.g. 16k3s2");
   o.stem = {std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3])};
+  // Clear messages here rather than a later "input too small" from the first candidate.
+  constexpr int kMaxChannels = 4096;
+  PICONAS_CHECK(o.stem.out_channels <= kMaxChannels,
+                "bad stem '" << stem << "': at most " << kMaxChannels << " channels");
+  PICONAS_CHECK(head >= 0 && head <= kMaxChannels, "head channels must be in [0, " << kMaxChannels << "], got " << head);
+  PICONAS_CHECK(min_blocks >= 1 && min_blocks <= max_blocks && max_blocks <= 64,
+                "blocks: need 1 <= min_blocks <= max_blocks <= 64, got " << min_blocks << ".." << max_blocks);
   return o;
 }
 

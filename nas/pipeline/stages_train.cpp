@@ -153,7 +153,7 @@ json run_search_stage(StageContext& ctx) {
   space_options.int8_block_kinds_only = has_deployment_budget(s.constraints);
   const auto space = make_search_space(c.space, space_options);
   s.resume = fs::exists(search_state_path(out_dir));
-  fs::create_directories(out_dir);
+  make_directories(out_dir);
   ctx.progress(std::string(space->name()) + " space, " + strategy_name(s.strategy) + ", " +
                    metric_weights_text(s.metrics) + (s.resume ? ", resuming" : "") + "; scoring on " +
                    batch.description,

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/input_checks.h"
 #include "core/parallel.h"
 #include "nas/search/search_io.h"
 
@@ -431,7 +432,13 @@ SearchResult Searcher::run() {
   PICONAS_CHECK(s_.population >= 1 && s_.sample_size >= 1 && s_.batch >= 1 &&
                     s_.max_infeasible >= 1 && s_.top_k >= 1 && s_.checkpoint_every >= 0,
                 "search: population, sample_size, batch, max_infeasible and top_k must be >= 1");
+  PICONAS_CHECK(s_.steps >= 0 && s_.time_budget >= 0 && std::isfinite(s_.time_budget),
+                "search: steps and time budget must be >= 0 (0: none), got " << s_.steps << " and " << s_.time_budget);
   PICONAS_CHECK(s_.steps > 0 || s_.time_budget > 0, "search: give a step budget or a time budget");
+  check_constraints(s_.constraints);
+  // The output path is written into search.json: a name JSON cannot hold fails now, not after
+  // the search.
+  check_utf8(s_.output_dir, "search: output directory");
   PICONAS_CHECK(!s_.metrics.empty(), "search: no metrics to rank by");
   PICONAS_CHECK(std::isfinite(s_.rl_learning_rate) && s_.rl_learning_rate > 0 &&
                     s_.rl_baseline_decay >= 0 && s_.rl_baseline_decay < 1,

@@ -76,6 +76,8 @@ struct Constraints {
 // should draw only deployable block kinds (SpaceOptions::int8_block_kinds_only).
 bool has_deployment_budget(const Constraints& limits);
 std::vector<std::string> constraint_violations(const CostEstimate& cost, const Constraints& limits);
+// Every limit >= 0 (0: none; a negative budget is an Error, never "no limit"), scoring_images >= 1.
+void check_constraints(const Constraints& limits);
 
 struct SearchSettings {
   StrategyKind strategy = StrategyKind::FreeRea;

@@ -224,7 +224,7 @@ SearchState state_from_json(const json& j, const SearchSpace& space) {
 void save_search_state(const std::string& path, const SearchSpace& space,
                        const SearchSettings& settings, const SearchState& state) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
+  if (!parent.empty()) make_directories(parent.string());
   json j = {{"format", "piconas-search-state"},
             {"version", 1},
             {"settings", draw_settings_json(space, settings)},
@@ -327,7 +327,7 @@ void write_search_outputs(const SearchResult& result, const SearchSpace& space,
                           const SearchSettings& settings) {
   PICONAS_CHECK(!settings.output_dir.empty(), "write_search_outputs: no output directory");
   const std::filesystem::path dir(settings.output_dir);
-  std::filesystem::create_directories(dir);
+  make_directories(dir.string());
   write_file_atomic((dir / "history.csv").string(), history_csv(result, settings));
   write_file_atomic((dir / "best.json").string(), best_json(result, settings));
   write_file_atomic((dir / "search.json").string(), search_json(result, space, settings));

@@ -56,6 +56,15 @@ std::vector<std::string> constraint_violations(const CostEstimate& cost,
   return out;
 }
 
+void check_constraints(const Constraints& limits) {
+  for (const auto& [name, value] : {std::pair{"max params", limits.max_params}, std::pair{"max MACs", limits.max_macs},
+                                    std::pair{"max peak SRAM", limits.max_peak_sram},
+                                    std::pair{"max flash", limits.max_flash},
+                                    std::pair{"max scoring memory", limits.max_scoring_memory}})
+    PICONAS_CHECK(value >= 0, "search: " << name << " must be >= 0 (0: no limit), got " << value);
+  PICONAS_CHECK(limits.scoring_images >= 1, "search: scoring images must be >= 1, got " << limits.scoring_images);
+}
+
 std::string format_progress(const SearchProgress& p) {
   std::ostringstream out;
   out << "step " << p.step;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "nas/train/evaluate.h"
 
 #include <cmath>
@@ -57,7 +58,9 @@ EvalResult evaluate(autograd::Module& module, const data::Dataset& dataset,
   const int k = dataset.num_classes;
   PICONAS_CHECK(k > 0, "evaluate: the data set has no classes");
   data::LoaderOptions options;
-  options.batch_size = batch_size;
+  PICONAS_CHECK(batch_size > 0, "evaluate: batch size must be > 0, got " << batch_size);
+  // A batch beyond the data set is one batch of everything (and allocates no more).
+  options.batch_size = std::min(batch_size, static_cast<int64_t>(items.size()));
   options.shuffle = false;
   data::Loader loader(dataset, items, options, normalization);
 
@@ -90,6 +93,8 @@ EvalResult evaluate(autograd::Module& module, const data::Dataset& dataset,
     correct += result.confusion_at(t, t);
     if (row > 0) result.per_class_accuracy[t] = static_cast<double>(result.confusion_at(t, t)) / row;
   }
+  PICONAS_CHECK(result.count == static_cast<int64_t>(items.size()),
+                "evaluate: evaluated " << result.count << " of " << items.size() << " images");
   result.accuracy = static_cast<double>(correct) / static_cast<double>(result.count);
   result.loss = loss_sum / static_cast<double>(result.count);
   return result;

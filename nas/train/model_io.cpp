@@ -1,5 +1,6 @@
 #include "nas/train/model_io.h"
 
+#include <cmath>
 #include <map>
 
 #include "nas/arch/arch_text.h"
@@ -35,8 +36,9 @@ LoadedModel load_model(const Checkpoint& checkpoint, const std::string& source) 
   PICONAS_CHECK(meta.is_object() && meta.value("format", std::string()) == kModelFormat,
                 "'" << source << "' is not a piconas model checkpoint (meta \"format\" is not \""
                     << kModelFormat << "\")");
+  // Compared as a 64-bit value: get<int>() would read 4294967297 as 1.
   PICONAS_CHECK(meta.contains("version") && meta["version"].is_number_integer() &&
-                    meta["version"].get<int>() == kModelVersion,
+                    meta["version"].get<int64_t>() == kModelVersion,
                 "'" << source << "': model format version " << meta.value("version", nlohmann::json()).dump()
                     << " is not supported (expected " << kModelVersion << ")");
   LoadedModel model;
@@ -50,6 +52,24 @@ LoadedModel load_model(const Checkpoint& checkpoint, const std::string& source) 
   } catch (const Error& e) {
     throw Error("'" + source + "': " + e.what());
   }
+  // Optional fields read by eval, info and export: checked here, so no reader meets a wrong type.
+  auto check_field = [&](const char* key, bool ok, const char* expected) {
+    PICONAS_CHECK(!meta.contains(key) || ok, "'" << source << "': meta \"" << key << "\" must be " << expected
+                                                 << ", got " << excerpt(meta[key].dump()));
+  };
+  check_field("epoch", meta.contains("epoch") && meta["epoch"].is_number_integer() && meta["epoch"].get<int64_t>() >= 0,
+              "a non-negative integer");
+  check_field("data", meta.contains("data") && meta["data"].is_string(), "a string");
+  for (const char* key : {"val_accuracy", "test_accuracy"})
+    check_field(key, meta.contains(key) && meta[key].is_number() && std::isfinite(meta[key].get<double>()), "a number");
+  check_field("classes", meta.contains("classes") && meta["classes"].is_number_integer() &&
+                             meta["classes"].get<int64_t>() == model.arch.num_classes,
+              "the architecture's class count");
+  bool names_ok = meta.contains("class_names") && meta["class_names"].is_array() &&
+                  meta["class_names"].size() == static_cast<size_t>(model.arch.num_classes);
+  if (names_ok)
+    for (const nlohmann::json& name : meta["class_names"]) names_ok = names_ok && name.is_string();
+  check_field("class_names", names_ok, "an array of one string per class");
   try {
     model.normalization.validate(static_cast<int>(model.arch.input.c));
   } catch (const Error& e) {
@@ -70,6 +90,11 @@ LoadedModel load_model(const Checkpoint& checkpoint, const std::string& source) 
                       << " in the checkpoint but " << shape_str(it->second.shape())
                       << " in the architecture " << to_text(model.arch));
     found[name] = tensor.to(it->second.dtype());
+    const Tensor values = tensor.to(DType::F64);
+    for (int64_t i = 0; i < values.numel(); ++i)
+      PICONAS_CHECK(std::isfinite(values.data<double>()[i]),
+                    "'" << source << "': tensor '" << name << "' holds " << values.data<double>()[i]
+                        << " (a diverged training run?); only finite weights can be evaluated or exported");
   }
   for (const auto& [name, tensor] : expected)
     PICONAS_CHECK(found.count(name), "'" << source << "': tensor '" << name << "' "

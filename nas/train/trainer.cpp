@@ -97,6 +97,7 @@ class TrainRun {
   bool train_epoch(int64_t epoch, int64_t first_batch);
   bool report(TrainProgress progress);
   ModelInfo model_info(int64_t epoch) const;
+  void check_finite_weights() const;
   void save_last();
   void finish();
   nlohmann::json summary_json() const;
@@ -131,7 +132,7 @@ class TrainRun {
 };
 
 void TrainRun::prepare_paths() {
-  fs::create_directories(config_.out_dir);
+  make_directories(config_.out_dir);
   last_path_ = (fs::path(config_.out_dir) / "last.ckpt").string();
   best_path_ = (fs::path(config_.out_dir) / "best.ckpt").string();
   result_.last_checkpoint = last_path_;
@@ -189,6 +190,7 @@ void TrainRun::build_model() {
   loader_ = std::make_unique<data::Loader>(train_set_, train_indices_, loader_options, normalization_);
 
   steps_per_epoch_ = loader_->num_batches();
+  PICONAS_CHECK(steps_per_epoch_ > 0, "train: no training step per epoch");
   total_steps_ = steps_per_epoch_ * config_.epochs;
   schedule_.kind = config_.schedule;
   schedule_.base_lr = config_.lr;
@@ -221,22 +223,48 @@ void TrainRun::restore(const Checkpoint& checkpoint) {
     optimizer.push_back(it->second);
   }
   sgd_->load_state(optimizer);
-  global_step_ = state.at("global_step").get<int64_t>();
+  try {
+    global_step_ = state.at("global_step").get<int64_t>();
+    epoch_loss_sum_ = state.at("epoch_loss_sum").get<double>();
+    epoch_correct_ = state.at("epoch_correct").get<int64_t>();
+    epoch_seen_ = state.at("epoch_seen").get<int64_t>();
+    best_accuracy_ = state.at("best_accuracy").get<double>();
+    best_epoch_ = state.at("best_epoch").get<int64_t>();
+    for (const auto& m : state.at("history")) result_.history.push_back(metrics_from_json(m));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("'" + source + "': malformed training state: " + e.what());
+  }
   PICONAS_CHECK(global_step_ >= 0 && global_step_ <= total_steps_,
                 "'" << source << "': global step " << global_step_ << " outside [0, " << total_steps_ << "]");
-  epoch_loss_sum_ = state.at("epoch_loss_sum").get<double>();
-  epoch_correct_ = state.at("epoch_correct").get<int64_t>();
-  epoch_seen_ = state.at("epoch_seen").get<int64_t>();
-  best_accuracy_ = state.at("best_accuracy").get<double>();
-  best_epoch_ = state.at("best_epoch").get<int64_t>();
-  for (const auto& m : state.at("history")) result_.history.push_back(metrics_from_json(m));
+  const int64_t epochs_done = global_step_ / steps_per_epoch_;
+  PICONAS_CHECK(static_cast<int64_t>(result_.history.size()) == epochs_done,
+                "'" << source << "': the training state is inconsistent (global step " << global_step_ << " = "
+                    << epochs_done << " finished epochs, but a history of " << result_.history.size() << ")");
+  PICONAS_CHECK(epoch_seen_ >= 0 && epoch_correct_ >= 0 && epoch_correct_ <= epoch_seen_ &&
+                    std::isfinite(epoch_loss_sum_) && best_epoch_ >= 0 && best_epoch_ <= epochs_done,
+                "'" << source << "': the training state is inconsistent (epoch counters or best epoch out of range)");
 }
 
 ModelInfo TrainRun::model_info(int64_t epoch) const {
   return ModelInfo{&arch_, &normalization_, train_set_.class_names, epoch, data_name_};
 }
 
+// The update after the last finite loss may still overflow the weights: nothing non-finite is
+// ever checkpointed (a resume would only diverge again, eval would print a meaningless accuracy).
+void TrainRun::check_finite_weights() const {
+  for (const auto& [name, tensor] : net_->state()) {
+    const Tensor values = tensor.to(DType::F64);
+    const double* v = values.data<double>();
+    for (int64_t i = 0; i < values.numel(); ++i)
+      PICONAS_CHECK(std::isfinite(v[i]), "train: weight '" << name << "' became " << v[i] << " at step "
+                                                          << global_step_ << " (the run diverged; lower the "
+                                                          << "learning rate " << config_.lr << " or the weight decay "
+                                                          << config_.weight_decay << ")");
+  }
+}
+
 void TrainRun::save_last() {
+  check_finite_weights();
   Checkpoint checkpoint = make_model_checkpoint(*net_, model_info(global_step_ / steps_per_epoch_));
   if (!result_.history.empty() && !std::isnan(result_.history.back().val_accuracy))
     checkpoint.meta["val_accuracy"] = result_.history.back().val_accuracy;
@@ -287,6 +315,7 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   }
   int64_t images = 0;
   double train_seconds = 0;
+  bool stop_requested = false;
   net_->set_training(true);
   loader_->start_epoch(epoch);
   for (int64_t b = 0; b < steps_per_epoch_; ++b) {
@@ -298,12 +327,18 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
     sgd_->zero_grad();
     autograd::Variable logits = (*net_)(autograd::Variable(batch->images));
     autograd::Variable loss = autograd::softmax_cross_entropy(logits, batch->labels, config_.label_smoothing);
+    const double loss_value = loss.value().get(0);
+    PICONAS_CHECK(std::isfinite(loss_value),
+                  "train: the loss became " << loss_value << " at epoch " << epoch + 1 << ", step " << b + 1
+                                            << " (the run diverged; lower the learning rate " << config_.lr
+                                            << " or the weight decay " << config_.weight_decay
+                                            << "); the checkpoints keep the last finite state");
     loss.backward();
     sgd_->step();
     const int64_t n = batch->images.dim(0);
     std::vector<int32_t> predicted = predicted_classes(logits.value());
     for (int64_t i = 0; i < n; ++i) epoch_correct_ += predicted[i] == batch->labels[i];
-    epoch_loss_sum_ += loss.value().get(0) * static_cast<double>(n);
+    epoch_loss_sum_ += loss_value * static_cast<double>(n);
     epoch_seen_ += n;
     images += n;
     ++global_step_;
@@ -320,9 +355,14 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
       p.step_in_epoch = b + 1;
       p.images_per_second = static_cast<double>(images) / std::max(train_seconds, 1e-9);
       if (!report(p)) {
-        loader_->stop();
-        save_last();
-        return false;
+        // At the epoch's last step the epoch is finished first, so that a checkpoint never
+        // holds a completed epoch without its history entry (restore() checks this).
+        stop_requested = true;
+        if (!last_step) {
+          loader_->stop();
+          save_last();
+          return false;
+        }
       }
     }
     if (config_.checkpoint_every_steps > 0 && global_step_ % config_.checkpoint_every_steps == 0 && !last_step)
@@ -352,6 +392,7 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   if (accuracy > best_accuracy_) {
     best_accuracy_ = accuracy;
     best_epoch_ = m.epoch;
+    check_finite_weights();
     Checkpoint best = make_model_checkpoint(*net_, model_info(m.epoch));
     if (!val_indices_.empty()) best.meta["val_accuracy"] = m.val_accuracy;
     save_checkpoint(best_path_, best);
@@ -366,7 +407,7 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   p.step_in_epoch = steps_per_epoch_;
   p.images_per_second = m.images_per_second;
   p.metrics = m;
-  return report(p);
+  return report(p) && !stop_requested;
 }
 
 nlohmann::json TrainRun::summary_json() const {

@@ -24,6 +24,7 @@
 // Checkpoint meta follows the model contract in docs/checkpoint_format.md.
 //
 // Library code never prints: progress goes to config.on_progress. Errors throw piconas::Error.
+// A non-finite loss stops the run with an Error (nothing non-finite is ever checkpointed).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -109,7 +110,14 @@ struct TrainConfig {
   std::function<bool(const TrainProgress&)> on_progress;
 };
 
-// Validates the configuration (ranges, required fields); throws Error naming the field.
+// Sane limits of TrainConfig (a larger value is a typo or an attack, never a real run).
+inline constexpr int64_t kMaxEpochs = 1000000;
+inline constexpr int64_t kMaxBatchSize = 65536;
+inline constexpr double kMaxLearningRate = 100.0;
+inline constexpr int kMaxThreads = 1024;
+
+// Validates the configuration (ranges, required fields; NaN and infinity fail every range);
+// throws Error naming the field.
 void check_train_config(const TrainConfig& config);
 // The fields that define the run's results (not threads, out_dir, resume or progress
 // settings), as stored in checkpoints and summary.json.

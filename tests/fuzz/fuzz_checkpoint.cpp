@@ -1,7 +1,8 @@
 // Fuzzes decode_checkpoint (nas/checkpoint.h). Each input is decoded twice: as is, and with
 // its correct CRC-32 appended, so that mutations get past the checksum into the JSON
 // directory and the payload bounds. An accepted checkpoint must re-encode to a checkpoint that
-// decodes to the same metadata and tensors.
+// decodes to the same metadata and tensors, with unique tensor names; an accepted model
+// (load_model) has one class name per class.
 #include <zlib.h>
 
 #include <cstddef>
@@ -12,6 +13,7 @@
 #include "core/error.h"
 #include "fuzz_check.h"
 #include "nas/checkpoint.h"
+#include "nas/train/model_io.h"
 
 using namespace piconas;
 using namespace piconas::nas;
@@ -36,6 +38,13 @@ void decode_and_round_trip(const std::string& bytes) {
   for (size_t i = 0; i < again.tensors.size(); ++i) {
     FUZZ_CHECK(again.tensors[i].first == decoded.tensors[i].first);
     FUZZ_CHECK(same_tensor(again.tensors[i].second, decoded.tensors[i].second));
+    for (size_t j = 0; j < i; ++j) FUZZ_CHECK(decoded.tensors[j].first != decoded.tensors[i].first);
+  }
+  try {
+    const LoadedModel model = load_model(decoded, "fuzz input");
+    FUZZ_CHECK(model.meta.at("class_names").size() == static_cast<size_t>(model.arch.num_classes));
+    FUZZ_CHECK(model.meta.at("version") == kModelVersion);
+  } catch (const Error&) {
   }
 }
 

@@ -14,6 +14,7 @@
 #include "core/tensor.h"
 #include "fuzz_search_setup.h"
 #include "nas/arch/arch_text.h"
+#include "nas/builder.h"
 #include "nas/checkpoint.h"
 #include "nas/search/nb201_space.h"
 #include "nas/search/search_io.h"
@@ -115,6 +116,77 @@ void checkpoint_seeds(const fs::path& dir) {
   };
   write(dir, "regress_numel_overflow", body({uint64_t{1} << 39, uint64_t{1} << 39}));
   write(dir, "regress_float_dimension", body({1e30}));
+  // Issue 13: a duplicate tensor name and a model version >= 2^32 (once read as 1), both
+  // accepted before; and a valid model checkpoint (load_model's meta checks).
+  Checkpoint twice = c;
+  twice.tensors.emplace_back("w", Tensor::from_values({1}, {7}, DType::F32));
+  write(dir, "regress_duplicate_name", encode_checkpoint(twice));
+  const std::string arch = "blocks:in=1x8x8,classes=3,act=relu,stem=4k3s1|head=0";
+  Checkpoint model;
+  model.meta = {{"format", "piconas-model"}, {"version", 1}, {"arch", arch}, {"input", {1, 8, 8}},
+                {"classes", 3}, {"class_names", {"a", "b", "c"}},
+                {"normalization", {{"mean", {0.5}}, {"std", {0.25}}}}, {"epoch", 1}, {"data", "mnist"}};
+  for (auto& [name, tensor] : build_network(parse_arch(arch))->state()) model.tensors.emplace_back(name, tensor);
+  write(dir, "model", encode_checkpoint(model));
+  model.meta["version"] = uint64_t{4294967297};
+  write(dir, "regress_model_version_wrap", encode_checkpoint(model));
+  model.meta["version"] = 1;
+  model.meta["class_names"] = {"a", 7};
+  write(dir, "regress_class_names_type", encode_checkpoint(model));
+}
+
+// An uncompressed (stored) zlib stream, enough for a valid PNG without deflate.
+std::string png_chunk(const std::string& type, const std::string& data) {
+  const std::string body = type + data;
+  return be32(static_cast<uint32_t>(data.size())) + body +
+         be32(static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+}
+
+std::string png_grey(uint32_t width, uint32_t height, const std::string& idat_rows) {
+  std::string ihdr = be32(width) + be32(height) + std::string("\x08\x00\x00\x00\x00", 5);
+  uLongf packed_size = compressBound(static_cast<uLong>(idat_rows.size()));
+  std::string packed(packed_size, '\0');
+  compress(reinterpret_cast<Bytef*>(packed.data()), &packed_size, reinterpret_cast<const Bytef*>(idat_rows.data()),
+           static_cast<uLong>(idat_rows.size()));
+  packed.resize(packed_size);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", packed) +
+         png_chunk("IEND", "");
+}
+
+std::string bmp_header(int32_t width, int32_t height, uint32_t data_bytes) {
+  std::string h = "BM" + le32(54 + data_bytes) + le32(0) + le32(54) + le32(40) + le32(static_cast<uint32_t>(width)) +
+                  le32(static_cast<uint32_t>(height)) + std::string("\x01\x00\x18\x00", 4) + le32(0) +
+                  le32(data_bytes) + le32(2835) + le32(2835) + le32(0) + le32(0);
+  return h;
+}
+
+void image_seeds(const fs::path& dir) {
+  std::string rows;
+  for (int y = 0; y < 4; ++y) {
+    rows += '\0';  // filter: none
+    for (int x = 0; x < 4; ++x) rows += static_cast<char>(x * 60 + y * 5);
+  }
+  write(dir, "png_4x4_grey", png_grey(4, 4, rows));
+  // 2x2 24-bit BMP: rows padded to 4 bytes.
+  std::string pixels;
+  for (int y = 0; y < 2; ++y) pixels += std::string("\x10\x20\x30\x40\x50\x60\x00\x00", 8);
+  write(dir, "bmp_2x2", bmp_header(2, 2, 16) + pixels);
+  // Issue 13: headers declaring 20000x20000 (once 1.2-1.6 GB before the size check).
+  write(dir, "regress_bmp_header_20000", bmp_header(20000, 20000, 0));
+  write(dir, "regress_png_header_20000", png_grey(20000, 20000, rows));
+}
+
+void run_config_seeds(const fs::path& dir) {
+  write(dir, "empty_object", "{}");
+  write(dir, "typical", R"({"data": "fashion-mnist", "budget_sram": "64K", "budget_flash": 262144,
+  "space": "blocks", "stem": "16k3s2", "min_blocks": 3, "max_blocks": 6, "population": 50,
+  "lr": 0.1, "epochs": 8, "seed": 7, "threads": 2})");
+  // Issue 13: values that once passed validation (wrapped, or failing only in a later stage).
+  write(dir, "regress_population_wrap", R"({"population": 4294967298})");
+  write(dir, "regress_threads_wrap", R"({"threads": 4294967297})");
+  write(dir, "regress_min_blocks_zero", R"({"min_blocks": 0})");
+  write(dir, "regress_data_path_like", R"({"data": "../etc"})");
+  write(dir, "regress_negative_budget", R"({"max_macs": -1})");
 }
 
 void idx_seeds(const fs::path& dir) {
@@ -196,6 +268,8 @@ int main(int argc, char** argv) {
   checkpoint_seeds(root / "checkpoint");
   idx_seeds(root / "idx");
   cifar_seeds(root / "cifar");
+  image_seeds(root / "image");
+  run_config_seeds(root / "run_config");
   file_io_seeds(root / "file_io");
   search_text_seeds(root / "search_text");
   search_state_seeds(root / "search_state");

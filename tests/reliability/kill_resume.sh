@@ -85,4 +85,19 @@ for f in "$work"/export_killed/*.c "$work"/export_killed/*.h; do
 done
 "$piconas" "${export_args[@]}" --out "$work/export_killed" >/dev/null 2>&1
 for f in model.c model.h; do same "$work/export_whole/$f" "$work/export_killed/$f" "export $f"; done
+
+# --- export over an earlier export: the folder switches as one unit (issue 13) -------------
+# Another calibration gives other scales: a kill must leave the old pair or the new pair,
+# never a new model.h next to an old model.c, and no temporary file inside the folder.
+"$piconas" "${export_args[@]}" --calib 64 --out "$work/export_new" >/dev/null 2>&1
+cmp -s "$work/export_whole/model.h" "$work/export_new/model.h" && { echo "FAIL: calibrations agree"; exit 1; }
+cp -r "$work/export_whole" "$work/export_over"
+kill_at_random "$piconas" "${export_args[@]}" --calib 64 --out "$work/export_over"
+pair=none
+for ref in export_whole export_new; do
+  cmp -s "$work/$ref/model.h" "$work/export_over/model.h" && cmp -s "$work/$ref/model.c" "$work/export_over/model.c" &&
+    pair=$ref
+done
+[ "$pair" != none ] || { echo "FAIL: export killed while overwriting left a mixed model.h / model.c"; exit 1; }
+if ls "$work/export_over" | grep -q '\.tmp\.'; then echo "FAIL: temporary file inside the export folder"; exit 1; fi
 echo "kill_resume: training, search, rl search and export survive kill -9 (seed $seed)"
