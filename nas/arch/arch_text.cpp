@@ -25,14 +25,16 @@ bool is_word(char c) {
 // Recursive-descent reader over one text; every error names the token and its position.
 class Reader {
  public:
-  explicit Reader(std::string_view text) : text_(text) {}
+  // `context` starts every message: "architecture text", or the flag or key being read.
+  explicit Reader(std::string_view text, std::string context = "architecture text")
+      : text_(text), context_(std::move(context)) {}
 
   size_t pos() const { return pos_; }
   bool at_end() const { return pos_ == text_.size(); }
   bool next_is(std::string_view literal) const { return text_.substr(pos_).starts_with(literal); }
 
   [[noreturn]] void fail(const std::string& message, size_t at) const {
-    throw Error("architecture text: " + message + " at position " + std::to_string(at) + " in \"" +
+    throw Error(context_ + ": " + message + " at position " + std::to_string(at) + " in \"" +
                 std::string(text_) + "\"");
   }
 
@@ -76,6 +78,7 @@ class Reader {
 
  private:
   std::string_view text_;
+  std::string context_;
   size_t pos_ = 0;
 };
 
@@ -102,6 +105,16 @@ void write_header(std::string& out, const Shape3& in, int classes, Activation ac
          std::to_string(stem.kernel) + "s" + std::to_string(stem.stride);
 }
 
+StemSpec read_stem(Reader& r) {
+  StemSpec stem;
+  stem.out_channels = r.integer("stem channels");
+  r.expect("k");
+  stem.kernel = r.integer("stem kernel");
+  r.expect("s");
+  stem.stride = r.integer("stem stride");
+  return stem;
+}
+
 Header read_header(Reader& r) {
   Header h;
   r.expect("in=");
@@ -115,11 +128,7 @@ Header read_header(Reader& r) {
   r.expect(",act=");
   h.activation = read_activation(r);
   r.expect(",stem=");
-  h.stem.out_channels = r.integer("stem channels");
-  r.expect("k");
-  h.stem.kernel = r.integer("stem kernel");
-  r.expect("s");
-  h.stem.stride = r.integer("stem stride");
+  h.stem = read_stem(r);
   return h;
 }
 
@@ -343,6 +352,20 @@ ArchSpec parse_arch(std::string_view text) {
     }
   }
   throw Error("parse_arch: unreachable text kind");
+}
+
+Activation parse_activation(std::string_view text, const std::string& what) {
+  Reader r(text, what);
+  const Activation act = read_activation(r);
+  r.expect_end();
+  return act;
+}
+
+StemSpec parse_stem(std::string_view text, const std::string& what) {
+  Reader r(text, what);
+  const StemSpec stem = read_stem(r);
+  r.expect_end();
+  return stem;
 }
 
 }  // namespace piconas::nas
