@@ -10,10 +10,14 @@ using namespace autograd;
 
 autograd::ActivationKind to_activation_kind(Activation activation) {
   switch (activation) {
-    case Activation::ReLU: return ActivationKind::ReLU;
-    case Activation::ReLU6: return ActivationKind::ReLU6;
-    case Activation::GELU: return ActivationKind::GELU;
-    case Activation::Hardswish: return ActivationKind::Hardswish;
+    case Activation::ReLU:
+      return ActivationKind::ReLU;
+    case Activation::ReLU6:
+      return ActivationKind::ReLU6;
+    case Activation::GELU:
+      return ActivationKind::GELU;
+    case Activation::Hardswish:
+      return ActivationKind::Hardswish;
   }
   throw Error("unknown activation");
 }
@@ -40,23 +44,26 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
                                                 "autograd::Conv2d does not support");
       return std::make_shared<Conv2d>(Conv2dOptions{row.input.c, row.output.c, row.kernel.h,
                                                     row.stride.h, -1, 1, row.groups, row.bias});
-    case LayerKind::BatchNorm: return std::make_shared<BatchNorm2d>(row.output.c);
-    case LayerKind::LayerNorm: return std::make_shared<LayerNorm2d>(row.output.c);
+    case LayerKind::BatchNorm:
+      return std::make_shared<BatchNorm2d>(row.output.c);
+    case LayerKind::LayerNorm:
+      return std::make_shared<LayerNorm2d>(row.output.c);
     case LayerKind::Activation:
       return std::make_shared<autograd::Activation>(to_activation_kind(row.activation));
-    case LayerKind::GlobalAvgPool: return std::make_shared<GlobalAvgPool>();
+    case LayerKind::GlobalAvgPool:
+      return std::make_shared<GlobalAvgPool>();
     case LayerKind::FullyConnected:
       return std::make_shared<Linear>(row.input.c * row.input.h * row.input.w, row.output.c);
     case LayerKind::Input:
-    case LayerKind::Add: break;
+    case LayerKind::Add:
+      break;
   }
   return nullptr;
 }
 
 namespace {
 // The block rows (first row: its input) as a Sequential, in a Residual when they end in an add.
-std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t begin,
-                                     size_t end) {
+std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t begin, size_t end) {
   auto body = std::make_shared<Sequential>();
   bool residual = false;
   for (size_t i = begin; i < end; ++i) {
@@ -76,7 +83,9 @@ std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, Activation a
 
 std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
   const std::vector<LayerInfo> rows = arch_layers(spec);
-  auto starts = [](const LayerInfo& row, const char* prefix) { return row.path.rfind(prefix, 0) == 0; };
+  auto starts = [](const LayerInfo& row, const char* prefix) {
+    return row.path.rfind(prefix, 0) == 0;
+  };
   auto net = std::make_shared<NamedSequential>();
   auto stem = std::make_shared<Sequential>();
   auto blocks = std::make_shared<Sequential>();

@@ -27,9 +27,11 @@ bool is_word(char c) {
 // Recursive-descent reader over one text; every error names the token and its position.
 class Reader {
  public:
-  explicit Reader(std::string_view text) : text_(text) {
+  // `context` starts every message: "architecture text", or the flag or key being read.
+  explicit Reader(std::string_view text, std::string context = "architecture text")
+      : text_(text), context_(std::move(context)) {
     if (text.size() > kMaxTextChars)
-      throw Error("architecture text: " + std::to_string(text.size()) + " characters, over the limit of " +
+      throw Error(context_ + ": " + std::to_string(text.size()) + " characters, over the limit of " +
                   std::to_string(kMaxTextChars) + " (\"" + excerpt(std::string(text), 60) + "\")");
   }
 
@@ -38,7 +40,7 @@ class Reader {
   bool next_is(std::string_view literal) const { return text_.substr(pos_).starts_with(literal); }
 
   [[noreturn]] void fail(const std::string& message, size_t at) const {
-    throw Error("architecture text: " + message + " at position " + std::to_string(at) + " in \"" +
+    throw Error(context_ + ": " + message + " at position " + std::to_string(at) + " in \"" +
                 excerpt(std::string(text_), 400) + "\"");
   }
 
@@ -82,6 +84,7 @@ class Reader {
 
  private:
   std::string_view text_;
+  std::string context_;
   size_t pos_ = 0;
 };
 
@@ -108,6 +111,16 @@ void write_header(std::string& out, const Shape3& in, int classes, Activation ac
          std::to_string(stem.kernel) + "s" + std::to_string(stem.stride);
 }
 
+StemSpec read_stem(Reader& r) {
+  StemSpec stem;
+  stem.out_channels = r.integer("stem channels");
+  r.expect("k");
+  stem.kernel = r.integer("stem kernel");
+  r.expect("s");
+  stem.stride = r.integer("stem stride");
+  return stem;
+}
+
 Header read_header(Reader& r) {
   Header h;
   r.expect("in=");
@@ -121,11 +134,7 @@ Header read_header(Reader& r) {
   r.expect(",act=");
   h.activation = read_activation(r);
   r.expect(",stem=");
-  h.stem.out_channels = r.integer("stem channels");
-  r.expect("k");
-  h.stem.kernel = r.integer("stem kernel");
-  r.expect("s");
-  h.stem.stride = r.integer("stem stride");
+  h.stem = read_stem(r);
   return h;
 }
 
@@ -350,6 +359,20 @@ ArchSpec parse_arch(std::string_view text) {
     }
   }
   throw Error("parse_arch: unreachable text kind");
+}
+
+Activation parse_activation(std::string_view text, const std::string& what) {
+  Reader r(text, what);
+  const Activation act = read_activation(r);
+  r.expect_end();
+  return act;
+}
+
+StemSpec parse_stem(std::string_view text, const std::string& what) {
+  Reader r(text, what);
+  const StemSpec stem = read_stem(r);
+  r.expect_end();
+  return stem;
 }
 
 }  // namespace piconas::nas

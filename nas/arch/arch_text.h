@@ -25,6 +25,10 @@
 namespace piconas::nas {
 
 std::string to_text(const ArchSpec& spec);
+// The activation ("relu6") and stem ("16k3s2") parts of the header on their own, for the flags
+// and configuration keys that set them; errors name `what`. The same readers parse the forms.
+Activation parse_activation(std::string_view text, const std::string& what = "activation");
+StemSpec parse_stem(std::string_view text, const std::string& what = "stem");
 std::string to_text(const Mbv2Spec& spec);
 ArchSpec parse_blocks(std::string_view text);
 Mbv2Spec parse_mbv2(std::string_view text);

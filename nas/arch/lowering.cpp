@@ -58,10 +58,10 @@ class LayerList {
             BlockWidth out_width = BlockWidth::None) {
     const int64_t in_c = shape_.c;
     const int64_t in_per_group = depthwise ? 1 : in_c;
-    LayerInfo row = make(name, depthwise ? LayerKind::Depthwise : LayerKind::Conv,
-                         std::string(depthwise ? "dwconv" : "conv") + kernel_text(kernel) +
-                             stride_text(stride),
-                         same_conv_out(shape_, out_c, stride));
+    LayerInfo row =
+        make(name, depthwise ? LayerKind::Depthwise : LayerKind::Conv,
+             std::string(depthwise ? "dwconv" : "conv") + kernel_text(kernel) + stride_text(stride),
+             same_conv_out(shape_, out_c, stride));
     const int64_t weights =
         checked_mul(checked_mul(out_c, in_per_group, name), kernel.h * kernel.w, name);
     row.params = checked_add(weights, bias ? out_c : 0, name);
@@ -147,7 +147,8 @@ class LayerList {
 
 // The one place that knows the layers of each block kind (arch_spec.h documents them).
 void add_block(LayerList& l, int index, const BlockSpec& b, Activation act) {
-  const std::string p = std::string("b").append(std::to_string(index));  // not "b" + (GCC 12 -Wrestrict)
+  // append(), not "b" + ...: GCC 12 reports a false -Wrestrict for the latter.
+  const std::string p = std::string("b").append(std::to_string(index));
   const std::string module = "blocks." + std::to_string(index);
   const int64_t in_c = l.shape().c;
   const bool residual = has_residual(b, static_cast<int>(in_c));
@@ -193,15 +194,24 @@ void add_block(LayerList& l, int index, const BlockSpec& b, Activation act) {
 
 const char* layer_kind_name(LayerKind kind) {
   switch (kind) {
-    case LayerKind::Input: return "input";
-    case LayerKind::Conv: return "conv";
-    case LayerKind::Depthwise: return "depthwise";
-    case LayerKind::BatchNorm: return "batchnorm";
-    case LayerKind::LayerNorm: return "layernorm";
-    case LayerKind::Activation: return "activation";
-    case LayerKind::Add: return "add";
-    case LayerKind::GlobalAvgPool: return "global_avg_pool";
-    case LayerKind::FullyConnected: return "fully_connected";
+    case LayerKind::Input:
+      return "input";
+    case LayerKind::Conv:
+      return "conv";
+    case LayerKind::Depthwise:
+      return "depthwise";
+    case LayerKind::BatchNorm:
+      return "batchnorm";
+    case LayerKind::LayerNorm:
+      return "layernorm";
+    case LayerKind::Activation:
+      return "activation";
+    case LayerKind::Add:
+      return "add";
+    case LayerKind::GlobalAvgPool:
+      return "global_avg_pool";
+    case LayerKind::FullyConnected:
+      return "fully_connected";
   }
   return "unknown";
 }

@@ -72,11 +72,11 @@ struct LayerInfo {
                      // "head.1", "pool", "classifier"; Add rows: "blocks.3.add"; input: ""
   Shape3 input;      // per image
   Size2 kernel, stride;
-  int64_t groups = 1;  // Depthwise: the input channels
-  bool bias = false;   // Conv, Depthwise, FullyConnected
+  int64_t groups = 1;                        // Depthwise: the input channels
+  bool bias = false;                         // Conv, Depthwise, FullyConnected
   Activation activation = Activation::ReLU;  // Activation rows
-  int block = -1;      // index in spec.blocks; -1 for input, stem, head, pool, classifier
-  int skip = -1;       // Add rows: index of the row whose output is the residual input
+  int block = -1;  // index in spec.blocks; -1 for input, stem, head, pool, classifier
+  int skip = -1;   // Add rows: index of the row whose output is the residual input
   BlockWidth in_width = BlockWidth::None, out_width = BlockWidth::None;  // block rows
 };
 

@@ -196,8 +196,7 @@ class Lowering {
   std::vector<int> tensor_of_row_;  // the tensor each row's output lives in
 };
 
-Graph lower(const ArchSpec& spec, Module* net) {
-  const std::vector<LayerInfo> rows = arch_layers(spec);
+Graph lower(const ArchSpec& spec, const std::vector<LayerInfo>& rows, Module* net) {
   fused(spec.activation, "stem");
   for (size_t i = 0; i < spec.blocks.size(); ++i) {
     const std::string block = "blocks." + std::to_string(i);
@@ -218,7 +217,14 @@ void apply_activation(FusedActivation act, Tensor& t) {
 
 }  // namespace
 
-Graph lower_arch(const ArchSpec& spec) { return lower(spec, nullptr); }
+Graph lower_arch(const ArchSpec& spec) { return lower(spec, arch_layers(spec), nullptr); }
+
+Graph lower_arch(const ArchSpec& spec, const std::vector<LayerInfo>& layers) {
+  PICONAS_CHECK(!layers.empty() && layers.front().kind == LayerKind::Input &&
+                    layers.front().output == spec.input,
+                "lower_arch: the layer rows are not arch_layers of this architecture");
+  return lower(spec, layers, nullptr);
+}
 
 std::vector<std::string> int8_problems(const ArchSpec& spec) {
   std::vector<std::string> problems;
@@ -232,7 +238,9 @@ std::vector<std::string> int8_problems(const ArchSpec& spec) {
   return problems;
 }
 
-Graph lower_network(const ArchSpec& spec, Module& net) { return lower(spec, &net); }
+Graph lower_network(const ArchSpec& spec, Module& net) {
+  return lower(spec, arch_layers(spec), &net);
+}
 
 Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver& observe) {
   const Shape3 in = graph.tensors[0];

@@ -22,7 +22,7 @@
 
 #include "autograd/module.h"
 #include "core/tensor.h"
-#include "nas/arch/arch_spec.h"
+#include "nas/arch/lowering.h"
 
 namespace piconas::nas::deploy {
 
@@ -54,6 +54,8 @@ struct Graph {
 
 // Structure only (no weights). Throws Error for layers int8 cannot run.
 Graph lower_arch(const ArchSpec& spec);
+// The same from rows the caller already has: layers == arch_layers(spec).
+Graph lower_arch(const ArchSpec& spec, const std::vector<LayerInfo>& layers);
 // Reasons why lower_arch would refuse spec (empty: int8-deployable).
 std::vector<std::string> int8_problems(const ArchSpec& spec);
 // Structure plus BN-folded float weights read from `net` (as built by build_network(spec)).

@@ -29,6 +29,7 @@ void conv_bn(Costs& c, const Variable& cin, const Variable& cout, int k, double 
   const Variable w = static_cast<double>(k * k) * (cin * cout);
   c.add(w + 2.0 * cout, out_hw * w);
 }
+
 Costs block_cost(const BlockSpec& b, const Variable& cin, const Variable& cout, const Shape3& in,
                  Activation act) {
   Costs c;
@@ -51,7 +52,8 @@ Costs block_cost(const BlockSpec& b, const Variable& cin, const Variable& cout, 
       case LayerKind::Conv:
       case LayerKind::Depthwise: {
         const Variable out = width(row.out_width);
-        const Variable w = row.kind == LayerKind::Depthwise ? k * out : k * (width(row.in_width) * out);
+        const Variable w =
+            row.kind == LayerKind::Depthwise ? k * out : k * (width(row.in_width) * out);
         c.add(row.bias ? w + out : w, out_hw * w);
         break;
       }

@@ -4,33 +4,13 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/svg.h"
 #include "nas/dnas/dnas_run.h"
 
 namespace piconas::nas::dnas {
 
 namespace {
 constexpr double kWidth = 640, kHeight = 420, kLeft = 70, kRight = 20, kTop = 40, kBottom = 60;
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else
-      out += c;
-  }
-  return out;
-}
 }  // namespace
 
 std::string sweep_svg(const std::vector<RunPoint>& points, CostKind cost,
@@ -66,16 +46,16 @@ std::string sweep_svg(const std::vector<RunPoint>& points, CostKind cost,
     << "\" height=\"" << kHeight << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
     << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     << "<text x=\"" << kWidth / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
-    << escape(title) << "</text>\n"
+    << xml_escape(title) << "</text>\n"
     << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << pw << "\" height=\"" << ph
     << "\" fill=\"none\" stroke=\"#444\"/>\n";
   for (int i = 0; i <= 4; ++i) {
     const double xv = x0 + (x1 - x0) * i / 4, yv = y0 + (y1 - y0) * i / 4;
-    s << "<text x=\"" << num(sx(xv)) << "\" y=\"" << kHeight - kBottom + 18
+    s << "<text x=\"" << svg_px(sx(xv)) << "\" y=\"" << kHeight - kBottom + 18
       << "\" text-anchor=\"middle\">" << static_cast<long long>(std::llround(std::pow(10.0, xv)))
       << "</text>\n"
-      << "<text x=\"" << kLeft - 6 << "\" y=\"" << num(sy(yv) + 4) << "\" text-anchor=\"end\">"
-      << num(100 * yv) << "%</text>\n";
+      << "<text x=\"" << kLeft - 6 << "\" y=\"" << svg_px(sy(yv) + 4) << "\" text-anchor=\"end\">"
+      << svg_px(100 * yv) << "%</text>\n";
   }
   s << "<text x=\"" << kLeft + pw / 2 << "\" y=\"" << kHeight - 15 << "\" text-anchor=\"middle\">"
     << (cost == CostKind::Params ? "parameters" : "MACs per image") << " (log scale)</text>\n"
@@ -85,15 +65,15 @@ std::string sweep_svg(const std::vector<RunPoint>& points, CostKind cost,
   if (front.size() > 1) {
     s << "<polyline fill=\"none\" stroke=\"#c33\" stroke-width=\"1.5\" points=\"";
     for (const RunPoint* p : front)
-      s << num(sx(x_of(*p))) << ',' << num(sy(p->test_accuracy)) << ' ';
+      s << svg_px(sx(x_of(*p))) << ',' << svg_px(sy(p->test_accuracy)) << ' ';
     s << "\"/>\n";
   }
   for (const RunPoint& p : points) {
     const bool on_front = std::find(front.begin(), front.end(), &p) != front.end();
-    s << "<circle cx=\"" << num(sx(x_of(p))) << "\" cy=\"" << num(sy(p.test_accuracy))
-      << "\" r=\"5\" fill=\"" << (on_front ? "#c33" : "#999") << "\"><title>" << escape(p.arch)
+    s << "<circle cx=\"" << svg_px(sx(x_of(p))) << "\" cy=\"" << svg_px(sy(p.test_accuracy))
+      << "\" r=\"5\" fill=\"" << (on_front ? "#c33" : "#999") << "\"><title>" << xml_escape(p.arch)
       << "</title></circle>\n"
-      << "<text x=\"" << num(sx(x_of(p)) + 7) << "\" y=\"" << num(sy(p.test_accuracy) - 7)
+      << "<text x=\"" << svg_px(sx(x_of(p)) + 7) << "\" y=\"" << svg_px(sy(p.test_accuracy) - 7)
       << "\" font-size=\"10\">"
       << "&#955;=" << p.lambda << "</text>\n";
   }

@@ -7,7 +7,8 @@ namespace piconas::nas {
 const char* metric_name(Metric metric) {
   switch (metric) {
 #define PICONAS_METRIC(name, text, needs_network) \
-  case Metric::name: return text;
+  case Metric::name:                              \
+    return text;
 #include "nas/metrics/metric_list.def"
 #undef PICONAS_METRIC
   }
@@ -17,7 +18,8 @@ const char* metric_name(Metric metric) {
 bool needs_network(Metric metric) {
   switch (metric) {
 #define PICONAS_METRIC(name, text, needs_network) \
-  case Metric::name: return needs_network;
+  case Metric::name:                              \
+    return needs_network;
 #include "nas/metrics/metric_list.def"
 #undef PICONAS_METRIC
   }

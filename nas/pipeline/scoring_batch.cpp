@@ -1,11 +1,11 @@
 #include "nas/pipeline/scoring_batch.h"
 
 #include <numeric>
-#include <regex>
 
 #include "data/loader.h"
 #include "data/normalize.h"
 #include "data/split.h"
+#include "nas/arch/arch_text.h"
 #include "nas/metrics/score.h"
 
 namespace piconas::nas {
@@ -61,17 +61,8 @@ SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& ac
   o.head_channels = head;
   o.min_blocks = min_blocks;
   o.max_blocks = max_blocks;
-  bool known = false;
-  for (auto act : {Activation::ReLU, Activation::ReLU6, Activation::GELU, Activation::Hardswish})
-    if (activation == activation_name(act)) {
-      o.activation = act;
-      known = true;
-    }
-  PICONAS_CHECK(known, "unknown activation '" << activation << "' (known: relu, relu6, gelu, hswish)");
-  std::smatch m;
-  PICONAS_CHECK(std::regex_match(stem, m, std::regex("([1-9][0-9]{0,4})k([1-9][0-9]?)s([1-9])")),
-                "bad stem '" << stem << "': expected <channels>k<kernel>s<stride>, e.g. 16k3s2");
-  o.stem = {std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3])};
+  o.activation = parse_activation(activation);
+  o.stem = parse_stem(stem);
   // Clear messages here rather than a later "input too small" from the first candidate.
   constexpr int kMaxChannels = 4096;
   PICONAS_CHECK(o.stem.out_channels <= kMaxChannels,

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/svg.h"
+
 namespace piconas::nas {
 
 namespace {
@@ -13,12 +15,6 @@ constexpr double kLeft = 64, kRight = 16, kTop = 30, kBottom = 58;
 std::string num(double v) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.4g", v);
-  return buffer;
-}
-
-std::string px(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f", v);
   return buffer;
 }
 
@@ -42,7 +38,7 @@ std::string header(const std::string& title, int width, int height) {
   return "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" + std::to_string(width) +
          "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " +
          std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" "
-         "height=\"100%\" fill=\"white\"/>\n<text x=\"" + px(width / 2.0) +
+         "height=\"100%\" fill=\"white\"/>\n<text x=\"" + svg_px(width / 2.0) +
          "\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">" + xml_escape(title) + "</text>\n";
 }
 
@@ -56,34 +52,21 @@ struct Frame {
 std::string y_axis(const Frame& f, const std::string& y_label) {
   std::string s;
   for (double t : ticks(f.y0, f.y1)) {
-    s += "<line x1=\"" + px(kLeft) + "\" x2=\"" + px(f.w - kRight) + "\" y1=\"" + px(f.sy(t)) + "\" y2=\"" +
-         px(f.sy(t)) + "\" stroke=\"#e0e0e0\"/>\n";
-    s += "<text x=\"" + px(kLeft - 4) + "\" y=\"" + px(f.sy(t) + 4) + "\" text-anchor=\"end\">" + num(t) + "</text>\n";
+    s += "<line x1=\"" + svg_px(kLeft) + "\" x2=\"" + svg_px(f.w - kRight) + "\" y1=\"" + svg_px(f.sy(t)) + "\" y2=\"" +
+         svg_px(f.sy(t)) + "\" stroke=\"#e0e0e0\"/>\n";
+    s += "<text x=\"" + svg_px(kLeft - 4) + "\" y=\"" + svg_px(f.sy(t) + 4) + "\" text-anchor=\"end\">" + num(t) + "</text>\n";
   }
-  s += "<line x1=\"" + px(kLeft) + "\" x2=\"" + px(kLeft) + "\" y1=\"" + px(kTop) + "\" y2=\"" +
-       px(f.h - kBottom) + "\" stroke=\"black\"/>\n";
-  s += "<line x1=\"" + px(kLeft) + "\" x2=\"" + px(f.w - kRight) + "\" y1=\"" + px(f.h - kBottom) + "\" y2=\"" +
-       px(f.h - kBottom) + "\" stroke=\"black\"/>\n";
-  s += "<text transform=\"translate(14 " + px((kTop + f.h - kBottom) / 2) +
+  s += "<line x1=\"" + svg_px(kLeft) + "\" x2=\"" + svg_px(kLeft) + "\" y1=\"" + svg_px(kTop) + "\" y2=\"" +
+       svg_px(f.h - kBottom) + "\" stroke=\"black\"/>\n";
+  s += "<line x1=\"" + svg_px(kLeft) + "\" x2=\"" + svg_px(f.w - kRight) + "\" y1=\"" + svg_px(f.h - kBottom) + "\" y2=\"" +
+       svg_px(f.h - kBottom) + "\" stroke=\"black\"/>\n";
+  s += "<text transform=\"translate(14 " + svg_px((kTop + f.h - kBottom) / 2) +
        ") rotate(-90)\" text-anchor=\"middle\">" + xml_escape(y_label) + "</text>\n";
   return s;
 }
 
 }  // namespace
 
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string line_plot_svg(const std::string& title, const std::string& x_label, const std::string& y_label,
                           const std::vector<LineSeries>& series, int width, int height) {
@@ -100,25 +83,25 @@ std::string line_plot_svg(const std::string& title, const std::string& x_label, 
   const Frame f{x0, x1, y0 - pad, y1 + pad, static_cast<double>(width), static_cast<double>(height)};
   std::string s = header(title, width, height) + y_axis(f, y_label);
   for (double t : ticks(x0, x1))
-    s += "<text x=\"" + px(f.sx(t)) + "\" y=\"" + px(height - kBottom + 14) + "\" text-anchor=\"middle\">" +
+    s += "<text x=\"" + svg_px(f.sx(t)) + "\" y=\"" + svg_px(height - kBottom + 14) + "\" text-anchor=\"middle\">" +
          num(t) + "</text>\n";
-  s += "<text x=\"" + px((kLeft + width - kRight) / 2) + "\" y=\"" + px(height - kBottom + 30) +
+  s += "<text x=\"" + svg_px((kLeft + width - kRight) / 2) + "\" y=\"" + svg_px(height - kBottom + 30) +
        "\" text-anchor=\"middle\">" + xml_escape(x_label) + "</text>\n";
   double legend_x = kLeft;
   for (const LineSeries& line : series) {
     std::string points;
     for (const auto& [x, y] : line.points)
-      if (std::isfinite(x) && std::isfinite(y)) points += px(f.sx(x)) + "," + px(f.sy(y)) + " ";
+      if (std::isfinite(x) && std::isfinite(y)) points += svg_px(f.sx(x)) + "," + svg_px(f.sy(y)) + " ";
     const std::string dash = line.dashed ? " stroke-dasharray=\"5,3\"" : "";
     s += "<polyline fill=\"none\" stroke=\"" + line.color + "\" stroke-width=\"2\"" + dash + " points=\"" + points +
          "\"/>\n";
     for (const auto& [x, y] : line.points)
       if (std::isfinite(x) && std::isfinite(y))
-        s += "<circle cx=\"" + px(f.sx(x)) + "\" cy=\"" + px(f.sy(y)) + "\" r=\"2.5\" fill=\"" + line.color + "\"/>\n";
+        s += "<circle cx=\"" + svg_px(f.sx(x)) + "\" cy=\"" + svg_px(f.sy(y)) + "\" r=\"2.5\" fill=\"" + line.color + "\"/>\n";
     const double ly = height - 12;
-    s += "<line x1=\"" + px(legend_x) + "\" x2=\"" + px(legend_x + 18) + "\" y1=\"" + px(ly - 4) + "\" y2=\"" +
-         px(ly - 4) + "\" stroke=\"" + line.color + "\" stroke-width=\"2\"" + dash + "/>\n";
-    s += "<text x=\"" + px(legend_x + 22) + "\" y=\"" + px(ly) + "\">" + xml_escape(line.name) + "</text>\n";
+    s += "<line x1=\"" + svg_px(legend_x) + "\" x2=\"" + svg_px(legend_x + 18) + "\" y1=\"" + svg_px(ly - 4) + "\" y2=\"" +
+         svg_px(ly - 4) + "\" stroke=\"" + line.color + "\" stroke-width=\"2\"" + dash + "/>\n";
+    s += "<text x=\"" + svg_px(legend_x + 22) + "\" y=\"" + svg_px(ly) + "\">" + xml_escape(line.name) + "</text>\n";
     legend_x += 30 + 6.5 * static_cast<double>(line.name.size());
   }
   return s + "</svg>\n";
@@ -137,12 +120,12 @@ std::string bar_plot_svg(const std::string& title, const std::string& y_label, c
   for (size_t i = 0; i < values.size(); ++i) {
     const double v = std::isfinite(values[i]) ? values[i] : 0.0;
     const double x = f.sx(static_cast<double>(i)) + 0.15 * slot;
-    s += "<rect x=\"" + px(x) + "\" y=\"" + px(f.sy(v)) + "\" width=\"" + px(0.7 * slot) + "\" height=\"" +
-         px(f.sy(0) - f.sy(v)) + "\" fill=\"" + color + "\"><title>" +
+    s += "<rect x=\"" + svg_px(x) + "\" y=\"" + svg_px(f.sy(v)) + "\" width=\"" + svg_px(0.7 * slot) + "\" height=\"" +
+         svg_px(f.sy(0) - f.sy(v)) + "\" fill=\"" + color + "\"><title>" +
          xml_escape((i < labels.size() ? labels[i] : "") + ": " + num(v)) + "</title></rect>\n";
     if (i < labels.size()) {
       const double cx = f.sx(static_cast<double>(i) + 0.5);
-      s += "<text transform=\"translate(" + px(cx + 3) + " " + px(height - kBottom + 6) +
+      s += "<text transform=\"translate(" + svg_px(cx + 3) + " " + svg_px(height - kBottom + 6) +
            ") rotate(-60)\" text-anchor=\"end\" font-size=\"9\">" + xml_escape(labels[i]) + "</text>\n";
     }
   }

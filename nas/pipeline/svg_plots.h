@@ -1,4 +1,5 @@
-// Hand-written SVG 1.1 plots for the run report (no scripts, no external resources):
+// Hand-written SVG 1.1 plots for the run report (no scripts, no external resources; the
+// primitives shared with the search and DNAS plots are in core/svg.h):
 //   line_plot_svg  one panel of line series against a shared x axis (training curves);
 //   bar_plot_svg   one panel of vertical bars with a label per bar (per-layer SRAM / flash).
 // Axes start at zero for bars and span the data for lines; non-finite points are skipped.
@@ -7,6 +8,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/svg.h"  // xml_escape, svg_px
 
 namespace piconas::nas {
 
@@ -23,8 +26,5 @@ std::string line_plot_svg(const std::string& title, const std::string& x_label, 
 std::string bar_plot_svg(const std::string& title, const std::string& y_label, const std::vector<std::string>& labels,
                          const std::vector<double>& values, const std::string& color, int width = 640,
                          int height = 300);
-
-// &, <, >, " escaped for XML / HTML.
-std::string xml_escape(const std::string& text);
 
 }  // namespace piconas::nas

@@ -98,10 +98,10 @@ CostEstimate estimate_cost(const ArchSpec& spec) {
   }
   // Deployable networks get the numbers the C emitter will use (real memory plan and
   // constants); the others keep the estimate, and int8_deployable says they cannot be exported.
-  // The int8 graph is lowered once for both numbers.
+  // The int8 graph is made once for both numbers, from the same rows.
   cost.int8_deployable = deploy::int8_problems(spec).empty();
   if (cost.int8_deployable) {
-    const deploy::Graph graph = deploy::lower_arch(spec);
+    const deploy::Graph graph = deploy::lower_arch(spec, layers);
     cost.peak_sram = deploy::plan_memory(graph).arena_bytes;
     cost.flash = deploy::constant_bytes(graph);
   } else {

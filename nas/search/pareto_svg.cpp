@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/svg.h"
+
 namespace piconas::nas {
 
 namespace {
@@ -34,14 +36,14 @@ std::string panel(const std::vector<Point>& points, double x0, const std::string
   std::string out;
   const double left = x0 + kMargin, top = 30, width = kPanelWidth - kMargin - 20,
                height = kPanelHeight - top - 50;
-  out += "<rect x=\"" + fmt("%.1f", left) + "\" y=\"" + fmt("%.1f", top) + "\" width=\"" +
-         fmt("%.1f", width) + "\" height=\"" + fmt("%.1f", height) +
+  out += "<rect x=\"" + svg_px(left) + "\" y=\"" + svg_px(top) + "\" width=\"" +
+         svg_px(width) + "\" height=\"" + svg_px(height) +
          "\" fill=\"none\" stroke=\"#444\"/>\n";
-  out += "<text x=\"" + fmt("%.1f", left + width / 2) + "\" y=\"" + fmt("%.1f", top + height + 40) +
+  out += "<text x=\"" + svg_px(left + width / 2) + "\" y=\"" + svg_px(top + height + 40) +
          "\" text-anchor=\"middle\">" + label + "</text>\n";
-  out += "<text x=\"" + fmt("%.1f", x0 + 15) + "\" y=\"" + fmt("%.1f", top + height / 2) +
-         "\" text-anchor=\"middle\" transform=\"rotate(-90 " + fmt("%.1f", x0 + 15) + " " +
-         fmt("%.1f", top + height / 2) + ")\">aggregate</text>\n";
+  out += "<text x=\"" + svg_px(x0 + 15) + "\" y=\"" + svg_px(top + height / 2) +
+         "\" text-anchor=\"middle\" transform=\"rotate(-90 " + svg_px(x0 + 15) + " " +
+         svg_px(top + height / 2) + ")\">aggregate</text>\n";
   if (points.empty()) return out;
   double cmin = points[0].cost, cmax = cmin, smin = points[0].score, smax = smin;
   for (const Point& p : points) {
@@ -55,21 +57,21 @@ std::string panel(const std::vector<Point>& points, double x0, const std::string
   auto y = [&](double s) { return top + height - 8 - (height - 16) * (s - smin) / sspan; };
   for (int t = 0; t <= 2; ++t) {
     const double c = cmin + cspan * t / 2, s = smin + sspan * t / 2;
-    out += "<text x=\"" + fmt("%.1f", x(c)) + "\" y=\"" + fmt("%.1f", top + height + 16) +
+    out += "<text x=\"" + svg_px(x(c)) + "\" y=\"" + svg_px(top + height + 16) +
            "\" text-anchor=\"middle\" font-size=\"11\">" + short_number(c) + "</text>\n";
-    out += "<text x=\"" + fmt("%.1f", left - 4) + "\" y=\"" + fmt("%.1f", y(s) + 4) +
+    out += "<text x=\"" + svg_px(left - 4) + "\" y=\"" + svg_px(y(s) + 4) +
            "\" text-anchor=\"end\" font-size=\"11\">" + short_number(s) + "</text>\n";
   }
   const Point* best = nullptr;
   for (const Point& p : points) {
     bool dominated = false;
     for (const Point& q : points) dominated |= q.cost <= p.cost && q.score > p.score;
-    out += "<circle cx=\"" + fmt("%.1f", x(p.cost)) + "\" cy=\"" + fmt("%.1f", y(p.score)) +
+    out += "<circle cx=\"" + svg_px(x(p.cost)) + "\" cy=\"" + svg_px(y(p.score)) +
            "\" r=\"3\" fill=\"" + (dominated ? "#9db8d9" : "#1f4e8c") + "\"/>\n";
     if (p.best) best = &p;
   }
   if (best)
-    out += "<circle cx=\"" + fmt("%.1f", x(best->cost)) + "\" cy=\"" + fmt("%.1f", y(best->score)) +
+    out += "<circle cx=\"" + svg_px(x(best->cost)) + "\" cy=\"" + svg_px(y(best->score)) +
            "\" r=\"6\" fill=\"#d62728\" stroke=\"black\"><title>chosen</title></circle>\n";
   return out;
 }

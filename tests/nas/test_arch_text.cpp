@@ -149,3 +149,13 @@ TEST_CASE("arch text: parse_arch rejects structurally invalid descriptions with 
   const std::string odd = "blocks:in=3x96x96,classes=0,act=gelu,stem=0k2s9|ds:k4s3c7|head=0";
   CHECK(to_text(parse_blocks(odd)) == odd);
 }
+
+TEST_CASE("activation and stem flags are read by the architecture text's own readers") {
+  CHECK(parse_activation("hswish") == Activation::Hardswish);
+  CHECK(parse_stem("24k5s1") == StemSpec{24, 5, 1});
+  CHECK_THROWS_WITH_AS(parse_activation("relu7", "--activation"),
+                       doctest::Contains("--activation: unknown activation 'relu7'"), Error);
+  CHECK_THROWS_WITH_AS(parse_stem("16x3s2", "--stem"), doctest::Contains("--stem: expected 'k'"),
+                       Error);
+  CHECK_THROWS_WITH_AS(parse_stem("16k3s2x"), doctest::Contains("unexpected trailing text"), Error);
+}

@@ -32,13 +32,20 @@ autograd::Module* find(autograd::Module& root, const std::string& path) {
 std::string expected_module_kind(const LayerInfo& row) {
   switch (row.kind) {
     case LayerKind::Conv:
-    case LayerKind::Depthwise: return "conv2d";
-    case LayerKind::BatchNorm: return "batchnorm2d";
-    case LayerKind::LayerNorm: return "layernorm2d";
-    case LayerKind::Activation: return row.type;  // "relu6", "gelu"
-    case LayerKind::GlobalAvgPool: return "global_avg_pool";
-    case LayerKind::FullyConnected: return "linear";
-    default: return "";
+    case LayerKind::Depthwise:
+      return "conv2d";
+    case LayerKind::BatchNorm:
+      return "batchnorm2d";
+    case LayerKind::LayerNorm:
+      return "layernorm2d";
+    case LayerKind::Activation:
+      return row.type;  // "relu6", "gelu"
+    case LayerKind::GlobalAvgPool:
+      return "global_avg_pool";
+    case LayerKind::FullyConnected:
+      return "linear";
+    default:
+      return "";
   }
 }
 }  // namespace
@@ -111,8 +118,9 @@ TEST_CASE("block_layers is the slice of arch_layers of that block, and its width
       // hidden = input x expansion.
       const int64_t in = rows[first].input.c;
       auto width = [&](BlockWidth w) {
-        return w == BlockWidth::In ? in : w == BlockWidth::Out ? spec.blocks[b].out_channels
-                                                               : in * spec.blocks[b].expansion;
+        return w == BlockWidth::In    ? in
+               : w == BlockWidth::Out ? spec.blocks[b].out_channels
+                                      : in * spec.blocks[b].expansion;
       };
       REQUIRE(a.out_width != BlockWidth::None);
       CHECK(width(a.out_width) == a.output.c);

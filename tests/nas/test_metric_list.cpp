@@ -19,8 +19,8 @@ TEST_CASE("metric list: names round-trip and split into network and architecture
     CHECK(metric_name(m) == name);
     CHECK(is_architecture_metric(name) == !needs_network(m));
   }
-  CHECK(network_metric_names() ==
-        std::vector<std::string>{"naswot", "jacob_cov", "synflow", "logsynflow", "snip", "grad_norm"});
+  CHECK(network_metric_names() == std::vector<std::string>{"naswot", "jacob_cov", "synflow",
+                                                           "logsynflow", "snip", "grad_norm"});
   CHECK(is_architecture_metric("skip"));
   CHECK(is_architecture_metric("peak_sram"));
   CHECK_FALSE(is_architecture_metric("naswot"));

@@ -32,6 +32,7 @@ convnext='blocks:in=3x32x32,classes=4,act=relu,stem=16k3s1|cn:k7e4s1c16|cn:k5e2s
 run search --population 8 --sample-size 3 --steps 20 --max-sram 64K --max-flash 256K --seed 5 --threads 2 --output "$work/search"
 cp "$work/search/history.csv" "$out/search_history.csv"
 cp "$work/search/best.json" "$out/search_best.json"
+cp "$work/search/pareto.svg" "$out/search_pareto.svg"
 
 run train --arch "$arch" --limit 512 --epochs 1 --batch 64 --seed 3 --threads 2 --no-test --out "$work/train"
 # metrics.csv: the columns after the sixth hold wall time.
