@@ -4,7 +4,8 @@
 #
 #   bench/cmsis_nn_compare.sh CMSIS_NN_DIR CHECKPOINT EXPORT_DIR WORK_DIR [TARGET...]
 #
-# CHECKPOINT must be spelled as it was given to `piconas export` (model.h records it).
+# EXPORT_DIR must come from `piconas export CHECKPOINT --out EXPORT_DIR --no-in-place` (CMSIS-NN
+# has no in-place depthwise kernel), with CHECKPOINT spelled the same (model.h records it).
 # CMSIS_NN_DIR is the user's own CMSIS-NN checkout (Include/, Source/); nothing of it is part of
 # piconas. TARGETs default to cortex-m0 cortex-m4 cortex-m7 cortex-m55 (those whose RAM the
 # model does not fit are reported and skipped). Per target the script
@@ -21,7 +22,7 @@
 # Environment: PICONAS (default build/bin/piconas), IMAGES (default 2).
 set -euo pipefail
 if [ $# -lt 4 ]; then
-  sed -n '2,22p' "$0" >&2
+  sed -n '2,23p' "$0" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,7 +63,7 @@ for target in $targets; do
   out=$work/$target
   echo "== $target" >&2
   if ! "$piconas" verify "$checkpoint" --export "$export_dir" --out "$out" --images "$images" \
-      --mcu-images "$images" --target "$target" >"$out.log" 2>&1; then
+      --mcu-images "$images" --target "$target" --no-in-place >"$out.log" 2>&1; then
     echo "$target: piconas verify failed (see $out.log): $(tail -1 "$out.log")" >&2
     echo "| $target | - | - | - | - | $(tail -1 "$out.log") |" >>"$summary"
     continue
@@ -91,7 +92,7 @@ for target in $targets; do
     lib=$work/lib/$target-$variant
     if [ ! -f "$lib/libcmsisnn.a" ]; then
       mkdir -p "$lib"
-      ls "$cmsis"/Source/{ConvolutionFunctions,FullyConnectedFunctions,BasicMathFunctions,PoolingFunctions,NNSupportFunctions}/*.c |
+      ls "$cmsis"/Source/{ConvolutionFunctions,FullyConnectedFunctions,BasicMathFunctions,PoolingFunctions,NNSupportFunctions,TransposeFunctions}/*.c |
         grep -v -E '_f(16|32)\.c$' |
         xargs -P2 -I{} sh -c 'arm-none-eabi-gcc '"$flags $undef"' -O2 -ffunction-sections -fdata-sections -w -I'"$cmsis"'/Include -c {} -o '"$lib"'/$(basename {} .c).o'
       arm-none-eabi-ar rcs "$lib/libcmsisnn.a" "$lib"/*.o

@@ -53,7 +53,9 @@ static int scratch(cmsis_nn_context *ctx, int32_t bytes) {
   return PICONAS_S8_OK;
 }
 
-static int status_of(arm_cmsis_nn_status s) { return s == ARM_CMSIS_NN_SUCCESS ? PICONAS_S8_OK : PICONAS_S8_ERR_ARGUMENT; }
+static int status_of(arm_cmsis_nn_status s) {
+  return s == ARM_CMSIS_NN_SUCCESS ? PICONAS_S8_OK : PICONAS_S8_ERR_ARGUMENT;
+}
 
 int piconas_conv2d_s8(const piconas_s8_context *ctx_unused, const piconas_conv_params *params,
                       const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
@@ -62,7 +64,8 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx_unused, const piconas_conv_p
   cmsis_nn_conv_params p;
   cmsis_nn_per_channel_quant_params q;
   cmsis_nn_context ctx;
-  const cmsis_nn_dims in = to_dims(input_dims), f = to_dims(filter_dims), out = to_dims(output_dims);
+  const cmsis_nn_dims in = to_dims(input_dims), f = to_dims(filter_dims),
+                      out = to_dims(output_dims);
   cmsis_nn_dims bias_dims = {1, 1, 1, 1};
   int status;
   (void)ctx_unused;
@@ -77,18 +80,21 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx_unused, const piconas_conv_p
   q.shift = (int32_t *)quant->shift;
   status = scratch(&ctx, arm_convolve_wrapper_s8_get_buffer_size(&p, &in, &f, &out));
   if (status != PICONAS_S8_OK) return status;
-  return status_of(arm_convolve_wrapper_s8(&ctx, &p, &q, &in, input, &f, filter, &bias_dims, bias, &out, output));
+  return status_of(arm_convolve_wrapper_s8(&ctx, &p, &q, &in, input, &f, filter, &bias_dims, bias,
+                                           &out, output));
 }
 
 int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                                 const piconas_per_channel_quant_params *quant,
                                 const piconas_dims *input_dims, const int8_t *input,
                                 const piconas_dims *filter_dims, const int8_t *filter,
-                                const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+                                const int32_t *bias, const piconas_dims *output_dims,
+                                int8_t *output) {
   cmsis_nn_dw_conv_params p;
   cmsis_nn_per_channel_quant_params q;
   cmsis_nn_context ctx;
-  const cmsis_nn_dims in = to_dims(input_dims), f = to_dims(filter_dims), out = to_dims(output_dims);
+  const cmsis_nn_dims in = to_dims(input_dims), f = to_dims(filter_dims),
+                      out = to_dims(output_dims);
   cmsis_nn_dims bias_dims = {1, 1, 1, 1};
   int status;
   bias_dims.c = output_dims->c;
@@ -103,20 +109,22 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
   q.shift = (int32_t *)quant->shift;
   status = scratch(&ctx, arm_depthwise_conv_wrapper_s8_get_buffer_size(&p, &in, &f, &out));
   if (status != PICONAS_S8_OK) return status;
-  return status_of(
-      arm_depthwise_conv_wrapper_s8(&ctx, &p, &q, &in, input, &f, filter, &bias_dims, bias, &out, output));
+  return status_of(arm_depthwise_conv_wrapper_s8(&ctx, &p, &q, &in, input, &f, filter, &bias_dims,
+                                                 bias, &out, output));
 }
 
 int piconas_fully_connected_s8(const piconas_fc_params *params,
                                const piconas_per_channel_quant_params *quant,
                                const piconas_dims *input_dims, const int8_t *input,
                                const piconas_dims *filter_dims, const int8_t *filter,
-                               const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+                               const int32_t *bias, const piconas_dims *output_dims,
+                               int8_t *output) {
   cmsis_nn_fc_params p;
   cmsis_nn_per_channel_quant_params q;
   cmsis_nn_context ctx;
   const int32_t depth = filter_dims->h * filter_dims->w * filter_dims->c;
-  cmsis_nn_dims in = to_dims(input_dims), f = {1, 1, 1, 1}, bias_dims = {1, 1, 1, 1}, out = {1, 1, 1, 1};
+  cmsis_nn_dims in = to_dims(input_dims), f = {1, 1, 1, 1}, bias_dims = {1, 1, 1, 1},
+                out = {1, 1, 1, 1};
   int status;
   f.n = depth; /* CMSIS-NN: [accumulation depth, C_out]; the weights are row-major [C_out, depth] */
   f.c = filter_dims->n;
@@ -134,22 +142,24 @@ int piconas_fully_connected_s8(const piconas_fc_params *params,
 #if defined(ARM_MATH_MVEI)
   /* The MVE path reads precomputed kernel sums (with the bias) from the context; TFLite-Micro
    * computes them once at init, here they are counted in every inference (classifier only). */
-  arm_vector_sum_s8((int32_t *)ctx.buf, depth, output_dims->c, filter, params->input_offset, 0, bias);
+  arm_vector_sum_s8((int32_t *)ctx.buf, depth, output_dims->c, filter, params->input_offset, 0,
+                    bias);
 #endif
-  return status_of(
-      arm_fully_connected_per_channel_s8(&ctx, &p, &q, &in, input, &f, filter, &bias_dims, bias, &out, output));
+  return status_of(arm_fully_connected_per_channel_s8(&ctx, &p, &q, &in, input, &f, filter,
+                                                      &bias_dims, bias, &out, output));
 }
 
-int piconas_add_s8(const piconas_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
-                   int32_t size) {
-  return status_of(arm_elementwise_add_s8(input1, input2, p->input1_offset, p->input1_multiplier, p->input1_shift,
-                                          p->input2_offset, p->input2_multiplier, p->input2_shift, p->left_shift,
-                                          output, p->output_offset, p->output_multiplier, p->output_shift,
-                                          p->activation.min, p->activation.max, size));
+int piconas_add_s8(const piconas_add_params *p, const int8_t *input1, const int8_t *input2,
+                   int8_t *output, int32_t size) {
+  return status_of(arm_elementwise_add_s8(
+      input1, input2, p->input1_offset, p->input1_multiplier, p->input1_shift, p->input2_offset,
+      p->input2_multiplier, p->input2_shift, p->left_shift, output, p->output_offset,
+      p->output_multiplier, p->output_shift, p->activation.min, p->activation.max, size));
 }
 
 int piconas_global_avg_pool2d_s8(piconas_activation activation, const piconas_dims *input_dims,
-                                 const int8_t *input, const piconas_dims *output_dims, int8_t *output) {
+                                 const int8_t *input, const piconas_dims *output_dims,
+                                 int8_t *output) {
   cmsis_nn_pool_params p;
   cmsis_nn_context ctx;
   const cmsis_nn_dims in = to_dims(input_dims), out = to_dims(output_dims);

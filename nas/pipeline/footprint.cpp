@@ -52,7 +52,7 @@ std::string format_footprint(const Footprint& f) {
     out += line;
   }
   std::snprintf(line, sizeof line,
-                "planned arena (PEAK_SRAM) %lld bytes (in-place depthwise; %lld bytes without), constants %lld bytes\n",
+                "planned arena (PEAK_SRAM) %lld bytes (in-place depthwise where it lowers it; %lld bytes without), constants %lld bytes\n",
                 static_cast<long long>(f.arena_bytes), static_cast<long long>(f.arena_without_in_place),
                 static_cast<long long>(f.constant_bytes));
   return out + line;

@@ -20,9 +20,8 @@ static int inplace_check(const piconas_s8_context *ctx, const piconas_dw_conv_pa
   if (p == NULL || data == NULL || filter == NULL || !piconas_s8_dims_ok(in) ||
       !piconas_s8_dims_ok(f) || !piconas_s8_dims_ok(out) || p->ch_mult != 1 || f->n != 1 ||
       in->n != 1 || out->n != 1 || in->c != out->c || f->c != out->c ||
-      (int64_t)out->h * out->w > (int64_t)in->h * in->w ||
-      !piconas_s8_tile_ok(p->stride, 1) || !piconas_s8_tile_ok(p->dilation, 1) ||
-      !piconas_s8_tile_ok(p->padding, 0) ||
+      (int64_t)out->h * out->w > (int64_t)in->h * in->w || !piconas_s8_tile_ok(p->stride, 1) ||
+      !piconas_s8_tile_ok(p->dilation, 1) || !piconas_s8_tile_ok(p->padding, 0) ||
       !piconas_s8_offsets_ok(p->input_offset, p->output_offset) ||
       !piconas_s8_activation_ok(p->activation) || !piconas_s8_quant_ok(q, out->c) ||
       !piconas_s8_axis_ok(in->h, out->h, f->h, p->stride.h, p->padding.h, p->dilation.h, 0) ||
@@ -43,8 +42,8 @@ int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
                                         const piconas_dims *filter_dims, const int8_t *filter,
                                         const int32_t *bias, const piconas_dims *output_dims,
                                         int8_t *data) {
-  const int status = inplace_check(ctx, params, quant, input_dims, filter_dims, filter, bias,
-                                   output_dims, data);
+  const int status =
+      inplace_check(ctx, params, quant, input_dims, filter_dims, filter, bias, output_dims, data);
   int32_t c, i, oy, ox, ky, kx;
   if (status != PICONAS_S8_OK) {
     return status;
@@ -77,7 +76,8 @@ int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
               acc += w * (plane[(ptrdiff_t)iy * input_dims->w + ix] + offset);
             }
           }
-          acc = piconas_multiply_by_quantized_multiplier(acc, quant->multiplier[c], quant->shift[c]);
+          acc =
+              piconas_multiply_by_quantized_multiplier(acc, quant->multiplier[c], quant->shift[c]);
           data[((ptrdiff_t)oy * output_dims->w + ox) * channels + c] =
               piconas_s8_output(acc, params->output_offset, params->activation);
         }

@@ -70,7 +70,9 @@ int run_in_place(const Layer& l, std::vector<int8_t>& data, int32_t scratch_byte
 
 }  // namespace
 
-TEST_CASE("depthwise_conv2d_inplace_s8: byte-identical to the out-of-place kernel on 4000 random layers") {
+TEST_CASE(
+    "depthwise_conv2d_inplace_s8: byte-identical to the out-of-place kernel on 4000 random "
+    "layers") {
   Rng rng(20261204);
   int strided = 0;
   for (int t = 0; t < 4000; ++t) {
@@ -80,9 +82,9 @@ TEST_CASE("depthwise_conv2d_inplace_s8: byte-identical to the out-of-place kerne
     const size_t out_bytes = static_cast<size_t>(l.out.h) * l.out.w * l.out.c;
     std::vector<int8_t> expected(out_bytes, 99);
     const piconas_per_channel_quant_params q{l.mult.data(), l.shift.data()};
-    const int ref_status = piconas_depthwise_conv2d_s8(&l.p, &q, &l.in, l.x.data(), &l.f, l.w.data(),
-                                                       l.bias.empty() ? nullptr : l.bias.data(), &l.out,
-                                                       expected.data());
+    const int ref_status = piconas_depthwise_conv2d_s8(
+        &l.p, &q, &l.in, l.x.data(), &l.f, l.w.data(), l.bias.empty() ? nullptr : l.bias.data(),
+        &l.out, expected.data());
     REQUIRE(ref_status == PICONAS_S8_OK);
     const size_t guard = 16;
     std::vector<int8_t> data(std::max(in_bytes, out_bytes) + guard, 77);
