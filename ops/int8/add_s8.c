@@ -102,15 +102,17 @@ static int64_t add_bound(int32_t left_shift, int32_t shift) {
 
 int piconas_add_simd_applies(const piconas_add_params *p) {
   const int64_t limit = (int64_t)1 << 30;
-  int64_t a, b, out;
+  const int32_t out_left = p != NULL && p->output_shift > 0 ? p->output_shift : 0;
+  int64_t a, b;
   if (p == NULL || p->input1_multiplier == INT32_MIN || p->input2_multiplier == INT32_MIN ||
-      p->output_multiplier == INT32_MIN || p->left_shift < 0 || p->left_shift > 23) {
+      p->output_multiplier == INT32_MIN || p->left_shift < 0 || p->left_shift > 23 ||
+      out_left > 30) {
     return 0;
   }
   a = add_bound(p->left_shift, p->input1_shift);
   b = add_bound(p->left_shift, p->input2_shift);
-  out = p->output_shift > 0 ? (a + b) << (p->output_shift > 30 ? 30 : p->output_shift) : a + b;
-  return a < limit && b < limit && out < limit;
+  /* Compared without shifting the sum left (no int64 overflow for any shift). */
+  return a < limit && b < limit && a + b < (limit >> out_left);
 }
 
 #endif /* PICONAS_S8_SIMD_AVAILABLE */

@@ -3,7 +3,8 @@
  * plus the fast requantization (internal, not a public API).
  *
  * With __ARM_FEATURE_DSP (Cortex-M4/M7/M33/M55) each piconas_* operation is the ACLE intrinsic
- * of <arm_acle.h>. Without it (the host, Cortex-M0/M3) it is a plain C emulation with the same
+ * of <arm_acle.h>. Without it (the host; Cortex-M0/M3 with -DPICONAS_S8_SIMD_EMULATION, see
+ * PICONAS_S8_SIMD_AVAILABLE in int8_types.h) it is a plain C emulation with the same
  * result bit for bit, so the very same kernel source runs in the host test suite and on the MCU.
  * Packed values are uint32_t: bytes b0..b3 or halfwords h0 (low), h1 (high); every sum and
  * product wraps modulo 2^32 (2^16 per halfword) exactly like the instructions.
