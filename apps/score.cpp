@@ -64,11 +64,17 @@ std::string score_line(const nas::SearchSpace& space, const nas::Candidate& cand
       values[m.name] = nas::architecture_metric(space, candidate, m.name);
   const nas::CostEstimate cost = space.cost(candidate);
   // Non-finite metric values (e.g. a singular NASWOT kernel) become null.
-  nlohmann::json line = {{"arch", candidate.text}, {"space", o.space.space}, {"seed", o.seed},
-                         {"trials", o.trials}, {"data", setup.description}};
+  nlohmann::json line = {{"arch", candidate.text},
+                         {"space", o.space.space},
+                         {"seed", o.seed},
+                         {"trials", o.trials},
+                         {"data", setup.description}};
   for (const auto& m : metrics) line["metrics"][m.name] = values.at(m.name);
-  line["cost"] = {{"params", cost.params}, {"macs", cost.macs}, {"peak_sram", cost.peak_sram},
-                  {"flash", cost.flash}, {"int8_deployable", cost.int8_deployable}};
+  line["cost"] = {{"params", cost.params},
+                  {"macs", cost.macs},
+                  {"peak_sram", cost.peak_sram},
+                  {"flash", cost.flash},
+                  {"int8_deployable", cost.int8_deployable}};
   return line.dump();
 }
 
@@ -93,9 +99,9 @@ void run_score_command(const ScoreCliOptions& o) {
   }
   const auto metrics = nas::parse_metric_weights(o.metrics);
   const std::vector<std::string> network = network_metrics(metrics);
-  const nas::ScoreFn score =
-      network.empty() ? nas::ScoreFn{}
-                      : make_network_score_fn(*space, setup, network, o.trials, o.seed);
+  const nas::ScoreFn score = network.empty()
+                                 ? nas::ScoreFn{}
+                                 : make_network_score_fn(*space, setup, network, o.trials, o.seed);
   std::fprintf(stderr, "scoring %zu architecture(s) on %s\n", candidates.size(),
                setup.description.c_str());
   // Blocks of one architecture per thread; each block is printed (and flushed) when done.
@@ -106,8 +112,8 @@ void run_score_command(const ScoreCliOptions& o) {
     std::vector<std::exception_ptr> errors(count);
     parallel_for(0, static_cast<int64_t>(count), [&](int64_t k) {
       try {
-        lines[k] = score_line(*space, candidates[first + k], score, !network.empty(), metrics, o,
-                              setup);
+        lines[k] =
+            score_line(*space, candidates[first + k], score, !network.empty(), metrics, o, setup);
       } catch (...) {
         errors[k] = std::current_exception();
       }

@@ -19,7 +19,8 @@ For every seed:
   Seed-to-seed noise: the standard deviation over seeds of each pick's margin over the median.
 
 Only the Python standard library is used. Everything is written to --out (one folder per seed,
-study.json with every number, study.md with the tables); reruns reuse finished trainings.
+study.json with every number, study.md with the tables, study.svg with G against the
+aggregate and against #params); reruns reuse finished trainings.
 Example (a small version; the issue's study is --networks 40 --epochs 2 --limit 20000):
   python3 bench/search_quality.py --piconas build/bin/piconas --seeds 1,2,3 --networks 12 \
       --epochs 1 --limit 2000 --out runs/search_quality
@@ -154,6 +155,39 @@ def study_seed(args, seed):
     return result
 
 
+def write_plot(path, results):
+    """study.svg: G against the freerea aggregate and against #params, one colour per seed."""
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    w, h, pad = 360, 280, 45
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+             'font-family="sans-serif" font-size="11">' % (2 * w, h + 20)]
+    rows = [(k, r) for k, res in enumerate(results) for r in res["rows"]]
+    ys = [r["G"] for _, r in rows]
+    y0, y1 = min(ys), max(ys) + 1e-9
+    for panel, (key, label) in enumerate([("aggregate", "freerea aggregate"),
+                                          ("params", "#params")]):
+        xs = [r[key] for _, r in rows]
+        x0, x1 = min(xs), max(xs) + 1e-9
+        ox = panel * w
+        parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>' %
+                     (ox + pad, 10, w - pad - 10, h - pad))
+        parts.append('<text x="%d" y="%d" text-anchor="middle">%s</text>' %
+                     (ox + (w + pad) // 2, h + 5, label))
+        parts.append('<text x="%d" y="%d" transform="rotate(-90 %d %d)" text-anchor="middle">'
+                     'test accuracy</text>' % (ox + 12, h // 2, ox + 12, h // 2))
+        for (k, r), x in zip(rows, xs):
+            px = ox + pad + (x - x0) / (x1 - x0) * (w - pad - 20) + 5
+            py = 10 + h - pad - 5 - (r["G"] - y0) / (y1 - y0) * (h - pad - 20)
+            parts.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>' %
+                         (px, py, colours[k % len(colours)]))
+    for k, res in enumerate(results):
+        parts.append('<text x="%d" y="%d" fill="%s">seed %d</text>' %
+                     (pad + 5 + 55 * k, 24, colours[k % len(colours)], res["seed"]))
+    parts.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(parts) + "\n")
+
+
 def write_report(args, results):
     keys = METRICS + ["aggregate", "params", "macs"]
     lines = ["# Search-quality study", "",
@@ -186,6 +220,7 @@ def write_report(args, results):
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(args.out, "study.json"), "w") as f:
         json.dump(results, f, indent=1)
+    write_plot(os.path.join(args.out, "study.svg"), results)
     print("\n".join(lines))
 
 

@@ -50,9 +50,9 @@ std::vector<int> sample_decisions(const PolicyState& policy, Rng& rng) {
 void reinforce_update(PolicyState& policy, const std::vector<std::vector<int>>& decisions,
                       const std::vector<double>& rewards, double learning_rate,
                       double baseline_decay) {
-  PICONAS_CHECK(!decisions.empty() && decisions.size() == rewards.size(),
-                "policy: " << decisions.size() << " decision vectors for " << rewards.size()
-                           << " rewards");
+  PICONAS_CHECK(
+      !decisions.empty() && decisions.size() == rewards.size(),
+      "policy: " << decisions.size() << " decision vectors for " << rewards.size() << " rewards");
   double mean = 0;
   for (double r : rewards) mean += r;
   mean /= static_cast<double>(rewards.size());
@@ -66,9 +66,9 @@ void reinforce_update(PolicyState& policy, const std::vector<std::vector<int>>& 
     const std::vector<double> p = decision_probabilities(logits);
     std::vector<double> step(logits.size(), 0.0);
     for (size_t b = 0; b < decisions.size(); ++b) {
-      PICONAS_CHECK(decisions[b].size() == policy.logits.size(),
-                    "policy: " << decisions[b].size() << " decisions, expected "
-                               << policy.logits.size());
+      PICONAS_CHECK(
+          decisions[b].size() == policy.logits.size(),
+          "policy: " << decisions[b].size() << " decisions, expected " << policy.logits.size());
       const double advantage = rewards[b] - policy.baseline;
       for (size_t v = 0; v < logits.size(); ++v)
         step[v] += advantage * ((static_cast<int>(v) == decisions[b][d] ? 1.0 : 0.0) - p[v]);
