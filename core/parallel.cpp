@@ -69,19 +69,14 @@ constexpr uint64_t pack(uint64_t generation, uint64_t chunks, uint64_t next) {
 
 class Pool {
  public:
-  static Pool &instance() {
-    static Pool pool;
-    return pool;
+  static Pool& instance() {
+    // Never destroyed: a kernel run from another static's destructor at exit must still find
+    // it. Its workers sleep on a futex and end with the process.
+    static Pool* pool = new Pool;
+    return *pool;
   }
 
-  ~Pool() {
-    stop_.store(true);
-    generation_.fetch_add(1);
-    generation_.notify_all();
-    for (std::thread &t : workers_) t.join();
-  }
-
-  void run(int64_t chunks, detail::ChunkFn fn, void *context) {
+  void run(int64_t chunks, detail::ChunkFn fn, void* context) {
     std::unique_lock<std::mutex> lock(run_mutex_, std::try_to_lock);
     if (!lock.owns_lock() || chunks > 0xffff) {  // another thread's job is running: go serial
       run_serially(chunks, fn, context);
@@ -104,7 +99,7 @@ class Pool {
   }
 
  private:
-  static void run_serially(int64_t chunks, detail::ChunkFn fn, void *context) {
+  static void run_serially(int64_t chunks, detail::ChunkFn fn, void* context) {
     const bool outer = t_in_region;
     t_in_region = true;
     try {
@@ -193,7 +188,6 @@ class Pool {
     uint32_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       seen = wait_for_job(seen);
-      if (stop_.load()) return;
       run_claimed(seen);
     }
   }
@@ -206,11 +200,10 @@ class Pool {
   std::atomic<int> pending_{0};  // chunks of the current job not yet finished
   std::atomic<int> sleepers_{0};
   std::atomic<bool> caller_sleeping_{false};
-  std::atomic<bool> stop_{false};
   std::atomic<bool> poll_{!machine_overloaded()};
   std::chrono::steady_clock::time_point next_load_check_{};
   detail::ChunkFn fn_ = nullptr;
-  void *context_ = nullptr;
+  void* context_ = nullptr;
   std::mutex error_mutex_;
   std::exception_ptr error_;
 };
@@ -233,7 +226,7 @@ int64_t parallel_chunk_count(int64_t n) {
 }
 
 namespace detail {
-void run_chunks(int64_t chunks, ChunkFn fn, void *context) {
+void run_chunks(int64_t chunks, ChunkFn fn, void* context) {
   Pool::instance().run(chunks, fn, context);
 }
 }  // namespace detail

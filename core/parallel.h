@@ -30,17 +30,17 @@ bool in_parallel_region();
 int64_t parallel_chunk_count(int64_t n);
 
 namespace detail {
-using ChunkFn = void (*)(void *context, int64_t chunk);
+using ChunkFn = void (*)(void* context, int64_t chunk);
 // Runs fn(context, c) for every c in [0, chunks) on the pool; returns when all
 // have finished.
-void run_chunks(int64_t chunks, ChunkFn fn, void *context);
+void run_chunks(int64_t chunks, ChunkFn fn, void* context);
 }  // namespace detail
 
 // Calls body(lo, hi) on contiguous chunks covering [begin, end), one chunk per
 // thread. chunk c covers [begin + n*c/chunks, begin + n*(c+1)/chunks): balanced
 // to within one element.
 template <class Body>
-void parallel_chunks(int64_t begin, int64_t end, Body &&body) {
+void parallel_chunks(int64_t begin, int64_t end, Body&& body) {
   const int64_t n = end - begin;
   if (n <= 0) return;
   const int64_t chunks = parallel_chunk_count(n);
@@ -51,13 +51,13 @@ void parallel_chunks(int64_t begin, int64_t end, Body &&body) {
   auto run_chunk = [&](int64_t c) { body(begin + n * c / chunks, begin + n * (c + 1) / chunks); };
   using RunChunk = decltype(run_chunk);
   detail::run_chunks(
-      chunks, [](void *context, int64_t c) { (*static_cast<RunChunk *>(context))(c); }, &run_chunk);
+      chunks, [](void* context, int64_t c) { (*static_cast<RunChunk*>(context))(c); }, &run_chunk);
 }
 
 // Calls body(i) for every i in [begin, end), iterations spread statically over
 // the threads.
 template <class Body>
-void parallel_for(int64_t begin, int64_t end, Body &&body) {
+void parallel_for(int64_t begin, int64_t end, Body&& body) {
   parallel_chunks(begin, end, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) body(i);
   });

@@ -106,7 +106,7 @@ TEST_CASE(
         sums[t] += sum;
       }
     });
-  for (std::thread &c : callers) c.join();
+  for (std::thread& c : callers) c.join();
   CHECK(sums[0] == 500 * 4950);
   CHECK(sums[1] == 500 * 4950);
 }
