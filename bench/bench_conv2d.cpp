@@ -68,9 +68,9 @@ void run_conv(benchmark::State& state, const Layer& layer, int64_t batch, int th
   state.SetLabel(conv_algo_name(algo == ConvAlgo::Auto ? select_conv_algo(s) : algo));
 }
 
-ConvAlgo auto_algo(const Layer& layer) {
+ConvAlgo auto_algo(const Layer& layer, int64_t batch) {
   Conv2dParams p{layer.stride, layer.stride, layer.pad, layer.pad, 1, 1, 1};
-  return select_conv_algo(conv2d_shape({1, layer.in_channels, layer.size, layer.size},
+  return select_conv_algo(conv2d_shape({batch, layer.in_channels, layer.size, layer.size},
                                        {layer.out_channels, layer.in_channels, layer.kernel,
                                         layer.kernel},
                                        p));
@@ -82,7 +82,7 @@ void register_all() {
       for (const Layer& layer : kLayers)
         for (int64_t batch : {1, 32})
           for (int threads : {1, 2}) {
-            if (algo != ConvAlgo::Auto && auto_algo(layer) == ConvAlgo::Im2colGemm) continue;
+            if (algo != ConvAlgo::Auto && auto_algo(layer, batch) == ConvAlgo::Im2colGemm) continue;
             std::string name = std::string(backward ? "BM_conv_fwdbwd" : "BM_conv_fwd") +
                                (algo == ConvAlgo::Auto ? "/" : "_im2col/") + layer.name +
                                "/batch:" + std::to_string(batch) +
