@@ -65,7 +65,7 @@ expect_error "not a directory" export a_file --out /dev/full
 expect_error "not a directory" export a_file --out a_file
 if [ "$with_data" = with-data ]; then
   expect_error "max MACs must be >= 0" search --max-macs -1 --steps 1 --output s1
-  expect_error "max peak SRAM must be >= 0" search --max-sram -1 --steps 1 --output s2
+  expect_error "max-sram" search --max-sram -1 --steps 1 --output s2
   expect_error "head channels" search --head -1 --steps 1 --output s3
   expect_error "bad stem" search --stem 99999k3s1 --steps 1 --output s4
 fi

@@ -11,6 +11,14 @@
 #endif
 #endif
 
+/* Per-layer hooks (e.g. timing): no-ops unless defined before this point. */
+#ifndef PICONAS_LAYER_BEGIN
+#define PICONAS_LAYER_BEGIN(i) ((void)0)
+#endif
+#ifndef PICONAS_LAYER_END
+#define PICONAS_LAYER_END(i) ((void)0)
+#endif
+
 const int8_t model_input_lut[256] PICONAS_ALIGNED(16) = {
     -128, -127, -126, -125, -124, -123, -122, -121, -120, -119, -118, -117, -116, -115, -114, -113,
     -112, -111, -110, -109, -108, -107, -106, -105, -104, -103, -102, -101, -100, -99, -98, -97,
@@ -687,8 +695,8 @@ static const int32_t l16_shift[10] PICONAS_ALIGNED(16) = {
     -6, -6, -6, -6, -6, -6, -6, -6, -6, -6,
 };
 
-/* Activation arena: 7840 bytes, int32 words for 4-byte alignment. */
-static int32_t arena_words[1960] PICONAS_ALIGNED(16);
+/* Activation arena: 6336 bytes, int32 words for 4-byte alignment. */
+static int32_t arena_words[1584] PICONAS_ALIGNED(16);
 
 int model_invoke(const int8_t *input, int8_t *output) {
   int8_t *arena = (int8_t *)arena_words;
@@ -697,6 +705,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
   for (i = 0; i < 784; ++i) {
     arena[0 + i] = input[i];
   }
+  PICONAS_LAYER_BEGIN(0);
   { /* layer 0: stem.0 (conv) */
     static const piconas_dims in_dims = {1, 28, 28, 1};
     static const piconas_dims out_dims = {1, 14, 14, 8};
@@ -705,12 +714,18 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_conv_params params = {56, -128, {2, 2}, {1, 1}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
     ctx.buf = arena + 784;
-    ctx.size = 18;
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 6272);
+    ctx.size = 36;
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_im2col_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 3136);
+#else
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 3136);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(0);
+  PICONAS_LAYER_BEGIN(1);
   { /* layer 1: blocks.0.body.0 (conv) */
     static const piconas_dims in_dims = {1, 14, 14, 8};
     static const piconas_dims out_dims = {1, 14, 14, 16};
@@ -718,24 +733,35 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l1_multiplier, l1_shift};
     static const piconas_conv_params params = {128, -128, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 3136;
+    ctx.buf = arena + 4704;
     ctx.size = 32;
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 6272, &filter_dims, l1_weight, l1_bias, &out_dims, arena + 0);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l1_weight, l1_bias, &out_dims, arena + 0);
+#else
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l1_weight, l1_bias, &out_dims, arena + 0);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(1);
+  PICONAS_LAYER_BEGIN(2);
   { /* layer 2: blocks.0.body.3 (depthwise) */
     static const piconas_dims in_dims = {1, 14, 14, 16};
     static const piconas_dims out_dims = {1, 14, 14, 16};
     static const piconas_dims filter_dims = {1, 3, 3, 16};
     static const piconas_per_channel_quant_params quant = {l2_multiplier, l2_shift};
     static const piconas_dw_conv_params params = {128, -128, 1, {1, 1}, {1, 1}, {1, 1}, {-128, 127}};
-    status = piconas_depthwise_conv2d_s8(&params, &quant, &in_dims, arena + 0, &filter_dims, l2_weight, l2_bias, &out_dims, arena + 3136);
+    piconas_s8_context ctx;
+    ctx.buf = arena + 4704;
+    ctx.size = 196;
+    status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l2_weight, l2_bias, &out_dims, arena + 0);
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(2);
+  PICONAS_LAYER_BEGIN(3);
   { /* layer 3: blocks.0.body.6 (conv) */
     static const piconas_dims in_dims = {1, 14, 14, 16};
     static const piconas_dims out_dims = {1, 14, 14, 8};
@@ -743,35 +769,52 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l3_multiplier, l3_shift};
     static const piconas_conv_params params = {128, -16, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 1568;
+    ctx.buf = arena + 6272;
     ctx.size = 64;
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l3_weight, l3_bias, &out_dims, arena + 0);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l3_weight, l3_bias, &out_dims, arena + 4704);
+#else
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l3_weight, l3_bias, &out_dims, arena + 4704);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(3);
+  PICONAS_LAYER_BEGIN(4);
   { /* layer 4: blocks.0.add (add) */
     static const piconas_dims in_dims = {1, 14, 14, 8};
     static const piconas_dims out_dims = {1, 14, 14, 8};
     static const piconas_add_params params = {128, 1339036223, -2, 16, 1073741824, 0, 20, -28, 1924802119, -19, {-128, 127}};
     (void)in_dims;
     (void)out_dims;
-    status = piconas_add_s8(&params, arena + 6272, arena + 0, arena + 1568, 1568);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_add_simd_s8(&params, arena + 3136, arena + 4704, arena + 0, 1568);
+#else
+    status = piconas_add_s8(&params, arena + 3136, arena + 4704, arena + 0, 1568);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(4);
+  PICONAS_LAYER_BEGIN(5);
   { /* layer 5: blocks.1.0 (depthwise) */
     static const piconas_dims in_dims = {1, 14, 14, 8};
     static const piconas_dims out_dims = {1, 7, 7, 8};
     static const piconas_dims filter_dims = {1, 5, 5, 8};
     static const piconas_per_channel_quant_params quant = {l5_multiplier, l5_shift};
     static const piconas_dw_conv_params params = {28, -128, 1, {2, 2}, {2, 2}, {1, 1}, {-128, 127}};
-    status = piconas_depthwise_conv2d_s8(&params, &quant, &in_dims, arena + 1568, &filter_dims, l5_weight, l5_bias, &out_dims, arena + 0);
+    piconas_s8_context ctx;
+    ctx.buf = arena + 1568;
+    ctx.size = 196;
+    status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l5_weight, l5_bias, &out_dims, arena + 0);
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(5);
+  PICONAS_LAYER_BEGIN(6);
   { /* layer 6: blocks.1.3 (conv) */
     static const piconas_dims in_dims = {1, 7, 7, 8};
     static const piconas_dims out_dims = {1, 7, 7, 16};
@@ -779,13 +822,19 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l6_multiplier, l6_shift};
     static const piconas_conv_params params = {128, -128, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 392;
+    ctx.buf = arena + 1568;
     ctx.size = 32;
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_weight, l6_bias, &out_dims, arena + 6272);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_weight, l6_bias, &out_dims, arena + 3136);
+#else
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_weight, l6_bias, &out_dims, arena + 3136);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(6);
+  PICONAS_LAYER_BEGIN(7);
   { /* layer 7: blocks.2.body.0 (conv) */
     static const piconas_dims in_dims = {1, 7, 7, 16};
     static const piconas_dims out_dims = {1, 7, 7, 64};
@@ -793,24 +842,35 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l7_multiplier, l7_shift};
     static const piconas_conv_params params = {128, -128, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 3136;
+    ctx.buf = arena + 3920;
     ctx.size = 64;
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 6272, &filter_dims, l7_weight, l7_bias, &out_dims, arena + 0);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l7_weight, l7_bias, &out_dims, arena + 0);
+#else
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l7_weight, l7_bias, &out_dims, arena + 0);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(7);
+  PICONAS_LAYER_BEGIN(8);
   { /* layer 8: blocks.2.body.3 (depthwise) */
     static const piconas_dims in_dims = {1, 7, 7, 64};
     static const piconas_dims out_dims = {1, 7, 7, 64};
     static const piconas_dims filter_dims = {1, 5, 5, 64};
     static const piconas_per_channel_quant_params quant = {l8_multiplier, l8_shift};
     static const piconas_dw_conv_params params = {128, -128, 1, {1, 1}, {2, 2}, {1, 1}, {-128, 127}};
-    status = piconas_depthwise_conv2d_s8(&params, &quant, &in_dims, arena + 0, &filter_dims, l8_weight, l8_bias, &out_dims, arena + 3136);
+    piconas_s8_context ctx;
+    ctx.buf = arena + 3920;
+    ctx.size = 49;
+    status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l8_weight, l8_bias, &out_dims, arena + 0);
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(8);
+  PICONAS_LAYER_BEGIN(9);
   { /* layer 9: blocks.2.body.6 (conv) */
     static const piconas_dims in_dims = {1, 7, 7, 64};
     static const piconas_dims out_dims = {1, 7, 7, 16};
@@ -818,24 +878,36 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l9_multiplier, l9_shift};
     static const piconas_conv_params params = {128, 29, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 784;
+    ctx.buf = arena + 4704;
     ctx.size = 256;
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l9_weight, l9_bias, &out_dims, arena + 0);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l9_weight, l9_bias, &out_dims, arena + 3920);
+#else
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l9_weight, l9_bias, &out_dims, arena + 3920);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(9);
+  PICONAS_LAYER_BEGIN(10);
   { /* layer 10: blocks.2.add (add) */
     static const piconas_dims in_dims = {1, 7, 7, 16};
     static const piconas_dims out_dims = {1, 7, 7, 16};
     static const piconas_add_params params = {128, 1622186491, -2, -29, 1073741824, 0, 20, -24, 1986929727, -19, {-128, 127}};
     (void)in_dims;
     (void)out_dims;
-    status = piconas_add_s8(&params, arena + 6272, arena + 0, arena + 1568, 784);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_add_simd_s8(&params, arena + 3136, arena + 3920, arena + 1568, 784);
+#else
+    status = piconas_add_s8(&params, arena + 3136, arena + 3920, arena + 1568, 784);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(10);
+  PICONAS_LAYER_BEGIN(11);
   { /* layer 11: blocks.3.0 (conv) */
     static const piconas_dims in_dims = {1, 7, 7, 16};
     static const piconas_dims out_dims = {1, 7, 7, 32};
@@ -845,22 +917,33 @@ int model_invoke(const int8_t *input, int8_t *output) {
     piconas_s8_context ctx;
     ctx.buf = arena + 2352;
     ctx.size = 64;
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l11_weight, l11_bias, &out_dims, arena + 0);
+#else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l11_weight, l11_bias, &out_dims, arena + 0);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(11);
+  PICONAS_LAYER_BEGIN(12);
   { /* layer 12: blocks.3.3 (depthwise) */
     static const piconas_dims in_dims = {1, 7, 7, 32};
     static const piconas_dims out_dims = {1, 4, 4, 32};
     static const piconas_dims filter_dims = {1, 3, 3, 32};
     static const piconas_per_channel_quant_params quant = {l12_multiplier, l12_shift};
     static const piconas_dw_conv_params params = {128, -128, 1, {2, 2}, {1, 1}, {1, 1}, {-128, 127}};
-    status = piconas_depthwise_conv2d_s8(&params, &quant, &in_dims, arena + 0, &filter_dims, l12_weight, l12_bias, &out_dims, arena + 1568);
+    piconas_s8_context ctx;
+    ctx.buf = arena + 1568;
+    ctx.size = 49;
+    status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l12_weight, l12_bias, &out_dims, arena + 0);
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(12);
+  PICONAS_LAYER_BEGIN(13);
   { /* layer 13: blocks.3.6 (conv) */
     static const piconas_dims in_dims = {1, 4, 4, 32};
     static const piconas_dims out_dims = {1, 4, 4, 24};
@@ -868,13 +951,19 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l13_multiplier, l13_shift};
     static const piconas_conv_params params = {128, -1, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 0;
+    ctx.buf = arena + 1952;
     ctx.size = 128;
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 512);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 1568);
+#else
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 1568);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(13);
+  PICONAS_LAYER_BEGIN(14);
   { /* layer 14: head.0 (conv) */
     static const piconas_dims in_dims = {1, 4, 4, 24};
     static const piconas_dims out_dims = {1, 4, 4, 32};
@@ -882,13 +971,19 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l14_multiplier, l14_shift};
     static const piconas_conv_params params = {1, -128, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 896;
+    ctx.buf = arena + 512;
     ctx.size = 96;
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 512, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
+#else
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
   }
+  PICONAS_LAYER_END(14);
+  PICONAS_LAYER_BEGIN(15);
   { /* layer 15: pool (global_avg_pool) */
     static const piconas_dims in_dims = {1, 4, 4, 32};
     static const piconas_dims out_dims = {1, 1, 1, 32};
@@ -898,6 +993,8 @@ int model_invoke(const int8_t *input, int8_t *output) {
       return status;
     }
   }
+  PICONAS_LAYER_END(15);
+  PICONAS_LAYER_BEGIN(16);
   { /* layer 16: classifier (fully_connected) */
     static const piconas_dims in_dims = {1, 1, 1, 32};
     static const piconas_dims out_dims = {1, 1, 1, 10};
@@ -909,6 +1006,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
       return status;
     }
   }
+  PICONAS_LAYER_END(16);
   for (i = 0; i < 10; ++i) {
     output[i] = arena[0 + i];
   }
