@@ -1,6 +1,7 @@
 // `piconas export CHECKPOINT --out DIR`: quantizes a trained model to int8 and writes portable
 // C99 for microcontrollers (nas/deploy/export.h), then prints memory, flash and the float vs
 // int8 accuracy on the first --eval test images.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -31,9 +32,10 @@ void run_export(const ExportCliOptions& cli) {
               static_cast<long long>(r.plan.arena_bytes), nas::deploy::plan_strategy_name(r.plan.strategy),
               static_cast<long long>(r.plan.naive_bytes),
               static_cast<double>(r.plan.naive_bytes) / static_cast<double>(r.plan.arena_bytes));
-  std::printf("            in-place depthwise %s: %lld bytes with, %lld bytes without\n",
-              o.in_place_depthwise ? "on" : "off (--no-in-place)",
-              static_cast<long long>(o.in_place_depthwise ? r.plan.arena_bytes : -1),
+  const auto in_place_layers = std::count(r.plan.in_place.begin(), r.plan.in_place.end(), 1);
+  std::printf("            %lld depthwise layer(s) in place%s; %lld bytes with every layer out of place\n",
+              static_cast<long long>(in_place_layers),
+              o.in_place_depthwise ? "" : " (--no-in-place)",
               static_cast<long long>(r.arena_without_in_place));
   std::printf("FLASH_BYTES %lld bytes of constants (plus kernel code)\n",
               static_cast<long long>(r.emitted.flash_bytes));
@@ -58,7 +60,7 @@ void register_export(CLI::App& app) {
   cmd->add_option("--dataset", cli->options.dataset, "dataset for calibration/evaluation (default: the checkpoint's)");
   cmd->add_option("--data-path", cli->options.data_path, "dataset location (default: the dataset's standard path)");
   cmd->add_flag("--no-in-place{false}", cli->options.in_place_depthwise,
-                "plan depthwise layers out of place (default: in place when the input dies there)");
+                "plan depthwise layers out of place (default: in place when that lowers the arena, unless --max-sram is met without)");
   add_byte_option(cmd, "--max-sram", cli->options.max_sram, "refuse a planned arena above this many bytes");
   add_byte_option(cmd, "--max-flash", cli->options.max_flash, "refuse constants above this many bytes");
   cmd->callback([cli] { run_export(*cli); });

@@ -87,8 +87,15 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   const Tensor calib = normalized_images(calibration_set, model.normalization, options.calibration_images);
   report.quantized = quantize_graph(graph, calib, model.normalization, options.calibration);
   const QuantizedModel& q = report.quantized;
-  report.plan = plan_memory(graph, PlanOptions{options.strategy, options.in_place_depthwise});
-  report.arena_without_in_place = plan_memory(graph, PlanOptions{options.strategy, false}).arena_bytes;
+  // In-place depthwise layers run the portable in-place kernel, slower than the SIMD
+  // out-of-place one: under an SRAM budget that the out-of-place plan meets, the faster plan wins;
+  // without a budget, or when only the in-place plan fits, the smaller one.
+  const MemoryPlan out_of_place = plan_memory(graph, PlanOptions{options.strategy, false});
+  const bool fast_plan_fits = options.max_sram > 0 && out_of_place.arena_bytes <= options.max_sram;
+  report.plan = options.in_place_depthwise && !fast_plan_fits
+                    ? plan_memory(graph, PlanOptions{options.strategy, true})
+                    : out_of_place;
+  report.arena_without_in_place = out_of_place.arena_bytes;
   PICONAS_CHECK(options.max_sram <= 0 || report.plan.arena_bytes <= options.max_sram,
                 "export: the planned activation arena needs " << report.plan.arena_bytes
                     << " bytes, over --max-sram " << options.max_sram << " (nothing written)");

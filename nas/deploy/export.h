@@ -37,7 +37,8 @@ struct ExportOptions {
   int64_t calibration_images = 256;  // first N training images (deterministic)
   CalibrationOptions calibration;
   PlanStrategy strategy = PlanStrategy::Best;
-  bool in_place_depthwise = true;  // planner.h: depthwise output over its dying input
+  bool in_place_depthwise = true;  // planner.h: depthwise output over its dying input, used
+                                   // unless max_sram is set and the (faster) out-of-place plan fits
   int64_t eval_images = 1000;  // first N test images for the accuracy report; 0: skip
   std::string dataset;         // overrides meta "data" ("fashion-mnist", ...)
   std::string data_path;       // "" = the dataset's default location

@@ -22,6 +22,7 @@ deploy::ExportOptions export_options(const PipelineConfig& c, const std::string&
   o.eval_images = c.eval_images;
   o.dataset = c.data;
   o.data_path = c.data_path;
+  o.max_sram = c.budget_sram.bytes;  // the export picks the fastest memory plan within the budget
   return o;
 }
 

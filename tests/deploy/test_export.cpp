@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/atomic_file.h"
@@ -104,4 +105,41 @@ TEST_CASE("export_model writes the C files and reports float vs int8 accuracy") 
   CHECK_THROWS_WITH_AS(export_model(m, calib, &eval, tight, "in-memory"),
                        doctest::Contains("over --max-flash"), Error);
   CHECK_FALSE(std::filesystem::exists(tight.out_dir));
+}
+
+TEST_CASE("export picks the faster out-of-place plan when it meets --max-sram, else in place") {
+  TempDir dir;
+  // Its depthwise layers hold the peak: in place lowers the arena (tests/regression/golden/info.txt).
+  const ArchSpec arch = parse_arch(
+      "blocks:in=1x28x28,classes=10,act=relu6,stem=8k3s2|ir:k3e2s1c8|ds:k5s2c16|ir:k5e4s1c16|"
+      "ir:k3e2s2c24|head=32");
+  DeployModel m;
+  m.arch = arch;
+  m.module = make_model(arch, 5);
+  m.normalization = fashion_normalization();
+  const data::Dataset calib = synthetic_dataset(arch.input, 16, 1);
+  ExportOptions o;
+  o.out_dir = dir.str() + "/free";
+  o.calibration_images = 16;
+  o.eval_images = 0;
+  auto in_place_layers = [](const ExportReport& r) {
+    return std::count(r.plan.in_place.begin(), r.plan.in_place.end(), 1);
+  };
+  const ExportReport free = export_model(m, calib, nullptr, o, "in-memory");
+  REQUIRE(free.plan.arena_bytes < free.arena_without_in_place);
+  CHECK(in_place_layers(free) > 0);
+
+  o.out_dir = dir.str() + "/roomy";
+  o.max_sram = free.arena_without_in_place;
+  const ExportReport roomy = export_model(m, calib, nullptr, o, "in-memory");
+  CHECK(in_place_layers(roomy) == 0);
+  CHECK(roomy.plan.arena_bytes == free.arena_without_in_place);
+  CHECK(read_file(o.out_dir + "/model.c").find("inplace") == std::string::npos);
+
+  o.out_dir = dir.str() + "/tight";
+  o.max_sram = free.arena_without_in_place - 1;
+  const ExportReport tight = export_model(m, calib, nullptr, o, "in-memory");
+  CHECK(in_place_layers(tight) > 0);
+  CHECK(tight.plan.arena_bytes == free.plan.arena_bytes);
+  CHECK(read_file(o.out_dir + "/model.c").find("piconas_depthwise_conv2d_inplace_s8") != std::string::npos);
 }
