@@ -16,6 +16,7 @@
  *   piconas_smlad(x, y, acc) acc + x.h0*y.h0 + x.h1*y.h1   SMLAD
  *   piconas_smlabb / smlatt  acc + x.h0*y.h0 / acc + x.h1*y.h1
  *   piconas_pkhbt(a, b)      (a.h0, b.h0)                  PKHBT a, b, LSL #16
+ *   piconas_smmulr(a, b)     (a*b + 2^31) >> 32 (64-bit)   SMMULR
  *   piconas_pkhtb(a, b)      (b.h1, a.h1)                  PKHTB a, b, ASR #16
  *
  * piconas_read_s8x4 / piconas_read_s16x2 load 4 bytes from any address (memcpy: one LDR on
@@ -87,6 +88,12 @@ static inline int32_t piconas_smlabb(uint32_t x, uint32_t y, int32_t acc) {
 static inline int32_t piconas_smlatt(uint32_t x, uint32_t y, int32_t acc) {
   return __smlatt((int32_t)x, (int32_t)y, acc);
 }
+/* arm_acle.h has no SMMULR. */
+static inline int32_t piconas_smmulr(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
 
 #else /* C emulation, bit-exact with the instructions */
 
@@ -122,6 +129,10 @@ static inline int32_t piconas_smlabb(uint32_t x, uint32_t y, int32_t acc) {
 static inline int32_t piconas_smlatt(uint32_t x, uint32_t y, int32_t acc) {
   return piconas_wrap_add(acc, piconas_half_hi(x) * piconas_half_hi(y));
 }
+static inline int32_t piconas_smmulr(int32_t a, int32_t b) {
+  /* |a*b| <= 2^62: the rounded sum fits int64. */
+  return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
 
 #endif /* PICONAS_S8_DSP */
 
@@ -141,12 +152,13 @@ static inline uint32_t piconas_dup16(int32_t v) {
  * "small": |acc| * 2^max(shift, 0) < 2^30 (guaranteed per call by piconas_s8_simd_quant_ok
  * from the bias and the MAC count; every realistic layer qualifies) and the multiplier is not
  * INT32_MIN. Then x = acc << left cannot wrap, SRDHM never saturates and is
- * h = (x*m + 2^30) >> 31 (one SMLAL), |h| <= |x| < 2^30, and RDBPOT(h, n), rounding half away
+ * h = (x*m + 2^30) >> 31 = (2x*m + 2^31) >> 32, one SMMULR of 2x = acc << (left + 1), which
+ * still fits int32 (|2x| < 2^31); |h| <= |x| < 2^30, and RDBPOT(h, n), rounding half away
  * from zero, is (h + 2^(n-1) - (h < 0)) >> n without overflow (n = 0: h). Per channel the
  * constants are computed once (piconas_s8_requant_of) and serve every pixel. */
 typedef struct {
   int32_t multiplier;
-  int32_t left;     /* max(shift, 0) */
+  int32_t left1;    /* max(shift, 0) + 1 */
   int32_t right;    /* max(-shift, 0) */
   int32_t round;    /* 2^(right-1), 0 when right = 0 */
   int32_t neg_mask; /* -1 when right > 0, else 0: subtracts 1 from negative h */
@@ -155,7 +167,7 @@ typedef struct {
 static inline piconas_s8_requant piconas_s8_requant_of(int32_t multiplier, int32_t shift) {
   piconas_s8_requant r;
   r.multiplier = multiplier;
-  r.left = shift > 0 ? shift : 0;
+  r.left1 = (shift > 0 ? shift : 0) + 1;
   r.right = shift > 0 ? 0 : -shift;
   r.round = r.right > 0 ? (int32_t)((uint32_t)1 << (r.right - 1)) : 0;
   r.neg_mask = r.right > 0 ? -1 : 0;
@@ -163,8 +175,7 @@ static inline piconas_s8_requant piconas_s8_requant_of(int32_t multiplier, int32
 }
 
 static inline int32_t piconas_s8_requantize(int32_t acc, piconas_s8_requant r) {
-  const int32_t x = (int32_t)((uint32_t)acc << r.left);
-  const int32_t h = (int32_t)(((int64_t)x * r.multiplier + ((int64_t)1 << 30)) >> 31);
+  const int32_t h = piconas_smmulr((int32_t)((uint32_t)acc << r.left1), r.multiplier);
   return (h + r.round + ((h >> 31) & r.neg_mask)) >> r.right;
 }
 
