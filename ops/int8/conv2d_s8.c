@@ -334,8 +334,9 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
   acc[1][1] = a11;
 }
 
-/* All output channels of two pixels (y1 = 0: only one pixel; col1 then aliases col0). The
- * arguments are copied to locals: the int8 stores could alias anything reached by pointer. */
+/* All output channels of two pixels (one pixel: col1 aliases col0 and y1 aliases y0, which
+ * then receives the same values twice: no branch per output). The arguments are copied to
+ * locals: the int8 stores could alias anything reached by pointer. */
 static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const int16_t *col1,
                              int8_t *y0, int8_t *y1) {
   const conv_simd_args s = *a;
@@ -351,11 +352,11 @@ static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const
                   s.filter + (ptrdiff_t)oc1 * s.depth, acc);
     r = piconas_s8_requant_of(s.multiplier[oc], s.shift[oc]);
     y0[oc] = piconas_s8_store(piconas_s8_requantize(acc[0][0], r), s.out);
-    if (y1) y1[oc] = piconas_s8_store(piconas_s8_requantize(acc[1][0], r), s.out);
+    y1[oc] = piconas_s8_store(piconas_s8_requantize(acc[1][0], r), s.out);
     if (oc1 != oc) {
       r = piconas_s8_requant_of(s.multiplier[oc1], s.shift[oc1]);
       y0[oc1] = piconas_s8_store(piconas_s8_requantize(acc[0][1], r), s.out);
-      if (y1) y1[oc1] = piconas_s8_store(piconas_s8_requantize(acc[1][1], r), s.out);
+      y1[oc1] = piconas_s8_store(piconas_s8_requantize(acc[1][1], r), s.out);
     }
   }
 }
@@ -475,7 +476,7 @@ static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *p
       }
     }
     if (n == 1) {
-      conv_simd_pixels(&a, cols[0], cols[0], ys[0], NULL);
+      conv_simd_pixels(&a, cols[0], cols[0], ys[0], ys[0]);
     }
   }
   return PICONAS_S8_OK;
