@@ -391,26 +391,33 @@ static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
 }
 
 /* im2col of the window of one output pixel in the SIMD group order; taps outside the image
- * are 0 (skipped). */
+ * are 0 (skipped). Offsets walk by constant steps (no multiply per tap); a single input
+ * channel (the stem of a grey-scale model) is copied without an inner loop. */
 static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const int8_t *image,
                                   const piconas_dims *in, const piconas_dims *f,
                                   const piconas_conv_params *p, int32_t iy0, int32_t ix0) {
   const int32_t cin = in->c;
   const int32_t k4 = a->depth & ~3;
+  const int32_t offset = a->offset;
+  const ptrdiff_t row_step = (ptrdiff_t)p->dilation.h * in->w * cin;
+  const ptrdiff_t tap_step = (ptrdiff_t)p->dilation.w * cin;
+  ptrdiff_t row = ((ptrdiff_t)iy0 * in->w + ix0) * cin;
+  int16_t *dst = col;
   int32_t ky_begin, ky_end, kx_begin, kx_end, ky, kx, k;
   piconas_s8_tap_range(iy0, p->dilation.h, f->h, in->h, &ky_begin, &ky_end);
   piconas_s8_tap_range(ix0, p->dilation.w, f->w, in->w, &kx_begin, &kx_end);
-  for (ky = 0; ky < f->h; ++ky) {
-    for (kx = 0; kx < f->w; ++kx) {
-      int16_t *dst = col + ((ptrdiff_t)ky * f->w + kx) * cin;
-      if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) {
-        const int8_t *src =
-            image +
-            ((ptrdiff_t)(iy0 + ky * p->dilation.h) * in->w + (ix0 + kx * p->dilation.w)) * cin;
-        if ((cin & 3) == 0) {
+  for (ky = 0; ky < f->h; ++ky, row += row_step) {
+    const int row_inside = ky >= ky_begin && ky < ky_end;
+    ptrdiff_t tap = row;
+    for (kx = 0; kx < f->w; ++kx, tap += tap_step, dst += cin) {
+      if (row_inside && kx >= kx_begin && kx < kx_end) {
+        const int8_t *src = image + tap;
+        if (cin == 1) {
+          dst[0] = (int16_t)((int32_t)src[0] + offset);
+        } else if ((cin & 3) == 0) {
           conv_simd_widen(a, src, cin, dst); /* groups align with taps: already in order */
         } else {
-          for (k = 0; k < cin; ++k) dst[k] = (int16_t)((int32_t)src[k] + a->offset);
+          for (k = 0; k < cin; ++k) dst[k] = (int16_t)((int32_t)src[k] + offset);
         }
       } else {
         for (k = 0; k < cin; ++k) dst[k] = 0;
