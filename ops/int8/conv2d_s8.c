@@ -295,10 +295,6 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
           [y] "=&r"(y), [t] "=&r"(t)
         : [end] "r"(w0_end)
         : "cc", "memory");
-    w0 -= k4;
-    w1 -= k4;
-    col0 -= k4;
-    col1 -= k4;
   }
 #else
   for (k = 0; k < k4; k += 4) {
@@ -320,9 +316,13 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
     a01 = piconas_smlad(t, x, a01);
     a11 = piconas_smlad(t, y, a11);
   }
+  w0 += k4;
+  w1 += k4;
+  col0 += k4;
+  col1 += k4;
 #endif
-  k = k4;
-  for (; k < a->depth; ++k) {
+  /* The pointers are at k4 now: the depth % 4 tail. */
+  for (k = 0; k < a->depth - k4; ++k) {
     a00 += (int32_t)w0[k] * col0[k];
     a01 += (int32_t)w1[k] * col0[k];
     a10 += (int32_t)w0[k] * col1[k];
