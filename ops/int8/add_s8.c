@@ -93,20 +93,22 @@ int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
   return PICONAS_S8_OK;
 }
 
-/* The SIMD variant's requantization is exact when every value it requantizes stays below 2^30
- * after its left shift (simd_s8.h): |q + offset| <= 255. */
+/* The SIMD variant's requantization is exact when every value it requantizes stays below
+ * PICONAS_S8_SIMD_ACC_LIMIT after its left shift and no shift is below
+ * PICONAS_S8_SIMD_MIN_SHIFT (simd_s8.h): |q + offset| <= 255. */
 static int64_t add_bound(int32_t left_shift, int32_t shift) {
   const int32_t left = left_shift + (shift > 0 ? shift : 0);
-  return left > 30 ? ((int64_t)1 << 40) : (int64_t)255 << left;
+  return left > 29 ? ((int64_t)1 << 40) : (int64_t)255 << left;
 }
 
 int piconas_add_simd_applies(const piconas_add_params *p) {
-  const int64_t limit = (int64_t)1 << 30;
+  const int64_t limit = PICONAS_S8_SIMD_ACC_LIMIT;
   const int32_t out_left = p != NULL && p->output_shift > 0 ? p->output_shift : 0;
   int64_t a, b;
   if (p == NULL || p->input1_multiplier == INT32_MIN || p->input2_multiplier == INT32_MIN ||
       p->output_multiplier == INT32_MIN || p->left_shift < 0 || p->left_shift > 23 ||
-      out_left > 30) {
+      out_left > 29 || p->input1_shift < PICONAS_S8_SIMD_MIN_SHIFT ||
+      p->input2_shift < PICONAS_S8_SIMD_MIN_SHIFT || p->output_shift < PICONAS_S8_SIMD_MIN_SHIFT) {
     return 0;
   }
   a = add_bound(p->left_shift, p->input1_shift);

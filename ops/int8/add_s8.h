@@ -9,8 +9,9 @@
  * each through piconas_quantize_multiplier. The inputs and the output have `size` elements
  * (same shape, no broadcasting); output may alias an input. Needs no scratch.
  * piconas_add_s8 picks piconas_add_simd_s8 when piconas_add_simd_applies (no INT32_MIN
- * multiplier, every requantized value below 2^30 after its left shift: true of the host-side
- * parameters above) or piconas_add_generic_s8 (the portable reference); tests may call each.
+ * multiplier, no shift below -29, every requantized value below 2^29 after its left shift: true of
+ * the host-side parameters above) or piconas_add_generic_s8 (the portable reference); tests may
+ * call each.
  */
 #ifndef PICONAS_INT8_ADD_S8_H
 #define PICONAS_INT8_ADD_S8_H

@@ -16,6 +16,7 @@
  *   piconas_smlad(x, y, acc) acc + x.h0*y.h0 + x.h1*y.h1   SMLAD
  *   piconas_smlabb / smlatt  acc + x.h0*y.h0 / acc + x.h1*y.h1
  *   piconas_pkhbt(a, b)      (a.h0, b.h0)                  PKHBT a, b, LSL #16
+ *   piconas_smmulr(a, b)     (a*b + 2^31) >> 32 (64-bit)   SMMULR
  *   piconas_pkhtb(a, b)      (b.h1, a.h1)                  PKHTB a, b, ASR #16
  *
  * piconas_read_s8x4 / piconas_read_s16x2 load 4 bytes from any address (memcpy: one LDR on
@@ -87,6 +88,12 @@ static inline int32_t piconas_smlabb(uint32_t x, uint32_t y, int32_t acc) {
 static inline int32_t piconas_smlatt(uint32_t x, uint32_t y, int32_t acc) {
   return __smlatt((int32_t)x, (int32_t)y, acc);
 }
+/* arm_acle.h has no SMMULR. */
+static inline int32_t piconas_smmulr(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
 
 #else /* C emulation, bit-exact with the instructions */
 
@@ -122,6 +129,10 @@ static inline int32_t piconas_smlabb(uint32_t x, uint32_t y, int32_t acc) {
 static inline int32_t piconas_smlatt(uint32_t x, uint32_t y, int32_t acc) {
   return piconas_wrap_add(acc, piconas_half_hi(x) * piconas_half_hi(y));
 }
+static inline int32_t piconas_smmulr(int32_t a, int32_t b) {
+  /* |a*b| <= 2^62: the rounded sum fits int64. */
+  return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32);
+}
 
 #endif /* PICONAS_S8_DSP */
 
@@ -138,46 +149,51 @@ static inline uint32_t piconas_dup16(int32_t v) {
 
 /* ---- requantization of the SIMD kernels --------------------------------------------------
  * MBQM of requantize.h in fewer instructions, the same result whenever the accumulator is
- * "small": |acc| * 2^max(shift, 0) < 2^30 (guaranteed per call by piconas_s8_simd_quant_ok
- * from the bias and the MAC count; every realistic layer qualifies) and the multiplier is not
- * INT32_MIN. Then x = acc << left cannot wrap, SRDHM never saturates and is
- * h = (x*m + 2^30) >> 31 (one SMLAL), |h| <= |x| < 2^30, and RDBPOT(h, n), rounding half away
- * from zero, is (h + 2^(n-1) - (h < 0)) >> n without overflow (n = 0: h). Per channel the
- * constants are computed once (piconas_s8_requant_of) and serve every pixel. */
+ * "small": |acc| * 2^max(shift, 0) < 2^29 = PICONAS_S8_SIMD_ACC_LIMIT, the multiplier is not
+ * INT32_MIN and shift >= -29 (guaranteed per call by piconas_s8_simd_quant_ok from the bias
+ * and the MAC count; every realistic layer qualifies). Then x = acc << left cannot wrap, SRDHM
+ * never saturates and is h = (x*m + 2^30) >> 31 = (2x*m + 2^31) >> 32: one SMMULR of
+ * 2x = acc << (left + 1), which fits int32; |h| <= 2^29. RDBPOT(h, n), rounding half away from
+ * zero, is (h + 2^(n-1) - (h < 0)) >> n for n > 0 and h for n = 0; both equal
+ * (2h + 2^n - (h < 0)) >> (n + 1): for h >= 0 the numerator is just doubled; for h < 0 the odd
+ * 2h + 2^n - 1 floors like the even 2h + 2^n - 2 (no multiple of 2^(n+1) lies between); for
+ * n = 0 it is (2h + 1 - (h < 0)) >> 1 = h. |2h| + 2^n <= 2^30 + 2^29: no overflow. Per channel
+ * the constants are computed once (piconas_s8_requant_of) and serve every pixel. */
+#define PICONAS_S8_SIMD_ACC_LIMIT ((int64_t)1 << 29)
+#define PICONAS_S8_SIMD_MIN_SHIFT (-29)
 typedef struct {
   int32_t multiplier;
-  int32_t left;     /* max(shift, 0) */
-  int32_t right;    /* max(-shift, 0) */
-  int32_t round;    /* 2^(right-1), 0 when right = 0 */
-  int32_t neg_mask; /* -1 when right > 0, else 0: subtracts 1 from negative h */
+  int32_t left1;  /* max(shift, 0) + 1 */
+  int32_t right1; /* max(-shift, 0) + 1 */
+  int32_t round;  /* 2^max(-shift, 0) */
 } piconas_s8_requant;
 
 static inline piconas_s8_requant piconas_s8_requant_of(int32_t multiplier, int32_t shift) {
   piconas_s8_requant r;
+  const int32_t right = shift > 0 ? 0 : -shift;
   r.multiplier = multiplier;
-  r.left = shift > 0 ? shift : 0;
-  r.right = shift > 0 ? 0 : -shift;
-  r.round = r.right > 0 ? (int32_t)((uint32_t)1 << (r.right - 1)) : 0;
-  r.neg_mask = r.right > 0 ? -1 : 0;
+  r.left1 = (shift > 0 ? shift : 0) + 1;
+  r.right1 = right + 1;
+  r.round = (int32_t)((uint32_t)1 << right);
   return r;
 }
 
 static inline int32_t piconas_s8_requantize(int32_t acc, piconas_s8_requant r) {
-  const int32_t x = (int32_t)((uint32_t)acc << r.left);
-  const int32_t h = (int32_t)(((int64_t)x * r.multiplier + ((int64_t)1 << 30)) >> 31);
-  return (h + r.round + ((h >> 31) & r.neg_mask)) >> r.right;
+  const int32_t h = piconas_smmulr((int32_t)((uint32_t)acc << r.left1), r.multiplier);
+  return (int32_t)((uint32_t)h * 2u + (uint32_t)r.round + (uint32_t)(h >> 31)) >> r.right1;
 }
 
-/* 1 when piconas_s8_requantize is exact for every channel: multiplier != INT32_MIN and
- * (|bias| + macs * PICONAS_S8_MAX_PRODUCT) * 2^max(shift, 0) < 2^30. bias may be null. */
+/* 1 when piconas_s8_requantize is exact for every channel: multiplier != INT32_MIN,
+ * shift >= -29 and (|bias| + macs * PICONAS_S8_MAX_PRODUCT) * 2^max(shift, 0) < 2^29. bias
+ * may be null. */
 static inline int piconas_s8_simd_quant_ok(const int32_t *multiplier, const int32_t *shift,
                                            const int32_t *bias, int32_t channels, int64_t macs) {
-  const int64_t limit = (int64_t)1 << 30;
+  const int64_t limit = PICONAS_S8_SIMD_ACC_LIMIT;
   int32_t c;
   for (c = 0; c < channels; ++c) {
     const int64_t b = bias != 0 ? (bias[c] < 0 ? -(int64_t)bias[c] : (int64_t)bias[c]) : 0;
     const int32_t left = shift[c] > 0 ? shift[c] : 0;
-    if (multiplier[c] == INT32_MIN || left > 30 ||
+    if (multiplier[c] == INT32_MIN || left > 29 || shift[c] < PICONAS_S8_SIMD_MIN_SHIFT ||
         b + macs * PICONAS_S8_MAX_PRODUCT >= (limit >> left)) {
       return 0;
     }

@@ -208,10 +208,10 @@ inline int32_t random_bias(Rng& rng, int64_t macs) {
 }
 
 // Bias for the SIMD kernels' test cases: mostly small, sometimes at the edge of their "small
-// accumulator" condition ((|bias| + macs * 32640) * 2^max(shift, 0) < 2^30), i.e. the largest
+// accumulator" condition ((|bias| + macs * 32640) * 2^max(shift, 0) < 2^29), i.e. the largest
 // accumulators they must still requantize exactly.
 inline int32_t random_simd_bias(Rng& rng, int64_t macs, int32_t shift) {
-  const int64_t edge = ((int64_t{1} << 30) >> (shift > 0 ? shift : 0)) - macs * 32640 - 1;
+  const int64_t edge = ((int64_t{1} << 29) >> (shift > 0 ? shift : 0)) - macs * 32640 - 1;
   if (edge > 0 && rng.uniform_int(0, 4) == 0)
     return static_cast<int32_t>(rng.uniform_int(0, 1) ? edge : -edge);
   return static_cast<int32_t>(rng.uniform_int(-100000, 100000));

@@ -8,6 +8,7 @@
 #include "int8/reference_s8.h"
 #include "ops/int8/quantize_multiplier.h"
 #include "ops/int8/requantize.h"
+#include "ops/int8/simd_s8.h"
 
 using namespace piconas;
 using int8_ref::kMax;
@@ -111,6 +112,44 @@ TEST_CASE("requantize: random and constructed ties agree bit for bit with the re
   }
   MESSAGE("requantize values compared: " << checked);
 }
+
+#if PICONAS_S8_SIMD_AVAILABLE
+// The SIMD kernels' requantization (one SMMULR of acc << (left + 1)) equals MBQM for every
+// accumulator inside its precondition |acc| * 2^max(shift, 0) < 2^29, shift >= -29,
+// multiplier != INT32_MIN:
+// random values, the bounds themselves and, for right shifts, exact rounding ties of h.
+TEST_CASE("requantize: SIMD requantization equals MBQM under its small-accumulator bound") {
+  Rng rng(20261204);
+  int64_t checked = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const int32_t m = i % 8 == 0 ? static_cast<int32_t>(rng.uniform_int(kMin + 1, kMax))
+                                 : int8_ref::random_multiplier(rng);
+    const auto s = static_cast<int32_t>(rng.uniform_int(PICONAS_S8_SIMD_MIN_SHIFT, 29));
+    const int64_t bound = PICONAS_S8_SIMD_ACC_LIMIT >> (s > 0 ? s : 0);  // |acc| < bound
+    const piconas_s8_requant r = piconas_s8_requant_of(m, s);
+    const int64_t near = bound - 1 < 4096 ? bound - 1 : 4096;
+    const int32_t accs[] = {static_cast<int32_t>(rng.uniform_int(-bound + 1, bound - 1)),
+                            static_cast<int32_t>(rng.uniform_int(-near, near)),
+                            static_cast<int32_t>(bound - 1), static_cast<int32_t>(1 - bound)};
+    for (int32_t acc : accs) {
+      INFO("acc " << acc << " m " << m << " s " << s);
+      REQUIRE(piconas_s8_requantize(acc, r) == int8_ref::mbqm(acc, m, s));
+      ++checked;
+    }
+  }
+  // m = 2^30 halves an even acc exactly (h = acc / 2), so h = odd multiples of 2^(n-1) are
+  // RDBPOT ties; |acc| < 2^29 for n <= 18.
+  for (int32_t n = 1; n <= 18; ++n) {
+    const piconas_s8_requant r = piconas_s8_requant_of(k2p30, -n);
+    for (int32_t k = -300; k <= 300; ++k) {
+      const int32_t acc = 2 * (k * (int32_t{1} << n) + (int32_t{1} << (n - 1)));
+      REQUIRE(piconas_s8_requantize(acc, r) == int8_ref::mbqm(acc, k2p30, -n));
+      ++checked;
+    }
+  }
+  MESSAGE("SIMD requantize values compared: " << checked);
+}
+#endif
 
 TEST_CASE("quantize_multiplier: golden values and the rounding / tiny edge cases") {
   int32_t m = -1, s = -1;
