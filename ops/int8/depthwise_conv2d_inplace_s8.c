@@ -126,27 +126,38 @@ int piconas_depthwise_conv2d_inplace_generic_s8(const piconas_s8_context *ctx,
 
 /* ---- SIMD variant: planar, over the copied input plane ---------------------------------------
  * Per channel the weights are packed once into halfword pairs: for kernel row ky and tap group
- * g (taps 4g..4g+3, zero beyond KW) wa = (w[4g], w[4g+2]), wb = (w[4g+1], w[4g+3]). Output
- * pixels run in horizontal pairs whose windows lie inside the plane: one 32-bit load of plane
- * bytes ix..ix+3 gives, through SXTAB16 (+ input offset) and its ROR #8 form, e02 = (x0, x2)
- * and e13 = (x1, x3), and two SMLADs add four taps. In a 3x3 stride-1 layer the same word also
- * serves the second pixel: pixel 0 takes e02.wa + e13.lo*w1, pixel 1 e13.wa + e02.hi*w1 (one
- * load, two SXTs, four MACs per kernel row and pair). The few border pixels (window partly in
- * the padding) take a scalar loop over their in-image taps. Requantization: simd_s8.h's, once
- * per channel; applies when its accumulator bound holds (piconas_s8_simd_quant_ok). */
+ * g (taps 4g..4g+3, zero beyond KW) wa = (w[4g], w[4g+2]), wb = (w[4g+1], w[4g+3]), and the
+ * input offset is folded into the bias (bias + offset * sum(w): the same int32 sum). Each output
+ * row is a left border, a run of horizontal pixel pairs whose windows lie inside the image, and
+ * a right border. In the run one 32-bit load of plane bytes ix..ix+3 gives, through SXTB16 and
+ * its ROR #8 form, e02 = (x0, x2) and e13 = (x1, x3), and two SMLADs add four taps. In a 3x3
+ * stride-1 layer the same word serves both pixels: pixel 0 takes e02.wa + e13.lo * w1, pixel 1
+ * e13.wa + e02.hi * w1 (one load, two SXTs, four MACs per kernel row and pair). Border pixels
+ * (window partly in the padding) take a scalar loop over their in-image taps. Requantization:
+ * simd_s8.h's, constants once per channel; applies when its accumulator bound holds
+ * (piconas_s8_simd_quant_ok). */
 
 enum { DW_INPLACE_MAX_K = 8, DW_INPLACE_MAX_GROUPS = DW_INPLACE_MAX_K / 4 };
 
+#if defined(__GNUC__)
+#define PICONAS_DW_INPLACE_NOINLINE static __attribute__((noinline))
+#else
+#define PICONAS_DW_INPLACE_NOINLINE static
+#endif
+
+/* What a run of pixel pairs needs besides the plane. */
 typedef struct {
-  const int8_t *plane;
-  int32_t in_w;     /* W, bytes per plane row */
-  int32_t kh, kw;   /* KH, KW */
-  int32_t groups;   /* tap groups per kernel row: ceil(KW / 4) */
-  int32_t stride;   /* stride.w */
-  uint32_t offset2; /* input offset in both halfwords */
+  int32_t in_w;   /* W, bytes per plane row */
+  int32_t kh;     /* KH */
+  int32_t groups; /* tap groups per kernel row: ceil(KW / 4) */
+  int32_t stride; /* stride.w */
+  int32_t bias;   /* bias + input offset * sum of the channel's weights */
+  int32_t y_step; /* C: bytes between output pixels */
+  piconas_s8_requant r;
+  piconas_s8_out_stage out;
   uint32_t wa[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS];
   uint32_t wb[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS];
-} dw_plane;
+} dw_run;
 
 static uint32_t pack_taps(const int8_t *w, int32_t channels, int32_t kw, int32_t k0, int32_t k1) {
   const int32_t lo = k0 < kw ? w[(ptrdiff_t)k0 * channels] : 0;
@@ -154,58 +165,106 @@ static uint32_t pack_taps(const int8_t *w, int32_t channels, int32_t kw, int32_t
   return piconas_pkhbt((uint32_t)lo, (uint32_t)hi);
 }
 
-/* One output pixel from the in-image taps [ky0, ky1) x [kx0, kx1); x at the window origin. */
-static int32_t dw_border_pixel(const dw_plane *d, const int8_t *w, int32_t channels, int32_t offset,
-                               const int8_t *x, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
-                               int32_t acc) {
-  int32_t ky, kx;
-  for (ky = ky0; ky < ky1; ++ky) {
-    for (kx = kx0; kx < kx1; ++kx) {
-      acc += (int32_t)w[((ptrdiff_t)ky * d->kw + kx) * channels] *
-             ((int32_t)x[(ptrdiff_t)ky * d->in_w + kx] + offset);
-    }
-  }
-  return acc;
+static int8_t dw_run_out(int32_t acc, const dw_run *d) {
+  return piconas_s8_store(piconas_s8_requantize(acc, d->r), d->out);
 }
 
-/* A 3x3 stride-1 pair: windows at x and x + 1. */
-static void dw_pair_3x3_s1(const dw_plane *d, const int8_t *x, int32_t *acc0, int32_t *acc1) {
-  const uint32_t off2 = d->offset2;
-  const int32_t step = d->in_w;
-  int32_t a0 = *acc0, a1 = *acc1, ky;
-  for (ky = 0; ky < 3; ++ky) {
-    const uint32_t v = piconas_read_s8x4(x);
-    const uint32_t e02 = piconas_sxtab16(off2, v), e13 = piconas_sxtab16_ror8(off2, v);
-    const uint32_t wa = d->wa[ky][0], w11 = d->wb[ky][0];
-    a0 = piconas_smlad(e02, wa, a0);
-    a0 = piconas_smlabb(e13, w11, a0);
-    a1 = piconas_smlad(e13, wa, a1);
-    a1 = piconas_smlatt(e02, w11, a1);
-    x += step;
+/* `pairs` pairs of a 3x3 stride-1 row: the first pair's windows at x and x + 1. */
+PICONAS_DW_INPLACE_NOINLINE void dw_run_3x3_s1(const dw_run *d, const int8_t *x, int32_t pairs,
+                                               int8_t *y) {
+  const uint32_t wa0 = d->wa[0][0], wa1 = d->wa[1][0], wa2 = d->wa[2][0];
+  const uint32_t wb0 = d->wb[0][0], wb1 = d->wb[1][0], wb2 = d->wb[2][0];
+  const int32_t w1 = d->in_w, w2 = 2 * d->in_w, step = d->y_step;
+  for (; pairs > 0; --pairs) {
+    int32_t a0 = d->bias, a1 = d->bias;
+    uint32_t v = piconas_read_s8x4(x), e02 = piconas_sxtb16(v), e13 = piconas_sxtb16_ror8(v);
+    a0 = piconas_smlad(e02, wa0, a0);
+    a0 = piconas_smlabb(e13, wb0, a0);
+    a1 = piconas_smlad(e13, wa0, a1);
+    a1 = piconas_smlatt(e02, wb0, a1);
+    v = piconas_read_s8x4(x + w1);
+    e02 = piconas_sxtb16(v);
+    e13 = piconas_sxtb16_ror8(v);
+    a0 = piconas_smlad(e02, wa1, a0);
+    a0 = piconas_smlabb(e13, wb1, a0);
+    a1 = piconas_smlad(e13, wa1, a1);
+    a1 = piconas_smlatt(e02, wb1, a1);
+    v = piconas_read_s8x4(x + w2);
+    e02 = piconas_sxtb16(v);
+    e13 = piconas_sxtb16_ror8(v);
+    a0 = piconas_smlad(e02, wa2, a0);
+    a0 = piconas_smlabb(e13, wb2, a0);
+    a1 = piconas_smlad(e13, wa2, a1);
+    a1 = piconas_smlatt(e02, wb2, a1);
+    y[0] = dw_run_out(a0, d);
+    y[step] = dw_run_out(a1, d);
+    y += 2 * step;
+    x += 2;
   }
-  *acc0 = a0;
-  *acc1 = a1;
 }
 
-/* Any KH, KW <= 8 and stride: windows at x and x + stride; reads bytes up to
- * x + stride + 4 * groups - 1 of each kernel row (weights beyond KW are zero). */
-static void dw_pair_any(const dw_plane *d, const int8_t *x, int32_t *acc0, int32_t *acc1) {
-  const uint32_t off2 = d->offset2;
-  const int32_t s = d->stride;
-  int32_t a0 = *acc0, a1 = *acc1, ky, g;
-  for (ky = 0; ky < d->kh; ++ky) {
-    for (g = 0; g < d->groups; ++g) {
-      const uint32_t u = piconas_read_s8x4(x + 4 * g), v = piconas_read_s8x4(x + s + 4 * g);
-      const uint32_t wa = d->wa[ky][g], wb = d->wb[ky][g];
-      a0 = piconas_smlad(piconas_sxtab16(off2, u), wa, a0);
-      a0 = piconas_smlad(piconas_sxtab16_ror8(off2, u), wb, a0);
-      a1 = piconas_smlad(piconas_sxtab16(off2, v), wa, a1);
-      a1 = piconas_smlad(piconas_sxtab16_ror8(off2, v), wb, a1);
+/* `pairs` pairs of any KH, KW <= 8 and stride s: the first pair's windows at x and x + s; each
+ * kernel row reads bytes up to x + s + 4 * groups - 1 (weights beyond KW are zero). */
+PICONAS_DW_INPLACE_NOINLINE void dw_run_any(const dw_run *d, const int8_t *x, int32_t pairs,
+                                            int8_t *y) {
+  const int32_t s = d->stride, step = d->y_step;
+  int32_t ky, g;
+  for (; pairs > 0; --pairs) {
+    const int8_t *xr = x;
+    int32_t a0 = d->bias, a1 = d->bias;
+    for (ky = 0; ky < d->kh; ++ky) {
+      for (g = 0; g < d->groups; ++g) {
+        const uint32_t u = piconas_read_s8x4(xr + 4 * g), v = piconas_read_s8x4(xr + s + 4 * g);
+        const uint32_t wa = d->wa[ky][g], wb = d->wb[ky][g];
+        a0 = piconas_smlad(piconas_sxtb16(u), wa, a0);
+        a0 = piconas_smlad(piconas_sxtb16_ror8(u), wb, a0);
+        a1 = piconas_smlad(piconas_sxtb16(v), wa, a1);
+        a1 = piconas_smlad(piconas_sxtb16_ror8(v), wb, a1);
+      }
+      xr += d->in_w;
     }
-    x += d->in_w;
+    y[0] = dw_run_out(a0, d);
+    y[step] = dw_run_out(a1, d);
+    y += 2 * step;
+    x += 2 * s;
   }
-  *acc0 = a0;
-  *acc1 = a1;
+}
+
+/* Output pixels [ox_begin, ox_end) of one row, one by one over their in-image taps; row points
+ * at plane row iy0 (possibly outside the plane: only in-image taps are read). */
+static void dw_border(const dw_run *d, const piconas_dw_conv_params *p, const int8_t *w,
+                      int32_t channels, int32_t bias, int32_t kw, const int8_t *row, int32_t ky0,
+                      int32_t ky1, int32_t ox_begin, int32_t ox_end, int8_t *y) {
+  int32_t ox, ky, kx;
+  for (ox = ox_begin; ox < ox_end; ++ox) {
+    const int32_t ix0 = ox * p->stride.w - p->padding.w;
+    int32_t kx0, kx1, acc = bias;
+    piconas_s8_tap_range(ix0, 1, kw, d->in_w, &kx0, &kx1);
+    for (ky = ky0; ky < ky1; ++ky) {
+      for (kx = kx0; kx < kx1; ++kx) {
+        acc += (int32_t)w[((ptrdiff_t)ky * kw + kx) * channels] *
+               ((int32_t)row[(ptrdiff_t)ky * d->in_w + ix0 + kx] + p->input_offset);
+      }
+    }
+    y[(ptrdiff_t)ox * channels] = dw_run_out(acc, d);
+  }
+}
+
+/* The last pair start (or -1) of a row whose windows are all inside the image: both windows
+ * inside the row (window_end columns from ix0), the pair reads (read_end bytes from the row's
+ * origin at the top kernel row) inside the scratch, and a second pixel in the output. */
+static int32_t last_pair(int64_t row_start, int64_t scratch_size, int64_t window_end,
+                         int64_t read_end, const piconas_dw_conv_params *p, int32_t in_w,
+                         int32_t out_w) {
+  const int64_t by_width = in_w - window_end + p->padding.w;
+  const int64_t by_scratch = scratch_size - read_end - row_start + p->padding.w;
+  int64_t last = out_w - 2;
+  if (by_width < 0 || by_scratch < 0) {
+    return -1;
+  }
+  last = by_width / p->stride.w < last ? by_width / p->stride.w : last;
+  last = by_scratch / p->stride.w < last ? by_scratch / p->stride.w : last;
+  return (int32_t)last;
 }
 
 int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
@@ -217,75 +276,73 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
                                              int8_t *data) {
   const int status =
       inplace_check(ctx, params, quant, input_dims, filter_dims, filter, bias, output_dims, data);
-  const piconas_s8_out_stage out =
-      piconas_s8_out_stage_of(params->output_offset, params->activation);
   const int32_t channels = input_dims->c, ow = output_dims->w, sw = params->stride.w;
-  const int32_t pw = params->padding.w, offset = params->input_offset;
-  dw_plane d;
-  int32_t c, oy, ky, g;
+  const int32_t kh = filter_dims->h, kw = filter_dims->w;
+  /* Pixels left of first_pair have windows reaching into the left padding. */
+  const int32_t first_pair = (params->padding.w + sw - 1) / sw;
+  const int8_t *plane = (const int8_t *)ctx->buf;
+  dw_run d;
+  int32_t c, oy, ky, g, k;
   int pair_3x3_s1;
-  int64_t read_end, window_end; /* bytes a pair reads / uses from its window origin on */
+  int64_t read_end, window_end;
   if (status != PICONAS_S8_OK) {
     return status;
   }
   if (!piconas_depthwise_conv2d_inplace_simd_applies(params, quant, bias, filter_dims)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
-  d.plane = (const int8_t *)ctx->buf;
   d.in_w = input_dims->w;
-  d.kh = filter_dims->h;
-  d.kw = filter_dims->w;
-  d.groups = (filter_dims->w + 3) / 4;
+  d.kh = kh;
+  d.groups = (kw + 3) / 4;
   d.stride = sw;
-  d.offset2 = piconas_dup16(offset);
-  pair_3x3_s1 = d.kh == 3 && d.kw == 3 && sw == 1;
-  /* A pair runs when both windows lie inside the image (window_end columns from ix0) and its
-   * reads (up to read_end bytes past the last row's origin) stay inside the scratch, which
-   * holds the plane: reads past a row's end only meet weights that are zero. */
-  window_end = (int64_t)sw + d.kw;
-  read_end = ((int64_t)d.kh - 1) * d.in_w + (pair_3x3_s1 ? 4 : (int64_t)sw + 4 * d.groups);
+  d.y_step = channels;
+  d.out = piconas_s8_out_stage_of(params->output_offset, params->activation);
+  pair_3x3_s1 = kh == 3 && kw == 3 && sw == 1;
+  window_end = (int64_t)sw + kw;
+  read_end = ((int64_t)kh - 1) * d.in_w + (pair_3x3_s1 ? 4 : (int64_t)sw + 4 * d.groups);
   for (c = 0; c < channels; ++c) {
-    const piconas_s8_requant r = piconas_s8_requant_of(quant->multiplier[c], quant->shift[c]);
-    const int32_t b = bias != NULL ? bias[c] : 0;
     const int8_t *w = filter + c;
-    copy_channel(data + c, channels, input_dims->h * input_dims->w, (int8_t *)ctx->buf);
-    for (ky = 0; ky < d.kh; ++ky) {
+    const int32_t b = bias != NULL ? bias[c] : 0;
+    int32_t weight_sum = 0;
+    d.r = piconas_s8_requant_of(quant->multiplier[c], quant->shift[c]);
+    for (k = 0; k < kh * kw; ++k) {
+      weight_sum += w[(ptrdiff_t)k * channels];
+    }
+    d.bias = b + params->input_offset * weight_sum;
+    for (ky = 0; ky < kh; ++ky) {
+      const int8_t *wr = w + (ptrdiff_t)ky * kw * channels;
       for (g = 0; g < d.groups; ++g) {
-        const int8_t *wr = w + (ptrdiff_t)ky * d.kw * channels;
-        d.wa[ky][g] = pack_taps(wr, channels, d.kw, 4 * g, 4 * g + 2);
-        d.wb[ky][g] = pair_3x3_s1 ? pack_taps(wr, channels, d.kw, 1, 1)
-                                  : pack_taps(wr, channels, d.kw, 4 * g + 1, 4 * g + 3);
+        d.wa[ky][g] = pack_taps(wr, channels, kw, 4 * g, 4 * g + 2);
+        d.wb[ky][g] = pair_3x3_s1 ? pack_taps(wr, channels, kw, 1, 1)
+                                  : pack_taps(wr, channels, kw, 4 * g + 1, 4 * g + 3);
       }
     }
+    copy_channel(data + c, channels, input_dims->h * input_dims->w, (int8_t *)ctx->buf);
     for (oy = 0; oy < output_dims->h; ++oy) {
       const int32_t iy0 = oy * params->stride.h - params->padding.h;
-      const int8_t *row = d.plane + (ptrdiff_t)iy0 * d.in_w;
+      const int8_t *row = plane + (ptrdiff_t)iy0 * d.in_w;
       int8_t *y = data + (ptrdiff_t)oy * ow * channels + c;
-      int32_t ky0, ky1, ox = 0;
-      piconas_s8_tap_range(iy0, 1, d.kh, input_dims->h, &ky0, &ky1);
-      while (ox < ow) {
-        const int32_t ix0 = ox * sw - pw;
-        if (ky0 == 0 && ky1 == d.kh && ix0 >= 0 && ox + 1 < ow && ix0 + window_end <= d.in_w &&
-            (int64_t)iy0 * d.in_w + ix0 + read_end <= ctx->size) {
-          int32_t acc0 = b, acc1 = b;
-          if (pair_3x3_s1) {
-            dw_pair_3x3_s1(&d, row + ix0, &acc0, &acc1);
-          } else {
-            dw_pair_any(&d, row + ix0, &acc0, &acc1);
-          }
-          y[0] = piconas_s8_store(piconas_s8_requantize(acc0, r), out);
-          y[channels] = piconas_s8_store(piconas_s8_requantize(acc1, r), out);
-          y += 2 * channels;
-          ox += 2;
-        } else {
-          int32_t kx0, kx1, acc;
-          piconas_s8_tap_range(ix0, 1, d.kw, d.in_w, &kx0, &kx1);
-          acc = dw_border_pixel(&d, w, channels, offset, row + ix0, ky0, ky1, kx0, kx1, b);
-          y[0] = piconas_s8_store(piconas_s8_requantize(acc, r), out);
-          y += channels;
-          ox += 1;
-        }
+      int32_t ky0, ky1, last, pairs = 0, pair_end;
+      piconas_s8_tap_range(iy0, 1, kh, input_dims->h, &ky0, &ky1);
+      if (ky0 == 0 && ky1 == kh) {
+        last =
+            last_pair((int64_t)iy0 * d.in_w, ctx->size, window_end, read_end, params, d.in_w, ow);
+        pairs = last >= first_pair ? (last - first_pair) / 2 + 1 : 0;
       }
+      if (pairs == 0) {
+        dw_border(&d, params, w, channels, b, kw, row, ky0, ky1, 0, ow, y);
+        continue;
+      }
+      pair_end = first_pair + 2 * pairs;
+      dw_border(&d, params, w, channels, b, kw, row, ky0, ky1, 0, first_pair, y);
+      if (pair_3x3_s1) {
+        dw_run_3x3_s1(&d, row + first_pair * sw - params->padding.w, pairs,
+                      y + (ptrdiff_t)first_pair * channels);
+      } else {
+        dw_run_any(&d, row + first_pair * sw - params->padding.w, pairs,
+                   y + (ptrdiff_t)first_pair * channels);
+      }
+      dw_border(&d, params, w, channels, b, kw, row, ky0, ky1, pair_end, ow, y);
     }
   }
   return PICONAS_S8_OK;
