@@ -126,15 +126,17 @@ int piconas_depthwise_conv2d_inplace_generic_s8(const piconas_s8_context *ctx,
 
 /* ---- SIMD variant: planar, over the copied input plane ---------------------------------------
  * Per channel the weights are packed once into halfword pairs: for kernel row ky and tap group
- * g (taps 4g..4g+3, zero beyond KW) wa = (w[4g], w[4g+2]), wb = (w[4g+1], w[4g+3]), and the
- * input offset is folded into the bias (bias + offset * sum(w): the same int32 sum). Each output
- * row is a left border, a run of horizontal pixel pairs whose windows lie inside the image, and
- * a right border. In the run one 32-bit load of plane bytes ix..ix+3 gives, through SXTB16 and
- * its ROR #8 form, e02 = (x0, x2) and e13 = (x1, x3), and two SMLADs add four taps. In a 3x3
- * stride-1 layer the same word serves both pixels: pixel 0 takes e02.wa + e13.lo * w1, pixel 1
- * e13.wa + e02.hi * w1 (one load, two SXTs, four MACs per kernel row and pair). Border pixels
- * (window partly in the padding) take a scalar loop over their in-image taps. Requantization:
- * simd_s8.h's, constants once per channel; applies when its accumulator bound holds
+ * g (taps 4g..4g+3, zero beyond KW) wa = (w[4g], w[4g+2]), wb = (w[4g+1], w[4g+3]) (3x3:
+ * wb = (w1, w1)), and the input offset is folded into the bias (bias + offset * sum(w), the same
+ * int32 sum). Each output row is a left border, a run of horizontal pixel pairs, and a right
+ * border. In the run one 32-bit load of plane bytes ix..ix+3 gives, through SXTB16 and its
+ * ROR #8 form, e02 = (x0, x2) and e13 = (x1, x3), and SMLADs add the taps; in a 3x3 stride-1
+ * layer the same word serves both pixels: pixel 0 takes e02.wa + e13.lo * w1, pixel 1
+ * e13.wa + e02.hi * w1 (one load, two SXTs, four MACs per kernel row and pair). Kernel rows in
+ * the vertical padding (top and bottom output rows) read plane row 0 with zero weights and
+ * leave the folded bias, so those rows run pairs too; only pixels whose window reaches into the
+ * horizontal padding take a scalar loop over their in-image taps. Requantization: simd_s8.h's,
+ * constants once per channel; applies when its accumulator bound holds
  * (piconas_s8_simd_quant_ok). */
 
 enum { DW_INPLACE_MAX_K = 8, DW_INPLACE_MAX_GROUPS = DW_INPLACE_MAX_K / 4 };
@@ -145,18 +147,18 @@ enum { DW_INPLACE_MAX_K = 8, DW_INPLACE_MAX_GROUPS = DW_INPLACE_MAX_K / 4 };
 #define PICONAS_DW_INPLACE_NOINLINE static
 #endif
 
-/* What a run of pixel pairs needs besides the plane. */
+/* What a run of pixel pairs of one output row needs. */
 typedef struct {
-  int32_t in_w;   /* W, bytes per plane row */
+  const int8_t *rows[DW_INPLACE_MAX_K]; /* plane row of each kernel row (row 0 when padding) */
+  uint32_t wa[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS]; /* zero for kernel rows in padding */
+  uint32_t wb[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS];
   int32_t kh;     /* KH */
   int32_t groups; /* tap groups per kernel row: ceil(KW / 4) */
   int32_t stride; /* stride.w */
-  int32_t bias;   /* bias + input offset * sum of the channel's weights */
+  int32_t bias;   /* bias + input offset * sum of the weights of the in-image kernel rows */
   int32_t y_step; /* C: bytes between output pixels */
   piconas_s8_requant r;
   piconas_s8_out_stage out;
-  uint32_t wa[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS];
-  uint32_t wb[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS];
 } dw_run;
 
 static uint32_t pack_taps(const int8_t *w, int32_t channels, int32_t kw, int32_t k0, int32_t k1) {
@@ -169,102 +171,113 @@ static int8_t dw_run_out(int32_t acc, const dw_run *d) {
   return piconas_s8_store(piconas_s8_requantize(acc, d->r), d->out);
 }
 
-/* `pairs` pairs of a 3x3 stride-1 row: the first pair's windows at x and x + 1. */
-PICONAS_DW_INPLACE_NOINLINE void dw_run_3x3_s1(const dw_run *d, const int8_t *x, int32_t pairs,
-                                               int8_t *y) {
-  const uint32_t wa0 = d->wa[0][0], wa1 = d->wa[1][0], wa2 = d->wa[2][0];
-  const uint32_t wb0 = d->wb[0][0], wb1 = d->wb[1][0], wb2 = d->wb[2][0];
-  const int32_t w1 = d->in_w, w2 = 2 * d->in_w, step = d->y_step;
-  for (; pairs > 0; --pairs) {
-    int32_t a0 = d->bias, a1 = d->bias;
-    uint32_t v = piconas_read_s8x4(x), e02 = piconas_sxtb16(v), e13 = piconas_sxtb16_ror8(v);
-    a0 = piconas_smlad(e02, wa0, a0);
-    a0 = piconas_smlabb(e13, wb0, a0);
-    a1 = piconas_smlad(e13, wa0, a1);
-    a1 = piconas_smlatt(e02, wb0, a1);
-    v = piconas_read_s8x4(x + w1);
-    e02 = piconas_sxtb16(v);
-    e13 = piconas_sxtb16_ror8(v);
-    a0 = piconas_smlad(e02, wa1, a0);
-    a0 = piconas_smlabb(e13, wb1, a0);
-    a1 = piconas_smlad(e13, wa1, a1);
-    a1 = piconas_smlatt(e02, wb1, a1);
-    v = piconas_read_s8x4(x + w2);
-    e02 = piconas_sxtb16(v);
-    e13 = piconas_sxtb16_ror8(v);
-    a0 = piconas_smlad(e02, wa2, a0);
-    a0 = piconas_smlabb(e13, wb2, a0);
-    a1 = piconas_smlad(e13, wa2, a1);
-    a1 = piconas_smlatt(e02, wb2, a1);
-    y[0] = dw_run_out(a0, d);
-    y[step] = dw_run_out(a1, d);
-    y += 2 * step;
-    x += 2;
-  }
-}
+/* One kernel row of a 3x3 stride-1 pair at x. */
+#define PICONAS_DW_ROW_S1(x, wa, wb)                                          \
+  do {                                                                        \
+    const uint32_t v_ = piconas_read_s8x4(x);                                 \
+    const uint32_t e02_ = piconas_sxtb16(v_), e13_ = piconas_sxtb16_ror8(v_); \
+    a0 = piconas_smlabb(e13_, wb, piconas_smlad(e02_, wa, a0));               \
+    a1 = piconas_smlatt(e02_, wb, piconas_smlad(e13_, wa, a1));               \
+  } while (0)
 
-/* `pairs` pairs of any KH, KW <= 8 and stride s: the first pair's windows at x and x + s; each
- * kernel row reads bytes up to x + s + 4 * groups - 1 (weights beyond KW are zero). */
-PICONAS_DW_INPLACE_NOINLINE void dw_run_any(const dw_run *d, const int8_t *x, int32_t pairs,
-                                            int8_t *y) {
+/* One kernel row of a 3x3 pair of any stride: windows at x and x + s. */
+#define PICONAS_DW_ROW_3(x, wa, wb)                                                              \
+  do {                                                                                           \
+    const uint32_t u_ = piconas_read_s8x4(x), v_ = piconas_read_s8x4((x) + s);                   \
+    a0 = piconas_smlabb(piconas_sxtb16_ror8(u_), wb, piconas_smlad(piconas_sxtb16(u_), wa, a0)); \
+    a1 = piconas_smlabb(piconas_sxtb16_ror8(v_), wb, piconas_smlad(piconas_sxtb16(v_), wa, a1)); \
+  } while (0)
+
+/* `pairs` pairs of a 3x3 row, the first pair's windows at column ix and ix + stride; ROW is
+ * PICONAS_DW_ROW_S1 (stride 1) or PICONAS_DW_ROW_3 (any stride). */
+#define PICONAS_DW_RUN_3X3(ROW)                                                     \
+  const uint32_t wa0 = d->wa[0][0], wa1 = d->wa[1][0], wa2 = d->wa[2][0];           \
+  const uint32_t wb0 = d->wb[0][0], wb1 = d->wb[1][0], wb2 = d->wb[2][0];           \
+  const int8_t *x0 = d->rows[0] + ix, *x1 = d->rows[1] + ix, *x2 = d->rows[2] + ix; \
+  const int32_t step = d->y_step, s = d->stride;                                    \
+  for (; pairs > 0; --pairs) {                                                      \
+    int32_t a0 = d->bias, a1 = d->bias;                                             \
+    ROW(x0, wa0, wb0);                                                              \
+    ROW(x1, wa1, wb1);                                                              \
+    ROW(x2, wa2, wb2);                                                              \
+    y[0] = dw_run_out(a0, d);                                                       \
+    y[step] = dw_run_out(a1, d);                                                    \
+    y += 2 * step;                                                                  \
+    x0 += 2 * s;                                                                    \
+    x1 += 2 * s;                                                                    \
+    x2 += 2 * s;                                                                    \
+  }
+
+PICONAS_DW_INPLACE_NOINLINE void dw_run_3x3_s1(const dw_run *d, int32_t ix, int32_t pairs,
+                                               int8_t *y){PICONAS_DW_RUN_3X3(PICONAS_DW_ROW_S1)}
+
+PICONAS_DW_INPLACE_NOINLINE void dw_run_3x3(const dw_run *d, int32_t ix, int32_t pairs,
+                                            int8_t *y){PICONAS_DW_RUN_3X3(PICONAS_DW_ROW_3)}
+
+/* `pairs` pairs of any KH, KW <= 8 and stride s, the first pair's windows at column ix and
+ * ix + s; each kernel row reads up to column ix + s + 4 * groups - 1 (zero weights there). */
+PICONAS_DW_INPLACE_NOINLINE void dw_run_any(const dw_run *d, int32_t ix, int32_t pairs, int8_t *y) {
   const int32_t s = d->stride, step = d->y_step;
   int32_t ky, g;
   for (; pairs > 0; --pairs) {
-    const int8_t *xr = x;
     int32_t a0 = d->bias, a1 = d->bias;
     for (ky = 0; ky < d->kh; ++ky) {
+      const int8_t *x = d->rows[ky] + ix;
       for (g = 0; g < d->groups; ++g) {
-        const uint32_t u = piconas_read_s8x4(xr + 4 * g), v = piconas_read_s8x4(xr + s + 4 * g);
+        const uint32_t u = piconas_read_s8x4(x + 4 * g), v = piconas_read_s8x4(x + s + 4 * g);
         const uint32_t wa = d->wa[ky][g], wb = d->wb[ky][g];
         a0 = piconas_smlad(piconas_sxtb16(u), wa, a0);
         a0 = piconas_smlad(piconas_sxtb16_ror8(u), wb, a0);
         a1 = piconas_smlad(piconas_sxtb16(v), wa, a1);
         a1 = piconas_smlad(piconas_sxtb16_ror8(v), wb, a1);
       }
-      xr += d->in_w;
     }
     y[0] = dw_run_out(a0, d);
     y[step] = dw_run_out(a1, d);
     y += 2 * step;
-    x += 2 * s;
+    ix += 2 * s;
   }
 }
 
 /* Output pixels [ox_begin, ox_end) of one row, one by one over their in-image taps; row points
  * at plane row iy0 (possibly outside the plane: only in-image taps are read). */
 static void dw_border(const dw_run *d, const piconas_dw_conv_params *p, const int8_t *w,
-                      int32_t channels, int32_t bias, int32_t kw, const int8_t *row, int32_t ky0,
-                      int32_t ky1, int32_t ox_begin, int32_t ox_end, int8_t *y) {
+                      int32_t bias, const piconas_dims *in, int32_t kw, const int8_t *row,
+                      int32_t ky0, int32_t ky1, int32_t ox_begin, int32_t ox_end, int8_t *y) {
   int32_t ox, ky, kx;
   for (ox = ox_begin; ox < ox_end; ++ox) {
     const int32_t ix0 = ox * p->stride.w - p->padding.w;
     int32_t kx0, kx1, acc = bias;
-    piconas_s8_tap_range(ix0, 1, kw, d->in_w, &kx0, &kx1);
+    piconas_s8_tap_range(ix0, 1, kw, in->w, &kx0, &kx1);
     for (ky = ky0; ky < ky1; ++ky) {
       for (kx = kx0; kx < kx1; ++kx) {
-        acc += (int32_t)w[((ptrdiff_t)ky * kw + kx) * channels] *
-               ((int32_t)row[(ptrdiff_t)ky * d->in_w + ix0 + kx] + p->input_offset);
+        acc += (int32_t)w[((ptrdiff_t)ky * kw + kx) * in->c] *
+               ((int32_t)row[(ptrdiff_t)ky * in->w + ix0 + kx] + p->input_offset);
       }
     }
-    y[(ptrdiff_t)ox * channels] = dw_run_out(acc, d);
+    y[(ptrdiff_t)ox * in->c] = dw_run_out(acc, d);
   }
 }
 
-/* The last pair start (or -1) of a row whose windows are all inside the image: both windows
- * inside the row (window_end columns from ix0), the pair reads (read_end bytes from the row's
- * origin at the top kernel row) inside the scratch, and a second pixel in the output. */
-static int32_t last_pair(int64_t row_start, int64_t scratch_size, int64_t window_end,
-                         int64_t read_end, const piconas_dw_conv_params *p, int32_t in_w,
-                         int32_t out_w) {
-  const int64_t by_width = in_w - window_end + p->padding.w;
-  const int64_t by_scratch = scratch_size - read_end - row_start + p->padding.w;
-  int64_t last = out_w - 2;
+/* The number of pixel pairs from output column first on whose windows lie inside the image
+ * horizontally (window_end columns from ix0), whose reads (reach bytes from ix0 in each kernel
+ * row) stay inside the scratch (last_row: offset of the lowest in-image kernel row) and whose
+ * second pixel exists. */
+static int32_t pair_count(const piconas_dw_conv_params *p, int32_t in_w, int32_t out_w,
+                          int32_t first, int64_t window_end, int64_t reach, int64_t last_row,
+                          int64_t scratch_size) {
+  int64_t by_width = in_w - window_end + p->padding.w;
+  int64_t by_scratch = scratch_size - reach - last_row + p->padding.w;
+  int32_t last = out_w - 2;
   if (by_width < 0 || by_scratch < 0) {
-    return -1;
+    return 0;
   }
-  last = by_width / p->stride.w < last ? by_width / p->stride.w : last;
-  last = by_scratch / p->stride.w < last ? by_scratch / p->stride.w : last;
-  return (int32_t)last;
+  by_width = by_width < by_scratch ? by_width : by_scratch;
+  by_width = by_width < INT32_MAX ? by_width : INT32_MAX;
+  if ((int32_t)by_width / p->stride.w < last) {
+    last = (int32_t)by_width / p->stride.w;
+  }
+  return last >= first ? (last - first) / 2 + 1 : 0;
 }
 
 int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
@@ -277,72 +290,81 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   const int status =
       inplace_check(ctx, params, quant, input_dims, filter_dims, filter, bias, output_dims, data);
   const int32_t channels = input_dims->c, ow = output_dims->w, sw = params->stride.w;
-  const int32_t kh = filter_dims->h, kw = filter_dims->w;
+  const int32_t kh = filter_dims->h, kw = filter_dims->w, in_w = input_dims->w;
   /* Pixels left of first_pair have windows reaching into the left padding. */
   const int32_t first_pair = (params->padding.w + sw - 1) / sw;
-  const int8_t *plane = (const int8_t *)ctx->buf;
+  const int is_3x3 = kh == 3 && kw == 3;
+  int8_t *plane = (int8_t *)ctx->buf;
+  uint32_t wa[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS], wb[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS];
+  int32_t row_sum[DW_INPLACE_MAX_K];
   dw_run d;
-  int32_t c, oy, ky, g, k;
-  int pair_3x3_s1;
-  int64_t read_end, window_end;
+  int32_t c, oy, ky, kx, g;
+  int64_t reach;
   if (status != PICONAS_S8_OK) {
     return status;
   }
   if (!piconas_depthwise_conv2d_inplace_simd_applies(params, quant, bias, filter_dims)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
-  d.in_w = input_dims->w;
   d.kh = kh;
   d.groups = (kw + 3) / 4;
   d.stride = sw;
   d.y_step = channels;
   d.out = piconas_s8_out_stage_of(params->output_offset, params->activation);
-  pair_3x3_s1 = kh == 3 && kw == 3 && sw == 1;
-  window_end = (int64_t)sw + kw;
-  read_end = ((int64_t)kh - 1) * d.in_w + (pair_3x3_s1 ? 4 : (int64_t)sw + 4 * d.groups);
+  reach = is_3x3 && sw == 1 ? 4 : (int64_t)sw + 4 * d.groups;
   for (c = 0; c < channels; ++c) {
     const int8_t *w = filter + c;
     const int32_t b = bias != NULL ? bias[c] : 0;
-    int32_t weight_sum = 0;
     d.r = piconas_s8_requant_of(quant->multiplier[c], quant->shift[c]);
-    for (k = 0; k < kh * kw; ++k) {
-      weight_sum += w[(ptrdiff_t)k * channels];
-    }
-    d.bias = b + params->input_offset * weight_sum;
     for (ky = 0; ky < kh; ++ky) {
       const int8_t *wr = w + (ptrdiff_t)ky * kw * channels;
+      row_sum[ky] = 0;
+      for (kx = 0; kx < kw; ++kx) {
+        row_sum[ky] += wr[(ptrdiff_t)kx * channels];
+      }
       for (g = 0; g < d.groups; ++g) {
-        d.wa[ky][g] = pack_taps(wr, channels, kw, 4 * g, 4 * g + 2);
-        d.wb[ky][g] = pair_3x3_s1 ? pack_taps(wr, channels, kw, 1, 1)
-                                  : pack_taps(wr, channels, kw, 4 * g + 1, 4 * g + 3);
+        wa[ky][g] = pack_taps(wr, channels, kw, 4 * g, 4 * g + 2);
+        wb[ky][g] = is_3x3 ? pack_taps(wr, channels, kw, 1, 1)
+                           : pack_taps(wr, channels, kw, 4 * g + 1, 4 * g + 3);
       }
     }
-    copy_channel(data + c, channels, input_dims->h * input_dims->w, (int8_t *)ctx->buf);
+    copy_channel(data + c, channels, input_dims->h * in_w, plane);
     for (oy = 0; oy < output_dims->h; ++oy) {
       const int32_t iy0 = oy * params->stride.h - params->padding.h;
-      const int8_t *row = plane + (ptrdiff_t)iy0 * d.in_w;
+      const int8_t *row = plane + (ptrdiff_t)iy0 * in_w;
       int8_t *y = data + (ptrdiff_t)oy * ow * channels + c;
-      int32_t ky0, ky1, last, pairs = 0, pair_end;
+      int32_t ky0, ky1, pairs = 0;
       piconas_s8_tap_range(iy0, 1, kh, input_dims->h, &ky0, &ky1);
-      if (ky0 == 0 && ky1 == kh) {
-        last =
-            last_pair((int64_t)iy0 * d.in_w, ctx->size, window_end, read_end, params, d.in_w, ow);
-        pairs = last >= first_pair ? (last - first_pair) / 2 + 1 : 0;
+      if (ky0 < ky1) {
+        pairs = pair_count(params, in_w, ow, first_pair, (int64_t)sw + kw, reach,
+                           ((int64_t)iy0 + ky1 - 1) * in_w, ctx->size);
       }
       if (pairs == 0) {
-        dw_border(&d, params, w, channels, b, kw, row, ky0, ky1, 0, ow, y);
+        dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, 0, ow, y);
         continue;
       }
-      pair_end = first_pair + 2 * pairs;
-      dw_border(&d, params, w, channels, b, kw, row, ky0, ky1, 0, first_pair, y);
-      if (pair_3x3_s1) {
-        dw_run_3x3_s1(&d, row + first_pair * sw - params->padding.w, pairs,
+      d.bias = b;
+      for (ky = 0; ky < kh; ++ky) {
+        const int inside = ky >= ky0 && ky < ky1;
+        d.rows[ky] = inside ? row + (ptrdiff_t)ky * in_w : plane;
+        d.bias += inside ? params->input_offset * row_sum[ky] : 0;
+        for (g = 0; g < d.groups; ++g) {
+          d.wa[ky][g] = inside ? wa[ky][g] : 0;
+          d.wb[ky][g] = inside ? wb[ky][g] : 0;
+        }
+      }
+      dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, 0, first_pair, y);
+      if (is_3x3 && sw == 1) {
+        dw_run_3x3_s1(&d, first_pair * sw - params->padding.w, pairs,
                       y + (ptrdiff_t)first_pair * channels);
+      } else if (is_3x3) {
+        dw_run_3x3(&d, first_pair * sw - params->padding.w, pairs,
+                   y + (ptrdiff_t)first_pair * channels);
       } else {
-        dw_run_any(&d, row + first_pair * sw - params->padding.w, pairs,
+        dw_run_any(&d, first_pair * sw - params->padding.w, pairs,
                    y + (ptrdiff_t)first_pair * channels);
       }
-      dw_border(&d, params, w, channels, b, kw, row, ky0, ky1, pair_end, ow, y);
+      dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, first_pair + 2 * pairs, ow, y);
     }
   }
   return PICONAS_S8_OK;
