@@ -259,6 +259,28 @@ static void dw_border(const dw_run *d, const piconas_dw_conv_params *p, const in
   }
 }
 
+/* Output pixels [ox_begin, ox_end) of a 3x3 row set up in d (any in-image kernel row): the
+ * four plane bytes of each kernel row from column ix0 on, the columns outside the image replaced
+ * by the input zero point zp (-input offset: adds nothing to the folded bias), in one word. */
+PICONAS_DW_INPLACE_NOINLINE void dw_border_3x3(const dw_run *d, int32_t in_w, uint32_t zp,
+                                               int32_t ix0, int32_t ox_begin, int32_t ox_end,
+                                               int8_t *y) {
+  int32_t ox, ky, b;
+  for (ox = ox_begin; ox < ox_end; ++ox, ix0 += d->stride) {
+    int32_t acc = d->bias;
+    for (ky = 0; ky < 3; ++ky) {
+      uint32_t u = 0;
+      for (b = 0; b < 4; ++b) {
+        const int32_t col = ix0 + b;
+        u |= ((uint32_t)col < (uint32_t)in_w ? (uint8_t)d->rows[ky][col] : zp) << (8 * b);
+      }
+      acc = piconas_smlabb(piconas_sxtb16_ror8(u), d->wb[ky][0],
+                           piconas_smlad(piconas_sxtb16(u), d->wa[ky][0], acc));
+    }
+    y[(ptrdiff_t)ox * d->y_step] = dw_run_out(acc, d);
+  }
+}
+
 /* The number of pixel pairs from output column first on whose windows lie inside the image
  * horizontally (window_end columns from ix0), whose reads (reach bytes from ix0 in each kernel
  * row) stay inside the scratch (last_row: offset of the lowest in-image kernel row) and whose
@@ -298,8 +320,10 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   uint32_t wa[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS], wb[DW_INPLACE_MAX_K][DW_INPLACE_MAX_GROUPS];
   int32_t row_sum[DW_INPLACE_MAX_K];
   dw_run d;
-  int32_t c, oy, ky, kx, g;
-  int64_t reach;
+  /* The input zero point: the byte whose value plus the input offset is 0. */
+  const uint32_t zp = (uint8_t)(int8_t)(-params->input_offset);
+  int32_t c, oy, ky, kx, g, set_ky0, set_ky1, pairs_by_width;
+  int64_t reach, last_pair_ix;
   if (status != PICONAS_S8_OK) {
     return status;
   }
@@ -312,6 +336,11 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   d.y_step = channels;
   d.out = piconas_s8_out_stage_of(params->output_offset, params->activation);
   reach = is_3x3 && sw == 1 ? 4 : (int64_t)sw + 4 * d.groups;
+  /* Pairs whose windows lie inside the image horizontally; rows near the plane's end may take
+   * fewer (their reads must stay inside the scratch). */
+  pairs_by_width =
+      pair_count(params, in_w, ow, first_pair, (int64_t)sw + kw, reach, 0, INT64_MAX / 2);
+  last_pair_ix = ((int64_t)first_pair + 2 * ((int64_t)pairs_by_width - 1)) * sw - params->padding.w;
   for (c = 0; c < channels; ++c) {
     const int8_t *w = filter + c;
     const int32_t b = bias != NULL ? bias[c] : 0;
@@ -329,31 +358,49 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
       }
     }
     copy_channel(data + c, channels, input_dims->h * in_w, plane);
+    set_ky0 = set_ky1 = -1;
     for (oy = 0; oy < output_dims->h; ++oy) {
       const int32_t iy0 = oy * params->stride.h - params->padding.h;
       const int8_t *row = plane + (ptrdiff_t)iy0 * in_w;
       int8_t *y = data + (ptrdiff_t)oy * ow * channels + c;
-      int32_t ky0, ky1, pairs = 0;
+      const int64_t last_row_offset = (int64_t)iy0 * in_w; /* + (ky1 - 1) * W below */
+      int32_t ky0, ky1, pairs = pairs_by_width;
       piconas_s8_tap_range(iy0, 1, kh, input_dims->h, &ky0, &ky1);
-      if (ky0 < ky1) {
-        pairs = pair_count(params, in_w, ow, first_pair, (int64_t)sw + kw, reach,
-                           ((int64_t)iy0 + ky1 - 1) * in_w, ctx->size);
-      }
-      if (pairs == 0) {
+      if (ky0 >= ky1) { /* the whole window in the vertical padding */
         dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, 0, ow, y);
         continue;
       }
-      d.bias = b;
-      for (ky = 0; ky < kh; ++ky) {
-        const int inside = ky >= ky0 && ky < ky1;
-        d.rows[ky] = inside ? row + (ptrdiff_t)ky * in_w : plane;
-        d.bias += inside ? params->input_offset * row_sum[ky] : 0;
-        for (g = 0; g < d.groups; ++g) {
-          d.wa[ky][g] = inside ? wa[ky][g] : 0;
-          d.wb[ky][g] = inside ? wb[ky][g] : 0;
+      if (ky0 != set_ky0 || ky1 != set_ky1) { /* weights and bias of the in-image kernel rows */
+        set_ky0 = ky0;
+        set_ky1 = ky1;
+        d.bias = b;
+        for (ky = 0; ky < kh; ++ky) {
+          const int inside = ky >= ky0 && ky < ky1;
+          d.bias += inside ? params->input_offset * row_sum[ky] : 0;
+          for (g = 0; g < d.groups; ++g) {
+            d.wa[ky][g] = inside ? wa[ky][g] : 0;
+            d.wb[ky][g] = inside ? wb[ky][g] : 0;
+          }
         }
       }
-      dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, 0, first_pair, y);
+      for (ky = 0; ky < kh; ++ky) {
+        d.rows[ky] = ky >= ky0 && ky < ky1 ? row + (ptrdiff_t)ky * in_w : plane;
+      }
+      if (pairs > 0 && last_row_offset + (int64_t)(ky1 - 1) * in_w + last_pair_ix + reach >
+                           ctx->size) { /* the last rows of the plane: reads past the scratch */
+        pairs = pair_count(params, in_w, ow, first_pair, (int64_t)sw + kw, reach,
+                           last_row_offset + (int64_t)(ky1 - 1) * in_w, ctx->size);
+      }
+      if (is_3x3) {
+        const int32_t end = pairs > 0 ? first_pair : ow;
+        dw_border_3x3(&d, in_w, zp, -params->padding.w, 0, end, y);
+      } else {
+        dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, 0, pairs > 0 ? first_pair : ow,
+                  y);
+      }
+      if (pairs == 0) {
+        continue;
+      }
       if (is_3x3 && sw == 1) {
         dw_run_3x3_s1(&d, first_pair * sw - params->padding.w, pairs,
                       y + (ptrdiff_t)first_pair * channels);
@@ -364,7 +411,12 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
         dw_run_any(&d, first_pair * sw - params->padding.w, pairs,
                    y + (ptrdiff_t)first_pair * channels);
       }
-      dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, first_pair + 2 * pairs, ow, y);
+      if (is_3x3) {
+        const int32_t begin = first_pair + 2 * pairs;
+        dw_border_3x3(&d, in_w, zp, begin * sw - params->padding.w, begin, ow, y);
+      } else {
+        dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, first_pair + 2 * pairs, ow, y);
+      }
     }
   }
   return PICONAS_S8_OK;
