@@ -259,21 +259,42 @@ static void dw_border(const dw_run *d, const piconas_dw_conv_params *p, const in
   }
 }
 
-/* Output pixels [ox_begin, ox_end) of a 3x3 row set up in d (any in-image kernel row): the
- * four plane bytes of each kernel row from column ix0 on, the columns outside the image replaced
- * by the input zero point zp (-input offset: adds nothing to the folded bias), in one word. */
-PICONAS_DW_INPLACE_NOINLINE void dw_border_3x3(const dw_run *d, int32_t in_w, uint32_t zp,
+/* Plane bytes ix0..ix0+3 of row r as one word, the columns outside [0, W) replaced by zp4's
+ * bytes (the input zero point: adds nothing to the folded bias). With W >= 4 one aligned-or-not
+ * load and a shift; else byte by byte. */
+static uint32_t border_word(const int8_t *r, int32_t ix0, int32_t in_w, uint32_t zp4) {
+  uint32_t u = 0;
+  int32_t b;
+  if (in_w >= 4 && ix0 > -4) {
+    if (ix0 < 0) { /* 1..3 columns of left padding */
+      const int32_t shift = -8 * ix0;
+      return (piconas_read_s8x4(r) << shift) | (zp4 & ((1u << shift) - 1u));
+    }
+    if (ix0 + 4 <= in_w) {
+      return piconas_read_s8x4(r + ix0);
+    }
+    if (ix0 < in_w) { /* 1..3 columns left in the row */
+      const int32_t keep = in_w - ix0;
+      return (piconas_read_s8x4(r + in_w - 4) >> (8 * (4 - keep))) | (zp4 << (8 * keep));
+    }
+  }
+  for (b = 0; b < 4; ++b) {
+    const int32_t col = ix0 + b;
+    u |= ((uint32_t)col < (uint32_t)in_w ? (uint8_t)r[col] : (zp4 & 0xFFu)) << (8 * b);
+  }
+  return u;
+}
+
+/* Output pixels [ox_begin, ox_end) of a 3x3 row set up in d (any in-image kernel row), window
+ * origin ix0 for the first: one word of four plane bytes per kernel row (border_word). */
+PICONAS_DW_INPLACE_NOINLINE void dw_border_3x3(const dw_run *d, int32_t in_w, uint32_t zp4,
                                                int32_t ix0, int32_t ox_begin, int32_t ox_end,
                                                int8_t *y) {
-  int32_t ox, ky, b;
+  int32_t ox, ky;
   for (ox = ox_begin; ox < ox_end; ++ox, ix0 += d->stride) {
     int32_t acc = d->bias;
     for (ky = 0; ky < 3; ++ky) {
-      uint32_t u = 0;
-      for (b = 0; b < 4; ++b) {
-        const int32_t col = ix0 + b;
-        u |= ((uint32_t)col < (uint32_t)in_w ? (uint8_t)d->rows[ky][col] : zp) << (8 * b);
-      }
+      const uint32_t u = border_word(d->rows[ky], ix0, in_w, zp4);
       acc = piconas_smlabb(piconas_sxtb16_ror8(u), d->wb[ky][0],
                            piconas_smlad(piconas_sxtb16(u), d->wa[ky][0], acc));
     }
@@ -321,7 +342,7 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   int32_t row_sum[DW_INPLACE_MAX_K];
   dw_run d;
   /* The input zero point: the byte whose value plus the input offset is 0. */
-  const uint32_t zp = (uint8_t)(int8_t)(-params->input_offset);
+  const uint32_t zp4 = (uint8_t)(int8_t)(-params->input_offset) * 0x01010101u;
   int32_t c, oy, ky, kx, g, set_ky0, set_ky1, pairs_by_width;
   int64_t reach, last_pair_ix;
   if (status != PICONAS_S8_OK) {
@@ -393,7 +414,7 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
       }
       if (is_3x3) {
         const int32_t end = pairs > 0 ? first_pair : ow;
-        dw_border_3x3(&d, in_w, zp, -params->padding.w, 0, end, y);
+        dw_border_3x3(&d, in_w, zp4, -params->padding.w, 0, end, y);
       } else {
         dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, 0, pairs > 0 ? first_pair : ow,
                   y);
@@ -413,7 +434,7 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
       }
       if (is_3x3) {
         const int32_t begin = first_pair + 2 * pairs;
-        dw_border_3x3(&d, in_w, zp, begin * sw - params->padding.w, begin, ow, y);
+        dw_border_3x3(&d, in_w, zp4, begin * sw - params->padding.w, begin, ow, y);
       } else {
         dw_border(&d, params, w, b, input_dims, kw, row, ky0, ky1, first_pair + 2 * pairs, ow, y);
       }
