@@ -2,7 +2,8 @@
  * bench_kernels.c: instructions per int8 kernel call under QEMU (-icount shift=0), for the layer
  * shapes of tiny-bench and mbv2-bench (`piconas info tiny-bench`, `piconas info mbv2-bench`).
  * For each layer: the portable kernels as the wrapper picked them before the SIMD variants
- * ("old"), the wrappers of today ("new") and, when built with -DPICONAS_BENCH_CMSIS_NN, the
+ * ("old"), the wrappers of today ("new"), for depthwise layers also the in-place kernel
+ * ("inplace", depthwise_conv2d_inplace_s8.h, its output over its input) and, when built with -DPICONAS_BENCH_CMSIS_NN, the
  * same shapes through CMSIS-NN's wrappers (a user's checkout; see bench/README.md). Every run's
  * output is compared byte for byte with the old kernel's. Instructions come from SysTick,
  * calibrated at start-up against a loop of known length (ticks -> instructions per board).
@@ -225,6 +226,10 @@ static void run_layer(const layer_t *l) {
     t = ticks_now();
     status = piconas_depthwise_conv2d_s8(&p, &q, &in, x, &f, w, bias, &out, y_new);
     report("new", ticks_since(t), status, y_new, y_old, out_size);
+    for (i = 0; i < in_size; ++i) x2[i] = x[i]; /* in place: input, then output, in x2 */
+    t = ticks_now();
+    status = piconas_depthwise_conv2d_inplace_s8(&ctx, &p, &q, &in, &f, w, bias, &out, x2);
+    report("inplace", ticks_since(t), status, x2, y_old, out_size);
 #ifdef PICONAS_BENCH_CMSIS_NN
     {
       cmsis_nn_dw_conv_params cp = {5,      -3,       1, {l->stride, l->stride}, {l->pad, l->pad},

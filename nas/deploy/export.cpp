@@ -87,9 +87,10 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   const Tensor calib = normalized_images(calibration_set, model.normalization, options.calibration_images);
   report.quantized = quantize_graph(graph, calib, model.normalization, options.calibration);
   const QuantizedModel& q = report.quantized;
-  // In-place depthwise layers run the portable in-place kernel, slower than the SIMD
-  // out-of-place one: under an SRAM budget that the out-of-place plan meets, the faster plan wins;
-  // without a budget, or when only the in-place plan fits, the smaller one.
+  // In-place depthwise layers run the in-place kernel: its DSP variant is as fast as the SIMD
+  // out-of-place one on large stride-1 planes but up to 1.75x slower on stride 2 and small planes
+  // (bench/README.md): under an SRAM budget that the out-of-place plan meets, the faster plan
+  // wins; without a budget, or when only the in-place plan fits, the smaller one.
   const MemoryPlan out_of_place = plan_memory(graph, PlanOptions{options.strategy, false});
   const bool fast_plan_fits = options.max_sram > 0 && out_of_place.arena_bytes <= options.max_sram;
   report.plan = options.in_place_depthwise && !fast_plan_fits

@@ -13,6 +13,12 @@
  * hold max(H*W, OH*OW) * C bytes). ctx->buf: at least
  * piconas_depthwise_conv2d_inplace_s8_get_buffer_size() bytes. Arguments are checked before
  * anything is written; errors as in depthwise_conv2d_s8.h, PICONAS_S8_ERR_BUFFER for scratch.
+ *
+ * Like depthwise_conv2d_s8.h, the entry point picks a variant with the same result:
+ * piconas_depthwise_conv2d_inplace_simd_s8 (Armv7E-M DSP, planar: two output pixels per step,
+ * SMLAD over packed taps; see the .c file) where PICONAS_S8_SIMD_PREFERRED and
+ * piconas_depthwise_conv2d_inplace_simd_applies() (dilation 1, KH and KW <= 8, small
+ * accumulators), else piconas_depthwise_conv2d_inplace_generic_s8 (portable C).
  */
 #ifndef PICONAS_INT8_DEPTHWISE_CONV2D_INPLACE_S8_H
 #define PICONAS_INT8_DEPTHWISE_CONV2D_INPLACE_S8_H
@@ -35,6 +41,29 @@ int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
                                         const piconas_dims *filter_dims, const int8_t *filter,
                                         const int32_t *bias, const piconas_dims *output_dims,
                                         int8_t *data);
+
+int piconas_depthwise_conv2d_inplace_generic_s8(const piconas_s8_context *ctx,
+                                                const piconas_dw_conv_params *params,
+                                                const piconas_per_channel_quant_params *quant,
+                                                const piconas_dims *input_dims,
+                                                const piconas_dims *filter_dims,
+                                                const int8_t *filter, const int32_t *bias,
+                                                const piconas_dims *output_dims, int8_t *data);
+
+#if PICONAS_S8_SIMD_AVAILABLE
+/* PICONAS_S8_ERR_ARGUMENT when _simd_applies() is 0. */
+int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
+                                             const piconas_dw_conv_params *params,
+                                             const piconas_per_channel_quant_params *quant,
+                                             const piconas_dims *input_dims,
+                                             const piconas_dims *filter_dims, const int8_t *filter,
+                                             const int32_t *bias, const piconas_dims *output_dims,
+                                             int8_t *data);
+int piconas_depthwise_conv2d_inplace_simd_applies(const piconas_dw_conv_params *params,
+                                                  const piconas_per_channel_quant_params *quant,
+                                                  const int32_t *bias,
+                                                  const piconas_dims *filter_dims);
+#endif
 
 #ifdef __cplusplus
 }

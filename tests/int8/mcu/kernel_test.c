@@ -4,7 +4,9 @@
  * portable reference variant (piconas_*_generic_s8, which tests/int8 checks against the
  * independent int64 reference on the host) on random layers small enough for a 16 KB part:
  * channels around the 4-value SIMD step, 1x1 / 3x3 / other kernels, every stride / padding /
- * dilation, odd pixel and channel counts, batch 2. Exit status 0 when all are byte-identical.
+ * dilation, odd pixel and channel counts, batch 2. The in-place depthwise (its planar SIMD
+ * variant, else its portable one) runs against the out-of-place portable depthwise, on 1x1 to
+ * 7x7 kernels, strides 1..3 and paddings 0..3. Exit status 0 when all are byte-identical.
  * Built and run by tests/int8/mcu/run.sh (ctest int8_mcu_<core>).
  */
 #include <stdint.h>
@@ -21,7 +23,7 @@ static int8_t x[MAX_IN], x2[MAX_IN], w[MAX_W], y_ref[MAX_OUT], y[MAX_OUT];
 static int32_t bias[MAX_CH], mult[MAX_CH], shift[MAX_CH];
 static int32_t scratch[256];
 static uint32_t state = 2024u;
-static int simd_calls;
+static int simd_calls, inplace_simd_calls;
 
 static int32_t rnd(int32_t lo, int32_t hi) {
   state = state * 1664525u + 1013904223u;
@@ -99,6 +101,61 @@ static int depthwise_case(void) {
            : piconas_depthwise_conv2d_s8(&p, &q, &in, x, &f, w, bias, &out, y);
   simd_calls += piconas_depthwise_conv2d_simd_applies(&p, &q, bias, &f);
   return s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c);
+}
+
+/* One random in-place depthwise layer (one image, OH*OW <= H*W): in-place vs the out-of-place
+ * portable kernel. Returns 1 on a mismatch. */
+static int inplace_case(void) {
+  piconas_dw_conv_params p;
+  piconas_per_channel_quant_params q = {mult, shift};
+  piconas_dims in, f, out;
+  piconas_s8_context ctx = {scratch, (int32_t)sizeof scratch};
+  const int32_t k = rnd(0, 1) ? 3 : rnd(1, 7);
+  int32_t i, s1, s2, applies;
+  in.n = 1;
+  in.c = channels();
+  in.h = rnd(1, 9);
+  in.w = rnd(1, 12);
+  while (in.h * in.w * in.c > MAX_IN)
+    in.w = in.w > 1 ? in.w - 1 : 1, in.h = in.h > 1 ? in.h - 1 : 1;
+  f.n = 1;
+  f.h = k;
+  f.w = rnd(0, 3) ? k : rnd(1, 7);
+  f.c = in.c;
+  p.input_offset = rnd(-127, 128);
+  p.output_offset = rnd(-128, 127);
+  p.ch_mult = 1;
+  p.stride.h = rnd(0, 2) ? 1 : rnd(2, 3);
+  p.stride.w = rnd(0, 2) ? 1 : rnd(2, 3);
+  p.padding.h = rnd(0, f.h / 2 + 1);
+  p.padding.w = rnd(0, f.w / 2 + 1);
+  p.dilation.h = rnd(0, 5) ? 1 : 2;
+  p.dilation.w = rnd(0, 5) ? 1 : 2;
+  p.activation.min = rnd(0, 1) ? -128 : p.output_offset;
+  p.activation.max = 127;
+  out.n = 1;
+  out.c = in.c;
+  out.h = out_size(in.h, f.h, p.stride.h, p.padding.h, p.dilation.h);
+  out.w = out_size(in.w, f.w, p.stride.w, p.padding.w, p.dilation.w);
+  while (out.h * out.w > in.h * in.w) out.h > 1 ? --out.h : --out.w;
+  if (f.h * f.w * f.c > MAX_W) return 0;
+  fill(x, in.h * in.w * in.c);
+  fill(w, f.h * f.w * f.c);
+  quant(out.c, f.h * f.w);
+  if (rnd(0, 3) != 0) { /* three layers in four: the SIMD variant's small accumulators */
+    for (i = 0; i < out.c; ++i) {
+      bias[i] = rnd(-100000, 100000);
+      mult[i] = 0x40000000 + rnd(0, 0x3FFFFFFF);
+      shift[i] = rnd(-12, 2);
+    }
+  }
+  s1 = piconas_depthwise_conv2d_generic_s8(&p, &q, &in, x, &f, w, bias, &out, y_ref);
+  for (i = 0; i < in.h * in.w * in.c; ++i) y[i] = x[i];
+  applies = piconas_depthwise_conv2d_inplace_simd_applies(&p, &q, bias, &f);
+  s2 = applies ? piconas_depthwise_conv2d_inplace_simd_s8(&ctx, &p, &q, &in, &f, w, bias, &out, y)
+               : piconas_depthwise_conv2d_inplace_s8(&ctx, &p, &q, &in, &f, w, bias, &out, y);
+  inplace_simd_calls += applies;
+  return s1 != 0 || s2 != 0 || differs(out.h * out.w * out.c);
 }
 
 /* One random conv layer (1x1 or any kernel): wrapper (SIMD unless a multiplier is INT32_MIN)
@@ -182,14 +239,15 @@ static int add_case(void) {
 int main(void) {
   int i, failures = 0;
   for (i = 0; i < 300; ++i) {
-    const int dw = depthwise_case(), cv = conv_case(), ad = add_case();
+    const int dw = depthwise_case(), cv = conv_case(), ad = add_case(), ip = inplace_case();
     if (dw && failures < 3) sh_write0("kernel_test: depthwise SIMD differs from the reference\n");
     if (cv && failures < 3) sh_write0("kernel_test: conv SIMD differs from the reference\n");
     if (ad && failures < 3) sh_write0("kernel_test: add SIMD differs from the reference\n");
-    failures += dw + cv + ad;
+    if (ip && failures < 3) sh_write0("kernel_test: in-place depthwise differs from the reference\n");
+    failures += dw + cv + ad + ip;
   }
-  sh_write0(failures == 0 ? "kernel_test: 900 random layers bit-exact\n" : "kernel_test: FAILED\n");
-  if (simd_calls < 400) {
+  sh_write0(failures == 0 ? "kernel_test: 1200 random layers bit-exact\n" : "kernel_test: FAILED\n");
+  if (simd_calls < 400 || inplace_simd_calls < 120) {
     sh_write0("kernel_test: too few layers took a SIMD variant\n");
     return 1;
   }
