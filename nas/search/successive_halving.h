@@ -19,9 +19,8 @@ namespace piconas::nas {
 
 struct HalvingRung {
   int64_t budget = 0;
-  std::vector<int64_t>
-      candidates; // indices into the original list, in evaluation order
-  std::vector<double> scores; // one per candidate
+  std::vector<int64_t> candidates;  // indices into the original list, in evaluation order
+  std::vector<double> scores;       // one per candidate
 };
 
 // n >= 1, first_budget >= 1, eta >= 2. The winner is the last rung's single
@@ -34,7 +33,6 @@ std::vector<HalvingRung> successive_halving(
 // Sum of size * budget over the evaluations that successive_halving(n,
 // first_budget, eta,
 // .., score_winner) runs; Error on overflow.
-int64_t halving_cost(int64_t n, int64_t first_budget, int eta,
-                     bool score_winner = true);
+int64_t halving_cost(int64_t n, int64_t first_budget, int eta, bool score_winner = true);
 
-} // namespace piconas::nas
+}  // namespace piconas::nas
