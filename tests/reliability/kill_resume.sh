@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Kill tests (ctest "kill_resume"): kill -9 a training run, a search, `piconas run`'s halving
-# shortlist and an export at a random moment, resume them, and require the same final result as an uninterrupted run and no
-# half-written output. Usage: kill_resume.sh PICONAS_BINARY WORK_DIR
+# shortlist and an export at a random moment, resume them, and require the same final result as
+# an uninterrupted run and no half-written output. Usage: kill_resume.sh PICONAS_BINARY WORK_DIR
 set -euo pipefail
 piconas=$1
 work=$2
