@@ -178,7 +178,7 @@ json run_halving(StageContext& ctx, const json& candidates) {
     std::snprintf(line, sizeof line, "halving: rung %d/%d rank %lld val acc %.2f%%; %lld/%lld images, ETA %s",
                   rung, rung_count, static_cast<long long>(index + 1), 100 * entry.at("val_accuracy").get<double>(),
                   static_cast<long long>(images_done), static_cast<long long>(total_images),
-                  duration_str(eta_seconds).c_str());
+                  images_trained_here > 0 ? duration_str(eta_seconds).c_str() : "unknown (resumed)");
     ctx.progress(line, false);
     rows.push_back(entry);
     return entry.at("val_accuracy").get<double>();
