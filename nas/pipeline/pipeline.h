@@ -4,9 +4,14 @@
 // Stages, in order, each in its own part of the run directory <out>:
 //   search     training-free search under the SRAM / flash / MACs / scoring-memory budgets
 //              (nas/search), outputs in <out>/search; resumes from its search_state.json.
-//   shortlist  short training of the top-k search candidates (shortlist_epochs on a seeded
-//              subset of shortlist_limit images) in <out>/shortlist/<rank>; the best validation
-//              accuracy wins (ties to the better search rank). Skipped when top_k is 1.
+//   shortlist  short training of the top-k search candidates; skipped when top_k is 1. By
+//              default successive halving (halving_eta >= 2): one-epoch trainings on a seeded
+//              subset of halving_images images in <out>/shortlist/rung1/<rank>, the best
+//              1/eta by validation accuracy (ties to the better search rank) go on to eta
+//              times the images in rung2/, ..., until one is left: the winner; the rungs in
+//              <out>/shortlist/halving.{csv,json}. halving_eta 0: every candidate trained
+//              shortlist_epochs on shortlist_limit images in <out>/shortlist/<rank>, the best
+//              validation accuracy wins.
 //   train      full training of the winner in <out>/train (resumes from last.ckpt).
 //   export     int8 export of <out>/train/best.ckpt into <out>/export (prefix "model"), with
 //              the float vs int8 accuracy on eval_images test images.

@@ -15,6 +15,7 @@
 #include "nas/search/aggregate.h"
 #include "nas/search/search.h"
 #include "nas/search/search_space.h"
+#include "nas/search/successive_halving.h"
 #include "nas/train/trainer.h"
 
 namespace piconas::nas {
@@ -46,8 +47,10 @@ void visit_fields(Config& c, F&& f) {
   f("sample_size", c.sample_size, "search tournament size");
   f("trials", c.trials, "re-initialisations averaged per metric");
   f("top_k", c.top_k, "search candidates trained briefly to pick the winner");
-  f("shortlist_epochs", c.shortlist_epochs, "epochs of each shortlist training");
-  f("shortlist_limit", c.shortlist_limit, "training images of each shortlist training (0: all)");
+  f("halving_eta", c.halving_eta, "successive halving of the shortlist: keep 1/eta per rung (2..16; 0: off, one rung)");
+  f("halving_images", c.halving_images, "successive halving: training images per candidate in the first rung (x eta per rung)");
+  f("shortlist_epochs", c.shortlist_epochs, "epochs of each shortlist training (halving_eta 0)");
+  f("shortlist_limit", c.shortlist_limit, "training images of each shortlist training (halving_eta 0; 0: all)");
   f("epochs", c.epochs, "epochs of the winner's training");
   f("batch", c.batch, "training batch size");
   f("lr", c.lr, "peak learning rate");
@@ -200,6 +203,21 @@ void check_pipeline_config(const PipelineConfig& c) {
   positive("sample_size", c.sample_size);
   positive("trials", c.trials);
   positive("top_k", c.top_k);
+  PICONAS_CHECK(c.top_k <= kMaxShortlist, "config key 'top_k' must be <= " << kMaxShortlist << ", got " << c.top_k);
+  PICONAS_CHECK(c.halving_eta == 0 || (c.halving_eta >= 2 && c.halving_eta <= 16),
+                "config key 'halving_eta' must be 0 (off) or in 2..16, got " << c.halving_eta);
+  positive("halving_images", c.halving_images);
+  if (c.halving_eta > 0) {
+    int64_t cost = 0;
+    try {
+      cost = halving_cost(c.top_k, c.halving_images, c.halving_eta, false);
+    } catch (const Error& e) {
+      throw Error(std::string("config keys 'top_k', 'halving_eta', 'halving_images': ") + e.what());
+    }
+    PICONAS_CHECK(cost <= kMaxShortlistImages, "config keys 'top_k', 'halving_eta', 'halving_images': successive halving "
+                                                   "would train " << cost << " images in all, more than "
+                                                                  << kMaxShortlistImages);
+  }
   positive("shortlist_epochs", c.shortlist_epochs);
   non_negative("shortlist_limit", c.shortlist_limit);
   positive("epochs", c.epochs);

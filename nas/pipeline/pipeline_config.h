@@ -21,6 +21,11 @@ namespace piconas::nas {
 
 using piconas::ByteSize;  // core/byte_size.h: the one byte-size type and parser
 
+// Sane limits: more shortlist candidates, or more shortlist training images in all (every
+// rung of the successive halving summed), is a typo.
+inline constexpr int kMaxShortlist = 1000;
+inline constexpr int64_t kMaxShortlistImages = int64_t{1} << 36;
+
 struct PipelineConfig {
   // data and budgets
   std::string data = "fashion-mnist";  // fashion-mnist | mnist | cifar10
@@ -43,8 +48,14 @@ struct PipelineConfig {
   int population = 50;
   int sample_size = 10;
   int trials = 1;
-  // shortlist: short training of the top-k search candidates; the best validation accuracy wins
-  int top_k = 3;
+  // shortlist: short training of the top-k search candidates; the best validation accuracy wins.
+  // halving_eta >= 2: successive halving (nas/search/successive_halving.h): rung 0 trains every
+  // candidate for one epoch on a seeded subset of halving_images images, each later rung keeps
+  // the best 1/eta and multiplies the images by eta, until one is left (the winner).
+  // halving_eta 0: each candidate trained shortlist_epochs on shortlist_limit images.
+  int top_k = 9;
+  int halving_eta = 3;
+  int64_t halving_images = 1500;
   int64_t shortlist_epochs = 1;
   int64_t shortlist_limit = 10000;  // training images (seeded subset; 0: all)
   // full training of the winner

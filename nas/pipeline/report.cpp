@@ -160,7 +160,20 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
   d.svg("search/pareto.svg", pareto);
 
   d.heading("2. Shortlist");
-  if (shortlist["candidates"].empty()) {
+  if (shortlist.contains("halving")) {
+    const json& h = shortlist["halving"];
+    d.text("Successive halving over the top " + std::to_string(search["candidates"].size()) +
+           " search candidates: every rung trains each candidate one epoch on a seeded subset of its images, "
+           "keeps the best 1/" + count(h["eta"]) + " by validation accuracy (ties to the better search rank) and "
+           "multiplies the images by " + count(h["eta"]) + "; " + count(h["total_images"]) +
+           " training images in all. Winner: rank " + count(h["winner_rank"]) +
+           ". Rungs (shortlist/halving.csv, shortlist/halving.json):");
+    rows = {{"rung", "rank", "images", "val accuracy", "command"}};
+    for (const json& e : shortlist["trainings"])
+      rows.push_back({count(e["rung"]), count(e["rank"]), count(e["images"]), pct(e["val_accuracy"]),
+                      code(e["command"].get<std::string>())});
+    d.table(rows);
+  } else if (shortlist["candidates"].empty()) {
     d.text("One candidate: no shortlist training.");
   } else {
     d.text("Each candidate trained " + std::to_string(c.shortlist_epochs) + " epoch(s) on " +

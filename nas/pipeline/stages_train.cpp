@@ -12,6 +12,7 @@
 #include "nas/pipeline/scoring_batch.h"
 #include "nas/pipeline/stages.h"
 #include "nas/search/search_io.h"
+#include "nas/search/successive_halving.h"
 
 namespace piconas::nas::pipeline_detail {
 
@@ -110,6 +111,105 @@ json history_json(const std::vector<EpochMetrics>& history) {
   return out;
 }
 
+std::string csv_word(const std::string& text) {
+  std::string out = "\"";
+  for (char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+// Rungs of successive_halving(n, .., eta, .., false) that train: every rung but the last.
+int trained_rungs(int64_t n, int eta) {
+  int rungs = 0;
+  for (int64_t size = n; size > 1; size = (size + eta - 1) / eta) ++rungs;
+  return rungs;
+}
+
+// The shortlist by successive halving (pipeline_config.h, halving_eta). Every training is
+// one epoch on a seeded subset of the rung's images, in shortlist/rung<r>/<rank> (r from 1), and leaves
+// shortlist_result.json there: a rerun reads what is done and resumes the rest, so the rungs
+// and the winner are the same as in an uninterrupted run.
+json run_halving(StageContext& ctx, const json& candidates) {
+  const PipelineConfig& c = ctx.config;
+  const auto n = static_cast<int64_t>(candidates.size());
+  const int64_t total_images = halving_cost(n, c.halving_images, c.halving_eta, false);
+  const int rung_count = trained_rungs(n, c.halving_eta);
+  ctx.progress(std::to_string(n) + " candidates, eta " + std::to_string(c.halving_eta) + ", " +
+                   std::to_string(rung_count) + " rungs from " + std::to_string(c.halving_images) + " images: " +
+                   std::to_string(total_images) + " training images in all",
+               false);
+  const auto start = std::chrono::steady_clock::now();
+  int64_t images_done = 0, images_trained_here = 0;
+  int rung = 0;  // 1-based, as in the directory names and the report
+  int64_t rung_images = 0;
+  json rows = json::array();
+  const auto evaluate = [&](int64_t index, int64_t images) {
+    if (images != rung_images) ++rung, rung_images = images;
+    const std::string arch = candidates[static_cast<size_t>(index)].at("arch").get<std::string>();
+    const std::string name = "shortlist/rung" + std::to_string(rung) + "/" + std::to_string(index + 1);
+    const std::string marker = ctx.path(name + "/shortlist_result.json");
+    json entry;
+    if (fs::exists(marker)) {
+      entry = json::parse(read_file(marker));
+    } else {
+      const TrainConfig t = train_config(c, arch, 1, images, 0.2, false, ctx.path(name));
+      const TrainResult r = train_with_progress(t,
+                                                "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) +
+                                                    " rank " + std::to_string(index + 1) + " (" +
+                                                    std::to_string(images) + " images)",
+                                                ctx);
+      entry = {{"rung", rung},
+               {"rank", index + 1},
+               {"images", images},
+               {"arch", arch},
+               {"val_accuracy", r.best_accuracy},
+               {"history", history_json(r.history)},
+               {"dir", ctx.path(name)},
+               {"command", train_command(t, c.data, ctx.path("repro/" + name))}};
+      write_file_atomic(marker, entry.dump(2) + "\n");
+      images_trained_here += images;
+    }
+    images_done += images;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double eta_seconds =
+        images_trained_here > 0 ? seconds / static_cast<double>(images_trained_here) *
+                                      static_cast<double>(total_images - images_done)
+                                : 0.0;
+    char line[256];
+    std::snprintf(line, sizeof line, "halving: rung %d/%d rank %lld val acc %.2f%%; %lld/%lld images, ETA %s",
+                  rung, rung_count, static_cast<long long>(index + 1), 100 * entry.at("val_accuracy").get<double>(),
+                  static_cast<long long>(images_done), static_cast<long long>(total_images),
+                  images_trained_here > 0 ? duration_str(eta_seconds).c_str() : "unknown (resumed)");
+    ctx.progress(line, false);
+    rows.push_back(entry);
+    return entry.at("val_accuracy").get<double>();
+  };
+  const std::vector<HalvingRung> rungs = successive_halving(n, c.halving_images, c.halving_eta, evaluate, false);
+  const int64_t winner = rungs.back().candidates.at(0);
+  std::string csv = "rung,rank,images,val_accuracy,arch\n";
+  for (const json& e : rows) {
+    char accuracy[32];
+    std::snprintf(accuracy, sizeof accuracy, "%.6f", e.at("val_accuracy").get<double>());
+    csv += std::to_string(e.at("rung").get<int>()) + "," + std::to_string(e.at("rank").get<int64_t>()) + "," +
+           std::to_string(e.at("images").get<int64_t>()) + "," + accuracy + "," + csv_word(e.at("arch")) + "\n";
+  }
+  json summary = {{"eta", c.halving_eta},
+                  {"first_images", c.halving_images},
+                  {"total_images", total_images},
+                  {"winner_rank", winner + 1},
+                  {"rows", json::array()}};
+  for (const json& e : rows)
+    summary["rows"].push_back(
+        {{"rung", e["rung"]}, {"rank", e["rank"]}, {"images", e["images"]}, {"val_accuracy", e["val_accuracy"]}, {"arch", e["arch"]}});
+  write_file_atomic(ctx.path("shortlist/halving.csv"), csv);
+  write_file_atomic(ctx.path("shortlist/halving.json"), summary.dump(2) + "\n");
+  return {{"winner", winner},
+          {"candidates", json::array()},
+          {"halving", summary},
+          {"trainings", rows},
+          {"files", {ctx.path("shortlist/halving.csv"), ctx.path("shortlist/halving.json")}},
+          {"arch", candidates[static_cast<size_t>(winner)].at("arch")}};
+}
+
 }  // namespace
 
 TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs, int64_t limit,
@@ -200,6 +300,7 @@ json run_shortlist_stage(StageContext& ctx) {
     ctx.progress("one candidate: no shortlist training", false);
     return {{"winner", 0}, {"candidates", trained}, {"arch", candidates[0].at("arch")}};
   }
+  if (c.halving_eta > 0) return run_halving(ctx, candidates);
   double best = -1;
   for (size_t i = 0; i < candidates.size(); ++i) {
     const std::string arch = candidates[i].at("arch").get<std::string>();

@@ -1,6 +1,7 @@
 #include "nas/search/successive_halving.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -17,9 +18,9 @@ void check_arguments(int64_t n, int64_t first_budget, int eta) {
 int64_t survivors(int64_t size, int eta) { return (size + eta - 1) / eta; }
 }  // namespace
 
-std::vector<HalvingRung> successive_halving(
-    int64_t n, int64_t first_budget, int eta,
-    const std::function<double(int64_t, int64_t)>& evaluate) {
+std::vector<HalvingRung> successive_halving(int64_t n, int64_t first_budget, int eta,
+                                            const std::function<double(int64_t, int64_t)> &evaluate,
+                                            bool score_winner) {
   check_arguments(n, first_budget, eta);
   std::vector<HalvingRung> rungs;
   std::vector<int64_t> alive(static_cast<size_t>(n));
@@ -27,9 +28,12 @@ std::vector<HalvingRung> successive_halving(
   int64_t budget = first_budget;
   while (true) {
     HalvingRung rung{budget, alive, {}};
-    for (int64_t c : alive) rung.scores.push_back(evaluate(c, budget));
+    const bool last = alive.size() == 1;
+    for (int64_t c : alive)
+      rung.scores.push_back(last && !score_winner ? std::numeric_limits<double>::quiet_NaN()
+                                                  : evaluate(c, budget));
     rungs.push_back(rung);
-    if (alive.size() == 1) break;
+    if (last) break;
     std::vector<size_t> order(alive.size());
     std::iota(order.begin(), order.end(), size_t{0});
     std::stable_sort(order.begin(), order.end(),
@@ -45,12 +49,17 @@ std::vector<HalvingRung> successive_halving(
   return rungs;
 }
 
-int64_t halving_cost(int64_t n, int64_t first_budget, int eta) {
+int64_t halving_cost(int64_t n, int64_t first_budget, int eta, bool score_winner) {
   check_arguments(n, first_budget, eta);
   int64_t cost = 0;
-  for (int64_t size = n, budget = first_budget;; size = survivors(size, eta), budget *= eta) {
-    cost += size * budget;
+  for (int64_t size = n, budget = first_budget;; size = survivors(size, eta)) {
+    if (size > 1 || score_winner) {
+      PICONAS_CHECK(budget <= (INT64_MAX - cost) / size, "successive halving: budget overflow");
+      cost += size * budget;
+    }
     if (size == 1) break;
+    PICONAS_CHECK(budget <= INT64_MAX / eta, "successive halving: budget overflow");
+    budget *= eta;
   }
   return cost;
 }

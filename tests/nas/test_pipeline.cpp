@@ -2,6 +2,7 @@
 // `piconas run`, and a run stopped after stages then resumed ending with the same numbers.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/atomic_file.h"
@@ -32,6 +33,7 @@ PipelineConfig tiny_config(const testing::TempDir& root, const std::string& run,
   c.population = 4;
   c.sample_size = 2;
   c.top_k = 2;
+  c.halving_eta = 0;  // the one-rung shortlist; successive halving: the test below
   c.shortlist_epochs = 1;
   c.shortlist_limit = 0;
   c.epochs = 2;
@@ -147,4 +149,78 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   CHECK(stage_json(b, Stage::Train)["test_accuracy"] == train["test_accuracy"]);
   CHECK(stage_json(b, Stage::Export)["int8_accuracy"] == exported["int8_accuracy"]);
   CHECK(report_numbers(b) == report_numbers(a));
+}
+
+TEST_CASE("piconas run with successive halving: rungs in the report and the CSV, resumed identically") {
+  testing::TempDir root;
+  PipelineConfig a = tiny_config(root, "a", 0);
+  a.search_steps = 8;
+  a.top_k = 4;
+  a.halving_eta = 2;
+  a.halving_images = 16;
+  RunControl stop;
+  stop.stop_after = Stage::Shortlist;
+  std::vector<std::string> lines;
+  stop.on_progress = [&](Stage, const std::string& line, bool transient) {
+    if (!transient) lines.push_back(line);
+  };
+  REQUIRE(run_pipeline(a, stop).stages.size() == 2);
+  const auto search = stage_json(a, Stage::Search);
+  const auto n = static_cast<int64_t>(search["candidates"].size());
+  REQUIRE(n == 4);
+  const auto shortlist = stage_json(a, Stage::Shortlist);
+  // 4 candidates at 16 images, the best 2 at 32; the last one is the winner, not trained here.
+  const auto& trainings = shortlist["trainings"];
+  REQUIRE(trainings.size() == 6);
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(trainings[i]["rung"] == 1);
+    CHECK(trainings[i]["rank"] == static_cast<int64_t>(i + 1));
+    CHECK(trainings[i]["images"] == 16);
+  }
+  std::vector<std::pair<double, int64_t>> first;  // the 2 best of rung 1 (ties: better rank) go on
+  for (size_t i = 0; i < 4; ++i) first.emplace_back(-trainings[i]["val_accuracy"].get<double>(), i + 1);
+  std::sort(first.begin(), first.end());
+  std::vector<int64_t> kept{first[0].second, first[1].second};
+  std::sort(kept.begin(), kept.end());
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(trainings[4 + i]["rung"] == 2);
+    CHECK(trainings[4 + i]["images"] == 32);
+    CHECK(trainings[4 + i]["rank"] == kept[i]);
+  }
+  const double a4 = trainings[4]["val_accuracy"].get<double>(), a5 = trainings[5]["val_accuracy"].get<double>();
+  CHECK(shortlist["winner"].get<int64_t>() + 1 == (a5 > a4 ? kept[1] : kept[0]));
+  CHECK(shortlist["halving"]["total_images"] == 4 * 16 + 2 * 32);
+  const std::string csv = read_file(a.out + "/shortlist/halving.csv");
+  CHECK(csv.rfind("rung,rank,images,val_accuracy,arch\n1,1,16,", 0) == 0);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 7);
+  bool saw_eta = false;
+  for (const std::string& l : lines) saw_eta |= l.find("[2/6 shortlist] halving: rung 2/2") == 0 && l.find("ETA") != std::string::npos;
+  CHECK(saw_eta);
+
+  // "Killed" in rung 2: one rung-2 training lost entirely, the stage result not yet written.
+  const std::string halving_json = read_file(a.out + "/shortlist/halving.json");
+  fs::remove(stage_result_path(a.out, Stage::Shortlist));
+  fs::remove_all(a.out + "/shortlist/rung2/" + std::to_string(kept[1]));
+  fs::remove(a.out + "/shortlist/halving.csv");
+  const PipelineResult resumed = run_pipeline(a, stop);
+  REQUIRE(resumed.stages.size() == 2);
+  CHECK(resumed.stages[0].already_done);
+  CHECK_FALSE(resumed.stages[1].already_done);
+  CHECK(read_file(a.out + "/shortlist/halving.csv") == csv);
+  CHECK(read_file(a.out + "/shortlist/halving.json") == halving_json);
+  // Equal but for wall times.
+  const auto without_times = [](nlohmann::json j) {
+    j.erase("wall_seconds");
+    for (auto& t : j["trainings"])
+      for (auto& e : t["history"]) e.erase("seconds"), e.erase("images_per_second");
+    return j;
+  };
+  CHECK(without_times(stage_json(a, Stage::Shortlist)) == without_times(shortlist));
+
+  // The report's rung table.
+  REQUIRE(run_pipeline(a).finished);
+  const std::string md = read_file(a.out + "/report.md");
+  CHECK(md.find("Successive halving over the top 4") != std::string::npos);
+  CHECK(md.find("| rung | rank | images | val accuracy | command |") != std::string::npos);
+  CHECK(md.find("| 2 | " + std::to_string(kept[1]) + " | 32 | ") != std::string::npos);
 }

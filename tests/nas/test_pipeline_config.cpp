@@ -120,3 +120,26 @@ TEST_CASE("--max-memory: the scoring-memory estimate refuses large candidates wi
   s.max_infeasible = 20;
   CHECK_THROWS_WITH_AS(run_search(*space, s, test::synthetic_metrics), doctest::Contains("scoring_memory"), Error);
 }
+
+TEST_CASE("pipeline config: successive halving keys are range-checked where the config is read") {
+  PipelineConfig c;
+  c.out = "runs/x";
+  check_pipeline_config(c);  // the defaults: halving on
+  c.halving_eta = 1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_eta'"), Error);
+  c.halving_eta = 17;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_eta'"), Error);
+  c.halving_eta = 0;
+  check_pipeline_config(c);  // off
+  c.halving_eta = 2;
+  c.halving_images = 0;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_images'"), Error);
+  c.halving_images = int64_t{1} << 40;  // 9 candidates: far more images than any run
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_images'"), Error);
+  c.halving_images = INT64_MAX / 2;  // overflows the cost sum
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_images'"), Error);
+  c.halving_images = 100;
+  c.top_k = kMaxShortlist + 1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'top_k'"), Error);
+  CHECK_THROWS_WITH_AS(apply_text(c, "halving_eta", "2.5"), doctest::Contains("'halving_eta'"), Error);
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Kill tests (ctest "kill_resume"): kill -9 a training run, a search and an export at a random
-# moment, resume them, and require the same final result as an uninterrupted run and no
-# half-written output. Usage: kill_resume.sh PICONAS_BINARY WORK_DIR
+# Kill tests (ctest "kill_resume"): kill -9 a training run, a search, `piconas run`'s halving
+# shortlist and an export at a random moment, resume them, and require the same final result as
+# an uninterrupted run and no half-written output. Usage: kill_resume.sh PICONAS_BINARY WORK_DIR
 set -euo pipefail
 piconas=$1
 work=$2
@@ -76,6 +76,19 @@ fi
 same "$work/rl_whole/history.csv" "$work/rl_killed/history.csv" "rl search history.csv"
 same "$work/rl_whole/best.json" "$work/rl_killed/best.json" "rl search best.json"
 
+# --- piconas run's successive-halving shortlist: killed in the search or inside a rung -----
+run_args=(run --search-steps 10 --population 8 --top-k 4 --halving-eta 2 --halving-images 300 --seed 7
+          --threads 2 --stop-after shortlist)
+"$piconas" "${run_args[@]}" --out "$work/run_whole" >/dev/null 2>&1
+"$piconas" "${run_args[@]}" --out "$work/run_killed" >/dev/null 2>&1 &
+run_pid=$!
+sleep "$((RANDOM % 8 + 2)).$((RANDOM % 10))"
+kill -9 "$run_pid" 2>/dev/null || true
+wait "$run_pid" 2>/dev/null || true
+"$piconas" "${run_args[@]}" --out "$work/run_killed" >/dev/null 2>&1
+same "$work/run_whole/shortlist/halving.csv" "$work/run_killed/shortlist/halving.csv" "run shortlist/halving.csv"
+same "$work/run_whole/shortlist/halving.json" "$work/run_killed/shortlist/halving.json" "run shortlist/halving.json"
+
 # --- export: every file is written atomically, a rerun gives the same bytes ---------------
 export_args=(export "$work/train_whole/last.ckpt" --eval 200)
 "$piconas" "${export_args[@]}" --out "$work/export_whole" >/dev/null 2>&1
@@ -100,4 +113,4 @@ for ref in export_whole export_new; do
 done
 [ "$pair" != none ] || { echo "FAIL: export killed while overwriting left a mixed model.h / model.c"; exit 1; }
 if ls "$work/export_over" | grep -q '\.tmp\.'; then echo "FAIL: temporary file inside the export folder"; exit 1; fi
-echo "kill_resume: training, search, rl search and export survive kill -9 (seed $seed)"
+echo "kill_resume: training, search, rl search, run shortlist (halving) and export survive kill -9 (seed $seed)"
