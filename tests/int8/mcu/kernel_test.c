@@ -155,6 +155,31 @@ static int conv_case(void) {
   return s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c);
 }
 
+/* Requantization rounding ties: a 1x1 layer of zero weights has accumulator = bias exactly;
+ * small biases with the multiplier 2^30 and right shifts of 1-3 put many results exactly on a
+ * tie, negative ones too (round half away from zero, not half up as VRSHL alone would). */
+static int rounding_case(void) {
+  piconas_conv_params p = {0, 0, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
+  piconas_per_channel_quant_params q = {mult, shift};
+  piconas_dims in = {1, 1, 3, 0}, f = {0, 1, 1, 0}, out = {1, 1, 3, 0};
+  piconas_s8_context ctx = {scratch, (int32_t)sizeof scratch};
+  int32_t i;
+  in.c = f.c = rnd(1, 20);
+  out.c = f.n = rnd(1, MAX_CH);
+  p.output_offset = rnd(-20, 20);
+  for (i = 0; i < f.n * f.c; ++i) w[i] = 0;
+  fill(x, in.w * in.c);
+  for (i = 0; i < f.n; ++i) {
+    bias[i] = rnd(-900, 900);
+    mult[i] = rnd(0, 3) ? 0x40000000 : 0x40000000 + rnd(0, 0x3FFFFFFF);
+    shift[i] = rnd(-3, 0);
+  }
+  ++simd_calls;
+  return piconas_conv2d_1x1_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_ref) != 0 ||
+         piconas_conv2d_1x1_simd_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y) != 0 ||
+         differs(out.w * out.c);
+}
+
 static int add_case(void) {
   piconas_add_params p;
   const int32_t n = rnd(1, 64);
@@ -182,13 +207,13 @@ static int add_case(void) {
 int main(void) {
   int i, failures = 0;
   for (i = 0; i < 300; ++i) {
-    const int dw = depthwise_case(), cv = conv_case(), ad = add_case();
+    const int dw = depthwise_case(), cv = conv_case() + rounding_case(), ad = add_case();
     if (dw && failures < 3) sh_write0("kernel_test: depthwise SIMD differs from the reference\n");
     if (cv && failures < 3) sh_write0("kernel_test: conv SIMD differs from the reference\n");
     if (ad && failures < 3) sh_write0("kernel_test: add SIMD differs from the reference\n");
     failures += dw + cv + ad;
   }
-  sh_write0(failures == 0 ? "kernel_test: 900 random layers bit-exact\n" : "kernel_test: FAILED\n");
+  sh_write0(failures == 0 ? "kernel_test: 1200 random layers bit-exact\n" : "kernel_test: FAILED\n");
   if (simd_calls < 400) {
     sh_write0("kernel_test: too few layers took a SIMD variant\n");
     return 1;
