@@ -1,0 +1,116 @@
+/* int8 depthwise convolution (M = 1) with MVE (Cortex-M55), see mve_s8.h. */
+#include "mve_s8.h"
+
+#if PICONAS_S8_MVE
+
+#include <stddef.h>
+
+#include "int8_checks.h"
+
+typedef struct {
+  const piconas_dw_conv_params *params;
+  const piconas_dims *in;
+  const piconas_dims *f;
+  const piconas_dims *out;
+  const int8_t *input;
+  const int8_t *filter;
+  int8_t *output;
+} dw_mve_layer;
+
+/* 4 bytes at p widened to int32 lanes; the last, partial channel group loads
+ * only its lanes. */
+#define DW_MVE_LOAD(p) (tail ? vldrbq_z_s32((p), lanes) : vldrbq_s32(p))
+
+/* Channels c..c+3 of every output pixel. Per channel group the requantization
+ * constants and full = bias + input_offset * (sum of all taps' weights) are
+ * computed once; a pixel whose window lies inside the image then needs one VMUL
+ * + VADD per tap (MVE has no vector-by-vector multiply-accumulate) on the raw
+ * int8 values, a pixel at the border adds the offset to each valid tap instead
+ * (skipped taps contribute nothing). */
+static inline __attribute__((always_inline)) void
+dw_mve_group(const dw_mve_layer *l, int32_t c, mve_pred16_t lanes, int tail,
+             const int32_t *multiplier, const int32_t *shift,
+             const int32_t *bias) {
+  const piconas_dw_conv_params *p = l->params;
+  const int32_t C = l->in->c, KH = l->f->h, KW = l->f->w;
+  const ptrdiff_t dy = (ptrdiff_t)p->dilation.h * l->in->w * C,
+                  dx = (ptrdiff_t)p->dilation.w * C;
+  const int32_t offset = p->input_offset;
+  const piconas_mve_requant r =
+      piconas_mve_requant_of(multiplier + c, shift + c, lanes);
+  const int32x4_t bias_v =
+      bias != NULL ? vldrwq_z_s32(bias + c, lanes) : vdupq_n_s32(0);
+  int32x4_t sum = vdupq_n_s32(0), full;
+  int32_t t, b, oy, ox, ky, kx;
+  for (t = 0; t < KH * KW; ++t)
+    sum = vaddq_s32(sum, DW_MVE_LOAD(l->filter + (ptrdiff_t)t * C + c));
+  full = vmlaq_n_s32(bias_v, sum, offset);
+  for (b = 0; b < l->out->n; ++b) {
+    const int8_t *image = l->input + (ptrdiff_t)b * l->in->h * l->in->w * C + c;
+    for (oy = 0; oy < l->out->h; ++oy) {
+      const int32_t iy0 = oy * p->stride.h - p->padding.h;
+      int32_t ky0, ky1;
+      int8_t *y =
+          l->output + ((ptrdiff_t)b * l->out->h + oy) * l->out->w * C + c;
+      piconas_s8_tap_range(iy0, p->dilation.h, KH, l->in->h, &ky0, &ky1);
+      for (ox = 0; ox < l->out->w; ++ox, y += C) {
+        const int32_t ix0 = ox * p->stride.w - p->padding.w;
+        int32_t kx0, kx1;
+        int32x4_t acc;
+        piconas_s8_tap_range(ix0, p->dilation.w, KW, l->in->w, &kx0, &kx1);
+        if (ky0 == 0 && ky1 == KH && kx0 == 0 && kx1 == KW) {
+          const int8_t *xrow = image + ((ptrdiff_t)iy0 * l->in->w + ix0) * C;
+          const int8_t *w = l->filter + c;
+          acc = full;
+          for (ky = 0; ky < KH; ++ky, xrow += dy) {
+            const int8_t *x = xrow;
+            for (kx = 0; kx < KW; ++kx, x += dx, w += C) {
+              acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x), DW_MVE_LOAD(w)));
+            }
+          }
+        } else {
+          acc = bias_v;
+          for (ky = ky0; ky < ky1; ++ky) {
+            const int8_t *x =
+                image + ((ptrdiff_t)(iy0 + ky * p->dilation.h) * l->in->w +
+                         ix0 + kx0 * p->dilation.w) *
+                            C;
+            const int8_t *w = l->filter + ((ptrdiff_t)ky * KW + kx0) * C + c;
+            for (kx = kx0; kx < kx1; ++kx, x += dx, w += C) {
+              acc =
+                  vaddq_s32(acc, vmulq_s32(vaddq_n_s32(DW_MVE_LOAD(x), offset),
+                                           DW_MVE_LOAD(w)));
+            }
+          }
+        }
+        acc = piconas_mve_output(piconas_mve_requantize(acc, r),
+                                 p->output_offset, p->activation);
+        vstrbq_p_s32(y, acc, lanes);
+      }
+    }
+  }
+}
+
+void piconas_depthwise_conv2d_mve_s8(
+    const piconas_dw_conv_params *params,
+    const piconas_per_channel_quant_params *quant,
+    const piconas_dims *input_dims, const int8_t *input,
+    const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+    const piconas_dims *output_dims, int8_t *output) {
+  const dw_mve_layer l = {params, input_dims, filter_dims, output_dims,
+                          input,  filter,     output};
+  const int32_t C = input_dims->c, full_groups = C & ~3;
+  int32_t c;
+  for (c = 0; c < full_groups; c += 4) {
+    dw_mve_group(&l, c, vctp32q(4), 0, quant->multiplier, quant->shift, bias);
+  }
+  if (c < C) {
+    dw_mve_group(&l, c, vctp32q((uint32_t)(C - c)), 1, quant->multiplier,
+                 quant->shift, bias);
+  }
+}
+
+#else
+/* Not an empty translation unit on cores without MVE (ISO C). */
+typedef int piconas_depthwise_conv2d_mve_s8_unused;
+#endif /* PICONAS_S8_MVE */
