@@ -92,6 +92,11 @@ void piconas_depthwise_conv2d_mve_s8(
     const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
     const piconas_dims *output_dims, int8_t *output);
 
+/* Residual add (add_s8.h): the caller has checked the layer
+ * (piconas_add_simd_applies). */
+void piconas_add_mve_s8(const piconas_add_params *params, const int8_t *input1,
+                        const int8_t *input2, int8_t *output, int32_t size);
+
 #endif /* PICONAS_S8_MVE */
 
 #ifdef __cplusplus
