@@ -12,11 +12,9 @@
  * bytes are one predicated step. */
 void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
                                const piconas_per_channel_quant_params *quant,
-                               const piconas_dims *input_dims,
-                               const int8_t *input,
-                               const piconas_dims *filter_dims,
-                               const int8_t *filter, const int32_t *bias,
-                               const piconas_dims *output_dims,
+                               const piconas_dims *input_dims, const int8_t *input,
+                               const piconas_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const piconas_dims *output_dims,
                                int8_t *output) {
   const int32_t cin = input_dims->c;
   const int32_t cout = filter_dims->n;
@@ -36,8 +34,8 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
     const int8_t *w1 = w0 + (n > 1 ? cin : 0);
     const int8_t *w2 = w0 + (ptrdiff_t)(n > 2 ? 2 : n - 1) * cin;
     const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * cin;
-    const piconas_mve_requant r = piconas_mve_requant_of(
-        quant->multiplier + oc, quant->shift + oc, lanes);
+    const piconas_mve_requant r =
+        piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes);
     /* s_j: the sum of row j's weights, then the constant bias_j + offset * sum.
      */
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k, b, oy, ox;
@@ -59,20 +57,16 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
     base = vsetq_lane_s32(s2, base, 2);
     base = vsetq_lane_s32(s3, base, 3);
     base = vmulq_n_s32(base, offset);
-    if (bias != NULL)
-      base = vaddq_s32(base, vldrwq_z_s32(bias + oc, lanes));
+    if (bias != NULL) base = vaddq_s32(base, vldrwq_z_s32(bias + oc, lanes));
     s0 = vgetq_lane_s32(base, 0);
     s1 = vgetq_lane_s32(base, 1);
     s2 = vgetq_lane_s32(base, 2);
     s3 = vgetq_lane_s32(base, 3);
     for (b = 0; b < output_dims->n; ++b) {
-      const int8_t *image =
-          input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
+      const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
       for (oy = 0; oy < output_dims->h; ++oy) {
         const int8_t *x = image + oy * row_step;
-        int8_t *y =
-            output +
-            (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w) * cout + oc;
+        int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w) * cout + oc;
         for (ox = 0; ox < output_dims->w; ++ox, x += col_step, y += cout) {
           int32_t a0 = s0, a1 = s1, a2 = s2, a3 = s3;
           int32x4_t acc;
@@ -94,8 +88,7 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
           acc = vsetq_lane_s32(a1, acc, 1);
           acc = vsetq_lane_s32(a2, acc, 2);
           acc = vsetq_lane_s32(a3, acc, 3);
-          acc = piconas_mve_output(piconas_mve_requantize(acc, r), out_offset,
-                                   act);
+          acc = piconas_mve_output(piconas_mve_requantize(acc, r), out_offset, act);
           vstrbq_p_s32(y, acc, lanes);
         }
       }

@@ -45,9 +45,8 @@ typedef struct {
   int32x4_t neg_right;
 } piconas_mve_requant;
 
-static inline piconas_mve_requant
-piconas_mve_requant_of(const int32_t *multiplier, const int32_t *shift,
-                       mve_pred16_t p) {
+static inline piconas_mve_requant piconas_mve_requant_of(const int32_t *multiplier,
+                                                         const int32_t *shift, mve_pred16_t p) {
   piconas_mve_requant r;
   const int32x4_t s = vldrwq_z_s32(shift, p);
   r.multiplier = vldrwq_z_s32(multiplier, p);
@@ -56,16 +55,14 @@ piconas_mve_requant_of(const int32_t *multiplier, const int32_t *shift,
   return r;
 }
 
-static inline int32x4_t piconas_mve_requantize(int32x4_t acc,
-                                               piconas_mve_requant r) {
+static inline int32x4_t piconas_mve_requantize(int32x4_t acc, piconas_mve_requant r) {
   const int32x4_t h = vqrdmulhq_s32(vshlq_s32(acc, r.left), r.multiplier);
   const int32x4_t fixup = vshrq_n_s32(vandq_s32(h, r.neg_right), 31);
   return vrshlq_s32(vaddq_s32(h, fixup), r.neg_right);
 }
 
 /* clamp(y + offset, act): y + offset cannot overflow (|y| < 2^30). */
-static inline int32x4_t piconas_mve_output(int32x4_t y, int32_t offset,
-                                           piconas_activation act) {
+static inline int32x4_t piconas_mve_output(int32x4_t y, int32_t offset, piconas_activation act) {
   y = vaddq_n_s32(y, offset);
   y = vmaxq_s32(y, vdupq_n_s32(act.min));
   return vminq_s32(y, vdupq_n_s32(act.max));
@@ -76,21 +73,20 @@ static inline int32x4_t piconas_mve_output(int32x4_t y, int32_t offset,
  * directly, no scratch. */
 void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
                                const piconas_per_channel_quant_params *quant,
-                               const piconas_dims *input_dims,
-                               const int8_t *input,
-                               const piconas_dims *filter_dims,
-                               const int8_t *filter, const int32_t *bias,
-                               const piconas_dims *output_dims, int8_t *output);
+                               const piconas_dims *input_dims, const int8_t *input,
+                               const piconas_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const piconas_dims *output_dims,
+                               int8_t *output);
 
 /* Depthwise convolution (depthwise_conv2d_s8.h), any kernel, M = 1: the caller
  * has checked the layer (piconas_depthwise_conv2d_simd_applies). Four channels
  * per int32x4. */
-void piconas_depthwise_conv2d_mve_s8(
-    const piconas_dw_conv_params *params,
-    const piconas_per_channel_quant_params *quant,
-    const piconas_dims *input_dims, const int8_t *input,
-    const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-    const piconas_dims *output_dims, int8_t *output);
+void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
+                                     const piconas_per_channel_quant_params *quant,
+                                     const piconas_dims *input_dims, const int8_t *input,
+                                     const piconas_dims *filter_dims, const int8_t *filter,
+                                     const int32_t *bias, const piconas_dims *output_dims,
+                                     int8_t *output);
 
 /* Residual add (add_s8.h): the caller has checked the layer
  * (piconas_add_simd_applies). */
