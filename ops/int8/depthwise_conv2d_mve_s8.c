@@ -21,6 +21,31 @@ typedef struct {
  * only its lanes. */
 #define DW_MVE_LOAD(p) (tail ? vldrbq_z_s32((p), lanes) : vldrbq_s32(p))
 
+/* ... stored: only the group's lanes for the last, partial group. */
+#define DW_MVE_STORE(p, v) (tail ? vstrbq_p_s32((p), (v), lanes) : vstrbq_s32((p), (v)))
+
+/* n consecutive output pixels of a 3x3 layer whose windows lie inside the image: x is tap
+ * (0, 0) of the first, step the input distance between two pixels. The constants are locals
+ * here so that the int8 stores cannot force their reload. */
+static inline __attribute__((always_inline)) void dw_mve_3x3_run(
+    const int8_t *x, ptrdiff_t step, ptrdiff_t dx, ptrdiff_t dy, int8_t *y, int32_t C, int32_t n,
+    const int32x4_t *w, int32x4_t full, piconas_mve_requant r, int32_t out_offset,
+    piconas_activation act, mve_pred16_t lanes, int tail) {
+  for (; n > 0; --n, x += step, y += C) {
+    const int8_t *x1 = x + dy, *x2 = x1 + dy;
+    int32x4_t acc = vaddq_s32(full, vmulq_s32(DW_MVE_LOAD(x), w[0]));
+    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + dx), w[1]));
+    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + 2 * dx), w[2]));
+    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x1), w[3]));
+    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x1 + dx), w[4]));
+    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x1 + 2 * dx), w[5]));
+    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x2), w[6]));
+    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x2 + dx), w[7]));
+    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x2 + 2 * dx), w[8]));
+    DW_MVE_STORE(y, piconas_mve_output(piconas_mve_requantize(acc, r), out_offset, act));
+  }
+}
+
 /* Channels c..c+3 of every output pixel. Per channel group the requantization
  * constants and full = bias + input_offset * (sum of all taps' weights) are
  * computed once; a pixel whose window lies inside the image then needs one VMUL
@@ -42,25 +67,16 @@ static inline __attribute__((always_inline)) void dw_mve_group(const dw_mve_laye
   const int32_t ox_lo = (p->padding.w + p->stride.w - 1) / p->stride.w;
   const int32_t last = l->in->w - 1 + p->padding.w - (KW - 1) * p->dilation.w;
   const int32_t ox_hi = last < 0 ? 0 : last / p->stride.w + 1;
+  const int32_t ox_end = ox_hi < l->out->w ? ox_hi : l->out->w;
+  const int32_t out_offset = p->output_offset;
+  const piconas_activation act = p->activation;
   const int is3x3 = KH == 3 && KW == 3;
   int32x4_t sum = vdupq_n_s32(0), full;
-  int32x4_t w0 = sum, w1 = sum, w2 = sum, w3 = sum, w4 = sum, w5 = sum, w6 = sum, w7 = sum,
-            w8 = sum; /* the 3x3 taps' weights, kept for the whole channel group */
+  int32x4_t w3x3[9]; /* the 3x3 taps' weights, kept for the whole channel group */
   int32_t t, b, oy, ox, ky, kx;
   for (t = 0; t < KH * KW; ++t) sum = vaddq_s32(sum, DW_MVE_LOAD(l->filter + (ptrdiff_t)t * C + c));
   full = vmlaq_n_s32(bias_v, sum, offset);
-  if (is3x3) {
-    const int8_t *w = l->filter + c;
-    w0 = DW_MVE_LOAD(w);
-    w1 = DW_MVE_LOAD(w + C);
-    w2 = DW_MVE_LOAD(w + 2 * C);
-    w3 = DW_MVE_LOAD(w + 3 * C);
-    w4 = DW_MVE_LOAD(w + 4 * C);
-    w5 = DW_MVE_LOAD(w + 5 * C);
-    w6 = DW_MVE_LOAD(w + 6 * C);
-    w7 = DW_MVE_LOAD(w + 7 * C);
-    w8 = DW_MVE_LOAD(w + 8 * C);
-  }
+  for (t = 0; t < 9 && is3x3; ++t) w3x3[t] = DW_MVE_LOAD(l->filter + (ptrdiff_t)t * C + c);
   for (b = 0; b < l->out->n; ++b) {
     const int8_t *image = l->input + (ptrdiff_t)b * l->in->h * l->in->w * C + c;
     for (oy = 0; oy < l->out->h; ++oy) {
@@ -74,20 +90,13 @@ static inline __attribute__((always_inline)) void dw_mve_group(const dw_mve_laye
         const ptrdiff_t at = ((ptrdiff_t)iy0 * l->in->w + ix0) * C;
         const int8_t *x = image;
         int32x4_t acc;
-        if (ky0 == 0 && ky1 == KH && ox >= ox_lo && ox < ox_hi && is3x3) {
-          x += at;
-          acc = vaddq_s32(full, vmulq_s32(DW_MVE_LOAD(x), w0));
-          acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + dx), w1));
-          acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + 2 * dx), w2));
-          x += dy;
-          acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x), w3));
-          acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + dx), w4));
-          acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + 2 * dx), w5));
-          x += dy;
-          acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x), w6));
-          acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + dx), w7));
-          acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + 2 * dx), w8));
-        } else if (ky0 == 0 && ky1 == KH && ox >= ox_lo && ox < ox_hi) {
+        if (ky0 == 0 && ky1 == KH && ox == ox_lo && ox_end > ox_lo && is3x3) {
+          dw_mve_3x3_run(image + at, (ptrdiff_t)p->stride.w * C, dx, dy, y, C, ox_end - ox_lo, w3x3,
+                         full, r, out_offset, act, lanes, tail);
+          y += (ptrdiff_t)(ox_end - 1 - ox) * C;
+          ox = ox_end - 1;
+          continue;
+        } else if (ky0 == 0 && ky1 == KH && ox >= ox_lo && ox < ox_end) {
           const int8_t *w = l->filter + c;
           x += at;
           acc = full;
@@ -109,8 +118,7 @@ static inline __attribute__((always_inline)) void dw_mve_group(const dw_mve_laye
             }
           }
         }
-        acc = piconas_mve_output(piconas_mve_requantize(acc, r), p->output_offset, p->activation);
-        vstrbq_p_s32(y, acc, lanes);
+        DW_MVE_STORE(y, piconas_mve_output(piconas_mve_requantize(acc, r), out_offset, act));
       }
     }
   }
