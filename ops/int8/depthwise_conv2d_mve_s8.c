@@ -24,24 +24,44 @@ typedef struct {
 /* ... stored: only the group's lanes for the last, partial group. */
 #define DW_MVE_STORE(p, v) (tail ? vstrbq_p_s32((p), (v), lanes) : vstrbq_s32((p), (v)))
 
-/* n consecutive output pixels of a 3x3 layer whose windows lie inside the image: x is tap
- * (0, 0) of the first, step the input distance between two pixels. The constants are locals
- * here so that the int8 stores cannot force their reload. */
+/* Tap (ky, kx) of the pixel whose tap (0, 0) is x: acc += x * w. */
+#define DW_MVE_TAP(acc, x, ky, kx) \
+  acc = vaddq_s32(                 \
+      acc, vmulq_s32(DW_MVE_LOAD((x) + (ky)*dy + (kx)*dx), vldrbq_s32(w + 4 * (3 * (ky) + (kx)))))
+
+/* n consecutive output pixels of a 3x3 layer whose windows lie inside the image, two per step
+ * (each weight load serves both): x is tap (0, 0) of the first, step the input distance
+ * between two pixels, w the group's packed weights (4 bytes per tap). */
 static inline __attribute__((always_inline)) void dw_mve_3x3_run(
     const int8_t *x, ptrdiff_t step, ptrdiff_t dx, ptrdiff_t dy, int8_t *y, int32_t C, int32_t n,
-    const int32x4_t *w, int32x4_t full, piconas_mve_requant r, int32_t out_offset,
+    const int8_t *w, int32x4_t full, piconas_mve_requant r, int32_t out_offset,
     piconas_activation act, mve_pred16_t lanes, int tail) {
-  for (; n > 0; --n, x += step, y += C) {
-    const int8_t *x1 = x + dy, *x2 = x1 + dy;
-    int32x4_t acc = vaddq_s32(full, vmulq_s32(DW_MVE_LOAD(x), w[0]));
-    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + dx), w[1]));
-    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x + 2 * dx), w[2]));
-    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x1), w[3]));
-    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x1 + dx), w[4]));
-    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x1 + 2 * dx), w[5]));
-    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x2), w[6]));
-    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x2 + dx), w[7]));
-    acc = vaddq_s32(acc, vmulq_s32(DW_MVE_LOAD(x2 + 2 * dx), w[8]));
+  for (; n >= 2; n -= 2, x += 2 * step, y += 2 * C) {
+    const int8_t *x1 = x + step;
+    int32x4_t a0 = full, a1 = full;
+    int32_t ky, kx;
+    for (ky = 0; ky < 3; ++ky) {
+      for (kx = 0; kx < 3; ++kx) {
+        const int32x4_t wv = vldrbq_s32(w + 4 * (3 * ky + kx));
+        const ptrdiff_t o = ky * dy + kx * dx;
+        a0 = vaddq_s32(a0, vmulq_s32(DW_MVE_LOAD(x + o), wv));
+        a1 = vaddq_s32(a1, vmulq_s32(DW_MVE_LOAD(x1 + o), wv));
+      }
+    }
+    DW_MVE_STORE(y, piconas_mve_output(piconas_mve_requantize(a0, r), out_offset, act));
+    DW_MVE_STORE(y + C, piconas_mve_output(piconas_mve_requantize(a1, r), out_offset, act));
+  }
+  if (n == 1) {
+    int32x4_t acc = full;
+    DW_MVE_TAP(acc, x, 0, 0);
+    DW_MVE_TAP(acc, x, 0, 1);
+    DW_MVE_TAP(acc, x, 0, 2);
+    DW_MVE_TAP(acc, x, 1, 0);
+    DW_MVE_TAP(acc, x, 1, 1);
+    DW_MVE_TAP(acc, x, 1, 2);
+    DW_MVE_TAP(acc, x, 2, 0);
+    DW_MVE_TAP(acc, x, 2, 1);
+    DW_MVE_TAP(acc, x, 2, 2);
     DW_MVE_STORE(y, piconas_mve_output(piconas_mve_requantize(acc, r), out_offset, act));
   }
 }
@@ -72,11 +92,15 @@ static inline __attribute__((always_inline)) void dw_mve_group(const dw_mve_laye
   const piconas_activation act = p->activation;
   const int is3x3 = KH == 3 && KW == 3;
   int32x4_t sum = vdupq_n_s32(0), full;
-  int32x4_t w3x3[9]; /* the 3x3 taps' weights, kept for the whole channel group */
+  /* The 3x3 taps' weights of the group, 4 bytes per tap (zero beyond the last channel): one
+   * load with an immediate offset each. */
+  int8_t w3x3[36];
   int32_t t, b, oy, ox, ky, kx;
   for (t = 0; t < KH * KW; ++t) sum = vaddq_s32(sum, DW_MVE_LOAD(l->filter + (ptrdiff_t)t * C + c));
   full = vmlaq_n_s32(bias_v, sum, offset);
-  for (t = 0; t < 9 && is3x3; ++t) w3x3[t] = DW_MVE_LOAD(l->filter + (ptrdiff_t)t * C + c);
+  for (t = 0; t < 36 && is3x3; ++t) {
+    w3x3[t] = (t & 3) < C - c ? l->filter[(ptrdiff_t)(t >> 2) * C + c + (t & 3)] : 0;
+  }
   for (b = 0; b < l->out->n; ++b) {
     const int8_t *image = l->input + (ptrdiff_t)b * l->in->h * l->in->w * C + c;
     for (oy = 0; oy < l->out->h; ++oy) {
