@@ -96,6 +96,103 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
   }
 }
 
+/* n bytes from src to dst (or the byte pad when src is null), 16 per predicated step. */
+static void conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n, int8_t pad) {
+  int32_t i;
+  for (i = 0; i < n; i += 16) {
+    const mve_pred16_t p = vctp8q((uint32_t)(n - i));
+    vstrbq_p_s8(dst + i, src != NULL ? vldrbq_z_s8(src + i, p) : vdupq_n_s8(pad), p);
+  }
+}
+
+/* Any convolution: the window of one output pixel copied as raw int8 into col (K = KH*KW*C_in
+ * bytes), taps outside the image filled with -input_offset (= z_in, so that x + offset = 0:
+ * the same as skipping them). Then per 4 output channels acc_j = bias_j + offset * sum_k w_j[k]
+ * + sum_k w_j[k] * col[k], both sums by VADDVA / VMLADAVA over 16 bytes per step. */
+void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output, int8_t *col) {
+  const int32_t cin = input_dims->c, KH = filter_dims->h, KW = filter_dims->w;
+  const int32_t K = KH * KW * cin, K16 = K & ~15, cout = filter_dims->n;
+  const mve_pred16_t tail = vctp8q((uint32_t)(K - K16));
+  const int32_t offset = params->input_offset;
+  const int8_t pad = (int8_t)(-offset);
+  int32_t b, oy, ox, ky, kx, oc, k;
+  for (b = 0; b < output_dims->n; ++b) {
+    const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
+    for (oy = 0; oy < output_dims->h; ++oy) {
+      const int32_t iy0 = oy * params->stride.h - params->padding.h;
+      for (ox = 0; ox < output_dims->w; ++ox) {
+        const int32_t ix0 = ox * params->stride.w - params->padding.w;
+        int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
+        for (ky = 0; ky < KH; ++ky) {
+          const int32_t iy = iy0 + ky * params->dilation.h;
+          for (kx = 0; kx < KW; ++kx) {
+            const int32_t ix = ix0 + kx * params->dilation.w;
+            const int inside = iy >= 0 && iy < input_dims->h && ix >= 0 && ix < input_dims->w;
+            conv_mve_copy(col + ((ptrdiff_t)ky * KW + kx) * cin,
+                          inside ? image + ((ptrdiff_t)iy * input_dims->w + ix) * cin : NULL, cin,
+                          pad);
+          }
+        }
+        for (oc = 0; oc < cout; oc += 4) {
+          const int32_t n = cout - oc < 4 ? cout - oc : 4;
+          const mve_pred16_t lanes = vctp32q((uint32_t)n);
+          const int8_t *w0 = filter + (ptrdiff_t)oc * K;
+          const int8_t *w1 = w0 + (n > 1 ? K : 0);
+          const int8_t *w2 = w0 + (ptrdiff_t)(n > 2 ? 2 : n - 1) * K;
+          const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * K;
+          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          int32x4_t acc, sum;
+          for (k = 0; k < K16; k += 16) {
+            const int8x16_t v = vldrbq_s8(col + k);
+            const int8x16_t u0 = vldrbq_s8(w0 + k), u1 = vldrbq_s8(w1 + k);
+            const int8x16_t u2 = vldrbq_s8(w2 + k), u3 = vldrbq_s8(w3 + k);
+            a0 = vmladavaq_s8(a0, v, u0);
+            s0 = vaddvaq_s8(s0, u0);
+            a1 = vmladavaq_s8(a1, v, u1);
+            s1 = vaddvaq_s8(s1, u1);
+            a2 = vmladavaq_s8(a2, v, u2);
+            s2 = vaddvaq_s8(s2, u2);
+            a3 = vmladavaq_s8(a3, v, u3);
+            s3 = vaddvaq_s8(s3, u3);
+          }
+          if (k < K) {
+            const int8x16_t v = vldrbq_z_s8(col + k, tail);
+            const int8x16_t u0 = vldrbq_z_s8(w0 + k, tail), u1 = vldrbq_z_s8(w1 + k, tail);
+            const int8x16_t u2 = vldrbq_z_s8(w2 + k, tail), u3 = vldrbq_z_s8(w3 + k, tail);
+            a0 = vmladavaq_s8(a0, v, u0);
+            s0 = vaddvaq_s8(s0, u0);
+            a1 = vmladavaq_s8(a1, v, u1);
+            s1 = vaddvaq_s8(s1, u1);
+            a2 = vmladavaq_s8(a2, v, u2);
+            s2 = vaddvaq_s8(s2, u2);
+            a3 = vmladavaq_s8(a3, v, u3);
+            s3 = vaddvaq_s8(s3, u3);
+          }
+          acc = vsetq_lane_s32(a0, vdupq_n_s32(0), 0);
+          acc = vsetq_lane_s32(a1, acc, 1);
+          acc = vsetq_lane_s32(a2, acc, 2);
+          acc = vsetq_lane_s32(a3, acc, 3);
+          sum = vsetq_lane_s32(s0, vdupq_n_s32(0), 0);
+          sum = vsetq_lane_s32(s1, sum, 1);
+          sum = vsetq_lane_s32(s2, sum, 2);
+          sum = vsetq_lane_s32(s3, sum, 3);
+          acc = vmlaq_n_s32(acc, sum, offset);
+          if (bias != NULL) acc = vaddq_s32(acc, vldrwq_z_s32(bias + oc, lanes));
+          acc = piconas_mve_requantize(
+              acc, piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes));
+          vstrbq_p_s32(y + oc, piconas_mve_output(acc, params->output_offset, params->activation),
+                       lanes);
+        }
+      }
+    }
+  }
+}
+
 #else
 /* Not an empty translation unit on cores without MVE (ISO C). */
 typedef int piconas_conv2d_mve_s8_unused;

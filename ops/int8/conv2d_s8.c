@@ -406,8 +406,11 @@ static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *p
   if (pointwise) {
     piconas_conv2d_1x1_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                               output_dims, output);
-    return PICONAS_S8_OK;
+  } else {
+    piconas_conv2d_im2col_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                 output_dims, output, (int8_t *)ctx->buf);
   }
+  return PICONAS_S8_OK;
 #endif
   {
     int16_t *cols[2];

@@ -78,6 +78,14 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
                                const int32_t *bias, const piconas_dims *output_dims,
                                int8_t *output);
 
+/* Any convolution (conv2d_s8.h), same preconditions; col: scratch of KH*KW*C_in bytes. */
+void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output, int8_t *col);
+
 /* Depthwise convolution (depthwise_conv2d_s8.h), any kernel, M = 1: the caller
  * has checked the layer (piconas_depthwise_conv2d_simd_applies). Four channels
  * per int32x4. */
