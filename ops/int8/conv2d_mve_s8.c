@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "int8_checks.h"
+
 /* acc_j = bias_j + input_offset * sum_ci w_j[ci] + sum_ci w_j[ci] * x[ci]: the
  * offset is folded into a per-channel constant, so the inner loop multiplies
  * the raw int8 bytes (VMLADAVA.S8, 16 MACs per instruction). Four output
@@ -97,7 +99,7 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
 }
 
 /* n bytes from src to dst (or the byte pad when src is null), 16 per predicated step. */
-static void conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n, int8_t pad) {
+static inline void conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n, int8_t pad) {
   int32_t i;
   for (i = 0; i < n; i += 16) {
     const mve_pred16_t p = vctp8q((uint32_t)(n - i));
@@ -128,14 +130,28 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
       for (ox = 0; ox < output_dims->w; ++ox) {
         const int32_t ix0 = ox * params->stride.w - params->padding.w;
         int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
+        int32_t kx0, kx1;
+        piconas_s8_tap_range(ix0, params->dilation.w, KW, input_dims->w, &kx0, &kx1);
         for (ky = 0; ky < KH; ++ky) {
           const int32_t iy = iy0 + ky * params->dilation.h;
-          for (kx = 0; kx < KW; ++kx) {
-            const int32_t ix = ix0 + kx * params->dilation.w;
-            const int inside = iy >= 0 && iy < input_dims->h && ix >= 0 && ix < input_dims->w;
-            conv_mve_copy(col + ((ptrdiff_t)ky * KW + kx) * cin,
-                          inside ? image + ((ptrdiff_t)iy * input_dims->w + ix) * cin : NULL, cin,
-                          pad);
+          int8_t *dst = col + (ptrdiff_t)ky * KW * cin;
+          if (iy < 0 || iy >= input_dims->h) {
+            conv_mve_copy(dst, NULL, KW * cin, pad);
+          } else if (params->dilation.w == 1) {
+            /* The row's taps inside the image are contiguous: one copy, pads either side. */
+            conv_mve_copy(dst, NULL, kx0 * cin, pad);
+            conv_mve_copy(dst + kx0 * cin,
+                          image + ((ptrdiff_t)iy * input_dims->w + ix0 + kx0) * cin,
+                          (kx1 - kx0) * cin, pad);
+            conv_mve_copy(dst + kx1 * cin, NULL, (KW - kx1) * cin, pad);
+          } else {
+            for (kx = 0; kx < KW; ++kx) {
+              const int32_t ix = ix0 + kx * params->dilation.w;
+              conv_mve_copy(
+                  dst + kx * cin,
+                  kx >= kx0 && kx < kx1 ? image + ((ptrdiff_t)iy * input_dims->w + ix) * cin : NULL,
+                  cin, pad);
+            }
           }
         }
         for (oc = 0; oc < cout; oc += 4) {
