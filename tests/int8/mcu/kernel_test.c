@@ -5,6 +5,9 @@
  * independent int64 reference on the host) on random layers small enough for a 16 KB part:
  * channels around the 4-value SIMD step, 1x1 / 3x3 / other kernels, every stride / padding /
  * dilation, odd pixel and channel counts, batch 2. Exit status 0 when all are byte-identical.
+ * On Cortex-M55 the SIMD entry points run the MVE kernels (ops/int8/mve_s8.h), which cannot run
+ * on the host: this test is their only bit-exactness check (channel counts up to 17 exercise the
+ * predicated tails; rounding_case the ties of the vector requantization).
  * Built and run by tests/int8/mcu/run.sh (ctest int8_mcu_<core>).
  */
 #include <stdint.h>
