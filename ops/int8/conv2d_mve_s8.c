@@ -122,6 +122,8 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
   const mve_pred16_t tail = vctp8q((uint32_t)(K - K16));
   const int32_t offset = params->input_offset;
   const int8_t pad = (int8_t)(-offset);
+  const int row_fits = params->dilation.w == 1 && KW * cin <= 16;
+  const mve_pred16_t row_pred = vctp8q((uint32_t)(row_fits ? KW * cin : 0));
   int32_t b, oy, ox, ky, kx, oc, k;
   for (b = 0; b < output_dims->n; ++b) {
     const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
@@ -135,7 +137,11 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
         for (ky = 0; ky < KH; ++ky) {
           const int32_t iy = iy0 + ky * params->dilation.h;
           int8_t *dst = col + (ptrdiff_t)ky * KW * cin;
-          if (iy < 0 || iy >= input_dims->h) {
+          if (iy >= 0 && iy < input_dims->h && row_fits && kx0 == 0 && kx1 == KW) {
+            /* The whole row inside the image, at most 16 bytes: one predicated copy. */
+            const int8_t *src = image + ((ptrdiff_t)iy * input_dims->w + ix0) * cin;
+            vstrbq_p_s8(dst, vldrbq_z_s8(src, row_pred), row_pred);
+          } else if (iy < 0 || iy >= input_dims->h) {
             conv_mve_copy(dst, NULL, KW * cin, pad);
           } else if (params->dilation.w == 1) {
             /* The row's taps inside the image are contiguous: one copy, pads either side. */
