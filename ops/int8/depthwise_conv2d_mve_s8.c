@@ -165,6 +165,49 @@ void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
   }
 }
 
+/* In-place depthwise (depthwise_conv2d_inplace_s8.h), the output pixels of channel c whose
+ * windows lie inside the image: 4 consecutive output columns of one channel per int32x4 (input
+ * columns gathered at the stride from the saved plane), acc = bias + offset * sum(w) + one
+ * VMLA (vector x scalar weight) per tap, stored at the channel's slots by a scatter store.
+ * Columns [ox_lo, ox_end) of rows [oy_lo, oy_end); the caller does the border pixels. */
+void piconas_depthwise_conv2d_inplace_mve_s8(const piconas_dw_conv_params *p,
+                                             const piconas_per_channel_quant_params *quant,
+                                             const piconas_dims *in, const piconas_dims *f,
+                                             const int8_t *filter, const int32_t *bias,
+                                             const piconas_dims *out, const int8_t *plane,
+                                             int32_t c, int32_t oy_lo, int32_t oy_end,
+                                             int32_t ox_lo, int32_t ox_end, int8_t *data) {
+  const int32_t C = in->c, KH = f->h, KW = f->w;
+  const uint32x4_t in_cols = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride.w);
+  const uint32x4_t out_slots = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)C);
+  piconas_mve_requant r;
+  int32_t sum = 0, t, oy, ox, ky, kx;
+  int32x4_t full;
+  for (t = 0; t < KH * KW; ++t) sum += filter[(ptrdiff_t)t * C + c];
+  full = vdupq_n_s32((bias != NULL ? bias[c] : 0) + p->input_offset * sum);
+  r.multiplier = vdupq_n_s32(quant->multiplier[c]);
+  r.left = vdupq_n_s32(quant->shift[c] > 0 ? quant->shift[c] : 0);
+  r.neg_right = vdupq_n_s32(quant->shift[c] < 0 ? quant->shift[c] : 0);
+  for (oy = oy_lo; oy < oy_end; ++oy) {
+    const int8_t *row = plane + (ptrdiff_t)(oy * p->stride.h - p->padding.h) * in->w;
+    for (ox = ox_lo; ox < ox_end; ox += 4) {
+      const mve_pred16_t lanes = vctp32q((uint32_t)(ox_end - ox));
+      const int8_t *x0 = row + (ox * p->stride.w - p->padding.w);
+      int32x4_t acc = full;
+      for (ky = 0; ky < KH; ++ky) {
+        const int8_t *x = x0 + (ptrdiff_t)ky * p->dilation.h * in->w;
+        const int8_t *w = filter + (ptrdiff_t)ky * KW * C + c;
+        for (kx = 0; kx < KW; ++kx, x += p->dilation.w, w += C) {
+          acc = vmlaq_n_s32(acc, vldrbq_gather_offset_z_s32(x, in_cols, lanes), *w);
+        }
+      }
+      acc = piconas_mve_output(piconas_mve_requantize(acc, r), p->output_offset, p->activation);
+      vstrbq_scatter_offset_p_s32(data + ((ptrdiff_t)oy * out->w + ox) * C + c, out_slots, acc,
+                                  lanes);
+    }
+  }
+}
+
 #else
 /* Not an empty translation unit on cores without MVE (ISO C). */
 typedef int piconas_depthwise_conv2d_mve_s8_unused;
