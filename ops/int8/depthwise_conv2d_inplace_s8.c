@@ -37,18 +37,6 @@ static int inplace_check(const piconas_s8_context *ctx, const piconas_dw_conv_pa
   return piconas_s8_accumulator_ok(bias, out->c, (int64_t)f->h * f->w);
 }
 
-#if PICONAS_S8_MVE
-/* The output positions along one axis whose taps all lie inside the image: [*lo, *end). */
-static void inplace_interior(int32_t pad, int32_t stride, int32_t dilation, int32_t k, int32_t in,
-                             int32_t out, int32_t *lo, int32_t *end) {
-  const int32_t last = in - 1 + pad - (k - 1) * dilation;
-  *lo = (pad + stride - 1) / stride;
-  *end = last < 0 ? 0 : last / stride + 1;
-  *end = *end < out ? *end : out;
-  *end = *end > *lo ? *end : *lo;
-}
-#endif
-
 int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
                                         const piconas_dw_conv_params *params,
                                         const piconas_per_channel_quant_params *quant,
@@ -67,26 +55,21 @@ int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
     const int32_t pixels = input_dims->h * input_dims->w;
     const int32_t offset = params->input_offset;
     int8_t *plane = (int8_t *)ctx->buf; /* input channel c, [H, W] */
-    /* Output rows / columns whose windows lie inside the image: [y_lo, y_end) x [x_lo, x_end),
-     * computed by the MVE kernel on Cortex-M55 (empty elsewhere). */
-    int32_t y_lo = 0, y_end = 0, x_lo = 0, x_end = 0;
+    /* On Cortex-M55 the MVE kernel computes every pixel when its requantization is exact. */
 #if PICONAS_S8_MVE
-    if (piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, channels,
-                                 (int64_t)filter_dims->h * filter_dims->w)) {
-      inplace_interior(params->padding.h, params->stride.h, params->dilation.h, filter_dims->h,
-                       input_dims->h, output_dims->h, &y_lo, &y_end);
-      inplace_interior(params->padding.w, params->stride.w, params->dilation.w, filter_dims->w,
-                       input_dims->w, output_dims->w, &x_lo, &x_end);
-    }
+    const int use_mve = piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, channels,
+                                                 (int64_t)filter_dims->h * filter_dims->w);
 #endif
     for (c = 0; c < channels; ++c) {
       for (i = 0; i < pixels; ++i) {
         plane[i] = data[(ptrdiff_t)i * channels + c];
       }
 #if PICONAS_S8_MVE
-      piconas_depthwise_conv2d_inplace_mve_s8(params, quant, input_dims, filter_dims, filter, bias,
-                                              output_dims, plane, c, y_lo, y_end, x_lo, x_end,
-                                              data);
+      if (use_mve) {
+        piconas_depthwise_conv2d_inplace_mve_s8(params, quant, input_dims, filter_dims, filter,
+                                                bias, output_dims, plane, c, data);
+        continue;
+      }
 #endif
       for (oy = 0; oy < output_dims->h; ++oy) {
         const int32_t iy0 = oy * params->stride.h - params->padding.h;
@@ -97,7 +80,6 @@ int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
           const int32_t ix0 = ox * params->stride.w - params->padding.w;
           int32_t kx_begin, kx_end;
           int32_t acc = bias != NULL ? bias[c] : 0;
-          if (oy >= y_lo && oy < y_end && ox >= x_lo && ox < x_end) continue; /* done by MVE */
           piconas_s8_tap_range(ix0, params->dilation.w, filter_dims->w, input_dims->w, &kx_begin,
                                &kx_end);
           for (ky = ky_begin; ky < ky_end; ++ky) {

@@ -165,18 +165,27 @@ void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
   }
 }
 
+/* The output positions along one axis whose taps all lie inside the image: [*lo, *end). */
+static void dw_mve_interior(int32_t pad, int32_t stride, int32_t dilation, int32_t k, int32_t in,
+                            int32_t out, int32_t *lo, int32_t *end) {
+  const int32_t last = in - 1 + pad - (k - 1) * dilation;
+  *lo = (pad + stride - 1) / stride;
+  *end = last < 0 ? 0 : last / stride + 1;
+  *end = *end < out ? *end : out;
+  *end = *end > *lo ? *end : *lo;
+}
+
 /* In-place depthwise (depthwise_conv2d_inplace_s8.h), the output pixels of channel c whose
  * windows lie inside the image: 4 consecutive output columns of one channel per int32x4 (input
  * columns gathered at the stride from the saved plane), acc = bias + offset * sum(w) + one
  * VMLA (vector x scalar weight) per tap, stored at the channel's slots by a scatter store.
- * Columns [ox_lo, ox_end) of rows [oy_lo, oy_end); the caller does the border pixels. */
+ * Pixels at the border mask the lanes of taps outside the image. */
 void piconas_depthwise_conv2d_inplace_mve_s8(const piconas_dw_conv_params *p,
                                              const piconas_per_channel_quant_params *quant,
                                              const piconas_dims *in, const piconas_dims *f,
                                              const int8_t *filter, const int32_t *bias,
                                              const piconas_dims *out, const int8_t *plane,
-                                             int32_t c, int32_t oy_lo, int32_t oy_end,
-                                             int32_t ox_lo, int32_t ox_end, int8_t *data) {
+                                             int32_t c, int8_t *data) {
   const int32_t C = in->c, KH = f->h, KW = f->w;
   const uint32x4_t in_cols = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->stride.w);
   const uint32x4_t out_slots = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)C);
@@ -184,21 +193,46 @@ void piconas_depthwise_conv2d_inplace_mve_s8(const piconas_dw_conv_params *p,
   int32_t sum = 0, t, oy, ox, ky, kx;
   int32x4_t full;
   for (t = 0; t < KH * KW; ++t) sum += filter[(ptrdiff_t)t * C + c];
-  full = vdupq_n_s32((bias != NULL ? bias[c] : 0) + p->input_offset * sum);
+  const int32x4_t bias_v = vdupq_n_s32(bias != NULL ? bias[c] : 0);
+  int32_t y_lo, y_end, x_lo, x_end;
+  dw_mve_interior(p->padding.h, p->stride.h, p->dilation.h, KH, in->h, out->h, &y_lo, &y_end);
+  dw_mve_interior(p->padding.w, p->stride.w, p->dilation.w, KW, in->w, out->w, &x_lo, &x_end);
+  full = vaddq_n_s32(bias_v, p->input_offset * sum);
   r.multiplier = vdupq_n_s32(quant->multiplier[c]);
   r.left = vdupq_n_s32(quant->shift[c] > 0 ? quant->shift[c] : 0);
   r.neg_right = vdupq_n_s32(quant->shift[c] < 0 ? quant->shift[c] : 0);
-  for (oy = oy_lo; oy < oy_end; ++oy) {
+  for (oy = 0; oy < out->h; ++oy) {
     const int8_t *row = plane + (ptrdiff_t)(oy * p->stride.h - p->padding.h) * in->w;
-    for (ox = ox_lo; ox < ox_end; ox += 4) {
-      const mve_pred16_t lanes = vctp32q((uint32_t)(ox_end - ox));
-      const int8_t *x0 = row + (ox * p->stride.w - p->padding.w);
+    for (ox = 0; ox < out->w; ox += 4) {
+      const mve_pred16_t lanes = vctp32q((uint32_t)(out->w - ox));
       int32x4_t acc = full;
-      for (ky = 0; ky < KH; ++ky) {
-        const int8_t *x = x0 + (ptrdiff_t)ky * p->dilation.h * in->w;
-        const int8_t *w = filter + (ptrdiff_t)ky * KW * C + c;
-        for (kx = 0; kx < KW; ++kx, x += p->dilation.w, w += C) {
-          acc = vmlaq_n_s32(acc, vldrbq_gather_offset_z_s32(x, in_cols, lanes), *w);
+      if (oy >= y_lo && oy < y_end && ox >= x_lo && ox + 4 <= x_end) {
+        const int8_t *x0 = row + (ox * p->stride.w - p->padding.w);
+        for (ky = 0; ky < KH; ++ky) {
+          const int8_t *x = x0 + (ptrdiff_t)ky * p->dilation.h * in->w;
+          const int8_t *w = filter + (ptrdiff_t)ky * KW * C + c;
+          for (kx = 0; kx < KW; ++kx, x += p->dilation.w, w += C) {
+            acc = vmlaq_n_s32(acc, vldrbq_gather_offset_z_s32(x, in_cols, lanes), *w);
+          }
+        }
+      } else {
+        /* At the border: per tap, the lanes whose input column is inside the image (rows by
+         * the scalar tap range) add w * (x + offset); the others nothing. */
+        const int32_t iy0 = oy * p->stride.h - p->padding.h;
+        const int32x4_t ix0 =
+            vaddq_n_s32(vreinterpretq_s32_u32(in_cols), ox * p->stride.w - p->padding.w);
+        int32_t ky0, ky1;
+        piconas_s8_tap_range(iy0, p->dilation.h, KH, in->h, &ky0, &ky1);
+        acc = bias_v;
+        for (ky = ky0; ky < ky1; ++ky) {
+          const int8_t *x = plane + (ptrdiff_t)(iy0 + ky * p->dilation.h) * in->w;
+          const int8_t *w = filter + (ptrdiff_t)ky * KW * C + c;
+          for (kx = 0; kx < KW; ++kx, w += C) {
+            const int32x4_t ix = vaddq_n_s32(ix0, kx * p->dilation.w);
+            const mve_pred16_t valid = vcmpltq_m_n_s32(ix, in->w, vcmpgeq_n_s32(ix, 0)) & lanes;
+            const int32x4_t xv = vldrbq_gather_offset_z_s32(x, vreinterpretq_u32_s32(ix), valid);
+            acc = vmlaq_n_s32(acc, vaddq_m_n_s32(vdupq_n_s32(0), xv, p->input_offset, valid), *w);
+          }
         }
       }
       acc = piconas_mve_output(piconas_mve_requantize(acc, r), p->output_offset, p->activation);

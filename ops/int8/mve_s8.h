@@ -96,14 +96,14 @@ void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
                                      const int32_t *bias, const piconas_dims *output_dims,
                                      int8_t *output);
 
-/* In-place depthwise, channel c, the interior output pixels (see depthwise_conv2d_mve_s8.c). */
+/* In-place depthwise, every output pixel of channel c (see depthwise_conv2d_mve_s8.c); the
+ * caller has saved input channel c in plane and checked piconas_s8_simd_quant_ok. */
 void piconas_depthwise_conv2d_inplace_mve_s8(const piconas_dw_conv_params *p,
                                              const piconas_per_channel_quant_params *quant,
                                              const piconas_dims *in, const piconas_dims *f,
                                              const int8_t *filter, const int32_t *bias,
                                              const piconas_dims *out, const int8_t *plane,
-                                             int32_t c, int32_t oy_lo, int32_t oy_end,
-                                             int32_t ox_lo, int32_t ox_end, int8_t *data);
+                                             int32_t c, int8_t *data);
 
 /* Residual add (add_s8.h): the caller has checked the layer
  * (piconas_add_simd_applies). */
