@@ -61,16 +61,17 @@ int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
                                                  (int64_t)filter_dims->h * filter_dims->w);
 #endif
     for (c = 0; c < channels; ++c) {
-      for (i = 0; i < pixels; ++i) {
-        plane[i] = data[(ptrdiff_t)i * channels + c];
-      }
 #if PICONAS_S8_MVE
       if (use_mve) {
+        piconas_mve_channel_plane(data, channels, c, pixels, plane);
         piconas_depthwise_conv2d_inplace_mve_s8(params, quant, input_dims, filter_dims, filter,
                                                 bias, output_dims, plane, c, data);
         continue;
       }
 #endif
+      for (i = 0; i < pixels; ++i) {
+        plane[i] = data[(ptrdiff_t)i * channels + c];
+      }
       for (oy = 0; oy < output_dims->h; ++oy) {
         const int32_t iy0 = oy * params->stride.h - params->padding.h;
         int32_t ky_begin, ky_end;

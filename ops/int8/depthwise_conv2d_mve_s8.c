@@ -242,6 +242,17 @@ void piconas_depthwise_conv2d_inplace_mve_s8(const piconas_dw_conv_params *p,
   }
 }
 
+void piconas_mve_channel_plane(const int8_t *data, int32_t C, int32_t c, int32_t pixels,
+                               int8_t *plane) {
+  const uint32x4_t slots = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)C);
+  int32_t i;
+  for (i = 0; i < pixels; i += 4) {
+    const mve_pred16_t lanes = vctp32q((uint32_t)(pixels - i));
+    vstrbq_p_s32(plane + i, vldrbq_gather_offset_z_s32(data + (ptrdiff_t)i * C + c, slots, lanes),
+                 lanes);
+  }
+}
+
 #else
 /* Not an empty translation unit on cores without MVE (ISO C). */
 typedef int piconas_depthwise_conv2d_mve_s8_unused;

@@ -105,6 +105,10 @@ void piconas_depthwise_conv2d_inplace_mve_s8(const piconas_dw_conv_params *p,
                                              const piconas_dims *out, const int8_t *plane,
                                              int32_t c, int8_t *data);
 
+/* plane[i] = data[i * C + c] for i < pixels (channel c of an NHWC image), 4 per gather. */
+void piconas_mve_channel_plane(const int8_t *data, int32_t C, int32_t c, int32_t pixels,
+                               int8_t *plane);
+
 /* Residual add (add_s8.h): the caller has checked the layer
  * (piconas_add_simd_applies). */
 void piconas_add_mve_s8(const piconas_add_params *params, const int8_t *input1,
