@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "int8_checks.h"
+#include "mve_s8.h"
 #include "requantize.h"
 #include "simd_s8.h"
 
@@ -71,6 +72,10 @@ int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
       !piconas_add_simd_applies(params)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
+#if PICONAS_S8_MVE
+  piconas_add_mve_s8(params, input1, input2, output, size);
+  return PICONAS_S8_OK;
+#endif
   {
     const int32_t ls = params->left_shift;
     const int32_t off1 = params->input1_offset * ((int32_t)1 << ls);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "int8_checks.h"
+#include "mve_s8.h"
 #include "requantize.h"
 #include "simd_s8.h"
 
@@ -455,6 +456,16 @@ static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *p
       ((uintptr_t)ctx->buf & 1u) != 0) {
     return PICONAS_S8_ERR_BUFFER;
   }
+#if PICONAS_S8_MVE
+  if (pointwise) {
+    piconas_conv2d_1x1_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                              output_dims, output);
+  } else {
+    piconas_conv2d_im2col_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                 output_dims, output, (int8_t *)ctx->buf);
+  }
+  return PICONAS_S8_OK;
+#endif
   {
     int16_t *cols[2];
     int8_t *ys[2];

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "int8_checks.h"
+#include "mve_s8.h"
 #include "requantize.h"
 #include "simd_s8.h"
 
@@ -288,6 +289,11 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
   if (!piconas_depthwise_conv2d_simd_applies(params, quant, bias, filter_dims)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
+#if PICONAS_S8_MVE
+  piconas_depthwise_conv2d_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                  output_dims, output);
+  return PICONAS_S8_OK;
+#endif
   a.bias = bias;
   a.multiplier = quant->multiplier;
   a.shift = quant->shift;

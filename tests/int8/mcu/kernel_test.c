@@ -7,6 +7,9 @@
  * dilation, odd pixel and channel counts, batch 2. The in-place depthwise (its planar SIMD
  * variant, else its portable one) runs against the out-of-place portable depthwise, on 1x1 to
  * 7x7 kernels, strides 1..3 and paddings 0..3. Exit status 0 when all are byte-identical.
+ * On Cortex-M55 the SIMD entry points run the MVE kernels (ops/int8/mve_s8.h), which cannot run
+ * on the host: this test is their only bit-exactness check (channel counts up to 17 exercise the
+ * predicated tails; rounding_case the ties of the vector requantization).
  * Built and run by tests/int8/mcu/run.sh (ctest int8_mcu_<core>).
  */
 #include <stdint.h>
@@ -100,7 +103,16 @@ static int depthwise_case(void) {
            ? piconas_depthwise_conv2d_simd_s8(&p, &q, &in, x, &f, w, bias, &out, y)
            : piconas_depthwise_conv2d_s8(&p, &q, &in, x, &f, w, bias, &out, y);
   simd_calls += piconas_depthwise_conv2d_simd_applies(&p, &q, bias, &f);
-  return s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c);
+  if (s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c)) return 1;
+  if (in.n == 1 && out.h * out.w <= in.h * in.w) {
+    /* The in-place variant (its interior pixels by MVE on Cortex-M55) on a copy of the input. */
+    piconas_s8_context ctx = {scratch, (int32_t)sizeof scratch};
+    int32_t i;
+    for (i = 0; i < in.h * in.w * in.c; ++i) y[i] = x[i];
+    if (piconas_depthwise_conv2d_inplace_s8(&ctx, &p, &q, &in, &f, w, bias, &out, y) != 0) return 1;
+    return differs(out.h * out.w * out.c);
+  }
+  return 0;
 }
 
 /* One random in-place depthwise layer (one image, OH*OW <= H*W): in-place vs the out-of-place
@@ -212,6 +224,31 @@ static int conv_case(void) {
   return s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c);
 }
 
+/* Requantization rounding ties: a 1x1 layer of zero weights has accumulator = bias exactly;
+ * small biases with the multiplier 2^30 and right shifts of 1-3 put many results exactly on a
+ * tie, negative ones too (round half away from zero, not half up as VRSHL alone would). */
+static int rounding_case(void) {
+  piconas_conv_params p = {0, 0, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
+  piconas_per_channel_quant_params q = {mult, shift};
+  piconas_dims in = {1, 1, 3, 0}, f = {0, 1, 1, 0}, out = {1, 1, 3, 0};
+  piconas_s8_context ctx = {scratch, (int32_t)sizeof scratch};
+  int32_t i;
+  in.c = f.c = rnd(1, 20);
+  out.c = f.n = rnd(1, MAX_CH);
+  p.output_offset = rnd(-20, 20);
+  for (i = 0; i < f.n * f.c; ++i) w[i] = 0;
+  fill(x, in.w * in.c);
+  for (i = 0; i < f.n; ++i) {
+    bias[i] = rnd(-900, 900);
+    mult[i] = rnd(0, 3) ? 0x40000000 : 0x40000000 + rnd(0, 0x3FFFFFFF);
+    shift[i] = rnd(-3, 0);
+  }
+  ++simd_calls;
+  return piconas_conv2d_1x1_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_ref) != 0 ||
+         piconas_conv2d_1x1_simd_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y) != 0 ||
+         differs(out.w * out.c);
+}
+
 static int add_case(void) {
   piconas_add_params p;
   const int32_t n = rnd(1, 64);
@@ -239,7 +276,8 @@ static int add_case(void) {
 int main(void) {
   int i, failures = 0;
   for (i = 0; i < 300; ++i) {
-    const int dw = depthwise_case(), cv = conv_case(), ad = add_case(), ip = inplace_case();
+    const int dw = depthwise_case(), cv = conv_case() + rounding_case(), ad = add_case(),
+              ip = inplace_case();
     if (dw && failures < 3) sh_write0("kernel_test: depthwise SIMD differs from the reference\n");
     if (cv && failures < 3) sh_write0("kernel_test: conv SIMD differs from the reference\n");
     if (ad && failures < 3) sh_write0("kernel_test: add SIMD differs from the reference\n");

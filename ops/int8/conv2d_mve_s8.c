@@ -1,0 +1,221 @@
+/* int8 1x1 convolution with MVE (Cortex-M55), see mve_s8.h and conv2d_s8.h. */
+#include "mve_s8.h"
+
+#if PICONAS_S8_MVE
+
+#include <stddef.h>
+
+#include "int8_checks.h"
+
+/* acc_j = bias_j + input_offset * sum_ci w_j[ci] + sum_ci w_j[ci] * x[ci]: the
+ * offset is folded into a per-channel constant, so the inner loop multiplies
+ * the raw int8 bytes (VMLADAVA.S8, 16 MACs per instruction). Four output
+ * channels per pass share each 16-byte load of the pixel; the last C_in % 16
+ * bytes are one predicated step. */
+void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
+                               const piconas_per_channel_quant_params *quant,
+                               const piconas_dims *input_dims, const int8_t *input,
+                               const piconas_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const piconas_dims *output_dims,
+                               int8_t *output) {
+  const int32_t cin = input_dims->c;
+  const int32_t cout = filter_dims->n;
+  const int32_t cin16 = cin & ~15;
+  const mve_pred16_t tail = vctp8q((uint32_t)(cin - cin16));
+  const int32_t offset = params->input_offset;
+  const int32_t out_offset = params->output_offset;
+  const piconas_activation act = params->activation;
+  const ptrdiff_t row_step = (ptrdiff_t)params->stride.h * input_dims->w * cin;
+  const ptrdiff_t col_step = (ptrdiff_t)params->stride.w * cin;
+  int32_t oc;
+  for (oc = 0; oc < cout; oc += 4) {
+    const int32_t n = cout - oc < 4 ? cout - oc : 4;
+    const mve_pred16_t lanes = vctp32q((uint32_t)n);
+    /* Rows past the last channel repeat it; their lanes are not stored. */
+    const int8_t *w0 = filter + (ptrdiff_t)oc * cin;
+    const int8_t *w1 = w0 + (n > 1 ? cin : 0);
+    const int8_t *w2 = w0 + (ptrdiff_t)(n > 2 ? 2 : n - 1) * cin;
+    const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * cin;
+    const piconas_mve_requant r =
+        piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes);
+    /* s_j: the sum of row j's weights, then the constant bias_j + offset * sum.
+     */
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k, b, oy, ox;
+    int32x4_t base;
+    for (k = 0; k < cin16; k += 16) {
+      s0 = vaddvaq_s8(s0, vldrbq_s8(w0 + k));
+      s1 = vaddvaq_s8(s1, vldrbq_s8(w1 + k));
+      s2 = vaddvaq_s8(s2, vldrbq_s8(w2 + k));
+      s3 = vaddvaq_s8(s3, vldrbq_s8(w3 + k));
+    }
+    if (k < cin) {
+      s0 = vaddvaq_s8(s0, vldrbq_z_s8(w0 + k, tail));
+      s1 = vaddvaq_s8(s1, vldrbq_z_s8(w1 + k, tail));
+      s2 = vaddvaq_s8(s2, vldrbq_z_s8(w2 + k, tail));
+      s3 = vaddvaq_s8(s3, vldrbq_z_s8(w3 + k, tail));
+    }
+    base = vsetq_lane_s32(s0, vdupq_n_s32(0), 0);
+    base = vsetq_lane_s32(s1, base, 1);
+    base = vsetq_lane_s32(s2, base, 2);
+    base = vsetq_lane_s32(s3, base, 3);
+    base = vmulq_n_s32(base, offset);
+    if (bias != NULL) base = vaddq_s32(base, vldrwq_z_s32(bias + oc, lanes));
+    s0 = vgetq_lane_s32(base, 0);
+    s1 = vgetq_lane_s32(base, 1);
+    s2 = vgetq_lane_s32(base, 2);
+    s3 = vgetq_lane_s32(base, 3);
+    for (b = 0; b < output_dims->n; ++b) {
+      const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
+      for (oy = 0; oy < output_dims->h; ++oy) {
+        const int8_t *x = image + oy * row_step;
+        int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w) * cout + oc;
+        for (ox = 0; ox < output_dims->w; ++ox, x += col_step, y += cout) {
+          int32_t a0 = s0, a1 = s1, a2 = s2, a3 = s3;
+          int32x4_t acc;
+          for (k = 0; k < cin16; k += 16) {
+            const int8x16_t v = vldrbq_s8(x + k);
+            a0 = vmladavaq_s8(a0, v, vldrbq_s8(w0 + k));
+            a1 = vmladavaq_s8(a1, v, vldrbq_s8(w1 + k));
+            a2 = vmladavaq_s8(a2, v, vldrbq_s8(w2 + k));
+            a3 = vmladavaq_s8(a3, v, vldrbq_s8(w3 + k));
+          }
+          if (k < cin) {
+            const int8x16_t v = vldrbq_z_s8(x + k, tail);
+            a0 = vmladavaq_s8(a0, v, vldrbq_z_s8(w0 + k, tail));
+            a1 = vmladavaq_s8(a1, v, vldrbq_z_s8(w1 + k, tail));
+            a2 = vmladavaq_s8(a2, v, vldrbq_z_s8(w2 + k, tail));
+            a3 = vmladavaq_s8(a3, v, vldrbq_z_s8(w3 + k, tail));
+          }
+          acc = vsetq_lane_s32(a0, base, 0);
+          acc = vsetq_lane_s32(a1, acc, 1);
+          acc = vsetq_lane_s32(a2, acc, 2);
+          acc = vsetq_lane_s32(a3, acc, 3);
+          acc = piconas_mve_output(piconas_mve_requantize(acc, r), out_offset, act);
+          vstrbq_p_s32(y, acc, lanes);
+        }
+      }
+    }
+  }
+}
+
+/* n bytes from src to dst (or the byte pad when src is null), 16 per predicated step. */
+static inline void conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n, int8_t pad) {
+  int32_t i;
+  for (i = 0; i < n; i += 16) {
+    const mve_pred16_t p = vctp8q((uint32_t)(n - i));
+    vstrbq_p_s8(dst + i, src != NULL ? vldrbq_z_s8(src + i, p) : vdupq_n_s8(pad), p);
+  }
+}
+
+/* Any convolution: the window of one output pixel copied as raw int8 into col (K = KH*KW*C_in
+ * bytes), taps outside the image filled with -input_offset (= z_in, so that x + offset = 0:
+ * the same as skipping them). Then per 4 output channels acc_j = bias_j + offset * sum_k w_j[k]
+ * + sum_k w_j[k] * col[k], both sums by VADDVA / VMLADAVA over 16 bytes per step. */
+void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output, int8_t *col) {
+  const int32_t cin = input_dims->c, KH = filter_dims->h, KW = filter_dims->w;
+  const int32_t K = KH * KW * cin, K16 = K & ~15, cout = filter_dims->n;
+  const mve_pred16_t tail = vctp8q((uint32_t)(K - K16));
+  const int32_t offset = params->input_offset;
+  const int8_t pad = (int8_t)(-offset);
+  const int row_fits = params->dilation.w == 1 && KW * cin <= 16;
+  const mve_pred16_t row_pred = vctp8q((uint32_t)(row_fits ? KW * cin : 0));
+  int32_t b, oy, ox, ky, kx, oc, k;
+  for (b = 0; b < output_dims->n; ++b) {
+    const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
+    for (oy = 0; oy < output_dims->h; ++oy) {
+      const int32_t iy0 = oy * params->stride.h - params->padding.h;
+      for (ox = 0; ox < output_dims->w; ++ox) {
+        const int32_t ix0 = ox * params->stride.w - params->padding.w;
+        int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
+        int32_t kx0, kx1;
+        piconas_s8_tap_range(ix0, params->dilation.w, KW, input_dims->w, &kx0, &kx1);
+        for (ky = 0; ky < KH; ++ky) {
+          const int32_t iy = iy0 + ky * params->dilation.h;
+          int8_t *dst = col + (ptrdiff_t)ky * KW * cin;
+          if (iy >= 0 && iy < input_dims->h && row_fits && kx0 == 0 && kx1 == KW) {
+            /* The whole row inside the image, at most 16 bytes: one predicated copy. */
+            const int8_t *src = image + ((ptrdiff_t)iy * input_dims->w + ix0) * cin;
+            vstrbq_p_s8(dst, vldrbq_z_s8(src, row_pred), row_pred);
+          } else if (iy < 0 || iy >= input_dims->h) {
+            conv_mve_copy(dst, NULL, KW * cin, pad);
+          } else if (params->dilation.w == 1) {
+            /* The row's taps inside the image are contiguous: one copy, pads either side. */
+            conv_mve_copy(dst, NULL, kx0 * cin, pad);
+            conv_mve_copy(dst + kx0 * cin,
+                          image + ((ptrdiff_t)iy * input_dims->w + ix0 + kx0) * cin,
+                          (kx1 - kx0) * cin, pad);
+            conv_mve_copy(dst + kx1 * cin, NULL, (KW - kx1) * cin, pad);
+          } else {
+            for (kx = 0; kx < KW; ++kx) {
+              const int32_t ix = ix0 + kx * params->dilation.w;
+              conv_mve_copy(
+                  dst + kx * cin,
+                  kx >= kx0 && kx < kx1 ? image + ((ptrdiff_t)iy * input_dims->w + ix) * cin : NULL,
+                  cin, pad);
+            }
+          }
+        }
+        for (oc = 0; oc < cout; oc += 4) {
+          const int32_t n = cout - oc < 4 ? cout - oc : 4;
+          const mve_pred16_t lanes = vctp32q((uint32_t)n);
+          const int8_t *w0 = filter + (ptrdiff_t)oc * K;
+          const int8_t *w1 = w0 + (n > 1 ? K : 0);
+          const int8_t *w2 = w0 + (ptrdiff_t)(n > 2 ? 2 : n - 1) * K;
+          const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * K;
+          int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          int32x4_t acc, sum;
+          for (k = 0; k < K16; k += 16) {
+            const int8x16_t v = vldrbq_s8(col + k);
+            const int8x16_t u0 = vldrbq_s8(w0 + k), u1 = vldrbq_s8(w1 + k);
+            const int8x16_t u2 = vldrbq_s8(w2 + k), u3 = vldrbq_s8(w3 + k);
+            a0 = vmladavaq_s8(a0, v, u0);
+            s0 = vaddvaq_s8(s0, u0);
+            a1 = vmladavaq_s8(a1, v, u1);
+            s1 = vaddvaq_s8(s1, u1);
+            a2 = vmladavaq_s8(a2, v, u2);
+            s2 = vaddvaq_s8(s2, u2);
+            a3 = vmladavaq_s8(a3, v, u3);
+            s3 = vaddvaq_s8(s3, u3);
+          }
+          if (k < K) {
+            const int8x16_t v = vldrbq_z_s8(col + k, tail);
+            const int8x16_t u0 = vldrbq_z_s8(w0 + k, tail), u1 = vldrbq_z_s8(w1 + k, tail);
+            const int8x16_t u2 = vldrbq_z_s8(w2 + k, tail), u3 = vldrbq_z_s8(w3 + k, tail);
+            a0 = vmladavaq_s8(a0, v, u0);
+            s0 = vaddvaq_s8(s0, u0);
+            a1 = vmladavaq_s8(a1, v, u1);
+            s1 = vaddvaq_s8(s1, u1);
+            a2 = vmladavaq_s8(a2, v, u2);
+            s2 = vaddvaq_s8(s2, u2);
+            a3 = vmladavaq_s8(a3, v, u3);
+            s3 = vaddvaq_s8(s3, u3);
+          }
+          acc = vsetq_lane_s32(a0, vdupq_n_s32(0), 0);
+          acc = vsetq_lane_s32(a1, acc, 1);
+          acc = vsetq_lane_s32(a2, acc, 2);
+          acc = vsetq_lane_s32(a3, acc, 3);
+          sum = vsetq_lane_s32(s0, vdupq_n_s32(0), 0);
+          sum = vsetq_lane_s32(s1, sum, 1);
+          sum = vsetq_lane_s32(s2, sum, 2);
+          sum = vsetq_lane_s32(s3, sum, 3);
+          acc = vmlaq_n_s32(acc, sum, offset);
+          if (bias != NULL) acc = vaddq_s32(acc, vldrwq_z_s32(bias + oc, lanes));
+          acc = piconas_mve_requantize(
+              acc, piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes));
+          vstrbq_p_s32(y + oc, piconas_mve_output(acc, params->output_offset, params->activation),
+                       lanes);
+        }
+      }
+    }
+  }
+}
+
+#else
+/* Not an empty translation unit on cores without MVE (ISO C). */
+typedef int piconas_conv2d_mve_s8_unused;
+#endif /* PICONAS_S8_MVE */
