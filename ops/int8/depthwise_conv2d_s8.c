@@ -281,41 +281,20 @@ static int dw_inside(const piconas_dw_conv_params *p, const piconas_dims *in, in
   return ix0 >= 0 && ix0 + (int64_t)(kw - 1) * p->dilation.w < in->w;
 }
 
-/* One output row: for a 3x3 layer with all three kernel rows in the image, the pixels with their
- * whole window inside run four channels at a time over the row in dw_run_3x3; the rest (border
- * pixels, the last C % 4 channels, other kernel sizes) one pixel at a time in dw_pixel. */
+/* One output row in dw_pixel, except channels 0..C - C % 4 of the pixels [lo, hi) (an empty
+ * range unless the row has all kernel rows in the image), which dw_run_3x3 computes. */
 static void dw_row(const dw_simd_args *a, const piconas_dw_conv_params *p, const piconas_dims *in,
-                   const piconas_dims *out, const int8_t *xrow, const int8_t *w, int32_t kh,
-                   int32_t kw, int32_t ky0, int32_t ky1, int8_t *y) {
-  const int32_t ch = a->channels;
-  const int32_t step = p->stride.w * ch;
-  const int fast = kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3;
-  int32_t ox = 0;
-  while (ox < out->w) {
+                   const piconas_dims *out, const int8_t *xrow, const int8_t *w, int32_t ky0,
+                   int32_t ky1, int32_t lo, int32_t hi, int8_t *y) {
+  const int32_t ch = a->channels, kw = a->filter_w;
+  int32_t ox;
+  for (ox = 0; ox < out->w; ++ox, y += ch) {
     const int32_t ix0 = ox * p->stride.w - p->padding.w;
-    const int8_t *x = xrow + (ptrdiff_t)ix0 * ch;
-    int32_t n = 0, c = 0;
-    while (fast && ox + n < out->w && dw_inside(p, in, kw, ox + n)) {
-      ++n;
-    }
-    if (n > 0) {
-      dw_group_3x3 g;
-      int32_t i;
-      for (; c + 4 <= ch; c += 4) {
-        dw_group_of(a, w, c, &g);
-        dw_run_3x3(a, &g, x + c, step, n, y + c);
-      }
-      for (i = 0; c < ch && i < n; ++i) {
-        dw_pixel(a, x + (ptrdiff_t)i * step, w, 0, 3, 0, 3, c, y + (ptrdiff_t)i * ch);
-      }
-      y += (ptrdiff_t)n * ch;
-      ox += n;
-    } else {
-      int32_t kx0, kx1;
+    const int32_t c_begin = ox >= lo && ox < hi ? ch - ch % 4 : 0;
+    int32_t kx0, kx1;
+    if (c_begin < ch) {
       piconas_s8_tap_range(ix0, p->dilation.w, kw, in->w, &kx0, &kx1);
-      dw_pixel(a, x, w, ky0, ky1, kx0, kx1, 0, y);
-      y += ch;
-      ox += 1;
+      dw_pixel(a, xrow + (ptrdiff_t)ix0 * ch, w, ky0, ky1, kx0, kx1, c_begin, y);
     }
   }
 }
@@ -329,7 +308,7 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
   const int status = depthwise_check(params, quant, input_dims, input, filter_dims, filter, bias,
                                      output_dims, output);
   dw_simd_args a;
-  int32_t b, oy;
+  int32_t b, oy, lo, hi;
   if (status != PICONAS_S8_OK) {
     return status;
   }
@@ -346,16 +325,46 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
   a.filter_w = filter_dims->w;
   a.offset2 = piconas_dup16(params->input_offset);
   a.offset = params->input_offset;
+  /* Output columns [lo, hi): windows inside the image (3x3 only). */
+  lo = 0;
+  hi = 0;
+  if (filter_dims->h == 3 && filter_dims->w == 3) {
+    while (lo < output_dims->w && !dw_inside(params, input_dims, 3, lo)) {
+      ++lo;
+    }
+    hi = lo;
+    while (hi < output_dims->w && dw_inside(params, input_dims, 3, hi)) {
+      ++hi;
+    }
+  }
   for (b = 0; b < output_dims->n; ++b) {
     const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
+    int8_t *y_image = output + (ptrdiff_t)b * output_dims->h * output_dims->w * a.channels;
+    int32_t c;
     for (oy = 0; oy < output_dims->h; ++oy) {
       const int32_t iy0 = oy * params->stride.h - params->padding.h;
       int32_t ky0, ky1;
-      int8_t *y = output + ((ptrdiff_t)b * output_dims->h + oy) * output_dims->w * a.channels;
       piconas_s8_tap_range(iy0, params->dilation.h, filter_dims->h, input_dims->h, &ky0, &ky1);
       dw_row(&a, params, input_dims, output_dims,
-             image + (ptrdiff_t)iy0 * input_dims->w * input_dims->c, filter, filter_dims->h,
-             filter_dims->w, ky0, ky1, y);
+             image + (ptrdiff_t)iy0 * input_dims->w * input_dims->c, filter, ky0, ky1,
+             ky0 == 0 && ky1 == 3 ? lo : 0, ky0 == 0 && ky1 == 3 ? hi : 0,
+             y_image + (ptrdiff_t)oy * output_dims->w * a.channels);
+    }
+    /* The interior, four channels at a time over every full row. */
+    for (c = 0; hi > lo && c + 4 <= a.channels; c += 4) {
+      dw_group_3x3 g;
+      dw_group_of(&a, filter, c, &g);
+      for (oy = 0; oy < output_dims->h; ++oy) {
+        const int32_t iy0 = oy * params->stride.h - params->padding.h;
+        int32_t ky0, ky1;
+        piconas_s8_tap_range(iy0, params->dilation.h, 3, input_dims->h, &ky0, &ky1);
+        if (ky0 == 0 && ky1 == 3) {
+          const int32_t ix0 = lo * params->stride.w - params->padding.w;
+          dw_run_3x3(&a, &g, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * a.channels + c,
+                     params->stride.w * a.channels, hi - lo,
+                     y_image + ((ptrdiff_t)oy * output_dims->w + lo) * a.channels + c);
+        }
+      }
     }
   }
   return PICONAS_S8_OK;
