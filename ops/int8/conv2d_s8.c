@@ -340,23 +340,30 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
 static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const int16_t *col1,
                              int8_t *y0, int8_t *y1) {
   const conv_simd_args s = *a;
+  const int full = piconas_s8_out_stage_full(s.out);
   int32_t oc;
   for (oc = 0; oc < s.cout; oc += 2) {
     /* An odd last row pairs with itself; its second result is dropped. */
     const int32_t oc1 = oc + 1 < s.cout ? oc + 1 : oc;
     int32_t acc[2][2];
-    piconas_s8_requant r;
+    piconas_s8_requant r, r1;
     acc[0][0] = acc[1][0] = s.bias ? s.bias[oc] : 0;
     acc[0][1] = acc[1][1] = s.bias ? s.bias[oc1] : 0;
     conv_simd_dot(&s, col0, col1, s.filter + (ptrdiff_t)oc * s.depth,
                   s.filter + (ptrdiff_t)oc1 * s.depth, acc);
     r = piconas_s8_requant_of(s.multiplier[oc], s.shift[oc]);
-    y0[oc] = piconas_s8_store(piconas_s8_requantize(acc[0][0], r), s.out);
-    y1[oc] = piconas_s8_store(piconas_s8_requantize(acc[1][0], r), s.out);
-    if (oc1 != oc) {
-      r = piconas_s8_requant_of(s.multiplier[oc1], s.shift[oc1]);
-      y0[oc1] = piconas_s8_store(piconas_s8_requantize(acc[0][1], r), s.out);
-      y1[oc1] = piconas_s8_store(piconas_s8_requantize(acc[1][1], r), s.out);
+    r1 = piconas_s8_requant_of(s.multiplier[oc1], s.shift[oc1]);
+    /* An odd last row stores its first result twice (no branch per output). */
+    if (full) {
+      y0[oc1] = piconas_s8_store_full(piconas_s8_requantize(acc[0][1], r1), s.out);
+      y1[oc1] = piconas_s8_store_full(piconas_s8_requantize(acc[1][1], r1), s.out);
+      y0[oc] = piconas_s8_store_full(piconas_s8_requantize(acc[0][0], r), s.out);
+      y1[oc] = piconas_s8_store_full(piconas_s8_requantize(acc[1][0], r), s.out);
+    } else {
+      y0[oc1] = piconas_s8_store(piconas_s8_requantize(acc[0][1], r1), s.out);
+      y1[oc1] = piconas_s8_store(piconas_s8_requantize(acc[1][1], r1), s.out);
+      y0[oc] = piconas_s8_store(piconas_s8_requantize(acc[0][0], r), s.out);
+      y1[oc] = piconas_s8_store(piconas_s8_requantize(acc[1][0], r), s.out);
     }
   }
 }

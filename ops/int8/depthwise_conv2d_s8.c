@@ -236,6 +236,7 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
                                     const int8_t *x, int32_t step, int32_t n, int8_t *y) {
   const int32_t dx = a->tap_dx, dy = a->tap_dy, ch = a->channels;
   const piconas_s8_out_stage out = a->out;
+  const int full = piconas_s8_out_stage_full(out);
   int32_t i;
   for (i = 0; i < n; ++i) {
     int32_t acc0 = g->bias[0], acc1 = g->bias[1], acc2 = g->bias[2], acc3 = g->bias[3];
@@ -265,10 +266,17 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
       }
     }
 #endif
-    y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
-    y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
-    y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
-    y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
+    if (full) {
+      y[0] = piconas_s8_store_full(piconas_s8_requantize(acc0, g->r[0]), out);
+      y[1] = piconas_s8_store_full(piconas_s8_requantize(acc1, g->r[1]), out);
+      y[2] = piconas_s8_store_full(piconas_s8_requantize(acc2, g->r[2]), out);
+      y[3] = piconas_s8_store_full(piconas_s8_requantize(acc3, g->r[3]), out);
+    } else {
+      y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
+      y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
+      y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
+      y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
+    }
     x += step;
     y += ch;
   }
