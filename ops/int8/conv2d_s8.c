@@ -246,6 +246,7 @@ typedef struct {
   const int32_t *bias;
   const int32_t *multiplier;
   const int32_t *shift;
+  const piconas_s8_requant *requant; /* per output channel, or null: from multiplier / shift */
   piconas_s8_out_stage out;
   int32_t depth; /* K */
   int32_t cout;
@@ -351,8 +352,13 @@ static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const
     acc[0][1] = acc[1][1] = s.bias ? s.bias[oc1] : 0;
     conv_simd_dot(&s, col0, col1, s.filter + (ptrdiff_t)oc * s.depth,
                   s.filter + (ptrdiff_t)oc1 * s.depth, acc);
-    r = piconas_s8_requant_of(s.multiplier[oc], s.shift[oc]);
-    r1 = piconas_s8_requant_of(s.multiplier[oc1], s.shift[oc1]);
+    if (s.requant != NULL) {
+      r = s.requant[oc];
+      r1 = s.requant[oc1];
+    } else {
+      r = piconas_s8_requant_of(s.multiplier[oc], s.shift[oc]);
+      r1 = piconas_s8_requant_of(s.multiplier[oc1], s.shift[oc1]);
+    }
     /* An odd last row stores its first result twice (no branch per output). */
     if (full) {
       y0[oc1] = piconas_s8_store_full(piconas_s8_requantize(acc[0][1], r1), s.out);
@@ -389,6 +395,7 @@ static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
   a->bias = bias;
   a->multiplier = quant->multiplier;
   a->shift = quant->shift;
+  a->requant = NULL;
   a->out = piconas_s8_out_stage_of(params->output_offset, params->activation);
   a->depth = f->h * f->w * f->c;
   a->cout = f->n;
@@ -441,6 +448,8 @@ static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const i
   }
 }
 
+#define CONV_SIMD_TABLE 64
+
 /* Both SIMD variants: im2col of two output pixels at a time, then conv_simd_pixels. A 1x1
  * layer (pointwise) widens the one input pixel under each output pixel, no tap bookkeeping. */
 static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *params,
@@ -463,10 +472,19 @@ static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *p
     return PICONAS_S8_ERR_BUFFER;
   }
   {
+    /* Requantization constants computed once per call for up to CONV_SIMD_TABLE channels (a
+     * small stack table), else per pixel pair. */
+    piconas_s8_requant table[CONV_SIMD_TABLE];
     int16_t *cols[2];
     int8_t *ys[2];
     int n = 0;
     int32_t b, oy, ox;
+    if (a.cout <= CONV_SIMD_TABLE) {
+      for (ox = 0; ox < a.cout; ++ox) {
+        table[ox] = piconas_s8_requant_of(a.multiplier[ox], a.shift[ox]);
+      }
+      a.requant = table;
+    }
     cols[0] = (int16_t *)ctx->buf;
     cols[1] = cols[0] + a.depth;
     for (b = 0; b < output_dims->n; ++b) {
