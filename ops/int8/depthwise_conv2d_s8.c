@@ -214,6 +214,7 @@ static void dw_group_of(const dw_simd_args *a, const int8_t *w, int32_t c, dw_gr
 /* Tap t of one pixel, four channels, from the input word at [x] or [x, dx]: one load, two
  * extensions, one LDRD of the widened weights and four multiply-accumulates. The nine taps are
  * one assembly block: GCC would otherwise hoist the loads and spill. */
+/* clang-format off */
 #define PICONAS_DW_TAP_ASM(addr, t)       \
   "ldr %[x], " addr "\n\t"               \
   "sxtb16 %[x02], %[x]\n\t"              \
@@ -227,13 +228,14 @@ static void dw_group_of(const dw_simd_args *a, const int8_t *w, int32_t c, dw_gr
   PICONAS_DW_TAP_ASM("[%[r]]", t0)     \
   PICONAS_DW_TAP_ASM("[%[r], %[dx]]", t1) "add %[r], %[r], %[dx]\n\t" \
   PICONAS_DW_TAP_ASM("[%[r], %[dx]]", t2)
+/* clang-format on */
 #endif
 
 /* Channels c..c+3 (prepared in g) of n consecutive output pixels of a 3x3 layer whose windows
  * lie inside the image: x points at tap (0, 0) of the first window plus c, windows step bytes
  * apart; outputs at y + c, ch bytes apart. */
-PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g,
-                                    const int8_t *x, int32_t step, int32_t n, int8_t *y) {
+PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g, const int8_t *x,
+                                    int32_t step, int32_t n, int8_t *y) {
   const int32_t dx = a->tap_dx, dy = a->tap_dy, ch = a->channels;
   const piconas_s8_out_stage out = a->out;
   const int full = piconas_s8_out_stage_full(out);
@@ -245,6 +247,7 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
       const int8_t *r = x;
       const int32_t dyx = dy - dx;
       uint32_t xv, x02, w0, w1;
+      /* clang-format off */
       __asm__(PICONAS_DW_ROW_ASM(0, 8, 16) "add %[r], %[r], %[dyx]\n\t"
               PICONAS_DW_ROW_ASM(24, 32, 40) "add %[r], %[r], %[dyx]\n\t"
               PICONAS_DW_ROW_ASM(48, 56, 64)
@@ -252,6 +255,7 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
                 [x] "=&r"(xv), [x02] "=&r"(x02), [w0] "=&r"(w0), [w1] "=&r"(w1)
               : [dx] "r"(dx), [dyx] "r"(dyx), [g] "r"(g->w)
               : "memory");
+      /* clang-format on */
     }
 #else
     {
