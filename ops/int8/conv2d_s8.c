@@ -247,6 +247,9 @@ typedef struct {
   const int32_t *bias;
   const int32_t *multiplier;
   const int32_t *shift;
+  const piconas_s8_requant *requant; /* of channels oc_begin..oc_end - 1 */
+  int32_t oc_begin;
+  int32_t oc_end;
   piconas_s8_out_stage out;
   int32_t depth; /* K */
   int32_t cout;
@@ -341,23 +344,30 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
 static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const int16_t *col1,
                              int8_t *y0, int8_t *y1) {
   const conv_simd_args s = *a;
+  const int full = piconas_s8_out_stage_full(s.out);
   int32_t oc;
-  for (oc = 0; oc < s.cout; oc += 2) {
+  for (oc = s.oc_begin; oc < s.oc_end; oc += 2) {
     /* An odd last row pairs with itself; its second result is dropped. */
-    const int32_t oc1 = oc + 1 < s.cout ? oc + 1 : oc;
+    const int32_t oc1 = oc + 1 < s.oc_end ? oc + 1 : oc;
     int32_t acc[2][2];
-    piconas_s8_requant r;
+    piconas_s8_requant r, r1;
     acc[0][0] = acc[1][0] = s.bias ? s.bias[oc] : 0;
     acc[0][1] = acc[1][1] = s.bias ? s.bias[oc1] : 0;
     conv_simd_dot(&s, col0, col1, s.filter + (ptrdiff_t)oc * s.depth,
                   s.filter + (ptrdiff_t)oc1 * s.depth, acc);
-    r = piconas_s8_requant_of(s.multiplier[oc], s.shift[oc]);
-    y0[oc] = piconas_s8_store(piconas_s8_requantize(acc[0][0], r), s.out);
-    y1[oc] = piconas_s8_store(piconas_s8_requantize(acc[1][0], r), s.out);
-    if (oc1 != oc) {
-      r = piconas_s8_requant_of(s.multiplier[oc1], s.shift[oc1]);
-      y0[oc1] = piconas_s8_store(piconas_s8_requantize(acc[0][1], r), s.out);
-      y1[oc1] = piconas_s8_store(piconas_s8_requantize(acc[1][1], r), s.out);
+    r = s.requant[oc - s.oc_begin];
+    r1 = s.requant[oc1 - s.oc_begin];
+    /* An odd last row stores its first result twice (no branch per output). */
+    if (full) {
+      y0[oc1] = piconas_s8_store_full(piconas_s8_requantize(acc[0][1], r1), s.out);
+      y1[oc1] = piconas_s8_store_full(piconas_s8_requantize(acc[1][1], r1), s.out);
+      y0[oc] = piconas_s8_store_full(piconas_s8_requantize(acc[0][0], r), s.out);
+      y1[oc] = piconas_s8_store_full(piconas_s8_requantize(acc[1][0], r), s.out);
+    } else {
+      y0[oc1] = piconas_s8_store(piconas_s8_requantize(acc[0][1], r1), s.out);
+      y1[oc1] = piconas_s8_store(piconas_s8_requantize(acc[1][1], r1), s.out);
+      y0[oc] = piconas_s8_store(piconas_s8_requantize(acc[0][0], r), s.out);
+      y1[oc] = piconas_s8_store(piconas_s8_requantize(acc[1][0], r), s.out);
     }
   }
 }
@@ -383,6 +393,9 @@ static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
   a->bias = bias;
   a->multiplier = quant->multiplier;
   a->shift = quant->shift;
+  a->requant = NULL;
+  a->oc_begin = 0;
+  a->oc_end = f->n;
   a->out = piconas_s8_out_stage_of(params->output_offset, params->activation);
   a->depth = f->h * f->w * f->c;
   a->cout = f->n;
@@ -435,6 +448,8 @@ static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const i
   }
 }
 
+#define CONV_SIMD_TABLE 64
+
 /* Both SIMD variants: im2col of two output pixels at a time, then conv_simd_pixels. A 1x1
  * layer (pointwise) widens the one input pixel under each output pixel, no tap bookkeeping. */
 static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *params,
@@ -467,34 +482,44 @@ static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *p
   return PICONAS_S8_OK;
 #endif
   {
+    /* Output channels in chunks of up to CONV_SIMD_TABLE: the requantization constants of a
+     * chunk are computed once into a small stack table, then every pixel pair runs over it. */
+    piconas_s8_requant table[CONV_SIMD_TABLE];
     int16_t *cols[2];
     int8_t *ys[2];
-    int n = 0;
-    int32_t b, oy, ox;
+    int32_t b, oy, ox, oc;
     cols[0] = (int16_t *)ctx->buf;
     cols[1] = cols[0] + a.depth;
-    for (b = 0; b < output_dims->n; ++b) {
-      const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
-      for (oy = 0; oy < output_dims->h; ++oy) {
-        const int32_t iy0 = oy * params->stride.h - params->padding.h;
-        for (ox = 0; ox < output_dims->w; ++ox) {
-          const int32_t ix0 = ox * params->stride.w - params->padding.w;
-          ys[n] = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * a.cout;
-          if (pointwise) {
-            conv_simd_widen(&a, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * input_dims->c,
-                            a.depth, cols[n]);
-          } else {
-            conv_simd_fill_column(&a, cols[n], image, input_dims, filter_dims, params, iy0, ix0);
-          }
-          if (++n == 2) {
-            conv_simd_pixels(&a, cols[0], cols[1], ys[0], ys[1]);
-            n = 0;
+    a.requant = table;
+    for (a.oc_begin = 0; a.oc_begin < a.cout; a.oc_begin = a.oc_end) {
+      int n = 0;
+      a.oc_end = a.cout - a.oc_begin > CONV_SIMD_TABLE ? a.oc_begin + CONV_SIMD_TABLE : a.cout;
+      for (oc = a.oc_begin; oc < a.oc_end; ++oc) {
+        table[oc - a.oc_begin] = piconas_s8_requant_of(a.multiplier[oc], a.shift[oc]);
+      }
+      for (b = 0; b < output_dims->n; ++b) {
+        const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
+        for (oy = 0; oy < output_dims->h; ++oy) {
+          const int32_t iy0 = oy * params->stride.h - params->padding.h;
+          for (ox = 0; ox < output_dims->w; ++ox) {
+            const int32_t ix0 = ox * params->stride.w - params->padding.w;
+            ys[n] = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * a.cout;
+            if (pointwise) {
+              conv_simd_widen(&a, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * input_dims->c,
+                              a.depth, cols[n]);
+            } else {
+              conv_simd_fill_column(&a, cols[n], image, input_dims, filter_dims, params, iy0, ix0);
+            }
+            if (++n == 2) {
+              conv_simd_pixels(&a, cols[0], cols[1], ys[0], ys[1]);
+              n = 0;
+            }
           }
         }
       }
-    }
-    if (n == 1) {
-      conv_simd_pixels(&a, cols[0], cols[0], ys[0], ys[0]);
+      if (n == 1) {
+        conv_simd_pixels(&a, cols[0], cols[0], ys[0], ys[0]);
+      }
     }
   }
   return PICONAS_S8_OK;

@@ -183,92 +183,131 @@ PICONAS_S8_NOINLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, const 
   }
 }
 
-/* One tap of the 3x3 pair pass: channels (c, c+2) (odd = 0) or (c+1, c+3) (odd = 1) of
- * pixel u and pixel v; the weight at w. */
-#define PICONAS_DW_TAP(xu, xv, wp)                                                         \
-  do {                                                                                     \
-    const uint32_t w_ = piconas_read_s8x4(wp);                                             \
-    const uint32_t u_ = piconas_read_s8x4(xu), v_ = piconas_read_s8x4(xv);                 \
-    const uint32_t ww_ = odd ? piconas_sxtb16_ror8(w_) : piconas_sxtb16(w_);               \
-    const uint32_t uu_ = odd ? piconas_sxtab16_ror8(off2, u_) : piconas_sxtab16(off2, u_); \
-    const uint32_t vv_ = odd ? piconas_sxtab16_ror8(off2, v_) : piconas_sxtab16(off2, v_); \
-    u_lo = piconas_smlabb(uu_, ww_, u_lo);                                                 \
-    u_hi = piconas_smlatt(uu_, ww_, u_hi);                                                 \
-    v_lo = piconas_smlabb(vv_, ww_, v_lo);                                                 \
-    v_hi = piconas_smlatt(vv_, ww_, v_hi);                                                 \
-  } while (0)
+/* Channels c..c+3 of a 3x3 layer, prepared once per output row: the weights of each tap widened
+ * to int16 pairs (w_c, w_c+2) and (w_c+1, w_c+3), the bias with the input offset folded in
+ * (sum_t w_t (x_t + offset) = bias + offset * sum_t w_t + sum_t w_t x_t; no wrap: the sums stay
+ * below 2^29 by piconas_s8_simd_quant_ok) and the requantization constants. */
+typedef struct {
+  uint32_t w[9][2];
+  int32_t bias[4];
+  piconas_s8_requant r[4];
+} dw_group_3x3;
 
-#if defined(__GNUC__)
-#define PICONAS_S8_ALWAYS_INLINE static inline __attribute__((always_inline))
-#else
-#define PICONAS_S8_ALWAYS_INLINE static inline
+static void dw_group_of(const dw_simd_args *a, const int8_t *w, int32_t c, dw_group_3x3 *g) {
+  const int32_t ch = a->channels;
+  int32_t t, j;
+  for (j = 0; j < 4; ++j) {
+    int32_t sum = 0;
+    for (t = 0; t < 9; ++t) {
+      sum += w[t * ch + c + j];
+    }
+    g->bias[j] = (a->bias ? a->bias[c + j] : 0) + a->offset * sum;
+    g->r[j] = piconas_s8_requant_of(a->multiplier[c + j], a->shift[c + j]);
+  }
+  for (t = 0; t < 9; ++t) {
+    const uint32_t wv = piconas_read_s8x4(w + t * ch + c);
+    g->w[t][0] = piconas_sxtb16(wv);
+    g->w[t][1] = piconas_sxtb16_ror8(wv);
+  }
+}
+
+#if PICONAS_S8_DSP
+/* Tap t of one pixel, four channels, from the input word at [x] or [x, dx]: one load, two
+ * extensions, one LDRD of the widened weights and four multiply-accumulates. The nine taps are
+ * one assembly block: GCC would otherwise hoist the loads and spill. */
+/* clang-format off */
+#define PICONAS_DW_TAP_ASM(addr, t)       \
+  "ldr %[x], " addr "\n\t"               \
+  "sxtb16 %[x02], %[x]\n\t"              \
+  "sxtb16 %[x], %[x], ror #8\n\t"        \
+  "ldrd %[w0], %[w1], [%[g], #" #t "]\n\t" \
+  "smlabb %[a0], %[x02], %[w0], %[a0]\n\t" \
+  "smlatt %[a2], %[x02], %[w0], %[a2]\n\t" \
+  "smlabb %[a1], %[x], %[w1], %[a1]\n\t"   \
+  "smlatt %[a3], %[x], %[w1], %[a3]\n\t"
+#define PICONAS_DW_ROW_ASM(t0, t1, t2) \
+  PICONAS_DW_TAP_ASM("[%[r]]", t0)     \
+  PICONAS_DW_TAP_ASM("[%[r], %[dx]]", t1) "add %[r], %[r], %[dx]\n\t" \
+  PICONAS_DW_TAP_ASM("[%[r], %[dx]]", t2)
+/* clang-format on */
 #endif
 
-/* Channels (c + odd, c + 2 + odd) of a pair of output pixels of a 3x3 layer, both windows
- * inside the image: x0 / x1 point at tap (0, 0) of each window. */
-PICONAS_S8_ALWAYS_INLINE void dw_pair_pass(const dw_simd_args *a, const int8_t *x0,
-                                           const int8_t *x1, const int8_t *w, int32_t c, int odd,
-                                           int8_t *y0, int8_t *y1) {
-  const int32_t ch = a->channels, dy = a->tap_dy, dx = a->tap_dx;
-  const uint32_t off2 = a->offset2;
-  const int32_t c_lo = c + odd, c_hi = c + 2 + odd;
-  const int8_t *u = x0 + c, *v = x1 + c, *k = w + c;
-  int32_t u_lo = a->bias ? a->bias[c_lo] : 0, u_hi = a->bias ? a->bias[c_hi] : 0;
-  int32_t v_lo = u_lo, v_hi = u_hi;
-  piconas_s8_requant r;
-  int32_t ky;
-  for (ky = 0; ky < 3; ++ky) {
-    PICONAS_DW_TAP(u, v, k);
-    PICONAS_DW_TAP(u + dx, v + dx, k + ch);
-    PICONAS_DW_TAP(u + 2 * dx, v + 2 * dx, k + 2 * ch);
-    u += dy;
-    v += dy;
-    k += 3 * ch;
-  }
-  r = piconas_s8_requant_of(a->multiplier[c_lo], a->shift[c_lo]);
-  y0[c_lo] = piconas_s8_store(piconas_s8_requantize(u_lo, r), a->out);
-  y1[c_lo] = piconas_s8_store(piconas_s8_requantize(v_lo, r), a->out);
-  r = piconas_s8_requant_of(a->multiplier[c_hi], a->shift[c_hi]);
-  y0[c_hi] = piconas_s8_store(piconas_s8_requantize(u_hi, r), a->out);
-  y1[c_hi] = piconas_s8_store(piconas_s8_requantize(v_hi, r), a->out);
-}
-
-PICONAS_S8_NOINLINE void dw_pair_3x3(const dw_simd_args *a, const int8_t *x0, const int8_t *x1,
-                                     const int8_t *w, int8_t *y0, int8_t *y1) {
-  const dw_simd_args s = *a;
-  int32_t c;
-  for (c = 0; c + 4 <= s.channels; c += 4) {
-    dw_pair_pass(&s, x0, x1, w, c, 0, y0, y1);
-    dw_pair_pass(&s, x0, x1, w, c, 1, y0, y1);
-  }
-  if (c < s.channels) {
-    dw_pixel(a, x0, w, 0, 3, 0, 3, c, y0);
-    dw_pixel(a, x1, w, 0, 3, 0, 3, c, y1);
-  }
-}
-
-/* One output row: interior pixel pairs of 3x3 layers in dw_pair_3x3, the rest alone. */
-static void dw_row(const dw_simd_args *a, const piconas_dw_conv_params *p, const piconas_dims *in,
-                   const piconas_dims *out, const int8_t *xrow, const int8_t *w, int32_t kh,
-                   int32_t kw, int32_t ky0, int32_t ky1, int8_t *y) {
-  const int32_t ch = a->channels;
-  const int32_t step = p->stride.w * ch;
-  const int pairs = kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3;
-  int32_t ox = 0;
-  while (ox < out->w) {
-    const int32_t ix0 = ox * p->stride.w - p->padding.w;
-    const int8_t *x = xrow + (ptrdiff_t)ix0 * ch;
-    int32_t kx0, kx1;
-    piconas_s8_tap_range(ix0, p->dilation.w, kw, in->w, &kx0, &kx1);
-    if (pairs && kx0 == 0 && kx1 == 3 && ox + 1 < out->w &&
-        (int64_t)ix0 + p->stride.w + 2 * (int64_t)p->dilation.w < in->w) {
-      dw_pair_3x3(a, x, x + step, w, y, y + ch);
-      y += 2 * ch;
-      ox += 2;
+/* Channels c..c+3 (prepared in g) of n consecutive output pixels of a 3x3 layer whose windows
+ * lie inside the image: x points at tap (0, 0) of the first window plus c, windows step bytes
+ * apart; outputs at y + c, ch bytes apart. */
+PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g, const int8_t *x,
+                                    int32_t step, int32_t n, int8_t *y) {
+  const int32_t dx = a->tap_dx, dy = a->tap_dy, ch = a->channels;
+  const piconas_s8_out_stage out = a->out;
+  const int full = piconas_s8_out_stage_full(out);
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    int32_t acc0 = g->bias[0], acc1 = g->bias[1], acc2 = g->bias[2], acc3 = g->bias[3];
+#if PICONAS_S8_DSP
+    {
+      const int8_t *r = x;
+      const int32_t dyx = dy - dx;
+      uint32_t xv, x02, w0, w1;
+      /* clang-format off */
+      __asm__(PICONAS_DW_ROW_ASM(0, 8, 16) "add %[r], %[r], %[dyx]\n\t"
+              PICONAS_DW_ROW_ASM(24, 32, 40) "add %[r], %[r], %[dyx]\n\t"
+              PICONAS_DW_ROW_ASM(48, 56, 64)
+              : [a0] "+r"(acc0), [a1] "+r"(acc1), [a2] "+r"(acc2), [a3] "+r"(acc3), [r] "+r"(r),
+                [x] "=&r"(xv), [x02] "=&r"(x02), [w0] "=&r"(w0), [w1] "=&r"(w1)
+              : [dx] "r"(dx), [dyx] "r"(dyx), [g] "r"(g->w)
+              : "memory");
+      /* clang-format on */
+    }
+#else
+    {
+      int32_t t;
+      for (t = 0; t < 9; ++t) {
+        const uint32_t xv = piconas_read_s8x4(x + (t / 3) * dy + (t % 3) * dx);
+        const uint32_t x02 = piconas_sxtb16(xv), x13 = piconas_sxtb16_ror8(xv);
+        acc0 = piconas_smlabb(x02, g->w[t][0], acc0);
+        acc2 = piconas_smlatt(x02, g->w[t][0], acc2);
+        acc1 = piconas_smlabb(x13, g->w[t][1], acc1);
+        acc3 = piconas_smlatt(x13, g->w[t][1], acc3);
+      }
+    }
+#endif
+    if (full) {
+      y[0] = piconas_s8_store_full(piconas_s8_requantize(acc0, g->r[0]), out);
+      y[1] = piconas_s8_store_full(piconas_s8_requantize(acc1, g->r[1]), out);
+      y[2] = piconas_s8_store_full(piconas_s8_requantize(acc2, g->r[2]), out);
+      y[3] = piconas_s8_store_full(piconas_s8_requantize(acc3, g->r[3]), out);
     } else {
-      dw_pixel(a, x, w, ky0, ky1, kx0, kx1, 0, y);
-      y += ch;
-      ox += 1;
+      y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
+      y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
+      y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
+      y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
+    }
+    x += step;
+    y += ch;
+  }
+}
+
+/* 1 when output pixel ox has its whole window of kw taps inside the row. */
+static int dw_inside(const piconas_dw_conv_params *p, const piconas_dims *in, int32_t kw,
+                     int32_t ox) {
+  const int64_t ix0 = (int64_t)ox * p->stride.w - p->padding.w;
+  return ix0 >= 0 && ix0 + (int64_t)(kw - 1) * p->dilation.w < in->w;
+}
+
+/* One output row in dw_pixel, except channels 0..C - C % 4 of the pixels [lo, hi) (an empty
+ * range unless the row has all kernel rows in the image), which dw_run_3x3 computes. */
+static void dw_row(const dw_simd_args *a, const piconas_dw_conv_params *p, const piconas_dims *in,
+                   const piconas_dims *out, const int8_t *xrow, const int8_t *w, int32_t ky0,
+                   int32_t ky1, int32_t lo, int32_t hi, int8_t *y) {
+  const int32_t ch = a->channels, kw = a->filter_w;
+  int32_t ox;
+  for (ox = 0; ox < out->w; ++ox, y += ch) {
+    const int32_t ix0 = ox * p->stride.w - p->padding.w;
+    const int32_t c_begin = ox >= lo && ox < hi ? ch - ch % 4 : 0;
+    int32_t kx0, kx1;
+    if (c_begin < ch) {
+      piconas_s8_tap_range(ix0, p->dilation.w, kw, in->w, &kx0, &kx1);
+      dw_pixel(a, xrow + (ptrdiff_t)ix0 * ch, w, ky0, ky1, kx0, kx1, c_begin, y);
     }
   }
 }
@@ -282,7 +321,7 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
   const int status = depthwise_check(params, quant, input_dims, input, filter_dims, filter, bias,
                                      output_dims, output);
   dw_simd_args a;
-  int32_t b, oy;
+  int32_t b, oy, lo, hi;
   if (status != PICONAS_S8_OK) {
     return status;
   }
@@ -304,16 +343,46 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
   a.filter_w = filter_dims->w;
   a.offset2 = piconas_dup16(params->input_offset);
   a.offset = params->input_offset;
+  /* Output columns [lo, hi): windows inside the image (3x3 only). */
+  lo = 0;
+  hi = 0;
+  if (filter_dims->h == 3 && filter_dims->w == 3) {
+    while (lo < output_dims->w && !dw_inside(params, input_dims, 3, lo)) {
+      ++lo;
+    }
+    hi = lo;
+    while (hi < output_dims->w && dw_inside(params, input_dims, 3, hi)) {
+      ++hi;
+    }
+  }
   for (b = 0; b < output_dims->n; ++b) {
     const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
+    int8_t *y_image = output + (ptrdiff_t)b * output_dims->h * output_dims->w * a.channels;
+    int32_t c;
     for (oy = 0; oy < output_dims->h; ++oy) {
       const int32_t iy0 = oy * params->stride.h - params->padding.h;
       int32_t ky0, ky1;
-      int8_t *y = output + ((ptrdiff_t)b * output_dims->h + oy) * output_dims->w * a.channels;
       piconas_s8_tap_range(iy0, params->dilation.h, filter_dims->h, input_dims->h, &ky0, &ky1);
       dw_row(&a, params, input_dims, output_dims,
-             image + (ptrdiff_t)iy0 * input_dims->w * input_dims->c, filter, filter_dims->h,
-             filter_dims->w, ky0, ky1, y);
+             image + (ptrdiff_t)iy0 * input_dims->w * input_dims->c, filter, ky0, ky1,
+             ky0 == 0 && ky1 == 3 ? lo : 0, ky0 == 0 && ky1 == 3 ? hi : 0,
+             y_image + (ptrdiff_t)oy * output_dims->w * a.channels);
+    }
+    /* The interior, four channels at a time over every full row. */
+    for (c = 0; hi > lo && c + 4 <= a.channels; c += 4) {
+      dw_group_3x3 g;
+      dw_group_of(&a, filter, c, &g);
+      for (oy = 0; oy < output_dims->h; ++oy) {
+        const int32_t iy0 = oy * params->stride.h - params->padding.h;
+        int32_t ky0, ky1;
+        piconas_s8_tap_range(iy0, params->dilation.h, 3, input_dims->h, &ky0, &ky1);
+        if (ky0 == 0 && ky1 == 3) {
+          const int32_t ix0 = lo * params->stride.w - params->padding.w;
+          dw_run_3x3(&a, &g, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * a.channels + c,
+                     params->stride.w * a.channels, hi - lo,
+                     y_image + ((ptrdiff_t)oy * output_dims->w + lo) * a.channels + c);
+        }
+      }
     }
   }
   return PICONAS_S8_OK;

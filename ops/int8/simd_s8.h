@@ -223,6 +223,23 @@ static inline int8_t piconas_s8_store(int32_t y, piconas_s8_out_stage s) {
   return (int8_t)(y + s.offset);
 }
 
+/* 1 when the stage's clamp is the whole int8 range (no activation, or a ReLU whose minimum is an
+ * output zero point of -128): then piconas_s8_store(y, s) = piconas_s8_store_full(y, s), one
+ * SSAT on DSP cores. */
+static inline int piconas_s8_out_stage_full(piconas_s8_out_stage s) {
+  return s.lo + s.offset == -128 && s.hi + s.offset == 127;
+}
+
+/* clamp(y + s.offset, -128, 127); |y| < 2^30 (the requantized values): no overflow. */
+static inline int8_t piconas_s8_store_full(int32_t y, piconas_s8_out_stage s) {
+#if PICONAS_S8_DSP
+  return (int8_t)__ssat(y + s.offset, 8);
+#else
+  y += s.offset;
+  return (int8_t)(y < -128 ? -128 : y > 127 ? 127 : y);
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif
