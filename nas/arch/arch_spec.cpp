@@ -83,8 +83,7 @@ bool has_residual(const BlockSpec& block, int in_channels) {
 }
 
 bool has_projection(const BlockSpec& block, int in_channels) {
-  return block.kind == BlockKind::Basic &&
-         (block.stride != 1 || block.out_channels != in_channels);
+  return block.kind == BlockKind::Basic && (block.stride != 1 || block.out_channels != in_channels);
 }
 
 std::vector<std::string> arch_problems(const ArchSpec& spec) {
@@ -137,8 +136,7 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
       if (b.expansion != 1)
         p.push_back(where + ": " +
                     (b.kind == BlockKind::Basic ? "basic residual" : "depthwise-separable") +
-                    " block has expansion " +
-                    std::to_string(b.expansion) + ", must be 1");
+                    " block has expansion " + std::to_string(b.expansion) + ", must be 1");
     } else if (b.expansion < 1 || b.expansion > kMaxExpansion) {
       p.push_back(where + ": expansion " + std::to_string(b.expansion) + " not in 1.." +
                   std::to_string(kMaxExpansion));
@@ -302,7 +300,8 @@ ArchSpec mobilenetv1_025() {
                                                      {512, 1},
                                                      {1024, 2},
                                                      {1024, 1}}};
-  for (const auto& [channels, stride] : pattern) a.blocks.push_back({ds, 3, 1, stride, channels / 4});
+  for (const auto& [channels, stride] : pattern)
+    a.blocks.push_back({ds, 3, 1, stride, channels / 4});
   a.head_channels = 0;
   return a;
 }

@@ -79,9 +79,9 @@ class Lowering {
         case LayerKind::Depthwise: {
           if (row.bias && !(i + 1 < rows.size() && rows[i + 1].kind == LayerKind::BatchNorm)) {
             // A conv with its own bias and no BatchNorm (a basic block's projection shortcut).
-            tensor_of_row_[i] = conv(row, "", input,
-                                     next_is_act ? fused(rows[i + 1].activation, row.path)
-                                                 : FusedActivation::None);
+            tensor_of_row_[i] =
+                conv(row, "", input,
+                     next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
             break;
           }
           PICONAS_CHECK(i + 1 < rows.size() && rows[i + 1].kind == LayerKind::BatchNorm,
@@ -96,9 +96,9 @@ class Lowering {
         case LayerKind::Activation: tensor_of_row_[i] = input; break;  // folded, fused
         case LayerKind::Add:
           // A basic block's activation after the add is fused into it.
-          tensor_of_row_[i] = add(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input,
-                                  next_is_act ? fused(rows[i + 1].activation, row.path)
-                                              : FusedActivation::None);
+          tensor_of_row_[i] =
+              add(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input,
+                  next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
           break;
         case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(input); break;
         case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(input); break;
@@ -126,9 +126,9 @@ class Lowering {
     l.padding = l.kernel / 2;
     l.activation = act;
     if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise);
-    PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a "
-                                                      << shape3_str(in) << " tensor, expected "
-                                                      << shape3_str(row.input));
+    PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
+                                                     << " tensor, expected "
+                                                     << shape3_str(row.input));
     return push(std::move(l), row.output);
   }
 

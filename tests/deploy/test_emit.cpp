@@ -98,7 +98,7 @@ TEST_CASE("emitted C compiles warning-free and reproduces the host executor byte
         std::vector<int8_t>(e.expected.begin(), e.expected.end() - 10));
 }
 
-TEST_CASE("a basic residual network (projection shortcuts, ReLU after the add) runs the same in C") {
+TEST_CASE("basic residual blocks (projections, ReLU after the add) run the same in C") {
   TempDir dir;
   const int64_t batch = 12;
   Exported e = export_model(kTinyResNet, "resnet", dir.str(), batch, 61);

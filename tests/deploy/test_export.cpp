@@ -116,7 +116,8 @@ TEST_CASE("export_model exports basic residual blocks: int8 agrees with float") 
   m.module = make_model(arch, 29);
   m.normalization = fashion_normalization(3);
   m.source_hash = "0123456789abcdef";
-  const data::Dataset calib = synthetic_dataset(arch.input, 40, 3), eval = synthetic_dataset(arch.input, 60, 4);
+  const data::Dataset calib = synthetic_dataset(arch.input, 40, 3),
+                      eval = synthetic_dataset(arch.input, 60, 4);
   ExportOptions o;
   o.out_dir = dir.str() + "/out";
   o.prefix = "rn";

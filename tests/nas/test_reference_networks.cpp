@@ -39,30 +39,26 @@ int64_t keras_total_params(const ArchSpec &spec) {
   for (size_t i = 0; i < rows.size(); ++i) {
     const LayerInfo &row = rows[i];
     params += row.params;
-    const bool conv =
-        row.kind == LayerKind::Conv || row.kind == LayerKind::Depthwise;
-    if (conv && !row.bias)
-      params += row.output.c; // the Keras conv bias
-    if (row.kind == LayerKind::BatchNorm)
-      params += 2 * row.output.c; // moving mean, var
+    const bool conv = row.kind == LayerKind::Conv || row.kind == LayerKind::Depthwise;
+    if (conv && !row.bias) params += row.output.c;                     // the Keras conv bias
+    if (row.kind == LayerKind::BatchNorm) params += 2 * row.output.c;  // moving mean, var
   }
   return params;
 }
 
 int64_t count_kind(const ArchSpec &spec, LayerKind kind) {
   int64_t n = 0;
-  for (const LayerInfo &row : arch_layers(spec))
-    n += row.kind == kind;
+  for (const LayerInfo &row : arch_layers(spec)) n += row.kind == kind;
   return n;
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE(
-    "rb text: parses, prints canonically and round-trips; no expansion field") {
-  const char *text = "blocks:in=3x32x32,classes=10,act=relu,stem=16k3s1|rb:"
-                     "k3s1c16|rb:k5s2c32|ds:k3s1c32|"
-                     "ir:k3e2s1c32|head=0";
+TEST_CASE("rb text: parses, prints canonically and round-trips; no expansion field") {
+  const char *text =
+      "blocks:in=3x32x32,classes=10,act=relu,stem=16k3s1|rb:"
+      "k3s1c16|rb:k5s2c32|ds:k3s1c32|"
+      "ir:k3e2s1c32|head=0";
   const ArchSpec s = parse_blocks(text);
   REQUIRE(s.blocks.size() == 4);
   CHECK(s.blocks[0] == BlockSpec{BlockKind::Basic, 3, 1, 1, 16});
@@ -74,32 +70,32 @@ TEST_CASE(
                        doctest::Contains("position"), Error);
   ArchSpec bad = s;
   bad.blocks[0].expansion = 2;
-  CHECK_THROWS_WITH_AS(
-      check_arch(bad),
-      doctest::Contains("basic residual block has expansion 2"), Error);
+  CHECK_THROWS_WITH_AS(check_arch(bad), doctest::Contains("basic residual block has expansion 2"),
+                       Error);
   // Not a kind of the blocks search space's draws, but a valid member of its
   // value ranges.
   CHECK(blocks_space_problems(s).empty());
 }
 
-TEST_CASE("rb lowering: projection only where the shape changes, ReLU after "
-          "the add") {
-  const ArchSpec s = parse_arch("blocks:in=3x12x12,classes=4,act=relu6,stem="
-                                "8k3s1|rb:k3s1c8|rb:k3s1c16|rb:k3s2c16|head=0");
+TEST_CASE(
+    "rb lowering: projection only where the shape changes, ReLU after "
+    "the add") {
+  const ArchSpec s = parse_arch(
+      "blocks:in=3x12x12,classes=4,act=relu6,stem="
+      "8k3s1|rb:k3s1c8|rb:k3s1c16|rb:k3s2c16|head=0");
   const std::vector<LayerInfo> rows = arch_layers(s);
   auto net = build_network(s);
   int adds = 0, shortcuts = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     const LayerInfo &row = rows[i];
     INFO(row.name);
-    const size_t source =
-        row.source >= 0 ? static_cast<size_t>(row.source) : i - 1;
+    const size_t source = row.source >= 0 ? static_cast<size_t>(row.source) : i - 1;
     CHECK(row.input == rows[source].output);
     if (row.kind == LayerKind::Add) {
       ++adds;
       const LayerInfo &skip = rows[static_cast<size_t>(row.skip)];
       CHECK(skip.output == row.output);
-      CHECK(rows[i - 1].kind == LayerKind::BatchNorm); // the body's second BN
+      CHECK(rows[i - 1].kind == LayerKind::BatchNorm);  // the body's second BN
       REQUIRE(i + 1 < rows.size());
       CHECK(rows[i + 1].kind == LayerKind::Activation);
       CHECK(rows[i + 1].activation == Activation::ReLU6);
@@ -110,23 +106,19 @@ TEST_CASE("rb lowering: projection only where the shape changes, ReLU after "
       ++shortcuts;
       CHECK(row.kernel == Size2{1, 1});
       CHECK(row.bias);
-      CHECK(rows[i + 1].source ==
-            static_cast<int>(i) - 1); // conv1 reads the block input too
+      CHECK(rows[i + 1].source == static_cast<int>(i) - 1);  // conv1 reads the block input too
     }
   }
   CHECK(adds == 3);
-  CHECK(shortcuts ==
-        2); // 8 -> 16 channels, and stride 2; not the identity 8 -> 8
+  CHECK(shortcuts == 2);  // 8 -> 16 channels, and stride 2; not the identity 8 -> 8
   // The builder's modules carry the same parameters as the rows (and so the
   // same names).
   int64_t module_params = 0;
-  for (const autograd::Variable &p : net->parameters())
-    module_params += p.value().numel();
+  for (const autograd::Variable &p : net->parameters()) module_params += p.value().numel();
   CHECK(module_params == totals(s).params);
   // The network runs and keeps the shape.
   Tensor x({2, 3, 12, 12});
-  for (int64_t i = 0; i < x.numel(); ++i)
-    x.set(i, 0.01 * static_cast<double>(i % 97) - 0.3);
+  for (int64_t i = 0; i < x.numel(); ++i) x.set(i, 0.01 * static_cast<double>(i % 97) - 0.3);
   const Tensor y = (*net)(autograd::Variable(x)).value();
   CHECK(y.shape() == std::vector<int64_t>{2, 4});
 }
@@ -151,8 +143,9 @@ TEST_CASE("rb lowering: projection only where the shape changes, ReLU after "
 //     131,072;
 //      stack 3 1,179,648 + 2,359,296 + 131,072; dense 640), the "12.5 M MACs"
 //      of MLPerf Tiny.
-TEST_CASE("resnet8: the MLPerf Tiny CIFAR-10 network, counted like its Keras "
-          "definition") {
+TEST_CASE(
+    "resnet8: the MLPerf Tiny CIFAR-10 network, counted like its Keras "
+    "definition") {
   const ArchSpec r = parse_arch("resnet8");
   CHECK(r == resnet8());
   CHECK(reference_text("resnet8") ==
@@ -164,8 +157,7 @@ TEST_CASE("resnet8: the MLPerf Tiny CIFAR-10 network, counted like its Keras "
   CHECK(t.macs == 12501632);
   CHECK(keras_total_params(r) == 78666);
   CHECK(count_kind(r, LayerKind::Add) == 3);
-  CHECK(count_kind(r, LayerKind::Conv) ==
-        9); // stem, 3 x 2 body convs, 2 projections
+  CHECK(count_kind(r, LayerKind::Conv) == 9);  // stem, 3 x 2 body convs, 2 projections
   CHECK(count_kind(r, LayerKind::FullyConnected) == 1);
   const ArchCost c = arch_cost(r);
   CHECK(c.params == t.params);
@@ -190,8 +182,7 @@ TEST_CASE("mobilenetv1-025: the MLPerf Tiny Visual Wake Words network") {
   CHECK(m == mobilenetv1_025());
   REQUIRE(m.blocks.size() == 13);
   CHECK(m.stem == StemSpec{8, 3, 2});
-  for (const BlockSpec &b : m.blocks)
-    CHECK(b.kind == BlockKind::DepthwiseSeparable);
+  for (const BlockSpec &b : m.blocks) CHECK(b.kind == BlockKind::DepthwiseSeparable);
   CHECK(m.blocks[1] == BlockSpec{BlockKind::DepthwiseSeparable, 3, 1, 2, 32});
   CHECK(m.blocks[12] == BlockSpec{BlockKind::DepthwiseSeparable, 3, 1, 1, 256});
   const Totals t = totals(m);
@@ -200,9 +191,8 @@ TEST_CASE("mobilenetv1-025: the MLPerf Tiny Visual Wake Words network") {
   CHECK(keras_total_params(m) == 221794);
   int64_t bn_channels = 0;
   for (const LayerInfo &row : arch_layers(m))
-    if (row.kind == LayerKind::BatchNorm)
-      bn_channels += row.output.c;
+    if (row.kind == LayerKind::BatchNorm) bn_channels += row.output.c;
   CHECK(bn_channels == 2736);
   const std::vector<LayerInfo> rows = arch_layers(m);
-  CHECK(rows[rows.size() - 2].input == Shape3{256, 3, 3}); // 96 / 32
+  CHECK(rows[rows.size() - 2].input == Shape3{256, 3, 3});  // 96 / 32
 }
