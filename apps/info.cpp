@@ -56,7 +56,7 @@ void register_info(CLI::App& app) {
   auto what = std::make_shared<std::string>();
   auto memory = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("info", "layer table and totals of an architecture or checkpoint");
-  cmd->add_option("arch", *what, "reference name (tiny-bench, mbv2-bench, mobilenetv2), text form or checkpoint")
+  cmd->add_option("arch", *what, "reference name (tiny-bench, mbv2-bench, mobilenetv2, resnet8, mobilenetv1-025), text form or checkpoint")
       ->required();
   cmd->add_flag("--memory", *memory, "also the int8 deployment's live SRAM and flash per layer");
   cmd->callback([what, memory] { run_info(*what, *memory); });

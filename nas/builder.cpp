@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "autograd/functions.h"
 #include "nas/arch/lowering.h"
 
 namespace piconas::nas {
@@ -62,14 +63,49 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
 }
 
 namespace {
-// The block rows (first row: its input) as a Sequential, in a Residual when they end in an add.
+// A basic residual block (nas/arch/arch_spec.h, Basic): act(body(x) + shortcut(x)), the shortcut
+// being the identity or a 1x1 projection conv. Children "shortcut" (when present), "body", "act".
+class BasicResidual : public Module {
+ public:
+  BasicResidual(std::shared_ptr<Module> shortcut, std::shared_ptr<Module> body,
+                std::shared_ptr<Module> act) {
+    if (shortcut) shortcut_ = register_module("shortcut", std::move(shortcut));
+    body_ = register_module("body", std::move(body));
+    act_ = register_module("act", std::move(act));
+  }
+  Variable forward(const Variable& x) override {
+    const Variable skip = shortcut_ ? (*shortcut_)(x) : x;
+    return (*act_)(add(skip, (*body_)(x)));
+  }
+  const char* kind() const override { return "basic_residual"; }
+
+ private:
+  std::shared_ptr<Module> shortcut_, body_, act_;
+};
+
+bool path_ends_with(const LayerInfo& row, const std::string& suffix) {
+  return row.path.size() >= suffix.size() &&
+         row.path.compare(row.path.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The block rows (first row: its input) as a Sequential, in a Residual when they end in an add,
+// or as a BasicResidual when the add is followed by the block's own activation.
 std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t begin, size_t end) {
   auto body = std::make_shared<Sequential>();
+  std::shared_ptr<Module> shortcut, act;
   bool residual = false;
   for (size_t i = begin; i < end; ++i) {
     if (rows[i].kind == LayerKind::Add) residual = true;
-    if (auto m = build_module(rows[i])) body->add(m);
+    auto m = build_module(rows[i]);
+    if (!m) continue;
+    if (path_ends_with(rows[i], ".shortcut"))
+      shortcut = m;
+    else if (residual && rows[i].kind == LayerKind::Activation)
+      act = m;
+    else
+      body->add(m);
   }
+  if (act) return std::make_shared<BasicResidual>(shortcut, body, act);
   if (residual) return std::make_shared<Residual>(body);
   return body;
 }

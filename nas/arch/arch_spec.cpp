@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 #include "core/error.h"
 #include "nas/arch/lowering.h"
@@ -51,6 +52,8 @@ const char* block_kind_name(BlockKind kind) {
       return "ds";
     case BlockKind::ConvNeXt:
       return "cn";
+    case BlockKind::Basic:
+      return "rb";
   }
   throw Error("block_kind_name: invalid BlockKind " + std::to_string(static_cast<int>(kind)));
 }
@@ -74,8 +77,13 @@ std::string shape3_str(const Shape3& s) {
 }
 
 bool has_residual(const BlockSpec& block, int in_channels) {
+  if (block.kind == BlockKind::Basic) return true;
   return block.kind != BlockKind::DepthwiseSeparable && block.stride == 1 &&
          block.out_channels == in_channels;
+}
+
+bool has_projection(const BlockSpec& block, int in_channels) {
+  return block.kind == BlockKind::Basic && (block.stride != 1 || block.out_channels != in_channels);
 }
 
 std::vector<std::string> arch_problems(const ArchSpec& spec) {
@@ -119,15 +127,16 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
     const BlockSpec& b = spec.blocks[i];
     const std::string where = block_name(i);
     if (b.kind != BlockKind::InvertedResidual && b.kind != BlockKind::DepthwiseSeparable &&
-        b.kind != BlockKind::ConvNeXt) {
+        b.kind != BlockKind::ConvNeXt && b.kind != BlockKind::Basic) {
       p.push_back(where + ": invalid block kind " + std::to_string(static_cast<int>(b.kind)));
       continue;
     }
     check_conv(where, b.out_channels, b.kernel, b.stride);
-    if (b.kind == BlockKind::DepthwiseSeparable) {
+    if (b.kind == BlockKind::DepthwiseSeparable || b.kind == BlockKind::Basic) {
       if (b.expansion != 1)
-        p.push_back(where + ": depthwise-separable block has expansion " +
-                    std::to_string(b.expansion) + ", must be 1");
+        p.push_back(where + ": " +
+                    (b.kind == BlockKind::Basic ? "basic residual" : "depthwise-separable") +
+                    " block has expansion " + std::to_string(b.expansion) + ", must be 1");
     } else if (b.expansion < 1 || b.expansion > kMaxExpansion) {
       p.push_back(where + ": expansion " + std::to_string(b.expansion) + " not in 1.." +
                   std::to_string(kMaxExpansion));
@@ -151,7 +160,8 @@ std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
     if (!contains(kBlocksKernels, b.kernel))
       p.push_back(where + ": kernel " + std::to_string(b.kernel) + " not in the blocks space " +
                   set_str(kBlocksKernels));
-    if (b.kind != BlockKind::DepthwiseSeparable && !contains(kBlocksExpansions, b.expansion))
+    if (b.kind != BlockKind::DepthwiseSeparable && b.kind != BlockKind::Basic &&
+        !contains(kBlocksExpansions, b.expansion))
       p.push_back(where + ": expansion " + std::to_string(b.expansion) +
                   " not in the blocks space " + set_str(kBlocksExpansions));
     if (b.stride != 1 && b.stride != 2)
@@ -253,6 +263,45 @@ ArchSpec tiny_bench() {
   a.stem = {8, 3, 1};
   const BlockKind ds = BlockKind::DepthwiseSeparable;
   a.blocks = {{ds, 3, 1, 1, 16}, {ds, 3, 1, 2, 32}, {ds, 3, 1, 1, 32}, {ds, 3, 1, 2, 64}};
+  a.head_channels = 0;
+  return a;
+}
+
+ArchSpec resnet8() {
+  ArchSpec a;
+  a.input = {3, 32, 32};
+  a.num_classes = 10;
+  a.activation = Activation::ReLU;
+  a.stem = {16, 3, 1};
+  const BlockKind rb = BlockKind::Basic;
+  a.blocks = {{rb, 3, 1, 1, 16}, {rb, 3, 1, 2, 32}, {rb, 3, 1, 2, 64}};
+  a.head_channels = 0;
+  return a;
+}
+
+ArchSpec mobilenetv1_025() {
+  ArchSpec a;
+  a.input = {3, 96, 96};
+  a.num_classes = 2;
+  a.activation = Activation::ReLU;
+  a.stem = {8, 3, 2};
+  const BlockKind ds = BlockKind::DepthwiseSeparable;
+  // MobileNetV1's (channels, stride) pattern at width 1.0, scaled by 0.25.
+  const std::array<std::pair<int, int>, 13> pattern{{{64, 1},
+                                                     {128, 2},
+                                                     {128, 1},
+                                                     {256, 2},
+                                                     {256, 1},
+                                                     {512, 2},
+                                                     {512, 1},
+                                                     {512, 1},
+                                                     {512, 1},
+                                                     {512, 1},
+                                                     {512, 1},
+                                                     {1024, 2},
+                                                     {1024, 1}}};
+  for (const auto& [channels, stride] : pattern)
+    a.blocks.push_back({ds, 3, 1, stride, channels / 4});
   a.head_channels = 0;
   return a;
 }

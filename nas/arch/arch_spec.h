@@ -11,6 +11,10 @@
 //     ConvNeXt           depthwise kxk stride s (bias) -> LayerNorm over channels ->
 //                        1x1 expand to in*t (bias) -> GELU -> 1x1 project (bias);
 //                        + input when stride 1 and in == out channels. GELU whatever `activation`.
+//     Basic              (ResNet basic residual block) kxk conv stride s -> BN -> act -> kxk conv
+//                        stride 1 -> BN, + the input (or, when the stride is not 1 or the width
+//                        changes, its 1x1 stride-s projection conv with bias and no BN), -> act
+//                        after the add; expansion is always 1.
 //   head   optional 1x1 conv (no bias) -> BN -> act (head_channels == 0: none)
 //   global average pool, linear classifier (with bias).
 // Every conv uses "same" padding k/2; convs followed by BN carry no bias. `activation` is the
@@ -32,10 +36,10 @@
 
 namespace piconas::nas {
 
-enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt };
+enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt, Basic };
 enum class Activation { ReLU, ReLU6, GELU, Hardswish };
 
-// Text names: block kinds "ir", "ds", "cn"; activations "relu", "relu6", "gelu", "hswish".
+// Text names: block kinds "ir", "ds", "cn", "rb"; activations "relu", "relu6", "gelu", "hswish".
 const char* block_kind_name(BlockKind kind);
 const char* activation_name(Activation act);
 
@@ -55,7 +59,7 @@ struct StemSpec {
 struct BlockSpec {
   BlockKind kind = BlockKind::InvertedResidual;
   int kernel = 3;
-  int expansion = 1;  // always 1 for DepthwiseSeparable
+  int expansion = 1;  // always 1 for DepthwiseSeparable and Basic
   int stride = 1;
   int out_channels = 16;
   bool operator==(const BlockSpec&) const = default;
@@ -71,8 +75,11 @@ struct ArchSpec {
   bool operator==(const ArchSpec&) const = default;
 };
 
-// True when the block adds its input (stride 1 and unchanged width; never for DS).
+// True when the block adds its input (stride 1 and unchanged width; never for DS; always for
+// Basic, whose add takes the projected input where the shape changes).
 bool has_residual(const BlockSpec& block, int in_channels);
+// True for a Basic block whose shortcut is a 1x1 projection conv (stride != 1 or width changes).
+bool has_projection(const BlockSpec& block, int in_channels);
 
 // Structural problems of any ArchSpec: sizes out of range, even kernels, DS with expansion != 1,
 // a stride-2 layer on a 1x1 feature map (the spatial size would drop below 1).
@@ -131,5 +138,12 @@ Mbv2Spec mobilenetv2_standard();
 // tiny-bench: 1x28x28, 10 classes, ReLU, stem 3x3 1->8 s1, then DS 3x3 blocks
 //   16 s1, 32 s2, 32 s1, 64 s2.
 ArchSpec tiny_bench();
+// resnet8: the MLPerf Tiny image classification network (CIFAR-10): 3x32x32, 10 classes, ReLU,
+//   stem 16 3x3 s1, Basic 3x3 blocks 16 s1, 32 s2, 64 s2, no head conv.
+ArchSpec resnet8();
+// mobilenetv1-025: the MLPerf Tiny Visual Wake Words network (MobileNetV1, width 0.25):
+//   3x96x96, 2 classes, ReLU, stem 8 3x3 s2, 13 DS 3x3 blocks with widths
+//   16, 32 s2, 32, 64 s2, 64, 128 s2, 128 x5, 256 s2, 256, no head conv.
+ArchSpec mobilenetv1_025();
 
 }  // namespace piconas::nas

@@ -9,8 +9,13 @@ namespace piconas::nas {
 
 namespace {
 
-constexpr std::array<BlockKind, 3> kAllKinds{BlockKind::InvertedResidual,
-                                             BlockKind::DepthwiseSeparable, BlockKind::ConvNeXt};
+constexpr std::array<BlockKind, 4> kAllKinds{BlockKind::InvertedResidual,
+                                             BlockKind::DepthwiseSeparable, BlockKind::ConvNeXt,
+                                             BlockKind::Basic};
+// The kinds whose text has no expansion field (their expansion is always 1).
+bool has_expansion_field(BlockKind kind) {
+  return kind != BlockKind::DepthwiseSeparable && kind != BlockKind::Basic;
+}
 constexpr std::array<Activation, 4> kAllActivations{Activation::ReLU, Activation::ReLU6,
                                                     Activation::GELU, Activation::Hardswish};
 constexpr int kMaxDigits = 9;  // every number fits an int
@@ -148,10 +153,10 @@ BlockSpec read_block(Reader& r) {
       b.kind = k;
       known = true;
     }
-  if (!known) r.fail("unknown block kind '" + name + "' (known: ir, ds, cn)", at);
+  if (!known) r.fail("unknown block kind '" + name + "' (known: ir, ds, cn, rb)", at);
   r.expect(":k");
   b.kernel = r.integer("kernel");
-  if (b.kind == BlockKind::DepthwiseSeparable) {
+  if (!has_expansion_field(b.kind)) {
     b.expansion = 1;
   } else {
     r.expect("e");
@@ -171,7 +176,7 @@ std::string to_text(const ArchSpec& spec) {
   write_header(out, spec.input, spec.num_classes, spec.activation, spec.stem);
   for (const BlockSpec& b : spec.blocks) {
     out.append("|").append(block_kind_name(b.kind)).append(":k").append(std::to_string(b.kernel));
-    if (b.kind != BlockKind::DepthwiseSeparable)
+    if (has_expansion_field(b.kind))
       out.append("e").append(std::to_string(b.expansion));
     out.append("s").append(std::to_string(b.stride));
     out.append("c").append(std::to_string(b.out_channels));
@@ -303,12 +308,16 @@ Mbv2Spec mbv2_from_key(std::string_view key, const Mbv2Spec& base) {
   return spec;
 }
 
-std::vector<std::string> reference_names() { return {"mbv2-bench", "mobilenetv2", "tiny-bench"}; }
+std::vector<std::string> reference_names() {
+  return {"mbv2-bench", "mobilenetv2", "tiny-bench", "resnet8", "mobilenetv1-025"};
+}
 
 std::string reference_text(std::string_view name) {
   if (name == "mbv2-bench") return to_text(mbv2_bench());
   if (name == "mobilenetv2") return to_text(mobilenetv2_standard());
   if (name == "tiny-bench") return to_text(tiny_bench());
+  if (name == "resnet8") return to_text(resnet8());
+  if (name == "mobilenetv1-025") return to_text(mobilenetv1_025());
   std::string known;
   for (const auto& n : reference_names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown architecture name '" + std::string(name) + "' (known: " + known +

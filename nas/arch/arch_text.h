@@ -10,7 +10,8 @@
 //
 // Printing is canonical: one spelling per spec, so to_text(parse(s)) == s for every accepted s
 // and parse(to_text(spec)) == spec for every spec whose numbers are in 0..999999999 and whose
-// depthwise-separable blocks have expansion 1 (the ds form has no expansion field).
+// depthwise-separable and basic residual blocks have expansion 1 (the ds and rb forms have no
+// expansion field).
 // Parsing checks syntax only (no leading zeros, no spaces, lower case); unknown names and
 // malformed text throw piconas::Error naming the offending token and its 0-based position.
 // Validity (ranges, space membership) is separate: see arch_spec.h. parse_arch() is the
@@ -41,7 +42,8 @@ Mbv2Spec mbv2_from_key(std::string_view key, const Mbv2Spec& base);
 // Reasons why `key` is not a valid mbv2 key (empty when valid).
 std::vector<std::string> mbv2_key_problems(std::string_view key);
 
-// Reference networks: "mbv2-bench", "mobilenetv2" (mbv2 form) and "tiny-bench" (blocks form).
+// Reference networks: "mbv2-bench", "mobilenetv2" (mbv2 form), "tiny-bench", "resnet8" and
+// "mobilenetv1-025" (blocks form); docs/reference_networks.md lists their costs.
 std::vector<std::string> reference_names();
 // Canonical text of a reference network; throws Error listing the known names.
 std::string reference_text(std::string_view name);

@@ -43,6 +43,13 @@ class LayerList {
   }
 
   const Shape3& shape() const { return shape_; }
+  // The next row reads row `source`'s output (a Basic block's shortcut and first conv).
+  void read_from(int source) {
+    shape_ = layers_[static_cast<size_t>(source)].output;
+    source_ = source;
+  }
+  // The next row gets this module path instead of the numbered one.
+  void name_next(const std::string& path) { next_path_ = path; }
   int last() const { return static_cast<int>(layers_.size()) - 1; }
 
   // Starts a Sequential: rows of `block` (-1 outside blocks) get paths prefix + 0, 1, ...
@@ -127,7 +134,14 @@ class LayerList {
     row.input = shape_;
     row.output = out;
     row.block = block_;
-    row.path = prefix_ + std::to_string(next_++);
+    row.source = source_;
+    source_ = -1;
+    if (next_path_.empty()) {
+      row.path = prefix_ + std::to_string(next_++);
+    } else {
+      row.path = next_path_;
+      next_path_.clear();
+    }
     return row;
   }
   void push(LayerInfo row) {
@@ -141,6 +155,8 @@ class LayerList {
   std::string prefix_;
   int next_ = 0;
   int block_ = -1;
+  int source_ = -1;
+  std::string next_path_;
   int64_t total_params_ = 0, total_macs_ = 0;
   std::vector<LayerInfo> layers_;
 };
@@ -186,6 +202,24 @@ void add_block(LayerList& l, int index, const BlockSpec& b, Activation act) {
       l.activation(p + ".gelu", Activation::GELU, W::Hidden);
       l.conv(p + ".project", b.out_channels, one, one, false, true, W::Hidden, W::Out);
       break;
+    case BlockKind::Basic: {
+      int skip = block_input;
+      if (has_projection(b, static_cast<int>(in_c))) {
+        l.name_next(module + ".shortcut");
+        l.conv(p + ".shortcut", b.out_channels, one, s, false, true, W::In, W::Out);
+        skip = l.last();
+        l.read_from(block_input);
+      }
+      l.conv(p + ".conv1", b.out_channels, k, s, false, false, W::In, W::Out);
+      l.batchnorm(p + ".conv1.bn", W::Out);
+      l.activation(p + ".conv1.act", act, W::Out);
+      l.conv(p + ".conv2", b.out_channels, k, one, false, false, W::Out, W::Out);
+      l.batchnorm(p + ".conv2.bn", W::Out);
+      l.add(p + ".add", module + ".add", skip);
+      l.name_next(module + ".act");
+      l.activation(p + ".act", act, W::Out);
+      return;
+    }
   }
   if (residual) l.add(p + ".add", module + ".add", block_input);
 }

@@ -8,10 +8,14 @@
 //   Conv, Depthwise dense conv (groups 1), depthwise conv (groups == input channels); "same"
 //                   padding kernel/2 per axis, bias only where no BatchNorm follows
 //   BatchNorm, LayerNorm (over channels), Activation (kind in `activation`)
-//   Add             residual add of the row `skip` (the block input) and the row before
+//   Add             residual add of the row `skip` (the block input, or a Basic block's
+//                   projection) and the row before
 //   GlobalAvgPool   -> Cx1x1
 //   FullyConnected  classifier, with bias
-// The layer structure of each block is the one documented in nas/arch/arch_spec.h.
+// The layer structure of each block is the one documented in nas/arch/arch_spec.h. A Basic block
+// lowers to [shortcut 1x1 conv (bias, reads the block input)], conv1 (reads the block input),
+// BN, act, conv2, BN, add (skip: the shortcut row or the block input), act; module paths
+// blocks.i.shortcut, blocks.i.body.0..4, blocks.i.add, blocks.i.act.
 //   params  conv/linear weights, biases where present, BatchNorm and LayerNorm gamma + beta
 //           (2 per channel; BN running statistics are buffers, not parameters).
 //   MACs    conv: out_c * out_h * out_w * (in_c / groups) * kh * kw; linear: in * out;
@@ -77,6 +81,8 @@ struct LayerInfo {
   Activation activation = Activation::ReLU;  // Activation rows
   int block = -1;  // index in spec.blocks; -1 for input, stem, head, pool, classifier
   int skip = -1;   // Add rows: index of the row whose output is the residual input
+  int source = -1;  // index of the row this row reads; -1: the row before. A Basic block's
+                    // projection and first conv read the block input (source = its row).
   BlockWidth in_width = BlockWidth::None, out_width = BlockWidth::None;  // block rows
 };
 

@@ -72,10 +72,18 @@ class Lowering {
     tensor_of_row_.assign(rows.size(), 0);
     for (size_t i = 1; i < rows.size(); ++i) {
       const LayerInfo& row = rows[i];
-      const int input = tensor_of_row_[i - 1];
+      const int input = tensor_of_row_[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
+      const bool next_is_act = i + 1 < rows.size() && rows[i + 1].kind == LayerKind::Activation;
       switch (row.kind) {
         case LayerKind::Conv:
         case LayerKind::Depthwise: {
+          if (row.bias && !(i + 1 < rows.size() && rows[i + 1].kind == LayerKind::BatchNorm)) {
+            // A conv with its own bias and no BatchNorm (a basic block's projection shortcut).
+            tensor_of_row_[i] =
+                conv(row, "", input,
+                     next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
+            break;
+          }
           PICONAS_CHECK(i + 1 < rows.size() && rows[i + 1].kind == LayerKind::BatchNorm,
                         "deploy: layer '" << row.name << "' has no BatchNorm to fold");
           const bool has_act = i + 2 < rows.size() && rows[i + 2].kind == LayerKind::Activation;
@@ -87,7 +95,10 @@ class Lowering {
         case LayerKind::BatchNorm:
         case LayerKind::Activation: tensor_of_row_[i] = input; break;  // folded, fused
         case LayerKind::Add:
-          tensor_of_row_[i] = add(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input);
+          // A basic block's activation after the add is fused into it.
+          tensor_of_row_[i] =
+              add(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input,
+                  next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
           break;
         case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(input); break;
         case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(input); break;
@@ -100,7 +111,8 @@ class Lowering {
   }
 
  private:
-  // conv (+ BN folded) [+ activation]; groups == in channels means depthwise.
+  // conv (+ BN folded, unless bn_path is empty) [+ activation]; groups == in channels means
+  // depthwise.
   int conv(const LayerInfo& row, const std::string& bn_path, int input, FusedActivation act) {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
     PICONAS_CHECK(row.kernel.h == row.kernel.w && row.stride.h == row.stride.w,
@@ -114,13 +126,17 @@ class Lowering {
     l.padding = l.kernel / 2;
     l.activation = act;
     if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise);
+    PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
+                                                     << " tensor, expected "
+                                                     << shape3_str(row.input));
     return push(std::move(l), row.output);
   }
 
-  int add(const std::string& name, int a, int b) {
+  int add(const std::string& name, int a, int b, FusedActivation act) {
     Layer l;
     l.kind = OpKind::Add;
     l.name = name;
+    l.activation = act;
     l.input = a;
     l.input2 = b;
     return push(std::move(l), graph_.tensors[static_cast<size_t>(a)]);
@@ -166,7 +182,8 @@ class Lowering {
   void fold(Layer& l, const std::string& conv_path, const std::string& bn_path, int64_t in_c,
             int64_t out_c, bool depthwise) {
     auto& conv = module_as<autograd::Conv2d>(*net_, conv_path, "Conv2d");
-    auto& bn = module_as<autograd::BatchNorm2d>(*net_, bn_path, "BatchNorm2d");
+    auto* bn = bn_path.empty() ? nullptr
+                               : &module_as<autograd::BatchNorm2d>(*net_, bn_path, "BatchNorm2d");
     const auto& o = conv.options();
     const int64_t groups = depthwise ? in_c : 1;
     PICONAS_CHECK(o.in_channels == in_c && o.out_channels == out_c && o.kernel == l.kernel &&
@@ -181,10 +198,15 @@ class Lowering {
     l.weight.resize(static_cast<size_t>(w.numel()));
     l.bias.resize(static_cast<size_t>(out_c));
     for (int64_t c = 0; c < out_c; ++c) {
-      const double scale = bn.gamma.value().get(c) / std::sqrt(bn.state.running_var.get(c) + bn.state.eps);
       const double b = conv.bias.defined() ? conv.bias.value().get(c) : 0.0;
-      l.bias[static_cast<size_t>(c)] =
-          static_cast<float>(bn.beta.value().get(c) + (b - bn.state.running_mean.get(c)) * scale);
+      double scale = 1.0;
+      if (bn) {
+        scale = bn->gamma.value().get(c) / std::sqrt(bn->state.running_var.get(c) + bn->state.eps);
+        l.bias[static_cast<size_t>(c)] =
+            static_cast<float>(bn->beta.value().get(c) + (b - bn->state.running_mean.get(c)) * scale);
+      } else {
+        l.bias[static_cast<size_t>(c)] = static_cast<float>(b);
+      }
       for (int64_t i = 0; i < per_out; ++i)
         l.weight[static_cast<size_t>(c * per_out + i)] = static_cast<float>(w.get(c * per_out + i) * scale);
     }

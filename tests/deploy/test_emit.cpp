@@ -13,6 +13,11 @@ using namespace piconas::nas::deploy::testing;
 
 namespace {
 
+// resnet8's structure at toy size: an identity block, a projection for a width change and one
+// for a stride.
+const char* kTinyResNet =
+    "blocks:in=3x12x12,classes=4,act=relu,stem=8k3s1|rb:k3s1c8|rb:k3s1c16|rb:k3s2c24|head=0";
+
 struct Exported {
   QuantizedModel model;
   MemoryPlan plan;
@@ -91,6 +96,21 @@ TEST_CASE("emitted C compiles warning-free and reproduces the host executor byte
   // The comparison can fail: a different model gives different logits.
   CHECK(run_int8(e.model, e.plan, e.input.data() + 784, batch - 1) !=
         std::vector<int8_t>(e.expected.begin(), e.expected.end() - 10));
+}
+
+TEST_CASE("basic residual blocks (projections, ReLU after the add) run the same in C") {
+  TempDir dir;
+  const int64_t batch = 12;
+  Exported e = export_model(kTinyResNet, "resnet", dir.str(), batch, 61);
+  int adds = 0;
+  for (const QLayer& l : e.model.layers) adds += l.kind == OpKind::Add;
+  CHECK(adds == 3);
+  write_bytes(dir.str() + "/resnet_in.bin", e.input);
+  std::ofstream(dir.str() + "/main.c") << host_main({"resnet"});
+  std::string log;
+  REQUIRE_MESSAGE(run_command(compile_host(dir.str(), {"resnet"}), &log) == 0, log);
+  REQUIRE_MESSAGE(run_command("cd " + dir.str() + " && ./prog", &log) == 0, log);
+  CHECK(read_bytes(dir.str() + "/resnet_out.bin") == e.expected);
 }
 
 TEST_CASE("two models with different prefixes link into one program") {

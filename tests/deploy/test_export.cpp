@@ -107,6 +107,28 @@ TEST_CASE("export_model writes the C files and reports float vs int8 accuracy") 
   CHECK_FALSE(std::filesystem::exists(tight.out_dir));
 }
 
+TEST_CASE("export_model exports basic residual blocks: int8 agrees with float") {
+  TempDir dir;
+  const ArchSpec arch =
+      parse_arch("blocks:in=3x12x12,classes=10,act=relu,stem=8k3s1|rb:k3s1c8|rb:k3s2c16|head=0");
+  DeployModel m;
+  m.arch = arch;
+  m.module = make_model(arch, 29);
+  m.normalization = fashion_normalization(3);
+  m.source_hash = "0123456789abcdef";
+  const data::Dataset calib = synthetic_dataset(arch.input, 40, 3),
+                      eval = synthetic_dataset(arch.input, 60, 4);
+  ExportOptions o;
+  o.out_dir = dir.str() + "/out";
+  o.prefix = "rn";
+  o.calibration_images = 40;
+  o.eval_images = 60;
+  const ExportReport r = export_model(m, calib, &eval, o, "in-memory");
+  CHECK(r.eval_images == 60);
+  CHECK(r.agreement >= 0.8);
+  CHECK(std::filesystem::exists(o.out_dir + "/rn.c"));
+}
+
 TEST_CASE("export picks the faster out-of-place plan when it meets --max-sram, else in place") {
   TempDir dir;
   // Its depthwise layers hold the peak: in place lowers the arena (tests/regression/golden/info.txt).

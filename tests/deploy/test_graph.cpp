@@ -15,6 +15,10 @@ namespace {
 const char* kMixedArch = "blocks:in=3x20x20,classes=5,act=relu6,stem=8k3s2|ir:k3e1s1c8|ir:k5e4s1c8|"
                          "ir:k3e6s2c16|ds:k3s1c24|ir:k3e2s1c24|head=40";
 
+// Basic residual blocks: identity, width-change projection, stride projection (resnet8's kinds).
+const char* kTinyResNet =
+    "blocks:in=3x12x12,classes=4,act=relu,stem=8k3s1|rb:k3s1c8|rb:k3s1c16|rb:k3s2c24|head=0";
+
 double max_abs_diff(const Tensor& a, const Tensor& b) {
   double d = 0;
   for (int64_t i = 0; i < a.numel(); ++i) d = std::max(d, std::fabs(a.get(i) - b.get(i)));
@@ -50,7 +54,8 @@ TEST_CASE("lowered graph: residual adds read the block input") {
 }
 
 TEST_CASE("folded float graph equals the module in eval mode") {
-  for (const std::string& text : {to_text(tiny_bench()), std::string(kMixedArch)}) {
+  for (const std::string& text :
+       {to_text(tiny_bench()), std::string(kMixedArch), std::string(kTinyResNet)}) {
     INFO(text);
     const ArchSpec spec = parse_arch(text);
     auto net = make_model(spec, 3);
@@ -64,6 +69,30 @@ TEST_CASE("folded float graph equals the module in eval mode") {
     for (float& b : g.layers[0].bias) b += 0.5f;
     CHECK(max_abs_diff(run_float(g, x), ref) > 1e-3);
   }
+}
+
+TEST_CASE("lowered graph: a basic block's projection reads the block input, its add fuses ReLU") {
+  Graph g = lower_arch(parse_arch(kTinyResNet));
+  std::vector<std::string> names;
+  for (const Layer& l : g.layers) names.push_back(l.name);
+  // stem, identity block (2 convs, add), projected blocks (shortcut, 2 convs, add) x 2, pool, fc
+  REQUIRE(g.layers.size() == 14);
+  const Layer& shortcut = g.layers[4];
+  CHECK(shortcut.name == "blocks.1.shortcut");
+  CHECK(shortcut.kernel == 1);
+  CHECK(shortcut.activation == FusedActivation::None);
+  const Layer& conv1 = g.layers[5];
+  CHECK(conv1.name == "blocks.1.body.0");
+  CHECK(conv1.input == shortcut.input);  // both read the block input
+  CHECK(conv1.input == g.layers[3].output);
+  const Layer& add = g.layers[7];
+  CHECK(add.kind == OpKind::Add);
+  CHECK(add.input == shortcut.output);
+  CHECK(add.input2 == g.layers[6].output);
+  CHECK(add.activation == FusedActivation::ReLU);
+  CHECK(g.layers[3].kind == OpKind::Add);  // identity block: add(block input, body)
+  CHECK(g.layers[3].input == g.layers[0].output);
+  CHECK(g.tensors[static_cast<size_t>(g.layers[11].output)] == Shape3{24, 6, 6});
 }
 
 TEST_CASE("run_float observes every tensor once, in order") {

@@ -77,6 +77,7 @@ void arch_text_seeds(const fs::path& dir) {
   write(dir, "tiny_bench", reference_text("tiny-bench"));
   write(dir, "mbv2_bench", reference_text("mbv2-bench"));
   write(dir, "mobilenetv2", reference_text("mobilenetv2"));
+  write(dir, "resnet8", reference_text("resnet8"));
   write(dir, "name", "tiny-bench");
   write(dir, "blocks_all_kinds",
         "blocks:in=1x28x28,classes=10,act=hswish,stem=8k3s1|ir:k5e4s2c32|ds:k7s1c32|"
