@@ -13,13 +13,14 @@
 #    host executor or the run is dropped); a model that does not fit the board is skipped;
 # 3. bench_latency fit: least squares per target and kernel variant on the FIT runs, written
 #    to nas/deploy/latency_table.cpp, then predicted vs measured per held-out model, written
-#    to WORK_DIR/validation.md (docs/latency.md quotes it).
+#    to WORK_DIR/validation.md (docs/latency.md quotes it), and two held-out models per target
+#    to tests/deploy/latency_heldout.json (the deploy test checks the compiled table on them).
 # Rebuild piconas afterwards to compile the new table in. Environment: BUILD (default build),
 # FIT (default 40), HELDOUT (default 24), TARGETS (default "cortex-m4 cortex-m7 cortex-m55"),
 # JOBS (default 2).
 set -euo pipefail
 if [ $# -ne 1 ]; then
-  sed -n '2,21p' "$0" >&2
+  sed -n '2,20p' "$0" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,5 +70,6 @@ for set in fit:$fit:1 heldout:$heldout:2; do
     done
 done
 cat "$work/fit.list" "$work/heldout.list" | xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
-"$bench" fit "$here/../nas/deploy/latency_table.cpp" "$work/fit.list" "$work/heldout.list" |
+"$bench" fit "$here/../nas/deploy/latency_table.cpp" "$work/fit.list" "$work/heldout.list" \
+  "$here/../tests/deploy/latency_heldout.json" |
   tee "$work/validation.md"
