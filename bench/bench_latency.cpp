@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
       const deploy::LatencyTable table = deploy::fit_latency(
           fit, "QEMU -icount per-layer counts of random blocks-space models (" + targets + ")");
       write_file_atomic(argv[2], deploy::latency_table_source(table));
-      std::printf("Fitted on %zu measured models, written to %s; held-out models:\n\n%s",
+      std::printf("Fitted on %zu measurements (model x target), written to %s; held-out models:\n\n%s",
                   fit.size(), argv[2], deploy::latency_validation(heldout, table).c_str());
       if (argc == 6) write_test_data(argv[5], heldout);
       return 0;
