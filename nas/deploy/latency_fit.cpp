@@ -34,8 +34,9 @@ LatencyTerms solve(const Samples& s, const std::array<bool, kLatencyTerms>& used
   }
   std::vector<std::vector<double>> a(n, std::vector<double>(n + 1, 0.0));
   for (size_t r = 0; r < s.x.size(); ++r) {
+    const double w = 1.0 / std::max(s.y[r] * s.y[r], 1.0);  // relative residuals
     for (size_t i = 0; i < n; ++i) {
-      const double xi = s.x[r][static_cast<size_t>(cols[i])] / scale[i];
+      const double xi = w * s.x[r][static_cast<size_t>(cols[i])] / scale[i];
       for (size_t j = 0; j < n; ++j) a[i][j] += xi * s.x[r][static_cast<size_t>(cols[j])] / scale[j];
       a[i][n] += xi * s.y[r];
     }
