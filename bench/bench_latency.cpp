@@ -16,11 +16,10 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -56,7 +55,8 @@ int sample(int count, uint64_t seed, const std::string& input) {
   const int stem_channels[] = {8, 16, 24, 32};
   const int stem_kernels[] = {3, 5};
   for (int i = 0; i < count; ++i) {
-    options.stem = StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
+    options.stem =
+        StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
     std::printf("%s\n", make_search_space("blocks", options)->sample(rng).text.c_str());
   }
   return 0;
@@ -90,7 +90,8 @@ std::vector<deploy::LatencyMeasurement> measurements(const std::string& list) {
 
 // The first two held-out models of every target, for the test of the compiled table
 // (tests/deploy/test_latency.cpp).
-void write_test_data(const std::string& path, const std::vector<deploy::LatencyMeasurement>& heldout) {
+void write_test_data(const std::string& path,
+                     const std::vector<deploy::LatencyMeasurement>& heldout) {
   nlohmann::json models = nlohmann::json::array();
   std::map<deploy::McuTarget, int> per_target;
   for (const auto& m : heldout) {
@@ -122,18 +123,22 @@ int main(int argc, char** argv) {
       for (deploy::McuTarget t : deploy::mcu_targets()) {
         int n = 0;
         for (const auto& m : fit) n += m.target == t;
-        if (n > 0) targets += std::string(targets.empty() ? "" : ", ") + std::to_string(n) + " " + deploy::mcu_board(t).name;
+        if (n > 0)
+          targets += std::string(targets.empty() ? "" : ", ") + std::to_string(n) + " " +
+                     deploy::mcu_board(t).name;
       }
       const deploy::LatencyTable table = deploy::fit_latency(
           fit, "QEMU -icount per-layer counts of random blocks-space models (" + targets + ")");
       write_file_atomic(argv[2], deploy::latency_table_source(table));
-      std::printf("Fitted on %zu measurements (model x target), written to %s; held-out models:\n\n%s",
-                  fit.size(), argv[2], deploy::latency_validation(heldout, table).c_str());
+      std::printf(
+          "Fitted on %zu measurements (model x target), written to %s; held-out models:\n\n%s",
+          fit.size(), argv[2], deploy::latency_validation(heldout, table).c_str());
       if (argc == 6) write_test_data(argv[5], heldout);
       return 0;
     }
     std::fprintf(stderr,
-                 "usage: bench_latency sample COUNT SEED INPUT | fit OUT.cpp FIT_LIST HELDOUT_LIST [HELDOUT_JSON]\n");
+                 "usage: bench_latency sample COUNT SEED INPUT | fit OUT.cpp FIT_LIST HELDOUT_LIST "
+                 "[HELDOUT_JSON]\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_latency: %s\n", e.what());

@@ -16,7 +16,8 @@ int64_t taps_inside(int64_t in, int64_t out, int kernel, int stride, int padding
   int64_t taps = 0;
   for (int64_t o = 0; o < out; ++o) {
     const int64_t first = o * stride - padding;
-    taps += std::max<int64_t>(0, std::min<int64_t>(first + kernel, in) - std::max<int64_t>(first, 0));
+    taps +=
+        std::max<int64_t>(0, std::min<int64_t>(first + kernel, in) - std::max<int64_t>(first, 0));
   }
   return taps;
 }
@@ -27,14 +28,22 @@ int64_t elements(const Shape3& s) { return s.c * s.h * s.w; }
 
 const char* latency_kernel_name(LatencyKernel kernel) {
   switch (kernel) {
-    case LatencyKernel::ConvPointwise: return "conv_1x1";
-    case LatencyKernel::ConvIm2col: return "conv_im2col";
-    case LatencyKernel::Depthwise: return "depthwise";
-    case LatencyKernel::DepthwiseInPlace: return "depthwise_in_place";
-    case LatencyKernel::Add: return "add";
-    case LatencyKernel::GlobalAvgPool: return "global_avg_pool";
-    case LatencyKernel::FullyConnected: return "fully_connected";
-    case LatencyKernel::Invoke: return "invoke";
+    case LatencyKernel::ConvPointwise:
+      return "conv_1x1";
+    case LatencyKernel::ConvIm2col:
+      return "conv_im2col";
+    case LatencyKernel::Depthwise:
+      return "depthwise";
+    case LatencyKernel::DepthwiseInPlace:
+      return "depthwise_in_place";
+    case LatencyKernel::Add:
+      return "add";
+    case LatencyKernel::GlobalAvgPool:
+      return "global_avg_pool";
+    case LatencyKernel::FullyConnected:
+      return "fully_connected";
+    case LatencyKernel::Invoke:
+      return "invoke";
   }
   PICONAS_CHECK(false, "latency_kernel_name: unknown kernel " << static_cast<int>(kernel));
   return "";
@@ -51,14 +60,21 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
   static const Used fc{true, true, true, false, false, false, false, false};
   static const Used invoke{true, false, true, true, false, false, false, false};
   switch (kernel) {
-    case LatencyKernel::ConvPointwise: return conv1;
-    case LatencyKernel::ConvIm2col: return im2col;
+    case LatencyKernel::ConvPointwise:
+      return conv1;
+    case LatencyKernel::ConvIm2col:
+      return im2col;
     case LatencyKernel::Depthwise:
-    case LatencyKernel::DepthwiseInPlace: return dw;
-    case LatencyKernel::Add: return add;
-    case LatencyKernel::GlobalAvgPool: return pool;
-    case LatencyKernel::FullyConnected: return fc;
-    case LatencyKernel::Invoke: return invoke;
+    case LatencyKernel::DepthwiseInPlace:
+      return dw;
+    case LatencyKernel::Add:
+      return add;
+    case LatencyKernel::GlobalAvgPool:
+      return pool;
+    case LatencyKernel::FullyConnected:
+      return fc;
+    case LatencyKernel::Invoke:
+      return invoke;
   }
   PICONAS_CHECK(false, "latency_terms_used: unknown kernel " << static_cast<int>(kernel));
   return conv1;
@@ -81,9 +97,12 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place) {
                                                      : LatencyKernel::ConvIm2col;
     case OpKind::Depthwise:
       return in_place ? LatencyKernel::DepthwiseInPlace : LatencyKernel::Depthwise;
-    case OpKind::Add: return LatencyKernel::Add;
-    case OpKind::GlobalAvgPool: return LatencyKernel::GlobalAvgPool;
-    case OpKind::FullyConnected: return LatencyKernel::FullyConnected;
+    case OpKind::Add:
+      return LatencyKernel::Add;
+    case OpKind::GlobalAvgPool:
+      return LatencyKernel::GlobalAvgPool;
+    case OpKind::FullyConnected:
+      return LatencyKernel::FullyConnected;
   }
   PICONAS_CHECK(false, "latency_kernel: unknown layer kind of '" << layer.name << "'");
   return LatencyKernel::ConvPointwise;
@@ -103,11 +122,14 @@ LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
       window = pixels * taps * static_cast<double>(in.c);
       macs = taps_in * static_cast<double>(in.c) * static_cast<double>(out.c);
       break;
-    case OpKind::Depthwise: macs = taps_in * static_cast<double>(out.c); break;
+    case OpKind::Depthwise:
+      macs = taps_in * static_cast<double>(out.c);
+      break;
     case OpKind::FullyConnected:
       macs = static_cast<double>(elements(in)) * static_cast<double>(out.c);
       break;
-    default: break;
+    default:
+      break;
   }
   LatencyTerms x{};
   x[kConstant] = 1;
@@ -134,11 +156,12 @@ namespace {
 double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel,
                const LatencyTerms& x) {
   const LatencyRow* row = table.find(target, kernel);
-  PICONAS_CHECK(row != nullptr, "no latency calibration for " << mcu_board(target).name << " ("
-                                                              << latency_kernel_name(kernel)
-                                                              << "); run bench/latency_calibrate.sh");
+  PICONAS_CHECK(row != nullptr, "no latency calibration for "
+                                    << mcu_board(target).name << " (" << latency_kernel_name(kernel)
+                                    << "); run bench/latency_calibrate.sh");
   double sum = 0;
-  for (int t = 0; t < kLatencyTerms; ++t) sum += row->coefficients[static_cast<size_t>(t)] * x[static_cast<size_t>(t)];
+  for (int t = 0; t < kLatencyTerms; ++t)
+    sum += row->coefficients[static_cast<size_t>(t)] * x[static_cast<size_t>(t)];
   return std::max(0.0, sum);  // a fitted model can dip below 0 on the smallest layers
 }
 
@@ -146,9 +169,10 @@ double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel
 
 LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, McuTarget target,
                                  const LatencyTable& table) {
-  PICONAS_CHECK(table.calibrated(target), "no latency calibration for "
-                                              << mcu_board(target).name
-                                              << " in the latency table; run bench/latency_calibrate.sh with it in TARGETS");
+  PICONAS_CHECK(table.calibrated(target),
+                "no latency calibration for "
+                    << mcu_board(target).name
+                    << " in the latency table; run bench/latency_calibrate.sh with it in TARGETS");
   PICONAS_CHECK(plan.in_place.size() == graph.layers.size(),
                 "estimate_latency: the plan has " << plan.in_place.size() << " layers, the graph "
                                                   << graph.layers.size());

@@ -37,7 +37,8 @@ LatencyTerms solve(const Samples& s, const std::array<bool, kLatencyTerms>& used
     const double w = 1.0 / std::max(s.y[r] * s.y[r], 1.0);  // relative residuals
     for (size_t i = 0; i < n; ++i) {
       const double xi = w * s.x[r][static_cast<size_t>(cols[i])] / scale[i];
-      for (size_t j = 0; j < n; ++j) a[i][j] += xi * s.x[r][static_cast<size_t>(cols[j])] / scale[j];
+      for (size_t j = 0; j < n; ++j)
+        a[i][j] += xi * s.x[r][static_cast<size_t>(cols[j])] / scale[j];
       a[i][n] += xi * s.y[r];
     }
   }
@@ -70,8 +71,8 @@ LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
     const Graph graph = lower_arch(m.arch);
     const MemoryPlan plan = plan_memory(graph);
     PICONAS_CHECK(m.layer_instructions.size() == graph.layers.size(),
-                  m.run << ": " << m.layer_instructions.size() << " measured layers, the lowering has "
-                        << graph.layers.size());
+                  m.run << ": " << m.layer_instructions.size()
+                        << " measured layers, the lowering has " << graph.layers.size());
     const int target = static_cast<int>(m.target);
     double layers = 0;
     for (size_t i = 0; i < graph.layers.size(); ++i) {
@@ -102,24 +103,36 @@ namespace {
 
 const char* target_enum(McuTarget t) {
   switch (t) {
-    case McuTarget::CortexM0: return "CortexM0";
-    case McuTarget::CortexM4: return "CortexM4";
-    case McuTarget::CortexM7: return "CortexM7";
-    case McuTarget::CortexM55: return "CortexM55";
+    case McuTarget::CortexM0:
+      return "CortexM0";
+    case McuTarget::CortexM4:
+      return "CortexM4";
+    case McuTarget::CortexM7:
+      return "CortexM7";
+    case McuTarget::CortexM55:
+      return "CortexM55";
   }
   return "?";
 }
 
 const char* kernel_enum(LatencyKernel k) {
   switch (k) {
-    case LatencyKernel::ConvPointwise: return "ConvPointwise";
-    case LatencyKernel::ConvIm2col: return "ConvIm2col";
-    case LatencyKernel::Depthwise: return "Depthwise";
-    case LatencyKernel::DepthwiseInPlace: return "DepthwiseInPlace";
-    case LatencyKernel::Add: return "Add";
-    case LatencyKernel::GlobalAvgPool: return "GlobalAvgPool";
-    case LatencyKernel::FullyConnected: return "FullyConnected";
-    case LatencyKernel::Invoke: return "Invoke";
+    case LatencyKernel::ConvPointwise:
+      return "ConvPointwise";
+    case LatencyKernel::ConvIm2col:
+      return "ConvIm2col";
+    case LatencyKernel::Depthwise:
+      return "Depthwise";
+    case LatencyKernel::DepthwiseInPlace:
+      return "DepthwiseInPlace";
+    case LatencyKernel::Add:
+      return "Add";
+    case LatencyKernel::GlobalAvgPool:
+      return "GlobalAvgPool";
+    case LatencyKernel::FullyConnected:
+      return "FullyConnected";
+    case LatencyKernel::Invoke:
+      return "Invoke";
   }
   return "?";
 }
@@ -138,8 +151,8 @@ std::string latency_table_source(const LatencyTable& table) {
     << "  static const LatencyTable table{\n      \"" << table.origin << "\",\n      {\n";
   char number[40];
   for (const LatencyRow& row : table.rows) {
-    o << "          {McuTarget::" << target_enum(row.target) << ", LatencyKernel::"
-      << kernel_enum(row.kernel) << ", {";
+    o << "          {McuTarget::" << target_enum(row.target)
+      << ", LatencyKernel::" << kernel_enum(row.kernel) << ", {";
     for (int t = 0; t < kLatencyTerms; ++t) {
       std::snprintf(number, sizeof number, "%.9g", row.coefficients[static_cast<size_t>(t)]);
       o << (t ? ", " : "") << number;
@@ -158,8 +171,8 @@ std::string latency_validation(const std::vector<LatencyMeasurement>& measuremen
     << "|---|---|---:|---:|---:|---:|\n";
   char line[512];
   for (const LatencyMeasurement& m : measurements) {
-    const LatencyEstimate e = estimate_latency(lower_arch(m.arch), plan_memory(lower_arch(m.arch)),
-                                               m.target, table);
+    const LatencyEstimate e =
+        estimate_latency(lower_arch(m.arch), plan_memory(lower_arch(m.arch)), m.target, table);
     const double error = e.instructions / m.total_instructions - 1;
     errors[static_cast<int>(m.target)].push_back(error);
     std::snprintf(line, sizeof line, "| %s | %s | %lld | %.0f | %.0f | %+.1f %% |\n",
@@ -168,7 +181,8 @@ std::string latency_validation(const std::vector<LatencyMeasurement>& measuremen
                   e.instructions, 100 * error);
     o << line;
   }
-  o << "\n| target | models | mean error | mean abs error | max abs error | within 5 % | within 10 % |\n"
+  o << "\n| target | models | mean error | mean abs error | max abs error | within 5 % | within 10 "
+       "% |\n"
     << "|---|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& [target, list] : errors) {
     double sum = 0, abs_sum = 0, worst = 0;

@@ -5,9 +5,10 @@
 // instructions on the variant's terms (latency_terms_used), over every layer of every
 // measurement, with weights 1 / measured^2: relative residuals, so the many small layers of a
 // small model count as much as the few large ones (absolute residuals left +20-40 % errors on
-// 50-100k-instruction 1x1 convs); the Invoke row fits total - sum of layers per model. Columns are scaled to unit
-// maximum and a tiny ridge (1e-9 of the mean diagonal) keeps collinear terms (e.g. input and
-// output elements of a stride-1 depthwise) solvable. A variant with no samples gets no row.
+// 50-100k-instruction 1x1 convs); the Invoke row fits total - sum of layers per model. Columns are
+// scaled to unit maximum and a tiny ridge (1e-9 of the mean diagonal) keeps collinear terms (e.g.
+// input and output elements of a stride-1 depthwise) solvable. A variant with no samples gets no
+// row.
 #pragma once
 #include <string>
 #include <vector>

@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
@@ -22,7 +21,8 @@ using namespace piconas::nas::deploy;
 namespace {
 
 const char* kArch =
-    "blocks:in=1x28x28,classes=10,act=relu6,stem=16k3s2|ir:k3e2s1c16|ir:k7e6s2c32|ds:k5s1c32|head=0";
+    "blocks:in=1x28x28,classes=10,act=relu6,stem=16k3s2|ir:k3e2s1c16|ir:k7e6s2c32|ds:k5s1c32|head="
+    "0";
 
 const Layer& layer_named(const Graph& g, const std::string& name) {
   for (const Layer& l : g.layers)
@@ -64,15 +64,20 @@ TEST_CASE("latency: the fit recovers the coefficients that generated the counts"
     row.target = McuTarget::CortexM7;
     row.kernel = static_cast<LatencyKernel>(k);
     for (int t = 0; t < kLatencyTerms; ++t)
-      if (latency_terms_used(row.kernel)[static_cast<size_t>(t)]) row.coefficients[static_cast<size_t>(t)] = 100.0 / (t + 1) + k;
+      if (latency_terms_used(row.kernel)[static_cast<size_t>(t)])
+        row.coefficients[static_cast<size_t>(t)] = 100.0 / (t + 1) + k;
     truth.rows.push_back(row);
   }
   const char* archs[] = {
       kArch,
-      "blocks:in=1x28x28,classes=10,act=relu6,stem=8k3s2|ds:k3s1c16|ir:k3e2s2c16|ir:k3e2s1c16|head=0",
-      "blocks:in=3x32x32,classes=10,act=relu6,stem=24k5s2|ir:k5e4s1c16|ir:k3e6s2c32|ir:k7e2s1c32|ds:k3s2c64|head=0",
-      "blocks:in=1x28x28,classes=10,act=relu6,stem=32k3s2|ir:k7e6s2c16|ds:k5s1c96|ir:k5e2s2c64|head=0",
-      "blocks:in=3x32x32,classes=10,act=relu6,stem=16k3s2|ds:k7s1c32|ir:k3e4s1c32|ds:k5s2c16|ir:k3e2s1c16|head=0",
+      "blocks:in=1x28x28,classes=10,act=relu6,stem=8k3s2|ds:k3s1c16|ir:k3e2s2c16|ir:k3e2s1c16|head="
+      "0",
+      "blocks:in=3x32x32,classes=10,act=relu6,stem=24k5s2|ir:k5e4s1c16|ir:k3e6s2c32|ir:k7e2s1c32|"
+      "ds:k3s2c64|head=0",
+      "blocks:in=1x28x28,classes=10,act=relu6,stem=32k3s2|ir:k7e6s2c16|ds:k5s1c96|ir:k5e2s2c64|"
+      "head=0",
+      "blocks:in=3x32x32,classes=10,act=relu6,stem=16k3s2|ds:k7s1c32|ir:k3e4s1c32|ds:k5s2c16|ir:"
+      "k3e2s1c16|head=0",
   };
   std::vector<LatencyMeasurement> runs;
   for (const char* text : archs) {
@@ -91,8 +96,12 @@ TEST_CASE("latency: the fit recovers the coefficients that generated the counts"
   CHECK_FALSE(fitted.calibrated(McuTarget::CortexM4));
   const LatencyRow* add = fitted.find(McuTarget::CortexM7, LatencyKernel::Add);
   REQUIRE(add != nullptr);
-  CHECK(add->coefficients[0] == doctest::Approx(truth.find(McuTarget::CortexM7, LatencyKernel::Add)->coefficients[0]).epsilon(1e-4));
-  CHECK(add->coefficients[2] == doctest::Approx(truth.find(McuTarget::CortexM7, LatencyKernel::Add)->coefficients[2]).epsilon(1e-6));
+  CHECK(add->coefficients[0] ==
+        doctest::Approx(truth.find(McuTarget::CortexM7, LatencyKernel::Add)->coefficients[0])
+            .epsilon(1e-4));
+  CHECK(add->coefficients[2] ==
+        doctest::Approx(truth.find(McuTarget::CortexM7, LatencyKernel::Add)->coefficients[2])
+            .epsilon(1e-6));
   for (const LatencyMeasurement& m : runs) {
     const Graph g = lower_arch(m.arch);
     const LatencyEstimate e = estimate_latency(g, plan_memory(g), m.target, fitted);
@@ -115,7 +124,8 @@ TEST_CASE("latency: the compiled table predicts held-out QEMU measurements withi
   for (const auto& model : data.at("models")) {
     const McuTarget target = parse_mcu_target(model.at("target").get<std::string>());
     REQUIRE(builtin_latency_table().calibrated(target));
-    const LatencyEstimate e = estimate_latency(parse_arch(model.at("arch").get<std::string>()), target);
+    const LatencyEstimate e =
+        estimate_latency(parse_arch(model.at("arch").get<std::string>()), target);
     const double measured = model.at("instructions").get<double>();
     INFO(model.at("arch").get<std::string>() << " on " << mcu_board(target).name << ": predicted "
                                              << e.instructions << ", measured " << measured);
@@ -147,7 +157,8 @@ TEST_CASE("latency: milliseconds, range checks and the search budget") {
 
   const CostEstimate cost = estimate_cost(parse_arch(kArch));
   const double predicted = estimate_latency(parse_arch(kArch), McuTarget::CortexM4).instructions;
-  CHECK(cost.mcu_instructions[static_cast<size_t>(McuTarget::CortexM4)] == doctest::Approx(predicted));
+  CHECK(cost.mcu_instructions[static_cast<size_t>(McuTarget::CortexM4)] ==
+        doctest::Approx(predicted));
   const double ms = latency_ms(predicted, 120);
   limits.max_latency_ms = ms * 1.01;
   CHECK(constraint_violations(cost, limits).empty());
