@@ -1,7 +1,10 @@
 // `piconas info ARCH`: the layer table (type, output shape, params, MACs) and totals of an
 // architecture given as a reference name, a text form, or a checkpoint file; with --memory also
-// the int8 deployment's per-layer live SRAM and flash (nas/pipeline/footprint.h).
+// the int8 deployment's per-layer live SRAM and flash (nas/pipeline/footprint.h); with --target
+// the predicted instructions and milliseconds per layer of the emitted C on that Cortex-M target
+// at --mcu-mhz (nas/deploy/latency.h).
 #include <cstdio>
+#include <optional>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -10,12 +13,38 @@
 #include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
 #include "nas/checkpoint.h"
+#include "nas/deploy/latency.h"
 #include "nas/pipeline/footprint.h"
 
 namespace piconas::apps {
 
 namespace {
-void run_info(const std::string& what, bool memory) {
+
+struct InfoOptions {
+  std::string what;
+  bool memory = false;
+  std::optional<nas::deploy::McuTarget> target;
+  double mcu_mhz = 0;
+};
+
+void print_latency(const nas::ArchSpec& arch, nas::deploy::McuTarget target, double mhz) {
+  namespace deploy = nas::deploy;
+  const deploy::Graph graph = deploy::lower_arch(arch);
+  const deploy::LatencyEstimate e = deploy::estimate_latency(graph, deploy::plan_memory(graph), target);
+  std::printf("\npredicted latency on %s at %g MHz (emitted C, 1 instruction per cycle):\n",
+              deploy::mcu_board(target).name, mhz);
+  std::printf("%-22s %-18s %14s %10s %7s\n", "layer", "kernel", "instructions", "ms", "share");
+  for (const deploy::LayerLatency& l : e.layers)
+    std::printf("%-22s %-18s %14.0f %10.3f %6.1f%%\n", l.name.c_str(), deploy::latency_kernel_name(l.kernel),
+                l.instructions, deploy::latency_ms(l.instructions, mhz), 100 * l.instructions / e.instructions);
+  std::printf("%-22s %-18s %14.0f %10.3f %6.1f%%\n", "(invoke)", "", e.invoke_instructions,
+              deploy::latency_ms(e.invoke_instructions, mhz), 100 * e.invoke_instructions / e.instructions);
+  std::printf("total: %.0f instructions, %.3f ms per inference\n", e.instructions,
+              deploy::latency_ms(e.instructions, mhz));
+}
+
+void run_info(const InfoOptions& options) {
+  const std::string& what = options.what;
   nas::ArchSpec arch;
   // A text longer than a file name may be is not a path (no "File name too long" error).
   std::error_code not_a_file;
@@ -48,18 +77,31 @@ void run_info(const std::string& what, bool memory) {
   std::printf("params %lld (%.1f KiB as float32, %.1f KiB as int8), MACs %lld per %s image\n",
               static_cast<long long>(cost.params), cost.params * 4.0 / 1024, cost.params / 1024.0,
               static_cast<long long>(cost.macs), nas::shape3_str(arch.input).c_str());
-  if (memory) std::printf("\nint8 deployment per layer:\n%s", nas::format_footprint(nas::deployment_footprint(arch)).c_str());
+  if (options.memory) std::printf("\nint8 deployment per layer:\n%s", nas::format_footprint(nas::deployment_footprint(arch)).c_str());
+  if (options.target) print_latency(arch, *options.target, options.mcu_mhz);
 }
 }  // namespace
 
 void register_info(CLI::App& app) {
-  auto what = std::make_shared<std::string>();
-  auto memory = std::make_shared<bool>(false);
+  auto o = std::make_shared<InfoOptions>();
   CLI::App* cmd = app.add_subcommand("info", "layer table and totals of an architecture or checkpoint");
-  cmd->add_option("arch", *what, "reference name (tiny-bench, mbv2-bench, mobilenetv2, resnet8, mobilenetv1-025), text form or checkpoint")
+  cmd->add_option("arch", o->what, "reference name (tiny-bench, mbv2-bench, mobilenetv2, resnet8, mobilenetv1-025), text form or checkpoint")
       ->required();
-  cmd->add_flag("--memory", *memory, "also the int8 deployment's live SRAM and flash per layer");
-  cmd->callback([what, memory] { run_info(*what, *memory); });
+  cmd->add_flag("--memory", o->memory, "also the int8 deployment's live SRAM and flash per layer");
+  cmd->add_option_function<std::string>(
+      "--target", [o](const std::string& name) { o->target = nas::deploy::parse_mcu_target(name); },
+      "also the predicted instructions and ms per layer on this Cortex-M target: " +
+          nas::deploy::mcu_target_names());
+  CLI::Option* mhz = cmd->add_option("--mcu-mhz", o->mcu_mhz, "MCU clock in MHz for --target (default 120)");
+  cmd->callback([o, mhz] {
+    if (o->target) {
+      if (mhz->count() == 0) o->mcu_mhz = 120;
+      nas::deploy::check_mcu_mhz(o->mcu_mhz);
+    } else {
+      PICONAS_CHECK(mhz->count() == 0, "info: --mcu-mhz needs --target");
+    }
+    run_info(*o);
+  });
 }
 
 }  // namespace piconas::apps

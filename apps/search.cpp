@@ -101,6 +101,15 @@ void register_search(CLI::App& app) {
   add_byte_option(cmd, "--max-sram", s.constraints.max_peak_sram,
                   "peak int8 activation bytes");
   add_byte_option(cmd, "--max-flash", s.constraints.max_flash, "deployed constant bytes");
+  cmd->add_option("--max-latency-ms", s.constraints.max_latency_ms,
+                  "predicted milliseconds per inference on --target at --mcu-mhz (0: none)");
+  cmd->add_option("--mcu-mhz", s.constraints.mcu_mhz, "MCU clock in MHz for --max-latency-ms");
+  cmd->add_option_function<std::string>(
+      "--target",
+      [o](const std::string& name) {
+        o->settings.constraints.latency_target = nas::deploy::parse_mcu_target(name);
+      },
+      "Cortex-M target of --max-latency-ms: " + nas::deploy::mcu_target_names() + " (default cortex-m4)");
   add_byte_option(cmd, "--max-memory", s.constraints.max_scoring_memory,
                   "refuse candidates whose estimated scoring memory exceeds this many bytes");
   cmd->add_option("--max-infeasible", s.max_infeasible,

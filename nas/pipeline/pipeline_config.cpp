@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <set>
 
 #include "core/error.h"
 #include "core/input_checks.h"
 #include "data/dataset.h"
+#include "nas/deploy/latency.h"
 #include "nas/deploy/mcu_target.h"
 #include "nas/metrics/score.h"
 #include "nas/pipeline/scoring_batch.h"
@@ -32,6 +34,8 @@ void visit_fields(Config& c, F&& f) {
   f("budget_flash", c.budget_flash, "int8 flash budget in bytes (K/M/G suffixes; 0: none)");
   f("max_macs", c.max_macs, "MACs per image limit for the search (0: none)");
   f("max_memory", c.max_memory, "refuse search candidates whose estimated scoring memory exceeds this many bytes (K/M/G suffixes; 0: none)");
+  f("max_latency_ms", c.max_latency_ms, "predicted milliseconds per inference on the target at mcu_mhz (0: none)");
+  f("mcu_mhz", c.mcu_mhz, "MCU clock in MHz of the latency budget");
   f("space", c.space, "search space: blocks | mbv2");
   f("strategy", c.strategy, "search strategy: random | rea | freerea");
   f("metrics", c.metrics, "training-free metrics[:weight], comma-separated");
@@ -228,6 +232,12 @@ void check_pipeline_config(const PipelineConfig& c) {
   positive("verify_images", c.verify_images);
   non_negative("mcu_images", c.mcu_images);
   deploy::parse_mcu_target(c.target);  // Error naming the value and the known targets
+  PICONAS_CHECK(c.max_latency_ms == 0 || (std::isfinite(c.max_latency_ms) && c.max_latency_ms > 0),
+                "config key 'max_latency_ms' must be a positive, finite number of milliseconds (0: none), got "
+                    << c.max_latency_ms);
+  deploy::check_mcu_mhz(c.mcu_mhz, "config key 'mcu_mhz'");
+  PICONAS_CHECK(c.max_latency_ms == 0 || deploy::builtin_latency_table().calibrated(deploy::parse_mcu_target(c.target)),
+                "config key 'max_latency_ms': no latency calibration for " << c.target << " (bench/latency_calibrate.sh)");
   positive("threads", c.threads);
   try {
     parse_metric_weights(c.metrics);

@@ -34,6 +34,8 @@ struct PipelineConfig {
   ByteSize budget_flash{256 * 1024};   // int8 constant bytes (0: none)
   int64_t max_macs = 2000000;          // MACs per image (0: none); bounds training time
   ByteSize max_memory{int64_t{1} << 30};  // estimated scoring memory per candidate (0: none)
+  double max_latency_ms = 0;  // predicted ms per inference on `target` at mcu_mhz (0: none)
+  double mcu_mhz = 120;       // MCU clock of the latency budget (nas/deploy/latency.h)
   // training-free search
   std::string space = "blocks";  // blocks | mbv2
   std::string strategy = "freerea";

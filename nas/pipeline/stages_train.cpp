@@ -54,6 +54,9 @@ SearchSettings search_settings(const PipelineConfig& c, const std::string& out_d
   s.constraints.max_flash = c.budget_flash.bytes;
   s.constraints.max_scoring_memory = c.max_memory.bytes;
   s.constraints.scoring_images = c.scoring_images;
+  s.constraints.max_latency_ms = c.max_latency_ms;
+  s.constraints.mcu_mhz = c.mcu_mhz;
+  s.constraints.latency_target = deploy::parse_mcu_target(c.target);
   s.output_dir = out_dir;
   s.top_k = c.top_k;
   return s;
@@ -69,6 +72,9 @@ std::string search_command(const PipelineConfig& c, const std::string& out_dir) 
          std::to_string(c.seed) + " --trials " + std::to_string(c.trials) + " --max-sram " +
          std::to_string(c.budget_sram.bytes) + " --max-flash " + std::to_string(c.budget_flash.bytes) +
          " --max-macs " + std::to_string(c.max_macs) + " --max-memory " + byte_size_str(c.max_memory.bytes) +
+         (c.max_latency_ms > 0 ? " --max-latency-ms " + num(c.max_latency_ms) + " --mcu-mhz " +
+                                     num(c.mcu_mhz) + " --target " + c.target
+                               : std::string()) +
          " --top-k " + std::to_string(c.top_k) + " --threads " + std::to_string(c.threads) + " --output " +
          shell_word(out_dir);
 }

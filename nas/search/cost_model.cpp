@@ -1,6 +1,7 @@
 #include "nas/search/cost_model.h"
 
 #include "nas/deploy/graph.h"
+#include "nas/deploy/latency.h"
 #include "nas/deploy/planner.h"
 #include "nas/deploy/quantize.h"
 
@@ -102,8 +103,14 @@ CostEstimate estimate_cost(const ArchSpec& spec) {
   cost.int8_deployable = deploy::int8_problems(spec).empty();
   if (cost.int8_deployable) {
     const deploy::Graph graph = deploy::lower_arch(spec, layers);
-    cost.peak_sram = deploy::plan_memory(graph).arena_bytes;
+    const deploy::MemoryPlan plan = deploy::plan_memory(graph);
+    cost.peak_sram = plan.arena_bytes;
     cost.flash = deploy::constant_bytes(graph);
+    const deploy::LatencyTable& table = deploy::builtin_latency_table();
+    for (deploy::McuTarget target : deploy::mcu_targets())
+      if (table.calibrated(target))
+        cost.mcu_instructions.at(static_cast<size_t>(target)) =
+            deploy::estimate_latency(graph, plan, target, table).instructions;
   } else {
     cost.peak_sram = estimate_peak_sram(layers);
     cost.flash = estimate_flash(layers);

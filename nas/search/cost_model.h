@@ -18,10 +18,15 @@
 //   3 x 4 bytes x (activation_elements x images + params)
 // (float32; the x3 covers saved outputs, their gradients and temporaries; parameters likewise).
 // It is an estimate for refusing candidates before scoring, not a measured peak.
+//   mcu_instructions  predicted instructions per inference of the emitted C on each Cortex-M
+//              target (index: deploy::McuTarget), from the same lowering and memory plan as
+//              peak_sram (nas/deploy/latency.h); -1 when not int8-deployable or when the
+//              latency table has no calibration for the target.
 //   flash      int8 weights (1 byte each) + per output channel of every conv/linear an int32
 //              bias and a per-channel int32 multiplier and shift (4 + 8 = 12 bytes); a
 //              LayerNorm keeps its gamma and beta as int32 (8 bytes per channel).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -36,6 +41,7 @@ struct CostEstimate {
   int64_t flash = 0;
   bool int8_deployable = true;  // false: ConvNeXt or GELU/Hardswish, which export refuses
   int64_t activation_elements = 0;
+  std::array<double, 4> mcu_instructions{-1, -1, -1, -1};
 };
 
 inline constexpr int64_t kFlashBytesPerChannel = 12;  // int32 bias + int32 multiplier + shift

@@ -51,6 +51,7 @@
 #include <string>
 #include <vector>
 
+#include "nas/deploy/mcu_target.h"
 #include "nas/search/aggregate.h"
 #include "nas/search/gene_policy.h"
 #include "nas/search/search_space.h"
@@ -69,9 +70,15 @@ struct Constraints {
   int64_t max_params = 0, max_macs = 0, max_peak_sram = 0, max_flash = 0;
   int64_t max_scoring_memory = 0;
   int64_t scoring_images = 64;
+  // Latency budget (nas/deploy/latency.h): predicted milliseconds per inference of the emitted
+  // C on latency_target at mcu_mhz (one instruction per cycle); 0: none. With a budget, mcu_mhz
+  // must be positive and finite and the target calibrated.
+  double max_latency_ms = 0;
+  double mcu_mhz = 0;
+  deploy::McuTarget latency_target = deploy::McuTarget::CortexM4;
 };
-// Human-readable violations ("macs 1200 > 1000"); empty = feasible. Under an SRAM or flash
-// limit, a network that is not int8-deployable is a violation too.
+// Human-readable violations ("macs 1200 > 1000"); empty = feasible. Under an SRAM, flash or
+// latency limit, a network that is not int8-deployable is a violation too.
 // An SRAM or flash limit: only int8-deployable networks can meet it, so the search space
 // should draw only deployable block kinds (SpaceOptions::int8_block_kinds_only).
 bool has_deployment_budget(const Constraints& limits);

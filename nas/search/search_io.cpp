@@ -70,7 +70,10 @@ json constraints_json(const Constraints& c) {
           {"max_peak_sram", c.max_peak_sram},
           {"max_flash", c.max_flash},
           {"max_scoring_memory", c.max_scoring_memory},
-          {"scoring_images", c.scoring_images}};
+          {"scoring_images", c.scoring_images},
+          {"max_latency_ms", c.max_latency_ms},
+          {"mcu_mhz", c.mcu_mhz},
+          {"latency_target", deploy::mcu_board(c.latency_target).name}};
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "core/duration.h"
 #include "core/error.h"
+#include "nas/deploy/latency.h"
 #include "nas/search/search.h"
 
 namespace piconas::nas {
@@ -33,7 +34,7 @@ const char* strategy_name(StrategyKind kind) {
 }
 
 bool has_deployment_budget(const Constraints& limits) {
-  return limits.max_peak_sram > 0 || limits.max_flash > 0;
+  return limits.max_peak_sram > 0 || limits.max_flash > 0 || limits.max_latency_ms > 0;
 }
 
 std::vector<std::string> constraint_violations(const CostEstimate& cost,
@@ -50,9 +51,22 @@ std::vector<std::string> constraint_violations(const CostEstimate& cost,
   check("flash", cost.flash, limits.max_flash);
   check("scoring_memory", scoring_memory_bytes(cost, limits.scoring_images),
         limits.max_scoring_memory);
-  // An SRAM or flash budget is an MCU budget: a network the int8 export refuses cannot meet it.
+  if (limits.max_latency_ms > 0 && cost.int8_deployable) {
+    const double instructions = cost.mcu_instructions.at(static_cast<size_t>(limits.latency_target));
+    PICONAS_CHECK(instructions >= 0, "no latency prediction for "
+                                         << deploy::mcu_board(limits.latency_target).name);
+    const double ms = deploy::latency_ms(instructions, limits.mcu_mhz);
+    if (ms > limits.max_latency_ms) {
+      std::ostringstream v;
+      v << "latency_ms " << ms << " > " << limits.max_latency_ms << " ("
+        << deploy::mcu_board(limits.latency_target).name << " at " << limits.mcu_mhz << " MHz)";
+      out.push_back(v.str());
+    }
+  }
+  // An SRAM, flash or latency budget is an MCU budget: a network the int8 export refuses cannot
+  // meet it.
   if (has_deployment_budget(limits) && !cost.int8_deployable)
-    out.push_back("not int8-deployable (ConvNeXt or GELU/Hardswish) under an SRAM/flash budget");
+    out.push_back("not int8-deployable (ConvNeXt or GELU/Hardswish) under an SRAM/flash/latency budget");
   return out;
 }
 
@@ -63,6 +77,15 @@ void check_constraints(const Constraints& limits) {
                                     std::pair{"max scoring memory", limits.max_scoring_memory}})
     PICONAS_CHECK(value >= 0, "search: " << name << " must be >= 0 (0: no limit), got " << value);
   PICONAS_CHECK(limits.scoring_images >= 1, "search: scoring images must be >= 1, got " << limits.scoring_images);
+  PICONAS_CHECK(limits.max_latency_ms == 0 || (std::isfinite(limits.max_latency_ms) && limits.max_latency_ms > 0),
+                "search: max latency must be a positive, finite number of milliseconds (0: no limit), got "
+                    << limits.max_latency_ms);
+  if (limits.max_latency_ms > 0) {
+    deploy::check_mcu_mhz(limits.mcu_mhz, "search: the MCU clock (--mcu-mhz)");
+    PICONAS_CHECK(deploy::builtin_latency_table().calibrated(limits.latency_target),
+                  "search: no latency calibration for " << deploy::mcu_board(limits.latency_target).name
+                                                        << " (bench/latency_calibrate.sh)");
+  }
 }
 
 std::string format_progress(const SearchProgress& p) {

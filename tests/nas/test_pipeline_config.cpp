@@ -60,6 +60,32 @@ TEST_CASE("config file and flags merge over the defaults, flags win; bad keys ar
   CHECK_THROWS_WITH_AS(check_pipeline_config(nb), doctest::Contains("space"), Error);
 }
 
+TEST_CASE("the latency budget of a run is range-checked") {
+  PipelineConfig c;
+  c.out = "runs/x";
+  apply_text(c, "max_latency_ms", "25");
+  apply_text(c, "mcu_mhz", "64");
+  apply_text(c, "target", "cortex-m7");
+  CHECK_NOTHROW(check_pipeline_config(c));
+  CHECK(c.max_latency_ms == 25);
+  CHECK(c.mcu_mhz == 64);
+  for (const char* bad : {"-1", "nan", "inf"}) {
+    PipelineConfig b = c;
+    apply_text(b, "max_latency_ms", bad);
+    CHECK_THROWS_WITH_AS(check_pipeline_config(b), doctest::Contains("max_latency_ms"), Error);
+  }
+  for (const char* bad : {"0", "-5", "nan"}) {
+    PipelineConfig b = c;
+    apply_text(b, "mcu_mhz", bad);
+    CHECK_THROWS_WITH_AS(check_pipeline_config(b), doctest::Contains("mcu_mhz"), Error);
+  }
+  PipelineConfig m0 = c;  // no calibration for cortex-m0
+  m0.target = "cortex-m0";
+  CHECK_THROWS_WITH_AS(check_pipeline_config(m0), doctest::Contains("calibration"), Error);
+  m0.max_latency_ms = 0;  // without a budget the target only names the verification board
+  CHECK_NOTHROW(check_pipeline_config(m0));
+}
+
 TEST_CASE("a run directory keeps its configuration; a different one is refused") {
   test::SearchTempDir dir;
   const std::string out = dir.file("run");

@@ -1,0 +1,216 @@
+#include "nas/deploy/latency.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace piconas::nas::deploy {
+
+namespace {
+
+enum Term { kConstant, kMacs, kOutput, kInput, kPixels, kWindow, kOutputK, kOutputK2 };
+
+// Taps of a k-wide window inside an axis of `in` positions, summed over `out` output positions.
+int64_t taps_inside(int64_t in, int64_t out, int kernel, int stride, int padding) {
+  int64_t taps = 0;
+  for (int64_t o = 0; o < out; ++o) {
+    const int64_t first = o * stride - padding;
+    taps +=
+        std::max<int64_t>(0, std::min<int64_t>(first + kernel, in) - std::max<int64_t>(first, 0));
+  }
+  return taps;
+}
+
+int64_t elements(const Shape3& s) { return s.c * s.h * s.w; }
+
+}  // namespace
+
+const char* latency_kernel_name(LatencyKernel kernel) {
+  switch (kernel) {
+    case LatencyKernel::ConvPointwise:
+      return "conv_1x1";
+    case LatencyKernel::ConvIm2col:
+      return "conv_im2col";
+    case LatencyKernel::Depthwise:
+      return "depthwise";
+    case LatencyKernel::DepthwiseInPlace:
+      return "depthwise_in_place";
+    case LatencyKernel::Add:
+      return "add";
+    case LatencyKernel::GlobalAvgPool:
+      return "global_avg_pool";
+    case LatencyKernel::FullyConnected:
+      return "fully_connected";
+    case LatencyKernel::Invoke:
+      return "invoke";
+  }
+  PICONAS_CHECK(false, "latency_kernel_name: unknown kernel " << static_cast<int>(kernel));
+  return "";
+}
+
+const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) {
+  using Used = std::array<bool, kLatencyTerms>;
+  //                       1     MACs   out    in     pixels window out*k  out*k*k
+  static const Used conv1{true, true, true, true, true, false, false, false};
+  static const Used im2col{true, true, true, false, false, true, false, false};
+  static const Used dw{true, true, true, true, true, false, true, true};
+  static const Used add{true, false, true, false, false, false, false, false};
+  static const Used pool{true, false, true, true, false, false, false, false};
+  static const Used fc{true, true, true, false, false, false, false, false};
+  static const Used invoke{true, false, true, true, false, false, false, false};
+  switch (kernel) {
+    case LatencyKernel::ConvPointwise:
+      return conv1;
+    case LatencyKernel::ConvIm2col:
+      return im2col;
+    case LatencyKernel::Depthwise:
+    case LatencyKernel::DepthwiseInPlace:
+      return dw;
+    case LatencyKernel::Add:
+      return add;
+    case LatencyKernel::GlobalAvgPool:
+      return pool;
+    case LatencyKernel::FullyConnected:
+      return fc;
+    case LatencyKernel::Invoke:
+      return invoke;
+  }
+  PICONAS_CHECK(false, "latency_terms_used: unknown kernel " << static_cast<int>(kernel));
+  return conv1;
+}
+
+const LatencyRow* LatencyTable::find(McuTarget target, LatencyKernel kernel) const {
+  for (const LatencyRow& row : rows)
+    if (row.target == target && row.kernel == kernel) return &row;
+  return nullptr;
+}
+
+bool LatencyTable::calibrated(McuTarget target) const {
+  return find(target, LatencyKernel::Invoke) != nullptr;
+}
+
+LatencyKernel latency_kernel(const Layer& layer, bool in_place) {
+  switch (layer.kind) {
+    case OpKind::Conv:
+      return layer.kernel == 1 && layer.padding == 0 ? LatencyKernel::ConvPointwise
+                                                     : LatencyKernel::ConvIm2col;
+    case OpKind::Depthwise:
+      return in_place ? LatencyKernel::DepthwiseInPlace : LatencyKernel::Depthwise;
+    case OpKind::Add:
+      return LatencyKernel::Add;
+    case OpKind::GlobalAvgPool:
+      return LatencyKernel::GlobalAvgPool;
+    case OpKind::FullyConnected:
+      return LatencyKernel::FullyConnected;
+  }
+  PICONAS_CHECK(false, "latency_kernel: unknown layer kind of '" << layer.name << "'");
+  return LatencyKernel::ConvPointwise;
+}
+
+LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
+  const Shape3& in = graph.tensors.at(static_cast<size_t>(layer.input));
+  const Shape3& out = graph.tensors.at(static_cast<size_t>(layer.output));
+  const double pixels = static_cast<double>(out.h * out.w);
+  const double taps = static_cast<double>(layer.kernel * layer.kernel);
+  const double taps_in =
+      static_cast<double>(taps_inside(in.h, out.h, layer.kernel, layer.stride, layer.padding)) *
+      static_cast<double>(taps_inside(in.w, out.w, layer.kernel, layer.stride, layer.padding));
+  double macs = 0, window = 0;
+  switch (layer.kind) {
+    case OpKind::Conv:
+      window = pixels * taps * static_cast<double>(in.c);
+      macs = taps_in * static_cast<double>(in.c) * static_cast<double>(out.c);
+      break;
+    case OpKind::Depthwise:
+      macs = taps_in * static_cast<double>(out.c);
+      break;
+    case OpKind::FullyConnected:
+      macs = static_cast<double>(elements(in)) * static_cast<double>(out.c);
+      break;
+    default:
+      break;
+  }
+  LatencyTerms x{};
+  x[kConstant] = 1;
+  x[kMacs] = macs;
+  x[kOutput] = static_cast<double>(elements(out));
+  x[kInput] = static_cast<double>(elements(in));
+  x[kPixels] = pixels;
+  x[kWindow] = window;
+  x[kOutputK] = x[kOutput] * layer.kernel;
+  x[kOutputK2] = x[kOutput] * taps;
+  return x;
+}
+
+LatencyTerms invoke_features(const Graph& graph) {
+  LatencyTerms x{};
+  x[kConstant] = 1;
+  x[kOutput] = static_cast<double>(graph.tensor_bytes(graph.output()));
+  x[kInput] = static_cast<double>(graph.tensor_bytes(0));
+  return x;
+}
+
+namespace {
+
+double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel,
+               const LatencyTerms& x) {
+  const LatencyRow* row = table.find(target, kernel);
+  PICONAS_CHECK(row != nullptr, "no latency calibration for "
+                                    << mcu_board(target).name << " (" << latency_kernel_name(kernel)
+                                    << "); run bench/latency_calibrate.sh");
+  double sum = 0;
+  for (int t = 0; t < kLatencyTerms; ++t)
+    sum += row->coefficients[static_cast<size_t>(t)] * x[static_cast<size_t>(t)];
+  return std::max(0.0, sum);  // a fitted model can dip below 0 on the smallest layers
+}
+
+}  // namespace
+
+LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, McuTarget target,
+                                 const LatencyTable& table) {
+  PICONAS_CHECK(table.calibrated(target),
+                "no latency calibration for "
+                    << mcu_board(target).name
+                    << " in the latency table; run bench/latency_calibrate.sh with it in TARGETS");
+  PICONAS_CHECK(plan.in_place.size() == graph.layers.size(),
+                "estimate_latency: the plan has " << plan.in_place.size() << " layers, the graph "
+                                                  << graph.layers.size());
+  LatencyEstimate estimate;
+  estimate.target = target;
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& layer = graph.layers[i];
+    LayerLatency l;
+    l.name = layer.name;
+    l.kernel = latency_kernel(layer, plan.in_place[i] != 0);
+    l.instructions = predict(table, target, l.kernel, latency_features(graph, layer));
+    estimate.instructions += l.instructions;
+    estimate.layers.push_back(std::move(l));
+  }
+  estimate.invoke_instructions =
+      predict(table, target, LatencyKernel::Invoke, invoke_features(graph));
+  estimate.instructions += estimate.invoke_instructions;
+  return estimate;
+}
+
+LatencyEstimate estimate_latency(const ArchSpec& spec, McuTarget target) {
+  const Graph graph = lower_arch(spec);
+  return estimate_latency(graph, plan_memory(graph), target);
+}
+
+double latency_ms(double instructions, double mcu_mhz) {
+  check_mcu_mhz(mcu_mhz);
+  return instructions / (mcu_mhz * 1000.0);
+}
+
+void check_mcu_mhz(double mcu_mhz, const std::string& what) {
+  PICONAS_CHECK(std::isfinite(mcu_mhz) && mcu_mhz > 0 && mcu_mhz <= 10000,
+                what << " must be a clock in MHz in (0, 10000], got " << mcu_mhz);
+}
+
+void check_latency_ms(double ms, const std::string& what) {
+  PICONAS_CHECK(std::isfinite(ms) && ms > 0,
+                what << " must be a positive, finite number of milliseconds, got " << ms);
+}
+
+}  // namespace piconas::nas::deploy

@@ -1,0 +1,95 @@
+// Latency model of the emitted C on each Cortex-M target (docs/latency.md): predicted
+// instructions per layer of a lowered, planned graph, from a table of per-target linear models
+// fitted to QEMU -icount measurements (bench/latency_calibrate.sh regenerates the table,
+// nas/deploy/latency_table.cpp; rerun it whenever the kernels or the emitter change).
+//
+// A layer's kernel variant is the one the emitter calls (emit_c.cpp): a 1x1 unpadded conv is
+// the pointwise kernel, any other conv the im2col kernel, a depthwise layer the plan runs in
+// place (planner.h) the in-place kernel. Its instructions are
+//   c . [1, MACs, output elements, input elements, output pixels, window elements,
+//        output elements x k, output elements x k x k]
+// with the coefficients c of (target, variant). MACs count only the taps inside the image
+// (the kernels skip padding taps; a 7x7 window on a 4x4 map has fewer than half its taps in);
+// window elements = output pixels x k x k x input channels (the im2col copy of a conv); the
+// last two terms give each depthwise kernel size its own per-output cost (the kernels loop per
+// row and per tap). Unused terms have coefficient 0. The Invoke row models
+// the model function around the layers (input copy, output copy): its terms are read with
+// "input elements" = the network input and "output elements" = the logits.
+// Milliseconds assume one instruction per cycle at mcu_mhz (latency_ms): a Cortex-M4/M7/M55
+// without wait states and cache misses runs close to that; flash wait states make it slower.
+#pragma once
+#include <array>
+#include <string>
+#include <vector>
+
+#include "nas/arch/arch_spec.h"
+#include "nas/deploy/graph.h"
+#include "nas/deploy/mcu_target.h"
+#include "nas/deploy/planner.h"
+
+namespace piconas::nas::deploy {
+
+enum class LatencyKernel {
+  ConvPointwise,
+  ConvIm2col,
+  Depthwise,
+  DepthwiseInPlace,
+  Add,
+  GlobalAvgPool,
+  FullyConnected,
+  Invoke,
+};
+inline constexpr int kLatencyKernels = 8;
+inline constexpr int kLatencyTerms = 8;
+using LatencyTerms = std::array<double, kLatencyTerms>;
+const char* latency_kernel_name(LatencyKernel kernel);
+// The terms a variant's model uses (the fit sets the others to 0).
+const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel);
+
+struct LatencyRow {
+  McuTarget target = McuTarget::CortexM4;
+  LatencyKernel kernel = LatencyKernel::ConvPointwise;
+  LatencyTerms coefficients{};
+  int samples = 0;  // layers (Invoke: models) it was fitted on
+};
+
+struct LatencyTable {
+  std::string origin;  // how and from what it was generated
+  std::vector<LatencyRow> rows;
+  const LatencyRow* find(McuTarget target, LatencyKernel kernel) const;
+  bool calibrated(McuTarget target) const;  // fitted for the target (its Invoke row exists)
+};
+
+// The table compiled in (nas/deploy/latency_table.cpp, generated).
+const LatencyTable& builtin_latency_table();
+
+LatencyKernel latency_kernel(const Layer& layer, bool in_place);
+LatencyTerms latency_features(const Graph& graph, const Layer& layer);
+LatencyTerms invoke_features(const Graph& graph);
+
+struct LayerLatency {
+  std::string name;
+  LatencyKernel kernel = LatencyKernel::ConvPointwise;
+  double instructions = 0;
+};
+
+struct LatencyEstimate {
+  McuTarget target = McuTarget::CortexM4;
+  std::vector<LayerLatency> layers;  // one per graph layer
+  double invoke_instructions = 0;    // around the layers
+  double instructions = 0;           // total per inference
+};
+
+// Error naming the target when the table has no calibration for it.
+LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, McuTarget target,
+                                 const LatencyTable& table = builtin_latency_table());
+// lower_arch + plan_memory (the export's default plan); Error for non-deployable specs.
+LatencyEstimate estimate_latency(const ArchSpec& spec, McuTarget target);
+
+// instructions / (mcu_mhz x 1000): one instruction per cycle.
+double latency_ms(double instructions, double mcu_mhz);
+// Error unless positive and finite (and mcu_mhz <= 10000); `what` names the option.
+void check_mcu_mhz(double mcu_mhz, const std::string& what = "--mcu-mhz");
+void check_latency_ms(double ms, const std::string& what = "--max-latency-ms");
+
+}  // namespace piconas::nas::deploy
