@@ -248,6 +248,7 @@ typedef struct {
   const int32_t *multiplier;
   const int32_t *shift;
   const piconas_s8_requant *requant; /* of channels oc_begin..oc_end - 1 */
+  const int32_t *chunk_bias;         /* of the same channels, 0 without bias */
   int32_t oc_begin;
   int32_t oc_end;
   piconas_s8_out_stage out;
@@ -351,8 +352,8 @@ static void conv_simd_pixels(const conv_simd_args *a, const int16_t *col0, const
     const int32_t oc1 = oc + 1 < s.oc_end ? oc + 1 : oc;
     int32_t acc[2][2];
     piconas_s8_requant r, r1;
-    acc[0][0] = acc[1][0] = s.bias ? s.bias[oc] : 0;
-    acc[0][1] = acc[1][1] = s.bias ? s.bias[oc1] : 0;
+    acc[0][0] = acc[1][0] = s.chunk_bias[oc - s.oc_begin];
+    acc[0][1] = acc[1][1] = s.chunk_bias[oc1 - s.oc_begin];
     conv_simd_dot(&s, col0, col1, s.filter + (ptrdiff_t)oc * s.depth,
                   s.filter + (ptrdiff_t)oc1 * s.depth, acc);
     r = s.requant[oc - s.oc_begin];
@@ -394,6 +395,7 @@ static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
   a->multiplier = quant->multiplier;
   a->shift = quant->shift;
   a->requant = NULL;
+  a->chunk_bias = NULL;
   a->oc_begin = 0;
   a->oc_end = f->n;
   a->out = piconas_s8_out_stage_of(params->output_offset, params->activation);
@@ -485,17 +487,20 @@ static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *p
     /* Output channels in chunks of up to CONV_SIMD_TABLE: the requantization constants of a
      * chunk are computed once into a small stack table, then every pixel pair runs over it. */
     piconas_s8_requant table[CONV_SIMD_TABLE];
+    int32_t bias_table[CONV_SIMD_TABLE];
     int16_t *cols[2];
     int8_t *ys[2];
     int32_t b, oy, ox, oc;
     cols[0] = (int16_t *)ctx->buf;
     cols[1] = cols[0] + a.depth;
     a.requant = table;
+    a.chunk_bias = bias_table;
     for (a.oc_begin = 0; a.oc_begin < a.cout; a.oc_begin = a.oc_end) {
       int n = 0;
       a.oc_end = a.cout - a.oc_begin > CONV_SIMD_TABLE ? a.oc_begin + CONV_SIMD_TABLE : a.cout;
       for (oc = a.oc_begin; oc < a.oc_end; ++oc) {
         table[oc - a.oc_begin] = piconas_s8_requant_of(a.multiplier[oc], a.shift[oc]);
+        bias_table[oc - a.oc_begin] = a.bias != NULL ? a.bias[oc] : 0;
       }
       for (b = 0; b < output_dims->n; ++b) {
         const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
