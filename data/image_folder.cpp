@@ -11,12 +11,6 @@
 #include "core/parallel.h"
 #include "data/image.h"
 
-// Only the decoders of the accepted extensions (is_image_file): a .png holding another format is
-// refused by stb instead of reaching a decoder nobody asked for (its PNM header reader overflows).
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_PNG
-#define STBI_ONLY_BMP
-#define STB_IMAGE_IMPLEMENTATION
 #include "stb_image.h"
 
 namespace piconas::data {

@@ -1,0 +1,10 @@
+// The one translation unit that compiles stb_image (Debian's libstb-dev), with only the decoders
+// of the extensions image folders accept (image_folder.cpp is_image_file): a .png holding another
+// format is refused by stb instead of reaching a decoder nobody asked for (its PNM header reader
+// overflows a signed int). Kept apart so sanitizer builds can exempt stb's own code
+// (data/CMakeLists.txt).
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STB_IMAGE_IMPLEMENTATION
+#include "stb_image.h"
