@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -40,11 +41,28 @@ std::string decode_file(const std::string& path, const FolderOptions& options, u
   return decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), options, dst);
 }
 
+// stb grows its PNG data buffer to a chunk's declared length before it reads the chunk: a chunk
+// length the file does not hold is refused here (a 1 KB file could otherwise allocate 2 GB).
+std::string check_png_chunks(const uint8_t* bytes, size_t size) {
+  static const uint8_t kSignature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+  if (size < 8 || std::memcmp(bytes, kSignature, 8) != 0) return "";
+  for (size_t at = 8; at + 8 <= size;) {
+    const uint64_t length = (uint64_t{bytes[at]} << 24) | (uint64_t{bytes[at + 1]} << 16) |
+                            (uint64_t{bytes[at + 2]} << 8) | uint64_t{bytes[at + 3]};
+    if (length > size - at - 8)
+      return "PNG chunk at byte " + std::to_string(at) + " declares " + std::to_string(length) +
+             " bytes, more than the file holds";
+    at += 12 + static_cast<size_t>(length);  // length, type, data, CRC
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string decode_image(const uint8_t* bytes, size_t size, const FolderOptions& options, uint8_t* dst) {
   if (size > static_cast<size_t>(kMaxImageFileBytes)) return "file over " + std::to_string(kMaxImageFileBytes) + " bytes";
   const int length = static_cast<int>(size);
+  if (std::string bad_png = check_png_chunks(bytes, size); !bad_png.empty()) return bad_png;
   int w = 0, h = 0, file_channels = 0;
   // The header's size is checked before stb allocates the pixels.
   if (!stbi_info_from_memory(bytes, length, &w, &h, &file_channels)) {

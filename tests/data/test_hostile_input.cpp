@@ -93,6 +93,16 @@ std::vector<uint8_t> png_header(uint32_t width, uint32_t height) {
   return png;
 }
 
+// Decodes an in-memory image into a 1x4x4 target; "" on success, else the reason.
+std::string decode_png_for_test(const std::vector<uint8_t>& bytes) {
+  FolderOptions o;
+  o.channels = 1;
+  o.height = 4;
+  o.width = 4;
+  std::vector<uint8_t> dst(16);
+  return decode_image(bytes.data(), bytes.size(), o, dst.data());
+}
+
 }  // namespace
 
 TEST_CASE("an IDX gzip bomb is read only up to its declared size") {
@@ -179,4 +189,13 @@ TEST_CASE("a batch size near INT64_MAX gives one batch, not zero (no overflow)")
   o.batch_size = std::numeric_limits<int64_t>::max() - 1;
   o.drop_last = true;
   CHECK(Loader(d, {0, 1, 2, 3, 4}, o, Normalization{{0.5f}, {0.25f}}).num_batches() == 0);
+}
+
+TEST_CASE("a PNG chunk declaring more bytes than the file holds is refused before stb allocates") {
+  std::vector<uint8_t> png = png_header(4, 1);
+  REQUIRE(decode_png_for_test(png).empty());
+  // IHDR is 25 bytes after the 8-byte signature: the IDAT length field starts at byte 33.
+  png[33] = 0x7f;  // IDAT now declares about 2 GB
+  const std::string why = decode_png_for_test(png);
+  CHECK(why.find("more than the file holds") != std::string::npos);
 }
