@@ -1,6 +1,7 @@
 // Test helpers for tests/deploy: models with non-trivial BatchNorm statistics, deterministic
 // synthetic images, a self-deleting temporary directory and a shell runner.
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include "autograd/layers.h"
 #include "core/rng.h"
+#include "data/dataset.h"
 #include "data/normalize.h"
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
@@ -22,6 +24,25 @@ namespace piconas::nas::deploy::testing {
 
 // Builds spec, draws weights, then gives every BatchNorm random gamma, beta, mean and variance
 // (so folding is exercised), and switches to eval mode.
+// A labelled in-memory dataset of synthetic images (the label is the brightness bucket).
+inline data::Dataset synthetic_dataset(const Shape3& s, int64_t n, uint64_t seed) {
+  data::Dataset d;
+  d.count = n;
+  d.channels = static_cast<int>(s.c);
+  d.height = static_cast<int>(s.h);
+  d.width = static_cast<int>(s.w);
+  d.num_classes = 10;
+  for (int k = 0; k < 10; ++k) d.class_names.push_back(std::string(1, static_cast<char>('a' + k)));
+  Rng rng(seed);
+  for (int64_t i = 0; i < n; ++i) {
+    const int label = static_cast<int>(rng.uniform_int(0, 9));
+    d.labels.push_back(label);
+    for (int64_t p = 0; p < s.c * s.h * s.w; ++p)
+      d.images.push_back(static_cast<uint8_t>(std::min<int64_t>(255, label * 25 + rng.uniform_int(0, 30))));
+  }
+  return d;
+}
+
 inline std::shared_ptr<autograd::Sequential> make_model(const ArchSpec& spec, uint64_t seed) {
   auto net = build_network(spec);
   Rng rng(seed);

@@ -14,25 +14,6 @@ using namespace piconas::nas::deploy;
 using namespace piconas::nas::deploy::testing;
 
 namespace {
-// A labelled in-memory dataset of synthetic images (the label is the brightness bucket).
-data::Dataset synthetic_dataset(const Shape3& s, int64_t n, uint64_t seed) {
-  data::Dataset d;
-  d.count = n;
-  d.channels = static_cast<int>(s.c);
-  d.height = static_cast<int>(s.h);
-  d.width = static_cast<int>(s.w);
-  d.num_classes = 10;
-  for (int k = 0; k < 10; ++k) d.class_names.push_back(std::string(1, static_cast<char>('a' + k)));
-  Rng rng(seed);
-  for (int64_t i = 0; i < n; ++i) {
-    const int label = static_cast<int>(rng.uniform_int(0, 9));
-    d.labels.push_back(label);
-    for (int64_t p = 0; p < s.c * s.h * s.w; ++p)
-      d.images.push_back(static_cast<uint8_t>(std::min<int64_t>(255, label * 25 + rng.uniform_int(0, 30))));
-  }
-  return d;
-}
-
 Checkpoint model_checkpoint(const ArchSpec& arch, autograd::Module& net, const data::Normalization& norm) {
   Checkpoint ck;
   ck.meta = {{"format", "piconas-model"}, {"version", 1}, {"arch", to_text(arch)},

@@ -19,25 +19,10 @@ using namespace piconas::nas::deploy;
 using namespace piconas::nas::deploy::testing;
 
 namespace {
-data::Dataset calibration_images(const Shape3& s, int64_t n) {
-  data::Dataset d;
-  d.count = n;
-  d.channels = static_cast<int>(s.c);
-  d.height = static_cast<int>(s.h);
-  d.width = static_cast<int>(s.w);
-  d.num_classes = 10;
-  for (int k = 0; k < 10; ++k) d.class_names.push_back(std::string(1, static_cast<char>('a' + k)));
-  for (int64_t i = 0; i < n; ++i) {
-    d.labels.push_back(static_cast<int32_t>(i % 10));
-    for (int64_t p = 0; p < s.c * s.h * s.w; ++p) d.images.push_back(static_cast<uint8_t>((p * 7 + i * 31) % 256));
-  }
-  return d;
-}
-
 struct Fixture {
   ArchSpec arch = tiny_bench();
   DeployModel model;
-  data::Dataset calib = calibration_images(arch.input, 8);
+  data::Dataset calib = synthetic_dataset(arch.input, 8, 1);
   Fixture() {
     model.arch = arch;
     model.module = make_model(arch, 23);
