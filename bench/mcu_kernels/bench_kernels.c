@@ -3,7 +3,8 @@
  * shapes of tiny-bench and mbv2-bench (`piconas info tiny-bench`, `piconas info mbv2-bench`).
  * For each layer: the portable kernels as the wrapper picked them before the SIMD variants
  * ("old"), the wrappers of today ("new"), for depthwise layers also the in-place kernel
- * ("inplace", depthwise_conv2d_inplace_s8.h, its output over its input) and, when built with -DPICONAS_BENCH_CMSIS_NN, the
+ * ("inplace", depthwise_conv2d_inplace_s8.h, its output over its input), for conv layers the
+ * export-time packed filter ("packed", conv2d_packed_s8.h) and, with -DPICONAS_BENCH_CMSIS_NN, the
  * same shapes through CMSIS-NN's wrappers (a user's checkout; see bench/README.md). Every run's
  * output is compared byte for byte with the old kernel's. Instructions come from SysTick,
  * calibrated at start-up against a loop of known length (ticks -> instructions per board).
@@ -172,7 +173,7 @@ static void run_layer(const layer_t *l) {
   TAKE(x2, int8_t, in_size);
   TAKE(w, int8_t, wsize);
   TAKE(y_old, int8_t, out_size);
-  TAKE(y_new, int8_t, out_size);
+  TAKE(y_new, int8_t, out_size + 16 + wsize + 8 * l->cout + 64); /* + a packed filter */
   TAKE(bias, int32_t, l->cout);
   TAKE(mult, int32_t, l->cout);
   TAKE(shift, int32_t, l->cout);
@@ -256,6 +257,18 @@ static void run_layer(const layer_t *l) {
     t = ticks_now();
     status = piconas_conv2d_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_new);
     report("new", ticks_since(t), status, y_new, y_old, out_size);
+    if (piconas_conv2d_packed_weights_size(&f) <= wsize + 8 * l->cout + 64) {
+      /* The export-time packed filter (packed at export, so not timed) in y_new's place. */
+      int8_t *packed = y_new + ((out_size + 15) & ~15);
+      status = piconas_conv2d_pack_s8(&f, w, packed);
+      ctx.size = piconas_conv2d_packed_s8_get_buffer_size(&f);
+      t = ticks_now();
+      status = status != 0 || ctx.size > scratch
+                   ? -100
+                   : piconas_conv2d_packed_s8(&ctx, &p, &q, &in, x, &f, packed, bias, &out, y_new);
+      report("packed", ticks_since(t), status, y_new, y_old, out_size);
+      ctx.size = scratch;
+    }
 #ifdef PICONAS_BENCH_CMSIS_NN
     {
       cmsis_nn_conv_params cp = {5,      -3,       {l->stride, l->stride}, {l->pad, l->pad},

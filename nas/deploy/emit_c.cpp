@@ -104,6 +104,24 @@ void emit_call(std::ostringstream& o, const char* wrapper, const char* simd, boo
   if (simd_applies) o << "#endif\n";
 }
 
+// A conv layer whose filter is also emitted packed for piconas_conv2d_packed_s8.
+bool conv_packed(const QuantizedModel& m, const QLayer& l) {
+  if (l.kind != OpKind::Conv) return false;
+  const KernelArgs a = kernel_args(m, l);
+  const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
+  return piconas_conv2d_packed_applies(&q, l.bias.empty() ? nullptr : l.bias.data(), &a.filter) != 0;
+}
+
+std::vector<int8_t> packed_filter(const QuantizedModel& m, const QLayer& l) {
+  const KernelArgs a = kernel_args(m, l);
+  const int32_t bytes = piconas_conv2d_packed_weights_size(&a.filter);
+  PICONAS_CHECK(bytes >= 0, "emit_c: layer '" << l.name << "' has a filter the packed conv refuses");
+  std::vector<int8_t> packed(static_cast<size_t>(bytes));
+  PICONAS_CHECK(piconas_conv2d_pack_s8(&a.filter, l.weight.data(), packed.data()) == PICONAS_S8_OK,
+                "emit_c: layer '" << l.name << "': packing its filter failed");
+  return packed;
+}
+
 bool conv_is_pointwise(const KernelArgs& a) {
   const auto& c = a.conv;
   return a.filter.h == 1 && a.filter.w == 1 && c.padding.h == 0 && c.padding.w == 0 &&
@@ -148,9 +166,18 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       else
         o << "    ctx.buf = 0;\n";
       o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
+      if (conv_packed(m, l)) {
+        // The filter packed at export (conv2d_packed_s8.h) on DSP cores without MVE, else the
+        // original filter through the SIMD variant or the wrapper (emit_call).
+        const std::string pargs = "&in_dims, " + at(l.input) + ", &filter_dims, " + p + "packed, " + p +
+                                  "bias, &out_dims, " + at(l.output);
+        o << "#if PICONAS_S8_PACKED_PREFERRED\n    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, "
+          << pargs << ");\n#else\n";
+      }
       emit_call(o, "piconas_conv2d_s8",
                 conv_is_pointwise(a) ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
                 piconas_conv2d_simd_applies(&q, bias, &a.filter) != 0, "&ctx, &params, &quant, " + wargs);
+      if (conv_packed(m, l)) o << "#endif\n";
       break;
     }
     case OpKind::Depthwise: {
@@ -280,7 +307,16 @@ EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOpt
     if (l.weight.empty()) continue;
     const std::string p = layer_prefix(i);
     c << "\n/* layer " << i << ": " << comment_safe(l.name) << " */\n";
-    emit_array(c, "int8_t", p + "weight", l.weight);
+    if (conv_packed(m, l)) {
+      // Only one of the two filter layouts is referenced (and compiled) per target.
+      c << "#if PICONAS_S8_PACKED_PREFERRED\n";
+      emit_array(c, "int8_t", p + "packed", packed_filter(m, l));
+      c << "#else\n";
+      emit_array(c, "int8_t", p + "weight", l.weight);
+      c << "#endif\n";
+    } else {
+      emit_array(c, "int8_t", p + "weight", l.weight);
+    }
     emit_array(c, "int32_t", p + "bias", l.bias);
     emit_array(c, "int32_t", p + "multiplier", l.multiplier);
     emit_array(c, "int32_t", p + "shift", l.shift);

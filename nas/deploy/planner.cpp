@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "nas/deploy/quantize.h"
+#include "ops/int8/conv2d_packed_s8.h"
 #include "ops/int8/conv2d_s8.h"
 
 namespace piconas::nas::deploy {
@@ -99,7 +100,8 @@ int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place) {
   const piconas_dims out_d{1, static_cast<int32_t>(out.h), static_cast<int32_t>(out.w), static_cast<int32_t>(out.c)};
   const int32_t bytes = piconas_conv2d_s8_get_buffer_size(&p, &in_d, &f_d, &out_d);
   PICONAS_CHECK(bytes >= 0, "deploy: layer '" << l.name << "' has shapes the int8 conv refuses");
-  return bytes;
+  // The emitted model may run the packed kernel instead (conv2d_packed_s8.h): room for either.
+  return std::max<int64_t>(bytes, piconas_conv2d_packed_s8_get_buffer_size(&f_d));
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "int8/reference_s8.h"
+#include "ops/int8/conv2d_packed_s8.h"
 #include "ops/int8/conv2d_s8.h"
 
 using namespace piconas;
@@ -79,7 +80,7 @@ bool is_1x1(const ConvCase& c) {
          (c.out.h - 1) * c.ref.stride_h < c.in.h && (c.out.w - 1) * c.ref.stride_w < c.in.w;
 }
 
-enum class Variant { Wrapper, Pointwise, Generic, PointwiseSimd, Im2colSimd };
+enum class Variant { Wrapper, Pointwise, Generic, PointwiseSimd, Im2colSimd, Packed };
 
 int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buffer_bytes = -1) {
   const piconas_conv_params p = c.params();
@@ -88,7 +89,8 @@ int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buff
   if (buffer_bytes < 0) {
     buffer_bytes = variant == Variant::Generic
                        ? static_cast<int32_t>(c.f.h * c.f.w * c.f.c * sizeof(int16_t))
-                       : piconas_conv2d_s8_get_buffer_size(&p, &in, &f, &out);
+                   : variant == Variant::Packed ? piconas_conv2d_packed_s8_get_buffer_size(&f)
+                                                : piconas_conv2d_s8_get_buffer_size(&p, &in, &f, &out);
   }
   std::vector<int32_t> scratch(static_cast<size_t>(buffer_bytes) / 4 + 1);
   const piconas_s8_context ctx{scratch.data(), buffer_bytes};
@@ -109,6 +111,14 @@ int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buff
     case Variant::Im2colSimd:
       return piconas_conv2d_im2col_simd_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(), bias,
                                            &out, y.data());
+    case Variant::Packed: {
+      // int32 storage: the packed filter is read as words (4-byte aligned).
+      std::vector<int32_t> packed(static_cast<size_t>(piconas_conv2d_packed_weights_size(&f)) / 4);
+      int8_t* bytes = reinterpret_cast<int8_t*>(packed.data());
+      if (piconas_conv2d_pack_s8(&f, c.w.data(), bytes) != PICONAS_S8_OK) return -101;
+      return piconas_conv2d_packed_s8(&ctx, &p, &q, &in, c.x.data(), &f, bytes, bias, &out,
+                                      y.data());
+    }
   }
   return -100;
 }
@@ -147,7 +157,7 @@ TEST_CASE("conv2d_s8: wrapper, 1x1 and generic are bit exact on 6000 random laye
 // dilation, batch > 1.
 TEST_CASE("conv2d_s8: 1x1 and im2col SIMD variants bit exact on 4000 random layers") {
   Rng rng(5678);
-  int64_t outputs = 0, pointwise_cases = 0;
+  int64_t outputs = 0, pointwise_cases = 0, packed_cases = 0;
   for (int i = 0; i < 4000; ++i) {
     ConvCase c = random_case(rng);
     auto r = [&](int lo, int hi) { return static_cast<int>(rng.uniform_int(lo, hi)); };
@@ -183,6 +193,13 @@ TEST_CASE("conv2d_s8: 1x1 and im2col SIMD variants bit exact on 4000 random laye
     }
     REQUIRE(run(c, Variant::Im2colSimd, y) == PICONAS_S8_OK);
     REQUIRE(y == expected);
+    if (piconas_conv2d_packed_applies(&q, c.bias.empty() ? nullptr : c.bias.data(), &f)) {
+      ++packed_cases;
+      REQUIRE(run(c, Variant::Packed, y) == PICONAS_S8_OK);
+      REQUIRE(y == expected);
+    } else {
+      REQUIRE(run(c, Variant::Packed, y) == PICONAS_S8_ERR_ARGUMENT);
+    }
     if (is_1x1(c)) {
       ++pointwise_cases;
       REQUIRE(run(c, Variant::PointwiseSimd, y) == PICONAS_S8_OK);
@@ -193,7 +210,44 @@ TEST_CASE("conv2d_s8: 1x1 and im2col SIMD variants bit exact on 4000 random laye
     outputs += c.out.size();
   }
   CHECK(pointwise_cases > 400);
-  MESSAGE("conv2d SIMD outputs compared: " << outputs << ", 1x1 cases: " << pointwise_cases);
+  CHECK(packed_cases > 2000);
+  MESSAGE("conv2d SIMD outputs compared: " << outputs << ", 1x1 cases: " << pointwise_cases
+                                           << ", packed cases: " << packed_cases);
+}
+
+// The packed kernel folds the output offset into its rounding constant: exact down to shift -21
+// with the extreme output offsets and accumulators at the SIMD limit; shift -22 is refused.
+TEST_CASE("conv2d_s8: packed kernel at its shift bound") {
+  Rng rng(4321);
+  int cases = 0;
+  for (int i = 0; i < 600; ++i) {
+    ConvCase c = random_case(rng);
+    const int shift = -21 + static_cast<int>(rng.uniform_int(0, 3)) - (i % 50 == 0 ? 1 : 0);
+    c.ref.z_out = rng.uniform_int(0, 1) ? 127 : -128;
+    c.ref.act_min = -128;
+    c.ref.act_max = 127;
+    const int64_t macs = int64_t{c.f.h} * c.f.w * c.f.c;
+    c.shift.assign(c.mult.size(), shift);
+    for (int32_t& m : c.mult) m = m == int8_ref::kMin ? m + 1 : m;
+    c.bias.clear();
+    for (int o = 0; o < c.f.n; ++o) c.bias.push_back(int8_ref::random_simd_bias(rng, macs, shift));
+    const piconas_per_channel_quant_params q = c.quant();
+    const piconas_dims f = to_c(c.f);
+    std::vector<int8_t> expected, y;
+    REQUIRE(int8_ref::conv2d(c.ref, c.in, c.x, c.f, c.w, c.bias, c.mult, c.shift, c.out, expected));
+    const bool applies = piconas_conv2d_packed_applies(&q, c.bias.data(), &f) != 0;
+    if (shift < PICONAS_S8_PACKED_MIN_SHIFT) {
+      REQUIRE(!applies);
+      REQUIRE(run(c, Variant::Packed, y) == PICONAS_S8_ERR_ARGUMENT);
+      for (int8_t v : y) REQUIRE(v == 99);
+      continue;
+    }
+    if (!applies) continue;
+    ++cases;
+    REQUIRE(run(c, Variant::Packed, y) == PICONAS_S8_OK);
+    REQUIRE(y == expected);
+  }
+  CHECK(cases > 300);
 }
 
 TEST_CASE("conv2d_s8: scratch size, missing scratch and bad arguments are refused untouched") {

@@ -4,7 +4,8 @@
  * portable reference variant (piconas_*_generic_s8, which tests/int8 checks against the
  * independent int64 reference on the host) on random layers small enough for a 16 KB part:
  * channels around the 4-value SIMD step, 1x1 / 3x3 / other kernels, every stride / padding /
- * dilation, odd pixel and channel counts, batch 2. The in-place depthwise (its planar SIMD
+ * dilation, odd pixel and channel counts, batch 2; the conv layers also through their packed
+ * filter (conv2d_packed_s8.h). The in-place depthwise (its planar SIMD
  * variant, else its portable one) runs against the out-of-place portable depthwise, on 1x1 to
  * 7x7 kernels, strides 1..3 and paddings 0..3. Exit status 0 when all are byte-identical.
  * On Cortex-M55 the SIMD entry points run the MVE kernels (ops/int8/mve_s8.h), which cannot run
@@ -25,8 +26,9 @@
 static int8_t x[MAX_IN], x2[MAX_IN], w[MAX_W], y_ref[MAX_OUT], y[MAX_OUT];
 static int32_t bias[MAX_CH], mult[MAX_CH], shift[MAX_CH];
 static int32_t scratch[256];
+static int32_t packed_scratch[400], packed_w[300];
 static uint32_t state = 2024u;
-static int simd_calls, inplace_simd_calls;
+static int simd_calls, inplace_simd_calls, packed_calls;
 
 static int32_t rnd(int32_t lo, int32_t hi) {
   state = state * 1664525u + 1013904223u;
@@ -170,6 +172,23 @@ static int inplace_case(void) {
   return s1 != 0 || s2 != 0 || differs(out.h * out.w * out.c);
 }
 
+/* The export-time packed filter and its kernel (conv2d_packed_s8.h) against y_ref, where the
+ * layer fits the static buffers and the kernel applies. Returns 1 on a mismatch. */
+static int packed_case(const piconas_conv_params *p, const piconas_per_channel_quant_params *q,
+                       const piconas_dims *in, const piconas_dims *f, const int32_t *b,
+                       const piconas_dims *out) {
+  piconas_s8_context ctx = {packed_scratch, (int32_t)sizeof packed_scratch};
+  if (!piconas_conv2d_packed_applies(q, b, f) ||
+      piconas_conv2d_packed_weights_size(f) > (int32_t)sizeof packed_w ||
+      piconas_conv2d_packed_s8_get_buffer_size(f) > ctx.size) {
+    return 0;
+  }
+  ++packed_calls;
+  return piconas_conv2d_pack_s8(f, w, (int8_t *)packed_w) != 0 ||
+         piconas_conv2d_packed_s8(&ctx, p, q, in, x, f, (const int8_t *)packed_w, b, out, y) != 0 ||
+         differs(out->n * out->h * out->w * out->c);
+}
+
 /* One random conv layer (1x1 or any kernel): wrapper (SIMD unless a multiplier is INT32_MIN)
  * vs the portable variant the wrapper used to pick. */
 static int conv_case(void) {
@@ -221,7 +240,8 @@ static int conv_case(void) {
     s2 = piconas_conv2d_im2col_simd_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y);
     ++simd_calls;
   }
-  return s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c);
+  if (s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c)) return 1;
+  return packed_case(&p, &q, &in, &f, bias, &out);
 }
 
 /* Requantization rounding ties: a 1x1 layer of zero weights has accumulator = bias exactly;
@@ -246,7 +266,7 @@ static int rounding_case(void) {
   ++simd_calls;
   return piconas_conv2d_1x1_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_ref) != 0 ||
          piconas_conv2d_1x1_simd_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y) != 0 ||
-         differs(out.w * out.c);
+         differs(out.w * out.c) || packed_case(&p, &q, &in, &f, bias, &out);
 }
 
 static int add_case(void) {
@@ -285,7 +305,7 @@ int main(void) {
     failures += dw + cv + ad + ip;
   }
   sh_write0(failures == 0 ? "kernel_test: 1200 random layers bit-exact\n" : "kernel_test: FAILED\n");
-  if (simd_calls < 400 || inplace_simd_calls < 120) {
+  if (simd_calls < 400 || inplace_simd_calls < 120 || packed_calls < 400) {
     sh_write0("kernel_test: too few layers took a SIMD variant\n");
     return 1;
   }
