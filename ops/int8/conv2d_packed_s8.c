@@ -182,24 +182,30 @@ PICONAS_S8_PACKED_INLINE int8_t packed_out(int32_t acc, int32_t left1, int32_t m
   return (int8_t)(z < act.min ? act.min : z > act.max ? act.max : z);
 }
 
-/* Output channel oc of the four pixels. */
+/* Output channel oc of the four pixels (one branch per 4 outputs picks the clamp). */
 PICONAS_S8_PACKED_INLINE void packed_store(const packed_args *a, int32_t oc, const int32_t acc[4],
-                                           int8_t *const y[4], int full) {
+                                           int8_t *const y[4]) {
   const int32_t shift = a->shift[oc];
   const int32_t left1 = (shift > 0 ? shift : 0) + 1;
   const int32_t right = shift < 0 ? -shift : 0;
   const uint32_t round = (uint32_t)a->round_base << right;
   const int32_t m = a->multiplier[oc];
-  y[0][oc] = packed_out(acc[0], left1, m, round, right + 1, full, a->act);
-  y[1][oc] = packed_out(acc[1], left1, m, round, right + 1, full, a->act);
-  y[2][oc] = packed_out(acc[2], left1, m, round, right + 1, full, a->act);
-  y[3][oc] = packed_out(acc[3], left1, m, round, right + 1, full, a->act);
+  if (a->full) {
+    y[0][oc] = packed_out(acc[0], left1, m, round, right + 1, 1, a->act);
+    y[1][oc] = packed_out(acc[1], left1, m, round, right + 1, 1, a->act);
+    y[2][oc] = packed_out(acc[2], left1, m, round, right + 1, 1, a->act);
+    y[3][oc] = packed_out(acc[3], left1, m, round, right + 1, 1, a->act);
+  } else {
+    y[0][oc] = packed_out(acc[0], left1, m, round, right + 1, 0, a->act);
+    y[1][oc] = packed_out(acc[1], left1, m, round, right + 1, 0, a->act);
+    y[2][oc] = packed_out(acc[2], left1, m, round, right + 1, 0, a->act);
+    y[3][oc] = packed_out(acc[3], left1, m, round, right + 1, 0, a->act);
+  }
 }
 
 /* All output channels of the four pixels whose columns are in col (y[p]: their outputs; a
- * repeated pixel receives the same values twice). full is a constant in each caller. */
-PICONAS_S8_PACKED_INLINE void packed_pixels_body(const packed_args *a, const uint32_t *col,
-                                                 int8_t *const y[4], int full) {
+ * repeated pixel receives the same values twice). */
+static void packed_pixels(const packed_args *a, const uint32_t *col, int8_t *const y[4]) {
   const uint32_t *w = (const uint32_t *)(const void *)a->packed;
   int32_t oc;
   for (oc = 0; oc < a->cout; oc += 2, w += 2 * a->groups) {
@@ -210,17 +216,9 @@ PICONAS_S8_PACKED_INLINE void packed_pixels_body(const packed_args *a, const uin
     acc[0][0] = acc[0][1] = acc[0][2] = acc[0][3] = b0;
     acc[1][0] = acc[1][1] = acc[1][2] = acc[1][3] = b1;
     packed_dot(w, col, a->groups, acc);
-    packed_store(a, oc, acc[0], y, full);
-    if (pair) packed_store(a, oc + 1, acc[1], y, full);
+    packed_store(a, oc, acc[0], y);
+    if (pair) packed_store(a, oc + 1, acc[1], y);
   }
-}
-
-static void packed_pixels_full(const packed_args *a, const uint32_t *col, int8_t *const y[4]) {
-  packed_pixels_body(a, col, y, 1);
-}
-
-static void packed_pixels_clamp(const packed_args *a, const uint32_t *col, int8_t *const y[4]) {
-  packed_pixels_body(a, col, y, 0);
 }
 
 /* Column p from the natural-order values tmp[0..4*groups) (x + offset, 0 outside). */
@@ -348,11 +346,7 @@ int piconas_conv2d_packed_s8(const piconas_s8_context *ctx, const piconas_conv_p
           if (++oy == out->h) oy = 0, ++b;
         }
       }
-      if (a.full) {
-        packed_pixels_full(&a, col, y);
-      } else {
-        packed_pixels_clamp(&a, col, y);
-      }
+      packed_pixels(&a, col, y);
     }
   }
   return PICONAS_S8_OK;
