@@ -1,6 +1,7 @@
 /*
  * bench_kernels.c: instructions per int8 kernel call under QEMU (-icount shift=0), for the layer
- * shapes of tiny-bench and mbv2-bench (`piconas info tiny-bench`, `piconas info mbv2-bench`).
+ * shapes of tiny-bench and mbv2-bench (`piconas info tiny-bench`, `piconas info mbv2-bench`) and
+ * the two large-kernel depthwise layers of the `piconas run` winner (bench/mcu_models.sh).
  * For each layer: the portable kernels as the wrapper picked them before the SIMD variants
  * ("old"), the wrappers of today ("new"), for depthwise layers also the in-place kernel
  * ("inplace", depthwise_conv2d_inplace_s8.h, its output over its input), for conv layers the
@@ -55,6 +56,8 @@ static const layer_t kLayers[] = {
     {"mbv2 b2.add 24x24x24", ADD, 24, 24, 24, 24, 1, 1, 0},
     {"mbv2 b7.expand 1x1 64->384 @6", CONV, 6, 6, 64, 384, 1, 1, 0},
     {"mbv2 b7.dw 3x3 384ch @6", DW, 6, 6, 384, 384, 3, 1, 1},
+    {"winner b1.dw 5x5/s2 96ch @14", DW, 14, 14, 96, 96, 5, 2, 2},
+    {"winner b2.dw 7x7 192ch @7", DW, 7, 7, 192, 192, 7, 1, 3},
 };
 
 static int32_t arena_words[BENCH_ARENA_BYTES / 4];

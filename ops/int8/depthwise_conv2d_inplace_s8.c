@@ -254,6 +254,37 @@ PICONAS_DW_INPLACE_NOINLINE void dw_run_any(const dw_run *d, int32_t ix, int32_t
   }
 }
 
+/* `quads` runs of four pixels of any KH, KW <= 8 and stride s (the windows at ix, ix + s,
+ * ix + 2s, ix + 3s): each widened weight pair serves four pixels. */
+PICONAS_DW_INPLACE_NOINLINE void dw_run_quad(const dw_run *d, int32_t ix, int32_t quads,
+                                             int8_t *y) {
+  const int32_t s = d->stride, step = d->y_step;
+  int32_t ky, g;
+  for (; quads > 0; --quads) {
+    int32_t a0 = d->bias, a1 = d->bias, a2 = d->bias, a3 = d->bias;
+    for (ky = 0; ky < d->kh; ++ky) {
+      const int8_t *x = d->rows[ky] + ix;
+      for (g = 0; g < d->groups; ++g, x += 4) {
+        const uint32_t wa = d->wa[ky][g], wb = d->wb[ky][g];
+        uint32_t u = piconas_read_s8x4(x);
+        a0 = piconas_smlad(piconas_sxtb16_ror8(u), wb, piconas_smlad(piconas_sxtb16(u), wa, a0));
+        u = piconas_read_s8x4(x + s);
+        a1 = piconas_smlad(piconas_sxtb16_ror8(u), wb, piconas_smlad(piconas_sxtb16(u), wa, a1));
+        u = piconas_read_s8x4(x + 2 * s);
+        a2 = piconas_smlad(piconas_sxtb16_ror8(u), wb, piconas_smlad(piconas_sxtb16(u), wa, a2));
+        u = piconas_read_s8x4(x + 3 * s);
+        a3 = piconas_smlad(piconas_sxtb16_ror8(u), wb, piconas_smlad(piconas_sxtb16(u), wa, a3));
+      }
+    }
+    y[0] = dw_run_out(a0, d);
+    y[step] = dw_run_out(a1, d);
+    y[2 * step] = dw_run_out(a2, d);
+    y[3 * step] = dw_run_out(a3, d);
+    y += 4 * step;
+    ix += 4 * s;
+  }
+}
+
 /* Output pixels [ox_begin, ox_end) of one row, one by one over their in-image taps; row points
  * at plane row iy0 (possibly outside the plane: only in-image taps are read). */
 static void dw_border(const dw_run *d, const piconas_dw_conv_params *p, const int8_t *w,
@@ -338,6 +369,70 @@ static int32_t pair_count(const piconas_dw_conv_params *p, int32_t in_w, int32_t
   return last >= first ? (last - first) / 2 + 1 : 0;
 }
 
+/* Bytes of the stack ring of zero-point padded rows (dw_ring_channel); larger layers take the
+ * border code. */
+enum { DW_INPLACE_RING_BYTES = 1024 };
+
+/* Ring row: image columns pad_w..pad_w+W-1 of a zero-point filled row from plane row src, or
+ * the zero point (src null: vertical padding). The other columns keep the zero point. */
+static void dw_ring_row(int8_t *dst, const int8_t *src, int32_t in_w, int8_t z) {
+  int32_t j;
+  if (src != NULL) {
+    for (j = 0; j < in_w; ++j) dst[j] = src[j];
+  } else {
+    for (j = 0; j < in_w; ++j) dst[j] = z;
+  }
+}
+
+/* `pairs` pixel pairs with the run of the layer's shape. */
+static void dw_run_pairs(const dw_run *d, int is_3x3, int32_t ix, int32_t pairs, int8_t *y) {
+  if (is_3x3 && d->stride == 1) {
+    dw_run_3x3_s1(d, ix, pairs, y);
+  } else if (is_3x3) {
+    dw_run_3x3(d, ix, pairs, y);
+  } else {
+    dw_run_any(d, ix, pairs, y);
+  }
+}
+
+/* One channel (weights and folded bias in d) from its plane through a ring of KH padded rows of
+ * pw bytes (filled with the zero point once per call): every window lies inside the padded rows,
+ * so every output pixel runs in quads or pairs (padding taps read the zero point, which adds
+ * nothing to the folded bias: no border code) and each input row is copied once. An odd last
+ * pixel runs as a pair into t. */
+static void dw_ring_channel(dw_run *d, const piconas_dw_conv_params *p, const piconas_dims *in,
+                            const piconas_dims *out, int is_3x3, const int8_t *plane,
+                            int32_t pw, int8_t *ring, int8_t *y) {
+  const int8_t z = (int8_t)(-p->input_offset);
+  const int32_t kh = d->kh, ow = out->w, step = d->y_step;
+  int32_t oy, ky, next = 0;
+  for (oy = 0; oy < out->h; ++oy, y += (ptrdiff_t)ow * step) {
+    const int32_t top = oy * p->stride.h;
+    for (next = next > top ? next : top; next < top + kh; ++next) {
+      const int32_t iy = next - p->padding.h;
+      dw_ring_row(ring + (ptrdiff_t)(next % kh) * pw + p->padding.w,
+                  iy >= 0 && iy < in->h ? plane + (ptrdiff_t)iy * in->w : NULL, in->w, z);
+    }
+    for (ky = 0; ky < kh; ++ky) d->rows[ky] = ring + (ptrdiff_t)((top + ky) % kh) * pw;
+    if (is_3x3) { /* wb holds (w1, w1) for the pair runs: no quads */
+      dw_run_pairs(d, is_3x3, 0, ow / 2, y);
+    } else {
+      const int32_t quads = ow / 4;
+      dw_run_quad(d, 0, quads, y);
+      if (ow % 4 >= 2) {
+        dw_run_pairs(d, is_3x3, 4 * quads * d->stride, 1, y + (ptrdiff_t)4 * quads * step);
+      }
+    }
+    if (ow % 2 != 0) {
+      int8_t t[2];
+      d->y_step = 1;
+      dw_run_pairs(d, is_3x3, (ow - 1) * d->stride, 1, t);
+      d->y_step = step;
+      y[(ptrdiff_t)(ow - 1) * step] = t[0];
+    }
+  }
+}
+
 int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
                                              const piconas_dw_conv_params *params,
                                              const piconas_per_channel_quant_params *quant,
@@ -359,7 +454,9 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   /* The input zero point: the byte whose value plus the input offset is 0. */
   const uint32_t zp4 = (uint8_t)(int8_t)(-params->input_offset) * 0x01010101u;
   int32_t c, oy, ky, kx, g, set_ky0, set_ky1, pairs_by_width;
-  int64_t reach, last_pair_ix;
+  int64_t reach, last_pair_ix, ring_pw;
+  int8_t ring[DW_INPLACE_RING_BYTES];
+  int use_ring;
   if (status != PICONAS_S8_OK) {
     return status;
   }
@@ -377,6 +474,10 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   pairs_by_width =
       pair_count(params, in_w, ow, first_pair, (int64_t)sw + kw, reach, 0, INT64_MAX / 2);
   last_pair_ix = ((int64_t)first_pair + 2 * ((int64_t)pairs_by_width - 1)) * sw - params->padding.w;
+  /* Ring rows: the reads of the last quad, ow rounded up to a multiple of 4. */
+  ring_pw = (int64_t)((ow + 3) / 4 * 4 - 1) * sw + 4 * d.groups + 4;
+  use_ring = (int64_t)kh * ring_pw <= DW_INPLACE_RING_BYTES;
+  for (c = 0; use_ring && c < kh * ring_pw; ++c) ring[c] = (int8_t)(-params->input_offset);
   for (c = 0; c < channels; ++c) {
     const int8_t *w = filter + c;
     const int32_t b = bias != NULL ? bias[c] : 0;
@@ -394,6 +495,19 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
       }
     }
     copy_channel(data + c, channels, input_dims->h * in_w, plane);
+    if (use_ring) {
+      d.bias = b;
+      for (ky = 0; ky < kh; ++ky) {
+        d.bias += params->input_offset * row_sum[ky];
+        for (g = 0; g < d.groups; ++g) {
+          d.wa[ky][g] = wa[ky][g];
+          d.wb[ky][g] = wb[ky][g];
+        }
+      }
+      dw_ring_channel(&d, params, input_dims, output_dims, is_3x3, plane, (int32_t)ring_pw, ring,
+                      data + c);
+      continue;
+    }
     set_ky0 = set_ky1 = -1;
     for (oy = 0; oy < output_dims->h; ++oy) {
       const int32_t iy0 = oy * params->stride.h - params->padding.h;
