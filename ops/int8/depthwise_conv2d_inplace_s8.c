@@ -476,7 +476,8 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   last_pair_ix = ((int64_t)first_pair + 2 * ((int64_t)pairs_by_width - 1)) * sw - params->padding.w;
   /* Ring rows: the reads of the last quad, ow rounded up to a multiple of 4. */
   ring_pw = (int64_t)((ow + 3) / 4 * 4 - 1) * sw + 4 * d.groups + 4;
-  use_ring = (int64_t)kh * ring_pw <= DW_INPLACE_RING_BYTES;
+  /* (A strided 3x3 layer measured faster with its border code: its pairs are not shared.) */
+  use_ring = (int64_t)kh * ring_pw <= DW_INPLACE_RING_BYTES && (!is_3x3 || sw == 1);
   for (c = 0; use_ring && c < kh * ring_pw; ++c) ring[c] = (int8_t)(-params->input_offset);
   for (c = 0; c < channels; ++c) {
     const int8_t *w = filter + c;
