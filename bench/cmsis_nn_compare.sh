@@ -103,7 +103,7 @@ for target in $targets; do
     scratch=65536
     [ "$target" = cortex-m0 ] && scratch=1024
     (cd "$dir" && arm-none-eabi-gcc $flags $undef -std=c99 -O2 -ffunction-sections -fdata-sections -nostdlib \
-      -include "$mcu/layer_hooks.h" -DPICONAS_CMSIS_SCRATCH=$scratch -I "$export_dir" -I "$cmsis/Include" -I "$mcu" \
+      -include "$mcu/layer_hooks.h" -DPICONAS_CMSIS_SCRATCH=$scratch -DPICONAS_S8_PACKED_PREFERRED=0 -I "$export_dir" -I "$cmsis/Include" -I "$mcu" \
       -L "$mcu" -T "$script" "$mcu/startup.c" "$mcu/harness.c" "$export_dir/model.c" \
       "$here/cmsis_nn/piconas_on_cmsis_nn.c" "$lib/libcmsisnn.a" -lgcc -Wl,--gc-sections -o prog.elf &&
       timeout 1200 qemu-system-arm $qemu_args -nographic -monitor none \

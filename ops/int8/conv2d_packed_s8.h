@@ -28,10 +28,14 @@
 extern "C" {
 #endif
 
+/* -DPICONAS_S8_PACKED_PREFERRED=0 keeps an exported model on its original filters (e.g. to link
+ * it against another kernel library, bench/cmsis_nn_compare.sh). */
+#ifndef PICONAS_S8_PACKED_PREFERRED
 #if PICONAS_S8_SIMD_PREFERRED && !defined(__ARM_FEATURE_MVE)
 #define PICONAS_S8_PACKED_PREFERRED 1
 #else
 #define PICONAS_S8_PACKED_PREFERRED 0
+#endif
 #endif
 
 /* Shift bound of the packed kernel: output_offset * 2^(1 - shift) + 2^(-shift) + 2^30 fits int32. */
