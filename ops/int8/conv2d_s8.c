@@ -5,6 +5,7 @@
 
 #include "int8_checks.h"
 #include "mve_s8.h"
+#include "requant32_s8.h"
 #include "requantize.h"
 #include "simd_s8.h"
 
@@ -113,40 +114,61 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
     return PICONAS_S8_ERR_BUFFER;
   }
   {
-    /* Two output pixels at a time: their inputs (x + offset) as int16 in the scratch, then each
-     * filter row is loaded once for both. */
+    /* Two output pixels x two output channels per step: the pixels' inputs (x + offset) as
+     * int16 in the scratch, each filter byte and each input value loaded once for two MACs.
+     * A lone last pixel pairs with itself (x1 = x0, y1 = y0: the same values stored twice), an
+     * odd last channel likewise. Requantization with 32-bit multiplies when the layer allows
+     * (requant32_s8.h: no int64 product, which Armv6-M has no instruction for). */
     int16_t *x0 = (int16_t *)ctx->buf;
     int16_t *x1 = x0 + input_dims->c;
     const int32_t cin = input_dims->c;
     const int32_t cout = output_dims->c;
     const int32_t pixels = output_dims->n * output_dims->h * output_dims->w;
+    const int32_t offset = params->input_offset;
+    const int fast = piconas_s8_rq32_ok(quant->multiplier, quant->shift, bias, cout, cin);
+    const piconas_s8_clamp_stage out =
+        piconas_s8_clamp_stage_of(params->output_offset, params->activation);
     for (p = 0; p < pixels; p += 2) {
       const int pair = p + 1 < pixels;
       const int8_t *src0 = conv_1x1_pixel(input, input_dims, output_dims, params, p);
       const int8_t *src1 =
           pair ? conv_1x1_pixel(input, input_dims, output_dims, params, p + 1) : src0;
       int8_t *y0 = output + (ptrdiff_t)p * cout;
+      int8_t *y1 = pair ? y0 + cout : y0;
       for (ci = 0; ci < cin; ++ci) {
-        x0[ci] = (int16_t)((int32_t)src0[ci] + params->input_offset);
-        x1[ci] = (int16_t)((int32_t)src1[ci] + params->input_offset);
+        x0[ci] = (int16_t)((int32_t)src0[ci] + offset);
+        x1[ci] = (int16_t)((int32_t)src1[ci] + offset);
       }
-      for (oc = 0; oc < cout; ++oc) {
-        const int8_t *w = filter + (ptrdiff_t)oc * cin;
-        int32_t acc0 = bias != NULL ? bias[oc] : 0;
-        int32_t acc1 = acc0;
+      for (oc = 0; oc < cout; oc += 2) {
+        const int32_t oc1 = oc + 1 < cout ? oc + 1 : oc;
+        const int8_t *w0 = filter + (ptrdiff_t)oc * cin;
+        const int8_t *w1 = filter + (ptrdiff_t)oc1 * cin;
+        int32_t a00 = bias != NULL ? bias[oc] : 0;
+        int32_t a01 = bias != NULL ? bias[oc1] : 0;
+        int32_t a10 = a00, a11 = a01;
+        piconas_s8_rq32 r;
         for (ci = 0; ci < cin; ++ci) {
-          const int32_t wv = w[ci];
-          acc0 += wv * x0[ci];
-          acc1 += wv * x1[ci];
+          const int32_t u0 = x0[ci], u1 = x1[ci];
+          int32_t w = w0[ci];
+          a00 += w * u0;
+          a10 += w * u1;
+          w = w1[ci];
+          a01 += w * u0;
+          a11 += w * u1;
         }
-        acc0 =
-            piconas_multiply_by_quantized_multiplier(acc0, quant->multiplier[oc], quant->shift[oc]);
-        y0[oc] = piconas_s8_output(acc0, params->output_offset, params->activation);
-        if (pair) {
-          acc1 = piconas_multiply_by_quantized_multiplier(acc1, quant->multiplier[oc],
-                                                          quant->shift[oc]);
-          y0[cout + oc] = piconas_s8_output(acc1, params->output_offset, params->activation);
-        }
+        /* Channel oc1 first: an odd last channel (oc1 = oc) ends with channel oc's values. */
+        r = piconas_s8_rq32_of(quant->multiplier[oc1], quant->shift[oc1]);
+        y0[oc1] = piconas_s8_clamp_store(
+            piconas_s8_rq32_or_mbqm(a01, fast, &r, quant->multiplier[oc1], quant->shift[oc1]),
+            &out);
+        y1[oc1] = piconas_s8_clamp_store(
+            piconas_s8_rq32_or_mbqm(a11, fast, &r, quant->multiplier[oc1], quant->shift[oc1]),
+            &out);
+        r = piconas_s8_rq32_of(quant->multiplier[oc], quant->shift[oc]);
+        y0[oc] = piconas_s8_clamp_store(
+            piconas_s8_rq32_or_mbqm(a00, fast, &r, quant->multiplier[oc], quant->shift[oc]), &out);
+        y1[oc] = piconas_s8_clamp_store(
+            piconas_s8_rq32_or_mbqm(a10, fast, &r, quant->multiplier[oc], quant->shift[oc]), &out);
       }
     }
   }

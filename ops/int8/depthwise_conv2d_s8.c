@@ -5,6 +5,7 @@
 
 #include "int8_checks.h"
 #include "mve_s8.h"
+#include "requant32_s8.h"
 #include "requantize.h"
 #include "simd_s8.h"
 
@@ -48,6 +49,136 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                                              bias, output_dims, output);
 }
 
+/* ---- portable variant, channel multiplier 1 -------------------------------------------------
+ * Channels in chunks of DW_CHUNK: per chunk the requantization constants (requant32_s8.h: 32-bit
+ * multiplies only, as Armv6-M needs) and the bias with the input offset folded in
+ * (bias + offset * sum of the channel's taps) are computed once; then for every output pixel the
+ * pixel's window runs over the chunk's channels. A 3x3 window entirely inside the image takes
+ * an unrolled body over the folded bias (no bounds, no offset per tap); border windows and
+ * other kernels walk their in-image taps by constant steps. */
+#define DW_CHUNK 16
+
+typedef struct {
+  const int8_t *filter; /* tap (0, 0) of channel 0 */
+  int32_t channels;     /* C */
+  int32_t tap_dy;       /* dilation.h * W * C */
+  int32_t tap_dx;       /* dilation.w * C */
+  int32_t filter_w;     /* KW */
+  int32_t offset;       /* input offset */
+  int fast;             /* requant32 applies */
+  const int32_t *multiplier;
+  const int32_t *shift;
+  piconas_s8_clamp_stage out;
+} dw_portable_args;
+
+static int8_t dw_portable_out(const dw_portable_args *a, int32_t acc, const piconas_s8_rq32 *r,
+                              int32_t c) {
+  return piconas_s8_clamp_store(
+      piconas_s8_rq32_or_mbqm(acc, a->fast, r, a->multiplier[c], a->shift[c]), &a->out);
+}
+
+/* Channels c0..c0+n-1 of one pixel whose 3x3 window (x at tap (0, 0), channel c0) is inside. */
+static void dw_portable_3x3(const dw_portable_args *a, const int8_t *x, int32_t c0, int32_t n,
+                            const int32_t *folded, const piconas_s8_rq32 *rq, int8_t *y) {
+  const int32_t ch = a->channels, dy = a->tap_dy, dx = a->tap_dx;
+  const int8_t *w = a->filter + c0;
+  int32_t j;
+  for (j = 0; j < n; ++j) {
+    const int8_t *p = x + j;
+    const int8_t *q = w + j;
+    int32_t acc = folded[j];
+    acc += q[0] * p[0] + q[ch] * p[dx] + q[2 * ch] * p[2 * dx];
+    p += dy;
+    q += 3 * ch;
+    acc += q[0] * p[0] + q[ch] * p[dx] + q[2 * ch] * p[2 * dx];
+    p += dy;
+    q += 3 * ch;
+    acc += q[0] * p[0] + q[ch] * p[dx] + q[2 * ch] * p[2 * dx];
+    y[j] = dw_portable_out(a, acc, &rq[j], c0 + j);
+  }
+}
+
+/* Channels c0..c0+n-1 of one pixel over its in-image taps [ky0, ky1) x [kx0, kx1) (x at tap
+ * (ky0, kx0), channel c0): bias + sum of w * (x + offset). */
+static void dw_portable_taps(const dw_portable_args *a, const int8_t *x, const int32_t *bias,
+                             int32_t c0, int32_t n, int32_t ky0, int32_t ky1, int32_t kx0,
+                             int32_t kx1, const piconas_s8_rq32 *rq, int8_t *y) {
+  const int32_t ch = a->channels, wrow = a->filter_w * ch, off = a->offset;
+  const int8_t *w = a->filter + ((ptrdiff_t)ky0 * a->filter_w + kx0) * ch + c0;
+  int32_t j, ky, kx;
+  for (j = 0; j < n; ++j) {
+    const int8_t *prow = x + j;
+    const int8_t *qrow = w + j;
+    int32_t acc = bias != NULL ? bias[c0 + j] : 0;
+    for (ky = ky0; ky < ky1; ++ky, prow += a->tap_dy, qrow += wrow) {
+      const int8_t *p = prow;
+      const int8_t *q = qrow;
+      for (kx = kx0; kx < kx1; ++kx, p += a->tap_dx, q += ch) {
+        acc += (int32_t)*q * ((int32_t)*p + off);
+      }
+    }
+    y[j] = dw_portable_out(a, acc, &rq[j], c0 + j);
+  }
+}
+
+static void dw_mult1(const piconas_dw_conv_params *params,
+                     const piconas_per_channel_quant_params *quant, const piconas_dims *in,
+                     const int8_t *input, const piconas_dims *f, const int8_t *filter,
+                     const int32_t *bias, const piconas_dims *out, int8_t *output) {
+  dw_portable_args a;
+  int32_t folded[DW_CHUNK];
+  piconas_s8_rq32 rq[DW_CHUNK];
+  const int32_t ch = in->c, taps = f->h * f->w;
+  const int k3x3 = f->h == 3 && f->w == 3;
+  int32_t c0, b, oy, ox, j, t;
+  a.filter = filter;
+  a.channels = ch;
+  a.tap_dy = params->dilation.h * in->w * ch;
+  a.tap_dx = params->dilation.w * ch;
+  a.filter_w = f->w;
+  a.offset = params->input_offset;
+  a.multiplier = quant->multiplier;
+  a.shift = quant->shift;
+  a.fast = piconas_s8_rq32_ok(quant->multiplier, quant->shift, bias, ch, taps);
+  a.out = piconas_s8_clamp_stage_of(params->output_offset, params->activation);
+  for (c0 = 0; c0 < ch; c0 += DW_CHUNK) {
+    const int32_t n = ch - c0 < DW_CHUNK ? ch - c0 : DW_CHUNK;
+    for (j = 0; j < n; ++j) {
+      int32_t sum = 0;
+      for (t = 0; t < taps; ++t) sum += filter[(ptrdiff_t)t * ch + c0 + j];
+      /* |bias + offset * sum| < 2^29 under requant32's bound (a.fast); else not used. */
+      folded[j] = a.fast ? (bias != NULL ? bias[c0 + j] : 0) + a.offset * sum : 0;
+      rq[j] = piconas_s8_rq32_of(quant->multiplier[c0 + j], quant->shift[c0 + j]);
+    }
+    for (b = 0; b < out->n; ++b) {
+      const int8_t *image = input + (ptrdiff_t)b * in->h * in->w * ch;
+      for (oy = 0; oy < out->h; ++oy) {
+        const int32_t iy0 = oy * params->stride.h - params->padding.h;
+        int32_t ky0, ky1;
+        int8_t *y = output + ((ptrdiff_t)b * out->h + oy) * out->w * ch + c0;
+        piconas_s8_tap_range(iy0, params->dilation.h, f->h, in->h, &ky0, &ky1);
+        for (ox = 0; ox < out->w; ++ox, y += ch) {
+          const int32_t ix0 = ox * params->stride.w - params->padding.w;
+          int32_t kx0, kx1;
+          piconas_s8_tap_range(ix0, params->dilation.w, f->w, in->w, &kx0, &kx1);
+          if (ky0 >= ky1 || kx0 >= kx1) {
+            dw_portable_taps(&a, image, bias, c0, n, 0, 0, 0, 0, rq, y); /* bias only */
+          } else {
+            const ptrdiff_t tap0 = (ptrdiff_t)(iy0 + ky0 * params->dilation.h) * in->w +
+                                   (ix0 + kx0 * params->dilation.w);
+            const int8_t *x = image + tap0 * ch + c0;
+            if (a.fast && k3x3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {
+              dw_portable_3x3(&a, x, c0, n, folded, rq, y);
+            } else {
+              dw_portable_taps(&a, x, bias, c0, n, ky0, ky1, kx0, kx1, rq, y);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
                                         const piconas_per_channel_quant_params *quant,
                                         const piconas_dims *input_dims, const int8_t *input,
@@ -59,6 +190,10 @@ int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
   int32_t b, oy, ox, ic, m, ky, kx;
   if (status != PICONAS_S8_OK) {
     return status;
+  }
+  if (params->ch_mult == 1) {
+    dw_mult1(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+    return PICONAS_S8_OK;
   }
   {
     const int32_t cin = input_dims->c;
