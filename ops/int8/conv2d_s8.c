@@ -84,15 +84,136 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
                                                filter, bias, output_dims, output);
 }
 
-/* The input pixel under output pixel index p (over n, oy, ox) of the 1x1 path. */
-static const int8_t *conv_1x1_pixel(const int8_t *input, const piconas_dims *in,
-                                    const piconas_dims *out, const piconas_conv_params *prm,
-                                    int32_t p) {
-  const int32_t plane = out->h * out->w;
-  const int32_t b = p / plane;
-  const int32_t oy = (p - b * plane) / out->w;
-  const int32_t ox = p - b * plane - oy * out->w;
-  return input + (((ptrdiff_t)b * in->h + oy * prm->stride.h) * in->w + ox * prm->stride.w) * in->c;
+/* ---- portable variants -----------------------------------------------------------------------
+ * Both run one "column" of depth K = KH*KW*C_in raw int8 input values per output pixel (1x1:
+ * the input pixel itself; generic: an im2col copy whose taps outside the image hold the input
+ * zero point, i.e. x + offset = 0) against four filter rows at a time. The input offset is
+ * folded into the bias once per call (bias + offset * sum of the row), so the inner loop is a
+ * plain int8 dot product; sums are formed modulo 2^32 (uint32_t), exact because the final
+ * accumulator fits int32 (piconas_s8_accumulator_ok). Output channels run in chunks of
+ * CONV_CHUNK whose folded biases and requantization constants (requant32_s8.h: 32-bit
+ * multiplies only, when the layer qualifies; else MBQM) sit in a small stack table. On Armv6-M
+ * (Cortex-M0/M0+) the dot product is a hand-scheduled loop of 4 instructions per MAC: GCC spills
+ * the four accumulators of the C form there (7 per MAC). */
+#define CONV_CHUNK 16
+
+typedef struct {
+  const int8_t *filter;
+  const int32_t *multiplier;
+  const int32_t *shift;
+  int32_t depth; /* K */
+  int32_t oc_begin;
+  int32_t oc_end;
+  int fast; /* requant32 applies */
+  piconas_s8_clamp_stage out;
+  uint32_t folded[CONV_CHUNK]; /* bias + offset * sum of the row, modulo 2^32 */
+  piconas_s8_rq32 rq[CONV_CHUNK];
+} conv_portable_args;
+
+static void conv_portable_setup(conv_portable_args *a, const piconas_conv_params *params,
+                                const piconas_per_channel_quant_params *quant,
+                                const piconas_dims *f, const int8_t *filter, const int32_t *bias) {
+  a->filter = filter;
+  a->multiplier = quant->multiplier;
+  a->shift = quant->shift;
+  a->depth = f->h * f->w * f->c;
+  a->fast = piconas_s8_rq32_ok(quant->multiplier, quant->shift, bias, f->n, a->depth);
+  a->out = piconas_s8_clamp_stage_of(params->output_offset, params->activation);
+  a->oc_begin = a->oc_end = 0;
+}
+
+/* Tables of output channels [oc_begin, oc_begin + CONV_CHUNK) (fewer at the end). */
+static void conv_portable_chunk(conv_portable_args *a, const int32_t *bias, int32_t offset,
+                                int32_t cout, int32_t oc_begin) {
+  int32_t oc, k;
+  a->oc_begin = oc_begin;
+  a->oc_end = cout - oc_begin > CONV_CHUNK ? oc_begin + CONV_CHUNK : cout;
+  for (oc = a->oc_begin; oc < a->oc_end; ++oc) {
+    const int8_t *w = a->filter + (ptrdiff_t)oc * a->depth;
+    uint32_t sum = 0;
+    for (k = 0; k < a->depth; ++k) sum += (uint32_t)(int32_t)w[k];
+    a->folded[oc - oc_begin] = (uint32_t)(bias != NULL ? bias[oc] : 0) + (uint32_t)offset * sum;
+    a->rq[oc - oc_begin] = piconas_s8_rq32_of(a->multiplier[oc], a->shift[oc]);
+  }
+}
+
+/* acc[j] += sum_k w[j*depth + k] * x[k] for the four rows w0..w3 (modulo 2^32), depth >= 1. */
+static void conv_portable_dot4(const int8_t *x, const int8_t *w0, const int8_t *w1,
+                               const int8_t *w2, const int8_t *w3, int32_t depth,
+                               uint32_t acc[4]) {
+#if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
+  /* x walks the column and is also the base of the weight loads: each row is addressed as
+   * x + (row - column), so one pointer increment serves five streams. */
+  uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], u, t;
+  const int8_t *end = x + depth;
+  const uint32_t d0 = (uint32_t)((uintptr_t)w0 - (uintptr_t)x);
+  const uint32_t d1 = (uint32_t)((uintptr_t)w1 - (uintptr_t)x);
+  const uint32_t d2 = (uint32_t)((uintptr_t)w2 - (uintptr_t)x);
+  const uint32_t d3 = (uint32_t)((uintptr_t)w3 - (uintptr_t)x);
+  __asm__(
+      ".syntax unified\n"
+      "1:\n\t"
+      "ldrb %[u], [%[x], #0]\n\t"
+      "sxtb %[u], %[u]\n\t"
+      "ldrsb %[t], [%[x], %[d0]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[a0], %[t]\n\t"
+      "ldrsb %[t], [%[x], %[d1]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[a1], %[t]\n\t"
+      "ldrsb %[t], [%[x], %[d2]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[a2], %[t]\n\t"
+      "ldrsb %[t], [%[x], %[d3]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[a3], %[t]\n\t"
+      "adds %[x], %[x], #1\n\t"
+      "cmp %[x], %[end]\n\t"
+      "bne 1b\n\t"
+      ".syntax divided"
+      : [a0] "+h"(a0), [a1] "+h"(a1), [a2] "+h"(a2), [a3] "+h"(a3), [x] "+l"(x), [u] "=&l"(u),
+        [t] "=&l"(t)
+      : [end] "h"(end), [d0] "l"(d0), [d1] "l"(d1), [d2] "l"(d2), [d3] "l"(d3)
+      : "cc", "memory");
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+#else
+  int32_t k;
+  for (k = 0; k < depth; ++k) {
+    const int32_t u = x[k];
+    acc[0] += (uint32_t)(w0[k] * u);
+    acc[1] += (uint32_t)(w1[k] * u);
+    acc[2] += (uint32_t)(w2[k] * u);
+    acc[3] += (uint32_t)(w3[k] * u);
+  }
+#endif
+}
+
+/* Output channels [oc_begin, oc_end) of one pixel from its column (raw int8, depth values). */
+static void conv_portable_pixel(const conv_portable_args *a, const int8_t *col, int8_t *y) {
+  const int32_t depth = a->depth;
+  const int8_t *last = a->filter + (ptrdiff_t)(a->oc_end - 1) * depth;
+  int32_t oc, j;
+  for (oc = a->oc_begin; oc < a->oc_end; oc += 4) {
+    /* Rows past the chunk's end repeat its last row; their results are not stored. */
+    const int8_t *w0 = a->filter + (ptrdiff_t)oc * depth;
+    const int8_t *w1 = w0 + depth <= last ? w0 + depth : last;
+    const int8_t *w2 = w1 + depth <= last ? w1 + depth : last;
+    const int8_t *w3 = w2 + depth <= last ? w2 + depth : last;
+    const int32_t n = a->oc_end - oc < 4 ? a->oc_end - oc : 4;
+    const int32_t i = oc - a->oc_begin;
+    uint32_t acc[4];
+    for (j = 0; j < 4; ++j) acc[j] = a->folded[j < n ? i + j : i];
+    conv_portable_dot4(col, w0, w1, w2, w3, depth, acc);
+    for (j = 0; j < n; ++j) {
+      y[oc + j] = piconas_s8_clamp_store(
+          piconas_s8_rq32_or_mbqm((int32_t)acc[j], a->fast, &a->rq[i + j], a->multiplier[oc + j],
+                                  a->shift[oc + j]),
+          &a->out);
+    }
+  }
 }
 
 int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
@@ -102,7 +223,8 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
                           const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
   const int status =
       conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-  int32_t p, oc, ci;
+  conv_portable_args a;
+  int32_t b, oy, ox, oc_begin;
   if (status != PICONAS_S8_OK) {
     return status;
   }
@@ -111,93 +233,44 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
   }
   if (ctx == NULL || ctx->buf == NULL || ctx->size < conv_1x1_buffer_size(input_dims) ||
       ((uintptr_t)ctx->buf & 1u) != 0) {
-    return PICONAS_S8_ERR_BUFFER;
+    return PICONAS_S8_ERR_BUFFER; /* not used here; kept so that every variant takes one size */
   }
-  {
-    /* Two output pixels x two output channels per step: the pixels' inputs (x + offset) as
-     * int16 in the scratch, each filter byte and each input value loaded once for two MACs.
-     * A lone last pixel pairs with itself (x1 = x0, y1 = y0: the same values stored twice), an
-     * odd last channel likewise. Requantization with 32-bit multiplies when the layer allows
-     * (requant32_s8.h: no int64 product, which Armv6-M has no instruction for). */
-    int16_t *x0 = (int16_t *)ctx->buf;
-    int16_t *x1 = x0 + input_dims->c;
-    const int32_t cin = input_dims->c;
-    const int32_t cout = output_dims->c;
-    const int32_t pixels = output_dims->n * output_dims->h * output_dims->w;
-    const int32_t offset = params->input_offset;
-    const int fast = piconas_s8_rq32_ok(quant->multiplier, quant->shift, bias, cout, cin);
-    const piconas_s8_clamp_stage out =
-        piconas_s8_clamp_stage_of(params->output_offset, params->activation);
-    for (p = 0; p < pixels; p += 2) {
-      const int pair = p + 1 < pixels;
-      const int8_t *src0 = conv_1x1_pixel(input, input_dims, output_dims, params, p);
-      const int8_t *src1 =
-          pair ? conv_1x1_pixel(input, input_dims, output_dims, params, p + 1) : src0;
-      int8_t *y0 = output + (ptrdiff_t)p * cout;
-      int8_t *y1 = pair ? y0 + cout : y0;
-      for (ci = 0; ci < cin; ++ci) {
-        x0[ci] = (int16_t)((int32_t)src0[ci] + offset);
-        x1[ci] = (int16_t)((int32_t)src1[ci] + offset);
-      }
-      for (oc = 0; oc < cout; oc += 2) {
-        const int32_t oc1 = oc + 1 < cout ? oc + 1 : oc;
-        const int8_t *w0 = filter + (ptrdiff_t)oc * cin;
-        const int8_t *w1 = filter + (ptrdiff_t)oc1 * cin;
-        int32_t a00 = bias != NULL ? bias[oc] : 0;
-        int32_t a01 = bias != NULL ? bias[oc1] : 0;
-        int32_t a10 = a00, a11 = a01;
-        piconas_s8_rq32 r;
-        for (ci = 0; ci < cin; ++ci) {
-          const int32_t u0 = x0[ci], u1 = x1[ci];
-          int32_t w = w0[ci];
-          a00 += w * u0;
-          a10 += w * u1;
-          w = w1[ci];
-          a01 += w * u0;
-          a11 += w * u1;
+  conv_portable_setup(&a, params, quant, filter_dims, filter, bias);
+  for (oc_begin = 0; oc_begin < output_dims->c; oc_begin += CONV_CHUNK) {
+    int8_t *y = output;
+    conv_portable_chunk(&a, bias, params->input_offset, output_dims->c, oc_begin);
+    for (b = 0; b < output_dims->n; ++b) {
+      for (oy = 0; oy < output_dims->h; ++oy) {
+        const int8_t *x = input + (((ptrdiff_t)b * input_dims->h + oy * params->stride.h) *
+                                   input_dims->w * input_dims->c);
+        for (ox = 0; ox < output_dims->w; ++ox, y += output_dims->c) {
+          conv_portable_pixel(&a, x + (ptrdiff_t)ox * params->stride.w * input_dims->c, y);
         }
-        /* Channel oc1 first: an odd last channel (oc1 = oc) ends with channel oc's values. */
-        r = piconas_s8_rq32_of(quant->multiplier[oc1], quant->shift[oc1]);
-        y0[oc1] = piconas_s8_clamp_store(
-            piconas_s8_rq32_or_mbqm(a01, fast, &r, quant->multiplier[oc1], quant->shift[oc1]),
-            &out);
-        y1[oc1] = piconas_s8_clamp_store(
-            piconas_s8_rq32_or_mbqm(a11, fast, &r, quant->multiplier[oc1], quant->shift[oc1]),
-            &out);
-        r = piconas_s8_rq32_of(quant->multiplier[oc], quant->shift[oc]);
-        y0[oc] = piconas_s8_clamp_store(
-            piconas_s8_rq32_or_mbqm(a00, fast, &r, quant->multiplier[oc], quant->shift[oc]), &out);
-        y1[oc] = piconas_s8_clamp_store(
-            piconas_s8_rq32_or_mbqm(a10, fast, &r, quant->multiplier[oc], quant->shift[oc]), &out);
       }
     }
   }
   return PICONAS_S8_OK;
 }
 
-/* im2col of the window of one output pixel into col (KH*KW*C_in int16 values of x + offset);
- * taps outside the image are 0, which is the same as skipping them. */
-static void conv_fill_column(int16_t *col, const int8_t *image, const piconas_dims *in,
+/* im2col of the window of one output pixel into col (KH*KW*C_in raw int8 values); taps outside
+ * the image hold the input zero point -offset (x + offset = 0: the same as skipping them). */
+static void conv_fill_column(int8_t *col, const int8_t *image, const piconas_dims *in,
                              const piconas_dims *f, const piconas_conv_params *p, int32_t iy0,
                              int32_t ix0) {
   int32_t ky_begin, ky_end, kx_begin, kx_end, ky, kx, ci;
   const int32_t cin = in->c;
+  const int8_t zero_point = (int8_t)(-p->input_offset);
   piconas_s8_tap_range(iy0, p->dilation.h, f->h, in->h, &ky_begin, &ky_end);
   piconas_s8_tap_range(ix0, p->dilation.w, f->w, in->w, &kx_begin, &kx_end);
   for (ky = 0; ky < f->h; ++ky) {
-    for (kx = 0; kx < f->w; ++kx) {
-      int16_t *dst = col + ((ptrdiff_t)ky * f->w + kx) * cin;
+    for (kx = 0; kx < f->w; ++kx, col += cin) {
       if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) {
         const int8_t *src =
             image +
             ((ptrdiff_t)(iy0 + ky * p->dilation.h) * in->w + (ix0 + kx * p->dilation.w)) * cin;
-        for (ci = 0; ci < cin; ++ci) {
-          dst[ci] = (int16_t)((int32_t)src[ci] + p->input_offset);
-        }
+        for (ci = 0; ci < cin; ++ci) col[ci] = src[ci];
       } else {
-        for (ci = 0; ci < cin; ++ci) {
-          dst[ci] = 0;
-        }
+        for (ci = 0; ci < cin; ++ci) col[ci] = zero_point;
       }
     }
   }
@@ -211,7 +284,8 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
                               int8_t *output) {
   const int status =
       conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-  int32_t b, oy, ox, oc, k;
+  conv_portable_args a;
+  int32_t b, oy, ox, oc_begin;
   if (status != PICONAS_S8_OK) {
     return status;
   }
@@ -219,28 +293,19 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
       ((uintptr_t)ctx->buf & 1u) != 0) {
     return PICONAS_S8_ERR_BUFFER;
   }
-  {
-    int16_t *col = (int16_t *)ctx->buf;
-    const int32_t depth = filter_dims->h * filter_dims->w * filter_dims->c;
-    const int32_t cout = output_dims->c;
+  conv_portable_setup(&a, params, quant, filter_dims, filter, bias);
+  for (oc_begin = 0; oc_begin < output_dims->c; oc_begin += CONV_CHUNK) {
+    int8_t *col = (int8_t *)ctx->buf;
+    int8_t *y = output;
+    conv_portable_chunk(&a, bias, params->input_offset, output_dims->c, oc_begin);
     for (b = 0; b < output_dims->n; ++b) {
       const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
       for (oy = 0; oy < output_dims->h; ++oy) {
-        for (ox = 0; ox < output_dims->w; ++ox) {
-          int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
+        for (ox = 0; ox < output_dims->w; ++ox, y += output_dims->c) {
           conv_fill_column(col, image, input_dims, filter_dims, params,
                            oy * params->stride.h - params->padding.h,
                            ox * params->stride.w - params->padding.w);
-          for (oc = 0; oc < cout; ++oc) {
-            const int8_t *w = filter + (ptrdiff_t)oc * depth;
-            int32_t acc = bias != NULL ? bias[oc] : 0;
-            for (k = 0; k < depth; ++k) {
-              acc += (int32_t)w[k] * (int32_t)col[k];
-            }
-            acc = piconas_multiply_by_quantized_multiplier(acc, quant->multiplier[oc],
-                                                           quant->shift[oc]);
-            y[oc] = piconas_s8_output(acc, params->output_offset, params->activation);
-          }
+          conv_portable_pixel(&a, col, y);
         }
       }
     }
