@@ -76,15 +76,12 @@ int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input
         ((int32_t)input1[i] + params->input1_offset) * ((int32_t)1 << params->left_shift);
     const int32_t x2 =
         ((int32_t)input2[i] + params->input2_offset) * ((int32_t)1 << params->left_shift);
-    const int32_t a = piconas_multiply_by_quantized_multiplier(x1, params->input1_multiplier,
-                                                               params->input1_shift);
-    const int32_t b = piconas_multiply_by_quantized_multiplier(x2, params->input2_multiplier,
-                                                               params->input2_shift);
+    const int32_t a = piconas_mbqm(x1, params->input1_multiplier, params->input1_shift);
+    const int32_t b = piconas_mbqm(x2, params->input2_multiplier, params->input2_shift);
     /* The sum is formed modulo 2^32 like the reference; with the host-side multipliers
      * (M1, M2 <= 1/2) it never wraps. */
     const int32_t sum = (int32_t)((uint32_t)a + (uint32_t)b);
-    const int32_t y = piconas_multiply_by_quantized_multiplier(sum, params->output_multiplier,
-                                                               params->output_shift);
+    const int32_t y = piconas_mbqm(sum, params->output_multiplier, params->output_shift);
     output[i] = piconas_s8_output(y, params->output_offset, params->activation);
   }
   return PICONAS_S8_OK;

@@ -106,7 +106,9 @@ typedef struct {
   int32_t oc_end;
   int fast; /* requant32 applies */
   piconas_s8_clamp_stage out;
-  uint32_t folded[CONV_CHUNK]; /* bias + offset * sum of the row, modulo 2^32 */
+  /* Per channel of the chunk, padded to a multiple of 4 by repeating its last channel: */
+  const int8_t *rows[CONV_CHUNK]; /* the filter row */
+  uint32_t folded[CONV_CHUNK];    /* bias + offset * sum of the row, modulo 2^32 */
   piconas_s8_rq32 rq[CONV_CHUNK];
 } conv_portable_args;
 
@@ -125,22 +127,23 @@ static void conv_portable_setup(conv_portable_args *a, const piconas_conv_params
 /* Tables of output channels [oc_begin, oc_begin + CONV_CHUNK) (fewer at the end). */
 static void conv_portable_chunk(conv_portable_args *a, const int32_t *bias, int32_t offset,
                                 int32_t cout, int32_t oc_begin) {
-  int32_t oc, k;
+  int32_t j, k;
   a->oc_begin = oc_begin;
   a->oc_end = cout - oc_begin > CONV_CHUNK ? oc_begin + CONV_CHUNK : cout;
-  for (oc = a->oc_begin; oc < a->oc_end; ++oc) {
+  for (j = 0; j < CONV_CHUNK; ++j) {
+    const int32_t oc = oc_begin + j < a->oc_end ? oc_begin + j : a->oc_end - 1;
     const int8_t *w = a->filter + (ptrdiff_t)oc * a->depth;
     uint32_t sum = 0;
     for (k = 0; k < a->depth; ++k) sum += (uint32_t)(int32_t)w[k];
-    a->folded[oc - oc_begin] = (uint32_t)(bias != NULL ? bias[oc] : 0) + (uint32_t)offset * sum;
-    a->rq[oc - oc_begin] = piconas_s8_rq32_of(a->multiplier[oc], a->shift[oc]);
+    a->rows[j] = w;
+    a->folded[j] = (uint32_t)(bias != NULL ? bias[oc] : 0) + (uint32_t)offset * sum;
+    a->rq[j] = piconas_s8_rq32_of(a->multiplier[oc], a->shift[oc]);
   }
 }
 
 /* acc[j] += sum_k w[j*depth + k] * x[k] for the four rows w0..w3 (modulo 2^32), depth >= 1. */
 static void conv_portable_dot4(const int8_t *x, const int8_t *w0, const int8_t *w1,
-                               const int8_t *w2, const int8_t *w3, int32_t depth,
-                               uint32_t acc[4]) {
+                               const int8_t *w2, const int8_t *w3, int32_t depth, uint32_t acc[4]) {
 #if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
   /* x walks the column and is also the base of the weight loads: each row is addressed as
    * x + (row - column), so one pointer increment serves five streams. */
@@ -191,27 +194,32 @@ static void conv_portable_dot4(const int8_t *x, const int8_t *w0, const int8_t *
 #endif
 }
 
-/* Output channels [oc_begin, oc_end) of one pixel from its column (raw int8, depth values). */
+/* Output channels [oc_begin, oc_end) of one pixel from its column (raw int8, depth values).
+ * Fields are copied to locals: the int8 stores could alias the struct. */
 static void conv_portable_pixel(const conv_portable_args *a, const int8_t *col, int8_t *y) {
-  const int32_t depth = a->depth;
-  const int8_t *last = a->filter + (ptrdiff_t)(a->oc_end - 1) * depth;
-  int32_t oc, j;
-  for (oc = a->oc_begin; oc < a->oc_end; oc += 4) {
-    /* Rows past the chunk's end repeat its last row; their results are not stored. */
-    const int8_t *w0 = a->filter + (ptrdiff_t)oc * depth;
-    const int8_t *w1 = w0 + depth <= last ? w0 + depth : last;
-    const int8_t *w2 = w1 + depth <= last ? w1 + depth : last;
-    const int8_t *w3 = w2 + depth <= last ? w2 + depth : last;
-    const int32_t n = a->oc_end - oc < 4 ? a->oc_end - oc : 4;
-    const int32_t i = oc - a->oc_begin;
+  const int32_t depth = a->depth, count = a->oc_end - a->oc_begin;
+  const int fast = a->fast;
+  const piconas_s8_clamp_stage out = a->out;
+  const int8_t *const *rows = a->rows;
+  const uint32_t *folded = a->folded;
+  const piconas_s8_rq32 *rq = a->rq;
+  const int32_t *multiplier = a->multiplier + a->oc_begin;
+  const int32_t *shift = a->shift + a->oc_begin;
+  int32_t i, j;
+  y += a->oc_begin;
+  for (i = 0; i < count; i += 4) {
+    const int32_t n = count - i < 4 ? count - i : 4;
     uint32_t acc[4];
-    for (j = 0; j < 4; ++j) acc[j] = a->folded[j < n ? i + j : i];
-    conv_portable_dot4(col, w0, w1, w2, w3, depth, acc);
+    acc[0] = folded[i];
+    acc[1] = folded[i + 1];
+    acc[2] = folded[i + 2];
+    acc[3] = folded[i + 3];
+    conv_portable_dot4(col, rows[i], rows[i + 1], rows[i + 2], rows[i + 3], depth, acc);
     for (j = 0; j < n; ++j) {
-      y[oc + j] = piconas_s8_clamp_store(
-          piconas_s8_rq32_or_mbqm((int32_t)acc[j], a->fast, &a->rq[i + j], a->multiplier[oc + j],
-                                  a->shift[oc + j]),
-          &a->out);
+      const int32_t c = i + j;
+      const int32_t v = fast ? piconas_s8_rq32_apply((int32_t)acc[j], &rq[c])
+                             : piconas_mbqm((int32_t)acc[j], multiplier[c], shift[c]);
+      y[c] = piconas_s8_clamp_store(v, &out);
     }
   }
 }
