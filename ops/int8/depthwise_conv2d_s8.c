@@ -87,26 +87,83 @@ static int8_t dw_portable_out(const dw_portable_args *a, int32_t acc, int32_t j)
       piconas_s8_rq32_or_mbqm(acc, a->fast, &a->rq[j], a->multiplier[c], a->shift[c]), &a->out);
 }
 
-/* The chunk of one pixel whose 3x3 window (x at tap (0, 0), channel c0) is inside; M = 1 and
- * requant32 applies. Fields are copied to locals: the int8 stores could alias the struct. */
+/* acc + the 3x3 taps of one channel: p, q at tap (0, 0) of the input and the filter; the taps
+ * of a row are ch apart in both (dilation 1, M = 1), the rows dy and 3 * ch. */
+static int32_t dw_portable_3x3_dot(const int8_t *p, const int8_t *q, int32_t ch, int32_t dy,
+                                   int32_t acc) {
+#if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
+  /* Armv6-M: the three column offsets (0, ch, 2 ch) in registers for both streams, 4
+   * instructions per tap (GCC's form recomputes addresses and spills: about 7). */
+  const int32_t zero = 0, ch2 = 2 * ch, row = 3 * ch;
+  int32_t u, t;
+  __asm__(
+      ".syntax unified\n\t"
+      "ldrsb %[u], [%[p], %[z]]\n\t"
+      "ldrsb %[t], [%[q], %[z]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      "ldrsb %[u], [%[p], %[c1]]\n\t"
+      "ldrsb %[t], [%[q], %[c1]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      "ldrsb %[u], [%[p], %[c2]]\n\t"
+      "ldrsb %[t], [%[q], %[c2]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      "add %[p], %[dy]\n\t"
+      "add %[q], %[row]\n\t"
+      "ldrsb %[u], [%[p], %[z]]\n\t"
+      "ldrsb %[t], [%[q], %[z]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      "ldrsb %[u], [%[p], %[c1]]\n\t"
+      "ldrsb %[t], [%[q], %[c1]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      "ldrsb %[u], [%[p], %[c2]]\n\t"
+      "ldrsb %[t], [%[q], %[c2]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      "add %[p], %[dy]\n\t"
+      "add %[q], %[row]\n\t"
+      "ldrsb %[u], [%[p], %[z]]\n\t"
+      "ldrsb %[t], [%[q], %[z]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      "ldrsb %[u], [%[p], %[c1]]\n\t"
+      "ldrsb %[t], [%[q], %[c1]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      "ldrsb %[u], [%[p], %[c2]]\n\t"
+      "ldrsb %[t], [%[q], %[c2]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[acc], %[t]\n\t"
+      ".syntax divided"
+      : [acc] "+h"(acc), [p] "+l"(p), [q] "+l"(q), [u] "=&l"(u), [t] "=&l"(t)
+      : [z] "l"(zero), [c1] "l"(ch), [c2] "l"(ch2), [dy] "h"(dy), [row] "h"(row)
+      : "cc", "memory");
+  return acc;
+#else
+  int32_t ky;
+  for (ky = 0; ky < 3; ++ky, p += dy, q += 3 * ch) {
+    acc += q[0] * p[0] + q[ch] * p[ch] + q[2 * ch] * p[2 * ch];
+  }
+  return acc;
+#endif
+}
+
+/* The chunk of one pixel whose 3x3 window (x at tap (0, 0), channel c0) is inside; M = 1,
+ * dilation 1 and requant32 applies. Fields are copied to locals: the int8 stores could alias
+ * the struct. */
 DW_PORTABLE_NOINLINE void dw_portable_3x3(const dw_portable_args *a, const int8_t *x, int8_t *y) {
-  const int32_t ch = a->channels, dy = a->tap_dy, dx = a->tap_dx, n = a->n;
+  const int32_t ch = a->channels, dy = a->tap_dy, n = a->n;
   const int8_t *w = a->filter + a->c0;
   const int32_t *folded = a->folded;
   const piconas_s8_rq32 *rq = a->rq;
   const piconas_s8_clamp_stage out = a->out;
   int32_t j;
   for (j = 0; j < n; ++j) {
-    const int8_t *p = x + j;
-    const int8_t *q = w + j;
-    int32_t acc = folded[j];
-    acc += q[0] * p[0] + q[ch] * p[dx] + q[2 * ch] * p[2 * dx];
-    p += dy;
-    q += 3 * ch;
-    acc += q[0] * p[0] + q[ch] * p[dx] + q[2 * ch] * p[2 * dx];
-    p += dy;
-    q += 3 * ch;
-    acc += q[0] * p[0] + q[ch] * p[dx] + q[2 * ch] * p[2 * dx];
+    const int32_t acc = dw_portable_3x3_dot(x + j, w + j, ch, dy, folded[j]);
     y[j] = piconas_s8_clamp_store(piconas_s8_rq32_apply(acc, &rq[j]), &out);
   }
 }
@@ -155,7 +212,8 @@ static void dw_portable(const piconas_dw_conv_params *params,
                         const int32_t *bias, const piconas_dims *out, int8_t *output) {
   dw_portable_args a;
   const int32_t cin = in->c;
-  const int k3x3 = f->h == 3 && f->w == 3 && params->ch_mult == 1;
+  const int k3x3 = f->h == 3 && f->w == 3 && params->ch_mult == 1 && params->dilation.h == 1 &&
+                   params->dilation.w == 1;
   int32_t c0, b, oy, ox;
   a.filter = filter;
   a.channels = out->c;
