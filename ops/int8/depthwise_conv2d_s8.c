@@ -168,23 +168,54 @@ DW_PORTABLE_NOINLINE void dw_portable_3x3(const dw_portable_args *a, const int8_
   }
 }
 
+/* acc + sum of (x + off) * w over n >= 1 taps of one kernel row: x at p, p + step_x, ..., the
+ * weights at q, q + step_w, .... */
+static int32_t dw_portable_row(const int8_t *p, const int8_t *q, int32_t step_x, int32_t step_w,
+                               int32_t n, int32_t off, int32_t acc) {
+#if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
+  if (step_x == step_w) {
+    /* Armv6-M: the weight addressed as p + (q - p), so one pointer walks both streams; 8
+     * instructions per tap (GCC's form: about 12). */
+    const uint32_t d = (uint32_t)((uintptr_t)q - (uintptr_t)p);
+    const int32_t zero = 0;
+    int32_t u, t;
+    __asm__(
+        ".syntax unified\n"
+        "1:\n\t"
+        "ldrsb %[u], [%[p], %[z]]\n\t"
+        "ldrsb %[t], [%[p], %[d]]\n\t"
+        "adds %[u], %[u], %[off]\n\t"
+        "muls %[t], %[u], %[t]\n\t"
+        "add %[acc], %[t]\n\t"
+        "adds %[p], %[p], %[step]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        ".syntax divided"
+        : [acc] "+h"(acc), [p] "+l"(p), [n] "+l"(n), [u] "=&l"(u), [t] "=&l"(t)
+        : [z] "l"(zero), [d] "l"(d), [off] "l"(off), [step] "l"(step_x)
+        : "cc", "memory");
+    return acc;
+  }
+#endif
+  for (; n > 0; --n, p += step_x, q += step_w) acc += (int32_t)*q * ((int32_t)*p + off);
+  return acc;
+}
+
 /* The chunk of one pixel over its in-image taps [ky0, ky1) x [kx0, kx1) (x at tap (ky0, kx0),
  * input channel 0; null when there are none): bias + sum of w * (x + offset). */
 static void dw_portable_taps(const dw_portable_args *a, const int8_t *x, const int32_t *bias,
                              int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int8_t *y) {
-  const int32_t ch = a->channels, wrow = a->filter_w * ch, off = a->offset;
-  const int8_t *w = a->filter + ((ptrdiff_t)ky0 * a->filter_w + kx0) * ch + a->c0;
-  int32_t j, ky, kx;
-  for (j = 0; j < a->n; ++j) {
-    const int8_t *prow = x != NULL ? x + a->source[j] : NULL;
+  const int32_t ch = a->channels, wrow = a->filter_w * ch, off = a->offset, n = a->n;
+  const int32_t dy = a->tap_dy, dx = a->tap_dx, c0 = a->c0;
+  const int8_t *w = a->filter + ((ptrdiff_t)ky0 * a->filter_w + kx0) * ch + c0;
+  const int32_t *source = a->source;
+  int32_t j, ky;
+  for (j = 0; j < n; ++j) {
+    const int8_t *prow = x != NULL ? x + source[j] : NULL;
     const int8_t *qrow = w + j;
-    int32_t acc = bias != NULL ? bias[a->c0 + j] : 0;
-    for (ky = ky0; ky < ky1; ++ky, prow += a->tap_dy, qrow += wrow) {
-      const int8_t *p = prow;
-      const int8_t *q = qrow;
-      for (kx = kx0; kx < kx1; ++kx, p += a->tap_dx, q += ch) {
-        acc += (int32_t)*q * ((int32_t)*p + off);
-      }
+    int32_t acc = bias != NULL ? bias[c0 + j] : 0;
+    for (ky = ky0; ky < ky1 && kx1 > kx0; ++ky, prow += dy, qrow += wrow) {
+      acc = dw_portable_row(prow, qrow, dx, ch, kx1 - kx0, off, acc);
     }
     y[j] = dw_portable_out(a, acc, j);
   }
