@@ -5,6 +5,7 @@
 
 #include "int8_checks.h"
 #include "mve_s8.h"
+#include "requant32_s8.h"
 #include "requantize.h"
 #include "simd_s8.h"
 
@@ -33,11 +34,41 @@ int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const
   return piconas_add_generic_s8(params, input1, input2, output, size);
 }
 
+/* requant32_s8.h's requantization applies to all three steps: the inputs are bounded by
+ * |q + offset| << left_shift <= 255 << left_shift, and a requantized value never exceeds its
+ * shifted input in magnitude (|SRDHM(x, m)| <= |x| for 0 <= m < 2^31, RDBPOT only shrinks). */
+static int add_rq32_ok(const piconas_add_params *p) {
+  const int64_t in = (int64_t)255 << p->left_shift;
+  const int64_t a = in << (p->input1_shift > 0 ? p->input1_shift : 0);
+  const int64_t b = in << (p->input2_shift > 0 ? p->input2_shift : 0);
+  return piconas_s8_rq32_channel_ok(p->input1_multiplier, p->input1_shift, in) &&
+         piconas_s8_rq32_channel_ok(p->input2_multiplier, p->input2_shift, in) &&
+         piconas_s8_rq32_channel_ok(p->output_multiplier, p->output_shift, a + b);
+}
+
 int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input1,
                            const int8_t *input2, int8_t *output, int32_t size) {
   int32_t i;
   if (add_check(params, input1, input2, output, size) != PICONAS_S8_OK) {
     return PICONAS_S8_ERR_ARGUMENT;
+  }
+  if (add_rq32_ok(params)) {
+    /* The same arithmetic with 32-bit multiplies only; offsets pre-shifted: (q + offset) << ls =
+     * (q << ls) + (offset << ls), both inside int32 (|q + offset| <= 255, ls <= 23). */
+    const int32_t ls = params->left_shift;
+    const int32_t off1 = params->input1_offset * ((int32_t)1 << ls);
+    const int32_t off2 = params->input2_offset * ((int32_t)1 << ls);
+    const piconas_s8_rq32 r1 = piconas_s8_rq32_of(params->input1_multiplier, params->input1_shift);
+    const piconas_s8_rq32 r2 = piconas_s8_rq32_of(params->input2_multiplier, params->input2_shift);
+    const piconas_s8_rq32 ro = piconas_s8_rq32_of(params->output_multiplier, params->output_shift);
+    const piconas_s8_clamp_stage out =
+        piconas_s8_clamp_stage_of(params->output_offset, params->activation);
+    for (i = 0; i < size; ++i) {
+      const int32_t a = piconas_s8_rq32_apply((int32_t)input1[i] * ((int32_t)1 << ls) + off1, &r1);
+      const int32_t b = piconas_s8_rq32_apply((int32_t)input2[i] * ((int32_t)1 << ls) + off2, &r2);
+      output[i] = piconas_s8_clamp_store(piconas_s8_rq32_apply(a + b, &ro), &out);
+    }
+    return PICONAS_S8_OK;
   }
   for (i = 0; i < size; ++i) {
     /* |q + offset| <= 255, so the left shift by at most 23 stays inside int32. */
@@ -45,15 +76,12 @@ int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input
         ((int32_t)input1[i] + params->input1_offset) * ((int32_t)1 << params->left_shift);
     const int32_t x2 =
         ((int32_t)input2[i] + params->input2_offset) * ((int32_t)1 << params->left_shift);
-    const int32_t a = piconas_multiply_by_quantized_multiplier(x1, params->input1_multiplier,
-                                                               params->input1_shift);
-    const int32_t b = piconas_multiply_by_quantized_multiplier(x2, params->input2_multiplier,
-                                                               params->input2_shift);
+    const int32_t a = piconas_mbqm(x1, params->input1_multiplier, params->input1_shift);
+    const int32_t b = piconas_mbqm(x2, params->input2_multiplier, params->input2_shift);
     /* The sum is formed modulo 2^32 like the reference; with the host-side multipliers
      * (M1, M2 <= 1/2) it never wraps. */
     const int32_t sum = (int32_t)((uint32_t)a + (uint32_t)b);
-    const int32_t y = piconas_multiply_by_quantized_multiplier(sum, params->output_multiplier,
-                                                               params->output_shift);
+    const int32_t y = piconas_mbqm(sum, params->output_multiplier, params->output_shift);
     output[i] = piconas_s8_output(y, params->output_offset, params->activation);
   }
   return PICONAS_S8_OK;

@@ -5,6 +5,7 @@
 
 #include "int8_checks.h"
 #include "mve_s8.h"
+#include "requant32_s8.h"
 #include "requantize.h"
 #include "simd_s8.h"
 
@@ -83,15 +84,143 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
                                                filter, bias, output_dims, output);
 }
 
-/* The input pixel under output pixel index p (over n, oy, ox) of the 1x1 path. */
-static const int8_t *conv_1x1_pixel(const int8_t *input, const piconas_dims *in,
-                                    const piconas_dims *out, const piconas_conv_params *prm,
-                                    int32_t p) {
-  const int32_t plane = out->h * out->w;
-  const int32_t b = p / plane;
-  const int32_t oy = (p - b * plane) / out->w;
-  const int32_t ox = p - b * plane - oy * out->w;
-  return input + (((ptrdiff_t)b * in->h + oy * prm->stride.h) * in->w + ox * prm->stride.w) * in->c;
+/* ---- portable variants -----------------------------------------------------------------------
+ * Both run one "column" of depth K = KH*KW*C_in raw int8 input values per output pixel (1x1:
+ * the input pixel itself; generic: an im2col copy whose taps outside the image hold the input
+ * zero point, i.e. x + offset = 0) against four filter rows at a time. The input offset is
+ * folded into the bias once per call (bias + offset * sum of the row), so the inner loop is a
+ * plain int8 dot product; sums are formed modulo 2^32 (uint32_t), exact because the final
+ * accumulator fits int32 (piconas_s8_accumulator_ok). Output channels run in chunks of
+ * CONV_CHUNK whose folded biases and requantization constants (requant32_s8.h: 32-bit
+ * multiplies only, when the layer qualifies; else MBQM) sit in a small stack table. On Armv6-M
+ * (Cortex-M0/M0+) the dot product is a hand-scheduled loop of 3.75 instructions per MAC: GCC
+ * spills the four accumulators of the C form there (7 per MAC). */
+#define CONV_CHUNK 16
+
+typedef struct {
+  const int8_t *filter;
+  const int32_t *multiplier;
+  const int32_t *shift;
+  int32_t depth; /* K */
+  int32_t oc_begin;
+  int32_t oc_end;
+  int fast; /* requant32 applies */
+  piconas_s8_clamp_stage out;
+  /* Per channel of the chunk, padded to a multiple of 4 by repeating its last channel: */
+  const int8_t *rows[CONV_CHUNK]; /* the filter row */
+  uint32_t folded[CONV_CHUNK];    /* bias + offset * sum of the row, modulo 2^32 */
+  piconas_s8_rq32 rq[CONV_CHUNK];
+} conv_portable_args;
+
+static void conv_portable_setup(conv_portable_args *a, const piconas_conv_params *params,
+                                const piconas_per_channel_quant_params *quant,
+                                const piconas_dims *f, const int8_t *filter, const int32_t *bias) {
+  a->filter = filter;
+  a->multiplier = quant->multiplier;
+  a->shift = quant->shift;
+  a->depth = f->h * f->w * f->c;
+  a->fast = piconas_s8_rq32_ok(quant->multiplier, quant->shift, bias, f->n, a->depth);
+  a->out = piconas_s8_clamp_stage_of(params->output_offset, params->activation);
+  a->oc_begin = a->oc_end = 0;
+}
+
+/* Tables of output channels [oc_begin, oc_begin + CONV_CHUNK) (fewer at the end). */
+static void conv_portable_chunk(conv_portable_args *a, const int32_t *bias, int32_t offset,
+                                int32_t cout, int32_t oc_begin) {
+  int32_t j, k;
+  a->oc_begin = oc_begin;
+  a->oc_end = cout - oc_begin > CONV_CHUNK ? oc_begin + CONV_CHUNK : cout;
+  for (j = 0; j < CONV_CHUNK; ++j) {
+    const int32_t oc = oc_begin + j < a->oc_end ? oc_begin + j : a->oc_end - 1;
+    const int8_t *w = a->filter + (ptrdiff_t)oc * a->depth;
+    uint32_t sum = 0;
+    for (k = 0; k < a->depth; ++k) sum += (uint32_t)(int32_t)w[k];
+    a->rows[j] = w;
+    a->folded[j] = (uint32_t)(bias != NULL ? bias[oc] : 0) + (uint32_t)offset * sum;
+    a->rq[j] = piconas_s8_rq32_of(a->multiplier[oc], a->shift[oc]);
+  }
+}
+
+/* acc[j] += sum_k w[j*depth + k] * x[k] for the four rows w0..w3 (modulo 2^32), depth >= 1. */
+static void conv_portable_dot4(const int8_t *x, const int8_t *w0, const int8_t *w1,
+                               const int8_t *w2, const int8_t *w3, int32_t depth, uint32_t acc[4]) {
+#if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
+  /* Five streams through one index register i, from -depth up to 0 (the pointers at their
+   * ends): the increment sets the flags the loop branch tests. 15 instructions per 4 MACs. */
+  uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], u, t;
+  int32_t i = -depth;
+  x += depth;
+  w0 += depth;
+  w1 += depth;
+  w2 += depth;
+  w3 += depth;
+  __asm__(
+      ".syntax unified\n"
+      "1:\n\t"
+      "ldrsb %[u], [%[x], %[i]]\n\t"
+      "ldrsb %[t], [%[w0], %[i]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[a0], %[t]\n\t"
+      "ldrsb %[t], [%[w1], %[i]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[a1], %[t]\n\t"
+      "ldrsb %[t], [%[w2], %[i]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[a2], %[t]\n\t"
+      "ldrsb %[t], [%[w3], %[i]]\n\t"
+      "muls %[t], %[u], %[t]\n\t"
+      "add %[a3], %[t]\n\t"
+      "adds %[i], %[i], #1\n\t"
+      "bne 1b\n\t"
+      ".syntax divided"
+      : [a0] "+h"(a0), [a1] "+h"(a1), [a2] "+h"(a2), [a3] "+h"(a3), [i] "+l"(i), [u] "=&l"(u),
+        [t] "=&l"(t)
+      : [x] "l"(x), [w0] "l"(w0), [w1] "l"(w1), [w2] "l"(w2), [w3] "l"(w3)
+      : "cc", "memory");
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+#else
+  int32_t k;
+  for (k = 0; k < depth; ++k) {
+    const int32_t u = x[k];
+    acc[0] += (uint32_t)(w0[k] * u);
+    acc[1] += (uint32_t)(w1[k] * u);
+    acc[2] += (uint32_t)(w2[k] * u);
+    acc[3] += (uint32_t)(w3[k] * u);
+  }
+#endif
+}
+
+/* Output channels [oc_begin, oc_end) of one pixel from its column (raw int8, depth values).
+ * Fields are copied to locals: the int8 stores could alias the struct. */
+static void conv_portable_pixel(const conv_portable_args *a, const int8_t *col, int8_t *y) {
+  const int32_t depth = a->depth, count = a->oc_end - a->oc_begin;
+  const int fast = a->fast;
+  const piconas_s8_clamp_stage out = a->out;
+  const int8_t *const *rows = a->rows;
+  const uint32_t *folded = a->folded;
+  const piconas_s8_rq32 *rq = a->rq;
+  const int32_t *multiplier = a->multiplier + a->oc_begin;
+  const int32_t *shift = a->shift + a->oc_begin;
+  int32_t i, j;
+  y += a->oc_begin;
+  for (i = 0; i < count; i += 4) {
+    const int32_t n = count - i < 4 ? count - i : 4;
+    uint32_t acc[4];
+    acc[0] = folded[i];
+    acc[1] = folded[i + 1];
+    acc[2] = folded[i + 2];
+    acc[3] = folded[i + 3];
+    conv_portable_dot4(col, rows[i], rows[i + 1], rows[i + 2], rows[i + 3], depth, acc);
+    for (j = 0; j < n; ++j) {
+      const int32_t c = i + j;
+      const int32_t v = fast ? piconas_s8_rq32_apply((int32_t)acc[j], &rq[c])
+                             : piconas_mbqm((int32_t)acc[j], multiplier[c], shift[c]);
+      y[c] = piconas_s8_clamp_store(v, &out);
+    }
+  }
 }
 
 int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
@@ -101,7 +230,8 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
                           const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
   const int status =
       conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-  int32_t p, oc, ci;
+  conv_portable_args a;
+  int32_t b, oy, ox, oc_begin;
   if (status != PICONAS_S8_OK) {
     return status;
   }
@@ -110,42 +240,18 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
   }
   if (ctx == NULL || ctx->buf == NULL || ctx->size < conv_1x1_buffer_size(input_dims) ||
       ((uintptr_t)ctx->buf & 1u) != 0) {
-    return PICONAS_S8_ERR_BUFFER;
+    return PICONAS_S8_ERR_BUFFER; /* not used here; kept so that every variant takes one size */
   }
-  {
-    /* Two output pixels at a time: their inputs (x + offset) as int16 in the scratch, then each
-     * filter row is loaded once for both. */
-    int16_t *x0 = (int16_t *)ctx->buf;
-    int16_t *x1 = x0 + input_dims->c;
-    const int32_t cin = input_dims->c;
-    const int32_t cout = output_dims->c;
-    const int32_t pixels = output_dims->n * output_dims->h * output_dims->w;
-    for (p = 0; p < pixels; p += 2) {
-      const int pair = p + 1 < pixels;
-      const int8_t *src0 = conv_1x1_pixel(input, input_dims, output_dims, params, p);
-      const int8_t *src1 =
-          pair ? conv_1x1_pixel(input, input_dims, output_dims, params, p + 1) : src0;
-      int8_t *y0 = output + (ptrdiff_t)p * cout;
-      for (ci = 0; ci < cin; ++ci) {
-        x0[ci] = (int16_t)((int32_t)src0[ci] + params->input_offset);
-        x1[ci] = (int16_t)((int32_t)src1[ci] + params->input_offset);
-      }
-      for (oc = 0; oc < cout; ++oc) {
-        const int8_t *w = filter + (ptrdiff_t)oc * cin;
-        int32_t acc0 = bias != NULL ? bias[oc] : 0;
-        int32_t acc1 = acc0;
-        for (ci = 0; ci < cin; ++ci) {
-          const int32_t wv = w[ci];
-          acc0 += wv * x0[ci];
-          acc1 += wv * x1[ci];
-        }
-        acc0 =
-            piconas_multiply_by_quantized_multiplier(acc0, quant->multiplier[oc], quant->shift[oc]);
-        y0[oc] = piconas_s8_output(acc0, params->output_offset, params->activation);
-        if (pair) {
-          acc1 = piconas_multiply_by_quantized_multiplier(acc1, quant->multiplier[oc],
-                                                          quant->shift[oc]);
-          y0[cout + oc] = piconas_s8_output(acc1, params->output_offset, params->activation);
+  conv_portable_setup(&a, params, quant, filter_dims, filter, bias);
+  for (oc_begin = 0; oc_begin < output_dims->c; oc_begin += CONV_CHUNK) {
+    int8_t *y = output;
+    conv_portable_chunk(&a, bias, params->input_offset, output_dims->c, oc_begin);
+    for (b = 0; b < output_dims->n; ++b) {
+      for (oy = 0; oy < output_dims->h; ++oy) {
+        const int8_t *x = input + (((ptrdiff_t)b * input_dims->h + oy * params->stride.h) *
+                                   input_dims->w * input_dims->c);
+        for (ox = 0; ox < output_dims->w; ++ox, y += output_dims->c) {
+          conv_portable_pixel(&a, x + (ptrdiff_t)ox * params->stride.w * input_dims->c, y);
         }
       }
     }
@@ -153,29 +259,25 @@ int piconas_conv2d_1x1_s8(const piconas_s8_context *ctx, const piconas_conv_para
   return PICONAS_S8_OK;
 }
 
-/* im2col of the window of one output pixel into col (KH*KW*C_in int16 values of x + offset);
- * taps outside the image are 0, which is the same as skipping them. */
-static void conv_fill_column(int16_t *col, const int8_t *image, const piconas_dims *in,
+/* im2col of the window of one output pixel into col (KH*KW*C_in raw int8 values); taps outside
+ * the image hold the input zero point -offset (x + offset = 0: the same as skipping them). */
+static void conv_fill_column(int8_t *col, const int8_t *image, const piconas_dims *in,
                              const piconas_dims *f, const piconas_conv_params *p, int32_t iy0,
                              int32_t ix0) {
   int32_t ky_begin, ky_end, kx_begin, kx_end, ky, kx, ci;
   const int32_t cin = in->c;
+  const int8_t zero_point = (int8_t)(-p->input_offset);
   piconas_s8_tap_range(iy0, p->dilation.h, f->h, in->h, &ky_begin, &ky_end);
   piconas_s8_tap_range(ix0, p->dilation.w, f->w, in->w, &kx_begin, &kx_end);
   for (ky = 0; ky < f->h; ++ky) {
-    for (kx = 0; kx < f->w; ++kx) {
-      int16_t *dst = col + ((ptrdiff_t)ky * f->w + kx) * cin;
+    for (kx = 0; kx < f->w; ++kx, col += cin) {
       if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) {
         const int8_t *src =
             image +
             ((ptrdiff_t)(iy0 + ky * p->dilation.h) * in->w + (ix0 + kx * p->dilation.w)) * cin;
-        for (ci = 0; ci < cin; ++ci) {
-          dst[ci] = (int16_t)((int32_t)src[ci] + p->input_offset);
-        }
+        for (ci = 0; ci < cin; ++ci) col[ci] = src[ci];
       } else {
-        for (ci = 0; ci < cin; ++ci) {
-          dst[ci] = 0;
-        }
+        for (ci = 0; ci < cin; ++ci) col[ci] = zero_point;
       }
     }
   }
@@ -189,7 +291,8 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
                               int8_t *output) {
   const int status =
       conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
-  int32_t b, oy, ox, oc, k;
+  conv_portable_args a;
+  int32_t b, oy, ox, oc_begin;
   if (status != PICONAS_S8_OK) {
     return status;
   }
@@ -197,28 +300,19 @@ int piconas_conv2d_generic_s8(const piconas_s8_context *ctx, const piconas_conv_
       ((uintptr_t)ctx->buf & 1u) != 0) {
     return PICONAS_S8_ERR_BUFFER;
   }
-  {
-    int16_t *col = (int16_t *)ctx->buf;
-    const int32_t depth = filter_dims->h * filter_dims->w * filter_dims->c;
-    const int32_t cout = output_dims->c;
+  conv_portable_setup(&a, params, quant, filter_dims, filter, bias);
+  for (oc_begin = 0; oc_begin < output_dims->c; oc_begin += CONV_CHUNK) {
+    int8_t *col = (int8_t *)ctx->buf;
+    int8_t *y = output;
+    conv_portable_chunk(&a, bias, params->input_offset, output_dims->c, oc_begin);
     for (b = 0; b < output_dims->n; ++b) {
       const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
       for (oy = 0; oy < output_dims->h; ++oy) {
-        for (ox = 0; ox < output_dims->w; ++ox) {
-          int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
+        for (ox = 0; ox < output_dims->w; ++ox, y += output_dims->c) {
           conv_fill_column(col, image, input_dims, filter_dims, params,
                            oy * params->stride.h - params->padding.h,
                            ox * params->stride.w - params->padding.w);
-          for (oc = 0; oc < cout; ++oc) {
-            const int8_t *w = filter + (ptrdiff_t)oc * depth;
-            int32_t acc = bias != NULL ? bias[oc] : 0;
-            for (k = 0; k < depth; ++k) {
-              acc += (int32_t)w[k] * (int32_t)col[k];
-            }
-            acc = piconas_multiply_by_quantized_multiplier(acc, quant->multiplier[oc],
-                                                           quant->shift[oc]);
-            y[oc] = piconas_s8_output(acc, params->output_offset, params->activation);
-          }
+          conv_portable_pixel(&a, col, y);
         }
       }
     }

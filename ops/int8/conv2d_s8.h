@@ -8,10 +8,14 @@
  * filter_dims = {C_out, KH, KW, C_in}; bias may be null (zero). The caller picks the output
  * size (output_dims); windows entirely outside the image give clamp(MBQM(bias) + offset).
  * piconas_conv2d_s8 is the wrapper that picks a variant; tests may call each variant directly:
- *   piconas_conv2d_1x1_s8      KH = KW = 1, padding 0, every window inside the image; scratch of
- *                              2*C_in int16 (two output pixels per pass share each filter load);
- *   piconas_conv2d_generic_s8  any shape; scratch of KH*KW*C_in int16 (im2col of one output
- *                              pixel, taps outside the image stored as 0 = skipped);
+ *   piconas_conv2d_1x1_s8      KH = KW = 1, padding 0, every window inside the image; reads the
+ *                              input pixels in place (takes, and checks, a scratch of 2*C_in
+ *                              int16 like the SIMD variant, but does not use it);
+ *   piconas_conv2d_generic_s8  any shape; scratch of KH*KW*C_in int16 (of which it uses
+ *                              KH*KW*C_in bytes: im2col of one output pixel as raw int8, taps
+ *                              outside the image holding the input zero point = skipped);
+ *                              both portable variants fold the input offset into the bias and
+ *                              run four filter rows per pass (Armv6-M: an assembly inner loop);
  *   piconas_conv2d_1x1_simd_s8, piconas_conv2d_im2col_simd_s8: the same two shapes with the DSP
  *                              instructions (emulated in C where absent, simd_s8.h): two pixels
  *                              x two output channels per step; scratch 2*C_in resp.

@@ -5,6 +5,7 @@
 
 #include "int8_checks.h"
 #include "mve_s8.h"
+#include "requant32_s8.h"
 #include "requantize.h"
 #include "simd_s8.h"
 
@@ -92,6 +93,9 @@ int piconas_depthwise_conv2d_inplace_generic_s8(const piconas_s8_context *ctx,
     const int32_t channels = input_dims->c;
     const int32_t offset = params->input_offset;
     int8_t *plane = (int8_t *)ctx->buf; /* input channel c, [H, W] */
+    /* Requantization with 32-bit multiplies where exact (requant32_s8.h; Armv6-M). */
+    const int fast = piconas_s8_rq32_ok(quant->multiplier, quant->shift, bias, channels,
+                                        (int64_t)filter_dims->h * filter_dims->w);
     /* On Cortex-M55 the MVE kernel computes every pixel when its requantization is exact. */
 #if PICONAS_S8_MVE
     const int use_mve = piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, channels,
@@ -106,6 +110,7 @@ int piconas_depthwise_conv2d_inplace_generic_s8(const piconas_s8_context *ctx,
         continue;
       }
 #endif
+      const piconas_s8_rq32 rq = piconas_s8_rq32_of(quant->multiplier[c], quant->shift[c]);
       copy_channel(data + c, channels, input_dims->h * input_dims->w, plane);
       for (oy = 0; oy < output_dims->h; ++oy) {
         const int32_t iy0 = oy * params->stride.h - params->padding.h;
@@ -126,8 +131,7 @@ int piconas_depthwise_conv2d_inplace_generic_s8(const piconas_s8_context *ctx,
               acc += w * (plane[(ptrdiff_t)iy * input_dims->w + ix] + offset);
             }
           }
-          acc =
-              piconas_multiply_by_quantized_multiplier(acc, quant->multiplier[c], quant->shift[c]);
+          acc = piconas_s8_rq32_or_mbqm(acc, fast, &rq, quant->multiplier[c], quant->shift[c]);
           data[((ptrdiff_t)oy * output_dims->w + ox) * channels + c] =
               piconas_s8_output(acc, params->output_offset, params->activation);
         }

@@ -15,7 +15,9 @@
  *                                        piconas_s8_simd_quant_ok in simd_s8.h); the DSP
  *                                        instructions (emulated in C where absent), 3x3
  *                                        specialised;
- *   piconas_depthwise_conv2d_generic_s8  any shape, plain loops: the portable reference.
+ *   piconas_depthwise_conv2d_generic_s8  any shape: the portable variant (folded input offset,
+ *                                        unrolled 3x3 interior, per-row taps elsewhere;
+ *                                        Armv6-M assembly inner loops; requant32_s8.h).
  * A variant given a shape it cannot handle returns PICONAS_S8_ERR_ARGUMENT.
  */
 #ifndef PICONAS_INT8_DEPTHWISE_CONV2D_S8_H

@@ -45,7 +45,7 @@ int piconas_fully_connected_s8(const piconas_fc_params *params,
         for (i = 0; i < d; ++i) {
           acc += (int32_t)w[i] * ((int32_t)x[i] + offset);
         }
-        acc = piconas_multiply_by_quantized_multiplier(acc, quant->multiplier[o], quant->shift[o]);
+        acc = piconas_mbqm(acc, quant->multiplier[o], quant->shift[o]);
         y[o] = piconas_s8_output(acc, params->output_offset, params->activation);
       }
     }

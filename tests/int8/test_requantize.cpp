@@ -3,10 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 
 #include "int8/reference_s8.h"
 #include "ops/int8/quantize_multiplier.h"
+#include "ops/int8/requant32_s8.h"
 #include "ops/int8/requantize.h"
 #include "ops/int8/simd_s8.h"
 
@@ -150,6 +152,47 @@ TEST_CASE("requantize: SIMD requantization equals MBQM under its small-accumulat
   MESSAGE("SIMD requantize values compared: " << checked);
 }
 #endif
+
+TEST_CASE("requantize: 32-bit-multiply requantization equals MBQM under its bound") {
+  Rng rng(20261205);
+  int64_t checked = 0;
+  // Multipliers whose 16-bit halves are at their edges, plus the random ones of the kernels.
+  const int32_t edge_m[] = {0, 1, 0xFFFF, 0x10000, k2p30, k2p30 + 0xFFFF, kMax, kMax - 0xFFFF};
+  for (int i = 0; i < 200000; ++i) {
+    int32_t m = i % 4 == 0 ? edge_m[i / 4 % 8] : int8_ref::random_multiplier(rng);
+    if (m < 0) m = static_cast<int32_t>(rng.uniform_int(0, kMax));
+    const auto s = static_cast<int32_t>(rng.uniform_int(-29, 29));
+    const int64_t bound = PICONAS_S8_RQ32_LIMIT >> (s > 0 ? s : 0);  // |acc| < bound
+    REQUIRE(piconas_s8_rq32_channel_ok(m, s, bound - 1));
+    REQUIRE(!piconas_s8_rq32_channel_ok(m, s, bound));
+    const piconas_s8_rq32 r = piconas_s8_rq32_of(m, s);
+    const int64_t near = bound - 1 < 70000 ? bound - 1 : 70000;
+    const auto around_2p16 = static_cast<int32_t>(
+        rng.uniform_int(-(bound >> 16), bound >> 16) * 65536 + rng.uniform_int(-2, 2));
+    const int32_t accs[] = {static_cast<int32_t>(rng.uniform_int(-bound + 1, bound - 1)),
+                            static_cast<int32_t>(rng.uniform_int(-near, near)),
+                            std::abs(around_2p16) < bound ? around_2p16 : 0,
+                            static_cast<int32_t>(bound - 1), static_cast<int32_t>(1 - bound)};
+    for (int32_t acc : accs) {
+      INFO("acc " << acc << " m " << m << " s " << s);
+      REQUIRE(piconas_s8_rq32_apply(acc, &r) == int8_ref::mbqm(acc, m, s));
+      ++checked;
+    }
+  }
+  // RDBPOT ties (m = 2^30 halves an even acc exactly), as for the SIMD requantization.
+  for (int32_t n = 1; n <= 18; ++n) {
+    const piconas_s8_rq32 r = piconas_s8_rq32_of(k2p30, -n);
+    for (int32_t k = -300; k <= 300; ++k) {
+      const int32_t acc = 2 * (k * (int32_t{1} << n) + (int32_t{1} << (n - 1)));
+      REQUIRE(piconas_s8_rq32_apply(acc, &r) == int8_ref::mbqm(acc, k2p30, -n));
+      ++checked;
+    }
+  }
+  CHECK(!piconas_s8_rq32_channel_ok(-1, 0, 0));
+  CHECK(!piconas_s8_rq32_channel_ok(k2p30, -30, 0));
+  CHECK(!piconas_s8_rq32_channel_ok(k2p30, 30, 0));
+  MESSAGE("32-bit requantize values compared: " << checked);
+}
 
 TEST_CASE("quantize_multiplier: golden values and the rounding / tiny edge cases") {
   int32_t m = -1, s = -1;
