@@ -176,3 +176,41 @@ int piconas_global_avg_pool2d_s8(piconas_activation activation, const piconas_di
   if (status != PICONAS_S8_OK) return status;
   return status_of(arm_avgpool_s8(&ctx, &p, &in, input, &f, &out, output));
 }
+
+/* The SIMD variants the emitted model.c names directly on DSP/MVE cores (emit_c.cpp: the
+ * variant its wrapper would pick): the same CMSIS-NN calls. */
+int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                               const piconas_per_channel_quant_params *quant,
+                               const piconas_dims *input_dims, const int8_t *input,
+                               const piconas_dims *filter_dims, const int8_t *filter,
+                               const int32_t *bias, const piconas_dims *output_dims,
+                               int8_t *output) {
+  return piconas_conv2d_s8(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
+                           output_dims, output);
+}
+
+int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx,
+                                  const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output) {
+  return piconas_conv2d_s8(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
+                           output_dims, output);
+}
+
+int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
+                                     const piconas_per_channel_quant_params *quant,
+                                     const piconas_dims *input_dims, const int8_t *input,
+                                     const piconas_dims *filter_dims, const int8_t *filter,
+                                     const int32_t *bias, const piconas_dims *output_dims,
+                                     int8_t *output) {
+  return piconas_depthwise_conv2d_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                     output_dims, output);
+}
+
+int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
+                        const int8_t *input2, int8_t *output, int32_t size) {
+  return piconas_add_s8(params, input1, input2, output, size);
+}
