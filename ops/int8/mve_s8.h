@@ -99,7 +99,8 @@ void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
 /* In-place depthwise (depthwise_conv2d_inplace_s8.h), see depthwise_conv2d_inplace_mve_s8.c:
  * the caller has checked the layer (piconas_depthwise_conv2d_inplace_simd_applies) and the
  * scratch (ctx->size >= H*W). Returns 0, having written nothing, when a border is too wide
- * for its mask tables (more than 16 output rows or columns); the caller then runs the
+ * for its tables (more than 8 output rows or columns at a border, more than 64 columns); the
+ * caller then runs the
  * portable variant. */
 int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
                                             const piconas_dw_conv_params *params,
