@@ -20,8 +20,9 @@
  * piconas_depthwise_conv2d_inplace_simd_applies() (dilation 1, KH and KW <= 8, small
  * accumulators), else piconas_depthwise_conv2d_inplace_generic_s8 (portable C). On Cortex-M55
  * the SIMD variant runs the MVE kernel instead (depthwise_conv2d_inplace_mve_s8.c: per channel
- * plane, one gather and VMLADAVA of up to 16 window taps per output pixel); it uses the same
- * H*W bytes of scratch.
+ * plane, one gather and VMLADAVA of up to 16 window taps per output pixel); it needs the same
+ * H*W bytes of scratch, and uses up to 320 more bytes of stack for a zero-point padded plane
+ * (more scratch than H*W, when given, serves instead).
  */
 #ifndef PICONAS_INT8_DEPTHWISE_CONV2D_INPLACE_S8_H
 #define PICONAS_INT8_DEPTHWISE_CONV2D_INPLACE_S8_H
