@@ -177,9 +177,10 @@ int piconas_global_avg_pool2d_s8(piconas_activation activation, const piconas_di
   return status_of(arm_avgpool_s8(&ctx, &p, &in, input, &f, &out, output));
 }
 
-/* On DSP cores the exported model calls the SIMD variants by name (nas/deploy/emit_c.cpp): here
- * they are the same CMSIS-NN calls. (Its packed conv filters are not used: the script compiles
- * model.c with -DPICONAS_S8_PACKED_PREFERRED=0, which selects the original filters.) */
+/* On DSP and MVE cores the exported model calls the SIMD variants by name (nas/deploy/emit_c.cpp:
+ * the variant its wrapper would pick): here they are the same CMSIS-NN calls. (Its packed conv
+ * filters are not used: the script compiles model.c with -DPICONAS_S8_PACKED_PREFERRED=0, which
+ * selects the original filters.) */
 int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
                                const piconas_per_channel_quant_params *quant,
                                const piconas_dims *input_dims, const int8_t *input,

@@ -65,8 +65,7 @@ int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
   if (status != PICONAS_S8_OK) {
     return status;
   }
-/* On Cortex-M55 the portable entry below runs the MVE kernel per channel instead. */
-#if PICONAS_S8_SIMD_PREFERRED && !PICONAS_S8_MVE
+#if PICONAS_S8_SIMD_PREFERRED
   if (piconas_depthwise_conv2d_inplace_simd_applies(params, quant, bias, filter_dims)) {
     return piconas_depthwise_conv2d_inplace_simd_s8(ctx, params, quant, input_dims, filter_dims,
                                                     filter, bias, output_dims, data);
@@ -96,20 +95,7 @@ int piconas_depthwise_conv2d_inplace_generic_s8(const piconas_s8_context *ctx,
     /* Requantization with 32-bit multiplies where exact (requant32_s8.h; Armv6-M). */
     const int fast = piconas_s8_rq32_ok(quant->multiplier, quant->shift, bias, channels,
                                         (int64_t)filter_dims->h * filter_dims->w);
-    /* On Cortex-M55 the MVE kernel computes every pixel when its requantization is exact. */
-#if PICONAS_S8_MVE
-    const int use_mve = piconas_s8_simd_quant_ok(quant->multiplier, quant->shift, bias, channels,
-                                                 (int64_t)filter_dims->h * filter_dims->w);
-#endif
     for (c = 0; c < channels; ++c) {
-#if PICONAS_S8_MVE
-      if (use_mve) {
-        piconas_mve_channel_plane(data, channels, c, input_dims->h * input_dims->w, plane);
-        piconas_depthwise_conv2d_inplace_mve_s8(params, quant, input_dims, filter_dims, filter,
-                                                bias, output_dims, plane, c, data);
-        continue;
-      }
-#endif
       const piconas_s8_rq32 rq = piconas_s8_rq32_of(quant->multiplier[c], quant->shift[c]);
       copy_channel(data + c, channels, input_dims->h * input_dims->w, plane);
       for (oy = 0; oy < output_dims->h; ++oy) {
@@ -467,6 +453,14 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   if (!piconas_depthwise_conv2d_inplace_simd_applies(params, quant, bias, filter_dims)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
+#if PICONAS_S8_MVE /* Cortex-M55: the MVE kernel (mve_s8.h), else the portable one */
+  if (piconas_depthwise_conv2d_inplace_mve_s8(ctx, params, quant, input_dims, filter_dims, filter,
+                                              bias, output_dims, data)) {
+    return PICONAS_S8_OK;
+  }
+  return piconas_depthwise_conv2d_inplace_generic_s8(ctx, params, quant, input_dims, filter_dims,
+                                                     filter, bias, output_dims, data);
+#endif
   d.kh = kh;
   d.groups = (kw + 3) / 4;
   d.stride = sw;

@@ -18,7 +18,11 @@
  * piconas_depthwise_conv2d_inplace_simd_s8 (Armv7E-M DSP, planar: two output pixels per step,
  * SMLAD over packed taps; see the .c file) where PICONAS_S8_SIMD_PREFERRED and
  * piconas_depthwise_conv2d_inplace_simd_applies() (dilation 1, KH and KW <= 8, small
- * accumulators), else piconas_depthwise_conv2d_inplace_generic_s8 (portable C).
+ * accumulators), else piconas_depthwise_conv2d_inplace_generic_s8 (portable C). On Cortex-M55
+ * the SIMD variant runs the MVE kernel instead (depthwise_conv2d_inplace_mve_s8.c: per channel
+ * plane, one gather and VMLADAVA of up to 16 window taps per output pixel); it needs the same
+ * H*W bytes of scratch, and uses up to 320 more bytes of stack for a zero-point padded plane
+ * (more scratch than H*W, when given, serves instead).
  */
 #ifndef PICONAS_INT8_DEPTHWISE_CONV2D_INPLACE_S8_H
 #define PICONAS_INT8_DEPTHWISE_CONV2D_INPLACE_S8_H

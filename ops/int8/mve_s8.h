@@ -96,18 +96,19 @@ void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
                                      const int32_t *bias, const piconas_dims *output_dims,
                                      int8_t *output);
 
-/* In-place depthwise, every output pixel of channel c (see depthwise_conv2d_mve_s8.c); the
- * caller has saved input channel c in plane and checked piconas_s8_simd_quant_ok. */
-void piconas_depthwise_conv2d_inplace_mve_s8(const piconas_dw_conv_params *p,
-                                             const piconas_per_channel_quant_params *quant,
-                                             const piconas_dims *in, const piconas_dims *f,
-                                             const int8_t *filter, const int32_t *bias,
-                                             const piconas_dims *out, const int8_t *plane,
-                                             int32_t c, int8_t *data);
-
-/* plane[i] = data[i * C + c] for i < pixels (channel c of an NHWC image), 4 per gather. */
-void piconas_mve_channel_plane(const int8_t *data, int32_t C, int32_t c, int32_t pixels,
-                               int8_t *plane);
+/* In-place depthwise (depthwise_conv2d_inplace_s8.h), see depthwise_conv2d_inplace_mve_s8.c:
+ * the caller has checked the layer (piconas_depthwise_conv2d_inplace_simd_applies) and the
+ * scratch (ctx->size >= H*W). Returns 0, having written nothing, when a border is too wide
+ * for its tables (more than 8 output rows or columns at a border, more than 64 columns); the
+ * caller then runs the
+ * portable variant. */
+int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
+                                            const piconas_dw_conv_params *params,
+                                            const piconas_per_channel_quant_params *quant,
+                                            const piconas_dims *input_dims,
+                                            const piconas_dims *filter_dims, const int8_t *filter,
+                                            const int32_t *bias, const piconas_dims *output_dims,
+                                            int8_t *data);
 
 /* Residual add (add_s8.h): the caller has checked the layer
  * (piconas_add_simd_applies). */

@@ -153,6 +153,7 @@ static int inplace_case(void) {
   out.w = out_size(in.w, f.w, p.stride.w, p.padding.w, p.dilation.w);
   while (out.h * out.w > in.h * in.w) out.h > 1 ? --out.h : --out.w;
   if (f.h * f.w * f.c > MAX_W) return 0;
+  ctx.size = piconas_depthwise_conv2d_inplace_s8_get_buffer_size(&in); /* exactly H*W bytes */
   fill(x, in.h * in.w * in.c);
   fill(w, f.h * f.w * f.c);
   quant(out.c, f.h * f.w);
