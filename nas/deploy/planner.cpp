@@ -1,6 +1,8 @@
 #include "nas/deploy/planner.h"
 
 #include <algorithm>
+#include <cmath>
+#include <exception>
 #include <numeric>
 
 #include "nas/deploy/quantize.h"
@@ -261,6 +263,48 @@ PatchOptions choose_patching(const Graph& graph, const PlanOptions& options, int
   for (const Candidate& c : candidates)
     if (smaller(c, best)) best = c;
   return best.patch;
+}
+
+namespace {
+int64_t parse_count(const std::string& text, const char* flag, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  size_t used = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  PICONAS_CHECK(used > 0 && used == text.size() && text[0] != '+' && v >= lo && v <= hi,
+                flag << " '" << excerpt(text, 40) << "' must be an integer in [" << lo << ", " << hi << "]");
+  return v;
+}
+}  // namespace
+
+void parse_patch_layers(const std::string& text, PlanOptions& options) {
+  options.patch_auto = text == "auto";
+  if (options.patch_auto) return;
+  options.patch.layers = static_cast<int>(parse_count(text, "--patch-layers (or 'auto')", 0, 100000));
+}
+
+void parse_patch_grid(const std::string& text, PlanOptions& options) {
+  const size_t x = text.find('x');
+  PICONAS_CHECK(x != std::string::npos, "--patch-grid '" << excerpt(text, 40) << "' must be HxW, e.g. 4x4");
+  options.patch.grid_h = static_cast<int>(parse_count(text.substr(0, x), "--patch-grid height", 1, 64));
+  options.patch.grid_w = static_cast<int>(parse_count(text.substr(x + 1), "--patch-grid width", 1, 64));
+}
+
+void parse_patch_max_extra_macs(const std::string& text, PlanOptions& options) {
+  double v = -1;
+  size_t used = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  PICONAS_CHECK(used > 0 && used == text.size() && std::isfinite(v) && v >= 0 && v <= 1000,
+                "--patch-max-extra-macs '" << excerpt(text, 40)
+                                           << "' must be a number in [0, 1000] (recomputed MACs / network MACs)");
+  options.max_extra_macs = v;
 }
 
 MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {

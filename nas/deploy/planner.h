@@ -38,6 +38,7 @@
 // when none fits, the smallest (the caller reports it over budget).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "nas/arch/arch_spec.h"
@@ -94,6 +95,15 @@ struct PlanOptions {
   bool patch_auto = false;               // choose the patching (choose_patching)
   double max_extra_macs = 0.2;           // patch_auto: recomputed MACs / network MACs, >= 0
 };
+
+// The command-line form shared by export, verify, search, run and info:
+//   --patch-layers N|auto   N leading layers per patch (0: off) or the automatic choice;
+//   --patch-grid HxW        the grid for N (default 2x2), each side 1..64;
+//   --patch-max-extra-macs F  the automatic choice's limit (recomputed / network MACs, >= 0).
+// Each parser throws Error naming the flag and the value.
+void parse_patch_layers(const std::string& text, PlanOptions& options);
+void parse_patch_grid(const std::string& text, PlanOptions& options);
+void parse_patch_max_extra_macs(const std::string& text, PlanOptions& options);
 
 // Plans with the given options (patch_auto: the patching of choose_patching without budget).
 MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options = {});
