@@ -24,6 +24,7 @@ struct SearchCliOptions {
   int trials = 1;
   int threads = 2;
   nas::SearchSettings settings;
+  nas::deploy::PlanOptions memory;  // --no-in-place, --patch-*: the export's memory plan
 };
 
 void run_search_command(SearchCliOptions& o) {
@@ -37,6 +38,8 @@ void run_search_command(SearchCliOptions& o) {
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
   nas::SpaceOptions space_opts = space_options(o.space, setup);
   space_opts.int8_block_kinds_only = nas::has_deployment_budget(s.constraints);
+  space_opts.deploy_memory = o.memory;
+  space_opts.deploy_max_sram = s.constraints.max_peak_sram;
   const auto space = nas::make_search_space(o.space.space, space_opts);
   std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s\n", space->name(),
                nas::strategy_name(s.strategy), nas::metric_weights_text(s.metrics).c_str(),

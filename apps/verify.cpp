@@ -70,6 +70,7 @@ void register_verify(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--percentile", o->percentile, "percentile calibration used by the export");
   add_memory_options(cmd, v.export_options.memory);
+  add_byte_option(cmd, "--max-sram", v.export_options.max_sram, "SRAM budget the export was planned for");
   cmd->add_option("--dataset", v.export_options.dataset, "dataset (default: the checkpoint's)");
   cmd->add_option("--data-path", v.export_options.data_path, "dataset location");
   cmd->add_option("--cc", v.cc, "host C compiler (default: cc on PATH)");

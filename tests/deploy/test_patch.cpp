@@ -2,13 +2,16 @@
 // byte-identical to whole-tensor execution on the host executor and in the emitted C.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "deploy/deploy_helpers.h"
 #include "nas/deploy/emit_c.h"
 #include "nas/deploy/executor.h"
+#include "nas/deploy/latency.h"
 #include "nas/deploy/patch.h"
 #include "nas/deploy/planner.h"
+#include "nas/search/cost_model.h"
 
 using namespace piconas;
 using namespace piconas::nas;
@@ -178,4 +181,47 @@ TEST_CASE("patching: the reference networks' peak SRAM, and the automatic choice
   PlanOptions exact = automatic;
   exact.max_extra_macs = 0;
   CHECK(plan_memory(g, exact).patch.extra_macs == 0);
+}
+
+TEST_CASE("one memory model: the budget picks the fastest plan that fits, and the search cost agrees") {
+  const ArchSpec spec = parse_arch("mbv2-bench");
+  const Graph g = lower_arch(spec);
+  PlanOptions all;
+  all.patch_auto = true;
+  const int64_t out_of_place = plan_memory(g, PlanOptions{PlanStrategy::Best, false}).arena_bytes;
+  const int64_t in_place = plan_memory(g).arena_bytes;
+  const int64_t patched = plan_memory(g, all).arena_bytes;
+  REQUIRE(patched < in_place);
+  REQUIRE(in_place < out_of_place);
+  // No budget: the smallest arena the options allow.
+  CHECK(plan_for_budget(g, all, 0).arena_bytes == patched);
+  CHECK(plan_for_budget(g, PlanOptions{}, 0).arena_bytes == in_place);
+  // A budget the out-of-place plan meets: neither in place nor patched (faster kernels).
+  const MemoryPlan roomy = plan_for_budget(g, all, out_of_place);
+  CHECK(roomy.arena_bytes == out_of_place);
+  CHECK(!roomy.patch.on());
+  CHECK(std::count(roomy.in_place.begin(), roomy.in_place.end(), 1) == 0);
+  // Between: in place, not patched.
+  const MemoryPlan middle = plan_for_budget(g, all, in_place);
+  CHECK(!middle.patch.on());
+  CHECK(std::count(middle.in_place.begin(), middle.in_place.end(), 1) > 0);
+  // Below the in-place arena: only patching fits, with the fewest recomputed MACs that fit.
+  const int64_t tight = (in_place + patched) / 2;
+  const MemoryPlan fits = plan_for_budget(g, all, tight);
+  CHECK(fits.patch.on());
+  CHECK(fits.arena_bytes <= tight);
+  CHECK(fits.patch.extra_macs < plan_memory(g, all).patch.extra_macs);  // the fastest that fits, not the smallest
+  // Without patching the budget is missed, and the search sees the same.
+  CHECK(plan_for_budget(g, PlanOptions{}, tight).arena_bytes > tight);
+  CHECK(estimate_cost(spec, PlanOptions{}, tight).peak_sram > tight);
+  const CostEstimate cost = estimate_cost(spec, all, tight);
+  CHECK(cost.peak_sram == fits.arena_bytes);
+  // The latency estimate is that of the patched plan: recomputed halos cost instructions (next to
+  // the same kernels unpatched; the in-place plan can be slower still).
+  const auto m4 = static_cast<size_t>(McuTarget::CortexM4);
+  CHECK(cost.mcu_instructions[m4] == doctest::Approx(estimate_latency(g, fits, McuTarget::CortexM4).instructions));
+  CHECK(cost.mcu_instructions[m4] > estimate_cost(spec, PlanOptions{}, out_of_place).mcu_instructions[m4]);
+  MESSAGE("mbv2-bench under " << tight << " B: patched " << fits.patch.layers << " layers "
+                              << fits.patch.grid_h << "x" << fits.patch.grid_w << ", arena " << fits.arena_bytes
+                              << " B, extra MACs " << fits.patch.extra_macs);
 }
