@@ -102,7 +102,8 @@ void register_search(CLI::App& app) {
   cmd->add_option("--max-params", s.constraints.max_params, "parameter limit (0: none)");
   cmd->add_option("--max-macs", s.constraints.max_macs, "MACs-per-image limit (0: none)");
   add_byte_option(cmd, "--max-sram", s.constraints.max_peak_sram,
-                  "peak int8 activation bytes");
+                  "peak int8 activation bytes of the plan the export will use (with --patch-layers etc.)");
+  add_memory_options(cmd, o->memory);
   add_byte_option(cmd, "--max-flash", s.constraints.max_flash, "deployed constant bytes");
   cmd->add_option("--max-latency-ms", s.constraints.max_latency_ms,
                   "predicted milliseconds per inference on --target at --mcu-mhz (0: none)");
