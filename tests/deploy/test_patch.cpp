@@ -225,3 +225,30 @@ TEST_CASE("one memory model: the budget picks the fastest plan that fits, and th
                               << fits.patch.grid_h << "x" << fits.patch.grid_w << ", arena " << fits.arena_bytes
                               << " B, extra MACs " << fits.patch.extra_macs);
 }
+
+TEST_CASE("patching: mbv2-bench's automatic patching is byte-identical on the host and in the emitted C") {
+  TempDir dir;
+  const Model m = make("mbv2-bench", 1, 3);
+  PlanOptions automatic;
+  automatic.patch_auto = true;
+  const MemoryPlan plan = plan_memory(m.graph, automatic);
+  REQUIRE(plan.patch.patches() > 1);
+  const std::vector<int8_t> expected = run_int8(m.q, plan, m.input.data(), m.batch);
+  CHECK(expected == run_int8(m.q, plan_memory(m.graph), m.input.data(), m.batch));
+  EmitOptions o;
+  o.arch_text = "mbv2-bench";
+  emit_c(m.q, plan, o, dir.str());
+  write_bytes(dir.str() + "/in.bin", m.input);
+  std::ofstream(dir.str() + "/main.c")
+      << "#include <stdio.h>\n#include \"model.h\"\nstatic int8_t x[MODEL_INPUT_SIZE], y[MODEL_NUM_CLASSES];\n"
+         "int main(void) {\n  FILE *in = fopen(\"in.bin\", \"rb\"), *out = fopen(\"out.bin\", \"wb\");\n"
+         "  if (!in || !out) return 1;\n"
+         "  while (fread(x, 1, sizeof x, in) == sizeof x) {\n    if (model_invoke(x, y) != 0) return 2;\n"
+         "    fwrite(y, 1, sizeof y, out);\n  }\n  fclose(in);\n  fclose(out);\n  return 0;\n}\n";
+  std::string log;
+  const std::string cmd = std::string("cd ") + dir.str() + " && " + PICONAS_TEST_CC +
+                          " -std=c99 -Wall -Wextra -Werror -pedantic -O0 -I. main.c model.c piconas_runtime/*.c -o prog"
+                          " && ./prog";
+  REQUIRE_MESSAGE(run_command(cmd, &log) == 0, log);
+  CHECK(read_bytes(dir.str() + "/out.bin") == expected);
+}
