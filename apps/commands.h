@@ -7,6 +7,7 @@
 
 #include "core/byte_size.h"
 #include "core/error.h"
+#include "nas/deploy/planner.h"
 #include "nas/search/aggregate.h"
 
 namespace piconas::apps {
@@ -30,6 +31,27 @@ inline CLI::Option* add_byte_option(CLI::App* cmd, const std::string& name, int6
       name, [&bytes, name](const std::string& text) { bytes = parse_byte_size(text, name); },
       description + " (K/M/G suffixes; 0: none)")
       ->type_name("BYTES");
+}
+
+// The memory planner's flags (nas/deploy/planner.h): --no-in-place, --patch-layers N|auto,
+// --patch-grid HxW, --patch-max-extra-macs F, one parser each.
+inline void add_memory_options(CLI::App* cmd, nas::deploy::PlanOptions& plan) {
+  cmd->add_flag("--no-in-place{false}", plan.in_place_depthwise,
+                "plan depthwise layers out of place (default: in place when that lowers the arena, unless the SRAM "
+                "budget is met without)");
+  cmd->add_option_function<std::string>(
+         "--patch-layers", [&plan](const std::string& t) { nas::deploy::parse_patch_layers(t, plan); },
+         "run the first N layers patch by patch (MCUNetV2; docs/memory.md), or 'auto': the patching with the "
+         "smallest arena within --patch-max-extra-macs (under an SRAM budget: the fewest recomputed MACs that fit)")
+      ->type_name("N|auto");
+  cmd->add_option_function<std::string>(
+         "--patch-grid", [&plan](const std::string& t) { nas::deploy::parse_patch_grid(t, plan); },
+         "patches over the last patched layer's output for --patch-layers N (default 2x2)")
+      ->type_name("HxW");
+  cmd->add_option_function<std::string>(
+         "--patch-max-extra-macs", [&plan](const std::string& t) { nas::deploy::parse_patch_max_extra_macs(t, plan); },
+         "--patch-layers auto: recomputed MACs at most this fraction of the network's (default 0.2)")
+      ->type_name("F");
 }
 
 }  // namespace piconas::apps

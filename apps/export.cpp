@@ -33,10 +33,17 @@ void run_export(const ExportCliOptions& cli) {
               static_cast<long long>(r.plan.naive_bytes),
               static_cast<double>(r.plan.naive_bytes) / static_cast<double>(r.plan.arena_bytes));
   const auto in_place_layers = std::count(r.plan.in_place.begin(), r.plan.in_place.end(), 1);
-  std::printf("            %lld depthwise layer(s) in place%s; %lld bytes with every layer out of place\n",
-              static_cast<long long>(in_place_layers),
-              o.in_place_depthwise ? "" : " (--no-in-place)",
+  std::printf("            %lld depthwise layer(s) in place%s; %lld bytes with every layer out of place and unpatched\n",
+              static_cast<long long>(in_place_layers), o.memory.in_place_depthwise ? "" : " (--no-in-place)",
               static_cast<long long>(r.arena_without_in_place));
+  const nas::deploy::PatchPlan& patch = r.plan.patch;
+  if (patch.on())
+    std::printf("            first %d layers in %dx%d patches: %lld bytes without patching; %lld extra MACs "
+                "recomputed (+%.1f%% of %lld)\n",
+                patch.layers, patch.grid_h, patch.grid_w, static_cast<long long>(r.arena_without_patching),
+                static_cast<long long>(patch.extra_macs),
+                100.0 * static_cast<double>(patch.extra_macs) / static_cast<double>(patch.macs - patch.extra_macs),
+                static_cast<long long>(patch.macs - patch.extra_macs));
   std::printf("FLASH_BYTES %lld bytes of constants (plus kernel code)\n",
               static_cast<long long>(r.emitted.flash_bytes));
   if (r.eval_images > 0)
@@ -59,8 +66,7 @@ void register_export(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--dataset", cli->options.dataset, "dataset for calibration/evaluation (default: the checkpoint's)");
   cmd->add_option("--data-path", cli->options.data_path, "dataset location (default: the dataset's standard path)");
-  cmd->add_flag("--no-in-place{false}", cli->options.in_place_depthwise,
-                "plan depthwise layers out of place (default: in place when that lowers the arena, unless --max-sram is met without)");
+  add_memory_options(cmd, cli->options.memory);
   add_byte_option(cmd, "--max-sram", cli->options.max_sram, "refuse a planned arena above this many bytes");
   add_byte_option(cmd, "--max-flash", cli->options.max_flash, "refuse constants above this many bytes");
   cmd->callback([cli] { run_export(*cli); });

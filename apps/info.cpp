@@ -23,14 +23,19 @@ namespace {
 struct InfoOptions {
   std::string what;
   bool memory = false;
+  nas::deploy::PlanOptions plan;  // --no-in-place, --patch-*
+  int64_t max_sram = 0;           // the plan for this budget (plan_for_budget)
   std::optional<nas::deploy::McuTarget> target;
   double mcu_mhz = 0;
 };
 
-void print_latency(const nas::ArchSpec& arch, nas::deploy::McuTarget target, double mhz) {
+void print_latency(const nas::ArchSpec& arch, const InfoOptions& o) {
   namespace deploy = nas::deploy;
+  const deploy::McuTarget target = *o.target;
+  const double mhz = o.mcu_mhz;
   const deploy::Graph graph = deploy::lower_arch(arch);
-  const deploy::LatencyEstimate e = deploy::estimate_latency(graph, deploy::plan_memory(graph), target);
+  const deploy::LatencyEstimate e =
+      deploy::estimate_latency(graph, deploy::plan_for_budget(graph, o.plan, o.max_sram), target);
   std::printf("\npredicted latency on %s at %g MHz (emitted C, 1 instruction per cycle):\n",
               deploy::mcu_board(target).name, mhz);
   std::printf("%-22s %-18s %14s %10s %7s\n", "layer", "kernel", "instructions", "ms", "share");
@@ -77,8 +82,10 @@ void run_info(const InfoOptions& options) {
   std::printf("params %lld (%.1f KiB as float32, %.1f KiB as int8), MACs %lld per %s image\n",
               static_cast<long long>(cost.params), cost.params * 4.0 / 1024, cost.params / 1024.0,
               static_cast<long long>(cost.macs), nas::shape3_str(arch.input).c_str());
-  if (options.memory) std::printf("\nint8 deployment per layer:\n%s", nas::format_footprint(nas::deployment_footprint(arch)).c_str());
-  if (options.target) print_latency(arch, *options.target, options.mcu_mhz);
+  if (options.memory)
+    std::printf("\nint8 deployment per layer:\n%s",
+                nas::format_footprint(nas::deployment_footprint(arch, options.plan, options.max_sram)).c_str());
+  if (options.target) print_latency(arch, options);
 }
 }  // namespace
 
@@ -88,6 +95,9 @@ void register_info(CLI::App& app) {
   cmd->add_option("arch", o->what, "reference name (tiny-bench, mbv2-bench, mobilenetv2, resnet8, mobilenetv1-025), text form or checkpoint")
       ->required();
   cmd->add_flag("--memory", o->memory, "also the int8 deployment's live SRAM and flash per layer");
+  add_memory_options(cmd, o->plan);
+  add_byte_option(cmd, "--max-sram", o->max_sram,
+                  "plan as the export would under this SRAM budget (the fastest plan that fits)");
   cmd->add_option_function<std::string>(
       "--target", [o](const std::string& name) { o->target = nas::deploy::parse_mcu_target(name); },
       "also the predicted instructions and ms per layer on this Cortex-M target: " +

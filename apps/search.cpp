@@ -24,6 +24,7 @@ struct SearchCliOptions {
   int trials = 1;
   int threads = 2;
   nas::SearchSettings settings;
+  nas::deploy::PlanOptions memory;  // --no-in-place, --patch-*: the export's memory plan
 };
 
 void run_search_command(SearchCliOptions& o) {
@@ -37,6 +38,8 @@ void run_search_command(SearchCliOptions& o) {
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
   nas::SpaceOptions space_opts = space_options(o.space, setup);
   space_opts.int8_block_kinds_only = nas::has_deployment_budget(s.constraints);
+  space_opts.deploy_memory = o.memory;
+  space_opts.deploy_max_sram = s.constraints.max_peak_sram;
   const auto space = nas::make_search_space(o.space.space, space_opts);
   std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s\n", space->name(),
                nas::strategy_name(s.strategy), nas::metric_weights_text(s.metrics).c_str(),
@@ -99,7 +102,8 @@ void register_search(CLI::App& app) {
   cmd->add_option("--max-params", s.constraints.max_params, "parameter limit (0: none)");
   cmd->add_option("--max-macs", s.constraints.max_macs, "MACs-per-image limit (0: none)");
   add_byte_option(cmd, "--max-sram", s.constraints.max_peak_sram,
-                  "peak int8 activation bytes");
+                  "peak int8 activation bytes of the plan the export will use (with --patch-layers etc.)");
+  add_memory_options(cmd, o->memory);
   add_byte_option(cmd, "--max-flash", s.constraints.max_flash, "deployed constant bytes");
   cmd->add_option("--max-latency-ms", s.constraints.max_latency_ms,
                   "predicted milliseconds per inference on --target at --mcu-mhz (0: none)");

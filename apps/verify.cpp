@@ -69,8 +69,8 @@ void register_verify(CLI::App& app) {
   cmd->add_option("--calib", v.export_options.calibration_images, "calibration images used by the export")
       ->capture_default_str();
   cmd->add_option("--percentile", o->percentile, "percentile calibration used by the export");
-  cmd->add_flag("--no-in-place{false}", v.export_options.in_place_depthwise,
-                "the export was made with --no-in-place");
+  add_memory_options(cmd, v.export_options.memory);
+  add_byte_option(cmd, "--max-sram", v.export_options.max_sram, "SRAM budget the export was planned for");
   cmd->add_option("--dataset", v.export_options.dataset, "dataset (default: the checkpoint's)");
   cmd->add_option("--data-path", v.export_options.data_path, "dataset location");
   cmd->add_option("--cc", v.cc, "host C compiler (default: cc on PATH)");

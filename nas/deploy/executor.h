@@ -3,7 +3,8 @@
 // prints the same KernelArgs), so its bytes are the reference the firmware must reproduce.
 //
 // Input: int8 NHWC images (to_nhwc_int8), batch * H*W*C bytes. Output: int8 logits,
-// batch * classes bytes, with the output tensor's (s, z). A kernel error throws Error naming
+// batch * classes bytes, with the output tensor's (s, z). With patching (plan.patch) the
+// leading layers run patch by patch through patch_call, the rest whole. A kernel error throws Error naming
 // the layer and the status.
 #pragma once
 #include <cstdint>
@@ -25,6 +26,29 @@ struct KernelArgs {
   int32_t size = 0;  // Add: elements
 };
 KernelArgs kernel_args(const QuantizedModel& model, const QLayer& layer);
+
+// One layer of one patch of a patched stage (nas/deploy/patch.h), as the executor runs it and
+// the emitter prints it: kernel_args with the patch's dims and padding and arena byte offsets.
+struct PatchCall {
+  KernelArgs args;
+  int64_t input = 0, input2 = 0, output = 0;  // arena offsets of the first byte read / written
+  // Conv / depthwise with a copied input: copy_dims {1, h, w, C} of the input's storage at
+  // copy_source, window origin (copy_y0, copy_x0) in it, copied to `input` first.
+  bool copy = false;
+  piconas_dims copy_dims{};
+  int64_t copy_source = 0;
+  int32_t copy_y0 = 0, copy_x0 = 0;
+  // Add: `rows` calls of args.size elements, the offsets advancing by these strides (bytes).
+  int32_t rows = 1;
+  int64_t input_stride = 0, input2_stride = 0, output_stride = 0;
+  // The stage's last layer: its output patch (args.output) is copied into the whole stage output
+  // (paste_dims) at (paste_y0, paste_x0), at arena offset paste_target.
+  bool paste = false;
+  piconas_dims paste_dims{};
+  int64_t paste_target = 0;
+  int32_t paste_y0 = 0, paste_x0 = 0;
+};
+PatchCall patch_call(const QuantizedModel& model, const MemoryPlan& plan, size_t patch, size_t layer);
 
 std::vector<int8_t> run_int8(const QuantizedModel& model, const MemoryPlan& plan,
                              const int8_t* input_nhwc, int64_t batch);

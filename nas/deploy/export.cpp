@@ -57,6 +57,10 @@ void check_export_options(const ExportOptions& options) {
                     (options.calibration.percentile > 50.0 && options.calibration.percentile <= 100.0),
                 "export: percentile must be in (50, 100], got " << options.calibration.percentile);
   PICONAS_CHECK(options.calibration.batch > 0, "export: calibration batch must be > 0");
+  PICONAS_CHECK(options.memory.patch.layers >= 0,
+                "export: --patch-layers must be >= 0 (0: off), got " << options.memory.patch.layers);
+  PICONAS_CHECK(options.memory.max_extra_macs >= 0,
+                "export: --patch-max-extra-macs must be >= 0, got " << options.memory.max_extra_macs);
 }
 
 namespace {
@@ -87,16 +91,15 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   const Tensor calib = normalized_images(calibration_set, model.normalization, options.calibration_images);
   report.quantized = quantize_graph(graph, calib, model.normalization, options.calibration);
   const QuantizedModel& q = report.quantized;
-  // In-place depthwise layers run the in-place kernel: its DSP variant is as fast as the SIMD
-  // out-of-place one on large stride-1 planes but up to 1.75x slower on stride 2 and small planes
-  // (bench/README.md): under an SRAM budget that the out-of-place plan meets, the faster plan
-  // wins; without a budget, or when only the in-place plan fits, the smaller one.
-  const MemoryPlan out_of_place = plan_memory(graph, PlanOptions{options.strategy, false});
-  const bool fast_plan_fits = options.max_sram > 0 && out_of_place.arena_bytes <= options.max_sram;
-  report.plan = options.in_place_depthwise && !fast_plan_fits
-                    ? plan_memory(graph, PlanOptions{options.strategy, true})
-                    : out_of_place;
-  report.arena_without_in_place = out_of_place.arena_bytes;
+  // The one memory model (planner.h plan_for_budget): without a budget the smallest arena the
+  // options allow; under one the fastest plan that fits (in-place depthwise is up to 1.75x slower
+  // on stride 2 and small planes, bench/README.md; patching recomputes halos).
+  report.plan = plan_for_budget(graph, options.memory, options.max_sram);
+  report.arena_without_in_place = plan_memory(graph, PlanOptions{options.memory.strategy, false}).arena_bytes;
+  PlanOptions unpatched = options.memory;
+  unpatched.patch = PatchOptions{};
+  unpatched.patch_auto = false;
+  report.arena_without_patching = plan_for_budget(graph, unpatched, options.max_sram).arena_bytes;
   PICONAS_CHECK(options.max_sram <= 0 || report.plan.arena_bytes <= options.max_sram,
                 "export: the planned activation arena needs " << report.plan.arena_bytes
                     << " bytes, over --max-sram " << options.max_sram << " (nothing written)");

@@ -36,9 +36,10 @@ struct ExportOptions {
   std::string prefix = "model";
   int64_t calibration_images = 256;  // first N training images (deterministic)
   CalibrationOptions calibration;
-  PlanStrategy strategy = PlanStrategy::Best;
-  bool in_place_depthwise = true;  // planner.h: depthwise output over its dying input, used
-                                   // unless max_sram is set and the (faster) out-of-place plan fits
+  // Memory planner options (planner.h): strategy, in-place depthwise (on by default, used
+  // unless max_sram is set and the faster out-of-place plan fits), patching (off by default).
+  // The plan is plan_for_budget(graph, memory, max_sram).
+  PlanOptions memory;
   int64_t eval_images = 1000;  // first N test images for the accuracy report; 0: skip
   std::string dataset;         // overrides meta "data" ("fashion-mnist", ...)
   std::string data_path;       // "" = the dataset's default location
@@ -50,7 +51,8 @@ struct ExportReport {
   QuantizedModel quantized;  // what was emitted (the host executor's reference)
   EmitResult emitted;
   MemoryPlan plan;
-  int64_t arena_without_in_place = 0;  // the same plan with in-place depthwise off
+  int64_t arena_without_in_place = 0;  // the plan with in-place depthwise and patching off
+  int64_t arena_without_patching = 0;  // the plan of the same options with patching off
   int64_t eval_images = 0;
   double float_accuracy = 0.0, int8_accuracy = 0.0;  // fractions; 0 when not evaluated
   double agreement = 0.0;  // share of images where float and int8 predict the same class
@@ -62,7 +64,7 @@ Tensor normalized_images(const data::Dataset& dataset, const data::Normalization
 
 // Checks the options before anything is loaded or written: out_dir set, a safe prefix
 // (check_c_prefix), budgets >= 0 (0: none), calibration images >= 1, eval images >= 0, a
-// percentile in (50, 100].
+// percentile in (50, 100], patch layers >= 0 and a recomputed-MAC limit >= 0.
 void check_export_options(const ExportOptions& options);
 
 // Library form of the whole pipeline for an in-memory model (calibration / eval sets given).

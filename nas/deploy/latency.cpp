@@ -111,11 +111,15 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place) {
 LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
   const Shape3& in = graph.tensors.at(static_cast<size_t>(layer.input));
   const Shape3& out = graph.tensors.at(static_cast<size_t>(layer.output));
+  return latency_features(layer, in, out, layer.padding, layer.padding);
+}
+
+LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h, int pad_w) {
   const double pixels = static_cast<double>(out.h * out.w);
   const double taps = static_cast<double>(layer.kernel * layer.kernel);
   const double taps_in =
-      static_cast<double>(taps_inside(in.h, out.h, layer.kernel, layer.stride, layer.padding)) *
-      static_cast<double>(taps_inside(in.w, out.w, layer.kernel, layer.stride, layer.padding));
+      static_cast<double>(taps_inside(in.h, out.h, layer.kernel, layer.stride, pad_h)) *
+      static_cast<double>(taps_inside(in.w, out.w, layer.kernel, layer.stride, pad_w));
   double macs = 0, window = 0;
   switch (layer.kind) {
     case OpKind::Conv:
@@ -178,12 +182,26 @@ LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, Mcu
                                                   << graph.layers.size());
   LatencyEstimate estimate;
   estimate.target = target;
+  const PatchPlan& patch = plan.patch;
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
     LayerLatency l;
     l.name = layer.name;
     l.kernel = latency_kernel(layer, plan.in_place[i] != 0);
-    l.instructions = predict(table, target, l.kernel, latency_features(graph, layer));
+    if (static_cast<int>(i) < patch.layers) {  // once per patch, on the patch's shapes
+      const Shape3& in = graph.tensors[static_cast<size_t>(layer.input)];
+      const Shape3& out = graph.tensors[static_cast<size_t>(layer.output)];
+      for (size_t p = 0; p < patch.region.size(); ++p) {
+        const Window& r = patch.region[p][static_cast<size_t>(layer.output)];
+        const Window& w = patch.input_window[p][i];
+        const int pad_h = w.y0 - (r.y0 * layer.stride - layer.padding);
+        const int pad_w = w.x0 - (r.x0 * layer.stride - layer.padding);
+        l.instructions += predict(table, target, l.kernel,
+                                  latency_features(layer, Shape3{in.c, w.h, w.w}, Shape3{out.c, r.h, r.w}, pad_h, pad_w));
+      }
+    } else {
+      l.instructions = predict(table, target, l.kernel, latency_features(graph, layer));
+    }
     estimate.instructions += l.instructions;
     estimate.layers.push_back(std::move(l));
   }

@@ -15,6 +15,9 @@
 // row and per tap). Unused terms have coefficient 0. The Invoke row models
 // the model function around the layers (input copy, output copy): its terms are read with
 // "input elements" = the network input and "output elements" = the logits.
+// A layer of a patched stage (patch.h) is predicted once per patch on the patch's window,
+// region and padding, so recomputed halos count; the window copies are not modelled (a few
+// instructions per copied byte, small next to the layers).
 // Milliseconds assume one instruction per cycle at mcu_mhz (latency_ms): a Cortex-M4/M7/M55
 // without wait states and cache misses runs close to that; flash wait states make it slower.
 #pragma once
@@ -65,6 +68,8 @@ const LatencyTable& builtin_latency_table();
 
 LatencyKernel latency_kernel(const Layer& layer, bool in_place);
 LatencyTerms latency_features(const Graph& graph, const Layer& layer);
+// The same for the layer computing `out` from `in` with this top / left padding (one patch).
+LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h, int pad_w);
 LatencyTerms invoke_features(const Graph& graph);
 
 struct LayerLatency {

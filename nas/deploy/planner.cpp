@@ -1,6 +1,8 @@
 #include "nas/deploy/planner.h"
 
 #include <algorithm>
+#include <cmath>
+#include <exception>
 #include <numeric>
 
 #include "nas/deploy/quantize.h"
@@ -83,35 +85,59 @@ BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy s
   return place_in_order(buffers, order, strategy);
 }
 
-int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place) {
-  const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
-  if (l.kind == OpKind::Depthwise && in_place) return in.h * in.w;  // one input channel
-  if (l.kind != OpKind::Conv) return 0;
-  const Shape3 out = graph.tensors[static_cast<size_t>(l.output)];
+int64_t conv_scratch_bytes(const Graph& graph, const Layer& l, int32_t pad_h, int32_t pad_w, int64_t in_h,
+                           int64_t in_w, int64_t out_h, int64_t out_w) {
+  const int64_t in_c = graph.tensors[static_cast<size_t>(l.input)].c;
+  const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
   piconas_conv_params p{};
   p.input_offset = 0;
   p.output_offset = 0;
   p.stride = {l.stride, l.stride};
-  p.padding = {l.padding, l.padding};
+  p.padding = {pad_h, pad_w};
   p.dilation = {1, 1};
   p.activation = {-128, 127};
-  const piconas_dims in_d{1, static_cast<int32_t>(in.h), static_cast<int32_t>(in.w), static_cast<int32_t>(in.c)};
-  const piconas_dims f_d{static_cast<int32_t>(out.c), l.kernel, l.kernel, static_cast<int32_t>(in.c)};
-  const piconas_dims out_d{1, static_cast<int32_t>(out.h), static_cast<int32_t>(out.w), static_cast<int32_t>(out.c)};
+  const piconas_dims in_d{1, static_cast<int32_t>(in_h), static_cast<int32_t>(in_w), static_cast<int32_t>(in_c)};
+  const piconas_dims f_d{static_cast<int32_t>(out_c), l.kernel, l.kernel, static_cast<int32_t>(in_c)};
+  const piconas_dims out_d{1, static_cast<int32_t>(out_h), static_cast<int32_t>(out_w), static_cast<int32_t>(out_c)};
   const int32_t bytes = piconas_conv2d_s8_get_buffer_size(&p, &in_d, &f_d, &out_d);
   PICONAS_CHECK(bytes >= 0, "deploy: layer '" << l.name << "' has shapes the int8 conv refuses");
   // The emitted model may run the packed kernel instead (conv2d_packed_s8.h): room for either.
   return std::max<int64_t>(bytes, piconas_conv2d_packed_s8_get_buffer_size(&f_d));
 }
 
+int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place) {
+  const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
+  if (l.kind == OpKind::Depthwise && in_place) return in.h * in.w;  // one input channel
+  if (l.kind != OpKind::Conv) return 0;
+  const Shape3 out = graph.tensors[static_cast<size_t>(l.output)];
+  return conv_scratch_bytes(graph, l, l.padding, l.padding, in.h, in.w, out.h, out.w);
+}
+
 namespace {
 
-MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_depthwise) {
+// Scratch of a conv layer of the patched stage: the largest over the patches.
+int64_t patch_scratch_bytes(const Graph& graph, const PatchPlan& patch, size_t i) {
+  const Layer& l = graph.layers[i];
+  if (l.kind != OpKind::Conv) return 0;
+  int64_t bytes = 0;
+  for (size_t p = 0; p < patch.region.size(); ++p) {
+    const Window& in = patch.input_window[p][i];
+    const Window& out = patch.region[p][static_cast<size_t>(l.output)];
+    const int32_t pad_h = in.y0 - (out.y0 * l.stride - l.padding), pad_w = in.x0 - (out.x0 * l.stride - l.padding);
+    bytes = std::max(bytes, conv_scratch_bytes(graph, l, pad_h, pad_w, in.h, in.w, out.h, out.w));
+  }
+  return bytes;
+}
+
+MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_depthwise, const PatchPlan& patch) {
   MemoryPlan plan;
+  plan.patch = patch;
   const int steps = static_cast<int>(graph.layers.size());
+  const int stage = patch.layers;
   const size_t count = graph.tensors.size();
   std::vector<Buffer> buffers(count);
-  for (size_t t = 0; t < count; ++t) buffers[t].size = graph.tensor_bytes(static_cast<int>(t));
+  for (size_t t = 0; t < count; ++t)
+    buffers[t].size = patch.patch_stored(static_cast<int>(t)) ? patch.patch_bytes[t] : graph.tensor_bytes(static_cast<int>(t));
   buffers[0].first = 0;
   for (int i = 0; i < steps; ++i) {
     const Layer& l = graph.layers[static_cast<size_t>(i)];
@@ -121,13 +147,17 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
       if (t >= 0) buffers[static_cast<size_t>(t)].last = std::max(buffers[static_cast<size_t>(t)].last, i);
   }
   buffers[static_cast<size_t>(graph.output())].last = std::max(steps - 1, 0);
+  if (patch.on()) {  // the input is read by every patch, the stage output written by every patch
+    buffers[0].last = std::max(buffers[0].last, stage - 1);
+    buffers[static_cast<size_t>(patch.output_tensor)].first = 0;
+  }
   for (const Buffer& b : buffers) plan.naive_bytes += align4(b.size);
   // In-place depthwise: the output joins its input's buffer (home[t]: the tensor whose buffer
   // holds t), which grows to the larger size and lives until the output's last use.
   plan.in_place.assign(graph.layers.size(), 0);
   std::vector<size_t> home(count);
   std::iota(home.begin(), home.end(), size_t{0});
-  for (int i = 0; in_place_depthwise && i < steps; ++i) {
+  for (int i = stage; in_place_depthwise && i < steps; ++i) {
     const Layer& l = graph.layers[static_cast<size_t>(i)];
     const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
     const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
@@ -144,24 +174,36 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
   // An output that joined a buffer may be the input of a later in-place layer: follow homes.
   for (size_t t = 0; t < count; ++t)
     while (home[t] != home[home[t]]) home[t] = home[home[t]];
+  // Per-layer buffers after the tensors: kernel scratch, copied input windows, the stage
+  // output's patch buffer; (layer, kind) of each, kind 0 scratch, 1 window, 2 output patch.
   plan.scratch_offset.assign(graph.layers.size(), -1);
   plan.scratch_size.assign(graph.layers.size(), 0);
-  std::vector<int> scratch_layer;
+  plan.window_offset.assign(graph.layers.size(), -1);
+  std::vector<std::pair<int, int>> extra;
+  auto add_extra = [&](int layer, int kind, int64_t bytes) {
+    buffers.push_back(Buffer{bytes, layer, layer});
+    extra.emplace_back(layer, kind);
+    plan.naive_bytes += align4(bytes);
+  };
   for (int i = 0; i < steps; ++i) {
-    const int64_t bytes =
-        scratch_bytes(graph, graph.layers[static_cast<size_t>(i)], plan.in_place[static_cast<size_t>(i)] != 0);
-    plan.scratch_size[static_cast<size_t>(i)] = bytes;
-    if (bytes > 0) {
-      buffers.push_back(Buffer{bytes, i, i});
-      scratch_layer.push_back(i);
-      plan.naive_bytes += align4(bytes);
-    }
+    const size_t li = static_cast<size_t>(i);
+    const int64_t bytes = i < stage ? patch_scratch_bytes(graph, patch, li)
+                                    : scratch_bytes(graph, graph.layers[li], plan.in_place[li] != 0);
+    plan.scratch_size[li] = bytes;
+    if (bytes > 0) add_extra(i, 0, bytes);
+    if (i < stage && patch.copy_input[li]) add_extra(i, 1, patch.window_bytes[li]);
   }
+  if (patch.on()) add_extra(stage - 1, 2, patch.output_patch_bytes);
   const BufferPlacement placed = place_buffers(buffers, strategy);
   plan.tensor_offset.resize(count);
   for (size_t t = 0; t < count; ++t) plan.tensor_offset[t] = placed.offsets[home[t]];
-  for (size_t k = 0; k < scratch_layer.size(); ++k)
-    plan.scratch_offset[static_cast<size_t>(scratch_layer[k])] = placed.offsets[count + k];
+  for (size_t k = 0; k < extra.size(); ++k) {
+    const size_t layer = static_cast<size_t>(extra[k].first);
+    const int64_t offset = placed.offsets[count + k];
+    if (extra[k].second == 0) plan.scratch_offset[layer] = offset;
+    if (extra[k].second == 1) plan.window_offset[layer] = offset;
+    if (extra[k].second == 2) plan.output_patch_offset = offset;
+  }
   plan.arena_bytes = placed.arena_bytes;
   plan.strategy = placed.strategy;
   for (int i = 0; i < steps; ++i) {
@@ -174,18 +216,125 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
   return plan;
 }
 
-}  // namespace
-
-MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
-  if (options.in_place_depthwise && !options.in_place_only_if_smaller) return plan_with(graph, options.strategy, true);
-  MemoryPlan out_of_place = plan_with(graph, options.strategy, false);
+// The smaller of the plans with and without in-place depthwise (as the options allow).
+MemoryPlan plan_fixed(const Graph& graph, const PlanOptions& options, const PatchPlan& patch) {
+  if (options.in_place_depthwise && !options.in_place_only_if_smaller)
+    return plan_with(graph, options.strategy, true, patch);
+  MemoryPlan out_of_place = plan_with(graph, options.strategy, false, patch);
   if (!options.in_place_depthwise) return out_of_place;
-  MemoryPlan in_place = plan_with(graph, options.strategy, true);
+  MemoryPlan in_place = plan_with(graph, options.strategy, true, patch);
   return in_place.arena_bytes < out_of_place.arena_bytes ? in_place : out_of_place;
 }
 
-int64_t peak_sram(const ArchSpec& spec, const PlanOptions& options) {
-  return plan_memory(lower_arch(spec), options).arena_bytes;
+}  // namespace
+
+PatchOptions choose_patching(const Graph& graph, const PlanOptions& options, int64_t max_sram) {
+  PICONAS_CHECK(options.max_extra_macs >= 0, "patching: the recomputed-MAC limit must be >= 0, got "
+                                                  << options.max_extra_macs);
+  const double limit = options.max_extra_macs * static_cast<double>(graph_macs(graph));
+  struct Candidate {
+    PatchOptions patch;
+    int64_t arena = 0, extra = 0;
+  };
+  std::vector<Candidate> candidates;
+  const Candidate none{PatchOptions{}, plan_fixed(graph, options, PatchPlan{}).arena_bytes, 0};
+  for (int layers : patchable_layers(graph)) {
+    const Shape3& out = graph.tensors[static_cast<size_t>(graph.layers[static_cast<size_t>(layers - 1)].output)];
+    PatchOptions last{};
+    for (int g = 2; g <= 8; ++g) {
+      const PatchOptions p{layers, static_cast<int>(std::min<int64_t>(g, out.h)),
+                           static_cast<int>(std::min<int64_t>(g, out.w))};
+      if (p.grid_h * p.grid_w < 2 || (p.grid_h == last.grid_h && p.grid_w == last.grid_w)) continue;
+      last = p;
+      const PatchPlan patch = plan_patches(graph, p);
+      if (static_cast<double>(patch.extra_macs) > limit) continue;
+      candidates.push_back({p, plan_fixed(graph, options, patch).arena_bytes, patch.extra_macs});
+    }
+  }
+  const auto smaller = [](const Candidate& a, const Candidate& b) {
+    return a.arena != b.arena ? a.arena < b.arena : a.extra < b.extra;
+  };
+  if (max_sram > 0) {
+    const Candidate* fastest = nullptr;
+    for (const Candidate& c : candidates)
+      if (c.arena <= max_sram && (!fastest || c.extra < fastest->extra || (c.extra == fastest->extra && c.arena < fastest->arena)))
+        fastest = &c;
+    if (fastest) return fastest->patch;
+  }
+  Candidate best = none;
+  for (const Candidate& c : candidates)
+    if (smaller(c, best)) best = c;
+  return best.patch;
+}
+
+namespace {
+int64_t parse_count(const std::string& text, const char* flag, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  size_t used = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  PICONAS_CHECK(used > 0 && used == text.size() && text[0] != '+' && v >= lo && v <= hi,
+                flag << " '" << excerpt(text, 40) << "' must be an integer in [" << lo << ", " << hi << "]");
+  return v;
+}
+}  // namespace
+
+void parse_patch_layers(const std::string& text, PlanOptions& options) {
+  options.patch_auto = text == "auto";
+  if (options.patch_auto) return;
+  options.patch.layers = static_cast<int>(parse_count(text, "--patch-layers (or 'auto')", 0, 100000));
+}
+
+void parse_patch_grid(const std::string& text, PlanOptions& options) {
+  const size_t x = text.find('x');
+  PICONAS_CHECK(x != std::string::npos, "--patch-grid '" << excerpt(text, 40) << "' must be HxW, e.g. 4x4");
+  options.patch.grid_h = static_cast<int>(parse_count(text.substr(0, x), "--patch-grid height", 1, 64));
+  options.patch.grid_w = static_cast<int>(parse_count(text.substr(x + 1), "--patch-grid width", 1, 64));
+}
+
+void parse_patch_max_extra_macs(const std::string& text, PlanOptions& options) {
+  double v = -1;
+  size_t used = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  PICONAS_CHECK(used > 0 && used == text.size() && std::isfinite(v) && v >= 0 && v <= 1000,
+                "--patch-max-extra-macs '" << excerpt(text, 40)
+                                           << "' must be a number in [0, 1000] (recomputed MACs / network MACs)");
+  options.max_extra_macs = v;
+}
+
+MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
+  const PatchOptions patch = options.patch_auto ? choose_patching(graph, options) : options.patch;
+  return plan_fixed(graph, options, plan_patches(graph, patch));
+}
+
+MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64_t max_sram) {
+  PICONAS_CHECK(max_sram >= 0, "plan_for_budget: the SRAM budget must be >= 0 (0: none), got " << max_sram);
+  if (max_sram == 0) return plan_memory(graph, options);
+  const PatchPlan none;
+  MemoryPlan plan = plan_with(graph, options.strategy, false, none);
+  if (plan.arena_bytes <= max_sram) return plan;
+  if (options.in_place_depthwise) {
+    plan = plan_with(graph, options.strategy, true, none);
+    if (plan.arena_bytes <= max_sram) return plan;
+  }
+  const bool patching = options.patch_auto || options.patch.layers > 0;
+  if (!patching) return plan_memory(graph, options);
+  const PatchPlan patch =
+      plan_patches(graph, options.patch_auto ? choose_patching(graph, options, max_sram) : options.patch);
+  plan = plan_with(graph, options.strategy, false, patch);
+  if (plan.arena_bytes <= max_sram) return plan;
+  return plan_fixed(graph, options, patch);
+}
+
+int64_t peak_sram(const ArchSpec& spec, const PlanOptions& options, int64_t max_sram) {
+  return plan_for_budget(lower_arch(spec), options, max_sram).arena_bytes;
 }
 
 int64_t flash_bytes(const ArchSpec& spec) { return constant_bytes(lower_arch(spec)); }

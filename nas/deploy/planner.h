@@ -23,12 +23,27 @@
 // and keeps in-place only when its arena is smaller (the scratch can make it larger).
 // plan.in_place marks those layers; the emitter and the host executor call the in-place
 // kernel for them.
+//
+// Patch-based execution (nas/deploy/patch.h, off by default): the first layers run patch by
+// patch; the tensors between them take patch-sized buffers, the network input lives until the
+// last patch is done and the stage output from the first patch on. Copied input windows and
+// the stage output's patch buffer are extra buffers of their layer. In-place depthwise applies
+// only after the stage. patch_auto picks the layers and grid with the smallest arena whose
+// recomputed MACs stay within max_extra_macs of the network's MACs (choose_patching).
+//
+// One memory model: plan_for_budget() is the plan export, the search cost model and
+// `piconas info --memory` all use: without an SRAM budget the smallest arena the options
+// allow; with one, the fastest plan that fits, in this order: out of place, in-place
+// depthwise, patched (fewest recomputed MACs that fit) out of place, patched and in place;
+// when none fits, the smallest (the caller reports it over budget).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "nas/arch/arch_spec.h"
 #include "nas/deploy/graph.h"
+#include "nas/deploy/patch.h"
 
 namespace piconas::nas::deploy {
 
@@ -54,6 +69,9 @@ struct MemoryPlan {
   std::vector<int64_t> scratch_offset;  // per layer, -1 when the layer needs no scratch
   std::vector<int64_t> scratch_size;    // per layer, bytes
   std::vector<char> in_place;           // per layer: depthwise writing over its input
+  PatchPlan patch;                      // patch-based execution of the leading layers (off: layers 0)
+  std::vector<int64_t> window_offset;   // per layer: its copied input window (patch.copy_input), else -1
+  int64_t output_patch_offset = -1;     // the stage output's patch buffer (patching on)
   // Tensors first (an in-place output has size 0: it lives in its input's buffer, whose size
   // and lifetime cover both), then the non-empty scratch buffers.
   std::vector<Buffer> buffers;
@@ -65,19 +83,44 @@ struct MemoryPlan {
 
 // Scratch bytes the int8 kernel of a layer needs (conv; in-place depthwise when in_place).
 int64_t scratch_bytes(const Graph& graph, const Layer& layer, bool in_place = false);
+// The same for a conv layer reading an in_h x in_w window and computing out_h x out_w (a patch).
+int64_t conv_scratch_bytes(const Graph& graph, const Layer& layer, int32_t pad_h, int32_t pad_w, int64_t in_h,
+                           int64_t in_w, int64_t out_h, int64_t out_w);
 
 struct PlanOptions {
   PlanStrategy strategy = PlanStrategy::Best;
   bool in_place_depthwise = true;
   bool in_place_only_if_smaller = true;  // false: in place wherever possible (tests)
+  PatchOptions patch{};                  // fixed patching (layers > 0); ignored when patch_auto
+  bool patch_auto = false;               // choose the patching (choose_patching)
+  double max_extra_macs = 0.2;           // patch_auto: recomputed MACs / network MACs, >= 0
 };
 
+// The command-line form shared by export, verify, search, run and info:
+//   --patch-layers N|auto   N leading layers per patch (0: off) or the automatic choice;
+//   --patch-grid HxW        the grid for N (default 2x2), each side 1..64;
+//   --patch-max-extra-macs F  the automatic choice's limit (recomputed / network MACs, >= 0).
+// Each parser throws Error naming the flag and the value.
+void parse_patch_layers(const std::string& text, PlanOptions& options);
+void parse_patch_grid(const std::string& text, PlanOptions& options);
+void parse_patch_max_extra_macs(const std::string& text, PlanOptions& options);
+
+// Plans with the given options (patch_auto: the patching of choose_patching without budget).
 MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options = {});
+
+// The patching with the smallest arena (ties: fewer recomputed MACs) whose recomputed MACs are
+// at most options.max_extra_macs x the network's; with max_sram > 0, the one with the fewest
+// recomputed MACs among those whose arena fits, if any. Candidates: every valid stage length
+// and the square grids 2x2..8x8 (and n x 1, 1 x n for narrow outputs). layers 0 when none helps.
+PatchOptions choose_patching(const Graph& graph, const PlanOptions& options, int64_t max_sram = 0);
+
+// The one memory model (see above). max_sram 0: no budget.
+MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64_t max_sram);
 
 // For the search: SRAM of the planned arena and flash of the int8 constants (weights,
 // biases, multipliers, shifts) of an architecture, from the ArchSpec alone. Throw Error for
 // architectures export refuses (ConvNeXt blocks, GELU / Hardswish).
-int64_t peak_sram(const ArchSpec& spec, const PlanOptions& options = {});
+int64_t peak_sram(const ArchSpec& spec, const PlanOptions& options = {}, int64_t max_sram = 0);
 int64_t flash_bytes(const ArchSpec& spec);
 
 }  // namespace piconas::nas::deploy

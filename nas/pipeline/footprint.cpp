@@ -8,12 +8,22 @@
 
 namespace piconas::nas {
 
-Footprint deployment_footprint(const ArchSpec& spec) {
+Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& options, int64_t max_sram) {
   const deploy::Graph graph = deploy::lower_arch(spec);
-  const deploy::MemoryPlan plan = deploy::plan_memory(graph);
+  const deploy::MemoryPlan plan = deploy::plan_for_budget(graph, options, max_sram);
   Footprint f;
   f.arena_bytes = plan.arena_bytes;
-  f.arena_without_in_place = deploy::plan_memory(graph, deploy::PlanOptions{deploy::PlanStrategy::Best, false}).arena_bytes;
+  f.arena_without_in_place = deploy::plan_memory(graph, deploy::PlanOptions{options.strategy, false}).arena_bytes;
+  deploy::PlanOptions unpatched = options;
+  unpatched.patch = deploy::PatchOptions{};
+  unpatched.patch_auto = false;
+  f.arena_without_patching = deploy::plan_for_budget(graph, unpatched, max_sram).arena_bytes;
+  f.patch_layers = plan.patch.layers;
+  f.grid_h = plan.patch.grid_h;
+  f.grid_w = plan.patch.grid_w;
+  f.extra_macs = plan.patch.extra_macs;
+  f.macs = deploy::graph_macs(graph);
+  f.patchable_layers = deploy::patchable_layers(graph);
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const deploy::Layer& l = graph.layers[i];
     LayerFootprint row;
@@ -52,10 +62,24 @@ std::string format_footprint(const Footprint& f) {
     out += line;
   }
   std::snprintf(line, sizeof line,
-                "planned arena (PEAK_SRAM) %lld bytes (in-place depthwise where it lowers it; %lld bytes without), constants %lld bytes\n",
+                "planned arena (PEAK_SRAM) %lld bytes; %lld bytes with every layer out of place, %lld bytes "
+                "without patching; constants %lld bytes\n",
                 static_cast<long long>(f.arena_bytes), static_cast<long long>(f.arena_without_in_place),
-                static_cast<long long>(f.constant_bytes));
-  return out + line;
+                static_cast<long long>(f.arena_without_patching), static_cast<long long>(f.constant_bytes));
+  out += line;
+  if (f.patch_layers > 0) {
+    std::snprintf(line, sizeof line, "patching: first %d layers in %dx%d patches, %lld extra MACs (+%.1f%% of %lld)\n",
+                  f.patch_layers, f.grid_h, f.grid_w, static_cast<long long>(f.extra_macs),
+                  f.macs > 0 ? 100.0 * static_cast<double>(f.extra_macs) / static_cast<double>(f.macs) : 0.0,
+                  static_cast<long long>(f.macs));
+    out += line;
+  }
+  std::string counts;
+  for (int n : f.patchable_layers) {
+    if (!counts.empty()) counts += ' ';
+    counts += std::to_string(n);
+  }
+  return out + "valid --patch-layers counts: " + (counts.empty() ? "none" : counts) + "\n";
 }
 
 }  // namespace piconas::nas

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nas/arch/arch_spec.h"
+#include "nas/deploy/planner.h"
 
 namespace piconas::nas {
 
@@ -25,15 +26,23 @@ struct LayerFootprint {
 
 struct Footprint {
   std::vector<LayerFootprint> layers;
-  int64_t arena_bytes = 0;     // planned arena (PEAK_SRAM), in-place depthwise on
-  int64_t arena_without_in_place = 0;  // the same with in-place depthwise off
-  int64_t constant_bytes = 0;  // sum of the layers' flash
+  int64_t arena_bytes = 0;             // planned arena (PEAK_SRAM) of plan_for_budget
+  int64_t arena_without_in_place = 0;  // every layer out of place, no patching
+  int64_t arena_without_patching = 0;  // the same options and budget, patching off
+  int patch_layers = 0, grid_h = 1, grid_w = 1;  // the plan's patching (0 layers: none)
+  int64_t extra_macs = 0;                        // MACs the patches recompute
+  int64_t macs = 0;                              // MACs of whole-tensor execution
+  std::vector<int> patchable_layers;             // valid --patch-layers counts
+  int64_t constant_bytes = 0;                    // sum of the layers' flash
 };
 
-// Throws Error for architectures the int8 export refuses.
-Footprint deployment_footprint(const ArchSpec& spec);
+// The plan of the one memory model (deploy::plan_for_budget) for these options and SRAM budget
+// (0: none): the same plan the export writes. Throws Error for architectures the int8 export
+// refuses.
+Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& options = {}, int64_t max_sram = 0);
 
-// Plain-text table: layer, kind, live SRAM, flash, then the totals. Ends with a newline.
+// Plain-text table: layer, kind, live SRAM, flash, then the totals (peak SRAM with and without
+// in-place depthwise and patching, the patching and its extra MACs). Ends with a newline.
 std::string format_footprint(const Footprint& footprint);
 
 }  // namespace piconas::nas

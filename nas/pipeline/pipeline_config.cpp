@@ -36,6 +36,10 @@ void visit_fields(Config& c, F&& f) {
   f("max_memory", c.max_memory, "refuse search candidates whose estimated scoring memory exceeds this many bytes (K/M/G suffixes; 0: none)");
   f("max_latency_ms", c.max_latency_ms, "predicted milliseconds per inference on the target at mcu_mhz (0: none)");
   f("mcu_mhz", c.mcu_mhz, "MCU clock in MHz of the latency budget");
+  f("in_place", c.in_place, "int8 plan: in-place depthwise where it lowers the arena: on | off");
+  f("patch_layers", c.patch_layers, "int8 plan: leading layers run patch by patch: 0 (off), a count or auto");
+  f("patch_grid", c.patch_grid, "int8 plan: patch grid HxW for a patch_layers count");
+  f("patch_max_extra_macs", c.patch_max_extra_macs, "int8 plan: patch_layers auto recomputes at most this fraction of the MACs");
   f("space", c.space, "search space: blocks | mbv2");
   f("strategy", c.strategy, "search strategy: random | rea | freerea");
   f("metrics", c.metrics, "training-free metrics[:weight], comma-separated");
@@ -239,11 +243,27 @@ void check_pipeline_config(const PipelineConfig& c) {
   PICONAS_CHECK(c.max_latency_ms == 0 || deploy::builtin_latency_table().calibrated(deploy::parse_mcu_target(c.target)),
                 "config key 'max_latency_ms': no latency calibration for " << c.target << " (bench/latency_calibrate.sh)");
   positive("threads", c.threads);
+  memory_plan_options(c);
   try {
     parse_metric_weights(c.metrics);
   } catch (const Error& e) {
     throw Error(std::string("config key 'metrics': ") + e.what());
   }
+}
+
+deploy::PlanOptions memory_plan_options(const PipelineConfig& c) {
+  deploy::PlanOptions o;
+  PICONAS_CHECK(c.in_place == "on" || c.in_place == "off", "config key 'in_place' must be on or off, got '"
+                                                                 << excerpt(c.in_place, 40) << "'");
+  o.in_place_depthwise = c.in_place == "on";
+  try {
+    deploy::parse_patch_layers(c.patch_layers, o);
+    deploy::parse_patch_grid(c.patch_grid, o);
+    deploy::parse_patch_max_extra_macs(std::to_string(c.patch_max_extra_macs), o);
+  } catch (const Error& e) {
+    throw Error(std::string("config keys 'patch_layers', 'patch_grid', 'patch_max_extra_macs': ") + e.what());
+  }
+  return o;
 }
 
 std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/byte_size.h"
+#include "nas/deploy/planner.h"
 
 namespace piconas::nas {
 
@@ -36,6 +37,14 @@ struct PipelineConfig {
   ByteSize max_memory{int64_t{1} << 30};  // estimated scoring memory per candidate (0: none)
   double max_latency_ms = 0;  // predicted ms per inference on `target` at mcu_mhz (0: none)
   double mcu_mhz = 120;       // MCU clock of the latency budget (nas/deploy/latency.h)
+  // int8 memory plan (nas/deploy/planner.h), one model for the search, the export and the
+  // report under budget_sram: in-place depthwise "on" | "off"; patch-based execution of the
+  // leading layers: patch_layers "0" (off), a count or "auto", patch_grid "HxW" for a count,
+  // patch_max_extra_macs the automatic choice's recomputed-MAC limit (fraction of the MACs).
+  std::string in_place = "on";
+  std::string patch_layers = "0";
+  std::string patch_grid = "2x2";
+  double patch_max_extra_macs = 0.2;
   // training-free search
   std::string space = "blocks";  // blocks | mbv2
   std::string strategy = "freerea";
@@ -89,6 +98,8 @@ void apply_text(PipelineConfig& config, const std::string& key, const std::strin
 std::vector<std::pair<std::string, std::string>> config_keys();
 // Range checks; Error naming the key.
 void check_pipeline_config(const PipelineConfig& config);
+// The memory planner options of in_place / patch_* (checked by check_pipeline_config).
+deploy::PlanOptions memory_plan_options(const PipelineConfig& config);
 // Keys whose values differ (for "the run directory holds another configuration"); threads is
 // ignored because results are reproduced per thread count by the stage commands.
 std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b);

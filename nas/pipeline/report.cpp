@@ -220,8 +220,14 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
   const bool flash_ok = c.budget_flash.bytes == 0 || exp["flash_bytes"].get<int64_t>() <= c.budget_flash.bytes;
   const std::string without_in_place =
       exp.contains("peak_sram_without_in_place") ? ", " + count(exp["peak_sram_without_in_place"]) + " B without in-place depthwise" : "";
+  const bool patched = exp.contains("patch_layers") && exp["patch_layers"].get<int64_t>() > 0;
+  const std::string patching =
+      patched ? "; first " + count(exp["patch_layers"]) + " layers in " + exp["patch_grid"].get<std::string>() +
+                    " patches, " + count(exp["patch_extra_macs"]) + " extra MACs, " +
+                    count(exp["peak_sram_without_patching"]) + " B without patching"
+              : "";
   d.text("PEAK_SRAM " + count(exp["peak_sram"]) + " B (" + exp["plan"].get<std::string>() + " plan; " +
-         count(exp["naive_sram"]) + " B without reuse" + without_in_place + ") " + (sram_ok ? "within" : "OVER") + " the SRAM budget; FLASH_BYTES " +
+         count(exp["naive_sram"]) + " B without reuse" + without_in_place + patching + ") " + (sram_ok ? "within" : "OVER") + " the SRAM budget; FLASH_BYTES " +
          count(exp["flash_bytes"]) + " B of constants " + (flash_ok ? "within" : "OVER") +
          " the flash budget. **Accuracy on " + count(exp["eval_images"]) + " test images: float " +
          pct(exp["float_accuracy"]) + ", int8 " + pct(exp["int8_accuracy"]) + "** (same prediction on " +

@@ -23,7 +23,21 @@ deploy::ExportOptions export_options(const PipelineConfig& c, const std::string&
   o.dataset = c.data;
   o.data_path = c.data_path;
   o.max_sram = c.budget_sram.bytes;  // the export picks the fastest memory plan within the budget
+  o.memory = memory_plan_options(c);
   return o;
+}
+
+// The memory flags of export / verify / info that reproduce the run's plan (non-defaults only).
+std::string memory_flags(const PipelineConfig& c) {
+  const PipelineConfig defaults;
+  std::string flags;
+  if (c.budget_sram.bytes > 0) flags += " --max-sram " + std::to_string(c.budget_sram.bytes);
+  if (c.in_place == "off") flags += " --no-in-place";
+  if (c.patch_layers != defaults.patch_layers) flags += " --patch-layers " + shell_word(c.patch_layers);
+  if (c.patch_layers != "auto" && c.patch_grid != defaults.patch_grid) flags += " --patch-grid " + shell_word(c.patch_grid);
+  if (c.patch_layers == "auto" && c.patch_max_extra_macs != defaults.patch_max_extra_macs)
+    flags += " --patch-max-extra-macs " + std::to_string(c.patch_max_extra_macs);
+  return flags;
 }
 
 std::string data_path_flag(const PipelineConfig& c) {
@@ -60,7 +74,7 @@ json run_export_stage(StageContext& ctx) {
                false);
   const deploy::ExportReport r = deploy::export_checkpoint(checkpoint, export_options(c, out_dir));
   const deploy::DeployModel model = deploy::load_deploy_model(checkpoint);
-  const Footprint f = deployment_footprint(model.arch);
+  const Footprint f = deployment_footprint(model.arch, memory_plan_options(c), c.budget_sram.bytes);
   json layers = json::array();
   for (const LayerFootprint& l : f.layers)
     layers.push_back({{"name", l.name}, {"kind", l.kind}, {"live_sram", l.live_sram}, {"flash", l.flash}});
@@ -68,6 +82,10 @@ json run_export_stage(StageContext& ctx) {
   return {{"arch", arch},
           {"peak_sram", r.plan.arena_bytes},
           {"peak_sram_without_in_place", r.arena_without_in_place},
+          {"peak_sram_without_patching", r.arena_without_patching},
+          {"patch_layers", r.plan.patch.layers},
+          {"patch_grid", std::to_string(r.plan.patch.grid_h) + "x" + std::to_string(r.plan.patch.grid_w)},
+          {"patch_extra_macs", r.plan.patch.extra_macs},
           {"naive_sram", r.plan.naive_bytes},
           {"plan", deploy::plan_strategy_name(r.plan.strategy)},
           {"flash_bytes", r.emitted.flash_bytes},
@@ -80,8 +98,8 @@ json run_export_stage(StageContext& ctx) {
           {"dir", out_dir},
           {"command", "piconas export " + shell_word(checkpoint) + " --out " + shell_word(ctx.path("repro/export")) +
                           " --calib " + std::to_string(c.calib_images) + " --eval " + std::to_string(c.eval_images) +
-                          " --dataset " + shell_word(c.data) + data_path_flag(c)},
-          {"info_command", "piconas info " + shell_word(arch) + " --memory"}};
+                          " --dataset " + shell_word(c.data) + data_path_flag(c) + memory_flags(c)},
+          {"info_command", "piconas info " + shell_word(arch) + " --memory" + memory_flags(c)}};
 }
 
 json run_verify_stage(StageContext& ctx) {
@@ -113,7 +131,7 @@ json run_verify_stage(StageContext& ctx) {
                           " --out " + shell_word(ctx.path("repro/verify")) + " --calib " +
                           std::to_string(c.calib_images) + " --images " + std::to_string(c.verify_images) +
                           " --mcu-images " + std::to_string(c.mcu_images) + " --target " + c.target + " --dataset " + shell_word(c.data) +
-                          data_path_flag(c)}};
+                          data_path_flag(c) + memory_flags(c)}};
 }
 
 }  // namespace piconas::nas::pipeline_detail

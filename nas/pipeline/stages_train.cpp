@@ -257,6 +257,8 @@ json run_search_stage(StageContext& ctx) {
   SpaceOptions space_options =
       make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks);
   space_options.int8_block_kinds_only = has_deployment_budget(s.constraints);
+  space_options.deploy_memory = memory_plan_options(c);
+  space_options.deploy_max_sram = c.budget_sram.bytes;
   const auto space = make_search_space(c.space, space_options);
   s.resume = fs::exists(search_state_path(out_dir));
   make_directories(out_dir);

@@ -223,7 +223,7 @@ double BlocksSpace::skip(const Candidate& c) const {
 
 CostEstimate BlocksSpace::cost(const Candidate& c) const {
   PICONAS_CHECK(c.arch, "blocks space: candidate " << c.text << " has no ArchSpec");
-  return estimate_cost(*c.arch);
+  return estimate_cost(*c.arch, options_.deploy_memory, options_.deploy_max_sram);
 }
 
 }  // namespace piconas::nas

@@ -88,7 +88,7 @@ int64_t estimate_flash(const std::vector<LayerInfo>& layers) {
   return flash;
 }
 
-CostEstimate estimate_cost(const ArchSpec& spec) {
+CostEstimate estimate_cost(const ArchSpec& spec, const deploy::PlanOptions& memory, int64_t max_sram) {
   const std::vector<LayerInfo> layers = arch_layers(spec);
   CostEstimate cost;
   for (const LayerInfo& layer : layers) {
@@ -103,7 +103,7 @@ CostEstimate estimate_cost(const ArchSpec& spec) {
   cost.int8_deployable = deploy::int8_problems(spec).empty();
   if (cost.int8_deployable) {
     const deploy::Graph graph = deploy::lower_arch(spec, layers);
-    const deploy::MemoryPlan plan = deploy::plan_memory(graph);
+    const deploy::MemoryPlan plan = deploy::plan_for_budget(graph, memory, max_sram);
     cost.peak_sram = plan.arena_bytes;
     cost.flash = deploy::constant_bytes(graph);
     const deploy::LatencyTable& table = deploy::builtin_latency_table();

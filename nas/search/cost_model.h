@@ -8,7 +8,10 @@
 //              BatchNorm folds into the conv before it and activations fuse into their
 //              producer in the int8 deployment, so they are not separate tensors here.
 //              estimate_cost() uses the int8 deployment's real memory planner and constant
-//              count (nas/deploy) for deployable networks and these estimates otherwise.
+//              count (nas/deploy) for deployable networks and these estimates otherwise: the
+//              plan of the one memory model (deploy::plan_for_budget) for the planner options
+//              and SRAM budget given, i.e. the plan the export will write, so a budget admits
+//              networks that fit only in place or patched when those options are on.
 //   activation_elements  float elements of every layer output of the training graph per image
 //              (arch_layers rows after the input: convs, norms, activations, adds, pool,
 //              classifier); 0 when unknown (nb201).
@@ -20,7 +23,7 @@
 // It is an estimate for refusing candidates before scoring, not a measured peak.
 //   mcu_instructions  predicted instructions per inference of the emitted C on each Cortex-M
 //              target (index: deploy::McuTarget), from the same lowering and memory plan as
-//              peak_sram (nas/deploy/latency.h); -1 when not int8-deployable or when the
+//              peak_sram (nas/deploy/latency.h; patched layers once per patch); -1 when not int8-deployable or when the
 //              latency table has no calibration for the target.
 //   flash      int8 weights (1 byte each) + per output channel of every conv/linear an int32
 //              bias and a per-channel int32 multiplier and shift (4 + 8 = 12 bytes); a
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include "nas/arch/arch_cost.h"
+#include "nas/deploy/planner.h"
 
 namespace piconas::nas {
 
@@ -49,7 +53,7 @@ inline constexpr int64_t kFlashBytesPerNormChannel = 8;
 
 int64_t estimate_peak_sram(const std::vector<LayerInfo>& layers);
 int64_t estimate_flash(const std::vector<LayerInfo>& layers);
-CostEstimate estimate_cost(const ArchSpec& spec);
+CostEstimate estimate_cost(const ArchSpec& spec, const deploy::PlanOptions& memory = {}, int64_t max_sram = 0);
 // Estimated bytes to score one candidate on `images` images (see above).
 int64_t scoring_memory_bytes(const CostEstimate& cost, int64_t images);
 

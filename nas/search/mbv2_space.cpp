@@ -33,7 +33,8 @@ std::string join(const std::vector<std::string>& problems) {
 
 }  // namespace
 
-Mbv2Space::Mbv2Space(const SpaceOptions& options) {
+Mbv2Space::Mbv2Space(const SpaceOptions& options)
+    : deploy_memory_(options.deploy_memory), deploy_max_sram_(options.deploy_max_sram) {
   base_.input = options.input;
   base_.num_classes = options.num_classes;
   base_.activation = options.activation;
@@ -152,7 +153,7 @@ double Mbv2Space::skip(const Candidate& c) const {
 
 CostEstimate Mbv2Space::cost(const Candidate& c) const {
   PICONAS_CHECK(c.arch, "mbv2 space: candidate " << c.text << " has no ArchSpec");
-  return estimate_cost(*c.arch);
+  return estimate_cost(*c.arch, deploy_memory_, deploy_max_sram_);
 }
 
 }  // namespace piconas::nas

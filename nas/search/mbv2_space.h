@@ -31,6 +31,8 @@ class Mbv2Space : public SearchSpace {
  private:
   std::vector<std::string> gene_problems(const std::vector<int>& genes) const;
   Mbv2Spec base_;
+  deploy::PlanOptions deploy_memory_;  // SpaceOptions: the memory model of cost()
+  int64_t deploy_max_sram_ = 0;
 };
 
 }  // namespace piconas::nas

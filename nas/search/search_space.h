@@ -50,6 +50,10 @@ struct SpaceOptions {
   // ConvNeXt kind cn). Set under a deployment budget (has_deployment_budget in search.h),
   // where every cn draw would be refused. Parsing still accepts cn blocks.
   bool int8_block_kinds_only = false;
+  // The int8 memory model of cost() (estimate_cost): planner options (in-place depthwise,
+  // patching) and the SRAM budget (0: none) the deployment will be planned for.
+  deploy::PlanOptions deploy_memory;
+  int64_t deploy_max_sram = 0;
 };
 
 class SearchSpace {

@@ -16,5 +16,6 @@
 #include "int8_types.h"
 #include "max_pool2d_s8.h"
 #include "requantize.h"
+#include "window_copy_s8.h"
 
 #endif /* PICONAS_INT8_KERNELS_H */

@@ -45,7 +45,8 @@ Tensor test_images(const ArchSpec& spec, const data::Normalization& norm, int64_
 
 struct McuRun {
   TargetCheck check;
-  int64_t arena = 0, layers = 0, in_place_layers = 0;
+  int64_t arena = 0, layers = 0, in_place_layers = 0, patched_layers = 0;
+  bool identical_to_whole = false;  // the host's logits equal those of the whole-tensor plan
 };
 
 McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const PlanOptions& plan_options = {}) {
@@ -59,7 +60,9 @@ McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const Pl
   const auto input = to_nhwc_int8(q.tensors[0], test_images(spec, norm, batch));
   McuRun r;
   r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);
+  r.patched_layers = plan.patch.layers;
   const std::vector<int8_t> expected = run_int8(q, plan, input.data(), batch);
+  r.identical_to_whole = expected == run_int8(q, plan_memory(g, PlanOptions{}), input.data(), batch);
   EmitOptions o;
   o.arch_text = arch;
   o.input_lut = input_lut(q.tensors[0], norm);
@@ -146,6 +149,18 @@ TEST_SUITE("mcu" * doctest::skip()) {
       const McuRun out_of_place = run_on(target, kSmallArch, 4, never);
       CHECK(out_of_place.in_place_layers == 0);
       check_run(target, "small residual net, out-of-place depthwise", out_of_place, 4);
+    }
+  }
+
+  TEST_CASE("patch-based execution: byte-identical to the host and to whole-tensor execution on every target") {
+    PlanOptions patched;  // every layer before the pooling (the residual add too), 2x3 patches
+    patched.patch = PatchOptions{10, 2, 3};
+    for (McuTarget target : mcu_targets()) {
+      CAPTURE(std::string(mcu_board(target).name));
+      const McuRun r = run_on(target, kSmallArch, 4, patched);
+      CHECK(r.patched_layers == 10);
+      CHECK(r.identical_to_whole);
+      check_run(target, "small residual net, patched", r, 4);
     }
   }
 

@@ -86,6 +86,34 @@ TEST_CASE("the latency budget of a run is range-checked") {
   CHECK_NOTHROW(check_pipeline_config(m0));
 }
 
+TEST_CASE("the int8 memory plan keys of a run map to the planner options, bad values named") {
+  PipelineConfig c;
+  c.out = "runs/x";
+  deploy::PlanOptions o = memory_plan_options(c);
+  CHECK(o.in_place_depthwise);
+  CHECK(!o.patch_auto);
+  CHECK(o.patch.layers == 0);
+  apply_text(c, "in_place", "off");
+  apply_text(c, "patch_layers", "7");
+  apply_text(c, "patch_grid", "4x3");
+  CHECK_NOTHROW(check_pipeline_config(c));
+  o = memory_plan_options(c);
+  CHECK(!o.in_place_depthwise);
+  CHECK((o.patch.layers == 7 && o.patch.grid_h == 4 && o.patch.grid_w == 3));
+  apply_text(c, "patch_layers", "auto");
+  apply_text(c, "patch_max_extra_macs", "0.05");
+  o = memory_plan_options(c);
+  CHECK(o.patch_auto);
+  CHECK(o.max_extra_macs == doctest::Approx(0.05));
+  for (auto [key, bad] : {std::pair{"in_place", "yes"}, std::pair{"patch_layers", "-1"},
+                          std::pair{"patch_layers", "3x"}, std::pair{"patch_grid", "4"},
+                          std::pair{"patch_grid", "0x2"}, std::pair{"patch_max_extra_macs", "-0.5"}}) {
+    PipelineConfig b = c;
+    apply_text(b, key, bad);
+    CHECK_THROWS_WITH_AS(check_pipeline_config(b), doctest::Contains(key), Error);
+  }
+}
+
 TEST_CASE("a run directory keeps its configuration; a different one is refused") {
   test::SearchTempDir dir;
   const std::string out = dir.file("run");

@@ -2,7 +2,8 @@
  * layer_hooks.h: per-layer SysTick timing for the piconas QEMU harness. The emitted model.c
  * calls PICONAS_LAYER_BEGIN(i) / PICONAS_LAYER_END(i) around layer i (empty macros unless
  * defined first); the harness compiles model.c with `-include layer_hooks.h`, so each layer's
- * ticks land in piconas_layer_ticks[i] (defined in harness.c). A hook costs a few instructions.
+ * ticks add up in piconas_layer_ticks[i] (defined in harness.c, zeroed before each inference;
+ * a patched layer runs once per patch). A hook costs a few instructions.
  */
 #ifndef PICONAS_LAYER_HOOKS_H
 #define PICONAS_LAYER_HOOKS_H
@@ -17,6 +18,6 @@ extern uint32_t piconas_layer_ticks[];
 #define PICONAS_LAYER_BEGIN(i) (piconas_layer_start = PICONAS_SYST_CVR)
 /* SysTick counts down and wraps at 24 bits. */
 #define PICONAS_LAYER_END(i) \
-  (piconas_layer_ticks[(i)] = (piconas_layer_start - PICONAS_SYST_CVR) & 0x00FFFFFFu)
+  (piconas_layer_ticks[(i)] += (piconas_layer_start - PICONAS_SYST_CVR) & 0x00FFFFFFu)
 
 #endif /* PICONAS_LAYER_HOOKS_H */
