@@ -19,7 +19,7 @@
  * SMLAD over packed taps; see the .c file) where PICONAS_S8_SIMD_PREFERRED and
  * piconas_depthwise_conv2d_inplace_simd_applies() (dilation 1, KH and KW <= 8, small
  * accumulators), else piconas_depthwise_conv2d_inplace_generic_s8 (portable C). On Cortex-M55
- * the SIMD variant runs the MVE kernel instead (depthwise_conv2d_inplace_mve_s8.c: per channel
+ * the SIMD variant runs the MVE kernel instead (depthwise_conv2d_window_mve_s8.c: per channel
  * plane, one gather and VMLADAVA of up to 16 window taps per output pixel); it needs the same
  * H*W bytes of scratch, and uses up to 320 more bytes of stack for a zero-point padded plane
  * (more scratch than H*W, when given, serves instead).

@@ -148,12 +148,12 @@ static inline __attribute__((always_inline)) void dw_mve_group(const dw_mve_laye
   }
 }
 
-void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
-                                     const piconas_per_channel_quant_params *quant,
-                                     const piconas_dims *input_dims, const int8_t *input,
-                                     const piconas_dims *filter_dims, const int8_t *filter,
-                                     const int32_t *bias, const piconas_dims *output_dims,
-                                     int8_t *output) {
+/* The channel-group loops above over every channel (a frame of its own, not live while the
+ * window kernel runs). */
+static __attribute__((noinline)) void dw_mve_channels(
+    const piconas_dw_conv_params *params, const piconas_per_channel_quant_params *quant,
+    const piconas_dims *input_dims, const int8_t *input, const piconas_dims *filter_dims,
+    const int8_t *filter, const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
   const dw_mve_layer l = {params, input_dims, filter_dims, output_dims, input, filter, output};
   const int32_t C = input_dims->c, full_groups = C & ~3;
   int32_t c;
@@ -162,6 +162,20 @@ void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
   }
   if (c < C) {
     dw_mve_group(&l, c, vctp32q((uint32_t)(C - c)), 1, quant->multiplier, quant->shift, bias);
+  }
+}
+
+void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
+                                     const piconas_per_channel_quant_params *quant,
+                                     const piconas_dims *input_dims, const int8_t *input,
+                                     const piconas_dims *filter_dims, const int8_t *filter,
+                                     const int32_t *bias, const piconas_dims *output_dims,
+                                     int8_t *output) {
+  /* Small images: window gathers over a padded plane (depthwise_conv2d_window_mve_s8.c). */
+  if (!piconas_depthwise_conv2d_window_mve_s8(params, quant, input_dims, input, filter_dims, filter,
+                                              bias, output_dims, output)) {
+    dw_mve_channels(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                    output);
   }
 }
 

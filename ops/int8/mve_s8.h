@@ -96,10 +96,10 @@ void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
                                      const int32_t *bias, const piconas_dims *output_dims,
                                      int8_t *output);
 
-/* In-place depthwise (depthwise_conv2d_inplace_s8.h), see depthwise_conv2d_inplace_mve_s8.c:
+/* In-place depthwise (depthwise_conv2d_inplace_s8.h), see depthwise_conv2d_window_mve_s8.c:
  * the caller has checked the layer (piconas_depthwise_conv2d_inplace_simd_applies) and the
  * scratch (ctx->size >= H*W). Returns 0, having written nothing, when a border is too wide
- * for its tables (more than 8 output rows or columns at a border, more than 64 columns); the
+ * for its tables (more than 4 output rows or columns at a border); the
  * caller then runs the
  * portable variant. */
 int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
@@ -109,6 +109,16 @@ int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
                                             const piconas_dims *filter_dims, const int8_t *filter,
                                             const int32_t *bias, const piconas_dims *output_dims,
                                             int8_t *data);
+
+/* Out-of-place depthwise by the same window gathers, when the zero-point padded plane of one
+ * channel fits 320 bytes of stack and the output is at most 16 columns wide; returns 0, having
+ * written nothing, otherwise (piconas_depthwise_conv2d_mve_s8 then runs its own loops). */
+int piconas_depthwise_conv2d_window_mve_s8(const piconas_dw_conv_params *params,
+                                           const piconas_per_channel_quant_params *quant,
+                                           const piconas_dims *input_dims, const int8_t *input,
+                                           const piconas_dims *filter_dims, const int8_t *filter,
+                                           const int32_t *bias, const piconas_dims *output_dims,
+                                           int8_t *output);
 
 /* Residual add (add_s8.h): the caller has checked the layer
  * (piconas_add_simd_applies). */

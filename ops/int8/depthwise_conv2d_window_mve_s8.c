@@ -1,5 +1,6 @@
-/* int8 in-place depthwise convolution with MVE (Cortex-M55), see mve_s8.h and
- * depthwise_conv2d_inplace_s8.h.
+/* int8 depthwise convolution (M = 1) with MVE (Cortex-M55) by window gathers, in place (see
+ * depthwise_conv2d_inplace_s8.h) and, where the padded plane fits the stack, out of place
+ * (depthwise_conv2d_s8.h); see mve_s8.h.
  *
  * Per channel c, as the portable variant: input channel c is copied to a plane, then every
  * output pixel of channel c is computed from the plane and written to the channel-c slots of
@@ -18,7 +19,7 @@
  * to the taps inside the image and puts the zero point into the other lanes (VPSEL).
  * The sums of a few output rows go to a buffer (the stack, or the scratch when the padded plane
  * is on the stack), then are requantized four per vector (mve_s8.h's arithmetic) and stored by
- * a scatter at stride C. Stack: about 1.3 KB in all. QEMU counts a gather as one instruction; a
+ * a scatter at stride C. Stack: about 1.5 KB in all. QEMU counts a gather as one instruction; a
  * real Cortex-M55 takes about a cycle per lane for it. */
 #include "mve_s8.h"
 
@@ -30,9 +31,10 @@
 
 enum {
   DWI_LANES = 16,
-  DWI_MAX_GROUPS = 4, /* gathers per pixel (K <= 8: two rows or more per gather) */
-  DWI_MAX_EDGE = 8,   /* output rows / columns at each border with a mask of their own */
-  DWI_PAD_STACK = 320 /* bytes of a zero-point padded plane on the stack */
+  DWI_MAX_GROUPS = 4,  /* gathers per pixel (K <= 8: two rows or more per gather) */
+  DWI_MAX_EDGE = 4,    /* output rows / columns at each border with a mask of their own */
+  DWI_PAD_STACK = 320, /* bytes of a zero-point padded plane on the stack */
+  DWI_SUMS_STACK = 16  /* int32 sums on the stack out of place (output rows <= 16) */
 };
 
 /* The layer's constants, the same for every channel. */
@@ -374,6 +376,52 @@ static void dwi_padded_plane(const dwi_layer *l, const piconas_dw_conv_params *p
   }
 }
 
+/* Every channel of one image: its plane (padded or not, as l says) from input, then its output
+ * pixels into output (the same buffer in place: only channel-c slots are written while channel
+ * c runs, and the plane holds its input). */
+static void dwi_channels(const dwi_layer *l, const piconas_dw_conv_params *params,
+                         const piconas_per_channel_quant_params *quant, const piconas_dims *in,
+                         const int8_t *input, const int8_t *filter, const int32_t *bias,
+                         const piconas_dims *out, int8_t *output, int8_t *plane, int32_t *sums) {
+  int8_t packed[DWI_MAX_GROUPS * DWI_LANES] = {0};
+  int32_t c;
+  for (c = 0; c < in->c; ++c) {
+    const dwi_out o = dwi_out_of(params, quant, c);
+    int32_t full;
+    if (l->padded) {
+      dwi_padded_plane(l, params, in, input, c, plane);
+    } else {
+      dwi_channel_plane(input, in->c, c, in->h * in->w, plane);
+    }
+    full = (bias != NULL ? bias[c] : 0) + params->input_offset * dwi_weights(l, filter, c, packed);
+    dwi_channel_of[l->groups - 1](l, params, in, out, packed, full, &o, plane, output + c, sums);
+  }
+}
+
+int piconas_depthwise_conv2d_window_mve_s8(const piconas_dw_conv_params *params,
+                                           const piconas_per_channel_quant_params *quant,
+                                           const piconas_dims *input_dims, const int8_t *input,
+                                           const piconas_dims *filter_dims, const int8_t *filter,
+                                           const int32_t *bias, const piconas_dims *output_dims,
+                                           int8_t *output) {
+  int32_t plane_words[DWI_PAD_STACK / 4], sums[DWI_SUMS_STACK];
+  dwi_layer l;
+  int32_t b;
+  if (!dwi_layer_of(params, input_dims, filter_dims, output_dims, DWI_PAD_STACK, &l) || !l.padded ||
+      output_dims->w > DWI_SUMS_STACK) {
+    return 0;
+  }
+  l.rows_per_store = DWI_SUMS_STACK / output_dims->w;
+  for (b = 0; b < output_dims->n; ++b) {
+    dwi_channels(&l, params, quant, input_dims,
+                 input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c, filter, bias,
+                 output_dims,
+                 output + (ptrdiff_t)b * output_dims->h * output_dims->w * output_dims->c,
+                 (int8_t *)plane_words, sums);
+  }
+  return 1;
+}
+
 int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
                                             const piconas_dw_conv_params *params,
                                             const piconas_per_channel_quant_params *quant,
@@ -381,15 +429,12 @@ int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
                                             const piconas_dims *filter_dims, const int8_t *filter,
                                             const int32_t *bias, const piconas_dims *output_dims,
                                             int8_t *data) {
-  const int32_t C = input_dims->c, pixels = input_dims->h * input_dims->w;
   /* The unpadded plane goes to the scratch and the sums to the stack; a padded plane larger than
    * the scratch goes to the stack and the sums to the scratch. */
   int32_t stack_words[DWI_PAD_STACK / 4];
   int8_t *plane = (int8_t *)ctx->buf;
   int32_t *sums = stack_words, sums_cap = DWI_PAD_STACK / 4;
-  int8_t packed[DWI_MAX_GROUPS * DWI_LANES] = {0};
   dwi_layer l;
-  int32_t c;
   if (!dwi_layer_of(params, input_dims, filter_dims, output_dims,
                     ctx->size > DWI_PAD_STACK ? ctx->size : DWI_PAD_STACK, &l)) {
     return 0;
@@ -407,22 +452,11 @@ int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
   }
   if (sums_cap < output_dims->w) return 0;
   l.rows_per_store = sums_cap / output_dims->w;
-  for (c = 0; c < C; ++c) {
-    int32_t sum;
-    const dwi_out o = dwi_out_of(params, quant, c);
-    if (l.padded) {
-      dwi_padded_plane(&l, params, input_dims, data, c, plane);
-    } else {
-      dwi_channel_plane(data, C, c, pixels, plane);
-    }
-    sum = (bias != NULL ? bias[c] : 0) + params->input_offset * dwi_weights(&l, filter, c, packed);
-    dwi_channel_of[l.groups - 1](&l, params, input_dims, output_dims, packed, sum, &o, plane,
-                                 data + c, sums);
-  }
+  dwi_channels(&l, params, quant, input_dims, data, filter, bias, output_dims, data, plane, sums);
   return 1;
 }
 
 #else
 /* Not an empty translation unit on cores without MVE (ISO C). */
-typedef int piconas_depthwise_conv2d_inplace_mve_s8_unused;
+typedef int piconas_depthwise_conv2d_window_mve_s8_unused;
 #endif /* PICONAS_S8_MVE */
