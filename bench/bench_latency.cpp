@@ -1,10 +1,13 @@
 // Calibration of the MCU latency model (nas/deploy/latency.h); driven by
 // bench/latency_calibrate.sh, which measures, then fits and validates.
 //
-//   bench_latency sample COUNT SEED INPUT   COUNT random int8-deployable architectures of the
+//   bench_latency sample COUNT SEED INPUT [MAX_RAM]
+//                                           COUNT random int8-deployable architectures of the
 //                                           blocks space (seeded; random stems), one text
-//                                           form a line;
-//                                           INPUT "1x28x28" or "3x32x32"
+//                                           form a line; INPUT "1x28x28" or "3x32x32"; with
+//                                           MAX_RAM, only those whose firmware fits that many
+//                                           bytes of RAM (arena + input + logits + 2 KB stack,
+//                                           as piconas verify counts; the 16 KB Cortex-M0)
 //   bench_latency fit OUT.cpp FIT_LIST HELDOUT_LIST [HELDOUT_JSON]
 //       least-squares fit (nas/deploy/latency_fit.h) per target and kernel variant of the
 //       per-layer instruction counts in RUN_DIR/verify-<target>/instructions.json for every
@@ -25,8 +28,10 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "nas/arch/arch_text.h"
+#include "nas/deploy/graph.h"
 #include "nas/deploy/latency.h"
 #include "nas/deploy/latency_fit.h"
+#include "nas/deploy/planner.h"
 #include "nas/search/search_space.h"
 
 namespace {
@@ -44,7 +49,16 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
-int sample(int count, uint64_t seed, const std::string& input) {
+// RAM of the verify firmware for spec (nas/deploy/verify.cpp): arena, one input, the logits and
+// a 2 KB stack.
+int64_t firmware_ram(const std::string& text) {
+  const ArchSpec spec = parse_blocks(text);
+  const deploy::Graph graph = deploy::lower_arch(spec);
+  return deploy::plan_memory(graph).arena_bytes +
+         int64_t{spec.input.c} * spec.input.h * spec.input.w + spec.num_classes + 2048;
+}
+
+int sample(int count, uint64_t seed, const std::string& input, int64_t max_ram) {
   SpaceOptions options;
   options.input = input == "3x32x32" ? Shape3{3, 32, 32} : Shape3{1, 28, 28};
   options.int8_block_kinds_only = true;
@@ -54,10 +68,17 @@ int sample(int count, uint64_t seed, const std::string& input) {
   // than one shape: 8..32 channels, 3x3 or 5x5, stride 2.
   const int stem_channels[] = {8, 16, 24, 32};
   const int stem_kernels[] = {3, 5};
-  for (int i = 0; i < count; ++i) {
+  int found = 0;
+  for (int attempt = 0; found < count; ++attempt) {
+    PICONAS_CHECK(attempt < 1000 * count, "sample: fewer than " << count << " of " << attempt
+                                                                << " architectures fit " << max_ram
+                                                                << " B of RAM");
     options.stem =
         StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
-    std::printf("%s\n", make_search_space("blocks", options)->sample(rng).text.c_str());
+    const std::string text = make_search_space("blocks", options)->sample(rng).text;
+    if (max_ram > 0 && firmware_ram(text) > max_ram) continue;
+    std::printf("%s\n", text.c_str());
+    ++found;
   }
   return 0;
 }
@@ -113,8 +134,9 @@ void write_test_data(const std::string& path,
 int main(int argc, char** argv) {
   try {
     const std::string command = argc > 1 ? argv[1] : "";
-    if (command == "sample" && argc == 5)
-      return sample(std::stoi(argv[2]), std::stoull(argv[3]), argv[4]);
+    if (command == "sample" && (argc == 5 || argc == 6))
+      return sample(std::stoi(argv[2]), std::stoull(argv[3]), argv[4],
+                    argc == 6 ? std::stoll(argv[5]) : 0);
     if (command == "fit" && (argc == 5 || argc == 6)) {
       const auto fit = measurements(argv[3]);
       const auto heldout = measurements(argv[4]);
@@ -137,7 +159,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::fprintf(stderr,
-                 "usage: bench_latency sample COUNT SEED INPUT | fit OUT.cpp FIT_LIST HELDOUT_LIST "
+                 "usage: bench_latency sample COUNT SEED INPUT [MAX_RAM] | fit OUT.cpp FIT_LIST "
+                 "HELDOUT_LIST "
                  "[HELDOUT_JSON]\n");
     return 2;
   } catch (const std::exception& e) {
