@@ -1,13 +1,14 @@
 // Calibration of the MCU latency model (nas/deploy/latency.h); driven by
 // bench/latency_calibrate.sh, which measures, then fits and validates.
 //
-//   bench_latency sample COUNT SEED INPUT [MAX_RAM]
+//   bench_latency sample COUNT SEED INPUT [TARGET]
 //                                           COUNT random int8-deployable architectures of the
 //                                           blocks space (seeded; random stems), one text
 //                                           form a line; INPUT "1x28x28" or "3x32x32"; with
-//                                           MAX_RAM, only those whose firmware fits that many
-//                                           bytes of RAM (arena + input + logits + 2 KB stack,
-//                                           as piconas verify counts; the 16 KB Cortex-M0)
+//                                           TARGET (e.g. cortex-m0), only those whose firmware
+//                                           fits that board: RAM for arena + input + logits +
+//                                           a 2 KB stack, flash for the constants, as piconas
+//                                           verify counts
 //   bench_latency fit OUT.cpp FIT_LIST HELDOUT_LIST [HELDOUT_JSON]
 //       least-squares fit (nas/deploy/latency_fit.h) per target and kernel variant of the
 //       per-layer instruction counts in RUN_DIR/verify-<target>/instructions.json for every
@@ -31,7 +32,9 @@
 #include "nas/deploy/graph.h"
 #include "nas/deploy/latency.h"
 #include "nas/deploy/latency_fit.h"
+#include "nas/deploy/mcu_target.h"
 #include "nas/deploy/planner.h"
+#include "nas/deploy/quantize.h"
 #include "nas/search/search_space.h"
 
 namespace {
@@ -49,16 +52,18 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
-// RAM of the verify firmware for spec (nas/deploy/verify.cpp): arena, one input, the logits and
-// a 2 KB stack.
-int64_t firmware_ram(const std::string& text) {
+// Whether piconas verify can run text on the board: RAM for the arena, one input, the logits and a
+// 2 KB stack, flash for the constants and the input (nas/deploy/verify.cpp).
+bool fits_board(const std::string& text, const deploy::McuBoard& board) {
   const ArchSpec spec = parse_blocks(text);
   const deploy::Graph graph = deploy::lower_arch(spec);
-  return deploy::plan_memory(graph).arena_bytes +
-         int64_t{spec.input.c} * spec.input.h * spec.input.w + spec.num_classes + 2048;
+  const int64_t input = int64_t{spec.input.c} * spec.input.h * spec.input.w;
+  return deploy::plan_memory(graph).arena_bytes + input + spec.num_classes + 2048 <=
+             board.ram_bytes &&
+         deploy::constant_bytes(graph) + input <= board.flash_bytes;
 }
 
-int sample(int count, uint64_t seed, const std::string& input, int64_t max_ram) {
+int sample(int count, uint64_t seed, const std::string& input, const std::string& target) {
   SpaceOptions options;
   options.input = input == "3x32x32" ? Shape3{3, 32, 32} : Shape3{1, 28, 28};
   options.int8_block_kinds_only = true;
@@ -71,12 +76,12 @@ int sample(int count, uint64_t seed, const std::string& input, int64_t max_ram) 
   int found = 0;
   for (int attempt = 0; found < count; ++attempt) {
     PICONAS_CHECK(attempt < 1000 * count, "sample: fewer than " << count << " of " << attempt
-                                                                << " architectures fit " << max_ram
-                                                                << " B of RAM");
+                                                                << " architectures fit " << target);
     options.stem =
         StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
     const std::string text = make_search_space("blocks", options)->sample(rng).text;
-    if (max_ram > 0 && firmware_ram(text) > max_ram) continue;
+    if (!target.empty() && !fits_board(text, deploy::mcu_board(deploy::parse_mcu_target(target))))
+      continue;
     std::printf("%s\n", text.c_str());
     ++found;
   }
@@ -135,8 +140,7 @@ int main(int argc, char** argv) {
   try {
     const std::string command = argc > 1 ? argv[1] : "";
     if (command == "sample" && (argc == 5 || argc == 6))
-      return sample(std::stoi(argv[2]), std::stoull(argv[3]), argv[4],
-                    argc == 6 ? std::stoll(argv[5]) : 0);
+      return sample(std::stoi(argv[2]), std::stoull(argv[3]), argv[4], argc == 6 ? argv[5] : "");
     if (command == "fit" && (argc == 5 || argc == 6)) {
       const auto fit = measurements(argv[3]);
       const auto heldout = measurements(argv[4]);
@@ -159,7 +163,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::fprintf(stderr,
-                 "usage: bench_latency sample COUNT SEED INPUT [MAX_RAM] | fit OUT.cpp FIT_LIST "
+                 "usage: bench_latency sample COUNT SEED INPUT [TARGET] | fit OUT.cpp FIT_LIST "
                  "HELDOUT_LIST "
                  "[HELDOUT_JSON]\n");
     return 2;

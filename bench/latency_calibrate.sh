@@ -6,9 +6,9 @@
 #
 # 1. samples random int8-deployable architectures of the blocks space (bench_latency sample:
 #    half 1x28x28, half 3x32x32 inputs): FIT of them (seed 1) to fit, HELDOUT (seed 2) to
-#    validate; for cortex-m0 a second set of 1x28x28 models small enough for its 16 KB of RAM
-#    (M0_FIT of them, seed 3, and M0_HELDOUT, seed 4), measured on cortex-m0 only (the first set
-#    hardly ever fits it);
+#    validate; for cortex-m0 a second set of 1x28x28 models that fit its board (16 KB of RAM,
+#    256 KB of flash; M0_FIT of them, seed 3, and M0_HELDOUT, seed 4), measured on cortex-m0
+#    only (the first set hardly ever fits it);
 # 2. trains each for one epoch on 64 Fashion-MNIST images (instruction counts depend on the
 #    shapes, not on the weights), exports it and runs `piconas verify --target T` for every
 #    target of TARGETS (per-layer instructions under QEMU -icount; logits byte-identical to the
@@ -37,7 +37,6 @@ fit=${FIT:-40}
 heldout=${HELDOUT:-24}
 m0_fit=${M0_FIT:-40}
 m0_heldout=${M0_HELDOUT:-24}
-m0_ram=16384 # the microbit board of cortex-m0 (nas/deploy/mcu_target.cpp)
 table=${TABLE:-$here/../nas/deploy/latency_table.cpp}
 heldout_json=${HELDOUT_JSON:-$here/../tests/deploy/latency_heldout.json}
 export TARGETS=${TARGETS:-cortex-m4 cortex-m7 cortex-m55}
@@ -84,7 +83,7 @@ cat "$work/fit.list" "$work/heldout.list" | xargs -P "${JOBS:-2}" -I{} bash -c '
 for set in m0fit:$m0_fit:3 m0heldout:$m0_heldout:4; do
   IFS=: read -r name count seed <<<"$set"
   : >"$work/$name.list"
-  "$bench" sample "$count" "$seed" 1x28x28 "$m0_ram" | nl -v0 -nrz -w3 | while read -r index arch; do
+  "$bench" sample "$count" "$seed" 1x28x28 cortex-m0 | nl -v0 -nrz -w3 | while read -r index arch; do
     mkdir -p "$work/$name-$index"
     echo "$arch" >"$work/$name-$index/arch"
     echo "$work/$name-$index" >>"$work/$name.list"
