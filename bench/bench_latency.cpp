@@ -1,10 +1,14 @@
 // Calibration of the MCU latency model (nas/deploy/latency.h); driven by
 // bench/latency_calibrate.sh, which measures, then fits and validates.
 //
-//   bench_latency sample COUNT SEED INPUT   COUNT random int8-deployable architectures of the
+//   bench_latency sample COUNT SEED INPUT [TARGET]
+//                                           COUNT random int8-deployable architectures of the
 //                                           blocks space (seeded; random stems), one text
-//                                           form a line;
-//                                           INPUT "1x28x28" or "3x32x32"
+//                                           form a line; INPUT "1x28x28" or "3x32x32"; with
+//                                           TARGET (e.g. cortex-m0), only those whose firmware
+//                                           fits that board: RAM for arena + input + logits +
+//                                           a 2 KB stack, flash for the constants, as piconas
+//                                           verify counts
 //   bench_latency fit OUT.cpp FIT_LIST HELDOUT_LIST [HELDOUT_JSON]
 //       least-squares fit (nas/deploy/latency_fit.h) per target and kernel variant of the
 //       per-layer instruction counts in RUN_DIR/verify-<target>/instructions.json for every
@@ -25,8 +29,12 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "nas/arch/arch_text.h"
+#include "nas/deploy/graph.h"
 #include "nas/deploy/latency.h"
 #include "nas/deploy/latency_fit.h"
+#include "nas/deploy/mcu_target.h"
+#include "nas/deploy/planner.h"
+#include "nas/deploy/quantize.h"
 #include "nas/search/search_space.h"
 
 namespace {
@@ -44,7 +52,18 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
-int sample(int count, uint64_t seed, const std::string& input) {
+// Whether piconas verify can run text on the board: RAM for the arena, one input, the logits and a
+// 2 KB stack, flash for the constants and the input (nas/deploy/verify.cpp).
+bool fits_board(const std::string& text, const deploy::McuBoard& board) {
+  const ArchSpec spec = parse_blocks(text);
+  const deploy::Graph graph = deploy::lower_arch(spec);
+  const int64_t input = int64_t{spec.input.c} * spec.input.h * spec.input.w;
+  return deploy::plan_memory(graph).arena_bytes + input + spec.num_classes + 2048 <=
+             board.ram_bytes &&
+         deploy::constant_bytes(graph) + input <= board.flash_bytes;
+}
+
+int sample(int count, uint64_t seed, const std::string& input, const std::string& target) {
   SpaceOptions options;
   options.input = input == "3x32x32" ? Shape3{3, 32, 32} : Shape3{1, 28, 28};
   options.int8_block_kinds_only = true;
@@ -54,10 +73,17 @@ int sample(int count, uint64_t seed, const std::string& input) {
   // than one shape: 8..32 channels, 3x3 or 5x5, stride 2.
   const int stem_channels[] = {8, 16, 24, 32};
   const int stem_kernels[] = {3, 5};
-  for (int i = 0; i < count; ++i) {
+  int found = 0;
+  for (int attempt = 0; found < count; ++attempt) {
+    PICONAS_CHECK(attempt < 1000 * count, "sample: fewer than " << count << " of " << attempt
+                                                                << " architectures fit " << target);
     options.stem =
         StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
-    std::printf("%s\n", make_search_space("blocks", options)->sample(rng).text.c_str());
+    const std::string text = make_search_space("blocks", options)->sample(rng).text;
+    if (!target.empty() && !fits_board(text, deploy::mcu_board(deploy::parse_mcu_target(target))))
+      continue;
+    std::printf("%s\n", text.c_str());
+    ++found;
   }
   return 0;
 }
@@ -113,8 +139,8 @@ void write_test_data(const std::string& path,
 int main(int argc, char** argv) {
   try {
     const std::string command = argc > 1 ? argv[1] : "";
-    if (command == "sample" && argc == 5)
-      return sample(std::stoi(argv[2]), std::stoull(argv[3]), argv[4]);
+    if (command == "sample" && (argc == 5 || argc == 6))
+      return sample(std::stoi(argv[2]), std::stoull(argv[3]), argv[4], argc == 6 ? argv[5] : "");
     if (command == "fit" && (argc == 5 || argc == 6)) {
       const auto fit = measurements(argv[3]);
       const auto heldout = measurements(argv[4]);
@@ -137,7 +163,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::fprintf(stderr,
-                 "usage: bench_latency sample COUNT SEED INPUT | fit OUT.cpp FIT_LIST HELDOUT_LIST "
+                 "usage: bench_latency sample COUNT SEED INPUT [TARGET] | fit OUT.cpp FIT_LIST "
+                 "HELDOUT_LIST "
                  "[HELDOUT_JSON]\n");
     return 2;
   } catch (const std::exception& e) {

@@ -93,8 +93,7 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
  * accumulator fits int32 (piconas_s8_accumulator_ok). Output channels run in chunks of
  * CONV_CHUNK whose folded biases and requantization constants (requant32_s8.h: 32-bit
  * multiplies only, when the layer qualifies; else MBQM) sit in a small stack table. On Armv6-M
- * (Cortex-M0/M0+) the dot product is a hand-scheduled loop of 3.75 instructions per MAC: GCC
- * spills the four accumulators of the C form there (7 per MAC). */
+ * (Cortex-M0/M0+) the dot product is an assembly loop (conv_portable_dot4). */
 #define CONV_CHUNK 16
 
 typedef struct {
@@ -142,53 +141,94 @@ static void conv_portable_chunk(conv_portable_args *a, const int32_t *bias, int3
 }
 
 /* acc[j] += sum_k w[j*depth + k] * x[k] for the four rows w0..w3 (modulo 2^32), depth >= 1. */
-static void conv_portable_dot4(const int8_t *x, const int8_t *w0, const int8_t *w1,
-                               const int8_t *w2, const int8_t *w3, int32_t depth, uint32_t acc[4]) {
+typedef struct {
+  const int8_t *x;    /* offset 0 */
+  const int8_t *w[4]; /* 4, 8, 12, 16 */
+  int32_t depth;      /* 20 */
+  uint32_t acc[4];    /* 24, 28, 32, 36 */
+} conv_dot4_args;
 #if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
-  /* Five streams through one index register i, from -depth up to 0 (the pointers at their
-   * ends): the increment sets the flags the loop branch tests. 15 instructions per 4 MACs. */
-  uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], u, t;
-  int32_t i = -depth;
-  x += depth;
-  w0 += depth;
-  w1 += depth;
-  w2 += depth;
-  w3 += depth;
-  __asm__(
-      ".syntax unified\n"
+/* The Armv6-M assembly of conv_portable_dot4 reads the fields at these offsets. */
+typedef char conv_dot4_layout_check
+    [offsetof(conv_dot4_args, depth) == 20 && offsetof(conv_dot4_args, acc) == 24 ? 1 : -1];
+#endif
+
+static void conv_portable_dot4(conv_dot4_args *d) {
+#if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
+  /* Armv6-M, 15 instructions per 4 MACs (GCC's C form spills the accumulators: 28): the four
+   * accumulators in r8-r11, five streams through one index register counting from -depth up
+   * to 0 (the pointers at their ends; the increment sets the flags the branch tests). The block
+   * saves and restores every register it uses beyond r0-r3 and ip, so it assembles whatever
+   * registers the compiler has left (-O0, -Os and a frame pointer in r7 included). */
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "mov ip, %[d]\n\t"
+      "push {r4, r5, r6, r7}\n\t"
+      "mov r4, r8\n\t"
+      "mov r5, r9\n\t"
+      "mov r6, r10\n\t"
+      "mov r7, r11\n\t"
+      "push {r4, r5, r6, r7}\n\t"
+      "mov r0, ip\n\t"
+      "ldr r7, [r0, #24]\n\t"
+      "mov r8, r7\n\t"
+      "ldr r7, [r0, #28]\n\t"
+      "mov r9, r7\n\t"
+      "ldr r7, [r0, #32]\n\t"
+      "mov r10, r7\n\t"
+      "ldr r7, [r0, #36]\n\t"
+      "mov r11, r7\n\t"
+      "ldmia r0!, {r1, r2, r3, r4, r5, r6}\n\t"
+      "adds r1, r1, r6\n\t"
+      "adds r2, r2, r6\n\t"
+      "adds r3, r3, r6\n\t"
+      "adds r4, r4, r6\n\t"
+      "adds r5, r5, r6\n\t"
+      "negs r6, r6\n"
       "1:\n\t"
-      "ldrsb %[u], [%[x], %[i]]\n\t"
-      "ldrsb %[t], [%[w0], %[i]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "add %[a0], %[t]\n\t"
-      "ldrsb %[t], [%[w1], %[i]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "add %[a1], %[t]\n\t"
-      "ldrsb %[t], [%[w2], %[i]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "add %[a2], %[t]\n\t"
-      "ldrsb %[t], [%[w3], %[i]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "add %[a3], %[t]\n\t"
-      "adds %[i], %[i], #1\n\t"
+      "ldrsb r7, [r1, r6]\n\t"
+      "ldrsb r0, [r2, r6]\n\t"
+      "muls r0, r7, r0\n\t"
+      "add r8, r0\n\t"
+      "ldrsb r0, [r3, r6]\n\t"
+      "muls r0, r7, r0\n\t"
+      "add r9, r0\n\t"
+      "ldrsb r0, [r4, r6]\n\t"
+      "muls r0, r7, r0\n\t"
+      "add r10, r0\n\t"
+      "ldrsb r0, [r5, r6]\n\t"
+      "muls r0, r7, r0\n\t"
+      "add r11, r0\n\t"
+      "adds r6, r6, #1\n\t"
       "bne 1b\n\t"
+      "mov r0, ip\n\t"
+      "mov r7, r8\n\t"
+      "str r7, [r0, #24]\n\t"
+      "mov r7, r9\n\t"
+      "str r7, [r0, #28]\n\t"
+      "mov r7, r10\n\t"
+      "str r7, [r0, #32]\n\t"
+      "mov r7, r11\n\t"
+      "str r7, [r0, #36]\n\t"
+      "pop {r4, r5, r6, r7}\n\t"
+      "mov r8, r4\n\t"
+      "mov r9, r5\n\t"
+      "mov r10, r6\n\t"
+      "mov r11, r7\n\t"
+      "pop {r4, r5, r6, r7}\n\t"
       ".syntax divided"
-      : [a0] "+h"(a0), [a1] "+h"(a1), [a2] "+h"(a2), [a3] "+h"(a3), [i] "+l"(i), [u] "=&l"(u),
-        [t] "=&l"(t)
-      : [x] "l"(x), [w0] "l"(w0), [w1] "l"(w1), [w2] "l"(w2), [w3] "l"(w3)
-      : "cc", "memory");
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
+      :
+      : [d] "l"(d)
+      : "r0", "r1", "r2", "r3", "ip", "cc", "memory");
 #else
+  const int8_t *x = d->x, *w0 = d->w[0], *w1 = d->w[1], *w2 = d->w[2], *w3 = d->w[3];
   int32_t k;
-  for (k = 0; k < depth; ++k) {
+  for (k = 0; k < d->depth; ++k) {
     const int32_t u = x[k];
-    acc[0] += (uint32_t)(w0[k] * u);
-    acc[1] += (uint32_t)(w1[k] * u);
-    acc[2] += (uint32_t)(w2[k] * u);
-    acc[3] += (uint32_t)(w3[k] * u);
+    d->acc[0] += (uint32_t)(w0[k] * u);
+    d->acc[1] += (uint32_t)(w1[k] * u);
+    d->acc[2] += (uint32_t)(w2[k] * u);
+    d->acc[3] += (uint32_t)(w3[k] * u);
   }
 #endif
 }
@@ -206,18 +246,20 @@ static void conv_portable_pixel(const conv_portable_args *a, const int8_t *col, 
   const int32_t *shift = a->shift + a->oc_begin;
   int32_t i, j;
   y += a->oc_begin;
+  conv_dot4_args d;
+  d.x = col;
+  d.depth = depth;
   for (i = 0; i < count; i += 4) {
     const int32_t n = count - i < 4 ? count - i : 4;
-    uint32_t acc[4];
-    acc[0] = folded[i];
-    acc[1] = folded[i + 1];
-    acc[2] = folded[i + 2];
-    acc[3] = folded[i + 3];
-    conv_portable_dot4(col, rows[i], rows[i + 1], rows[i + 2], rows[i + 3], depth, acc);
+    for (j = 0; j < 4; ++j) {
+      d.w[j] = rows[i + j];
+      d.acc[j] = folded[i + j];
+    }
+    conv_portable_dot4(&d);
     for (j = 0; j < n; ++j) {
       const int32_t c = i + j;
-      const int32_t v = fast ? piconas_s8_rq32_apply((int32_t)acc[j], &rq[c])
-                             : piconas_mbqm((int32_t)acc[j], multiplier[c], shift[c]);
+      const int32_t v = fast ? piconas_s8_rq32_apply((int32_t)d.acc[j], &rq[c])
+                             : piconas_mbqm((int32_t)d.acc[j], multiplier[c], shift[c]);
       y[c] = piconas_s8_clamp_store(v, &out);
     }
   }

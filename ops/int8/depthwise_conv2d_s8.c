@@ -92,55 +92,65 @@ static int8_t dw_portable_out(const dw_portable_args *a, int32_t acc, int32_t j)
 static int32_t dw_portable_3x3_dot(const int8_t *p, const int8_t *q, int32_t ch, int32_t dy,
                                    int32_t acc) {
 #if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
-  /* Armv6-M: the three column offsets (0, ch, 2 ch) in registers for both streams, 4
-   * instructions per tap (GCC's form recomputes addresses and spills: about 7). */
-  const int32_t zero = 0, ch2 = 2 * ch, row = 3 * ch;
+  /* Armv6-M: the column offsets ch and 2 ch in registers for both streams, about 5
+   * instructions per tap (GCC's form recomputes addresses and spills: about 7). Seven low
+   * registers and one high: what every optimization level leaves (-Os gives inline assembly
+   * a single high register, a frame pointer takes r7). */
+  const int32_t ch2 = 2 * ch;
   int32_t u, t;
   __asm__(
       ".syntax unified\n\t"
-      "ldrsb %[u], [%[p], %[z]]\n\t"
-      "ldrsb %[t], [%[q], %[z]]\n\t"
+      "ldrb %[u], [%[p], #0]\n\t"
+      "sxtb %[u], %[u]\n\t"
+      "ldrb %[t], [%[q], #0]\n\t"
+      "sxtb %[t], %[t]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       "ldrsb %[u], [%[p], %[c1]]\n\t"
       "ldrsb %[t], [%[q], %[c1]]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       "ldrsb %[u], [%[p], %[c2]]\n\t"
       "ldrsb %[t], [%[q], %[c2]]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       "add %[p], %[dy]\n\t"
-      "add %[q], %[row]\n\t"
-      "ldrsb %[u], [%[p], %[z]]\n\t"
-      "ldrsb %[t], [%[q], %[z]]\n\t"
+      "adds %[q], %[q], %[c1]\n\t"
+      "adds %[q], %[q], %[c2]\n\t"
+      "ldrb %[u], [%[p], #0]\n\t"
+      "sxtb %[u], %[u]\n\t"
+      "ldrb %[t], [%[q], #0]\n\t"
+      "sxtb %[t], %[t]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       "ldrsb %[u], [%[p], %[c1]]\n\t"
       "ldrsb %[t], [%[q], %[c1]]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       "ldrsb %[u], [%[p], %[c2]]\n\t"
       "ldrsb %[t], [%[q], %[c2]]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       "add %[p], %[dy]\n\t"
-      "add %[q], %[row]\n\t"
-      "ldrsb %[u], [%[p], %[z]]\n\t"
-      "ldrsb %[t], [%[q], %[z]]\n\t"
+      "adds %[q], %[q], %[c1]\n\t"
+      "adds %[q], %[q], %[c2]\n\t"
+      "ldrb %[u], [%[p], #0]\n\t"
+      "sxtb %[u], %[u]\n\t"
+      "ldrb %[t], [%[q], #0]\n\t"
+      "sxtb %[t], %[t]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       "ldrsb %[u], [%[p], %[c1]]\n\t"
       "ldrsb %[t], [%[q], %[c1]]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       "ldrsb %[u], [%[p], %[c2]]\n\t"
       "ldrsb %[t], [%[q], %[c2]]\n\t"
       "muls %[t], %[u], %[t]\n\t"
-      "add %[acc], %[t]\n\t"
+      "adds %[acc], %[acc], %[t]\n\t"
       ".syntax divided"
-      : [acc] "+h"(acc), [p] "+l"(p), [q] "+l"(q), [u] "=&l"(u), [t] "=&l"(t)
-      : [z] "l"(zero), [c1] "l"(ch), [c2] "l"(ch2), [dy] "h"(dy), [row] "h"(row)
+      : [acc] "+l"(acc), [p] "+l"(p), [q] "+l"(q), [u] "=&l"(u), [t] "=&l"(t)
+      : [c1] "l"(ch), [c2] "l"(ch2), [dy] "h"(dy)
       : "cc", "memory");
   return acc;
 #else
@@ -174,15 +184,15 @@ static int32_t dw_portable_row(const int8_t *p, const int8_t *q, int32_t step_x,
                                int32_t n, int32_t off, int32_t acc) {
 #if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
   if (step_x == step_w) {
-    /* Armv6-M: the weight addressed as p + (q - p), so one pointer walks both streams; 8
-     * instructions per tap (GCC's form: about 12). */
+    /* Armv6-M: the weight addressed as p + (q - p), so one pointer walks both streams; 9
+     * instructions per tap (GCC's form: about 12); seven low registers and one high. */
     const uint32_t d = (uint32_t)((uintptr_t)q - (uintptr_t)p);
-    const int32_t zero = 0;
     int32_t u, t;
     __asm__(
         ".syntax unified\n"
         "1:\n\t"
-        "ldrsb %[u], [%[p], %[z]]\n\t"
+        "ldrb %[u], [%[p], #0]\n\t"
+        "sxtb %[u], %[u]\n\t"
         "ldrsb %[t], [%[p], %[d]]\n\t"
         "adds %[u], %[u], %[off]\n\t"
         "muls %[t], %[u], %[t]\n\t"
@@ -192,7 +202,7 @@ static int32_t dw_portable_row(const int8_t *p, const int8_t *q, int32_t step_x,
         "bne 1b\n\t"
         ".syntax divided"
         : [acc] "+h"(acc), [p] "+l"(p), [n] "+l"(n), [u] "=&l"(u), [t] "=&l"(t)
-        : [z] "l"(zero), [d] "l"(d), [off] "l"(off), [step] "l"(step_x)
+        : [d] "l"(d), [off] "l"(off), [step] "l"(step_x)
         : "cc", "memory");
     return acc;
   }
