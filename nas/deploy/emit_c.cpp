@@ -128,6 +128,25 @@ bool conv_is_pointwise(const KernelArgs& a) {
          int64_t{a.output.h - 1} * c.stride.h < a.input.h && int64_t{a.output.w - 1} * c.stride.w < a.input.w;
 }
 
+// The call of a conv layer: on DSP cores without MVE the filter packed at export
+// (conv2d_packed_s8.h) when the packed kernel applies, else the original filter through the SIMD
+// variant or the wrapper (emit_call). `data` is "&in_dims, input, " and `out` "&out_dims, output".
+void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const QLayer& l, const std::string& p,
+                    const std::string& data, const std::string& out, bool pointwise,
+                    const piconas_dims& filter, const std::string& indent = "    ") {
+  const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
+  const int32_t* bias = l.bias.empty() ? nullptr : l.bias.data();
+  auto args = [&](const char* weights) {
+    return "&ctx, &params, &quant, " + data + "&filter_dims, " + p + weights + ", " + p + "bias, " + out;
+  };
+  const bool packed = conv_packed(m, l);
+  if (packed)
+    o << "#if PICONAS_S8_PACKED_PREFERRED\n" << indent << "status = piconas_conv2d_packed_s8(" << args("packed") << ");\n#else\n";
+  emit_call(o, "piconas_conv2d_s8", pointwise ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
+            piconas_conv2d_simd_applies(&q, bias, &filter) != 0, args("weight"), indent);
+  if (packed) o << "#endif\n";
+}
+
 // In-place depthwise (planner.h): input and output share one buffer, an H*W scratch.
 void emit_depthwise_in_place(std::ostringstream& o, const MemoryPlan& plan, size_t i, const std::string& p,
                              const std::string& data) {
@@ -166,18 +185,8 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       else
         o << "    ctx.buf = 0;\n";
       o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
-      if (conv_packed(m, l)) {
-        // The filter packed at export (conv2d_packed_s8.h) on DSP cores without MVE, else the
-        // original filter through the SIMD variant or the wrapper (emit_call).
-        const std::string pargs = "&in_dims, " + at(l.input) + ", &filter_dims, " + p + "packed, " + p +
-                                  "bias, &out_dims, " + at(l.output);
-        o << "#if PICONAS_S8_PACKED_PREFERRED\n    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, "
-          << pargs << ");\n#else\n";
-      }
-      emit_call(o, "piconas_conv2d_s8",
-                conv_is_pointwise(a) ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
-                piconas_conv2d_simd_applies(&q, bias, &a.filter) != 0, "&ctx, &params, &quant, " + wargs);
-      if (conv_packed(m, l)) o << "#endif\n";
+      emit_conv_call(o, m, l, p, "&in_dims, " + at(l.input) + ", ", "&out_dims, " + at(l.output),
+                     conv_is_pointwise(a), a.filter);
       break;
     }
     case OpKind::Depthwise: {
@@ -305,8 +314,7 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
         << I << "piconas_s8_context ctx;\n" << I << "ctx.buf = "
         << (plan.scratch_offset[i] >= 0 ? "arena + " + std::to_string(plan.scratch_offset[i]) : std::string("0"))
         << ";\n" << I << "ctx.size = " << plan.scratch_size[i] << ";\n";
-      emit_call(b, "piconas_conv2d_s8", pointwise ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
-                piconas_conv2d_simd_applies(&q, bias, &c0.args.filter) != 0, "&ctx, &params, &quant, " + args, I);
+      emit_conv_call(b, m, l, p, "&in_dims, " + input + ", ", "&out_dims, " + output, pointwise, c0.args.filter, I);
     } else {
       const auto& d = c0.args.dw;
       b << I << "const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset << ", "
