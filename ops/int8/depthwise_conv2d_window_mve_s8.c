@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 
+#include "depthwise_conv2d_s8.h"
 #include "int8_checks.h"
 
 enum {
@@ -34,7 +35,7 @@ enum {
   DWI_MAX_GROUPS = 4,  /* gathers per pixel (K <= 8: two rows or more per gather) */
   DWI_MAX_EDGE = 4,    /* output rows / columns at each border with a mask of their own */
   DWI_PAD_STACK = 320, /* bytes of a zero-point padded plane on the stack */
-  DWI_SUMS_STACK = 16  /* int32 sums on the stack out of place (output rows <= 16) */
+  DWI_SUMS_STACK = 48  /* int32 sums on the stack out of place (output rows <= 48) */
 };
 
 /* The layer's constants, the same for every channel. */
@@ -44,6 +45,8 @@ typedef struct {
   int32_t row0, col0;       /* plane position of output (0, 0)'s tap (0, 0) */
   int32_t groups;           /* gathers per pixel */
   int32_t rows_per_store;   /* output rows whose sums the sums buffer holds */
+  int32_t band_rows;        /* output rows per band of the padded plane */
+  int32_t window_rows;      /* plane rows one output row reads: (KH - 1) * dilation.h + 1 */
   uint8_t taps[DWI_MAX_GROUPS][DWI_LANES];            /* lane -> plane offset from tap (0, 0) */
   int16_t full_mask;                                  /* the lanes that hold a tap */
   int16_t all_rows[DWI_MAX_GROUPS];                   /* full_mask per group: an interior row */
@@ -85,7 +88,7 @@ static int16_t dwi_mask(int32_t origin, int32_t dilation, int32_t size, int32_t 
  * pixel is an interior one. */
 static int dwi_layer_of(const piconas_dw_conv_params *p, const piconas_dims *in,
                         const piconas_dims *f, const piconas_dims *out, int32_t pad_bytes,
-                        dwi_layer *l) {
+                        int bands, dwi_layer *l) {
   const int32_t KH = f->h, KW = f->w, W = in->w, C = in->c;
   const int32_t dh = p->dilation.h, dw = p->dilation.w;
   const int32_t below = (out->h - 1) * p->stride.h - p->padding.h + (KH - 1) * dh - (in->h - 1);
@@ -93,7 +96,14 @@ static int dwi_layer_of(const piconas_dw_conv_params *p, const piconas_dims *in,
   const int32_t padded_h = p->padding.h + in->h + (below > 0 ? below : 0);
   const int32_t padded_w = p->padding.w + W + (right > 0 ? right : 0);
   int32_t rows = DWI_LANES / KW, g, i, o;
-  l->padded = (int64_t)padded_h * padded_w <= pad_bytes &&
+  /* Output rows per band of the padded plane (all of them without bands). */
+  const int64_t band_in_rows = padded_w > 0 ? pad_bytes / padded_w : 0;
+  const int64_t band_rows = band_in_rows > (int64_t)(KH - 1) * dh
+                                ? (band_in_rows - (KH - 1) * dh - 1) / p->stride.h + 1
+                                : 0;
+  l->band_rows = band_rows < out->h ? (int32_t)band_rows : out->h;
+  l->window_rows = (KH - 1) * dh + 1;
+  l->padded = (bands ? l->band_rows >= 1 : (int64_t)padded_h * padded_w <= pad_bytes) &&
               (int64_t)(KH - 1) * dh * padded_w + (int64_t)(KW - 1) * dw <= 255;
   l->plane_h = l->padded ? padded_h : in->h;
   l->plane_w = l->padded ? padded_w : W;
@@ -357,22 +367,28 @@ static void dwi_channel_plane(const int8_t *data, int32_t C, int32_t c, int32_t 
   }
 }
 
-/* Channel c of an NHWC image into the padded plane: the input zero point everywhere, then the
- * image at (padding.h, padding.w), 8 bytes per gather. */
-static void dwi_padded_plane(const dwi_layer *l, const piconas_dw_conv_params *p,
-                             const piconas_dims *in, const int8_t *data, int32_t c, int8_t *plane) {
-  const int32_t C = in->c, W = in->w, size = l->plane_h * l->plane_w;
+/* Rows [first, first + rows) of channel c of an NHWC image with its padding into plane: the
+ * input zero point everywhere, then the image's pixels (at padding.h, padding.w), 8 bytes per
+ * gather. */
+static void dwi_padded_band(const dwi_layer *l, const piconas_dw_conv_params *p,
+                            const piconas_dims *in, const int8_t *data, int32_t c, int32_t first,
+                            int32_t rows, int8_t *plane) {
+  const int32_t C = in->c, W = in->w, W8 = W & ~7, size = rows * l->plane_w;
   const uint16x8_t slots = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)C);
+  const mve_pred16_t tail = vctp16q((uint32_t)(W - W8));
   const int8x16_t zp = vdupq_n_s8((int8_t)(-p->input_offset));
-  int32_t i, iy;
-  for (i = 0; i < size; i += 16) vstrbq_p_s8(plane + i, zp, vctp8q((uint32_t)(size - i)));
-  for (iy = 0; iy < in->h; ++iy) {
+  const ptrdiff_t step = (ptrdiff_t)8 * C;
+  int32_t i, r, iy = first - p->padding.h;
+  for (i = 0; i + 16 <= size; i += 16) vstrbq_s8(plane + i, zp);
+  if (i < size) vstrbq_p_s8(plane + i, zp, vctp8q((uint32_t)(size - i)));
+  for (r = 0; r < rows; ++r, ++iy) {
     const int8_t *x = data + (ptrdiff_t)iy * W * C + c;
-    int8_t *row = plane + (ptrdiff_t)(p->padding.h + iy) * l->plane_w + p->padding.w;
-    for (i = 0; i < W; i += 8, x += 8 * C) {
-      const mve_pred16_t lanes = vctp16q((uint32_t)(W - i));
-      vstrbq_p_s16(row + i, vldrbq_gather_offset_z_s16(x, slots, lanes), lanes);
+    int8_t *row = plane + (ptrdiff_t)r * l->plane_w + p->padding.w;
+    if (iy < 0 || iy >= in->h) continue;
+    for (i = 0; i < W8; i += 8, x += step) {
+      vstrbq_s16(row + i, vldrbq_gather_offset_s16(x, slots));
     }
+    if (i < W) vstrbq_p_s16(row + i, vldrbq_gather_offset_z_s16(x, slots, tail), tail);
   }
 }
 
@@ -384,31 +400,37 @@ static void dwi_channels(const dwi_layer *l, const piconas_dw_conv_params *param
                          const int8_t *input, const int8_t *filter, const int32_t *bias,
                          const piconas_dims *out, int8_t *output, int8_t *plane, int32_t *sums) {
   int8_t packed[DWI_MAX_GROUPS * DWI_LANES] = {0};
-  int32_t c;
+  int32_t c, oy;
   for (c = 0; c < in->c; ++c) {
     const dwi_out o = dwi_out_of(params, quant, c);
-    int32_t full;
-    if (l->padded) {
-      dwi_padded_plane(l, params, in, input, c, plane);
-    } else {
+    const int32_t full =
+        (bias != NULL ? bias[c] : 0) + params->input_offset * dwi_weights(l, filter, c, packed);
+    if (!l->padded) {
       dwi_channel_plane(input, in->c, c, in->h * in->w, plane);
+      dwi_channel_of[l->groups - 1](l, params, in, out, packed, full, &o, plane, output + c, sums);
+      continue;
     }
-    full = (bias != NULL ? bias[c] : 0) + params->input_offset * dwi_weights(l, filter, c, packed);
-    dwi_channel_of[l->groups - 1](l, params, in, out, packed, full, &o, plane, output + c, sums);
+    for (oy = 0; oy < out->h; oy += l->band_rows) { /* bands of output rows */
+      piconas_dims band = *out;
+      band.h = out->h - oy < l->band_rows ? out->h - oy : l->band_rows;
+      dwi_padded_band(l, params, in, input, c, oy * params->stride.h,
+                      (band.h - 1) * params->stride.h + l->window_rows, plane);
+      dwi_channel_of[l->groups - 1](l, params, in, &band, packed, full, &o, plane,
+                                    output + (ptrdiff_t)oy * out->w * out->c + c, sums);
+    }
   }
 }
 
-int piconas_depthwise_conv2d_window_mve_s8(const piconas_dw_conv_params *params,
-                                           const piconas_per_channel_quant_params *quant,
-                                           const piconas_dims *input_dims, const int8_t *input,
-                                           const piconas_dims *filter_dims, const int8_t *filter,
-                                           const int32_t *bias, const piconas_dims *output_dims,
-                                           int8_t *output) {
+static int dwi_out_of_place(const piconas_dw_conv_params *params,
+                            const piconas_per_channel_quant_params *quant,
+                            const piconas_dims *input_dims, const int8_t *input,
+                            const piconas_dims *filter_dims, const int8_t *filter,
+                            const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
   int32_t plane_words[DWI_PAD_STACK / 4], sums[DWI_SUMS_STACK];
   dwi_layer l;
   int32_t b;
-  if (!dwi_layer_of(params, input_dims, filter_dims, output_dims, DWI_PAD_STACK, &l) || !l.padded ||
-      output_dims->w > DWI_SUMS_STACK) {
+  if (!dwi_layer_of(params, input_dims, filter_dims, output_dims, DWI_PAD_STACK, 1, &l) ||
+      !l.padded || output_dims->w > DWI_SUMS_STACK) {
     return 0;
   }
   l.rows_per_store = DWI_SUMS_STACK / output_dims->w;
@@ -420,6 +442,19 @@ int piconas_depthwise_conv2d_window_mve_s8(const piconas_dw_conv_params *params,
                  (int8_t *)plane_words, sums);
   }
   return 1;
+}
+
+void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
+                                     const piconas_per_channel_quant_params *quant,
+                                     const piconas_dims *input_dims, const int8_t *input,
+                                     const piconas_dims *filter_dims, const int8_t *filter,
+                                     const int32_t *bias, const piconas_dims *output_dims,
+                                     int8_t *output) {
+  if (!dwi_out_of_place(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                        output)) {
+    piconas_depthwise_conv2d_generic_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                        output_dims, output);
+  }
 }
 
 int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
@@ -436,7 +471,7 @@ int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
   int32_t *sums = stack_words, sums_cap = DWI_PAD_STACK / 4;
   dwi_layer l;
   if (!dwi_layer_of(params, input_dims, filter_dims, output_dims,
-                    ctx->size > DWI_PAD_STACK ? ctx->size : DWI_PAD_STACK, &l)) {
+                    ctx->size > DWI_PAD_STACK ? ctx->size : DWI_PAD_STACK, 0, &l)) {
     return 0;
   }
   if (l.padded && l.plane_h * l.plane_w > ctx->size) {
@@ -444,7 +479,7 @@ int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
     sums = (int32_t *)ctx->buf;
     sums_cap = ((uintptr_t)ctx->buf & 3u) == 0 ? ctx->size / 4 : 0;
     if (sums_cap < output_dims->w) { /* then without padding */
-      if (!dwi_layer_of(params, input_dims, filter_dims, output_dims, 0, &l)) return 0;
+      if (!dwi_layer_of(params, input_dims, filter_dims, output_dims, 0, 0, &l)) return 0;
       plane = (int8_t *)ctx->buf;
       sums = stack_words;
       sums_cap = DWI_PAD_STACK / 4;

@@ -86,9 +86,11 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
                                   const int32_t *bias, const piconas_dims *output_dims,
                                   int8_t *output, int8_t *col);
 
-/* Depthwise convolution (depthwise_conv2d_s8.h), any kernel, M = 1: the caller
- * has checked the layer (piconas_depthwise_conv2d_simd_applies). Four channels
- * per int32x4. */
+/* Depthwise convolution (depthwise_conv2d_s8.h), M = 1: the caller has checked the layer
+ * (piconas_depthwise_conv2d_simd_applies). Window gathers over a zero-point padded plane of one
+ * channel, in bands of output rows that fit 320 bytes of stack (depthwise_conv2d_window_mve_s8.c);
+ * a layer whose window or rows do not fit (more than 48 output columns, tap offsets over 255
+ * bytes, KH or KW over 8) runs the portable kernel. */
 void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
                                      const piconas_per_channel_quant_params *quant,
                                      const piconas_dims *input_dims, const int8_t *input,
@@ -109,16 +111,6 @@ int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
                                             const piconas_dims *filter_dims, const int8_t *filter,
                                             const int32_t *bias, const piconas_dims *output_dims,
                                             int8_t *data);
-
-/* Out-of-place depthwise by the same window gathers, when the zero-point padded plane of one
- * channel fits 320 bytes of stack and the output is at most 16 columns wide; returns 0, having
- * written nothing, otherwise (piconas_depthwise_conv2d_mve_s8 then runs its own loops). */
-int piconas_depthwise_conv2d_window_mve_s8(const piconas_dw_conv_params *params,
-                                           const piconas_per_channel_quant_params *quant,
-                                           const piconas_dims *input_dims, const int8_t *input,
-                                           const piconas_dims *filter_dims, const int8_t *filter,
-                                           const int32_t *bias, const piconas_dims *output_dims,
-                                           int8_t *output);
 
 /* Residual add (add_s8.h): the caller has checked the layer
  * (piconas_add_simd_applies). */

@@ -7,7 +7,8 @@
  * dilation, odd pixel and channel counts, batch 2; the conv layers also through their packed
  * filter (conv2d_packed_s8.h). The in-place depthwise (its planar SIMD
  * variant, else its portable one) runs against the out-of-place portable depthwise, on 1x1 to
- * 7x7 kernels, strides 1..3 and paddings 0..3. Exit status 0 when all are byte-identical.
+ * 7x7 kernels, strides 1..3 and paddings 0..3; a 20x20 depthwise layer (3x3 or 5x5, stride 1 or
+ * 2) runs the MVE kernel's bands. Exit status 0 when all are byte-identical.
  * On Cortex-M55 the SIMD entry points run the MVE kernels (ops/int8/mve_s8.h), which cannot run
  * on the host: this test is their only bit-exactness check (channel counts up to 17 exercise the
  * predicated tails; rounding_case the ties of the vector requantization).
@@ -115,6 +116,36 @@ static int depthwise_case(void) {
     return differs(out.h * out.w * out.c);
   }
   return 0;
+}
+
+/* One random single-channel depthwise layer of 20x20 pixels: large enough that the MVE kernel
+ * takes its padded plane in several bands of output rows. Returns 1 on a mismatch. */
+static int band_case(void) {
+  piconas_dw_conv_params p;
+  piconas_per_channel_quant_params q = {mult, shift};
+  piconas_dims in = {1, 20, 20, 1}, f = {1, 3, 3, 1}, out = {1, 20, 20, 1};
+  f.h = f.w = rnd(0, 1) ? 3 : 5;
+  p.input_offset = rnd(-127, 128);
+  p.output_offset = rnd(-128, 127);
+  p.ch_mult = 1;
+  p.stride.h = p.stride.w = rnd(1, 2);
+  p.padding.h = p.padding.w = f.h / 2;
+  p.dilation.h = p.dilation.w = 1;
+  p.activation.min = -128;
+  p.activation.max = 127;
+  out.h = out_size(in.h, f.h, p.stride.h, p.padding.h, 1);
+  out.w = out_size(in.w, f.w, p.stride.w, p.padding.w, 1);
+  fill(x, in.h * in.w);
+  fill(w, f.h * f.w);
+  quant(1, f.h * f.w);
+  mult[0] = 0x40000000 + rnd(0, 0x3FFFFFFF);
+  shift[0] = rnd(-12, 2);
+  bias[0] = rnd(-100000, 100000);
+  if (!piconas_depthwise_conv2d_simd_applies(&p, &q, bias, &f)) return 1;
+  ++simd_calls;
+  return piconas_depthwise_conv2d_generic_s8(&p, &q, &in, x, &f, w, bias, &out, y_ref) != 0 ||
+         piconas_depthwise_conv2d_simd_s8(&p, &q, &in, x, &f, w, bias, &out, y) != 0 ||
+         differs(out.h * out.w);
 }
 
 /* One random in-place depthwise layer (one image, OH*OW <= H*W): in-place vs the out-of-place
@@ -297,7 +328,8 @@ static int add_case(void) {
 int main(void) {
   int i, failures = 0;
   for (i = 0; i < 300; ++i) {
-    const int dw = depthwise_case(), cv = conv_case() + rounding_case(), ad = add_case(),
+    const int dw = depthwise_case() + band_case(), cv = conv_case() + rounding_case(),
+              ad = add_case(),
               ip = inplace_case();
     if (dw && failures < 3) sh_write0("kernel_test: depthwise SIMD differs from the reference\n");
     if (cv && failures < 3) sh_write0("kernel_test: conv SIMD differs from the reference\n");
@@ -305,7 +337,9 @@ int main(void) {
     if (ip && failures < 3) sh_write0("kernel_test: in-place depthwise differs from the reference\n");
     failures += dw + cv + ad + ip;
   }
-  sh_write0(failures == 0 ? "kernel_test: 1200 random layers bit-exact\n" : "kernel_test: FAILED\n");
+  sh_write0(failures == 0 ? "kernel_test: 1500 random layers bit-exact
+" : "kernel_test: FAILED
+");
   if (simd_calls < 400 || inplace_simd_calls < 120 || packed_calls < 400) {
     sh_write0("kernel_test: too few layers took a SIMD variant\n");
     return 1;
