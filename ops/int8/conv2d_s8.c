@@ -140,9 +140,10 @@ static void conv_portable_chunk(conv_portable_args *a, const int32_t *bias, int3
   }
 }
 
-/* acc[j] += sum_k w[j*depth + k] * x[k] for the four rows w0..w3 (modulo 2^32), depth >= 1. */
+/* acc[j] += sum_k w[j][k] * x[k] for the four filter rows w (modulo 2^32), depth >= 1.
+ * The comments give the field offsets on Armv6-M (32-bit pointers). */
 typedef struct {
-  const int8_t *x;    /* offset 0 */
+  const int8_t *x;    /* 0 */
   const int8_t *w[4]; /* 4, 8, 12, 16 */
   int32_t depth;      /* 20 */
   uint32_t acc[4];    /* 24, 28, 32, 36 */
@@ -244,9 +245,9 @@ static void conv_portable_pixel(const conv_portable_args *a, const int8_t *col, 
   const piconas_s8_rq32 *rq = a->rq;
   const int32_t *multiplier = a->multiplier + a->oc_begin;
   const int32_t *shift = a->shift + a->oc_begin;
+  conv_dot4_args d;
   int32_t i, j;
   y += a->oc_begin;
-  conv_dot4_args d;
   d.x = col;
   d.depth = depth;
   for (i = 0; i < count; i += 4) {

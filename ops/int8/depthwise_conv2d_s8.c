@@ -154,10 +154,10 @@ static int32_t dw_portable_3x3_dot(const int8_t *p, const int8_t *q, int32_t ch,
       : "cc", "memory");
   return acc;
 #else
-  int32_t ky;
-  for (ky = 0; ky < 3; ++ky, p += dy, q += 3 * ch) {
-    acc += q[0] * p[0] + q[ch] * p[ch] + q[2 * ch] * p[2 * ch];
-  }
+  const int8_t *p1 = p + dy, *p2 = p1 + dy, *q1 = q + 3 * ch, *q2 = q1 + 3 * ch;
+  acc += q[0] * p[0] + q[ch] * p[ch] + q[2 * ch] * p[2 * ch];
+  acc += q1[0] * p1[0] + q1[ch] * p1[ch] + q1[2 * ch] * p1[2 * ch];
+  acc += q2[0] * p2[0] + q2[ch] * p2[ch] + q2[2 * ch] * p2[2 * ch];
   return acc;
 #endif
 }
@@ -207,8 +207,12 @@ static int32_t dw_portable_row(const int8_t *p, const int8_t *q, int32_t step_x,
     return acc;
   }
 #endif
-  for (; n > 0; --n, p += step_x, q += step_w) acc += (int32_t)*q * ((int32_t)*p + off);
-  return acc;
+  for (;;) { /* no step past the last tap: the pointers stay inside the arrays */
+    acc += (int32_t)*q * ((int32_t)*p + off);
+    if (--n == 0) return acc;
+    p += step_x;
+    q += step_w;
+  }
 }
 
 /* The chunk of one pixel over its in-image taps [ky0, ky1) x [kx0, kx1) (x at tap (ky0, kx0),
@@ -224,8 +228,12 @@ static void dw_portable_taps(const dw_portable_args *a, const int8_t *x, const i
     const int8_t *prow = x != NULL ? x + source[j] : NULL;
     const int8_t *qrow = w + j;
     int32_t acc = bias != NULL ? bias[c0 + j] : 0;
-    for (ky = ky0; ky < ky1 && kx1 > kx0; ++ky, prow += dy, qrow += wrow) {
+    for (ky = ky0; ky < ky1 && kx1 > kx0; ++ky) {
       acc = dw_portable_row(prow, qrow, dx, ch, kx1 - kx0, off, acc);
+      if (ky + 1 < ky1) { /* no step past the last row */
+        prow += dy;
+        qrow += wrow;
+      }
     }
     y[j] = dw_portable_out(a, acc, j);
   }
