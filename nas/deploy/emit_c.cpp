@@ -104,9 +104,11 @@ void emit_call(std::ostringstream& o, const char* wrapper, const char* simd, boo
   if (simd_applies) o << "#endif\n";
 }
 
-// A conv layer whose filter is also emitted packed for piconas_conv2d_packed_s8.
-bool conv_packed(const QuantizedModel& m, const QLayer& l) {
-  if (l.kind != OpKind::Conv) return false;
+// A conv layer whose filter is also emitted packed for piconas_conv2d_packed_s8: the kernel
+// applies and the plan gave its scratch room for it (planner.h, with_packed_conv).
+bool conv_packed(const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
+  const QLayer& l = m.layers[i];
+  if (l.kind != OpKind::Conv || i >= plan.packed_conv.size() || plan.packed_conv[i] == 0) return false;
   const KernelArgs a = kernel_args(m, l);
   const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
   return piconas_conv2d_packed_applies(&q, l.bias.empty() ? nullptr : l.bias.data(), &a.filter) != 0;
@@ -166,7 +168,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       else
         o << "    ctx.buf = 0;\n";
       o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
-      if (conv_packed(m, l)) {
+      if (conv_packed(m, plan, i)) {
         // The filter packed at export (conv2d_packed_s8.h) on DSP cores without MVE, else the
         // original filter through the SIMD variant or the wrapper (emit_call).
         const std::string pargs = "&in_dims, " + at(l.input) + ", &filter_dims, " + p + "packed, " + p +
@@ -177,7 +179,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       emit_call(o, "piconas_conv2d_s8",
                 conv_is_pointwise(a) ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
                 piconas_conv2d_simd_applies(&q, bias, &a.filter) != 0, "&ctx, &params, &quant, " + wargs);
-      if (conv_packed(m, l)) o << "#endif\n";
+      if (conv_packed(m, plan, i)) o << "#endif\n";
       break;
     }
     case OpKind::Depthwise: {
@@ -307,7 +309,7 @@ EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOpt
     if (l.weight.empty()) continue;
     const std::string p = layer_prefix(i);
     c << "\n/* layer " << i << ": " << comment_safe(l.name) << " */\n";
-    if (conv_packed(m, l)) {
+    if (conv_packed(m, plan, i)) {
       // Only one of the two filter layouts is referenced (and compiled) per target.
       c << "#if PICONAS_S8_PACKED_PREFERRED\n";
       emit_array(c, "int8_t", p + "packed", packed_filter(m, l));

@@ -93,9 +93,11 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   // wins; without a budget, or when only the in-place plan fits, the smaller one.
   const MemoryPlan out_of_place = plan_memory(graph, PlanOptions{options.strategy, false});
   const bool fast_plan_fits = options.max_sram > 0 && out_of_place.arena_bytes <= options.max_sram;
-  report.plan = options.in_place_depthwise && !fast_plan_fits
-                    ? plan_memory(graph, PlanOptions{options.strategy, true})
-                    : out_of_place;
+  report.plan = with_packed_conv(graph,
+                                 options.in_place_depthwise && !fast_plan_fits
+                                     ? plan_memory(graph, PlanOptions{options.strategy, true})
+                                     : out_of_place,
+                                 options.strategy);
   report.arena_without_in_place = out_of_place.arena_bytes;
   PICONAS_CHECK(options.max_sram <= 0 || report.plan.arena_bytes <= options.max_sram,
                 "export: the planned activation arena needs " << report.plan.arena_bytes

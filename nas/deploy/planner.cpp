@@ -83,7 +83,7 @@ BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy s
   return place_in_order(buffers, order, strategy);
 }
 
-int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place) {
+int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place, bool packed_conv) {
   const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
   if (l.kind == OpKind::Depthwise && in_place) return in.h * in.w;  // one input channel
   if (l.kind != OpKind::Conv) return 0;
@@ -100,13 +100,14 @@ int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place) {
   const piconas_dims out_d{1, static_cast<int32_t>(out.h), static_cast<int32_t>(out.w), static_cast<int32_t>(out.c)};
   const int32_t bytes = piconas_conv2d_s8_get_buffer_size(&p, &in_d, &f_d, &out_d);
   PICONAS_CHECK(bytes >= 0, "deploy: layer '" << l.name << "' has shapes the int8 conv refuses");
-  // The emitted model may run the packed kernel instead (conv2d_packed_s8.h): room for either.
-  return std::max<int64_t>(bytes, piconas_conv2d_packed_s8_get_buffer_size(&f_d));
+  // packed_conv: room for the packed kernel too (conv2d_packed_s8.h), which the model may run.
+  return packed_conv ? std::max<int64_t>(bytes, piconas_conv2d_packed_s8_get_buffer_size(&f_d)) : bytes;
 }
 
 namespace {
 
-MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_depthwise) {
+MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_depthwise,
+                     const std::vector<char>& packed_conv = {}) {
   MemoryPlan plan;
   const int steps = static_cast<int>(graph.layers.size());
   const size_t count = graph.tensors.size();
@@ -148,8 +149,9 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
   plan.scratch_size.assign(graph.layers.size(), 0);
   std::vector<int> scratch_layer;
   for (int i = 0; i < steps; ++i) {
-    const int64_t bytes =
-        scratch_bytes(graph, graph.layers[static_cast<size_t>(i)], plan.in_place[static_cast<size_t>(i)] != 0);
+    const size_t li = static_cast<size_t>(i);
+    const int64_t bytes = scratch_bytes(graph, graph.layers[li], plan.in_place[li] != 0,
+                                        li < packed_conv.size() && packed_conv[li] != 0);
     plan.scratch_size[static_cast<size_t>(i)] = bytes;
     if (bytes > 0) {
       buffers.push_back(Buffer{bytes, i, i});
@@ -171,6 +173,8 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
     plan.max_live_bytes = std::max(plan.max_live_bytes, live);
   }
   plan.buffers = std::move(buffers);
+  plan.packed_conv = packed_conv;
+  plan.packed_conv.resize(graph.layers.size(), 0);
   return plan;
 }
 
@@ -182,6 +186,28 @@ MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
   if (!options.in_place_depthwise) return out_of_place;
   MemoryPlan in_place = plan_with(graph, options.strategy, true);
   return in_place.arena_bytes < out_of_place.arena_bytes ? in_place : out_of_place;
+}
+
+MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy) {
+  const bool in_place = std::any_of(plan.in_place.begin(), plan.in_place.end(), [](char c) { return c != 0; });
+  std::vector<char> packed(graph.layers.size(), 0);
+  for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = graph.layers[i].kind == OpKind::Conv;
+  MemoryPlan all = plan_with(graph, strategy, in_place, packed);
+  if (all.arena_bytes <= plan.arena_bytes) return all;
+  // Layer by layer, in order: keep the larger scratch where the arena does not grow.
+  MemoryPlan best = plan;
+  std::fill(packed.begin(), packed.end(), 0);
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    if (graph.layers[i].kind != OpKind::Conv) continue;
+    packed[i] = 1;
+    MemoryPlan trial = plan_with(graph, strategy, in_place, packed);
+    if (trial.arena_bytes <= plan.arena_bytes) {
+      best = std::move(trial);
+    } else {
+      packed[i] = 0;
+    }
+  }
+  return best;
 }
 
 int64_t peak_sram(const ArchSpec& spec, const PlanOptions& options) {

@@ -54,6 +54,7 @@ struct MemoryPlan {
   std::vector<int64_t> scratch_offset;  // per layer, -1 when the layer needs no scratch
   std::vector<int64_t> scratch_size;    // per layer, bytes
   std::vector<char> in_place;           // per layer: depthwise writing over its input
+  std::vector<char> packed_conv;        // per layer: conv scratch with room for the packed kernel
   // Tensors first (an in-place output has size 0: it lives in its input's buffer, whose size
   // and lifetime cover both), then the non-empty scratch buffers.
   std::vector<Buffer> buffers;
@@ -63,8 +64,9 @@ struct MemoryPlan {
   PlanStrategy strategy = PlanStrategy::GreedyBySize;
 };
 
-// Scratch bytes the int8 kernel of a layer needs (conv; in-place depthwise when in_place).
-int64_t scratch_bytes(const Graph& graph, const Layer& layer, bool in_place = false);
+// Scratch bytes the int8 kernel of a layer needs (conv; in-place depthwise when in_place; a conv
+// with packed_conv: room for the packed kernel of ops/int8/conv2d_packed_s8.h as well).
+int64_t scratch_bytes(const Graph& graph, const Layer& layer, bool in_place = false, bool packed_conv = false);
 
 struct PlanOptions {
   PlanStrategy strategy = PlanStrategy::Best;
@@ -73,6 +75,12 @@ struct PlanOptions {
 };
 
 MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options = {});
+
+// The exporter's last planning step: plan (same in-place choice) re-planned with room for the
+// packed conv kernel (conv2d_packed_s8.h, faster on DSP cores; its scratch is four widened
+// pixel columns) at every conv layer whose larger scratch leaves the arena no larger than
+// plan's (packed_conv says which). The SRAM a model needs never grows for speed.
+MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy);
 
 // For the search: SRAM of the planned arena and flash of the int8 constants (weights,
 // biases, multipliers, shifts) of an architecture, from the ArchSpec alone. Throw Error for
