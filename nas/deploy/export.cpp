@@ -97,7 +97,7 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
                                  options.in_place_depthwise && !fast_plan_fits
                                      ? plan_memory(graph, PlanOptions{options.strategy, true})
                                      : out_of_place,
-                                 options.strategy);
+                                 options.strategy, options.max_sram);
   report.arena_without_in_place = out_of_place.arena_bytes;
   PICONAS_CHECK(options.max_sram <= 0 || report.plan.arena_bytes <= options.max_sram,
                 "export: the planned activation arena needs " << report.plan.arena_bytes

@@ -188,12 +188,15 @@ MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
   return in_place.arena_bytes < out_of_place.arena_bytes ? in_place : out_of_place;
 }
 
-MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy) {
+MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy,
+                            int64_t max_arena) {
   const bool in_place = std::any_of(plan.in_place.begin(), plan.in_place.end(), [](char c) { return c != 0; });
   std::vector<char> packed(graph.layers.size(), 0);
   for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = graph.layers[i].kind == OpKind::Conv;
   MemoryPlan all = plan_with(graph, strategy, in_place, packed);
-  if (all.arena_bytes <= plan.arena_bytes) return all;
+  int64_t limit = plan.arena_bytes + plan.arena_bytes / 100;
+  if (max_arena > 0) limit = std::max(plan.arena_bytes, std::min(limit, max_arena));
+  if (all.arena_bytes <= limit) return all;
   // Layer by layer, in order: keep the larger scratch where the arena does not grow.
   MemoryPlan best = plan;
   std::fill(packed.begin(), packed.end(), 0);

@@ -78,9 +78,12 @@ MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options = {});
 
 // The exporter's last planning step: plan (same in-place choice) re-planned with room for the
 // packed conv kernel (conv2d_packed_s8.h, faster on DSP cores; its scratch is four widened
-// pixel columns) at every conv layer whose larger scratch leaves the arena no larger than
-// plan's (packed_conv says which). The SRAM a model needs never grows for speed.
-MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy);
+// pixel columns; packed_conv says which layers got it). Every conv layer gets it when the arena
+// grows by at most 1 % and stays within max_arena (> 0: an SRAM budget); else each layer whose
+// larger scratch leaves the arena no larger than plan's (a model with some conv layers packed
+// links both conv kernels: more flash).
+MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy,
+                            int64_t max_arena = 0);
 
 // For the search: SRAM of the planned arena and flash of the int8 constants (weights,
 // biases, multipliers, shifts) of an architecture, from the ArchSpec alone. Throw Error for
