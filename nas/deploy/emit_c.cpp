@@ -104,9 +104,11 @@ void emit_call(std::ostringstream& o, const char* wrapper, const char* simd, boo
   if (simd_applies) o << "#endif\n";
 }
 
-// A conv layer whose filter is also emitted packed for piconas_conv2d_packed_s8.
-bool conv_packed(const QuantizedModel& m, const QLayer& l) {
-  if (l.kind != OpKind::Conv) return false;
+// A conv layer whose filter is also emitted packed for piconas_conv2d_packed_s8: the kernel
+// applies and the plan gave its scratch room for it (planner.h, with_packed_conv).
+bool conv_packed(const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
+  const QLayer& l = m.layers[i];
+  if (l.kind != OpKind::Conv || i >= plan.packed_conv.size() || plan.packed_conv[i] == 0) return false;
   const KernelArgs a = kernel_args(m, l);
   const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
   return piconas_conv2d_packed_applies(&q, l.bias.empty() ? nullptr : l.bias.data(), &a.filter) != 0;
@@ -128,18 +130,19 @@ bool conv_is_pointwise(const KernelArgs& a) {
          int64_t{a.output.h - 1} * c.stride.h < a.input.h && int64_t{a.output.w - 1} * c.stride.w < a.input.w;
 }
 
-// The call of a conv layer: on DSP cores without MVE the filter packed at export
-// (conv2d_packed_s8.h) when the packed kernel applies, else the original filter through the SIMD
+// The call of conv layer i: on DSP cores without MVE the filter packed at export
+// (conv2d_packed_s8.h) when conv_packed, else the original filter through the SIMD
 // variant or the wrapper (emit_call). `data` is "&in_dims, input, " and `out` "&out_dims, output".
-void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const QLayer& l, const std::string& p,
-                    const std::string& data, const std::string& out, bool pointwise,
+void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i,
+                    const std::string& p, const std::string& data, const std::string& out, bool pointwise,
                     const piconas_dims& filter, const std::string& indent = "    ") {
+  const QLayer& l = m.layers[i];
   const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
   const int32_t* bias = l.bias.empty() ? nullptr : l.bias.data();
   auto args = [&](const char* weights) {
     return "&ctx, &params, &quant, " + data + "&filter_dims, " + p + weights + ", " + p + "bias, " + out;
   };
-  const bool packed = conv_packed(m, l);
+  const bool packed = conv_packed(m, plan, i);
   if (packed)
     o << "#if PICONAS_S8_PACKED_PREFERRED\n" << indent << "status = piconas_conv2d_packed_s8(" << args("packed") << ");\n#else\n";
   emit_call(o, "piconas_conv2d_s8", pointwise ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
@@ -185,7 +188,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       else
         o << "    ctx.buf = 0;\n";
       o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
-      emit_conv_call(o, m, l, p, "&in_dims, " + at(l.input) + ", ", "&out_dims, " + at(l.output),
+      emit_conv_call(o, m, plan, i, p, "&in_dims, " + at(l.input) + ", ", "&out_dims, " + at(l.output),
                      conv_is_pointwise(a), a.filter);
       break;
     }
@@ -314,7 +317,7 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
         << I << "piconas_s8_context ctx;\n" << I << "ctx.buf = "
         << (plan.scratch_offset[i] >= 0 ? "arena + " + std::to_string(plan.scratch_offset[i]) : std::string("0"))
         << ";\n" << I << "ctx.size = " << plan.scratch_size[i] << ";\n";
-      emit_conv_call(b, m, l, p, "&in_dims, " + input + ", ", "&out_dims, " + output, pointwise, c0.args.filter, I);
+      emit_conv_call(b, m, plan, i, p, "&in_dims, " + input + ", ", "&out_dims, " + output, pointwise, c0.args.filter, I);
     } else {
       const auto& d = c0.args.dw;
       b << I << "const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset << ", "
@@ -431,7 +434,7 @@ EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOpt
     if (l.weight.empty()) continue;
     const std::string p = layer_prefix(i);
     c << "\n/* layer " << i << ": " << comment_safe(l.name) << " */\n";
-    if (conv_packed(m, l)) {
+    if (conv_packed(m, plan, i)) {
       // Only one of the two filter layouts is referenced (and compiled) per target.
       c << "#if PICONAS_S8_PACKED_PREFERRED\n";
       emit_array(c, "int8_t", p + "packed", packed_filter(m, l));

@@ -86,7 +86,7 @@ BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy s
 }
 
 int64_t conv_scratch_bytes(const Graph& graph, const Layer& l, int32_t pad_h, int32_t pad_w, int64_t in_h,
-                           int64_t in_w, int64_t out_h, int64_t out_w) {
+                           int64_t in_w, int64_t out_h, int64_t out_w, bool packed_conv) {
   const int64_t in_c = graph.tensors[static_cast<size_t>(l.input)].c;
   const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
   piconas_conv_params p{};
@@ -101,22 +101,22 @@ int64_t conv_scratch_bytes(const Graph& graph, const Layer& l, int32_t pad_h, in
   const piconas_dims out_d{1, static_cast<int32_t>(out_h), static_cast<int32_t>(out_w), static_cast<int32_t>(out_c)};
   const int32_t bytes = piconas_conv2d_s8_get_buffer_size(&p, &in_d, &f_d, &out_d);
   PICONAS_CHECK(bytes >= 0, "deploy: layer '" << l.name << "' has shapes the int8 conv refuses");
-  // The emitted model may run the packed kernel instead (conv2d_packed_s8.h): room for either.
-  return std::max<int64_t>(bytes, piconas_conv2d_packed_s8_get_buffer_size(&f_d));
+  // packed_conv: room for the packed kernel too (conv2d_packed_s8.h), which the model may run.
+  return packed_conv ? std::max<int64_t>(bytes, piconas_conv2d_packed_s8_get_buffer_size(&f_d)) : bytes;
 }
 
-int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place) {
+int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place, bool packed_conv) {
   const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
   if (l.kind == OpKind::Depthwise && in_place) return in.h * in.w;  // one input channel
   if (l.kind != OpKind::Conv) return 0;
   const Shape3 out = graph.tensors[static_cast<size_t>(l.output)];
-  return conv_scratch_bytes(graph, l, l.padding, l.padding, in.h, in.w, out.h, out.w);
+  return conv_scratch_bytes(graph, l, l.padding, l.padding, in.h, in.w, out.h, out.w, packed_conv);
 }
 
 namespace {
 
 // Scratch of a conv layer of the patched stage: the largest over the patches.
-int64_t patch_scratch_bytes(const Graph& graph, const PatchPlan& patch, size_t i) {
+int64_t patch_scratch_bytes(const Graph& graph, const PatchPlan& patch, size_t i, bool packed_conv) {
   const Layer& l = graph.layers[i];
   if (l.kind != OpKind::Conv) return 0;
   int64_t bytes = 0;
@@ -124,12 +124,13 @@ int64_t patch_scratch_bytes(const Graph& graph, const PatchPlan& patch, size_t i
     const Window& in = patch.input_window[p][i];
     const Window& out = patch.region[p][static_cast<size_t>(l.output)];
     const int32_t pad_h = in.y0 - (out.y0 * l.stride - l.padding), pad_w = in.x0 - (out.x0 * l.stride - l.padding);
-    bytes = std::max(bytes, conv_scratch_bytes(graph, l, pad_h, pad_w, in.h, in.w, out.h, out.w));
+    bytes = std::max(bytes, conv_scratch_bytes(graph, l, pad_h, pad_w, in.h, in.w, out.h, out.w, packed_conv));
   }
   return bytes;
 }
 
-MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_depthwise, const PatchPlan& patch) {
+MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_depthwise, const PatchPlan& patch,
+                     const std::vector<char>& packed_conv = {}) {
   MemoryPlan plan;
   plan.patch = patch;
   const int steps = static_cast<int>(graph.layers.size());
@@ -187,8 +188,9 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
   };
   for (int i = 0; i < steps; ++i) {
     const size_t li = static_cast<size_t>(i);
-    const int64_t bytes = i < stage ? patch_scratch_bytes(graph, patch, li)
-                                    : scratch_bytes(graph, graph.layers[li], plan.in_place[li] != 0);
+    const bool packed = li < packed_conv.size() && packed_conv[li] != 0;
+    const int64_t bytes = i < stage ? patch_scratch_bytes(graph, patch, li, packed)
+                                    : scratch_bytes(graph, graph.layers[li], plan.in_place[li] != 0, packed);
     plan.scratch_size[li] = bytes;
     if (bytes > 0) add_extra(i, 0, bytes);
     if (i < stage && patch.copy_input[li]) add_extra(i, 1, patch.window_bytes[li]);
@@ -213,6 +215,8 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
     plan.max_live_bytes = std::max(plan.max_live_bytes, live);
   }
   plan.buffers = std::move(buffers);
+  plan.packed_conv = packed_conv;
+  plan.packed_conv.resize(graph.layers.size(), 0);
   return plan;
 }
 
@@ -331,6 +335,31 @@ MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64
   plan = plan_with(graph, options.strategy, false, patch);
   if (plan.arena_bytes <= max_sram) return plan;
   return plan_fixed(graph, options, patch);
+}
+
+MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy,
+                            int64_t max_arena) {
+  const bool in_place = std::any_of(plan.in_place.begin(), plan.in_place.end(), [](char c) { return c != 0; });
+  std::vector<char> packed(graph.layers.size(), 0);
+  for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = graph.layers[i].kind == OpKind::Conv;
+  MemoryPlan all = plan_with(graph, strategy, in_place, plan.patch, packed);
+  int64_t limit = plan.arena_bytes + plan.arena_bytes / 100;
+  if (max_arena > 0) limit = std::max(plan.arena_bytes, std::min(limit, max_arena));
+  if (all.arena_bytes <= limit) return all;
+  // Layer by layer, in order: keep the larger scratch where the arena does not grow.
+  MemoryPlan best = plan;
+  std::fill(packed.begin(), packed.end(), 0);
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    if (graph.layers[i].kind != OpKind::Conv) continue;
+    packed[i] = 1;
+    MemoryPlan trial = plan_with(graph, strategy, in_place, plan.patch, packed);
+    if (trial.arena_bytes <= plan.arena_bytes) {
+      best = std::move(trial);
+    } else {
+      packed[i] = 0;
+    }
+  }
+  return best;
 }
 
 int64_t peak_sram(const ArchSpec& spec, const PlanOptions& options, int64_t max_sram) {

@@ -72,6 +72,7 @@ struct MemoryPlan {
   PatchPlan patch;                      // patch-based execution of the leading layers (off: layers 0)
   std::vector<int64_t> window_offset;   // per layer: its copied input window (patch.copy_input), else -1
   int64_t output_patch_offset = -1;     // the stage output's patch buffer (patching on)
+  std::vector<char> packed_conv;        // per layer: conv scratch with room for the packed kernel
   // Tensors first (an in-place output has size 0: it lives in its input's buffer, whose size
   // and lifetime cover both), then the non-empty scratch buffers.
   std::vector<Buffer> buffers;
@@ -81,11 +82,12 @@ struct MemoryPlan {
   PlanStrategy strategy = PlanStrategy::GreedyBySize;
 };
 
-// Scratch bytes the int8 kernel of a layer needs (conv; in-place depthwise when in_place).
-int64_t scratch_bytes(const Graph& graph, const Layer& layer, bool in_place = false);
+// Scratch bytes the int8 kernel of a layer needs (conv; in-place depthwise when in_place; a conv
+// with packed_conv: room for the packed kernel of ops/int8/conv2d_packed_s8.h as well).
+int64_t scratch_bytes(const Graph& graph, const Layer& layer, bool in_place = false, bool packed_conv = false);
 // The same for a conv layer reading an in_h x in_w window and computing out_h x out_w (a patch).
 int64_t conv_scratch_bytes(const Graph& graph, const Layer& layer, int32_t pad_h, int32_t pad_w, int64_t in_h,
-                           int64_t in_w, int64_t out_h, int64_t out_w);
+                           int64_t in_w, int64_t out_h, int64_t out_w, bool packed_conv = false);
 
 struct PlanOptions {
   PlanStrategy strategy = PlanStrategy::Best;
@@ -116,6 +118,15 @@ PatchOptions choose_patching(const Graph& graph, const PlanOptions& options, int
 
 // The one memory model (see above). max_sram 0: no budget.
 MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64_t max_sram);
+
+// The exporter's last planning step: plan (same in-place and patching choice) re-planned with room for the
+// packed conv kernel (conv2d_packed_s8.h, faster on DSP cores; its scratch is four widened
+// pixel columns; packed_conv says which layers got it). Every conv layer gets it when the arena
+// grows by at most 1 % and stays within max_arena (> 0: an SRAM budget); else each layer whose
+// larger scratch leaves the arena no larger than plan's (a model with some conv layers packed
+// links both conv kernels: more flash).
+MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy,
+                            int64_t max_arena = 0);
 
 // For the search: SRAM of the planned arena and flash of the int8 constants (weights,
 // biases, multipliers, shifts) of an architecture, from the ArchSpec alone. Throw Error for

@@ -69,19 +69,26 @@ TEST_CASE("export_model writes the C files and reports float vs int8 accuracy") 
   CHECK(r.eval_images == 60);
   CHECK(r.agreement >= 0.8);
   CHECK(std::fabs(r.float_accuracy - r.int8_accuracy) <= 1.0 - r.agreement + 1e-12);
-  CHECK(r.plan.arena_bytes == peak_sram(arch));
+  // The search's estimate, plus at most 1 % for the packed conv kernel's scratch (planner.h).
+  const int64_t peak = peak_sram(arch);
+  CHECK(r.plan.arena_bytes >= peak);
+  CHECK(r.plan.arena_bytes <= peak + peak / 100);
   CHECK(read_file(o.out_dir + "/fm.h").find("0123456789abcdef") != std::string::npos);
   CHECK(std::filesystem::exists(o.out_dir + "/fm.c"));
   CHECK(std::filesystem::exists(o.out_dir + "/piconas_runtime/conv2d_s8.c"));
   CHECK(std::filesystem::exists(o.out_dir + "/README.md"));
 
-  // Budgets: one byte short of the plan or the constants is refused and writes nothing.
+  // Budgets: one byte short of the plan or the constants is refused and writes nothing; a
+  // budget of exactly the search's estimate is met (without the packed kernel's extra room).
   ExportOptions tight = o;
   tight.out_dir = dir.str() + "/tight";
-  tight.max_sram = r.plan.arena_bytes - 1;
+  tight.max_sram = peak - 1;
   CHECK_THROWS_WITH_AS(export_model(m, calib, &eval, tight, "in-memory"),
                        doctest::Contains("over --max-sram"), Error);
-  tight.max_sram = r.plan.arena_bytes;
+  tight.max_sram = peak;
+  tight.out_dir = dir.str() + "/exact";
+  CHECK(export_model(m, calib, &eval, tight, "in-memory").plan.arena_bytes == peak);
+  tight.out_dir = dir.str() + "/tight";
   tight.max_flash = r.quantized.constant_bytes() - 1;
   CHECK_THROWS_WITH_AS(export_model(m, calib, &eval, tight, "in-memory"),
                        doctest::Contains("over --max-flash"), Error);

@@ -56,7 +56,8 @@ McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const Pl
   const auto norm = fashion_normalization();
   const Graph g = lower_network(spec, *net);
   const QuantizedModel q = quantize_graph(g, synthetic_images(spec.input, 32, 5, norm), norm);
-  const MemoryPlan plan = plan_memory(g, plan_options);
+  // As the exporter plans: the packed conv kernel where its scratch fits (planner.h).
+  const MemoryPlan plan = with_packed_conv(g, plan_memory(g, plan_options), plan_options.strategy);
   const auto input = to_nhwc_int8(q.tensors[0], test_images(spec, norm, batch));
   McuRun r;
   r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);
