@@ -337,9 +337,7 @@ int main(void) {
     if (ip && failures < 3) sh_write0("kernel_test: in-place depthwise differs from the reference\n");
     failures += dw + cv + ad + ip;
   }
-  sh_write0(failures == 0 ? "kernel_test: 1500 random layers bit-exact
-" : "kernel_test: FAILED
-");
+  sh_write0(failures == 0 ? "kernel_test: 1500 random layers bit-exact\n" : "kernel_test: FAILED\n");
   if (simd_calls < 400 || inplace_simd_calls < 120 || packed_calls < 400) {
     sh_write0("kernel_test: too few layers took a SIMD variant\n");
     return 1;
