@@ -448,11 +448,13 @@ EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOpt
     emit_array(c, "int32_t", p + "multiplier", l.multiplier);
     emit_array(c, "int32_t", p + "shift", l.shift);
   }
+  bool stage_has_add = false;  // the patched adds loop over rows with r
+  for (int i = 0; i < plan.patch.layers; ++i) stage_has_add = stage_has_add || m.layers[static_cast<size_t>(i)].kind == OpKind::Add;
   c << "\n/* Activation arena: " << plan.arena_bytes << " bytes, int32 words for 4-byte alignment. */\n"
     << "static int32_t arena_words[" << (plan.arena_bytes + 3) / 4 << "] PICONAS_ALIGNED(16);\n\n"
     << "int " << prefix << "_invoke(const int8_t *input, int8_t *output) {\n"
     << "  int8_t *arena = (int8_t *)arena_words;\n  int status;\n  int32_t i;\n"
-    << (plan.patch.on() ? "  int32_t p, r;\n" : "")
+    << (plan.patch.on() ? "  int32_t p;\n" : "") << (stage_has_add ? "  int32_t r;\n" : "")
     << "  for (i = 0; i < " << in_size << "; ++i) {\n    arena[" << plan.tensor_offset[0] << " + i] = input[i];\n  }\n";
   const size_t stage = static_cast<size_t>(plan.patch.layers);
   if (plan.patch.on()) {

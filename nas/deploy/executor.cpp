@@ -178,6 +178,10 @@ std::vector<int8_t> run_int8(const QuantizedModel& model, const MemoryPlan& plan
   PICONAS_CHECK(plan.tensor_offset.size() == model.tensors.size() &&
                     plan.scratch_offset.size() == model.layers.size() && plan.in_place.size() == model.layers.size(),
                 "run_int8: the memory plan does not belong to this model");
+  PICONAS_CHECK(!plan.patch.on() || (plan.patch.layers < static_cast<int>(model.layers.size()) &&
+                                     plan.patch.region.size() == static_cast<size_t>(plan.patch.patches()) &&
+                                     plan.patch.region[0].size() == model.tensors.size()),
+                "run_int8: the patching of the memory plan does not belong to this model");
   const TensorQuant& in_t = model.tensors[0];
   const int64_t in_bytes = in_t.shape.c * in_t.shape.h * in_t.shape.w;
   const int64_t classes = model.tensors[static_cast<size_t>(model.output())].shape.c;

@@ -9,7 +9,7 @@ namespace piconas::nas::deploy {
 
 namespace {
 
-enum Term { kConstant, kMacs, kOutput, kInput, kPixels, kWindow, kOutputK, kOutputK2 };
+enum Term { kConstant, kMacs, kOutput, kInput, kPixels, kWindow, kOutputK, kOutputK2, kChannels, kChannelRows };
 
 // Taps of a k-wide window inside an axis of `in` positions, summed over `out` output positions.
 int64_t taps_inside(int64_t in, int64_t out, int kernel, int stride, int padding) {
@@ -51,14 +51,14 @@ const char* latency_kernel_name(LatencyKernel kernel) {
 
 const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) {
   using Used = std::array<bool, kLatencyTerms>;
-  //                       1     MACs   out    in     pixels window out*k  out*k*k
-  static const Used conv1{true, true, true, true, true, false, false, false};
-  static const Used im2col{true, true, true, false, false, true, false, false};
-  static const Used dw{true, true, true, true, true, false, true, true};
-  static const Used add{true, false, true, false, false, false, false, false};
-  static const Used pool{true, false, true, true, false, false, false, false};
-  static const Used fc{true, true, true, false, false, false, false, false};
-  static const Used invoke{true, false, true, true, false, false, false, false};
+  //                       1     MACs   out    in     pixels window out*k  out*k*k chans  chans*rows
+  static const Used conv1{true, true, true, true, true, false, false, false, false, false};
+  static const Used im2col{true, true, true, false, false, true, false, false, false, false};
+  static const Used dw{true, true, true, true, true, false, true, true, true, true};
+  static const Used add{true, false, true, false, false, false, false, false, false, false};
+  static const Used pool{true, false, true, true, false, false, false, false, false, false};
+  static const Used fc{true, true, true, false, false, false, false, false, false, false};
+  static const Used invoke{true, false, true, true, false, false, false, false, false, false};
   switch (kernel) {
     case LatencyKernel::ConvPointwise:
       return conv1;
@@ -144,6 +144,8 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
   x[kWindow] = window;
   x[kOutputK] = x[kOutput] * layer.kernel;
   x[kOutputK2] = x[kOutput] * taps;
+  x[kChannels] = static_cast<double>(out.c);
+  x[kChannelRows] = static_cast<double>(out.c * out.h);
   return x;
 }
 

@@ -7,12 +7,15 @@
 // the pointwise kernel, any other conv the im2col kernel, a depthwise layer the plan runs in
 // place (planner.h) the in-place kernel. Its instructions are
 //   c . [1, MACs, output elements, input elements, output pixels, window elements,
-//        output elements x k, output elements x k x k]
+//        output elements x k, output elements x k x k, output channels,
+//        output channels x output rows]
 // with the coefficients c of (target, variant). MACs count only the taps inside the image
 // (the kernels skip padding taps; a 7x7 window on a 4x4 map has fewer than half its taps in);
 // window elements = output pixels x k x k x input channels (the im2col copy of a conv); the
-// last two terms give each depthwise kernel size its own per-output cost (the kernels loop per
-// row and per tap). Unused terms have coefficient 0. The Invoke row models
+// `x k` terms give each depthwise kernel size its own per-output cost (the kernels loop per
+// row and per tap), and the last two its per-channel and per-channel-row overheads (the in-place
+// kernel copies and walks one plane per channel: on small planes with hundreds of channels these
+// dominate). Unused terms have coefficient 0. The Invoke row models
 // the model function around the layers (input copy, output copy): its terms are read with
 // "input elements" = the network input and "output elements" = the logits.
 // A layer of a patched stage (patch.h) is predicted once per patch on the patch's window,
@@ -43,7 +46,7 @@ enum class LatencyKernel {
   Invoke,
 };
 inline constexpr int kLatencyKernels = 8;
-inline constexpr int kLatencyTerms = 8;
+inline constexpr int kLatencyTerms = 10;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);
 // The terms a variant's model uses (the fit sets the others to 0).

@@ -16,7 +16,9 @@ Window bounding_box(const Window& a, const Window& b) {
   return {y0, x0, y1 - y0, x1 - x0};
 }
 
-Window whole(const Shape3& s) { return {0, 0, static_cast<int32_t>(s.h), static_cast<int32_t>(s.w)}; }
+Window whole(const Shape3& s) {
+  return {0, 0, static_cast<int32_t>(s.h), static_cast<int32_t>(s.w)};
+}
 
 // The input rows (or columns) [begin, end) a kxk, stride s, padding p layer reads for outputs
 // [a, a + n), clipped to the image size.
@@ -26,7 +28,9 @@ std::pair<int32_t, int32_t> input_span(int32_t a, int32_t n, const Layer& l, int
   return {static_cast<int32_t>(begin), static_cast<int32_t>(end - begin)};
 }
 
-bool spatial(OpKind kind) { return kind == OpKind::Conv || kind == OpKind::Depthwise || kind == OpKind::Add; }
+bool spatial(OpKind kind) {
+  return kind == OpKind::Conv || kind == OpKind::Depthwise || kind == OpKind::Add;
+}
 
 }  // namespace
 
@@ -35,11 +39,15 @@ int64_t layer_macs(const Graph& graph, const Layer& l, int64_t out_pixels) {
   const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
   const int64_t taps = int64_t{l.kernel} * l.kernel;
   switch (l.kind) {
-    case OpKind::Conv: return out_pixels * out.c * taps * in.c;
-    case OpKind::Depthwise: return out_pixels * out.c * taps;
-    case OpKind::FullyConnected: return in.c * in.h * in.w * out.c;
+    case OpKind::Conv:
+      return out_pixels * out.c * taps * in.c;
+    case OpKind::Depthwise:
+      return out_pixels * out.c * taps;
+    case OpKind::FullyConnected:
+      return in.c * in.h * in.w * out.c;
     case OpKind::Add:
-    case OpKind::GlobalAvgPool: return 0;
+    case OpKind::GlobalAvgPool:
+      return 0;
   }
   return 0;
 }
@@ -56,11 +64,13 @@ int64_t graph_macs(const Graph& graph) {
 std::vector<int> patchable_layers(const Graph& graph) {
   const int n = static_cast<int>(graph.layers.size());
   std::vector<int> producer(graph.tensors.size(), -1);
-  for (int i = 0; i < n; ++i) producer[static_cast<size_t>(graph.layers[static_cast<size_t>(i)].output)] = i;
+  for (int i = 0; i < n; ++i)
+    producer[static_cast<size_t>(graph.layers[static_cast<size_t>(i)].output)] = i;
   // last_reader[t]: the last layer reading tensor t.
   std::vector<int> last_reader(graph.tensors.size(), -1);
   for (int i = 0; i < n; ++i)
-    for (int t : {graph.layers[static_cast<size_t>(i)].input, graph.layers[static_cast<size_t>(i)].input2})
+    for (int t :
+         {graph.layers[static_cast<size_t>(i)].input, graph.layers[static_cast<size_t>(i)].input2})
       if (t >= 0) last_reader[static_cast<size_t>(t)] = i;
   std::vector<int> valid;
   for (int stage = 1; stage < n; ++stage) {
@@ -78,18 +88,21 @@ PatchPlan plan_patches(const Graph& graph, const PatchOptions& options) {
   if (options.layers == 0) return plan;
   const std::vector<int> valid = patchable_layers(graph);
   PICONAS_CHECK(std::find(valid.begin(), valid.end(), options.layers) != valid.end(),
-                "patching: --patch-layers " << options.layers
-                                            << " does not end a stage of conv / depthwise / add layers whose only "
-                                               "tensor read later is the last one's output ("
-                                            << valid.size() << " valid counts, "
-                                            << (valid.empty() ? 0 : valid.back()) << " the largest)");
+                "patching: --patch-layers "
+                    << options.layers
+                    << " does not end a stage of conv / depthwise / add layers whose only "
+                       "tensor read later is the last one's output ("
+                    << valid.size() << " valid counts, " << (valid.empty() ? 0 : valid.back())
+                    << " the largest)");
   const size_t stage = static_cast<size_t>(options.layers);
   plan.layers = options.layers;
   plan.output_tensor = graph.layers[stage - 1].output;
   const Shape3& out = graph.tensors[static_cast<size_t>(plan.output_tensor)];
-  PICONAS_CHECK(options.grid_h >= 1 && options.grid_h <= out.h && options.grid_w >= 1 && options.grid_w <= out.w,
-                "patching: grid " << options.grid_h << "x" << options.grid_w << " does not fit the stage output "
-                                  << shape3_str(out) << " (each side 1.." << out.h << " x 1.." << out.w << ")");
+  PICONAS_CHECK(options.grid_h >= 1 && options.grid_h <= out.h && options.grid_w >= 1 &&
+                    options.grid_w <= out.w,
+                "patching: grid " << options.grid_h << "x" << options.grid_w
+                                  << " does not fit the stage output " << shape3_str(out)
+                                  << " (each side 1.." << out.h << " x 1.." << out.w << ")");
   plan.grid_h = options.grid_h;
   plan.grid_w = options.grid_w;
   const size_t tensors = graph.tensors.size();
@@ -106,10 +119,12 @@ PatchPlan plan_patches(const Graph& graph, const PatchOptions& options) {
     for (int gx = 0; gx < plan.grid_w; ++gx) {
       std::vector<Window> region(tensors);
       std::vector<Window> window(graph.layers.size());
-      const auto split = [](int64_t size, int parts, int k) { return static_cast<int32_t>(size * k / parts); };
+      const auto split = [](int64_t size, int parts, int k) {
+        return static_cast<int32_t>(size * k / parts);
+      };
       const int32_t y0 = split(out.h, plan.grid_h, gy), x0 = split(out.w, plan.grid_w, gx);
-      region[static_cast<size_t>(plan.output_tensor)] = {y0, x0, split(out.h, plan.grid_h, gy + 1) - y0,
-                                                         split(out.w, plan.grid_w, gx + 1) - x0};
+      region[static_cast<size_t>(plan.output_tensor)] = {
+          y0, x0, split(out.h, plan.grid_h, gy + 1) - y0, split(out.w, plan.grid_w, gx + 1) - x0};
       region[0] = whole(graph.tensors[0]);
       for (size_t i = stage; i-- > 0;) {
         const Layer& l = graph.layers[i];
@@ -125,7 +140,8 @@ PatchPlan plan_patches(const Graph& graph, const PatchOptions& options) {
         }
         window[i] = need;
         for (int t : {l.input, l.input2})
-          if (t > 0) region[static_cast<size_t>(t)] = bounding_box(region[static_cast<size_t>(t)], need);
+          if (t > 0)
+            region[static_cast<size_t>(t)] = bounding_box(region[static_cast<size_t>(t)], need);
       }
       plan.region.push_back(std::move(region));
       plan.input_window.push_back(std::move(window));
@@ -152,7 +168,8 @@ PatchPlan plan_patches(const Graph& graph, const PatchOptions& options) {
     if (!plan.copy_input[i]) continue;
     const int64_t c = graph.tensors[static_cast<size_t>(graph.layers[i].input)].c;
     for (const auto& windows : plan.input_window)
-      plan.window_bytes[i] = std::max(plan.window_bytes[i], int64_t{windows[i].h} * windows[i].w * c);
+      plan.window_bytes[i] =
+          std::max(plan.window_bytes[i], int64_t{windows[i].h} * windows[i].w * c);
   }
   plan.extra_macs = stage_macs - whole_stage_macs;
   plan.macs = graph_macs(graph) + plan.extra_macs;

@@ -46,12 +46,12 @@ struct PatchPlan {
   std::vector<std::vector<Window>> region;
   // [patch][layer]: the window of the layer's input it reads (add: of both inputs).
   std::vector<std::vector<Window>> input_window;
-  std::vector<char> copy_input;        // [layer]: conv / depthwise input copied into a window buffer
-  std::vector<int64_t> patch_bytes;    // [tensor]: largest region of a patch-stored tensor, bytes
-  std::vector<int64_t> window_bytes;   // [layer]: largest copied input window, bytes (0: none)
-  int64_t output_patch_bytes = 0;      // largest cell of the stage output, bytes
-  int64_t macs = 0;                    // MACs of the whole graph with this patching
-  int64_t extra_macs = 0;              // MACs recomputed in the halos (macs - whole-tensor MACs)
+  std::vector<char> copy_input;       // [layer]: conv / depthwise input copied into a window buffer
+  std::vector<int64_t> patch_bytes;   // [tensor]: largest region of a patch-stored tensor, bytes
+  std::vector<int64_t> window_bytes;  // [layer]: largest copied input window, bytes (0: none)
+  int64_t output_patch_bytes = 0;     // largest cell of the stage output, bytes
+  int64_t macs = 0;                   // MACs of the whole graph with this patching
+  int64_t extra_macs = 0;             // MACs recomputed in the halos (macs - whole-tensor MACs)
 
   int patches() const { return grid_h * grid_w; }
   bool on() const { return layers > 0; }

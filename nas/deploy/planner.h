@@ -113,7 +113,7 @@ MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options = {});
 // The patching with the smallest arena (ties: fewer recomputed MACs) whose recomputed MACs are
 // at most options.max_extra_macs x the network's; with max_sram > 0, the one with the fewest
 // recomputed MACs among those whose arena fits, if any. Candidates: every valid stage length
-// and the square grids 2x2..8x8 (and n x 1, 1 x n for narrow outputs). layers 0 when none helps.
+// and the grids 2x2..8x8, each side clipped to the stage output. layers 0 when none helps.
 PatchOptions choose_patching(const Graph& graph, const PlanOptions& options, int64_t max_sram = 0);
 
 // The one memory model (see above). max_sram 0: no budget.

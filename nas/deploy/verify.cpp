@@ -194,7 +194,10 @@ std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan
     const Shape3& in = model.tensors[static_cast<size_t>(l.input)].shape;
     const Shape3& out = model.tensors[static_cast<size_t>(l.output)].shape;
     const bool in_place = infos.size() < plan.in_place.size() && plan.in_place[infos.size()];
-    LayerInfo info{l.name, std::string(op_kind_name(l.kind)) + (in_place ? " in place" : ""),
+    const bool patched = static_cast<int>(infos.size()) < plan.patch.layers;
+    LayerInfo info{l.name,
+                   std::string(op_kind_name(l.kind)) + (in_place ? " in place" : "") +
+                       (patched ? " patched" : ""),
                    nhwc(in), nhwc(out), l.kernel, l.stride, 0, in_place};
     const int64_t k2 = static_cast<int64_t>(l.kernel) * l.kernel;
     switch (l.kind) {

@@ -259,10 +259,13 @@ deploy::PlanOptions memory_plan_options(const PipelineConfig& c) {
   try {
     deploy::parse_patch_layers(c.patch_layers, o);
     deploy::parse_patch_grid(c.patch_grid, o);
-    deploy::parse_patch_max_extra_macs(std::to_string(c.patch_max_extra_macs), o);
   } catch (const Error& e) {
-    throw Error(std::string("config keys 'patch_layers', 'patch_grid', 'patch_max_extra_macs': ") + e.what());
+    throw Error(std::string("config keys 'patch_layers', 'patch_grid': ") + e.what());
   }
+  PICONAS_CHECK(std::isfinite(c.patch_max_extra_macs) && c.patch_max_extra_macs >= 0 && c.patch_max_extra_macs <= 1000,
+                "config key 'patch_max_extra_macs' must be a number in [0, 1000] (recomputed MACs / network MACs), got "
+                    << c.patch_max_extra_macs);
+  o.max_extra_macs = c.patch_max_extra_macs;
   return o;
 }
 

@@ -22,11 +22,12 @@
 extern "C" {
 #endif
 
-int piconas_window_copy_in_s8(const piconas_dims *image_dims, const int8_t *image, int32_t y0, int32_t x0,
-                              const piconas_dims *window_dims, int8_t *window);
+int piconas_window_copy_in_s8(const piconas_dims *image_dims, const int8_t *image, int32_t y0,
+                              int32_t x0, const piconas_dims *window_dims, int8_t *window);
 
 int piconas_window_copy_out_s8(const piconas_dims *window_dims, const int8_t *window,
-                               const piconas_dims *image_dims, int32_t y0, int32_t x0, int8_t *image);
+                               const piconas_dims *image_dims, int32_t y0, int32_t x0,
+                               int8_t *image);
 
 #ifdef __cplusplus
 }

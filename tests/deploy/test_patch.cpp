@@ -22,11 +22,13 @@ namespace {
 
 // Inverted residual blocks with and without residual adds, a stride-2 5x5 depthwise and a
 // depthwise-separable block: stages ending inside and after residual blocks.
-const char* kResidualNet = "blocks:in=3x20x20,classes=5,act=relu6,stem=8k3s2|ir:k3e3s1c8|ir:k5e2s2c12|"
-                           "ir:k3e2s1c12|ds:k3s1c16|head=0";
+const char* kResidualNet =
+    "blocks:in=3x20x20,classes=5,act=relu6,stem=8k3s2|ir:k3e3s1c8|ir:k5e2s2c12|"
+    "ir:k3e2s1c12|ds:k3s1c16|head=0";
 // Basic blocks with projection shortcuts (a 1x1 stride-2 conv reads a narrower window than the
 // 3x3 beside it: copied windows inside the stage).
-const char* kTinyResNet = "blocks:in=3x12x12,classes=4,act=relu,stem=8k3s1|rb:k3s1c8|rb:k3s2c16|head=0";
+const char* kTinyResNet =
+    "blocks:in=3x12x12,classes=4,act=relu,stem=8k3s1|rb:k3s1c8|rb:k3s2c16|head=0";
 
 struct Model {
   Graph graph;
@@ -68,7 +70,8 @@ TEST_CASE("patching: the cells tile the stage output and every window lies in it
     for (size_t k = 0; k < p.region.size(); ++k) {
       const Window& cell = p.region[k][static_cast<size_t>(p.output_tensor)];
       for (int32_t y = cell.y0; y < cell.y0 + cell.h; ++y)
-        for (int32_t x = cell.x0; x < cell.x0 + cell.w; ++x) ++covered[static_cast<size_t>(y * out.w + x)];
+        for (int32_t x = cell.x0; x < cell.x0 + cell.w; ++x)
+          ++covered[static_cast<size_t>(y * out.w + x)];
       for (int i = 0; i < layers; ++i) {
         const Layer& l = g.layers[static_cast<size_t>(i)];
         const Window& w = p.input_window[k][static_cast<size_t>(i)];
@@ -102,11 +105,14 @@ TEST_CASE("patching: invalid stages and grids are refused with the option named"
   // Inside a residual block (the block input is still needed by the add).
   int inside = 1;
   while (std::find(valid.begin(), valid.end(), inside) != valid.end()) ++inside;
-  CHECK_THROWS_WITH_AS(plan_patches(g, PatchOptions{inside, 2, 2}), doctest::Contains("--patch-layers"), Error);
+  CHECK_THROWS_WITH_AS(plan_patches(g, PatchOptions{inside, 2, 2}),
+                       doctest::Contains("--patch-layers"), Error);
   CHECK_THROWS_WITH_AS(plan_patches(g, PatchOptions{static_cast<int>(g.layers.size()), 2, 2}),
                        doctest::Contains("--patch-layers"), Error);
-  CHECK_THROWS_WITH_AS(plan_patches(g, PatchOptions{1, 49, 1}), doctest::Contains("grid 49x1"), Error);
-  CHECK_THROWS_WITH_AS(plan_patches(g, PatchOptions{1, 0, 1}), doctest::Contains("grid 0x1"), Error);
+  CHECK_THROWS_WITH_AS(plan_patches(g, PatchOptions{1, 49, 1}), doctest::Contains("grid 49x1"),
+                       Error);
+  CHECK_THROWS_WITH_AS(plan_patches(g, PatchOptions{1, 0, 1}), doctest::Contains("grid 0x1"),
+                       Error);
 }
 
 TEST_CASE("patching: host executor logits are byte-identical to whole-tensor execution") {
@@ -117,7 +123,9 @@ TEST_CASE("patching: host executor logits are byte-identical to whole-tensor exe
     const std::vector<int> valid = patchable_layers(m.graph);
     int runs = 0, copied = 0;
     for (int layers : valid) {
-      const Shape3& out = m.graph.tensors[static_cast<size_t>(m.graph.layers[static_cast<size_t>(layers - 1)].output)];
+      const Shape3& out =
+          m.graph
+              .tensors[static_cast<size_t>(m.graph.layers[static_cast<size_t>(layers - 1)].output)];
       for (auto [gh, gw] : {std::pair{2, 2}, std::pair{3, 1}, std::pair{1, 3}, std::pair{4, 3}}) {
         if (gh > out.h || gw > out.w) continue;
         CAPTURE(layers);
@@ -137,29 +145,35 @@ TEST_CASE("patching: host executor logits are byte-identical to whole-tensor exe
 }
 
 TEST_CASE("patching: the emitted C reproduces the host executor byte for byte") {
-  TempDir dir;
   const Model m = make(kResidualNet, 8, 7);
   const std::vector<int> valid = patchable_layers(m.graph);
   REQUIRE(valid.size() >= 4);
-  const MemoryPlan plan = plan_memory(m.graph, patched(valid[3], 3, 2));
-  const std::vector<int8_t> expected = run_int8(m.q, plan, m.input.data(), m.batch);
-  CHECK(expected == run_int8(m.q, plan_memory(m.graph), m.input.data(), m.batch));
-  EmitOptions o;
-  o.arch_text = kResidualNet;
-  emit_c(m.q, plan, o, dir.str());
-  write_bytes(dir.str() + "/in.bin", m.input);
-  std::ofstream(dir.str() + "/main.c")
-      << "#include <stdio.h>\n#include \"model.h\"\nint main(void) {\n"
-         "  FILE *in = fopen(\"in.bin\", \"rb\"), *out = fopen(\"out.bin\", \"wb\");\n"
-         "  int8_t x[MODEL_INPUT_SIZE], y[MODEL_NUM_CLASSES];\n  if (!in || !out) return 1;\n"
-         "  while (fread(x, 1, sizeof x, in) == sizeof x) {\n    if (model_invoke(x, y) != 0) return 2;\n"
-         "    fwrite(y, 1, sizeof y, out);\n  }\n  fclose(in);\n  fclose(out);\n  return 0;\n}\n";
-  std::string log;
-  const std::string cmd = std::string("cd ") + dir.str() + " && " + PICONAS_TEST_CC +
-                          " -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I. main.c model.c piconas_runtime/*.c -o prog"
-                          " && ./prog";
-  REQUIRE_MESSAGE(run_command(cmd, &log) == 0, log);
-  CHECK(read_bytes(dir.str() + "/out.bin") == expected);
+  // A stage with a residual add (per-row add calls) and one of only the stem (no add).
+  for (int layers : {valid[3], valid[0]}) {
+    CAPTURE(layers);
+    TempDir dir;
+    const MemoryPlan plan = plan_memory(m.graph, patched(layers, 3, 2));
+    const std::vector<int8_t> expected = run_int8(m.q, plan, m.input.data(), m.batch);
+    CHECK(expected == run_int8(m.q, plan_memory(m.graph), m.input.data(), m.batch));
+    EmitOptions o;
+    o.arch_text = kResidualNet;
+    emit_c(m.q, plan, o, dir.str());
+    write_bytes(dir.str() + "/in.bin", m.input);
+    std::ofstream(dir.str() + "/main.c")
+        << "#include <stdio.h>\n#include \"model.h\"\nint main(void) {\n"
+           "  FILE *in = fopen(\"in.bin\", \"rb\"), *out = fopen(\"out.bin\", \"wb\");\n"
+           "  int8_t x[MODEL_INPUT_SIZE], y[MODEL_NUM_CLASSES];\n  if (!in || !out) return 1;\n"
+           "  while (fread(x, 1, sizeof x, in) == sizeof x) {\n    if (model_invoke(x, y) != 0) "
+           "return 2;\n"
+           "    fwrite(y, 1, sizeof y, out);\n  }\n  fclose(in);\n  fclose(out);\n  return 0;\n}\n";
+    std::string log;
+    const std::string cmd = std::string("cd ") + dir.str() + " && " + PICONAS_TEST_CC +
+                            " -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I. main.c model.c "
+                            "piconas_runtime/*.c -o prog"
+                            " && ./prog";
+    REQUIRE_MESSAGE(run_command(cmd, &log) == 0, log);
+    CHECK(read_bytes(dir.str() + "/out.bin") == expected);
+  }
 }
 
 TEST_CASE("patching: the reference networks' peak SRAM, and the automatic choice") {
@@ -171,10 +185,11 @@ TEST_CASE("patching: the reference networks' peak SRAM, and the automatic choice
   const MemoryPlan plan = plan_memory(g, automatic);
   REQUIRE(plan.patch.on());
   CHECK(static_cast<double>(plan.patch.extra_macs) <= 0.2 * static_cast<double>(graph_macs(g)));
-  MESSAGE("mbv2-bench patched: " << plan.arena_bytes << " B (" << static_cast<double>(plan.arena_bytes) / 479232.0
-                                 << "x), layers " << plan.patch.layers << ", grid " << plan.patch.grid_h << "x"
-                                 << plan.patch.grid_w << ", extra MACs " << plan.patch.extra_macs << " of "
-                                 << graph_macs(g));
+  MESSAGE("mbv2-bench patched: " << plan.arena_bytes << " B ("
+                                 << static_cast<double>(plan.arena_bytes) / 479232.0
+                                 << "x), layers " << plan.patch.layers << ", grid "
+                                 << plan.patch.grid_h << "x" << plan.patch.grid_w << ", extra MACs "
+                                 << plan.patch.extra_macs << " of " << graph_macs(g));
   CHECK(plan.arena_bytes <= 479232 / 4);
   CHECK(plan.arena_bytes >= plan.max_live_bytes);
   // No recomputation allowed: no patching with halos.
@@ -183,7 +198,8 @@ TEST_CASE("patching: the reference networks' peak SRAM, and the automatic choice
   CHECK(plan_memory(g, exact).patch.extra_macs == 0);
 }
 
-TEST_CASE("one memory model: the budget picks the fastest plan that fits, and the search cost agrees") {
+TEST_CASE(
+    "one memory model: the budget picks the fastest plan that fits, and the search cost agrees") {
   const ArchSpec spec = parse_arch("mbv2-bench");
   const Graph g = lower_arch(spec);
   PlanOptions all;
@@ -210,7 +226,8 @@ TEST_CASE("one memory model: the budget picks the fastest plan that fits, and th
   const MemoryPlan fits = plan_for_budget(g, all, tight);
   CHECK(fits.patch.on());
   CHECK(fits.arena_bytes <= tight);
-  CHECK(fits.patch.extra_macs < plan_memory(g, all).patch.extra_macs);  // the fastest that fits, not the smallest
+  CHECK(fits.patch.extra_macs <
+        plan_memory(g, all).patch.extra_macs);  // the fastest that fits, not the smallest
   // Without patching the budget is missed, and the search sees the same.
   CHECK(plan_for_budget(g, PlanOptions{}, tight).arena_bytes > tight);
   CHECK(estimate_cost(spec, PlanOptions{}, tight).peak_sram > tight);
@@ -219,14 +236,18 @@ TEST_CASE("one memory model: the budget picks the fastest plan that fits, and th
   // The latency estimate is that of the patched plan: recomputed halos cost instructions (next to
   // the same kernels unpatched; the in-place plan can be slower still).
   const auto m4 = static_cast<size_t>(McuTarget::CortexM4);
-  CHECK(cost.mcu_instructions[m4] == doctest::Approx(estimate_latency(g, fits, McuTarget::CortexM4).instructions));
-  CHECK(cost.mcu_instructions[m4] > estimate_cost(spec, PlanOptions{}, out_of_place).mcu_instructions[m4]);
+  CHECK(cost.mcu_instructions[m4] ==
+        doctest::Approx(estimate_latency(g, fits, McuTarget::CortexM4).instructions));
+  CHECK(cost.mcu_instructions[m4] >
+        estimate_cost(spec, PlanOptions{}, out_of_place).mcu_instructions[m4]);
   MESSAGE("mbv2-bench under " << tight << " B: patched " << fits.patch.layers << " layers "
-                              << fits.patch.grid_h << "x" << fits.patch.grid_w << ", arena " << fits.arena_bytes
-                              << " B, extra MACs " << fits.patch.extra_macs);
+                              << fits.patch.grid_h << "x" << fits.patch.grid_w << ", arena "
+                              << fits.arena_bytes << " B, extra MACs " << fits.patch.extra_macs);
 }
 
-TEST_CASE("patching: mbv2-bench's automatic patching is byte-identical on the host and in the emitted C") {
+TEST_CASE(
+    "patching: mbv2-bench's automatic patching is byte-identical on the host and in the emitted "
+    "C") {
   TempDir dir;
   const Model m = make("mbv2-bench", 1, 3);
   PlanOptions automatic;
@@ -240,15 +261,19 @@ TEST_CASE("patching: mbv2-bench's automatic patching is byte-identical on the ho
   emit_c(m.q, plan, o, dir.str());
   write_bytes(dir.str() + "/in.bin", m.input);
   std::ofstream(dir.str() + "/main.c")
-      << "#include <stdio.h>\n#include \"model.h\"\nstatic int8_t x[MODEL_INPUT_SIZE], y[MODEL_NUM_CLASSES];\n"
-         "int main(void) {\n  FILE *in = fopen(\"in.bin\", \"rb\"), *out = fopen(\"out.bin\", \"wb\");\n"
+      << "#include <stdio.h>\n#include \"model.h\"\nstatic int8_t x[MODEL_INPUT_SIZE], "
+         "y[MODEL_NUM_CLASSES];\n"
+         "int main(void) {\n  FILE *in = fopen(\"in.bin\", \"rb\"), *out = fopen(\"out.bin\", "
+         "\"wb\");\n"
          "  if (!in || !out) return 1;\n"
-         "  while (fread(x, 1, sizeof x, in) == sizeof x) {\n    if (model_invoke(x, y) != 0) return 2;\n"
+         "  while (fread(x, 1, sizeof x, in) == sizeof x) {\n    if (model_invoke(x, y) != 0) "
+         "return 2;\n"
          "    fwrite(y, 1, sizeof y, out);\n  }\n  fclose(in);\n  fclose(out);\n  return 0;\n}\n";
   std::string log;
-  const std::string cmd = std::string("cd ") + dir.str() + " && " + PICONAS_TEST_CC +
-                          " -std=c99 -Wall -Wextra -Werror -pedantic -O0 -I. main.c model.c piconas_runtime/*.c -o prog"
-                          " && ./prog";
+  const std::string cmd =
+      std::string("cd ") + dir.str() + " && " + PICONAS_TEST_CC +
+      " -std=c99 -Wall -Wextra -Werror -pedantic -O0 -I. main.c model.c piconas_runtime/*.c -o prog"
+      " && ./prog";
   REQUIRE_MESSAGE(run_command(cmd, &log) == 0, log);
   CHECK(read_bytes(dir.str() + "/out.bin") == expected);
 }
