@@ -72,6 +72,10 @@ const char* activation_name(Activation act) {
   throw Error("activation_name: invalid Activation " + std::to_string(static_cast<int>(act)));
 }
 
+std::string size2_str(Size2 s) {
+  return s.square() ? std::to_string(s.h) : std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
 std::string shape3_str(const Shape3& s) {
   return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
 }
@@ -99,29 +103,34 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
   if (spec.num_classes < 1 || spec.num_classes > kMaxClasses)
     p.push_back("classes " + std::to_string(spec.num_classes) + " not in 1.." +
                 std::to_string(kMaxClasses));
-  auto check_conv = [&](const std::string& where, int channels, int kernel, int stride) {
-    if (channels < 1 || channels > kMaxChannels)
+  auto in_range = [](int v, int hi) { return v >= 1 && v <= hi; };
+  auto check_channels = [&](const std::string& where, int channels) {
+    if (!in_range(channels, kMaxChannels))
       p.push_back(where + ": output channels " + std::to_string(channels) + " not in 1.." +
                   std::to_string(kMaxChannels));
-    if (kernel < 1 || kernel > kMaxKernel || kernel % 2 == 0)
-      p.push_back(where + ": kernel " + std::to_string(kernel) + " must be odd and in 1.." +
-                  std::to_string(kMaxKernel));
-    if (stride < 1 || stride > kMaxStride)
-      p.push_back(where + ": stride " + std::to_string(stride) + " not in 1.." +
+  };
+  auto check_stride = [&](const std::string& where, Size2 stride) {
+    if (!in_range(stride.h, kMaxStride) || !in_range(stride.w, kMaxStride))
+      p.push_back(where + ": stride " + size2_str(stride) + " not in 1.." +
                   std::to_string(kMaxStride));
   };
   int64_t h = in.h, w = in.w;
   // A stride > 1 on a 1x1 map would shrink it below 1 under valid padding; with "same" padding it
   // silently keeps 1x1, which only wastes a layer, so the description is rejected.
-  auto advance = [&](const std::string& where, int stride) {
-    if (stride < 1 || stride > kMaxStride || h < 1 || w < 1) return;
-    if (stride > 1 && (h == 1 || w == 1))
-      p.push_back(where + ": stride " + std::to_string(stride) + " on a " + std::to_string(h) +
-                  "x" + std::to_string(w) + " feature map (spatial size would drop below 1)");
-    h = same_out(h, stride);
-    w = same_out(w, stride);
+  auto advance = [&](const std::string& where, Size2 stride) {
+    if (!in_range(stride.h, kMaxStride) || !in_range(stride.w, kMaxStride) || h < 1 || w < 1)
+      return;
+    if ((stride.h > 1 && h == 1) || (stride.w > 1 && w == 1))
+      p.push_back(where + ": stride " + size2_str(stride) + " on a " + std::to_string(h) + "x" +
+                  std::to_string(w) + " feature map (spatial size would drop below 1)");
+    h = same_out(h, stride.h);
+    w = same_out(w, stride.w);
   };
-  check_conv("stem", spec.stem.out_channels, spec.stem.kernel, spec.stem.stride);
+  check_channels("stem", spec.stem.out_channels);
+  const Size2 sk = spec.stem.kernel;
+  if (!in_range(sk.h, kMaxKernel) || !in_range(sk.w, kMaxKernel))
+    p.push_back("stem: kernel " + size2_str(sk) + " not in 1.." + std::to_string(kMaxKernel));
+  check_stride("stem", spec.stem.stride);
   advance("stem", spec.stem.stride);
   for (size_t i = 0; i < spec.blocks.size(); ++i) {
     const BlockSpec& b = spec.blocks[i];
@@ -131,7 +140,11 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
       p.push_back(where + ": invalid block kind " + std::to_string(static_cast<int>(b.kind)));
       continue;
     }
-    check_conv(where, b.out_channels, b.kernel, b.stride);
+    check_channels(where, b.out_channels);
+    if (!in_range(b.kernel, kMaxKernel) || b.kernel % 2 == 0)
+      p.push_back(where + ": kernel " + std::to_string(b.kernel) + " must be odd and in 1.." +
+                  std::to_string(kMaxKernel));
+    check_stride(where, b.stride);
     if (b.kind == BlockKind::DepthwiseSeparable || b.kind == BlockKind::Basic) {
       if (b.expansion != 1)
         p.push_back(where + ": " +
@@ -275,6 +288,18 @@ ArchSpec resnet8() {
   a.stem = {16, 3, 1};
   const BlockKind rb = BlockKind::Basic;
   a.blocks = {{rb, 3, 1, 1, 16}, {rb, 3, 1, 2, 32}, {rb, 3, 1, 2, 64}};
+  a.head_channels = 0;
+  return a;
+}
+
+ArchSpec dscnn() {
+  ArchSpec a;
+  a.input = {1, 49, 10};
+  a.num_classes = 12;
+  a.activation = Activation::ReLU;
+  a.stem = {64, {10, 4}, 2};
+  const BlockKind ds = BlockKind::DepthwiseSeparable;
+  a.blocks = {{ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}};
   a.head_channels = 0;
   return a;
 }

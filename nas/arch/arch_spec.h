@@ -1,7 +1,7 @@
 // Typed architecture descriptions for the two block-based search spaces.
 //
 // ArchSpec ("blocks" space, and the block-level form every network expands to):
-//   stem   conv kxk stride s (no bias) -> BN -> act
+//   stem   conv kh x kw stride sh x sw (no bias) -> BN -> act
 //   blocks each one of
 //     InvertedResidual   (MobileNetV2 MBConv) [1x1 expand to in*t -> BN -> act] (skipped when
 //                        t == 1), depthwise kxk stride s -> BN -> act, 1x1 project -> BN (linear);
@@ -17,7 +17,9 @@
 //                        after the add; expansion is always 1.
 //   head   optional 1x1 conv (no bias) -> BN -> act (head_channels == 0: none)
 //   global average pool, linear classifier (with bias).
-// Every conv uses "same" padding k/2; convs followed by BN carry no bias. `activation` is the
+// Every conv uses "same" padding: (k-1)/2 zeros before and k/2 after the image per axis (the
+// same k/2 on both sides for an odd kernel), output ceil(in / stride); convs followed by BN carry
+// no bias. `activation` is the
 // activation of stem, head, inverted residual and depthwise-separable blocks.
 //
 // Mbv2Spec ("mbv2" space): the 7-stage MobileNetV2 space. Stage i repeats `depth` inverted
@@ -49,10 +51,22 @@ struct Shape3 {  // one image, channels-first
 };
 std::string shape3_str(const Shape3& s);  // "3x96x96"
 
+struct Size2 {  // a kernel or a stride per axis; an int is a square one
+  int h = 1, w = 1;
+  constexpr Size2() = default;
+  constexpr Size2(int square) : h(square), w(square) {}  // NOLINT(google-explicit-constructor)
+  constexpr Size2(int height, int width) : h(height), w(width) {}
+  constexpr bool square() const { return h == w; }
+  bool operator==(const Size2&) const = default;
+};
+std::string size2_str(Size2 s);  // "3" (square) or "10x4" (height x width)
+
+// The stem may have a non-square kernel and stride (DS-CNN's 10x4 stride 2), even sizes
+// included; block kernels are square and odd.
 struct StemSpec {
   int out_channels = 16;
-  int kernel = 3;
-  int stride = 2;
+  Size2 kernel = 3;
+  Size2 stride = 2;
   bool operator==(const StemSpec&) const = default;
 };
 
@@ -141,6 +155,9 @@ ArchSpec tiny_bench();
 // resnet8: the MLPerf Tiny image classification network (CIFAR-10): 3x32x32, 10 classes, ReLU,
 //   stem 16 3x3 s1, Basic 3x3 blocks 16 s1, 32 s2, 64 s2, no head conv.
 ArchSpec resnet8();
+// dscnn: the MLPerf Tiny keyword spotting network (DS-CNN): 1x49x10 MFCC, 12 classes, ReLU,
+//   stem 64 10x4 s2, 4 DS 3x3 blocks of 64 channels, stride 1, no head conv.
+ArchSpec dscnn();
 // mobilenetv1-025: the MLPerf Tiny Visual Wake Words network (MobileNetV1, width 0.25):
 //   3x96x96, 2 classes, ReLU, stem 8 3x3 s2, 13 DS 3x3 blocks with widths
 //   16, 32 s2, 32, 64 s2, 64, 128 s2, 128 x5, 256 s2, 256, no head conv.

@@ -255,8 +255,7 @@ std::vector<LayerInfo> arch_layers(const ArchSpec& spec) {
   LayerList l(spec.input);
   const Size2 one{1, 1};
   l.begin("stem.", -1);
-  l.conv("stem.conv", spec.stem.out_channels, {spec.stem.kernel, spec.stem.kernel},
-         {spec.stem.stride, spec.stem.stride}, false, false);
+  l.conv("stem.conv", spec.stem.out_channels, spec.stem.kernel, spec.stem.stride, false, false);
   l.batchnorm("stem.bn");
   l.activation("stem.act", spec.activation);
   for (size_t i = 0; i < spec.blocks.size(); ++i)

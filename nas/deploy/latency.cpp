@@ -93,7 +93,7 @@ bool LatencyTable::calibrated(McuTarget target) const {
 LatencyKernel latency_kernel(const Layer& layer, bool in_place) {
   switch (layer.kind) {
     case OpKind::Conv:
-      return layer.kernel == 1 && layer.padding == 0 ? LatencyKernel::ConvPointwise
+      return layer.kernel == Size2(1) && layer.padding == Size2(0) ? LatencyKernel::ConvPointwise
                                                      : LatencyKernel::ConvIm2col;
     case OpKind::Depthwise:
       return in_place ? LatencyKernel::DepthwiseInPlace : LatencyKernel::Depthwise;
@@ -112,10 +112,10 @@ LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
   const Shape3& in = graph.tensors.at(static_cast<size_t>(layer.input));
   const Shape3& out = graph.tensors.at(static_cast<size_t>(layer.output));
   const double pixels = static_cast<double>(out.h * out.w);
-  const double taps = static_cast<double>(layer.kernel * layer.kernel);
-  const double taps_in =
-      static_cast<double>(taps_inside(in.h, out.h, layer.kernel, layer.stride, layer.padding)) *
-      static_cast<double>(taps_inside(in.w, out.w, layer.kernel, layer.stride, layer.padding));
+  const Size2 k = layer.kernel, s = layer.stride, p = layer.padding;
+  const double taps = static_cast<double>(k.h * k.w);
+  const double taps_in = static_cast<double>(taps_inside(in.h, out.h, k.h, s.h, p.h)) *
+                         static_cast<double>(taps_inside(in.w, out.w, k.w, s.w, p.w));
   double macs = 0, window = 0;
   switch (layer.kind) {
     case OpKind::Conv:
@@ -138,7 +138,7 @@ LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
   x[kInput] = static_cast<double>(elements(in));
   x[kPixels] = pixels;
   x[kWindow] = window;
-  x[kOutputK] = x[kOutput] * layer.kernel;
+  x[kOutputK] = x[kOutput] * 0.5 * (k.h + k.w);  // the kernel side (its mean when non-square)
   x[kOutputK2] = x[kOutput] * taps;
   return x;
 }

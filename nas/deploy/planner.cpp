@@ -90,12 +90,12 @@ int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place) {
   piconas_conv_params p{};
   p.input_offset = 0;
   p.output_offset = 0;
-  p.stride = {l.stride, l.stride};
-  p.padding = {l.padding, l.padding};
+  p.stride = {l.stride.h, l.stride.w};
+  p.padding = {l.padding.h, l.padding.w};
   p.dilation = {1, 1};
   p.activation = {-128, 127};
   const piconas_dims in_d{1, static_cast<int32_t>(in.h), static_cast<int32_t>(in.w), static_cast<int32_t>(in.c)};
-  const piconas_dims f_d{static_cast<int32_t>(out.c), l.kernel, l.kernel, static_cast<int32_t>(in.c)};
+  const piconas_dims f_d{static_cast<int32_t>(out.c), l.kernel.h, l.kernel.w, static_cast<int32_t>(in.c)};
   const piconas_dims out_d{1, static_cast<int32_t>(out.h), static_cast<int32_t>(out.w), static_cast<int32_t>(out.c)};
   const int32_t bytes = piconas_conv2d_s8_get_buffer_size(&p, &in_d, &f_d, &out_d);
   PICONAS_CHECK(bytes >= 0, "deploy: layer '" << l.name << "' has shapes the int8 conv refuses");
