@@ -317,6 +317,7 @@ VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string&
   spec.path = options.export_options.data_path;
   spec.channels = static_cast<int>(model.arch.input.c);
   spec.resolution = static_cast<int>(model.arch.input.h);
+  if (model.arch.input.w != model.arch.input.h) spec.width = static_cast<int>(model.arch.input.w);
   spec.split = data::Split::Train;
   const data::Dataset train = data::load_dataset(spec);
   spec.split = data::Split::Test;
