@@ -54,6 +54,8 @@ const char* block_kind_name(BlockKind kind) {
       return "cn";
     case BlockKind::Basic:
       return "rb";
+    case BlockKind::Conv:
+      return "cv";
   }
   throw Error("block_kind_name: invalid BlockKind " + std::to_string(static_cast<int>(kind)));
 }
@@ -82,8 +84,12 @@ std::string shape3_str(const Shape3& s) {
 
 bool has_residual(const BlockSpec& block, int in_channels) {
   if (block.kind == BlockKind::Basic) return true;
-  return block.kind != BlockKind::DepthwiseSeparable && block.stride == 1 &&
+  return has_expansion(block.kind) && block.stride == 1 &&
          block.out_channels == in_channels;
+}
+
+bool has_expansion(BlockKind kind) {
+  return kind == BlockKind::InvertedResidual || kind == BlockKind::ConvNeXt;
 }
 
 bool has_projection(const BlockSpec& block, int in_channels) {
@@ -136,7 +142,7 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
     const BlockSpec& b = spec.blocks[i];
     const std::string where = block_name(i);
     if (b.kind != BlockKind::InvertedResidual && b.kind != BlockKind::DepthwiseSeparable &&
-        b.kind != BlockKind::ConvNeXt && b.kind != BlockKind::Basic) {
+        b.kind != BlockKind::ConvNeXt && b.kind != BlockKind::Basic && b.kind != BlockKind::Conv) {
       p.push_back(where + ": invalid block kind " + std::to_string(static_cast<int>(b.kind)));
       continue;
     }
@@ -145,11 +151,13 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
       p.push_back(where + ": kernel " + std::to_string(b.kernel) + " must be odd and in 1.." +
                   std::to_string(kMaxKernel));
     check_stride(where, b.stride);
-    if (b.kind == BlockKind::DepthwiseSeparable || b.kind == BlockKind::Basic) {
+    if (!has_expansion(b.kind)) {
+      const char* name = b.kind == BlockKind::Basic  ? "basic residual"
+                         : b.kind == BlockKind::Conv ? "conv"
+                                                     : "depthwise-separable";
       if (b.expansion != 1)
-        p.push_back(where + ": " +
-                    (b.kind == BlockKind::Basic ? "basic residual" : "depthwise-separable") +
-                    " block has expansion " + std::to_string(b.expansion) + ", must be 1");
+        p.push_back(where + ": " + name + " block has expansion " + std::to_string(b.expansion) +
+                    ", must be 1");
     } else if (b.expansion < 1 || b.expansion > kMaxExpansion) {
       p.push_back(where + ": expansion " + std::to_string(b.expansion) + " not in 1.." +
                   std::to_string(kMaxExpansion));
@@ -173,8 +181,7 @@ std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
     if (!contains(kBlocksKernels, b.kernel))
       p.push_back(where + ": kernel " + std::to_string(b.kernel) + " not in the blocks space " +
                   set_str(kBlocksKernels));
-    if (b.kind != BlockKind::DepthwiseSeparable && b.kind != BlockKind::Basic &&
-        !contains(kBlocksExpansions, b.expansion))
+    if (has_expansion(b.kind) && !contains(kBlocksExpansions, b.expansion))
       p.push_back(where + ": expansion " + std::to_string(b.expansion) +
                   " not in the blocks space " + set_str(kBlocksExpansions));
     if (b.stride != 1 && b.stride != 2)

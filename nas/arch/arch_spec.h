@@ -15,6 +15,8 @@
 //                        stride 1 -> BN, + the input (or, when the stride is not 1 or the width
 //                        changes, its 1x1 stride-s projection conv with bias and no BN), -> act
 //                        after the add; expansion is always 1.
+//     Conv               (a plain layer: the PLiNIO SuperNet's conv 3x3 / 5x5 choice) kxk conv
+//                        stride s -> BN -> act; no residual; expansion is always 1.
 //   head   optional 1x1 conv (no bias) -> BN -> act (head_channels == 0: none)
 //   global average pool, linear classifier (with bias).
 // Every conv uses "same" padding: (k-1)/2 zeros before and k/2 after the image per axis (the
@@ -38,10 +40,11 @@
 
 namespace piconas::nas {
 
-enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt, Basic };
+enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt, Basic, Conv };
 enum class Activation { ReLU, ReLU6, GELU, Hardswish };
 
-// Text names: block kinds "ir", "ds", "cn", "rb"; activations "relu", "relu6", "gelu", "hswish".
+// Text names: block kinds "ir", "ds", "cn", "rb", "cv"; activations "relu", "relu6", "gelu",
+// "hswish".
 const char* block_kind_name(BlockKind kind);
 const char* activation_name(Activation act);
 
@@ -73,7 +76,7 @@ struct StemSpec {
 struct BlockSpec {
   BlockKind kind = BlockKind::InvertedResidual;
   int kernel = 3;
-  int expansion = 1;  // always 1 for DepthwiseSeparable and Basic
+  int expansion = 1;  // always 1 for DepthwiseSeparable, Basic and Conv
   int stride = 1;
   int out_channels = 16;
   bool operator==(const BlockSpec&) const = default;
@@ -92,6 +95,8 @@ struct ArchSpec {
 // True when the block adds its input (stride 1 and unchanged width; never for DS; always for
 // Basic, whose add takes the projected input where the shape changes).
 bool has_residual(const BlockSpec& block, int in_channels);
+// False for the kinds whose expansion is always 1 (ds, rb, cv): their text has no e field.
+bool has_expansion(BlockKind kind);
 // True for a Basic block whose shortcut is a 1x1 projection conv (stride != 1 or width changes).
 bool has_projection(const BlockSpec& block, int in_channels);
 

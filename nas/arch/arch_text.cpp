@@ -9,13 +9,11 @@ namespace piconas::nas {
 
 namespace {
 
-constexpr std::array<BlockKind, 4> kAllKinds{BlockKind::InvertedResidual,
+constexpr std::array<BlockKind, 5> kAllKinds{BlockKind::InvertedResidual,
                                              BlockKind::DepthwiseSeparable, BlockKind::ConvNeXt,
-                                             BlockKind::Basic};
+                                             BlockKind::Basic, BlockKind::Conv};
 // The kinds whose text has no expansion field (their expansion is always 1).
-bool has_expansion_field(BlockKind kind) {
-  return kind != BlockKind::DepthwiseSeparable && kind != BlockKind::Basic;
-}
+bool has_expansion_field(BlockKind kind) { return has_expansion(kind); }
 constexpr std::array<Activation, 4> kAllActivations{Activation::ReLU, Activation::ReLU6,
                                                     Activation::GELU, Activation::Hardswish};
 constexpr int kMaxDigits = 9;  // every number fits an int
@@ -164,7 +162,7 @@ BlockSpec read_block(Reader& r) {
       b.kind = k;
       known = true;
     }
-  if (!known) r.fail("unknown block kind '" + name + "' (known: ir, ds, cn, rb)", at);
+  if (!known) r.fail("unknown block kind '" + name + "' (known: ir, ds, cn, rb, cv)", at);
   r.expect(":k");
   b.kernel = r.integer("kernel");
   if (!has_expansion_field(b.kind)) {

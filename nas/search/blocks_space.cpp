@@ -11,9 +11,9 @@ namespace {
 
 constexpr int kMaxDraws = 1000;
 constexpr int kDs = static_cast<int>(BlockKind::DepthwiseSeparable);
-constexpr int kRb = static_cast<int>(BlockKind::Basic);
-// Kinds whose expansion is always 1 (no expansion gene).
-bool fixed_expansion(int kind) { return kind == kDs || kind == kRb; }
+constexpr int kLastKind = static_cast<int>(BlockKind::Conv);
+// Kinds whose expansion is always 1 (no expansion gene): ds, rb, cv.
+bool fixed_expansion(int kind) { return !has_expansion(static_cast<BlockKind>(kind)); }
 
 const std::vector<int> kKinds{static_cast<int>(BlockKind::InvertedResidual), kDs,
                               static_cast<int>(BlockKind::ConvNeXt)};
@@ -48,7 +48,7 @@ ArchSpec BlocksSpace::spec_of(const std::vector<int>& genes) const {
   spec.stem = options_.stem;
   spec.head_channels = options_.head_channels;
   for (size_t i = 0; i < genes.size(); i += kBlockGenes) {
-    PICONAS_CHECK(genes[i] >= 0 && genes[i] <= kRb,
+    PICONAS_CHECK(genes[i] >= 0 && genes[i] <= kLastKind,
                   "blocks space: block " << i / kBlockGenes << " has kind gene " << genes[i]);
     spec.blocks.push_back(
         {static_cast<BlockKind>(genes[i]), genes[i + 1], genes[i + 2], genes[i + 3], genes[i + 4]});

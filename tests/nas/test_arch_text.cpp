@@ -103,9 +103,9 @@ TEST_CASE("arch text: errors name the token and its position") {
       "at position 32 in \"blocks:in=3x96x96,classes=2,act=relu7,stem=16k3s2|head=0\"");
   const std::string base = "blocks:in=3x96x96,classes=2,act=relu6,stem=16k3s2|";  // 50 chars
   CHECK(contains(error_of([&] { parse_blocks(base + "xx:k3s1c16|head=0"); }),
-                 "unknown block kind 'xx' (known: ir, ds, cn, rb) at position 50"));
+                 "unknown block kind 'xx' (known: ir, ds, cn, rb, cv) at position 50"));
   CHECK(contains(error_of([&] { parse_blocks(base + "IR:k3e6s1c16|head=0"); }),
-                 "unknown block kind 'IR' (known: ir, ds, cn, rb) at position 50"));
+                 "unknown block kind 'IR' (known: ir, ds, cn, rb, cv) at position 50"));
   CHECK(contains(error_of([&] { parse_blocks(base + "ir:k3s1c16|head=0"); }),
                  "expected 'e', found 's1c16' at position 55"));
   CHECK(contains(error_of([&] { parse_blocks(base + "ir:k03e6s1c16|head=0"); }),

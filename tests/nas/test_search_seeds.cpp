@@ -67,7 +67,7 @@ TEST_CASE("blocks space: resnet8 parses by name, its rb blocks are genes, mutati
     const Candidate drawn = space.sample(rng);
     for (size_t b = 0; b < drawn.genes.size(); b += kBlockGenes) CHECK(drawn.genes[b] != kRb);
   }
-  CHECK_THROWS_WITH_AS(space.from_genes({4, 3, 1, 1, 16}), doctest::Contains("kind gene 4"), Error);
+  CHECK_THROWS_WITH_AS(space.from_genes({5, 3, 1, 1, 16}), doctest::Contains("kind gene 5"), Error);
   // A reference network that does not fit the base says which field differs.
   CHECK_THROWS_WITH_AS(space.parse("dscnn"),
                        doctest::Contains("input 1x49x10 (the search's 3x32x32), classes 12 (the "
