@@ -260,3 +260,25 @@ TEST_CASE("dscnn: the MLPerf Tiny keyword spotting network, counted like its Ker
   CHECK(to_text(narrow).find("stem=64k10x4s2x1|") != std::string::npos);
   CHECK(parse_arch(to_text(narrow)) == narrow);
 }
+
+TEST_CASE("cv (plain conv block, the PLiNIO SuperNet's conv choice): text, lowering, no residual") {
+  const char *text = "blocks:in=3x16x16,classes=4,act=relu6,stem=8k3s1|cv:k5s1c8|cv:k3s2c16|head=0";
+  const ArchSpec s = parse_arch(text);
+  CHECK(s.blocks[0] == BlockSpec{BlockKind::Conv, 5, 1, 1, 8});
+  CHECK(to_text(s) == text);
+  CHECK_FALSE(has_residual(s.blocks[0], 8));  // 8 -> 8 stride 1: still a plain layer
+  const std::vector<LayerInfo> rows = arch_layers(s);
+  // input, stem conv/bn/act, b0 conv/bn/act, b1 conv/bn/act, pool, classifier
+  REQUIRE(rows.size() == 12);
+  CHECK(rows[4].name == "b0.conv");
+  CHECK(rows[4].params == 8 * 8 * 25);
+  CHECK(rows[6].activation == Activation::ReLU6);
+  CHECK(rows[7].output == Shape3{16, 8, 8});
+  CHECK(count_kind(s, LayerKind::Add) == 0);
+  ArchSpec bad = s;
+  bad.blocks[0].expansion = 2;
+  CHECK_THROWS_WITH_AS(check_arch(bad), doctest::Contains("conv block has expansion 2"), Error);
+  int64_t module_params = 0;
+  for (const autograd::Variable &p : build_network(s)->parameters()) module_params += p.value().numel();
+  CHECK(module_params == totals(s).params);
+}
