@@ -199,3 +199,20 @@ TEST_CASE("the PLiNIO SuperNet {cv:k3, cv:k5, ds:k3, skip} with PIT on an rb see
   CHECK(net.cost(CostKind::Params).value().get(0) == doctest::Approx(arch_cost(ex.arch).params));
   CHECK(net.cost(CostKind::Macs).value().get(0) == doctest::Approx(arch_cost(ex.arch).macs));
 }
+
+TEST_CASE("a basic residual block as a SuperNet candidate (keeps resnet8's block among the choices)") {
+  const ArchSpec seed = parse_blocks(
+      "blocks:in=2x8x8,classes=3,act=relu,stem=8k3s1|ds:k3s1c12|ds:k3s2c12|ds:k3s1c12|head=0");
+  DnasNetwork net(seed, pit_config("cv:k3,ds:k3,rb:k3,skip"));
+  net.blocks()[0]->alpha().value().copy_from(Tensor::from_values({3}, {0, 0, 1}));     // rb
+  net.blocks()[1]->alpha().value().copy_from(Tensor::from_values({3}, {0, 0, 1}));     // rb s2
+  net.blocks()[2]->alpha().value().copy_from(Tensor::from_values({4}, {0, 0, 1, 0}));  // rb id
+  randomize(net, 23);
+  kill(net, {{2}, {0, 4}, {1, 3, 5}});  // groups: stem, b0, b1 (= b2)
+  const DnasExport ex = export_network(net);
+  CHECK(to_text(ex.arch) ==
+        "blocks:in=2x8x8,classes=3,act=relu,stem=7k3s1|rb:k3s1c10|rb:k3s2c9|rb:k3s1c9|head=0");
+  CHECK(export_gap(net, ex, images({2, 2, 8, 8}, 5)) < 1e-4);
+  net(images({1, 2, 8, 8}, 5));
+  CHECK(net.cost(CostKind::Macs).value().get(0) == doctest::Approx(arch_cost(ex.arch).macs));
+}
