@@ -69,7 +69,7 @@ void register_dnas(CLI::App& app) {
   cmd->add_option("--seed-arch", r.seed_arch, "seed architecture (name or blocks/mbv2 text)");
   cmd->add_option("--method", o->method, "supernet | pit | pitsupernet | pit-after-supernet");
   cmd->add_option("--candidates", r.candidates,
-                  "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip");
+                  "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip, or plinio (cv:k3,cv:k5,ds:k3,skip)");
   cmd->add_option("--cost", o->cost, "params | macs");
   cmd->add_option("--lambda", o->lambda, "cost weight")->check(CLI::NonNegativeNumber);
   cmd->add_option("--lambda-sweep", o->sweep, "comma-separated lambdas (overrides --lambda)");

@@ -80,7 +80,9 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--data", o->data, "fashion-mnist | mnist | cifar10 | folder (default: the training data)");
   cmd->add_option("--data-path", o->spec.path, "data directory (default: the system copy; required for folder)");
   cmd->add_option("--channels", o->spec.channels, "convert images to 1 or 3 channels (0: native)");
-  cmd->add_option("--resolution", o->spec.resolution, "resize images to this square size (0: native; folders: the model's)");
+  cmd->add_option_function<std::string>(
+      "--resolution", [o](const std::string& v) { data::set_resolution(o->spec, v, "--resolution"); },
+      "resize images to N x N or H x W (\"49x10\"; 0: native; folders: the model's)");
   cmd->add_flag("--skip-corrupt", o->spec.skip_corrupt, "folders: skip unreadable images");
   cmd->add_option("--split", o->split, "train | test")->capture_default_str()->check(CLI::IsMember({"train", "test"}));
   cmd->add_option("--json", o->json_path, "also write the result as JSON to this file");

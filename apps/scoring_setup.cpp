@@ -9,7 +9,15 @@ void add_data_options(CLI::App* cmd, DataOptions& o) {
       ->capture_default_str();
   cmd->add_option("--data-path", o.path, "dataset location (default: the dataset's standard path)");
   cmd->add_option("--channels", o.channels, "convert images to 1 or 3 channels (0: native)");
-  cmd->add_option("--resolution", o.resolution, "resize images to this square side (0: native)");
+  cmd->add_option_function<std::string>(
+      "--resolution",
+      [&o](const std::string& v) {
+        data::DatasetSpec spec;
+        data::set_resolution(spec, v, "--resolution");
+        o.resolution = spec.resolution;
+        o.width = spec.width;
+      },
+      "resize images to N x N or H x W (\"49x10\"; 0: native)");
   cmd->add_option("--images", o.images, "scoring batch size")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -35,6 +43,7 @@ ScoringSetup load_scoring_setup(const DataOptions& o, uint64_t seed) {
   spec.path = o.path;
   spec.channels = o.channels;
   spec.resolution = o.resolution;
+  spec.width = o.width;
   return nas::load_scoring_batch(spec, o.images, seed);
 }
 

@@ -16,7 +16,8 @@ struct DataOptions {
   std::string dataset = "fashion-mnist";
   std::string path;  // empty: the dataset's default location
   int channels = 0;  // 0: native
-  int resolution = 0;
+  int resolution = 0;  // 0: native
+  int width = 0;       // > 0: resize to resolution x width ("--resolution 49x10")
   int images = 64;
 };
 

@@ -124,6 +124,9 @@ void register_search(CLI::App& app) {
   cmd->add_option("--output", s.output_dir, "output directory")->capture_default_str();
   cmd->add_flag("--resume", s.resume, "continue from <output>/search_state.json");
   cmd->add_option("--top-k", s.top_k, "candidates in best.json")->check(CLI::PositiveNumber);
+  cmd->add_option("--initial-arch", s.initial_archs,
+                  "rea/freerea: an architecture (text or reference name, e.g. resnet8) placed in "
+                  "the initial population; repeatable");
   cmd->add_option("--threads", o->threads, "worker threads")->check(CLI::PositiveNumber);
   cmd->callback([o] { run_search_command(*o); });
 }

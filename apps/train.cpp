@@ -84,7 +84,9 @@ void register_train(CLI::App& app) {
   cmd->add_option("--data", o->data, "fashion-mnist | mnist | cifar10 | folder")->capture_default_str();
   cmd->add_option("--data-path", c.data.path, "data directory (default: the system copy; required for folder)");
   cmd->add_option("--channels", c.data.channels, "convert images to 1 or 3 channels (0: native)");
-  cmd->add_option("--resolution", c.data.resolution, "resize images to this square size (0: native; folders: the model's)");
+  cmd->add_option_function<std::string>(
+      "--resolution", [&c](const std::string& v) { data::set_resolution(c.data, v, "--resolution"); },
+      "resize images to N x N or H x W (\"49x10\"; 0: native; folders: the model's)");
   cmd->add_flag("--skip-corrupt", c.data.skip_corrupt, "folders: skip unreadable images");
   cmd->add_option("--limit", c.limit, "train on a seeded random subset of this many images (0: all)");
   cmd->add_option("--epochs", c.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);

@@ -3,19 +3,34 @@
 namespace piconas::autograd {
 
 Conv2d::Conv2d(const Conv2dOptions& o) : options_(o) {
-  PICONAS_CHECK(o.in_channels > 0 && o.out_channels > 0 && o.kernel > 0 && o.groups > 0 &&
-                    o.in_channels % o.groups == 0 && o.out_channels % o.groups == 0,
+  if (options_.kernel_w == 0) options_.kernel_w = o.kernel;
+  if (options_.stride_w == 0) options_.stride_w = o.stride;
+  PICONAS_CHECK(o.in_channels > 0 && o.out_channels > 0 && o.kernel > 0 && options_.kernel_w > 0 &&
+                    options_.stride_w > 0 && o.groups > 0 && o.in_channels % o.groups == 0 &&
+                    o.out_channels % o.groups == 0,
                 "Conv2d: invalid options in=" << o.in_channels << " out=" << o.out_channels
-                                              << " kernel=" << o.kernel << " groups=" << o.groups);
-  if (options_.padding < 0) options_.padding = o.dilation * (o.kernel - 1) / 2;
-  weight = register_parameter("weight", Tensor({o.out_channels, o.in_channels / o.groups, o.kernel, o.kernel}));
+                                              << " kernel=" << o.kernel << "x" << options_.kernel_w
+                                              << " stride_w=" << options_.stride_w
+                                              << " groups=" << o.groups);
+  weight = register_parameter(
+      "weight", Tensor({o.out_channels, o.in_channels / o.groups, o.kernel, options_.kernel_w}));
   if (o.bias) bias = register_parameter("bias", Tensor({o.out_channels}));
 }
 
 ops::Conv2dParams Conv2d::params() const {
   ops::Conv2dParams p;
-  p.stride_h = p.stride_w = options_.stride;
-  p.pad_h = p.pad_w = options_.padding;
+  p.stride_h = options_.stride;
+  p.stride_w = options_.stride_w;
+  if (options_.padding >= 0) {
+    p.pad_h = p.pad_w = options_.padding;
+  } else {  // "same"
+    const int64_t total_h = options_.dilation * (options_.kernel - 1);
+    const int64_t total_w = options_.dilation * (options_.kernel_w - 1);
+    p.pad_h = total_h / 2;
+    p.pad_w = total_w / 2;
+    p.pad_h_end = total_h - p.pad_h;
+    p.pad_w_end = total_w - p.pad_w;
+  }
   p.dilation_h = p.dilation_w = options_.dilation;
   p.groups = options_.groups;
   return p;

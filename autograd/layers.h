@@ -10,12 +10,16 @@
 namespace piconas::autograd {
 
 struct Conv2dOptions {
-  int64_t in_channels, out_channels, kernel;
-  int64_t stride = 1;
-  int64_t padding = -1;  // -1: "same"-style dilation * (kernel - 1) / 2
+  int64_t in_channels, out_channels, kernel;  // kernel: its height (and width unless kernel_w)
+  int64_t stride = 1;                         // its height (and width unless stride_w)
+  // -1: "same", per axis dilation * (kernel - 1) / 2 zeros before the image and the rest of
+  // dilation * (kernel - 1) after it (more after for an even kernel, as TensorFlow and
+  // PyTorch do), so the output is ceil(in / stride); >= 0: that many on every side.
+  int64_t padding = -1;
   int64_t dilation = 1;
   int64_t groups = 1;
   bool bias = false;
+  int64_t kernel_w = 0, stride_w = 0;  // a non-square kernel or stride; 0: kernel, stride
 };
 
 class Conv2d : public Module {

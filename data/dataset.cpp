@@ -106,7 +106,9 @@ Dataset load_dataset(const DatasetSpec& spec) {
   std::string path = spec.path.empty() ? default_dataset_path(spec.kind) : spec.path;
   PICONAS_CHECK(spec.channels == 0 || spec.channels == 1 || spec.channels == 3,
                 "load_dataset: channels must be 0 (native), 1 or 3, got " << spec.channels);
-  PICONAS_CHECK(spec.resolution >= 0, "load_dataset: negative resolution " << spec.resolution);
+  PICONAS_CHECK(spec.resolution >= 0 && spec.width >= 0 && (spec.width == 0 || spec.resolution > 0),
+                "load_dataset: bad resolution " << spec.resolution << " x width " << spec.width);
+  const int width = spec.width > 0 ? spec.width : spec.resolution;
   Dataset dataset;
   switch (spec.kind) {
     case DatasetKind::FashionMnist:
@@ -133,13 +135,37 @@ Dataset load_dataset(const DatasetSpec& spec) {
                                                        << "with split_train_val instead");
       FolderOptions options;
       options.channels = spec.channels > 0 ? spec.channels : 3;
-      options.height = options.width = spec.resolution;
+      options.height = spec.resolution;
+      options.width = width;
       options.skip_corrupt = spec.skip_corrupt;
       return load_image_folder(root, options);
     }
   }
   dataset.validate();
-  return convert_dataset(dataset, spec.channels, spec.resolution, spec.resolution);
+  return convert_dataset(dataset, spec.channels, spec.resolution, width);
+}
+
+void set_resolution(DatasetSpec& spec, const std::string& text, const std::string& what) {
+  // Sides up to 16384 (the largest model input, nas/arch/arch_spec.h), no signs or spaces.
+  auto side = [&](const std::string& digits) {
+    const bool ok = !digits.empty() && digits.size() <= 5 &&
+                    digits.find_first_not_of("0123456789") == std::string::npos;
+    const int v = ok ? std::stoi(digits) : -1;
+    PICONAS_CHECK(v >= 0 && v <= 16384, what << ": '" << text
+                                             << "' is not a size (N or HxW, sides 0..16384)");
+    return v;
+  };
+  const size_t x = text.find('x');
+  if (x == std::string::npos) {
+    spec.resolution = side(text);
+    spec.width = 0;
+    return;
+  }
+  spec.resolution = side(text.substr(0, x));
+  spec.width = side(text.substr(x + 1));
+  PICONAS_CHECK(spec.resolution > 0 && spec.width > 0,
+                what << ": '" << text << "' needs both sides > 0");
+  if (spec.width == spec.resolution) spec.width = 0;
 }
 
 }  // namespace piconas::data

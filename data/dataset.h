@@ -48,6 +48,7 @@ struct DatasetSpec {
   Split split = Split::Train;
   int channels = 0;    // 1 or 3; 0 keeps the native count (3 for folders)
   int resolution = 0;  // square side in pixels; 0 keeps the native size (required for folders)
+  int width = 0;       // > 0: resize to resolution (the height) x width instead, a non-square size
   bool skip_corrupt = false;  // folders: skip unreadable images instead of throwing
 };
 
@@ -56,6 +57,10 @@ struct DatasetSpec {
 std::string default_dataset_path(DatasetKind kind);
 
 Dataset load_dataset(const DatasetSpec& spec);
+
+// Sets spec.resolution (and spec.width) from "N" (a square side, 0: native) or "HxW" (e.g.
+// "49x10" for a 49x10 model input); throws Error naming `what` on anything else.
+void set_resolution(DatasetSpec& spec, const std::string& text, const std::string& what);
 
 // A copy of dataset with `channels` channels (1 <-> 3: replicate grey, or ITU-R BT.601 luma)
 // and every image resized to height x width with resize_bilinear. 0 keeps that property.

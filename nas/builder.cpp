@@ -39,12 +39,9 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
   switch (row.kind) {
     case LayerKind::Conv:
     case LayerKind::Depthwise:
-      PICONAS_CHECK(row.kernel.h == row.kernel.w && row.stride.h == row.stride.w,
-                    "build_network: layer '" << row.name
-                                             << "' has a non-square kernel or stride, which "
-                                                "autograd::Conv2d does not support");
       return std::make_shared<Conv2d>(Conv2dOptions{row.input.c, row.output.c, row.kernel.h,
-                                                    row.stride.h, -1, 1, row.groups, row.bias});
+                                                    row.stride.h, -1, 1, row.groups, row.bias,
+                                                    row.kernel.w, row.stride.w});
     case LayerKind::BatchNorm:
       return std::make_shared<BatchNorm2d>(row.output.c);
     case LayerKind::LayerNorm:

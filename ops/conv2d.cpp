@@ -11,9 +11,11 @@ ConvShape conv2d_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
                 "conv2d: input " << shape_str(x) << " must be NCHW and weight " << shape_str(w)
                                  << " OIHW");
   PICONAS_CHECK(p.stride_h >= 1 && p.stride_w >= 1 && p.dilation_h >= 1 && p.dilation_w >= 1 &&
-                    p.pad_h >= 0 && p.pad_w >= 0 && p.groups >= 1,
+                    p.pad_h >= 0 && p.pad_w >= 0 && p.pad_h_end >= -1 && p.pad_w_end >= -1 &&
+                    p.groups >= 1,
                 "conv2d: invalid params stride " << p.stride_h << "x" << p.stride_w << " pad "
-                                                 << p.pad_h << "x" << p.pad_w << " dilation "
+                                                 << p.pad_h << "x" << p.pad_w << " end "
+                                                 << p.pad_h_end << "x" << p.pad_w_end << " dilation "
                                                  << p.dilation_h << "x" << p.dilation_w
                                                  << " groups " << p.groups);
   ConvShape s{};
@@ -28,6 +30,8 @@ ConvShape conv2d_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
   s.stride_w = p.stride_w;
   s.pad_h = p.pad_h;
   s.pad_w = p.pad_w;
+  s.pad_h_end = p.pad_h_end < 0 ? p.pad_h : p.pad_h_end;
+  s.pad_w_end = p.pad_w_end < 0 ? p.pad_w : p.pad_w_end;
   s.dilation_h = p.dilation_h;
   s.dilation_w = p.dilation_w;
   s.groups = p.groups;
@@ -38,12 +42,13 @@ ConvShape conv2d_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
   PICONAS_CHECK(s.kernel_h >= 1 && s.kernel_w >= 1 && s.out_channels >= 1,
                 "conv2d: empty weight " << shape_str(w));
   int64_t span_h = s.dilation_h * (s.kernel_h - 1) + 1, span_w = s.dilation_w * (s.kernel_w - 1) + 1;
-  PICONAS_CHECK(s.in_h + 2 * s.pad_h >= span_h && s.in_w + 2 * s.pad_w >= span_w,
+  const int64_t padded_h = s.in_h + s.pad_h + s.pad_h_end, padded_w = s.in_w + s.pad_w + s.pad_w_end;
+  PICONAS_CHECK(padded_h >= span_h && padded_w >= span_w,
                 "conv2d: kernel " << shape_str(w) << " with dilation " << s.dilation_h << "x"
                                   << s.dilation_w << " does not fit input " << shape_str(x)
-                                  << " padded by " << s.pad_h << "x" << s.pad_w);
-  s.out_h = (s.in_h + 2 * s.pad_h - span_h) / s.stride_h + 1;
-  s.out_w = (s.in_w + 2 * s.pad_w - span_w) / s.stride_w + 1;
+                                  << " padded to " << padded_h << "x" << padded_w);
+  s.out_h = (padded_h - span_h) / s.stride_h + 1;
+  s.out_w = (padded_w - span_w) / s.stride_w + 1;
   return s;
 }
 

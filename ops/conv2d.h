@@ -1,6 +1,9 @@
 // conv2d: dense / grouped / dilated 2-D convolution, NCHW input, OIHW weight [out, in/groups, kh, kw].
 //   y[n, o, oh, ow] = bias[o] + sum_{c in group(o), i, j} w[o, c, i, j] * x[n, c, oh*s - p + i*d, ow*s - p + j*d]
-// out_h = (in_h + 2*pad_h - dilation_h*(kernel_h-1) - 1) / stride_h + 1 (likewise w).
+// out_h = (in_h + pad_h + pad_h_end - dilation_h*(kernel_h-1) - 1) / stride_h + 1 (likewise w):
+// pad_h/pad_w zero rows/columns come before the image (top/left), pad_h_end/pad_w_end after it
+// (bottom/right; -1 in Conv2dParams: the same as before, symmetric). Asymmetric padding is the
+// "same" padding of an even kernel (nas/arch/lowering.h); Naive and Im2colGemm run it.
 // Forward overwrites y; backward ACCUMULATES (+=) into dx, dw, dbias, any of which may be null.
 // Algorithms (one visible selector, select_conv_algo; tests force each one):
 //   Naive        loop-for-loop oracle,
@@ -19,9 +22,10 @@ namespace piconas::ops {
 
 struct Conv2dParams {
   int64_t stride_h = 1, stride_w = 1;
-  int64_t pad_h = 0, pad_w = 0;
+  int64_t pad_h = 0, pad_w = 0;  // top, left
   int64_t dilation_h = 1, dilation_w = 1;
   int64_t groups = 1;
+  int64_t pad_h_end = -1, pad_w_end = -1;  // bottom, right; -1: pad_h, pad_w
 };
 
 struct ConvShape {
@@ -29,7 +33,11 @@ struct ConvShape {
   int64_t out_channels, kernel_h, kernel_w;
   int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
   int64_t out_h, out_w;
+  int64_t pad_h_end, pad_w_end;  // resolved: bottom, right
 };
+inline bool symmetric_padding(const ConvShape& s) {
+  return s.pad_h_end == s.pad_h && s.pad_w_end == s.pad_w;
+}
 
 // Validates x [N, C, H, W] against w [O, C/groups, KH, KW] and params; throws Error naming both shapes.
 ConvShape conv2d_shape(const Shape& x, const Shape& w, const Conv2dParams& params);

@@ -185,7 +185,7 @@ void backward_dx_by_channels(const ConvShape& s, int64_t n, const T* w, const T*
 
 bool is_pointwise(const ConvShape& s) {
   return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
-         s.pad_h == 0 && s.pad_w == 0;
+         s.pad_h == 0 && s.pad_w == 0 && symmetric_padding(s);
 }
 
 // x_image is the whole image [in_channels, in_h, in_w]; group picks its channels.

@@ -246,7 +246,8 @@ void winograd_apply(const ConvShape& s, const T* x, const std::vector<T>& u, con
 
 bool is_winograd(const ConvShape& s) {
   return s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 && s.stride_w == 1 &&
-         s.dilation_h == 1 && s.dilation_w == 1 && s.groups == 1 && s.pad_h <= 2 && s.pad_w <= 2;
+         s.dilation_h == 1 && s.dilation_w == 1 && s.groups == 1 && s.pad_h <= 2 && s.pad_w <= 2 &&
+         symmetric_padding(s);
 }
 
 template <class T>

@@ -11,7 +11,8 @@
 namespace piconas::ops {
 
 bool is_depthwise(const ConvShape& s) {
-  return s.groups > 0 && s.groups == s.in_channels && s.groups == s.out_channels;
+  return s.groups > 0 && s.groups == s.in_channels && s.groups == s.out_channels &&
+         symmetric_padding(s);
 }
 
 namespace {

@@ -54,6 +54,8 @@ const char* block_kind_name(BlockKind kind) {
       return "cn";
     case BlockKind::Basic:
       return "rb";
+    case BlockKind::Conv:
+      return "cv";
   }
   throw Error("block_kind_name: invalid BlockKind " + std::to_string(static_cast<int>(kind)));
 }
@@ -72,14 +74,22 @@ const char* activation_name(Activation act) {
   throw Error("activation_name: invalid Activation " + std::to_string(static_cast<int>(act)));
 }
 
+std::string size2_str(Size2 s) {
+  return s.square() ? std::to_string(s.h) : std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
 std::string shape3_str(const Shape3& s) {
   return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
 }
 
 bool has_residual(const BlockSpec& block, int in_channels) {
   if (block.kind == BlockKind::Basic) return true;
-  return block.kind != BlockKind::DepthwiseSeparable && block.stride == 1 &&
+  return has_expansion(block.kind) && block.stride == 1 &&
          block.out_channels == in_channels;
+}
+
+bool has_expansion(BlockKind kind) {
+  return kind == BlockKind::InvertedResidual || kind == BlockKind::ConvNeXt;
 }
 
 bool has_projection(const BlockSpec& block, int in_channels) {
@@ -99,44 +109,55 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
   if (spec.num_classes < 1 || spec.num_classes > kMaxClasses)
     p.push_back("classes " + std::to_string(spec.num_classes) + " not in 1.." +
                 std::to_string(kMaxClasses));
-  auto check_conv = [&](const std::string& where, int channels, int kernel, int stride) {
-    if (channels < 1 || channels > kMaxChannels)
+  auto in_range = [](int v, int hi) { return v >= 1 && v <= hi; };
+  auto check_channels = [&](const std::string& where, int channels) {
+    if (!in_range(channels, kMaxChannels))
       p.push_back(where + ": output channels " + std::to_string(channels) + " not in 1.." +
                   std::to_string(kMaxChannels));
-    if (kernel < 1 || kernel > kMaxKernel || kernel % 2 == 0)
-      p.push_back(where + ": kernel " + std::to_string(kernel) + " must be odd and in 1.." +
-                  std::to_string(kMaxKernel));
-    if (stride < 1 || stride > kMaxStride)
-      p.push_back(where + ": stride " + std::to_string(stride) + " not in 1.." +
+  };
+  auto check_stride = [&](const std::string& where, Size2 stride) {
+    if (!in_range(stride.h, kMaxStride) || !in_range(stride.w, kMaxStride))
+      p.push_back(where + ": stride " + size2_str(stride) + " not in 1.." +
                   std::to_string(kMaxStride));
   };
   int64_t h = in.h, w = in.w;
   // A stride > 1 on a 1x1 map would shrink it below 1 under valid padding; with "same" padding it
   // silently keeps 1x1, which only wastes a layer, so the description is rejected.
-  auto advance = [&](const std::string& where, int stride) {
-    if (stride < 1 || stride > kMaxStride || h < 1 || w < 1) return;
-    if (stride > 1 && (h == 1 || w == 1))
-      p.push_back(where + ": stride " + std::to_string(stride) + " on a " + std::to_string(h) +
-                  "x" + std::to_string(w) + " feature map (spatial size would drop below 1)");
-    h = same_out(h, stride);
-    w = same_out(w, stride);
+  auto advance = [&](const std::string& where, Size2 stride) {
+    if (!in_range(stride.h, kMaxStride) || !in_range(stride.w, kMaxStride) || h < 1 || w < 1)
+      return;
+    if ((stride.h > 1 && h == 1) || (stride.w > 1 && w == 1))
+      p.push_back(where + ": stride " + size2_str(stride) + " on a " + std::to_string(h) + "x" +
+                  std::to_string(w) + " feature map (spatial size would drop below 1)");
+    h = same_out(h, stride.h);
+    w = same_out(w, stride.w);
   };
-  check_conv("stem", spec.stem.out_channels, spec.stem.kernel, spec.stem.stride);
+  check_channels("stem", spec.stem.out_channels);
+  const Size2 sk = spec.stem.kernel;
+  if (!in_range(sk.h, kMaxKernel) || !in_range(sk.w, kMaxKernel))
+    p.push_back("stem: kernel " + size2_str(sk) + " not in 1.." + std::to_string(kMaxKernel));
+  check_stride("stem", spec.stem.stride);
   advance("stem", spec.stem.stride);
   for (size_t i = 0; i < spec.blocks.size(); ++i) {
     const BlockSpec& b = spec.blocks[i];
     const std::string where = block_name(i);
     if (b.kind != BlockKind::InvertedResidual && b.kind != BlockKind::DepthwiseSeparable &&
-        b.kind != BlockKind::ConvNeXt && b.kind != BlockKind::Basic) {
+        b.kind != BlockKind::ConvNeXt && b.kind != BlockKind::Basic && b.kind != BlockKind::Conv) {
       p.push_back(where + ": invalid block kind " + std::to_string(static_cast<int>(b.kind)));
       continue;
     }
-    check_conv(where, b.out_channels, b.kernel, b.stride);
-    if (b.kind == BlockKind::DepthwiseSeparable || b.kind == BlockKind::Basic) {
+    check_channels(where, b.out_channels);
+    if (!in_range(b.kernel, kMaxKernel) || b.kernel % 2 == 0)
+      p.push_back(where + ": kernel " + std::to_string(b.kernel) + " must be odd and in 1.." +
+                  std::to_string(kMaxKernel));
+    check_stride(where, b.stride);
+    if (!has_expansion(b.kind)) {
+      const char* name = b.kind == BlockKind::Basic  ? "basic residual"
+                         : b.kind == BlockKind::Conv ? "conv"
+                                                     : "depthwise-separable";
       if (b.expansion != 1)
-        p.push_back(where + ": " +
-                    (b.kind == BlockKind::Basic ? "basic residual" : "depthwise-separable") +
-                    " block has expansion " + std::to_string(b.expansion) + ", must be 1");
+        p.push_back(where + ": " + name + " block has expansion " + std::to_string(b.expansion) +
+                    ", must be 1");
     } else if (b.expansion < 1 || b.expansion > kMaxExpansion) {
       p.push_back(where + ": expansion " + std::to_string(b.expansion) + " not in 1.." +
                   std::to_string(kMaxExpansion));
@@ -160,8 +181,7 @@ std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
     if (!contains(kBlocksKernels, b.kernel))
       p.push_back(where + ": kernel " + std::to_string(b.kernel) + " not in the blocks space " +
                   set_str(kBlocksKernels));
-    if (b.kind != BlockKind::DepthwiseSeparable && b.kind != BlockKind::Basic &&
-        !contains(kBlocksExpansions, b.expansion))
+    if (has_expansion(b.kind) && !contains(kBlocksExpansions, b.expansion))
       p.push_back(where + ": expansion " + std::to_string(b.expansion) +
                   " not in the blocks space " + set_str(kBlocksExpansions));
     if (b.stride != 1 && b.stride != 2)
@@ -275,6 +295,18 @@ ArchSpec resnet8() {
   a.stem = {16, 3, 1};
   const BlockKind rb = BlockKind::Basic;
   a.blocks = {{rb, 3, 1, 1, 16}, {rb, 3, 1, 2, 32}, {rb, 3, 1, 2, 64}};
+  a.head_channels = 0;
+  return a;
+}
+
+ArchSpec dscnn() {
+  ArchSpec a;
+  a.input = {1, 49, 10};
+  a.num_classes = 12;
+  a.activation = Activation::ReLU;
+  a.stem = {64, {10, 4}, 2};
+  const BlockKind ds = BlockKind::DepthwiseSeparable;
+  a.blocks = {{ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}};
   a.head_channels = 0;
   return a;
 }

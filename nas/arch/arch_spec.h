@@ -1,7 +1,7 @@
 // Typed architecture descriptions for the two block-based search spaces.
 //
 // ArchSpec ("blocks" space, and the block-level form every network expands to):
-//   stem   conv kxk stride s (no bias) -> BN -> act
+//   stem   conv kh x kw stride sh x sw (no bias) -> BN -> act
 //   blocks each one of
 //     InvertedResidual   (MobileNetV2 MBConv) [1x1 expand to in*t -> BN -> act] (skipped when
 //                        t == 1), depthwise kxk stride s -> BN -> act, 1x1 project -> BN (linear);
@@ -15,9 +15,13 @@
 //                        stride 1 -> BN, + the input (or, when the stride is not 1 or the width
 //                        changes, its 1x1 stride-s projection conv with bias and no BN), -> act
 //                        after the add; expansion is always 1.
+//     Conv               (a plain layer: the PLiNIO SuperNet's conv 3x3 / 5x5 choice) kxk conv
+//                        stride s -> BN -> act; no residual; expansion is always 1.
 //   head   optional 1x1 conv (no bias) -> BN -> act (head_channels == 0: none)
 //   global average pool, linear classifier (with bias).
-// Every conv uses "same" padding k/2; convs followed by BN carry no bias. `activation` is the
+// Every conv uses "same" padding: (k-1)/2 zeros before and k/2 after the image per axis (the
+// same k/2 on both sides for an odd kernel), output ceil(in / stride); convs followed by BN carry
+// no bias. `activation` is the
 // activation of stem, head, inverted residual and depthwise-separable blocks.
 //
 // Mbv2Spec ("mbv2" space): the 7-stage MobileNetV2 space. Stage i repeats `depth` inverted
@@ -36,10 +40,11 @@
 
 namespace piconas::nas {
 
-enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt, Basic };
+enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt, Basic, Conv };
 enum class Activation { ReLU, ReLU6, GELU, Hardswish };
 
-// Text names: block kinds "ir", "ds", "cn", "rb"; activations "relu", "relu6", "gelu", "hswish".
+// Text names: block kinds "ir", "ds", "cn", "rb", "cv"; activations "relu", "relu6", "gelu",
+// "hswish".
 const char* block_kind_name(BlockKind kind);
 const char* activation_name(Activation act);
 
@@ -49,17 +54,29 @@ struct Shape3 {  // one image, channels-first
 };
 std::string shape3_str(const Shape3& s);  // "3x96x96"
 
+struct Size2 {  // a kernel or a stride per axis; an int is a square one
+  int h = 1, w = 1;
+  constexpr Size2() = default;
+  constexpr Size2(int square) : h(square), w(square) {}  // NOLINT(google-explicit-constructor)
+  constexpr Size2(int height, int width) : h(height), w(width) {}
+  constexpr bool square() const { return h == w; }
+  bool operator==(const Size2&) const = default;
+};
+std::string size2_str(Size2 s);  // "3" (square) or "10x4" (height x width)
+
+// The stem may have a non-square kernel and stride (DS-CNN's 10x4 stride 2), even sizes
+// included; block kernels are square and odd.
 struct StemSpec {
   int out_channels = 16;
-  int kernel = 3;
-  int stride = 2;
+  Size2 kernel = 3;
+  Size2 stride = 2;
   bool operator==(const StemSpec&) const = default;
 };
 
 struct BlockSpec {
   BlockKind kind = BlockKind::InvertedResidual;
   int kernel = 3;
-  int expansion = 1;  // always 1 for DepthwiseSeparable and Basic
+  int expansion = 1;  // always 1 for DepthwiseSeparable, Basic and Conv
   int stride = 1;
   int out_channels = 16;
   bool operator==(const BlockSpec&) const = default;
@@ -78,6 +95,8 @@ struct ArchSpec {
 // True when the block adds its input (stride 1 and unchanged width; never for DS; always for
 // Basic, whose add takes the projected input where the shape changes).
 bool has_residual(const BlockSpec& block, int in_channels);
+// False for the kinds whose expansion is always 1 (ds, rb, cv): their text has no e field.
+bool has_expansion(BlockKind kind);
 // True for a Basic block whose shortcut is a 1x1 projection conv (stride != 1 or width changes).
 bool has_projection(const BlockSpec& block, int in_channels);
 
@@ -141,6 +160,9 @@ ArchSpec tiny_bench();
 // resnet8: the MLPerf Tiny image classification network (CIFAR-10): 3x32x32, 10 classes, ReLU,
 //   stem 16 3x3 s1, Basic 3x3 blocks 16 s1, 32 s2, 64 s2, no head conv.
 ArchSpec resnet8();
+// dscnn: the MLPerf Tiny keyword spotting network (DS-CNN): 1x49x10 MFCC, 12 classes, ReLU,
+//   stem 64 10x4 s2, 4 DS 3x3 blocks of 64 channels, stride 1, no head conv.
+ArchSpec dscnn();
 // mobilenetv1-025: the MLPerf Tiny Visual Wake Words network (MobileNetV1, width 0.25):
 //   3x96x96, 2 classes, ReLU, stem 8 3x3 s2, 13 DS 3x3 blocks with widths
 //   16, 32 s2, 32, 64 s2, 64, 128 s2, 128 x5, 256 s2, 256, no head conv.

@@ -9,13 +9,11 @@ namespace piconas::nas {
 
 namespace {
 
-constexpr std::array<BlockKind, 4> kAllKinds{BlockKind::InvertedResidual,
+constexpr std::array<BlockKind, 5> kAllKinds{BlockKind::InvertedResidual,
                                              BlockKind::DepthwiseSeparable, BlockKind::ConvNeXt,
-                                             BlockKind::Basic};
+                                             BlockKind::Basic, BlockKind::Conv};
 // The kinds whose text has no expansion field (their expansion is always 1).
-bool has_expansion_field(BlockKind kind) {
-  return kind != BlockKind::DepthwiseSeparable && kind != BlockKind::Basic;
-}
+bool has_expansion_field(BlockKind kind) { return has_expansion(kind); }
 constexpr std::array<Activation, 4> kAllActivations{Activation::ReLU, Activation::ReLU6,
                                                     Activation::GELU, Activation::Hardswish};
 constexpr int kMaxDigits = 9;  // every number fits an int
@@ -113,16 +111,27 @@ void write_header(std::string& out, const Shape3& in, int classes, Activation ac
                   const StemSpec& stem) {
   out += "in=" + shape3_str(in) + ",classes=" + std::to_string(classes) +
          ",act=" + activation_name(act) + ",stem=" + std::to_string(stem.out_channels) + "k" +
-         std::to_string(stem.kernel) + "s" + std::to_string(stem.stride);
+         size2_str(stem.kernel) + "s" + size2_str(stem.stride);
+}
+
+// "H" (square) or "HxW"; a square size has the one canonical spelling "H".
+Size2 read_size2(Reader& r, const std::string& what) {
+  const size_t at = r.pos();
+  const int h = r.integer(what.c_str());
+  if (!r.next_is("x")) return Size2(h);
+  r.expect("x");
+  const int w = r.integer((what + " width").c_str());
+  if (w == h) r.fail(what + " " + std::to_string(h) + "x" + std::to_string(w) + " is square: write " + std::to_string(h), at);
+  return Size2(h, w);
 }
 
 StemSpec read_stem(Reader& r) {
   StemSpec stem;
   stem.out_channels = r.integer("stem channels");
   r.expect("k");
-  stem.kernel = r.integer("stem kernel");
+  stem.kernel = read_size2(r, "stem kernel");
   r.expect("s");
-  stem.stride = r.integer("stem stride");
+  stem.stride = read_size2(r, "stem stride");
   return stem;
 }
 
@@ -153,7 +162,7 @@ BlockSpec read_block(Reader& r) {
       b.kind = k;
       known = true;
     }
-  if (!known) r.fail("unknown block kind '" + name + "' (known: ir, ds, cn, rb)", at);
+  if (!known) r.fail("unknown block kind '" + name + "' (known: ir, ds, cn, rb, cv)", at);
   r.expect(":k");
   b.kernel = r.integer("kernel");
   if (!has_expansion_field(b.kind)) {
@@ -309,7 +318,7 @@ Mbv2Spec mbv2_from_key(std::string_view key, const Mbv2Spec& base) {
 }
 
 std::vector<std::string> reference_names() {
-  return {"mbv2-bench", "mobilenetv2", "tiny-bench", "resnet8", "mobilenetv1-025"};
+  return {"mbv2-bench", "mobilenetv2", "tiny-bench", "resnet8", "dscnn", "mobilenetv1-025"};
 }
 
 std::string reference_text(std::string_view name) {
@@ -317,6 +326,7 @@ std::string reference_text(std::string_view name) {
   if (name == "mobilenetv2") return to_text(mobilenetv2_standard());
   if (name == "tiny-bench") return to_text(tiny_bench());
   if (name == "resnet8") return to_text(resnet8());
+  if (name == "dscnn") return to_text(dscnn());
   if (name == "mobilenetv1-025") return to_text(mobilenetv1_025());
   std::string known;
   for (const auto& n : reference_names()) known += (known.empty() ? "" : ", ") + n;

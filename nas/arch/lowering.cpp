@@ -202,6 +202,11 @@ void add_block(LayerList& l, int index, const BlockSpec& b, Activation act) {
       l.activation(p + ".gelu", Activation::GELU, W::Hidden);
       l.conv(p + ".project", b.out_channels, one, one, false, true, W::Hidden, W::Out);
       break;
+    case BlockKind::Conv:
+      l.conv(p + ".conv", b.out_channels, k, s, false, false, W::In, W::Out);
+      l.batchnorm(p + ".conv.bn", W::Out);
+      l.activation(p + ".conv.act", act, W::Out);
+      break;
     case BlockKind::Basic: {
       int skip = block_input;
       if (has_projection(b, static_cast<int>(in_c))) {
@@ -255,8 +260,7 @@ std::vector<LayerInfo> arch_layers(const ArchSpec& spec) {
   LayerList l(spec.input);
   const Size2 one{1, 1};
   l.begin("stem.", -1);
-  l.conv("stem.conv", spec.stem.out_channels, {spec.stem.kernel, spec.stem.kernel},
-         {spec.stem.stride, spec.stem.stride}, false, false);
+  l.conv("stem.conv", spec.stem.out_channels, spec.stem.kernel, spec.stem.stride, false, false);
   l.batchnorm("stem.bn");
   l.activation("stem.act", spec.activation);
   for (size_t i = 0; i < spec.blocks.size(); ++i)

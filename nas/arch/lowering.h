@@ -6,7 +6,8 @@
 //
 // Rows: the input row first, then per layer
 //   Conv, Depthwise dense conv (groups 1), depthwise conv (groups == input channels); "same"
-//                   padding kernel/2 per axis, bias only where no BatchNorm follows
+//                   padding per axis (same_pad_before zeros before, k/2 after), bias only where no
+//                   BatchNorm follows
 //   BatchNorm, LayerNorm (over channels), Activation (kind in `activation`)
 //   Add             residual add of the row `skip` (the block input, or a Basic block's
 //                   projection) and the row before
@@ -31,14 +32,12 @@
 
 namespace piconas::nas {
 
-// Output size of a "same"-padded layer (padding kernel/2, odd kernel) on one axis:
-// (in + 2*(k/2) - k) / stride + 1 == (in - 1) / stride + 1. The one place this formula lives.
+// Output size of a "same"-padded layer on one axis: padding (k-1)/2 before and k/2 after the
+// image (k-1 in all), (in + (k-1) - k) / stride + 1 == (in - 1) / stride + 1 == ceil(in / stride).
+// The one place this formula lives.
 inline int64_t same_out(int64_t in, int stride) { return (in - 1) / stride + 1; }
-
-struct Size2 {  // a kernel or a stride per axis
-  int h = 1, w = 1;
-  bool operator==(const Size2&) const = default;
-};
+// Zeros before the image on one axis ("same"): (k-1)/2 (k/2 for an odd kernel); k/2 follow it.
+inline int same_pad_before(int kernel) { return (kernel - 1) / 2; }
 
 // Output shape of a "same"-padded conv with out_channels channels.
 inline Shape3 same_conv_out(const Shape3& in, int64_t out_channels, Size2 stride) {

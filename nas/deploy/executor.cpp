@@ -19,14 +19,14 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
   KernelArgs a;
   a.input = dims_of(in);
   a.output = dims_of(out);
-  const piconas_tile stride{l.stride, l.stride}, pad{l.padding, l.padding}, dil{1, 1};
+  const piconas_tile stride{l.stride.h, l.stride.w}, pad{l.padding.h, l.padding.w}, dil{1, 1};
   switch (l.kind) {
     case OpKind::Conv:
-      a.filter = {a.output.c, l.kernel, l.kernel, a.input.c};
+      a.filter = {a.output.c, l.kernel.h, l.kernel.w, a.input.c};
       a.conv = {-in.zero_point, out.zero_point, stride, pad, dil, l.activation};
       break;
     case OpKind::Depthwise:
-      a.filter = {1, l.kernel, l.kernel, a.output.c};
+      a.filter = {1, l.kernel.h, l.kernel.w, a.output.c};
       a.dw = {-in.zero_point, out.zero_point, a.output.c / a.input.c, stride, pad, dil, l.activation};
       break;
     case OpKind::FullyConnected:
@@ -96,7 +96,7 @@ PatchCall patch_call(const QuantizedModel& m, const MemoryPlan& plan, size_t p, 
   } else {
     c.args.input.h = in.h;
     c.args.input.w = in.w;
-    const piconas_tile pad{in.y0 - (out.y0 * l.stride - l.padding), in.x0 - (out.x0 * l.stride - l.padding)};
+    const piconas_tile pad{in.y0 - (out.y0 * l.stride.h - l.padding.h), in.x0 - (out.x0 * l.stride.w - l.padding.w)};
     c.args.conv.padding = pad;
     c.args.dw.padding = pad;
     const Storage x = storage(m, plan, p, l.input);

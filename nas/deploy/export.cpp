@@ -157,6 +157,7 @@ ExportReport export_checkpoint(const std::string& checkpoint_path, const ExportO
   spec.path = options.data_path;
   spec.channels = static_cast<int>(model.arch.input.c);
   spec.resolution = static_cast<int>(model.arch.input.h);
+  if (model.arch.input.w != model.arch.input.h) spec.width = static_cast<int>(model.arch.input.w);
   spec.split = data::Split::Train;
   const data::Dataset train = data::load_dataset(spec);
   if (options.eval_images <= 0) return export_model(model, train, nullptr, options, checkpoint_path);

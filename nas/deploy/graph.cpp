@@ -115,15 +115,13 @@ class Lowering {
   // depthwise.
   int conv(const LayerInfo& row, const std::string& bn_path, int input, FusedActivation act) {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
-    PICONAS_CHECK(row.kernel.h == row.kernel.w && row.stride.h == row.stride.w,
-                  "deploy: layer '" << row.path << "' has a non-square kernel or stride");
     Layer l;
     l.kind = row.kind == LayerKind::Depthwise ? OpKind::Depthwise : OpKind::Conv;
     l.name = row.path;
     l.input = input;
-    l.kernel = row.kernel.h;
-    l.stride = row.stride.h;
-    l.padding = l.kernel / 2;
+    l.kernel = row.kernel;
+    l.stride = row.stride;
+    l.padding = {same_pad_before(row.kernel.h), same_pad_before(row.kernel.w)};
     l.activation = act;
     if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise);
     PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
@@ -186,13 +184,17 @@ class Lowering {
                                : &module_as<autograd::BatchNorm2d>(*net_, bn_path, "BatchNorm2d");
     const auto& o = conv.options();
     const int64_t groups = depthwise ? in_c : 1;
-    PICONAS_CHECK(o.in_channels == in_c && o.out_channels == out_c && o.kernel == l.kernel &&
-                      o.stride == l.stride && o.groups == groups && o.dilation == 1 &&
-                      o.padding == l.padding,
+    const ops::Conv2dParams p = conv.params();
+    PICONAS_CHECK(o.in_channels == in_c && o.out_channels == out_c && o.kernel == l.kernel.h &&
+                      o.kernel_w == l.kernel.w && p.stride_h == l.stride.h &&
+                      p.stride_w == l.stride.w && o.groups == groups && o.dilation == 1 &&
+                      p.pad_h == l.padding.h && p.pad_w == l.padding.w &&
+                      p.pad_h_end == l.kernel.h - 1 - l.padding.h &&
+                      p.pad_w_end == l.kernel.w - 1 - l.padding.w,
                   "deploy: module '" << conv_path << "' (in " << o.in_channels << ", out "
-                                     << o.out_channels << ", k" << o.kernel << ", s" << o.stride
-                                     << ", groups " << o.groups
-                                     << ") does not match the architecture");
+                                     << o.out_channels << ", k" << o.kernel << "x" << o.kernel_w
+                                     << ", s" << p.stride_h << "x" << p.stride_w << ", groups "
+                                     << o.groups << ") does not match the architecture");
     const Tensor& w = conv.weight.value();
     const int64_t per_out = w.numel() / out_c;
     l.weight.resize(static_cast<size_t>(w.numel()));
@@ -290,10 +292,15 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
       case OpKind::Depthwise: {
         const int64_t groups = l.kind == OpKind::Depthwise ? x.dim(1) : 1;
         ops::Conv2dParams p;
-        p.stride_h = p.stride_w = l.stride;
-        p.pad_h = p.pad_w = l.padding;
+        p.stride_h = l.stride.h;
+        p.stride_w = l.stride.w;
+        p.pad_h = l.padding.h;
+        p.pad_w = l.padding.w;
+        p.pad_h_end = l.kernel.h - 1 - l.padding.h;
+        p.pad_w_end = l.kernel.w - 1 - l.padding.w;
         p.groups = groups;
-        const ops::ConvShape s = ops::conv2d_shape(x.shape(), {os.c, x.dim(1) / groups, l.kernel, l.kernel}, p);
+        const ops::ConvShape s =
+            ops::conv2d_shape(x.shape(), {os.c, x.dim(1) / groups, l.kernel.h, l.kernel.w}, p);
         ops::conv2d_forward<float>(s, x.data<float>(), l.weight.data(), l.bias.data(), y.data<float>());
         break;
       }

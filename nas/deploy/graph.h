@@ -36,7 +36,9 @@ struct Layer {
   int input = 0;
   int input2 = -1;  // Add only: the residual branch input
   int output = 0;
-  int kernel = 1, stride = 1, padding = 0;
+  // Conv, Depthwise: per axis; padding = zeros before the image (top/left), "same": the output
+  // tensor's size implies kernel - 1 - padding after it.
+  Size2 kernel, stride, padding{0, 0};
   FusedActivation activation = FusedActivation::None;
   std::vector<float> weight;  // OIHW / [O, I]; empty after lower_arch()
   std::vector<float> bias;    // [O]; empty after lower_arch()

@@ -93,7 +93,7 @@ bool LatencyTable::calibrated(McuTarget target) const {
 LatencyKernel latency_kernel(const Layer& layer, bool in_place) {
   switch (layer.kind) {
     case OpKind::Conv:
-      return layer.kernel == 1 && layer.padding == 0 ? LatencyKernel::ConvPointwise
+      return layer.kernel == Size2(1) && layer.padding == Size2(0) ? LatencyKernel::ConvPointwise
                                                      : LatencyKernel::ConvIm2col;
     case OpKind::Depthwise:
       return in_place ? LatencyKernel::DepthwiseInPlace : LatencyKernel::Depthwise;
@@ -111,15 +111,15 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place) {
 LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
   const Shape3& in = graph.tensors.at(static_cast<size_t>(layer.input));
   const Shape3& out = graph.tensors.at(static_cast<size_t>(layer.output));
-  return latency_features(layer, in, out, layer.padding, layer.padding);
+  return latency_features(layer, in, out, layer.padding.h, layer.padding.w);
 }
 
 LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h, int pad_w) {
   const double pixels = static_cast<double>(out.h * out.w);
-  const double taps = static_cast<double>(layer.kernel * layer.kernel);
-  const double taps_in =
-      static_cast<double>(taps_inside(in.h, out.h, layer.kernel, layer.stride, pad_h)) *
-      static_cast<double>(taps_inside(in.w, out.w, layer.kernel, layer.stride, pad_w));
+  const Size2 k = layer.kernel, s = layer.stride;
+  const double taps = static_cast<double>(k.h * k.w);
+  const double taps_in = static_cast<double>(taps_inside(in.h, out.h, k.h, s.h, pad_h)) *
+                         static_cast<double>(taps_inside(in.w, out.w, k.w, s.w, pad_w));
   double macs = 0, window = 0;
   switch (layer.kind) {
     case OpKind::Conv:
@@ -142,7 +142,7 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
   x[kInput] = static_cast<double>(elements(in));
   x[kPixels] = pixels;
   x[kWindow] = window;
-  x[kOutputK] = x[kOutput] * layer.kernel;
+  x[kOutputK] = x[kOutput] * 0.5 * (k.h + k.w);  // the kernel side (its mean when non-square)
   x[kOutputK2] = x[kOutput] * taps;
   x[kChannels] = static_cast<double>(out.c);
   x[kChannelRows] = static_cast<double>(out.c * out.h);
@@ -196,8 +196,8 @@ LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, Mcu
       for (size_t p = 0; p < patch.region.size(); ++p) {
         const Window& r = patch.region[p][static_cast<size_t>(layer.output)];
         const Window& w = patch.input_window[p][i];
-        const int pad_h = w.y0 - (r.y0 * layer.stride - layer.padding);
-        const int pad_w = w.x0 - (r.x0 * layer.stride - layer.padding);
+        const int pad_h = w.y0 - (r.y0 * layer.stride.h - layer.padding.h);
+        const int pad_w = w.x0 - (r.x0 * layer.stride.w - layer.padding.w);
         l.instructions += predict(table, target, l.kernel,
                                   latency_features(layer, Shape3{in.c, w.h, w.w}, Shape3{out.c, r.h, r.w}, pad_h, pad_w));
       }

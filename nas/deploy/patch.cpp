@@ -20,11 +20,11 @@ Window whole(const Shape3& s) {
   return {0, 0, static_cast<int32_t>(s.h), static_cast<int32_t>(s.w)};
 }
 
-// The input rows (or columns) [begin, end) a kxk, stride s, padding p layer reads for outputs
-// [a, a + n), clipped to the image size.
-std::pair<int32_t, int32_t> input_span(int32_t a, int32_t n, const Layer& l, int64_t size) {
-  const int64_t begin = std::max<int64_t>(0, int64_t{a} * l.stride - l.padding);
-  const int64_t end = std::min<int64_t>(size, int64_t{a + n - 1} * l.stride - l.padding + l.kernel);
+// The input rows (or columns) [begin, end) a layer with kernel k, stride s and leading padding p
+// along one axis reads for outputs [a, a + n), clipped to the image size.
+std::pair<int32_t, int32_t> input_span(int32_t a, int32_t n, int32_t k, int32_t s, int32_t p, int64_t size) {
+  const int64_t begin = std::max<int64_t>(0, int64_t{a} * s - p);
+  const int64_t end = std::min<int64_t>(size, int64_t{a + n - 1} * s - p + k);
   return {static_cast<int32_t>(begin), static_cast<int32_t>(end - begin)};
 }
 
@@ -37,7 +37,7 @@ bool spatial(OpKind kind) {
 int64_t layer_macs(const Graph& graph, const Layer& l, int64_t out_pixels) {
   const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
   const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
-  const int64_t taps = int64_t{l.kernel} * l.kernel;
+  const int64_t taps = int64_t{l.kernel.h} * l.kernel.w;
   switch (l.kind) {
     case OpKind::Conv:
       return out_pixels * out.c * taps * in.c;
@@ -134,8 +134,8 @@ PatchPlan plan_patches(const Graph& graph, const PatchOptions& options) {
         Window need = r;
         if (l.kind != OpKind::Add) {
           const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
-          const auto [iy, ih] = input_span(r.y0, r.h, l, in.h);
-          const auto [ix, iw] = input_span(r.x0, r.w, l, in.w);
+          const auto [iy, ih] = input_span(r.y0, r.h, l.kernel.h, l.stride.h, l.padding.h, in.h);
+          const auto [ix, iw] = input_span(r.x0, r.w, l.kernel.w, l.stride.w, l.padding.w, in.w);
           need = {iy, ix, ih, iw};
         }
         window[i] = need;

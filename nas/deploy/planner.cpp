@@ -92,12 +92,12 @@ int64_t conv_scratch_bytes(const Graph& graph, const Layer& l, int32_t pad_h, in
   piconas_conv_params p{};
   p.input_offset = 0;
   p.output_offset = 0;
-  p.stride = {l.stride, l.stride};
+  p.stride = {l.stride.h, l.stride.w};
   p.padding = {pad_h, pad_w};
   p.dilation = {1, 1};
   p.activation = {-128, 127};
   const piconas_dims in_d{1, static_cast<int32_t>(in_h), static_cast<int32_t>(in_w), static_cast<int32_t>(in_c)};
-  const piconas_dims f_d{static_cast<int32_t>(out_c), l.kernel, l.kernel, static_cast<int32_t>(in_c)};
+  const piconas_dims f_d{static_cast<int32_t>(out_c), l.kernel.h, l.kernel.w, static_cast<int32_t>(in_c)};
   const piconas_dims out_d{1, static_cast<int32_t>(out_h), static_cast<int32_t>(out_w), static_cast<int32_t>(out_c)};
   const int32_t bytes = piconas_conv2d_s8_get_buffer_size(&p, &in_d, &f_d, &out_d);
   PICONAS_CHECK(bytes >= 0, "deploy: layer '" << l.name << "' has shapes the int8 conv refuses");
@@ -110,7 +110,7 @@ int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place, bool pa
   if (l.kind == OpKind::Depthwise && in_place) return in.h * in.w;  // one input channel
   if (l.kind != OpKind::Conv) return 0;
   const Shape3 out = graph.tensors[static_cast<size_t>(l.output)];
-  return conv_scratch_bytes(graph, l, l.padding, l.padding, in.h, in.w, out.h, out.w, packed_conv);
+  return conv_scratch_bytes(graph, l, l.padding.h, l.padding.w, in.h, in.w, out.h, out.w, packed_conv);
 }
 
 namespace {
@@ -123,7 +123,7 @@ int64_t patch_scratch_bytes(const Graph& graph, const PatchPlan& patch, size_t i
   for (size_t p = 0; p < patch.region.size(); ++p) {
     const Window& in = patch.input_window[p][i];
     const Window& out = patch.region[p][static_cast<size_t>(l.output)];
-    const int32_t pad_h = in.y0 - (out.y0 * l.stride - l.padding), pad_w = in.x0 - (out.x0 * l.stride - l.padding);
+    const int32_t pad_h = in.y0 - (out.y0 * l.stride.h - l.padding.h), pad_w = in.x0 - (out.x0 * l.stride.w - l.padding.w);
     bytes = std::max(bytes, conv_scratch_bytes(graph, l, pad_h, pad_w, in.h, in.w, out.h, out.w, packed_conv));
   }
   return bytes;

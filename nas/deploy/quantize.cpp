@@ -63,7 +63,7 @@ piconas_activation clamp_of(FusedActivation act, const TensorQuant& out) {
 void quantize_weights(const Layer& l, const TensorQuant& in, const TensorQuant& out, QLayer& q) {
   const int64_t out_c = out.shape.c;
   const int64_t per_out = static_cast<int64_t>(l.weight.size()) / out_c;  // I*K*K, K*K or I
-  const int64_t kk = static_cast<int64_t>(l.kernel) * l.kernel;
+  const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
   const int64_t macs = l.kind == OpKind::Depthwise ? kk : per_out;
   PICONAS_CHECK(macs <= PICONAS_S8_MAX_MACS, "deploy: layer '" << l.name << "' has " << macs
                                                                << " MACs per output; the int32 "
@@ -142,7 +142,7 @@ int64_t constant_bytes(const Graph& graph) {
   for (const Layer& l : graph.layers) {
     const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
     const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
-    const int64_t kk = static_cast<int64_t>(l.kernel) * l.kernel;
+    const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
       case OpKind::Conv: bytes += out_c * in.c * kk + 12 * out_c; break;
       case OpKind::Depthwise: bytes += out_c * kk + 12 * out_c; break;

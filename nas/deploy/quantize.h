@@ -46,7 +46,7 @@ struct QLayer {
   OpKind kind = OpKind::Conv;
   std::string name;
   int input = 0, input2 = -1, output = 0;
-  int kernel = 1, stride = 1, padding = 0;
+  Size2 kernel, stride, padding{0, 0};  // as deploy::Layer
   piconas_activation activation{-128, 127};
   std::vector<int8_t> weight;  // int8 layout (see above)
   std::vector<int32_t> bias, multiplier, shift;  // per output channel

@@ -199,7 +199,7 @@ std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan
                    std::string(op_kind_name(l.kind)) + (in_place ? " in place" : "") +
                        (patched ? " patched" : ""),
                    nhwc(in), nhwc(out), l.kernel, l.stride, 0, in_place};
-    const int64_t k2 = static_cast<int64_t>(l.kernel) * l.kernel;
+    const int64_t k2 = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
       case OpKind::Conv: info.macs = out.h * out.w * out.c * k2 * in.c; break;
       case OpKind::Depthwise: info.macs = out.h * out.w * out.c * k2; break;
@@ -247,8 +247,8 @@ std::string instruction_table(const VerifyReport& r) {
   for (size_t i = 0; i < r.layers.size() && i < t.layer_instructions.size(); ++i) {
     const LayerInfo& l = r.layers[i];
     const double ins = t.layer_instructions[i];
-    std::snprintf(line, sizeof line, "| %zu | %s | %s | %dx%d s%d | %s | %s | %lld | %.0f | %.1f%% |\n", i,
-                  l.name.c_str(), l.kind.c_str(), l.kernel, l.kernel, l.stride, l.input_shape.c_str(),
+    std::snprintf(line, sizeof line, "| %zu | %s | %s | %dx%d s%s | %s | %s | %lld | %.0f | %.1f%% |\n", i,
+                  l.name.c_str(), l.kind.c_str(), l.kernel.h, l.kernel.w, size2_str(l.stride).c_str(), l.input_shape.c_str(),
                   l.output_shape.c_str(), static_cast<long long>(l.macs), ins,
                   t.instructions_per_inference > 0 ? 100.0 * ins / t.instructions_per_inference : 0.0);
     o << line;
@@ -263,6 +263,13 @@ std::string instruction_table(const VerifyReport& r) {
   return o.str();
 }
 
+namespace {
+// A square kernel or stride as one number (as before non-square ones existed), else [h, w].
+nlohmann::json size2_json(Size2 s) {
+  return s.square() ? nlohmann::json(s.h) : nlohmann::json::array({s.h, s.w});
+}
+}  // namespace
+
 nlohmann::json instruction_json(const VerifyReport& r) {
   const TargetCheck& t = r.mcu;
   nlohmann::json layers = nlohmann::json::array();
@@ -271,8 +278,8 @@ nlohmann::json instruction_json(const VerifyReport& r) {
     layers.push_back({{"index", i},
                       {"name", l.name},
                       {"kind", l.kind},
-                      {"kernel", l.kernel},
-                      {"stride", l.stride},
+                      {"kernel", size2_json(l.kernel)},
+                      {"stride", size2_json(l.stride)},
                       {"input", l.input_shape},
                       {"output", l.output_shape},
                       {"macs", l.macs},
@@ -313,6 +320,7 @@ VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string&
   spec.path = options.export_options.data_path;
   spec.channels = static_cast<int>(model.arch.input.c);
   spec.resolution = static_cast<int>(model.arch.input.h);
+  if (model.arch.input.w != model.arch.input.h) spec.width = static_cast<int>(model.arch.input.w);
   spec.split = data::Split::Train;
   const data::Dataset train = data::load_dataset(spec);
   spec.split = data::Split::Test;

@@ -65,7 +65,7 @@ TargetCheck check_mcu(McuTarget target, const std::string& export_dir, const std
 struct LayerInfo {
   std::string name, kind;  // "blocks.0.body.1", "depthwise"
   std::string input_shape, output_shape;  // NHWC per image, "14x14x32"
-  int kernel = 1, stride = 1;
+  Size2 kernel, stride;
   int64_t macs = 0;  // multiply-accumulates (add: elements; pool: input elements)
   bool in_place = false;  // the plan runs it in place (planner.h); kind reads "depthwise in place"
 };

@@ -62,10 +62,70 @@ void take(const Tensor& src, Tensor& dst, const std::vector<int64_t>& rows,
       for (int64_t k = 0; k < inner; ++k) dst.set(at++, src.get((r * src_cols + col) * inner + k));
 }
 
+void copy_stack(Module& src, Module& dst, const Keep& in, const Keep& out);
+
+// The kept channels of a BatchNorm; ghost channels get gamma = beta = 0 (they output 0).
+void copy_bn(BatchNorm2d& from, BatchNorm2d& to, const Keep& keep) {
+  take(from.gamma.value(), to.gamma.value(), keep.index, {});
+  take(from.beta.value(), to.beta.value(), keep.index, {});
+  take(from.state.running_mean, to.state.running_mean, keep.index, {});
+  take(from.state.running_var, to.state.running_var, keep.index, {});
+  for (size_t c = 0; c < keep.ghost.size(); ++c)
+    if (keep.ghost[c]) {
+      to.gamma.value().set(static_cast<int64_t>(c), 0.0);
+      to.beta.value().set(static_cast<int64_t>(c), 0.0);
+    }
+}
+
+Module* child_named(Module& m, const std::string& name) {
+  for (const auto& [n, c] : m.children())
+    if (n == name) return c.get();
+  return nullptr;
+}
+
+// A basic residual block: the body's two convs and the projection all produce the output width
+// (supernet.cpp, forward_basic_masked). A ghost output channel also gets a zero projection row,
+// so that it adds 0 + 0 like the masked channel it stands for.
+void copy_basic(Module& src, Module& dst, const Keep& in, const Keep& out) {
+  Module* from = child_named(src, "shortcut");
+  Module* to = child_named(dst, "shortcut");
+  PICONAS_CHECK((from == nullptr) == (to == nullptr),
+                "export: a basic block's projection shortcut appears on one side only");
+  if (from) {
+    auto& a = dynamic_cast<Conv2d&>(*from);
+    auto& b = dynamic_cast<Conv2d&>(*to);
+    take(a.weight.value(), b.weight.value(), out.index, in.index);
+    take(a.bias.value(), b.bias.value(), out.index, {});
+    const int64_t per_row = b.weight.value().numel() / static_cast<int64_t>(out.index.size());
+    for (size_t c = 0; c < out.ghost.size(); ++c)
+      if (out.ghost[c]) {
+        b.bias.value().set(static_cast<int64_t>(c), 0.0);
+        for (int64_t k = 0; k < per_row; ++k)
+          b.weight.value().set(static_cast<int64_t>(c) * per_row + k, 0.0);
+      }
+  }
+  Keep current = in;
+  const auto& s = child_named(src, "body")->children();
+  const auto& d = child_named(dst, "body")->children();
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (auto* conv = dynamic_cast<Conv2d*>(s[i].second.get())) {
+      auto& b = dynamic_cast<Conv2d&>(*d[i].second);
+      take(conv->weight.value(), b.weight.value(), out.index, current.index);
+      current = out;
+    } else if (auto* bn = dynamic_cast<BatchNorm2d*>(s[i].second.get())) {
+      copy_bn(*bn, dynamic_cast<BatchNorm2d&>(*d[i].second), current);
+    }
+  }
+}
+
 // Walks the layers of a source stack and the matching exported stack together.
 void copy_stack(Module& src, Module& dst, const Keep& in, const Keep& out) {
   PICONAS_CHECK(std::string(src.kind()) == dst.kind(),
                 "export: layer kinds differ: " << src.kind() << " vs " << dst.kind());
+  if (std::string(src.kind()) == "basic_residual") {
+    copy_basic(src, dst, in, out);
+    return;
+  }
   if (std::string(src.kind()) == "residual") {
     copy_stack(*src.children().at(0).second, *dst.children().at(0).second, in, out);
     return;
@@ -94,16 +154,7 @@ void copy_stack(Module& src, Module& dst, const Keep& in, const Keep& out) {
       if (conv->bias.defined()) take(conv->bias.value(), to.bias.value(), next.index, {});
       current = next;
     } else if (auto* bn = dynamic_cast<BatchNorm2d*>(&a)) {
-      auto& to = dynamic_cast<BatchNorm2d&>(b);
-      take(bn->gamma.value(), to.gamma.value(), current.index, {});
-      take(bn->beta.value(), to.beta.value(), current.index, {});
-      take(bn->state.running_mean, to.state.running_mean, current.index, {});
-      take(bn->state.running_var, to.state.running_var, current.index, {});
-      for (size_t c = 0; c < current.ghost.size(); ++c)
-        if (current.ghost[c]) {
-          to.gamma.value().set(static_cast<int64_t>(c), 0.0);
-          to.beta.value().set(static_cast<int64_t>(c), 0.0);
-        }
+      copy_bn(*bn, dynamic_cast<BatchNorm2d&>(b), current);
     } else if (auto* ln = dynamic_cast<LayerNorm2d*>(&a)) {
       auto& to = dynamic_cast<LayerNorm2d&>(b);
       take(ln->gamma.value(), to.gamma.value(), current.index, {});
@@ -156,7 +207,9 @@ DnasExport export_network(const DnasNetwork& net) {
       const int64_t j = result.choices[i];
       if (sn.candidates()[j].identity || sn.in_group() == sn.out_group()) continue;
       const BlockSpec b = sn.spec_of(j);
-      if (b.kind == BlockKind::DepthwiseSeparable || b.stride != 1) continue;
+      // Only ir/cn (residual when stride 1 and in == out) and rb (identity shortcut instead of
+      // a projection) change structure when the alive widths become equal.
+      if ((!has_expansion(b.kind) && b.kind != BlockKind::Basic) || b.stride != 1) continue;
       Keep& in = keeps.at(sn.in_group().get());
       Keep& out = keeps.at(sn.out_group().get());
       if (in.size() != out.size()) continue;

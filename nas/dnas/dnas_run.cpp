@@ -139,6 +139,7 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
   spec.path = o.data_path;
   spec.channels = static_cast<int>(seed.input.c);
   spec.resolution = static_cast<int>(seed.input.h);
+  if (seed.input.w != seed.input.h) spec.width = static_cast<int>(seed.input.w);
   const data::Dataset train_set = data::load_dataset(spec);
   spec.split = data::Split::Test;
   const data::Dataset test_set = data::load_dataset(spec);

@@ -23,11 +23,12 @@ CostKind parse_cost_kind(const std::string& name) {
 std::string candidate_name(const Candidate& c) {
   if (c.identity) return "skip";
   std::string s = std::string(block_kind_name(c.kind)) + ":k" + std::to_string(c.kernel);
-  if (c.kind != BlockKind::DepthwiseSeparable) s.append("e").append(std::to_string(c.expansion));
+  if (has_expansion(c.kind)) s.append("e").append(std::to_string(c.expansion));
   return s;
 }
 
 std::vector<Candidate> parse_candidates(const std::string& text) {
+  if (text == "plinio") return parse_candidates(kPlinioCandidates);
   std::vector<Candidate> out;
   size_t start = 0;
   while (start <= text.size()) {
@@ -44,7 +45,8 @@ std::vector<Candidate> parse_candidates(const std::string& text) {
       try {
         spec = parse_blocks(probe);
       } catch (const Error&) {
-        throw Error("candidate '" + item + "' is not of the form ds:k3, ir:k5e2, cn:k7e4 or skip");
+        throw Error("candidate '" + item +
+                    "' is not of the form ds:k3, cv:k3, rb:k3, ir:k5e2, cn:k7e4 or skip");
       }
       const BlockSpec& b = spec.blocks.at(0);
       c.kind = b.kind;
@@ -94,7 +96,7 @@ BlockSpec SuperNet::spec_of(int64_t branch) const {
   BlockSpec b = seed_;
   b.kind = c.kind;
   b.kernel = c.kernel;
-  b.expansion = c.kind == BlockKind::DepthwiseSeparable ? 1 : c.expansion;
+  b.expansion = has_expansion(c.kind) ? c.expansion : 1;
   return b;
 }
 
@@ -132,9 +134,34 @@ Variable SuperNet::forward(const Variable& x) {
   return weighted_sum(theta_, outputs);
 }
 
+namespace {
+// A basic residual block (builder.cpp, BasicResidual: children [shortcut], body, act): every
+// width inside it is the block's output width, so the out mask follows each BatchNorm of the
+// body and the projection shortcut (which has no BatchNorm); act(shortcut(x) + body(x)).
+Variable forward_basic_masked(Module& block, const Variable& x, const Variable& out_mask) {
+  Module *shortcut = nullptr, *body = nullptr, *act = nullptr;
+  for (const auto& [name, m] : block.children())
+    (name == "shortcut" ? shortcut : name == "body" ? body : act) = m.get();
+  PICONAS_CHECK(body && act, "forward_masked: a basic residual block without body or act");
+  Variable y = x;
+  for (const auto& [name, layer] : body->children()) {
+    y = (*layer)(y);
+    if (dynamic_cast<BatchNorm2d*>(layer.get()) && out_mask.defined())
+      y = channel_mask(y, out_mask);
+  }
+  Variable skip = x;
+  if (shortcut) {
+    skip = (*shortcut)(x);
+    if (out_mask.defined()) skip = channel_mask(skip, out_mask);
+  }
+  return (*act)(autograd::add(skip, y));
+}
+}  // namespace
+
 Variable forward_masked(Module& stack, const Variable& x, const Variable& in_mask,
                         const Variable& out_mask) {
   if (!in_mask.defined() && !out_mask.defined()) return stack(x);
+  if (std::string(stack.kind()) == "basic_residual") return forward_basic_masked(stack, x, out_mask);
   const bool residual = std::string(stack.kind()) == "residual";
   Module& body = residual ? *stack.children().at(0).second : stack;
   const auto& layers = body.children();

@@ -39,7 +39,8 @@ enum class CostKind { Params, Macs };
 CostKind parse_cost_kind(const std::string& name);  // "params" | "macs"
 
 // A candidate block: kind, kernel and expansion; stride and out_channels come from the seed
-// block. identity: the skip candidate. Text "ds:k3", "ir:k5e2", "cn:k7e4", "skip".
+// block. identity: the skip candidate. Text "ds:k3", "cv:k3", "rb:k3", "ir:k5e2", "cn:k7e4",
+// "skip".
 struct Candidate {
   BlockKind kind = BlockKind::DepthwiseSeparable;
   int kernel = 3;
@@ -48,8 +49,12 @@ struct Candidate {
   bool operator==(const Candidate&) const = default;
 };
 std::string candidate_name(const Candidate& c);
-// Comma-separated candidate list; unknown or malformed entries throw Error.
+// Comma-separated candidate list, or "plinio" (kPlinioCandidates); unknown or malformed
+// entries throw Error.
 std::vector<Candidate> parse_candidates(const std::string& text);
+// The SuperNet of the PLiNIO study on the MLPerf Tiny networks: per replaced block a conv 3x3,
+// a conv 5x5, a depthwise-separable 3x3 or the identity (where stride 1 and widths agree).
+inline constexpr const char* kPlinioCandidates = "cv:k3,cv:k5,ds:k3,skip";
 
 struct DnasConfig {
   bool supernet = true;               // each seed block becomes a choice among `candidates`

@@ -25,8 +25,8 @@ struct Costs {
 };
 
 // Stem and head: dense conv "same" padding, no bias, followed by BN; out_hw = output pixels.
-void conv_bn(Costs& c, const Variable& cin, const Variable& cout, int k, double out_hw) {
-  const Variable w = static_cast<double>(k * k) * (cin * cout);
+void conv_bn(Costs& c, const Variable& cin, const Variable& cout, Size2 k, double out_hw) {
+  const Variable w = static_cast<double>(k.h * k.w) * (cin * cout);
   c.add(w + 2.0 * cout, out_hw * w);
 }
 

@@ -34,7 +34,7 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
       if (b.first <= step && step <= b.last) row.live_sram += b.size;
     const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
     const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
-    const int64_t kk = static_cast<int64_t>(l.kernel) * l.kernel;
+    const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
       case deploy::OpKind::Conv: row.flash = out_c * in.c * kk + 12 * out_c; break;
       case deploy::OpKind::Depthwise: row.flash = out_c * kk + 12 * out_c; break;

@@ -11,6 +11,9 @@ namespace {
 
 constexpr int kMaxDraws = 1000;
 constexpr int kDs = static_cast<int>(BlockKind::DepthwiseSeparable);
+constexpr int kLastKind = static_cast<int>(BlockKind::Conv);
+// Kinds whose expansion is always 1 (no expansion gene): ds, rb, cv.
+bool fixed_expansion(int kind) { return !has_expansion(static_cast<BlockKind>(kind)); }
 
 const std::vector<int> kKinds{static_cast<int>(BlockKind::InvertedResidual), kDs,
                               static_cast<int>(BlockKind::ConvNeXt)};
@@ -45,7 +48,7 @@ ArchSpec BlocksSpace::spec_of(const std::vector<int>& genes) const {
   spec.stem = options_.stem;
   spec.head_channels = options_.head_channels;
   for (size_t i = 0; i < genes.size(); i += kBlockGenes) {
-    PICONAS_CHECK(genes[i] >= 0 && genes[i] <= 2,
+    PICONAS_CHECK(genes[i] >= 0 && genes[i] <= kLastKind,
                   "blocks space: block " << i / kBlockGenes << " has kind gene " << genes[i]);
     spec.blocks.push_back(
         {static_cast<BlockKind>(genes[i]), genes[i + 1], genes[i + 2], genes[i + 3], genes[i + 4]});
@@ -60,10 +63,26 @@ std::vector<std::string> BlocksSpace::spec_problems(const ArchSpec& spec) const 
     problems.push_back(std::to_string(n) + " blocks, outside " +
                        std::to_string(options_.min_blocks) + ".." +
                        std::to_string(options_.max_blocks));
-  if (spec.input != options_.input || spec.num_classes != options_.num_classes ||
-      spec.activation != options_.activation || spec.stem != options_.stem ||
-      spec.head_channels != options_.head_channels)
-    problems.push_back("input, classes, activation, stem or head differ from the search's base");
+  std::string differ;  // "classes 12 (the search's 10), ..."
+  auto field = [&](bool same, const std::string& what, const std::string& here,
+                   const std::string& base) {
+    if (!same) differ += (differ.empty() ? "" : ", ") + what + " " + here + " (the search's " + base + ")";
+  };
+  const StemSpec &st = spec.stem, &bst = options_.stem;
+  auto stem_text = [](const StemSpec& x) {
+    return std::to_string(x.out_channels) + "k" + size2_str(x.kernel) + "s" + size2_str(x.stride);
+  };
+  field(spec.input == options_.input, "input", shape3_str(spec.input), shape3_str(options_.input));
+  field(spec.num_classes == options_.num_classes, "classes", std::to_string(spec.num_classes),
+        std::to_string(options_.num_classes));
+  field(spec.activation == options_.activation, "activation", activation_name(spec.activation),
+        activation_name(options_.activation));
+  field(st == bst, "stem", stem_text(st), stem_text(bst));
+  field(spec.head_channels == options_.head_channels, "head", std::to_string(spec.head_channels),
+        std::to_string(options_.head_channels));
+  if (!differ.empty())
+    problems.push_back("input, classes, activation, stem or head differ from the search's base: " +
+                       differ);
   return problems;
 }
 
@@ -100,14 +119,16 @@ Candidate BlocksSpace::decode(const std::vector<int>& decisions) const {
   for (int b = 0; b < n; ++b) {
     const int* d = &decisions[1 + static_cast<size_t>(b) * kBlockGenes];
     const int kind = kinds_[d[0]];
-    genes.insert(genes.end(), {kind, kKernels[d[1]], kind == kDs ? 1 : kExpansions[d[2]],
+    genes.insert(genes.end(), {kind, kKernels[d[1]], fixed_expansion(kind) ? 1 : kExpansions[d[2]],
                                kStrides[d[3]], kChannels[d[4]]});
   }
   return from_genes(genes);
 }
 
 Candidate BlocksSpace::parse(std::string_view text) const {
-  ArchSpec spec = parse_blocks(text);
+  // A reference name ("resnet8") reads as its text.
+  const bool name = text.find(':') == std::string_view::npos;
+  ArchSpec spec = parse_blocks(name ? reference_text(text) : std::string(text));
   // The genes hold the blocks only: a header other than the search's base would be dropped.
   const auto problems = spec_problems(spec);
   PICONAS_CHECK(problems.empty(), "blocks space: '" << text << "': " << join(problems));
@@ -122,7 +143,7 @@ Candidate BlocksSpace::parse(std::string_view text) const {
 std::vector<int> BlocksSpace::random_block(Rng& rng) const {
   const int kind = draw_any(kinds_, rng);
   const int kernel = draw_any(kKernels, rng);
-  const int expansion = kind == kDs ? 1 : draw_any(kExpansions, rng);
+  const int expansion = fixed_expansion(kind) ? 1 : draw_any(kExpansions, rng);
   const int stride = draw_any(kStrides, rng);
   const int channels = draw_any(kChannels, rng);
   return {kind, kernel, expansion, stride, channels};
@@ -148,7 +169,7 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
   std::vector<std::pair<int, int>> sites;
   for (int b = 0; b < n; ++b)
     for (int f = 0; f < kBlockGenes; ++f)
-      if (f != 2 || parent.genes[b * kBlockGenes] != kDs) sites.emplace_back(b, f);
+      if (f != 2 || !fixed_expansion(parent.genes[b * kBlockGenes])) sites.emplace_back(b, f);
   if (options_.min_blocks < options_.max_blocks) sites.emplace_back(n, -1);
   for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
     const auto [b, f] =
@@ -168,9 +189,9 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
       switch (f) {
         case 0: {
           const int kind = draw_other(kinds_, block[0], rng);
-          if (kind == kDs)
+          if (fixed_expansion(kind))
             block[2] = 1;
-          else if (block[0] == kDs)
+          else if (fixed_expansion(block[0]))
             block[2] = draw_any(kExpansions, rng);
           block[0] = kind;
           break;

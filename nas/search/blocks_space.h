@@ -1,11 +1,14 @@
 // The "blocks" search space (docs/metrics.md section 7): a fixed stem, min_blocks..max_blocks
 // blocks of kind ir / ds / cn with kernel {3,5,7}, expansion {2,4,6} (1 for ds), stride {1,2}
-// and output channels {16,32,64,96,160,320}, then the fixed head and classifier.
+// and output channels {16,32,64,96,160,320}, then the fixed head and classifier. Basic residual
+// and plain conv blocks (rb, cv; expansion 1) are never drawn but are expressed: a seed or a parsed text (parse also
+// takes a reference name, e.g. "resnet8") may hold them, and mutation keeps or changes them like
+// any block.
 // Genes: 5 per block [kind, kernel, expansion, stride, out_channels]. Text: the blocks text form
 // of the whole ArchSpec (nas/arch/arch_text.h). Mutation picks one gene uniformly among every
-// block field (the expansion of a ds block is not a gene) and the block count (which appends a
+// block field (the expansion of a ds, rb or cv block is not a gene) and the block count (which appends a
 // random block or drops the last one), and redraws it to a different value; a kind change to ds
-// sets expansion 1, a change from ds draws one. Crossover takes each block from either parent
+// sets expansion 1, a change from ds, rb or cv draws one. Crossover takes each block from either parent
 // (the child's length from one of them). With int8_block_kinds_only, sample and mutate draw
 // ir and ds blocks only. Draws that leave the space (e.g. a stride-2 layer on
 // a 1x1 map) are redrawn.

@@ -230,6 +230,17 @@ void Searcher::fit_zscore(bool final) {
 
 void Searcher::initialise_population() {
   std::vector<int64_t> entries;
+  for (const std::string& text : s_.initial_archs) {
+    Candidate c = space_.parse(text);
+    PICONAS_CHECK(!index_.count(c.text), "search: initial architecture " << c.text << " is listed twice");
+    const CostEstimate cost = space_.cost(c);
+    std::string violations;
+    for (const auto& v : constraint_violations(cost, s_.constraints))
+      violations += (violations.empty() ? "" : ", ") + v;
+    PICONAS_CHECK(violations.empty(),
+                  "search: initial architecture " << c.text << " violates the constraints: " << violations);
+    entries.push_back(place({std::move(c), cost}, 0));
+  }
   const bool distinct = s_.strategy == StrategyKind::FreeRea;
   while (static_cast<int>(entries.size()) < s_.population)
     entries.push_back(place(draw_feasible([&] { return space_.sample(rng_); }, 0, distinct), 0));
@@ -446,6 +457,12 @@ SearchResult Searcher::run() {
                     << s_.rl_learning_rate << " and " << s_.rl_baseline_decay);
   PICONAS_CHECK(s_.aggregator != AggregatorKind::ZScore || s_.population >= 2,
                 "search: zscore aggregation needs a reference population of at least 2");
+  const bool has_population = s_.strategy == StrategyKind::Rea || s_.strategy == StrategyKind::FreeRea;
+  PICONAS_CHECK(s_.initial_archs.empty() || has_population,
+                "search: initial architectures need a population (rea or freerea)");
+  PICONAS_CHECK(static_cast<int64_t>(s_.initial_archs.size()) <= s_.population,
+                "search: " << s_.initial_archs.size() << " initial architectures for a population of "
+                           << s_.population);
   if (s_.resume) {
     PICONAS_CHECK(!s_.output_dir.empty(), "search: resume needs an output directory");
     state_ = load_search_state(search_state_path(s_.output_dir), space_, s_);
@@ -457,7 +474,6 @@ SearchResult Searcher::run() {
   start_ = Clock::now();
   start_step_ = state_.step;
   last_checkpoint_ = state_.step;
-  const bool has_population = s_.strategy == StrategyKind::Rea || s_.strategy == StrategyKind::FreeRea;
   if (has_population && !state_.initialized) {
     initialise_population();
     checkpoint();

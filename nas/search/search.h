@@ -104,6 +104,10 @@ struct SearchSettings {
   int top_k = 10;
   double rl_learning_rate = 1.0;   // rl: step on the logits per unit of advantage
   double rl_baseline_decay = 0.9;  // rl: baseline <- decay * baseline + (1 - decay) * mean
+  // rea, freerea: architectures (texts or reference names the space parses, e.g. "resnet8")
+  // placed first in the initial population, the random draws filling the rest. One that is
+  // outside the space, violates a constraint or repeats another is an Error.
+  std::vector<std::string> initial_archs;
 };
 
 struct HistoryEntry {

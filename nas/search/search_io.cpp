@@ -100,6 +100,7 @@ json draw_settings_json(const SearchSpace& space, const SearchSettings& s) {
     j["rl_learning_rate"] = s.rl_learning_rate;
     j["rl_baseline_decay"] = s.rl_baseline_decay;
   }
+  if (!s.initial_archs.empty()) j["initial_archs"] = s.initial_archs;  // absent: none (as before)
   return j;
 }
 

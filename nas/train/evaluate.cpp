@@ -172,9 +172,8 @@ void check_data_matches(const data::Dataset& dataset, const ArchSpec& arch, cons
 data::DatasetSpec data_spec_for(const data::DatasetSpec& spec, const ArchSpec& arch) {
   data::DatasetSpec out = spec;
   if (out.kind == data::DatasetKind::Folder && out.resolution == 0) {
-    PICONAS_CHECK(arch.input.h == arch.input.w, "image folders are resized to a square; the model input "
-                                                    << shape3_str(arch.input) << " is not square");
     out.resolution = static_cast<int>(arch.input.h);
+    out.width = arch.input.w != arch.input.h ? static_cast<int>(arch.input.w) : 0;
   }
   return out;
 }

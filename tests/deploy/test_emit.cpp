@@ -113,6 +113,20 @@ TEST_CASE("basic residual blocks (projections, ReLU after the add) run the same 
   CHECK(read_bytes(dir.str() + "/resnet_out.bin") == e.expected);
 }
 
+TEST_CASE("dscnn (10x4 stride-2 stem, 'same' padding of an even kernel) runs the same in C") {
+  TempDir dir;
+  const int64_t batch = 6;
+  Exported e = export_model("dscnn", "kws", dir.str(), batch, 71);
+  REQUIRE(e.model.layers[0].kernel == Size2(10, 4));
+  write_bytes(dir.str() + "/kws_in.bin", e.input);
+  std::ofstream(dir.str() + "/main.c") << host_main({"kws"});
+  std::string log;
+  REQUIRE_MESSAGE(run_command(compile_host(dir.str(), {"kws"}), &log) == 0, log);
+  REQUIRE_MESSAGE(run_command("cd " + dir.str() + " && ./prog", &log) == 0, log);
+  CHECK(read_bytes(dir.str() + "/kws_out.bin") == e.expected);
+  CHECK(e.expected.size() == static_cast<size_t>(batch * 12));
+}
+
 TEST_CASE("two models with different prefixes link into one program") {
   TempDir dir;
   Exported a = export_model(to_text(tiny_bench()), "alpha", dir.str(), 6, 31);

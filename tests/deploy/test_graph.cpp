@@ -79,7 +79,7 @@ TEST_CASE("lowered graph: a basic block's projection reads the block input, its 
   REQUIRE(g.layers.size() == 14);
   const Layer& shortcut = g.layers[4];
   CHECK(shortcut.name == "blocks.1.shortcut");
-  CHECK(shortcut.kernel == 1);
+  CHECK(shortcut.kernel == Size2(1));
   CHECK(shortcut.activation == FusedActivation::None);
   const Layer& conv1 = g.layers[5];
   CHECK(conv1.name == "blocks.1.body.0");
@@ -131,4 +131,24 @@ TEST_CASE("a module that does not match the spec is refused") {
   ArchSpec other = tiny_bench();
   other.blocks[0].kernel = 5;
   CHECK_THROWS_WITH_AS(lower_network(other, *net), doctest::Contains("blocks.0.0"), Error);
+}
+
+TEST_CASE("lowered graph: dscnn's 10x4 stride-2 stem keeps TensorFlow's 'same' padding") {
+  const Graph g = lower_arch(parse_arch("dscnn"));
+  const Layer& stem = g.layers[0];
+  CHECK(stem.kernel == Size2(10, 4));
+  CHECK(stem.stride == Size2(2));
+  CHECK(stem.padding == Size2(4, 1));  // 4 rows above (5 below), 1 column left (1 right)
+  CHECK(g.tensors[static_cast<size_t>(stem.output)] == Shape3{64, 25, 5});
+  // The folded float graph computes what the training network computes, and the check can
+  // fail: the padding of the 'same' 10x4 kernel shifted by one row changes the logits. (The stem
+  // alone: behind dscnn's random blocks the logits hardly depend on the input.)
+  const ArchSpec spec = parse_arch("blocks:in=1x49x10,classes=12,act=relu,stem=8k10x4s2|head=0");
+  auto net = make_model(spec, 3);
+  const Tensor x = synthetic_images(spec.input, 4, 11, fashion_normalization(1));
+  Graph folded = lower_network(spec, *net);
+  const Tensor ref = (*net)(autograd::Variable(x)).value();
+  CHECK(max_abs_diff(run_float(folded, x), ref) < 1e-4);
+  folded.layers[0].padding = Size2(5, 1);
+  CHECK(max_abs_diff(run_float(folded, x), ref) > 1e-3);
 }

@@ -39,7 +39,7 @@ TEST_CASE("latency: MACs count only the taps inside the image") {
   const Graph g = lower_arch(parse_arch(kArch));
   const Layer& dw = layer_named(g, "blocks.1.3");
   REQUIRE(dw.kind == OpKind::Depthwise);
-  REQUIRE(dw.kernel == 7);
+  REQUIRE(dw.kernel == Size2(7));
   const LatencyTerms x = latency_features(g, dw);
   const Shape3& out = g.tensors[static_cast<size_t>(dw.output)];
   CHECK(out.h == 7);

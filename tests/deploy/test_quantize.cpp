@@ -52,7 +52,7 @@ TEST_CASE("weights: symmetric per channel, max |q| = 127, layouts converted from
     INFO(q.name);
     const int64_t out_c = static_cast<int64_t>(q.bias.size());
     const int64_t per = static_cast<int64_t>(q.weight.size()) / out_c;
-    const int64_t kk = int64_t{l.kernel} * l.kernel;
+    const int64_t kk = int64_t{l.kernel.h} * l.kernel.w;
     for (int64_t c = 0; c < out_c; ++c) {
       int max_q = 0;
       for (int64_t j = 0; j < per; ++j) {

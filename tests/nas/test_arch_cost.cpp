@@ -23,7 +23,7 @@ const LayerInfo& layer(const std::vector<LayerInfo>& layers, const std::string& 
 // stem conv+BN; per block [expand 1x1 + BN], dw 3x3 + BN, project 1x1 + BN; [head + BN]; linear.
 ArchCost mbv2_oracle(const Mbv2Spec& m) {
   ArchCost c;
-  const int64_t k = m.stem.kernel, s0 = m.stem.stride;
+  const int64_t k = m.stem.kernel.h, s0 = m.stem.stride.h;
   int64_t h = (m.input.h - 1) / s0 + 1, w = (m.input.w - 1) / s0 + 1, ch = m.stem.out_channels;
   c.params += m.input.c * ch * k * k + 2 * ch;
   c.macs += m.input.c * ch * k * k * h * w;
@@ -151,8 +151,8 @@ TEST_CASE("arch cost: inverted residual and ConvNeXt layer structure") {
   CHECK(layer(layers, "head.act").type == "relu");
   CHECK(layer(layers, "classifier").params == 64 * 5 + 5);
   CHECK_THROWS_WITH_AS(
-      arch_cost(parse_blocks("blocks:in=3x32x32,classes=5,act=relu,stem=16k2s1|head=0")),
-      "invalid architecture: stem: kernel 2 must be odd and in 1..15", Error);
+      arch_cost(parse_blocks("blocks:in=3x32x32,classes=5,act=relu,stem=16k2x16s1|head=0")),
+      "invalid architecture: stem: kernel 2x16 not in 1..15", Error);
 }
 
 TEST_CASE("arch cost: layer table is aligned and totals match") {

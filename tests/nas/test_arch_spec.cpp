@@ -38,7 +38,7 @@ TEST_CASE("arch spec: structural problems come with reasons") {
   ArchSpec s = tiny_bench();
   s.input = {1, 0, 28};
   s.num_classes = 0;
-  s.stem = {0, 4, 0};
+  s.stem = {0, {4, 16}, 0};  // even kernels are fine in the stem, 16 is too large
   s.head_channels = -1;
   s.blocks[0].expansion = 3;  // DS block
   s.blocks[1].kernel = 9;     // odd, allowed structurally, not in the blocks space
@@ -47,7 +47,7 @@ TEST_CASE("arch spec: structural problems come with reasons") {
   CHECK(has_reason(p, "input 1x0x28: channels must be in 1..65536 and height/width in 1..16384"));
   CHECK(has_reason(p, "classes 0 not in 1..1000000"));
   CHECK(has_reason(p, "stem: output channels 0 not in 1..65536"));
-  CHECK(has_reason(p, "stem: kernel 4 must be odd and in 1..15"));
+  CHECK(has_reason(p, "stem: kernel 4x16 not in 1..15"));
   CHECK(has_reason(p, "stem: stride 0 not in 1..4"));
   CHECK(has_reason(p, "block 0: depthwise-separable block has expansion 3, must be 1"));
   CHECK(has_reason(p, "block 2: stride 5 not in 1..4"));
@@ -85,14 +85,14 @@ TEST_CASE("arch spec: mbv2 space reasons") {
   m.stages[0].depth = 5;
   m.stages[2].expansion = 7;
   m.stages[6].channels = 100;
-  m.stem.kernel = 2;
+  m.stem.kernel = 16;
   const auto p = mbv2_problems(m);
   CHECK(has_reason(p, "stage 1: depth 5 not in 1..4"));
   CHECK(has_reason(p, "stage 3: expansion 7 not in 1..6"));
   CHECK(has_reason(p,
                    "stage 7: channels 100 not in the mbv2 space "
                    "{8,16,24,32,40,48,64,80,96,112,128,160,192,256,320,384}"));
-  CHECK(has_reason(p, "stem: kernel 2 must be odd"));
+  CHECK(has_reason(p, "stem: kernel 16 not in 1..15"));
   CHECK_THROWS_AS(check_mbv2(m), Error);
   CHECK_THROWS_AS(expand_mbv2(m), Error);
   // 16x16 input: the stem and stages 2..4 halve it to 1x1, then stage 6 strides the 1x1 map.

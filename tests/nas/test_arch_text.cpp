@@ -103,9 +103,9 @@ TEST_CASE("arch text: errors name the token and its position") {
       "at position 32 in \"blocks:in=3x96x96,classes=2,act=relu7,stem=16k3s2|head=0\"");
   const std::string base = "blocks:in=3x96x96,classes=2,act=relu6,stem=16k3s2|";  // 50 chars
   CHECK(contains(error_of([&] { parse_blocks(base + "xx:k3s1c16|head=0"); }),
-                 "unknown block kind 'xx' (known: ir, ds, cn, rb) at position 50"));
+                 "unknown block kind 'xx' (known: ir, ds, cn, rb, cv) at position 50"));
   CHECK(contains(error_of([&] { parse_blocks(base + "IR:k3e6s1c16|head=0"); }),
-                 "unknown block kind 'IR' (known: ir, ds, cn, rb) at position 50"));
+                 "unknown block kind 'IR' (known: ir, ds, cn, rb, cv) at position 50"));
   CHECK(contains(error_of([&] { parse_blocks(base + "ir:k3s1c16|head=0"); }),
                  "expected 'e', found 's1c16' at position 55"));
   CHECK(contains(error_of([&] { parse_blocks(base + "ir:k03e6s1c16|head=0"); }),
@@ -137,8 +137,11 @@ TEST_CASE("arch text: errors name the token and its position") {
 
 TEST_CASE("arch text: parse_arch rejects structurally invalid descriptions with reasons") {
   CHECK(contains(
-      error_of([] { parse_arch("blocks:in=3x96x96,classes=2,act=relu,stem=16k4s2|head=0"); }),
-      "invalid architecture: stem: kernel 4 must be odd"));
+      error_of([] { parse_arch("blocks:in=3x96x96,classes=2,act=relu,stem=16k16s2|head=0"); }),
+      "invalid architecture: stem: kernel 16 not in 1..15"));
+  CHECK(contains(
+      error_of([] { parse_arch("blocks:in=3x96x96,classes=2,act=relu,stem=16k3s2|ds:k4s1c16|head=0"); }),
+      "invalid architecture: block 0: kernel 4 must be odd"));
   CHECK(contains(error_of([] {
                    parse_arch(
                        "mbv2:in=3x96x96,classes=2,act=relu6,stem=16k3s2|n1e6c16|n2e6c24|"
@@ -157,5 +160,12 @@ TEST_CASE("activation and stem flags are read by the architecture text's own rea
                        doctest::Contains("--activation: unknown activation 'relu7'"), Error);
   CHECK_THROWS_WITH_AS(parse_stem("16x3s2", "--stem"), doctest::Contains("--stem: expected 'k'"),
                        Error);
-  CHECK_THROWS_WITH_AS(parse_stem("16k3s2x"), doctest::Contains("unexpected trailing text"), Error);
+  CHECK_THROWS_WITH_AS(parse_stem("16k3s2y"), doctest::Contains("unexpected trailing text"), Error);
+  // Non-square kernels and strides: height x width; a square one has the one spelling "3".
+  CHECK(parse_stem("64k10x4s2") == StemSpec{64, {10, 4}, 2});
+  CHECK(parse_stem("8k3s2x1") == StemSpec{8, 3, {2, 1}});
+  CHECK_THROWS_WITH_AS(parse_stem("16k3x3s2"),
+                       doctest::Contains("stem kernel 3x3 is square: write 3 at position 3"), Error);
+  CHECK_THROWS_WITH_AS(parse_stem("16k3s2x"),
+                       doctest::Contains("expected stem stride width (a number)"), Error);
 }

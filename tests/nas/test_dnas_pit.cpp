@@ -146,3 +146,73 @@ TEST_CASE("PIT mask gradient: straight-through through the cost and the loss") {
   for (int64_t c = 0; c < 6; ++c)
     CHECK(net.groups()[1]->gamma.grad().get(c) == doctest::Approx(8.0));
 }
+
+TEST_CASE("PIT on basic residual blocks (resnet8's kind): export is equivalent, costs match") {
+  // b0 identity rb (shares the stem group), b1 a width-change projection, b2 a stride-2 one.
+  const ArchSpec seed = parse_blocks(
+      "blocks:in=3x8x8,classes=4,act=relu,stem=8k3s1|rb:k3s1c8|rb:k3s1c12|rb:k3s2c16|head=0");
+  DnasNetwork net(seed, pit_config(""));
+  REQUIRE(net.groups().size() == 3);  // stem (= b0), b1, b2
+  CHECK(net.blocks()[0]->in_group() == net.blocks()[0]->out_group());
+  randomize(net, 41);
+  kill(net, {{0, 5}, {1, 2, 3, 11}, {4, 7, 8}});
+  const DnasExport ex = export_network(net);
+  CHECK(ex.ghost_channels == 0);
+  CHECK(to_text(ex.arch) ==
+        "blocks:in=3x8x8,classes=4,act=relu,stem=6k3s1|rb:k3s1c6|rb:k3s1c8|rb:k3s2c13|head=0");
+  CHECK(export_gap(net, ex, images({2, 3, 8, 8}, 4)) < 1e-4);
+  net(images({1, 3, 8, 8}, 4));
+  CHECK(net.cost(CostKind::Params).value().get(0) == doctest::Approx(arch_cost(ex.arch).params));
+  CHECK(net.cost(CostKind::Macs).value().get(0) == doctest::Approx(arch_cost(ex.arch).macs));
+}
+
+TEST_CASE("PIT on a projection rb pruned to equal widths keeps a ghost, not an identity") {
+  // 8 -> 12 stride 1 has a projection; pruning both to 6 would turn it into the identity.
+  const ArchSpec seed =
+      parse_blocks("blocks:in=2x6x6,classes=3,act=relu,stem=8k3s1|rb:k3s1c12|head=0");
+  DnasNetwork net(seed, pit_config(""));
+  randomize(net, 12);
+  kill(net, {{0, 1}, {0, 1, 2, 3, 4, 5}});
+  const DnasExport ex = export_network(net);
+  CHECK(ex.ghost_channels == 1);
+  CHECK(to_text(ex.arch) == "blocks:in=2x6x6,classes=3,act=relu,stem=6k3s1|rb:k3s1c7|head=0");
+  CHECK(export_gap(net, ex, images({2, 2, 6, 6}, 9)) < 1e-4);
+}
+
+TEST_CASE("the PLiNIO SuperNet {cv:k3, cv:k5, ds:k3, skip} with PIT on an rb seed") {
+  CHECK(parse_candidates("plinio") == parse_candidates("cv:k3,cv:k5,ds:k3,skip"));
+  CHECK(candidate_name(parse_candidates("cv:k5").at(0)) == "cv:k5");
+  const ArchSpec seed = parse_blocks(
+      "blocks:in=3x8x8,classes=4,act=relu,stem=8k3s1|rb:k3s1c8|rb:k3s2c16|rb:k3s1c16|head=0");
+  DnasNetwork net(seed, pit_config("plinio"));
+  REQUIRE(net.blocks()[1]->size() == 3);  // no identity where the stride is 2
+  net.blocks()[0]->alpha().value().copy_from(Tensor::from_values({4}, {0, 1, 0, 0}));  // cv:k5
+  net.blocks()[1]->alpha().value().copy_from(Tensor::from_values({3}, {1, 0, 0}));     // cv:k3
+  net.blocks()[2]->alpha().value().copy_from(Tensor::from_values({4}, {0, 0, 1, 0}));  // ds:k3
+  randomize(net, 17);
+  kill(net, {{3}, {0, 1, 2, 9}});  // groups: stem (= b0), b1 (= b2)
+  const DnasExport ex = export_network(net);
+  CHECK(to_text(ex.arch) ==
+        "blocks:in=3x8x8,classes=4,act=relu,stem=7k3s1|cv:k5s1c7|cv:k3s2c12|ds:k3s1c12|head=0");
+  CHECK(export_gap(net, ex, images({2, 3, 8, 8}, 2)) < 1e-4);
+  net(images({1, 3, 8, 8}, 2));
+  CHECK(net.cost(CostKind::Params).value().get(0) == doctest::Approx(arch_cost(ex.arch).params));
+  CHECK(net.cost(CostKind::Macs).value().get(0) == doctest::Approx(arch_cost(ex.arch).macs));
+}
+
+TEST_CASE("a basic residual block as a SuperNet candidate (keeps resnet8's block among the choices)") {
+  const ArchSpec seed = parse_blocks(
+      "blocks:in=2x8x8,classes=3,act=relu,stem=8k3s1|ds:k3s1c12|ds:k3s2c12|ds:k3s1c12|head=0");
+  DnasNetwork net(seed, pit_config("cv:k3,ds:k3,rb:k3,skip"));
+  net.blocks()[0]->alpha().value().copy_from(Tensor::from_values({3}, {0, 0, 1}));     // rb
+  net.blocks()[1]->alpha().value().copy_from(Tensor::from_values({3}, {0, 0, 1}));     // rb s2
+  net.blocks()[2]->alpha().value().copy_from(Tensor::from_values({4}, {0, 0, 1, 0}));  // rb id
+  randomize(net, 23);
+  kill(net, {{2}, {0, 4}, {1, 3, 5}});  // groups: stem, b0, b1 (= b2)
+  const DnasExport ex = export_network(net);
+  CHECK(to_text(ex.arch) ==
+        "blocks:in=2x8x8,classes=3,act=relu,stem=7k3s1|rb:k3s1c10|rb:k3s2c9|rb:k3s1c9|head=0");
+  CHECK(export_gap(net, ex, images({2, 2, 8, 8}, 5)) < 1e-4);
+  net(images({1, 2, 8, 8}, 5));
+  CHECK(net.cost(CostKind::Macs).value().get(0) == doctest::Approx(arch_cost(ex.arch).macs));
+}

@@ -8,6 +8,7 @@
 #include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
 #include "nas/arch/lowering.h"
+#include "core/rng.h"
 #include "nas/builder.h"
 
 using namespace piconas;
@@ -195,4 +196,89 @@ TEST_CASE("mobilenetv1-025: the MLPerf Tiny Visual Wake Words network") {
   CHECK(bn_channels == 2736);
   const std::vector<LayerInfo> rows = arch_layers(m);
   CHECK(rows[rows.size() - 2].input == Shape3{256, 3, 3});  // 96 / 32
+}
+
+// dscnn = the ds_cnn branch of get_model() in mlcommons/tiny,
+// benchmark/training/keyword_spotting/keras_model.py (read at commit 1afd2c98): input
+// [49, 10, 1] (49 MFCC frames of 10 coefficients), Conv2D(64, (10,4), strides (2,2),
+// padding 'same') + BN + ReLU + Dropout(0.2); 4 x [DepthwiseConv2D 3x3 'same' + BN + ReLU,
+// Conv2D(64, 1x1) + BN + ReLU]; Dropout(0.4); AveragePooling2D((24, 5)); Dense(12).
+// 'same' with stride 2: ceil(49/2) x ceil(10/2) = 25x5. Counted by hand from that definition:
+//   conv/dense weights 22,016 + 12 dense biases (stem 2,560, per block 576 + 4,096, dense
+//   768), BN over 576 channels (64 stem + 8 x 64) x (gamma, beta) = 1,152. Ours: 2,560 + 4 x
+//   4,672 + 780 + 1,152 = 23,180. Keras "Total params" adds a bias per conv channel (576) and
+//   the moving mean/variance (1,152): 24,908 (23,756 trainable).
+//   MACs (25 x 5 = 125 output pixels): stem 125 x 64 x 40 = 320,000, per block 72,000 + 512,000,
+//   dense 768: 2,656,768 (the same in both conventions).
+// Dropout carries no parameters or MACs and piconas has no dropout layer: dscnn trains without
+// it. The Keras model averages rows 0..23 of the 25 (pool 24x5, 'valid'); ours averages all 25.
+TEST_CASE("dscnn: the MLPerf Tiny keyword spotting network, counted like its Keras definition") {
+  const ArchSpec d = parse_arch("dscnn");
+  CHECK(d == dscnn());
+  CHECK(reference_text("dscnn") ==
+        "blocks:in=1x49x10,classes=12,act=relu,stem=64k10x4s2|ds:k3s1c64|ds:k3s1c64|ds:k3s1c64|"
+        "ds:k3s1c64|head=0");
+  CHECK(d.stem == StemSpec{64, {10, 4}, 2});
+  const std::vector<LayerInfo> rows = arch_layers(d);
+  const LayerInfo &stem = rows[1];
+  CHECK(stem.type == "conv10x4/s2");
+  CHECK(stem.kernel == Size2{10, 4});
+  CHECK(stem.stride == Size2{2, 2});
+  CHECK(stem.output == Shape3{64, 25, 5});
+  CHECK(stem.params == 2560);
+  CHECK(stem.macs == 320000);
+  CHECK(same_pad_before(10) == 4);  // TensorFlow 'same': 9 rows of padding, 4 above, 5 below
+  CHECK(same_pad_before(4) == 1);   // 2 columns, 1 left, 1 right (k/2 = 2 after, one unread)
+  const Totals t = totals(d);
+  CHECK(t.params == 23180);
+  CHECK(t.macs == 2656768);
+  CHECK(keras_total_params(d) == 24908);
+  const ArchCost c = arch_cost(d);
+  CHECK(c.params == t.params);
+  CHECK(c.macs == t.macs);
+  // The builder's modules: the same parameters, a 10x4 weight, 12 logits per 49x10 input.
+  auto net = build_network(d);
+  int64_t module_params = 0;
+  bool stem_weight = false;
+  for (const auto &[name, p] : net->named_parameters()) {
+    module_params += p.value().numel();
+    if (name != "stem.0.weight") continue;
+    stem_weight = true;
+    CHECK(p.shape() == std::vector<int64_t>{64, 1, 10, 4});
+  }
+  CHECK(stem_weight);
+  CHECK(module_params == t.params);
+  Rng rng(1);
+  net->initialize(rng);
+  Tensor x({2, 1, 49, 10});
+  for (int64_t i = 0; i < x.numel(); ++i) x.set(i, 0.01 * static_cast<double>(i % 89) - 0.4);
+  CHECK((*net)(autograd::Variable(x)).shape() == std::vector<int64_t>{2, 12});
+  // A non-square stride halves one axis only.
+  ArchSpec narrow = d;
+  narrow.stem.stride = {2, 1};
+  CHECK(arch_layers(narrow)[1].output == Shape3{64, 25, 10});
+  CHECK(to_text(narrow).find("stem=64k10x4s2x1|") != std::string::npos);
+  CHECK(parse_arch(to_text(narrow)) == narrow);
+}
+
+TEST_CASE("cv (plain conv block, the PLiNIO SuperNet's conv choice): text, lowering, no residual") {
+  const char *text = "blocks:in=3x16x16,classes=4,act=relu6,stem=8k3s1|cv:k5s1c8|cv:k3s2c16|head=0";
+  const ArchSpec s = parse_arch(text);
+  CHECK(s.blocks[0] == BlockSpec{BlockKind::Conv, 5, 1, 1, 8});
+  CHECK(to_text(s) == text);
+  CHECK_FALSE(has_residual(s.blocks[0], 8));  // 8 -> 8 stride 1: still a plain layer
+  const std::vector<LayerInfo> rows = arch_layers(s);
+  // input, stem conv/bn/act, b0 conv/bn/act, b1 conv/bn/act, pool, classifier
+  REQUIRE(rows.size() == 12);
+  CHECK(rows[4].name == "b0.conv");
+  CHECK(rows[4].params == 8 * 8 * 25);
+  CHECK(rows[6].activation == Activation::ReLU6);
+  CHECK(rows[7].output == Shape3{16, 8, 8});
+  CHECK(count_kind(s, LayerKind::Add) == 0);
+  ArchSpec bad = s;
+  bad.blocks[0].expansion = 2;
+  CHECK_THROWS_WITH_AS(check_arch(bad), doctest::Contains("conv block has expansion 2"), Error);
+  int64_t module_params = 0;
+  for (const autograd::Variable &p : build_network(s)->parameters()) module_params += p.value().numel();
+  CHECK(module_params == totals(s).params);
 }

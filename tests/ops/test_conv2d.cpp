@@ -24,6 +24,17 @@ Conv2dParams params(int64_t stride, int64_t pad, int64_t dilation = 1, int64_t g
   return {stride, stride, pad, pad, dilation, dilation, groups};
 }
 
+// "same" padding of an even kernel: more zeros after the image than before it.
+Conv2dParams asymmetric(int64_t stride, int64_t top, int64_t left, int64_t bottom, int64_t right,
+                        int64_t groups = 1) {
+  Conv2dParams p = params(stride, 0, 1, groups);
+  p.pad_h = top;
+  p.pad_w = left;
+  p.pad_h_end = bottom;
+  p.pad_w_end = right;
+  return p;
+}
+
 // Awkward shapes: batch 1 and 3, sizes 1 and odd, non-square, stride 2, padding, dilation 2,
 // groups 2 and 4, 1x1, kernels 3/5/7, and one large enough to be cut into column tiles.
 std::vector<Case> awkward_cases() {
@@ -42,6 +53,8 @@ std::vector<Case> awkward_cases() {
       {"pointwise 16->24 odd", {3, 16, 7, 9}, {24, 16, 1, 1}, params(1, 0)},
       {"1x1 stride2", {3, 6, 9, 7}, {5, 6, 1, 1}, params(2, 0)},
       {"3x3 tiled 48->4 @29", {2, 48, 29, 31}, {4, 48, 3, 3}, params(1, 1)},
+      {"10x4 stride2 same (DS-CNN stem)", {2, 1, 49, 10}, {6, 1, 10, 4}, asymmetric(2, 4, 1, 5, 2)},
+      {"4x2 depthwise asymmetric", {3, 4, 7, 6}, {4, 1, 4, 2}, asymmetric(1, 1, 0, 2, 1, 4)},
   };
 }
 
@@ -401,4 +414,50 @@ TEST_CASE("conv2d: finite-difference gradients of the Winograd backward (float64
                            ConvAlgo::Winograd);
   check_finite_differences({"3x3 pad0", {1, 2, 7, 6}, {3, 2, 3, 3}, params(1, 0)},
                            ConvAlgo::Winograd);
+}
+
+TEST_CASE("conv2d: asymmetric padding equals zero-padding the image first") {
+  // DS-CNN's stem: 10x4 stride 2 "same" on 49x10 -> 25x5, 4 rows above and 5 below the image,
+  // 1 column left and 2 right (the second right column is never reached).
+  const Shape x_shape{2, 3, 49, 10}, w_shape{5, 3, 10, 4};
+  const Conv2dParams p = asymmetric(2, 4, 1, 5, 2);
+  const ConvShape s = conv2d_shape(x_shape, w_shape, p);
+  CHECK(s.out_h == 25);
+  CHECK(s.out_w == 5);
+  CHECK_FALSE(symmetric_padding(s));
+  CHECK(select_conv_algo(s) == ConvAlgo::Im2colGemm);
+  Rng rng(3);
+  const auto x = random_vector<double>(shape_numel(x_shape), rng);
+  const auto w = random_vector<double>(shape_numel(w_shape), rng);
+  // The same image with its padding written out as zeros, then an unpadded convolution.
+  const int64_t ph = 49 + 4 + 5, pw = 10 + 1 + 2;
+  std::vector<double> padded(static_cast<size_t>(2 * 3 * ph * pw), 0.0);
+  for (int64_t n = 0; n < 2 * 3; ++n)
+    for (int64_t i = 0; i < 49; ++i)
+      for (int64_t j = 0; j < 10; ++j)
+        padded[static_cast<size_t>((n * ph + i + 4) * pw + j + 1)] =
+            x[static_cast<size_t>((n * 49 + i) * 10 + j)];
+  const ConvShape s0 = conv2d_shape({2, 3, ph, pw}, w_shape, params(2, 0));
+  REQUIRE(s0.out_h == 25);
+  REQUIRE(s0.out_w == 5);
+  std::vector<double> want(static_cast<size_t>(2 * 5 * 25 * 5)), got(want.size());
+  conv2d_forward<double>(s0, padded.data(), w.data(), nullptr, want.data(), ConvAlgo::Naive);
+  for (ConvAlgo algo : {ConvAlgo::Naive, ConvAlgo::Im2colGemm}) {
+    CAPTURE(conv_algo_name(algo));
+    std::fill(got.begin(), got.end(), 7.0);
+    conv2d_forward<double>(s, x.data(), w.data(), nullptr, got.data(), algo);
+    check_close(got, want, "asymmetric vs padded image");
+  }
+  CHECK_THROWS_AS(conv2d_forward<double>(s, x.data(), w.data(), nullptr, got.data(),
+                                         ConvAlgo::Winograd),
+                  Error);
+  Conv2dParams bad = p;
+  bad.pad_h_end = -2;
+  CHECK_THROWS_WITH_AS(conv2d_shape(x_shape, w_shape, bad), doctest::Contains("end -2x2"), Error);
+}
+
+TEST_CASE("conv2d: finite-difference gradients with asymmetric padding (float64)") {
+  const Case c{"3x2 asymmetric", {1, 2, 6, 5}, {3, 2, 3, 2}, asymmetric(2, 0, 0, 2, 1)};
+  check_finite_differences(c, ConvAlgo::Naive);
+  check_finite_differences(c, ConvAlgo::Im2colGemm);
 }
