@@ -32,6 +32,10 @@ inline CLI::Option* add_byte_option(CLI::App* cmd, const std::string& name, int6
       ->type_name("BYTES");
 }
 
+// An --arch value that names a file holding a graph network's JSON (the network file of
+// `piconas import`, docs/onnx.md) is replaced by that JSON; any other value is kept.
+std::string arch_argument(const std::string& value);
+
 }  // namespace piconas::apps
 
 namespace piconas::apps {

@@ -80,7 +80,9 @@ void register_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   nas::TrainConfig& c = o->config;
   CLI::App* cmd = app.add_subcommand("train", "train an architecture on an image data set");
-  cmd->add_option("--arch", c.arch, "architecture: a reference name or a text form")->capture_default_str();
+  cmd->add_option("--arch", c.arch, "architecture: a reference name, a text form or a network file")
+      ->capture_default_str()
+      ->transform([](std::string value) { return arch_argument(value); });
   cmd->add_option("--data", o->data, "fashion-mnist | mnist | cifar10 | folder")->capture_default_str();
   cmd->add_option("--data-path", c.data.path, "data directory (default: the system copy; required for folder)");
   cmd->add_option("--channels", c.data.channels, "convert images to 1 or 3 channels (0: native)");

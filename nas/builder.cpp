@@ -39,14 +39,16 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
   switch (row.kind) {
     case LayerKind::Conv:
     case LayerKind::Depthwise:
-      PICONAS_CHECK(row.kernel.h == row.kernel.w && row.stride.h == row.stride.w,
+      PICONAS_CHECK(row.kernel.h == row.kernel.w && row.stride.h == row.stride.w &&
+                        row.pad.h == row.pad.w && row.dilation.h == row.dilation.w,
                     "build_network: layer '" << row.name
-                                             << "' has a non-square kernel or stride, which "
-                                                "autograd::Conv2d does not support");
+                                             << "' has a non-square kernel, stride, padding or "
+                                                "dilation, which autograd::Conv2d does not support");
       return std::make_shared<Conv2d>(Conv2dOptions{row.input.c, row.output.c, row.kernel.h,
-                                                    row.stride.h, -1, 1, row.groups, row.bias});
+                                                    row.stride.h, row.pad.h, row.dilation.h,
+                                                    row.groups, row.bias});
     case LayerKind::BatchNorm:
-      return std::make_shared<BatchNorm2d>(row.output.c);
+      return std::make_shared<BatchNorm2d>(row.output.c, 0.1, row.eps);
     case LayerKind::LayerNorm:
       return std::make_shared<LayerNorm2d>(row.output.c);
     case LayerKind::Activation:
@@ -54,7 +56,15 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
     case LayerKind::GlobalAvgPool:
       return std::make_shared<GlobalAvgPool>();
     case LayerKind::FullyConnected:
-      return std::make_shared<Linear>(row.input.c * row.input.h * row.input.w, row.output.c);
+      return std::make_shared<Linear>(row.input.c * row.input.h * row.input.w, row.output.c,
+                                      row.bias);
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool: {
+      const ops::Pool2dParams p{row.kernel.h, row.kernel.w, row.stride.h, row.stride.w,
+                                row.pad.h,    row.pad.w,    row.count_include_pad};
+      if (row.kind == LayerKind::MaxPool) return std::make_shared<MaxPool2d>(p);
+      return std::make_shared<AvgPool2d>(p);
+    }
     case LayerKind::Input:
     case LayerKind::Add:
       break;
@@ -111,6 +121,31 @@ std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t 
 }
 }  // namespace
 
+GraphNetwork::GraphNetwork(std::vector<LayerInfo> rows) : rows_(std::move(rows)) {
+  for (const LayerInfo& row : rows_) {
+    std::shared_ptr<Module> m = build_module(row);
+    if (m) register_module(row.path, m);
+    modules_.push_back(std::move(m));
+  }
+}
+
+Variable GraphNetwork::forward(const Variable& x) {
+  std::vector<Variable> outputs(rows_.size());
+  outputs[0] = x;
+  for (size_t i = 1; i < rows_.size(); ++i) {
+    const LayerInfo& row = rows_[i];
+    Variable in = outputs[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
+    if (row.kind == LayerKind::Add) {
+      outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
+      continue;
+    }
+    if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
+      in = reshape(in, {in.shape()[0], in.shape()[1] * in.shape()[2] * in.shape()[3]});
+    outputs[i] = (*modules_[i])(in);
+  }
+  return outputs.back();
+}
+
 std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, Activation act) {
   // Spatial size does not change the modules; 1x1 keeps the shapes small.
   const std::vector<LayerInfo> rows = block_layers(b, Shape3{in, 1, 1}, act, 0);
@@ -119,6 +154,7 @@ std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, Activation a
 
 std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
   const std::vector<LayerInfo> rows = arch_layers(spec);
+  if (!spec.graph.empty()) return std::make_shared<GraphNetwork>(rows);
   auto starts = [](const LayerInfo& row, const char* prefix) {
     return row.path.rfind(prefix, 0) == 0;
   };
