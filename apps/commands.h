@@ -19,6 +19,7 @@ void register_score(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_info(CLI::App& app);
+void register_import(CLI::App& app);
 void register_run(CLI::App& app);
 void register_verify(CLI::App& app);
 
