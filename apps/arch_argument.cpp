@@ -7,14 +7,12 @@
 namespace piconas::apps {
 
 std::string arch_argument(const std::string &value) {
-  std::error_code not_a_file; // a long text is no path ("File name too long")
-  if (!std::filesystem::is_regular_file(value, not_a_file))
-    return value;
+  std::error_code not_a_file;  // a long text is no path ("File name too long")
+  if (!std::filesystem::is_regular_file(value, not_a_file)) return value;
   const std::string text = read_file(value, int64_t{64} << 20);
   PICONAS_CHECK(nas::is_graph_text(text),
-                "'" << value
-                    << "' is not a network file (a graph network's JSON)");
+                "'" << value << "' is not a network file (a graph network's JSON)");
   return text;
 }
 
-} // namespace piconas::apps
+}  // namespace piconas::apps

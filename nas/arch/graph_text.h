@@ -31,9 +31,9 @@ inline constexpr int kGraphFormatVersion = 1;
 // True when `text` is (meant to be) the JSON form: its first non-space
 // character is '{'.
 bool is_graph_text(std::string_view text);
-std::string to_graph_json(const ArchSpec &spec); // spec.graph must not be empty
+std::string to_graph_json(const ArchSpec &spec);  // spec.graph must not be empty
 // Parses and checks (check_arch, graph_layers); throws Error naming the
 // offending field.
 ArchSpec parse_graph(std::string_view text);
 
-} // namespace piconas::nas
+}  // namespace piconas::nas

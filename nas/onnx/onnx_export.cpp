@@ -140,15 +140,20 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net) {
         w.initializer(p + ".bias", bn.beta.value());
         w.initializer(p + ".running_mean", bn.state.running_mean);
         w.initializer(p + ".running_var", bn.state.running_var);
-        onnx::NodeProto& n = w.node("BatchNormalization", row.name,
-                                    {in, p + ".weight", p + ".bias", p + ".running_mean", p + ".running_var"}, out);
+        onnx::NodeProto& n =
+            w.node("BatchNormalization", row.name,
+                   {in, p + ".weight", p + ".bias", p + ".running_mean", p + ".running_var"}, out);
         Writer::real(n, "epsilon", static_cast<float>(bn.state.eps));
         break;
       }
       case LayerKind::Activation:
         switch (row.activation) {
-          case Activation::ReLU: w.node("Relu", row.name, {in}, out); break;
-          case Activation::Hardswish: w.node("HardSwish", row.name, {in}, out); break;
+          case Activation::ReLU:
+            w.node("Relu", row.name, {in}, out);
+            break;
+          case Activation::Hardswish:
+            w.node("HardSwish", row.name, {in}, out);
+            break;
           case Activation::ReLU6: {
             const std::string lo = row.name + ".min", hi = row.name + ".max";
             w.scalar(lo, 0.0f);
@@ -171,7 +176,8 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net) {
         Writer::ints(n, "kernel_shape", {row.kernel.h, row.kernel.w});
         Writer::ints(n, "strides", {row.stride.h, row.stride.w});
         Writer::ints(n, "pads", {row.pad.h, row.pad.w, row.pad.h, row.pad.w});
-        if (row.kind == LayerKind::AvgPool) Writer::integer(n, "count_include_pad", row.count_include_pad);
+        if (row.kind == LayerKind::AvgPool)
+          Writer::integer(n, "count_include_pad", row.count_include_pad);
         break;
       }
       case LayerKind::GlobalAvgPool:
@@ -204,7 +210,8 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net) {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
     std::string why = e.what();
-    throw Error("export --onnx: the ONNX checker refuses the written model: " + why.substr(0, why.find('\n')));
+    throw Error("export --onnx: the ONNX checker refuses the written model: " +
+                why.substr(0, why.find('\n')));
   }
   std::string bytes;
   PICONAS_CHECK(model.SerializeToString(&bytes), "export --onnx: protobuf serialization failed");

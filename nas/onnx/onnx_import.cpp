@@ -5,10 +5,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <limits>
 #include <map>
-#include <deque>
 #include <set>
 
 #include "core/atomic_file.h"
@@ -36,13 +36,22 @@ std::string shape_text(const onnx::TensorProto& t) {
   return s + "]";
 }
 
+// Before the checker, whose message for an old opset names some operator instead.
+void check_opset(const onnx::ModelProto& model, const std::string& source) {
+  int64_t opset = -1;
+  for (const auto& entry : model.opset_import())
+    if (entry.domain().empty() || entry.domain() == "ai.onnx") opset = entry.version();
+  PICONAS_CHECK(opset >= kOnnxMinOpset && opset <= kOnnxMaxOpset,
+                source << ": ONNX opset " << opset << " is not supported (piconas reads opsets "
+                       << kOnnxMinOpset << ".." << kOnnxMaxOpset << ")");
+}
+
 class Importer {
  public:
   Importer(const onnx::ModelProto& model, std::string source)
       : model_(model), graph_(model.graph()), source_(std::move(source)) {}
 
   ImportedModel run(const ImportOptions& options) {
-    check_opset();
     for (const onnx::TensorProto& t : graph_.initializer()) constants_[t.name()] = &t;
     read_input();
     for (const onnx::NodeProto& node : graph_.node()) import_node(node);
@@ -55,40 +64,31 @@ class Importer {
                 excerpt(node.op_type(), 40) + "): " + why);
   }
 
-  void check_opset() const {
-    int64_t opset = -1;
-    for (const auto& entry : model_.opset_import())
-      if (entry.domain().empty() || entry.domain() == "ai.onnx") opset = entry.version();
-    PICONAS_CHECK(opset >= kOnnxMinOpset && opset <= kOnnxMaxOpset,
-                  source_ << ": ONNX opset " << opset << " is not supported (piconas reads opsets "
-                          << kOnnxMinOpset << ".." << kOnnxMaxOpset << ")");
-  }
-
   void read_input() {
     const onnx::ValueInfoProto* input = nullptr;
     for (const onnx::ValueInfoProto& v : graph_.input()) {
       if (constants_.count(v.name())) continue;
       PICONAS_CHECK(input == nullptr, source_ << ": the graph has more than one input ('"
-                                              << excerpt(input ? input->name() : "", 60)
-                                              << "', '" << excerpt(v.name(), 60)
+                                              << excerpt(input ? input->name() : "", 60) << "', '"
+                                              << excerpt(v.name(), 60)
                                               << "'); piconas networks take one image");
       input = &v;
     }
     PICONAS_CHECK(input, source_ << ": the graph has no input");
     const auto& type = input->type().tensor_type();
-    PICONAS_CHECK(input->type().has_tensor_type() &&
-                      type.elem_type() == onnx::TensorProto::FLOAT && type.has_shape() &&
-                      type.shape().dim_size() == 4,
+    PICONAS_CHECK(input->type().has_tensor_type() && type.elem_type() == onnx::TensorProto::FLOAT &&
+                      type.has_shape() && type.shape().dim_size() == 4,
                   source_ << ": input '" << excerpt(input->name(), 60)
                           << "' must be a float tensor [N, C, H, W]");
     int64_t dims[3] = {0, 0, 0};
     for (int i = 1; i < 4; ++i) {
       const auto& d = type.shape().dim(i);
-      PICONAS_CHECK(d.has_dim_value() && d.dim_value() > 0,
-                    source_ << ": input '" << excerpt(input->name(), 60) << "' dimension " << i
-                            << " must be a fixed positive size, got '"
-                            << excerpt(d.has_dim_param() ? d.dim_param() : std::to_string(d.dim_value()), 40)
-                            << "'");
+      PICONAS_CHECK(
+          d.has_dim_value() && d.dim_value() > 0,
+          source_ << ": input '" << excerpt(input->name(), 60) << "' dimension " << i
+                  << " must be a fixed positive size, got '"
+                  << excerpt(d.has_dim_param() ? d.dim_param() : std::to_string(d.dim_value()), 40)
+                  << "'");
       dims[i - 1] = d.dim_value();
     }
     spec_.input = {dims[0], dims[1], dims[2]};
@@ -130,7 +130,8 @@ class Importer {
     else
       for (int64_t i = 0; i < n; ++i) p[i] = t.float_data(static_cast<int>(i));
     for (int64_t i = 0; i < n; ++i)
-      if (!std::isfinite(p[i])) fail(node, "tensor '" + excerpt(t.name(), 60) + "' holds " + std::to_string(p[i]));
+      if (!std::isfinite(p[i]))
+        fail(node, "tensor '" + excerpt(t.name(), 60) + "' holds " + std::to_string(p[i]));
     return out;
   }
 
@@ -138,10 +139,12 @@ class Importer {
     if (node.input_size() <= input || node.input(input).empty())
       fail(node, "input " + std::to_string(input) + " is missing");
     const onnx::TensorProto* t = constant(node.input(input));
-    if (!t) fail(node, "input '" + excerpt(node.input(input), 60) + "' must be a constant (an initializer)");
+    if (!t)
+      fail(node,
+           "input '" + excerpt(node.input(input), 60) + "' must be a constant (an initializer)");
     if (static_cast<size_t>(t->dims_size()) != rank)
-      fail(node, "tensor '" + excerpt(t->name(), 60) + "' has shape " + shape_text(*t) + ", expected " +
-                     std::to_string(rank) + " dimensions");
+      fail(node, "tensor '" + excerpt(t->name(), 60) + "' has shape " + shape_text(*t) +
+                     ", expected " + std::to_string(rank) + " dimensions");
     return to_tensor(node, *t);
   }
 
@@ -175,13 +178,15 @@ class Importer {
   Size2 pads_attr(const onnx::NodeProto& node) const {
     const auto* auto_pad = attribute(node, "auto_pad");
     if (auto_pad && auto_pad->s() != "NOTSET" && auto_pad->s() != "VALID")
-      fail(node, "auto_pad " + excerpt(auto_pad->s(), 20) + " is not supported (give explicit pads)");
+      fail(node,
+           "auto_pad " + excerpt(auto_pad->s(), 20) + " is not supported (give explicit pads)");
     const std::vector<int64_t> p = ints_attr(node, "pads");
     if (p.empty()) return {0, 0};
     if (p.size() != 4 || p[0] != p[2] || p[1] != p[3] || p[0] < 0 || p[1] < 0 ||
         p[0] > kMaxWindow || p[1] > kMaxWindow)
-      fail(node, "pads must be 4 values with the same padding on both sides of an axis "
-                 "(asymmetric padding is not supported)");
+      fail(node,
+           "pads must be 4 values with the same padding on both sides of an axis "
+           "(asymmetric padding is not supported)");
     return {static_cast<int>(p[0]), static_cast<int>(p[1])};
   }
 
@@ -205,8 +210,10 @@ class Importer {
     std::string name;
     for (char c : node.name().empty() ? node.op_type() : node.name()) {
       const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-      if (ok) name += c;
-      else if (!name.empty() && name.back() != '_') name += '_';
+      if (ok)
+        name += c;
+      else if (!name.empty() && name.back() != '_')
+        name += '_';
     }
     while (!name.empty() && name.back() == '_') name.pop_back();
     if (name.size() > 48) name = name.substr(name.size() - 48);
@@ -245,9 +252,12 @@ class Importer {
     GraphLayer& l = add_layer(node, GraphOp::Conv, {in});
     l.out_channels = ws[0];
     l.groups = int_attr(node, "group", 1);
-    if (l.groups < 1 || l.groups > (int64_t{1} << 20)) fail(node, "group " + std::to_string(l.groups) + " is out of range");
-    l.kernel = size2_attr(node, "kernel_shape", {static_cast<int>(std::min<int64_t>(ws[2], kMaxWindow)),
-                                                 static_cast<int>(std::min<int64_t>(ws[3], kMaxWindow))}, 1);
+    if (l.groups < 1 || l.groups > (int64_t{1} << 20))
+      fail(node, "group " + std::to_string(l.groups) + " is out of range");
+    l.kernel = size2_attr(node, "kernel_shape",
+                          {static_cast<int>(std::min<int64_t>(ws[2], kMaxWindow)),
+                           static_cast<int>(std::min<int64_t>(ws[3], kMaxWindow))},
+                          1);
     if (l.kernel.h != ws[2] || l.kernel.w != ws[3])
       fail(node, "kernel_shape does not match the weight " + shape_str(ws));
     l.stride = size2_attr(node, "strides", {1, 1}, 1);
@@ -262,7 +272,8 @@ class Importer {
 
   void import_batchnorm(const onnx::NodeProto& node) {
     if (int_attr(node, "training_mode", 0) != 0 || node.output_size() > 1)
-      fail(node, "training-mode BatchNormalization (with running-statistics outputs) is not supported");
+      fail(node,
+           "training-mode BatchNormalization (with running-statistics outputs) is not supported");
     const int in = data_input(node, 0);
     GraphLayer& l = add_layer(node, GraphOp::BatchNorm, {in});
     l.eps = float_attr(node, "epsilon", 1e-5f);
@@ -318,14 +329,16 @@ class Importer {
     Tensor w = weight(node, 1, 2);
     bool trans_b = false;
     if (gemm) {
-      if (int_attr(node, "transA", 0) != 0 || float_attr(node, "alpha", 1) != 1 || float_attr(node, "beta", 1) != 1)
+      if (int_attr(node, "transA", 0) != 0 || float_attr(node, "alpha", 1) != 1 ||
+          float_attr(node, "beta", 1) != 1)
         fail(node, "only Gemm with transA 0, alpha 1 and beta 1 is supported");
       trans_b = int_attr(node, "transB", 0) != 0;
     }
     if (!trans_b) {  // [in, out] -> [out, in]
       Tensor t({w.dim(1), w.dim(0)});
       for (int64_t i = 0; i < w.dim(0); ++i)
-        for (int64_t o = 0; o < w.dim(1); ++o) t.data<float>()[o * w.dim(0) + i] = w.data<float>()[i * w.dim(1) + o];
+        for (int64_t o = 0; o < w.dim(1); ++o)
+          t.data<float>()[o * w.dim(0) + i] = w.data<float>()[i * w.dim(1) + o];
       w = t;
     }
     GraphLayer& l = add_layer(node, GraphOp::FullyConnected, {in});
@@ -335,7 +348,9 @@ class Importer {
     add_tensor(copy, "weight", std::move(w));
     if (copy.bias) {
       Tensor b = to_tensor(node, *constant_or_fail(node, 2));
-      if (b.numel() != copy.out_channels) fail(node, "bias " + shape_str(b.shape()) + " does not match " + std::to_string(copy.out_channels) + " outputs");
+      if (b.numel() != copy.out_channels)
+        fail(node, "bias " + shape_str(b.shape()) + " does not match " +
+                       std::to_string(copy.out_channels) + " outputs");
       add_tensor(copy, "bias", b.reshape({copy.out_channels}));
     }
   }
@@ -358,7 +373,9 @@ class Importer {
                        "'; only a MatMul's bias may be added as a constant");
       GraphLayer& fc = spec_.graph[static_cast<size_t>(layer)];
       Tensor b = to_tensor(node, *t);
-      if (b.numel() != fc.out_channels) fail(node, "bias " + shape_text(*t) + " does not match " + std::to_string(fc.out_channels) + " outputs");
+      if (b.numel() != fc.out_channels)
+        fail(node, "bias " + shape_text(*t) + " does not match " + std::to_string(fc.out_channels) +
+                       " outputs");
       fc.bias = true;
       add_tensor(fc, "bias", b.reshape({fc.out_channels}));
       alias(node, layer);
@@ -385,7 +402,8 @@ class Importer {
     const std::string& op = node.op_type();
     if (op == "Constant") {
       const auto* value = attribute(node, "value");
-      if (!value || !value->has_t() || node.output_size() != 1) fail(node, "only tensor constants are supported");
+      if (!value || !value->has_t() || node.output_size() != 1)
+        fail(node, "only tensor constants are supported");
       constant_storage_.push_back(value->t());
       constants_[node.output(0)] = &constant_storage_.back();
     } else if (op == "Conv") {
@@ -395,7 +413,8 @@ class Importer {
     } else if (op == "Relu") {
       add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation = Activation::ReLU;
     } else if (op == "HardSwish") {
-      add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation = Activation::Hardswish;
+      add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation =
+          Activation::Hardswish;
     } else if (op == "Clip") {
       import_clip(node);
     } else if (op == "Add") {
@@ -409,27 +428,32 @@ class Importer {
     } else if (op == "Flatten" || op == "Reshape") {
       import_flatten(node);
     } else if (op == "Dropout" || op == "Identity") {
-      if (node.output_size() > 1 && !node.output(1).empty()) fail(node, "the dropout mask output is not supported");
+      if (node.output_size() > 1 && !node.output(1).empty())
+        fail(node, "the dropout mask output is not supported");
       const auto it = values_.find(node.input_size() > 0 ? node.input(0) : "");
       if (it == values_.end()) data_input(node, 0);  // names the problem
       values_[node.output(0)] = it->second;
     } else {
-      fail(node, "operator not supported (piconas imports Conv, BatchNormalization, Relu, Clip, "
-                 "HardSwish, Add, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, "
-                 "MatMul, Dropout, Identity; docs/onnx.md)");
+      fail(node,
+           "operator not supported (piconas imports Conv, BatchNormalization, Relu, Clip, "
+           "HardSwish, Add, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, "
+           "MatMul, Dropout, Identity; docs/onnx.md)");
     }
   }
 
   ImportedModel finish(const ImportOptions& options) {
-    PICONAS_CHECK(graph_.output_size() == 1, source_ << ": the graph has " << graph_.output_size()
-                                                     << " outputs; piconas networks have one (the logits)");
+    PICONAS_CHECK(graph_.output_size() == 1,
+                  source_ << ": the graph has " << graph_.output_size()
+                          << " outputs; piconas networks have one (the logits)");
     const auto out = values_.find(graph_.output(0).name());
-    PICONAS_CHECK(out != values_.end() && !spec_.graph.empty() &&
-                      out->second.layer == static_cast<int>(spec_.graph.size()) - 1 &&
-                      spec_.graph.back().op == GraphOp::FullyConnected,
-                  source_ << ": the graph output '" << excerpt(graph_.output(0).name(), 60)
-                          << "' is not the last node's fully connected classifier (Gemm or MatMul)");
-    spec_.num_classes = static_cast<int>(std::min<int64_t>(spec_.graph.back().out_channels, 1 << 30));
+    PICONAS_CHECK(
+        out != values_.end() && !spec_.graph.empty() &&
+            out->second.layer == static_cast<int>(spec_.graph.size()) - 1 &&
+            spec_.graph.back().op == GraphOp::FullyConnected,
+        source_ << ": the graph output '" << excerpt(graph_.output(0).name(), 60)
+                << "' is not the last node's fully connected classifier (Gemm or MatMul)");
+    spec_.num_classes =
+        static_cast<int>(std::min<int64_t>(spec_.graph.back().out_channels, 1 << 30));
     std::vector<LayerInfo> rows;
     try {
       rows = arch_layers(spec_);
@@ -446,8 +470,8 @@ class Importer {
       for (size_t i = 0; i < spec_.graph.size(); ++i)
         if (spec_.graph[i].name == layer) node = node_of_layer_[i];
       if (it == state.end() || it->second.shape() != tensor.shape())
-        fail(*node, "tensor " + name.substr(name.find('.') + 1) + " has shape " + shape_str(tensor.shape()) +
-                        " but its input needs " +
+        fail(*node, "tensor " + name.substr(name.find('.') + 1) + " has shape " +
+                        shape_str(tensor.shape()) + " but its input needs " +
                         (it == state.end() ? std::string("none") : shape_str(it->second.shape())));
       loaded[name] = tensor;
     }
@@ -493,6 +517,7 @@ ImportedModel import_onnx(const std::string& bytes, const std::string& source,
   onnx::ModelProto model;
   PICONAS_CHECK(bytes.size() < static_cast<size_t>(kOnnxMaxBytes) && model.ParseFromString(bytes),
                 source << ": not an ONNX model (the protobuf does not parse; truncated?)");
+  check_opset(model, source);
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
