@@ -49,7 +49,7 @@ void check_train_config(const TrainConfig& c) {
 
 nlohmann::json train_config_json(const TrainConfig& c) {
   const data::ResizedCropConfig& rc = c.augment.resized_crop;
-  return {{"arch", canonical_text(c.arch)},
+  nlohmann::json j = {{"arch", canonical_text(c.arch)},
           {"data",
            {{"kind", data::dataset_kind_name(c.data.kind)},
             {"path", c.data.path},
@@ -79,6 +79,8 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"val_fraction", c.val_fraction},
           {"evaluate_test", c.evaluate_test},
           {"seed", c.seed}};
+  if (!c.init.empty()) j["init"] = c.init;  // absent otherwise: older runs still resume
+  return j;
 }
 
 }  // namespace piconas::nas
