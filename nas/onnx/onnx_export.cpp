@@ -3,12 +3,14 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "autograd/layers.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "nas/arch/lowering.h"
+#include "nas/onnx/onnx_import.h"
 #include "nas/train/model_io.h"
 
 namespace piconas::nas::onnx_io {
@@ -98,12 +100,19 @@ void value_info(onnx::ValueInfoProto* v, const std::string& name, std::vector<in
 
 }  // namespace
 
-std::string export_onnx(const ArchSpec& arch, autograd::Module& net) {
+std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
+                        const data::Normalization* normalization) {
   const std::vector<LayerInfo> rows = arch_layers(arch);
   onnx::ModelProto model;
   model.set_ir_version(8);
   model.set_producer_name("piconas");
   model.add_opset_import()->set_version(kOnnxExportOpset);
+  if (normalization) {
+    auto* prop = model.add_metadata_props();
+    prop->set_key(kNormalizationKey);
+    prop->set_value(
+        nlohmann::json{{"mean", normalization->mean}, {"std", normalization->std}}.dump());
+  }
   onnx::GraphProto& graph = *model.mutable_graph();
   graph.set_name("piconas");
   Writer w(graph);
@@ -220,7 +229,7 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net) {
 
 void export_onnx_file(const std::string& checkpoint_path, const std::string& onnx_path) {
   LoadedModel model = load_model(checkpoint_path);
-  write_file_atomic(onnx_path, export_onnx(model.arch, *model.module));
+  write_file_atomic(onnx_path, export_onnx(model.arch, *model.module, &model.normalization));
 }
 
 }  // namespace piconas::nas::onnx_io

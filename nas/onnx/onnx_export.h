@@ -9,14 +9,18 @@
 #include <string>
 
 #include "autograd/module.h"
+#include "data/normalize.h"
 #include "nas/arch/arch_spec.h"
 
 namespace piconas::nas::onnx_io {
 
 inline constexpr int kOnnxExportOpset = 14;  // HardSwish needs 14
 
-// The serialized ModelProto of `net` (as built by build_network(arch), in eval mode).
-std::string export_onnx(const ArchSpec& arch, autograd::Module& net);
+// The serialized ModelProto of `net` (as built by build_network(arch), in eval mode). A given
+// normalization is stored as metadata "piconas.normalization" ({"mean": [...], "std": [...]}),
+// which import_onnx reads back.
+std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
+                        const data::Normalization* normalization = nullptr);
 // Loads a model checkpoint and writes its ONNX model to onnx_path.
 void export_onnx_file(const std::string& checkpoint_path, const std::string& onnx_path);
 

@@ -481,9 +481,23 @@ class Importer {
     net->set_training(false);
 
     data::Normalization norm = data::Normalization::identity(static_cast<int>(spec_.input.c));
+    for (const auto& prop : model_.metadata_props()) {
+      if (prop.key() != kNormalizationKey) continue;
+      try {
+        const nlohmann::json j = nlohmann::json::parse(prop.value());
+        norm.mean = j.at("mean").get<std::vector<float>>();
+        norm.std = j.at("std").get<std::vector<float>>();
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(source_ + ": metadata " + kNormalizationKey + " is malformed: " + e.what());
+      }
+    }
     if (!options.mean.empty()) norm.mean = options.mean;
     if (!options.std.empty()) norm.std = options.std;
-    norm.validate(static_cast<int>(spec_.input.c));
+    try {
+      norm.validate(static_cast<int>(spec_.input.c));
+    } catch (const Error& e) {
+      throw Error(source_ + ": input normalisation: " + e.what());
+    }
     ModelInfo info;
     info.arch = &spec_;
     info.normalization = &norm;

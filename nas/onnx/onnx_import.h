@@ -22,8 +22,13 @@ inline constexpr int kOnnxMinOpset = 9;
 inline constexpr int kOnnxMaxOpset = 17;
 inline constexpr int64_t kOnnxMaxBytes = int64_t{1} << 30;
 
+// Metadata key of the input normalisation piconas writes into exported models.
+inline constexpr const char* kNormalizationKey = "piconas.normalization";
+
 struct ImportOptions {
-  std::vector<float> mean, std;  // input normalization the model expects; empty: 0 and 1
+  // Input normalization the model expects; empty: the model's "piconas.normalization"
+  // metadata when present, else mean 0 and std 1.
+  std::vector<float> mean, std;
 };
 
 struct ImportedModel {

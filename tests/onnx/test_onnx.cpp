@@ -102,10 +102,11 @@ TEST_CASE("imported structure: residual adds, depthwise convs, pools and the cla
 TEST_CASE("export then import is identical") {
   for (const char* name : kModels) {
     INFO(name);
-    const onnx_io::ImportedModel m =
-        onnx_io::import_onnx_file(model_path(std::string(name) + ".onnx"));
+    const onnx_io::ImportedModel m = onnx_io::import_onnx_file(
+        model_path(std::string(name) + ".onnx"), {{0.1f, 0.2f, 0.3f}, {0.5f, 0.6f, 0.7f}});
     LoadedModel loaded = load_model(m.checkpoint, name);
-    const std::string bytes = onnx_io::export_onnx(loaded.arch, *loaded.module);
+    const std::string bytes =
+        onnx_io::export_onnx(loaded.arch, *loaded.module, &loaded.normalization);
     const onnx_io::ImportedModel back = onnx_io::import_onnx(bytes, "exported");
     // Same layers (the names are the exported node names), same weights, same logits.
     REQUIRE(back.arch.graph.size() == m.arch.graph.size());
@@ -114,6 +115,8 @@ TEST_CASE("export then import is identical") {
       a.name = b.name = "";
       CHECK(a == b);
     }
+    CHECK(back.checkpoint.meta["normalization"] == m.checkpoint.meta["normalization"]);
+    CHECK(back.checkpoint.meta["normalization"]["std"][2].get<float>() == 0.7f);
     REQUIRE(back.checkpoint.tensors.size() == m.checkpoint.tensors.size());
     for (size_t i = 0; i < m.checkpoint.tensors.size(); ++i) {
       const Tensor& a = m.checkpoint.tensors[i].second;
