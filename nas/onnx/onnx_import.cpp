@@ -460,6 +460,20 @@ class Importer {
     } catch (const Error& e) {
       throw Error(source_ + ": " + e.what());
     }
+    // Each layer's weights must be the size its input needs before the network is allocated:
+    // a declared 16384x16384 input must not make a terabyte classifier.
+    for (size_t i = 0; i < spec_.graph.size(); ++i) {
+      int64_t have = 0;
+      const std::string prefix = spec_.graph[i].name + ".";
+      for (const auto& [name, tensor] : tensors_)
+        if (name.rfind(prefix, 0) == 0 && name.find("running_") == std::string::npos)
+          have += tensor.numel();
+      const LayerInfo& row = rows[i + 1];
+      if (have != row.params)
+        fail(*node_of_layer_[i], "its weights hold " + std::to_string(have) +
+                                     " values, but on its " + shape3_str(row.input) +
+                                     " input the layer needs " + std::to_string(row.params));
+    }
     auto net = build_network(spec_);
     std::map<std::string, Tensor> state = net->state();
     std::map<std::string, Tensor> loaded;

@@ -12,6 +12,7 @@
 #include "nas/arch/graph_text.h"
 #include "nas/arch/lowering.h"
 #include "nas/builder.h"
+#include "nas/deploy/graph.h"
 #include "nas/onnx/onnx_export.h"
 #include "nas/onnx/onnx_import.h"
 #include "nas/train/model_io.h"
@@ -146,6 +147,23 @@ TEST_CASE("a block architecture exports to ONNX and imports back to the same log
   CHECK(max_rel_diff(logits_of(back.checkpoint, x), want) < 1e-6);
 }
 
+TEST_CASE("int8 deployment of imported networks: folded graph equals the module, hswish refused") {
+  const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path("resnet_block.onnx"));
+  LoadedModel loaded = load_model(m.checkpoint, "resnet_block");
+  deploy::Graph g = deploy::lower_network(loaded.arch, *loaded.module);
+  int adds = 0;
+  for (const deploy::Layer& l : g.layers) adds += l.kind == deploy::OpKind::Add;
+  CHECK(adds == 2);
+  CHECK(g.layers.size() == 10);  // 6 convs (BN and ReLU folded), 2 adds, pool, classifier
+  const Expected e = expected("resnet_block");
+  const Tensor want = (*loaded.module)(autograd::Variable(e.input)).value();
+  CHECK(max_rel_diff(deploy::run_float(g, e.input), want) < 1e-5);
+  const ArchSpec ds = onnx_io::import_onnx_file(model_path("ds_net.onnx")).arch;
+  const std::vector<std::string> problems = deploy::int8_problems(ds);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("'stem_stem_0_Conv' uses activation hswish") != std::string::npos);
+}
+
 TEST_CASE("an unsupported operator is one error naming the node and its op type") {
   CHECK_THROWS_WITH_AS(
       onnx_io::import_onnx_file(model_path("unsupported.onnx")),
@@ -185,6 +203,14 @@ TEST_CASE("hostile ONNX files are one-line errors") {
   for (auto& t : *huge_weight.mutable_graph()->mutable_initializer())
     if (t.dims_size() == 4) t.set_dims(0, int64_t{1} << 40);
   one_line_error(huge_weight.SerializeAsString(), "hostile.onnx");
+  // A declared input of 1 x 16384 x 16384 (within the limits) whose classifier weights do not
+  // fit it: refused before any allocation, naming the node.
+  onnx::ModelProto big_input = model;
+  auto* shape =
+      big_input.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  shape->mutable_dim(2)->set_dim_value(16384);
+  shape->mutable_dim(3)->set_dim_value(16384);
+  one_line_error(big_input.SerializeAsString(), "(Gemm): its weights hold 123 values");
 }
 
 TEST_CASE("graph network text: canonical round trip and field errors") {
