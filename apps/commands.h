@@ -20,6 +20,7 @@ void register_score(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_info(CLI::App& app);
+void register_import(CLI::App& app);
 void register_run(CLI::App& app);
 void register_verify(CLI::App& app);
 
@@ -53,6 +54,10 @@ inline void add_memory_options(CLI::App* cmd, nas::deploy::PlanOptions& plan) {
          "--patch-layers auto: recomputed MACs at most this fraction of the network's (default 0.2)")
       ->type_name("F");
 }
+
+// An --arch value that names a file holding a graph network's JSON (the network file of
+// `piconas import`, docs/onnx.md) is replaced by that JSON; any other value is kept.
+std::string arch_argument(const std::string& value);
 
 }  // namespace piconas::apps
 

@@ -1,6 +1,7 @@
 // `piconas export CHECKPOINT --out DIR`: quantizes a trained model to int8 and writes portable
 // C99 for microcontrollers (nas/deploy/export.h), then prints memory, flash and the float vs
-// int8 accuracy on the first --eval test images.
+// int8 accuracy on the first --eval test images. With --onnx FILE it also (or only) writes the
+// float model as ONNX (nas/onnx/onnx_export.h).
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include "apps/commands.h"
 #include "nas/deploy/export.h"
+#include "nas/onnx/onnx_export.h"
 
 namespace piconas::apps {
 
@@ -16,9 +18,17 @@ struct ExportCliOptions {
   std::string checkpoint;
   nas::deploy::ExportOptions options;
   std::optional<double> percentile;  // unset: min/max calibration
+  std::string onnx_path;             // also (or only) the float model as ONNX
 };
 
 void run_export(const ExportCliOptions& cli) {
+  PICONAS_CHECK(!cli.options.out_dir.empty() || !cli.onnx_path.empty(),
+                "export: give --out DIR (int8 C) and/or --onnx FILE (float ONNX)");
+  if (!cli.onnx_path.empty()) {
+    nas::onnx_io::export_onnx_file(cli.checkpoint, cli.onnx_path);
+    std::printf("wrote %s (float ONNX, opset %d)\n", cli.onnx_path.c_str(), nas::onnx_io::kOnnxExportOpset);
+    if (cli.options.out_dir.empty()) return;
+  }
   nas::deploy::ExportOptions o = cli.options;
   if (cli.percentile) {  // NaN and out-of-range values are refused by the export
     o.calibration.method = nas::deploy::CalibrationMethod::Percentile;
@@ -57,7 +67,8 @@ void register_export(CLI::App& app) {
   auto cli = std::make_shared<ExportCliOptions>();
   CLI::App* cmd = app.add_subcommand("export", "quantize a trained model to int8 and emit C for microcontrollers");
   cmd->add_option("checkpoint", cli->checkpoint, "model checkpoint (piconas-model)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--out", cli->options.out_dir, "output directory")->required();
+  cmd->add_option("--out", cli->options.out_dir, "output directory of the int8 C files");
+  cmd->add_option("--onnx", cli->onnx_path, "also (or, without --out, only) write the float model as ONNX to this file");
   cmd->add_option("--prefix", cli->options.prefix, "C symbol prefix (several models can share a firmware)");
   cmd->add_option("--calib", cli->options.calibration_images, "calibration images (first N of the training set)")
       ->check(CLI::PositiveNumber);

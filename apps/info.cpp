@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <optional>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "apps/commands.h"
 #include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
+#include "nas/arch/graph_text.h"
 #include "nas/checkpoint.h"
 #include "nas/deploy/latency.h"
 #include "nas/pipeline/footprint.h"
@@ -48,12 +50,19 @@ void print_latency(const nas::ArchSpec& arch, const InfoOptions& o) {
               deploy::latency_ms(e.instructions, mhz));
 }
 
+// A network file (graph JSON) rather than a checkpoint.
+bool starts_with_brace(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  char first = 0;
+  return file.get(first) && first == '{';
+}
+
 void run_info(const InfoOptions& options) {
   const std::string& what = options.what;
   nas::ArchSpec arch;
   // A text longer than a file name may be is not a path (no "File name too long" error).
   std::error_code not_a_file;
-  if (std::filesystem::is_regular_file(what, not_a_file)) {
+  if (std::filesystem::is_regular_file(what, not_a_file) && !starts_with_brace(what)) {
     nas::Checkpoint checkpoint = nas::load_checkpoint(what);
     const nlohmann::json& meta = checkpoint.meta;
     PICONAS_CHECK(meta.contains("arch") && meta["arch"].is_string(),
@@ -75,7 +84,7 @@ void run_info(const InfoOptions& options) {
     if (meta.contains("normalization")) std::printf("normalization %s\n", field("normalization").c_str());
     if (meta.contains("class_names")) std::printf("classes %s\n", field("class_names").c_str());
   } else {
-    arch = nas::parse_arch(what);
+    arch = nas::parse_arch(arch_argument(what));
   }
   nas::ArchCost cost = nas::arch_cost(arch);
   std::printf("arch %s\n\n%s\n", nas::to_text(arch).c_str(), nas::format_layer_table(arch).c_str());
@@ -92,7 +101,7 @@ void run_info(const InfoOptions& options) {
 void register_info(CLI::App& app) {
   auto o = std::make_shared<InfoOptions>();
   CLI::App* cmd = app.add_subcommand("info", "layer table and totals of an architecture or checkpoint");
-  cmd->add_option("arch", o->what, "reference name (tiny-bench, mbv2-bench, mobilenetv2, resnet8, dscnn, mobilenetv1-025), text form or checkpoint")
+  cmd->add_option("arch", o->what, "reference name (tiny-bench, mbv2-bench, mobilenetv2, resnet8, dscnn, mobilenetv1-025), text form, network file or checkpoint")
       ->required();
   cmd->add_flag("--memory", o->memory, "also the int8 deployment's live SRAM and flash per layer");
   add_memory_options(cmd, o->plan);

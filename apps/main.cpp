@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   piconas::apps::register_train(app);
   piconas::apps::register_eval(app);
   piconas::apps::register_info(app);
+  piconas::apps::register_import(app);
   piconas::apps::register_run(app);
   piconas::apps::register_verify(app);
   try {

@@ -8,6 +8,7 @@
 
 #include "apps/commands.h"
 #include "core/duration.h"
+#include "nas/checkpoint.h"
 #include "nas/train/trainer.h"
 
 namespace piconas::apps {
@@ -80,7 +81,9 @@ void register_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   nas::TrainConfig& c = o->config;
   CLI::App* cmd = app.add_subcommand("train", "train an architecture on an image data set");
-  cmd->add_option("--arch", c.arch, "architecture: a reference name or a text form")->capture_default_str();
+  CLI::Option* arch = cmd->add_option("--arch", c.arch, "architecture: a reference name, a text form or a network file")
+      ->capture_default_str()
+      ->transform([](std::string value) { return arch_argument(value); });
   cmd->add_option("--data", o->data, "fashion-mnist | mnist | cifar10 | folder")->capture_default_str();
   cmd->add_option("--data-path", c.data.path, "data directory (default: the system copy; required for folder)");
   cmd->add_option("--channels", c.data.channels, "convert images to 1 or 3 channels (0: native)");
@@ -110,6 +113,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--val-fraction", c.val_fraction, "part of the train split held out for validation")
       ->capture_default_str();
   cmd->add_flag("--no-test", o->no_test, "skip the final test-split evaluation");
+  cmd->add_option("--init", c.init, "start from this model checkpoint's weights (fine-tune; e.g. from piconas import)");
   cmd->add_option("--seed", c.seed, "random seed")->capture_default_str();
   cmd->add_option("--threads", c.threads, "worker threads")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--out", c.out_dir, "output directory (checkpoints, metrics.csv, summary.json)")->required();
@@ -117,7 +121,15 @@ void register_train(CLI::App& app) {
   cmd->add_option("--checkpoint-every", c.checkpoint_every_steps, "also write last.ckpt every N steps (0: per epoch)");
   cmd->add_option("--progress-every", c.progress_every_steps, "print progress every N steps")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->callback([o] { run_train(*o); });
+  cmd->callback([o, arch] {
+    if (!o->config.init.empty() && arch->count() == 0) {  // the architecture of --init
+      const nlohmann::json meta = nas::load_checkpoint(o->config.init).meta;
+      PICONAS_CHECK(meta.contains("arch") && meta["arch"].is_string(),
+                    "train: --init '" << o->config.init << "' has no architecture text");
+      o->config.arch = meta["arch"].get<std::string>();
+    }
+    run_train(*o);
+  });
 }
 
 }  // namespace piconas::apps

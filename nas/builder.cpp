@@ -39,11 +39,20 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
   switch (row.kind) {
     case LayerKind::Conv:
     case LayerKind::Depthwise:
-      return std::make_shared<Conv2d>(Conv2dOptions{row.input.c, row.output.c, row.kernel.h,
-                                                    row.stride.h, -1, 1, row.groups, row.bias,
-                                                    row.kernel.w, row.stride.w});
+    {
+      // "same" (the blocks' rows: autograd's padding -1, per axis) or symmetric padding.
+      const bool same = row.pad == Size2{same_pad_before(row.kernel.h), same_pad_before(row.kernel.w)} &&
+                        row.pad_end == Size2{row.kernel.h / 2, row.kernel.w / 2} && row.dilation == Size2{};
+      PICONAS_CHECK(same || (row.pad.h == row.pad.w && row.pad_end == row.pad && row.dilation.h == row.dilation.w),
+                    "build_network: layer '" << row.name
+                                             << "' has a padding per axis or side, or a dilation per axis, "
+                                                "that autograd::Conv2d does not support");
+      return std::make_shared<Conv2d>(Conv2dOptions{row.input.c, row.output.c, row.kernel.h, row.stride.h,
+                                                    same ? -1 : row.pad.h, same ? 1 : row.dilation.h,
+                                                    row.groups, row.bias, row.kernel.w, row.stride.w});
+    }
     case LayerKind::BatchNorm:
-      return std::make_shared<BatchNorm2d>(row.output.c);
+      return std::make_shared<BatchNorm2d>(row.output.c, 0.1, row.eps);
     case LayerKind::LayerNorm:
       return std::make_shared<LayerNorm2d>(row.output.c);
     case LayerKind::Activation:
@@ -51,7 +60,15 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
     case LayerKind::GlobalAvgPool:
       return std::make_shared<GlobalAvgPool>();
     case LayerKind::FullyConnected:
-      return std::make_shared<Linear>(row.input.c * row.input.h * row.input.w, row.output.c);
+      return std::make_shared<Linear>(row.input.c * row.input.h * row.input.w, row.output.c,
+                                      row.bias);
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool: {
+      const ops::Pool2dParams p{row.kernel.h, row.kernel.w, row.stride.h, row.stride.w,
+                                row.pad.h,    row.pad.w,    row.count_include_pad};
+      if (row.kind == LayerKind::MaxPool) return std::make_shared<MaxPool2d>(p);
+      return std::make_shared<AvgPool2d>(p);
+    }
     case LayerKind::Input:
     case LayerKind::Add:
       break;
@@ -108,6 +125,31 @@ std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t 
 }
 }  // namespace
 
+GraphNetwork::GraphNetwork(std::vector<LayerInfo> rows) : rows_(std::move(rows)) {
+  for (const LayerInfo& row : rows_) {
+    std::shared_ptr<Module> m = build_module(row);
+    if (m) register_module(row.path, m);
+    modules_.push_back(std::move(m));
+  }
+}
+
+Variable GraphNetwork::forward(const Variable& x) {
+  std::vector<Variable> outputs(rows_.size());
+  outputs[0] = x;
+  for (size_t i = 1; i < rows_.size(); ++i) {
+    const LayerInfo& row = rows_[i];
+    Variable in = outputs[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
+    if (row.kind == LayerKind::Add) {
+      outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
+      continue;
+    }
+    if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
+      in = reshape(in, {in.shape()[0], in.shape()[1] * in.shape()[2] * in.shape()[3]});
+    outputs[i] = (*modules_[i])(in);
+  }
+  return outputs.back();
+}
+
 std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, Activation act) {
   // Spatial size does not change the modules; 1x1 keeps the shapes small.
   const std::vector<LayerInfo> rows = block_layers(b, Shape3{in, 1, 1}, act, 0);
@@ -116,6 +158,7 @@ std::shared_ptr<Module> build_block(const BlockSpec& b, int64_t in, Activation a
 
 std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
   const std::vector<LayerInfo> rows = arch_layers(spec);
+  if (!spec.graph.empty()) return std::make_shared<GraphNetwork>(rows);
   auto starts = [](const LayerInfo& row, const char* prefix) {
     return row.path.rfind(prefix, 0) == 0;
   };

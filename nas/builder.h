@@ -13,7 +13,23 @@ namespace piconas::nas {
 
 autograd::ActivationKind to_activation_kind(Activation activation);
 
+// A graph network (spec.graph not empty) becomes a GraphNetwork.
 std::shared_ptr<autograd::Sequential> build_network(const ArchSpec& spec);
+
+// The module of a graph network: one child per row that has parameters or computes (named by
+// the layer, so tensors are "conv1.weight", "bn1.running_mean"), run in row order; Add rows add
+// their two inputs, and the classifier flattens a CxHxW input. A Sequential only so that every
+// reader of build_network's result takes it; its children are not run in sequence.
+class GraphNetwork : public autograd::Sequential {
+ public:
+  explicit GraphNetwork(std::vector<LayerInfo> rows);
+  autograd::Variable forward(const autograd::Variable& x) override;
+  const char* kind() const override { return "graph"; }
+
+ private:
+  std::vector<LayerInfo> rows_;
+  std::vector<std::shared_ptr<autograd::Module>> modules_;  // per row; nullptr: Input, Add
+};
 
 // One block of the network: a Sequential of its layers (block_layers), wrapped in a Residual
 // when has_residual(block, in_channels); the same modules build_network makes for it.

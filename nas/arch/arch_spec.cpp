@@ -96,6 +96,109 @@ bool has_projection(const BlockSpec& block, int in_channels) {
   return block.kind == BlockKind::Basic && (block.stride != 1 || block.out_channels != in_channels);
 }
 
+const char* graph_op_name(GraphOp op) {
+  switch (op) {
+    case GraphOp::Conv:
+      return "conv";
+    case GraphOp::BatchNorm:
+      return "batchnorm";
+    case GraphOp::Activation:
+      return "activation";
+    case GraphOp::Add:
+      return "add";
+    case GraphOp::MaxPool:
+      return "maxpool";
+    case GraphOp::AvgPool:
+      return "avgpool";
+    case GraphOp::GlobalAvgPool:
+      return "global_avgpool";
+    case GraphOp::FullyConnected:
+      return "linear";
+  }
+  throw Error("graph_op_name: invalid GraphOp " + std::to_string(static_cast<int>(op)));
+}
+
+std::vector<std::string> graph_problems(const ArchSpec& spec) {
+  std::vector<std::string> p;
+  const std::vector<GraphLayer>& layers = spec.graph;
+  if (!spec.blocks.empty() || spec.head_channels != 0)
+    p.push_back("a graph network has no blocks or head");
+  if (layers.size() > kMaxGraphLayers)
+    p.push_back(std::to_string(layers.size()) + " layers, over the limit of " +
+                std::to_string(kMaxGraphLayers));
+  auto in_range = [&](const std::string& where, const char* field, int64_t v, int64_t lo,
+                      int64_t hi) {
+    if (v < lo || v > hi)
+      p.push_back(where + ": " + field + " " + std::to_string(v) + " not in " +
+                  std::to_string(lo) + ".." + std::to_string(hi));
+  };
+  auto size2_in_range = [&](const std::string& where, const char* field, Size2 v, int lo, int hi) {
+    in_range(where, field, v.h, lo, hi);
+    in_range(where, field, v.w, lo, hi);
+  };
+  std::vector<std::string> names;
+  for (size_t i = 0; i < layers.size() && i < kMaxGraphLayers; ++i) {
+    const GraphLayer& l = layers[i];
+    const std::string where = "layer " + std::to_string(i) + " '" + l.name.substr(0, 64) + "'";
+    const bool name_ok = !l.name.empty() && l.name.size() <= 64 &&
+                         std::all_of(l.name.begin(), l.name.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                  (c >= '0' && c <= '9') || c == '_';
+                         });
+    if (!name_ok) p.push_back(where + ": a name is 1..64 letters, digits or '_'");
+    if (std::find(names.begin(), names.end(), l.name) != names.end())
+      p.push_back(where + ": the name is used twice");
+    names.push_back(l.name);
+    const int op = static_cast<int>(l.op);
+    if (op < 0 || op > static_cast<int>(GraphOp::FullyConnected)) {
+      p.push_back(where + ": invalid op " + std::to_string(op));
+      continue;
+    }
+    const size_t wanted = l.op == GraphOp::Add ? 2 : 1;
+    if (l.inputs.size() != wanted)
+      p.push_back(where + ": " + graph_op_name(l.op) + " takes " + std::to_string(wanted) +
+                  " input(s), got " + std::to_string(l.inputs.size()));
+    for (int input : l.inputs)
+      if (input < -1 || input >= static_cast<int>(i))
+        p.push_back(where + ": input " + std::to_string(input) +
+                    " is not an earlier layer (-1: the network input)");
+    switch (l.op) {
+      case GraphOp::Conv:
+        in_range(where, "output channels", l.out_channels, 1, kMaxChannels);
+        in_range(where, "groups", l.groups, 1, kMaxChannels);
+        size2_in_range(where, "dilation", l.dilation, 1, kMaxKernel);
+        [[fallthrough]];
+      case GraphOp::MaxPool:
+      case GraphOp::AvgPool:
+        size2_in_range(where, "kernel", l.kernel, 1, kMaxKernel);
+        size2_in_range(where, "stride", l.stride, 1, kMaxKernel);
+        size2_in_range(where, "padding", l.pad, 0, kMaxKernel);
+        break;
+      case GraphOp::FullyConnected:
+        in_range(where, "output features", l.out_channels, 1, kMaxClasses);
+        break;
+      case GraphOp::BatchNorm:
+        if (!(l.eps > 0 && l.eps < 1)) p.push_back(where + ": eps " + std::to_string(l.eps) + " not in (0, 1)");
+        break;
+      case GraphOp::Activation: {
+        const int a = static_cast<int>(l.activation);
+        if (a < 0 || a > static_cast<int>(Activation::Hardswish))
+          p.push_back(where + ": invalid activation " + std::to_string(a));
+        break;
+      }
+      case GraphOp::Add:
+      case GraphOp::GlobalAvgPool:
+        break;
+    }
+  }
+  if (layers.empty() || layers.back().op != GraphOp::FullyConnected)
+    p.push_back("the last layer must be the fully connected classifier");
+  else if (layers.back().out_channels != spec.num_classes)
+    p.push_back("the classifier has " + std::to_string(layers.back().out_channels) +
+                " outputs but the network " + std::to_string(spec.num_classes) + " classes");
+  return p;
+}
+
 std::vector<std::string> arch_problems(const ArchSpec& spec) {
   std::vector<std::string> p;
   const Shape3& in = spec.input;
@@ -109,6 +212,10 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
   if (spec.num_classes < 1 || spec.num_classes > kMaxClasses)
     p.push_back("classes " + std::to_string(spec.num_classes) + " not in 1.." +
                 std::to_string(kMaxClasses));
+  if (!spec.graph.empty()) {
+    for (std::string& problem : graph_problems(spec)) p.push_back(std::move(problem));
+    return p;
+  }
   auto in_range = [](int v, int hi) { return v >= 1 && v <= hi; };
   auto check_channels = [&](const std::string& where, int channels) {
     if (!in_range(channels, kMaxChannels))

@@ -54,7 +54,7 @@ struct Shape3 {  // one image, channels-first
 };
 std::string shape3_str(const Shape3& s);  // "3x96x96"
 
-struct Size2 {  // a kernel or a stride per axis; an int is a square one
+struct Size2 {  // a kernel, stride, padding or dilation per axis; an int is a square one
   int h = 1, w = 1;
   constexpr Size2() = default;
   constexpr Size2(int square) : h(square), w(square) {}  // NOLINT(google-explicit-constructor)
@@ -82,6 +82,33 @@ struct BlockSpec {
   bool operator==(const BlockSpec&) const = default;
 };
 
+// ---- graph networks ----
+// A network given as its layer list instead of blocks: an imported ONNX model (nas/onnx) or the
+// JSON form of nas/arch/graph_text.h. Each layer reads the outputs of earlier layers (index into
+// the list; -1 is the network input); the last layer is the FullyConnected classifier.
+//   Conv            out_channels, kernel, stride, pad (both sides of an axis), dilation, groups,
+//                   bias; groups == in == out channels is a depthwise conv
+//   BatchNorm       eps; Activation: activation; Add: two inputs of one shape
+//   MaxPool, AvgPool kernel, stride, pad (AvgPool: count_include_pad); GlobalAvgPool -> Cx1x1
+//   FullyConnected  out_channels, bias; reads C*H*W features (flattened)
+enum class GraphOp { Conv, BatchNorm, Activation, Add, MaxPool, AvgPool, GlobalAvgPool, FullyConnected };
+const char* graph_op_name(GraphOp op);  // "conv", "batchnorm", "activation", "add", "maxpool", ...
+
+struct GraphLayer {
+  std::string name;  // unique, letters, digits and '_': the module (and tensor) name prefix
+  GraphOp op = GraphOp::Conv;
+  std::vector<int> inputs;  // one (Add: two) indices of earlier layers; -1: the network input
+  int64_t out_channels = 0;  // Conv, FullyConnected
+  Size2 kernel, stride, pad{0, 0}, dilation;  // Conv and pools
+  int64_t groups = 1;
+  bool bias = false;                          // Conv, FullyConnected
+  Activation activation = Activation::ReLU;   // Activation
+  double eps = 1e-5;                          // BatchNorm
+  bool count_include_pad = false;             // AvgPool
+  bool operator==(const GraphLayer&) const = default;
+};
+inline constexpr size_t kMaxGraphLayers = 4096;
+
 struct ArchSpec {
   Shape3 input{3, 96, 96};
   int num_classes = 2;
@@ -89,6 +116,9 @@ struct ArchSpec {
   StemSpec stem;
   std::vector<BlockSpec> blocks;
   int head_channels = 0;  // 0: no head conv
+  // Not empty: the network is this layer list (stem, blocks and head unused; num_classes is the
+  // classifier's width).
+  std::vector<GraphLayer> graph;
   bool operator==(const ArchSpec&) const = default;
 };
 
@@ -110,6 +140,10 @@ std::vector<std::string> arch_problems(const ArchSpec& spec);
 // {2,4,6} (IR, ConvNeXt), stride {1,2}, output channels {16,32,64,96,160,320}.
 std::vector<std::string> blocks_space_problems(const ArchSpec& spec);
 void check_arch(const ArchSpec& spec);  // throws Error listing arch_problems
+// The problems of a graph network's fields (arch_problems calls it when spec.graph is not empty):
+// names, input indices, ranges, a FullyConnected last layer of num_classes outputs, no blocks.
+// Shapes are checked by the lowering (graph_layers, nas/arch/lowering.h).
+std::vector<std::string> graph_problems(const ArchSpec& spec);
 
 inline constexpr std::array<int, 3> kBlocksKernels{3, 5, 7};
 inline constexpr std::array<int, 3> kBlocksExpansions{2, 4, 6};

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/error.h"
+#include "nas/arch/graph_text.h"
 
 namespace piconas::nas {
 
@@ -181,6 +182,7 @@ BlockSpec read_block(Reader& r) {
 }  // namespace
 
 std::string to_text(const ArchSpec& spec) {
+  if (!spec.graph.empty()) return to_graph_json(spec);
   std::string out = "blocks:";
   write_header(out, spec.input, spec.num_classes, spec.activation, spec.stem);
   for (const BlockSpec& b : spec.blocks) {
@@ -351,6 +353,7 @@ TextKind text_kind(std::string_view text) {
 }  // namespace
 
 std::string canonical_text(std::string_view text) {
+  if (is_graph_text(text)) return to_graph_json(parse_graph(text));
   switch (text_kind(text)) {
     case TextKind::Name:
       return reference_text(text);
@@ -363,6 +366,7 @@ std::string canonical_text(std::string_view text) {
 }
 
 ArchSpec parse_arch(std::string_view text) {
+  if (is_graph_text(text)) return parse_graph(text);
   switch (text_kind(text)) {
     case TextKind::Name:
       return parse_arch(reference_text(text));

@@ -48,8 +48,8 @@ std::vector<std::string> reference_names();
 // Canonical text of a reference network; throws Error listing the known names.
 std::string reference_text(std::string_view name);
 
-// User-facing entry point: a reference name, a blocks text or an mbv2 text (expanded to its
-// blocks). Throws Error on syntax errors and on structural problems (check_arch / check_mbv2).
+// User-facing entry point: a reference name, a blocks text, an mbv2 text (expanded to its
+// blocks) or a graph network's JSON (nas/arch/graph_text.h; to_text prints that form back). Throws Error on syntax errors and on structural problems (check_arch / check_mbv2).
 ArchSpec parse_arch(std::string_view text);
 // The canonical text of whatever parse_arch accepts (a name becomes its network's text).
 std::string canonical_text(std::string_view text);

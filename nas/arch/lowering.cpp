@@ -75,6 +75,8 @@ class LayerList {
     row.macs = checked_mul(checked_mul(weights, row.output.h, name), row.output.w, name);
     row.kernel = kernel;
     row.stride = stride;
+    row.pad = {same_pad_before(kernel.h), same_pad_before(kernel.w)};
+    row.pad_end = {kernel.h / 2, kernel.w / 2};
     row.groups = depthwise ? in_c : 1;
     row.bias = bias;
     row.in_width = in_width;
@@ -251,12 +253,17 @@ const char* layer_kind_name(LayerKind kind) {
       return "global_avg_pool";
     case LayerKind::FullyConnected:
       return "fully_connected";
+    case LayerKind::MaxPool:
+      return "max_pool";
+    case LayerKind::AvgPool:
+      return "avg_pool";
   }
   return "unknown";
 }
 
 std::vector<LayerInfo> arch_layers(const ArchSpec& spec) {
   check_arch(spec);
+  if (!spec.graph.empty()) return graph_layers(spec);
   LayerList l(spec.input);
   const Size2 one{1, 1};
   l.begin("stem.", -1);
@@ -282,6 +289,106 @@ std::vector<LayerInfo> block_layers(const BlockSpec& block, const Shape3& input,
   LayerList l(input);
   add_block(l, index, block, activation);
   return l.take();
+}
+
+std::vector<LayerInfo> graph_layers(const ArchSpec& spec) {
+  std::vector<LayerInfo> rows;
+  LayerInfo input;
+  input.name = input.type = "input";
+  input.input = input.output = spec.input;
+  rows.push_back(input);
+  int64_t total_params = 0, total_macs = 0;
+  for (size_t i = 0; i < spec.graph.size(); ++i) {
+    const GraphLayer& l = spec.graph[i];
+    const std::string where = "graph layer '" + l.name + "'";
+    // Row r + 1 holds layer r; row 0 is the input (layer index -1).
+    auto row_of = [](int layer) { return layer + 1; };
+    const int source = row_of(l.inputs[0]);
+    const Shape3 in = rows[static_cast<size_t>(source)].output;
+    LayerInfo row;
+    row.name = row.path = l.name;
+    row.input = in;
+    row.output = in;
+    row.source = source == static_cast<int>(rows.size()) - 1 ? -1 : source;
+    auto window = [&](const char* what) {
+      row.kernel = l.kernel;
+      row.stride = l.stride;
+      row.pad = row.pad_end = l.pad;
+      row.dilation = l.dilation;
+      row.output.h = window_out(in.h, l.kernel.h, l.stride.h, l.pad.h, l.dilation.h);
+      row.output.w = window_out(in.w, l.kernel.w, l.stride.w, l.pad.w, l.dilation.w);
+      PICONAS_CHECK(row.output.h >= 1 && row.output.w >= 1,
+                    where << ": the " << what << " window " << l.kernel.h << "x" << l.kernel.w
+                          << " does not fit its " << shape3_str(in) << " input");
+      row.type = std::string(what) + kernel_text(l.kernel) + stride_text(l.stride);
+    };
+    switch (l.op) {
+      case GraphOp::Conv: {
+        PICONAS_CHECK(in.c % l.groups == 0 && l.out_channels % l.groups == 0,
+                      where << ": groups " << l.groups << " do not divide its " << in.c
+                            << " input and " << l.out_channels << " output channels");
+        const bool depthwise = l.groups == in.c && l.out_channels == in.c && in.c > 1;
+        row.kind = depthwise ? LayerKind::Depthwise : LayerKind::Conv;
+        window(depthwise ? "dwconv" : "conv");
+        row.output.c = l.out_channels;
+        row.groups = l.groups;
+        row.bias = l.bias;
+        const int64_t weights = checked_mul(checked_mul(l.out_channels, in.c / l.groups, where),
+                                            int64_t{l.kernel.h} * l.kernel.w, where);
+        row.params = checked_add(weights, l.bias ? l.out_channels : 0, where);
+        row.macs = checked_mul(checked_mul(weights, row.output.h, where), row.output.w, where);
+        break;
+      }
+      case GraphOp::BatchNorm:
+        row.kind = LayerKind::BatchNorm;
+        row.type = "bn";
+        row.eps = l.eps;
+        row.params = checked_mul(2, in.c, where);
+        break;
+      case GraphOp::Activation:
+        row.kind = LayerKind::Activation;
+        row.type = activation_name(l.activation);
+        row.activation = l.activation;
+        break;
+      case GraphOp::Add: {
+        row.kind = LayerKind::Add;
+        row.type = "add";
+        row.skip = row_of(l.inputs[1]);
+        const Shape3 other = rows[static_cast<size_t>(row.skip)].output;
+        PICONAS_CHECK(other == in, where << ": adds a " << shape3_str(in) << " and a "
+                                         << shape3_str(other) << " tensor");
+        break;
+      }
+      case GraphOp::MaxPool:
+        row.kind = LayerKind::MaxPool;
+        window("maxpool");
+        break;
+      case GraphOp::AvgPool:
+        row.kind = LayerKind::AvgPool;
+        row.count_include_pad = l.count_include_pad;
+        window("avgpool");
+        break;
+      case GraphOp::GlobalAvgPool:
+        row.kind = LayerKind::GlobalAvgPool;
+        row.type = "avgpool";
+        row.output = {in.c, 1, 1};
+        break;
+      case GraphOp::FullyConnected: {
+        row.kind = LayerKind::FullyConnected;
+        row.type = "linear";
+        row.bias = l.bias;
+        row.output = {l.out_channels, 1, 1};
+        const int64_t in_features = checked_mul(checked_mul(in.c, in.h, where), in.w, where);
+        row.macs = checked_mul(in_features, l.out_channels, where);
+        row.params = checked_add(row.macs, l.bias ? l.out_channels : 0, where);
+        break;
+      }
+    }
+    total_params = checked_add(total_params, row.params, l.name);
+    total_macs = checked_add(total_macs, row.macs, l.name);
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace piconas::nas

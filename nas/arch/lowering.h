@@ -13,6 +13,10 @@
 //                   projection) and the row before
 //   GlobalAvgPool   -> Cx1x1
 //   FullyConnected  classifier, with bias
+//   MaxPool, AvgPool graph networks only
+// A graph network (ArchSpec::graph) lowers to one row per GraphLayer, in its order, named and
+// module-pathed by the layer's name; a row's `source` is set whenever it reads another row than
+// the one before it, an Add's `skip` is its second input.
 // The layer structure of each block is the one documented in nas/arch/arch_spec.h. A Basic block
 // lowers to [shortcut 1x1 conv (bias, reads the block input)], conv1 (reads the block input),
 // BN, act, conv2, BN, add (skip: the shortcut row or the block input), act; module paths
@@ -39,6 +43,12 @@ inline int64_t same_out(int64_t in, int stride) { return (in - 1) / stride + 1; 
 // Zeros before the image on one axis ("same"): (k-1)/2 (k/2 for an odd kernel); k/2 follow it.
 inline int same_pad_before(int kernel) { return (kernel - 1) / 2; }
 
+// Output size of a conv or pooling window on one axis (floor), for any padding and dilation;
+// 0 or less: the window does not fit.
+inline int64_t window_out(int64_t in, int kernel, int stride, int pad, int dilation) {
+  return (in + 2 * int64_t{pad} - int64_t{dilation} * (kernel - 1) - 1) / stride + 1;
+}
+
 // Output shape of a "same"-padded conv with out_channels channels.
 inline Shape3 same_conv_out(const Shape3& in, int64_t out_channels, Size2 stride) {
   return {out_channels, same_out(in.h, stride.h), same_out(in.w, stride.w)};
@@ -55,7 +65,9 @@ enum class LayerKind {
   Activation,
   Add,
   GlobalAvgPool,
-  FullyConnected
+  FullyConnected,
+  MaxPool,  // graph networks only (nas/arch/arch_spec.h, GraphLayer)
+  AvgPool
 };
 const char* layer_kind_name(LayerKind kind);  // "conv", "depthwise", "batchnorm", ...
 
@@ -75,6 +87,9 @@ struct LayerInfo {
                      // "head.1", "pool", "classifier"; Add rows: "blocks.3.add"; input: ""
   Shape3 input;      // per image
   Size2 kernel, stride;
+  // Zeros before (pad) and after (pad_end) the image per axis: Conv, Depthwise ("same":
+  // same_pad_before and k/2 after), MaxPool, AvgPool (symmetric: pad_end == pad).
+  Size2 pad{0, 0}, pad_end{0, 0}, dilation;
   int64_t groups = 1;                        // Depthwise: the input channels
   bool bias = false;                         // Conv, Depthwise, FullyConnected
   Activation activation = Activation::ReLU;  // Activation rows
@@ -83,9 +98,15 @@ struct LayerInfo {
   int source = -1;  // index of the row this row reads; -1: the row before. A Basic block's
                     // projection and first conv read the block input (source = its row).
   BlockWidth in_width = BlockWidth::None, out_width = BlockWidth::None;  // block rows
+  double eps = 1e-5;               // BatchNorm
+  bool count_include_pad = false;  // AvgPool
 };
 
 std::vector<LayerInfo> arch_layers(const ArchSpec& spec);
+// The rows of a graph network (spec.graph not empty; arch_layers calls it after check_arch).
+// Throws Error naming the layer when shapes do not fit: channels of an Add or a Conv's groups,
+// a window larger than its padded input, a count overflowing int64.
+std::vector<LayerInfo> graph_layers(const ArchSpec& spec);
 
 // The rows of one block whose input is `input`, named and numbered as block `index` of a
 // network; the first row is an Input row for `input` (the residual Add's skip row). No

@@ -73,20 +73,25 @@ class Lowering {
     for (size_t i = 1; i < rows.size(); ++i) {
       const LayerInfo& row = rows[i];
       const int input = tensor_of_row_[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
-      const bool next_is_act = i + 1 < rows.size() && rows[i + 1].kind == LayerKind::Activation;
+      // A BatchNorm or Activation row folds into the row before only when it reads that row
+      // (graph networks may branch; lowering.h, source).
+      auto next_is = [&](size_t k, LayerKind kind) {
+        return k < rows.size() && rows[k].kind == kind && rows[k].source < 0;
+      };
+      const bool next_is_act = next_is(i + 1, LayerKind::Activation);
       switch (row.kind) {
         case LayerKind::Conv:
         case LayerKind::Depthwise: {
-          if (row.bias && !(i + 1 < rows.size() && rows[i + 1].kind == LayerKind::BatchNorm)) {
+          if (row.bias && !next_is(i + 1, LayerKind::BatchNorm)) {
             // A conv with its own bias and no BatchNorm (a basic block's projection shortcut).
             tensor_of_row_[i] =
                 conv(row, "", input,
                      next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
             break;
           }
-          PICONAS_CHECK(i + 1 < rows.size() && rows[i + 1].kind == LayerKind::BatchNorm,
+          PICONAS_CHECK(next_is(i + 1, LayerKind::BatchNorm),
                         "deploy: layer '" << row.name << "' has no BatchNorm to fold");
-          const bool has_act = i + 2 < rows.size() && rows[i + 2].kind == LayerKind::Activation;
+          const bool has_act = next_is(i + 2, LayerKind::Activation);
           const FusedActivation act =
               has_act ? fused(rows[i + 2].activation, row.path) : FusedActivation::None;
           tensor_of_row_[i] = conv(row, rows[i + 1].path, input, act);
@@ -100,10 +105,12 @@ class Lowering {
               add(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input,
                   next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
           break;
-        case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(input); break;
-        case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(input); break;
+        case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(row.path, input); break;
+        case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(row, input); break;
         case LayerKind::Input:
         case LayerKind::LayerNorm:
+        case LayerKind::MaxPool:
+        case LayerKind::AvgPool:
           throw Error("deploy: layer '" + row.name + "' (" + row.type + ") has no int8 kernel");
       }
     }
@@ -115,13 +122,18 @@ class Lowering {
   // depthwise.
   int conv(const LayerInfo& row, const std::string& bn_path, int input, FusedActivation act) {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
+    PICONAS_CHECK(row.dilation == Size2{},
+                  "deploy: layer '" << row.path << "' has a dilation, which the int8 kernels do not support");
+    PICONAS_CHECK(row.groups == 1 || row.kind == LayerKind::Depthwise,
+                  "deploy: layer '" << row.path << "' is a grouped conv (" << row.groups
+                                    << " groups), which the int8 kernels do not support");
     Layer l;
     l.kind = row.kind == LayerKind::Depthwise ? OpKind::Depthwise : OpKind::Conv;
     l.name = row.path;
     l.input = input;
     l.kernel = row.kernel;
     l.stride = row.stride;
-    l.padding = {same_pad_before(row.kernel.h), same_pad_before(row.kernel.w)};
+    l.padding = row.pad;  // zeros before the image; the output size implies those after
     l.activation = act;
     if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise);
     PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
@@ -140,22 +152,27 @@ class Lowering {
     return push(std::move(l), graph_.tensors[static_cast<size_t>(a)]);
   }
 
-  int pool(int input) {
+  int pool(const std::string& name, int input) {
     Layer l;
     l.kind = OpKind::GlobalAvgPool;
-    l.name = "pool";
+    l.name = name;
     l.input = input;
     return push(std::move(l), Shape3{graph_.tensors[static_cast<size_t>(input)].c, 1, 1});
   }
 
-  int classifier(int input) {
+  int classifier(const LayerInfo& row, int input) {
     Layer l;
     l.kind = OpKind::FullyConnected;
-    l.name = "classifier";
+    l.name = row.path;
     l.input = input;
-    const int64_t in_f = graph_.tensors[static_cast<size_t>(input)].c;
+    const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
+    PICONAS_CHECK(in.h == 1 && in.w == 1, "deploy: layer '" << row.path << "' reads a "
+                                                            << shape3_str(in)
+                                                            << " tensor; the int8 classifier "
+                                                               "needs a global average pool before it");
+    const int64_t in_f = in.c;
     if (net_) {
-      auto& fc = module_as<autograd::Linear>(*net_, "classifier", "Linear");
+      auto& fc = module_as<autograd::Linear>(*net_, row.path, "Linear");
       const Tensor& w = fc.weight.value();
       PICONAS_CHECK(w.ndim() == 2 && w.dim(0) == spec_.num_classes && w.dim(1) == in_f,
                     "deploy: classifier weight shape does not match " << spec_.num_classes << "x"
@@ -252,6 +269,14 @@ Graph lower_arch(const ArchSpec& spec, const std::vector<LayerInfo>& layers) {
 
 std::vector<std::string> int8_problems(const ArchSpec& spec) {
   std::vector<std::string> problems;
+  if (!spec.graph.empty()) {
+    try {
+      lower_arch(spec);
+    } catch (const Error& e) {
+      problems.push_back(e.what());
+    }
+    return problems;
+  }
   if (spec.activation == Activation::GELU || spec.activation == Activation::Hardswish)
     problems.push_back(std::string("activation ") + activation_name(spec.activation) +
                        " has no int8 kernel (relu and relu6 do)");

@@ -134,6 +134,8 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
   PICONAS_CHECK(!o.out_dir.empty(), "dnas: no output directory");
   PICONAS_CHECK(!o.lambdas.empty(), "dnas: no lambda");
   ArchSpec seed = parse_arch(o.seed_arch);
+  PICONAS_CHECK(seed.graph.empty(), "dnas: the seed is a graph network (an imported model); DNAS "
+                                    "searches block architectures only (docs/onnx.md)");
   data::DatasetSpec spec;
   spec.kind = data::parse_dataset_kind(o.dataset);
   spec.path = o.data_path;

@@ -81,6 +81,7 @@ nlohmann::json train_config_json(const TrainConfig& c) {
           {"seed", c.seed}};
   // Only a non-square resize records its width, so the square runs' configuration is unchanged.
   if (c.data.width > 0) j["data"]["width"] = c.data.width;
+  if (!c.init.empty()) j["init"] = c.init;  // absent otherwise: older runs still resume
   return j;
 }
 

@@ -175,6 +175,13 @@ void TrainRun::build_model() {
   net_ = build_network(arch_);
   Rng weights_rng = Rng(config_.seed).derive(kWeightsStream);
   net_->initialize(weights_rng);
+  if (!config_.init.empty()) {
+    const LoadedModel init = load_model(config_.init);
+    PICONAS_CHECK(init.arch == arch_, "train: --init '" << config_.init << "' holds another architecture ("
+                                                        << excerpt(to_text(init.arch), 120) << ")");
+    net_->load_state(init.module->state());
+    normalization_ = init.normalization;
+  }
   std::vector<autograd::Variable> params = net_->parameters();
   autograd::SgdOptions options{config_.lr, config_.momentum, config_.nesterov, config_.weight_decay};
   sgd_ = std::make_unique<autograd::Sgd>(params, options, autograd::decay_weights_only(params));

@@ -96,6 +96,9 @@ struct TrainConfig {
   int64_t bn_recalibration_batches = 20;  // per epoch; 0: keep the training running averages
   double val_fraction = 0.1;  // part of the train split held out for validation; 0: none
   bool evaluate_test = true;  // evaluate the final model on the test split, when there is one
+  // Not empty: start from the weights and input normalisation of this model checkpoint (its
+  // architecture must equal `arch`), e.g. an imported ONNX model (fine-tuning).
+  std::string init;
   uint64_t seed = 1;
   int threads = 2;
   std::string out_dir;  // required

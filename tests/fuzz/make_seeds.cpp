@@ -15,6 +15,7 @@
 #include "fuzz_search_setup.h"
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
+#include "nas/onnx/onnx_export.h"
 #include "nas/checkpoint.h"
 #include "nas/search/nb201_space.h"
 #include "nas/search/search_io.h"
@@ -87,6 +88,43 @@ void arch_text_seeds(const fs::path& dir) {
         "head=65536");
   write(dir, "mbv2_key", mbv2_key(mbv2_bench()));
   write(dir, "bad_leading_zero", "blocks:in=01x28x28,classes=10,act=relu,stem=8k3s1|head=0");
+  // A graph network (nas/arch/graph_text.h) with every op.
+  write(dir, "graph_all_ops",
+        R"({"graph":1,"input":[3,16,16],"classes":4,"layers":[)"
+        R"({"name":"c1","op":"conv","out":8,"kernel":[3,3],"stride":[1,1],"pad":[1,1]},)"
+        R"({"name":"bn1","op":"batchnorm","eps":0.001},{"name":"r1","op":"relu6"},)"
+        R"({"name":"dw","op":"conv","out":8,"groups":8,"kernel":[3,3],"pad":[2,2],"dilation":[2,2]},)"
+        R"({"name":"h","op":"hswish"},{"name":"a","op":"add","inputs":["h","r1"]},)"
+        R"({"name":"mp","op":"maxpool","kernel":[2,2],"stride":[2,2]},)"
+        R"({"name":"ap","op":"avgpool","kernel":[3,3],"pad":[1,1],"count_include_pad":true},)"
+        R"({"name":"g","op":"gelu"},{"name":"r","op":"relu"},)"
+        R"({"name":"gap","op":"global_avgpool","inputs":["mp"]},)"
+        R"({"name":"fc","op":"linear","out":4,"bias":false}]})");
+}
+
+// ONNX models written by export_onnx: block architectures with every exportable layer kind,
+// a graph network with pools, and truncated copies.
+void onnx_seeds(const fs::path& dir) {
+  const char* texts[] = {
+      "blocks:in=3x8x8,classes=3,act=relu6,stem=4k3s2|ir:k3e2s1c4|ds:k3s2c8|rb:k3s2c8|head=8",
+      "blocks:in=1x8x8,classes=2,act=hswish,stem=4k3s1|ir:k3e2s1c4|head=0",
+      R"({"graph":1,"input":[2,8,8],"classes":3,"layers":[)"
+      R"({"name":"c","op":"conv","out":4,"kernel":[3,3],"pad":[1,1],"bias":true},)"
+      R"({"name":"mp","op":"maxpool","kernel":[2,2],"stride":[2,2]},)"
+      R"({"name":"ap","op":"avgpool","kernel":[2,2],"stride":[2,2]},)"
+      R"({"name":"fc","op":"linear","out":3}]})"};
+  const char* names[] = {"blocks_mixed", "blocks_hswish", "graph_pools"};
+  for (int i = 0; i < 3; ++i) {
+    const ArchSpec spec = parse_arch(texts[i]);
+    auto net = build_network(spec);
+    Rng rng(static_cast<uint64_t>(i + 1));
+    net->initialize(rng);
+    net->set_training(false);
+    const data::Normalization norm = data::Normalization::identity(static_cast<int>(spec.input.c));
+    const std::string bytes = onnx_io::export_onnx(spec, *net, &norm);
+    write(dir, names[i], bytes);
+    write(dir, std::string(names[i]) + "_truncated", bytes.substr(0, bytes.size() * 2 / 3));
+  }
 }
 
 void checkpoint_seeds(const fs::path& dir) {
@@ -274,5 +312,6 @@ int main(int argc, char** argv) {
   file_io_seeds(root / "file_io");
   search_text_seeds(root / "search_text");
   search_state_seeds(root / "search_state");
+  onnx_seeds(root / "onnx");
   return 0;
 }

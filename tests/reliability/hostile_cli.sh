@@ -63,6 +63,12 @@ expect_error "percentile" export a_file --out e4 --percentile nan
 expect_error "max-sram" export a_file --out e5 --max-sram -1
 expect_error "not a directory" export a_file --out /dev/full
 expect_error "not a directory" export a_file --out a_file
+printf '{"graph":1,"input":[3,8,8]' > bad_network.json
+expect_error "not an ONNX model" import a_file --out i1
+expect_error "not a regular file" import fifo.ckpt --out i2
+expect_error "not valid JSON" info bad_network.json
+expect_error "not valid JSON" train --arch bad_network.json --out t7
+expect_error "a_file" export a_file --onnx o1.onnx
 if [ "$with_data" = with-data ]; then
   expect_error "max MACs must be >= 0" search --max-macs -1 --steps 1 --output s1
   expect_error "max-sram" search --max-sram -1 --steps 1 --output s2
@@ -70,7 +76,7 @@ if [ "$with_data" = with-data ]; then
   expect_error "bad stem" search --stem 99999k3s1 --steps 1 --output s4
 fi
 
-for d in s1 s2 s3 s4 t1 t2 t3 t4 t5 t6 r1 r2 r3 r4 r5 e1 e2 e3 e4 e5 e6 "$(printf 'caf\xe9')"; do
+for d in i1 i2 t7 o1.onnx s1 s2 s3 s4 t1 t2 t3 t4 t5 t6 r1 r2 r3 r4 r5 e1 e2 e3 e4 e5 e6 "$(printf 'caf\xe9')"; do
   [ -e "$d" ] && { echo "FAIL: '$d' was created by a refused command"; failures=$((failures + 1)); }
 done
 if [ "$failures" -ne 0 ]; then

@@ -1,0 +1,465 @@
+#include "nas/onnx/onnx_import.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "nas/arch/graph_text.h"
+#include "nas/arch/lowering.h"
+#include "nas/builder.h"
+#include "nas/onnx/onnx_node.h"
+#include "nas/train/model_io.h"
+
+namespace piconas::nas::onnx_io {
+
+namespace {
+
+// What an ONNX value name stands for while the nodes are walked.
+struct Value {
+  int layer = -1;     // the producing layer; -1: the network input
+  bool flat = false;  // a Flatten/Reshape output: only Gemm/MatMul may read it
+};
+
+// Before the checker, whose message for an old opset names some operator instead.
+void check_opset(const onnx::ModelProto& model, const std::string& source) {
+  int64_t opset = -1;
+  for (const auto& entry : model.opset_import())
+    if (entry.domain().empty() || entry.domain() == "ai.onnx") opset = entry.version();
+  PICONAS_CHECK(opset >= kOnnxMinOpset && opset <= kOnnxMaxOpset,
+                source << ": ONNX opset " << opset << " is not supported (piconas reads opsets "
+                       << kOnnxMinOpset << ".." << kOnnxMaxOpset << ")");
+}
+
+class Importer : private NodeReading {
+ public:
+  Importer(const onnx::ModelProto& model, std::string source)
+      : NodeReading(std::move(source)), model_(model), graph_(model.graph()) {}
+
+  ImportedModel run(const ImportOptions& options) {
+    for (const onnx::TensorProto& t : graph_.initializer()) constants_[t.name()] = &t;
+    read_input();
+    for (const onnx::NodeProto& node : graph_.node()) import_node(node);
+    return finish(options);
+  }
+
+ private:
+  void read_input() {
+    const onnx::ValueInfoProto* input = nullptr;
+    for (const onnx::ValueInfoProto& v : graph_.input()) {
+      if (constants_.count(v.name())) continue;
+      PICONAS_CHECK(input == nullptr, source_ << ": the graph has more than one input ('"
+                                              << excerpt(input ? input->name() : "", 60) << "', '"
+                                              << excerpt(v.name(), 60)
+                                              << "'); piconas networks take one image");
+      input = &v;
+    }
+    PICONAS_CHECK(input, source_ << ": the graph has no input");
+    const auto& type = input->type().tensor_type();
+    PICONAS_CHECK(input->type().has_tensor_type() && type.elem_type() == onnx::TensorProto::FLOAT &&
+                      type.has_shape() && type.shape().dim_size() == 4,
+                  source_ << ": input '" << excerpt(input->name(), 60)
+                          << "' must be a float tensor [N, C, H, W]");
+    int64_t dims[3] = {0, 0, 0};
+    for (int i = 1; i < 4; ++i) {
+      const auto& d = type.shape().dim(i);
+      PICONAS_CHECK(
+          d.has_dim_value() && d.dim_value() > 0,
+          source_ << ": input '" << excerpt(input->name(), 60) << "' dimension " << i
+                  << " must be a fixed positive size, got '"
+                  << excerpt(d.has_dim_param() ? d.dim_param() : std::to_string(d.dim_value()), 40)
+                  << "'");
+      dims[i - 1] = d.dim_value();
+    }
+    spec_.input = {dims[0], dims[1], dims[2]};
+    ArchSpec only_input;
+    only_input.input = spec_.input;
+    const std::vector<std::string> problems = arch_problems(only_input);
+    PICONAS_CHECK(problems.empty(), source_ << ": " << problems.front());
+    values_[input->name()] = Value{};
+  }
+
+  // The layer a data input reads; refuses constants and flattened values where not allowed.
+  int data_input(const onnx::NodeProto& node, int input, bool flat_ok = false) const {
+    if (node.input_size() <= input) fail(node, "input " + std::to_string(input) + " is missing");
+    const auto it = values_.find(node.input(input));
+    if (it == values_.end()) {
+      if (constant(node.input(input)))
+        fail(node, "input '" + excerpt(node.input(input), 60) +
+                       "' is a constant; piconas layers read tensors computed by the network");
+      fail(node, "input '" + excerpt(node.input(input), 60) + "' is produced by no imported node");
+    }
+    if (it->second.flat && !flat_ok)
+      fail(node, "reads the flattened tensor '" + excerpt(node.input(input), 60) +
+                     "'; only Gemm or MatMul may follow Flatten/Reshape");
+    return it->second.layer;
+  }
+
+  std::string layer_name(const onnx::NodeProto& node) {
+    std::string name;
+    for (char c : node.name().empty() ? node.op_type() : node.name()) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (ok)
+        name += c;
+      else if (!name.empty() && name.back() != '_')
+        name += '_';
+    }
+    while (!name.empty() && name.back() == '_') name.pop_back();
+    if (name.size() > 48) name = name.substr(name.size() - 48);
+    if (name.empty() || name == "input") name = "layer";
+    std::string unique = name;
+    for (int k = 2; used_names_.count(unique); ++k) unique = name + "_" + std::to_string(k);
+    used_names_.insert(unique);
+    return unique;
+  }
+
+  // Appends a layer reading `inputs`; the node's first output refers to it.
+  GraphLayer& add_layer(const onnx::NodeProto& node, GraphOp op, std::vector<int> inputs) {
+    PICONAS_CHECK(spec_.graph.size() < kMaxGraphLayers,
+                  source_ << ": more than " << kMaxGraphLayers << " layers");
+    GraphLayer l;
+    l.name = layer_name(node);
+    l.op = op;
+    l.inputs = std::move(inputs);
+    spec_.graph.push_back(std::move(l));
+    node_of_layer_.push_back(&node);
+    alias(node, static_cast<int>(spec_.graph.size()) - 1);
+    return spec_.graph.back();
+  }
+  void alias(const onnx::NodeProto& node, int layer, bool flat = false) {
+    if (node.output_size() < 1) fail(node, "has no output");
+    values_[node.output(0)] = Value{layer, flat};
+  }
+  void add_tensor(const GraphLayer& l, const char* suffix, Tensor t) {
+    tensors_.emplace_back(l.name + "." + suffix, std::move(t));
+  }
+
+  void import_conv(const onnx::NodeProto& node) {
+    const int in = data_input(node, 0);
+    Tensor w = weight(node, 1, 4);
+    const Shape ws = w.shape();
+    GraphLayer& l = add_layer(node, GraphOp::Conv, {in});
+    l.out_channels = ws[0];
+    l.groups = int_attr(node, "group", 1);
+    if (l.groups < 1 || l.groups > (int64_t{1} << 20))
+      fail(node, "group " + std::to_string(l.groups) + " is out of range");
+    l.kernel = size2_attr(node, "kernel_shape",
+                          {static_cast<int>(std::min<int64_t>(ws[2], kMaxWindow)),
+                           static_cast<int>(std::min<int64_t>(ws[3], kMaxWindow))},
+                          1);
+    if (l.kernel.h != ws[2] || l.kernel.w != ws[3])
+      fail(node, "kernel_shape does not match the weight " + shape_str(ws));
+    l.stride = size2_attr(node, "strides", {1, 1}, 1);
+    l.dilation = size2_attr(node, "dilations", {1, 1}, 1);
+    l.pad = pads_attr(node);
+    const bool bias = node.input_size() > 2 && !node.input(2).empty();
+    l.bias = bias;
+    const GraphLayer copy = l;
+    add_tensor(copy, "weight", std::move(w));
+    if (bias) add_tensor(copy, "bias", weight(node, 2, 1));
+  }
+
+  void import_batchnorm(const onnx::NodeProto& node) {
+    if (int_attr(node, "training_mode", 0) != 0 || node.output_size() > 1)
+      fail(node,
+           "training-mode BatchNormalization (with running-statistics outputs) is not supported");
+    const int in = data_input(node, 0);
+    GraphLayer& l = add_layer(node, GraphOp::BatchNorm, {in});
+    l.eps = float_attr(node, "epsilon", 1e-5f);
+    const GraphLayer copy = l;
+    const char* names[] = {"weight", "bias", "running_mean", "running_var"};
+    for (int i = 0; i < 4; ++i) add_tensor(copy, names[i], weight(node, i + 1, 1));
+  }
+
+  // Clip bounds: inputs 1 and 2 (opset >= 11) or attributes min and max.
+  float clip_bound(const onnx::NodeProto& node, int input, const char* attr, float fallback) const {
+    if (node.input_size() > input && !node.input(input).empty()) {
+      const onnx::TensorProto* t = constant(node.input(input));
+      if (!t) fail(node, std::string("its ") + attr + " must be a constant");
+      const Tensor v = to_tensor(node, *t);
+      if (v.numel() != 1) fail(node, std::string("its ") + attr + " must be a scalar");
+      return v.data<float>()[0];
+    }
+    return float_attr(node, attr, fallback);
+  }
+
+  void import_clip(const onnx::NodeProto& node) {
+    const float inf = std::numeric_limits<float>::infinity();
+    const float lo = clip_bound(node, 1, "min", -inf), hi = clip_bound(node, 2, "max", inf);
+    Activation act;
+    if (lo == 0 && hi == 6)
+      act = Activation::ReLU6;
+    else if (lo == 0 && hi > std::numeric_limits<float>::max())
+      act = Activation::ReLU;
+    else
+      fail(node, "Clip(" + std::to_string(lo) + ", " + std::to_string(hi) +
+                     ") is not supported (only Clip(0, 6) and Clip(0, inf))");
+    add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation = act;
+  }
+
+  void import_pool(const onnx::NodeProto& node, GraphOp op) {
+    if (int_attr(node, "ceil_mode", 0) != 0) fail(node, "ceil_mode 1 is not supported");
+    if (int_attr(node, "storage_order", 0) != 0 || node.output_size() > 1)
+      fail(node, "the indices output is not supported");
+    const Size2 dilation = size2_attr(node, "dilations", {1, 1}, 1);
+    if (dilation != Size2{}) fail(node, "dilated pooling is not supported");
+    const int in = data_input(node, 0);
+    GraphLayer& l = add_layer(node, op, {in});
+    l.kernel = size2_attr(node, "kernel_shape", {0, 0}, 1);
+    if (l.kernel == Size2{0, 0}) fail(node, "attribute kernel_shape is missing");
+    l.stride = size2_attr(node, "strides", {1, 1}, 1);
+    l.pad = pads_attr(node);
+    l.count_include_pad = int_attr(node, "count_include_pad", 0) != 0;
+  }
+
+  // Gemm (transB 0 or 1, alpha = beta = 1) and MatMul: the fully connected classifier.
+  void import_linear(const onnx::NodeProto& node, bool gemm) {
+    const int in = data_input(node, 0, true);
+    Tensor w = weight(node, 1, 2);
+    bool trans_b = false;
+    if (gemm) {
+      if (int_attr(node, "transA", 0) != 0 || float_attr(node, "alpha", 1) != 1 ||
+          float_attr(node, "beta", 1) != 1)
+        fail(node, "only Gemm with transA 0, alpha 1 and beta 1 is supported");
+      trans_b = int_attr(node, "transB", 0) != 0;
+    }
+    if (!trans_b) {  // [in, out] -> [out, in]
+      Tensor t({w.dim(1), w.dim(0)});
+      for (int64_t i = 0; i < w.dim(0); ++i)
+        for (int64_t o = 0; o < w.dim(1); ++o)
+          t.data<float>()[o * w.dim(0) + i] = w.data<float>()[i * w.dim(1) + o];
+      w = t;
+    }
+    GraphLayer& l = add_layer(node, GraphOp::FullyConnected, {in});
+    l.out_channels = w.dim(0);
+    l.bias = gemm && node.input_size() > 2 && !node.input(2).empty();
+    const GraphLayer copy = l;
+    add_tensor(copy, "weight", std::move(w));
+    if (copy.bias) {
+      Tensor b = to_tensor(node, *constant_or_fail(node, 2));
+      if (b.numel() != copy.out_channels)
+        fail(node, "bias " + shape_str(b.shape()) + " does not match " +
+                       std::to_string(copy.out_channels) + " outputs");
+      add_tensor(copy, "bias", b.reshape({copy.out_channels}));
+    }
+  }
+  const onnx::TensorProto* constant_or_fail(const onnx::NodeProto& node, int input) const {
+    const onnx::TensorProto* t = constant(node.input(input));
+    if (!t) fail(node, "input '" + excerpt(node.input(input), 60) + "' must be a constant");
+    return t;
+  }
+
+  void import_add(const onnx::NodeProto& node) {
+    if (node.input_size() != 2) fail(node, "needs two inputs");
+    // MatMul + Add of a constant: the classifier's bias.
+    for (int c = 0; c < 2; ++c) {
+      const onnx::TensorProto* t = constant(node.input(c));
+      if (!t) continue;
+      const int layer = data_input(node, 1 - c);
+      if (layer < 0 || spec_.graph[static_cast<size_t>(layer)].op != GraphOp::FullyConnected ||
+          spec_.graph[static_cast<size_t>(layer)].bias)
+        fail(node, "adds the constant '" + excerpt(node.input(c), 60) +
+                       "'; only a MatMul's bias may be added as a constant");
+      GraphLayer& fc = spec_.graph[static_cast<size_t>(layer)];
+      Tensor b = to_tensor(node, *t);
+      if (b.numel() != fc.out_channels)
+        fail(node, "bias " + shape_text(*t) + " does not match " + std::to_string(fc.out_channels) +
+                       " outputs");
+      fc.bias = true;
+      add_tensor(fc, "bias", b.reshape({fc.out_channels}));
+      alias(node, layer);
+      return;
+    }
+    add_layer(node, GraphOp::Add, {data_input(node, 0), data_input(node, 1)});
+  }
+
+  void import_flatten(const onnx::NodeProto& node) {
+    if (node.op_type() == "Flatten") {
+      if (int_attr(node, "axis", 1) != 1) fail(node, "only axis 1 (keep the batch) is supported");
+    } else {  // Reshape to [N or 0 or -1, -1 or the features]
+      const onnx::TensorProto* t = node.input_size() > 1 ? constant(node.input(1)) : nullptr;
+      if (!t) fail(node, "the target shape must be a constant");
+      if (t->data_type() != onnx::TensorProto::INT64 || t->dims_size() != 1 || t->dims(0) != 2)
+        fail(node, "only a reshape to 2-D [batch, features] is supported");
+    }
+    alias(node, data_input(node, 0, true), true);
+  }
+
+  void import_node(const onnx::NodeProto& node) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      fail(node, "operators of domain '" + excerpt(node.domain(), 40) + "' are not supported");
+    const std::string& op = node.op_type();
+    if (op == "Constant") {
+      const auto* value = attribute(node, "value");
+      if (!value || !value->has_t() || node.output_size() != 1)
+        fail(node, "only tensor constants are supported");
+      constant_storage_.push_back(value->t());
+      constants_[node.output(0)] = &constant_storage_.back();
+    } else if (op == "Conv") {
+      import_conv(node);
+    } else if (op == "BatchNormalization") {
+      import_batchnorm(node);
+    } else if (op == "Relu") {
+      add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation = Activation::ReLU;
+    } else if (op == "HardSwish") {
+      add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation =
+          Activation::Hardswish;
+    } else if (op == "Clip") {
+      import_clip(node);
+    } else if (op == "Add") {
+      import_add(node);
+    } else if (op == "MaxPool" || op == "AveragePool") {
+      import_pool(node, op == "MaxPool" ? GraphOp::MaxPool : GraphOp::AvgPool);
+    } else if (op == "GlobalAveragePool") {
+      add_layer(node, GraphOp::GlobalAvgPool, {data_input(node, 0)});
+    } else if (op == "Gemm" || op == "MatMul") {
+      import_linear(node, op == "Gemm");
+    } else if (op == "Flatten" || op == "Reshape") {
+      import_flatten(node);
+    } else if (op == "Dropout" || op == "Identity") {
+      if (node.output_size() > 1 && !node.output(1).empty())
+        fail(node, "the dropout mask output is not supported");
+      const auto it = values_.find(node.input_size() > 0 ? node.input(0) : "");
+      if (it == values_.end()) data_input(node, 0);  // names the problem
+      values_[node.output(0)] = it->second;
+    } else {
+      fail(node,
+           "operator not supported (piconas imports Conv, BatchNormalization, Relu, Clip, "
+           "HardSwish, Add, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, "
+           "MatMul, Dropout, Identity; docs/onnx.md)");
+    }
+  }
+
+  ImportedModel finish(const ImportOptions& options) {
+    PICONAS_CHECK(graph_.output_size() == 1,
+                  source_ << ": the graph has " << graph_.output_size()
+                          << " outputs; piconas networks have one (the logits)");
+    const auto out = values_.find(graph_.output(0).name());
+    PICONAS_CHECK(
+        out != values_.end() && !spec_.graph.empty() &&
+            out->second.layer == static_cast<int>(spec_.graph.size()) - 1 &&
+            spec_.graph.back().op == GraphOp::FullyConnected,
+        source_ << ": the graph output '" << excerpt(graph_.output(0).name(), 60)
+                << "' is not the last node's fully connected classifier (Gemm or MatMul)");
+    spec_.num_classes =
+        static_cast<int>(std::min<int64_t>(spec_.graph.back().out_channels, 1 << 30));
+    std::vector<LayerInfo> rows;
+    try {
+      rows = arch_layers(spec_);
+    } catch (const Error& e) {
+      throw Error(source_ + ": " + e.what());
+    }
+    // Each layer's weights must be the size its input needs before the network is allocated:
+    // a declared 16384x16384 input must not make a terabyte classifier.
+    for (size_t i = 0; i < spec_.graph.size(); ++i) {
+      int64_t have = 0;
+      const std::string prefix = spec_.graph[i].name + ".";
+      for (const auto& [name, tensor] : tensors_)
+        if (name.rfind(prefix, 0) == 0 && name.find("running_") == std::string::npos)
+          have += tensor.numel();
+      const LayerInfo& row = rows[i + 1];
+      if (have != row.params)
+        fail(*node_of_layer_[i], "its weights hold " + std::to_string(have) +
+                                     " values, but on its " + shape3_str(row.input) +
+                                     " input the layer needs " + std::to_string(row.params));
+    }
+    auto net = build_network(spec_);
+    std::map<std::string, Tensor> state = net->state();
+    std::map<std::string, Tensor> loaded;
+    for (auto& [name, tensor] : tensors_) {
+      const auto it = state.find(name);
+      const std::string layer = name.substr(0, name.find('.'));
+      const onnx::NodeProto* node = nullptr;
+      for (size_t i = 0; i < spec_.graph.size(); ++i)
+        if (spec_.graph[i].name == layer) node = node_of_layer_[i];
+      if (it == state.end() || it->second.shape() != tensor.shape())
+        fail(*node, "tensor " + name.substr(name.find('.') + 1) + " has shape " +
+                        shape_str(tensor.shape()) + " but its input needs " +
+                        (it == state.end() ? std::string("none") : shape_str(it->second.shape())));
+      loaded[name] = tensor;
+    }
+    for (const auto& [name, tensor] : state)
+      if (!loaded.count(name)) loaded[name] = tensor;  // none expected; keeps load_state total
+    net->load_state(loaded);
+    net->set_training(false);
+
+    data::Normalization norm = data::Normalization::identity(static_cast<int>(spec_.input.c));
+    for (const auto& prop : model_.metadata_props()) {
+      if (prop.key() != kNormalizationKey) continue;
+      try {
+        const nlohmann::json j = nlohmann::json::parse(prop.value());
+        norm.mean = j.at("mean").get<std::vector<float>>();
+        norm.std = j.at("std").get<std::vector<float>>();
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(source_ + ": metadata " + kNormalizationKey + " is malformed: " + e.what());
+      }
+    }
+    if (!options.mean.empty()) norm.mean = options.mean;
+    if (!options.std.empty()) norm.std = options.std;
+    try {
+      norm.validate(static_cast<int>(spec_.input.c));
+    } catch (const Error& e) {
+      throw Error(source_ + ": input normalisation: " + e.what());
+    }
+    ModelInfo info;
+    info.arch = &spec_;
+    info.normalization = &norm;
+    for (int k = 0; k < spec_.num_classes; ++k) info.class_names.push_back(std::to_string(k));
+    ImportedModel model;
+    model.arch = spec_;
+    model.checkpoint = make_model_checkpoint(*net, info);
+    model.checkpoint.meta.erase("data");  // no data set known: eval/export take --data
+    model.checkpoint.meta["source"] = std::filesystem::path(source_).filename().string();
+    return model;
+  }
+
+  const onnx::ModelProto& model_;
+  const onnx::GraphProto& graph_;
+  ArchSpec spec_;
+  std::deque<onnx::TensorProto> constant_storage_;
+  std::map<std::string, Value> values_;
+  std::set<std::string> used_names_;
+  std::vector<const onnx::NodeProto*> node_of_layer_;
+  std::vector<std::pair<std::string, Tensor>> tensors_;
+};
+
+}  // namespace
+
+ImportedModel import_onnx(const std::string& bytes, const std::string& source,
+                          const ImportOptions& options) {
+  onnx::ModelProto model;
+  PICONAS_CHECK(bytes.size() < static_cast<size_t>(kOnnxMaxBytes) && model.ParseFromString(bytes),
+                source << ": not an ONNX model (the protobuf does not parse; truncated?)");
+  check_opset(model, source);
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    std::string why = e.what();
+    why = why.substr(0, why.find('\n'));
+    throw Error(source + ": the ONNX checker refuses the model: " + why);
+  }
+  return Importer(model, source).run(options);
+}
+
+ImportedModel import_onnx_file(const std::string& path, const ImportOptions& options) {
+  return import_onnx(read_file(path, kOnnxMaxBytes), path, options);
+}
+
+std::vector<std::string> write_imported(const ImportedModel& model, const std::string& out_dir) {
+  std::filesystem::create_directories(out_dir);
+  const std::string network = (std::filesystem::path(out_dir) / "network.json").string();
+  const std::string checkpoint = (std::filesystem::path(out_dir) / "model.ckpt").string();
+  write_file_atomic(network, nlohmann::json::parse(to_graph_json(model.arch)).dump(1) + "\n");
+  save_checkpoint(checkpoint, model.checkpoint);
+  return {network, checkpoint};
+}
+
+}  // namespace piconas::nas::onnx_io

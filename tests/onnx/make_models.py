@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Makes the ONNX test models of tests/onnx and their expected outputs.
+
+Run from the repository root with Debian's python3-torch (no onnx python package needed):
+    /usr/bin/python3 tests/onnx/make_models.py
+Each model <name>.onnx comes with <name>.expected.json: the fixed input (2 images) and the
+logits PyTorch computes for it. The tests read these files; they never run Python.
+"""
+import json
+import os
+import sys
+
+import torch
+from torch import nn
+
+OUT = os.path.dirname(os.path.abspath(__file__))
+INPUT = (3, 8, 8)
+
+
+def conv_bn(cin, cout, k=3, s=1, groups=1):
+    return [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+
+
+class ResNetBlock(nn.Module):
+    """Stem, an identity basic block and a projected (stride 2) basic block."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 6), nn.ReLU())
+        self.body1 = nn.Sequential(*conv_bn(6, 6), nn.ReLU(), *conv_bn(6, 6))
+        self.body2 = nn.Sequential(*conv_bn(6, 8, s=2), nn.ReLU(), *conv_bn(8, 8))
+        self.down = nn.Sequential(*conv_bn(6, 8, k=1, s=2))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.relu(self.body1(x) + x)
+        x = torch.relu(self.body2(x) + self.down(x))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+class MobileNetV2Block(nn.Module):
+    """Stem with ReLU6, an inverted residual block with its residual add, head, dropout."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8, s=2), nn.ReLU6())
+        self.block = nn.Sequential(*conv_bn(8, 16, k=1), nn.ReLU6(),
+                                   *conv_bn(16, 16, groups=16), nn.ReLU6(), *conv_bn(16, 8, k=1))
+        self.head = nn.Sequential(*conv_bn(8, 12, k=1), nn.ReLU6())
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = self.head(x + self.block(x))
+        x = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.fc(self.drop(x))
+
+
+class DepthwiseSeparable(nn.Module):
+    """Hardswish stem, max pool, a depthwise-separable block (5x5 dilated-free, padding 2),
+    average pool and a classifier on the flattened 2x2 map."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8), nn.Hardswish())
+        self.pool1 = nn.MaxPool2d(2)
+        self.dw = nn.Sequential(*conv_bn(8, 8, k=5, groups=8), nn.ReLU())
+        self.pw = nn.Sequential(nn.Conv2d(8, 10, 1, bias=True), nn.ReLU())
+        self.pool2 = nn.AvgPool2d(2, count_include_pad=False)
+        self.fc = nn.Linear(10 * 2 * 2, 3)
+
+    def forward(self, x):
+        x = self.pool2(self.pw(self.dw(self.pool1(self.stem(x)))))
+        return self.fc(torch.flatten(x, 1))
+
+
+class Unsupported(nn.Module):
+    """A LeakyRelu, which piconas does not import."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.act = nn.LeakyReLU(0.1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.act(self.conv(x)).mean((2, 3)))
+
+
+def randomize_batchnorm(model, gen):
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.weight.data = 0.5 + torch.rand(c, generator=gen)
+            m.bias.data = torch.randn(c, generator=gen) * 0.2
+            m.running_mean.data = torch.randn(c, generator=gen) * 0.2
+            m.running_var.data = 0.5 + torch.rand(c, generator=gen)
+
+
+def main():
+    gen = torch.Generator().manual_seed(17)
+    models = {"resnet_block": ResNetBlock, "mbv2_block": MobileNetV2Block,
+              "ds_net": DepthwiseSeparable, "unsupported": Unsupported}
+    x = torch.randn(2, *INPUT, generator=gen)
+    for name, cls in models.items():
+        torch.manual_seed(17)
+        model = cls()
+        randomize_batchnorm(model, gen)
+        model.eval()
+        path = os.path.join(OUT, name + ".onnx")
+        # PRESERVE keeps BatchNormalization nodes (EVAL would fold them into the convs).
+        torch.onnx.export(model, x, path, opset_version=14, input_names=["images"],
+                          output_names=["logits"], training=torch.onnx.TrainingMode.PRESERVE,
+                          dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
+        with torch.no_grad():
+            logits = model(x)
+        expected = {
+            "generated_by": "tests/onnx/make_models.py with torch " + torch.__version__ +
+                            " (python " + sys.version.split()[0] + ")",
+            "input_shape": list(x.shape),
+            "input": x.flatten().tolist(),
+            "logits_shape": list(logits.shape),
+            "logits": logits.flatten().tolist(),
+        }
+        with open(os.path.join(OUT, name + ".expected.json"), "w") as f:
+            json.dump(expected, f, indent=1)
+            f.write("\n")
+        print(name, os.path.getsize(path), "bytes")
+
+
+if __name__ == "__main__":
+    main()

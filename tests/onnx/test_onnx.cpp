@@ -1,0 +1,243 @@
+// ONNX import and export (nas/onnx) and the graph network form they produce (nas/arch/
+// graph_text.h). The models and their PyTorch logits were made by tests/onnx/make_models.py
+// (see the "generated_by" line of each .expected.json); no Python runs here.
+#include <doctest/doctest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "nas/arch/arch_text.h"
+#include "nas/arch/graph_text.h"
+#include "nas/arch/lowering.h"
+#include "nas/builder.h"
+#include "nas/deploy/graph.h"
+#include "nas/onnx/onnx_export.h"
+#include "nas/onnx/onnx_import.h"
+#include "nas/train/model_io.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+
+namespace {
+
+std::string model_path(const std::string& name) {
+  return std::string(PICONAS_SOURCE_DIR) + "/tests/onnx/" + name;
+}
+
+struct Expected {
+  Tensor input, logits;
+};
+
+Expected expected(const std::string& name) {
+  const nlohmann::json j = nlohmann::json::parse(read_file(model_path(name + ".expected.json")));
+  Expected e{Tensor(j.at("input_shape").get<Shape>()), Tensor(j.at("logits_shape").get<Shape>())};
+  const auto in = j.at("input").get<std::vector<float>>();
+  const auto out = j.at("logits").get<std::vector<float>>();
+  REQUIRE(static_cast<int64_t>(in.size()) == e.input.numel());
+  REQUIRE(static_cast<int64_t>(out.size()) == e.logits.numel());
+  std::copy(in.begin(), in.end(), e.input.data<float>());
+  std::copy(out.begin(), out.end(), e.logits.data<float>());
+  return e;
+}
+
+Tensor logits_of(const Checkpoint& checkpoint, const Tensor& input) {
+  LoadedModel model = load_model(checkpoint, "imported");
+  return (*model.module)(autograd::Variable(input)).value();
+}
+
+// Largest |a - b| relative to max(1, |b|).
+double max_rel_diff(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  double worst = 0;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    worst = std::max(worst, std::abs(a.get(i) - b.get(i)) / std::max(1.0, std::abs(b.get(i))));
+  return worst;
+}
+
+const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net"};
+
+}  // namespace
+
+TEST_CASE("imported models compute PyTorch's logits") {
+  for (const char* name : kModels) {
+    INFO(name);
+    const onnx_io::ImportedModel m =
+        onnx_io::import_onnx_file(model_path(std::string(name) + ".onnx"));
+    const Expected e = expected(name);
+    const Tensor got = logits_of(m.checkpoint, e.input);
+    // float32 rounding of a few hundred MACs per output, summed in another order than PyTorch.
+    CHECK(max_rel_diff(got, e.logits) < 2e-5);
+    // The check can fail: a wrong BatchNorm epsilon moves the logits.
+    ArchSpec wrong = m.arch;
+    for (GraphLayer& l : wrong.graph)
+      if (l.op == GraphOp::BatchNorm) l.eps = 1e-1;
+    Checkpoint c = m.checkpoint;
+    c.meta["arch"] = to_text(wrong);
+    CHECK(max_rel_diff(logits_of(c, e.input), e.logits) > 1e-3);
+  }
+}
+
+TEST_CASE("imported structure: residual adds, depthwise convs, pools and the classifier") {
+  const ArchSpec resnet = onnx_io::import_onnx_file(model_path("resnet_block.onnx")).arch;
+  int adds = 0;
+  for (const LayerInfo& row : arch_layers(resnet)) adds += row.kind == LayerKind::Add;
+  CHECK(adds == 2);
+  CHECK(resnet.num_classes == 4);
+  CHECK(resnet.input == Shape3{3, 8, 8});
+  const std::vector<LayerInfo> ds =
+      arch_layers(onnx_io::import_onnx_file(model_path("ds_net.onnx")).arch);
+  int depthwise = 0, max_pools = 0, avg_pools = 0;
+  for (const LayerInfo& row : ds) {
+    depthwise += row.kind == LayerKind::Depthwise;
+    max_pools += row.kind == LayerKind::MaxPool;
+    avg_pools += row.kind == LayerKind::AvgPool;
+  }
+  CHECK(depthwise == 1);
+  CHECK(max_pools == 1);
+  CHECK(avg_pools == 1);
+  CHECK(ds.back().input == Shape3{10, 2, 2});  // the classifier reads the flattened 2x2 map
+}
+
+TEST_CASE("export then import is identical") {
+  for (const char* name : kModels) {
+    INFO(name);
+    const onnx_io::ImportedModel m = onnx_io::import_onnx_file(
+        model_path(std::string(name) + ".onnx"), {{0.1f, 0.2f, 0.3f}, {0.5f, 0.6f, 0.7f}});
+    LoadedModel loaded = load_model(m.checkpoint, name);
+    const std::string bytes =
+        onnx_io::export_onnx(loaded.arch, *loaded.module, &loaded.normalization);
+    const onnx_io::ImportedModel back = onnx_io::import_onnx(bytes, "exported");
+    // Same layers (the names are the exported node names), same weights, same logits.
+    REQUIRE(back.arch.graph.size() == m.arch.graph.size());
+    for (size_t i = 0; i < m.arch.graph.size(); ++i) {
+      GraphLayer a = m.arch.graph[i], b = back.arch.graph[i];
+      a.name = b.name = "";
+      CHECK(a == b);
+    }
+    CHECK(back.checkpoint.meta["normalization"] == m.checkpoint.meta["normalization"]);
+    CHECK(back.checkpoint.meta["normalization"]["std"][2].get<float>() == 0.7f);
+    REQUIRE(back.checkpoint.tensors.size() == m.checkpoint.tensors.size());
+    for (size_t i = 0; i < m.checkpoint.tensors.size(); ++i) {
+      const Tensor& a = m.checkpoint.tensors[i].second;
+      const Tensor& b = back.checkpoint.tensors[i].second;
+      REQUIRE(a.shape() == b.shape());
+      for (int64_t k = 0; k < a.numel(); ++k) REQUIRE(a.get(k) == b.get(k));
+    }
+    const Expected e = expected(name);
+    const Tensor x = logits_of(m.checkpoint, e.input), y = logits_of(back.checkpoint, e.input);
+    for (int64_t k = 0; k < x.numel(); ++k) CHECK(x.get(k) == y.get(k));
+  }
+}
+
+TEST_CASE("a block architecture exports to ONNX and imports back to the same logits") {
+  const ArchSpec spec = parse_arch(
+      "blocks:in=3x12x12,classes=3,act=relu6,stem=8k3s2|ir:k3e2s1c8|ds:k5s2c16|rb:k3s1c16|head=24");
+  auto net = build_network(spec);
+  Rng rng(5);
+  net->initialize(rng);
+  net->set_training(false);
+  const onnx_io::ImportedModel back =
+      onnx_io::import_onnx(onnx_io::export_onnx(spec, *net), "exported");
+  Tensor x({2, 3, 12, 12});
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] = static_cast<float>(std::sin(0.37 * i));
+  const Tensor want = (*net)(autograd::Variable(x)).value();
+  CHECK(max_rel_diff(logits_of(back.checkpoint, x), want) < 1e-6);
+}
+
+TEST_CASE("int8 deployment of imported networks: folded graph equals the module, hswish refused") {
+  const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path("resnet_block.onnx"));
+  LoadedModel loaded = load_model(m.checkpoint, "resnet_block");
+  deploy::Graph g = deploy::lower_network(loaded.arch, *loaded.module);
+  int adds = 0;
+  for (const deploy::Layer& l : g.layers) adds += l.kind == deploy::OpKind::Add;
+  CHECK(adds == 2);
+  CHECK(g.layers.size() == 10);  // 6 convs (BN and ReLU folded), 2 adds, pool, classifier
+  const Expected e = expected("resnet_block");
+  const Tensor want = (*loaded.module)(autograd::Variable(e.input)).value();
+  CHECK(max_rel_diff(deploy::run_float(g, e.input), want) < 1e-5);
+  const ArchSpec ds = onnx_io::import_onnx_file(model_path("ds_net.onnx")).arch;
+  const std::vector<std::string> problems = deploy::int8_problems(ds);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("'stem_stem_0_Conv' uses activation hswish") != std::string::npos);
+}
+
+TEST_CASE("an unsupported operator is one error naming the node and its op type") {
+  CHECK_THROWS_WITH_AS(
+      onnx_io::import_onnx_file(model_path("unsupported.onnx")),
+      doctest::Contains("node '/act/LeakyRelu' (LeakyRelu): operator not supported"), Error);
+}
+
+TEST_CASE("hostile ONNX files are one-line errors") {
+  const std::string good = read_file(model_path("ds_net.onnx"));
+  auto one_line_error = [](const std::string& bytes, const char* expected_text) {
+    try {
+      onnx_io::import_onnx(bytes, "hostile.onnx");
+      FAIL("accepted");
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      CHECK(what.find('\n') == std::string::npos);
+      CHECK_MESSAGE(what.find(expected_text) != std::string::npos, what);
+    }
+  };
+  one_line_error(good.substr(0, good.size() / 2), "hostile.onnx");
+  one_line_error("not a protobuf at all", "hostile.onnx");
+  one_line_error("", "hostile.onnx");
+  onnx::ModelProto model;
+  REQUIRE(model.ParseFromString(good));
+  onnx::ModelProto old_opset = model;
+  old_opset.mutable_opset_import(0)->set_version(5);
+  one_line_error(old_opset.SerializeAsString(), "opset");
+  onnx::ModelProto huge = model;
+  huge.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(2)
+      ->set_dim_value(int64_t{1} << 40);
+  one_line_error(huge.SerializeAsString(), "input");
+  onnx::ModelProto huge_weight = model;
+  for (auto& t : *huge_weight.mutable_graph()->mutable_initializer())
+    if (t.dims_size() == 4) t.set_dims(0, int64_t{1} << 40);
+  one_line_error(huge_weight.SerializeAsString(), "hostile.onnx");
+  // A declared input of 1 x 16384 x 16384 (within the limits) whose classifier weights do not
+  // fit it: refused before any allocation, naming the node.
+  onnx::ModelProto big_input = model;
+  auto* shape =
+      big_input.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  shape->mutable_dim(2)->set_dim_value(16384);
+  shape->mutable_dim(3)->set_dim_value(16384);
+  one_line_error(big_input.SerializeAsString(), "(Gemm): its weights hold 123 values");
+}
+
+TEST_CASE("graph network text: canonical round trip and field errors") {
+  const ArchSpec spec = onnx_io::import_onnx_file(model_path("resnet_block.onnx")).arch;
+  const std::string text = to_text(spec);
+  CHECK(is_graph_text(text));
+  CHECK(parse_arch(text) == spec);
+  CHECK(canonical_text(text) == text);
+  auto refused = [](const std::string& t, const char* expected_text) {
+    CHECK_THROWS_WITH_AS(parse_arch(t), doctest::Contains(expected_text), Error);
+  };
+  const std::string head = R"({"graph":1,"input":[3,8,8],"classes":2,"layers":[)";
+  const std::string fc = R"({"name":"fc","op":"linear","out":2}]})";
+  refused(head + R"({"name":"c","op":"conv","out":4,"kernel":[3,3],"strid":[1,1]},)" + fc,
+          "unknown field \"strid\"");
+  refused(head + R"({"name":"c","op":"conv","out":4,"kernel":[3,3],"pad":[-1,1]},)" + fc,
+          "field \"pad\"");
+  refused(head + R"({"name":"c","op":"conv","out":4},)" + fc, "field \"kernel\" is missing");
+  refused(head + R"({"name":"c","op":"swish"},)" + fc, "unknown op \"swish\"");
+  refused(head + R"({"name":"c","op":"add","inputs":["input","nope"]},)" + fc,
+          "\"nope\" is not an earlier layer");
+  refused(head + R"({"name":"c","op":"conv","out":4,"kernel":[9,9]},)" + fc,
+          "window 9x9 does not fit");
+  refused(head + R"({"name":"c","op":"conv","out":4,"kernel":[1,1],"groups":3},)" + fc,
+          "groups 3 do not divide");
+  refused(head + R"({"name":"c.d","op":"relu"},)" + fc, "letters, digits or '_'");
+  refused(head + R"({"name":"fc","op":"linear","out":3}]})", "3 outputs but the network 2 classes");
+  refused(R"({"graph":2,"input":[3,8,8],"classes":2,"layers":[)" + fc, "format version 2");
+  refused(R"({"graph":1,"input":[3,8,8],"classes":2,"layers":[)", "not valid JSON");
+}
