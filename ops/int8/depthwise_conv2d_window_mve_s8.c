@@ -97,11 +97,10 @@ static int dwi_layer_of(const piconas_dw_conv_params *p, const piconas_dims *in,
   const int32_t padded_w = p->padding.w + W + (right > 0 ? right : 0);
   int32_t rows = DWI_LANES / KW, g, i, o;
   /* Output rows per band of the padded plane (all of them without bands). */
-  const int64_t band_in_rows = padded_w > 0 ? pad_bytes / padded_w : 0;
-  const int64_t band_rows = band_in_rows > (int64_t)(KH - 1) * dh
-                                ? (band_in_rows - (KH - 1) * dh - 1) / p->stride.h + 1
-                                : 0;
-  l->band_rows = band_rows < out->h ? (int32_t)band_rows : out->h;
+  const int32_t band_in_rows = padded_w > 0 ? pad_bytes / padded_w : 0; /* int32: no libgcc */
+  const int32_t band_rows =
+      band_in_rows > (KH - 1) * dh ? (band_in_rows - (KH - 1) * dh - 1) / p->stride.h + 1 : 0;
+  l->band_rows = band_rows < out->h ? band_rows : out->h;
   l->window_rows = (KH - 1) * dh + 1;
   l->padded = (bands ? l->band_rows >= 1 : (int64_t)padded_h * padded_w <= pad_bytes) &&
               (int64_t)(KH - 1) * dh * padded_w + (int64_t)(KW - 1) * dw <= 255;
@@ -115,7 +114,8 @@ static int dwi_layer_of(const piconas_dw_conv_params *p, const piconas_dims *in,
       (KH + rows - 1) / rows > DWI_MAX_GROUPS || (int64_t)KH * KW * C > 65535) {
     return 0;
   }
-  l->groups = (KH + rows - 1) / rows;
+  /* 3 groups run as 4, the last with zero weights (fewer specialised pixel loops). */
+  l->groups = (KH + rows - 1) / rows == 3 ? 4 : (KH + rows - 1) / rows;
   if (l->padded) {
     l->y_lo = l->x_lo = 0;
     l->y_end = out->h;
@@ -332,7 +332,8 @@ static dwi_out dwi_out_of(const piconas_dw_conv_params *p,
   return o;
 }
 
-/* dwi_channel for G = 1..4: separate functions, so that only one frame of spill slots is live. */
+/* dwi_channel for G = 1, 2, 4 (3 runs as 4): separate functions, so that only one frame of spill
+ * slots is live. */
 #define DWI_CHANNEL_G(G)                                                             \
   static __attribute__((noinline)) void dwi_channel_##G(                             \
       const dwi_layer *l, const piconas_dw_conv_params *p, const piconas_dims *in,   \
@@ -342,14 +343,13 @@ static dwi_out dwi_out_of(const piconas_dw_conv_params *p,
   }
 DWI_CHANNEL_G(1)
 DWI_CHANNEL_G(2)
-DWI_CHANNEL_G(3)
 DWI_CHANNEL_G(4)
 
 typedef void (*dwi_channel_fn)(const dwi_layer *, const piconas_dw_conv_params *,
                                const piconas_dims *, const piconas_dims *, const int8_t *, int32_t,
                                const dwi_out *, const int8_t *, int8_t *, int32_t *);
 static const dwi_channel_fn dwi_channel_of[DWI_MAX_GROUPS] = {dwi_channel_1, dwi_channel_2,
-                                                              dwi_channel_3, dwi_channel_4};
+                                                              dwi_channel_4, dwi_channel_4};
 
 /* plane[i] = data[i * C + c] for i < pixels (channel c of an NHWC image), 8 per gather. */
 static void dwi_channel_plane(const int8_t *data, int32_t C, int32_t c, int32_t pixels,
