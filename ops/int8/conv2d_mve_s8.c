@@ -252,8 +252,10 @@ static int conv_mve_window(const piconas_conv_params *params,
 
 /* Any convolution: the window of one output pixel copied as raw int8 into col (K = KH*KW*C_in
  * bytes), taps outside the image filled with -input_offset (= z_in, so that x + offset = 0:
- * the same as skipping them). Then per 4 output channels acc_j = bias_j + offset * sum_k w_j[k]
- * + sum_k w_j[k] * col[k], both sums by VADDVA / VMLADAVA over 16 bytes per step. */
+ * the same as skipping them), a predicated copy per tap. Then per 4 output channels acc_j =
+ * bias_j + offset * sum_k w_j[k] + sum_k w_j[k] * col[k], both sums by VADDVA / VMLADAVA over 16
+ * bytes per predicated step. Small and general: the models' dense convolutions are stems, which
+ * take conv_mve_window. */
 void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
                                   const piconas_per_channel_quant_params *quant,
                                   const piconas_dims *input_dims, const int8_t *input,
@@ -261,17 +263,14 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
                                   const int32_t *bias, const piconas_dims *output_dims,
                                   int8_t *output, int8_t *col) {
   const int32_t cin = input_dims->c, KH = filter_dims->h, KW = filter_dims->w;
-  const int32_t K = KH * KW * cin, K16 = K & ~15, cout = filter_dims->n;
+  const int32_t K = KH * KW * cin, cout = filter_dims->n;
+  const int32_t offset = params->input_offset;
+  const int8_t pad = (int8_t)(-offset);
+  int32_t b, oy, ox, ky, kx, oc, k;
   if (conv_mve_window(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                       output)) {
     return;
   }
-  const mve_pred16_t tail = vctp8q((uint32_t)(K - K16));
-  const int32_t offset = params->input_offset;
-  const int8_t pad = (int8_t)(-offset);
-  const int row_fits = params->dilation.w == 1 && KW * cin <= 16;
-  const mve_pred16_t row_pred = vctp8q((uint32_t)(row_fits ? KW * cin : 0));
-  int32_t b, oy, ox, ky, kx, oc, k;
   for (b = 0; b < output_dims->n; ++b) {
     const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
     for (oy = 0; oy < output_dims->h; ++oy) {
@@ -279,32 +278,14 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
       for (ox = 0; ox < output_dims->w; ++ox) {
         const int32_t ix0 = ox * params->stride.w - params->padding.w;
         int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
-        int32_t kx0, kx1;
-        piconas_s8_tap_range(ix0, params->dilation.w, KW, input_dims->w, &kx0, &kx1);
+        int8_t *dst = col;
         for (ky = 0; ky < KH; ++ky) {
           const int32_t iy = iy0 + ky * params->dilation.h;
-          int8_t *dst = col + (ptrdiff_t)ky * KW * cin;
-          if (iy >= 0 && iy < input_dims->h && row_fits && kx0 == 0 && kx1 == KW) {
-            /* The whole row inside the image, at most 16 bytes: one predicated copy. */
-            const int8_t *src = image + ((ptrdiff_t)iy * input_dims->w + ix0) * cin;
-            vstrbq_p_s8(dst, vldrbq_z_s8(src, row_pred), row_pred);
-          } else if (iy < 0 || iy >= input_dims->h) {
-            conv_mve_copy(dst, NULL, KW * cin, pad);
-          } else if (params->dilation.w == 1) {
-            /* The row's taps inside the image are contiguous: one copy, pads either side. */
-            conv_mve_copy(dst, NULL, kx0 * cin, pad);
-            conv_mve_copy(dst + kx0 * cin,
-                          image + ((ptrdiff_t)iy * input_dims->w + ix0 + kx0) * cin,
-                          (kx1 - kx0) * cin, pad);
-            conv_mve_copy(dst + kx1 * cin, NULL, (KW - kx1) * cin, pad);
-          } else {
-            for (kx = 0; kx < KW; ++kx) {
-              const int32_t ix = ix0 + kx * params->dilation.w;
-              conv_mve_copy(
-                  dst + kx * cin,
-                  kx >= kx0 && kx < kx1 ? image + ((ptrdiff_t)iy * input_dims->w + ix) * cin : NULL,
-                  cin, pad);
-            }
+          for (kx = 0; kx < KW; ++kx, dst += cin) {
+            const int32_t ix = ix0 + kx * params->dilation.w;
+            const int inside = iy >= 0 && iy < input_dims->h && ix >= 0 && ix < input_dims->w;
+            conv_mve_copy(dst, inside ? image + ((ptrdiff_t)iy * input_dims->w + ix) * cin : NULL,
+                          cin, pad);
           }
         }
         for (oc = 0; oc < cout; oc += 4) {
@@ -316,23 +297,11 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
           const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * K;
           int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
           int32x4_t acc, sum;
-          for (k = 0; k < K16; k += 16) {
-            const int8x16_t v = vldrbq_s8(col + k);
-            const int8x16_t u0 = vldrbq_s8(w0 + k), u1 = vldrbq_s8(w1 + k);
-            const int8x16_t u2 = vldrbq_s8(w2 + k), u3 = vldrbq_s8(w3 + k);
-            a0 = vmladavaq_s8(a0, v, u0);
-            s0 = vaddvaq_s8(s0, u0);
-            a1 = vmladavaq_s8(a1, v, u1);
-            s1 = vaddvaq_s8(s1, u1);
-            a2 = vmladavaq_s8(a2, v, u2);
-            s2 = vaddvaq_s8(s2, u2);
-            a3 = vmladavaq_s8(a3, v, u3);
-            s3 = vaddvaq_s8(s3, u3);
-          }
-          if (k < K) {
-            const int8x16_t v = vldrbq_z_s8(col + k, tail);
-            const int8x16_t u0 = vldrbq_z_s8(w0 + k, tail), u1 = vldrbq_z_s8(w1 + k, tail);
-            const int8x16_t u2 = vldrbq_z_s8(w2 + k, tail), u3 = vldrbq_z_s8(w3 + k, tail);
+          for (k = 0; k < K; k += 16) {
+            const mve_pred16_t p = vctp8q((uint32_t)(K - k));
+            const int8x16_t v = vldrbq_z_s8(col + k, p);
+            const int8x16_t u0 = vldrbq_z_s8(w0 + k, p), u1 = vldrbq_z_s8(w1 + k, p);
+            const int8x16_t u2 = vldrbq_z_s8(w2 + k, p), u3 = vldrbq_z_s8(w3 + k, p);
             a0 = vmladavaq_s8(a0, v, u0);
             s0 = vaddvaq_s8(s0, u0);
             a1 = vmladavaq_s8(a1, v, u1);
