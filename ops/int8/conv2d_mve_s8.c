@@ -109,96 +109,91 @@ static inline void conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n, int8
 
 enum { CONV_MVE_WINDOW_MAX_COUT = 64 };
 
-/* acc + the window's dot product with the weights of one output channel (w: its filter row),
- * one VMLADAVA per group of kernel rows. */
-#define CONV_MVE_DOT(w, acc)                                                                       \
-  (G == 1 ? vmladavaq_s8(acc, v0, vldrbq_z_s8(w, used))                                            \
-   : G == 2                                                                                        \
-       ? vmladavaq_s8(vmladavaq_s8(acc, v0, vldrbq_z_s8(w, used)), v1, vldrbq_z_s8((w) + L, used)) \
-       : vmladavaq_s8(vmladavaq_s8(vmladavaq_s8(acc, v0, vldrbq_z_s8(w, used)), v1,                \
-                                   vldrbq_z_s8((w) + L, used)),                                    \
-                      v2, vldrbq_z_s8((w) + 2 * L, used)))
-
-/* The pixel loops of conv_mve_window for G groups (a constant where inlined). */
-static inline __attribute__((always_inline)) void conv_mve_window_run(
-    const piconas_conv_params *params, const piconas_per_channel_quant_params *quant,
-    const piconas_dims *input_dims, const int8_t *input, const piconas_dims *filter_dims,
-    const int8_t *filter, const piconas_dims *output_dims, int8_t *output, const int32_t *base,
-    const uint8_t *taps, const uint8_t *lane_row, const uint8_t *lane_col, int32_t rows, int32_t L,
-    int32_t G) {
+/* The pixel loops of conv_mve_window, one copy for G = 1..3 groups: always three gathers, those
+ * past G with no lanes (zeros, offset 0) and multiplied with the first group's weights. Per output
+ * channel one VMLADAVA per group into a row of 4 sums, requantized 4 per vector. */
+static void conv_mve_window_run(const piconas_conv_params *params,
+                                const piconas_per_channel_quant_params *quant,
+                                const piconas_dims *input_dims, const int8_t *input,
+                                const piconas_dims *filter_dims, const int8_t *filter,
+                                const piconas_dims *output_dims, int8_t *output,
+                                const int32_t *base, const uint8_t *taps, const uint8_t *lane_row,
+                                const uint8_t *lane_col, int32_t rows, int32_t L, int32_t G) {
   const int32_t cin = input_dims->c, KH = filter_dims->h, KW = filter_dims->w;
   const int32_t K = KH * KW * cin, cout = filter_dims->n, H = input_dims->h, W = input_dims->w;
   const int32_t dh = params->dilation.h, dw = params->dilation.w;
-  int32_t b, oy, ox, oc;
-  {
-    const mve_pred16_t used = vctp8q((uint32_t)L);
-    const ptrdiff_t group_step = (ptrdiff_t)rows * dh * W * cin;
-    const uint8x16_t tap = vldrbq_u8(taps);
-    const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
-    const int32_t out_offset = params->output_offset;
-    const int32_t act_min = params->activation.min, act_max = params->activation.max;
-    int8_t *y = output;
-    for (b = 0; b < output_dims->n; ++b) {
-      const int8_t *image = input + (ptrdiff_t)b * H * W * cin;
-      for (oy = 0; oy < output_dims->h; ++oy) {
-        const int32_t iy0 = oy * params->stride.h - params->padding.h;
-        /* Lanes whose row is inside the image, per group (unsigned: rows above wrap past H;
-         * the lane tables are loaded here and at the border, not held in registers). */
-        const uint8x16_t row_at = vaddq_n_u8(vldrbq_u8(lane_row), (uint8_t)iy0);
-        const uint8x16_t h_vec = vdupq_n_u8((uint8_t)H);
-        const mve_pred16_t in0 = vcmphiq_u8(h_vec, row_at) & used;
-        const mve_pred16_t in1 = vcmphiq_u8(h_vec, vaddq_n_u8(row_at, (uint8_t)(rows * dh))) & used;
-        const mve_pred16_t in2 =
-            vcmphiq_u8(h_vec, vaddq_n_u8(row_at, (uint8_t)(2 * rows * dh))) & used;
-        const int rows_all = iy0 >= 0 && iy0 + (KH - 1) * dh < H;
-        for (ox = 0; ox < output_dims->w; ++ox) {
-          const int32_t ix0 = ox * params->stride.w - params->padding.w;
-          const int8_t *x = image + ((ptrdiff_t)iy0 * W + ix0) * cin;
-          int8x16_t v0, v1 = zp, v2 = zp;
-          if (rows_all && ix0 >= 0 && ix0 + (KW - 1) * dw < W) {
-            v0 = vldrbq_gather_offset_s8(x, tap);
-            if (G > 1) v1 = vldrbq_gather_offset_s8(x + group_step, tap);
-            if (G > 2) v2 = vldrbq_gather_offset_s8(x + 2 * group_step, tap);
-          } else {
-            const mve_pred16_t in_col =
-                vcmphiq_u8(vdupq_n_u8((uint8_t)W), vaddq_n_u8(vldrbq_u8(lane_col), (uint8_t)ix0));
-            v0 = vpselq_s8(vldrbq_gather_offset_z_s8(x, tap, in0 & in_col), zp, in0 & in_col);
-            if (G > 1) {
-              v1 = vpselq_s8(vldrbq_gather_offset_z_s8(x + group_step, tap, in1 & in_col), zp,
-                             in1 & in_col);
-            }
-            if (G > 2) {
-              v2 = vpselq_s8(vldrbq_gather_offset_z_s8(x + 2 * group_step, tap, in2 & in_col), zp,
-                             in2 & in_col);
-            }
-          }
-          for (oc = 0; oc < cout; oc += 4, y += 4) {
-            const int32_t n = cout - oc < 4 ? cout - oc : 4;
-            const mve_pred16_t lanes = vctp32q((uint32_t)n);
-            /* Rows past the last channel repeat it; their lanes are not stored. */
-            const int8_t *w0 = filter + (ptrdiff_t)oc * K;
-            const int8_t *w1 = w0 + (n > 1 ? K : 0);
-            const int8_t *w2 = w0 + (ptrdiff_t)(n > 2 ? 2 : n - 1) * K;
-            const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * K;
-            int32x4_t acc = vldrwq_z_s32(base + oc, lanes);
-            acc = vsetq_lane_s32(CONV_MVE_DOT(w0, vgetq_lane_s32(acc, 0)), acc, 0);
-            acc = vsetq_lane_s32(CONV_MVE_DOT(w1, vgetq_lane_s32(acc, 1)), acc, 1);
-            acc = vsetq_lane_s32(CONV_MVE_DOT(w2, vgetq_lane_s32(acc, 2)), acc, 2);
-            acc = vsetq_lane_s32(CONV_MVE_DOT(w3, vgetq_lane_s32(acc, 3)), acc, 3);
-            acc = piconas_mve_requantize(
-                acc, piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes));
-            acc = vaddq_n_s32(acc, out_offset);
-            vstrbq_p_s32(y, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(act_min)), vdupq_n_s32(act_max)),
-                         lanes);
-          }
-          y -= 4 * ((cout + 3) / 4) - cout;
+  const mve_pred16_t used = vctp8q((uint32_t)L);
+  const mve_pred16_t used1 = G > 1 ? used : 0, used2 = G > 2 ? used : 0;
+  const ptrdiff_t step1 = G > 1 ? (ptrdiff_t)rows * dh * W * cin : 0;
+  const ptrdiff_t step2 = G > 2 ? 2 * step1 : 0;
+  const int32_t L1 = G > 1 ? L : 0, L2 = G > 2 ? 2 * L : 0;
+  const uint8x16_t tap = vldrbq_u8(taps);
+  const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
+  const int8x16_t zp1 = G > 1 ? zp : vdupq_n_s8(0), zp2 = G > 2 ? zp : vdupq_n_s8(0);
+  const int32_t out_offset = params->output_offset;
+  const int32_t act_min = params->activation.min, act_max = params->activation.max;
+  int32_t sums[4];
+  int8_t *y = output;
+  int32_t b, oy, ox, oc, j;
+  for (b = 0; b < output_dims->n; ++b) {
+    const int8_t *image = input + (ptrdiff_t)b * H * W * cin;
+    for (oy = 0; oy < output_dims->h; ++oy) {
+      const int32_t iy0 = oy * params->stride.h - params->padding.h;
+      /* Lanes whose row is inside the image, per group (unsigned: rows above wrap past H). */
+      const uint8x16_t row_at = vaddq_n_u8(vldrbq_u8(lane_row), (uint8_t)iy0);
+      const uint8x16_t h_vec = vdupq_n_u8((uint8_t)H);
+      const mve_pred16_t in0 = vcmphiq_u8(h_vec, row_at) & used;
+      const mve_pred16_t in1 = vcmphiq_u8(h_vec, vaddq_n_u8(row_at, (uint8_t)(rows * dh))) & used1;
+      const mve_pred16_t in2 =
+          vcmphiq_u8(h_vec, vaddq_n_u8(row_at, (uint8_t)(2 * rows * dh))) & used2;
+      const int rows_all = iy0 >= 0 && iy0 + (KH - 1) * dh < H;
+      for (ox = 0; ox < output_dims->w; ++ox) {
+        const int32_t ix0 = ox * params->stride.w - params->padding.w;
+        const int8_t *x = image + ((ptrdiff_t)iy0 * W + ix0) * cin;
+        const int8_t *w = filter;
+        int8x16_t v0, v1, v2;
+        if (rows_all && ix0 >= 0 && ix0 + (KW - 1) * dw < W) {
+          v0 = vldrbq_gather_offset_s8(x, tap);
+          v1 = vldrbq_gather_offset_z_s8(x + step1, tap, used1);
+          v2 = vldrbq_gather_offset_z_s8(x + step2, tap, used2);
+        } else {
+          const mve_pred16_t in_col =
+              vcmphiq_u8(vdupq_n_u8((uint8_t)W), vaddq_n_u8(vldrbq_u8(lane_col), (uint8_t)ix0));
+          v0 = vpselq_s8(vldrbq_gather_offset_z_s8(x, tap, in0 & in_col), zp, in0 & in_col);
+          v1 =
+              vpselq_s8(vldrbq_gather_offset_z_s8(x + step1, tap, in1 & in_col), zp1, in1 & in_col);
+          v2 =
+              vpselq_s8(vldrbq_gather_offset_z_s8(x + step2, tap, in2 & in_col), zp2, in2 & in_col);
         }
+        for (oc = 0; oc < cout; oc += 4) {
+          const int32_t n = cout - oc < 4 ? cout - oc : 4;
+          const mve_pred16_t lanes = vctp32q((uint32_t)n);
+          int32x4_t acc;
+          if (G == 1) { /* the 1-channel stems: one group */
+            for (j = 0; j < n; ++j, w += K) {
+              sums[j] = vmladavaq_s8(base[oc + j], v0, vldrbq_z_s8(w, used));
+            }
+          } else {
+            for (j = 0; j < n; ++j, w += K) {
+              int32_t a = vmladavaq_s8(base[oc + j], v0, vldrbq_z_s8(w, used));
+              a = vmladavaq_s8(a, v1, vldrbq_z_s8(w + L1, used));
+              sums[j] = vmladavaq_s8(a, v2, vldrbq_z_s8(w + L2, used));
+            }
+          }
+          acc = piconas_mve_requantize(
+              vldrwq_s32(sums),
+              piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes));
+          acc = vaddq_n_s32(acc, out_offset);
+          vstrbq_p_s32(
+              y + oc, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(act_min)), vdupq_n_s32(act_max)), lanes);
+        }
+        y += cout;
       }
     }
   }
 }
 
-/* A convolution whose window is 1 or 3 groups of whole kernel rows of at most 16 bytes each
+/* A convolution whose window is at most 3 groups of whole kernel rows of at most 16 bytes each
  * (rows * KW * C_in <= 16, e.g. a 3x3 stem on 1 or 3 channels): the window of one output pixel
  * is one VLDRB gather per group straight from the input (8-bit offsets (r*W + k)*C_in + ci from
  * the group's first row), taps outside the image predicated off and set to the input zero point
@@ -221,9 +216,8 @@ static int conv_mve_window(const piconas_conv_params *params,
           ((int64_t)(rows - 1) * dh * W + (int64_t)(KW - 1) * dw) * cin + cin - 1 > 255)) {
     --rows;
   }
-  /* Two row groups run by im2col: one pixel loop fewer (flash). */
-  if (rows == 0 || KH / rows > 3 || KH / rows == 2 || cout > CONV_MVE_WINDOW_MAX_COUT || H > 200 ||
-      W > 200 || (KH - 1) * dh > 50 || (KW - 1) * dw > 50) {
+  if (rows == 0 || KH / rows > 3 || cout > CONV_MVE_WINDOW_MAX_COUT || H > 200 || W > 200 ||
+      (KH - 1) * dh > 50 || (KW - 1) * dw > 50) {
     return 0;
   }
   G = KH / rows;
@@ -240,13 +234,8 @@ static int conv_mve_window(const piconas_conv_params *params,
     for (i = 0; i < K; ++i) sum += w[i];
     base[oc] = (bias != NULL ? bias[oc] : 0) + params->input_offset * sum;
   }
-  if (G == 1) {
-    conv_mve_window_run(params, quant, input_dims, input, filter_dims, filter, output_dims, output,
-                        base, taps, lane_row, lane_col, rows, L, 1);
-  } else {
-    conv_mve_window_run(params, quant, input_dims, input, filter_dims, filter, output_dims, output,
-                        base, taps, lane_row, lane_col, rows, L, 3);
-  }
+  conv_mve_window_run(params, quant, input_dims, input, filter_dims, filter, output_dims, output,
+                      base, taps, lane_row, lane_col, rows, L, G);
   return 1;
 }
 
