@@ -38,6 +38,7 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
     const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * cin;
     const piconas_mve_requant r =
         piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes);
+    int8_t wt[64];
     /* s_j: the sum of row j's weights, then the constant bias_j + offset * sum.
      */
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k, b, oy, ox;
@@ -48,6 +49,10 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
       s2 = vaddvaq_s8(s2, vldrbq_s8(w2 + k));
       s3 = vaddvaq_s8(s3, vldrbq_s8(w3 + k));
     }
+    vstrbq_s8(wt, vldrbq_z_s8(w0 + cin16, tail));
+    vstrbq_s8(wt + 16, vldrbq_z_s8(w1 + cin16, tail));
+    vstrbq_s8(wt + 32, vldrbq_z_s8(w2 + cin16, tail));
+    vstrbq_s8(wt + 48, vldrbq_z_s8(w3 + cin16, tail));
     if (k < cin) {
       s0 = vaddvaq_s8(s0, vldrbq_z_s8(w0 + k, tail));
       s1 = vaddvaq_s8(s1, vldrbq_z_s8(w1 + k, tail));
@@ -79,12 +84,12 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
             a2 = vmladavaq_s8(a2, v, vldrbq_s8(w2 + k));
             a3 = vmladavaq_s8(a3, v, vldrbq_s8(w3 + k));
           }
-          if (k < cin) {
+          if (k < cin) { /* the weights' tails zero-padded once per 4 channels */
             const int8x16_t v = vldrbq_z_s8(x + k, tail);
-            a0 = vmladavaq_s8(a0, v, vldrbq_z_s8(w0 + k, tail));
-            a1 = vmladavaq_s8(a1, v, vldrbq_z_s8(w1 + k, tail));
-            a2 = vmladavaq_s8(a2, v, vldrbq_z_s8(w2 + k, tail));
-            a3 = vmladavaq_s8(a3, v, vldrbq_z_s8(w3 + k, tail));
+            a0 = vmladavaq_s8(a0, v, vldrbq_s8(wt));
+            a1 = vmladavaq_s8(a1, v, vldrbq_s8(wt + 16));
+            a2 = vmladavaq_s8(a2, v, vldrbq_s8(wt + 32));
+            a3 = vmladavaq_s8(a3, v, vldrbq_s8(wt + 48));
           }
           acc = vsetq_lane_s32(a0, base, 0);
           acc = vsetq_lane_s32(a1, acc, 1);

@@ -210,6 +210,7 @@ static int conv_case(void) {
   piconas_dims in, f, out;
   piconas_s8_context ctx = {scratch, (int32_t)sizeof scratch};
   const int pointwise = rnd(0, 1);
+  int32_t i;
   int s1, s2;
   in.n = rnd(1, 2);
   in.c = channels();
@@ -239,6 +240,13 @@ static int conv_case(void) {
   fill(x, in.n * in.h * in.w * in.c);
   fill(w, f.n * f.h * f.w * f.c);
   quant(out.c, f.h * f.w * f.c);
+  if (pointwise && rnd(0, 3) != 0) { /* 1x1 layers the SIMD variant takes, wide ones too */
+    for (i = 0; i < out.c; ++i) {
+      bias[i] = rnd(-100000, 100000);
+      mult[i] = 0x40000000 + rnd(0, 0x3FFFFFFF);
+      shift[i] = rnd(-12, 2);
+    }
+  }
   if (pointwise && p.stride.h == 1 && p.stride.w == 1) {
     s1 = piconas_conv2d_1x1_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_ref);
   } else {
