@@ -38,6 +38,7 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
     const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * cin;
     const piconas_mve_requant r =
         piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes);
+    int8_t wt[64];
     /* s_j: the sum of row j's weights, then the constant bias_j + offset * sum.
      */
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, k, b, oy, ox;
@@ -48,6 +49,10 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
       s2 = vaddvaq_s8(s2, vldrbq_s8(w2 + k));
       s3 = vaddvaq_s8(s3, vldrbq_s8(w3 + k));
     }
+    vstrbq_s8(wt, vldrbq_z_s8(w0 + cin16, tail));
+    vstrbq_s8(wt + 16, vldrbq_z_s8(w1 + cin16, tail));
+    vstrbq_s8(wt + 32, vldrbq_z_s8(w2 + cin16, tail));
+    vstrbq_s8(wt + 48, vldrbq_z_s8(w3 + cin16, tail));
     if (k < cin) {
       s0 = vaddvaq_s8(s0, vldrbq_z_s8(w0 + k, tail));
       s1 = vaddvaq_s8(s1, vldrbq_z_s8(w1 + k, tail));
@@ -79,12 +84,12 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
             a2 = vmladavaq_s8(a2, v, vldrbq_s8(w2 + k));
             a3 = vmladavaq_s8(a3, v, vldrbq_s8(w3 + k));
           }
-          if (k < cin) {
+          if (k < cin) { /* the weights' tails zero-padded once per 4 channels */
             const int8x16_t v = vldrbq_z_s8(x + k, tail);
-            a0 = vmladavaq_s8(a0, v, vldrbq_z_s8(w0 + k, tail));
-            a1 = vmladavaq_s8(a1, v, vldrbq_z_s8(w1 + k, tail));
-            a2 = vmladavaq_s8(a2, v, vldrbq_z_s8(w2 + k, tail));
-            a3 = vmladavaq_s8(a3, v, vldrbq_z_s8(w3 + k, tail));
+            a0 = vmladavaq_s8(a0, v, vldrbq_s8(wt));
+            a1 = vmladavaq_s8(a1, v, vldrbq_s8(wt + 16));
+            a2 = vmladavaq_s8(a2, v, vldrbq_s8(wt + 32));
+            a3 = vmladavaq_s8(a3, v, vldrbq_s8(wt + 48));
           }
           acc = vsetq_lane_s32(a0, base, 0);
           acc = vsetq_lane_s32(a1, acc, 1);
@@ -109,90 +114,85 @@ static inline void conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n, int8
 
 enum { CONV_MVE_WINDOW_MAX_COUT = 64 };
 
-/* acc + the window's dot product with the weights of one output channel (w: its filter row),
- * one VMLADAVA per group of kernel rows. */
-#define CONV_MVE_DOT(w, acc)                                                                       \
-  (G == 1 ? vmladavaq_s8(acc, v0, vldrbq_z_s8(w, used))                                            \
-   : G == 2                                                                                        \
-       ? vmladavaq_s8(vmladavaq_s8(acc, v0, vldrbq_z_s8(w, used)), v1, vldrbq_z_s8((w) + L, used)) \
-       : vmladavaq_s8(vmladavaq_s8(vmladavaq_s8(acc, v0, vldrbq_z_s8(w, used)), v1,                \
-                                   vldrbq_z_s8((w) + L, used)),                                    \
-                      v2, vldrbq_z_s8((w) + 2 * L, used)))
-
-/* The pixel loops of conv_mve_window for G groups (a constant where inlined). */
-static inline __attribute__((always_inline)) void conv_mve_window_run(
-    const piconas_conv_params *params, const piconas_per_channel_quant_params *quant,
-    const piconas_dims *input_dims, const int8_t *input, const piconas_dims *filter_dims,
-    const int8_t *filter, const piconas_dims *output_dims, int8_t *output, const int32_t *base,
-    const uint8_t *taps, const uint8_t *lane_row, const uint8_t *lane_col, int32_t rows, int32_t L,
-    int32_t G) {
+/* The pixel loops of conv_mve_window, one copy for G = 1..3 groups: always three gathers, those
+ * past G with no lanes (zeros, offset 0) and multiplied with the first group's weights. Per output
+ * channel one VMLADAVA per group into a row of 4 sums, requantized 4 per vector. */
+static void conv_mve_window_run(const piconas_conv_params *params,
+                                const piconas_per_channel_quant_params *quant,
+                                const piconas_dims *input_dims, const int8_t *input,
+                                const piconas_dims *filter_dims, const int8_t *filter,
+                                const piconas_dims *output_dims, int8_t *output,
+                                const int32_t *base, const uint8_t *taps, const uint8_t *lane_row,
+                                const uint8_t *lane_col, int32_t rows, int32_t L, int32_t G) {
   const int32_t cin = input_dims->c, KH = filter_dims->h, KW = filter_dims->w;
   const int32_t K = KH * KW * cin, cout = filter_dims->n, H = input_dims->h, W = input_dims->w;
   const int32_t dh = params->dilation.h, dw = params->dilation.w;
-  int32_t b, oy, ox, oc;
-  {
-    const mve_pred16_t used = vctp8q((uint32_t)L);
-    const ptrdiff_t group_step = (ptrdiff_t)rows * dh * W * cin;
-    const uint8x16_t tap = vldrbq_u8(taps);
-    const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
-    const int32_t out_offset = params->output_offset;
-    const int32_t act_min = params->activation.min, act_max = params->activation.max;
-    int8_t *y = output;
-    for (b = 0; b < output_dims->n; ++b) {
-      const int8_t *image = input + (ptrdiff_t)b * H * W * cin;
-      for (oy = 0; oy < output_dims->h; ++oy) {
-        const int32_t iy0 = oy * params->stride.h - params->padding.h;
-        /* Lanes whose row is inside the image, per group (unsigned: rows above wrap past H;
-         * the lane tables are loaded here and at the border, not held in registers). */
-        const uint8x16_t row_at = vaddq_n_u8(vldrbq_u8(lane_row), (uint8_t)iy0);
-        const uint8x16_t h_vec = vdupq_n_u8((uint8_t)H);
-        const mve_pred16_t in0 = vcmphiq_u8(h_vec, row_at) & used;
-        const mve_pred16_t in1 = vcmphiq_u8(h_vec, vaddq_n_u8(row_at, (uint8_t)(rows * dh))) & used;
-        const mve_pred16_t in2 =
-            vcmphiq_u8(h_vec, vaddq_n_u8(row_at, (uint8_t)(2 * rows * dh))) & used;
-        const int rows_all = iy0 >= 0 && iy0 + (KH - 1) * dh < H;
-        for (ox = 0; ox < output_dims->w; ++ox) {
-          const int32_t ix0 = ox * params->stride.w - params->padding.w;
-          const int8_t *x = image + ((ptrdiff_t)iy0 * W + ix0) * cin;
-          int8x16_t v0, v1 = zp, v2 = zp;
-          if (rows_all && ix0 >= 0 && ix0 + (KW - 1) * dw < W) {
-            v0 = vldrbq_gather_offset_s8(x, tap);
-            if (G > 1) v1 = vldrbq_gather_offset_s8(x + group_step, tap);
-            if (G > 2) v2 = vldrbq_gather_offset_s8(x + 2 * group_step, tap);
-          } else {
-            const mve_pred16_t in_col =
-                vcmphiq_u8(vdupq_n_u8((uint8_t)W), vaddq_n_u8(vldrbq_u8(lane_col), (uint8_t)ix0));
-            v0 = vpselq_s8(vldrbq_gather_offset_z_s8(x, tap, in0 & in_col), zp, in0 & in_col);
-            if (G > 1) {
-              v1 = vpselq_s8(vldrbq_gather_offset_z_s8(x + group_step, tap, in1 & in_col), zp,
-                             in1 & in_col);
-            }
-            if (G > 2) {
-              v2 = vpselq_s8(vldrbq_gather_offset_z_s8(x + 2 * group_step, tap, in2 & in_col), zp,
-                             in2 & in_col);
-            }
-          }
-          for (oc = 0; oc < cout; oc += 4, y += 4) {
-            const int32_t n = cout - oc < 4 ? cout - oc : 4;
-            const mve_pred16_t lanes = vctp32q((uint32_t)n);
-            /* Rows past the last channel repeat it; their lanes are not stored. */
-            const int8_t *w0 = filter + (ptrdiff_t)oc * K;
-            const int8_t *w1 = w0 + (n > 1 ? K : 0);
-            const int8_t *w2 = w0 + (ptrdiff_t)(n > 2 ? 2 : n - 1) * K;
-            const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * K;
-            int32x4_t acc = vldrwq_z_s32(base + oc, lanes);
-            acc = vsetq_lane_s32(CONV_MVE_DOT(w0, vgetq_lane_s32(acc, 0)), acc, 0);
-            acc = vsetq_lane_s32(CONV_MVE_DOT(w1, vgetq_lane_s32(acc, 1)), acc, 1);
-            acc = vsetq_lane_s32(CONV_MVE_DOT(w2, vgetq_lane_s32(acc, 2)), acc, 2);
-            acc = vsetq_lane_s32(CONV_MVE_DOT(w3, vgetq_lane_s32(acc, 3)), acc, 3);
-            acc = piconas_mve_requantize(
-                acc, piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes));
-            acc = vaddq_n_s32(acc, out_offset);
-            vstrbq_p_s32(y, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(act_min)), vdupq_n_s32(act_max)),
-                         lanes);
-          }
-          y -= 4 * ((cout + 3) / 4) - cout;
+  const mve_pred16_t used = vctp8q((uint32_t)L);
+  const mve_pred16_t used1 = G > 1 ? used : 0, used2 = G > 2 ? used : 0;
+  const ptrdiff_t step1 = G > 1 ? (ptrdiff_t)rows * dh * W * cin : 0;
+  const ptrdiff_t step2 = G > 2 ? 2 * step1 : 0;
+  const int32_t L1 = G > 1 ? L : 0, L2 = G > 2 ? 2 * L : 0;
+  const uint8x16_t tap = vldrbq_u8(taps);
+  const int8x16_t zp = vdupq_n_s8((int8_t)(-params->input_offset));
+  const int8x16_t zp1 = G > 1 ? zp : vdupq_n_s8(0), zp2 = G > 2 ? zp : vdupq_n_s8(0);
+  const int32_t out_offset = params->output_offset;
+  const int32_t act_min = params->activation.min, act_max = params->activation.max;
+  int32_t sums[4];
+  int8_t *y = output;
+  int32_t b, oy, ox, oc, j;
+  for (b = 0; b < output_dims->n; ++b) {
+    const int8_t *image = input + (ptrdiff_t)b * H * W * cin;
+    for (oy = 0; oy < output_dims->h; ++oy) {
+      const int32_t iy0 = oy * params->stride.h - params->padding.h;
+      /* Lanes whose row is inside the image, per group (unsigned: rows above wrap past H). */
+      const uint8x16_t row_at = vaddq_n_u8(vldrbq_u8(lane_row), (uint8_t)iy0);
+      const uint8x16_t h_vec = vdupq_n_u8((uint8_t)H);
+      const mve_pred16_t in0 = vcmphiq_u8(h_vec, row_at) & used;
+      const mve_pred16_t in1 = vcmphiq_u8(h_vec, vaddq_n_u8(row_at, (uint8_t)(rows * dh))) & used1;
+      const mve_pred16_t in2 =
+          vcmphiq_u8(h_vec, vaddq_n_u8(row_at, (uint8_t)(2 * rows * dh))) & used2;
+      const int rows_all = iy0 >= 0 && iy0 + (KH - 1) * dh < H;
+      for (ox = 0; ox < output_dims->w; ++ox) {
+        const int32_t ix0 = ox * params->stride.w - params->padding.w;
+        const int8_t *x = image + ((ptrdiff_t)iy0 * W + ix0) * cin;
+        const int8_t *w = filter;
+        int8x16_t v0, v1, v2;
+        if (rows_all && ix0 >= 0 && ix0 + (KW - 1) * dw < W) {
+          v0 = vldrbq_gather_offset_s8(x, tap);
+          v1 = vldrbq_gather_offset_z_s8(x + step1, tap, used1);
+          v2 = vldrbq_gather_offset_z_s8(x + step2, tap, used2);
+        } else {
+          const mve_pred16_t in_col =
+              vcmphiq_u8(vdupq_n_u8((uint8_t)W), vaddq_n_u8(vldrbq_u8(lane_col), (uint8_t)ix0));
+          v0 = vpselq_s8(vldrbq_gather_offset_z_s8(x, tap, in0 & in_col), zp, in0 & in_col);
+          v1 =
+              vpselq_s8(vldrbq_gather_offset_z_s8(x + step1, tap, in1 & in_col), zp1, in1 & in_col);
+          v2 =
+              vpselq_s8(vldrbq_gather_offset_z_s8(x + step2, tap, in2 & in_col), zp2, in2 & in_col);
         }
+        for (oc = 0; oc < cout; oc += 4) {
+          const int32_t n = cout - oc < 4 ? cout - oc : 4;
+          const mve_pred16_t lanes = vctp32q((uint32_t)n);
+          int32x4_t acc;
+          if (G == 1) { /* the 1-channel stems: one group */
+            for (j = 0; j < n; ++j, w += K) {
+              sums[j] = vmladavaq_s8(base[oc + j], v0, vldrbq_z_s8(w, used));
+            }
+          } else {
+            for (j = 0; j < n; ++j, w += K) {
+              int32_t a = vmladavaq_s8(base[oc + j], v0, vldrbq_z_s8(w, used));
+              a = vmladavaq_s8(a, v1, vldrbq_z_s8(w + L1, used));
+              sums[j] = vmladavaq_s8(a, v2, vldrbq_z_s8(w + L2, used));
+            }
+          }
+          acc = piconas_mve_requantize(
+              vldrwq_s32(sums),
+              piconas_mve_requant_of(quant->multiplier + oc, quant->shift + oc, lanes));
+          acc = vaddq_n_s32(acc, out_offset);
+          vstrbq_p_s32(
+              y + oc, vminq_s32(vmaxq_s32(acc, vdupq_n_s32(act_min)), vdupq_n_s32(act_max)), lanes);
+        }
+        y += cout;
       }
     }
   }
@@ -239,27 +239,17 @@ static int conv_mve_window(const piconas_conv_params *params,
     for (i = 0; i < K; ++i) sum += w[i];
     base[oc] = (bias != NULL ? bias[oc] : 0) + params->input_offset * sum;
   }
-  switch (G) {
-    case 1:
-      conv_mve_window_run(params, quant, input_dims, input, filter_dims, filter, output_dims,
-                          output, base, taps, lane_row, lane_col, rows, L, 1);
-      break;
-    case 2:
-      conv_mve_window_run(params, quant, input_dims, input, filter_dims, filter, output_dims,
-                          output, base, taps, lane_row, lane_col, rows, L, 2);
-      break;
-    default:
-      conv_mve_window_run(params, quant, input_dims, input, filter_dims, filter, output_dims,
-                          output, base, taps, lane_row, lane_col, rows, L, 3);
-      break;
-  }
+  conv_mve_window_run(params, quant, input_dims, input, filter_dims, filter, output_dims, output,
+                      base, taps, lane_row, lane_col, rows, L, G);
   return 1;
 }
 
 /* Any convolution: the window of one output pixel copied as raw int8 into col (K = KH*KW*C_in
  * bytes), taps outside the image filled with -input_offset (= z_in, so that x + offset = 0:
- * the same as skipping them). Then per 4 output channels acc_j = bias_j + offset * sum_k w_j[k]
- * + sum_k w_j[k] * col[k], both sums by VADDVA / VMLADAVA over 16 bytes per step. */
+ * the same as skipping them), a predicated copy per tap. Then per 4 output channels acc_j =
+ * bias_j + offset * sum_k w_j[k] + sum_k w_j[k] * col[k], both sums by VADDVA / VMLADAVA over 16
+ * bytes per predicated step. Small and general: the models' dense convolutions are stems, which
+ * take conv_mve_window. */
 void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
                                   const piconas_per_channel_quant_params *quant,
                                   const piconas_dims *input_dims, const int8_t *input,
@@ -267,17 +257,14 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
                                   const int32_t *bias, const piconas_dims *output_dims,
                                   int8_t *output, int8_t *col) {
   const int32_t cin = input_dims->c, KH = filter_dims->h, KW = filter_dims->w;
-  const int32_t K = KH * KW * cin, K16 = K & ~15, cout = filter_dims->n;
+  const int32_t K = KH * KW * cin, cout = filter_dims->n;
+  const int32_t offset = params->input_offset;
+  const int8_t pad = (int8_t)(-offset);
+  int32_t b, oy, ox, ky, kx, oc, k;
   if (conv_mve_window(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                       output)) {
     return;
   }
-  const mve_pred16_t tail = vctp8q((uint32_t)(K - K16));
-  const int32_t offset = params->input_offset;
-  const int8_t pad = (int8_t)(-offset);
-  const int row_fits = params->dilation.w == 1 && KW * cin <= 16;
-  const mve_pred16_t row_pred = vctp8q((uint32_t)(row_fits ? KW * cin : 0));
-  int32_t b, oy, ox, ky, kx, oc, k;
   for (b = 0; b < output_dims->n; ++b) {
     const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
     for (oy = 0; oy < output_dims->h; ++oy) {
@@ -285,32 +272,14 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
       for (ox = 0; ox < output_dims->w; ++ox) {
         const int32_t ix0 = ox * params->stride.w - params->padding.w;
         int8_t *y = output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * cout;
-        int32_t kx0, kx1;
-        piconas_s8_tap_range(ix0, params->dilation.w, KW, input_dims->w, &kx0, &kx1);
+        int8_t *dst = col;
         for (ky = 0; ky < KH; ++ky) {
           const int32_t iy = iy0 + ky * params->dilation.h;
-          int8_t *dst = col + (ptrdiff_t)ky * KW * cin;
-          if (iy >= 0 && iy < input_dims->h && row_fits && kx0 == 0 && kx1 == KW) {
-            /* The whole row inside the image, at most 16 bytes: one predicated copy. */
-            const int8_t *src = image + ((ptrdiff_t)iy * input_dims->w + ix0) * cin;
-            vstrbq_p_s8(dst, vldrbq_z_s8(src, row_pred), row_pred);
-          } else if (iy < 0 || iy >= input_dims->h) {
-            conv_mve_copy(dst, NULL, KW * cin, pad);
-          } else if (params->dilation.w == 1) {
-            /* The row's taps inside the image are contiguous: one copy, pads either side. */
-            conv_mve_copy(dst, NULL, kx0 * cin, pad);
-            conv_mve_copy(dst + kx0 * cin,
-                          image + ((ptrdiff_t)iy * input_dims->w + ix0 + kx0) * cin,
-                          (kx1 - kx0) * cin, pad);
-            conv_mve_copy(dst + kx1 * cin, NULL, (KW - kx1) * cin, pad);
-          } else {
-            for (kx = 0; kx < KW; ++kx) {
-              const int32_t ix = ix0 + kx * params->dilation.w;
-              conv_mve_copy(
-                  dst + kx * cin,
-                  kx >= kx0 && kx < kx1 ? image + ((ptrdiff_t)iy * input_dims->w + ix) * cin : NULL,
-                  cin, pad);
-            }
+          for (kx = 0; kx < KW; ++kx, dst += cin) {
+            const int32_t ix = ix0 + kx * params->dilation.w;
+            const int inside = iy >= 0 && iy < input_dims->h && ix >= 0 && ix < input_dims->w;
+            conv_mve_copy(dst, inside ? image + ((ptrdiff_t)iy * input_dims->w + ix) * cin : NULL,
+                          cin, pad);
           }
         }
         for (oc = 0; oc < cout; oc += 4) {
@@ -322,23 +291,11 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
           const int8_t *w3 = w0 + (ptrdiff_t)(n - 1) * K;
           int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
           int32x4_t acc, sum;
-          for (k = 0; k < K16; k += 16) {
-            const int8x16_t v = vldrbq_s8(col + k);
-            const int8x16_t u0 = vldrbq_s8(w0 + k), u1 = vldrbq_s8(w1 + k);
-            const int8x16_t u2 = vldrbq_s8(w2 + k), u3 = vldrbq_s8(w3 + k);
-            a0 = vmladavaq_s8(a0, v, u0);
-            s0 = vaddvaq_s8(s0, u0);
-            a1 = vmladavaq_s8(a1, v, u1);
-            s1 = vaddvaq_s8(s1, u1);
-            a2 = vmladavaq_s8(a2, v, u2);
-            s2 = vaddvaq_s8(s2, u2);
-            a3 = vmladavaq_s8(a3, v, u3);
-            s3 = vaddvaq_s8(s3, u3);
-          }
-          if (k < K) {
-            const int8x16_t v = vldrbq_z_s8(col + k, tail);
-            const int8x16_t u0 = vldrbq_z_s8(w0 + k, tail), u1 = vldrbq_z_s8(w1 + k, tail);
-            const int8x16_t u2 = vldrbq_z_s8(w2 + k, tail), u3 = vldrbq_z_s8(w3 + k, tail);
+          for (k = 0; k < K; k += 16) {
+            const mve_pred16_t p = vctp8q((uint32_t)(K - k));
+            const int8x16_t v = vldrbq_z_s8(col + k, p);
+            const int8x16_t u0 = vldrbq_z_s8(w0 + k, p), u1 = vldrbq_z_s8(w1 + k, p);
+            const int8x16_t u2 = vldrbq_z_s8(w2 + k, p), u3 = vldrbq_z_s8(w3 + k, p);
             a0 = vmladavaq_s8(a0, v, u0);
             s0 = vaddvaq_s8(s0, u0);
             a1 = vmladavaq_s8(a1, v, u1);

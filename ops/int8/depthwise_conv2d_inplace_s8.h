@@ -21,8 +21,8 @@
  * accumulators), else piconas_depthwise_conv2d_inplace_generic_s8 (portable C). On Cortex-M55
  * the SIMD variant runs the MVE kernel instead (depthwise_conv2d_window_mve_s8.c: per channel
  * plane, one gather and VMLADAVA of up to 16 window taps per output pixel); it needs the same
- * H*W bytes of scratch, and uses up to 320 more bytes of stack for a zero-point padded plane
- * (more scratch than H*W, when given, serves instead).
+ * H*W bytes of scratch (a copy of the channel), and 320 more bytes of stack for bands of the
+ * channel's zero-point padded plane.
  */
 #ifndef PICONAS_INT8_DEPTHWISE_CONV2D_INPLACE_S8_H
 #define PICONAS_INT8_DEPTHWISE_CONV2D_INPLACE_S8_H

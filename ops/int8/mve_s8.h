@@ -89,8 +89,8 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
 /* Depthwise convolution (depthwise_conv2d_s8.h), M = 1: the caller has checked the layer
  * (piconas_depthwise_conv2d_simd_applies). Window gathers over a zero-point padded plane of one
  * channel, in bands of output rows that fit 320 bytes of stack (depthwise_conv2d_window_mve_s8.c);
- * a layer whose window or rows do not fit (more than 48 output columns, tap offsets over 255
- * bytes, KH or KW over 8) runs the portable kernel. */
+ * a layer whose window or rows do not fit (more than 48 output columns, a band narrower than the
+ * window, tap offsets over 255 bytes, KW over 16, over 4 gathers) runs the portable kernel. */
 void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
                                      const piconas_per_channel_quant_params *quant,
                                      const piconas_dims *input_dims, const int8_t *input,
@@ -100,10 +100,9 @@ void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
 
 /* In-place depthwise (depthwise_conv2d_inplace_s8.h), see depthwise_conv2d_window_mve_s8.c:
  * the caller has checked the layer (piconas_depthwise_conv2d_inplace_simd_applies) and the
- * scratch (ctx->size >= H*W). Returns 0, having written nothing, when a border is too wide
- * for its tables (more than 4 output rows or columns at a border); the
- * caller then runs the
- * portable variant. */
+ * scratch (ctx->size >= H*W: each channel is copied there, its padded bands from there to the
+ * stack). Returns 0, having written nothing, when the layer does not fit as above; the caller
+ * then runs the portable variant. */
 int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
                                             const piconas_dw_conv_params *params,
                                             const piconas_per_channel_quant_params *quant,

@@ -7,7 +7,7 @@
  * dilation, odd pixel and channel counts, batch 2; the conv layers also through their packed
  * filter (conv2d_packed_s8.h). The in-place depthwise (its planar SIMD
  * variant, else its portable one) runs against the out-of-place portable depthwise, on 1x1 to
- * 7x7 kernels, strides 1..3 and paddings 0..3; a 20x20 depthwise layer (3x3 or 5x5, stride 1 or
+ * 7x7 kernels, strides 1..3 and paddings 0..3; a 20x20 depthwise layer (3x3 to 7x7, stride 1 or
  * 2) runs the MVE kernel's bands. Exit status 0 when all are byte-identical.
  * On Cortex-M55 the SIMD entry points run the MVE kernels (ops/int8/mve_s8.h), which cannot run
  * on the host: this test is their only bit-exactness check (channel counts up to 17 exercise the
@@ -118,13 +118,13 @@ static int depthwise_case(void) {
   return 0;
 }
 
-/* One random single-channel depthwise layer of 20x20 pixels: large enough that the MVE kernel
- * takes its padded plane in several bands of output rows. Returns 1 on a mismatch. */
+/* One random single-channel depthwise layer of 20x20 pixels, 3x3 to 7x7: large enough that the
+ * MVE kernel takes its padded plane in several bands of output rows. Returns 1 on a mismatch. */
 static int band_case(void) {
   piconas_dw_conv_params p;
   piconas_per_channel_quant_params q = {mult, shift};
   piconas_dims in = {1, 20, 20, 1}, f = {1, 3, 3, 1}, out = {1, 20, 20, 1};
-  f.h = f.w = rnd(0, 1) ? 3 : 5;
+  f.h = f.w = rnd(0, 1) ? 3 : rnd(5, 7); /* 1, 2, 3 (run as 4) and 4 gathers */
   p.input_offset = rnd(-127, 128);
   p.output_offset = rnd(-128, 127);
   p.ch_mult = 1;
@@ -229,6 +229,7 @@ static int conv_case(void) {
   piconas_dims in, f, out;
   piconas_s8_context ctx = {scratch, (int32_t)sizeof scratch};
   const int pointwise = rnd(0, 1);
+  int32_t i;
   int s1, s2;
   in.n = rnd(1, 2);
   in.c = channels();
@@ -258,6 +259,13 @@ static int conv_case(void) {
   fill(x, in.n * in.h * in.w * in.c);
   fill(w, f.n * f.h * f.w * f.c);
   quant(out.c, f.h * f.w * f.c);
+  if (pointwise && rnd(0, 3) != 0) { /* 1x1 layers the SIMD variant takes, wide ones too */
+    for (i = 0; i < out.c; ++i) {
+      bias[i] = rnd(-100000, 100000);
+      mult[i] = 0x40000000 + rnd(0, 0x3FFFFFFF);
+      shift[i] = rnd(-12, 2);
+    }
+  }
   if (pointwise && p.stride.h == 1 && p.stride.w == 1) {
     s1 = piconas_conv2d_1x1_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_ref);
   } else {
