@@ -5,7 +5,10 @@
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <algorithm>
+#include <chrono>
 #include <climits>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -25,6 +28,23 @@ void check_mpi(int code, const char* what) {
   throw Error(std::string("MPI ") + what + " failed: " + std::string(text, length));
 }
 
+// Waits for a non-blocking collective without holding a core: OpenMPI's blocking calls poll at
+// full speed, which on a shared machine takes the core from the ranks doing the work (a rank
+// waiting for the root's next batch, the root waiting for the last share). Polls for about
+// 50 microseconds, then sleeps between polls, up to 1 ms apart.
+void wait_for(MPI_Request& request, const char* what) {
+  const auto start = std::chrono::steady_clock::now();
+  auto pause = std::chrono::microseconds(20);
+  while (true) {
+    int done = 0;
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
+    if (done) return;
+    if (std::chrono::steady_clock::now() - start < std::chrono::microseconds(50)) continue;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+  }
+}
+
 int checked_count(int64_t count, const char* what) {
   PICONAS_CHECK(count >= 0 && count <= INT_MAX,
                 "MPI " << what << ": " << count << " elements do not fit one message");
@@ -38,7 +58,9 @@ void sum_in_rank_order(const Communicator& comm, T* data, int64_t count, MPI_Dat
   const int n = checked_count(count, "allreduce");
   std::vector<T> all;
   if (comm.is_root()) all.resize(static_cast<size_t>(count) * static_cast<size_t>(comm.size()));
-  check_mpi(MPI_Gather(data, n, type, all.data(), n, type, 0, MPI_COMM_WORLD), "gather");
+  MPI_Request request;
+  check_mpi(MPI_Igather(data, n, type, all.data(), n, type, 0, MPI_COMM_WORLD, &request), "gather");
+  wait_for(request, "gather");
   if (comm.is_root()) {
     std::memcpy(data, all.data(), static_cast<size_t>(count) * sizeof(T));
     for (int r = 1; r < comm.size(); ++r) {
@@ -46,7 +68,8 @@ void sum_in_rank_order(const Communicator& comm, T* data, int64_t count, MPI_Dat
       for (int64_t i = 0; i < count; ++i) data[i] += part[i];
     }
   }
-  check_mpi(MPI_Bcast(data, n, type, 0, MPI_COMM_WORLD), "broadcast");
+  check_mpi(MPI_Ibcast(data, n, type, 0, MPI_COMM_WORLD, &request), "broadcast");
+  wait_for(request, "broadcast");
 }
 
 }  // namespace
@@ -74,19 +97,25 @@ Communicator::~Communicator() {
 void Communicator::broadcast(std::string& bytes) const {
   if (size_ == 1) return;
   uint64_t length = bytes.size();
-  check_mpi(MPI_Bcast(&length, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "broadcast");
+  MPI_Request request;
+  check_mpi(MPI_Ibcast(&length, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &request), "broadcast");
+  wait_for(request, "broadcast");
   bytes.resize(length);
-  check_mpi(MPI_Bcast(bytes.data(), checked_count(static_cast<int64_t>(length), "broadcast"),
-                      MPI_CHAR, 0, MPI_COMM_WORLD),
+  check_mpi(MPI_Ibcast(bytes.data(), checked_count(static_cast<int64_t>(length), "broadcast"),
+                       MPI_CHAR, 0, MPI_COMM_WORLD, &request),
             "broadcast");
+  wait_for(request, "broadcast");
 }
 
 std::vector<std::string> Communicator::gather(const std::string& bytes) const {
   if (size_ == 1) return {bytes};
   const int length = checked_count(static_cast<int64_t>(bytes.size()), "gather");
   std::vector<int> lengths(is_root() ? size_ : 0);
-  check_mpi(MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD),
+  MPI_Request request;
+  check_mpi(MPI_Igather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD,
+                        &request),
             "gather");
+  wait_for(request, "gather");
   std::vector<int> offsets(lengths.size());
   int64_t total = 0;
   for (size_t r = 0; r < lengths.size(); ++r) {
@@ -94,9 +123,10 @@ std::vector<std::string> Communicator::gather(const std::string& bytes) const {
     total += lengths[r];
   }
   std::string all(static_cast<size_t>(total), '\0');
-  check_mpi(MPI_Gatherv(bytes.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(),
-                        MPI_CHAR, 0, MPI_COMM_WORLD),
+  check_mpi(MPI_Igatherv(bytes.data(), length, MPI_CHAR, all.data(), lengths.data(),
+                         offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD, &request),
             "gather");
+  wait_for(request, "gather");
   std::vector<std::string> parts;
   for (size_t r = 0; r < lengths.size(); ++r)
     parts.push_back(all.substr(static_cast<size_t>(offsets[r]), static_cast<size_t>(lengths[r])));
@@ -112,7 +142,10 @@ void Communicator::allreduce_sum(double* data, int64_t count) const {
 }
 
 void Communicator::barrier() const {
-  if (size_ > 1) check_mpi(MPI_Barrier(MPI_COMM_WORLD), "barrier");
+  if (size_ == 1) return;
+  MPI_Request request;
+  check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &request), "barrier");
+  wait_for(request, "barrier");
 }
 
 void Communicator::abort(int code) const {

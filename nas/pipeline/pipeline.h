@@ -35,8 +35,10 @@
 // stage result and runs export, verify and report alone; the search scores candidates on all
 // ranks (nas/search/distributed_scoring.h); the shortlist trains candidate k of each list (or
 // halving rung) on rank k % ranks, each in its own directory as in a single process, and the
-// root collects their results, so the shortlist, the winner and every number equal a
-// single-process run with the same thread count. The other ranks return after the train stage.
+// root collects their results, so the shortlist and the winner equal a single-process run with
+// the same thread count. The winner trains data-parallel over the ranks (nas/train/trainer.h:
+// equal to a single process within float rounding, bit-identical for a given rank and thread
+// count). The other ranks return after the train stage.
 #pragma once
 #include <functional>
 #include <nlohmann/json.hpp>

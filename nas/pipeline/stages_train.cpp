@@ -372,11 +372,12 @@ json run_shortlist_stage(StageContext& ctx) {
 
 json run_train_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
-  if (!ctx.comm.is_root()) return json();
   const std::string arch = ctx.results.at(Stage::Shortlist).at("arch").get<std::string>();
   const std::string dir = ctx.path("train");
-  const TrainConfig t = train_config(c, arch, c.epochs, c.train_limit, 1.0, true, dir);
+  TrainConfig t = train_config(c, arch, c.epochs, c.train_limit, 1.0, true, dir);
+  t.communicator = &ctx.comm;  // data-parallel over the ranks (trainer.h)
   const TrainResult r = train_with_progress(t, "winner", ctx);
+  if (!ctx.comm.is_root()) return json();
   PICONAS_CHECK(r.completed, "run: the training in " << dir << " stopped before its last epoch");
   // The trainer stores the test accuracy of best.ckpt in its meta (what `piconas eval` prints).
   const Checkpoint best = load_checkpoint(r.best_checkpoint);

@@ -11,6 +11,7 @@
 
 #include "autograd/functions.h"
 #include "core/atomic_file.h"
+#include "core/distributed.h"
 #include "core/parallel.h"
 #include "data/loader.h"
 #include "data/split.h"
@@ -85,7 +86,10 @@ std::string config_differences(const nlohmann::json& stored, const nlohmann::jso
 // Everything one training run holds; train() drives it.
 class TrainRun {
  public:
-  explicit TrainRun(const TrainConfig& config) : config_(config), arch_(parse_arch(config.arch)) {}
+  explicit TrainRun(const TrainConfig& config)
+      : config_(config),
+        comm_(config.communicator ? *config.communicator : single_),
+        arch_(parse_arch(config.arch)) {}
 
   TrainResult run();
 
@@ -95,6 +99,11 @@ class TrainRun {
   void build_model();
   void restore(const Checkpoint& checkpoint);
   bool train_epoch(int64_t epoch, int64_t first_batch);
+  // One SGD step on a global batch; returns its mean loss and adds to the epoch's counters.
+  double train_step(const data::Batch& batch, int64_t epoch, int64_t b);
+  // Data-parallel: BatchNorm statistics over the ranks (true) or per process (false).
+  void set_sharded_batchnorm(bool sharded);
+  bool root() const { return comm_.is_root(); }
   bool report(TrainProgress progress);
   ModelInfo model_info(int64_t epoch) const;
   void check_finite_weights() const;
@@ -103,6 +112,8 @@ class TrainRun {
   nlohmann::json summary_json() const;
 
   const TrainConfig& config_;
+  const Communicator single_;
+  const Communicator& comm_;
   ArchSpec arch_;
   Clock::time_point start_ = Clock::now();
   TrainResult result_;
@@ -132,7 +143,7 @@ class TrainRun {
 };
 
 void TrainRun::prepare_paths() {
-  make_directories(config_.out_dir);
+  if (root()) make_directories(config_.out_dir);
   last_path_ = (fs::path(config_.out_dir) / "last.ckpt").string();
   best_path_ = (fs::path(config_.out_dir) / "best.ckpt").string();
   result_.last_checkpoint = last_path_;
@@ -265,6 +276,7 @@ void TrainRun::check_finite_weights() const {
 
 void TrainRun::save_last() {
   check_finite_weights();
+  if (!root()) return;
   Checkpoint checkpoint = make_model_checkpoint(*net_, model_info(global_step_ / steps_per_epoch_));
   if (!result_.history.empty() && !std::isnan(result_.history.back().val_accuracy))
     checkpoint.meta["val_accuracy"] = result_.history.back().val_accuracy;
@@ -289,20 +301,103 @@ void TrainRun::save_last() {
 }
 
 bool TrainRun::report(TrainProgress p) {
-  if (!config_.on_progress) return true;
-  p.epochs = config_.epochs;
-  p.steps_per_epoch = steps_per_epoch_;
-  p.global_step = global_step_;
-  p.total_steps = total_steps_;
-  p.lr = sgd_->lr();
-  if (epoch_seen_ > 0) {
-    p.loss = epoch_loss_sum_ / static_cast<double>(epoch_seen_);
-    p.accuracy = static_cast<double>(epoch_correct_) / static_cast<double>(epoch_seen_);
+  bool go = true;
+  if (config_.on_progress && root()) {
+    p.epochs = config_.epochs;
+    p.steps_per_epoch = steps_per_epoch_;
+    p.global_step = global_step_;
+    p.total_steps = total_steps_;
+    p.lr = sgd_->lr();
+    if (epoch_seen_ > 0) {
+      p.loss = epoch_loss_sum_ / static_cast<double>(epoch_seen_);
+      p.accuracy = static_cast<double>(epoch_correct_) / static_cast<double>(epoch_seen_);
+    }
+    if (steps_this_run_ > 0)
+      p.eta_seconds = train_seconds_this_run_ / static_cast<double>(steps_this_run_) *
+                      static_cast<double>(total_steps_ - global_step_);
+    go = config_.on_progress(p);
   }
-  if (steps_this_run_ > 0)
-    p.eta_seconds = train_seconds_this_run_ / static_cast<double>(steps_this_run_) *
-                    static_cast<double>(total_steps_ - global_step_);
-  return config_.on_progress(p);
+  if (comm_.size() > 1) {  // the root's answer holds for every rank
+    std::string answer(1, go ? '1' : '0');
+    comm_.broadcast(answer);
+    go = answer == "1";
+  }
+  return go;
+}
+
+void TrainRun::set_sharded_batchnorm(bool sharded) {
+  if (comm_.size() == 1) return;
+  const Communicator& comm = comm_;
+  net_->visit([&](autograd::Module& m) {
+    if (auto* bn = dynamic_cast<autograd::BatchNorm2d*>(&m))
+      bn->state.shard_sum = sharded ? ops::ShardSum([&comm](double* data, int64_t count) {
+                                        comm.allreduce_sum(data, count);
+                                      })
+                                    : ops::ShardSum();
+  });
+}
+
+double TrainRun::train_step(const data::Batch& batch, int64_t epoch, int64_t b) {
+  const int64_t n = batch.images.dim(0);
+  const int64_t ranks = comm_.size(), rank = comm_.rank();
+  PICONAS_CHECK(n >= ranks, "train: a batch of " << n << " images cannot be split over " << ranks
+                                                 << " ranks (raise --batch or use fewer ranks)");
+  // This rank's rows of the global batch (all of it on one process).
+  const int64_t lo = n * rank / ranks, hi = n * (rank + 1) / ranks;
+  Tensor images = batch.images;
+  if (ranks > 1) {
+    PICONAS_CHECK(batch.images.dtype() == DType::F32, "train: data-parallel batches must be float32");
+    Shape shape = batch.images.shape();
+    const int64_t per_image = batch.images.numel() / n;
+    shape[0] = hi - lo;
+    images = Tensor::empty(shape, DType::F32);
+    std::copy_n(batch.images.data<float>() + lo * per_image, (hi - lo) * per_image, images.data<float>());
+  }
+  const std::vector<int32_t> labels(batch.labels.begin() + lo, batch.labels.begin() + hi);
+  sgd_->set_lr(schedule_.lr_at(global_step_));
+  sgd_->zero_grad();
+  autograd::Variable logits = (*net_)(autograd::Variable(images));
+  autograd::Variable loss = autograd::softmax_cross_entropy(logits, labels, config_.label_smoothing);
+  const std::vector<int32_t> predicted = predicted_classes(logits.value());
+  int64_t correct = 0;
+  for (size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
+  // [sum of losses, correct] over the global batch.
+  double totals[2] = {loss.value().get(0) * static_cast<double>(hi - lo), static_cast<double>(correct)};
+  comm_.allreduce_sum(totals, 2);
+  const double loss_value = ranks == 1 ? loss.value().get(0) : totals[0] / static_cast<double>(n);
+  PICONAS_CHECK(std::isfinite(loss_value),
+                "train: the loss became " << loss_value << " at epoch " << epoch + 1 << ", step " << b + 1
+                                          << " (the run diverged; lower the learning rate " << config_.lr
+                                          << " or the weight decay " << config_.weight_decay
+                                          << "); the checkpoints keep the last finite state");
+  if (ranks == 1) {
+    loss.backward();
+  } else {
+    // The gradient of the global batch mean: this rank's mean weighted by its share.
+    autograd::scale(loss, static_cast<double>(hi - lo) / static_cast<double>(n)).backward();
+    std::vector<autograd::Variable> params = net_->parameters();
+    int64_t total = 0;
+    for (autograd::Variable& p : params) total += p.value().numel();
+    std::vector<float> grads(static_cast<size_t>(total));
+    int64_t offset = 0;
+    for (autograd::Variable& p : params) {
+      const Tensor& g = autograd::grad_buffer(*p.node());
+      std::copy_n(g.data<float>(), g.numel(), grads.data() + offset);
+      offset += g.numel();
+    }
+    comm_.allreduce_sum(grads.data(), total);
+    offset = 0;
+    for (autograd::Variable& p : params) {
+      Tensor& g = autograd::grad_buffer(*p.node());
+      std::copy_n(grads.data() + offset, g.numel(), g.data<float>());
+      offset += g.numel();
+    }
+  }
+  sgd_->step();
+  epoch_correct_ += static_cast<int64_t>(totals[1]);
+  epoch_loss_sum_ += loss_value * static_cast<double>(n);
+  epoch_seen_ += n;
+  return loss_value;
 }
 
 // Runs the steps [first_batch, steps_per_epoch) of epoch (0-based). Returns false when the
@@ -317,29 +412,15 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   double train_seconds = 0;
   bool stop_requested = false;
   net_->set_training(true);
+  set_sharded_batchnorm(true);
   loader_->start_epoch(epoch);
   for (int64_t b = 0; b < steps_per_epoch_; ++b) {
     std::optional<data::Batch> batch = loader_->next();
     PICONAS_CHECK(batch.has_value(), "train: the loader ended after " << b << " of " << steps_per_epoch_ << " batches");
     if (b < first_batch) continue;  // resumed mid-epoch: batches are a function of (epoch, b)
     Clock::time_point step_start = Clock::now();
-    sgd_->set_lr(schedule_.lr_at(global_step_));
-    sgd_->zero_grad();
-    autograd::Variable logits = (*net_)(autograd::Variable(batch->images));
-    autograd::Variable loss = autograd::softmax_cross_entropy(logits, batch->labels, config_.label_smoothing);
-    const double loss_value = loss.value().get(0);
-    PICONAS_CHECK(std::isfinite(loss_value),
-                  "train: the loss became " << loss_value << " at epoch " << epoch + 1 << ", step " << b + 1
-                                            << " (the run diverged; lower the learning rate " << config_.lr
-                                            << " or the weight decay " << config_.weight_decay
-                                            << "); the checkpoints keep the last finite state");
-    loss.backward();
-    sgd_->step();
+    train_step(*batch, epoch, b);
     const int64_t n = batch->images.dim(0);
-    std::vector<int32_t> predicted = predicted_classes(logits.value());
-    for (int64_t i = 0; i < n; ++i) epoch_correct_ += predicted[i] == batch->labels[i];
-    epoch_loss_sum_ += loss_value * static_cast<double>(n);
-    epoch_seen_ += n;
     images += n;
     ++global_step_;
     ++steps_this_run_;
@@ -369,6 +450,7 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
       save_last();
   }
   loader_->stop();
+  set_sharded_batchnorm(false);
 
   EpochMetrics m;
   m.epoch = epoch + 1;
@@ -393,13 +475,17 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
     best_accuracy_ = accuracy;
     best_epoch_ = m.epoch;
     check_finite_weights();
-    Checkpoint best = make_model_checkpoint(*net_, model_info(m.epoch));
-    if (!val_indices_.empty()) best.meta["val_accuracy"] = m.val_accuracy;
-    save_checkpoint(best_path_, best);
+    if (root()) {
+      Checkpoint best = make_model_checkpoint(*net_, model_info(m.epoch));
+      if (!val_indices_.empty()) best.meta["val_accuracy"] = m.val_accuracy;
+      save_checkpoint(best_path_, best);
+    }
   }
   save_last();
-  write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
-  write_file_atomic(result_.summary_json, summary_json().dump(2) + "\n");
+  if (root()) {
+    write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
+    write_file_atomic(result_.summary_json, summary_json().dump(2) + "\n");
+  }
 
   TrainProgress p;
   p.kind = TrainProgress::Kind::Epoch;
@@ -460,16 +546,25 @@ TrainResult TrainRun::run() {
   check_train_config(config_);
   set_num_threads(config_.threads);
   prepare_paths();
-  std::optional<Checkpoint> resume_from;
-  if (fs::exists(last_path_)) {
+  // The root's last.ckpt, as bytes, on every rank ("": a fresh start).
+  std::string checkpoint_bytes;
+  if (root() && fs::exists(last_path_)) {
     PICONAS_CHECK(config_.resume, "'" << config_.out_dir << "' already holds a run (last.ckpt); pass resume "
                                       << "(--resume) to continue it or choose another output directory");
-    resume_from = load_checkpoint(last_path_);
+    checkpoint_bytes = read_file(last_path_);
   }
+  comm_.broadcast(checkpoint_bytes);
+  std::optional<Checkpoint> resume_from;
+  if (!checkpoint_bytes.empty()) resume_from = decode_checkpoint(checkpoint_bytes, last_path_);
   load_data();
   build_model();
+  if (comm_.size() > 1)
+    net_->visit([](autograd::Module& m) {
+      PICONAS_CHECK(std::string(m.kind()) != "dropout",
+                    "train: data-parallel training cannot shard dropout's random draws");
+    });
   if (resume_from) restore(*resume_from);
-  write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
+  if (root()) write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
 
   TrainProgress start;
   start.kind = TrainProgress::Kind::Start;
@@ -488,7 +583,7 @@ TrainResult TrainRun::run() {
       return result_;
     }
   }
-  finish();
+  if (root()) finish();
   result_.completed = true;
   result_.best_epoch = best_epoch_;
   result_.best_accuracy = best_accuracy_;

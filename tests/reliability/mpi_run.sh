@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # ctest "mpi_run" (docs/distributed.md): `mpirun -np 3 piconas run` equals a single-process run
-# with the same thread count: the search, the successive-halving shortlist (a rung's candidates
-# train on the ranks at once), the plain shortlist (halving_eta 0) and the winner's training
-# and export. Usage: mpi_run.sh PICONAS_BINARY WORK_DIR MPIRUN
+# with the same thread count in the search, the successive-halving shortlist (a rung's
+# candidates train on the ranks at once) and the plain shortlist (halving_eta 0), byte for byte;
+# the winner's data-parallel training (exactly tested by mpi_train) stays within 1 % of the
+# single process's loss after its 8 steps, and the run ends with its report.
+# Usage: mpi_run.sh PICONAS_BINARY WORK_DIR MPIRUN
 set -euo pipefail
 piconas=$1
 work=$2
@@ -26,12 +28,13 @@ run=(run --search-steps 10 --population 8 --top-k 4 --halving-eta 2 --halving-im
 "$piconas" "${run[@]}" --out "$work/one" >/dev/null 2>&1
 timeout 300 "${mpi[@]}" "$piconas" "${run[@]}" --out "$work/three" >"$work/three.out" 2>"$work/three.err"
 grep -q "report: $work/three/report.md" "$work/three.out" || { echo "FAIL: no report"; cat "$work/three.err"; exit 1; }
-for f in search/history.csv search/best.json shortlist/halving.csv shortlist/halving.json export/model.c; do
+for f in search/history.csv search/best.json shortlist/halving.csv shortlist/halving.json; do
   same "$work/one/$f" "$work/three/$f" "$f, 1 process vs 3 ranks"
 done
-cut -d, -f1-6 "$work/one/train/metrics.csv" > "$work/one_metrics.csv"
-cut -d, -f1-6 "$work/three/train/metrics.csv" > "$work/three_metrics.csv"
-same "$work/one_metrics.csv" "$work/three_metrics.csv" "train/metrics.csv (losses and accuracies)"
+one_loss=$(tail -1 "$work/one/train/metrics.csv" | cut -d, -f3)
+three_loss=$(tail -1 "$work/three/train/metrics.csv" | cut -d, -f3)
+awk -v a="$one_loss" -v b="$three_loss" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.01 * a) }' ||
+  { echo "FAIL: winner's train loss: 1 process $one_loss, 3 ranks $three_loss"; exit 1; }
 
 # --- the plain shortlist: candidate k trains on rank k % 3 ----------------------------------
 plain=(run --search-steps 6 --population 8 --top-k 4 --halving-eta 0 --shortlist-epochs 1
@@ -45,4 +48,4 @@ numbers "$work/plain_one/stages/shortlist.json" > "$work/plain_one.txt"
 numbers "$work/plain_three/stages/shortlist.json" > "$work/plain_three.txt"
 test "$(grep -c val_accuracy "$work/plain_one.txt")" -ge 8 || { echo "FAIL: shortlist.json has too few results"; exit 1; }
 same "$work/plain_one.txt" "$work/plain_three.txt" "plain shortlist results, 1 process vs 3 ranks"
-echo "mpi_run: 3 ranks equal 1 process (search, halving and plain shortlists, training, export)"
+echo "mpi_run: 3 ranks equal 1 process (search, halving and plain shortlists); winner trained data-parallel"
