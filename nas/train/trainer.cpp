@@ -19,6 +19,7 @@
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
 #include "nas/checkpoint.h"
+#include "nas/train/data_parallel.h"
 
 namespace piconas::nas {
 
@@ -101,8 +102,6 @@ class TrainRun {
   bool train_epoch(int64_t epoch, int64_t first_batch);
   // One SGD step on a global batch; returns its mean loss and adds to the epoch's counters.
   double train_step(const data::Batch& batch, int64_t epoch, int64_t b);
-  // Data-parallel: BatchNorm statistics over the ranks (true) or per process (false).
-  void set_sharded_batchnorm(bool sharded);
   bool root() const { return comm_.is_root(); }
   bool report(TrainProgress progress);
   ModelInfo model_info(int64_t epoch) const;
@@ -325,73 +324,31 @@ bool TrainRun::report(TrainProgress p) {
   return go;
 }
 
-void TrainRun::set_sharded_batchnorm(bool sharded) {
-  if (comm_.size() == 1) return;
-  const Communicator& comm = comm_;
-  net_->visit([&](autograd::Module& m) {
-    if (auto* bn = dynamic_cast<autograd::BatchNorm2d*>(&m))
-      bn->state.shard_sum = sharded ? ops::ShardSum([&comm](double* data, int64_t count) {
-                                        comm.allreduce_sum(data, count);
-                                      })
-                                    : ops::ShardSum();
-  });
-}
-
 double TrainRun::train_step(const data::Batch& batch, int64_t epoch, int64_t b) {
-  const int64_t n = batch.images.dim(0);
-  const int64_t ranks = comm_.size(), rank = comm_.rank();
-  PICONAS_CHECK(n >= ranks, "train: a batch of " << n << " images cannot be split over " << ranks
-                                                 << " ranks (raise --batch or use fewer ranks)");
-  // This rank's rows of the global batch (all of it on one process).
-  const int64_t lo = n * rank / ranks, hi = n * (rank + 1) / ranks;
-  Tensor images = batch.images;
-  if (ranks > 1) {
-    PICONAS_CHECK(batch.images.dtype() == DType::F32, "train: data-parallel batches must be float32");
-    Shape shape = batch.images.shape();
-    const int64_t per_image = batch.images.numel() / n;
-    shape[0] = hi - lo;
-    images = Tensor::empty(shape, DType::F32);
-    std::copy_n(batch.images.data<float>() + lo * per_image, (hi - lo) * per_image, images.data<float>());
-  }
-  const std::vector<int32_t> labels(batch.labels.begin() + lo, batch.labels.begin() + hi);
+  const BatchShard shard = shard_batch(batch, comm_);
+  const int64_t n = shard.global_count;
   sgd_->set_lr(schedule_.lr_at(global_step_));
   sgd_->zero_grad();
-  autograd::Variable logits = (*net_)(autograd::Variable(images));
-  autograd::Variable loss = autograd::softmax_cross_entropy(logits, labels, config_.label_smoothing);
+  autograd::Variable logits = (*net_)(autograd::Variable(shard.images));
+  autograd::Variable loss = autograd::softmax_cross_entropy(logits, shard.labels, config_.label_smoothing);
   const std::vector<int32_t> predicted = predicted_classes(logits.value());
   int64_t correct = 0;
-  for (size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
+  for (size_t i = 0; i < shard.labels.size(); ++i) correct += predicted[i] == shard.labels[i];
   // [sum of losses, correct] over the global batch.
-  double totals[2] = {loss.value().get(0) * static_cast<double>(hi - lo), static_cast<double>(correct)};
+  double totals[2] = {loss.value().get(0) * static_cast<double>(shard.labels.size()),
+                      static_cast<double>(correct)};
   comm_.allreduce_sum(totals, 2);
-  const double loss_value = ranks == 1 ? loss.value().get(0) : totals[0] / static_cast<double>(n);
+  const double loss_value = comm_.size() == 1 ? loss.value().get(0) : totals[0] / static_cast<double>(n);
   PICONAS_CHECK(std::isfinite(loss_value),
                 "train: the loss became " << loss_value << " at epoch " << epoch + 1 << ", step " << b + 1
                                           << " (the run diverged; lower the learning rate " << config_.lr
                                           << " or the weight decay " << config_.weight_decay
                                           << "); the checkpoints keep the last finite state");
-  if (ranks == 1) {
+  if (comm_.size() == 1) {
     loss.backward();
   } else {
-    // The gradient of the global batch mean: this rank's mean weighted by its share.
-    autograd::scale(loss, static_cast<double>(hi - lo) / static_cast<double>(n)).backward();
-    std::vector<autograd::Variable> params = net_->parameters();
-    int64_t total = 0;
-    for (autograd::Variable& p : params) total += p.value().numel();
-    std::vector<float> grads(static_cast<size_t>(total));
-    int64_t offset = 0;
-    for (autograd::Variable& p : params) {
-      const Tensor& g = autograd::grad_buffer(*p.node());
-      std::copy_n(g.data<float>(), g.numel(), grads.data() + offset);
-      offset += g.numel();
-    }
-    comm_.allreduce_sum(grads.data(), total);
-    offset = 0;
-    for (autograd::Variable& p : params) {
-      Tensor& g = autograd::grad_buffer(*p.node());
-      std::copy_n(grads.data() + offset, g.numel(), g.data<float>());
-      offset += g.numel();
-    }
+    autograd::scale(loss, shard.weight).backward();  // the gradient of the global batch mean
+    sum_gradients(net_->parameters(), comm_);
   }
   sgd_->step();
   epoch_correct_ += static_cast<int64_t>(totals[1]);
@@ -412,7 +369,7 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   double train_seconds = 0;
   bool stop_requested = false;
   net_->set_training(true);
-  set_sharded_batchnorm(true);
+  shard_batchnorm(*net_, comm_, true);
   loader_->start_epoch(epoch);
   for (int64_t b = 0; b < steps_per_epoch_; ++b) {
     std::optional<data::Batch> batch = loader_->next();
@@ -450,7 +407,7 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
       save_last();
   }
   loader_->stop();
-  set_sharded_batchnorm(false);
+  shard_batchnorm(*net_, comm_, false);
 
   EpochMetrics m;
   m.epoch = epoch + 1;
@@ -558,11 +515,7 @@ TrainResult TrainRun::run() {
   if (!checkpoint_bytes.empty()) resume_from = decode_checkpoint(checkpoint_bytes, last_path_);
   load_data();
   build_model();
-  if (comm_.size() > 1)
-    net_->visit([](autograd::Module& m) {
-      PICONAS_CHECK(std::string(m.kind()) != "dropout",
-                    "train: data-parallel training cannot shard dropout's random draws");
-    });
+  check_shardable(*net_, comm_);
   if (resume_from) restore(*resume_from);
   if (root()) write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
 
