@@ -14,8 +14,9 @@ int launched_ranks() {
     if (value == nullptr || *value == '\0') continue;
     char* end = nullptr;
     const long ranks = std::strtol(value, &end, 10);
-    PICONAS_CHECK(*end == '\0' && ranks >= 1 && ranks <= 1 << 20,
-                  "environment variable " << name << "='" << excerpt(value) << "' is not a rank count");
+    PICONAS_CHECK(
+        *end == '\0' && ranks >= 1 && ranks <= 1 << 20,
+        "environment variable " << name << "='" << excerpt(value) << "' is not a rank count");
     return static_cast<int>(ranks);
   }
   return 1;

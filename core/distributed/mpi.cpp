@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "core/distributed.h"
@@ -112,9 +112,9 @@ std::vector<std::string> Communicator::gather(const std::string& bytes) const {
   const int length = checked_count(static_cast<int64_t>(bytes.size()), "gather");
   std::vector<int> lengths(is_root() ? size_ : 0);
   MPI_Request request;
-  check_mpi(MPI_Igather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD,
-                        &request),
-            "gather");
+  check_mpi(
+      MPI_Igather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD, &request),
+      "gather");
   wait_for(request, "gather");
   std::vector<int> offsets(lengths.size());
   int64_t total = 0;
@@ -123,8 +123,8 @@ std::vector<std::string> Communicator::gather(const std::string& bytes) const {
     total += lengths[r];
   }
   std::string all(static_cast<size_t>(total), '\0');
-  check_mpi(MPI_Igatherv(bytes.data(), length, MPI_CHAR, all.data(), lengths.data(),
-                         offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD, &request),
+  check_mpi(MPI_Igatherv(bytes.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(),
+                         MPI_CHAR, 0, MPI_COMM_WORLD, &request),
             "gather");
   wait_for(request, "gather");
   std::vector<std::string> parts;

@@ -10,10 +10,11 @@ bool Communicator::mpi_built() { return false; }
 
 Communicator Communicator::join() {
   const int ranks = launched_ranks();
-  PICONAS_CHECK(ranks == 1, "started by an MPI launcher with "
-                                << ranks
-                                << " processes, but this piconas was built without MPI "
-                                   "(configure with -DPICONAS_MPI=ON after installing libopenmpi-dev)");
+  PICONAS_CHECK(ranks == 1,
+                "started by an MPI launcher with "
+                    << ranks
+                    << " processes, but this piconas was built without MPI "
+                       "(configure with -DPICONAS_MPI=ON after installing libopenmpi-dev)");
   return Communicator();
 }
 

@@ -18,8 +18,9 @@ BatchShard shard_batch(const data::Batch& batch, const Communicator& comm) {
     return shard;
   }
   const int64_t ranks = comm.size(), rank = comm.rank();
-  PICONAS_CHECK(n >= ranks, "data-parallel: a batch of " << n << " images cannot be split over " << ranks
-                                                         << " ranks (raise the batch size or use fewer ranks)");
+  PICONAS_CHECK(n >= ranks, "data-parallel: a batch of "
+                                << n << " images cannot be split over " << ranks
+                                << " ranks (raise the batch size or use fewer ranks)");
   PICONAS_CHECK(batch.images.dtype() == DType::F32, "data-parallel: batches must be float32");
   const int64_t lo = n * rank / ranks, hi = n * (rank + 1) / ranks;
   Shape shape = batch.images.shape();
@@ -38,8 +39,8 @@ void shard_batchnorm(autograd::Module& net, const Communicator& comm, bool on) {
   net.visit([&](autograd::Module& m) {
     if (auto* bn = dynamic_cast<autograd::BatchNorm2d*>(&m))
       bn->state.shard_sum = on ? ops::ShardSum([&comm](double* data, int64_t count) {
-                                   comm.allreduce_sum(data, count);
-                                 })
+        comm.allreduce_sum(data, count);
+      })
                                : ops::ShardSum();
   });
 }

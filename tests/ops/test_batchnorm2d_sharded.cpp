@@ -57,8 +57,12 @@ TEST_CASE("batchnorm2d sharded: shards of a batch equal the whole batch") {
   const auto dy = random_values(n, 54);
 
   NormShape whole{batch, channels, spatial};
-  ShardResult ref{std::vector<double>(n), prefilled(n), prefilled(channels), prefilled(channels),
-                  std::vector<double>(channels, 0.0), std::vector<double>(channels, 1.0)};
+  ShardResult ref{std::vector<double>(n),
+                  prefilled(n),
+                  prefilled(channels),
+                  prefilled(channels),
+                  std::vector<double>(channels, 0.0),
+                  std::vector<double>(channels, 1.0)};
   std::vector<double> mean(channels), invstd(channels);
   batchnorm2d_forward_train(whole, x.data(), gamma.data(), beta.data(), 1e-5, 0.1,
                             ref.running_mean.data(), ref.running_var.data(), ref.y.data(),
@@ -80,18 +84,21 @@ TEST_CASE("batchnorm2d sharded: shards of a batch equal the whole batch") {
         const NormShape s{hi - lo, channels, spatial};
         const int64_t m = (hi - lo) * plane;
         ShardResult& out = results[static_cast<size_t>(r)];
-        out = {std::vector<double>(m), prefilled(m), prefilled(channels), prefilled(channels),
-               std::vector<double>(channels, 0.0), std::vector<double>(channels, 1.0)};
+        out = {std::vector<double>(m),
+               prefilled(m),
+               prefilled(channels),
+               prefilled(channels),
+               std::vector<double>(channels, 0.0),
+               std::vector<double>(channels, 1.0)};
         std::vector<double> shard_mean(channels), shard_invstd(channels);
         const double* xs = x.data() + lo * plane;
         batchnorm2d_forward_train_sharded(s, xs, gamma.data(), beta.data(), 1e-5, 0.1,
                                           out.running_mean.data(), out.running_var.data(),
                                           out.y.data(), shard_mean.data(), shard_invstd.data(),
                                           sum.for_shard(r));
-        batchnorm2d_backward_train_sharded(s, xs, gamma.data(), shard_mean.data(),
-                                           shard_invstd.data(), dy.data() + lo * plane,
-                                           out.dx.data(), out.dgamma.data(), out.dbeta.data(),
-                                           sum.for_shard(r));
+        batchnorm2d_backward_train_sharded(
+            s, xs, gamma.data(), shard_mean.data(), shard_invstd.data(), dy.data() + lo * plane,
+            out.dx.data(), out.dgamma.data(), out.dbeta.data(), sum.for_shard(r));
       });
     }
     for (auto& t : threads) t.join();
