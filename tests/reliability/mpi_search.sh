@@ -3,7 +3,8 @@
 # best.json byte-identical to a single-process run (freerea, rl and random; 1 thread per rank,
 # 2 threads in the single process); kill -9 of one rank at a random moment ends the job with
 # mpirun's message and a non-zero exit within seconds, and rerunning with --resume ends with
-# the uninterrupted outputs; an error on one rank ends the job with that rank's message.
+# the uninterrupted outputs; so does kill -9 of mpirun itself (the whole job: no rank survives)
+# resumed on 2 ranks; an error on one rank ends the job with that rank's message.
 # Usage: mpi_search.sh PICONAS_BINARY WORK_DIR MPIRUN
 set -euo pipefail
 piconas=$1
@@ -79,6 +80,33 @@ fi
 same "$work/long_one/history.csv" "$work/long_killed/history.csv" "history.csv after kill -9 of one rank and resume"
 same "$work/long_one/best.json" "$work/long_killed/best.json" "best.json after kill -9 of one rank and resume"
 
+# --- kill -9 of mpirun (the whole job) at a random moment, then resume on 2 ranks ----------
+timeout 60 "${mpi[@]}" "$piconas" "${long[@]}" --threads 1 --output "$work/job_killed" >/dev/null 2>&1 &
+job=$!
+launcher=""
+for _ in $(seq 100); do
+  launcher=$(pgrep -f -- "^$mpirun .*--output $work/job_killed" | head -1)
+  [ -n "$launcher" ] && break
+  sleep 0.1
+done
+sleep "$((RANDOM % 4 + 1)).$((RANDOM % 10))"
+kill -9 "$launcher" 2>/dev/null || true
+wait "$job" 2>/dev/null || true
+sleep 1
+if pgrep -f -- "--output $work/job_killed" >/dev/null; then
+  echo "FAIL: ranks survive kill -9 of mpirun"
+  exit 1
+fi
+two=("$mpirun" --oversubscribe --allow-run-as-root -np 2)
+if [ -f "$work/job_killed/search_state.json" ]; then
+  timeout 120 "${two[@]}" "$piconas" "${long[@]}" --threads 1 --output "$work/job_killed" --resume >/dev/null 2>&1
+else
+  rm -rf "$work/job_killed"
+  timeout 120 "${two[@]}" "$piconas" "${long[@]}" --threads 1 --output "$work/job_killed" >/dev/null 2>&1
+fi
+same "$work/long_one/history.csv" "$work/job_killed/history.csv" "history.csv after kill -9 of mpirun and resume on 2 ranks"
+same "$work/long_one/best.json" "$work/job_killed/best.json" "best.json after kill -9 of mpirun and resume on 2 ranks"
+
 # --- an error on the root while the other ranks wait: one message, exit 1, no hang --------
 code=0
 timeout 60 "${mpi[@]}" "$piconas" "${freerea[@]}" --threads 1 --output "$work/none" --resume \
@@ -87,4 +115,4 @@ timeout 60 "${mpi[@]}" "$piconas" "${freerea[@]}" --threads 1 --output "$work/no
 [ "$code" -ne 0 ] || { echo "FAIL: resume without a checkpoint succeeded"; exit 1; }
 grep -q "error on rank 0 of 3: search: cannot resume" "$work/error.err" ||
   { echo "FAIL: no clear error:"; cat "$work/error.err"; exit 1; }
-echo "mpi_search: 3 ranks equal 1 process (freerea, rl, random); kill -9 of a rank and resume; errors end the job"
+echo "mpi_search: 3 ranks equal 1 process (freerea, rl, random); kill -9 of a rank or of mpirun and resume; errors end the job"
