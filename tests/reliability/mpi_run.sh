@@ -6,6 +6,7 @@
 # single process's loss after its 8 steps, and the run ends with its report.
 # Usage: mpi_run.sh PICONAS_BINARY WORK_DIR MPIRUN
 set -euo pipefail
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited non-zero"' ERR
 piconas=$1
 work=$2
 mpirun=$3

@@ -7,6 +7,7 @@
 # resumed on 2 ranks; an error on one rank ends the job with that rank's message.
 # Usage: mpi_search.sh PICONAS_BINARY WORK_DIR MPIRUN
 set -euo pipefail
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited non-zero"' ERR
 piconas=$1
 work=$2
 mpirun=$3
@@ -48,9 +49,9 @@ timeout 60 "${mpi[@]}" "$piconas" "${long[@]}" --threads 1 --output "$work/long_
   >/dev/null 2>"$work/killed.err" &
 job=$!
 victim=""
-for _ in $(seq 100); do  # the ranks' pids, once the search has started
+for _ in $(seq 100); do  # the ranks' pids, once the search has started (none yet: || true)
   victim=$(pgrep -f -- "--output $work/long_killed" | xargs -r ps -o pid=,args= -p |
-           grep -v -e mpirun -e timeout | awk '{print $1}' | sed -n 2p)
+           grep -v -e mpirun -e timeout | awk '{print $1}' | sed -n 2p || true)
   [ -n "$victim" ] && break
   sleep 0.1
 done
@@ -85,7 +86,7 @@ timeout 60 "${mpi[@]}" "$piconas" "${long[@]}" --threads 1 --output "$work/job_k
 job=$!
 launcher=""
 for _ in $(seq 100); do
-  launcher=$(pgrep -f -- "^$mpirun .*--output $work/job_killed" | head -1)
+  launcher=$(pgrep -f -- "^$mpirun .*--output $work/job_killed" | head -1 || true)
   [ -n "$launcher" ] && break
   sleep 0.1
 done

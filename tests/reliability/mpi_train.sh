@@ -10,6 +10,7 @@
 # within 1e-4; two 3-rank runs write the same model.ckpt bytes.
 # Usage: mpi_train.sh PICONAS_BINARY WORK_DIR MPIRUN
 set -euo pipefail
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited non-zero"' ERR
 piconas=$1
 work=$2
 mpirun=$3
@@ -64,7 +65,7 @@ job=$!
 victim=""
 for _ in $(seq 100); do
   victim=$(pgrep -f -- "--out $work/killed" | xargs -r ps -o pid=,args= -p |
-           grep -v -e mpirun -e timeout | awk '{print $1}' | sed -n 3p)
+           grep -v -e mpirun -e timeout | awk '{print $1}' | sed -n 3p || true)
   [ -n "$victim" ] && break
   sleep 0.1
 done
