@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "apps/commands.h"
+#include "apps/distributed_cli.h"
 #include "core/parallel.h"
 #include "nas/dnas/dnas_run.h"
 
@@ -40,7 +41,7 @@ std::vector<double> parse_lambdas(const std::string& text) {
   return out;
 }
 
-void run_dnas_command(DnasCliOptions& o) {
+void run_dnas_command(DnasCliOptions& o, const Communicator& comm) {
   set_num_threads(o.threads);
   nas::dnas::RunOptions& r = o.run;
   r.method = nas::dnas::parse_dnas_method(o.method);
@@ -49,8 +50,10 @@ void run_dnas_command(DnasCliOptions& o) {
   r.lambdas = o.sweep.empty() ? std::vector<double>{o.lambda} : parse_lambdas(o.sweep);
   r.finetune.batch_size = r.search.batch_size;
   r.finetune.seed = r.search.seed;
+  r.search.communicator = r.finetune.communicator = &comm;  // data-parallel under mpirun
   const auto points = nas::dnas::run_dnas(
       r, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  if (!comm.is_root()) return;
   std::printf("%-10s %10s %12s %9s %9s  %s\n", "lambda", "params", "MACs", "inherit", "finetuned",
               "arch");
   for (const auto& p : points)
@@ -101,7 +104,10 @@ void register_dnas(CLI::App& app) {
   cmd->add_option("--seed", r.search.seed, "random seed");
   cmd->add_option("--threads", o->threads, "threads")->check(CLI::PositiveNumber);
   cmd->add_option("--out", r.out_dir, "output directory")->required();
-  cmd->callback([o] { run_dnas_command(*o); });
+  cmd->callback([o] {
+    const Communicator comm = Communicator::join();
+    run_on_ranks(comm, [&] { run_dnas_command(*o, comm); });
+  });
 }
 
 }  // namespace piconas::apps

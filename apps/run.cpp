@@ -3,7 +3,8 @@
 // the report, resumable stage by stage (nas/pipeline/pipeline.h). Every configuration key is a
 // flag (--budget-sram for budget_sram); --config FILE.json supplies keys too, flags win, and
 // <out>/config.json keeps the resolved configuration. Progress goes to stderr, the report
-// paths and headline numbers to stdout.
+// paths and headline numbers to stdout. Under mpirun every rank runs this command; rank 0
+// resolves the configuration and prints, the others follow it (nas/pipeline/pipeline.h).
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "apps/commands.h"
+#include "apps/distributed_cli.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "nas/pipeline/pipeline.h"
@@ -27,7 +29,17 @@ struct RunOptions {
   std::map<std::string, CLI::Option*> options;  // key -> its option
 };
 
-void run_run(RunOptions& o) {
+// The root's resolved configuration on every rank (the others may not see <out>/config.json).
+nas::PipelineConfig config_from_root(const Communicator& comm, const nas::PipelineConfig& config) {
+  std::string text = comm.is_root() ? nas::config_to_json(config).dump() : "";
+  comm.broadcast(text);
+  nas::PipelineConfig shared;
+  nas::apply_json(shared, nlohmann::json::parse(text), "the configuration of rank 0");
+  shared.out = config.out;
+  return shared;
+}
+
+void run_run(RunOptions& o, const Communicator& comm) {
   nlohmann::json file;
   if (!o.config_file.empty()) {
     try {
@@ -39,13 +51,18 @@ void run_run(RunOptions& o) {
   std::vector<std::pair<std::string, std::string>> flags;
   for (const auto& [key, option] : o.options)
     if (option->count() > 0) flags.emplace_back(key, o.values[key]);
-  const nas::PipelineConfig config = nas::resolve_run_config(o.out, file, flags);
+  nas::PipelineConfig config;
+  if (comm.is_root()) config = nas::resolve_run_config(o.out, file, flags);
+  config.out = o.out;
+  if (comm.size() > 1) config = config_from_root(comm, config);
   nas::RunControl control;
+  control.communicator = &comm;
   if (!o.stop_after.empty()) control.stop_after = nas::parse_stage(o.stop_after);
   const bool tty = isatty(fileno(stderr));
   bool pending = false;
   auto last = std::chrono::steady_clock::now();
   control.on_progress = [&](nas::Stage, const std::string& line, bool transient) {
+    if (!comm.is_root()) return;
     const auto now = std::chrono::steady_clock::now();
     if (!tty) {  // a log file: transient lines (with their ETA) every 30 s, as plain lines
       if (transient && now - last < std::chrono::seconds(30)) return;
@@ -58,6 +75,7 @@ void run_run(RunOptions& o) {
     std::fflush(stderr);
   };
   const nas::PipelineResult r = nas::run_pipeline(config, control);
+  if (!comm.is_root()) return;
   if (pending) std::fprintf(stderr, "\n");
   if (!r.finished) {
     std::printf("stopped after stage %s; rerun the command to continue\n", nas::stage_name(r.stages.back().stage));
@@ -87,7 +105,10 @@ void register_run(CLI::App& app) {
     const std::string shown = v.is_string() ? v.get<std::string>() : bytes ? byte_size_str(v.get<int64_t>()) : v.dump();
     o->options[key] = cmd->add_option(flag, o->values[key], help + " [default " + shown + "]");
   }
-  cmd->callback([o] { run_run(*o); });
+  cmd->callback([o] {
+    const Communicator comm = Communicator::join();
+    run_on_ranks(comm, [&] { run_run(*o, comm); });
+  });
 }
 
 }  // namespace piconas::apps

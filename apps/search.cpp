@@ -1,14 +1,17 @@
 // `piconas search`: training-free architecture search (random, rea, freerea, rl) on a fixed batch
 // of real training images, under hard cost constraints. Writes history.csv, best.json,
 // search.json, pareto.svg and the resumable search_state.json into --output; progress with
-// ETA goes to stderr, the chosen architecture to stdout.
+// ETA goes to stderr, the chosen architecture to stdout. Under mpirun, rank 0 runs the strategy
+// and writes every output; all ranks score candidates (nas/search/distributed_scoring.h).
 #include <cstdio>
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/distributed_cli.h"
 #include "apps/scoring_setup.h"
 #include "core/parallel.h"
 #include "nas/pipeline/pipeline_config.h"
+#include "nas/search/distributed_scoring.h"
 #include "nas/search/search_io.h"
 
 namespace piconas::apps {
@@ -27,7 +30,7 @@ struct SearchCliOptions {
   nas::deploy::PlanOptions memory;  // --no-in-place, --patch-*: the export's memory plan
 };
 
-void run_search_command(SearchCliOptions& o) {
+void run_search_command(SearchCliOptions& o, const Communicator& comm) {
   set_num_threads(o.threads);
   nas::SearchSettings& s = o.settings;
   s.strategy = nas::parse_strategy(o.strategy);
@@ -41,16 +44,23 @@ void run_search_command(SearchCliOptions& o) {
   space_opts.deploy_memory = o.memory;
   space_opts.deploy_max_sram = s.constraints.max_peak_sram;
   const auto space = nas::make_search_space(o.space.space, space_opts);
-  std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s\n", space->name(),
-               nas::strategy_name(s.strategy), nas::metric_weights_text(s.metrics).c_str(),
-               setup.description.c_str());
   const nas::ScoreFn score =
       make_network_score_fn(*space, setup, network_metrics(s.metrics), o.trials, s.seed);
-  const nas::SearchResult result =
-      nas::run_search(*space, s, score, [](const nas::SearchProgress& p) {
+  if (!comm.is_root()) {
+    nas::serve_scoring(comm, *space, score);
+    return;
+  }
+  std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s%s\n", space->name(),
+               nas::strategy_name(s.strategy), nas::metric_weights_text(s.metrics).c_str(),
+               setup.description.c_str(),
+               comm.size() > 1 ? (" on " + std::to_string(comm.size()) + " ranks").c_str() : "");
+  const nas::SearchResult result = nas::run_search(
+      *space, s, nas::make_distributed_score_fn(comm, *space, score),
+      [](const nas::SearchProgress& p) {
         std::fprintf(stderr, "\r%s   ", nas::format_progress(p).c_str());
         std::fflush(stderr);
       });
+  nas::stop_scoring(comm);
   std::fprintf(stderr, "\n");
   nas::write_search_outputs(result, *space, s);
   PICONAS_CHECK(result.best >= 0, "search: no feasible candidate was scored");
@@ -128,7 +138,10 @@ void register_search(CLI::App& app) {
                   "rea/freerea: an architecture (text or reference name, e.g. resnet8) placed in "
                   "the initial population; repeatable");
   cmd->add_option("--threads", o->threads, "worker threads")->check(CLI::PositiveNumber);
-  cmd->callback([o] { run_search_command(*o); });
+  cmd->callback([o] {
+    const Communicator comm = Communicator::join();
+    run_on_ranks(comm, [&] { run_search_command(*o, comm); });
+  });
 }
 
 }  // namespace piconas::apps

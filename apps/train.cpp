@@ -1,5 +1,6 @@
 // `piconas train`: trains an architecture on Fashion-MNIST, MNIST, CIFAR-10 or an image folder
-// (nas/train/trainer.h) and prints progress to stderr, the final result to stdout.
+// (nas/train/trainer.h) and prints progress to stderr, the final result to stdout. Under
+// mpirun the ranks train data-parallel; rank 0 prints and writes the files.
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "apps/commands.h"
+#include "apps/distributed_cli.h"
 #include "core/duration.h"
 #include "nas/checkpoint.h"
 #include "nas/train/trainer.h"
@@ -54,7 +56,7 @@ bool print_progress(const nas::TrainProgress& p) {
   return true;
 }
 
-void run_train(TrainOptions& o) {
+void run_train(TrainOptions& o, const Communicator& comm) {
   static const std::map<std::string, autograd::ScheduleKind> schedules{
       {"cosine", autograd::ScheduleKind::Cosine},
       {"step", autograd::ScheduleKind::Step},
@@ -64,8 +66,10 @@ void run_train(TrainOptions& o) {
   c.schedule = schedules.at(o.schedule);
   c.nesterov = !o.no_nesterov;
   c.evaluate_test = !o.no_test;
-  c.on_progress = print_progress;
+  if (comm.is_root()) c.on_progress = print_progress;
+  c.communicator = &comm;
   nas::TrainResult r = nas::train(c);
+  if (!comm.is_root()) return;
   PICONAS_CHECK(!r.history.empty(), "train: stopped before the first epoch finished");
   const nas::EpochMetrics& last = r.history.back();
   std::printf("final: train accuracy %.2f%%", 100 * last.train_accuracy);
@@ -128,7 +132,8 @@ void register_train(CLI::App& app) {
                     "train: --init '" << o->config.init << "' has no architecture text");
       o->config.arch = meta["arch"].get<std::string>();
     }
-    run_train(*o);
+    const Communicator comm = Communicator::join();
+    run_on_ranks(comm, [&] { run_train(*o, comm); });
   });
 }
 

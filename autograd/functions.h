@@ -8,6 +8,7 @@
 
 #include "autograd/variable.h"
 #include "core/rng.h"
+#include "ops/batchnorm2d.h"
 #include "ops/conv2d.h"
 #include "ops/pool2d.h"
 
@@ -27,6 +28,9 @@ struct BatchNormState {
   Tensor running_mean, running_var;  // [C], updated in place in training mode
   double momentum = 0.1;
   double eps = 1e-5;
+  // Set during data-parallel training: training-mode statistics of the global batch over the
+  // shards (ops/batchnorm2d.h, sharded); empty: the batch is whole.
+  ops::ShardSum shard_sum;
 };
 Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& beta,
                      BatchNormState& state, bool training);

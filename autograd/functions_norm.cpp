@@ -30,7 +30,7 @@ Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& b
                 "batchnorm2d: running statistics " << shape_str(state.running_mean.shape()) << "/"
                                                    << shape_str(state.running_var.shape())
                                                    << " do not match input " << shape_str(x.shape()));
-  if (training)
+  if (training && !state.shard_sum)  // sharded: checked on the global count
     PICONAS_CHECK(s.batch * s.spatial > 1, "batchnorm2d: training needs more than one value per "
                                            "channel, got input "
                                                << shape_str(x.shape()));
@@ -38,21 +38,34 @@ Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& b
   auto xn = x.node(), gn = gamma.node(), bn = beta.node();
   if (training) {
     Tensor save_mean({s.channels}, x.dtype()), save_invstd({s.channels}, x.dtype());
+    const ops::ShardSum shard_sum = state.shard_sum;
     dispatch_dtype(x.dtype(), [&](auto zero) {
       using T = decltype(zero);
-      ops::batchnorm2d_forward_train<T>(s, x.value().data<T>(), gamma.value().data<T>(),
-                                        beta.value().data<T>(), T(state.eps), T(state.momentum),
-                                        state.running_mean.data<T>(), state.running_var.data<T>(),
-                                        y.data<T>(), save_mean.data<T>(), save_invstd.data<T>());
+      if (shard_sum)
+        ops::batchnorm2d_forward_train_sharded<T>(
+            s, x.value().data<T>(), gamma.value().data<T>(), beta.value().data<T>(), T(state.eps),
+            T(state.momentum), state.running_mean.data<T>(), state.running_var.data<T>(),
+            y.data<T>(), save_mean.data<T>(), save_invstd.data<T>(), shard_sum);
+      else
+        ops::batchnorm2d_forward_train<T>(s, x.value().data<T>(), gamma.value().data<T>(),
+                                          beta.value().data<T>(), T(state.eps), T(state.momentum),
+                                          state.running_mean.data<T>(), state.running_var.data<T>(),
+                                          y.data<T>(), save_mean.data<T>(), save_invstd.data<T>());
     });
     return make_result(std::move(y), "batchnorm2d", {x, gamma, beta},
-                       [s, xn, gn, bn, save_mean, save_invstd](Node& self) {
+                       [s, xn, gn, bn, save_mean, save_invstd, shard_sum](Node& self) {
                          dispatch_dtype(self.value.dtype(), [&](auto zero) {
                            using T = decltype(zero);
-                           ops::batchnorm2d_backward_train<T>(
-                               s, xn->value.data<T>(), gn->value.data<T>(), save_mean.data<T>(),
-                               save_invstd.data<T>(), self.grad.data<T>(), grad_or_null<T>(xn),
-                               grad_or_null<T>(gn), grad_or_null<T>(bn));
+                           if (shard_sum)
+                             ops::batchnorm2d_backward_train_sharded<T>(
+                                 s, xn->value.data<T>(), gn->value.data<T>(), save_mean.data<T>(),
+                                 save_invstd.data<T>(), self.grad.data<T>(), grad_or_null<T>(xn),
+                                 grad_or_null<T>(gn), grad_or_null<T>(bn), shard_sum);
+                           else
+                             ops::batchnorm2d_backward_train<T>(
+                                 s, xn->value.data<T>(), gn->value.data<T>(), save_mean.data<T>(),
+                                 save_invstd.data<T>(), self.grad.data<T>(), grad_or_null<T>(xn),
+                                 grad_or_null<T>(gn), grad_or_null<T>(bn));
                          });
                        });
   }

@@ -9,6 +9,7 @@ packages=(
   dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
   clang libclang-rt-14-dev llvm
+  libopenmpi-dev openmpi-bin
 )
 missing=()
 for p in "${packages[@]}"; do

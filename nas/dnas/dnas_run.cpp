@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/distributed.h"
 #include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
@@ -45,17 +46,21 @@ std::string fmt(double v) {
   return buf;
 }
 
-// CSV tables of one lambda, appended epoch by epoch.
+// CSV tables of one lambda, appended epoch by epoch (written by rank 0 only).
 struct Tables {
   std::ofstream search, alphas, masks;
-  explicit Tables(const std::string& dir)
-      : search(dir + "/search.csv"), alphas(dir + "/alphas.csv"), masks(dir + "/masks.csv") {
+  Tables(const std::string& dir, bool write) {
+    if (!write) return;
+    search.open(dir + "/search.csv");
+    alphas.open(dir + "/alphas.csv");
+    masks.open(dir + "/masks.csv");
     PICONAS_CHECK(search && alphas && masks, "cannot write the tables in '" << dir << "'");
     search << "epoch,stage,temperature,loss,train_accuracy,cost,arch_trained\n";
     alphas << "epoch,stage,block,branch,candidate,alpha,theta\n";
     masks << "epoch,stage,group,alive,channels\n";
   }
   void record(const DnasNetwork& net, const EpochReport& r, const std::string& stage) {
+    if (!search.is_open()) return;
     search << r.epoch << ',' << stage << ',' << fmt(r.temperature) << ',' << fmt(r.loss) << ','
            << fmt(r.accuracy) << ',' << fmt(r.cost) << ',' << (r.arch_trained ? 1 : 0) << '\n';
     for (size_t i = 0; i < net.blocks().size(); ++i) {
@@ -130,7 +135,15 @@ void save_model(const std::string& path, const ArchSpec& arch, autograd::Module&
 }  // namespace
 
 std::vector<RunPoint> run_dnas(const RunOptions& o,
-                               const std::function<void(const std::string&)>& log) {
+                               const std::function<void(const std::string&)>& all_log) {
+  PICONAS_CHECK(o.search.communicator == o.finetune.communicator,
+                "dnas: search and fine-tuning must run on the same ranks");
+  const Communicator single;
+  const Communicator& comm = o.search.communicator ? *o.search.communicator : single;
+  const bool root = comm.is_root();  // writes the files and the log
+  const auto log = [&](const std::string& line) {
+    if (root) all_log(line);
+  };
   PICONAS_CHECK(!o.out_dir.empty(), "dnas: no output directory");
   PICONAS_CHECK(!o.lambdas.empty(), "dnas: no lambda");
   ArchSpec seed = parse_arch(o.seed_arch);
@@ -154,13 +167,13 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
   log("dnas " + std::string(dnas_method_name(o.method)) + " on " + o.dataset + ": " +
       std::to_string(train.indices.size()) + " training, " + std::to_string(test.indices.size()) +
       " test images; seed " + to_text(seed));
-  std::filesystem::create_directories(o.out_dir);
+  if (root) std::filesystem::create_directories(o.out_dir);
   std::vector<RunPoint> points;
   for (double lambda : o.lambdas) {
     const std::string dir = o.out_dir + "/lambda_" + fmt(lambda);
-    std::filesystem::create_directories(dir);
+    if (root) std::filesystem::create_directories(dir);
     log("lambda " + fmt(lambda) + " -> " + dir);
-    Tables tables(dir);
+    Tables tables(dir, root);
     SearchOptions so = o.search;
     so.lambda = lambda;
     DnasConfig config;
@@ -199,8 +212,10 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
     });
     p.test_accuracy = evaluate(*plain, test);
     p.checkpoint = dir + "/model.ckpt";
-    save_model(p.checkpoint, ex.arch, *plain, train.normalization, o, lambda);
-    write_file_atomic(dir + "/arch.txt", p.arch + "\n");
+    if (root) {
+      save_model(p.checkpoint, ex.arch, *plain, train.normalization, o, lambda);
+      write_file_atomic(dir + "/arch.txt", p.arch + "\n");
+    }
     log("  fine-tuned test accuracy " + fmt(p.test_accuracy) + "; wrote " + p.checkpoint);
     points.push_back(p);
   }
@@ -209,6 +224,7 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
   for (const RunPoint& p : points)
     csv << fmt(p.lambda) << ",\"" << p.arch << "\"," << p.params << ',' << p.macs << ','
         << fmt(p.search_accuracy) << ',' << fmt(p.test_accuracy) << '\n';
+  if (!root) return points;
   write_file_atomic(o.out_dir + "/results.csv", csv.str());
   write_file_atomic(
       o.out_dir + "/pareto.svg",

@@ -11,6 +11,9 @@
 //   lambda_*/model.ckpt     fine-tuned weights + metadata (nas/deploy/export.h contract)
 //   results.csv             lambda, arch, params, macs, test accuracy before and after fine-tuning
 //   pareto.svg              cost (params or MACs, log scale) vs test accuracy, front highlighted
+// Under MPI (search.communicator = finetune.communicator with several ranks) every rank runs
+// run_dnas with the same options; the search and fine-tuning steps are data-parallel
+// (dnas_search.h), rank 0 logs and writes every file.
 #pragma once
 #include <functional>
 #include <string>

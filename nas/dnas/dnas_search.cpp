@@ -6,6 +6,8 @@
 #include "autograd/functions.h"
 #include "autograd/optimizer.h"
 #include "data/loader.h"
+#include "core/distributed.h"
+#include "nas/train/data_parallel.h"
 #include "nas/train/evaluate.h"
 
 namespace piconas::nas::dnas {
@@ -29,6 +31,25 @@ data::Loader make_loader(const TrainData& d, int64_t batch, uint64_t seed, bool 
   o.drop_last = shuffle;
   o.prefetch = 1;
   return data::Loader(*d.dataset, d.indices, o, d.normalization);
+}
+
+// One data-parallel or single-process forward: logits of this rank's shard; adds the global
+// batch's mean loss, hits and images to the running sums.
+struct StepStats {
+  double loss_total = 0.0;
+  int64_t seen = 0, hits = 0, batches = 0;
+};
+
+void count_step(const Communicator& comm, const BatchShard& shard, const Variable& loss,
+                const Variable& logits, StepStats& stats) {
+  double sums[2] = {loss.value().get(0) * static_cast<double>(shard.labels.size()),
+                    static_cast<double>(correct(logits.value(), shard.labels))};
+  comm.allreduce_sum(sums, 2);
+  stats.loss_total += comm.size() == 1 ? loss.value().get(0)
+                                       : sums[0] / static_cast<double>(shard.global_count);
+  stats.hits += static_cast<int64_t>(sums[1]);
+  stats.seen += shard.global_count;
+  ++stats.batches;
 }
 
 autograd::LrSchedule cosine(double lr, int64_t total_steps) {
@@ -55,6 +76,10 @@ void search(DnasNetwork& net, const TrainData& data, const SearchOptions& o,
   net.selection().mode = o.mode;
   net.selection().rng = &noise;
   net.set_training(true);
+  const Communicator single;
+  const Communicator& comm = o.communicator ? *o.communicator : single;
+  check_shardable(net, comm);
+  shard_batchnorm(net, comm, true);
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     EpochReport r;
     r.epoch = epoch;
@@ -63,15 +88,15 @@ void search(DnasNetwork& net, const TrainData& data, const SearchOptions& o,
     r.temperature = std::max(o.t_min, o.t0 * std::pow(o.t_decay, e));
     net.selection().temperature = r.temperature;
     loader.start_epoch(epoch);
-    int64_t seen = 0, hits = 0, batches = 0;
-    double loss_total = 0.0;
+    StepStats stats;
     while (auto batch = loader.next()) {
       sgd.set_lr(schedule.lr_at(sgd.steps()));
       sgd.zero_grad();
       adam.zero_grad();
-      const Variable logits = net(Variable(batch->images));
-      Variable loss = autograd::softmax_cross_entropy(logits, batch->labels);
-      loss_total += loss.value().get(0);
+      const BatchShard shard = shard_batch(*batch, comm);
+      const Variable logits = net(Variable(shard.images));
+      Variable loss = autograd::softmax_cross_entropy(logits, shard.labels);
+      count_step(comm, shard, loss, logits, stats);
       if (r.arch_trained) {
         const Variable cost = net.cost(o.cost);
         r.cost = cost.value().get(0);
@@ -79,24 +104,28 @@ void search(DnasNetwork& net, const TrainData& data, const SearchOptions& o,
         if (o.icv_weight > 0.0)
           loss = autograd::add(loss, autograd::scale(net.icv_total(), o.icv_weight));
       }
-      loss.backward();
+      if (comm.size() == 1) {
+        loss.backward();
+      } else {  // the ranks' scaled losses add up to the global one (cost terms included)
+        autograd::scale(loss, shard.weight).backward();
+        sum_gradients(weights, comm);
+        sum_gradients(arch, comm);
+      }
       sgd.step();
       if (r.arch_trained) {
         adam.step();
         net.clamp_masks();
       }
-      hits += correct(logits.value(), batch->labels);
-      seen += static_cast<int64_t>(batch->labels.size());
-      ++batches;
     }
     if (!r.arch_trained) {
       autograd::NoGradGuard guard;
       r.cost = net.cost(o.cost).value().get(0);
     }
-    r.loss = loss_total / static_cast<double>(std::max<int64_t>(1, batches));
-    r.accuracy = static_cast<double>(hits) / static_cast<double>(std::max<int64_t>(1, seen));
+    r.loss = stats.loss_total / static_cast<double>(std::max<int64_t>(1, stats.batches));
+    r.accuracy = static_cast<double>(stats.hits) / static_cast<double>(std::max<int64_t>(1, stats.seen));
     if (on_epoch) on_epoch(r);
   }
+  shard_batchnorm(net, comm, false);
   net.selection().rng = nullptr;
   net.selection().mode = SelectionMode::Argmax;
 }
@@ -109,27 +138,34 @@ double finetune(autograd::Module& net, const TrainData& data, const FinetuneOpti
                     autograd::decay_weights_only(weights));
   const autograd::LrSchedule schedule = cosine(o.lr, o.epochs * loader.num_batches());
   net.set_training(true);
+  const Communicator single;
+  const Communicator& comm = o.communicator ? *o.communicator : single;
+  check_shardable(net, comm);
+  shard_batchnorm(net, comm, true);
   double accuracy = 0.0;
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     loader.start_epoch(epoch);
-    int64_t seen = 0, hits = 0, batches = 0;
-    double loss_total = 0.0;
+    StepStats stats;
     while (auto batch = loader.next()) {
       sgd.set_lr(schedule.lr_at(sgd.steps()));
       sgd.zero_grad();
-      const Variable logits = net(Variable(batch->images));
-      Variable loss = autograd::softmax_cross_entropy(logits, batch->labels);
-      loss.backward();
+      const BatchShard shard = shard_batch(*batch, comm);
+      const Variable logits = net(Variable(shard.images));
+      Variable loss = autograd::softmax_cross_entropy(logits, shard.labels);
+      if (comm.size() == 1) {
+        loss.backward();
+      } else {
+        autograd::scale(loss, shard.weight).backward();
+        sum_gradients(weights, comm);
+      }
       sgd.step();
-      loss_total += loss.value().get(0);
-      hits += correct(logits.value(), batch->labels);
-      seen += static_cast<int64_t>(batch->labels.size());
-      ++batches;
+      count_step(comm, shard, loss, logits, stats);
     }
-    accuracy = static_cast<double>(hits) / static_cast<double>(std::max<int64_t>(1, seen));
+    accuracy = static_cast<double>(stats.hits) / static_cast<double>(std::max<int64_t>(1, stats.seen));
     if (on_epoch)
-      on_epoch(epoch, loss_total / static_cast<double>(std::max<int64_t>(1, batches)), accuracy);
+      on_epoch(epoch, stats.loss_total / static_cast<double>(std::max<int64_t>(1, stats.batches)), accuracy);
   }
+  shard_batchnorm(net, comm, false);
   return accuracy;
 }
 

@@ -5,6 +5,10 @@
 // loss = cross-entropy + lambda * cost + icv_weight * ICV. Gammas are clamped to [0, 1].
 // The temperature of epoch e (counted from the end of the warm-up) is
 // max(t_min, t0 * t_decay^e). Batches come from data::Loader, so a seed fixes the run.
+// With a communicator of several ranks, search and finetune take data-parallel steps
+// (nas/train/data_parallel.h): each rank a shard of every batch, BatchNorm over the global batch,
+// weight and architecture gradients summed over the ranks; the result equals one process's
+// within float rounding and is bit-identical for a given rank and thread count.
 #pragma once
 #include <functional>
 #include <vector>
@@ -13,6 +17,10 @@
 #include "data/dataset.h"
 #include "data/normalize.h"
 #include "nas/dnas/supernet.h"
+
+namespace piconas {
+class Communicator;
+}
 
 namespace piconas::nas::dnas {
 
@@ -32,6 +40,7 @@ struct SearchOptions {
   double weight_lr = 0.05, momentum = 0.9, weight_decay = 1e-4;
   double arch_lr = 0.02;
   uint64_t seed = 0;
+  const Communicator* communicator = nullptr;  // data-parallel over its ranks; nullptr: one process
 };
 
 struct EpochReport {
@@ -50,6 +59,7 @@ struct FinetuneOptions {
   int64_t epochs = 3, batch_size = 64;
   double lr = 0.05, momentum = 0.9, weight_decay = 1e-4;
   uint64_t seed = 0;
+  const Communicator* communicator = nullptr;  // data-parallel over its ranks; nullptr: one process
 };
 // Trains the weights of any module mapping images to logits; returns the last epoch's accuracy.
 double finetune(

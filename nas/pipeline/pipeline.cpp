@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "nas/pipeline/report.h"
 #include "nas/pipeline/stages.h"
@@ -106,14 +107,19 @@ std::string StageContext::path(const std::string& relative) const {
 PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& control) {
   check_pipeline_config(config);
   PICONAS_CHECK(!config.out.empty(), "run: no output directory");
+  const Communicator single;
+  const Communicator& comm = control.communicator ? *control.communicator : single;
   make_directories((fs::path(config.out) / "stages").string());
   const std::string stored_path = config_path(config.out);
-  if (!fs::exists(stored_path)) write_file_atomic(stored_path, config_to_json(config).dump(2) + "\n");
+  if (comm.is_root() && !fs::exists(stored_path))
+    write_file_atomic(stored_path, config_to_json(config).dump(2) + "\n");
 
-  StageContext ctx{config, {}, {}};
+  StageContext ctx{config, comm, {}, {}};
   PipelineResult result;
   for (int i = 0; i < kStageCount; ++i) {
     const Stage stage = kStages[i];
+    const bool every_rank = stage == Stage::Search || stage == Stage::Shortlist || stage == Stage::Train;
+    if (!comm.is_root() && !every_rank) break;
     char label[64];
     std::snprintf(label, sizeof label, "[%d/%d %s] ", i + 1, kStageCount, stage_name(stage));
     ctx.progress = [&](const std::string& line, bool transient) {
@@ -122,8 +128,11 @@ PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& cont
     const std::string marker = stage_result_path(config.out, stage);
     StageOutcome outcome{stage};
     const auto start = std::chrono::steady_clock::now();
-    if (fs::exists(marker)) {
-      ctx.results[stage] = read_json(marker);
+    // The root's result files decide what is done; the other ranks get the results from it.
+    std::string done = comm.is_root() && fs::exists(marker) ? read_json(marker).dump() : "";
+    if (every_rank) comm.broadcast(done);
+    if (!done.empty()) {
+      ctx.results[stage] = nlohmann::json::parse(done);
       outcome.already_done = true;
       ctx.progress("done in an earlier run (" + marker + ")", false);
     } else {
@@ -138,9 +147,14 @@ PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& cont
         case Stage::Report: r = write_run_report(config, ctx.results); break;
       }
       outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      r["wall_seconds"] = outcome.seconds;
-      write_file_atomic(marker, r.dump(2) + "\n");
-      ctx.results[stage] = r;
+      std::string text;
+      if (comm.is_root()) {
+        r["wall_seconds"] = outcome.seconds;
+        write_file_atomic(marker, r.dump(2) + "\n");
+        text = r.dump();
+      }
+      if (every_rank) comm.broadcast(text);
+      ctx.results[stage] = nlohmann::json::parse(text);
       ctx.progress("done in " + duration_str(outcome.seconds), false);
     }
     result.stages.push_back(outcome);

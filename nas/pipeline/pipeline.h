@@ -29,6 +29,16 @@
 // rerun starts from it (so `piconas run --out DIR` alone continues a run), applies the config
 // file and the flags given, and refuses a configuration that differs from the stored one
 // (threads excepted). Library code never prints; progress goes to RunControl::on_progress.
+//
+// Under MPI (RunControl::communicator with several ranks; docs/distributed.md) every rank calls
+// run_pipeline with the same configuration. Rank 0 decides which stages are done, writes every
+// stage result and runs export, verify and report alone; the search scores candidates on all
+// ranks (nas/search/distributed_scoring.h); the shortlist trains candidate k of each list (or
+// halving rung) on rank k % ranks, each in its own directory as in a single process, and the
+// root collects their results, so the shortlist and the winner equal a single-process run with
+// the same thread count. The winner trains data-parallel over the ranks (nas/train/trainer.h:
+// equal to a single process within float rounding, bit-identical for a given rank and thread
+// count). The other ranks return after the train stage.
 #pragma once
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -37,6 +47,10 @@
 #include <vector>
 
 #include "nas/pipeline/pipeline_config.h"
+
+namespace piconas {
+class Communicator;
+}
 
 namespace piconas::nas {
 
@@ -49,6 +63,7 @@ struct RunControl {
   std::optional<Stage> stop_after;  // return once this stage is done (staged runs, tests)
   // One line of progress (stage name and ETA inside); transient lines may be overwritten.
   std::function<void(Stage stage, const std::string& line, bool transient)> on_progress;
+  const Communicator* communicator = nullptr;  // the ranks of an MPI job; nullptr: one process
 };
 
 struct StageOutcome {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/distributed.h"
 #include "core/duration.h"
 #include "nas/pipeline/pipeline.h"
 #include "nas/train/trainer.h"
@@ -15,6 +16,7 @@ namespace piconas::nas::pipeline_detail {
 
 struct StageContext {
   const PipelineConfig& config;
+  const Communicator& comm;  // every rank runs search, shortlist and train (pipeline.h)
   std::map<Stage, nlohmann::json> results;  // finished stages
   std::function<void(const std::string& line, bool transient)> progress;
   std::string path(const std::string& relative) const;  // <out>/<relative>

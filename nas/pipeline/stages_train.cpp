@@ -11,6 +11,7 @@
 #include "nas/checkpoint.h"
 #include "nas/pipeline/scoring_batch.h"
 #include "nas/pipeline/stages.h"
+#include "nas/search/distributed_scoring.h"
 #include "nas/search/search_io.h"
 #include "nas/search/successive_halving.h"
 
@@ -123,6 +124,27 @@ std::string csv_word(const std::string& text) {
   return out + "\"";
 }
 
+// make_entry(k) for the positions k < count that fall to this rank (k % ranks == rank); every
+// position's entry, in order, on every rank (the root gathers them and broadcasts the list).
+std::vector<json> entries_on_ranks(const Communicator& comm, size_t count,
+                                   const std::function<json(size_t)>& make_entry) {
+  json mine = json::array();
+  const auto ranks = static_cast<size_t>(comm.size());
+  for (size_t k = static_cast<size_t>(comm.rank()); k < count; k += ranks)
+    mine.push_back(make_entry(k));
+  const std::vector<std::string> parts = comm.gather(mine.dump());
+  std::string all;
+  if (comm.is_root()) {
+    std::vector<json> per_rank;
+    for (const std::string& part : parts) per_rank.push_back(json::parse(part));
+    json list = json::array();
+    for (size_t k = 0; k < count; ++k) list.push_back(per_rank.at(k % ranks).at(k / ranks));
+    all = list.dump();
+  }
+  comm.broadcast(all);
+  return json::parse(all).get<std::vector<json>>();
+}
+
 // Rungs of successive_halving(n, .., eta, .., false) that train: every rung but the last.
 int trained_rungs(int64_t n, int eta) {
   int rungs = 0;
@@ -146,50 +168,58 @@ json run_halving(StageContext& ctx, const json& candidates) {
   const auto start = std::chrono::steady_clock::now();
   int64_t images_done = 0, images_trained_here = 0;
   int rung = 0;  // 1-based, as in the directory names and the report
-  int64_t rung_images = 0;
   json rows = json::array();
-  const auto evaluate = [&](int64_t index, int64_t images) {
-    if (images != rung_images) ++rung, rung_images = images;
-    const std::string arch = candidates[static_cast<size_t>(index)].at("arch").get<std::string>();
-    const std::string name = "shortlist/rung" + std::to_string(rung) + "/" + std::to_string(index + 1);
-    const std::string marker = ctx.path(name + "/shortlist_result.json");
-    json entry;
-    if (fs::exists(marker)) {
-      entry = json::parse(read_file(marker));
-    } else {
+  // One call per rung: its candidates train on the ranks (entries_on_ranks), then the root
+  // reports them in order.
+  const auto evaluate_rung = [&](const std::vector<int64_t>& indices, int64_t images) {
+    ++rung;
+    const std::vector<json> results = entries_on_ranks(ctx.comm, indices.size(), [&](size_t k) {
+      const int64_t index = indices[k];
+      const std::string arch = candidates[static_cast<size_t>(index)].at("arch").get<std::string>();
+      const std::string name = "shortlist/rung" + std::to_string(rung) + "/" + std::to_string(index + 1);
+      const std::string marker = ctx.path(name + "/shortlist_result.json");
+      if (fs::exists(marker)) return json{{"entry", json::parse(read_file(marker))}, {"trained", false}};
       const TrainConfig t = train_config(c, arch, 1, images, 0.2, false, ctx.path(name));
       const TrainResult r = train_with_progress(t,
                                                 "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) +
                                                     " rank " + std::to_string(index + 1) + " (" +
                                                     std::to_string(images) + " images)",
                                                 ctx);
-      entry = {{"rung", rung},
-               {"rank", index + 1},
-               {"images", images},
-               {"arch", arch},
-               {"val_accuracy", r.best_accuracy},
-               {"history", history_json(r.history)},
-               {"dir", ctx.path(name)},
-               {"command", train_command(t, c.data, ctx.path("repro/" + name))}};
+      const json entry = {{"rung", rung},
+                          {"rank", index + 1},
+                          {"images", images},
+                          {"arch", arch},
+                          {"val_accuracy", r.best_accuracy},
+                          {"history", history_json(r.history)},
+                          {"dir", ctx.path(name)},
+                          {"command", train_command(t, c.data, ctx.path("repro/" + name))}};
       write_file_atomic(marker, entry.dump(2) + "\n");
-      images_trained_here += images;
+      return json{{"entry", entry}, {"trained", true}};
+    });
+    std::vector<double> scores;
+    for (size_t k = 0; k < indices.size(); ++k) {
+      const json& entry = results[k].at("entry");
+      images_done += images;
+      if (results[k].at("trained").get<bool>()) images_trained_here += images;
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double eta_seconds =
+          images_trained_here > 0 ? seconds / static_cast<double>(images_trained_here) *
+                                        static_cast<double>(total_images - images_done)
+                                  : 0.0;
+      char line[256];
+      std::snprintf(line, sizeof line, "halving: rung %d/%d rank %lld val acc %.2f%%; %lld/%lld images, ETA %s",
+                    rung, rung_count, static_cast<long long>(indices[k] + 1),
+                    100 * entry.at("val_accuracy").get<double>(), static_cast<long long>(images_done),
+                    static_cast<long long>(total_images),
+                    images_trained_here > 0 ? duration_str(eta_seconds).c_str() : "unknown (resumed)");
+      ctx.progress(line, false);
+      rows.push_back(entry);
+      scores.push_back(entry.at("val_accuracy").get<double>());
     }
-    images_done += images;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double eta_seconds =
-        images_trained_here > 0 ? seconds / static_cast<double>(images_trained_here) *
-                                      static_cast<double>(total_images - images_done)
-                                : 0.0;
-    char line[256];
-    std::snprintf(line, sizeof line, "halving: rung %d/%d rank %lld val acc %.2f%%; %lld/%lld images, ETA %s",
-                  rung, rung_count, static_cast<long long>(index + 1), 100 * entry.at("val_accuracy").get<double>(),
-                  static_cast<long long>(images_done), static_cast<long long>(total_images),
-                  images_trained_here > 0 ? duration_str(eta_seconds).c_str() : "unknown (resumed)");
-    ctx.progress(line, false);
-    rows.push_back(entry);
-    return entry.at("val_accuracy").get<double>();
+    return scores;
   };
-  const std::vector<HalvingRung> rungs = successive_halving(n, c.halving_images, c.halving_eta, evaluate, false);
+  const std::vector<HalvingRung> rungs =
+      successive_halving_by_rung(n, c.halving_images, c.halving_eta, evaluate_rung, false);
   const int64_t winner = rungs.back().candidates.at(0);
   std::string csv = "rung,rank,images,val_accuracy,arch\n";
   for (const json& e : rows) {
@@ -206,8 +236,10 @@ json run_halving(StageContext& ctx, const json& candidates) {
   for (const json& e : rows)
     summary["rows"].push_back(
         {{"rung", e["rung"]}, {"rank", e["rank"]}, {"images", e["images"]}, {"val_accuracy", e["val_accuracy"]}, {"arch", e["arch"]}});
-  write_file_atomic(ctx.path("shortlist/halving.csv"), csv);
-  write_file_atomic(ctx.path("shortlist/halving.json"), summary.dump(2) + "\n");
+  if (ctx.comm.is_root()) {
+    write_file_atomic(ctx.path("shortlist/halving.csv"), csv);
+    write_file_atomic(ctx.path("shortlist/halving.json"), summary.dump(2) + "\n");
+  }
   return {{"winner", winner},
           {"candidates", json::array()},
           {"halving", summary},
@@ -267,9 +299,13 @@ json run_search_stage(StageContext& ctx) {
                    batch.description,
                false);
   const ScoreFn score = make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.seed);
-  const SearchResult r = run_search(*space, s, score, [&](const SearchProgress& p) {
-    ctx.progress(format_progress(p), true);
-  });
+  if (!ctx.comm.is_root()) {
+    serve_scoring(ctx.comm, *space, score);
+    return json();
+  }
+  const SearchResult r = run_search(*space, s, make_distributed_score_fn(ctx.comm, *space, score),
+                                    [&](const SearchProgress& p) { ctx.progress(format_progress(p), true); });
+  stop_scoring(ctx.comm);
   write_search_outputs(r, *space, s);
   PICONAS_CHECK(r.best >= 0, "run: the search scored no feasible candidate under the budgets");
   json candidates = json::array();
@@ -309,30 +345,29 @@ json run_shortlist_stage(StageContext& ctx) {
     return {{"winner", 0}, {"candidates", trained}, {"arch", candidates[0].at("arch")}};
   }
   if (c.halving_eta > 0) return run_halving(ctx, candidates);
-  double best = -1;
-  for (size_t i = 0; i < candidates.size(); ++i) {
+  const std::vector<json> entries = entries_on_ranks(ctx.comm, candidates.size(), [&](size_t i) {
     const std::string arch = candidates[i].at("arch").get<std::string>();
     const std::string dir = ctx.path("shortlist/" + std::to_string(i + 1));
     const std::string marker = dir + "/shortlist_result.json";
-    json entry;
-    if (fs::exists(marker)) {
-      entry = json::parse(read_file(marker));
-    } else {
-      const TrainConfig t = train_config(c, arch, c.shortlist_epochs, c.shortlist_limit, 0.2, false, dir);
-      const TrainResult r = train_with_progress(
-          t, "candidate " + std::to_string(i + 1) + "/" + std::to_string(candidates.size()), ctx);
-      entry = {{"rank", i + 1},
-               {"arch", arch},
-               {"val_accuracy", r.best_accuracy},
-               {"best_epoch", r.best_epoch},
-               {"history", history_json(r.history)},
-               {"dir", dir},
-               {"command", train_command(t, c.data, ctx.path("repro/shortlist/" + std::to_string(i + 1)))}};
-      write_file_atomic(marker, entry.dump(2) + "\n");
-    }
-    const double accuracy = entry.at("val_accuracy").get<double>();
+    if (fs::exists(marker)) return json::parse(read_file(marker));
+    const TrainConfig t = train_config(c, arch, c.shortlist_epochs, c.shortlist_limit, 0.2, false, dir);
+    const TrainResult r = train_with_progress(
+        t, "candidate " + std::to_string(i + 1) + "/" + std::to_string(candidates.size()), ctx);
+    const json entry = {{"rank", i + 1},
+                        {"arch", arch},
+                        {"val_accuracy", r.best_accuracy},
+                        {"best_epoch", r.best_epoch},
+                        {"history", history_json(r.history)},
+                        {"dir", dir},
+                        {"command", train_command(t, c.data, ctx.path("repro/shortlist/" + std::to_string(i + 1)))}};
+    write_file_atomic(marker, entry.dump(2) + "\n");
+    return entry;
+  });
+  double best = -1;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const double accuracy = entries[i].at("val_accuracy").get<double>();
     if (accuracy > best) best = accuracy, winner = static_cast<int64_t>(i);
-    trained.push_back(entry);
+    trained.push_back(entries[i]);
   }
   return {{"winner", winner}, {"candidates", trained}, {"arch", candidates[static_cast<size_t>(winner)].at("arch")}};
 }
@@ -341,8 +376,10 @@ json run_train_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
   const std::string arch = ctx.results.at(Stage::Shortlist).at("arch").get<std::string>();
   const std::string dir = ctx.path("train");
-  const TrainConfig t = train_config(c, arch, c.epochs, c.train_limit, 1.0, true, dir);
+  TrainConfig t = train_config(c, arch, c.epochs, c.train_limit, 1.0, true, dir);
+  t.communicator = &ctx.comm;  // data-parallel over the ranks (trainer.h)
   const TrainResult r = train_with_progress(t, "winner", ctx);
+  if (!ctx.comm.is_root()) return json();
   PICONAS_CHECK(r.completed, "run: the training in " << dir << " stopped before its last epoch");
   // The trainer stores the test accuracy of best.ckpt in its meta (what `piconas eval` prints).
   const Checkpoint best = load_checkpoint(r.best_checkpoint);

@@ -77,9 +77,34 @@ class SerialKernels {
   int previous_;
 };
 
+}  // namespace
+
+std::vector<MetricValues> score_candidates(const std::vector<Candidate>& candidates,
+                                           const ScoreFn& score) {
+  std::vector<MetricValues> values(candidates.size());
+  std::vector<std::exception_ptr> errors(candidates.size());
+  // Kernels are bit-reproducible for a given chunking. Candidates scored on the threads of a
+  // parallel region run their kernels serially; so must a candidate scored alone on this
+  // thread, or its metrics would depend on the thread count.
+  std::optional<SerialKernels> serial;
+  if (parallel_chunk_count(static_cast<int64_t>(candidates.size())) == 1) serial.emplace();
+  parallel_for(0, static_cast<int64_t>(candidates.size()), [&](int64_t k) {
+    try {
+      values[k] = score(candidates[k]);
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  });
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
+  return values;
+}
+
+namespace {
+
 class Searcher {
  public:
-  Searcher(const SearchSpace& space, const SearchSettings& settings, const ScoreFn& score,
+  Searcher(const SearchSpace& space, const SearchSettings& settings, const BatchScoreFn& score,
            const ProgressFn& progress)
       : space_(space), s_(settings), score_(score), progress_(progress), rng_(settings.seed) {}
 
@@ -119,7 +144,7 @@ class Searcher {
 
   const SearchSpace& space_;
   const SearchSettings& s_;
-  const ScoreFn& score_;
+  const BatchScoreFn& score_;
   const ProgressFn& progress_;
   SearchState state_;
   Rng rng_;
@@ -187,29 +212,22 @@ void Searcher::score_entries(const std::vector<int64_t>& entries) {
   bool needs_data = false;
   for (const MetricWeight& m : s_.metrics) needs_data |= !is_architecture_metric(m.name);
   std::vector<MetricValues> values(to_score.size());
-  std::vector<std::exception_ptr> errors(to_score.size());
-  // Kernels are bit-reproducible for a given chunking. Candidates scored on the threads of a
-  // parallel region run their kernels serially; so must a candidate scored alone on this
-  // thread, or its metrics would depend on the thread count.
-  std::optional<SerialKernels> serial;
-  if (parallel_chunk_count(static_cast<int64_t>(to_score.size())) == 1) serial.emplace();
-  parallel_for(0, static_cast<int64_t>(to_score.size()), [&](int64_t k) {
+  if (needs_data && !to_score.empty()) {
+    std::vector<Candidate> batch;
+    for (int64_t entry : to_score) batch.push_back(state_.history[entry].candidate);
+    values = score_(batch);
+    PICONAS_CHECK(values.size() == batch.size(), "search: the batch score function returned "
+                                                     << values.size() << " results for "
+                                                     << batch.size() << " candidates");
+  }
+  for (size_t k = 0; k < to_score.size(); ++k) {
     const Candidate& c = state_.history[to_score[k]].candidate;
-    try {
-      MetricValues v;
-      if (needs_data) v = score_(c);
-      for (const MetricWeight& m : s_.metrics)
-        if (is_architecture_metric(m.name)) v[m.name] = architecture_metric(space_, c, m.name);
-      for (const MetricWeight& m : s_.metrics)
-        PICONAS_CHECK(v.count(m.name),
-                      "search: the score function returned no '" << m.name << "' for " << c.text);
-      values[k] = std::move(v);
-    } catch (...) {
-      errors[k] = std::current_exception();
-    }
-  });
-  for (const auto& error : errors)
-    if (error) std::rethrow_exception(error);
+    for (const MetricWeight& m : s_.metrics)
+      if (is_architecture_metric(m.name)) values[k][m.name] = architecture_metric(space_, c, m.name);
+    for (const MetricWeight& m : s_.metrics)
+      PICONAS_CHECK(values[k].count(m.name),
+                    "search: the score function returned no '" << m.name << "' for " << c.text);
+  }
   for (size_t k = 0; k < to_score.size(); ++k)
     state_.history[to_score[k]].metrics = std::move(values[k]);
   for (int64_t entry : entries) {  // repeats of a text reuse its metrics
@@ -540,9 +558,17 @@ SearchResult Searcher::finish() {
 }  // namespace
 
 SearchResult run_search(const SearchSpace& space, const SearchSettings& settings,
-                        const ScoreFn& score, const ProgressFn& progress) {
-  Searcher searcher(space, settings, score, progress);
+                        const BatchScoreFn& batch_score, const ProgressFn& progress) {
+  Searcher searcher(space, settings, batch_score, progress);
   return searcher.run();
+}
+
+SearchResult run_search(const SearchSpace& space, const SearchSettings& settings,
+                        const ScoreFn& score, const ProgressFn& progress) {
+  const BatchScoreFn local = [&score](const std::vector<Candidate>& batch) {
+    return score_candidates(batch, score);
+  };
+  return run_search(space, settings, local, progress);
 }
 
 }  // namespace piconas::nas

@@ -145,6 +145,16 @@ std::string format_progress(const SearchProgress& progress);
 
 using ScoreFn = std::function<MetricValues(const Candidate&)>;
 using ProgressFn = std::function<void(const SearchProgress&)>;
+// Scores a batch of candidates; results by position. It must give every candidate the values
+// score_candidates(batch, score) gives it (nas/search/distributed_scoring.h spreads a batch over
+// MPI ranks this way).
+using BatchScoreFn = std::function<std::vector<MetricValues>(const std::vector<Candidate>&)>;
+
+// Scores the candidates on this process's threads, one candidate per thread, each candidate's
+// kernels on one thread (so the values do not depend on the thread count); results by position.
+// An exception of any candidate is rethrown once all have finished.
+std::vector<MetricValues> score_candidates(const std::vector<Candidate>& candidates,
+                                           const ScoreFn& score);
 
 struct SearchResult {
   SearchState state;
@@ -169,5 +179,8 @@ std::vector<double> aggregate_set(const std::vector<const MetricValues*>& set,
 
 SearchResult run_search(const SearchSpace& space, const SearchSettings& settings,
                         const ScoreFn& score, const ProgressFn& progress = {});
+// The same search with the data metrics of each batch computed by batch_score.
+SearchResult run_search(const SearchSpace& space, const SearchSettings& settings,
+                        const BatchScoreFn& batch_score, const ProgressFn& progress);
 
 }  // namespace piconas::nas

@@ -21,6 +21,20 @@ int64_t survivors(int64_t size, int eta) { return (size + eta - 1) / eta; }
 std::vector<HalvingRung> successive_halving(int64_t n, int64_t first_budget, int eta,
                                             const std::function<double(int64_t, int64_t)> &evaluate,
                                             bool score_winner) {
+  return successive_halving_by_rung(
+      n, first_budget, eta,
+      [&evaluate](const std::vector<int64_t> &candidates, int64_t budget) {
+        std::vector<double> scores;
+        for (int64_t c : candidates) scores.push_back(evaluate(c, budget));
+        return scores;
+      },
+      score_winner);
+}
+
+std::vector<HalvingRung> successive_halving_by_rung(
+    int64_t n, int64_t first_budget, int eta,
+    const std::function<std::vector<double>(const std::vector<int64_t> &, int64_t)> &evaluate_rung,
+    bool score_winner) {
   check_arguments(n, first_budget, eta);
   std::vector<HalvingRung> rungs;
   std::vector<int64_t> alive(static_cast<size_t>(n));
@@ -29,9 +43,14 @@ std::vector<HalvingRung> successive_halving(int64_t n, int64_t first_budget, int
   while (true) {
     HalvingRung rung{budget, alive, {}};
     const bool last = alive.size() == 1;
-    for (int64_t c : alive)
-      rung.scores.push_back(last && !score_winner ? std::numeric_limits<double>::quiet_NaN()
-                                                  : evaluate(c, budget));
+    if (last && !score_winner) {
+      rung.scores.push_back(std::numeric_limits<double>::quiet_NaN());
+    } else {
+      rung.scores = evaluate_rung(alive, budget);
+      PICONAS_CHECK(rung.scores.size() == alive.size(),
+                    "successive halving: " << rung.scores.size() << " scores for "
+                                           << alive.size() << " candidates");
+    }
     rungs.push_back(rung);
     if (last) break;
     std::vector<size_t> order(alive.size());

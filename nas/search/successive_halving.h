@@ -30,6 +30,15 @@ std::vector<HalvingRung> successive_halving(
     const std::function<double(int64_t candidate, int64_t budget)> &evaluate,
     bool score_winner = true);
 
+// The same selection with a whole rung evaluated by one call: evaluate_rung(candidates, budget)
+// returns one score per candidate, in order (`piconas run` trains a rung's candidates on
+// several MPI ranks at once). With score_winner false the last rung is not passed to it.
+std::vector<HalvingRung> successive_halving_by_rung(
+    int64_t n, int64_t first_budget, int eta,
+    const std::function<std::vector<double>(const std::vector<int64_t> &candidates,
+                                            int64_t budget)> &evaluate_rung,
+    bool score_winner = true);
+
 // Sum of size * budget over the evaluations that successive_halving(n,
 // first_budget, eta,
 // .., score_winner) runs; Error on overflow.

@@ -11,6 +11,7 @@
 
 #include "autograd/functions.h"
 #include "core/atomic_file.h"
+#include "core/distributed.h"
 #include "core/parallel.h"
 #include "data/loader.h"
 #include "data/split.h"
@@ -18,6 +19,8 @@
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
 #include "nas/checkpoint.h"
+#include "nas/train/data_parallel.h"
+#include "nas/train/epoch_metrics.h"
 
 namespace piconas::nas {
 
@@ -27,49 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-nlohmann::json number_or_null(double value) { return std::isnan(value) ? nlohmann::json() : nlohmann::json(value); }
-double number_or_nan(const nlohmann::json& value) {
-  return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
-}
-
-nlohmann::json metrics_json(const EpochMetrics& m) {
-  return {{"epoch", m.epoch},
-          {"lr", m.lr},
-          {"train_loss", m.train_loss},
-          {"train_accuracy", m.train_accuracy},
-          {"val_loss", number_or_null(m.val_loss)},
-          {"val_accuracy", number_or_null(m.val_accuracy)},
-          {"images_per_second", m.images_per_second},
-          {"seconds", m.seconds}};
-}
-
-EpochMetrics metrics_from_json(const nlohmann::json& j) {
-  EpochMetrics m;
-  m.epoch = j.at("epoch").get<int64_t>();
-  m.lr = j.at("lr").get<double>();
-  m.train_loss = j.at("train_loss").get<double>();
-  m.train_accuracy = j.at("train_accuracy").get<double>();
-  m.val_loss = number_or_nan(j.at("val_loss"));
-  m.val_accuracy = number_or_nan(j.at("val_accuracy"));
-  m.images_per_second = j.at("images_per_second").get<double>();
-  m.seconds = j.at("seconds").get<double>();
-  return m;
-}
-
-std::string metrics_csv(const std::vector<EpochMetrics>& history) {
-  std::ostringstream out;
-  out << "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,images_per_second,seconds\n";
-  out.precision(9);
-  for (const EpochMetrics& m : history) {
-    out << m.epoch << ',' << m.lr << ',' << m.train_loss << ',' << m.train_accuracy << ',';
-    if (!std::isnan(m.val_loss)) out << m.val_loss;
-    out << ',';
-    if (!std::isnan(m.val_accuracy)) out << m.val_accuracy;
-    out << ',' << m.images_per_second << ',' << m.seconds << '\n';
-  }
-  return out.str();
 }
 
 // Fields whose stored and requested values differ ("epochs: checkpoint 5, now 10").
@@ -85,7 +45,10 @@ std::string config_differences(const nlohmann::json& stored, const nlohmann::jso
 // Everything one training run holds; train() drives it.
 class TrainRun {
  public:
-  explicit TrainRun(const TrainConfig& config) : config_(config), arch_(parse_arch(config.arch)) {}
+  explicit TrainRun(const TrainConfig& config)
+      : config_(config),
+        comm_(config.communicator ? *config.communicator : single_),
+        arch_(parse_arch(config.arch)) {}
 
   TrainResult run();
 
@@ -95,6 +58,9 @@ class TrainRun {
   void build_model();
   void restore(const Checkpoint& checkpoint);
   bool train_epoch(int64_t epoch, int64_t first_batch);
+  // One SGD step on a global batch; returns its mean loss and adds to the epoch's counters.
+  double train_step(const data::Batch& batch, int64_t epoch, int64_t b);
+  bool root() const { return comm_.is_root(); }
   bool report(TrainProgress progress);
   ModelInfo model_info(int64_t epoch) const;
   void check_finite_weights() const;
@@ -103,6 +69,8 @@ class TrainRun {
   nlohmann::json summary_json() const;
 
   const TrainConfig& config_;
+  const Communicator single_;
+  const Communicator& comm_;
   ArchSpec arch_;
   Clock::time_point start_ = Clock::now();
   TrainResult result_;
@@ -132,7 +100,7 @@ class TrainRun {
 };
 
 void TrainRun::prepare_paths() {
-  make_directories(config_.out_dir);
+  if (root()) make_directories(config_.out_dir);
   last_path_ = (fs::path(config_.out_dir) / "last.ckpt").string();
   best_path_ = (fs::path(config_.out_dir) / "best.ckpt").string();
   result_.last_checkpoint = last_path_;
@@ -272,6 +240,7 @@ void TrainRun::check_finite_weights() const {
 
 void TrainRun::save_last() {
   check_finite_weights();
+  if (!root()) return;
   Checkpoint checkpoint = make_model_checkpoint(*net_, model_info(global_step_ / steps_per_epoch_));
   if (!result_.history.empty() && !std::isnan(result_.history.back().val_accuracy))
     checkpoint.meta["val_accuracy"] = result_.history.back().val_accuracy;
@@ -296,20 +265,61 @@ void TrainRun::save_last() {
 }
 
 bool TrainRun::report(TrainProgress p) {
-  if (!config_.on_progress) return true;
-  p.epochs = config_.epochs;
-  p.steps_per_epoch = steps_per_epoch_;
-  p.global_step = global_step_;
-  p.total_steps = total_steps_;
-  p.lr = sgd_->lr();
-  if (epoch_seen_ > 0) {
-    p.loss = epoch_loss_sum_ / static_cast<double>(epoch_seen_);
-    p.accuracy = static_cast<double>(epoch_correct_) / static_cast<double>(epoch_seen_);
+  bool go = true;
+  if (config_.on_progress && root()) {
+    p.epochs = config_.epochs;
+    p.steps_per_epoch = steps_per_epoch_;
+    p.global_step = global_step_;
+    p.total_steps = total_steps_;
+    p.lr = sgd_->lr();
+    if (epoch_seen_ > 0) {
+      p.loss = epoch_loss_sum_ / static_cast<double>(epoch_seen_);
+      p.accuracy = static_cast<double>(epoch_correct_) / static_cast<double>(epoch_seen_);
+    }
+    if (steps_this_run_ > 0)
+      p.eta_seconds = train_seconds_this_run_ / static_cast<double>(steps_this_run_) *
+                      static_cast<double>(total_steps_ - global_step_);
+    go = config_.on_progress(p);
   }
-  if (steps_this_run_ > 0)
-    p.eta_seconds = train_seconds_this_run_ / static_cast<double>(steps_this_run_) *
-                    static_cast<double>(total_steps_ - global_step_);
-  return config_.on_progress(p);
+  if (comm_.size() > 1) {  // the root's answer holds for every rank
+    std::string answer(1, go ? '1' : '0');
+    comm_.broadcast(answer);
+    go = answer == "1";
+  }
+  return go;
+}
+
+double TrainRun::train_step(const data::Batch& batch, int64_t epoch, int64_t b) {
+  const BatchShard shard = shard_batch(batch, comm_);
+  const int64_t n = shard.global_count;
+  sgd_->set_lr(schedule_.lr_at(global_step_));
+  sgd_->zero_grad();
+  autograd::Variable logits = (*net_)(autograd::Variable(shard.images));
+  autograd::Variable loss = autograd::softmax_cross_entropy(logits, shard.labels, config_.label_smoothing);
+  const std::vector<int32_t> predicted = predicted_classes(logits.value());
+  int64_t correct = 0;
+  for (size_t i = 0; i < shard.labels.size(); ++i) correct += predicted[i] == shard.labels[i];
+  // [sum of losses, correct] over the global batch.
+  double totals[2] = {loss.value().get(0) * static_cast<double>(shard.labels.size()),
+                      static_cast<double>(correct)};
+  comm_.allreduce_sum(totals, 2);
+  const double loss_value = comm_.size() == 1 ? loss.value().get(0) : totals[0] / static_cast<double>(n);
+  PICONAS_CHECK(std::isfinite(loss_value),
+                "train: the loss became " << loss_value << " at epoch " << epoch + 1 << ", step " << b + 1
+                                          << " (the run diverged; lower the learning rate " << config_.lr
+                                          << " or the weight decay " << config_.weight_decay
+                                          << "); the checkpoints keep the last finite state");
+  if (comm_.size() == 1) {
+    loss.backward();
+  } else {
+    autograd::scale(loss, shard.weight).backward();  // the gradient of the global batch mean
+    sum_gradients(net_->parameters(), comm_);
+  }
+  sgd_->step();
+  epoch_correct_ += static_cast<int64_t>(totals[1]);
+  epoch_loss_sum_ += loss_value * static_cast<double>(n);
+  epoch_seen_ += n;
+  return loss_value;
 }
 
 // Runs the steps [first_batch, steps_per_epoch) of epoch (0-based). Returns false when the
@@ -324,29 +334,15 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   double train_seconds = 0;
   bool stop_requested = false;
   net_->set_training(true);
+  shard_batchnorm(*net_, comm_, true);
   loader_->start_epoch(epoch);
   for (int64_t b = 0; b < steps_per_epoch_; ++b) {
     std::optional<data::Batch> batch = loader_->next();
     PICONAS_CHECK(batch.has_value(), "train: the loader ended after " << b << " of " << steps_per_epoch_ << " batches");
     if (b < first_batch) continue;  // resumed mid-epoch: batches are a function of (epoch, b)
     Clock::time_point step_start = Clock::now();
-    sgd_->set_lr(schedule_.lr_at(global_step_));
-    sgd_->zero_grad();
-    autograd::Variable logits = (*net_)(autograd::Variable(batch->images));
-    autograd::Variable loss = autograd::softmax_cross_entropy(logits, batch->labels, config_.label_smoothing);
-    const double loss_value = loss.value().get(0);
-    PICONAS_CHECK(std::isfinite(loss_value),
-                  "train: the loss became " << loss_value << " at epoch " << epoch + 1 << ", step " << b + 1
-                                            << " (the run diverged; lower the learning rate " << config_.lr
-                                            << " or the weight decay " << config_.weight_decay
-                                            << "); the checkpoints keep the last finite state");
-    loss.backward();
-    sgd_->step();
+    train_step(*batch, epoch, b);
     const int64_t n = batch->images.dim(0);
-    std::vector<int32_t> predicted = predicted_classes(logits.value());
-    for (int64_t i = 0; i < n; ++i) epoch_correct_ += predicted[i] == batch->labels[i];
-    epoch_loss_sum_ += loss_value * static_cast<double>(n);
-    epoch_seen_ += n;
     images += n;
     ++global_step_;
     ++steps_this_run_;
@@ -376,6 +372,7 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
       save_last();
   }
   loader_->stop();
+  shard_batchnorm(*net_, comm_, false);
 
   EpochMetrics m;
   m.epoch = epoch + 1;
@@ -400,13 +397,17 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
     best_accuracy_ = accuracy;
     best_epoch_ = m.epoch;
     check_finite_weights();
-    Checkpoint best = make_model_checkpoint(*net_, model_info(m.epoch));
-    if (!val_indices_.empty()) best.meta["val_accuracy"] = m.val_accuracy;
-    save_checkpoint(best_path_, best);
+    if (root()) {
+      Checkpoint best = make_model_checkpoint(*net_, model_info(m.epoch));
+      if (!val_indices_.empty()) best.meta["val_accuracy"] = m.val_accuracy;
+      save_checkpoint(best_path_, best);
+    }
   }
   save_last();
-  write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
-  write_file_atomic(result_.summary_json, summary_json().dump(2) + "\n");
+  if (root()) {
+    write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
+    write_file_atomic(result_.summary_json, summary_json().dump(2) + "\n");
+  }
 
   TrainProgress p;
   p.kind = TrainProgress::Kind::Epoch;
@@ -467,16 +468,21 @@ TrainResult TrainRun::run() {
   check_train_config(config_);
   set_num_threads(config_.threads);
   prepare_paths();
-  std::optional<Checkpoint> resume_from;
-  if (fs::exists(last_path_)) {
+  // The root's last.ckpt, as bytes, on every rank ("": a fresh start).
+  std::string checkpoint_bytes;
+  if (root() && fs::exists(last_path_)) {
     PICONAS_CHECK(config_.resume, "'" << config_.out_dir << "' already holds a run (last.ckpt); pass resume "
                                       << "(--resume) to continue it or choose another output directory");
-    resume_from = load_checkpoint(last_path_);
+    checkpoint_bytes = read_file(last_path_);
   }
+  comm_.broadcast(checkpoint_bytes);
+  std::optional<Checkpoint> resume_from;
+  if (!checkpoint_bytes.empty()) resume_from = decode_checkpoint(checkpoint_bytes, last_path_);
   load_data();
   build_model();
+  check_shardable(*net_, comm_);
   if (resume_from) restore(*resume_from);
-  write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
+  if (root()) write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
 
   TrainProgress start;
   start.kind = TrainProgress::Kind::Start;
@@ -495,7 +501,7 @@ TrainResult TrainRun::run() {
       return result_;
     }
   }
-  finish();
+  if (root()) finish();
   result_.completed = true;
   result_.best_epoch = best_epoch_;
   result_.best_accuracy = best_accuracy_;

@@ -23,6 +23,16 @@
 //   summary.json  the run's configuration, per-epoch history, best epoch, test result
 // Checkpoint meta follows the model contract in docs/checkpoint_format.md.
 //
+// Data-parallel (config.communicator with several ranks, docs/distributed.md): every rank runs
+// train() with the same configuration; each takes rows [n*r/R, n*(r+1)/R) of every global batch
+// of n images (rank r of R), BatchNorm uses the global batch's statistics (ops/batchnorm2d.h,
+// sharded), the loss is the global batch mean, and the gradients are summed over the ranks in
+// rank order (Communicator::allreduce_sum) before every rank takes the same SGD step. Equivalence:
+// the weights equal a single-process run's within float rounding (summation order differs), and
+// a rerun with the same rank and thread counts is bit-identical. Rank 0 decides about resuming
+// (its last.ckpt is sent to the others, so the run directory need not be shared), writes every
+// file and reports progress; a stop request from its on_progress stops every rank.
+//
 // Library code never prints: progress goes to config.on_progress. Errors throw piconas::Error.
 // A non-finite loss stops the run with an Error (nothing non-finite is ever checkpointed).
 #pragma once
@@ -41,6 +51,10 @@
 #include "nas/arch/arch_spec.h"
 #include "nas/train/evaluate.h"
 #include "nas/train/model_io.h"
+
+namespace piconas {
+class Communicator;
+}
 
 namespace piconas::nas {
 
@@ -111,6 +125,7 @@ struct TrainConfig {
   // written at the current step and train() returns with completed == false. An exception
   // thrown here propagates (the checkpoint on disk is then whatever was last written).
   std::function<bool(const TrainProgress&)> on_progress;
+  const Communicator* communicator = nullptr;  // data-parallel over its ranks; nullptr: one process
 };
 
 // Sane limits of TrainConfig (a larger value is a typo or an attack, never a real run).

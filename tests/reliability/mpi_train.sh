@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# ctest "mpi_train" (docs/distributed.md): data-parallel `mpirun -np 3 piconas train`.
+# The stated equivalence: the ranks' weights equal a single-process run's within float rounding
+# (here: train and validation loss after 4 SGD steps within a relative 1e-5; the trajectories
+# drift apart over many steps as any two summation orders do), and a rerun with the same rank
+# and thread counts is bit-identical (metrics and the evaluation of the final weights). A rank
+# killed with kill -9 ends the job; rerunning with --resume ends with the uninterrupted run's
+# weights. `piconas dnas` (data-parallel search and fine-tuning steps, 4 each): the same
+# architecture and accuracies as one process, loss equal to 6 digits, every softmax(alpha)
+# within 1e-4; two 3-rank runs write the same model.ckpt bytes.
+# Usage: mpi_train.sh PICONAS_BINARY WORK_DIR MPIRUN
+set -euo pipefail
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited non-zero"' ERR
+piconas=$1
+work=$2
+mpirun=$3
+rm -rf "$work" && mkdir -p "$work"
+export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1
+seed=${KILL_SEED:-$RANDOM}
+echo "mpi_train: random seed $seed"
+RANDOM=$seed
+mpi=("$mpirun" --oversubscribe --allow-run-as-root -np 3)
+
+same() {  # same FILE_A FILE_B WHAT
+  if ! cmp -s "$1" "$2"; then
+    echo "FAIL: $3: $1 and $2 differ"
+    diff "$1" "$2" | head -20
+    exit 1
+  fi
+}
+close() {  # close A B WHAT: |A - B| <= 1e-5 |A|
+  awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a; exit !(d <= 1e-5 * m) }' ||
+    { echo "FAIL: $3: 1 process $1, 3 ranks $2"; exit 1; }
+}
+eval_json() {  # eval_json CHECKPOINT OUT: the evaluation without the checkpoint's path
+  "$piconas" eval "$1" --json "$2.full" --threads 2 >/dev/null 2>&1
+  grep -v '"checkpoint"' "$2.full" > "$2"
+}
+
+# --- 4 steps (300 images, 10 % held out, batch 64): 3 ranks vs 1 process -------------------
+short=(train --arch tiny-bench --limit 300 --epochs 1 --batch 64 --lr 0.1 --warmup 0 --seed 3
+       --threads 1 --no-test)
+"$piconas" "${short[@]}" --out "$work/one" >/dev/null 2>&1
+timeout 120 "${mpi[@]}" "$piconas" "${short[@]}" --out "$work/three" >"$work/three.out" 2>&1
+test "$(grep -c '^final:' "$work/three.out")" -eq 1 || { echo "FAIL: not one final line"; exit 1; }
+one=$(tail -1 "$work/one/metrics.csv")
+three=$(tail -1 "$work/three/metrics.csv")
+close "$(echo "$one" | cut -d, -f3)" "$(echo "$three" | cut -d, -f3)" "train loss after 4 steps"
+close "$(echo "$one" | cut -d, -f5)" "$(echo "$three" | cut -d, -f5)" "validation loss after 4 steps"
+
+# --- 36 steps, checkpoints every 5: reruns on 3 ranks are bit-identical; kill -9 and resume --
+long=(train --arch tiny-bench --limit 1200 --epochs 2 --batch 64 --seed 3 --threads 1 --no-test
+      --checkpoint-every 5)
+timeout 120 "${mpi[@]}" "$piconas" "${long[@]}" --out "$work/whole" >/dev/null 2>&1
+timeout 120 "${mpi[@]}" "$piconas" "${long[@]}" --out "$work/again" >/dev/null 2>&1
+cut -d, -f1-6 "$work/whole/metrics.csv" > "$work/whole.csv"
+cut -d, -f1-6 "$work/again/metrics.csv" > "$work/again.csv"
+same "$work/whole.csv" "$work/again.csv" "metrics.csv of two 3-rank runs"
+eval_json "$work/whole/last.ckpt" "$work/whole.json"
+eval_json "$work/again/last.ckpt" "$work/again.json"
+same "$work/whole.json" "$work/again.json" "evaluation of the final weights of two 3-rank runs"
+
+timeout 120 "${mpi[@]}" "$piconas" "${long[@]}" --out "$work/killed" >/dev/null 2>"$work/killed.err" &
+job=$!
+victim=""
+for _ in $(seq 100); do
+  victim=$(pgrep -f -- "--out $work/killed" | xargs -r ps -o pid=,args= -p |
+           grep -v -e mpirun -e timeout | awk '{print $1}' | sed -n 3p || true)
+  [ -n "$victim" ] && break
+  sleep 0.1
+done
+[ -n "$victim" ] || { echo "FAIL: no rank to kill"; exit 1; }
+sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+kill -9 "$victim" 2>/dev/null || true
+code=0
+wait "$job" || code=$?
+[ "$code" -ne 124 ] || { echo "FAIL: the job hung after kill -9 of one rank"; exit 1; }
+if [ "$code" -ne 0 ]; then
+  grep -q "exited on signal 9" "$work/killed.err" || { echo "FAIL: no clear message:"; cat "$work/killed.err"; exit 1; }
+  echo "mpi_train: kill -9 of a rank ended the job with exit code $code"
+  timeout 120 "${mpi[@]}" "$piconas" "${long[@]}" --out "$work/killed" --resume >/dev/null 2>&1
+fi
+cut -d, -f1-6 "$work/killed/metrics.csv" > "$work/killed.csv"
+same "$work/whole.csv" "$work/killed.csv" "metrics.csv after kill -9 of a rank and --resume"
+eval_json "$work/killed/last.ckpt" "$work/killed.json"
+same "$work/whole.json" "$work/killed.json" "final weights after kill -9 of a rank and --resume"
+# --- dnas: PIT + SuperNet search and fine-tuning on 3 ranks --------------------------------
+dnas=(dnas --seed-arch 'blocks:in=1x28x28,classes=10,act=relu6,stem=8k3s2|ir:k3e2s1c8|ds:k5s2c16|ir:k3e2s2c24|head=0'
+      --method pitsupernet --lambda 0.00001 --train-images 256 --test-images 100 --epochs-search 1
+      --epochs-finetune 1 --batch 64 --seed 2 --threads 1)
+"$piconas" "${dnas[@]}" --out "$work/dnas_one" >/dev/null 2>&1
+timeout 120 "${mpi[@]}" "$piconas" "${dnas[@]}" --out "$work/dnas_three" >/dev/null 2>&1
+timeout 120 "${mpi[@]}" "$piconas" "${dnas[@]}" --out "$work/dnas_again" >/dev/null 2>&1
+lam=lambda_1e-05
+same "$work/dnas_one/results.csv" "$work/dnas_three/results.csv" "dnas results.csv, 1 process vs 3 ranks"
+same "$work/dnas_one/$lam/search.csv" "$work/dnas_three/$lam/search.csv" "dnas search.csv, 1 process vs 3 ranks"
+paste -d, "$work/dnas_one/$lam/alphas.csv" "$work/dnas_three/$lam/alphas.csv" | tail -n +2 |
+  awk -F, '{ d = $7 - $14; if (d < 0) d = -d; if (d > 1e-4) { print "FAIL: dnas theta " $0; bad = 1 } } END { exit bad }'
+same "$work/dnas_three/$lam/model.ckpt" "$work/dnas_again/$lam/model.ckpt" "dnas model.ckpt of two 3-rank runs"
+echo "mpi_train: 3 ranks within 1e-5 of 1 process after 4 steps; reruns and kill/resume bit-identical; dnas"
