@@ -98,13 +98,15 @@ PICONAS_S8_PACKED_INLINE void packed_dot(const uint32_t *w, const uint32_t *col,
                                          int32_t acc[2][4]) {
   int32_t a00 = acc[0][0], a01 = acc[0][1], a02 = acc[0][2], a03 = acc[0][3];
   int32_t a10 = acc[1][0], a11 = acc[1][1], a12 = acc[1][2], a13 = acc[1][3];
-#if PICONAS_S8_DSP && defined(__GNUC__)
+#if PICONAS_S8_DSP_ASM
   /* 8 accumulators, 2 pointers and 4 temporaries fill the 14 allocatable registers; the end
-   * pointer is compared from memory. 29 instructions per 32 MACs. Tested against the reference
-   * under QEMU (tests/int8/mcu). */
+   * pointer is compared from memory. 29 instructions per 32 MACs. With a frame pointer (13
+   * registers) w lives in memory too and is loaded and stored per weight word: 35. Tested
+   * against the reference under QEMU (tests/int8/mcu). */
   const uint32_t *end = w + 2 * groups;
   uint32_t u, t, x, y;
   __asm__ volatile(
+      PICONAS_S8_ASM_IF_REG("%[w]")
       "1:\n\t"
       "ldr %[u], [%[w]], #4\n\t"
       "ldrd %[x], %[y], [%[c]], #8\n\t"
@@ -134,9 +136,46 @@ PICONAS_S8_PACKED_INLINE void packed_dot(const uint32_t *w, const uint32_t *col,
       "smlad %[a13], %[u], %[y], %[a13]\n\t"
       "ldr %[x], %[end]\n\t"
       "cmp %[w], %[x]\n\t"
-      "bne 1b"
+      "bne 1b\n\t"
+      ".else\n\t"
+      "1:\n\t"
+      "ldr %[x], %[w]\n\t"
+      "ldr %[u], [%[x]], #4\n\t"
+      "str %[x], %[w]\n\t"
+      "ldrd %[x], %[y], [%[c]], #8\n\t"
+      "sxtb16 %[t], %[u]\n\t"
+      "smlad %[a00], %[t], %[x], %[a00]\n\t"
+      "smlad %[a01], %[t], %[y], %[a01]\n\t"
+      "sxtb16 %[u], %[u], ror #8\n\t"
+      "smlad %[a10], %[u], %[x], %[a10]\n\t"
+      "smlad %[a11], %[u], %[y], %[a11]\n\t"
+      "ldrd %[x], %[y], [%[c]], #8\n\t"
+      "smlad %[a02], %[t], %[x], %[a02]\n\t"
+      "smlad %[a03], %[t], %[y], %[a03]\n\t"
+      "smlad %[a12], %[u], %[x], %[a12]\n\t"
+      "smlad %[a13], %[u], %[y], %[a13]\n\t"
+      "ldr %[x], %[w]\n\t"
+      "ldr %[u], [%[x]], #4\n\t"
+      "str %[x], %[w]\n\t"
+      "ldrd %[x], %[y], [%[c]], #8\n\t"
+      "sxtb16 %[t], %[u]\n\t"
+      "smlad %[a00], %[t], %[x], %[a00]\n\t"
+      "smlad %[a01], %[t], %[y], %[a01]\n\t"
+      "sxtb16 %[u], %[u], ror #8\n\t"
+      "smlad %[a10], %[u], %[x], %[a10]\n\t"
+      "smlad %[a11], %[u], %[y], %[a11]\n\t"
+      "ldrd %[x], %[y], [%[c]], #8\n\t"
+      "smlad %[a02], %[t], %[x], %[a02]\n\t"
+      "smlad %[a03], %[t], %[y], %[a03]\n\t"
+      "smlad %[a12], %[u], %[x], %[a12]\n\t"
+      "smlad %[a13], %[u], %[y], %[a13]\n\t"
+      "ldr %[x], %[w]\n\t"
+      "ldr %[y], %[end]\n\t"
+      "cmp %[x], %[y]\n\t"
+      "bne 1b\n\t"
+      ".endif"
       : [a00] "+r"(a00), [a01] "+r"(a01), [a02] "+r"(a02), [a03] "+r"(a03), [a10] "+r"(a10),
-        [a11] "+r"(a11), [a12] "+r"(a12), [a13] "+r"(a13), [w] "+r"(w), [c] "+r"(col),
+        [a11] "+r"(a11), [a12] "+r"(a12), [a13] "+r"(a13), [w] "+rm"(w), [c] "+r"(col),
         [u] "=&r"(u), [t] "=&r"(t), [x] "=&r"(x), [y] "=&r"(y)
       : [end] "m"(end)
       : "cc", "memory");

@@ -402,11 +402,11 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
   const int32_t k4 = a->depth & ~3;
   int32_t k;
   int32_t a00 = acc[0][0], a01 = acc[0][1], a10 = acc[1][0], a11 = acc[1][1];
-#if PICONAS_S8_DSP && defined(__GNUC__)
+#if PICONAS_S8_DSP_ASM
   /* GCC keeps all loads of an iteration live at once and spills pointers out of this loop;
    * the same loop as the C below in one block: 4 pointers + end + 4 accumulators + 5 temps
-   * in the 14 registers, 20 instructions per 16 MACs. Tested against the reference under
-   * QEMU (tests/int8/mcu). */
+   * in the 14 registers, 20 instructions per 16 MACs (with a frame pointer, 13 registers: end
+   * in memory, 21). Tested against the reference under QEMU (tests/int8/mcu). */
   if (k4 > 0) {
     const int8_t *w0_end = w0 + k4;
     uint32_t u, v, x, y, t;
@@ -430,12 +430,17 @@ PICONAS_S8_CONV_INLINE void conv_simd_dot(const conv_simd_args *a, const int16_t
         "sxtb16 %[t], %[v], ror #8\n\t"
         "smlad %[a01], %[t], %[x], %[a01]\n\t"
         "smlad %[a11], %[t], %[y], %[a11]\n\t"
+        PICONAS_S8_ASM_IF_REG("%[end]")
         "cmp %[w0], %[end]\n\t"
+        ".else\n\t"
+        "ldr %[t], %[end]\n\t"
+        "cmp %[w0], %[t]\n\t"
+        ".endif\n\t"
         "bne 1b"
         : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w0] "+r"(w0),
           [w1] "+r"(w1), [c0] "+r"(col0), [c1] "+r"(col1), [u] "=&r"(u), [v] "=&r"(v), [x] "=&r"(x),
           [y] "=&r"(y), [t] "=&r"(t)
-        : [end] "r"(w0_end)
+        : [end] "rm"(w0_end)
         : "cc", "memory");
   }
 #else

@@ -428,7 +428,7 @@ static void dw_group_of(const dw_simd_args *a, const int8_t *w, int32_t c, dw_gr
   }
 }
 
-#if PICONAS_S8_DSP
+#if PICONAS_S8_DSP_ASM
 /* Tap t of one pixel, four channels, from the input word at [x] or [x, dx]: one load, two
  * extensions, one LDRD of the widened weights and four multiply-accumulates. The nine taps are
  * one assembly block: GCC would otherwise hoist the loads and spill. */
@@ -460,7 +460,7 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
   int32_t i;
   for (i = 0; i < n; ++i) {
     int32_t acc0 = g->bias[0], acc1 = g->bias[1], acc2 = g->bias[2], acc3 = g->bias[3];
-#if PICONAS_S8_DSP
+#if PICONAS_S8_DSP_ASM
     {
       const int8_t *r = x;
       const int32_t dyx = dy - dx;
