@@ -37,10 +37,10 @@
 #define PICONAS_S8_DSP 0
 #endif
 
-/* The kernels' DSP inline assembly blocks hold up to 14 values in registers. GCC at -O0 gives
- * inline assembly far fewer (about 7 with -mfloat-abi=hard), so there the kernels use their C
- * form (same results); with a frame pointer (13 registers) a block keeps one pointer in memory,
- * chosen at assembly time by PICONAS_S8_ASM_IF_REG. */
+/* The kernels' DSP inline assembly blocks hold up to 14 values in registers. GCC 12 at -O0
+ * gives inline assembly fewer (with -mfloat-abi=hard 8 in-out operands can already fail), so
+ * there the kernels use their C form (same results); with a frame pointer (13 registers) a block
+ * keeps one pointer in memory, chosen at assembly time by PICONAS_S8_ASM_IF_REG. */
 #if PICONAS_S8_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
 #define PICONAS_S8_DSP_ASM 1
 #else
@@ -50,13 +50,14 @@
 /* Assembler text opening ".if" on whether the compiler put operand op (an "rm" constraint) in a
  * core register ("r5") or in memory ("[sp, #8]"); the caller adds ".else" and ".endif". The
  * branch not taken is skipped by the assembler. */
-#define PICONAS_S8_ASM_IF_REG(op)                                           \
-  ".set .Lpiconas_s8_is_reg, 0\n\t"                                        \
+#define PICONAS_S8_ASM_IF_REG(op)                                       \
+  ".set .Lpiconas_s8_is_reg, 0\n\t"                                     \
   ".irp r,r0,r1,r2,r3,r4,r5,r6,r7,r8,r9,r10,r11,r12,sb,sl,fp,ip,lr\n\t" \
-  ".ifc \"" op "\",\"\\r\"\n\t"                                          \
-  ".set .Lpiconas_s8_is_reg, 1\n\t"                                        \
-  ".endif\n\t"                                                            \
-  ".endr\n\t"                                                             \
+  ".ifc \"" op                                                          \
+  "\",\"\\r\"\n\t"                                                      \
+  ".set .Lpiconas_s8_is_reg, 1\n\t"                                     \
+  ".endif\n\t"                                                          \
+  ".endr\n\t"                                                           \
   ".if .Lpiconas_s8_is_reg\n\t"
 
 #ifdef __cplusplus
