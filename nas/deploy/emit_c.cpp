@@ -186,9 +186,14 @@ void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const Memory
       << indent << "status = "
       << (packed_checked(l, calls) ? "piconas_conv2d_packed_prechecked_s8(" : "piconas_conv2d_packed_s8(")
       << args("packed") << ");\n#else\n";
-  emit_call(o, "piconas_conv2d_s8", pointwise ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
-            piconas_conv2d_simd_applies(&q, bias_of(l), &calls[0].filter) != 0, conv_checked(l, calls),
-            args("weight"), indent);
+  // A checked layer the Cortex-M55 window kernel takes names it, so that no im2col kernel is linked there.
+  const bool checked = conv_checked(l, calls);
+  bool window = checked && !pointwise;
+  for (const KernelArgs& a : calls) window = window && piconas_conv2d_mve_window_fits(&a.conv, &a.input, &a.filter);
+  emit_call(o, "piconas_conv2d_s8",
+            pointwise ? "piconas_conv2d_1x1_simd_s8"
+                      : (window ? "piconas_conv2d_window_simd_s8" : "piconas_conv2d_im2col_simd_s8"),
+            piconas_conv2d_simd_applies(&q, bias_of(l), &calls[0].filter) != 0, checked, args("weight"), indent);
   if (packed) o << "#endif\n";
 }
 
@@ -272,7 +277,8 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << d.input2_shift << ", " << d.left_shift << ", " << d.output_offset << ", "
         << d.output_multiplier << ", " << d.output_shift << ", " << act(d.activation) << "};\n";
       o << "    (void)in_dims;\n    (void)out_dims;\n";
-      emit_call(o, "piconas_add_s8", "piconas_add_simd_s8", piconas_add_simd_applies(&a.add) != 0, false,
+      emit_call(o, "piconas_add_s8", "piconas_add_simd_s8", piconas_add_simd_applies(&a.add) != 0,
+                piconas_add_s8_check(&a.add, a.size) == PICONAS_S8_OK,
                 "&params, " + at(l.input) + ", " + at(l.input2) + ", " + at(l.output) + ", " +
                     std::to_string(a.size));
       break;
@@ -330,7 +336,9 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
       << act(d.activation) << "};\n"
       << I << "(void)out_dims;\n" << I << "status = PICONAS_S8_OK;\n"
       << I << "for (r = 0; r < " << rows << " && status == PICONAS_S8_OK; ++r) {\n";
-    emit_call(b, "piconas_add_s8", "piconas_add_simd_s8", piconas_add_simd_applies(&d) != 0, false,
+    bool checked = true;
+    for (const PatchCall& c : calls) checked = checked && piconas_add_s8_check(&d, c.args.size) == PICONAS_S8_OK;
+    emit_call(b, "piconas_add_s8", "piconas_add_simd_s8", piconas_add_simd_applies(&d) != 0, checked,
               "&params, arena + " + x1 + " + r * " + s1 + ", arena + " + x2 + " + r * " + s2 + ", " + output +
                   " + r * " + sy + ", " + size,
               I + "  ");

@@ -597,14 +597,23 @@ static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const i
 
 #define CONV_SIMD_TABLE 64
 
+/* The paths of conv_simd_run. On Cortex-M55: the MVE 1x1 kernel; the window kernel, else
+ * im2col (ANY, the checked entry points); im2col only; the window kernel only. Elsewhere all
+ * but 1X1 are the im2col path. */
+enum { CONV_PATH_ANY, CONV_PATH_1X1, CONV_PATH_IM2COL, CONV_PATH_WINDOW };
+
 /* Both SIMD variants: im2col of two output pixels at a time, then conv_simd_pixels. A 1x1
- * layer (pointwise) widens the one input pixel under each output pixel, no tap bookkeeping. */
-static int conv_simd_run(const piconas_s8_context *ctx, const piconas_conv_params *params,
-                         const piconas_per_channel_quant_params *quant,
-                         const piconas_dims *input_dims, const int8_t *input,
-                         const piconas_dims *filter_dims, const int8_t *filter,
-                         const int32_t *bias, const piconas_dims *output_dims, int8_t *output,
-                         int pointwise) {
+ * layer (path CONV_PATH_1X1) widens the one input pixel under each output pixel, no tap
+ * bookkeeping. Inlined into each entry point, so that one called with a constant path (the
+ * _prechecked variants the exporter picks) links only that path. */
+PICONAS_S8_CONV_INLINE int conv_simd_run(const piconas_s8_context *ctx,
+                                         const piconas_conv_params *params,
+                                         const piconas_per_channel_quant_params *quant,
+                                         const piconas_dims *input_dims, const int8_t *input,
+                                         const piconas_dims *filter_dims, const int8_t *filter,
+                                         const int32_t *bias, const piconas_dims *output_dims,
+                                         int8_t *output, int path) {
+  const int pointwise = path == CONV_PATH_1X1;
   conv_simd_args a;
   conv_simd_setup(&a, params, quant, filter_dims, filter, bias);
   if (ctx == NULL || ctx->buf == NULL || ctx->size < 2 * conv_generic_buffer_size(filter_dims) ||
@@ -612,13 +621,21 @@ static int conv_simd_run(const piconas_s8_context *ctx, const piconas_conv_param
     return PICONAS_S8_ERR_BUFFER;
   }
 #if PICONAS_S8_MVE
-  if (pointwise) {
+  if (path == CONV_PATH_1X1) {
     piconas_conv2d_1x1_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                               output_dims, output);
-  } else {
-    piconas_conv2d_im2col_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                 output_dims, output, (int8_t *)ctx->buf);
+    return PICONAS_S8_OK;
   }
+  if (path != CONV_PATH_IM2COL && piconas_conv2d_window_mve_s8(params, quant, input_dims, input,
+                                                               filter_dims, filter, bias,
+                                                               output_dims, output)) {
+    return PICONAS_S8_OK;
+  }
+  if (path == CONV_PATH_WINDOW) {
+    return PICONAS_S8_ERR_ARGUMENT; /* the layer does not fit the window kernel */
+  }
+  piconas_conv2d_im2col_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                               output_dims, output, (int8_t *)ctx->buf);
   return PICONAS_S8_OK;
 #endif
   {
@@ -684,7 +701,7 @@ static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *p
     return PICONAS_S8_ERR_ARGUMENT;
   }
   return conv_simd_run(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
-                       output_dims, output, pointwise);
+                       output_dims, output, pointwise ? CONV_PATH_1X1 : CONV_PATH_ANY);
 }
 
 /* The guard of the prechecked entry points: pointers only (the exporter checked the rest). */
@@ -726,7 +743,7 @@ int piconas_conv2d_1x1_simd_prechecked_s8(
     return PICONAS_S8_ERR_ARGUMENT;
   }
   return conv_simd_run(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
-                       output_dims, output, 1);
+                       output_dims, output, CONV_PATH_1X1);
 }
 
 int piconas_conv2d_im2col_simd_prechecked_s8(
@@ -739,7 +756,25 @@ int piconas_conv2d_im2col_simd_prechecked_s8(
     return PICONAS_S8_ERR_ARGUMENT;
   }
   return conv_simd_run(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
-                       output_dims, output, 0);
+                       output_dims, output, CONV_PATH_IM2COL);
+}
+
+int piconas_conv2d_window_simd_prechecked_s8(
+    const piconas_s8_context *ctx, const piconas_conv_params *params,
+    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+    const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+#if PICONAS_S8_MVE
+  if (!conv_pointers_ok(params, quant, input_dims, input, filter_dims, filter, output_dims,
+                        output)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return conv_simd_run(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
+                       output_dims, output, CONV_PATH_WINDOW);
+#else
+  return piconas_conv2d_im2col_simd_prechecked_s8(ctx, params, quant, input_dims, input,
+                                                  filter_dims, filter, bias, output_dims, output);
+#endif
 }
 
 int piconas_conv2d_simd_applies(const piconas_per_channel_quant_params *quant, const int32_t *bias,

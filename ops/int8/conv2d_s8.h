@@ -103,6 +103,22 @@ int piconas_conv2d_im2col_simd_prechecked_s8(
     const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
     const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
 
+/* 1 when the Cortex-M55 window kernel takes this checked layer (a window of up to three
+ * 16-lane gathers, e.g. a 3x3 stem on 1 or 3 channels). Compiled on every target. */
+int piconas_conv2d_mve_window_fits(const piconas_conv_params *params,
+                                   const piconas_dims *input_dims,
+                                   const piconas_dims *filter_dims);
+
+/* The im2col variant for a checked layer piconas_conv2d_mve_window_fits accepts: on Cortex-M55
+ * the window kernel only (PICONAS_S8_ERR_ARGUMENT for a layer it does not fit), so that the
+ * firmware links no im2col kernel; elsewhere piconas_conv2d_im2col_simd_prechecked_s8. On
+ * Cortex-M55, piconas_conv2d_im2col_simd_prechecked_s8 is the im2col kernel only. */
+int piconas_conv2d_window_simd_prechecked_s8(
+    const piconas_s8_context *ctx, const piconas_conv_params *params,
+    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+    const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

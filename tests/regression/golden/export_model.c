@@ -1037,7 +1037,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
     status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_packed, l0_bias, &out_dims, arena + 3136);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_im2col_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 3136);
+    status = piconas_conv2d_window_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 3136);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 3136);
 #endif
@@ -1119,7 +1119,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
     (void)in_dims;
     (void)out_dims;
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_add_simd_s8(&params, arena + 3136, arena + 4704, arena + 0, 1568);
+    status = piconas_add_simd_prechecked_s8(&params, arena + 3136, arena + 4704, arena + 0, 1568);
 #else
     status = piconas_add_s8(&params, arena + 3136, arena + 4704, arena + 0, 1568);
 #endif
@@ -1248,7 +1248,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
     (void)in_dims;
     (void)out_dims;
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_add_simd_s8(&params, arena + 3136, arena + 3920, arena + 1568, 784);
+    status = piconas_add_simd_prechecked_s8(&params, arena + 3136, arena + 3920, arena + 1568, 784);
 #else
     status = piconas_add_s8(&params, arena + 3136, arena + 3920, arena + 1568, 784);
 #endif
