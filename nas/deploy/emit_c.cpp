@@ -92,16 +92,54 @@ std::string layer_prefix(size_t i) {
   return buf;
 }
 
+std::string prechecked(const std::string& simd) {  // piconas_x_s8 -> piconas_x_prechecked_s8
+  return simd.substr(0, simd.size() - 3) + "_prechecked_s8";
+}
+
 // The kernel call of a layer. The exporter knows every shape and constant, so it names the
 // SIMD variant the ops/int8 wrapper would pick at run time (same bytes) and the firmware links
-// no unused fallback (flash); on cores where the portable kernels are faster
-// (PICONAS_S8_SIMD_PREFERRED == 0: Cortex-M0/M3) the preprocessor keeps the wrapper call.
-void emit_call(std::ostringstream& o, const char* wrapper, const char* simd, bool simd_applies,
-               const std::string& args, const std::string& indent = "    ") {
+// no unused fallback (flash); when the exporter has run the kernel's argument check itself
+// (`checked`), the _prechecked variant, so that the firmware links no argument checks either.
+// On cores where the portable kernels are faster (PICONAS_S8_SIMD_PREFERRED == 0: Cortex-M0/M3)
+// the preprocessor keeps the wrapper call.
+void emit_call(std::ostringstream& o, const char* wrapper, const std::string& simd, bool simd_applies,
+               bool checked, const std::string& args, const std::string& indent = "    ") {
   if (simd_applies)
-    o << "#if PICONAS_S8_SIMD_PREFERRED\n" << indent << "status = " << simd << "(" << args << ");\n#else\n";
+    o << "#if PICONAS_S8_SIMD_PREFERRED\n"
+      << indent << "status = " << (checked ? prechecked(simd) : simd) << "(" << args << ");\n#else\n";
   o << indent << "status = " << wrapper << "(" << args << ");\n";
   if (simd_applies) o << "#endif\n";
+}
+
+piconas_per_channel_quant_params quant_of(const QLayer& l) { return {l.multiplier.data(), l.shift.data()}; }
+const int32_t* bias_of(const QLayer& l) { return l.bias.empty() ? nullptr : l.bias.data(); }
+
+// The export-time argument checks of the _prechecked variants (ops/int8), for every call of a
+// layer (one, or one per patch).
+bool conv_checked(const QLayer& l, const std::vector<KernelArgs>& calls) {
+  const piconas_per_channel_quant_params q = quant_of(l);
+  for (const KernelArgs& a : calls)
+    if (piconas_conv2d_s8_check(&a.conv, &q, &a.input, &a.filter, bias_of(l), &a.output) != PICONAS_S8_OK)
+      return false;
+  return true;
+}
+
+bool packed_checked(const QLayer& l, const std::vector<KernelArgs>& calls) {
+  const piconas_per_channel_quant_params q = quant_of(l);
+  for (const KernelArgs& a : calls)
+    if (piconas_conv2d_packed_s8_check(&a.conv, &q, &a.input, &a.filter, bias_of(l), &a.output) != PICONAS_S8_OK)
+      return false;
+  return true;
+}
+
+// Depthwise: also the Cortex-M55 kernel takes every call (no portable fallback linked there).
+bool depthwise_checked(const QLayer& l, const std::vector<KernelArgs>& calls) {
+  const piconas_per_channel_quant_params q = quant_of(l);
+  for (const KernelArgs& a : calls)
+    if (piconas_depthwise_conv2d_s8_check(&a.dw, &q, &a.input, &a.filter, bias_of(l), &a.output) != PICONAS_S8_OK ||
+        piconas_depthwise_conv2d_mve_fits(&a.dw, &a.input, &a.filter, &a.output) == 0)
+      return false;
+  return true;
 }
 
 // A conv layer whose filter is also emitted packed for piconas_conv2d_packed_s8: the kernel
@@ -132,31 +170,50 @@ bool conv_is_pointwise(const KernelArgs& a) {
 
 // The call of conv layer i: on DSP cores without MVE the filter packed at export
 // (conv2d_packed_s8.h) when conv_packed, else the original filter through the SIMD
-// variant or the wrapper (emit_call). `data` is "&in_dims, input, " and `out` "&out_dims, output".
+// variant or the wrapper (emit_call). `data` is "&in_dims, input, " and `out` "&out_dims, output";
+// `calls` the kernel arguments of every call (one, or one per patch).
 void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i,
                     const std::string& p, const std::string& data, const std::string& out, bool pointwise,
-                    const piconas_dims& filter, const std::string& indent = "    ") {
+                    const std::vector<KernelArgs>& calls, const std::string& indent = "    ") {
   const QLayer& l = m.layers[i];
-  const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
-  const int32_t* bias = l.bias.empty() ? nullptr : l.bias.data();
+  const piconas_per_channel_quant_params q = quant_of(l);
   auto args = [&](const char* weights) {
     return "&ctx, &params, &quant, " + data + "&filter_dims, " + p + weights + ", " + p + "bias, " + out;
   };
   const bool packed = conv_packed(m, plan, i);
   if (packed)
-    o << "#if PICONAS_S8_PACKED_PREFERRED\n" << indent << "status = piconas_conv2d_packed_s8(" << args("packed") << ");\n#else\n";
-  emit_call(o, "piconas_conv2d_s8", pointwise ? "piconas_conv2d_1x1_simd_s8" : "piconas_conv2d_im2col_simd_s8",
-            piconas_conv2d_simd_applies(&q, bias, &filter) != 0, args("weight"), indent);
+    o << "#if PICONAS_S8_PACKED_PREFERRED\n"
+      << indent << "status = "
+      << (packed_checked(l, calls) ? "piconas_conv2d_packed_prechecked_s8(" : "piconas_conv2d_packed_s8(")
+      << args("packed") << ");\n#else\n";
+  // A checked layer the Cortex-M55 window kernel takes names it, so that no im2col kernel is linked there.
+  const bool checked = conv_checked(l, calls);
+  bool window = checked && !pointwise;
+  for (const KernelArgs& a : calls) window = window && piconas_conv2d_mve_window_fits(&a.conv, &a.input, &a.filter);
+  emit_call(o, "piconas_conv2d_s8",
+            pointwise ? "piconas_conv2d_1x1_simd_s8"
+                      : (window ? "piconas_conv2d_window_simd_s8" : "piconas_conv2d_im2col_simd_s8"),
+            piconas_conv2d_simd_applies(&q, bias_of(l), &calls[0].filter) != 0, checked, args("weight"), indent);
   if (packed) o << "#endif\n";
 }
 
 // In-place depthwise (planner.h): input and output share one buffer, an H*W scratch.
-void emit_depthwise_in_place(std::ostringstream& o, const MemoryPlan& plan, size_t i, const std::string& p,
-                             const std::string& data) {
+void emit_depthwise_in_place(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i,
+                             const std::string& p, const std::string& data) {
+  const QLayer& l = m.layers[i];
+  const KernelArgs a = kernel_args(m, l);
+  const piconas_per_channel_quant_params q = quant_of(l);
+  static int8_t scratch;  // stands for the arena: the check reads only ctx.size
+  const piconas_s8_context ctx{&scratch, static_cast<int32_t>(plan.scratch_size[i])};
+  const bool checked =
+      piconas_depthwise_conv2d_inplace_s8_check(&ctx, &a.dw, &q, &a.input, &a.filter, bias_of(l), &a.output) ==
+          PICONAS_S8_OK &&
+      piconas_depthwise_conv2d_mve_fits(&a.dw, &a.input, &a.filter, &a.output) != 0;
   o << "    piconas_s8_context ctx;\n    ctx.buf = arena + " << plan.scratch_offset[i] << ";\n"
-    << "    ctx.size = " << plan.scratch_size[i] << ";\n"
-    << "    status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, " << p
-    << "weight, " << p << "bias, &out_dims, " << data << ");\n";
+    << "    ctx.size = " << plan.scratch_size[i] << ";\n";
+  emit_call(o, "piconas_depthwise_conv2d_inplace_s8", "piconas_depthwise_conv2d_inplace_simd_s8",
+            piconas_depthwise_conv2d_inplace_simd_applies(&a.dw, &q, bias_of(l), &a.filter) != 0, checked,
+            "&ctx, &params, &quant, &in_dims, &filter_dims, " + p + "weight, " + p + "bias, &out_dims, " + data);
 }
 
 void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
@@ -189,7 +246,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         o << "    ctx.buf = 0;\n";
       o << "    ctx.size = " << plan.scratch_size[i] << ";\n";
       emit_conv_call(o, m, plan, i, p, "&in_dims, " + at(l.input) + ", ", "&out_dims, " + at(l.output),
-                     conv_is_pointwise(a), a.filter);
+                     conv_is_pointwise(a), {a});
       break;
     }
     case OpKind::Depthwise: {
@@ -198,12 +255,12 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << ", " << d.ch_mult << ", " << tile(d.stride) << ", " << tile(d.padding) << ", "
         << tile(d.dilation) << ", " << act(d.activation) << "};\n";
       if (plan.in_place[i]) {
-        emit_depthwise_in_place(o, plan, i, p, at(l.output));
+        emit_depthwise_in_place(o, m, plan, i, p, at(l.output));
         break;
       }
       emit_call(o, "piconas_depthwise_conv2d_s8", "piconas_depthwise_conv2d_simd_s8",
                 piconas_depthwise_conv2d_simd_applies(&a.dw, &q, bias, &a.filter) != 0,
-                "&params, &quant, " + wargs);
+                depthwise_checked(l, {a}), "&params, &quant, " + wargs);
       break;
     }
     case OpKind::FullyConnected: {
@@ -221,6 +278,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << d.output_multiplier << ", " << d.output_shift << ", " << act(d.activation) << "};\n";
       o << "    (void)in_dims;\n    (void)out_dims;\n";
       emit_call(o, "piconas_add_s8", "piconas_add_simd_s8", piconas_add_simd_applies(&a.add) != 0,
+                piconas_add_s8_check(&a.add, a.size) == PICONAS_S8_OK,
                 "&params, " + at(l.input) + ", " + at(l.input2) + ", " + at(l.output) + ", " +
                     std::to_string(a.size));
       break;
@@ -278,7 +336,9 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
       << act(d.activation) << "};\n"
       << I << "(void)out_dims;\n" << I << "status = PICONAS_S8_OK;\n"
       << I << "for (r = 0; r < " << rows << " && status == PICONAS_S8_OK; ++r) {\n";
-    emit_call(b, "piconas_add_s8", "piconas_add_simd_s8", piconas_add_simd_applies(&d) != 0,
+    bool checked = true;
+    for (const PatchCall& c : calls) checked = checked && piconas_add_s8_check(&d, c.args.size) == PICONAS_S8_OK;
+    emit_call(b, "piconas_add_s8", "piconas_add_simd_s8", piconas_add_simd_applies(&d) != 0, checked,
               "&params, arena + " + x1 + " + r * " + s1 + ", arena + " + x2 + " + r * " + s2 + ", " + output +
                   " + r * " + sy + ", " + size,
               I + "  ");
@@ -303,8 +363,9 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
         << ", &in_dims, " << input << ");\n"
         << I << "if (status != PICONAS_S8_OK) {\n" << I << "  return status;\n" << I << "}\n";
     }
-    const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
-    const int32_t* bias = l.bias.empty() ? nullptr : l.bias.data();
+    const piconas_per_channel_quant_params q = quant_of(l);
+    std::vector<KernelArgs> call_args;
+    for (const PatchCall& c : calls) call_args.push_back(c.args);
     const std::string args =
         "&in_dims, " + input + ", &filter_dims, " + p + "weight, " + p + "bias, &out_dims, " + output;
     const std::string padding = "{" + pad_h + ", " + pad_w + "}, {1, 1}, ";
@@ -317,14 +378,14 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
         << I << "piconas_s8_context ctx;\n" << I << "ctx.buf = "
         << (plan.scratch_offset[i] >= 0 ? "arena + " + std::to_string(plan.scratch_offset[i]) : std::string("0"))
         << ";\n" << I << "ctx.size = " << plan.scratch_size[i] << ";\n";
-      emit_conv_call(b, m, plan, i, p, "&in_dims, " + input + ", ", "&out_dims, " + output, pointwise, c0.args.filter, I);
+      emit_conv_call(b, m, plan, i, p, "&in_dims, " + input + ", ", "&out_dims, " + output, pointwise, call_args, I);
     } else {
       const auto& d = c0.args.dw;
       b << I << "const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset << ", "
         << d.ch_mult << ", " << tile(d.stride) << ", " << padding << act(d.activation) << "};\n";
       emit_call(b, "piconas_depthwise_conv2d_s8", "piconas_depthwise_conv2d_simd_s8",
-                piconas_depthwise_conv2d_simd_applies(&d, &q, bias, &c0.args.filter) != 0,
-                "&params, &quant, " + args, I);
+                piconas_depthwise_conv2d_simd_applies(&d, &q, bias_of(l), &c0.args.filter) != 0,
+                depthwise_checked(l, call_args), "&params, &quant, " + args, I);
     }
   }
   if (c0.paste) {  // the stage output: the patch's region goes into the whole tensor

@@ -23,6 +23,11 @@ static int add_check(const piconas_add_params *params, const int8_t *input1, con
              : PICONAS_S8_OK;
 }
 
+int piconas_add_s8_check(const piconas_add_params *params, int32_t size) {
+  static const int8_t tensor = 0; /* stands for the tensors: only their pointers are checked */
+  return add_check(params, &tensor, &tensor, &tensor, size);
+}
+
 int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
                    int8_t *output, int32_t size) {
 #if PICONAS_S8_SIMD_PREFERRED
@@ -93,13 +98,10 @@ int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input
  * piconas_add_simd_applies), the output clamp folded into one range and the offsets pre-shifted: (q
  * + offset) << left_shift = (q << left_shift) + (offset << left_shift), both inside int32 (|q +
  * offset| <= 255, left_shift <= 23). */
-int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
+/* The SIMD variant on checked arguments. */
+static int add_simd_run(const piconas_add_params *params, const int8_t *input1,
                         const int8_t *input2, int8_t *output, int32_t size) {
   int32_t i;
-  if (add_check(params, input1, input2, output, size) != PICONAS_S8_OK ||
-      !piconas_add_simd_applies(params)) {
-    return PICONAS_S8_ERR_ARGUMENT;
-  }
 #if PICONAS_S8_MVE
   piconas_add_mve_s8(params, input1, input2, output, size);
   return PICONAS_S8_OK;
@@ -124,6 +126,23 @@ int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
     }
   }
   return PICONAS_S8_OK;
+}
+
+int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
+                        const int8_t *input2, int8_t *output, int32_t size) {
+  if (add_check(params, input1, input2, output, size) != PICONAS_S8_OK ||
+      !piconas_add_simd_applies(params)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return add_simd_run(params, input1, input2, output, size);
+}
+
+int piconas_add_simd_prechecked_s8(const piconas_add_params *params, const int8_t *input1,
+                                   const int8_t *input2, int8_t *output, int32_t size) {
+  if (params == NULL || input1 == NULL || input2 == NULL || output == NULL || size < 0) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return add_simd_run(params, input1, input2, output, size);
 }
 
 /* The SIMD variant's requantization is exact when every value it requantizes stays below

@@ -27,6 +27,16 @@ extern "C" {
 int piconas_add_s8(const piconas_add_params *params, const int8_t *input1, const int8_t *input2,
                    int8_t *output, int32_t size);
 int piconas_add_simd_applies(const piconas_add_params *params);
+
+/* The status piconas_add_s8 returns for these arguments with non-NULL tensors: the check the
+ * exporter runs once per layer before it emits piconas_add_simd_prechecked_s8. */
+int piconas_add_s8_check(const piconas_add_params *params, int32_t size);
+
+/* piconas_add_simd_s8 for arguments checked at export (piconas_add_s8_check OK,
+ * piconas_add_simd_applies 1): guards only the pointers and size >= 0, so that the firmware
+ * links no argument checks. Output byte for byte that of the checked variant. */
+int piconas_add_simd_prechecked_s8(const piconas_add_params *params, const int8_t *input1,
+                                   const int8_t *input2, int8_t *output, int32_t size);
 int piconas_add_simd_s8(const piconas_add_params *params, const int8_t *input1,
                         const int8_t *input2, int8_t *output, int32_t size);
 int piconas_add_generic_s8(const piconas_add_params *params, const int8_t *input1,

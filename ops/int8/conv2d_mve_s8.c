@@ -1,6 +1,36 @@
 /* int8 1x1 convolution with MVE (Cortex-M55), see mve_s8.h and conv2d_s8.h. */
 #include "mve_s8.h"
 
+#include "conv2d_s8.h"
+
+enum { CONV_MVE_WINDOW_MAX_COUT = 64 };
+
+/* Kernel rows per gather of the window kernel (0: not even one row fits 16 lanes and 8-bit
+ * offsets). */
+static int32_t conv_window_rows(const piconas_conv_params *p, const piconas_dims *in,
+                                const piconas_dims *f) {
+  const int32_t cin = in->c, KH = f->h, KW = f->w, W = in->w;
+  int32_t rows = KH;
+  while (rows > 0 &&
+         (rows * KW * cin > 16 || KH % rows != 0 ||
+          ((int64_t)(rows - 1) * p->dilation.h * W + (int64_t)(KW - 1) * p->dilation.w) * cin +
+                  cin - 1 >
+              255)) {
+    --rows;
+  }
+  return rows;
+}
+
+int piconas_conv2d_mve_window_fits(const piconas_conv_params *params,
+                                   const piconas_dims *input_dims,
+                                   const piconas_dims *filter_dims) {
+  const int32_t rows = conv_window_rows(params, input_dims, filter_dims);
+  return !(rows == 0 || filter_dims->h / rows > 3 || filter_dims->n > CONV_MVE_WINDOW_MAX_COUT ||
+           input_dims->h > 200 || input_dims->w > 200 ||
+           (filter_dims->h - 1) * params->dilation.h > 50 ||
+           (filter_dims->w - 1) * params->dilation.w > 50);
+}
+
 #if PICONAS_S8_MVE
 
 #include <stddef.h>
@@ -112,11 +142,11 @@ static inline void conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n, int8
   }
 }
 
-enum { CONV_MVE_WINDOW_MAX_COUT = 64 };
 
-/* The pixel loops of conv_mve_window, one copy for G = 1..3 groups: always three gathers, those
- * past G with no lanes (zeros, offset 0) and multiplied with the first group's weights. Per output
- * channel one VMLADAVA per group into a row of 4 sums, requantized 4 per vector. */
+/* The pixel loops of piconas_conv2d_window_mve_s8, one copy for G = 1..3 groups: always three
+ * gathers, those past G with no lanes (zeros, offset 0) and multiplied with the first group's
+ * weights. Per output channel one VMLADAVA per group into a row of 4 sums, requantized 4 per
+ * vector. */
 static void conv_mve_window_run(const piconas_conv_params *params,
                                 const piconas_per_channel_quant_params *quant,
                                 const piconas_dims *input_dims, const int8_t *input,
@@ -204,27 +234,24 @@ static void conv_mve_window_run(const piconas_conv_params *params,
  * the group's first row), taps outside the image predicated off and set to the input zero point
  * (x + input_offset = 0) by VPSEL, and each output channel's sum is one VMLADAVA per group with
  * its weights (filter row oc, loaded as is). bias + input_offset * sum(w) per output channel is
- * computed once. Returns 0 when the layer does not qualify. */
-static int conv_mve_window(const piconas_conv_params *params,
-                           const piconas_per_channel_quant_params *quant,
-                           const piconas_dims *input_dims, const int8_t *input,
-                           const piconas_dims *filter_dims, const int8_t *filter,
-                           const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+ * computed once. Returns 0, having written nothing, when the layer does not qualify
+ * (piconas_conv2d_mve_window_fits). */
+int piconas_conv2d_window_mve_s8(const piconas_conv_params *params,
+                                 const piconas_per_channel_quant_params *quant,
+                                 const piconas_dims *input_dims, const int8_t *input,
+                                 const piconas_dims *filter_dims, const int8_t *filter,
+                                 const int32_t *bias, const piconas_dims *output_dims,
+                                 int8_t *output) {
   const int32_t cin = input_dims->c, KH = filter_dims->h, KW = filter_dims->w;
-  const int32_t K = KH * KW * cin, cout = filter_dims->n, H = input_dims->h, W = input_dims->w;
+  const int32_t K = KH * KW * cin, cout = filter_dims->n, W = input_dims->w;
   const int32_t dh = params->dilation.h, dw = params->dilation.w;
   int32_t base[CONV_MVE_WINDOW_MAX_COUT];
   uint8_t taps[16], lane_row[16], lane_col[16];
-  int32_t i, oc, rows = KH, G, L;
-  while (rows > 0 &&
-         (rows * KW * cin > 16 || KH % rows != 0 ||
-          ((int64_t)(rows - 1) * dh * W + (int64_t)(KW - 1) * dw) * cin + cin - 1 > 255)) {
-    --rows;
-  }
-  if (rows == 0 || KH / rows > 3 || cout > CONV_MVE_WINDOW_MAX_COUT || H > 200 || W > 200 ||
-      (KH - 1) * dh > 50 || (KW - 1) * dw > 50) {
+  int32_t i, oc, rows, G, L;
+  if (!piconas_conv2d_mve_window_fits(params, input_dims, filter_dims)) {
     return 0;
   }
+  rows = conv_window_rows(params, input_dims, filter_dims);
   G = KH / rows;
   L = rows * KW * cin;
   for (i = 0; i < 16; ++i) {
@@ -249,7 +276,7 @@ static int conv_mve_window(const piconas_conv_params *params,
  * the same as skipping them), a predicated copy per tap. Then per 4 output channels acc_j =
  * bias_j + offset * sum_k w_j[k] + sum_k w_j[k] * col[k], both sums by VADDVA / VMLADAVA over 16
  * bytes per predicated step. Small and general: the models' dense convolutions are stems, which
- * take conv_mve_window. */
+ * take piconas_conv2d_window_mve_s8. */
 void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
                                   const piconas_per_channel_quant_params *quant,
                                   const piconas_dims *input_dims, const int8_t *input,
@@ -261,10 +288,6 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
   const int32_t offset = params->input_offset;
   const int8_t pad = (int8_t)(-offset);
   int32_t b, oy, ox, ky, kx, oc, k;
-  if (conv_mve_window(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
-                      output)) {
-    return;
-  }
   for (b = 0; b < output_dims->n; ++b) {
     const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * cin;
     for (oy = 0; oy < output_dims->h; ++oy) {
@@ -325,7 +348,4 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
   }
 }
 
-#else
-/* Not an empty translation unit on cores without MVE (ISO C). */
-typedef int piconas_conv2d_mve_s8_unused;
 #endif /* PICONAS_S8_MVE */

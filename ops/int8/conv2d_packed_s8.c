@@ -328,30 +328,46 @@ static void packed_fill(const packed_args *a, uint32_t *col, int32_t p, int16_t 
   }
 }
 
-int piconas_conv2d_packed_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
-                             const piconas_per_channel_quant_params *quant,
-                             const piconas_dims *input_dims, const int8_t *input,
-                             const piconas_dims *filter_dims, const int8_t *packed,
-                             const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
-  const piconas_dims *in = input_dims, *f = filter_dims, *out = output_dims;
-  const piconas_conv_params *p = params;
-  packed_args a;
-  if (p == NULL || input == NULL || packed == NULL || output == NULL || in == NULL || f == NULL ||
-      out == NULL || !piconas_s8_dims_ok(in) || !packed_filter_dims_ok(f) ||
-      !piconas_s8_dims_ok(out) || in->n != out->n || f->c != in->c || f->n != out->c ||
-      !piconas_s8_tile_ok(p->stride, 1) || !piconas_s8_tile_ok(p->dilation, 1) ||
-      !piconas_s8_tile_ok(p->padding, 0) ||
+/* Every argument check of piconas_conv2d_packed_s8 but the tensors' pointers. */
+static int packed_check(const piconas_conv_params *p, const piconas_per_channel_quant_params *quant,
+                        const piconas_dims *in, const piconas_dims *f, const int32_t *bias,
+                        const piconas_dims *out) {
+  if (p == NULL || in == NULL || f == NULL || out == NULL || !piconas_s8_dims_ok(in) ||
+      !packed_filter_dims_ok(f) || !piconas_s8_dims_ok(out) || in->n != out->n ||
+      f->c != in->c || f->n != out->c || !piconas_s8_tile_ok(p->stride, 1) ||
+      !piconas_s8_tile_ok(p->dilation, 1) || !piconas_s8_tile_ok(p->padding, 0) ||
       !piconas_s8_offsets_ok(p->input_offset, p->output_offset) ||
       !piconas_s8_activation_ok(p->activation) || !piconas_s8_quant_ok(quant, out->c) ||
       !piconas_s8_axis_ok(in->h, out->h, f->h, p->stride.h, p->padding.h, p->dilation.h, 0) ||
-      !piconas_s8_axis_ok(in->w, out->w, f->w, p->stride.w, p->padding.w, p->dilation.w, 0) ||
-      ((uintptr_t)packed & 3u) != 0) {
+      !piconas_s8_axis_ok(in->w, out->w, f->w, p->stride.w, p->padding.w, p->dilation.w, 0)) {
     return PICONAS_S8_ERR_ARGUMENT;
   }
   if (piconas_s8_accumulator_ok(bias, f->n, (int64_t)f->h * f->w * f->c) != PICONAS_S8_OK) {
     return PICONAS_S8_ERR_OVERFLOW;
   }
-  if (!piconas_conv2d_packed_applies(quant, bias, f)) return PICONAS_S8_ERR_ARGUMENT;
+  return piconas_conv2d_packed_applies(quant, bias, f) ? PICONAS_S8_OK : PICONAS_S8_ERR_ARGUMENT;
+}
+
+int piconas_conv2d_packed_s8_check(const piconas_conv_params *params,
+                                   const piconas_per_channel_quant_params *quant,
+                                   const piconas_dims *input_dims, const piconas_dims *filter_dims,
+                                   const int32_t *bias, const piconas_dims *output_dims) {
+  return packed_check(params, quant, input_dims, filter_dims, bias, output_dims);
+}
+
+/* The guard of both entry points (tensor pointers, scratch), then the convolution. */
+static int packed_run(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                      const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+                      const int8_t *input, const piconas_dims *filter_dims, const int8_t *packed,
+                      const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+  const piconas_dims *in = input_dims, *f = filter_dims, *out = output_dims;
+  const piconas_conv_params *p = params;
+  packed_args a;
+  if (p == NULL || quant == NULL || input == NULL || packed == NULL || output == NULL ||
+      !piconas_s8_dims_ok(in) || !packed_filter_dims_ok(f) || !piconas_s8_dims_ok(out) ||
+      !piconas_s8_tile_ok(p->stride, 1) || ((uintptr_t)packed & 3u) != 0) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
   if (ctx == NULL || ctx->buf == NULL || ctx->size < piconas_conv2d_packed_s8_get_buffer_size(f) ||
       ((uintptr_t)ctx->buf & 3u) != 0) {
     return PICONAS_S8_ERR_BUFFER;
@@ -389,6 +405,30 @@ int piconas_conv2d_packed_s8(const piconas_s8_context *ctx, const piconas_conv_p
     }
   }
   return PICONAS_S8_OK;
+}
+
+int piconas_conv2d_packed_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                             const piconas_per_channel_quant_params *quant,
+                             const piconas_dims *input_dims, const int8_t *input,
+                             const piconas_dims *filter_dims, const int8_t *packed,
+                             const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+  const int status = packed_check(params, quant, input_dims, filter_dims, bias, output_dims);
+  if (status != PICONAS_S8_OK) {
+    return status;
+  }
+  return packed_run(ctx, params, quant, input_dims, input, filter_dims, packed, bias, output_dims,
+                    output);
+}
+
+int piconas_conv2d_packed_prechecked_s8(const piconas_s8_context *ctx,
+                                        const piconas_conv_params *params,
+                                        const piconas_per_channel_quant_params *quant,
+                                        const piconas_dims *input_dims, const int8_t *input,
+                                        const piconas_dims *filter_dims, const int8_t *packed,
+                                        const int32_t *bias, const piconas_dims *output_dims,
+                                        int8_t *output) {
+  return packed_run(ctx, params, quant, input_dims, input, filter_dims, packed, bias, output_dims,
+                    output);
 }
 
 #endif /* PICONAS_S8_SIMD_AVAILABLE */

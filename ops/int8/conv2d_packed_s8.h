@@ -60,6 +60,23 @@ int piconas_conv2d_packed_s8(const piconas_s8_context *ctx, const piconas_conv_p
                              const piconas_dims *filter_dims, const int8_t *packed,
                              const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
 
+/* The status piconas_conv2d_packed_s8 returns for these arguments with non-NULL tensors: the
+ * check the exporter runs once per layer before it emits piconas_conv2d_packed_prechecked_s8. */
+int piconas_conv2d_packed_s8_check(const piconas_conv_params *params,
+                                   const piconas_per_channel_quant_params *quant,
+                                   const piconas_dims *input_dims, const piconas_dims *filter_dims,
+                                   const int32_t *bias, const piconas_dims *output_dims);
+
+/* piconas_conv2d_packed_s8 for arguments piconas_conv2d_packed_s8_check accepted: guards only
+ * the pointers and the scratch, so that the firmware links no argument checks. */
+int piconas_conv2d_packed_prechecked_s8(const piconas_s8_context *ctx,
+                                        const piconas_conv_params *params,
+                                        const piconas_per_channel_quant_params *quant,
+                                        const piconas_dims *input_dims, const int8_t *input,
+                                        const piconas_dims *filter_dims, const int8_t *packed,
+                                        const int32_t *bias, const piconas_dims *output_dims,
+                                        int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -84,6 +84,18 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
                                                filter, bias, output_dims, output);
 }
 
+int piconas_conv2d_s8_check(const piconas_conv_params *params,
+                           const piconas_per_channel_quant_params *quant,
+                           const piconas_dims *input_dims, const piconas_dims *filter_dims,
+                           const int32_t *bias, const piconas_dims *output_dims) {
+  static const int8_t tensor = 0; /* stands for the tensors: only their pointers are checked */
+  if (input_dims == NULL || filter_dims == NULL || output_dims == NULL) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return conv_check(params, quant, input_dims, &tensor, filter_dims, &tensor, bias, output_dims,
+                    &tensor);
+}
+
 /* ---- portable variants -----------------------------------------------------------------------
  * Both run one "column" of depth K = KH*KW*C_in raw int8 input values per output pixel (1x1:
  * the input pixel itself; generic: an im2col copy whose taps outside the image hold the input
@@ -526,12 +538,9 @@ static void conv_simd_widen(const conv_simd_args *a, const int8_t *src, int32_t 
   for (; i < n; ++i) col[i] = (int16_t)((int32_t)src[i] + a->offset);
 }
 
-static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
-                           const piconas_per_channel_quant_params *quant, const piconas_dims *f,
-                           const int8_t *filter, const int32_t *bias) {
-  if (!piconas_conv2d_simd_applies(quant, bias, f)) {
-    return PICONAS_S8_ERR_ARGUMENT;
-  }
+static void conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
+                            const piconas_per_channel_quant_params *quant, const piconas_dims *f,
+                            const int8_t *filter, const int32_t *bias) {
   a->filter = filter;
   a->bias = bias;
   a->multiplier = quant->multiplier;
@@ -545,7 +554,6 @@ static int conv_simd_setup(conv_simd_args *a, const piconas_conv_params *params,
   a->cout = f->n;
   a->offset2 = piconas_dup16(params->input_offset);
   a->offset = params->input_offset;
-  return PICONAS_S8_OK;
 }
 
 /* im2col of the window of one output pixel in the SIMD group order; taps outside the image
@@ -594,35 +602,45 @@ static void conv_simd_fill_column(const conv_simd_args *a, int16_t *col, const i
 
 #define CONV_SIMD_TABLE 64
 
+/* The paths of conv_simd_run. On Cortex-M55: the MVE 1x1 kernel; the window kernel, else
+ * im2col (ANY, the checked entry points); im2col only; the window kernel only. Elsewhere all
+ * but 1X1 are the im2col path. */
+enum { CONV_PATH_ANY, CONV_PATH_1X1, CONV_PATH_IM2COL, CONV_PATH_WINDOW };
+
 /* Both SIMD variants: im2col of two output pixels at a time, then conv_simd_pixels. A 1x1
- * layer (pointwise) widens the one input pixel under each output pixel, no tap bookkeeping. */
-static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *params,
-                     const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
-                     const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
-                     const int32_t *bias, const piconas_dims *output_dims, int8_t *output,
-                     int pointwise) {
-  int status =
-      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+ * layer (path CONV_PATH_1X1) widens the one input pixel under each output pixel, no tap
+ * bookkeeping. Inlined into each entry point, so that one called with a constant path (the
+ * _prechecked variants the exporter picks) links only that path. */
+PICONAS_S8_CONV_INLINE int conv_simd_run(const piconas_s8_context *ctx,
+                                         const piconas_conv_params *params,
+                                         const piconas_per_channel_quant_params *quant,
+                                         const piconas_dims *input_dims, const int8_t *input,
+                                         const piconas_dims *filter_dims, const int8_t *filter,
+                                         const int32_t *bias, const piconas_dims *output_dims,
+                                         int8_t *output, int path) {
+  const int pointwise = path == CONV_PATH_1X1;
   conv_simd_args a;
-  if (status != PICONAS_S8_OK) {
-    return status;
-  }
-  if ((pointwise && !conv_is_1x1(params, input_dims, filter_dims, output_dims)) ||
-      conv_simd_setup(&a, params, quant, filter_dims, filter, bias) != PICONAS_S8_OK) {
-    return PICONAS_S8_ERR_ARGUMENT;
-  }
+  conv_simd_setup(&a, params, quant, filter_dims, filter, bias);
   if (ctx == NULL || ctx->buf == NULL || ctx->size < 2 * conv_generic_buffer_size(filter_dims) ||
       ((uintptr_t)ctx->buf & 1u) != 0) {
     return PICONAS_S8_ERR_BUFFER;
   }
 #if PICONAS_S8_MVE
-  if (pointwise) {
+  if (path == CONV_PATH_1X1) {
     piconas_conv2d_1x1_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
                               output_dims, output);
-  } else {
-    piconas_conv2d_im2col_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                 output_dims, output, (int8_t *)ctx->buf);
+    return PICONAS_S8_OK;
   }
+  if (path != CONV_PATH_IM2COL && piconas_conv2d_window_mve_s8(params, quant, input_dims, input,
+                                                               filter_dims, filter, bias,
+                                                               output_dims, output)) {
+    return PICONAS_S8_OK;
+  }
+  if (path == CONV_PATH_WINDOW) {
+    return PICONAS_S8_ERR_ARGUMENT; /* the layer does not fit the window kernel */
+  }
+  piconas_conv2d_im2col_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                               output_dims, output, (int8_t *)ctx->buf);
   return PICONAS_S8_OK;
 #endif
   {
@@ -672,6 +690,34 @@ static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *p
   return PICONAS_S8_OK;
 }
 
+/* The checked SIMD entry points: every argument check, then conv_simd_run. */
+static int conv_simd(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                     const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+                     const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+                     const int32_t *bias, const piconas_dims *output_dims, int8_t *output,
+                     int pointwise) {
+  const int status =
+      conv_check(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+  if (status != PICONAS_S8_OK) {
+    return status;
+  }
+  if ((pointwise && !conv_is_1x1(params, input_dims, filter_dims, output_dims)) ||
+      !piconas_conv2d_simd_applies(quant, bias, filter_dims)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return conv_simd_run(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
+                       output_dims, output, pointwise ? CONV_PATH_1X1 : CONV_PATH_ANY);
+}
+
+/* The guard of the prechecked entry points: pointers only (the exporter checked the rest). */
+static int conv_pointers_ok(const piconas_conv_params *params,
+                            const piconas_per_channel_quant_params *quant, const piconas_dims *in,
+                            const int8_t *input, const piconas_dims *f, const int8_t *filter,
+                            const piconas_dims *out, const int8_t *output) {
+  return params != NULL && quant != NULL && in != NULL && input != NULL && f != NULL &&
+         filter != NULL && out != NULL && output != NULL;
+}
+
 int piconas_conv2d_1x1_simd_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
                                const piconas_per_channel_quant_params *quant,
                                const piconas_dims *input_dims, const int8_t *input,
@@ -690,6 +736,50 @@ int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx, const piconas_c
                                   int8_t *output) {
   return conv_simd(ctx, params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                    output, 0);
+}
+
+int piconas_conv2d_1x1_simd_prechecked_s8(
+    const piconas_s8_context *ctx, const piconas_conv_params *params,
+    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+    const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+  if (!conv_pointers_ok(params, quant, input_dims, input, filter_dims, filter, output_dims,
+                        output)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return conv_simd_run(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
+                       output_dims, output, CONV_PATH_1X1);
+}
+
+int piconas_conv2d_im2col_simd_prechecked_s8(
+    const piconas_s8_context *ctx, const piconas_conv_params *params,
+    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+    const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+  if (!conv_pointers_ok(params, quant, input_dims, input, filter_dims, filter, output_dims,
+                        output)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return conv_simd_run(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
+                       output_dims, output, CONV_PATH_IM2COL);
+}
+
+int piconas_conv2d_window_simd_prechecked_s8(
+    const piconas_s8_context *ctx, const piconas_conv_params *params,
+    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
+    const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+#if PICONAS_S8_MVE
+  if (!conv_pointers_ok(params, quant, input_dims, input, filter_dims, filter, output_dims,
+                        output)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return conv_simd_run(ctx, params, quant, input_dims, input, filter_dims, filter, bias,
+                       output_dims, output, CONV_PATH_WINDOW);
+#else
+  return piconas_conv2d_im2col_simd_prechecked_s8(ctx, params, quant, input_dims, input,
+                                                  filter_dims, filter, bias, output_dims, output);
+#endif
 }
 
 int piconas_conv2d_simd_applies(const piconas_per_channel_quant_params *quant, const int32_t *bias,

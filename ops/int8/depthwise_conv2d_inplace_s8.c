@@ -38,6 +38,18 @@ static int inplace_check(const piconas_s8_context *ctx, const piconas_dw_conv_pa
   return piconas_s8_accumulator_ok(bias, out->c, (int64_t)f->h * f->w);
 }
 
+int piconas_depthwise_conv2d_inplace_s8_check(const piconas_s8_context *ctx,
+                                              const piconas_dw_conv_params *params,
+                                              const piconas_per_channel_quant_params *quant,
+                                              const piconas_dims *input_dims,
+                                              const piconas_dims *filter_dims,
+                                              const int32_t *bias,
+                                              const piconas_dims *output_dims) {
+  static const int8_t tensor = 0; /* stands for the tensors: only their pointers are checked */
+  return inplace_check(ctx, params, quant, input_dims, filter_dims, &tensor, bias, output_dims,
+                       &tensor);
+}
+
 /* Input channel c of data ([H*W, C]) to plane ([H*W]). */
 static void copy_channel(const int8_t *data, int32_t channels, int32_t pixels, int8_t *plane) {
   int32_t i = 0;
@@ -423,15 +435,13 @@ static void dw_ring_channel(dw_run *d, const piconas_dw_conv_params *p, const pi
   }
 }
 
-int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
-                                             const piconas_dw_conv_params *params,
-                                             const piconas_per_channel_quant_params *quant,
-                                             const piconas_dims *input_dims,
-                                             const piconas_dims *filter_dims, const int8_t *filter,
-                                             const int32_t *bias, const piconas_dims *output_dims,
-                                             int8_t *data) {
-  const int status =
-      inplace_check(ctx, params, quant, input_dims, filter_dims, filter, bias, output_dims, data);
+/* The SIMD variant on checked arguments. On Cortex-M55 the MVE kernel, or PICONAS_S8_ERR_ARGUMENT
+ * when the layer does not fit it (piconas_depthwise_conv2d_mve_fits), having written nothing. */
+static int dw_inplace_simd_run(const piconas_s8_context *ctx, const piconas_dw_conv_params *params,
+                               const piconas_per_channel_quant_params *quant,
+                               const piconas_dims *input_dims, const piconas_dims *filter_dims,
+                               const int8_t *filter, const int32_t *bias,
+                               const piconas_dims *output_dims, int8_t *data) {
   const int32_t channels = input_dims->c, ow = output_dims->w, sw = params->stride.w;
   const int32_t kh = filter_dims->h, kw = filter_dims->w, in_w = input_dims->w;
   /* Pixels left of first_pair have windows reaching into the left padding. */
@@ -447,19 +457,11 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   int64_t reach, last_pair_ix, ring_pw;
   int8_t ring[DW_INPLACE_RING_BYTES];
   int use_ring;
-  if (status != PICONAS_S8_OK) {
-    return status;
-  }
-  if (!piconas_depthwise_conv2d_inplace_simd_applies(params, quant, bias, filter_dims)) {
-    return PICONAS_S8_ERR_ARGUMENT;
-  }
-#if PICONAS_S8_MVE /* Cortex-M55: the MVE kernel (mve_s8.h), else the portable one */
-  if (piconas_depthwise_conv2d_inplace_mve_s8(ctx, params, quant, input_dims, filter_dims, filter,
-                                              bias, output_dims, data)) {
-    return PICONAS_S8_OK;
-  }
-  return piconas_depthwise_conv2d_inplace_generic_s8(ctx, params, quant, input_dims, filter_dims,
-                                                     filter, bias, output_dims, data);
+#if PICONAS_S8_MVE /* Cortex-M55: the MVE kernel (mve_s8.h) */
+  return piconas_depthwise_conv2d_inplace_mve_s8(ctx, params, quant, input_dims, filter_dims,
+                                                 filter, bias, output_dims, data)
+             ? PICONAS_S8_OK
+             : PICONAS_S8_ERR_ARGUMENT;
 #endif
   d.kh = kh;
   d.groups = (kw + 3) / 4;
@@ -569,6 +571,47 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
     }
   }
   return PICONAS_S8_OK;
+}
+
+int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
+                                             const piconas_dw_conv_params *params,
+                                             const piconas_per_channel_quant_params *quant,
+                                             const piconas_dims *input_dims,
+                                             const piconas_dims *filter_dims, const int8_t *filter,
+                                             const int32_t *bias, const piconas_dims *output_dims,
+                                             int8_t *data) {
+  const int status =
+      inplace_check(ctx, params, quant, input_dims, filter_dims, filter, bias, output_dims, data);
+  if (status != PICONAS_S8_OK) {
+    return status;
+  }
+  if (!piconas_depthwise_conv2d_inplace_simd_applies(params, quant, bias, filter_dims)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  if (dw_inplace_simd_run(ctx, params, quant, input_dims, filter_dims, filter, bias, output_dims,
+                          data) != PICONAS_S8_OK) { /* Cortex-M55, a layer MVE does not fit */
+    return piconas_depthwise_conv2d_inplace_generic_s8(ctx, params, quant, input_dims,
+                                                       filter_dims, filter, bias, output_dims,
+                                                       data);
+  }
+  return PICONAS_S8_OK;
+}
+
+int piconas_depthwise_conv2d_inplace_simd_prechecked_s8(
+    const piconas_s8_context *ctx, const piconas_dw_conv_params *params,
+    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+    const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+    const piconas_dims *output_dims, int8_t *data) {
+  if (params == NULL || quant == NULL || input_dims == NULL || filter_dims == NULL ||
+      filter == NULL || output_dims == NULL || data == NULL) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  if (ctx == NULL || ctx->buf == NULL ||
+      ctx->size < piconas_depthwise_conv2d_inplace_s8_get_buffer_size(input_dims)) {
+    return PICONAS_S8_ERR_BUFFER;
+  }
+  return dw_inplace_simd_run(ctx, params, quant, input_dims, filter_dims, filter, bias,
+                             output_dims, data);
 }
 
 int piconas_depthwise_conv2d_inplace_simd_applies(const piconas_dw_conv_params *params,

@@ -38,6 +38,16 @@ extern "C" {
 /* Scratch bytes: one input channel, H*W (-1 for bad dims). */
 int32_t piconas_depthwise_conv2d_inplace_s8_get_buffer_size(const piconas_dims *input_dims);
 
+/* The status piconas_depthwise_conv2d_inplace_s8 returns for these arguments with non-NULL
+ * tensors: the check the exporter runs once per layer before it emits the _prechecked variant. */
+int piconas_depthwise_conv2d_inplace_s8_check(const piconas_s8_context *ctx,
+                                              const piconas_dw_conv_params *params,
+                                              const piconas_per_channel_quant_params *quant,
+                                              const piconas_dims *input_dims,
+                                              const piconas_dims *filter_dims,
+                                              const int32_t *bias,
+                                              const piconas_dims *output_dims);
+
 int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,
                                         const piconas_dw_conv_params *params,
                                         const piconas_per_channel_quant_params *quant,
@@ -68,6 +78,17 @@ int piconas_depthwise_conv2d_inplace_simd_applies(const piconas_dw_conv_params *
                                                   const int32_t *bias,
                                                   const piconas_dims *filter_dims);
 #endif
+
+/* piconas_depthwise_conv2d_inplace_simd_s8 for arguments checked at export
+ * (piconas_depthwise_conv2d_inplace_s8_check OK, _simd_applies 1 and
+ * piconas_depthwise_conv2d_mve_fits 1): guards only the pointers and the scratch, so that the
+ * firmware links no argument checks and, on Cortex-M55, no portable fallback (a layer the MVE
+ * kernel does not fit returns PICONAS_S8_ERR_ARGUMENT). Output as the checked variant's. */
+int piconas_depthwise_conv2d_inplace_simd_prechecked_s8(
+    const piconas_s8_context *ctx, const piconas_dw_conv_params *params,
+    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
+    const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+    const piconas_dims *output_dims, int8_t *data);
 
 #ifdef __cplusplus
 }

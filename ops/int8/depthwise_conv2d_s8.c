@@ -49,6 +49,16 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                                              bias, output_dims, output);
 }
 
+int piconas_depthwise_conv2d_s8_check(const piconas_dw_conv_params *params,
+                                     const piconas_per_channel_quant_params *quant,
+                                     const piconas_dims *input_dims,
+                                     const piconas_dims *filter_dims, const int32_t *bias,
+                                     const piconas_dims *output_dims) {
+  static const int8_t tensor = 0; /* stands for the tensors: only their pointers are checked */
+  return depthwise_check(params, quant, input_dims, &tensor, filter_dims, &tensor, bias,
+                         output_dims, &tensor);
+}
+
 /* ---- portable variant ------------------------------------------------------------------------
  * Output channels in chunks of DW_CHUNK: per chunk the requantization constants (requant32_s8.h:
  * 32-bit multiplies only, as Armv6-M needs), the bias with the input offset folded in (bias +
@@ -529,26 +539,20 @@ static void dw_row(const dw_simd_args *a, const piconas_dw_conv_params *p, const
   }
 }
 
-int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
-                                     const piconas_per_channel_quant_params *quant,
-                                     const piconas_dims *input_dims, const int8_t *input,
-                                     const piconas_dims *filter_dims, const int8_t *filter,
-                                     const int32_t *bias, const piconas_dims *output_dims,
-                                     int8_t *output) {
-  const int status = depthwise_check(params, quant, input_dims, input, filter_dims, filter, bias,
-                                     output_dims, output);
+/* The SIMD variant on checked arguments. On Cortex-M55 the MVE kernel, or PICONAS_S8_ERR_ARGUMENT
+ * when the layer does not fit it (piconas_depthwise_conv2d_mve_fits), having written nothing. */
+static int dw_simd_run(const piconas_dw_conv_params *params,
+                       const piconas_per_channel_quant_params *quant,
+                       const piconas_dims *input_dims, const int8_t *input,
+                       const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                       const piconas_dims *output_dims, int8_t *output) {
   dw_simd_args a;
   int32_t b, oy, lo, hi;
-  if (status != PICONAS_S8_OK) {
-    return status;
-  }
-  if (!piconas_depthwise_conv2d_simd_applies(params, quant, bias, filter_dims)) {
-    return PICONAS_S8_ERR_ARGUMENT;
-  }
 #if PICONAS_S8_MVE
-  piconas_depthwise_conv2d_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                  output_dims, output);
-  return PICONAS_S8_OK;
+  return piconas_depthwise_conv2d_mve_s8(params, quant, input_dims, input, filter_dims, filter,
+                                         bias, output_dims, output)
+             ? PICONAS_S8_OK
+             : PICONAS_S8_ERR_ARGUMENT;
 #endif
   a.bias = bias;
   a.multiplier = quant->multiplier;
@@ -603,6 +607,43 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
     }
   }
   return PICONAS_S8_OK;
+}
+
+int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
+                                     const piconas_per_channel_quant_params *quant,
+                                     const piconas_dims *input_dims, const int8_t *input,
+                                     const piconas_dims *filter_dims, const int8_t *filter,
+                                     const int32_t *bias, const piconas_dims *output_dims,
+                                     int8_t *output) {
+  const int status = depthwise_check(params, quant, input_dims, input, filter_dims, filter, bias,
+                                     output_dims, output);
+  if (status != PICONAS_S8_OK) {
+    return status;
+  }
+  if (!piconas_depthwise_conv2d_simd_applies(params, quant, bias, filter_dims)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  if (dw_simd_run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                  output) != PICONAS_S8_OK) { /* Cortex-M55, a layer the MVE kernel does not fit */
+    return piconas_depthwise_conv2d_generic_s8(params, quant, input_dims, input, filter_dims,
+                                               filter, bias, output_dims, output);
+  }
+  return PICONAS_S8_OK;
+}
+
+int piconas_depthwise_conv2d_simd_prechecked_s8(const piconas_dw_conv_params *params,
+                                                const piconas_per_channel_quant_params *quant,
+                                                const piconas_dims *input_dims,
+                                                const int8_t *input,
+                                                const piconas_dims *filter_dims,
+                                                const int8_t *filter, const int32_t *bias,
+                                                const piconas_dims *output_dims, int8_t *output) {
+  if (params == NULL || quant == NULL || input_dims == NULL || input == NULL ||
+      filter_dims == NULL || filter == NULL || output_dims == NULL || output == NULL) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+  return dw_simd_run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                     output);
 }
 
 int piconas_depthwise_conv2d_simd_applies(const piconas_dw_conv_params *params,

@@ -31,6 +31,21 @@
 extern "C" {
 #endif
 
+/* The status piconas_depthwise_conv2d_s8 returns for these arguments with non-NULL tensors: the
+ * check the exporter runs once per layer before it emits a call of a _prechecked variant. */
+int piconas_depthwise_conv2d_s8_check(const piconas_dw_conv_params *params,
+                                     const piconas_per_channel_quant_params *quant,
+                                     const piconas_dims *input_dims,
+                                     const piconas_dims *filter_dims, const int32_t *bias,
+                                     const piconas_dims *output_dims);
+
+/* 1 when the Cortex-M55 MVE depthwise kernels (mve_s8.h; out of place and in place) take this
+ * checked layer; else they fall back to the portable kernel. Compiled on every target. */
+int piconas_depthwise_conv2d_mve_fits(const piconas_dw_conv_params *params,
+                                      const piconas_dims *input_dims,
+                                      const piconas_dims *filter_dims,
+                                      const piconas_dims *output_dims);
+
 int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                                 const piconas_per_channel_quant_params *quant,
                                 const piconas_dims *input_dims, const int8_t *input,
@@ -56,6 +71,19 @@ int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
                                         const piconas_dims *filter_dims, const int8_t *filter,
                                         const int32_t *bias, const piconas_dims *output_dims,
                                         int8_t *output);
+
+/* piconas_depthwise_conv2d_simd_s8 for arguments checked at export
+ * (piconas_depthwise_conv2d_s8_check OK, piconas_depthwise_conv2d_simd_applies 1 and
+ * piconas_depthwise_conv2d_mve_fits 1): guards only the pointers, so that the firmware links no
+ * argument checks and, on Cortex-M55, no portable fallback (a layer the MVE kernel does not fit
+ * returns PICONAS_S8_ERR_ARGUMENT). Output byte for byte that of the checked variant. */
+int piconas_depthwise_conv2d_simd_prechecked_s8(const piconas_dw_conv_params *params,
+                                                const piconas_per_channel_quant_params *quant,
+                                                const piconas_dims *input_dims,
+                                                const int8_t *input,
+                                                const piconas_dims *filter_dims,
+                                                const int8_t *filter, const int32_t *bias,
+                                                const piconas_dims *output_dims, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -22,12 +22,7 @@
  * a gather as one instruction; a real Cortex-M55 takes about a cycle per lane for it. */
 #include "mve_s8.h"
 
-#if PICONAS_S8_MVE
-
-#include <stddef.h>
-
 #include "depthwise_conv2d_s8.h"
-#include "int8_checks.h"
 
 enum {
   DWI_LANES = 16,
@@ -35,6 +30,46 @@ enum {
   DWI_PAD_STACK = 320, /* bytes of a zero-point padded band of the plane on the stack */
   DWI_SUMS_STACK = 48  /* int32 sums on the stack (output rows <= 48) */
 };
+
+/* The padded plane's columns. */
+static int32_t dwi_plane_w(const piconas_dw_conv_params *p, const piconas_dims *in,
+                           const piconas_dims *f, const piconas_dims *out) {
+  const int32_t right =
+      (out->w - 1) * p->stride.w - p->padding.w + (f->w - 1) * p->dilation.w - (in->w - 1);
+  return p->padding.w + in->w + (right > 0 ? right : 0);
+}
+
+/* Kernel rows per gather. */
+static int32_t dwi_rows(const piconas_dims *f) {
+  const int32_t rows = DWI_LANES / (f->w < DWI_LANES ? f->w : DWI_LANES);
+  return rows < f->h ? rows : f->h;
+}
+
+/* Output rows per band of the padded plane; 0 when not even one fits. */
+static int32_t dwi_band_rows(const piconas_dw_conv_params *p, const piconas_dims *f,
+                             const piconas_dims *out, int32_t plane_w) {
+  const int32_t band_in_rows = DWI_PAD_STACK / plane_w; /* int32: no libgcc division */
+  const int32_t window_rows = (f->h - 1) * p->dilation.h + 1;
+  const int32_t band_rows =
+      band_in_rows >= window_rows ? (band_in_rows - window_rows) / p->stride.h + 1 : 0;
+  return band_rows < out->h ? band_rows : out->h;
+}
+
+int piconas_depthwise_conv2d_mve_fits(const piconas_dw_conv_params *p, const piconas_dims *in,
+                                      const piconas_dims *f, const piconas_dims *out) {
+  const int32_t KH = f->h, KW = f->w, plane_w = dwi_plane_w(p, in, f, out);
+  const int32_t rows = dwi_rows(f);
+  /* 8-bit gather offsets within a window; 16-bit weight offsets (tap * C). */
+  return !(KW > DWI_LANES || dwi_band_rows(p, f, out, plane_w) < 1 || out->w > DWI_SUMS_STACK ||
+           (int64_t)(KH - 1) * p->dilation.h * plane_w + (int64_t)(KW - 1) * p->dilation.w > 255 ||
+           (KH + rows - 1) / rows > DWI_MAX_GROUPS || (int64_t)KH * KW * in->c > 65535);
+}
+
+#if PICONAS_S8_MVE
+
+#include <stddef.h>
+
+#include "int8_checks.h"
 
 /* The layer's constants, the same for every channel. */
 typedef struct {
@@ -53,23 +88,15 @@ typedef struct {
 static int dwi_layer_of(const piconas_dw_conv_params *p, const piconas_dims *in,
                         const piconas_dims *f, const piconas_dims *out, dwi_layer *l) {
   const int32_t KH = f->h, KW = f->w, dh = p->dilation.h, dw = p->dilation.w;
-  const int32_t right = (out->w - 1) * p->stride.w - p->padding.w + (KW - 1) * dw - (in->w - 1);
-  const int32_t plane_w = p->padding.w + in->w + (right > 0 ? right : 0);
-  const int32_t band_in_rows = DWI_PAD_STACK / plane_w; /* int32: no libgcc division */
-  int32_t rows = DWI_LANES / (KW < DWI_LANES ? KW : DWI_LANES), g, i;
-  rows = rows < KH ? rows : KH;
-  l->plane_w = plane_w;
-  l->window_rows = (KH - 1) * dh + 1;
-  l->band_rows =
-      band_in_rows >= l->window_rows ? (band_in_rows - l->window_rows) / p->stride.h + 1 : 0;
-  l->band_rows = l->band_rows < out->h ? l->band_rows : out->h;
-  l->rows_per_store = DWI_SUMS_STACK / out->w;
-  /* 8-bit gather offsets within a window; 16-bit weight offsets (tap * C). */
-  if (KW > DWI_LANES || l->band_rows < 1 || out->w > DWI_SUMS_STACK ||
-      (int64_t)(KH - 1) * dh * plane_w + (int64_t)(KW - 1) * dw > 255 ||
-      (KH + rows - 1) / rows > DWI_MAX_GROUPS || (int64_t)KH * KW * in->c > 65535) {
+  const int32_t plane_w = dwi_plane_w(p, in, f, out), rows = dwi_rows(f);
+  int32_t g, i;
+  if (!piconas_depthwise_conv2d_mve_fits(p, in, f, out)) {
     return 0;
   }
+  l->plane_w = plane_w;
+  l->window_rows = (KH - 1) * dh + 1;
+  l->band_rows = dwi_band_rows(p, f, out, plane_w);
+  l->rows_per_store = DWI_SUMS_STACK / out->w;
   /* 3 groups run as 4, the last with zero weights (fewer specialised pixel loops). */
   l->groups = (KH + rows - 1) / rows == 3 ? 4 : (KH + rows - 1) / rows;
   for (g = 0; g < l->groups; ++g) {
@@ -292,25 +319,22 @@ static void dwi_channels(const dwi_layer *l, const piconas_dw_conv_params *param
   }
 }
 
-void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
-                                     const piconas_per_channel_quant_params *quant,
-                                     const piconas_dims *input_dims, const int8_t *input,
-                                     const piconas_dims *filter_dims, const int8_t *filter,
-                                     const int32_t *bias, const piconas_dims *output_dims,
-                                     int8_t *output) {
+int piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
+                                    const piconas_per_channel_quant_params *quant,
+                                    const piconas_dims *input_dims, const int8_t *input,
+                                    const piconas_dims *filter_dims, const int8_t *filter,
+                                    const int32_t *bias, const piconas_dims *output_dims,
+                                    int8_t *output) {
   dwi_layer l;
   int32_t b;
-  if (!dwi_layer_of(params, input_dims, filter_dims, output_dims, &l)) {
-    piconas_depthwise_conv2d_generic_s8(params, quant, input_dims, input, filter_dims, filter, bias,
-                                        output_dims, output);
-    return;
-  }
+  if (!dwi_layer_of(params, input_dims, filter_dims, output_dims, &l)) return 0;
   for (b = 0; b < output_dims->n; ++b) {
     dwi_channels(&l, params, quant, input_dims,
                  input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c, filter, bias,
                  output_dims,
                  output + (ptrdiff_t)b * output_dims->h * output_dims->w * output_dims->c, NULL);
   }
+  return 1;
 }
 
 int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
@@ -327,7 +351,4 @@ int piconas_depthwise_conv2d_inplace_mve_s8(const piconas_s8_context *ctx,
   return 1;
 }
 
-#else
-/* Not an empty translation unit on cores without MVE (ISO C). */
-typedef int piconas_depthwise_conv2d_window_mve_s8_unused;
 #endif /* PICONAS_S8_MVE */

@@ -78,6 +78,16 @@ void piconas_conv2d_1x1_mve_s8(const piconas_conv_params *params,
                                const int32_t *bias, const piconas_dims *output_dims,
                                int8_t *output);
 
+/* A convolution whose window fits one to three 16-lane gathers
+ * (piconas_conv2d_mve_window_fits, conv2d_s8.h), same preconditions; returns 0 having written
+ * nothing when it does not fit, else 1. */
+int piconas_conv2d_window_mve_s8(const piconas_conv_params *params,
+                                 const piconas_per_channel_quant_params *quant,
+                                 const piconas_dims *input_dims, const int8_t *input,
+                                 const piconas_dims *filter_dims, const int8_t *filter,
+                                 const int32_t *bias, const piconas_dims *output_dims,
+                                 int8_t *output);
+
 /* Any convolution (conv2d_s8.h), same preconditions; col: scratch of KH*KW*C_in bytes. */
 void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
                                   const piconas_per_channel_quant_params *quant,
@@ -90,13 +100,14 @@ void piconas_conv2d_im2col_mve_s8(const piconas_conv_params *params,
  * (piconas_depthwise_conv2d_simd_applies). Window gathers over a zero-point padded plane of one
  * channel, in bands of output rows that fit 320 bytes of stack (depthwise_conv2d_window_mve_s8.c);
  * a layer whose window or rows do not fit (more than 48 output columns, a band narrower than the
- * window, tap offsets over 255 bytes, KW over 16, over 4 gathers) runs the portable kernel. */
-void piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
-                                     const piconas_per_channel_quant_params *quant,
-                                     const piconas_dims *input_dims, const int8_t *input,
-                                     const piconas_dims *filter_dims, const int8_t *filter,
-                                     const int32_t *bias, const piconas_dims *output_dims,
-                                     int8_t *output);
+ * window, tap offsets over 255 bytes, KW over 16, over 4 gathers: not
+ * piconas_depthwise_conv2d_mve_fits) returns 0 without writing, else 1. */
+int piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
+                                    const piconas_per_channel_quant_params *quant,
+                                    const piconas_dims *input_dims, const int8_t *input,
+                                    const piconas_dims *filter_dims, const int8_t *filter,
+                                    const int32_t *bias, const piconas_dims *output_dims,
+                                    int8_t *output);
 
 /* In-place depthwise (depthwise_conv2d_inplace_s8.h), see depthwise_conv2d_window_mve_s8.c:
  * the caller has checked the layer (piconas_depthwise_conv2d_inplace_simd_applies) and the

@@ -92,7 +92,16 @@ TEST_CASE("add_s8: bit exact on 4000 random parameter sets (half derived from re
     std::fill(y.begin(), y.end(), int8_t{99});
     REQUIRE(piconas_add_simd_s8(&p, a.data(), b.data(), y.data(), size) ==
             (simd ? PICONAS_S8_OK : PICONAS_S8_ERR_ARGUMENT));
-    if (simd) REQUIRE(y == expected);
+    if (simd) {
+      REQUIRE(y == expected);
+      REQUIRE(piconas_add_s8_check(&p, size) == PICONAS_S8_OK);
+      std::fill(y.begin(), y.end(), int8_t{99});
+      REQUIRE(piconas_add_simd_prechecked_s8(&p, a.data(), b.data(), y.data(), size) ==
+              PICONAS_S8_OK);
+      REQUIRE(y == expected);
+      REQUIRE(piconas_add_simd_prechecked_s8(&p, nullptr, b.data(), y.data(), size) ==
+              PICONAS_S8_ERR_ARGUMENT);
+    }
     simd_cases += simd;
     outputs += size;
   }
@@ -131,6 +140,7 @@ TEST_CASE("add_s8: real scales give the rounded real sum within one step; in-pla
   bad = p;
   bad.input2_offset = 129;
   CHECK(piconas_add_s8(&bad, a.data(), b.data(), y.data(), 1) == PICONAS_S8_ERR_ARGUMENT);
+  CHECK(piconas_add_s8_check(&bad, 1) == PICONAS_S8_ERR_ARGUMENT);
   CHECK(piconas_add_s8(&p, nullptr, b.data(), y.data(), 1) == PICONAS_S8_ERR_ARGUMENT);
   CHECK(piconas_add_s8(&p, a.data(), b.data(), y.data(), -1) == PICONAS_S8_ERR_ARGUMENT);
   CHECK(piconas_add_s8(&p, a.data(), b.data(), y.data(), 0) == PICONAS_S8_OK);

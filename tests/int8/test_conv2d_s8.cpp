@@ -80,7 +80,17 @@ bool is_1x1(const ConvCase& c) {
          (c.out.h - 1) * c.ref.stride_h < c.in.h && (c.out.w - 1) * c.ref.stride_w < c.in.w;
 }
 
-enum class Variant { Wrapper, Pointwise, Generic, PointwiseSimd, Im2colSimd, Packed };
+enum class Variant {
+  Wrapper,
+  Pointwise,
+  Generic,
+  PointwiseSimd,
+  Im2colSimd,
+  Packed,
+  PointwisePrechecked,
+  Im2colPrechecked,
+  PackedPrechecked
+};
 
 int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buffer_bytes = -1) {
   const piconas_conv_params p = c.params();
@@ -89,7 +99,8 @@ int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buff
   if (buffer_bytes < 0) {
     buffer_bytes = variant == Variant::Generic
                        ? static_cast<int32_t>(c.f.h * c.f.w * c.f.c * sizeof(int16_t))
-                   : variant == Variant::Packed ? piconas_conv2d_packed_s8_get_buffer_size(&f)
+                   : variant == Variant::Packed || variant == Variant::PackedPrechecked
+                       ? piconas_conv2d_packed_s8_get_buffer_size(&f)
                                                 : piconas_conv2d_s8_get_buffer_size(&p, &in, &f, &out);
   }
   std::vector<int32_t> scratch(static_cast<size_t>(buffer_bytes) / 4 + 1);
@@ -111,11 +122,21 @@ int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buff
     case Variant::Im2colSimd:
       return piconas_conv2d_im2col_simd_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(), bias,
                                            &out, y.data());
-    case Variant::Packed: {
+    case Variant::PointwisePrechecked:
+      return piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(),
+                                                   bias, &out, y.data());
+    case Variant::Im2colPrechecked:
+      return piconas_conv2d_im2col_simd_prechecked_s8(&ctx, &p, &q, &in, c.x.data(), &f,
+                                                      c.w.data(), bias, &out, y.data());
+    case Variant::Packed:
+    case Variant::PackedPrechecked: {
       // int32 storage: the packed filter is read as words (4-byte aligned).
       std::vector<int32_t> packed(static_cast<size_t>(piconas_conv2d_packed_weights_size(&f)) / 4);
       int8_t* bytes = reinterpret_cast<int8_t*>(packed.data());
       if (piconas_conv2d_pack_s8(&f, c.w.data(), bytes) != PICONAS_S8_OK) return -101;
+      if (variant == Variant::PackedPrechecked)
+        return piconas_conv2d_packed_prechecked_s8(&ctx, &p, &q, &in, c.x.data(), &f, bytes, bias,
+                                                   &out, y.data());
       return piconas_conv2d_packed_s8(&ctx, &p, &q, &in, c.x.data(), &f, bytes, bias, &out,
                                       y.data());
     }
@@ -193,16 +214,30 @@ TEST_CASE("conv2d_s8: 1x1 and im2col SIMD variants bit exact on 4000 random laye
     }
     REQUIRE(run(c, Variant::Im2colSimd, y) == PICONAS_S8_OK);
     REQUIRE(y == expected);
+    // The export-time check accepts what the checked variants run; the _prechecked variants
+    // then write the same bytes.
+    const piconas_conv_params p = c.params();
+    const piconas_dims in = to_c(c.in), out = to_c(c.out);
+    const int32_t* bias = c.bias.empty() ? nullptr : c.bias.data();
+    REQUIRE(piconas_conv2d_s8_check(&p, &q, &in, &f, bias, &out) == PICONAS_S8_OK);
+    REQUIRE(run(c, Variant::Im2colPrechecked, y) == PICONAS_S8_OK);
+    REQUIRE(y == expected);
     if (piconas_conv2d_packed_applies(&q, c.bias.empty() ? nullptr : c.bias.data(), &f)) {
       ++packed_cases;
       REQUIRE(run(c, Variant::Packed, y) == PICONAS_S8_OK);
       REQUIRE(y == expected);
+      REQUIRE(piconas_conv2d_packed_s8_check(&p, &q, &in, &f, bias, &out) == PICONAS_S8_OK);
+      REQUIRE(run(c, Variant::PackedPrechecked, y) == PICONAS_S8_OK);
+      REQUIRE(y == expected);
     } else {
+      REQUIRE(piconas_conv2d_packed_s8_check(&p, &q, &in, &f, bias, &out) != PICONAS_S8_OK);
       REQUIRE(run(c, Variant::Packed, y) == PICONAS_S8_ERR_ARGUMENT);
     }
     if (is_1x1(c)) {
       ++pointwise_cases;
       REQUIRE(run(c, Variant::PointwiseSimd, y) == PICONAS_S8_OK);
+      REQUIRE(y == expected);
+      REQUIRE(run(c, Variant::PointwisePrechecked, y) == PICONAS_S8_OK);
       REQUIRE(y == expected);
     } else {
       REQUIRE(run(c, Variant::PointwiseSimd, y) == PICONAS_S8_ERR_ARGUMENT);
@@ -283,10 +318,37 @@ TEST_CASE("conv2d_s8: scratch size, missing scratch and bad arguments are refuse
   CHECK(run(pw, Variant::Pointwise, y, pointwise_need - 1) == PICONAS_S8_ERR_BUFFER);
   CHECK(run(pw, Variant::Wrapper, y, pointwise_need) == PICONAS_S8_OK);
 
+  // The _prechecked variants guard the scratch and the pointers only.
+  CHECK(run(c, Variant::Im2colPrechecked, y, need - 1) == PICONAS_S8_ERR_BUFFER);
+  for (int8_t v : y) REQUIRE(v == 99);
+  CHECK(run(c, Variant::PackedPrechecked, y, piconas_conv2d_packed_s8_get_buffer_size(&f) - 1) ==
+        PICONAS_S8_ERR_BUFFER);
+  for (int8_t v : y) REQUIRE(v == 99);
+  CHECK(run(pw, Variant::PointwisePrechecked, y, pointwise_need - 1) == PICONAS_S8_ERR_BUFFER);
+  {
+    const piconas_per_channel_quant_params cq = c.quant();
+    std::vector<int32_t> scratch(static_cast<size_t>(need) / 4 + 1);
+    const piconas_s8_context ctx{scratch.data(), need};
+    std::vector<int8_t> out_bytes(static_cast<size_t>(c.out.size()), 99);
+    CHECK(piconas_conv2d_im2col_simd_prechecked_s8(&ctx, &p, &cq, &in, nullptr, &f, c.w.data(),
+                                                   nullptr, &out, out_bytes.data()) ==
+          PICONAS_S8_ERR_ARGUMENT);
+    CHECK(piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &p, nullptr, &in, c.x.data(), &f,
+                                                c.w.data(), nullptr, &out, out_bytes.data()) ==
+          PICONAS_S8_ERR_ARGUMENT);
+    for (int8_t v : out_bytes) REQUIRE(v == 99);
+  }
+
   auto expect_refused = [&](ConvCase bad) {
     std::vector<int8_t> out_bytes;
     CHECK(run(bad, Variant::Wrapper, out_bytes, 1 << 16) == PICONAS_S8_ERR_ARGUMENT);
     for (int8_t v : out_bytes) REQUIRE(v == 99);
+    // The export-time check refuses it as the wrapper does.
+    const piconas_conv_params bp = bad.params();
+    const piconas_per_channel_quant_params bq = bad.quant();
+    const piconas_dims bin = to_c(bad.in), bf = to_c(bad.f), bout = to_c(bad.out);
+    CHECK(piconas_conv2d_s8_check(&bp, &bq, &bin, &bf, bad.bias.empty() ? nullptr : bad.bias.data(),
+                                  &bout) == PICONAS_S8_ERR_ARGUMENT);
   };
   ConvCase bad = c;
   bad.ref.stride_h = 0;

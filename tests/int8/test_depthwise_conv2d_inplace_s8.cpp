@@ -71,7 +71,7 @@ Layer random_layer(Rng& rng) {
   return l;
 }
 
-enum class Variant { entry, generic, simd };
+enum class Variant { entry, generic, simd, prechecked };
 
 // Runs in place on a buffer of max(in, out) bytes followed by a guard; returns the status.
 int run_in_place(const Layer& l, std::vector<int8_t>& data, int32_t scratch_bytes,
@@ -84,6 +84,13 @@ int run_in_place(const Layer& l, std::vector<int8_t>& data, int32_t scratch_byte
     case Variant::generic:
       return piconas_depthwise_conv2d_inplace_generic_s8(&ctx, &l.p, &q, &l.in, &l.f, l.w.data(),
                                                          bias, &l.out, data.data());
+    case Variant::prechecked:  // the export-time check, then the unchecked entry point
+      if (piconas_depthwise_conv2d_inplace_s8_check(&ctx, &l.p, &q, &l.in, &l.f, bias, &l.out) !=
+          PICONAS_S8_OK)
+        return -102;
+      return piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&ctx, &l.p, &q, &l.in, &l.f,
+                                                                 l.w.data(), bias, &l.out,
+                                                                 data.data());
     case Variant::simd:
       return piconas_depthwise_conv2d_inplace_simd_s8(&ctx, &l.p, &q, &l.in, &l.f, l.w.data(),
                                                       bias, &l.out, data.data());
@@ -124,7 +131,7 @@ TEST_CASE(
     REQUIRE(scratch == l.in.h * l.in.w);
     const std::vector<int8_t> initial = data;
     std::vector<Variant> variants{Variant::entry, Variant::generic};
-    if (simd_applies(l)) variants.push_back(Variant::simd);
+    if (simd_applies(l)) variants.insert(variants.end(), {Variant::simd, Variant::prechecked});
     for (const Variant v : variants) {
       CAPTURE(static_cast<int>(v));
       data = initial;
@@ -163,6 +170,20 @@ TEST_CASE("depthwise_conv2d_inplace_s8: refuses what it cannot do in place, befo
   REQUIRE(run_in_place(l, data, 36) == PICONAS_S8_OK);
   std::vector<int8_t> before = data;
   CHECK(run_in_place(l, data, 35) == PICONAS_S8_ERR_BUFFER);  // scratch smaller than H*W
+  {  // the _prechecked guard: scratch and pointers, nothing written
+    const piconas_per_channel_quant_params q{l.mult.data(), l.shift.data()};
+    std::vector<int8_t> scratch(36);
+    const piconas_s8_context small{scratch.data(), 35}, enough{scratch.data(), 36};
+    CHECK(piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&small, &l.p, &q, &l.in, &l.f,
+                                                              l.w.data(), l.bias.data(), &l.out,
+                                                              data.data()) ==
+          PICONAS_S8_ERR_BUFFER);
+    CHECK(piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&enough, &l.p, &q, &l.in, &l.f,
+                                                              nullptr, l.bias.data(), &l.out,
+                                                              data.data()) ==
+          PICONAS_S8_ERR_ARGUMENT);
+    CHECK(data == before);
+  }
   Layer bigger = l;
   bigger.p.padding = {2, 2};
   bigger.out = {1, 8, 8, 3};  // more output pixels than input pixels

@@ -20,7 +20,7 @@ struct DwCase {
   std::vector<int32_t> bias, mult, shift;
 };
 
-enum class DwVariant { Wrapper, Simd, Generic };
+enum class DwVariant { Wrapper, Simd, Generic, Prechecked };
 
 int run(const DwCase& c, std::vector<int8_t>& y, DwVariant variant = DwVariant::Wrapper) {
   piconas_dw_conv_params p;
@@ -40,6 +40,11 @@ int run(const DwCase& c, std::vector<int8_t>& y, DwVariant variant = DwVariant::
     case DwVariant::Simd:
       return piconas_depthwise_conv2d_simd_s8(&p, &q, &in, c.x.data(), &f, c.w.data(), bias, &out,
                                               y.data());
+    case DwVariant::Prechecked:  // the export-time check, then the unchecked entry point
+      if (piconas_depthwise_conv2d_s8_check(&p, &q, &in, &f, bias, &out) != PICONAS_S8_OK)
+        return -102;
+      return piconas_depthwise_conv2d_simd_prechecked_s8(&p, &q, &in, c.x.data(), &f, c.w.data(),
+                                                         bias, &out, y.data());
     case DwVariant::Generic:
       return piconas_depthwise_conv2d_generic_s8(&p, &q, &in, c.x.data(), &f, c.w.data(), bias,
                                                  &out, y.data());
@@ -163,6 +168,8 @@ TEST_CASE("depthwise_conv2d_simd_s8: bit exact vs the reference on 4000 random l
       continue;
     }
     REQUIRE(run(c, y, DwVariant::Simd) == PICONAS_S8_OK);
+    REQUIRE(y == expected);
+    REQUIRE(run(c, y, DwVariant::Prechecked) == PICONAS_S8_OK);
     REQUIRE(y == expected);
     outputs += c.out.size();
     three_by_three += c.f.h == 3 && c.f.w == 3;

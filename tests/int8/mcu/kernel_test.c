@@ -48,6 +48,11 @@ static int differs(int32_t n) {
   return 0;
 }
 
+static void clear_y(int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i) y[i] = 99;
+}
+
 static int32_t out_size(int32_t in, int32_t k, int32_t s, int32_t p, int32_t d) {
   const int32_t span = in + 2 * p - d * (k - 1) - 1;
   return span < 0 ? 1 : span / s + 1;
@@ -107,6 +112,16 @@ static int depthwise_case(void) {
            : piconas_depthwise_conv2d_s8(&p, &q, &in, x, &f, w, bias, &out, y);
   simd_calls += piconas_depthwise_conv2d_simd_applies(&p, &q, bias, &f);
   if (s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c)) return 1;
+  /* The unchecked entry point on what the exporter checks (nas/deploy/emit_c.cpp). */
+  if (piconas_depthwise_conv2d_simd_applies(&p, &q, bias, &f) &&
+      piconas_depthwise_conv2d_s8_check(&p, &q, &in, &f, bias, &out) == 0 &&
+      piconas_depthwise_conv2d_mve_fits(&p, &in, &f, &out)) {
+    clear_y(out.n * out.h * out.w * out.c);
+    if (piconas_depthwise_conv2d_simd_prechecked_s8(&p, &q, &in, x, &f, w, bias, &out, y) != 0 ||
+        differs(out.n * out.h * out.w * out.c)) {
+      return 1;
+    }
+  }
   if (in.n == 1 && out.h * out.w <= in.h * in.w) {
     /* The in-place variant (its interior pixels by MVE on Cortex-M55) on a copy of the input. */
     piconas_s8_context ctx = {scratch, (int32_t)sizeof scratch};
@@ -201,7 +216,17 @@ static int inplace_case(void) {
   s2 = applies ? piconas_depthwise_conv2d_inplace_simd_s8(&ctx, &p, &q, &in, &f, w, bias, &out, y)
                : piconas_depthwise_conv2d_inplace_s8(&ctx, &p, &q, &in, &f, w, bias, &out, y);
   inplace_simd_calls += applies;
-  return s1 != 0 || s2 != 0 || differs(out.h * out.w * out.c);
+  if (s1 != 0 || s2 != 0 || differs(out.h * out.w * out.c)) return 1;
+  if (applies && piconas_depthwise_conv2d_inplace_s8_check(&ctx, &p, &q, &in, &f, bias, &out) == 0 &&
+      piconas_depthwise_conv2d_mve_fits(&p, &in, &f, &out)) {
+    for (i = 0; i < in.h * in.w * in.c; ++i) y[i] = x[i];
+    if (piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&ctx, &p, &q, &in, &f, w, bias, &out,
+                                                            y) != 0) {
+      return 1;
+    }
+    return differs(out.h * out.w * out.c);
+  }
+  return 0;
 }
 
 /* The export-time packed filter and its kernel (conv2d_packed_s8.h) against y_ref, where the
@@ -216,8 +241,15 @@ static int packed_case(const piconas_conv_params *p, const piconas_per_channel_q
     return 0;
   }
   ++packed_calls;
-  return piconas_conv2d_pack_s8(f, w, (int8_t *)packed_w) != 0 ||
-         piconas_conv2d_packed_s8(&ctx, p, q, in, x, f, (const int8_t *)packed_w, b, out, y) != 0 ||
+  if (piconas_conv2d_pack_s8(f, w, (int8_t *)packed_w) != 0 ||
+      piconas_conv2d_packed_s8(&ctx, p, q, in, x, f, (const int8_t *)packed_w, b, out, y) != 0 ||
+      differs(out->n * out->h * out->w * out->c) ||
+      piconas_conv2d_packed_s8_check(p, q, in, f, b, out) != 0) {
+    return 1;
+  }
+  clear_y(out->n * out->h * out->w * out->c);
+  return piconas_conv2d_packed_prechecked_s8(&ctx, p, q, in, x, f, (const int8_t *)packed_w, b,
+                                             out, y) != 0 ||
          differs(out->n * out->h * out->w * out->c);
 }
 
@@ -281,6 +313,23 @@ static int conv_case(void) {
     ++simd_calls;
   }
   if (s1 != 0 || s2 != 0 || differs(out.n * out.h * out.w * out.c)) return 1;
+  /* The unchecked entry points the exporter picks (nas/deploy/emit_c.cpp): on Cortex-M55 the
+   * window kernel only, the im2col kernel only. */
+  if (piconas_conv2d_simd_applies(&q, bias, &f) &&
+      piconas_conv2d_s8_check(&p, &q, &in, &f, bias, &out) == 0) {
+    const int32_t n = out.n * out.h * out.w * out.c;
+    clear_y(n);
+    if (pointwise && p.stride.h == 1 && p.stride.w == 1) {
+      s2 = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y);
+    } else {
+      s2 = piconas_conv2d_im2col_simd_prechecked_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y);
+      if (s2 == 0 && !differs(n) && piconas_conv2d_mve_window_fits(&p, &in, &f)) {
+        clear_y(n);
+        s2 = piconas_conv2d_window_simd_prechecked_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y);
+      }
+    }
+    if (s2 != 0 || differs(n)) return 1;
+  }
   return packed_case(&p, &q, &in, &f, bias, &out);
 }
 
@@ -330,7 +379,9 @@ static int add_case(void) {
   return piconas_add_generic_s8(&p, x, x2, y_ref, n) != 0 ||
          (piconas_add_simd_applies(&p) ? piconas_add_simd_s8(&p, x, x2, y, n)
                                        : piconas_add_s8(&p, x, x2, y, n)) != 0 ||
-         differs(n);
+         differs(n) ||
+         (piconas_add_simd_applies(&p) && piconas_add_s8_check(&p, n) == 0 &&
+          (clear_y(n), piconas_add_simd_prechecked_s8(&p, x, x2, y, n) != 0 || differs(n)));
 }
 
 int main(void) {

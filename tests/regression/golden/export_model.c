@@ -1034,10 +1034,10 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 784;
     ctx.size = 120;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_packed, l0_bias, &out_dims, arena + 3136);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_packed, l0_bias, &out_dims, arena + 3136);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_im2col_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 3136);
+    status = piconas_conv2d_window_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 3136);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l0_weight, l0_bias, &out_dims, arena + 3136);
 #endif
@@ -1058,10 +1058,10 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 4704;
     ctx.size = 80;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l1_packed, l1_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l1_packed, l1_bias, &out_dims, arena + 0);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l1_weight, l1_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l1_weight, l1_bias, &out_dims, arena + 0);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l1_weight, l1_bias, &out_dims, arena + 0);
 #endif
@@ -1081,7 +1081,11 @@ int model_invoke(const int8_t *input, int8_t *output) {
     piconas_s8_context ctx;
     ctx.buf = arena + 4704;
     ctx.size = 196;
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l2_weight, l2_bias, &out_dims, arena + 0);
+#else
     status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l2_weight, l2_bias, &out_dims, arena + 0);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
@@ -1098,7 +1102,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 6272;
     ctx.size = 64;
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l3_weight, l3_bias, &out_dims, arena + 4704);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l3_weight, l3_bias, &out_dims, arena + 4704);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l3_weight, l3_bias, &out_dims, arena + 4704);
 #endif
@@ -1115,7 +1119,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
     (void)in_dims;
     (void)out_dims;
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_add_simd_s8(&params, arena + 3136, arena + 4704, arena + 0, 1568);
+    status = piconas_add_simd_prechecked_s8(&params, arena + 3136, arena + 4704, arena + 0, 1568);
 #else
     status = piconas_add_s8(&params, arena + 3136, arena + 4704, arena + 0, 1568);
 #endif
@@ -1134,7 +1138,11 @@ int model_invoke(const int8_t *input, int8_t *output) {
     piconas_s8_context ctx;
     ctx.buf = arena + 1568;
     ctx.size = 196;
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l5_weight, l5_bias, &out_dims, arena + 0);
+#else
     status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l5_weight, l5_bias, &out_dims, arena + 0);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
@@ -1151,10 +1159,10 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 1568;
     ctx.size = 80;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_packed, l6_bias, &out_dims, arena + 3136);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_packed, l6_bias, &out_dims, arena + 3136);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_weight, l6_bias, &out_dims, arena + 3136);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_weight, l6_bias, &out_dims, arena + 3136);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_weight, l6_bias, &out_dims, arena + 3136);
 #endif
@@ -1175,10 +1183,10 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 3920;
     ctx.size = 160;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l7_packed, l7_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l7_packed, l7_bias, &out_dims, arena + 0);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l7_weight, l7_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l7_weight, l7_bias, &out_dims, arena + 0);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 3136, &filter_dims, l7_weight, l7_bias, &out_dims, arena + 0);
 #endif
@@ -1198,7 +1206,11 @@ int model_invoke(const int8_t *input, int8_t *output) {
     piconas_s8_context ctx;
     ctx.buf = arena + 3920;
     ctx.size = 49;
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l8_weight, l8_bias, &out_dims, arena + 0);
+#else
     status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l8_weight, l8_bias, &out_dims, arena + 0);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
@@ -1215,10 +1227,10 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 4704;
     ctx.size = 640;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l9_packed, l9_bias, &out_dims, arena + 3920);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l9_packed, l9_bias, &out_dims, arena + 3920);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l9_weight, l9_bias, &out_dims, arena + 3920);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l9_weight, l9_bias, &out_dims, arena + 3920);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l9_weight, l9_bias, &out_dims, arena + 3920);
 #endif
@@ -1236,7 +1248,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
     (void)in_dims;
     (void)out_dims;
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_add_simd_s8(&params, arena + 3136, arena + 3920, arena + 1568, 784);
+    status = piconas_add_simd_prechecked_s8(&params, arena + 3136, arena + 3920, arena + 1568, 784);
 #else
     status = piconas_add_s8(&params, arena + 3136, arena + 3920, arena + 1568, 784);
 #endif
@@ -1256,10 +1268,10 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 2352;
     ctx.size = 160;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l11_packed, l11_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l11_packed, l11_bias, &out_dims, arena + 0);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l11_weight, l11_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l11_weight, l11_bias, &out_dims, arena + 0);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l11_weight, l11_bias, &out_dims, arena + 0);
 #endif
@@ -1279,7 +1291,11 @@ int model_invoke(const int8_t *input, int8_t *output) {
     piconas_s8_context ctx;
     ctx.buf = arena + 1568;
     ctx.size = 49;
+#if PICONAS_S8_SIMD_PREFERRED
+    status = piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l12_weight, l12_bias, &out_dims, arena + 0);
+#else
     status = piconas_depthwise_conv2d_inplace_s8(&ctx, &params, &quant, &in_dims, &filter_dims, l12_weight, l12_bias, &out_dims, arena + 0);
+#endif
     if (status != PICONAS_S8_OK) {
       return status;
     }
@@ -1296,10 +1312,10 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 1952;
     ctx.size = 320;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_packed, l13_bias, &out_dims, arena + 1568);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_packed, l13_bias, &out_dims, arena + 1568);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 1568);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 1568);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 1568);
 #endif
@@ -1320,10 +1336,10 @@ int model_invoke(const int8_t *input, int8_t *output) {
     ctx.buf = arena + 512;
     ctx.size = 240;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_packed, l14_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_packed, l14_bias, &out_dims, arena + 0);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
 #else
     status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
 #endif
