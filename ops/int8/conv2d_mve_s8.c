@@ -1,7 +1,6 @@
 /* int8 1x1 convolution with MVE (Cortex-M55), see mve_s8.h and conv2d_s8.h. */
-#include "mve_s8.h"
-
 #include "conv2d_s8.h"
+#include "mve_s8.h"
 
 enum { CONV_MVE_WINDOW_MAX_COUT = 64 };
 
@@ -141,7 +140,6 @@ static inline void conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n, int8
     vstrbq_p_s8(dst + i, src != NULL ? vldrbq_z_s8(src + i, p) : vdupq_n_s8(pad), p);
   }
 }
-
 
 /* The pixel loops of piconas_conv2d_window_mve_s8, one copy for G = 1..3 groups: always three
  * gathers, those past G with no lanes (zeros, offset 0) and multiplied with the first group's

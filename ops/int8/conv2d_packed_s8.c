@@ -333,9 +333,9 @@ static int packed_check(const piconas_conv_params *p, const piconas_per_channel_
                         const piconas_dims *in, const piconas_dims *f, const int32_t *bias,
                         const piconas_dims *out) {
   if (p == NULL || in == NULL || f == NULL || out == NULL || !piconas_s8_dims_ok(in) ||
-      !packed_filter_dims_ok(f) || !piconas_s8_dims_ok(out) || in->n != out->n ||
-      f->c != in->c || f->n != out->c || !piconas_s8_tile_ok(p->stride, 1) ||
-      !piconas_s8_tile_ok(p->dilation, 1) || !piconas_s8_tile_ok(p->padding, 0) ||
+      !packed_filter_dims_ok(f) || !piconas_s8_dims_ok(out) || in->n != out->n || f->c != in->c ||
+      f->n != out->c || !piconas_s8_tile_ok(p->stride, 1) || !piconas_s8_tile_ok(p->dilation, 1) ||
+      !piconas_s8_tile_ok(p->padding, 0) ||
       !piconas_s8_offsets_ok(p->input_offset, p->output_offset) ||
       !piconas_s8_activation_ok(p->activation) || !piconas_s8_quant_ok(quant, out->c) ||
       !piconas_s8_axis_ok(in->h, out->h, f->h, p->stride.h, p->padding.h, p->dilation.h, 0) ||

@@ -85,9 +85,9 @@ int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *
 }
 
 int piconas_conv2d_s8_check(const piconas_conv_params *params,
-                           const piconas_per_channel_quant_params *quant,
-                           const piconas_dims *input_dims, const piconas_dims *filter_dims,
-                           const int32_t *bias, const piconas_dims *output_dims) {
+                            const piconas_per_channel_quant_params *quant,
+                            const piconas_dims *input_dims, const piconas_dims *filter_dims,
+                            const int32_t *bias, const piconas_dims *output_dims) {
   static const int8_t tensor = 0; /* stands for the tensors: only their pointers are checked */
   if (input_dims == NULL || filter_dims == NULL || output_dims == NULL) {
     return PICONAS_S8_ERR_ARGUMENT;
@@ -631,9 +631,9 @@ PICONAS_S8_CONV_INLINE int conv_simd_run(const piconas_s8_context *ctx,
                               output_dims, output);
     return PICONAS_S8_OK;
   }
-  if (path != CONV_PATH_IM2COL && piconas_conv2d_window_mve_s8(params, quant, input_dims, input,
-                                                               filter_dims, filter, bias,
-                                                               output_dims, output)) {
+  if (path != CONV_PATH_IM2COL &&
+      piconas_conv2d_window_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                   output_dims, output)) {
     return PICONAS_S8_OK;
   }
   if (path == CONV_PATH_WINDOW) {
@@ -738,11 +738,13 @@ int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx, const piconas_c
                    output, 0);
 }
 
-int piconas_conv2d_1x1_simd_prechecked_s8(
-    const piconas_s8_context *ctx, const piconas_conv_params *params,
-    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
-    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
-    const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+int piconas_conv2d_1x1_simd_prechecked_s8(const piconas_s8_context *ctx,
+                                          const piconas_conv_params *params,
+                                          const piconas_per_channel_quant_params *quant,
+                                          const piconas_dims *input_dims, const int8_t *input,
+                                          const piconas_dims *filter_dims, const int8_t *filter,
+                                          const int32_t *bias, const piconas_dims *output_dims,
+                                          int8_t *output) {
   if (!conv_pointers_ok(params, quant, input_dims, input, filter_dims, filter, output_dims,
                         output)) {
     return PICONAS_S8_ERR_ARGUMENT;
@@ -751,11 +753,13 @@ int piconas_conv2d_1x1_simd_prechecked_s8(
                        output_dims, output, CONV_PATH_1X1);
 }
 
-int piconas_conv2d_im2col_simd_prechecked_s8(
-    const piconas_s8_context *ctx, const piconas_conv_params *params,
-    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
-    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
-    const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+int piconas_conv2d_im2col_simd_prechecked_s8(const piconas_s8_context *ctx,
+                                             const piconas_conv_params *params,
+                                             const piconas_per_channel_quant_params *quant,
+                                             const piconas_dims *input_dims, const int8_t *input,
+                                             const piconas_dims *filter_dims, const int8_t *filter,
+                                             const int32_t *bias, const piconas_dims *output_dims,
+                                             int8_t *output) {
   if (!conv_pointers_ok(params, quant, input_dims, input, filter_dims, filter, output_dims,
                         output)) {
     return PICONAS_S8_ERR_ARGUMENT;
@@ -764,11 +768,13 @@ int piconas_conv2d_im2col_simd_prechecked_s8(
                        output_dims, output, CONV_PATH_IM2COL);
 }
 
-int piconas_conv2d_window_simd_prechecked_s8(
-    const piconas_s8_context *ctx, const piconas_conv_params *params,
-    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
-    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
-    const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+int piconas_conv2d_window_simd_prechecked_s8(const piconas_s8_context *ctx,
+                                             const piconas_conv_params *params,
+                                             const piconas_per_channel_quant_params *quant,
+                                             const piconas_dims *input_dims, const int8_t *input,
+                                             const piconas_dims *filter_dims, const int8_t *filter,
+                                             const int32_t *bias, const piconas_dims *output_dims,
+                                             int8_t *output) {
 #if PICONAS_S8_MVE
   if (!conv_pointers_ok(params, quant, input_dims, input, filter_dims, filter, output_dims,
                         output)) {

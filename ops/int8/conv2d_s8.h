@@ -48,9 +48,9 @@ int32_t piconas_conv2d_s8_get_buffer_size(const piconas_conv_params *params,
 /* The status piconas_conv2d_s8 returns for these arguments with non-NULL tensors: the check the
  * exporter runs once per layer before it emits a call of a _prechecked variant. */
 int piconas_conv2d_s8_check(const piconas_conv_params *params,
-                           const piconas_per_channel_quant_params *quant,
-                           const piconas_dims *input_dims, const piconas_dims *filter_dims,
-                           const int32_t *bias, const piconas_dims *output_dims);
+                            const piconas_per_channel_quant_params *quant,
+                            const piconas_dims *input_dims, const piconas_dims *filter_dims,
+                            const int32_t *bias, const piconas_dims *output_dims);
 
 int piconas_conv2d_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
                       const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
@@ -91,33 +91,38 @@ int piconas_conv2d_im2col_simd_s8(const piconas_s8_context *ctx, const piconas_c
  * PICONAS_S8_OK, piconas_conv2d_simd_applies 1 and, for 1x1, the 1x1 path applies. They guard
  * only the pointers and the scratch (PICONAS_S8_ERR_ARGUMENT / _BUFFER), so that the firmware
  * links no argument checks; the output is that of the checked variants, byte for byte. */
-int piconas_conv2d_1x1_simd_prechecked_s8(
-    const piconas_s8_context *ctx, const piconas_conv_params *params,
-    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
-    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
-    const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
+int piconas_conv2d_1x1_simd_prechecked_s8(const piconas_s8_context *ctx,
+                                          const piconas_conv_params *params,
+                                          const piconas_per_channel_quant_params *quant,
+                                          const piconas_dims *input_dims, const int8_t *input,
+                                          const piconas_dims *filter_dims, const int8_t *filter,
+                                          const int32_t *bias, const piconas_dims *output_dims,
+                                          int8_t *output);
 
-int piconas_conv2d_im2col_simd_prechecked_s8(
-    const piconas_s8_context *ctx, const piconas_conv_params *params,
-    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
-    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
-    const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
+int piconas_conv2d_im2col_simd_prechecked_s8(const piconas_s8_context *ctx,
+                                             const piconas_conv_params *params,
+                                             const piconas_per_channel_quant_params *quant,
+                                             const piconas_dims *input_dims, const int8_t *input,
+                                             const piconas_dims *filter_dims, const int8_t *filter,
+                                             const int32_t *bias, const piconas_dims *output_dims,
+                                             int8_t *output);
 
 /* 1 when the Cortex-M55 window kernel takes this checked layer (a window of up to three
  * 16-lane gathers, e.g. a 3x3 stem on 1 or 3 channels). Compiled on every target. */
 int piconas_conv2d_mve_window_fits(const piconas_conv_params *params,
-                                   const piconas_dims *input_dims,
-                                   const piconas_dims *filter_dims);
+                                   const piconas_dims *input_dims, const piconas_dims *filter_dims);
 
 /* The im2col variant for a checked layer piconas_conv2d_mve_window_fits accepts: on Cortex-M55
  * the window kernel only (PICONAS_S8_ERR_ARGUMENT for a layer it does not fit), so that the
  * firmware links no im2col kernel; elsewhere piconas_conv2d_im2col_simd_prechecked_s8. On
  * Cortex-M55, piconas_conv2d_im2col_simd_prechecked_s8 is the im2col kernel only. */
-int piconas_conv2d_window_simd_prechecked_s8(
-    const piconas_s8_context *ctx, const piconas_conv_params *params,
-    const piconas_per_channel_quant_params *quant, const piconas_dims *input_dims,
-    const int8_t *input, const piconas_dims *filter_dims, const int8_t *filter,
-    const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
+int piconas_conv2d_window_simd_prechecked_s8(const piconas_s8_context *ctx,
+                                             const piconas_conv_params *params,
+                                             const piconas_per_channel_quant_params *quant,
+                                             const piconas_dims *input_dims, const int8_t *input,
+                                             const piconas_dims *filter_dims, const int8_t *filter,
+                                             const int32_t *bias, const piconas_dims *output_dims,
+                                             int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -42,8 +42,7 @@ int piconas_depthwise_conv2d_inplace_s8_check(const piconas_s8_context *ctx,
                                               const piconas_dw_conv_params *params,
                                               const piconas_per_channel_quant_params *quant,
                                               const piconas_dims *input_dims,
-                                              const piconas_dims *filter_dims,
-                                              const int32_t *bias,
+                                              const piconas_dims *filter_dims, const int32_t *bias,
                                               const piconas_dims *output_dims) {
   static const int8_t tensor = 0; /* stands for the tensors: only their pointers are checked */
   return inplace_check(ctx, params, quant, input_dims, filter_dims, &tensor, bias, output_dims,
@@ -590,9 +589,8 @@ int piconas_depthwise_conv2d_inplace_simd_s8(const piconas_s8_context *ctx,
   }
   if (dw_inplace_simd_run(ctx, params, quant, input_dims, filter_dims, filter, bias, output_dims,
                           data) != PICONAS_S8_OK) { /* Cortex-M55, a layer MVE does not fit */
-    return piconas_depthwise_conv2d_inplace_generic_s8(ctx, params, quant, input_dims,
-                                                       filter_dims, filter, bias, output_dims,
-                                                       data);
+    return piconas_depthwise_conv2d_inplace_generic_s8(ctx, params, quant, input_dims, filter_dims,
+                                                       filter, bias, output_dims, data);
   }
   return PICONAS_S8_OK;
 }
@@ -610,8 +608,8 @@ int piconas_depthwise_conv2d_inplace_simd_prechecked_s8(
       ctx->size < piconas_depthwise_conv2d_inplace_s8_get_buffer_size(input_dims)) {
     return PICONAS_S8_ERR_BUFFER;
   }
-  return dw_inplace_simd_run(ctx, params, quant, input_dims, filter_dims, filter, bias,
-                             output_dims, data);
+  return dw_inplace_simd_run(ctx, params, quant, input_dims, filter_dims, filter, bias, output_dims,
+                             data);
 }
 
 int piconas_depthwise_conv2d_inplace_simd_applies(const piconas_dw_conv_params *params,

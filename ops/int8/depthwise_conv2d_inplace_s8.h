@@ -44,8 +44,7 @@ int piconas_depthwise_conv2d_inplace_s8_check(const piconas_s8_context *ctx,
                                               const piconas_dw_conv_params *params,
                                               const piconas_per_channel_quant_params *quant,
                                               const piconas_dims *input_dims,
-                                              const piconas_dims *filter_dims,
-                                              const int32_t *bias,
+                                              const piconas_dims *filter_dims, const int32_t *bias,
                                               const piconas_dims *output_dims);
 
 int piconas_depthwise_conv2d_inplace_s8(const piconas_s8_context *ctx,

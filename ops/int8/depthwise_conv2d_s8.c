@@ -50,10 +50,10 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
 }
 
 int piconas_depthwise_conv2d_s8_check(const piconas_dw_conv_params *params,
-                                     const piconas_per_channel_quant_params *quant,
-                                     const piconas_dims *input_dims,
-                                     const piconas_dims *filter_dims, const int32_t *bias,
-                                     const piconas_dims *output_dims) {
+                                      const piconas_per_channel_quant_params *quant,
+                                      const piconas_dims *input_dims,
+                                      const piconas_dims *filter_dims, const int32_t *bias,
+                                      const piconas_dims *output_dims) {
   static const int8_t tensor = 0; /* stands for the tensors: only their pointers are checked */
   return depthwise_check(params, quant, input_dims, &tensor, filter_dims, &tensor, bias,
                          output_dims, &tensor);
@@ -633,8 +633,7 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
 
 int piconas_depthwise_conv2d_simd_prechecked_s8(const piconas_dw_conv_params *params,
                                                 const piconas_per_channel_quant_params *quant,
-                                                const piconas_dims *input_dims,
-                                                const int8_t *input,
+                                                const piconas_dims *input_dims, const int8_t *input,
                                                 const piconas_dims *filter_dims,
                                                 const int8_t *filter, const int32_t *bias,
                                                 const piconas_dims *output_dims, int8_t *output) {

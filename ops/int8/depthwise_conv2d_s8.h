@@ -34,10 +34,10 @@ extern "C" {
 /* The status piconas_depthwise_conv2d_s8 returns for these arguments with non-NULL tensors: the
  * check the exporter runs once per layer before it emits a call of a _prechecked variant. */
 int piconas_depthwise_conv2d_s8_check(const piconas_dw_conv_params *params,
-                                     const piconas_per_channel_quant_params *quant,
-                                     const piconas_dims *input_dims,
-                                     const piconas_dims *filter_dims, const int32_t *bias,
-                                     const piconas_dims *output_dims);
+                                      const piconas_per_channel_quant_params *quant,
+                                      const piconas_dims *input_dims,
+                                      const piconas_dims *filter_dims, const int32_t *bias,
+                                      const piconas_dims *output_dims);
 
 /* 1 when the Cortex-M55 MVE depthwise kernels (mve_s8.h; out of place and in place) take this
  * checked layer; else they fall back to the portable kernel. Compiled on every target. */
@@ -79,8 +79,7 @@ int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
  * returns PICONAS_S8_ERR_ARGUMENT). Output byte for byte that of the checked variant. */
 int piconas_depthwise_conv2d_simd_prechecked_s8(const piconas_dw_conv_params *params,
                                                 const piconas_per_channel_quant_params *quant,
-                                                const piconas_dims *input_dims,
-                                                const int8_t *input,
+                                                const piconas_dims *input_dims, const int8_t *input,
                                                 const piconas_dims *filter_dims,
                                                 const int8_t *filter, const int32_t *bias,
                                                 const piconas_dims *output_dims, int8_t *output);

@@ -20,9 +20,8 @@
  * windows do not fit (a band narrower than the window, output rows over 48 pixels, tap offsets
  * over 255 bytes, KW over 16) runs the portable kernel. Stack: about 0.9 KB in all. QEMU counts
  * a gather as one instruction; a real Cortex-M55 takes about a cycle per lane for it. */
-#include "mve_s8.h"
-
 #include "depthwise_conv2d_s8.h"
+#include "mve_s8.h"
 
 enum {
   DWI_LANES = 16,

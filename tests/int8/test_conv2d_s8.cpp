@@ -101,7 +101,7 @@ int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buff
                        ? static_cast<int32_t>(c.f.h * c.f.w * c.f.c * sizeof(int16_t))
                    : variant == Variant::Packed || variant == Variant::PackedPrechecked
                        ? piconas_conv2d_packed_s8_get_buffer_size(&f)
-                                                : piconas_conv2d_s8_get_buffer_size(&p, &in, &f, &out);
+                       : piconas_conv2d_s8_get_buffer_size(&p, &in, &f, &out);
   }
   std::vector<int32_t> scratch(static_cast<size_t>(buffer_bytes) / 4 + 1);
   const piconas_s8_context ctx{scratch.data(), buffer_bytes};
@@ -126,8 +126,8 @@ int run(const ConvCase& c, Variant variant, std::vector<int8_t>& y, int32_t buff
       return piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(),
                                                    bias, &out, y.data());
     case Variant::Im2colPrechecked:
-      return piconas_conv2d_im2col_simd_prechecked_s8(&ctx, &p, &q, &in, c.x.data(), &f,
-                                                      c.w.data(), bias, &out, y.data());
+      return piconas_conv2d_im2col_simd_prechecked_s8(&ctx, &p, &q, &in, c.x.data(), &f, c.w.data(),
+                                                      bias, &out, y.data());
     case Variant::Packed:
     case Variant::PackedPrechecked: {
       // int32 storage: the packed filter is read as words (4-byte aligned).
@@ -331,11 +331,11 @@ TEST_CASE("conv2d_s8: scratch size, missing scratch and bad arguments are refuse
     const piconas_s8_context ctx{scratch.data(), need};
     std::vector<int8_t> out_bytes(static_cast<size_t>(c.out.size()), 99);
     CHECK(piconas_conv2d_im2col_simd_prechecked_s8(&ctx, &p, &cq, &in, nullptr, &f, c.w.data(),
-                                                   nullptr, &out, out_bytes.data()) ==
-          PICONAS_S8_ERR_ARGUMENT);
-    CHECK(piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &p, nullptr, &in, c.x.data(), &f,
-                                                c.w.data(), nullptr, &out, out_bytes.data()) ==
-          PICONAS_S8_ERR_ARGUMENT);
+                                                   nullptr, &out,
+                                                   out_bytes.data()) == PICONAS_S8_ERR_ARGUMENT);
+    CHECK(piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &p, nullptr, &in, c.x.data(), &f, c.w.data(),
+                                                nullptr, &out,
+                                                out_bytes.data()) == PICONAS_S8_ERR_ARGUMENT);
     for (int8_t v : out_bytes) REQUIRE(v == 99);
   }
 

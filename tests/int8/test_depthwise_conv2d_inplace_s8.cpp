@@ -88,9 +88,8 @@ int run_in_place(const Layer& l, std::vector<int8_t>& data, int32_t scratch_byte
       if (piconas_depthwise_conv2d_inplace_s8_check(&ctx, &l.p, &q, &l.in, &l.f, bias, &l.out) !=
           PICONAS_S8_OK)
         return -102;
-      return piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&ctx, &l.p, &q, &l.in, &l.f,
-                                                                 l.w.data(), bias, &l.out,
-                                                                 data.data());
+      return piconas_depthwise_conv2d_inplace_simd_prechecked_s8(
+          &ctx, &l.p, &q, &l.in, &l.f, l.w.data(), bias, &l.out, data.data());
     case Variant::simd:
       return piconas_depthwise_conv2d_inplace_simd_s8(&ctx, &l.p, &q, &l.in, &l.f, l.w.data(),
                                                       bias, &l.out, data.data());
@@ -174,13 +173,11 @@ TEST_CASE("depthwise_conv2d_inplace_s8: refuses what it cannot do in place, befo
     const piconas_per_channel_quant_params q{l.mult.data(), l.shift.data()};
     std::vector<int8_t> scratch(36);
     const piconas_s8_context small{scratch.data(), 35}, enough{scratch.data(), 36};
-    CHECK(piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&small, &l.p, &q, &l.in, &l.f,
-                                                              l.w.data(), l.bias.data(), &l.out,
-                                                              data.data()) ==
+    CHECK(piconas_depthwise_conv2d_inplace_simd_prechecked_s8(
+              &small, &l.p, &q, &l.in, &l.f, l.w.data(), l.bias.data(), &l.out, data.data()) ==
           PICONAS_S8_ERR_BUFFER);
-    CHECK(piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&enough, &l.p, &q, &l.in, &l.f,
-                                                              nullptr, l.bias.data(), &l.out,
-                                                              data.data()) ==
+    CHECK(piconas_depthwise_conv2d_inplace_simd_prechecked_s8(
+              &enough, &l.p, &q, &l.in, &l.f, nullptr, l.bias.data(), &l.out, data.data()) ==
           PICONAS_S8_ERR_ARGUMENT);
     CHECK(data == before);
   }

@@ -217,7 +217,8 @@ static int inplace_case(void) {
                : piconas_depthwise_conv2d_inplace_s8(&ctx, &p, &q, &in, &f, w, bias, &out, y);
   inplace_simd_calls += applies;
   if (s1 != 0 || s2 != 0 || differs(out.h * out.w * out.c)) return 1;
-  if (applies && piconas_depthwise_conv2d_inplace_s8_check(&ctx, &p, &q, &in, &f, bias, &out) == 0 &&
+  if (applies &&
+      piconas_depthwise_conv2d_inplace_s8_check(&ctx, &p, &q, &in, &f, bias, &out) == 0 &&
       piconas_depthwise_conv2d_mve_fits(&p, &in, &f, &out)) {
     for (i = 0; i < in.h * in.w * in.c; ++i) y[i] = x[i];
     if (piconas_depthwise_conv2d_inplace_simd_prechecked_s8(&ctx, &p, &q, &in, &f, w, bias, &out,
@@ -248,8 +249,8 @@ static int packed_case(const piconas_conv_params *p, const piconas_per_channel_q
     return 1;
   }
   clear_y(out->n * out->h * out->w * out->c);
-  return piconas_conv2d_packed_prechecked_s8(&ctx, p, q, in, x, f, (const int8_t *)packed_w, b,
-                                             out, y) != 0 ||
+  return piconas_conv2d_packed_prechecked_s8(&ctx, p, q, in, x, f, (const int8_t *)packed_w, b, out,
+                                             y) != 0 ||
          differs(out->n * out->h * out->w * out->c);
 }
 
