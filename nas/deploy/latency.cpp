@@ -32,6 +32,8 @@ const char* latency_kernel_name(LatencyKernel kernel) {
       return "conv_1x1";
     case LatencyKernel::ConvIm2col:
       return "conv_im2col";
+    case LatencyKernel::ConvPacked:
+      return "conv_packed";
     case LatencyKernel::Depthwise:
       return "depthwise";
     case LatencyKernel::DepthwiseInPlace:
@@ -53,7 +55,8 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
   using Used = std::array<bool, kLatencyTerms>;
   //                       1     MACs   out    in     pixels window out*k  out*k*k chans  chans*rows
   static const Used conv1{true, true, true, true, true, false, false, false, false, false};
-  static const Used im2col{true, true, true, false, false, true, false, false, false, false};
+  static const Used im2col{true, true, true, false, true, true, false, true, false, false};
+  static const Used packed{true, true, true, true, true, true, false, false, false, false};
   static const Used dw{true, true, true, true, true, false, true, true, true, true};
   static const Used add{true, false, true, false, false, false, false, false, false, false};
   static const Used pool{true, false, true, true, false, false, false, false, false, false};
@@ -64,6 +67,8 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
       return conv1;
     case LatencyKernel::ConvIm2col:
       return im2col;
+    case LatencyKernel::ConvPacked:
+      return packed;
     case LatencyKernel::Depthwise:
     case LatencyKernel::DepthwiseInPlace:
       return dw;
@@ -90,9 +95,10 @@ bool LatencyTable::calibrated(McuTarget target) const {
   return find(target, LatencyKernel::Invoke) != nullptr;
 }
 
-LatencyKernel latency_kernel(const Layer& layer, bool in_place) {
+LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
   switch (layer.kind) {
     case OpKind::Conv:
+      if (packed) return LatencyKernel::ConvPacked;
       return layer.kernel == Size2(1) && layer.padding == Size2(0) ? LatencyKernel::ConvPointwise
                                                      : LatencyKernel::ConvIm2col;
     case OpKind::Depthwise:
@@ -106,6 +112,22 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place) {
   }
   PICONAS_CHECK(false, "latency_kernel: unknown layer kind of '" << layer.name << "'");
   return LatencyKernel::ConvPointwise;
+}
+
+std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan, McuTarget target) {
+  PICONAS_CHECK(plan.in_place.size() == graph.layers.size(),
+                "latency_kernels: the plan has " << plan.in_place.size() << " layers, the graph "
+                                                 << graph.layers.size());
+  const bool packed_target = target == McuTarget::CortexM4 || target == McuTarget::CortexM7;
+  std::vector<char> packed;
+  if (packed_target) {
+    const bool planned = std::any_of(plan.packed_conv.begin(), plan.packed_conv.end(), [](char c) { return c != 0; });
+    packed = planned ? plan.packed_conv : with_packed_conv(graph, plan, PlanOptions{}.strategy, 0).packed_conv;
+  }
+  std::vector<LatencyKernel> kernels;
+  for (size_t i = 0; i < graph.layers.size(); ++i)
+    kernels.push_back(latency_kernel(graph.layers[i], plan.in_place[i] != 0, i < packed.size() && packed[i] != 0));
+  return kernels;
 }
 
 LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
@@ -162,6 +184,10 @@ namespace {
 double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel,
                const LatencyTerms& x) {
   const LatencyRow* row = table.find(target, kernel);
+  // A conv the plan left unpacked on a packed target was (almost) never measured: the packed
+  // row, the nearest measured variant, stands in.
+  if (row == nullptr && (kernel == LatencyKernel::ConvPointwise || kernel == LatencyKernel::ConvIm2col))
+    row = table.find(target, LatencyKernel::ConvPacked);
   PICONAS_CHECK(row != nullptr, "no latency calibration for "
                                     << mcu_board(target).name << " (" << latency_kernel_name(kernel)
                                     << "); run bench/latency_calibrate.sh");
@@ -185,11 +211,12 @@ LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, Mcu
   LatencyEstimate estimate;
   estimate.target = target;
   const PatchPlan& patch = plan.patch;
+  const std::vector<LatencyKernel> kernels = latency_kernels(graph, plan, target);
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
     LayerLatency l;
     l.name = layer.name;
-    l.kernel = latency_kernel(layer, plan.in_place[i] != 0);
+    l.kernel = kernels[i];
     if (static_cast<int>(i) < patch.layers) {  // once per patch, on the patch's shapes
       const Shape3& in = graph.tensors[static_cast<size_t>(layer.input)];
       const Shape3& out = graph.tensors[static_cast<size_t>(layer.output)];

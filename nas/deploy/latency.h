@@ -38,6 +38,7 @@ namespace piconas::nas::deploy {
 enum class LatencyKernel {
   ConvPointwise,
   ConvIm2col,
+  ConvPacked,  // piconas_conv2d_packed_s8 (any kernel size), where the target prefers it
   Depthwise,
   DepthwiseInPlace,
   Add,
@@ -45,7 +46,7 @@ enum class LatencyKernel {
   FullyConnected,
   Invoke,
 };
-inline constexpr int kLatencyKernels = 8;
+inline constexpr int kLatencyKernels = 9;
 inline constexpr int kLatencyTerms = 10;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);
@@ -69,7 +70,12 @@ struct LatencyTable {
 // The table compiled in (nas/deploy/latency_table.cpp, generated).
 const LatencyTable& builtin_latency_table();
 
-LatencyKernel latency_kernel(const Layer& layer, bool in_place);
+LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed = false);
+// The variant every layer of `graph` runs on `target` under `plan`: the exporter's choice.
+// On the DSP cores without MVE (cortex-m4, cortex-m7: PICONAS_S8_PACKED_PREFERRED) a conv runs
+// packed where the plan leaves its scratch room (planner.h with_packed_conv; computed here the
+// way the export does when the plan has no packed conv yet).
+std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan, McuTarget target);
 LatencyTerms latency_features(const Graph& graph, const Layer& layer);
 // The same for the layer computing `out` from `in` with this top / left padding (one patch).
 LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h, int pad_w);

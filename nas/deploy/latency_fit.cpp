@@ -75,8 +75,9 @@ LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
                         << " measured layers, the lowering has " << graph.layers.size());
     const int target = static_cast<int>(m.target);
     double layers = 0;
+    const std::vector<LatencyKernel> kernels = latency_kernels(graph, plan, m.target);
     for (size_t i = 0; i < graph.layers.size(); ++i) {
-      const LatencyKernel kernel = latency_kernel(graph.layers[i], plan.in_place[i] != 0);
+      const LatencyKernel kernel = kernels[i];
       Samples& s = samples[{target, static_cast<int>(kernel)}];
       s.x.push_back(latency_features(graph, graph.layers[i]));
       s.y.push_back(m.layer_instructions[i]);
@@ -121,6 +122,8 @@ const char* kernel_enum(LatencyKernel k) {
       return "ConvPointwise";
     case LatencyKernel::ConvIm2col:
       return "ConvIm2col";
+    case LatencyKernel::ConvPacked:
+      return "ConvPacked";
     case LatencyKernel::Depthwise:
       return "Depthwise";
     case LatencyKernel::DepthwiseInPlace:

@@ -52,6 +52,19 @@ TEST_CASE("latency: MACs count only the taps inside the image") {
   CHECK(latency_kernel(dw, true) == LatencyKernel::DepthwiseInPlace);
   CHECK(latency_kernel(layer_named(g, "blocks.0.body.0"), false) == LatencyKernel::ConvPointwise);
   CHECK(latency_kernel(layer_named(g, "stem.0"), false) == LatencyKernel::ConvIm2col);
+  CHECK(latency_kernel(layer_named(g, "stem.0"), false, true) == LatencyKernel::ConvPacked);
+  // The exporter's choice: packed convs only on the DSP cores without MVE, where the plan has room.
+  const MemoryPlan plan = plan_memory(g);
+  const MemoryPlan packed = with_packed_conv(g, plan, PlanOptions{}.strategy, 0);
+  const std::vector<LatencyKernel> m4 = latency_kernels(g, plan, McuTarget::CortexM4);
+  const std::vector<LatencyKernel> m55 = latency_kernels(g, plan, McuTarget::CortexM55);
+  int packed_convs = 0;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    CHECK(m55[i] != LatencyKernel::ConvPacked);
+    CHECK((m4[i] == LatencyKernel::ConvPacked) == (packed.packed_conv[i] != 0));
+    packed_convs += m4[i] == LatencyKernel::ConvPacked;
+  }
+  CHECK(packed_convs > 0);
 }
 
 TEST_CASE("latency: the fit recovers the coefficients that generated the counts") {
