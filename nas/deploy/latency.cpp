@@ -114,19 +114,23 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
   return LatencyKernel::ConvPointwise;
 }
 
-std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan, McuTarget target) {
+std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan,
+                                           McuTarget target) {
   PICONAS_CHECK(plan.in_place.size() == graph.layers.size(),
                 "latency_kernels: the plan has " << plan.in_place.size() << " layers, the graph "
                                                  << graph.layers.size());
   const bool packed_target = target == McuTarget::CortexM4 || target == McuTarget::CortexM7;
   std::vector<char> packed;
   if (packed_target) {
-    const bool planned = std::any_of(plan.packed_conv.begin(), plan.packed_conv.end(), [](char c) { return c != 0; });
-    packed = planned ? plan.packed_conv : with_packed_conv(graph, plan, PlanOptions{}.strategy, 0).packed_conv;
+    const bool planned = std::any_of(plan.packed_conv.begin(), plan.packed_conv.end(),
+                                     [](char c) { return c != 0; });
+    packed = planned ? plan.packed_conv
+                     : with_packed_conv(graph, plan, PlanOptions{}.strategy, 0).packed_conv;
   }
   std::vector<LatencyKernel> kernels;
   for (size_t i = 0; i < graph.layers.size(); ++i)
-    kernels.push_back(latency_kernel(graph.layers[i], plan.in_place[i] != 0, i < packed.size() && packed[i] != 0));
+    kernels.push_back(latency_kernel(graph.layers[i], plan.in_place[i] != 0,
+                                     i < packed.size() && packed[i] != 0));
   return kernels;
 }
 
@@ -186,7 +190,8 @@ double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel
   const LatencyRow* row = table.find(target, kernel);
   // A conv the plan left unpacked on a packed target was (almost) never measured: the packed
   // row, the nearest measured variant, stands in.
-  if (row == nullptr && (kernel == LatencyKernel::ConvPointwise || kernel == LatencyKernel::ConvIm2col))
+  if (row == nullptr &&
+      (kernel == LatencyKernel::ConvPointwise || kernel == LatencyKernel::ConvIm2col))
     row = table.find(target, LatencyKernel::ConvPacked);
   PICONAS_CHECK(row != nullptr, "no latency calibration for "
                                     << mcu_board(target).name << " (" << latency_kernel_name(kernel)

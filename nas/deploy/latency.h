@@ -75,7 +75,8 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed = fa
 // On the DSP cores without MVE (cortex-m4, cortex-m7: PICONAS_S8_PACKED_PREFERRED) a conv runs
 // packed where the plan leaves its scratch room (planner.h with_packed_conv; computed here the
 // way the export does when the plan has no packed conv yet).
-std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan, McuTarget target);
+std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan,
+                                           McuTarget target);
 LatencyTerms latency_features(const Graph& graph, const Layer& layer);
 // The same for the layer computing `out` from `in` with this top / left padding (one patch).
 LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h, int pad_w);
