@@ -5,22 +5,7 @@
 # the winner's data-parallel training (exactly tested by mpi_train) stays within 1 % of the
 # single process's loss after its 8 steps, and the run ends with its report.
 # Usage: mpi_run.sh PICONAS_BINARY WORK_DIR MPIRUN
-set -euo pipefail
-trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited non-zero"' ERR
-piconas=$1
-work=$2
-mpirun=$3
-rm -rf "$work" && mkdir -p "$work"
-export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1
-mpi=("$mpirun" --oversubscribe --allow-run-as-root -np 3)
-
-same() {  # same FILE_A FILE_B WHAT
-  if ! cmp -s "$1" "$2"; then
-    echo "FAIL: $3: $1 and $2 differ"
-    diff <(head -c 3000 "$1") <(head -c 3000 "$2") | head -20
-    exit 1
-  fi
-}
+source "$(dirname "$0")/mpi_common.sh"
 
 # --- the whole pipeline with a halving shortlist of 4 (rungs of 4 and 2 candidates) -------
 run=(run --search-steps 10 --population 8 --top-k 4 --halving-eta 2 --halving-images 300 --seed 7

@@ -6,26 +6,10 @@
 # the uninterrupted outputs; so does kill -9 of mpirun itself (the whole job: no rank survives)
 # resumed on 2 ranks; an error on one rank ends the job with that rank's message.
 # Usage: mpi_search.sh PICONAS_BINARY WORK_DIR MPIRUN
-set -euo pipefail
-trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited non-zero"' ERR
-piconas=$1
-work=$2
-mpirun=$3
-rm -rf "$work" && mkdir -p "$work"
-export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1
+source "$(dirname "$0")/mpi_common.sh"
 seed=${KILL_SEED:-$RANDOM}
 echo "mpi_search: random seed $seed"
 RANDOM=$seed
-# --oversubscribe: 3 ranks on 2 cores; --allow-run-as-root: CI runs as root.
-mpi=("$mpirun" --oversubscribe --allow-run-as-root -np 3)
-
-same() {  # same FILE_A FILE_B WHAT
-  if ! cmp -s "$1" "$2"; then
-    echo "FAIL: $3: $1 and $2 differ"
-    diff <(head -c 3000 "$1") <(head -c 3000 "$2") | head -20
-    exit 1
-  fi
-}
 
 common=(search --max-sram 65536 --images 16 --seed 5 --checkpoint-every 3)
 freerea=("${common[@]}" --population 12 --sample-size 4 --steps 12)

@@ -9,25 +9,10 @@
 # architecture and accuracies as one process, loss equal to 6 digits, every softmax(alpha)
 # within 1e-4; two 3-rank runs write the same model.ckpt bytes.
 # Usage: mpi_train.sh PICONAS_BINARY WORK_DIR MPIRUN
-set -euo pipefail
-trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited non-zero"' ERR
-piconas=$1
-work=$2
-mpirun=$3
-rm -rf "$work" && mkdir -p "$work"
-export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1
+source "$(dirname "$0")/mpi_common.sh"
 seed=${KILL_SEED:-$RANDOM}
 echo "mpi_train: random seed $seed"
 RANDOM=$seed
-mpi=("$mpirun" --oversubscribe --allow-run-as-root -np 3)
-
-same() {  # same FILE_A FILE_B WHAT
-  if ! cmp -s "$1" "$2"; then
-    echo "FAIL: $3: $1 and $2 differ"
-    diff "$1" "$2" | head -20
-    exit 1
-  fi
-}
 close() {  # close A B WHAT: |A - B| <= 1e-5 |A|
   awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = a < 0 ? -a : a; exit !(d <= 1e-5 * m) }' ||
     { echo "FAIL: $3: 1 process $1, 3 ranks $2"; exit 1; }
