@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "core/atomic_file.h"
@@ -11,6 +12,7 @@
 #include "core/input_checks.h"
 #include "core/parallel.h"
 #include "data/image.h"
+#include "data/jpeg_decode.h"
 
 #include "stb_image.h"
 
@@ -57,38 +59,62 @@ std::string check_png_chunks(const uint8_t* bytes, size_t size) {
   return "";
 }
 
+// stb's reason for its last failure, never empty: a failure must not read as success (stb builds
+// "XXXX PNG chunk not known" from the chunk's type bytes, which start with 0 in a truncated file).
+std::string stb_failure() {
+  const char* reason = stbi_failure_reason();
+  return reason && *reason ? reason : "unknown decoder error";
+}
+
+// PNG and BMP through stb_image (data/stb_image_impl.cpp compiles only those two decoders).
+std::string decode_with_stb(const uint8_t* bytes, size_t size, int channels,
+                            const std::function<std::string(int, int)>& check_size,
+                            std::vector<uint8_t>& pixels, int& w, int& h) {
+  const int length = static_cast<int>(size);
+  if (std::string bad_png = check_png_chunks(bytes, size); !bad_png.empty()) return bad_png;
+  int file_channels = 0;
+  if (!stbi_info_from_memory(bytes, length, &w, &h, &file_channels)) {
+    return stb_failure();
+  }
+  if (std::string why = check_size(w, h); !why.empty()) return why;
+  int decoded_w = 0, decoded_h = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
+      stbi_load_from_memory(bytes, length, &decoded_w, &decoded_h, &file_channels, channels), stbi_image_free);
+  if (!decoded) {
+    return stb_failure();
+  }
+  if (decoded_w != w || decoded_h != h) return "image size differs from its header";
+  pixels.assign(decoded.get(), decoded.get() + static_cast<size_t>(w) * h * channels);
+  return "";
+}
+
 }  // namespace
 
 std::string decode_image(const uint8_t* bytes, size_t size, const FolderOptions& options, uint8_t* dst) {
   if (size > static_cast<size_t>(kMaxImageFileBytes)) return "file over " + std::to_string(kMaxImageFileBytes) + " bytes";
-  const int length = static_cast<int>(size);
-  if (std::string bad_png = check_png_chunks(bytes, size); !bad_png.empty()) return bad_png;
-  int w = 0, h = 0, file_channels = 0;
-  // The header's size is checked before stb allocates the pixels.
-  if (!stbi_info_from_memory(bytes, length, &w, &h, &file_channels)) {
-    const char* reason = stbi_failure_reason();
-    return reason ? reason : "unknown decoder error";
+  // The header's size is checked before any pixel is decoded.
+  auto check_size = [&](int w, int h) -> std::string {
+    if (w <= 0 || h <= 0) return "empty image";
+    if (h > 32 * options.height || w > 32 * options.width)
+      return "image " + std::to_string(w) + "x" + std::to_string(h) + " is over 32x the target size";
+    if (static_cast<int64_t>(w) * h > kMaxImagePixels)
+      return "image " + std::to_string(w) + "x" + std::to_string(h) + " is over " + std::to_string(kMaxImagePixels) +
+             " pixels";
+    return "";
+  };
+  const int c = options.channels;
+  int w = 0, h = 0;
+  std::vector<uint8_t> pixels;  // interleaved HWC
+  if (is_jpeg(bytes, size)) {
+    if (std::string why = decode_jpeg(bytes, size, c, check_size, pixels, w, h); !why.empty()) return why;
+  } else if (std::string why = decode_with_stb(bytes, size, c, check_size, pixels, w, h); !why.empty()) {
+    return why;
   }
-  if (w <= 0 || h <= 0) return "empty image";
-  if (h > 32 * options.height || w > 32 * options.width)
-    return "image " + std::to_string(w) + "x" + std::to_string(h) + " is over 32x the target size";
-  if (static_cast<int64_t>(w) * h > kMaxImagePixels)
-    return "image " + std::to_string(w) + "x" + std::to_string(h) + " is over " + std::to_string(kMaxImagePixels) +
-           " pixels";
-  int decoded_w = 0, decoded_h = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(bytes, length, &decoded_w, &decoded_h, &file_channels, options.channels),
-      stbi_image_free);
-  if (!pixels) {
-    const char* reason = stbi_failure_reason();
-    return reason ? reason : "unknown decoder error";
-  }
-  if (decoded_w != w || decoded_h != h) return "image size differs from its header";
-  // stb gives interleaved HWC; the cache is CHW.
-  int c = options.channels;
+  if (pixels.size() != static_cast<size_t>(c) * h * w) return "the decoder returned no pixels";
+  // The cache is CHW.
   std::vector<uint8_t> planar(static_cast<size_t>(c) * h * w);
   for (int64_t p = 0; p < static_cast<int64_t>(h) * w; ++p)
-    for (int k = 0; k < c; ++k) planar[k * static_cast<int64_t>(h) * w + p] = pixels.get()[p * c + k];
+    for (int k = 0; k < c; ++k) planar[k * static_cast<int64_t>(h) * w + p] = pixels[p * c + k];
   resize_bilinear(planar.data(), c, h, w, dst, options.height, options.width);
   return "";
 }

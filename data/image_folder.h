@@ -1,11 +1,12 @@
 // Image-folder loader: root/<class>/<file> with .jpg/.jpeg/.png/.bmp files (extension case is
 // ignored, other files are ignored). Classes are the subfolders in sorted (byte) order, label =
 // position; files are read in sorted order. This is the Visual Wake Words layout
-// (root/non_person, root/person). Images are decoded with stb_image into the requested channel
-// count (3: RGB, 1: grey), resized to height x width with resize_bilinear, and cached as uint8.
+// (root/non_person, root/person). Images are decoded (JPEG: libjpeg-turbo, data/jpeg_decode.h;
+// PNG and BMP: stb_image) into the requested channel count (3: RGB, 1: grey), resized to
+// height x width with resize_bilinear, and cached as uint8.
 // Errors: no class folders, or a class folder with no image files, throws Error naming it. An
-// unreadable image throws Error naming the file and stb's reason, unless skip_corrupt is set:
-// then it is left out and listed in Dataset::skipped_files (a class left with no image is
+// unreadable image throws Error naming the file and the decoder's reason, unless skip_corrupt is
+// set: then it is left out and listed in Dataset::skipped_files (a class left with no image is
 // still an error). Class folder names must be valid UTF-8 (they are written into JSON files);
 // a file over 64 MiB or whose header declares more than 32x the target size in either side is
 // refused from its header, before any pixel is decoded.
@@ -27,8 +28,8 @@ struct FolderOptions {
 
 Dataset load_image_folder(const std::string& root, const FolderOptions& options);
 
-// Decodes one encoded image (PNG, JPEG, BMP, ... as stb_image reads them) into dst (channels x
-// height x width of options); returns "" or the reason it was refused.
+// Decodes one encoded image (JPEG, PNG or BMP) into dst (channels x height x width of options);
+// returns "" or the reason it was refused.
 std::string decode_image(const uint8_t* bytes, size_t size, const FolderOptions& options, uint8_t* dst);
 
 }  // namespace piconas::data

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -139,4 +141,95 @@ TEST_CASE("image folder: load_dataset uses split subfolders or the root for trai
   spec.resolution = 0;
   CHECK_THROWS_AS(load_dataset(spec), Error);
   CHECK_THROWS_WITH_AS(parse_dataset_kind("imagenet"), doctest::Contains("imagenet"), Error);
+}
+
+namespace {
+
+void append_bytes(void* context, void* data, int size) {
+  auto* out = static_cast<std::vector<uint8_t>*>(context);
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  out->insert(out->end(), bytes, bytes + size);
+}
+
+std::string decode_for_test(const std::vector<uint8_t>& bytes) {
+  FolderOptions o;
+  o.channels = 3;
+  o.height = o.width = 8;
+  std::vector<uint8_t> dst(3 * 8 * 8);
+  return decode_image(bytes.data(), bytes.size(), o, dst.data());
+}
+
+// SOI, one DHT segment with one table of `codes` codes (the last code lengths), EOI.
+std::vector<uint8_t> jpeg_with_one_table(int codes) {
+  std::vector<uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xC4};
+  const int length = 2 + 17 + codes;
+  jpeg.push_back(static_cast<uint8_t>(length >> 8));
+  jpeg.push_back(static_cast<uint8_t>(length & 0xFF));
+  jpeg.push_back(0x00);  // DC table 0
+  std::vector<uint8_t> counts(16, 0);
+  for (int left = codes, i = 15; left > 0; --i) {
+    counts[i] = static_cast<uint8_t>(std::min(left, 255));
+    left -= counts[i];
+  }
+  jpeg.insert(jpeg.end(), counts.begin(), counts.end());
+  jpeg.insert(jpeg.end(), static_cast<size_t>(codes), 0x00);
+  jpeg.insert(jpeg.end(), {0xFF, 0xD9});
+  return jpeg;
+}
+
+}  // namespace
+
+TEST_CASE("JPEG: decoded by libjpeg-turbo; hostile tables and huge headers refused with a reason") {
+  std::vector<uint8_t> jpeg;
+  std::vector<uint8_t> pixels(8 * 8 * 3);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x) {
+      uint8_t* p = &pixels[(y * 8 + x) * 3];
+      p[0] = static_cast<uint8_t>(20 + 25 * x);
+      p[1] = static_cast<uint8_t>(200 - 20 * y);
+      p[2] = 90;
+    }
+  REQUIRE(stbi_write_jpg_to_func(append_bytes, &jpeg, 8, 8, 3, pixels.data(), 100));
+  FolderOptions o;
+  o.channels = 3;
+  o.height = o.width = 8;
+  std::vector<uint8_t> rgb(3 * 64);
+  REQUIRE(decode_image(jpeg.data(), jpeg.size(), o, rgb.data()) == "");
+  int max_error = 0;  // quality 100: within JPEG's rounding of the source (CHW now)
+  for (int k = 0; k < 3; ++k)
+    for (int p = 0; p < 64; ++p) max_error = std::max(max_error, std::abs(rgb[k * 64 + p] - pixels[p * 3 + k]));
+  CHECK(max_error <= 12);
+  o.channels = 1;  // one channel is the luma (JPEG's Y), as stb_image gives it
+  std::vector<uint8_t> grey(64);
+  REQUIRE(decode_image(jpeg.data(), jpeg.size(), o, grey.data()) == "");
+  for (int p = 0; p < 64; ++p) {
+    const double luma = 0.299 * pixels[p * 3] + 0.587 * pixels[p * 3 + 1] + 0.114 * pixels[p * 3 + 2];
+    CHECK(std::abs(grey[p] - luma) <= 12);
+  }
+
+  // 257 codes in one Huffman table (stb wrote past its table; CI's fuzzer input, 2026-12-05).
+  CHECK(decode_for_test(jpeg_with_one_table(257)).rfind("JPEG: ", 0) == 0);
+  const std::vector<uint8_t> fuzzed = {0xff, 0xd8, 0xff, 0xc4, 0x64, 0x00,
+                                       0x00, 0xfa, 0x00, 0x00, 0x00, 0x34};
+  CHECK(decode_for_test(fuzzed).rfind("JPEG: ", 0) == 0);
+
+  // A header declaring 20000 x 20000 is refused from the header (SOF0: FF C0, length, precision,
+  // height, width).
+  std::vector<uint8_t> huge = jpeg;
+  size_t sof = 2;
+  while (sof + 1 < huge.size() && !(huge[sof] == 0xFF && huge[sof + 1] == 0xC0)) ++sof;
+  REQUIRE(sof + 9 < huge.size());
+  for (size_t at : {sof + 5, sof + 7}) {
+    huge[at] = 20000 >> 8;
+    huge[at + 1] = 20000 & 0xFF;
+  }
+  CHECK(decode_for_test(huge) == "image 20000x20000 is over 32x the target size");
+}
+
+TEST_CASE("a PNG cut after its header is refused, not decoded as an image (fuzz_image, 2026-12-05)") {
+  // stb fails with an empty reason here (a chunk type of zero bytes): that once read as success.
+  const std::vector<uint8_t> png = {0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00,
+                                    0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00,
+                                    0x00, 0x04, 0x08, 0x00, 0x00, 0x00, 0x00, 0xd8, 0xc2, 0xc0};
+  CHECK(decode_for_test(png) == "unknown decoder error");
 }

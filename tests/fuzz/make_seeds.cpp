@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+
 #include "core/tensor.h"
 #include "fuzz_search_setup.h"
 #include "nas/arch/arch_text.h"
@@ -210,6 +213,18 @@ void image_seeds(const fs::path& dir) {
   std::string pixels;
   for (int y = 0; y < 2; ++y) pixels += std::string("\x10\x20\x30\x40\x50\x60\x00\x00", 8);
   write(dir, "bmp_2x2", bmp_header(2, 2, 16) + pixels);
+  // Baseline JPEGs (stb_image_write): grey 4x4 and RGB 8x8 (with chroma tables).
+  for (int channels : {1, 3}) {
+    const int side = channels == 1 ? 4 : 8;
+    std::vector<uint8_t> image(static_cast<size_t>(side) * side * channels);
+    for (size_t i = 0; i < image.size(); ++i) image[i] = static_cast<uint8_t>(i * 29);
+    std::string jpeg;
+    auto append = [](void* out, void* data, int size) {
+      static_cast<std::string*>(out)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+    };
+    stbi_write_jpg_to_func(append, &jpeg, side, side, channels, image.data(), 90);
+    write(dir, channels == 1 ? "jpeg_4x4_grey" : "jpeg_8x8_rgb", jpeg);
+  }
   // Issue 13: headers declaring 20000x20000 (once 1.2-1.6 GB before the size check).
   write(dir, "regress_bmp_header_20000", bmp_header(20000, 20000, 0));
   write(dir, "regress_png_header_20000", png_grey(20000, 20000, rows));
