@@ -17,3 +17,16 @@ same() {  # same FILE_A FILE_B WHAT: byte-identical, else the first differences 
     exit 1
   fi
 }
+
+# rank_pid PATTERN K: the pid of the K-th rank (pgrep order; K >= 2 skips the root) of the job
+# whose command line contains PATTERN, once the ranks have started; empty after 10 s.
+rank_pid() {
+  local pid=""
+  for _ in $(seq 100); do
+    pid=$(pgrep -f -- "$1" | xargs -r ps -o pid=,args= -p | grep -v -e mpirun -e timeout |
+          awk '{print $1}' | sed -n "$2p" || true)
+    [ -n "$pid" ] && break
+    sleep 0.1
+  done
+  echo "$pid"
+}

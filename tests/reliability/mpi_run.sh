@@ -3,7 +3,9 @@
 # with the same thread count in the search, the successive-halving shortlist (a rung's
 # candidates train on the ranks at once) and the plain shortlist (halving_eta 0), byte for byte;
 # the winner's data-parallel training (exactly tested by mpi_train) stays within 1 % of the
-# single process's loss after its 8 steps, and the run ends with its report.
+# single process's loss after its 8 steps, and the run ends with its report. A rank killed with
+# kill -9 inside the search or the shortlist ends the job with a clear message; rerunning the same
+# command ends with the same search history and rungs.
 # Usage: mpi_run.sh PICONAS_BINARY WORK_DIR MPIRUN
 source "$(dirname "$0")/mpi_common.sh"
 
@@ -34,4 +36,24 @@ numbers "$work/plain_one/stages/shortlist.json" > "$work/plain_one.txt"
 numbers "$work/plain_three/stages/shortlist.json" > "$work/plain_three.txt"
 test "$(grep -c val_accuracy "$work/plain_one.txt")" -ge 8 || { echo "FAIL: shortlist.json has too few results"; exit 1; }
 same "$work/plain_one.txt" "$work/plain_three.txt" "plain shortlist results, 1 process vs 3 ranks"
-echo "mpi_run: 3 ranks equal 1 process (search, halving and plain shortlists); winner trained data-parallel"
+
+# --- kill -9 one rank inside the search or the halving shortlist, rerun: the same rungs ------
+short=("${run[@]}" --stop-after shortlist)
+timeout 300 "${mpi[@]}" "$piconas" "${short[@]}" --out "$work/killed" >/dev/null 2>"$work/killed.err" &
+job=$!
+victim=$(rank_pid "--out $work/killed" 2)
+[ -n "$victim" ] || { echo "FAIL: no rank to kill"; exit 1; }
+sleep "$((RANDOM % 6)).$((RANDOM % 10))"
+kill -9 "$victim" 2>/dev/null || true
+code=0
+wait "$job" || code=$?
+[ "$code" -ne 124 ] || { echo "FAIL: the run hung after kill -9 of one rank"; exit 1; }
+if [ "$code" -ne 0 ]; then
+  grep -q "exited on signal 9" "$work/killed.err" || { echo "FAIL: no clear message:"; cat "$work/killed.err"; exit 1; }
+  echo "mpi_run: kill -9 of a rank ended the run with exit code $code; rerunning the same command"
+  timeout 300 "${mpi[@]}" "$piconas" "${short[@]}" --out "$work/killed" >/dev/null 2>&1
+fi
+for f in search/history.csv shortlist/halving.csv shortlist/halving.json; do
+  same "$work/one/$f" "$work/killed/$f" "$f after kill -9 of one rank and a rerun"
+done
+echo "mpi_run: 3 ranks equal 1 process (search, halving and plain shortlists); winner trained data-parallel; kill -9 of a rank and a rerun give the same rungs"

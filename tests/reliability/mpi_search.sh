@@ -32,13 +32,7 @@ start=$(date +%s)
 timeout 60 "${mpi[@]}" "$piconas" "${long[@]}" --threads 1 --output "$work/long_killed" \
   >/dev/null 2>"$work/killed.err" &
 job=$!
-victim=""
-for _ in $(seq 100); do  # the ranks' pids, once the search has started (none yet: || true)
-  victim=$(pgrep -f -- "--output $work/long_killed" | xargs -r ps -o pid=,args= -p |
-           grep -v -e mpirun -e timeout | awk '{print $1}' | sed -n 2p || true)
-  [ -n "$victim" ] && break
-  sleep 0.1
-done
+victim=$(rank_pid "--output $work/long_killed" 2)
 [ -n "$victim" ] || { echo "FAIL: no rank to kill"; exit 1; }
 sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
 kill -9 "$victim" 2>/dev/null || true

@@ -47,13 +47,7 @@ same "$work/whole.json" "$work/again.json" "evaluation of the final weights of t
 
 timeout 120 "${mpi[@]}" "$piconas" "${long[@]}" --out "$work/killed" >/dev/null 2>"$work/killed.err" &
 job=$!
-victim=""
-for _ in $(seq 100); do
-  victim=$(pgrep -f -- "--out $work/killed" | xargs -r ps -o pid=,args= -p |
-           grep -v -e mpirun -e timeout | awk '{print $1}' | sed -n 3p || true)
-  [ -n "$victim" ] && break
-  sleep 0.1
-done
+victim=$(rank_pid "--out $work/killed" 3)
 [ -n "$victim" ] || { echo "FAIL: no rank to kill"; exit 1; }
 sleep "$((RANDOM % 3)).$((RANDOM % 10))"
 kill -9 "$victim" 2>/dev/null || true
