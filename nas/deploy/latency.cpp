@@ -104,6 +104,11 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
     case OpKind::Depthwise:
       return in_place ? LatencyKernel::DepthwiseInPlace : LatencyKernel::Depthwise;
     case OpKind::Add:
+    // Not measured: hard-swish (three 16-bit multiplies per element) and the SE channel
+    // multiply (one requantization per element) take the residual add's cost per element (three
+    // 64-bit requantizations), an estimate from above.
+    case OpKind::Hardswish:
+    case OpKind::ChannelMul:
       return LatencyKernel::Add;
     case OpKind::GlobalAvgPool:
       return LatencyKernel::GlobalAvgPool;
