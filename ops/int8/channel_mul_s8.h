@@ -1,14 +1,12 @@
 /*
- * channel_mul_s8.h: int8 channel-wise multiply, y[p, c] = x[p, c] * gate[c]
- * (NHWC: `pixels` pixels of `channels` channels, one gate value per channel):
- * the scale of a squeeze-and-excitation block. TFLite's int8 Mul with the gate
- * broadcast (docs/int8.md): y = clamp(MBQM((x + input1_offset) * (g +
- * input2_offset), multiplier, shift)
+ * channel_mul_s8.h: int8 channel-wise multiply, y[p, c] = x[p, c] * gate[c] (NHWC: `pixels`
+ * pixels of `channels` channels, one gate value per channel): the scale of a
+ * squeeze-and-excitation block. TFLite's int8 Mul with the gate broadcast (docs/int8.md):
+ *   y = clamp(MBQM((x + input1_offset) * (g + input2_offset), multiplier, shift)
  *             + output_offset, act.min, act.max)
- * Host side: multiplier, shift = piconas_quantize_multiplier(s_x * s_g / s_y)
- * in double; input1_offset = -z_x, input2_offset = -z_g, output_offset = z_y.
- * |product| <= 255 * 255, so shifts up to 15 never wrap. output may alias
- * input. Needs no scratch.
+ * Host side: multiplier, shift = piconas_quantize_multiplier(s_x * s_g / s_y) in double;
+ * input1_offset = -z_x, input2_offset = -z_g, output_offset = z_y. |product| <= 255 * 255, so
+ * shifts up to 15 never wrap. output may alias input. Needs no scratch.
  */
 #ifndef PICONAS_INT8_CHANNEL_MUL_S8_H
 #define PICONAS_INT8_CHANNEL_MUL_S8_H

@@ -12,8 +12,7 @@ using namespace piconas::test;
 TEST_CASE("channel_mul: golden forward and accumulating backward") {
   // Two planes of three values, gates 2 and -0.5: y = [2, 4, 6, 2, -1, 0].
   // dy = [1, 1, 1, 1, 2, 3]: dx += dy * g = [2, 2, 2, -0.5, -1, -1.5];
-  // dg += sum dy * x = [1 + 2 + 3, -4 + 4 + 0] = [6, 0]; all buffers start
-  // at 1.
+  // dg += sum dy * x = [1 + 2 + 3, -4 + 4 + 0] = [6, 0]; all buffers start at 1.
   std::vector<double> x{1, 2, 3, -4, 2, 0}, g{2, -0.5}, y(6), dy{1, 1, 1, 1, 2, 3};
   std::vector<double> dx(6, 1.0), dg(2, 1.0);
   channel_mul_forward<double>(2, 3, x.data(), g.data(), y.data());
