@@ -41,6 +41,7 @@ Variable relu6(const Variable& x);
 Variable gelu(const Variable& x);
 Variable hardswish(const Variable& x);
 Variable sigmoid(const Variable& x);
+Variable hardsigmoid(const Variable& x);
 
 Variable avg_pool2d(const Variable& x, const ops::Pool2dParams& params);
 Variable max_pool2d(const Variable& x, const ops::Pool2dParams& params);
@@ -48,6 +49,9 @@ Variable global_avg_pool(const Variable& x);  // [N,C,H,W] -> [N,C]
 
 Variable add(const Variable& a, const Variable& b);
 Variable mul(const Variable& a, const Variable& b);
+// x [N, C, H, W] times one gate per image and channel, g [N, C] or [N, C, 1, 1] (the
+// squeeze-and-excitation scale); the gradient reaches both.
+Variable channel_mul(const Variable& x, const Variable& g);
 
 // Mean cross-entropy of logits [N, K] against labels (size N); result has shape [1].
 Variable softmax_cross_entropy(const Variable& logits, const std::vector<int32_t>& labels,

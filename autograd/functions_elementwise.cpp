@@ -1,8 +1,10 @@
 #include "autograd/function_helpers.h"
 #include "autograd/functions.h"
 #include "ops/add.h"
+#include "ops/channel_mul.h"
 #include "ops/dropout.h"
 #include "ops/gelu.h"
+#include "ops/hardsigmoid.h"
 #include "ops/hardswish.h"
 #include "ops/mul.h"
 #include "ops/relu.h"
@@ -14,7 +16,7 @@ namespace piconas::autograd {
 using namespace detail;
 
 namespace {
-// The five activations share one wrapper: forward(n, x, y), backward(n, x, y, dy, dx).
+// The six activations share one wrapper: forward(n, x, y), backward(n, x, y, dy, dx).
 template <template <class> class Kernels>
 Variable activation(const Variable& x, const char* op) {
   Tensor y = Tensor::empty(x.shape(), x.dtype());
@@ -43,6 +45,7 @@ PICONAS_ACTIVATION_KERNELS(relu6)
 PICONAS_ACTIVATION_KERNELS(gelu)
 PICONAS_ACTIVATION_KERNELS(hardswish)
 PICONAS_ACTIVATION_KERNELS(sigmoid)
+PICONAS_ACTIVATION_KERNELS(hardsigmoid)
 #undef PICONAS_ACTIVATION_KERNELS
 
 void check_same(const Variable& a, const Variable& b, const char* op) {
@@ -57,6 +60,9 @@ Variable relu6(const Variable& x) { return activation<relu6_kernels>(x, "relu6")
 Variable gelu(const Variable& x) { return activation<gelu_kernels>(x, "gelu"); }
 Variable hardswish(const Variable& x) { return activation<hardswish_kernels>(x, "hardswish"); }
 Variable sigmoid(const Variable& x) { return activation<sigmoid_kernels>(x, "sigmoid"); }
+Variable hardsigmoid(const Variable& x) {
+  return activation<hardsigmoid_kernels>(x, "hardsigmoid");
+}
 
 Variable add(const Variable& a, const Variable& b) {
   check_same(a, b, "add");
@@ -88,6 +94,30 @@ Variable mul(const Variable& a, const Variable& b) {
       using T = decltype(zero);
       ops::mul_backward<T>(self.value.numel(), an->value.data<T>(), bn->value.data<T>(),
                            self.grad.data<T>(), grad_or_null<T>(an), grad_or_null<T>(bn));
+    });
+  });
+}
+
+Variable channel_mul(const Variable& x, const Variable& g) {
+  PICONAS_CHECK(x.value().ndim() == 4 && (g.value().ndim() == 2 || g.value().ndim() == 4) &&
+                    g.shape()[0] == x.shape()[0] && g.shape()[1] == x.shape()[1] &&
+                    g.value().numel() == x.shape()[0] * x.shape()[1],
+                "channel_mul: x " << shape_str(x.shape()) << " and gate " << shape_str(g.shape())
+                                  << " (expected [N, C, H, W] and [N, C] or [N, C, 1, 1])");
+  check_dtypes(x, g, "channel_mul");
+  const int64_t planes = x.shape()[0] * x.shape()[1], plane = x.shape()[2] * x.shape()[3];
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch_dtype(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    ops::channel_mul_forward<T>(planes, plane, x.value().data<T>(), g.value().data<T>(),
+                                y.data<T>());
+  });
+  auto xn = x.node(), gn = g.node();
+  return make_result(std::move(y), "channel_mul", {x, g}, [xn, gn, planes, plane](Node& self) {
+    dispatch_dtype(self.value.dtype(), [&](auto zero) {
+      using T = decltype(zero);
+      ops::channel_mul_backward<T>(planes, plane, xn->value.data<T>(), gn->value.data<T>(),
+                                   self.grad.data<T>(), grad_or_null<T>(xn), grad_or_null<T>(gn));
     });
   });
 }

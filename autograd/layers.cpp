@@ -104,6 +104,7 @@ const char* activation_name(ActivationKind kind) {
     case ActivationKind::GELU: return "gelu";
     case ActivationKind::Hardswish: return "hardswish";
     case ActivationKind::Sigmoid: return "sigmoid";
+    case ActivationKind::Hardsigmoid: return "hardsigmoid";
   }
   return "unknown";
 }
@@ -115,6 +116,7 @@ Variable Activation::forward(const Variable& x) {
     case ActivationKind::GELU: return gelu(x);
     case ActivationKind::Hardswish: return hardswish(x);
     case ActivationKind::Sigmoid: return sigmoid(x);
+    case ActivationKind::Hardsigmoid: return hardsigmoid(x);
   }
   throw Error("Activation: unknown kind");
 }

@@ -75,7 +75,7 @@ class LayerNorm2d : public Module {
   void reset_parameters(Rng& rng) override;
 };
 
-enum class ActivationKind { ReLU, ReLU6, GELU, Hardswish, Sigmoid };
+enum class ActivationKind { ReLU, ReLU6, GELU, Hardswish, Sigmoid, Hardsigmoid };
 const char* activation_name(ActivationKind kind);
 
 class Activation : public Module {

@@ -19,6 +19,8 @@ autograd::ActivationKind to_activation_kind(Activation activation) {
       return ActivationKind::GELU;
     case Activation::Hardswish:
       return ActivationKind::Hardswish;
+    case Activation::Hardsigmoid:
+      return ActivationKind::Hardsigmoid;
   }
   throw Error("unknown activation");
 }
@@ -71,6 +73,7 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
     }
     case LayerKind::Input:
     case LayerKind::Add:
+    case LayerKind::ChannelMul:
       break;
   }
   return nullptr;
@@ -97,6 +100,26 @@ class BasicResidual : public Module {
   std::shared_ptr<Module> shortcut_, body_, act_;
 };
 
+// Squeeze-and-excitation (nas/arch/arch_spec.h): x * gate(x), gate = children "1".."4" applied
+// to the global average pool "0" of x, as [N, C, 1, 1].
+class SqueezeExcite : public Module {
+ public:
+  explicit SqueezeExcite(const std::vector<std::shared_ptr<Module>>& parts) {
+    for (size_t i = 0; i < parts.size(); ++i)
+      parts_.push_back(register_module(std::to_string(i), parts[i]));
+  }
+  Variable forward(const Variable& x) override {
+    Variable g = (*parts_[0])(x);
+    g = reshape(g, {x.shape()[0], x.shape()[1], 1, 1});
+    for (size_t i = 1; i < parts_.size(); ++i) g = (*parts_[i])(g);
+    return channel_mul(x, g);
+  }
+  const char* kind() const override { return "squeeze_excite"; }
+
+ private:
+  std::vector<std::shared_ptr<Module>> parts_;
+};
+
 bool path_ends_with(const LayerInfo& row, const std::string& suffix) {
   return row.path.size() >= suffix.size() &&
          row.path.compare(row.path.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -109,6 +132,14 @@ std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t 
   std::shared_ptr<Module> shortcut, act;
   bool residual = false;
   for (size_t i = begin; i < end; ++i) {
+    if (rows[i].kind == LayerKind::GlobalAvgPool) {  // an SE module: the rows up to its scale
+      std::vector<std::shared_ptr<Module>> parts;
+      for (; i < end && rows[i].kind != LayerKind::ChannelMul; ++i) parts.push_back(build_module(rows[i]));
+      PICONAS_CHECK(i < end, "build_network: block row '" << rows[begin].name
+                                                          << "' has a pool without its SE scale");
+      body->add(std::make_shared<SqueezeExcite>(parts));
+      continue;
+    }
     if (rows[i].kind == LayerKind::Add) residual = true;
     auto m = build_module(rows[i]);
     if (!m) continue;

@@ -70,6 +70,8 @@ const char* activation_name(Activation act) {
       return "gelu";
     case Activation::Hardswish:
       return "hswish";
+    case Activation::Hardsigmoid:
+      return "hsigmoid";
   }
   throw Error("activation_name: invalid Activation " + std::to_string(static_cast<int>(act)));
 }
@@ -86,6 +88,13 @@ bool has_residual(const BlockSpec& block, int in_channels) {
   if (block.kind == BlockKind::Basic) return true;
   return has_expansion(block.kind) && block.stride == 1 &&
          block.out_channels == in_channels;
+}
+
+int64_t se_channels(int64_t hidden) {
+  const int64_t v = hidden / 4;
+  int64_t rounded = std::max<int64_t>(8, (v + 4) / 8 * 8);
+  if (10 * rounded < 9 * v) rounded += 8;
+  return rounded;
 }
 
 bool has_expansion(BlockKind kind) {
@@ -269,6 +278,18 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
       p.push_back(where + ": expansion " + std::to_string(b.expansion) + " not in 1.." +
                   std::to_string(kMaxExpansion));
     }
+    if (b.kind != BlockKind::InvertedResidual && (b.se || b.activation))
+      p.push_back(where + ": " + block_kind_name(b.kind) +
+                  " block has an se or activation option (only ir blocks take them)");
+    if (b.activation) {
+      const Activation a = *b.activation;
+      if (a != Activation::ReLU && a != Activation::ReLU6 && a != Activation::Hardswish)
+        p.push_back(where + ": activation " + std::to_string(static_cast<int>(a)) +
+                    " is not relu, relu6 or hswish");
+      else if (a == spec.activation)
+        p.push_back(where + ": activation " + activation_name(a) +
+                    " is the network's: leave it out");
+    }
     advance(where, b.stride);
   }
   if (spec.head_channels < 0 || spec.head_channels > kMaxChannels)
@@ -442,6 +463,24 @@ ArchSpec mobilenetv1_025() {
   for (const auto& [channels, stride] : pattern)
     a.blocks.push_back({ds, 3, 1, stride, channels / 4});
   a.head_channels = 0;
+  return a;
+}
+
+ArchSpec mobilenetv3_small() {
+  ArchSpec a;
+  a.input = {3, 96, 96};
+  a.num_classes = 2;
+  a.activation = Activation::Hardswish;
+  a.stem = {16, 3, 2};
+  const BlockKind ir = BlockKind::InvertedResidual;
+  const std::optional<Activation> re = Activation::ReLU, hs;  // hs: the network's hswish
+  a.blocks = {{ir, 3, 1, 2, 16, true, re},  {ir, 3, 4, 2, 24, false, re},
+              {ir, 3, 4, 1, 24, false, re}, {ir, 5, 4, 2, 40, true, hs},
+              {ir, 5, 6, 1, 40, true, hs},  {ir, 5, 6, 1, 40, true, hs},
+              {ir, 5, 3, 1, 48, true, hs},  {ir, 5, 3, 1, 48, true, hs},
+              {ir, 5, 6, 2, 96, true, hs},  {ir, 5, 6, 1, 96, true, hs},
+              {ir, 5, 6, 1, 96, true, hs}};
+  a.head_channels = 576;
   return a;
 }
 

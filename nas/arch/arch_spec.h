@@ -5,7 +5,12 @@
 //   blocks each one of
 //     InvertedResidual   (MobileNetV2 MBConv) [1x1 expand to in*t -> BN -> act] (skipped when
 //                        t == 1), depthwise kxk stride s -> BN -> act, 1x1 project -> BN (linear);
-//                        + input when stride 1 and in == out channels.
+//                        + input when stride 1 and in == out channels. MobileNetV3's bneck
+//                        options: `se` inserts a squeeze-and-excitation module after the
+//                        depthwise act (global average pool -> 1x1 reduce to se_channels(hidden)
+//                        (bias) -> ReLU -> 1x1 expand to hidden (bias) -> hard-sigmoid ->
+//                        channel-wise multiply of the depthwise output); `activation`, when
+//                        set, replaces the network's activation in this block.
 //     DepthwiseSeparable depthwise kxk stride s -> BN -> act, 1x1 pointwise -> BN -> act;
 //                        no residual; expansion is always 1.
 //     ConvNeXt           depthwise kxk stride s (bias) -> LayerNorm over channels ->
@@ -34,6 +39,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,10 +47,12 @@
 namespace piconas::nas {
 
 enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt, Basic, Conv };
-enum class Activation { ReLU, ReLU6, GELU, Hardswish };
+// Hardsigmoid is the gate of a squeeze-and-excitation module only: no text names it, and it is
+// never a network's or a block's activation.
+enum class Activation { ReLU, ReLU6, GELU, Hardswish, Hardsigmoid };
 
 // Text names: block kinds "ir", "ds", "cn", "rb", "cv"; activations "relu", "relu6", "gelu",
-// "hswish".
+// "hswish" (and "hsigmoid" in layer tables).
 const char* block_kind_name(BlockKind kind);
 const char* activation_name(Activation act);
 
@@ -79,8 +87,20 @@ struct BlockSpec {
   int expansion = 1;  // always 1 for DepthwiseSeparable, Basic and Conv
   int stride = 1;
   int out_channels = 16;
+  // InvertedResidual only (MobileNetV3's bneck): a squeeze-and-excitation module, and the
+  // block's own activation (relu, relu6 or hswish; unset: the network's).
+  bool se = false;
+  std::optional<Activation> activation;
   bool operator==(const BlockSpec&) const = default;
 };
+
+// Squeeze width of the SE module of a block with `hidden` channels: MobileNetV3's
+// make_divisible(hidden / 4, 8) (a multiple of 8, at least 8, never below 90 % of hidden / 4).
+int64_t se_channels(int64_t hidden);
+// The activation block b runs: its own, or the network's.
+inline Activation block_activation(const BlockSpec& b, Activation network) {
+  return b.activation.value_or(network);
+}
 
 // ---- graph networks ----
 // A network given as its layer list instead of blocks: an imported ONNX model (nas/onnx) or the
@@ -201,5 +221,11 @@ ArchSpec dscnn();
 //   3x96x96, 2 classes, ReLU, stem 8 3x3 s2, 13 DS 3x3 blocks with widths
 //   16, 32 s2, 32, 64 s2, 64, 128 s2, 128 x5, 256 s2, 256, no head conv.
 ArchSpec mobilenetv1_025();
+// mobilenetv3-small: MobileNetV3-Small (Howard et al. 2019, Table 2) at width multiplier 1.0 for
+//   a Visual Wake Words input: 3x96x96, 2 classes, hswish, stem 16 3x3 s2, 11 bneck blocks
+//   (ir, kernel, expansion, stride, channels, se, relu where the paper has RE), head 576. Integer
+//   expansions: the paper's hidden widths 72 and 88 become 64 (16x4) and 96 (24x4); the others
+//   are exact. No 1024-wide hidden classifier layer (pool -> linear classifier).
+ArchSpec mobilenetv3_small();
 
 }  // namespace piconas::nas

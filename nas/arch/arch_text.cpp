@@ -176,6 +176,20 @@ BlockSpec read_block(Reader& r) {
   b.stride = r.integer("stride");
   r.expect("c");
   b.out_channels = r.integer("channels");
+  // MobileNetV3 options of an ir block, in this order: ":se", then ":<activation>".
+  if (r.next_is(":") && b.kind != BlockKind::InvertedResidual)
+    r.fail(std::string("a ") + block_kind_name(b.kind) + " block takes no options (ir blocks take :se and :relu|relu6|hswish)", r.pos());
+  if (r.next_is(":se")) {
+    r.expect(":se");
+    b.se = true;
+  }
+  if (r.next_is(":")) {
+    r.expect(":");
+    const size_t option = r.pos();
+    const Activation a = read_activation(r);
+    if (a == Activation::GELU) r.fail("an ir block cannot use gelu", option);
+    b.activation = a;
+  }
   return b;
 }
 
@@ -191,6 +205,8 @@ std::string to_text(const ArchSpec& spec) {
       out.append("e").append(std::to_string(b.expansion));
     out.append("s").append(std::to_string(b.stride));
     out.append("c").append(std::to_string(b.out_channels));
+    if (b.se) out.append(":se");
+    if (b.activation) out.append(":").append(activation_name(*b.activation));
   }
   return out + "|head=" + std::to_string(spec.head_channels);
 }
@@ -320,7 +336,8 @@ Mbv2Spec mbv2_from_key(std::string_view key, const Mbv2Spec& base) {
 }
 
 std::vector<std::string> reference_names() {
-  return {"mbv2-bench", "mobilenetv2", "tiny-bench", "resnet8", "dscnn", "mobilenetv1-025"};
+  return {"mbv2-bench", "mobilenetv2",     "tiny-bench",       "resnet8",
+          "dscnn",      "mobilenetv1-025", "mobilenetv3-small"};
 }
 
 std::string reference_text(std::string_view name) {
@@ -330,6 +347,7 @@ std::string reference_text(std::string_view name) {
   if (name == "resnet8") return to_text(resnet8());
   if (name == "dscnn") return to_text(dscnn());
   if (name == "mobilenetv1-025") return to_text(mobilenetv1_025());
+  if (name == "mobilenetv3-small") return to_text(mobilenetv3_small());
   std::string known;
   for (const auto& n : reference_names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown architecture name '" + std::string(name) + "' (known: " + known +

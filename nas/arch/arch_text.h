@@ -43,7 +43,7 @@ Mbv2Spec mbv2_from_key(std::string_view key, const Mbv2Spec& base);
 std::vector<std::string> mbv2_key_problems(std::string_view key);
 
 // Reference networks: "mbv2-bench", "mobilenetv2" (mbv2 form), "tiny-bench", "resnet8", "dscnn"
-// and "mobilenetv1-025" (blocks form); docs/reference_networks.md lists their costs.
+// "mobilenetv1-025" and "mobilenetv3-small" (blocks form); docs/reference_networks.md lists their costs.
 std::vector<std::string> reference_names();
 // Canonical text of a reference network; throws Error listing the known names.
 std::string reference_text(std::string_view name);

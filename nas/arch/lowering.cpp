@@ -109,6 +109,30 @@ class LayerList {
     row.in_width = row.out_width = BlockWidth::Out;
     push(std::move(row));
   }
+  // Squeeze-and-excitation over the current features (nas/arch/arch_spec.h): five rows under the
+  // module path P.K (the next numbered path), then the ChannelMul row at P.K itself.
+  void squeeze_excite(const std::string& name, BlockWidth width) {
+    const int features_row = last();
+    const Shape3 features = shape_;
+    const std::string outer = prefix_;
+    const int index = next_;
+    prefix_ = outer + std::to_string(index) + ".";
+    next_ = 0;
+    LayerInfo pool = make(name + ".pool", LayerKind::GlobalAvgPool, "avgpool", {features.c, 1, 1});
+    pool.in_width = pool.out_width = width;
+    push(std::move(pool));
+    const Size2 one{1, 1};
+    conv(name + ".reduce", se_channels(features.c), one, one, false, true, width);
+    activation(name + ".relu", Activation::ReLU);
+    conv(name + ".expand", features.c, one, one, false, true, BlockWidth::None, width);
+    activation(name + ".gate", Activation::Hardsigmoid, width);
+    prefix_ = outer;
+    next_ = index;
+    LayerInfo scale = make(name + ".scale", LayerKind::ChannelMul, "channel_mul", features);
+    scale.skip = features_row;
+    scale.in_width = scale.out_width = width;
+    push(std::move(scale));
+  }
   void pool(const std::string& name) {
     LayerInfo row = make(name, LayerKind::GlobalAvgPool, "avgpool", {shape_.c, 1, 1});
     row.path = "pool";
@@ -177,14 +201,16 @@ void add_block(LayerList& l, int index, const BlockSpec& b, Activation act) {
   switch (b.kind) {
     case BlockKind::InvertedResidual: {
       const W dw_width = b.expansion != 1 ? W::Hidden : W::In;
+      const Activation block_act = block_activation(b, act);
       if (b.expansion != 1) {
         l.conv(p + ".expand", in_c * b.expansion, one, one, false, false, W::In, W::Hidden);
         l.batchnorm(p + ".expand.bn", W::Hidden);
-        l.activation(p + ".expand.act", act, W::Hidden);
+        l.activation(p + ".expand.act", block_act, W::Hidden);
       }
       l.conv(p + ".dw", l.shape().c, k, s, true, false, dw_width, dw_width);
       l.batchnorm(p + ".dw.bn", dw_width);
-      l.activation(p + ".dw.act", act, dw_width);
+      l.activation(p + ".dw.act", block_act, dw_width);
+      if (b.se) l.squeeze_excite(p + ".se", dw_width);
       l.conv(p + ".project", b.out_channels, one, one, false, false, dw_width, W::Out);
       l.batchnorm(p + ".project.bn", W::Out);
       break;
@@ -257,6 +283,8 @@ const char* layer_kind_name(LayerKind kind) {
       return "max_pool";
     case LayerKind::AvgPool:
       return "avg_pool";
+    case LayerKind::ChannelMul:
+      return "channel_mul";
   }
   return "unknown";
 }

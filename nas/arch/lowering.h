@@ -12,6 +12,8 @@
 //   Add             residual add of the row `skip` (the block input, or a Basic block's
 //                   projection) and the row before
 //   GlobalAvgPool   -> Cx1x1
+//   ChannelMul      squeeze-and-excitation scale: the row `skip` (CxHxW features) times the row
+//                   before (the Cx1x1 gate), channel by channel -> CxHxW
 //   FullyConnected  classifier, with bias
 //   MaxPool, AvgPool graph networks only
 // A graph network (ArchSpec::graph) lowers to one row per GraphLayer, in its order, named and
@@ -21,6 +23,10 @@
 // lowers to [shortcut 1x1 conv (bias, reads the block input)], conv1 (reads the block input),
 // BN, act, conv2, BN, add (skip: the shortcut row or the block input), act; module paths
 // blocks.i.shortcut, blocks.i.body.0..4, blocks.i.add, blocks.i.act.
+// An ir block with `se` has, after its depthwise act, the rows GlobalAvgPool (bN.se.pool),
+// Conv 1x1 with bias (bN.se.reduce), Activation ReLU, Conv 1x1 with bias (bN.se.expand),
+// Activation Hardsigmoid (bN.se.gate), ChannelMul (bN.se.scale, skip: the depthwise act row);
+// module paths P.K.0..4 for the five inner rows and P.K for the scale, P.K being the SE module.
 //   params  conv/linear weights, biases where present, BatchNorm and LayerNorm gamma + beta
 //           (2 per channel; BN running statistics are buffers, not parameters).
 //   MACs    conv: out_c * out_h * out_w * (in_c / groups) * kh * kw; linear: in * out;
@@ -67,7 +73,8 @@ enum class LayerKind {
   GlobalAvgPool,
   FullyConnected,
   MaxPool,  // graph networks only (nas/arch/arch_spec.h, GraphLayer)
-  AvgPool
+  AvgPool,
+  ChannelMul  // squeeze-and-excitation scale (blocks with se)
 };
 const char* layer_kind_name(LayerKind kind);  // "conv", "depthwise", "batchnorm", ...
 
@@ -94,7 +101,8 @@ struct LayerInfo {
   bool bias = false;                         // Conv, Depthwise, FullyConnected
   Activation activation = Activation::ReLU;  // Activation rows
   int block = -1;  // index in spec.blocks; -1 for input, stem, head, pool, classifier
-  int skip = -1;   // Add rows: index of the row whose output is the residual input
+  int skip = -1;   // Add rows: index of the row whose output is the residual input;
+                   // ChannelMul rows: the row whose features the gate scales
   int source = -1;  // index of the row this row reads; -1: the row before. A Basic block's
                     // projection and first conv read the block input (source = its row).
   BlockWidth in_width = BlockWidth::None, out_width = BlockWidth::None;  // block rows

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ops/int8/channel_mul_s8.h"
+#include "ops/int8/hardswish_s8.h"
 #include "ops/int8/int8_kernels.h"
 
 namespace piconas::nas::deploy {
@@ -37,6 +39,11 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
       a.input2 = dims_of(model.tensors[static_cast<size_t>(l.input2)]);
       a.add = l.add;
       a.size = a.output.h * a.output.w * a.output.c;
+      break;
+    case OpKind::Hardswish: a.size = a.output.h * a.output.w * a.output.c; break;
+    case OpKind::ChannelMul:
+      a.input2 = dims_of(model.tensors[static_cast<size_t>(l.input2)]);
+      a.size = a.output.h * a.output.w;  // pixels
       break;
     case OpKind::GlobalAvgPool: break;
   }
@@ -148,6 +155,8 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
                                         &a.output, y);
     case OpKind::Add: return piconas_add_s8(&a.add, x, x2, y, a.size);
     case OpKind::GlobalAvgPool: return piconas_global_avg_pool2d_s8(l.activation, &a.input, x, &a.output, y);
+    case OpKind::Hardswish: return piconas_hardswish_s8(&l.hardswish, x, y, a.size);
+    case OpKind::ChannelMul: return piconas_channel_mul_s8(&l.channel_mul, x, x2, y, a.size, a.output.c);
   }
   return PICONAS_S8_ERR_ARGUMENT;
 }

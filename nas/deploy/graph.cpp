@@ -6,8 +6,10 @@
 
 #include "autograd/layers.h"
 #include "nas/arch/lowering.h"
+#include "ops/channel_mul.h"
 #include "ops/conv2d.h"
 #include "ops/global_avg_pool.h"
+#include "ops/hardswish.h"
 #include "ops/linear.h"
 
 namespace piconas::nas::deploy {
@@ -21,6 +23,8 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::Add: return "add";
     case OpKind::GlobalAvgPool: return "global_avg_pool";
     case OpKind::FullyConnected: return "fully_connected";
+    case OpKind::Hardswish: return "hardswish";
+    case OpKind::ChannelMul: return "channel_mul";
   }
   return "unknown";
 }
@@ -53,12 +57,16 @@ FusedActivation fused(Activation act, const std::string& layer) {
   switch (act) {
     case Activation::ReLU: return FusedActivation::ReLU;
     case Activation::ReLU6: return FusedActivation::ReLU6;
+    case Activation::Hardsigmoid: return FusedActivation::HardSigmoid;
     case Activation::GELU:
     case Activation::Hardswish: break;
   }
   throw Error(std::string("deploy: layer '") + layer + "' uses activation " + activation_name(act) +
-              ", which has no int8 kernel (export supports relu and relu6)");
+              ", which has no int8 kernel (export supports relu, relu6 and hswish)");
 }
+
+// Hard-swish is not a clamp: its Activation row becomes a layer of its own.
+bool own_layer(Activation act) { return act == Activation::Hardswish; }
 
 // Walks the rows of arch_layers: a Conv/Depthwise row with the BatchNorm and Activation rows
 // after it becomes one Layer; Add, GlobalAvgPool and FullyConnected rows map one to one.
@@ -78,7 +86,8 @@ class Lowering {
       auto next_is = [&](size_t k, LayerKind kind) {
         return k < rows.size() && rows[k].kind == kind && rows[k].source < 0;
       };
-      const bool next_is_act = next_is(i + 1, LayerKind::Activation);
+      const bool next_is_act =
+          next_is(i + 1, LayerKind::Activation) && !own_layer(rows[i + 1].activation);
       switch (row.kind) {
         case LayerKind::Conv:
         case LayerKind::Depthwise: {
@@ -91,14 +100,22 @@ class Lowering {
           }
           PICONAS_CHECK(next_is(i + 1, LayerKind::BatchNorm),
                         "deploy: layer '" << row.name << "' has no BatchNorm to fold");
-          const bool has_act = next_is(i + 2, LayerKind::Activation);
+          const bool has_act =
+              next_is(i + 2, LayerKind::Activation) && !own_layer(rows[i + 2].activation);
           const FusedActivation act =
               has_act ? fused(rows[i + 2].activation, row.path) : FusedActivation::None;
           tensor_of_row_[i] = conv(row, rows[i + 1].path, input, act);
           break;
         }
-        case LayerKind::BatchNorm:
-        case LayerKind::Activation: tensor_of_row_[i] = input; break;  // folded, fused
+        case LayerKind::BatchNorm: tensor_of_row_[i] = input; break;  // folded
+        case LayerKind::Activation:  // fused, or a layer of its own
+          tensor_of_row_[i] = own_layer(row.activation) ? unary(OpKind::Hardswish, row.path, input)
+                                                        : input;
+          break;
+        case LayerKind::ChannelMul:
+          tensor_of_row_[i] =
+              channel_mul(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input);
+          break;
         case LayerKind::Add:
           // A basic block's activation after the add is fused into it.
           tensor_of_row_[i] =
@@ -136,6 +153,10 @@ class Lowering {
     l.padding = row.pad;  // zeros before the image; the output size implies those after
     l.activation = act;
     if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise);
+    if (net_ && act == FusedActivation::HardSigmoid) {  // relu6(x + 3) / 6 = clamp(x/6 + 1/2)
+      for (float& w : l.weight) w = static_cast<float>(w / 6.0);
+      for (float& b : l.bias) b = static_cast<float>(b / 6.0 + 0.5);
+    }
     PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
                                                      << " tensor, expected "
                                                      << shape3_str(row.input));
@@ -150,6 +171,29 @@ class Lowering {
     l.input = a;
     l.input2 = b;
     return push(std::move(l), graph_.tensors[static_cast<size_t>(a)]);
+  }
+
+  int unary(OpKind kind, const std::string& name, int input) {
+    Layer l;
+    l.kind = kind;
+    l.name = name;
+    l.input = input;
+    return push(std::move(l), graph_.tensors[static_cast<size_t>(input)]);
+  }
+
+  // features (CxHxW) times gate (Cx1x1), channel by channel.
+  int channel_mul(const std::string& name, int features, int gate) {
+    const Shape3 f = graph_.tensors[static_cast<size_t>(features)];
+    const Shape3 g = graph_.tensors[static_cast<size_t>(gate)];
+    PICONAS_CHECK(g == (Shape3{f.c, 1, 1}), "deploy: layer '" << name << "' scales a "
+                                                              << shape3_str(f) << " tensor by a "
+                                                              << shape3_str(g) << " gate");
+    Layer l;
+    l.kind = OpKind::ChannelMul;
+    l.name = name;
+    l.input = features;
+    l.input2 = gate;
+    return push(std::move(l), f);
   }
 
   int pool(const std::string& name, int input) {
@@ -238,7 +282,7 @@ class Lowering {
 };
 
 Graph lower(const ArchSpec& spec, const std::vector<LayerInfo>& rows, Module* net) {
-  fused(spec.activation, "stem");
+  if (!own_layer(spec.activation)) fused(spec.activation, "stem");
   for (size_t i = 0; i < spec.blocks.size(); ++i) {
     const std::string block = "blocks." + std::to_string(i);
     PICONAS_CHECK(spec.blocks[i].kind != BlockKind::ConvNeXt,
@@ -251,7 +295,9 @@ Graph lower(const ArchSpec& spec, const std::vector<LayerInfo>& rows, Module* ne
 
 void apply_activation(FusedActivation act, Tensor& t) {
   if (act == FusedActivation::None) return;
-  const float hi = act == FusedActivation::ReLU6 ? 6.0f : INFINITY;
+  const float hi = act == FusedActivation::ReLU6         ? 6.0f
+                   : act == FusedActivation::HardSigmoid ? 1.0f
+                                                         : INFINITY;
   float* p = t.data<float>();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = std::min(std::max(p[i], 0.0f), hi);
 }
@@ -277,9 +323,9 @@ std::vector<std::string> int8_problems(const ArchSpec& spec) {
     }
     return problems;
   }
-  if (spec.activation == Activation::GELU || spec.activation == Activation::Hardswish)
+  if (spec.activation == Activation::GELU)
     problems.push_back(std::string("activation ") + activation_name(spec.activation) +
-                       " has no int8 kernel (relu and relu6 do)");
+                       " has no int8 kernel (relu, relu6 and hswish do)");
   for (size_t i = 0; i < spec.blocks.size(); ++i)
     if (spec.blocks[i].kind == BlockKind::ConvNeXt)
       problems.push_back("block " + std::to_string(i) +
@@ -307,7 +353,8 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
   }
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& l = graph.layers[i];
-    PICONAS_CHECK(!l.weight.empty() || l.kind == OpKind::Add || l.kind == OpKind::GlobalAvgPool,
+    PICONAS_CHECK(!l.weight.empty() || l.kind == OpKind::Add || l.kind == OpKind::GlobalAvgPool ||
+                      l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul,
                   "run_float: layer '" << l.name << "' has no weights (graph from lower_arch?)");
     const Tensor& x = values[static_cast<size_t>(l.input)];
     const Shape3 os = graph.tensors[static_cast<size_t>(l.output)];
@@ -342,6 +389,14 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
       case OpKind::FullyConnected:
         ops::linear_forward<float>({n, x.dim(1), os.c}, x.data<float>(), l.weight.data(), l.bias.data(),
                                    y.data<float>());
+        break;
+      case OpKind::Hardswish:
+        ops::hardswish_forward<float>(x.numel(), x.data<float>(), y.data<float>());
+        break;
+      case OpKind::ChannelMul:
+        ops::channel_mul_forward<float>(n * os.c, os.h * os.w, x.data<float>(),
+                                        values[static_cast<size_t>(l.input2)].data<float>(),
+                                        y.data<float>());
         break;
     }
     apply_activation(l.activation, y);

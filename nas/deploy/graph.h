@@ -2,18 +2,22 @@
 // inference layers with BatchNorm folded into the preceding convolution.
 //
 // Layers: Conv (dense kxk, stem / expand / project / pointwise / head), Depthwise, Add
-// (residual), GlobalAvgPool and FullyConnected (classifier). Each layer reads one or two
-// tensors and writes one; tensors are numbered, tensor 0 is the network input, the last
-// layer writes the logits. Shapes are per image, channels-first (Shape3). A fused activation
-// (ReLU, ReLU6) is part of the layer that produces it.
+// (residual), GlobalAvgPool and FullyConnected (classifier), Hardswish (an activation of its own
+// layer: it is not a clamp) and ChannelMul (the scale of a squeeze-and-excitation module: input
+// is the features, input2 the Cx1x1 gate). Each layer reads one or two tensors and writes one;
+// tensors are numbered, tensor 0 is the network input, the last layer writes the logits. Shapes
+// are per image, channels-first (Shape3). A fused activation (ReLU, ReLU6, HardSigmoid) is part
+// of the layer that produces it. HardSigmoid, relu6(x + 3) / 6 = clamp(x / 6 + 1/2, 0, 1), is
+// folded: the conv's weights are divided by 6 and 1/2 is added to its bias (lower_network), so
+// the layer's activation is the clamp to [0, 1].
 //
 // Weights stay in the training layout here (float, OIHW: conv [O, I, K, K], depthwise
 // [C, 1, K, K], classifier [O, I]); the int8 layouts are made in nas/deploy/quantize.h.
 // Folding (in double): scale = gamma / sqrt(running_var + eps); w' = w * scale;
 // b' = beta + (b - running_mean) * scale.
 //
-// Only int8-deployable networks lower: ConvNeXt blocks (LayerNorm, GELU) and GELU/Hardswish
-// activations are refused with an Error naming the layer. lower_arch() needs no weights, so
+// Only int8-deployable networks lower: ConvNeXt blocks (LayerNorm, GELU) and GELU activations
+// are refused with an Error naming the layer. lower_arch() needs no weights, so
 // the memory planner and the flash estimate can run on a bare ArchSpec during search.
 #pragma once
 #include <functional>
@@ -26,15 +30,15 @@
 
 namespace piconas::nas::deploy {
 
-enum class OpKind { Conv, Depthwise, Add, GlobalAvgPool, FullyConnected };
-enum class FusedActivation { None, ReLU, ReLU6 };
+enum class OpKind { Conv, Depthwise, Add, GlobalAvgPool, FullyConnected, Hardswish, ChannelMul };
+enum class FusedActivation { None, ReLU, ReLU6, HardSigmoid };
 const char* op_kind_name(OpKind kind);
 
 struct Layer {
   OpKind kind = OpKind::Conv;
   std::string name;  // module path: "stem", "blocks.2.body.1", "blocks.2.add", "pool", "classifier"
   int input = 0;
-  int input2 = -1;  // Add only: the residual branch input
+  int input2 = -1;  // Add: the residual branch input; ChannelMul: the gate
   int output = 0;
   // Conv, Depthwise: per axis; padding = zeros before the image (top/left), "same": the output
   // tensor's size implies kernel - 1 - padding after it.

@@ -50,8 +50,10 @@ piconas_activation clamp_of(FusedActivation act, const TensorQuant& out) {
   switch (act) {
     case FusedActivation::None: return {-128, 127};
     case FusedActivation::ReLU: return {std::max(-128, out.zero_point), 127};
-    case FusedActivation::ReLU6: {
-      const int32_t six = static_cast<int32_t>(std::round(6.0 / static_cast<double>(out.scale)));
+    case FusedActivation::ReLU6:
+    case FusedActivation::HardSigmoid: {
+      const double top = act == FusedActivation::ReLU6 ? 6.0 : 1.0;
+      const int32_t six = static_cast<int32_t>(std::round(top / static_cast<double>(out.scale)));
       return {std::max(-128, out.zero_point),
               static_cast<int32_t>(std::min<int64_t>(127, int64_t{out.zero_point} + six))};
     }
@@ -127,7 +129,52 @@ piconas_add_params add_params(const TensorQuant& a, const TensorQuant& b, const 
   return p;
 }
 
+piconas_channel_mul_params channel_mul_params(const TensorQuant& x, const TensorQuant& gate,
+                                              const TensorQuant& out, const std::string& name) {
+  piconas_channel_mul_params p{};
+  p.input1_offset = -x.zero_point;
+  p.input2_offset = -gate.zero_point;
+  p.output_offset = out.zero_point;
+  std::tie(p.multiplier, p.shift) = quantize_multiplier(
+      static_cast<double>(x.scale) * static_cast<double>(gate.scale) / static_cast<double>(out.scale),
+      name);
+  p.activation = {-128, 127};
+  PICONAS_CHECK(piconas_channel_mul_s8_check(&p, 0, 0) == PICONAS_S8_OK,
+                "deploy: layer '" << name << "': channel multiply shift " << p.shift
+                                  << " out of the kernel's range [-31, 15]");
+  return p;
+}
+
+// TFLite's rounding of a Q31 multiplier to Q15 (DownScaleInt32ToInt16Multiplier).
+int32_t q15_multiplier(int32_t m32) {
+  if (m32 >= std::numeric_limits<int32_t>::max() - (1 << 15)) return 32767;
+  return (m32 + (1 << 15)) >> 16;
+}
+
 }  // namespace
+
+piconas_hardswish_params hardswish_params(const TensorQuant& in, const TensorQuant& out,
+                                          const std::string& layer) {
+  // In float, as TFLite's Prepare: the multipliers then match TFLite's bit for bit.
+  const float hires = (1.0f / 128.0f) * in.scale;
+  const float output_multiplier = hires / out.scale;
+  const float reluish_multiplier = hires / (3.0f / 32768.0f);
+  piconas_hardswish_params p{};
+  p.input_offset = -in.zero_point;
+  p.output_offset = out.zero_point;
+  auto [om, os] = quantize_multiplier(output_multiplier, layer);
+  auto [rm, rs] = quantize_multiplier(reluish_multiplier, layer);
+  p.output_multiplier = q15_multiplier(om);
+  p.output_shift = os;
+  p.reluish_multiplier = q15_multiplier(rm);
+  p.reluish_shift = rs;
+  PICONAS_CHECK(piconas_hardswish_s8_check(&p, 0) == PICONAS_S8_OK,
+                "deploy: layer '" << layer << "': hard-swish shifts (output " << os << ", reluish "
+                                  << rs << ") out of the kernel's range (output [-15, 0], reluish "
+                                     "[-15, 15]): input scale " << in.scale << ", output scale "
+                                  << out.scale);
+  return p;
+}
 
 int64_t QuantizedModel::constant_bytes() const {
   int64_t bytes = 0;
@@ -148,7 +195,9 @@ int64_t constant_bytes(const Graph& graph) {
       case OpKind::Depthwise: bytes += out_c * kk + 12 * out_c; break;
       case OpKind::FullyConnected: bytes += out_c * in.c + 12 * out_c; break;
       case OpKind::Add:
-      case OpKind::GlobalAvgPool: break;
+      case OpKind::GlobalAvgPool:
+      case OpKind::Hardswish:
+      case OpKind::ChannelMul: break;
     }
   }
   return bytes;
@@ -219,6 +268,8 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
     if (l.kind == OpKind::GlobalAvgPool) {
       m.tensors[out] = m.tensors[static_cast<size_t>(l.input)];
       m.tensors[out].shape = graph.tensors[out];
+    } else if (l.activation == FusedActivation::HardSigmoid) {
+      m.tensors[out] = activation_quant(graph.tensors[out], 0.0f, 1.0f);
     } else {
       m.tensors[out] = activation_quant(graph.tensors[out], ranges[out].first, ranges[out].second);
     }
@@ -238,6 +289,11 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
       quantize_weights(l, tin, m.tensors[out], q);
     } else if (l.kind == OpKind::Add) {
       q.add = add_params(tin, m.tensors[static_cast<size_t>(l.input2)], m.tensors[out], l.name);
+    } else if (l.kind == OpKind::Hardswish) {
+      q.hardswish = hardswish_params(tin, m.tensors[out], l.name);
+    } else if (l.kind == OpKind::ChannelMul) {
+      q.channel_mul = channel_mul_params(tin, m.tensors[static_cast<size_t>(l.input2)],
+                                         m.tensors[out], l.name);
     }
     m.layers.push_back(std::move(q));
   }

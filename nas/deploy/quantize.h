@@ -10,7 +10,9 @@
 // [-127, 127]); activations asymmetric per tensor (range widened to hold 0, s = range / 255,
 // z = clamp(round(-128 - min / s))); biases int32 with s = s_in * s_w,c; multipliers
 // M = s_in * s_w / s_out in double through piconas_quantize_multiplier; ReLU / ReLU6 become
-// clamps; residual adds use left_shift 20 with T = 2 max(s1, s2); global average pooling
+// clamps; the hard-sigmoid gate (already folded into its conv) is the clamp to [0, 1], its
+// output range fixed to [0, 1] (s = 1/255, z = -128); hard-swish takes TFLite's parameters
+// (hardswish_params); the SE channel multiply TFLite Mul's (M = s_x s_g / s_y); residual adds use left_shift 20 with T = 2 max(s1, s2); global average pooling
 // keeps its input's (s, z). Layers whose int32 accumulator could overflow are refused.
 //
 // Int8 layouts (made here, the one place that converts from the training layout):
@@ -23,6 +25,8 @@
 
 #include "data/normalize.h"
 #include "nas/deploy/graph.h"
+#include "ops/int8/channel_mul_s8.h"
+#include "ops/int8/hardswish_s8.h"
 #include "ops/int8/int8_types.h"
 
 namespace piconas::nas::deploy {
@@ -52,6 +56,8 @@ struct QLayer {
   std::vector<int32_t> bias, multiplier, shift;  // per output channel
   std::vector<float> weight_scale;               // per output channel
   piconas_add_params add{};                      // Add only
+  piconas_hardswish_params hardswish{};          // Hardswish only
+  piconas_channel_mul_params channel_mul{};      // ChannelMul only
 };
 
 struct QuantizedModel {
@@ -81,6 +87,12 @@ std::vector<int8_t> to_nhwc_int8(const TensorQuant& input, const Tensor& images)
 // Pixel -> int8 input lookup table [C][256]: entry (c, v) quantizes (v / 255 - mean[c]) / std[c]
 // (float, the Loader's formula) exactly as to_nhwc_int8 does, so firmware needs no float.
 std::vector<int8_t> input_lut(const TensorQuant& input, const data::Normalization& normalization);
+
+// TFLite's HardSwish parameters (docs/int8.md, hard-swish): the scales combined in float as
+// TFLite's Prepare does, 16-bit multipliers. Throws Error naming `layer` where TFLite would refuse
+// (an output shift above 0) or a shift leaves the kernel's range.
+piconas_hardswish_params hardswish_params(const TensorQuant& in, const TensorQuant& out,
+                                          const std::string& layer);
 
 // Flash bytes of the constants of a graph (same formula as constant_bytes, from shapes only).
 int64_t constant_bytes(const Graph& graph);

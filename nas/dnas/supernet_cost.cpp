@@ -51,9 +51,14 @@ Costs block_cost(const BlockSpec& b, const Variable& cin, const Variable& cout, 
     switch (row.kind) {
       case LayerKind::Conv:
       case LayerKind::Depthwise: {
-        const Variable out = width(row.out_width);
-        const Variable w =
-            row.kind == LayerKind::Depthwise ? k * out : k * (width(row.in_width) * out);
+        // A side without a block width keeps its fixed count (the squeeze of an SE module).
+        auto side = [&](BlockWidth bw, int64_t fixed) {
+          return bw == BlockWidth::None ? constant(static_cast<double>(fixed)) : width(bw);
+        };
+        const Variable out = side(row.out_width, row.output.c);
+        const Variable w = row.kind == LayerKind::Depthwise
+                               ? k * out
+                               : k * (side(row.in_width, row.input.c) * out);
         c.add(row.bias ? w + out : w, out_hw * w);
         break;
       }

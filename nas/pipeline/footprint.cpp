@@ -40,7 +40,9 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
       case deploy::OpKind::Depthwise: row.flash = out_c * kk + 12 * out_c; break;
       case deploy::OpKind::FullyConnected: row.flash = out_c * in.c + 12 * out_c; break;
       case deploy::OpKind::Add:
-      case deploy::OpKind::GlobalAvgPool: row.flash = 0; break;
+      case deploy::OpKind::GlobalAvgPool:
+      case deploy::OpKind::Hardswish:
+      case deploy::OpKind::ChannelMul: row.flash = 0; break;
     }
     f.constant_bytes += row.flash;
     f.layers.push_back(row);

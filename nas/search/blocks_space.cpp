@@ -132,6 +132,12 @@ Candidate BlocksSpace::parse(std::string_view text) const {
   // The genes hold the blocks only: a header other than the search's base would be dropped.
   const auto problems = spec_problems(spec);
   PICONAS_CHECK(problems.empty(), "blocks space: '" << text << "': " << join(problems));
+  // The genes have no field for MobileNetV3's ir options: refuse rather than drop them.
+  for (size_t i = 0; i < spec.blocks.size(); ++i)
+    PICONAS_CHECK(!spec.blocks[i].se && !spec.blocks[i].activation,
+                  "blocks space: '" << text << "': block " << i
+                                    << " has an :se or activation option, which the blocks "
+                                       "space's genes cannot hold (score or train it instead)");
   std::vector<int> genes;
   for (const BlockSpec& b : spec.blocks) {
     for (int g : {static_cast<int>(b.kind), b.kernel, b.expansion, b.stride, b.out_channels})

@@ -94,6 +94,9 @@ std::vector<GradCase> gradcheck_cases(ops::OpKind kind, Rng& rng) {
     case OpKind::Gelu: unary("odd", {2, 3, 3, 5}, 2.0, [](const Variable& x) { return gelu(x); }); break;
     case OpKind::Hardswish: unary("odd", {2, 3, 3, 5}, 3.0, [](const Variable& x) { return hardswish(x); }); break;
     case OpKind::Sigmoid: unary("odd", {2, 3, 3, 5}, 3.0, [](const Variable& x) { return sigmoid(x); }); break;
+    case OpKind::Hardsigmoid:
+      unary("odd", {2, 3, 3, 5}, 4.0, [](const Variable& x) { return hardsigmoid(x); });
+      break;
     case OpKind::AvgPool2d:
       for (bool include_pad : {false, true}) {
         ops::Pool2dParams p{3, 3, 2, 2, 1, 1, include_pad};
@@ -116,6 +119,13 @@ std::vector<GradCase> gradcheck_cases(ops::OpKind kind, Rng& rng) {
     case OpKind::Mul:
       cases.push_back({"same shape", {random_variable({2, 3, 2, 2}, rng), random_variable({2, 3, 2, 2}, rng)},
                        [](const std::vector<Variable>& v) { return mul(v[0], v[1]); }});
+      break;
+    case OpKind::ChannelMul:
+      cases.push_back({"gate [N, C]", {random_variable({2, 3, 3, 5}, rng), random_variable({2, 3}, rng)},
+                       [](const std::vector<Variable>& v) { return channel_mul(v[0], v[1]); }});
+      cases.push_back({"gate [N, C, 1, 1], 1x1 planes",
+                       {random_variable({3, 2, 1, 1}, rng), random_variable({3, 2, 1, 1}, rng)},
+                       [](const std::vector<Variable>& v) { return channel_mul(v[0], v[1]); }});
       break;
     case OpKind::SoftmaxCrossEntropy:
       for (double smoothing : {0.0, 0.1})

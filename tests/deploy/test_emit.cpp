@@ -179,3 +179,40 @@ TEST_CASE("a prefix that is not a C identifier is refused") {
   CHECK_THROWS_AS(export_model(to_text(tiny_bench()), "2model", dir.str(), 1, 5), Error);
   CHECK_THROWS_AS(export_model(to_text(tiny_bench()), "my-model", dir.str(), 1, 5), Error);
 }
+
+TEST_CASE("MobileNetV3 blocks (SE, hard-swish) run the same in C as on the host executor") {
+  TempDir dir;
+  const int64_t batch = 8;
+  Exported e = export_model("blocks:in=3x16x16,classes=4,act=hswish,stem=8k3s2|ir:k3e1s1c8:se:relu|"
+                            "ir:k3e4s2c16:se|ir:k5e3s1c16:se|head=32",
+                            "mbv3", dir.str(), batch, 81);
+  int hswish = 0, mul = 0;
+  for (const QLayer& l : e.model.layers) {
+    hswish += l.kind == OpKind::Hardswish;
+    mul += l.kind == OpKind::ChannelMul;
+  }
+  CHECK(hswish == 6);  // stem, expand + dw of two blocks, head
+  CHECK(mul == 3);
+  write_bytes(dir.str() + "/mbv3_in.bin", e.input);
+  std::ofstream(dir.str() + "/main.c") << host_main({"mbv3"});
+  std::string log;
+  REQUIRE_MESSAGE(run_command(compile_host(dir.str(), {"mbv3"}), &log) == 0, log);
+  REQUIRE_MESSAGE(run_command("cd " + dir.str() + " && ./prog", &log) == 0, log);
+  CHECK(read_bytes(dir.str() + "/mbv3_out.bin") == e.expected);
+  // The int8 logits follow the float ones (a wrong gate fold or multiplier would not).
+  const ArchSpec spec = parse_arch(to_text(parse_arch(
+      "blocks:in=3x16x16,classes=4,act=hswish,stem=8k3s2|ir:k3e1s1c8:se:relu|ir:k3e4s2c16:se|"
+      "ir:k5e3s1c16:se|head=32")));
+  auto net = make_model(spec, 81);
+  const auto norm = fashion_normalization(3);
+  const Tensor logits = run_float(lower_network(spec, *net), synthetic_images(spec.input, batch, 83, norm));
+  const TensorQuant& out = e.model.tensors[static_cast<size_t>(e.model.output())];
+  double worst = 0, range = 0;
+  for (int64_t i = 0; i < logits.numel(); ++i) {
+    const double deq = out.scale * (e.expected[static_cast<size_t>(i)] - out.zero_point);
+    worst = std::max(worst, std::abs(deq - logits.get(i)));
+    range = std::max(range, std::abs(logits.get(i)));
+  }
+  CHECK(range > 0);
+  CHECK(worst <= 0.1 * range + 2 * out.scale);
+}

@@ -110,7 +110,7 @@ TEST_CASE("run_float observes every tensor once, in order") {
   for (size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == static_cast<int>(i));
 }
 
-TEST_CASE("ConvNeXt blocks and GELU / Hardswish are refused naming the layer") {
+TEST_CASE("ConvNeXt blocks and GELU are refused naming the layer; Hardswish is a layer of its own") {
   const ArchSpec cn = parse_arch("blocks:in=3x16x16,classes=4,act=relu,stem=16k3s1|ds:k3s1c16|cn:k7e4s1c16|head=0");
   try {
     lower_arch(cn);
@@ -120,10 +120,19 @@ TEST_CASE("ConvNeXt blocks and GELU / Hardswish are refused naming the layer") {
     CHECK(msg.find("blocks.1") != std::string::npos);
     CHECK(msg.find("LayerNorm") != std::string::npos);
   }
+  ArchSpec gelu = tiny_bench();
+  gelu.activation = Activation::GELU;
+  CHECK_THROWS_WITH_AS(lower_arch(gelu), doctest::Contains("stem"), Error);
+  CHECK_THROWS_WITH_AS(lower_arch(gelu), doctest::Contains("gelu"), Error);
   ArchSpec hs = tiny_bench();
   hs.activation = Activation::Hardswish;
-  CHECK_THROWS_WITH_AS(lower_arch(hs), doctest::Contains("stem"), Error);
-  CHECK_THROWS_WITH_AS(lower_arch(hs), doctest::Contains("hswish"), Error);
+  const Graph g = lower_arch(hs);
+  int hswish = 0;
+  for (const Layer& l : g.layers) {
+    hswish += l.kind == OpKind::Hardswish;
+    if (l.kind == OpKind::Conv || l.kind == OpKind::Depthwise) CHECK(l.activation == FusedActivation::None);
+  }
+  CHECK(hswish == 1 + 2 * 4);  // stem, and dw + pw of the four ds blocks
 }
 
 TEST_CASE("a module that does not match the spec is refused") {

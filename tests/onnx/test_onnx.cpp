@@ -147,7 +147,7 @@ TEST_CASE("a block architecture exports to ONNX and imports back to the same log
   CHECK(max_rel_diff(logits_of(back.checkpoint, x), want) < 1e-6);
 }
 
-TEST_CASE("int8 deployment of imported networks: folded graph equals the module, hswish refused") {
+TEST_CASE("int8 deployment of imported networks: folded graph equals the module, hswish accepted") {
   const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path("resnet_block.onnx"));
   LoadedModel loaded = load_model(m.checkpoint, "resnet_block");
   deploy::Graph g = deploy::lower_network(loaded.arch, *loaded.module);
@@ -159,9 +159,10 @@ TEST_CASE("int8 deployment of imported networks: folded graph equals the module,
   const Tensor want = (*loaded.module)(autograd::Variable(e.input)).value();
   CHECK(max_rel_diff(deploy::run_float(g, e.input), want) < 1e-5);
   const ArchSpec ds = onnx_io::import_onnx_file(model_path("ds_net.onnx")).arch;
-  const std::vector<std::string> problems = deploy::int8_problems(ds);
-  REQUIRE(problems.size() == 1);
-  CHECK(problems[0].find("'stem_stem_0_Conv' uses activation hswish") != std::string::npos);
+  // Hard-swish has an int8 kernel (MobileNetV3, docs/int8.md): whatever else int8 export may
+  // refuse in this network, it is not its hswish.
+  for (const std::string& problem : deploy::int8_problems(ds))
+    CHECK(problem.find("hswish") == std::string::npos);
 }
 
 TEST_CASE("an unsupported operator is one error naming the node and its op type") {

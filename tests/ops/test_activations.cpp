@@ -7,6 +7,7 @@
 
 #include "misc_gradcheck.h"
 #include "ops/gelu.h"
+#include "ops/hardsigmoid.h"
 #include "ops/hardswish.h"
 #include "ops/relu.h"
 #include "ops/relu6.h"
@@ -37,6 +38,7 @@ std::vector<Activation> activations() {
       {"gelu", gelu_forward<double>, gelu_backward<double>, {}},
       {"hardswish", hardswish_forward<double>, hardswish_backward<double>, {-3.0, 3.0}},
       {"sigmoid", sigmoid_forward<double>, sigmoid_backward<double>, {}},
+      {"hardsigmoid", hardsigmoid_forward<double>, hardsigmoid_backward<double>, {-3.0, 3.0}},
   };
 }
 
@@ -80,6 +82,9 @@ TEST_CASE("activations: golden values") {
   CHECK(s[0] == 0.5);
   CHECK(s[1] == doctest::Approx(0.75).epsilon(1e-15));
   CHECK(s[2] == doctest::Approx(0.25).epsilon(1e-15));
+  // hardsigmoid: relu6(x + 3) / 6: -4 -> 0; -3 -> 0; 0 -> 1/2; 1.5 -> 3/4; 3 -> 1; 5 -> 1.
+  CHECK(run_forward(hardsigmoid_forward<double>, {-4, -3, 0, 1.5, 3, 5}) ==
+        std::vector<double>{0, 0, 0.5, 0.75, 1, 1});
 }
 
 TEST_CASE("activations: golden derivatives, including the kink conventions") {
@@ -100,6 +105,9 @@ TEST_CASE("activations: golden derivatives, including the kink conventions") {
   auto ds = derivative(a[4], {0, std::log(3.0)});
   CHECK(ds[0] == 0.25);
   CHECK(ds[1] == doctest::Approx(3.0 / 16.0).epsilon(1e-14));
+  // hardsigmoid' = 1/6 strictly between -3 and 3, 0 elsewhere (at +-3 too, as PyTorch).
+  CHECK(derivative(a[5], {-4, -3, -1, 0, 2.5, 3, 4}) ==
+        std::vector<double>{0, 0, 1.0 / 6, 1.0 / 6, 1.0 / 6, 0, 0});
 }
 
 TEST_CASE("activations: finite-difference gradients away from the kinks") {

@@ -1,0 +1,123 @@
+/*
+ * activation_test.c: the int8 hard-swish and channel multiply
+ * (ops/int8/hardswish_s8.h, channel_mul_s8.h) on the MCU itself (QEMU), each
+ * against a naive int64 twin written here from docs/int8.md (the closed
+ * rounding forms of tests/int8/reference_mbv3_s8.h, no shared code), on every
+ * input byte of random parameter sets and on random channel-multiply layers.
+ * Exit status 0 when all are byte-identical. Built and run by
+ * tests/int8/mcu/run.sh.
+ */
+#include <stdint.h>
+
+#include "ops/int8/channel_mul_s8.h"
+#include "ops/int8/hardswish_s8.h"
+#include "semihost.h"
+
+static uint32_t state = 4242u;
+
+static int32_t rnd(int32_t lo, int32_t hi) {
+  state = state * 1664525u + 1013904223u;
+  return lo + (int32_t)((state >> 8) % (uint32_t)(hi - lo + 1));
+}
+
+static int64_t floor_shift(int64_t v, int n) {
+  return v >= 0 ? v >> n : -((-v + ((int64_t)1 << n) - 1) >> n);
+}
+
+static int32_t srdhm16(int32_t a, int32_t b) {
+  if (a == -32768 && b == -32768) return 32767;
+  return (int32_t)floor_shift((int64_t)a * b + (1 << 14), 15);
+}
+
+static int32_t sdhm16(int32_t a, int32_t b) {
+  int64_t ab, m;
+  if (a == -32768 && b == -32768) return 32767;
+  ab = (int64_t)a * b;
+  m = (ab < 0 ? -ab : ab) >> 15;
+  return (int32_t)(ab < 0 ? -m : m);
+}
+
+static int32_t rdbpot(int64_t v, int n) {
+  int64_t m;
+  if (n == 0) return (int32_t)v;
+  m = ((v < 0 ? -v : v) + ((int64_t)1 << (n - 1))) >> n;
+  return (int32_t)(v < 0 ? -m : m);
+}
+
+static int32_t sat16(int64_t v) { return (int32_t)(v > 32767 ? 32767 : (v < -32768 ? -32768 : v)); }
+
+static int8_t clamp8(int64_t v, int32_t lo, int32_t hi) {
+  return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+static int8_t hardswish_twin(const piconas_hardswish_params *p, int8_t q) {
+  const int32_t hires = (q + p->input_offset) * 128;
+  const int32_t pre = srdhm16(hires, p->output_multiplier);
+  int32_t r = hires;
+  if (p->reluish_shift > 0) {
+    r = sat16((int64_t)r * ((int64_t)1 << (p->reluish_shift - 1)));
+    r = sat16((int64_t)srdhm16(r, p->reluish_multiplier) * 2);
+  } else {
+    r = rdbpot(srdhm16(r, p->reluish_multiplier), -p->reluish_shift);
+  }
+  r = (r + 32768) / 2;
+  return clamp8((int64_t)rdbpot(sdhm16(r, pre), -p->output_shift) + p->output_offset, -128, 127);
+}
+
+static int32_t mbqm(int32_t x, int32_t m, int32_t s) {
+  const int32_t shifted = (int32_t)(uint32_t)((uint64_t)(uint32_t)x << (s > 0 ? s : 0));
+  int64_t high;
+  if (shifted == INT32_MIN && m == INT32_MIN) return rdbpot(INT32_MAX, s > 0 ? 0 : -s);
+  high = floor_shift((int64_t)shifted * m + ((int64_t)1 << 30), 31);
+  return rdbpot(high, s > 0 ? 0 : -s);
+}
+
+static int hardswish_case(void) {
+  piconas_hardswish_params p;
+  int8_t x[256], y[256];
+  int32_t i;
+  p.input_offset = rnd(-127, 128);
+  p.output_offset = rnd(-128, 127);
+  p.reluish_multiplier = rnd(0, 32767);
+  p.output_multiplier = rnd(0, 32767);
+  p.reluish_shift = rnd(-15, 15);
+  p.output_shift = rnd(-15, 0);
+  for (i = 0; i < 256; ++i) x[i] = (int8_t)(i - 128);
+  if (piconas_hardswish_s8(&p, x, y, 256) != 0) return 1;
+  for (i = 0; i < 256; ++i)
+    if (y[i] != hardswish_twin(&p, x[i])) return 1;
+  return 0;
+}
+
+static int channel_mul_case(void) {
+  piconas_channel_mul_params p;
+  int8_t x[300], g[30], y[300];
+  const int32_t pixels = rnd(1, 10), channels = rnd(1, 30);
+  int32_t i;
+  p.input1_offset = rnd(-127, 128);
+  p.input2_offset = rnd(-127, 128);
+  p.output_offset = rnd(-128, 127);
+  p.multiplier = 0x40000000 + rnd(0, 0x3FFFFFFF);
+  p.shift = rnd(-31, 15);
+  p.activation.min = rnd(0, 1) ? -128 : p.output_offset;
+  p.activation.max = 127;
+  for (i = 0; i < pixels * channels; ++i) x[i] = (int8_t)rnd(-128, 127);
+  for (i = 0; i < channels; ++i) g[i] = (int8_t)rnd(-128, 127);
+  if (piconas_channel_mul_s8(&p, x, g, y, pixels, channels) != 0) return 1;
+  for (i = 0; i < pixels * channels; ++i) {
+    const int32_t product = (x[i] + p.input1_offset) * (g[i % channels] + p.input2_offset);
+    if (y[i] != clamp8((int64_t)mbqm(product, p.multiplier, p.shift) + p.output_offset,
+                       p.activation.min, p.activation.max))
+      return 1;
+  }
+  return 0;
+}
+
+int main(void) {
+  int i, failures = 0;
+  for (i = 0; i < 200; ++i) failures += hardswish_case() + channel_mul_case();
+  sh_write0(failures == 0 ? "activation_test: 200 hard-swish and 200 "
+                            "channel-multiply cases bit-exact\n"
+                          : "activation_test: FAILED\n");
+  return failures == 0 ? 0 : 1;
+}
