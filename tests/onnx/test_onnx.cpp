@@ -8,11 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
 #include "nas/arch/graph_text.h"
 #include "nas/arch/lowering.h"
 #include "nas/builder.h"
 #include "nas/deploy/graph.h"
+#include "nas/dnas/graph_pit.h"
 #include "nas/onnx/onnx_export.h"
 #include "nas/onnx/onnx_import.h"
 #include "nas/train/model_io.h"
@@ -162,6 +164,35 @@ TEST_CASE("int8 deployment of imported networks: folded graph equals the module,
   const std::vector<std::string> problems = deploy::int8_problems(ds);
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].find("'stem_stem_0_Conv' uses activation hswish") != std::string::npos);
+}
+
+TEST_CASE("PIT on imported networks: starts from PyTorch's logits, export keeps the masked ones") {
+  for (const char* name : kModels) {
+    INFO(name);
+    const onnx_io::ImportedModel m =
+        onnx_io::import_onnx_file(model_path(std::string(name) + ".onnx"));
+    LoadedModel loaded = load_model(m.checkpoint, name);
+    nas::dnas::GraphPitNetwork net(m.arch);
+    net.load_state(loaded.module->state());
+    net.set_training(false);
+    REQUIRE(!net.groups().empty());
+    const Expected e = expected(name);
+    autograd::NoGradGuard guard;
+    CHECK(max_rel_diff(net(autograd::Variable(e.input)).value(), e.logits) < 2e-5);
+    // Every other channel of every group dies (channel 0 always lives).
+    for (const auto& g : net.groups())
+      for (int64_t c = 1; c < g->gamma.value().numel(); c += 2) g->gamma.value().set(c, 0.1);
+    const Tensor masked = net(autograd::Variable(e.input)).value();
+    CHECK(max_rel_diff(masked, e.logits) > 1e-4);  // the masks change the network
+    const nas::dnas::DnasExport ex = nas::dnas::export_graph_network(net);
+    CHECK(arch_cost(ex.arch).params < arch_cost(m.arch).params);
+    auto pruned = build_network(ex.arch);
+    pruned->load_state(ex.state);
+    pruned->set_training(false);
+    CHECK(max_rel_diff((*pruned)(autograd::Variable(e.input)).value(), masked) < 1e-5);
+    CHECK(net.cost(nas::dnas::CostKind::Params).value().get(0) ==
+          doctest::Approx(arch_cost(ex.arch).params));
+  }
 }
 
 TEST_CASE("an unsupported operator is one error naming the node and its op type") {
