@@ -17,6 +17,7 @@
 #include "nas/dnas/graph_pit.h"
 #include "nas/onnx/onnx_export.h"
 #include "nas/onnx/onnx_import.h"
+#include "nas/search/search_space.h"
 #include "nas/train/model_io.h"
 
 using namespace piconas;
@@ -193,6 +194,54 @@ TEST_CASE("PIT on imported networks: starts from PyTorch's logits, export keeps 
     CHECK(net.cost(nas::dnas::CostKind::Params).value().get(0) ==
           doctest::Approx(arch_cost(ex.arch).params));
   }
+}
+
+TEST_CASE("score's graph space: an imported network scores like the blocks network it came from") {
+  const ArchSpec blocks = parse_arch(
+      "blocks:in=1x12x12,classes=4,act=relu,stem=8k3s2|ds:k3s1c16|ir:k3e2s1c16|ds:k5s2c32|head=0");
+  auto net = build_network(blocks);
+  Rng rng(3);
+  net->initialize(rng);
+  net->set_training(false);
+  const ArchSpec graph = onnx_io::import_onnx(onnx_io::export_onnx(blocks, *net), "x").arch;
+  SpaceOptions options;
+  options.input = blocks.input;
+  options.num_classes = blocks.num_classes;
+  options.activation = Activation::ReLU;
+  options.stem = blocks.stem;
+  const auto graph_space = make_search_space("graph", options);
+  const auto blocks_space = make_search_space("blocks", options);
+  const Candidate g = graph_space->parse(to_text(graph));
+  const Candidate b = blocks_space->parse(to_text(blocks));
+  for (const char* metric : {"params", "macs", "peak_sram", "flash"}) {
+    INFO(metric);
+    CHECK(architecture_metric(*graph_space, g, metric) ==
+          architecture_metric(*blocks_space, b, metric));
+  }
+  // Same layers in the same order: one seed draws the same weights, so the network metrics
+  // (naswot, synflow, ...) see the same network.
+  auto gn = graph_space->build(g);
+  auto bn = blocks_space->build(b);
+  Rng r1(11), r2(11);
+  gn->initialize(r1);
+  bn->initialize(r2);
+  Tensor x({2, 1, 12, 12});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>(std::cos(0.3 * i));
+  CHECK(max_rel_diff((*gn)(autograd::Variable(x)).value(), (*bn)(autograd::Variable(x)).value()) ==
+        0.0);
+  Rng rng2(1);
+  CHECK_THROWS_WITH_AS(graph_space->sample(rng2), doctest::Contains("graph space: cannot sample"),
+                       Error);
+  CHECK_THROWS_WITH_AS(graph_space->mutate(g, rng2),
+                       doctest::Contains("dnas --method pit --init"), Error);
+  CHECK_THROWS_WITH_AS(architecture_metric(*graph_space, g, "skip"),
+                       doctest::Contains("leave it out of --metrics"), Error);
+  CHECK_THROWS_WITH_AS(blocks_space->parse(to_text(graph)),
+                       doctest::Contains("blocks space: the architecture is a graph network"),
+                       Error);
+  options.num_classes = 10;
+  CHECK_THROWS_WITH_AS(make_search_space("graph", options)->parse(to_text(graph)),
+                       doctest::Contains("4 classes, the data has 10"), Error);
 }
 
 TEST_CASE("an unsupported operator is one error naming the node and its op type") {
