@@ -135,7 +135,8 @@ class Lowering {
     l.stride = row.stride;
     l.padding = row.pad;  // zeros before the image; the output size implies those after
     l.activation = act;
-    if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise);
+    if (net_)
+      fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise, row.pad_end);
     PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
                                                      << " tensor, expected "
                                                      << shape3_str(row.input));
@@ -195,7 +196,7 @@ class Lowering {
   }
 
   void fold(Layer& l, const std::string& conv_path, const std::string& bn_path, int64_t in_c,
-            int64_t out_c, bool depthwise) {
+            int64_t out_c, bool depthwise, Size2 pad_end) {
     auto& conv = module_as<autograd::Conv2d>(*net_, conv_path, "Conv2d");
     auto* bn = bn_path.empty() ? nullptr
                                : &module_as<autograd::BatchNorm2d>(*net_, bn_path, "BatchNorm2d");
@@ -206,8 +207,7 @@ class Lowering {
                       o.kernel_w == l.kernel.w && p.stride_h == l.stride.h &&
                       p.stride_w == l.stride.w && o.groups == groups && o.dilation == 1 &&
                       p.pad_h == l.padding.h && p.pad_w == l.padding.w &&
-                      p.pad_h_end == l.kernel.h - 1 - l.padding.h &&
-                      p.pad_w_end == l.kernel.w - 1 - l.padding.w,
+                      p.pad_h_end == pad_end.h && p.pad_w_end == pad_end.w,
                   "deploy: module '" << conv_path << "' (in " << o.in_channels << ", out "
                                      << o.out_channels << ", k" << o.kernel << "x" << o.kernel_w
                                      << ", s" << p.stride_h << "x" << p.stride_w << ", groups "
@@ -321,8 +321,11 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         p.stride_w = l.stride.w;
         p.pad_h = l.padding.h;
         p.pad_w = l.padding.w;
-        p.pad_h_end = l.kernel.h - 1 - l.padding.h;
-        p.pad_w_end = l.kernel.w - 1 - l.padding.w;
+        // The zeros after the image that the output reads (the output size implies them).
+        p.pad_h_end = std::max<int64_t>(
+            0, (os.h - 1) * l.stride.h + l.kernel.h - x.dim(2) - l.padding.h);
+        p.pad_w_end = std::max<int64_t>(
+            0, (os.w - 1) * l.stride.w + l.kernel.w - x.dim(3) - l.padding.w);
         p.groups = groups;
         const ops::ConvShape s =
             ops::conv2d_shape(x.shape(), {os.c, x.dim(1) / groups, l.kernel.h, l.kernel.w}, p);

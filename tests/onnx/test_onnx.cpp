@@ -59,7 +59,7 @@ double max_rel_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
-const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net"};
+const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net", "padded_net"};
 
 }  // namespace
 
