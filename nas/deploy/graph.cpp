@@ -321,11 +321,15 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         p.stride_w = l.stride.w;
         p.pad_h = l.padding.h;
         p.pad_w = l.padding.w;
-        // The zeros after the image that the output reads (the output size implies them).
-        p.pad_h_end = std::max<int64_t>(
-            0, (os.h - 1) * l.stride.h + l.kernel.h - x.dim(2) - l.padding.h);
-        p.pad_w_end = std::max<int64_t>(
-            0, (os.w - 1) * l.stride.w + l.kernel.w - x.dim(3) - l.padding.w);
+        // Zeros after the image: kernel - 1 - before ("same", as before) where that gives the
+        // output size, else the ones the output reads (a graph conv's own pad_end).
+        const auto after = [](int64_t in, int64_t out, int64_t k, int64_t s, int64_t before) {
+          const int64_t same = k - 1 - before;
+          if (same >= 0 && (in + before + same - k) / s + 1 == out) return same;
+          return std::max<int64_t>(0, (out - 1) * s + k - in - before);
+        };
+        p.pad_h_end = after(x.dim(2), os.h, l.kernel.h, l.stride.h, l.padding.h);
+        p.pad_w_end = after(x.dim(3), os.w, l.kernel.w, l.stride.w, l.padding.w);
         p.groups = groups;
         const ops::ConvShape s =
             ops::conv2d_shape(x.shape(), {os.c, x.dim(1) / groups, l.kernel.h, l.kernel.w}, p);
