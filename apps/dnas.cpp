@@ -9,6 +9,7 @@
 #include "apps/commands.h"
 #include "apps/distributed_cli.h"
 #include "core/parallel.h"
+#include "nas/arch/arch_text.h"
 #include "nas/dnas/dnas_run.h"
 
 namespace piconas::apps {
@@ -56,10 +57,12 @@ void run_dnas_command(DnasCliOptions& o, const Communicator& comm) {
   if (!comm.is_root()) return;
   std::printf("%-10s %10s %12s %9s %9s  %s\n", "lambda", "params", "MACs", "inherit", "finetuned",
               "arch");
-  for (const auto& p : points)
+  for (const auto& p : points) {
+    const std::string arch = nas::dnas::arch_label(nas::parse_arch(p.arch));
     std::printf("%-10g %10lld %12lld %8.2f%% %8.2f%%  %s\n", p.lambda,
                 static_cast<long long>(p.params), static_cast<long long>(p.macs),
-                100 * p.search_accuracy, 100 * p.test_accuracy, p.arch.c_str());
+                100 * p.search_accuracy, 100 * p.test_accuracy, arch.c_str());
+  }
   std::printf("wrote %s/results.csv and %s/pareto.svg\n", r.out_dir.c_str(), r.out_dir.c_str());
 }
 }  // namespace
@@ -69,7 +72,11 @@ void register_dnas(CLI::App& app) {
   nas::dnas::RunOptions& r = o->run;
   CLI::App* cmd =
       app.add_subcommand("dnas", "differentiable NAS: SuperNet / PIT search, export and fine-tune");
-  cmd->add_option("--seed-arch", r.seed_arch, "seed architecture (name or blocks/mbv2 text)");
+  cmd->add_option("--seed-arch", r.seed_arch,
+                  "seed architecture (name, blocks/mbv2 text, graph network JSON or its file)");
+  cmd->add_option("--init", r.init_checkpoint,
+                  "start from this model checkpoint's weights and architecture (PIT; e.g. an "
+                  "imported ONNX model)");
   cmd->add_option("--method", o->method, "supernet | pit | pitsupernet | pit-after-supernet");
   cmd->add_option("--candidates", r.candidates,
                   "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip, or plinio (cv:k3,cv:k5,ds:k3,skip)");
@@ -104,7 +111,10 @@ void register_dnas(CLI::App& app) {
   cmd->add_option("--seed", r.search.seed, "random seed");
   cmd->add_option("--threads", o->threads, "threads")->check(CLI::PositiveNumber);
   cmd->add_option("--out", r.out_dir, "output directory")->required();
-  cmd->callback([o] {
+  cmd->callback([o, cmd] {
+    nas::dnas::RunOptions& run = o->run;
+    if (cmd->count("--seed-arch") == 0 && !run.init_checkpoint.empty()) run.seed_arch.clear();
+    if (!run.seed_arch.empty()) run.seed_arch = arch_argument(run.seed_arch);
     const Communicator comm = Communicator::join();
     run_on_ranks(comm, [&] { run_dnas_command(*o, comm); });
   });

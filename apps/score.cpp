@@ -16,6 +16,7 @@
 #include "apps/commands.h"
 #include "apps/scoring_setup.h"
 #include "core/parallel.h"
+#include "nas/arch/graph_text.h"
 
 namespace piconas::apps {
 
@@ -132,7 +133,8 @@ void register_score(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "score", "training-free metrics and costs of one architecture or of a list of them");
   auto* arch = cmd->add_option("arch,--arch", o->arch,
-                               "genotype text of the space (blocks text, mbv2 key, nb201 cell)");
+                               "genotype text of the space (blocks text, mbv2 key, nb201 cell), "
+                               "or a graph network (JSON or its file: an imported model)");
   cmd->add_option("--arch-file", o->arch_file,
                   "score every architecture of this file (- for stdin), one per line")
       ->excludes(arch);
@@ -147,7 +149,16 @@ void register_score(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "worker threads (architectures scored at once)")
       ->check(CLI::PositiveNumber);
-  cmd->callback([o] { run_score_command(*o); });
+  cmd->callback([o, cmd] {
+    // A graph network (an imported model; its JSON or file) is scored in the graph space,
+    // without the skip metric, which it does not have (nas/search/graph_space.h).
+    if (!o->arch.empty()) o->arch = arch_argument(o->arch);
+    if (nas::is_graph_text(o->arch) && cmd->count("--space") == 0) {
+      o->space.space = "graph";
+      if (cmd->count("--metrics") == 0) o->metrics = "naswot,logsynflow";
+    }
+    run_score_command(*o);
+  });
 }
 
 }  // namespace piconas::apps

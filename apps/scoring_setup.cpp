@@ -24,7 +24,7 @@ void add_data_options(CLI::App* cmd, DataOptions& o) {
 }
 
 void add_space_options(CLI::App* cmd, SpaceCliOptions& o) {
-  cmd->add_option("--space", o.space, "search space: blocks | mbv2 | nb201")->capture_default_str();
+  cmd->add_option("--space", o.space, "search space: blocks | mbv2 | nb201 | graph (score only)")->capture_default_str();
   cmd->add_option("--activation", o.activation,
                   "blocks/mbv2 activation: relu | relu6 | gelu | hswish")
       ->capture_default_str();

@@ -22,7 +22,10 @@ ops::Conv2dParams Conv2d::params() const {
   p.stride_h = options_.stride;
   p.stride_w = options_.stride_w;
   if (options_.padding >= 0) {
-    p.pad_h = p.pad_w = options_.padding;
+    p.pad_h = options_.padding;
+    p.pad_w = options_.padding_w >= 0 ? options_.padding_w : options_.padding;
+    p.pad_h_end = options_.padding_h_end >= 0 ? options_.padding_h_end : p.pad_h;
+    p.pad_w_end = options_.padding_w_end >= 0 ? options_.padding_w_end : p.pad_w;
   } else {  // "same"
     const int64_t total_h = options_.dilation * (options_.kernel - 1);
     const int64_t total_w = options_.dilation * (options_.kernel_w - 1);

@@ -20,6 +20,9 @@ struct Conv2dOptions {
   int64_t groups = 1;
   bool bias = false;
   int64_t kernel_w = 0, stride_w = 0;  // a non-square kernel or stride; 0: kernel, stride
+  // With padding >= 0, zeros per side where these are >= 0 (left, bottom, right; -1: padding):
+  // a non-square or asymmetric padding (an imported ONNX conv).
+  int64_t padding_w = -1, padding_h_end = -1, padding_w_end = -1;
 };
 
 class Conv2d : public Module {

@@ -45,13 +45,18 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
       // "same" (the blocks' rows: autograd's padding -1, per axis) or symmetric padding.
       const bool same = row.pad == Size2{same_pad_before(row.kernel.h), same_pad_before(row.kernel.w)} &&
                         row.pad_end == Size2{row.kernel.h / 2, row.kernel.w / 2} && row.dilation == Size2{};
-      PICONAS_CHECK(same || (row.pad.h == row.pad.w && row.pad_end == row.pad && row.dilation.h == row.dilation.w),
+      PICONAS_CHECK(same || row.dilation.h == row.dilation.w,
                     "build_network: layer '" << row.name
-                                             << "' has a padding per axis or side, or a dilation per axis, "
-                                                "that autograd::Conv2d does not support");
-      return std::make_shared<Conv2d>(Conv2dOptions{row.input.c, row.output.c, row.kernel.h, row.stride.h,
-                                                    same ? -1 : row.pad.h, same ? 1 : row.dilation.h,
-                                                    row.groups, row.bias, row.kernel.w, row.stride.w});
+                                             << "' has a dilation per axis, that autograd::Conv2d does not support");
+      Conv2dOptions o{row.input.c, row.output.c, row.kernel.h, row.stride.h,
+                      same ? -1 : row.pad.h, same ? 1 : row.dilation.h,
+                      row.groups, row.bias, row.kernel.w, row.stride.w};
+      if (!same) {  // explicit zeros per side (graph networks)
+        o.padding_w = row.pad.w;
+        o.padding_h_end = row.pad_end.h;
+        o.padding_w_end = row.pad_end.w;
+      }
+      return std::make_shared<Conv2d>(o);
     }
     case LayerKind::BatchNorm:
       return std::make_shared<BatchNorm2d>(row.output.c, 0.1, row.eps);

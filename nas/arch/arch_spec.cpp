@@ -176,12 +176,15 @@ std::vector<std::string> graph_problems(const ArchSpec& spec) {
         in_range(where, "output channels", l.out_channels, 1, kMaxChannels);
         in_range(where, "groups", l.groups, 1, kMaxChannels);
         size2_in_range(where, "dilation", l.dilation, 1, kMaxKernel);
+        if (l.pad_end != Size2{-1, -1}) size2_in_range(where, "padding after", l.pad_end, 0, kMaxKernel);
         [[fallthrough]];
       case GraphOp::MaxPool:
       case GraphOp::AvgPool:
         size2_in_range(where, "kernel", l.kernel, 1, kMaxKernel);
         size2_in_range(where, "stride", l.stride, 1, kMaxKernel);
         size2_in_range(where, "padding", l.pad, 0, kMaxKernel);
+        if (l.op != GraphOp::Conv && l.pad_end != Size2{-1, -1})
+          p.push_back(where + ": padding per side (pad_end) is for convs only");
         break;
       case GraphOp::FullyConnected:
         in_range(where, "output features", l.out_channels, 1, kMaxClasses);

@@ -106,8 +106,9 @@ inline Activation block_activation(const BlockSpec& b, Activation network) {
 // A network given as its layer list instead of blocks: an imported ONNX model (nas/onnx) or the
 // JSON form of nas/arch/graph_text.h. Each layer reads the outputs of earlier layers (index into
 // the list; -1 is the network input); the last layer is the FullyConnected classifier.
-//   Conv            out_channels, kernel, stride, pad (both sides of an axis), dilation, groups,
-//                   bias; groups == in == out channels is a depthwise conv
+//   Conv            out_channels, kernel, stride, pad (zeros before the image per axis), pad_end
+//                   (zeros after it; {-1, -1}: pad, symmetric), dilation, groups, bias;
+//                   groups == in == out channels is a depthwise conv
 //   BatchNorm       eps; Activation: activation; Add: two inputs of one shape
 //   MaxPool, AvgPool kernel, stride, pad (AvgPool: count_include_pad); GlobalAvgPool -> Cx1x1
 //   FullyConnected  out_channels, bias; reads C*H*W features (flattened)
@@ -120,6 +121,7 @@ struct GraphLayer {
   std::vector<int> inputs;  // one (Add: two) indices of earlier layers; -1: the network input
   int64_t out_channels = 0;  // Conv, FullyConnected
   Size2 kernel, stride, pad{0, 0}, dilation;  // Conv and pools
+  Size2 pad_end{-1, -1};                      // Conv: zeros after the image; {-1, -1}: pad
   int64_t groups = 1;
   bool bias = false;                          // Conv, FullyConnected
   Activation activation = Activation::ReLU;   // Activation
@@ -128,6 +130,8 @@ struct GraphLayer {
   bool operator==(const GraphLayer&) const = default;
 };
 inline constexpr size_t kMaxGraphLayers = 4096;
+// Zeros after the image per axis: pad_end where given, else pad.
+inline Size2 pad_after(const GraphLayer& l) { return l.pad_end == Size2{-1, -1} ? l.pad : l.pad_end; }
 
 struct ArchSpec {
   Shape3 input{3, 96, 96};

@@ -149,6 +149,10 @@ GraphLayer read_layer(const json &object, size_t index, const std::map<std::stri
       if (!g.has("kernel")) g.at("kernel");  // required: names the missing field
       l.stride = g.size2_or("stride", 1, kBigWindow, {1, 1});
       l.pad = g.size2_or("pad", 0, kBigWindow, {0, 0});
+      if (l.op == GraphOp::Conv && g.has("pad_end")) {  // canonical: absent when symmetric
+        l.pad_end = g.size2_or("pad_end", 0, kBigWindow, {0, 0});
+        if (l.pad_end == l.pad) l.pad_end = {-1, -1};
+      }
       if (l.op == GraphOp::AvgPool) l.count_include_pad = g.boolean_or("count_include_pad", false);
       break;
     case GraphOp::BatchNorm:
@@ -209,6 +213,7 @@ std::string to_graph_json(const ArchSpec &spec) {
         j["kernel"] = size2_json(l.kernel);
         j["stride"] = size2_json(l.stride);
         j["pad"] = size2_json(l.pad);
+        if (l.pad_end != Size2{-1, -1}) j["pad_end"] = size2_json(l.pad_end);
         if (l.op == GraphOp::AvgPool) j["count_include_pad"] = l.count_include_pad;
         break;
       case GraphOp::BatchNorm:

@@ -341,10 +341,13 @@ std::vector<LayerInfo> graph_layers(const ArchSpec& spec) {
     auto window = [&](const char* what) {
       row.kernel = l.kernel;
       row.stride = l.stride;
-      row.pad = row.pad_end = l.pad;
+      row.pad = l.pad;
+      row.pad_end = pad_after(l);
       row.dilation = l.dilation;
-      row.output.h = window_out(in.h, l.kernel.h, l.stride.h, l.pad.h, l.dilation.h);
-      row.output.w = window_out(in.w, l.kernel.w, l.stride.w, l.pad.w, l.dilation.w);
+      row.output.h =
+          window_out(in.h, l.kernel.h, l.stride.h, l.pad.h, row.pad_end.h, l.dilation.h);
+      row.output.w =
+          window_out(in.w, l.kernel.w, l.stride.w, l.pad.w, row.pad_end.w, l.dilation.w);
       PICONAS_CHECK(row.output.h >= 1 && row.output.w >= 1,
                     where << ": the " << what << " window " << l.kernel.h << "x" << l.kernel.w
                           << " does not fit its " << shape3_str(in) << " input");

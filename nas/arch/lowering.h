@@ -51,8 +51,12 @@ inline int same_pad_before(int kernel) { return (kernel - 1) / 2; }
 
 // Output size of a conv or pooling window on one axis (floor), for any padding and dilation;
 // 0 or less: the window does not fit.
+inline int64_t window_out(int64_t in, int kernel, int stride, int pad_before, int pad_after,
+                          int dilation) {
+  return (in + int64_t{pad_before} + pad_after - int64_t{dilation} * (kernel - 1) - 1) / stride + 1;
+}
 inline int64_t window_out(int64_t in, int kernel, int stride, int pad, int dilation) {
-  return (in + 2 * int64_t{pad} - int64_t{dilation} * (kernel - 1) - 1) / stride + 1;
+  return window_out(in, kernel, stride, pad, pad, dilation);
 }
 
 // Output shape of a "same"-padded conv with out_channels channels.
@@ -95,7 +99,8 @@ struct LayerInfo {
   Shape3 input;      // per image
   Size2 kernel, stride;
   // Zeros before (pad) and after (pad_end) the image per axis: Conv, Depthwise ("same":
-  // same_pad_before and k/2 after), MaxPool, AvgPool (symmetric: pad_end == pad).
+  // same_pad_before and k/2 after; a graph conv: its pad and pad_after), MaxPool, AvgPool
+  // (symmetric: pad_end == pad).
   Size2 pad{0, 0}, pad_end{0, 0}, dilation;
   int64_t groups = 1;                        // Depthwise: the input channels
   bool bias = false;                         // Conv, Depthwise, FullyConnected

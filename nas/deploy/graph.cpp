@@ -152,7 +152,8 @@ class Lowering {
     l.stride = row.stride;
     l.padding = row.pad;  // zeros before the image; the output size implies those after
     l.activation = act;
-    if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise);
+    if (net_)
+      fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise, row.pad_end);
     if (net_ && act == FusedActivation::HardSigmoid) {  // relu6(x + 3) / 6 = clamp(x/6 + 1/2)
       for (float& w : l.weight) w = static_cast<float>(w / 6.0);
       for (float& b : l.bias) b = static_cast<float>(b / 6.0 + 0.5);
@@ -239,7 +240,7 @@ class Lowering {
   }
 
   void fold(Layer& l, const std::string& conv_path, const std::string& bn_path, int64_t in_c,
-            int64_t out_c, bool depthwise) {
+            int64_t out_c, bool depthwise, Size2 pad_end) {
     auto& conv = module_as<autograd::Conv2d>(*net_, conv_path, "Conv2d");
     auto* bn = bn_path.empty() ? nullptr
                                : &module_as<autograd::BatchNorm2d>(*net_, bn_path, "BatchNorm2d");
@@ -250,8 +251,7 @@ class Lowering {
                       o.kernel_w == l.kernel.w && p.stride_h == l.stride.h &&
                       p.stride_w == l.stride.w && o.groups == groups && o.dilation == 1 &&
                       p.pad_h == l.padding.h && p.pad_w == l.padding.w &&
-                      p.pad_h_end == l.kernel.h - 1 - l.padding.h &&
-                      p.pad_w_end == l.kernel.w - 1 - l.padding.w,
+                      p.pad_h_end == pad_end.h && p.pad_w_end == pad_end.w,
                   "deploy: module '" << conv_path << "' (in " << o.in_channels << ", out "
                                      << o.out_channels << ", k" << o.kernel << "x" << o.kernel_w
                                      << ", s" << p.stride_h << "x" << p.stride_w << ", groups "
@@ -368,8 +368,15 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         p.stride_w = l.stride.w;
         p.pad_h = l.padding.h;
         p.pad_w = l.padding.w;
-        p.pad_h_end = l.kernel.h - 1 - l.padding.h;
-        p.pad_w_end = l.kernel.w - 1 - l.padding.w;
+        // Zeros after the image: kernel - 1 - before ("same", as before) where that gives the
+        // output size, else the ones the output reads (a graph conv's own pad_end).
+        const auto after = [](int64_t in, int64_t out, int64_t k, int64_t s, int64_t before) {
+          const int64_t same = k - 1 - before;
+          if (same >= 0 && (in + before + same - k) / s + 1 == out) return same;
+          return std::max<int64_t>(0, (out - 1) * s + k - in - before);
+        };
+        p.pad_h_end = after(x.dim(2), os.h, l.kernel.h, l.stride.h, l.padding.h);
+        p.pad_w_end = after(x.dim(3), os.w, l.kernel.w, l.stride.w, l.padding.w);
         p.groups = groups;
         const ops::ConvShape s =
             ops::conv2d_shape(x.shape(), {os.c, x.dim(1) / groups, l.kernel.h, l.kernel.w}, p);

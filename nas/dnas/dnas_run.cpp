@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -13,6 +15,8 @@
 #include "nas/builder.h"
 #include "nas/checkpoint.h"
 #include "nas/dnas/dnas_export.h"
+#include "nas/dnas/graph_pit.h"
+#include "nas/train/model_io.h"
 
 namespace piconas::nas::dnas {
 
@@ -59,7 +63,7 @@ struct Tables {
     alphas << "epoch,stage,block,branch,candidate,alpha,theta\n";
     masks << "epoch,stage,group,alive,channels\n";
   }
-  void record(const DnasNetwork& net, const EpochReport& r, const std::string& stage) {
+  void record(const SearchNetwork& net, const EpochReport& r, const std::string& stage) {
     if (!search.is_open()) return;
     search << r.epoch << ',' << stage << ',' << fmt(r.temperature) << ',' << fmt(r.loss) << ','
            << fmt(r.accuracy) << ',' << fmt(r.cost) << ',' << (r.arch_trained ? 1 : 0) << '\n';
@@ -90,7 +94,7 @@ TrainData subset(const data::Dataset& d, int64_t limit, const data::Normalizatio
   return t;
 }
 
-DnasExport search_stage(DnasNetwork& net, const TrainData& train, const SearchOptions& o,
+DnasExport search_stage(SearchNetwork& net, const TrainData& train, const SearchOptions& o,
                         Tables& tables, const std::string& stage,
                         const std::function<void(const std::string&)>& log) {
   search(net, train, o, [&](const EpochReport& r) {
@@ -113,7 +117,40 @@ DnasExport search_stage(DnasNetwork& net, const TrainData& train, const SearchOp
     if (!first) line << "]";
     log(line.str());
   });
-  return export_network(net);
+  if (auto* graph = dynamic_cast<GraphPitNetwork*>(&net)) return export_graph_network(*graph);
+  return export_network(dynamic_cast<DnasNetwork&>(net));
+}
+
+// The seed architecture and, with --init, its trained weights and input normalisation.
+struct Seed {
+  ArchSpec arch;
+  std::map<std::string, Tensor> state;  // empty: fresh weights
+  std::optional<data::Normalization> normalization;
+};
+
+Seed load_seed(const RunOptions& o) {
+  Seed seed;
+  if (o.init_checkpoint.empty()) {
+    PICONAS_CHECK(!o.seed_arch.empty(), "dnas: no seed architecture (--seed-arch or --init)");
+    seed.arch = parse_arch(o.seed_arch);
+  } else {
+    const LoadedModel model = load_model(o.init_checkpoint);
+    seed.arch = model.arch;
+    PICONAS_CHECK(
+        o.seed_arch.empty() || parse_arch(o.seed_arch) == seed.arch,
+        "dnas: --seed-arch differs from the architecture of '" << o.init_checkpoint << "'");
+    PICONAS_CHECK(o.method == DnasMethod::Pit,
+                  "dnas: --init '" << o.init_checkpoint << "' starts from trained weights, which "
+                                   << "only --method pit keeps (the SuperNet's branches are new)");
+    seed.state = model.module->state();
+    seed.normalization = model.normalization;
+  }
+  PICONAS_CHECK(seed.arch.graph.empty() || o.method == DnasMethod::Pit,
+                "dnas: method '" << dnas_method_name(o.method)
+                                 << "' needs a block architecture, and the seed is a graph "
+                                    "network (an imported model) whose layers do not map to "
+                                    "the blocks space; use --method pit (docs/onnx.md)");
+  return seed;
 }
 
 void save_model(const std::string& path, const ArchSpec& arch, autograd::Module& net,
@@ -129,10 +166,20 @@ void save_model(const std::string& path, const ArchSpec& arch, autograd::Module&
       {"data", o.dataset},
       {"dnas",
        {{"method", dnas_method_name(o.method)}, {"lambda", lambda}, {"seed_arch", o.seed_arch}}}};
+  if (!o.init_checkpoint.empty()) ck.meta["dnas"]["init"] = o.init_checkpoint;
   for (const auto& [name, t] : net.state()) ck.tensors.emplace_back(name, t);
   save_checkpoint(path, ck);
 }
 }  // namespace
+
+std::string arch_label(const ArchSpec& arch) {
+  if (arch.graph.empty()) return to_text(arch);
+  std::string label = "graph";
+  for (const GraphLayer& l : arch.graph)
+    if (l.op == GraphOp::Conv && l.groups == 1)
+      label += " " + l.name + "=" + std::to_string(l.out_channels);
+  return label;
+}
 
 std::vector<RunPoint> run_dnas(const RunOptions& o,
                                const std::function<void(const std::string&)>& all_log) {
@@ -146,9 +193,8 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
   };
   PICONAS_CHECK(!o.out_dir.empty(), "dnas: no output directory");
   PICONAS_CHECK(!o.lambdas.empty(), "dnas: no lambda");
-  ArchSpec seed = parse_arch(o.seed_arch);
-  PICONAS_CHECK(seed.graph.empty(), "dnas: the seed is a graph network (an imported model); DNAS "
-                                    "searches block architectures only (docs/onnx.md)");
+  const Seed start = load_seed(o);
+  const ArchSpec& seed = start.arch;
   data::DatasetSpec spec;
   spec.kind = data::parse_dataset_kind(o.dataset);
   spec.path = o.data_path;
@@ -162,11 +208,12 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
                 "dnas: the seed has " << seed.num_classes << " classes, " << o.dataset << " has "
                                       << train_set.num_classes);
   TrainData train = subset(train_set, o.train_images, data::Normalization{});
-  train.normalization = data::compute_normalization(train_set, train.indices);
+  train.normalization = start.normalization ? *start.normalization
+                                            : data::compute_normalization(train_set, train.indices);
   const TrainData test = subset(test_set, o.test_images, train.normalization);
   log("dnas " + std::string(dnas_method_name(o.method)) + " on " + o.dataset + ": " +
       std::to_string(train.indices.size()) + " training, " + std::to_string(test.indices.size()) +
-      " test images; seed " + to_text(seed));
+      " test images; seed " + arch_label(seed));
   if (root) std::filesystem::create_directories(o.out_dir);
   std::vector<RunPoint> points;
   for (double lambda : o.lambdas) {
@@ -180,11 +227,21 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
     config.supernet = o.method != DnasMethod::Pit;
     config.pit = o.method == DnasMethod::Pit || o.method == DnasMethod::PitSuperNet;
     if (config.supernet) config.candidates = parse_candidates(o.candidates);
-    DnasNetwork net(seed, config);
+    std::unique_ptr<SearchNetwork> net;
+    if (seed.graph.empty())
+      net = std::make_unique<DnasNetwork>(seed, config);
+    else
+      net = std::make_unique<GraphPitNetwork>(seed);
     Rng init(o.search.seed);
-    net.initialize(init);
+    net->initialize(init);
+    if (!start.state.empty()) {
+      if (auto* blocks = dynamic_cast<DnasNetwork*>(net.get()))
+        blocks->load_plain_state(start.state);
+      else
+        net->load_state(start.state);
+    }
     DnasExport ex = search_stage(
-        net, train, so, tables,
+        *net, train, so, tables,
         config.pit && config.supernet ? "pitsupernet" : (config.pit ? "pit" : "supernet"), log);
     if (o.method == DnasMethod::PitAfterSuperNet) {
       log("  supernet result " + to_text(ex.arch) + "; PIT on it");
@@ -204,7 +261,7 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
     p.params = cost.params;
     p.macs = cost.macs;
     p.search_accuracy = evaluate(*plain, test);
-    log("  exported " + p.arch + "  params " + std::to_string(p.params) + "  MACs " +
+    log("  exported " + arch_label(ex.arch) + "  params " + std::to_string(p.params) + "  MACs " +
         std::to_string(p.macs) + "  test acc (inherited weights) " + fmt(p.search_accuracy));
     finetune(*plain, train, o.finetune, [&](int64_t epoch, double loss, double acc) {
       log("  finetune epoch " + std::to_string(epoch) + "  loss " + fmt(loss) + "  acc " +

@@ -29,7 +29,10 @@ DnasMethod parse_dnas_method(const std::string& name);
 const char* dnas_method_name(DnasMethod method);
 
 struct RunOptions {
-  std::string seed_arch = "tiny-bench";
+  std::string seed_arch = "tiny-bench";  // "" with init_checkpoint: the checkpoint's
+  // A model checkpoint whose weights (and input normalisation) the search starts from; its
+  // architecture is the seed (an imported network included). PIT only.
+  std::string init_checkpoint;
   DnasMethod method = DnasMethod::SuperNet;
   std::string candidates = "ds:k3,ds:k5,ds:k7,ir:k3e2,skip";
   std::vector<double> lambdas{0.0};
@@ -54,6 +57,10 @@ struct RunPoint {
 // log receives progress lines (no trailing newline).
 std::vector<RunPoint> run_dnas(const RunOptions& options,
                                const std::function<void(const std::string&)>& log);
+
+// The architecture text, or for a graph network (one long JSON line) its searched widths:
+// "graph conv1=16 conv2=12 ...", one entry per conv with groups 1.
+std::string arch_label(const ArchSpec& arch);
 
 // Hand-written SVG 1.1 scatter of the points: x = params or MACs (log scale), y = accuracy.
 std::string sweep_svg(const std::vector<RunPoint>& points, CostKind cost, const std::string& title);

@@ -61,7 +61,7 @@ autograd::LrSchedule cosine(double lr, int64_t total_steps) {
 }
 }  // namespace
 
-void search(DnasNetwork& net, const TrainData& data, const SearchOptions& o,
+void search(SearchNetwork& net, const TrainData& data, const SearchOptions& o,
             const std::function<void(const EpochReport&)>& on_epoch) {
   data::Loader loader = make_loader(data, o.batch_size, o.seed, true);
   const std::vector<Variable> weights = net.parameters();

@@ -52,7 +52,7 @@ struct EpochReport {
 };
 
 // Runs the search in place; on_epoch (optional) sees each finished epoch.
-void search(DnasNetwork& net, const TrainData& data, const SearchOptions& options,
+void search(SearchNetwork& net, const TrainData& data, const SearchOptions& options,
             const std::function<void(const EpochReport&)>& on_epoch = {});
 
 struct FinetuneOptions {

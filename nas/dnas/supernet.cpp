@@ -288,12 +288,14 @@ Variable DnasNetwork::icv_total() const {
   return total;
 }
 
-void DnasNetwork::clamp_masks() {
-  for (const auto& g : groups_) {
+void clamp_gammas(const std::vector<std::shared_ptr<MaskGroup>>& groups) {
+  for (const auto& g : groups) {
     Tensor& t = g->gamma.value();
     for (int64_t c = 0; c < t.numel(); ++c) t.set(c, std::clamp(t.get(c), 0.0, 1.0));
   }
 }
+
+void DnasNetwork::clamp_masks() { clamp_gammas(groups_); }
 
 void DnasNetwork::load_plain_state(const std::map<std::string, Tensor>& state) {
   std::map<std::string, Tensor> mapped;

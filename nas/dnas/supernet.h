@@ -113,7 +113,27 @@ autograd::Variable forward_masked(autograd::Module& stack, const autograd::Varia
                                   const autograd::Variable& in_mask,
                                   const autograd::Variable& out_mask);
 
-class DnasNetwork : public autograd::Module {
+// What the search loop (dnas_search.h) trains: a DnasNetwork (block seeds) or a GraphPitNetwork
+// (graph seeds, nas/dnas/graph_pit.h). parameters() are the weights; the architectural
+// parameters (alphas, gammas) are listed by arch_parameters().
+class SearchNetwork : public autograd::Module {
+ public:
+  virtual SelectionState& selection() = 0;
+  virtual const std::vector<std::shared_ptr<SuperNet>>& blocks() const = 0;  // may be empty
+  // Distinct mask groups (empty without PIT).
+  virtual const std::vector<std::shared_ptr<MaskGroup>>& groups() const = 0;
+  virtual std::vector<autograd::Variable> arch_parameters() const = 0;  // alphas, then gammas
+  virtual autograd::Variable cost(CostKind kind) const = 0;
+  // Sum of ICV over SuperNets with alpha; [1] zero when none.
+  virtual autograd::Variable icv_total() const = 0;
+  // Clamps gammas to [0, 1] (called after each architecture step).
+  virtual void clamp_masks() = 0;
+};
+
+// Clamps every gamma of the groups to [0, 1].
+void clamp_gammas(const std::vector<std::shared_ptr<MaskGroup>>& groups);
+
+class DnasNetwork : public SearchNetwork {
  public:
   DnasNetwork(const ArchSpec& seed, const DnasConfig& config);
   autograd::Variable forward(const autograd::Variable& x) override;
@@ -121,19 +141,18 @@ class DnasNetwork : public autograd::Module {
 
   const ArchSpec& seed() const { return seed_; }
   const DnasConfig& config() const { return config_; }
-  SelectionState& selection() { return *selection_; }
-  const std::vector<std::shared_ptr<SuperNet>>& blocks() const { return blocks_; }
+  SelectionState& selection() override { return *selection_; }
+  const std::vector<std::shared_ptr<SuperNet>>& blocks() const override { return blocks_; }
   // Distinct mask groups (empty without PIT), stem first.
-  const std::vector<std::shared_ptr<MaskGroup>>& groups() const { return groups_; }
+  const std::vector<std::shared_ptr<MaskGroup>>& groups() const override { return groups_; }
   std::shared_ptr<MaskGroup> stem_group() const { return stem_group_; }
   std::shared_ptr<MaskGroup> head_group() const { return head_group_; }
   std::shared_ptr<autograd::Module> child(const std::string& name) const;
 
-  std::vector<autograd::Variable> arch_parameters() const;  // alphas, then gammas
-  autograd::Variable cost(CostKind kind) const;
-  autograd::Variable icv_total() const;  // sum over SuperNets with alpha; [1] zero when none
-  // Clamps gammas to [0, 1] (called after each architecture step).
-  void clamp_masks();
+  std::vector<autograd::Variable> arch_parameters() const override;  // alphas, then gammas
+  autograd::Variable cost(CostKind kind) const override;
+  autograd::Variable icv_total() const override;
+  void clamp_masks() override;
   // Loads weights saved from build_network(arch) where arch has the seed's structure
   // (one candidate per block equal to the seed block): "PIT after SuperNet".
   void load_plain_state(const std::map<std::string, Tensor>& state);

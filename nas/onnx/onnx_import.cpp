@@ -3,6 +3,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -27,6 +28,10 @@ namespace {
 struct Value {
   int layer = -1;     // the producing layer; -1: the network input
   bool flat = false;  // a Flatten/Reshape output: only Gemm/MatMul may read it
+  // A zero Pad of the layer's output (folded into the Conv that reads it): the Pad node and its
+  // zeros [top, left, bottom, right].
+  const onnx::NodeProto* pad_node = nullptr;
+  std::array<int, 4> pad{0, 0, 0, 0};
 };
 
 // Before the checker, whose message for an old opset names some operator instead.
@@ -42,7 +47,10 @@ void check_opset(const onnx::ModelProto& model, const std::string& source) {
 class Importer : private NodeReading {
  public:
   Importer(const onnx::ModelProto& model, std::string source)
-      : NodeReading(std::move(source)), model_(model), graph_(model.graph()) {}
+      : NodeReading(std::move(source)), model_(model), graph_(model.graph()) {
+    for (const auto& entry : model.opset_import())
+      if (entry.domain().empty() || entry.domain() == "ai.onnx") opset_ = entry.version();
+  }
 
   ImportedModel run(const ImportOptions& options) {
     for (const onnx::TensorProto& t : graph_.initializer()) constants_[t.name()] = &t;
@@ -87,8 +95,10 @@ class Importer : private NodeReading {
     values_[input->name()] = Value{};
   }
 
-  // The layer a data input reads; refuses constants and flattened values where not allowed.
-  int data_input(const onnx::NodeProto& node, int input, bool flat_ok = false) const {
+  // The layer a data input reads; refuses constants, flattened values and Pad outputs where not
+  // allowed.
+  int data_input(const onnx::NodeProto& node, int input, bool flat_ok = false,
+                 bool pad_ok = false) const {
     if (node.input_size() <= input) fail(node, "input " + std::to_string(input) + " is missing");
     const auto it = values_.find(node.input(input));
     if (it == values_.end()) {
@@ -100,7 +110,41 @@ class Importer : private NodeReading {
     if (it->second.flat && !flat_ok)
       fail(node, "reads the flattened tensor '" + excerpt(node.input(input), 60) +
                      "'; only Gemm or MatMul may follow Flatten/Reshape");
+    if (it->second.pad_node && !pad_ok)
+      fail(node, "reads the output of Pad '" + excerpt(it->second.pad_node->name(), 60) +
+                     "'; a zero Pad is imported only as the padding of the Conv that reads it");
     return it->second.layer;
+  }
+  // The zeros a Pad adds to data input `input` (none unless it is a Pad output).
+  std::array<int, 4> input_pad(const onnx::NodeProto& node, int input) const {
+    const auto it = values_.find(node.input(input));
+    return it == values_.end() ? std::array<int, 4>{0, 0, 0, 0} : it->second.pad;
+  }
+  // Output shape of a layer (-1: the network input), from the lowering of the layers so far.
+  Shape3 shape_of(const onnx::NodeProto& node, int layer) const {
+    if (layer < 0) return spec_.input;
+    try {
+      return graph_layers(spec_)[static_cast<size_t>(layer) + 1].output;
+    } catch (const Error& e) {
+      fail(node, std::string("its input's shape: ") + e.what());
+    }
+  }
+  // Zeros per side of a Conv or pool window reading `layer`, with a Pad before it (`extra`).
+  std::array<int, 4> pads_of(const onnx::NodeProto& node, int layer, std::array<int, 4> extra,
+                             Size2 kernel, Size2 stride, Size2 dilation) const {
+    const auto* mode = attribute(node, "auto_pad");
+    int64_t h = 0, w = 0;
+    if (mode && (mode->s() == "SAME_UPPER" || mode->s() == "SAME_LOWER")) {
+      const Shape3 in = shape_of(node, layer);
+      h = in.h + extra[0] + extra[2];
+      w = in.w + extra[1] + extra[3];
+    }
+    std::array<int, 4> p = window_pads(node, h, w, kernel, stride, dilation);
+    for (int i = 0; i < 4; ++i) {
+      p[i] += extra[i];
+      if (p[i] > kMaxWindow) fail(node, "pads " + std::to_string(p[i]) + " zeros (too many)");
+    }
+    return p;
   }
 
   std::string layer_name(const onnx::NodeProto& node) {
@@ -143,7 +187,7 @@ class Importer : private NodeReading {
   }
 
   void import_conv(const onnx::NodeProto& node) {
-    const int in = data_input(node, 0);
+    const int in = data_input(node, 0, false, true);
     Tensor w = weight(node, 1, 4);
     const Shape ws = w.shape();
     GraphLayer& l = add_layer(node, GraphOp::Conv, {in});
@@ -159,12 +203,76 @@ class Importer : private NodeReading {
       fail(node, "kernel_shape does not match the weight " + shape_str(ws));
     l.stride = size2_attr(node, "strides", {1, 1}, 1);
     l.dilation = size2_attr(node, "dilations", {1, 1}, 1);
-    l.pad = pads_attr(node);
+    const std::array<int, 4> p =
+        pads_of(node, in, input_pad(node, 0), l.kernel, l.stride, l.dilation);
+    l.pad = {p[0], p[1]};
+    if (p[2] != p[0] || p[3] != p[1]) l.pad_end = {p[2], p[3]};
     const bool bias = node.input_size() > 2 && !node.input(2).empty();
     l.bias = bias;
     const GraphLayer copy = l;
     add_tensor(copy, "weight", std::move(w));
     if (bias) add_tensor(copy, "bias", weight(node, 2, 1));
+  }
+
+  // int64 values of a constant input (Pad's pads).
+  std::vector<int64_t> int64_constant(const onnx::NodeProto& node, int input) const {
+    const onnx::TensorProto* t = constant_or_fail(node, input);
+    if (t->data_type() != onnx::TensorProto::INT64 || t->dims_size() != 1 || t->dims(0) > 64)
+      fail(node, "input '" + excerpt(node.input(input), 60) + "' must be a 1-D int64 constant");
+    const int64_t n = t->dims(0);
+    std::vector<int64_t> v;
+    if (t->has_raw_data()) {
+      if (static_cast<int64_t>(t->raw_data().size()) != n * 8)
+        fail(node, "tensor '" + excerpt(t->name(), 60) + "' holds the wrong number of bytes");
+      v.resize(static_cast<size_t>(n));
+      std::memcpy(v.data(), t->raw_data().data(), static_cast<size_t>(n) * 8);
+    } else {
+      if (t->int64_data_size() != n)
+        fail(node, "tensor '" + excerpt(t->name(), 60) + "' holds the wrong number of values");
+      v.assign(t->int64_data().begin(), t->int64_data().end());
+    }
+    return v;
+  }
+
+  // Pad (mode constant, value 0, spatial axes only): remembered on its output value and added to
+  // the padding of the Conv that reads it (nn.ZeroPad2d before a conv).
+  void import_pad(const onnx::NodeProto& node) {
+    const auto* mode = attribute(node, "mode");
+    if (mode && mode->s() != "constant")
+      fail(node, "mode '" + excerpt(mode->s(), 20) + "' is not supported (only zero padding)");
+    const int in = data_input(node, 0, false, true);
+    std::vector<int64_t> pads;
+    float value = 0;
+    if (opset_ < 11) {
+      pads = ints_attr(node, "pads");
+      value = float_attr(node, "value", 0);
+    } else {
+      pads = int64_constant(node, 1);
+      if (node.input_size() > 2 && !node.input(2).empty()) {
+        const Tensor v = to_tensor(node, *constant_or_fail(node, 2));
+        if (v.numel() != 1) fail(node, "its constant_value must be a scalar");
+        value = v.data<float>()[0];
+      }
+      if (node.input_size() > 3) fail(node, "the axes input is not supported");
+    }
+    if (value != 0)
+      fail(node, "pads with " + std::to_string(value) + "; only zeros fold into a Conv");
+    if (pads.size() != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0)
+      fail(node, "only the height and width of an [N, C, H, W] tensor may be padded");
+    const int64_t spatial[4] = {pads[2], pads[3], pads[6], pads[7]};
+    Value v = values_.at(node.input(0));
+    if (!v.pad_node) v.pad = {0, 0, 0, 0};
+    for (int i = 0; i < 4; ++i) {
+      if (spatial[i] < 0 || spatial[i] > kMaxWindow)
+        fail(node, "pads " + std::to_string(spatial[i]) + " (negative pads crop; at most " +
+                       std::to_string(kMaxWindow) + ")");
+      v.pad[static_cast<size_t>(i)] += static_cast<int>(spatial[i]);
+      if (v.pad[static_cast<size_t>(i)] > kMaxWindow) fail(node, "pads too many zeros");
+    }
+    v.layer = in;
+    v.pad_node = &node;
+    if (node.output_size() < 1) fail(node, "has no output");
+    values_[node.output(0)] = v;
   }
 
   void import_batchnorm(const onnx::NodeProto& node) {
@@ -216,7 +324,13 @@ class Importer : private NodeReading {
     l.kernel = size2_attr(node, "kernel_shape", {0, 0}, 1);
     if (l.kernel == Size2{0, 0}) fail(node, "attribute kernel_shape is missing");
     l.stride = size2_attr(node, "strides", {1, 1}, 1);
-    l.pad = pads_attr(node);
+    const std::array<int, 4> p = pads_of(node, in, {0, 0, 0, 0}, l.kernel, l.stride, {1, 1});
+    if (p[2] != p[0] || p[3] != p[1])
+      fail(node, "pads [" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ", " +
+                     std::to_string(p[2]) + ", " + std::to_string(p[3]) +
+                     "] differ before and after the image; asymmetric padding of a pool is not "
+                     "supported");
+    l.pad = {p[0], p[1]};
     l.count_include_pad = int_attr(node, "count_include_pad", 0) != 0;
   }
 
@@ -305,6 +419,8 @@ class Importer : private NodeReading {
       constants_[node.output(0)] = &constant_storage_.back();
     } else if (op == "Conv") {
       import_conv(node);
+    } else if (op == "Pad") {
+      import_pad(node);
     } else if (op == "BatchNormalization") {
       import_batchnorm(node);
     } else if (op == "Relu") {
@@ -332,9 +448,9 @@ class Importer : private NodeReading {
       values_[node.output(0)] = it->second;
     } else {
       fail(node,
-           "operator not supported (piconas imports Conv, BatchNormalization, Relu, Clip, "
-           "HardSwish, Add, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, "
-           "MatMul, Dropout, Identity; docs/onnx.md)");
+           "operator not supported (piconas imports Conv, Pad of zeros before a Conv, "
+           "BatchNormalization, Relu, Clip, HardSwish, Add, MaxPool, AveragePool, "
+           "GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Dropout, Identity; docs/onnx.md)");
     }
   }
 
@@ -344,7 +460,7 @@ class Importer : private NodeReading {
                           << " outputs; piconas networks have one (the logits)");
     const auto out = values_.find(graph_.output(0).name());
     PICONAS_CHECK(
-        out != values_.end() && !spec_.graph.empty() &&
+        out != values_.end() && !out->second.pad_node && !spec_.graph.empty() &&
             out->second.layer == static_cast<int>(spec_.graph.size()) - 1 &&
             spec_.graph.back().op == GraphOp::FullyConnected,
         source_ << ": the graph output '" << excerpt(graph_.output(0).name(), 60)
@@ -422,6 +538,7 @@ class Importer : private NodeReading {
   }
 
   const onnx::ModelProto& model_;
+  int64_t opset_ = 0;  // of the default domain
   const onnx::GraphProto& graph_;
   ArchSpec spec_;
   std::deque<onnx::TensorProto> constant_storage_;

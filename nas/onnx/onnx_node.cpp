@@ -1,5 +1,6 @@
 #include "nas/onnx/onnx_node.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -98,19 +99,39 @@ Size2 NodeReading::size2_attr(const onnx::NodeProto& node, const char* name, Siz
                    ".." + std::to_string(kMaxWindow) + " (2-D only)");
   return {static_cast<int>(v[0]), static_cast<int>(v[1])};
 }
-// pads [top, left, bottom, right]: piconas pads both sides of an axis alike.
-Size2 NodeReading::pads_attr(const onnx::NodeProto& node) const {
-  const auto* auto_pad = attribute(node, "auto_pad");
-  if (auto_pad && auto_pad->s() != "NOTSET" && auto_pad->s() != "VALID")
-    fail(node, "auto_pad " + excerpt(auto_pad->s(), 20) + " is not supported (give explicit pads)");
+std::array<int, 4> NodeReading::pads_attr(const onnx::NodeProto& node) const {
   const std::vector<int64_t> p = ints_attr(node, "pads");
-  if (p.empty()) return {0, 0};
-  if (p.size() != 4 || p[0] != p[2] || p[1] != p[3] || p[0] < 0 || p[1] < 0 || p[0] > kMaxWindow ||
-      p[1] > kMaxWindow)
-    fail(node,
-         "pads must be 4 values with the same padding on both sides of an axis "
-         "(asymmetric padding is not supported)");
-  return {static_cast<int>(p[0]), static_cast<int>(p[1])};
+  if (p.empty()) return {0, 0, 0, 0};
+  if (p.size() != 4 || *std::min_element(p.begin(), p.end()) < 0 ||
+      *std::max_element(p.begin(), p.end()) > kMaxWindow)
+    fail(node, "pads must be 4 values [top, left, bottom, right] in 0.." +
+                   std::to_string(kMaxWindow) + " (2-D only)");
+  return {static_cast<int>(p[0]), static_cast<int>(p[1]), static_cast<int>(p[2]),
+          static_cast<int>(p[3])};
+}
+
+std::array<int, 4> NodeReading::window_pads(const onnx::NodeProto& node, int64_t in_h, int64_t in_w,
+                                            Size2 kernel, Size2 stride, Size2 dilation) const {
+  const auto* attr = attribute(node, "auto_pad");
+  const std::string mode = attr ? attr->s() : "NOTSET";
+  if (mode == "NOTSET") return pads_attr(node);
+  if (!ints_attr(node, "pads").empty())
+    fail(node, "auto_pad " + excerpt(mode, 20) + " and pads are both given");
+  if (mode == "VALID") return {0, 0, 0, 0};
+  if (mode != "SAME_UPPER" && mode != "SAME_LOWER")
+    fail(node, "auto_pad '" + excerpt(mode, 20) + "' is not one of NOTSET, VALID, SAME_UPPER, " +
+                   "SAME_LOWER");
+  // ONNX: output ceil(in / stride); total zeros (out - 1) * stride + dilated kernel - in.
+  auto total = [](int64_t in, int k, int s, int d) {
+    const int64_t out = (in + s - 1) / s;
+    return std::max<int64_t>(0, (out - 1) * s + int64_t{d} * (k - 1) + 1 - in);
+  };
+  const int64_t th = total(in_h, kernel.h, stride.h, dilation.h);
+  const int64_t tw = total(in_w, kernel.w, stride.w, dilation.w);
+  if (th > kMaxWindow || tw > kMaxWindow) fail(node, "auto_pad " + mode + " pads too much");
+  const int h = static_cast<int>(th), w = static_cast<int>(tw);
+  if (mode == "SAME_UPPER") return {h / 2, w / 2, h - h / 2, w - w / 2};
+  return {h - h / 2, w - w / 2, h / 2, w / 2};
 }
 
 }  // namespace piconas::nas::onnx_io

@@ -4,6 +4,7 @@
 #pragma once
 #include <onnx/onnx_pb.h>
 
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,9 +37,14 @@ class NodeReading {
   std::vector<int64_t> ints_attr(const onnx::NodeProto& node, const char* name) const;
   // An [h, w] attribute (kernel_shape, strides, dilations) with values in lo..kMaxWindow.
   Size2 size2_attr(const onnx::NodeProto& node, const char* name, Size2 fallback, int lo) const;
-  // pads [top, left, bottom, right]: piconas pads both sides of an axis alike; auto_pad NOTSET
-  // or VALID.
-  Size2 pads_attr(const onnx::NodeProto& node) const;
+  // Zeros per side, [top, left, bottom, right], from the attribute pads (4 values in
+  // 0..kMaxWindow; absent: zeros).
+  std::array<int, 4> pads_attr(const onnx::NodeProto& node) const;
+  // The zeros per side of a Conv or pool window on an input of in_h x in_w: auto_pad VALID
+  // (none), SAME_UPPER / SAME_LOWER (output ceil(in / stride), the odd zero after / before the
+  // image) or NOTSET (pads_attr).
+  std::array<int, 4> window_pads(const onnx::NodeProto& node, int64_t in_h, int64_t in_w,
+                                 Size2 kernel, Size2 stride, Size2 dilation) const;
 
   static constexpr int kMaxWindow = 1 << 16;
   std::string source_;

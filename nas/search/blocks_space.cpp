@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "nas/arch/arch_text.h"
+#include "nas/arch/graph_text.h"
 #include "nas/builder.h"
 #include "nas/metrics/skip.h"
 
@@ -126,6 +127,11 @@ Candidate BlocksSpace::decode(const std::vector<int>& decisions) const {
 }
 
 Candidate BlocksSpace::parse(std::string_view text) const {
+  PICONAS_CHECK(!is_graph_text(text),
+                "blocks space: the architecture is a graph network (an imported model), which has no "
+                "genes in this space to search from; score it (its own space: `piconas score "
+                "FILE`) or search its channel widths with `piconas dnas --method pit --init CKPT` "
+                "(docs/onnx.md)");
   // A reference name ("resnet8") reads as its text.
   const bool name = text.find(':') == std::string_view::npos;
   ArchSpec spec = parse_blocks(name ? reference_text(text) : std::string(text));

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "nas/arch/arch_text.h"
+#include "nas/arch/graph_text.h"
 #include "nas/builder.h"
 #include "nas/metrics/skip.h"
 
@@ -99,6 +100,11 @@ Candidate Mbv2Space::from_genes(const std::vector<int>& genes) const {
 }
 
 Candidate Mbv2Space::parse(std::string_view text) const {
+  PICONAS_CHECK(!is_graph_text(text),
+                "mbv2 space: the architecture is a graph network (an imported model), which has no "
+                "genes in this space to search from; score it (its own space: `piconas score "
+                "FILE`) or search its channel widths with `piconas dnas --method pit --init CKPT` "
+                "(docs/onnx.md)");
   const auto key_problems = mbv2_key_problems(text);
   PICONAS_CHECK(key_problems.empty(),
                 "mbv2 space: bad key '" << text << "': " << join(key_problems));

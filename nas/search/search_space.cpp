@@ -3,18 +3,20 @@
 #include "core/error.h"
 #include "nas/metrics/metric_list.h"
 #include "nas/search/blocks_space.h"
+#include "nas/search/graph_space.h"
 #include "nas/search/mbv2_space.h"
 #include "nas/search/nb201_space.h"
 
 namespace piconas::nas {
 
-std::vector<std::string> search_space_names() { return {"blocks", "mbv2", "nb201"}; }
+std::vector<std::string> search_space_names() { return {"blocks", "mbv2", "nb201", "graph"}; }
 
 std::unique_ptr<SearchSpace> make_search_space(std::string_view name, const SpaceOptions& options) {
   if (name == "blocks") return std::make_unique<BlocksSpace>(options);
   if (name == "mbv2") return std::make_unique<Mbv2Space>(options);
   if (name == "nb201") return std::make_unique<Nb201Space>(options);
-  throw Error("unknown search space '" + std::string(name) + "' (known: blocks, mbv2, nb201)");
+  if (name == "graph") return std::make_unique<GraphSpace>(options);
+  throw Error("unknown search space '" + std::string(name) + "' (known: blocks, mbv2, nb201, graph)");
 }
 
 bool is_architecture_metric(std::string_view metric) {

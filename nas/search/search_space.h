@@ -85,7 +85,8 @@ class SearchSpace {
   const std::string& text(const Candidate& c) const { return c.text; }
 };
 
-// "blocks", "mbv2" or "nb201"; throws Error listing the known names.
+// "blocks", "mbv2", "nb201" or "graph" (graph networks, scored only: graph_space.h); throws
+// Error listing the known names.
 std::unique_ptr<SearchSpace> make_search_space(std::string_view name, const SpaceOptions& options);
 std::vector<std::string> search_space_names();
 

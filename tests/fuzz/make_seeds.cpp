@@ -29,6 +29,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A graph network with per-side conv padding (pad_end), for the text and ONNX seeds.
+constexpr const char* kGraphPadEnd =
+    R"({"graph":1,"input":[1,7,6],"classes":3,"layers":[)"
+    R"({"name":"c","op":"conv","out":4,"kernel":[3,3],"stride":[2,2],"pad":[0,1],"pad_end":[1,2]},)"
+    R"({"name":"bn","op":"batchnorm"},{"name":"r","op":"relu"},)"
+    R"({"name":"gap","op":"global_avgpool"},{"name":"fc","op":"linear","out":3}]})";
+
 void write(const fs::path& dir, const std::string& name, const std::string& bytes) {
   fs::create_directories(dir);
   std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
@@ -103,10 +110,13 @@ void arch_text_seeds(const fs::path& dir) {
         R"({"name":"g","op":"gelu"},{"name":"r","op":"relu"},)"
         R"({"name":"gap","op":"global_avgpool","inputs":["mp"]},)"
         R"({"name":"fc","op":"linear","out":4,"bias":false}]})");
+  // Per-side conv padding (pad_end).
+  write(dir, "graph_pad_end", kGraphPadEnd);
 }
 
 // ONNX models written by export_onnx: block architectures with every exportable layer kind,
-// a graph network with pools, and truncated copies.
+// a graph network with pools, one with per-side conv pads, and truncated copies.
+// (corpus/onnx/padded_net is tests/onnx/padded_net.onnx: zero Pad nodes before convs.)
 void onnx_seeds(const fs::path& dir) {
   const char* texts[] = {
       "blocks:in=3x8x8,classes=3,act=relu6,stem=4k3s2|ir:k3e2s1c4|ds:k3s2c8|rb:k3s2c8|head=8",
@@ -115,9 +125,10 @@ void onnx_seeds(const fs::path& dir) {
       R"({"name":"c","op":"conv","out":4,"kernel":[3,3],"pad":[1,1],"bias":true},)"
       R"({"name":"mp","op":"maxpool","kernel":[2,2],"stride":[2,2]},)"
       R"({"name":"ap","op":"avgpool","kernel":[2,2],"stride":[2,2]},)"
-      R"({"name":"fc","op":"linear","out":3}]})"};
-  const char* names[] = {"blocks_mixed", "blocks_hswish", "graph_pools"};
-  for (int i = 0; i < 3; ++i) {
+      R"({"name":"fc","op":"linear","out":3}]})",
+      kGraphPadEnd};
+  const char* names[] = {"blocks_mixed", "blocks_hswish", "graph_pools", "graph_pad_end"};
+  for (int i = 0; i < 4; ++i) {
     const ArchSpec spec = parse_arch(texts[i]);
     auto net = build_network(spec);
     Rng rng(static_cast<uint64_t>(i + 1));

@@ -90,6 +90,26 @@ class Unsupported(nn.Module):
         return self.fc(self.act(self.conv(x)).mean((2, 3)))
 
 
+class PaddedNet(nn.Module):
+    """Asymmetric padding as PyTorch exports it (a Pad node before the Conv): a TensorFlow-style
+    "same" stride-2 stem (ZeroPad2d right and bottom), an even 2x2 kernel padded to "same" (PyTorch
+    1.13 cannot export padding='same') and a non-square asymmetric ZeroPad2d before a depthwise
+    conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(3, 6, 3, 2, bias=False),
+                                  nn.BatchNorm2d(6), nn.ReLU())
+        self.even = nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(6, 6, 2, bias=True),
+                                  nn.ReLU())
+        self.dw = nn.Sequential(nn.ZeroPad2d((1, 2, 0, 1)), nn.Conv2d(6, 6, 3, groups=6),
+                                nn.BatchNorm2d(6), nn.ReLU6())
+        self.fc = nn.Linear(6 * 3 * 5, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.dw(self.even(self.stem(x))), 1))
+
+
 def randomize_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -103,7 +123,7 @@ def randomize_batchnorm(model, gen):
 def main():
     gen = torch.Generator().manual_seed(17)
     models = {"resnet_block": ResNetBlock, "mbv2_block": MobileNetV2Block,
-              "ds_net": DepthwiseSeparable, "unsupported": Unsupported}
+              "ds_net": DepthwiseSeparable, "unsupported": Unsupported, "padded_net": PaddedNet}
     x = torch.randn(2, *INPUT, generator=gen)
     for name, cls in models.items():
         torch.manual_seed(17)
@@ -112,7 +132,10 @@ def main():
         model.eval()
         path = os.path.join(OUT, name + ".onnx")
         # PRESERVE keeps BatchNormalization nodes (EVAL would fold them into the convs).
-        torch.onnx.export(model, x, path, opset_version=14, input_names=["images"],
+        # PyTorch 1.13 exports ZeroPad2d at opset >= 11 as a subgraph computing the pads
+        # (ConstantOfShape, Slice, ...), which piconas does not import; opset 10 gives one Pad.
+        opset = 10 if name == "padded_net" else 14
+        torch.onnx.export(model, x, path, opset_version=opset, input_names=["images"],
                           output_names=["logits"], training=torch.onnx.TrainingMode.PRESERVE,
                           dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
         with torch.no_grad():

@@ -8,13 +8,16 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
 #include "nas/arch/graph_text.h"
 #include "nas/arch/lowering.h"
 #include "nas/builder.h"
 #include "nas/deploy/graph.h"
+#include "nas/dnas/graph_pit.h"
 #include "nas/onnx/onnx_export.h"
 #include "nas/onnx/onnx_import.h"
+#include "nas/search/search_space.h"
 #include "nas/train/model_io.h"
 
 using namespace piconas;
@@ -56,7 +59,7 @@ double max_rel_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
-const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net"};
+const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net", "padded_net"};
 
 }  // namespace
 
@@ -163,6 +166,83 @@ TEST_CASE("int8 deployment of imported networks: folded graph equals the module,
   // refuse in this network, it is not its hswish.
   for (const std::string& problem : deploy::int8_problems(ds))
     CHECK(problem.find("hswish") == std::string::npos);
+}
+
+TEST_CASE("PIT on imported networks: starts from PyTorch's logits, export keeps the masked ones") {
+  for (const char* name : kModels) {
+    INFO(name);
+    const onnx_io::ImportedModel m =
+        onnx_io::import_onnx_file(model_path(std::string(name) + ".onnx"));
+    LoadedModel loaded = load_model(m.checkpoint, name);
+    nas::dnas::GraphPitNetwork net(m.arch);
+    net.load_state(loaded.module->state());
+    net.set_training(false);
+    REQUIRE(!net.groups().empty());
+    const Expected e = expected(name);
+    autograd::NoGradGuard guard;
+    CHECK(max_rel_diff(net(autograd::Variable(e.input)).value(), e.logits) < 2e-5);
+    // Every other channel of every group dies (channel 0 always lives).
+    for (const auto& g : net.groups())
+      for (int64_t c = 1; c < g->gamma.value().numel(); c += 2) g->gamma.value().set(c, 0.1);
+    const Tensor masked = net(autograd::Variable(e.input)).value();
+    CHECK(max_rel_diff(masked, e.logits) > 1e-4);  // the masks change the network
+    const nas::dnas::DnasExport ex = nas::dnas::export_graph_network(net);
+    CHECK(arch_cost(ex.arch).params < arch_cost(m.arch).params);
+    auto pruned = build_network(ex.arch);
+    pruned->load_state(ex.state);
+    pruned->set_training(false);
+    CHECK(max_rel_diff((*pruned)(autograd::Variable(e.input)).value(), masked) < 1e-5);
+    CHECK(net.cost(nas::dnas::CostKind::Params).value().get(0) ==
+          doctest::Approx(arch_cost(ex.arch).params));
+  }
+}
+
+TEST_CASE("score's graph space: an imported network scores like the blocks network it came from") {
+  const ArchSpec blocks = parse_arch(
+      "blocks:in=1x12x12,classes=4,act=relu,stem=8k3s2|ds:k3s1c16|ir:k3e2s1c16|ds:k5s2c32|head=0");
+  auto net = build_network(blocks);
+  Rng rng(3);
+  net->initialize(rng);
+  net->set_training(false);
+  const ArchSpec graph = onnx_io::import_onnx(onnx_io::export_onnx(blocks, *net), "x").arch;
+  SpaceOptions options;
+  options.input = blocks.input;
+  options.num_classes = blocks.num_classes;
+  options.activation = Activation::ReLU;
+  options.stem = blocks.stem;
+  const auto graph_space = make_search_space("graph", options);
+  const auto blocks_space = make_search_space("blocks", options);
+  const Candidate g = graph_space->parse(to_text(graph));
+  const Candidate b = blocks_space->parse(to_text(blocks));
+  for (const char* metric : {"params", "macs", "peak_sram", "flash"}) {
+    INFO(metric);
+    CHECK(architecture_metric(*graph_space, g, metric) ==
+          architecture_metric(*blocks_space, b, metric));
+  }
+  // Same layers in the same order: one seed draws the same weights, so the network metrics
+  // (naswot, synflow, ...) see the same network.
+  auto gn = graph_space->build(g);
+  auto bn = blocks_space->build(b);
+  Rng r1(11), r2(11);
+  gn->initialize(r1);
+  bn->initialize(r2);
+  Tensor x({2, 1, 12, 12});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>(std::cos(0.3 * i));
+  CHECK(max_rel_diff((*gn)(autograd::Variable(x)).value(), (*bn)(autograd::Variable(x)).value()) ==
+        0.0);
+  Rng rng2(1);
+  CHECK_THROWS_WITH_AS(graph_space->sample(rng2), doctest::Contains("graph space: cannot sample"),
+                       Error);
+  CHECK_THROWS_WITH_AS(graph_space->mutate(g, rng2),
+                       doctest::Contains("dnas --method pit --init"), Error);
+  CHECK_THROWS_WITH_AS(architecture_metric(*graph_space, g, "skip"),
+                       doctest::Contains("leave it out of --metrics"), Error);
+  CHECK_THROWS_WITH_AS(blocks_space->parse(to_text(graph)),
+                       doctest::Contains("blocks space: the architecture is a graph network"),
+                       Error);
+  options.num_classes = 10;
+  CHECK_THROWS_WITH_AS(make_search_space("graph", options)->parse(to_text(graph)),
+                       doctest::Contains("4 classes, the data has 10"), Error);
 }
 
 TEST_CASE("an unsupported operator is one error naming the node and its op type") {
