@@ -44,25 +44,24 @@ extern "C" {
 
 /* Scratch bytes for this layer and strip length (-1 on bad dims or strip < 1).
  */
-int32_t piconas_conv2d_1x1_inplace_s8_get_buffer_size(
-    const piconas_conv_params *params, const piconas_dims *input_dims,
-    const piconas_dims *filter_dims, int32_t strip);
+int32_t piconas_conv2d_1x1_inplace_s8_get_buffer_size(const piconas_conv_params *params,
+                                                      const piconas_dims *input_dims,
+                                                      const piconas_dims *filter_dims,
+                                                      int32_t strip);
 
 /* 1 when output (C_out channels) may overlap input (C_in channels) of n_pixels
  * pixels in strips of `strip` pixels: disjoint, or the inequality above at the
  * first and last strip end. */
-int piconas_conv2d_1x1_inplace_placement_ok(const int8_t *input,
-                                            int32_t in_channels,
-                                            const int8_t *output,
-                                            int32_t out_channels,
+int piconas_conv2d_1x1_inplace_placement_ok(const int8_t *input, int32_t in_channels,
+                                            const int8_t *output, int32_t out_channels,
                                             int32_t n_pixels, int32_t strip);
 
-int piconas_conv2d_1x1_inplace_s8(
-    const piconas_s8_context *ctx, const piconas_conv_params *params,
-    const piconas_per_channel_quant_params *quant,
-    const piconas_dims *input_dims, const int8_t *input,
-    const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-    const piconas_dims *output_dims, int8_t *output, int32_t strip);
+int piconas_conv2d_1x1_inplace_s8(const piconas_s8_context *ctx, const piconas_conv_params *params,
+                                  const piconas_per_channel_quant_params *quant,
+                                  const piconas_dims *input_dims, const int8_t *input,
+                                  const piconas_dims *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, const piconas_dims *output_dims,
+                                  int8_t *output, int32_t strip);
 
 #ifdef __cplusplus
 }

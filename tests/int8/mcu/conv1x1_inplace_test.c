@@ -19,8 +19,7 @@
 #define MAX_CH 20
 #define GUARD 8
 
-static int8_t x[MAX_PIXELS * MAX_CH], w[MAX_CH * MAX_CH],
-    y_ref[MAX_PIXELS * MAX_CH];
+static int8_t x[MAX_PIXELS * MAX_CH], w[MAX_CH * MAX_CH], y_ref[MAX_PIXELS * MAX_CH];
 static int8_t buf[MAX_PIXELS * MAX_CH + 2 * GUARD];
 static int32_t bias[MAX_CH], mult[MAX_CH], shift[MAX_CH];
 static int32_t scratch[256];
@@ -28,8 +27,7 @@ static uint32_t state = 1111u;
 
 static int32_t rnd(int32_t lo, int32_t hi) {
   state = state * 1664525u + 1013904223u;
-  return (int32_t)((uint32_t)lo +
-                   (state >> 1) % ((uint32_t)hi - (uint32_t)lo + 1u));
+  return (int32_t)((uint32_t)lo + (state >> 1) % ((uint32_t)hi - (uint32_t)lo + 1u));
 }
 
 /* One random layer; returns 1 on a mismatch or a failed call. */
@@ -55,10 +53,8 @@ static int one_case(void) {
   p.dilation.h = p.dilation.w = 1;
   p.activation.min = rnd(0, 1) ? -128 : p.output_offset;
   p.activation.max = 127;
-  for (i = 0; i < in_bytes; ++i)
-    x[i] = (int8_t)rnd(-128, 127);
-  for (i = 0; i < in.c * out.c; ++i)
-    w[i] = (int8_t)rnd(-128, 127);
+  for (i = 0; i < in_bytes; ++i) x[i] = (int8_t)rnd(-128, 127);
+  for (i = 0; i < in.c * out.c; ++i) w[i] = (int8_t)rnd(-128, 127);
   for (i = 0; i < out.c; ++i) {
     mult[i] = 0x40000000 + rnd(0, 0x3FFFFFFF);
     shift[i] = rnd(-10, 1);
@@ -68,41 +64,32 @@ static int one_case(void) {
   q.shift = shift;
   ctx.buf = scratch;
   ctx.size = (int32_t)sizeof(scratch);
-  if (piconas_conv2d_generic_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out,
-                                y_ref) != 0)
-    return 1;
+  if (piconas_conv2d_generic_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_ref) != 0) return 1;
   strip = rnd(0, 3) == 0 ? pixels : rnd(1, pixels);
   in_at = out.c > in.c ? out_bytes - in_bytes : 0;
   size = in_bytes > out_bytes ? in_bytes : out_bytes;
-  for (i = 0; i < size + 2 * GUARD; ++i)
-    buf[i] = 77;
-  for (i = 0; i < in_bytes; ++i)
-    buf[GUARD + in_at + i] = x[i];
-  if (piconas_conv2d_1x1_inplace_s8(&ctx, &p, &q, &in, buf + GUARD + in_at, &f,
-                                    w, bias, &out, buf + GUARD, strip) != 0)
+  for (i = 0; i < size + 2 * GUARD; ++i) buf[i] = 77;
+  for (i = 0; i < in_bytes; ++i) buf[GUARD + in_at + i] = x[i];
+  if (piconas_conv2d_1x1_inplace_s8(&ctx, &p, &q, &in, buf + GUARD + in_at, &f, w, bias, &out,
+                                    buf + GUARD, strip) != 0)
     return 1;
   for (i = 0; i < out_bytes; ++i)
-    if (buf[GUARD + i] != y_ref[i])
-      return 1;
+    if (buf[GUARD + i] != y_ref[i]) return 1;
   for (i = 0; i < GUARD; ++i)
-    if (buf[i] != 77 || buf[GUARD + size + i] != 77)
-      return 1;
+    if (buf[i] != 77 || buf[GUARD + size + i] != 77) return 1;
   /* One byte too late for C_out >= C_in: the output would overwrite unread
    * input. */
   if (out.c >= in.c && pixels > 1 &&
-      piconas_conv2d_1x1_inplace_s8(&ctx, &p, &q, &in, buf + GUARD + in_at - 1,
-                                    &f, w, bias, &out, buf + GUARD,
-                                    strip) != PICONAS_S8_ERR_ARGUMENT)
+      piconas_conv2d_1x1_inplace_s8(&ctx, &p, &q, &in, buf + GUARD + in_at - 1, &f, w, bias, &out,
+                                    buf + GUARD, strip) != PICONAS_S8_ERR_ARGUMENT)
     return 1;
   return 0;
 }
 
 int main(void) {
   int i, failures = 0;
-  for (i = 0; i < 300; ++i)
-    failures += one_case();
-  sh_write0(failures == 0
-                ? "conv1x1_inplace_test: 300 random layers bit-exact\n"
-                : "conv1x1_inplace_test: FAILED\n");
+  for (i = 0; i < 300; ++i) failures += one_case();
+  sh_write0(failures == 0 ? "conv1x1_inplace_test: 300 random layers bit-exact\n"
+                          : "conv1x1_inplace_test: FAILED\n");
   return failures == 0 ? 0 : 1;
 }
