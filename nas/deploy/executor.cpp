@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "ops/int8/channel_mul_s8.h"
+#include "ops/int8/conv2d_1x1_inplace_s8.h"
 #include "ops/int8/hardswish_s8.h"
 #include "ops/int8/int8_kernels.h"
 
@@ -139,6 +140,9 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
     case OpKind::Conv: {
       const piconas_s8_context ctx{plan.scratch_offset[i] >= 0 ? arena + plan.scratch_offset[i] : nullptr,
                                    static_cast<int32_t>(plan.scratch_size[i])};
+      if (plan.in_place[i])  // x and y overlap in one buffer (planner.h)
+        return piconas_conv2d_1x1_inplace_s8(&ctx, &a.conv, &q, &a.input, x, &a.filter, l.weight.data(),
+                                             l.bias.data(), &a.output, y, kInPlaceConvStrip);
       return piconas_conv2d_s8(&ctx, &a.conv, &q, &a.input, x, &a.filter, l.weight.data(), l.bias.data(), &a.output,
                                y);
     }

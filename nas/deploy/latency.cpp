@@ -244,6 +244,20 @@ LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, Mcu
         l.instructions += predict(table, target, l.kernel,
                                   latency_features(layer, Shape3{in.c, w.h, w.w}, Shape3{out.c, r.h, r.w}, pad_h, pad_w));
       }
+    } else if (layer.kind == OpKind::Conv && plan.in_place[i]) {
+      // In-place 1x1 conv (conv2d_1x1_inplace_s8.h): the pointwise kernel once per strip of
+      // kInPlaceConvStrip pixels; the copy of each strip's output is not modelled.
+      const Shape3& in = graph.tensors[static_cast<size_t>(layer.input)];
+      const Shape3& out = graph.tensors[static_cast<size_t>(layer.output)];
+      const int64_t pixels = in.h * in.w, full = pixels / kInPlaceConvStrip, rest = pixels % kInPlaceConvStrip;
+      l.kernel = LatencyKernel::ConvPointwise;
+      l.instructions = static_cast<double>(full) *
+                       predict(table, target, l.kernel,
+                               latency_features(layer, Shape3{in.c, 1, kInPlaceConvStrip},
+                                                Shape3{out.c, 1, kInPlaceConvStrip}, 0, 0));
+      if (rest > 0)
+        l.instructions += predict(table, target, l.kernel,
+                                  latency_features(layer, Shape3{in.c, 1, rest}, Shape3{out.c, 1, rest}, 0, 0));
     } else {
       l.instructions = predict(table, target, l.kernel, latency_features(graph, layer));
     }

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <exception>
 #include <numeric>
 
 #include "nas/deploy/quantize.h"
+#include "ops/int8/conv2d_1x1_inplace_s8.h"
 #include "ops/int8/conv2d_packed_s8.h"
 #include "ops/int8/conv2d_s8.h"
 
@@ -27,28 +29,40 @@ int64_t align4(int64_t v) { return (v + 3) / 4 * 4; }
 
 bool lifetimes_overlap(const Buffer& a, const Buffer& b) { return a.first <= b.last && b.first <= a.last; }
 
-BufferPlacement place_in_order(const std::vector<Buffer>& buffers, const std::vector<size_t>& order,
-                               PlanStrategy strategy) {
+// The root buffer of b's group (itself when it has none).
+size_t root_of(const std::vector<Buffer>& buffers, size_t b) {
+  return buffers[b].group >= 0 ? static_cast<size_t>(buffers[b].group) : b;
+}
+
+BufferPlacement place_in_order(const std::vector<Buffer>& buffers, const std::vector<std::vector<size_t>>& groups,
+                               const std::vector<size_t>& order, PlanStrategy strategy) {
   BufferPlacement p;
   p.strategy = strategy;
   p.offsets.assign(buffers.size(), -1);
   std::vector<size_t> placed;
-  for (size_t i : order) {
-    const int64_t size = align4(buffers[i].size);
-    // Occupied intervals of the placed buffers that are alive at the same time, by offset.
+  for (size_t g : order) {
+    // Offsets B of the group's root that a member would collide at: the member at B + delta
+    // overlaps a placed buffer alive at the same time occupying [begin, end) when
+    // begin - delta - size < B < end - delta; as half-open ranges of B, sorted.
     std::vector<std::pair<int64_t, int64_t>> busy;
-    for (size_t j : placed)
-      if (lifetimes_overlap(buffers[i], buffers[j]))
-        busy.emplace_back(p.offsets[j], p.offsets[j] + align4(buffers[j].size));
+    for (size_t m : groups[g]) {
+      const int64_t size = align4(buffers[m].size), delta = buffers[m].delta;
+      if (size == 0) continue;
+      for (size_t j : placed)
+        if (buffers[j].size > 0 && lifetimes_overlap(buffers[m], buffers[j]))
+          busy.emplace_back(p.offsets[j] - delta - size + 1, p.offsets[j] + align4(buffers[j].size) - delta);
+    }
     std::sort(busy.begin(), busy.end());
     int64_t offset = 0;
     for (const auto& [begin, end] : busy) {
-      if (begin >= offset + size) break;  // the gap before this interval fits
+      if (begin > offset) break;  // no range holds offset (the later ones begin later still)
       offset = std::max(offset, end);
     }
-    p.offsets[i] = offset;
-    p.arena_bytes = std::max(p.arena_bytes, offset + size);
-    placed.push_back(i);
+    for (size_t m : groups[g]) {
+      p.offsets[m] = offset + buffers[m].delta;
+      p.arena_bytes = std::max(p.arena_bytes, p.offsets[m] + align4(buffers[m].size));
+      placed.push_back(m);
+    }
   }
   return p;
 }
@@ -56,10 +70,15 @@ BufferPlacement place_in_order(const std::vector<Buffer>& buffers, const std::ve
 }  // namespace
 
 BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy strategy) {
-  for (const Buffer& b : buffers)
-    PICONAS_CHECK(b.size >= 0 && b.first <= b.last,
-                  "place_buffers: bad buffer size " << b.size << " lifetime [" << b.first << ", "
-                                                    << b.last << "]");
+  for (size_t b = 0; b < buffers.size(); ++b) {
+    const Buffer& x = buffers[b];
+    PICONAS_CHECK(x.size >= 0 && x.first <= x.last && x.delta >= 0 && x.delta % 4 == 0,
+                  "place_buffers: bad buffer size " << x.size << " lifetime [" << x.first << ", " << x.last
+                                                    << "] delta " << x.delta);
+    PICONAS_CHECK(x.group < 0 || (static_cast<size_t>(x.group) < buffers.size() && x.group != static_cast<int>(b) &&
+                                  buffers[static_cast<size_t>(x.group)].group < 0),
+                  "place_buffers: buffer " << b << " names group " << x.group << ", which is not a root buffer");
+  }
   if (strategy == PlanStrategy::Best) {
     BufferPlacement best = place_buffers(buffers, PlanStrategy::GreedyBySize);
     for (PlanStrategy other : {PlanStrategy::FirstFit, PlanStrategy::LongestFirst}) {
@@ -68,21 +87,48 @@ BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy s
     }
     return best;
   }
-  std::vector<size_t> order(buffers.size());
-  std::iota(order.begin(), order.end(), size_t{0});
+  // Groups (a root and its members) are placed as one: extent, union of lifetimes.
+  std::vector<std::vector<size_t>> groups(buffers.size());
+  for (size_t b = 0; b < buffers.size(); ++b) groups[root_of(buffers, b)].push_back(b);
+  std::vector<Buffer> key(buffers.size());
+  std::vector<size_t> order;
+  for (size_t g = 0; g < buffers.size(); ++g) {
+    if (groups[g].empty()) continue;
+    order.push_back(g);
+    key[g] = buffers[g];
+    for (size_t m : groups[g]) {
+      key[g].size = std::max(key[g].size, buffers[m].delta + buffers[m].size);
+      key[g].first = std::min(key[g].first, buffers[m].first);
+      key[g].last = std::max(key[g].last, buffers[m].last);
+    }
+  }
   if (strategy == PlanStrategy::GreedyBySize) {
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return buffers[a].size > buffers[b].size; });
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a].size > key[b].size; });
   } else if (strategy == PlanStrategy::FirstFit) {
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return buffers[a].first < buffers[b].first; });
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a].first < key[b].first; });
   } else {
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      const int la = buffers[a].last - buffers[a].first, lb = buffers[b].last - buffers[b].first;
-      return la != lb ? la > lb : buffers[a].size > buffers[b].size;
+      const int la = key[a].last - key[a].first, lb = key[b].last - key[b].first;
+      return la != lb ? la > lb : key[a].size > key[b].size;
     });
   }
-  return place_in_order(buffers, order, strategy);
+  return place_in_order(buffers, groups, order, strategy);
+}
+
+int64_t live_bytes(const std::vector<Buffer>& buffers, int step) {
+  // Per group, the span from the lowest start to the highest end of its members alive at step.
+  std::vector<std::pair<int64_t, int64_t>> span(buffers.size(), {INT64_MAX, INT64_MIN});
+  for (size_t b = 0; b < buffers.size(); ++b) {
+    const Buffer& x = buffers[b];
+    if (x.first > step || step > x.last || x.size == 0) continue;
+    auto& [lo, hi] = span[root_of(buffers, b)];
+    lo = std::min(lo, x.delta);
+    hi = std::max(hi, x.delta + align4(x.size));
+  }
+  int64_t live = 0;
+  for (const auto& [lo, hi] : span)
+    if (hi > lo) live += hi - lo;
+  return live;
 }
 
 int64_t conv_scratch_bytes(const Graph& graph, const Layer& l, int32_t pad_h, int32_t pad_w, int64_t in_h,
@@ -110,6 +156,17 @@ int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place, bool pa
   if (l.kind == OpKind::Depthwise && in_place) return in.h * in.w;  // one input channel
   if (l.kind != OpKind::Conv) return 0;
   const Shape3 out = graph.tensors[static_cast<size_t>(l.output)];
+  if (in_place) {  // a strip of output pixels and the conv's scratch (conv2d_1x1_inplace_s8.h)
+    piconas_conv_params p{};
+    p.stride = {1, 1};
+    p.dilation = {1, 1};
+    p.activation = {-128, 127};
+    const piconas_dims in_d{1, static_cast<int32_t>(in.h), static_cast<int32_t>(in.w), static_cast<int32_t>(in.c)};
+    const piconas_dims f_d{static_cast<int32_t>(out.c), 1, 1, static_cast<int32_t>(in.c)};
+    const int32_t bytes = piconas_conv2d_1x1_inplace_s8_get_buffer_size(&p, &in_d, &f_d, kInPlaceConvStrip);
+    PICONAS_CHECK(bytes >= 0, "deploy: layer '" << l.name << "' has shapes the in-place 1x1 conv refuses");
+    return bytes;
+  }
   return conv_scratch_bytes(graph, l, l.padding.h, l.padding.w, in.h, in.w, out.h, out.w, packed_conv);
 }
 
@@ -129,10 +186,24 @@ int64_t patch_scratch_bytes(const Graph& graph, const PatchPlan& patch, size_t i
   return bytes;
 }
 
-MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_depthwise, const PatchPlan& patch,
+// A layer that may write its output over its input (planner.h): an in-place depthwise or a 1x1
+// stride-1 unpadded conv, after the patched stage, not the network output.
+bool may_run_in_place(const Graph& graph, const Layer& l, InPlace mode) {
+  const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
+  const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
+  if (l.output == graph.output()) return false;
+  if (l.kind == OpKind::Depthwise)
+    return (mode == InPlace::Depthwise || mode == InPlace::All) && in.c == out.c && out.h * out.w <= in.h * in.w;
+  return (mode == InPlace::Pointwise || mode == InPlace::All) && l.kind == OpKind::Conv && l.kernel.h == 1 && l.kernel.w == 1 &&
+         l.stride.h == 1 && l.stride.w == 1 && l.padding.h == 0 && l.padding.w == 0 && in.h == out.h &&
+         in.w == out.w;
+}
+
+MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place_mode, const PatchPlan& patch,
                      const std::vector<char>& packed_conv = {}) {
   MemoryPlan plan;
   plan.patch = patch;
+  plan.in_place_mode = in_place_mode;
   const int steps = static_cast<int>(graph.layers.size());
   const int stage = patch.layers;
   const size_t count = graph.tensors.size();
@@ -153,28 +224,42 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
     buffers[static_cast<size_t>(patch.output_tensor)].first = 0;
   }
   for (const Buffer& b : buffers) plan.naive_bytes += align4(b.size);
-  // In-place depthwise: the output joins its input's buffer (home[t]: the tensor whose buffer
-  // holds t), which grows to the larger size and lives until the output's last use.
+  // In place: the output joins the group of its input's buffer at the offset its kernel needs:
+  // depthwise and a 1x1 conv with C_out <= C_in at the input's start; a 1x1 conv with
+  // C_out > C_in ending where the input ends (rounded down to 4 bytes; conv2d_1x1_inplace_s8.h).
+  // Each tensor keeps its own size and lifetime. A join that would widen the group beyond both
+  // the group and the output (a chain of expansions drifting down) is skipped.
   plan.in_place.assign(graph.layers.size(), 0);
-  std::vector<size_t> home(count);
-  std::iota(home.begin(), home.end(), size_t{0});
-  for (int i = stage; in_place_depthwise && i < steps; ++i) {
+  std::vector<int64_t> delta(count, 0);  // relative to the group root, may go negative here
+  std::vector<size_t> root(count);
+  std::iota(root.begin(), root.end(), size_t{0});
+  auto extent = [&](size_t r, int64_t extra_lo, int64_t extra_hi) {
+    int64_t lo = extra_lo, hi = extra_hi;
+    for (size_t t = 0; t < count; ++t)
+      if (root[t] == r && buffers[t].size > 0) {
+        lo = std::min(lo, delta[t]);
+        hi = std::max(hi, delta[t] + align4(buffers[t].size));
+      }
+    return hi - lo;
+  };
+  for (int i = stage; i < steps; ++i) {
     const Layer& l = graph.layers[static_cast<size_t>(i)];
-    const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
-    const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
-    if (l.kind != OpKind::Depthwise || in.c != out.c || out.h * out.w > in.h * in.w ||
-        buffers[static_cast<size_t>(l.input)].last != i || l.output == graph.output())
-      continue;
-    const size_t h = home[static_cast<size_t>(l.input)], o = static_cast<size_t>(l.output);
-    home[o] = h;
-    buffers[h].size = std::max(buffers[h].size, buffers[o].size);
-    buffers[h].last = std::max(buffers[h].last, buffers[o].last);
-    buffers[o].size = 0;
+    if (!may_run_in_place(graph, l, in_place_mode) || buffers[static_cast<size_t>(l.input)].last != i) continue;
+    const size_t x = static_cast<size_t>(l.input), o = static_cast<size_t>(l.output), r = root[x];
+    const int64_t in_bytes = buffers[x].size, out_bytes = buffers[o].size;
+    const int64_t d = out_bytes > in_bytes ? delta[x] + ((in_bytes - out_bytes) & ~int64_t{3}) : delta[x];
+    const int64_t before = extent(r, delta[x], delta[x]);
+    if (extent(r, d, d + align4(out_bytes)) > std::max(before, align4(out_bytes))) continue;
+    root[o] = r;
+    delta[o] = d;
     plan.in_place[static_cast<size_t>(i)] = 1;
   }
-  // An output that joined a buffer may be the input of a later in-place layer: follow homes.
-  for (size_t t = 0; t < count; ++t)
-    while (home[t] != home[home[t]]) home[t] = home[home[t]];
+  std::vector<int64_t> lowest(count, 0);
+  for (size_t t = 0; t < count; ++t) lowest[root[t]] = std::min(lowest[root[t]], delta[t]);
+  for (size_t t = 0; t < count; ++t) {
+    buffers[t].group = root[t] == t ? -1 : static_cast<int>(root[t]);
+    buffers[t].delta = delta[t] - lowest[root[t]];
+  }
   // Per-layer buffers after the tensors: kernel scratch, copied input windows, the stage
   // output's patch buffer; (layer, kind) of each, kind 0 scratch, 1 window, 2 output patch.
   plan.scratch_offset.assign(graph.layers.size(), -1);
@@ -188,7 +273,8 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
   };
   for (int i = 0; i < steps; ++i) {
     const size_t li = static_cast<size_t>(i);
-    const bool packed = li < packed_conv.size() && packed_conv[li] != 0;
+    // An in-place conv runs piconas_conv2d_s8 on its strips, never the packed kernel.
+    const bool packed = li < packed_conv.size() && packed_conv[li] != 0 && plan.in_place[li] == 0;
     const int64_t bytes = i < stage ? patch_scratch_bytes(graph, patch, li, packed)
                                     : scratch_bytes(graph, graph.layers[li], plan.in_place[li] != 0, packed);
     plan.scratch_size[li] = bytes;
@@ -198,7 +284,7 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
   if (patch.on()) add_extra(stage - 1, 2, patch.output_patch_bytes);
   const BufferPlacement placed = place_buffers(buffers, strategy);
   plan.tensor_offset.resize(count);
-  for (size_t t = 0; t < count; ++t) plan.tensor_offset[t] = placed.offsets[home[t]];
+  for (size_t t = 0; t < count; ++t) plan.tensor_offset[t] = placed.offsets[t];
   for (size_t k = 0; k < extra.size(); ++k) {
     const size_t layer = static_cast<size_t>(extra[k].first);
     const int64_t offset = placed.offsets[count + k];
@@ -208,26 +294,37 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, bool in_place_de
   }
   plan.arena_bytes = placed.arena_bytes;
   plan.strategy = placed.strategy;
-  for (int i = 0; i < steps; ++i) {
-    int64_t live = 0;
-    for (const Buffer& b : buffers)
-      if (b.first <= i && i <= b.last) live += align4(b.size);
-    plan.max_live_bytes = std::max(plan.max_live_bytes, live);
-  }
+  for (int i = 0; i < steps; ++i) plan.max_live_bytes = std::max(plan.max_live_bytes, live_bytes(buffers, i));
   plan.buffers = std::move(buffers);
   plan.packed_conv = packed_conv;
   plan.packed_conv.resize(graph.layers.size(), 0);
+  for (size_t i = 0; i < plan.packed_conv.size(); ++i)
+    if (plan.in_place[i]) plan.packed_conv[i] = 0;
   return plan;
 }
 
-// The smaller of the plans with and without in-place depthwise (as the options allow).
+// Without a budget: the smaller of the plans out of place and with in-place depthwise (as the
+// options allow; in-place 1x1 convs only under a budget, plan_for_budget).
 MemoryPlan plan_fixed(const Graph& graph, const PlanOptions& options, const PatchPlan& patch) {
   if (options.in_place_depthwise && !options.in_place_only_if_smaller)
-    return plan_with(graph, options.strategy, true, patch);
-  MemoryPlan out_of_place = plan_with(graph, options.strategy, false, patch);
+    return plan_with(graph, options.strategy, InPlace::Depthwise, patch);
+  MemoryPlan out_of_place = plan_with(graph, options.strategy, InPlace::None, patch);
   if (!options.in_place_depthwise) return out_of_place;
-  MemoryPlan in_place = plan_with(graph, options.strategy, true, patch);
+  MemoryPlan in_place = plan_with(graph, options.strategy, InPlace::Depthwise, patch);
   return in_place.arena_bytes < out_of_place.arena_bytes ? in_place : out_of_place;
+}
+
+// Under a budget: the first of the in-place kinds (fastest first) whose plan fits, else the
+// smallest of them.
+MemoryPlan plan_tiers(const Graph& graph, const PlanOptions& options, const PatchPlan& patch, int64_t max_sram) {
+  MemoryPlan best = plan_with(graph, options.strategy, InPlace::None, patch);
+  if (best.arena_bytes <= max_sram || !options.in_place_depthwise) return best;
+  for (InPlace mode : {InPlace::Pointwise, InPlace::Depthwise, InPlace::All}) {
+    MemoryPlan plan = plan_with(graph, options.strategy, mode, patch);
+    if (plan.arena_bytes <= max_sram) return plan;
+    if (plan.arena_bytes < best.arena_bytes) best = std::move(plan);
+  }
+  return best;
 }
 
 }  // namespace
@@ -321,25 +418,26 @@ MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
 MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64_t max_sram) {
   PICONAS_CHECK(max_sram >= 0, "plan_for_budget: the SRAM budget must be >= 0 (0: none), got " << max_sram);
   if (max_sram == 0) return plan_memory(graph, options);
-  const PatchPlan none;
-  MemoryPlan plan = plan_with(graph, options.strategy, false, none);
+  MemoryPlan plan = plan_tiers(graph, options, PatchPlan{}, max_sram);
   if (plan.arena_bytes <= max_sram) return plan;
-  if (options.in_place_depthwise) {
-    plan = plan_with(graph, options.strategy, true, none);
-    if (plan.arena_bytes <= max_sram) return plan;
-  }
   const bool patching = options.patch_auto || options.patch.layers > 0;
-  if (!patching) return plan_memory(graph, options);
+  if (!patching) return plan;
   const PatchPlan patch =
       plan_patches(graph, options.patch_auto ? choose_patching(graph, options, max_sram) : options.patch);
-  plan = plan_with(graph, options.strategy, false, patch);
-  if (plan.arena_bytes <= max_sram) return plan;
-  return plan_fixed(graph, options, patch);
+  MemoryPlan patched = plan_tiers(graph, options, patch, max_sram);
+  return patched.arena_bytes <= max_sram || patched.arena_bytes < plan.arena_bytes ? patched : plan;
+}
+
+MemoryPlan plan_smallest(const Graph& graph, const PlanOptions& options) {
+  MemoryPlan plan = plan_memory(graph, options);
+  if (!options.in_place_depthwise) return plan;
+  MemoryPlan all = plan_with(graph, options.strategy, InPlace::All, plan.patch);
+  return all.arena_bytes < plan.arena_bytes ? all : plan;
 }
 
 MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy,
                             int64_t max_arena) {
-  const bool in_place = std::any_of(plan.in_place.begin(), plan.in_place.end(), [](char c) { return c != 0; });
+  const InPlace in_place = plan.in_place_mode;
   std::vector<char> packed(graph.layers.size(), 0);
   for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = graph.layers[i].kind == OpKind::Conv;
   MemoryPlan all = plan_with(graph, strategy, in_place, plan.patch, packed);

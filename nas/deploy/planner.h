@@ -24,6 +24,17 @@
 // plan.in_place marks those layers; the emitter and the host executor call the in-place
 // kernel for them.
 //
+// In-place 1x1 conv (with in-place depthwise, same switch): a 1x1 stride-1 unpadded conv whose
+// input dies at that layer writes its output over its input in strips of kInPlaceConvStrip pixels
+// (ops/int8/conv2d_1x1_inplace_s8.h): with C_out <= C_in the output starts where the input starts,
+// with C_out > C_in it ends where the input ends (the input at the output's tail), so that no strip
+// overwrites input not yet read. The two tensors form a rigid group in the placement (Buffer::group);
+// the layer gets a scratch of one strip of output pixels and the conv's scratch. plan_memory
+// tries out of place, in-place 1x1 convs only, and both in-place kinds, and keeps the smallest
+// arena. In-place 1x1 convs are used only under an SRAM budget (plan_for_budget) and by
+// plan_smallest: the export's default plan (no budget) keeps the plan the latency model was
+// validated on (docs/latency.md), and an in-place 1x1 conv runs the unpacked conv kernel.
+//
 // Patch-based execution (nas/deploy/patch.h, off by default): the first layers run patch by
 // patch; the tensors between them take patch-sized buffers, the network input lives until the
 // last patch is done and the stage output from the first patch on. Copied input windows and
@@ -32,9 +43,10 @@
 // recomputed MACs stay within max_extra_macs of the network's MACs (choose_patching).
 //
 // One memory model: plan_for_budget() is the plan export, the search cost model and
-// `piconas info --memory` all use: without an SRAM budget the smallest arena the options
-// allow; with one, the fastest plan that fits, in this order: out of place, in-place
-// depthwise, patched (fewest recomputed MACs that fit) out of place, patched and in place;
+// `piconas info --memory` all use: without an SRAM budget plan_memory (out of place or in-place
+// depthwise, the smaller); with one, the fastest plan that fits, in this order: out of place,
+// in-place 1x1 convs, in-place depthwise, both, then the same four patched (fewest recomputed
+// MACs that fit);
 // when none fits, the smallest (the caller reports it over budget).
 #pragma once
 #include <cstdint>
@@ -48,11 +60,23 @@
 namespace piconas::nas::deploy {
 
 enum class PlanStrategy { Best, GreedyBySize, FirstFit, LongestFirst };
+
+// Which layers a plan may run in place: none, depthwise, 1x1 convs (Pointwise), or both.
+enum class InPlace { None, Depthwise, Pointwise, All };
+
+// Pixels per strip of an in-place 1x1 conv (conv2d_1x1_inplace_s8.h): its scratch holds one
+// strip of output pixels; 16 keeps it small (16 x C_out bytes) and the per-strip call cost low.
+inline constexpr int32_t kInPlaceConvStrip = 16;
 const char* plan_strategy_name(PlanStrategy strategy);
 
+// A buffer may belong to the group of another (group: that root buffer's index, -1: none), at a
+// fixed byte delta (>= 0, a multiple of 4) from the root's offset: a group is placed as one rigid
+// piece, its members free to overlap each other (an in-place output over its input).
 struct Buffer {
   int64_t size = 0;
   int first = 0, last = 0;  // inclusive lifetime in layer steps
+  int group = -1;
+  int64_t delta = 0;
 };
 
 struct BufferPlacement {
@@ -61,6 +85,9 @@ struct BufferPlacement {
   PlanStrategy strategy = PlanStrategy::GreedyBySize;
 };
 
+// Bytes of the buffers alive at a step (a group's members alive then: the span they cover).
+int64_t live_bytes(const std::vector<Buffer>& buffers, int step);
+
 // Places arbitrary buffers (strategy Best tries all and keeps the smallest arena).
 BufferPlacement place_buffers(const std::vector<Buffer>& buffers, PlanStrategy strategy);
 
@@ -68,13 +95,15 @@ struct MemoryPlan {
   std::vector<int64_t> tensor_offset;   // per graph tensor
   std::vector<int64_t> scratch_offset;  // per layer, -1 when the layer needs no scratch
   std::vector<int64_t> scratch_size;    // per layer, bytes
-  std::vector<char> in_place;           // per layer: depthwise writing over its input
+  std::vector<char> in_place;           // per layer: depthwise or 1x1 conv writing over its input
+  InPlace in_place_mode = InPlace::None;  // the in-place kinds this plan was made with
   PatchPlan patch;                      // patch-based execution of the leading layers (off: layers 0)
   std::vector<int64_t> window_offset;   // per layer: its copied input window (patch.copy_input), else -1
   int64_t output_patch_offset = -1;     // the stage output's patch buffer (patching on)
   std::vector<char> packed_conv;        // per layer: conv scratch with room for the packed kernel
-  // Tensors first (an in-place output has size 0: it lives in its input's buffer, whose size
-  // and lifetime cover both), then the non-empty scratch buffers.
+  // Tensors first (an in-place output in the group of its input's buffer, at the placement
+  // conv2d_1x1_inplace_s8.h / depthwise_conv2d_inplace_s8.h need), then the non-empty scratch
+  // buffers.
   std::vector<Buffer> buffers;
   int64_t arena_bytes = 0;              // PEAK_SRAM: activations + scratch
   int64_t naive_bytes = 0;              // sum of all buffers (no reuse)
@@ -82,7 +111,7 @@ struct MemoryPlan {
   PlanStrategy strategy = PlanStrategy::GreedyBySize;
 };
 
-// Scratch bytes the int8 kernel of a layer needs (conv; in-place depthwise when in_place; a conv
+// Scratch bytes the int8 kernel of a layer needs (conv; in-place depthwise or 1x1 conv when in_place; a conv
 // with packed_conv: room for the packed kernel of ops/int8/conv2d_packed_s8.h as well).
 int64_t scratch_bytes(const Graph& graph, const Layer& layer, bool in_place = false, bool packed_conv = false);
 // The same for a conv layer reading an in_h x in_w window and computing out_h x out_w (a patch).
@@ -91,7 +120,7 @@ int64_t conv_scratch_bytes(const Graph& graph, const Layer& layer, int32_t pad_h
 
 struct PlanOptions {
   PlanStrategy strategy = PlanStrategy::Best;
-  bool in_place_depthwise = true;
+  bool in_place_depthwise = true;         // in-place depthwise and 1x1 convs (`--no-in-place`: off)
   bool in_place_only_if_smaller = true;  // false: in place wherever possible (tests)
   PatchOptions patch{};                  // fixed patching (layers > 0); ignored when patch_auto
   bool patch_auto = false;               // choose the patching (choose_patching)
@@ -115,6 +144,10 @@ MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options = {});
 // recomputed MACs among those whose arena fits, if any. Candidates: every valid stage length
 // and the grids 2x2..8x8, each side clipped to the stage output. layers 0 when none helps.
 PatchOptions choose_patching(const Graph& graph, const PlanOptions& options, int64_t max_sram = 0);
+
+// The smallest arena with every in-place kind the options allow (no budget; patching as in
+// plan_memory): what an SRAM budget can reach without (more) patching (`info --memory`).
+MemoryPlan plan_smallest(const Graph& graph, const PlanOptions& options);
 
 // The one memory model (see above). max_sram 0: no budget.
 MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64_t max_sram);

@@ -18,6 +18,7 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
   unpatched.patch = deploy::PatchOptions{};
   unpatched.patch_auto = false;
   f.arena_without_patching = deploy::plan_for_budget(graph, unpatched, max_sram).arena_bytes;
+  f.arena_smallest = deploy::plan_smallest(graph, options).arena_bytes;
   f.patch_layers = plan.patch.layers;
   f.grid_h = plan.patch.grid_h;
   f.grid_w = plan.patch.grid_w;
@@ -30,8 +31,7 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
     row.name = l.name;
     row.kind = deploy::op_kind_name(l.kind);
     const int step = static_cast<int>(i);
-    for (const deploy::Buffer& b : plan.buffers)
-      if (b.first <= step && step <= b.last) row.live_sram += b.size;
+    row.live_sram = deploy::live_bytes(plan.buffers, step);
     const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
     const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
     const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
@@ -69,6 +69,12 @@ std::string format_footprint(const Footprint& f) {
                 static_cast<long long>(f.arena_bytes), static_cast<long long>(f.arena_without_in_place),
                 static_cast<long long>(f.arena_without_patching), static_cast<long long>(f.constant_bytes));
   out += line;
+  if (f.arena_smallest < f.arena_bytes) {
+    std::snprintf(line, sizeof line,
+                  "in place (1x1 convs and depthwise; what an SRAM budget picks when it needs it): %lld bytes\n",
+                  static_cast<long long>(f.arena_smallest));
+    out += line;
+  }
   if (f.patch_layers > 0) {
     std::snprintf(line, sizeof line, "patching: first %d layers in %dx%d patches, %lld extra MACs (+%.1f%% of %lld)\n",
                   f.patch_layers, f.grid_h, f.grid_w, static_cast<long long>(f.extra_macs),

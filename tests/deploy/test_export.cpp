@@ -78,11 +78,12 @@ TEST_CASE("export_model writes the C files and reports float vs int8 accuracy") 
   CHECK(std::filesystem::exists(o.out_dir + "/piconas_runtime/conv2d_s8.c"));
   CHECK(std::filesystem::exists(o.out_dir + "/README.md"));
 
-  // Budgets: one byte short of the plan or the constants is refused and writes nothing; a
-  // budget of exactly the search's estimate is met (without the packed kernel's extra room).
+  // Budgets: one byte short of the smallest plan (in-place 1x1 convs too) or of the constants
+  // is refused and writes nothing; a budget of exactly the search's estimate is met (without
+  // the packed kernel's extra room).
   ExportOptions tight = o;
   tight.out_dir = dir.str() + "/tight";
-  tight.max_sram = peak - 1;
+  tight.max_sram = peak_sram(arch, PlanOptions{}, 1) - 1;
   CHECK_THROWS_WITH_AS(export_model(m, calib, &eval, tight, "in-memory"),
                        doctest::Contains("over --max-sram"), Error);
   tight.max_sram = peak;

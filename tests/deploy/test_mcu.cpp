@@ -46,10 +46,12 @@ Tensor test_images(const ArchSpec& spec, const data::Normalization& norm, int64_
 struct McuRun {
   TargetCheck check;
   int64_t arena = 0, layers = 0, in_place_layers = 0, patched_layers = 0;
+  int64_t in_place_convs = 0;  // 1x1 convs among the in-place layers
   bool identical_to_whole = false;  // the host's logits equal those of the whole-tensor plan
 };
 
-McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const PlanOptions& plan_options = {}) {
+McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const PlanOptions& plan_options = {},
+              int64_t max_sram = 0) {
   TempDir dir;
   const ArchSpec spec = parse_arch(arch);
   auto net = make_model(spec, 13);
@@ -57,10 +59,11 @@ McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const Pl
   const Graph g = lower_network(spec, *net);
   const QuantizedModel q = quantize_graph(g, synthetic_images(spec.input, 32, 5, norm), norm);
   // As the exporter plans: the packed conv kernel where its scratch fits (planner.h).
-  const MemoryPlan plan = with_packed_conv(g, plan_memory(g, plan_options), plan_options.strategy);
+  const MemoryPlan plan = with_packed_conv(g, plan_for_budget(g, plan_options, max_sram), plan_options.strategy);
   const auto input = to_nhwc_int8(q.tensors[0], test_images(spec, norm, batch));
   McuRun r;
   r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);
+  for (size_t i = 0; i < g.layers.size(); ++i) r.in_place_convs += plan.in_place[i] && g.layers[i].kind == OpKind::Conv;
   r.patched_layers = plan.patch.layers;
   const std::vector<int8_t> expected = run_int8(q, plan, input.data(), batch);
   r.identical_to_whole = expected == run_int8(q, plan_memory(g, PlanOptions{}), input.data(), batch);
@@ -150,6 +153,18 @@ TEST_SUITE("mcu" * doctest::skip()) {
       const McuRun out_of_place = run_on(target, kSmallArch, 4, never);
       CHECK(out_of_place.in_place_layers == 0);
       check_run(target, "small residual net, out-of-place depthwise", out_of_place, 4);
+    }
+  }
+
+  TEST_CASE("in-place 1x1 conv and depthwise: byte-identical to the host and to out of place on every target") {
+    // An SRAM budget below every plan: the smallest, with every in-place kind (planner.h).
+    for (McuTarget target : mcu_targets()) {
+      CAPTURE(std::string(mcu_board(target).name));
+      const McuRun r = run_on(target, kSmallArch, 4, PlanOptions{}, 1);
+      CHECK(r.in_place_convs >= 3);
+      CHECK(r.in_place_layers > r.in_place_convs);
+      CHECK(r.identical_to_whole);  // the host executor: the same logits as the default plan
+      check_run(target, "small residual net, in-place 1x1 conv and depthwise", r, 4);
     }
   }
 

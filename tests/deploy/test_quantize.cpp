@@ -146,6 +146,32 @@ TEST_CASE("the planned arena (in-place depthwise) gives the same bytes as a plan
   CHECK(run_int8(f.model, planned, input.data(), 32) == run_int8(f.model, naive, input.data(), 32));
 }
 
+TEST_CASE("in-place 1x1 convs and depthwise give the bytes of the out-of-place plan; a wrong offset fails") {
+  Fixture f(kResidualArch);
+  const auto input = to_nhwc_int8(f.model.tensors[0], f.test);
+  const MemoryPlan all = plan_smallest(f.graph, PlanOptions{});
+  int convs = 0;
+  size_t conv = 0;
+  for (size_t i = 0; i < f.graph.layers.size(); ++i)
+    if (all.in_place[i] && f.graph.layers[i].kind == OpKind::Conv) ++convs, conv = i;
+  REQUIRE(convs > 0);
+  const MemoryPlan out_of_place = plan_memory(f.graph, PlanOptions{PlanStrategy::Best, false});
+  CHECK(run_int8(f.model, all, input.data(), 32) == run_int8(f.model, out_of_place, input.data(), 32));
+  // The output 4 bytes later than the latest start the kernel's rule allows would overwrite
+  // input not yet read: the kernel refuses it.
+  MemoryPlan wrong = all;
+  const Layer& l = f.graph.layers[conv];
+  const Shape3& in = f.graph.tensors[static_cast<size_t>(l.input)];
+  const Shape3& out = f.graph.tensors[static_cast<size_t>(l.output)];
+  const int64_t x = all.tensor_offset[static_cast<size_t>(l.input)], y = all.tensor_offset[static_cast<size_t>(l.output)];
+  const int64_t n = in.h * in.w, first = std::min<int64_t>(kInPlaceConvStrip, n);
+  const int64_t slack = std::min(x + first * in.c - (y + first * out.c), x + n * in.c - (y + n * out.c));
+  REQUIRE(slack >= 0);
+  wrong.tensor_offset[static_cast<size_t>(l.output)] += (slack / 4 + 1) * 4;
+  wrong.arena_bytes += slack + 64;
+  CHECK_THROWS_WITH(run_int8(f.model, wrong, input.data(), 32), doctest::Contains("returned status -1"));
+}
+
 TEST_CASE("percentile calibration clips the tails, min/max does not") {
   const Fixture f(kResidualArch);
   CalibrationOptions p;

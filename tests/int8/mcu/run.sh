@@ -37,3 +37,10 @@ arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -ffunction-sect
   -o activation_test.elf
 timeout 120 qemu-system-arm $CORE_QEMU -nographic -monitor none \
   -semihosting-config enable=on,target=native -icount shift=0 -kernel activation_test.elf
+# The in-place 1x1 convolution against the out-of-place reference (conv1x1_inplace_test.c).
+arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -DPICONAS_S8_SIMD_EMULATION \
+  -ffunction-sections -fdata-sections -nostdlib -I"$root" -I"$mcu" -L"$mcu" \
+  -L"$root/tests/int8/mcu" -T $CORE_LD "$mcu/startup.c" "$root/tests/int8/mcu/conv1x1_inplace_test.c" \
+  "$root"/ops/int8/[!q]*.c -lgcc -Wl,--gc-sections -o conv1x1_inplace_test.elf
+timeout 120 qemu-system-arm $CORE_QEMU -nographic -monitor none \
+  -semihosting-config enable=on,target=native -icount shift=0 -kernel conv1x1_inplace_test.elf

@@ -1156,7 +1156,7 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l6_multiplier, l6_shift};
     static const piconas_conv_params params = {128, -128, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 1568;
+    ctx.buf = arena + 392;
     ctx.size = 80;
 #if PICONAS_S8_PACKED_PREFERRED
     status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l6_packed, l6_bias, &out_dims, arena + 3136);
@@ -1309,15 +1309,15 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l13_multiplier, l13_shift};
     static const piconas_conv_params params = {128, -1, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 1952;
+    ctx.buf = arena + 896;
     ctx.size = 320;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_packed, l13_bias, &out_dims, arena + 1568);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_packed, l13_bias, &out_dims, arena + 512);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 1568);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 512);
 #else
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 1568);
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 0, &filter_dims, l13_weight, l13_bias, &out_dims, arena + 512);
 #endif
 #endif
     if (status != PICONAS_S8_OK) {
@@ -1333,15 +1333,15 @@ int model_invoke(const int8_t *input, int8_t *output) {
     static const piconas_per_channel_quant_params quant = {l14_multiplier, l14_shift};
     static const piconas_conv_params params = {1, -128, {1, 1}, {0, 0}, {1, 1}, {-128, 127}};
     piconas_s8_context ctx;
-    ctx.buf = arena + 512;
+    ctx.buf = arena + 896;
     ctx.size = 240;
 #if PICONAS_S8_PACKED_PREFERRED
-    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_packed, l14_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_packed_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 512, &filter_dims, l14_packed, l14_bias, &out_dims, arena + 0);
 #else
 #if PICONAS_S8_SIMD_PREFERRED
-    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_1x1_simd_prechecked_s8(&ctx, &params, &quant, &in_dims, arena + 512, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
 #else
-    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 1568, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
+    status = piconas_conv2d_s8(&ctx, &params, &quant, &in_dims, arena + 512, &filter_dims, l14_weight, l14_bias, &out_dims, arena + 0);
 #endif
 #endif
     if (status != PICONAS_S8_OK) {
