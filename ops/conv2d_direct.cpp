@@ -15,20 +15,20 @@ using namespace depthwise_planes;
 
 constexpr int64_t kMaxInputChannels = 4;
 
-// Output channels per block: 16 accumulators with AVX-512 (32 vector registers), 8 with
-// AVX2 (16 registers: the accumulators, the input vector and a broadcast weight).
-constexpr int kBlockChannels = kRegisterBytes == 64 ? 16 : 8;
+// Output channels per block: up to 16 accumulators with AVX-512 (32 vector registers), 8
+// with AVX2 (16 registers: the accumulators, the input vector and a broadcast weight); 8 for
+// nets of at most 8 channels (tiny-bench's stem) on either.
+constexpr int kMaxBlockChannels = kRegisterBytes == 64 ? 16 : 8;
 
-// y[o][oh][c0 + l] for the kBlockChannels channels o0 + o of one block, l < B (only the
-// columns below out_w and the channels below out_channels are stored).
+// y[o][oh][c0 + l] for the OB channels o0 + o of one block, l < B (only the columns below
+// out_w and the channels below out_channels are stored).
 // xp: the padded image, channel planes `plane` apart; wt: the block's weights as
 // wt[tap][o] (zero for o beyond out_channels), tap = (c * kernel_h + i) * kernel_w + j.
-template <class T, int B>
+template <class T, int OB, int B>
 void direct_pass(const ConvShape& s, const PadLayout& L, const T* __restrict xp, int64_t plane,
                  const T* __restrict wt, const T* __restrict bias, int64_t o0, int64_t oh,
                  int64_t c0, T* __restrict y_image) {
   using V = Vec<T, B>;
-  constexpr int OB = kBlockChannels;
   const int64_t S = s.stride_h, out_plane = s.out_h * s.out_w;
   const int64_t channels = std::min<int64_t>(OB, s.out_channels - o0);
   V acc[OB];
@@ -65,9 +65,11 @@ bool is_direct(const ConvShape& s) {
          symmetric_padding(s);
 }
 
-template <class T>
-void conv2d_forward_direct(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
-  constexpr int OB = kBlockChannels, V = kRegisterLanes<T>;
+namespace {
+
+template <class T, int OB>
+void forward_blocks(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
+  constexpr int V = kRegisterLanes<T>;
   const int64_t S = s.stride_h, taps = s.in_channels * s.kernel_h * s.kernel_w;
   const int64_t blocks = (s.out_channels + OB - 1) / OB;
   const PadLayout L = flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w,
@@ -93,13 +95,24 @@ void conv2d_forward_direct(const ConvShape& s, const T* x, const T* w, const T* 
         const T* wb = wt.data() + b * taps * OB;
         int64_t c0 = 0;
         for (; s.out_w - c0 > V / 2; c0 += V)
-          direct_pass<T, V>(s, L, xp.data(), L.size(), wb, bias, b * OB, oh, c0, y + n * out_image);
-        if (c0 < s.out_w)
-          direct_pass<T, V / 2>(s, L, xp.data(), L.size(), wb, bias, b * OB, oh, c0,
+          direct_pass<T, OB, V>(s, L, xp.data(), L.size(), wb, bias, b * OB, oh, c0,
                                 y + n * out_image);
+        if (c0 < s.out_w)
+          direct_pass<T, OB, V / 2>(s, L, xp.data(), L.size(), wb, bias, b * OB, oh, c0,
+                                    y + n * out_image);
       }
     }
   });
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_forward_direct(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
+  if (s.out_channels <= 8)
+    forward_blocks<T, 8>(s, x, w, bias, y);
+  else
+    forward_blocks<T, kMaxBlockChannels>(s, x, w, bias, y);
 }
 
 template void conv2d_forward_direct<float>(const ConvShape&, const float*, const float*,
