@@ -2,17 +2,17 @@
 """piconas vs PyTorch, side by side in one run: prints markdown ratio tables.
 
     python3 bench/compare_pytorch.py [--build build] [--threads 2] [--reps 3] [--quick]
-                                     [--torch-wait-policy passive|active]
+                                     [--no-scoring] [--torch-wait-policy passive|active]
 
 Optional and never used by the tests or CI: it needs Debian's python3-torch
 (`apt-get install -y python3-torch`; run Debian's python3 if another one comes first in PATH)
 and the bench programs of a Release build (build/bin/bench_conv2d, bench_depthwise_conv2d,
-bench_train).
+bench_train, bench_metrics).
 
 Every measurement alternates: piconas (one bench_* process per case, Google Benchmark JSON),
 then PyTorch (one long-lived worker process), `--reps` times; each side keeps its best
 (highest throughput, lowest latency), and the machine's load average is recorded with every
-case. Ratio = piconas / PyTorch throughput (> 1: piconas ahead); for latency, PyTorch time /
+case. Ratio = piconas / PyTorch throughput (> 1: piconas ahead); for latency and scoring, PyTorch time /
 piconas time. FLOPs: 2 x MACs; forward+backward counts 3 x the forward FLOPs (forward, dx, dw).
 Both sides use the same thread count. PyTorch runs in its strongest CPU configuration:
 default oneDNN convolutions, and glibc malloc tunables that keep freed activation buffers
@@ -176,10 +176,76 @@ def torch_worker(threads):
                     net(x)
         return timed(step, job["min_time"])
 
+    def score_case(job):
+        """One trial of the four metrics of `piconas score` (nas/metrics/score.h) on a batch
+        of 64: re-initialisation, one train-mode forward with activation hooks (naswot), the
+        input gradient of the summed logits (jacob_cov), the weight gradients of the mean
+        cross-entropy (snip), and a float64 batch-1 pass on |weights| with BatchNorm as
+        identity (synflow)."""
+        import copy
+        spec = dict(NETS[job["net"]], input=tuple(job["input"]))
+        net = make_net(spec)
+        x = torch.randn(64, *spec["input"])
+        labels = torch.randint(0, spec["classes"], (64,))
+        activations = [m for m in net.modules() if isinstance(m, (nn.ReLU, nn.ReLU6))]
+
+        def scored(model):
+            return [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+        def step():
+            with torch.no_grad():
+                for m in net.modules():
+                    if isinstance(m, (nn.Conv2d, nn.Linear)):
+                        nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                        if m.bias is not None:
+                            m.bias.zero_()
+                    elif isinstance(m, nn.BatchNorm2d):
+                        m.weight.fill_(1)
+                        m.bias.zero_()
+            net.train()
+            # NASWOT's K = c c^T + (1 - c)(1 - c)^T per activation, as one GEMM:
+            # 2 c c^T - s_i - s_j + units (s: row sums); exact integers in float32.
+            kernel = torch.zeros(64, 64)
+
+            def add_codes(_module, _inputs, out):
+                c = (out > 0).flatten(1).float()
+                s = c.sum(1)
+                kernel.add_(2 * (c @ c.t()) - s[:, None] - s[None, :] + c.shape[1])
+
+            hooks = [m.register_forward_hook(add_codes) for m in activations]
+            xg = x.clone().requires_grad_(True)
+            logits = net(xg)
+            for h in hooks:
+                h.remove()
+            torch.slogdet(kernel.double())
+            (jac,) = torch.autograd.grad(logits.sum(), xg, retain_graph=True)
+            v = torch.linalg.eigvalsh(torch.corrcoef(jac.flatten(1).double()))
+            -(torch.log(v + 1e-5) + 1 / (v + 1e-5)).sum().item()
+            weights = scored(net)
+            grads = torch.autograd.grad(nn.functional.cross_entropy(logits, labels), weights)
+            sum((w * g).abs().sum() for w, g in zip(weights, grads)).item()
+            net64 = copy.deepcopy(net).double()
+            with torch.no_grad():
+                for t in list(net64.parameters()) + list(net64.buffers()):
+                    t.abs_()
+            for m in net64.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
+                    m.running_mean.zero_()
+                    m.running_var.fill_(1)
+                    m.eps = 0.0
+            weights64 = scored(net64)
+            out = net64(torch.ones(1, *spec["input"], dtype=torch.float64)).sum()
+            grads64 = torch.autograd.grad(out, weights64)
+            sum((w * g).abs().sum() for w, g in zip(weights64, grads64)).item()
+
+        return timed(step, job["min_time"])
+
     print(json.dumps({"ready": torch.__version__}), flush=True)
     for line in sys.stdin:
         job = json.loads(line)
-        seconds = conv_case(job) if job["type"] == "conv" else net_case(job)
+        cases = {"conv": conv_case, "net": net_case, "score": score_case}
+        seconds = cases[job["type"]](job)
         print(json.dumps({"seconds": seconds}), flush=True)
 
 
@@ -238,6 +304,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--min-time", type=float, default=0.4, help="seconds per measurement")
     ap.add_argument("--quick", action="store_true", help="batch 32 only, no batch 1 rows")
+    ap.add_argument("--no-scoring", dest="scoring", action="store_false",
+                    help="skip the four-metric scoring rows (bench_metrics)")
     ap.add_argument("--torch-wait-policy", choices=["passive", "active"],
                     help="OMP_WAIT_POLICY for PyTorch (default: unset, OpenMP's default)")
     ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
@@ -290,12 +358,20 @@ def main():
              "mbv2-bench", 32),
             ("inference mbv2-bench, batch 1 (ms)", "BM_infer/mbv2-bench/batch:1", "infer",
              "mbv2-bench", 1)]
+    if a.scoring:
+        nets += [("four-metric scoring mbv2-bench @%d, batch 64 (ms)" % size,
+                  "BM_score/%s/all4" % bench_net, "score", "mbv2-bench", size)
+                 for size, bench_net in ((96, "mbv2_96"), (32, "mbv2_32"))]
     for label, name, kind, net, batch in nets:
+        if kind == "score":  # batch is the input size here
+            job = dict(type="score", net=net, input=[3, batch, batch], min_time=a.min_time * 3)
+        else:
+            job = dict(type="net", net=net, kind=kind, batch=batch, min_time=a.min_time * 3)
+        program = "bench_metrics" if kind == "score" else "bench_train"
         ours, theirs, lo, hi = alternate(
-            a.reps, lambda: seconds_per_iter(piconas(a.build, "bench_train",
+            a.reps, lambda: seconds_per_iter(piconas(a.build, program,
                                                      name + "/threads:%d" % t, a.min_time * 3)),
-            lambda: torch.seconds(dict(type="net", net=net, kind=kind, batch=batch,
-                                       min_time=a.min_time * 3)))
+            lambda: torch.seconds(job))
         if kind == "train":
             values = "%.0f | %.0f" % (batch / ours, batch / theirs)
         else:

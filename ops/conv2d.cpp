@@ -1,5 +1,6 @@
 #include "ops/conv2d.h"
 
+#include "ops/conv2d_direct.h"
 #include "ops/conv2d_gemm.h"
 #include "ops/conv2d_winograd.h"
 #include "ops/depthwise_conv2d.h"
@@ -62,6 +63,8 @@ constexpr int64_t kWinogradMinPixels = 2048;
 ConvAlgo select_conv_algo(const ConvShape& s) {
   if (is_depthwise(s)) return ConvAlgo::Depthwise;
   if (is_pointwise(s)) return ConvAlgo::Pointwise;
+  // Measured on the RGB stem (bench_conv2d stem_3x3s2_96); 4-channel inputs stay with im2col.
+  if (is_direct(s) && s.in_channels <= 3 && s.kernel_h * s.kernel_w > 1) return ConvAlgo::Direct;
   if (is_winograd(s) && s.in_channels >= kWinogradMinChannels &&
       s.out_channels >= kWinogradMinChannels &&
       s.batch * s.out_h * s.out_w >= kWinogradMinPixels)
@@ -77,6 +80,7 @@ const char* conv_algo_name(ConvAlgo algo) {
     case ConvAlgo::Pointwise: return "pointwise";
     case ConvAlgo::Depthwise: return "depthwise";
     case ConvAlgo::Winograd: return "winograd";
+    case ConvAlgo::Direct: return "direct";
   }
   return "unknown";
 }
@@ -147,6 +151,11 @@ ConvAlgo resolve_algo(const ConvShape& s, ConvAlgo algo) {
                     << s.kernel_h << "x" << s.kernel_w << " stride " << s.stride_h << "x"
                     << s.stride_w << " groups " << s.groups << " pad " << s.pad_h << "x"
                     << s.pad_w);
+  PICONAS_CHECK(algo != ConvAlgo::Direct || is_direct(s),
+                "conv2d: algorithm direct needs one group, at most 4 input channels, equal "
+                "strides 1 or 2, no dilation and symmetric padding, got in_channels "
+                    << s.in_channels << " groups " << s.groups << " stride " << s.stride_h << "x"
+                    << s.stride_w << " dilation " << s.dilation_h << "x" << s.dilation_w);
   return algo;
 }
 
@@ -161,6 +170,7 @@ void conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T
     case ConvAlgo::Pointwise: return conv2d_forward_pointwise(s, x, w, bias, y);
     case ConvAlgo::Depthwise: return depthwise_conv2d_forward(s, x, w, bias, y);
     case ConvAlgo::Winograd: return conv2d_forward_winograd(s, x, w, bias, y);
+    case ConvAlgo::Direct: return conv2d_forward_direct(s, x, w, bias, y);
     case ConvAlgo::Auto: break;
   }
   throw Error("conv2d_forward: unresolved algorithm");
@@ -175,6 +185,7 @@ void conv2d_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T*
     case ConvAlgo::Pointwise: return conv2d_backward_pointwise(s, x, w, dy, dx, dw, dbias);
     case ConvAlgo::Depthwise: return depthwise_conv2d_backward(s, x, w, dy, dx, dw, dbias);
     case ConvAlgo::Winograd: return conv2d_backward_winograd(s, x, w, dy, dx, dw, dbias);
+    case ConvAlgo::Direct: return conv2d_backward_im2col(s, x, w, dy, dx, dw, dbias);
     case ConvAlgo::Auto: break;
   }
   throw Error("conv2d_backward: unresolved algorithm");

@@ -11,7 +11,9 @@
 //   Pointwise    1x1, stride 1, no pad: GEMM straight on the NCHW image,
 //   Depthwise    groups == in == out channels: the direct kernels of ops/depthwise_conv2d,
 //   Winograd     3x3 stride 1, one group: F(4x4, 3x3) forward and dx, im2col dw
-//                (ops/conv2d_winograd.h; rounding differs from the direct sum, see there).
+//                (ops/conv2d_winograd.h; rounding differs from the direct sum, see there),
+//   Direct       1-4 input channels (the RGB stem), stride 1 or 2: register-blocked direct
+//                forward (ops/conv2d_direct.h), im2col + GEMM backward.
 // An algorithm forced on a shape it cannot handle throws Error.
 #pragma once
 #include <cstdint>
@@ -42,7 +44,7 @@ inline bool symmetric_padding(const ConvShape& s) {
 // Validates x [N, C, H, W] against w [O, C/groups, KH, KW] and params; throws Error naming both shapes.
 ConvShape conv2d_shape(const Shape& x, const Shape& w, const Conv2dParams& params);
 
-enum class ConvAlgo { Auto, Naive, Im2colGemm, Pointwise, Depthwise, Winograd };
+enum class ConvAlgo { Auto, Naive, Im2colGemm, Pointwise, Depthwise, Winograd, Direct };
 ConvAlgo select_conv_algo(const ConvShape& s);
 const char* conv_algo_name(ConvAlgo algo);
 

@@ -19,22 +19,31 @@ constexpr int64_t kBlockBytes = 1536 * 1024;
 
 // F(4x4, 3x3) (Lavin & Gray 2016): y = A^T [(G g G^T) .* (B^T d B)] A; G, B^T and A^T are
 // written out in g_rows, bt_rows and at_rows below.
+// Blocks of near-equal size, and at least this many where there are enough tile rows, so
+// that 2 or 4 threads get equal shares. Full cache-sized blocks and a short last one gave
+// conv64_3x3_56 at batch 1 (14 tile rows, blocks of 6, 6, 2) 6 and 8 rows on 2 threads, and
+// conv32_3x3_24 at batch 32 (192 rows, 7 blocks of 27 and one of 3) 108 and 84 rows.
+constexpr int64_t kMinBlocks = 4;
+
 struct Tiling {
   int64_t tiles_h, tiles_w;  // tiles per image
-  int64_t rows_per_block;    // tile rows per block
-  int64_t blocks;            // over all images: tile rows batch * tiles_h cut into blocks
-  int64_t block_tiles;       // tiles of a full block
+  int64_t tile_rows;         // over all images: batch * tiles_h
+  int64_t blocks;            // the tile rows cut into this many blocks of near-equal size
+  int64_t block_tiles;       // tiles of the largest block
+  int64_t begin(int64_t block) const { return tile_rows * block / blocks; }  // its first row
 };
 
 Tiling make_tiling(const ConvShape& s, int64_t elem_size) {
   Tiling t{};
   t.tiles_h = (s.out_h + kM - 1) / kM;
   t.tiles_w = (s.out_w + kM - 1) / kM;
+  t.tile_rows = s.batch * t.tiles_h;
   const int64_t per_tile = kXi * (s.in_channels + s.out_channels) * elem_size;
   const int64_t tiles = std::max<int64_t>(kBlockBytes / per_tile, 1);
-  t.rows_per_block = std::clamp<int64_t>(tiles / t.tiles_w, 1, s.batch * t.tiles_h);
-  t.blocks = (s.batch * t.tiles_h + t.rows_per_block - 1) / t.rows_per_block;
-  t.block_tiles = t.rows_per_block * t.tiles_w;
+  const int64_t rows_per_block = std::clamp<int64_t>(tiles / t.tiles_w, 1, t.tile_rows);
+  t.blocks = std::max((t.tile_rows + rows_per_block - 1) / rows_per_block,
+                      std::min(kMinBlocks, t.tile_rows));
+  t.block_tiles = (t.tile_rows + t.blocks - 1) / t.blocks * t.tiles_w;
   return t;
 }
 
@@ -209,7 +218,7 @@ void scatter_tiles(const ConvShape& s, const T* out, int64_t ld, int64_t t0, int
 template <class T, bool Accumulate>
 void winograd_apply(const ConvShape& s, const T* x, const std::vector<T>& u, const T* bias, T* y) {
   const Tiling t = make_tiling(s, sizeof(T));
-  const int64_t ci = s.in_channels, co = s.out_channels, tile_rows = s.batch * t.tiles_h;
+  const int64_t ci = s.in_channels, co = s.out_channels;
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
   const int64_t pitch = t.tiles_w * kM + 2;
@@ -220,8 +229,7 @@ void winograd_apply(const ConvShape& s, const T* x, const std::vector<T>& u, con
     std::vector<T> d(static_cast<size_t>(kXi * ld), T(0));
     std::vector<T> prow(static_cast<size_t>(pitch), T(0));
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {
-      const int64_t r0 = blk * t.rows_per_block;
-      const int64_t r1 = std::min(tile_rows, r0 + t.rows_per_block);
+      const int64_t r0 = t.begin(blk), r1 = t.begin(blk + 1);
       const int64_t cols = (r1 - r0) * t.tiles_w;
       for (int64_t c = 0; c < ci; ++c) {
         for (int64_t r = r0; r < r1; ++r)

@@ -9,10 +9,10 @@
 // Rounding differs from the direct sum (the transforms multiply by up to 8 and divide by 24):
 // tests/ops/test_conv2d.cpp bounds the error by 1e-4 of the sum of |w| * |x| per output in
 // float, and compares float64 results with the naive twin to 1e-10.
-// Tiles are processed in blocks of whole tile rows sized by the shape alone (for the cache), so
-// the result does not depend on the thread count; each thread owns whole blocks and its own
-// scratch. A shape of a single block runs on one thread: the selector leaves small outputs to
-// im2col + GEMM.
+// Tiles are processed in blocks of whole tile rows sized by the shape alone (for the cache,
+// and at least 4 near-equal blocks where there are 4 tile rows), so the result does not
+// depend on the thread count; each thread owns whole blocks and its own scratch. Small
+// outputs make GEMMs of a few tiles: the selector leaves them to im2col + GEMM.
 #pragma once
 
 #include "ops/conv2d.h"

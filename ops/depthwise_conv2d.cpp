@@ -1,4 +1,5 @@
-// Depthwise convolution: Direct<T, K, S> (k 3/5/7, stride 1/2, compile-time sizes) and
+// Depthwise convolution: Direct<T, K, S> (k 3/5/7, stride 1/2, compile-time sizes; row-blocked
+// corr_rows for stride 1, flat corr_flat for stride 2) and
 // Generic<T> (any kernel, stride, dilation) on zero-padded plane copies (ops/depthwise_planes.h),
 // chosen by dispatch(); backward_by_plane runs either per (n, c) plane; naive twins at the end.
 #include "ops/depthwise_conv2d.h"
@@ -70,8 +71,9 @@ struct Direct {
     PadLayout x;     // padded input (forward, dw)
     PadLayout dy;    // dy zero-padded for the dx correlation, at offset (q, q)
     int64_t q;       // dy's offset: K-1 for S = 1, (K-1)/2 for S = 2
-    int64_t n_out;   // flat length of the output / dw loops
-    int64_t n_dx;    // flat length of the dx correlation (per phase for S = 2)
+    int64_t n_out;   // flat length of the dw loop (and of the stride-2 forward)
+    int64_t n_fwd;   // length of the forward's output buffer
+    int64_t n_dx;    // length of the dx correlation's output (per phase for S = 2)
     int64_t mh;      // S = 2: rows of one dx phase plane
   };
 
@@ -84,15 +86,20 @@ struct Direct {
     P.mh = S == 1 ? s.in_h + s.pad_h : (s.in_h + s.pad_h + 1) / 2;
     int64_t mw = S == 1 ? s.in_w + s.pad_w : (s.in_w + s.pad_w + 1) / 2;
     auto layouts = [&](int64_t pitch) {
-      P.x = flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, s.out_h, s.out_w, kReach, kReach,
-                           pitch);
-      P.dy = flat_layout<T>(s.out_h, s.out_w, P.q, P.q, 1, std::max(P.mh, s.out_h + 1), mw, P.q,
+      // Rows for the forward's bands (corr_rows) too: up to kMaxBandRows - 1 more output rows.
+      P.x = flat_layout<T>(s.in_h, s.in_w, s.pad_h, s.pad_w, S, round_up(s.out_h, kMaxBandRows),
+                           s.out_w, kReach, kReach, pitch);
+      // S = 1: rows for the dx correlation's bands of up to kMaxBandRows rows.
+      const int64_t dx_rows = S == 1 ? round_up(s.in_h, kMaxBandRows) + s.pad_h : P.mh;
+      P.dy = flat_layout<T>(s.out_h, s.out_w, P.q, P.q, 1, std::max(dx_rows, s.out_h + 1), mw, P.q,
                             P.q, pitch);
     };
     layouts(0);
     layouts(std::max(P.x.pitch, P.dy.pitch));
     P.n_out = round_up(s.out_h * P.x.pitch, kLanes<T>);
-    P.n_dx = round_up((S == 1 ? s.in_h : P.mh) * P.dy.pitch, kLanes<T>);
+    P.n_fwd = S == 1 ? corr_bands_size<T>(s.out_h, P.x.pitch) : P.n_out;
+    P.n_dx =
+        S == 1 ? corr_bands_size<T>(s.in_h, P.dy.pitch) : round_up(P.mh * P.dy.pitch, kLanes<T>);
     return P;
   }
 
@@ -102,11 +109,18 @@ struct Direct {
     Plan P = plan(s);
     for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& sc, int64_t lo, int64_t hi) {
       T* xp = zeroed(sc.xp, P.x.size());
-      T* tmp = zeroed(sc.tmp, P.n_out);
+      T* tmp = zeroed(sc.tmp, P.n_fwd);
       for (int64_t p = lo; p < hi; ++p) {
         int64_t c = p % s.in_channels;
+        const T* wc = w + c * K * K;
+        const T b = bias ? bias[c] : T(0);
         copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp);
-        corr_flat<T, K, K, S>(xp, P.x, w + c * K * K, bias ? bias[c] : T(0), tmp, P.n_out);
+        // Stride 2 stays flat: its 12-wide outputs (144ch_3x3_s2_24) would fill 3/4 of a
+        // register per row pass, and bench_depthwise_conv2d measured the flat loop faster.
+        if constexpr (S == 1)
+          corr_bands<T, K, S>(xp, P.x, wc, b, tmp, s.out_h, s.out_w);
+        else
+          corr_flat<T, K, K, S>(xp, P.x, wc, b, tmp, P.n_out);
         crop_rows<T, false>(tmp, P.x.pitch, s.out_h, s.out_w, y + p * out_size);
       }
     });
@@ -123,7 +137,7 @@ struct Direct {
       T* tmp = zeroed(sc.tmp, P.n_dx);
       T wf[K * K];
       for (int t = 0; t < K * K; ++t) wf[t] = w[K * K - 1 - t];
-      corr_flat<T, K, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, P.n_dx);
+      corr_bands<T, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, s.in_h, s.in_w);
       crop_rows<T, true>(tmp, L.pitch, s.in_h, s.in_w, dx);
     } else if (dx) {
       T* ph0 = zeroed(sc.tmp, 2 * P.n_dx);

@@ -3,6 +3,8 @@
 //   PadLayout / copy_into_padded  zero-padded (and, for stride 2, phase-split) plane copies,
 //   corr_flat / dw_flat           correlation and weight-gradient loops over a padded plane,
 //                                 flattened to one loop of blocks of 64-byte vectors,
+//   corr_rows / corr_bands        row-blocked correlation (stride 1): bands of 4 or 8 output
+//                                 rows, each input vector loaded once for all its kernel rows,
 //   row_copy / crop_rows / ...    short row loops in fixed-size vector blocks,
 //   for_plane_blocks              planes spread over the threads of core/parallel.
 // Everything is templated on the element type (float, double) and header-only.
@@ -10,6 +12,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/parallel.h"
@@ -201,6 +206,123 @@ void corr_flat(const T* __restrict in, const PadLayout& L, const T* __restrict w
 #pragma omp simd
     for (int64_t l = 0; l < V; ++l) out[t0 + l] = acc[l];
   }
+}
+
+// One vector register of the target (64 bytes with AVX-512, 32 with AVX2) as a GCC/Clang
+// vector of B lanes: the row-blocked kernel below indexes arrays of them with compile-time
+// indices only, so they live in registers.
+#if defined(__AVX512F__)
+constexpr int64_t kRegisterBytes = 64;
+#else
+constexpr int64_t kRegisterBytes = 32;
+#endif
+template <class T>
+constexpr int kRegisterLanes = static_cast<int>(kRegisterBytes / sizeof(T));
+template <class T, int B>
+struct VecOf {
+  typedef T type __attribute__((vector_size(B * sizeof(T))));
+};
+template <class T, int B>
+using Vec = typename VecOf<T, B>::type;
+
+// f(std::integral_constant<int, I>{}) for I = 0 .. N-1, unrolled at compile time. The bodies
+// must be inlined (PICONAS_DW_INLINE on every lambda): past GCC's inlining limits (7x7
+// kernels) the accumulator array would otherwise go through memory between calls.
+#define PICONAS_DW_INLINE __attribute__((always_inline))
+template <int N, class F>
+PICONAS_DW_INLINE inline void static_for(F&& f) {
+  [&]<int... I>(std::integer_sequence<int, I...>) PICONAS_DW_INLINE {
+    (f(std::integral_constant<int, I>{}), ...);
+  }(std::make_integer_sequence<int, N>{});
+}
+
+// Tells the compiler that x lives in a register from here on: it then loads an input vector
+// once for all its taps instead of folding a fresh (cache-line crossing) load into each FMA.
+template <class V>
+PICONAS_DW_INLINE inline void keep_in_register(V& x) {
+#if defined(__x86_64__) && defined(__AVX__)
+  __asm__("" : "+v"(x));
+#else
+  (void)x;
+#endif
+}
+
+// Output rows per band of corr_rows: 8, or 4 where that wastes fewer rows (out_h 12: 4).
+inline int band_rows(int64_t out_h) {
+  return round_up(out_h, 4) - out_h < round_up(out_h, 8) - out_h ? 4 : 8;
+}
+constexpr int64_t kMaxBandRows = 8;
+
+// One pass of corr_rows: RB output rows [oh0, oh0 + RB) x B columns from c0, out at the
+// input's pitch. Sub-plane row oh0 + m of row phase pr feeds output row oh0 + r through
+// kernel row i = pr + S * (m - r), so each input vector is loaded once and used by up to
+// ceil(K / S) kernel rows (corr_flat loads it once per tap). The loops run m, pr, j, so each
+// output sums bias, then the taps in row-major (i, j) order, like the naive loop.
+template <class T, int K, int S, int RB, int B>
+void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
+                    T* __restrict out, int64_t oh0, int64_t c0) {
+  using V = Vec<T, B>;
+  constexpr int kReach = (K - 1) / S;
+  V acc[RB];
+  for (int r = 0; r < RB; ++r) acc[r] = V{} + bias;
+  const T* base = in + oh0 * L.pitch + c0;
+  static_for<RB + kReach>([&](auto m) PICONAS_DW_INLINE {
+    static_for<S>([&](auto pr) PICONAS_DW_INLINE {
+      constexpr int kM = decltype(m)::value, kPr = decltype(pr)::value;
+      constexpr bool kUsed = [] {
+        for (int r = 0; r < RB; ++r)
+          if (kM - r >= 0 && kPr + S * (kM - r) < K) return true;
+        return false;
+      }();
+      if constexpr (kUsed) {
+        static_for<K>([&](auto j) PICONAS_DW_INLINE {
+          V x;
+          constexpr int kJ = decltype(j)::value;
+          std::memcpy(&x, base + (kPr * S + kJ % S) * L.phase_size() + kM * L.pitch + kJ / S,
+                      sizeof x);
+          keep_in_register(x);
+          static_for<RB>([&](auto r) PICONAS_DW_INLINE {
+            constexpr int u = kM - decltype(r)::value, i = kPr + S * u;
+            if constexpr (u >= 0 && i < K) acc[decltype(r)::value] += w[i * K + kJ] * x;
+          });
+        });
+      }
+    });
+  });
+  for (int r = 0; r < RB; ++r) std::memcpy(out + (oh0 + r) * L.pitch + c0, &acc[r], sizeof(V));
+}
+
+// Row-blocked correlation: out[oh * pitch + ow] = bias + sum_{i,j} w[i][j] * in(i, j) for
+// oh < rows (a multiple of RB), ow < cols, in bands of RB rows and passes of one register
+// of columns (a half register for a short rest). Writes up to rows * pitch + kRegisterLanes
+// elements of out; reads up to (rows + (K-1)/S) * pitch + kRegisterLanes of each sub-plane.
+template <class T, int K, int S, int RB>
+void corr_rows(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
+               T* __restrict out, int64_t rows, int64_t cols) {
+  constexpr int V = kRegisterLanes<T>;
+  T wr[K * K];
+  std::copy_n(w, K * K, wr);
+  for (int64_t oh0 = 0; oh0 < rows; oh0 += RB) {
+    int64_t c0 = 0;
+    for (; cols - c0 > V / 2; c0 += V)
+      corr_rows_pass<T, K, S, RB, V>(in, L, wr, bias, out, oh0, c0);
+    if (c0 < cols) corr_rows_pass<T, K, S, RB, V / 2>(in, L, wr, bias, out, oh0, c0);
+  }
+}
+
+// corr_rows over h output rows in bands of band_rows(h); writes corr_bands_size(h, pitch)
+// elements of out.
+template <class T>
+int64_t corr_bands_size(int64_t h, int64_t pitch) {
+  return round_up(round_up(h, band_rows(h)) * pitch + kRegisterLanes<T>, kLanes<T>);
+}
+template <class T, int K, int S>
+void corr_bands(const T* in, const PadLayout& L, const T* w, T bias, T* out, int64_t h,
+                int64_t cols) {
+  if (band_rows(h) == 8)
+    corr_rows<T, K, S, 8>(in, L, w, bias, out, round_up(h, 8), cols);
+  else
+    corr_rows<T, K, S, 4>(in, L, w, bias, out, round_up(h, 4), cols);
 }
 
 // acc[i*K + j] += sum_t dy[t] * in(i, j)[t] over the flat plane; dy has the input's pitch and

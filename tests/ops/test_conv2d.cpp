@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_direct.h"
 
 using namespace piconas;
 using namespace piconas::ops;
@@ -54,6 +55,12 @@ std::vector<Case> awkward_cases() {
       {"1x1 stride2", {3, 6, 9, 7}, {5, 6, 1, 1}, params(2, 0)},
       {"3x3 tiled 48->4 @29", {2, 48, 29, 31}, {4, 48, 3, 3}, params(1, 1)},
       {"10x4 stride2 same (DS-CNN stem)", {2, 1, 49, 10}, {6, 1, 10, 4}, asymmetric(2, 4, 1, 5, 2)},
+      // Direct: 17 and 33 output channels (one channel past a block of 8 / 16), output widths
+      // 1, 9 and 17 (past a half and a full vector), even and odd input sizes at stride 2.
+      {"direct stem 3->17 s2 @34x18", {2, 3, 34, 18}, {17, 3, 3, 3}, params(2, 1)},
+      {"direct 4->33 s1 @5x33", {3, 4, 5, 33}, {33, 4, 3, 3}, params(1, 1)},
+      {"direct 2->9 5x5 s2 @3x35", {1, 2, 3, 35}, {9, 2, 5, 5}, params(2, 2)},
+      {"direct 1->16 2x3 s1 pad0 @4x3", {2, 1, 4, 3}, {16, 1, 2, 3}, params(1, 0)},
       {"4x2 depthwise asymmetric", {3, 4, 7, 6}, {4, 1, 4, 2}, asymmetric(1, 1, 0, 2, 1, 4)},
   };
 }
@@ -124,6 +131,7 @@ void check_all_cases() {
       check_against_naive<T>(c, ConvAlgo::Im2colGemm);
       check_against_naive<T>(c, ConvAlgo::Auto);
       if (select_conv_algo(s) == ConvAlgo::Pointwise) check_against_naive<T>(c, ConvAlgo::Pointwise);
+      if (is_direct(s)) check_against_naive<T>(c, ConvAlgo::Direct);
     }
   }
   set_num_threads(2);
@@ -211,6 +219,35 @@ TEST_CASE("conv2d: finite-difference gradients of naive and optimized backward (
     check_finite_differences(c, ConvAlgo::Im2colGemm);
   }
   check_finite_differences(cases[2], ConvAlgo::Pointwise);
+  check_finite_differences({"direct 3->5 s2", {2, 3, 7, 6}, {5, 3, 3, 3}, params(2, 1)},
+                           ConvAlgo::Direct);
+}
+
+TEST_CASE("conv2d: Direct selected for the RGB stem, bit-identical for 1, 2 and 3 threads") {
+  const ConvShape s = conv2d_shape({3, 3, 30, 26}, {20, 3, 3, 3}, params(2, 1));
+  CHECK(select_conv_algo(s) == ConvAlgo::Direct);
+  CHECK(select_conv_algo(conv2d_shape({1, 4, 8, 8}, {8, 4, 3, 3}, params(1, 1))) ==
+        ConvAlgo::Im2colGemm);  // 4 input channels: Direct only when forced
+  CHECK(select_conv_algo(conv2d_shape({1, 3, 8, 8}, {8, 3, 3, 3}, params(3, 1))) ==
+        ConvAlgo::Im2colGemm);  // stride 3
+  Rng rng(6);
+  auto x = random_vector<float>(3 * 3 * 30 * 26, rng), w = random_vector<float>(20 * 27, rng);
+  auto b = random_vector<float>(20, rng);
+  std::vector<std::vector<float>> ys;
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    std::vector<float> y(3 * 20 * s.out_h * s.out_w);
+    conv2d_forward<float>(s, x.data(), w.data(), b.data(), y.data(), ConvAlgo::Direct);
+    ys.push_back(y);
+  }
+  set_num_threads(2);
+  CHECK(ys[0] == ys[1]);
+  CHECK(ys[0] == ys[2]);
+  std::vector<float> y(ys[0].size());
+  CHECK_THROWS_WITH_AS(
+      conv2d_forward<float>(conv2d_shape({1, 3, 8, 8}, {4, 3, 3, 3}, params(1, 1, 2)), x.data(),
+                            w.data(), nullptr, y.data(), ConvAlgo::Direct),
+      doctest::Contains("direct needs one group"), Error);
 }
 
 TEST_CASE("conv2d: hand-computed golden case") {
