@@ -7,39 +7,60 @@ For every seed:
      `piconas run` budgets (piconas search --strategy random, every metric recorded);
   2. short-train each of them (piconas train, --epochs/--limit): the ground truth G is the test
      accuracy after that training;
-  3. report the Spearman rank correlation with G of every metric, the freerea aggregate
-     (naswot + logsynflow + skip, FreeREA max-|v| normalisation over the sample), #params, MACs;
-  4. compare picks by their G, each with its extra training cost in image-passes:
-       largest    the feasible network with the most parameters (cost 0)
-       random     the median and mean G over the sample (the expected random pick, cost 0)
-       proxy      the aggregate's top-1 (cost 0)
-       shortlist  the aggregate's top-k, each trained at low fidelity, best validation wins
-       halving    successive halving over the whole sample (rungs of growing image budgets,
-                  the better half by validation accuracy goes on) -- the multi-fidelity stage
-  Seed-to-seed noise: the standard deviation over seeds of each pick's margin over the median.
+  3. train every sample network at the two fidelities of the `piconas run` shortlist (one epoch
+     on --halving-images and on eta times as many images, as the rungs do);
+  4. run `piconas run --stop-after shortlist` (search + successive-halving shortlist, default
+     configuration plus --run-args) and train its pick like the sample (G);
+  5. report the Spearman rank correlation with G of every metric, the freerea aggregate
+     (naswot + logsynflow + skip, FreeREA max-|v| normalisation over the sample), the same with
+     #params as a fourth column (aggregate_params), #params, MACs, and the rung-1 / rung-2
+     validation (and test) accuracies: the shortlist's ranking;
+  6. compare picks by their G:
+       largest         the sample network with the most parameters (no training)
+       largest_search  the network with the most parameters among the run's feasible search draws
+       proxy           the aggregate's top-1 in the sample (no training)
+       random_halving  the run's halving over top-k random sample networks (the same training
+                       budget as the run's shortlist; mean over --subsets random subsets)
+       run             the pick of `piconas run` (search + shortlist)
+     with the median and mean G of the sample (the expected random pick without training).
+  Noise: the run's pick and the largest network are trained again with seed + 1000 (the noise of
+  G itself); and the standard deviation over seeds of each pick's margin over the median.
+  Cost: CPU seconds of the run's search + shortlist against the estimated CPU seconds of the
+  winner's full training (--full-epochs on --full-images, scaled from its G training).
 
 Only the Python standard library is used. Everything is written to --out (one folder per seed,
 study.json with every number, study.md with the tables, study.svg with G against the
-aggregate and against #params); reruns reuse finished trainings.
-Example (a small version; the issue's study is --networks 40 --epochs 2 --limit 20000):
-  python3 bench/search_quality.py --piconas build/bin/piconas --seeds 1,2,3 --networks 12 \
-      --epochs 1 --limit 2000 --out runs/search_quality
+aggregate, #params and the rung-2 validation accuracy); reruns reuse finished trainings.
+A variant of the run (e.g. --run-name run_params --run-args "--metrics naswot,logsynflow,skip,params")
+reuses the sample's trainings and adds its own run, winner training and study_<name>.* files.
+Example (the issue's full study is --networks 40 --epochs 2 --limit 20000):
+  python3 bench/search_quality.py --piconas build/bin/piconas --seeds 1,2,3 --networks 20 \
+      --epochs 2 --limit 10000 --jobs 2 --threads 1 --out runs/search_quality
 """
 import argparse
+import concurrent.futures
 import csv
 import json
 import math
 import os
+import random
 import statistics
 import subprocess
 import sys
 
+PANELS = [("aggregate", "freerea aggregate"), ("params", "#params"),
+          ("r2_val", "rung-2 validation accuracy")]
 METRICS = ["naswot", "jacob_cov", "synflow", "logsynflow", "snip", "grad_norm", "skip"]
 
 
 def run(cmd, log):
+    """Runs cmd with its output in log; returns its CPU seconds (user + sys)."""
     with open(log, "w") as out:
-        subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=True)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError("failed (status %d): %s; see %s" % (status, " ".join(cmd), log))
+    return usage.ru_utime + usage.ru_stime
 
 
 def ranks(values):
@@ -88,17 +109,73 @@ def number(text):
         return None
 
 
-def train(args, arch, seed, epochs, limit, folder, test=True):
-    """Best validation and (test=True) test accuracy of one training."""
+def train(args, arch, seed, epochs, limit, folder, warmup=1.0):
+    """Best validation accuracy, test accuracy and CPU seconds of one training (reused if done)."""
     summary = os.path.join(folder, "summary.json")
-    if not os.path.exists(summary):
+    cpu_file = os.path.join(folder, "cpu_seconds.txt")
+    if not os.path.exists(cpu_file):
         os.makedirs(folder, exist_ok=True)
-        run([args.piconas, "train", "--arch", arch, "--epochs", str(epochs), "--limit", str(limit),
-             "--seed", str(seed), "--threads", str(args.threads), "--out", folder] +
-            ([] if test else ["--no-test"]), os.path.join(folder, "log.txt"))
+        cpu = run([args.piconas, "train", "--arch", arch, "--epochs", str(epochs), "--limit",
+                   str(limit), "--warmup", str(warmup), "--seed", str(seed), "--threads",
+                   str(args.threads), "--out", folder], os.path.join(folder, "log.txt"))
+        with open(cpu_file, "w") as f:
+            f.write("%.3f\n" % cpu)
     with open(summary) as f:
         s = json.load(f)
-    return {"val": s["best_accuracy"], "test": s["test"]["accuracy"] if test else None}
+    with open(cpu_file) as f:
+        cpu = float(f.read())
+    return {"val": s["best_accuracy"], "test": s["test"]["accuracy"], "cpu": cpu}
+
+
+def train_all(args, jobs):
+    """Runs the trainings {key: (arch, seed, epochs, limit, folder, warmup)}, --jobs at a time."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {k: pool.submit(train, args, *job) for k, job in jobs.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+
+def feasible_rows(history):
+    rows, seen = [], set()
+    with open(history) as f:
+        for r in csv.DictReader(f):
+            if r["feasible"] not in ("1", "true") or r["text"] in seen:
+                continue
+            seen.add(r["text"])
+            rows.append({"text": r["text"], "params": float(r["params"]),
+                         "macs": float(r["macs"]),
+                         **{m: number(r[m]) for m in METRICS if m in r}})
+    return rows
+
+
+def halving_pick(candidates, rung1, rung2, keep):
+    """The pick of a two-rung successive halving (the `piconas run` defaults with keep =
+    ceil(n / eta)): the best `keep` by rung-1 validation accuracy, ties to the earlier candidate,
+    then the best rung-2 one)."""
+    alive = sorted(candidates, key=lambda i: (-rung1[i], candidates.index(i)))[:keep]
+    return max(alive, key=lambda i: (rung2[i], -alive.index(i)))
+
+
+def run_pick(args, seed, base):
+    """`piconas run --stop-after shortlist` with the default configuration: its pick, the largest
+    feasible network of its search, and the CPU seconds of search + shortlist."""
+    folder = os.path.join(base, args.run_name)
+    cpu_file = os.path.join(base, args.run_name + "_cpu_seconds.txt")
+    if not os.path.exists(cpu_file):
+        cpu = run([args.piconas, "run", "--out", folder, "--seed", str(seed), "--threads",
+                   str(args.threads), "--stop-after", "shortlist"] + args.run_args.split(),
+                  os.path.join(base, args.run_name + "_log.txt"))
+        with open(cpu_file, "w") as f:
+            f.write("%.3f\n" % cpu)
+    with open(cpu_file) as f:
+        cpu = float(f.read())
+    with open(os.path.join(folder, "shortlist", "halving.json")) as f:
+        halving = json.load(f)
+    winner = next(r["arch"] for r in halving["rows"] if r["rank"] == halving["winner_rank"])
+    searched = feasible_rows(os.path.join(folder, "search", "history.csv"))
+    largest = max(searched, key=lambda r: r["params"])
+    return {"arch": winner, "largest_arch": largest["text"], "largest_params": largest["params"],
+            "cpu_seconds": cpu, "shortlist_images": halving["total_images"],
+            "searched": len(searched)}
 
 
 def study_seed(args, seed):
@@ -111,61 +188,78 @@ def study_seed(args, seed):
              "--max-flash", str(args.max_flash), "--max-macs", str(args.max_macs),
              "--seed", str(seed), "--threads", str(args.threads), "--output", sample],
             os.path.join(base, "search_log.txt"))
-    rows, seen = [], set()
-    with open(os.path.join(sample, "history.csv")) as f:
-        for r in csv.DictReader(f):
-            if r["feasible"] not in ("1", "true") or r["text"] in seen:
-                continue
-            seen.add(r["text"])
-            rows.append({"text": r["text"], "params": float(r["params"]),
-                         "macs": float(r["macs"]), **{m: number(r[m]) for m in METRICS}})
+    rows = feasible_rows(os.path.join(sample, "history.csv"))
+    picked = run_pick(args, seed, base)
+    r1, r2 = args.halving_images, args.halving_images * args.halving_eta
+    jobs = {"run": (picked["arch"], seed, args.epochs, args.limit,
+                    os.path.join(base, "full", args.run_name), 1.0),
+            "largest_search": (picked["largest_arch"], seed, args.epochs, args.limit,
+                               os.path.join(base, "full", "largest_search"), 1.0)}
     for i, r in enumerate(rows):
-        r["G"] = train(args, r["text"], seed, args.epochs, args.limit,
-                       os.path.join(base, "full", str(i)))["test"]
+        jobs[("G", i)] = (r["text"], seed, args.epochs, args.limit,
+                          os.path.join(base, "full", str(i)), 1.0)
+        jobs[("r1", i)] = (r["text"], seed, 1, r1, os.path.join(base, "r%d" % r1, str(i)), 0.2)
+        jobs[("r2", i)] = (r["text"], seed, 1, r2, os.path.join(base, "r%d" % r2, str(i)), 0.2)
+    largest = max(range(len(rows)), key=lambda i: rows[i]["params"])
+    for name, arch in (("run", picked["arch"]), ("largest", rows[largest]["text"])):
+        jobs[("repeat", name)] = (arch, seed + 1000, args.epochs, args.limit,
+                                  os.path.join(base, "repeat", args.run_name if name == "run"
+                                               else name), 1.0)
+    done = train_all(args, jobs)
+    for i, r in enumerate(rows):
+        r["G"] = done[("G", i)]["test"]
+        for rung in ("r1", "r2"):
+            r[rung + "_val"] = done[(rung, i)]["val"]
+            r[rung + "_test"] = done[(rung, i)]["test"]
     G = [r["G"] for r in rows]
-    aggregate = freerea_aggregate(rows)
-    for r, a in zip(rows, aggregate):
+    for r, a in zip(rows, freerea_aggregate(rows)):
         r["aggregate"] = a
-    correlation = {m: spearman([r[m] for r in rows], G)
-                   for m in METRICS + ["aggregate", "params", "macs"]}
+    for r, a in zip(rows, freerea_aggregate(rows, ("naswot", "logsynflow", "skip", "params"))):
+        r["aggregate_params"] = a
+    keys = METRICS + ["aggregate", "aggregate_params", "params", "macs",
+                      "r1_val", "r1_test", "r2_val", "r2_test"]
+    correlation = {k: spearman([r[k] for r in rows], G) for k in keys}
 
-    picks = {}
-    picks["largest"] = (max(range(len(rows)), key=lambda i: rows[i]["params"]), 0)
-    top = sorted(range(len(rows)), key=lambda i: -aggregate[i])
-    picks["proxy"] = (top[0], 0)
-    low = max(1, args.limit // args.low_fidelity)
-    val = {i: train(args, rows[i]["text"], seed, 1, low,
-                    os.path.join(base, "low", str(i)), test=False)["val"]
-           for i in top[:args.shortlist]}
-    picks["shortlist"] = (max(val, key=lambda i: val[i]), args.shortlist * low)
-    alive, budget, cost = list(range(len(rows))), max(1, args.limit // args.halving_start), 0
-    while len(alive) > 1:
-        scores = {i: train(args, rows[i]["text"], seed, 1, budget,
-                           os.path.join(base, "sh%d" % budget, str(i)), test=False)["val"]
-                  for i in alive}
-        cost += budget * len(alive)
-        alive = sorted(alive, key=lambda i: -scores[i])[:max(1, len(alive) // 2)]
-        budget *= 2
-    picks["halving"] = (alive[0], cost)
-    result = {"seed": seed, "networks": len(rows), "correlation": correlation,
-              "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
-              "picks": {k: {"arch": rows[i]["text"], "G": rows[i]["G"], "params": rows[i]["params"],
-                            "extra_image_passes": c} for k, (i, c) in picks.items()},
-              "rows": rows}
-    return result
+    n = len(rows)
+    rng = random.Random(seed)
+    subsets = [rng.sample(range(n), min(args.top_k, n)) for _ in range(args.subsets)]
+    rung1 = [r["r1_val"] for r in rows]
+    rung2 = [r["r2_val"] for r in rows]
+    keep = -(-args.top_k // args.halving_eta)
+    random_halving = [G[halving_pick(s, rung1, rung2, keep)] for s in subsets]
+    proxy = max(range(n), key=lambda i: rows[i]["aggregate"])
+    train_cpu = done["run"]["cpu"]
+    full_cpu = train_cpu / (args.epochs * args.limit) * args.full_epochs * args.full_images
+    picks = {"largest": rows[largest]["G"], "largest_search": done["largest_search"]["test"],
+             "proxy": rows[proxy]["G"], "random_halving": statistics.fmean(random_halving),
+             "run": done["run"]["test"]}
+    # The same halving over the sample's top-k by another ranking (no extra training: every
+    # sample network has both rungs), and over the whole sample keeping top-k / eta by rung 1.
+    for key in ("aggregate", "aggregate_params", "params"):
+        top = sorted(range(n), key=lambda i: -rows[i][key])[:args.top_k]
+        picks[key + "_halving"] = G[halving_pick(top, rung1, rung2, keep)]
+    picks["sample_halving"] = G[halving_pick(list(range(n)), rung1, rung2, keep)]
+    return {"seed": seed, "networks": n, "correlation": correlation,
+            "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
+            "picks": picks,
+            "repeat": {name: done[("repeat", name)]["test"] for name in ("run", "largest")},
+            "run": {**picked, "params": next((r["params"] for r in rows
+                                              if r["text"] == picked["arch"]), None),
+                    "full_training_cpu_estimate": full_cpu},
+            "largest_arch": rows[largest]["text"], "rows": rows}
 
 
 def write_plot(path, results):
-    """study.svg: G against the freerea aggregate and against #params, one colour per seed."""
+    """study.svg: G against the freerea aggregate, #params and the halving's rung-2 validation
+    accuracy, one colour per seed."""
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
     w, h, pad = 360, 280, 45
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
-             'font-family="sans-serif" font-size="11">' % (2 * w, h + 20)]
+             'font-family="sans-serif" font-size="11">' % (len(PANELS) * w, h + 20)]
     rows = [(k, r) for k, res in enumerate(results) for r in res["rows"]]
     ys = [r["G"] for _, r in rows]
     y0, y1 = min(ys), max(ys) + 1e-9
-    for panel, (key, label) in enumerate([("aggregate", "freerea aggregate"),
-                                          ("params", "#params")]):
+    for panel, (key, label) in enumerate(PANELS):
         xs = [r[key] for _, r in rows]
         x0, x1 = min(xs), max(xs) + 1e-9
         ox = panel * w
@@ -189,7 +283,7 @@ def write_plot(path, results):
 
 
 def write_report(args, results):
-    keys = METRICS + ["aggregate", "params", "macs"]
+    keys = list(results[0]["correlation"])
     lines = ["# Search-quality study", "",
              "Command: `python3 bench/search_quality.py %s`" % " ".join(sys.argv[1:]), "",
              "Ground truth G: test accuracy after %d epoch(s) on %d training images." %
@@ -199,28 +293,51 @@ def write_report(args, results):
     for r in results:
         lines.append("| %d | %d | " % (r["seed"], r["networks"]) +
                      " | ".join("%.2f" % r["correlation"][k] for k in keys) + " |")
+    lines.append("| mean | | " + " | ".join(
+        "%.2f" % statistics.fmean(r["correlation"][k] for r in results) for k in keys) + " |")
+    picks = list(results[0]["picks"])
     lines += ["", "## Picks (G in %; margin = G - median G of the sample)", "",
-              "| seed | median | mean | largest | proxy top-1 | shortlist | halving |",
-              "|---|---|---|---|---|---|---|"]
+              "| seed | median | mean | " + " | ".join(picks) + " |", "|---" * (len(picks) + 3) + "|"]
     for r in results:
-        p = r["picks"]
         lines.append("| %d | %.2f | %.2f | %s |" % (
             r["seed"], 100 * r["median_G"], 100 * r["mean_G"], " | ".join(
-                "%.2f (%+.2f)" % (100 * p[k]["G"], 100 * (p[k]["G"] - r["median_G"]))
-                for k in ("largest", "proxy", "shortlist", "halving"))))
-    lines += ["", "Extra training cost (image-passes) per seed: shortlist %s, halving %s." % (
-        results[0]["picks"]["shortlist"]["extra_image_passes"],
-        results[0]["picks"]["halving"]["extra_image_passes"])]
+                "%.2f (%+.2f)" % (100 * r["picks"][k], 100 * (r["picks"][k] - r["median_G"]))
+                for k in picks)))
+    keep = -(-args.top_k // args.halving_eta)
+    r1, r2 = args.halving_images, args.halving_images * args.halving_eta
+    lines += ["", "Training images of the selection: run, random_halving and *_halving %d "
+              "(%d x %d + %d x %d); sample_halving %d x %d + %d x %d = %d (per seed's n = %s); "
+              "largest, proxy, median: none." % (
+                  args.top_k * r1 + keep * r2, args.top_k, r1, keep, r2, results[0]["networks"], r1,
+                  keep, r2, results[0]["networks"] * r1 + keep * r2,
+                  ",".join(str(r["networks"]) for r in results))]
+    diffs = [r["repeat"][k] - G for r in results
+             for k, G in (("run", r["picks"]["run"]), ("largest", r["picks"]["largest"]))]
+    noise = math.sqrt(statistics.fmean(d * d for d in diffs))
+    lines += ["", "Training-seed noise: the run's pick and the sample's largest network trained "
+              "again with seed + 1000: differences %s points; RMS %.2f points (the noise of a "
+              "difference of two G)." % (", ".join("%+.2f" % (100 * d) for d in diffs), 100 * noise)]
     if len(results) > 1:
-        lines += ["", "Seed noise (std over seeds of margin over the median, points): " + ", ".join(
-            "%s %.2f" % (k, 100 * statistics.stdev(r["picks"][k]["G"] - r["median_G"]
-                                                   for r in results))
-            for k in ("largest", "proxy", "shortlist", "halving"))]
-    with open(os.path.join(args.out, "study.md"), "w") as f:
+        lines += ["", "Seed-to-seed noise (std over seeds of margin over the median, points): " +
+                  ", ".join("%s %.2f" % (k, 100 * statistics.stdev(
+                      r["picks"][k] - r["median_G"] for r in results)) for k in picks)]
+    lines += ["", "## Goal per seed", "",
+              "| seed | run - largest | run - largest_search | run - median | run - random_halving "
+              "| search + shortlist CPU s | winner's full training CPU s (est.) | ratio |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        p, run = r["picks"], r["run"]
+        lines.append("| %d | %+.2f | %+.2f | %+.2f | %+.2f | %.0f | %.0f | %.2f |" % (
+            r["seed"], 100 * (p["run"] - p["largest"]), 100 * (p["run"] - p["largest_search"]),
+            100 * (p["run"] - r["median_G"]), 100 * (p["run"] - p["random_halving"]),
+            run["cpu_seconds"], run["full_training_cpu_estimate"],
+            run["cpu_seconds"] / run["full_training_cpu_estimate"]))
+    stem = os.path.join(args.out, "study" + ("" if args.run_name == "run" else "_" + args.run_name))
+    with open(stem + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(args.out, "study.json"), "w") as f:
+    with open(stem + ".json", "w") as f:
         json.dump(results, f, indent=1)
-    write_plot(os.path.join(args.out, "study.svg"), results)
+    write_plot(stem + ".svg", results)
     print("\n".join(lines))
 
 
@@ -231,15 +348,22 @@ def main():
     p.add_argument("--networks", type=int, default=40, help="random draws per seed")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--limit", type=int, default=20000, help="training images of the ground truth")
-    p.add_argument("--shortlist", type=int, default=3, help="top-k of the aggregate")
-    p.add_argument("--low-fidelity", type=int, default=4,
-                   help="shortlist trainings use limit / this many images, one epoch")
-    p.add_argument("--halving-start", type=int, default=8,
-                   help="successive halving starts at limit / this many images, then doubles")
+    p.add_argument("--top-k", type=int, default=9, help="the run's shortlist size")
+    p.add_argument("--halving-eta", type=int, default=3, help="the run's halving_eta")
+    p.add_argument("--halving-images", type=int, default=1500, help="the run's halving_images")
+    p.add_argument("--subsets", type=int, default=500,
+                   help="random top-k subsets of the sample for random + halving")
+    p.add_argument("--full-epochs", type=int, default=8, help="the run's winner training: epochs")
+    p.add_argument("--full-images", type=int, default=54000, help="... and training images")
+    p.add_argument("--run-args", default="", help="extra `piconas run` flags (a variant)")
+    p.add_argument("--run-name", default="run",
+                   help="folder of the run per seed; another name studies a variant (--run-args) "
+                        "on the same sample and writes study_<name>.*")
+    p.add_argument("--jobs", type=int, default=2, help="trainings at once")
     p.add_argument("--max-sram", type=int, default=65536)
     p.add_argument("--max-flash", type=int, default=262144)
     p.add_argument("--max-macs", type=int, default=2000000)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True)
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)

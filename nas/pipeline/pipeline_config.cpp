@@ -57,6 +57,8 @@ void visit_fields(Config& c, F&& f) {
   f("top_k", c.top_k, "search candidates trained briefly to pick the winner");
   f("halving_eta", c.halving_eta, "successive halving of the shortlist: keep 1/eta per rung (2..16; 0: off, one rung)");
   f("halving_images", c.halving_images, "successive halving: training images per candidate in the first rung (x eta per rung)");
+  f("halving_val_fraction", c.halving_val_fraction,
+    "successive halving: part of each rung's subset held out to rank by (the rung still trains on its images)");
   f("shortlist_epochs", c.shortlist_epochs, "epochs of each shortlist training (halving_eta 0)");
   f("shortlist_limit", c.shortlist_limit, "training images of each shortlist training (halving_eta 0; 0: all)");
   f("epochs", c.epochs, "epochs of the winner's training");
@@ -215,6 +217,8 @@ void check_pipeline_config(const PipelineConfig& c) {
   PICONAS_CHECK(c.halving_eta == 0 || (c.halving_eta >= 2 && c.halving_eta <= 16),
                 "config key 'halving_eta' must be 0 (off) or in 2..16, got " << c.halving_eta);
   positive("halving_images", c.halving_images);
+  PICONAS_CHECK(c.halving_val_fraction > 0 && c.halving_val_fraction <= 0.9,
+                "config key 'halving_val_fraction' must be in (0, 0.9], got " << c.halving_val_fraction);
   if (c.halving_eta > 0) {
     int64_t cost = 0;
     try {

@@ -179,7 +179,12 @@ json run_halving(StageContext& ctx, const json& candidates) {
       const std::string name = "shortlist/rung" + std::to_string(rung) + "/" + std::to_string(index + 1);
       const std::string marker = ctx.path(name + "/shortlist_result.json");
       if (fs::exists(marker)) return json{{"entry", json::parse(read_file(marker))}, {"trained", false}};
-      const TrainConfig t = train_config(c, arch, 1, images, 0.2, false, ctx.path(name));
+      // As many training images as the trainer's usual hold-out leaves of `images`; the subset
+      // grows so that halving_val_fraction of it is held out to rank by (0.1: `images` itself).
+      const double train_images = static_cast<double>(images) * (1.0 - TrainConfig{}.val_fraction);
+      const auto subset = static_cast<int64_t>(std::llround(train_images / (1.0 - c.halving_val_fraction)));
+      TrainConfig t = train_config(c, arch, 1, subset, 0.2, false, ctx.path(name));
+      t.val_fraction = c.halving_val_fraction;
       const TrainResult r = train_with_progress(t,
                                                 "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) +
                                                     " rank " + std::to_string(index + 1) + " (" +
@@ -276,6 +281,7 @@ std::string train_command(const TrainConfig& t, const std::string& data_name, co
   s += " --epochs " + std::to_string(t.epochs) + " --batch " + std::to_string(t.batch_size) + " --lr " + num(t.lr) +
        " --warmup " + num(t.warmup_epochs) + " --seed " + std::to_string(t.seed) + " --threads " +
        std::to_string(t.threads);
+  if (t.val_fraction != TrainConfig{}.val_fraction) s += " --val-fraction " + num(t.val_fraction);
   if (!t.evaluate_test) s += " --no-test";
   return s + " --out " + shell_word(repro_dir);
 }

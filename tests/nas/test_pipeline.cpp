@@ -158,6 +158,7 @@ TEST_CASE("piconas run with successive halving: rungs in the report and the CSV,
   a.top_k = 4;
   a.halving_eta = 2;
   a.halving_images = 16;
+  a.halving_val_fraction = 0.5;
   RunControl stop;
   stop.stop_after = Stage::Shortlist;
   std::vector<std::string> lines;
@@ -176,6 +177,10 @@ TEST_CASE("piconas run with successive halving: rungs in the report and the CSV,
     CHECK(trainings[i]["rung"] == 1);
     CHECK(trainings[i]["rank"] == static_cast<int64_t>(i + 1));
     CHECK(trainings[i]["images"] == 16);
+    // 16 x 0.9 training images and as many held out (halving_val_fraction 0.5): 28.8 -> 29.
+    const std::string command = trainings[i]["command"].get<std::string>();
+    CHECK(command.find(" --limit 29 ") != std::string::npos);
+    CHECK(command.find(" --val-fraction 0.5 ") != std::string::npos);
   }
   std::vector<std::pair<double, int64_t>> first;  // the 2 best of rung 1 (ties: better rank) go on
   for (size_t i = 0; i < 4; ++i) first.emplace_back(-trainings[i]["val_accuracy"].get<double>(), i + 1);

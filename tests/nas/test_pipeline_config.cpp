@@ -1,5 +1,6 @@
 // nas/pipeline configuration: byte sizes with suffixes, JSON / flag merging, the stored
 // configuration of a run directory, and the search's --max-memory refusal.
+#include <cmath>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -196,6 +197,12 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
   c.halving_images = INT64_MAX / 2;  // overflows the cost sum
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_images'"), Error);
   c.halving_images = 100;
+  for (double bad : {0.0, -0.1, 0.95, std::nan("")}) {
+    c.halving_val_fraction = bad;
+    CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_val_fraction'"), Error);
+  }
+  c.halving_val_fraction = 0.9;
+  check_pipeline_config(c);
   c.top_k = kMaxShortlist + 1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'top_k'"), Error);
   CHECK_THROWS_WITH_AS(apply_text(c, "halving_eta", "2.5"), doctest::Contains("'halving_eta'"), Error);
