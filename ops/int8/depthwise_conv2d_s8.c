@@ -27,6 +27,18 @@ static int depthwise_check(const piconas_dw_conv_params *p,
   return piconas_s8_accumulator_ok(bias, out->c, (int64_t)f->h * f->w);
 }
 
+static void dw_portable(const piconas_dw_conv_params *params,
+                        const piconas_per_channel_quant_params *quant, const piconas_dims *in,
+                        const int8_t *input, const piconas_dims *f, const int8_t *filter,
+                        const int32_t *bias, const piconas_dims *out, int8_t *output);
+#if PICONAS_S8_SIMD_PREFERRED
+static int dw_simd_run(const piconas_dw_conv_params *params,
+                       const piconas_per_channel_quant_params *quant,
+                       const piconas_dims *input_dims, const int8_t *input,
+                       const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                       const piconas_dims *output_dims, int8_t *output);
+#endif
+
 int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                                 const piconas_per_channel_quant_params *quant,
                                 const piconas_dims *input_dims, const int8_t *input,
@@ -40,13 +52,15 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
     return status;
   }
 #if PICONAS_S8_SIMD_PREFERRED
-  if (piconas_depthwise_conv2d_simd_applies(params, quant, bias, filter_dims)) {
-    return piconas_depthwise_conv2d_simd_s8(params, quant, input_dims, input, filter_dims, filter,
-                                            bias, output_dims, output);
+  /* The checks ran: the SIMD variant is called without repeating them. */
+  if (piconas_depthwise_conv2d_simd_applies(params, quant, bias, filter_dims) &&
+      dw_simd_run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                  output) == PICONAS_S8_OK) {
+    return PICONAS_S8_OK;
   }
 #endif
-  return piconas_depthwise_conv2d_generic_s8(params, quant, input_dims, input, filter_dims, filter,
-                                             bias, output_dims, output);
+  dw_portable(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+  return PICONAS_S8_OK;
 }
 
 int piconas_depthwise_conv2d_s8_check(const piconas_dw_conv_params *params,
@@ -459,66 +473,79 @@ static void dw_group_of(const dw_simd_args *a, const int8_t *w, int32_t c, dw_gr
 /* clang-format on */
 #endif
 
-/* Channels c..c+3 (prepared in g) of n consecutive output pixels of a 3x3 layer whose windows
- * lie inside the image: x points at tap (0, 0) of the first window plus c, windows step bytes
- * apart; outputs at y + c, ch bytes apart. */
+/* Channels c..c+3 (prepared in g) of rows x n output pixels of a 3x3 layer whose windows lie
+ * inside the image (or a zero-point padded plane): x points at tap (0, 0) of the first window
+ * plus c, windows step bytes apart in a row, rows x_row bytes apart; outputs at y + c, ch bytes
+ * apart in a row, rows y_row bytes apart. */
 PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g, const int8_t *x,
-                                    int32_t step, int32_t n, int8_t *y) {
+                                    int32_t step, int32_t n, int32_t rows, int32_t x_row,
+                                    int32_t y_row, int8_t *y) {
   const int32_t dx = a->tap_dx, dy = a->tap_dy, ch = a->channels;
   const piconas_s8_out_stage out = a->out;
   const int full = piconas_s8_out_stage_full(out);
+  const int32_t x_skip = x_row - n * step, y_skip = y_row - n * ch;
   int32_t i;
-  for (i = 0; i < n; ++i) {
-    int32_t acc0 = g->bias[0], acc1 = g->bias[1], acc2 = g->bias[2], acc3 = g->bias[3];
+  for (; rows > 0; --rows, x += x_skip, y += y_skip) {
+    for (i = 0; i < n; ++i) {
+      int32_t acc0 = g->bias[0], acc1 = g->bias[1], acc2 = g->bias[2], acc3 = g->bias[3];
 #if PICONAS_S8_DSP_ASM
-    {
-      const int8_t *r = x;
-      const int32_t dyx = dy - dx;
-      uint32_t xv, x02, w0, w1;
-      /* clang-format off */
-      __asm__(PICONAS_DW_ROW_ASM(0, 8, 16) "add %[r], %[r], %[dyx]\n\t"
-              PICONAS_DW_ROW_ASM(24, 32, 40) "add %[r], %[r], %[dyx]\n\t"
-              PICONAS_DW_ROW_ASM(48, 56, 64)
-              : [a0] "+r"(acc0), [a1] "+r"(acc1), [a2] "+r"(acc2), [a3] "+r"(acc3), [r] "+r"(r),
-                [x] "=&r"(xv), [x02] "=&r"(x02), [w0] "=&r"(w0), [w1] "=&r"(w1)
-              : [dx] "r"(dx), [dyx] "r"(dyx), [g] "r"(g->w)
-              : "memory");
-      /* clang-format on */
-    }
-#else
-    {
-      int32_t t;
-      for (t = 0; t < 9; ++t) {
-        const uint32_t xv = piconas_read_s8x4(x + (t / 3) * dy + (t % 3) * dx);
-        const uint32_t x02 = piconas_sxtb16(xv), x13 = piconas_sxtb16_ror8(xv);
-        acc0 = piconas_smlabb(x02, g->w[t][0], acc0);
-        acc2 = piconas_smlatt(x02, g->w[t][0], acc2);
-        acc1 = piconas_smlabb(x13, g->w[t][1], acc1);
-        acc3 = piconas_smlatt(x13, g->w[t][1], acc3);
+      {
+        const int8_t *r = x;
+        const int32_t dyx = dy - dx;
+        uint32_t xv, x02, w0, w1;
+        /* clang-format off */
+        __asm__(PICONAS_DW_ROW_ASM(0, 8, 16) "add %[r], %[r], %[dyx]\n\t"
+                PICONAS_DW_ROW_ASM(24, 32, 40) "add %[r], %[r], %[dyx]\n\t"
+                PICONAS_DW_ROW_ASM(48, 56, 64)
+                : [a0] "+r"(acc0), [a1] "+r"(acc1), [a2] "+r"(acc2), [a3] "+r"(acc3), [r] "+r"(r),
+                  [x] "=&r"(xv), [x02] "=&r"(x02), [w0] "=&r"(w0), [w1] "=&r"(w1)
+                : [dx] "r"(dx), [dyx] "r"(dyx), [g] "r"(g->w)
+                : "memory");
+        /* clang-format on */
       }
-    }
+#else
+      {
+        int32_t t;
+        for (t = 0; t < 9; ++t) {
+          const uint32_t xv = piconas_read_s8x4(x + (t / 3) * dy + (t % 3) * dx);
+          const uint32_t x02 = piconas_sxtb16(xv), x13 = piconas_sxtb16_ror8(xv);
+          acc0 = piconas_smlabb(x02, g->w[t][0], acc0);
+          acc2 = piconas_smlatt(x02, g->w[t][0], acc2);
+          acc1 = piconas_smlabb(x13, g->w[t][1], acc1);
+          acc3 = piconas_smlatt(x13, g->w[t][1], acc3);
+        }
+      }
 #endif
-    if (full) {
-      y[0] = piconas_s8_store_full(piconas_s8_requantize(acc0, g->r[0]), out);
-      y[1] = piconas_s8_store_full(piconas_s8_requantize(acc1, g->r[1]), out);
-      y[2] = piconas_s8_store_full(piconas_s8_requantize(acc2, g->r[2]), out);
-      y[3] = piconas_s8_store_full(piconas_s8_requantize(acc3, g->r[3]), out);
-    } else {
-      y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
-      y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
-      y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
-      y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
+      if (full) {
+        y[0] = piconas_s8_store_full(piconas_s8_requantize(acc0, g->r[0]), out);
+        y[1] = piconas_s8_store_full(piconas_s8_requantize(acc1, g->r[1]), out);
+        y[2] = piconas_s8_store_full(piconas_s8_requantize(acc2, g->r[2]), out);
+        y[3] = piconas_s8_store_full(piconas_s8_requantize(acc3, g->r[3]), out);
+      } else {
+        y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
+        y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
+        y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
+        y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
+      }
+      x += step;
+      y += ch;
     }
-    x += step;
-    y += ch;
   }
 }
 
-/* 1 when output pixel ox has its whole window of kw taps inside the row. */
-static int dw_inside(const piconas_dw_conv_params *p, const piconas_dims *in, int32_t kw,
-                     int32_t ox) {
-  const int64_t ix0 = (int64_t)ox * p->stride.w - p->padding.w;
-  return ix0 >= 0 && ix0 + (int64_t)(kw - 1) * p->dilation.w < in->w;
+/* The output positions [*lo, *hi) along one axis whose window of k taps lies inside the
+ * input (an empty range at *lo when there are none). */
+static void dw_inside(int32_t in, int32_t out, int32_t k, int32_t stride, int32_t padding,
+                      int32_t dilation, int32_t *lo, int32_t *hi) {
+  int32_t o = 0;
+  while (o < out && (int64_t)o * stride - padding < 0) {
+    ++o;
+  }
+  *lo = o;
+  while (o < out && (int64_t)o * stride - padding + (int64_t)(k - 1) * dilation < in) {
+    ++o;
+  }
+  *hi = o;
 }
 
 /* One output row in dw_pixel, except channels 0..C - C % 4 of the pixels [lo, hi) (an empty
@@ -539,6 +566,69 @@ static void dw_row(const dw_simd_args *a, const piconas_dw_conv_params *p, const
   }
 }
 
+/* Small images (e.g. 6x6 x 384 channels, where 20 of 36 pixels touch the border): per group of
+ * 4 channels, the group's input is copied into a plane of words padded with the input zero point
+ * (a padded tap adds w * (z_in + offset) = 0 to the folded bias), so every output pixel runs
+ * in dw_run_3x3; each input word is copied once and read by up to 9 windows. The plane holds
+ * the input positions the windows reach, from (-padding.h, -padding.w). */
+enum { DW_PLANE_BYTES = 1024 };
+
+typedef struct {
+  int32_t h, w; /* rows and columns the windows reach */
+} dw_plane_shape;
+
+static dw_plane_shape dw_plane_of(const piconas_dw_conv_params *p, const piconas_dims *out) {
+  dw_plane_shape s;
+  s.h = (out->h - 1) * p->stride.h + 2 * p->dilation.h + 1;
+  s.w = (out->w - 1) * p->stride.w + 2 * p->dilation.w + 1;
+  return s;
+}
+
+static int dw_plane_fits(const piconas_dw_conv_params *p, const piconas_dims *f,
+                         const piconas_dims *out) {
+  const dw_plane_shape s = dw_plane_of(p, out);
+  return f->h == 3 && f->w == 3 && (int64_t)s.h * s.w * 4 <= DW_PLANE_BYTES;
+}
+
+static void dw_simd_plane(const dw_simd_args *a, const piconas_dw_conv_params *p,
+                          const piconas_dims *in, const int8_t *image, const int8_t *filter,
+                          const piconas_dims *out, int8_t *y_image) {
+  uint32_t plane[DW_PLANE_BYTES / 4];
+  const dw_plane_shape s = dw_plane_of(p, out);
+  const int32_t ch = a->channels, ph = p->padding.h, pw = p->padding.w;
+  /* The part of the image inside the plane: rows [0, rows), columns [0, cols). */
+  const int32_t rows = in->h < s.h - ph ? in->h : s.h - ph;
+  const int32_t cols = in->w < s.w - pw ? in->w : s.w - pw;
+  const uint32_t fill = (uint32_t)(uint8_t)(int8_t)-a->offset * 0x01010101u;
+  dw_simd_args pa = *a;
+  int32_t i, c, oy, iy, ix;
+  pa.tap_dx = 4 * p->dilation.w;
+  pa.tap_dy = 4 * s.w * p->dilation.h;
+  for (i = 0; i < s.h * s.w; ++i) {
+    plane[i] = fill; /* the border stays zero point for every group */
+  }
+  for (c = 0; c + 4 <= ch; c += 4) {
+    dw_group_3x3 g;
+    dw_group_of(a, filter, c, &g);
+    for (iy = 0; iy < rows; ++iy) {
+      const int8_t *x = image + (ptrdiff_t)iy * in->w * ch + c;
+      uint32_t *row = plane + (iy + ph) * s.w + pw;
+      for (ix = 0; ix < cols; ++ix, x += ch) {
+        row[ix] = piconas_read_s8x4(x);
+      }
+    }
+    dw_run_3x3(&pa, &g, (const int8_t *)plane, 4 * p->stride.w, out->w, out->h,
+               4 * p->stride.h * s.w, out->w * ch, y_image + c);
+  }
+  for (oy = 0; c < ch && oy < out->h; ++oy) { /* channels C - C % 4 .. C - 1 */
+    const int32_t iy0 = oy * p->stride.h - ph;
+    int32_t ky0, ky1;
+    piconas_s8_tap_range(iy0, p->dilation.h, 3, in->h, &ky0, &ky1);
+    dw_row(a, p, in, out, image + (ptrdiff_t)iy0 * in->w * ch, filter, ky0, ky1, 0, out->w,
+           y_image + (ptrdiff_t)oy * out->w * ch);
+  }
+}
+
 /* The SIMD variant on checked arguments. On Cortex-M55 the MVE kernel, or PICONAS_S8_ERR_ARGUMENT
  * when the layer does not fit it (piconas_depthwise_conv2d_mve_fits), having written nothing. */
 static int dw_simd_run(const piconas_dw_conv_params *params,
@@ -547,7 +637,7 @@ static int dw_simd_run(const piconas_dw_conv_params *params,
                        const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                        const piconas_dims *output_dims, int8_t *output) {
   dw_simd_args a;
-  int32_t b, oy, lo, hi;
+  int32_t b, oy, lo, hi, top, bottom;
 #if PICONAS_S8_MVE
   return piconas_depthwise_conv2d_mve_s8(params, quant, input_dims, input, filter_dims, filter,
                                          bias, output_dims, output)
@@ -564,46 +654,41 @@ static int dw_simd_run(const piconas_dw_conv_params *params,
   a.filter_w = filter_dims->w;
   a.offset2 = piconas_dup16(params->input_offset);
   a.offset = params->input_offset;
-  /* Output columns [lo, hi): windows inside the image (3x3 only). */
-  lo = 0;
-  hi = 0;
+  /* Output columns [lo, hi) and rows [top, bottom): windows inside the image (3x3 only). */
+  lo = hi = top = bottom = 0;
   if (filter_dims->h == 3 && filter_dims->w == 3) {
-    while (lo < output_dims->w && !dw_inside(params, input_dims, 3, lo)) {
-      ++lo;
-    }
-    hi = lo;
-    while (hi < output_dims->w && dw_inside(params, input_dims, 3, hi)) {
-      ++hi;
-    }
+    dw_inside(input_dims->w, output_dims->w, 3, params->stride.w, params->padding.w,
+              params->dilation.w, &lo, &hi);
+    dw_inside(input_dims->h, output_dims->h, 3, params->stride.h, params->padding.h,
+              params->dilation.h, &top, &bottom);
   }
   for (b = 0; b < output_dims->n; ++b) {
     const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
     int8_t *y_image = output + (ptrdiff_t)b * output_dims->h * output_dims->w * a.channels;
     int32_t c;
+    if (dw_plane_fits(params, filter_dims, output_dims)) {
+      dw_simd_plane(&a, params, input_dims, image, filter, output_dims, y_image);
+      continue;
+    }
     for (oy = 0; oy < output_dims->h; ++oy) {
       const int32_t iy0 = oy * params->stride.h - params->padding.h;
       int32_t ky0, ky1;
       piconas_s8_tap_range(iy0, params->dilation.h, filter_dims->h, input_dims->h, &ky0, &ky1);
       dw_row(&a, params, input_dims, output_dims,
              image + (ptrdiff_t)iy0 * input_dims->w * input_dims->c, filter, ky0, ky1,
-             ky0 == 0 && ky1 == 3 ? lo : 0, ky0 == 0 && ky1 == 3 ? hi : 0,
+             oy >= top && oy < bottom ? lo : 0, oy >= top && oy < bottom ? hi : 0,
              y_image + (ptrdiff_t)oy * output_dims->w * a.channels);
     }
-    /* The interior, four channels at a time over every full row. */
-    for (c = 0; hi > lo && c + 4 <= a.channels; c += 4) {
+    /* The interior, four channels at a time over the full rows [top, bottom). */
+    for (c = 0; hi > lo && bottom > top && c + 4 <= a.channels; c += 4) {
+      const int32_t iy0 = top * params->stride.h - params->padding.h;
+      const int32_t ix0 = lo * params->stride.w - params->padding.w;
       dw_group_3x3 g;
       dw_group_of(&a, filter, c, &g);
-      for (oy = 0; oy < output_dims->h; ++oy) {
-        const int32_t iy0 = oy * params->stride.h - params->padding.h;
-        int32_t ky0, ky1;
-        piconas_s8_tap_range(iy0, params->dilation.h, 3, input_dims->h, &ky0, &ky1);
-        if (ky0 == 0 && ky1 == 3) {
-          const int32_t ix0 = lo * params->stride.w - params->padding.w;
-          dw_run_3x3(&a, &g, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * a.channels + c,
-                     params->stride.w * a.channels, hi - lo,
-                     y_image + ((ptrdiff_t)oy * output_dims->w + lo) * a.channels + c);
-        }
-      }
+      dw_run_3x3(&a, &g, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * a.channels + c,
+                 params->stride.w * a.channels, hi - lo, bottom - top,
+                 params->stride.h * input_dims->w * a.channels, output_dims->w * a.channels,
+                 y_image + ((ptrdiff_t)top * output_dims->w + lo) * a.channels + c);
     }
   }
   return PICONAS_S8_OK;
@@ -625,8 +710,7 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
   }
   if (dw_simd_run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                   output) != PICONAS_S8_OK) { /* Cortex-M55, a layer the MVE kernel does not fit */
-    return piconas_depthwise_conv2d_generic_s8(params, quant, input_dims, input, filter_dims,
-                                               filter, bias, output_dims, output);
+    dw_portable(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
   }
   return PICONAS_S8_OK;
 }
