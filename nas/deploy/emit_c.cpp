@@ -142,6 +142,15 @@ bool depthwise_checked(const QLayer& l, const std::vector<KernelArgs>& calls) {
   return true;
 }
 
+// The SIMD depthwise entry point: when checked and every call's zero-point padded plane fits, the
+// plane variant (depthwise_conv2d_s8.h), so that the firmware links only the code its layers run.
+std::string depthwise_simd(const std::vector<KernelArgs>& calls, bool checked) {
+  bool plane = checked;
+  for (const KernelArgs& a : calls)
+    plane = plane && piconas_depthwise_conv2d_simd_plane_fits(&a.dw, &a.filter, &a.output) != 0;
+  return plane ? "piconas_depthwise_conv2d_simd_plane_s8" : "piconas_depthwise_conv2d_simd_s8";
+}
+
 // A conv layer whose filter is also emitted packed for piconas_conv2d_packed_s8: the kernel
 // applies and the plan gave its scratch room for it (planner.h, with_packed_conv).
 bool conv_packed(const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
@@ -258,9 +267,10 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         emit_depthwise_in_place(o, m, plan, i, p, at(l.output));
         break;
       }
-      emit_call(o, "piconas_depthwise_conv2d_s8", "piconas_depthwise_conv2d_simd_s8",
-                piconas_depthwise_conv2d_simd_applies(&a.dw, &q, bias, &a.filter) != 0,
-                depthwise_checked(l, {a}), "&params, &quant, " + wargs);
+      const bool checked = depthwise_checked(l, {a});
+      emit_call(o, "piconas_depthwise_conv2d_s8", depthwise_simd({a}, checked),
+                piconas_depthwise_conv2d_simd_applies(&a.dw, &q, bias, &a.filter) != 0, checked,
+                "&params, &quant, " + wargs);
       break;
     }
     case OpKind::FullyConnected: {
@@ -383,9 +393,10 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
       const auto& d = c0.args.dw;
       b << I << "const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset << ", "
         << d.ch_mult << ", " << tile(d.stride) << ", " << padding << act(d.activation) << "};\n";
-      emit_call(b, "piconas_depthwise_conv2d_s8", "piconas_depthwise_conv2d_simd_s8",
+      const bool checked = depthwise_checked(l, call_args);
+      emit_call(b, "piconas_depthwise_conv2d_s8", depthwise_simd(call_args, checked),
                 piconas_depthwise_conv2d_simd_applies(&d, &q, bias_of(l), &c0.args.filter) != 0,
-                depthwise_checked(l, call_args), "&params, &quant, " + args, I);
+                checked, "&params, &quant, " + args, I);
     }
   }
   if (c0.paste) {  // the stage output: the patch's region goes into the whole tensor
