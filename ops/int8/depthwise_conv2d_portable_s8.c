@@ -44,6 +44,33 @@ static int8_t dw_portable_out(const dw_portable_args *a, int32_t acc, int32_t j)
       piconas_s8_rq32_or_mbqm(acc, a->fast, &a->rq[j], a->multiplier[c], a->shift[c]), &a->out);
 }
 
+#if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
+/* One kernel row of dw_portable_3x3_dot on Armv6-M: taps at [p], [p, c1], [p, c2] and the same
+ * in q (LDRSB has no immediate form: the first tap is LDRB + SXTB); then the step to the next
+ * row: p by dy, q by 3 ch. */
+/* clang-format off */
+#define PICONAS_DW_ROW_6M                 \
+  "ldrb %[u], [%[p], #0]\n\t"            \
+  "sxtb %[u], %[u]\n\t"                  \
+  "ldrb %[t], [%[q], #0]\n\t"            \
+  "sxtb %[t], %[t]\n\t"                  \
+  "muls %[t], %[u], %[t]\n\t"            \
+  "adds %[acc], %[acc], %[t]\n\t"        \
+  "ldrsb %[u], [%[p], %[c1]]\n\t"        \
+  "ldrsb %[t], [%[q], %[c1]]\n\t"        \
+  "muls %[t], %[u], %[t]\n\t"            \
+  "adds %[acc], %[acc], %[t]\n\t"        \
+  "ldrsb %[u], [%[p], %[c2]]\n\t"        \
+  "ldrsb %[t], [%[q], %[c2]]\n\t"        \
+  "muls %[t], %[u], %[t]\n\t"            \
+  "adds %[acc], %[acc], %[t]\n\t"
+#define PICONAS_DW_NEXT_ROW_6M            \
+  "add %[p], %[dy]\n\t"                  \
+  "adds %[q], %[q], %[c1]\n\t"           \
+  "adds %[q], %[q], %[c2]\n\t"
+/* clang-format on */
+#endif
+
 /* acc + the 3x3 taps of one channel: p, q at tap (0, 0) of the input and the filter; the taps
  * of a row are ch apart in both (dilation 1, M = 1), the rows dy and 3 * ch. */
 static int32_t dw_portable_3x3_dot(const int8_t *p, const int8_t *q, int32_t ch, int32_t dy,
@@ -55,60 +82,16 @@ static int32_t dw_portable_3x3_dot(const int8_t *p, const int8_t *q, int32_t ch,
    * a single high register, a frame pointer takes r7). */
   const int32_t ch2 = 2 * ch;
   int32_t u, t;
-  __asm__(
-      ".syntax unified\n\t"
-      "ldrb %[u], [%[p], #0]\n\t"
-      "sxtb %[u], %[u]\n\t"
-      "ldrb %[t], [%[q], #0]\n\t"
-      "sxtb %[t], %[t]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c1]]\n\t"
-      "ldrsb %[t], [%[q], %[c1]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c2]]\n\t"
-      "ldrsb %[t], [%[q], %[c2]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "add %[p], %[dy]\n\t"
-      "adds %[q], %[q], %[c1]\n\t"
-      "adds %[q], %[q], %[c2]\n\t"
-      "ldrb %[u], [%[p], #0]\n\t"
-      "sxtb %[u], %[u]\n\t"
-      "ldrb %[t], [%[q], #0]\n\t"
-      "sxtb %[t], %[t]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c1]]\n\t"
-      "ldrsb %[t], [%[q], %[c1]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c2]]\n\t"
-      "ldrsb %[t], [%[q], %[c2]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "add %[p], %[dy]\n\t"
-      "adds %[q], %[q], %[c1]\n\t"
-      "adds %[q], %[q], %[c2]\n\t"
-      "ldrb %[u], [%[p], #0]\n\t"
-      "sxtb %[u], %[u]\n\t"
-      "ldrb %[t], [%[q], #0]\n\t"
-      "sxtb %[t], %[t]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c1]]\n\t"
-      "ldrsb %[t], [%[q], %[c1]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c2]]\n\t"
-      "ldrsb %[t], [%[q], %[c2]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      ".syntax divided"
-      : [acc] "+l"(acc), [p] "+l"(p), [q] "+l"(q), [u] "=&l"(u), [t] "=&l"(t)
-      : [c1] "l"(ch), [c2] "l"(ch2), [dy] "h"(dy)
-      : "cc", "memory");
+  /* clang-format off */
+  __asm__(".syntax unified\n\t"
+          PICONAS_DW_ROW_6M PICONAS_DW_NEXT_ROW_6M
+          PICONAS_DW_ROW_6M PICONAS_DW_NEXT_ROW_6M
+          PICONAS_DW_ROW_6M
+          ".syntax divided"
+          : [acc] "+l"(acc), [p] "+l"(p), [q] "+l"(q), [u] "=&l"(u), [t] "=&l"(t)
+          : [c1] "l"(ch), [c2] "l"(ch2), [dy] "h"(dy)
+          : "cc", "memory");
+  /* clang-format on */
   return acc;
 #else
   const int8_t *p1 = p + dy, *p2 = p1 + dy, *q1 = q + 3 * ch, *q2 = q1 + 3 * ch;
