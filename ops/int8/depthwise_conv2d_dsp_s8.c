@@ -145,22 +145,23 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
                                     int32_t y_row, int8_t *y) {
   const int32_t dx = a->tap_dx, dy = a->tap_dy, ch = a->channels;
   const piconas_s8_out_stage out = a->out;
-  const int full = piconas_s8_out_stage_full(out);
   const int32_t x_skip = x_row - n * step, y_skip = y_row - n * ch;
+  /* The assembly leaves x at tap (2, 1) of the window (x + 2 dy + dx): no copy of x, one register
+   * fewer (with a frame pointer the block needs all the others). */
+  const int32_t x_next = PICONAS_S8_DSP_ASM ? step - 2 * dy - dx : step;
   int32_t i;
   for (; rows > 0; --rows, x += x_skip, y += y_skip) {
     for (i = 0; i < n; ++i) {
       int32_t acc0 = g->bias[0], acc1 = g->bias[1], acc2 = g->bias[2], acc3 = g->bias[3];
 #if PICONAS_S8_DSP_ASM
       {
-        const int8_t *r = x;
         const int32_t dyx = dy - dx;
         uint32_t xv, x02, w0, w1;
         /* clang-format off */
         __asm__(PICONAS_DW_ROW_ASM(0, 8, 16) "add %[r], %[r], %[dyx]\n\t"
                 PICONAS_DW_ROW_ASM(24, 32, 40) "add %[r], %[r], %[dyx]\n\t"
                 PICONAS_DW_ROW_ASM(48, 56, 64)
-                : [a0] "+r"(acc0), [a1] "+r"(acc1), [a2] "+r"(acc2), [a3] "+r"(acc3), [r] "+r"(r),
+                : [a0] "+r"(acc0), [a1] "+r"(acc1), [a2] "+r"(acc2), [a3] "+r"(acc3), [r] "+r"(x),
                   [x] "=&r"(xv), [x02] "=&r"(x02), [w0] "=&r"(w0), [w1] "=&r"(w1)
                 : [dx] "r"(dx), [dyx] "r"(dyx), [g] "r"(g->w)
                 : "memory");
@@ -179,18 +180,11 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
         }
       }
 #endif
-      if (full) {
-        y[0] = piconas_s8_store_full(piconas_s8_requantize(acc0, g->r[0]), out);
-        y[1] = piconas_s8_store_full(piconas_s8_requantize(acc1, g->r[1]), out);
-        y[2] = piconas_s8_store_full(piconas_s8_requantize(acc2, g->r[2]), out);
-        y[3] = piconas_s8_store_full(piconas_s8_requantize(acc3, g->r[3]), out);
-      } else {
-        y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
-        y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
-        y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
-        y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
-      }
-      x += step;
+      y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
+      y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
+      y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
+      y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
+      x += x_next;
       y += ch;
     }
   }
