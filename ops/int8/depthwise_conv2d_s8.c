@@ -34,13 +34,7 @@ static int dw_simd_run(const piconas_dw_conv_params *params,
                        const piconas_dims *input_dims, const int8_t *input,
                        const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                        const piconas_dims *output_dims, int8_t *output) {
-#if PICONAS_S8_MVE
-  if (piconas_depthwise_conv2d_simd_plane_fits(params, filter_dims, output_dims)) {
-    return piconas_depthwise_conv2d_plane_mve_s8(params, quant, input_dims, input, filter_dims,
-                                                 filter, bias, output_dims, output)
-               ? PICONAS_S8_OK
-               : PICONAS_S8_ERR_ARGUMENT;
-  }
+#if PICONAS_S8_MVE /* the plane kernel only through the plane entry point (flash) */
   return piconas_depthwise_conv2d_mve_s8(params, quant, input_dims, input, filter_dims, filter,
                                          bias, output_dims, output)
              ? PICONAS_S8_OK

@@ -2,7 +2,7 @@
  * mve_s8.h: the Cortex-M55 MVE (Helium) kernels and their vector requantization
  * (internal, not a public API). Compiled only with __ARM_FEATURE_MVE (integer
  * MVE, -mcpu=cortex-m55); the
- * *_simd_s8 entry points of conv2d_s8.c dispatch here after their own argument
+ * *_simd_s8 entry points of conv2d_simd_s8.c dispatch here after their own argument
  * checks, so the callers (the wrappers, the emitted model.c) are the same on
  * every core.
  *
