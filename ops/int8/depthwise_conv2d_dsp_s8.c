@@ -145,6 +145,7 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
                                     int32_t y_row, int8_t *y) {
   const int32_t dx = a->tap_dx, dy = a->tap_dy, ch = a->channels;
   const piconas_s8_out_stage out = a->out;
+  const int full = piconas_s8_out_stage_full(out);
   const int32_t x_skip = x_row - n * step, y_skip = y_row - n * ch;
   /* The assembly leaves x at tap (2, 1) of the window (x + 2 dy + dx): no copy of x, one register
    * fewer (with a frame pointer the block needs all the others). */
@@ -180,10 +181,17 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
         }
       }
 #endif
-      y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
-      y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
-      y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
-      y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
+      if (full) { /* no activation, or ReLU(6) calibrated to the whole int8 range: one SSAT */
+        y[0] = piconas_s8_store_full(piconas_s8_requantize(acc0, g->r[0]), out);
+        y[1] = piconas_s8_store_full(piconas_s8_requantize(acc1, g->r[1]), out);
+        y[2] = piconas_s8_store_full(piconas_s8_requantize(acc2, g->r[2]), out);
+        y[3] = piconas_s8_store_full(piconas_s8_requantize(acc3, g->r[3]), out);
+      } else {
+        y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
+        y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
+        y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
+        y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
+      }
       x += x_next;
       y += ch;
     }
