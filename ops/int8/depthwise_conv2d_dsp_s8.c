@@ -117,14 +117,21 @@ static void dw_group_of(const dw_simd_args *a, const int8_t *w, int32_t c, dw_gr
 
 #if PICONAS_S8_DSP_ASM
 /* Tap t of one pixel, four channels, from the input word at [x] or [x, dx]: one load, two
- * extensions, one LDRD of the widened weights and four multiply-accumulates. The nine taps are
- * one assembly block: GCC would otherwise hoist the loads and spill. */
+ * extensions, one LDRD of the widened weights and four multiply-accumulates. The weights'
+ * pointer g may be in memory (a frame pointer leaves 12 registers for the 12 operands and
+ * whatever else is live): then one LDR more per tap. The nine taps are one assembly block: GCC
+ * would otherwise hoist the loads and spill. */
 /* clang-format off */
 #define PICONAS_DW_TAP_ASM(addr, t)       \
   "ldr %[x], " addr "\n\t"               \
   "sxtb16 %[x02], %[x]\n\t"              \
   "sxtb16 %[x], %[x], ror #8\n\t"        \
+  ".if .Lpiconas_s8_is_reg\n\t"           \
   "ldrd %[w0], %[w1], [%[g], #" #t "]\n\t" \
+  ".else\n\t"                             \
+  "ldr %[w1], %[g]\n\t"                   \
+  "ldrd %[w0], %[w1], [%[w1], #" #t "]\n\t" \
+  ".endif\n\t"                            \
   "smlabb %[a0], %[x02], %[w0], %[a0]\n\t" \
   "smlatt %[a2], %[x02], %[w0], %[a2]\n\t" \
   "smlabb %[a1], %[x], %[w1], %[a1]\n\t"   \
@@ -159,12 +166,13 @@ PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g
         const int32_t dyx = dy - dx;
         uint32_t xv, x02, w0, w1;
         /* clang-format off */
-        __asm__(PICONAS_DW_ROW_ASM(0, 8, 16) "add %[r], %[r], %[dyx]\n\t"
+        __asm__(PICONAS_S8_ASM_IF_REG("%[g]") ".endif\n\t"
+                PICONAS_DW_ROW_ASM(0, 8, 16) "add %[r], %[r], %[dyx]\n\t"
                 PICONAS_DW_ROW_ASM(24, 32, 40) "add %[r], %[r], %[dyx]\n\t"
                 PICONAS_DW_ROW_ASM(48, 56, 64)
                 : [a0] "+r"(acc0), [a1] "+r"(acc1), [a2] "+r"(acc2), [a3] "+r"(acc3), [r] "+r"(x),
                   [x] "=&r"(xv), [x02] "=&r"(x02), [w0] "=&r"(w0), [w1] "=&r"(w1)
-                : [dx] "r"(dx), [dyx] "r"(dyx), [g] "r"(g->w)
+                : [dx] "r"(dx), [dyx] "r"(dyx), [g] "rm"(g->w)
                 : "memory");
         /* clang-format on */
       }

@@ -20,15 +20,15 @@
 
 /* The layer's plane geometry and the constants of one group of 4 channels. */
 typedef struct {
-  int32_t plane_w;      /* plane columns (words) */
-  int32_t step;         /* bytes between the windows of neighbouring output pixels of a row */
-  int32_t row_skip;     /* bytes from the last window of a row to the first of the next */
-  int32_t dy;           /* bytes between kernel rows in the plane */
-  int32_t tap[9];       /* byte offset of tap t from the window's tap (0, 0) */
-  int32x4_t w[9];       /* the group's weights of tap t, widened */
-  int32x4_t folded;     /* bias + input_offset * sum of the taps */
+  int32_t plane_w;  /* plane columns (words) */
+  int32_t step;     /* bytes between the windows of neighbouring output pixels of a row */
+  int32_t row_skip; /* bytes from the last window of a row to the first of the next */
+  int32_t dy;       /* bytes between kernel rows in the plane */
+  int32_t tap[9];   /* byte offset of tap t from the window's tap (0, 0) */
+  int32x4_t w[9];   /* the group's weights of tap t, widened */
+  int32x4_t folded; /* bias + input_offset * sum of the taps */
   piconas_mve_requant r;
-  int32_t offset;       /* output offset */
+  int32_t offset; /* output offset */
   piconas_activation act;
 } dwp_group;
 

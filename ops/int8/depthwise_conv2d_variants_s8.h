@@ -25,9 +25,9 @@ extern "C" {
 void piconas_depthwise_conv2d_portable_run_s8(const piconas_dw_conv_params *params,
                                               const piconas_per_channel_quant_params *quant,
                                               const piconas_dims *input_dims, const int8_t *input,
-                                              const piconas_dims *filter_dims,
-                                              const int8_t *filter, const int32_t *bias,
-                                              const piconas_dims *output_dims, int8_t *output);
+                                              const piconas_dims *filter_dims, const int8_t *filter,
+                                              const int32_t *bias, const piconas_dims *output_dims,
+                                              int8_t *output);
 
 #if PICONAS_S8_SIMD_AVAILABLE
 void piconas_depthwise_conv2d_dsp_run_s8(const piconas_dw_conv_params *params,
