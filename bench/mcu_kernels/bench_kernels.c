@@ -230,6 +230,21 @@ static void run_layer(const layer_t *l) {
     t = ticks_now();
     status = piconas_depthwise_conv2d_s8(&p, &q, &in, x, &f, w, bias, &out, y_new);
     report("new", ticks_since(t), status, y_new, y_old, out_size);
+#if PICONAS_S8_SIMD_PREFERRED
+    /* What `piconas export` emits for this layer: its checks ran at export (not timed), then the
+     * _prechecked entry point (the plane variant when piconas_depthwise_conv2d_simd_plane_fits). */
+    if (piconas_depthwise_conv2d_simd_applies(&p, &q, bias, &f) &&
+        piconas_depthwise_conv2d_s8_check(&p, &q, &in, &f, bias, &out) == 0 &&
+        piconas_depthwise_conv2d_mve_fits(&p, &in, &f, &out)) {
+      const int plane = piconas_depthwise_conv2d_simd_plane_fits(&p, &f, &out);
+      t = ticks_now();
+      status = plane ? piconas_depthwise_conv2d_simd_plane_prechecked_s8(&p, &q, &in, x, &f, w,
+                                                                         bias, &out, y_new)
+                     : piconas_depthwise_conv2d_simd_prechecked_s8(&p, &q, &in, x, &f, w, bias,
+                                                                   &out, y_new);
+      report("emitted", ticks_since(t), status, y_new, y_old, out_size);
+    }
+#endif
     for (i = 0; i < in_size; ++i) x2[i] = x[i]; /* in place: input, then output, in x2 */
     t = ticks_now();
     status = piconas_depthwise_conv2d_inplace_s8(&ctx, &p, &q, &in, &f, w, bias, &out, x2);

@@ -144,6 +144,27 @@ bool depthwise_checked(const QLayer& l, const std::vector<KernelArgs>& calls) {
   return true;
 }
 
+// 1 when the zero-point padded plane of every out-of-place depthwise layer of the model fits
+// (piconas_depthwise_conv2d_simd_plane_fits; a patch is smaller than its layer).
+bool model_depthwise_fits_plane(const QuantizedModel& m, const MemoryPlan& plan) {
+  for (size_t i = 0; i < m.layers.size(); ++i) {
+    const QLayer& l = m.layers[i];
+    if (l.kind != OpKind::Depthwise || (i < plan.in_place.size() && plan.in_place[i])) continue;
+    const KernelArgs a = kernel_args(m, l);
+    if (piconas_depthwise_conv2d_simd_plane_fits(&a.dw, &a.filter, &a.output) == 0) return false;
+  }
+  return true;
+}
+
+// The SIMD depthwise entry point: when checked and the plane of every out-of-place depthwise layer
+// fits, the plane variant (depthwise_conv2d_s8.h), so that the firmware links that one kernel
+// (on Cortex-M55 the window-gather kernel is 2.7 KB, the plane kernel 2 KB: a model that needs
+// the gather kernel for one layer runs all its layers there); else the general SIMD variant.
+std::string depthwise_simd(const QuantizedModel& m, const MemoryPlan& plan, bool checked) {
+  return checked && model_depthwise_fits_plane(m, plan) ? "piconas_depthwise_conv2d_simd_plane_s8"
+                                                        : "piconas_depthwise_conv2d_simd_s8";
+}
+
 // A conv layer whose filter is also emitted packed for piconas_conv2d_packed_s8: the kernel
 // applies and the plan gave its scratch room for it (planner.h, with_packed_conv).
 bool conv_packed(const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
@@ -266,9 +287,10 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         emit_depthwise_in_place(o, m, plan, i, p, at(l.output));
         break;
       }
-      emit_call(o, "piconas_depthwise_conv2d_s8", "piconas_depthwise_conv2d_simd_s8",
-                piconas_depthwise_conv2d_simd_applies(&a.dw, &q, bias, &a.filter) != 0,
-                depthwise_checked(l, {a}), "&params, &quant, " + wargs);
+      const bool checked = depthwise_checked(l, {a});
+      emit_call(o, "piconas_depthwise_conv2d_s8", depthwise_simd(m, plan, checked),
+                piconas_depthwise_conv2d_simd_applies(&a.dw, &q, bias, &a.filter) != 0, checked,
+                "&params, &quant, " + wargs);
       break;
     }
     case OpKind::FullyConnected: {
@@ -422,9 +444,10 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
       const auto& d = c0.args.dw;
       b << I << "const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset << ", "
         << d.ch_mult << ", " << tile(d.stride) << ", " << padding << act(d.activation) << "};\n";
-      emit_call(b, "piconas_depthwise_conv2d_s8", "piconas_depthwise_conv2d_simd_s8",
+      const bool checked = depthwise_checked(l, call_args);
+      emit_call(b, "piconas_depthwise_conv2d_s8", depthwise_simd(m, plan, checked),
                 piconas_depthwise_conv2d_simd_applies(&d, &q, bias_of(l), &c0.args.filter) != 0,
-                depthwise_checked(l, call_args), "&params, &quant, " + args, I);
+                checked, "&params, &quant, " + args, I);
     }
   }
   if (c0.paste) {  // the stage output: the patch's region goes into the whole tensor

@@ -93,6 +93,32 @@ typedef struct {
   int32_t offset;
 } packed_args;
 
+#if PICONAS_S8_DSP_ASM
+/* The weight word of the packed pair (channels o and o + 1 at 4 depths) into u: from the pointer
+ * register w, or (a frame pointer leaves too few registers) from w kept in memory. */
+/* clang-format off */
+#define PICONAS_PACKED_LOAD_REG "ldr %[u], [%[w]], #4\n\t"
+#define PICONAS_PACKED_LOAD_MEM \
+  "ldr %[x], %[w]\n\t"          \
+  "ldr %[u], [%[x]], #4\n\t"    \
+  "str %[x], %[w]\n\t"
+/* The word in u against the widened columns 0..3 at c (two LDRD): 8 MACs per channel. */
+#define PICONAS_PACKED_WORD_ASM                 \
+  "ldrd %[x], %[y], [%[c]], #8\n\t"            \
+  "sxtb16 %[t], %[u]\n\t"                      \
+  "smlad %[a00], %[t], %[x], %[a00]\n\t"       \
+  "smlad %[a01], %[t], %[y], %[a01]\n\t"       \
+  "sxtb16 %[u], %[u], ror #8\n\t"              \
+  "smlad %[a10], %[u], %[x], %[a10]\n\t"       \
+  "smlad %[a11], %[u], %[y], %[a11]\n\t"       \
+  "ldrd %[x], %[y], [%[c]], #8\n\t"            \
+  "smlad %[a02], %[t], %[x], %[a02]\n\t"       \
+  "smlad %[a03], %[t], %[y], %[a03]\n\t"       \
+  "smlad %[a12], %[u], %[x], %[a12]\n\t"       \
+  "smlad %[a13], %[u], %[y], %[a13]\n\t"
+/* clang-format on */
+#endif
+
 /* acc[o][p] += row o of the pair . column p over all groups. */
 PICONAS_S8_PACKED_INLINE void packed_dot(const uint32_t *w, const uint32_t *col, int32_t groups,
                                          int32_t acc[2][4]) {
@@ -108,67 +134,15 @@ PICONAS_S8_PACKED_INLINE void packed_dot(const uint32_t *w, const uint32_t *col,
   __asm__ volatile(
       PICONAS_S8_ASM_IF_REG("%[w]")
       "1:\n\t"
-      "ldr %[u], [%[w]], #4\n\t"
-      "ldrd %[x], %[y], [%[c]], #8\n\t"
-      "sxtb16 %[t], %[u]\n\t"
-      "smlad %[a00], %[t], %[x], %[a00]\n\t"
-      "smlad %[a01], %[t], %[y], %[a01]\n\t"
-      "sxtb16 %[u], %[u], ror #8\n\t"
-      "smlad %[a10], %[u], %[x], %[a10]\n\t"
-      "smlad %[a11], %[u], %[y], %[a11]\n\t"
-      "ldrd %[x], %[y], [%[c]], #8\n\t"
-      "smlad %[a02], %[t], %[x], %[a02]\n\t"
-      "smlad %[a03], %[t], %[y], %[a03]\n\t"
-      "smlad %[a12], %[u], %[x], %[a12]\n\t"
-      "smlad %[a13], %[u], %[y], %[a13]\n\t"
-      "ldr %[u], [%[w]], #4\n\t"
-      "ldrd %[x], %[y], [%[c]], #8\n\t"
-      "sxtb16 %[t], %[u]\n\t"
-      "smlad %[a00], %[t], %[x], %[a00]\n\t"
-      "smlad %[a01], %[t], %[y], %[a01]\n\t"
-      "sxtb16 %[u], %[u], ror #8\n\t"
-      "smlad %[a10], %[u], %[x], %[a10]\n\t"
-      "smlad %[a11], %[u], %[y], %[a11]\n\t"
-      "ldrd %[x], %[y], [%[c]], #8\n\t"
-      "smlad %[a02], %[t], %[x], %[a02]\n\t"
-      "smlad %[a03], %[t], %[y], %[a03]\n\t"
-      "smlad %[a12], %[u], %[x], %[a12]\n\t"
-      "smlad %[a13], %[u], %[y], %[a13]\n\t"
+      PICONAS_PACKED_LOAD_REG PICONAS_PACKED_WORD_ASM
+      PICONAS_PACKED_LOAD_REG PICONAS_PACKED_WORD_ASM
       "ldr %[x], %[end]\n\t"
       "cmp %[w], %[x]\n\t"
       "bne 1b\n\t"
       ".else\n\t"
       "1:\n\t"
-      "ldr %[x], %[w]\n\t"
-      "ldr %[u], [%[x]], #4\n\t"
-      "str %[x], %[w]\n\t"
-      "ldrd %[x], %[y], [%[c]], #8\n\t"
-      "sxtb16 %[t], %[u]\n\t"
-      "smlad %[a00], %[t], %[x], %[a00]\n\t"
-      "smlad %[a01], %[t], %[y], %[a01]\n\t"
-      "sxtb16 %[u], %[u], ror #8\n\t"
-      "smlad %[a10], %[u], %[x], %[a10]\n\t"
-      "smlad %[a11], %[u], %[y], %[a11]\n\t"
-      "ldrd %[x], %[y], [%[c]], #8\n\t"
-      "smlad %[a02], %[t], %[x], %[a02]\n\t"
-      "smlad %[a03], %[t], %[y], %[a03]\n\t"
-      "smlad %[a12], %[u], %[x], %[a12]\n\t"
-      "smlad %[a13], %[u], %[y], %[a13]\n\t"
-      "ldr %[x], %[w]\n\t"
-      "ldr %[u], [%[x]], #4\n\t"
-      "str %[x], %[w]\n\t"
-      "ldrd %[x], %[y], [%[c]], #8\n\t"
-      "sxtb16 %[t], %[u]\n\t"
-      "smlad %[a00], %[t], %[x], %[a00]\n\t"
-      "smlad %[a01], %[t], %[y], %[a01]\n\t"
-      "sxtb16 %[u], %[u], ror #8\n\t"
-      "smlad %[a10], %[u], %[x], %[a10]\n\t"
-      "smlad %[a11], %[u], %[y], %[a11]\n\t"
-      "ldrd %[x], %[y], [%[c]], #8\n\t"
-      "smlad %[a02], %[t], %[x], %[a02]\n\t"
-      "smlad %[a03], %[t], %[y], %[a03]\n\t"
-      "smlad %[a12], %[u], %[x], %[a12]\n\t"
-      "smlad %[a13], %[u], %[y], %[a13]\n\t"
+      PICONAS_PACKED_LOAD_MEM PICONAS_PACKED_WORD_ASM
+      PICONAS_PACKED_LOAD_MEM PICONAS_PACKED_WORD_ASM
       "ldr %[x], %[w]\n\t"
       "ldr %[y], %[end]\n\t"
       "cmp %[x], %[y]\n\t"

@@ -3,10 +3,9 @@
 
 #include <stddef.h>
 
+#include "depthwise_conv2d_variants_s8.h"
 #include "int8_checks.h"
 #include "mve_s8.h"
-#include "requant32_s8.h"
-#include "requantize.h"
 #include "simd_s8.h"
 
 static int depthwise_check(const piconas_dw_conv_params *p,
@@ -27,6 +26,27 @@ static int depthwise_check(const piconas_dw_conv_params *p,
   return piconas_s8_accumulator_ok(bias, out->c, (int64_t)f->h * f->w);
 }
 
+#if PICONAS_S8_SIMD_AVAILABLE
+/* The SIMD variant on checked arguments. On Cortex-M55 the MVE kernel, or PICONAS_S8_ERR_ARGUMENT
+ * when the layer does not fit it (piconas_depthwise_conv2d_mve_fits), having written nothing. */
+static int dw_simd_run(const piconas_dw_conv_params *params,
+                       const piconas_per_channel_quant_params *quant,
+                       const piconas_dims *input_dims, const int8_t *input,
+                       const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                       const piconas_dims *output_dims, int8_t *output) {
+#if PICONAS_S8_MVE /* the plane kernel only through the plane entry point (flash) */
+  return piconas_depthwise_conv2d_mve_s8(params, quant, input_dims, input, filter_dims, filter,
+                                         bias, output_dims, output)
+             ? PICONAS_S8_OK
+             : PICONAS_S8_ERR_ARGUMENT;
+#else
+  piconas_depthwise_conv2d_dsp_run_s8(params, quant, input_dims, input, filter_dims, filter, bias,
+                                      output_dims, output);
+  return PICONAS_S8_OK;
+#endif
+}
+#endif
+
 int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                                 const piconas_per_channel_quant_params *quant,
                                 const piconas_dims *input_dims, const int8_t *input,
@@ -40,13 +60,16 @@ int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
     return status;
   }
 #if PICONAS_S8_SIMD_PREFERRED
-  if (piconas_depthwise_conv2d_simd_applies(params, quant, bias, filter_dims)) {
-    return piconas_depthwise_conv2d_simd_s8(params, quant, input_dims, input, filter_dims, filter,
-                                            bias, output_dims, output);
+  /* The checks ran: the SIMD variant is called without repeating them. */
+  if (piconas_depthwise_conv2d_simd_applies(params, quant, bias, filter_dims) &&
+      dw_simd_run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                  output) == PICONAS_S8_OK) {
+    return PICONAS_S8_OK;
   }
 #endif
-  return piconas_depthwise_conv2d_generic_s8(params, quant, input_dims, input, filter_dims, filter,
-                                             bias, output_dims, output);
+  piconas_depthwise_conv2d_portable_run_s8(params, quant, input_dims, input, filter_dims, filter,
+                                           bias, output_dims, output);
+  return PICONAS_S8_OK;
 }
 
 int piconas_depthwise_conv2d_s8_check(const piconas_dw_conv_params *params,
@@ -57,262 +80,6 @@ int piconas_depthwise_conv2d_s8_check(const piconas_dw_conv_params *params,
   static const int8_t tensor = 0; /* stands for the tensors: only their pointers are checked */
   return depthwise_check(params, quant, input_dims, &tensor, filter_dims, &tensor, bias,
                          output_dims, &tensor);
-}
-
-/* ---- portable variant ------------------------------------------------------------------------
- * Output channels in chunks of DW_CHUNK: per chunk the requantization constants (requant32_s8.h:
- * 32-bit multiplies only, as Armv6-M needs), the bias with the input offset folded in (bias +
- * offset * sum of the channel's taps) and each channel's input channel (oc / M) are computed
- * once; then for every output pixel the pixel's window runs over the chunk's channels. With
- * M = 1, a 3x3 window entirely inside the image takes an unrolled body over the folded bias (no
- * bounds, no offset per tap); border windows and other layers walk their in-image taps by
- * constant steps. */
-#define DW_CHUNK 16
-#if defined(__GNUC__)
-#define DW_PORTABLE_NOINLINE static __attribute__((noinline))
-#else
-#define DW_PORTABLE_NOINLINE static
-#endif
-
-typedef struct {
-  const int8_t *filter; /* tap (0, 0), output channel 0 */
-  int32_t channels;     /* C_out: the filter's channel stride */
-  int32_t tap_dy;       /* input bytes between kernel rows: dilation.h * W * C_in */
-  int32_t tap_dx;       /* input bytes between kernel columns: dilation.w * C_in */
-  int32_t filter_w;     /* KW */
-  int32_t offset;       /* input offset */
-  int fast;             /* requant32 applies */
-  const int32_t *multiplier;
-  const int32_t *shift;
-  piconas_s8_clamp_stage out;
-  int32_t c0, n;            /* the chunk: output channels c0 .. c0 + n - 1 */
-  int32_t folded[DW_CHUNK]; /* bias + offset * sum of taps (used when fast) */
-  int32_t source[DW_CHUNK]; /* input channel of each output channel */
-  piconas_s8_rq32 rq[DW_CHUNK];
-} dw_portable_args;
-
-static int8_t dw_portable_out(const dw_portable_args *a, int32_t acc, int32_t j) {
-  const int32_t c = a->c0 + j;
-  return piconas_s8_clamp_store(
-      piconas_s8_rq32_or_mbqm(acc, a->fast, &a->rq[j], a->multiplier[c], a->shift[c]), &a->out);
-}
-
-/* acc + the 3x3 taps of one channel: p, q at tap (0, 0) of the input and the filter; the taps
- * of a row are ch apart in both (dilation 1, M = 1), the rows dy and 3 * ch. */
-static int32_t dw_portable_3x3_dot(const int8_t *p, const int8_t *q, int32_t ch, int32_t dy,
-                                   int32_t acc) {
-#if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
-  /* Armv6-M: the column offsets ch and 2 ch in registers for both streams, about 5
-   * instructions per tap (GCC's form recomputes addresses and spills: about 7). Seven low
-   * registers and one high: what every optimization level leaves (-Os gives inline assembly
-   * a single high register, a frame pointer takes r7). */
-  const int32_t ch2 = 2 * ch;
-  int32_t u, t;
-  __asm__(
-      ".syntax unified\n\t"
-      "ldrb %[u], [%[p], #0]\n\t"
-      "sxtb %[u], %[u]\n\t"
-      "ldrb %[t], [%[q], #0]\n\t"
-      "sxtb %[t], %[t]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c1]]\n\t"
-      "ldrsb %[t], [%[q], %[c1]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c2]]\n\t"
-      "ldrsb %[t], [%[q], %[c2]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "add %[p], %[dy]\n\t"
-      "adds %[q], %[q], %[c1]\n\t"
-      "adds %[q], %[q], %[c2]\n\t"
-      "ldrb %[u], [%[p], #0]\n\t"
-      "sxtb %[u], %[u]\n\t"
-      "ldrb %[t], [%[q], #0]\n\t"
-      "sxtb %[t], %[t]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c1]]\n\t"
-      "ldrsb %[t], [%[q], %[c1]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c2]]\n\t"
-      "ldrsb %[t], [%[q], %[c2]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "add %[p], %[dy]\n\t"
-      "adds %[q], %[q], %[c1]\n\t"
-      "adds %[q], %[q], %[c2]\n\t"
-      "ldrb %[u], [%[p], #0]\n\t"
-      "sxtb %[u], %[u]\n\t"
-      "ldrb %[t], [%[q], #0]\n\t"
-      "sxtb %[t], %[t]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c1]]\n\t"
-      "ldrsb %[t], [%[q], %[c1]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      "ldrsb %[u], [%[p], %[c2]]\n\t"
-      "ldrsb %[t], [%[q], %[c2]]\n\t"
-      "muls %[t], %[u], %[t]\n\t"
-      "adds %[acc], %[acc], %[t]\n\t"
-      ".syntax divided"
-      : [acc] "+l"(acc), [p] "+l"(p), [q] "+l"(q), [u] "=&l"(u), [t] "=&l"(t)
-      : [c1] "l"(ch), [c2] "l"(ch2), [dy] "h"(dy)
-      : "cc", "memory");
-  return acc;
-#else
-  const int8_t *p1 = p + dy, *p2 = p1 + dy, *q1 = q + 3 * ch, *q2 = q1 + 3 * ch;
-  acc += q[0] * p[0] + q[ch] * p[ch] + q[2 * ch] * p[2 * ch];
-  acc += q1[0] * p1[0] + q1[ch] * p1[ch] + q1[2 * ch] * p1[2 * ch];
-  acc += q2[0] * p2[0] + q2[ch] * p2[ch] + q2[2 * ch] * p2[2 * ch];
-  return acc;
-#endif
-}
-
-/* The chunk of one pixel whose 3x3 window (x at tap (0, 0), channel c0) is inside; M = 1,
- * dilation 1 and requant32 applies. Fields are copied to locals: the int8 stores could alias
- * the struct. */
-DW_PORTABLE_NOINLINE void dw_portable_3x3(const dw_portable_args *a, const int8_t *x, int8_t *y) {
-  const int32_t ch = a->channels, dy = a->tap_dy, n = a->n;
-  const int8_t *w = a->filter + a->c0;
-  const int32_t *folded = a->folded;
-  const piconas_s8_rq32 *rq = a->rq;
-  const piconas_s8_clamp_stage out = a->out;
-  int32_t j;
-  for (j = 0; j < n; ++j) {
-    const int32_t acc = dw_portable_3x3_dot(x + j, w + j, ch, dy, folded[j]);
-    y[j] = piconas_s8_clamp_store(piconas_s8_rq32_apply(acc, &rq[j]), &out);
-  }
-}
-
-/* acc + sum of (x + off) * w over n >= 1 taps of one kernel row: x at p, p + step_x, ..., the
- * weights at q, q + step_w, .... */
-static int32_t dw_portable_row(const int8_t *p, const int8_t *q, int32_t step_x, int32_t step_w,
-                               int32_t n, int32_t off, int32_t acc) {
-#if defined(__GNUC__) && defined(__ARM_ARCH_6M__)
-  if (step_x == step_w) {
-    /* Armv6-M: the weight addressed as p + (q - p), so one pointer walks both streams; 9
-     * instructions per tap (GCC's form: about 12); seven low registers and one high. */
-    const uint32_t d = (uint32_t)((uintptr_t)q - (uintptr_t)p);
-    int32_t u, t;
-    __asm__(
-        ".syntax unified\n"
-        "1:\n\t"
-        "ldrb %[u], [%[p], #0]\n\t"
-        "sxtb %[u], %[u]\n\t"
-        "ldrsb %[t], [%[p], %[d]]\n\t"
-        "adds %[u], %[u], %[off]\n\t"
-        "muls %[t], %[u], %[t]\n\t"
-        "add %[acc], %[t]\n\t"
-        "adds %[p], %[p], %[step]\n\t"
-        "subs %[n], %[n], #1\n\t"
-        "bne 1b\n\t"
-        ".syntax divided"
-        : [acc] "+h"(acc), [p] "+l"(p), [n] "+l"(n), [u] "=&l"(u), [t] "=&l"(t)
-        : [d] "l"(d), [off] "l"(off), [step] "l"(step_x)
-        : "cc", "memory");
-    return acc;
-  }
-#endif
-  for (;;) { /* no step past the last tap: the pointers stay inside the arrays */
-    acc += (int32_t)*q * ((int32_t)*p + off);
-    if (--n == 0) return acc;
-    p += step_x;
-    q += step_w;
-  }
-}
-
-/* The chunk of one pixel over its in-image taps [ky0, ky1) x [kx0, kx1) (x at tap (ky0, kx0),
- * input channel 0; null when there are none): bias + sum of w * (x + offset). */
-static void dw_portable_taps(const dw_portable_args *a, const int8_t *x, const int32_t *bias,
-                             int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int8_t *y) {
-  const int32_t ch = a->channels, wrow = a->filter_w * ch, off = a->offset, n = a->n;
-  const int32_t dy = a->tap_dy, dx = a->tap_dx, c0 = a->c0;
-  const int8_t *w = a->filter + ((ptrdiff_t)ky0 * a->filter_w + kx0) * ch + c0;
-  const int32_t *source = a->source;
-  int32_t j, ky;
-  for (j = 0; j < n; ++j) {
-    const int8_t *prow = x != NULL ? x + source[j] : NULL;
-    const int8_t *qrow = w + j;
-    int32_t acc = bias != NULL ? bias[c0 + j] : 0;
-    for (ky = ky0; ky < ky1 && kx1 > kx0; ++ky) {
-      acc = dw_portable_row(prow, qrow, dx, ch, kx1 - kx0, off, acc);
-      if (ky + 1 < ky1) { /* no step past the last row */
-        prow += dy;
-        qrow += wrow;
-      }
-    }
-    y[j] = dw_portable_out(a, acc, j);
-  }
-}
-
-static void dw_portable_chunk(dw_portable_args *a, const int32_t *bias, int32_t taps, int32_t mult,
-                              int32_t c0) {
-  int32_t j, t;
-  a->c0 = c0;
-  a->n = a->channels - c0 < DW_CHUNK ? a->channels - c0 : DW_CHUNK;
-  for (j = 0; j < a->n; ++j) {
-    const int32_t c = c0 + j;
-    int32_t sum = 0;
-    for (t = 0; t < taps; ++t) sum += a->filter[(ptrdiff_t)t * a->channels + c];
-    /* |bias + offset * sum| < 2^29 under requant32's bound (a->fast); else not used. */
-    a->folded[j] = a->fast ? (bias != NULL ? bias[c] : 0) + a->offset * sum : 0;
-    a->source[j] = c / mult;
-    a->rq[j] = piconas_s8_rq32_of(a->multiplier[c], a->shift[c]);
-  }
-}
-
-static void dw_portable(const piconas_dw_conv_params *params,
-                        const piconas_per_channel_quant_params *quant, const piconas_dims *in,
-                        const int8_t *input, const piconas_dims *f, const int8_t *filter,
-                        const int32_t *bias, const piconas_dims *out, int8_t *output) {
-  dw_portable_args a;
-  const int32_t cin = in->c;
-  const int k3x3 = f->h == 3 && f->w == 3 && params->ch_mult == 1 && params->dilation.h == 1 &&
-                   params->dilation.w == 1;
-  int32_t c0, b, oy, ox;
-  a.filter = filter;
-  a.channels = out->c;
-  a.tap_dy = params->dilation.h * in->w * cin;
-  a.tap_dx = params->dilation.w * cin;
-  a.filter_w = f->w;
-  a.offset = params->input_offset;
-  a.multiplier = quant->multiplier;
-  a.shift = quant->shift;
-  a.fast = piconas_s8_rq32_ok(quant->multiplier, quant->shift, bias, out->c, f->h * f->w);
-  a.out = piconas_s8_clamp_stage_of(params->output_offset, params->activation);
-  for (c0 = 0; c0 < out->c; c0 += DW_CHUNK) {
-    dw_portable_chunk(&a, bias, f->h * f->w, params->ch_mult, c0);
-    for (b = 0; b < out->n; ++b) {
-      const int8_t *image = input + (ptrdiff_t)b * in->h * in->w * cin;
-      for (oy = 0; oy < out->h; ++oy) {
-        const int32_t iy0 = oy * params->stride.h - params->padding.h;
-        int32_t ky0, ky1;
-        int8_t *y = output + ((ptrdiff_t)b * out->h + oy) * out->w * out->c + c0;
-        piconas_s8_tap_range(iy0, params->dilation.h, f->h, in->h, &ky0, &ky1);
-        for (ox = 0; ox < out->w; ++ox, y += out->c) {
-          const int32_t ix0 = ox * params->stride.w - params->padding.w;
-          int32_t kx0, kx1;
-          piconas_s8_tap_range(ix0, params->dilation.w, f->w, in->w, &kx0, &kx1);
-          if (ky0 >= ky1 || kx0 >= kx1) {
-            dw_portable_taps(&a, NULL, bias, 0, 0, 0, 0, y); /* no tap: bias only */
-          } else {
-            const ptrdiff_t tap0 = (ptrdiff_t)(iy0 + ky0 * params->dilation.h) * in->w +
-                                   (ix0 + kx0 * params->dilation.w);
-            const int8_t *x = image + tap0 * cin;
-            if (a.fast && k3x3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {
-              dw_portable_3x3(&a, x + c0, y);
-            } else {
-              dw_portable_taps(&a, x, bias, ky0, ky1, kx0, kx1, y);
-            }
-          }
-        }
-      }
-    }
-  }
 }
 
 int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
@@ -326,289 +93,25 @@ int piconas_depthwise_conv2d_generic_s8(const piconas_dw_conv_params *params,
   if (status != PICONAS_S8_OK) {
     return status;
   }
-  dw_portable(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+  piconas_depthwise_conv2d_portable_run_s8(params, quant, input_dims, input, filter_dims, filter,
+                                           bias, output_dims, output);
   return PICONAS_S8_OK;
+}
+
+int piconas_depthwise_conv2d_simd_plane_fits(const piconas_dw_conv_params *params,
+                                             const piconas_dims *filter_dims,
+                                             const piconas_dims *output_dims) {
+  /* The input positions the windows reach, from (-padding.h, -padding.w), 4 channels a word. */
+  const int64_t rows =
+      (int64_t)(output_dims->h - 1) * params->stride.h + 2 * params->dilation.h + 1;
+  const int64_t cols =
+      (int64_t)(output_dims->w - 1) * params->stride.w + 2 * params->dilation.w + 1;
+  return filter_dims->h == 3 && filter_dims->w == 3 && params->ch_mult == 1 &&
+         params->dilation.h == 1 && params->dilation.w == 1 &&
+         rows * cols * 4 <= PICONAS_DW_PLANE_BYTES;
 }
 
 #if PICONAS_S8_SIMD_AVAILABLE
-
-/* ---- SIMD variant: channel multiplier 1 ----------------------------------------------------
- * One 32-bit load gives 4 channels of a tap; SXTAB16 widens channels (0, 2) or, with ROR #8,
- * (1, 3) to int16 pairs and adds the input offset in the same instruction; SXTB16 does the
- * same to the weights; SMLABB / SMLATT accumulate each channel. The interior of a 3x3 layer
- * (both pixels of a horizontal pair with their whole window in the image) runs in a
- * compile-time 3x3 body: two pixels x two channels per pass, every tap unrolled, eight
- * accumulators in registers, and each widened weight word serves both pixels. Border pixels
- * and other kernel sizes take one pixel x four channels over the in-image taps. The arguments
- * are passed as plain values: the int8 output stores could alias anything reached by pointer. */
-
-#if defined(__GNUC__)
-#define PICONAS_S8_NOINLINE static __attribute__((noinline))
-#else
-#define PICONAS_S8_NOINLINE static
-#endif
-
-typedef struct {
-  const int32_t *bias;
-  const int32_t *multiplier;
-  const int32_t *shift;
-  piconas_s8_out_stage out;
-  int32_t channels; /* C */
-  int32_t tap_dy;   /* bytes between kernel rows in the input: dilation.h * W * C */
-  int32_t tap_dx;   /* bytes between kernel columns in the input: dilation.w * C */
-  int32_t filter_w; /* KW */
-  uint32_t offset2; /* input offset in both halfwords */
-  int32_t offset;
-} dw_simd_args;
-
-static int8_t dw_out(int32_t acc, const dw_simd_args *a, int32_t c) {
-  return piconas_s8_store(
-      piconas_s8_requantize(acc, piconas_s8_requant_of(a->multiplier[c], a->shift[c])), a->out);
-}
-
-/* One output pixel, channels c_begin.., over taps [ky0, ky1) x [kx0, kx1); x points at tap (0, 0)
- * of the window (possibly outside the image: only in-image taps are read). */
-PICONAS_S8_NOINLINE void dw_pixel(const dw_simd_args *a, const int8_t *x, const int8_t *w,
-                                  int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
-                                  int32_t c_begin, int8_t *y) {
-  const int32_t ch = a->channels, wrow = a->filter_w * ch;
-  const int32_t tap_dy = a->tap_dy, tap_dx = a->tap_dx;
-  const uint32_t off2 = a->offset2;
-  const int32_t *bias = a->bias;
-  int32_t c = c_begin, ky, kx;
-  for (; c + 4 <= ch; c += 4) {
-    int32_t acc0 = bias ? bias[c] : 0, acc1 = bias ? bias[c + 1] : 0;
-    int32_t acc2 = bias ? bias[c + 2] : 0, acc3 = bias ? bias[c + 3] : 0;
-    for (ky = ky0; ky < ky1; ++ky) {
-      const int8_t *xr = x + ky * tap_dy + c;
-      const int8_t *wr = w + ky * wrow + c;
-      for (kx = kx0; kx < kx1; ++kx) {
-        const uint32_t xv = piconas_read_s8x4(xr + kx * tap_dx);
-        const uint32_t wv = piconas_read_s8x4(wr + kx * ch);
-        const uint32_t x02 = piconas_sxtab16(off2, xv), x13 = piconas_sxtab16_ror8(off2, xv);
-        const uint32_t w02 = piconas_sxtb16(wv), w13 = piconas_sxtb16_ror8(wv);
-        acc0 = piconas_smlabb(x02, w02, acc0);
-        acc1 = piconas_smlabb(x13, w13, acc1);
-        acc2 = piconas_smlatt(x02, w02, acc2);
-        acc3 = piconas_smlatt(x13, w13, acc3);
-      }
-    }
-    y[c] = dw_out(acc0, a, c);
-    y[c + 1] = dw_out(acc1, a, c + 1);
-    y[c + 2] = dw_out(acc2, a, c + 2);
-    y[c + 3] = dw_out(acc3, a, c + 3);
-  }
-  for (; c < ch; ++c) {
-    int32_t acc = bias ? bias[c] : 0;
-    for (ky = ky0; ky < ky1; ++ky) {
-      for (kx = kx0; kx < kx1; ++kx) {
-        acc += (int32_t)w[ky * wrow + kx * ch + c] *
-               ((int32_t)x[ky * tap_dy + kx * tap_dx + c] + a->offset);
-      }
-    }
-    y[c] = dw_out(acc, a, c);
-  }
-}
-
-/* Channels c..c+3 of a 3x3 layer, prepared once per output row: the weights of each tap widened
- * to int16 pairs (w_c, w_c+2) and (w_c+1, w_c+3), the bias with the input offset folded in
- * (sum_t w_t (x_t + offset) = bias + offset * sum_t w_t + sum_t w_t x_t; no wrap: the sums stay
- * below 2^29 by piconas_s8_simd_quant_ok) and the requantization constants. */
-typedef struct {
-  uint32_t w[9][2];
-  int32_t bias[4];
-  piconas_s8_requant r[4];
-} dw_group_3x3;
-
-static void dw_group_of(const dw_simd_args *a, const int8_t *w, int32_t c, dw_group_3x3 *g) {
-  const int32_t ch = a->channels;
-  int32_t t, j;
-  for (j = 0; j < 4; ++j) {
-    int32_t sum = 0;
-    for (t = 0; t < 9; ++t) {
-      sum += w[t * ch + c + j];
-    }
-    g->bias[j] = (a->bias ? a->bias[c + j] : 0) + a->offset * sum;
-    g->r[j] = piconas_s8_requant_of(a->multiplier[c + j], a->shift[c + j]);
-  }
-  for (t = 0; t < 9; ++t) {
-    const uint32_t wv = piconas_read_s8x4(w + t * ch + c);
-    g->w[t][0] = piconas_sxtb16(wv);
-    g->w[t][1] = piconas_sxtb16_ror8(wv);
-  }
-}
-
-#if PICONAS_S8_DSP_ASM
-/* Tap t of one pixel, four channels, from the input word at [x] or [x, dx]: one load, two
- * extensions, one LDRD of the widened weights and four multiply-accumulates. The nine taps are
- * one assembly block: GCC would otherwise hoist the loads and spill. */
-/* clang-format off */
-#define PICONAS_DW_TAP_ASM(addr, t)       \
-  "ldr %[x], " addr "\n\t"               \
-  "sxtb16 %[x02], %[x]\n\t"              \
-  "sxtb16 %[x], %[x], ror #8\n\t"        \
-  "ldrd %[w0], %[w1], [%[g], #" #t "]\n\t" \
-  "smlabb %[a0], %[x02], %[w0], %[a0]\n\t" \
-  "smlatt %[a2], %[x02], %[w0], %[a2]\n\t" \
-  "smlabb %[a1], %[x], %[w1], %[a1]\n\t"   \
-  "smlatt %[a3], %[x], %[w1], %[a3]\n\t"
-#define PICONAS_DW_ROW_ASM(t0, t1, t2) \
-  PICONAS_DW_TAP_ASM("[%[r]]", t0)     \
-  PICONAS_DW_TAP_ASM("[%[r], %[dx]]", t1) "add %[r], %[r], %[dx]\n\t" \
-  PICONAS_DW_TAP_ASM("[%[r], %[dx]]", t2)
-/* clang-format on */
-#endif
-
-/* Channels c..c+3 (prepared in g) of n consecutive output pixels of a 3x3 layer whose windows
- * lie inside the image: x points at tap (0, 0) of the first window plus c, windows step bytes
- * apart; outputs at y + c, ch bytes apart. */
-PICONAS_S8_NOINLINE void dw_run_3x3(const dw_simd_args *a, const dw_group_3x3 *g, const int8_t *x,
-                                    int32_t step, int32_t n, int8_t *y) {
-  const int32_t dx = a->tap_dx, dy = a->tap_dy, ch = a->channels;
-  const piconas_s8_out_stage out = a->out;
-  const int full = piconas_s8_out_stage_full(out);
-  int32_t i;
-  for (i = 0; i < n; ++i) {
-    int32_t acc0 = g->bias[0], acc1 = g->bias[1], acc2 = g->bias[2], acc3 = g->bias[3];
-#if PICONAS_S8_DSP_ASM
-    {
-      const int8_t *r = x;
-      const int32_t dyx = dy - dx;
-      uint32_t xv, x02, w0, w1;
-      /* clang-format off */
-      __asm__(PICONAS_DW_ROW_ASM(0, 8, 16) "add %[r], %[r], %[dyx]\n\t"
-              PICONAS_DW_ROW_ASM(24, 32, 40) "add %[r], %[r], %[dyx]\n\t"
-              PICONAS_DW_ROW_ASM(48, 56, 64)
-              : [a0] "+r"(acc0), [a1] "+r"(acc1), [a2] "+r"(acc2), [a3] "+r"(acc3), [r] "+r"(r),
-                [x] "=&r"(xv), [x02] "=&r"(x02), [w0] "=&r"(w0), [w1] "=&r"(w1)
-              : [dx] "r"(dx), [dyx] "r"(dyx), [g] "r"(g->w)
-              : "memory");
-      /* clang-format on */
-    }
-#else
-    {
-      int32_t t;
-      for (t = 0; t < 9; ++t) {
-        const uint32_t xv = piconas_read_s8x4(x + (t / 3) * dy + (t % 3) * dx);
-        const uint32_t x02 = piconas_sxtb16(xv), x13 = piconas_sxtb16_ror8(xv);
-        acc0 = piconas_smlabb(x02, g->w[t][0], acc0);
-        acc2 = piconas_smlatt(x02, g->w[t][0], acc2);
-        acc1 = piconas_smlabb(x13, g->w[t][1], acc1);
-        acc3 = piconas_smlatt(x13, g->w[t][1], acc3);
-      }
-    }
-#endif
-    if (full) {
-      y[0] = piconas_s8_store_full(piconas_s8_requantize(acc0, g->r[0]), out);
-      y[1] = piconas_s8_store_full(piconas_s8_requantize(acc1, g->r[1]), out);
-      y[2] = piconas_s8_store_full(piconas_s8_requantize(acc2, g->r[2]), out);
-      y[3] = piconas_s8_store_full(piconas_s8_requantize(acc3, g->r[3]), out);
-    } else {
-      y[0] = piconas_s8_store(piconas_s8_requantize(acc0, g->r[0]), out);
-      y[1] = piconas_s8_store(piconas_s8_requantize(acc1, g->r[1]), out);
-      y[2] = piconas_s8_store(piconas_s8_requantize(acc2, g->r[2]), out);
-      y[3] = piconas_s8_store(piconas_s8_requantize(acc3, g->r[3]), out);
-    }
-    x += step;
-    y += ch;
-  }
-}
-
-/* 1 when output pixel ox has its whole window of kw taps inside the row. */
-static int dw_inside(const piconas_dw_conv_params *p, const piconas_dims *in, int32_t kw,
-                     int32_t ox) {
-  const int64_t ix0 = (int64_t)ox * p->stride.w - p->padding.w;
-  return ix0 >= 0 && ix0 + (int64_t)(kw - 1) * p->dilation.w < in->w;
-}
-
-/* One output row in dw_pixel, except channels 0..C - C % 4 of the pixels [lo, hi) (an empty
- * range unless the row has all kernel rows in the image), which dw_run_3x3 computes. */
-static void dw_row(const dw_simd_args *a, const piconas_dw_conv_params *p, const piconas_dims *in,
-                   const piconas_dims *out, const int8_t *xrow, const int8_t *w, int32_t ky0,
-                   int32_t ky1, int32_t lo, int32_t hi, int8_t *y) {
-  const int32_t ch = a->channels, kw = a->filter_w;
-  int32_t ox;
-  for (ox = 0; ox < out->w; ++ox, y += ch) {
-    const int32_t ix0 = ox * p->stride.w - p->padding.w;
-    const int32_t c_begin = ox >= lo && ox < hi ? ch - ch % 4 : 0;
-    int32_t kx0, kx1;
-    if (c_begin < ch) {
-      piconas_s8_tap_range(ix0, p->dilation.w, kw, in->w, &kx0, &kx1);
-      dw_pixel(a, xrow + (ptrdiff_t)ix0 * ch, w, ky0, ky1, kx0, kx1, c_begin, y);
-    }
-  }
-}
-
-/* The SIMD variant on checked arguments. On Cortex-M55 the MVE kernel, or PICONAS_S8_ERR_ARGUMENT
- * when the layer does not fit it (piconas_depthwise_conv2d_mve_fits), having written nothing. */
-static int dw_simd_run(const piconas_dw_conv_params *params,
-                       const piconas_per_channel_quant_params *quant,
-                       const piconas_dims *input_dims, const int8_t *input,
-                       const piconas_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                       const piconas_dims *output_dims, int8_t *output) {
-  dw_simd_args a;
-  int32_t b, oy, lo, hi;
-#if PICONAS_S8_MVE
-  return piconas_depthwise_conv2d_mve_s8(params, quant, input_dims, input, filter_dims, filter,
-                                         bias, output_dims, output)
-             ? PICONAS_S8_OK
-             : PICONAS_S8_ERR_ARGUMENT;
-#endif
-  a.bias = bias;
-  a.multiplier = quant->multiplier;
-  a.shift = quant->shift;
-  a.out = piconas_s8_out_stage_of(params->output_offset, params->activation);
-  a.channels = input_dims->c;
-  a.tap_dy = params->dilation.h * input_dims->w * input_dims->c;
-  a.tap_dx = params->dilation.w * input_dims->c;
-  a.filter_w = filter_dims->w;
-  a.offset2 = piconas_dup16(params->input_offset);
-  a.offset = params->input_offset;
-  /* Output columns [lo, hi): windows inside the image (3x3 only). */
-  lo = 0;
-  hi = 0;
-  if (filter_dims->h == 3 && filter_dims->w == 3) {
-    while (lo < output_dims->w && !dw_inside(params, input_dims, 3, lo)) {
-      ++lo;
-    }
-    hi = lo;
-    while (hi < output_dims->w && dw_inside(params, input_dims, 3, hi)) {
-      ++hi;
-    }
-  }
-  for (b = 0; b < output_dims->n; ++b) {
-    const int8_t *image = input + (ptrdiff_t)b * input_dims->h * input_dims->w * input_dims->c;
-    int8_t *y_image = output + (ptrdiff_t)b * output_dims->h * output_dims->w * a.channels;
-    int32_t c;
-    for (oy = 0; oy < output_dims->h; ++oy) {
-      const int32_t iy0 = oy * params->stride.h - params->padding.h;
-      int32_t ky0, ky1;
-      piconas_s8_tap_range(iy0, params->dilation.h, filter_dims->h, input_dims->h, &ky0, &ky1);
-      dw_row(&a, params, input_dims, output_dims,
-             image + (ptrdiff_t)iy0 * input_dims->w * input_dims->c, filter, ky0, ky1,
-             ky0 == 0 && ky1 == 3 ? lo : 0, ky0 == 0 && ky1 == 3 ? hi : 0,
-             y_image + (ptrdiff_t)oy * output_dims->w * a.channels);
-    }
-    /* The interior, four channels at a time over every full row. */
-    for (c = 0; hi > lo && c + 4 <= a.channels; c += 4) {
-      dw_group_3x3 g;
-      dw_group_of(&a, filter, c, &g);
-      for (oy = 0; oy < output_dims->h; ++oy) {
-        const int32_t iy0 = oy * params->stride.h - params->padding.h;
-        int32_t ky0, ky1;
-        piconas_s8_tap_range(iy0, params->dilation.h, 3, input_dims->h, &ky0, &ky1);
-        if (ky0 == 0 && ky1 == 3) {
-          const int32_t ix0 = lo * params->stride.w - params->padding.w;
-          dw_run_3x3(&a, &g, image + ((ptrdiff_t)iy0 * input_dims->w + ix0) * a.channels + c,
-                     params->stride.w * a.channels, hi - lo,
-                     y_image + ((ptrdiff_t)oy * output_dims->w + lo) * a.channels + c);
-        }
-      }
-    }
-  }
-  return PICONAS_S8_OK;
-}
-
 int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
                                      const piconas_per_channel_quant_params *quant,
                                      const piconas_dims *input_dims, const int8_t *input,
@@ -625,8 +128,8 @@ int piconas_depthwise_conv2d_simd_s8(const piconas_dw_conv_params *params,
   }
   if (dw_simd_run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                   output) != PICONAS_S8_OK) { /* Cortex-M55, a layer the MVE kernel does not fit */
-    return piconas_depthwise_conv2d_generic_s8(params, quant, input_dims, input, filter_dims,
-                                               filter, bias, output_dims, output);
+    piconas_depthwise_conv2d_portable_run_s8(params, quant, input_dims, input, filter_dims, filter,
+                                             bias, output_dims, output);
   }
   return PICONAS_S8_OK;
 }
@@ -643,6 +146,27 @@ int piconas_depthwise_conv2d_simd_prechecked_s8(const piconas_dw_conv_params *pa
   }
   return dw_simd_run(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
                      output);
+}
+
+int piconas_depthwise_conv2d_simd_plane_prechecked_s8(
+    const piconas_dw_conv_params *params, const piconas_per_channel_quant_params *quant,
+    const piconas_dims *input_dims, const int8_t *input, const piconas_dims *filter_dims,
+    const int8_t *filter, const int32_t *bias, const piconas_dims *output_dims, int8_t *output) {
+  if (params == NULL || quant == NULL || input_dims == NULL || input == NULL ||
+      filter_dims == NULL || filter == NULL || output_dims == NULL || output == NULL ||
+      !piconas_depthwise_conv2d_simd_plane_fits(params, filter_dims, output_dims)) {
+    return PICONAS_S8_ERR_ARGUMENT;
+  }
+#if PICONAS_S8_MVE
+  return piconas_depthwise_conv2d_plane_mve_s8(params, quant, input_dims, input, filter_dims,
+                                               filter, bias, output_dims, output)
+             ? PICONAS_S8_OK
+             : PICONAS_S8_ERR_ARGUMENT;
+#else
+  piconas_depthwise_conv2d_dsp_plane_run_s8(params, quant, input_dims, input, filter_dims, filter,
+                                            bias, output_dims, output);
+  return PICONAS_S8_OK;
+#endif
 }
 
 int piconas_depthwise_conv2d_simd_applies(const piconas_dw_conv_params *params,

@@ -14,7 +14,8 @@
  *                                        no multiplier INT32_MIN, small accumulators (see
  *                                        piconas_s8_simd_quant_ok in simd_s8.h); the DSP
  *                                        instructions (emulated in C where absent), 3x3
- *                                        specialised;
+ *                                        specialised (small images: every pixel from a
+ *                                        zero-point padded plane); on Cortex-M55 MVE;
  *   piconas_depthwise_conv2d_generic_s8  any shape: the portable variant (folded input offset,
  *                                        unrolled 3x3 interior, per-row taps elsewhere;
  *                                        Armv6-M assembly inner loops; requant32_s8.h).
@@ -45,6 +46,16 @@ int piconas_depthwise_conv2d_mve_fits(const piconas_dw_conv_params *params,
                                       const piconas_dims *input_dims,
                                       const piconas_dims *filter_dims,
                                       const piconas_dims *output_dims);
+
+/* Bytes of the zero-point padded plane (4 channels per word, on the stack) of the plane variant. */
+#define PICONAS_DW_PLANE_BYTES 1024
+
+/* 1 when piconas_depthwise_conv2d_simd_plane_prechecked_s8 takes this checked layer: 3x3, M = 1,
+ * and the input positions its windows reach ((OH - 1) * stride.h + 2 * dilation.h + 1 rows by
+ * the same in columns), 4 bytes each, fit PICONAS_DW_PLANE_BYTES. Compiled on every target. */
+int piconas_depthwise_conv2d_simd_plane_fits(const piconas_dw_conv_params *params,
+                                             const piconas_dims *filter_dims,
+                                             const piconas_dims *output_dims);
 
 int piconas_depthwise_conv2d_s8(const piconas_dw_conv_params *params,
                                 const piconas_per_channel_quant_params *quant,
@@ -83,6 +94,15 @@ int piconas_depthwise_conv2d_simd_prechecked_s8(const piconas_dw_conv_params *pa
                                                 const piconas_dims *filter_dims,
                                                 const int8_t *filter, const int32_t *bias,
                                                 const piconas_dims *output_dims, int8_t *output);
+
+/* piconas_depthwise_conv2d_simd_prechecked_s8 for a layer piconas_depthwise_conv2d_simd_plane_fits
+ * takes too (else PICONAS_S8_ERR_ARGUMENT, nothing written): on DSP cores every output pixel from
+ * the padded plane, so that the firmware links neither the interior nor the border code of the
+ * other layers; on Cortex-M55 the MVE kernel. Output byte for byte that of the checked variant. */
+int piconas_depthwise_conv2d_simd_plane_prechecked_s8(
+    const piconas_dw_conv_params *params, const piconas_per_channel_quant_params *quant,
+    const piconas_dims *input_dims, const int8_t *input, const piconas_dims *filter_dims,
+    const int8_t *filter, const int32_t *bias, const piconas_dims *output_dims, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -56,9 +56,10 @@ static inline int piconas_s8_accumulator_ok(const int32_t *bias, int32_t channel
   }
   limit = (int64_t)INT32_MAX - macs * PICONAS_S8_MAX_PRODUCT;
   if (bias != 0) {
+    /* limit is in [2^23, INT32_MAX] here: 32-bit compares (one call per layer, many channels) */
+    const int32_t lim = (int32_t)limit;
     for (c = 0; c < channels; ++c) {
-      const int64_t b = bias[c];
-      if (b > limit || -b > limit) {
+      if (bias[c] > lim || bias[c] < -lim) {
         return PICONAS_S8_ERR_OVERFLOW;
       }
     }

@@ -2,7 +2,7 @@
  * mve_s8.h: the Cortex-M55 MVE (Helium) kernels and their vector requantization
  * (internal, not a public API). Compiled only with __ARM_FEATURE_MVE (integer
  * MVE, -mcpu=cortex-m55); the
- * *_simd_s8 entry points of conv2d_s8.c dispatch here after their own argument
+ * *_simd_s8 entry points of conv2d_simd_s8.c dispatch here after their own argument
  * checks, so the callers (the wrappers, the emitted model.c) are the same on
  * every core.
  *
@@ -108,6 +108,17 @@ int piconas_depthwise_conv2d_mve_s8(const piconas_dw_conv_params *params,
                                     const piconas_dims *filter_dims, const int8_t *filter,
                                     const int32_t *bias, const piconas_dims *output_dims,
                                     int8_t *output);
+
+/* Depthwise 3x3 convolution, M = 1, on a layer piconas_depthwise_conv2d_simd_plane_fits takes
+ * (small images): 4 channels per vector over a zero-point padded plane of the group's input
+ * (depthwise_conv2d_plane_mve_s8.c). The caller has checked the layer; returns 0 without writing
+ * when the plane does not fit, else 1. */
+int piconas_depthwise_conv2d_plane_mve_s8(const piconas_dw_conv_params *params,
+                                          const piconas_per_channel_quant_params *quant,
+                                          const piconas_dims *input_dims, const int8_t *input,
+                                          const piconas_dims *filter_dims, const int8_t *filter,
+                                          const int32_t *bias, const piconas_dims *output_dims,
+                                          int8_t *output);
 
 /* In-place depthwise (depthwise_conv2d_inplace_s8.h), see depthwise_conv2d_window_mve_s8.c:
  * the caller has checked the layer (piconas_depthwise_conv2d_inplace_simd_applies) and the

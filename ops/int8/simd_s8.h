@@ -211,13 +211,19 @@ static inline int32_t piconas_s8_requantize(int32_t acc, piconas_s8_requant r) {
  * may be null. */
 static inline int piconas_s8_simd_quant_ok(const int32_t *multiplier, const int32_t *shift,
                                            const int32_t *bias, int32_t channels, int64_t macs) {
-  const int64_t limit = PICONAS_S8_SIMD_ACC_LIMIT;
+  const int64_t products = macs * PICONAS_S8_MAX_PRODUCT;
   int32_t c;
+  if (channels > 0 && products >= PICONAS_S8_SIMD_ACC_LIMIT) {
+    return 0;
+  }
   for (c = 0; c < channels; ++c) {
-    const int64_t b = bias != 0 ? (bias[c] < 0 ? -(int64_t)bias[c] : (int64_t)bias[c]) : 0;
+    /* |bias| + products < 2^29 >> left, in 32 bits: products < 2^29 here */
+    const uint32_t b = bias != 0 ? (bias[c] < 0 ? 0u - (uint32_t)bias[c] : (uint32_t)bias[c]) : 0u;
     const int32_t left = shift[c] > 0 ? shift[c] : 0;
-    if (multiplier[c] == INT32_MIN || left > 29 || shift[c] < PICONAS_S8_SIMD_MIN_SHIFT ||
-        b + macs * PICONAS_S8_MAX_PRODUCT >= (limit >> left)) {
+    const int32_t room =
+        left > 29 ? 0 : (int32_t)(PICONAS_S8_SIMD_ACC_LIMIT >> left) - (int32_t)products;
+    if (multiplier[c] == INT32_MIN || room <= 0 || shift[c] < PICONAS_S8_SIMD_MIN_SHIFT ||
+        b >= (uint32_t)room) {
       return 0;
     }
   }

@@ -20,7 +20,7 @@ struct DwCase {
   std::vector<int32_t> bias, mult, shift;
 };
 
-enum class DwVariant { Wrapper, Simd, Generic, Prechecked };
+enum class DwVariant { Wrapper, Simd, Generic, Prechecked, PlanePrechecked };
 
 int run(const DwCase& c, std::vector<int8_t>& y, DwVariant variant = DwVariant::Wrapper) {
   piconas_dw_conv_params p;
@@ -45,6 +45,11 @@ int run(const DwCase& c, std::vector<int8_t>& y, DwVariant variant = DwVariant::
         return -102;
       return piconas_depthwise_conv2d_simd_prechecked_s8(&p, &q, &in, c.x.data(), &f, c.w.data(),
                                                          bias, &out, y.data());
+    case DwVariant::PlanePrechecked:  // the same, for a layer the plane variant fits
+      if (piconas_depthwise_conv2d_s8_check(&p, &q, &in, &f, bias, &out) != PICONAS_S8_OK)
+        return -102;
+      return piconas_depthwise_conv2d_simd_plane_prechecked_s8(&p, &q, &in, c.x.data(), &f,
+                                                               c.w.data(), bias, &out, y.data());
     case DwVariant::Generic:
       return piconas_depthwise_conv2d_generic_s8(&p, &q, &in, c.x.data(), &f, c.w.data(), bias,
                                                  &out, y.data());
@@ -114,10 +119,12 @@ TEST_CASE("depthwise_conv2d_s8: bit exact on 6000 random layers incl. channel mu
 }
 
 // The SIMD variant (M = 1): channel counts around its 4-channel step, 3x3 and other kernels,
-// every stride / padding / dilation, batch > 1, full and clipped windows on both sides.
+// every stride / padding / dilation, batch > 1, full and clipped windows on both sides; 3x3
+// layers on small images (the zero-point padded plane) and on images the plane does not fit
+// (interior and border code).
 TEST_CASE("depthwise_conv2d_simd_s8: bit exact vs the reference on 4000 random layers") {
   Rng rng(8765);
-  int64_t outputs = 0, three_by_three = 0;
+  int64_t outputs = 0, three_by_three = 0, plane = 0, beyond_plane = 0;
   for (int i = 0; i < 4000; ++i) {
     DwCase c = random_case(rng);
     auto r = [&](int lo, int hi) { return static_cast<int>(rng.uniform_int(lo, hi)); };
@@ -129,6 +136,10 @@ TEST_CASE("depthwise_conv2d_simd_s8: bit exact vs the reference on 4000 random l
       c.ref.dil_h = c.ref.dil_w = 1;
       c.ref.pad_h = r(0, 2);
       c.ref.pad_w = r(0, 2);
+      if (r(0, 3) == 0) {  // larger than the plane variant's 1 KB for stride 1
+        c.in.h = r(10, 20);
+        c.in.w = r(14, 24);
+      }
     }
     c.f.c = c.in.c;
     auto size = [](int in, int k, int s, int p, int d) {
@@ -171,10 +182,24 @@ TEST_CASE("depthwise_conv2d_simd_s8: bit exact vs the reference on 4000 random l
     REQUIRE(y == expected);
     REQUIRE(run(c, y, DwVariant::Prechecked) == PICONAS_S8_OK);
     REQUIRE(y == expected);
+    piconas_dw_conv_params full = p;
+    full.stride = {c.ref.stride_h, c.ref.stride_w};
+    full.dilation = {c.ref.dil_h, c.ref.dil_w};
+    const piconas_dims out{c.out.n, c.out.h, c.out.w, c.out.c};
+    if (piconas_depthwise_conv2d_simd_plane_fits(&full, &f, &out) != 0) {
+      REQUIRE(run(c, y, DwVariant::PlanePrechecked) == PICONAS_S8_OK);
+      REQUIRE(y == expected);
+      ++plane;
+    } else {
+      REQUIRE(run(c, y, DwVariant::PlanePrechecked) == PICONAS_S8_ERR_ARGUMENT);
+      beyond_plane += c.f.h == 3 && c.f.w == 3;
+    }
     outputs += c.out.size();
     three_by_three += c.f.h == 3 && c.f.w == 3;
   }
   CHECK(three_by_three > 1000);
+  CHECK(plane > 1000);
+  CHECK(beyond_plane > 200);
   MESSAGE("depthwise_conv2d_simd_s8 outputs compared: " << outputs);
 
   // INT32_MIN multipliers and M > 1 are not the SIMD variant's: refused, the wrapper falls back.

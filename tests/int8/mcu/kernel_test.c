@@ -20,11 +20,12 @@
 #include "semihost.h"
 
 #define MAX_IN 400
+#define WIDE_IN 1120 /* the depthwise layers the padded plane does not fit: 14x20x4 */
 #define MAX_W 400
 #define MAX_OUT 600
 #define MAX_CH 20
 
-static int8_t x[MAX_IN], x2[MAX_IN], w[MAX_W], y_ref[MAX_OUT], y[MAX_OUT];
+static int8_t x[WIDE_IN], x2[MAX_IN], w[MAX_W], y_ref[WIDE_IN], y[WIDE_IN];
 static int32_t bias[MAX_CH], mult[MAX_CH], shift[MAX_CH];
 static int32_t scratch[256];
 static int32_t packed_scratch[400], packed_w[300];
@@ -76,7 +77,7 @@ static int depthwise_case(void) {
   piconas_per_channel_quant_params q = {mult, shift};
   piconas_dims in, f, out;
   int32_t k = rnd(0, 1) ? 3 : rnd(1, 4), k2 = rnd(0, 3) ? k : rnd(1, 4);
-  int s1, s2;
+  int s1, s2, wide = 0;
   in.n = rnd(1, 2);
   in.c = channels();
   in.h = rnd(1, 6);
@@ -98,11 +99,23 @@ static int depthwise_case(void) {
   p.dilation.w = rnd(0, 3) ? 1 : 2;
   p.activation.min = rnd(0, 1) ? -128 : p.output_offset;
   p.activation.max = 127;
+  if (k == 3 && k2 == 3 && rnd(0, 3) == 0) {
+    /* An image the zero-point padded plane does not fit: the interior and border code. */
+    in.n = 1;
+    in.c = f.c = 4;
+    in.h = 14;
+    in.w = rnd(19, 20);
+    p.padding.h = p.padding.w = rnd(0, 1);
+    p.dilation.h = p.dilation.w = 1;
+    wide = 1;
+  }
   out.n = in.n;
   out.c = in.c;
   out.h = out_size(in.h, f.h, p.stride.h, p.padding.h, p.dilation.h);
   out.w = out_size(in.w, f.w, p.stride.w, p.padding.w, p.dilation.w);
-  if (out.n * out.h * out.w * out.c > MAX_OUT || f.h * f.w * f.c > MAX_W) return 0;
+  if (out.n * out.h * out.w * out.c > (wide ? WIDE_IN : MAX_OUT) || f.h * f.w * f.c > MAX_W) {
+    return 0;
+  }
   fill(x, in.n * in.h * in.w * in.c);
   fill(w, f.h * f.w * f.c);
   quant(out.c, f.h * f.w);
@@ -119,6 +132,15 @@ static int depthwise_case(void) {
     clear_y(out.n * out.h * out.w * out.c);
     if (piconas_depthwise_conv2d_simd_prechecked_s8(&p, &q, &in, x, &f, w, bias, &out, y) != 0 ||
         differs(out.n * out.h * out.w * out.c)) {
+      return 1;
+    }
+    clear_y(out.n * out.h * out.w * out.c);
+    if (piconas_depthwise_conv2d_simd_plane_fits(&p, &f, &out)
+            ? piconas_depthwise_conv2d_simd_plane_prechecked_s8(&p, &q, &in, x, &f, w, bias, &out,
+                                                               y) != 0 ||
+                  differs(out.n * out.h * out.w * out.c)
+            : piconas_depthwise_conv2d_simd_plane_prechecked_s8(&p, &q, &in, x, &f, w, bias, &out,
+                                                               y) != PICONAS_S8_ERR_ARGUMENT) {
       return 1;
     }
   }
