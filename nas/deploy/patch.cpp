@@ -47,6 +47,8 @@ int64_t layer_macs(const Graph& graph, const Layer& l, int64_t out_pixels) {
       return in.c * in.h * in.w * out.c;
     case OpKind::Add:
     case OpKind::GlobalAvgPool:
+    case OpKind::Hardswish:
+    case OpKind::ChannelMul:
       return 0;
   }
   return 0;

@@ -172,6 +172,10 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
           case Activation::GELU:
             throw Error("export --onnx: layer '" + row.name + "' is a GELU, which ONNX opset " +
                         std::to_string(kOnnxExportOpset) + " has no operator for");
+          case Activation::Hardsigmoid:
+            throw Error("export --onnx: layer '" + row.name +
+                        "' is a squeeze-and-excitation gate, which the ONNX export does not "
+                        "support yet");
         }
         break;
       case LayerKind::Add:
@@ -204,6 +208,10 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
         Writer::integer(w.node("Gemm", row.name, inputs, out), "transB", 1);
         break;
       }
+      case LayerKind::ChannelMul:
+        throw Error("export --onnx: layer '" + row.name +
+                    "' is a squeeze-and-excitation scale, which the ONNX export does not support "
+                    "yet");
       case LayerKind::LayerNorm:
       case LayerKind::Input:
         throw Error("export --onnx: layer '" + row.name + "' (" + row.type +
