@@ -30,3 +30,24 @@ rank_pid() {
   done
   echo "$pid"
 }
+
+# kill_one_rank OUT K MAX_SECONDS ARGS...: runs `piconas ARGS --out OUT` on the 3 ranks, kills
+# its K-th rank with kill -9 after a random 0..MAX_SECONDS s and requires that the job ends (no
+# hang) with OpenMPI's message unless it had already finished; killed_code is the job's exit code.
+kill_one_rank() {
+  local out=$1 k=$2 max=$3
+  shift 3
+  timeout 300 "${mpi[@]}" "$piconas" "$@" --out "$out" >/dev/null 2>"$out.err" &
+  local job=$!
+  local victim
+  victim=$(rank_pid "--out $out" "$k")
+  [ -n "$victim" ] || { echo "FAIL: no rank to kill"; exit 1; }
+  sleep "$((RANDOM % max)).$((RANDOM % 10))"
+  kill -9 "$victim" 2>/dev/null || true
+  killed_code=0
+  wait "$job" || killed_code=$?
+  [ "$killed_code" -ne 124 ] || { echo "FAIL: the job hung after kill -9 of one rank"; exit 1; }
+  if [ "$killed_code" -ne 0 ]; then
+    grep -q "exited on signal 9" "$out.err" || { echo "FAIL: no clear message:"; cat "$out.err"; exit 1; }
+  fi
+}

@@ -39,18 +39,9 @@ same "$work/plain_one.txt" "$work/plain_three.txt" "plain shortlist results, 1 p
 
 # --- kill -9 one rank inside the search or the halving shortlist, rerun: the same rungs ------
 short=("${run[@]}" --stop-after shortlist)
-timeout 300 "${mpi[@]}" "$piconas" "${short[@]}" --out "$work/killed" >/dev/null 2>"$work/killed.err" &
-job=$!
-victim=$(rank_pid "--out $work/killed" 2)
-[ -n "$victim" ] || { echo "FAIL: no rank to kill"; exit 1; }
-sleep "$((RANDOM % 6)).$((RANDOM % 10))"
-kill -9 "$victim" 2>/dev/null || true
-code=0
-wait "$job" || code=$?
-[ "$code" -ne 124 ] || { echo "FAIL: the run hung after kill -9 of one rank"; exit 1; }
-if [ "$code" -ne 0 ]; then
-  grep -q "exited on signal 9" "$work/killed.err" || { echo "FAIL: no clear message:"; cat "$work/killed.err"; exit 1; }
-  echo "mpi_run: kill -9 of a rank ended the run with exit code $code; rerunning the same command"
+kill_one_rank "$work/killed" 2 6 "${short[@]}"
+if [ "$killed_code" -ne 0 ]; then
+  echo "mpi_run: kill -9 of a rank ended the run with exit code $killed_code; rerunning the same command"
   timeout 300 "${mpi[@]}" "$piconas" "${short[@]}" --out "$work/killed" >/dev/null 2>&1
 fi
 for f in search/history.csv shortlist/halving.csv shortlist/halving.json; do

@@ -45,18 +45,9 @@ eval_json "$work/whole/last.ckpt" "$work/whole.json"
 eval_json "$work/again/last.ckpt" "$work/again.json"
 same "$work/whole.json" "$work/again.json" "evaluation of the final weights of two 3-rank runs"
 
-timeout 120 "${mpi[@]}" "$piconas" "${long[@]}" --out "$work/killed" >/dev/null 2>"$work/killed.err" &
-job=$!
-victim=$(rank_pid "--out $work/killed" 3)
-[ -n "$victim" ] || { echo "FAIL: no rank to kill"; exit 1; }
-sleep "$((RANDOM % 3)).$((RANDOM % 10))"
-kill -9 "$victim" 2>/dev/null || true
-code=0
-wait "$job" || code=$?
-[ "$code" -ne 124 ] || { echo "FAIL: the job hung after kill -9 of one rank"; exit 1; }
-if [ "$code" -ne 0 ]; then
-  grep -q "exited on signal 9" "$work/killed.err" || { echo "FAIL: no clear message:"; cat "$work/killed.err"; exit 1; }
-  echo "mpi_train: kill -9 of a rank ended the job with exit code $code"
+kill_one_rank "$work/killed" 3 3 "${long[@]}"
+if [ "$killed_code" -ne 0 ]; then
+  echo "mpi_train: kill -9 of a rank ended the job with exit code $killed_code"
   timeout 120 "${mpi[@]}" "$piconas" "${long[@]}" --out "$work/killed" --resume >/dev/null 2>&1
 fi
 cut -d, -f1-6 "$work/killed/metrics.csv" > "$work/killed.csv"
