@@ -275,6 +275,20 @@ static void run_layer(const layer_t *l) {
     t = ticks_now();
     status = piconas_conv2d_s8(&ctx, &p, &q, &in, x, &f, w, bias, &out, y_new);
     report("new", ticks_since(t), status, y_new, y_old, out_size);
+#if PICONAS_S8_SIMD_PREFERRED
+    /* What `piconas export` emits for a dense (not 1x1) layer: its checks ran at export (not
+     * timed), then the window entry point when the Cortex-M55 window kernel fits, else im2col. */
+    if (!is_1x1 && piconas_conv2d_simd_applies(&q, bias, &f) &&
+        piconas_conv2d_s8_check(&p, &q, &in, &f, bias, &out) == 0) {
+      const int window = piconas_conv2d_mve_window_fits(&p, &in, &f);
+      t = ticks_now();
+      status = window ? piconas_conv2d_window_simd_prechecked_s8(&ctx, &p, &q, &in, x, &f, w, bias,
+                                                                 &out, y_new)
+                      : piconas_conv2d_im2col_simd_prechecked_s8(&ctx, &p, &q, &in, x, &f, w, bias,
+                                                                 &out, y_new);
+      report("emitted", ticks_since(t), status, y_new, y_old, out_size);
+    }
+#endif
     if (piconas_conv2d_packed_weights_size(&f) <= wsize + 8 * l->cout + 64) {
       /* The export-time packed filter (packed at export, so not timed) in y_new's place. */
       int8_t *packed = y_new + ((out_size + 15) & ~15);

@@ -4,10 +4,12 @@
 
 enum { CONV_MVE_WINDOW_MAX_COUT = 64 };
 
-/* Kernel rows per gather of the window kernel (0: not even one row fits 16 lanes and 8-bit
- * offsets). */
-static int32_t conv_window_rows(const piconas_conv_params *p, const piconas_dims *in,
-                                const piconas_dims *f) {
+/* Kernel rows per gather of the window kernel, 0 when the layer does not fit it (not even one
+ * row fits 16 lanes and 8-bit offsets, more than 3 gathers, too many output channels, too large
+ * an image or dilation). Inlined: the window kernel's pixel loop is compiled knowing its bounds
+ * (as a call it ran the mbv2 stem in 1.72 M instructions instead of 1.29 M on Cortex-M55). */
+static inline __attribute__((always_inline)) int32_t conv_window_rows(
+    const piconas_conv_params *p, const piconas_dims *in, const piconas_dims *f) {
   const int32_t cin = in->c, KH = f->h, KW = f->w, W = in->w;
   int32_t rows = KH;
   while (rows > 0 &&
@@ -17,17 +19,17 @@ static int32_t conv_window_rows(const piconas_conv_params *p, const piconas_dims
               255)) {
     --rows;
   }
+  if (rows == 0 || KH / rows > 3 || f->n > CONV_MVE_WINDOW_MAX_COUT || in->h > 200 || W > 200 ||
+      (KH - 1) * p->dilation.h > 50 || (KW - 1) * p->dilation.w > 50) {
+    return 0;
+  }
   return rows;
 }
 
 int piconas_conv2d_mve_window_fits(const piconas_conv_params *params,
                                    const piconas_dims *input_dims,
                                    const piconas_dims *filter_dims) {
-  const int32_t rows = conv_window_rows(params, input_dims, filter_dims);
-  return !(rows == 0 || filter_dims->h / rows > 3 || filter_dims->n > CONV_MVE_WINDOW_MAX_COUT ||
-           input_dims->h > 200 || input_dims->w > 200 ||
-           (filter_dims->h - 1) * params->dilation.h > 50 ||
-           (filter_dims->w - 1) * params->dilation.w > 50);
+  return conv_window_rows(params, input_dims, filter_dims) != 0;
 }
 
 #if PICONAS_S8_MVE
@@ -246,10 +248,10 @@ int piconas_conv2d_window_mve_s8(const piconas_conv_params *params,
   int32_t base[CONV_MVE_WINDOW_MAX_COUT];
   uint8_t taps[16], lane_row[16], lane_col[16];
   int32_t i, oc, rows, G, L;
-  if (!piconas_conv2d_mve_window_fits(params, input_dims, filter_dims)) {
+  rows = conv_window_rows(params, input_dims, filter_dims);
+  if (rows == 0) {
     return 0;
   }
-  rows = conv_window_rows(params, input_dims, filter_dims);
   G = KH / rows;
   L = rows * KW * cin;
   for (i = 0; i < 16; ++i) {
