@@ -186,19 +186,23 @@ static void conv_mve_window_run(const piconas_conv_params *params,
         const int32_t ix0 = ox * params->stride.w - params->padding.w;
         const int8_t *x = image + ((ptrdiff_t)iy0 * W + ix0) * cin;
         const int8_t *w = filter;
-        int8x16_t v0, v1, v2;
+        int8x16_t v0, v1 = vdupq_n_s8(0), v2 = vdupq_n_s8(0);
         if (rows_all && ix0 >= 0 && ix0 + (KW - 1) * dw < W) {
           v0 = vldrbq_gather_offset_s8(x, tap);
-          v1 = vldrbq_gather_offset_z_s8(x + step1, tap, used1);
-          v2 = vldrbq_gather_offset_z_s8(x + step2, tap, used2);
+          if (G > 1) { /* one group (the 1-channel stems) uses v0 only */
+            v1 = vldrbq_gather_offset_z_s8(x + step1, tap, used1);
+            v2 = vldrbq_gather_offset_z_s8(x + step2, tap, used2);
+          }
         } else {
           const mve_pred16_t in_col =
               vcmphiq_u8(vdupq_n_u8((uint8_t)W), vaddq_n_u8(vldrbq_u8(lane_col), (uint8_t)ix0));
           v0 = vpselq_s8(vldrbq_gather_offset_z_s8(x, tap, in0 & in_col), zp, in0 & in_col);
-          v1 =
-              vpselq_s8(vldrbq_gather_offset_z_s8(x + step1, tap, in1 & in_col), zp1, in1 & in_col);
-          v2 =
-              vpselq_s8(vldrbq_gather_offset_z_s8(x + step2, tap, in2 & in_col), zp2, in2 & in_col);
+          if (G > 1) {
+            v1 = vpselq_s8(vldrbq_gather_offset_z_s8(x + step1, tap, in1 & in_col), zp1,
+                           in1 & in_col);
+            v2 = vpselq_s8(vldrbq_gather_offset_z_s8(x + step2, tap, in2 & in_col), zp2,
+                           in2 & in_col);
+          }
         }
         for (oc = 0; oc < cout; oc += 4) {
           const int32_t n = cout - oc < 4 ? cout - oc : 4;
