@@ -7,8 +7,10 @@
  * ("inplace", depthwise_conv2d_inplace_s8.h, its output over its input), for conv layers the
  * export-time packed filter ("packed", conv2d_packed_s8.h) and, with -DPICONAS_BENCH_CMSIS_NN, the
  * same shapes through CMSIS-NN's wrappers (a user's checkout; see bench/README.md). Every run's
- * output is compared byte for byte with the old kernel's. Instructions come from SysTick,
- * calibrated at start-up against a loop of known length (ticks -> instructions per board).
+ * output is compared byte for byte with the old kernel's. "emitted" (SIMD cores, depthwise and
+ * dense conv layers) times the `_prechecked` entry point `piconas export` emits for the layer.
+ * Instructions come from SysTick, calibrated at start-up against a loop of known length
+ * (ticks -> instructions per board).
  * Built and run by bench/mcu_kernels/run.sh.
  */
 #include <stdint.h>

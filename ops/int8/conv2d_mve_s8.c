@@ -6,10 +6,11 @@ enum { CONV_MVE_WINDOW_MAX_COUT = 64 };
 
 /* Kernel rows per gather of the window kernel, 0 when the layer does not fit it (not even one
  * row fits 16 lanes and 8-bit offsets, more than 3 gathers, too many output channels, too large
- * an image or dilation). Inlined: the window kernel's pixel loop is compiled knowing its bounds
- * (as a call it ran the mbv2 stem in 1.72 M instructions instead of 1.29 M on Cortex-M55). */
-static inline __attribute__((always_inline)) int32_t conv_window_rows(
-    const piconas_conv_params *p, const piconas_dims *in, const piconas_dims *f) {
+ * an image or dilation). Inlined into the window kernel: called there, GCC 12 spilled the pixel
+ * loop's gathered vectors (mbv2 stem 1.72 M instructions instead of 1.33 M on Cortex-M55). */
+static inline __attribute__((always_inline)) int32_t conv_window_rows(const piconas_conv_params *p,
+                                                                      const piconas_dims *in,
+                                                                      const piconas_dims *f) {
   const int32_t cin = in->c, KH = f->h, KW = f->w, W = in->w;
   int32_t rows = KH;
   while (rows > 0 &&
