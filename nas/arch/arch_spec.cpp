@@ -11,6 +11,11 @@ namespace piconas::nas {
 
 namespace {
 
+// A block with the network's activation and no squeeze-and-excitation.
+BlockSpec plain_block(BlockKind kind, int kernel, int expansion, int stride, int channels) {
+  return BlockSpec{kind, kernel, expansion, stride, channels, false, std::nullopt};
+}
+
 // Structural ranges: wide enough for any real network; the costs of arch_cost.cpp are computed
 // with overflow checks, since these ranges alone do not keep them within int64.
 constexpr int kMaxChannels = 65536;
@@ -351,8 +356,8 @@ ArchSpec expand_mbv2(const Mbv2Spec& spec) {
                   "expand_mbv2: stage " << s + 1 << " depth " << stage.depth << " not in 1.."
                                         << kMbv2MaxDepth);
     for (int d = 0; d < stage.depth; ++d)
-      arch.blocks.push_back(BlockSpec{BlockKind::InvertedResidual, 3, stage.expansion,
-                                      d == 0 ? kMbv2Strides[s] : 1, stage.channels});
+      arch.blocks.push_back(plain_block(BlockKind::InvertedResidual, 3, stage.expansion,
+                                        d == 0 ? kMbv2Strides[s] : 1, stage.channels));
   }
   return arch;
 }
@@ -413,7 +418,8 @@ ArchSpec tiny_bench() {
   a.activation = Activation::ReLU;
   a.stem = {8, 3, 1};
   const BlockKind ds = BlockKind::DepthwiseSeparable;
-  a.blocks = {{ds, 3, 1, 1, 16}, {ds, 3, 1, 2, 32}, {ds, 3, 1, 1, 32}, {ds, 3, 1, 2, 64}};
+  for (const auto& [stride, channels] : {std::pair{1, 16}, {2, 32}, {1, 32}, {2, 64}})
+    a.blocks.push_back(plain_block(ds, 3, 1, stride, channels));
   a.head_channels = 0;
   return a;
 }
@@ -425,7 +431,8 @@ ArchSpec resnet8() {
   a.activation = Activation::ReLU;
   a.stem = {16, 3, 1};
   const BlockKind rb = BlockKind::Basic;
-  a.blocks = {{rb, 3, 1, 1, 16}, {rb, 3, 1, 2, 32}, {rb, 3, 1, 2, 64}};
+  a.blocks = {plain_block(rb, 3, 1, 1, 16), plain_block(rb, 3, 1, 2, 32),
+              plain_block(rb, 3, 1, 2, 64)};
   a.head_channels = 0;
   return a;
 }
@@ -437,7 +444,7 @@ ArchSpec dscnn() {
   a.activation = Activation::ReLU;
   a.stem = {64, {10, 4}, 2};
   const BlockKind ds = BlockKind::DepthwiseSeparable;
-  a.blocks = {{ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}, {ds, 3, 1, 1, 64}};
+  a.blocks.assign(4, plain_block(ds, 3, 1, 1, 64));
   a.head_channels = 0;
   return a;
 }
@@ -464,7 +471,7 @@ ArchSpec mobilenetv1_025() {
                                                      {1024, 2},
                                                      {1024, 1}}};
   for (const auto& [channels, stride] : pattern)
-    a.blocks.push_back({ds, 3, 1, stride, channels / 4});
+    a.blocks.push_back(plain_block(ds, 3, 1, stride, channels / 4));
   a.head_channels = 0;
   return a;
 }
