@@ -253,6 +253,14 @@ inline int band_rows(int64_t out_h) {
 }
 constexpr int64_t kMaxBandRows = 8;
 
+// Whether sub-plane row m of row phase pr feeds any of the RB output rows of a corr_rows pass.
+template <int K, int S, int RB>
+constexpr bool row_phase_used(int m, int pr) {
+  for (int r = 0; r < RB; ++r)
+    if (m - r >= 0 && pr + S * (m - r) < K) return true;
+  return false;
+}
+
 // One pass of corr_rows: RB output rows [oh0, oh0 + RB) x B columns from c0, out at the
 // input's pitch. Sub-plane row oh0 + m of row phase pr feeds output row oh0 + r through
 // kernel row i = pr + S * (m - r), so each input vector is loaded once and used by up to
@@ -269,11 +277,7 @@ void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restr
   static_for<RB + kReach>([&](auto m) PICONAS_DW_INLINE {
     static_for<S>([&](auto pr) PICONAS_DW_INLINE {
       constexpr int kM = decltype(m)::value, kPr = decltype(pr)::value;
-      constexpr bool kUsed = [] {
-        for (int r = 0; r < RB; ++r)
-          if (kM - r >= 0 && kPr + S * (kM - r) < K) return true;
-        return false;
-      }();
+      constexpr bool kUsed = row_phase_used<K, S, RB>(kM, kPr);
       if constexpr (kUsed) {
         static_for<K>([&](auto j) PICONAS_DW_INLINE {
           V x;
