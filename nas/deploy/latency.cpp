@@ -109,6 +109,10 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
     case OpKind::Hardswish:
     case OpKind::ChannelMul:
       return LatencyKernel::Add;
+    // Not in the fitted table: a max / average pool window takes the global pool's kernel, each
+    // output reading its window (latency_features), an estimate.
+    case OpKind::MaxPool:
+    case OpKind::AvgPool:
     case OpKind::GlobalAvgPool:
       return LatencyKernel::GlobalAvgPool;
     case OpKind::FullyConnected:
@@ -183,6 +187,7 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
     x[kOutput] *= 2;
     x[kInput] *= 2;
   }
+  if (layer.kind == OpKind::MaxPool || layer.kind == OpKind::AvgPool) x[kInput] = x[kOutputK2];
   return x;
 }
 
