@@ -26,8 +26,9 @@ std::string layer_prefix(size_t i);
 
 // `status = <call>(args);`: the SIMD (or _prechecked, when `checked`) variant the ops/int8
 // wrapper would pick at run time, under #if PICONAS_S8_SIMD_PREFERRED, else the wrapper.
-void emit_call(std::ostringstream& o, const char* wrapper, const std::string& simd, bool simd_applies,
-               bool checked, const std::string& args, const std::string& indent = "    ");
+void emit_call(std::ostringstream& o, const char* wrapper, const std::string& simd,
+               bool simd_applies, bool checked, const std::string& args,
+               const std::string& indent = "    ");
 
 piconas_per_channel_quant_params quant_of(const QLayer& l);
 const int32_t* bias_of(const QLayer& l);
@@ -42,15 +43,17 @@ std::vector<int8_t> packed_filter(const QuantizedModel& m, const QLayer& l);
 bool conv_is_pointwise(const KernelArgs& a);
 // The call of conv layer i (packed, SIMD or wrapper); `data` is "&in_dims, input, " and `out`
 // "&out_dims, output"; `calls` the kernel arguments of every call (one, or one per patch).
-void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i,
-                    const std::string& p, const std::string& data, const std::string& out, bool pointwise,
-                    const std::vector<KernelArgs>& calls, const std::string& indent = "    ");
+void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan,
+                    size_t i, const std::string& p, const std::string& data, const std::string& out,
+                    bool pointwise, const std::vector<KernelArgs>& calls,
+                    const std::string& indent = "    ");
 
 // Layer i on its whole tensors: a block with its constants' structs and its kernel call.
 void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i);
 // The kernel headers int8_kernels.h does not include, for the layer kinds the model has.
 std::string extra_includes(const QuantizedModel& m);
 // Layer i of the patched stage, inside the loop over patches p (emit_patch.cpp).
-void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan, size_t i);
+void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan,
+                      size_t i);
 
 }  // namespace piconas::nas::deploy::emit

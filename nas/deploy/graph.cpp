@@ -128,11 +128,12 @@ class Lowering {
                   next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
           break;
         case LayerKind::MaxPool:
-        case LayerKind::AvgPool:
-          tensor_of_row_[i] =
-              window_pool(row, input,
-                          next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
+        case LayerKind::AvgPool: {
+          const FusedActivation act =
+              next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None;
+          tensor_of_row_[i] = window_pool(row, input, act);
           break;
+        }
         case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(row.path, input); break;
         case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(row, input); break;
         case LayerKind::Input:
@@ -162,7 +163,8 @@ class Lowering {
     l.activation = act;
     if (net_) {
       fold(l, row.path, bn_path, in.c, row.output.c, row.groups, row.pad_end);
-      if (row.kind == LayerKind::Conv && row.groups > 1) l.weight = dense_of_grouped(l, in.c, row.output.c, row.groups);
+      if (row.kind == LayerKind::Conv && row.groups > 1)
+        l.weight = dense_of_grouped(l, in.c, row.output.c, row.groups);
     }
     if (net_ && act == FusedActivation::HardSigmoid) {  // relu6(x + 3) / 6 = clamp(x/6 + 1/2)
       for (float& w : l.weight) w = static_cast<float>(w / 6.0);
@@ -213,18 +215,22 @@ class Lowering {
   int window_pool(const LayerInfo& row, int input, FusedActivation act) {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
     PICONAS_CHECK(row.dilation == Size2{},
-                  "deploy: layer '" << row.path << "' is a dilated pool, which the int8 kernels do not support");
+                  "deploy: layer '" << row.path
+                                    << "' is a dilated pool, which the int8 kernels do not support");
     PICONAS_CHECK(row.pad_end == row.pad && row.pad.h < row.kernel.h && row.pad.w < row.kernel.w,
-                  "deploy: layer '" << row.path << "': pool padding " << row.pad.h << "x" << row.pad.w
+                  "deploy: layer '" << row.path << "': pool padding " << row.pad.h << "x"
+                                    << row.pad.w
                                     << " (after the image " << row.pad_end.h << "x" << row.pad_end.w
                                     << ") leaves windows without an image tap for the "
                                     << row.kernel.h << "x" << row.kernel.w << " window");
     PICONAS_CHECK(row.kind == LayerKind::MaxPool || !row.count_include_pad || row.pad == Size2(0),
                   "deploy: layer '" << row.path << "' averages with count_include_pad over padding "
                                     << row.pad.h << "x" << row.pad.w
-                                    << "; the int8 average pool (TFLite's) counts the image taps only");
+                                    << "; the int8 average pool (TFLite's) counts the image "
+                                       "taps only");
     PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
-                                                     << " tensor, expected " << shape3_str(row.input));
+                                                     << " tensor, expected "
+                                                     << shape3_str(row.input));
     Layer l;
     l.kind = row.kind == LayerKind::MaxPool ? OpKind::MaxPool : OpKind::AvgPool;
     l.name = row.path;
@@ -275,8 +281,10 @@ class Lowering {
   }
 
   // Weights [O, I/groups, KH, KW] of a grouped conv -> [O, I, KH, KW], zero outside the group.
-  static std::vector<float> dense_of_grouped(const Layer& l, int64_t in_c, int64_t out_c, int64_t groups) {
-    const int64_t kk = int64_t{l.kernel.h} * l.kernel.w, group_in = in_c / groups, group_out = out_c / groups;
+  static std::vector<float> dense_of_grouped(const Layer& l, int64_t in_c, int64_t out_c,
+                                             int64_t groups) {
+    const int64_t kk = int64_t{l.kernel.h} * l.kernel.w;
+    const int64_t group_in = in_c / groups, group_out = out_c / groups;
     std::vector<float> dense(static_cast<size_t>(out_c * in_c * kk), 0.0f);
     for (int64_t o = 0; o < out_c; ++o)
       for (int64_t i = 0; i < group_in; ++i)
@@ -445,8 +453,9 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         break;
       case OpKind::MaxPool:
       case OpKind::AvgPool: {
-        const ops::PoolShape s = ops::pool2d_shape(
-            x.shape(), {l.kernel.h, l.kernel.w, l.stride.h, l.stride.w, l.padding.h, l.padding.w, false});
+        const ops::PoolShape s =
+            ops::pool2d_shape(x.shape(), {l.kernel.h, l.kernel.w, l.stride.h, l.stride.w,
+                                          l.padding.h, l.padding.w, false});
         if (l.kind == OpKind::AvgPool) {
           ops::avg_pool2d_forward<float>(s, x.data<float>(), y.data<float>());
         } else {

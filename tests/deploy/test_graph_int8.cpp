@@ -62,7 +62,8 @@ std::string lowering_error(const std::string& arch) {
 
 }  // namespace
 
-TEST_CASE("graph int8: pools, grouped conv and flattened classifier lower, fold and run as the module") {
+TEST_CASE(
+    "graph int8: pools, grouped conv and flattened classifier lower, fold and run as the module") {
   const ArchSpec spec = parse_arch(kPoolNet);
   CHECK(int8_problems(spec).empty());
   auto net = make_model(spec, 21);
@@ -97,7 +98,8 @@ TEST_CASE("graph int8: host executor equals the emitted C on the host, int8 clos
   // Pools keep their input's scale and zero point.
   for (const QLayer& l : q.layers) {
     if (l.kind != OpKind::MaxPool && l.kind != OpKind::AvgPool) continue;
-    CHECK(q.tensors[static_cast<size_t>(l.output)].scale == q.tensors[static_cast<size_t>(l.input)].scale);
+    CHECK(q.tensors[static_cast<size_t>(l.output)].scale ==
+          q.tensors[static_cast<size_t>(l.input)].scale);
     CHECK(q.tensors[static_cast<size_t>(l.output)].zero_point ==
           q.tensors[static_cast<size_t>(l.input)].zero_point);
   }
@@ -119,8 +121,9 @@ TEST_CASE("graph int8: host executor equals the emitted C on the host, int8 clos
   const auto int8_class = argmax_rows(logits, spec.num_classes), float_class = argmax_rows(fl);
   int64_t agree = 0;
   for (size_t i = 0; i < int8_class.size(); ++i) agree += int8_class[i] == float_class[i];
-  MESSAGE("pool net: int8 vs float max logit error " << worst << " (logit range " << range << ", step "
-                                                     << out.scale << "), argmax agreement " << agree << "/" << n);
+  MESSAGE("pool net: int8 vs float max logit error "
+          << worst << " (logit range " << range << ", step " << out.scale << "), argmax agreement "
+          << agree << "/" << n);
   CHECK(worst < 0.05 * range);
   CHECK(agree >= n * 9 / 10);
 
@@ -131,7 +134,8 @@ TEST_CASE("graph int8: host executor equals the emitted C on the host, int8 clos
   const std::string c = read_file(dir.str() + "/export/model.c");
   CHECK(c.find("piconas_max_pool2d_s8(") != std::string::npos);
   CHECK(c.find("piconas_avg_pool2d_s8(") != std::string::npos);
-  const TargetCheck host = check_host(dir.str() + "/export", dir.str() + "/work", input, logits, n, PICONAS_TEST_CC);
+  const TargetCheck host =
+      check_host(dir.str() + "/export", dir.str() + "/work", input, logits, n, PICONAS_TEST_CC);
   REQUIRE_MESSAGE(host.ran, host.skipped);
   CHECK(host.matching == n);
   CHECK(host.identical);
@@ -139,14 +143,21 @@ TEST_CASE("graph int8: host executor equals the emitted C on the host, int8 clos
 
 TEST_CASE("graph int8: what TFLite's pools cannot express is refused by name") {
   const std::string head = R"({"graph": 1, "input": [2, 8, 8], "classes": 2, "layers": [)";
-  const std::string tail = R"(, {"name": "gap", "op": "global_avgpool"}, {"name": "fc", "op": "linear", "out": 2}]})";
-  CHECK(lowering_error(head +
-                       R"({"name": "ap", "op": "avgpool", "kernel": [3, 3], "pad": [1, 1], "count_include_pad": true})" +
-                       tail)
-            .find("layer 'ap' averages with count_include_pad over padding 1x1") != std::string::npos);
+  const std::string tail =
+      R"(, {"name": "gap", "op": "global_avgpool"}, {"name": "fc", "op": "linear", "out": 2}]})";
+  CHECK(
+      lowering_error(
+          head +
+          R"({"name": "ap", "op": "avgpool", "kernel": [3, 3], "pad": [1, 1], "count_include_pad": true})" +
+          tail)
+          .find("layer 'ap' averages with count_include_pad over padding 1x1") !=
+      std::string::npos);
   // Without padding count_include_pad changes nothing: accepted.
-  CHECK(lowering_error(head + R"({"name": "ap", "op": "avgpool", "kernel": [3, 3], "count_include_pad": true})" +
-                       tail) == "");
-  CHECK(lowering_error(head + R"({"name": "mp", "op": "maxpool", "kernel": [2, 2], "pad": [0, 2]})" + tail)
+  CHECK(lowering_error(
+            head +
+            R"({"name": "ap", "op": "avgpool", "kernel": [3, 3], "count_include_pad": true})" +
+            tail) == "");
+  CHECK(lowering_error(head +
+                       R"({"name": "mp", "op": "maxpool", "kernel": [2, 2], "pad": [0, 2]})" + tail)
             .find("layer 'mp': pool padding 0x2") != std::string::npos);
 }

@@ -35,7 +35,8 @@ std::string model_path(const std::string& name) {
 std::pair<Tensor, Tensor> pytorch_io(const std::string& name) {
   const nlohmann::json j = nlohmann::json::parse(read_file(model_path(name + ".expected.json")));
   Tensor in(j.at("input_shape").get<Shape>()), out(j.at("logits_shape").get<Shape>());
-  const auto x = j.at("input").get<std::vector<float>>(), y = j.at("logits").get<std::vector<float>>();
+  const auto x = j.at("input").get<std::vector<float>>(),
+             y = j.at("logits").get<std::vector<float>>();
   REQUIRE(static_cast<int64_t>(x.size()) == in.numel());
   REQUIRE(static_cast<int64_t>(y.size()) == out.numel());
   std::copy(x.begin(), x.end(), in.data<float>());
@@ -51,14 +52,16 @@ Tensor pixel_images(const Shape3& s, int64_t n, uint64_t seed, const data::Norma
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < s.c; ++c)
       for (int64_t k = 0; k < s.h * s.w; ++k)
-        *p++ = (static_cast<float>(rng.uniform_int(0, 255)) / 255.0f - norm.mean[static_cast<size_t>(c)]) /
+        *p++ = (static_cast<float>(rng.uniform_int(0, 255)) / 255.0f -
+                norm.mean[static_cast<size_t>(c)]) /
                norm.std[static_cast<size_t>(c)];
   return t;
 }
 
 }  // namespace
 
-TEST_CASE("imported PyTorch models export to int8 C: PyTorch's float logits, host == C, int8 close") {
+TEST_CASE(
+    "imported PyTorch models export to int8 C: PyTorch's float logits, host == C, int8 close") {
   for (const std::string name : {"ds_net", "padded_net", "resnet_block", "mbv2_block"}) {
     CAPTURE(name);
     const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path(name + ".onnx"));
@@ -75,12 +78,13 @@ TEST_CASE("imported PyTorch models export to int8 C: PyTorch's float logits, hos
     const Tensor got = deploy::run_float(g, x);
     double worst = 0;
     for (int64_t i = 0; i < got.numel(); ++i)
-      worst = std::max(worst, std::abs(got.get(i) - want.get(i)) / std::max(1.0, std::abs(want.get(i))));
+      worst = std::max(worst,
+                       std::abs(got.get(i) - want.get(i)) / std::max(1.0, std::abs(want.get(i))));
     CHECK(worst < 1e-5);
 
     const Shape3 in = loaded.arch.input;
-    const deploy::QuantizedModel q =
-        deploy::quantize_graph(g, pixel_images(in, 64, 3, loaded.normalization), loaded.normalization);
+    const deploy::QuantizedModel q = deploy::quantize_graph(
+        g, pixel_images(in, 64, 3, loaded.normalization), loaded.normalization);
     const deploy::MemoryPlan plan = deploy::plan_memory(g, deploy::PlanOptions{});
     const int64_t n = 16;
     const Tensor images = pixel_images(in, n, 11, loaded.normalization);
@@ -90,16 +94,19 @@ TEST_CASE("imported PyTorch models export to int8 C: PyTorch's float logits, hos
     const deploy::TensorQuant& out = q.tensors[static_cast<size_t>(q.output())];
     double error = 0, range = 0;
     for (int64_t i = 0; i < fl.numel(); ++i) {
-      error = std::max(error, std::abs(out.scale * (logits[static_cast<size_t>(i)] - out.zero_point) - fl.get(i)));
+      error = std::max(
+          error,
+          std::abs(out.scale * (logits[static_cast<size_t>(i)] - out.zero_point) - fl.get(i)));
       range = std::max(range, std::abs(static_cast<double>(fl.get(i))));
     }
-    MESSAGE(name << ": int8 vs float max logit error " << error << " (logit range " << range << ", step "
-                 << out.scale << ")");
+    MESSAGE(name << ": int8 vs float max logit error " << error << " (logit range " << range
+                 << ", step " << out.scale << ")");
     CHECK(error < 0.1 * range);
 
     TempDir dir;
     deploy::emit_c(q, plan, deploy::EmitOptions{}, dir.file("export"));
-    const deploy::TargetCheck host = deploy::check_host(dir.file("export"), dir.file("work"), input, logits, n);
+    const deploy::TargetCheck host =
+        deploy::check_host(dir.file("export"), dir.file("work"), input, logits, n);
     REQUIRE_MESSAGE(host.ran, host.skipped);
     CHECK(host.matching == n);
     CHECK(host.identical);
