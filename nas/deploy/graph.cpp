@@ -83,6 +83,7 @@ class Lowering {
 
   Graph lower(const std::vector<LayerInfo>& rows) {
     tensor_of_row_.assign(rows.size(), 0);
+    folded_.assign(rows.size(), false);
     for (size_t i = 1; i < rows.size(); ++i) {
       const LayerInfo& row = rows[i];
       const int input = tensor_of_row_[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
@@ -93,6 +94,10 @@ class Lowering {
       };
       const bool next_is_act =
           next_is(i + 1, LayerKind::Activation) && !own_layer(rows[i + 1].activation);
+      // Add and the pools fuse the activation after them (a clamp); convs below.
+      if (next_is_act && (row.kind == LayerKind::Add || row.kind == LayerKind::MaxPool ||
+                          row.kind == LayerKind::AvgPool))
+        folded_[i + 1] = true;
       switch (row.kind) {
         case LayerKind::Conv:
         case LayerKind::Depthwise: {
@@ -101,6 +106,7 @@ class Lowering {
             tensor_of_row_[i] =
                 conv(row, "", input,
                      next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
+            folded_[i + 1] = next_is_act;
             break;
           }
           PICONAS_CHECK(next_is(i + 1, LayerKind::BatchNorm),
@@ -110,10 +116,20 @@ class Lowering {
           const FusedActivation act =
               has_act ? fused(rows[i + 2].activation, row.path) : FusedActivation::None;
           tensor_of_row_[i] = conv(row, rows[i + 1].path, input, act);
+          folded_[i + 1] = true;
+          if (has_act) folded_[i + 2] = true;
           break;
         }
-        case LayerKind::BatchNorm: tensor_of_row_[i] = input; break;  // folded
+        case LayerKind::BatchNorm:  // folded into the conv before it
+          PICONAS_CHECK(folded_[i], "deploy: layer '" << row.name << "' (batchnorm) does not follow "
+                                                     "a conv, into which int8 folds it");
+          tensor_of_row_[i] = input;
+          break;
         case LayerKind::Activation:  // fused, or a layer of its own
+          PICONAS_CHECK(folded_[i] || own_layer(row.activation),
+                        "deploy: layer '" << row.name << "' (" << row.type
+                                          << ") does not follow a conv, add or pool, whose clamp "
+                                             "int8 makes of it");
           tensor_of_row_[i] = own_layer(row.activation) ? unary(OpKind::Hardswish, row.path, input)
                                                         : input;
           break;
@@ -332,6 +348,7 @@ class Lowering {
   Module* net_;
   Graph graph_;
   std::vector<int> tensor_of_row_;  // the tensor each row's output lives in
+  std::vector<bool> folded_;        // BatchNorm / Activation rows folded into the layer before
 };
 
 Graph lower(const ArchSpec& spec, const std::vector<LayerInfo>& rows, Module* net) {

@@ -160,4 +160,13 @@ TEST_CASE("graph int8: what TFLite's pools cannot express is refused by name") {
   CHECK(lowering_error(head +
                        R"({"name": "mp", "op": "maxpool", "kernel": [2, 2], "pad": [0, 2]})" + tail)
             .find("layer 'mp': pool padding 0x2") != std::string::npos);
+  // A BatchNorm or ReLU that int8 cannot fold (after a global pool, a pool) is refused, not
+  // dropped.
+  CHECK(lowering_error(head +
+                       R"({"name": "g", "op": "global_avgpool"}, {"name": "r", "op": "relu"},)" +
+                       R"({"name": "fc", "op": "linear", "out": 2}]})")
+            .find("layer 'r' (relu) does not follow a conv, add or pool") != std::string::npos);
+  CHECK(lowering_error(head + R"({"name": "mp", "op": "maxpool", "kernel": [2, 2]},)" +
+                       R"({"name": "bn", "op": "batchnorm"})" + tail)
+            .find("layer 'bn' (batchnorm) does not follow a conv") != std::string::npos);
 }
