@@ -65,7 +65,7 @@ TEST_CASE(
   for (const std::string name : {"ds_net", "padded_net", "resnet_block", "mbv2_block"}) {
     CAPTURE(name);
     const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path(name + ".onnx"));
-    LoadedModel loaded = load_model(m.checkpoint, name);
+    train::LoadedModel loaded = train::load_model(m.checkpoint, name);
     CHECK(deploy::int8_problems(loaded.arch).empty());
     const deploy::Graph g = deploy::lower_network(loaded.arch, *loaded.module);
     if (name == "ds_net") {
