@@ -132,7 +132,7 @@ int sample(int count, uint64_t seed, const std::string& input, const std::string
            const std::string& kind) {
   PICONAS_CHECK(kind == "default" || kind == "mbv3" || kind == "budget",
                 "sample: unknown kind '" << kind << "' (default, mbv3, budget)");
-  SpaceOptions options;
+  search::SpaceOptions options;
   options.input = input == "3x32x32" ? Shape3{3, 32, 32} : Shape3{1, 28, 28};
   options.int8_block_kinds_only = true;
   options.max_blocks = 6;
@@ -147,7 +147,7 @@ int sample(int count, uint64_t seed, const std::string& input, const std::string
                                                                 << " architectures fit " << target);
     options.stem =
         StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
-    ArchSpec spec = parse_blocks(make_search_space("blocks", options)->sample(rng).text);
+    ArchSpec spec = parse_blocks(search::make_search_space("blocks", options)->sample(rng).text);
     if (kind == "mbv3") spec = with_mbv3_options(spec, rng);
     if (!deploy::int8_problems(spec).empty()) continue;
     const std::string flags = kind == "budget" ? budget_flags(spec, rng) : "";
