@@ -248,8 +248,9 @@ int main(int argc, char** argv) {
           targets += std::string(targets.empty() ? "" : ", ") + std::to_string(n) + " " +
                      deploy::mcu_board(t).name;
       }
-      const deploy::LatencyTable table = deploy::fit_latency(
+      deploy::LatencyTable table = deploy::fit_latency(
           fit, "QEMU -icount per-layer counts of random blocks-space models (" + targets + ")");
+      table.margins = deploy::latency_margins(heldout, table);
       write_file_atomic(argv[2], deploy::latency_table_source(table));
       std::printf(
           "Fitted on %zu measurements (model x target), written to %s; held-out models:\n\n%s",

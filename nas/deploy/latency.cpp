@@ -133,6 +133,16 @@ bool LatencyTable::calibrated(McuTarget target) const {
   return find(target, LatencyKernel::Invoke) != nullptr;
 }
 
+double LatencyTable::margin(McuTarget target) const {
+  for (const LatencyMargin& m : margins)
+    if (m.target == target) return m.under_prediction;
+  return 0;
+}
+
+double budget_instructions(double predicted, McuTarget target, const LatencyTable& table) {
+  return predicted * (1 + table.margin(target));
+}
+
 LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
   switch (layer.kind) {
     case OpKind::Conv:

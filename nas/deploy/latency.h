@@ -69,11 +69,24 @@ struct LatencyRow {
   int samples = 0;  // layers (Invoke: models) it was fitted on
 };
 
+// The safety margin of a target's latency budget: the largest under-prediction on the
+// calibration's held-out models, measured / predicted - 1 (0 when none is under-predicted). A
+// latency budget admits a network only when its prediction x (1 + under_prediction) fits
+// (nas/search/search_settings.cpp), so no held-out model admitted under a budget measured over
+// it (docs/latency.md).
+struct LatencyMargin {
+  McuTarget target = McuTarget::CortexM4;
+  double under_prediction = 0;
+  int models = 0;  // held-out models it was measured on
+};
+
 struct LatencyTable {
   std::string origin;  // how and from what it was generated
   std::vector<LatencyRow> rows;
+  std::vector<LatencyMargin> margins;
   const LatencyRow* find(McuTarget target, LatencyKernel kernel) const;
   bool calibrated(McuTarget target) const;  // fitted for the target (its Invoke row exists)
+  double margin(McuTarget target) const;    // under_prediction, 0 for a target without one
 };
 
 // The table compiled in (nas/deploy/latency_table.cpp, generated).
@@ -124,6 +137,10 @@ LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, Mcu
                                  int64_t max_sram = 0);
 // lower_arch + plan_memory (the export's default plan); Error for non-deployable specs.
 LatencyEstimate estimate_latency(const ArchSpec& spec, McuTarget target);
+
+// The instructions a latency budget is checked against: predicted x (1 + table.margin(target)).
+double budget_instructions(double predicted, McuTarget target,
+                           const LatencyTable& table = builtin_latency_table());
 
 // instructions / (mcu_mhz x 1000): one instruction per cycle.
 double latency_ms(double instructions, double mcu_mhz);

@@ -265,8 +265,32 @@ std::string latency_table_source(const LatencyTable& table) {
     }
     o << "}, " << row.samples << "},\n";
   }
+  o << "      },\n      {\n";
+  for (const LatencyMargin& m : table.margins) {
+    std::snprintf(number, sizeof number, "%.9g", m.under_prediction);
+    o << "          {McuTarget::" << target_enum(m.target) << ", " << number << ", " << m.models
+      << "},\n";
+  }
   o << "      }};\n  return table;\n}\n\n}  // namespace piconas::nas::deploy\n";
   return o.str();
+}
+
+std::vector<LatencyMargin> latency_margins(const std::vector<LatencyMeasurement>& measurements,
+                                           const LatencyTable& table) {
+  std::map<int, LatencyMargin> by_target;
+  for (const LatencyMeasurement& m : measurements) {
+    const Graph graph = lower_arch(m.arch);
+    const LatencyEstimate e = estimate_latency(graph, plan_for_budget(graph, m.memory, m.max_sram),
+                                               m.target, table, m.max_sram);
+    LatencyMargin& margin = by_target[static_cast<int>(m.target)];
+    margin.target = m.target;
+    margin.under_prediction =
+        std::max(margin.under_prediction, m.total_instructions / e.instructions - 1);
+    ++margin.models;
+  }
+  std::vector<LatencyMargin> out;
+  for (const auto& [target, margin] : by_target) out.push_back(margin);
+  return out;
 }
 
 namespace {
@@ -324,6 +348,13 @@ std::string latency_validation(const std::vector<LatencyMeasurement>& measuremen
     distribution_row(o, name, "all", list);
     for (const auto& [key, kind_list] : by_kind)
       if (key.first == target) distribution_row(o, name, key.second, kind_list);
+  }
+  o << "\nBudget margins of the table (largest held-out under-prediction; a latency budget "
+       "admits predicted x (1 + margin)):\n\n| target | margin | held-out models |\n|---|---:|---:|\n";
+  for (const LatencyMargin& m : table.margins) {
+    std::snprintf(line, sizeof line, "| %s | %+.1f %% | %d |\n", mcu_board(m.target).name,
+                  100 * m.under_prediction, m.models);
+    o << line;
   }
   return o.str();
 }

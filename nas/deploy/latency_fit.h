@@ -43,6 +43,10 @@ std::string plan_kind(const LatencyMeasurement& m);
 
 LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
                          const std::string& origin);
+// Per target, the largest under-prediction of `table` on the held-out `measurements`
+// (LatencyMargin): measured / predicted - 1, at least 0.
+std::vector<LatencyMargin> latency_margins(const std::vector<LatencyMeasurement>& measurements,
+                                           const LatencyTable& table);
 // C++ source of nas/deploy/latency_table.cpp for `table`.
 std::string latency_table_source(const LatencyTable& table);
 // Markdown: per measurement predicted vs measured total, then per target the error

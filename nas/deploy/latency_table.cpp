@@ -60,6 +60,12 @@ const LatencyTable& builtin_latency_table() {
           {McuTarget::CortexM4, LatencyKernel::WindowCopy, {7088.84788, 0, 0.799040843, 0, 0, 0, 0, 0, 0, 0, 0}, 22},
           {McuTarget::CortexM7, LatencyKernel::WindowCopy, {6976.07604, 0, 0.633878361, 0, 0, 0, 0, 0, 0, 0, 0}, 22},
           {McuTarget::CortexM55, LatencyKernel::WindowCopy, {-36557.6113, 0, -7.4484827, 0, 0, 0, 0, 0, 0, 0, 0}, 12},
+      },
+      {
+          {McuTarget::CortexM0, 0.090429337, 34},
+          {McuTarget::CortexM4, 0.124840613, 35},
+          {McuTarget::CortexM7, 0.13235876, 35},
+          {McuTarget::CortexM55, 0.11130797, 23},
       }};
   return table;
 }

@@ -303,8 +303,15 @@ TEST_CASE("latency: the compiled table predicts held-out QEMU measurements withi
     CHECK(max_error <= 0.25);
     CHECK(std::abs(e.instructions / measured - 1) <= max_error);
     within10 += std::abs(e.instructions / measured - 1) <= 0.10;
+    // Under a budget of exactly its guarded prediction, the model measures within the budget.
+    CHECK(measured <= budget_instructions(e.instructions, target) * (1 + 1e-8));  // %.9g in the table
   }
   CHECK(within10 * 20 >= static_cast<int>(data.at("models").size()) * 17);  // 85 % within 10 %
+  for (const char* name : {"cortex-m0", "cortex-m4", "cortex-m7", "cortex-m55"}) {
+    const double margin = builtin_latency_table().margin(parse_mcu_target(name));
+    CHECK_MESSAGE(margin > 0, name);  // every target has a held-out under-prediction
+    CHECK_MESSAGE(margin <= 0.25, name);
+  }
 }
 
 TEST_CASE("latency: milliseconds, range checks and the search budget") {
@@ -333,13 +340,18 @@ TEST_CASE("latency: milliseconds, range checks and the search budget") {
   const double predicted = estimate_latency(parse_arch(kArch), McuTarget::CortexM4).instructions;
   CHECK(cost.mcu_instructions[static_cast<size_t>(McuTarget::CortexM4)] ==
         doctest::Approx(predicted));
-  const double ms = latency_ms(predicted, 120);
-  limits.max_latency_ms = ms * 1.01;
+  // The budget holds the prediction plus the target's held-out margin.
+  const double margin = builtin_latency_table().margin(McuTarget::CortexM4);
+  REQUIRE(margin > 0.02);
+  CHECK(budget_instructions(predicted, McuTarget::CortexM4) == doctest::Approx(predicted * (1 + margin)));
+  const double ms = latency_ms(budget_instructions(predicted, McuTarget::CortexM4), 120);
+  limits.max_latency_ms = ms * 1.001;
   CHECK(search::constraint_violations(cost, limits).empty());
-  limits.max_latency_ms = ms * 0.99;
+  limits.max_latency_ms = latency_ms(predicted, 120) * 1.01;  // the bare prediction fits, not the margin
   const auto violations = search::constraint_violations(cost, limits);
   REQUIRE(violations.size() == 1);
   CHECK(violations[0].find("latency_ms") == 0);
+  CHECK(violations[0].find("margin") != std::string::npos);
   // A faster clock admits it again.
   limits.mcu_mhz = 240;
   CHECK(constraint_violations(cost, limits).empty());
