@@ -59,10 +59,12 @@ FusedActivation fused(Activation act, const std::string& layer) {
     case Activation::ReLU6: return FusedActivation::ReLU6;
     case Activation::Hardsigmoid: return FusedActivation::HardSigmoid;
     case Activation::GELU:
-    case Activation::Hardswish: break;
+    case Activation::Hardswish:
+    case Activation::Sigmoid: break;
   }
   throw Error(std::string("deploy: layer '") + layer + "' uses activation " + activation_name(act) +
-              ", which has no int8 kernel (export supports relu, relu6 and hswish)");
+              ", which has no int8 kernel (export supports relu, relu6, hswish and the hsigmoid "
+              "gate of a squeeze-and-excitation module)");
 }
 
 // Hard-swish is not a clamp: its Activation row becomes a layer of its own.

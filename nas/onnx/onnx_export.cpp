@@ -173,6 +173,7 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
             throw Error("export --onnx: layer '" + row.name + "' is a GELU, which ONNX opset " +
                         std::to_string(kOnnxExportOpset) + " has no operator for");
           case Activation::Hardsigmoid:
+          case Activation::Sigmoid:
             throw Error("export --onnx: layer '" + row.name +
                         "' is a squeeze-and-excitation gate, which the ONNX export does not "
                         "support yet");
