@@ -26,13 +26,6 @@ void run_export(const ExportCliOptions& cli) {
   PICONAS_CHECK(!cli.options.out_dir.empty() || !cli.onnx_path.empty(),
                 "export: give --out DIR (int8 C) and/or --onnx FILE (float ONNX)");
   if (!cli.onnx_path.empty()) {
-    // The ONNX export has no squeeze-and-excitation yet (its channel multiply and hard-sigmoid).
-    const nas::ArchSpec arch = nas::load_model(cli.checkpoint).arch;
-    for (size_t i = 0; i < arch.blocks.size(); ++i)
-      PICONAS_CHECK(!arch.blocks[i].se, "export --onnx: block " << i << " of " << cli.checkpoint
-                                                                << " has a squeeze-and-excitation "
-                                                                   "module (:se), which the ONNX "
-                                                                   "export does not support yet");
     nas::onnx_io::export_onnx_file(cli.checkpoint, cli.onnx_path);
     std::printf("wrote %s (float ONNX, opset %d)\n", cli.onnx_path.c_str(), nas::onnx_io::kOnnxExportOpset);
     if (cli.options.out_dir.empty()) return;
