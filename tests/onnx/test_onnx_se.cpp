@@ -10,10 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "deploy/deploy_helpers.h"
 #include "nas/arch/arch_text.h"
 #include "nas/arch/graph_text.h"
 #include "nas/arch/lowering.h"
 #include "nas/builder.h"
+#include "nas/deploy/emit_c.h"
+#include "nas/deploy/executor.h"
+#include "nas/deploy/graph.h"
 #include "nas/onnx/onnx_import.h"
 #include "nas/train/model_io.h"
 
@@ -193,4 +197,93 @@ TEST_CASE("squeeze-and-excitation patterns that cannot be imported are one "
     refused(m, "(HardSigmoid): HardSigmoid(alpha 0.200000, beta 0.500000) is "
                "not supported");
   }
+}
+
+TEST_CASE("int8 export of the imported squeeze-and-excitation model: the C "
+          "equals the host executor") {
+  using namespace piconas::nas::deploy;
+  using namespace piconas::nas::deploy::testing;
+  const onnx_io::ImportedModel m =
+      onnx_io::import_onnx_file(model_path("mbv3_block.onnx"));
+  LoadedModel loaded = load_model(m.checkpoint, "mbv3_block");
+  const Graph g = lower_network(loaded.arch, *loaded.module);
+  int hswish = 0, channel_muls = 0;
+  for (const Layer &l : g.layers) {
+    hswish += l.kind == OpKind::Hardswish;
+    channel_muls += l.kind == OpKind::ChannelMul;
+  }
+  CHECK(hswish == 4);
+  CHECK(channel_muls == 1);
+  // The folded float graph (BN into the convs, hard-sigmoid into the SE expand
+  // conv) computes the module's logits.
+  const Expected e = expected("mbv3_block");
+  const Tensor want = (*loaded.module)(autograd::Variable(e.input)).value();
+  CHECK(max_rel_diff(run_float(g, e.input), want) < 1e-5);
+
+  const data::Normalization norm = loaded.normalization;
+  const QuantizedModel q =
+      quantize_graph(g, synthetic_images(m.arch.input, 32, 7, norm), norm);
+  const MemoryPlan plan = plan_memory(g);
+  const int64_t batch = 16;
+  const std::vector<int8_t> input = to_nhwc_int8(
+      q.tensors[0], synthetic_images(m.arch.input, batch, 8, norm));
+  const std::vector<int8_t> host = run_int8(q, plan, input.data(), batch);
+  TempDir dir;
+  EmitOptions o;
+  o.prefix = "mbv3";
+  o.arch_text = to_text(m.arch);
+  o.source = "mbv3_block.onnx";
+  o.source_hash = fnv1a64_hex(o.arch_text);
+  o.input_lut = input_lut(q.tensors[0], norm);
+  emit_c(q, plan, o, dir.str());
+  write_bytes(dir.str() + "/in.bin", input);
+  std::ofstream(dir.str() + "/main.c")
+      << "#include <stdio.h>\n#include \"mbv3.h\"\n"
+         "int main(void) {\n"
+         "  FILE *in = fopen(\"in.bin\", \"rb\"), *out = fopen(\"out.bin\", "
+         "\"wb\");\n"
+         "  int8_t x[MBV3_INPUT_SIZE], y[MBV3_NUM_CLASSES];\n"
+         "  if (!in || !out) return 1;\n"
+         "  while (fread(x, 1, sizeof x, in) == sizeof x) {\n"
+         "    if (mbv3_invoke(x, y) != 0) return 2;\n"
+         "    fwrite(y, 1, sizeof y, out);\n"
+         "  }\n"
+         "  return fclose(out) != 0;\n"
+         "}\n";
+  std::string log;
+  REQUIRE_MESSAGE(
+      run_command(
+          "cd " + dir.str() + " && " + PICONAS_TEST_CC +
+              " -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I. main.c "
+              "piconas_runtime/*.c mbv3.c -o prog",
+          &log) == 0,
+      log);
+  REQUIRE_MESSAGE(run_command("cd " + dir.str() + " && ./prog", &log) == 0,
+                  log);
+  const std::vector<int8_t> c_logits = read_bytes(dir.str() + "/out.bin");
+  CHECK(c_logits.size() == static_cast<size_t>(batch * m.arch.num_classes));
+  CHECK(c_logits == host);
+  // The comparison can fail: other images give other logits.
+  CHECK(run_int8(q, plan, input.data() + input.size() / batch, batch - 1) !=
+        std::vector<int8_t>(host.begin(), host.end() - m.arch.num_classes));
+  // And the int8 network follows the float one: same class for most images.
+  const Tensor images = synthetic_images(m.arch.input, batch, 8, norm);
+  const std::vector<int32_t> float_class =
+      argmax_rows((*loaded.module)(autograd::Variable(images)).value());
+  const std::vector<int32_t> int8_class = argmax_rows(host, m.arch.num_classes);
+  int same = 0;
+  for (int64_t i = 0; i < batch; ++i)
+    same += float_class[static_cast<size_t>(i)] ==
+            int8_class[static_cast<size_t>(i)];
+  CHECK(same >= batch * 3 / 4);
+}
+
+TEST_CASE("int8 export of a sigmoid gate is one error naming the layer") {
+  const onnx_io::ImportedModel m =
+      onnx_io::import_onnx_file(model_path("sigmoid_se.onnx"));
+  LoadedModel loaded = load_model(m.checkpoint, "sigmoid_se");
+  CHECK_THROWS_WITH_AS(
+      deploy::lower_network(loaded.arch, *loaded.module),
+      doctest::Contains("uses activation sigmoid, which has no int8 kernel"),
+      Error);
 }
