@@ -80,6 +80,9 @@ class Lowering {
 
   Graph lower(const std::vector<LayerInfo>& rows) {
     tensor_of_row_.assign(rows.size(), 0);
+    // BatchNorm and clamp-activation rows a conv or add folds in; any other such row (a graph
+    // network's relu after a pool, say) would be dropped, so it is refused instead.
+    std::vector<bool> folded(rows.size() + 2, false);
     for (size_t i = 1; i < rows.size(); ++i) {
       const LayerInfo& row = rows[i];
       const int input = tensor_of_row_[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
@@ -98,6 +101,7 @@ class Lowering {
             tensor_of_row_[i] =
                 conv(row, "", input,
                      next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
+            folded[i + 1] = next_is_act;
             break;
           }
           PICONAS_CHECK(next_is(i + 1, LayerKind::BatchNorm),
@@ -107,19 +111,34 @@ class Lowering {
           const FusedActivation act =
               has_act ? fused(rows[i + 2].activation, row.path) : FusedActivation::None;
           tensor_of_row_[i] = conv(row, rows[i + 1].path, input, act);
+          folded[i + 1] = true;
+          folded[i + 2] = has_act;
           break;
         }
-        case LayerKind::BatchNorm: tensor_of_row_[i] = input; break;  // folded
-        case LayerKind::Activation:  // fused, or a layer of its own
-          tensor_of_row_[i] = own_layer(row.activation) ? unary(OpKind::Hardswish, row.path, input)
-                                                        : input;
+        case LayerKind::BatchNorm:
+        case LayerKind::Activation:  // folded, or (hard-swish) a layer of its own
+          if (row.kind == LayerKind::Activation && own_layer(row.activation)) {
+            tensor_of_row_[i] = unary(OpKind::Hardswish, row.path, input);
+            break;
+          }
+          PICONAS_CHECK(folded[i], "deploy: layer '"
+                                       << row.name << "' (" << row.type
+                                       << ") does not follow a conv (or, for relu and relu6, an "
+                                          "add) that int8 can fold it into");
+          tensor_of_row_[i] = input;
           break;
         case LayerKind::ChannelMul:
           tensor_of_row_[i] =
               channel_mul(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input);
           break;
         case LayerKind::Add:
-          // A basic block's activation after the add is fused into it.
+          // A basic block's activation after the add is fused into it (a clamp; the
+          // hard-sigmoid's x / 6 + 1/2 needs a conv's weights).
+          PICONAS_CHECK(!next_is_act || rows[i + 1].activation != Activation::Hardsigmoid,
+                        "deploy: layer '" << rows[i + 1].name
+                                          << "' (hsigmoid) follows an add; int8 folds a "
+                                             "hard-sigmoid only into the conv before it");
+          folded[i + 1] = next_is_act;
           tensor_of_row_[i] =
               add(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input,
                   next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);

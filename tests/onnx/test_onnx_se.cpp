@@ -287,3 +287,37 @@ TEST_CASE("int8 export of a sigmoid gate is one error naming the layer") {
       doctest::Contains("uses activation sigmoid, which has no int8 kernel"),
       Error);
 }
+
+TEST_CASE("int8 lowering of graph networks refuses the activations and "
+          "BatchNorms it cannot fold") {
+  const std::string head =
+      R"({"graph":1,"input":[3,8,8],"classes":2,"layers":[)";
+  const std::string conv =
+      R"({"name":"c","op":"conv","out":4,"kernel":[3,3],"pad":[1,1]},)"
+      R"({"name":"bn","op":"batchnorm"},{"name":"r","op":"relu"},)";
+  const std::string fc = R"({"name":"fc","op":"linear","out":2}]})";
+  // Folded: conv, BatchNorm, relu; the pool and the classifier.
+  CHECK(deploy::lower_arch(parse_arch(head + conv +
+                                      R"({"name":"g","op":"global_avgpool"},)" +
+                                      fc))
+            .layers.size() == 3);
+  // A relu after the pool, a BatchNorm after an add, a hard-sigmoid after an
+  // add: refused (they used to vanish from the int8 graph).
+  CHECK_THROWS_WITH_AS(
+      deploy::lower_arch(parse_arch(
+          head + conv +
+          R"({"name":"g","op":"global_avgpool"},{"name":"r2","op":"relu"},)" +
+          fc)),
+      doctest::Contains("'r2' (relu) does not follow a conv"), Error);
+  const std::string add = R"({"name":"a","op":"add","inputs":["r","c"]},)";
+  CHECK_THROWS_WITH_AS(
+      deploy::lower_arch(
+          parse_arch(head + conv + add + R"({"name":"b2","op":"batchnorm"},)" +
+                     R"({"name":"g","op":"global_avgpool"},)" + fc)),
+      doctest::Contains("'b2' (bn) does not follow a conv"), Error);
+  CHECK_THROWS_WITH_AS(
+      deploy::lower_arch(
+          parse_arch(head + conv + add + R"({"name":"h","op":"hsigmoid"},)" +
+                     R"({"name":"g","op":"global_avgpool"},)" + fc)),
+      doctest::Contains("'h' (hsigmoid) follows an add"), Error);
+}
