@@ -45,7 +45,7 @@ void run_export(const ExportCliOptions& cli) {
     if (f.find("piconas_runtime/") == std::string::npos) std::printf("wrote %s\n", f.c_str());
   std::printf("wrote %s/piconas_runtime/ (int8 kernels)\n", o.out_dir.c_str());
   if (!cli.onnx_int8_path.empty()) {
-    const nas::LoadedModel model = nas::load_model(cli.checkpoint);
+    const nas::train::LoadedModel model = nas::train::load_model(cli.checkpoint);
     write_file_atomic(cli.onnx_int8_path,
                       nas::onnx_io::export_onnx_qdq(r.quantized, &model.normalization));
     std::printf("wrote %s (int8 model as QDQ ONNX, opset %d)\n", cli.onnx_int8_path.c_str(),

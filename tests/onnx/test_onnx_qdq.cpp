@@ -53,7 +53,7 @@ TEST_CASE("QDQ export of the int8 SE model: checker, tensor scales, "
           "dequantized weights") {
   const onnx_io::ImportedModel m =
       onnx_io::import_onnx_file(model_path("mbv3_block.onnx"));
-  LoadedModel loaded = load_model(m.checkpoint, "mbv3_block");
+  train::LoadedModel loaded = train::load_model(m.checkpoint, "mbv3_block");
   const Graph g = lower_network(loaded.arch, *loaded.module);
   const data::Normalization norm = loaded.normalization;
   const QuantizedModel q = quantize_graph(

@@ -55,7 +55,7 @@ Expected expected(const std::string &name) {
 }
 
 Tensor logits_of(const Checkpoint &checkpoint, const Tensor &input) {
-  LoadedModel model = load_model(checkpoint, "imported");
+  train::LoadedModel model = train::load_model(checkpoint, "imported");
   return (*model.module)(autograd::Variable(input)).value();
 }
 
@@ -205,7 +205,7 @@ TEST_CASE("int8 export of the imported squeeze-and-excitation model: the C "
   using namespace piconas::nas::deploy::testing;
   const onnx_io::ImportedModel m =
       onnx_io::import_onnx_file(model_path("mbv3_block.onnx"));
-  LoadedModel loaded = load_model(m.checkpoint, "mbv3_block");
+  train::LoadedModel loaded = train::load_model(m.checkpoint, "mbv3_block");
   const Graph g = lower_network(loaded.arch, *loaded.module);
   int hswish = 0, channel_muls = 0;
   for (const Layer &l : g.layers) {
@@ -281,7 +281,7 @@ TEST_CASE("int8 export of the imported squeeze-and-excitation model: the C "
 TEST_CASE("int8 export of a sigmoid gate is one error naming the layer") {
   const onnx_io::ImportedModel m =
       onnx_io::import_onnx_file(model_path("sigmoid_se.onnx"));
-  LoadedModel loaded = load_model(m.checkpoint, "sigmoid_se");
+  train::LoadedModel loaded = train::load_model(m.checkpoint, "sigmoid_se");
   CHECK_THROWS_WITH_AS(
       deploy::lower_network(loaded.arch, *loaded.module),
       doctest::Contains("uses activation sigmoid, which has no int8 kernel"),
