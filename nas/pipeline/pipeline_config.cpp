@@ -184,8 +184,8 @@ void check_pipeline_config(const PipelineConfig& c) {
     ScoringBatch shape_only;
     shape_only.input = {1, 28, 28};
     shape_only.num_classes = 10;
-    search::make_search_space(c.space, make_space_options(shape_only, c.activation, c.stem, c.head, c.min_blocks,
-                                                  c.max_blocks));
+    search::make_search_space(c.space, make_space_options(shape_only, c.activation, c.stem, c.head,
+                                                          c.min_blocks, c.max_blocks));
   } catch (const Error& e) {
     throw Error(std::string("configuration: ") + e.what());
   }
@@ -194,9 +194,13 @@ void check_pipeline_config(const PipelineConfig& c) {
   PICONAS_CHECK(c.lr > 0 && c.lr <= train::kMaxLearningRate,
                 "config key 'lr' must be in (0, " << train::kMaxLearningRate << "], got " << c.lr);
   for (const auto& [key, value] : {std::pair{"epochs", c.epochs}, std::pair{"shortlist_epochs", c.shortlist_epochs}})
-    PICONAS_CHECK(value <= train::kMaxEpochs, "config key '" << key << "' must be <= " << train::kMaxEpochs << ", got " << value);
-  PICONAS_CHECK(c.batch <= train::kMaxBatchSize, "config key 'batch' must be <= " << train::kMaxBatchSize << ", got " << c.batch);
-  PICONAS_CHECK(c.threads <= train::kMaxThreads, "config key 'threads' must be <= " << train::kMaxThreads << ", got " << c.threads);
+    PICONAS_CHECK(value <= train::kMaxEpochs, "config key '" << key
+                                                             << "' must be <= " << train::kMaxEpochs
+                                                             << ", got " << value);
+  PICONAS_CHECK(c.batch <= train::kMaxBatchSize,
+                "config key 'batch' must be <= " << train::kMaxBatchSize << ", got " << c.batch);
+  PICONAS_CHECK(c.threads <= train::kMaxThreads,
+                "config key 'threads' must be <= " << train::kMaxThreads << ", got " << c.threads);
   auto positive = [](const char* key, int64_t v) { PICONAS_CHECK(v > 0, "config key '" << key << "' must be positive, got " << v); };
   auto non_negative = [](const char* key, int64_t v) {
     PICONAS_CHECK(v >= 0, "config key '" << key << "' must not be negative, got " << v);
