@@ -215,3 +215,14 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
   CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "halving_eta", "2.5"),
                        doctest::Contains("'halving_eta'"), Error);
 }
+
+TEST_CASE("pipeline config: an unknown metric is refused once, naming the key and the metric") {
+  pipeline::PipelineConfig c;
+  pipeline::apply_text(c, "metrics", "naswot,synflw");
+  CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(c),
+                       doctest::Contains("config key 'metrics': metric list 'naswot,synflw': "
+                                         "unknown metric 'synflw'"),
+                       Error);
+  pipeline::apply_text(c, "metrics", "naswot,logsynflow:0.5,flash");
+  CHECK_NOTHROW(pipeline::check_pipeline_config(c));
+}
