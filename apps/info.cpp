@@ -37,7 +37,8 @@ void print_latency(const nas::ArchSpec& arch, const InfoOptions& o) {
   const double mhz = o.mcu_mhz;
   const deploy::Graph graph = deploy::lower_arch(arch);
   const deploy::LatencyEstimate e =
-      deploy::estimate_latency(graph, deploy::plan_for_budget(graph, o.plan, o.max_sram), target);
+      deploy::estimate_latency(graph, deploy::plan_for_budget(graph, o.plan, o.max_sram), target,
+                               deploy::builtin_latency_table(), o.max_sram);
   std::printf("\npredicted latency on %s at %g MHz (emitted C, 1 instruction per cycle):\n",
               deploy::mcu_board(target).name, mhz);
   std::printf("%-22s %-18s %14s %10s %7s\n", "layer", "kernel", "instructions", "ms", "share");
@@ -48,6 +49,10 @@ void print_latency(const nas::ArchSpec& arch, const InfoOptions& o) {
               deploy::latency_ms(e.invoke_instructions, mhz), 100 * e.invoke_instructions / e.instructions);
   std::printf("total: %.0f instructions, %.3f ms per inference\n", e.instructions,
               deploy::latency_ms(e.instructions, mhz));
+  std::printf("a --max-latency-ms budget checks %.3f ms (the prediction + %.1f %%, the largest "
+              "held-out under-prediction on %s: docs/latency.md)\n",
+              deploy::latency_ms(deploy::budget_instructions(e.instructions, target), mhz),
+              100 * deploy::builtin_latency_table().margin(target), deploy::mcu_board(target).name);
 }
 
 // A network file (graph JSON) rather than a checkpoint.
