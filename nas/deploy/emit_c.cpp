@@ -149,7 +149,7 @@ bool depthwise_checked(const QLayer& l, const std::vector<KernelArgs>& calls) {
 bool model_depthwise_fits_plane(const QuantizedModel& m, const MemoryPlan& plan) {
   for (size_t i = 0; i < m.layers.size(); ++i) {
     const QLayer& l = m.layers[i];
-    if (l.kind != LayerKind::Depthwise || (i < plan.in_place.size() && plan.in_place[i])) continue;
+    if (l.kind != OpKind::Depthwise || (i < plan.in_place.size() && plan.in_place[i])) continue;
     const KernelArgs a = kernel_args(m, l);
     if (piconas_depthwise_conv2d_simd_plane_fits(&a.dw, &a.filter, &a.output) == 0) return false;
   }
@@ -169,7 +169,7 @@ std::string depthwise_simd(const QuantizedModel& m, const MemoryPlan& plan, bool
 // applies and the plan gave its scratch room for it (planner.h, with_packed_conv).
 bool conv_packed(const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
   const QLayer& l = m.layers[i];
-  if (l.kind != LayerKind::Conv || i >= plan.packed_conv.size() || plan.packed_conv[i] == 0) return false;
+  if (l.kind != OpKind::Conv || i >= plan.packed_conv.size() || plan.packed_conv[i] == 0) return false;
   const KernelArgs a = kernel_args(m, l);
   const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
   return piconas_conv2d_packed_applies(&q, l.bias.empty() ? nullptr : l.bias.data(), &a.filter) != 0;
@@ -244,10 +244,10 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
   const KernelArgs a = kernel_args(m, l);
   const std::string p = layer_prefix(i);
   auto at = [&](int t) { return "arena + " + std::to_string(plan.tensor_offset[static_cast<size_t>(t)]); };
-  o << "  { /* layer " << i << ": " << comment_safe(l.name) << " (" << layer_kind_name(l.kind) << ") */\n";
+  o << "  { /* layer " << i << ": " << comment_safe(l.name) << " (" << op_kind_name(l.kind) << ") */\n";
   o << "    static const piconas_dims in_dims = " << dims(a.input) << ";\n";
   o << "    static const piconas_dims out_dims = " << dims(a.output) << ";\n";
-  const bool weighted = l.kind == LayerKind::Conv || l.kind == LayerKind::Depthwise || l.kind == LayerKind::FullyConnected;
+  const bool weighted = l.kind == OpKind::Conv || l.kind == OpKind::Depthwise || l.kind == OpKind::FullyConnected;
   if (weighted) {
     o << "    static const piconas_dims filter_dims = " << dims(a.filter) << ";\n";
     o << "    static const piconas_per_channel_quant_params quant = {" << p << "multiplier, " << p << "shift};\n";
@@ -257,7 +257,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
   const std::string wargs = "&in_dims, " + at(l.input) + ", &filter_dims, " + p + "weight, " + p +
                             "bias, &out_dims, " + at(l.output);
   switch (l.kind) {
-    case LayerKind::Conv: {
+    case OpKind::Conv: {
       const auto& c = a.conv;
       o << "    static const piconas_conv_params params = {" << c.input_offset << ", " << c.output_offset
         << ", " << tile(c.stride) << ", " << tile(c.padding) << ", " << tile(c.dilation) << ", "
@@ -278,7 +278,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
                      conv_is_pointwise(a), {a});
       break;
     }
-    case LayerKind::Depthwise: {
+    case OpKind::Depthwise: {
       const auto& d = a.dw;
       o << "    static const piconas_dw_conv_params params = {" << d.input_offset << ", " << d.output_offset
         << ", " << d.ch_mult << ", " << tile(d.stride) << ", " << tile(d.padding) << ", "
@@ -293,14 +293,14 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
                 "&params, &quant, " + wargs);
       break;
     }
-    case LayerKind::FullyConnected: {
+    case OpKind::FullyConnected: {
       const auto& f = a.fc;
       o << "    static const piconas_fc_params params = {" << f.input_offset << ", " << f.output_offset
         << ", " << act(f.activation) << "};\n";
       o << "    status = piconas_fully_connected_s8(&params, &quant, " << wargs << ");\n";
       break;
     }
-    case LayerKind::Add: {
+    case OpKind::Add: {
       const auto& d = a.add;
       o << "    static const piconas_add_params params = {" << d.input1_offset << ", " << d.input1_multiplier
         << ", " << d.input1_shift << ", " << d.input2_offset << ", " << d.input2_multiplier << ", "
@@ -313,7 +313,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
                     std::to_string(a.size));
       break;
     }
-    case LayerKind::Hardswish: {
+    case OpKind::Hardswish: {
       const auto& h = l.hardswish;
       o << "    static const piconas_hardswish_params params = {" << h.input_offset << ", "
         << h.output_offset << ", " << h.reluish_multiplier << ", " << h.reluish_shift << ", "
@@ -323,7 +323,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << a.size << ");\n";
       break;
     }
-    case LayerKind::ChannelMul: {
+    case OpKind::ChannelMul: {
       const auto& c = l.channel_mul;
       o << "    static const piconas_channel_mul_params params = {" << c.input1_offset << ", "
         << c.input2_offset << ", " << c.output_offset << ", " << c.multiplier << ", " << c.shift << ", "
@@ -333,18 +333,10 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << at(l.output) << ", " << a.size << ", " << a.output.c << ");\n";
       break;
     }
-    case LayerKind::GlobalAvgPool:
+    case OpKind::GlobalAvgPool:
       o << "    static const piconas_activation clamp = " << act(l.activation) << ";\n";
       o << "    status = piconas_global_avg_pool2d_s8(clamp, &in_dims, " << at(l.input) << ", &out_dims, "
         << at(l.output) << ");\n";
-      break;
-    case LayerKind::Input:  // not layers of the int8 graph (graph.h)
-    case LayerKind::BatchNorm:
-    case LayerKind::LayerNorm:
-    case LayerKind::Activation:
-    case LayerKind::MaxPool:
-    case LayerKind::AvgPool:
-      PICONAS_CHECK(false, "emit_c: layer '" << l.name << "' has no int8 kernel");
       break;
   }
   o << "    if (status != PICONAS_S8_OK) {\n      return status;\n    }\n  }\n";
@@ -353,11 +345,11 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
 // The kernel headers int8_kernels.h does not include, for the layer kinds the model has.
 std::string extra_includes(const QuantizedModel& m) {
   std::string out;
-  auto has = [&](LayerKind kind) {
+  auto has = [&](OpKind kind) {
     return std::any_of(m.layers.begin(), m.layers.end(), [&](const QLayer& l) { return l.kind == kind; });
   };
-  if (has(LayerKind::ChannelMul)) out += "#include \"piconas_runtime/channel_mul_s8.h\"\n";
-  if (has(LayerKind::Hardswish)) out += "#include \"piconas_runtime/hardswish_s8.h\"\n";
+  if (has(OpKind::ChannelMul)) out += "#include \"piconas_runtime/channel_mul_s8.h\"\n";
+  if (has(OpKind::Hardswish)) out += "#include \"piconas_runtime/hardswish_s8.h\"\n";
   return out;
 }
 
@@ -390,7 +382,7 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
   const std::string out_w = col("out_w", [](const PatchCall& c) { return c.args.output.w; });
   b << I << "const piconas_dims out_dims = {1, " << out_h << ", " << out_w << ", " << out_c << "};\n";
   const std::string output = "arena + " + same([](const PatchCall& c) { return c.output; }, "output offset");
-  if (l.kind == LayerKind::Add) {
+  if (l.kind == OpKind::Add) {
     const std::string rows = col("rows", [](const PatchCall& c) { return c.rows; });
     const std::string size = col("size", [](const PatchCall& c) { return c.args.size; });
     const std::string x1 = col("input", [](const PatchCall& c) { return c.input; });
@@ -438,7 +430,7 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
     const std::string args =
         "&in_dims, " + input + ", &filter_dims, " + p + "weight, " + p + "bias, &out_dims, " + output;
     const std::string padding = "{" + pad_h + ", " + pad_w + "}, {1, 1}, ";
-    if (l.kind == LayerKind::Conv) {
+    if (l.kind == OpKind::Conv) {
       const auto& cp = c0.args.conv;
       bool pointwise = true;
       for (const PatchCall& c : calls) pointwise = pointwise && conv_is_pointwise(c.args);
@@ -467,7 +459,7 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
       << ", arena + " << same([](const PatchCall& c) { return c.paste_target; }, "stage output offset") << ");\n"
       << I << "}\n";
   }
-  o << "    { /* layer " << i << ": " << comment_safe(l.name) << " (" << layer_kind_name(l.kind) << "), patch p */\n"
+  o << "    { /* layer " << i << ": " << comment_safe(l.name) << " (" << op_kind_name(l.kind) << "), patch p */\n"
     << I << "/* per patch:";
   for (const auto& col_values : cols) o << " " << col_values.first;
   o << " */\n" << I << "static const int32_t " << p << "patch[" << patches << "][" << cols.size() << "] = {";
@@ -553,7 +545,7 @@ EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOpt
 
   bool in_place_conv = false;
   for (size_t i = 0; i < m.layers.size(); ++i)
-    in_place_conv = in_place_conv || (plan.in_place[i] && m.layers[i].kind == LayerKind::Conv);
+    in_place_conv = in_place_conv || (plan.in_place[i] && m.layers[i].kind == OpKind::Conv);
   std::ostringstream c;
   c << "/* " << prefix << ".c: generated by piconas " << piconas_version() << " export; see "
     << prefix << ".h. */\n#include \"" << prefix << ".h\"\n\n#include \"piconas_runtime/int8_kernels.h\"\n"
@@ -585,7 +577,7 @@ EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOpt
     emit_array(c, "int32_t", p + "shift", l.shift);
   }
   bool stage_has_add = false;  // the patched adds loop over rows with r
-  for (int i = 0; i < plan.patch.layers; ++i) stage_has_add = stage_has_add || m.layers[static_cast<size_t>(i)].kind == LayerKind::Add;
+  for (int i = 0; i < plan.patch.layers; ++i) stage_has_add = stage_has_add || m.layers[static_cast<size_t>(i)].kind == OpKind::Add;
   c << "\n/* Activation arena: " << plan.arena_bytes << " bytes, int32 words for 4-byte alignment. */\n"
     << "static int32_t arena_words[" << (plan.arena_bytes + 3) / 4 << "] PICONAS_ALIGNED(16);\n\n"
     << "int " << prefix << "_invoke(const int8_t *input, int8_t *output) {\n"

@@ -16,6 +16,19 @@ namespace piconas::nas::deploy {
 
 using autograd::Module;
 
+const char* op_kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::Conv: return "conv";
+    case OpKind::Depthwise: return "depthwise";
+    case OpKind::Add: return "add";
+    case OpKind::GlobalAvgPool: return "global_avg_pool";
+    case OpKind::FullyConnected: return "fully_connected";
+    case OpKind::Hardswish: return "hardswish";
+    case OpKind::ChannelMul: return "channel_mul";
+  }
+  return "unknown";
+}
+
 namespace {
 
 Module& find_module(Module& root, const std::string& path) {
@@ -96,7 +109,7 @@ class Lowering {
         }
         case LayerKind::BatchNorm: tensor_of_row_[i] = input; break;  // folded
         case LayerKind::Activation:  // fused, or a layer of its own
-          tensor_of_row_[i] = own_layer(row.activation) ? unary(LayerKind::Hardswish, row.path, input)
+          tensor_of_row_[i] = own_layer(row.activation) ? unary(OpKind::Hardswish, row.path, input)
                                                         : input;
           break;
         case LayerKind::ChannelMul:
@@ -115,7 +128,6 @@ class Lowering {
         case LayerKind::LayerNorm:
         case LayerKind::MaxPool:
         case LayerKind::AvgPool:
-        case LayerKind::Hardswish:
           throw Error("deploy: layer '" + row.name + "' (" + row.type + ") has no int8 kernel");
       }
     }
@@ -133,7 +145,7 @@ class Lowering {
                   "deploy: layer '" << row.path << "' is a grouped conv (" << row.groups
                                     << " groups), which the int8 kernels do not support");
     Layer l;
-    l.kind = row.kind == LayerKind::Depthwise ? LayerKind::Depthwise : LayerKind::Conv;
+    l.kind = row.kind == LayerKind::Depthwise ? OpKind::Depthwise : OpKind::Conv;
     l.name = row.path;
     l.input = input;
     l.kernel = row.kernel;
@@ -154,7 +166,7 @@ class Lowering {
 
   int add(const std::string& name, int a, int b, FusedActivation act) {
     Layer l;
-    l.kind = LayerKind::Add;
+    l.kind = OpKind::Add;
     l.name = name;
     l.activation = act;
     l.input = a;
@@ -162,7 +174,7 @@ class Lowering {
     return push(std::move(l), graph_.tensors[static_cast<size_t>(a)]);
   }
 
-  int unary(LayerKind kind, const std::string& name, int input) {
+  int unary(OpKind kind, const std::string& name, int input) {
     Layer l;
     l.kind = kind;
     l.name = name;
@@ -178,7 +190,7 @@ class Lowering {
                                                               << shape3_str(f) << " tensor by a "
                                                               << shape3_str(g) << " gate");
     Layer l;
-    l.kind = LayerKind::ChannelMul;
+    l.kind = OpKind::ChannelMul;
     l.name = name;
     l.input = features;
     l.input2 = gate;
@@ -187,7 +199,7 @@ class Lowering {
 
   int pool(const std::string& name, int input) {
     Layer l;
-    l.kind = LayerKind::GlobalAvgPool;
+    l.kind = OpKind::GlobalAvgPool;
     l.name = name;
     l.input = input;
     return push(std::move(l), Shape3{graph_.tensors[static_cast<size_t>(input)].c, 1, 1});
@@ -195,7 +207,7 @@ class Lowering {
 
   int classifier(const LayerInfo& row, int input) {
     Layer l;
-    l.kind = LayerKind::FullyConnected;
+    l.kind = OpKind::FullyConnected;
     l.name = row.path;
     l.input = input;
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
@@ -341,16 +353,16 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
   }
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& l = graph.layers[i];
-    PICONAS_CHECK(!l.weight.empty() || l.kind == LayerKind::Add || l.kind == LayerKind::GlobalAvgPool ||
-                      l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul,
+    PICONAS_CHECK(!l.weight.empty() || l.kind == OpKind::Add || l.kind == OpKind::GlobalAvgPool ||
+                      l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul,
                   "run_float: layer '" << l.name << "' has no weights (graph from lower_arch?)");
     const Tensor& x = values[static_cast<size_t>(l.input)];
     const Shape3 os = graph.tensors[static_cast<size_t>(l.output)];
     Tensor y({n, os.c, os.h, os.w});
     switch (l.kind) {
-      case LayerKind::Conv:
-      case LayerKind::Depthwise: {
-        const int64_t groups = l.kind == LayerKind::Depthwise ? x.dim(1) : 1;
+      case OpKind::Conv:
+      case OpKind::Depthwise: {
+        const int64_t groups = l.kind == OpKind::Depthwise ? x.dim(1) : 1;
         ops::Conv2dParams p;
         p.stride_h = l.stride.h;
         p.stride_w = l.stride.w;
@@ -371,35 +383,28 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         ops::conv2d_forward<float>(s, x.data<float>(), l.weight.data(), l.bias.data(), y.data<float>());
         break;
       }
-      case LayerKind::Add: {
+      case OpKind::Add: {
         const float* a = x.data<float>();
         const float* b = values[static_cast<size_t>(l.input2)].data<float>();
         float* out = y.data<float>();
         for (int64_t k = 0; k < y.numel(); ++k) out[k] = a[k] + b[k];
         break;
       }
-      case LayerKind::GlobalAvgPool:
+      case OpKind::GlobalAvgPool:
         ops::global_avg_pool_forward<float>(n * x.dim(1), x.dim(2) * x.dim(3), x.data<float>(), y.data<float>());
         break;
-      case LayerKind::FullyConnected:
+      case OpKind::FullyConnected:
         ops::linear_forward<float>({n, x.dim(1), os.c}, x.data<float>(), l.weight.data(), l.bias.data(),
                                    y.data<float>());
         break;
-      case LayerKind::Hardswish:
+      case OpKind::Hardswish:
         ops::hardswish_forward<float>(x.numel(), x.data<float>(), y.data<float>());
         break;
-      case LayerKind::ChannelMul:
+      case OpKind::ChannelMul:
         ops::channel_mul_forward<float>(n * os.c, os.h * os.w, x.data<float>(),
                                         values[static_cast<size_t>(l.input2)].data<float>(),
                                         y.data<float>());
         break;
-      case LayerKind::Input:  // not layers of the int8 graph (graph.h)
-      case LayerKind::BatchNorm:
-      case LayerKind::LayerNorm:
-      case LayerKind::Activation:
-      case LayerKind::MaxPool:
-      case LayerKind::AvgPool:
-        throw Error("run_float: layer '" + l.name + "' has no float kernel");
     }
     apply_activation(l.activation, y);
     if (observe) observe(l.output, y);

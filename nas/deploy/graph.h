@@ -30,15 +30,12 @@
 
 namespace piconas::nas::deploy {
 
-// A layer's kind is the lowering's LayerKind (nas/arch/lowering.h), the one list of layer kinds;
-// its name is layer_kind_name. The int8 graph holds Conv, Depthwise, Add, GlobalAvgPool,
-// FullyConnected, Hardswish and ChannelMul layers; the other kinds are folded or refused here.
-// OpKind is the former name, kept while planner, patch and latency still spell it.
-using OpKind = LayerKind;
+enum class OpKind { Conv, Depthwise, Add, GlobalAvgPool, FullyConnected, Hardswish, ChannelMul };
 enum class FusedActivation { None, ReLU, ReLU6, HardSigmoid };
+const char* op_kind_name(OpKind kind);
 
 struct Layer {
-  LayerKind kind = LayerKind::Conv;
+  OpKind kind = OpKind::Conv;
   std::string name;  // module path: "stem", "blocks.2.body.1", "blocks.2.add", "pool", "classifier"
   int input = 0;
   int input2 = -1;  // Add: the residual branch input; ChannelMul: the gate

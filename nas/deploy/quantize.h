@@ -47,7 +47,7 @@ struct TensorQuant {
 };
 
 struct QLayer {
-  LayerKind kind = LayerKind::Conv;
+  OpKind kind = OpKind::Conv;
   std::string name;
   int input = 0, input2 = -1, output = 0;
   Size2 kernel, stride, padding{0, 0};  // as deploy::Layer

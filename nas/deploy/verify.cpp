@@ -196,25 +196,18 @@ std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan
     const bool in_place = infos.size() < plan.in_place.size() && plan.in_place[infos.size()];
     const bool patched = static_cast<int>(infos.size()) < plan.patch.layers;
     LayerInfo info{l.name,
-                   std::string(layer_kind_name(l.kind)) + (in_place ? " in place" : "") +
+                   std::string(op_kind_name(l.kind)) + (in_place ? " in place" : "") +
                        (patched ? " patched" : ""),
                    nhwc(in), nhwc(out), l.kernel, l.stride, 0, in_place};
     const int64_t k2 = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
-      case LayerKind::Conv: info.macs = out.h * out.w * out.c * k2 * in.c; break;
-      case LayerKind::Depthwise: info.macs = out.h * out.w * out.c * k2; break;
-      case LayerKind::FullyConnected: info.macs = in.h * in.w * in.c * out.c; break;
-      case LayerKind::Add: info.macs = out.h * out.w * out.c; break;
-      case LayerKind::GlobalAvgPool: info.macs = in.h * in.w * in.c; break;
-      case LayerKind::Hardswish:
-      case LayerKind::ChannelMul: info.macs = out.h * out.w * out.c; break;
-      case LayerKind::Input:  // not layers of the int8 graph (graph.h)
-      case LayerKind::BatchNorm:
-      case LayerKind::LayerNorm:
-      case LayerKind::Activation:
-      case LayerKind::MaxPool:
-      case LayerKind::AvgPool:
-        break;
+      case OpKind::Conv: info.macs = out.h * out.w * out.c * k2 * in.c; break;
+      case OpKind::Depthwise: info.macs = out.h * out.w * out.c * k2; break;
+      case OpKind::FullyConnected: info.macs = in.h * in.w * in.c * out.c; break;
+      case OpKind::Add: info.macs = out.h * out.w * out.c; break;
+      case OpKind::GlobalAvgPool: info.macs = in.h * in.w * in.c; break;
+      case OpKind::Hardswish:
+      case OpKind::ChannelMul: info.macs = out.h * out.w * out.c; break;
     }
     infos.push_back(info);
   }

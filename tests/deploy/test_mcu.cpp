@@ -63,7 +63,7 @@ McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const Pl
   const auto input = to_nhwc_int8(q.tensors[0], test_images(spec, norm, batch));
   McuRun r;
   r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);
-  for (size_t i = 0; i < g.layers.size(); ++i) r.in_place_convs += plan.in_place[i] && g.layers[i].kind == LayerKind::Conv;
+  for (size_t i = 0; i < g.layers.size(); ++i) r.in_place_convs += plan.in_place[i] && g.layers[i].kind == OpKind::Conv;
   r.patched_layers = plan.patch.layers;
   const std::vector<int8_t> expected = run_int8(q, plan, input.data(), batch);
   r.identical_to_whole = expected == run_int8(q, plan_memory(g, PlanOptions{}), input.data(), batch);
