@@ -97,6 +97,7 @@ struct MemoryPlan {
   std::vector<int64_t> scratch_size;    // per layer, bytes
   std::vector<char> in_place;           // per layer: depthwise or 1x1 conv writing over its input
   InPlace in_place_mode = InPlace::None;  // the in-place kinds this plan was made with
+  bool in_place_elementwise = false;      // and whether elementwise layers could run in place
   PatchPlan patch;                      // patch-based execution of the leading layers (off: layers 0)
   std::vector<int64_t> window_offset;   // per layer: its copied input window (patch.copy_input), else -1
   int64_t output_patch_offset = -1;     // the stage output's patch buffer (patching on)
@@ -122,6 +123,7 @@ struct PlanOptions {
   PlanStrategy strategy = PlanStrategy::Best;
   bool in_place_depthwise = true;         // in-place depthwise and 1x1 convs (`--no-in-place`: off)
   bool in_place_only_if_smaller = true;  // false: in place wherever possible (tests)
+  bool in_place_elementwise = true;       // add / hard-swish / channel multiply (with the above)
   PatchOptions patch{};                  // fixed patching (layers > 0); ignored when patch_auto
   bool patch_auto = false;               // choose the patching (choose_patching)
   double max_extra_macs = 0.2;           // patch_auto: recomputed MACs / network MACs, >= 0
