@@ -422,8 +422,10 @@ int64_t parse_count(const std::string& text, const char* flag, int64_t lo, int64
 
 void parse_patch_layers(const std::string& text, PlanOptions& options) {
   options.patch_auto = text == "auto";
-  if (options.patch_auto) return;
-  options.patch.layers = static_cast<int>(parse_count(text, "--patch-layers (or 'auto')", 0, 100000));
+  options.patch_if_needed = text == "if-needed";
+  options.patch.layers = 0;
+  if (options.patch_auto || options.patch_if_needed) return;
+  options.patch.layers = static_cast<int>(parse_count(text, "--patch-layers (or 'auto', 'if-needed')", 0, 100000));
 }
 
 void parse_patch_grid(const std::string& text, PlanOptions& options) {
@@ -457,12 +459,18 @@ MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64
   if (max_sram == 0) return plan_memory(graph, options);
   MemoryPlan plan = plan_tiers(graph, options, PatchPlan{}, max_sram);
   if (plan.arena_bytes <= max_sram) return plan;
-  const bool patching = options.patch_auto || options.patch.layers > 0;
-  if (!patching) return plan;
-  const PatchPlan patch =
-      plan_patches(graph, options.patch_auto ? choose_patching(graph, options, max_sram) : options.patch);
+  const bool automatic = options.patch_auto || (options.patch_if_needed && options.patch.layers == 0);
+  if (!automatic && options.patch.layers == 0) return plan;
+  const PatchPlan patch = plan_patches(graph, automatic ? choose_patching(graph, options, max_sram) : options.patch);
   MemoryPlan patched = plan_tiers(graph, options, patch, max_sram);
   return patched.arena_bytes <= max_sram || patched.arena_bytes < plan.arena_bytes ? patched : plan;
+}
+
+PlanOptions without_patching(PlanOptions options) {
+  options.patch = PatchOptions{};
+  options.patch_auto = false;
+  options.patch_if_needed = false;
+  return options;
 }
 
 MemoryPlan plan_smallest(const Graph& graph, const PlanOptions& options) {

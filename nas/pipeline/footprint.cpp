@@ -14,10 +14,7 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
   Footprint f;
   f.arena_bytes = plan.arena_bytes;
   f.arena_without_in_place = deploy::plan_memory(graph, deploy::PlanOptions{options.strategy, false}).arena_bytes;
-  deploy::PlanOptions unpatched = options;
-  unpatched.patch = deploy::PatchOptions{};
-  unpatched.patch_auto = false;
-  f.arena_without_patching = deploy::plan_for_budget(graph, unpatched, max_sram).arena_bytes;
+  f.arena_without_patching = deploy::plan_for_budget(graph, deploy::without_patching(options), max_sram).arena_bytes;
   f.arena_smallest = deploy::plan_smallest(graph, options).arena_bytes;
   f.patch_layers = plan.patch.layers;
   f.grid_h = plan.patch.grid_h;
