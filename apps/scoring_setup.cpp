@@ -44,11 +44,11 @@ ScoringSetup load_scoring_setup(const DataOptions& o, uint64_t seed) {
   spec.channels = o.channels;
   spec.resolution = o.resolution;
   spec.width = o.width;
-  return nas::load_scoring_batch(spec, o.images, seed);
+  return nas::pipeline::load_scoring_batch(spec, o.images, seed);
 }
 
-nas::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup) {
-  return nas::make_space_options(setup, cli.activation, cli.stem, cli.head, cli.min_blocks, cli.max_blocks);
+nas::search::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup) {
+  return nas::pipeline::make_space_options(setup, cli.activation, cli.stem, cli.head, cli.min_blocks, cli.max_blocks);
 }
 
 }  // namespace piconas::apps

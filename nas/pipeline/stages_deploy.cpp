@@ -8,7 +8,7 @@
 #include "nas/pipeline/footprint.h"
 #include "nas/pipeline/stages.h"
 
-namespace piconas::nas::pipeline_detail {
+namespace piconas::nas::pipeline {
 
 using nlohmann::json;
 
@@ -135,4 +135,4 @@ json run_verify_stage(StageContext& ctx) {
                           data_path_flag(c) + memory_flags(c)}};
 }
 
-}  // namespace piconas::nas::pipeline_detail
+}  // namespace piconas::nas::pipeline

@@ -15,7 +15,7 @@
 #pragma once
 #include "nas/search/search_space.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 inline constexpr int kBlockGenes = 5;
 
@@ -45,4 +45,4 @@ class BlocksSpace : public SearchSpace {
   std::vector<int> kinds_;  // block kinds drawn (int8_block_kinds_only: no cn)
 };
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

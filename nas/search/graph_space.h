@@ -8,7 +8,7 @@
 #pragma once
 #include "nas/search/search_space.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 class GraphSpace : public SearchSpace {
  public:
@@ -31,4 +31,4 @@ class GraphSpace : public SearchSpace {
   SpaceOptions options_;
 };
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

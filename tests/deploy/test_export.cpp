@@ -171,16 +171,16 @@ TEST_CASE("an SRAM budget only patching meets: the search admits the network, th
   REQUIRE(patched < unpatched);
   const int64_t budget = (patched + unpatched) / 2;
   // The search's cost model and constraints, as `piconas search --max-sram` builds them.
-  Constraints limits;
+  search::Constraints limits;
   limits.max_peak_sram = budget;
-  SpaceOptions space_options;
+  search::SpaceOptions space_options;
   space_options.int8_block_kinds_only = true;
   space_options.deploy_max_sram = budget;
-  const CostEstimate admitted = BlocksSpace(space_options).cost(BlocksSpace(space_options).parse(text));
+  const search::CostEstimate admitted = search::BlocksSpace(space_options).cost(search::BlocksSpace(space_options).parse(text));
   CHECK(admitted.peak_sram <= budget);
-  CHECK(constraint_violations(admitted, limits).empty());
+  CHECK(search::constraint_violations(admitted, limits).empty());
   space_options.deploy_memory = never;
-  CHECK(!constraint_violations(BlocksSpace(space_options).cost(BlocksSpace(space_options).parse(text)), limits).empty());
+  CHECK(!search::constraint_violations(search::BlocksSpace(space_options).cost(search::BlocksSpace(space_options).parse(text)), limits).empty());
 
   DeployModel m;
   m.arch = arch;

@@ -232,21 +232,21 @@ TEST_CASE(
   PlanOptions never;
   never.patch_if_needed = false;
   CHECK(plan_for_budget(g, never, tight).arena_bytes > tight);
-  CHECK(estimate_cost(spec, never, tight).peak_sram > tight);
+  CHECK(search::estimate_cost(spec, never, tight).peak_sram > tight);
   // The default (--patch-layers if-needed) patches as 'auto' does, because the budget needs it;
   // above the unpatched arena it plans exactly as without patching.
   const MemoryPlan by_default = plan_for_budget(g, PlanOptions{}, tight);
   CHECK(by_default.patch.on());
   CHECK((by_default.patch.layers == fits.patch.layers && by_default.patch.grid_h == fits.patch.grid_h &&
          by_default.patch.grid_w == fits.patch.grid_w && by_default.arena_bytes == fits.arena_bytes));
-  CHECK(estimate_cost(spec, PlanOptions{}, tight).peak_sram == fits.arena_bytes);
+  CHECK(search::estimate_cost(spec, PlanOptions{}, tight).peak_sram == fits.arena_bytes);
   for (int64_t roomy_budget : {in_place, out_of_place}) {
     const MemoryPlan a = plan_for_budget(g, PlanOptions{}, roomy_budget), b = plan_for_budget(g, never, roomy_budget);
     CHECK(!a.patch.on());
     CHECK((a.arena_bytes == b.arena_bytes && a.tensor_offset == b.tensor_offset && a.in_place == b.in_place));
   }
   CHECK(plan_for_budget(g, PlanOptions{}, 0).tensor_offset == plan_memory(g, never).tensor_offset);
-  const CostEstimate cost = estimate_cost(spec, all, tight);
+  const search::CostEstimate cost = search::estimate_cost(spec, all, tight);
   CHECK(cost.peak_sram == fits.arena_bytes);
   // The latency estimate is that of the patched plan: recomputed halos cost instructions (next to
   // the same kernels unpatched; the in-place plan can be slower still).
@@ -254,7 +254,7 @@ TEST_CASE(
   CHECK(cost.mcu_instructions[m4] ==
         doctest::Approx(estimate_latency(g, fits, McuTarget::CortexM4).instructions));
   CHECK(cost.mcu_instructions[m4] >
-        estimate_cost(spec, PlanOptions{}, out_of_place).mcu_instructions[m4]);
+        search::estimate_cost(spec, PlanOptions{}, out_of_place).mcu_instructions[m4]);
   MESSAGE("mbv2-bench under " << tight << " B: patched " << fits.patch.layers << " layers "
                               << fits.patch.grid_h << "x" << fits.patch.grid_w << ", arena "
                               << fits.arena_bytes << " B, extra MACs " << fits.patch.extra_macs);

@@ -198,7 +198,7 @@ TEST_CASE(
 }
 
 TEST_CASE("blocks space: a seed with ir options is refused, not silently stripped") {
-  SpaceOptions o;
+  search::SpaceOptions o;
   o.input = {3, 32, 32};
   o.num_classes = 10;
   o.activation = Activation::Hardswish;
@@ -206,7 +206,7 @@ TEST_CASE("blocks space: a seed with ir options is refused, not silently strippe
   o.head_channels = 0;
   o.min_blocks = 1;
   o.max_blocks = 3;
-  BlocksSpace space(o);
+  search::BlocksSpace space(o);
   CHECK(to_text(parse_arch(space.parse(kBase + "ir:k3e4s2c16|ir:k5e6s1c32|head=0").text)) ==
         kBase + "ir:k3e4s2c16|ir:k5e6s1c32|head=0");
   CHECK_THROWS_WITH_AS(space.parse(kBase + "ir:k3e4s2c16:se|head=0"),
