@@ -276,3 +276,31 @@ TEST_CASE("planner: elementwise layers write over a dying input of their shape w
   const MemoryPlan none = plan_memory(lower_arch(parse_arch("mbv2-bench")), PlanOptions{PlanStrategy::Best, false});
   CHECK(std::count(none.in_place.begin(), none.in_place.end(), 1) == 0);
 }
+
+TEST_CASE("planner: an elementwise layer never writes over an input a later layer still reads") {
+  // x -> conv 1x1 -> a -> hard-swish -> h -> add(h, a) -> y -> pool -> classifier: a outlives the
+  // hard-swish (the add reads it), so only the add may run in place (over a, its residual input).
+  Graph g;
+  g.tensors = {{8, 6, 6}, {8, 6, 6}, {8, 6, 6}, {8, 6, 6}, {8, 1, 1}, {4, 1, 1}};
+  const auto layer = [](OpKind kind, const char* name, int input, int input2, int output) {
+    Layer l;
+    l.kind = kind;
+    l.name = name;
+    l.input = input;
+    l.input2 = input2;
+    l.output = output;
+    l.kernel = Size2(1);
+    l.stride = Size2(1);
+    return l;
+  };
+  g.layers = {layer(OpKind::Conv, "conv", 0, -1, 1), layer(OpKind::Hardswish, "hswish", 1, -1, 2),
+              layer(OpKind::Add, "add", 2, 1, 3), layer(OpKind::GlobalAvgPool, "pool", 3, -1, 4),
+              layer(OpKind::FullyConnected, "classifier", 4, -1, 5)};
+  PlanOptions always;
+  always.in_place_only_if_smaller = false;
+  const MemoryPlan plan = plan_memory(g, always);
+  CHECK(plan.in_place[1] == 0);
+  CHECK(plan.tensor_offset[2] != plan.tensor_offset[1]);
+  CHECK(plan.in_place[2] == 1);
+  CHECK(plan.tensor_offset[3] == plan.tensor_offset[1]);
+}
