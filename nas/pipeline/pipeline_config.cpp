@@ -37,9 +37,9 @@ void visit_fields(Config& c, F&& f) {
   f("max_latency_ms", c.max_latency_ms, "predicted milliseconds per inference on the target at mcu_mhz (0: none)");
   f("mcu_mhz", c.mcu_mhz, "MCU clock in MHz of the latency budget");
   f("in_place", c.in_place, "int8 plan: in-place depthwise where it lowers the arena: on | off");
-  f("patch_layers", c.patch_layers, "int8 plan: leading layers run patch by patch: 0 (off), a count or auto");
+  f("patch_layers", c.patch_layers, "int8 plan: leading layers run patch by patch: if-needed (when budget_sram needs it), 0 (off), a count or auto");
   f("patch_grid", c.patch_grid, "int8 plan: patch grid HxW for a patch_layers count");
-  f("patch_max_extra_macs", c.patch_max_extra_macs, "int8 plan: patch_layers auto recomputes at most this fraction of the MACs");
+  f("patch_max_extra_macs", c.patch_max_extra_macs, "int8 plan: patch_layers auto / if-needed recomputes at most this fraction of the MACs");
   f("space", c.space, "search space: blocks | mbv2");
   f("strategy", c.strategy, "search strategy: random | rea | freerea");
   f("metrics", c.metrics, "training-free metrics[:weight], comma-separated");

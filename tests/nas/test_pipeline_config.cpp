@@ -101,6 +101,9 @@ TEST_CASE("the int8 memory plan keys of a run map to the planner options, bad va
   CHECK(o.in_place_depthwise);
   CHECK(!o.patch_auto);
   CHECK(o.patch.layers == 0);
+  CHECK(o.patch_if_needed);  // patch_layers "if-needed": patched only when budget_sram needs it
+  pipeline::apply_text(c, "patch_layers", "0");
+  CHECK(!pipeline::memory_plan_options(c).patch_if_needed);
   pipeline::apply_text(c, "in_place", "off");
   apply_text(c, "patch_layers", "7");
   apply_text(c, "patch_grid", "4x3");
