@@ -10,7 +10,9 @@
 //                        depthwise act (global average pool -> 1x1 reduce to se_channels(hidden)
 //                        (bias) -> ReLU -> 1x1 expand to hidden (bias) -> hard-sigmoid ->
 //                        channel-wise multiply of the depthwise output); `activation`, when
-//                        set, replaces the network's activation in this block.
+//                        set, replaces the network's activation in this block; `hidden`,
+//                        when not 0, is the hidden width instead of in*t (MobileNetV3's widths
+//                        200 and 184 after 80 channels; no expand conv when it equals in).
 //     DepthwiseSeparable depthwise kxk stride s -> BN -> act, 1x1 pointwise -> BN -> act;
 //                        no residual; expansion is always 1.
 //     ConvNeXt           depthwise kxk stride s (bias) -> LayerNorm over channels ->
@@ -23,7 +25,8 @@
 //     Conv               (a plain layer: the PLiNIO SuperNet's conv 3x3 / 5x5 choice) kxk conv
 //                        stride s -> BN -> act; no residual; expansion is always 1.
 //   head   optional 1x1 conv (no bias) -> BN -> act (head_channels == 0: none)
-//   global average pool, linear classifier (with bias).
+//   global average pool, [classifier_hidden != 0: linear to classifier_hidden (bias) -> act,
+//   MobileNetV3's last stage], linear classifier (with bias).
 // Every conv uses "same" padding: (k-1)/2 zeros before and k/2 after the image per axis (the
 // same k/2 on both sides for an odd kernel), output ceil(in / stride); convs followed by BN carry
 // no bias. `activation` is the
@@ -91,8 +94,16 @@ struct BlockSpec {
   // block's own activation (relu, relu6 or hswish; unset: the network's).
   bool se = false;
   std::optional<Activation> activation;
+  // InvertedResidual only: the hidden width when it is not in * expansion (0: in * expansion;
+  // the text form writes h<hidden> in place of e<expansion>, and expansion is then 1).
+  int hidden = 0;
   bool operator==(const BlockSpec&) const = default;
 };
+
+// The hidden (expanded) width of an ir or cn block whose input has in_channels channels.
+inline int64_t hidden_channels(const BlockSpec& b, int64_t in_channels) {
+  return b.hidden > 0 ? b.hidden : in_channels * b.expansion;
+}
 
 // Squeeze width of the SE module of a block with `hidden` channels: MobileNetV3's
 // make_divisible(hidden / 4, 8) (a multiple of 8, at least 8, never below 90 % of hidden / 4).
@@ -140,6 +151,9 @@ struct ArchSpec {
   StemSpec stem;
   std::vector<BlockSpec> blocks;
   int head_channels = 0;  // 0: no head conv
+  // Not 0: a hidden linear layer (bias) -> act between the pool and the classifier (MobileNetV3's
+  // 1x1 conv "NBN" 1280 on the pooled features); text ",fc=N" after head=.
+  int classifier_hidden = 0;
   // Not empty: the network is this layer list (stem, blocks and head unused; num_classes is the
   // classifier's width).
   std::vector<GraphLayer> graph;
@@ -231,5 +245,12 @@ ArchSpec mobilenetv1_025();
 //   expansions: the paper's hidden widths 72 and 88 become 64 (16x4) and 96 (24x4); the others
 //   are exact. No 1024-wide hidden classifier layer (pool -> linear classifier).
 ArchSpec mobilenetv3_small();
+// mobilenetv3-large: MobileNetV3-Large (Howard et al. 2019, Table 1; torchvision's
+//   mobilenet_v3_large) at width multiplier `width` (torchvision's rule: every stem, hidden and
+//   output width w becomes make_divisible(w * width, 8); head 6 x the last output; fc
+//   make_divisible(1280 * width, 8)), for ImageNet: 3x224x224, 1000 classes, hswish, 15 bneck
+//   blocks (ir; `h` where the hidden width is not an integer multiple of the input), head 960,
+//   fc 1280 (the paper's 1x1 conv "NBN" on the pooled features). Throws unless 0 < width <= 4.
+ArchSpec mobilenetv3_large(double width = 1.0);
 
 }  // namespace piconas::nas
