@@ -323,7 +323,7 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
   return p;
 }
 
-std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
+std::vector<std::string> blocks_space_problems(const ArchSpec& spec, bool mobilenetv3_values) {
   std::vector<std::string> p = arch_problems(spec);
   for (size_t i = 0; i < spec.blocks.size(); ++i) {
     const BlockSpec& b = spec.blocks[i];
@@ -331,15 +331,20 @@ std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
     if (!contains(kBlocksKernels, b.kernel))
       p.push_back(where + ": kernel " + std::to_string(b.kernel) + " not in the blocks space " +
                   set_str(kBlocksKernels));
-    if (has_expansion(b.kind) && b.hidden == 0 && !contains(kBlocksExpansions, b.expansion))
+    const bool mbv3_expansion = mobilenetv3_values && contains(kBlocksMbv3Expansions, b.expansion);
+    if (has_expansion(b.kind) && b.hidden == 0 && !contains(kBlocksExpansions, b.expansion) &&
+        !mbv3_expansion)
       p.push_back(where + ": expansion " + std::to_string(b.expansion) +
-                  " not in the blocks space " + set_str(kBlocksExpansions));
+                  " not in the blocks space " + set_str(kBlocksExpansions) +
+                  (mobilenetv3_values ? " + " + set_str(kBlocksMbv3Expansions) : ""));
     if (b.stride != 1 && b.stride != 2)
       p.push_back(where + ": stride " + std::to_string(b.stride) +
                   " not in the blocks space {1,2}");
-    if (!contains(kBlocksChannels, b.out_channels))
+    if (!contains(kBlocksChannels, b.out_channels) &&
+        !(mobilenetv3_values && contains(kBlocksMbv3Channels, b.out_channels)))
       p.push_back(where + ": output channels " + std::to_string(b.out_channels) +
-                  " not in the blocks space " + set_str(kBlocksChannels));
+                  " not in the blocks space " + set_str(kBlocksChannels) +
+                  (mobilenetv3_values ? " + " + set_str(kBlocksMbv3Channels) : ""));
     if (b.hidden != 0)
       p.push_back(where + ": hidden width " + std::to_string(b.hidden) +
                   " (the blocks space has expansions only)");

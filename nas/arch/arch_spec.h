@@ -175,8 +175,10 @@ bool has_projection(const BlockSpec& block, int in_channels);
 inline constexpr size_t kMaxBlocks = 1024;
 std::vector<std::string> arch_problems(const ArchSpec& spec);
 // arch_problems plus membership in the blocks search space: block kernel {3,5,7}, expansion
-// {2,4,6} (IR, ConvNeXt), stride {1,2}, output channels {16,32,64,96,160,320}.
-std::vector<std::string> blocks_space_problems(const ArchSpec& spec);
+// {2,4,6} (IR, ConvNeXt), stride {1,2}, output channels {16,32,64,96,160,320}; with
+// mobilenetv3_values also expansions {1,3} and channels {24,40,48} (MobileNetV3's).
+std::vector<std::string> blocks_space_problems(const ArchSpec& spec,
+                                               bool mobilenetv3_values = false);
 void check_arch(const ArchSpec& spec);  // throws Error listing arch_problems
 // The problems of a graph network's fields (arch_problems calls it when spec.graph is not empty):
 // names, input indices, ranges, a FullyConnected last layer of num_classes outputs, no blocks.
@@ -186,6 +188,9 @@ std::vector<std::string> graph_problems(const ArchSpec& spec);
 inline constexpr std::array<int, 3> kBlocksKernels{3, 5, 7};
 inline constexpr std::array<int, 3> kBlocksExpansions{2, 4, 6};
 inline constexpr std::array<int, 6> kBlocksChannels{16, 32, 64, 96, 160, 320};
+// The values the blocks space adds with its MobileNetV3 option (SpaceOptions::ir_options).
+inline constexpr std::array<int, 2> kBlocksMbv3Expansions{1, 3};
+inline constexpr std::array<int, 3> kBlocksMbv3Channels{24, 40, 48};
 
 // ---- mbv2 space ----
 inline constexpr int kMbv2Stages = 7;
