@@ -181,7 +181,11 @@ Candidate BlocksSpace::parse(std::string_view text) const {
   ArchSpec spec = parse_blocks(name ? reference_text(text) : std::string(text));
   // The genes hold the blocks only: a header other than the search's base would be dropped.
   const auto problems = spec_problems(spec);
-  PICONAS_CHECK(problems.empty(), "blocks space: '" << text << "': " << join(problems));
+  PICONAS_CHECK(problems.empty(),
+                "blocks space: '" << text << "': " << join(problems)
+                                  << (options_.ir_options ? ""
+                                                          : " (--ir-options adds MobileNetV3's "
+                                                            "expansions {1,3} and widths {24,40,48})"));
   std::vector<int> genes;
   for (const BlockSpec& b : spec.blocks) {
     for (int g : {static_cast<int>(b.kind), b.kernel, b.expansion, b.stride, b.out_channels,

@@ -14,6 +14,7 @@
 #include "nas/arch/lowering.h"
 #include "nas/builder.h"
 #include "nas/deploy/graph.h"
+#include "nas/search/search_space.h"
 
 using namespace piconas;
 using namespace piconas::nas;
@@ -172,4 +173,17 @@ TEST_CASE("mobilenetv3-large: the built network runs, with the fc module between
   double worst = 0;
   for (int64_t i = 0; i < got.numel(); ++i) worst = std::max(worst, std::abs(got.get(i) - want.get(i)));
   CHECK(worst <= 1e-4);
+}
+
+TEST_CASE("mobilenetv3-large: scored in the graph space (fixed networks), refused by the blocks space") {
+  SpaceOptions o;
+  o.input = {1, 28, 28};
+  o.num_classes = 10;
+  const std::string name = "mobilenetv3-large,in=1x28x28,classes=10,width=0.35";
+  const Candidate c = make_search_space("graph", o)->parse(name);
+  CHECK(c.text == canonical_text(name));
+  CHECK(make_search_space("graph", o)->cost(c).params == 552410);
+  o.num_classes = 2;
+  CHECK_THROWS_WITH_AS(make_search_space("graph", o)->parse(name), doctest::Contains("10 classes"),
+                       Error);
 }
