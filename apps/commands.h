@@ -69,7 +69,7 @@ inline CLI::Validator metric_list_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         try {
-          nas::parse_metric_weights(text);
+          nas::search::parse_metric_weights(text);
         } catch (const Error& e) {
           return e.what();
         }

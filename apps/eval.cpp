@@ -25,7 +25,7 @@ struct EvalOptions {
   int threads = 2;
 };
 
-void print_result(const nas::EvalResult& r, const std::vector<std::string>& names) {
+void print_result(const nas::train::EvalResult& r, const std::vector<std::string>& names) {
   std::printf("accuracy %.2f%% (%lld images), loss %.4f\n\nper class:\n", 100 * r.accuracy,
               static_cast<long long>(r.count), r.loss);
   size_t name_width = 5;
@@ -48,22 +48,22 @@ void print_result(const nas::EvalResult& r, const std::vector<std::string>& name
 
 void run_eval(EvalOptions& o) {
   set_num_threads(o.threads);
-  nas::LoadedModel model = nas::load_model(o.checkpoint);
+  nas::train::LoadedModel model = nas::train::load_model(o.checkpoint);
   if (o.data.empty()) o.data = model.meta.value("data", std::string("fashion-mnist"));
   data::DatasetSpec spec = o.spec;
   spec.kind = data::parse_dataset_kind(o.data);
   spec.split = data::parse_split(o.split);
-  spec = nas::data_spec_for(spec, model.arch);
+  spec = nas::train::data_spec_for(spec, model.arch);
   data::Dataset dataset = data::load_dataset(spec);
   std::string what = std::string("the ") + o.split + " split of " + o.data;
-  nas::check_data_matches(dataset, model.arch, what);
-  nas::EvalResult r = nas::evaluate(*model.module, dataset, model.normalization, {}, o.batch);
+  nas::train::check_data_matches(dataset, model.arch, what);
+  nas::train::EvalResult r = nas::train::evaluate(*model.module, dataset, model.normalization, {}, o.batch);
   std::printf("model %s (epoch %lld)\narch %s\ndata %s\n", o.checkpoint.c_str(),
               static_cast<long long>(model.meta.value("epoch", int64_t{0})), nas::to_text(model.arch).c_str(),
               what.c_str());
   print_result(r, dataset.class_names);
   if (!o.json_path.empty()) {
-    nlohmann::json j = nas::eval_result_json(r, dataset.class_names);
+    nlohmann::json j = nas::train::eval_result_json(r, dataset.class_names);
     j["checkpoint"] = o.checkpoint;
     j["arch"] = nas::to_text(model.arch);
     j["data"] = o.data;

@@ -27,7 +27,7 @@ void run_export(const ExportCliOptions& cli) {
                 "export: give --out DIR (int8 C) and/or --onnx FILE (float ONNX)");
   if (!cli.onnx_path.empty()) {
     // The ONNX export has no squeeze-and-excitation yet (its channel multiply and hard-sigmoid).
-    const nas::ArchSpec arch = nas::load_model(cli.checkpoint).arch;
+    const nas::ArchSpec arch = nas::train::load_model(cli.checkpoint).arch;
     for (size_t i = 0; i < arch.blocks.size(); ++i)
       PICONAS_CHECK(!arch.blocks[i].se, "export --onnx: block " << i << " of " << cli.checkpoint
                                                                 << " has a squeeze-and-excitation "

@@ -30,11 +30,11 @@ struct RunOptions {
 };
 
 // The root's resolved configuration on every rank (the others may not see <out>/config.json).
-nas::PipelineConfig config_from_root(const Communicator& comm, const nas::PipelineConfig& config) {
-  std::string text = comm.is_root() ? nas::config_to_json(config).dump() : "";
+nas::pipeline::PipelineConfig config_from_root(const Communicator& comm, const nas::pipeline::PipelineConfig& config) {
+  std::string text = comm.is_root() ? nas::pipeline::config_to_json(config).dump() : "";
   comm.broadcast(text);
-  nas::PipelineConfig shared;
-  nas::apply_json(shared, nlohmann::json::parse(text), "the configuration of rank 0");
+  nas::pipeline::PipelineConfig shared;
+  nas::pipeline::apply_json(shared, nlohmann::json::parse(text), "the configuration of rank 0");
   shared.out = config.out;
   return shared;
 }
@@ -51,17 +51,17 @@ void run_run(RunOptions& o, const Communicator& comm) {
   std::vector<std::pair<std::string, std::string>> flags;
   for (const auto& [key, option] : o.options)
     if (option->count() > 0) flags.emplace_back(key, o.values[key]);
-  nas::PipelineConfig config;
-  if (comm.is_root()) config = nas::resolve_run_config(o.out, file, flags);
+  nas::pipeline::PipelineConfig config;
+  if (comm.is_root()) config = nas::pipeline::resolve_run_config(o.out, file, flags);
   config.out = o.out;
   if (comm.size() > 1) config = config_from_root(comm, config);
-  nas::RunControl control;
+  nas::pipeline::RunControl control;
   control.communicator = &comm;
-  if (!o.stop_after.empty()) control.stop_after = nas::parse_stage(o.stop_after);
+  if (!o.stop_after.empty()) control.stop_after = nas::pipeline::parse_stage(o.stop_after);
   const bool tty = isatty(fileno(stderr));
   bool pending = false;
   auto last = std::chrono::steady_clock::now();
-  control.on_progress = [&](nas::Stage, const std::string& line, bool transient) {
+  control.on_progress = [&](nas::pipeline::Stage, const std::string& line, bool transient) {
     if (!comm.is_root()) return;
     const auto now = std::chrono::steady_clock::now();
     if (!tty) {  // a log file: transient lines (with their ETA) every 30 s, as plain lines
@@ -74,11 +74,11 @@ void run_run(RunOptions& o, const Communicator& comm) {
     }
     std::fflush(stderr);
   };
-  const nas::PipelineResult r = nas::run_pipeline(config, control);
+  const nas::pipeline::PipelineResult r = nas::pipeline::run_pipeline(config, control);
   if (!comm.is_root()) return;
   if (pending) std::fprintf(stderr, "\n");
   if (!r.finished) {
-    std::printf("stopped after stage %s; rerun the command to continue\n", nas::stage_name(r.stages.back().stage));
+    std::printf("stopped after stage %s; rerun the command to continue\n", nas::pipeline::stage_name(r.stages.back().stage));
     return;
   }
   std::printf("report: %s\nreport: %s\n", r.report_md.c_str(), r.report_html.c_str());
@@ -94,9 +94,9 @@ void register_run(CLI::App& app) {
   cmd->add_option("--config", o->config_file, "JSON configuration (keys as in <out>/config.json; flags win)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--stop-after", o->stop_after, "stop after this stage: search | shortlist | train | export | verify");
-  const nas::PipelineConfig defaults;
-  const nlohmann::json default_json = nas::config_to_json(defaults);
-  for (const auto& [key, help] : nas::config_keys()) {
+  const nas::pipeline::PipelineConfig defaults;
+  const nlohmann::json default_json = nas::pipeline::config_to_json(defaults);
+  for (const auto& [key, help] : nas::pipeline::config_keys()) {
     std::string flag = "--" + key;
     for (char& ch : flag)
       if (ch == '_') ch = '-';

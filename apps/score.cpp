@@ -54,16 +54,16 @@ std::vector<std::pair<int64_t, std::string>> read_arch_list(const std::string& p
   return texts;
 }
 
-std::string score_line(const nas::SearchSpace& space, const nas::Candidate& candidate,
-                       const nas::ScoreFn& network_score, bool needs_network,
-                       const std::vector<nas::MetricWeight>& metrics, const ScoreCliOptions& o,
+std::string score_line(const nas::search::SearchSpace& space, const nas::search::Candidate& candidate,
+                       const nas::search::ScoreFn& network_score, bool needs_network,
+                       const std::vector<nas::search::MetricWeight>& metrics, const ScoreCliOptions& o,
                        const ScoringSetup& setup) {
-  nas::MetricValues values;
+  nas::search::MetricValues values;
   if (needs_network) values = network_score(candidate);
   for (const auto& m : metrics)
-    if (nas::is_architecture_metric(m.name))
-      values[m.name] = nas::architecture_metric(space, candidate, m.name);
-  const nas::CostEstimate cost = space.cost(candidate);
+    if (nas::search::is_architecture_metric(m.name))
+      values[m.name] = nas::search::architecture_metric(space, candidate, m.name);
+  const nas::search::CostEstimate cost = space.cost(candidate);
   // Non-finite metric values (e.g. a singular NASWOT kernel) become null.
   nlohmann::json line = {{"arch", candidate.text},
                          {"space", o.space.space},
@@ -84,8 +84,8 @@ void run_score_command(const ScoreCliOptions& o) {
                 "score: give one architecture (--arch) or a list (--arch-file), not both");
   set_num_threads(o.threads);
   const ScoringSetup setup = load_scoring_setup(o.data, o.seed);
-  const auto space = nas::make_search_space(o.space.space, space_options(o.space, setup));
-  std::vector<nas::Candidate> candidates;
+  const auto space = nas::search::make_search_space(o.space.space, space_options(o.space, setup));
+  std::vector<nas::search::Candidate> candidates;
   if (!o.arch.empty()) {
     candidates.push_back(space->parse(o.arch));
   } else {
@@ -98,10 +98,10 @@ void run_score_command(const ScoreCliOptions& o) {
       }
     }
   }
-  const auto metrics = nas::parse_metric_weights(o.metrics);
-  const std::vector<std::string> network = network_metrics(metrics);
-  const nas::ScoreFn score = network.empty()
-                                 ? nas::ScoreFn{}
+  const auto metrics = nas::search::parse_metric_weights(o.metrics);
+  const std::vector<std::string> network = nas::pipeline::network_metrics(metrics);
+  const nas::search::ScoreFn score = network.empty()
+                                 ? nas::search::ScoreFn{}
                                  : make_network_score_fn(*space, setup, network, o.trials, o.seed);
   std::fprintf(stderr, "scoring %zu architecture(s) on %s\n", candidates.size(),
                setup.description.c_str());

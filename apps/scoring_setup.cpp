@@ -24,7 +24,7 @@ void add_data_options(CLI::App* cmd, DataOptions& o) {
 }
 
 void add_space_options(CLI::App* cmd, SpaceCliOptions& o) {
-  cmd->add_option("--space", o.space, "search space: blocks | mbv2 | nb201 | graph (score only)")->capture_default_str();
+  cmd->add_option("--space", o.space, "search space: blocks | mbv2 | nb201 | graph (score only: a graph network or any fixed architecture)")->capture_default_str();
   cmd->add_option("--activation", o.activation,
                   "blocks/mbv2 activation: relu | relu6 | gelu | hswish")
       ->capture_default_str();
@@ -47,12 +47,12 @@ ScoringSetup load_scoring_setup(const DataOptions& o, uint64_t seed) {
   spec.channels = o.channels;
   spec.resolution = o.resolution;
   spec.width = o.width;
-  return nas::load_scoring_batch(spec, o.images, seed);
+  return nas::pipeline::load_scoring_batch(spec, o.images, seed);
 }
 
-nas::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup) {
-  nas::SpaceOptions options =
-      nas::make_space_options(setup, cli.activation, cli.stem, cli.head, cli.min_blocks, cli.max_blocks);
+nas::search::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup) {
+  nas::search::SpaceOptions options = nas::pipeline::make_space_options(
+      setup, cli.activation, cli.stem, cli.head, cli.min_blocks, cli.max_blocks);
   options.ir_options = cli.ir_options;
   return options;
 }

@@ -30,15 +30,15 @@ struct SpaceCliOptions {
   bool ir_options = false;  // blocks space: draw MobileNetV3's ir options (SpaceOptions)
 };
 
-using ScoringSetup = nas::ScoringBatch;
+using ScoringSetup = nas::pipeline::ScoringBatch;
 
 void add_data_options(CLI::App* cmd, DataOptions& options);
 void add_space_options(CLI::App* cmd, SpaceCliOptions& options);
 
 ScoringSetup load_scoring_setup(const DataOptions& options, uint64_t seed);
-nas::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup);
+nas::search::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup);
 
-using nas::make_network_score_fn;
-using nas::network_metrics;
+using nas::pipeline::make_network_score_fn;
+using nas::pipeline::network_metrics;
 
 }  // namespace piconas::apps

@@ -26,45 +26,45 @@ struct SearchCliOptions {
   std::string aggregator = "freerea";
   int trials = 1;
   int threads = 2;
-  nas::SearchSettings settings;
+  nas::search::SearchSettings settings;
   nas::deploy::PlanOptions memory;  // --no-in-place, --patch-*: the export's memory plan
 };
 
 void run_search_command(SearchCliOptions& o, const Communicator& comm) {
   set_num_threads(o.threads);
-  nas::SearchSettings& s = o.settings;
-  s.strategy = nas::parse_strategy(o.strategy);
-  s.metrics = nas::parse_metric_weights(o.metrics);
-  s.aggregator = nas::parse_aggregator(o.aggregator);
+  nas::search::SearchSettings& s = o.settings;
+  s.strategy = nas::search::parse_strategy(o.strategy);
+  s.metrics = nas::search::parse_metric_weights(o.metrics);
+  s.aggregator = nas::search::parse_aggregator(o.aggregator);
   s.constraints.scoring_images = o.data.images;
-  nas::check_constraints(s.constraints);  // before the data is loaded
+  nas::search::check_constraints(s.constraints);  // before the data is loaded
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
-  nas::SpaceOptions space_opts = space_options(o.space, setup);
-  space_opts.int8_block_kinds_only = nas::has_deployment_budget(s.constraints);
+  nas::search::SpaceOptions space_opts = space_options(o.space, setup);
+  space_opts.int8_block_kinds_only = nas::search::has_deployment_budget(s.constraints);
   space_opts.deploy_memory = o.memory;
   space_opts.deploy_max_sram = s.constraints.max_peak_sram;
-  const auto space = nas::make_search_space(o.space.space, space_opts);
-  const nas::ScoreFn score =
+  const auto space = nas::search::make_search_space(o.space.space, space_opts);
+  const nas::search::ScoreFn score =
       make_network_score_fn(*space, setup, network_metrics(s.metrics), o.trials, s.seed);
   if (!comm.is_root()) {
-    nas::serve_scoring(comm, *space, score);
+    nas::search::serve_scoring(comm, *space, score);
     return;
   }
   std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s%s\n", space->name(),
-               nas::strategy_name(s.strategy), nas::metric_weights_text(s.metrics).c_str(),
+               nas::search::strategy_name(s.strategy), nas::search::metric_weights_text(s.metrics).c_str(),
                setup.description.c_str(),
                comm.size() > 1 ? (" on " + std::to_string(comm.size()) + " ranks").c_str() : "");
-  const nas::SearchResult result = nas::run_search(
-      *space, s, nas::make_distributed_score_fn(comm, *space, score),
-      [](const nas::SearchProgress& p) {
-        std::fprintf(stderr, "\r%s   ", nas::format_progress(p).c_str());
+  const nas::search::SearchResult result = nas::search::run_search(
+      *space, s, nas::search::make_distributed_score_fn(comm, *space, score),
+      [](const nas::search::SearchProgress& p) {
+        std::fprintf(stderr, "\r%s   ", nas::search::format_progress(p).c_str());
         std::fflush(stderr);
       });
-  nas::stop_scoring(comm);
+  nas::search::stop_scoring(comm);
   std::fprintf(stderr, "\n");
-  nas::write_search_outputs(result, *space, s);
+  nas::search::write_search_outputs(result, *space, s);
   PICONAS_CHECK(result.best >= 0, "search: no feasible candidate was scored");
-  const nas::HistoryEntry& best = result.state.history[result.best];
+  const nas::search::HistoryEntry& best = result.state.history[result.best];
   std::printf("%s\n", best.candidate.text.c_str());
   std::fprintf(stderr,
                "best: aggregate %.6g, %lld params, %lld MACs, peak SRAM %lld B, flash %lld B; "
@@ -79,7 +79,7 @@ void run_search_command(SearchCliOptions& o, const Communicator& comm) {
 void register_search(CLI::App& app) {
   auto o = std::make_shared<SearchCliOptions>();
   o->settings.output_dir = "search_out";
-  nas::SearchSettings& s = o->settings;
+  nas::search::SearchSettings& s = o->settings;
   CLI::App* cmd =
       app.add_subcommand("search", "training-free architecture search under MCU budgets");
   add_space_options(cmd, o->space);

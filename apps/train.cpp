@@ -17,15 +17,15 @@ namespace piconas::apps {
 
 namespace {
 struct TrainOptions {
-  nas::TrainConfig config;
+  nas::train::TrainConfig config;
   std::string data = "fashion-mnist";
   std::string schedule = "cosine";
   bool no_nesterov = false;
   bool no_test = false;
 };
 
-bool print_progress(const nas::TrainProgress& p) {
-  using Kind = nas::TrainProgress::Kind;
+bool print_progress(const nas::train::TrainProgress& p) {
+  using Kind = nas::train::TrainProgress::Kind;
   switch (p.kind) {
     case Kind::Start:
       std::fprintf(stderr, "%s: %lld train / %lld val / %lld test images, %lld steps per epoch, %lld epochs\n",
@@ -43,7 +43,7 @@ bool print_progress(const nas::TrainProgress& p) {
                    100 * p.accuracy, p.lr, p.images_per_second, duration_str(p.eta_seconds).c_str());
       break;
     case Kind::Epoch: {
-      const nas::EpochMetrics& m = p.metrics;
+      const nas::train::EpochMetrics& m = p.metrics;
       std::fprintf(stderr, "epoch %lld/%lld done: train loss %.4f acc %.2f%%", static_cast<long long>(m.epoch),
                    static_cast<long long>(p.epochs), m.train_loss, 100 * m.train_accuracy);
       if (!std::isnan(m.val_accuracy)) std::fprintf(stderr, "  val loss %.4f acc %.2f%%", m.val_loss, 100 * m.val_accuracy);
@@ -61,17 +61,17 @@ void run_train(TrainOptions& o, const Communicator& comm) {
       {"cosine", autograd::ScheduleKind::Cosine},
       {"step", autograd::ScheduleKind::Step},
       {"constant", autograd::ScheduleKind::Constant}};
-  nas::TrainConfig& c = o.config;
+  nas::train::TrainConfig& c = o.config;
   c.data.kind = data::parse_dataset_kind(o.data);
   c.schedule = schedules.at(o.schedule);
   c.nesterov = !o.no_nesterov;
   c.evaluate_test = !o.no_test;
   if (comm.is_root()) c.on_progress = print_progress;
   c.communicator = &comm;
-  nas::TrainResult r = nas::train(c);
+  nas::train::TrainResult r = nas::train::train_model(c);
   if (!comm.is_root()) return;
   PICONAS_CHECK(!r.history.empty(), "train: stopped before the first epoch finished");
-  const nas::EpochMetrics& last = r.history.back();
+  const nas::train::EpochMetrics& last = r.history.back();
   std::printf("final: train accuracy %.2f%%", 100 * last.train_accuracy);
   if (!std::isnan(last.val_accuracy)) std::printf(", val accuracy %.2f%%", 100 * last.val_accuracy);
   if (r.has_test) std::printf(", test accuracy %.2f%% (%lld images)", 100 * r.test.accuracy, static_cast<long long>(r.test.count));
@@ -83,7 +83,7 @@ void run_train(TrainOptions& o, const Communicator& comm) {
 
 void register_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
-  nas::TrainConfig& c = o->config;
+  nas::train::TrainConfig& c = o->config;
   CLI::App* cmd = app.add_subcommand("train", "train an architecture on an image data set");
   CLI::Option* arch = cmd->add_option("--arch", c.arch, "architecture: a reference name, a text form or a network file")
       ->capture_default_str()

@@ -64,7 +64,7 @@ bool fits_board(const std::string& text, const deploy::McuBoard& board) {
 }
 
 int sample(int count, uint64_t seed, const std::string& input, const std::string& target) {
-  SpaceOptions options;
+  search::SpaceOptions options;
   options.input = input == "3x32x32" ? Shape3{3, 32, 32} : Shape3{1, 28, 28};
   options.int8_block_kinds_only = true;
   options.max_blocks = 6;
@@ -79,7 +79,7 @@ int sample(int count, uint64_t seed, const std::string& input, const std::string
                                                                 << " architectures fit " << target);
     options.stem =
         StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
-    const std::string text = make_search_space("blocks", options)->sample(rng).text;
+    const std::string text = search::make_search_space("blocks", options)->sample(rng).text;
     if (!target.empty() && !fits_board(text, deploy::mcu_board(deploy::parse_mcu_target(target))))
       continue;
     std::printf("%s\n", text.c_str());

@@ -39,13 +39,13 @@ void run_score(benchmark::State& state, const std::string& net_name,
   auto net = build_network(spec);
   const int64_t batch = 64;
   Rng rng(1);
-  ScoringData data{Tensor({batch, spec.input.c, spec.input.h, spec.input.w}), {}};
+  metrics::ScoringData data{Tensor({batch, spec.input.c, spec.input.h, spec.input.w}), {}};
   fill_normal(data.images, rng, 0.0, 1.0);
   for (int64_t i = 0; i < batch; ++i)
     data.labels.push_back(static_cast<int32_t>(rng.uniform_int(0, spec.num_classes - 1)));
   uint64_t seed = 0;
   for (auto _ : state) {
-    MetricValues v = score_network(*net, data, metrics, 1, seed++);
+    metrics::MetricValues v = score_network(*net, data, metrics, 1, seed++);
     benchmark::DoNotOptimize(v);
   }
 }

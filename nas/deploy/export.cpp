@@ -18,7 +18,7 @@ namespace piconas::nas::deploy {
 DeployModel load_deploy_model(const std::string& path) {
   // The model contract is checked in one place, nas/train's load_model.
   const std::string bytes = read_file(path);
-  LoadedModel loaded = load_model(decode_checkpoint(bytes, path), path);
+  train::LoadedModel loaded = train::load_model(decode_checkpoint(bytes, path), path);
   DeployModel m;
   m.arch = loaded.arch;
   m.module = loaded.module;

@@ -97,7 +97,7 @@ TrainData subset(const data::Dataset& d, int64_t limit, const data::Normalizatio
 DnasExport search_stage(SearchNetwork& net, const TrainData& train, const SearchOptions& o,
                         Tables& tables, const std::string& stage,
                         const std::function<void(const std::string&)>& log) {
-  search(net, train, o, [&](const EpochReport& r) {
+  search_supernet(net, train, o, [&](const EpochReport& r) {
     tables.record(net, r, stage);
     std::ostringstream line;
     line << "  " << stage << " epoch " << r.epoch << "  T " << fmt(r.temperature) << "  loss "
@@ -134,7 +134,7 @@ Seed load_seed(const RunOptions& o) {
     PICONAS_CHECK(!o.seed_arch.empty(), "dnas: no seed architecture (--seed-arch or --init)");
     seed.arch = parse_arch(o.seed_arch);
   } else {
-    const LoadedModel model = load_model(o.init_checkpoint);
+    const train::LoadedModel model = train::load_model(o.init_checkpoint);
     seed.arch = model.arch;
     PICONAS_CHECK(
         o.seed_arch.empty() || parse_arch(o.seed_arch) == seed.arch,

@@ -16,7 +16,7 @@ using autograd::Variable;
 
 namespace {
 int64_t correct(const Tensor& logits, const std::vector<int32_t>& labels) {
-  const std::vector<int32_t> predicted = predicted_classes(logits);  // nas/train's arg-max
+  const std::vector<int32_t> predicted = train::predicted_classes(logits);  // nas/train's arg-max
   int64_t hits = 0;
   for (size_t i = 0; i < predicted.size(); ++i) hits += predicted[i] == labels[i];
   return hits;
@@ -40,7 +40,7 @@ struct StepStats {
   int64_t seen = 0, hits = 0, batches = 0;
 };
 
-void count_step(const Communicator& comm, const BatchShard& shard, const Variable& loss,
+void count_step(const Communicator& comm, const train::BatchShard& shard, const Variable& loss,
                 const Variable& logits, StepStats& stats) {
   double sums[2] = {loss.value().get(0) * static_cast<double>(shard.labels.size()),
                     static_cast<double>(correct(logits.value(), shard.labels))};
@@ -61,8 +61,8 @@ autograd::LrSchedule cosine(double lr, int64_t total_steps) {
 }
 }  // namespace
 
-void search(SearchNetwork& net, const TrainData& data, const SearchOptions& o,
-            const std::function<void(const EpochReport&)>& on_epoch) {
+void search_supernet(SearchNetwork& net, const TrainData& data, const SearchOptions& o,
+                     const std::function<void(const EpochReport&)>& on_epoch) {
   data::Loader loader = make_loader(data, o.batch_size, o.seed, true);
   const std::vector<Variable> weights = net.parameters();
   autograd::Sgd sgd(weights, {o.weight_lr, o.momentum, false, o.weight_decay},
@@ -78,8 +78,8 @@ void search(SearchNetwork& net, const TrainData& data, const SearchOptions& o,
   net.set_training(true);
   const Communicator single;
   const Communicator& comm = o.communicator ? *o.communicator : single;
-  check_shardable(net, comm);
-  shard_batchnorm(net, comm, true);
+  train::check_shardable(net, comm);
+  train::shard_batchnorm(net, comm, true);
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     EpochReport r;
     r.epoch = epoch;
@@ -93,7 +93,7 @@ void search(SearchNetwork& net, const TrainData& data, const SearchOptions& o,
       sgd.set_lr(schedule.lr_at(sgd.steps()));
       sgd.zero_grad();
       adam.zero_grad();
-      const BatchShard shard = shard_batch(*batch, comm);
+      const train::BatchShard shard = train::shard_batch(*batch, comm);
       const Variable logits = net(Variable(shard.images));
       Variable loss = autograd::softmax_cross_entropy(logits, shard.labels);
       count_step(comm, shard, loss, logits, stats);
@@ -108,8 +108,8 @@ void search(SearchNetwork& net, const TrainData& data, const SearchOptions& o,
         loss.backward();
       } else {  // the ranks' scaled losses add up to the global one (cost terms included)
         autograd::scale(loss, shard.weight).backward();
-        sum_gradients(weights, comm);
-        sum_gradients(arch, comm);
+        train::sum_gradients(weights, comm);
+        train::sum_gradients(arch, comm);
       }
       sgd.step();
       if (r.arch_trained) {
@@ -125,7 +125,7 @@ void search(SearchNetwork& net, const TrainData& data, const SearchOptions& o,
     r.accuracy = static_cast<double>(stats.hits) / static_cast<double>(std::max<int64_t>(1, stats.seen));
     if (on_epoch) on_epoch(r);
   }
-  shard_batchnorm(net, comm, false);
+  train::shard_batchnorm(net, comm, false);
   net.selection().rng = nullptr;
   net.selection().mode = SelectionMode::Argmax;
 }
@@ -140,8 +140,8 @@ double finetune(autograd::Module& net, const TrainData& data, const FinetuneOpti
   net.set_training(true);
   const Communicator single;
   const Communicator& comm = o.communicator ? *o.communicator : single;
-  check_shardable(net, comm);
-  shard_batchnorm(net, comm, true);
+  train::check_shardable(net, comm);
+  train::shard_batchnorm(net, comm, true);
   double accuracy = 0.0;
   for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     loader.start_epoch(epoch);
@@ -149,14 +149,14 @@ double finetune(autograd::Module& net, const TrainData& data, const FinetuneOpti
     while (auto batch = loader.next()) {
       sgd.set_lr(schedule.lr_at(sgd.steps()));
       sgd.zero_grad();
-      const BatchShard shard = shard_batch(*batch, comm);
+      const train::BatchShard shard = train::shard_batch(*batch, comm);
       const Variable logits = net(Variable(shard.images));
       Variable loss = autograd::softmax_cross_entropy(logits, shard.labels);
       if (comm.size() == 1) {
         loss.backward();
       } else {
         autograd::scale(loss, shard.weight).backward();
-        sum_gradients(weights, comm);
+        train::sum_gradients(weights, comm);
       }
       sgd.step();
       count_step(comm, shard, loss, logits, stats);
@@ -165,14 +165,14 @@ double finetune(autograd::Module& net, const TrainData& data, const FinetuneOpti
     if (on_epoch)
       on_epoch(epoch, stats.loss_total / static_cast<double>(std::max<int64_t>(1, stats.batches)), accuracy);
   }
-  shard_batchnorm(net, comm, false);
+  train::shard_batchnorm(net, comm, false);
   return accuracy;
 }
 
 double evaluate(autograd::Module& net, const TrainData& data, int64_t batch_size) {
   PICONAS_CHECK(data.dataset != nullptr, "dnas: no dataset");
   PICONAS_CHECK(!data.indices.empty(), "dnas: no images to evaluate");
-  return nas::evaluate(net, *data.dataset, data.normalization, data.indices, batch_size).accuracy;
+  return train::evaluate(net, *data.dataset, data.normalization, data.indices, batch_size).accuracy;
 }
 
 }  // namespace piconas::nas::dnas

@@ -52,8 +52,8 @@ struct EpochReport {
 };
 
 // Runs the search in place; on_epoch (optional) sees each finished epoch.
-void search(SearchNetwork& net, const TrainData& data, const SearchOptions& options,
-            const std::function<void(const EpochReport&)>& on_epoch = {});
+void search_supernet(SearchNetwork& net, const TrainData& data, const SearchOptions& options,
+                     const std::function<void(const EpochReport&)>& on_epoch = {});
 
 struct FinetuneOptions {
   int64_t epochs = 3, batch_size = 64;

@@ -8,7 +8,7 @@
 #include "nas/metrics/linalg.h"
 #include "nas/metrics/scored_weights.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 double jacob_cov_from_rows(const Tensor& rows) {
   PICONAS_CHECK(rows.ndim() >= 2 && rows.dim(0) >= 1 && rows.numel() > 0,
@@ -63,4 +63,4 @@ double jacob_cov(autograd::Module& net, const Tensor& images) {
   return jacob_cov_from_rows(x.grad());
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

@@ -8,7 +8,7 @@
 #pragma once
 #include "autograd/module.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 // rows [N, ...] float32 or float64; each sample's trailing dimensions are flattened.
 double jacob_cov_from_rows(const Tensor& rows);
@@ -17,4 +17,4 @@ double jacob_cov_from_rows(const Tensor& rows);
 // not computed (and left untouched). Leaves the net in train mode.
 double jacob_cov(autograd::Module& net, const Tensor& images);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

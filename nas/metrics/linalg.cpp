@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 namespace {
 void check_square(const std::vector<double>& matrix, int64_t n, const char* what) {
@@ -88,4 +88,4 @@ std::vector<double> symmetric_eigenvalues(const std::vector<double>& matrix, int
   return values;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

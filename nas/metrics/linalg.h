@@ -10,10 +10,10 @@
 #include <cstdint>
 #include <vector>
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 double logabsdet(const std::vector<double>& matrix, int64_t n);
 
 std::vector<double> symmetric_eigenvalues(const std::vector<double>& matrix, int64_t n);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

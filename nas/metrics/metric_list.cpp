@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 const char* metric_name(Metric metric) {
   switch (metric) {
@@ -53,4 +53,4 @@ Metric parse_metric(std::string_view name) {
   throw Error("unknown metric '" + std::string(name) + "'; known metrics: " + metric_names_text());
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 enum class Metric {
 #define PICONAS_METRIC(name, text, needs_network) name,
@@ -25,4 +25,4 @@ Metric parse_metric(std::string_view name);
 std::vector<std::string> metric_names();
 std::string metric_names_text();
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

@@ -6,7 +6,7 @@
 #include "core/parallel.h"
 #include "nas/metrics/linalg.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 using autograd::Module;
 
@@ -123,4 +123,4 @@ double naswot(Module& net, const Tensor& images) {
   return kernel.score();
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

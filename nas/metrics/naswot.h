@@ -12,7 +12,7 @@
 
 #include "autograd/module.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 class NaswotKernel {
  public:
@@ -48,4 +48,4 @@ double naswot_from_codes(const std::vector<std::vector<uint8_t>>& codes);
 // recorded. Leaves the net in train mode with no forward hooks set.
 double naswot(autograd::Module& net, const Tensor& images);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

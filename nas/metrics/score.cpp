@@ -12,7 +12,7 @@
 #include "nas/metrics/snip.h"
 #include "nas/metrics/synflow.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 using autograd::Module;
 using autograd::Variable;
@@ -150,4 +150,4 @@ MetricValues score_network(Module& net, const ScoringData& data,
   return result;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

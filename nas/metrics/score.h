@@ -21,7 +21,7 @@
 
 #include "autograd/module.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 struct ScoringData {
   Tensor images;                // [N, C, H, W], normalised, the net's dtype
@@ -41,4 +41,4 @@ double mean_of_finite(const std::vector<double>& values);
 MetricValues score_network(autograd::Module& net, const ScoringData& data,
                            const std::vector<std::string>& metrics, int trials, uint64_t seed);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

@@ -4,7 +4,7 @@
 
 #include "autograd/layers.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 using autograd::Module;
 using autograd::Node;
@@ -33,4 +33,4 @@ ParameterGradsOff::~ParameterGradsOff() {
   for (size_t i = 0; i < params_.size(); ++i) params_[i].set_requires_grad(flags_[i]);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

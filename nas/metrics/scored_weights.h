@@ -11,7 +11,7 @@
 
 #include "autograd/module.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 std::vector<std::pair<std::string, autograd::Variable>> scored_weights(autograd::Module& net);
 
@@ -27,4 +27,4 @@ class ParameterGradsOff {
   std::vector<bool> flags_;
 };
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

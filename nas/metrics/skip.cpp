@@ -1,6 +1,6 @@
 #include "nas/metrics/skip.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 double skip_fraction(const ArchSpec& spec) {
   if (spec.blocks.empty()) return 0.0;
@@ -13,4 +13,4 @@ double skip_fraction(const ArchSpec& spec) {
   return static_cast<double>(residual) / static_cast<double>(spec.blocks.size());
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

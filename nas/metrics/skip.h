@@ -4,8 +4,8 @@
 #pragma once
 #include "nas/arch/arch_spec.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 double skip_fraction(const ArchSpec& spec);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

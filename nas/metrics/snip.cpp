@@ -5,7 +5,7 @@
 #include "autograd/functions.h"
 #include "nas/metrics/scored_weights.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 SnipScores snip_from_gradients(autograd::Module& net) {
   SnipScores scores;
@@ -41,4 +41,4 @@ SnipScores snip(autograd::Module& net, const Tensor& images, const std::vector<i
   return snip_from_gradients(net);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

@@ -9,7 +9,7 @@
 
 #include "autograd/module.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 struct SnipScores {
   double snip = 0;
@@ -24,4 +24,4 @@ SnipScores snip_from_gradients(autograd::Module& net);
 // with the CE gradients in its parameters.
 SnipScores snip(autograd::Module& net, const Tensor& images, const std::vector<int32_t>& labels);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

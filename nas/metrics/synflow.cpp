@@ -5,7 +5,7 @@
 #include "autograd/layers.h"
 #include "nas/metrics/scored_weights.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 using autograd::Module;
 using autograd::Variable;
@@ -125,4 +125,4 @@ SynflowScores synflow(Module& net, const Shape& sample_shape) {
   return scores;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

@@ -19,7 +19,7 @@
 
 #include "autograd/module.h"
 
-namespace piconas::nas {
+namespace piconas::nas::metrics {
 
 struct LayerSynflow {
   std::string name;  // the weight's parameter name, e.g. "blocks.0.0.weight"
@@ -43,4 +43,4 @@ double layer_logsynflow(const double* theta, const double* g, int64_t n);
 // Forward hooks set on the net fire during the pass.
 SynflowScores synflow(autograd::Module& net, const Shape& sample_shape);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::metrics

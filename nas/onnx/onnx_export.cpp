@@ -235,7 +235,7 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
 }
 
 void export_onnx_file(const std::string& checkpoint_path, const std::string& onnx_path) {
-  LoadedModel model = load_model(checkpoint_path);
+  train::LoadedModel model = train::load_model(checkpoint_path);
   write_file_atomic(onnx_path, export_onnx(model.arch, *model.module, &model.normalization));
 }
 

@@ -525,13 +525,13 @@ class Importer : private NodeReading {
     } catch (const Error& e) {
       throw Error(source_ + ": input normalisation: " + e.what());
     }
-    ModelInfo info;
+    train::ModelInfo info;
     info.arch = &spec_;
     info.normalization = &norm;
     for (int k = 0; k < spec_.num_classes; ++k) info.class_names.push_back(std::to_string(k));
     ImportedModel model;
     model.arch = spec_;
-    model.checkpoint = make_model_checkpoint(*net, info);
+    model.checkpoint = train::make_model_checkpoint(*net, info);
     model.checkpoint.meta.erase("data");  // no data set known: eval/export take --data
     model.checkpoint.meta["source"] = std::filesystem::path(source_).filename().string();
     return model;

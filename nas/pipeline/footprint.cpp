@@ -6,7 +6,7 @@
 #include "nas/deploy/graph.h"
 #include "nas/deploy/planner.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& options, int64_t max_sram) {
   const deploy::Graph graph = deploy::lower_arch(spec);
@@ -90,4 +90,4 @@ std::string format_footprint(const Footprint& f) {
   return out + "valid --patch-layers counts: " + (counts.empty() ? "none" : counts) + "\n";
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

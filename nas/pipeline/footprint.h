@@ -15,7 +15,7 @@
 #include "nas/arch/arch_spec.h"
 #include "nas/deploy/planner.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 struct LayerFootprint {
   std::string name;  // graph layer name ("stem", "blocks.2.body.1", "classifier")
@@ -46,4 +46,4 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
 // in-place depthwise and patching, the patching and its extra MACs). Ends with a newline.
 std::string format_footprint(const Footprint& footprint);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

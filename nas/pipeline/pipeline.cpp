@@ -11,10 +11,9 @@
 #include "nas/pipeline/report.h"
 #include "nas/pipeline/stages.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 namespace fs = std::filesystem;
-using pipeline_detail::StageContext;
 
 namespace {
 
@@ -96,13 +95,9 @@ PipelineConfig resolve_run_config(const std::string& out, const nlohmann::json& 
   return config;
 }
 
-namespace pipeline_detail {
-
 std::string StageContext::path(const std::string& relative) const {
   return (fs::path(config.out) / relative).string();
 }
-
-}  // namespace pipeline_detail
 
 PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& control) {
   check_pipeline_config(config);
@@ -139,11 +134,11 @@ PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& cont
       ctx.progress("starting", false);
       nlohmann::json r;
       switch (stage) {
-        case Stage::Search: r = pipeline_detail::run_search_stage(ctx); break;
-        case Stage::Shortlist: r = pipeline_detail::run_shortlist_stage(ctx); break;
-        case Stage::Train: r = pipeline_detail::run_train_stage(ctx); break;
-        case Stage::Export: r = pipeline_detail::run_export_stage(ctx); break;
-        case Stage::Verify: r = pipeline_detail::run_verify_stage(ctx); break;
+        case Stage::Search: r = run_search_stage(ctx); break;
+        case Stage::Shortlist: r = run_shortlist_stage(ctx); break;
+        case Stage::Train: r = run_train_stage(ctx); break;
+        case Stage::Export: r = run_export_stage(ctx); break;
+        case Stage::Verify: r = run_verify_stage(ctx); break;
         case Stage::Report: r = write_run_report(config, ctx.results); break;
       }
       outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -168,4 +163,4 @@ PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& cont
   return result;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

@@ -52,7 +52,7 @@ namespace piconas {
 class Communicator;
 }
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 enum class Stage { Search, Shortlist, Train, Export, Verify, Report };
 inline constexpr int kStageCount = 6;
@@ -90,4 +90,4 @@ PipelineResult run_pipeline(const PipelineConfig& config, const RunControl& cont
 // Shell-quoted command-line word (single quotes when it holds anything but [A-Za-z0-9_./=:,+-]).
 std::string shell_word(const std::string& word);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

@@ -20,7 +20,7 @@
 #include "nas/search/successive_halving.h"
 #include "nas/train/trainer.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 namespace {
 
@@ -175,28 +175,28 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
 void check_pipeline_config(const PipelineConfig& c) {
   try {
     data::parse_dataset_kind(c.data);
-    parse_strategy(c.strategy);
-    const auto known = network_metric_names();
-    for (const std::string& name : network_metrics(parse_metric_weights(c.metrics)))
+    search::parse_strategy(c.strategy);
+    const auto known = metrics::network_metric_names();
+    for (const std::string& name : network_metrics(search::parse_metric_weights(c.metrics)))
       PICONAS_CHECK(std::find(known.begin(), known.end(), name) != known.end(),
                     "config key 'metrics': unknown metric '" << name << "'");
-    parse_aggregator(c.aggregator);
+    search::parse_aggregator(c.aggregator);
     ScoringBatch shape_only;
     shape_only.input = {1, 28, 28};
     shape_only.num_classes = 10;
-    make_search_space(c.space, make_space_options(shape_only, c.activation, c.stem, c.head, c.min_blocks,
+    search::make_search_space(c.space, make_space_options(shape_only, c.activation, c.stem, c.head, c.min_blocks,
                                                   c.max_blocks));
   } catch (const Error& e) {
     throw Error(std::string("configuration: ") + e.what());
   }
   check_utf8(c.data_path, "config key 'data_path'");
   check_utf8(c.out, "the run directory");
-  PICONAS_CHECK(c.lr > 0 && c.lr <= kMaxLearningRate,
-                "config key 'lr' must be in (0, " << kMaxLearningRate << "], got " << c.lr);
+  PICONAS_CHECK(c.lr > 0 && c.lr <= train::kMaxLearningRate,
+                "config key 'lr' must be in (0, " << train::kMaxLearningRate << "], got " << c.lr);
   for (const auto& [key, value] : {std::pair{"epochs", c.epochs}, std::pair{"shortlist_epochs", c.shortlist_epochs}})
-    PICONAS_CHECK(value <= kMaxEpochs, "config key '" << key << "' must be <= " << kMaxEpochs << ", got " << value);
-  PICONAS_CHECK(c.batch <= kMaxBatchSize, "config key 'batch' must be <= " << kMaxBatchSize << ", got " << c.batch);
-  PICONAS_CHECK(c.threads <= kMaxThreads, "config key 'threads' must be <= " << kMaxThreads << ", got " << c.threads);
+    PICONAS_CHECK(value <= train::kMaxEpochs, "config key '" << key << "' must be <= " << train::kMaxEpochs << ", got " << value);
+  PICONAS_CHECK(c.batch <= train::kMaxBatchSize, "config key 'batch' must be <= " << train::kMaxBatchSize << ", got " << c.batch);
+  PICONAS_CHECK(c.threads <= train::kMaxThreads, "config key 'threads' must be <= " << train::kMaxThreads << ", got " << c.threads);
   auto positive = [](const char* key, int64_t v) { PICONAS_CHECK(v > 0, "config key '" << key << "' must be positive, got " << v); };
   auto non_negative = [](const char* key, int64_t v) {
     PICONAS_CHECK(v >= 0, "config key '" << key << "' must not be negative, got " << v);
@@ -222,7 +222,7 @@ void check_pipeline_config(const PipelineConfig& c) {
   if (c.halving_eta > 0) {
     int64_t cost = 0;
     try {
-      cost = halving_cost(c.top_k, c.halving_images, c.halving_eta, false);
+      cost = search::halving_cost(c.top_k, c.halving_images, c.halving_eta, false);
     } catch (const Error& e) {
       throw Error(std::string("config keys 'top_k', 'halving_eta', 'halving_images': ") + e.what());
     }
@@ -249,7 +249,7 @@ void check_pipeline_config(const PipelineConfig& c) {
   positive("threads", c.threads);
   memory_plan_options(c);
   try {
-    parse_metric_weights(c.metrics);
+    search::parse_metric_weights(c.metrics);
   } catch (const Error& e) {
     throw Error(std::string("config key 'metrics': ") + e.what());
   }
@@ -281,4 +281,4 @@ std::vector<std::string> config_differences(const PipelineConfig& a, const Pipel
   return keys;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

@@ -18,7 +18,7 @@
 #include "core/byte_size.h"
 #include "nas/deploy/planner.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 using piconas::ByteSize;  // core/byte_size.h: the one byte-size type and parser
 
@@ -109,4 +109,4 @@ deploy::PlanOptions memory_plan_options(const PipelineConfig& config);
 // ignored because results are reproduced per thread count by the stage commands.
 std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

@@ -6,7 +6,7 @@
 #include "core/atomic_file.h"
 #include "nas/pipeline/svg_plots.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -303,4 +303,4 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
             (out / "layer_sram.svg").string(), (out / "layer_flash.svg").string()}}};
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

@@ -13,9 +13,9 @@
 
 #include "nas/pipeline/pipeline.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 // Writes the files; returns {"files": [...]}.
 nlohmann::json write_run_report(const PipelineConfig& config, const std::map<Stage, nlohmann::json>& results);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

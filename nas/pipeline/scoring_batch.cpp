@@ -8,7 +8,7 @@
 #include "nas/arch/arch_text.h"
 #include "nas/metrics/score.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 ScoringBatch load_scoring_batch(data::DatasetSpec spec, int images, uint64_t seed) {
   spec.split = data::Split::Train;
@@ -37,25 +37,25 @@ ScoringBatch load_scoring_batch(data::DatasetSpec spec, int images, uint64_t see
   return batch;
 }
 
-std::vector<std::string> network_metrics(const std::vector<MetricWeight>& metrics) {
+std::vector<std::string> network_metrics(const std::vector<search::MetricWeight>& metrics) {
   std::vector<std::string> names;
   for (const auto& m : metrics)
-    if (!is_architecture_metric(m.name)) names.push_back(m.name);
+    if (!search::is_architecture_metric(m.name)) names.push_back(m.name);
   return names;
 }
 
-ScoreFn make_network_score_fn(const SearchSpace& space, const ScoringBatch& batch,
+search::ScoreFn make_network_score_fn(const search::SearchSpace& space, const ScoringBatch& batch,
                               const std::vector<std::string>& metrics, int trials, uint64_t seed) {
-  ScoringData data{batch.images, batch.labels};
-  return [&space, data, metrics, trials, seed](const Candidate& candidate) {
+  metrics::ScoringData data{batch.images, batch.labels};
+  return [&space, data, metrics, trials, seed](const search::Candidate& candidate) {
     auto net = space.build(candidate);
     return score_network(*net, data, metrics, trials, seed);
   };
 }
 
-SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& activation,
+search::SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& activation,
                                 const std::string& stem, int head, int min_blocks, int max_blocks) {
-  SpaceOptions o;
+  search::SpaceOptions o;
   o.input = batch.input;
   o.num_classes = batch.num_classes;
   o.head_channels = head;
@@ -73,4 +73,4 @@ SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& ac
   return o;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

@@ -14,7 +14,7 @@
 #include "data/dataset.h"
 #include "nas/search/search.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 struct ScoringBatch {
   Tensor images;  // [N, C, H, W] float32, normalised
@@ -28,17 +28,17 @@ struct ScoringBatch {
 ScoringBatch load_scoring_batch(data::DatasetSpec spec, int images, uint64_t seed);
 
 // Metrics computed on a built network (every name that is not architecture-only).
-std::vector<std::string> network_metrics(const std::vector<MetricWeight>& metrics);
+std::vector<std::string> network_metrics(const std::vector<search::MetricWeight>& metrics);
 
 // Builds each candidate with `space` and scores it with score_network on the batch (trials
 // re-initialisations from `seed`). Thread-safe: each call builds its own net. `space` must
 // outlive the function.
-ScoreFn make_network_score_fn(const SearchSpace& space, const ScoringBatch& batch,
+search::ScoreFn make_network_score_fn(const search::SearchSpace& space, const ScoringBatch& batch,
                               const std::vector<std::string>& metrics, int trials, uint64_t seed);
 
 // SpaceOptions for a search on this batch: input and classes from the batch, the rest given.
 // activation: relu | relu6 | gelu | hswish; stem "<channels>k<kernel>s<stride>" (e.g. 16k3s2).
-SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& activation,
+search::SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& activation,
                                 const std::string& stem, int head, int min_blocks, int max_blocks);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

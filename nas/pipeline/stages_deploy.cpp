@@ -8,7 +8,7 @@
 #include "nas/pipeline/footprint.h"
 #include "nas/pipeline/stages.h"
 
-namespace piconas::nas::pipeline_detail {
+namespace piconas::nas::pipeline {
 
 using nlohmann::json;
 
@@ -134,4 +134,4 @@ json run_verify_stage(StageContext& ctx) {
                           data_path_flag(c) + memory_flags(c)}};
 }
 
-}  // namespace piconas::nas::pipeline_detail
+}  // namespace piconas::nas::pipeline

@@ -15,7 +15,7 @@
 #include "nas/search/search_io.h"
 #include "nas/search/successive_halving.h"
 
-namespace piconas::nas::pipeline_detail {
+namespace piconas::nas::pipeline {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -41,15 +41,15 @@ std::string data_flags(const PipelineConfig& c, const char* data_flag) {
   return s;
 }
 
-SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir) {
-  SearchSettings s;
-  s.strategy = parse_strategy(c.strategy);
+search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir) {
+  search::SearchSettings s;
+  s.strategy = search::parse_strategy(c.strategy);
   s.population = c.population;
   s.sample_size = c.sample_size;
   s.steps = c.search_steps;
   s.seed = c.seed;
-  s.metrics = parse_metric_weights(c.metrics);
-  s.aggregator = parse_aggregator(c.aggregator);
+  s.metrics = search::parse_metric_weights(c.metrics);
+  s.aggregator = search::parse_aggregator(c.aggregator);
   s.constraints.max_macs = c.max_macs;
   s.constraints.max_peak_sram = c.budget_sram.bytes;
   s.constraints.max_flash = c.budget_flash.bytes;
@@ -81,33 +81,33 @@ std::string search_command(const PipelineConfig& c, const std::string& out_dir) 
 }
 
 // Trains with progress lines "what epoch e/E step s/S loss .. acc .. img/s ETA ..".
-TrainResult train_with_progress(TrainConfig t, const std::string& what, StageContext& ctx) {
-  t.on_progress = [&](const TrainProgress& p) {
-    if (p.kind == TrainProgress::Kind::Step) {
+train::TrainResult train_with_progress(train::TrainConfig t, const std::string& what, StageContext& ctx) {
+  t.on_progress = [&](const train::TrainProgress& p) {
+    if (p.kind == train::TrainProgress::Kind::Step) {
       char line[256];
       std::snprintf(line, sizeof line, "%s epoch %lld/%lld step %lld/%lld loss %.4f acc %.1f%% %.0f img/s ETA %s",
                     what.c_str(), static_cast<long long>(p.epoch), static_cast<long long>(p.epochs),
                     static_cast<long long>(p.step_in_epoch), static_cast<long long>(p.steps_per_epoch), p.loss,
                     100 * p.accuracy, p.images_per_second, duration_str(p.eta_seconds).c_str());
       ctx.progress(line, true);
-    } else if (p.kind == TrainProgress::Kind::Epoch) {
-      const EpochMetrics& m = p.metrics;
+    } else if (p.kind == train::TrainProgress::Kind::Epoch) {
+      const train::EpochMetrics& m = p.metrics;
       char line[256];
       std::snprintf(line, sizeof line, "%s epoch %lld/%lld done: train acc %.2f%%  val acc %.2f%%  %.0f img/s",
                     what.c_str(), static_cast<long long>(m.epoch), static_cast<long long>(p.epochs),
                     100 * m.train_accuracy, 100 * m.val_accuracy, m.images_per_second);
       ctx.progress(line, false);
-    } else if (p.kind == TrainProgress::Kind::Start && p.resumed) {
+    } else if (p.kind == train::TrainProgress::Kind::Start && p.resumed) {
       ctx.progress(what + " resuming at step " + std::to_string(p.global_step), false);
     }
     return true;
   };
-  return train(t);
+  return train::train_model(t);
 }
 
-json history_json(const std::vector<EpochMetrics>& history) {
+json history_json(const std::vector<train::EpochMetrics>& history) {
   json out = json::array();
-  for (const EpochMetrics& m : history)
+  for (const train::EpochMetrics& m : history)
     out.push_back({{"epoch", m.epoch},
                    {"train_loss", m.train_loss},
                    {"train_accuracy", m.train_accuracy},
@@ -159,7 +159,7 @@ int trained_rungs(int64_t n, int eta) {
 json run_halving(StageContext& ctx, const json& candidates) {
   const PipelineConfig& c = ctx.config;
   const auto n = static_cast<int64_t>(candidates.size());
-  const int64_t total_images = halving_cost(n, c.halving_images, c.halving_eta, false);
+  const int64_t total_images = search::halving_cost(n, c.halving_images, c.halving_eta, false);
   const int rung_count = trained_rungs(n, c.halving_eta);
   ctx.progress(std::to_string(n) + " candidates, eta " + std::to_string(c.halving_eta) + ", " +
                    std::to_string(rung_count) + " rungs from " + std::to_string(c.halving_images) + " images: " +
@@ -181,11 +181,11 @@ json run_halving(StageContext& ctx, const json& candidates) {
       if (fs::exists(marker)) return json{{"entry", json::parse(read_file(marker))}, {"trained", false}};
       // As many training images as the trainer's usual hold-out leaves of `images`; the subset
       // grows so that halving_val_fraction of it is held out to rank by (0.1: `images` itself).
-      const double train_images = static_cast<double>(images) * (1.0 - TrainConfig{}.val_fraction);
+      const double train_images = static_cast<double>(images) * (1.0 - train::TrainConfig{}.val_fraction);
       const auto subset = static_cast<int64_t>(std::llround(train_images / (1.0 - c.halving_val_fraction)));
-      TrainConfig t = train_config(c, arch, 1, subset, 0.2, false, ctx.path(name));
+      train::TrainConfig t = train_config(c, arch, 1, subset, 0.2, false, ctx.path(name));
       t.val_fraction = c.halving_val_fraction;
-      const TrainResult r = train_with_progress(t,
+      const train::TrainResult r = train_with_progress(t,
                                                 "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) +
                                                     " rank " + std::to_string(index + 1) + " (" +
                                                     std::to_string(images) + " images)",
@@ -223,8 +223,8 @@ json run_halving(StageContext& ctx, const json& candidates) {
     }
     return scores;
   };
-  const std::vector<HalvingRung> rungs =
-      successive_halving_by_rung(n, c.halving_images, c.halving_eta, evaluate_rung, false);
+  const std::vector<search::HalvingRung> rungs =
+      search::successive_halving_by_rung(n, c.halving_images, c.halving_eta, evaluate_rung, false);
   const int64_t winner = rungs.back().candidates.at(0);
   std::string csv = "rung,rank,images,val_accuracy,arch\n";
   for (const json& e : rows) {
@@ -255,9 +255,9 @@ json run_halving(StageContext& ctx, const json& candidates) {
 
 }  // namespace
 
-TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs, int64_t limit,
+train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs, int64_t limit,
                          double warmup, bool test, const std::string& out_dir) {
-  TrainConfig t;
+  train::TrainConfig t;
   t.arch = arch;
   t.data = dataset_spec(c);
   t.limit = limit;
@@ -274,14 +274,14 @@ TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64
   return t;
 }
 
-std::string train_command(const TrainConfig& t, const std::string& data_name, const std::string& repro_dir) {
+std::string train_command(const train::TrainConfig& t, const std::string& data_name, const std::string& repro_dir) {
   std::string s = "piconas train --arch " + shell_word(t.arch) + " --data " + shell_word(data_name);
   if (!t.data.path.empty()) s += " --data-path " + shell_word(t.data.path);
   if (t.limit > 0) s += " --limit " + std::to_string(t.limit);
   s += " --epochs " + std::to_string(t.epochs) + " --batch " + std::to_string(t.batch_size) + " --lr " + num(t.lr) +
        " --warmup " + num(t.warmup_epochs) + " --seed " + std::to_string(t.seed) + " --threads " +
        std::to_string(t.threads);
-  if (t.val_fraction != TrainConfig{}.val_fraction) s += " --val-fraction " + num(t.val_fraction);
+  if (t.val_fraction != train::TrainConfig{}.val_fraction) s += " --val-fraction " + num(t.val_fraction);
   if (!t.evaluate_test) s += " --no-test";
   return s + " --out " + shell_word(repro_dir);
 }
@@ -291,32 +291,32 @@ json run_search_stage(StageContext& ctx) {
   set_num_threads(c.threads);
   const std::string out_dir = ctx.path("search");
   const ScoringBatch batch = load_scoring_batch(dataset_spec(c), c.scoring_images, c.seed);
-  SearchSettings s = search_settings(c, out_dir);
-  SpaceOptions space_options =
+  search::SearchSettings s = search_settings(c, out_dir);
+  search::SpaceOptions space_options =
       make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks);
-  space_options.int8_block_kinds_only = has_deployment_budget(s.constraints);
+  space_options.int8_block_kinds_only = search::has_deployment_budget(s.constraints);
   space_options.deploy_memory = memory_plan_options(c);
   space_options.deploy_max_sram = c.budget_sram.bytes;
-  const auto space = make_search_space(c.space, space_options);
-  s.resume = fs::exists(search_state_path(out_dir));
+  const auto space = search::make_search_space(c.space, space_options);
+  s.resume = fs::exists(search::search_state_path(out_dir));
   make_directories(out_dir);
-  ctx.progress(std::string(space->name()) + " space, " + strategy_name(s.strategy) + ", " +
-                   metric_weights_text(s.metrics) + (s.resume ? ", resuming" : "") + "; scoring on " +
+  ctx.progress(std::string(space->name()) + " space, " + search::strategy_name(s.strategy) + ", " +
+                   search::metric_weights_text(s.metrics) + (s.resume ? ", resuming" : "") + "; scoring on " +
                    batch.description,
                false);
-  const ScoreFn score = make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.seed);
+  const search::ScoreFn score = make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.seed);
   if (!ctx.comm.is_root()) {
-    serve_scoring(ctx.comm, *space, score);
+    search::serve_scoring(ctx.comm, *space, score);
     return json();
   }
-  const SearchResult r = run_search(*space, s, make_distributed_score_fn(ctx.comm, *space, score),
-                                    [&](const SearchProgress& p) { ctx.progress(format_progress(p), true); });
-  stop_scoring(ctx.comm);
-  write_search_outputs(r, *space, s);
+  const search::SearchResult r = run_search(*space, s, make_distributed_score_fn(ctx.comm, *space, score),
+                                    [&](const search::SearchProgress& p) { ctx.progress(format_progress(p), true); });
+  search::stop_scoring(ctx.comm);
+  search::write_search_outputs(r, *space, s);
   PICONAS_CHECK(r.best >= 0, "run: the search scored no feasible candidate under the budgets");
   json candidates = json::array();
   for (size_t rank = 0; rank < r.top.size(); ++rank) {
-    const HistoryEntry& e = r.state.history[static_cast<size_t>(r.top[rank])];
+    const search::HistoryEntry& e = r.state.history[static_cast<size_t>(r.top[rank])];
     PICONAS_CHECK(e.candidate.arch, "run: candidate " << e.candidate.text << " has no architecture");
     candidates.push_back({{"rank", rank + 1},
                           {"history_row", r.top[rank]},
@@ -329,7 +329,7 @@ json run_search_stage(StageContext& ctx) {
                           {"flash", e.cost.flash}});
   }
   int64_t infeasible = 0;
-  for (const HistoryEntry& e : r.state.history) infeasible += !e.feasible;
+  for (const search::HistoryEntry& e : r.state.history) infeasible += !e.feasible;
   return {{"candidates", candidates},
           {"history", r.state.history.size()},
           {"feasible", static_cast<int64_t>(r.state.history.size()) - infeasible},
@@ -356,8 +356,8 @@ json run_shortlist_stage(StageContext& ctx) {
     const std::string dir = ctx.path("shortlist/" + std::to_string(i + 1));
     const std::string marker = dir + "/shortlist_result.json";
     if (fs::exists(marker)) return json::parse(read_file(marker));
-    const TrainConfig t = train_config(c, arch, c.shortlist_epochs, c.shortlist_limit, 0.2, false, dir);
-    const TrainResult r = train_with_progress(
+    const train::TrainConfig t = train_config(c, arch, c.shortlist_epochs, c.shortlist_limit, 0.2, false, dir);
+    const train::TrainResult r = train_with_progress(
         t, "candidate " + std::to_string(i + 1) + "/" + std::to_string(candidates.size()), ctx);
     const json entry = {{"rank", i + 1},
                         {"arch", arch},
@@ -382,9 +382,9 @@ json run_train_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
   const std::string arch = ctx.results.at(Stage::Shortlist).at("arch").get<std::string>();
   const std::string dir = ctx.path("train");
-  TrainConfig t = train_config(c, arch, c.epochs, c.train_limit, 1.0, true, dir);
+  train::TrainConfig t = train_config(c, arch, c.epochs, c.train_limit, 1.0, true, dir);
   t.communicator = &ctx.comm;  // data-parallel over the ranks (trainer.h)
-  const TrainResult r = train_with_progress(t, "winner", ctx);
+  const train::TrainResult r = train_with_progress(t, "winner", ctx);
   if (!ctx.comm.is_root()) return json();
   PICONAS_CHECK(r.completed, "run: the training in " << dir << " stopped before its last epoch");
   // The trainer stores the test accuracy of best.ckpt in its meta (what `piconas eval` prints).
@@ -405,4 +405,4 @@ json run_train_stage(StageContext& ctx) {
   return out;
 }
 
-}  // namespace piconas::nas::pipeline_detail
+}  // namespace piconas::nas::pipeline

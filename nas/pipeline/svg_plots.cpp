@@ -6,7 +6,7 @@
 
 #include "core/svg.h"
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 namespace {
 
@@ -132,4 +132,4 @@ std::string bar_plot_svg(const std::string& title, const std::string& y_label, c
   return s + "</svg>\n";
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

@@ -11,7 +11,7 @@
 
 #include "core/svg.h"  // xml_escape, svg_px
 
-namespace piconas::nas {
+namespace piconas::nas::pipeline {
 
 struct LineSeries {
   std::string name;
@@ -27,4 +27,4 @@ std::string bar_plot_svg(const std::string& title, const std::string& y_label, c
                          const std::vector<double>& values, const std::string& color, int width = 640,
                          int height = 300);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::pipeline

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "nas/metrics/metric_list.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 
@@ -56,9 +56,9 @@ std::vector<MetricWeight> parse_metric_weights(const std::string& text) {
           "metric list '" << text << "': bad weight '" << weight << "'");
     }
     PICONAS_CHECK(!metric.name.empty(), "metric list '" << text << "': empty metric name");
-    PICONAS_CHECK(find_metric(metric.name).has_value(),
+    PICONAS_CHECK(metrics::find_metric(metric.name).has_value(),
                   "metric list '" << text << "': unknown metric '" << metric.name
-                                  << "'; known metrics: " << metric_names_text());
+                                  << "'; known metrics: " << metrics::metric_names_text());
     for (const auto& m : metrics)
       PICONAS_CHECK(m.name != metric.name,
                     "metric list '" << text << "': '" << m.name << "' twice");
@@ -138,4 +138,4 @@ double zscore_aggregate(const MetricValues& values, const ZScoreStats& stats,
   return total / weights;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 using MetricValues = std::map<std::string, double>;
 
@@ -49,4 +49,4 @@ ZScoreStats zscore_fit(const std::vector<MetricValues>& reference,
 double zscore_aggregate(const MetricValues& values, const ZScoreStats& stats,
                         const std::vector<MetricWeight>& metrics);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -10,7 +10,7 @@
 #include "nas/builder.h"
 #include "nas/metrics/skip.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 
@@ -310,7 +310,7 @@ std::shared_ptr<autograd::Module> BlocksSpace::build(const Candidate& c) const {
 
 double BlocksSpace::skip(const Candidate& c) const {
   PICONAS_CHECK(c.arch, "blocks space: candidate " << c.text << " has no ArchSpec");
-  return skip_fraction(*c.arch);
+  return metrics::skip_fraction(*c.arch);
 }
 
 CostEstimate BlocksSpace::cost(const Candidate& c) const {
@@ -318,4 +318,4 @@ CostEstimate BlocksSpace::cost(const Candidate& c) const {
   return estimate_cost(*c.arch, options_.deploy_memory, options_.deploy_max_sram);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -20,7 +20,7 @@
 #pragma once
 #include "nas/search/search_space.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 inline constexpr int kBlockGenes = 7;
 
@@ -52,4 +52,4 @@ class BlocksSpace : public SearchSpace {
   std::vector<int> activation_genes_;       // ir_options: 0 and the non-network activations
 };
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 
@@ -122,4 +122,4 @@ int64_t scoring_memory_bytes(const CostEstimate& cost, int64_t images) {
   return 3 * 4 * (cost.activation_elements * images + cost.params);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

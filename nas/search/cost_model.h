@@ -36,7 +36,7 @@
 #include "nas/arch/arch_cost.h"
 #include "nas/deploy/planner.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 struct CostEstimate {
   int64_t params = 0;
@@ -57,4 +57,4 @@ CostEstimate estimate_cost(const ArchSpec& spec, const deploy::PlanOptions& memo
 // Estimated bytes to score one candidate on `images` images (see above).
 int64_t scoring_memory_bytes(const CostEstimate& cost, int64_t images);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

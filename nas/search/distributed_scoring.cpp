@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 
@@ -145,4 +145,4 @@ void stop_scoring(const Communicator& comm) {
   comm.broadcast(message);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -13,7 +13,7 @@
 #include "core/distributed.h"
 #include "nas/search/search.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 // Every rank holds the same space and score function; `comm`, `space` and `score` must
 // outlive the returned function, which only the root calls.
@@ -24,4 +24,4 @@ void serve_scoring(const Communicator& comm, const SearchSpace& space, const Sco
 // Root: releases the serving ranks (call once the search has ended).
 void stop_scoring(const Communicator& comm);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

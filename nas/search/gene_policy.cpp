@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 PolicyState uniform_policy(const std::vector<int>& decision_sizes) {
   PolicyState policy;
@@ -79,4 +79,4 @@ void reinforce_update(PolicyState& policy, const std::vector<std::vector<int>>& 
   ++policy.updates;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

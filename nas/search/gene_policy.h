@@ -13,7 +13,7 @@
 
 #include "core/rng.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 struct PolicyState {
   std::vector<std::vector<double>> logits;  // per decision, one per value; all 0 = uniform
@@ -37,4 +37,4 @@ void reinforce_update(PolicyState& policy, const std::vector<std::vector<int>>& 
                       const std::vector<double>& rewards, double learning_rate,
                       double baseline_decay);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -4,7 +4,7 @@
 #include "nas/arch/graph_text.h"
 #include "nas/builder.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 [[noreturn]] void no_genes(const char* what) {
@@ -70,4 +70,4 @@ CostEstimate GraphSpace::cost(const Candidate& c) const {
   return estimate_cost(graph_of(c), options_.deploy_memory, options_.deploy_max_sram);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

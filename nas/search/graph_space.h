@@ -10,7 +10,7 @@
 #pragma once
 #include "nas/search/search_space.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 class GraphSpace : public SearchSpace {
  public:
@@ -33,4 +33,4 @@ class GraphSpace : public SearchSpace {
   SpaceOptions options_;
 };
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

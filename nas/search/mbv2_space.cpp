@@ -6,7 +6,7 @@
 #include "nas/builder.h"
 #include "nas/metrics/skip.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 
@@ -154,7 +154,7 @@ std::shared_ptr<autograd::Module> Mbv2Space::build(const Candidate& c) const {
 
 double Mbv2Space::skip(const Candidate& c) const {
   PICONAS_CHECK(c.arch, "mbv2 space: candidate " << c.text << " has no ArchSpec");
-  return skip_fraction(*c.arch);
+  return metrics::skip_fraction(*c.arch);
 }
 
 CostEstimate Mbv2Space::cost(const Candidate& c) const {
@@ -162,4 +162,4 @@ CostEstimate Mbv2Space::cost(const Candidate& c) const {
   return estimate_cost(*c.arch, deploy_memory_, deploy_max_sram_);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -6,7 +6,7 @@
 #pragma once
 #include "nas/search/search_space.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 inline constexpr int kMbv2Genes = 3 * kMbv2Stages;
 
@@ -35,4 +35,4 @@ class Mbv2Space : public SearchSpace {
   int64_t deploy_max_sram_ = 0;
 };
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 using namespace autograd;
 
@@ -191,4 +191,4 @@ CostEstimate nb201_cost(const Nb201Genotype& genotype, const Nb201MacroOptions& 
   return cost;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

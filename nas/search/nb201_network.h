@@ -22,7 +22,7 @@
 #include "nas/arch/arch_spec.h"
 #include "nas/search/cost_model.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 enum class Nb201Op { None = 0, SkipConnect = 1, NorConv1x1 = 2, NorConv3x3 = 3, AvgPool3x3 = 4 };
 inline constexpr int kNb201Ops = 5;
@@ -77,4 +77,4 @@ std::vector<std::string> nb201_macro_problems(const Nb201MacroOptions& options);
 // output; BN folded into the conv before it, the final BN kept as 8 bytes per channel).
 CostEstimate nb201_cost(const Nb201Genotype& genotype, const Nb201MacroOptions& options);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

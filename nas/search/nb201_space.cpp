@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 
@@ -172,4 +172,4 @@ CostEstimate Nb201Space::cost(const Candidate& c) const {
   return nb201_cost(genotype_of(c), macro_);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

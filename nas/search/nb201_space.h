@@ -11,7 +11,7 @@
 #include "nas/search/nb201_network.h"
 #include "nas/search/search_space.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 // "none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3".
 const char* nb201_op_name(Nb201Op op);
@@ -43,4 +43,4 @@ class Nb201Space : public SearchSpace {
   Nb201MacroOptions macro_;
 };
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

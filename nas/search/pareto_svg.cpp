@@ -7,7 +7,7 @@
 
 #include "core/svg.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 
@@ -100,4 +100,4 @@ std::string pareto_svg(const SearchResult& result) {
   return out;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

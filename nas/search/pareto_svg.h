@@ -7,8 +7,8 @@
 
 #include "nas/search/search.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 std::string pareto_svg(const SearchResult& result);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -15,7 +15,7 @@
 #include "core/parallel.h"
 #include "nas/search/search_io.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 std::vector<double> aggregate_set(const std::vector<const MetricValues*>& set,
                                   const SearchSettings& settings,
@@ -571,4 +571,4 @@ SearchResult run_search(const SearchSpace& space, const SearchSettings& settings
   return run_search(space, settings, local, progress);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

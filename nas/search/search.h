@@ -56,7 +56,7 @@
 #include "nas/search/gene_policy.h"
 #include "nas/search/search_space.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 enum class StrategyKind { Random, Rea, FreeRea, Rl };
 StrategyKind parse_strategy(const std::string& name);  // "random" | "rea" | "freerea" | "rl"
@@ -183,4 +183,4 @@ SearchResult run_search(const SearchSpace& space, const SearchSettings& settings
 SearchResult run_search(const SearchSpace& space, const SearchSettings& settings,
                         const BatchScoreFn& batch_score, const ProgressFn& progress);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "nas/search/pareto_svg.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 using nlohmann::json;
 
@@ -338,4 +338,4 @@ void write_search_outputs(const SearchResult& result, const SearchSpace& space,
   write_file_atomic((dir / "pareto.svg").string(), pareto_svg(result));
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -15,7 +15,7 @@
 
 #include "nas/search/search.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 std::string search_state_path(const std::string& output_dir);
 
@@ -46,4 +46,4 @@ std::string search_json(const SearchResult& result, const SearchSpace& space,
 void write_search_outputs(const SearchResult& result, const SearchSpace& space,
                           const SearchSettings& settings);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -9,7 +9,7 @@
 #include "nas/deploy/latency.h"
 #include "nas/search/search.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 StrategyKind parse_strategy(const std::string& name) {
   if (name == "random") return StrategyKind::Random;
@@ -98,4 +98,4 @@ std::string format_progress(const SearchProgress& p) {
   return out.str();
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

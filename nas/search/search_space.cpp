@@ -7,7 +7,7 @@
 #include "nas/search/mbv2_space.h"
 #include "nas/search/nb201_space.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 std::vector<std::string> search_space_names() { return {"blocks", "mbv2", "nb201", "graph"}; }
 
@@ -20,8 +20,8 @@ std::unique_ptr<SearchSpace> make_search_space(std::string_view name, const Spac
 }
 
 bool is_architecture_metric(std::string_view metric) {
-  const std::optional<Metric> m = find_metric(metric);
-  return m && !needs_network(*m);
+  const std::optional<metrics::Metric> m = metrics::find_metric(metric);
+  return m && !metrics::needs_network(*m);
 }
 
 double architecture_metric(const SearchSpace& space, const Candidate& c, std::string_view metric) {
@@ -47,4 +47,4 @@ int draw_other(const std::vector<int>& values, int current, Rng& rng) {
   return draw_any(others, rng);
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -29,7 +29,7 @@
 #include "nas/arch/arch_spec.h"
 #include "nas/search/cost_model.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 struct Candidate {
   std::string text;
@@ -108,4 +108,4 @@ double architecture_metric(const SearchSpace& space, const Candidate& c, std::st
 int draw_other(const std::vector<int>& values, int current, Rng& rng);
 int draw_any(const std::vector<int>& values, Rng& rng);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

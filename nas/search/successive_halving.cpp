@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 namespace {
 void check_arguments(int64_t n, int64_t first_budget, int eta) {
@@ -83,4 +83,4 @@ int64_t halving_cost(int64_t n, int64_t first_budget, int eta, bool score_winner
   return cost;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -15,7 +15,7 @@
 #include <functional>
 #include <vector>
 
-namespace piconas::nas {
+namespace piconas::nas::search {
 
 struct HalvingRung {
   int64_t budget = 0;
@@ -44,4 +44,4 @@ std::vector<HalvingRung> successive_halving_by_rung(
 // .., score_winner) runs; Error on overflow.
 int64_t halving_cost(int64_t n, int64_t first_budget, int eta, bool score_winner = true);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::search

@@ -6,7 +6,7 @@
 #include "autograd/layers.h"
 #include "core/error.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 BatchShard shard_batch(const data::Batch& batch, const Communicator& comm) {
   BatchShard shard;
@@ -74,4 +74,4 @@ void sum_gradients(const std::vector<autograd::Variable>& params, const Communic
   }
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

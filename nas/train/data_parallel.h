@@ -15,7 +15,7 @@
 #include "core/distributed.h"
 #include "data/loader.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 struct BatchShard {
   Tensor images;                // this rank's rows (the whole batch on one process)
@@ -35,4 +35,4 @@ void check_shardable(autograd::Module& net, const Communicator& comm);
 // Every parameter's gradient (zeros where none reached it) summed over the ranks.
 void sum_gradients(const std::vector<autograd::Variable>& params, const Communicator& comm);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

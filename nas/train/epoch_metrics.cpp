@@ -4,7 +4,7 @@
 #include <limits>
 #include <sstream>
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 namespace {
 nlohmann::json number_or_null(double value) {
@@ -54,4 +54,4 @@ std::string metrics_csv(const std::vector<EpochMetrics>& history) {
   return out.str();
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

@@ -7,11 +7,11 @@
 
 #include "nas/train/trainer.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 // NaN validation numbers (no validation part) are JSON null and empty CSV fields.
 nlohmann::json metrics_json(const EpochMetrics& m);
 EpochMetrics metrics_from_json(const nlohmann::json& j);
 std::string metrics_csv(const std::vector<EpochMetrics>& history);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

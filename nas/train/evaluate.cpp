@@ -10,7 +10,7 @@
 #include "autograd/layers.h"
 #include "data/loader.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 namespace {
 // Restores a module's training flag when the scope ends (also on exceptions).
@@ -178,4 +178,4 @@ data::DatasetSpec data_spec_for(const data::DatasetSpec& spec, const ArchSpec& a
   return out;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

@@ -17,7 +17,7 @@
 #include "data/normalize.h"
 #include "nas/arch/arch_spec.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 struct EvalResult {
   int64_t count = 0;
@@ -60,4 +60,4 @@ void check_data_matches(const data::Dataset& dataset, const ArchSpec& arch, cons
 // resolution), so load_dataset returns images the model can take.
 data::DatasetSpec data_spec_for(const data::DatasetSpec& spec, const ArchSpec& arch);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

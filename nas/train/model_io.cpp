@@ -6,7 +6,7 @@
 #include "nas/arch/arch_text.h"
 #include "nas/builder.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 Checkpoint make_model_checkpoint(const autograd::Module& module, const ModelInfo& info) {
   PICONAS_CHECK(info.arch && info.normalization, "make_model_checkpoint: arch and normalization are required");
@@ -105,4 +105,4 @@ LoadedModel load_model(const Checkpoint& checkpoint, const std::string& source) 
   return model;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

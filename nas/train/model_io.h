@@ -18,7 +18,7 @@
 #include "nas/arch/arch_spec.h"
 #include "nas/checkpoint.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 inline constexpr const char* kModelFormat = "piconas-model";
 inline constexpr int kModelVersion = 1;
@@ -49,4 +49,4 @@ LoadedModel load_model(const std::string& path);
 // The same for a checkpoint already in memory; `source` names it in error messages.
 LoadedModel load_model(const Checkpoint& checkpoint, const std::string& source);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

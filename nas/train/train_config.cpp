@@ -3,7 +3,7 @@
 #include "nas/arch/arch_text.h"
 #include "nas/train/trainer.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 namespace {
 const char* schedule_name(autograd::ScheduleKind kind) {
@@ -85,4 +85,4 @@ nlohmann::json train_config_json(const TrainConfig& c) {
   return j;
 }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

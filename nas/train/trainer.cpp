@@ -22,7 +22,7 @@
 #include "nas/train/data_parallel.h"
 #include "nas/train/epoch_metrics.h"
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 namespace {
 namespace fs = std::filesystem;
@@ -514,6 +514,6 @@ TrainResult TrainRun::run() {
 }
 }  // namespace
 
-TrainResult train(const TrainConfig& config) { return TrainRun(config).run(); }
+TrainResult train_model(const TrainConfig& config) { return TrainRun(config).run(); }
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

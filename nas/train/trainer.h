@@ -56,7 +56,7 @@ namespace piconas {
 class Communicator;
 }
 
-namespace piconas::nas {
+namespace piconas::nas::train {
 
 inline constexpr uint64_t kWeightsStream = 0;
 inline constexpr uint64_t kSplitStream = 1;
@@ -152,6 +152,6 @@ struct TrainResult {
   std::string last_checkpoint, best_checkpoint, metrics_csv, summary_json;
 };
 
-TrainResult train(const TrainConfig& config);
+TrainResult train_model(const TrainConfig& config);
 
-}  // namespace piconas::nas
+}  // namespace piconas::nas::train

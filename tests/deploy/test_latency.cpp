@@ -155,28 +155,28 @@ TEST_CASE("latency: milliseconds, range checks and the search budget") {
   CHECK_THROWS_AS(check_latency_ms(0), Error);
   CHECK_THROWS_AS(check_latency_ms(std::nan("")), Error);
 
-  Constraints limits;
+  search::Constraints limits;
   limits.max_latency_ms = -1;
   limits.mcu_mhz = 120;
-  CHECK_THROWS_AS(check_constraints(limits), Error);
+  CHECK_THROWS_AS(search::check_constraints(limits), Error);
   limits.max_latency_ms = std::numeric_limits<double>::infinity();
-  CHECK_THROWS_AS(check_constraints(limits), Error);
+  CHECK_THROWS_AS(search::check_constraints(limits), Error);
   limits.max_latency_ms = 10;
   limits.mcu_mhz = 0;
-  CHECK_THROWS_AS(check_constraints(limits), Error);
+  CHECK_THROWS_AS(search::check_constraints(limits), Error);
   limits.mcu_mhz = 120;
-  CHECK_NOTHROW(check_constraints(limits));
-  CHECK(has_deployment_budget(limits));
+  CHECK_NOTHROW(search::check_constraints(limits));
+  CHECK(search::has_deployment_budget(limits));
 
-  const CostEstimate cost = estimate_cost(parse_arch(kArch));
+  const search::CostEstimate cost = search::estimate_cost(parse_arch(kArch));
   const double predicted = estimate_latency(parse_arch(kArch), McuTarget::CortexM4).instructions;
   CHECK(cost.mcu_instructions[static_cast<size_t>(McuTarget::CortexM4)] ==
         doctest::Approx(predicted));
   const double ms = latency_ms(predicted, 120);
   limits.max_latency_ms = ms * 1.01;
-  CHECK(constraint_violations(cost, limits).empty());
+  CHECK(search::constraint_violations(cost, limits).empty());
   limits.max_latency_ms = ms * 0.99;
-  const auto violations = constraint_violations(cost, limits);
+  const auto violations = search::constraint_violations(cost, limits);
   REQUIRE(violations.size() == 1);
   CHECK(violations[0].find("latency_ms") == 0);
   // A faster clock admits it again.

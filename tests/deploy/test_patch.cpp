@@ -230,8 +230,8 @@ TEST_CASE(
         plan_memory(g, all).patch.extra_macs);  // the fastest that fits, not the smallest
   // Without patching the budget is missed, and the search sees the same.
   CHECK(plan_for_budget(g, PlanOptions{}, tight).arena_bytes > tight);
-  CHECK(estimate_cost(spec, PlanOptions{}, tight).peak_sram > tight);
-  const CostEstimate cost = estimate_cost(spec, all, tight);
+  CHECK(search::estimate_cost(spec, PlanOptions{}, tight).peak_sram > tight);
+  const search::CostEstimate cost = search::estimate_cost(spec, all, tight);
   CHECK(cost.peak_sram == fits.arena_bytes);
   // The latency estimate is that of the patched plan: recomputed halos cost instructions (next to
   // the same kernels unpatched; the in-place plan can be slower still).
@@ -239,7 +239,7 @@ TEST_CASE(
   CHECK(cost.mcu_instructions[m4] ==
         doctest::Approx(estimate_latency(g, fits, McuTarget::CortexM4).instructions));
   CHECK(cost.mcu_instructions[m4] >
-        estimate_cost(spec, PlanOptions{}, out_of_place).mcu_instructions[m4]);
+        search::estimate_cost(spec, PlanOptions{}, out_of_place).mcu_instructions[m4]);
   MESSAGE("mbv2-bench under " << tight << " B: patched " << fits.patch.layers << " layers "
                               << fits.patch.grid_h << "x" << fits.patch.grid_w << ", arena "
                               << fits.arena_bytes << " B, extra MACs " << fits.patch.extra_macs);

@@ -45,7 +45,7 @@ inline uint64_t fnv1a(const std::string& text) {
 
 // naswot and logsynflow from a hash of the text plus the genes; about 1 in 16 candidates gets
 // a -inf naswot (a singular kernel), exercising the non-finite handling.
-inline MetricValues synthetic_metrics(const Candidate& c) {
+inline search::MetricValues synthetic_metrics(const search::Candidate& c) {
   const uint64_t h = fnv1a(c.text);
   double gene_sum = 0;
   for (size_t i = 0; i < c.genes.size(); ++i)

@@ -57,7 +57,7 @@ TEST_CASE("a tiny search picks the branch that can see space") {
   o.batch_size = 32;
   o.arch_lr = 0.05;
   std::vector<EpochReport> reports;
-  search(net, all_of(d), o, [&](const EpochReport& r) { reports.push_back(r); });
+  search_supernet(net, all_of(d), o, [&](const EpochReport& r) { reports.push_back(r); });
   REQUIRE(reports.size() == 4);
   CHECK(net.blocks()[0]->argmax() == 1);
   const std::vector<double> theta = softmax_values(net.blocks()[0]->alpha().value(), 1.0);
@@ -83,7 +83,7 @@ TEST_CASE("a large lambda drives the choice to the cheapest branch and the masks
   o.arch_lr = 0.1;
   o.mode = SelectionMode::HardGumbel;
   std::vector<EpochReport> reports;
-  search(net, all_of(d), o, [&](const EpochReport& r) { reports.push_back(r); });
+  search_supernet(net, all_of(d), o, [&](const EpochReport& r) { reports.push_back(r); });
   CHECK_FALSE(reports[0].arch_trained);
   CHECK(reports[2].arch_trained);
   CHECK(net.blocks()[0]->argmax() == 1);  // skip

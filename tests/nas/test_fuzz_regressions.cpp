@@ -64,7 +64,7 @@ TEST_CASE("fuzz regression: a valid but huge architecture's cost is an Error, no
 TEST_CASE("fuzz regression: the blocks space rejects a text whose header is not its base") {
   // fuzz_search_text: BlocksSpace::parse dropped the header, so this text (input 0x28x28)
   // parsed to a candidate with a different text in the default 1x28x28 space.
-  auto space = make_search_space("blocks", SpaceOptions{});
+  auto space = search::make_search_space("blocks", search::SpaceOptions{});
   const std::string text =
       "blocks:in=0x28x28,classes=10,act=relu6,stem=16k3s2|ds:k7s1c64|cn:k7e6s2c64|ir:k5e6s1c64|"
       "ir:k5e2s1c32|cn:k3e6s1c96|head=0";
@@ -101,37 +101,37 @@ TEST_CASE("fuzz regression: checkpoint shapes that overflow or are not integers 
 TEST_CASE("fuzz regression: a search state a resume would crash on is rejected") {
   // fuzz_search_state: an initialized freerea state with an empty population indexed an
   // empty vector when the search resumed; float integers were undefined casts.
-  auto space = make_search_space("nb201", SpaceOptions{});
+  auto space = search::make_search_space("nb201", search::SpaceOptions{});
   test::SearchTempDir dir;
-  SearchSettings s;
+  search::SearchSettings s;
   s.population = 4;
   s.sample_size = 2;
   s.steps = 2;
   s.output_dir = dir.str();
-  run_search(*space, s, test::synthetic_metrics);
-  const nlohmann::json good = nlohmann::json::parse(read_file(search_state_path(dir.str())));
-  CHECK_NOTHROW(decode_search_state(good.dump(), "state.json", *space, s));
+  search::run_search(*space, s, test::synthetic_metrics);
+  const nlohmann::json good = nlohmann::json::parse(read_file(search::search_state_path(dir.str())));
+  CHECK_NOTHROW(search::decode_search_state(good.dump(), "state.json", *space, s));
 
   nlohmann::json bad = good;
   bad["state"]["population"] = nlohmann::json::array();
-  CHECK_THROWS_WITH_AS(decode_search_state(bad.dump(), "state.json", *space, s),
+  CHECK_THROWS_WITH_AS(search::decode_search_state(bad.dump(), "state.json", *space, s),
                        doctest::Contains("population is empty"), Error);
   bad = good;
   bad["state"]["history"][good["state"]["population"][0][0].get<size_t>()]["feasible"] = false;
-  CHECK_THROWS_WITH_AS(decode_search_state(bad.dump(), "state.json", *space, s),
+  CHECK_THROWS_WITH_AS(search::decode_search_state(bad.dump(), "state.json", *space, s),
                        doctest::Contains("infeasible"), Error);
   for (const char* field : {"step", "consecutive_infeasible"}) {
     bad = good;
     bad["state"][field] = 1e30;
-    CHECK_THROWS_WITH_AS(decode_search_state(bad.dump(), "state.json", *space, s),
+    CHECK_THROWS_WITH_AS(search::decode_search_state(bad.dump(), "state.json", *space, s),
                          doctest::Contains("expected an integer"), Error);
   }
   bad = good;
   bad["state"]["step"] = -3;
-  CHECK_THROWS_WITH_AS(decode_search_state(bad.dump(), "state.json", *space, s),
+  CHECK_THROWS_WITH_AS(search::decode_search_state(bad.dump(), "state.json", *space, s),
                        doctest::Contains("negative step"), Error);
   bad = good;
   bad["state"]["rng"][2] = -1;
-  CHECK_THROWS_WITH_AS(decode_search_state(bad.dump(), "state.json", *space, s),
+  CHECK_THROWS_WITH_AS(search::decode_search_state(bad.dump(), "state.json", *space, s),
                        doctest::Contains("non-negative integer"), Error);
 }

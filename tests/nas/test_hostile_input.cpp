@@ -29,49 +29,49 @@ TEST_CASE("train: out-of-range numbers are refused up front, before anything is 
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
   struct Case {
     const char* what;
-    void (*edit)(TrainConfig&);
+    void (*edit)(train::TrainConfig&);
   };
   static double s_inf = inf, s_nan = nan;
   const Case cases[] = {
-      {"batch size", [](TrainConfig& c) { c.batch_size = std::numeric_limits<int64_t>::max(); }},
-      {"epochs", [](TrainConfig& c) { c.epochs = std::numeric_limits<int64_t>::max(); }},
-      {"warm-up", [](TrainConfig& c) { c.warmup_epochs = 1e308; }},
-      {"learning rate", [](TrainConfig& c) { c.lr = s_inf; }},
-      {"learning rate", [](TrainConfig& c) { c.lr = 1e30; }},
-      {"learning rate", [](TrainConfig& c) { c.lr = s_nan; }},
-      {"weight decay", [](TrainConfig& c) { c.weight_decay = s_inf; }},
-      {"threads", [](TrainConfig& c) { c.threads = 1 << 30; }},
-      {"output directory", [](TrainConfig& c) { c.out_dir += "/caf\xe9"; }},
+      {"batch size", [](train::TrainConfig& c) { c.batch_size = std::numeric_limits<int64_t>::max(); }},
+      {"epochs", [](train::TrainConfig& c) { c.epochs = std::numeric_limits<int64_t>::max(); }},
+      {"warm-up", [](train::TrainConfig& c) { c.warmup_epochs = 1e308; }},
+      {"learning rate", [](train::TrainConfig& c) { c.lr = s_inf; }},
+      {"learning rate", [](train::TrainConfig& c) { c.lr = 1e30; }},
+      {"learning rate", [](train::TrainConfig& c) { c.lr = s_nan; }},
+      {"weight decay", [](train::TrainConfig& c) { c.weight_decay = s_inf; }},
+      {"threads", [](train::TrainConfig& c) { c.threads = 1 << 30; }},
+      {"output directory", [](train::TrainConfig& c) { c.out_dir += "/caf\xe9"; }},
   };
   for (const Case& k : cases) {
     CAPTURE(k.what);
-    TrainConfig c = small_config(root, "bad");
+    train::TrainConfig c = small_config(root, "bad");
     k.edit(c);
-    CHECK_THROWS_WITH_AS(train(c), doctest::Contains(k.what), Error);
+    CHECK_THROWS_WITH_AS(train::train_model(c), doctest::Contains(k.what), Error);
     CHECK_FALSE(std::filesystem::exists(root.path() / "bad"));
   }
 }
 
 TEST_CASE("train: a diverging run stops with a clear error; no checkpoint holds non-finite weights") {
   TempDir root;
-  TrainConfig c = small_config(root, "diverge");
+  train::TrainConfig c = small_config(root, "diverge");
   c.lr = 100;
   c.weight_decay = 0.99;  // every step multiplies the weights by about -98
   c.epochs = 20;
   c.warmup_epochs = 0;
-  CHECK_THROWS_WITH_AS(train(c), doctest::Contains("diverged"), Error);
+  CHECK_THROWS_WITH_AS(train::train_model(c), doctest::Contains("diverged"), Error);
   for (const char* file : {"last.ckpt", "best.ckpt"}) {
     const std::string path = c.out_dir + "/" + file;
-    if (std::filesystem::exists(path)) CHECK_NOTHROW(load_model(path));
+    if (std::filesystem::exists(path)) CHECK_NOTHROW(train::load_model(path));
   }
 }
 
 TEST_CASE("train: resuming an inconsistent or ill-typed training state is an Error, not a crash") {
   TempDir root;
-  TrainConfig c = small_config(root, "run");
+  train::TrainConfig c = small_config(root, "run");
   c.epochs = 1;
   c.evaluate_test = false;
-  train(c);
+  train::train_model(c);
   const std::string last = c.out_dir + "/last.ckpt";
   const Checkpoint good = load_checkpoint(last);
   c.resume = true;
@@ -79,38 +79,38 @@ TEST_CASE("train: resuming an inconsistent or ill-typed training state is an Err
     Checkpoint bad = good;
     bad.meta["train_state"]["history"] = nlohmann::json::array();
     save_checkpoint(last, bad);
-    CHECK_THROWS_WITH_AS(train(c), doctest::Contains("inconsistent"), Error);
+    CHECK_THROWS_WITH_AS(train_model(c), doctest::Contains("inconsistent"), Error);
   }
   SUBCASE("a string where a number belongs (once a raw JSON exception)") {
     Checkpoint bad = good;
     bad.meta["train_state"]["epoch_seen"] = "many";
     save_checkpoint(last, bad);
-    CHECK_THROWS_WITH_AS(train(c), doctest::Contains("malformed training state"), Error);
+    CHECK_THROWS_WITH_AS(train_model(c), doctest::Contains("malformed training state"), Error);
   }
 }
 
 TEST_CASE("model checkpoints: wrapped version, bad class names, duplicate tensors, NaN weights") {
   TempDir root;
-  TrainConfig c = small_config(root, "m");
+  train::TrainConfig c = small_config(root, "m");
   c.epochs = 1;
   c.evaluate_test = false;
-  train(c);
+  train::train_model(c);
   const Checkpoint good = load_checkpoint(c.out_dir + "/best.ckpt");
-  CHECK_NOTHROW(load_model(good, "good"));
+  CHECK_NOTHROW(train::load_model(good, "good"));
   Checkpoint bad = good;
   SUBCASE("version 2^32 + 1 (once read as 1)") {
     bad.meta["version"] = uint64_t{4294967297};
-    CHECK_THROWS_WITH_AS(load_model(bad, "m.ckpt"), doctest::Contains("version 4294967297"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(bad, "m.ckpt"), doctest::Contains("version 4294967297"), Error);
   }
   SUBCASE("class names of the wrong length or type") {
     bad.meta["class_names"] = {"a", "b"};
-    CHECK_THROWS_WITH_AS(load_model(bad, "m.ckpt"), doctest::Contains("class_names"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(bad, "m.ckpt"), doctest::Contains("class_names"), Error);
     bad.meta["class_names"] = 7;
-    CHECK_THROWS_WITH_AS(load_model(bad, "m.ckpt"), doctest::Contains("class_names"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(bad, "m.ckpt"), doctest::Contains("class_names"), Error);
   }
   SUBCASE("an ill-typed epoch (eval printed it through a raw JSON exception)") {
     bad.meta["epoch"] = "three";
-    CHECK_THROWS_WITH_AS(load_model(bad, "m.ckpt"), doctest::Contains("\"epoch\""), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(bad, "m.ckpt"), doctest::Contains("\"epoch\""), Error);
   }
   SUBCASE("a duplicate tensor name") {
     bad.tensors.push_back(bad.tensors.front());
@@ -120,33 +120,33 @@ TEST_CASE("model checkpoints: wrapped version, bad class names, duplicate tensor
   SUBCASE("a NaN weight (a diverged run: eval printed an accuracy, export a misleading error)") {
     bad.tensors.front().second = bad.tensors.front().second.clone();
     bad.tensors.front().second.data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
-    CHECK_THROWS_WITH_AS(load_model(bad, "m.ckpt"), doctest::Contains("finite"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(bad, "m.ckpt"), doctest::Contains("finite"), Error);
   }
 }
 
 TEST_CASE("evaluate: a batch size near INT64_MAX evaluates every image (once 0 images, NaN accuracy)") {
   TempDir root;
-  TrainConfig c = small_config(root, "e");
+  train::TrainConfig c = small_config(root, "e");
   c.epochs = 1;
   c.evaluate_test = false;
-  train(c);
-  const LoadedModel m = load_model(c.out_dir + "/best.ckpt");
+  train::train_model(c);
+  const train::LoadedModel m = train::load_model(c.out_dir + "/best.ckpt");
   data::DatasetSpec spec = c.data;
   spec.split = data::Split::Test;
-  const data::Dataset test = data::load_dataset(data_spec_for(spec, m.arch));
-  const EvalResult r = evaluate(*m.module, test, m.normalization, {}, std::numeric_limits<int64_t>::max());
+  const data::Dataset test = data::load_dataset(train::data_spec_for(spec, m.arch));
+  const train::EvalResult r = train::evaluate(*m.module, test, m.normalization, {}, std::numeric_limits<int64_t>::max());
   CHECK(r.count == test.count);
   CHECK(std::isfinite(r.accuracy));
 }
 
 TEST_CASE("run config: integers that do not fit are refused, not wrapped") {
-  PipelineConfig c;
-  CHECK_THROWS_WITH_AS(apply_json(c, {{"population", uint64_t{4294967298}}}, "run.json"),
+  pipeline::PipelineConfig c;
+  CHECK_THROWS_WITH_AS(pipeline::apply_json(c, {{"population", uint64_t{4294967298}}}, "run.json"),
                        doctest::Contains("population"), Error);
-  CHECK_THROWS_WITH_AS(apply_json(c, {{"threads", uint64_t{4294967297}}}, "run.json"), doctest::Contains("threads"),
+  CHECK_THROWS_WITH_AS(pipeline::apply_json(c, {{"threads", uint64_t{4294967297}}}, "run.json"), doctest::Contains("threads"),
                        Error);
-  CHECK_THROWS_AS(apply_json(c, {{"seed", -1}}, "run.json"), Error);
-  CHECK(c == PipelineConfig{});
+  CHECK_THROWS_AS(pipeline::apply_json(c, {{"seed", -1}}, "run.json"), Error);
+  CHECK(c == pipeline::PipelineConfig{});
 }
 
 TEST_CASE("run config: every value a stage parses is validated before config.json is written") {
@@ -157,30 +157,30 @@ TEST_CASE("run config: every value a stage parses is validated before config.jso
            {"stem", "99999k3s1"}, {"head", -1}, {"lr", 1e30}, {"epochs", int64_t{1} << 40}}) {
     CAPTURE(key);
     const nlohmann::json file = {{key, value}};
-    CHECK_THROWS_AS(resolve_run_config(out, file, {}), Error);  // run_pipeline writes config.json after it
+    CHECK_THROWS_AS(pipeline::resolve_run_config(out, file, {}), Error);  // run_pipeline writes config.json after it
     CHECK_FALSE(std::filesystem::exists(out));
   }
-  PipelineConfig c;
-  apply_text(c, "lr", "nan");
-  CHECK_THROWS_AS(check_pipeline_config(c), Error);
+  pipeline::PipelineConfig c;
+  pipeline::apply_text(c, "lr", "nan");
+  CHECK_THROWS_AS(pipeline::check_pipeline_config(c), Error);
 }
 
 TEST_CASE("search: a negative budget is an Error, never \"no limit\"") {
-  SpaceOptions o;
-  auto space = make_search_space("blocks", o);
-  SearchSettings s;
+  search::SpaceOptions o;
+  auto space = search::make_search_space("blocks", o);
+  search::SearchSettings s;
   s.steps = 2;
   s.population = 2;
   s.sample_size = 1;
-  for (int64_t Constraints::*field : {&Constraints::max_peak_sram, &Constraints::max_flash, &Constraints::max_macs,
-                                      &Constraints::max_params, &Constraints::max_scoring_memory}) {
-    SearchSettings bad = s;
+  for (int64_t search::Constraints::*field : {&search::Constraints::max_peak_sram, &search::Constraints::max_flash, &search::Constraints::max_macs,
+                                      &search::Constraints::max_params, &search::Constraints::max_scoring_memory}) {
+    search::SearchSettings bad = s;
     bad.constraints.*field = -1;
     CHECK_THROWS_WITH_AS(run_search(*space, bad, test::synthetic_metrics), doctest::Contains("no limit"), Error);
   }
-  SearchSettings bad = s;
+  search::SearchSettings bad = s;
   bad.output_dir = "out\xff";
-  CHECK_THROWS_WITH_AS(run_search(*space, bad, test::synthetic_metrics), doctest::Contains("UTF-8"), Error);
+  CHECK_THROWS_WITH_AS(search::run_search(*space, bad, test::synthetic_metrics), doctest::Contains("UTF-8"), Error);
 }
 
 TEST_CASE("architecture text: a million blocks is refused early with a short message") {

@@ -11,25 +11,25 @@ using namespace piconas;
 using namespace piconas::nas;
 
 TEST_CASE("metric list: names round-trip and split into network and architecture metrics") {
-  const std::vector<std::string> names = metric_names();
+  const std::vector<std::string> names = metrics::metric_names();
   CHECK(names.size() == 11);
   for (const std::string& name : names) {
     INFO(name);
-    const Metric m = parse_metric(name);
-    CHECK(metric_name(m) == name);
-    CHECK(is_architecture_metric(name) == !needs_network(m));
+    const metrics::Metric m = metrics::parse_metric(name);
+    CHECK(metrics::metric_name(m) == name);
+    CHECK(search::is_architecture_metric(name) == !metrics::needs_network(m));
   }
-  CHECK(network_metric_names() == std::vector<std::string>{"naswot", "jacob_cov", "synflow",
+  CHECK(metrics::network_metric_names() == std::vector<std::string>{"naswot", "jacob_cov", "synflow",
                                                            "logsynflow", "snip", "grad_norm"});
-  CHECK(is_architecture_metric("skip"));
-  CHECK(is_architecture_metric("peak_sram"));
-  CHECK_FALSE(is_architecture_metric("naswot"));
-  CHECK_FALSE(is_architecture_metric("bogus"));
+  CHECK(search::is_architecture_metric("skip"));
+  CHECK(search::is_architecture_metric("peak_sram"));
+  CHECK_FALSE(search::is_architecture_metric("naswot"));
+  CHECK_FALSE(search::is_architecture_metric("bogus"));
 }
 
 TEST_CASE("metric list: an unknown metric is refused when the list is parsed, naming it") {
-  CHECK_THROWS_WITH_AS(parse_metric_weights("naswot,synflw:0.5"),
+  CHECK_THROWS_WITH_AS(search::parse_metric_weights("naswot,synflw:0.5"),
                        doctest::Contains("unknown metric 'synflw'"), Error);
-  CHECK_THROWS_WITH_AS(parse_metric("NASWOT"), doctest::Contains("known metrics: naswot"), Error);
-  CHECK(parse_metric_weights("naswot,logsynflow:0.5,flash").size() == 3);
+  CHECK_THROWS_WITH_AS(metrics::parse_metric("NASWOT"), doctest::Contains("known metrics: naswot"), Error);
+  CHECK(search::parse_metric_weights("naswot,logsynflow:0.5,flash").size() == 3);
 }

@@ -73,7 +73,7 @@ std::vector<std::vector<unsigned char>> state_bytes(Module& net) {
 TEST_CASE("G1 synflow of the linear net, per layer and total, weights restored") {
   auto net = linear_net(false);
   auto before = state_bytes(*net);
-  SynflowScores s = synflow(*net, {3});
+  metrics::SynflowScores s = metrics::synflow(*net, {3});
   CHECK(s.output_sum == doctest::Approx(23.25).epsilon(1e-15));
   REQUIRE(s.layers.size() == 2);
   CHECK(s.layers[0].name == "0.weight");
@@ -88,7 +88,7 @@ TEST_CASE("G1 synflow of the linear net, per layer and total, weights restored")
 TEST_CASE("G1b synflow abs'es the bias in the forward pass and does not score it") {
   auto net = linear_net(true);
   auto before = state_bytes(*net);
-  CHECK(synflow(*net, {3}).synflow == doctest::Approx(49.5).epsilon(1e-15));
+  CHECK(metrics::synflow(*net, {3}).synflow == doctest::Approx(49.5).epsilon(1e-15));
   CHECK(state_bytes(*net) == before);
 }
 
@@ -96,7 +96,7 @@ TEST_CASE("G1c a BatchNorm with any parameters and statistics changes nothing") 
   auto net = conv_bn_net();
   net->set_training(true);
   auto before = state_bytes(*net);
-  SynflowScores s = synflow(*net, {3, 1, 1});
+  metrics::SynflowScores s = metrics::synflow(*net, {3, 1, 1});
   CHECK(s.synflow == doctest::Approx(46.5).epsilon(1e-15));
   CHECK(s.logsynflow == doctest::Approx(19.618630270609238).epsilon(1e-14));
   CHECK(state_bytes(*net) == before);
@@ -110,7 +110,7 @@ TEST_CASE("G1c a BatchNorm with any parameters and statistics changes nothing") 
 TEST_CASE("G1d a LayerNorm with any parameters is muted too, and unmuted after") {
   auto net = conv_ln_net();
   auto before = state_bytes(*net);
-  SynflowScores s = synflow(*net, {3, 1, 1});
+  metrics::SynflowScores s = metrics::synflow(*net, {3, 1, 1});
   CHECK(s.synflow == doctest::Approx(46.5).epsilon(1e-15));
   CHECK(s.logsynflow == doctest::Approx(19.618630270609238).epsilon(1e-14));
   CHECK(state_bytes(*net) == before);
@@ -127,18 +127,18 @@ TEST_CASE("G1d a LayerNorm with any parameters is muted too, and unmuted after")
 TEST_CASE("logsynflow per layer is sum |theta| * log1p(g), not sum |theta * log1p(g)|") {
   // log1p(-0.5) < 0: the two forms differ (the pass itself only sees g >= 0).
   const double theta[] = {2.0, -3.0, 0.5}, g[] = {-0.5, 0.25, 3.0};
-  CHECK(layer_logsynflow(theta, g, 3) == doctest::Approx(-0.023716526617315936).epsilon(1e-14));
-  CHECK(layer_synflow(theta, g, 3) == doctest::Approx(3.25).epsilon(1e-15));
+  CHECK(metrics::layer_logsynflow(theta, g, 3) == doctest::Approx(-0.023716526617315936).epsilon(1e-14));
+  CHECK(metrics::layer_synflow(theta, g, 3) == doctest::Approx(3.25).epsilon(1e-15));
 }
 
 TEST_CASE("G2 logsynflow, per layer and with the bias") {
   auto net = linear_net(false);
-  SynflowScores s = synflow(*net, {3});
+  metrics::SynflowScores s = metrics::synflow(*net, {3});
   CHECK(s.layers[1].logsynflow == doctest::Approx(8.09384654233035).epsilon(1e-14));
   CHECK(s.layers[0].logsynflow == doctest::Approx(11.524783728278887).epsilon(1e-14));
   CHECK(s.logsynflow == doctest::Approx(19.618630270609238).epsilon(1e-14));
   auto biased = linear_net(true);
-  CHECK(synflow(*biased, {3}).logsynflow == doctest::Approx(20.12661492826332).epsilon(1e-14));
+  CHECK(metrics::synflow(*biased, {3}).logsynflow == doctest::Approx(20.12661492826332).epsilon(1e-14));
 }
 
 TEST_CASE("synflow conservation: every layer of a bias-free ReLU/avg-pool chain scores R") {
@@ -153,10 +153,10 @@ TEST_CASE("synflow conservation: every layer of a bias-free ReLU/avg-pool chain 
   net->add(std::make_shared<Linear>(16, 5, false));
   Rng rng(7);
   net->initialize(rng);
-  SynflowScores s = synflow(*net, {3, 10, 10});
+  metrics::SynflowScores s = metrics::synflow(*net, {3, 10, 10});
   REQUIRE(s.layers.size() == 4);
   CHECK(s.output_sum > 0);
-  for (const LayerSynflow& layer : s.layers) {
+  for (const metrics::LayerSynflow& layer : s.layers) {
     INFO(layer.name);
     CHECK(layer.synflow == doctest::Approx(s.output_sum).epsilon(1e-12));
   }
@@ -176,7 +176,7 @@ TEST_CASE("synflow restores every parameter, buffer, mode and dtype bit-exactly"
   auto before = state_bytes(*net);
   std::vector<bool> modes;
   net->visit([&modes](Module& m) { modes.push_back(m.training()); });
-  SynflowScores s = synflow(*net, {1, 28, 28});
+  metrics::SynflowScores s = metrics::synflow(*net, {1, 28, 28});
   CHECK(std::isfinite(s.synflow));
   CHECK(s.synflow > 0);
   CHECK(state_bytes(*net) == before);
@@ -188,23 +188,23 @@ TEST_CASE("synflow restores every parameter, buffer, mode and dtype bit-exactly"
   // A float64 net stays float64 and is restored as well.
   net->to(DType::F64);
   auto before64 = state_bytes(*net);
-  CHECK(synflow(*net, {1, 28, 28}).synflow == doctest::Approx(s.synflow).epsilon(1e-12));
+  CHECK(metrics::synflow(*net, {1, 28, 28}).synflow == doctest::Approx(s.synflow).epsilon(1e-12));
   CHECK(state_bytes(*net) == before64);
   CHECK(net->dtype() == DType::F64);
 }
 
 TEST_CASE("G3 naswot from codes, layers concatenated, duplicates give -inf") {
   std::vector<std::vector<uint8_t>> codes{{1, 1, 0, 0}, {1, 0, 1, 0}, {0, 0, 0, 1}};
-  NaswotKernel k(3);
+  metrics::NaswotKernel k(3);
   k.add_codes(codes);
   CHECK(k.kernel() == std::vector<int64_t>{4, 2, 1, 2, 4, 1, 1, 1, 4});
-  CHECK(naswot_from_codes(codes) == doctest::Approx(3.784189633918261).epsilon(1e-14));
+  CHECK(metrics::naswot_from_codes(codes) == doctest::Approx(3.784189633918261).epsilon(1e-14));
   k.add_codes({{1, 0}, {0, 1}, {1, 1}});
   CHECK(k.kernel() == std::vector<int64_t>{6, 2, 2, 2, 6, 2, 2, 2, 6});
   CHECK(k.score() == doctest::Approx(5.075173815233827).epsilon(1e-14));
-  CHECK(naswot_from_codes({{1, 1, 0, 0, 1, 0}, {1, 0, 1, 0, 0, 1}, {0, 0, 0, 1, 1, 1}}) ==
+  CHECK(metrics::naswot_from_codes({{1, 1, 0, 0, 1, 0}, {1, 0, 1, 0, 0, 1}, {0, 0, 0, 1, 1, 1}}) ==
         doctest::Approx(5.075173815233827).epsilon(1e-14));
-  const double dup = naswot_from_codes({{1, 1, 0, 0}, {1, 0, 1, 0}, {1, 1, 0, 0}});
+  const double dup = metrics::naswot_from_codes({{1, 1, 0, 0}, {1, 0, 1, 0}, {1, 1, 0, 0}});
   CHECK(std::isinf(dup));
   CHECK(dup < 0);
 }
@@ -217,7 +217,7 @@ TEST_CASE("naswot activation codes match explicit codes across word boundaries")
   std::vector<std::vector<uint8_t>> codes(n, std::vector<uint8_t>(units));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t u = 0; u < units; ++u) codes[i][u] = act.get(i * units + u) > 0;
-  NaswotKernel from_act(n), from_codes(n);
+  metrics::NaswotKernel from_act(n), from_codes(n);
   from_act.add_activation(act);
   from_act.add_activation(act.to(DType::F64).reshape({n, 1, units}));
   from_codes.add_codes(codes);
@@ -229,26 +229,26 @@ TEST_CASE("naswot activation codes match explicit codes across word boundaries")
 }
 
 TEST_CASE("G4 jacob_cov from rows") {
-  CHECK(jacob_cov_from_rows(Tensor::from_values({2, 4}, {1, 0, 0, 0, 0, 1, 0, 0})) ==
+  CHECK(metrics::jacob_cov_from_rows(Tensor::from_values({2, 4}, {1, 0, 0, 0, 0, 1, 0, 0})) ==
         doctest::Approx(-2.1322113395826747).epsilon(1e-13));
   Tensor rows = Tensor::from_values({3, 4}, {1, 0, -1, 0, 0, 1, 0, -1, 1, 1, -1, -1});
-  CHECK(jacob_cov_from_rows(rows) == doctest::Approx(-99990.680224).epsilon(1e-9));
-  CHECK(jacob_cov_from_rows(rows.to(DType::F64)) == doctest::Approx(-99990.680224).epsilon(1e-9));
-  CHECK(std::isnan(jacob_cov_from_rows(Tensor::from_values({2, 3}, {1, 2, 3, 5, 5, 5}))));
+  CHECK(metrics::jacob_cov_from_rows(rows) == doctest::Approx(-99990.680224).epsilon(1e-9));
+  CHECK(metrics::jacob_cov_from_rows(rows.to(DType::F64)) == doctest::Approx(-99990.680224).epsilon(1e-9));
+  CHECK(std::isnan(metrics::jacob_cov_from_rows(Tensor::from_values({2, 3}, {1, 2, 3, 5, 5, 5}))));
 }
 
 TEST_CASE("G5 snip and grad_norm of one linear layer, single sample and batch of two") {
   auto net = std::make_shared<Sequential>();
   auto layer = net->add(std::make_shared<Linear>(2, 2, false));
   layer->weight.value() = Tensor::from_values({2, 2}, {1, 0, 0, 1});
-  SnipScores one = snip(*net, Tensor::from_values({1, 2}, {1, 2}), {0});
+  metrics::SnipScores one = metrics::snip(*net, Tensor::from_values({1, 2}, {1, 2}), {0});
   CHECK(one.snip == doctest::Approx(2.193175735890015).epsilon(1e-6));
   CHECK(one.grad_norm == doctest::Approx(2.311810211476113).epsilon(1e-6));
-  SnipScores two = snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}), {0, 1});
+  metrics::SnipScores two = metrics::snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}), {0, 1});
   CHECK(two.snip == doctest::Approx(1.7943904795486523).epsilon(1e-6));
   CHECK(two.grad_norm == doctest::Approx(1.898581123154897).epsilon(1e-6));
   net->to(DType::F64);  // float64 reaches the golden values to rounding
-  SnipScores exact = snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
+  metrics::SnipScores exact = metrics::snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
   CHECK(exact.snip == doctest::Approx(1.7943904795486523).epsilon(1e-14));
   CHECK(exact.grad_norm == doctest::Approx(1.898581123154897).epsilon(1e-14));
 }
@@ -263,7 +263,7 @@ TEST_CASE("grad_norm sums the per-layer norms (two layers), snip sums over both"
   l1->weight.value() = Tensor::from_values({2, 2}, {1, -2, 0.5, 1});
   l2->weight.value() = Tensor::from_values({2, 2}, {1, -1, 0.5, 2});
   net->to(DType::F64);
-  SnipScores s = snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
+  metrics::SnipScores s = metrics::snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
   CHECK(s.grad_norm == doctest::Approx(9.470404090168675).epsilon(1e-14));
   CHECK(s.snip == doctest::Approx(15.164468994661298).epsilon(1e-14));
 }
@@ -274,7 +274,7 @@ TEST_CASE("linalg: logabsdet and Jacobi eigenvalues agree on random symmetric ma
     std::vector<double> a(static_cast<size_t>(n * n));
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j <= i; ++j) a[i * n + j] = a[j * n + i] = rng.uniform(-1, 1) + (i == j ? 3 : 0);
-    auto v = symmetric_eigenvalues(a, n);
+    auto v = metrics::symmetric_eigenvalues(a, n);
     double trace = 0, sum_v = 0, log_abs = 0, frob = 0, sum_v2 = 0;
     for (int64_t i = 0; i < n; ++i) trace += a[i * n + i];
     for (double x : a) frob += x * x;
@@ -287,11 +287,11 @@ TEST_CASE("linalg: logabsdet and Jacobi eigenvalues agree on random symmetric ma
     CHECK(std::is_sorted(v.begin(), v.end()));
     CHECK(sum_v == doctest::Approx(trace).epsilon(1e-12));
     CHECK(sum_v2 == doctest::Approx(frob).epsilon(1e-12));
-    CHECK(logabsdet(a, n) == doctest::Approx(log_abs).epsilon(1e-10));
+    CHECK(metrics::logabsdet(a, n) == doctest::Approx(log_abs).epsilon(1e-10));
   }
-  auto v2 = symmetric_eigenvalues({2, 1, 1, 2}, 2);
+  auto v2 = metrics::symmetric_eigenvalues({2, 1, 1, 2}, 2);
   CHECK(v2[0] == doctest::Approx(1.0).epsilon(1e-15));
   CHECK(v2[1] == doctest::Approx(3.0).epsilon(1e-15));
-  CHECK(std::isinf(logabsdet({1, 2, 2, 4}, 2)));
-  CHECK(logabsdet({0, 2, 3, 0}, 2) == doctest::Approx(std::log(6.0)));  // needs a row swap
+  CHECK(std::isinf(metrics::logabsdet({1, 2, 2, 4}, 2)));
+  CHECK(metrics::logabsdet({0, 2, 3, 0}, 2) == doctest::Approx(std::log(6.0)));  // needs a row swap
 }

@@ -20,9 +20,9 @@ using namespace piconas::nas;
 using namespace piconas::autograd;
 
 namespace {
-ScoringData normal_scoring_data(int64_t n, const Shape3& in, int classes, uint64_t seed) {
+metrics::ScoringData normal_scoring_data(int64_t n, const Shape3& in, int classes, uint64_t seed) {
   Rng rng(seed);
-  ScoringData data{Tensor({n, in.c, in.h, in.w}), {}};
+  metrics::ScoringData data{Tensor({n, in.c, in.h, in.w}), {}};
   fill_normal(data.images, rng, 0.0, 1.0);
   for (int64_t i = 0; i < n; ++i)
     data.labels.push_back(static_cast<int32_t>(rng.uniform_int(0, classes - 1)));
@@ -55,8 +55,8 @@ TEST_CASE("naswot on a real network codes the activation outputs only") {
   Tensor images({n, 1, 12, 12});
   fill_normal(images, rng, 0.0, 1.0);
   // score_network initialises the net (seed 5) and leaves it with those weights, in train mode.
-  ScoringData data{images, std::vector<int32_t>(n, 0)};
-  const double scored = score_network(*net, data, {"naswot"}, 1, 5).at("naswot");
+  metrics::ScoringData data{images, std::vector<int32_t>(n, 0)};
+  const double scored = metrics::score_network(*net, data, {"naswot"}, 1, 5).at("naswot");
   // Independent codes: a hook that keeps (output > 0) of every module whose kind names an
   // activation, concatenated in call order.
   std::vector<std::vector<uint8_t>> codes(n);
@@ -78,31 +78,31 @@ TEST_CASE("naswot on a real network codes the activation outputs only") {
   net->set_forward_hook_recursive({});
   REQUIRE(layers >= 5);
   REQUIRE(all_modules > 2 * layers);
-  const double expected = naswot_from_codes(codes);
+  const double expected = metrics::naswot_from_codes(codes);
   REQUIRE(std::isfinite(expected));
   CHECK(scored == doctest::Approx(expected).epsilon(1e-12));
-  CHECK(naswot(*net, images) == doctest::Approx(expected).epsilon(1e-12));
+  CHECK(metrics::naswot(*net, images) == doctest::Approx(expected).epsilon(1e-12));
 }
 
 TEST_CASE("logsynflow is finite on ConvNeXt networks of the blocks space (relu and relu6)") {
   for (nas::Activation act : {nas::Activation::ReLU, nas::Activation::ReLU6}) {
-    SpaceOptions o;
+    search::SpaceOptions o;
     o.input = {1, 16, 16};
     o.num_classes = 10;
     o.activation = act;
     o.min_blocks = 3;
     o.max_blocks = 5;
-    auto space = make_search_space("blocks", o);
+    auto space = search::make_search_space("blocks", o);
     Rng rng(21);
     int convnext_nets = 0;
     for (int draw = 0; draw < 60 && convnext_nets < 8; ++draw) {
-      const Candidate c = space->sample(rng);
+      const search::Candidate c = space->sample(rng);
       if (c.text.find("|cn:") == std::string::npos) continue;
       ++convnext_nets;
       auto net = space->build(c);
       Rng init(static_cast<uint64_t>(draw));
       net->initialize(init);
-      const SynflowScores s = synflow(*net, {1, 16, 16});
+      const metrics::SynflowScores s = metrics::synflow(*net, {1, 16, 16});
       INFO(c.text);
       CHECK(std::isfinite(s.logsynflow));
       CHECK(s.logsynflow >= 0);
@@ -119,17 +119,17 @@ TEST_CASE("every metric is identical for 1 and 2 threads") {
       "blocks:in=3x12x12,classes=5,act=relu6,stem=8k3s1|ir:k3e2s1c8|ds:k5s2c16|cn:k3e2s1c16|"
       "ir:k3e4s2c32|head=32");
   auto net = build_network(spec);
-  ScoringData data = normal_scoring_data(30, spec.input, spec.num_classes, 9);
-  MetricValues one, two;
+  metrics::ScoringData data = normal_scoring_data(30, spec.input, spec.num_classes, 9);
+  metrics::MetricValues one, two;
   {
     ThreadCount threads(1);
-    one = score_network(*net, data, network_metric_names(), 2, 4);
+    one = metrics::score_network(*net, data, metrics::network_metric_names(), 2, 4);
   }
   {
     ThreadCount threads(2);
-    two = score_network(*net, data, network_metric_names(), 2, 4);
+    two = metrics::score_network(*net, data, metrics::network_metric_names(), 2, 4);
   }
-  REQUIRE(one.size() == network_metric_names().size());
+  REQUIRE(one.size() == metrics::network_metric_names().size());
   for (auto& [name, value] : one) {
     INFO(name);
     CHECK(std::isfinite(value));

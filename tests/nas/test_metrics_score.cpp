@@ -21,9 +21,9 @@ using namespace piconas::nas;
 using namespace piconas::autograd;
 
 namespace {
-ScoringData random_scoring_data(int64_t n, const Shape3& in, int classes, uint64_t seed) {
+metrics::ScoringData random_scoring_data(int64_t n, const Shape3& in, int classes, uint64_t seed) {
   Rng rng(seed);
-  ScoringData data{Tensor({n, in.c, in.h, in.w}), {}};
+  metrics::ScoringData data{Tensor({n, in.c, in.h, in.w}), {}};
   fill_normal(data.images, rng, 0.0, 1.0);
   for (int64_t i = 0; i < n; ++i) data.labels.push_back(static_cast<int32_t>(rng.uniform_int(0, classes - 1)));
   return data;
@@ -35,8 +35,8 @@ double relative(double a, double b) { return std::fabs(a - b) / std::max(std::fa
 TEST_CASE("tiny-bench on random data gives finite, bounded values for every metric") {
   ArchSpec spec = tiny_bench();
   auto net = build_network(spec);
-  ScoringData data = random_scoring_data(16, spec.input, spec.num_classes, 1);
-  MetricValues v = score_network(*net, data, network_metric_names(), 1, 42);
+  metrics::ScoringData data = random_scoring_data(16, spec.input, spec.num_classes, 1);
+  metrics::MetricValues v = score_network(*net, data, metrics::network_metric_names(), 1, 42);
   REQUIRE(v.size() == 6);
   for (auto& [name, value] : v) {
     INFO(name);
@@ -52,40 +52,40 @@ TEST_CASE("tiny-bench on random data gives finite, bounded values for every metr
 
 TEST_CASE("unknown metric names are an error that lists the known ones") {
   auto net = build_network(tiny_bench());
-  ScoringData data = random_scoring_data(4, tiny_bench().input, 10, 1);
+  metrics::ScoringData data = random_scoring_data(4, tiny_bench().input, 10, 1);
   try {
-    score_network(*net, data, {"naswot", "zen"}, 1, 0);
+    metrics::score_network(*net, data, {"naswot", "zen"}, 1, 0);
     FAIL("no error");
   } catch (const Error& e) {
     std::string msg = e.what();
     CHECK(msg.find("'zen'") != std::string::npos);
-    for (const std::string& name : network_metric_names()) CHECK(msg.find(name) != std::string::npos);
+    for (const std::string& name : metrics::network_metric_names()) CHECK(msg.find(name) != std::string::npos);
   }
-  CHECK_THROWS_AS(score_network(*net, data, {"snip"}, 0, 0), Error);
-  ScoringData unlabeled{data.images, {}};
-  CHECK_THROWS_AS(score_network(*net, unlabeled, {"grad_norm"}, 1, 0), Error);
-  CHECK_NOTHROW(score_network(*net, unlabeled, {"naswot", "synflow"}, 1, 0));
+  CHECK_THROWS_AS(metrics::score_network(*net, data, {"snip"}, 0, 0), Error);
+  metrics::ScoringData unlabeled{data.images, {}};
+  CHECK_THROWS_AS(metrics::score_network(*net, unlabeled, {"grad_norm"}, 1, 0), Error);
+  CHECK_NOTHROW(metrics::score_network(*net, unlabeled, {"naswot", "synflow"}, 1, 0));
 }
 
 TEST_CASE("the shared pass equals the separate metric functions, averaged over trials") {
   ArchSpec spec = parse_arch("blocks:in=3x16x16,classes=4,act=relu6,stem=8k3s1|ir:k3e2s1c8|ds:k5s2c16|cn:k3e2s1c16|head=24");
   auto net = build_network(spec);
-  ScoringData data = random_scoring_data(12, spec.input, spec.num_classes, 2);
+  metrics::ScoringData data = random_scoring_data(12, spec.input, spec.num_classes, 2);
   const uint64_t seed = 99;
   const int trials = 3;
-  MetricValues shared = score_network(*net, data, network_metric_names(), trials, seed);
-  MetricValues expected;
+  metrics::MetricValues shared = score_network(*net, data, metrics::network_metric_names(), trials, seed);
+  metrics::MetricValues expected;
   const int threads = num_threads();
   set_num_threads(1);  // as score_network runs its kernels (score.h)
   for (int t = 0; t < trials; ++t) {
     Rng rng = Rng(seed).derive(t);
     net->initialize(rng);
-    expected["naswot"] += naswot(*net, data.images) / trials;
-    expected["jacob_cov"] += jacob_cov(*net, data.images) / trials;
-    SnipScores s = snip(*net, data.images, data.labels);
+    expected["naswot"] += metrics::naswot(*net, data.images) / trials;
+    expected["jacob_cov"] += metrics::jacob_cov(*net, data.images) / trials;
+    metrics::SnipScores s = metrics::snip(*net, data.images, data.labels);
     expected["snip"] += s.snip / trials;
     expected["grad_norm"] += s.grad_norm / trials;
-    SynflowScores f = synflow(*net, {3, 16, 16});
+    metrics::SynflowScores f = metrics::synflow(*net, {3, 16, 16});
     expected["synflow"] += f.synflow / trials;
     expected["logsynflow"] += f.logsynflow / trials;
   }
@@ -95,7 +95,7 @@ TEST_CASE("the shared pass equals the separate metric functions, averaged over t
     CHECK(relative(shared.at(name), value) < 1e-9);
   }
   // One trial is not the average of three.
-  MetricValues single = score_network(*net, data, {"naswot"}, 1, seed);
+  metrics::MetricValues single = score_network(*net, data, {"naswot"}, 1, seed);
   CHECK(single["naswot"] != shared["naswot"]);
 }
 
@@ -107,8 +107,8 @@ TEST_CASE("non-finite trial values: mean of the finite ones, else the non-finite
   net->add(std::make_shared<Linear>(1, 4));
   net->add(std::make_shared<autograd::Activation>(ActivationKind::ReLU));
   net->add(std::make_shared<Linear>(4, 3));
-  ScoringData data{Tensor::full({4, 1, 5, 5}, 0.5), {0, 1, 2, 0}};
-  MetricValues v = score_network(*net, data, {"naswot", "jacob_cov", "snip"}, 2, 1);
+  metrics::ScoringData data{Tensor::full({4, 1, 5, 5}, 0.5), {0, 1, 2, 0}};
+  metrics::MetricValues v = score_network(*net, data, {"naswot", "jacob_cov", "snip"}, 2, 1);
   CHECK(std::isinf(v["naswot"]));
   CHECK(v["naswot"] < 0);
   CHECK(std::isnan(v["jacob_cov"]));
@@ -118,38 +118,38 @@ TEST_CASE("non-finite trial values: mean of the finite ones, else the non-finite
 TEST_CASE("mean_of_finite skips non-finite trials and keeps an all-non-finite value") {
   const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  CHECK(mean_of_finite({1.0, -inf, 4.0}) == 2.5);
-  CHECK(mean_of_finite({nan, 3.0}) == 3.0);
-  CHECK(mean_of_finite({-inf, -inf}) == -inf);
-  CHECK(std::isnan(mean_of_finite({nan, -inf})));
-  CHECK_THROWS_AS(mean_of_finite({}), Error);
+  CHECK(metrics::mean_of_finite({1.0, -inf, 4.0}) == 2.5);
+  CHECK(metrics::mean_of_finite({nan, 3.0}) == 3.0);
+  CHECK(metrics::mean_of_finite({-inf, -inf}) == -inf);
+  CHECK(std::isnan(metrics::mean_of_finite({nan, -inf})));
+  CHECK_THROWS_AS(metrics::mean_of_finite({}), Error);
 }
 
 TEST_CASE("scores are reproducible for a seed and across thread counts") {
   ArchSpec spec = tiny_bench();
   auto net = build_network(spec);
-  ScoringData data = random_scoring_data(8, spec.input, spec.num_classes, 3);
+  metrics::ScoringData data = random_scoring_data(8, spec.input, spec.num_classes, 3);
   const int threads = num_threads();
   set_num_threads(1);
-  MetricValues one = score_network(*net, data, network_metric_names(), 2, 7);
+  metrics::MetricValues one = score_network(*net, data, metrics::network_metric_names(), 2, 7);
   set_num_threads(2);
-  MetricValues two = score_network(*net, data, network_metric_names(), 2, 7);
-  MetricValues again = score_network(*net, data, network_metric_names(), 2, 7);
+  metrics::MetricValues two = score_network(*net, data, metrics::network_metric_names(), 2, 7);
+  metrics::MetricValues again = score_network(*net, data, metrics::network_metric_names(), 2, 7);
   CHECK(num_threads() == 2);  // restored after the call
   set_num_threads(threads);
   CHECK(two == again);
   CHECK(one == two);  // every metric, bit for bit (score.h: the kernels run on one thread)
-  MetricValues other = score_network(*net, data, network_metric_names(), 2, 8);
+  metrics::MetricValues other = score_network(*net, data, metrics::network_metric_names(), 2, 8);
   CHECK(other["naswot"] != two["naswot"]);
 }
 
 TEST_CASE("skip: fraction of blocks with a residual connection") {
-  CHECK(skip_fraction(tiny_bench()) == 0.0);  // depthwise-separable blocks never skip
+  CHECK(metrics::skip_fraction(tiny_bench()) == 0.0);  // depthwise-separable blocks never skip
   ArchSpec spec = parse_arch("blocks:in=3x16x16,classes=4,act=relu6,stem=8k3s1|ir:k3e2s1c8|ir:k3e2s2c16|cn:k3e2s1c16|ds:k3s1c16|head=0");
-  CHECK(skip_fraction(spec) == doctest::Approx(0.5));
+  CHECK(metrics::skip_fraction(spec) == doctest::Approx(0.5));
   spec.blocks.clear();
-  CHECK(skip_fraction(spec) == 0.0);
+  CHECK(metrics::skip_fraction(spec) == 0.0);
   // mbv2-bench: 17 blocks, the first of each stage changes shape (7 of them, and the first
   // stage goes 16 -> 16 with stride 1, so it keeps its residual).
-  CHECK(skip_fraction(expand_mbv2(mbv2_bench())) == doctest::Approx(11.0 / 17.0));
+  CHECK(metrics::skip_fraction(expand_mbv2(mbv2_bench())) == doctest::Approx(11.0 / 17.0));
 }

@@ -200,8 +200,8 @@ TEST_CASE(
 }
 
 namespace {
-SpaceOptions hswish_base(bool ir_options) {
-  SpaceOptions o;
+search::SpaceOptions hswish_base(bool ir_options) {
+  search::SpaceOptions o;
   o.input = {3, 32, 32};
   o.num_classes = 10;
   o.activation = Activation::Hardswish;
@@ -215,9 +215,9 @@ SpaceOptions hswish_base(bool ir_options) {
 }  // namespace
 
 TEST_CASE("blocks space: ir options are genes; parsed, kept and round-tripped") {
-  const BlocksSpace space(hswish_base(false));
+  const search::BlocksSpace space(hswish_base(false));
   const std::string text = kBase + "ir:k3e4s2c16:se:relu|ir:k5e6s1c32:se|ir:k3e2s1c32:relu6|head=0";
-  const Candidate c = space.parse(text);
+  const search::Candidate c = space.parse(text);
   CHECK(c.text == text);
   // [kind, kernel, expansion, stride, out_channels, se, activation (1 relu, 2 relu6, 3 hswish)]
   CHECK(c.genes == std::vector<int>{0, 3, 4, 2, 16, 1, 1, 0, 5, 6, 1, 32, 1, 0, 0, 3, 2, 1, 32, 0, 2});
@@ -235,10 +235,10 @@ TEST_CASE("blocks space: ir options are genes; parsed, kept and round-tripped") 
   Rng rng(3);
   int kept = 0, cleared = 0;
   for (int i = 0; i < 300; ++i) {
-    const Candidate m = space.mutate(c, rng);
+    const search::Candidate m = space.mutate(c, rng);
     REQUIRE(space.problems(m).empty());
     const size_t shared = std::min(m.genes.size(), c.genes.size());
-    for (size_t b = 0; b < shared; b += kBlockGenes) {
+    for (size_t b = 0; b < shared; b += search::kBlockGenes) {
       if (m.genes[b] == c.genes[b]) {
         kept += m.genes[b + 5] == c.genes[b + 5] && m.genes[b + 6] == c.genes[b + 6];
         CHECK(m.genes[b + 5] == c.genes[b + 5]);
@@ -257,20 +257,20 @@ TEST_CASE("blocks space: ir options are genes; parsed, kept and round-tripped") 
 TEST_CASE("blocks space: ir options and MobileNetV3 values are drawn with ir_options only") {
   // (That the draws without ir_options are value for value those of the space before the se and
   // activation genes is checked by tests/regression: its search output stays byte-identical.)
-  const BlocksSpace off(hswish_base(false)), on(hswish_base(true));
+  const search::BlocksSpace off(hswish_base(false)), on(hswish_base(true));
   Rng a(21), b(21);
   int se_on = 0, act_on = 0, wide_on = 0;
   for (int i = 0; i < 200; ++i) {
-    const Candidate x = off.sample(a);
-    for (size_t g = 0; g < x.genes.size(); g += kBlockGenes) {
+    const search::Candidate x = off.sample(a);
+    for (size_t g = 0; g < x.genes.size(); g += search::kBlockGenes) {
       CHECK(x.genes[g + 5] == 0);
       CHECK(x.genes[g + 6] == 0);
     }
-    const Candidate y = on.sample(b);
+    const search::Candidate y = on.sample(b);
     CHECK(on.problems(y).empty());
     CHECK(deploy::int8_problems(*y.arch).empty() ==
           (y.text.find("cn:") == std::string::npos));
-    for (size_t g = 0; g < y.genes.size(); g += kBlockGenes) {
+    for (size_t g = 0; g < y.genes.size(); g += search::kBlockGenes) {
       se_on += y.genes[g + 5];
       act_on += y.genes[g + 6] != 0;
       wide_on += y.genes[g + 4] == 24 || y.genes[g + 4] == 40 || y.genes[g + 4] == 48;
@@ -286,19 +286,19 @@ TEST_CASE("blocks space: ir options and MobileNetV3 values are drawn with ir_opt
 }
 
 TEST_CASE("blocks space: mobilenetv3-small seeds a search with ir_options") {
-  SpaceOptions o = hswish_base(true);
+  search::SpaceOptions o = hswish_base(true);
   o.input = {3, 96, 96};
   o.num_classes = 2;
   o.head_channels = 576;
   o.max_blocks = 11;
-  const BlocksSpace space(o);
-  const Candidate c = space.parse("mobilenetv3-small");
+  const search::BlocksSpace space(o);
+  const search::Candidate c = space.parse("mobilenetv3-small");
   CHECK(c.text == reference_text("mobilenetv3-small"));
   CHECK(space.cost(c).params == 928226);
   CHECK(space.cost(c).int8_deployable);
   // Without the option its widths 24, 40, 48 and expansions 1, 3 are outside the space.
   o.ir_options = false;
-  CHECK_THROWS_WITH_AS(BlocksSpace(o).parse("mobilenetv3-small"),
+  CHECK_THROWS_WITH_AS(search::BlocksSpace(o).parse("mobilenetv3-small"),
                        doctest::Contains("output channels 24 not in the blocks space"), Error);
   // mobilenetv3-large has hidden widths and an fc layer, which the space's genes lack.
   o.input = {3, 224, 224};
@@ -306,6 +306,6 @@ TEST_CASE("blocks space: mobilenetv3-small seeds a search with ir_options") {
   o.head_channels = 960;
   o.max_blocks = 15;
   o.ir_options = true;
-  CHECK_THROWS_WITH_AS(BlocksSpace(o).parse("mobilenetv3-large"),
+  CHECK_THROWS_WITH_AS(search::BlocksSpace(o).parse("mobilenetv3-large"),
                        doctest::Contains("the blocks space has no hidden classifier layer"), Error);
 }

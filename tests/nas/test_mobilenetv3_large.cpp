@@ -176,14 +176,14 @@ TEST_CASE("mobilenetv3-large: the built network runs, with the fc module between
 }
 
 TEST_CASE("mobilenetv3-large: scored in the graph space (fixed networks), refused by the blocks space") {
-  SpaceOptions o;
+  search::SpaceOptions o;
   o.input = {1, 28, 28};
   o.num_classes = 10;
   const std::string name = "mobilenetv3-large,in=1x28x28,classes=10,width=0.35";
-  const Candidate c = make_search_space("graph", o)->parse(name);
+  const search::Candidate c = search::make_search_space("graph", o)->parse(name);
   CHECK(c.text == canonical_text(name));
-  CHECK(make_search_space("graph", o)->cost(c).params == 552410);
+  CHECK(search::make_search_space("graph", o)->cost(c).params == 552410);
   o.num_classes = 2;
-  CHECK_THROWS_WITH_AS(make_search_space("graph", o)->parse(name), doctest::Contains("10 classes"),
+  CHECK_THROWS_WITH_AS(search::make_search_space("graph", o)->parse(name), doctest::Contains("10 classes"),
                        Error);
 }

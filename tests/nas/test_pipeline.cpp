@@ -16,9 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-PipelineConfig tiny_config(const testing::TempDir& root, const std::string& run, int64_t mcu_images) {
-  const TrainConfig data = testing::small_config(root, "unused");  // writes the synthetic IDX files
-  PipelineConfig c;
+pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::string& run, int64_t mcu_images) {
+  const train::TrainConfig data = testing::small_config(root, "unused");  // writes the synthetic IDX files
+  pipeline::PipelineConfig c;
   c.data = "mnist";
   c.data_path = data.data.path;
   c.budget_sram = {16 * 1024};
@@ -48,13 +48,13 @@ PipelineConfig tiny_config(const testing::TempDir& root, const std::string& run,
   return c;
 }
 
-nlohmann::json stage_json(const PipelineConfig& c, Stage s) {
-  return nlohmann::json::parse(read_file(stage_result_path(c.out, s)));
+nlohmann::json stage_json(const pipeline::PipelineConfig& c, pipeline::Stage s) {
+  return nlohmann::json::parse(read_file(pipeline::stage_result_path(c.out, s)));
 }
 
 // The report without its wall-time section (the only numbers that differ between runs) and
 // with the run directory name replaced.
-std::string report_numbers(const PipelineConfig& c) {
+std::string report_numbers(const pipeline::PipelineConfig& c) {
   std::string md = read_file(c.out + "/report.md");
   md = md.substr(0, md.find("## Wall time"));
   for (size_t at; (at = md.find(c.out)) != std::string::npos;) md.replace(at, c.out.size(), "RUN");
@@ -68,14 +68,14 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   const bool mcu = !deploy::find_program("arm-none-eabi-gcc").empty() &&
                    !deploy::find_program("qemu-system-arm").empty() &&
                    !deploy::find_program("arm-none-eabi-size").empty();
-  const PipelineConfig a = tiny_config(root, "a", 2);
+  const pipeline::PipelineConfig a = tiny_config(root, "a", 2);
   std::vector<std::string> lines;
-  RunControl control;
-  control.on_progress = [&](Stage, const std::string& line, bool) { lines.push_back(line); };
-  const PipelineResult ra = run_pipeline(a, control);
+  pipeline::RunControl control;
+  control.on_progress = [&](pipeline::Stage, const std::string& line, bool) { lines.push_back(line); };
+  const pipeline::PipelineResult ra = run_pipeline(a, control);
   REQUIRE(ra.finished);
-  REQUIRE(ra.stages.size() == kStageCount);
-  for (const StageOutcome& s : ra.stages) CHECK_FALSE(s.already_done);
+  REQUIRE(ra.stages.size() == pipeline::kStageCount);
+  for (const pipeline::StageOutcome& s : ra.stages) CHECK_FALSE(s.already_done);
   for (const char* file : {"config.json", "search/history.csv", "search/pareto.svg", "shortlist/1/best.ckpt",
                            "shortlist/2/best.ckpt", "train/best.ckpt", "train/metrics.csv", "export/model.c",
                            "export/model.h", "verify/host/prog", "report.md", "report.html", "training_curves.svg",
@@ -86,7 +86,7 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   for (const std::string& l : lines) saw_train |= l.rfind("[3/6 train]", 0) == 0;
   CHECK(saw_train);
 
-  const auto search = stage_json(a, Stage::Search);
+  const auto search = stage_json(a, pipeline::Stage::Search);
   REQUIRE(search["candidates"].size() == 2);
   for (const auto& e : search["candidates"]) {
     CHECK(e["peak_sram"].get<int64_t>() <= 16 * 1024);
@@ -94,16 +94,16 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
     CHECK(e["macs"].get<int64_t>() <= 400000);
   }
   CHECK(search["command"].get<std::string>().find("piconas search --dataset mnist") == 0);
-  const auto train = stage_json(a, Stage::Train);
+  const auto train = stage_json(a, pipeline::Stage::Train);
   CHECK(train["history"].size() == 2);
-  CHECK(train["eval_command"].get<std::string>() == "piconas eval " + shell_word(a.out + "/train/best.ckpt"));
-  const auto exported = stage_json(a, Stage::Export);
+  CHECK(train["eval_command"].get<std::string>() == "piconas eval " + pipeline::shell_word(a.out + "/train/best.ckpt"));
+  const auto exported = stage_json(a, pipeline::Stage::Export);
   CHECK(exported["peak_sram"].get<int64_t>() <= 16 * 1024);
   CHECK(exported["eval_images"].get<int64_t>() == 30);
   int64_t layer_flash = 0;
   for (const auto& l : exported["layers"]) layer_flash += l["flash"].get<int64_t>();
   CHECK(layer_flash + 256 == exported["flash_bytes"].get<int64_t>());  // + the input table
-  const auto verify = stage_json(a, Stage::Verify);
+  const auto verify = stage_json(a, pipeline::Stage::Verify);
   CHECK(verify["host"]["ran"].get<bool>());
   CHECK(verify["host"]["identical"].get<bool>());
   CHECK(verify["host"]["matching"].get<int64_t>() == 8);
@@ -125,51 +125,51 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   CHECK((md.find("Instructions per layer on cortex-m4") != std::string::npos) == mcu);
 
   // A rerun of a finished run does nothing.
-  const PipelineResult again = run_pipeline(a);
-  for (const StageOutcome& s : again.stages) CHECK(s.already_done);
+  const pipeline::PipelineResult again = run_pipeline(a);
+  for (const pipeline::StageOutcome& s : again.stages) CHECK(s.already_done);
 
   // Run b: "killed" after the search, then after the training, then continued to the end.
-  const PipelineConfig b = tiny_config(root, "b", 2);
-  RunControl stop;
-  stop.stop_after = Stage::Search;
-  PipelineResult rb = run_pipeline(b, stop);
+  const pipeline::PipelineConfig b = tiny_config(root, "b", 2);
+  pipeline::RunControl stop;
+  stop.stop_after = pipeline::Stage::Search;
+  pipeline::PipelineResult rb = run_pipeline(b, stop);
   CHECK_FALSE(rb.finished);
   CHECK(rb.stages.size() == 1);
-  stop.stop_after = Stage::Train;
-  rb = run_pipeline(b, stop);
+  stop.stop_after = pipeline::Stage::Train;
+  rb = pipeline::run_pipeline(b, stop);
   REQUIRE(rb.stages.size() == 3);
   CHECK(rb.stages[0].already_done);
   CHECK_FALSE(rb.stages[1].already_done);
-  CHECK_FALSE(fs::exists(stage_result_path(b.out, Stage::Export)));
+  CHECK_FALSE(fs::exists(pipeline::stage_result_path(b.out, pipeline::Stage::Export)));
   rb = run_pipeline(b);
   REQUIRE(rb.finished);
   for (int i = 0; i < 3; ++i) CHECK(rb.stages[static_cast<size_t>(i)].already_done);
-  for (int i = 3; i < kStageCount; ++i) CHECK_FALSE(rb.stages[static_cast<size_t>(i)].already_done);
+  for (int i = 3; i < pipeline::kStageCount; ++i) CHECK_FALSE(rb.stages[static_cast<size_t>(i)].already_done);
   CHECK(read_file(b.out + "/search/history.csv") == read_file(a.out + "/search/history.csv"));
-  CHECK(stage_json(b, Stage::Train)["test_accuracy"] == train["test_accuracy"]);
-  CHECK(stage_json(b, Stage::Export)["int8_accuracy"] == exported["int8_accuracy"]);
+  CHECK(stage_json(b, pipeline::Stage::Train)["test_accuracy"] == train["test_accuracy"]);
+  CHECK(stage_json(b, pipeline::Stage::Export)["int8_accuracy"] == exported["int8_accuracy"]);
   CHECK(report_numbers(b) == report_numbers(a));
 }
 
 TEST_CASE("piconas run with successive halving: rungs in the report and the CSV, resumed identically") {
   testing::TempDir root;
-  PipelineConfig a = tiny_config(root, "a", 0);
+  pipeline::PipelineConfig a = tiny_config(root, "a", 0);
   a.search_steps = 8;
   a.top_k = 4;
   a.halving_eta = 2;
   a.halving_images = 16;
   a.halving_val_fraction = 0.5;
-  RunControl stop;
-  stop.stop_after = Stage::Shortlist;
+  pipeline::RunControl stop;
+  stop.stop_after = pipeline::Stage::Shortlist;
   std::vector<std::string> lines;
-  stop.on_progress = [&](Stage, const std::string& line, bool transient) {
+  stop.on_progress = [&](pipeline::Stage, const std::string& line, bool transient) {
     if (!transient) lines.push_back(line);
   };
-  REQUIRE(run_pipeline(a, stop).stages.size() == 2);
-  const auto search = stage_json(a, Stage::Search);
+  REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 2);
+  const auto search = stage_json(a, pipeline::Stage::Search);
   const auto n = static_cast<int64_t>(search["candidates"].size());
   REQUIRE(n == 4);
-  const auto shortlist = stage_json(a, Stage::Shortlist);
+  const auto shortlist = stage_json(a, pipeline::Stage::Shortlist);
   // 4 candidates at 16 images, the best 2 at 32; the last one is the winner, not trained here.
   const auto& trainings = shortlist["trainings"];
   REQUIRE(trainings.size() == 6);
@@ -204,10 +204,10 @@ TEST_CASE("piconas run with successive halving: rungs in the report and the CSV,
 
   // "Killed" in rung 2: one rung-2 training lost entirely, the stage result not yet written.
   const std::string halving_json = read_file(a.out + "/shortlist/halving.json");
-  fs::remove(stage_result_path(a.out, Stage::Shortlist));
+  fs::remove(pipeline::stage_result_path(a.out, pipeline::Stage::Shortlist));
   fs::remove_all(a.out + "/shortlist/rung2/" + std::to_string(kept[1]));
   fs::remove(a.out + "/shortlist/halving.csv");
-  const PipelineResult resumed = run_pipeline(a, stop);
+  const pipeline::PipelineResult resumed = run_pipeline(a, stop);
   REQUIRE(resumed.stages.size() == 2);
   CHECK(resumed.stages[0].already_done);
   CHECK_FALSE(resumed.stages[1].already_done);
@@ -220,10 +220,10 @@ TEST_CASE("piconas run with successive halving: rungs in the report and the CSV,
       for (auto& e : t["history"]) e.erase("seconds"), e.erase("images_per_second");
     return j;
   };
-  CHECK(without_times(stage_json(a, Stage::Shortlist)) == without_times(shortlist));
+  CHECK(without_times(stage_json(a, pipeline::Stage::Shortlist)) == without_times(shortlist));
 
   // The report's rung table.
-  REQUIRE(run_pipeline(a).finished);
+  REQUIRE(pipeline::run_pipeline(a).finished);
   const std::string md = read_file(a.out + "/report.md");
   CHECK(md.find("Successive halving over the top 4") != std::string::npos);
   CHECK(md.find("| rung | rank | images | val accuracy | command |") != std::string::npos);

@@ -35,72 +35,72 @@ TEST_CASE("byte sizes accept K/M/G suffixes and refuse anything else") {
 }
 
 TEST_CASE("config file and flags merge over the defaults, flags win; bad keys are errors") {
-  PipelineConfig c;
-  apply_json(c, nlohmann::json::parse(R"({"budget_sram": "32K", "budget_flash": 100000, "epochs": 3, "lr": 0.05})"),
+  pipeline::PipelineConfig c;
+  pipeline::apply_json(c, nlohmann::json::parse(R"({"budget_sram": "32K", "budget_flash": 100000, "epochs": 3, "lr": 0.05})"),
              "test.json");
-  apply_text(c, "epochs", "5");
+  pipeline::apply_text(c, "epochs", "5");
   apply_text(c, "budget_flash", "128K");
   CHECK(c.budget_sram.bytes == 32768);
   CHECK(c.budget_flash.bytes == 131072);
   CHECK(c.epochs == 5);
   CHECK(c.lr == doctest::Approx(0.05));
-  CHECK(c.top_k == PipelineConfig{}.top_k);
+  CHECK(c.top_k == pipeline::PipelineConfig{}.top_k);
   // JSON round trip of every key.
-  PipelineConfig back;
-  apply_json(back, config_to_json(c), "round trip");
+  pipeline::PipelineConfig back;
+  pipeline::apply_json(back, pipeline::config_to_json(c), "round trip");
   CHECK(back == c);
-  CHECK(config_to_json(c).size() == config_keys().size());
+  CHECK(config_to_json(c).size() == pipeline::config_keys().size());
   CHECK_THROWS_WITH_AS(apply_json(c, nlohmann::json::parse(R"({"epochz": 3})"), "f.json"),
                        doctest::Contains("unknown configuration key 'epochz'"), Error);
   CHECK_THROWS_WITH_AS(apply_json(c, nlohmann::json::parse(R"({"epochs": "many"})"), "f.json"),
                        doctest::Contains("'epochs'"), Error);
   CHECK_THROWS_WITH_AS(apply_text(c, "top_k", "3x"), doctest::Contains("'top_k'"), Error);
   CHECK_THROWS_AS(apply_text(c, "no_such_key", "1"), Error);
-  PipelineConfig nb = c;
+  pipeline::PipelineConfig nb = c;
   nb.space = "nb201";
-  CHECK_THROWS_WITH_AS(check_pipeline_config(nb), doctest::Contains("space"), Error);
+  CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(nb), doctest::Contains("space"), Error);
 }
 
 TEST_CASE("the latency budget of a run is range-checked") {
-  PipelineConfig c;
+  pipeline::PipelineConfig c;
   c.out = "runs/x";
-  apply_text(c, "max_latency_ms", "25");
+  pipeline::apply_text(c, "max_latency_ms", "25");
   apply_text(c, "mcu_mhz", "64");
   apply_text(c, "target", "cortex-m7");
-  CHECK_NOTHROW(check_pipeline_config(c));
+  CHECK_NOTHROW(pipeline::check_pipeline_config(c));
   CHECK(c.max_latency_ms == 25);
   CHECK(c.mcu_mhz == 64);
   for (const char* bad : {"-1", "nan", "inf"}) {
-    PipelineConfig b = c;
-    apply_text(b, "max_latency_ms", bad);
-    CHECK_THROWS_WITH_AS(check_pipeline_config(b), doctest::Contains("max_latency_ms"), Error);
+    pipeline::PipelineConfig b = c;
+    pipeline::apply_text(b, "max_latency_ms", bad);
+    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), doctest::Contains("max_latency_ms"), Error);
   }
   for (const char* bad : {"0", "-5", "nan"}) {
-    PipelineConfig b = c;
-    apply_text(b, "mcu_mhz", bad);
-    CHECK_THROWS_WITH_AS(check_pipeline_config(b), doctest::Contains("mcu_mhz"), Error);
+    pipeline::PipelineConfig b = c;
+    pipeline::apply_text(b, "mcu_mhz", bad);
+    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), doctest::Contains("mcu_mhz"), Error);
   }
-  PipelineConfig m0 = c;  // cortex-m0 is calibrated too (bench/latency_calibrate.sh)
+  pipeline::PipelineConfig m0 = c;  // cortex-m0 is calibrated too (bench/latency_calibrate.sh)
   m0.target = "cortex-m0";
-  CHECK_NOTHROW(check_pipeline_config(m0));
+  CHECK_NOTHROW(pipeline::check_pipeline_config(m0));
   m0.target = "cortex-m9";
-  CHECK_THROWS_WITH_AS(check_pipeline_config(m0), doctest::Contains("cortex-m9"), Error);
+  CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(m0), doctest::Contains("cortex-m9"), Error);
   m0.target = "cortex-m0";
   m0.max_latency_ms = 0;  // without a budget the target only names the verification board
-  CHECK_NOTHROW(check_pipeline_config(m0));
+  CHECK_NOTHROW(pipeline::check_pipeline_config(m0));
 }
 
 TEST_CASE("the int8 memory plan keys of a run map to the planner options, bad values named") {
-  PipelineConfig c;
+  pipeline::PipelineConfig c;
   c.out = "runs/x";
-  deploy::PlanOptions o = memory_plan_options(c);
+  deploy::PlanOptions o = pipeline::memory_plan_options(c);
   CHECK(o.in_place_depthwise);
   CHECK(!o.patch_auto);
   CHECK(o.patch.layers == 0);
-  apply_text(c, "in_place", "off");
+  pipeline::apply_text(c, "in_place", "off");
   apply_text(c, "patch_layers", "7");
   apply_text(c, "patch_grid", "4x3");
-  CHECK_NOTHROW(check_pipeline_config(c));
+  CHECK_NOTHROW(pipeline::check_pipeline_config(c));
   o = memory_plan_options(c);
   CHECK(!o.in_place_depthwise);
   CHECK((o.patch.layers == 7 && o.patch.grid_h == 4 && o.patch.grid_w == 3));
@@ -112,9 +112,9 @@ TEST_CASE("the int8 memory plan keys of a run map to the planner options, bad va
   for (auto [key, bad] : {std::pair{"in_place", "yes"}, std::pair{"patch_layers", "-1"},
                           std::pair{"patch_layers", "3x"}, std::pair{"patch_grid", "4"},
                           std::pair{"patch_grid", "0x2"}, std::pair{"patch_max_extra_macs", "-0.5"}}) {
-    PipelineConfig b = c;
-    apply_text(b, key, bad);
-    CHECK_THROWS_WITH_AS(check_pipeline_config(b), doctest::Contains(key), Error);
+    pipeline::PipelineConfig b = c;
+    pipeline::apply_text(b, key, bad);
+    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), doctest::Contains(key), Error);
   }
 }
 
@@ -123,42 +123,42 @@ TEST_CASE("a run directory keeps its configuration; a different one is refused")
   const std::string out = dir.file("run");
   std::filesystem::create_directories(out);
   const nlohmann::json file = nlohmann::json::parse(R"({"epochs": 3, "budget_sram": "32K"})");
-  PipelineConfig c = resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "1"}});
+  pipeline::PipelineConfig c = pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "1"}});
   CHECK(c.epochs == 4);
   CHECK(c.budget_sram.bytes == 32768);
   CHECK(c.out == out);
-  write_file_atomic(out + "/config.json", config_to_json(c).dump(2));
+  write_file_atomic(out + "/config.json", pipeline::config_to_json(c).dump(2));
   // Rerun with no options at all continues with the stored configuration.
-  const PipelineConfig again = resolve_run_config(out, nullptr, {});
+  const pipeline::PipelineConfig again = pipeline::resolve_run_config(out, nullptr, {});
   CHECK(again.epochs == 4);
   CHECK(again.budget_sram.bytes == 32768);
   // Same values (and another thread count) are fine; another value is refused, naming it.
-  CHECK_NOTHROW(resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "2"}}));
-  CHECK_THROWS_WITH_AS(resolve_run_config(out, nullptr, {{"epochs", "9"}}), doctest::Contains("epochs"), Error);
+  CHECK_NOTHROW(pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "2"}}));
+  CHECK_THROWS_WITH_AS(pipeline::resolve_run_config(out, nullptr, {{"epochs", "9"}}), doctest::Contains("epochs"), Error);
 }
 
 TEST_CASE("--max-memory: the scoring-memory estimate refuses large candidates with a reason") {
   const ArchSpec spec = parse_arch("blocks:in=1x28x28,classes=10,act=relu6,stem=16k3s2|ir:k3e4s1c16|ds:k5s2c32|head=0");
-  const CostEstimate cost = estimate_cost(spec);
+  const search::CostEstimate cost = search::estimate_cost(spec);
   int64_t elements = 0;
   for (const LayerInfo& l : arch_layers(spec))
     if (l.kind != LayerKind::Input) elements += l.output.c * l.output.h * l.output.w;
   CHECK(cost.activation_elements == elements);
-  CHECK(scoring_memory_bytes(cost, 64) == 12 * (elements * 64 + cost.params));
+  CHECK(search::scoring_memory_bytes(cost, 64) == 12 * (elements * 64 + cost.params));
 
-  Constraints limits;
+  search::Constraints limits;
   limits.scoring_images = 64;
-  limits.max_scoring_memory = scoring_memory_bytes(cost, 64);
-  CHECK(constraint_violations(cost, limits).empty());
+  limits.max_scoring_memory = search::scoring_memory_bytes(cost, 64);
+  CHECK(search::constraint_violations(cost, limits).empty());
   limits.max_scoring_memory -= 1;
-  const auto v = constraint_violations(cost, limits);
+  const auto v = search::constraint_violations(cost, limits);
   REQUIRE(v.size() == 1);
   CHECK(v[0].find("scoring_memory") != std::string::npos);
 
   // In a search: every scored candidate is within the bound, larger ones are refused unscored.
-  SpaceOptions so;
-  const auto space = make_search_space("blocks", so);
-  SearchSettings s;
+  search::SpaceOptions so;
+  const auto space = search::make_search_space("blocks", so);
+  search::SearchSettings s;
   s.population = 8;
   s.sample_size = 3;
   s.steps = 6;
@@ -166,9 +166,9 @@ TEST_CASE("--max-memory: the scoring-memory estimate refuses large candidates wi
   s.metrics = {{"naswot", 1.0}, {"logsynflow", 1.0}};
   s.constraints.scoring_images = 64;
   s.constraints.max_scoring_memory = 64 << 20;
-  const SearchResult r = run_search(*space, s, test::synthetic_metrics);
+  const search::SearchResult r = run_search(*space, s, test::synthetic_metrics);
   int64_t refused = 0;
-  for (const HistoryEntry& e : r.state.history) {
+  for (const search::HistoryEntry& e : r.state.history) {
     const int64_t need = scoring_memory_bytes(space->cost(e.candidate), 64);
     if (e.feasible) CHECK(need <= s.constraints.max_scoring_memory);
     else refused += need > s.constraints.max_scoring_memory;
@@ -176,13 +176,13 @@ TEST_CASE("--max-memory: the scoring-memory estimate refuses large candidates wi
   CHECK(refused > 0);
   s.constraints.max_scoring_memory = 1000;
   s.max_infeasible = 20;
-  CHECK_THROWS_WITH_AS(run_search(*space, s, test::synthetic_metrics), doctest::Contains("scoring_memory"), Error);
+  CHECK_THROWS_WITH_AS(search::run_search(*space, s, test::synthetic_metrics), doctest::Contains("scoring_memory"), Error);
 }
 
 TEST_CASE("pipeline config: successive halving keys are range-checked where the config is read") {
-  PipelineConfig c;
+  pipeline::PipelineConfig c;
   c.out = "runs/x";
-  check_pipeline_config(c);  // the defaults: halving on
+  pipeline::check_pipeline_config(c);  // the defaults: halving on
   c.halving_eta = 1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_eta'"), Error);
   c.halving_eta = 17;
@@ -203,7 +203,7 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
   }
   c.halving_val_fraction = 0.9;
   check_pipeline_config(c);
-  c.top_k = kMaxShortlist + 1;
+  c.top_k = pipeline::kMaxShortlist + 1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'top_k'"), Error);
-  CHECK_THROWS_WITH_AS(apply_text(c, "halving_eta", "2.5"), doctest::Contains("'halving_eta'"), Error);
+  CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "halving_eta", "2.5"), doctest::Contains("'halving_eta'"), Error);
 }

@@ -27,7 +27,7 @@ ArchSpec small_ir() {
 }  // namespace
 
 TEST_CASE("cost model: inverted residual network by hand") {
-  const CostEstimate cost = estimate_cost(small_ir());
+  const search::CostEstimate cost = search::estimate_cost(small_ir());
   // params: stem 36 + BN 8; expand 4*8 = 32 + BN 16; dw 8*9 = 72 + BN 16; project 32 + BN 8;
   //         classifier 4*2 + 2 = 10.                                           total 230
   CHECK(cost.params == 230);
@@ -52,7 +52,7 @@ TEST_CASE("cost model: inverted residual network by hand") {
 TEST_CASE("cost model: ConvNeXt block with biases and LayerNorm, no residual") {
   ArchSpec s = small_ir();
   s.blocks.push_back({BlockKind::ConvNeXt, 3, 2, 2, 8});
-  const CostEstimate cost = estimate_cost(s);
+  const search::CostEstimate cost = search::estimate_cost(s);
   // New block on 4x8x8 -> 8x4x4: dw 36 (+4 bias), LN 8, expand 4->8 32 (+8), project 8->8 64 (+8);
   // classifier becomes 8*2 + 2 = 18. params 230 - 10 + 40 + 8 + 40 + 72 + 18 = 398.
   CHECK(cost.params == 398);
@@ -67,18 +67,18 @@ TEST_CASE("cost model: residual input counted only while the block body runs") {
   // Depthwise-separable blocks never keep a residual: dw 4x8x8 -> 4x8x8 is 256 + 256.
   ArchSpec s = small_ir();
   s.blocks = {{BlockKind::DepthwiseSeparable, 3, 1, 1, 4}};
-  CHECK(estimate_peak_sram(arch_layers(s)) == 512);
+  CHECK(search::estimate_peak_sram(arch_layers(s)) == 512);
   // The same layers as a residual IR block with expansion 1 (dw, project): dw 256 + 256 (the
   // held input is the dw input itself), project 256 + 256 + 256 = 768, add 768.
   s.blocks = {{BlockKind::InvertedResidual, 3, 1, 1, 4}};
-  CHECK(estimate_peak_sram(arch_layers(s)) == 768);
+  CHECK(search::estimate_peak_sram(arch_layers(s)) == 768);
 }
 
 TEST_CASE("constraint violations name the cost and the limit") {
-  CostEstimate cost{100, 2000, 300, 400};
-  CHECK(constraint_violations(cost, {}).empty());
-  CHECK(constraint_violations(cost, {100, 2000, 300, 400}).empty());
-  const auto v = constraint_violations(cost, {99, 0, 0, 399});
+  search::CostEstimate cost{100, 2000, 300, 400};
+  CHECK(search::constraint_violations(cost, {}).empty());
+  CHECK(search::constraint_violations(cost, {100, 2000, 300, 400}).empty());
+  const auto v = search::constraint_violations(cost, {99, 0, 0, 399});
   REQUIRE(v.size() == 2);
   CHECK(v[0] == "params 100 > 99");
   CHECK(v[1] == "flash 400 > 399");
@@ -92,13 +92,13 @@ TEST_CASE("constraint violations name the cost and the limit") {
 TEST_CASE("cost model: deployable networks are costed by the real int8 memory planner") {
   ArchSpec s = small_ir();
   s.blocks = {{BlockKind::InvertedResidual, 3, 1, 1, 4}};
-  CostEstimate cost = estimate_cost(s);
+  search::CostEstimate cost = search::estimate_cost(s);
   CHECK(cost.int8_deployable);
   CHECK(cost.peak_sram == deploy::peak_sram(s));
   CHECK(cost.flash == deploy::flash_bytes(s));
-  CHECK(cost.peak_sram >= estimate_peak_sram(arch_layers(s)));  // the plan adds conv scratch
+  CHECK(cost.peak_sram >= search::estimate_peak_sram(arch_layers(s)));  // the plan adds conv scratch
   s.blocks = {{BlockKind::ConvNeXt, 3, 2, 1, 4}};
-  cost = estimate_cost(s);
+  cost = search::estimate_cost(s);
   CHECK_FALSE(cost.int8_deployable);
-  CHECK(cost.peak_sram == estimate_peak_sram(arch_layers(s)));
+  CHECK(cost.peak_sram == search::estimate_peak_sram(arch_layers(s)));
 }

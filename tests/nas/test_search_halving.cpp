@@ -18,7 +18,7 @@ TEST_CASE(
   // order: 1, 5, 8).
   auto quality = [](int64_t c) { return c == 5 ? 10.0 : static_cast<double>(c); };
   std::vector<std::pair<int64_t, int64_t>> calls;
-  const auto rungs = successive_halving(9, 1, 3, [&](int64_t c, int64_t budget) {
+  const auto rungs = search::successive_halving(9, 1, 3, [&](int64_t c, int64_t budget) {
     calls.emplace_back(c, budget);
     const double noise = (c == 1 ? 8.0 : 0.0) / static_cast<double>(budget);
     return quality(c) + noise;
@@ -32,25 +32,25 @@ TEST_CASE(
   CHECK(rungs[2].budget == 9);
   CHECK(rungs[2].candidates == std::vector<int64_t>{5});
   CHECK(calls.size() == 13);
-  CHECK(halving_cost(9, 1, 3) == 9 * 1 + 3 * 3 + 1 * 9);
+  CHECK(search::halving_cost(9, 1, 3) == 9 * 1 + 3 * 3 + 1 * 9);
 }
 
 TEST_CASE(
     "successive halving: ceil division, ties to the lower index, one "
     "candidate") {
-  const auto rungs = successive_halving(5, 2, 2, [](int64_t, int64_t) { return 1.0; });
+  const auto rungs = search::successive_halving(5, 2, 2, [](int64_t, int64_t) { return 1.0; });
   REQUIRE(rungs.size() == 4);  // 5 -> 3 -> 2 -> 1
   CHECK(rungs[1].candidates == std::vector<int64_t>{0, 1, 2});
   CHECK(rungs[2].candidates == std::vector<int64_t>{0, 1});
   CHECK(rungs[3].candidates == std::vector<int64_t>{0});
   CHECK(rungs[3].budget == 16);
-  CHECK(halving_cost(5, 2, 2) == 5 * 2 + 3 * 4 + 2 * 8 + 1 * 16);
-  const auto single = successive_halving(1, 7, 2, [](int64_t, int64_t) { return 0.0; });
+  CHECK(search::halving_cost(5, 2, 2) == 5 * 2 + 3 * 4 + 2 * 8 + 1 * 16);
+  const auto single = search::successive_halving(1, 7, 2, [](int64_t, int64_t) { return 0.0; });
   REQUIRE(single.size() == 1);
   CHECK(single[0].budget == 7);
-  CHECK(halving_cost(1, 7, 2) == 7);
-  CHECK_THROWS_AS(successive_halving(0, 1, 2, [](int64_t, int64_t) { return 0.0; }), Error);
-  CHECK_THROWS_AS(halving_cost(3, 1, 1), Error);
+  CHECK(search::halving_cost(1, 7, 2) == 7);
+  CHECK_THROWS_AS(search::successive_halving(0, 1, 2, [](int64_t, int64_t) { return 0.0; }), Error);
+  CHECK_THROWS_AS(search::halving_cost(3, 1, 1), Error);
 }
 
 TEST_CASE(
@@ -60,7 +60,7 @@ TEST_CASE(
   // best at low fidelity (bonus 15000 / budget) and falls back at 4500: the
   // winner is 8.
   std::vector<std::pair<int64_t, int64_t>> calls;
-  const auto rungs = successive_halving(
+  const auto rungs = search::successive_halving(
       9, 1500, 3,
       [&](int64_t c, int64_t budget) {
         calls.emplace_back(c, budget);
@@ -76,7 +76,7 @@ TEST_CASE(
   CHECK(std::isnan(rungs[2].scores[0]));
   CHECK(calls.size() == 12);  // 9 + 3: the winner is not evaluated
   CHECK(calls.back() == std::pair<int64_t, int64_t>{8, 4500});
-  CHECK(halving_cost(9, 1500, 3, false) == 9 * 1500 + 3 * 4500);
-  CHECK(halving_cost(1, 1500, 3, false) == 0);
-  CHECK_THROWS_AS(halving_cost(3, INT64_MAX / 2, 2, false), Error);
+  CHECK(search::halving_cost(9, 1500, 3, false) == 9 * 1500 + 3 * 4500);
+  CHECK(search::halving_cost(1, 1500, 3, false) == 0);
+  CHECK_THROWS_AS(search::halving_cost(3, INT64_MAX / 2, 2, false), Error);
 }

@@ -29,7 +29,7 @@ TEST_CASE("nb201 network: output shape and hand-counted parameters") {
   //   total                                                               =  73306
   // nor_conv_3x3 edge at C: 9C^2 + 2C (C=16: 2336, 32: 9280, 64: 36992); nor_conv_1x1: C^2 + 2C
   // (288, 1088, 4224). 5 cells per stage.
-  Nb201MacroOptions o;  // 3x32x32, 10 classes, C 16, N 5
+  search::Nb201MacroOptions o;  // 3x32x32, 10 classes, C 16, N 5
   struct Case {
     const char* text;
     int64_t params;
@@ -46,15 +46,15 @@ TEST_CASE("nb201 network: output shape and hand-counted parameters") {
   };
   for (const Case& c : cases) {
     CAPTURE(c.text);
-    const Nb201Genotype g = parse_nb201(c.text);
-    Nb201Network net(g, o);
+    const search::Nb201Genotype g = search::parse_nb201(c.text);
+    search::Nb201Network net(g, o);
     CHECK(count_params(net) == c.params);
-    CHECK(nb201_cost(g, o).params == c.params);
+    CHECK(search::nb201_cost(g, o).params == c.params);
   }
   // Forward on a small input: [2, 3, 8, 8] -> [2, 10]
-  Nb201MacroOptions small = o;
+  search::Nb201MacroOptions small = o;
   small.input = {3, 8, 8};
-  Nb201Network net(parse_nb201(cases[2].text), small);
+  search::Nb201Network net(search::parse_nb201(cases[2].text), small);
   Rng rng(1);
   net.initialize(rng);
   Tensor x({2, 3, 8, 8});
@@ -69,25 +69,25 @@ TEST_CASE("nb201 cell: node j sums op(i->j)(node i); none is zero; avg pool excl
   Tensor x({1, 2, 4, 4});
   fill_normal(x, rng, 0, 1);
   // node1 = x, node2 = x + node1 = 2x, node3 = x + node2 = 3x
-  Nb201Cell sum_cell(parse_nb201("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|"
+  search::Nb201Cell sum_cell(search::parse_nb201("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|"
                                  "none~1|skip_connect~2|"),
                      2);
   const Tensor y = sum_cell(autograd::Variable(x)).value();
   for (int64_t i = 0; i < x.numel(); ++i) CHECK(y.get(i) == doctest::Approx(3 * x.get(i)));
   // node3 only from node2, which has only none inputs: zero output.
-  Nb201Cell zero_cell(
-      parse_nb201("|skip_connect~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"), 2);
+  search::Nb201Cell zero_cell(
+      search::parse_nb201("|skip_connect~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|"), 2);
   const Tensor z = zero_cell(autograd::Variable(x)).value();
   for (int64_t i = 0; i < z.numel(); ++i) CHECK(z.get(i) == 0.0);
   // avg pool of ones is one everywhere only when padding is excluded (corners would be 4/9).
-  Nb201Cell pool_cell(
-      parse_nb201("|avg_pool_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"), 2);
+  search::Nb201Cell pool_cell(
+      search::parse_nb201("|avg_pool_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"), 2);
   const Tensor p = pool_cell(autograd::Variable(Tensor::full({1, 2, 4, 4}, 1.0))).value();
   for (int64_t i = 0; i < p.numel(); ++i) CHECK(p.get(i) == doctest::Approx(1.0));
 }
 
 TEST_CASE("nb201 reduction block: shapes and parameters") {
-  Nb201Reduction reduction(4, 8);
+  search::Nb201Reduction reduction(4, 8);
   // conv_a 9*4*8 + BN 16, conv_b 9*8*8 + BN 16, shortcut 4*8 = 288 + 16 + 576 + 16 + 32 = 928
   CHECK(count_params(reduction) == 928);
   Rng rng(3);
@@ -98,13 +98,13 @@ TEST_CASE("nb201 reduction block: shapes and parameters") {
 }
 
 TEST_CASE("nb201 space: built module matches the cost model's parameter count") {
-  SpaceOptions options;
+  search::SpaceOptions options;
   options.input = {1, 28, 28};
   options.num_classes = 10;
-  auto space = make_search_space("nb201", options);
+  auto space = search::make_search_space("nb201", options);
   Rng rng(4);
   for (int i = 0; i < 20; ++i) {
-    const Candidate c = space->sample(rng);
+    const search::Candidate c = space->sample(rng);
     auto net = space->build(c);
     CHECK(count_params(*net) == space->cost(c).params);
   }
@@ -112,7 +112,7 @@ TEST_CASE("nb201 space: built module matches the cost model's parameter count") 
   //   stem 1*16*9*784 = 112,896; reduction 1 at 14x14: (9*16*32 + 9*32*32 + 16*32) * 196 =
   //   2,809,856; reduction 2 at 7x7: (9*32*64 + 9*64*64 + 32*64) * 49 = 2,809,856; classifier 640.
   //   Total 5,733,248.
-  const Candidate skip = space->parse(
+  const search::Candidate skip = space->parse(
       "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_"
       "connect~2|");
   CHECK(space->cost(skip).macs == 5733248);

@@ -16,11 +16,11 @@ using namespace piconas::nas;
 using namespace piconas::nas::test;
 
 TEST_CASE("search outputs are written atomically and parse back") {
-  SpaceOptions o;
+  search::SpaceOptions o;
   o.input = {3, 32, 32};
-  auto space = make_search_space("nb201", o);
+  auto space = search::make_search_space("nb201", o);
   SearchTempDir dir;
-  SearchSettings s;
+  search::SearchSettings s;
   s.population = 10;
   s.sample_size = 4;
   s.steps = 6;
@@ -28,8 +28,8 @@ TEST_CASE("search outputs are written atomically and parse back") {
   s.top_k = 3;
   s.constraints.max_params = 500000;
   s.output_dir = dir.file("run");  // created on demand
-  const SearchResult r = run_search(*space, s, synthetic_metrics);
-  write_search_outputs(r, *space, s);
+  const search::SearchResult r = run_search(*space, s, synthetic_metrics);
+  search::write_search_outputs(r, *space, s);
 
   // history.csv: header + one row per history entry, the metric columns in settings order.
   std::istringstream csv(read_file(dir.file("run/history.csv")));
@@ -71,8 +71,8 @@ TEST_CASE("search outputs are written atomically and parse back") {
   CHECK(svg.substr(svg.size() - 7) == "</svg>\n");
 
   // The checkpoint restores the same state (non-finite metrics included).
-  const auto state_json = nlohmann::json::parse(read_file(search_state_path(s.output_dir)));
-  const SearchState restored = state_from_json(state_json.at("state"), *space);
+  const auto state_json = nlohmann::json::parse(read_file(search::search_state_path(s.output_dir)));
+  const search::SearchState restored = state_from_json(state_json.at("state"), *space);
   REQUIRE(restored.history.size() == r.state.history.size());
   for (size_t i = 0; i < restored.history.size(); ++i) {
     CHECK(restored.history[i].candidate.text == r.state.history[i].candidate.text);
@@ -90,8 +90,8 @@ TEST_CASE("search outputs are written atomically and parse back") {
 }
 
 TEST_CASE("pareto svg of an empty result is still a valid document") {
-  SearchResult empty;
-  const std::string svg = pareto_svg(empty);
+  search::SearchResult empty;
+  const std::string svg = search::pareto_svg(empty);
   CHECK(svg.find("0 feasible candidates") != std::string::npos);
   CHECK(svg.find("</svg>") != std::string::npos);
 }

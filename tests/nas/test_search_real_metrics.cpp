@@ -10,21 +10,21 @@ using namespace piconas;
 using namespace piconas::nas;
 
 TEST_CASE("real metrics: identical history for 1 and 2 threads") {
-  SpaceOptions o;
+  search::SpaceOptions o;
   o.input = {1, 28, 28};
   o.num_classes = 10;
-  auto space = make_search_space("blocks", o);
+  auto space = search::make_search_space("blocks", o);
   Rng rng(1);
-  ScoringData data{Tensor({8, 1, 28, 28}), {0, 1, 2, 3, 4, 5, 6, 7}};
+  metrics::ScoringData data{Tensor({8, 1, 28, 28}), {0, 1, 2, 3, 4, 5, 6, 7}};
   fill_normal(data.images, rng, 0, 1);
-  const ScoreFn score = [&](const Candidate& c) {
+  const search::ScoreFn score = [&](const search::Candidate& c) {
     auto net = space->build(c);
-    return score_network(*net, data, network_metric_names(), 1, 3);
+    return score_network(*net, data, metrics::network_metric_names(), 1, 3);
   };
-  for (StrategyKind strategy : {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea}) {
-    SearchSettings s;
+  for (search::StrategyKind strategy : {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea}) {
+    search::SearchSettings s;
     s.metrics.clear();
-    for (const std::string& m : network_metric_names()) s.metrics.push_back({m, 1.0});
+    for (const std::string& m : metrics::network_metric_names()) s.metrics.push_back({m, 1.0});
     s.metrics.push_back({"skip", 1.0});
     s.strategy = strategy;
     s.population = 6;
@@ -36,7 +36,7 @@ TEST_CASE("real metrics: identical history for 1 and 2 threads") {
     const int previous = num_threads();
     for (int threads : {1, 2}) {
       set_num_threads(threads);
-      csv[threads - 1] = history_csv(run_search(*space, s, score), s);
+      csv[threads - 1] = search::history_csv(search::run_search(*space, s, score), s);
     }
     set_num_threads(previous);
     CHECK(csv[0] == csv[1]);

@@ -16,9 +16,9 @@ namespace {
 
 // The base of a search whose space holds resnet8: its input, classes,
 // activation and stem.
-SpaceOptions resnet8_base() {
+search::SpaceOptions resnet8_base() {
   const ArchSpec r = resnet8();
-  SpaceOptions o;
+  search::SpaceOptions o;
   o.input = r.input;
   o.num_classes = r.num_classes;
   o.activation = r.activation;
@@ -35,8 +35,8 @@ constexpr int kRb = static_cast<int>(BlockKind::Basic);
 
 TEST_CASE("blocks space: resnet8 parses by name, its rb blocks are genes, "
           "mutation keeps the space") {
-  BlocksSpace space(resnet8_base());
-  const Candidate c = space.parse("resnet8");
+  search::BlocksSpace space(resnet8_base());
+  const search::Candidate c = space.parse("resnet8");
   CHECK(c.text == reference_text("resnet8"));
   CHECK(c.genes ==
         std::vector<int>{kRb, 3, 1, 1, 16, 0, 0, kRb, 3, 1, 2, 32, 0, 0, kRb, 3, 1, 2, 64, 0, 0});
@@ -48,9 +48,9 @@ TEST_CASE("blocks space: resnet8 parses by name, its rb blocks are genes, "
   Rng rng(9);
   int rb_kept = 0, rb_to_expanding = 0; // rb blocks kept, changed to ir or cn
   for (int i = 0; i < 300; ++i) {
-    const Candidate m = space.mutate(c, rng);
+    const search::Candidate m = space.mutate(c, rng);
     REQUIRE(space.problems(m).empty());
-    for (size_t b = 0; b < m.genes.size(); b += kBlockGenes) {
+    for (size_t b = 0; b < m.genes.size(); b += search::kBlockGenes) {
       const int kind = m.genes[b];
       const bool fixed =
           kind == kRb ||
@@ -70,8 +70,8 @@ TEST_CASE("blocks space: resnet8 parses by name, its rb blocks are genes, "
   CHECK(rb_to_expanding > 0);
   // rb is expressed, never drawn.
   for (int i = 0; i < 50; ++i) {
-    const Candidate drawn = space.sample(rng);
-    for (size_t b = 0; b < drawn.genes.size(); b += kBlockGenes)
+    const search::Candidate drawn = space.sample(rng);
+    for (size_t b = 0; b < drawn.genes.size(); b += search::kBlockGenes)
       CHECK(drawn.genes[b] != kRb);
   }
   CHECK_THROWS_WITH_AS(space.from_genes({5, 3, 1, 1, 16, 0, 0}),
@@ -86,9 +86,9 @@ TEST_CASE("blocks space: resnet8 parses by name, its rb blocks are genes, "
 
 TEST_CASE(
     "search: --initial-arch places resnet8 first in the initial population") {
-  BlocksSpace space(resnet8_base());
-  SearchSettings s;
-  s.strategy = StrategyKind::FreeRea;
+  search::BlocksSpace space(resnet8_base());
+  search::SearchSettings s;
+  s.strategy = search::StrategyKind::FreeRea;
   s.population = 6;
   s.sample_size = 3;
   s.steps = 2;
@@ -96,7 +96,7 @@ TEST_CASE(
   s.checkpoint_every = 0;
   s.metrics = {{"naswot", 1.0}, {"logsynflow", 1.0}};
   s.initial_archs = {"resnet8"};
-  const SearchResult r = run_search(space, s, synthetic_metrics);
+  const search::SearchResult r = run_search(space, s, synthetic_metrics);
   REQUIRE(!r.state.history.empty());
   CHECK(r.state.history[0].candidate.text == reference_text("resnet8"));
   CHECK(r.state.history[0].generation == 0);
@@ -104,21 +104,21 @@ TEST_CASE(
         1); // scored like any member
   // The rest of the population is drawn: the same draws as without the seed,
   // one fewer.
-  SearchSettings plain = s;
+  search::SearchSettings plain = s;
   plain.initial_archs.clear();
-  const SearchResult p = run_search(space, plain, synthetic_metrics);
+  const search::SearchResult p = run_search(space, plain, synthetic_metrics);
   CHECK(r.state.history[1].candidate.text == p.state.history[0].candidate.text);
 
-  SearchSettings twice = s;
+  search::SearchSettings twice = s;
   twice.initial_archs = {"resnet8", reference_text("resnet8")};
-  CHECK_THROWS_WITH_AS(run_search(space, twice, synthetic_metrics),
+  CHECK_THROWS_WITH_AS(search::run_search(space, twice, synthetic_metrics),
                        doctest::Contains("is listed twice"), Error);
-  SearchSettings random = s;
-  random.strategy = StrategyKind::Random;
-  CHECK_THROWS_WITH_AS(run_search(space, random, synthetic_metrics),
+  search::SearchSettings random = s;
+  random.strategy = search::StrategyKind::Random;
+  CHECK_THROWS_WITH_AS(search::run_search(space, random, synthetic_metrics),
                        doctest::Contains("need a population"), Error);
-  SearchSettings small = s;
+  search::SearchSettings small = s;
   small.constraints.max_params = 50000;
-  CHECK_THROWS_WITH_AS(run_search(space, small, synthetic_metrics),
+  CHECK_THROWS_WITH_AS(search::run_search(space, small, synthetic_metrics),
                        doctest::Contains("violates the constraints"), Error);
 }

@@ -13,8 +13,8 @@ using namespace piconas::nas;
 
 namespace {
 
-SpaceOptions options_for(const std::string& space) {
-  SpaceOptions o;
+search::SpaceOptions options_for(const std::string& space) {
+  search::SpaceOptions o;
   if (space == "nb201") o.input = {3, 32, 32};
   if (space == "mbv2") o.input = {3, 96, 96};
   return o;
@@ -27,15 +27,15 @@ int blocks_gene_changes(const std::vector<int>& a, const std::vector<int>& b) {
   if (a.size() != b.size()) {
     const auto& shorter = a.size() < b.size() ? a : b;
     const auto& longer = a.size() < b.size() ? b : a;
-    if (longer.size() - shorter.size() != kBlockGenes) return 99;
+    if (longer.size() - shorter.size() != search::kBlockGenes) return 99;
     return std::equal(shorter.begin(), shorter.end(), longer.begin()) ? 1 : 99;
   }
   int changes = 0;
   const int ds = static_cast<int>(BlockKind::DepthwiseSeparable);
-  for (size_t i = 0; i < a.size(); i += kBlockGenes) {
+  for (size_t i = 0; i < a.size(); i += search::kBlockGenes) {
     const bool kind_changed = a[i] != b[i];
     const bool involves_ds = a[i] == ds || b[i] == ds;
-    for (int f = 0; f < kBlockGenes; ++f) {
+    for (int f = 0; f < search::kBlockGenes; ++f) {
       if (f == 2 && kind_changed && involves_ds) continue;
       changes += a[i + f] != b[i + f] ? 1 : 0;
     }
@@ -55,12 +55,12 @@ int plain_gene_changes(const std::vector<int>& a, const std::vector<int>& b) {
 TEST_CASE("mutation changes exactly one gene to a different value, in every space") {
   for (const std::string name : {"blocks", "mbv2", "nb201"}) {
     CAPTURE(name);
-    auto space = make_search_space(name, options_for(name));
+    auto space = search::make_search_space(name, options_for(name));
     Rng rng(11);
-    Candidate c = space->sample(rng);
+    search::Candidate c = space->sample(rng);
     const int draws = name == "nb201" ? 5000 : 2000;
     for (int i = 0; i < draws; ++i) {
-      Candidate child = space->mutate(c, rng);
+      search::Candidate child = space->mutate(c, rng);
       CHECK(space->problems(child).empty());
       const int changes = name == "blocks" ? blocks_gene_changes(c.genes, child.genes)
                                            : plain_gene_changes(c.genes, child.genes);
@@ -75,19 +75,19 @@ TEST_CASE("mutation changes exactly one gene to a different value, in every spac
 TEST_CASE("crossover children take every gene from one of the parents") {
   for (const std::string name : {"blocks", "mbv2", "nb201"}) {
     CAPTURE(name);
-    auto space = make_search_space(name, options_for(name));
+    auto space = search::make_search_space(name, options_for(name));
     Rng rng(5);
     for (int i = 0; i < 1000; ++i) {
-      const Candidate a = space->sample(rng), b = space->sample(rng);
-      const Candidate child = space->crossover(a, b, rng);
+      const search::Candidate a = space->sample(rng), b = space->sample(rng);
+      const search::Candidate child = space->crossover(a, b, rng);
       CHECK(space->problems(child).empty());
       if (name == "blocks") {
-        const size_t n = child.genes.size() / kBlockGenes;
+        const size_t n = child.genes.size() / search::kBlockGenes;
         CHECK((child.genes.size() == a.genes.size() || child.genes.size() == b.genes.size()));
         for (size_t k = 0; k < n; ++k) {
           auto block = [&](const std::vector<int>& g) {
-            return k * kBlockGenes < g.size() ? std::vector<int>(g.begin() + k * kBlockGenes,
-                                                                 g.begin() + (k + 1) * kBlockGenes)
+            return k * search::kBlockGenes < g.size() ? std::vector<int>(g.begin() + k * search::kBlockGenes,
+                                                                 g.begin() + (k + 1) * search::kBlockGenes)
                                               : std::vector<int>{};
           };
           const auto mine = block(child.genes);
@@ -103,12 +103,12 @@ TEST_CASE("crossover children take every gene from one of the parents") {
 }
 
 TEST_CASE("crossover mixes: children differ from both parents sometimes") {
-  auto space = make_search_space("nb201", options_for("nb201"));
+  auto space = search::make_search_space("nb201", options_for("nb201"));
   Rng rng(9);
   int mixed = 0;
   for (int i = 0; i < 200; ++i) {
-    const Candidate a = space->sample(rng), b = space->sample(rng);
-    const Candidate child = space->crossover(a, b, rng);
+    const search::Candidate a = space->sample(rng), b = space->sample(rng);
+    const search::Candidate child = space->crossover(a, b, rng);
     mixed += child.text != a.text && child.text != b.text ? 1 : 0;
   }
   CHECK(mixed > 100);
@@ -117,11 +117,11 @@ TEST_CASE("crossover mixes: children differ from both parents sometimes") {
 TEST_CASE("text round trips and from_genes agree with parse") {
   for (const std::string name : {"blocks", "mbv2", "nb201"}) {
     CAPTURE(name);
-    auto space = make_search_space(name, options_for(name));
+    auto space = search::make_search_space(name, options_for(name));
     Rng rng(3);
     for (int i = 0; i < 300; ++i) {
-      const Candidate c = space->sample(rng);
-      const Candidate parsed = space->parse(c.text);
+      const search::Candidate c = space->sample(rng);
+      const search::Candidate parsed = space->parse(c.text);
       CHECK(parsed.text == c.text);
       CHECK(parsed.genes == c.genes);
       CHECK(space->from_genes(c.genes).text == c.text);
@@ -134,61 +134,61 @@ TEST_CASE("nb201 text form") {
   const std::string text =
       "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_"
       "connect~2|";
-  const Nb201Genotype g = parse_nb201(text);
-  CHECK(g[0] == Nb201Op::NorConv3x3);
-  CHECK(g[2] == Nb201Op::AvgPool3x3);
-  CHECK(g[3] == Nb201Op::SkipConnect);
-  CHECK(g[5] == Nb201Op::SkipConnect);
-  CHECK(nb201_text(g) == text);
+  const search::Nb201Genotype g = search::parse_nb201(text);
+  CHECK(g[0] == search::Nb201Op::NorConv3x3);
+  CHECK(g[2] == search::Nb201Op::AvgPool3x3);
+  CHECK(g[3] == search::Nb201Op::SkipConnect);
+  CHECK(g[5] == search::Nb201Op::SkipConnect);
+  CHECK(search::nb201_text(g) == text);
   // Every one of the 15,625 cells round-trips and has a distinct text.
   std::vector<std::string> all;
   for (int code = 0; code < 15625; ++code) {
-    Nb201Genotype cell{};
+    search::Nb201Genotype cell{};
     int rest = code;
     for (auto& op : cell) {
-      op = static_cast<Nb201Op>(rest % 5);
+      op = static_cast<search::Nb201Op>(rest % 5);
       rest /= 5;
     }
-    all.push_back(nb201_text(cell));
-    CHECK(parse_nb201(all.back()) == cell);
+    all.push_back(search::nb201_text(cell));
+    CHECK(search::parse_nb201(all.back()) == cell);
   }
   std::sort(all.begin(), all.end());
   CHECK(std::unique(all.begin(), all.end()) == all.end());
-  CHECK_THROWS_AS(parse_nb201("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"), Error);
-  CHECK_THROWS_AS(parse_nb201("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|"), Error);
-  CHECK_THROWS_AS(parse_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2"), Error);
-  CHECK_THROWS_AS(parse_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|x"), Error);
-  CHECK_THROWS_AS(parse_nb201("|none~0|+|none~0|+|none~0|none~1|none~2|"), Error);
+  CHECK_THROWS_AS(search::parse_nb201("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"), Error);
+  CHECK_THROWS_AS(search::parse_nb201("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|"), Error);
+  CHECK_THROWS_AS(search::parse_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2"), Error);
+  CHECK_THROWS_AS(search::parse_nb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|x"), Error);
+  CHECK_THROWS_AS(search::parse_nb201("|none~0|+|none~0|+|none~0|none~1|none~2|"), Error);
 }
 
 TEST_CASE("G8 nb201 skip") {
-  CHECK(nb201_skip(parse_nb201(
+  CHECK(search::nb201_skip(search::parse_nb201(
             "|skip_connect~0|+|none~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")) ==
         doctest::Approx(2.0 / 3.0));
-  CHECK(nb201_skip(parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
+  CHECK(search::nb201_skip(search::parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
                                "nor_conv_3x3~1|skip_connect~2|")) == 1.0);
-  CHECK(nb201_skip(parse_nb201(
+  CHECK(search::nb201_skip(search::parse_nb201(
             "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|none~2|")) ==
         0.0);
-  auto space = make_search_space("nb201", options_for("nb201"));
-  CHECK(architecture_metric(
+  auto space = search::make_search_space("nb201", options_for("nb201"));
+  CHECK(search::architecture_metric(
             *space,
             space->parse("|skip_connect~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|"),
             "skip") == 1.0);
 }
 
 TEST_CASE("blocks skip is the fraction of residual blocks") {
-  auto space = make_search_space("blocks", options_for("blocks"));
+  auto space = search::make_search_space("blocks", options_for("blocks"));
   // stem 16 -> ir c16 s1 (residual), ds c16 s1 (never), cn c32 s1 (width changes), cn c32 s1
   // (residual)
-  const Candidate c =
+  const search::Candidate c =
       space->from_genes({0, 3, 2, 1, 16, 0, 0, 1, 3, 1, 1, 16, 0, 0, 2, 3, 2, 1, 32, 0, 0, 2, 5, 4,
                          1, 32, 0, 0});
   CHECK(space->skip(c) == 0.5);
 }
 
 TEST_CASE("space validity: problems and errors") {
-  auto blocks = make_search_space("blocks", options_for("blocks"));
+  auto blocks = search::make_search_space("blocks", options_for("blocks"));
   CHECK_THROWS_WITH_AS(blocks->from_genes({0, 3, 2, 1, 16, 0, 0}), doctest::Contains("1 blocks"),
                        Error);  // 1 block < 3
   CHECK_THROWS_WITH_AS(blocks->from_genes({0, 4, 2, 1, 16, 0, 0, 0, 3, 2, 1, 16, 0, 0, 0, 3, 2, 1,
@@ -200,19 +200,19 @@ TEST_CASE("space validity: problems and errors") {
   std::vector<int> deep;
   for (int i = 0; i < 6; ++i) deep.insert(deep.end(), {1, 3, 1, 2, 16, 0, 0});
   CHECK_THROWS_WITH_AS(blocks->from_genes(deep), doctest::Contains("spatial size"), Error);
-  SpaceOptions other = options_for("blocks");
+  search::SpaceOptions other = options_for("blocks");
   other.num_classes = 3;
-  const Candidate foreign = make_search_space("blocks", other)->sample(*std::make_unique<Rng>(1));
+  const search::Candidate foreign = make_search_space("blocks", other)->sample(*std::make_unique<Rng>(1));
   CHECK_FALSE(blocks->problems(foreign).empty());
   auto mbv2 = make_search_space("mbv2", options_for("mbv2"));
   CHECK_THROWS_AS(mbv2->parse("161262363466368x6b16e"), Error);
-  std::vector<int> genes(kMbv2Genes, 1);
+  std::vector<int> genes(search::kMbv2Genes, 1);
   genes[0] = 5;  // depth 5
   CHECK_THROWS_AS(mbv2->from_genes(genes), Error);
-  CHECK_THROWS_AS(make_search_space("darts", SpaceOptions{}), Error);
-  SpaceOptions odd = options_for("nb201");
+  CHECK_THROWS_AS(search::make_search_space("darts", search::SpaceOptions{}), Error);
+  search::SpaceOptions odd = options_for("nb201");
   odd.input = {3, 30, 30};
-  CHECK_THROWS_AS(make_search_space("nb201", odd), Error);
+  CHECK_THROWS_AS(search::make_search_space("nb201", odd), Error);
 }
 
 TEST_CASE("Rng state save and restore continues the same sequence") {
@@ -225,21 +225,21 @@ TEST_CASE("Rng state save and restore continues the same sequence") {
 }
 
 TEST_CASE("blocks space with int8 block kinds only never draws a ConvNeXt block") {
-  SpaceOptions o = options_for("blocks");
+  search::SpaceOptions o = options_for("blocks");
   o.int8_block_kinds_only = true;
-  BlocksSpace space(o);
-  SpaceOptions all_kinds = options_for("blocks");
-  BlocksSpace full(all_kinds);
+  search::BlocksSpace space(o);
+  search::SpaceOptions all_kinds = options_for("blocks");
+  search::BlocksSpace full(all_kinds);
   Rng rng(17), full_rng(17);
   const int cn = static_cast<int>(BlockKind::ConvNeXt);
-  auto has_cn = [cn](const Candidate& c) {
-    for (size_t i = 0; i < c.genes.size(); i += kBlockGenes)
+  auto has_cn = [cn](const search::Candidate& c) {
+    for (size_t i = 0; i < c.genes.size(); i += search::kBlockGenes)
       if (c.genes[i] == cn) return true;
     return false;
   };
   int full_cn = 0;
   for (int i = 0; i < 200; ++i) {
-    const Candidate a = space.sample(rng), b = space.sample(rng);
+    const search::Candidate a = space.sample(rng), b = space.sample(rng);
     CHECK_FALSE(has_cn(a));
     CHECK_FALSE(has_cn(space.mutate(a, rng)));
     CHECK_FALSE(has_cn(space.crossover(a, b, rng)));

@@ -17,14 +17,14 @@ using namespace piconas::nas::test;
 
 namespace {
 
-std::unique_ptr<SearchSpace> nb201_space() {
-  SpaceOptions o;
+std::unique_ptr<search::SearchSpace> nb201_space() {
+  search::SpaceOptions o;
   o.input = {3, 32, 32};
-  return make_search_space("nb201", o);
+  return search::make_search_space("nb201", o);
 }
 
-SearchSettings small_settings(StrategyKind strategy, int64_t steps) {
-  SearchSettings s;
+search::SearchSettings small_settings(search::StrategyKind strategy, int64_t steps) {
+  search::SearchSettings s;
   s.strategy = strategy;
   s.population = 12;
   s.sample_size = 5;
@@ -35,7 +35,7 @@ SearchSettings small_settings(StrategyKind strategy, int64_t steps) {
   return s;
 }
 
-int64_t feasible_count(const SearchState& state) {
+int64_t feasible_count(const search::SearchState& state) {
   int64_t n = 0;
   for (const auto& e : state.history) n += e.feasible ? 1 : 0;
   return n;
@@ -53,8 +53,8 @@ TEST_CASE("rea invariants: |population| = P, |history| = P + cycles, the oldest 
   auto space = nb201_space();
   for (int64_t cycles : {1, 3, 20}) {
     CAPTURE(cycles);
-    const SearchResult r =
-        run_search(*space, small_settings(StrategyKind::Rea, cycles), synthetic_metrics);
+    const search::SearchResult r =
+        run_search(*space, small_settings(search::StrategyKind::Rea, cycles), synthetic_metrics);
     CHECK(r.state.population.size() == 12);
     CHECK(feasible_count(r.state) == 12 + cycles);
     CHECK(r.state.step == cycles);
@@ -82,11 +82,11 @@ TEST_CASE("freerea invariants: |population| = N, distinct members, pick = best o
   auto space = nb201_space();
   for (int64_t cycles : {1, 5, 30}) {
     CAPTURE(cycles);
-    const SearchResult r =
-        run_search(*space, small_settings(StrategyKind::FreeRea, cycles), synthetic_metrics);
+    const search::SearchResult r =
+        run_search(*space, small_settings(search::StrategyKind::FreeRea, cycles), synthetic_metrics);
     CHECK(r.state.population.size() == 12);
     std::set<std::string> texts;
-    for (const Member& m : r.state.population) {
+    for (const search::Member& m : r.state.population) {
       texts.insert(r.state.history[m.entry].candidate.text);
       CHECK(m.generation <= cycles);
       CHECK(r.state.history[m.entry].feasible);
@@ -98,13 +98,13 @@ TEST_CASE("freerea invariants: |population| = N, distinct members, pick = best o
     CHECK(all.size() == r.state.history.size());
     CHECK(feasible_count(r.state) <= 12 + 3 * cycles);
     // Final pick: the best aggregate over the whole feasible history.
-    std::vector<MetricValues> values;
+    std::vector<search::MetricValues> values;
     std::vector<size_t> index;
     for (size_t i = 0; i < r.state.history.size(); ++i) {
       values.push_back(r.state.history[i].metrics);
       index.push_back(i);
     }
-    const auto agg = freerea_aggregate(values, SearchSettings{}.metrics);
+    const auto agg = search::freerea_aggregate(values, search::SearchSettings{}.metrics);
     const size_t best = std::max_element(agg.begin(), agg.end()) - agg.begin();
     CHECK(r.best == static_cast<int64_t>(index[best]));
     CHECK(r.aggregates[r.best] == doctest::Approx(agg[best]));
@@ -114,110 +114,110 @@ TEST_CASE("freerea invariants: |population| = N, distinct members, pick = best o
 
 TEST_CASE("random search: steps count candidates, best by aggregate") {
   auto space = nb201_space();
-  const SearchResult r =
-      run_search(*space, small_settings(StrategyKind::Random, 25), synthetic_metrics);
+  const search::SearchResult r =
+      run_search(*space, small_settings(search::StrategyKind::Random, 25), synthetic_metrics);
   CHECK(feasible_count(r.state) == 25);
   CHECK(r.state.history.back().generation == 25);
   for (double a : r.aggregates) CHECK(a <= r.aggregates[r.best]);
 }
 
 TEST_CASE("same seed and settings: byte-identical history for 1 and 2 threads") {
-  SpaceOptions blocks_options;
-  auto blocks = make_search_space("blocks", blocks_options);
+  search::SpaceOptions blocks_options;
+  auto blocks = search::make_search_space("blocks", blocks_options);
   auto nb201 = nb201_space();
-  for (StrategyKind strategy :
-       {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea, StrategyKind::Rl}) {
-    for (const SearchSpace* space : {nb201.get(), blocks.get()}) {
-      const std::string strategy_text = strategy_name(strategy);
+  for (search::StrategyKind strategy :
+       {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
+    for (const search::SearchSpace* space : {nb201.get(), blocks.get()}) {
+      const std::string strategy_text = search::strategy_name(strategy);
       CAPTURE(strategy_text);
       const std::string space_text = space->name();
       CAPTURE(space_text);
-      SearchSettings s = small_settings(strategy, 15);
+      search::SearchSettings s = small_settings(strategy, 15);
       s.constraints.max_macs = space == blocks.get() ? 3000000 : 0;
       std::string csv[2], best[2];
       for (int threads : {1, 2}) {
         ThreadCount scope(threads);
-        const SearchResult r = run_search(*space, s, synthetic_metrics);
-        csv[threads - 1] = history_csv(r, s);
-        best[threads - 1] = best_json(r, s);
+        const search::SearchResult r = run_search(*space, s, synthetic_metrics);
+        csv[threads - 1] = search::history_csv(r, s);
+        best[threads - 1] = search::best_json(r, s);
       }
       CHECK(csv[0] == csv[1]);
       CHECK(best[0] == best[1]);
       s.seed = 43;
-      CHECK(history_csv(run_search(*space, s, synthetic_metrics), s) != csv[0]);
+      CHECK(search::history_csv(search::run_search(*space, s, synthetic_metrics), s) != csv[0]);
     }
   }
 }
 
 TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupted run") {
   auto space = nb201_space();
-  for (StrategyKind strategy :
-       {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea, StrategyKind::Rl}) {
-    const std::string strategy_text = strategy_name(strategy);
+  for (search::StrategyKind strategy :
+       {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
+    const std::string strategy_text = search::strategy_name(strategy);
     CAPTURE(strategy_text);
-    SearchSettings s = small_settings(strategy, 20);
-    s.aggregator = strategy == StrategyKind::Rea ? AggregatorKind::ZScore : AggregatorKind::FreeRea;
+    search::SearchSettings s = small_settings(strategy, 20);
+    s.aggregator = strategy == search::StrategyKind::Rea ? search::AggregatorKind::ZScore : search::AggregatorKind::FreeRea;
     s.constraints.max_params = 600000;
     s.checkpoint_every = 3;
     SearchTempDir whole_dir, crash_dir, stop_dir;
     s.output_dir = whole_dir.str();
-    const SearchResult whole = run_search(*space, s, synthetic_metrics);
-    const std::string expected = history_csv(whole, s);
+    const search::SearchResult whole = run_search(*space, s, synthetic_metrics);
+    const std::string expected = search::history_csv(whole, s);
 
     // Crash: the score function throws after a few checkpoints (12 calls for the population).
-    const int crash_call = strategy == StrategyKind::Random || strategy == StrategyKind::Rl ? 16
-                           : strategy == StrategyKind::Rea  ? 20
+    const int crash_call = strategy == search::StrategyKind::Random || strategy == search::StrategyKind::Rl ? 16
+                           : strategy == search::StrategyKind::Rea  ? 20
                                                             : 28;
     s.output_dir = crash_dir.str();
     std::atomic<int> calls{0};
-    auto crashing = [&](const Candidate& c) {
+    auto crashing = [&](const search::Candidate& c) {
       if (++calls == crash_call) throw Error("simulated crash");
       return synthetic_metrics(c);
     };
-    CHECK_THROWS_WITH_AS(run_search(*space, s, crashing), "simulated crash", Error);
-    const auto saved = nlohmann::json::parse(read_file(search_state_path(s.output_dir)));
+    CHECK_THROWS_WITH_AS(search::run_search(*space, s, crashing), "simulated crash", Error);
+    const auto saved = nlohmann::json::parse(read_file(search::search_state_path(s.output_dir)));
     CHECK(saved.at("state").at("step").get<int64_t>() > 0);  // resumes mid-search
     s.resume = true;
-    const SearchResult resumed = run_search(*space, s, synthetic_metrics);
+    const search::SearchResult resumed = run_search(*space, s, synthetic_metrics);
     CHECK(history_csv(resumed, s) == expected);
-    CHECK(best_json(resumed, s) == best_json(whole, s));
+    CHECK(search::best_json(resumed, s) == best_json(whole, s));
 
     // Stop after 7 steps, then resume to 20.
     s.output_dir = stop_dir.str();
     s.resume = false;
     s.steps = 7;
-    const SearchResult first = run_search(*space, s, synthetic_metrics);
+    const search::SearchResult first = run_search(*space, s, synthetic_metrics);
     CHECK(first.state.step == 7);
-    const double checkpointed_seconds = nlohmann::json::parse(read_file(search_state_path(s.output_dir)))
+    const double checkpointed_seconds = nlohmann::json::parse(read_file(search::search_state_path(s.output_dir)))
                                             .at("state").at("elapsed_seconds").get<double>();
     s.resume = true;
     s.steps = 20;
-    const SearchResult second = run_search(*space, s, synthetic_metrics);
+    const search::SearchResult second = run_search(*space, s, synthetic_metrics);
     CHECK(history_csv(second, s) == expected);
     // Time carries over from the checkpoint (taken just before the first run returned).
     CHECK(second.state.elapsed_seconds >= checkpointed_seconds);
 
     // A checkpoint refuses settings that change the draws.
     s.seed = 7;
-    CHECK_THROWS_AS(run_search(*space, s, synthetic_metrics), Error);
+    CHECK_THROWS_AS(search::run_search(*space, s, synthetic_metrics), Error);
   }
-  SearchSettings s = small_settings(StrategyKind::Rea, 5);
+  search::SearchSettings s = small_settings(search::StrategyKind::Rea, 5);
   SearchTempDir empty;
   s.output_dir = empty.str();
   s.resume = true;
-  CHECK_THROWS_AS(run_search(*space, s, synthetic_metrics), Error);
+  CHECK_THROWS_AS(search::run_search(*space, s, synthetic_metrics), Error);
 }
 
 TEST_CASE("constraints reject candidates; impossible constraints give a clear error") {
   auto space = nb201_space();
-  for (StrategyKind strategy :
-       {StrategyKind::Random, StrategyKind::Rea, StrategyKind::FreeRea, StrategyKind::Rl}) {
-    const std::string strategy_text = strategy_name(strategy);
+  for (search::StrategyKind strategy :
+       {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
+    const std::string strategy_text = search::strategy_name(strategy);
     CAPTURE(strategy_text);
-    SearchSettings s = small_settings(strategy, 10);
+    search::SearchSettings s = small_settings(strategy, 10);
     s.constraints.max_params = 300000;
     s.constraints.max_macs = 60000000;
-    const SearchResult r = run_search(*space, s, synthetic_metrics);
+    const search::SearchResult r = run_search(*space, s, synthetic_metrics);
     int64_t infeasible = 0;
     for (const auto& e : r.state.history) {
       if (e.feasible) {
@@ -230,12 +230,12 @@ TEST_CASE("constraints reject candidates; impossible constraints give a clear er
       }
     }
     CHECK(infeasible > 0);
-    for (const Member& m : r.state.population) CHECK(r.state.history[m.entry].feasible);
+    for (const search::Member& m : r.state.population) CHECK(r.state.history[m.entry].feasible);
 
     s.constraints = {};
     s.constraints.max_flash = 10;
     s.max_infeasible = 50;
-    CHECK_THROWS_WITH_AS(run_search(*space, s, synthetic_metrics),
+    CHECK_THROWS_WITH_AS(search::run_search(*space, s, synthetic_metrics),
                          doctest::Contains("50 consecutive candidates violate the constraints"),
                          Error);
   }
@@ -243,23 +243,23 @@ TEST_CASE("constraints reject candidates; impossible constraints give a clear er
 
 TEST_CASE("budgets and settings checks") {
   auto space = nb201_space();
-  SearchSettings s = small_settings(StrategyKind::FreeRea, 0);
+  search::SearchSettings s = small_settings(search::StrategyKind::FreeRea, 0);
   s.time_budget = 0.05;
-  const SearchResult r = run_search(*space, s, synthetic_metrics);
+  const search::SearchResult r = run_search(*space, s, synthetic_metrics);
   CHECK(r.state.step > 0);
   CHECK(r.state.elapsed_seconds >= 0.05);
   s.time_budget = 0;
-  CHECK_THROWS_AS(run_search(*space, s, synthetic_metrics), Error);
-  s = small_settings(StrategyKind::Rea, 3);
+  CHECK_THROWS_AS(search::run_search(*space, s, synthetic_metrics), Error);
+  s = small_settings(search::StrategyKind::Rea, 3);
   s.metrics = {{"naswot", 1}, {"snip", 1}};
-  CHECK_THROWS_WITH_AS(run_search(*space, s, synthetic_metrics), doctest::Contains("'snip'"),
+  CHECK_THROWS_WITH_AS(search::run_search(*space, s, synthetic_metrics), doctest::Contains("'snip'"),
                        Error);
   // Architecture-only metrics need no score function call.
   s.metrics = {{"skip", 1}, {"params", -1}};
   int called = 0;
-  const SearchResult arch_only = run_search(*space, s, [&](const Candidate&) {
+  const search::SearchResult arch_only = run_search(*space, s, [&](const search::Candidate&) {
     ++called;
-    return MetricValues{};
+    return search::MetricValues{};
   });
   CHECK(called == 0);
   CHECK(arch_only.state.history[0].metrics.at("params") == arch_only.state.history[0].cost.params);
@@ -267,12 +267,12 @@ TEST_CASE("budgets and settings checks") {
 
 TEST_CASE("progress callback reports steps and a formatted line") {
   auto space = nb201_space();
-  std::vector<SearchProgress> seen;
-  run_search(*space, small_settings(StrategyKind::Rea, 4), synthetic_metrics,
-             [&](const SearchProgress& p) { seen.push_back(p); });
+  std::vector<search::SearchProgress> seen;
+  run_search(*space, small_settings(search::StrategyKind::Rea, 4), synthetic_metrics,
+             [&](const search::SearchProgress& p) { seen.push_back(p); });
   REQUIRE(seen.size() == 5);  // after the initial population, then every step
   CHECK(seen.back().step == 4);
   CHECK(seen.back().evaluated == 16);
-  const std::string line = format_progress({3, 10, 20, 1, 75.0, 3725.0});
+  const std::string line = search::format_progress({3, 10, 20, 1, 75.0, 3725.0});
   CHECK(line == "step 3/10  evaluated 20  infeasible 1  elapsed 1m15s  ETA 1h02m");
 }

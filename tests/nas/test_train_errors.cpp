@@ -26,7 +26,7 @@ Checkpoint small_model_checkpoint() {
   net->initialize(rng);
   std::vector<std::string> names;
   for (int i = 0; i < 10; ++i) names.push_back(std::to_string(i));
-  Checkpoint c = make_model_checkpoint(*net, {&arch, &norm, names, 4, "mnist"});
+  Checkpoint c = train::make_model_checkpoint(*net, {&arch, &norm, names, 4, "mnist"});
   for (auto& [name, t] : c.tensors) t = t.clone();  // the network dies here
   return c;
 }
@@ -43,10 +43,10 @@ class PixelsAsLogits : public autograd::Module {
 
 TEST_CASE("load_model: round trip restores the weights and the normalisation") {
   Checkpoint c = small_model_checkpoint();
-  LoadedModel m = load_model(c, "mem");
+  train::LoadedModel m = train::load_model(c, "mem");
   CHECK(to_text(m.arch) == kSmallArch);
   CHECK(m.normalization.mean == std::vector<float>{0.25f});
-  CHECK(same_tensors(make_model_checkpoint(*m.module, {&m.arch, &m.normalization,
+  CHECK(same_tensors(train::make_model_checkpoint(*m.module, {&m.arch, &m.normalization,
                                                        c.meta["class_names"].get<std::vector<std::string>>(), 4, "mnist"}), c));
 }
 
@@ -54,7 +54,7 @@ TEST_CASE("load_model: architecture / tensor mismatches name the tensor and both
   Checkpoint c = small_model_checkpoint();
   SUBCASE("wider block in the architecture text") {
     c.meta["arch"] = "blocks:in=1x8x8,classes=10,act=relu,stem=4k3s1|ds:k3s2c16|head=0";
-    CHECK_THROWS_WITH_AS(load_model(c, "m.ckpt"),
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"),
                          doctest::Contains("'blocks.0.3.weight' has shape [8, 4, 1, 1] in the checkpoint but "
                                            "[16, 4, 1, 1] in the architecture"),
                          Error);
@@ -62,26 +62,26 @@ TEST_CASE("load_model: architecture / tensor mismatches name the tensor and both
   SUBCASE("missing tensor") {
     c.tensors.erase(std::find_if(c.tensors.begin(), c.tensors.end(),
                                  [](const auto& e) { return e.first == "stem.0.weight"; }));
-    CHECK_THROWS_WITH_AS(load_model(c, "m.ckpt"), doctest::Contains("'stem.0.weight' [4, 1, 3, 3] of the "
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("'stem.0.weight' [4, 1, 3, 3] of the "
                                                                     "architecture is missing"), Error);
   }
   SUBCASE("unexpected tensor") {
     c.tensors.emplace_back("blocks.9.weight", Tensor({2, 2}));
-    CHECK_THROWS_WITH_AS(load_model(c, "m.ckpt"), doctest::Contains("'blocks.9.weight' [2, 2] is not part"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("'blocks.9.weight' [2, 2] is not part"), Error);
   }
   SUBCASE("not a model checkpoint, or another model format version") {
     c.meta["format"] = "something";
-    CHECK_THROWS_WITH_AS(load_model(c, "m.ckpt"), doctest::Contains("not a piconas model checkpoint"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("not a piconas model checkpoint"), Error);
     c.meta["format"] = "piconas-model";
     c.meta["version"] = 2;
-    CHECK_THROWS_WITH_AS(load_model(c, "m.ckpt"), doctest::Contains("model format version 2"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("model format version 2"), Error);
   }
   SUBCASE("bad architecture text or normalisation") {
     c.meta["arch"] = "blocks:in=1x8x8,classes=10,act=swish,stem=4k3s1|head=0";
-    CHECK_THROWS_WITH_AS(load_model(c, "m.ckpt"), doctest::Contains("m.ckpt"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("m.ckpt"), Error);
     c = small_model_checkpoint();
     c.meta["normalization"]["std"] = {0.5, 0.5, 0.5};
-    CHECK_THROWS_WITH_AS(load_model(c, "m.ckpt"), doctest::Contains("normalization"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("normalization"), Error);
   }
 }
 
@@ -90,16 +90,16 @@ TEST_CASE("load_model: file with a wrong version or checksum is refused with the
   std::string bytes = encode_checkpoint(small_model_checkpoint());
   std::string path = dir.file("m.ckpt");
   write_file_atomic(path, bytes);
-  CHECK(load_model(path).arch.num_classes == 10);
+  CHECK(train::load_model(path).arch.num_classes == 10);
   std::string flipped = bytes;
   flipped[bytes.size() / 2] ^= 0x10;
   write_file_atomic(path, flipped);
-  CHECK_THROWS_WITH_AS(load_model(path), doctest::Contains("checksum mismatch"), Error);
+  CHECK_THROWS_WITH_AS(train::load_model(path), doctest::Contains("checksum mismatch"), Error);
   std::string version = bytes;
   version[8] = 7;
   write_file_atomic(path, version);
-  CHECK_THROWS_WITH_AS(load_model(path), doctest::Contains("version 7"), Error);
-  CHECK_THROWS_WITH_AS(load_model(dir.file("absent.ckpt")), doctest::Contains("absent.ckpt"), Error);
+  CHECK_THROWS_WITH_AS(train::load_model(path), doctest::Contains("version 7"), Error);
+  CHECK_THROWS_WITH_AS(train::load_model(dir.file("absent.ckpt")), doctest::Contains("absent.ckpt"), Error);
 }
 
 TEST_CASE("evaluate: accuracy, per-class accuracy and confusion matrix of a hand case") {
@@ -114,7 +114,7 @@ TEST_CASE("evaluate: accuracy, per-class accuracy and confusion matrix of a hand
               0, 0, 9,  0, 9, 0,  0, 9, 0};  // truth 0, 1, 1 -> predicted 2, 1, 1
   d.labels = {0, 1, 1, 0, 1, 1};
   PixelsAsLogits model;
-  EvalResult r = evaluate(model, d, data::Normalization::identity(1), {}, 4);
+  train::EvalResult r = train::evaluate(model, d, data::Normalization::identity(1), {}, 4);
   CHECK(r.count == 6);
   CHECK(r.accuracy == doctest::Approx(4.0 / 6));
   CHECK(r.confusion == std::vector<int64_t>{1, 0, 1,  1, 3, 0,  0, 0, 0});
@@ -122,36 +122,36 @@ TEST_CASE("evaluate: accuracy, per-class accuracy and confusion matrix of a hand
   CHECK(r.per_class_accuracy[1] == doctest::Approx(0.75));
   CHECK(std::isnan(r.per_class_accuracy[2]));
   CHECK(model.training());  // restored
-  nlohmann::json j = eval_result_json(r, d.class_names);
+  nlohmann::json j = train::eval_result_json(r, d.class_names);
   CHECK(j["confusion_matrix"] == nlohmann::json({{1, 0, 1}, {1, 3, 0}, {0, 0, 0}}));
   CHECK(j["per_class"][2]["accuracy"].is_null());
   // A subset of indices.
-  EvalResult sub = evaluate(model, d, data::Normalization::identity(1), {1, 4}, 256);
+  train::EvalResult sub = train::evaluate(model, d, data::Normalization::identity(1), {1, 4}, 256);
   CHECK(sub.accuracy == 1.0);
   CHECK(sub.count == 2);
 }
 
 TEST_CASE("train: a data set whose channels, resolution or classes do not fit the model is refused") {
   TempDir root;
-  TrainConfig config = small_config(root, "run");
+  train::TrainConfig config = small_config(root, "run");
   config.arch = "blocks:in=1x28x28,classes=10,act=relu,stem=4k3s1|head=0";
-  CHECK_THROWS_WITH_AS(train(config), doctest::Contains("has 1x8x8 images (channels x height x width) but the "
+  CHECK_THROWS_WITH_AS(train::train_model(config), doctest::Contains("has 1x8x8 images (channels x height x width) but the "
                                                         "model expects 1x28x28"), Error);
   config.arch = "blocks:in=3x8x8,classes=10,act=relu,stem=4k3s1|head=0";
-  CHECK_THROWS_WITH_AS(train(config), doctest::Contains("expects 3x8x8"), Error);
+  CHECK_THROWS_WITH_AS(train::train_model(config), doctest::Contains("expects 3x8x8"), Error);
   config.arch = "blocks:in=1x8x8,classes=3,act=relu,stem=4k3s1|head=0";
-  CHECK_THROWS_WITH_AS(train(config), doctest::Contains("has 10 classes but the model has 3"), Error);
+  CHECK_THROWS_WITH_AS(train::train_model(config), doctest::Contains("has 10 classes but the model has 3"), Error);
   config.arch = "blocks:in=3x16x16,classes=10,act=relu,stem=4k3s1|head=0";
   config.data.channels = 3;  // converting the data makes it fit
   config.data.resolution = 16;
   config.epochs = 1;
-  CHECK(train(config).completed);
+  CHECK(train::train_model(config).completed);
 }
 
 TEST_CASE("predicted_classes: arg-max per row, ties to the lower class, float and double") {
-  CHECK(predicted_classes(Tensor::from_values({2, 3}, {1, 5, 5, -1, -2, -0.5})) == std::vector<int32_t>{1, 2});
-  CHECK(predicted_classes(Tensor::from_values({1, 2}, {3, 3}, DType::F64)) == std::vector<int32_t>{0});
-  CHECK_THROWS_AS(predicted_classes(Tensor({4})), Error);
+  CHECK(train::predicted_classes(Tensor::from_values({2, 3}, {1, 5, 5, -1, -2, -0.5})) == std::vector<int32_t>{1, 2});
+  CHECK(train::predicted_classes(Tensor::from_values({1, 2}, {3, 3}, DType::F64)) == std::vector<int32_t>{0});
+  CHECK_THROWS_AS(train::predicted_classes(Tensor({4})), Error);
 }
 
 TEST_CASE("recalibrate_batchnorm: running statistics become the average batch statistics") {
@@ -167,12 +167,12 @@ TEST_CASE("recalibrate_batchnorm: running statistics become the average batch st
   auto bn = net.add(std::make_shared<autograd::BatchNorm2d>(1));
   net.set_training(false);
   const std::vector<int64_t> all{0, 1, 2, 3};
-  CHECK(recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 4, 1, 9, 0) == 4);
+  CHECK(train::recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 4, 1, 9, 0) == 4);
   CHECK(bn->state.running_mean.get(0) == doctest::Approx(0.35));
   CHECK(bn->state.running_var.get(0) == doctest::Approx(0.35 / 3));
   CHECK(bn->state.momentum == 0.1);
   CHECK_FALSE(net.training());
   // Two batches of two: the mean of the batch means is the overall mean whatever the order.
-  CHECK(recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 2, 5, 9, 1) == 4);
+  CHECK(train::recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 2, 5, 9, 1) == 4);
   CHECK(bn->state.running_mean.get(0) == doctest::Approx(0.35));
 }

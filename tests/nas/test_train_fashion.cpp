@@ -19,7 +19,7 @@ TEST_CASE("train: tiny-bench learns Fashion-MNIST in one epoch on 2000 images") 
     return;
   }
   testing::TempDir root;
-  TrainConfig config;
+  train::TrainConfig config;
   config.arch = "tiny-bench";
   config.limit = 2000;
   config.epochs = 1;
@@ -30,16 +30,16 @@ TEST_CASE("train: tiny-bench learns Fashion-MNIST in one epoch on 2000 images") 
   config.val_fraction = 0;
   config.evaluate_test = false;
   config.out_dir = (root.path() / "run").string();
-  TrainResult r = train(config);
+  train::TrainResult r = train_model(config);
   REQUIRE(r.completed);
 
-  LoadedModel model = load_model(r.best_checkpoint);
+  train::LoadedModel model = train::load_model(r.best_checkpoint);
   data::DatasetSpec spec;
   spec.split = data::Split::Test;
   data::Dataset test = data::load_dataset(spec);
   std::vector<int64_t> first(1000);
   std::iota(first.begin(), first.end(), int64_t{0});
-  EvalResult e = evaluate(*model.module, test, model.normalization, first);
+  train::EvalResult e = train::evaluate(*model.module, test, model.normalization, first);
   MESSAGE("train accuracy " << r.history[0].train_accuracy << ", test accuracy (1000 images) " << e.accuracy);
   CHECK(e.accuracy > 0.6);
 }

@@ -24,15 +24,15 @@ int count_lines(const std::string& text) { return static_cast<int>(std::count(te
 
 TEST_CASE("train: outputs, metrics rows, summary and model meta contract") {
   TempDir root;
-  TrainConfig config = small_config(root, "run");
+  train::TrainConfig config = small_config(root, "run");
   int steps = 0, epochs = 0;
   config.progress_every_steps = 1;
-  config.on_progress = [&](const TrainProgress& p) {
-    steps += p.kind == TrainProgress::Kind::Step;
-    epochs += p.kind == TrainProgress::Kind::Epoch;
+  config.on_progress = [&](const train::TrainProgress& p) {
+    steps += p.kind == train::TrainProgress::Kind::Step;
+    epochs += p.kind == train::TrainProgress::Kind::Epoch;
     return true;
   };
-  TrainResult r = train(config);
+  train::TrainResult r = train_model(config);
   CHECK(r.completed);
   // 72 train images (96 minus 24 validation) in batches of 16 with drop_last: 4 steps/epoch.
   CHECK(steps == 8);
@@ -65,9 +65,9 @@ TEST_CASE("train: outputs, metrics rows, summary and model meta contract") {
   CHECK(last.meta["test_accuracy"] == r.test.accuracy);
   CHECK(last.tensor("optimizer.0").shape() == last.tensor("stem.0.weight").shape());
 
-  LoadedModel model = load_model(r.last_checkpoint);
+  train::LoadedModel model = train::load_model(r.last_checkpoint);
   CHECK_FALSE(model.module->training());
-  CHECK(same_tensors(make_model_checkpoint(*model.module, {&model.arch, &model.normalization,
+  CHECK(same_tensors(train::make_model_checkpoint(*model.module, {&model.arch, &model.normalization,
                                                            best.meta["class_names"].get<std::vector<std::string>>(), 0, ""}),
                      [&] {
                        Checkpoint c = last;
@@ -80,12 +80,12 @@ TEST_CASE("train: outputs, metrics rows, summary and model meta contract") {
 
 TEST_CASE("train: same seed gives identical weights, another seed different ones") {
   TempDir root;
-  TrainConfig a = small_config(root, "a"), b = small_config(root, "b"), c = small_config(root, "c");
+  train::TrainConfig a = small_config(root, "a"), b = small_config(root, "b"), c = small_config(root, "c");
   a.epochs = b.epochs = c.epochs = 1;
   c.seed = 6;
-  train(a);
-  train(b);
-  train(c);
+  train::train_model(a);
+  train_model(b);
+  train_model(c);
   CHECK(same_tensors(load_checkpoint(a.out_dir + "/last.ckpt"), load_checkpoint(b.out_dir + "/last.ckpt")));
   CHECK_FALSE(same_tensors(load_checkpoint(a.out_dir + "/last.ckpt"), load_checkpoint(c.out_dir + "/last.ckpt")));
 }
@@ -93,24 +93,24 @@ TEST_CASE("train: same seed gives identical weights, another seed different ones
 TEST_CASE("train: resume after a kill at any point ends bit-identical to an uninterrupted run") {
   TempDir root;
   auto config_for = [&](const std::string& run) {
-    TrainConfig c = small_config(root, run);
+    train::TrainConfig c = small_config(root, run);
     c.threads = 2;  // chunked reductions: resume must reproduce them too
     return c;
   };
-  TrainResult reference = train(config_for("full"));
+  train::TrainResult reference = train_model(config_for("full"));
   Checkpoint want = load_checkpoint(reference.last_checkpoint);
 
   // Killed right after the epoch-1 checkpoint.
-  TrainConfig config = config_for("epoch");
-  config.on_progress = [](const TrainProgress& p) {
-    if (p.kind == TrainProgress::Kind::Epoch && p.epoch == 1) throw Interrupt();
+  train::TrainConfig config = config_for("epoch");
+  config.on_progress = [](const train::TrainProgress& p) {
+    if (p.kind == train::TrainProgress::Kind::Epoch && p.epoch == 1) throw Interrupt();
     return true;
   };
-  CHECK_THROWS_AS(train(config), Interrupt);
+  CHECK_THROWS_AS(train::train_model(config), Interrupt);
   CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 4);
   config.on_progress = nullptr;
   config.resume = true;
-  TrainResult r = train(config);
+  train::TrainResult r = train_model(config);
   CHECK(r.completed);
   CHECK(same_tensors(load_checkpoint(r.last_checkpoint), want));
   CHECK(count_lines(read_file(r.metrics_csv)) == 3);
@@ -120,33 +120,33 @@ TEST_CASE("train: resume after a kill at any point ends bit-identical to an unin
   config = config_for("step");
   config.checkpoint_every_steps = 2;
   config.progress_every_steps = 1;
-  config.on_progress = [](const TrainProgress& p) {
-    if (p.kind == TrainProgress::Kind::Step && p.global_step == 7) throw Interrupt();
+  config.on_progress = [](const train::TrainProgress& p) {
+    if (p.kind == train::TrainProgress::Kind::Step && p.global_step == 7) throw Interrupt();
     return true;
   };
-  CHECK_THROWS_AS(train(config), Interrupt);
+  CHECK_THROWS_AS(train::train_model(config), Interrupt);
   CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 6);
   config.on_progress = nullptr;
   config.resume = true;
-  r = train(config);
+  r = train::train_model(config);
   CHECK(same_tensors(load_checkpoint(r.last_checkpoint), want));
   CHECK(r.history[1].train_loss == reference.history[1].train_loss);
 
   // Stopped cleanly by the progress callback mid-epoch, twice, then finished.
   config = config_for("stop");
   config.progress_every_steps = 1;
-  config.on_progress = [](const TrainProgress& p) {
-    return !(p.kind == TrainProgress::Kind::Step && p.global_step == 3);
+  config.on_progress = [](const train::TrainProgress& p) {
+    return !(p.kind == train::TrainProgress::Kind::Step && p.global_step == 3);
   };
-  CHECK_FALSE(train(config).completed);
+  CHECK_FALSE(train_model(config).completed);
   CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 3);
   config.resume = true;
-  config.on_progress = [](const TrainProgress& p) {
-    return !(p.kind == TrainProgress::Kind::Step && p.global_step == 5);
+  config.on_progress = [](const train::TrainProgress& p) {
+    return !(p.kind == train::TrainProgress::Kind::Step && p.global_step == 5);
   };
-  CHECK_FALSE(train(config).completed);
+  CHECK_FALSE(train_model(config).completed);
   config.on_progress = nullptr;
-  r = train(config);
+  r = train_model(config);
   CHECK(r.completed);
   CHECK(same_tensors(load_checkpoint(r.last_checkpoint), want));
   CHECK(same_tensors(load_checkpoint(r.best_checkpoint), load_checkpoint(reference.best_checkpoint)));
@@ -154,13 +154,13 @@ TEST_CASE("train: resume after a kill at any point ends bit-identical to an unin
 
 TEST_CASE("train: refuses to overwrite a run, and to resume with other options") {
   TempDir root;
-  TrainConfig config = small_config(root, "run");
+  train::TrainConfig config = small_config(root, "run");
   config.epochs = 1;
-  train(config);
-  CHECK_THROWS_WITH_AS(train(config), doctest::Contains("--resume"), Error);
+  train::train_model(config);
+  CHECK_THROWS_WITH_AS(train_model(config), doctest::Contains("--resume"), Error);
   config.resume = true;
   config.lr = 0.2;
-  CHECK_THROWS_WITH_AS(train(config), doctest::Contains("lr: checkpoint 0.05, now 0.2"), Error);
+  CHECK_THROWS_WITH_AS(train_model(config), doctest::Contains("lr: checkpoint 0.05, now 0.2"), Error);
   config.lr = 0.05;
-  CHECK(train(config).completed);  // resuming a finished run only re-evaluates it
+  CHECK(train_model(config).completed);  // resuming a finished run only re-evaluates it
 }

@@ -46,7 +46,7 @@ Expected expected(const std::string& name) {
 }
 
 Tensor logits_of(const Checkpoint& checkpoint, const Tensor& input) {
-  LoadedModel model = load_model(checkpoint, "imported");
+  train::LoadedModel model = train::load_model(checkpoint, "imported");
   return (*model.module)(autograd::Variable(input)).value();
 }
 
@@ -108,7 +108,7 @@ TEST_CASE("export then import is identical") {
     INFO(name);
     const onnx_io::ImportedModel m = onnx_io::import_onnx_file(
         model_path(std::string(name) + ".onnx"), {{0.1f, 0.2f, 0.3f}, {0.5f, 0.6f, 0.7f}});
-    LoadedModel loaded = load_model(m.checkpoint, name);
+    train::LoadedModel loaded = train::load_model(m.checkpoint, name);
     const std::string bytes =
         onnx_io::export_onnx(loaded.arch, *loaded.module, &loaded.normalization);
     const onnx_io::ImportedModel back = onnx_io::import_onnx(bytes, "exported");
@@ -152,7 +152,7 @@ TEST_CASE("a block architecture exports to ONNX and imports back to the same log
 
 TEST_CASE("int8 deployment of imported networks: folded graph equals the module, hswish accepted") {
   const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path("resnet_block.onnx"));
-  LoadedModel loaded = load_model(m.checkpoint, "resnet_block");
+  train::LoadedModel loaded = train::load_model(m.checkpoint, "resnet_block");
   deploy::Graph g = deploy::lower_network(loaded.arch, *loaded.module);
   int adds = 0;
   for (const deploy::Layer& l : g.layers) adds += l.kind == deploy::OpKind::Add;
@@ -173,7 +173,7 @@ TEST_CASE("PIT on imported networks: starts from PyTorch's logits, export keeps 
     INFO(name);
     const onnx_io::ImportedModel m =
         onnx_io::import_onnx_file(model_path(std::string(name) + ".onnx"));
-    LoadedModel loaded = load_model(m.checkpoint, name);
+    train::LoadedModel loaded = train::load_model(m.checkpoint, name);
     nas::dnas::GraphPitNetwork net(m.arch);
     net.load_state(loaded.module->state());
     net.set_training(false);
@@ -205,18 +205,18 @@ TEST_CASE("score's graph space: an imported network scores like the blocks netwo
   net->initialize(rng);
   net->set_training(false);
   const ArchSpec graph = onnx_io::import_onnx(onnx_io::export_onnx(blocks, *net), "x").arch;
-  SpaceOptions options;
+  search::SpaceOptions options;
   options.input = blocks.input;
   options.num_classes = blocks.num_classes;
   options.activation = Activation::ReLU;
   options.stem = blocks.stem;
-  const auto graph_space = make_search_space("graph", options);
+  const auto graph_space = search::make_search_space("graph", options);
   const auto blocks_space = make_search_space("blocks", options);
-  const Candidate g = graph_space->parse(to_text(graph));
-  const Candidate b = blocks_space->parse(to_text(blocks));
+  const search::Candidate g = graph_space->parse(to_text(graph));
+  const search::Candidate b = blocks_space->parse(to_text(blocks));
   for (const char* metric : {"params", "macs", "peak_sram", "flash"}) {
     INFO(metric);
-    CHECK(architecture_metric(*graph_space, g, metric) ==
+    CHECK(search::architecture_metric(*graph_space, g, metric) ==
           architecture_metric(*blocks_space, b, metric));
   }
   // Same layers in the same order: one seed draws the same weights, so the network metrics
@@ -235,7 +235,7 @@ TEST_CASE("score's graph space: an imported network scores like the blocks netwo
                        Error);
   CHECK_THROWS_WITH_AS(graph_space->mutate(g, rng2),
                        doctest::Contains("dnas --method pit --init"), Error);
-  CHECK_THROWS_WITH_AS(architecture_metric(*graph_space, g, "skip"),
+  CHECK_THROWS_WITH_AS(search::architecture_metric(*graph_space, g, "skip"),
                        doctest::Contains("leave it out of --metrics"), Error);
   CHECK_THROWS_WITH_AS(blocks_space->parse(to_text(graph)),
                        doctest::Contains("blocks space: the architecture is a graph network"),

@@ -47,7 +47,7 @@ Expected expected(const std::string& name) {
 }
 
 Tensor logits_of(const onnx_io::ImportedModel& m, const Tensor& input) {
-  LoadedModel model = load_model(m.checkpoint, "imported");
+  train::LoadedModel model = train::load_model(m.checkpoint, "imported");
   return (*model.module)(autograd::Variable(input)).value();
 }
 
@@ -130,7 +130,7 @@ TEST_CASE("zero Pad nodes fold into the conv: PyTorch's logits, per-side pads") 
                                   R"({"name":"p","op":"maxpool","kernel":[2,2],"pad_end":[1,1]},)" +
                                   fc),
                        doctest::Contains("unknown field \"pad_end\""), Error);
-  LoadedModel loaded = load_model(m.checkpoint, "padded_net");
+  train::LoadedModel loaded = train::load_model(m.checkpoint, "padded_net");
   const onnx_io::ImportedModel back =
       onnx_io::import_onnx(onnx_io::export_onnx(loaded.arch, *loaded.module), "exported");
   REQUIRE(back.arch.graph.size() == m.arch.graph.size());
