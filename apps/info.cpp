@@ -37,7 +37,8 @@ void print_latency(const nas::ArchSpec& arch, const InfoOptions& o) {
   const double mhz = o.mcu_mhz;
   const deploy::Graph graph = deploy::lower_arch(arch);
   const deploy::LatencyEstimate e =
-      deploy::estimate_latency(graph, deploy::plan_for_budget(graph, o.plan, o.max_sram), target);
+      deploy::estimate_latency(graph, deploy::plan_for_budget(graph, o.plan, o.max_sram), target,
+                               deploy::builtin_latency_table(), o.max_sram);
   std::printf("\npredicted latency on %s at %g MHz (emitted C, 1 instruction per cycle):\n",
               deploy::mcu_board(target).name, mhz);
   std::printf("%-22s %-18s %14s %10s %7s\n", "layer", "kernel", "instructions", "ms", "share");

@@ -1,21 +1,25 @@
 // Calibration of the MCU latency model (nas/deploy/latency.h); driven by
 // bench/latency_calibrate.sh, which measures, then fits and validates.
 //
-//   bench_latency sample COUNT SEED INPUT [TARGET]
-//                                           COUNT random int8-deployable architectures of the
-//                                           blocks space (seeded; random stems), one text
-//                                           form a line; INPUT "1x28x28" or "3x32x32"; with
-//                                           TARGET (e.g. cortex-m0), only those whose firmware
-//                                           fits that board: RAM for arena + input + logits +
-//                                           a 2 KB stack, flash for the constants, as piconas
-//                                           verify counts
+//   bench_latency sample COUNT SEED INPUT [TARGET|- [KIND]]
+//       COUNT random int8-deployable architectures of the blocks space (seeded; random stems),
+//       one text form a line; INPUT "1x28x28" or "3x32x32"; with TARGET (e.g. cortex-m0), only
+//       those whose firmware fits that board (RAM for arena + input + logits + a 2 KB stack,
+//       flash for the constants, as piconas verify counts). KIND: default; mbv3 (hard-swish,
+//       squeeze-and-excitation, own block activations, a head conv on some draws); budget (each
+//       line "ARCH<TAB>FLAGS": planner flags, an SRAM budget and maybe --patch-layers auto,
+//       under which the plan runs in-place 1x1 convs or patches).
 //   bench_latency fit OUT.cpp FIT_LIST HELDOUT_LIST [HELDOUT_JSON]
 //       least-squares fit (nas/deploy/latency_fit.h) per target and kernel variant of the
 //       per-layer instruction counts in RUN_DIR/verify-<target>/instructions.json for every
-//       RUN_DIR listed in FIT_LIST (RUN_DIR/arch holds the architecture text); writes the table
-//       source OUT.cpp, then prints predicted vs measured instructions of the HELDOUT_LIST
-//       runs with the error distribution (Markdown); with HELDOUT_JSON, also writes two held-out
-//       models per target there (the test data of tests/deploy/test_latency.cpp).
+//       RUN_DIR listed in FIT_LIST (RUN_DIR/arch holds the architecture text, RUN_DIR/plan the
+//       planner flags if any); writes the table source OUT.cpp, then prints predicted vs
+//       measured instructions of the HELDOUT_LIST runs with the error distribution per target
+//       and plan kind (Markdown); with HELDOUT_JSON, also writes held-out models there (two per
+//       target and plan kind, and the reference networks: tests/deploy/test_latency.cpp).
+//   bench_latency validate LIST
+//       the same validation of the LIST runs against the compiled table (no fit).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -52,18 +56,82 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
-// Whether piconas verify can run text on the board: RAM for the arena, one input, the logits and a
-// 2 KB stack, flash for the constants and the input (nas/deploy/verify.cpp).
-bool fits_board(const std::string& text, const deploy::McuBoard& board) {
-  const ArchSpec spec = parse_blocks(text);
+// Whether piconas verify can run spec planned with `plan` on the board: RAM for the arena, one
+// input, the logits and a 2 KB stack, flash for the constants and the input
+// (nas/deploy/verify.cpp).
+bool fits_board(const ArchSpec& spec, const deploy::MemoryPlan& plan,
+                const deploy::McuBoard& board) {
   const deploy::Graph graph = deploy::lower_arch(spec);
   const int64_t input = int64_t{spec.input.c} * spec.input.h * spec.input.w;
-  return deploy::plan_memory(graph).arena_bytes + input + spec.num_classes + 2048 <=
-             board.ram_bytes &&
+  return plan.arena_bytes + input + spec.num_classes + 2048 <= board.ram_bytes &&
          deploy::constant_bytes(graph) + input <= board.flash_bytes;
 }
 
-int sample(int count, uint64_t seed, const std::string& input, const std::string& target) {
+// MobileNetV3's options on a sampled architecture: hard-swish as the network's activation (most
+// draws), squeeze-and-excitation and a block activation of its own on some ir blocks.
+ArchSpec with_mbv3_options(ArchSpec spec, Rng& rng) {
+  if (rng.uniform_int(0, 3) > 0) spec.activation = Activation::Hardswish;
+  const Activation block_acts[] = {Activation::ReLU, Activation::Hardswish};
+  for (BlockSpec& b : spec.blocks) {
+    if (b.kind != BlockKind::InvertedResidual) continue;
+    b.se = rng.uniform_int(0, 2) > 0;
+    const Activation own = block_acts[rng.uniform_int(0, 1)];
+    if (rng.uniform_int(0, 3) == 0 && own != spec.activation) b.activation = own;
+  }
+  if (rng.uniform_int(0, 2) == 0) spec.head_channels = 8 * rng.uniform_int(4, 12);
+  return spec;
+}
+
+// Planner flags (those of piconas export / verify) under which spec runs in-place 1x1 convs or
+// patches, or "" when the draw found none. One of: an SRAM budget just under the out-of-place
+// arena (the planner's next tier: in-place 1x1 convs and/or depthwise), the smallest unpatched
+// arena, or automatic patching under a budget below that.
+std::string budget_flags(const ArchSpec& spec, Rng& rng) {
+  using namespace deploy;
+  const Graph graph = lower_arch(spec);
+  const int64_t out_of_place =
+      plan_memory(graph, PlanOptions{PlanStrategy::Best, false}).arena_bytes;
+  const int64_t smallest = plan_smallest(graph, PlanOptions{}).arena_bytes;
+  PlanOptions options;
+  int64_t budget = 0;
+  switch (rng.uniform_int(0, 2)) {
+    case 0:
+      budget = out_of_place - 4;
+      break;
+    case 1:
+      budget = smallest;
+      break;
+    default: {
+      options.patch_auto = true;
+      PlanOptions patched = options;
+      const int64_t least = plan_memory(graph, patched).arena_bytes;
+      if (least >= smallest) return "";
+      budget = least + (smallest - 4 - least) * rng.uniform_int(0, 3) / 4;
+    }
+  }
+  if (budget <= 0 || budget >= out_of_place) return "";
+  const MemoryPlan plan = plan_for_budget(graph, options, budget);
+  bool in_place_conv = false;
+  for (size_t i = 0; i < graph.layers.size(); ++i)
+    in_place_conv = in_place_conv || (plan.in_place[i] && graph.layers[i].kind == OpKind::Conv);
+  if (plan.arena_bytes > budget || (!in_place_conv && !plan.patch.on())) return "";
+  return "--max-sram " + std::to_string(budget) +
+         (options.patch_auto ? " --patch-layers auto" : "");
+}
+
+// The plan the export makes for spec under `flags` (budget_flags' form; "" the default plan).
+deploy::MemoryPlan plan_of(const ArchSpec& spec, const std::string& flags) {
+  deploy::LatencyMeasurement m;
+  deploy::parse_plan_flags(flags, m);
+  return deploy::plan_for_budget(deploy::lower_arch(spec), m.memory, m.max_sram);
+}
+
+// KIND: "default" (plain blocks-space draws), "mbv3" (with_mbv3_options), "budget" (each line
+// "ARCH<TAB>FLAGS", budget_flags).
+int sample(int count, uint64_t seed, const std::string& input, const std::string& target,
+           const std::string& kind) {
+  PICONAS_CHECK(kind == "default" || kind == "mbv3" || kind == "budget",
+                "sample: unknown kind '" << kind << "' (default, mbv3, budget)");
   search::SpaceOptions options;
   options.input = input == "3x32x32" ? Shape3{3, 32, 32} : Shape3{1, 28, 28};
   options.int8_block_kinds_only = true;
@@ -79,10 +147,15 @@ int sample(int count, uint64_t seed, const std::string& input, const std::string
                                                                 << " architectures fit " << target);
     options.stem =
         StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
-    const std::string text = search::make_search_space("blocks", options)->sample(rng).text;
-    if (!target.empty() && !fits_board(text, deploy::mcu_board(deploy::parse_mcu_target(target))))
+    ArchSpec spec = parse_blocks(search::make_search_space("blocks", options)->sample(rng).text);
+    if (kind == "mbv3") spec = with_mbv3_options(spec, rng);
+    if (!deploy::int8_problems(spec).empty()) continue;
+    const std::string flags = kind == "budget" ? budget_flags(spec, rng) : "";
+    if (kind == "budget" && flags.empty()) continue;
+    if (!target.empty() && !fits_board(spec, plan_of(spec, flags),
+                                       deploy::mcu_board(deploy::parse_mcu_target(target))))
       continue;
-    std::printf("%s\n", text.c_str());
+    std::printf("%s%s%s\n", to_text(spec).c_str(), flags.empty() ? "" : "\t", flags.c_str());
     ++found;
   }
   return 0;
@@ -95,6 +168,8 @@ std::vector<deploy::LatencyMeasurement> measurements(const std::string& list) {
   for (std::string dir; std::getline(dirs, dir);) {
     if (dir.empty()) continue;
     const ArchSpec arch = parse_arch(read_text(dir + "/arch"));
+    const std::string flags =
+        std::ifstream(dir + "/plan").good() ? read_text(dir + "/plan") : std::string();
     for (deploy::McuTarget target : deploy::mcu_targets()) {
       const std::string path =
           dir + "/verify-" + deploy::mcu_board(target).name + "/instructions.json";
@@ -104,6 +179,7 @@ std::vector<deploy::LatencyMeasurement> measurements(const std::string& list) {
       deploy::LatencyMeasurement m;
       m.run = dir;
       m.arch = arch;
+      deploy::parse_plan_flags(flags, m);
       m.target = target;
       for (const auto& layer : json.at("layers"))
         m.layer_instructions.push_back(layer.at("instructions").get<double>());
@@ -114,22 +190,38 @@ std::vector<deploy::LatencyMeasurement> measurements(const std::string& list) {
   return out;
 }
 
-// The first two held-out models of every target, for the test of the compiled table
+// Per target, the first two held-out models of every plan kind (deploy::plan_kind) and the
+// reference networks (runs named reference-*), for the test of the compiled table
 // (tests/deploy/test_latency.cpp).
+// Each with its tolerance: 10 %, or where the fitted table misses that (docs/latency.md lists
+// those), its error at the fit plus 2 points, so that a model getting worse fails the test.
 void write_test_data(const std::string& path,
-                     const std::vector<deploy::LatencyMeasurement>& heldout) {
+                     const std::vector<deploy::LatencyMeasurement>& heldout,
+                     const deploy::LatencyTable& table) {
   nlohmann::json models = nlohmann::json::array();
-  std::map<deploy::McuTarget, int> per_target;
+  std::map<std::pair<deploy::McuTarget, std::string>, int> per_kind;
   for (const auto& m : heldout) {
-    if (per_target[m.target]++ >= 2) continue;
+    const std::string kind = deploy::plan_kind(m);
+    const bool reference = m.run.find("/reference-") != std::string::npos;
+    if (!reference && per_kind[{m.target, kind}]++ >= 2) continue;
+    const deploy::Graph graph = deploy::lower_arch(m.arch);
+    const double predicted =
+        deploy::estimate_latency(graph, deploy::plan_for_budget(graph, m.memory, m.max_sram),
+                                 m.target, table, m.max_sram)
+            .instructions;
+    const double error = std::abs(predicted / m.total_instructions - 1);
     models.push_back({{"arch", to_text(m.arch)},
+                      {"max_error", std::max(0.10, std::ceil(100 * error + 2) / 100)},
+                      {"plan", m.plan_flags},
+                      {"kind", kind},
                       {"target", deploy::mcu_board(m.target).name},
                       {"instructions", m.total_instructions}});
   }
   const nlohmann::json data = {
       {"generated_by",
        "bench/latency_calibrate.sh (bench_latency fit): QEMU -icount instructions per inference "
-       "of held-out random blocks-space models, not in the fit"},
+       "of held-out models, not in the fit (random blocks-space models, MobileNetV3-style ones, "
+       "ones planned under an SRAM budget with the planner flags of 'plan', MobileNetV3-Small)"},
       {"models", models}};
   write_file_atomic(path, data.dump(2) + "\n");
 }
@@ -139,8 +231,11 @@ void write_test_data(const std::string& path,
 int main(int argc, char** argv) {
   try {
     const std::string command = argc > 1 ? argv[1] : "";
-    if (command == "sample" && (argc == 5 || argc == 6))
-      return sample(std::stoi(argv[2]), std::stoull(argv[3]), argv[4], argc == 6 ? argv[5] : "");
+    if (command == "sample" && argc >= 5 && argc <= 7) {
+      const std::string target = argc >= 6 && std::string(argv[5]) != "-" ? argv[5] : "";
+      return sample(std::stoi(argv[2]), std::stoull(argv[3]), argv[4], target,
+                    argc == 7 ? argv[6] : "default");
+    }
     if (command == "fit" && (argc == 5 || argc == 6)) {
       const auto fit = measurements(argv[3]);
       const auto heldout = measurements(argv[4]);
@@ -159,13 +254,22 @@ int main(int argc, char** argv) {
       std::printf(
           "Fitted on %zu measurements (model x target), written to %s; held-out models:\n\n%s",
           fit.size(), argv[2], deploy::latency_validation(heldout, table).c_str());
-      if (argc == 6) write_test_data(argv[5], heldout);
+      if (argc == 6) write_test_data(argv[5], heldout, table);
       return 0;
     }
-    std::fprintf(stderr,
-                 "usage: bench_latency sample COUNT SEED INPUT [TARGET] | fit OUT.cpp FIT_LIST "
-                 "HELDOUT_LIST "
-                 "[HELDOUT_JSON]\n");
+    if (command == "validate" && argc == 3) {
+      const auto heldout = measurements(argv[2]);
+      PICONAS_CHECK(!heldout.empty(), "no measurement in the runs of '" << argv[2] << "'");
+      std::printf("Compiled table (%s); measured models:\n\n%s",
+                  deploy::builtin_latency_table().origin.c_str(),
+                  deploy::latency_validation(heldout, deploy::builtin_latency_table()).c_str());
+      return 0;
+    }
+    std::fprintf(
+        stderr,
+        "usage: bench_latency sample COUNT SEED INPUT [TARGET|- [KIND]] | fit OUT.cpp FIT_LIST "
+        "HELDOUT_LIST "
+        "[HELDOUT_JSON] | validate LIST\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_latency: %s\n", e.what());

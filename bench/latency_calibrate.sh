@@ -4,27 +4,34 @@
 #
 #   bench/latency_calibrate.sh WORK_DIR
 #
-# 1. samples random int8-deployable architectures of the blocks space (bench_latency sample:
-#    half 1x28x28, half 3x32x32 inputs): FIT of them (seed 1) to fit, HELDOUT (seed 2) to
-#    validate; for cortex-m0 a second set of 1x28x28 models that fit its board (16 KB of RAM,
-#    256 KB of flash; M0_FIT of them, seed 3, and M0_HELDOUT, seed 4), measured on cortex-m0
-#    only (the first set hardly ever fits it);
+# 1. samples int8-deployable architectures of the blocks space (bench_latency sample: half
+#    1x28x28, half 3x32x32 inputs), in sets: FIT random ones (seed 1) to fit, HELDOUT (seed 2)
+#    to validate; MBV3_FIT (seed 5) and MBV3_HELDOUT (seed 6) MobileNetV3-style ones (hard-swish,
+#    squeeze-and-excitation); BUDGET_FIT (seed 7) and BUDGET_HELDOUT (seed 8) with planner flags
+#    (RUN/plan: an SRAM budget, maybe --patch-layers auto) under which the export runs in-place
+#    1x1 convs or patches; MobileNetV3-Small on 1x28x28 (held out, with MBV3_HELDOUT > 0); for
+#    cortex-m0 the same kinds again as 1x28x28 models that fit its board (16 KB of RAM, 256 KB
+#    of flash): M0_FIT (seed 3) and M0_HELDOUT (seed 4) random ones, and mbv3 / budget sets
+#    scaled by M0_FIT / FIT and M0_HELDOUT / HELDOUT (seeds 9-12), measured on cortex-m0 only;
 # 2. trains each for one epoch on 64 Fashion-MNIST images (instruction counts depend on the
-#    shapes, not on the weights), exports it and runs `piconas verify --target T` for every
-#    target of TARGETS (per-layer instructions under QEMU -icount; logits byte-identical to the
-#    host executor or the run is dropped); a model that does not fit the board is skipped;
-# 3. bench_latency fit: least squares per target and kernel variant on the FIT runs, written
+#    shapes, not on the weights), exports it (with its planner flags) and runs `piconas verify
+#    --target T` for every target of TARGETS (per-layer instructions under QEMU -icount; logits
+#    byte-identical to the host executor or the run is dropped); a model that does not fit the
+#    board is skipped; a run already measured is kept (rerunning resumes);
+# 3. bench_latency fit: least squares per target and kernel variant on the fit sets, written
 #    to nas/deploy/latency_table.cpp, then predicted vs measured per held-out model, written
 #    to WORK_DIR/validation.md (docs/latency.md quotes it), and two held-out models per target
-#    to tests/deploy/latency_heldout.json (the deploy test checks the compiled table on them).
+#    and plan kind to tests/deploy/latency_heldout.json (the deploy test checks the compiled
+#    table on them).
 # Rebuild piconas afterwards to compile the new table in. Environment: BUILD (default build),
-# FIT (default 40), HELDOUT (default 24), TARGETS (default "cortex-m4 cortex-m7 cortex-m55"),
-# M0_FIT (default 40), M0_HELDOUT (default 24; both 0: no cortex-m0 rows), TABLE (default
+# FIT (default 40), HELDOUT (default 24), MBV3_FIT (8), MBV3_HELDOUT (4), BUDGET_FIT (10),
+# BUDGET_HELDOUT (6), TARGETS (default "cortex-m4 cortex-m7 cortex-m55"), M0_FIT (default 40),
+# M0_HELDOUT (default 24; both 0: no cortex-m0 rows), TABLE (default
 # nas/deploy/latency_table.cpp), HELDOUT_JSON (default tests/deploy/latency_heldout.json),
 # JOBS (default 2).
 set -euo pipefail
 if [ $# -ne 1 ]; then
-  sed -n '2,25p' "$0" >&2
+  sed -n '2,31p' "$0" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +44,10 @@ fit=${FIT:-40}
 heldout=${HELDOUT:-24}
 m0_fit=${M0_FIT:-40}
 m0_heldout=${M0_HELDOUT:-24}
+mbv3_fit=${MBV3_FIT:-8}
+mbv3_heldout=${MBV3_HELDOUT:-4}
+budget_fit=${BUDGET_FIT:-10}
+budget_heldout=${BUDGET_HELDOUT:-6}
 table=${TABLE:-$here/../nas/deploy/latency_table.cpp}
 heldout_json=${HELDOUT_JSON:-$here/../tests/deploy/latency_heldout.json}
 export TARGETS=${TARGETS:-cortex-m4 cortex-m7 cortex-m55}
@@ -44,20 +55,22 @@ export TARGETS=${TARGETS:-cortex-m4 cortex-m7 cortex-m55}
 # One run directory: arch (text), train/, export/, verify-T/ per target.
 measure() {
   local dir=$1
-  local arch
+  local arch flags=""
   arch=$(cat "$dir/arch")
+  [ -f "$dir/plan" ] && flags=$(cat "$dir/plan")
   local shape="--channels 1 --resolution 28"
   case $arch in *in=3x32x32*) shape="--channels 3 --resolution 32" ;; esac
   if [ ! -f "$dir/train/best.ckpt" ]; then
     "$PICONAS" train --arch "$arch" --epochs 1 --limit 64 --batch 32 --bn-batches 1 --no-test \
       --threads 1 $shape --out "$dir/train" >"$dir/train.log" 2>&1 || return 0
   fi
-  [ -d "$dir/export" ] || "$PICONAS" export "$dir/train/best.ckpt" --out "$dir/export" --eval 0 \
+  # shellcheck disable=SC2086  # the planner flags are words
+  [ -d "$dir/export" ] || "$PICONAS" export "$dir/train/best.ckpt" --out "$dir/export" --eval 0 $flags \
     >"$dir/export.log" 2>&1 || return 0
   for target in $TARGETS; do
     [ -f "$dir/verify-$target/instructions.json" ] && continue
     if ! "$PICONAS" verify "$dir/train/best.ckpt" --export "$dir/export" --out "$dir/verify-$target" \
-        --images 1 --mcu-images 1 --target "$target" >"$dir/verify-$target.log" 2>&1; then
+        --images 1 --mcu-images 1 --target "$target" $flags >"$dir/verify-$target.log" 2>&1; then
       rm -f "$dir/verify-$target/instructions.json"
       echo "  $dir $target: not measured ($(tail -1 "$dir/verify-$target.log"))" >&2
     fi
@@ -66,33 +79,57 @@ measure() {
 }
 export -f measure
 
-for set in fit:$fit:1 heldout:$heldout:2; do
-  IFS=: read -r name count seed <<<"$set"
+# A set NAME of COUNT architectures of KIND (bench_latency sample: default, mbv3, budget) from
+# SEED: NAME.list, one run directory per architecture (arch; plan: the planner flags of a
+# budget draw). Without a target: half 1x28x28, half 3x32x32 inputs; with one (cortex-m0):
+# 1x28x28 models whose firmware fits its board.
+make_set() {
+  local name=$1 count=$2 seed=$3 kind=$4 target=${5:-}
+  local half=$((count / 2))
   : >"$work/$name.list"
-  half=$((count / 2))
-  { "$bench" sample "$half" "$seed" 1x28x28; "$bench" sample "$((count - half))" "$seed" 3x32x32; } |
-    nl -v0 -nrz -w3 | while read -r index arch; do
-      mkdir -p "$work/$name-$index"
-      echo "$arch" >"$work/$name-$index/arch"
-      echo "$work/$name-$index" >>"$work/$name.list"
-    done
-done
-cat "$work/fit.list" "$work/heldout.list" | xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
-
-# The cortex-m0 set: small models, measured on cortex-m0 only.
-for set in m0fit:$m0_fit:3 m0heldout:$m0_heldout:4; do
-  IFS=: read -r name count seed <<<"$set"
-  : >"$work/$name.list"
-  "$bench" sample "$count" "$seed" 1x28x28 cortex-m0 | nl -v0 -nrz -w3 | while read -r index arch; do
+  if [ -n "$target" ]; then
+    "$bench" sample "$count" "$seed" 1x28x28 "$target" "$kind"
+  else
+    "$bench" sample "$half" "$seed" 1x28x28 - "$kind"
+    "$bench" sample "$((count - half))" "$seed" 3x32x32 - "$kind"
+  fi | nl -v0 -nrz -w3 | while IFS=$'\t' read -r index arch flags; do
     mkdir -p "$work/$name-$index"
     echo "$arch" >"$work/$name-$index/arch"
+    if [ -n "$flags" ]; then echo "$flags" >"$work/$name-$index/plan"; else rm -f "$work/$name-$index/plan"; fi
     echo "$work/$name-$index" >>"$work/$name.list"
   done
-done
-cat "$work/m0fit.list" "$work/m0heldout.list" |
+}
+
+make_set fit "$fit" 1 default
+make_set heldout "$heldout" 2 default
+make_set mbv3fit "$mbv3_fit" 5 mbv3
+make_set mbv3heldout "$mbv3_heldout" 6 mbv3
+make_set budgetfit "$budget_fit" 7 budget
+make_set budgetheldout "$budget_heldout" 8 budget
+# MobileNetV3-Small itself (docs/reference_networks.md) on a 1x28x28, 10-class input: held out.
+: >"$work/reference.list"
+if [ "$mbv3_heldout" -gt 0 ]; then
+  mkdir -p "$work/reference-mbv3small"
+  echo "blocks:in=1x28x28,classes=10,act=hswish,stem=16k3s2|ir:k3e1s2c16:se:relu|ir:k3e4s2c24:relu|ir:k3e4s1c24:relu|ir:k5e4s2c40:se|ir:k5e6s1c40:se|ir:k5e6s1c40:se|ir:k5e3s1c48:se|ir:k5e3s1c48:se|ir:k5e6s2c96:se|ir:k5e6s1c96:se|ir:k5e6s1c96:se|head=576" \
+    >"$work/reference-mbv3small/arch"
+  echo "$work/reference-mbv3small" >"$work/reference.list"
+fi
+main_sets="fit heldout mbv3fit mbv3heldout budgetfit budgetheldout reference"
+for set in $main_sets; do cat "$work/$set.list"; done | xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
+
+# The cortex-m0 sets: small models, measured on cortex-m0 only.
+make_set m0fit "$m0_fit" 3 default cortex-m0
+make_set m0heldout "$m0_heldout" 4 default cortex-m0
+make_set m0mbv3fit "$((m0_fit * mbv3_fit / (fit > 0 ? fit : 1)))" 9 mbv3 cortex-m0
+make_set m0mbv3heldout "$((m0_heldout * mbv3_heldout / (heldout > 0 ? heldout : 1)))" 10 mbv3 cortex-m0
+make_set m0budgetfit "$((m0_fit * budget_fit / (fit > 0 ? fit : 1)))" 11 budget cortex-m0
+make_set m0budgetheldout "$((m0_heldout * budget_heldout / (heldout > 0 ? heldout : 1)))" 12 budget cortex-m0
+m0_sets="m0fit m0heldout m0mbv3fit m0mbv3heldout m0budgetfit m0budgetheldout"
+for set in $m0_sets; do cat "$work/$set.list"; done |
   TARGETS=cortex-m0 xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
 
-cat "$work/fit.list" "$work/m0fit.list" >"$work/all-fit.list"
-cat "$work/heldout.list" "$work/m0heldout.list" >"$work/all-heldout.list"
+cat "$work"/{fit,mbv3fit,budgetfit,m0fit,m0mbv3fit,m0budgetfit}.list >"$work/all-fit.list"
+cat "$work"/{heldout,mbv3heldout,budgetheldout,reference,m0heldout,m0mbv3heldout,m0budgetheldout}.list \
+  >"$work/all-heldout.list"
 "$bench" fit "$table" "$work/all-fit.list" "$work/all-heldout.list" "$heldout_json" |
   tee "$work/validation.md"

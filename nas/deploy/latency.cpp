@@ -9,7 +9,19 @@ namespace piconas::nas::deploy {
 
 namespace {
 
-enum Term { kConstant, kMacs, kOutput, kInput, kPixels, kWindow, kOutputK, kOutputK2, kChannels, kChannelRows };
+enum Term {
+  kConstant,
+  kMacs,
+  kOutput,
+  kInput,
+  kPixels,
+  kWindow,
+  kOutputK,
+  kOutputK2,
+  kChannels,
+  kChannelRows,
+  kIdleMacs
+};
 
 // Taps of a k-wide window inside an axis of `in` positions, summed over `out` output positions.
 int64_t taps_inside(int64_t in, int64_t out, int kernel, int stride, int padding) {
@@ -44,6 +56,14 @@ const char* latency_kernel_name(LatencyKernel kernel) {
       return "global_avg_pool";
     case LatencyKernel::FullyConnected:
       return "fully_connected";
+    case LatencyKernel::ConvPointwiseInPlace:
+      return "conv_1x1_in_place";
+    case LatencyKernel::Hardswish:
+      return "hardswish";
+    case LatencyKernel::ChannelMul:
+      return "channel_mul";
+    case LatencyKernel::WindowCopy:
+      return "window_copy";
     case LatencyKernel::Invoke:
       return "invoke";
   }
@@ -54,17 +74,30 @@ const char* latency_kernel_name(LatencyKernel kernel) {
 const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) {
   using Used = std::array<bool, kLatencyTerms>;
   //                       1     MACs   out    in     pixels window out*k  out*k*k chans  chans*rows
-  static const Used conv1{true, true, true, true, true, false, false, false, false, false};
-  static const Used im2col{true, true, true, false, true, true, false, true, false, false};
-  static const Used packed{true, true, true, true, true, true, false, false, false, false};
-  static const Used dw{true, true, true, true, true, false, true, true, true, true};
-  static const Used add{true, false, true, false, false, false, false, false, false, false};
-  static const Used pool{true, false, true, true, false, false, false, false, false, false};
-  static const Used fc{true, true, true, false, false, false, false, false, false, false};
-  static const Used invoke{true, false, true, true, false, false, false, false, false, false};
+  //                       idle MACs
+  static const Used conv1{true, true, true, true, true, false, false, false, false, false, true};
+  static const Used im2col{true, true, true, false, true, true, false, true, false, false, false};
+  static const Used packed{true, true, true, true, true, true, false, false, false, false, true};
+  static const Used dw{true, true, true, true, true, false, true, true, true, true, false};
+  static const Used add{true, false, true, false, false, false, false, false, false, false, false};
+  static const Used pool{true, false, true, true, false, false, false, false, false, false, false};
+  static const Used fc{true, true, true, false, false, false, false, false, false, false, false};
+  static const Used invoke{true,  false, true,  true,  false, false,
+                           false, false, false, false, false};
+  static const Used channel_mul{true,  false, true,  false, true, false,
+                                false, false, false, false, false};
+  // In-place 1x1 conv: per strip, MACs, output and input elements (pixels are about 16 x the
+  // strips: a pixel term would be collinear with the constant).
+  static const Used conv1_in_place{true,  true,  true,  true,  false, false,
+                                   false, false, false, false, true};
+  // window_copy: copy calls and copied elements (window_copy_features; the patches and copied
+  // rows terms, fitted too, overfitted the few patched layers: cortex-m55 held-out +22 %).
+  static const Used copy{true, false, true, false, false, false, false, false, false, false, false};
   switch (kernel) {
     case LatencyKernel::ConvPointwise:
       return conv1;
+    case LatencyKernel::ConvPointwiseInPlace:
+      return conv1_in_place;
     case LatencyKernel::ConvIm2col:
       return im2col;
     case LatencyKernel::ConvPacked:
@@ -73,7 +106,12 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
     case LatencyKernel::DepthwiseInPlace:
       return dw;
     case LatencyKernel::Add:
+    case LatencyKernel::Hardswish:
       return add;
+    case LatencyKernel::ChannelMul:
+      return channel_mul;
+    case LatencyKernel::WindowCopy:
+      return copy;
     case LatencyKernel::GlobalAvgPool:
       return pool;
     case LatencyKernel::FullyConnected:
@@ -98,17 +136,18 @@ bool LatencyTable::calibrated(McuTarget target) const {
 LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
   switch (layer.kind) {
     case OpKind::Conv:
+      if (in_place) return LatencyKernel::ConvPointwiseInPlace;  // runs the unpacked kernel
       if (packed) return LatencyKernel::ConvPacked;
       return layer.kernel == Size2(1) && layer.padding == Size2(0) ? LatencyKernel::ConvPointwise
-                                                     : LatencyKernel::ConvIm2col;
+                                                                   : LatencyKernel::ConvIm2col;
     case OpKind::Depthwise:
       return in_place ? LatencyKernel::DepthwiseInPlace : LatencyKernel::Depthwise;
     case OpKind::Add:
-    // Not in the fitted table: hard-swish and the SE channel multiply take the residual add's
-    // kernel with twice its element terms (latency_features), an estimate from above.
-    case OpKind::Hardswish:
-    case OpKind::ChannelMul:
       return LatencyKernel::Add;
+    case OpKind::Hardswish:
+      return LatencyKernel::Hardswish;
+    case OpKind::ChannelMul:
+      return LatencyKernel::ChannelMul;
     case OpKind::GlobalAvgPool:
       return LatencyKernel::GlobalAvgPool;
     case OpKind::FullyConnected:
@@ -119,7 +158,7 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
 }
 
 std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan,
-                                           McuTarget target) {
+                                           McuTarget target, int64_t max_sram) {
   PICONAS_CHECK(plan.in_place.size() == graph.layers.size(),
                 "latency_kernels: the plan has " << plan.in_place.size() << " layers, the graph "
                                                  << graph.layers.size());
@@ -129,7 +168,7 @@ std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan&
     const bool planned = std::any_of(plan.packed_conv.begin(), plan.packed_conv.end(),
                                      [](char c) { return c != 0; });
     packed = planned ? plan.packed_conv
-                     : with_packed_conv(graph, plan, PlanOptions{}.strategy, 0).packed_conv;
+                     : with_packed_conv(graph, plan, PlanOptions{}.strategy, max_sram).packed_conv;
   }
   std::vector<LatencyKernel> kernels;
   for (size_t i = 0; i < graph.layers.size(); ++i)
@@ -144,7 +183,8 @@ LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
   return latency_features(layer, in, out, layer.padding.h, layer.padding.w);
 }
 
-LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h, int pad_w) {
+LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h,
+                              int pad_w) {
   const double pixels = static_cast<double>(out.h * out.w);
   const Size2 k = layer.kernel, s = layer.stride;
   const double taps = static_cast<double>(k.h * k.w);
@@ -176,12 +216,97 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
   x[kOutputK2] = x[kOutput] * taps;
   x[kChannels] = static_cast<double>(out.c);
   x[kChannelRows] = static_cast<double>(out.c * out.h);
-  // Hard-swish and the channel multiply run as the add's kernel (latency_kernel) at twice its
-  // elements: QEMU -icount on Cortex-M4 measured 73 (hard-swish) and 56 (channel multiply)
-  // instructions per element where the add's terms predict about 48.
-  if (layer.kind == OpKind::Hardswish || layer.kind == OpKind::ChannelMul) {
-    x[kOutput] *= 2;
-    x[kInput] *= 2;
+  // The conv kernels compute 4 output pixels at a time (packed: 4 widened columns, the last
+  // group filled up with the last pixel again): the idle lanes of the last group cost like MACs
+  // (a conv on a 1x1 map, e.g. a squeeze-and-excitation conv, about 4x per MAC on cortex-m4).
+  if (layer.kind == OpKind::Conv)
+    x[kIdleMacs] = static_cast<double>((4 - (out.h * out.w) % 4) % 4) * taps *
+                   static_cast<double>(in.c) * static_cast<double>(out.c);
+  return x;
+}
+
+namespace {
+
+void accumulate(LatencyTerms& sum, const LatencyTerms& x, double times = 1) {
+  for (size_t t = 0; t < sum.size(); ++t) sum[t] += times * x[t];
+}
+
+// Width of the rows a patch stores of tensor t: its region's for the stage output and the
+// patch-stored tensors, else the whole tensor's (executor.cpp, storage).
+int64_t stored_width(const Graph& graph, const PatchPlan& patch, size_t p, int t) {
+  if (t == patch.output_tensor || patch.patch_stored(t))
+    return patch.region[p][static_cast<size_t>(t)].w;
+  return graph.tensors[static_cast<size_t>(t)].w;
+}
+
+}  // namespace
+
+LatencyTerms layer_features(const Graph& graph, const MemoryPlan& plan, size_t i) {
+  const Layer& layer = graph.layers.at(i);
+  const Shape3& in = graph.tensors[static_cast<size_t>(layer.input)];
+  const Shape3& out = graph.tensors[static_cast<size_t>(layer.output)];
+  const PatchPlan& patch = plan.patch;
+  LatencyTerms sum{};
+  if (static_cast<int>(i) < patch.layers) {  // once per patch, on the patch's shapes
+    for (size_t p = 0; p < patch.region.size(); ++p) {
+      const Window& r = patch.region[p][static_cast<size_t>(layer.output)];
+      if (layer.kind == OpKind::Add) {  // one call per row unless all three rows are contiguous
+        const bool contiguous = stored_width(graph, patch, p, layer.input) == r.w &&
+                                stored_width(graph, patch, p, layer.input2) == r.w &&
+                                stored_width(graph, patch, p, layer.output) == r.w;
+        const int64_t rows = contiguous ? 1 : r.h, width = contiguous ? int64_t{r.h} * r.w : r.w;
+        accumulate(sum,
+                   latency_features(layer, Shape3{in.c, 1, width}, Shape3{out.c, 1, width}, 0, 0),
+                   static_cast<double>(rows));
+        continue;
+      }
+      const Window& w = patch.input_window[p][i];
+      const int pad_h = w.y0 - (r.y0 * layer.stride.h - layer.padding.h);
+      const int pad_w = w.x0 - (r.x0 * layer.stride.w - layer.padding.w);
+      accumulate(sum, latency_features(layer, Shape3{in.c, w.h, w.w}, Shape3{out.c, r.h, r.w},
+                                       pad_h, pad_w));
+    }
+    return sum;
+  }
+  if (layer.kind == OpKind::Conv && plan.in_place.at(i)) {
+    // In-place 1x1 conv (conv2d_1x1_inplace_s8.h): the conv once per strip of
+    // kInPlaceConvStrip pixels (the last one shorter), each strip's output then copied.
+    const int64_t pixels = in.h * in.w;
+    const int64_t full = pixels / kInPlaceConvStrip, rest = pixels % kInPlaceConvStrip;
+    accumulate(sum,
+               latency_features(layer, Shape3{in.c, 1, kInPlaceConvStrip},
+                                Shape3{out.c, 1, kInPlaceConvStrip}, 0, 0),
+               static_cast<double>(full));
+    if (rest > 0)
+      accumulate(sum, latency_features(layer, Shape3{in.c, 1, rest}, Shape3{out.c, 1, rest}, 0, 0));
+    return sum;
+  }
+  return latency_features(graph, layer);
+}
+
+LatencyTerms window_copy_features(const Graph& graph, const MemoryPlan& plan, size_t i) {
+  const Layer& layer = graph.layers.at(i);
+  const PatchPlan& patch = plan.patch;
+  LatencyTerms x{};
+  if (static_cast<int>(i) >= patch.layers) return x;
+  const int64_t in_c = graph.tensors[static_cast<size_t>(layer.input)].c;
+  const int64_t out_c = graph.tensors[static_cast<size_t>(layer.output)].c;
+  const bool copy_in = layer.kind != OpKind::Add && patch.copy_input.at(i) != 0;
+  const bool paste = layer.output == patch.output_tensor;
+  for (size_t p = 0; p < patch.region.size(); ++p) {
+    x[kInput] += 1;  // patches
+    if (copy_in) {
+      const Window& w = patch.input_window[p][i];
+      x[kConstant] += 1;
+      x[kOutput] += static_cast<double>(int64_t{w.h} * w.w * in_c);
+      x[kPixels] += w.h;
+    }
+    if (paste) {
+      const Window& r = patch.region[p][static_cast<size_t>(layer.output)];
+      x[kConstant] += 1;
+      x[kOutput] += static_cast<double>(int64_t{r.h} * r.w * out_c);
+      x[kPixels] += r.h;
+    }
   }
   return x;
 }
@@ -200,9 +325,13 @@ double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel
                const LatencyTerms& x) {
   const LatencyRow* row = table.find(target, kernel);
   // A conv the plan left unpacked on a packed target was (almost) never measured: the packed
-  // row, the nearest measured variant, stands in.
+  // row, the nearest measured variant, stands in (for an in-place 1x1 conv: the pointwise row
+  // first, the kernel it runs per strip).
+  if (row == nullptr && kernel == LatencyKernel::ConvPointwiseInPlace)
+    row = table.find(target, LatencyKernel::ConvPointwise);
   if (row == nullptr &&
-      (kernel == LatencyKernel::ConvPointwise || kernel == LatencyKernel::ConvIm2col))
+      (kernel == LatencyKernel::ConvPointwise || kernel == LatencyKernel::ConvIm2col ||
+       kernel == LatencyKernel::ConvPointwiseInPlace))
     row = table.find(target, LatencyKernel::ConvPacked);
   PICONAS_CHECK(row != nullptr, "no latency calibration for "
                                     << mcu_board(target).name << " (" << latency_kernel_name(kernel)
@@ -216,7 +345,7 @@ double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel
 }  // namespace
 
 LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, McuTarget target,
-                                 const LatencyTable& table) {
+                                 const LatencyTable& table, int64_t max_sram) {
   PICONAS_CHECK(table.calibrated(target),
                 "no latency calibration for "
                     << mcu_board(target).name
@@ -226,41 +355,15 @@ LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, Mcu
                                                   << graph.layers.size());
   LatencyEstimate estimate;
   estimate.target = target;
-  const PatchPlan& patch = plan.patch;
-  const std::vector<LatencyKernel> kernels = latency_kernels(graph, plan, target);
+  const std::vector<LatencyKernel> kernels = latency_kernels(graph, plan, target, max_sram);
   for (size_t i = 0; i < graph.layers.size(); ++i) {
-    const Layer& layer = graph.layers[i];
     LayerLatency l;
-    l.name = layer.name;
+    l.name = graph.layers[i].name;
     l.kernel = kernels[i];
-    if (static_cast<int>(i) < patch.layers) {  // once per patch, on the patch's shapes
-      const Shape3& in = graph.tensors[static_cast<size_t>(layer.input)];
-      const Shape3& out = graph.tensors[static_cast<size_t>(layer.output)];
-      for (size_t p = 0; p < patch.region.size(); ++p) {
-        const Window& r = patch.region[p][static_cast<size_t>(layer.output)];
-        const Window& w = patch.input_window[p][i];
-        const int pad_h = w.y0 - (r.y0 * layer.stride.h - layer.padding.h);
-        const int pad_w = w.x0 - (r.x0 * layer.stride.w - layer.padding.w);
-        l.instructions += predict(table, target, l.kernel,
-                                  latency_features(layer, Shape3{in.c, w.h, w.w}, Shape3{out.c, r.h, r.w}, pad_h, pad_w));
-      }
-    } else if (layer.kind == OpKind::Conv && plan.in_place[i]) {
-      // In-place 1x1 conv (conv2d_1x1_inplace_s8.h): the pointwise kernel once per strip of
-      // kInPlaceConvStrip pixels; the copy of each strip's output is not modelled.
-      const Shape3& in = graph.tensors[static_cast<size_t>(layer.input)];
-      const Shape3& out = graph.tensors[static_cast<size_t>(layer.output)];
-      const int64_t pixels = in.h * in.w, full = pixels / kInPlaceConvStrip, rest = pixels % kInPlaceConvStrip;
-      l.kernel = LatencyKernel::ConvPointwise;
-      l.instructions = static_cast<double>(full) *
-                       predict(table, target, l.kernel,
-                               latency_features(layer, Shape3{in.c, 1, kInPlaceConvStrip},
-                                                Shape3{out.c, 1, kInPlaceConvStrip}, 0, 0));
-      if (rest > 0)
-        l.instructions += predict(table, target, l.kernel,
-                                  latency_features(layer, Shape3{in.c, 1, rest}, Shape3{out.c, 1, rest}, 0, 0));
-    } else {
-      l.instructions = predict(table, target, l.kernel, latency_features(graph, layer));
-    }
+    l.instructions = predict(table, target, l.kernel, layer_features(graph, plan, i));
+    if (static_cast<int>(i) < plan.patch.layers)
+      l.instructions +=
+          predict(table, target, LatencyKernel::WindowCopy, window_copy_features(graph, plan, i));
     estimate.instructions += l.instructions;
     estimate.layers.push_back(std::move(l));
   }

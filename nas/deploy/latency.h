@@ -4,23 +4,28 @@
 // nas/deploy/latency_table.cpp; rerun it whenever the kernels or the emitter change).
 //
 // A layer's kernel variant is the one the emitter calls (emit_c.cpp): a 1x1 unpadded conv is
-// the pointwise kernel, any other conv the im2col kernel, a depthwise layer the plan runs in
-// place (planner.h) the in-place kernel. Its instructions are
+// the pointwise kernel, any other conv the im2col kernel, a depthwise layer or 1x1 conv the plan
+// runs in place (planner.h) the in-place kernel. Its instructions are
 //   c . [1, MACs, output elements, input elements, output pixels, window elements,
 //        output elements x k, output elements x k x k, output channels,
-//        output channels x output rows]
+//        output channels x output rows, idle MACs]
 // with the coefficients c of (target, variant). MACs count only the taps inside the image
 // (the kernels skip padding taps; a 7x7 window on a 4x4 map has fewer than half its taps in);
 // window elements = output pixels x k x k x input channels (the im2col copy of a conv); the
 // `x k` terms give each depthwise kernel size its own per-output cost (the kernels loop per
 // row and per tap), and the last two its per-channel and per-channel-row overheads (the in-place
 // kernel copies and walks one plane per channel: on small planes with hundreds of channels these
-// dominate). Unused terms have coefficient 0. The Invoke row models
+// dominate); idle MACs = (4 - output pixels mod 4) mod 4 x k x k x input x output channels of
+// a conv (the conv kernels compute 4 pixels at a time, a last partial group at the cost of a
+// full one: a conv on a 1x1 map, e.g. a squeeze-and-excitation conv, costs about 4x per MAC on
+// cortex-m4). Unused terms have coefficient 0. The Invoke row models
 // the model function around the layers (input copy, output copy): its terms are read with
 // "input elements" = the network input and "output elements" = the logits.
 // A layer of a patched stage (patch.h) is predicted once per patch on the patch's window,
-// region and padding, so recomputed halos count; the window copies are not modelled (a few
-// instructions per copied byte, small next to the layers).
+// region and padding, so recomputed halos count, plus the WindowCopy row on its copies
+// (window_copy_features). An in-place 1x1 conv (planner.h) has a variant of its own, predicted
+// once per strip. Hard-swish and the SE channel multiply have rows of their own (the SE's
+// pool and 1x1 convs are ordinary pooling and conv layers).
 // Milliseconds assume one instruction per cycle at mcu_mhz (latency_ms): a Cortex-M4/M7/M55
 // without wait states and cache misses runs close to that; flash wait states make it slower.
 #pragma once
@@ -44,10 +49,14 @@ enum class LatencyKernel {
   Add,
   GlobalAvgPool,
   FullyConnected,
+  ConvPointwiseInPlace,  // conv2d_1x1_inplace_s8: the unpacked conv once per strip + its copy
+  Hardswish,
+  ChannelMul,  // the squeeze-and-excitation scale
+  WindowCopy,  // a patched layer's window copies and per-patch overhead
   Invoke,
 };
-inline constexpr int kLatencyKernels = 9;
-inline constexpr int kLatencyTerms = 10;
+inline constexpr int kLatencyKernels = 13;
+inline constexpr int kLatencyTerms = 11;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);
 // The terms a variant's model uses (the fit sets the others to 0).
@@ -75,11 +84,24 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed = fa
 // On the DSP cores without MVE (cortex-m4, cortex-m7: PICONAS_S8_PACKED_PREFERRED) a conv runs
 // packed where the plan leaves its scratch room (planner.h with_packed_conv; computed here the
 // way the export does when the plan has no packed conv yet).
+// max_sram: the SRAM budget the plan was made under (0: none), which bounds the packed scratch
+// as in the export (planner.h with_packed_conv).
 std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan,
-                                           McuTarget target);
+                                           McuTarget target, int64_t max_sram = 0);
 LatencyTerms latency_features(const Graph& graph, const Layer& layer);
 // The same for the layer computing `out` from `in` with this top / left padding (one patch).
-LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h, int pad_w);
+LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h,
+                              int pad_w);
+// The terms of layer i as `plan` runs it: the sum over its kernel calls (the model is linear,
+// so the constant term counts calls): one per patch of a patched stage (on the patch's window,
+// region and padding; a patched add once per row), one per strip of an in-place 1x1 conv,
+// else one call on the whole tensors.
+LatencyTerms layer_features(const Graph& graph, const MemoryPlan& plan, size_t i);
+// The WindowCopy terms of layer i (all 0 outside a patched stage): [copy calls, 0, copied
+// elements, patches, copied rows, 0...]: the copy of its input window into a compact buffer
+// (patch.copy_input) and, for the stage output, of each patch's region into the whole tensor
+// (ops/int8/window_copy_s8.h: one memcpy per row), plus the per-patch overhead of the layer.
+LatencyTerms window_copy_features(const Graph& graph, const MemoryPlan& plan, size_t i);
 LatencyTerms invoke_features(const Graph& graph);
 
 struct LayerLatency {
@@ -96,8 +118,10 @@ struct LatencyEstimate {
 };
 
 // Error naming the target when the table has no calibration for it.
+// max_sram: the budget `plan` was made under (plan_for_budget; 0: none).
 LatencyEstimate estimate_latency(const Graph& graph, const MemoryPlan& plan, McuTarget target,
-                                 const LatencyTable& table = builtin_latency_table());
+                                 const LatencyTable& table = builtin_latency_table(),
+                                 int64_t max_sram = 0);
 // lower_arch + plan_memory (the export's default plan); Error for non-deployable specs.
 LatencyEstimate estimate_latency(const ArchSpec& spec, McuTarget target);
 

@@ -110,7 +110,7 @@ CostEstimate estimate_cost(const ArchSpec& spec, const deploy::PlanOptions& memo
     for (deploy::McuTarget target : deploy::mcu_targets())
       if (table.calibrated(target))
         cost.mcu_instructions.at(static_cast<size_t>(target)) =
-            deploy::estimate_latency(graph, plan, target, table).instructions;
+            deploy::estimate_latency(graph, plan, target, table, max_sram).instructions;
   } else {
     cost.peak_sram = estimate_peak_sram(layers);
     cost.flash = estimate_flash(layers);
