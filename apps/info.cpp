@@ -108,7 +108,7 @@ void run_info(const InfoOptions& options) {
 void register_info(CLI::App& app) {
   auto o = std::make_shared<InfoOptions>();
   CLI::App* cmd = app.add_subcommand("info", "layer table and totals of an architecture or checkpoint");
-  cmd->add_option("arch", o->what, "reference name (tiny-bench, mbv2-bench, mobilenetv2, resnet8, dscnn, mobilenetv1-025, mobilenetv3-small), text form, network file or checkpoint")
+  cmd->add_option("arch", o->what, "reference name (tiny-bench, mbv2-bench, mobilenetv2, resnet8, dscnn, mobilenetv1-025, mobilenetv3-small, mobilenetv3-large; options ,in= ,classes= ,width=), text form, network file or checkpoint")
       ->required();
   cmd->add_flag("--memory", o->memory, "also the int8 deployment's live SRAM and flash per layer");
   add_memory_options(cmd, o->plan);

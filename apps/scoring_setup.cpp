@@ -24,7 +24,7 @@ void add_data_options(CLI::App* cmd, DataOptions& o) {
 }
 
 void add_space_options(CLI::App* cmd, SpaceCliOptions& o) {
-  cmd->add_option("--space", o.space, "search space: blocks | mbv2 | nb201 | graph (score only)")->capture_default_str();
+  cmd->add_option("--space", o.space, "search space: blocks | mbv2 | nb201 | graph (score only: a graph network or any fixed architecture)")->capture_default_str();
   cmd->add_option("--activation", o.activation,
                   "blocks/mbv2 activation: relu | relu6 | gelu | hswish")
       ->capture_default_str();
@@ -35,6 +35,9 @@ void add_space_options(CLI::App* cmd, SpaceCliOptions& o) {
   cmd->add_option("--min-blocks", o.min_blocks, "blocks space: fewest blocks")
       ->capture_default_str();
   cmd->add_option("--max-blocks", o.max_blocks, "blocks space: most blocks")->capture_default_str();
+  cmd->add_flag("--ir-options", o.ir_options,
+                "blocks space: also draw MobileNetV3's ir options (:se, a block activation "
+                "relu|relu6|hswish) and its expansions {1,3} and widths {24,40,48}");
 }
 
 ScoringSetup load_scoring_setup(const DataOptions& o, uint64_t seed) {
@@ -48,8 +51,10 @@ ScoringSetup load_scoring_setup(const DataOptions& o, uint64_t seed) {
 }
 
 nas::search::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup) {
-  return nas::pipeline::make_space_options(setup, cli.activation, cli.stem, cli.head,
-                                           cli.min_blocks, cli.max_blocks);
+  nas::search::SpaceOptions options = nas::pipeline::make_space_options(
+      setup, cli.activation, cli.stem, cli.head, cli.min_blocks, cli.max_blocks);
+  options.ir_options = cli.ir_options;
+  return options;
 }
 
 }  // namespace piconas::apps

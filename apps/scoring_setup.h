@@ -27,6 +27,7 @@ struct SpaceCliOptions {
   std::string stem = "16k3s2";  // <channels>k<kernel>s<stride>
   int head = 0;
   int min_blocks = 3, max_blocks = 8;
+  bool ir_options = false;  // blocks space: draw MobileNetV3's ir options (SpaceOptions)
 };
 
 using ScoringSetup = nas::pipeline::ScoringBatch;

@@ -213,6 +213,7 @@ std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
   auto stem = std::make_shared<Sequential>();
   auto blocks = std::make_shared<Sequential>();
   auto head = std::make_shared<Sequential>();
+  std::shared_ptr<Sequential> fc;
   net->add_named("stem", stem);
   net->add_named("blocks", blocks);
   if (std::any_of(rows.begin(), rows.end(), [&](const LayerInfo& r) { return starts(r, "head."); }))
@@ -226,12 +227,19 @@ std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
       i = end;
       continue;
     }
-    if (starts(row, "stem."))
+    if (starts(row, "stem.")) {
       stem->add(build_module(row));
-    else if (starts(row, "head."))
+    } else if (starts(row, "head.")) {
       head->add(build_module(row));
-    else
+    } else if (starts(row, "fc.")) {  // the hidden classifier layer, after the pool
+      if (!fc) {
+        fc = std::make_shared<Sequential>();
+        net->add_named("fc", fc);
+      }
+      fc->add(build_module(row));
+    } else {
       net->add_named(row.path, build_module(row));
+    }
     ++i;
   }
   return net;

@@ -13,7 +13,7 @@ namespace {
 
 // A block with the network's activation and no squeeze-and-excitation.
 BlockSpec plain_block(BlockKind kind, int kernel, int expansion, int stride, int channels) {
-  return BlockSpec{kind, kernel, expansion, stride, channels, false, std::nullopt};
+  return BlockSpec{kind, kernel, expansion, stride, channels, false, std::nullopt, 0};
 }
 
 // Structural ranges: wide enough for any real network; the costs of arch_cost.cpp are computed
@@ -139,8 +139,8 @@ const char* graph_op_name(GraphOp op) {
 std::vector<std::string> graph_problems(const ArchSpec& spec) {
   std::vector<std::string> p;
   const std::vector<GraphLayer>& layers = spec.graph;
-  if (!spec.blocks.empty() || spec.head_channels != 0)
-    p.push_back("a graph network has no blocks or head");
+  if (!spec.blocks.empty() || spec.head_channels != 0 || spec.classifier_hidden != 0)
+    p.push_back("a graph network has no blocks, head or fc");
   if (layers.size() > kMaxGraphLayers)
     p.push_back(std::to_string(layers.size()) + " layers, over the limit of " +
                 std::to_string(kMaxGraphLayers));
@@ -291,6 +291,17 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
       p.push_back(where + ": expansion " + std::to_string(b.expansion) + " not in 1.." +
                   std::to_string(kMaxExpansion));
     }
+    if (b.hidden != 0) {
+      if (b.kind != BlockKind::InvertedResidual)
+        p.push_back(where + ": " + block_kind_name(b.kind) +
+                    " block has a hidden width (only ir blocks take one)");
+      else if (!in_range(b.hidden, kMaxChannels))
+        p.push_back(where + ": hidden width " + std::to_string(b.hidden) + " not in 1.." +
+                    std::to_string(kMaxChannels));
+      else if (b.expansion != 1)
+        p.push_back(where + ": has both a hidden width " + std::to_string(b.hidden) +
+                    " and expansion " + std::to_string(b.expansion) + " (expansion must be 1)");
+    }
     if (b.kind != BlockKind::InvertedResidual && (b.se || b.activation))
       p.push_back(where + ": " + block_kind_name(b.kind) +
                   " block has an se or activation option (only ir blocks take them)");
@@ -308,13 +319,16 @@ std::vector<std::string> arch_problems(const ArchSpec& spec) {
   if (spec.head_channels < 0 || spec.head_channels > kMaxChannels)
     p.push_back("head: channels " + std::to_string(spec.head_channels) + " not in 0.." +
                 std::to_string(kMaxChannels));
+  if (spec.classifier_hidden < 0 || spec.classifier_hidden > kMaxChannels)
+    p.push_back("fc: channels " + std::to_string(spec.classifier_hidden) + " not in 0.." +
+                std::to_string(kMaxChannels));
   const int a = static_cast<int>(spec.activation);
   if (a < 0 || a > static_cast<int>(Activation::Hardswish))
     p.push_back("invalid activation " + std::to_string(a));
   return p;
 }
 
-std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
+std::vector<std::string> blocks_space_problems(const ArchSpec& spec, bool mobilenetv3_values) {
   std::vector<std::string> p = arch_problems(spec);
   for (size_t i = 0; i < spec.blocks.size(); ++i) {
     const BlockSpec& b = spec.blocks[i];
@@ -322,16 +336,27 @@ std::vector<std::string> blocks_space_problems(const ArchSpec& spec) {
     if (!contains(kBlocksKernels, b.kernel))
       p.push_back(where + ": kernel " + std::to_string(b.kernel) + " not in the blocks space " +
                   set_str(kBlocksKernels));
-    if (has_expansion(b.kind) && !contains(kBlocksExpansions, b.expansion))
+    const bool mbv3_expansion = mobilenetv3_values && contains(kBlocksMbv3Expansions, b.expansion);
+    if (has_expansion(b.kind) && b.hidden == 0 && !contains(kBlocksExpansions, b.expansion) &&
+        !mbv3_expansion)
       p.push_back(where + ": expansion " + std::to_string(b.expansion) +
-                  " not in the blocks space " + set_str(kBlocksExpansions));
+                  " not in the blocks space " + set_str(kBlocksExpansions) +
+                  (mobilenetv3_values ? " + " + set_str(kBlocksMbv3Expansions) : ""));
     if (b.stride != 1 && b.stride != 2)
       p.push_back(where + ": stride " + std::to_string(b.stride) +
                   " not in the blocks space {1,2}");
-    if (!contains(kBlocksChannels, b.out_channels))
+    if (!contains(kBlocksChannels, b.out_channels) &&
+        !(mobilenetv3_values && contains(kBlocksMbv3Channels, b.out_channels)))
       p.push_back(where + ": output channels " + std::to_string(b.out_channels) +
-                  " not in the blocks space " + set_str(kBlocksChannels));
+                  " not in the blocks space " + set_str(kBlocksChannels) +
+                  (mobilenetv3_values ? " + " + set_str(kBlocksMbv3Channels) : ""));
+    if (b.hidden != 0)
+      p.push_back(where + ": hidden width " + std::to_string(b.hidden) +
+                  " (the blocks space has expansions only)");
   }
+  if (spec.classifier_hidden != 0)
+    p.push_back("fc=" + std::to_string(spec.classifier_hidden) +
+                " (the blocks space has no hidden classifier layer)");
   return p;
 }
 
@@ -496,6 +521,64 @@ ArchSpec mobilenetv3_small() {
               {ir, 5, 6, 2, 96, true, hs},  {ir, 5, 6, 1, 96, true, hs},
               {ir, 5, 6, 1, 96, true, hs}};
   a.head_channels = 576;
+  return a;
+}
+
+namespace {
+// torchvision's _make_divisible(v, 8): the nearest multiple of 8, at least 8, never below 90 % of v.
+int64_t make_divisible8(double v) {
+  int64_t rounded = std::max<int64_t>(8, static_cast<int64_t>(v + 4) / 8 * 8);
+  if (static_cast<double>(rounded) < 0.9 * v) rounded += 8;
+  return rounded;
+}
+}  // namespace
+
+ArchSpec mobilenetv3_large(double width) {
+  PICONAS_CHECK(width > 0 && width <= 4, "mobilenetv3-large: width " << width << " not in (0, 4]");
+  auto scaled = [&](int channels) { return static_cast<int>(make_divisible8(channels * width)); };
+  ArchSpec a;
+  a.input = {3, 224, 224};
+  a.num_classes = 1000;
+  a.activation = Activation::Hardswish;
+  a.stem = {scaled(16), 3, 2};
+  struct Bneck {
+    int kernel, hidden, out;
+    bool se, relu;
+    int stride;
+  };
+  // Howard et al. 2019, Table 1 (torchvision's mobilenet_v3_large): kernel, exp size, #out, SE,
+  // NL (true: RE), s.
+  const std::array<Bneck, 15> table{{{3, 16, 16, false, true, 1},
+                                     {3, 64, 24, false, true, 2},
+                                     {3, 72, 24, false, true, 1},
+                                     {5, 72, 40, true, true, 2},
+                                     {5, 120, 40, true, true, 1},
+                                     {5, 120, 40, true, true, 1},
+                                     {3, 240, 80, false, false, 2},
+                                     {3, 200, 80, false, false, 1},
+                                     {3, 184, 80, false, false, 1},
+                                     {3, 184, 80, false, false, 1},
+                                     {3, 480, 112, true, false, 1},
+                                     {3, 672, 112, true, false, 1},
+                                     {5, 672, 160, true, false, 2},
+                                     {5, 960, 160, true, false, 1},
+                                     {5, 960, 160, true, false, 1}}};
+  int in = a.stem.out_channels;
+  for (const Bneck& t : table) {
+    BlockSpec b = plain_block(BlockKind::InvertedResidual, t.kernel, 1, t.stride, scaled(t.out));
+    b.se = t.se;
+    if (t.relu) b.activation = Activation::ReLU;
+    // An integer expansion where the hidden width is one (no expand conv when it equals in).
+    const int hidden = scaled(t.hidden);
+    if (hidden % in == 0 && hidden / in <= 16)
+      b.expansion = hidden / in;
+    else
+      b.hidden = hidden;
+    a.blocks.push_back(b);
+    in = b.out_channels;
+  }
+  a.head_channels = 6 * in;
+  a.classifier_hidden = scaled(1280);
   return a;
 }
 

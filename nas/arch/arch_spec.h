@@ -10,7 +10,9 @@
 //                        depthwise act (global average pool -> 1x1 reduce to se_channels(hidden)
 //                        (bias) -> ReLU -> 1x1 expand to hidden (bias) -> hard-sigmoid ->
 //                        channel-wise multiply of the depthwise output); `activation`, when
-//                        set, replaces the network's activation in this block.
+//                        set, replaces the network's activation in this block; `hidden`,
+//                        when not 0, is the hidden width instead of in*t (MobileNetV3's widths
+//                        200 and 184 after 80 channels; no expand conv when it equals in).
 //     DepthwiseSeparable depthwise kxk stride s -> BN -> act, 1x1 pointwise -> BN -> act;
 //                        no residual; expansion is always 1.
 //     ConvNeXt           depthwise kxk stride s (bias) -> LayerNorm over channels ->
@@ -23,7 +25,8 @@
 //     Conv               (a plain layer: the PLiNIO SuperNet's conv 3x3 / 5x5 choice) kxk conv
 //                        stride s -> BN -> act; no residual; expansion is always 1.
 //   head   optional 1x1 conv (no bias) -> BN -> act (head_channels == 0: none)
-//   global average pool, linear classifier (with bias).
+//   global average pool, [classifier_hidden != 0: linear to classifier_hidden (bias) -> act,
+//   MobileNetV3's last stage], linear classifier (with bias).
 // Every conv uses "same" padding: (k-1)/2 zeros before and k/2 after the image per axis (the
 // same k/2 on both sides for an odd kernel), output ceil(in / stride); convs followed by BN carry
 // no bias. `activation` is the
@@ -92,8 +95,16 @@ struct BlockSpec {
   // block's own activation (relu, relu6 or hswish; unset: the network's).
   bool se = false;
   std::optional<Activation> activation;
+  // InvertedResidual only: the hidden width when it is not in * expansion (0: in * expansion;
+  // the text form writes h<hidden> in place of e<expansion>, and expansion is then 1).
+  int hidden = 0;
   bool operator==(const BlockSpec&) const = default;
 };
+
+// The hidden (expanded) width of an ir or cn block whose input has in_channels channels.
+inline int64_t hidden_channels(const BlockSpec& b, int64_t in_channels) {
+  return b.hidden > 0 ? b.hidden : in_channels * b.expansion;
+}
 
 // Squeeze width of the SE module of a block with `hidden` channels: MobileNetV3's
 // make_divisible(hidden / 4, 8) (a multiple of 8, at least 8, never below 90 % of hidden / 4).
@@ -153,6 +164,9 @@ struct ArchSpec {
   StemSpec stem;
   std::vector<BlockSpec> blocks;
   int head_channels = 0;  // 0: no head conv
+  // Not 0: a hidden linear layer (bias) -> act between the pool and the classifier (MobileNetV3's
+  // 1x1 conv "NBN" 1280 on the pooled features); text ",fc=N" after head=.
+  int classifier_hidden = 0;
   // Not empty: the network is this layer list (stem, blocks and head unused; num_classes is the
   // classifier's width).
   std::vector<GraphLayer> graph;
@@ -174,8 +188,10 @@ bool has_projection(const BlockSpec& block, int in_channels);
 inline constexpr size_t kMaxBlocks = 1024;
 std::vector<std::string> arch_problems(const ArchSpec& spec);
 // arch_problems plus membership in the blocks search space: block kernel {3,5,7}, expansion
-// {2,4,6} (IR, ConvNeXt), stride {1,2}, output channels {16,32,64,96,160,320}.
-std::vector<std::string> blocks_space_problems(const ArchSpec& spec);
+// {2,4,6} (IR, ConvNeXt), stride {1,2}, output channels {16,32,64,96,160,320}; with
+// mobilenetv3_values also expansions {1,3} and channels {24,40,48} (MobileNetV3's).
+std::vector<std::string> blocks_space_problems(const ArchSpec& spec,
+                                               bool mobilenetv3_values = false);
 void check_arch(const ArchSpec& spec);  // throws Error listing arch_problems
 // The problems of a graph network's fields (arch_problems calls it when spec.graph is not empty):
 // names, input indices, ranges, a FullyConnected last layer of num_classes outputs, no blocks.
@@ -185,6 +201,9 @@ std::vector<std::string> graph_problems(const ArchSpec& spec);
 inline constexpr std::array<int, 3> kBlocksKernels{3, 5, 7};
 inline constexpr std::array<int, 3> kBlocksExpansions{2, 4, 6};
 inline constexpr std::array<int, 6> kBlocksChannels{16, 32, 64, 96, 160, 320};
+// The values the blocks space adds with its MobileNetV3 option (SpaceOptions::ir_options).
+inline constexpr std::array<int, 2> kBlocksMbv3Expansions{1, 3};
+inline constexpr std::array<int, 3> kBlocksMbv3Channels{24, 40, 48};
 
 // ---- mbv2 space ----
 inline constexpr int kMbv2Stages = 7;
@@ -244,5 +263,12 @@ ArchSpec mobilenetv1_025();
 //   expansions: the paper's hidden widths 72 and 88 become 64 (16x4) and 96 (24x4); the others
 //   are exact. No 1024-wide hidden classifier layer (pool -> linear classifier).
 ArchSpec mobilenetv3_small();
+// mobilenetv3-large: MobileNetV3-Large (Howard et al. 2019, Table 1; torchvision's
+//   mobilenet_v3_large) at width multiplier `width` (torchvision's rule: every stem, hidden and
+//   output width w becomes make_divisible(w * width, 8); head 6 x the last output; fc
+//   make_divisible(1280 * width, 8)), for ImageNet: 3x224x224, 1000 classes, hswish, 15 bneck
+//   blocks (ir; `h` where the hidden width is not an integer multiple of the input), head 960,
+//   fc 1280 (the paper's 1x1 conv "NBN" on the pooled features). Throws unless 0 < width <= 4.
+ArchSpec mobilenetv3_large(double width = 1.0);
 
 }  // namespace piconas::nas

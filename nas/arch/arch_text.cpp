@@ -1,7 +1,9 @@
 #include "nas/arch/arch_text.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "core/error.h"
 #include "nas/arch/graph_text.h"
@@ -74,6 +76,13 @@ class Reader {
       fail(std::string(what) + " '" + digits + "' has a leading zero", start);
     if (n > kMaxDigits) fail(std::string(what) + " '" + digits + "' is too large", start);
     return std::stoi(digits);
+  }
+
+  // Digits, possibly none or with leading zeros (a fraction's).
+  std::string digits() {
+    const size_t start = pos_;
+    while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
+    return std::string(text_.substr(start, pos_ - start));
   }
 
   std::string word() {
@@ -168,6 +177,12 @@ BlockSpec read_block(Reader& r) {
   b.kernel = r.integer("kernel");
   if (!has_expansion_field(b.kind)) {
     b.expansion = 1;
+  } else if (b.kind == BlockKind::InvertedResidual && r.next_is("h")) {
+    r.expect("h");
+    b.expansion = 1;
+    const size_t at = r.pos();
+    b.hidden = r.integer("hidden width");
+    if (b.hidden == 0) r.fail("hidden width 0 (write e1 for no expand conv)", at);
   } else {
     r.expect("e");
     b.expansion = r.integer("expansion");
@@ -201,14 +216,18 @@ std::string to_text(const ArchSpec& spec) {
   write_header(out, spec.input, spec.num_classes, spec.activation, spec.stem);
   for (const BlockSpec& b : spec.blocks) {
     out.append("|").append(block_kind_name(b.kind)).append(":k").append(std::to_string(b.kernel));
-    if (has_expansion_field(b.kind))
+    if (b.hidden != 0)
+      out.append("h").append(std::to_string(b.hidden));
+    else if (has_expansion_field(b.kind))
       out.append("e").append(std::to_string(b.expansion));
     out.append("s").append(std::to_string(b.stride));
     out.append("c").append(std::to_string(b.out_channels));
     if (b.se) out.append(":se");
     if (b.activation) out.append(":").append(activation_name(*b.activation));
   }
-  return out + "|head=" + std::to_string(spec.head_channels);
+  out += "|head=" + std::to_string(spec.head_channels);
+  if (spec.classifier_hidden != 0) out += ",fc=" + std::to_string(spec.classifier_hidden);
+  return out;
 }
 
 std::string to_text(const Mbv2Spec& spec) {
@@ -237,6 +256,12 @@ ArchSpec parse_blocks(std::string_view text) {
   }
   r.expect("head=");
   spec.head_channels = r.integer("head channels");
+  if (r.next_is(",fc=")) {
+    r.expect(",fc=");
+    const size_t at = r.pos();
+    spec.classifier_hidden = r.integer("fc channels");
+    if (spec.classifier_hidden == 0) r.fail("fc=0 (leave it out for no hidden classifier layer)", at);
+  }
   r.expect_end();
   return spec;
 }
@@ -336,22 +361,90 @@ Mbv2Spec mbv2_from_key(std::string_view key, const Mbv2Spec& base) {
 }
 
 std::vector<std::string> reference_names() {
-  return {"mbv2-bench", "mobilenetv2",     "tiny-bench",       "resnet8",
-          "dscnn",      "mobilenetv1-025", "mobilenetv3-small"};
+  return {"mbv2-bench", "mobilenetv2",       "tiny-bench",       "resnet8",
+          "dscnn",      "mobilenetv1-025",   "mobilenetv3-small", "mobilenetv3-large"};
 }
 
-std::string reference_text(std::string_view name) {
-  if (name == "mbv2-bench") return to_text(mbv2_bench());
-  if (name == "mobilenetv2") return to_text(mobilenetv2_standard());
-  if (name == "tiny-bench") return to_text(tiny_bench());
-  if (name == "resnet8") return to_text(resnet8());
-  if (name == "dscnn") return to_text(dscnn());
-  if (name == "mobilenetv1-025") return to_text(mobilenetv1_025());
-  if (name == "mobilenetv3-small") return to_text(mobilenetv3_small());
-  std::string known;
-  for (const auto& n : reference_names()) known += (known.empty() ? "" : ", ") + n;
-  throw Error("unknown architecture name '" + std::string(name) + "' (known: " + known +
-              "; or a text starting with 'blocks:' or 'mbv2:')");
+namespace {
+
+// "0.75", "1", "1.0": an integer, optionally a point and 1 to 6 digits.
+double read_width(Reader& r) {
+  const size_t at = r.pos();
+  std::string text = std::to_string(r.integer("width"));
+  if (r.next_is(".")) {
+    r.expect(".");
+    const std::string fraction = r.digits();
+    if (fraction.empty() || fraction.size() > 6)
+      r.fail("width needs 1 to 6 digits after the point", at);
+    text += "." + fraction;
+  }
+  const double width = std::stod(text);
+  if (!(width > 0 && width <= 4)) r.fail("width " + text + " not in (0, 4]", at);
+  return width;
+}
+
+ArchSpec reference_spec(std::string_view name, double width) {
+  if (name == "tiny-bench") return tiny_bench();
+  if (name == "resnet8") return resnet8();
+  if (name == "dscnn") return dscnn();
+  if (name == "mobilenetv1-025") return mobilenetv1_025();
+  if (name == "mobilenetv3-small") return mobilenetv3_small();
+  if (name == "mobilenetv3-large") return mobilenetv3_large(width);
+  return expand_mbv2(name == "mbv2-bench" ? mbv2_bench() : mobilenetv2_standard());
+}
+
+}  // namespace
+
+std::string reference_text(std::string_view text) {
+  const std::string_view name = text.substr(0, text.find(','));
+  const auto names = reference_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw Error("unknown architecture name '" + std::string(name) + "' (known: " + known +
+                "; or a text starting with 'blocks:' or 'mbv2:')");
+  }
+  if (name.size() == text.size()) {  // the mbv2 networks keep their mbv2 form
+    if (name == "mbv2-bench") return to_text(mbv2_bench());
+    if (name == "mobilenetv2") return to_text(mobilenetv2_standard());
+    return to_text(reference_spec(name, 1.0));
+  }
+  // Options: ",in=CxHxW", ",classes=N", ",width=W" (mobilenetv3-large only), each at most once,
+  // in this order.
+  Reader r(text);
+  r.expect(std::string(name));
+  std::optional<Shape3> input;
+  std::optional<int> classes;
+  double width = 1.0;
+  if (r.next_is(",in=")) {
+    r.expect(",in=");
+    Shape3 in;
+    in.c = r.integer("input channels");
+    r.expect("x");
+    in.h = r.integer("input height");
+    r.expect("x");
+    in.w = r.integer("input width");
+    input = in;
+  }
+  if (r.next_is(",classes=")) {
+    r.expect(",classes=");
+    classes = r.integer("classes");
+  }
+  if (r.next_is(",width=")) {
+    if (name != "mobilenetv3-large")
+      r.fail("only mobilenetv3-large takes a width option", r.pos() + 1);
+    r.expect(",width=");
+    width = read_width(r);
+  }
+  if (!r.at_end())
+    r.fail("unexpected " + r.token(r.pos()) +
+               " (a reference name takes the options, in this order: ,in=CxHxW ,classes=N "
+               ",width=W)",
+           r.pos());
+  ArchSpec spec = reference_spec(name, width);
+  if (input) spec.input = *input;
+  if (classes) spec.num_classes = *classes;
+  return to_text(spec);
 }
 
 namespace {

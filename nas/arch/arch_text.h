@@ -43,9 +43,12 @@ Mbv2Spec mbv2_from_key(std::string_view key, const Mbv2Spec& base);
 std::vector<std::string> mbv2_key_problems(std::string_view key);
 
 // Reference networks: "mbv2-bench", "mobilenetv2" (mbv2 form), "tiny-bench", "resnet8", "dscnn"
-// "mobilenetv1-025" and "mobilenetv3-small" (blocks form); docs/reference_networks.md lists their costs.
+// "mobilenetv1-025", "mobilenetv3-small" and "mobilenetv3-large" (blocks form);
+// docs/reference_networks.md lists their costs.
 std::vector<std::string> reference_names();
-// Canonical text of a reference network; throws Error listing the known names.
+// Canonical text of a reference network, a name with options in this order: ",in=CxHxW" and
+// ",classes=N" (any name; the text is then the blocks form), ",width=W" (mobilenetv3-large
+// only, 0 < W <= 4). Throws Error listing the known names, or naming a wrong option.
 std::string reference_text(std::string_view name);
 
 // User-facing entry point: a reference name, a blocks text, an mbv2 text (expanded to its

@@ -138,13 +138,13 @@ class LayerList {
     row.path = "pool";
     push(std::move(row));
   }
-  void linear(const std::string& name, int64_t out_features) {
+  void linear(const std::string& name, const std::string& path, int64_t out_features) {
     const int64_t in_features = checked_mul(checked_mul(shape_.c, shape_.h, name), shape_.w, name);
     LayerInfo row = make(name, LayerKind::FullyConnected, "linear", {out_features, 1, 1});
     row.macs = checked_mul(in_features, out_features, name);
     row.params = checked_add(row.macs, out_features, name);
     row.bias = true;
-    row.path = "classifier";
+    row.path = path;
     push(std::move(row));
   }
 
@@ -200,10 +200,11 @@ void add_block(LayerList& l, int index, const BlockSpec& b, Activation act) {
   using W = BlockWidth;
   switch (b.kind) {
     case BlockKind::InvertedResidual: {
-      const W dw_width = b.expansion != 1 ? W::Hidden : W::In;
+      const bool expand = hidden_channels(b, in_c) != in_c;
+      const W dw_width = expand ? W::Hidden : W::In;
       const Activation block_act = block_activation(b, act);
-      if (b.expansion != 1) {
-        l.conv(p + ".expand", in_c * b.expansion, one, one, false, false, W::In, W::Hidden);
+      if (expand) {
+        l.conv(p + ".expand", hidden_channels(b, in_c), one, one, false, false, W::In, W::Hidden);
         l.batchnorm(p + ".expand.bn", W::Hidden);
         l.activation(p + ".expand.act", block_act, W::Hidden);
       }
@@ -308,7 +309,12 @@ std::vector<LayerInfo> arch_layers(const ArchSpec& spec) {
   }
   l.begin("", -1);
   l.pool("pool");
-  l.linear("classifier", spec.num_classes);
+  if (spec.classifier_hidden > 0) {
+    l.linear("fc", "fc.0", spec.classifier_hidden);
+    l.name_next("fc.1");
+    l.activation("fc.act", spec.activation);
+  }
+  l.linear("classifier", "classifier", spec.num_classes);
   return l.take();
 }
 

@@ -14,7 +14,8 @@
 //   GlobalAvgPool   -> Cx1x1
 //   ChannelMul      squeeze-and-excitation scale: the row `skip` (CxHxW features) times the row
 //                   before (the Cx1x1 gate), channel by channel -> CxHxW
-//   FullyConnected  classifier, with bias
+//   FullyConnected  classifier, with bias; with classifier_hidden, first the hidden linear layer
+//                   "fc" (module path fc.0) and its activation "fc.act" (fc.1)
 //   MaxPool, AvgPool graph networks only
 // A graph network (ArchSpec::graph) lowers to one row per GraphLayer, in its order, named and
 // module-pathed by the layer's name; a row's `source` is set whenever it reads another row than

@@ -282,20 +282,21 @@ class Lowering {
     l.input = input;
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
     const int64_t in_f = in.c * in.h * in.w;  // NCHW flattening (quantize makes it NHWC)
+    const int64_t out_f = row.output.c;         // the classes, or a hidden fc layer's width
     if (net_) {
       auto& fc = module_as<autograd::Linear>(*net_, row.path, "Linear");
       const Tensor& w = fc.weight.value();
-      PICONAS_CHECK(w.ndim() == 2 && w.dim(0) == spec_.num_classes && w.dim(1) == in_f,
-                    "deploy: classifier weight shape does not match " << spec_.num_classes << "x"
+      PICONAS_CHECK(w.ndim() == 2 && w.dim(0) == out_f && w.dim(1) == in_f,
+                    "deploy: layer '" << row.path << "' weight shape does not match " << out_f << "x"
                                                                       << in_f);
       l.weight.resize(static_cast<size_t>(w.numel()));
       for (int64_t i = 0; i < w.numel(); ++i) l.weight[static_cast<size_t>(i)] = static_cast<float>(w.get(i));
-      l.bias.assign(static_cast<size_t>(spec_.num_classes), 0.0f);
+      l.bias.assign(static_cast<size_t>(out_f), 0.0f);
       if (fc.bias.defined())
-        for (int64_t o = 0; o < spec_.num_classes; ++o)
+        for (int64_t o = 0; o < out_f; ++o)
           l.bias[static_cast<size_t>(o)] = static_cast<float>(fc.bias.value().get(o));
     }
-    return push(std::move(l), Shape3{spec_.num_classes, 1, 1});
+    return push(std::move(l), Shape3{out_f, 1, 1});
   }
 
   int push(Layer l, Shape3 out) {

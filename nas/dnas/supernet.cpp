@@ -200,6 +200,18 @@ std::shared_ptr<MaskGroup> make_group(const std::string& name, int64_t channels)
 
 DnasNetwork::DnasNetwork(const ArchSpec& seed, const DnasConfig& config)
     : seed_(seed), config_(config), selection_(std::make_shared<SelectionState>()) {
+  // The SuperNet's blocks and classifier have no MobileNetV3 options: refuse a seed that uses
+  // them rather than silently dropping them.
+  PICONAS_CHECK(seed.classifier_hidden == 0,
+                "DNAS: the seed has a hidden classifier layer (fc=" << seed.classifier_hidden
+                                                                   << "), which the SuperNet lacks");
+  for (size_t i = 0; i < seed.blocks.size(); ++i) {
+    const BlockSpec& b = seed.blocks[i];
+    PICONAS_CHECK(!b.se && !b.activation && b.hidden == 0,
+                  "DNAS: seed block " << i
+                                      << " has :se, its own activation or a hidden width (h), "
+                                         "which the SuperNet's candidates lack");
+  }
   // Stem, head and the block input shapes come from the one lowering of the seed.
   const std::vector<LayerInfo> rows = arch_layers(seed);
   stem_ = std::make_shared<Sequential>();

@@ -102,12 +102,21 @@ private:
 };
 
 // ONNX-layout int8 weights of a conv, depthwise conv or classifier from the
-// int8 layout (nas/deploy/quantize.h: [O, KH, KW, I], [1, KH, KW, C], [O, I]).
-std::vector<int8_t> onnx_weights(const QLayer &l, int64_t in_c, int64_t out_c) {
+// int8 layout (nas/deploy/quantize.h: [O, KH, KW, I], [1, KH, KW, C], [O, H, W, C]
+// for a classifier on a CxHxW input of `channels` channels).
+std::vector<int8_t> onnx_weights(const QLayer &l, int64_t in_c, int64_t out_c,
+                                 int64_t channels) {
   const int64_t kk = int64_t{l.kernel.h} * l.kernel.w;
   std::vector<int8_t> w(l.weight.size());
-  if (l.kind == OpKind::FullyConnected)
-    return l.weight;
+  if (l.kind == OpKind::FullyConnected) { // [O, H, W, C] -> [O, C, H, W]
+    const int64_t hw = in_c / channels, per_out = in_c;
+    for (int64_t o = 0; o < out_c; ++o)
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t p = 0; p < hw; ++p)
+          w[static_cast<size_t>(o * per_out + c * hw + p)] =
+              l.weight[static_cast<size_t>(o * per_out + p * channels + c)];
+    return w;
+  }
   if (l.kind == OpKind::Depthwise) { // [1, KH, KW, C] -> [C, 1, KH, KW]
     for (int64_t c = 0; c < out_c; ++c)
       for (int64_t k = 0; k < kk; ++k)
@@ -194,7 +203,7 @@ std::string export_onnx_qdq(const QuantizedModel &model,
       }
       const std::string weight = w.dequantized_constant<int8_t>(
           l.name + ".weight", onnx::TensorProto::INT8, dims,
-          onnx_weights(l, in_c, out_c), l.weight_scale);
+          onnx_weights(l, in_c, out_c, in.shape.c), l.weight_scale);
       std::vector<float> bias_scale(l.weight_scale.size());
       for (size_t c = 0; c < bias_scale.size(); ++c)
         bias_scale[c] = static_cast<float>(static_cast<double>(in.scale) *
@@ -233,6 +242,22 @@ std::string export_onnx_qdq(const QuantizedModel &model,
     case OpKind::GlobalAvgPool:
       w.node("GlobalAveragePool", l.name, {x}, y);
       break;
+    case OpKind::MaxPool:
+    case OpKind::AvgPool: { // the int8 pools skip padding taps: count_include_pad 0
+      const bool max = l.kind == OpKind::MaxPool;
+      onnx::NodeProto &n = w.node(max ? "MaxPool" : "AveragePool", l.name, {x}, y);
+      QdqWriter::ints(n, "kernel_shape", {l.kernel.h, l.kernel.w});
+      QdqWriter::ints(n, "strides", {l.stride.h, l.stride.w});
+      QdqWriter::ints(n, "pads",
+                      {l.padding.h, l.padding.w,
+                       pad_after(l, in.shape.h, out.shape.h, l.kernel.h,
+                                 l.stride.h, l.padding.h),
+                       pad_after(l, in.shape.w, out.shape.w, l.kernel.w,
+                                 l.stride.w, l.padding.w)});
+      if (!max)
+        QdqWriter::integer(n, "count_include_pad", 0);
+      break;
+    }
     }
     // A fused activation is the int8 clamp: Clip at its dequantized bounds
     // (ReLU: 0; ReLU6: min(6, the range's top); the hard-sigmoid gate: 0 and

@@ -1,5 +1,9 @@
 #include "nas/search/blocks_space.h"
 
+#include <algorithm>
+#include <array>
+#include <optional>
+
 #include "core/error.h"
 #include "nas/arch/arch_text.h"
 #include "nas/arch/graph_text.h"
@@ -23,6 +27,26 @@ const std::vector<int> kKernels(kBlocksKernels.begin(), kBlocksKernels.end());
 const std::vector<int> kExpansions(kBlocksExpansions.begin(), kBlocksExpansions.end());
 const std::vector<int> kStrides{1, 2};
 const std::vector<int> kChannels(kBlocksChannels.begin(), kBlocksChannels.end());
+const std::vector<int> kSeGenes{0, 1};
+constexpr int kIr = static_cast<int>(BlockKind::InvertedResidual);
+
+// The activation gene: 0 the network's, then these.
+constexpr std::array<Activation, 3> kGeneActivations{Activation::ReLU, Activation::ReLU6,
+                                                     Activation::Hardswish};
+int activation_gene(const std::optional<Activation>& a) {
+  for (size_t i = 0; i < kGeneActivations.size(); ++i)
+    if (a == kGeneActivations[i]) return static_cast<int>(i) + 1;
+  PICONAS_CHECK(!a, "blocks space: block activation " << activation_name(*a) << " has no gene");
+  return 0;
+}
+
+// Sorted union of the base values and, with the ir options, MobileNetV3's.
+template <class Extra>
+std::vector<int> with_mbv3(std::vector<int> values, const Extra& extra, bool ir_options) {
+  if (ir_options) values.insert(values.end(), extra.begin(), extra.end());
+  std::sort(values.begin(), values.end());
+  return values;
+}
 
 std::string join(const std::vector<std::string>& problems) {
   std::string all;
@@ -33,7 +57,14 @@ std::string join(const std::vector<std::string>& problems) {
 }  // namespace
 
 BlocksSpace::BlocksSpace(const SpaceOptions& options)
-    : options_(options), kinds_(options.int8_block_kinds_only ? kInt8Kinds : kKinds) {
+    : options_(options),
+      kinds_(options.int8_block_kinds_only ? kInt8Kinds : kKinds),
+      expansions_(with_mbv3(kExpansions, kBlocksMbv3Expansions, options.ir_options)),
+      channels_(with_mbv3(kChannels, kBlocksMbv3Channels, options.ir_options)) {
+  // A block activation equal to the network's is written without it: that value is gene 0.
+  activation_genes_.push_back(0);
+  for (size_t i = 0; i < kGeneActivations.size(); ++i)
+    if (kGeneActivations[i] != options.activation) activation_genes_.push_back(static_cast<int>(i) + 1);
   PICONAS_CHECK(options.min_blocks >= 1 && options.min_blocks <= options.max_blocks,
                 "blocks space: need 1 <= min_blocks <= max_blocks, got "
                     << options.min_blocks << ".." << options.max_blocks);
@@ -51,14 +82,20 @@ ArchSpec BlocksSpace::spec_of(const std::vector<int>& genes) const {
   for (size_t i = 0; i < genes.size(); i += kBlockGenes) {
     PICONAS_CHECK(genes[i] >= 0 && genes[i] <= kLastKind,
                   "blocks space: block " << i / kBlockGenes << " has kind gene " << genes[i]);
-    spec.blocks.push_back(
-        {static_cast<BlockKind>(genes[i]), genes[i + 1], genes[i + 2], genes[i + 3], genes[i + 4]});
+    PICONAS_CHECK((genes[i + 5] == 0 || genes[i + 5] == 1) && genes[i + 6] >= 0 &&
+                      genes[i + 6] <= static_cast<int>(kGeneActivations.size()),
+                  "blocks space: block " << i / kBlockGenes << " has se gene " << genes[i + 5]
+                                         << " and activation gene " << genes[i + 6]);
+    BlockSpec b{static_cast<BlockKind>(genes[i]), genes[i + 1], genes[i + 2], genes[i + 3],
+                genes[i + 4], genes[i + 5] == 1, std::nullopt, 0};
+    if (genes[i + 6] > 0) b.activation = kGeneActivations[static_cast<size_t>(genes[i + 6] - 1)];
+    spec.blocks.push_back(b);
   }
   return spec;
 }
 
 std::vector<std::string> BlocksSpace::spec_problems(const ArchSpec& spec) const {
-  std::vector<std::string> problems = blocks_space_problems(spec);
+  std::vector<std::string> problems = blocks_space_problems(spec, options_.ir_options);
   const int n = static_cast<int>(spec.blocks.size());
   if (n < options_.min_blocks || n > options_.max_blocks)
     problems.push_back(std::to_string(n) + " blocks, outside " +
@@ -101,9 +138,13 @@ Candidate BlocksSpace::from_genes(const std::vector<int>& genes) const {
 
 std::vector<int> BlocksSpace::decision_sizes() const {
   std::vector<int> sizes{options_.max_blocks - options_.min_blocks + 1};
-  for (int b = 0; b < options_.max_blocks; ++b)
-    for (const auto* values : {&kinds_, &kKernels, &kExpansions, &kStrides, &kChannels})
+  for (int b = 0; b < options_.max_blocks; ++b) {
+    for (const auto* values : {&kinds_, &kKernels, &expansions_, &kStrides, &channels_})
       sizes.push_back(static_cast<int>(values->size()));
+    if (options_.ir_options)
+      for (const auto* values : {&kSeGenes, &activation_genes_})
+        sizes.push_back(static_cast<int>(values->size()));
+  }
   return sizes;
 }
 
@@ -116,12 +157,15 @@ Candidate BlocksSpace::decode(const std::vector<int>& decisions) const {
                   "blocks space: decision " << d << " = " << decisions[d] << " outside [0, "
                                             << sizes[d] << ")");
   const int n = options_.min_blocks + decisions[0];
+  const size_t per_block = options_.ir_options ? 7 : 5;
   std::vector<int> genes;
   for (int b = 0; b < n; ++b) {
-    const int* d = &decisions[1 + static_cast<size_t>(b) * kBlockGenes];
+    const int* d = &decisions[1 + static_cast<size_t>(b) * per_block];
     const int kind = kinds_[d[0]];
-    genes.insert(genes.end(), {kind, kKernels[d[1]], fixed_expansion(kind) ? 1 : kExpansions[d[2]],
-                               kStrides[d[3]], kChannels[d[4]]});
+    const bool options = options_.ir_options && kind == kIr;
+    genes.insert(genes.end(), {kind, kKernels[d[1]], fixed_expansion(kind) ? 1 : expansions_[d[2]],
+                               kStrides[d[3]], channels_[d[4]], options ? kSeGenes[d[5]] : 0,
+                               options ? activation_genes_[d[6]] : 0});
   }
   return from_genes(genes);
 }
@@ -137,16 +181,15 @@ Candidate BlocksSpace::parse(std::string_view text) const {
   ArchSpec spec = parse_blocks(name ? reference_text(text) : std::string(text));
   // The genes hold the blocks only: a header other than the search's base would be dropped.
   const auto problems = spec_problems(spec);
-  PICONAS_CHECK(problems.empty(), "blocks space: '" << text << "': " << join(problems));
-  // The genes have no field for MobileNetV3's ir options: refuse rather than drop them.
-  for (size_t i = 0; i < spec.blocks.size(); ++i)
-    PICONAS_CHECK(!spec.blocks[i].se && !spec.blocks[i].activation,
-                  "blocks space: '" << text << "': block " << i
-                                    << " has an :se or activation option, which the blocks "
-                                       "space's genes cannot hold (score or train it instead)");
+  PICONAS_CHECK(problems.empty(),
+                "blocks space: '" << text << "': " << join(problems)
+                                  << (options_.ir_options ? ""
+                                                          : " (--ir-options adds MobileNetV3's "
+                                                            "expansions {1,3} and widths {24,40,48})"));
   std::vector<int> genes;
   for (const BlockSpec& b : spec.blocks) {
-    for (int g : {static_cast<int>(b.kind), b.kernel, b.expansion, b.stride, b.out_channels})
+    for (int g : {static_cast<int>(b.kind), b.kernel, b.expansion, b.stride, b.out_channels,
+                  b.se ? 1 : 0, activation_gene(b.activation)})
       genes.push_back(g);
   }
   return from_genes(genes);
@@ -155,10 +198,13 @@ Candidate BlocksSpace::parse(std::string_view text) const {
 std::vector<int> BlocksSpace::random_block(Rng& rng) const {
   const int kind = draw_any(kinds_, rng);
   const int kernel = draw_any(kKernels, rng);
-  const int expansion = fixed_expansion(kind) ? 1 : draw_any(kExpansions, rng);
+  const int expansion = fixed_expansion(kind) ? 1 : draw_any(expansions_, rng);
   const int stride = draw_any(kStrides, rng);
-  const int channels = draw_any(kChannels, rng);
-  return {kind, kernel, expansion, stride, channels};
+  const int channels = draw_any(channels_, rng);
+  // Without the ir options no further draw: the sequence is that of the five-gene space.
+  if (!options_.ir_options || kind != kIr) return {kind, kernel, expansion, stride, channels, 0, 0};
+  const int se = draw_any(kSeGenes, rng);
+  return {kind, kernel, expansion, stride, channels, se, draw_any(activation_genes_, rng)};
 }
 
 Candidate BlocksSpace::sample(Rng& rng) const {
@@ -179,9 +225,15 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
   const int n = static_cast<int>(parent.genes.size()) / kBlockGenes;
   // Mutable genes: (block, field) pairs, and field -1 of block n for the block count.
   std::vector<std::pair<int, int>> sites;
-  for (int b = 0; b < n; ++b)
-    for (int f = 0; f < kBlockGenes; ++f)
-      if (f != 2 || !fixed_expansion(parent.genes[b * kBlockGenes])) sites.emplace_back(b, f);
+  for (int b = 0; b < n; ++b) {
+    const int kind = parent.genes[static_cast<size_t>(b) * kBlockGenes];
+    for (int f = 0; f < 5; ++f)
+      if (f != 2 || !fixed_expansion(kind)) sites.emplace_back(b, f);
+    if (options_.ir_options && kind == kIr) {
+      sites.emplace_back(b, 5);
+      sites.emplace_back(b, 6);
+    }
+  }
   if (options_.min_blocks < options_.max_blocks) sites.emplace_back(n, -1);
   for (int attempt = 0; attempt < kMaxDraws; ++attempt) {
     const auto [b, f] =
@@ -204,7 +256,8 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
           if (fixed_expansion(kind))
             block[2] = 1;
           else if (fixed_expansion(block[0]))
-            block[2] = draw_any(kExpansions, rng);
+            block[2] = draw_any(expansions_, rng);
+          if (kind != kIr) block[5] = block[6] = 0;  // only ir blocks take se and an activation
           block[0] = kind;
           break;
         }
@@ -212,13 +265,19 @@ Candidate BlocksSpace::mutate(const Candidate& parent, Rng& rng) const {
           block[1] = draw_other(kKernels, block[1], rng);
           break;
         case 2:
-          block[2] = draw_other(kExpansions, block[2], rng);
+          block[2] = draw_other(expansions_, block[2], rng);
           break;
         case 3:
           block[3] = draw_other(kStrides, block[3], rng);
           break;
+        case 4:
+          block[4] = draw_other(channels_, block[4], rng);
+          break;
+        case 5:
+          block[5] = 1 - block[5];
+          break;
         default:
-          block[4] = draw_other(kChannels, block[4], rng);
+          block[6] = draw_other(activation_genes_, block[6], rng);
           break;
       }
     }

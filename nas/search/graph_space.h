@@ -4,7 +4,9 @@
 // network on the same scoring batch as the search spaces'. A graph network has no genes: sample,
 // mutate, crossover, from_genes and the rl decisions throw a named Error (its channel widths
 // are searched by `piconas dnas --method pit`, nas/dnas/graph_pit.h), and so does skip (the
-// residual fraction of a space's blocks or cells; a layer list has neither).
+// residual fraction of a space's blocks or cells; a layer list has neither). It scores any other
+// fixed network the same way: a blocks or mbv2 text or a reference name with options that no
+// search space's genes express (mobilenetv3-large: hidden widths and an fc layer).
 #pragma once
 #include "nas/search/search_space.h"
 
@@ -18,7 +20,7 @@ class GraphSpace : public SearchSpace {
   Candidate mutate(const Candidate& parent, Rng& rng) const override;
   Candidate crossover(const Candidate& a, const Candidate& b, Rng& rng) const override;
   std::vector<std::string> problems(const Candidate& c) const override;
-  // The graph network's JSON; its input and classes must be the options'.
+  // A graph network's JSON or any architecture text; its input and classes must be the options'.
   Candidate parse(std::string_view text) const override;
   Candidate from_genes(const std::vector<int>& genes) const override;
   std::vector<int> decision_sizes() const override;

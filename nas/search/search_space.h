@@ -2,8 +2,10 @@
 // plus its integer genes (and, for block-based spaces, the ArchSpec it expands to).
 //
 // Genes (each space documents its own encoding):
-//   blocks  5 per block, [kind, kernel, expansion, stride, out_channels] (kind = BlockKind as
-//           int; expansion is 1 for depthwise-separable blocks); length 5 * number of blocks.
+//   blocks  7 per block, [kind, kernel, expansion, stride, out_channels, se, activation] (kind =
+//           BlockKind as int; expansion is 1 for depthwise-separable blocks; se 0/1 and
+//           activation 0 (the network's), 1 relu, 2 relu6, 3 hswish, both 0 for all but ir
+//           blocks); length 7 * number of blocks.
 //   mbv2    21 = 7 stages x [depth 1..4, expansion 1..6, index into kMbv2Channels].
 //   nb201   6 op indices (see nb201_space.h), edge order 0->1, 0->2, 1->2, 0->3, 1->3, 2->3.
 // The text is the candidate's identity: two candidates are the same genotype iff their texts
@@ -50,6 +52,12 @@ struct SpaceOptions {
   // ConvNeXt kind cn). Set under a deployment budget (has_deployment_budget in search.h),
   // where every cn draw would be refused. Parsing still accepts cn blocks.
   bool int8_block_kinds_only = false;
+  // blocks space: MobileNetV3's ir options. Sample, mutate and grow also draw an ir block's se
+  // gene and its own activation (relu, relu6, hswish; int8-deployable all), and add
+  // MobileNetV3's expansions {1,3} and widths {24,40,48} to the drawn values (so
+  // mobilenetv3-small seeds a search). Off (the default), the draws are those of a space
+  // without these genes, value for value; parsing accepts :se and block activations either way.
+  bool ir_options = false;
   // The int8 memory model of cost() (estimate_cost): planner options (in-place depthwise,
   // patching) and the SRAM budget (0: none) the deployment will be planned for.
   deploy::PlanOptions deploy_memory;
@@ -73,8 +81,9 @@ class SearchSpace {
   // value in [0, decision_sizes()[d]). decode maps such a vector to a candidate, or throws
   // Error when it leaves the space (e.g. more stride-2 blocks than the input allows).
   // blocks: [block count - min_blocks], then per block slot up to max_blocks [kind, kernel,
-  // expansion, stride, channels] as indices into the drawn values (slots past the count and
-  // the expansion of ds blocks are ignored); mbv2 and nb201: one decision per gene.
+  // expansion, stride, channels] (with ir_options also [se, activation]) as indices into the
+  // drawn values (slots past the count, the expansion of ds blocks and the ir options of other
+  // kinds are ignored); mbv2 and nb201: one decision per gene.
   virtual std::vector<int> decision_sizes() const = 0;
   virtual Candidate decode(const std::vector<int>& decisions) const = 0;
   // The trainable network ([N, C, H, W] -> [N, classes]), parameters not yet initialised.

@@ -39,7 +39,7 @@ TEST_CASE("blocks space: resnet8 parses by name, its rb blocks are genes, "
   const search::Candidate c = space.parse("resnet8");
   CHECK(c.text == reference_text("resnet8"));
   CHECK(c.genes ==
-        std::vector<int>{kRb, 3, 1, 1, 16, kRb, 3, 1, 2, 32, kRb, 3, 1, 2, 64});
+        std::vector<int>{kRb, 3, 1, 1, 16, 0, 0, kRb, 3, 1, 2, 32, 0, 0, kRb, 3, 1, 2, 64, 0, 0});
   CHECK(space.problems(c).empty());
   CHECK(space.cost(c).params == 77946);
   CHECK(space.cost(c).int8_deployable);
@@ -74,7 +74,7 @@ TEST_CASE("blocks space: resnet8 parses by name, its rb blocks are genes, "
     for (size_t b = 0; b < drawn.genes.size(); b += search::kBlockGenes)
       CHECK(drawn.genes[b] != kRb);
   }
-  CHECK_THROWS_WITH_AS(space.from_genes({5, 3, 1, 1, 16}),
+  CHECK_THROWS_WITH_AS(space.from_genes({5, 3, 1, 1, 16, 0, 0}),
                        doctest::Contains("kind gene 5"), Error);
   // A reference network that does not fit the base says which field differs.
   CHECK_THROWS_WITH_AS(

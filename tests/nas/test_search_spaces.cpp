@@ -184,19 +184,24 @@ TEST_CASE("blocks skip is the fraction of residual blocks") {
   // stem 16 -> ir c16 s1 (residual), ds c16 s1 (never), cn c32 s1 (width changes), cn c32 s1
   // (residual)
   const search::Candidate c =
-      space->from_genes({0, 3, 2, 1, 16, 1, 3, 1, 1, 16, 2, 3, 2, 1, 32, 2, 5, 4, 1, 32});
+      space->from_genes({0, 3, 2, 1, 16, 0, 0, 1, 3, 1, 1, 16, 0, 0, 2, 3, 2, 1, 32, 0, 0, 2, 5, 4,
+                         1, 32, 0, 0});
   CHECK(space->skip(c) == 0.5);
 }
 
 TEST_CASE("space validity: problems and errors") {
   auto blocks = search::make_search_space("blocks", options_for("blocks"));
-  CHECK_THROWS_AS(blocks->from_genes({0, 3, 2, 1, 16}), Error);  // 1 block < 3
-  CHECK_THROWS_AS(blocks->from_genes({0, 4, 2, 1, 16, 0, 3, 2, 1, 16, 0, 3, 2, 1, 16}),
-                  Error);  // kernel 4
+  CHECK_THROWS_WITH_AS(blocks->from_genes({0, 3, 2, 1, 16, 0, 0}), doctest::Contains("1 blocks"),
+                       Error);  // 1 block < 3
+  CHECK_THROWS_WITH_AS(blocks->from_genes({0, 4, 2, 1, 16, 0, 0, 0, 3, 2, 1, 16, 0, 0, 0, 3, 2, 1,
+                                           16, 0, 0}),
+                       doctest::Contains("kernel 4"), Error);
+  CHECK_THROWS_WITH_AS(blocks->from_genes({0, 3, 2, 1, 16}), doctest::Contains("multiple of 7"),
+                       Error);
   // Five stride-2 blocks after a stride-2 stem on 28x28: 14, 7, 4, 2, 1, then a stride 2 on 1x1.
   std::vector<int> deep;
-  for (int i = 0; i < 6; ++i) deep.insert(deep.end(), {1, 3, 1, 2, 16});
-  CHECK_THROWS_AS(blocks->from_genes(deep), Error);
+  for (int i = 0; i < 6; ++i) deep.insert(deep.end(), {1, 3, 1, 2, 16, 0, 0});
+  CHECK_THROWS_WITH_AS(blocks->from_genes(deep), doctest::Contains("spatial size"), Error);
   search::SpaceOptions other = options_for("blocks");
   other.num_classes = 3;
   const search::Candidate foreign =

@@ -47,43 +47,12 @@ struct Qdq {
   }
 };
 
-} // namespace
-
-TEST_CASE("QDQ export of the int8 SE model: checker, tensor scales, "
-          "dequantized weights") {
-  const onnx_io::ImportedModel m =
-      onnx_io::import_onnx_file(model_path("mbv3_block.onnx"));
-  train::LoadedModel loaded = train::load_model(m.checkpoint, "mbv3_block");
-  const Graph g = lower_network(loaded.arch, *loaded.module);
-  const data::Normalization norm = loaded.normalization;
-  const QuantizedModel q = quantize_graph(
-      g, testing::synthetic_images(m.arch.input, 32, 7, norm), norm);
-  Qdq x;
-  REQUIRE(x.proto.ParseFromString(onnx_io::export_onnx_qdq(q, &norm)));
-  onnx::checker::check_model(x.proto);
-  for (const onnx::TensorProto &t : x.proto.graph().initializer())
-    x.init[t.name()] = &t;
-  for (const onnx::NodeProto &n : x.proto.graph().node())
-    ++x.op_count[n.op_type()];
-
-  // One quantize/dequantize pair per int8 tensor (the input included), with its
-  // (s, z).
-  CHECK(x.op_count["QuantizeLinear"] == static_cast<int>(q.tensors.size()));
-  for (size_t t = 0; t < q.tensors.size(); ++t) {
-    const std::string name = "t" + std::to_string(t);
-    CHECK(values_of<float>(x.at(name + ".scale")) ==
-          std::vector<float>{q.tensors[t].scale});
-    CHECK(values_of<int8_t>(x.at(name + ".zero_point")) ==
-          std::vector<int8_t>{static_cast<int8_t>(q.tensors[t].zero_point)});
-  }
-  CHECK(x.op_count["HardSwish"] == 4);
-  CHECK(x.op_count["Mul"] == 1);
-  CHECK(x.op_count["Conv"] == 7);
-  CHECK(x.op_count["Gemm"] == 1);
-
-  // Dequantized weights: the int8 values times their channel's scale, in ONNX
-  // layout (the float graph's OIHW), within half a quantization step of the
-  // folded float weights.
+// Dequantized weights: the int8 values times their channel's scale, in ONNX
+// layout (the float graph's OIHW; a classifier's input in NCHW Flatten order),
+// within half a quantization step of the folded float weights. Returns the
+// layers checked.
+int check_dequantized_weights(const Qdq &x, const Graph &g,
+                              const QuantizedModel &q) {
   int checked_layers = 0;
   for (size_t i = 0; i < q.layers.size(); ++i) {
     const QLayer &l = q.layers[i];
@@ -112,11 +81,74 @@ TEST_CASE("QDQ export of the int8 SE model: checker, tensor scales, "
             0.5 * bs[c] * 1.0001);
     ++checked_layers;
   }
-  CHECK(checked_layers == 8); // 7 convs and the classifier
+  return checked_layers;
+}
+
+// The QDQ export of an imported test model, parsed and checked.
+Qdq export_qdq(const std::string &name, Graph &g, QuantizedModel &q) {
+  const onnx_io::ImportedModel m =
+      onnx_io::import_onnx_file(model_path(name + ".onnx"));
+  train::LoadedModel loaded = train::load_model(m.checkpoint, name);
+  g = lower_network(loaded.arch, *loaded.module);
+  const data::Normalization norm = loaded.normalization;
+  q = quantize_graph(g, testing::synthetic_images(m.arch.input, 32, 7, norm),
+                     norm);
+  Qdq x;
+  REQUIRE(x.proto.ParseFromString(onnx_io::export_onnx_qdq(q, &norm)));
+  onnx::checker::check_model(x.proto);
+  for (const onnx::TensorProto &t : x.proto.graph().initializer())
+    x.init[t.name()] = &t;
+  for (const onnx::NodeProto &n : x.proto.graph().node())
+    ++x.op_count[n.op_type()];
+  return x;
+}
+
+} // namespace
+
+TEST_CASE("QDQ export of the int8 SE model: checker, tensor scales, "
+          "dequantized weights") {
+  Graph g;
+  QuantizedModel q;
+  Qdq x = export_qdq("mbv3_block", g, q);
+
+  // One quantize/dequantize pair per int8 tensor (the input included), with its
+  // (s, z).
+  CHECK(x.op_count["QuantizeLinear"] == static_cast<int>(q.tensors.size()));
+  for (size_t t = 0; t < q.tensors.size(); ++t) {
+    const std::string name = "t" + std::to_string(t);
+    CHECK(values_of<float>(x.at(name + ".scale")) ==
+          std::vector<float>{q.tensors[t].scale});
+    CHECK(values_of<int8_t>(x.at(name + ".zero_point")) ==
+          std::vector<int8_t>{static_cast<int8_t>(q.tensors[t].zero_point)});
+  }
+  CHECK(x.op_count["HardSwish"] == 4);
+  CHECK(x.op_count["Mul"] == 1);
+  CHECK(x.op_count["Conv"] == 7);
+  CHECK(x.op_count["Gemm"] == 1);
+
+  CHECK(check_dequantized_weights(x, g, q) == 8); // 7 convs and the classifier
   // The depthwise conv keeps its groups.
   for (const onnx::NodeProto &n : x.proto.graph().node())
     if (n.op_type() == "Conv" && n.name() == "dw_dw_0_Conv")
       for (const onnx::AttributeProto &a : n.attribute())
         if (a.name() == "group")
           CHECK(a.i() == 16);
+}
+
+TEST_CASE("QDQ export of pools and a classifier on a CxHxW map (ds_net)") {
+  Graph g;
+  QuantizedModel q;
+  Qdq x = export_qdq("ds_net", g, q);
+  CHECK(x.op_count["MaxPool"] >= 1);
+  CHECK(x.op_count["AveragePool"] >= 1);
+  // The classifier reads a map larger than 1x1: its weights go back from the
+  // kernels' NHWC order to ONNX's NCHW Flatten order.
+  bool map_classifier = false;
+  for (const QLayer &l : q.layers)
+    if (l.kind == OpKind::FullyConnected) {
+      const Shape3 in = q.tensors[static_cast<size_t>(l.input)].shape;
+      map_classifier = map_classifier || in.h * in.w > 1;
+    }
+  CHECK(map_classifier);
+  CHECK(check_dequantized_weights(x, g, q) >= 2);
 }
