@@ -46,6 +46,8 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
       a.input2 = dims_of(model.tensors[static_cast<size_t>(l.input2)]);
       a.size = a.output.h * a.output.w;  // pixels
       break;
+    case OpKind::MaxPool:
+    case OpKind::AvgPool: a.pool = {stride, pad, l.activation}; break;
     case OpKind::GlobalAvgPool: break;
   }
   return a;
@@ -161,6 +163,10 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
     case OpKind::GlobalAvgPool: return piconas_global_avg_pool2d_s8(l.activation, &a.input, x, &a.output, y);
     case OpKind::Hardswish: return piconas_hardswish_s8(&l.hardswish, x, y, a.size);
     case OpKind::ChannelMul: return piconas_channel_mul_s8(&l.channel_mul, x, x2, y, a.size, a.output.c);
+    case OpKind::MaxPool:
+      return piconas_max_pool2d_s8(&a.pool, &a.input, x, {l.kernel.h, l.kernel.w}, &a.output, y);
+    case OpKind::AvgPool:
+      return piconas_avg_pool2d_s8(&a.pool, &a.input, x, {l.kernel.h, l.kernel.w}, &a.output, y);
   }
   return PICONAS_S8_ERR_ARGUMENT;
 }

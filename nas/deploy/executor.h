@@ -23,6 +23,7 @@ struct KernelArgs {
   piconas_dw_conv_params dw{};
   piconas_fc_params fc{};
   piconas_add_params add{};
+  piconas_pool_params pool{};  // MaxPool, AvgPool (window: the layer's kernel)
   int32_t size = 0;  // Add, Hardswish: elements; ChannelMul: pixels
 };
 KernelArgs kernel_args(const QuantizedModel& model, const QLayer& layer);

@@ -8,9 +8,11 @@
 #include "nas/arch/lowering.h"
 #include "ops/channel_mul.h"
 #include "ops/conv2d.h"
+#include "ops/avg_pool2d.h"
 #include "ops/global_avg_pool.h"
 #include "ops/hardswish.h"
 #include "ops/linear.h"
+#include "ops/max_pool2d.h"
 
 namespace piconas::nas::deploy {
 
@@ -25,6 +27,8 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::FullyConnected: return "fully_connected";
     case OpKind::Hardswish: return "hardswish";
     case OpKind::ChannelMul: return "channel_mul";
+    case OpKind::MaxPool: return "max_pool";
+    case OpKind::AvgPool: return "avg_pool";
   }
   return "unknown";
 }
@@ -69,7 +73,8 @@ FusedActivation fused(Activation act, const std::string& layer) {
 bool own_layer(Activation act) { return act == Activation::Hardswish; }
 
 // Walks the rows of arch_layers: a Conv/Depthwise row with the BatchNorm and Activation rows
-// after it becomes one Layer; Add, GlobalAvgPool and FullyConnected rows map one to one.
+// after it becomes one Layer; Add, MaxPool and AvgPool (with the Activation row after them),
+// GlobalAvgPool and FullyConnected rows map one to one.
 class Lowering {
  public:
   Lowering(const ArchSpec& spec, Module* net) : spec_(spec), net_(net) {
@@ -78,6 +83,7 @@ class Lowering {
 
   Graph lower(const std::vector<LayerInfo>& rows) {
     tensor_of_row_.assign(rows.size(), 0);
+    folded_.assign(rows.size(), false);
     for (size_t i = 1; i < rows.size(); ++i) {
       const LayerInfo& row = rows[i];
       const int input = tensor_of_row_[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
@@ -88,6 +94,10 @@ class Lowering {
       };
       const bool next_is_act =
           next_is(i + 1, LayerKind::Activation) && !own_layer(rows[i + 1].activation);
+      // Add and the pools fuse the activation after them (a clamp); convs below.
+      if (next_is_act && (row.kind == LayerKind::Add || row.kind == LayerKind::MaxPool ||
+                          row.kind == LayerKind::AvgPool))
+        folded_[i + 1] = true;
       switch (row.kind) {
         case LayerKind::Conv:
         case LayerKind::Depthwise: {
@@ -96,6 +106,7 @@ class Lowering {
             tensor_of_row_[i] =
                 conv(row, "", input,
                      next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
+            folded_[i + 1] = next_is_act;
             break;
           }
           PICONAS_CHECK(next_is(i + 1, LayerKind::BatchNorm),
@@ -105,10 +116,20 @@ class Lowering {
           const FusedActivation act =
               has_act ? fused(rows[i + 2].activation, row.path) : FusedActivation::None;
           tensor_of_row_[i] = conv(row, rows[i + 1].path, input, act);
+          folded_[i + 1] = true;
+          if (has_act) folded_[i + 2] = true;
           break;
         }
-        case LayerKind::BatchNorm: tensor_of_row_[i] = input; break;  // folded
+        case LayerKind::BatchNorm:  // folded into the conv before it
+          PICONAS_CHECK(folded_[i], "deploy: layer '" << row.name << "' (batchnorm) does not follow "
+                                                     "a conv, into which int8 folds it");
+          tensor_of_row_[i] = input;
+          break;
         case LayerKind::Activation:  // fused, or a layer of its own
+          PICONAS_CHECK(folded_[i] || own_layer(row.activation),
+                        "deploy: layer '" << row.name << "' (" << row.type
+                                          << ") does not follow a conv, add or pool, whose clamp "
+                                             "int8 makes of it");
           tensor_of_row_[i] = own_layer(row.activation) ? unary(OpKind::Hardswish, row.path, input)
                                                         : input;
           break;
@@ -122,12 +143,17 @@ class Lowering {
               add(row.path, tensor_of_row_[static_cast<size_t>(row.skip)], input,
                   next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
           break;
+        case LayerKind::MaxPool:
+        case LayerKind::AvgPool: {
+          const FusedActivation act =
+              next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None;
+          tensor_of_row_[i] = window_pool(row, input, act);
+          break;
+        }
         case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(row.path, input); break;
         case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(row, input); break;
         case LayerKind::Input:
         case LayerKind::LayerNorm:
-        case LayerKind::MaxPool:
-        case LayerKind::AvgPool:
           throw Error("deploy: layer '" + row.name + "' (" + row.type + ") has no int8 kernel");
       }
     }
@@ -136,14 +162,13 @@ class Lowering {
 
  private:
   // conv (+ BN folded, unless bn_path is empty) [+ activation]; groups == in channels means
-  // depthwise.
+  // depthwise. A grouped conv (a Conv row with groups > 1) becomes a dense conv whose weights are
+  // zero outside each output channel's group: the same sums (a zero weight adds 0 to the int32
+  // accumulator), for groups times the MACs and filter bytes of the grouped conv.
   int conv(const LayerInfo& row, const std::string& bn_path, int input, FusedActivation act) {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
     PICONAS_CHECK(row.dilation == Size2{},
                   "deploy: layer '" << row.path << "' has a dilation, which the int8 kernels do not support");
-    PICONAS_CHECK(row.groups == 1 || row.kind == LayerKind::Depthwise,
-                  "deploy: layer '" << row.path << "' is a grouped conv (" << row.groups
-                                    << " groups), which the int8 kernels do not support");
     Layer l;
     l.kind = row.kind == LayerKind::Depthwise ? OpKind::Depthwise : OpKind::Conv;
     l.name = row.path;
@@ -152,8 +177,11 @@ class Lowering {
     l.stride = row.stride;
     l.padding = row.pad;  // zeros before the image; the output size implies those after
     l.activation = act;
-    if (net_)
-      fold(l, row.path, bn_path, in.c, row.output.c, row.kind == LayerKind::Depthwise, row.pad_end);
+    if (net_) {
+      fold(l, row.path, bn_path, in.c, row.output.c, row.groups, row.pad_end);
+      if (row.kind == LayerKind::Conv && row.groups > 1)
+        l.weight = dense_of_grouped(l, in.c, row.output.c, row.groups);
+    }
     if (net_ && act == FusedActivation::HardSigmoid) {  // relu6(x + 3) / 6 = clamp(x/6 + 1/2)
       for (float& w : l.weight) w = static_cast<float>(w / 6.0);
       for (float& b : l.bias) b = static_cast<float>(b / 6.0 + 0.5);
@@ -197,6 +225,39 @@ class Lowering {
     return push(std::move(l), f);
   }
 
+  // A max or average pool window; TFLite's kernels skip the padding taps (a max over and the
+  // count of the in-image taps), so count_include_pad with padding, a window without an image
+  // tap (padding >= kernel) and a dilation are refused.
+  int window_pool(const LayerInfo& row, int input, FusedActivation act) {
+    const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
+    PICONAS_CHECK(row.dilation == Size2{},
+                  "deploy: layer '" << row.path
+                                    << "' is a dilated pool, which the int8 kernels do not support");
+    PICONAS_CHECK(row.pad_end == row.pad && row.pad.h < row.kernel.h && row.pad.w < row.kernel.w,
+                  "deploy: layer '" << row.path << "': pool padding " << row.pad.h << "x"
+                                    << row.pad.w
+                                    << " (after the image " << row.pad_end.h << "x" << row.pad_end.w
+                                    << ") leaves windows without an image tap for the "
+                                    << row.kernel.h << "x" << row.kernel.w << " window");
+    PICONAS_CHECK(row.kind == LayerKind::MaxPool || !row.count_include_pad || row.pad == Size2(0),
+                  "deploy: layer '" << row.path << "' averages with count_include_pad over padding "
+                                    << row.pad.h << "x" << row.pad.w
+                                    << "; the int8 average pool (TFLite's) counts the image "
+                                       "taps only");
+    PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
+                                                     << " tensor, expected "
+                                                     << shape3_str(row.input));
+    Layer l;
+    l.kind = row.kind == LayerKind::MaxPool ? OpKind::MaxPool : OpKind::AvgPool;
+    l.name = row.path;
+    l.input = input;
+    l.kernel = row.kernel;
+    l.stride = row.stride;
+    l.padding = row.pad;
+    l.activation = act;
+    return push(std::move(l), row.output);
+  }
+
   int pool(const std::string& name, int input) {
     Layer l;
     l.kind = OpKind::GlobalAvgPool;
@@ -211,11 +272,7 @@ class Lowering {
     l.name = row.path;
     l.input = input;
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
-    PICONAS_CHECK(in.h == 1 && in.w == 1, "deploy: layer '" << row.path << "' reads a "
-                                                            << shape3_str(in)
-                                                            << " tensor; the int8 classifier "
-                                                               "needs a global average pool before it");
-    const int64_t in_f = in.c;
+    const int64_t in_f = in.c * in.h * in.w;  // NCHW flattening (quantize makes it NHWC)
     if (net_) {
       auto& fc = module_as<autograd::Linear>(*net_, row.path, "Linear");
       const Tensor& w = fc.weight.value();
@@ -239,13 +296,25 @@ class Lowering {
     return graph_.layers.back().output;
   }
 
+  // Weights [O, I/groups, KH, KW] of a grouped conv -> [O, I, KH, KW], zero outside the group.
+  static std::vector<float> dense_of_grouped(const Layer& l, int64_t in_c, int64_t out_c,
+                                             int64_t groups) {
+    const int64_t kk = int64_t{l.kernel.h} * l.kernel.w;
+    const int64_t group_in = in_c / groups, group_out = out_c / groups;
+    std::vector<float> dense(static_cast<size_t>(out_c * in_c * kk), 0.0f);
+    for (int64_t o = 0; o < out_c; ++o)
+      for (int64_t i = 0; i < group_in; ++i)
+        std::copy_n(l.weight.begin() + (o * group_in + i) * kk, kk,
+                    dense.begin() + (o * in_c + (o / group_out) * group_in + i) * kk);
+    return dense;
+  }
+
   void fold(Layer& l, const std::string& conv_path, const std::string& bn_path, int64_t in_c,
-            int64_t out_c, bool depthwise, Size2 pad_end) {
+            int64_t out_c, int64_t groups, Size2 pad_end) {
     auto& conv = module_as<autograd::Conv2d>(*net_, conv_path, "Conv2d");
     auto* bn = bn_path.empty() ? nullptr
                                : &module_as<autograd::BatchNorm2d>(*net_, bn_path, "BatchNorm2d");
     const auto& o = conv.options();
-    const int64_t groups = depthwise ? in_c : 1;
     const ops::Conv2dParams p = conv.params();
     PICONAS_CHECK(o.in_channels == in_c && o.out_channels == out_c && o.kernel == l.kernel.h &&
                       o.kernel_w == l.kernel.w && p.stride_h == l.stride.h &&
@@ -279,6 +348,7 @@ class Lowering {
   Module* net_;
   Graph graph_;
   std::vector<int> tensor_of_row_;  // the tensor each row's output lives in
+  std::vector<bool> folded_;        // BatchNorm / Activation rows folded into the layer before
 };
 
 Graph lower(const ArchSpec& spec, const std::vector<LayerInfo>& rows, Module* net) {
@@ -354,7 +424,8 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& l = graph.layers[i];
     PICONAS_CHECK(!l.weight.empty() || l.kind == OpKind::Add || l.kind == OpKind::GlobalAvgPool ||
-                      l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul,
+                      l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul ||
+                      l.kind == OpKind::MaxPool || l.kind == OpKind::AvgPool,
                   "run_float: layer '" << l.name << "' has no weights (graph from lower_arch?)");
     const Tensor& x = values[static_cast<size_t>(l.input)];
     const Shape3 os = graph.tensors[static_cast<size_t>(l.output)];
@@ -394,9 +465,22 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         ops::global_avg_pool_forward<float>(n * x.dim(1), x.dim(2) * x.dim(3), x.data<float>(), y.data<float>());
         break;
       case OpKind::FullyConnected:
-        ops::linear_forward<float>({n, x.dim(1), os.c}, x.data<float>(), l.weight.data(), l.bias.data(),
-                                   y.data<float>());
+        ops::linear_forward<float>({n, x.numel() / n, os.c}, x.data<float>(), l.weight.data(),
+                                   l.bias.data(), y.data<float>());
         break;
+      case OpKind::MaxPool:
+      case OpKind::AvgPool: {
+        const ops::PoolShape s =
+            ops::pool2d_shape(x.shape(), {l.kernel.h, l.kernel.w, l.stride.h, l.stride.w,
+                                          l.padding.h, l.padding.w, false});
+        if (l.kind == OpKind::AvgPool) {
+          ops::avg_pool2d_forward<float>(s, x.data<float>(), y.data<float>());
+        } else {
+          std::vector<int32_t> argmax(static_cast<size_t>(y.numel()));
+          ops::max_pool2d_forward<float>(s, x.data<float>(), y.data<float>(), argmax.data());
+        }
+        break;
+      }
       case OpKind::Hardswish:
         ops::hardswish_forward<float>(x.numel(), x.data<float>(), y.data<float>());
         break;

@@ -1,10 +1,12 @@
 // Graph lowering for deployment: an ArchSpec (+ its trained Module) becomes a flat list of
 // inference layers with BatchNorm folded into the preceding convolution.
 //
-// Layers: Conv (dense kxk, stem / expand / project / pointwise / head), Depthwise, Add
-// (residual), GlobalAvgPool and FullyConnected (classifier), Hardswish (an activation of its own
-// layer: it is not a clamp) and ChannelMul (the scale of a squeeze-and-excitation module: input
-// is the features, input2 the Cx1x1 gate). Each layer reads one or two tensors and writes one;
+// Layers: Conv (dense kxk, stem / expand / project / pointwise / head; a grouped conv of a graph
+// network becomes a dense conv with block-diagonal weights), Depthwise, Add (residual), MaxPool
+// and AvgPool (graph networks; TFLite's windows: padding taps never count), GlobalAvgPool and
+// FullyConnected (classifier; on a CxHxW map its weights read the NCHW flattening, as PyTorch's
+// Flatten), Hardswish (an activation of its own layer: it is not a clamp) and ChannelMul (the
+// scale of a squeeze-and-excitation module: input is the features, input2 the Cx1x1 gate). Each layer reads one or two tensors and writes one;
 // tensors are numbered, tensor 0 is the network input, the last layer writes the logits. Shapes
 // are per image, channels-first (Shape3). A fused activation (ReLU, ReLU6, HardSigmoid) is part
 // of the layer that produces it. HardSigmoid, relu6(x + 3) / 6 = clamp(x / 6 + 1/2, 0, 1), is
@@ -30,7 +32,17 @@
 
 namespace piconas::nas::deploy {
 
-enum class OpKind { Conv, Depthwise, Add, GlobalAvgPool, FullyConnected, Hardswish, ChannelMul };
+enum class OpKind {
+  Conv,
+  Depthwise,
+  Add,
+  GlobalAvgPool,
+  FullyConnected,
+  Hardswish,
+  ChannelMul,
+  MaxPool,
+  AvgPool
+};
 enum class FusedActivation { None, ReLU, ReLU6, HardSigmoid };
 const char* op_kind_name(OpKind kind);
 
@@ -40,8 +52,8 @@ struct Layer {
   int input = 0;
   int input2 = -1;  // Add: the residual branch input; ChannelMul: the gate
   int output = 0;
-  // Conv, Depthwise: per axis; padding = zeros before the image (top/left), "same": the output
-  // tensor's size implies kernel - 1 - padding after it.
+  // Conv, Depthwise, MaxPool, AvgPool: per axis; padding = zeros before the image (top/left),
+  // "same": the output tensor's size implies kernel - 1 - padding after it.
   Size2 kernel, stride, padding{0, 0};
   FusedActivation activation = FusedActivation::None;
   std::vector<float> weight;  // OIHW / [O, I]; empty after lower_arch()

@@ -158,6 +158,10 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
       return LatencyKernel::Hardswish;
     case OpKind::ChannelMul:
       return LatencyKernel::ChannelMul;
+    // Not in the fitted table: a max / average pool window takes the global pool's kernel, each
+    // output reading its window (latency_features), an estimate.
+    case OpKind::MaxPool:
+    case OpKind::AvgPool:
     case OpKind::GlobalAvgPool:
       return LatencyKernel::GlobalAvgPool;
     case OpKind::FullyConnected:
@@ -318,6 +322,7 @@ LatencyTerms window_copy_features(const Graph& graph, const MemoryPlan& plan, si
       x[kPixels] += r.h;
     }
   }
+  if (layer.kind == OpKind::MaxPool || layer.kind == OpKind::AvgPool) x[kInput] = x[kOutputK2];
   return x;
 }
 

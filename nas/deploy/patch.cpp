@@ -46,6 +46,8 @@ int64_t layer_macs(const Graph& graph, const Layer& l, int64_t out_pixels) {
     case OpKind::FullyConnected:
       return in.c * in.h * in.w * out.c;
     case OpKind::Add:
+    case OpKind::MaxPool:
+    case OpKind::AvgPool:
     case OpKind::GlobalAvgPool:
     case OpKind::Hardswish:
     case OpKind::ChannelMul:

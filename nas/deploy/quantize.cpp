@@ -85,8 +85,11 @@ void quantize_weights(const Layer& l, const TensorQuant& in, const TensorQuant& 
     q.weight_scale[static_cast<size_t>(c)] = s;
     for (int64_t i = 0; i < per_out; ++i) {
       const auto v = static_cast<int8_t>(std::clamp(std::round(static_cast<double>(w[i]) / s), -127.0, 127.0));
-      int64_t dst = c * per_out + i;  // FullyConnected: [O, I] unchanged
-      if (l.kind == OpKind::Conv) {   // [O, I, KH, KW] -> [O, KH, KW, I]
+      int64_t dst = c * per_out + i;  // FullyConnected on Cx1x1: [O, I] unchanged
+      if (l.kind == OpKind::FullyConnected) {  // [O, C, H, W] (NCHW flattening) -> [O, H, W, C]
+        const int64_t hw = in.shape.h * in.shape.w, ci = i / hw, pixel = i % hw;
+        dst = c * per_out + pixel * in.shape.c + ci;
+      } else if (l.kind == OpKind::Conv) {   // [O, I, KH, KW] -> [O, KH, KW, I]
         const int64_t ci = i / kk, k = i % kk, in_c = per_out / kk;
         dst = (c * kk + k) * in_c + ci;
       } else if (l.kind == OpKind::Depthwise) {  // [C, 1, KH, KW] -> [1, KH, KW, C]
@@ -193,7 +196,9 @@ int64_t constant_bytes(const Graph& graph) {
     switch (l.kind) {
       case OpKind::Conv: bytes += out_c * in.c * kk + 12 * out_c; break;
       case OpKind::Depthwise: bytes += out_c * kk + 12 * out_c; break;
-      case OpKind::FullyConnected: bytes += out_c * in.c + 12 * out_c; break;
+      case OpKind::FullyConnected: bytes += out_c * in.c * in.h * in.w + 12 * out_c; break;
+      case OpKind::MaxPool:
+      case OpKind::AvgPool:
       case OpKind::Add:
       case OpKind::GlobalAvgPool:
       case OpKind::Hardswish:
@@ -265,7 +270,7 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
   m.tensors[0] = activation_quant(in, in_lo, in_hi);
   for (const Layer& l : graph.layers) {
     const auto out = static_cast<size_t>(l.output);
-    if (l.kind == OpKind::GlobalAvgPool) {
+    if (l.kind == OpKind::GlobalAvgPool || l.kind == OpKind::MaxPool || l.kind == OpKind::AvgPool) {
       m.tensors[out] = m.tensors[static_cast<size_t>(l.input)];
       m.tensors[out].shape = graph.tensors[out];
     } else if (l.activation == FusedActivation::HardSigmoid) {

@@ -12,11 +12,12 @@
 // M = s_in * s_w / s_out in double through piconas_quantize_multiplier; ReLU / ReLU6 become
 // clamps; the hard-sigmoid gate (already folded into its conv) is the clamp to [0, 1], its
 // output range fixed to [0, 1] (s = 1/255, z = -128); hard-swish takes TFLite's parameters
-// (hardswish_params); the SE channel multiply TFLite Mul's (M = s_x s_g / s_y); residual adds use left_shift 20 with T = 2 max(s1, s2); global average pooling
-// keeps its input's (s, z). Layers whose int32 accumulator could overflow are refused.
+// (hardswish_params); the SE channel multiply TFLite Mul's (M = s_x s_g / s_y); residual adds use left_shift 20 with T = 2 max(s1, s2); max, average and
+// global average pooling keep their input's (s, z) (a ReLU after a pool is its clamp). Layers whose int32 accumulator could overflow are refused.
 //
 // Int8 layouts (made here, the one place that converts from the training layout):
-// conv filter [C_out, KH, KW, C_in], depthwise [1, KH, KW, C], classifier [C_out, C_in];
+// conv filter [C_out, KH, KW, C_in], depthwise [1, KH, KW, C], classifier [C_out, H, W, C_in]
+// (from the NCHW flattening [C_out, C_in, H, W] of a classifier on a CxHxW map);
 // activations NHWC (to_nhwc_int8 quantizes NCHW float images into NHWC int8).
 #pragma once
 #include <cstdint>

@@ -206,6 +206,8 @@ std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan
       case OpKind::FullyConnected: info.macs = in.h * in.w * in.c * out.c; break;
       case OpKind::Add: info.macs = out.h * out.w * out.c; break;
       case OpKind::GlobalAvgPool: info.macs = in.h * in.w * in.c; break;
+      case OpKind::MaxPool:
+      case OpKind::AvgPool: info.macs = out.h * out.w * out.c * k2; break;
       case OpKind::Hardswish:
       case OpKind::ChannelMul: info.macs = out.h * out.w * out.c; break;
     }

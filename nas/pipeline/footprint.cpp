@@ -38,7 +38,11 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
     switch (l.kind) {
       case deploy::OpKind::Conv: row.flash = out_c * in.c * kk + 12 * out_c; break;
       case deploy::OpKind::Depthwise: row.flash = out_c * kk + 12 * out_c; break;
-      case deploy::OpKind::FullyConnected: row.flash = out_c * in.c + 12 * out_c; break;
+      case deploy::OpKind::FullyConnected:
+        row.flash = out_c * in.c * in.h * in.w + 12 * out_c;
+        break;
+      case deploy::OpKind::MaxPool:
+      case deploy::OpKind::AvgPool:
       case deploy::OpKind::Add:
       case deploy::OpKind::GlobalAvgPool:
       case deploy::OpKind::Hardswish:
