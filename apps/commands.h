@@ -34,24 +34,25 @@ inline CLI::Option* add_byte_option(CLI::App* cmd, const std::string& name, int6
       ->type_name("BYTES");
 }
 
-// The memory planner's flags (nas/deploy/planner.h): --no-in-place, --patch-layers N|auto,
+// The memory planner's flags (nas/deploy/planner.h): --no-in-place, --patch-layers N|auto|if-needed,
 // --patch-grid HxW, --patch-max-extra-macs F, one parser each.
 inline void add_memory_options(CLI::App* cmd, nas::deploy::PlanOptions& plan) {
   cmd->add_flag("--no-in-place{false}", plan.in_place_depthwise,
-                "plan depthwise layers out of place (default: in place when that lowers the arena, unless the SRAM "
-                "budget is met without)");
+                "plan every layer out of place (default: depthwise, add, hard-swish and channel-multiply layers in "
+                "place when that lowers the arena, unless the SRAM budget is met without)");
   cmd->add_option_function<std::string>(
          "--patch-layers", [&plan](const std::string& t) { nas::deploy::parse_patch_layers(t, plan); },
-         "run the first N layers patch by patch (MCUNetV2; docs/memory.md), or 'auto': the patching with the "
-         "smallest arena within --patch-max-extra-macs (under an SRAM budget: the fewest recomputed MACs that fit)")
-      ->type_name("N|auto");
+         "run the first N layers patch by patch (MCUNetV2; docs/memory.md; 0: never), 'auto': the patching with "
+         "the smallest arena within --patch-max-extra-macs (under an SRAM budget: the fewest recomputed MACs that "
+         "fit), or 'if-needed' (default): 'auto' only when the SRAM budget is met no other way")
+      ->type_name("N|auto|if-needed");
   cmd->add_option_function<std::string>(
          "--patch-grid", [&plan](const std::string& t) { nas::deploy::parse_patch_grid(t, plan); },
          "patches over the last patched layer's output for --patch-layers N (default 2x2)")
       ->type_name("HxW");
   cmd->add_option_function<std::string>(
          "--patch-max-extra-macs", [&plan](const std::string& t) { nas::deploy::parse_patch_max_extra_macs(t, plan); },
-         "--patch-layers auto: recomputed MACs at most this fraction of the network's (default 0.2)")
+         "--patch-layers auto / if-needed: recomputed MACs at most this fraction of the network's (default 0.2)")
       ->type_name("F");
 }
 

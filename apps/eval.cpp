@@ -57,7 +57,8 @@ void run_eval(EvalOptions& o) {
   data::Dataset dataset = data::load_dataset(spec);
   std::string what = std::string("the ") + o.split + " split of " + o.data;
   nas::train::check_data_matches(dataset, model.arch, what);
-  nas::train::EvalResult r = nas::train::evaluate(*model.module, dataset, model.normalization, {}, o.batch);
+  nas::train::EvalResult r =
+      nas::train::evaluate(*model.module, dataset, model.normalization, {}, o.batch);
   std::printf("model %s (epoch %lld)\narch %s\ndata %s\n", o.checkpoint.c_str(),
               static_cast<long long>(model.meta.value("epoch", int64_t{0})), nas::to_text(model.arch).c_str(),
               what.c_str());

@@ -9,7 +9,9 @@
 
 #include "apps/commands.h"
 #include "nas/deploy/export.h"
+#include "core/atomic_file.h"
 #include "nas/onnx/onnx_export.h"
+#include "nas/onnx/onnx_qdq.h"
 #include "nas/train/model_io.h"
 
 namespace piconas::apps {
@@ -20,19 +22,15 @@ struct ExportCliOptions {
   nas::deploy::ExportOptions options;
   std::optional<double> percentile;  // unset: min/max calibration
   std::string onnx_path;             // also (or only) the float model as ONNX
+  std::string onnx_int8_path;        // with --out: the int8 model as QDQ ONNX
 };
 
 void run_export(const ExportCliOptions& cli) {
+  PICONAS_CHECK(cli.onnx_int8_path.empty() || !cli.options.out_dir.empty(),
+                "export: --onnx-int8 writes the model --out quantizes; give --out DIR too");
   PICONAS_CHECK(!cli.options.out_dir.empty() || !cli.onnx_path.empty(),
                 "export: give --out DIR (int8 C) and/or --onnx FILE (float ONNX)");
   if (!cli.onnx_path.empty()) {
-    // The ONNX export has no squeeze-and-excitation yet (its channel multiply and hard-sigmoid).
-    const nas::ArchSpec arch = nas::train::load_model(cli.checkpoint).arch;
-    for (size_t i = 0; i < arch.blocks.size(); ++i)
-      PICONAS_CHECK(!arch.blocks[i].se, "export --onnx: block " << i << " of " << cli.checkpoint
-                                                                << " has a squeeze-and-excitation "
-                                                                   "module (:se), which the ONNX "
-                                                                   "export does not support yet");
     nas::onnx_io::export_onnx_file(cli.checkpoint, cli.onnx_path);
     std::printf("wrote %s (float ONNX, opset %d)\n", cli.onnx_path.c_str(), nas::onnx_io::kOnnxExportOpset);
     if (cli.options.out_dir.empty()) return;
@@ -46,6 +44,13 @@ void run_export(const ExportCliOptions& cli) {
   for (const std::string& f : r.emitted.files)
     if (f.find("piconas_runtime/") == std::string::npos) std::printf("wrote %s\n", f.c_str());
   std::printf("wrote %s/piconas_runtime/ (int8 kernels)\n", o.out_dir.c_str());
+  if (!cli.onnx_int8_path.empty()) {
+    const nas::train::LoadedModel model = nas::train::load_model(cli.checkpoint);
+    write_file_atomic(cli.onnx_int8_path,
+                      nas::onnx_io::export_onnx_qdq(r.quantized, &model.normalization));
+    std::printf("wrote %s (int8 model as QDQ ONNX, opset %d)\n", cli.onnx_int8_path.c_str(),
+                nas::onnx_io::kOnnxExportOpset);
+  }
   std::printf("PEAK_SRAM   %lld bytes (arena, %s plan; no-reuse plan %lld bytes, %.2fx)\n",
               static_cast<long long>(r.plan.arena_bytes), nas::deploy::plan_strategy_name(r.plan.strategy),
               static_cast<long long>(r.plan.naive_bytes),
@@ -77,6 +82,8 @@ void register_export(CLI::App& app) {
   cmd->add_option("checkpoint", cli->checkpoint, "model checkpoint (piconas-model)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", cli->options.out_dir, "output directory of the int8 C files");
   cmd->add_option("--onnx", cli->onnx_path, "also (or, without --out, only) write the float model as ONNX to this file");
+  cmd->add_option("--onnx-int8", cli->onnx_int8_path,
+                  "with --out: also write the int8 model as QDQ ONNX to this file");
   cmd->add_option("--prefix", cli->options.prefix, "C symbol prefix (several models can share a firmware)");
   cmd->add_option("--calib", cli->options.calibration_images, "calibration images (first N of the training set)")
       ->check(CLI::PositiveNumber);

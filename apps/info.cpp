@@ -98,7 +98,9 @@ void run_info(const InfoOptions& options) {
               static_cast<long long>(cost.macs), nas::shape3_str(arch.input).c_str());
   if (options.memory)
     std::printf("\nint8 deployment per layer:\n%s",
-                nas::pipeline::format_footprint(nas::pipeline::deployment_footprint(arch, options.plan, options.max_sram)).c_str());
+                nas::pipeline::format_footprint(
+                    nas::pipeline::deployment_footprint(arch, options.plan, options.max_sram))
+                    .c_str());
   if (options.target) print_latency(arch, options);
 }
 }  // namespace

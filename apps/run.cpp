@@ -30,7 +30,8 @@ struct RunOptions {
 };
 
 // The root's resolved configuration on every rank (the others may not see <out>/config.json).
-nas::pipeline::PipelineConfig config_from_root(const Communicator& comm, const nas::pipeline::PipelineConfig& config) {
+nas::pipeline::PipelineConfig config_from_root(const Communicator& comm,
+                                               const nas::pipeline::PipelineConfig& config) {
   std::string text = comm.is_root() ? nas::pipeline::config_to_json(config).dump() : "";
   comm.broadcast(text);
   nas::pipeline::PipelineConfig shared;
@@ -78,7 +79,8 @@ void run_run(RunOptions& o, const Communicator& comm) {
   if (!comm.is_root()) return;
   if (pending) std::fprintf(stderr, "\n");
   if (!r.finished) {
-    std::printf("stopped after stage %s; rerun the command to continue\n", nas::pipeline::stage_name(r.stages.back().stage));
+    std::printf("stopped after stage %s; rerun the command to continue\n",
+                nas::pipeline::stage_name(r.stages.back().stage));
     return;
   }
   std::printf("report: %s\nreport: %s\n", r.report_md.c_str(), r.report_html.c_str());

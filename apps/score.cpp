@@ -54,10 +54,11 @@ std::vector<std::pair<int64_t, std::string>> read_arch_list(const std::string& p
   return texts;
 }
 
-std::string score_line(const nas::search::SearchSpace& space, const nas::search::Candidate& candidate,
+std::string score_line(const nas::search::SearchSpace& space,
+                       const nas::search::Candidate& candidate,
                        const nas::search::ScoreFn& network_score, bool needs_network,
-                       const std::vector<nas::search::MetricWeight>& metrics, const ScoreCliOptions& o,
-                       const ScoringSetup& setup) {
+                       const std::vector<nas::search::MetricWeight>& metrics,
+                       const ScoreCliOptions& o, const ScoringSetup& setup) {
   nas::search::MetricValues values;
   if (needs_network) values = network_score(candidate);
   for (const auto& m : metrics)
@@ -100,9 +101,9 @@ void run_score_command(const ScoreCliOptions& o) {
   }
   const auto metrics = nas::search::parse_metric_weights(o.metrics);
   const std::vector<std::string> network = nas::pipeline::network_metrics(metrics);
-  const nas::search::ScoreFn score = network.empty()
-                                 ? nas::search::ScoreFn{}
-                                 : make_network_score_fn(*space, setup, network, o.trials, o.seed);
+  const nas::search::ScoreFn score =
+      network.empty() ? nas::search::ScoreFn{}
+                      : make_network_score_fn(*space, setup, network, o.trials, o.seed);
   std::fprintf(stderr, "scoring %zu architecture(s) on %s\n", candidates.size(),
                setup.description.c_str());
   // Blocks of one architecture per thread; each block is printed (and flushed) when done.

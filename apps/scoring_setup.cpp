@@ -48,7 +48,8 @@ ScoringSetup load_scoring_setup(const DataOptions& o, uint64_t seed) {
 }
 
 nas::search::SpaceOptions space_options(const SpaceCliOptions& cli, const ScoringSetup& setup) {
-  return nas::pipeline::make_space_options(setup, cli.activation, cli.stem, cli.head, cli.min_blocks, cli.max_blocks);
+  return nas::pipeline::make_space_options(setup, cli.activation, cli.stem, cli.head,
+                                           cli.min_blocks, cli.max_blocks);
 }
 
 }  // namespace piconas::apps

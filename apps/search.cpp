@@ -51,8 +51,8 @@ void run_search_command(SearchCliOptions& o, const Communicator& comm) {
     return;
   }
   std::fprintf(stderr, "piconas search: %s space, %s, %s; scoring on %s%s\n", space->name(),
-               nas::search::strategy_name(s.strategy), nas::search::metric_weights_text(s.metrics).c_str(),
-               setup.description.c_str(),
+               nas::search::strategy_name(s.strategy),
+               nas::search::metric_weights_text(s.metrics).c_str(), setup.description.c_str(),
                comm.size() > 1 ? (" on " + std::to_string(comm.size()) + " ranks").c_str() : "");
   const nas::search::SearchResult result = nas::search::run_search(
       *space, s, nas::search::make_distributed_score_fn(comm, *space, score),

@@ -21,6 +21,8 @@ autograd::ActivationKind to_activation_kind(Activation activation) {
       return ActivationKind::Hardswish;
     case Activation::Hardsigmoid:
       return ActivationKind::Hardsigmoid;
+    case Activation::Sigmoid:
+      return ActivationKind::Sigmoid;
   }
   throw Error("unknown activation");
 }
@@ -161,6 +163,11 @@ std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t 
 }
 }  // namespace
 
+Variable graph_output(const LayerInfo& row, const Variable& y) {
+  if (row.kind != LayerKind::GlobalAvgPool) return y;
+  return reshape(y, {y.shape()[0], y.shape()[1], 1, 1});
+}
+
 GraphNetwork::GraphNetwork(std::vector<LayerInfo> rows) : rows_(std::move(rows)) {
   for (const LayerInfo& row : rows_) {
     std::shared_ptr<Module> m = build_module(row);
@@ -179,9 +186,13 @@ Variable GraphNetwork::forward(const Variable& x) {
       outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
       continue;
     }
+    if (row.kind == LayerKind::ChannelMul) {  // features (skip) times the gate
+      outputs[i] = channel_mul(outputs[static_cast<size_t>(row.skip)], in);
+      continue;
+    }
     if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
       in = reshape(in, {in.shape()[0], in.shape()[1] * in.shape()[2] * in.shape()[3]});
-    outputs[i] = (*modules_[i])(in);
+    outputs[i] = graph_output(row, (*modules_[i])(in));
   }
   return outputs.back();
 }

@@ -28,7 +28,7 @@ class GraphNetwork : public autograd::Sequential {
 
  private:
   std::vector<LayerInfo> rows_;
-  std::vector<std::shared_ptr<autograd::Module>> modules_;  // per row; nullptr: Input, Add
+  std::vector<std::shared_ptr<autograd::Module>> modules_;  // per row; nullptr: Input, Add, ChannelMul
 };
 
 // One block of the network: a Sequential of its layers (block_layers), wrapped in a Residual
@@ -36,7 +36,11 @@ class GraphNetwork : public autograd::Sequential {
 std::shared_ptr<autograd::Module> build_block(const BlockSpec& block, int64_t in_channels,
                                               Activation act);
 
-// The module of one lowered row; nullptr for rows that are no module (Input, Add).
+// A graph network row's output as the next rows read it: a GlobalAvgPool's [N, C] becomes
+// [N, C, 1, 1] (a 1x1 conv of a squeeze-and-excitation module may read it); others as they are.
+autograd::Variable graph_output(const LayerInfo& row, const autograd::Variable& y);
+
+// The module of one lowered row; nullptr for rows that are no module (Input, Add, ChannelMul).
 std::shared_ptr<autograd::Module> build_module(const LayerInfo& row);
 
 }  // namespace piconas::nas

@@ -77,6 +77,8 @@ const char* activation_name(Activation act) {
       return "hswish";
     case Activation::Hardsigmoid:
       return "hsigmoid";
+    case Activation::Sigmoid:
+      return "sigmoid";
   }
   throw Error("activation_name: invalid Activation " + std::to_string(static_cast<int>(act)));
 }
@@ -128,6 +130,8 @@ const char* graph_op_name(GraphOp op) {
       return "global_avgpool";
     case GraphOp::FullyConnected:
       return "linear";
+    case GraphOp::Mul:
+      return "mul";
   }
   throw Error("graph_op_name: invalid GraphOp " + std::to_string(static_cast<int>(op)));
 }
@@ -164,11 +168,11 @@ std::vector<std::string> graph_problems(const ArchSpec& spec) {
       p.push_back(where + ": the name is used twice");
     names.push_back(l.name);
     const int op = static_cast<int>(l.op);
-    if (op < 0 || op > static_cast<int>(GraphOp::FullyConnected)) {
+    if (op < 0 || op > static_cast<int>(GraphOp::Mul)) {
       p.push_back(where + ": invalid op " + std::to_string(op));
       continue;
     }
-    const size_t wanted = l.op == GraphOp::Add ? 2 : 1;
+    const size_t wanted = l.op == GraphOp::Add || l.op == GraphOp::Mul ? 2 : 1;
     if (l.inputs.size() != wanted)
       p.push_back(where + ": " + graph_op_name(l.op) + " takes " + std::to_string(wanted) +
                   " input(s), got " + std::to_string(l.inputs.size()));
@@ -199,12 +203,13 @@ std::vector<std::string> graph_problems(const ArchSpec& spec) {
         break;
       case GraphOp::Activation: {
         const int a = static_cast<int>(l.activation);
-        if (a < 0 || a > static_cast<int>(Activation::Hardswish))
+        if (a < 0 || a > static_cast<int>(Activation::Sigmoid))
           p.push_back(where + ": invalid activation " + std::to_string(a));
         break;
       }
       case GraphOp::Add:
       case GraphOp::GlobalAvgPool:
+      case GraphOp::Mul:
         break;
     }
   }

@@ -47,12 +47,13 @@
 namespace piconas::nas {
 
 enum class BlockKind { InvertedResidual, DepthwiseSeparable, ConvNeXt, Basic, Conv };
-// Hardsigmoid is the gate of a squeeze-and-excitation module only: no text names it, and it is
-// never a network's or a block's activation.
-enum class Activation { ReLU, ReLU6, GELU, Hardswish, Hardsigmoid };
+// Hardsigmoid and Sigmoid are gates of squeeze-and-excitation modules only (Sigmoid: an imported
+// network's, nas/onnx); no block text names them, and they are never a network's or a block's
+// activation. Graph networks (graph_text.h) name them "hsigmoid" and "sigmoid".
+enum class Activation { ReLU, ReLU6, GELU, Hardswish, Hardsigmoid, Sigmoid };
 
 // Text names: block kinds "ir", "ds", "cn", "rb", "cv"; activations "relu", "relu6", "gelu",
-// "hswish" (and "hsigmoid" in layer tables).
+// "hswish" (and "hsigmoid", "sigmoid" in layer tables and graph networks).
 const char* block_kind_name(BlockKind kind);
 const char* activation_name(Activation act);
 
@@ -112,13 +113,25 @@ inline Activation block_activation(const BlockSpec& b, Activation network) {
 //   BatchNorm       eps; Activation: activation; Add: two inputs of one shape
 //   MaxPool, AvgPool kernel, stride, pad (AvgPool: count_include_pad); GlobalAvgPool -> Cx1x1
 //   FullyConnected  out_channels, bias; reads C*H*W features (flattened)
-enum class GraphOp { Conv, BatchNorm, Activation, Add, MaxPool, AvgPool, GlobalAvgPool, FullyConnected };
+//   Mul             inputs {features CxHxW, gate Cx1x1}: each channel of the features times its
+//                   gate value (the squeeze-and-excitation scale; lowers to a ChannelMul row)
+enum class GraphOp {
+  Conv,
+  BatchNorm,
+  Activation,
+  Add,
+  MaxPool,
+  AvgPool,
+  GlobalAvgPool,
+  FullyConnected,
+  Mul
+};
 const char* graph_op_name(GraphOp op);  // "conv", "batchnorm", "activation", "add", "maxpool", ...
 
 struct GraphLayer {
   std::string name;  // unique, letters, digits and '_': the module (and tensor) name prefix
   GraphOp op = GraphOp::Conv;
-  std::vector<int> inputs;  // one (Add: two) indices of earlier layers; -1: the network input
+  std::vector<int> inputs;  // one (Add, Mul: two) indices of earlier layers; -1: the network input
   int64_t out_channels = 0;  // Conv, FullyConnected
   Size2 kernel, stride, pad{0, 0}, dilation;  // Conv and pools
   Size2 pad_end{-1, -1};                      // Conv: zeros after the image; {-1, -1}: pad

@@ -21,7 +21,8 @@ const std::map<std::string, GraphOp> &op_names() {
                                                     {"maxpool", GraphOp::MaxPool},
                                                     {"avgpool", GraphOp::AvgPool},
                                                     {"global_avgpool", GraphOp::GlobalAvgPool},
-                                                    {"linear", GraphOp::FullyConnected}};
+                                                    {"linear", GraphOp::FullyConnected},
+                                                    {"mul", GraphOp::Mul}};
   return names;
 }
 
@@ -29,7 +30,9 @@ const std::map<std::string, Activation> &activation_names() {
   static const std::map<std::string, Activation> names{{"relu", Activation::ReLU},
                                                        {"relu6", Activation::ReLU6},
                                                        {"gelu", Activation::GELU},
-                                                       {"hswish", Activation::Hardswish}};
+                                                       {"hswish", Activation::Hardswish},
+                                                       {"hsigmoid", Activation::Hardsigmoid},
+                                                       {"sigmoid", Activation::Sigmoid}};
   return names;
 }
 
@@ -115,8 +118,9 @@ GraphLayer read_layer(const json &object, size_t index, const std::map<std::stri
     const auto it = op_names().find(op);
     PICONAS_CHECK(it != op_names().end(),
                   "graph layer '" << excerpt(l.name, 64) << "': unknown op \"" << excerpt(op, 40)
-                                  << "\" (known: conv, batchnorm, relu, relu6, hswish, gelu, add, "
-                                     "maxpool, avgpool, global_avgpool, linear)");
+                                  << "\" (known: conv, batchnorm, relu, relu6, hswish, hsigmoid, "
+                                     "sigmoid, gelu, add, mul, maxpool, avgpool, global_avgpool, "
+                                     "linear)");
     l.op = it->second;
   }
   const int previous = static_cast<int>(index) - 1;
@@ -133,8 +137,9 @@ GraphLayer read_layer(const json &object, size_t index, const std::map<std::stri
                                                        << " is not an earlier layer or \"input\"");
       l.inputs.push_back(it->second);
     }
-  } else if (l.op == GraphOp::Add) {
-    throw Error("graph layer '" + l.name + "': add needs field \"inputs\" with two layer names");
+  } else if (l.op == GraphOp::Add || l.op == GraphOp::Mul) {
+    throw Error("graph layer '" + l.name + "': " + op +
+                " needs field \"inputs\" with two layer names");
   }
   switch (l.op) {
     case GraphOp::Conv:
@@ -171,6 +176,7 @@ GraphLayer read_layer(const json &object, size_t index, const std::map<std::stri
     case GraphOp::Activation:
     case GraphOp::Add:
     case GraphOp::GlobalAvgPool:
+    case GraphOp::Mul:
       break;
   }
   g.expect_all_used();
@@ -194,7 +200,8 @@ std::string to_graph_json(const ArchSpec &spec) {
     json j = json::object();
     j["name"] = l.name;
     j["op"] = l.op == GraphOp::Activation ? activation_name(l.activation) : graph_op_name(l.op);
-    if (l.op == GraphOp::Add || l.inputs != std::vector<int>{static_cast<int>(i) - 1}) {
+    if (l.op == GraphOp::Add || l.op == GraphOp::Mul ||
+        l.inputs != std::vector<int>{static_cast<int>(i) - 1}) {
       json inputs = json::array();
       for (int input : l.inputs)
         inputs.push_back(input < 0 ? std::string("input")
@@ -226,6 +233,7 @@ std::string to_graph_json(const ArchSpec &spec) {
       case GraphOp::Activation:
       case GraphOp::Add:
       case GraphOp::GlobalAvgPool:
+      case GraphOp::Mul:
         break;
     }
     layers.push_back(j);

@@ -18,7 +18,8 @@
 //   MaxPool, AvgPool graph networks only
 // A graph network (ArchSpec::graph) lowers to one row per GraphLayer, in its order, named and
 // module-pathed by the layer's name; a row's `source` is set whenever it reads another row than
-// the one before it, an Add's `skip` is its second input.
+// the one before it, an Add's `skip` is its second input; a Mul becomes a ChannelMul row whose
+// `skip` is the features (its first input) and whose source is the gate (its second).
 // The layer structure of each block is the one documented in nas/arch/arch_spec.h. A Basic block
 // lowers to [shortcut 1x1 conv (bias, reads the block input)], conv1 (reads the block input),
 // BN, act, conv2, BN, add (skip: the shortcut row or the block input), act; module paths

@@ -99,10 +99,7 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
   report.plan = with_packed_conv(graph, plan_for_budget(graph, options.memory, options.max_sram),
                                  options.memory.strategy, options.max_sram);
   report.arena_without_in_place = plan_memory(graph, PlanOptions{options.memory.strategy, false}).arena_bytes;
-  PlanOptions unpatched = options.memory;
-  unpatched.patch = PatchOptions{};
-  unpatched.patch_auto = false;
-  report.arena_without_patching = plan_for_budget(graph, unpatched, options.max_sram).arena_bytes;
+  report.arena_without_patching = plan_for_budget(graph, without_patching(options.memory), options.max_sram).arena_bytes;
   PICONAS_CHECK(options.max_sram <= 0 || report.plan.arena_bytes <= options.max_sram,
                 "export: the planned activation arena needs " << report.plan.arena_bytes
                     << " bytes, over --max-sram " << options.max_sram << " (nothing written)");

@@ -63,10 +63,12 @@ FusedActivation fused(Activation act, const std::string& layer) {
     case Activation::ReLU6: return FusedActivation::ReLU6;
     case Activation::Hardsigmoid: return FusedActivation::HardSigmoid;
     case Activation::GELU:
-    case Activation::Hardswish: break;
+    case Activation::Hardswish:
+    case Activation::Sigmoid: break;
   }
   throw Error(std::string("deploy: layer '") + layer + "' uses activation " + activation_name(act) +
-              ", which has no int8 kernel (export supports relu, relu6 and hswish)");
+              ", which has no int8 kernel (export supports relu, relu6, hswish and the hsigmoid "
+              "gate of a squeeze-and-excitation module)");
 }
 
 // Hard-swish is not a clamp: its Activation row becomes a layer of its own.
@@ -96,8 +98,15 @@ class Lowering {
           next_is(i + 1, LayerKind::Activation) && !own_layer(rows[i + 1].activation);
       // Add and the pools fuse the activation after them (a clamp); convs below.
       if (next_is_act && (row.kind == LayerKind::Add || row.kind == LayerKind::MaxPool ||
-                          row.kind == LayerKind::AvgPool))
+                          row.kind == LayerKind::AvgPool)) {
+        // The hard-sigmoid's x / 6 + 1/2 needs a conv's weights; after these it is no clamp.
+        PICONAS_CHECK(rows[i + 1].activation != Activation::Hardsigmoid,
+                      "deploy: layer '" << rows[i + 1].name << "' (hsigmoid) follows an "
+                                        << row.type
+                                        << "; int8 folds a hard-sigmoid only into the conv "
+                                           "before it");
         folded_[i + 1] = true;
+      }
       switch (row.kind) {
         case LayerKind::Conv:
         case LayerKind::Depthwise: {

@@ -199,11 +199,32 @@ bool may_run_in_place(const Graph& graph, const Layer& l, InPlace mode) {
          in.w == out.w;
 }
 
-MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place_mode, const PatchPlan& patch,
-                     const std::vector<char>& packed_conv = {}) {
+bool elementwise_in_place(const PlanOptions& options) {
+  return options.in_place_depthwise && options.in_place_elementwise;
+}
+
+// The input an elementwise layer (planner.h) may write its output over: one of the same shape
+// that dies at this layer, -1 when none. An add prefers its residual input (input2): the output
+// then continues the residual stream in that buffer (measured on the blocks space: the main
+// branch first gave larger arenas more often).
+int elementwise_in_place_input(const Graph& graph, const Layer& l, const std::vector<Buffer>& buffers, int step) {
+  if (l.output == graph.output()) return -1;
+  const bool elementwise = l.kind == OpKind::Add || l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul;
+  const auto fits = [&](int t) {
+    return t >= 0 && buffers[static_cast<size_t>(t)].last == step &&
+           graph.tensors[static_cast<size_t>(t)] == graph.tensors[static_cast<size_t>(l.output)];
+  };
+  if (!elementwise) return -1;
+  if (l.kind == OpKind::Add && fits(l.input2)) return l.input2;
+  return fits(l.input) ? l.input : -1;
+}
+
+MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place_mode, bool elementwise,
+                     const PatchPlan& patch, const std::vector<char>& packed_conv = {}) {
   MemoryPlan plan;
   plan.patch = patch;
   plan.in_place_mode = in_place_mode;
+  plan.in_place_elementwise = elementwise;
   const int steps = static_cast<int>(graph.layers.size());
   const int stage = patch.layers;
   const size_t count = graph.tensors.size();
@@ -244,8 +265,11 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place
   };
   for (int i = stage; i < steps; ++i) {
     const Layer& l = graph.layers[static_cast<size_t>(i)];
-    if (!may_run_in_place(graph, l, in_place_mode) || buffers[static_cast<size_t>(l.input)].last != i) continue;
-    const size_t x = static_cast<size_t>(l.input), o = static_cast<size_t>(l.output), r = root[x];
+    int input = elementwise ? elementwise_in_place_input(graph, l, buffers, i) : -1;
+    if (input < 0 && may_run_in_place(graph, l, in_place_mode) && buffers[static_cast<size_t>(l.input)].last == i)
+      input = l.input;
+    if (input < 0) continue;
+    const size_t x = static_cast<size_t>(input), o = static_cast<size_t>(l.output), r = root[x];
     const int64_t in_bytes = buffers[x].size, out_bytes = buffers[o].size;
     const int64_t d = out_bytes > in_bytes ? delta[x] + ((in_bytes - out_bytes) & ~int64_t{3}) : delta[x];
     const int64_t before = extent(r, delta[x], delta[x]);
@@ -303,24 +327,37 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place
   return plan;
 }
 
+// The plan with the in-place kinds `mode`, and with elementwise layers in place too when the
+// options allow it and that lowers the arena (the placement is a heuristic: aliasing can also
+// raise it). Elementwise in place costs no instruction: the same kernel on the same pointers.
+MemoryPlan plan_kinds(const Graph& graph, const PlanOptions& options, InPlace mode, const PatchPlan& patch) {
+  MemoryPlan plan = plan_with(graph, options.strategy, mode, false, patch);
+  const bool any_elementwise = std::any_of(graph.layers.begin(), graph.layers.end(), [](const Layer& l) {
+    return l.kind == OpKind::Add || l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul;
+  });
+  if (!elementwise_in_place(options) || !any_elementwise) return plan;
+  MemoryPlan elementwise = plan_with(graph, options.strategy, mode, true, patch);
+  return elementwise.arena_bytes < plan.arena_bytes ? elementwise : plan;
+}
+
 // Without a budget: the smaller of the plans out of place and with in-place depthwise (as the
 // options allow; in-place 1x1 convs only under a budget, plan_for_budget).
 MemoryPlan plan_fixed(const Graph& graph, const PlanOptions& options, const PatchPlan& patch) {
   if (options.in_place_depthwise && !options.in_place_only_if_smaller)
-    return plan_with(graph, options.strategy, InPlace::Depthwise, patch);
-  MemoryPlan out_of_place = plan_with(graph, options.strategy, InPlace::None, patch);
+    return plan_with(graph, options.strategy, InPlace::Depthwise, elementwise_in_place(options), patch);
+  MemoryPlan out_of_place = plan_kinds(graph, options, InPlace::None, patch);
   if (!options.in_place_depthwise) return out_of_place;
-  MemoryPlan in_place = plan_with(graph, options.strategy, InPlace::Depthwise, patch);
+  MemoryPlan in_place = plan_kinds(graph, options, InPlace::Depthwise, patch);
   return in_place.arena_bytes < out_of_place.arena_bytes ? in_place : out_of_place;
 }
 
 // Under a budget: the first of the in-place kinds (fastest first) whose plan fits, else the
 // smallest of them.
 MemoryPlan plan_tiers(const Graph& graph, const PlanOptions& options, const PatchPlan& patch, int64_t max_sram) {
-  MemoryPlan best = plan_with(graph, options.strategy, InPlace::None, patch);
+  MemoryPlan best = plan_kinds(graph, options, InPlace::None, patch);
   if (best.arena_bytes <= max_sram || !options.in_place_depthwise) return best;
   for (InPlace mode : {InPlace::Pointwise, InPlace::Depthwise, InPlace::All}) {
-    MemoryPlan plan = plan_with(graph, options.strategy, mode, patch);
+    MemoryPlan plan = plan_kinds(graph, options, mode, patch);
     if (plan.arena_bytes <= max_sram) return plan;
     if (plan.arena_bytes < best.arena_bytes) best = std::move(plan);
   }
@@ -385,8 +422,10 @@ int64_t parse_count(const std::string& text, const char* flag, int64_t lo, int64
 
 void parse_patch_layers(const std::string& text, PlanOptions& options) {
   options.patch_auto = text == "auto";
-  if (options.patch_auto) return;
-  options.patch.layers = static_cast<int>(parse_count(text, "--patch-layers (or 'auto')", 0, 100000));
+  options.patch_if_needed = text == "if-needed";
+  options.patch.layers = 0;
+  if (options.patch_auto || options.patch_if_needed) return;
+  options.patch.layers = static_cast<int>(parse_count(text, "--patch-layers (or 'auto', 'if-needed')", 0, 100000));
 }
 
 void parse_patch_grid(const std::string& text, PlanOptions& options) {
@@ -420,18 +459,24 @@ MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64
   if (max_sram == 0) return plan_memory(graph, options);
   MemoryPlan plan = plan_tiers(graph, options, PatchPlan{}, max_sram);
   if (plan.arena_bytes <= max_sram) return plan;
-  const bool patching = options.patch_auto || options.patch.layers > 0;
-  if (!patching) return plan;
-  const PatchPlan patch =
-      plan_patches(graph, options.patch_auto ? choose_patching(graph, options, max_sram) : options.patch);
+  const bool automatic = options.patch_auto || (options.patch_if_needed && options.patch.layers == 0);
+  if (!automatic && options.patch.layers == 0) return plan;
+  const PatchPlan patch = plan_patches(graph, automatic ? choose_patching(graph, options, max_sram) : options.patch);
   MemoryPlan patched = plan_tiers(graph, options, patch, max_sram);
   return patched.arena_bytes <= max_sram || patched.arena_bytes < plan.arena_bytes ? patched : plan;
+}
+
+PlanOptions without_patching(PlanOptions options) {
+  options.patch = PatchOptions{};
+  options.patch_auto = false;
+  options.patch_if_needed = false;
+  return options;
 }
 
 MemoryPlan plan_smallest(const Graph& graph, const PlanOptions& options) {
   MemoryPlan plan = plan_memory(graph, options);
   if (!options.in_place_depthwise) return plan;
-  MemoryPlan all = plan_with(graph, options.strategy, InPlace::All, plan.patch);
+  MemoryPlan all = plan_kinds(graph, options, InPlace::All, plan.patch);
   return all.arena_bytes < plan.arena_bytes ? all : plan;
 }
 
@@ -440,7 +485,7 @@ MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStra
   const InPlace in_place = plan.in_place_mode;
   std::vector<char> packed(graph.layers.size(), 0);
   for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = graph.layers[i].kind == OpKind::Conv;
-  MemoryPlan all = plan_with(graph, strategy, in_place, plan.patch, packed);
+  MemoryPlan all = plan_with(graph, strategy, in_place, plan.in_place_elementwise, plan.patch, packed);
   int64_t limit = plan.arena_bytes + plan.arena_bytes / 100;
   if (max_arena > 0) limit = std::max(plan.arena_bytes, std::min(limit, max_arena));
   if (all.arena_bytes <= limit) return all;
@@ -450,7 +495,7 @@ MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStra
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     if (graph.layers[i].kind != OpKind::Conv) continue;
     packed[i] = 1;
-    MemoryPlan trial = plan_with(graph, strategy, in_place, plan.patch, packed);
+    MemoryPlan trial = plan_with(graph, strategy, in_place, plan.in_place_elementwise, plan.patch, packed);
     if (trial.arena_bytes <= plan.arena_bytes) {
       best = std::move(trial);
     } else {

@@ -35,19 +35,27 @@
 // plan_smallest: the export's default plan (no budget) keeps the plan the latency model was
 // validated on (docs/latency.md), and an in-place 1x1 conv runs the unpacked conv kernel.
 //
-// Patch-based execution (nas/deploy/patch.h, off by default): the first layers run patch by
+// In-place elementwise layers (with in-place depthwise, same switch): an add, hard-swish or SE
+// channel multiply whose input of the output's shape dies at that layer writes its output over
+// it (an add: over its residual input if that dies, else over the other). The kernels read
+// each element before writing it (same kernel, same instructions), so the output joins the
+// input's group at the input's start. Every plan above is made with and without, and keeps
+// them only when the arena is smaller (the placement is a heuristic: aliasing can also raise it).
+//
+// Patch-based execution (nas/deploy/patch.h): the first layers run patch by
 // patch; the tensors between them take patch-sized buffers, the network input lives until the
 // last patch is done and the stage output from the first patch on. Copied input windows and
 // the stage output's patch buffer are extra buffers of their layer. In-place depthwise applies
 // only after the stage. patch_auto picks the layers and grid with the smallest arena whose
-// recomputed MACs stay within max_extra_macs of the network's MACs (choose_patching).
+// recomputed MACs stay within max_extra_macs of the network's MACs (choose_patching). By
+// default (patch_if_needed) the automatic choice is made only when an SRAM budget needs it.
 //
 // One memory model: plan_for_budget() is the plan export, the search cost model and
 // `piconas info --memory` all use: without an SRAM budget plan_memory (out of place or in-place
 // depthwise, the smaller); with one, the fastest plan that fits, in this order: out of place,
 // in-place 1x1 convs, in-place depthwise, both, then the same four patched (fewest recomputed
-// MACs that fit);
-// when none fits, the smallest (the caller reports it over budget).
+// MACs that fit; the default patch_if_needed included, so an unpatched plan that fits is never
+// patched); when none fits, the smallest (the caller reports it over budget).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -97,6 +105,7 @@ struct MemoryPlan {
   std::vector<int64_t> scratch_size;    // per layer, bytes
   std::vector<char> in_place;           // per layer: depthwise or 1x1 conv writing over its input
   InPlace in_place_mode = InPlace::None;  // the in-place kinds this plan was made with
+  bool in_place_elementwise = false;      // and whether elementwise layers could run in place
   PatchPlan patch;                      // patch-based execution of the leading layers (off: layers 0)
   std::vector<int64_t> window_offset;   // per layer: its copied input window (patch.copy_input), else -1
   int64_t output_patch_offset = -1;     // the stage output's patch buffer (patching on)
@@ -122,13 +131,19 @@ struct PlanOptions {
   PlanStrategy strategy = PlanStrategy::Best;
   bool in_place_depthwise = true;         // in-place depthwise and 1x1 convs (`--no-in-place`: off)
   bool in_place_only_if_smaller = true;  // false: in place wherever possible (tests)
+  bool in_place_elementwise = true;       // add / hard-swish / channel multiply (with the above)
   PatchOptions patch{};                  // fixed patching (layers > 0); ignored when patch_auto
   bool patch_auto = false;               // choose the patching (choose_patching)
+  // With patch.layers 0 and not patch_auto (the default, `--patch-layers if-needed`): the
+  // automatic choice when an SRAM budget needs it, no patching when the unpatched plan fits or
+  // without a budget. `--patch-layers 0` turns it off.
+  bool patch_if_needed = true;
   double max_extra_macs = 0.2;           // patch_auto: recomputed MACs / network MACs, >= 0
 };
 
 // The command-line form shared by export, verify, search, run and info:
-//   --patch-layers N|auto   N leading layers per patch (0: off) or the automatic choice;
+//   --patch-layers N|auto|if-needed   N leading layers per patch (0: off), the automatic choice,
+//                           or (the default) the automatic choice only when an SRAM budget needs it;
 //   --patch-grid HxW        the grid for N (default 2x2), each side 1..64;
 //   --patch-max-extra-macs F  the automatic choice's limit (recomputed / network MACs, >= 0).
 // Each parser throws Error naming the flag and the value.
@@ -136,8 +151,12 @@ void parse_patch_layers(const std::string& text, PlanOptions& options);
 void parse_patch_grid(const std::string& text, PlanOptions& options);
 void parse_patch_max_extra_macs(const std::string& text, PlanOptions& options);
 
-// Plans with the given options (patch_auto: the patching of choose_patching without budget).
+// Plans with the given options (patch_auto: the patching of choose_patching without budget;
+// patch_if_needed: none, there is no budget).
 MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options = {});
+
+// The same options with patching off (the "without patching" figures of the reports).
+PlanOptions without_patching(PlanOptions options);
 
 // The patching with the smallest arena (ties: fewer recomputed MACs) whose recomputed MACs are
 // at most options.max_extra_macs x the network's; with max_sram > 0, the one with the fewest

@@ -94,6 +94,7 @@ GraphPitNetwork::GraphPitNetwork(const ArchSpec &seed) : seed_(seed) {
         space[i] = spaces.make(i, true);
         break;
       case LayerKind::Add:
+      case LayerKind::ChannelMul:  // the gate's channels are the features' channels
         spaces.join(in, space[static_cast<size_t>(row.skip)]);
         space[i] = spaces.root(in);
         break;
@@ -130,9 +131,13 @@ Variable GraphPitNetwork::forward(const Variable &x) {
       outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
       continue;
     }
+    if (row.kind == LayerKind::ChannelMul) {
+      outputs[i] = autograd::channel_mul(outputs[static_cast<size_t>(row.skip)], in);
+      continue;
+    }
     if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
       in = reshape(in, {in.shape()[0], in.shape()[1] * in.shape()[2] * in.shape()[3]});
-    Variable y = (*modules_[i])(in);
+    Variable y = graph_output(row, (*modules_[i])(in));
     const bool masked = row.kind == LayerKind::Conv || row.kind == LayerKind::Depthwise ||
                         row.kind == LayerKind::BatchNorm;
     if (masked && row_group_[i]) y = channel_mask(y, row_group_[i]->mask);

@@ -3,8 +3,9 @@
 //
 // Channel spaces: every conv with groups 1 starts a space of its output
 // channels; a depthwise conv, BatchNorm, activation and pool keeps its input's
-// space; an Add joins the spaces of its two inputs (their channels must match
-// one to one). Spaces that cannot be pruned are fixed: the network input, the
+// space; an Add, and a Mul's channel scale (squeeze-and-excitation: features
+// times a Cx1x1 gate), joins the spaces of its two inputs (their channels must
+// match one to one). Spaces that cannot be pruned are fixed: the network input, the
 // classifier output and both sides of a grouped (not depthwise) conv, whose
 // channel groups would no longer line up (and every space joined to one of
 // those). Each prunable space is one MaskGroup (named after the layer that
@@ -15,7 +16,8 @@
 // them, with the mask of its space multiplied into the output of every conv,
 // depthwise conv and BatchNorm of a prunable space. A masked channel is then
 // exactly 0 everywhere (the activations, pools and adds of the subset keep 0 at
-// 0), so removing it changes no other channel. The children are the modules of
+// 0; a gate of a dead channel scales a 0), so removing it changes no other
+// channel. The children are the modules of
 // build_network(seed) under the same names, so a checkpoint of the seed (an
 // imported model) loads as is, and the weights train with the masks. cost() is
 // the lowering's formula per row with the alive counts (sum of the masks) in

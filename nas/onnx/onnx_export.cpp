@@ -169,13 +169,18 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
             w.node("Clip", row.name, {in, lo, hi}, out);
             break;
           }
+          case Activation::Hardsigmoid: {  // relu6(x + 3) / 6, as PyTorch writes it
+            onnx::NodeProto& n = w.node("HardSigmoid", row.name, {in}, out);
+            Writer::real(n, "alpha", 1.0f / 6);
+            Writer::real(n, "beta", 0.5f);
+            break;
+          }
+          case Activation::Sigmoid:
+            w.node("Sigmoid", row.name, {in}, out);
+            break;
           case Activation::GELU:
             throw Error("export --onnx: layer '" + row.name + "' is a GELU, which ONNX opset " +
                         std::to_string(kOnnxExportOpset) + " has no operator for");
-          case Activation::Hardsigmoid:
-            throw Error("export --onnx: layer '" + row.name +
-                        "' is a squeeze-and-excitation gate, which the ONNX export does not "
-                        "support yet");
         }
         break;
       case LayerKind::Add:
@@ -208,10 +213,9 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
         Writer::integer(w.node("Gemm", row.name, inputs, out), "transB", 1);
         break;
       }
-      case LayerKind::ChannelMul:
-        throw Error("export --onnx: layer '" + row.name +
-                    "' is a squeeze-and-excitation scale, which the ONNX export does not support "
-                    "yet");
+      case LayerKind::ChannelMul:  // features [N, C, H, W] times the gate [N, C, 1, 1]
+        w.node("Mul", row.name, {value[static_cast<size_t>(row.skip)], in}, out);
+        break;
       case LayerKind::LayerNorm:
       case LayerKind::Input:
         throw Error("export --onnx: layer '" + row.name + "' (" + row.type +

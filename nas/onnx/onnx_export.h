@@ -1,7 +1,9 @@
 // ONNX export: a trained float model (any architecture: block based or a graph network) as an
 // ONNX model of opset kOnnxExportOpset with its weights, one node per lowered row
-// (nas/arch/lowering.h): Conv, BatchNormalization, Relu, Clip(0, 6), HardSwish, Add, MaxPool,
-// AveragePool, GlobalAveragePool, and Flatten + Gemm for the classifier. Input "images"
+// (nas/arch/lowering.h): Conv, BatchNormalization, Relu, Clip(0, 6), HardSwish, HardSigmoid
+// (alpha 1/6, beta 0.5), Sigmoid, Add, Mul (a squeeze-and-excitation scale: features times the
+// [N, C, 1, 1] gate), MaxPool, AveragePool, GlobalAveragePool, and Flatten + Gemm for the
+// classifier. Input "images"
 // [batch, C, H, W] (normalised as the checkpoint's meta says), output "logits" [batch, K].
 // LayerNorm and GELU rows (ConvNeXt blocks) are refused with an Error naming the layer.
 // The model passes the ONNX checker before it is written (atomically).

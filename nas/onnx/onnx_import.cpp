@@ -395,6 +395,37 @@ class Importer : private NodeReading {
     add_layer(node, GraphOp::Add, {data_input(node, 0), data_input(node, 1)});
   }
 
+  // HardSigmoid as PyTorch writes nn.Hardsigmoid: max(0, min(1, x / 6 + 1 / 2)).
+  void import_hardsigmoid(const onnx::NodeProto& node) {
+    const float alpha = float_attr(node, "alpha", 0.2f), beta = float_attr(node, "beta", 0.5f);
+    if (std::abs(alpha - 1.0f / 6) > 1e-6f || beta != 0.5f)
+      fail(node, "HardSigmoid(alpha " + std::to_string(alpha) + ", beta " + std::to_string(beta) +
+                     ") is not supported (only alpha 1/6, beta 0.5: relu6(x + 3) / 6)");
+    add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation =
+        Activation::Hardsigmoid;
+  }
+
+  // Mul of a CxHxW tensor and a Cx1x1 gate computed by the network (in either order): the
+  // squeeze-and-excitation scale.
+  void import_mul(const onnx::NodeProto& node) {
+    if (node.input_size() != 2) fail(node, "needs two inputs");
+    for (int c = 0; c < 2; ++c)
+      if (constant(node.input(c)))
+        fail(node, "multiplies by the constant '" + excerpt(node.input(c), 60) +
+                       "'; only a channel scale by a gate the network computes is supported");
+    int features = data_input(node, 0), gate = data_input(node, 1);
+    Shape3 f = shape_of(node, features), g = shape_of(node, gate);
+    if (f.h * f.w == 1 && g.h * g.w > 1) {
+      std::swap(features, gate);
+      std::swap(f, g);
+    }
+    if (g != Shape3{f.c, 1, 1})
+      fail(node, "multiplies a " + shape3_str(f) + " tensor by a " + shape3_str(g) +
+                     " one; only a channel scale by a " + std::to_string(f.c) +
+                     "x1x1 gate (squeeze-and-excitation) is supported");
+    add_layer(node, GraphOp::Mul, {features, gate});
+  }
+
   void import_flatten(const onnx::NodeProto& node) {
     if (node.op_type() == "Flatten") {
       if (int_attr(node, "axis", 1) != 1) fail(node, "only axis 1 (keep the batch) is supported");
@@ -428,6 +459,12 @@ class Importer : private NodeReading {
     } else if (op == "HardSwish") {
       add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation =
           Activation::Hardswish;
+    } else if (op == "HardSigmoid") {
+      import_hardsigmoid(node);
+    } else if (op == "Sigmoid") {
+      add_layer(node, GraphOp::Activation, {data_input(node, 0)}).activation = Activation::Sigmoid;
+    } else if (op == "Mul") {
+      import_mul(node);
     } else if (op == "Clip") {
       import_clip(node);
     } else if (op == "Add") {
@@ -449,7 +486,8 @@ class Importer : private NodeReading {
     } else {
       fail(node,
            "operator not supported (piconas imports Conv, Pad of zeros before a Conv, "
-           "BatchNormalization, Relu, Clip, HardSwish, Add, MaxPool, AveragePool, "
+           "BatchNormalization, Relu, Clip, HardSwish, HardSigmoid, Sigmoid, Add, Mul, MaxPool, "
+           "AveragePool, "
            "GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Dropout, Identity; docs/onnx.md)");
     }
   }

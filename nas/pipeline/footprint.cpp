@@ -14,11 +14,11 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
   Footprint f;
   f.arena_bytes = plan.arena_bytes;
   f.arena_without_in_place = deploy::plan_memory(graph, deploy::PlanOptions{options.strategy, false}).arena_bytes;
-  deploy::PlanOptions unpatched = options;
-  unpatched.patch = deploy::PatchOptions{};
-  unpatched.patch_auto = false;
-  f.arena_without_patching = deploy::plan_for_budget(graph, unpatched, max_sram).arena_bytes;
+  f.arena_without_patching = deploy::plan_for_budget(graph, deploy::without_patching(options), max_sram).arena_bytes;
   f.arena_smallest = deploy::plan_smallest(graph, options).arena_bytes;
+  deploy::PlanOptions apart = options;
+  apart.in_place_elementwise = false;
+  f.arena_without_elementwise = deploy::plan_for_budget(graph, apart, max_sram).arena_bytes;
   f.patch_layers = plan.patch.layers;
   f.grid_h = plan.patch.grid_h;
   f.grid_w = plan.patch.grid_w;
@@ -73,6 +73,11 @@ std::string format_footprint(const Footprint& f) {
                 static_cast<long long>(f.arena_bytes), static_cast<long long>(f.arena_without_in_place),
                 static_cast<long long>(f.arena_without_patching), static_cast<long long>(f.constant_bytes));
   out += line;
+  if (f.arena_without_elementwise != f.arena_bytes) {
+    std::snprintf(line, sizeof line, "in-place add / hard-swish / channel multiply: %lld bytes without\n",
+                  static_cast<long long>(f.arena_without_elementwise));
+    out += line;
+  }
   if (f.arena_smallest < f.arena_bytes) {
     std::snprintf(line, sizeof line,
                   "in place (1x1 convs and depthwise; what an SRAM budget picks when it needs it): %lld bytes\n",

@@ -29,6 +29,7 @@ struct Footprint {
   int64_t arena_bytes = 0;             // planned arena (PEAK_SRAM) of plan_for_budget
   int64_t arena_without_in_place = 0;  // every layer out of place, no patching
   int64_t arena_without_patching = 0;  // the same options and budget, patching off
+  int64_t arena_without_elementwise = 0;  // the same, add / hard-swish / channel multiply out of place
   int64_t arena_smallest = 0;          // every in-place kind (1x1 conv too), plan_smallest
   int patch_layers = 0, grid_h = 1, grid_w = 1;  // the plan's patching (0 layers: none)
   int64_t extra_macs = 0;                        // MACs the patches recompute

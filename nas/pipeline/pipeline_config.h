@@ -39,10 +39,11 @@ struct PipelineConfig {
   double mcu_mhz = 120;       // MCU clock of the latency budget (nas/deploy/latency.h)
   // int8 memory plan (nas/deploy/planner.h), one model for the search, the export and the
   // report under budget_sram: in-place depthwise "on" | "off"; patch-based execution of the
-  // leading layers: patch_layers "0" (off), a count or "auto", patch_grid "HxW" for a count,
+  // leading layers: patch_layers "if-needed" (the automatic choice only when budget_sram needs
+  // it), "0" (off), a count or "auto", patch_grid "HxW" for a count,
   // patch_max_extra_macs the automatic choice's recomputed-MAC limit (fraction of the MACs).
   std::string in_place = "on";
-  std::string patch_layers = "0";
+  std::string patch_layers = "if-needed";
   std::string patch_grid = "2x2";
   double patch_max_extra_macs = 0.2;
   // training-free search

@@ -45,7 +45,8 @@ std::vector<std::string> network_metrics(const std::vector<search::MetricWeight>
 }
 
 search::ScoreFn make_network_score_fn(const search::SearchSpace& space, const ScoringBatch& batch,
-                              const std::vector<std::string>& metrics, int trials, uint64_t seed) {
+                                      const std::vector<std::string>& metrics, int trials,
+                                      uint64_t seed) {
   metrics::ScoringData data{batch.images, batch.labels};
   return [&space, data, metrics, trials, seed](const search::Candidate& candidate) {
     auto net = space.build(candidate);
@@ -54,7 +55,8 @@ search::ScoreFn make_network_score_fn(const search::SearchSpace& space, const Sc
 }
 
 search::SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& activation,
-                                const std::string& stem, int head, int min_blocks, int max_blocks) {
+                                        const std::string& stem, int head, int min_blocks,
+                                        int max_blocks) {
   search::SpaceOptions o;
   o.input = batch.input;
   o.num_classes = batch.num_classes;

@@ -34,11 +34,13 @@ std::vector<std::string> network_metrics(const std::vector<search::MetricWeight>
 // re-initialisations from `seed`). Thread-safe: each call builds its own net. `space` must
 // outlive the function.
 search::ScoreFn make_network_score_fn(const search::SearchSpace& space, const ScoringBatch& batch,
-                              const std::vector<std::string>& metrics, int trials, uint64_t seed);
+                                      const std::vector<std::string>& metrics, int trials,
+                                      uint64_t seed);
 
 // SpaceOptions for a search on this batch: input and classes from the batch, the rest given.
 // activation: relu | relu6 | gelu | hswish; stem "<channels>k<kernel>s<stride>" (e.g. 16k3s2).
 search::SpaceOptions make_space_options(const ScoringBatch& batch, const std::string& activation,
-                                const std::string& stem, int head, int min_blocks, int max_blocks);
+                                        const std::string& stem, int head, int min_blocks,
+                                        int max_blocks);
 
 }  // namespace piconas::nas::pipeline

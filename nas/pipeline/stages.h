@@ -30,8 +30,10 @@ nlohmann::json run_verify_stage(StageContext& ctx);
 
 // The TrainConfig the pipeline uses for an architecture, and the `piconas train` command
 // line that reproduces it into `repro_dir`.
-train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs, int64_t limit,
-                         double warmup, bool test, const std::string& out_dir);
-std::string train_command(const train::TrainConfig& t, const std::string& data_name, const std::string& repro_dir);
+train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs,
+                                int64_t limit, double warmup, bool test,
+                                const std::string& out_dir);
+std::string train_command(const train::TrainConfig& t, const std::string& data_name,
+                          const std::string& repro_dir);
 
 }  // namespace piconas::nas::pipeline

@@ -33,9 +33,10 @@ std::string memory_flags(const PipelineConfig& c) {
   std::string flags;
   if (c.budget_sram.bytes > 0) flags += " --max-sram " + std::to_string(c.budget_sram.bytes);
   if (c.in_place == "off") flags += " --no-in-place";
+  const bool automatic = c.patch_layers == "auto" || c.patch_layers == "if-needed";
   if (c.patch_layers != defaults.patch_layers) flags += " --patch-layers " + shell_word(c.patch_layers);
-  if (c.patch_layers != "auto" && c.patch_grid != defaults.patch_grid) flags += " --patch-grid " + shell_word(c.patch_grid);
-  if (c.patch_layers == "auto" && c.patch_max_extra_macs != defaults.patch_max_extra_macs)
+  if (!automatic && c.patch_grid != defaults.patch_grid) flags += " --patch-grid " + shell_word(c.patch_grid);
+  if (automatic && c.patch_max_extra_macs != defaults.patch_max_extra_macs)
     flags += " --patch-max-extra-macs " + std::to_string(c.patch_max_extra_macs);
   return flags;
 }

@@ -81,7 +81,8 @@ std::string search_command(const PipelineConfig& c, const std::string& out_dir) 
 }
 
 // Trains with progress lines "what epoch e/E step s/S loss .. acc .. img/s ETA ..".
-train::TrainResult train_with_progress(train::TrainConfig t, const std::string& what, StageContext& ctx) {
+train::TrainResult train_with_progress(train::TrainConfig t, const std::string& what,
+                                       StageContext& ctx) {
   t.on_progress = [&](const train::TrainProgress& p) {
     if (p.kind == train::TrainProgress::Kind::Step) {
       char line[256];
@@ -181,15 +182,16 @@ json run_halving(StageContext& ctx, const json& candidates) {
       if (fs::exists(marker)) return json{{"entry", json::parse(read_file(marker))}, {"trained", false}};
       // As many training images as the trainer's usual hold-out leaves of `images`; the subset
       // grows so that halving_val_fraction of it is held out to rank by (0.1: `images` itself).
-      const double train_images = static_cast<double>(images) * (1.0 - train::TrainConfig{}.val_fraction);
+      const double train_images =
+          static_cast<double>(images) * (1.0 - train::TrainConfig{}.val_fraction);
       const auto subset = static_cast<int64_t>(std::llround(train_images / (1.0 - c.halving_val_fraction)));
       train::TrainConfig t = train_config(c, arch, 1, subset, 0.2, false, ctx.path(name));
       t.val_fraction = c.halving_val_fraction;
-      const train::TrainResult r = train_with_progress(t,
-                                                "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) +
-                                                    " rank " + std::to_string(index + 1) + " (" +
-                                                    std::to_string(images) + " images)",
-                                                ctx);
+      const train::TrainResult r = train_with_progress(
+          t,
+          "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) + " rank " +
+              std::to_string(index + 1) + " (" + std::to_string(images) + " images)",
+          ctx);
       const json entry = {{"rung", rung},
                           {"rank", index + 1},
                           {"images", images},
@@ -255,8 +257,9 @@ json run_halving(StageContext& ctx, const json& candidates) {
 
 }  // namespace
 
-train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs, int64_t limit,
-                         double warmup, bool test, const std::string& out_dir) {
+train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs,
+                                int64_t limit, double warmup, bool test,
+                                const std::string& out_dir) {
   train::TrainConfig t;
   t.arch = arch;
   t.data = dataset_spec(c);
@@ -274,14 +277,16 @@ train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch
   return t;
 }
 
-std::string train_command(const train::TrainConfig& t, const std::string& data_name, const std::string& repro_dir) {
+std::string train_command(const train::TrainConfig& t, const std::string& data_name,
+                          const std::string& repro_dir) {
   std::string s = "piconas train --arch " + shell_word(t.arch) + " --data " + shell_word(data_name);
   if (!t.data.path.empty()) s += " --data-path " + shell_word(t.data.path);
   if (t.limit > 0) s += " --limit " + std::to_string(t.limit);
   s += " --epochs " + std::to_string(t.epochs) + " --batch " + std::to_string(t.batch_size) + " --lr " + num(t.lr) +
        " --warmup " + num(t.warmup_epochs) + " --seed " + std::to_string(t.seed) + " --threads " +
        std::to_string(t.threads);
-  if (t.val_fraction != train::TrainConfig{}.val_fraction) s += " --val-fraction " + num(t.val_fraction);
+  if (t.val_fraction != train::TrainConfig{}.val_fraction)
+    s += " --val-fraction " + num(t.val_fraction);
   if (!t.evaluate_test) s += " --no-test";
   return s + " --out " + shell_word(repro_dir);
 }
@@ -301,16 +306,18 @@ json run_search_stage(StageContext& ctx) {
   s.resume = fs::exists(search::search_state_path(out_dir));
   make_directories(out_dir);
   ctx.progress(std::string(space->name()) + " space, " + search::strategy_name(s.strategy) + ", " +
-                   search::metric_weights_text(s.metrics) + (s.resume ? ", resuming" : "") + "; scoring on " +
-                   batch.description,
+                   search::metric_weights_text(s.metrics) + (s.resume ? ", resuming" : "") +
+                   "; scoring on " + batch.description,
                false);
-  const search::ScoreFn score = make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.seed);
+  const search::ScoreFn score =
+      make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.seed);
   if (!ctx.comm.is_root()) {
     search::serve_scoring(ctx.comm, *space, score);
     return json();
   }
-  const search::SearchResult r = run_search(*space, s, make_distributed_score_fn(ctx.comm, *space, score),
-                                    [&](const search::SearchProgress& p) { ctx.progress(format_progress(p), true); });
+  const search::SearchResult r =
+      run_search(*space, s, make_distributed_score_fn(ctx.comm, *space, score),
+                 [&](const search::SearchProgress& p) { ctx.progress(format_progress(p), true); });
   search::stop_scoring(ctx.comm);
   search::write_search_outputs(r, *space, s);
   PICONAS_CHECK(r.best >= 0, "run: the search scored no feasible candidate under the budgets");
@@ -356,7 +363,8 @@ json run_shortlist_stage(StageContext& ctx) {
     const std::string dir = ctx.path("shortlist/" + std::to_string(i + 1));
     const std::string marker = dir + "/shortlist_result.json";
     if (fs::exists(marker)) return json::parse(read_file(marker));
-    const train::TrainConfig t = train_config(c, arch, c.shortlist_epochs, c.shortlist_limit, 0.2, false, dir);
+    const train::TrainConfig t =
+        train_config(c, arch, c.shortlist_epochs, c.shortlist_limit, 0.2, false, dir);
     const train::TrainResult r = train_with_progress(
         t, "candidate " + std::to_string(i + 1) + "/" + std::to_string(candidates.size()), ctx);
     const json entry = {{"rank", i + 1},

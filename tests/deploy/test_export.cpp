@@ -7,6 +7,8 @@
 #include "deploy/deploy_helpers.h"
 #include "nas/checkpoint.h"
 #include "nas/deploy/export.h"
+#include "nas/search/blocks_space.h"
+#include "nas/search/search.h"
 
 using namespace piconas;
 using namespace piconas::nas;
@@ -153,4 +155,61 @@ TEST_CASE("export picks the faster out-of-place plan when it meets --max-sram, e
   CHECK(in_place_layers(tight) > 0);
   CHECK(tight.plan.arena_bytes == free.plan.arena_bytes);
   CHECK(read_file(o.out_dir + "/model.c").find("piconas_depthwise_conv2d_inplace_s8") != std::string::npos);
+}
+
+TEST_CASE("an SRAM budget only patching meets: the search admits the network, the export patches it") {
+  // --patch-layers if-needed (the default): the automatic patching when the budget needs it.
+  TempDir dir;
+  // The `piconas run` winner of README.md (in the blocks space the search draws from).
+  const std::string text =
+      "blocks:in=1x28x28,classes=10,act=relu6,stem=16k3s2|ir:k3e2s1c16|ir:k5e6s2c32|ir:k7e6s1c32|head=0";
+  const ArchSpec arch = parse_arch(text);
+  PlanOptions never;
+  never.patch_if_needed = false;
+  const int64_t unpatched = peak_sram(arch, never, 1);  // the smallest unpatched arena
+  const int64_t patched = peak_sram(arch, PlanOptions{}, 1);
+  REQUIRE(patched < unpatched);
+  const int64_t budget = (patched + unpatched) / 2;
+  // The search's cost model and constraints, as `piconas search --max-sram` builds them.
+  search::Constraints limits;
+  limits.max_peak_sram = budget;
+  search::SpaceOptions space_options;
+  space_options.int8_block_kinds_only = true;
+  space_options.deploy_max_sram = budget;
+  const search::CostEstimate admitted = search::BlocksSpace(space_options).cost(search::BlocksSpace(space_options).parse(text));
+  CHECK(admitted.peak_sram <= budget);
+  CHECK(search::constraint_violations(admitted, limits).empty());
+  space_options.deploy_memory = never;
+  CHECK(!search::constraint_violations(search::BlocksSpace(space_options).cost(search::BlocksSpace(space_options).parse(text)), limits).empty());
+
+  DeployModel m;
+  m.arch = arch;
+  m.module = make_model(arch, 5);
+  m.normalization = fashion_normalization();
+  const data::Dataset calib = synthetic_dataset(arch.input, 16, 1);
+  ExportOptions o;
+  o.out_dir = dir.str() + "/patched";
+  o.calibration_images = 16;
+  o.eval_images = 0;
+  o.max_sram = budget;
+  const ExportReport r = export_model(m, calib, nullptr, o, "in-memory");
+  const MemoryPlan searched = plan_for_budget(lower_arch(arch), PlanOptions{}, budget);
+  CHECK(r.plan.patch.on());
+  CHECK((r.plan.patch.layers == searched.patch.layers && r.plan.patch.grid_h == searched.patch.grid_h &&
+         r.plan.patch.grid_w == searched.patch.grid_w));
+  CHECK(r.plan.arena_bytes <= budget);
+  CHECK(r.plan.arena_bytes >= admitted.peak_sram);  // the packed conv's room, within the budget
+  CHECK(r.emitted.peak_sram == r.plan.arena_bytes);
+  CHECK(read_file(o.out_dir + "/model.h").find("#define MODEL_PEAK_SRAM " + std::to_string(r.plan.arena_bytes) + "\n") !=
+        std::string::npos);
+  CHECK(r.arena_without_patching == unpatched);
+  // A budget the unpatched plan meets: exactly the unpatched export.
+  o.out_dir = dir.str() + "/roomy";
+  o.max_sram = unpatched;
+  const ExportReport roomy = export_model(m, calib, nullptr, o, "in-memory");
+  CHECK(!roomy.plan.patch.on());
+  CHECK(roomy.plan.tensor_offset ==
+        with_packed_conv(lower_arch(arch), plan_for_budget(lower_arch(arch), never, unpatched), PlanStrategy::Best,
+                         unpatched).tensor_offset);
+  CHECK(read_file(o.out_dir + "/model.c").find("_patch[") == std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -47,6 +48,8 @@ struct McuRun {
   TargetCheck check;
   int64_t arena = 0, layers = 0, in_place_layers = 0, patched_layers = 0;
   int64_t in_place_convs = 0;  // 1x1 convs among the in-place layers
+  int64_t in_place_adds = 0;   // residual adds among them
+  size_t add_layer = 0;        // the last residual add
   bool identical_to_whole = false;  // the host's logits equal those of the whole-tensor plan
 };
 
@@ -63,7 +66,11 @@ McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const Pl
   const auto input = to_nhwc_int8(q.tensors[0], test_images(spec, norm, batch));
   McuRun r;
   r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);
-  for (size_t i = 0; i < g.layers.size(); ++i) r.in_place_convs += plan.in_place[i] && g.layers[i].kind == OpKind::Conv;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    r.in_place_convs += plan.in_place[i] && g.layers[i].kind == OpKind::Conv;
+    r.in_place_adds += plan.in_place[i] && g.layers[i].kind == OpKind::Add;
+    if (g.layers[i].kind == OpKind::Add) r.add_layer = i;
+  }
   r.patched_layers = plan.patch.layers;
   const std::vector<int8_t> expected = run_int8(q, plan, input.data(), batch);
   r.identical_to_whole = expected == run_int8(q, plan_memory(g, PlanOptions{}), input.data(), batch);
@@ -159,7 +166,7 @@ TEST_SUITE("mcu" * doctest::skip()) {
     }
   }
 
-  TEST_CASE("in-place depthwise: byte-identical to the host on every target, and out of place") {
+  TEST_CASE("in-place depthwise and add: byte-identical to the host on every target, and out of place") {
     PlanOptions always;
     always.in_place_only_if_smaller = false;
     PlanOptions never;
@@ -167,8 +174,26 @@ TEST_SUITE("mcu" * doctest::skip()) {
     for (McuTarget target : mcu_targets()) {
       CAPTURE(std::string(mcu_board(target).name));
       const McuRun in_place = run_on(target, kSmallArch, 4, always);
-      CHECK(in_place.in_place_layers == 3);
-      check_run(target, "small residual net, in-place depthwise", in_place, 4);
+      CHECK(in_place.in_place_layers == 4);  // three depthwise layers and the residual add
+      CHECK(in_place.in_place_adds == 1);
+      CHECK(in_place.identical_to_whole);
+      check_run(target, "small residual net, in-place depthwise and add", in_place, 4);
+      // The in-place add runs the same kernel on the same bytes: its instructions are those of
+      // the add out of place, to the timer's resolution (the layers' other arena offsets differ,
+      // so their immediates do: the totals may differ by a few instructions).
+      PlanOptions add_apart = always;
+      add_apart.in_place_elementwise = false;
+      const McuRun apart = run_on(target, kSmallArch, 4, add_apart);
+      CHECK(apart.in_place_adds == 0);
+      check_run(target, "small residual net, in-place depthwise, add out of place", apart, 4);
+      const double tick = mcu_board(target).instructions_per_tick;
+      REQUIRE(apart.add_layer == in_place.add_layer);
+      const double add_in_place = in_place.check.layer_instructions[in_place.add_layer];
+      const double add_apart_count = apart.check.layer_instructions[apart.add_layer];
+      CHECK(std::abs(add_in_place - add_apart_count) <= tick);
+      CHECK(std::abs(in_place.check.instructions_per_inference - apart.check.instructions_per_inference) <= tick);
+      MESSAGE(std::string(mcu_board(target).name) << ": residual add " << add_in_place << " instructions in place, "
+                                     << add_apart_count << " out of place");
       const McuRun out_of_place = run_on(target, kSmallArch, 4, never);
       CHECK(out_of_place.in_place_layers == 0);
       check_run(target, "small residual net, out-of-place depthwise", out_of_place, 4);
@@ -176,10 +201,13 @@ TEST_SUITE("mcu" * doctest::skip()) {
   }
 
   TEST_CASE("in-place 1x1 conv and depthwise: byte-identical to the host and to out of place on every target") {
-    // An SRAM budget below every plan: the smallest, with every in-place kind (planner.h).
+    // An SRAM budget below every plan, patching off: the smallest, with every in-place kind
+    // (planner.h).
+    PlanOptions unpatched;
+    unpatched.patch_if_needed = false;
     for (McuTarget target : mcu_targets()) {
       CAPTURE(std::string(mcu_board(target).name));
-      const McuRun r = run_on(target, kSmallArch, 4, PlanOptions{}, 1);
+      const McuRun r = run_on(target, kSmallArch, 4, unpatched, 1);
       CHECK(r.in_place_convs >= 3);
       CHECK(r.in_place_layers > r.in_place_convs);
       CHECK(r.identical_to_whole);  // the host executor: the same logits as the default plan

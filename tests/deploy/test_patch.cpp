@@ -228,9 +228,24 @@ TEST_CASE(
   CHECK(fits.arena_bytes <= tight);
   CHECK(fits.patch.extra_macs <
         plan_memory(g, all).patch.extra_macs);  // the fastest that fits, not the smallest
-  // Without patching the budget is missed, and the search sees the same.
-  CHECK(plan_for_budget(g, PlanOptions{}, tight).arena_bytes > tight);
-  CHECK(search::estimate_cost(spec, PlanOptions{}, tight).peak_sram > tight);
+  // Without patching (--patch-layers 0) the budget is missed, and the search sees the same.
+  PlanOptions never;
+  never.patch_if_needed = false;
+  CHECK(plan_for_budget(g, never, tight).arena_bytes > tight);
+  CHECK(search::estimate_cost(spec, never, tight).peak_sram > tight);
+  // The default (--patch-layers if-needed) patches as 'auto' does, because the budget needs it;
+  // above the unpatched arena it plans exactly as without patching.
+  const MemoryPlan by_default = plan_for_budget(g, PlanOptions{}, tight);
+  CHECK(by_default.patch.on());
+  CHECK((by_default.patch.layers == fits.patch.layers && by_default.patch.grid_h == fits.patch.grid_h &&
+         by_default.patch.grid_w == fits.patch.grid_w && by_default.arena_bytes == fits.arena_bytes));
+  CHECK(search::estimate_cost(spec, PlanOptions{}, tight).peak_sram == fits.arena_bytes);
+  for (int64_t roomy_budget : {in_place, out_of_place}) {
+    const MemoryPlan a = plan_for_budget(g, PlanOptions{}, roomy_budget), b = plan_for_budget(g, never, roomy_budget);
+    CHECK(!a.patch.on());
+    CHECK((a.arena_bytes == b.arena_bytes && a.tensor_offset == b.tensor_offset && a.in_place == b.in_place));
+  }
+  CHECK(plan_for_budget(g, PlanOptions{}, 0).tensor_offset == plan_memory(g, never).tensor_offset);
   const search::CostEstimate cost = search::estimate_cost(spec, all, tight);
   CHECK(cost.peak_sram == fits.arena_bytes);
   // The latency estimate is that of the patched plan: recomputed halos cost instructions (next to

@@ -172,6 +172,35 @@ TEST_CASE("in-place 1x1 convs and depthwise give the bytes of the out-of-place p
   CHECK_THROWS_WITH(run_int8(f.model, wrong, input.data(), 32), doctest::Contains("returned status -1"));
 }
 
+TEST_CASE("in-place add, hard-swish and channel multiply give the bytes of the out-of-place plan; a wrong offset fails") {
+  // Every elementwise layer whose input dies there writes over it (in_place_only_if_smaller
+  // off); the residual net has adds, the MobileNetV3 blocks hard-swish, SE multiplies and adds.
+  for (const char* arch : {kResidualArch, "blocks:in=1x16x16,classes=4,act=hswish,stem=8k3s2|ir:k3e1s1c8:se:relu|"
+                                          "ir:k3e4s2c16:se|ir:k5e3s1c16:se|head=32"}) {
+    INFO(std::string(arch));
+    Fixture f(arch);
+    const auto input = to_nhwc_int8(f.model.tensors[0], f.test);
+    PlanOptions always;
+    always.in_place_only_if_smaller = false;
+    const MemoryPlan in_place = plan_memory(f.graph, always);
+    std::vector<size_t> elementwise;
+    for (size_t i = 0; i < f.graph.layers.size(); ++i)
+      if (in_place.in_place[i] && f.graph.layers[i].kind != OpKind::Depthwise) elementwise.push_back(i);
+    REQUIRE(!elementwise.empty());
+    const MemoryPlan out_of_place = plan_memory(f.graph, PlanOptions{PlanStrategy::Best, false});
+    const std::vector<int8_t> expected = run_int8(f.model, out_of_place, input.data(), 32);
+    CHECK(run_int8(f.model, in_place, input.data(), 32) == expected);
+    // The output 4 bytes after the input it overwrites would overwrite input not yet read.
+    for (size_t i : elementwise) {
+      INFO(f.graph.layers[i].name);
+      MemoryPlan wrong = in_place;
+      wrong.tensor_offset[static_cast<size_t>(f.graph.layers[i].output)] += 4;
+      wrong.arena_bytes += 4;
+      CHECK(run_int8(f.model, wrong, input.data(), 32) != expected);
+    }
+  }
+}
+
 TEST_CASE("percentile calibration clips the tails, min/max does not") {
   const Fixture f(kResidualArch);
   CalibrationOptions p;

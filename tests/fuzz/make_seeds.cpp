@@ -116,7 +116,9 @@ void arch_text_seeds(const fs::path& dir) {
 
 // ONNX models written by export_onnx: block architectures with every exportable layer kind,
 // a graph network with pools, one with per-side conv pads, and truncated copies.
-// (corpus/onnx/padded_net is tests/onnx/padded_net.onnx: zero Pad nodes before convs.)
+// (corpus/onnx/padded_net is tests/onnx/padded_net.onnx: zero Pad nodes before convs;
+// corpus/onnx/mbv3_block and sigmoid_se are tests/onnx/mbv3_block.onnx and sigmoid_se.onnx:
+// squeeze-and-excitation with HardSigmoid and Sigmoid gates and their Mul.)
 void onnx_seeds(const fs::path& dir) {
   const char* texts[] = {
       "blocks:in=3x8x8,classes=3,act=relu6,stem=4k3s2|ir:k3e2s1c4|ds:k3s2c8|rb:k3s2c8|head=8",

@@ -1,5 +1,6 @@
 // add_s8 (residual add, left_shift 20, three multipliers) against an independent reference on
-// random tensors and parameters, host-side parameters from real scales, and argument checks.
+// random tensors and parameters (out of place and in place over either input), host-side
+// parameters from real scales, and argument checks.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -101,6 +102,17 @@ TEST_CASE("add_s8: bit exact on 4000 random parameter sets (half derived from re
       REQUIRE(y == expected);
       REQUIRE(piconas_add_simd_prechecked_s8(&p, nullptr, b.data(), y.data(), size) ==
               PICONAS_S8_ERR_ARGUMENT);
+    }
+    // In place: the output over either input (the planner's in-place add), each variant.
+    for (const auto kernel : {piconas_add_s8, piconas_add_generic_s8, piconas_add_simd_s8,
+                              piconas_add_simd_prechecked_s8}) {
+      if (!simd && (kernel == piconas_add_simd_s8 || kernel == piconas_add_simd_prechecked_s8)) continue;
+      std::vector<int8_t> over = a;
+      REQUIRE(kernel(&p, over.data(), b.data(), over.data(), size) == PICONAS_S8_OK);
+      REQUIRE(over == expected);
+      over = b;
+      REQUIRE(kernel(&p, a.data(), over.data(), over.data(), size) == PICONAS_S8_OK);
+      REQUIRE(over == expected);
     }
     simd_cases += simd;
     outputs += size;

@@ -109,7 +109,8 @@ TEST_CASE("fuzz regression: a search state a resume would crash on is rejected")
   s.steps = 2;
   s.output_dir = dir.str();
   search::run_search(*space, s, test::synthetic_metrics);
-  const nlohmann::json good = nlohmann::json::parse(read_file(search::search_state_path(dir.str())));
+  const nlohmann::json good =
+      nlohmann::json::parse(read_file(search::search_state_path(dir.str())));
   CHECK_NOTHROW(search::decode_search_state(good.dump(), "state.json", *space, s));
 
   nlohmann::json bad = good;

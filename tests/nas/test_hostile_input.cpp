@@ -33,7 +33,8 @@ TEST_CASE("train: out-of-range numbers are refused up front, before anything is 
   };
   static double s_inf = inf, s_nan = nan;
   const Case cases[] = {
-      {"batch size", [](train::TrainConfig& c) { c.batch_size = std::numeric_limits<int64_t>::max(); }},
+      {"batch size",
+       [](train::TrainConfig& c) { c.batch_size = std::numeric_limits<int64_t>::max(); }},
       {"epochs", [](train::TrainConfig& c) { c.epochs = std::numeric_limits<int64_t>::max(); }},
       {"warm-up", [](train::TrainConfig& c) { c.warmup_epochs = 1e308; }},
       {"learning rate", [](train::TrainConfig& c) { c.lr = s_inf; }},
@@ -100,7 +101,8 @@ TEST_CASE("model checkpoints: wrapped version, bad class names, duplicate tensor
   Checkpoint bad = good;
   SUBCASE("version 2^32 + 1 (once read as 1)") {
     bad.meta["version"] = uint64_t{4294967297};
-    CHECK_THROWS_WITH_AS(train::load_model(bad, "m.ckpt"), doctest::Contains("version 4294967297"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(bad, "m.ckpt"), doctest::Contains("version 4294967297"),
+                         Error);
   }
   SUBCASE("class names of the wrong length or type") {
     bad.meta["class_names"] = {"a", "b"};
@@ -134,7 +136,8 @@ TEST_CASE("evaluate: a batch size near INT64_MAX evaluates every image (once 0 i
   data::DatasetSpec spec = c.data;
   spec.split = data::Split::Test;
   const data::Dataset test = data::load_dataset(train::data_spec_for(spec, m.arch));
-  const train::EvalResult r = train::evaluate(*m.module, test, m.normalization, {}, std::numeric_limits<int64_t>::max());
+  const train::EvalResult r =
+      train::evaluate(*m.module, test, m.normalization, {}, std::numeric_limits<int64_t>::max());
   CHECK(r.count == test.count);
   CHECK(std::isfinite(r.accuracy));
 }
@@ -143,8 +146,8 @@ TEST_CASE("run config: integers that do not fit are refused, not wrapped") {
   pipeline::PipelineConfig c;
   CHECK_THROWS_WITH_AS(pipeline::apply_json(c, {{"population", uint64_t{4294967298}}}, "run.json"),
                        doctest::Contains("population"), Error);
-  CHECK_THROWS_WITH_AS(pipeline::apply_json(c, {{"threads", uint64_t{4294967297}}}, "run.json"), doctest::Contains("threads"),
-                       Error);
+  CHECK_THROWS_WITH_AS(pipeline::apply_json(c, {{"threads", uint64_t{4294967297}}}, "run.json"),
+                       doctest::Contains("threads"), Error);
   CHECK_THROWS_AS(pipeline::apply_json(c, {{"seed", -1}}, "run.json"), Error);
   CHECK(c == pipeline::PipelineConfig{});
 }
@@ -157,7 +160,8 @@ TEST_CASE("run config: every value a stage parses is validated before config.jso
            {"stem", "99999k3s1"}, {"head", -1}, {"lr", 1e30}, {"epochs", int64_t{1} << 40}}) {
     CAPTURE(key);
     const nlohmann::json file = {{key, value}};
-    CHECK_THROWS_AS(pipeline::resolve_run_config(out, file, {}), Error);  // run_pipeline writes config.json after it
+    CHECK_THROWS_AS(pipeline::resolve_run_config(out, file, {}),
+                    Error);  // run_pipeline writes config.json after it
     CHECK_FALSE(std::filesystem::exists(out));
   }
   pipeline::PipelineConfig c;
@@ -172,15 +176,18 @@ TEST_CASE("search: a negative budget is an Error, never \"no limit\"") {
   s.steps = 2;
   s.population = 2;
   s.sample_size = 1;
-  for (int64_t search::Constraints::*field : {&search::Constraints::max_peak_sram, &search::Constraints::max_flash, &search::Constraints::max_macs,
-                                      &search::Constraints::max_params, &search::Constraints::max_scoring_memory}) {
+  for (int64_t search::Constraints::*field :
+       {&search::Constraints::max_peak_sram, &search::Constraints::max_flash,
+        &search::Constraints::max_macs, &search::Constraints::max_params,
+        &search::Constraints::max_scoring_memory}) {
     search::SearchSettings bad = s;
     bad.constraints.*field = -1;
     CHECK_THROWS_WITH_AS(run_search(*space, bad, test::synthetic_metrics), doctest::Contains("no limit"), Error);
   }
   search::SearchSettings bad = s;
   bad.output_dir = "out\xff";
-  CHECK_THROWS_WITH_AS(search::run_search(*space, bad, test::synthetic_metrics), doctest::Contains("UTF-8"), Error);
+  CHECK_THROWS_WITH_AS(search::run_search(*space, bad, test::synthetic_metrics),
+                       doctest::Contains("UTF-8"), Error);
 }
 
 TEST_CASE("architecture text: a million blocks is refused early with a short message") {

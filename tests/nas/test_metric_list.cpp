@@ -19,8 +19,9 @@ TEST_CASE("metric list: names round-trip and split into network and architecture
     CHECK(metrics::metric_name(m) == name);
     CHECK(search::is_architecture_metric(name) == !metrics::needs_network(m));
   }
-  CHECK(metrics::network_metric_names() == std::vector<std::string>{"naswot", "jacob_cov", "synflow",
-                                                           "logsynflow", "snip", "grad_norm"});
+  CHECK(metrics::network_metric_names() == std::vector<std::string>{"naswot", "jacob_cov",
+                                                                    "synflow", "logsynflow", "snip",
+                                                                    "grad_norm"});
   CHECK(search::is_architecture_metric("skip"));
   CHECK(search::is_architecture_metric("peak_sram"));
   CHECK_FALSE(search::is_architecture_metric("naswot"));
@@ -30,6 +31,7 @@ TEST_CASE("metric list: names round-trip and split into network and architecture
 TEST_CASE("metric list: an unknown metric is refused when the list is parsed, naming it") {
   CHECK_THROWS_WITH_AS(search::parse_metric_weights("naswot,synflw:0.5"),
                        doctest::Contains("unknown metric 'synflw'"), Error);
-  CHECK_THROWS_WITH_AS(metrics::parse_metric("NASWOT"), doctest::Contains("known metrics: naswot"), Error);
+  CHECK_THROWS_WITH_AS(metrics::parse_metric("NASWOT"), doctest::Contains("known metrics: naswot"),
+                       Error);
   CHECK(search::parse_metric_weights("naswot,logsynflow:0.5,flash").size() == 3);
 }

@@ -127,7 +127,8 @@ TEST_CASE("G1d a LayerNorm with any parameters is muted too, and unmuted after")
 TEST_CASE("logsynflow per layer is sum |theta| * log1p(g), not sum |theta * log1p(g)|") {
   // log1p(-0.5) < 0: the two forms differ (the pass itself only sees g >= 0).
   const double theta[] = {2.0, -3.0, 0.5}, g[] = {-0.5, 0.25, 3.0};
-  CHECK(metrics::layer_logsynflow(theta, g, 3) == doctest::Approx(-0.023716526617315936).epsilon(1e-14));
+  CHECK(metrics::layer_logsynflow(theta, g, 3) ==
+        doctest::Approx(-0.023716526617315936).epsilon(1e-14));
   CHECK(metrics::layer_synflow(theta, g, 3) == doctest::Approx(3.25).epsilon(1e-15));
 }
 
@@ -138,7 +139,8 @@ TEST_CASE("G2 logsynflow, per layer and with the bias") {
   CHECK(s.layers[0].logsynflow == doctest::Approx(11.524783728278887).epsilon(1e-14));
   CHECK(s.logsynflow == doctest::Approx(19.618630270609238).epsilon(1e-14));
   auto biased = linear_net(true);
-  CHECK(metrics::synflow(*biased, {3}).logsynflow == doctest::Approx(20.12661492826332).epsilon(1e-14));
+  CHECK(metrics::synflow(*biased, {3}).logsynflow ==
+        doctest::Approx(20.12661492826332).epsilon(1e-14));
 }
 
 TEST_CASE("synflow conservation: every layer of a bias-free ReLU/avg-pool chain scores R") {
@@ -233,7 +235,8 @@ TEST_CASE("G4 jacob_cov from rows") {
         doctest::Approx(-2.1322113395826747).epsilon(1e-13));
   Tensor rows = Tensor::from_values({3, 4}, {1, 0, -1, 0, 0, 1, 0, -1, 1, 1, -1, -1});
   CHECK(metrics::jacob_cov_from_rows(rows) == doctest::Approx(-99990.680224).epsilon(1e-9));
-  CHECK(metrics::jacob_cov_from_rows(rows.to(DType::F64)) == doctest::Approx(-99990.680224).epsilon(1e-9));
+  CHECK(metrics::jacob_cov_from_rows(rows.to(DType::F64)) ==
+        doctest::Approx(-99990.680224).epsilon(1e-9));
   CHECK(std::isnan(metrics::jacob_cov_from_rows(Tensor::from_values({2, 3}, {1, 2, 3, 5, 5, 5}))));
 }
 
@@ -248,7 +251,8 @@ TEST_CASE("G5 snip and grad_norm of one linear layer, single sample and batch of
   CHECK(two.snip == doctest::Approx(1.7943904795486523).epsilon(1e-6));
   CHECK(two.grad_norm == doctest::Approx(1.898581123154897).epsilon(1e-6));
   net->to(DType::F64);  // float64 reaches the golden values to rounding
-  metrics::SnipScores exact = metrics::snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
+  metrics::SnipScores exact =
+      metrics::snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
   CHECK(exact.snip == doctest::Approx(1.7943904795486523).epsilon(1e-14));
   CHECK(exact.grad_norm == doctest::Approx(1.898581123154897).epsilon(1e-14));
 }
@@ -263,7 +267,8 @@ TEST_CASE("grad_norm sums the per-layer norms (two layers), snip sums over both"
   l1->weight.value() = Tensor::from_values({2, 2}, {1, -2, 0.5, 1});
   l2->weight.value() = Tensor::from_values({2, 2}, {1, -1, 0.5, 2});
   net->to(DType::F64);
-  metrics::SnipScores s = metrics::snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
+  metrics::SnipScores s =
+      metrics::snip(*net, Tensor::from_values({2, 2}, {1, 2, 2, -1}, DType::F64), {0, 1});
   CHECK(s.grad_norm == doctest::Approx(9.470404090168675).epsilon(1e-14));
   CHECK(s.snip == doctest::Approx(15.164468994661298).epsilon(1e-14));
 }

@@ -59,7 +59,8 @@ TEST_CASE("unknown metric names are an error that lists the known ones") {
   } catch (const Error& e) {
     std::string msg = e.what();
     CHECK(msg.find("'zen'") != std::string::npos);
-    for (const std::string& name : metrics::network_metric_names()) CHECK(msg.find(name) != std::string::npos);
+    for (const std::string& name : metrics::network_metric_names())
+      CHECK(msg.find(name) != std::string::npos);
   }
   CHECK_THROWS_AS(metrics::score_network(*net, data, {"snip"}, 0, 0), Error);
   metrics::ScoringData unlabeled{data.images, {}};
@@ -73,7 +74,8 @@ TEST_CASE("the shared pass equals the separate metric functions, averaged over t
   metrics::ScoringData data = random_scoring_data(12, spec.input, spec.num_classes, 2);
   const uint64_t seed = 99;
   const int trials = 3;
-  metrics::MetricValues shared = score_network(*net, data, metrics::network_metric_names(), trials, seed);
+  metrics::MetricValues shared =
+      score_network(*net, data, metrics::network_metric_names(), trials, seed);
   metrics::MetricValues expected;
   const int threads = num_threads();
   set_num_threads(1);  // as score_network runs its kernels (score.h)

@@ -16,8 +16,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::string& run, int64_t mcu_images) {
-  const train::TrainConfig data = testing::small_config(root, "unused");  // writes the synthetic IDX files
+pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::string& run,
+                                     int64_t mcu_images) {
+  const train::TrainConfig data =
+      testing::small_config(root, "unused");  // writes the synthetic IDX files
   pipeline::PipelineConfig c;
   c.data = "mnist";
   c.data_path = data.data.path;
@@ -71,7 +73,9 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   const pipeline::PipelineConfig a = tiny_config(root, "a", 2);
   std::vector<std::string> lines;
   pipeline::RunControl control;
-  control.on_progress = [&](pipeline::Stage, const std::string& line, bool) { lines.push_back(line); };
+  control.on_progress = [&](pipeline::Stage, const std::string& line, bool) {
+    lines.push_back(line);
+  };
   const pipeline::PipelineResult ra = run_pipeline(a, control);
   REQUIRE(ra.finished);
   REQUIRE(ra.stages.size() == pipeline::kStageCount);
@@ -96,7 +100,8 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   CHECK(search["command"].get<std::string>().find("piconas search --dataset mnist") == 0);
   const auto train = stage_json(a, pipeline::Stage::Train);
   CHECK(train["history"].size() == 2);
-  CHECK(train["eval_command"].get<std::string>() == "piconas eval " + pipeline::shell_word(a.out + "/train/best.ckpt"));
+  CHECK(train["eval_command"].get<std::string>() ==
+        "piconas eval " + pipeline::shell_word(a.out + "/train/best.ckpt"));
   const auto exported = stage_json(a, pipeline::Stage::Export);
   CHECK(exported["peak_sram"].get<int64_t>() <= 16 * 1024);
   CHECK(exported["eval_images"].get<int64_t>() == 30);
@@ -144,7 +149,8 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   rb = run_pipeline(b);
   REQUIRE(rb.finished);
   for (int i = 0; i < 3; ++i) CHECK(rb.stages[static_cast<size_t>(i)].already_done);
-  for (int i = 3; i < pipeline::kStageCount; ++i) CHECK_FALSE(rb.stages[static_cast<size_t>(i)].already_done);
+  for (int i = 3; i < pipeline::kStageCount; ++i)
+    CHECK_FALSE(rb.stages[static_cast<size_t>(i)].already_done);
   CHECK(read_file(b.out + "/search/history.csv") == read_file(a.out + "/search/history.csv"));
   CHECK(stage_json(b, pipeline::Stage::Train)["test_accuracy"] == train["test_accuracy"]);
   CHECK(stage_json(b, pipeline::Stage::Export)["int8_accuracy"] == exported["int8_accuracy"]);

@@ -36,8 +36,11 @@ TEST_CASE("byte sizes accept K/M/G suffixes and refuse anything else") {
 
 TEST_CASE("config file and flags merge over the defaults, flags win; bad keys are errors") {
   pipeline::PipelineConfig c;
-  pipeline::apply_json(c, nlohmann::json::parse(R"({"budget_sram": "32K", "budget_flash": 100000, "epochs": 3, "lr": 0.05})"),
-             "test.json");
+  pipeline::apply_json(
+      c,
+      nlohmann::json::parse(
+          R"({"budget_sram": "32K", "budget_flash": 100000, "epochs": 3, "lr": 0.05})"),
+      "test.json");
   pipeline::apply_text(c, "epochs", "5");
   apply_text(c, "budget_flash", "128K");
   CHECK(c.budget_sram.bytes == 32768);
@@ -73,7 +76,8 @@ TEST_CASE("the latency budget of a run is range-checked") {
   for (const char* bad : {"-1", "nan", "inf"}) {
     pipeline::PipelineConfig b = c;
     pipeline::apply_text(b, "max_latency_ms", bad);
-    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), doctest::Contains("max_latency_ms"), Error);
+    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), doctest::Contains("max_latency_ms"),
+                         Error);
   }
   for (const char* bad : {"0", "-5", "nan"}) {
     pipeline::PipelineConfig b = c;
@@ -97,6 +101,9 @@ TEST_CASE("the int8 memory plan keys of a run map to the planner options, bad va
   CHECK(o.in_place_depthwise);
   CHECK(!o.patch_auto);
   CHECK(o.patch.layers == 0);
+  CHECK(o.patch_if_needed);  // patch_layers "if-needed": patched only when budget_sram needs it
+  pipeline::apply_text(c, "patch_layers", "0");
+  CHECK(!pipeline::memory_plan_options(c).patch_if_needed);
   pipeline::apply_text(c, "in_place", "off");
   apply_text(c, "patch_layers", "7");
   apply_text(c, "patch_grid", "4x3");
@@ -123,7 +130,8 @@ TEST_CASE("a run directory keeps its configuration; a different one is refused")
   const std::string out = dir.file("run");
   std::filesystem::create_directories(out);
   const nlohmann::json file = nlohmann::json::parse(R"({"epochs": 3, "budget_sram": "32K"})");
-  pipeline::PipelineConfig c = pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "1"}});
+  pipeline::PipelineConfig c =
+      pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "1"}});
   CHECK(c.epochs == 4);
   CHECK(c.budget_sram.bytes == 32768);
   CHECK(c.out == out);
@@ -134,7 +142,8 @@ TEST_CASE("a run directory keeps its configuration; a different one is refused")
   CHECK(again.budget_sram.bytes == 32768);
   // Same values (and another thread count) are fine; another value is refused, naming it.
   CHECK_NOTHROW(pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "2"}}));
-  CHECK_THROWS_WITH_AS(pipeline::resolve_run_config(out, nullptr, {{"epochs", "9"}}), doctest::Contains("epochs"), Error);
+  CHECK_THROWS_WITH_AS(pipeline::resolve_run_config(out, nullptr, {{"epochs", "9"}}),
+                       doctest::Contains("epochs"), Error);
 }
 
 TEST_CASE("--max-memory: the scoring-memory estimate refuses large candidates with a reason") {
@@ -176,7 +185,8 @@ TEST_CASE("--max-memory: the scoring-memory estimate refuses large candidates wi
   CHECK(refused > 0);
   s.constraints.max_scoring_memory = 1000;
   s.max_infeasible = 20;
-  CHECK_THROWS_WITH_AS(search::run_search(*space, s, test::synthetic_metrics), doctest::Contains("scoring_memory"), Error);
+  CHECK_THROWS_WITH_AS(search::run_search(*space, s, test::synthetic_metrics),
+                       doctest::Contains("scoring_memory"), Error);
 }
 
 TEST_CASE("pipeline config: successive halving keys are range-checked where the config is read") {
@@ -205,5 +215,17 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
   check_pipeline_config(c);
   c.top_k = pipeline::kMaxShortlist + 1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'top_k'"), Error);
-  CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "halving_eta", "2.5"), doctest::Contains("'halving_eta'"), Error);
+  CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "halving_eta", "2.5"),
+                       doctest::Contains("'halving_eta'"), Error);
+}
+
+TEST_CASE("pipeline config: an unknown metric is refused once, naming the key and the metric") {
+  pipeline::PipelineConfig c;
+  pipeline::apply_text(c, "metrics", "naswot,synflw");
+  CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(c),
+                       doctest::Contains("config key 'metrics': metric list 'naswot,synflw': "
+                                         "unknown metric 'synflw'"),
+                       Error);
+  pipeline::apply_text(c, "metrics", "naswot,logsynflow:0.5,flash");
+  CHECK_NOTHROW(pipeline::check_pipeline_config(c));
 }

@@ -96,7 +96,8 @@ TEST_CASE("cost model: deployable networks are costed by the real int8 memory pl
   CHECK(cost.int8_deployable);
   CHECK(cost.peak_sram == deploy::peak_sram(s));
   CHECK(cost.flash == deploy::flash_bytes(s));
-  CHECK(cost.peak_sram >= search::estimate_peak_sram(arch_layers(s)));  // the plan adds conv scratch
+  CHECK(cost.peak_sram >=
+        search::estimate_peak_sram(arch_layers(s)));  // the plan adds conv scratch
   s.blocks = {{BlockKind::ConvNeXt, 3, 2, 1, 4}};
   cost = search::estimate_cost(s);
   CHECK_FALSE(cost.int8_deployable);

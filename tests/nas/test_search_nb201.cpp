@@ -69,9 +69,10 @@ TEST_CASE("nb201 cell: node j sums op(i->j)(node i); none is zero; avg pool excl
   Tensor x({1, 2, 4, 4});
   fill_normal(x, rng, 0, 1);
   // node1 = x, node2 = x + node1 = 2x, node3 = x + node2 = 3x
-  search::Nb201Cell sum_cell(search::parse_nb201("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|"
-                                 "none~1|skip_connect~2|"),
-                     2);
+  search::Nb201Cell sum_cell(
+      search::parse_nb201("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|"
+                          "none~1|skip_connect~2|"),
+      2);
   const Tensor y = sum_cell(autograd::Variable(x)).value();
   for (int64_t i = 0; i < x.numel(); ++i) CHECK(y.get(i) == doctest::Approx(3 * x.get(i)));
   // node3 only from node2, which has only none inputs: zero output.
@@ -81,7 +82,9 @@ TEST_CASE("nb201 cell: node j sums op(i->j)(node i); none is zero; avg pool excl
   for (int64_t i = 0; i < z.numel(); ++i) CHECK(z.get(i) == 0.0);
   // avg pool of ones is one everywhere only when padding is excluded (corners would be 4/9).
   search::Nb201Cell pool_cell(
-      search::parse_nb201("|avg_pool_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"), 2);
+      search::parse_nb201(
+          "|avg_pool_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|"),
+      2);
   const Tensor p = pool_cell(autograd::Variable(Tensor::full({1, 2, 4, 4}, 1.0))).value();
   for (int64_t i = 0; i < p.numel(); ++i) CHECK(p.get(i) == doctest::Approx(1.0));
 }

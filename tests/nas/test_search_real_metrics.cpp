@@ -21,7 +21,8 @@ TEST_CASE("real metrics: identical history for 1 and 2 threads") {
     auto net = space->build(c);
     return score_network(*net, data, metrics::network_metric_names(), 1, 3);
   };
-  for (search::StrategyKind strategy : {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea}) {
+  for (search::StrategyKind strategy :
+       {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea}) {
     search::SearchSettings s;
     s.metrics.clear();
     for (const std::string& m : metrics::network_metric_names()) s.metrics.push_back({m, 1.0});

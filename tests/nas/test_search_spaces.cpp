@@ -86,9 +86,10 @@ TEST_CASE("crossover children take every gene from one of the parents") {
         CHECK((child.genes.size() == a.genes.size() || child.genes.size() == b.genes.size()));
         for (size_t k = 0; k < n; ++k) {
           auto block = [&](const std::vector<int>& g) {
-            return k * search::kBlockGenes < g.size() ? std::vector<int>(g.begin() + k * search::kBlockGenes,
-                                                                 g.begin() + (k + 1) * search::kBlockGenes)
-                                              : std::vector<int>{};
+            return k * search::kBlockGenes < g.size()
+                       ? std::vector<int>(g.begin() + k * search::kBlockGenes,
+                                          g.begin() + (k + 1) * search::kBlockGenes)
+                       : std::vector<int>{};
           };
           const auto mine = block(child.genes);
           CHECK((mine == block(a.genes) || mine == block(b.genes)));
@@ -165,8 +166,9 @@ TEST_CASE("G8 nb201 skip") {
   CHECK(search::nb201_skip(search::parse_nb201(
             "|skip_connect~0|+|none~0|skip_connect~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")) ==
         doctest::Approx(2.0 / 3.0));
-  CHECK(search::nb201_skip(search::parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
-                               "nor_conv_3x3~1|skip_connect~2|")) == 1.0);
+  CHECK(search::nb201_skip(
+            search::parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|"
+                                "nor_conv_3x3~1|skip_connect~2|")) == 1.0);
   CHECK(search::nb201_skip(search::parse_nb201(
             "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|none~2|")) ==
         0.0);
@@ -197,7 +199,8 @@ TEST_CASE("space validity: problems and errors") {
   CHECK_THROWS_AS(blocks->from_genes(deep), Error);
   search::SpaceOptions other = options_for("blocks");
   other.num_classes = 3;
-  const search::Candidate foreign = make_search_space("blocks", other)->sample(*std::make_unique<Rng>(1));
+  const search::Candidate foreign =
+      make_search_space("blocks", other)->sample(*std::make_unique<Rng>(1));
   CHECK_FALSE(blocks->problems(foreign).empty());
   auto mbv2 = make_search_space("mbv2", options_for("mbv2"));
   CHECK_THROWS_AS(mbv2->parse("161262363466368x6b16e"), Error);

@@ -82,8 +82,8 @@ TEST_CASE("freerea invariants: |population| = N, distinct members, pick = best o
   auto space = nb201_space();
   for (int64_t cycles : {1, 5, 30}) {
     CAPTURE(cycles);
-    const search::SearchResult r =
-        run_search(*space, small_settings(search::StrategyKind::FreeRea, cycles), synthetic_metrics);
+    const search::SearchResult r = run_search(
+        *space, small_settings(search::StrategyKind::FreeRea, cycles), synthetic_metrics);
     CHECK(r.state.population.size() == 12);
     std::set<std::string> texts;
     for (const search::Member& m : r.state.population) {
@@ -125,8 +125,8 @@ TEST_CASE("same seed and settings: byte-identical history for 1 and 2 threads") 
   search::SpaceOptions blocks_options;
   auto blocks = search::make_search_space("blocks", blocks_options);
   auto nb201 = nb201_space();
-  for (search::StrategyKind strategy :
-       {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
+  for (search::StrategyKind strategy : {search::StrategyKind::Random, search::StrategyKind::Rea,
+                                        search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
     for (const search::SearchSpace* space : {nb201.get(), blocks.get()}) {
       const std::string strategy_text = search::strategy_name(strategy);
       CAPTURE(strategy_text);
@@ -151,12 +151,13 @@ TEST_CASE("same seed and settings: byte-identical history for 1 and 2 threads") 
 
 TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupted run") {
   auto space = nb201_space();
-  for (search::StrategyKind strategy :
-       {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
+  for (search::StrategyKind strategy : {search::StrategyKind::Random, search::StrategyKind::Rea,
+                                        search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
     const std::string strategy_text = search::strategy_name(strategy);
     CAPTURE(strategy_text);
     search::SearchSettings s = small_settings(strategy, 20);
-    s.aggregator = strategy == search::StrategyKind::Rea ? search::AggregatorKind::ZScore : search::AggregatorKind::FreeRea;
+    s.aggregator = strategy == search::StrategyKind::Rea ? search::AggregatorKind::ZScore
+                                                         : search::AggregatorKind::FreeRea;
     s.constraints.max_params = 600000;
     s.checkpoint_every = 3;
     SearchTempDir whole_dir, crash_dir, stop_dir;
@@ -165,9 +166,10 @@ TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupte
     const std::string expected = search::history_csv(whole, s);
 
     // Crash: the score function throws after a few checkpoints (12 calls for the population).
-    const int crash_call = strategy == search::StrategyKind::Random || strategy == search::StrategyKind::Rl ? 16
-                           : strategy == search::StrategyKind::Rea  ? 20
-                                                            : 28;
+    const int crash_call =
+        strategy == search::StrategyKind::Random || strategy == search::StrategyKind::Rl ? 16
+        : strategy == search::StrategyKind::Rea                                          ? 20
+                                                                                         : 28;
     s.output_dir = crash_dir.str();
     std::atomic<int> calls{0};
     auto crashing = [&](const search::Candidate& c) {
@@ -188,8 +190,11 @@ TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupte
     s.steps = 7;
     const search::SearchResult first = run_search(*space, s, synthetic_metrics);
     CHECK(first.state.step == 7);
-    const double checkpointed_seconds = nlohmann::json::parse(read_file(search::search_state_path(s.output_dir)))
-                                            .at("state").at("elapsed_seconds").get<double>();
+    const double checkpointed_seconds =
+        nlohmann::json::parse(read_file(search::search_state_path(s.output_dir)))
+            .at("state")
+            .at("elapsed_seconds")
+            .get<double>();
     s.resume = true;
     s.steps = 20;
     const search::SearchResult second = run_search(*space, s, synthetic_metrics);
@@ -210,8 +215,8 @@ TEST_CASE("resume after a crash or a stop ends byte-identical to an uninterrupte
 
 TEST_CASE("constraints reject candidates; impossible constraints give a clear error") {
   auto space = nb201_space();
-  for (search::StrategyKind strategy :
-       {search::StrategyKind::Random, search::StrategyKind::Rea, search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
+  for (search::StrategyKind strategy : {search::StrategyKind::Random, search::StrategyKind::Rea,
+                                        search::StrategyKind::FreeRea, search::StrategyKind::Rl}) {
     const std::string strategy_text = search::strategy_name(strategy);
     CAPTURE(strategy_text);
     search::SearchSettings s = small_settings(strategy, 10);
@@ -252,8 +257,8 @@ TEST_CASE("budgets and settings checks") {
   CHECK_THROWS_AS(search::run_search(*space, s, synthetic_metrics), Error);
   s = small_settings(search::StrategyKind::Rea, 3);
   s.metrics = {{"naswot", 1}, {"snip", 1}};
-  CHECK_THROWS_WITH_AS(search::run_search(*space, s, synthetic_metrics), doctest::Contains("'snip'"),
-                       Error);
+  CHECK_THROWS_WITH_AS(search::run_search(*space, s, synthetic_metrics),
+                       doctest::Contains("'snip'"), Error);
   // Architecture-only metrics need no score function call.
   s.metrics = {{"skip", 1}, {"params", -1}};
   int called = 0;

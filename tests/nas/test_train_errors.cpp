@@ -46,35 +46,44 @@ TEST_CASE("load_model: round trip restores the weights and the normalisation") {
   train::LoadedModel m = train::load_model(c, "mem");
   CHECK(to_text(m.arch) == kSmallArch);
   CHECK(m.normalization.mean == std::vector<float>{0.25f});
-  CHECK(same_tensors(train::make_model_checkpoint(*m.module, {&m.arch, &m.normalization,
-                                                       c.meta["class_names"].get<std::vector<std::string>>(), 4, "mnist"}), c));
+  CHECK(same_tensors(
+      train::make_model_checkpoint(
+          *m.module, {&m.arch, &m.normalization,
+                      c.meta["class_names"].get<std::vector<std::string>>(), 4, "mnist"}),
+      c));
 }
 
 TEST_CASE("load_model: architecture / tensor mismatches name the tensor and both shapes") {
   Checkpoint c = small_model_checkpoint();
   SUBCASE("wider block in the architecture text") {
     c.meta["arch"] = "blocks:in=1x8x8,classes=10,act=relu,stem=4k3s1|ds:k3s2c16|head=0";
-    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"),
-                         doctest::Contains("'blocks.0.3.weight' has shape [8, 4, 1, 1] in the checkpoint but "
-                                           "[16, 4, 1, 1] in the architecture"),
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        train::load_model(c, "m.ckpt"),
+        doctest::Contains("'blocks.0.3.weight' has shape [8, 4, 1, 1] in the checkpoint but "
+                          "[16, 4, 1, 1] in the architecture"),
+        Error);
   }
   SUBCASE("missing tensor") {
     c.tensors.erase(std::find_if(c.tensors.begin(), c.tensors.end(),
                                  [](const auto& e) { return e.first == "stem.0.weight"; }));
-    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("'stem.0.weight' [4, 1, 3, 3] of the "
-                                                                    "architecture is missing"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"),
+                         doctest::Contains("'stem.0.weight' [4, 1, 3, 3] of the "
+                                           "architecture is missing"),
+                         Error);
   }
   SUBCASE("unexpected tensor") {
     c.tensors.emplace_back("blocks.9.weight", Tensor({2, 2}));
-    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("'blocks.9.weight' [2, 2] is not part"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"),
+                         doctest::Contains("'blocks.9.weight' [2, 2] is not part"), Error);
   }
   SUBCASE("not a model checkpoint, or another model format version") {
     c.meta["format"] = "something";
-    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("not a piconas model checkpoint"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"),
+                         doctest::Contains("not a piconas model checkpoint"), Error);
     c.meta["format"] = "piconas-model";
     c.meta["version"] = 2;
-    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"), doctest::Contains("model format version 2"), Error);
+    CHECK_THROWS_WITH_AS(train::load_model(c, "m.ckpt"),
+                         doctest::Contains("model format version 2"), Error);
   }
   SUBCASE("bad architecture text or normalisation") {
     c.meta["arch"] = "blocks:in=1x8x8,classes=10,act=swish,stem=4k3s1|head=0";
@@ -99,7 +108,8 @@ TEST_CASE("load_model: file with a wrong version or checksum is refused with the
   version[8] = 7;
   write_file_atomic(path, version);
   CHECK_THROWS_WITH_AS(train::load_model(path), doctest::Contains("version 7"), Error);
-  CHECK_THROWS_WITH_AS(train::load_model(dir.file("absent.ckpt")), doctest::Contains("absent.ckpt"), Error);
+  CHECK_THROWS_WITH_AS(train::load_model(dir.file("absent.ckpt")), doctest::Contains("absent.ckpt"),
+                       Error);
 }
 
 TEST_CASE("evaluate: accuracy, per-class accuracy and confusion matrix of a hand case") {
@@ -135,12 +145,15 @@ TEST_CASE("train: a data set whose channels, resolution or classes do not fit th
   TempDir root;
   train::TrainConfig config = small_config(root, "run");
   config.arch = "blocks:in=1x28x28,classes=10,act=relu,stem=4k3s1|head=0";
-  CHECK_THROWS_WITH_AS(train::train_model(config), doctest::Contains("has 1x8x8 images (channels x height x width) but the "
-                                                        "model expects 1x28x28"), Error);
+  CHECK_THROWS_WITH_AS(train::train_model(config),
+                       doctest::Contains("has 1x8x8 images (channels x height x width) but the "
+                                         "model expects 1x28x28"),
+                       Error);
   config.arch = "blocks:in=3x8x8,classes=10,act=relu,stem=4k3s1|head=0";
   CHECK_THROWS_WITH_AS(train::train_model(config), doctest::Contains("expects 3x8x8"), Error);
   config.arch = "blocks:in=1x8x8,classes=3,act=relu,stem=4k3s1|head=0";
-  CHECK_THROWS_WITH_AS(train::train_model(config), doctest::Contains("has 10 classes but the model has 3"), Error);
+  CHECK_THROWS_WITH_AS(train::train_model(config),
+                       doctest::Contains("has 10 classes but the model has 3"), Error);
   config.arch = "blocks:in=3x16x16,classes=10,act=relu,stem=4k3s1|head=0";
   config.data.channels = 3;  // converting the data makes it fit
   config.data.resolution = 16;
@@ -149,8 +162,10 @@ TEST_CASE("train: a data set whose channels, resolution or classes do not fit th
 }
 
 TEST_CASE("predicted_classes: arg-max per row, ties to the lower class, float and double") {
-  CHECK(train::predicted_classes(Tensor::from_values({2, 3}, {1, 5, 5, -1, -2, -0.5})) == std::vector<int32_t>{1, 2});
-  CHECK(train::predicted_classes(Tensor::from_values({1, 2}, {3, 3}, DType::F64)) == std::vector<int32_t>{0});
+  CHECK(train::predicted_classes(Tensor::from_values({2, 3}, {1, 5, 5, -1, -2, -0.5})) ==
+        std::vector<int32_t>{1, 2});
+  CHECK(train::predicted_classes(Tensor::from_values({1, 2}, {3, 3}, DType::F64)) ==
+        std::vector<int32_t>{0});
   CHECK_THROWS_AS(train::predicted_classes(Tensor({4})), Error);
 }
 
@@ -167,12 +182,14 @@ TEST_CASE("recalibrate_batchnorm: running statistics become the average batch st
   auto bn = net.add(std::make_shared<autograd::BatchNorm2d>(1));
   net.set_training(false);
   const std::vector<int64_t> all{0, 1, 2, 3};
-  CHECK(train::recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 4, 1, 9, 0) == 4);
+  CHECK(train::recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 4, 1, 9, 0) ==
+        4);
   CHECK(bn->state.running_mean.get(0) == doctest::Approx(0.35));
   CHECK(bn->state.running_var.get(0) == doctest::Approx(0.35 / 3));
   CHECK(bn->state.momentum == 0.1);
   CHECK_FALSE(net.training());
   // Two batches of two: the mean of the batch means is the overall mean whatever the order.
-  CHECK(train::recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 2, 5, 9, 1) == 4);
+  CHECK(train::recalibrate_batchnorm(net, d, data::Normalization::identity(1), all, 2, 5, 9, 1) ==
+        4);
   CHECK(bn->state.running_mean.get(0) == doctest::Approx(0.35));
 }

@@ -67,8 +67,10 @@ TEST_CASE("train: outputs, metrics rows, summary and model meta contract") {
 
   train::LoadedModel model = train::load_model(r.last_checkpoint);
   CHECK_FALSE(model.module->training());
-  CHECK(same_tensors(train::make_model_checkpoint(*model.module, {&model.arch, &model.normalization,
-                                                           best.meta["class_names"].get<std::vector<std::string>>(), 0, ""}),
+  CHECK(same_tensors(train::make_model_checkpoint(
+                         *model.module,
+                         {&model.arch, &model.normalization,
+                          best.meta["class_names"].get<std::vector<std::string>>(), 0, ""}),
                      [&] {
                        Checkpoint c = last;
                        c.tensors.erase(std::remove_if(c.tensors.begin(), c.tensors.end(),
@@ -80,7 +82,8 @@ TEST_CASE("train: outputs, metrics rows, summary and model meta contract") {
 
 TEST_CASE("train: same seed gives identical weights, another seed different ones") {
   TempDir root;
-  train::TrainConfig a = small_config(root, "a"), b = small_config(root, "b"), c = small_config(root, "c");
+  train::TrainConfig a = small_config(root, "a"), b = small_config(root, "b"),
+                     c = small_config(root, "c");
   a.epochs = b.epochs = c.epochs = 1;
   c.seed = 6;
   train::train_model(a);
@@ -160,7 +163,8 @@ TEST_CASE("train: refuses to overwrite a run, and to resume with other options")
   CHECK_THROWS_WITH_AS(train_model(config), doctest::Contains("--resume"), Error);
   config.resume = true;
   config.lr = 0.2;
-  CHECK_THROWS_WITH_AS(train_model(config), doctest::Contains("lr: checkpoint 0.05, now 0.2"), Error);
+  CHECK_THROWS_WITH_AS(train_model(config), doctest::Contains("lr: checkpoint 0.05, now 0.2"),
+                       Error);
   config.lr = 0.05;
   CHECK(train_model(config).completed);  // resuming a finished run only re-evaluates it
 }

@@ -110,6 +110,59 @@ class PaddedNet(nn.Module):
         return self.fc(torch.flatten(self.dw(self.even(self.stem(x))), 1))
 
 
+class SqueezeExcite(nn.Module):
+    """torchvision's SqueezeExcitation: pool, 1x1 reduce, ReLU, 1x1 expand, gate, scale."""
+
+    def __init__(self, channels, squeeze, gate, gate_first):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.gate = gate
+        self.gate_first = gate_first
+
+    def forward(self, x):
+        s = nn.functional.adaptive_avg_pool2d(x, 1)
+        s = self.gate(self.fc2(torch.relu(self.fc1(s))))
+        return s * x if self.gate_first else x * s
+
+
+class MobileNetV3Block(nn.Module):
+    """Hard-swish stem and a MobileNetV3 bneck with its residual: 1x1 expand, depthwise 3x3,
+    squeeze-and-excitation with a hard-sigmoid gate (features * gate), 1x1 project; head, pool,
+    classifier. Every layer has an int8 kernel."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8, s=2), nn.Hardswish())
+        self.expand = nn.Sequential(*conv_bn(8, 16, k=1), nn.Hardswish())
+        self.dw = nn.Sequential(*conv_bn(16, 16, groups=16), nn.Hardswish())
+        self.se = SqueezeExcite(16, 8, nn.Hardsigmoid(), gate_first=False)
+        self.project = nn.Sequential(*conv_bn(16, 8, k=1))
+        self.head = nn.Sequential(*conv_bn(8, 12, k=1), nn.Hardswish())
+        self.fc = nn.Linear(12, 4)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = x + self.project(self.se(self.dw(self.expand(x))))
+        x = nn.functional.adaptive_avg_pool2d(self.head(x), 1).flatten(1)
+        return self.fc(x)
+
+
+class SigmoidSE(nn.Module):
+    """A squeeze-and-excitation module with a sigmoid gate written gate * features (the original
+    SE-Net form, torchvision's order)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8), nn.ReLU())
+        self.se = SqueezeExcite(8, 4, nn.Sigmoid(), gate_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.se(self.stem(x))
+        return self.fc(nn.functional.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 def randomize_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -123,7 +176,8 @@ def randomize_batchnorm(model, gen):
 def main():
     gen = torch.Generator().manual_seed(17)
     models = {"resnet_block": ResNetBlock, "mbv2_block": MobileNetV2Block,
-              "ds_net": DepthwiseSeparable, "unsupported": Unsupported, "padded_net": PaddedNet}
+              "ds_net": DepthwiseSeparable, "unsupported": Unsupported, "padded_net": PaddedNet,
+              "mbv3_block": MobileNetV3Block, "sigmoid_se": SigmoidSE}
     x = torch.randn(2, *INPUT, generator=gen)
     for name, cls in models.items():
         torch.manual_seed(17)

@@ -59,7 +59,8 @@ double max_rel_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
-const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net", "padded_net"};
+const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net",
+                               "padded_net",   "mbv3_block", "sigmoid_se"};
 
 }  // namespace
 
@@ -135,19 +136,34 @@ TEST_CASE("export then import is identical") {
 }
 
 TEST_CASE("a block architecture exports to ONNX and imports back to the same logits") {
-  const ArchSpec spec = parse_arch(
-      "blocks:in=3x12x12,classes=3,act=relu6,stem=8k3s2|ir:k3e2s1c8|ds:k5s2c16|rb:k3s1c16|head=24");
-  auto net = build_network(spec);
-  Rng rng(5);
-  net->initialize(rng);
-  net->set_training(false);
-  const onnx_io::ImportedModel back =
-      onnx_io::import_onnx(onnx_io::export_onnx(spec, *net), "exported");
-  Tensor x({2, 3, 12, 12});
-  for (int64_t i = 0; i < x.numel(); ++i)
-    x.data<float>()[i] = static_cast<float>(std::sin(0.37 * i));
-  const Tensor want = (*net)(autograd::Variable(x)).value();
-  CHECK(max_rel_diff(logits_of(back.checkpoint, x), want) < 1e-6);
+  // The second: MobileNetV3 blocks (squeeze-and-excitation, hard-swish, a relu block).
+  for (const char* arch :
+       {"blocks:in=3x12x12,classes=3,act=relu6,stem=8k3s2|ir:k3e2s1c8|ds:k5s2c16|rb:k3s1c16|head=24",
+        "blocks:in=3x12x12,classes=3,act=hswish,stem=8k3s2|ir:k3e2s1c8:se|ir:k5e4s2c16:se:relu|"
+        "ir:k3e2s1c16|head=24"}) {
+    INFO(arch);
+    const ArchSpec spec = parse_arch(arch);
+    auto net = build_network(spec);
+    Rng rng(5);
+    net->initialize(rng);
+    net->set_training(false);
+    const onnx_io::ImportedModel back =
+        onnx_io::import_onnx(onnx_io::export_onnx(spec, *net), "exported");
+    Tensor x({2, 3, 12, 12});
+    for (int64_t i = 0; i < x.numel(); ++i)
+      x.data<float>()[i] = static_cast<float>(std::sin(0.37 * i));
+    const Tensor want = (*net)(autograd::Variable(x)).value();
+    CHECK(max_rel_diff(logits_of(back.checkpoint, x), want) < 1e-6);
+    // Same layer count: each SE module is pool, reduce, relu, expand, gate and a mul.
+    int muls = 0;
+    for (const GraphLayer& l : back.arch.graph) muls += l.op == GraphOp::Mul;
+    const std::string text = arch;
+    int se_blocks = 0;
+    for (size_t at = text.find(":se"); at != std::string::npos; at = text.find(":se", at + 1))
+      ++se_blocks;
+    CHECK(muls == se_blocks);
+    CHECK(back.arch.graph.size() + 1 == arch_layers(spec).size());
+  }
 }
 
 TEST_CASE("int8 deployment of imported networks: folded graph equals the module, ds_net accepted") {

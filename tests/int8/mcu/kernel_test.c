@@ -8,7 +8,8 @@
  * filter (conv2d_packed_s8.h). The in-place depthwise (its planar SIMD
  * variant, else its portable one) runs against the out-of-place portable depthwise, on 1x1 to
  * 7x7 kernels, strides 1..3 and paddings 0..3; a 20x20 depthwise layer (3x3 to 7x7, stride 1 or
- * 2) runs the MVE kernel's bands. Exit status 0 when all are byte-identical.
+ * 2) runs the MVE kernel's bands. The add also runs in place over either input. Exit status 0
+ * when all are byte-identical.
  * On Cortex-M55 the SIMD entry points run the MVE kernels (ops/int8/mve_s8.h), which cannot run
  * on the host: this test is their only bit-exactness check (channel counts up to 17 exercise the
  * predicated tails; rounding_case the ties of the vector requantization).
@@ -381,6 +382,18 @@ static int rounding_case(void) {
          differs(out.w * out.c) || packed_case(&p, &q, &in, &f, bias, &out);
 }
 
+/* The add with its output over input 1 (over == 1) or input 2 (over == 2), as the planner's
+ * in-place add runs it, against y_ref. Returns 1 on a mismatch. */
+static int add_in_place(const piconas_add_params *p, int32_t n, int over) {
+  int32_t i;
+  for (i = 0; i < n; ++i) y[i] = over == 1 ? x[i] : x2[i];
+  if ((piconas_add_simd_applies(p) ? piconas_add_simd_s8(p, over == 1 ? y : x, over == 2 ? y : x2, y, n)
+                                   : piconas_add_s8(p, over == 1 ? y : x, over == 2 ? y : x2, y, n)) != 0) {
+    return 1;
+  }
+  return differs(n);
+}
+
 static int add_case(void) {
   piconas_add_params p;
   const int32_t n = rnd(1, 64);
@@ -404,7 +417,8 @@ static int add_case(void) {
                                        : piconas_add_s8(&p, x, x2, y, n)) != 0 ||
          differs(n) ||
          (piconas_add_simd_applies(&p) && piconas_add_s8_check(&p, n) == 0 &&
-          (clear_y(n), piconas_add_simd_prechecked_s8(&p, x, x2, y, n) != 0 || differs(n)));
+          (clear_y(n), piconas_add_simd_prechecked_s8(&p, x, x2, y, n) != 0 || differs(n))) ||
+         add_in_place(&p, n, 1) || add_in_place(&p, n, 2);
 }
 
 int main(void) {
