@@ -14,16 +14,17 @@ namespace {
 constexpr int kM = 4;         // output tile
 constexpr int kA = kM + 2;    // input tile (alpha)
 constexpr int kXi = kA * kA;  // transformed elements per tile
-// Scratch of one block (transformed inputs and GEMM outputs) kept near the 1 MiB L2.
-constexpr int64_t kBlockBytes = 1536 * 1024;
+// A block's scratch (transformed inputs and GEMM outputs) holds at most this many bytes and
+// its GEMMs at most this many tiles (columns); then the tile rows are cut into an even number
+// of near-equal blocks, so that 2 threads get equal shares. Measured (bench_conv2d, 1 thread,
+// CPU time): conv64_3x3_56 at batch 1 and 32 ~1.13x faster with 98-112 tile blocks than with
+// 42-84 (the old 1.5 MiB limit and at least 4 blocks); conv32_3x3_24 at batch 32 ~0.9x with
+// 192-tile blocks (2 MiB alone).
+constexpr int64_t kBlockBytes = 2048 * 1024;
+constexpr int64_t kBlockTiles = 144;
 
 // F(4x4, 3x3) (Lavin & Gray 2016): y = A^T [(G g G^T) .* (B^T d B)] A; G, B^T and A^T are
 // written out in g_rows, bt_rows and at_rows below.
-// Blocks of near-equal size, and at least this many where there are enough tile rows, so
-// that 2 or 4 threads get equal shares. Full cache-sized blocks and a short last one gave
-// conv64_3x3_56 at batch 1 (14 tile rows, blocks of 6, 6, 2) 6 and 8 rows on 2 threads, and
-// conv32_3x3_24 at batch 32 (192 rows, 7 blocks of 27 and one of 3) 108 and 84 rows.
-constexpr int64_t kMinBlocks = 4;
 
 struct Tiling {
   int64_t tiles_h, tiles_w;  // tiles per image
@@ -39,10 +40,10 @@ Tiling make_tiling(const ConvShape& s, int64_t elem_size) {
   t.tiles_w = (s.out_w + kM - 1) / kM;
   t.tile_rows = s.batch * t.tiles_h;
   const int64_t per_tile = kXi * (s.in_channels + s.out_channels) * elem_size;
-  const int64_t tiles = std::max<int64_t>(kBlockBytes / per_tile, 1);
+  const int64_t tiles = std::max<int64_t>(std::min(kBlockBytes / per_tile, kBlockTiles), 1);
   const int64_t rows_per_block = std::clamp<int64_t>(tiles / t.tiles_w, 1, t.tile_rows);
-  t.blocks = std::max((t.tile_rows + rows_per_block - 1) / rows_per_block,
-                      std::min(kMinBlocks, t.tile_rows));
+  const int64_t blocks = (t.tile_rows + rows_per_block - 1) / rows_per_block;
+  t.blocks = std::min(blocks + blocks % 2, t.tile_rows);
   t.block_tiles = (t.tile_rows + t.blocks - 1) / t.blocks * t.tiles_w;
   return t;
 }
@@ -98,11 +99,28 @@ void g_rows(const T* const in[3], T* const out[kA]) {
   }
 }
 
-// U[xi][o][c] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time.
+// Buffers kept by each thread from call to call and grown to the largest size asked for:
+// a call at batch 1 is short enough that allocating (and faulting in) fresh ones cost ~40 %
+// of it (perf, conv64_3x3_56 batch 1). New elements are zero; lanes past a block's tiles keep
+// values of earlier calls, which reach only lanes that are computed and ignored.
 template <class T>
-std::vector<T> transform_filters(const ConvShape& s, const T* w) {
+T* grown(std::vector<T>& buffer, int64_t size) {
+  if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size), T(0));
+  return buffer.data();
+}
+
+template <class T>
+struct BlockScratch {
+  std::vector<T> v, m, d, prow;
+};
+
+// U[xi][o][c] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time, into
+// the calling thread's buffer.
+template <class T>
+const T* transform_filters(const ConvShape& s, const T* w) {
+  thread_local std::vector<T> buffer;
   const int64_t oc = s.out_channels * s.in_channels;
-  std::vector<T> u(static_cast<size_t>(kXi * oc));
+  T* u = grown(buffer, kXi * oc);
   parallel_for(0, (oc + kLanes - 1) / kLanes, [&](int64_t blk) {
     const int64_t k0 = blk * kLanes, lanes = std::min(kLanes, oc - k0);
     T g[9][kLanes] = {}, tmp[kA * 3][kLanes], out[kXi][kLanes];
@@ -120,7 +138,7 @@ std::vector<T> transform_filters(const ConvShape& s, const T* w) {
       for (int b = 0; b < kA; ++b) o[b] = out[a * kA + b];
       g_rows(in, o);
     }
-    for (int xi = 0; xi < kXi; ++xi) std::copy_n(out[xi], lanes, u.data() + xi * oc + k0);
+    for (int xi = 0; xi < kXi; ++xi) std::copy_n(out[xi], lanes, u + xi * oc + k0);
   });
   return u;
 }
@@ -216,34 +234,35 @@ void scatter_tiles(const ConvShape& s, const T* out, int64_t ld, int64_t t0, int
 
 // y = conv(x, filters with transformed form u) (+ bias); Accumulate adds to y instead.
 template <class T, bool Accumulate>
-void winograd_apply(const ConvShape& s, const T* x, const std::vector<T>& u, const T* bias, T* y) {
+void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T* y) {
   const Tiling t = make_tiling(s, sizeof(T));
   const int64_t ci = s.in_channels, co = s.out_channels;
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
   const int64_t pitch = t.tiles_w * kM + 2;
   parallel_chunks(0, t.blocks, [&](int64_t b_lo, int64_t b_hi) {
-    // Zeroed once: padding lanes stay finite, the row buffer's borders stay zero.
-    std::vector<T> v(static_cast<size_t>(kXi * ci * ld), T(0));
-    std::vector<T> m(static_cast<size_t>(kXi * co * ld), T(0));
-    std::vector<T> d(static_cast<size_t>(kXi * ld), T(0));
-    std::vector<T> prow(static_cast<size_t>(pitch), T(0));
+    thread_local BlockScratch<T> scratch;
+    T* v = grown(scratch.v, kXi * ci * ld);
+    T* m = grown(scratch.m, kXi * co * ld);
+    T* d = grown(scratch.d, kXi * ld);
+    T* prow = grown(scratch.prow, pitch);
+    std::fill_n(prow, pitch, T(0));  // its borders are the zero padding
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {
       const int64_t r0 = t.begin(blk), r1 = t.begin(blk + 1);
       const int64_t cols = (r1 - r0) * t.tiles_w;
       for (int64_t c = 0; c < ci; ++c) {
         for (int64_t r = r0; r < r1; ++r)
-          gather_patches(s, t, x + (r / t.tiles_h * ci + c) * in_plane, r % t.tiles_h, prow.data(),
-                         d.data(), ld, (r - r0) * t.tiles_w);
-        transform_patches(d.data(), ld, cols, v.data() + c * ld, ci * ld);
+          gather_patches(s, t, x + (r / t.tiles_h * ci + c) * in_plane, r % t.tiles_h, prow, d, ld,
+                         (r - r0) * t.tiles_w);
+        transform_patches(d, ld, cols, v + c * ld, ci * ld);
       }
       for (int xi = 0; xi < kXi; ++xi)
-        gemm(Trans::No, Trans::No, co, cols, ci, T(1), u.data() + xi * co * ci, ci,
-             v.data() + xi * ci * ld, ld, T(0), m.data() + xi * co * ld, ld);
+        gemm(Trans::No, Trans::No, co, cols, ci, T(1), u + xi * co * ci, ci, v + xi * ci * ld, ld,
+             T(0), m + xi * co * ld, ld);
       for (int64_t o = 0; o < co; ++o) {
-        inverse_patches(m.data() + o * ld, co * ld, cols, bias ? bias[o] : T(0), d.data(), ld);
+        inverse_patches(m + o * ld, co * ld, cols, bias ? bias[o] : T(0), d, ld);
         for (int64_t r = r0; r < r1; ++r)
-          scatter_tiles<T, Accumulate>(s, d.data(), ld, (r - r0) * t.tiles_w, r % t.tiles_h,
+          scatter_tiles<T, Accumulate>(s, d, ld, (r - r0) * t.tiles_w, r % t.tiles_h,
                                        y + (r / t.tiles_h * co + o) * out_plane);
       }
     }

@@ -10,9 +10,10 @@
 // tests/ops/test_conv2d.cpp bounds the error by 1e-4 of the sum of |w| * |x| per output in
 // float, and compares float64 results with the naive twin to 1e-10.
 // Tiles are processed in blocks of whole tile rows sized by the shape alone (for the cache,
-// and at least 4 near-equal blocks where there are 4 tile rows), so the result does not
-// depend on the thread count; each thread owns whole blocks and its own scratch. Small
-// outputs make GEMMs of a few tiles: the selector leaves them to im2col + GEMM.
+// an even number of near-equal blocks where there are 2 tile rows), so the result does not
+// depend on the thread count; each thread owns whole blocks and its own scratch, kept from
+// call to call (grown to the largest shape seen, like the transformed filters of the calling
+// thread). Small outputs make GEMMs of a few tiles: the selector leaves them to im2col + GEMM.
 #pragma once
 
 #include "ops/conv2d.h"

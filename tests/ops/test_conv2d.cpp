@@ -412,6 +412,32 @@ TEST_CASE("conv2d: Winograd F(4x4,3x3) matches naive within 1e-4 (float) / 1e-12
   set_num_threads(2);
 }
 
+// Each thread keeps its Winograd buffers from call to call: a narrow image after a wide one
+// must still see zero padding (not the wide rows left in the buffers), and a repeated call
+// gives the same bits whatever the calls between.
+TEST_CASE("conv2d: Winograd scratch kept between calls of other shapes") {
+  const Case wide{"wide 8->8 @9x37", {1, 8, 9, 37}, {8, 8, 3, 3}, params(1, 1)};
+  const Case narrow{"narrow 8->16 @11x6 pad2", {2, 8, 11, 6}, {16, 8, 3, 3}, params(1, 2)};
+  const ConvShape s = conv2d_shape(narrow.x, narrow.w, narrow.p);
+  Rng rng(31);
+  auto x = random_vector<float>(shape_numel(narrow.x), rng);
+  auto w = random_vector<float>(shape_numel(narrow.w), rng);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    CAPTURE(threads);
+    std::vector<float> first(s.batch * s.out_channels * s.out_h * s.out_w), again(first.size());
+    conv2d_forward<float>(s, x.data(), w.data(), nullptr, first.data(), ConvAlgo::Winograd);
+    check_winograd<float>(wide, 1e-4);
+    check_winograd<float>(narrow, 1e-4);
+    check_winograd<double>(wide, 1e-12);
+    check_winograd<double>(narrow, 1e-12);
+    check_winograd<float>(wide, 1e-4);
+    conv2d_forward<float>(s, x.data(), w.data(), nullptr, again.data(), ConvAlgo::Winograd);
+    CHECK(first == again);
+  }
+  set_num_threads(2);
+}
+
 TEST_CASE("conv2d: Winograd is bit-identical for 1, 2 and 3 threads, selected for 3x3 s1") {
   const ConvShape s = conv2d_shape({4, 16, 26, 22}, {16, 16, 3, 3}, params(1, 1));
   CHECK(select_conv_algo(s) == ConvAlgo::Winograd);
