@@ -130,8 +130,9 @@ class Lowering {
           break;
         }
         case LayerKind::BatchNorm:  // folded into the conv before it
-          PICONAS_CHECK(folded_[i], "deploy: layer '" << row.name << "' (batchnorm) does not follow "
-                                                     "a conv, into which int8 folds it");
+          PICONAS_CHECK(folded_[i], "deploy: layer '" << row.name << "' (" << row.type
+                                                     << ") does not follow a conv, into which int8 "
+                                                        "folds it");
           tensor_of_row_[i] = input;
           break;
         case LayerKind::Activation:  // fused, or a layer of its own

@@ -456,7 +456,11 @@ MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
 
 MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64_t max_sram) {
   PICONAS_CHECK(max_sram >= 0, "plan_for_budget: the SRAM budget must be >= 0 (0: none), got " << max_sram);
-  if (max_sram == 0) return plan_memory(graph, options);
+  if (max_sram == 0) {  // the default plan keeps elementwise layers out of place (planner.h)
+    PlanOptions speed_first = options;
+    speed_first.in_place_elementwise = false;
+    return plan_memory(graph, speed_first);
+  }
   MemoryPlan plan = plan_tiers(graph, options, PatchPlan{}, max_sram);
   if (plan.arena_bytes <= max_sram) return plan;
   const bool automatic = options.patch_auto || (options.patch_if_needed && options.patch.layers == 0);

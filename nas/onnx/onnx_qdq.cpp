@@ -145,6 +145,18 @@ int64_t pad_after(const QLayer &l, int64_t in, int64_t out, int kernel,
   return std::max<int64_t>(after, 0);
 }
 
+// kernel_shape, strides and pads of a conv or pool window.
+void window_attributes(onnx::NodeProto &n, const QLayer &l, const Shape3 &in,
+                       const Shape3 &out) {
+  QdqWriter::ints(n, "kernel_shape", {l.kernel.h, l.kernel.w});
+  QdqWriter::ints(n, "strides", {l.stride.h, l.stride.w});
+  QdqWriter::ints(
+      n, "pads",
+      {l.padding.h, l.padding.w,
+       pad_after(l, in.h, out.h, l.kernel.h, l.stride.h, l.padding.h),
+       pad_after(l, in.w, out.w, l.kernel.w, l.stride.w, l.padding.w)});
+}
+
 void value_info(onnx::ValueInfoProto *v, const std::string &name,
                 const std::vector<int64_t> &dims) {
   v->set_name(name);
@@ -219,14 +231,7 @@ std::string export_onnx_qdq(const QuantizedModel &model,
         break;
       }
       onnx::NodeProto &n = w.node("Conv", l.name, {x, weight, bias}, y);
-      QdqWriter::ints(n, "kernel_shape", {l.kernel.h, l.kernel.w});
-      QdqWriter::ints(n, "strides", {l.stride.h, l.stride.w});
-      QdqWriter::ints(n, "pads",
-                      {l.padding.h, l.padding.w,
-                       pad_after(l, in.shape.h, out.shape.h, l.kernel.h,
-                                 l.stride.h, l.padding.h),
-                       pad_after(l, in.shape.w, out.shape.w, l.kernel.w,
-                                 l.stride.w, l.padding.w)});
+      window_attributes(n, l, in.shape, out.shape);
       QdqWriter::integer(n, "group", depthwise ? in_c : 1);
       break;
     }
@@ -245,15 +250,9 @@ std::string export_onnx_qdq(const QuantizedModel &model,
     case OpKind::MaxPool:
     case OpKind::AvgPool: { // the int8 pools skip padding taps: count_include_pad 0
       const bool max = l.kind == OpKind::MaxPool;
-      onnx::NodeProto &n = w.node(max ? "MaxPool" : "AveragePool", l.name, {x}, y);
-      QdqWriter::ints(n, "kernel_shape", {l.kernel.h, l.kernel.w});
-      QdqWriter::ints(n, "strides", {l.stride.h, l.stride.w});
-      QdqWriter::ints(n, "pads",
-                      {l.padding.h, l.padding.w,
-                       pad_after(l, in.shape.h, out.shape.h, l.kernel.h,
-                                 l.stride.h, l.padding.h),
-                       pad_after(l, in.shape.w, out.shape.w, l.kernel.w,
-                                 l.stride.w, l.padding.w)});
+      onnx::NodeProto &n =
+          w.node(max ? "MaxPool" : "AveragePool", l.name, {x}, y);
+      window_attributes(n, l, in.shape, out.shape);
       if (!max)
         QdqWriter::integer(n, "count_include_pad", 0);
       break;

@@ -61,8 +61,11 @@ McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const Pl
   const auto norm = fashion_normalization();
   const Graph g = lower_network(spec, *net);
   const QuantizedModel q = quantize_graph(g, synthetic_images(spec.input, 32, 5, norm), norm);
-  // As the exporter plans: the packed conv kernel where its scratch fits (planner.h).
-  const MemoryPlan plan = with_packed_conv(g, plan_for_budget(g, plan_options, max_sram), plan_options.strategy);
+  // As the exporter plans: the packed conv kernel where its scratch fits (planner.h). Without a
+  // budget the options' own plan (plan_for_budget would keep elementwise layers out of place).
+  const MemoryPlan plan = with_packed_conv(
+      g, max_sram > 0 ? plan_for_budget(g, plan_options, max_sram) : plan_memory(g, plan_options),
+      plan_options.strategy);
   const auto input = to_nhwc_int8(q.tensors[0], test_images(spec, norm, batch));
   McuRun r;
   r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);

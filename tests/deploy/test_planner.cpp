@@ -68,7 +68,9 @@ TEST_CASE("planner: a hand-checked chain reuses memory") {
 TEST_CASE("planner: reference networks beat the naive plan") {
   for (const char* name : {"tiny-bench", "mbv2-bench"}) {
     const Graph g = lower_arch(parse_arch(name));
-    const MemoryPlan plan = plan_memory(g);
+    PlanOptions by_default;  // plan_for_budget without a budget: elementwise layers out of place
+    by_default.in_place_elementwise = false;
+    const MemoryPlan plan = plan_memory(g, by_default);
     check_no_overlap(plan.buffers,
                      [&] {
                        std::vector<int64_t> offsets = plan.tensor_offset;
@@ -79,9 +81,14 @@ TEST_CASE("planner: reference networks beat the naive plan") {
                      plan.arena_bytes);
     CHECK(plan.arena_bytes < plan.naive_bytes);
     CHECK(plan.arena_bytes >= plan.max_live_bytes);
-    const MemoryPlan greedy = plan_memory(g, PlanOptions{PlanStrategy::GreedyBySize});
-    const MemoryPlan first = plan_memory(g, PlanOptions{PlanStrategy::FirstFit});
-    const MemoryPlan longest = plan_memory(g, PlanOptions{PlanStrategy::LongestFirst});
+    auto with = [&](PlanStrategy strategy) {
+      PlanOptions o = by_default;
+      o.strategy = strategy;
+      return plan_memory(g, o);
+    };
+    const MemoryPlan greedy = with(PlanStrategy::GreedyBySize);
+    const MemoryPlan first = with(PlanStrategy::FirstFit);
+    const MemoryPlan longest = with(PlanStrategy::LongestFirst);
     CHECK(plan.arena_bytes == std::min({greedy.arena_bytes, first.arena_bytes, longest.arena_bytes}));
     MESSAGE(std::string(name) << ": arena " << plan.arena_bytes << " B (" << std::string(plan_strategy_name(plan.strategy))
                  << "; greedy-by-size " << greedy.arena_bytes << ", first-fit " << first.arena_bytes

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "onnx_fixture.h"
 #include "core/atomic_file.h"
 #include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
@@ -23,41 +24,9 @@
 using namespace piconas;
 using namespace piconas::nas;
 
+using namespace piconas::onnx_test;
+
 namespace {
-
-std::string model_path(const std::string& name) {
-  return std::string(PICONAS_SOURCE_DIR) + "/tests/onnx/" + name;
-}
-
-struct Expected {
-  Tensor input, logits;
-};
-
-Expected expected(const std::string& name) {
-  const nlohmann::json j = nlohmann::json::parse(read_file(model_path(name + ".expected.json")));
-  Expected e{Tensor(j.at("input_shape").get<Shape>()), Tensor(j.at("logits_shape").get<Shape>())};
-  const auto in = j.at("input").get<std::vector<float>>();
-  const auto out = j.at("logits").get<std::vector<float>>();
-  REQUIRE(static_cast<int64_t>(in.size()) == e.input.numel());
-  REQUIRE(static_cast<int64_t>(out.size()) == e.logits.numel());
-  std::copy(in.begin(), in.end(), e.input.data<float>());
-  std::copy(out.begin(), out.end(), e.logits.data<float>());
-  return e;
-}
-
-Tensor logits_of(const Checkpoint& checkpoint, const Tensor& input) {
-  train::LoadedModel model = train::load_model(checkpoint, "imported");
-  return (*model.module)(autograd::Variable(input)).value();
-}
-
-// Largest |a - b| relative to max(1, |b|).
-double max_rel_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  double worst = 0;
-  for (int64_t i = 0; i < a.numel(); ++i)
-    worst = std::max(worst, std::abs(a.get(i) - b.get(i)) / std::max(1.0, std::abs(b.get(i))));
-  return worst;
-}
 
 const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net",
                                "padded_net",   "mbv3_block", "sigmoid_se"};

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "onnx_fixture.h"
 #include "core/atomic_file.h"
 #include "data/temp_dir.h"
 #include "nas/deploy/emit_c.h"
@@ -25,11 +26,9 @@ using namespace piconas;
 using namespace piconas::nas;
 using piconas::data::testing::TempDir;
 
-namespace {
+using namespace piconas::onnx_test;
 
-std::string model_path(const std::string& name) {
-  return std::string(PICONAS_SOURCE_DIR) + "/tests/onnx/" + name;
-}
+namespace {
 
 // PyTorch's input and logits committed with the model.
 std::pair<Tensor, Tensor> pytorch_io(const std::string& name) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "onnx_fixture.h"
 #include "core/atomic_file.h"
 #include "nas/arch/arch_text.h"
 #include "nas/arch/lowering.h"
@@ -20,43 +21,14 @@
 using namespace piconas;
 using namespace piconas::nas;
 
-namespace {
+using namespace piconas::onnx_test;
 
-std::string model_path(const std::string& name) {
-  return std::string(PICONAS_SOURCE_DIR) + "/tests/onnx/" + name;
-}
+namespace {
 
 onnx::ModelProto proto(const std::string& name) {
   onnx::ModelProto m;
   REQUIRE(m.ParseFromString(read_file(model_path(name))));
   return m;
-}
-
-struct Expected {
-  Tensor input, logits;
-};
-
-Expected expected(const std::string& name) {
-  const nlohmann::json j = nlohmann::json::parse(read_file(model_path(name + ".expected.json")));
-  Expected e{Tensor(j.at("input_shape").get<Shape>()), Tensor(j.at("logits_shape").get<Shape>())};
-  const auto in = j.at("input").get<std::vector<float>>();
-  const auto out = j.at("logits").get<std::vector<float>>();
-  std::copy(in.begin(), in.end(), e.input.data<float>());
-  std::copy(out.begin(), out.end(), e.logits.data<float>());
-  return e;
-}
-
-Tensor logits_of(const onnx_io::ImportedModel& m, const Tensor& input) {
-  train::LoadedModel model = train::load_model(m.checkpoint, "imported");
-  return (*model.module)(autograd::Variable(input)).value();
-}
-
-double max_rel_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  double worst = 0;
-  for (int64_t i = 0; i < a.numel(); ++i)
-    worst = std::max(worst, std::abs(a.get(i) - b.get(i)) / std::max(1.0, std::abs(b.get(i))));
-  return worst;
 }
 
 const GraphLayer& layer(const ArchSpec& spec, size_t conv_index) {
@@ -106,7 +78,7 @@ std::string one_line_error(const onnx::ModelProto& m) {
 TEST_CASE("zero Pad nodes fold into the conv: PyTorch's logits, per-side pads") {
   const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path("padded_net.onnx"));
   const Expected e = expected("padded_net");
-  CHECK(max_rel_diff(logits_of(m, e.input), e.logits) < 2e-5);
+  CHECK(max_rel_diff(logits_of(m.checkpoint, e.input), e.logits) < 2e-5);
   // stem: ZeroPad2d((0, 1, 0, 1)) + 3x3 stride 2; even: same + 2x2; dw: ZeroPad2d((1, 2, 0, 1)).
   CHECK(layer(m.arch, 0).pad == Size2{0, 0});
   CHECK(layer(m.arch, 0).pad_end == Size2{1, 1});
@@ -139,7 +111,7 @@ TEST_CASE("zero Pad nodes fold into the conv: PyTorch's logits, per-side pads") 
     a.name = b.name = "";
     CHECK(a == b);
   }
-  CHECK(max_rel_diff(logits_of(back, e.input), e.logits) < 2e-5);
+  CHECK(max_rel_diff(logits_of(back.checkpoint, e.input), e.logits) < 2e-5);
 }
 
 TEST_CASE("Pad at opset 11 (pads and constant_value as inputs) imports the same network") {
@@ -190,7 +162,7 @@ TEST_CASE("Pad at opset 11 (pads and constant_value as inputs) imports the same 
   const onnx_io::ImportedModel want = onnx_io::import_onnx_file(model_path("padded_net.onnx"));
   CHECK(got.arch == want.arch);
   const Expected e = expected("padded_net");
-  CHECK(max_rel_diff(logits_of(got, e.input), e.logits) < 2e-5);
+  CHECK(max_rel_diff(logits_of(got.checkpoint, e.input), e.logits) < 2e-5);
   // A non-zero constant value is refused, naming the Pad.
   for (auto& t : *m.mutable_graph()->mutable_initializer())
     if (t.name() == "zero_1") t.set_float_data(0, 1.0f);
@@ -231,7 +203,7 @@ TEST_CASE("auto_pad SAME_UPPER, SAME_LOWER and VALID give ONNX's pads") {
     }
   }
   const Expected e = expected("resnet_block");
-  CHECK(max_rel_diff(logits_of(upper, e.input), logits_of(lower, e.input)) > 1e-4);
+  CHECK(max_rel_diff(logits_of(upper.checkpoint, e.input), logits_of(lower.checkpoint, e.input)) > 1e-4);
   // VALID on the stem only (the rest keeps its shapes): no zeros, 8x8 -> 6x6.
   onnx::ModelProto m = proto("resnet_block.onnx");
   for (auto& node : *m.mutable_graph()->mutable_node())

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 
+#include "onnx_fixture.h"
 #include "deploy/deploy_helpers.h"
 #include "nas/deploy/graph.h"
 #include "nas/deploy/quantize.h"
@@ -23,11 +24,9 @@ using namespace piconas;
 using namespace piconas::nas;
 using namespace piconas::nas::deploy;
 
-namespace {
+using namespace piconas::onnx_test;
 
-std::string model_path(const std::string &name) {
-  return std::string(PICONAS_SOURCE_DIR) + "/tests/onnx/" + name;
-}
+namespace {
 
 template <class T> std::vector<T> values_of(const onnx::TensorProto &t) {
   std::vector<T> v(t.raw_data().size() / sizeof(T));
