@@ -86,6 +86,14 @@ class Lowering {
   Graph lower(const std::vector<LayerInfo>& rows) {
     tensor_of_row_.assign(rows.size(), 0);
     folded_.assign(rows.size(), false);
+    // The rows that read row r other than by following it (a branch's source, an add's or a
+    // scale's skip): a value int8 fuses away must have none (require_unread).
+    branch_readers_.assign(rows.size(), {});
+    for (size_t j = 1; j < rows.size(); ++j) {
+      if (rows[j].source >= 0 && static_cast<size_t>(rows[j].source) + 1 != j)
+        branch_readers_[static_cast<size_t>(rows[j].source)].push_back(j);
+      if (rows[j].skip >= 0) branch_readers_[static_cast<size_t>(rows[j].skip)].push_back(j);
+    }
     for (size_t i = 1; i < rows.size(); ++i) {
       const LayerInfo& row = rows[i];
       const int input = tensor_of_row_[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
@@ -105,6 +113,7 @@ class Lowering {
                                         << row.type
                                         << "; int8 folds a hard-sigmoid only into the conv "
                                            "before it");
+        require_unread(rows, i, "the activation after it is fused into it");
         folded_[i + 1] = true;
       }
       switch (row.kind) {
@@ -112,6 +121,7 @@ class Lowering {
         case LayerKind::Depthwise: {
           if (row.bias && !next_is(i + 1, LayerKind::BatchNorm)) {
             // A conv with its own bias and no BatchNorm (a basic block's projection shortcut).
+            if (next_is_act) require_unread(rows, i, "the activation after it is fused into it");
             tensor_of_row_[i] =
                 conv(row, "", input,
                      next_is_act ? fused(rows[i + 1].activation, row.path) : FusedActivation::None);
@@ -124,6 +134,8 @@ class Lowering {
               next_is(i + 2, LayerKind::Activation) && !own_layer(rows[i + 2].activation);
           const FusedActivation act =
               has_act ? fused(rows[i + 2].activation, row.path) : FusedActivation::None;
+          require_unread(rows, i, "the BatchNorm after it is folded into its weights");
+          if (has_act) require_unread(rows, i + 1, "the activation after it is fused into the conv");
           tensor_of_row_[i] = conv(row, rows[i + 1].path, input, act);
           folded_[i + 1] = true;
           if (has_act) folded_[i + 2] = true;
@@ -359,6 +371,15 @@ class Lowering {
   Module* net_;
   Graph graph_;
   std::vector<int> tensor_of_row_;  // the tensor each row's output lives in
+  // Refuses a branch reading row r, whose own value the int8 graph does not keep.
+  void require_unread(const std::vector<LayerInfo>& rows, size_t r, const char* why) const {
+    PICONAS_CHECK(branch_readers_[r].empty(),
+                  "deploy: layer '" << rows[branch_readers_[r].front()].name << "' reads '"
+                                    << rows[r].name << "' (" << rows[r].type
+                                    << "), a value int8 does not keep: " << why);
+  }
+
+  std::vector<std::vector<size_t>> branch_readers_;  // per row: the rows reading it by branch
   std::vector<bool> folded_;        // BatchNorm / Activation rows folded into the layer before
 };
 

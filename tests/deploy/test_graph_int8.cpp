@@ -169,4 +169,19 @@ TEST_CASE("graph int8: what TFLite's pools cannot express is refused by name") {
   CHECK(lowering_error(head + R"({"name": "mp", "op": "maxpool", "kernel": [2, 2]},)" +
                        R"({"name": "bn", "op": "batchnorm"})" + tail)
             .find("layer 'bn' (bn) does not follow a conv") != std::string::npos);
+  // A branch reading a value that int8 fuses away (a BatchNorm output whose relu is fused into
+  // the conv) is refused, not given the activated values; without the relu it lowers.
+  const std::string branch =
+      R"({"name": "c1", "op": "conv", "out": 2, "kernel": [3, 3], "pad": [1, 1]},
+         {"name": "b1", "op": "batchnorm"}, RELU
+         {"name": "c2", "op": "conv", "out": 2, "kernel": [3, 3], "pad": [1, 1]},
+         {"name": "b2", "op": "batchnorm"}, {"name": "add", "op": "add", "inputs": ["b2", "b1"]})";
+  const auto with = [&](const std::string& relu) {
+    std::string layers = branch;
+    layers.replace(layers.find("RELU"), 4, relu);
+    return head + layers + tail;
+  };
+  CHECK(lowering_error(with(R"({"name": "r1", "op": "relu"},)"))
+            .find("layer 'add' reads 'b1' (bn), a value int8 does not keep") != std::string::npos);
+  CHECK(lowering_error(with("")) == "");
 }

@@ -276,7 +276,13 @@ TEST_CASE("int8 lowering of graph networks refuses the activations and "
           R"({"name":"g","op":"global_avgpool"},{"name":"r2","op":"relu"},)" +
           fc)),
       doctest::Contains("'r2' (relu) does not follow a conv"), Error);
-  const std::string add = R"({"name":"a","op":"add","inputs":["r","c"]},)";
+  // An add reading the conv's own output, which int8 folds with its BatchNorm and relu: refused
+  // (it used to get the activated values).
+  CHECK_THROWS_WITH_AS(
+      deploy::lower_arch(parse_arch(head + conv + R"({"name":"a","op":"add","inputs":["r","c"]},)" +
+                                    R"({"name":"g","op":"global_avgpool"},)" + fc)),
+      doctest::Contains("'a' reads 'c' (conv3x3), a value int8 does not keep"), Error);
+  const std::string add = R"({"name":"a","op":"add","inputs":["r","r"]},)";
   CHECK_THROWS_WITH_AS(
       deploy::lower_arch(
           parse_arch(head + conv + add + R"({"name":"b2","op":"batchnorm"},)" +
