@@ -17,6 +17,7 @@
 
 using namespace piconas;
 using namespace piconas::nas;
+using namespace piconas::nas::train;
 
 namespace {
 

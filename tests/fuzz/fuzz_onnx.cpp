@@ -13,6 +13,7 @@
 
 using namespace piconas;
 using namespace piconas::nas;
+using namespace piconas::nas::train;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

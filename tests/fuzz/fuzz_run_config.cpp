@@ -13,6 +13,7 @@
 
 using namespace piconas;
 using namespace piconas::nas;
+using namespace piconas::nas::pipeline;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   nlohmann::json file;

@@ -13,21 +13,21 @@
 
 namespace piconas::nas::fuzz {
 
-inline std::vector<std::unique_ptr<SearchSpace>> fuzz_spaces() {
-  std::vector<std::unique_ptr<SearchSpace>> spaces;
+inline std::vector<std::unique_ptr<search::SearchSpace>> fuzz_spaces() {
+  std::vector<std::unique_ptr<search::SearchSpace>> spaces;
   for (const char* name : {"blocks", "mbv2", "nb201"})
-    spaces.push_back(make_search_space(name, SpaceOptions{}));
+    spaces.push_back(search::make_search_space(name, search::SpaceOptions{}));
   return spaces;
 }
 
-inline std::vector<SearchSettings> fuzz_settings() {
-  std::vector<SearchSettings> all;
-  const StrategyKind strategies[] = {StrategyKind::Random, StrategyKind::Rea,
-                                     StrategyKind::FreeRea};
-  const AggregatorKind aggregators[] = {AggregatorKind::FreeRea, AggregatorKind::ZScore,
-                                        AggregatorKind::FreeRea};
+inline std::vector<search::SearchSettings> fuzz_settings() {
+  std::vector<search::SearchSettings> all;
+  const search::StrategyKind strategies[] = {search::StrategyKind::Random, search::StrategyKind::Rea,
+                                     search::StrategyKind::FreeRea};
+  const search::AggregatorKind aggregators[] = {search::AggregatorKind::FreeRea, search::AggregatorKind::ZScore,
+                                        search::AggregatorKind::FreeRea};
   for (int i = 0; i < 3; ++i) {
-    SearchSettings s;
+    search::SearchSettings s;
     s.strategy = strategies[i];
     s.aggregator = aggregators[i];
     s.population = 4;
@@ -43,7 +43,7 @@ inline std::vector<SearchSettings> fuzz_settings() {
   return all;
 }
 
-inline MetricValues fuzz_metrics(const Candidate& c) {
+inline search::MetricValues fuzz_metrics(const search::Candidate& c) {
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char ch : c.text) h = (h ^ ch) * 1099511628211ULL;
   return {{"naswot", static_cast<double>(h % 1000)}, {"logsynflow", static_cast<double>(h % 37)}};

@@ -25,6 +25,7 @@
 
 using namespace piconas;
 using namespace piconas::nas;
+using namespace piconas::nas::search;
 namespace fs = std::filesystem;
 
 namespace {
