@@ -26,6 +26,14 @@ Checkpoint model_checkpoint(const ArchSpec& arch, autograd::Module& net, const d
   ck.tensors.emplace_back("optimizer.momentum.0", Tensor({2}));
   return ck;
 }
+// A randomly initialized model of `arch` to export (seeded), with its input normalization.
+DeployModel seeded_model(const ArchSpec& arch, uint64_t seed, const data::Normalization& norm) {
+  DeployModel m;
+  m.arch = arch;
+  m.module = make_model(arch, seed);
+  m.normalization = norm;
+  return m;
+}
 }  // namespace
 
 TEST_CASE("a piconas-model checkpoint loads into the same network") {
@@ -56,10 +64,7 @@ TEST_CASE("a checkpoint that is not a piconas model is refused") {
 TEST_CASE("export_model writes the C files and reports float vs int8 accuracy") {
   TempDir dir;
   const ArchSpec arch = tiny_bench();
-  DeployModel m;
-  m.arch = arch;
-  m.module = make_model(arch, 23);
-  m.normalization = fashion_normalization();
+  DeployModel m = seeded_model(arch, 23, fashion_normalization());
   m.source_hash = "0123456789abcdef";
   const data::Dataset calib = synthetic_dataset(arch.input, 40, 1), eval = synthetic_dataset(arch.input, 60, 2);
   ExportOptions o;
@@ -102,10 +107,7 @@ TEST_CASE("export_model exports basic residual blocks: int8 agrees with float") 
   TempDir dir;
   const ArchSpec arch =
       parse_arch("blocks:in=3x12x12,classes=10,act=relu,stem=8k3s1|rb:k3s1c8|rb:k3s2c16|head=0");
-  DeployModel m;
-  m.arch = arch;
-  m.module = make_model(arch, 29);
-  m.normalization = fashion_normalization(3);
+  DeployModel m = seeded_model(arch, 29, fashion_normalization(3));
   m.source_hash = "0123456789abcdef";
   const data::Dataset calib = synthetic_dataset(arch.input, 40, 3),
                       eval = synthetic_dataset(arch.input, 60, 4);
@@ -126,10 +128,7 @@ TEST_CASE("export picks the faster out-of-place plan when it meets --max-sram, e
   const ArchSpec arch = parse_arch(
       "blocks:in=1x28x28,classes=10,act=relu6,stem=8k3s2|ir:k3e2s1c8|ds:k5s2c16|ir:k5e4s1c16|"
       "ir:k3e2s2c24|head=32");
-  DeployModel m;
-  m.arch = arch;
-  m.module = make_model(arch, 5);
-  m.normalization = fashion_normalization();
+  DeployModel m = seeded_model(arch, 5, fashion_normalization());
   const data::Dataset calib = synthetic_dataset(arch.input, 16, 1);
   ExportOptions o;
   o.out_dir = dir.str() + "/free";
@@ -182,10 +181,7 @@ TEST_CASE("an SRAM budget only patching meets: the search admits the network, th
   space_options.deploy_memory = never;
   CHECK(!search::constraint_violations(search::BlocksSpace(space_options).cost(search::BlocksSpace(space_options).parse(text)), limits).empty());
 
-  DeployModel m;
-  m.arch = arch;
-  m.module = make_model(arch, 5);
-  m.normalization = fashion_normalization();
+  DeployModel m = seeded_model(arch, 5, fashion_normalization());
   const data::Dataset calib = synthetic_dataset(arch.input, 16, 1);
   ExportOptions o;
   o.out_dir = dir.str() + "/patched";
