@@ -183,6 +183,19 @@ class Lowering {
   }
 
  private:
+  // A conv, depthwise or pool layer reading `input` through the row's window.
+  static Layer window_layer(const LayerInfo& row, OpKind kind, int input, FusedActivation act) {
+    Layer l;
+    l.kind = kind;
+    l.name = row.path;
+    l.input = input;
+    l.kernel = row.kernel;
+    l.stride = row.stride;
+    l.padding = row.pad;  // zeros before the image; the output size implies those after
+    l.activation = act;
+    return l;
+  }
+
   // conv (+ BN folded, unless bn_path is empty) [+ activation]; groups == in channels means
   // depthwise. A grouped conv (a Conv row with groups > 1) becomes a dense conv whose weights are
   // zero outside each output channel's group: the same sums (a zero weight adds 0 to the int32
@@ -191,14 +204,8 @@ class Lowering {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
     PICONAS_CHECK(row.dilation == Size2{},
                   "deploy: layer '" << row.path << "' has a dilation, which the int8 kernels do not support");
-    Layer l;
-    l.kind = row.kind == LayerKind::Depthwise ? OpKind::Depthwise : OpKind::Conv;
-    l.name = row.path;
-    l.input = input;
-    l.kernel = row.kernel;
-    l.stride = row.stride;
-    l.padding = row.pad;  // zeros before the image; the output size implies those after
-    l.activation = act;
+    Layer l = window_layer(row, row.kind == LayerKind::Depthwise ? OpKind::Depthwise : OpKind::Conv,
+                           input, act);
     if (net_) {
       fold(l, row.path, bn_path, in.c, row.output.c, row.groups, row.pad_end);
       if (row.kind == LayerKind::Conv && row.groups > 1)
@@ -269,14 +276,8 @@ class Lowering {
     PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
                                                      << " tensor, expected "
                                                      << shape3_str(row.input));
-    Layer l;
-    l.kind = row.kind == LayerKind::MaxPool ? OpKind::MaxPool : OpKind::AvgPool;
-    l.name = row.path;
-    l.input = input;
-    l.kernel = row.kernel;
-    l.stride = row.stride;
-    l.padding = row.pad;
-    l.activation = act;
+    Layer l = window_layer(row, row.kind == LayerKind::MaxPool ? OpKind::MaxPool : OpKind::AvgPool,
+                           input, act);
     return push(std::move(l), row.output);
   }
 
