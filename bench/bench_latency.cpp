@@ -113,7 +113,7 @@ std::string budget_flags(const ArchSpec& spec, Rng& rng) {
   const MemoryPlan plan = plan_for_budget(graph, options, budget);
   bool in_place_conv = false;
   for (size_t i = 0; i < graph.layers.size(); ++i)
-    in_place_conv = in_place_conv || (plan.in_place[i] && graph.layers[i].kind == OpKind::Conv);
+    in_place_conv = in_place_conv || (plan.in_place[i] && graph.layers[i].kind == LayerKind::Conv);
   if (plan.arena_bytes > budget || (!in_place_conv && !plan.patch.on())) return "";
   return "--max-sram " + std::to_string(budget) +
          (options.patch_auto ? " --patch-layers auto" : "");

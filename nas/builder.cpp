@@ -82,6 +82,8 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
     case LayerKind::Add:
     case LayerKind::ChannelMul:
       break;
+    case LayerKind::Hardswish:  // int8 graph only (lowering.h): no lowering row has it
+      throw Error("build_network: layer '" + row.name + "' is not a lowering row");
   }
   return nullptr;
 }

@@ -1,4 +1,7 @@
 // OpKind: the enum generated from ops/op_list.def, and the op names used in messages.
+// These are the differentiable kernels of ops/ (sigmoid, mul, dropout and the loss among them),
+// listed for the gradient checks; they have no shapes or network structure. The kinds of a
+// network's layers are another list, nas/arch/lowering.h's LayerKind (ops cannot include nas).
 #pragma once
 
 namespace piconas::ops {

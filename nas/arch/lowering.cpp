@@ -286,6 +286,8 @@ const char* layer_kind_name(LayerKind kind) {
       return "avg_pool";
     case LayerKind::ChannelMul:
       return "channel_mul";
+    case LayerKind::Hardswish:
+      return "hardswish";
   }
   return "unknown";
 }

@@ -66,8 +66,10 @@ inline Shape3 same_conv_out(const Shape3& in, int64_t out_channels, Size2 stride
   return {out_channels, same_out(in.h, stride.h), same_out(in.w, stride.w)};
 }
 
-// The kinds of lowered layers. deploy's int8 graph (nas/deploy/graph.h) fuses BatchNorm and
-// Activation rows into the Conv before them and uses the remaining kinds.
+// The one list of layer kinds: the rows of the lowering and the layers of deploy's int8 graph
+// (nas/deploy/graph.h), which folds BatchNorm and Activation rows into the Conv before them and
+// uses the remaining kinds. (ops/op_list.def is another list: the differentiable kernels of ops/,
+// with no shapes or structure, such as sigmoid, mul, dropout and the loss.)
 enum class LayerKind {
   Input,
   Conv,
@@ -80,7 +82,9 @@ enum class LayerKind {
   FullyConnected,
   MaxPool,  // graph networks only (nas/arch/arch_spec.h, GraphLayer)
   AvgPool,
-  ChannelMul  // squeeze-and-excitation scale (blocks with se)
+  ChannelMul,  // squeeze-and-excitation scale (blocks with se)
+  Hardswish    // int8 graph only: a hard-swish Activation row, a layer of its own there because
+               // it is not a clamp that fuses into the conv before it
 };
 const char* layer_kind_name(LayerKind kind);  // "conv", "depthwise", "batchnorm", ...
 

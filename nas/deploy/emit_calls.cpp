@@ -109,7 +109,7 @@ namespace {
 bool model_depthwise_fits_plane(const QuantizedModel& m, const MemoryPlan& plan) {
   for (size_t i = 0; i < m.layers.size(); ++i) {
     const QLayer& l = m.layers[i];
-    if (l.kind != OpKind::Depthwise || (i < plan.in_place.size() && plan.in_place[i])) continue;
+    if (l.kind != LayerKind::Depthwise || (i < plan.in_place.size() && plan.in_place[i])) continue;
     const KernelArgs a = kernel_args(m, l);
     if (piconas_depthwise_conv2d_simd_plane_fits(&a.dw, &a.filter, &a.output) == 0) return false;
   }
@@ -130,7 +130,7 @@ std::string depthwise_simd(const QuantizedModel& m, const MemoryPlan& plan, bool
 // applies and the plan gave its scratch room for it (planner.h, with_packed_conv).
 bool conv_packed(const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
   const QLayer& l = m.layers[i];
-  if (l.kind != OpKind::Conv || i >= plan.packed_conv.size() || plan.packed_conv[i] == 0)
+  if (l.kind != LayerKind::Conv || i >= plan.packed_conv.size() || plan.packed_conv[i] == 0)
     return false;
   const KernelArgs a = kernel_args(m, l);
   const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
@@ -222,12 +222,12 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
   auto at = [&](int t) {
     return "arena + " + std::to_string(plan.tensor_offset[static_cast<size_t>(t)]);
   };
-  o << "  { /* layer " << i << ": " << comment_safe(l.name) << " (" << op_kind_name(l.kind)
+  o << "  { /* layer " << i << ": " << comment_safe(l.name) << " (" << layer_kind_name(l.kind)
     << ") */\n";
   o << "    static const piconas_dims in_dims = " << dims(a.input) << ";\n";
   o << "    static const piconas_dims out_dims = " << dims(a.output) << ";\n";
   const bool weighted =
-      l.kind == OpKind::Conv || l.kind == OpKind::Depthwise || l.kind == OpKind::FullyConnected;
+      l.kind == LayerKind::Conv || l.kind == LayerKind::Depthwise || l.kind == LayerKind::FullyConnected;
   if (weighted) {
     o << "    static const piconas_dims filter_dims = " << dims(a.filter) << ";\n";
     o << "    static const piconas_per_channel_quant_params quant = {" << p << "multiplier, " << p
@@ -238,7 +238,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
   const std::string wargs = "&in_dims, " + at(l.input) + ", &filter_dims, " + p + "weight, " + p +
                             "bias, &out_dims, " + at(l.output);
   switch (l.kind) {
-    case OpKind::Conv: {
+    case LayerKind::Conv: {
       const auto& c = a.conv;
       o << "    static const piconas_conv_params params = {" << c.input_offset << ", "
         << c.output_offset << ", " << tile(c.stride) << ", " << tile(c.padding) << ", "
@@ -259,7 +259,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
                      "&out_dims, " + at(l.output), conv_is_pointwise(a), {a});
       break;
     }
-    case OpKind::Depthwise: {
+    case LayerKind::Depthwise: {
       const auto& d = a.dw;
       o << "    static const piconas_dw_conv_params params = {" << d.input_offset << ", "
         << d.output_offset << ", " << d.ch_mult << ", " << tile(d.stride) << ", " << tile(d.padding)
@@ -274,14 +274,14 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
                 "&params, &quant, " + wargs);
       break;
     }
-    case OpKind::FullyConnected: {
+    case LayerKind::FullyConnected: {
       const auto& f = a.fc;
       o << "    static const piconas_fc_params params = {" << f.input_offset << ", "
         << f.output_offset << ", " << act(f.activation) << "};\n";
       o << "    status = piconas_fully_connected_s8(&params, &quant, " << wargs << ");\n";
       break;
     }
-    case OpKind::Add: {
+    case LayerKind::Add: {
       const auto& d = a.add;
       o << "    static const piconas_add_params params = {" << d.input1_offset << ", "
         << d.input1_multiplier << ", " << d.input1_shift << ", " << d.input2_offset << ", "
@@ -295,7 +295,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
                     std::to_string(a.size));
       break;
     }
-    case OpKind::Hardswish: {
+    case LayerKind::Hardswish: {
       const auto& h = l.hardswish;
       o << "    static const piconas_hardswish_params params = {" << h.input_offset << ", "
         << h.output_offset << ", " << h.reluish_multiplier << ", " << h.reluish_shift << ", "
@@ -305,7 +305,7 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << ", " << a.size << ");\n";
       break;
     }
-    case OpKind::ChannelMul: {
+    case LayerKind::ChannelMul: {
       const auto& c = l.channel_mul;
       o << "    static const piconas_channel_mul_params params = {" << c.input1_offset << ", "
         << c.input2_offset << ", " << c.output_offset << ", " << c.multiplier << ", " << c.shift
@@ -315,23 +315,28 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << ", " << at(l.output) << ", " << a.size << ", " << a.output.c << ");\n";
       break;
     }
-    case OpKind::MaxPool:
-    case OpKind::AvgPool: {
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool: {
       const auto& pp = a.pool;
       o << "    static const piconas_pool_params params = {" << tile(pp.stride) << ", "
         << tile(pp.padding) << ", " << act(pp.activation) << "};\n";
       o << "    static const piconas_tile window = " << pair_text(l.kernel.h, l.kernel.w) << ";\n";
       o << "    status = "
-        << (l.kind == OpKind::MaxPool ? "piconas_max_pool2d_s8" : "piconas_avg_pool2d_s8")
+        << (l.kind == LayerKind::MaxPool ? "piconas_max_pool2d_s8" : "piconas_avg_pool2d_s8")
         << "(&params, &in_dims, " << at(l.input) << ", window, &out_dims, " << at(l.output)
         << ");\n";
       break;
     }
-    case OpKind::GlobalAvgPool:
+    case LayerKind::GlobalAvgPool:
       o << "    static const piconas_activation clamp = " << act(l.activation) << ";\n";
       o << "    status = piconas_global_avg_pool2d_s8(clamp, &in_dims, " << at(l.input)
         << ", &out_dims, " << at(l.output) << ");\n";
       break;
+    case LayerKind::Input:
+    case LayerKind::BatchNorm:
+    case LayerKind::LayerNorm:
+    case LayerKind::Activation:
+      unexpected_layer_kind(l.kind, "emit_calls");
   }
   o << "    if (status != PICONAS_S8_OK) {\n      return status;\n    }\n  }\n";
 }
@@ -339,12 +344,12 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
 // The kernel headers int8_kernels.h does not include, for the layer kinds the model has.
 std::string extra_includes(const QuantizedModel& m) {
   std::string out;
-  auto has = [&](OpKind kind) {
+  auto has = [&](LayerKind kind) {
     return std::any_of(m.layers.begin(), m.layers.end(),
                        [&](const QLayer& l) { return l.kind == kind; });
   };
-  if (has(OpKind::ChannelMul)) out += "#include \"piconas_runtime/channel_mul_s8.h\"\n";
-  if (has(OpKind::Hardswish)) out += "#include \"piconas_runtime/hardswish_s8.h\"\n";
+  if (has(LayerKind::ChannelMul)) out += "#include \"piconas_runtime/channel_mul_s8.h\"\n";
+  if (has(LayerKind::Hardswish)) out += "#include \"piconas_runtime/hardswish_s8.h\"\n";
   return out;
 }
 

@@ -40,7 +40,7 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
     << "};\n";
   const std::string output =
       "arena + " + same([](const PatchCall& c) { return c.output; }, "output offset");
-  if (l.kind == OpKind::Add) {
+  if (l.kind == LayerKind::Add) {
     const std::string rows = col("rows", [](const PatchCall& c) { return c.rows; });
     const std::string size = col("size", [](const PatchCall& c) { return c.args.size; });
     const std::string x1 = col("input", [](const PatchCall& c) { return c.input; });
@@ -97,7 +97,7 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
     const std::string args = "&in_dims, " + input + ", &filter_dims, " + p + "weight, " + p +
                              "bias, &out_dims, " + output;
     const std::string padding = "{" + pad_h + ", " + pad_w + "}, {1, 1}, ";
-    if (l.kind == OpKind::Conv) {
+    if (l.kind == LayerKind::Conv) {
       const auto& cp = c0.args.conv;
       bool pointwise = true;
       for (const PatchCall& c : calls) pointwise = pointwise && conv_is_pointwise(c.args);
@@ -133,7 +133,7 @@ void emit_patch_layer(std::ostringstream& o, const QuantizedModel& m, const Memo
       << same([](const PatchCall& c) { return c.paste_target; }, "stage output offset") << ");\n"
       << I << "}\n";
   }
-  o << "    { /* layer " << i << ": " << comment_safe(l.name) << " (" << op_kind_name(l.kind)
+  o << "    { /* layer " << i << ": " << comment_safe(l.name) << " (" << layer_kind_name(l.kind)
     << "), patch p */\n"
     << I << "/* per patch:";
   for (const auto& col_values : cols) o << " " << col_values.first;

@@ -24,31 +24,36 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
   a.output = dims_of(out);
   const piconas_tile stride{l.stride.h, l.stride.w}, pad{l.padding.h, l.padding.w}, dil{1, 1};
   switch (l.kind) {
-    case OpKind::Conv:
+    case LayerKind::Conv:
       a.filter = {a.output.c, l.kernel.h, l.kernel.w, a.input.c};
       a.conv = {-in.zero_point, out.zero_point, stride, pad, dil, l.activation};
       break;
-    case OpKind::Depthwise:
+    case LayerKind::Depthwise:
       a.filter = {1, l.kernel.h, l.kernel.w, a.output.c};
       a.dw = {-in.zero_point, out.zero_point, a.output.c / a.input.c, stride, pad, dil, l.activation};
       break;
-    case OpKind::FullyConnected:
+    case LayerKind::FullyConnected:
       a.filter = {a.output.c, a.input.h, a.input.w, a.input.c};
       a.fc = {-in.zero_point, out.zero_point, l.activation};
       break;
-    case OpKind::Add:
+    case LayerKind::Add:
       a.input2 = dims_of(model.tensors[static_cast<size_t>(l.input2)]);
       a.add = l.add;
       a.size = a.output.h * a.output.w * a.output.c;
       break;
-    case OpKind::Hardswish: a.size = a.output.h * a.output.w * a.output.c; break;
-    case OpKind::ChannelMul:
+    case LayerKind::Hardswish: a.size = a.output.h * a.output.w * a.output.c; break;
+    case LayerKind::ChannelMul:
       a.input2 = dims_of(model.tensors[static_cast<size_t>(l.input2)]);
       a.size = a.output.h * a.output.w;  // pixels
       break;
-    case OpKind::MaxPool:
-    case OpKind::AvgPool: a.pool = {stride, pad, l.activation}; break;
-    case OpKind::GlobalAvgPool: break;
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool: a.pool = {stride, pad, l.activation}; break;
+    case LayerKind::GlobalAvgPool: break;
+    case LayerKind::Input:
+    case LayerKind::BatchNorm:
+    case LayerKind::LayerNorm:
+    case LayerKind::Activation:
+      unexpected_layer_kind(l.kind, "executor");
   }
   return a;
 }
@@ -91,7 +96,7 @@ PatchCall patch_call(const QuantizedModel& m, const MemoryPlan& plan, size_t p, 
   c.args.output.w = out.w;
   const Storage y = storage(m, plan, p, l.output);
   c.output = pixel_offset(y, out.y0, out.x0, out_c);
-  if (l.kind == OpKind::Add) {
+  if (l.kind == LayerKind::Add) {
     const Storage a = storage(m, plan, p, l.input), b = storage(m, plan, p, l.input2);
     c.args.input.h = c.args.input2.h = out.h;
     c.args.input.w = c.args.input2.w = out.w;
@@ -139,7 +144,7 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
               const int8_t* x2, int8_t* y) {
   const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
   switch (l.kind) {
-    case OpKind::Conv: {
+    case LayerKind::Conv: {
       const piconas_s8_context ctx{plan.scratch_offset[i] >= 0 ? arena + plan.scratch_offset[i] : nullptr,
                                    static_cast<int32_t>(plan.scratch_size[i])};
       if (plan.in_place[i])  // x and y overlap in one buffer (planner.h)
@@ -148,7 +153,7 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
       return piconas_conv2d_s8(&ctx, &a.conv, &q, &a.input, x, &a.filter, l.weight.data(), l.bias.data(), &a.output,
                                y);
     }
-    case OpKind::Depthwise:
+    case LayerKind::Depthwise:
       if (plan.in_place[i]) {  // y == x: the output overwrites the input (planner.h)
         const piconas_s8_context ctx{arena + plan.scratch_offset[i], static_cast<int32_t>(plan.scratch_size[i])};
         return piconas_depthwise_conv2d_inplace_s8(&ctx, &a.dw, &q, &a.input, &a.filter, l.weight.data(),
@@ -156,17 +161,22 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
       }
       return piconas_depthwise_conv2d_s8(&a.dw, &q, &a.input, x, &a.filter, l.weight.data(), l.bias.data(),
                                          &a.output, y);
-    case OpKind::FullyConnected:
+    case LayerKind::FullyConnected:
       return piconas_fully_connected_s8(&a.fc, &q, &a.input, x, &a.filter, l.weight.data(), l.bias.data(),
                                         &a.output, y);
-    case OpKind::Add: return piconas_add_s8(&a.add, x, x2, y, a.size);
-    case OpKind::GlobalAvgPool: return piconas_global_avg_pool2d_s8(l.activation, &a.input, x, &a.output, y);
-    case OpKind::Hardswish: return piconas_hardswish_s8(&l.hardswish, x, y, a.size);
-    case OpKind::ChannelMul: return piconas_channel_mul_s8(&l.channel_mul, x, x2, y, a.size, a.output.c);
-    case OpKind::MaxPool:
+    case LayerKind::Add: return piconas_add_s8(&a.add, x, x2, y, a.size);
+    case LayerKind::GlobalAvgPool: return piconas_global_avg_pool2d_s8(l.activation, &a.input, x, &a.output, y);
+    case LayerKind::Hardswish: return piconas_hardswish_s8(&l.hardswish, x, y, a.size);
+    case LayerKind::ChannelMul: return piconas_channel_mul_s8(&l.channel_mul, x, x2, y, a.size, a.output.c);
+    case LayerKind::MaxPool:
       return piconas_max_pool2d_s8(&a.pool, &a.input, x, {l.kernel.h, l.kernel.w}, &a.output, y);
-    case OpKind::AvgPool:
+    case LayerKind::AvgPool:
       return piconas_avg_pool2d_s8(&a.pool, &a.input, x, {l.kernel.h, l.kernel.w}, &a.output, y);
+    case LayerKind::Input:
+    case LayerKind::BatchNorm:
+    case LayerKind::LayerNorm:
+    case LayerKind::Activation:
+      unexpected_layer_kind(l.kind, "executor");
   }
   return PICONAS_S8_ERR_ARGUMENT;
 }
@@ -186,7 +196,7 @@ int run_patch_call(const QLayer& l, const PatchCall& c, const MemoryPlan& plan, 
 }
 
 void check_status(const QLayer& l, int status) {
-  PICONAS_CHECK(status == PICONAS_S8_OK, "run_int8: kernel of layer '" << l.name << "' (" << op_kind_name(l.kind)
+  PICONAS_CHECK(status == PICONAS_S8_OK, "run_int8: kernel of layer '" << l.name << "' (" << layer_kind_name(l.kind)
                                                                        << ") returned status " << status);
 }
 

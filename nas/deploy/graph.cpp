@@ -16,22 +16,11 @@
 
 namespace piconas::nas::deploy {
 
-using autograd::Module;
-
-const char* op_kind_name(OpKind kind) {
-  switch (kind) {
-    case OpKind::Conv: return "conv";
-    case OpKind::Depthwise: return "depthwise";
-    case OpKind::Add: return "add";
-    case OpKind::GlobalAvgPool: return "global_avg_pool";
-    case OpKind::FullyConnected: return "fully_connected";
-    case OpKind::Hardswish: return "hardswish";
-    case OpKind::ChannelMul: return "channel_mul";
-    case OpKind::MaxPool: return "max_pool";
-    case OpKind::AvgPool: return "avg_pool";
-  }
-  return "unknown";
+void unexpected_layer_kind(LayerKind kind, const char* where) {
+  throw Error(std::string(where) + ": a " + layer_kind_name(kind) + " layer, which no int8 graph holds");
 }
+
+using autograd::Module;
 
 namespace {
 
@@ -152,7 +141,7 @@ class Lowering {
                         "deploy: layer '" << row.name << "' (" << row.type
                                           << ") does not follow a conv, add or pool, whose clamp "
                                              "int8 makes of it");
-          tensor_of_row_[i] = own_layer(row.activation) ? unary(OpKind::Hardswish, row.path, input)
+          tensor_of_row_[i] = own_layer(row.activation) ? unary(LayerKind::Hardswish, row.path, input)
                                                         : input;
           break;
         case LayerKind::ChannelMul:
@@ -175,6 +164,7 @@ class Lowering {
         case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(row.path, input); break;
         case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(row, input); break;
         case LayerKind::Input:
+        case LayerKind::Hardswish:  // an int8 graph kind, never a lowering row
         case LayerKind::LayerNorm:
           throw Error("deploy: layer '" + row.name + "' (" + row.type + ") has no int8 kernel");
       }
@@ -184,7 +174,7 @@ class Lowering {
 
  private:
   // A conv, depthwise or pool layer reading `input` through the row's window.
-  static Layer window_layer(const LayerInfo& row, OpKind kind, int input, FusedActivation act) {
+  static Layer window_layer(const LayerInfo& row, LayerKind kind, int input, FusedActivation act) {
     Layer l;
     l.kind = kind;
     l.name = row.path;
@@ -204,7 +194,7 @@ class Lowering {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
     PICONAS_CHECK(row.dilation == Size2{},
                   "deploy: layer '" << row.path << "' has a dilation, which the int8 kernels do not support");
-    Layer l = window_layer(row, row.kind == LayerKind::Depthwise ? OpKind::Depthwise : OpKind::Conv,
+    Layer l = window_layer(row, row.kind == LayerKind::Depthwise ? LayerKind::Depthwise : LayerKind::Conv,
                            input, act);
     if (net_) {
       fold(l, row.path, bn_path, in.c, row.output.c, row.groups, row.pad_end);
@@ -223,7 +213,7 @@ class Lowering {
 
   int add(const std::string& name, int a, int b, FusedActivation act) {
     Layer l;
-    l.kind = OpKind::Add;
+    l.kind = LayerKind::Add;
     l.name = name;
     l.activation = act;
     l.input = a;
@@ -231,7 +221,7 @@ class Lowering {
     return push(std::move(l), graph_.tensors[static_cast<size_t>(a)]);
   }
 
-  int unary(OpKind kind, const std::string& name, int input) {
+  int unary(LayerKind kind, const std::string& name, int input) {
     Layer l;
     l.kind = kind;
     l.name = name;
@@ -247,7 +237,7 @@ class Lowering {
                                                               << shape3_str(f) << " tensor by a "
                                                               << shape3_str(g) << " gate");
     Layer l;
-    l.kind = OpKind::ChannelMul;
+    l.kind = LayerKind::ChannelMul;
     l.name = name;
     l.input = features;
     l.input2 = gate;
@@ -276,14 +266,14 @@ class Lowering {
     PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
                                                      << " tensor, expected "
                                                      << shape3_str(row.input));
-    Layer l = window_layer(row, row.kind == LayerKind::MaxPool ? OpKind::MaxPool : OpKind::AvgPool,
+    Layer l = window_layer(row, row.kind == LayerKind::MaxPool ? LayerKind::MaxPool : LayerKind::AvgPool,
                            input, act);
     return push(std::move(l), row.output);
   }
 
   int pool(const std::string& name, int input) {
     Layer l;
-    l.kind = OpKind::GlobalAvgPool;
+    l.kind = LayerKind::GlobalAvgPool;
     l.name = name;
     l.input = input;
     return push(std::move(l), Shape3{graph_.tensors[static_cast<size_t>(input)].c, 1, 1});
@@ -291,7 +281,7 @@ class Lowering {
 
   int classifier(const LayerInfo& row, int input) {
     Layer l;
-    l.kind = OpKind::FullyConnected;
+    l.kind = LayerKind::FullyConnected;
     l.name = row.path;
     l.input = input;
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
@@ -456,17 +446,17 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
   }
   for (size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& l = graph.layers[i];
-    PICONAS_CHECK(!l.weight.empty() || l.kind == OpKind::Add || l.kind == OpKind::GlobalAvgPool ||
-                      l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul ||
-                      l.kind == OpKind::MaxPool || l.kind == OpKind::AvgPool,
+    PICONAS_CHECK(!l.weight.empty() || l.kind == LayerKind::Add || l.kind == LayerKind::GlobalAvgPool ||
+                      l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul ||
+                      l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool,
                   "run_float: layer '" << l.name << "' has no weights (graph from lower_arch?)");
     const Tensor& x = values[static_cast<size_t>(l.input)];
     const Shape3 os = graph.tensors[static_cast<size_t>(l.output)];
     Tensor y({n, os.c, os.h, os.w});
     switch (l.kind) {
-      case OpKind::Conv:
-      case OpKind::Depthwise: {
-        const int64_t groups = l.kind == OpKind::Depthwise ? x.dim(1) : 1;
+      case LayerKind::Conv:
+      case LayerKind::Depthwise: {
+        const int64_t groups = l.kind == LayerKind::Depthwise ? x.dim(1) : 1;
         ops::Conv2dParams p;
         p.stride_h = l.stride.h;
         p.stride_w = l.stride.w;
@@ -487,26 +477,26 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         ops::conv2d_forward<float>(s, x.data<float>(), l.weight.data(), l.bias.data(), y.data<float>());
         break;
       }
-      case OpKind::Add: {
+      case LayerKind::Add: {
         const float* a = x.data<float>();
         const float* b = values[static_cast<size_t>(l.input2)].data<float>();
         float* out = y.data<float>();
         for (int64_t k = 0; k < y.numel(); ++k) out[k] = a[k] + b[k];
         break;
       }
-      case OpKind::GlobalAvgPool:
+      case LayerKind::GlobalAvgPool:
         ops::global_avg_pool_forward<float>(n * x.dim(1), x.dim(2) * x.dim(3), x.data<float>(), y.data<float>());
         break;
-      case OpKind::FullyConnected:
+      case LayerKind::FullyConnected:
         ops::linear_forward<float>({n, x.numel() / n, os.c}, x.data<float>(), l.weight.data(),
                                    l.bias.data(), y.data<float>());
         break;
-      case OpKind::MaxPool:
-      case OpKind::AvgPool: {
+      case LayerKind::MaxPool:
+      case LayerKind::AvgPool: {
         const ops::PoolShape s =
             ops::pool2d_shape(x.shape(), {l.kernel.h, l.kernel.w, l.stride.h, l.stride.w,
                                           l.padding.h, l.padding.w, false});
-        if (l.kind == OpKind::AvgPool) {
+        if (l.kind == LayerKind::AvgPool) {
           ops::avg_pool2d_forward<float>(s, x.data<float>(), y.data<float>());
         } else {
           std::vector<int32_t> argmax(static_cast<size_t>(y.numel()));
@@ -514,14 +504,19 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         }
         break;
       }
-      case OpKind::Hardswish:
+      case LayerKind::Hardswish:
         ops::hardswish_forward<float>(x.numel(), x.data<float>(), y.data<float>());
         break;
-      case OpKind::ChannelMul:
+      case LayerKind::ChannelMul:
         ops::channel_mul_forward<float>(n * os.c, os.h * os.w, x.data<float>(),
                                         values[static_cast<size_t>(l.input2)].data<float>(),
                                         y.data<float>());
         break;
+      case LayerKind::Input:
+      case LayerKind::BatchNorm:
+      case LayerKind::LayerNorm:
+      case LayerKind::Activation:
+        unexpected_layer_kind(l.kind, "graph");
     }
     apply_activation(l.activation, y);
     if (observe) observe(l.output, y);

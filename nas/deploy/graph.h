@@ -32,22 +32,18 @@
 
 namespace piconas::nas::deploy {
 
-enum class OpKind {
-  Conv,
-  Depthwise,
-  Add,
-  GlobalAvgPool,
-  FullyConnected,
-  Hardswish,
-  ChannelMul,
-  MaxPool,
-  AvgPool
-};
+// A layer's kind is the lowering's LayerKind (nas/arch/lowering.h), the one list of layer kinds;
+// its name is layer_kind_name. The int8 graph holds Conv, Depthwise, Add, GlobalAvgPool,
+// FullyConnected, MaxPool, AvgPool, Hardswish and ChannelMul layers; the other kinds are folded
+// into a conv or refused when the graph is lowered.
 enum class FusedActivation { None, ReLU, ReLU6, HardSigmoid };
-const char* op_kind_name(OpKind kind);
+
+// Throws Error naming `where` and the kind: for the kinds an int8 graph never holds (Input,
+// BatchNorm, LayerNorm, Activation: folded or refused by lower_arch) in a switch over its layers.
+[[noreturn]] void unexpected_layer_kind(LayerKind kind, const char* where);
 
 struct Layer {
-  OpKind kind = OpKind::Conv;
+  LayerKind kind = LayerKind::Conv;
   std::string name;  // module path: "stem", "blocks.2.body.1", "blocks.2.add", "pool", "classifier"
   int input = 0;
   int input2 = -1;  // Add: the residual branch input; ChannelMul: the gate

@@ -145,27 +145,32 @@ double budget_instructions(double predicted, McuTarget target, const LatencyTabl
 
 LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
   switch (layer.kind) {
-    case OpKind::Conv:
+    case LayerKind::Conv:
       if (in_place) return LatencyKernel::ConvPointwiseInPlace;  // runs the unpacked kernel
       if (packed) return LatencyKernel::ConvPacked;
       return layer.kernel == Size2(1) && layer.padding == Size2(0) ? LatencyKernel::ConvPointwise
                                                                    : LatencyKernel::ConvIm2col;
-    case OpKind::Depthwise:
+    case LayerKind::Depthwise:
       return in_place ? LatencyKernel::DepthwiseInPlace : LatencyKernel::Depthwise;
-    case OpKind::Add:
+    case LayerKind::Add:
       return LatencyKernel::Add;
-    case OpKind::Hardswish:
+    case LayerKind::Hardswish:
       return LatencyKernel::Hardswish;
-    case OpKind::ChannelMul:
+    case LayerKind::ChannelMul:
       return LatencyKernel::ChannelMul;
     // Not in the fitted table: a max / average pool window takes the global pool's kernel, each
     // output reading its window (latency_features), an estimate.
-    case OpKind::MaxPool:
-    case OpKind::AvgPool:
-    case OpKind::GlobalAvgPool:
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+    case LayerKind::GlobalAvgPool:
       return LatencyKernel::GlobalAvgPool;
-    case OpKind::FullyConnected:
+    case LayerKind::FullyConnected:
       return LatencyKernel::FullyConnected;
+    case LayerKind::Input:
+    case LayerKind::BatchNorm:
+    case LayerKind::LayerNorm:
+    case LayerKind::Activation:
+      unexpected_layer_kind(layer.kind, "latency");
   }
   PICONAS_CHECK(false, "latency_kernel: unknown layer kind of '" << layer.name << "'");
   return LatencyKernel::ConvPointwise;
@@ -206,14 +211,14 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
                          static_cast<double>(taps_inside(in.w, out.w, k.w, s.w, pad_w));
   double macs = 0, window = 0;
   switch (layer.kind) {
-    case OpKind::Conv:
+    case LayerKind::Conv:
       window = pixels * taps * static_cast<double>(in.c);
       macs = taps_in * static_cast<double>(in.c) * static_cast<double>(out.c);
       break;
-    case OpKind::Depthwise:
+    case LayerKind::Depthwise:
       macs = taps_in * static_cast<double>(out.c);
       break;
-    case OpKind::FullyConnected:
+    case LayerKind::FullyConnected:
       macs = static_cast<double>(elements(in)) * static_cast<double>(out.c);
       break;
     default:
@@ -233,7 +238,7 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
   // The conv kernels compute 4 output pixels at a time (packed: 4 widened columns, the last
   // group filled up with the last pixel again): the idle lanes of the last group cost like MACs
   // (a conv on a 1x1 map, e.g. a squeeze-and-excitation conv, about 4x per MAC on cortex-m4).
-  if (layer.kind == OpKind::Conv)
+  if (layer.kind == LayerKind::Conv)
     x[kIdleMacs] = static_cast<double>((4 - (out.h * out.w) % 4) % 4) * taps *
                    static_cast<double>(in.c) * static_cast<double>(out.c);
   return x;
@@ -264,7 +269,7 @@ LatencyTerms layer_features(const Graph& graph, const MemoryPlan& plan, size_t i
   if (static_cast<int>(i) < patch.layers) {  // once per patch, on the patch's shapes
     for (size_t p = 0; p < patch.region.size(); ++p) {
       const Window& r = patch.region[p][static_cast<size_t>(layer.output)];
-      if (layer.kind == OpKind::Add) {  // one call per row unless all three rows are contiguous
+      if (layer.kind == LayerKind::Add) {  // one call per row unless all three rows are contiguous
         const bool contiguous = stored_width(graph, patch, p, layer.input) == r.w &&
                                 stored_width(graph, patch, p, layer.input2) == r.w &&
                                 stored_width(graph, patch, p, layer.output) == r.w;
@@ -282,7 +287,7 @@ LatencyTerms layer_features(const Graph& graph, const MemoryPlan& plan, size_t i
     }
     return sum;
   }
-  if (layer.kind == OpKind::Conv && plan.in_place.at(i)) {
+  if (layer.kind == LayerKind::Conv && plan.in_place.at(i)) {
     // In-place 1x1 conv (conv2d_1x1_inplace_s8.h): the conv once per strip of
     // kInPlaceConvStrip pixels (the last one shorter), each strip's output then copied.
     const int64_t pixels = in.h * in.w;
@@ -305,7 +310,7 @@ LatencyTerms window_copy_features(const Graph& graph, const MemoryPlan& plan, si
   if (static_cast<int>(i) >= patch.layers) return x;
   const int64_t in_c = graph.tensors[static_cast<size_t>(layer.input)].c;
   const int64_t out_c = graph.tensors[static_cast<size_t>(layer.output)].c;
-  const bool copy_in = layer.kind != OpKind::Add && patch.copy_input.at(i) != 0;
+  const bool copy_in = layer.kind != LayerKind::Add && patch.copy_input.at(i) != 0;
   const bool paste = layer.output == patch.output_tensor;
   for (size_t p = 0; p < patch.region.size(); ++p) {
     x[kInput] += 1;  // patches
@@ -322,7 +327,7 @@ LatencyTerms window_copy_features(const Graph& graph, const MemoryPlan& plan, si
       x[kPixels] += r.h;
     }
   }
-  if (layer.kind == OpKind::MaxPool || layer.kind == OpKind::AvgPool) x[kInput] = x[kOutputK2];
+  if (layer.kind == LayerKind::MaxPool || layer.kind == LayerKind::AvgPool) x[kInput] = x[kOutputK2];
   return x;
 }
 

@@ -98,9 +98,9 @@ std::string plan_kind(const LatencyMeasurement& m) {
   const MemoryPlan plan = plan_for_budget(graph, m.memory, m.max_sram);
   if (plan.patch.on()) return "patched";
   for (size_t i = 0; i < graph.layers.size(); ++i)
-    if (plan.in_place[i] && graph.layers[i].kind == OpKind::Conv) return "in-place 1x1";
+    if (plan.in_place[i] && graph.layers[i].kind == LayerKind::Conv) return "in-place 1x1";
   for (const Layer& l : graph.layers)
-    if (l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul) return "se/hswish";
+    if (l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul) return "se/hswish";
   return "default";
 }
 

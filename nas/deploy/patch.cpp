@@ -28,8 +28,8 @@ std::pair<int32_t, int32_t> input_span(int32_t a, int32_t n, int32_t k, int32_t 
   return {static_cast<int32_t>(begin), static_cast<int32_t>(end - begin)};
 }
 
-bool spatial(OpKind kind) {
-  return kind == OpKind::Conv || kind == OpKind::Depthwise || kind == OpKind::Add;
+bool spatial(LayerKind kind) {
+  return kind == LayerKind::Conv || kind == LayerKind::Depthwise || kind == LayerKind::Add;
 }
 
 }  // namespace
@@ -39,19 +39,24 @@ int64_t layer_macs(const Graph& graph, const Layer& l, int64_t out_pixels) {
   const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
   const int64_t taps = int64_t{l.kernel.h} * l.kernel.w;
   switch (l.kind) {
-    case OpKind::Conv:
+    case LayerKind::Conv:
       return out_pixels * out.c * taps * in.c;
-    case OpKind::Depthwise:
+    case LayerKind::Depthwise:
       return out_pixels * out.c * taps;
-    case OpKind::FullyConnected:
+    case LayerKind::FullyConnected:
       return in.c * in.h * in.w * out.c;
-    case OpKind::Add:
-    case OpKind::MaxPool:
-    case OpKind::AvgPool:
-    case OpKind::GlobalAvgPool:
-    case OpKind::Hardswish:
-    case OpKind::ChannelMul:
+    case LayerKind::Add:
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+    case LayerKind::GlobalAvgPool:
+    case LayerKind::Hardswish:
+    case LayerKind::ChannelMul:
       return 0;
+    case LayerKind::Input:
+    case LayerKind::BatchNorm:
+    case LayerKind::LayerNorm:
+    case LayerKind::Activation:
+      unexpected_layer_kind(l.kind, "patch");
   }
   return 0;
 }
@@ -136,7 +141,7 @@ PatchPlan plan_patches(const Graph& graph, const PatchOptions& options) {
         PICONAS_CHECK(!empty(r), "patching: layer '" << l.name << "' computes nothing in a patch");
         stage_macs += layer_macs(graph, l, int64_t{r.h} * r.w);
         Window need = r;
-        if (l.kind != OpKind::Add) {
+        if (l.kind != LayerKind::Add) {
           const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
           const auto [iy, ih] = input_span(r.y0, r.h, l.kernel.h, l.stride.h, l.padding.h, in.h);
           const auto [ix, iw] = input_span(r.x0, r.w, l.kernel.w, l.stride.w, l.padding.w, in.w);
@@ -162,7 +167,7 @@ PatchPlan plan_patches(const Graph& graph, const PatchOptions& options) {
     }
     for (size_t i = 0; i < stage; ++i) {
       const Layer& l = graph.layers[i];
-      if (l.kind == OpKind::Add) continue;
+      if (l.kind == LayerKind::Add) continue;
       const Window& w = plan.input_window[p][i];
       const Window& stored = plan.region[p][static_cast<size_t>(l.input)];
       if (w.x0 != stored.x0 || w.w != stored.w) plan.copy_input[i] = 1;

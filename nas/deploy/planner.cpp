@@ -153,8 +153,8 @@ int64_t conv_scratch_bytes(const Graph& graph, const Layer& l, int32_t pad_h, in
 
 int64_t scratch_bytes(const Graph& graph, const Layer& l, bool in_place, bool packed_conv) {
   const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
-  if (l.kind == OpKind::Depthwise && in_place) return in.h * in.w;  // one input channel
-  if (l.kind != OpKind::Conv) return 0;
+  if (l.kind == LayerKind::Depthwise && in_place) return in.h * in.w;  // one input channel
+  if (l.kind != LayerKind::Conv) return 0;
   const Shape3 out = graph.tensors[static_cast<size_t>(l.output)];
   if (in_place) {  // a strip of output pixels and the conv's scratch (conv2d_1x1_inplace_s8.h)
     piconas_conv_params p{};
@@ -175,7 +175,7 @@ namespace {
 // Scratch of a conv layer of the patched stage: the largest over the patches.
 int64_t patch_scratch_bytes(const Graph& graph, const PatchPlan& patch, size_t i, bool packed_conv) {
   const Layer& l = graph.layers[i];
-  if (l.kind != OpKind::Conv) return 0;
+  if (l.kind != LayerKind::Conv) return 0;
   int64_t bytes = 0;
   for (size_t p = 0; p < patch.region.size(); ++p) {
     const Window& in = patch.input_window[p][i];
@@ -192,9 +192,9 @@ bool may_run_in_place(const Graph& graph, const Layer& l, InPlace mode) {
   const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
   const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
   if (l.output == graph.output()) return false;
-  if (l.kind == OpKind::Depthwise)
+  if (l.kind == LayerKind::Depthwise)
     return (mode == InPlace::Depthwise || mode == InPlace::All) && in.c == out.c && out.h * out.w <= in.h * in.w;
-  return (mode == InPlace::Pointwise || mode == InPlace::All) && l.kind == OpKind::Conv && l.kernel.h == 1 && l.kernel.w == 1 &&
+  return (mode == InPlace::Pointwise || mode == InPlace::All) && l.kind == LayerKind::Conv && l.kernel.h == 1 && l.kernel.w == 1 &&
          l.stride.h == 1 && l.stride.w == 1 && l.padding.h == 0 && l.padding.w == 0 && in.h == out.h &&
          in.w == out.w;
 }
@@ -209,13 +209,13 @@ bool elementwise_in_place(const PlanOptions& options) {
 // branch first gave larger arenas more often).
 int elementwise_in_place_input(const Graph& graph, const Layer& l, const std::vector<Buffer>& buffers, int step) {
   if (l.output == graph.output()) return -1;
-  const bool elementwise = l.kind == OpKind::Add || l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul;
+  const bool elementwise = l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul;
   const auto fits = [&](int t) {
     return t >= 0 && buffers[static_cast<size_t>(t)].last == step &&
            graph.tensors[static_cast<size_t>(t)] == graph.tensors[static_cast<size_t>(l.output)];
   };
   if (!elementwise) return -1;
-  if (l.kind == OpKind::Add && fits(l.input2)) return l.input2;
+  if (l.kind == LayerKind::Add && fits(l.input2)) return l.input2;
   return fits(l.input) ? l.input : -1;
 }
 
@@ -333,7 +333,7 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place
 MemoryPlan plan_kinds(const Graph& graph, const PlanOptions& options, InPlace mode, const PatchPlan& patch) {
   MemoryPlan plan = plan_with(graph, options.strategy, mode, false, patch);
   const bool any_elementwise = std::any_of(graph.layers.begin(), graph.layers.end(), [](const Layer& l) {
-    return l.kind == OpKind::Add || l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul;
+    return l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul;
   });
   if (!elementwise_in_place(options) || !any_elementwise) return plan;
   MemoryPlan elementwise = plan_with(graph, options.strategy, mode, true, patch);
@@ -488,7 +488,7 @@ MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStra
                             int64_t max_arena) {
   const InPlace in_place = plan.in_place_mode;
   std::vector<char> packed(graph.layers.size(), 0);
-  for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = graph.layers[i].kind == OpKind::Conv;
+  for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = graph.layers[i].kind == LayerKind::Conv;
   MemoryPlan all = plan_with(graph, strategy, in_place, plan.in_place_elementwise, plan.patch, packed);
   int64_t limit = plan.arena_bytes + plan.arena_bytes / 100;
   if (max_arena > 0) limit = std::max(plan.arena_bytes, std::min(limit, max_arena));
@@ -497,7 +497,7 @@ MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStra
   MemoryPlan best = plan;
   std::fill(packed.begin(), packed.end(), 0);
   for (size_t i = 0; i < graph.layers.size(); ++i) {
-    if (graph.layers[i].kind != OpKind::Conv) continue;
+    if (graph.layers[i].kind != LayerKind::Conv) continue;
     packed[i] = 1;
     MemoryPlan trial = plan_with(graph, strategy, in_place, plan.in_place_elementwise, plan.patch, packed);
     if (trial.arena_bytes <= plan.arena_bytes) {

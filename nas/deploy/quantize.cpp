@@ -66,7 +66,7 @@ void quantize_weights(const Layer& l, const TensorQuant& in, const TensorQuant& 
   const int64_t out_c = out.shape.c;
   const int64_t per_out = static_cast<int64_t>(l.weight.size()) / out_c;  // I*K*K, K*K or I
   const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
-  const int64_t macs = l.kind == OpKind::Depthwise ? kk : per_out;
+  const int64_t macs = l.kind == LayerKind::Depthwise ? kk : per_out;
   PICONAS_CHECK(macs <= PICONAS_S8_MAX_MACS, "deploy: layer '" << l.name << "' has " << macs
                                                                << " MACs per output; the int32 "
                                                                   "accumulator allows at most "
@@ -86,13 +86,13 @@ void quantize_weights(const Layer& l, const TensorQuant& in, const TensorQuant& 
     for (int64_t i = 0; i < per_out; ++i) {
       const auto v = static_cast<int8_t>(std::clamp(std::round(static_cast<double>(w[i]) / s), -127.0, 127.0));
       int64_t dst = c * per_out + i;  // FullyConnected on Cx1x1: [O, I] unchanged
-      if (l.kind == OpKind::FullyConnected) {  // [O, C, H, W] (NCHW flattening) -> [O, H, W, C]
+      if (l.kind == LayerKind::FullyConnected) {  // [O, C, H, W] (NCHW flattening) -> [O, H, W, C]
         const int64_t hw = in.shape.h * in.shape.w, ci = i / hw, pixel = i % hw;
         dst = c * per_out + pixel * in.shape.c + ci;
-      } else if (l.kind == OpKind::Conv) {   // [O, I, KH, KW] -> [O, KH, KW, I]
+      } else if (l.kind == LayerKind::Conv) {   // [O, I, KH, KW] -> [O, KH, KW, I]
         const int64_t ci = i / kk, k = i % kk, in_c = per_out / kk;
         dst = (c * kk + k) * in_c + ci;
-      } else if (l.kind == OpKind::Depthwise) {  // [C, 1, KH, KW] -> [1, KH, KW, C]
+      } else if (l.kind == LayerKind::Depthwise) {  // [C, 1, KH, KW] -> [1, KH, KW, C]
         dst = i * out_c + c;
       }
       q.weight[static_cast<size_t>(dst)] = v;
@@ -194,15 +194,20 @@ int64_t constant_bytes(const Graph& graph) {
     const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
     const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
-      case OpKind::Conv: bytes += out_c * in.c * kk + 12 * out_c; break;
-      case OpKind::Depthwise: bytes += out_c * kk + 12 * out_c; break;
-      case OpKind::FullyConnected: bytes += out_c * in.c * in.h * in.w + 12 * out_c; break;
-      case OpKind::MaxPool:
-      case OpKind::AvgPool:
-      case OpKind::Add:
-      case OpKind::GlobalAvgPool:
-      case OpKind::Hardswish:
-      case OpKind::ChannelMul: break;
+      case LayerKind::Conv: bytes += out_c * in.c * kk + 12 * out_c; break;
+      case LayerKind::Depthwise: bytes += out_c * kk + 12 * out_c; break;
+      case LayerKind::FullyConnected: bytes += out_c * in.c * in.h * in.w + 12 * out_c; break;
+      case LayerKind::MaxPool:
+      case LayerKind::AvgPool:
+      case LayerKind::Add:
+      case LayerKind::GlobalAvgPool:
+      case LayerKind::Hardswish:
+      case LayerKind::ChannelMul: break;
+      case LayerKind::Input:
+      case LayerKind::BatchNorm:
+      case LayerKind::LayerNorm:
+      case LayerKind::Activation:
+        unexpected_layer_kind(l.kind, "quantize");
     }
   }
   return bytes;
@@ -270,7 +275,7 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
   m.tensors[0] = activation_quant(in, in_lo, in_hi);
   for (const Layer& l : graph.layers) {
     const auto out = static_cast<size_t>(l.output);
-    if (l.kind == OpKind::GlobalAvgPool || l.kind == OpKind::MaxPool || l.kind == OpKind::AvgPool) {
+    if (l.kind == LayerKind::GlobalAvgPool || l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool) {
       m.tensors[out] = m.tensors[static_cast<size_t>(l.input)];
       m.tensors[out].shape = graph.tensors[out];
     } else if (l.activation == FusedActivation::HardSigmoid) {
@@ -289,14 +294,14 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
     q.padding = l.padding;
     const TensorQuant& tin = m.tensors[static_cast<size_t>(l.input)];
     q.activation = clamp_of(l.activation, m.tensors[out]);
-    if (l.kind == OpKind::Conv || l.kind == OpKind::Depthwise || l.kind == OpKind::FullyConnected) {
+    if (l.kind == LayerKind::Conv || l.kind == LayerKind::Depthwise || l.kind == LayerKind::FullyConnected) {
       PICONAS_CHECK(!l.weight.empty(), "quantize: layer '" << l.name << "' has no weights");
       quantize_weights(l, tin, m.tensors[out], q);
-    } else if (l.kind == OpKind::Add) {
+    } else if (l.kind == LayerKind::Add) {
       q.add = add_params(tin, m.tensors[static_cast<size_t>(l.input2)], m.tensors[out], l.name);
-    } else if (l.kind == OpKind::Hardswish) {
+    } else if (l.kind == LayerKind::Hardswish) {
       q.hardswish = hardswish_params(tin, m.tensors[out], l.name);
-    } else if (l.kind == OpKind::ChannelMul) {
+    } else if (l.kind == LayerKind::ChannelMul) {
       q.channel_mul = channel_mul_params(tin, m.tensors[static_cast<size_t>(l.input2)],
                                          m.tensors[out], l.name);
     }

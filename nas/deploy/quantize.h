@@ -48,7 +48,7 @@ struct TensorQuant {
 };
 
 struct QLayer {
-  OpKind kind = OpKind::Conv;
+  LayerKind kind = LayerKind::Conv;
   std::string name;
   int input = 0, input2 = -1, output = 0;
   Size2 kernel, stride, padding{0, 0};  // as deploy::Layer

@@ -196,20 +196,25 @@ std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan
     const bool in_place = infos.size() < plan.in_place.size() && plan.in_place[infos.size()];
     const bool patched = static_cast<int>(infos.size()) < plan.patch.layers;
     LayerInfo info{l.name,
-                   std::string(op_kind_name(l.kind)) + (in_place ? " in place" : "") +
+                   std::string(layer_kind_name(l.kind)) + (in_place ? " in place" : "") +
                        (patched ? " patched" : ""),
                    nhwc(in), nhwc(out), l.kernel, l.stride, 0, in_place};
     const int64_t k2 = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
-      case OpKind::Conv: info.macs = out.h * out.w * out.c * k2 * in.c; break;
-      case OpKind::Depthwise: info.macs = out.h * out.w * out.c * k2; break;
-      case OpKind::FullyConnected: info.macs = in.h * in.w * in.c * out.c; break;
-      case OpKind::Add: info.macs = out.h * out.w * out.c; break;
-      case OpKind::GlobalAvgPool: info.macs = in.h * in.w * in.c; break;
-      case OpKind::MaxPool:
-      case OpKind::AvgPool: info.macs = out.h * out.w * out.c * k2; break;
-      case OpKind::Hardswish:
-      case OpKind::ChannelMul: info.macs = out.h * out.w * out.c; break;
+      case LayerKind::Conv: info.macs = out.h * out.w * out.c * k2 * in.c; break;
+      case LayerKind::Depthwise: info.macs = out.h * out.w * out.c * k2; break;
+      case LayerKind::FullyConnected: info.macs = in.h * in.w * in.c * out.c; break;
+      case LayerKind::Add: info.macs = out.h * out.w * out.c; break;
+      case LayerKind::GlobalAvgPool: info.macs = in.h * in.w * in.c; break;
+      case LayerKind::MaxPool:
+      case LayerKind::AvgPool: info.macs = out.h * out.w * out.c * k2; break;
+      case LayerKind::Hardswish:
+      case LayerKind::ChannelMul: info.macs = out.h * out.w * out.c; break;
+      case LayerKind::Input:
+      case LayerKind::BatchNorm:
+      case LayerKind::LayerNorm:
+      case LayerKind::Activation:
+        unexpected_layer_kind(l.kind, "verify");
     }
     infos.push_back(info);
   }

@@ -220,6 +220,8 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
       case LayerKind::Input:
         throw Error("export --onnx: layer '" + row.name + "' (" + row.type +
                     ") is not exported to ONNX (LayerNorm of ConvNeXt blocks needs opset 17)");
+      case LayerKind::Hardswish:  // int8 graph only (lowering.h): no lowering row has it
+        throw Error("export --onnx: layer '" + row.name + "' is not a lowering row");
     }
     value[i] = out;
   }

@@ -13,7 +13,6 @@ namespace piconas::nas::onnx_io {
 
 namespace {
 
-using deploy::OpKind;
 using deploy::QLayer;
 using deploy::QuantizedModel;
 using deploy::TensorQuant;
@@ -108,7 +107,7 @@ std::vector<int8_t> onnx_weights(const QLayer &l, int64_t in_c, int64_t out_c,
                                  int64_t channels) {
   const int64_t kk = int64_t{l.kernel.h} * l.kernel.w;
   std::vector<int8_t> w(l.weight.size());
-  if (l.kind == OpKind::FullyConnected) { // [O, H, W, C] -> [O, C, H, W]
+  if (l.kind == LayerKind::FullyConnected) { // [O, H, W, C] -> [O, C, H, W]
     const int64_t hw = in_c / channels, per_out = in_c;
     for (int64_t o = 0; o < out_c; ++o)
       for (int64_t c = 0; c < channels; ++c)
@@ -117,7 +116,7 @@ std::vector<int8_t> onnx_weights(const QLayer &l, int64_t in_c, int64_t out_c,
               l.weight[static_cast<size_t>(o * per_out + p * channels + c)];
     return w;
   }
-  if (l.kind == OpKind::Depthwise) { // [1, KH, KW, C] -> [C, 1, KH, KW]
+  if (l.kind == LayerKind::Depthwise) { // [1, KH, KW, C] -> [C, 1, KH, KW]
     for (int64_t c = 0; c < out_c; ++c)
       for (int64_t k = 0; k < kk; ++k)
         w[static_cast<size_t>(c * kk + k)] =
@@ -173,7 +172,7 @@ void value_info(onnx::ValueInfoProto *v, const std::string &name,
 std::string export_onnx_qdq(const QuantizedModel &model,
                             const data::Normalization *normalization) {
   PICONAS_CHECK(!model.layers.empty() &&
-                    model.layers.back().kind == OpKind::FullyConnected,
+                    model.layers.back().kind == LayerKind::FullyConnected,
                 "export --onnx-int8: the model does not end in its classifier");
   onnx::ModelProto proto;
   proto.set_ir_version(8);
@@ -200,14 +199,14 @@ std::string export_onnx_qdq(const QuantizedModel &model,
     const std::string y = l.name + ".float";
     std::string result = y;
     switch (l.kind) {
-    case OpKind::Conv:
-    case OpKind::Depthwise:
-    case OpKind::FullyConnected: {
-      const bool fc = l.kind == OpKind::FullyConnected;
+    case LayerKind::Conv:
+    case LayerKind::Depthwise:
+    case LayerKind::FullyConnected: {
+      const bool fc = l.kind == LayerKind::FullyConnected;
       const int64_t in_c =
           fc ? in.shape.c * in.shape.h * in.shape.w : in.shape.c;
       const int64_t out_c = out.shape.c;
-      const bool depthwise = l.kind == OpKind::Depthwise;
+      const bool depthwise = l.kind == LayerKind::Depthwise;
       std::vector<int64_t> dims{out_c, depthwise ? 1 : in_c};
       if (!fc) {
         dims.push_back(l.kernel.h);
@@ -235,21 +234,21 @@ std::string export_onnx_qdq(const QuantizedModel &model,
       QdqWriter::integer(n, "group", depthwise ? in_c : 1);
       break;
     }
-    case OpKind::Add:
+    case LayerKind::Add:
       w.node("Add", l.name, {x, value[static_cast<size_t>(l.input2)]}, y);
       break;
-    case OpKind::ChannelMul:
+    case LayerKind::ChannelMul:
       w.node("Mul", l.name, {x, value[static_cast<size_t>(l.input2)]}, y);
       break;
-    case OpKind::Hardswish:
+    case LayerKind::Hardswish:
       w.node("HardSwish", l.name, {x}, y);
       break;
-    case OpKind::GlobalAvgPool:
+    case LayerKind::GlobalAvgPool:
       w.node("GlobalAveragePool", l.name, {x}, y);
       break;
-    case OpKind::MaxPool:
-    case OpKind::AvgPool: { // the int8 pools skip padding taps: count_include_pad 0
-      const bool max = l.kind == OpKind::MaxPool;
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool: { // the int8 pools skip padding taps: count_include_pad 0
+      const bool max = l.kind == LayerKind::MaxPool;
       onnx::NodeProto &n =
           w.node(max ? "MaxPool" : "AveragePool", l.name, {x}, y);
       window_attributes(n, l, in.shape, out.shape);
@@ -257,6 +256,11 @@ std::string export_onnx_qdq(const QuantizedModel &model,
         QdqWriter::integer(n, "count_include_pad", 0);
       break;
     }
+      case LayerKind::Input:
+      case LayerKind::BatchNorm:
+      case LayerKind::LayerNorm:
+      case LayerKind::Activation:
+        deploy::unexpected_layer_kind(l.kind, "onnx_qdq");
     }
     // A fused activation is the int8 clamp: Clip at its dequantized bounds
     // (ReLU: 0; ReLU6: min(6, the range's top); the hard-sigmoid gate: 0 and

@@ -29,24 +29,29 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
     const deploy::Layer& l = graph.layers[i];
     LayerFootprint row;
     row.name = l.name;
-    row.kind = deploy::op_kind_name(l.kind);
+    row.kind = layer_kind_name(l.kind);
     const int step = static_cast<int>(i);
     row.live_sram = deploy::live_bytes(plan.buffers, step);
     const Shape3 in = graph.tensors[static_cast<size_t>(l.input)];
     const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
     const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
-      case deploy::OpKind::Conv: row.flash = out_c * in.c * kk + 12 * out_c; break;
-      case deploy::OpKind::Depthwise: row.flash = out_c * kk + 12 * out_c; break;
-      case deploy::OpKind::FullyConnected:
+      case LayerKind::Conv: row.flash = out_c * in.c * kk + 12 * out_c; break;
+      case LayerKind::Depthwise: row.flash = out_c * kk + 12 * out_c; break;
+      case LayerKind::FullyConnected:
         row.flash = out_c * in.c * in.h * in.w + 12 * out_c;
         break;
-      case deploy::OpKind::MaxPool:
-      case deploy::OpKind::AvgPool:
-      case deploy::OpKind::Add:
-      case deploy::OpKind::GlobalAvgPool:
-      case deploy::OpKind::Hardswish:
-      case deploy::OpKind::ChannelMul: row.flash = 0; break;
+      case LayerKind::MaxPool:
+      case LayerKind::AvgPool:
+      case LayerKind::Add:
+      case LayerKind::GlobalAvgPool:
+      case LayerKind::Hardswish:
+      case LayerKind::ChannelMul: row.flash = 0; break;
+      case LayerKind::Input:
+      case LayerKind::BatchNorm:
+      case LayerKind::LayerNorm:
+      case LayerKind::Activation:
+        deploy::unexpected_layer_kind(l.kind, "footprint");
     }
     f.constant_bytes += row.flash;
     f.layers.push_back(row);

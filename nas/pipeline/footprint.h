@@ -19,7 +19,7 @@ namespace piconas::nas::pipeline {
 
 struct LayerFootprint {
   std::string name;  // graph layer name ("stem", "blocks.2.body.1", "classifier")
-  std::string kind;  // deploy::op_kind_name: "conv", "depthwise", "add", "global_avg_pool", ...
+  std::string kind;  // layer_kind_name: "conv", "depthwise", "add", "global_avg_pool", ...
   int64_t live_sram = 0;
   int64_t flash = 0;
 };

@@ -103,7 +103,7 @@ TEST_CASE("basic residual blocks (projections, ReLU after the add) run the same 
   const int64_t batch = 12;
   Exported e = export_model(kTinyResNet, "resnet", dir.str(), batch, 61);
   int adds = 0;
-  for (const QLayer& l : e.model.layers) adds += l.kind == OpKind::Add;
+  for (const QLayer& l : e.model.layers) adds += l.kind == LayerKind::Add;
   CHECK(adds == 3);
   write_bytes(dir.str() + "/resnet_in.bin", e.input);
   std::ofstream(dir.str() + "/main.c") << host_main({"resnet"});
@@ -188,8 +188,8 @@ TEST_CASE("MobileNetV3 blocks (SE, hard-swish) run the same in C as on the host 
                             "mbv3", dir.str(), batch, 81);
   int hswish = 0, mul = 0;
   for (const QLayer& l : e.model.layers) {
-    hswish += l.kind == OpKind::Hardswish;
-    mul += l.kind == OpKind::ChannelMul;
+    hswish += l.kind == LayerKind::Hardswish;
+    mul += l.kind == LayerKind::ChannelMul;
   }
   CHECK(hswish == 6);  // stem, expand + dw of two blocks, head
   CHECK(mul == 3);

@@ -31,11 +31,11 @@ TEST_CASE("lowered graph: layer list of tiny-bench") {
   // stem + 4 DS blocks * (dw + pw) + pool + classifier
   REQUIRE(g.layers.size() == 11);
   CHECK(g.layers[0].name == "stem.0");
-  CHECK(g.layers[1].kind == OpKind::Depthwise);
+  CHECK(g.layers[1].kind == LayerKind::Depthwise);
   CHECK(g.layers[1].name == "blocks.0.0");
   CHECK(g.layers[2].name == "blocks.0.3");
-  CHECK(g.layers[9].kind == OpKind::GlobalAvgPool);
-  CHECK(g.layers[10].kind == OpKind::FullyConnected);
+  CHECK(g.layers[9].kind == LayerKind::GlobalAvgPool);
+  CHECK(g.layers[10].kind == LayerKind::FullyConnected);
   CHECK(g.tensors[static_cast<size_t>(g.output())] == Shape3{10, 1, 1});
   CHECK(g.tensors[static_cast<size_t>(g.layers[4].output)] == Shape3{32, 14, 14});
   CHECK(g.layers[0].weight.empty());
@@ -45,7 +45,7 @@ TEST_CASE("lowered graph: residual adds read the block input") {
   Graph g = lower_arch(parse_arch(kMixedArch));
   int adds = 0;
   for (const Layer& l : g.layers)
-    if (l.kind == OpKind::Add) {
+    if (l.kind == LayerKind::Add) {
       ++adds;
       CHECK(l.input < l.input2);
       CHECK(g.tensors[static_cast<size_t>(l.input)] == g.tensors[static_cast<size_t>(l.input2)]);
@@ -86,11 +86,11 @@ TEST_CASE("lowered graph: a basic block's projection reads the block input, its 
   CHECK(conv1.input == shortcut.input);  // both read the block input
   CHECK(conv1.input == g.layers[3].output);
   const Layer& add = g.layers[7];
-  CHECK(add.kind == OpKind::Add);
+  CHECK(add.kind == LayerKind::Add);
   CHECK(add.input == shortcut.output);
   CHECK(add.input2 == g.layers[6].output);
   CHECK(add.activation == FusedActivation::ReLU);
-  CHECK(g.layers[3].kind == OpKind::Add);  // identity block: add(block input, body)
+  CHECK(g.layers[3].kind == LayerKind::Add);  // identity block: add(block input, body)
   CHECK(g.layers[3].input == g.layers[0].output);
   CHECK(g.tensors[static_cast<size_t>(g.layers[11].output)] == Shape3{24, 6, 6});
 }
@@ -129,8 +129,8 @@ TEST_CASE("ConvNeXt blocks and GELU are refused naming the layer; Hardswish is a
   const Graph g = lower_arch(hs);
   int hswish = 0;
   for (const Layer& l : g.layers) {
-    hswish += l.kind == OpKind::Hardswish;
-    if (l.kind == OpKind::Conv || l.kind == OpKind::Depthwise) CHECK(l.activation == FusedActivation::None);
+    hswish += l.kind == LayerKind::Hardswish;
+    if (l.kind == LayerKind::Conv || l.kind == LayerKind::Depthwise) CHECK(l.activation == FusedActivation::None);
   }
   CHECK(hswish == 1 + 2 * 4);  // stem, and dw + pw of the four ds blocks
 }

@@ -70,11 +70,11 @@ TEST_CASE(
   const Graph g = lower_network(spec, *net);
   // c1, mp (+relu? no: r1 is c1's), g1, ap, c2, mp2 (+r3), fc
   REQUIRE(g.layers.size() == 7);
-  CHECK(g.layers[1].kind == OpKind::MaxPool);
-  CHECK(g.layers[2].kind == OpKind::Conv);
+  CHECK(g.layers[1].kind == LayerKind::MaxPool);
+  CHECK(g.layers[2].kind == LayerKind::Conv);
   CHECK(g.layers[2].weight.size() == 8 * 8 * 9);  // dense: block-diagonal
-  CHECK(g.layers[3].kind == OpKind::AvgPool);
-  CHECK(g.layers[5].kind == OpKind::MaxPool);
+  CHECK(g.layers[3].kind == LayerKind::AvgPool);
+  CHECK(g.layers[5].kind == LayerKind::MaxPool);
   CHECK(g.layers[5].activation == FusedActivation::ReLU);
   CHECK(g.tensors[static_cast<size_t>(g.layers[5].output)] == Shape3{6, 2, 2});
   // The grouped conv's weights outside its groups are zero: output channel 0 (group 0) reads
@@ -97,7 +97,7 @@ TEST_CASE("graph int8: host executor equals the emitted C on the host, int8 clos
   const QuantizedModel q = quantize_graph(g, synthetic_images(spec.input, 64, 5, norm), norm);
   // Pools keep their input's scale and zero point.
   for (const QLayer& l : q.layers) {
-    if (l.kind != OpKind::MaxPool && l.kind != OpKind::AvgPool) continue;
+    if (l.kind != LayerKind::MaxPool && l.kind != LayerKind::AvgPool) continue;
     CHECK(q.tensors[static_cast<size_t>(l.output)].scale ==
           q.tensors[static_cast<size_t>(l.input)].scale);
     CHECK(q.tensors[static_cast<size_t>(l.output)].zero_point ==

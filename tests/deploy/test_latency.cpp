@@ -46,7 +46,7 @@ TEST_CASE("latency: MACs count only the taps inside the image") {
   // windows at o = 0..6 start at 2o - 3 and keep 4, 6, 7, 7, 7, 7, 5 of their 7 taps (43).
   const Graph g = lower_arch(parse_arch(kArch));
   const Layer& dw = layer_named(g, "blocks.1.3");
-  REQUIRE(dw.kind == OpKind::Depthwise);
+  REQUIRE(dw.kind == LayerKind::Depthwise);
   REQUIRE(dw.kernel == Size2(7));
   const LatencyTerms x = latency_features(g, dw);
   const Shape3& out = g.tensors[static_cast<size_t>(dw.output)];
@@ -79,11 +79,11 @@ TEST_CASE("latency: kernel variants and terms of the MobileNetV3 layers and plan
   const Graph g = lower_arch(parse_arch(kMbv3Arch));
   int hardswish = 0, channel_mul = 0;
   for (const Layer& l : g.layers) {
-    if (l.kind == OpKind::Hardswish) {
+    if (l.kind == LayerKind::Hardswish) {
       CHECK(latency_kernel(l, false) == LatencyKernel::Hardswish);
       ++hardswish;
     }
-    if (l.kind == OpKind::ChannelMul) {
+    if (l.kind == LayerKind::ChannelMul) {
       CHECK(latency_kernel(l, false) == LatencyKernel::ChannelMul);
       const LatencyTerms x = latency_features(g, l);
       const Shape3& out = g.tensors[static_cast<size_t>(l.output)];
@@ -100,7 +100,7 @@ TEST_CASE("latency: kernel variants and terms of the MobileNetV3 layers and plan
   const Graph m = lower_arch(parse_arch(kArch));
   MemoryPlan plan = plan_memory(m);
   const size_t pw = 1;  // blocks.0.body.0: 1x1 16 -> 32 on 14x14
-  REQUIRE(m.layers[pw].kind == OpKind::Conv);
+  REQUIRE(m.layers[pw].kind == LayerKind::Conv);
   REQUIRE(m.layers[pw].kernel == Size2(1));
   plan.in_place[pw] = 1;
   const LatencyTerms whole = latency_features(m, m.layers[pw]);

@@ -70,9 +70,9 @@ McuRun run_on(McuTarget target, const std::string& arch, int64_t batch, const Pl
   McuRun r;
   r.in_place_layers = std::count(plan.in_place.begin(), plan.in_place.end(), 1);
   for (size_t i = 0; i < g.layers.size(); ++i) {
-    r.in_place_convs += plan.in_place[i] && g.layers[i].kind == OpKind::Conv;
-    r.in_place_adds += plan.in_place[i] && g.layers[i].kind == OpKind::Add;
-    if (g.layers[i].kind == OpKind::Add) r.add_layer = i;
+    r.in_place_convs += plan.in_place[i] && g.layers[i].kind == LayerKind::Conv;
+    r.in_place_adds += plan.in_place[i] && g.layers[i].kind == LayerKind::Add;
+    if (g.layers[i].kind == LayerKind::Add) r.add_layer = i;
   }
   r.patched_layers = plan.patch.layers;
   const std::vector<int8_t> expected = run_int8(q, plan, input.data(), batch);

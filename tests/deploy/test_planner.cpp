@@ -106,7 +106,7 @@ TEST_CASE("planner: scratch buffers are planned for convolutions and in-place de
   const MemoryPlan plan = plan_memory(g);
   for (size_t i = 0; i < g.layers.size(); ++i) {
     INFO(g.layers[i].name);
-    CHECK((plan.scratch_size[i] > 0) == (g.layers[i].kind == OpKind::Conv || plan.in_place[i]));
+    CHECK((plan.scratch_size[i] > 0) == (g.layers[i].kind == LayerKind::Conv || plan.in_place[i]));
     CHECK((plan.scratch_offset[i] >= 0) == (plan.scratch_size[i] > 0));
   }
   // stem 3x3 on 1 channel: the SIMD kernel's im2col of two pixels, 2 x 9 int16.
@@ -123,12 +123,12 @@ TEST_CASE("planner: scratch buffers are planned for convolutions and in-place de
   int packed_layers = 0;
   for (size_t i = 0; i < g.layers.size(); ++i) {
     INFO(g.layers[i].name);
-    CHECK((packed.packed_conv[i] == 0 || g.layers[i].kind == OpKind::Conv));
+    CHECK((packed.packed_conv[i] == 0 || g.layers[i].kind == LayerKind::Conv));
     CHECK(packed.scratch_size[i] == scratch_bytes(g, g.layers[i], packed.in_place[i] != 0, packed.packed_conv[i] != 0));
     packed_layers += packed.packed_conv[i];
   }
   CHECK(packed_layers == std::count_if(g.layers.begin(), g.layers.end(),
-                                       [](const Layer& l) { return l.kind == OpKind::Conv; }));
+                                       [](const Layer& l) { return l.kind == LayerKind::Conv; }));
   CHECK(packed.packed_conv[0] == 1);
   CHECK(packed.scratch_size[0] == 120);
 }
@@ -151,7 +151,7 @@ TEST_CASE("planner: in-place depthwise aliases a dying input and lowers the refe
     for (size_t i = 0; i < g.layers.size(); ++i) {
       const Layer& l = g.layers[i];
       CHECK((off.in_place[i] == 0));
-      if (l.kind != OpKind::Depthwise) continue;  // elementwise layers: the test below
+      if (l.kind != LayerKind::Depthwise) continue;  // elementwise layers: the test below
       if (!on.in_place[i]) {
         CHECK(on.tensor_offset[static_cast<size_t>(l.input)] != on.tensor_offset[static_cast<size_t>(l.output)]);
         continue;
@@ -190,7 +190,7 @@ TEST_CASE("planner: in-place 1x1 convs overlap their input as conv2d_1x1_inplace
     int convs = 0;
     for (size_t i = 0; i < g.layers.size(); ++i) {
       const Layer& l = g.layers[i];
-      if (!all.in_place[i] || l.kind != OpKind::Conv) continue;
+      if (!all.in_place[i] || l.kind != LayerKind::Conv) continue;
       ++convs;
       const Shape3& in = g.tensors[static_cast<size_t>(l.input)];
       const Shape3& out = g.tensors[static_cast<size_t>(l.output)];
@@ -214,7 +214,7 @@ TEST_CASE("planner: in-place 1x1 convs overlap their input as conv2d_1x1_inplace
     CHECK(convs > 0);
     // Only under a budget: the default plan keeps its convs out of place.
     for (size_t i = 0; i < g.layers.size(); ++i)
-      CHECK((!dw.in_place[i] || g.layers[i].kind != OpKind::Conv));
+      CHECK((!dw.in_place[i] || g.layers[i].kind != LayerKind::Conv));
     CHECK(plan_for_budget(g, PlanOptions{}, all.arena_bytes).arena_bytes <= all.arena_bytes);
     MESSAGE(name << ": " << all.arena_bytes << " B with in-place 1x1 convs and depthwise, " << dw.arena_bytes
                  << " B with in-place depthwise only");
@@ -255,10 +255,10 @@ TEST_CASE("planner: elementwise layers write over a dying input of their shape w
     int aliased = 0;
     for (size_t i = 0; i < g.layers.size(); ++i) {
       const Layer& l = g.layers[i];
-      CHECK((off.in_place[i] == 0 || l.kind == OpKind::Depthwise));
-      if (!on.in_place[i] || l.kind == OpKind::Depthwise) continue;
+      CHECK((off.in_place[i] == 0 || l.kind == LayerKind::Depthwise));
+      if (!on.in_place[i] || l.kind == LayerKind::Depthwise) continue;
       ++aliased;
-      CHECK((l.kind == OpKind::Add || l.kind == OpKind::Hardswish || l.kind == OpKind::ChannelMul));
+      CHECK((l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul));
       CHECK(on.scratch_size[i] == 0);
       // The output starts where an input of its shape starts; that input is read by no later layer.
       const int64_t y = on.tensor_offset[static_cast<size_t>(l.output)];
@@ -289,7 +289,7 @@ TEST_CASE("planner: an elementwise layer never writes over an input a later laye
   // hard-swish (the add reads it), so only the add may run in place (over a, its residual input).
   Graph g;
   g.tensors = {{8, 6, 6}, {8, 6, 6}, {8, 6, 6}, {8, 6, 6}, {8, 1, 1}, {4, 1, 1}};
-  const auto layer = [](OpKind kind, const char* name, int input, int input2, int output) {
+  const auto layer = [](LayerKind kind, const char* name, int input, int input2, int output) {
     Layer l;
     l.kind = kind;
     l.name = name;
@@ -300,9 +300,9 @@ TEST_CASE("planner: an elementwise layer never writes over an input a later laye
     l.stride = Size2(1);
     return l;
   };
-  g.layers = {layer(OpKind::Conv, "conv", 0, -1, 1), layer(OpKind::Hardswish, "hswish", 1, -1, 2),
-              layer(OpKind::Add, "add", 2, 1, 3), layer(OpKind::GlobalAvgPool, "pool", 3, -1, 4),
-              layer(OpKind::FullyConnected, "classifier", 4, -1, 5)};
+  g.layers = {layer(LayerKind::Conv, "conv", 0, -1, 1), layer(LayerKind::Hardswish, "hswish", 1, -1, 2),
+              layer(LayerKind::Add, "add", 2, 1, 3), layer(LayerKind::GlobalAvgPool, "pool", 3, -1, 4),
+              layer(LayerKind::FullyConnected, "classifier", 4, -1, 5)};
   PlanOptions always;
   always.in_place_only_if_smaller = false;
   const MemoryPlan plan = plan_memory(g, always);

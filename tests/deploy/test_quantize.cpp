@@ -58,8 +58,8 @@ TEST_CASE("weights: symmetric per channel, max |q| = 127, layouts converted from
       for (int64_t j = 0; j < per; ++j) {
         // index of weight (c, j) of the OIHW layout in the int8 layout
         int64_t dst = c * per + j;
-        if (q.kind == OpKind::Conv) dst = (c * kk + j % kk) * (per / kk) + j / kk;
-        if (q.kind == OpKind::Depthwise) dst = j * out_c + c;
+        if (q.kind == LayerKind::Conv) dst = (c * kk + j % kk) * (per / kk) + j / kk;
+        if (q.kind == LayerKind::Depthwise) dst = j * out_c + c;
         const int v = q.weight[static_cast<size_t>(dst)];
         max_q = std::max(max_q, std::abs(v));
         const double w = l.weight[static_cast<size_t>(c * per + j)];
@@ -81,7 +81,7 @@ TEST_CASE("activations: zero is exact, GAP keeps its input quantization, clamps 
   }
   for (const QLayer& l : f.model.layers) {
     const TensorQuant& out = f.model.tensors[static_cast<size_t>(l.output)];
-    if (l.kind == OpKind::GlobalAvgPool) {
+    if (l.kind == LayerKind::GlobalAvgPool) {
       const TensorQuant& in = f.model.tensors[static_cast<size_t>(l.input)];
       CHECK(out.scale == in.scale);
       CHECK(out.zero_point == in.zero_point);
@@ -153,7 +153,7 @@ TEST_CASE("in-place 1x1 convs and depthwise give the bytes of the out-of-place p
   int convs = 0;
   size_t conv = 0;
   for (size_t i = 0; i < f.graph.layers.size(); ++i)
-    if (all.in_place[i] && f.graph.layers[i].kind == OpKind::Conv) ++convs, conv = i;
+    if (all.in_place[i] && f.graph.layers[i].kind == LayerKind::Conv) ++convs, conv = i;
   REQUIRE(convs > 0);
   const MemoryPlan out_of_place = plan_memory(f.graph, PlanOptions{PlanStrategy::Best, false});
   CHECK(run_int8(f.model, all, input.data(), 32) == run_int8(f.model, out_of_place, input.data(), 32));
@@ -185,7 +185,7 @@ TEST_CASE("in-place add, hard-swish and channel multiply give the bytes of the o
     const MemoryPlan in_place = plan_memory(f.graph, always);
     std::vector<size_t> elementwise;
     for (size_t i = 0; i < f.graph.layers.size(); ++i)
-      if (in_place.in_place[i] && f.graph.layers[i].kind != OpKind::Depthwise) elementwise.push_back(i);
+      if (in_place.in_place[i] && f.graph.layers[i].kind != LayerKind::Depthwise) elementwise.push_back(i);
     REQUIRE(!elementwise.empty());
     const MemoryPlan out_of_place = plan_memory(f.graph, PlanOptions{PlanStrategy::Best, false});
     const std::vector<int8_t> expected = run_int8(f.model, out_of_place, input.data(), 32);

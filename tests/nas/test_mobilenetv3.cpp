@@ -162,8 +162,8 @@ TEST_CASE("mobilenetv3-small: structure and counts") {
   const deploy::Graph g = deploy::lower_arch(m);
   int hswish = 0, mul = 0;
   for (const deploy::Layer &l : g.layers) {
-    hswish += l.kind == deploy::OpKind::Hardswish;
-    mul += l.kind == deploy::OpKind::ChannelMul;
+    hswish += l.kind == LayerKind::Hardswish;
+    mul += l.kind == LayerKind::ChannelMul;
   }
   CHECK(mul == 9);
   CHECK(hswish == 1 + 8 * 2 + 1);  // stem, expand + dw of the 8 hswish blocks, head

@@ -107,9 +107,9 @@ TEST_CASE("mobilenetv3-large: structure and published counts") {
   const deploy::Graph g = deploy::lower_arch(m);
   int hswish = 0, mul = 0, fc = 0;
   for (const deploy::Layer& l : g.layers) {
-    hswish += l.kind == deploy::OpKind::Hardswish;
-    mul += l.kind == deploy::OpKind::ChannelMul;
-    fc += l.kind == deploy::OpKind::FullyConnected;
+    hswish += l.kind == LayerKind::Hardswish;
+    mul += l.kind == LayerKind::ChannelMul;
+    fc += l.kind == LayerKind::FullyConnected;
   }
   CHECK(mul == 8);
   CHECK(hswish == 1 + 9 * 2 + 1 + 1);  // stem, expand + dw of the 9 hswish blocks, head, fc

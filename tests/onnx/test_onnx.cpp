@@ -140,7 +140,7 @@ TEST_CASE("int8 deployment of imported networks: folded graph equals the module,
   train::LoadedModel loaded = train::load_model(m.checkpoint, "resnet_block");
   deploy::Graph g = deploy::lower_network(loaded.arch, *loaded.module);
   int adds = 0;
-  for (const deploy::Layer& l : g.layers) adds += l.kind == deploy::OpKind::Add;
+  for (const deploy::Layer& l : g.layers) adds += l.kind == LayerKind::Add;
   CHECK(adds == 2);
   CHECK(g.layers.size() == 10);  // 6 convs (BN and ReLU folded), 2 adds, pool, classifier
   const Expected e = expected("resnet_block");

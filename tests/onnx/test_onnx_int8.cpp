@@ -70,7 +70,7 @@ TEST_CASE(
     if (name == "ds_net") {
       int pools = 0;
       for (const deploy::Layer& l : g.layers)
-        pools += l.kind == deploy::OpKind::MaxPool || l.kind == deploy::OpKind::AvgPool;
+        pools += l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool;
       CHECK(pools == 2);
     }
     const auto [x, want] = pytorch_io(name);

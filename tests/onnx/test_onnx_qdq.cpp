@@ -144,7 +144,7 @@ TEST_CASE("QDQ export of pools and a classifier on a CxHxW map (ds_net)") {
   // kernels' NHWC order to ONNX's NCHW Flatten order.
   bool map_classifier = false;
   for (const QLayer &l : q.layers)
-    if (l.kind == OpKind::FullyConnected) {
+    if (l.kind == LayerKind::FullyConnected) {
       const Shape3 in = q.tensors[static_cast<size_t>(l.input)].shape;
       map_classifier = map_classifier || in.h * in.w > 1;
     }

@@ -176,8 +176,8 @@ TEST_CASE("int8 export of the imported squeeze-and-excitation model: the C "
   const Graph g = lower_network(loaded.arch, *loaded.module);
   int hswish = 0, channel_muls = 0;
   for (const Layer &l : g.layers) {
-    hswish += l.kind == OpKind::Hardswish;
-    channel_muls += l.kind == OpKind::ChannelMul;
+    hswish += l.kind == LayerKind::Hardswish;
+    channel_muls += l.kind == LayerKind::ChannelMul;
   }
   CHECK(hswish == 4);
   CHECK(channel_muls == 1);
