@@ -10,7 +10,7 @@
 //   Im2colGemm   im2col per image and group, then one GEMM (col2im for dx),
 //   Pointwise    1x1, stride 1, no pad: GEMM straight on the NCHW image,
 //   Depthwise    groups == in == out channels: the direct kernels of ops/depthwise_conv2d,
-//   Winograd     3x3 stride 1, one group: F(4x4, 3x3) forward and dx, im2col dw
+//   Winograd     3x3 stride 1, one group: F(4x4, 3x3) forward, dx and dw
 //                (ops/conv2d_winograd.h; rounding differs from the direct sum, see there),
 //   Direct       1-4 input channels (the RGB stem), stride 1 or 2: register-blocked direct
 //                forward (ops/conv2d_direct.h), im2col + GEMM backward.

@@ -99,6 +99,38 @@ void g_rows(const T* const in[3], T* const out[kA]) {
   }
 }
 
+// out[k] = (A e)[k] for 4 rows of kLanes lanes: the transpose of at_rows, which takes an
+// output-gradient tile into the transformed domain (weight gradient).
+template <class T>
+void a_rows(const T* const in[kM], T* const out[kA]) {
+#pragma omp simd
+  for (int64_t l = 0; l < kLanes; ++l) {
+    const T e0 = in[0][l], e1 = in[1][l], e2 = in[2][l], e3 = in[3][l];
+    const T s02 = e0 + e2, s13 = e1 + e3, s02w = e0 + T(4) * e2, s13w = T(2) * e1 + T(8) * e3;
+    out[0][l] = e0;
+    out[1][l] = s02 + s13;
+    out[2][l] = s02 - s13;
+    out[3][l] = s02w + s13w;
+    out[4][l] = s02w - s13w;
+    out[5][l] = e3;
+  }
+}
+
+// out[i] = (G^T u)[i] for 6 rows of kLanes lanes: the transpose of g_rows, which takes a
+// transformed weight gradient back to the 3 taps.
+template <class T>
+void gt_rows(const T* const in[kA], T* const out[3]) {
+#pragma omp simd
+  for (int64_t l = 0; l < kLanes; ++l) {
+    const T u0 = in[0][l], u1 = in[1][l], u2 = in[2][l], u3 = in[3][l], u4 = in[4][l],
+            u5 = in[5][l];
+    const T s12 = u1 + u2, s34 = u3 + u4;
+    out[0][l] = u0 * T(0.25) - s12 * T(1.0 / 6) + s34 * T(1.0 / 24);
+    out[1][l] = (u2 - u1) * T(1.0 / 6) + (u3 - u4) * T(1.0 / 12);
+    out[2][l] = (s34 - s12) * T(1.0 / 6) + u5;
+  }
+}
+
 // Buffers kept by each thread from call to call and grown to the largest size asked for:
 // a call at batch 1 is short enough that allocating (and faulting in) fresh ones cost ~40 %
 // of it (perf, conv64_3x3_56 batch 1). New elements are zero; lanes past a block's tiles keep
@@ -113,6 +145,13 @@ template <class T>
 struct BlockScratch {
   std::vector<T> v, m, d, prow;
 };
+
+// The calling thread's block scratch, shared by the forward (and dx) and the weight gradient.
+template <class T>
+BlockScratch<T>& thread_scratch() {
+  thread_local BlockScratch<T> scratch;
+  return scratch;
+}
 
 // U[xi][o][c] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time, into
 // the calling thread's buffer.
@@ -232,16 +271,31 @@ void scatter_tiles(const ConvShape& s, const T* out, int64_t ld, int64_t t0, int
   }
 }
 
+// v[xi][c][tile] = (B^T d B)[xi] for every input channel c and the tiles of tile rows
+// [r0, r1) (rows of v ld apart); d and prow are scratch (see gather_patches).
+template <class T>
+void transform_block_inputs(const ConvShape& s, const Tiling& t, const T* x, int64_t r0,
+                            int64_t r1, T* prow, T* d, int64_t ld, T* v) {
+  const int64_t ci = s.in_channels, in_plane = s.in_h * s.in_w;
+  const int64_t cols = (r1 - r0) * t.tiles_w;
+  for (int64_t c = 0; c < ci; ++c) {
+    for (int64_t r = r0; r < r1; ++r)
+      gather_patches(s, t, x + (r / t.tiles_h * ci + c) * in_plane, r % t.tiles_h, prow, d, ld,
+                     (r - r0) * t.tiles_w);
+    transform_patches(d, ld, cols, v + c * ld, ci * ld);
+  }
+}
+
 // y = conv(x, filters with transformed form u) (+ bias); Accumulate adds to y instead.
 template <class T, bool Accumulate>
 void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T* y) {
   const Tiling t = make_tiling(s, sizeof(T));
   const int64_t ci = s.in_channels, co = s.out_channels;
-  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
+  const int64_t out_plane = s.out_h * s.out_w;
   const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
   const int64_t pitch = t.tiles_w * kM + 2;
   parallel_chunks(0, t.blocks, [&](int64_t b_lo, int64_t b_hi) {
-    thread_local BlockScratch<T> scratch;
+    BlockScratch<T>& scratch = thread_scratch<T>();
     T* v = grown(scratch.v, kXi * ci * ld);
     T* m = grown(scratch.m, kXi * co * ld);
     T* d = grown(scratch.d, kXi * ld);
@@ -250,12 +304,7 @@ void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {
       const int64_t r0 = t.begin(blk), r1 = t.begin(blk + 1);
       const int64_t cols = (r1 - r0) * t.tiles_w;
-      for (int64_t c = 0; c < ci; ++c) {
-        for (int64_t r = r0; r < r1; ++r)
-          gather_patches(s, t, x + (r / t.tiles_h * ci + c) * in_plane, r % t.tiles_h, prow, d, ld,
-                         (r - r0) * t.tiles_w);
-        transform_patches(d, ld, cols, v + c * ld, ci * ld);
-      }
+      transform_block_inputs(s, t, x, r0, r1, prow, d, ld, v);
       for (int xi = 0; xi < kXi; ++xi)
         gemm(Trans::No, Trans::No, co, cols, ci, T(1), u + xi * co * ci, ci, v + xi * ci * ld, ld,
              T(0), m + xi * co * ld, ld);
@@ -266,6 +315,142 @@ void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T
                                        y + (r / t.tiles_h * co + o) * out_plane);
       }
     }
+  });
+}
+
+// Gathers the 4x4 output-gradient tiles of tile row th (plane dy_plane) into
+// e[p*4 + q][t0 + tw] (rows ld apart); rows and columns past the output are zero (the
+// forward crops them). prow holds one dy row; its elements past out_w stay zero.
+template <class T>
+void gather_tiles(const ConvShape& s, const Tiling& t, const T* dy_plane, int64_t th, T* prow,
+                  T* e, int64_t ld, int64_t t0) {
+  for (int p = 0; p < kM; ++p) {
+    const int64_t oh = th * kM + p;
+    if (oh >= s.out_h) {
+      for (int q = 0; q < kM; ++q) std::fill_n(e + (p * kM + q) * ld + t0, t.tiles_w, T(0));
+      continue;
+    }
+    std::copy_n(dy_plane + oh * s.out_w, s.out_w, prow);
+    for (int q = 0; q < kM; ++q) {
+      T* dst = e + (p * kM + q) * ld + t0;
+      for (int64_t tw = 0; tw < t.tiles_w; ++tw) dst[tw] = prow[tw * kM + q];
+    }
+  }
+}
+
+// m[xi * ld_xi + t] = (A e A^T)[xi] for the tiles t < n (rounded up to kLanes) of e.
+template <class T>
+void transform_tiles(const T* e, int64_t ld, int64_t n, T* m, int64_t ld_xi) {
+  T tmp[kA * kM][kLanes];
+  for (int64_t t = 0; t < n; t += kLanes) {
+    for (int q = 0; q < kM; ++q) {  // columns: tmp[a*4 + q] = sum_p A[a][p] e[p*4 + q]
+      const T* in[kM];
+      T* out[kA];
+      for (int p = 0; p < kM; ++p) in[p] = e + (p * kM + q) * ld + t;
+      for (int a = 0; a < kA; ++a) out[a] = tmp[a * kM + q];
+      a_rows(in, out);
+    }
+    for (int a = 0; a < kA; ++a) {  // rows: m[a*6 + b] = sum_q tmp[a*4 + q] A[b][q]
+      const T* in[kM];
+      T* out[kA];
+      for (int q = 0; q < kM; ++q) in[q] = tmp[a * kM + q];
+      for (int b = 0; b < kA; ++b) out[b] = m + (a * kA + b) * ld_xi + t;
+      a_rows(in, out);
+    }
+  }
+}
+
+// dw[o][c] += G^T du[.][o][c] G for every filter, kLanes filters at a time (du as U in
+// transform_filters: du[xi * oc + o * in_channels + c]).
+template <class T>
+void inverse_filters(const ConvShape& s, const T* du, T* dw) {
+  const int64_t oc = s.out_channels * s.in_channels;
+  parallel_for(0, (oc + kLanes - 1) / kLanes, [&](int64_t blk) {
+    const int64_t k0 = blk * kLanes, lanes = std::min(kLanes, oc - k0);
+    T u[kXi][kLanes] = {}, tmp[3 * kA][kLanes], g[9][kLanes];
+    for (int xi = 0; xi < kXi; ++xi) std::copy_n(du + xi * oc + k0, lanes, u[xi]);
+    for (int b = 0; b < kA; ++b) {  // columns: tmp[i*6 + b] = sum_a G[a][i] u[a*6 + b]
+      const T* in[kA];
+      T* o[3];
+      for (int a = 0; a < kA; ++a) in[a] = u[a * kA + b];
+      for (int i = 0; i < 3; ++i) o[i] = tmp[i * kA + b];
+      gt_rows(in, o);
+    }
+    for (int i = 0; i < 3; ++i) {  // rows: g[i*3 + j] = sum_b tmp[i*6 + b] G[b][j]
+      const T* in[kA];
+      T* o[3];
+      for (int b = 0; b < kA; ++b) in[b] = tmp[i * kA + b];
+      for (int j = 0; j < 3; ++j) o[j] = g[i * 3 + j];
+      gt_rows(in, o);
+    }
+    for (int64_t l = 0; l < lanes; ++l)
+      for (int e = 0; e < 9; ++e) dw[(k0 + l) * 9 + e] += g[e][l];
+  });
+}
+
+// dw += the weight gradient in the Winograd domain: with V = B^T d B of the input patches
+// (as in the forward) and dM = A dy A^T of the output-gradient tiles,
+// du[xi][o][c] = sum over tiles dM[xi][o][tile] V[xi][c][tile] (36 GEMMs per block, the
+// long dimension the block's tiles), then dw[o][c] += G^T du[o][c] G. Each chunk of blocks
+// (one per thread) sums into its own du, the chunks' du are added in chunk order.
+template <class T>
+void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
+  const Tiling t = make_tiling(s, sizeof(T));
+  const int64_t ci = s.in_channels, co = s.out_channels, du_size = kXi * co * ci;
+  const int64_t out_plane = s.out_h * s.out_w;
+  const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
+  const int64_t pitch = t.tiles_w * kM + 2;
+  const int64_t chunks = parallel_chunk_count(t.blocks);
+  thread_local std::vector<T> du_buffer;
+  T* du = grown(du_buffer, chunks * du_size);
+  parallel_for(0, chunks, [&](int64_t chunk) {
+    BlockScratch<T>& scratch = thread_scratch<T>();
+    T* v = grown(scratch.v, kXi * ci * ld);
+    T* m = grown(scratch.m, kXi * co * ld);
+    T* d = grown(scratch.d, kXi * ld);
+    T* prow = grown(scratch.prow, pitch);
+    std::fill_n(prow, pitch, T(0));  // its borders are the zero padding
+    T* du_chunk = du + chunk * du_size;
+    const int64_t b_lo = t.blocks * chunk / chunks, b_hi = t.blocks * (chunk + 1) / chunks;
+    for (int64_t blk = b_lo; blk < b_hi; ++blk) {
+      const int64_t r0 = t.begin(blk), r1 = t.begin(blk + 1);
+      const int64_t cols = (r1 - r0) * t.tiles_w;
+      transform_block_inputs(s, t, x, r0, r1, prow, d, ld, v);
+      std::fill_n(prow, pitch, T(0));  // gather_tiles needs zeros past out_w
+      for (int64_t o = 0; o < co; ++o) {
+        for (int64_t r = r0; r < r1; ++r)
+          gather_tiles(s, t, dy + (r / t.tiles_h * co + o) * out_plane, r % t.tiles_h, prow, d,
+                       ld, (r - r0) * t.tiles_w);
+        transform_tiles(d, ld, cols, m + o * ld, co * ld);
+      }
+      std::fill_n(prow, pitch, T(0));
+      const T beta = blk == b_lo ? T(0) : T(1);
+      for (int xi = 0; xi < kXi; ++xi)
+        gemm(Trans::No, Trans::Yes, co, ci, cols, T(1), m + xi * co * ld, ld, v + xi * ci * ld, ld,
+             beta, du_chunk + xi * co * ci, ci);
+    }
+  });
+  parallel_chunks(0, du_size, [&](int64_t lo, int64_t hi) {
+    for (int64_t c = 1; c < chunks; ++c)
+      for (int64_t i = lo; i < hi; ++i) du[i] += du[c * du_size + i];
+  });
+  inverse_filters(s, du, dw);
+}
+
+// dbias[o] += sum of dy over the batch and the plane of o, in double.
+template <class T>
+void bias_grad(const ConvShape& s, const T* dy, T* dbias) {
+  const int64_t plane = s.out_h * s.out_w;
+  parallel_for(0, s.out_channels, [&](int64_t o) {
+    double sum = 0;
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const T* p = dy + (n * s.out_channels + o) * plane;
+      T part = 0;
+#pragma omp simd reduction(+ : part)
+      for (int64_t i = 0; i < plane; ++i) part += p[i];
+      sum += part;
+    }
+    dbias[o] += static_cast<T>(sum);
   });
 }
 
@@ -304,7 +489,8 @@ void conv2d_backward_winograd(const ConvShape& s, const T* x, const T* w, const 
           flipped[(c * s.out_channels + o) * 9 + k] = w[(o * s.in_channels + c) * 9 + 8 - k];
     winograd_apply<T, true>(t, dy, transform_filters(t, flipped.data()), nullptr, dx);
   }
-  if (dw || dbias) conv2d_backward_im2col<T>(s, x, w, dy, nullptr, dw, dbias);
+  if (dw) winograd_weight_grad(s, x, dy, dw);
+  if (dbias) bias_grad(s, dy, dbias);
 }
 
 #define PICONAS_INSTANTIATE_WINOGRAD(T)                                                         \
