@@ -131,6 +131,11 @@ void gt_rows(const T* const in[kA], T* const out[3]) {
   }
 }
 
+// Lanes from one transformed element xi's rows to the next: channels * ld plus one spare
+// cache line, so that the 36 blocks of rows do not all start at the same offset modulo 4 KiB
+// (with 64 channels and ld a multiple of 16 they would, and the L1 sets they map to collide).
+inline int64_t xi_pitch(int64_t channels, int64_t ld) { return channels * ld + kLanes; }
+
 // Buffers kept by each thread from call to call and grown to the largest size asked for:
 // a call at batch 1 is short enough that allocating (and faulting in) fresh ones cost ~40 %
 // of it (perf, conv64_3x3_56 batch 1). New elements are zero; lanes past a block's tiles keep
@@ -282,7 +287,7 @@ void transform_block_inputs(const ConvShape& s, const Tiling& t, const T* x, int
     for (int64_t r = r0; r < r1; ++r)
       gather_patches(s, t, x + (r / t.tiles_h * ci + c) * in_plane, r % t.tiles_h, prow, d, ld,
                      (r - r0) * t.tiles_w);
-    transform_patches(d, ld, cols, v + c * ld, ci * ld);
+    transform_patches(d, ld, cols, v + c * ld, xi_pitch(ci, ld));
   }
 }
 
@@ -296,8 +301,8 @@ void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T
   const int64_t pitch = t.tiles_w * kM + 2;
   parallel_chunks(0, t.blocks, [&](int64_t b_lo, int64_t b_hi) {
     BlockScratch<T>& scratch = thread_scratch<T>();
-    T* v = grown(scratch.v, kXi * ci * ld);
-    T* m = grown(scratch.m, kXi * co * ld);
+    T* v = grown(scratch.v, kXi * xi_pitch(ci, ld));
+    T* m = grown(scratch.m, kXi * xi_pitch(co, ld));
     T* d = grown(scratch.d, kXi * ld);
     T* prow = grown(scratch.prow, pitch);
     std::fill_n(prow, pitch, T(0));  // its borders are the zero padding
@@ -306,10 +311,10 @@ void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T
       const int64_t cols = (r1 - r0) * t.tiles_w;
       transform_block_inputs(s, t, x, r0, r1, prow, d, ld, v);
       for (int xi = 0; xi < kXi; ++xi)
-        gemm(Trans::No, Trans::No, co, cols, ci, T(1), u + xi * co * ci, ci, v + xi * ci * ld, ld,
-             T(0), m + xi * co * ld, ld);
+        gemm(Trans::No, Trans::No, co, cols, ci, T(1), u + xi * co * ci, ci,
+             v + xi * xi_pitch(ci, ld), ld, T(0), m + xi * xi_pitch(co, ld), ld);
       for (int64_t o = 0; o < co; ++o) {
-        inverse_patches(m + o * ld, co * ld, cols, bias ? bias[o] : T(0), d, ld);
+        inverse_patches(m + o * ld, xi_pitch(co, ld), cols, bias ? bias[o] : T(0), d, ld);
         for (int64_t r = r0; r < r1; ++r)
           scatter_tiles<T, Accumulate>(s, d, ld, (r - r0) * t.tiles_w, r % t.tiles_h,
                                        y + (r / t.tiles_h * co + o) * out_plane);
@@ -405,8 +410,8 @@ void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   T* du = grown(du_buffer, chunks * du_size);
   parallel_for(0, chunks, [&](int64_t chunk) {
     BlockScratch<T>& scratch = thread_scratch<T>();
-    T* v = grown(scratch.v, kXi * ci * ld);
-    T* m = grown(scratch.m, kXi * co * ld);
+    T* v = grown(scratch.v, kXi * xi_pitch(ci, ld));
+    T* m = grown(scratch.m, kXi * xi_pitch(co, ld));
     T* d = grown(scratch.d, kXi * ld);
     T* prow = grown(scratch.prow, pitch);
     std::fill_n(prow, pitch, T(0));  // its borders are the zero padding
@@ -421,13 +426,13 @@ void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
         for (int64_t r = r0; r < r1; ++r)
           gather_tiles(s, t, dy + (r / t.tiles_h * co + o) * out_plane, r % t.tiles_h, prow, d,
                        ld, (r - r0) * t.tiles_w);
-        transform_tiles(d, ld, cols, m + o * ld, co * ld);
+        transform_tiles(d, ld, cols, m + o * ld, xi_pitch(co, ld));
       }
       std::fill_n(prow, pitch, T(0));
       const T beta = blk == b_lo ? T(0) : T(1);
       for (int xi = 0; xi < kXi; ++xi)
-        gemm(Trans::No, Trans::Yes, co, ci, cols, T(1), m + xi * co * ld, ld, v + xi * ci * ld, ld,
-             beta, du_chunk + xi * co * ci, ci);
+        gemm(Trans::No, Trans::Yes, co, ci, cols, T(1), m + xi * xi_pitch(co, ld), ld,
+             v + xi * xi_pitch(ci, ld), ld, beta, du_chunk + xi * co * ci, ci);
     }
   });
   parallel_chunks(0, du_size, [&](int64_t lo, int64_t hi) {
