@@ -221,9 +221,11 @@ void Searcher::score_entries(const std::vector<int64_t>& entries) {
                                                      << batch.size() << " candidates");
   }
   for (size_t k = 0; k < to_score.size(); ++k) {
-    const Candidate& c = state_.history[to_score[k]].candidate;
+    const HistoryEntry& e = state_.history[to_score[k]];
+    const Candidate& c = e.candidate;
     for (const MetricWeight& m : s_.metrics)
-      if (is_architecture_metric(m.name)) values[k][m.name] = architecture_metric(space_, c, m.name);
+      if (is_architecture_metric(m.name))
+        values[k][m.name] = architecture_metric(space_, c, e.cost, m.name);
     for (const MetricWeight& m : s_.metrics)
       PICONAS_CHECK(values[k].count(m.name),
                     "search: the score function returned no '" << m.name << "' for " << c.text);
