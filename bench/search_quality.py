@@ -22,6 +22,8 @@ For every seed:
        random_halving  the run's halving over top-k random sample networks (the same training
                        budget as the run's shortlist; mean over --subsets random subsets)
        run             the pick of `piconas run` (search + shortlist)
+       size_aware_halving  the same halving over the sample's top k - m by the aggregate plus
+                       its m largest by #params (--largest-m; `piconas run --shortlist-largest`)
      with the median and mean G of the sample (the expected random pick without training).
   Noise: the run's pick and the largest network are trained again with seed + 1000 (the noise of
   G itself); and the standard deviation over seeds of each pick's margin over the median.
@@ -239,6 +241,12 @@ def study_seed(args, seed):
         top = sorted(range(n), key=lambda i: -rows[i][key])[:args.top_k]
         picks[key + "_halving"] = G[halving_pick(top, rung1, rung2, keep)]
     picks["sample_halving"] = G[halving_pick(list(range(n)), rung1, rung2, keep)]
+    # Size-aware shortlist (`piconas run --shortlist-largest`): the aggregate's top k - m, then
+    # the m largest by #params outside them (m = --largest-m).
+    top = sorted(range(n), key=lambda i: -rows[i]["aggregate"])[:args.top_k - args.largest_m]
+    top += sorted((i for i in range(n) if i not in top), key=lambda i: -rows[i]["params"])[
+        :args.largest_m]
+    picks["size_aware_halving"] = G[halving_pick(top, rung1, rung2, keep)]
     return {"seed": seed, "networks": n, "correlation": correlation,
             "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
             "picks": picks,
@@ -351,6 +359,8 @@ def main():
     p.add_argument("--top-k", type=int, default=9, help="the run's shortlist size")
     p.add_argument("--halving-eta", type=int, default=3, help="the run's halving_eta")
     p.add_argument("--halving-images", type=int, default=1500, help="the run's halving_images")
+    p.add_argument("--largest-m", type=int, default=3,
+                   help="size_aware_halving: the m largest of the sample join the aggregate's top k - m")
     p.add_argument("--subsets", type=int, default=500,
                    help="random top-k subsets of the sample for random + halving")
     p.add_argument("--full-epochs", type=int, default=8, help="the run's winner training: epochs")

@@ -16,6 +16,7 @@
 #include "nas/pipeline/scoring_batch.h"
 #include "nas/pipeline/stages.h"
 #include "nas/search/aggregate.h"
+#include "nas/search/largest_feasible.h"
 #include "nas/search/search.h"
 #include "nas/search/search_space.h"
 #include "nas/search/successive_halving.h"
@@ -78,6 +79,8 @@ void visit_fields(Config& c, F&& f) {
   f("sample_size", c.search.sample_size, "search tournament size");
   f("trials", c.trials, "re-initialisations averaged per metric");
   f("top_k", c.search.top_k, "search candidates trained briefly to pick the winner");
+  f("shortlist_largest", c.shortlist_largest, "shortlist also the N feasible search draws with the most shortlist_largest_by, beyond the top_k (0: none)");
+  f("shortlist_largest_by", c.shortlist_largest_by, "size of shortlist_largest: params | macs");
   f("halving_eta", c.halving_eta, "successive halving of the shortlist: keep 1/eta per rung (2..16; 0: off, one rung)");
   f("halving_images", c.halving_images, "successive halving: training images per candidate in the first rung (x eta per rung)");
   f("halving_val_fraction", c.halving_val_fraction,
@@ -268,8 +271,15 @@ void check_pipeline_config(const PipelineConfig& c) {
     PICONAS_CHECK(v >= 0, "config key '" << key << "' must not be negative, got " << v);
   };
   positive("trials", c.trials);
-  PICONAS_CHECK(c.search.top_k <= kMaxShortlist,
-                "config key 'top_k' must be <= " << kMaxShortlist << ", got " << c.search.top_k);
+  PICONAS_CHECK(c.search.top_k <= kMaxShortlist, "config key 'top_k' must be <= " << kMaxShortlist << ", got " << c.search.top_k);
+  PICONAS_CHECK(c.shortlist_largest >= 0 && c.shortlist_largest <= kMaxShortlist - c.search.top_k,
+                "config key 'shortlist_largest' must be in 0.." << kMaxShortlist - c.search.top_k << " (top_k + it <= "
+                                                                << kMaxShortlist << "), got " << c.shortlist_largest);
+  try {
+    search::parse_size_key(c.shortlist_largest_by);
+  } catch (const Error& e) {
+    throw Error(std::string("config key 'shortlist_largest_by': ") + e.what());
+  }
   PICONAS_CHECK(c.halving_eta == 0 || (c.halving_eta >= 2 && c.halving_eta <= 16),
                 "config key 'halving_eta' must be 0 (off) or in 2..16, got " << c.halving_eta);
   positive("halving_images", c.halving_images);
@@ -278,7 +288,7 @@ void check_pipeline_config(const PipelineConfig& c) {
   if (c.halving_eta > 0) {
     int64_t cost = 0;
     try {
-      cost = search::halving_cost(c.search.top_k, c.halving_images, c.halving_eta, false);
+      cost = search::halving_cost(c.search.top_k + c.shortlist_largest, c.halving_images, c.halving_eta, false);
     } catch (const Error& e) {
       throw Error(std::string("config keys 'top_k', 'halving_eta', 'halving_images': ") + e.what());
     }

@@ -65,6 +65,10 @@ struct PipelineConfig {
   // candidate for one epoch on a seeded subset of halving_images images, each later rung keeps
   // the best 1/eta and multiplies the images by eta, until one is left (the winner).
   // halving_eta 0: each candidate trained shortlist_epochs on shortlist_limit images.
+  // Size-aware shortlist: also the shortlist_largest feasible search draws with the most
+  // shortlist_largest_by (params | macs) that are not in the top_k (0: none).
+  int shortlist_largest = 0;
+  std::string shortlist_largest_by = "params";
   int halving_eta = 3;
   int64_t halving_images = 1500;
   // Part of each rung training's seeded subset held out to rank by. A rung trains on 90 % of its

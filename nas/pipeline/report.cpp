@@ -146,9 +146,15 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
             shell_word((out / "repro/run").string()));
 
   d.heading("1. Training-free search");
+  size_t by_aggregate = 0;
+  for (const json& e : search["candidates"]) by_aggregate += e.value("chosen_by", "aggregate") == "aggregate";
+  const size_t by_size = search["candidates"].size() - by_aggregate;
   d.text(count(search["history"]) + " candidates drawn, " + count(search["feasible"]) + " scored, " +
          count(search["infeasible"]) + " refused by the budgets, on " + search["scoring"].get<std::string>() +
-         ". Top " + std::to_string(search["candidates"].size()) +
+         ". Top " + std::to_string(by_aggregate) +
+         (by_size > 0 ? ", then the " + std::to_string(by_size) + " largest feasible draws by " +
+                            c.shortlist_largest_by + " (shortlist_largest)"
+                      : std::string()) +
          " (history.csv and best.json in the search directory are byte-identical to the command's):");
   std::vector<std::vector<std::string>> rows{{"rank", "aggregate", "params", "MACs", "peak SRAM B", "flash B", "architecture"}};
   for (const json& e : search["candidates"])

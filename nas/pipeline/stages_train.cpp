@@ -12,6 +12,7 @@
 #include "nas/pipeline/scoring_batch.h"
 #include "nas/pipeline/stages.h"
 #include "nas/search/distributed_scoring.h"
+#include "nas/search/largest_feasible.h"
 #include "nas/search/search_io.h"
 #include "nas/search/successive_halving.h"
 
@@ -310,15 +311,22 @@ json run_search_stage(StageContext& ctx) {
   search::stop_scoring(ctx.comm);
   search::write_search_outputs(r, *space, s);
   PICONAS_CHECK(r.best >= 0, "run: the search scored no feasible candidate under the budgets");
+  // The aggregate's top_k, then the shortlist_largest largest feasible draws not among them.
+  std::vector<int64_t> shortlisted = r.top;
+  const std::vector<int64_t> largest = search::largest_feasible(
+      r.state.history, r.top, c.shortlist_largest, search::parse_size_key(c.shortlist_largest_by));
+  shortlisted.insert(shortlisted.end(), largest.begin(), largest.end());
   json candidates = json::array();
-  for (size_t rank = 0; rank < r.top.size(); ++rank) {
-    const search::HistoryEntry& e = r.state.history[static_cast<size_t>(r.top[rank])];
+  for (size_t rank = 0; rank < shortlisted.size(); ++rank) {
+    const search::HistoryEntry& e = r.state.history[static_cast<size_t>(shortlisted[rank])];
     PICONAS_CHECK(e.candidate.arch, "run: candidate " << e.candidate.text << " has no architecture");
     candidates.push_back({{"rank", rank + 1},
-                          {"history_row", r.top[rank]},
+                          {"chosen_by", rank < r.top.size() ? std::string("aggregate")
+                                                            : "largest " + c.shortlist_largest_by},
+                          {"history_row", shortlisted[rank]},
                           {"text", e.candidate.text},
                           {"arch", to_text(*e.candidate.arch)},
-                          {"aggregate", r.aggregates[static_cast<size_t>(r.top[rank])]},
+                          {"aggregate", r.aggregates[static_cast<size_t>(shortlisted[rank])]},
                           {"params", e.cost.params},
                           {"macs", e.cost.macs},
                           {"peak_sram", e.cost.peak_sram},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "core/atomic_file.h"
 #include "nas/deploy/verify.h"
@@ -234,4 +235,43 @@ TEST_CASE("piconas run with successive halving: rungs in the report and the CSV,
   CHECK(md.find("Successive halving over the top 4") != std::string::npos);
   CHECK(md.find("| rung | rank | images | val accuracy | command |") != std::string::npos);
   CHECK(md.find("| 2 | " + std::to_string(kept[1]) + " | 32 | ") != std::string::npos);
+}
+
+TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasible draws outside it") {
+  testing::TempDir root;
+  pipeline::PipelineConfig a = tiny_config(root, "a", 0);
+  a.search.steps = 8;
+  a.search.top_k = 2;
+  a.shortlist_largest = 2;
+  pipeline::RunControl stop;
+  stop.stop_after = pipeline::Stage::Search;
+  REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 1);
+  const auto candidates = stage_json(a, pipeline::Stage::Search)["candidates"];
+  REQUIRE(candidates.size() == 4);
+  // Expected from history.csv: step,generation,feasible,"text",params,... (texts have commas).
+  std::vector<std::pair<int64_t, std::string>> eligible;  // (-params, text), first draw only
+  std::istringstream csv(read_file(a.out + "/search/history.csv"));
+  std::string line;
+  std::getline(csv, line);
+  while (std::getline(csv, line)) {
+    const size_t open = line.find('"'), close = line.find('"', open + 1);
+    const bool feasible = line[open - 2] == '1';
+    const std::string text = line.substr(open + 1, close - open - 1);
+    const int64_t params = std::stoll(line.substr(close + 2));
+    const bool in_top = text == candidates[0]["text"] || text == candidates[1]["text"];
+    const bool seen = std::any_of(eligible.begin(), eligible.end(), [&](const auto& e) { return e.second == text; });
+    if (feasible && !in_top && !seen) eligible.emplace_back(-params, text);
+  }
+  std::stable_sort(eligible.begin(), eligible.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  REQUIRE(eligible.size() >= 2);
+  for (size_t i = 0; i < 4; ++i) CHECK(candidates[i]["rank"] == static_cast<int64_t>(i + 1));
+  CHECK(candidates[0]["chosen_by"] == "aggregate");
+  CHECK(candidates[1]["chosen_by"] == "aggregate");
+  CHECK(candidates[0]["aggregate"].get<double>() >= candidates[1]["aggregate"].get<double>());
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(candidates[2 + i]["chosen_by"] == "largest params");
+    CHECK(candidates[2 + i]["text"] == eligible[i].second);
+    CHECK(candidates[2 + i]["params"] == -eligible[i].first);
+  }
 }

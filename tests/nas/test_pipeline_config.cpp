@@ -222,6 +222,31 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
                        doctest::Contains("'halving_eta'"), Error);
 }
 
+TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halving cost counts them") {
+  pipeline::PipelineConfig c;
+  c.out = "runs/x";
+  CHECK(c.shortlist_largest == 0);  // the default shortlist: the aggregate's top_k only
+  c.shortlist_largest = -1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest'"), Error);
+  c.shortlist_largest = pipeline::kMaxShortlist - c.search.top_k + 1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest'"), Error);
+  c.shortlist_largest = pipeline::kMaxShortlist - c.search.top_k;
+  check_pipeline_config(c);
+  c.shortlist_largest_by = "flops";
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest_by'"), Error);
+  pipeline::apply_text(c, "shortlist_largest_by", "macs");
+  pipeline::apply_text(c, "shortlist_largest", "3");
+  CHECK(c.shortlist_largest == 3);
+  check_pipeline_config(c);
+  // 9 candidates at this first budget train 18 x it images (< 2^36); 9 + 991 would train more.
+  c.halving_images = pipeline::kMaxShortlistImages / 100;
+  c.shortlist_largest = 0;
+  check_pipeline_config(c);
+  c.shortlist_largest = pipeline::kMaxShortlist - c.search.top_k;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("would train"), Error);
+  CHECK(pipeline::config_to_json(c).at("shortlist_largest_by") == "macs");
+}
+
 TEST_CASE("pipeline config: an unknown metric is refused once, naming the key and the metric") {
   pipeline::PipelineConfig c;
   CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "metrics", "naswot,synflw"),

@@ -1,0 +1,40 @@
+#include "nas/search/largest_feasible.h"
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+#include "core/error.h"
+
+namespace piconas::nas::search {
+
+SizeKey parse_size_key(const std::string& text) {
+  if (text == "params") return SizeKey::Params;
+  if (text == "macs") return SizeKey::Macs;
+  throw Error("unknown size key '" + text + "' (params | macs)");
+}
+
+const char* size_key_name(SizeKey key) { return key == SizeKey::Params ? "params" : "macs"; }
+
+std::vector<int64_t> largest_feasible(const std::vector<HistoryEntry>& history,
+                                      const std::vector<int64_t>& exclude, int count, SizeKey by) {
+  PICONAS_CHECK(count >= 0, "largest_feasible: count must be >= 0, got " << count);
+  std::set<std::string> taken;
+  for (int64_t index : exclude) taken.insert(history.at(static_cast<size_t>(index)).candidate.text);
+  const auto size = [&](size_t i) {
+    return by == SizeKey::Params ? history[i].cost.params : history[i].cost.macs;
+  };
+  std::vector<size_t> order(history.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return size(a) > size(b); });
+  std::vector<int64_t> largest;
+  for (size_t i : order) {
+    if (static_cast<int>(largest.size()) == count) break;
+    if (!history[i].feasible || !taken.insert(history[i].candidate.text).second) continue;
+    largest.push_back(static_cast<int64_t>(i));
+  }
+  return largest;
+}
+
+}  // namespace piconas::nas::search

@@ -1,0 +1,28 @@
+// The largest feasible networks of a search history: the size-aware part of the `piconas run`
+// shortlist (nas/pipeline, shortlist_largest). The training-free aggregate barely ranks the
+// default space, #params and MACs a little better (docs/search_quality.md), so the shortlist
+// can add the biggest networks that fit the budgets to the aggregate's top candidates and let
+// the short trainings decide.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nas/search/search.h"
+
+namespace piconas::nas::search {
+
+enum class SizeKey { Params, Macs };
+
+// "params" | "macs"; Error naming the value otherwise.
+SizeKey parse_size_key(const std::string& text);
+const char* size_key_name(SizeKey key);
+
+// History indices of the `count` feasible entries with the most params (or MACs), largest
+// first, ties to the earlier entry; one entry per text, and none whose text is the text of an
+// entry in `exclude` (history indices, e.g. the search's top). Fewer when the history has
+// fewer such entries. count >= 0.
+std::vector<int64_t> largest_feasible(const std::vector<HistoryEntry>& history,
+                                      const std::vector<int64_t>& exclude, int count, SizeKey by);
+
+}  // namespace piconas::nas::search

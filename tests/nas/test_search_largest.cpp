@@ -1,0 +1,64 @@
+// The largest feasible draws of a search history (nas/search/largest_feasible.h): the
+// size-aware part of the `piconas run` shortlist.
+#include <doctest/doctest.h>
+
+#include "core/error.h"
+#include "nas/search/largest_feasible.h"
+
+using namespace piconas;
+using namespace piconas::nas;
+
+namespace {
+
+search::HistoryEntry entry(const std::string& text, int64_t params, int64_t macs, bool feasible) {
+  search::HistoryEntry e;
+  e.candidate.text = text;
+  e.feasible = feasible;
+  e.cost.params = params;
+  e.cost.macs = macs;
+  return e;
+}
+
+// b is the largest but refused, c is drawn twice, e ties with c on params (later), f is the
+// search's top (excluded).
+std::vector<search::HistoryEntry> history() {
+  return {entry("a", 50, 900, true),  entry("b", 300, 100, false), entry("c", 200, 500, true),
+          entry("d", 120, 800, true), entry("c", 200, 500, true),  entry("e", 200, 50, true),
+          entry("f", 400, 10, true)};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "largest_feasible: most params first, feasible only, one per text, top excluded, ties to the "
+    "earlier") {
+  const auto h = history();
+  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Params) ==
+        std::vector<int64_t>{2, 5, 3});
+  CHECK(search::largest_feasible(h, {6}, 1, search::SizeKey::Params) == std::vector<int64_t>{2});
+  // Only four distinct feasible texts outside the top: fewer than asked.
+  CHECK(search::largest_feasible(h, {6}, 10, search::SizeKey::Params) ==
+        std::vector<int64_t>{2, 5, 3, 0});
+  CHECK(search::largest_feasible(h, {6}, 0, search::SizeKey::Params).empty());
+  // Excluding by text: the top's row 2 also excludes the other draw of "c" (row 4).
+  CHECK(search::largest_feasible(h, {2}, 2, search::SizeKey::Params) == std::vector<int64_t>{6, 5});
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params) == std::vector<int64_t>{6, 2});
+}
+
+TEST_CASE("largest_feasible: by MACs") {
+  const auto h = history();
+  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Macs) ==
+        std::vector<int64_t>{0, 3, 2});
+  CHECK(search::largest_feasible(h, {0, 3}, 2, search::SizeKey::Macs) ==
+        std::vector<int64_t>{2, 5});
+}
+
+TEST_CASE("largest_feasible: size keys parse, bad values are named") {
+  CHECK(search::parse_size_key("params") == search::SizeKey::Params);
+  CHECK(search::parse_size_key("macs") == search::SizeKey::Macs);
+  CHECK(std::string(search::size_key_name(search::SizeKey::Macs)) == "macs");
+  CHECK(std::string(search::size_key_name(search::SizeKey::Params)) == "params");
+  CHECK_THROWS_WITH_AS(search::parse_size_key("flops"), doctest::Contains("'flops'"), Error);
+  CHECK_THROWS_WITH_AS(search::largest_feasible(history(), {}, -1, search::SizeKey::Params),
+                       doctest::Contains("count"), Error);
+}
