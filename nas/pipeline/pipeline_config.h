@@ -17,6 +17,8 @@
 
 #include "core/byte_size.h"
 #include "nas/deploy/planner.h"
+#include "nas/pipeline/scoring_batch.h"
+#include "nas/search/search_space.h"
 
 namespace piconas::nas::pipeline {
 
@@ -55,6 +57,7 @@ struct PipelineConfig {
   std::string stem = "16k3s2";
   int head = 0;
   int min_blocks = 3, max_blocks = 6;
+  std::string ir_options = "off";  // on | off: blocks space draws ir blocks' se and activation
   int scoring_images = 64;
   int64_t search_steps = 300;
   int population = 50;
@@ -106,6 +109,9 @@ std::vector<std::pair<std::string, std::string>> config_keys();
 void check_pipeline_config(const PipelineConfig& config);
 // The memory planner options of in_place / patch_* (checked by check_pipeline_config).
 deploy::PlanOptions memory_plan_options(const PipelineConfig& config);
+// The search space options of activation / stem / head / *_blocks / ir_options for the batch's
+// input and classes (make_space_options); Error naming the key.
+search::SpaceOptions space_options(const PipelineConfig& config, const ScoringBatch& batch);
 // Keys whose values differ (for "the run directory holds another configuration"); threads is
 // ignored because results are reproduced per thread count by the stage commands.
 std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b);

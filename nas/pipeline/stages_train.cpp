@@ -67,7 +67,7 @@ std::string search_command(const PipelineConfig& c, const std::string& out_dir) 
   return "piconas search" + data_flags(c, "--dataset") + " --images " + std::to_string(c.scoring_images) +
          " --space " + c.space + " --activation " + c.activation + " --stem " + c.stem + " --head " +
          std::to_string(c.head) + " --min-blocks " + std::to_string(c.min_blocks) + " --max-blocks " +
-         std::to_string(c.max_blocks) + " --strategy " + c.strategy + " --metrics " + shell_word(c.metrics) +
+         std::to_string(c.max_blocks) + (c.ir_options == "on" ? " --ir-options" : "") + " --strategy " + c.strategy + " --metrics " + shell_word(c.metrics) +
          " --aggregator " + c.aggregator + " --population " + std::to_string(c.population) + " --sample-size " +
          std::to_string(c.sample_size) + " --steps " + std::to_string(c.search_steps) + " --seed " +
          std::to_string(c.seed) + " --trials " + std::to_string(c.trials) + " --max-sram " +
@@ -297,8 +297,7 @@ json run_search_stage(StageContext& ctx) {
   const std::string out_dir = ctx.path("search");
   const ScoringBatch batch = load_scoring_batch(dataset_spec(c), c.scoring_images, c.seed);
   search::SearchSettings s = search_settings(c, out_dir);
-  search::SpaceOptions space_options =
-      make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks);
+  search::SpaceOptions space_options = pipeline::space_options(c, batch);
   space_options.int8_block_kinds_only = search::has_deployment_budget(s.constraints);
   space_options.deploy_memory = memory_plan_options(c);
   space_options.deploy_max_sram = c.budget_sram.bytes;
