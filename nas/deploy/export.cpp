@@ -51,6 +51,8 @@ void check_export_options(const ExportOptions& options) {
   check_c_prefix(options.prefix);
   PICONAS_CHECK(options.calibration_images > 0, "export: need at least one calibration image");
   PICONAS_CHECK(options.eval_images >= 0, "export: eval images must be >= 0, got " << options.eval_images);
+  PICONAS_CHECK(options.layer_error_images >= 0,
+                "export: layer-error images must be >= 0, got " << options.layer_error_images);
   PICONAS_CHECK(options.max_sram >= 0, "export: --max-sram must be >= 0 (0: no limit), got " << options.max_sram);
   PICONAS_CHECK(options.max_flash >= 0, "export: --max-flash must be >= 0 (0: no limit), got " << options.max_flash);
   PICONAS_CHECK(options.calibration.method != CalibrationMethod::Percentile ||
@@ -140,6 +142,9 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
     report.int8_accuracy = static_cast<double>(i8) / static_cast<double>(n);
     report.agreement = static_cast<double>(same) / static_cast<double>(n);
   }
+  if (eval_set && options.layer_error_images > 0)
+    report.layer_errors = layer_errors(
+        graph, q, report.plan, normalized_images(*eval_set, model.normalization, options.layer_error_images));
   return report;
 }
 
@@ -157,7 +162,7 @@ ExportReport export_checkpoint(const std::string& checkpoint_path, const ExportO
   if (model.arch.input.w != model.arch.input.h) spec.width = static_cast<int>(model.arch.input.w);
   spec.split = data::Split::Train;
   const data::Dataset train = data::load_dataset(spec);
-  if (options.eval_images <= 0) return export_model(model, train, nullptr, options, checkpoint_path);
+  if (options.eval_images <= 0 && options.layer_error_images <= 0) return export_model(model, train, nullptr, options, checkpoint_path);
   spec.split = data::Split::Test;
   const data::Dataset test = data::load_dataset(spec);
   return export_model(model, train, &test, options, checkpoint_path);
