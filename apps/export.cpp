@@ -73,6 +73,13 @@ void run_export(const ExportCliOptions& cli) {
     std::printf("accuracy on %lld test images: float %.2f%%  int8 %.2f%%  (same prediction %.2f%%)\n",
                 static_cast<long long>(r.eval_images), 100.0 * r.float_accuracy, 100.0 * r.int8_accuracy,
                 100.0 * r.agreement);
+  if (!r.layer_errors.empty())
+    std::printf("per-layer error on %lld test images (the dequantized int8 output against float, cumulative; "
+                "clipped: float values outside the int8 range):\n",
+                static_cast<long long>(o.layer_error_images));
+  for (const nas::deploy::LayerError& e : r.layer_errors)
+    std::printf("  %-24s %-15s SQNR %6.2f dB  mean error %+6.3f LSB  clipped %6.3f%%  range [%.4g, %.4g]\n",
+                e.name.c_str(), nas::layer_kind_name(e.kind), e.sqnr_db, e.mean_error_lsb, 100.0 * e.clipped, e.range_min, e.range_max);
 }
 }  // namespace
 
@@ -88,6 +95,8 @@ void register_export(CLI::App& app) {
   cmd->add_option("--calib", cli->options.calibration_images, "calibration images (first N of the training set)");
   cmd->add_option("--percentile", cli->percentile, "percentile calibration (e.g. 99.99) instead of min/max");
   cmd->add_option("--eval", cli->options.eval_images, "test images for the float vs int8 accuracy (0: skip)");
+  cmd->add_option("--layer-errors", cli->options.layer_error_images,
+                  "print each layer's float vs int8 error (SQNR) on this many test images");
   cmd->add_option("--dataset", cli->options.dataset, "dataset for calibration/evaluation (default: the checkpoint's)");
   cmd->add_option("--data-path", cli->options.data_path, "dataset location (default: the dataset's standard path)");
   add_memory_options(cmd, cli->options.memory);

@@ -1,6 +1,8 @@
 #include "nas/arch/arch_spec.h"
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <sstream>
 #include <utility>
 
@@ -532,42 +534,32 @@ int64_t make_divisible8(double v) {
 }
 }  // namespace
 
-ArchSpec mobilenetv3_large(double width) {
-  PICONAS_CHECK(width > 0 && width <= 4, "mobilenetv3-large: width " << width << " not in (0, 4]");
+namespace {
+// One bneck row of Howard et al. 2019, Tables 1 and 2 (torchvision's mobilenetv3.py): kernel,
+// exp size (hidden width), #out, SE, NL (true: RE), s.
+struct Bneck {
+  int kernel, hidden, out;
+  bool se, relu;
+  int stride;
+};
+
+// torchvision's _mobilenet_v3 at width multiplier `width`: every stem, hidden and output width w
+// becomes make_divisible(w * width, 8), the head 6 x the last output, fc make_divisible(last *
+// width, 8). A hidden width that is an integer multiple of the block input is an expansion (1: no
+// expand conv, as torchvision skips it when exp == in), otherwise `h`.
+ArchSpec mobilenetv3_scaled(const char* name, double width, std::span<const Bneck> table, int last) {
+  PICONAS_CHECK(width > 0 && width <= 4, name << ": width " << width << " not in (0, 4]");
   auto scaled = [&](int channels) { return static_cast<int>(make_divisible8(channels * width)); };
   ArchSpec a;
   a.input = {3, 224, 224};
   a.num_classes = 1000;
   a.activation = Activation::Hardswish;
   a.stem = {scaled(16), 3, 2};
-  struct Bneck {
-    int kernel, hidden, out;
-    bool se, relu;
-    int stride;
-  };
-  // Howard et al. 2019, Table 1 (torchvision's mobilenet_v3_large): kernel, exp size, #out, SE,
-  // NL (true: RE), s.
-  const std::array<Bneck, 15> table{{{3, 16, 16, false, true, 1},
-                                     {3, 64, 24, false, true, 2},
-                                     {3, 72, 24, false, true, 1},
-                                     {5, 72, 40, true, true, 2},
-                                     {5, 120, 40, true, true, 1},
-                                     {5, 120, 40, true, true, 1},
-                                     {3, 240, 80, false, false, 2},
-                                     {3, 200, 80, false, false, 1},
-                                     {3, 184, 80, false, false, 1},
-                                     {3, 184, 80, false, false, 1},
-                                     {3, 480, 112, true, false, 1},
-                                     {3, 672, 112, true, false, 1},
-                                     {5, 672, 160, true, false, 2},
-                                     {5, 960, 160, true, false, 1},
-                                     {5, 960, 160, true, false, 1}}};
   int in = a.stem.out_channels;
   for (const Bneck& t : table) {
     BlockSpec b = plain_block(BlockKind::InvertedResidual, t.kernel, 1, t.stride, scaled(t.out));
     b.se = t.se;
     if (t.relu) b.activation = Activation::ReLU;
-    // An integer expansion where the hidden width is one (no expand conv when it equals in).
     const int hidden = scaled(t.hidden);
     if (hidden % in == 0 && hidden / in <= 16)
       b.expansion = hidden / in;
@@ -577,8 +569,48 @@ ArchSpec mobilenetv3_large(double width) {
     in = b.out_channels;
   }
   a.head_channels = 6 * in;
-  a.classifier_hidden = scaled(1280);
+  a.classifier_hidden = scaled(last);
   return a;
+}
+}  // namespace
+
+ArchSpec mobilenetv3_small(double width) {
+  // Table 2 (torchvision's mobilenet_v3_small).
+  static constexpr std::array<Bneck, 11> table{{{3, 16, 16, true, true, 2},
+                                                {3, 72, 24, false, true, 2},
+                                                {3, 88, 24, false, true, 1},
+                                                {5, 96, 40, true, false, 2},
+                                                {5, 240, 40, true, false, 1},
+                                                {5, 240, 40, true, false, 1},
+                                                {5, 120, 48, true, false, 1},
+                                                {5, 144, 48, true, false, 1},
+                                                {5, 288, 96, true, false, 2},
+                                                {5, 576, 96, true, false, 1},
+                                                {5, 576, 96, true, false, 1}}};
+  ArchSpec a = mobilenetv3_scaled("mobilenetv3-small", width, table, 1024);
+  a.input = {3, 96, 96};  // the input and classes of mobilenetv3_small() (Visual Wake Words)
+  a.num_classes = 2;
+  return a;
+}
+
+ArchSpec mobilenetv3_large(double width) {
+  // Table 1 (torchvision's mobilenet_v3_large).
+  static constexpr std::array<Bneck, 15> table{{{3, 16, 16, false, true, 1},
+                                                {3, 64, 24, false, true, 2},
+                                                {3, 72, 24, false, true, 1},
+                                                {5, 72, 40, true, true, 2},
+                                                {5, 120, 40, true, true, 1},
+                                                {5, 120, 40, true, true, 1},
+                                                {3, 240, 80, false, false, 2},
+                                                {3, 200, 80, false, false, 1},
+                                                {3, 184, 80, false, false, 1},
+                                                {3, 184, 80, false, false, 1},
+                                                {3, 480, 112, true, false, 1},
+                                                {3, 672, 112, true, false, 1},
+                                                {5, 672, 160, true, false, 2},
+                                                {5, 960, 160, true, false, 1},
+                                                {5, 960, 160, true, false, 1}}};
+  return mobilenetv3_scaled("mobilenetv3-large", width, table, 1280);
 }
 
 }  // namespace piconas::nas

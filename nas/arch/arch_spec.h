@@ -266,6 +266,13 @@ ArchSpec mobilenetv1_025();
 //   expansions: the paper's hidden widths 72 and 88 become 64 (16x4) and 96 (24x4); the others
 //   are exact. No 1024-wide hidden classifier layer (pool -> linear classifier).
 ArchSpec mobilenetv3_small();
+// mobilenetv3-small with ",width=W": torchvision's mobilenet_v3_small at width multiplier `width`,
+//   the paper's widths exact (hidden 72 and 88 as `h` where not an integer multiple), head
+//   6 x the last output, fc make_divisible(1024 * width, 8), the rounding of mobilenetv3_large;
+//   the input and classes of mobilenetv3_small() (3x96x96, 2). Width 1.0 is torchvision's network
+//   (2,542,856 params at 3x224x224 and 1000 classes), not the integer-expansion
+//   mobilenetv3_small() above. Throws unless 0 < width <= 4.
+ArchSpec mobilenetv3_small(double width);
 // mobilenetv3-large: MobileNetV3-Large (Howard et al. 2019, Table 1; torchvision's
 //   mobilenet_v3_large) at width multiplier `width` (torchvision's rule: every stem, hidden and
 //   output width w becomes make_divisible(w * width, 8); head 6 x the last output; fc

@@ -383,13 +383,14 @@ double read_width(Reader& r) {
   return width;
 }
 
-ArchSpec reference_spec(std::string_view name, double width) {
+// width: the ",width=" option (mobilenetv3-small without it is its integer-expansion form).
+ArchSpec reference_spec(std::string_view name, std::optional<double> width) {
   if (name == "tiny-bench") return tiny_bench();
   if (name == "resnet8") return resnet8();
   if (name == "dscnn") return dscnn();
   if (name == "mobilenetv1-025") return mobilenetv1_025();
-  if (name == "mobilenetv3-small") return mobilenetv3_small();
-  if (name == "mobilenetv3-large") return mobilenetv3_large(width);
+  if (name == "mobilenetv3-small") return width ? mobilenetv3_small(*width) : mobilenetv3_small();
+  if (name == "mobilenetv3-large") return mobilenetv3_large(width.value_or(1.0));
   return expand_mbv2(name == "mbv2-bench" ? mbv2_bench() : mobilenetv2_standard());
 }
 
@@ -407,15 +408,15 @@ std::string reference_text(std::string_view text) {
   if (name.size() == text.size()) {  // the mbv2 networks keep their mbv2 form
     if (name == "mbv2-bench") return to_text(mbv2_bench());
     if (name == "mobilenetv2") return to_text(mobilenetv2_standard());
-    return to_text(reference_spec(name, 1.0));
+    return to_text(reference_spec(name, std::nullopt));
   }
-  // Options: ",in=CxHxW", ",classes=N", ",width=W" (mobilenetv3-large only), each at most once,
+  // Options: ",in=CxHxW", ",classes=N", ",width=W" (the mobilenetv3 networks), each at most once,
   // in this order.
   Reader r(text);
   r.expect(std::string(name));
   std::optional<Shape3> input;
   std::optional<int> classes;
-  double width = 1.0;
+  std::optional<double> width;
   if (r.next_is(",in=")) {
     r.expect(",in=");
     Shape3 in;
@@ -431,8 +432,8 @@ std::string reference_text(std::string_view text) {
     classes = r.integer("classes");
   }
   if (r.next_is(",width=")) {
-    if (name != "mobilenetv3-large")
-      r.fail("only mobilenetv3-large takes a width option", r.pos() + 1);
+    if (name != "mobilenetv3-large" && name != "mobilenetv3-small")
+      r.fail("only mobilenetv3-small and mobilenetv3-large take a width option", r.pos() + 1);
     r.expect(",width=");
     width = read_width(r);
   }

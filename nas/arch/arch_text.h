@@ -47,8 +47,8 @@ std::vector<std::string> mbv2_key_problems(std::string_view key);
 // docs/reference_networks.md lists their costs.
 std::vector<std::string> reference_names();
 // Canonical text of a reference network, a name with options in this order: ",in=CxHxW" and
-// ",classes=N" (any name; the text is then the blocks form), ",width=W" (mobilenetv3-large
-// only, 0 < W <= 4). Throws Error listing the known names, or naming a wrong option.
+// ",classes=N" (any name; the text is then the blocks form), ",width=W" (mobilenetv3-small and
+// mobilenetv3-large, 0 < W <= 4; mobilenetv3-small with it is torchvision's exact network). Throws Error listing the known names, or naming a wrong option.
 std::string reference_text(std::string_view name);
 
 // User-facing entry point: a reference name, a blocks text, an mbv2 text (expanded to its

@@ -203,7 +203,7 @@ void check_status(const QLayer& l, int status) {
 }  // namespace
 
 std::vector<int8_t> run_int8(const QuantizedModel& model, const MemoryPlan& plan,
-                             const int8_t* input_nhwc, int64_t batch) {
+                             const int8_t* input_nhwc, int64_t batch, const Int8Observer& observe) {
   PICONAS_CHECK(plan.tensor_offset.size() == model.tensors.size() &&
                     plan.scratch_offset.size() == model.layers.size() && plan.in_place.size() == model.layers.size(),
                 "run_int8: the memory plan does not belong to this model");
@@ -223,12 +223,17 @@ std::vector<int8_t> run_int8(const QuantizedModel& model, const MemoryPlan& plan
     for (size_t p = 0; p < plan.patch.region.size(); ++p)
       for (size_t i = 0; i < stage; ++i)
         check_status(model.layers[i], run_patch_call(model.layers[i], patch_call(model, plan, p, i), plan, i, arena));
+    if (observe && stage > 0) {
+      const int t = model.layers[stage - 1].output;
+      observe(n, t, arena + plan.tensor_offset[static_cast<size_t>(t)]);
+    }
     for (size_t i = stage; i < model.layers.size(); ++i) {
       const QLayer& l = model.layers[i];
       const int8_t* x2 = l.input2 >= 0 ? arena + plan.tensor_offset[static_cast<size_t>(l.input2)] : nullptr;
       check_status(l, run_layer(l, kernel_args(model, l), plan, i, arena,
                                 arena + plan.tensor_offset[static_cast<size_t>(l.input)], x2,
                                 arena + plan.tensor_offset[static_cast<size_t>(l.output)]));
+      if (observe) observe(n, l.output, arena + plan.tensor_offset[static_cast<size_t>(l.output)]);
     }
     std::memcpy(logits.data() + n * classes, arena + plan.tensor_offset[static_cast<size_t>(model.output())],
                 static_cast<size_t>(classes));

@@ -8,6 +8,7 @@
 // the layer and the status.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "nas/deploy/planner.h"
@@ -51,8 +52,13 @@ struct PatchCall {
 };
 PatchCall patch_call(const QuantizedModel& model, const MemoryPlan& plan, size_t patch, size_t layer);
 
+// Called with an image's int8 NHWC tensor (its index in model.tensors) after the layer that
+// writes it has run (a patched stage: its output, after the last patch). For diagnosis: the
+// per-layer error of the quantization against run_float's TensorObserver.
+using Int8Observer = std::function<void(int64_t image, int tensor, const int8_t* nhwc)>;
+
 std::vector<int8_t> run_int8(const QuantizedModel& model, const MemoryPlan& plan,
-                             const int8_t* input_nhwc, int64_t batch);
+                             const int8_t* input_nhwc, int64_t batch, const Int8Observer& observe = {});
 
 // Index of the largest logit of each image (first on ties).
 std::vector<int32_t> argmax_rows(const std::vector<int8_t>& logits, int64_t classes);

@@ -49,6 +49,7 @@ void check_export_options(const ExportOptions& options, const SettingName& given
                                       : prefixed_names("export: ", {{"out_dir", "--out"},
                                                                     {"calibration_images", "--calib"},
                                                                     {"eval_images", "--eval"},
+                                                                    {"layer_error_images", "--layer-errors"},
                                                                     {"max_sram", "--max-sram"},
                                                                     {"max_flash", "--max-flash"},
                                                                     {"percentile", "--percentile"},
@@ -62,6 +63,8 @@ void check_export_options(const ExportOptions& options, const SettingName& given
   PICONAS_CHECK(options.calibration_images > 0,
                 name("calibration_images") << " must be >= 1 (calibration images), got " << options.calibration_images);
   PICONAS_CHECK(options.eval_images >= 0, name("eval_images") << " must be >= 0, got " << options.eval_images);
+  PICONAS_CHECK(options.layer_error_images >= 0,
+                name("layer_error_images") << " must be >= 0, got " << options.layer_error_images);
   PICONAS_CHECK(options.max_sram >= 0, name("max_sram") << " must be >= 0 (0: no limit), got " << options.max_sram);
   PICONAS_CHECK(options.max_flash >= 0, name("max_flash") << " must be >= 0 (0: no limit), got " << options.max_flash);
   PICONAS_CHECK(options.calibration.method != CalibrationMethod::Percentile ||
@@ -151,6 +154,9 @@ ExportReport export_model(const DeployModel& model, const data::Dataset& calibra
     report.int8_accuracy = static_cast<double>(i8) / static_cast<double>(n);
     report.agreement = static_cast<double>(same) / static_cast<double>(n);
   }
+  if (eval_set && options.layer_error_images > 0)
+    report.layer_errors = layer_errors(
+        graph, q, report.plan, normalized_images(*eval_set, model.normalization, options.layer_error_images));
   return report;
 }
 
@@ -168,7 +174,7 @@ ExportReport export_checkpoint(const std::string& checkpoint_path, const ExportO
   if (model.arch.input.w != model.arch.input.h) spec.width = static_cast<int>(model.arch.input.w);
   spec.split = data::Split::Train;
   const data::Dataset train = data::load_dataset(spec);
-  if (options.eval_images <= 0) return export_model(model, train, nullptr, options, checkpoint_path);
+  if (options.eval_images <= 0 && options.layer_error_images <= 0) return export_model(model, train, nullptr, options, checkpoint_path);
   spec.split = data::Split::Test;
   const data::Dataset test = data::load_dataset(spec);
   return export_model(model, train, &test, options, checkpoint_path);

@@ -17,6 +17,7 @@
 #include "data/normalize.h"
 #include "nas/arch/arch_spec.h"
 #include "nas/deploy/emit_c.h"
+#include "nas/deploy/layer_error.h"
 #include "nas/deploy/planner.h"
 #include "nas/deploy/quantize.h"
 
@@ -42,6 +43,7 @@ struct ExportOptions {
   // The plan is plan_for_budget(graph, memory, max_sram).
   PlanOptions memory;
   int64_t eval_images = 1000;  // first N test images for the accuracy report; 0: skip
+  int64_t layer_error_images = 0;  // first N test images for the per-layer error (layer_error.h); 0: skip
   std::string dataset;         // overrides meta "data" ("fashion-mnist", ...)
   std::string data_path;       // "" = the dataset's default location
   int64_t max_sram = 0;   // refuse (Error, nothing written) a planned arena above this; 0: none
@@ -57,6 +59,7 @@ struct ExportReport {
   int64_t eval_images = 0;
   double float_accuracy = 0.0, int8_accuracy = 0.0;  // fractions; 0 when not evaluated
   double agreement = 0.0;  // share of images where float and int8 predict the same class
+  std::vector<LayerError> layer_errors;  // with layer_error_images > 0 and an eval set
 };
 
 // The first `count` images of `dataset` (all when count exceeds it), normalised [N, C, H, W].
@@ -64,7 +67,8 @@ Tensor normalized_images(const data::Dataset& dataset, const data::Normalization
                          int64_t count);
 
 // Checks the options before anything is loaded or written: out_dir set, a safe prefix
-// (check_c_prefix), budgets >= 0 (0: none), calibration images >= 1, eval images >= 0, a
+// (check_c_prefix), budgets >= 0 (0: none), calibration images >= 1, eval and layer-error
+// images >= 0, a
 // percentile in (50, 100], patch layers >= 0 and a recomputed-MAC limit >= 0.
 // The one range check of ExportOptions: `piconas export` through export_checkpoint (names: its
 // flags, the default) and the run configuration (names: its keys, core/setting_name.h).

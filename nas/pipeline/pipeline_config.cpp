@@ -73,6 +73,8 @@ void visit_fields(Config& c, F&& f) {
   f("head", c.head, "1x1 head conv channels (0: none)");
   f("min_blocks", c.min_blocks, "blocks space: fewest blocks");
   f("max_blocks", c.max_blocks, "blocks space: most blocks");
+  f("ir_options", c.ir_options,
+    "blocks space: draw and mutate ir blocks' se and activation, and MobileNetV3's expansions and widths: on | off");
   f("scoring_images", c.search.constraints.scoring_images, "training images in the scoring batch");
   f("search_steps", c.search.steps, "search steps");
   f("population", c.search.population, "search population");
@@ -246,8 +248,7 @@ void check_pipeline_config(const PipelineConfig& c) {
     ScoringBatch shape_only;
     shape_only.input = {1, 28, 28};
     shape_only.num_classes = 10;
-    search::make_search_space(c.space, make_space_options(shape_only, c.activation, c.stem, c.head,
-                                                          c.min_blocks, c.max_blocks));
+    search::make_search_space(c.space, space_options(c, shape_only));
   } catch (const Error& e) {
     throw Error(std::string("configuration: ") + e.what());
   }
@@ -316,6 +317,17 @@ SettingName pipeline_config_names() {
                          {"out_dir", "out"},
                          {"output_dir", "out"}},
                         "'");
+}
+
+search::SpaceOptions space_options(const PipelineConfig& c, const ScoringBatch& batch) {
+  PICONAS_CHECK(c.ir_options == "on" || c.ir_options == "off",
+                "config key 'ir_options' must be on or off, got '" << excerpt(c.ir_options, 40) << "'");
+  PICONAS_CHECK(c.ir_options == "off" || c.space == "blocks",
+                "config key 'ir_options' is on but space is '" << excerpt(c.space, 40)
+                                                               << "' (only the blocks space has ir options)");
+  search::SpaceOptions o = make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks);
+  o.ir_options = c.ir_options == "on";
+  return o;
 }
 
 deploy::PlanOptions memory_plan_options(const PipelineConfig& c) {

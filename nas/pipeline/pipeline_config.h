@@ -20,6 +20,8 @@
 #include "core/setting_name.h"
 #include "nas/deploy/planner.h"
 #include "nas/search/search.h"
+#include "nas/pipeline/scoring_batch.h"
+#include "nas/search/search_space.h"
 
 namespace piconas::nas::pipeline {
 
@@ -59,6 +61,7 @@ struct PipelineConfig {
   std::string stem = "16k3s2";
   int head = 0;
   int min_blocks = 3, max_blocks = 6;
+  std::string ir_options = "off";  // on | off: blocks space draws ir blocks' se and activation
   int trials = 1;
   // shortlist: short training of the top-k search candidates; the best validation accuracy wins.
   // halving_eta >= 2: successive halving (nas/search/successive_halving.h): rung 0 trains every
@@ -112,6 +115,9 @@ void check_pipeline_config(const PipelineConfig& config);
 SettingName pipeline_config_names();
 // The memory planner options of in_place / patch_* (checked by check_pipeline_config).
 deploy::PlanOptions memory_plan_options(const PipelineConfig& config);
+// The search space options of activation / stem / head / *_blocks / ir_options for the batch's
+// input and classes (make_space_options); Error naming the key.
+search::SpaceOptions space_options(const PipelineConfig& config, const ScoringBatch& batch);
 // Keys whose values differ (for "the run directory holds another configuration"); threads is
 // ignored because results are reproduced per thread count by the stage commands.
 std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b);

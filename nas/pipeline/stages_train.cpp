@@ -48,7 +48,7 @@ std::string search_command(const PipelineConfig& c, const std::string& out_dir) 
   return "piconas search" + data_flags(c, "--dataset") + " --images " + std::to_string(limits.scoring_images) +
          " --space " + c.space + " --activation " + c.activation + " --stem " + c.stem + " --head " +
          std::to_string(c.head) + " --min-blocks " + std::to_string(c.min_blocks) + " --max-blocks " +
-         std::to_string(c.max_blocks) + " --strategy " + search::strategy_name(s.strategy) + " --metrics " +
+         std::to_string(c.max_blocks) + (c.ir_options == "on" ? " --ir-options" : "") + " --strategy " + search::strategy_name(s.strategy) + " --metrics " +
          shell_word(search::metric_weights_text(s.metrics)) + " --aggregator " + search::aggregator_name(s.aggregator) +
          " --population " + std::to_string(s.population) + " --sample-size " + std::to_string(s.sample_size) +
          " --steps " + std::to_string(s.steps) + " --seed " + std::to_string(c.seed) + " --trials " +
@@ -287,8 +287,7 @@ json run_search_stage(StageContext& ctx) {
   const std::string out_dir = ctx.path("search");
   const ScoringBatch batch = load_scoring_batch(dataset_spec(c), static_cast<int>(c.search.constraints.scoring_images), c.seed);
   search::SearchSettings s = search_settings(c, out_dir);
-  search::SpaceOptions space_options =
-      make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks);
+  search::SpaceOptions space_options = pipeline::space_options(c, batch);
   space_options.int8_block_kinds_only = search::has_deployment_budget(s.constraints);
   space_options.deploy_memory = memory_plan_options(c);
   space_options.deploy_max_sram = c.search.constraints.max_peak_sram;

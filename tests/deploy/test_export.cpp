@@ -6,6 +6,7 @@
 #include "core/atomic_file.h"
 #include "deploy/deploy_helpers.h"
 #include "nas/checkpoint.h"
+#include "nas/deploy/executor.h"
 #include "nas/deploy/export.h"
 #include "nas/search/blocks_space.h"
 #include "nas/search/search.h"
@@ -208,4 +209,43 @@ TEST_CASE("an SRAM budget only patching meets: the search admits the network, th
         with_packed_conv(lower_arch(arch), plan_for_budget(lower_arch(arch), never, unpatched), PlanStrategy::Best,
                          unpatched).tensor_offset);
   CHECK(read_file(o.out_dir + "/model.c").find("_patch[") == std::string::npos);
+}
+
+TEST_CASE("layer_errors: per-layer SQNR of the int8 model against float, the logits' from run_int8") {
+  const ArchSpec arch = parse_arch(
+      "blocks:in=1x12x12,classes=4,act=hswish,stem=8k3s2|ir:k3e2s1c8:se|ir:k3e2s2c16:relu|head=0");
+  DeployModel m = seeded_model(arch, 31, fashion_normalization());
+  const data::Dataset set = synthetic_dataset(arch.input, 24, 3);
+  const Tensor images = normalized_images(set, m.normalization, 24);
+  const Graph graph = lower_network(arch, *m.module);
+  const QuantizedModel q = quantize_graph(graph, images, m.normalization);
+  const MemoryPlan plan = plan_memory(graph, PlanOptions{});
+  const std::vector<LayerError> rows = layer_errors(graph, q, plan, images);
+  REQUIRE(rows.size() == q.layers.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    INFO(rows[i].name);
+    CHECK(rows[i].tensor == q.layers[i].output);
+    CHECK(rows[i].sqnr_db > 15.0);  // calibrated on these images
+    CHECK(std::fabs(rows[i].mean_error_lsb) < 2.0);  // this random network: up to 1.03 LSB
+    CHECK(rows[i].clipped >= 0.0);
+  }
+  // The first conv (8 channels on a 6x6 map, NHWC in int8): its error is its rounding alone.
+  CHECK(rows[0].sqnr_db > 30.0);
+  // The last row equals the SQNR of run_int8's logits against run_float's, computed here.
+  const Tensor f = run_float(graph, images);
+  const std::vector<int8_t> logits = run_int8(q, plan, to_nhwc_int8(q.tensors[0], images).data(), 24);
+  const TensorQuant& out = q.tensors[static_cast<size_t>(q.output())];
+  double signal = 0, noise = 0;
+  for (size_t k = 0; k < logits.size(); ++k) {
+    const double x = f.data<float>()[k], dq = out.scale * (logits[k] - out.zero_point);
+    signal += x * x;
+    noise += (x - dq) * (x - dq);
+  }
+  CHECK(rows.back().sqnr_db == doctest::Approx(10.0 * std::log10(signal / noise)));
+  // A layer quantized wrongly shows at that layer: halve the multipliers of the second conv.
+  QuantizedModel broken = q;
+  for (int32_t& mult : broken.layers[2].multiplier) mult /= 2;
+  const std::vector<LayerError> worse = layer_errors(graph, broken, plan, images);
+  CHECK(worse[1].sqnr_db == doctest::Approx(rows[1].sqnr_db));
+  CHECK(worse[2].sqnr_db < 10.0);
 }

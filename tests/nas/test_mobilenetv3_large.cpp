@@ -137,7 +137,7 @@ TEST_CASE("mobilenetv3-large: width multiplier and input options") {
   // Other names take in= and classes= too.
   CHECK(parse_arch("resnet8,classes=12").num_classes == 12);
   CHECK_THROWS_WITH_AS(parse_arch("resnet8,width=0.5"),
-                       doctest::Contains("only mobilenetv3-large takes a width"), Error);
+                       doctest::Contains("only mobilenetv3-small and mobilenetv3-large take a width"), Error);
   CHECK_THROWS_WITH_AS(parse_arch("mobilenetv3-large,width=0"), doctest::Contains("not in (0, 4]"),
                        Error);
   CHECK_THROWS_WITH_AS(parse_arch("mobilenetv3-large,width=0.5,classes=3"),
@@ -145,6 +145,47 @@ TEST_CASE("mobilenetv3-large: width multiplier and input options") {
   CHECK_THROWS_WITH_AS(parse_arch("mobilenetv3-large,depth=2"), doctest::Contains("in this order"),
                        Error);
   CHECK_THROWS_WITH_AS(parse_arch("mobilenetv3-huge"), doctest::Contains("mobilenetv3-large"),
+                       Error);
+}
+
+TEST_CASE("mobilenetv3-small: width multiplier is torchvision's mobilenet_v3_small") {
+  // Params 2,542,856: torchvision's model card (num_params of mobilenet_v3_small, counted as
+  // piconas counts). The other numbers come from an independent PyTorch script written from
+  // torchvision's mobilenetv3.py (_make_divisible(w * width, 8) for every stem, hidden and output
+  // width; head 6 x the last output; Linear to _make_divisible(1024 * width, 8), hard-swish, Linear
+  // to the classes), parameters summed and MACs hooked per conv and linear module; the same script
+  // gives mobilenetv3-large's 5,483,032 and 3,377,576 above.
+  const ArchCost w1 = arch_cost(parse_arch("mobilenetv3-small,in=3x224x224,classes=1000,width=1"));
+  CHECK(w1.params == 2542856);
+  CHECK(w1.macs == 56510400);
+  const ArchCost w075 = arch_cost(parse_arch("mobilenetv3-small,in=3x224x224,classes=1000,width=0.75"));
+  CHECK(w075.params == 1653920);
+  CHECK(w075.macs == 39115576);
+  const ArchSpec vww = parse_arch("mobilenetv3-small,width=0.5");  // keeps 3x96x96, 2 classes
+  CHECK(vww.input == Shape3{3, 96, 96});
+  CHECK(vww.num_classes == 2);
+  CHECK(arch_cost(vww).params == 405290);
+  CHECK(arch_cost(vww).macs == 3607280);
+  const ArchSpec fm = parse_arch("mobilenetv3-small,in=1x28x28,classes=10,width=0.5");
+  CHECK(arch_cost(fm).params == 409250);
+  CHECK(arch_cost(fm).macs == 592856);
+  // The exact hidden widths of Table 2: 72 after 16 and 88 after 24 channels are `h`; 16 after
+  // 16 is e1 (no expand conv); fc 1024.
+  const ArchSpec t = parse_arch("mobilenetv3-small,width=1.0");
+  REQUIRE(t.blocks.size() == 11);
+  CHECK(t.blocks[0].expansion == 1);
+  CHECK(t.blocks[0].hidden == 0);
+  CHECK(t.blocks[1].hidden == 72);
+  CHECK(t.blocks[2].hidden == 88);
+  CHECK(t.blocks[9].expansion == 6);
+  CHECK(t.head_channels == 576);
+  CHECK(t.classifier_hidden == 1024);
+  CHECK(parse_arch(to_text(t)) == t);
+  // Without the option the integer-expansion form stays (its counts in test_mobilenetv3.cpp).
+  CHECK(parse_arch("mobilenetv3-small") == mobilenetv3_small());
+  CHECK(parse_arch("mobilenetv3-small,classes=10").blocks[1].expansion == 4);
+  CHECK(!(t == mobilenetv3_small()));
+  CHECK_THROWS_WITH_AS(parse_arch("mobilenetv3-small,width=4.5"), doctest::Contains("not in (0, 4]"),
                        Error);
 }
 

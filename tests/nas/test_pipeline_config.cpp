@@ -128,6 +128,34 @@ TEST_CASE("the int8 memory plan keys of a run map to the planner options, bad va
   }
 }
 
+TEST_CASE("ir_options: the blocks space's MobileNetV3 genes from the run configuration") {
+  pipeline::PipelineConfig c;
+  c.out = "runs/x";
+  pipeline::ScoringBatch batch;
+  batch.input = {3, 96, 96};
+  batch.num_classes = 10;
+  CHECK(!pipeline::space_options(c, batch).ir_options);  // default off: the five-gene draws
+  pipeline::apply_json(c, nlohmann::json::parse(R"({"ir_options": "on", "activation": "hswish",
+      "stem": "16k3s2", "head": 576, "max_blocks": 11})"), "config.json");
+  CHECK_NOTHROW(pipeline::check_pipeline_config(c));
+  const search::SpaceOptions o = pipeline::space_options(c, batch);
+  CHECK(o.ir_options);
+  CHECK(pipeline::config_to_json(c)["ir_options"] == "on");
+  // With it the space takes mobilenetv3-small as a seed; without it refuses it naming the option.
+  const auto space = search::make_search_space("blocks", o);
+  CHECK_NOTHROW(space->parse("mobilenetv3-small,classes=10"));
+  pipeline::PipelineConfig off = c;
+  pipeline::apply_text(off, "ir_options", "off");
+  CHECK_THROWS_WITH_AS(search::make_search_space("blocks", pipeline::space_options(off, batch))
+                           ->parse("mobilenetv3-small,classes=10"),
+                       doctest::Contains("--ir-options"), Error);
+  for (auto [key, value] : {std::pair{"ir_options", "yes"}, std::pair{"space", "mbv2"}}) {
+    pipeline::PipelineConfig b = c;
+    pipeline::apply_text(b, key, value);
+    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), doctest::Contains("ir_options"), Error);
+  }
+}
+
 TEST_CASE("a run directory keeps its configuration; a different one is refused") {
   test::SearchTempDir dir;
   const std::string out = dir.file("run");

@@ -135,6 +135,50 @@ TEST_CASE("a block architecture exports to ONNX and imports back to the same log
   }
 }
 
+TEST_CASE("MobileNetV3 hidden widths (h) and the fc layer: export, import, export again is identical") {
+  // h<N> hidden widths and ,fc=N (a linear layer + the network's activation between pool and
+  // classifier): a hand-written text and mobilenetv3-small with a width (torchvision's widths, h72
+  // and h88 among them, fc 1024 x 0.35 = 360).
+  for (const char* arch :
+       {"blocks:in=3x12x12,classes=3,act=hswish,stem=8k3s2|ir:k3h20s1c8:se|ir:k3h12s2c16:relu|"
+        "ir:k3e1s1c16|head=24,fc=40",
+        "mobilenetv3-small,in=3x32x32,classes=3,width=0.35"}) {
+    INFO(arch);
+    const ArchSpec spec = parse_arch(arch);
+    auto net = build_network(spec);
+    Rng rng(7);
+    net->initialize(rng);
+    net->set_training(false);
+    const onnx_io::ImportedModel m = onnx_io::import_onnx(onnx_io::export_onnx(spec, *net), "exported");
+    Tensor x({2, 3, spec.input.h, spec.input.w});
+    for (int64_t i = 0; i < x.numel(); ++i)
+      x.data<float>()[i] = static_cast<float>(std::sin(0.37 * i));
+    const Tensor want = (*net)(autograd::Variable(x)).value();
+    CHECK(max_rel_diff(logits_of(m.checkpoint, x), want) < 1e-6);
+    // Params kept: the imported graph network counts what the blocks network counts.
+    CHECK(arch_cost(m.arch).params == arch_cost(spec).params);
+    // Export the imported graph network and import it again: same layers, weights and logits.
+    train::LoadedModel loaded = train::load_model(m.checkpoint, arch);
+    const onnx_io::ImportedModel back =
+        onnx_io::import_onnx(onnx_io::export_onnx(loaded.arch, *loaded.module), "exported again");
+    REQUIRE(back.arch.graph.size() == m.arch.graph.size());
+    for (size_t i = 0; i < m.arch.graph.size(); ++i) {
+      GraphLayer a = m.arch.graph[i], b = back.arch.graph[i];
+      a.name = b.name = "";
+      CHECK(a == b);
+    }
+    REQUIRE(back.checkpoint.tensors.size() == m.checkpoint.tensors.size());
+    for (size_t i = 0; i < m.checkpoint.tensors.size(); ++i) {
+      const Tensor& a = m.checkpoint.tensors[i].second;
+      const Tensor& b = back.checkpoint.tensors[i].second;
+      REQUIRE(a.shape() == b.shape());
+      for (int64_t k = 0; k < a.numel(); ++k) REQUIRE(a.get(k) == b.get(k));
+    }
+    const Tensor y = logits_of(back.checkpoint, x), z = logits_of(m.checkpoint, x);
+    for (int64_t k = 0; k < y.numel(); ++k) CHECK(y.get(k) == z.get(k));
+  }
+}
+
 TEST_CASE("int8 deployment of imported networks: folded graph equals the module, ds_net accepted") {
   const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path("resnet_block.onnx"));
   train::LoadedModel loaded = train::load_model(m.checkpoint, "resnet_block");
