@@ -43,6 +43,8 @@ void Importer::import_node(const onnx::NodeProto& node) {
     import_pool(node, op == "MaxPool" ? GraphOp::MaxPool : GraphOp::AvgPool);
   } else if (op == "GlobalAveragePool") {
     add_layer(node, GraphOp::GlobalAvgPool, {data_input(node, 0)});
+  } else if (op == "ReduceMean") {
+    import_reduce_mean(node);
   } else if (op == "Gemm" || op == "MatMul") {
     import_linear(node, op == "Gemm");
   } else if (op == "Flatten" || op == "Reshape") {
@@ -57,8 +59,8 @@ void Importer::import_node(const onnx::NodeProto& node) {
     fail(node,
          "operator not supported (piconas imports Conv, Pad of zeros before a Conv, "
          "BatchNormalization, Relu, Clip, HardSwish, HardSigmoid, Sigmoid, Add, Mul, MaxPool, "
-         "AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul, Dropout, Identity; "
-         "docs/onnx.md)");
+         "AveragePool, GlobalAveragePool, ReduceMean over H and W, Flatten, Reshape, Gemm, "
+         "MatMul, Dropout, Identity; docs/onnx.md)");
   }
 }
 
@@ -274,6 +276,28 @@ void Importer::import_flatten(const onnx::NodeProto& node) {
       fail(node, "only a reshape to 2-D [batch, features] is supported");
   }
   alias(node, data_input(node, 0, true), true);
+}
+
+// ReduceMean over the height and width (axes {2, 3} or {-2, -1}, the attribute of opsets < 18):
+// torch.mean(x, (2, 3), keepdim=True) as squeeze-and-excitation blocks write their squeeze. It
+// is a global average pool; with keepdims 0 its [N, C] output is also the classifier's flattened
+// input (x.mean((2, 3)) before the Linear).
+void Importer::import_reduce_mean(const onnx::NodeProto& node) {
+  if (node.input_size() > 1) fail(node, "the axes input (opset 18) is not supported");
+  std::vector<int64_t> axes = ints_attr(node, "axes");
+  for (int64_t& a : axes)
+    if (a < 0) a += 4;
+  std::sort(axes.begin(), axes.end());
+  if (axes != std::vector<int64_t>{2, 3}) {
+    std::string given;
+    for (int64_t a : ints_attr(node, "axes"))
+      given += (given.empty() ? "" : ", ") + std::to_string(a);
+    fail(node, "reduces axes [" + given +
+                   "]; only the mean over the height and width (axes [2, 3]) is supported");
+  }
+  const int64_t keepdims = int_attr(node, "keepdims", 1);
+  add_layer(node, GraphOp::GlobalAvgPool, {data_input(node, 0)});
+  if (keepdims == 0) alias(node, static_cast<int>(spec_.graph.size()) - 1, true);
 }
 
 }  // namespace piconas::nas::onnx_io

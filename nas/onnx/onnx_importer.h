@@ -79,6 +79,7 @@ class Importer : private NodeReading {
   void import_hardsigmoid(const onnx::NodeProto& node);
   void import_mul(const onnx::NodeProto& node);
   void import_flatten(const onnx::NodeProto& node);
+  void import_reduce_mean(const onnx::NodeProto& node);
 
   const onnx::ModelProto& model_;
   int64_t opset_ = 0;  // of the default domain
