@@ -7,9 +7,10 @@
 
 #define PICONAS_S8_MAX_POOL_TAPS ((int64_t)1 << 24) /* 128 * 2^24 = 2^31: acc stays in int32 */
 
-int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims *input_dims,
-                          const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
-                          int8_t *output) {
+/* include_pad 0: divides by the count of in-image taps; 1: by KH*KW. */
+static int avg_pool2d(const piconas_pool_params *params, const piconas_dims *input_dims,
+                      const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
+                      int8_t *output, int include_pad) {
   int32_t b, oy, ox, c, ky, kx;
   if (params == NULL || input == NULL || output == NULL || !piconas_s8_dims_ok(input_dims) ||
       !piconas_s8_dims_ok(output_dims) || input_dims->n != output_dims->n ||
@@ -39,7 +40,7 @@ int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims 
               output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * channels;
           int32_t kx_begin, kx_end, count;
           piconas_s8_tap_range(ix0, 1, kernel.w, input_dims->w, &kx_begin, &kx_end);
-          count = (ky_end - ky_begin) * (kx_end - kx_begin);
+          count = include_pad ? kernel.h * kernel.w : (ky_end - ky_begin) * (kx_end - kx_begin);
           for (c = 0; c < channels; ++c) {
             int32_t acc = 0;
             for (ky = ky_begin; ky < ky_end; ++ky) {
@@ -56,6 +57,19 @@ int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims 
     }
   }
   return PICONAS_S8_OK;
+}
+
+int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims *input_dims,
+                          const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
+                          int8_t *output) {
+  return avg_pool2d(params, input_dims, input, kernel, output_dims, output, 0);
+}
+
+int piconas_avg_pool2d_include_pad_s8(const piconas_pool_params *params,
+                                      const piconas_dims *input_dims, const int8_t *input,
+                                      piconas_tile kernel, const piconas_dims *output_dims,
+                                      int8_t *output) {
+  return avg_pool2d(params, input_dims, input, kernel, output_dims, output, 1);
 }
 
 /* The whole-image window on its own (no window bookkeeping): the same result as

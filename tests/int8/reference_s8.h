@@ -113,9 +113,11 @@ inline bool depthwise_conv2d(const ConvRef& p, const Dims& in, const std::vector
   return true;
 }
 
-// Pooling (same scale and zero point in and out). avg: docs/int8.md rounding; else max.
+// Pooling (same scale and zero point in and out). avg: docs/int8.md rounding, divided by the
+// in-image taps or, include_pad, by kh * kw; else max.
 inline void pool2d(bool avg, const ConvRef& p, int kh, int kw, const Dims& in,
-                   const std::vector<int8_t>& x, const Dims& out, std::vector<int8_t>& y) {
+                   const std::vector<int8_t>& x, const Dims& out, std::vector<int8_t>& y,
+                   bool include_pad = false) {
   y.assign(static_cast<size_t>(out.size()), 0);
   for (int n = 0; n < out.n; ++n)
     for (int oy = 0; oy < out.h; ++oy)
@@ -133,6 +135,7 @@ inline void pool2d(bool avg, const ConvRef& p, int kh, int kw, const Dims& in,
               if (v > best) best = v;
             }
           int64_t r = best;
+          if (include_pad) count = int64_t{kh} * kw;
           if (avg) r = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
           y[((int64_t{n} * out.h + oy) * out.w + ox) * out.c + c] =
               clamp_out(r, p.act_min, p.act_max);
