@@ -165,19 +165,34 @@ void Importer::import_pool(const onnx::NodeProto& node, GraphOp op) {
     fail(node, "the indices output is not supported");
   const Size2 dilation = size2_attr(node, "dilations", {1, 1}, 1);
   if (dilation != Size2{}) fail(node, "dilated pooling is not supported");
-  const int in = data_input(node, 0);
-  GraphLayer& l = add_layer(node, op, {in});
-  l.kernel = size2_attr(node, "kernel_shape", {0, 0}, 1);
-  if (l.kernel == Size2{0, 0}) fail(node, "attribute kernel_shape is missing");
-  l.stride = size2_attr(node, "strides", {1, 1}, 1);
-  const std::array<int, 4> p = pads_of(node, in, {0, 0, 0, 0}, l.kernel, l.stride, {1, 1});
+  // A zero Pad before an AveragePool (how PyTorch exports AvgPool2d(padding > 0) with its default
+  // count_include_pad=True): its zeros are taps of every window, i.e. padding that is counted.
+  const bool avg = op == GraphOp::AvgPool;
+  const int in = data_input(node, 0, false, avg);
+  const std::array<int, 4> extra = input_pad(node, 0);
+  const Size2 kernel = size2_attr(node, "kernel_shape", {0, 0}, 1);
+  if (kernel == Size2{0, 0}) fail(node, "attribute kernel_shape is missing");
+  const Size2 stride = size2_attr(node, "strides", {1, 1}, 1);
+  const std::array<int, 4> p = pads_of(node, in, extra, kernel, stride, {1, 1});
+  bool include_pad = int_attr(node, "count_include_pad", 0) != 0;
+  if (extra != std::array<int, 4>{0, 0, 0, 0}) {
+    if (!include_pad && p != extra)
+      fail(node, "reads the zeros of Pad '" +
+                     excerpt(values_.at(node.input(0)).pad_node->name(), 60) +
+                     "' (counted in the average) and pads the image itself with "
+                     "count_include_pad 0 (not counted); only one of the two is supported");
+    include_pad = true;
+  }
   if (p[2] != p[0] || p[3] != p[1])
     fail(node, "pads [" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ", " +
                    std::to_string(p[2]) + ", " + std::to_string(p[3]) +
                    "] differ before and after the image; asymmetric padding of a pool is not "
                    "supported");
+  GraphLayer& l = add_layer(node, op, {in});
+  l.kernel = kernel;
+  l.stride = stride;
   l.pad = {p[0], p[1]};
-  l.count_include_pad = int_attr(node, "count_include_pad", 0) != 0;
+  l.count_include_pad = avg && include_pad;
 }
 
 // Gemm (transB 0 or 1, alpha = beta = 1) and MatMul: the fully connected classifier.

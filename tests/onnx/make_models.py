@@ -182,6 +182,24 @@ class MeanSE(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
+class PaddedAvgPool(nn.Module):
+    """Average pools over padding: nn.AvgPool2d(3, 2, padding=1) with PyTorch's default
+    count_include_pad=True (the padding counts as zeros: ONNX count_include_pad 1), then one with
+    count_include_pad=False, and a classifier on the flattened 4x4 map."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8), nn.ReLU())
+        self.pool1 = nn.AvgPool2d(3, 2, padding=1)
+        self.pw = nn.Sequential(*conv_bn(8, 8, k=1), nn.ReLU6())
+        self.pool2 = nn.AvgPool2d(3, 1, padding=1, count_include_pad=False)
+        self.fc = nn.Linear(8 * 4 * 4, 3)
+
+    def forward(self, x):
+        x = self.pool2(self.pw(self.pool1(self.stem(x))))
+        return self.fc(torch.flatten(x, 1))
+
+
 def randomize_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -197,7 +215,7 @@ def main():
     models = {"resnet_block": ResNetBlock, "mbv2_block": MobileNetV2Block,
               "ds_net": DepthwiseSeparable, "unsupported": Unsupported, "padded_net": PaddedNet,
               "mbv3_block": MobileNetV3Block, "sigmoid_se": SigmoidSE,
-              "mean_se": MeanSE}
+              "mean_se": MeanSE, "avgpool_pad": PaddedAvgPool}
     x = torch.randn(2, *INPUT, generator=gen)
     for name, cls in models.items():
         torch.manual_seed(17)

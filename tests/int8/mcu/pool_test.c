@@ -1,6 +1,6 @@
 /*
  * pool_test.c: the int8 average pools (ops/int8/avg_pool2d_s8.h), counting the in-image taps
- * and counting the padding too (include_pad), on the MCU itself (QEMU), against a naive int64
+ * and counting the padding taps as the zero point (include_pad), on the MCU itself (QEMU), against a naive int64
  * twin written here from docs/int8.md (no shared code), on random shapes, strides, paddings and
  * clamps. Exit status 0 when all are byte-identical. Built and run by tests/int8/mcu/run.sh.
  */
@@ -17,14 +17,18 @@ static int32_t rnd(int32_t lo, int32_t hi) {
 }
 
 static int8_t twin(const piconas_pool_params *p, const piconas_dims *in, const int8_t *x,
-                   piconas_tile k, int32_t oy, int32_t ox, int32_t c, int include_pad) {
+                   piconas_tile k, int32_t oy, int32_t ox, int32_t c, int include_pad,
+                   int32_t zero_point) {
   int64_t sum = 0, count = 0, r;
   int32_t ky, kx;
   for (ky = 0; ky < k.h; ++ky)
     for (kx = 0; kx < k.w; ++kx) {
       const int32_t iy = oy * p->stride.h - p->padding.h + ky;
       const int32_t ix = ox * p->stride.w - p->padding.w + kx;
-      if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) continue;
+      if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
+        if (include_pad) sum += zero_point;
+        continue;
+      }
       sum += x[(iy * in->w + ix) * in->c + c];
       ++count;
     }
@@ -41,6 +45,7 @@ static int pool_case(int include_pad) {
   piconas_tile k;
   int32_t oy, ox, c, i;
   int status;
+  const int32_t zero_point = rnd(-128, 127);
   in.n = 1;
   in.h = rnd(1, 8);
   in.w = rnd(1, 8);
@@ -62,13 +67,13 @@ static int pool_case(int include_pad) {
   if ((out.w - 1) * p.stride.w - p.padding.w >= in.w)
     out.w = (in.w - 1 + p.padding.w) / p.stride.w + 1;
   for (i = 0; i < in.h * in.w * in.c; ++i) x[i] = (int8_t)rnd(-128, 127);
-  status = include_pad ? piconas_avg_pool2d_include_pad_s8(&p, &in, x, k, &out, y)
+  status = include_pad ? piconas_avg_pool2d_include_pad_s8(&p, &in, x, k, zero_point, &out, y)
                        : piconas_avg_pool2d_s8(&p, &in, x, k, &out, y);
   if (status != 0) return 1;
   for (oy = 0; oy < out.h; ++oy)
     for (ox = 0; ox < out.w; ++ox)
       for (c = 0; c < out.c; ++c)
-        if (y[(oy * out.w + ox) * out.c + c] != twin(&p, &in, x, k, oy, ox, c, include_pad))
+        if (y[(oy * out.w + ox) * out.c + c] != twin(&p, &in, x, k, oy, ox, c, include_pad, zero_point))
           return 1;
   return 0;
 }
