@@ -2,23 +2,34 @@
 // bench/latency_calibrate.sh, which measures, then fits and validates.
 //
 //   bench_latency sample COUNT SEED INPUT [TARGET|- [KIND]]
-//       COUNT random int8-deployable architectures of the blocks space (seeded; random stems),
-//       one text form a line; INPUT "1x28x28" or "3x32x32"; with TARGET (e.g. cortex-m0), only
-//       those whose firmware fits that board (RAM for arena + input + logits + a 2 KB stack,
-//       flash for the constants, as piconas verify counts). KIND: default; mbv3 (hard-swish,
-//       squeeze-and-excitation, own block activations, a head conv on some draws); budget (each
-//       line "ARCH<TAB>FLAGS": planner flags, an SRAM budget and maybe --patch-layers auto,
-//       under which the plan runs in-place 1x1 convs or patches).
+//       COUNT random int8-deployable architectures of the blocks space (seeded;
+//       random stems), one text form a line; INPUT "1x28x28" or "3x32x32"; with
+//       TARGET (e.g. cortex-m0), only those whose firmware fits that board (RAM
+//       for arena + input + logits + a 2 KB stack, flash for the constants, as
+//       piconas verify counts). KIND: default; mbv3 (hard-swish,
+//       squeeze-and-excitation, own block activations, a head conv on some
+//       draws); budget (each line "ARCH<TAB>FLAGS": planner flags, an SRAM
+//       budget and maybe --patch-layers auto, under which the plan runs
+//       in-place 1x1 convs or patches); patched (budget draws with automatic
+//       patching only); tight (patched at the least arena: unpacked convs on
+//       cortex-m4/m7); pool (graph networks with max / average pools, INPUT
+//       1x28x28).
 //   bench_latency fit OUT.cpp FIT_LIST HELDOUT_LIST [HELDOUT_JSON]
-//       least-squares fit (nas/deploy/latency_fit.h) per target and kernel variant of the
-//       per-layer instruction counts in RUN_DIR/verify-<target>/instructions.json for every
-//       RUN_DIR listed in FIT_LIST (RUN_DIR/arch holds the architecture text, RUN_DIR/plan the
-//       planner flags if any); writes the table source OUT.cpp, then prints predicted vs
-//       measured instructions of the HELDOUT_LIST runs with the error distribution per target
-//       and plan kind (Markdown); with HELDOUT_JSON, also writes held-out models there (two per
-//       target and plan kind, and the reference networks: tests/deploy/test_latency.cpp).
+//       least-squares fit (nas/deploy/latency_fit.h) per target and kernel
+//       variant of the per-layer instruction counts in
+//       RUN_DIR/verify-<target>/instructions.json for every RUN_DIR listed in
+//       FIT_LIST (RUN_DIR/arch holds the architecture text, RUN_DIR/plan the
+//       planner flags if any); writes the table source OUT.cpp, then prints
+//       predicted vs measured instructions of the HELDOUT_LIST runs with the
+//       error distribution per target and plan kind (Markdown); with
+//       HELDOUT_JSON, also writes held-out models there (two per target and
+//       plan kind, and the reference networks: tests/deploy/test_latency.cpp).
 //   bench_latency validate LIST
-//       the same validation of the LIST runs against the compiled table (no fit).
+//       the same validation of the LIST runs against the compiled table (no
+//       fit).
+//   bench_latency layers LIST [FIT_LIST]
+//       per layer of the LIST runs: measured against the compiled table's
+//       prediction (or that of a fit on the FIT_LIST runs).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -82,11 +93,16 @@ ArchSpec with_mbv3_options(ArchSpec spec, Rng& rng) {
   return spec;
 }
 
-// Planner flags (those of piconas export / verify) under which spec runs in-place 1x1 convs or
-// patches, or "" when the draw found none. One of: an SRAM budget just under the out-of-place
-// arena (the planner's next tier: in-place 1x1 convs and/or depthwise), the smallest unpatched
-// arena, or automatic patching under a budget below that.
-std::string budget_flags(const ArchSpec& spec, Rng& rng) {
+// Planner flags (those of piconas export / verify) under which spec runs
+// in-place 1x1 convs or patches, or "" when the draw found none. One of: an
+// SRAM budget just under the out-of-place arena (the planner's next tier:
+// in-place 1x1 convs and/or depthwise), the smallest unpatched arena, or
+// automatic patching under a budget below that. patched_only: always the last
+// kind (the "patched" sample kind: the plans whose patched stages the model
+// fits least); tightest: at the least patched arena (the "tight" kind: no room
+// left for the packed conv scratch, so cortex-m4/m7 run unpacked convs).
+std::string budget_flags(const ArchSpec& spec, Rng& rng, bool patched_only = false,
+                         bool tightest = false) {
   using namespace deploy;
   const Graph graph = lower_arch(spec);
   const int64_t out_of_place =
@@ -94,7 +110,7 @@ std::string budget_flags(const ArchSpec& spec, Rng& rng) {
   const int64_t smallest = plan_smallest(graph, PlanOptions{}).arena_bytes;
   PlanOptions options;
   int64_t budget = 0;
-  switch (rng.uniform_int(0, 2)) {
+  switch (patched_only ? 2 : rng.uniform_int(0, 2)) {
     case 0:
       budget = out_of_place - 4;
       break;
@@ -106,7 +122,7 @@ std::string budget_flags(const ArchSpec& spec, Rng& rng) {
       PlanOptions patched = options;
       const int64_t least = plan_memory(graph, patched).arena_bytes;
       if (least >= smallest) return "";
-      budget = least + (smallest - 4 - least) * rng.uniform_int(0, 3) / 4;
+      budget = least + (tightest ? 0 : (smallest - 4 - least) * rng.uniform_int(0, 3) / 4);
     }
   }
   if (budget <= 0 || budget >= out_of_place) return "";
@@ -126,12 +142,60 @@ deploy::MemoryPlan plan_of(const ArchSpec& spec, const std::string& flags) {
   return deploy::plan_for_budget(deploy::lower_arch(spec), m.memory, m.max_sram);
 }
 
-// KIND: "default" (plain blocks-space draws), "mbv3" (with_mbv3_options), "budget" (each line
-// "ARCH<TAB>FLAGS", budget_flags).
+// A graph network (nas/arch/graph_text.h) on a 1x28x28 input with two or three
+// max / average pools of random windows (2x2 or 3x3, stride 1 or 2, padded or
+// not) between convs: the pool kernels' calibration (the blocks space has
+// none).
+ArchSpec pool_network(Rng& rng) {
+  std::string layers;
+  const auto add = [&](const std::string& layer) {
+    layers += std::string(layers.empty() ? "" : ", ") + layer;
+  };
+  const auto conv = [&](int index, int out, int kernel, int stride) {
+    const std::string i = std::to_string(index), k = std::to_string(kernel);
+    const std::string s = std::to_string(stride), p = std::to_string(kernel / 2);
+    add("{\"name\": \"c" + i + "\", \"op\": \"conv\", \"out\": " + std::to_string(out) +
+        ", \"kernel\": [" + k + ", " + k + "], \"stride\": [" + s + ", " + s + "], \"pad\": [" + p +
+        ", " + p + "]}");
+    add("{\"name\": \"b" + i + "\", \"op\": \"batchnorm\"}");
+    add("{\"name\": \"r" + i + "\", \"op\": \"relu\"}");
+  };
+  const auto pool = [&](int index) {
+    const bool max = rng.uniform_int(0, 1) == 0;
+    const int k = rng.uniform_int(2, 3), s = rng.uniform_int(1, 2);
+    const int p = k == 3 ? rng.uniform_int(0, 1) : 0;
+    const std::string ks = std::to_string(k), ss = std::to_string(s), ps = std::to_string(p);
+    add("{\"name\": \"p" + std::to_string(index) + "\", \"op\": \"" +
+        (max ? "maxpool" : "avgpool") + "\", \"kernel\": [" + ks + ", " + ks + "], \"stride\": [" +
+        ss + ", " + ss + "], \"pad\": [" + ps + ", " + ps + "]" +
+        (max ? "" : ", \"count_include_pad\": false") + "}");
+  };
+  const int widths[] = {4, 8, 12, 16, 24};
+  conv(1, widths[rng.uniform_int(0, 4)], 3, rng.uniform_int(1, 2));
+  pool(1);
+  conv(2, widths[rng.uniform_int(0, 4)], 1 + 2 * rng.uniform_int(0, 1), 1);
+  pool(2);
+  if (rng.uniform_int(0, 1) == 0) {
+    conv(3, widths[rng.uniform_int(0, 4)], 3, 1);
+    pool(3);
+  }
+  add("{\"name\": \"fc\", \"op\": \"linear\", \"out\": 10}");
+  return parse_arch("{\"graph\": 1, \"input\": [1, 28, 28], \"classes\": 10, \"layers\": [" +
+                    layers + "]}");
+}
+
+// KIND: "default" (plain blocks-space draws), "mbv3" (with_mbv3_options),
+// "budget" (each line "ARCH<TAB>FLAGS", budget_flags), "patched" (budget draws
+// with automatic patching only), "tight" (those at the least patched arena),
+// "pool" (pool_network; INPUT must be 1x28x28).
 int sample(int count, uint64_t seed, const std::string& input, const std::string& target,
            const std::string& kind) {
-  PICONAS_CHECK(kind == "default" || kind == "mbv3" || kind == "budget",
-                "sample: unknown kind '" << kind << "' (default, mbv3, budget)");
+  PICONAS_CHECK(
+      kind == "default" || kind == "mbv3" || kind == "budget" || kind == "patched" ||
+          kind == "tight" || kind == "pool",
+      "sample: unknown kind '" << kind << "' (default, mbv3, budget, patched, tight, pool)");
+  PICONAS_CHECK(kind != "pool" || input == "1x28x28",
+                "sample: pool networks take a 1x28x28 input, got " << input);
   search::SpaceOptions options;
   options.input = input == "3x32x32" ? Shape3{3, 32, 32} : Shape3{1, 28, 28};
   options.int8_block_kinds_only = true;
@@ -149,9 +213,18 @@ int sample(int count, uint64_t seed, const std::string& input, const std::string
         StemSpec{stem_channels[rng.uniform_int(0, 3)], stem_kernels[rng.uniform_int(0, 1)], 2};
     ArchSpec spec = parse_blocks(search::make_search_space("blocks", options)->sample(rng).text);
     if (kind == "mbv3") spec = with_mbv3_options(spec, rng);
+    if (kind == "pool") {
+      try {
+        spec = pool_network(rng);
+      } catch (const Error&) {
+        continue;  // a window larger than its input
+      }
+    }
     if (!deploy::int8_problems(spec).empty()) continue;
-    const std::string flags = kind == "budget" ? budget_flags(spec, rng) : "";
-    if (kind == "budget" && flags.empty()) continue;
+    const bool budget = kind == "budget" || kind == "patched" || kind == "tight";
+    const std::string flags =
+        budget ? budget_flags(spec, rng, kind != "budget", kind == "tight") : "";
+    if (budget && flags.empty()) continue;
     if (!target.empty() && !fits_board(spec, plan_of(spec, flags),
                                        deploy::mcu_board(deploy::parse_mcu_target(target))))
       continue;
@@ -217,13 +290,48 @@ void write_test_data(const std::string& path,
                       {"target", deploy::mcu_board(m.target).name},
                       {"instructions", m.total_instructions}});
   }
-  const nlohmann::json data = {
-      {"generated_by",
-       "bench/latency_calibrate.sh (bench_latency fit): QEMU -icount instructions per inference "
-       "of held-out models, not in the fit (random blocks-space models, MobileNetV3-style ones, "
-       "ones planned under an SRAM budget with the planner flags of 'plan', MobileNetV3-Small)"},
-      {"models", models}};
+  const nlohmann::json data = {{"generated_by",
+                                "bench/latency_calibrate.sh (bench_latency "
+                                "fit): QEMU -icount instructions per inference "
+                                "of held-out models, not in the fit (random "
+                                "blocks-space models, MobileNetV3-style ones, "
+                                "ones planned under an SRAM budget with the "
+                                "planner flags of 'plan', MobileNetV3-Small)"},
+                               {"models", models}};
   write_file_atomic(path, data.dump(2) + "\n");
+}
+
+// Per layer of every LIST run: measured against the compiled table's prediction
+// (its kernel row, and the window-copy row in a patched stage), a Markdown
+// table for finding the terms a variant lacks.
+void print_layers(const std::vector<deploy::LatencyMeasurement>& runs,
+                  const deploy::LatencyTable& table) {
+  std::printf(
+      "| run | target | layer | variant | calls | patched | measured | "
+      "kernel row | copy row | "
+      "error |\n|---|---|---|---|---:|---|---:|---:|---:|---:|\n");
+  for (const auto& m : runs) {
+    const deploy::Graph graph = deploy::lower_arch(m.arch);
+    const deploy::MemoryPlan plan = deploy::plan_for_budget(graph, m.memory, m.max_sram);
+    const deploy::LatencyEstimate e =
+        deploy::estimate_latency(graph, plan, m.target, table, m.max_sram);
+    for (size_t i = 0; i < graph.layers.size(); ++i) {
+      const bool patched = static_cast<int>(i) < plan.patch.layers;
+      const deploy::LatencyRow* copy = table.find(m.target, deploy::LatencyKernel::WindowCopy);
+      double copy_part = 0;
+      if (patched && copy != nullptr) {
+        const deploy::LatencyTerms x = deploy::window_copy_features(graph, plan, i);
+        for (size_t t = 0; t < x.size(); ++t) copy_part += copy->coefficients[t] * x[t];
+      }
+      const double measured = m.layer_instructions[i];
+      std::printf("| %s | %s | %s | %s | %.0f | %s | %.0f | %.0f | %.0f | %+.1f %% |\n",
+                  m.run.c_str(), deploy::mcu_board(m.target).name, graph.layers[i].name.c_str(),
+                  deploy::latency_kernel_name(e.layers[i].kernel),
+                  deploy::layer_features(graph, plan, i)[0], patched ? "yes" : "no", measured,
+                  e.layers[i].instructions - copy_part, copy_part,
+                  100 * (e.layers[i].instructions / std::max(measured, 1.0) - 1));
+    }
+  }
 }
 
 }  // namespace
@@ -253,7 +361,8 @@ int main(int argc, char** argv) {
       table.margins = deploy::latency_margins(heldout, table);
       write_file_atomic(argv[2], deploy::latency_table_source(table));
       std::printf(
-          "Fitted on %zu measurements (model x target), written to %s; held-out models:\n\n%s",
+          "Fitted on %zu measurements (model x target), written to %s; "
+          "held-out models:\n\n%s",
           fit.size(), argv[2], deploy::latency_validation(heldout, table).c_str());
       if (argc == 6) write_test_data(argv[5], heldout, table);
       return 0;
@@ -266,11 +375,16 @@ int main(int argc, char** argv) {
                   deploy::latency_validation(heldout, deploy::builtin_latency_table()).c_str());
       return 0;
     }
-    std::fprintf(
-        stderr,
-        "usage: bench_latency sample COUNT SEED INPUT [TARGET|- [KIND]] | fit OUT.cpp FIT_LIST "
-        "HELDOUT_LIST "
-        "[HELDOUT_JSON] | validate LIST\n");
+    if (command == "layers" && (argc == 3 || argc == 4)) {
+      print_layers(measurements(argv[2]), argc == 4 ? deploy::fit_latency(measurements(argv[3]), "")
+                                                    : deploy::builtin_latency_table());
+      return 0;
+    }
+    std::fprintf(stderr,
+                 "usage: bench_latency sample COUNT SEED INPUT [TARGET|- "
+                 "[KIND]] | fit OUT.cpp FIT_LIST "
+                 "HELDOUT_LIST "
+                 "[HELDOUT_JSON] | validate LIST | layers LIST [FIT_LIST]\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_latency: %s\n", e.what());

@@ -9,7 +9,12 @@
 #    to validate; MBV3_FIT (seed 5) and MBV3_HELDOUT (seed 6) MobileNetV3-style ones (hard-swish,
 #    squeeze-and-excitation); BUDGET_FIT (seed 7) and BUDGET_HELDOUT (seed 8) with planner flags
 #    (RUN/plan: an SRAM budget, maybe --patch-layers auto) under which the export runs in-place
-#    1x1 convs or patches; MobileNetV3-Small on 1x28x28 (held out, with MBV3_HELDOUT > 0); for
+#    1x1 convs or patches; PATCHED_FIT (seed 15) and PATCHED_HELDOUT (seed 16) with automatic
+#    patching only, 1x28x28 models that fit the cortex-m55 board (its patched stages and the
+#    unpacked stems of tight budgets on cortex-m4/m7); TIGHT_FIT (seed 17) patched at the least
+#    arena (no room for the packed conv scratch: unpacked convs on cortex-m4/m7); POOL_FIT (seed 13) and POOL_HELDOUT
+#    (seed 14) graph networks with max / average pools that fit the cortex-m0 board, measured
+#    on cortex-m0 too; MobileNetV3-Small on 1x28x28 (held out, with MBV3_HELDOUT > 0); for
 #    cortex-m0 the same kinds again as 1x28x28 models that fit its board (16 KB of RAM, 256 KB
 #    of flash): M0_FIT (seed 3) and M0_HELDOUT (seed 4) random ones, and mbv3 / budget sets
 #    scaled by M0_FIT / FIT and M0_HELDOUT / HELDOUT (seeds 9-12), measured on cortex-m0 only;
@@ -25,13 +30,15 @@
 #    table on them).
 # Rebuild piconas afterwards to compile the new table in. Environment: BUILD (default build),
 # FIT (default 40), HELDOUT (default 24), MBV3_FIT (8), MBV3_HELDOUT (4), BUDGET_FIT (10),
-# BUDGET_HELDOUT (6), TARGETS (default "cortex-m4 cortex-m7 cortex-m55"), M0_FIT (default 40),
+# BUDGET_HELDOUT (6), PATCHED_FIT (6), PATCHED_HELDOUT (4), TIGHT_FIT (4), POOL_FIT (8),
+# POOL_HELDOUT (4),
+# TARGETS (default "cortex-m4 cortex-m7 cortex-m55"), M0_FIT (default 40),
 # M0_HELDOUT (default 24; both 0: no cortex-m0 rows), TABLE (default
 # nas/deploy/latency_table.cpp), HELDOUT_JSON (default tests/deploy/latency_heldout.json),
 # JOBS (default 2).
 set -euo pipefail
 if [ $# -ne 1 ]; then
-  sed -n '2,31p' "$0" >&2
+  sed -n '2,38p' "$0" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +55,11 @@ mbv3_fit=${MBV3_FIT:-8}
 mbv3_heldout=${MBV3_HELDOUT:-4}
 budget_fit=${BUDGET_FIT:-10}
 budget_heldout=${BUDGET_HELDOUT:-6}
+patched_fit=${PATCHED_FIT:-6}
+patched_heldout=${PATCHED_HELDOUT:-4}
+tight_fit=${TIGHT_FIT:-4}
+pool_fit=${POOL_FIT:-8}
+pool_heldout=${POOL_HELDOUT:-4}
 table=${TABLE:-$here/../nas/deploy/latency_table.cpp}
 heldout_json=${HELDOUT_JSON:-$here/../tests/deploy/latency_heldout.json}
 export TARGETS=${TARGETS:-cortex-m4 cortex-m7 cortex-m55}
@@ -106,6 +118,9 @@ make_set mbv3fit "$mbv3_fit" 5 mbv3
 make_set mbv3heldout "$mbv3_heldout" 6 mbv3
 make_set budgetfit "$budget_fit" 7 budget
 make_set budgetheldout "$budget_heldout" 8 budget
+make_set patchedfit "$patched_fit" 15 patched cortex-m55
+make_set patchedheldout "$patched_heldout" 16 patched cortex-m55
+make_set tightfit "$tight_fit" 17 tight cortex-m55
 # MobileNetV3-Small itself (docs/reference_networks.md) on a 1x28x28, 10-class input: held out.
 : >"$work/reference.list"
 if [ "$mbv3_heldout" -gt 0 ]; then
@@ -114,8 +129,14 @@ if [ "$mbv3_heldout" -gt 0 ]; then
     >"$work/reference-mbv3small/arch"
   echo "$work/reference-mbv3small" >"$work/reference.list"
 fi
-main_sets="fit heldout mbv3fit mbv3heldout budgetfit budgetheldout reference"
+main_sets="fit heldout mbv3fit mbv3heldout budgetfit budgetheldout patchedfit patchedheldout tightfit reference"
 for set in $main_sets; do cat "$work/$set.list"; done | xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
+
+# The pool networks: small enough for cortex-m0, measured on every target.
+make_set poolfit "$pool_fit" 13 pool cortex-m0
+make_set poolheldout "$pool_heldout" 14 pool cortex-m0
+cat "$work/poolfit.list" "$work/poolheldout.list" |
+  TARGETS="$TARGETS cortex-m0" xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
 
 # The cortex-m0 sets: small models, measured on cortex-m0 only.
 make_set m0fit "$m0_fit" 3 default cortex-m0
@@ -128,8 +149,10 @@ m0_sets="m0fit m0heldout m0mbv3fit m0mbv3heldout m0budgetfit m0budgetheldout"
 for set in $m0_sets; do cat "$work/$set.list"; done |
   TARGETS=cortex-m0 xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
 
-cat "$work"/{fit,mbv3fit,budgetfit,m0fit,m0mbv3fit,m0budgetfit}.list >"$work/all-fit.list"
-cat "$work"/{heldout,mbv3heldout,budgetheldout,reference,m0heldout,m0mbv3heldout,m0budgetheldout}.list \
+cat "$work"/{fit,mbv3fit,budgetfit,patchedfit,tightfit,poolfit,m0fit,m0mbv3fit,m0budgetfit}.list \
+  >"$work/all-fit.list"
+cat "$work"/{heldout,mbv3heldout,budgetheldout,patchedheldout,poolheldout,reference}.list \
+  "$work"/{m0heldout,m0mbv3heldout,m0budgetheldout}.list \
   >"$work/all-heldout.list"
 "$bench" fit "$table" "$work/all-fit.list" "$work/all-heldout.list" "$heldout_json" |
   tee "$work/validation.md"

@@ -66,6 +66,10 @@ const char* latency_kernel_name(LatencyKernel kernel) {
       return "window_copy";
     case LatencyKernel::Invoke:
       return "invoke";
+    case LatencyKernel::MaxPool:
+      return "max_pool";
+    case LatencyKernel::AvgPool:
+      return "avg_pool";
   }
   PICONAS_CHECK(false, "latency_kernel_name: unknown kernel " << static_cast<int>(kernel));
   return "";
@@ -81,6 +85,10 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
   static const Used dw{true, true, true, true, true, false, true, true, true, true, false};
   static const Used add{true, false, true, false, false, false, false, false, false, false, false};
   static const Used pool{true, false, true, true, false, false, false, false, false, false, false};
+  // max / average pool: per call, per in-image tap, per output element, per output pixel
+  // and per window row of an output element (the kernels loop rows, then taps).
+  static const Used window_pool{true,  true,  true,  false, true, false,
+                                true, false, false, false, false};
   static const Used fc{true, true, true, false, false, false, false, false, false, false, false};
   static const Used invoke{true,  false, true,  true,  false, false,
                            false, false, false, false, false};
@@ -90,9 +98,9 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
   // strips: a pixel term would be collinear with the constant).
   static const Used conv1_in_place{true,  true,  true,  true,  false, false,
                                    false, false, false, false, true};
-  // window_copy: copy calls and copied elements (window_copy_features; the patches and copied
-  // rows terms, fitted too, overfitted the few patched layers: cortex-m55 held-out +22 %).
-  static const Used copy{true, false, true, false, false, false, false, false, false, false, false};
+  // window_copy: copy calls, copied elements, patches and copied rows (window_copy_features),
+  // fitted jointly with the kernel rows (latency_fit.h) on the patched layers.
+  static const Used copy{true, false, true, true, true, false, false, false, false, false, false};
   switch (kernel) {
     case LatencyKernel::ConvPointwise:
       return conv1;
@@ -114,6 +122,9 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
       return copy;
     case LatencyKernel::GlobalAvgPool:
       return pool;
+    case LatencyKernel::MaxPool:
+    case LatencyKernel::AvgPool:
+      return window_pool;
     case LatencyKernel::FullyConnected:
       return fc;
     case LatencyKernel::Invoke:
@@ -158,10 +169,10 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
       return LatencyKernel::Hardswish;
     case LayerKind::ChannelMul:
       return LatencyKernel::ChannelMul;
-    // Not in the fitted table: a max / average pool window takes the global pool's kernel, each
-    // output reading its window (latency_features), an estimate.
     case LayerKind::MaxPool:
+      return LatencyKernel::MaxPool;
     case LayerKind::AvgPool:
+      return LatencyKernel::AvgPool;
     case LayerKind::GlobalAvgPool:
       return LatencyKernel::GlobalAvgPool;
     case LayerKind::FullyConnected:
@@ -216,6 +227,8 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
       macs = taps_in * static_cast<double>(in.c) * static_cast<double>(out.c);
       break;
     case LayerKind::Depthwise:
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:  // in-image taps per channel (pools: compares / adds)
       macs = taps_in * static_cast<double>(out.c);
       break;
     case LayerKind::FullyConnected:
@@ -327,7 +340,6 @@ LatencyTerms window_copy_features(const Graph& graph, const MemoryPlan& plan, si
       x[kPixels] += r.h;
     }
   }
-  if (layer.kind == LayerKind::MaxPool || layer.kind == LayerKind::AvgPool) x[kInput] = x[kOutputK2];
   return x;
 }
 

@@ -25,7 +25,9 @@
 // region and padding, so recomputed halos count, plus the WindowCopy row on its copies
 // (window_copy_features). An in-place 1x1 conv (planner.h) has a variant of its own, predicted
 // once per strip. Hard-swish and the SE channel multiply have rows of their own (the SE's
-// pool and 1x1 convs are ordinary pooling and conv layers).
+// pool and 1x1 convs are ordinary pooling and conv layers). Max and average pools (graph
+// networks) have rows of their own too; their "MACs" are the in-image taps x channels (the
+// kernels skip padding taps).
 // Milliseconds assume one instruction per cycle at mcu_mhz (latency_ms): a Cortex-M4/M7/M55
 // without wait states and cache misses runs close to that; flash wait states make it slower.
 #pragma once
@@ -54,8 +56,10 @@ enum class LatencyKernel {
   ChannelMul,  // the squeeze-and-excitation scale
   WindowCopy,  // a patched layer's window copies and per-patch overhead
   Invoke,
+  MaxPool,  // max_pool2d_s8 and avg_pool2d_s8 (graph networks)
+  AvgPool,
 };
-inline constexpr int kLatencyKernels = 13;
+inline constexpr int kLatencyKernels = 15;
 inline constexpr int kLatencyTerms = 11;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);

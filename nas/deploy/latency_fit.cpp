@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -15,54 +16,111 @@ namespace piconas::nas::deploy {
 
 namespace {
 
-struct Samples {
-  std::vector<LatencyTerms> x;
+// One least-squares problem: rows of equal width, their measured counts and the
+// scale of each residual's weight 1 / scale^2 (the measured count: relative
+// residuals).
+struct Problem {
+  std::vector<std::vector<double>> x;
   std::vector<double> y;
-  std::vector<double> scale;  // of each residual's weight 1 / scale^2 (the measured count)
-  bool only_patched = true;   // no unpatched layer of the variant (see fit_latency)
+  std::vector<double> scale;
 };
 
-// Least squares on the used columns (see the header); Gaussian elimination with partial
-// pivoting on the scaled normal equations (at most 9 x 9).
-LatencyTerms solve(const Samples& s, const std::array<bool, kLatencyTerms>& used) {
-  std::vector<int> cols;
-  for (int t = 0; t < kLatencyTerms; ++t)
-    if (used[static_cast<size_t>(t)]) cols.push_back(t);
-  const size_t n = cols.size();
-  std::vector<double> scale(n, 0.0);
+// Least squares (see the header) by Householder QR of the weighted design
+// matrix, its columns scaled to unit norm, with a tiny ridge as extra rows: the
+// joint problem of a target has some 80 columns, and normal equations (which
+// square the condition number) lost digits.
+std::vector<double> solve(const Problem& p, size_t n) {
+  const size_t m = p.x.size() + n;
+  std::vector<std::vector<double>> a(n, std::vector<double>(m, 0.0));  // column-major
+  std::vector<double> b(m, 0.0);
+  for (size_t r = 0; r < p.x.size(); ++r) {
+    const double w = 1.0 / std::max(std::abs(p.scale[r]), 1.0);  // relative residuals
+    for (size_t j = 0; j < n; ++j) a[j][r] = w * p.x[r][j];
+    b[r] = w * p.y[r];
+  }
+  std::vector<double> scale(n, 0.0);  // each weighted column to unit norm
   for (size_t j = 0; j < n; ++j) {
-    for (const LatencyTerms& x : s.x)
-      scale[j] = std::max(scale[j], std::abs(x[static_cast<size_t>(cols[j])]));
-    if (scale[j] == 0) scale[j] = 1;
+    for (size_t r = 0; r < p.x.size(); ++r) scale[j] += a[j][r] * a[j][r];
+    scale[j] = scale[j] > 0 ? std::sqrt(scale[j]) : 1;
+    for (size_t r = 0; r < p.x.size(); ++r) a[j][r] /= scale[j];
   }
-  std::vector<std::vector<double>> a(n, std::vector<double>(n + 1, 0.0));
-  for (size_t r = 0; r < s.x.size(); ++r) {
-    const double w = 1.0 / std::max(s.scale[r] * s.scale[r], 1.0);  // relative residuals
-    for (size_t i = 0; i < n; ++i) {
-      const double xi = w * s.x[r][static_cast<size_t>(cols[i])] / scale[i];
-      for (size_t j = 0; j < n; ++j)
-        a[i][j] += xi * s.x[r][static_cast<size_t>(cols[j])] / scale[j];
-      a[i][n] += xi * s.y[r];
+  for (size_t j = 0; j < n; ++j) a[j][p.x.size() + j] = 1e-9;
+  for (size_t k = 0; k < n; ++k) {
+    double norm = 0;
+    for (size_t r = k; r < m; ++r) norm += a[k][r] * a[k][r];
+    norm = std::sqrt(norm);
+    if (norm == 0) continue;
+    const double alpha = a[k][k] > 0 ? -norm : norm;
+    std::vector<double> v(m, 0.0);
+    for (size_t r = k; r < m; ++r) v[r] = a[k][r];
+    v[k] -= alpha;
+    double vv = 0;
+    for (size_t r = k; r < m; ++r) vv += v[r] * v[r];
+    if (vv == 0) continue;
+    for (size_t j = k; j < n; ++j) {
+      double dot = 0;
+      for (size_t r = k; r < m; ++r) dot += v[r] * a[j][r];
+      const double f = 2 * dot / vv;
+      for (size_t r = k; r < m; ++r) a[j][r] -= f * v[r];
     }
+    double dot = 0;
+    for (size_t r = k; r < m; ++r) dot += v[r] * b[r];
+    const double f = 2 * dot / vv;
+    for (size_t r = k; r < m; ++r) b[r] -= f * v[r];
   }
-  double trace = 0;
-  for (size_t i = 0; i < n; ++i) trace += a[i][i];
-  for (size_t i = 0; i < n; ++i) a[i][i] += 1e-12 * trace / static_cast<double>(n) + 1e-300;
-  for (size_t c = 0; c < n; ++c) {
-    size_t pivot = c;
-    for (size_t r = c + 1; r < n; ++r)
-      if (std::abs(a[r][c]) > std::abs(a[pivot][c])) pivot = r;
-    std::swap(a[c], a[pivot]);
-    for (size_t r = 0; r < n; ++r) {
-      if (r == c || a[c][c] == 0) continue;
-      const double f = a[r][c] / a[c][c];
-      for (size_t k = c; k <= n; ++k) a[r][k] -= f * a[c][k];
-    }
+  std::vector<double> coefficients(n, 0.0);
+  for (size_t k = n; k-- > 0;) {
+    double sum = b[k];
+    for (size_t j = k + 1; j < n; ++j) sum -= a[j][k] * coefficients[j];
+    coefficients[k] = a[k][k] == 0 ? 0 : sum / a[k][k];
   }
-  LatencyTerms coefficients{};
-  for (size_t j = 0; j < n; ++j)
-    coefficients[static_cast<size_t>(cols[j])] = a[j][j] == 0 ? 0 : a[j][n] / a[j][j] / scale[j];
+  for (size_t j = 0; j < n; ++j) coefficients[j] /= scale[j];
   return coefficients;
+}
+
+// A measured layer: the terms of each variant it runs (its kernel; in a patched
+// stage also the window copies) and its count.
+struct LayerSample {
+  std::vector<std::pair<LatencyKernel, LatencyTerms>> parts;
+  double y = 0;
+};
+
+// One joint fit of every variant measured on a target (see the header): the
+// rows of `table`.
+void fit_target(McuTarget target, const std::vector<LayerSample>& layers, LatencyTable& table) {
+  std::map<int, std::vector<size_t>> columns;  // variant -> its used terms' columns
+  std::map<int, int> counts;                   // variant -> layers it was fitted on
+  size_t n = 0;
+  for (const LayerSample& l : layers)
+    for (const auto& [kernel, x] : l.parts) {
+      ++counts[static_cast<int>(kernel)];
+      if (columns.count(static_cast<int>(kernel))) continue;
+      std::vector<size_t>& cols = columns[static_cast<int>(kernel)];
+      for (int t = 0; t < kLatencyTerms; ++t)
+        cols.push_back(latency_terms_used(kernel)[static_cast<size_t>(t)] ? n++ : SIZE_MAX);
+    }
+  Problem p;
+  for (const LayerSample& l : layers) {
+    std::vector<double> row(n, 0.0);
+    for (const auto& [kernel, x] : l.parts) {
+      const std::vector<size_t>& cols = columns[static_cast<int>(kernel)];
+      for (size_t t = 0; t < x.size(); ++t)
+        if (cols[t] != SIZE_MAX) row[cols[t]] += x[t];
+    }
+    p.x.push_back(std::move(row));
+    p.y.push_back(l.y);
+    p.scale.push_back(l.y);
+  }
+  const std::vector<double> c = solve(p, n);
+  for (const auto& [kernel, cols] : columns) {
+    LatencyRow row;
+    row.target = target;
+    row.kernel = static_cast<LatencyKernel>(kernel);
+    for (size_t t = 0; t < cols.size(); ++t)
+      if (cols[t] != SIZE_MAX) row.coefficients[t] = c[cols[t]];
+    row.samples = counts[kernel];
+    table.rows.push_back(row);
+  }
 }
 
 }  // namespace
@@ -106,21 +164,8 @@ std::string plan_kind(const LatencyMeasurement& m) {
 
 LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
                          const std::string& origin) {
-  std::map<std::pair<int, int>, Samples> samples;  // (target, kernel)
-  struct Patched {  // a layer of a patched stage, fitted in the second pass
-    McuTarget target;
-    LatencyKernel kernel;
-    LatencyTerms x, copy;
-    double y;
-  };
-  std::vector<Patched> patched;
-  for (const LatencyMeasurement& m : measurements) {  // variants seen only in patched stages
-    const Graph graph = lower_arch(m.arch);
-    const MemoryPlan plan = plan_for_budget(graph, m.memory, m.max_sram);
-    const std::vector<LatencyKernel> kernels = latency_kernels(graph, plan, m.target, m.max_sram);
-    for (int i = 0; i < plan.patch.layers; ++i)
-      samples[{static_cast<int>(m.target), static_cast<int>(kernels[static_cast<size_t>(i)])}];
-  }
+  std::map<int, std::vector<LayerSample>> layers;   // per target
+  std::map<int, std::vector<LayerSample>> invokes;  // per target: total - sum of layers
   for (const LatencyMeasurement& m : measurements) {
     const Graph graph = lower_arch(m.arch);
     const MemoryPlan plan = plan_for_budget(graph, m.memory, m.max_sram);
@@ -128,69 +173,40 @@ LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
                   m.run << ": " << m.layer_instructions.size()
                         << " measured layers, the lowering has " << graph.layers.size());
     const int target = static_cast<int>(m.target);
-    double layers = 0;
+    double sum = 0;
     const std::vector<LatencyKernel> kernels = latency_kernels(graph, plan, m.target, m.max_sram);
     for (size_t i = 0; i < graph.layers.size(); ++i) {
-      const double y = m.layer_instructions[i];
-      layers += y;
-      if (static_cast<int>(i) < plan.patch.layers) {
-        patched.push_back({m.target, kernels[i], layer_features(graph, plan, i),
-                           window_copy_features(graph, plan, i), y});
-        continue;
-      }
-      Samples& s = samples[{target, static_cast<int>(kernels[i])}];
-      s.only_patched = false;
-      s.x.push_back(layer_features(graph, plan, i));
-      s.y.push_back(y);
-      s.scale.push_back(y);
+      LayerSample l;
+      l.y = m.layer_instructions[i];
+      sum += l.y;
+      l.parts.push_back({kernels[i], layer_features(graph, plan, i)});
+      if (static_cast<int>(i) < plan.patch.layers)
+        l.parts.push_back({LatencyKernel::WindowCopy, window_copy_features(graph, plan, i)});
+      layers[target].push_back(std::move(l));
     }
-    Samples& s = samples[{target, static_cast<int>(LatencyKernel::Invoke)}];
-    s.only_patched = false;
-    s.x.push_back(invoke_features(graph));
-    s.y.push_back(m.total_instructions - layers);
-    s.scale.push_back(m.total_instructions - layers);
+    LayerSample invoke;
+    invoke.parts.push_back({LatencyKernel::Invoke, invoke_features(graph)});
+    invoke.y = m.total_instructions - sum;
+    invokes[target].push_back(std::move(invoke));
   }
   LatencyTable table;
   table.origin = origin;
-  const auto add_row = [&](int target, int kernel, const Samples& s) {
-    LatencyRow row;
-    row.target = static_cast<McuTarget>(target);
-    row.kernel = static_cast<LatencyKernel>(kernel);
-    row.coefficients = solve(s, latency_terms_used(row.kernel));
-    row.samples = static_cast<int>(s.y.size());
-    table.rows.push_back(row);
-  };
-  // A variant measured only in patched stages (e.g. the unpacked stem of a budget plan on
-  // cortex-m4) is fitted on those layers, copies included.
-  std::vector<Patched> residual;
-  for (const Patched& p : patched) {
-    const std::pair<int, int> key{static_cast<int>(p.target), static_cast<int>(p.kernel)};
-    if (samples.count(key) == 0 || !samples[key].only_patched) {
-      residual.push_back(p);
-      continue;
-    }
-    Samples& s = samples[key];
-    s.x.push_back(p.x);
-    s.y.push_back(p.y);
-    s.scale.push_back(p.y);
+  for (auto& [target, list] : layers) {
+    // An unpacked conv variant with fewer layers than terms is left out (its
+    // layers too): its row would be underdetermined (3 unpacked stems on
+    // cortex-m4 fitted 28,947 instructions per call); the estimate then takes
+    // the packed row, as for a variant never measured.
+    std::map<int, int> counts;
+    for (const LayerSample& l : list) ++counts[static_cast<int>(l.parts.front().first)];
+    std::erase_if(list, [&](const LayerSample& l) {
+      const LatencyKernel k = l.parts.front().first;
+      const auto& used = latency_terms_used(k);
+      const bool stand_in = k == LatencyKernel::ConvIm2col || k == LatencyKernel::ConvPointwise;
+      return stand_in && counts[static_cast<int>(k)] < std::count(used.begin(), used.end(), true);
+    });
+    fit_target(static_cast<McuTarget>(target), list, table);
+    fit_target(static_cast<McuTarget>(target), invokes[target], table);
   }
-  for (const auto& [key, s] : samples) add_row(key.first, key.second, s);
-  // Second pass: the window copies and per-patch overhead, from what the patched layers
-  // measure beyond their kernel's row.
-  std::map<int, Samples> copies;  // per target
-  for (const Patched& p : residual) {
-    const LatencyRow* row = table.find(p.target, p.kernel);
-    PICONAS_CHECK(row != nullptr,
-                  "fit_latency: no row for a patched " << latency_kernel_name(p.kernel));
-    double kernel = 0;
-    for (size_t t = 0; t < p.x.size(); ++t) kernel += row->coefficients[t] * p.x[t];
-    Samples& s = copies[static_cast<int>(p.target)];
-    s.x.push_back(p.copy);
-    s.y.push_back(p.y - kernel);
-    s.scale.push_back(p.y);
-  }
-  for (const auto& [target, s] : copies)
-    add_row(target, static_cast<int>(LatencyKernel::WindowCopy), s);
   return table;
 }
 
@@ -238,6 +254,10 @@ const char* kernel_enum(LatencyKernel k) {
       return "WindowCopy";
     case LatencyKernel::Invoke:
       return "Invoke";
+    case LatencyKernel::MaxPool:
+      return "MaxPool";
+    case LatencyKernel::AvgPool:
+      return "AvgPool";
   }
   return "?";
 }
@@ -247,12 +267,16 @@ const char* kernel_enum(LatencyKernel k) {
 std::string latency_table_source(const LatencyTable& table) {
   std::ostringstream o;
   o << "// Generated by bench/latency_calibrate.sh (bench_latency fit): " << table.origin << "\n"
-    << "// Do not edit; rerun the script after changing the int8 kernels or the emitter.\n"
-    << "// Coefficients of [1, MACs, output elements, input elements, output pixels, window\n"
-    << "// elements, output elements x k, output elements x k x k, output channels, output\n"
+    << "// Do not edit; rerun the script after changing the int8 kernels or "
+       "the emitter.\n"
+    << "// Coefficients of [1, MACs, output elements, input elements, output "
+       "pixels, window\n"
+    << "// elements, output elements x k, output elements x k x k, output "
+       "channels, output\n"
     << "// channels x output rows, idle MACs] per target and kernel\n"
     << "// variant (nas/deploy/latency.h).\n"
-    << "#include \"nas/deploy/latency.h\"\n\nnamespace piconas::nas::deploy {\n\n"
+    << "#include \"nas/deploy/latency.h\"\n\nnamespace piconas::nas::deploy "
+       "{\n\n"
     << "const LatencyTable& builtin_latency_table() {\n"
     << "  static const LatencyTable table{\n      \"" << table.origin << "\",\n      {\n";
   char number[40];
@@ -271,7 +295,8 @@ std::string latency_table_source(const LatencyTable& table) {
     o << "          {McuTarget::" << target_enum(m.target) << ", " << number << ", " << m.models
       << "},\n";
   }
-  o << "      }};\n  return table;\n}\n\n}  // namespace piconas::nas::deploy\n";
+  o << "      }};\n  return table;\n}\n\n}  // namespace "
+       "piconas::nas::deploy\n";
   return o.str();
 }
 
@@ -322,7 +347,8 @@ std::string latency_validation(const std::vector<LatencyMeasurement>& measuremen
   // Relative errors (predicted / measured - 1) per target, and per target and plan kind.
   std::map<int, std::vector<double>> errors;
   std::map<std::pair<int, std::string>, std::vector<double>> by_kind;
-  o << "| model | target | plan | MACs | measured instructions | predicted | error |\n"
+  o << "| model | target | plan | MACs | measured instructions | predicted | "
+       "error |\n"
     << "|---|---|---|---:|---:|---:|---:|\n";
   char line[512];
   for (const LatencyMeasurement& m : measurements) {
@@ -340,7 +366,8 @@ std::string latency_validation(const std::vector<LatencyMeasurement>& measuremen
                   e.instructions, 100 * error);
     o << line;
   }
-  o << "\n| target | plan | models | mean error | mean abs error | max abs error | within 5 % | "
+  o << "\n| target | plan | models | mean error | mean abs error | max abs "
+       "error | within 5 % | "
        "within 10 % |\n"
     << "|---|---|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& [target, list] : errors) {
@@ -349,8 +376,10 @@ std::string latency_validation(const std::vector<LatencyMeasurement>& measuremen
     for (const auto& [key, kind_list] : by_kind)
       if (key.first == target) distribution_row(o, name, key.second, kind_list);
   }
-  o << "\nBudget margins of the table (largest held-out under-prediction; a latency budget "
-       "admits predicted x (1 + margin)):\n\n| target | margin | held-out models |\n|---|---:|---:|\n";
+  o << "\nBudget margins of the table (largest held-out under-prediction; a "
+       "latency budget "
+       "admits predicted x (1 + margin)):\n\n| target | margin | held-out "
+       "models |\n|---|---:|---:|\n";
   for (const LatencyMargin& m : table.margins) {
     std::snprintf(line, sizeof line, "| %s | %+.1f %% | %d |\n", mcu_board(m.target).name,
                   100 * m.under_prediction, m.models);

@@ -1,16 +1,19 @@
 // Fitting and validating the latency model (latency.h) from QEMU measurements; used by
 // bench/latency_calibrate.sh through bench_latency.
 //
-// fit_latency: per (target, kernel variant), least squares of the measured per-layer
-// instructions on the variant's terms (latency_terms_used), over every layer of every
-// measurement, with weights 1 / measured^2: relative residuals, so the many small layers of a
-// small model count as much as the few large ones (absolute residuals left +20-40 % errors on
-// 50-100k-instruction 1x1 convs); the Invoke row fits total - sum of layers per model. Layers of
-// a patched stage are left out of their kernel's fit; the WindowCopy row is then fitted on what
-// they measure beyond their kernel's prediction (weights 1 / layer measured^2). Columns are
-// scaled to unit maximum and a tiny ridge (1e-9 of the mean diagonal) keeps collinear terms (e.g.
-// input and output elements of a stride-1 depthwise) solvable. A variant with no samples gets no
-// row.
+// fit_latency: per target, one least-squares fit of every kernel variant's terms
+// (latency_terms_used) to the measured per-layer instructions of every measurement, with
+// weights 1 / measured^2: relative residuals, so the many small layers of a small model count
+// as much as the few large ones (absolute residuals left +20-40 % errors on 50-100k-instruction
+// 1x1 convs). A layer of a patched stage is one row holding its kernel's terms summed over its
+// calls and the WindowCopy terms, so the patches' calls on small windows fit the kernel rows
+// too (a fit of the kernel rows on whole layers only, then of the copies on the rest, left the
+// cortex-m55 stem's per-call constant at 105,000 instructions: whole stems all had 196 or 256
+// output pixels, so constant and pixel terms were collinear; patched plans were predicted
+// +7..+20 %). The Invoke row fits total - sum of layers per model. Solved by Householder QR
+// on the weighted columns scaled to unit norm, with a tiny ridge (1e-6 per column) that keeps
+// collinear terms (e.g. input and output elements of a stride-1 depthwise) solvable. An unpacked conv variant with fewer
+// layers than terms gets no row (its layers are left out; the estimate takes the packed row).
 #pragma once
 #include <string>
 #include <vector>

@@ -327,15 +327,36 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place
   return plan;
 }
 
+bool is_elementwise(const Layer& l) {
+  return l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul;
+}
+
+// The default plan (no budget) with elementwise layers in place where that costs no instruction
+// (planner.h): the same plan re-made with them in place is kept only when every other layer
+// runs the same kernel (the same depthwise / 1x1 layers in place, the same convs packed by
+// with_packed_conv, as the export and the latency model apply it) and the arena, packed
+// scratch included, is smaller.
+MemoryPlan with_free_elementwise(const Graph& graph, const PlanOptions& options, const MemoryPlan& plan) {
+  if (!elementwise_in_place(options) || std::none_of(graph.layers.begin(), graph.layers.end(), is_elementwise))
+    return plan;
+  MemoryPlan aliased = plan_with(graph, options.strategy, plan.in_place_mode, true, plan.patch);
+  if (aliased.arena_bytes >= plan.arena_bytes) return plan;
+  for (size_t i = 0; i < graph.layers.size(); ++i)
+    if (!is_elementwise(graph.layers[i]) && aliased.in_place[i] != plan.in_place[i]) return plan;
+  const MemoryPlan packed = with_packed_conv(graph, plan, options.strategy);
+  const MemoryPlan aliased_packed = with_packed_conv(graph, aliased, options.strategy);
+  if (aliased_packed.packed_conv != packed.packed_conv || aliased_packed.arena_bytes >= packed.arena_bytes)
+    return plan;
+  return aliased;
+}
+
 // The plan with the in-place kinds `mode`, and with elementwise layers in place too when the
 // options allow it and that lowers the arena (the placement is a heuristic: aliasing can also
 // raise it). Elementwise in place costs no instruction: the same kernel on the same pointers.
 MemoryPlan plan_kinds(const Graph& graph, const PlanOptions& options, InPlace mode, const PatchPlan& patch) {
   MemoryPlan plan = plan_with(graph, options.strategy, mode, false, patch);
-  const bool any_elementwise = std::any_of(graph.layers.begin(), graph.layers.end(), [](const Layer& l) {
-    return l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul;
-  });
-  if (!elementwise_in_place(options) || !any_elementwise) return plan;
+  if (!elementwise_in_place(options) || std::none_of(graph.layers.begin(), graph.layers.end(), is_elementwise))
+    return plan;
   MemoryPlan elementwise = plan_with(graph, options.strategy, mode, true, patch);
   return elementwise.arena_bytes < plan.arena_bytes ? elementwise : plan;
 }
@@ -456,10 +477,10 @@ MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
 
 MemoryPlan plan_for_budget(const Graph& graph, const PlanOptions& options, int64_t max_sram) {
   PICONAS_CHECK(max_sram >= 0, "plan_for_budget: the SRAM budget must be >= 0 (0: none), got " << max_sram);
-  if (max_sram == 0) {  // the default plan keeps elementwise layers out of place (planner.h)
+  if (max_sram == 0) {  // elementwise layers in place only where it costs no instruction (planner.h)
     PlanOptions speed_first = options;
     speed_first.in_place_elementwise = false;
-    return plan_memory(graph, speed_first);
+    return with_free_elementwise(graph, options, plan_memory(graph, speed_first));
   }
   MemoryPlan plan = plan_tiers(graph, options, PatchPlan{}, max_sram);
   if (plan.arena_bytes <= max_sram) return plan;

@@ -41,10 +41,13 @@
 // each element before writing it (same kernel, same instructions), so the output joins the
 // input's group at the input's start. Every plan above is made with and without, and keeps
 // them only when the arena is smaller (the placement is a heuristic: aliasing can also raise it).
-// Like in-place 1x1 convs, only under an SRAM budget (plan_for_budget): the smaller arena can
-// move a depthwise layer in place and take a packed conv's scratch room, which costs
-// instructions (a MobileNetV3-style model: +55 % predicted on cortex-m4), so the default plan
-// without a budget stays the one the latency model was validated on.
+// Under an SRAM budget they are tried with every tier. Without one (the default plan) they are
+// used only where they cost no instruction: the speed-first plan (elementwise out of place) is
+// re-made with them in place and kept only when no other layer changes kernel (the same
+// depthwise / 1x1 layers in place, the same convs packed by with_packed_conv) and the arena,
+// packed scratch included, shrinks. Letting the smaller arena choose freely once moved a
+// depthwise layer in place and took a packed conv's scratch room (a MobileNetV3-style model:
+// +55 % predicted instructions on cortex-m4).
 //
 // Patch-based execution (nas/deploy/patch.h): the first layers run patch by
 // patch; the tensors between them take patch-sized buffers, the network input lives until the

@@ -6,6 +6,7 @@
 #include "nas/arch/arch_text.h"
 #include "nas/deploy/planner.h"
 #include "nas/deploy/quantize.h"
+#include "nas/search/search_space.h"
 
 using namespace piconas;
 using namespace piconas::nas;
@@ -96,7 +97,10 @@ TEST_CASE("planner: reference networks beat the naive plan") {
                  << "), naive " << plan.naive_bytes << " B (" << plan.naive_bytes / double(plan.arena_bytes)
                  << "x), live lower bound " << plan.max_live_bytes << " B, flash constants "
                  << constant_bytes(g) << " B");
-    CHECK(peak_sram(parse_arch(name)) == plan.arena_bytes);
+    // The search's figure is the default plan's: this one, or smaller where elementwise layers
+    // run in place at no instruction (the last test case of this file).
+    CHECK(peak_sram(parse_arch(name)) == plan_for_budget(g, PlanOptions{}, 0).arena_bytes);
+    CHECK(peak_sram(parse_arch(name)) <= plan.arena_bytes);
     CHECK(flash_bytes(parse_arch(name)) == constant_bytes(g));
   }
 }
@@ -310,4 +314,68 @@ TEST_CASE("planner: an elementwise layer never writes over an input a later laye
   CHECK(plan.tensor_offset[2] != plan.tensor_offset[1]);
   CHECK(plan.in_place[2] == 1);
   CHECK(plan.tensor_offset[3] == plan.tensor_offset[1]);
+}
+
+namespace {
+// The kernel every layer runs as the export plans it (with_packed_conv): in place or not for a
+// depthwise / 1x1 conv, packed or not for a conv. Elementwise layers run one kernel either way.
+std::vector<int> kernel_choices(const Graph& g, const MemoryPlan& plan) {
+  const MemoryPlan packed = with_packed_conv(g, plan, PlanStrategy::Best);
+  std::vector<int> kernels;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const LayerKind k = g.layers[i].kind;
+    const bool elementwise = k == LayerKind::Add || k == LayerKind::Hardswish || k == LayerKind::ChannelMul;
+    kernels.push_back(elementwise ? 0 : 1 + 2 * packed.in_place[i] + 4 * packed.packed_conv[i]);
+  }
+  return kernels;
+}
+}  // namespace
+
+TEST_CASE("planner: without a budget, elementwise layers run in place only where no kernel changes") {
+  // The default plan (plan_for_budget, no budget) against the speed-first plan (elementwise out of
+  // place, as before): the same kernel on every other layer, the export's arena (packed scratch
+  // included) no larger. mbv2-bench and mobilenetv3-small gain (docs/memory.md).
+  PlanOptions off;
+  off.in_place_elementwise = false;
+  const auto check = [&](const ArchSpec& spec, int& smaller) {
+    const Graph g = lower_arch(spec);
+    const MemoryPlan speed = plan_memory(g, off), chosen = plan_for_budget(g, PlanOptions{}, 0);
+    CHECK(kernel_choices(g, chosen) == kernel_choices(g, speed));
+    const int64_t a = with_packed_conv(g, chosen, PlanStrategy::Best).arena_bytes;
+    const int64_t b = with_packed_conv(g, speed, PlanStrategy::Best).arena_bytes;
+    CHECK(a <= b);
+    smaller += a < b;
+    return a;
+  };
+  int smaller = 0;
+  for (const char* name : {"mbv2-bench", "mobilenetv3-small"}) {
+    INFO(std::string(name));
+    const int before = smaller;
+    check(parse_arch(name), smaller);
+    CHECK(smaller == before + 1);
+  }
+  // Random MobileNetV3-style networks (hard-swish, SE, residual adds): where the plan with every
+  // elementwise layer in place (the budget tiers' choice) would change a kernel, the default
+  // plan must not follow it.
+  search::SpaceOptions space;
+  space.int8_block_kinds_only = true;
+  space.ir_options = true;
+  space.activation = Activation::Hardswish;
+  space.max_blocks = 6;
+  Rng rng(21);
+  int changed = 0, drawn = 0;
+  smaller = 0;
+  for (int n = 0; n < 60; ++n) {
+    const ArchSpec spec = parse_blocks(search::make_search_space("blocks", space)->sample(rng).text);
+    if (!int8_problems(spec).empty()) continue;
+    ++drawn;
+    INFO(to_text(spec));
+    const Graph g = lower_arch(spec);
+    changed += kernel_choices(g, plan_memory(g)) != kernel_choices(g, plan_memory(g, off));
+    check(spec, smaller);
+  }
+  MESSAGE(drawn << " networks: " << smaller << " smaller arenas, " << changed
+                << " where every elementwise layer in place would change a kernel");
+  CHECK(changed > 0);
+  CHECK(smaller > 0);
 }
