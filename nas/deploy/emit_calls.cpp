@@ -321,6 +321,11 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
       o << "    static const piconas_pool_params params = {" << tile(pp.stride) << ", "
         << tile(pp.padding) << ", " << act(pp.activation) << "};\n";
       o << "    static const piconas_tile window = " << pair_text(l.kernel.h, l.kernel.w) << ";\n";
+      if (l.kind == LayerKind::AvgPool && l.count_include_pad) {  // padding taps: the zero point
+        o << "    status = piconas_avg_pool2d_include_pad_s8(&params, &in_dims, " << at(l.input)
+          << ", window, " << a.pad_value << ", &out_dims, " << at(l.output) << ");\n";
+        break;
+      }
       o << "    status = "
         << (l.kind == LayerKind::MaxPool ? "piconas_max_pool2d_s8" : "piconas_avg_pool2d_s8")
         << "(&params, &in_dims, " << at(l.input) << ", window, &out_dims, " << at(l.output)

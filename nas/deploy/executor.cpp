@@ -47,7 +47,10 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
       a.size = a.output.h * a.output.w;  // pixels
       break;
     case LayerKind::MaxPool:
-    case LayerKind::AvgPool: a.pool = {stride, pad, l.activation}; break;
+    case LayerKind::AvgPool:
+      a.pool = {stride, pad, l.activation};
+      a.pad_value = in.zero_point;
+      break;
     case LayerKind::GlobalAvgPool: break;
     case LayerKind::Input:
     case LayerKind::BatchNorm:
@@ -171,6 +174,9 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
     case LayerKind::MaxPool:
       return piconas_max_pool2d_s8(&a.pool, &a.input, x, {l.kernel.h, l.kernel.w}, &a.output, y);
     case LayerKind::AvgPool:
+      if (l.count_include_pad)
+        return piconas_avg_pool2d_include_pad_s8(&a.pool, &a.input, x, {l.kernel.h, l.kernel.w}, a.pad_value,
+                                                 &a.output, y);
       return piconas_avg_pool2d_s8(&a.pool, &a.input, x, {l.kernel.h, l.kernel.w}, &a.output, y);
     case LayerKind::Input:
     case LayerKind::BatchNorm:

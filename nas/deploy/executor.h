@@ -25,6 +25,7 @@ struct KernelArgs {
   piconas_fc_params fc{};
   piconas_add_params add{};
   piconas_pool_params pool{};  // MaxPool, AvgPool (window: the layer's kernel)
+  int32_t pad_value = 0;       // AvgPool with count_include_pad: the input zero point
   int32_t size = 0;  // Add, Hardswish: elements; ChannelMul: pixels
 };
 KernelArgs kernel_args(const QuantizedModel& model, const QLayer& layer);

@@ -244,9 +244,10 @@ class Lowering {
     return push(std::move(l), f);
   }
 
-  // A max or average pool window; TFLite's kernels skip the padding taps (a max over and the
-  // count of the in-image taps), so count_include_pad with padding, a window without an image
-  // tap (padding >= kernel) and a dilation are refused.
+  // A max or average pool window. The max and TFLite's average skip the padding taps; an average
+  // with count_include_pad and padding divides by KH*KW instead (its own kernel,
+  // piconas_avg_pool2d_include_pad_s8). A window without an image tap (padding >= kernel) and a
+  // dilation are refused.
   int window_pool(const LayerInfo& row, int input, FusedActivation act) {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
     PICONAS_CHECK(row.dilation == Size2{},
@@ -258,16 +259,13 @@ class Lowering {
                                     << " (after the image " << row.pad_end.h << "x" << row.pad_end.w
                                     << ") leaves windows without an image tap for the "
                                     << row.kernel.h << "x" << row.kernel.w << " window");
-    PICONAS_CHECK(row.kind == LayerKind::MaxPool || !row.count_include_pad || row.pad == Size2(0),
-                  "deploy: layer '" << row.path << "' averages with count_include_pad over padding "
-                                    << row.pad.h << "x" << row.pad.w
-                                    << "; the int8 average pool (TFLite's) counts the image "
-                                       "taps only");
     PICONAS_CHECK(in == row.input, "deploy: layer '" << row.path << "' reads a " << shape3_str(in)
                                                      << " tensor, expected "
                                                      << shape3_str(row.input));
     Layer l = window_layer(row, row.kind == LayerKind::MaxPool ? LayerKind::MaxPool : LayerKind::AvgPool,
                            input, act);
+    // Without padding both divisors are KH*KW: the TFLite kernel then.
+    l.count_include_pad = row.kind == LayerKind::AvgPool && row.count_include_pad && row.pad != Size2(0);
     return push(std::move(l), row.output);
   }
 
@@ -495,7 +493,7 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
       case LayerKind::AvgPool: {
         const ops::PoolShape s =
             ops::pool2d_shape(x.shape(), {l.kernel.h, l.kernel.w, l.stride.h, l.stride.w,
-                                          l.padding.h, l.padding.w, false});
+                                          l.padding.h, l.padding.w, l.count_include_pad});
         if (l.kind == LayerKind::AvgPool) {
           ops::avg_pool2d_forward<float>(s, x.data<float>(), y.data<float>());
         } else {

@@ -51,6 +51,9 @@ struct Layer {
   // Conv, Depthwise, MaxPool, AvgPool: per axis; padding = zeros before the image (top/left),
   // "same": the output tensor's size implies kernel - 1 - padding after it.
   Size2 kernel, stride, padding{0, 0};
+  // AvgPool: divide by KH*KW, the padding counting as zeros (ONNX count_include_pad 1,
+  // piconas_avg_pool2d_include_pad_s8); else by the count of in-image taps (TFLite's).
+  bool count_include_pad = false;
   FusedActivation activation = FusedActivation::None;
   std::vector<float> weight;  // OIHW / [O, I]; empty after lower_arch()
   std::vector<float> bias;    // [O]; empty after lower_arch()

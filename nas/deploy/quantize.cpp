@@ -292,6 +292,7 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
     q.kernel = l.kernel;
     q.stride = l.stride;
     q.padding = l.padding;
+    q.count_include_pad = l.count_include_pad;
     const TensorQuant& tin = m.tensors[static_cast<size_t>(l.input)];
     q.activation = clamp_of(l.activation, m.tensors[out]);
     if (l.kind == LayerKind::Conv || l.kind == LayerKind::Depthwise || l.kind == LayerKind::FullyConnected) {

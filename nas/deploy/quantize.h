@@ -52,6 +52,7 @@ struct QLayer {
   std::string name;
   int input = 0, input2 = -1, output = 0;
   Size2 kernel, stride, padding{0, 0};  // as deploy::Layer
+  bool count_include_pad = false;       // AvgPool, as deploy::Layer
   piconas_activation activation{-128, 127};
   std::vector<int8_t> weight;  // int8 layout (see above)
   std::vector<int32_t> bias, multiplier, shift;  // per output channel

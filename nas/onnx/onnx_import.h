@@ -3,8 +3,8 @@
 // export and `export --onnx` take like any trained model. docs/onnx.md lists the subset:
 //   Conv (groups, depthwise, symmetric padding, stride, dilation), BatchNormalization,
 //   Relu, Clip(0, 6), Clip(0, inf), HardSwish, Add of two tensors, MaxPool, AveragePool,
-//   GlobalAveragePool, Flatten/Reshape to 2-D before the classifier, Gemm, MatMul (+ Add of a
-//   bias), Dropout and Identity (dropped).
+//   GlobalAveragePool, ReduceMean over H and W, Flatten/Reshape to 2-D before the classifier,
+//   Gemm, MatMul (+ Add of a bias), Dropout and Identity (dropped).
 // The model must have one image input [N, C, H, W] (N free) and end in the classifier; the
 // default-domain opset must be in kOnnxMinOpset..kOnnxMaxOpset. The file is read whole (at
 // most kOnnxMaxBytes), parsed with the ONNX protobuf classes and passed through the ONNX

@@ -247,13 +247,13 @@ std::string export_onnx_qdq(const QuantizedModel &model,
       w.node("GlobalAveragePool", l.name, {x}, y);
       break;
     case LayerKind::MaxPool:
-    case LayerKind::AvgPool: { // the int8 pools skip padding taps: count_include_pad 0
+    case LayerKind::AvgPool: { // count_include_pad as the int8 kernel divides
       const bool max = l.kind == LayerKind::MaxPool;
       onnx::NodeProto &n =
           w.node(max ? "MaxPool" : "AveragePool", l.name, {x}, y);
       window_attributes(n, l, in.shape, out.shape);
       if (!max)
-        QdqWriter::integer(n, "count_include_pad", 0);
+        QdqWriter::integer(n, "count_include_pad", l.count_include_pad);
       break;
     }
       case LayerKind::Input:

@@ -7,15 +7,17 @@
 
 #define PICONAS_S8_MAX_POOL_TAPS ((int64_t)1 << 24) /* 128 * 2^24 = 2^31: acc stays in int32 */
 
-int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims *input_dims,
-                          const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
-                          int8_t *output) {
+/* include_pad 0: divides by the count of in-image taps; 1: by KH*KW, each padding tap adding
+ * pad_value (the input zero point: the real value 0). */
+static int avg_pool2d(const piconas_pool_params *params, const piconas_dims *input_dims,
+                      const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
+                      int8_t *output, int include_pad, int32_t pad_value) {
   int32_t b, oy, ox, c, ky, kx;
   if (params == NULL || input == NULL || output == NULL || !piconas_s8_dims_ok(input_dims) ||
       !piconas_s8_dims_ok(output_dims) || input_dims->n != output_dims->n ||
       input_dims->c != output_dims->c || !piconas_s8_tile_ok(kernel, 1) ||
       !piconas_s8_tile_ok(params->stride, 1) || !piconas_s8_tile_ok(params->padding, 0) ||
-      !piconas_s8_activation_ok(params->activation) ||
+      !piconas_s8_activation_ok(params->activation) || pad_value < -128 || pad_value > 127 ||
       !piconas_s8_axis_ok(input_dims->h, output_dims->h, kernel.h, params->stride.h,
                           params->padding.h, 1, 1) ||
       !piconas_s8_axis_ok(input_dims->w, output_dims->w, kernel.w, params->stride.w,
@@ -37,11 +39,13 @@ int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims 
           const int32_t ix0 = ox * params->stride.w - params->padding.w;
           int8_t *y =
               output + (((ptrdiff_t)b * output_dims->h + oy) * output_dims->w + ox) * channels;
-          int32_t kx_begin, kx_end, count;
+          int32_t kx_begin, kx_end, count, pad_taps;
           piconas_s8_tap_range(ix0, 1, kernel.w, input_dims->w, &kx_begin, &kx_end);
           count = (ky_end - ky_begin) * (kx_end - kx_begin);
+          pad_taps = include_pad ? kernel.h * kernel.w - count : 0;
+          count += pad_taps;
           for (c = 0; c < channels; ++c) {
-            int32_t acc = 0;
+            int32_t acc = pad_taps * pad_value;
             for (ky = ky_begin; ky < ky_end; ++ky) {
               const int8_t *row = image + (ptrdiff_t)(iy0 + ky) * input_dims->w * channels;
               for (kx = kx_begin; kx < kx_end; ++kx) {
@@ -56,6 +60,19 @@ int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims 
     }
   }
   return PICONAS_S8_OK;
+}
+
+int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims *input_dims,
+                          const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
+                          int8_t *output) {
+  return avg_pool2d(params, input_dims, input, kernel, output_dims, output, 0, 0);
+}
+
+int piconas_avg_pool2d_include_pad_s8(const piconas_pool_params *params,
+                                      const piconas_dims *input_dims, const int8_t *input,
+                                      piconas_tile kernel, int32_t input_zero_point,
+                                      const piconas_dims *output_dims, int8_t *output) {
+  return avg_pool2d(params, input_dims, input, kernel, output_dims, output, 1, input_zero_point);
 }
 
 /* The whole-image window on its own (no window bookkeeping): the same result as

@@ -8,6 +8,10 @@
  * kernel = window (KH, KW); output_dims {N, OH, OW, C} with N and C equal to the input's.
  * Every window must hold at least one image tap (else PICONAS_S8_ERR_ARGUMENT), and
  * KH*KW <= 2^24 (else PICONAS_S8_ERR_OVERFLOW). Needs no scratch.
+ * piconas_avg_pool2d_include_pad_s8 divides by n = KH*KW instead, each padding tap adding the
+ * real value 0, i.e. input_zero_point (-128..127, else PICONAS_S8_ERR_ARGUMENT) to acc (ONNX
+ * AveragePool count_include_pad 1, PyTorch's nn.AvgPool2d default); TFLite's AVERAGE_POOL_2D has
+ * no such mode.
  * piconas_global_avg_pool2d_s8 averages each channel over the whole image: output {N, 1, 1, C}.
  */
 #ifndef PICONAS_INT8_AVG_POOL2D_S8_H
@@ -24,6 +28,11 @@ extern "C" {
 int piconas_avg_pool2d_s8(const piconas_pool_params *params, const piconas_dims *input_dims,
                           const int8_t *input, piconas_tile kernel, const piconas_dims *output_dims,
                           int8_t *output);
+
+int piconas_avg_pool2d_include_pad_s8(const piconas_pool_params *params,
+                                      const piconas_dims *input_dims, const int8_t *input,
+                                      piconas_tile kernel, int32_t input_zero_point,
+                                      const piconas_dims *output_dims, int8_t *output);
 
 int piconas_global_avg_pool2d_s8(piconas_activation activation, const piconas_dims *input_dims,
                                  const int8_t *input, const piconas_dims *output_dims,

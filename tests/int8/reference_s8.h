@@ -113,9 +113,11 @@ inline bool depthwise_conv2d(const ConvRef& p, const Dims& in, const std::vector
   return true;
 }
 
-// Pooling (same scale and zero point in and out). avg: docs/int8.md rounding; else max.
+// Pooling (same scale and zero point in and out). avg: docs/int8.md rounding, divided by the
+// in-image taps or, include_pad, by kh * kw with the padding taps holding pad_value; else max.
 inline void pool2d(bool avg, const ConvRef& p, int kh, int kw, const Dims& in,
-                   const std::vector<int8_t>& x, const Dims& out, std::vector<int8_t>& y) {
+                   const std::vector<int8_t>& x, const Dims& out, std::vector<int8_t>& y,
+                   bool include_pad = false, int pad_value = 0) {
   y.assign(static_cast<size_t>(out.size()), 0);
   for (int n = 0; n < out.n; ++n)
     for (int oy = 0; oy < out.h; ++oy)
@@ -126,13 +128,17 @@ inline void pool2d(bool avg, const ConvRef& p, int kh, int kw, const Dims& in,
             for (int kx = 0; kx < kw; ++kx) {
               const int iy = oy * p.stride_h - p.pad_h + ky;
               const int ix = ox * p.stride_w - p.pad_w + kx;
-              if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) continue;
+              if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
+                if (include_pad) sum += pad_value;
+                continue;
+              }
               const int64_t v = x[((int64_t{n} * in.h + iy) * in.w + ix) * in.c + c];
               sum += v;
               ++count;
               if (v > best) best = v;
             }
           int64_t r = best;
+          if (include_pad) count = int64_t{kh} * kw;
           if (avg) r = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
           y[((int64_t{n} * out.h + oy) * out.w + ox) * out.c + c] =
               clamp_out(r, p.act_min, p.act_max);

@@ -22,11 +22,15 @@ struct PoolCase {
   std::vector<int8_t> x;
 };
 
-int run(bool avg, const PoolCase& c, std::vector<int8_t>& y) {
+int run(bool avg, const PoolCase& c, std::vector<int8_t>& y, bool include_pad = false,
+        int pad_value = 0) {
   const piconas_pool_params p{
       {c.ref.stride_h, c.ref.stride_w}, {c.ref.pad_h, c.ref.pad_w}, {c.ref.act_min, c.ref.act_max}};
   const piconas_dims in{c.in.n, c.in.h, c.in.w, c.in.c}, out{c.out.n, c.out.h, c.out.w, c.out.c};
   y.assign(static_cast<size_t>(c.out.size() > 0 ? c.out.size() : 1), 99);
+  if (include_pad)
+    return piconas_avg_pool2d_include_pad_s8(&p, &in, c.x.data(), {c.kh, c.kw}, pad_value, &out,
+                                             y.data());
   return avg ? piconas_avg_pool2d_s8(&p, &in, c.x.data(), {c.kh, c.kw}, &out, y.data())
              : piconas_max_pool2d_s8(&p, &in, c.x.data(), {c.kh, c.kw}, &out, y.data());
 }
@@ -82,6 +86,60 @@ TEST_CASE("avg_pool2d_s8 / max_pool2d_s8: bit exact on 5000 random shapes each")
     }
   }
   MESSAGE("pool outputs compared: " << outputs);
+}
+
+TEST_CASE("avg_pool2d_include_pad_s8: bit exact on 5000 random shapes, padding counted") {
+  Rng rng(2025);
+  int differ = 0;
+  for (int i = 0; i < 5000; ++i) {
+    const PoolCase c = random_case(rng);
+    INFO("case " << i << " in " << c.in.h << "x" << c.in.w << " k " << c.kh << "x" << c.kw << " s "
+                 << c.ref.stride_h << "," << c.ref.stride_w << " p " << c.ref.pad_h << ","
+                 << c.ref.pad_w << " out " << c.out.h << "x" << c.out.w);
+    std::vector<int8_t> expected, y, excluded;
+    const int zero_point = static_cast<int>(rng.uniform_int(-128, 127));
+    int8_ref::pool2d(true, c.ref, c.kh, c.kw, c.in, c.x, c.out, expected, true, zero_point);
+    REQUIRE(run(true, c, y, true, zero_point) == PICONAS_S8_OK);
+    REQUIRE(y == expected);
+    REQUIRE(run(true, c, excluded) == PICONAS_S8_OK);
+    differ += excluded != y;
+  }
+  // The two divisors give other averages on the windows that overlap the padding.
+  CHECK(differ > 1000);
+}
+
+TEST_CASE("avg_pool2d_include_pad_s8: golden, the padding taps count as real zeros") {
+  // A 2x2 image of 9s, 3x3 window, padding 1, stride 1, zero point 0: every window holds the 4
+  // image taps, sum 36: 36 / 9 = 4 (the in-image average would be 9).
+  PoolCase c;
+  c.in = {1, 2, 2, 1};
+  c.kh = c.kw = 3;
+  c.ref.pad_h = c.ref.pad_w = 1;
+  c.out = {1, 2, 2, 1};
+  c.x = {9, 9, 9, 9};
+  std::vector<int8_t> y;
+  REQUIRE(run(true, c, y, true) == PICONAS_S8_OK);
+  CHECK(y == std::vector<int8_t>{4, 4, 4, 4});
+  REQUIRE(run(true, c, y) == PICONAS_S8_OK);
+  CHECK(y == std::vector<int8_t>{9, 9, 9, 9});
+  // Rounding half away from zero over 9: 40.5 / 9 = 4.5 -> 5 cannot occur; -40 / 9 = -4.44 -> -4,
+  // -41 / 9 = -4.56 -> -5.
+  c.x = {-10, -10, -10, -10};
+  REQUIRE(run(true, c, y, true) == PICONAS_S8_OK);
+  CHECK(y == std::vector<int8_t>{-4, -4, -4, -4});
+  c.x = {-11, -10, -10, -10};
+  REQUIRE(run(true, c, y, true) == PICONAS_S8_OK);
+  CHECK(y == std::vector<int8_t>{-5, -5, -5, -5});
+  // Zero point -128 (after a ReLU): the 5 padding taps hold -128 each. 4 image taps of -128 + 9:
+  // (4 * 9 - 9 * 128) / 9 = -124; the padding pulls toward the zero point, not toward q = 0.
+  c.x = {-119, -119, -119, -119};
+  REQUIRE(run(true, c, y, true, -128) == PICONAS_S8_OK);
+  CHECK(y == std::vector<int8_t>{-124, -124, -124, -124});
+  // Bad arguments are refused as by the in-image average, and a zero point outside int8.
+  PoolCase bad = c;
+  bad.ref.pad_h = 3;
+  CHECK(run(true, bad, y, true) == PICONAS_S8_ERR_ARGUMENT);
+  CHECK(run(true, c, y, true, 128) == PICONAS_S8_ERR_ARGUMENT);
 }
 
 TEST_CASE("avg_pool2d_s8: golden half-way rounding, away from zero, over in-image taps only") {

@@ -163,6 +163,43 @@ class SigmoidSE(nn.Module):
         return self.fc(nn.functional.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
+class MeanSE(nn.Module):
+    """Squeeze-and-excitation written with torch.mean instead of a pooling module: the squeeze
+    is torch.mean(x, (2, 3), keepdim=True) (ONNX ReduceMean over H, W with keepdims 1) and the
+    head pools with x.mean((2, 3)) (keepdims 0: a [N, C] tensor straight into the classifier)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8), nn.ReLU())
+        self.fc1 = nn.Conv2d(8, 4, 1)
+        self.fc2 = nn.Conv2d(4, 8, 1)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        s = torch.mean(x, (2, 3), keepdim=True)
+        x = x * nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(s))))
+        return self.fc(x.mean((2, 3)))
+
+
+class PaddedAvgPool(nn.Module):
+    """Average pools over padding: nn.AvgPool2d(3, 2, padding=1) with PyTorch's default
+    count_include_pad=True (the padding counts as zeros: ONNX count_include_pad 1), then one with
+    count_include_pad=False, and a classifier on the flattened 4x4 map."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8), nn.ReLU())
+        self.pool1 = nn.AvgPool2d(3, 2, padding=1)
+        self.pw = nn.Sequential(*conv_bn(8, 8, k=1), nn.ReLU6())
+        self.pool2 = nn.AvgPool2d(3, 1, padding=1, count_include_pad=False)
+        self.fc = nn.Linear(8 * 4 * 4, 3)
+
+    def forward(self, x):
+        x = self.pool2(self.pw(self.pool1(self.stem(x))))
+        return self.fc(torch.flatten(x, 1))
+
+
 def randomize_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -177,7 +214,8 @@ def main():
     gen = torch.Generator().manual_seed(17)
     models = {"resnet_block": ResNetBlock, "mbv2_block": MobileNetV2Block,
               "ds_net": DepthwiseSeparable, "unsupported": Unsupported, "padded_net": PaddedNet,
-              "mbv3_block": MobileNetV3Block, "sigmoid_se": SigmoidSE}
+              "mbv3_block": MobileNetV3Block, "sigmoid_se": SigmoidSE,
+              "mean_se": MeanSE, "avgpool_pad": PaddedAvgPool}
     x = torch.randn(2, *INPUT, generator=gen)
     for name, cls in models.items():
         torch.manual_seed(17)

@@ -61,7 +61,8 @@ Tensor pixel_images(const Shape3& s, int64_t n, uint64_t seed, const data::Norma
 
 TEST_CASE(
     "imported PyTorch models export to int8 C: PyTorch's float logits, host == C, int8 close") {
-  for (const std::string name : {"ds_net", "padded_net", "resnet_block", "mbv2_block"}) {
+  for (const std::string name :
+       {"ds_net", "padded_net", "resnet_block", "mbv2_block", "avgpool_pad"}) {
     CAPTURE(name);
     const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path(name + ".onnx"));
     train::LoadedModel loaded = train::load_model(m.checkpoint, name);
@@ -72,6 +73,12 @@ TEST_CASE(
       for (const deploy::Layer& l : g.layers)
         pools += l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool;
       CHECK(pools == 2);
+    }
+    if (name == "avgpool_pad") {  // PyTorch's default AvgPool2d(padding 1) counts the padding
+      std::vector<bool> include_pad;
+      for (const deploy::Layer& l : g.layers)
+        if (l.kind == LayerKind::AvgPool) include_pad.push_back(l.count_include_pad);
+      CHECK(include_pad == std::vector<bool>{true, false});
     }
     const auto [x, want] = pytorch_io(name);
     const Tensor got = deploy::run_float(g, x);

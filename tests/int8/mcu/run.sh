@@ -44,3 +44,10 @@ arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -DPICONAS_S8_SI
   "$root"/ops/int8/[!q]*.c -lgcc -Wl,--gc-sections -o conv1x1_inplace_test.elf
 timeout 120 qemu-system-arm $CORE_QEMU -nographic -monitor none \
   -semihosting-config enable=on,target=native -icount shift=0 -kernel conv1x1_inplace_test.elf
+# The average pools (in-image count and include-pad) against their int64 twin (pool_test.c).
+arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections \
+  -nostdlib -I"$root" -I"$mcu" -L"$mcu" -L"$root/tests/int8/mcu" -T $CORE_LD "$mcu/startup.c" \
+  "$root/tests/int8/mcu/pool_test.c" "$root/ops/int8/avg_pool2d_s8.c" -lgcc -Wl,--gc-sections \
+  -o pool_test.elf
+timeout 120 qemu-system-arm $CORE_QEMU -nographic -monitor none \
+  -semihosting-config enable=on,target=native -icount shift=0 -kernel pool_test.elf
