@@ -85,11 +85,9 @@ void register_export(CLI::App& app) {
   cmd->add_option("--onnx-int8", cli->onnx_int8_path,
                   "with --out: also write the int8 model as QDQ ONNX to this file");
   cmd->add_option("--prefix", cli->options.prefix, "C symbol prefix (several models can share a firmware)");
-  cmd->add_option("--calib", cli->options.calibration_images, "calibration images (first N of the training set)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--calib", cli->options.calibration_images, "calibration images (first N of the training set)");
   cmd->add_option("--percentile", cli->percentile, "percentile calibration (e.g. 99.99) instead of min/max");
-  cmd->add_option("--eval", cli->options.eval_images, "test images for the float vs int8 accuracy (0: skip)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--eval", cli->options.eval_images, "test images for the float vs int8 accuracy (0: skip)");
   cmd->add_option("--dataset", cli->options.dataset, "dataset for calibration/evaluation (default: the checkpoint's)");
   cmd->add_option("--data-path", cli->options.data_path, "dataset location (default: the dataset's standard path)");
   add_memory_options(cmd, cli->options.memory);

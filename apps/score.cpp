@@ -61,10 +61,10 @@ std::string score_line(const nas::search::SearchSpace& space,
                        const ScoreCliOptions& o, const ScoringSetup& setup) {
   nas::search::MetricValues values;
   if (needs_network) values = network_score(candidate);
+  const nas::search::CostEstimate cost = space.cost(candidate);
   for (const auto& m : metrics)
     if (nas::search::is_architecture_metric(m.name))
-      values[m.name] = nas::search::architecture_metric(space, candidate, m.name);
-  const nas::search::CostEstimate cost = space.cost(candidate);
+      values[m.name] = nas::search::architecture_metric(space, candidate, cost, m.name);
   // Non-finite metric values (e.g. a singular NASWOT kernel) become null.
   nlohmann::json line = {{"arch", candidate.text},
                          {"space", o.space.space},

@@ -37,7 +37,14 @@ void run_search_command(SearchCliOptions& o, const Communicator& comm) {
   s.metrics = nas::search::parse_metric_weights(o.metrics);
   s.aggregator = nas::search::parse_aggregator(o.aggregator);
   s.constraints.scoring_images = o.data.images;
-  nas::search::check_constraints(s.constraints);  // before the data is loaded
+  // The one range check of the settings, before the data is loaded, naming the flags.
+  nas::search::check_search_settings(
+      s, flag_names({{"max_peak_sram", "--max-sram"},
+                     {"max_scoring_memory", "--max-memory"},
+                     {"scoring_images", "--images"},
+                     {"latency_target", "--target"},
+                     {"output_dir", "--output"},
+                     {"initial_archs", "--initial-arch"}}));
   const ScoringSetup setup = load_scoring_setup(o.data, s.seed);
   nas::search::SpaceOptions space_opts = space_options(o.space, setup);
   space_opts.int8_block_kinds_only = nas::search::has_deployment_budget(s.constraints);
@@ -90,14 +97,11 @@ void register_search(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--aggregator", o->aggregator, "freerea | zscore")->capture_default_str();
   cmd->add_option("--population", s.population, "population size")
-      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--sample-size", s.sample_size, "tournament size")
-      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--batch", s.batch,
-                  "random and rl: candidates scored together (rl: per policy update)")
-      ->check(CLI::PositiveNumber);
+                  "random and rl: candidates scored together (rl: per policy update)");
   cmd->add_option("--rl-learning-rate", s.rl_learning_rate, "rl: REINFORCE step on the logits")
       ->capture_default_str();
   cmd->add_option("--rl-baseline-decay", s.rl_baseline_decay,
@@ -127,13 +131,12 @@ void register_search(CLI::App& app) {
   add_byte_option(cmd, "--max-memory", s.constraints.max_scoring_memory,
                   "refuse candidates whose estimated scoring memory exceeds this many bytes");
   cmd->add_option("--max-infeasible", s.max_infeasible,
-                  "consecutive infeasible candidates before giving up")
-      ->check(CLI::PositiveNumber);
+                  "consecutive infeasible candidates before giving up");
   cmd->add_option("--checkpoint-every", s.checkpoint_every, "steps between checkpoints")
       ->capture_default_str();
   cmd->add_option("--output", s.output_dir, "output directory")->capture_default_str();
   cmd->add_flag("--resume", s.resume, "continue from <output>/search_state.json");
-  cmd->add_option("--top-k", s.top_k, "candidates in best.json")->check(CLI::PositiveNumber);
+  cmd->add_option("--top-k", s.top_k, "candidates in best.json");
   cmd->add_option("--initial-arch", s.initial_archs,
                   "rea/freerea: an architecture (text or reference name, e.g. resnet8) placed in "
                   "the initial population; repeatable");

@@ -66,6 +66,14 @@ void run_train(TrainOptions& o, const Communicator& comm) {
   c.schedule = schedules.at(o.schedule);
   c.nesterov = !o.no_nesterov;
   c.evaluate_test = !o.no_test;
+  // The one range check of the configuration, naming the flags (train_model checks it again).
+  nas::train::check_train_config(c, flag_names({{"batch_size", "--batch"},
+                                                {"warmup_epochs", "--warmup"},
+                                                {"step_gamma", "--gamma"},
+                                                {"bn_recalibration_batches", "--bn-batches"},
+                                                {"checkpoint_every_steps", "--checkpoint-every"},
+                                                {"progress_every_steps", "--progress-every"},
+                                                {"out_dir", "--out"}}));
   if (comm.is_root()) c.on_progress = print_progress;
   c.communicator = &comm;
   nas::train::TrainResult r = nas::train::train_model(c);
@@ -96,8 +104,8 @@ void register_train(CLI::App& app) {
       "resize images to N x N or H x W (\"49x10\"; 0: native; folders: the model's)");
   cmd->add_flag("--skip-corrupt", c.data.skip_corrupt, "folders: skip unreadable images");
   cmd->add_option("--limit", c.limit, "train on a seeded random subset of this many images (0: all)");
-  cmd->add_option("--epochs", c.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", c.batch_size, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", c.epochs, "epochs")->capture_default_str();
+  cmd->add_option("--batch", c.batch_size, "batch size")->capture_default_str();
   cmd->add_option("--lr", c.lr, "peak learning rate")->capture_default_str();
   cmd->add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
   cmd->add_flag("--no-nesterov", o->no_nesterov, "plain momentum instead of Nesterov");
@@ -119,12 +127,12 @@ void register_train(CLI::App& app) {
   cmd->add_flag("--no-test", o->no_test, "skip the final test-split evaluation");
   cmd->add_option("--init", c.init, "start from this model checkpoint's weights (fine-tune; e.g. from piconas import)");
   cmd->add_option("--seed", c.seed, "random seed")->capture_default_str();
-  cmd->add_option("--threads", c.threads, "worker threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", c.threads, "worker threads")->capture_default_str();
   cmd->add_option("--out", c.out_dir, "output directory (checkpoints, metrics.csv, summary.json)")->required();
   cmd->add_flag("--resume", c.resume, "continue the run in --out from last.ckpt (same options required)");
   cmd->add_option("--checkpoint-every", c.checkpoint_every_steps, "also write last.ckpt every N steps (0: per epoch)");
   cmd->add_option("--progress-every", c.progress_every_steps, "print progress every N steps")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str();
   cmd->callback([o, arch] {
     if (!o->config.init.empty() && arch->count() == 0) {  // the architecture of --init
       const nlohmann::json meta = nas::load_checkpoint(o->config.init).meta;

@@ -9,12 +9,11 @@
 
 namespace piconas::nas {
 
-namespace {
-
-// A block with the network's activation and no squeeze-and-excitation.
 BlockSpec plain_block(BlockKind kind, int kernel, int expansion, int stride, int channels) {
   return BlockSpec{kind, kernel, expansion, stride, channels, false, std::nullopt, 0};
 }
+
+namespace {
 
 // Structural ranges: wide enough for any real network; the costs of arch_cost.cpp are computed
 // with overflow checks, since these ranges alone do not keep them within int64.

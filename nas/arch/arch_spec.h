@@ -101,6 +101,9 @@ struct BlockSpec {
   bool operator==(const BlockSpec&) const = default;
 };
 
+// A block with the network's activation, no squeeze-and-excitation and hidden = in * expansion.
+BlockSpec plain_block(BlockKind kind, int kernel, int expansion, int stride, int channels);
+
 // The hidden (expanded) width of an ir or cn block whose input has in_channels channels.
 inline int64_t hidden_channels(const BlockSpec& b, int64_t in_channels) {
   return b.hidden > 0 ? b.hidden : in_channels * b.expansion;

@@ -43,24 +43,35 @@ Tensor normalized_images(const data::Dataset& dataset, const data::Normalization
   return loader.make_batch(0, 0).images;
 }
 
-void check_export_options(const ExportOptions& options) {
-  PICONAS_CHECK(!options.out_dir.empty(), "export: no output directory");
+void check_export_options(const ExportOptions& options, const SettingName& given_name) {
+  // Default: the flags of `piconas export`, which calls this through export_checkpoint.
+  const SettingName name = given_name ? given_name
+                                      : prefixed_names("export: ", {{"out_dir", "--out"},
+                                                                    {"calibration_images", "--calib"},
+                                                                    {"eval_images", "--eval"},
+                                                                    {"max_sram", "--max-sram"},
+                                                                    {"max_flash", "--max-flash"},
+                                                                    {"percentile", "--percentile"},
+                                                                    {"patch_layers", "--patch-layers"},
+                                                                    {"patch_max_extra_macs", "--patch-max-extra-macs"}});
+  PICONAS_CHECK(!options.out_dir.empty(), name("out_dir") << ": no output directory");
   std::error_code ec;
   PICONAS_CHECK(!std::filesystem::exists(options.out_dir, ec) || std::filesystem::is_directory(options.out_dir, ec),
                 "export: cannot write into '" << options.out_dir << "': it exists and is not a directory");
   check_c_prefix(options.prefix);
-  PICONAS_CHECK(options.calibration_images > 0, "export: need at least one calibration image");
-  PICONAS_CHECK(options.eval_images >= 0, "export: eval images must be >= 0, got " << options.eval_images);
-  PICONAS_CHECK(options.max_sram >= 0, "export: --max-sram must be >= 0 (0: no limit), got " << options.max_sram);
-  PICONAS_CHECK(options.max_flash >= 0, "export: --max-flash must be >= 0 (0: no limit), got " << options.max_flash);
+  PICONAS_CHECK(options.calibration_images > 0,
+                name("calibration_images") << " must be >= 1 (calibration images), got " << options.calibration_images);
+  PICONAS_CHECK(options.eval_images >= 0, name("eval_images") << " must be >= 0, got " << options.eval_images);
+  PICONAS_CHECK(options.max_sram >= 0, name("max_sram") << " must be >= 0 (0: no limit), got " << options.max_sram);
+  PICONAS_CHECK(options.max_flash >= 0, name("max_flash") << " must be >= 0 (0: no limit), got " << options.max_flash);
   PICONAS_CHECK(options.calibration.method != CalibrationMethod::Percentile ||
                     (options.calibration.percentile > 50.0 && options.calibration.percentile <= 100.0),
-                "export: percentile must be in (50, 100], got " << options.calibration.percentile);
+                name("percentile") << " must be in (50, 100], got " << options.calibration.percentile);
   PICONAS_CHECK(options.calibration.batch > 0, "export: calibration batch must be > 0");
   PICONAS_CHECK(options.memory.patch.layers >= 0,
-                "export: --patch-layers must be >= 0 (0: off), got " << options.memory.patch.layers);
+                name("patch_layers") << " must be >= 0 (0: off), got " << options.memory.patch.layers);
   PICONAS_CHECK(options.memory.max_extra_macs >= 0,
-                "export: --patch-max-extra-macs must be >= 0, got " << options.memory.max_extra_macs);
+                name("patch_max_extra_macs") << " must be >= 0, got " << options.memory.max_extra_macs);
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "autograd/layers.h"
+#include "core/setting_name.h"
 #include "data/dataset.h"
 #include "data/normalize.h"
 #include "nas/arch/arch_spec.h"
@@ -65,7 +66,9 @@ Tensor normalized_images(const data::Dataset& dataset, const data::Normalization
 // Checks the options before anything is loaded or written: out_dir set, a safe prefix
 // (check_c_prefix), budgets >= 0 (0: none), calibration images >= 1, eval images >= 0, a
 // percentile in (50, 100], patch layers >= 0 and a recomputed-MAC limit >= 0.
-void check_export_options(const ExportOptions& options);
+// The one range check of ExportOptions: `piconas export` through export_checkpoint (names: its
+// flags, the default) and the run configuration (names: its keys, core/setting_name.h).
+void check_export_options(const ExportOptions& options, const SettingName& name = {});
 
 // Library form of the whole pipeline for an in-memory model (calibration / eval sets given).
 ExportReport export_model(const DeployModel& model, const data::Dataset& calibration_set,

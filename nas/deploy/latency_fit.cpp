@@ -9,6 +9,7 @@
 #include <sstream>
 #include <utility>
 
+#include "core/byte_size.h"
 #include "core/error.h"
 #include "nas/arch/arch_cost.h"
 
@@ -134,9 +135,9 @@ void parse_plan_flags(const std::string& flags, LatencyMeasurement& m) {
     PICONAS_CHECK(static_cast<bool>(in >> value),
                   "plan flags '" << flags << "': " << flag << " without a value");
     if (flag == "--max-sram") {
-      char* end = nullptr;
-      const long long bytes = std::strtoll(value.c_str(), &end, 10);
-      PICONAS_CHECK(end != value.c_str() && *end == '\0' && bytes > 0 && bytes <= (1LL << 40),
+      // The byte parser of every byte flag (core/byte_size.h), so "64K" works here as in export.
+      const int64_t bytes = parse_byte_size(value, "plan flags '" + flags + "': --max-sram");
+      PICONAS_CHECK(bytes > 0 && bytes <= (int64_t{1} << 40),
                     "plan flags '" << flags << "': --max-sram " << value
                                    << " is not a byte count in [1, 2^40]");
       m.max_sram = bytes;

@@ -14,6 +14,7 @@
 #include "nas/deploy/mcu_target.h"
 #include "nas/metrics/score.h"
 #include "nas/pipeline/scoring_batch.h"
+#include "nas/pipeline/stages.h"
 #include "nas/search/aggregate.h"
 #include "nas/search/search.h"
 #include "nas/search/search_space.h"
@@ -22,7 +23,29 @@
 
 namespace piconas::nas::pipeline {
 
+search::SearchSettings default_search_settings() {
+  search::SearchSettings s;
+  s.population = 50;
+  s.sample_size = 10;
+  s.steps = 300;
+  s.top_k = 9;
+  s.constraints.max_peak_sram = 64 * 1024;
+  s.constraints.max_flash = 256 * 1024;
+  s.constraints.max_macs = 2000000;  // bounds training time
+  s.constraints.max_scoring_memory = int64_t{1} << 30;
+  s.constraints.mcu_mhz = 120;  // the MCU clock of the latency budget (nas/deploy/latency.h)
+  return s;
+}
+
 namespace {
+
+// A byte key's field (an int64_t of the search's Constraints) seen through the byte syntax.
+template <class Int>
+struct Bytes {
+  Int& bytes;
+};
+template <class Int>
+Bytes(Int&) -> Bytes<Int>;
 
 // Calls f(key, member, help) for every stored field, in declaration order. Shared by the JSON
 // writer, the JSON and text readers and the key list, so a new field cannot miss one of them.
@@ -30,31 +53,31 @@ template <class Config, class F>
 void visit_fields(Config& c, F&& f) {
   f("data", c.data, "data set: fashion-mnist | mnist | cifar10");
   f("data_path", c.data_path, "data set location (\"\": the standard one)");
-  f("budget_sram", c.budget_sram, "peak int8 SRAM budget in bytes (K/M/G suffixes; 0: none)");
-  f("budget_flash", c.budget_flash, "int8 flash budget in bytes (K/M/G suffixes; 0: none)");
-  f("max_macs", c.max_macs, "MACs per image limit for the search (0: none)");
-  f("max_memory", c.max_memory, "refuse search candidates whose estimated scoring memory exceeds this many bytes (K/M/G suffixes; 0: none)");
-  f("max_latency_ms", c.max_latency_ms, "predicted milliseconds per inference on the target at mcu_mhz (0: none)");
-  f("mcu_mhz", c.mcu_mhz, "MCU clock in MHz of the latency budget");
+  f("budget_sram", Bytes{c.search.constraints.max_peak_sram}, "peak int8 SRAM budget in bytes (K/M/G suffixes; 0: none)");
+  f("budget_flash", Bytes{c.search.constraints.max_flash}, "int8 flash budget in bytes (K/M/G suffixes; 0: none)");
+  f("max_macs", c.search.constraints.max_macs, "MACs per image limit for the search (0: none)");
+  f("max_memory", Bytes{c.search.constraints.max_scoring_memory}, "refuse search candidates whose estimated scoring memory exceeds this many bytes (K/M/G suffixes; 0: none)");
+  f("max_latency_ms", c.search.constraints.max_latency_ms, "predicted milliseconds per inference on the target at mcu_mhz (0: none)");
+  f("mcu_mhz", c.search.constraints.mcu_mhz, "MCU clock in MHz of the latency budget");
   f("in_place", c.in_place, "int8 plan: in-place depthwise where it lowers the arena: on | off");
   f("patch_layers", c.patch_layers, "int8 plan: leading layers run patch by patch: if-needed (when budget_sram needs it), 0 (off), a count or auto");
   f("patch_grid", c.patch_grid, "int8 plan: patch grid HxW for a patch_layers count");
   f("patch_max_extra_macs", c.patch_max_extra_macs, "int8 plan: patch_layers auto / if-needed recomputes at most this fraction of the MACs");
   f("space", c.space, "search space: blocks | mbv2");
-  f("strategy", c.strategy, "search strategy: random | rea | freerea");
-  f("metrics", c.metrics, "training-free metrics[:weight], comma-separated");
-  f("aggregator", c.aggregator, "metric aggregation: freerea | zscore");
+  f("strategy", c.search.strategy, "search strategy: random | rea | freerea");
+  f("metrics", c.search.metrics, "training-free metrics[:weight], comma-separated");
+  f("aggregator", c.search.aggregator, "metric aggregation: freerea | zscore");
   f("activation", c.activation, "activation: relu | relu6");
   f("stem", c.stem, "stem conv <channels>k<kernel>s<stride>");
   f("head", c.head, "1x1 head conv channels (0: none)");
   f("min_blocks", c.min_blocks, "blocks space: fewest blocks");
   f("max_blocks", c.max_blocks, "blocks space: most blocks");
-  f("scoring_images", c.scoring_images, "training images in the scoring batch");
-  f("search_steps", c.search_steps, "search steps");
-  f("population", c.population, "search population");
-  f("sample_size", c.sample_size, "search tournament size");
+  f("scoring_images", c.search.constraints.scoring_images, "training images in the scoring batch");
+  f("search_steps", c.search.steps, "search steps");
+  f("population", c.search.population, "search population");
+  f("sample_size", c.search.sample_size, "search tournament size");
   f("trials", c.trials, "re-initialisations averaged per metric");
-  f("top_k", c.top_k, "search candidates trained briefly to pick the winner");
+  f("top_k", c.search.top_k, "search candidates trained briefly to pick the winner");
   f("halving_eta", c.halving_eta, "successive halving of the shortlist: keep 1/eta per rung (2..16; 0: off, one rung)");
   f("halving_images", c.halving_images, "successive halving: training images per candidate in the first rung (x eta per rung)");
   f("halving_val_fraction", c.halving_val_fraction,
@@ -69,7 +92,7 @@ void visit_fields(Config& c, F&& f) {
   f("eval_images", c.eval_images, "test images for the float vs int8 accuracy");
   f("verify_images", c.verify_images, "test images for the host C check");
   f("mcu_images", c.mcu_images, "test images for the Cortex-M check under QEMU (0: skip)");
-  f("target", c.target, "Cortex-M target of the verification: cortex-m0 | cortex-m4 | cortex-m7 | cortex-m55");
+  f("target", c.search.constraints.latency_target, "Cortex-M target of the verification: cortex-m0 | cortex-m4 | cortex-m7 | cortex-m55");
   f("seed", c.seed, "random seed of every stage");
   f("threads", c.threads, "worker threads");
 }
@@ -84,9 +107,33 @@ T parse_number(const std::string& key, const std::string& text) {
   return value;
 }
 
+// Runs parse(text), the error naming the key.
+template <class Parse>
+auto parsed(const std::string& key, Parse&& parse) {
+  try {
+    return parse();
+  } catch (const Error& e) {
+    throw Error("config key '" + key + "': " + e.what());
+  }
+}
+
 void set_text(const std::string&, std::string& field, const std::string& text) { field = text; }
-void set_text(const std::string& key, ByteSize& field, const std::string& text) {
+void set_text(const std::string& key, Bytes<int64_t> field, const std::string& text) {
   field.bytes = parse_byte_size(text, "config key '" + key + "'");
+}
+void set_text(const std::string& key, search::StrategyKind& field, const std::string& text) {
+  field = parsed(key, [&] { return search::parse_strategy(text); });
+}
+void set_text(const std::string& key, search::AggregatorKind& field, const std::string& text) {
+  field = parsed(key, [&] { return search::parse_aggregator(text); });
+}
+// The one check of the metric list (search::parse_metric_weights refuses an unknown metric
+// through nas/metrics' list).
+void set_text(const std::string& key, std::vector<search::MetricWeight>& field, const std::string& text) {
+  field = parsed(key, [&] { return search::parse_metric_weights(text); });
+}
+void set_text(const std::string& key, deploy::McuTarget& field, const std::string& text) {
+  field = parsed(key, [&] { return deploy::parse_mcu_target(text); });
 }
 void set_text(const std::string& key, int& field, const std::string& text) { field = parse_number<int>(key, text); }
 void set_text(const std::string& key, int64_t& field, const std::string& text) {
@@ -99,16 +146,29 @@ void set_text(const std::string& key, double& field, const std::string& text) {
   field = parse_number<double>(key, text);
 }
 
-nlohmann::json to_json_value(const ByteSize& s) { return s.bytes; }
+nlohmann::json to_json_value(Bytes<const int64_t> b) { return b.bytes; }
+nlohmann::json to_json_value(search::StrategyKind k) { return search::strategy_name(k); }
+nlohmann::json to_json_value(search::AggregatorKind k) { return search::aggregator_name(k); }
+nlohmann::json to_json_value(const std::vector<search::MetricWeight>& m) {
+  return search::metric_weights_text(m);
+}
+nlohmann::json to_json_value(deploy::McuTarget t) { return deploy::mcu_board(t).name; }
 template <class T>
 nlohmann::json to_json_value(const T& v) { return v; }
 
+// Fields whose JSON form is a string parsed by set_text.
 template <class T>
-void set_json(const std::string& key, T& field, const nlohmann::json& j) {
-  if constexpr (std::is_same_v<T, std::string>) {
+constexpr bool kParsedFromString =
+    std::is_same_v<T, search::StrategyKind> || std::is_same_v<T, search::AggregatorKind> ||
+    std::is_same_v<T, std::vector<search::MetricWeight>> || std::is_same_v<T, deploy::McuTarget>;
+
+template <class T>
+void set_json(const std::string& key, T&& field, const nlohmann::json& j) {
+  using Field = std::remove_cvref_t<T>;
+  if constexpr (std::is_same_v<Field, std::string> || kParsedFromString<Field>) {
     PICONAS_CHECK(j.is_string(), "config key '" << key << "': expected a string, got " << j.dump());
-    field = j.get<std::string>();
-  } else if constexpr (std::is_same_v<T, ByteSize>) {
+    set_text(key, field, j.get<std::string>());
+  } else if constexpr (std::is_same_v<Field, Bytes<int64_t>>) {
     if (j.is_string()) {
       field.bytes = parse_byte_size(j.get<std::string>(), "config key '" + key + "'");
     } else {
@@ -116,14 +176,14 @@ void set_json(const std::string& key, T& field, const nlohmann::json& j) {
                     "config key '" << key << "': expected bytes (a whole number or \"64K\"), got " << j.dump());
       field.bytes = j.get<int64_t>();
     }
-  } else if constexpr (std::is_floating_point_v<T>) {
+  } else if constexpr (std::is_floating_point_v<Field>) {
     PICONAS_CHECK(j.is_number(), "config key '" << key << "': expected a number, got " << j.dump());
-    field = j.get<T>();
+    field = j.get<Field>();
   } else {
     PICONAS_CHECK(j.is_number_integer(), "config key '" << key << "': expected a whole number, got " << j.dump());
     // j.get<int>() would wrap 4294967298 to 2: the value must fit the field's type.
-    if (j.is_number_unsigned()) field = checked_int<T>(j.get<uint64_t>(), "config key '" + key + "'");
-    else field = checked_int<T>(j.get<int64_t>(), "config key '" + key + "'");
+    if (j.is_number_unsigned()) field = checked_int<Field>(j.get<uint64_t>(), "config key '" + key + "'");
+    else field = checked_int<Field>(j.get<int64_t>(), "config key '" + key + "'");
   }
 }
 
@@ -138,7 +198,7 @@ nlohmann::json config_to_json(const PipelineConfig& config) {
 void apply_json(PipelineConfig& config, const nlohmann::json& json, const std::string& source) {
   PICONAS_CHECK(json.is_object(), source << ": the configuration must be a JSON object");
   std::set<std::string> known;
-  visit_fields(config, [&](const char* key, auto& field, const char*) {
+  visit_fields(config, [&](const char* key, auto&& field, const char*) {
     known.insert(key);
     if (json.contains(key)) {
       try {
@@ -154,7 +214,7 @@ void apply_json(PipelineConfig& config, const nlohmann::json& json, const std::s
 
 void apply_text(PipelineConfig& config, const std::string& key, const std::string& text) {
   bool found = false;
-  visit_fields(config, [&](const char* name, auto& field, const char*) {
+  visit_fields(config, [&](const char* name, auto&& field, const char*) {
     if (key == name) {
       set_text(key, field, text);
       found = true;
@@ -172,18 +232,14 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
 
 // Everything a stage parses from the configuration is parsed here too, so that a bad value is
 // refused before config.json is written (a stored bad configuration would block the rerun).
+// The ranges of the search, training and export settings are those libraries' own checks
+// (check_search_settings, check_train_config, check_export_options) on the settings the stages
+// will use (stages.h), with the configuration keys as names; only the rules of a run itself
+// are checked here.
 void check_pipeline_config(const PipelineConfig& c) {
-  // The one check of the metric list (search::parse_metric_weights refuses an unknown metric
-  // through nas/metrics' list), first, so that its message names the key.
-  try {
-    search::parse_metric_weights(c.metrics);
-  } catch (const Error& e) {
-    throw Error(std::string("config key 'metrics': ") + e.what());
-  }
+  // strategy, metrics, aggregator and target were parsed when they were read (set_text).
   try {
     data::parse_dataset_kind(c.data);
-    search::parse_strategy(c.strategy);
-    search::parse_aggregator(c.aggregator);
     ScoringBatch shape_only;
     shape_only.input = {1, 28, 28};
     shape_only.num_classes = 10;
@@ -194,33 +250,26 @@ void check_pipeline_config(const PipelineConfig& c) {
   }
   check_utf8(c.data_path, "config key 'data_path'");
   check_utf8(c.out, "the run directory");
-  PICONAS_CHECK(c.lr > 0 && c.lr <= train::kMaxLearningRate,
-                "config key 'lr' must be in (0, " << train::kMaxLearningRate << "], got " << c.lr);
-  for (const auto& [key, value] : {std::pair{"epochs", c.epochs}, std::pair{"shortlist_epochs", c.shortlist_epochs}})
-    PICONAS_CHECK(value <= train::kMaxEpochs, "config key '" << key
-                                                             << "' must be <= " << train::kMaxEpochs
-                                                             << ", got " << value);
-  PICONAS_CHECK(c.batch <= train::kMaxBatchSize,
-                "config key 'batch' must be <= " << train::kMaxBatchSize << ", got " << c.batch);
-  PICONAS_CHECK(c.threads <= train::kMaxThreads,
-                "config key 'threads' must be <= " << train::kMaxThreads << ", got " << c.threads);
+  PICONAS_CHECK(c.space == "blocks" || c.space == "mbv2",
+                "config key 'space': '" << c.space << "' cannot be trained and exported (use blocks or mbv2)");
+  // A run has no time budget: its search needs steps.
+  PICONAS_CHECK(c.search.steps > 0, "config key 'search_steps' must be positive, got " << c.search.steps);
+  search::check_search_settings(search_settings(c, ""), pipeline_config_names());
+  const std::string out = c.out.empty() ? std::string("run") : c.out;
+  // The shortlist's trainings (halving_eta 0) and the winner's.
+  train::check_train_config(
+      train_config(c, "", c.shortlist_epochs, c.shortlist_limit, 0.2, false, out + "/shortlist"),
+      prefixed_names("config key '", {{"epochs", "shortlist_epochs"}, {"limit", "shortlist_limit"}, {"batch_size", "batch"}}, "'"));
+  train::check_train_config(train_config(c, "", c.epochs, c.train_limit, 1.0, true, out + "/train"),
+                            pipeline_config_names());
+  deploy::check_export_options(export_options(c, out + "/export"), pipeline_config_names());
   auto positive = [](const char* key, int64_t v) { PICONAS_CHECK(v > 0, "config key '" << key << "' must be positive, got " << v); };
   auto non_negative = [](const char* key, int64_t v) {
     PICONAS_CHECK(v >= 0, "config key '" << key << "' must not be negative, got " << v);
   };
-  PICONAS_CHECK(c.space == "blocks" || c.space == "mbv2",
-                "config key 'space': '" << c.space << "' cannot be trained and exported (use blocks or mbv2)");
-  non_negative("budget_sram", c.budget_sram.bytes);
-  non_negative("budget_flash", c.budget_flash.bytes);
-  non_negative("max_macs", c.max_macs);
-  non_negative("max_memory", c.max_memory.bytes);
-  positive("scoring_images", c.scoring_images);
-  positive("search_steps", c.search_steps);
-  positive("population", c.population);
-  positive("sample_size", c.sample_size);
   positive("trials", c.trials);
-  positive("top_k", c.top_k);
-  PICONAS_CHECK(c.top_k <= kMaxShortlist, "config key 'top_k' must be <= " << kMaxShortlist << ", got " << c.top_k);
+  PICONAS_CHECK(c.search.top_k <= kMaxShortlist,
+                "config key 'top_k' must be <= " << kMaxShortlist << ", got " << c.search.top_k);
   PICONAS_CHECK(c.halving_eta == 0 || (c.halving_eta >= 2 && c.halving_eta <= 16),
                 "config key 'halving_eta' must be 0 (off) or in 2..16, got " << c.halving_eta);
   positive("halving_images", c.halving_images);
@@ -229,7 +278,7 @@ void check_pipeline_config(const PipelineConfig& c) {
   if (c.halving_eta > 0) {
     int64_t cost = 0;
     try {
-      cost = search::halving_cost(c.top_k, c.halving_images, c.halving_eta, false);
+      cost = search::halving_cost(c.search.top_k, c.halving_images, c.halving_eta, false);
     } catch (const Error& e) {
       throw Error(std::string("config keys 'top_k', 'halving_eta', 'halving_images': ") + e.what());
     }
@@ -237,24 +286,26 @@ void check_pipeline_config(const PipelineConfig& c) {
                                                    "would train " << cost << " images in all, more than "
                                                                   << kMaxShortlistImages);
   }
-  positive("shortlist_epochs", c.shortlist_epochs);
-  non_negative("shortlist_limit", c.shortlist_limit);
-  positive("epochs", c.epochs);
-  positive("batch", c.batch);
-  non_negative("train_limit", c.train_limit);
-  positive("calib_images", c.calib_images);
-  non_negative("eval_images", c.eval_images);
   positive("verify_images", c.verify_images);
   non_negative("mcu_images", c.mcu_images);
-  deploy::parse_mcu_target(c.target);  // Error naming the value and the known targets
-  PICONAS_CHECK(c.max_latency_ms == 0 || (std::isfinite(c.max_latency_ms) && c.max_latency_ms > 0),
-                "config key 'max_latency_ms' must be a positive, finite number of milliseconds (0: none), got "
-                    << c.max_latency_ms);
-  deploy::check_mcu_mhz(c.mcu_mhz, "config key 'mcu_mhz'");
-  PICONAS_CHECK(c.max_latency_ms == 0 || deploy::builtin_latency_table().calibrated(deploy::parse_mcu_target(c.target)),
-                "config key 'max_latency_ms': no latency calibration for " << c.target << " (bench/latency_calibrate.sh)");
-  positive("threads", c.threads);
   memory_plan_options(c);
+}
+
+SettingName pipeline_config_names() {
+  // The members of the search, train and export settings whose key differs from their name.
+  return prefixed_names("config key '",
+                        {{"steps", "search_steps"},
+                         {"max_peak_sram", "budget_sram"},
+                         {"max_flash", "budget_flash"},
+                         {"max_scoring_memory", "max_memory"},
+                         {"latency_target", "target"},
+                         {"batch_size", "batch"},
+                         {"limit", "train_limit"},
+                         {"calibration_images", "calib_images"},
+                         {"max_sram", "budget_sram"},
+                         {"out_dir", "out"},
+                         {"output_dir", "out"}},
+                        "'");
 }
 
 deploy::PlanOptions memory_plan_options(const PipelineConfig& c) {
@@ -273,6 +324,10 @@ deploy::PlanOptions memory_plan_options(const PipelineConfig& c) {
                     << c.patch_max_extra_macs);
   o.max_extra_macs = c.patch_max_extra_macs;
   return o;
+}
+
+bool PipelineConfig::operator==(const PipelineConfig& other) const {
+  return out == other.out && config_to_json(*this) == config_to_json(other);
 }
 
 std::vector<std::string> config_differences(const PipelineConfig& a, const PipelineConfig& b) {

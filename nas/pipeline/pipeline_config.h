@@ -3,9 +3,10 @@
 // run directory as config.json.
 //
 // Keys are the member names below (snake_case); on the command line they are the same names
-// with dashes (budget_sram -> --budget-sram). Byte sizes (ByteSize) accept a number or a
-// string with a binary suffix K, M or G (optionally followed by B or iB, case-insensitive):
-// "64K" = 65536, "1.5M" is an error (whole numbers only), "256" = 256.
+// with dashes (budget_sram -> --budget-sram). Byte keys accept a number or a string with a
+// binary suffix K, M or G (core/byte_size.h, the parser of every byte flag too): "64K" = 65536,
+// "1.5M" is an error (whole numbers only), "256" = 256. Typed keys (strategy, metrics,
+// aggregator, target) are parsed when read, so a bad value is refused there, naming the key.
 // Merging: apply_json() overrides only the keys present, so defaults < config file < flags is
 // three calls in that order; unknown keys and ill-typed values are errors naming the key.
 // The run directory ("out") is not part of the stored configuration.
@@ -16,27 +17,33 @@
 #include <vector>
 
 #include "core/byte_size.h"
+#include "core/setting_name.h"
 #include "nas/deploy/planner.h"
+#include "nas/search/search.h"
 
 namespace piconas::nas::pipeline {
-
-using piconas::ByteSize;  // core/byte_size.h: the one byte-size type and parser
 
 // Sane limits: more shortlist candidates, or more shortlist training images in all (every
 // rung of the successive halving summed), is a typo.
 inline constexpr int kMaxShortlist = 1000;
 inline constexpr int64_t kMaxShortlistImages = int64_t{1} << 36;
 
+// nas/search's settings with a run's defaults (population 50, sample size 10, 300 steps,
+// top 9, SRAM 64K, flash 256K, 2M MACs, 1G scoring memory, 120 MHz).
+search::SearchSettings default_search_settings();
+
 struct PipelineConfig {
-  // data and budgets
+  // data
   std::string data = "fashion-mnist";  // fashion-mnist | mnist | cifar10
   std::string data_path;               // "": the data set's standard location
-  ByteSize budget_sram{64 * 1024};     // peak int8 arena bytes (0: none)
-  ByteSize budget_flash{256 * 1024};   // int8 constant bytes (0: none)
-  int64_t max_macs = 2000000;          // MACs per image (0: none); bounds training time
-  ByteSize max_memory{int64_t{1} << 30};  // estimated scoring memory per candidate (0: none)
-  double max_latency_ms = 0;  // predicted ms per inference on `target` at mcu_mhz (0: none)
-  double mcu_mhz = 120;       // MCU clock of the latency budget (nas/deploy/latency.h)
+  // The training-free search and its budgets, typed (nas/search/search.h). Keys: strategy,
+  // metrics, aggregator, population, sample_size, search_steps (steps), top_k, and of
+  // search.constraints max_macs, budget_sram (max_peak_sram: the peak int8 arena, also the
+  // export's budget), budget_flash (max_flash), max_memory (max_scoring_memory),
+  // scoring_images, max_latency_ms, mcu_mhz and target (latency_target: also the board the
+  // export is verified on). Byte keys take K/M/G suffixes; 0: no limit. The search stage sets
+  // seed (the key seed), output_dir and resume.
+  search::SearchSettings search = default_search_settings();
   // int8 memory plan (nas/deploy/planner.h), one model for the search, the export and the
   // report under budget_sram: in-place depthwise "on" | "off"; patch-based execution of the
   // leading layers: patch_layers "if-needed" (the automatic choice only when budget_sram needs
@@ -46,26 +53,18 @@ struct PipelineConfig {
   std::string patch_layers = "if-needed";
   std::string patch_grid = "2x2";
   double patch_max_extra_macs = 0.2;
-  // training-free search
+  // the search space and the scoring
   std::string space = "blocks";  // blocks | mbv2
-  std::string strategy = "freerea";
-  std::string metrics = "naswot,logsynflow,skip";
-  std::string aggregator = "freerea";
   std::string activation = "relu6";
   std::string stem = "16k3s2";
   int head = 0;
   int min_blocks = 3, max_blocks = 6;
-  int scoring_images = 64;
-  int64_t search_steps = 300;
-  int population = 50;
-  int sample_size = 10;
   int trials = 1;
   // shortlist: short training of the top-k search candidates; the best validation accuracy wins.
   // halving_eta >= 2: successive halving (nas/search/successive_halving.h): rung 0 trains every
   // candidate for one epoch on a seeded subset of halving_images images, each later rung keeps
   // the best 1/eta and multiplies the images by eta, until one is left (the winner).
   // halving_eta 0: each candidate trained shortlist_epochs on shortlist_limit images.
-  int top_k = 9;
   int halving_eta = 3;
   int64_t halving_images = 1500;
   // Part of each rung training's seeded subset held out to rank by. A rung trains on 90 % of its
@@ -85,13 +84,13 @@ struct PipelineConfig {
   int64_t eval_images = 10000;  // test images for the float vs int8 accuracy
   int64_t verify_images = 100;  // host: emitted C vs host executor
   int64_t mcu_images = 10;      // the Cortex-M target under QEMU (0: skip)
-  std::string target = "cortex-m4";  // MCU target the export is verified on (deploy/mcu_target.h)
   // everything
   uint64_t seed = 1;
   int threads = 2;
   std::string out;  // run directory (not stored)
 
-  bool operator==(const PipelineConfig&) const = default;
+  // Equal stored keys (config_to_json) and run directory.
+  bool operator==(const PipelineConfig& other) const;
 };
 
 // Every key except "out".
@@ -104,6 +103,9 @@ void apply_text(PipelineConfig& config, const std::string& key, const std::strin
 std::vector<std::pair<std::string, std::string>> config_keys();
 // Range checks; Error naming the key.
 void check_pipeline_config(const PipelineConfig& config);
+// How the settings of nas/search, nas/train and nas/deploy are named by the configuration's
+// keys in their checks' errors ("config key 'budget_sram'" for Constraints::max_peak_sram).
+SettingName pipeline_config_names();
 // The memory planner options of in_place / patch_* (checked by check_pipeline_config).
 deploy::PlanOptions memory_plan_options(const PipelineConfig& config);
 // Keys whose values differ (for "the run directory holds another configuration"); threads is

@@ -137,8 +137,8 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
   const fs::path out(c.out);
   Doc d;
   d.heading("piconas run: " + c.out, 1);
-  d.text("Data " + code(c.data) + "; budgets: peak SRAM " + code(std::to_string(c.budget_sram.bytes) + " B") +
-         ", flash " + code(std::to_string(c.budget_flash.bytes) + " B") + ", MACs " + code(std::to_string(c.max_macs)) +
+  d.text("Data " + code(c.data) + "; budgets: peak SRAM " + code(std::to_string(c.search.constraints.max_peak_sram) + " B") +
+         ", flash " + code(std::to_string(c.search.constraints.max_flash) + " B") + ", MACs " + code(std::to_string(c.search.constraints.max_macs)) +
          " per image. Resolved configuration: " + code((out / "config.json").string()) +
          ". Every number below comes with the command that reproduces it (run from the directory `piconas run` "
          "ran in; the `repro/` output directories keep the originals untouched). The whole run:");
@@ -216,8 +216,8 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
   d.svg("training_curves.svg", curves);
 
   d.heading("4. int8 export");
-  const bool sram_ok = c.budget_sram.bytes == 0 || exp["peak_sram"].get<int64_t>() <= c.budget_sram.bytes;
-  const bool flash_ok = c.budget_flash.bytes == 0 || exp["flash_bytes"].get<int64_t>() <= c.budget_flash.bytes;
+  const bool sram_ok = c.search.constraints.max_peak_sram == 0 || exp["peak_sram"].get<int64_t>() <= c.search.constraints.max_peak_sram;
+  const bool flash_ok = c.search.constraints.max_flash == 0 || exp["flash_bytes"].get<int64_t>() <= c.search.constraints.max_flash;
   const std::string without_in_place =
       exp.contains("peak_sram_without_in_place") ? ", " + count(exp["peak_sram_without_in_place"]) + " B without in-place depthwise" : "";
   const bool patched = exp.contains("patch_layers") && exp["patch_layers"].get<int64_t>() > 0;

@@ -10,6 +10,8 @@
 #include "core/distributed.h"
 #include "core/duration.h"
 #include "nas/pipeline/pipeline.h"
+#include "nas/deploy/export.h"
+#include "nas/search/search.h"
 #include "nas/train/trainer.h"
 
 namespace piconas::nas::pipeline {
@@ -28,6 +30,11 @@ nlohmann::json run_train_stage(StageContext& ctx);
 nlohmann::json run_export_stage(StageContext& ctx);
 nlohmann::json run_verify_stage(StageContext& ctx);
 
+// The settings the stages hand to nas/search, nas/train and nas/deploy, made from the
+// configuration in one place each; check_pipeline_config validates them with those libraries'
+// own checks, naming the configuration keys (pipeline_config_names).
+search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir);
+deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir);
 // The TrainConfig the pipeline uses for an architecture, and the `piconas train` command
 // line that reproduces it into `repro_dir`.
 train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs,

@@ -14,24 +14,11 @@ using nlohmann::json;
 
 namespace {
 
-deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir) {
-  deploy::ExportOptions o;
-  o.out_dir = out_dir;
-  o.prefix = "model";
-  o.calibration_images = c.calib_images;
-  o.eval_images = c.eval_images;
-  o.dataset = c.data;
-  o.data_path = c.data_path;
-  o.max_sram = c.budget_sram.bytes;  // the export picks the fastest memory plan within the budget
-  o.memory = memory_plan_options(c);
-  return o;
-}
-
 // The memory flags of export / verify / info that reproduce the run's plan (non-defaults only).
 std::string memory_flags(const PipelineConfig& c) {
   const PipelineConfig defaults;
   std::string flags;
-  if (c.budget_sram.bytes > 0) flags += " --max-sram " + std::to_string(c.budget_sram.bytes);
+  if (c.search.constraints.max_peak_sram > 0) flags += " --max-sram " + std::to_string(c.search.constraints.max_peak_sram);
   if (c.in_place == "off") flags += " --no-in-place";
   const bool automatic = c.patch_layers == "auto" || c.patch_layers == "if-needed";
   if (c.patch_layers != defaults.patch_layers) flags += " --patch-layers " + shell_word(c.patch_layers);
@@ -65,6 +52,19 @@ json layer_instructions_json(const deploy::VerifyReport& r) {
 
 }  // namespace
 
+deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir) {
+  deploy::ExportOptions o;
+  o.out_dir = out_dir;
+  o.prefix = "model";
+  o.calibration_images = c.calib_images;
+  o.eval_images = c.eval_images;
+  o.dataset = c.data;
+  o.data_path = c.data_path;
+  o.max_sram = c.search.constraints.max_peak_sram;  // the export picks the fastest memory plan within the budget
+  o.memory = memory_plan_options(c);
+  return o;
+}
+
 json run_export_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
   set_num_threads(c.threads);
@@ -75,7 +75,7 @@ json run_export_stage(StageContext& ctx) {
                false);
   const deploy::ExportReport r = deploy::export_checkpoint(checkpoint, export_options(c, out_dir));
   const deploy::DeployModel model = deploy::load_deploy_model(checkpoint);
-  const Footprint f = deployment_footprint(model.arch, memory_plan_options(c), c.budget_sram.bytes);
+  const Footprint f = deployment_footprint(model.arch, memory_plan_options(c), c.search.constraints.max_peak_sram);
   json layers = json::array();
   for (const LayerFootprint& l : f.layers)
     layers.push_back({{"name", l.name}, {"kind", l.kind}, {"live_sram", l.live_sram}, {"flash", l.flash}});
@@ -107,13 +107,14 @@ json run_verify_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
   set_num_threads(c.threads);
   const std::string checkpoint = ctx.results.at(Stage::Train).at("best_checkpoint").get<std::string>();
+  const std::string target = deploy::mcu_board(c.search.constraints.latency_target).name;
   deploy::VerifyOptions o;
   o.work_dir = ctx.path("verify");
   o.export_options = export_options(c, "");
   o.images = c.verify_images;
   o.mcu_images = c.mcu_images;
-  o.target = deploy::parse_mcu_target(c.target);
-  ctx.progress("host C on " + std::to_string(c.verify_images) + " test images, " + c.target + " (QEMU) on " +
+  o.target = c.search.constraints.latency_target;
+  ctx.progress("host C on " + std::to_string(c.verify_images) + " test images, " + target + " (QEMU) on " +
                    std::to_string(c.mcu_images),
                false);
   const deploy::VerifyReport r = deploy::verify_checkpoint(checkpoint, ctx.path("export"), o);
@@ -122,7 +123,7 @@ json run_verify_stage(StageContext& ctx) {
                                                                         << r.host.images << " images (" << o.work_dir
                                                                         << "/host)");
   PICONAS_CHECK(!r.mcu.ran || r.mcu.identical,
-                "run: the " << c.target << " firmware differs from the host executor on "
+                "run: the " << target << " firmware differs from the host executor on "
                     << (r.mcu.images - r.mcu.matching) << " of " << r.mcu.images << " images (" << o.work_dir
                     << "/mcu)");
   return {{"host", check_json(r.host)},
@@ -131,7 +132,7 @@ json run_verify_stage(StageContext& ctx) {
           {"command", "piconas verify " + shell_word(checkpoint) + " --export " + shell_word(ctx.path("export")) +
                           " --out " + shell_word(ctx.path("repro/verify")) + " --calib " +
                           std::to_string(c.calib_images) + " --images " + std::to_string(c.verify_images) +
-                          " --mcu-images " + std::to_string(c.mcu_images) + " --target " + c.target + " --dataset " + shell_word(c.data) +
+                          " --mcu-images " + std::to_string(c.mcu_images) + " --target " + target + " --dataset " + shell_word(c.data) +
                           data_path_flag(c) + memory_flags(c)}};
 }
 

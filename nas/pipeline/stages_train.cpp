@@ -41,42 +41,24 @@ std::string data_flags(const PipelineConfig& c, const char* data_flag) {
   return s;
 }
 
-search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir) {
-  search::SearchSettings s;
-  s.strategy = search::parse_strategy(c.strategy);
-  s.population = c.population;
-  s.sample_size = c.sample_size;
-  s.steps = c.search_steps;
-  s.seed = c.seed;
-  s.metrics = search::parse_metric_weights(c.metrics);
-  s.aggregator = search::parse_aggregator(c.aggregator);
-  s.constraints.max_macs = c.max_macs;
-  s.constraints.max_peak_sram = c.budget_sram.bytes;
-  s.constraints.max_flash = c.budget_flash.bytes;
-  s.constraints.max_scoring_memory = c.max_memory.bytes;
-  s.constraints.scoring_images = c.scoring_images;
-  s.constraints.max_latency_ms = c.max_latency_ms;
-  s.constraints.mcu_mhz = c.mcu_mhz;
-  s.constraints.latency_target = deploy::parse_mcu_target(c.target);
-  s.output_dir = out_dir;
-  s.top_k = c.top_k;
-  return s;
-}
-
 std::string search_command(const PipelineConfig& c, const std::string& out_dir) {
-  return "piconas search" + data_flags(c, "--dataset") + " --images " + std::to_string(c.scoring_images) +
+  const search::SearchSettings& s = c.search;
+  const search::Constraints& limits = s.constraints;
+  return "piconas search" + data_flags(c, "--dataset") + " --images " + std::to_string(limits.scoring_images) +
          " --space " + c.space + " --activation " + c.activation + " --stem " + c.stem + " --head " +
          std::to_string(c.head) + " --min-blocks " + std::to_string(c.min_blocks) + " --max-blocks " +
-         std::to_string(c.max_blocks) + " --strategy " + c.strategy + " --metrics " + shell_word(c.metrics) +
-         " --aggregator " + c.aggregator + " --population " + std::to_string(c.population) + " --sample-size " +
-         std::to_string(c.sample_size) + " --steps " + std::to_string(c.search_steps) + " --seed " +
-         std::to_string(c.seed) + " --trials " + std::to_string(c.trials) + " --max-sram " +
-         std::to_string(c.budget_sram.bytes) + " --max-flash " + std::to_string(c.budget_flash.bytes) +
-         " --max-macs " + std::to_string(c.max_macs) + " --max-memory " + byte_size_str(c.max_memory.bytes) +
-         (c.max_latency_ms > 0 ? " --max-latency-ms " + num(c.max_latency_ms) + " --mcu-mhz " +
-                                     num(c.mcu_mhz) + " --target " + c.target
-                               : std::string()) +
-         " --top-k " + std::to_string(c.top_k) + " --threads " + std::to_string(c.threads) + " --output " +
+         std::to_string(c.max_blocks) + " --strategy " + search::strategy_name(s.strategy) + " --metrics " +
+         shell_word(search::metric_weights_text(s.metrics)) + " --aggregator " + search::aggregator_name(s.aggregator) +
+         " --population " + std::to_string(s.population) + " --sample-size " + std::to_string(s.sample_size) +
+         " --steps " + std::to_string(s.steps) + " --seed " + std::to_string(c.seed) + " --trials " +
+         std::to_string(c.trials) + " --max-sram " + std::to_string(limits.max_peak_sram) + " --max-flash " +
+         std::to_string(limits.max_flash) + " --max-macs " + std::to_string(limits.max_macs) + " --max-memory " +
+         byte_size_str(limits.max_scoring_memory) +
+         (limits.max_latency_ms > 0 ? " --max-latency-ms " + num(limits.max_latency_ms) + " --mcu-mhz " +
+                                          num(limits.mcu_mhz) + " --target " +
+                                          deploy::mcu_board(limits.latency_target).name
+                                    : std::string()) +
+         " --top-k " + std::to_string(s.top_k) + " --threads " + std::to_string(c.threads) + " --output " +
          shell_word(out_dir);
 }
 
@@ -257,6 +239,13 @@ json run_halving(StageContext& ctx, const json& candidates) {
 
 }  // namespace
 
+search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir) {
+  search::SearchSettings s = c.search;
+  s.seed = c.seed;
+  s.output_dir = out_dir;
+  return s;
+}
+
 train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs,
                                 int64_t limit, double warmup, bool test,
                                 const std::string& out_dir) {
@@ -295,13 +284,13 @@ json run_search_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
   set_num_threads(c.threads);
   const std::string out_dir = ctx.path("search");
-  const ScoringBatch batch = load_scoring_batch(dataset_spec(c), c.scoring_images, c.seed);
+  const ScoringBatch batch = load_scoring_batch(dataset_spec(c), static_cast<int>(c.search.constraints.scoring_images), c.seed);
   search::SearchSettings s = search_settings(c, out_dir);
   search::SpaceOptions space_options =
       make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks);
   space_options.int8_block_kinds_only = search::has_deployment_budget(s.constraints);
   space_options.deploy_memory = memory_plan_options(c);
-  space_options.deploy_max_sram = c.budget_sram.bytes;
+  space_options.deploy_max_sram = c.search.constraints.max_peak_sram;
   const auto space = search::make_search_space(c.space, space_options);
   s.resume = fs::exists(search::search_state_path(out_dir));
   make_directories(out_dir);

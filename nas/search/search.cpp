@@ -221,9 +221,11 @@ void Searcher::score_entries(const std::vector<int64_t>& entries) {
                                                      << batch.size() << " candidates");
   }
   for (size_t k = 0; k < to_score.size(); ++k) {
-    const Candidate& c = state_.history[to_score[k]].candidate;
+    const HistoryEntry& e = state_.history[to_score[k]];
+    const Candidate& c = e.candidate;
     for (const MetricWeight& m : s_.metrics)
-      if (is_architecture_metric(m.name)) values[k][m.name] = architecture_metric(space_, c, m.name);
+      if (is_architecture_metric(m.name))
+        values[k][m.name] = architecture_metric(space_, c, e.cost, m.name);
     for (const MetricWeight& m : s_.metrics)
       PICONAS_CHECK(values[k].count(m.name),
                     "search: the score function returned no '" << m.name << "' for " << c.text);
@@ -458,31 +460,9 @@ void Searcher::report() {
 }
 
 SearchResult Searcher::run() {
-  PICONAS_CHECK(s_.population >= 1 && s_.sample_size >= 1 && s_.batch >= 1 &&
-                    s_.max_infeasible >= 1 && s_.top_k >= 1 && s_.checkpoint_every >= 0,
-                "search: population, sample_size, batch, max_infeasible and top_k must be >= 1");
-  PICONAS_CHECK(s_.steps >= 0 && s_.time_budget >= 0 && std::isfinite(s_.time_budget),
-                "search: steps and time budget must be >= 0 (0: none), got " << s_.steps << " and " << s_.time_budget);
-  PICONAS_CHECK(s_.steps > 0 || s_.time_budget > 0, "search: give a step budget or a time budget");
-  check_constraints(s_.constraints);
-  // The output path is written into search.json: a name JSON cannot hold fails now, not after
-  // the search.
-  check_utf8(s_.output_dir, "search: output directory");
-  PICONAS_CHECK(!s_.metrics.empty(), "search: no metrics to rank by");
-  PICONAS_CHECK(std::isfinite(s_.rl_learning_rate) && s_.rl_learning_rate > 0 &&
-                    s_.rl_baseline_decay >= 0 && s_.rl_baseline_decay < 1,
-                "search: rl needs learning rate > 0 and 0 <= baseline decay < 1, got "
-                    << s_.rl_learning_rate << " and " << s_.rl_baseline_decay);
-  PICONAS_CHECK(s_.aggregator != AggregatorKind::ZScore || s_.population >= 2,
-                "search: zscore aggregation needs a reference population of at least 2");
+  check_search_settings(s_);
   const bool has_population = s_.strategy == StrategyKind::Rea || s_.strategy == StrategyKind::FreeRea;
-  PICONAS_CHECK(s_.initial_archs.empty() || has_population,
-                "search: initial architectures need a population (rea or freerea)");
-  PICONAS_CHECK(static_cast<int64_t>(s_.initial_archs.size()) <= s_.population,
-                "search: " << s_.initial_archs.size() << " initial architectures for a population of "
-                           << s_.population);
   if (s_.resume) {
-    PICONAS_CHECK(!s_.output_dir.empty(), "search: resume needs an output directory");
     state_ = load_search_state(search_state_path(s_.output_dir), space_, s_);
     rng_ = Rng(state_.rng);
     for (size_t i = 0; i < state_.history.size(); ++i)

@@ -51,6 +51,7 @@
 #include <string>
 #include <vector>
 
+#include "core/setting_name.h"
 #include "nas/deploy/mcu_target.h"
 #include "nas/search/aggregate.h"
 #include "nas/search/gene_policy.h"
@@ -83,8 +84,10 @@ struct Constraints {
 // should draw only deployable block kinds (SpaceOptions::int8_block_kinds_only).
 bool has_deployment_budget(const Constraints& limits);
 std::vector<std::string> constraint_violations(const CostEstimate& cost, const Constraints& limits);
-// Every limit >= 0 (0: none; a negative budget is an Error, never "no limit"), scoring_images >= 1.
-void check_constraints(const Constraints& limits);
+// Every limit >= 0 (0: none; a negative budget is an Error, never "no limit"), scoring_images >= 1;
+// a latency budget needs a valid clock and a calibrated target. Errors name the field through
+// `name` (core/setting_name.h; default: "search: max MACs" etc.).
+void check_constraints(const Constraints& limits, const SettingName& name = {});
 
 struct SearchSettings {
   StrategyKind strategy = StrategyKind::FreeRea;
@@ -109,6 +112,11 @@ struct SearchSettings {
   // outside the space, violates a constraint or repeats another is an Error.
   std::vector<std::string> initial_archs;
 };
+
+// The one range check of SearchSettings, called by run_search, by `piconas search` before the
+// data is loaded (names: its flags) and by the run configuration (names: its keys). Errors name
+// the field through `name` and give the value.
+void check_search_settings(const SearchSettings& settings, const SettingName& name = {});
 
 struct HistoryEntry {
   Candidate candidate;

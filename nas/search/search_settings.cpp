@@ -6,6 +6,7 @@
 
 #include "core/duration.h"
 #include "core/error.h"
+#include "core/input_checks.h"
 #include "nas/deploy/latency.h"
 #include "nas/search/search.h"
 
@@ -74,22 +75,85 @@ std::vector<std::string> constraint_violations(const CostEstimate& cost,
   return out;
 }
 
-void check_constraints(const Constraints& limits) {
-  for (const auto& [name, value] : {std::pair{"max params", limits.max_params}, std::pair{"max MACs", limits.max_macs},
-                                    std::pair{"max peak SRAM", limits.max_peak_sram},
-                                    std::pair{"max flash", limits.max_flash},
-                                    std::pair{"max scoring memory", limits.max_scoring_memory}})
-    PICONAS_CHECK(value >= 0, "search: " << name << " must be >= 0 (0: no limit), got " << value);
-  PICONAS_CHECK(limits.scoring_images >= 1, "search: scoring images must be >= 1, got " << limits.scoring_images);
+namespace {
+
+// The library's own names of the settings ("search: max MACs").
+SettingName library_names() {
+  return prefixed_names("search: ", {{"max_params", "max params"},
+                                     {"max_macs", "max MACs"},
+                                     {"max_peak_sram", "max peak SRAM"},
+                                     {"max_flash", "max flash"},
+                                     {"max_scoring_memory", "max scoring memory"},
+                                     {"scoring_images", "scoring images"},
+                                     {"max_latency_ms", "max latency"},
+                                     {"mcu_mhz", "the MCU clock (--mcu-mhz)"},
+                                     {"latency_target", "the latency target"},
+                                     {"time_budget", "time budget"},
+                                     {"output_dir", "output directory"},
+                                     {"rl_learning_rate", "rl learning rate"},
+                                     {"rl_baseline_decay", "rl baseline decay"},
+                                     {"initial_archs", "initial architectures"}});
+}
+
+}  // namespace
+
+void check_constraints(const Constraints& limits, const SettingName& given_name) {
+  const SettingName name = given_name ? given_name : library_names();
+  for (const auto& [member, value] : {std::pair{"max_params", limits.max_params}, std::pair{"max_macs", limits.max_macs},
+                                      std::pair{"max_peak_sram", limits.max_peak_sram},
+                                      std::pair{"max_flash", limits.max_flash},
+                                      std::pair{"max_scoring_memory", limits.max_scoring_memory}})
+    PICONAS_CHECK(value >= 0, name(member) << " must be >= 0 (0: no limit), got " << value);
+  // A larger scoring batch is a typo (and must fit the int of load_scoring_batch).
+  constexpr int64_t kMaxScoringImages = int64_t{1} << 20;
+  PICONAS_CHECK(limits.scoring_images >= 1 && limits.scoring_images <= kMaxScoringImages,
+                name("scoring_images") << " must be in [1, " << kMaxScoringImages << "], got "
+                                       << limits.scoring_images);
   PICONAS_CHECK(limits.max_latency_ms == 0 || (std::isfinite(limits.max_latency_ms) && limits.max_latency_ms > 0),
-                "search: max latency must be a positive, finite number of milliseconds (0: no limit), got "
-                    << limits.max_latency_ms);
+                name("max_latency_ms") << " must be a positive, finite number of milliseconds (0: no limit), got "
+                                       << limits.max_latency_ms);
   if (limits.max_latency_ms > 0) {
-    deploy::check_mcu_mhz(limits.mcu_mhz, "search: the MCU clock (--mcu-mhz)");
+    deploy::check_mcu_mhz(limits.mcu_mhz, name("mcu_mhz"));
     PICONAS_CHECK(deploy::builtin_latency_table().calibrated(limits.latency_target),
-                  "search: no latency calibration for " << deploy::mcu_board(limits.latency_target).name
-                                                        << " (bench/latency_calibrate.sh)");
+                  name("max_latency_ms") << ": no latency calibration for "
+                                         << deploy::mcu_board(limits.latency_target).name
+                                         << " (bench/latency_calibrate.sh)");
   }
+}
+
+void check_search_settings(const SearchSettings& s, const SettingName& given_name) {
+  const SettingName name = given_name ? given_name : library_names();
+  for (const auto& [member, value] : {std::pair{"population", s.population}, std::pair{"sample_size", s.sample_size},
+                                      std::pair{"batch", s.batch}, std::pair{"max_infeasible", s.max_infeasible},
+                                      std::pair{"top_k", s.top_k}})
+    PICONAS_CHECK(value >= 1, name(member) << " must be >= 1, got " << value);
+  PICONAS_CHECK(s.checkpoint_every >= 0,
+                name("checkpoint_every") << " must be >= 0 (0: at the end only), got " << s.checkpoint_every);
+  PICONAS_CHECK(s.steps >= 0, name("steps") << " must be >= 0 (0: none), got " << s.steps);
+  PICONAS_CHECK(s.time_budget >= 0 && std::isfinite(s.time_budget),
+                name("time_budget") << " must be >= 0 seconds (0: none), got " << s.time_budget);
+  PICONAS_CHECK(s.steps > 0 || s.time_budget > 0,
+                "search: give a step budget (" << name("steps") << ") or a time budget (" << name("time_budget")
+                                               << ")");
+  check_constraints(s.constraints, name);
+  // The output path is written into search.json: a name JSON cannot hold fails now, not after
+  // the search.
+  check_utf8(s.output_dir, name("output_dir"));
+  PICONAS_CHECK(!s.metrics.empty(), name("metrics") << ": no metrics to rank by");
+  PICONAS_CHECK(std::isfinite(s.rl_learning_rate) && s.rl_learning_rate > 0,
+                name("rl_learning_rate") << " must be > 0, got " << s.rl_learning_rate);
+  PICONAS_CHECK(s.rl_baseline_decay >= 0 && s.rl_baseline_decay < 1,
+                name("rl_baseline_decay") << " must be in [0, 1), got " << s.rl_baseline_decay);
+  PICONAS_CHECK(s.aggregator != AggregatorKind::ZScore || s.population >= 2,
+                "search: zscore aggregation needs a reference population of at least 2 ("
+                    << name("population") << " " << s.population << ")");
+  const bool has_population = s.strategy == StrategyKind::Rea || s.strategy == StrategyKind::FreeRea;
+  PICONAS_CHECK(s.initial_archs.empty() || has_population,
+                name("initial_archs") << " need a population (rea or freerea)");
+  PICONAS_CHECK(static_cast<int64_t>(s.initial_archs.size()) <= s.population,
+                name("initial_archs") << ": " << s.initial_archs.size() << " for a population of "
+                                      << s.population);
+  PICONAS_CHECK(!s.resume || !s.output_dir.empty(), "search: resume needs an output directory");
 }
 
 std::string format_progress(const SearchProgress& p) {

@@ -24,9 +24,9 @@ bool is_architecture_metric(std::string_view metric) {
   return m && !metrics::needs_network(*m);
 }
 
-double architecture_metric(const SearchSpace& space, const Candidate& c, std::string_view metric) {
+double architecture_metric(const SearchSpace& space, const Candidate& c, const CostEstimate& cost,
+                           std::string_view metric) {
   if (metric == "skip") return space.skip(c);
-  const CostEstimate cost = space.cost(c);
   if (metric == "params") return static_cast<double>(cost.params);
   if (metric == "macs") return static_cast<double>(cost.macs);
   if (metric == "peak_sram") return static_cast<double>(cost.peak_sram);

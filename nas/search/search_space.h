@@ -100,8 +100,11 @@ std::unique_ptr<SearchSpace> make_search_space(std::string_view name, const Spac
 std::vector<std::string> search_space_names();
 
 // Metrics computed from the architecture alone: "skip", "params", "macs", "peak_sram", "flash".
+// `cost` is space.cost(c), which the caller has already computed (the search for its
+// constraints): a candidate's cost is computed once.
 bool is_architecture_metric(std::string_view metric);
-double architecture_metric(const SearchSpace& space, const Candidate& c, std::string_view metric);
+double architecture_metric(const SearchSpace& space, const Candidate& c, const CostEstimate& cost,
+                           std::string_view metric);
 
 // Shared helpers of the space implementations.
 // A value drawn uniformly from `values` other than `current` (values must hold another one).

@@ -16,34 +16,54 @@ const char* schedule_name(autograd::ScheduleKind kind) {
 }
 }  // namespace
 
-void check_train_config(const TrainConfig& c) {
-  PICONAS_CHECK(!c.out_dir.empty(), "train: an output directory (out_dir) is required");
-  check_utf8(c.out_dir, "train: output directory");
-  check_utf8(c.data.path, "train: data path");
-  PICONAS_CHECK(c.epochs > 0 && c.epochs <= kMaxEpochs, "train: epochs must be in [1, " << kMaxEpochs << "], got " << c.epochs);
+void check_train_config(const TrainConfig& c, const SettingName& given_name) {
+  const SettingName name =
+      given_name ? given_name
+                 : prefixed_names("train: ", {{"out_dir", "output directory"},
+                                              {"batch_size", "batch size"},
+                                              {"lr", "learning rate"},
+                                              {"weight_decay", "weight decay"},
+                                              {"warmup_epochs", "warm-up epochs"},
+                                              {"step_epochs", "step schedule period (epochs)"},
+                                              {"step_gamma", "step gamma"},
+                                              {"label_smoothing", "label smoothing"},
+                                              {"val_fraction", "validation fraction"},
+                                              {"checkpoint_every_steps", "checkpoint interval"},
+                                              {"progress_every_steps", "progress interval"},
+                                              {"bn_recalibration_batches", "BatchNorm recalibration batches"},
+                                              {"data_path", "data path"}});
+  PICONAS_CHECK(!c.out_dir.empty(), name("out_dir") << " is required");
+  check_utf8(c.out_dir, name("out_dir"));
+  check_utf8(c.data.path, name("data_path"));
+  PICONAS_CHECK(c.epochs > 0 && c.epochs <= kMaxEpochs,
+                name("epochs") << " must be in [1, " << kMaxEpochs << "], got " << c.epochs);
   PICONAS_CHECK(c.batch_size > 0 && c.batch_size <= kMaxBatchSize,
-                "train: batch size must be in [1, " << kMaxBatchSize << "], got " << c.batch_size);
+                name("batch_size") << " must be in [1, " << kMaxBatchSize << "], got " << c.batch_size);
   PICONAS_CHECK(c.lr > 0 && c.lr <= kMaxLearningRate,
-                "train: learning rate must be in (0, " << kMaxLearningRate << "], got " << c.lr);
-  PICONAS_CHECK(c.momentum >= 0 && c.momentum < 1, "train: momentum must be in [0, 1), got " << c.momentum);
-  PICONAS_CHECK(!c.nesterov || c.momentum > 0, "train: Nesterov needs momentum > 0");
-  PICONAS_CHECK(c.weight_decay >= 0 && c.weight_decay < 1, "train: weight decay must be in [0, 1), got " << c.weight_decay);
+                name("lr") << " must be in (0, " << kMaxLearningRate << "], got " << c.lr);
+  PICONAS_CHECK(c.momentum >= 0 && c.momentum < 1, name("momentum") << " must be in [0, 1), got " << c.momentum);
+  PICONAS_CHECK(!c.nesterov || c.momentum > 0, "train: Nesterov needs " << name("momentum") << " > 0");
+  PICONAS_CHECK(c.weight_decay >= 0 && c.weight_decay < 1,
+                name("weight_decay") << " must be in [0, 1), got " << c.weight_decay);
   PICONAS_CHECK(c.warmup_epochs >= 0 && c.warmup_epochs <= static_cast<double>(c.epochs),
-                "train: warm-up epochs must be in [0, epochs = " << c.epochs << "], got " << c.warmup_epochs);
+                name("warmup_epochs") << " must be in [0, epochs = " << c.epochs << "], got " << c.warmup_epochs);
   PICONAS_CHECK(c.step_epochs > 0 && c.step_epochs <= kMaxEpochs,
-                "train: step schedule period must be in [1, " << kMaxEpochs << "] epochs, got " << c.step_epochs);
-  PICONAS_CHECK(c.step_gamma > 0 && c.step_gamma <= 1, "train: step gamma must be in (0, 1], got " << c.step_gamma);
+                name("step_epochs") << " must be in [1, " << kMaxEpochs << "], got " << c.step_epochs);
+  PICONAS_CHECK(c.step_gamma > 0 && c.step_gamma <= 1, name("step_gamma") << " must be in (0, 1], got " << c.step_gamma);
   PICONAS_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1,
-                "train: label smoothing must be in [0, 1), got " << c.label_smoothing);
+                name("label_smoothing") << " must be in [0, 1), got " << c.label_smoothing);
   PICONAS_CHECK(c.val_fraction >= 0 && c.val_fraction < 1,
-                "train: validation fraction must be in [0, 1), got " << c.val_fraction);
-  PICONAS_CHECK(c.limit >= 0, "train: limit must be >= 0, got " << c.limit);
-  PICONAS_CHECK(c.threads > 0 && c.threads <= kMaxThreads, "train: threads must be in [1, " << kMaxThreads << "], got " << c.threads);
-  PICONAS_CHECK(c.checkpoint_every_steps >= 0, "train: checkpoint interval must be >= 0");
-  PICONAS_CHECK(c.progress_every_steps > 0, "train: progress interval must be > 0");
+                name("val_fraction") << " must be in [0, 1), got " << c.val_fraction);
+  PICONAS_CHECK(c.limit >= 0, name("limit") << " must be >= 0 (0: all), got " << c.limit);
+  PICONAS_CHECK(c.threads > 0 && c.threads <= kMaxThreads,
+                name("threads") << " must be in [1, " << kMaxThreads << "], got " << c.threads);
+  PICONAS_CHECK(c.checkpoint_every_steps >= 0,
+                name("checkpoint_every_steps") << " must be >= 0, got " << c.checkpoint_every_steps);
+  PICONAS_CHECK(c.progress_every_steps > 0,
+                name("progress_every_steps") << " must be > 0, got " << c.progress_every_steps);
   PICONAS_CHECK(c.bn_recalibration_batches >= 0 && c.bn_recalibration_batches <= kMaxEpochs,
-                "train: BatchNorm recalibration batches must be in [0, " << kMaxEpochs << "], got "
-                                                                          << c.bn_recalibration_batches);
+                name("bn_recalibration_batches") << " must be in [0, " << kMaxEpochs << "], got "
+                                                 << c.bn_recalibration_batches);
   c.augment.validate();
 }
 

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "autograd/layers.h"
+#include "core/setting_name.h"
 #include "autograd/optimizer.h"
 #include "data/augment.h"
 #include "data/dataset.h"
@@ -134,9 +135,11 @@ inline constexpr int64_t kMaxBatchSize = 65536;
 inline constexpr double kMaxLearningRate = 100.0;
 inline constexpr int kMaxThreads = 1024;
 
-// Validates the configuration (ranges, required fields; NaN and infinity fail every range);
-// throws Error naming the field.
-void check_train_config(const TrainConfig& config);
+// The one range check of TrainConfig (ranges, required fields; NaN and infinity fail every
+// range), called by train_model, by `piconas train` (names: its flags) and by the run
+// configuration (names: its keys); throws Error naming the field through `name`
+// (core/setting_name.h; default "train: batch size" etc.) and giving the value.
+void check_train_config(const TrainConfig& config, const SettingName& name = {});
 // The fields that define the run's results (not threads, out_dir, resume or progress
 // settings), as stored in checkpoints and summary.json.
 nlohmann::json train_config_json(const TrainConfig& config);

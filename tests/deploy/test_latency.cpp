@@ -157,8 +157,12 @@ TEST_CASE("latency: kernel variants and terms of the MobileNetV3 layers and plan
 
   LatencyMeasurement bad;
   CHECK_THROWS_AS(parse_plan_flags("--max-sram", bad), Error);
-  CHECK_THROWS_AS(parse_plan_flags("--max-sram 12k", bad), Error);
+  CHECK_THROWS_AS(parse_plan_flags("--max-sram 1.5k", bad), Error);
   CHECK_THROWS_AS(parse_plan_flags("--max-sram -5", bad), Error);
+  CHECK_THROWS_AS(parse_plan_flags("--max-sram 0", bad), Error);
+  CHECK_THROWS_WITH_AS(parse_plan_flags("--max-sram 2T", bad), doctest::Contains("--max-sram"), Error);
+  parse_plan_flags("--max-sram 12k", bad);  // the same byte syntax as every byte flag
+  CHECK(bad.max_sram == 12288);
   CHECK_THROWS_AS(parse_plan_flags("--no-in-place 1", bad), Error);
   CHECK_THROWS_AS(parse_plan_flags("--patch-grid 0x2", bad), Error);
   parse_plan_flags("--max-sram 20000 --patch-layers auto", bad);

@@ -71,8 +71,8 @@ TEST_CASE("arch spec: a stride-2 layer on a 1x1 map is rejected") {
 
 TEST_CASE("arch spec: blocks space membership reasons") {
   ArchSpec s = tiny_bench();
-  s.blocks.push_back({BlockKind::InvertedResidual, 3, 3, 1, 64});
-  s.blocks.push_back({BlockKind::ConvNeXt, 5, 4, 1, 48});
+  s.blocks.push_back(plain_block(BlockKind::InvertedResidual, 3, 3, 1, 64));
+  s.blocks.push_back(plain_block(BlockKind::ConvNeXt, 5, 4, 1, 48));
   const auto p = blocks_space_problems(s);
   CHECK(p.size() == 2);
   CHECK(has_reason(p, "block 4: expansion 3 not in the blocks space {2,4,6}"));

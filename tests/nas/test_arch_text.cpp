@@ -36,9 +36,9 @@ TEST_CASE("arch text: the documented blocks example parses to the expected spec 
   CHECK(s.activation == Activation::ReLU6);
   CHECK(s.stem == StemSpec{16, 3, 2});
   REQUIRE(s.blocks.size() == 3);
-  CHECK(s.blocks[0] == BlockSpec{BlockKind::InvertedResidual, 3, 6, 1, 16});
-  CHECK(s.blocks[1] == BlockSpec{BlockKind::DepthwiseSeparable, 5, 1, 2, 32});
-  CHECK(s.blocks[2] == BlockSpec{BlockKind::ConvNeXt, 7, 4, 1, 64});
+  CHECK(s.blocks[0] == plain_block(BlockKind::InvertedResidual, 3, 6, 1, 16));
+  CHECK(s.blocks[1] == plain_block(BlockKind::DepthwiseSeparable, 5, 1, 2, 32));
+  CHECK(s.blocks[2] == plain_block(BlockKind::ConvNeXt, 7, 4, 1, 64));
   CHECK(s.head_channels == 0);
   CHECK(to_text(s) == kExample);
   const ArchSpec empty = parse_blocks("blocks:in=1x28x28,classes=10,act=hswish,stem=8k1s1|head=32");
@@ -86,10 +86,10 @@ TEST_CASE("arch text: reference names resolve, standard MobileNetV2 is expressib
   CHECK(reference_text("mobilenetv2") == standard);
   const ArchSpec expanded = parse_arch(standard);
   CHECK(expanded.blocks.size() == 17);
-  CHECK(expanded.blocks[0] == BlockSpec{BlockKind::InvertedResidual, 3, 1, 1, 16});
-  CHECK(expanded.blocks[1] == BlockSpec{BlockKind::InvertedResidual, 3, 6, 2, 24});
-  CHECK(expanded.blocks[2] == BlockSpec{BlockKind::InvertedResidual, 3, 6, 1, 24});
-  CHECK(expanded.blocks[16] == BlockSpec{BlockKind::InvertedResidual, 3, 6, 1, 320});
+  CHECK(expanded.blocks[0] == plain_block(BlockKind::InvertedResidual, 3, 1, 1, 16));
+  CHECK(expanded.blocks[1] == plain_block(BlockKind::InvertedResidual, 3, 6, 2, 24));
+  CHECK(expanded.blocks[2] == plain_block(BlockKind::InvertedResidual, 3, 6, 1, 24));
+  CHECK(expanded.blocks[16] == plain_block(BlockKind::InvertedResidual, 3, 6, 1, 320));
   CHECK(
       contains(error_of([] { parse_arch("resnet18"); }),
                "unknown architecture name 'resnet18' (known: mbv2-bench, mobilenetv2, tiny-bench"));

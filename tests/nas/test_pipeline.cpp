@@ -23,18 +23,18 @@ pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::st
   pipeline::PipelineConfig c;
   c.data = "mnist";
   c.data_path = data.data.path;
-  c.budget_sram = {16 * 1024};
-  c.budget_flash = {32 * 1024};
-  c.max_macs = 400000;
+  c.search.constraints.max_peak_sram = 16 * 1024;
+  c.search.constraints.max_flash = 32 * 1024;
+  c.search.constraints.max_macs = 400000;
   c.activation = "relu";
   c.stem = "4k3s1";
   c.min_blocks = 1;
   c.max_blocks = 2;
-  c.scoring_images = 16;
-  c.search_steps = 2;
-  c.population = 4;
-  c.sample_size = 2;
-  c.top_k = 2;
+  c.search.constraints.scoring_images = 16;
+  c.search.steps = 2;
+  c.search.population = 4;
+  c.search.sample_size = 2;
+  c.search.top_k = 2;
   c.halving_eta = 0;  // the one-rung shortlist; successive halving: the test below
   c.shortlist_epochs = 1;
   c.shortlist_limit = 0;
@@ -160,8 +160,8 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
 TEST_CASE("piconas run with successive halving: rungs in the report and the CSV, resumed identically") {
   testing::TempDir root;
   pipeline::PipelineConfig a = tiny_config(root, "a", 0);
-  a.search_steps = 8;
-  a.top_k = 4;
+  a.search.steps = 8;
+  a.search.top_k = 4;
   a.halving_eta = 2;
   a.halving_images = 16;
   a.halving_val_fraction = 0.5;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "core/atomic_file.h"
 #include "nas/arch/arch_cost.h"
@@ -11,6 +12,7 @@
 #include "nas/pipeline/pipeline.h"
 #include "nas/search/cost_model.h"
 #include "nas/search/search_space.h"
+#include "nas/train/trainer.h"
 #include "search_test_util.h"
 
 using namespace piconas;
@@ -43,11 +45,11 @@ TEST_CASE("config file and flags merge over the defaults, flags win; bad keys ar
       "test.json");
   pipeline::apply_text(c, "epochs", "5");
   apply_text(c, "budget_flash", "128K");
-  CHECK(c.budget_sram.bytes == 32768);
-  CHECK(c.budget_flash.bytes == 131072);
+  CHECK(c.search.constraints.max_peak_sram == 32768);
+  CHECK(c.search.constraints.max_flash == 131072);
   CHECK(c.epochs == 5);
   CHECK(c.lr == doctest::Approx(0.05));
-  CHECK(c.top_k == pipeline::PipelineConfig{}.top_k);
+  CHECK(c.search.top_k == pipeline::PipelineConfig{}.search.top_k);
   // JSON round trip of every key.
   pipeline::PipelineConfig back;
   pipeline::apply_json(back, pipeline::config_to_json(c), "round trip");
@@ -71,8 +73,9 @@ TEST_CASE("the latency budget of a run is range-checked") {
   apply_text(c, "mcu_mhz", "64");
   apply_text(c, "target", "cortex-m7");
   CHECK_NOTHROW(pipeline::check_pipeline_config(c));
-  CHECK(c.max_latency_ms == 25);
-  CHECK(c.mcu_mhz == 64);
+  CHECK(c.search.constraints.max_latency_ms == 25);
+  CHECK(c.search.constraints.mcu_mhz == 64);
+  CHECK(c.search.constraints.latency_target == deploy::McuTarget::CortexM7);
   for (const char* bad : {"-1", "nan", "inf"}) {
     pipeline::PipelineConfig b = c;
     pipeline::apply_text(b, "max_latency_ms", bad);
@@ -85,12 +88,12 @@ TEST_CASE("the latency budget of a run is range-checked") {
     CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), doctest::Contains("mcu_mhz"), Error);
   }
   pipeline::PipelineConfig m0 = c;  // cortex-m0 is calibrated too (bench/latency_calibrate.sh)
-  m0.target = "cortex-m0";
+  apply_text(m0, "target", "cortex-m0");
   CHECK_NOTHROW(pipeline::check_pipeline_config(m0));
-  m0.target = "cortex-m9";
-  CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(m0), doctest::Contains("cortex-m9"), Error);
-  m0.target = "cortex-m0";
-  m0.max_latency_ms = 0;  // without a budget the target only names the verification board
+  CHECK_THROWS_WITH_AS(apply_text(m0, "target", "cortex-m9"),
+                       doctest::Contains("config key 'target': unknown target 'cortex-m9'"), Error);
+  apply_text(m0, "target", "cortex-m0");
+  m0.search.constraints.max_latency_ms = 0;  // without a budget the target only names the verification board
   CHECK_NOTHROW(pipeline::check_pipeline_config(m0));
 }
 
@@ -133,13 +136,13 @@ TEST_CASE("a run directory keeps its configuration; a different one is refused")
   pipeline::PipelineConfig c =
       pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "1"}});
   CHECK(c.epochs == 4);
-  CHECK(c.budget_sram.bytes == 32768);
+  CHECK(c.search.constraints.max_peak_sram == 32768);
   CHECK(c.out == out);
   write_file_atomic(out + "/config.json", pipeline::config_to_json(c).dump(2));
   // Rerun with no options at all continues with the stored configuration.
   const pipeline::PipelineConfig again = pipeline::resolve_run_config(out, nullptr, {});
   CHECK(again.epochs == 4);
-  CHECK(again.budget_sram.bytes == 32768);
+  CHECK(again.search.constraints.max_peak_sram == 32768);
   // Same values (and another thread count) are fine; another value is refused, naming it.
   CHECK_NOTHROW(pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "2"}}));
   CHECK_THROWS_WITH_AS(pipeline::resolve_run_config(out, nullptr, {{"epochs", "9"}}),
@@ -213,7 +216,7 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
   }
   c.halving_val_fraction = 0.9;
   check_pipeline_config(c);
-  c.top_k = pipeline::kMaxShortlist + 1;
+  c.search.top_k = pipeline::kMaxShortlist + 1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'top_k'"), Error);
   CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "halving_eta", "2.5"),
                        doctest::Contains("'halving_eta'"), Error);
@@ -221,11 +224,67 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
 
 TEST_CASE("pipeline config: an unknown metric is refused once, naming the key and the metric") {
   pipeline::PipelineConfig c;
-  pipeline::apply_text(c, "metrics", "naswot,synflw");
-  CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(c),
+  CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "metrics", "naswot,synflw"),
                        doctest::Contains("config key 'metrics': metric list 'naswot,synflw': "
                                          "unknown metric 'synflw'"),
                        Error);
+  CHECK_THROWS_WITH_AS(pipeline::apply_json(c, {{"metrics", "naswot,synflw"}}, "f.json"),
+                       doctest::Contains("f.json: config key 'metrics': metric list 'naswot,synflw'"), Error);
+  CHECK(c == pipeline::PipelineConfig{});  // a refused value changes nothing
   pipeline::apply_text(c, "metrics", "naswot,logsynflow:0.5,flash");
   CHECK_NOTHROW(pipeline::check_pipeline_config(c));
+}
+
+TEST_CASE("one range check per settings struct; its errors name the caller's flag or key and the value") {
+  // nas/search: the library's names, `piconas search`'s flags, the run configuration's keys.
+  search::SearchSettings s;
+  s.population = 0;
+  CHECK_THROWS_WITH_AS(search::check_search_settings(s),
+                       doctest::Contains("search: population must be >= 1, got 0"), Error);
+  CHECK_THROWS_WITH_AS(search::check_search_settings(s, flag_names()),
+                       doctest::Contains("--population must be >= 1, got 0"), Error);
+  s.population = 4;
+  s.constraints.max_peak_sram = -1;
+  CHECK_THROWS_WITH_AS(search::check_search_settings(s, flag_names({{"max_peak_sram", "--max-sram"}})),
+                       doctest::Contains("--max-sram must be >= 0 (0: no limit), got -1"), Error);
+  pipeline::PipelineConfig good;
+  good.out = "runs/x";
+  pipeline::check_pipeline_config(good);
+  const std::pair<std::function<void(pipeline::PipelineConfig&)>, const char*> cases[] = {
+      {[](pipeline::PipelineConfig& c) { c.search.population = 0; }, "config key 'population' must be >= 1, got 0"},
+      {[](pipeline::PipelineConfig& c) { c.search.sample_size = -2; }, "config key 'sample_size' must be >= 1, got -2"},
+      {[](pipeline::PipelineConfig& c) { c.search.constraints.max_peak_sram = -1; },
+       "config key 'budget_sram' must be >= 0 (0: no limit), got -1"},
+      {[](pipeline::PipelineConfig& c) { c.search.constraints.max_scoring_memory = -5; },
+       "config key 'max_memory' must be >= 0 (0: no limit), got -5"},
+      {[](pipeline::PipelineConfig& c) { c.search.constraints.scoring_images = 0; },
+       "config key 'scoring_images' must be in [1, 1048576], got 0"},
+      {[](pipeline::PipelineConfig& c) { c.search.steps = 0; }, "config key 'search_steps' must be positive, got 0"},
+      // nas/train's check, once for the shortlist's trainings and once for the winner's.
+      {[](pipeline::PipelineConfig& c) { c.batch = 0; }, "config key 'batch' must be in [1, 65536], got 0"},
+      {[](pipeline::PipelineConfig& c) { c.lr = 1e9; }, "config key 'lr' must be in (0, 100], got 1e+09"},
+      {[](pipeline::PipelineConfig& c) { c.epochs = 0; }, "config key 'epochs' must be in [1, 1000000], got 0"},
+      {[](pipeline::PipelineConfig& c) { c.shortlist_epochs = 0; },
+       "config key 'shortlist_epochs' must be in [1, 1000000], got 0"},
+      {[](pipeline::PipelineConfig& c) { c.train_limit = -1; }, "config key 'train_limit' must be >= 0 (0: all), got -1"},
+      {[](pipeline::PipelineConfig& c) { c.shortlist_limit = -3; },
+       "config key 'shortlist_limit' must be >= 0 (0: all), got -3"},
+      {[](pipeline::PipelineConfig& c) { c.threads = 0; }, "config key 'threads' must be in [1, 1024], got 0"},
+      // nas/deploy's export check.
+      {[](pipeline::PipelineConfig& c) { c.calib_images = 0; }, "config key 'calib_images' must be >= 1"},
+      {[](pipeline::PipelineConfig& c) { c.eval_images = -1; }, "config key 'eval_images' must be >= 0, got -1"},
+  };
+  for (const auto& [edit, message] : cases) {
+    CAPTURE(message);
+    pipeline::PipelineConfig c = good;
+    edit(c);
+    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(c), doctest::Contains(message), Error);
+  }
+  // `piconas train`'s flags and the library's own words, from the same check.
+  train::TrainConfig t;
+  t.out_dir = "t";
+  t.batch_size = 0;
+  CHECK_THROWS_WITH_AS(train::check_train_config(t, flag_names({{"batch_size", "--batch"}})),
+                       doctest::Contains("--batch must be in [1, 65536], got 0"), Error);
+  CHECK_THROWS_WITH_AS(train::check_train_config(t), doctest::Contains("train: batch size must be in"), Error);
 }

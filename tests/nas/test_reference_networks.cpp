@@ -62,8 +62,8 @@ TEST_CASE("rb text: parses, prints canonically and round-trips; no expansion fie
       "ir:k3e2s1c32|head=0";
   const ArchSpec s = parse_blocks(text);
   REQUIRE(s.blocks.size() == 4);
-  CHECK(s.blocks[0] == BlockSpec{BlockKind::Basic, 3, 1, 1, 16});
-  CHECK(s.blocks[1] == BlockSpec{BlockKind::Basic, 5, 1, 2, 32});
+  CHECK(s.blocks[0] == plain_block(BlockKind::Basic, 3, 1, 1, 16));
+  CHECK(s.blocks[1] == plain_block(BlockKind::Basic, 5, 1, 2, 32));
   CHECK(to_text(s) == text);
   CHECK(canonical_text(text) == text);
   CHECK_THROWS_WITH_AS(parse_blocks("blocks:in=3x32x32,classes=10,act=relu,"
@@ -184,8 +184,8 @@ TEST_CASE("mobilenetv1-025: the MLPerf Tiny Visual Wake Words network") {
   REQUIRE(m.blocks.size() == 13);
   CHECK(m.stem == StemSpec{8, 3, 2});
   for (const BlockSpec &b : m.blocks) CHECK(b.kind == BlockKind::DepthwiseSeparable);
-  CHECK(m.blocks[1] == BlockSpec{BlockKind::DepthwiseSeparable, 3, 1, 2, 32});
-  CHECK(m.blocks[12] == BlockSpec{BlockKind::DepthwiseSeparable, 3, 1, 1, 256});
+  CHECK(m.blocks[1] == plain_block(BlockKind::DepthwiseSeparable, 3, 1, 2, 32));
+  CHECK(m.blocks[12] == plain_block(BlockKind::DepthwiseSeparable, 3, 1, 1, 256));
   const Totals t = totals(m);
   CHECK(t.params == 213586);
   CHECK(t.macs == 7489664);
@@ -264,7 +264,7 @@ TEST_CASE("dscnn: the MLPerf Tiny keyword spotting network, counted like its Ker
 TEST_CASE("cv (plain conv block, the PLiNIO SuperNet's conv choice): text, lowering, no residual") {
   const char *text = "blocks:in=3x16x16,classes=4,act=relu6,stem=8k3s1|cv:k5s1c8|cv:k3s2c16|head=0";
   const ArchSpec s = parse_arch(text);
-  CHECK(s.blocks[0] == BlockSpec{BlockKind::Conv, 5, 1, 1, 8});
+  CHECK(s.blocks[0] == plain_block(BlockKind::Conv, 5, 1, 1, 8));
   CHECK(to_text(s) == text);
   CHECK_FALSE(has_residual(s.blocks[0], 8));  // 8 -> 8 stride 1: still a plain layer
   const std::vector<LayerInfo> rows = arch_layers(s);

@@ -20,7 +20,7 @@ ArchSpec small_ir() {
   s.num_classes = 2;
   s.activation = Activation::ReLU;
   s.stem = {4, 3, 1};
-  s.blocks = {{BlockKind::InvertedResidual, 3, 2, 1, 4}};
+  s.blocks = {plain_block(BlockKind::InvertedResidual, 3, 2, 1, 4)};
   return s;
 }
 
@@ -51,7 +51,7 @@ TEST_CASE("cost model: inverted residual network by hand") {
 
 TEST_CASE("cost model: ConvNeXt block with biases and LayerNorm, no residual") {
   ArchSpec s = small_ir();
-  s.blocks.push_back({BlockKind::ConvNeXt, 3, 2, 2, 8});
+  s.blocks.push_back(plain_block(BlockKind::ConvNeXt, 3, 2, 2, 8));
   const search::CostEstimate cost = search::estimate_cost(s);
   // New block on 4x8x8 -> 8x4x4: dw 36 (+4 bias), LN 8, expand 4->8 32 (+8), project 8->8 64 (+8);
   // classifier becomes 8*2 + 2 = 18. params 230 - 10 + 40 + 8 + 40 + 72 + 18 = 398.
@@ -66,11 +66,11 @@ TEST_CASE("cost model: ConvNeXt block with biases and LayerNorm, no residual") {
 TEST_CASE("cost model: residual input counted only while the block body runs") {
   // Depthwise-separable blocks never keep a residual: dw 4x8x8 -> 4x8x8 is 256 + 256.
   ArchSpec s = small_ir();
-  s.blocks = {{BlockKind::DepthwiseSeparable, 3, 1, 1, 4}};
+  s.blocks = {plain_block(BlockKind::DepthwiseSeparable, 3, 1, 1, 4)};
   CHECK(search::estimate_peak_sram(arch_layers(s)) == 512);
   // The same layers as a residual IR block with expansion 1 (dw, project): dw 256 + 256 (the
   // held input is the dw input itself), project 256 + 256 + 256 = 768, add 768.
-  s.blocks = {{BlockKind::InvertedResidual, 3, 1, 1, 4}};
+  s.blocks = {plain_block(BlockKind::InvertedResidual, 3, 1, 1, 4)};
   CHECK(search::estimate_peak_sram(arch_layers(s)) == 768);
 }
 
@@ -91,14 +91,14 @@ TEST_CASE("constraint violations name the cost and the limit") {
 
 TEST_CASE("cost model: deployable networks are costed by the real int8 memory planner") {
   ArchSpec s = small_ir();
-  s.blocks = {{BlockKind::InvertedResidual, 3, 1, 1, 4}};
+  s.blocks = {plain_block(BlockKind::InvertedResidual, 3, 1, 1, 4)};
   search::CostEstimate cost = search::estimate_cost(s);
   CHECK(cost.int8_deployable);
   CHECK(cost.peak_sram == deploy::peak_sram(s));
   CHECK(cost.flash == deploy::flash_bytes(s));
   CHECK(cost.peak_sram >=
         search::estimate_peak_sram(arch_layers(s)));  // the plan adds conv scratch
-  s.blocks = {{BlockKind::ConvNeXt, 3, 2, 1, 4}};
+  s.blocks = {plain_block(BlockKind::ConvNeXt, 3, 2, 1, 4)};
   cost = search::estimate_cost(s);
   CHECK_FALSE(cost.int8_deployable);
   CHECK(cost.peak_sram == search::estimate_peak_sram(arch_layers(s)));

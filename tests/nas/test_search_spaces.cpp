@@ -173,10 +173,9 @@ TEST_CASE("G8 nb201 skip") {
             "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|none~2|")) ==
         0.0);
   auto space = search::make_search_space("nb201", options_for("nb201"));
-  CHECK(search::architecture_metric(
-            *space,
-            space->parse("|skip_connect~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|"),
-            "skip") == 1.0);
+  const search::Candidate all_skip =
+      space->parse("|skip_connect~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|");
+  CHECK(search::architecture_metric(*space, all_skip, space->cost(all_skip), "skip") == 1.0);
 }
 
 TEST_CASE("blocks skip is the fraction of residual blocks") {

@@ -200,8 +200,8 @@ TEST_CASE("score's graph space: an imported network scores like the blocks netwo
   const search::Candidate b = blocks_space->parse(to_text(blocks));
   for (const char* metric : {"params", "macs", "peak_sram", "flash"}) {
     INFO(metric);
-    CHECK(search::architecture_metric(*graph_space, g, metric) ==
-          architecture_metric(*blocks_space, b, metric));
+    CHECK(search::architecture_metric(*graph_space, g, graph_space->cost(g), metric) ==
+          architecture_metric(*blocks_space, b, blocks_space->cost(b), metric));
   }
   // Same layers in the same order: one seed draws the same weights, so the network metrics
   // (naswot, synflow, ...) see the same network.
@@ -219,7 +219,7 @@ TEST_CASE("score's graph space: an imported network scores like the blocks netwo
                        Error);
   CHECK_THROWS_WITH_AS(graph_space->mutate(g, rng2),
                        doctest::Contains("dnas --method pit --init"), Error);
-  CHECK_THROWS_WITH_AS(search::architecture_metric(*graph_space, g, "skip"),
+  CHECK_THROWS_WITH_AS(search::architecture_metric(*graph_space, g, graph_space->cost(g), "skip"),
                        doctest::Contains("leave it out of --metrics"), Error);
   CHECK_THROWS_WITH_AS(blocks_space->parse(to_text(graph)),
                        doctest::Contains("blocks space: the architecture is a graph network"),

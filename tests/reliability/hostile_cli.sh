@@ -31,15 +31,15 @@ long_arch="blocks:in=1x28x28,classes=10,act=relu6,stem=16k3s2$(for _ in $(seq 30
 [ ${#long_arch} -gt 255 ] || { echo "FAIL: test text too short"; exit 1; }
 
 # Crashes and hangs.
-expect_error "batch size" train --arch tiny-bench --epochs 1 --batch 9223372036854775807 --no-test --out t1
+expect_error "--batch must be in" train --arch tiny-bench --epochs 1 --batch 9223372036854775807 --no-test --out t1
 expect_error "epochs" train --arch tiny-bench --epochs 99999999999999999999 --out t2
-expect_error "warm-up" train --arch tiny-bench --warmup 1e308 --out t3
+expect_error "--warmup must be in" train --arch tiny-bench --warmup 1e308 --out t3
 expect_error "not a regular file" eval fifo.ckpt
 expect_error "not a regular file" export fifo.ckpt --out e6
 # Silently wrong results.
-expect_error "learning rate" train --arch tiny-bench --lr inf --out t4
-expect_error "learning rate" train --arch tiny-bench --lr 1e30 --out t5
-expect_error "weight decay" train --arch tiny-bench --weight-decay inf --out t6
+expect_error "--lr must be in" train --arch tiny-bench --lr inf --out t4
+expect_error "--lr must be in" train --arch tiny-bench --lr 1e30 --out t5
+expect_error "--weight-decay must be in" train --arch tiny-bench --weight-decay inf --out t6
 printf '{"population": 4294967298}' > wrap.json
 expect_error "population" run --config wrap.json --out r1
 printf '{"threads": 4294967297}' > wrap2.json
@@ -70,7 +70,7 @@ expect_error "not valid JSON" info bad_network.json
 expect_error "not valid JSON" train --arch bad_network.json --out t7
 expect_error "a_file" export a_file --onnx o1.onnx
 if [ "$with_data" = with-data ]; then
-  expect_error "max MACs must be >= 0" search --max-macs -1 --steps 1 --output s1
+  expect_error "--max-macs must be >= 0" search --max-macs -1 --steps 1 --output s1
   expect_error "max-sram" search --max-sram -1 --steps 1 --output s2
   expect_error "head channels" search --head -1 --steps 1 --output s3
   expect_error "bad stem" search --stem 99999k3s1 --steps 1 --output s4
