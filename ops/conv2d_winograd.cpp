@@ -158,6 +158,23 @@ BlockScratch<T>& thread_scratch() {
   return scratch;
 }
 
+// The calling thread's scratch sized for one block of ld tiles: v (transformed input patches,
+// ci channels), m (transformed outputs, co channels), d (one channel's patches) and prow (one
+// padded input row, zeroed: its borders are the zero padding).
+template <class T>
+struct BlockBuffers {
+  T *v, *m, *d, *prow;
+};
+
+template <class T>
+BlockBuffers<T> block_buffers(int64_t ci, int64_t co, int64_t ld, int64_t pitch) {
+  BlockScratch<T>& scratch = thread_scratch<T>();
+  BlockBuffers<T> b{grown(scratch.v, kXi * xi_pitch(ci, ld)), grown(scratch.m, kXi * xi_pitch(co, ld)),
+                    grown(scratch.d, kXi * ld), grown(scratch.prow, pitch)};
+  std::fill_n(b.prow, pitch, T(0));
+  return b;
+}
+
 // U[xi][o][c] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time, into
 // the calling thread's buffer.
 template <class T>
@@ -300,12 +317,7 @@ void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T
   const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
   const int64_t pitch = t.tiles_w * kM + 2;
   parallel_chunks(0, t.blocks, [&](int64_t b_lo, int64_t b_hi) {
-    BlockScratch<T>& scratch = thread_scratch<T>();
-    T* v = grown(scratch.v, kXi * xi_pitch(ci, ld));
-    T* m = grown(scratch.m, kXi * xi_pitch(co, ld));
-    T* d = grown(scratch.d, kXi * ld);
-    T* prow = grown(scratch.prow, pitch);
-    std::fill_n(prow, pitch, T(0));  // its borders are the zero padding
+    const auto [v, m, d, prow] = block_buffers<T>(ci, co, ld, pitch);
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {
       const int64_t r0 = t.begin(blk), r1 = t.begin(blk + 1);
       const int64_t cols = (r1 - r0) * t.tiles_w;
@@ -409,12 +421,7 @@ void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   thread_local std::vector<T> du_buffer;
   T* du = grown(du_buffer, chunks * du_size);
   parallel_for(0, chunks, [&](int64_t chunk) {
-    BlockScratch<T>& scratch = thread_scratch<T>();
-    T* v = grown(scratch.v, kXi * xi_pitch(ci, ld));
-    T* m = grown(scratch.m, kXi * xi_pitch(co, ld));
-    T* d = grown(scratch.d, kXi * ld);
-    T* prow = grown(scratch.prow, pitch);
-    std::fill_n(prow, pitch, T(0));  // its borders are the zero padding
+    const auto [v, m, d, prow] = block_buffers<T>(ci, co, ld, pitch);
     T* du_chunk = du + chunk * du_size;
     const int64_t b_lo = t.blocks * chunk / chunks, b_hi = t.blocks * (chunk + 1) / chunks;
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {

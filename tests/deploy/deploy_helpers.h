@@ -22,8 +22,18 @@
 
 namespace piconas::nas::deploy::testing {
 
-// Builds spec, draws weights, then gives every BatchNorm random gamma, beta, mean and variance
-// (so folding is exercised), and switches to eval mode.
+// A graph network with two max pools, an average pool, a grouped conv (int8: its dense form)
+// and a classifier on a CxHxW map (test_mcu runs it on every target, test_latency predicts it).
+inline constexpr const char* kPoolGraphArch = R"({"graph": 1, "input": [1, 16, 16], "classes": 4, "layers": [
+  {"name": "c1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1]}, {"name": "b1", "op": "batchnorm"},
+  {"name": "r1", "op": "relu"}, {"name": "mp", "op": "maxpool", "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1]},
+  {"name": "g1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1], "groups": 2},
+  {"name": "b2", "op": "batchnorm"}, {"name": "r2", "op": "relu6"},
+  {"name": "ap", "op": "avgpool", "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1]},
+  {"name": "c2", "op": "conv", "out": 6, "kernel": [1, 1], "bias": true},
+  {"name": "mp2", "op": "maxpool", "kernel": [2, 2], "stride": [2, 2]}, {"name": "r3", "op": "relu"},
+  {"name": "fc", "op": "linear", "out": 4}]})";
+
 // A labelled in-memory dataset of synthetic images (the label is the brightness bucket).
 inline data::Dataset synthetic_dataset(const Shape3& s, int64_t n, uint64_t seed) {
   data::Dataset d;
@@ -43,6 +53,8 @@ inline data::Dataset synthetic_dataset(const Shape3& s, int64_t n, uint64_t seed
   return d;
 }
 
+// Builds spec, draws weights, then gives every BatchNorm random gamma, beta, mean and variance
+// (so folding is exercised), and switches to eval mode.
 inline std::shared_ptr<autograd::Sequential> make_model(const ArchSpec& spec, uint64_t seed) {
   auto net = build_network(spec);
   Rng rng(seed);

@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "deploy/deploy_helpers.h"
 #include "nas/arch/arch_text.h"
 #include "nas/deploy/latency.h"
 #include "nas/deploy/latency_fit.h"
@@ -31,17 +32,6 @@ const char* kArch =
 const char* kMbv3Arch =
     "blocks:in=1x28x28,classes=10,act=hswish,stem=16k3s2|ir:k3e1s2c16:se:relu|ir:k5e4s1c16:se|"
     "ir:k3e4s2c24|head=48";
-
-// tests/deploy/test_mcu.cpp's graph network: two max pools and an average pool.
-const char* kPoolArch = R"({"graph": 1, "input": [1, 16, 16], "classes": 4, "layers": [
-  {"name": "c1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1]}, {"name": "b1", "op": "batchnorm"},
-  {"name": "r1", "op": "relu"}, {"name": "mp", "op": "maxpool", "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1]},
-  {"name": "g1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1], "groups": 2},
-  {"name": "b2", "op": "batchnorm"}, {"name": "r2", "op": "relu6"},
-  {"name": "ap", "op": "avgpool", "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1]},
-  {"name": "c2", "op": "conv", "out": 6, "kernel": [1, 1], "bias": true},
-  {"name": "mp2", "op": "maxpool", "kernel": [2, 2], "stride": [2, 2]}, {"name": "r3", "op": "relu"},
-  {"name": "fc", "op": "linear", "out": 4}]})";
 
 const Layer& layer_named(const Graph& g, const std::string& name) {
   for (const Layer& l : g.layers)
@@ -300,7 +290,7 @@ TEST_CASE("latency: max and average pools have rows of their own, on their in-im
   // The pool network of tests/deploy/test_mcu.cpp: a 3x3/s2 pad-1 max pool on 8x16x16 keeps
   // 2 + 7 x 3 = 23 taps per axis (the first window hangs over the edge), a 3x3/s2 pad-1 average
   // pool on 8x8x8 2 + 3 x 3 = 11, a 2x2/s2 max pool on 6x4x4 all 4 x 4.
-  const Graph g = lower_arch(parse_arch(kPoolArch));
+  const Graph g = lower_arch(parse_arch(testing::kPoolGraphArch));
   const Layer& mp = layer_named(g, "mp");
   const Layer& ap = layer_named(g, "ap");
   const Layer& mp2 = layer_named(g, "mp2");

@@ -153,15 +153,7 @@ TEST_SUITE("mcu" * doctest::skip()) {
   TEST_CASE("graph network with max / average pools, a grouped conv and a flattened classifier") {
     // As tests/deploy/test_graph_int8.cpp: the pool kernels and the dense form of the grouped
     // conv give the host executor's bytes on every target.
-    const char* arch = R"({"graph": 1, "input": [1, 16, 16], "classes": 4, "layers": [
-      {"name": "c1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1]}, {"name": "b1", "op": "batchnorm"},
-      {"name": "r1", "op": "relu"}, {"name": "mp", "op": "maxpool", "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1]},
-      {"name": "g1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1], "groups": 2},
-      {"name": "b2", "op": "batchnorm"}, {"name": "r2", "op": "relu6"},
-      {"name": "ap", "op": "avgpool", "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1]},
-      {"name": "c2", "op": "conv", "out": 6, "kernel": [1, 1], "bias": true},
-      {"name": "mp2", "op": "maxpool", "kernel": [2, 2], "stride": [2, 2]}, {"name": "r3", "op": "relu"},
-      {"name": "fc", "op": "linear", "out": 4}]})";
+    const char* arch = testing::kPoolGraphArch;
     for (McuTarget target : mcu_targets()) {
       CAPTURE(std::string(mcu_board(target).name));
       const McuRun r = run_on(target, arch, 8);
