@@ -9,6 +9,7 @@
 #include "core/distributed.h"
 #include "nas/train/data_parallel.h"
 #include "nas/train/evaluate.h"
+#include "nas/train/sgd_loop.h"
 
 namespace piconas::nas::dnas {
 
@@ -132,41 +133,19 @@ void search_supernet(SearchNetwork& net, const TrainData& data, const SearchOpti
 
 double finetune(autograd::Module& net, const TrainData& data, const FinetuneOptions& o,
                 const std::function<void(int64_t, double, double)>& on_epoch) {
-  data::Loader loader = make_loader(data, o.batch_size, o.seed, true);
-  const std::vector<Variable> weights = net.parameters();
-  autograd::Sgd sgd(weights, {o.lr, o.momentum, false, o.weight_decay},
-                    autograd::decay_weights_only(weights));
-  const autograd::LrSchedule schedule = cosine(o.lr, o.epochs * loader.num_batches());
-  net.set_training(true);
-  const Communicator single;
-  const Communicator& comm = o.communicator ? *o.communicator : single;
-  train::check_shardable(net, comm);
-  train::shard_batchnorm(net, comm, true);
-  double accuracy = 0.0;
-  for (int64_t epoch = 0; epoch < o.epochs; ++epoch) {
-    loader.start_epoch(epoch);
-    StepStats stats;
-    while (auto batch = loader.next()) {
-      sgd.set_lr(schedule.lr_at(sgd.steps()));
-      sgd.zero_grad();
-      const train::BatchShard shard = train::shard_batch(*batch, comm);
-      const Variable logits = net(Variable(shard.images));
-      Variable loss = autograd::softmax_cross_entropy(logits, shard.labels);
-      if (comm.size() == 1) {
-        loss.backward();
-      } else {
-        autograd::scale(loss, shard.weight).backward();
-        train::sum_gradients(weights, comm);
-      }
-      sgd.step();
-      count_step(comm, shard, loss, logits, stats);
-    }
-    accuracy = static_cast<double>(stats.hits) / static_cast<double>(std::max<int64_t>(1, stats.seen));
-    if (on_epoch)
-      on_epoch(epoch, stats.loss_total / static_cast<double>(std::max<int64_t>(1, stats.batches)), accuracy);
-  }
-  train::shard_batchnorm(net, comm, false);
-  return accuracy;
+  PICONAS_CHECK(data.dataset != nullptr, "dnas: no dataset");
+  train::FitOptions fit;
+  fit.epochs = o.epochs;
+  fit.batch_size = o.batch_size;
+  fit.sgd = {o.lr, o.momentum, false, o.weight_decay};
+  fit.seed = o.seed;
+  fit.communicator = o.communicator;
+  const train::EpochSums last =
+      train::fit(net, *data.dataset, data.indices, data.normalization, fit,
+                 [&](int64_t epoch, const train::EpochSums& sums) {
+                   if (on_epoch) on_epoch(epoch, sums.loss(), sums.accuracy());
+                 });
+  return last.accuracy();
 }
 
 double evaluate(autograd::Module& net, const TrainData& data, int64_t batch_size) {

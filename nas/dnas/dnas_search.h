@@ -1,5 +1,6 @@
-// The DNAS training loops: architecture search (weights and architecture trained together)
-// and plain fine-tuning / evaluation of an exported network. Single-level optimisation on one
+// The DNAS training: architecture search (weights and architecture trained together), and
+// fine-tuning / evaluation of an exported network through nas/train (train::fit, the SGD loop
+// of train_model, and train::evaluate). The search is single-level optimisation on one
 // training set (PLiNIO style): every batch takes one SGD step on the weights (cosine learning
 // rate) and, after the warm-up epochs, one Adam step on the architectural parameters, with
 // loss = cross-entropy + lambda * cost + icv_weight * ICV. Gammas are clamped to [0, 1].
@@ -61,7 +62,10 @@ struct FinetuneOptions {
   uint64_t seed = 0;
   const Communicator* communicator = nullptr;  // data-parallel over its ranks; nullptr: one process
 };
-// Trains the weights of any module mapping images to logits; returns the last epoch's accuracy.
+// Trains the weights of any module mapping images to logits through nas/train's one training
+// loop (train::fit: SGD without Nesterov, cosine learning rate without warm-up, shuffled batches
+// seeded by `seed`, the last partial batch dropped); returns the last epoch's training accuracy.
+// on_epoch sees the epoch (0-based), its mean training loss per image and its accuracy.
 double finetune(
     autograd::Module& net, const TrainData& data, const FinetuneOptions& options,
     const std::function<void(int64_t epoch, double loss, double accuracy)>& on_epoch = {});

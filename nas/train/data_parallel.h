@@ -1,5 +1,5 @@
 // Data-parallel steps over the ranks of a Communicator (docs/distributed.md), shared by
-// nas/train's trainer and nas/dnas's search and fine-tuning.
+// nas/train's SGD loop (sgd_loop.h: train_model and DNAS fine-tuning) and nas/dnas's search.
 //
 // A step: every rank holds the same global batch of n images (the loader's batches are a pure
 // function of seed, epoch and index) and takes rows [n*r/R, n*(r+1)/R) (shard_batch); it scales

@@ -21,6 +21,7 @@
 #include "nas/checkpoint.h"
 #include "nas/train/data_parallel.h"
 #include "nas/train/epoch_metrics.h"
+#include "nas/train/sgd_loop.h"
 
 namespace piconas::nas::train {
 
@@ -58,8 +59,6 @@ class TrainRun {
   void build_model();
   void restore(const Checkpoint& checkpoint);
   bool train_epoch(int64_t epoch, int64_t first_batch);
-  // One SGD step on a global batch; returns its mean loss and adds to the epoch's counters.
-  double train_step(const data::Batch& batch, int64_t epoch, int64_t b);
   bool root() const { return comm_.is_root(); }
   bool report(TrainProgress progress);
   ModelInfo model_info(int64_t epoch) const;
@@ -82,7 +81,7 @@ class TrainRun {
   std::string data_name_;
 
   std::shared_ptr<autograd::Sequential> net_;
-  std::unique_ptr<autograd::Sgd> sgd_;
+  std::unique_ptr<SgdLoop> loop_;
   std::unique_ptr<data::Loader> loader_;
   autograd::LrSchedule schedule_;
   uint64_t loader_seed_ = 0, split_seed_ = 0;
@@ -90,8 +89,7 @@ class TrainRun {
 
   // Progress (checkpointed): global step, the current epoch's running sums, best model.
   int64_t global_step_ = 0;
-  double epoch_loss_sum_ = 0;
-  int64_t epoch_correct_ = 0, epoch_seen_ = 0;
+  EpochSums epoch_sums_;
   double best_accuracy_ = -1;
   int64_t best_epoch_ = 0;
   // This process only (for throughput and ETA).
@@ -150,10 +148,6 @@ void TrainRun::build_model() {
     net_->load_state(init.module->state());
     normalization_ = init.normalization;
   }
-  std::vector<autograd::Variable> params = net_->parameters();
-  autograd::SgdOptions options{config_.lr, config_.momentum, config_.nesterov, config_.weight_decay};
-  sgd_ = std::make_unique<autograd::Sgd>(params, options, autograd::decay_weights_only(params));
-
   data::LoaderOptions loader_options;
   loader_options.batch_size = config_.batch_size;
   loader_seed_ = Rng(config_.seed).derive(kLoaderStream).next_u64();
@@ -174,6 +168,8 @@ void TrainRun::build_model() {
   schedule_.warmup_steps = static_cast<int64_t>(std::llround(config_.warmup_epochs * steps_per_epoch_));
   schedule_.step_size = config_.step_epochs * steps_per_epoch_;
   schedule_.gamma = config_.step_gamma;
+  autograd::SgdOptions options{config_.lr, config_.momentum, config_.nesterov, config_.weight_decay};
+  loop_ = std::make_unique<SgdLoop>(*net_, options, schedule_, comm_, config_.label_smoothing);
 }
 
 void TrainRun::restore(const Checkpoint& checkpoint) {
@@ -197,12 +193,12 @@ void TrainRun::restore(const Checkpoint& checkpoint) {
     if (it == checkpoint.tensors.end()) break;
     optimizer.push_back(it->second);
   }
-  sgd_->load_state(optimizer);
+  loop_->sgd().load_state(optimizer);
   try {
     global_step_ = state.at("global_step").get<int64_t>();
-    epoch_loss_sum_ = state.at("epoch_loss_sum").get<double>();
-    epoch_correct_ = state.at("epoch_correct").get<int64_t>();
-    epoch_seen_ = state.at("epoch_seen").get<int64_t>();
+    epoch_sums_.loss_sum = state.at("epoch_loss_sum").get<double>();
+    epoch_sums_.correct = state.at("epoch_correct").get<int64_t>();
+    epoch_sums_.seen = state.at("epoch_seen").get<int64_t>();
     best_accuracy_ = state.at("best_accuracy").get<double>();
     best_epoch_ = state.at("best_epoch").get<int64_t>();
     for (const auto& m : state.at("history")) result_.history.push_back(metrics_from_json(m));
@@ -215,8 +211,8 @@ void TrainRun::restore(const Checkpoint& checkpoint) {
   PICONAS_CHECK(static_cast<int64_t>(result_.history.size()) == epochs_done,
                 "'" << source << "': the training state is inconsistent (global step " << global_step_ << " = "
                     << epochs_done << " finished epochs, but a history of " << result_.history.size() << ")");
-  PICONAS_CHECK(epoch_seen_ >= 0 && epoch_correct_ >= 0 && epoch_correct_ <= epoch_seen_ &&
-                    std::isfinite(epoch_loss_sum_) && best_epoch_ >= 0 && best_epoch_ <= epochs_done,
+  PICONAS_CHECK(epoch_sums_.seen >= 0 && epoch_sums_.correct >= 0 && epoch_sums_.correct <= epoch_sums_.seen &&
+                    std::isfinite(epoch_sums_.loss_sum) && best_epoch_ >= 0 && best_epoch_ <= epochs_done,
                 "'" << source << "': the training state is inconsistent (epoch counters or best epoch out of range)");
 }
 
@@ -249,16 +245,16 @@ void TrainRun::save_last() {
   checkpoint.meta["train_state"] = {
       {"global_step", global_step_},
       {"steps_per_epoch", steps_per_epoch_},
-      {"epoch_loss_sum", epoch_loss_sum_},
-      {"epoch_correct", epoch_correct_},
-      {"epoch_seen", epoch_seen_},
+      {"epoch_loss_sum", epoch_sums_.loss_sum},
+      {"epoch_correct", epoch_sums_.correct},
+      {"epoch_seen", epoch_sums_.seen},
       {"best_accuracy", best_accuracy_},
       {"best_epoch", best_epoch_},
       {"seeds", {{"seed", config_.seed}, {"loader", loader_seed_}, {"split", split_seed_}, {"weights_stream", kWeightsStream}}},
       {"threads", num_threads()},
       {"history", history},
       {"config", train_config_json(config_)}};
-  std::vector<Tensor> optimizer = sgd_->state();
+  std::vector<Tensor> optimizer = loop_->sgd().state();
   for (size_t i = 0; i < optimizer.size(); ++i)
     checkpoint.tensors.emplace_back("optimizer." + std::to_string(i), optimizer[i]);
   save_checkpoint(last_path_, checkpoint);
@@ -271,11 +267,9 @@ bool TrainRun::report(TrainProgress p) {
     p.steps_per_epoch = steps_per_epoch_;
     p.global_step = global_step_;
     p.total_steps = total_steps_;
-    p.lr = sgd_->lr();
-    if (epoch_seen_ > 0) {
-      p.loss = epoch_loss_sum_ / static_cast<double>(epoch_seen_);
-      p.accuracy = static_cast<double>(epoch_correct_) / static_cast<double>(epoch_seen_);
-    }
+    p.lr = loop_->sgd().lr();
+    p.loss = epoch_sums_.loss();
+    p.accuracy = epoch_sums_.accuracy();
     if (steps_this_run_ > 0)
       p.eta_seconds = train_seconds_this_run_ / static_cast<double>(steps_this_run_) *
                       static_cast<double>(total_steps_ - global_step_);
@@ -289,96 +283,50 @@ bool TrainRun::report(TrainProgress p) {
   return go;
 }
 
-double TrainRun::train_step(const data::Batch& batch, int64_t epoch, int64_t b) {
-  const BatchShard shard = shard_batch(batch, comm_);
-  const int64_t n = shard.global_count;
-  sgd_->set_lr(schedule_.lr_at(global_step_));
-  sgd_->zero_grad();
-  autograd::Variable logits = (*net_)(autograd::Variable(shard.images));
-  autograd::Variable loss = autograd::softmax_cross_entropy(logits, shard.labels, config_.label_smoothing);
-  const std::vector<int32_t> predicted = predicted_classes(logits.value());
-  int64_t correct = 0;
-  for (size_t i = 0; i < shard.labels.size(); ++i) correct += predicted[i] == shard.labels[i];
-  // [sum of losses, correct] over the global batch.
-  double totals[2] = {loss.value().get(0) * static_cast<double>(shard.labels.size()),
-                      static_cast<double>(correct)};
-  comm_.allreduce_sum(totals, 2);
-  const double loss_value = comm_.size() == 1 ? loss.value().get(0) : totals[0] / static_cast<double>(n);
-  PICONAS_CHECK(std::isfinite(loss_value),
-                "train: the loss became " << loss_value << " at epoch " << epoch + 1 << ", step " << b + 1
-                                          << " (the run diverged; lower the learning rate " << config_.lr
-                                          << " or the weight decay " << config_.weight_decay
-                                          << "); the checkpoints keep the last finite state");
-  if (comm_.size() == 1) {
-    loss.backward();
-  } else {
-    autograd::scale(loss, shard.weight).backward();  // the gradient of the global batch mean
-    sum_gradients(net_->parameters(), comm_);
-  }
-  sgd_->step();
-  epoch_correct_ += static_cast<int64_t>(totals[1]);
-  epoch_loss_sum_ += loss_value * static_cast<double>(n);
-  epoch_seen_ += n;
-  return loss_value;
-}
-
 // Runs the steps [first_batch, steps_per_epoch) of epoch (0-based). Returns false when the
 // progress callback asked to stop (last.ckpt then holds the current step).
 bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   Clock::time_point epoch_start = Clock::now();
-  if (first_batch == 0) {
-    epoch_loss_sum_ = 0;
-    epoch_correct_ = epoch_seen_ = 0;
-  }
+  if (first_batch == 0) epoch_sums_ = EpochSums{};
   int64_t images = 0;
   double train_seconds = 0;
   bool stop_requested = false;
-  net_->set_training(true);
-  shard_batchnorm(*net_, comm_, true);
-  loader_->start_epoch(epoch);
-  for (int64_t b = 0; b < steps_per_epoch_; ++b) {
-    std::optional<data::Batch> batch = loader_->next();
-    PICONAS_CHECK(batch.has_value(), "train: the loader ended after " << b << " of " << steps_per_epoch_ << " batches");
-    if (b < first_batch) continue;  // resumed mid-epoch: batches are a function of (epoch, b)
-    Clock::time_point step_start = Clock::now();
-    train_step(*batch, epoch, b);
-    const int64_t n = batch->images.dim(0);
-    images += n;
-    ++global_step_;
-    ++steps_this_run_;
-    double step_seconds = seconds_since(step_start);
-    train_seconds += step_seconds;
-    train_seconds_this_run_ += step_seconds;
-
-    bool last_step = b + 1 == steps_per_epoch_;
-    if ((b + 1) % config_.progress_every_steps == 0 || last_step) {
-      TrainProgress p;
-      p.kind = TrainProgress::Kind::Step;
-      p.epoch = epoch + 1;
-      p.step_in_epoch = b + 1;
-      p.images_per_second = static_cast<double>(images) / std::max(train_seconds, 1e-9);
-      if (!report(p)) {
-        // At the epoch's last step the epoch is finished first, so that a checkpoint never
-        // holds a completed epoch without its history entry (restore() checks this).
-        stop_requested = true;
-        if (!last_step) {
-          loader_->stop();
-          save_last();
-          return false;
+  const bool finished = loop_->run_epoch(
+      *loader_, epoch, first_batch, steps_per_epoch_, global_step_, epoch_sums_,
+      [&](int64_t b, int64_t n, double step_seconds) {
+        images += n;
+        ++steps_this_run_;
+        train_seconds += step_seconds;
+        train_seconds_this_run_ += step_seconds;
+        const bool last_step = b + 1 == steps_per_epoch_;
+        if ((b + 1) % config_.progress_every_steps == 0 || last_step) {
+          TrainProgress p;
+          p.kind = TrainProgress::Kind::Step;
+          p.epoch = epoch + 1;
+          p.step_in_epoch = b + 1;
+          p.images_per_second = static_cast<double>(images) / std::max(train_seconds, 1e-9);
+          if (!report(p)) {
+            // At the epoch's last step the epoch is finished first, so that a checkpoint never
+            // holds a completed epoch without its history entry (restore() checks this).
+            stop_requested = true;
+            if (!last_step) return false;
+          }
         }
-      }
-    }
-    if (config_.checkpoint_every_steps > 0 && global_step_ % config_.checkpoint_every_steps == 0 && !last_step)
-      save_last();
+        if (config_.checkpoint_every_steps > 0 &&
+            global_step_ % config_.checkpoint_every_steps == 0 && !last_step)
+          save_last();
+        return true;
+      });
+  if (!finished) {
+    save_last();
+    return false;
   }
-  loader_->stop();
-  shard_batchnorm(*net_, comm_, false);
 
   EpochMetrics m;
   m.epoch = epoch + 1;
-  m.lr = sgd_->lr();
-  m.train_loss = epoch_loss_sum_ / static_cast<double>(epoch_seen_);
-  m.train_accuracy = static_cast<double>(epoch_correct_) / static_cast<double>(epoch_seen_);
+  m.lr = loop_->sgd().lr();
+  m.train_loss = epoch_sums_.loss();
+  m.train_accuracy = epoch_sums_.accuracy();
   m.val_loss = m.val_accuracy = std::numeric_limits<double>::quiet_NaN();
   recalibrate_batchnorm(*net_, train_set_, normalization_, train_indices_, config_.batch_size,
                         config_.bn_recalibration_batches, Rng(config_.seed).derive(kBatchNormStream).next_u64(),
@@ -480,7 +428,6 @@ TrainResult TrainRun::run() {
   if (!checkpoint_bytes.empty()) resume_from = decode_checkpoint(checkpoint_bytes, last_path_);
   load_data();
   build_model();
-  check_shardable(*net_, comm_);
   if (resume_from) restore(*resume_from);
   if (root()) write_file_atomic(result_.metrics_csv, metrics_csv(result_.history));
 

@@ -2,7 +2,8 @@
 //
 // train(config) builds the network from its text, loads the data (train split, a seeded
 // validation part of it, and the test split when the data set has one), and runs SGD with a
-// per-step learning-rate schedule. Everything random derives from config.seed:
+// per-step learning-rate schedule through SgdLoop (sgd_loop.h, shared with DNAS fine-tuning).
+// Everything random derives from config.seed:
 //   weights       Rng(seed).derive(kWeightsStream)
 //   val split     split_train_val(..., Rng(seed).derive(kSplitStream).next_u64())
 //   data order    Loader seed Rng(seed).derive(kLoaderStream).next_u64(); batch b of epoch e

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "nas/arch/arch_text.h"
+#include "nas/builder.h"
 #include "nas/dnas/dnas_export.h"
 #include "nas/dnas/dnas_run.h"
 #include "nas/dnas/dnas_search.h"
@@ -108,4 +109,33 @@ TEST_CASE("dnas method names and the sweep plot") {
   while ((pos = svg.find("fill=\"#c33\"", pos)) != std::string::npos) ++front, ++pos;
   CHECK(front == 2);
   CHECK(svg.find("fill=\"#999\"") != std::string::npos);
+}
+
+TEST_CASE("fine-tuning trains an exported network through nas/train's loop") {
+  const data::Dataset d = stripes(256, 3);
+  const ArchSpec arch =
+      parse_blocks("blocks:in=1x8x8,classes=2,act=relu,stem=4k3s1|ds:k3s1c8|head=0");
+  auto net = build_network(arch);
+  Rng rng(4);
+  net->initialize(rng);
+  const TrainData data = all_of(d);
+  const double before = evaluate(*net, data);
+  FinetuneOptions o;
+  o.epochs = 4;
+  o.batch_size = 32;
+  std::vector<double> losses, accuracies;
+  const double last = finetune(*net, data, o, [&](int64_t epoch, double loss, double accuracy) {
+    CHECK(epoch == static_cast<int64_t>(losses.size()));
+    losses.push_back(loss);
+    accuracies.push_back(accuracy);
+  });
+  REQUIRE(losses.size() == 4);
+  CHECK(last == accuracies.back());
+  CHECK(losses.back() < 0.5 * losses.front());  // the weights moved towards the task
+  CHECK(accuracies.back() > 0.9);
+  const double after = evaluate(*net, data);
+  MESSAGE("accuracy before " << before << ", after " << after << "; loss " << losses.front()
+                             << " -> " << losses.back());
+  CHECK(before < 0.75);
+  CHECK(after > 0.9);
 }
