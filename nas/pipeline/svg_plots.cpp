@@ -18,118 +18,90 @@ std::string num(double v) {
   return buffer;
 }
 
-// About five round ticks covering [lo, hi].
-std::vector<double> ticks(double lo, double hi) {
-  const double span = hi - lo;
-  const double raw = span / 5;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = magnitude;
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * magnitude >= raw) {
-      step = m * magnitude;
-      break;
-    }
-  std::vector<double> out;
-  for (double t = std::ceil(lo / step) * step; t <= hi + 1e-9 * span; t += step) out.push_back(std::fabs(t) < 1e-12 * step ? 0.0 : t);
-  return out;
+svg::Axes plot_area(int width, int height, double x0, double x1, double y0,
+                    double y1) {
+  return svg::Axes::make(kLeft, kTop, width - kLeft - kRight,
+                         height - kTop - kBottom, x0, x1, y0, y1);
 }
 
-std::string header(const std::string& title, int width, int height) {
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" + std::to_string(width) +
-         "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " +
-         std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" "
-         "height=\"100%\" fill=\"white\"/>\n<text x=\"" + svg_px(width / 2.0) +
-         "\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">" + xml_escape(title) + "</text>\n";
+std::string head(const std::string &title, int width, int height,
+                 const svg::Axes &axes, const std::string &y_label) {
+  return svg::open(width, height, 11) + svg::title(width, title) +
+         svg::y_ticks(axes, svg::round_ticks(axes.y.data_lo, axes.y.data_hi),
+                      num, true) +
+         svg::frame(axes) + svg::y_label(axes, y_label);
 }
 
-struct Frame {
-  double x0, x1, y0, y1;  // data ranges
-  double w, h;            // svg size
-  double sx(double x) const { return kLeft + (x - x0) / (x1 - x0) * (w - kLeft - kRight); }
-  double sy(double y) const { return h - kBottom - (y - y0) / (y1 - y0) * (h - kTop - kBottom); }
-};
+} // namespace
 
-std::string y_axis(const Frame& f, const std::string& y_label) {
-  std::string s;
-  for (double t : ticks(f.y0, f.y1)) {
-    s += "<line x1=\"" + svg_px(kLeft) + "\" x2=\"" + svg_px(f.w - kRight) + "\" y1=\"" + svg_px(f.sy(t)) + "\" y2=\"" +
-         svg_px(f.sy(t)) + "\" stroke=\"#e0e0e0\"/>\n";
-    s += "<text x=\"" + svg_px(kLeft - 4) + "\" y=\"" + svg_px(f.sy(t) + 4) + "\" text-anchor=\"end\">" + num(t) + "</text>\n";
-  }
-  s += "<line x1=\"" + svg_px(kLeft) + "\" x2=\"" + svg_px(kLeft) + "\" y1=\"" + svg_px(kTop) + "\" y2=\"" +
-       svg_px(f.h - kBottom) + "\" stroke=\"black\"/>\n";
-  s += "<line x1=\"" + svg_px(kLeft) + "\" x2=\"" + svg_px(f.w - kRight) + "\" y1=\"" + svg_px(f.h - kBottom) + "\" y2=\"" +
-       svg_px(f.h - kBottom) + "\" stroke=\"black\"/>\n";
-  s += "<text transform=\"translate(14 " + svg_px((kTop + f.h - kBottom) / 2) +
-       ") rotate(-90)\" text-anchor=\"middle\">" + xml_escape(y_label) + "</text>\n";
-  return s;
-}
-
-}  // namespace
-
-
-std::string line_plot_svg(const std::string& title, const std::string& x_label, const std::string& y_label,
-                          const std::vector<LineSeries>& series, int width, int height) {
+std::string line_plot_svg(const std::string &title, const std::string &x_label,
+                          const std::string &y_label,
+                          const std::vector<LineSeries> &series, int width,
+                          int height) {
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-  for (const LineSeries& s : series)
-    for (const auto& [x, y] : s.points)
+  for (const LineSeries &s : series)
+    for (const auto &[x, y] : s.points)
       if (std::isfinite(x) && std::isfinite(y)) {
-        x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+        x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y),
+        y1 = std::max(y1, y);
       }
-  if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  if (x1 - x0 < 1e-12) x0 -= 0.5, x1 += 0.5;
-  if (y1 - y0 < 1e-12) y0 -= 0.5, y1 += 0.5;
+  if (!std::isfinite(x0))
+    x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  if (x1 - x0 < 1e-12)
+    x0 -= 0.5, x1 += 0.5;
+  if (y1 - y0 < 1e-12)
+    y0 -= 0.5, y1 += 0.5;
   const double pad = 0.05 * (y1 - y0);
-  const Frame f{x0, x1, y0 - pad, y1 + pad, static_cast<double>(width), static_cast<double>(height)};
-  std::string s = header(title, width, height) + y_axis(f, y_label);
-  for (double t : ticks(x0, x1))
-    s += "<text x=\"" + svg_px(f.sx(t)) + "\" y=\"" + svg_px(height - kBottom + 14) + "\" text-anchor=\"middle\">" +
-         num(t) + "</text>\n";
-  s += "<text x=\"" + svg_px((kLeft + width - kRight) / 2) + "\" y=\"" + svg_px(height - kBottom + 30) +
-       "\" text-anchor=\"middle\">" + xml_escape(x_label) + "</text>\n";
+  const svg::Axes axes = plot_area(width, height, x0, x1, y0 - pad, y1 + pad);
+  std::string s = head(title, width, height, axes, y_label) +
+                  svg::x_ticks(axes, svg::round_ticks(x0, x1), num) +
+                  svg::x_label(axes, x_label);
   double legend_x = kLeft;
-  for (const LineSeries& line : series) {
-    std::string points;
-    for (const auto& [x, y] : line.points)
-      if (std::isfinite(x) && std::isfinite(y)) points += svg_px(f.sx(x)) + "," + svg_px(f.sy(y)) + " ";
-    const std::string dash = line.dashed ? " stroke-dasharray=\"5,3\"" : "";
-    s += "<polyline fill=\"none\" stroke=\"" + line.color + "\" stroke-width=\"2\"" + dash + " points=\"" + points +
-         "\"/>\n";
-    for (const auto& [x, y] : line.points)
+  for (const LineSeries &line : series) {
+    std::vector<std::pair<double, double>> points;
+    for (const auto &[x, y] : line.points)
       if (std::isfinite(x) && std::isfinite(y))
-        s += "<circle cx=\"" + svg_px(f.sx(x)) + "\" cy=\"" + svg_px(f.sy(y)) + "\" r=\"2.5\" fill=\"" + line.color + "\"/>\n";
-    const double ly = height - 12;
-    s += "<line x1=\"" + svg_px(legend_x) + "\" x2=\"" + svg_px(legend_x + 18) + "\" y1=\"" + svg_px(ly - 4) + "\" y2=\"" +
-         svg_px(ly - 4) + "\" stroke=\"" + line.color + "\" stroke-width=\"2\"" + dash + "/>\n";
-    s += "<text x=\"" + svg_px(legend_x + 22) + "\" y=\"" + svg_px(ly) + "\">" + xml_escape(line.name) + "</text>\n";
+        points.emplace_back(axes.x(x), axes.y(y));
+    s += svg::polyline(points, line.color, 2, line.dashed);
+    for (const auto &[x, y] : points)
+      s += svg::circle(x, y, 2.5, line.color);
+    const double ly = height - 8;
+    s += svg::line(legend_x, ly - 4, legend_x + 18, ly - 4, line.color, 2,
+                   line.dashed);
+    s += svg::text(legend_x + 22, ly, line.name);
     legend_x += 30 + 6.5 * static_cast<double>(line.name.size());
   }
-  return s + "</svg>\n";
+  return s + svg::close();
 }
 
-std::string bar_plot_svg(const std::string& title, const std::string& y_label, const std::vector<std::string>& labels,
-                         const std::vector<double>& values, const std::string& color, int width, int height) {
+std::string bar_plot_svg(const std::string &title, const std::string &y_label,
+                         const std::vector<std::string> &labels,
+                         const std::vector<double> &values,
+                         const std::string &color, int width, int height) {
   double top = 0;
   for (double v : values)
-    if (std::isfinite(v)) top = std::max(top, v);
-  if (top <= 0) top = 1;
-  const Frame f{0, static_cast<double>(std::max<size_t>(values.size(), 1)), 0, top * 1.05,
-                static_cast<double>(width), static_cast<double>(height)};
-  std::string s = header(title, width, height) + y_axis(f, y_label);
-  const double slot = f.sx(1) - f.sx(0);
+    if (std::isfinite(v))
+      top = std::max(top, v);
+  if (top <= 0)
+    top = 1;
+  const svg::Axes axes = plot_area(
+      width, height, 0, static_cast<double>(std::max<size_t>(values.size(), 1)),
+      0, top * 1.05);
+  std::string s = head(title, width, height, axes, y_label);
+  const double slot = axes.x(1) - axes.x(0);
   for (size_t i = 0; i < values.size(); ++i) {
     const double v = std::isfinite(values[i]) ? values[i] : 0.0;
-    const double x = f.sx(static_cast<double>(i)) + 0.15 * slot;
-    s += "<rect x=\"" + svg_px(x) + "\" y=\"" + svg_px(f.sy(v)) + "\" width=\"" + svg_px(0.7 * slot) + "\" height=\"" +
-         svg_px(f.sy(0) - f.sy(v)) + "\" fill=\"" + color + "\"><title>" +
-         xml_escape((i < labels.size() ? labels[i] : "") + ": " + num(v)) + "</title></rect>\n";
+    const std::string label = i < labels.size() ? labels[i] : "";
+    s += svg::bar(axes.x(static_cast<double>(i)) + 0.15 * slot, axes.y(v),
+                  0.7 * slot, axes.y(0) - axes.y(v), color,
+                  label + ": " + num(v));
     if (i < labels.size()) {
-      const double cx = f.sx(static_cast<double>(i) + 0.5);
-      s += "<text transform=\"translate(" + svg_px(cx + 3) + " " + svg_px(height - kBottom + 6) +
-           ") rotate(-60)\" text-anchor=\"end\" font-size=\"9\">" + xml_escape(labels[i]) + "</text>\n";
+      const double cx = axes.x(static_cast<double>(i) + 0.5);
+      s += svg::rotated_text(cx + 3, axes.bottom() + 6, -60, labels[i], "end",
+                             9);
     }
   }
-  return s + "</svg>\n";
+  return s + svg::close();
 }
 
-}  // namespace piconas::nas::pipeline
+} // namespace piconas::nas::pipeline

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 
 #include "core/svg.h"
 
@@ -13,7 +12,7 @@ namespace {
 
 constexpr double kPanelWidth = 420, kPanelHeight = 320, kMargin = 60;
 
-std::string fmt(const char* format, double v) {
+std::string fmt(const char *format, double v) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, v);
   return buffer;
@@ -26,78 +25,81 @@ struct Point {
 
 // A value printed short: 1.2k, 3.4M.
 std::string short_number(double v) {
-  if (std::fabs(v) >= 1e9) return fmt("%.3gG", v / 1e9);
-  if (std::fabs(v) >= 1e6) return fmt("%.3gM", v / 1e6);
-  if (std::fabs(v) >= 1e3) return fmt("%.3gk", v / 1e3);
+  if (std::fabs(v) >= 1e9)
+    return fmt("%.3gG", v / 1e9);
+  if (std::fabs(v) >= 1e6)
+    return fmt("%.3gM", v / 1e6);
+  if (std::fabs(v) >= 1e3)
+    return fmt("%.3gk", v / 1e3);
   return fmt("%.3g", v);
 }
 
-std::string panel(const std::vector<Point>& points, double x0, const std::string& label) {
-  std::string out;
-  const double left = x0 + kMargin, top = 30, width = kPanelWidth - kMargin - 20,
-               height = kPanelHeight - top - 50;
-  out += "<rect x=\"" + svg_px(left) + "\" y=\"" + svg_px(top) + "\" width=\"" +
-         svg_px(width) + "\" height=\"" + svg_px(height) +
-         "\" fill=\"none\" stroke=\"#444\"/>\n";
-  out += "<text x=\"" + svg_px(left + width / 2) + "\" y=\"" + svg_px(top + height + 40) +
-         "\" text-anchor=\"middle\">" + label + "</text>\n";
-  out += "<text x=\"" + svg_px(x0 + 15) + "\" y=\"" + svg_px(top + height / 2) +
-         "\" text-anchor=\"middle\" transform=\"rotate(-90 " + svg_px(x0 + 15) + " " +
-         svg_px(top + height / 2) + ")\">aggregate</text>\n";
-  if (points.empty()) return out;
-  double cmin = points[0].cost, cmax = cmin, smin = points[0].score, smax = smin;
-  for (const Point& p : points) {
+std::string panel(const std::vector<Point> &points, double x0,
+                  const std::string &label) {
+  double cmin = 0, cmax = 1, smin = 0, smax = 1;
+  if (!points.empty()) {
+    cmin = cmax = points[0].cost;
+    smin = smax = points[0].score;
+  }
+  for (const Point &p : points) {
     cmin = std::min(cmin, p.cost);
     cmax = std::max(cmax, p.cost);
     smin = std::min(smin, p.score);
     smax = std::max(smax, p.score);
   }
-  const double cspan = cmax > cmin ? cmax - cmin : 1, sspan = smax > smin ? smax - smin : 1;
-  auto x = [&](double c) { return left + 8 + (width - 16) * (c - cmin) / cspan; };
-  auto y = [&](double s) { return top + height - 8 - (height - 16) * (s - smin) / sspan; };
-  for (int t = 0; t <= 2; ++t) {
-    const double c = cmin + cspan * t / 2, s = smin + sspan * t / 2;
-    out += "<text x=\"" + svg_px(x(c)) + "\" y=\"" + svg_px(top + height + 16) +
-           "\" text-anchor=\"middle\" font-size=\"11\">" + short_number(c) + "</text>\n";
-    out += "<text x=\"" + svg_px(left - 4) + "\" y=\"" + svg_px(y(s) + 4) +
-           "\" text-anchor=\"end\" font-size=\"11\">" + short_number(s) + "</text>\n";
-  }
-  const Point* best = nullptr;
-  for (const Point& p : points) {
+  if (cmax <= cmin)
+    cmax = cmin + 1;
+  if (smax <= smin)
+    smax = smin + 1;
+  const double top = 30;
+  const svg::Axes axes =
+      svg::Axes::make(x0 + kMargin, top, kPanelWidth - kMargin - 20,
+                      kPanelHeight - top - 50, cmin, cmax, smin, smax, 8);
+  std::string out = svg::frame(axes) + svg::x_label(axes, label) +
+                    svg::y_label(axes, "aggregate");
+  if (points.empty())
+    return out;
+  out += svg::x_ticks(axes, svg::even_ticks(cmin, cmax, 2), short_number);
+  out += svg::y_ticks(axes, svg::even_ticks(smin, smax, 2), short_number);
+  const Point *best = nullptr;
+  for (const Point &p : points) {
     bool dominated = false;
-    for (const Point& q : points) dominated |= q.cost <= p.cost && q.score > p.score;
-    out += "<circle cx=\"" + svg_px(x(p.cost)) + "\" cy=\"" + svg_px(y(p.score)) +
-           "\" r=\"3\" fill=\"" + (dominated ? "#9db8d9" : "#1f4e8c") + "\"/>\n";
-    if (p.best) best = &p;
+    for (const Point &q : points)
+      dominated |= q.cost <= p.cost && q.score > p.score;
+    out += svg::circle(axes.x(p.cost), axes.y(p.score), 3,
+                       dominated ? "#9db8d9" : "#1f4e8c");
+    if (p.best)
+      best = &p;
   }
   if (best)
-    out += "<circle cx=\"" + svg_px(x(best->cost)) + "\" cy=\"" + svg_px(y(best->score)) +
-           "\" r=\"6\" fill=\"#d62728\" stroke=\"black\"><title>chosen</title></circle>\n";
+    out += svg::circle(axes.x(best->cost), axes.y(best->score), 6, "#d62728",
+                       "chosen", "black");
   return out;
 }
 
-}  // namespace
+} // namespace
 
-std::string pareto_svg(const SearchResult& result) {
+std::string pareto_svg(const SearchResult &result) {
   std::vector<Point> by_macs, by_sram;
-  const auto& history = result.state.history;
+  const auto &history = result.state.history;
   for (size_t i = 0; i < history.size(); ++i) {
-    if (!history[i].feasible || !std::isfinite(result.aggregates[i])) continue;
+    if (!history[i].feasible || !std::isfinite(result.aggregates[i]))
+      continue;
     const bool best = static_cast<int64_t>(i) == result.best;
-    by_macs.push_back({static_cast<double>(history[i].cost.macs), result.aggregates[i], best});
-    by_sram.push_back({static_cast<double>(history[i].cost.peak_sram), result.aggregates[i], best});
+    by_macs.push_back({static_cast<double>(history[i].cost.macs),
+                       result.aggregates[i], best});
+    by_sram.push_back({static_cast<double>(history[i].cost.peak_sram),
+                       result.aggregates[i], best});
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" +
-         fmt("%.0f", 2 * kPanelWidth) + "\" height=\"" + fmt("%.0f", kPanelHeight) +
-         "\" font-family=\"sans-serif\" font-size=\"13\">\n";
-  out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  out += "<text x=\"10\" y=\"18\">piconas search: " + std::to_string(by_macs.size()) +
-         " feasible candidates, chosen in red</text>\n";
+  out += svg::open(2 * kPanelWidth, kPanelHeight, 13);
+  out += svg::text(10, 18,
+                   "piconas search: " + std::to_string(by_macs.size()) +
+                       " feasible candidates, chosen in red");
   out += panel(by_macs, 0, "MACs per image");
   out += panel(by_sram, kPanelWidth, "peak SRAM (bytes, int8 estimate)");
-  out += "</svg>\n";
+  out += svg::close();
   return out;
 }
 
-}  // namespace piconas::nas::search
+} // namespace piconas::nas::search
