@@ -189,7 +189,8 @@ Variable GraphNetwork::forward(const Variable& x) {
       continue;
     }
     if (row.kind == LayerKind::ChannelMul) {  // features (skip) times the gate
-      outputs[i] = channel_mul(outputs[static_cast<size_t>(row.skip)], in);
+      const Variable& features = outputs[static_cast<size_t>(row.skip)];
+      outputs[i] = row.input == row.output ? mul(features, in) : channel_mul(features, in);
       continue;
     }
     if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W

@@ -128,7 +128,9 @@ inline Activation block_activation(const BlockSpec& b, Activation network) {
 //   MaxPool, AvgPool kernel, stride, pad (AvgPool: count_include_pad); GlobalAvgPool -> Cx1x1
 //   FullyConnected  out_channels, bias; reads C*H*W features (flattened)
 //   Mul             inputs {features CxHxW, gate Cx1x1}: each channel of the features times its
-//                   gate value (the squeeze-and-excitation scale; lowers to a ChannelMul row)
+//                   gate value (the squeeze-and-excitation scale; lowers to a ChannelMul row);
+//                   or {a, b} of one shape: their elementwise product (a ChannelMul row whose
+//                   input, the gate's shape, equals its output; float only, no int8 kernel)
 enum class GraphOp {
   Conv,
   BatchNorm,

@@ -412,17 +412,18 @@ std::vector<LayerInfo> graph_layers(const ArchSpec& spec) {
         row.type = "avgpool";
         row.output = {in.c, 1, 1};
         break;
-      case GraphOp::Mul: {  // features (input 0) times the Cx1x1 gate (input 1)
+      case GraphOp::Mul: {  // features (input 0) times the Cx1x1 or same-shape gate (input 1)
         row.kind = LayerKind::ChannelMul;
-        row.type = "channel_mul";
         row.skip = source;
         const int gate = row_of(l.inputs[1]);
         row.source = gate == static_cast<int>(rows.size()) - 1 ? -1 : gate;
         const Shape3 g = rows[static_cast<size_t>(gate)].output;
-        PICONAS_CHECK(g == (Shape3{in.c, 1, 1}),
+        PICONAS_CHECK(g == (Shape3{in.c, 1, 1}) || g == in,
                       where << ": multiplies a " << shape3_str(in) << " tensor by a "
                             << shape3_str(g) << " one; only a channel scale by a " << in.c
-                            << "x1x1 gate (squeeze-and-excitation) is supported");
+                            << "x1x1 gate (squeeze-and-excitation) or an elementwise product of "
+                               "two tensors of one shape is supported");
+        row.type = g == in ? "mul" : "channel_mul";
         row.input = g;  // the row it reads, as for a block's SE scale
         break;
       }

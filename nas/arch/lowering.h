@@ -13,7 +13,9 @@
 //                   projection) and the row before
 //   GlobalAvgPool   -> Cx1x1
 //   ChannelMul      squeeze-and-excitation scale: the row `skip` (CxHxW features) times the row
-//                   before (the Cx1x1 gate), channel by channel -> CxHxW
+//                   before (the Cx1x1 gate), channel by channel -> CxHxW; in a graph network
+//                   the gate may also have the features' shape (input == output, type "mul"):
+//                   their elementwise product (float only: int8 export refuses it)
 //   FullyConnected  classifier, with bias; with classifier_hidden, first the hidden linear layer
 //                   "fc" (module path fc.0) and its activation "fc.act" (fc.1)
 //   MaxPool, AvgPool graph networks only
@@ -82,7 +84,7 @@ enum class LayerKind {
   FullyConnected,
   MaxPool,  // graph networks only (nas/arch/arch_spec.h, GraphLayer)
   AvgPool,
-  ChannelMul,  // squeeze-and-excitation scale (blocks with se)
+  ChannelMul,  // squeeze-and-excitation scale (blocks with se); graph mul of one shape
   Hardswish    // int8 graph only: a hard-swish Activation row, a layer of its own there because
                // it is not a clamp that fuses into the conv before it
 };

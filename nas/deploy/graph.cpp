@@ -229,10 +229,16 @@ class Lowering {
     return push(std::move(l), graph_.tensors[static_cast<size_t>(input)]);
   }
 
-  // features (CxHxW) times gate (Cx1x1), channel by channel.
+  // features (CxHxW) times gate (Cx1x1), channel by channel. An elementwise product of two
+  // feature maps (a gate of the features' shape) has no int8 kernel: refused naming the layer.
   int channel_mul(const std::string& name, int features, int gate) {
     const Shape3 f = graph_.tensors[static_cast<size_t>(features)];
     const Shape3 g = graph_.tensors[static_cast<size_t>(gate)];
+    PICONAS_CHECK(g != f || g == (Shape3{f.c, 1, 1}),
+                  "deploy: layer '" << name << "' multiplies two " << shape3_str(f)
+                                    << " tensors elementwise; the int8 kernels have only the "
+                                       "squeeze-and-excitation channel scale by a "
+                                    << f.c << "x1x1 gate (no elementwise int8 multiply)");
     PICONAS_CHECK(g == (Shape3{f.c, 1, 1}), "deploy: layer '" << name << "' scales a "
                                                               << shape3_str(f) << " tensor by a "
                                                               << shape3_str(g) << " gate");

@@ -94,7 +94,7 @@ GraphPitNetwork::GraphPitNetwork(const ArchSpec &seed) : seed_(seed) {
         space[i] = spaces.make(i, true);
         break;
       case LayerKind::Add:
-      case LayerKind::ChannelMul:  // the gate's channels are the features' channels
+      case LayerKind::ChannelMul:  // the gate's channels (Cx1x1 or same shape) are the features'
         spaces.join(in, space[static_cast<size_t>(row.skip)]);
         space[i] = spaces.root(in);
         break;
@@ -131,8 +131,10 @@ Variable GraphPitNetwork::forward(const Variable &x) {
       outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
       continue;
     }
-    if (row.kind == LayerKind::ChannelMul) {
-      outputs[i] = autograd::channel_mul(outputs[static_cast<size_t>(row.skip)], in);
+    if (row.kind == LayerKind::ChannelMul) {  // a same-shape gate: elementwise
+      const Variable &features = outputs[static_cast<size_t>(row.skip)];
+      outputs[i] = row.input == row.output ? autograd::mul(features, in)
+                                           : autograd::channel_mul(features, in);
       continue;
     }
     if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W

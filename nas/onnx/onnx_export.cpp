@@ -213,7 +213,8 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
         Writer::integer(w.node("Gemm", row.name, inputs, out), "transB", 1);
         break;
       }
-      case LayerKind::ChannelMul:  // features [N, C, H, W] times the gate [N, C, 1, 1]
+      case LayerKind::ChannelMul:  // features [N, C, H, W] times the gate [N, C, 1, 1] or
+                                   // [N, C, H, W] (ONNX Mul broadcasts)
         w.node("Mul", row.name, {value[static_cast<size_t>(row.skip)], in}, out);
         break;
       case LayerKind::LayerNorm:

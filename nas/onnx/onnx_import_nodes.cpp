@@ -261,7 +261,8 @@ void Importer::import_hardsigmoid(const onnx::NodeProto& node) {
 }
 
 // Mul of a CxHxW tensor and a Cx1x1 gate computed by the network (in either order): the
-// squeeze-and-excitation scale.
+// squeeze-and-excitation scale; or of two computed tensors of one shape (x * sigmoid(conv(x))
+// gating): their elementwise product.
 void Importer::import_mul(const onnx::NodeProto& node) {
   if (node.input_size() != 2) fail(node, "needs two inputs");
   for (int c = 0; c < 2; ++c)
@@ -274,10 +275,11 @@ void Importer::import_mul(const onnx::NodeProto& node) {
     std::swap(features, gate);
     std::swap(f, g);
   }
-  if (g != Shape3{f.c, 1, 1})
+  if (g != Shape3{f.c, 1, 1} && g != f)
     fail(node, "multiplies a " + shape3_str(f) + " tensor by a " + shape3_str(g) +
                    " one; only a channel scale by a " + std::to_string(f.c) +
-                   "x1x1 gate (squeeze-and-excitation) is supported");
+                   "x1x1 gate (squeeze-and-excitation) or an elementwise product of two tensors "
+                   "of one shape is supported");
   add_layer(node, GraphOp::Mul, {features, gate});
 }
 

@@ -200,6 +200,27 @@ class PaddedAvgPool(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class GatedConv(nn.Module):
+    """Elementwise gating of two feature maps of one shape (attention-style, x * sigmoid(conv(x))):
+    once features * gate, once gate * features (the second gate a BatchNorm'd conv), then a
+    residual add of the two gated maps, pool and classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8, s=2), nn.ReLU())
+        self.gate1 = nn.Conv2d(8, 8, 3, padding=1)
+        self.mix = nn.Sequential(*conv_bn(8, 8, k=1), nn.ReLU6())
+        self.gate2 = nn.Sequential(*conv_bn(8, 8, k=3, groups=8))
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = x * torch.sigmoid(self.gate1(x))
+        z = self.mix(y)
+        z = torch.sigmoid(self.gate2(z)) * z
+        return self.fc(nn.functional.adaptive_avg_pool2d(y + z, 1).flatten(1))
+
+
 def randomize_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -215,7 +236,7 @@ def main():
     models = {"resnet_block": ResNetBlock, "mbv2_block": MobileNetV2Block,
               "ds_net": DepthwiseSeparable, "unsupported": Unsupported, "padded_net": PaddedNet,
               "mbv3_block": MobileNetV3Block, "sigmoid_se": SigmoidSE,
-              "mean_se": MeanSE, "avgpool_pad": PaddedAvgPool}
+              "mean_se": MeanSE, "avgpool_pad": PaddedAvgPool, "gated_conv": GatedConv}
     x = torch.randn(2, *INPUT, generator=gen)
     for name, cls in models.items():
         torch.manual_seed(17)
