@@ -242,7 +242,7 @@ ArchSpec expand_mbv2(const Mbv2Spec& spec);
 std::vector<std::string> mbv2_problems(const Mbv2Spec& spec);
 void check_mbv2(const Mbv2Spec& spec);
 
-// ---- named reference networks ----
+// ---- named reference networks (defined in reference_networks.cpp) ----
 // mbv2-bench: 3x96x96, 2 classes, ReLU6, stem 16 3x3 s2, t=6 everywhere,
 //   c=[16,24,32,64,96,160,320], n=[1,2,3,4,3,3,1], no head conv.
 Mbv2Spec mbv2_bench();
