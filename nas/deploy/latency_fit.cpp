@@ -197,7 +197,21 @@ LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
     // layers too): its row would be underdetermined (3 unpacked stems on
     // cortex-m4 fitted 28,947 instructions per call); the estimate then takes
     // the packed row, as for a variant never measured.
+    // A shape-chosen kernel (ConvWindow, DepthwisePlane) with fewer layers than
+    // terms is fitted with the kernel the estimate then takes for it.
+    const auto too_few = [](const std::map<int, int>& counts, LatencyKernel k) {
+      const auto& used = latency_terms_used(k);
+      const auto it = counts.find(static_cast<int>(k));
+      return it == counts.end() || it->second < std::count(used.begin(), used.end(), true);
+    };
     std::map<int, int> counts;
+    for (const LayerSample& l : list) ++counts[static_cast<int>(l.parts.front().first)];
+    for (LayerSample& l : list) {
+      LatencyKernel& k = l.parts.front().first;
+      if (k == LatencyKernel::ConvWindow && too_few(counts, k)) k = LatencyKernel::ConvIm2col;
+      if (k == LatencyKernel::DepthwisePlane && too_few(counts, k)) k = LatencyKernel::Depthwise;
+    }
+    counts.clear();
     for (const LayerSample& l : list) ++counts[static_cast<int>(l.parts.front().first)];
     std::erase_if(list, [&](const LayerSample& l) {
       const LatencyKernel k = l.parts.front().first;
@@ -259,6 +273,10 @@ const char* kernel_enum(LatencyKernel k) {
       return "MaxPool";
     case LatencyKernel::AvgPool:
       return "AvgPool";
+    case LatencyKernel::ConvWindow:
+      return "ConvWindow";
+    case LatencyKernel::DepthwisePlane:
+      return "DepthwisePlane";
   }
   return "?";
 }
@@ -274,7 +292,7 @@ std::string latency_table_source(const LatencyTable& table) {
        "pixels, window\n"
     << "// elements, output elements x k, output elements x k x k, output "
        "channels, output\n"
-    << "// channels x output rows, idle MACs] per target and kernel\n"
+    << "// channels x output rows, idle MACs, weights] per target and kernel\n"
     << "// variant (nas/deploy/latency.h).\n"
     << "#include \"nas/deploy/latency.h\"\n\nnamespace piconas::nas::deploy "
        "{\n\n"
