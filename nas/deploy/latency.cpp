@@ -23,7 +23,9 @@ enum Term {
   kChannels,
   kChannelRows,
   kIdleMacs,
-  kWeights
+  kWeights,
+  kTaps,
+  kIdlePairMacs
 };
 
 // Taps of a k-wide window inside an axis of `in` positions, summed over `out` output positions.
@@ -84,38 +86,39 @@ const char* latency_kernel_name(LatencyKernel kernel) {
 
 const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) {
   using Used = std::array<bool, kLatencyTerms>;
-  //                 1     MACs   out    in     pixels window out*k  out*k*k chans  chans*rows
-  //                 idle MACs, weights
-  static const Used conv1{true,  true,  true,  true,  true, false,
-                          false, false, false, false, true, true};
-  static const Used im2col{true,  true,  true,  false, true, true,
-                           false, true,  false, false, false, true};
-  static const Used packed{true,  true,  true,  true,  true, true,
-                           false, false, false, false, true, true};
-  static const Used dw{true, true, true, true, true, false, true, true, true, true, false, true};
-  static const Used add{true,  false, true,  false, false, false,
-                        false, false, false, false, false, false};
-  static const Used pool{true,  false, true,  true,  false, false,
-                         false, false, false, false, false, false};
+  // Terms: 1, MACs, out, in, pixels, window, out*k; out*k*k, channels, channels*rows, idle MACs
+  // (4-pixel groups), weights, taps, idle pair MACs (latency.h).
+  static const Used conv1{true, true, true, true, true, false, false,
+                          false, false, false, false, true, false, true};
+  static const Used im2col{true, true, true, false, true, true, false,
+                           true, false, false, false, true, true, true};
+  static const Used packed{true, true, true, true, true, true, false,
+                           false, false, false, true, true, false, false};
+  static const Used dw{true, true, true, true, true, false, true,
+                       true, true, true, false, true, false, false};
+  static const Used add{true, false, true, false, false, false, false,
+                        false, false, false, false, false, false, false};
+  static const Used pool{true, false, true, true, false, false, false,
+                         false, false, false, false, false, false, false};
   // max / average pool: per call, per in-image tap, per output element, per output pixel
   // and per window row of an output element (the kernels loop rows, then taps).
-  static const Used window_pool{true, true,  true,  false, true,  false,
-                                true, false, false, false, false, false};
-  static const Used fc{true,  true,  true,  false, false, false,
-                       false, false, false, false, false, false};
-  static const Used invoke{true,  false, true,  true,  false, false,
-                           false, false, false, false, false, false};
-  static const Used channel_mul{true,  false, true,  false, true,  false,
-                                false, false, false, false, false, false};
+  static const Used window_pool{true, true, true, false, true, false, true,
+                                false, false, false, false, false, false, false};
+  static const Used fc{true, true, true, false, false, false, false,
+                       false, false, false, false, false, false, false};
+  static const Used invoke{true, false, true, true, false, false, false,
+                           false, false, false, false, false, false, false};
+  static const Used channel_mul{true, false, true, false, true, false, false,
+                                false, false, false, false, false, false, false};
   // In-place 1x1 conv: per strip, MACs, output and input elements (pixels are about 16 x the
   // strips: a pixel term would be collinear with the constant, and so would the weights per
   // strip with the MACs).
-  static const Used conv1_in_place{true,  true,  true,  true,  false, false,
-                                   false, false, false, false, true,  false};
+  static const Used conv1_in_place{true, true, true, true, false, false, false,
+                                   false, false, false, false, false, false, true};
   // window_copy: copy calls, copied elements, patches and copied rows (window_copy_features),
   // fitted jointly with the kernel rows (latency_fit.h) on the patched layers.
-  static const Used copy{true,  false, true,  true,  true,  false,
-                         false, false, false, false, false, false};
+  static const Used copy{true, false, true, true, true, false, false,
+                         false, false, false, false, false, false, false};
   switch (kernel) {
     case LatencyKernel::ConvPointwise:
       return conv1;
@@ -374,6 +377,15 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
   if (layer.kind == LayerKind::Conv)
     x[kWeights] = taps * static_cast<double>(in.c) * static_cast<double>(out.c);
   if (layer.kind == LayerKind::Depthwise) x[kWeights] = taps * static_cast<double>(out.c);
+  // The im2col copy's per-tap loop (a tap copies input-channels bytes): with the window
+  // elements it separates the cost per tap from the cost per copied element, which a stem's
+  // 1 or 3 channels alone cannot.
+  if (layer.kind == LayerKind::Conv) x[kTaps] = pixels * taps;
+  // The unpacked SIMD conv (conv2d_simd_s8.c) computes pixel pairs, an odd last pixel paired
+  // with itself: its idle MACs (the packed kernel's are the 4-pixel groups above).
+  if (layer.kind == LayerKind::Conv)
+    x[kIdlePairMacs] = static_cast<double>((out.h * out.w) % 2) * taps *
+                       static_cast<double>(in.c) * static_cast<double>(out.c);
   return x;
 }
 

@@ -8,7 +8,7 @@
 // runs in place (planner.h) the in-place kernel. Its instructions are
 //   c . [1, MACs, output elements, input elements, output pixels, window elements,
 //        output elements x k, output elements x k x k, output channels,
-//        output channels x output rows, idle MACs, weights]
+//        output channels x output rows, idle MACs, weights, taps, idle pair MACs]
 // with the coefficients c of (target, variant). MACs count only the taps inside the image
 // (the kernels skip padding taps; a 7x7 window on a 4x4 map has fewer than half its taps in);
 // window elements = output pixels x k x k x input channels (the im2col copy of a conv); the
@@ -20,7 +20,11 @@
 // full one: a conv on a 1x1 map, e.g. a squeeze-and-excitation conv, costs about 4x per MAC on
 // cortex-m4); weights = k x k x input x output channels of a conv (k x k x channels of a
 // depthwise layer), read once per call to fold the input offset into the bias (on a 2x2 map
-// or patch about a quarter of the MACs' cost). Unused terms have coefficient 0. The Invoke row models
+// or patch about a quarter of the MACs' cost); taps = output pixels x k x k of a conv (the im2col
+// copy's per-tap loop, beside its per-element cost, the window elements); idle pair MACs =
+// (output pixels mod 2) x k x k x input x output channels: the unpacked SIMD conv computes pixel
+// pairs (its idle work; the 4-pixel idle MACs are the packed kernel's). Unused terms have
+// coefficient 0. The Invoke row models
 // the model function around the layers (input copy, output copy): its terms are read with
 // "input elements" = the network input and "output elements" = the logits.
 // A layer of a patched stage (patch.h) is predicted once per patch on the patch's window,
@@ -69,7 +73,7 @@ enum class LatencyKernel {
   DepthwisePlane,
 };
 inline constexpr int kLatencyKernels = 17;
-inline constexpr int kLatencyTerms = 12;
+inline constexpr int kLatencyTerms = 14;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);
 // The terms a variant's model uses (the fit sets the others to 0).
