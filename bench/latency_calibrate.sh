@@ -25,7 +25,8 @@
 #    shapes, not on the weights), exports it (with its planner flags) and runs `piconas verify
 #    --target T` for every target of TARGETS (per-layer instructions under QEMU -icount; logits
 #    byte-identical to the host executor or the run is dropped); a model that does not fit the
-#    board is skipped; a run already measured is kept (rerunning resumes; a run directory whose
+#    board is skipped (RUN/verify-T.skipped: not retried); a run already measured is kept
+#    (rerunning resumes; a run directory whose
 #    architecture or plan the sampler now draws differently is measured anew);
 # 3. bench_latency fit: least squares per target and kernel variant on the fit sets, written
 #    to nas/deploy/latency_table.cpp, then predicted vs measured per held-out model, written
@@ -42,7 +43,7 @@
 # JOBS (default 2).
 set -euo pipefail
 if [ $# -ne 1 ]; then
-  sed -n '2,42p' "$0" >&2
+  sed -n '2,43p' "$0" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,10 +88,14 @@ measure() {
     >"$dir/export.log" 2>&1 || return 0
   for target in $TARGETS; do
     [ -f "$dir/verify-$target/instructions.json" ] && continue
+    [ -f "$dir/verify-$target.skipped" ] && continue  # over the board's RAM or flash
     if ! "$PICONAS" verify "$dir/train/best.ckpt" --export "$dir/export" --out "$dir/verify-$target" \
         --images 1 --mcu-images 1 --target "$target" $flags >"$dir/verify-$target.log" 2>&1; then
       rm -f "$dir/verify-$target/instructions.json"
       echo "  $dir $target: not measured ($(tail -1 "$dir/verify-$target.log"))" >&2
+      if grep -q "over the [0-9]* B of $target" "$dir/verify-$target.log"; then
+        cp "$dir/verify-$target.log" "$dir/verify-$target.skipped"
+      fi
     fi
   done
   echo "  measured $dir" >&2
