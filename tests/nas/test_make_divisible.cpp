@@ -57,7 +57,7 @@ TEST_CASE("make_divisible8: width-multiplied channels follow torchvision's doubl
   const std::vector<std::pair<int, int64_t>> expected = {
       {200, 580000}, {200, 1140000}, {200, 2260000}, {200, 2300000},
       {240, 2050000}, {480, 1025000}, {960, 512500}, {960, 2112500}};
-  CHECK(differing == expected);
+  REQUIRE(differing == expected);
   for (const auto& [channels, k] : differing) {
     CAPTURE(channels);
     CAPTURE(k);
