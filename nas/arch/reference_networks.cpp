@@ -1,6 +1,5 @@
 // The named reference networks declared in arch_spec.h: the benchmarks, the MLPerf Tiny networks
 // and MobileNetV2/V3 (docs/reference_networks.md gives their params, MACs and sources).
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
