@@ -61,9 +61,8 @@ import sys
 PANELS = [("aggregate", "freerea aggregate"), ("params", "#params"),
           ("r2_val", "rung-2 validation accuracy")]
 # With --val-images: the rungs ranked on their own hold-out against the fixed validation set.
-FIXED_PANELS = [("aggregate", "freerea aggregate"),
-                ("r1_val", "rung 1, 10 % hold-out"), ("r1f_val", "rung 1, fixed validation set"),
-                ("r2_val", "rung 2, 10 % hold-out"), ("r2f_val", "rung 2, fixed validation set")]
+FIXED_PANELS = [("aggregate", "freerea aggregate"), ("params", "#params"),
+                ("r1f_val", "rung 1, fixed validation set"), ("r2f_val", "rung 2, fixed validation set")]
 METRICS = ["naswot", "jacob_cov", "synflow", "logsynflow", "snip", "grad_norm", "skip"]
 
 
@@ -126,12 +125,12 @@ def number(text):
 def train(args, arch, seed, epochs, limit, folder, warmup=1.0, val_images=0):
     """Best validation accuracy, test accuracy and CPU seconds of one training (reused if done).
     val_images > 0: validated on that fixed set (`piconas train --val-images`), the training
-    set is `limit` images."""
+    set is `limit` images, and no test evaluation (test None)."""
     summary = os.path.join(folder, "summary.json")
     cpu_file = os.path.join(folder, "cpu_seconds.txt")
     if not os.path.exists(cpu_file):
         os.makedirs(folder, exist_ok=True)
-        extra = ["--val-images", str(val_images)] if val_images > 0 else []
+        extra = ["--val-images", str(val_images), "--no-test"] if val_images > 0 else []
         cpu = run([args.piconas, "train", "--arch", arch, "--epochs", str(epochs), "--limit",
                    str(limit), "--warmup", str(warmup), "--seed", str(seed), "--threads",
                    str(args.threads), "--out", folder] + extra, os.path.join(folder, "log.txt"))
@@ -141,7 +140,8 @@ def train(args, arch, seed, epochs, limit, folder, warmup=1.0, val_images=0):
         s = json.load(f)
     with open(cpu_file) as f:
         cpu = float(f.read())
-    return {"val": s["best_accuracy"], "test": s["test"]["accuracy"], "cpu": cpu}
+    return {"val": s["best_accuracy"], "test": s["test"]["accuracy"] if "test" in s else None,
+            "cpu": cpu}
 
 
 def train_all(args, jobs):
@@ -269,30 +269,36 @@ def study_seed(args, seed):
     for i, r in enumerate(rows):
         jobs[("G", i)] = (r["text"], seed, args.epochs, args.limit,
                           os.path.join(base, "full", str(i)), 1.0)
-        jobs[("r1", i)] = (r["text"], seed, 1, r1, os.path.join(base, "r%d" % r1, str(i)), 0.2)
-        jobs[("r2", i)] = (r["text"], seed, 1, r2, os.path.join(base, "r%d" % r2, str(i)), 0.2)
+        if args.hold_out_rungs:
+            jobs[("r1", i)] = (r["text"], seed, 1, r1, os.path.join(base, "r%d" % r1, str(i)), 0.2)
+            jobs[("r2", i)] = (r["text"], seed, 1, r2, os.path.join(base, "r%d" % r2, str(i)), 0.2)
         if args.val_images > 0:  # the rungs with one fixed validation set (halving_val_images)
             for rung, images in (("r1f", r1), ("r2f", r2)):
                 jobs[(rung, i)] = (r["text"], seed, 1, images, os.path.join(
                     base, "r%d_val%d" % (images, args.val_images), str(i)), 0.2, args.val_images)
     largest = max(range(len(rows)), key=lambda i: rows[i]["params"])
     for name, arch in (("run", picked["arch"]), ("largest", rows[largest]["text"])):
+        if not args.repeat:
+            break
         jobs[("repeat", name)] = (arch, seed + 1000, args.epochs, args.limit,
                                   os.path.join(base, "repeat", args.run_name if name == "run"
                                                else name), 1.0)
     done = train_all(args, jobs)
     for i, r in enumerate(rows):
         r["G"] = done[("G", i)]["test"]
-        for rung in ("r1", "r2") + (("r1f", "r2f") if args.val_images > 0 else ()):
+        for rung in (("r1", "r2") if args.hold_out_rungs else ()):
             r[rung + "_val"] = done[(rung, i)]["val"]
             r[rung + "_test"] = done[(rung, i)]["test"]
+        for rung in (("r1f", "r2f") if args.val_images > 0 else ()):
+            r[rung + "_val"] = done[(rung, i)]["val"]
     G = [r["G"] for r in rows]
     for r, a in zip(rows, freerea_aggregate(rows)):
         r["aggregate"] = a
     for r, a in zip(rows, freerea_aggregate(rows, ("naswot", "logsynflow", "skip", "params"))):
         r["aggregate_params"] = a
-    keys = METRICS + ["aggregate", "aggregate_params", "params", "macs",
-                      "r1_val", "r1_test", "r2_val", "r2_test"]
+    keys = METRICS + ["aggregate", "aggregate_params", "params", "macs"]
+    if args.hold_out_rungs:
+        keys += ["r1_val", "r1_test", "r2_val", "r2_test"]
     if args.val_images > 0:
         keys += ["r1f_val", "r2f_val"]
     correlation = {k: spearman([r[k] for r in rows], G) for k in keys}
@@ -300,28 +306,31 @@ def study_seed(args, seed):
     n = len(rows)
     rng = random.Random(seed)
     subsets = [rng.sample(range(n), min(args.top_k, n)) for _ in range(args.subsets)]
-    rung1 = [r["r1_val"] for r in rows]
-    rung2 = [r["r2_val"] for r in rows]
     keep = -(-args.top_k // args.halving_eta)
-    random_halving = [G[halving_pick(s, rung1, rung2, keep)] for s in subsets]
     proxy = max(range(n), key=lambda i: rows[i]["aggregate"])
     train_cpu = done["run"]["cpu"]
     full_cpu = train_cpu / (args.epochs * args.limit) * args.full_epochs * args.full_images
     picks = {"largest": rows[largest]["G"], "largest_search": done["largest_search"]["test"],
-             "proxy": rows[proxy]["G"], "random_halving": statistics.fmean(random_halving),
-             "run": done["run"]["test"]}
-    # The same halving over the sample's top-k by another ranking (no extra training: every
+             "proxy": rows[proxy]["G"], "run": done["run"]["test"]}
+    # The run's halving over random top-k subsets of the sample (random search at the same
+    # training budget), over the sample's top-k by another ranking (no extra training: every
     # sample network has both rungs), and over the whole sample keeping top-k / eta by rung 1.
-    for key in ("aggregate", "aggregate_params", "params"):
+    rung1 = [r.get("r1_val") for r in rows]
+    rung2 = [r.get("r2_val") for r in rows]
+    if args.hold_out_rungs:
+        picks["random_halving"] = statistics.fmean(
+            G[halving_pick(s, rung1, rung2, keep)] for s in subsets)
+    for key in (("aggregate", "aggregate_params", "params") if args.hold_out_rungs else ()):
         top = sorted(range(n), key=lambda i: -rows[i][key])[:args.top_k]
         picks[key + "_halving"] = G[halving_pick(top, rung1, rung2, keep)]
-    picks["sample_halving"] = G[halving_pick(list(range(n)), rung1, rung2, keep)]
-    # Size-aware shortlist (`piconas run --shortlist-largest`): the aggregate's top k - m, then
-    # the m largest by #params outside them (m = --largest-m).
-    top = sorted(range(n), key=lambda i: -rows[i]["aggregate"])[:args.top_k - args.largest_m]
-    top += sorted((i for i in range(n) if i not in top), key=lambda i: -rows[i]["params"])[
-        :args.largest_m]
-    picks["size_aware_halving"] = G[halving_pick(top, rung1, rung2, keep)]
+    if args.hold_out_rungs:
+        picks["sample_halving"] = G[halving_pick(list(range(n)), rung1, rung2, keep)]
+        # Size-aware shortlist (`piconas run --shortlist-largest`): the aggregate's top k - m,
+        # then the m largest by #params outside them (m = --largest-m).
+        top = sorted(range(n), key=lambda i: -rows[i]["aggregate"])[:args.top_k - args.largest_m]
+        top += sorted((i for i in range(n) if i not in top), key=lambda i: -rows[i]["params"])[
+            :args.largest_m]
+        picks["size_aware_halving"] = G[halving_pick(top, rung1, rung2, keep)]
     if args.val_images > 0:
         # The same replays with the rungs ranked on the fixed validation set, and the fitted
         # re-rankings (fit_pick) on it.
@@ -353,7 +362,8 @@ def study_seed(args, seed):
     return {"seed": seed, "networks": n, "correlation": correlation, "rung_noise": noise,
             "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
             "picks": picks,
-            "repeat": {name: done[("repeat", name)]["test"] for name in ("run", "largest")},
+            "repeat": {name: done[("repeat", name)]["test"] for name in ("run", "largest")
+                       if ("repeat", name) in done},
             "run": {**picked, "params": next((r["params"] for r in rows
                                               if r["text"] == picked["arch"]), None),
                     "full_training_cpu_estimate": full_cpu},
@@ -430,8 +440,9 @@ def write_report(args, results):
                   keep, r2, results[0]["networks"] * r1 + keep * r2,
                   ",".join(str(r["networks"]) for r in results))]
     diffs = [r["repeat"][k] - G for r in results
-             for k, G in (("run", r["picks"]["run"]), ("largest", r["picks"]["largest"]))]
-    noise = math.sqrt(statistics.fmean(d * d for d in diffs))
+             for k, G in (("run", r["picks"]["run"]), ("largest", r["picks"]["largest"]))
+             if k in r["repeat"]]
+    noise = math.sqrt(statistics.fmean(d * d for d in diffs)) if diffs else float("nan")
     lines += ["", "Training-seed noise: the run's pick and the sample's largest network trained "
               "again with seed + 1000: differences %s points; RMS %.2f points (the noise of a "
               "difference of two G)." % (", ".join("%+.2f" % (100 * d) for d in diffs), 100 * noise)]
@@ -447,7 +458,8 @@ def write_report(args, results):
         p, run = r["picks"], r["run"]
         lines.append("| %d | %+.2f | %+.2f | %+.2f | %+.2f | %.0f | %.0f | %.2f |" % (
             r["seed"], 100 * (p["run"] - p["largest"]), 100 * (p["run"] - p["largest_search"]),
-            100 * (p["run"] - r["median_G"]), 100 * (p["run"] - p["random_halving"]),
+            100 * (p["run"] - r["median_G"]),
+            100 * (p["run"] - p.get("random_halving", p.get("random_halving_fixed", math.nan))),
             run["cpu_seconds"], run["full_training_cpu_estimate"],
             run["cpu_seconds"] / run["full_training_cpu_estimate"]))
     stem = os.path.join(args.out, "study" + ("" if args.run_name == "run" else "_" + args.run_name))
@@ -474,6 +486,12 @@ def main():
     p.add_argument("--val-images", type=int, default=5000,
                    help="also train every sample network at the rungs with this fixed validation "
                         "set (halving_val_images; 0: no)")
+    p.add_argument("--hold-out-rungs", type=int, default=1,
+                   help="1: also train the sample at the rungs with the 10 %% hold-out (the default "
+                        "shortlist's ranking, columns r1_*, r2_*); 0: skip them")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="1: train the run's pick and the largest network again with seed + 1000 "
+                        "(noise of G); 0: skip")
     p.add_argument("--subsets", type=int, default=500,
                    help="random top-k subsets of the sample for random + halving")
     p.add_argument("--full-epochs", type=int, default=8, help="the run's winner training: epochs")
