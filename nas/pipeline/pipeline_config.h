@@ -89,7 +89,7 @@ struct PipelineConfig {
   double halving_val_fraction = 0.1;
   // > 0: instead, every rung trains on exactly its images and ranks on one fixed validation set
   // of this many train-split images, the same for every rung and candidate and disjoint from
-  // their training images (train::TrainConfig::val_images). halving_val_fraction must then
+  // their training images (train::TrainSettings::val_images). halving_val_fraction must then
   // keep its default.
   int64_t halving_val_images = 0;
   int64_t shortlist_epochs = 1;

@@ -220,12 +220,12 @@ TEST_CASE("train: a val_images run resumes bit-identically and refuses another v
   train::TrainSettings killed = config_for("killed");
   int steps = 0;
   killed.progress_every_steps = 1;
-  killed.on_progress = [&](const train::TrainProgress& p) {
+  train::TrainHooks hooks;
+  hooks.on_progress = [&](const train::TrainProgress& p) {
     if (p.kind == train::TrainProgress::Kind::Step && ++steps == 4) throw Interrupt();
     return true;
   };
-  CHECK_THROWS_AS(train::train_model(killed), Interrupt);
-  killed.on_progress = nullptr;
+  CHECK_THROWS_AS(train::train_model(killed, hooks), Interrupt);
   killed.resume = true;
   killed.val_images = 30;
   CHECK_THROWS_WITH_AS(train_model(killed), doctest::Contains("val_images"), Error);
