@@ -85,10 +85,15 @@ void gated_grad_sums(const NormShape& s, const T* x, const T* y, const T* dy, in
         b[l] += g * (static_cast<double>(xp[i + l]) - mean);
       }
     }
-    for (int l = 0; i < s.spatial; ++i, ++l) {
-      const double g = Act::gate(yp[i], gp[i]);
+    const int rest = static_cast<int>(s.spatial - i);  // the tail, as above
+    if (rest == 0) continue;
+    T gated[kLanes];
+#pragma omp simd
+    for (int l = 0; l < rest; ++l) gated[l] = Act::gate(yp[i + l], gp[i + l]);
+    for (int l = 0; l < rest; ++l) {
+      const double g = gated[l];
       a[l] += g;
-      b[l] += g * (static_cast<double>(xp[i]) - mean);
+      b[l] += g * (static_cast<double>(xp[i + l]) - mean);
     }
   }
   sum_dy = combine_lanes(a);
