@@ -109,23 +109,25 @@ Variable batchnorm2d_act(const Variable& x, const Variable& gamma, const Variabl
   check_running_statistics(s, x, state, training, "batchnorm2d_act");
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   Tensor save_mean({s.channels}, x.dtype()), save_invstd({s.channels}, x.dtype());
+  Tensor save_affine({3 * s.channels}, x.dtype());
   dispatch_dtype(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     ops::batchnorm2d_act_forward<T>(s, act, x.value().data<T>(), gamma.value().data<T>(),
                                     beta.value().data<T>(), T(state.eps), T(state.momentum),
                                     state.running_mean.data<T>(), state.running_var.data<T>(),
-                                    y.data<T>(), save_mean.data<T>(), save_invstd.data<T>());
+                                    y.data<T>(), save_mean.data<T>(), save_invstd.data<T>(),
+                                    save_affine.data<T>());
   });
   auto xn = x.node(), gn = gamma.node(), bn = beta.node();
   return make_result(std::move(y), "batchnorm2d_act", {x, gamma, beta},
-                     [s, act, xn, gn, bn, save_mean, save_invstd](Node& self) {
+                     [s, act, xn, gn, bn, save_mean, save_invstd, save_affine](Node& self) {
                        dispatch_dtype(self.value.dtype(), [&](auto zero) {
                          using T = decltype(zero);
                          ops::GradWrite dx_write = ops::GradWrite::Accumulate;
                          T* dx = grad_for_write<T>(xn, dx_write);
                          ops::batchnorm2d_act_backward<T>(
-                             s, act, xn->value.data<T>(), self.value.data<T>(),
-                             gn->value.data<T>(), save_mean.data<T>(), save_invstd.data<T>(),
+                             s, act, xn->value.data<T>(), gn->value.data<T>(),
+                             save_mean.data<T>(), save_invstd.data<T>(), save_affine.data<T>(),
                              self.grad.data<T>(), dx, dx_write, grad_or_null<T>(gn),
                              grad_or_null<T>(bn));
                        });

@@ -2,9 +2,9 @@
 // activation (identity, ReLU, ReLU6), fused: y = act(batchnorm(x)) over NCHW.
 // Forward: one pass for the channel statistics, one pass writing y; the normalised values
 // before the activation are never stored. Backward: one pass for the channel sums of the gated
-// gradient g = act'(.) * dy, one pass writing dx. The activation's derivative is read from the
-// output y (0 < y < 6 exactly where 0 < z < 6 for ReLU6, y > 0 where z > 0 for ReLU), so
-// backward needs x, y and the saved mean / invstd.
+// gradient g = act'(z) * dy, one pass writing dx; it recomputes z from x with the forward's own
+// per-channel constants (save_affine: mean_lo, scale, shift per channel, 3 * C values; mean_hi
+// is save_mean), the same float operations, so it reads neither y nor a stored z.
 // The unfused composition (batchnorm2d_forward_train, then relu_forward / relu6_forward;
 // backward relu*_backward into a zeroed buffer, then batchnorm2d_backward_train) is the naive
 // twin: the fused kernels do the same float operations in the same order and give the same
@@ -30,10 +30,10 @@ enum class GradWrite { Accumulate, Overwrite };
 template <class T>
 void batchnorm2d_act_forward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
                              const T* beta, T eps, T momentum, T* running_mean, T* running_var,
-                             T* y, T* save_mean, T* save_invstd);
+                             T* y, T* save_mean, T* save_invstd, T* save_affine);
 template <class T>
-void batchnorm2d_act_backward(const NormShape& s, NormActivation act, const T* x, const T* y,
-                              const T* gamma, const T* save_mean, const T* save_invstd, const T* dy,
-                              T* dx, GradWrite dx_write, T* dgamma, T* dbeta);
+void batchnorm2d_act_backward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
+                              const T* save_mean, const T* save_invstd, const T* save_affine,
+                              const T* dy, T* dx, GradWrite dx_write, T* dgamma, T* dbeta);
 
 }  // namespace piconas::ops

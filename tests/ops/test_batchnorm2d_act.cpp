@@ -33,7 +33,7 @@ std::vector<T> cast(const std::vector<double>& v) {
 
 template <class T>
 struct Outputs {
-  std::vector<T> y, mean, invstd, run_mean, run_var, dx_fresh, dx_acc, dgamma, dbeta;
+  std::vector<T> y, mean, invstd, affine, run_mean, run_var, dx_fresh, dx_acc, dgamma, dbeta;
 };
 
 // Inputs spread so that the normalised values cross 0 and 6 (gamma up to 4, beta up to 3),
@@ -104,19 +104,20 @@ Outputs<T> fused(const Inputs<T>& in, NormActivation act) {
   o.invstd.resize(s.channels);
   o.run_mean.assign(s.channels, T(0.5));
   o.run_var.assign(s.channels, T(2));
+  o.affine.resize(3 * s.channels);
   batchnorm2d_act_forward<T>(s, act, in.x.data(), in.gamma.data(), in.beta.data(), T(1e-5), T(0.1),
                              o.run_mean.data(), o.run_var.data(), o.y.data(), o.mean.data(),
-                             o.invstd.data());
+                             o.invstd.data(), o.affine.data());
   o.dgamma.assign(s.channels, T(0.25));
   o.dbeta.assign(s.channels, T(0.25));
   // Overwrite must write every element without reading it: start from NaN.
   o.dx_fresh.assign(total, std::numeric_limits<T>::quiet_NaN());
-  batchnorm2d_act_backward<T>(s, act, in.x.data(), o.y.data(), in.gamma.data(), o.mean.data(),
-                              o.invstd.data(), in.dy.data(), o.dx_fresh.data(),
+  batchnorm2d_act_backward<T>(s, act, in.x.data(), in.gamma.data(), o.mean.data(), o.invstd.data(),
+                              o.affine.data(), in.dy.data(), o.dx_fresh.data(),
                               GradWrite::Overwrite, o.dgamma.data(), o.dbeta.data());
   o.dx_acc = in.dx_prefill;
-  batchnorm2d_act_backward<T>(s, act, in.x.data(), o.y.data(), in.gamma.data(), o.mean.data(),
-                              o.invstd.data(), in.dy.data(), o.dx_acc.data(), GradWrite::Accumulate,
+  batchnorm2d_act_backward<T>(s, act, in.x.data(), in.gamma.data(), o.mean.data(), o.invstd.data(),
+                              o.affine.data(), in.dy.data(), o.dx_acc.data(), GradWrite::Accumulate,
                               nullptr, nullptr);
   return o;
 }
@@ -186,9 +187,10 @@ TEST_CASE("batchnorm2d_act: golden values, ReLU6 clamps both ends") {
   // z = 2 + 4 (x - 2.5) / sqrt(1.25) = [-3.367, 0.211, 3.789, 7.367], y = [0, z1, z2, 6].
   NormShape s{1, 1, 4};
   std::vector<double> x{1, 2, 3, 4}, gamma{4}, beta{2}, y(4), mean(1), invstd(1), rm{0}, rv{1};
+  std::vector<double> affine(3);
   batchnorm2d_act_forward<double>(s, NormActivation::ReLU6, x.data(), gamma.data(), beta.data(),
                                   0.0, 0.1, rm.data(), rv.data(), y.data(), mean.data(),
-                                  invstd.data());
+                                  invstd.data(), affine.data());
   const double k = 4 / std::sqrt(1.25);
   CHECK(y[0] == 0.0);
   CHECK(y[1] == doctest::Approx(2 - 0.5 * k).epsilon(1e-14));
@@ -197,8 +199,8 @@ TEST_CASE("batchnorm2d_act: golden values, ReLU6 clamps both ends") {
   // dy = 1 everywhere: the gradient passes at x = 2, 3 only. Sum g = 2, sum g * xhat = 0, so
   // dx = k * (g - 2/4) = k * [-0.5, 0.5, 0.5, -0.5]; dbeta = 2, dgamma = 0.
   std::vector<double> dy(4, 1.0), dx(4), dg{0}, db{0};
-  batchnorm2d_act_backward<double>(s, NormActivation::ReLU6, x.data(), y.data(), gamma.data(),
-                                   mean.data(), invstd.data(), dy.data(), dx.data(),
+  batchnorm2d_act_backward<double>(s, NormActivation::ReLU6, x.data(), gamma.data(), mean.data(),
+                                   invstd.data(), affine.data(), dy.data(), dx.data(),
                                    GradWrite::Overwrite, dg.data(), db.data());
   const double expected[] = {-0.5 * k, 0.5 * k, 0.5 * k, -0.5 * k};
   for (int i = 0; i < 4; ++i) CHECK(dx[i] == doctest::Approx(expected[i]).epsilon(1e-12));
@@ -218,11 +220,11 @@ TEST_CASE("batchnorm2d_act: finite-difference gradients through statistics and c
       auto gamma = random_values(s.channels, 82, 2.0, 4.0);
       auto beta = random_values(s.channels, 83, 0.5, 2.5);
       auto r = random_values(n, 84);
-      std::vector<double> mean(s.channels), invstd(s.channels);
+      std::vector<double> mean(s.channels), invstd(s.channels), affine(3 * s.channels);
       auto forward_with = [&](NormActivation a) {
         std::vector<double> out(n), rm(s.channels, 0.0), rv(s.channels, 1.0);
         batchnorm2d_act_forward(s, a, x.data(), gamma.data(), beta.data(), 1e-5, 0.1, rm.data(),
-                                rv.data(), out.data(), mean.data(), invstd.data());
+                                rv.data(), out.data(), mean.data(), invstd.data(), affine.data());
         return out;
       };
       auto forward = [&] { return forward_with(act); };
@@ -230,10 +232,11 @@ TEST_CASE("batchnorm2d_act: finite-difference gradients through statistics and c
       // not straddle one).
       for (double z : forward_with(NormActivation::Identity))
         CHECK((std::abs(z) > 1e-3 && std::abs(z - 6) > 1e-3));
-      const std::vector<double> y = forward();
+      forward();  // the saved statistics and constants backward reads
       auto dx = prefilled(n), dg = prefilled(s.channels), db = prefilled(s.channels);
-      batchnorm2d_act_backward(s, act, x.data(), y.data(), gamma.data(), mean.data(), invstd.data(),
-                               r.data(), dx.data(), GradWrite::Accumulate, dg.data(), db.data());
+      batchnorm2d_act_backward(s, act, x.data(), gamma.data(), mean.data(), invstd.data(),
+                               affine.data(), r.data(), dx.data(), GradWrite::Accumulate, dg.data(),
+                               db.data());
       check_gradient("batchnorm2d_act dx", x, forward, r, dx);
       check_gradient("batchnorm2d_act dgamma", gamma, forward, r, dg);
       check_gradient("batchnorm2d_act dbeta", beta, forward, r, db);
@@ -242,10 +245,10 @@ TEST_CASE("batchnorm2d_act: finite-difference gradients through statistics and c
 
 TEST_CASE("batchnorm2d_act: training on one value per channel is an error") {
   NormShape s{1, 2, 1};
-  std::vector<double> x{1, 2}, g{1, 1}, b{0, 0}, y(2), m(2), is(2), rm(2), rv(2);
+  std::vector<double> x{1, 2}, g{1, 1}, b{0, 0}, y(2), m(2), is(2), af(6), rm(2), rv(2);
   CHECK_THROWS_WITH_AS(
       batchnorm2d_act_forward(s, NormActivation::ReLU, x.data(), g.data(), b.data(), 1e-5, 0.1,
-                              rm.data(), rv.data(), y.data(), m.data(), is.data()),
+                              rm.data(), rv.data(), y.data(), m.data(), is.data(), af.data()),
       "batchnorm2d_act: training needs more than one value per channel, got "
       "batch 1 x spatial 1",
       Error);
