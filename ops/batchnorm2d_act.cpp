@@ -1,5 +1,9 @@
 #include "ops/batchnorm2d_act.h"
 
+#include <bit>
+#include <cstdint>
+#include <type_traits>
+
 #include "core/error.h"
 #include "core/parallel.h"
 #include "ops/batchnorm2d_channel.h"
@@ -21,6 +25,15 @@ const char* norm_activation_name(NormActivation act) {
 namespace {
 
 using namespace batchnorm2d_channel;
+
+// keep ? v : +0 on the bits, so scalar code (plane tails, 3x3 planes) has no branch to
+// mispredict; the same value as the select.
+template <class T>
+T keep_if(bool keep, T v) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  const Bits mask = Bits(0) - static_cast<Bits>(keep);
+  return std::bit_cast<T>(std::bit_cast<Bits>(v) & mask);
+}
 
 // The activations exactly as ops/relu.cpp and ops/relu6.cpp compute them. apply(z) is the
 // forward of the normalised value z; gate(z, dy) is the gradient that reaches z, computed as the
@@ -44,7 +57,7 @@ struct Relu {
   }
   template <class T>
   static T gate(T z, T dy) {
-    return T(0) + (z > T(0) ? dy : T(0));
+    return T(0) + keep_if(z > T(0), dy);
   }
 };
 
@@ -56,7 +69,7 @@ struct Relu6 {
   }
   template <class T>
   static T gate(T z, T dy) {
-    return T(0) + ((z > T(0)) & (z < T(6)) ? dy : T(0));
+    return T(0) + keep_if((z > T(0)) & (z < T(6)), dy);
   }
 };
 
