@@ -1,6 +1,7 @@
 #include "nas/builder.h"
 
 #include <algorithm>
+#include <string>
 
 #include "autograd/functions.h"
 #include "nas/arch/lowering.h"
@@ -163,6 +164,29 @@ std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t 
   if (residual) return std::make_shared<Residual>(body);
   return body;
 }
+// A BatchNorm2d directly followed by a ReLU or ReLU6 in a Sequential (conv -> BN -> act) runs
+// as one fused op in training (autograd batchnorm2d_act, the same bits as the two modules):
+// the BatchNorm applies the activation and the Activation module passes its input through.
+// Both modules stay, so parameter names and forward hooks are unchanged. Not for the
+// SuperNet's blocks (build_block): their channel masks go between BatchNorm and activation.
+void fuse_batchnorm_activations(Module& net) {
+  net.visit([](Module& m) {
+    if (std::string(m.kind()) != "sequential") return;  // GraphNetwork: not run in sequence
+    const auto& children = m.children();
+    for (size_t i = 0; i + 1 < children.size(); ++i) {
+      auto* bn = dynamic_cast<BatchNorm2d*>(children[i].second.get());
+      auto* act = dynamic_cast<autograd::Activation*>(children[i + 1].second.get());
+      if (!bn || !act) continue;
+      if (act->activation() == ActivationKind::ReLU)
+        bn->activation = ops::NormActivation::ReLU;
+      else if (act->activation() == ActivationKind::ReLU6)
+        bn->activation = ops::NormActivation::ReLU6;
+      else
+        continue;
+      act->applied_by_batchnorm = true;
+    }
+  });
+}
 }  // namespace
 
 Variable graph_output(const LayerInfo& row, const Variable& y) {
@@ -245,6 +269,7 @@ std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
     }
     ++i;
   }
+  fuse_batchnorm_activations(*net);
   return net;
 }
 

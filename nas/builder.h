@@ -13,7 +13,9 @@ namespace piconas::nas {
 
 autograd::ActivationKind to_activation_kind(Activation activation);
 
-// A graph network (spec.graph not empty) becomes a GraphNetwork.
+// A graph network (spec.graph not empty) becomes a GraphNetwork. In a block network each
+// BatchNorm2d followed by a ReLU / ReLU6 applies that activation itself (a fused op in training,
+// autograd batchnorm2d_act, the same bits) and the Activation module passes its input through.
 std::shared_ptr<autograd::Sequential> build_network(const ArchSpec& spec);
 
 // The module of a graph network: one child per row that has parameters or computes (named by
