@@ -1,15 +1,20 @@
 #include "ops/conv2d_winograd.h"
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "core/gemm.h"
 #include "core/parallel.h"
-#include "ops/conv2d_gemm.h"
+#include "ops/depthwise_planes.h"
 
 namespace piconas::ops {
 
 namespace {
+
+using depthwise_planes::kRegisterLanes;
+using depthwise_planes::Vec;
 
 constexpr int kM = 4;         // output tile
 constexpr int kA = kM + 2;    // input tile (alpha)
@@ -26,6 +31,17 @@ constexpr int64_t kBlockTiles = 144;
 // F(4x4, 3x3) (Lavin & Gray 2016): y = A^T [(G g G^T) .* (B^T d B)] A; G, B^T and A^T are
 // written out in g_rows, bt_rows and at_rows below.
 
+// Channels are the vector lanes: every transform works on kLanes channels at a time (one
+// 64-byte vector of floats), so images are turned channels-last a strip of rows at a time and
+// the transformed tiles are stored [element xi][tile][channel], the channel count padded to a
+// multiple of kLanes. The GEMMs then read and write contiguous rows of channels, and no
+// transform gathers strided elements. Padding lanes are computed and dropped (no GEMM reads
+// them); they may hold values of earlier calls.
+constexpr int64_t kLanes = 16;
+inline int64_t padded_channels(int64_t channels) {
+  return (channels + kLanes - 1) / kLanes * kLanes;
+}
+
 struct Tiling {
   int64_t tiles_h, tiles_w;  // tiles per image
   int64_t tile_rows;         // over all images: batch * tiles_h
@@ -39,7 +55,8 @@ Tiling make_tiling(const ConvShape& s, int64_t elem_size) {
   t.tiles_h = (s.out_h + kM - 1) / kM;
   t.tiles_w = (s.out_w + kM - 1) / kM;
   t.tile_rows = s.batch * t.tiles_h;
-  const int64_t per_tile = kXi * (s.in_channels + s.out_channels) * elem_size;
+  const int64_t per_tile =
+      kXi * (padded_channels(s.in_channels) + padded_channels(s.out_channels)) * elem_size;
   const int64_t tiles = std::max<int64_t>(std::min(kBlockBytes / per_tile, kBlockTiles), 1);
   const int64_t rows_per_block = std::clamp<int64_t>(tiles / t.tiles_w, 1, t.tile_rows);
   const int64_t blocks = (t.tile_rows + rows_per_block - 1) / rows_per_block;
@@ -47,11 +64,6 @@ Tiling make_tiling(const ConvShape& s, int64_t elem_size) {
   t.block_tiles = (t.tile_rows + t.blocks - 1) / t.blocks * t.tiles_w;
   return t;
 }
-
-// Transforms run on kLanes tiles at a time (one 64-byte vector of floats), rows of lanes
-// `ld` apart; block buffers are padded to a multiple of kLanes (the extra lanes are computed
-// and ignored).
-constexpr int64_t kLanes = 16;
 
 // out[k] = (B^T d)[k] for the 1-D input transform of 6 rows of kLanes lanes.
 template <class T>
@@ -69,18 +81,18 @@ void bt_rows(const T* const in[kA], T* const out[kA]) {
   }
 }
 
-// out[k] = (A^T m)[k] (+ bias) for the 1-D output transform of 6 rows of kLanes lanes.
+// out[k] = (A^T m)[k] for the 1-D output transform of 6 rows of kLanes lanes.
 template <class T>
-void at_rows(const T* const in[kA], T bias, T* const out[kM]) {
+void at_rows(const T* const in[kA], T* const out[kM]) {
 #pragma omp simd
   for (int64_t l = 0; l < kLanes; ++l) {
     const T m0 = in[0][l], m1 = in[1][l], m2 = in[2][l], m3 = in[3][l], m4 = in[4][l],
             m5 = in[5][l];
     const T s12 = m1 + m2, d12 = m1 - m2, s34 = m3 + m4, d34 = m3 - m4;
-    out[0][l] = bias + m0 + s12 + s34;
-    out[1][l] = bias + d12 + T(2) * d34;
-    out[2][l] = bias + s12 + T(4) * s34;
-    out[3][l] = bias + d12 + T(8) * d34 + m5;
+    out[0][l] = m0 + s12 + s34;
+    out[1][l] = d12 + T(2) * d34;
+    out[2][l] = s12 + T(4) * s34;
+    out[3][l] = d12 + T(8) * d34 + m5;
   }
 }
 
@@ -131,48 +143,13 @@ void gt_rows(const T* const in[kA], T* const out[3]) {
   }
 }
 
-// Lanes from one transformed element xi's rows to the next: channels * ld plus one spare
-// cache line, so that the 36 blocks of rows do not all start at the same offset modulo 4 KiB
-// (with 64 channels and ld a multiple of 16 they would, and the L1 sets they map to collide).
-inline int64_t xi_pitch(int64_t channels, int64_t ld) { return channels * ld + kLanes; }
-
 // Buffers kept by each thread from call to call and grown to the largest size asked for:
 // a call at batch 1 is short enough that allocating (and faulting in) fresh ones cost ~40 %
-// of it (perf, conv64_3x3_56 batch 1). New elements are zero; lanes past a block's tiles keep
-// values of earlier calls, which reach only lanes that are computed and ignored.
+// of it (perf, conv64_3x3_56 batch 1). New elements are zero.
 template <class T>
 T* grown(std::vector<T>& buffer, int64_t size) {
   if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size), T(0));
   return buffer.data();
-}
-
-template <class T>
-struct BlockScratch {
-  std::vector<T> v, m, d, prow;
-};
-
-// The calling thread's block scratch, shared by the forward (and dx) and the weight gradient.
-template <class T>
-BlockScratch<T>& thread_scratch() {
-  thread_local BlockScratch<T> scratch;
-  return scratch;
-}
-
-// The calling thread's scratch sized for one block of ld tiles: v (transformed input patches,
-// ci channels), m (transformed outputs, co channels), d (one channel's patches) and prow (one
-// padded input row, zeroed: its borders are the zero padding).
-template <class T>
-struct BlockBuffers {
-  T *v, *m, *d, *prow;
-};
-
-template <class T>
-BlockBuffers<T> block_buffers(int64_t ci, int64_t co, int64_t ld, int64_t pitch) {
-  BlockScratch<T>& scratch = thread_scratch<T>();
-  BlockBuffers<T> b{grown(scratch.v, kXi * xi_pitch(ci, ld)), grown(scratch.m, kXi * xi_pitch(co, ld)),
-                    grown(scratch.d, kXi * ld), grown(scratch.prow, pitch)};
-  std::fill_n(b.prow, pitch, T(0));
-  return b;
 }
 
 // U[xi][o][c] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time, into
@@ -204,177 +181,268 @@ const T* transform_filters(const ConvShape& s, const T* w) {
   return u;
 }
 
-// Gathers the 6x6 input patches of tile row th (image plane x_plane) into d[i*6 + j][t0 + tw]
-// (rows ld apart). prow (tiles_w * 4 + 2 elements) holds one input row at offset pad_w; its
-// other elements stay zero.
+// Lanes from one transformed element xi's rows to the next: a block's tiles times the padded
+// channels plus one spare cache line, so that the 36 blocks of rows do not all start at the
+// same offset modulo 4 KiB (with 64 channels they would, and the L1 sets they map to collide).
+inline int64_t xi_pitch(int64_t tiles, int64_t channels) {
+  return tiles * padded_channels(channels) + kLanes;
+}
+
+// The calling thread's block scratch, shared by the forward (and dx) and the weight gradient:
+// v (transformed input tiles), m (transformed outputs or output gradients) and strip (one
+// channels-last strip of image rows).
+template <class T>
+struct BlockScratch {
+  std::vector<T> v, m, strip;
+};
 
 template <class T>
-void gather_patches(const ConvShape& s, const Tiling& t, const T* x_plane, int64_t th, T* prow,
-                    T* d, int64_t ld, int64_t t0) {
-  for (int i = 0; i < kA; ++i) {
-    const int64_t ih = th * kM - s.pad_h + i;
-    if (ih < 0 || ih >= s.in_h) {
-      for (int j = 0; j < kA; ++j) std::fill_n(d + (i * kA + j) * ld + t0, t.tiles_w, T(0));
+struct BlockBuffers {
+  T *v, *m, *strip;
+};
+
+template <class T>
+BlockBuffers<T> block_buffers(const ConvShape& s, const Tiling& t) {
+  thread_local BlockScratch<T> scratch;
+  const int64_t strip = std::max(kA * (t.tiles_w * kM + 2) * padded_channels(s.in_channels),
+                                 kM * t.tiles_w * kM * padded_channels(s.out_channels));
+  return {grown(scratch.v, kXi * xi_pitch(t.block_tiles, s.in_channels)),
+          grown(scratch.m, kXi * xi_pitch(t.block_tiles, s.out_channels)),
+          grown(scratch.strip, strip)};
+}
+
+// Transposes W x W elements held in W registers of W lanes: log2(W) stages, the one of
+// distance D swapping the off-diagonal D x D blocks of rows i and i + D (i & D == 0), each
+// swap two two-register shuffles.
+template <int D, class V, int... L>
+inline void swap_blocks(V& a, V& b, std::integer_sequence<int, L...>) {
+  constexpr int W = sizeof...(L);
+  const V lo = __builtin_shufflevector(a, b, ((L & D) ? W + L - D : L)...);
+  const V hi = __builtin_shufflevector(a, b, ((L & D) ? W + L : L + D)...);
+  a = lo;
+  b = hi;
+}
+
+template <int D, class V, int W>
+inline void transpose_registers(V (&r)[W]) {
+  if constexpr (D >= 1) {
+#pragma GCC unroll 16
+    for (int i = 0; i < W; ++i)
+      if (!(i & D)) swap_blocks<D>(r[i], r[i + D], std::make_integer_sequence<int, W>{});
+    transpose_registers<D / 2>(r);
+  }
+}
+
+// dst[k * ld_dst + l] (+)= src[l * ld_src + k] for l, k < W (W: the lanes of one register);
+// adding, lanes l < skip of dst stay as they are.
+template <class T, bool Add>
+inline void transpose_block(const T* src, int64_t ld_src, T* dst, int64_t ld_dst, int skip) {
+  constexpr int W = kRegisterLanes<T>;
+  using V = Vec<T, W>;
+  V r[W], lane;
+  for (int l = 0; l < W; ++l) {
+    std::memcpy(&r[l], src + l * ld_src, sizeof(V));
+    lane[l] = T(l);
+  }
+  transpose_registers<W / 2>(r);
+  for (int k = 0; k < W; ++k) {
+    T* d = dst + k * ld_dst;
+    if (Add) {
+      V old;
+      std::memcpy(&old, d, sizeof(V));
+      r[k] = old + (lane >= T(skip) ? r[k] : V{});
+    }
+    std::memcpy(d, &r[k], sizeof(V));
+  }
+}
+
+// Channels-last copy of `rows` image rows from row0 of the planes [channels][h][w]:
+// dst[(i * pitch + left + k) * cp + c] = planes[c][row0 + i][k]. Rows outside [0, h) and
+// columns outside [left, left + w) are zero (the padding); lanes c >= channels are not written.
+// Whole blocks of W channels x W columns go through registers (the last one overlapping its
+// predecessor), the rest element by element.
+template <class T>
+void to_channels_last(const T* planes, int64_t channels, int64_t h, int64_t w, int64_t row0,
+                      int rows, int64_t left, int64_t pitch, T* dst) {
+  constexpr int W = kRegisterLanes<T>;
+  const int64_t cp = padded_channels(channels), plane = h * w;
+  for (int i = 0; i < rows; ++i) {
+    T* row = dst + i * pitch * cp;
+    const int64_t r = row0 + i;
+    if (r < 0 || r >= h) {
+      std::fill_n(row, pitch * cp, T(0));
       continue;
     }
-    std::copy_n(x_plane + ih * s.in_w, s.in_w, prow + s.pad_w);
-    for (int j = 0; j < kA; ++j) {
-      T* dst = d + (i * kA + j) * ld + t0;
-      const T* src = prow + j;
-      for (int64_t tw = 0; tw < t.tiles_w; ++tw) dst[tw] = src[tw * kM];
-    }
-  }
-}
-
-// v[xi * ld_xi + t] = (B^T d B)[xi] for the tiles t < n (rounded up to kLanes) of d.
-template <class T>
-void transform_patches(const T* d, int64_t ld, int64_t n, T* v, int64_t ld_xi) {
-  T tmp[kXi][kLanes];
-  for (int64_t t = 0; t < n; t += kLanes) {
-    for (int j = 0; j < kA; ++j) {  // columns: tmp[a*6 + j] = sum_i BT[a][i] d[i*6 + j]
-      const T* in[kA];
-      T* out[kA];
-      for (int k = 0; k < kA; ++k) {
-        in[k] = d + (k * kA + j) * ld + t;
-        out[k] = tmp[k * kA + j];
+    std::fill_n(row, left * cp, T(0));
+    std::fill_n(row + (left + w) * cp, (pitch - left - w) * cp, T(0));
+    T* interior = row + left * cp;
+    const T* src = planes + r * w;
+    int64_t c0 = 0;
+    for (; c0 + W <= channels && w >= W; c0 += W) {
+      for (int64_t k = 0; k < w; k += W) {
+        const int64_t k0 = std::min(k, w - W);
+        transpose_block<T, false>(src + c0 * plane + k0, plane, interior + k0 * cp + c0, cp, 0);
       }
-      bt_rows(in, out);
     }
-    for (int a = 0; a < kA; ++a) {  // rows: v[a*6 + b] = sum_j tmp[a*6 + j] BT[b][j]
-      const T* in[kA];
-      T* out[kA];
-      for (int k = 0; k < kA; ++k) {
-        in[k] = tmp[a * kA + k];
-        out[k] = v + (a * kA + k) * ld_xi + t;
-      }
-      bt_rows(in, out);
-    }
+    for (int64_t c = c0; c < channels; ++c)
+      for (int64_t k = 0; k < w; ++k) interior[k * cp + c] = src[c * plane + k];
   }
 }
 
-// out[p*4 + q][t] = (A^T m A)[p][q] + bias for the tiles t < n of m (rows ld_xi apart).
-template <class T>
-void inverse_patches(const T* m, int64_t ld_xi, int64_t n, T bias, T* out, int64_t ld) {
-  T z[kA * kM][kLanes];
-  for (int64_t t = 0; t < n; t += kLanes) {
-    for (int a = 0; a < kA; ++a) {  // z[a*4 + q] = sum_b m[a*6 + b] AT[q][b]
-      const T* in[kA];
-      T* o[kM];
-      for (int k = 0; k < kA; ++k) in[k] = m + (a * kA + k) * ld_xi + t;
-      for (int q = 0; q < kM; ++q) o[q] = z[a * kM + q];
-      at_rows(in, T(0), o);
-    }
-    for (int q = 0; q < kM; ++q) {  // out[p*4 + q] = sum_a AT[p][a] z[a*4 + q] + bias
-      const T* in[kA];
-      T* o[kM];
-      for (int k = 0; k < kA; ++k) in[k] = z[k * kM + q];
-      for (int p = 0; p < kM; ++p) o[p] = out + (p * kM + q) * ld + t;
-      at_rows(in, bias, o);
-    }
-  }
-}
-
-// y rows of tile row th (+)= out[p*4 + q][t0 + tw], cropped to the output.
+// The reverse, cropped: planes[c][row0 + i][k] (+)= src[(i * pitch + k) * cp + c] (+ bias[c])
+// for c < channels, row0 + i < h (i < rows) and k < w.
 template <class T, bool Accumulate>
-void scatter_tiles(const ConvShape& s, const T* out, int64_t ld, int64_t t0, int64_t th,
-                   T* y_plane) {
-  for (int p = 0; p < kM && th * kM + p < s.out_h; ++p) {
-    T* row = y_plane + (th * kM + p) * s.out_w;
-    for (int q = 0; q < kM; ++q) {
-      const T* src = out + (p * kM + q) * ld + t0;
-      const int64_t full = (s.out_w - q + kM - 1) / kM;  // tiles whose column q is inside
-      for (int64_t tw = 0; tw < full; ++tw) {
+void from_channels_last(const T* src, int64_t pitch, int64_t channels, int64_t h, int64_t w,
+                        int64_t row0, int rows, const T* bias, T* planes) {
+  constexpr int W = kRegisterLanes<T>;
+  const int64_t cp = padded_channels(channels), plane = h * w;
+  for (int i = 0; i < rows && row0 + i < h; ++i) {
+    const T* row = src + i * pitch * cp;
+    T* dst = planes + (row0 + i) * w;
+    int64_t c0 = 0;
+    if (!bias && w >= W) {
+      for (; c0 + W <= channels; c0 += W)
+        for (int64_t k = 0; k < w; k += W) {
+          const int64_t k0 = std::min(k, w - W);
+          // An overlapping last block adds only to the columns its predecessor did not.
+          transpose_block<T, Accumulate>(row + k0 * cp + c0, cp, dst + c0 * plane + k0, plane,
+                                         static_cast<int>(k - k0));
+        }
+    }
+    for (int64_t c = c0; c < channels; ++c) {
+      T* d = dst + c * plane;
+      const T b = bias ? bias[c] : T(0);
+      for (int64_t k = 0; k < w; ++k) {
         if (Accumulate)
-          row[tw * kM + q] += src[tw];
+          d[k] += row[k * cp + c];
         else
-          row[tw * kM + q] = src[tw];
+          d[k] = row[k * cp + c] + b;
       }
     }
   }
 }
 
-// v[xi][c][tile] = (B^T d B)[xi] for every input channel c and the tiles of tile rows
-// [r0, r1) (rows of v ld apart); d and prow are scratch (see gather_patches).
+// v[xi * ld_xi + tw * cp + c] = (B^T d B)[xi] of the 6x6 patch of tile tw (columns
+// 4 tw .. 4 tw + 5) of a channels-last strip of 6 rows, for the tiles_w tiles of the strip.
+template <class T>
+void transform_strip(const T* strip, int64_t pitch, int64_t cp, int64_t tiles_w, T* v,
+                     int64_t ld_xi) {
+  T tmp[kXi][kLanes];
+  for (int64_t tw = 0; tw < tiles_w; ++tw)
+    for (int64_t c0 = 0; c0 < cp; c0 += kLanes) {
+      const T* d = strip + tw * kM * cp + c0;
+      for (int j = 0; j < kA; ++j) {  // columns: tmp[a*6 + j] = sum_i BT[a][i] d[i][j]
+        const T* in[kA];
+        T* out[kA];
+        for (int k = 0; k < kA; ++k) {
+          in[k] = d + (k * pitch + j) * cp;
+          out[k] = tmp[k * kA + j];
+        }
+        bt_rows(in, out);
+      }
+      for (int a = 0; a < kA; ++a) {  // rows: v[a*6 + b] = sum_j tmp[a*6 + j] BT[b][j]
+        const T* in[kA];
+        T* out[kA];
+        for (int k = 0; k < kA; ++k) {
+          in[k] = tmp[a * kA + k];
+          out[k] = v + (a * kA + k) * ld_xi + tw * cp + c0;
+        }
+        bt_rows(in, out);
+      }
+    }
+}
+
+// out[(p * pitch + 4 tw + q) * cp + c] = (A^T m A)[p][q] for the tiles_w tiles of one tile
+// row of m (laid out as v in transform_strip): a channels-last strip of 4 output rows.
+template <class T>
+void inverse_strip(const T* m, int64_t ld_xi, int64_t cp, int64_t tiles_w, T* out,
+                   int64_t pitch) {
+  T z[kA * kM][kLanes];
+  for (int64_t tw = 0; tw < tiles_w; ++tw)
+    for (int64_t c0 = 0; c0 < cp; c0 += kLanes) {
+      for (int a = 0; a < kA; ++a) {  // z[a*4 + q] = sum_b m[a*6 + b] AT[q][b]
+        const T* in[kA];
+        T* o[kM];
+        for (int k = 0; k < kA; ++k) in[k] = m + (a * kA + k) * ld_xi + tw * cp + c0;
+        for (int q = 0; q < kM; ++q) o[q] = z[a * kM + q];
+        at_rows(in, o);
+      }
+      for (int q = 0; q < kM; ++q) {  // out[p][q] = sum_a AT[p][a] z[a*4 + q]
+        const T* in[kA];
+        T* o[kM];
+        for (int k = 0; k < kA; ++k) in[k] = z[k * kM + q];
+        for (int p = 0; p < kM; ++p) o[p] = out + (p * pitch + tw * kM + q) * cp + c0;
+        at_rows(in, o);
+      }
+    }
+}
+
+// m[xi * ld_xi + tw * cp + c] = (A e A^T)[xi] of the 4x4 output-gradient tile tw of a
+// channels-last strip of 4 rows (zero past the output): the transpose of inverse_strip.
+template <class T>
+void transform_grad_strip(const T* e, int64_t pitch, int64_t cp, int64_t tiles_w, T* m,
+                          int64_t ld_xi) {
+  T tmp[kA * kM][kLanes];
+  for (int64_t tw = 0; tw < tiles_w; ++tw)
+    for (int64_t c0 = 0; c0 < cp; c0 += kLanes) {
+      const T* d = e + tw * kM * cp + c0;
+      for (int q = 0; q < kM; ++q) {  // columns: tmp[a*4 + q] = sum_p A[a][p] e[p][q]
+        const T* in[kM];
+        T* out[kA];
+        for (int p = 0; p < kM; ++p) in[p] = d + (p * pitch + q) * cp;
+        for (int a = 0; a < kA; ++a) out[a] = tmp[a * kM + q];
+        a_rows(in, out);
+      }
+      for (int a = 0; a < kA; ++a) {  // rows: m[a*6 + b] = sum_q tmp[a*4 + q] A[b][q]
+        const T* in[kM];
+        T* out[kA];
+        for (int q = 0; q < kM; ++q) in[q] = tmp[a * kM + q];
+        for (int b = 0; b < kA; ++b) out[b] = m + (a * kA + b) * ld_xi + tw * cp + c0;
+        a_rows(in, out);
+      }
+    }
+}
+
+// v = the transformed input tiles of tile rows [r0, r1) (tile t = (r - r0) * tiles_w + tw),
+// rows of v ld_xi apart; strip is scratch.
 template <class T>
 void transform_block_inputs(const ConvShape& s, const Tiling& t, const T* x, int64_t r0,
-                            int64_t r1, T* prow, T* d, int64_t ld, T* v) {
-  const int64_t ci = s.in_channels, in_plane = s.in_h * s.in_w;
-  const int64_t cols = (r1 - r0) * t.tiles_w;
-  for (int64_t c = 0; c < ci; ++c) {
-    for (int64_t r = r0; r < r1; ++r)
-      gather_patches(s, t, x + (r / t.tiles_h * ci + c) * in_plane, r % t.tiles_h, prow, d, ld,
-                     (r - r0) * t.tiles_w);
-    transform_patches(d, ld, cols, v + c * ld, xi_pitch(ci, ld));
+                            int64_t r1, T* strip, T* v, int64_t ld_xi) {
+  const int64_t ci = s.in_channels, cp = padded_channels(ci), pitch = t.tiles_w * kM + 2;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t n = r / t.tiles_h, th = r % t.tiles_h;
+    to_channels_last(x + n * ci * s.in_h * s.in_w, ci, s.in_h, s.in_w, th * kM - s.pad_h, kA,
+                     s.pad_w, pitch, strip);
+    transform_strip(strip, pitch, cp, t.tiles_w, v + (r - r0) * t.tiles_w * cp, ld_xi);
   }
 }
 
 // y = conv(x, filters with transformed form u) (+ bias); Accumulate adds to y instead.
+// Per block: the input tiles transformed, 36 GEMMs (tiles x in_channels times the transposed
+// out_channels x in_channels filters), and each tile row transformed back and stored.
 template <class T, bool Accumulate>
 void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T* y) {
   const Tiling t = make_tiling(s, sizeof(T));
-  const int64_t ci = s.in_channels, co = s.out_channels;
-  const int64_t out_plane = s.out_h * s.out_w;
-  const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
-  const int64_t pitch = t.tiles_w * kM + 2;
+  const int64_t ci = s.in_channels, co = s.out_channels, cop = padded_channels(co);
+  const int64_t ld_v = xi_pitch(t.block_tiles, ci), ld_m = xi_pitch(t.block_tiles, co);
+  const int64_t out_plane = s.out_h * s.out_w, pitch = t.tiles_w * kM;
   parallel_chunks(0, t.blocks, [&](int64_t b_lo, int64_t b_hi) {
-    const auto [v, m, d, prow] = block_buffers<T>(ci, co, ld, pitch);
+    const auto [v, m, strip] = block_buffers<T>(s, t);
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {
       const int64_t r0 = t.begin(blk), r1 = t.begin(blk + 1);
       const int64_t cols = (r1 - r0) * t.tiles_w;
-      transform_block_inputs(s, t, x, r0, r1, prow, d, ld, v);
+      transform_block_inputs(s, t, x, r0, r1, strip, v, ld_v);
       for (int xi = 0; xi < kXi; ++xi)
-        gemm(Trans::No, Trans::No, co, cols, ci, T(1), u + xi * co * ci, ci,
-             v + xi * xi_pitch(ci, ld), ld, T(0), m + xi * xi_pitch(co, ld), ld);
-      for (int64_t o = 0; o < co; ++o) {
-        inverse_patches(m + o * ld, xi_pitch(co, ld), cols, bias ? bias[o] : T(0), d, ld);
-        for (int64_t r = r0; r < r1; ++r)
-          scatter_tiles<T, Accumulate>(s, d, ld, (r - r0) * t.tiles_w, r % t.tiles_h,
-                                       y + (r / t.tiles_h * co + o) * out_plane);
+        gemm(Trans::No, Trans::Yes, cols, co, ci, T(1), v + xi * ld_v, padded_channels(ci),
+             u + xi * co * ci, ci, T(0), m + xi * ld_m, cop);
+      for (int64_t r = r0; r < r1; ++r) {
+        inverse_strip(m + (r - r0) * t.tiles_w * cop, ld_m, cop, t.tiles_w, strip, pitch);
+        from_channels_last<T, Accumulate>(strip, pitch, co, s.out_h, s.out_w,
+                                          r % t.tiles_h * kM, kM, bias,
+                                          y + r / t.tiles_h * co * out_plane);
       }
     }
   });
-}
-
-// Gathers the 4x4 output-gradient tiles of tile row th (plane dy_plane) into
-// e[p*4 + q][t0 + tw] (rows ld apart); rows and columns past the output are zero (the
-// forward crops them). prow holds one dy row; its elements past out_w stay zero.
-template <class T>
-void gather_tiles(const ConvShape& s, const Tiling& t, const T* dy_plane, int64_t th, T* prow,
-                  T* e, int64_t ld, int64_t t0) {
-  for (int p = 0; p < kM; ++p) {
-    const int64_t oh = th * kM + p;
-    if (oh >= s.out_h) {
-      for (int q = 0; q < kM; ++q) std::fill_n(e + (p * kM + q) * ld + t0, t.tiles_w, T(0));
-      continue;
-    }
-    std::copy_n(dy_plane + oh * s.out_w, s.out_w, prow);
-    for (int q = 0; q < kM; ++q) {
-      T* dst = e + (p * kM + q) * ld + t0;
-      for (int64_t tw = 0; tw < t.tiles_w; ++tw) dst[tw] = prow[tw * kM + q];
-    }
-  }
-}
-
-// m[xi * ld_xi + t] = (A e A^T)[xi] for the tiles t < n (rounded up to kLanes) of e.
-template <class T>
-void transform_tiles(const T* e, int64_t ld, int64_t n, T* m, int64_t ld_xi) {
-  T tmp[kA * kM][kLanes];
-  for (int64_t t = 0; t < n; t += kLanes) {
-    for (int q = 0; q < kM; ++q) {  // columns: tmp[a*4 + q] = sum_p A[a][p] e[p*4 + q]
-      const T* in[kM];
-      T* out[kA];
-      for (int p = 0; p < kM; ++p) in[p] = e + (p * kM + q) * ld + t;
-      for (int a = 0; a < kA; ++a) out[a] = tmp[a * kM + q];
-      a_rows(in, out);
-    }
-    for (int a = 0; a < kA; ++a) {  // rows: m[a*6 + b] = sum_q tmp[a*4 + q] A[b][q]
-      const T* in[kM];
-      T* out[kA];
-      for (int q = 0; q < kM; ++q) in[q] = tmp[a * kM + q];
-      for (int b = 0; b < kA; ++b) out[b] = m + (a * kA + b) * ld_xi + t;
-      a_rows(in, out);
-    }
-  }
 }
 
 // dw[o][c] += G^T du[.][o][c] G for every filter, kLanes filters at a time (du as U in
@@ -407,39 +475,36 @@ void inverse_filters(const ConvShape& s, const T* du, T* dw) {
 
 // dw += the weight gradient in the Winograd domain: with V = B^T d B of the input patches
 // (as in the forward) and dM = A dy A^T of the output-gradient tiles,
-// du[xi][o][c] = sum over tiles dM[xi][o][tile] V[xi][c][tile] (36 GEMMs per block, the
+// du[xi][o][c] = sum over tiles dM[xi][tile][o] V[xi][tile][c] (36 GEMMs per block, the
 // long dimension the block's tiles), then dw[o][c] += G^T du[o][c] G. Each chunk of blocks
 // (one per thread) sums into its own du, the chunks' du are added in chunk order.
 template <class T>
 void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   const Tiling t = make_tiling(s, sizeof(T));
   const int64_t ci = s.in_channels, co = s.out_channels, du_size = kXi * co * ci;
-  const int64_t out_plane = s.out_h * s.out_w;
-  const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
-  const int64_t pitch = t.tiles_w * kM + 2;
+  const int64_t cp = padded_channels(ci), cop = padded_channels(co);
+  const int64_t ld_v = xi_pitch(t.block_tiles, ci), ld_m = xi_pitch(t.block_tiles, co);
+  const int64_t out_plane = s.out_h * s.out_w, pitch = t.tiles_w * kM;
   const int64_t chunks = parallel_chunk_count(t.blocks);
   thread_local std::vector<T> du_buffer;
   T* du = grown(du_buffer, chunks * du_size);
   parallel_for(0, chunks, [&](int64_t chunk) {
-    const auto [v, m, d, prow] = block_buffers<T>(ci, co, ld, pitch);
+    const auto [v, m, strip] = block_buffers<T>(s, t);
     T* du_chunk = du + chunk * du_size;
     const int64_t b_lo = t.blocks * chunk / chunks, b_hi = t.blocks * (chunk + 1) / chunks;
     for (int64_t blk = b_lo; blk < b_hi; ++blk) {
       const int64_t r0 = t.begin(blk), r1 = t.begin(blk + 1);
       const int64_t cols = (r1 - r0) * t.tiles_w;
-      transform_block_inputs(s, t, x, r0, r1, prow, d, ld, v);
-      std::fill_n(prow, pitch, T(0));  // gather_tiles needs zeros past out_w
-      for (int64_t o = 0; o < co; ++o) {
-        for (int64_t r = r0; r < r1; ++r)
-          gather_tiles(s, t, dy + (r / t.tiles_h * co + o) * out_plane, r % t.tiles_h, prow, d,
-                       ld, (r - r0) * t.tiles_w);
-        transform_tiles(d, ld, cols, m + o * ld, xi_pitch(co, ld));
+      transform_block_inputs(s, t, x, r0, r1, strip, v, ld_v);
+      for (int64_t r = r0; r < r1; ++r) {
+        to_channels_last(dy + r / t.tiles_h * co * out_plane, co, s.out_h, s.out_w,
+                         r % t.tiles_h * kM, kM, 0, pitch, strip);
+        transform_grad_strip(strip, pitch, cop, t.tiles_w, m + (r - r0) * t.tiles_w * cop, ld_m);
       }
-      std::fill_n(prow, pitch, T(0));
       const T beta = blk == b_lo ? T(0) : T(1);
       for (int xi = 0; xi < kXi; ++xi)
-        gemm(Trans::No, Trans::Yes, co, ci, cols, T(1), m + xi * xi_pitch(co, ld), ld,
-             v + xi * xi_pitch(ci, ld), ld, beta, du_chunk + xi * co * ci, ci);
+        gemm(Trans::Yes, Trans::No, co, ci, cols, T(1), m + xi * ld_m, cop, v + xi * ld_v, cp,
+             beta, du_chunk + xi * co * ci, ci);
     }
   });
   parallel_chunks(0, du_size, [&](int64_t lo, int64_t hi) {
