@@ -5,7 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/gemm.h"
 #include "core/parallel.h"
 #include "ops/depthwise_planes.h"
 
@@ -152,13 +151,14 @@ T* grown(std::vector<T>& buffer, int64_t size) {
   return buffer.data();
 }
 
-// U[xi][o][c] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time, into
-// the calling thread's buffer.
+// U[xi][c][o] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time, into
+// the calling thread's buffer: in_channels rows of padded_channels(out_channels) (the padding
+// lanes are not written).
 template <class T>
 const T* transform_filters(const ConvShape& s, const T* w) {
   thread_local std::vector<T> buffer;
-  const int64_t oc = s.out_channels * s.in_channels;
-  T* u = grown(buffer, kXi * oc);
+  const int64_t ci = s.in_channels, oc = s.out_channels * ci, cop = padded_channels(s.out_channels);
+  T* u = grown(buffer, kXi * ci * cop);
   parallel_for(0, (oc + kLanes - 1) / kLanes, [&](int64_t blk) {
     const int64_t k0 = blk * kLanes, lanes = std::min(kLanes, oc - k0);
     T g[9][kLanes] = {}, tmp[kA * 3][kLanes], out[kXi][kLanes];
@@ -176,7 +176,10 @@ const T* transform_filters(const ConvShape& s, const T* w) {
       for (int b = 0; b < kA; ++b) o[b] = out[a * kA + b];
       g_rows(in, o);
     }
-    for (int xi = 0; xi < kXi; ++xi) std::copy_n(out[xi], lanes, u + xi * oc + k0);
+    for (int64_t l = 0; l < lanes; ++l) {
+      const int64_t o = (k0 + l) / ci, c = (k0 + l) % ci;
+      for (int xi = 0; xi < kXi; ++xi) u[(xi * ci + c) * cop + o] = out[xi][l];
+    }
   });
   return u;
 }
@@ -187,6 +190,62 @@ const T* transform_filters(const ConvShape& s, const T* w) {
 inline int64_t xi_pitch(int64_t tiles, int64_t channels) {
   return tiles * padded_channels(channels) + kLanes;
 }
+
+// Register-blocked products of channels-last panels (core/gemm would pack both operands of
+// each of these small GEMMs again; here they are laid out for the kernel already):
+//   c[r][0 : J*kLanes] (+)= sum_{p < k} a(r, p) * b[p][0 : J*kLanes] for r < R,
+// a(r, p) = a[r * lda + p], or a[p * lda + r] with TransA. R x J vectors of kLanes accumulate
+// in registers, each a(r, p) broadcast once for the J vectors; sums run over p in order.
+// R and J fill the vector registers of the target: 12 x 2 with AVX-512 and float, 6 x 1 with
+// AVX2 (one kLanes vector is 2 registers), 12 x 1 / 2 x 1 for double.
+template <class T>
+struct Panel {
+  static constexpr int kRegisters = depthwise_planes::kRegisterBytes == 64 ? 32 : 16;
+  static constexpr int kPerVector = kLanes * sizeof(T) / depthwise_planes::kRegisterBytes;
+  static constexpr int J = kPerVector == 1 ? 2 : 1;
+  static constexpr int R = std::min(12, (kRegisters - 1 - J * kPerVector) / (J * kPerVector));
+};
+
+template <class T, int R, int J, bool TransA, bool Accumulate>
+void panel_kernel(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t k, T* c,
+                  int64_t ldc) {
+  using V = Vec<T, kLanes>;
+  V acc[R][J];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < J; ++j) {
+      acc[r][j] = V{};
+      if (Accumulate) std::memcpy(&acc[r][j], c + r * ldc + j * kLanes, sizeof(V));
+    }
+  for (int64_t p = 0; p < k; ++p) {
+    V bv[J];
+    for (int j = 0; j < J; ++j) std::memcpy(&bv[j], b + p * ldb + j * kLanes, sizeof(V));
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const T ar = TransA ? a[p * lda + r] : a[r * lda + p];
+      for (int j = 0; j < J; ++j) acc[r][j] += ar * bv[j];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < J; ++j) std::memcpy(c + r * ldc + j * kLanes, &acc[r][j], sizeof(V));
+}
+
+// c (+)= a * b for rows (a multiple of Panel<T>::R: callers' buffers hold the extra rows,
+// whose results they ignore) x n (a multiple of kLanes) over k.
+template <class T, bool TransA, bool Accumulate>
+void panel_gemm(int64_t rows, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+                int64_t ldb, T* c, int64_t ldc) {
+  constexpr int R = Panel<T>::R, J = Panel<T>::J;
+  for (int64_t r0 = 0; r0 < rows; r0 += R) {
+    const T* ar = TransA ? a + r0 : a + r0 * lda;
+    int64_t j0 = 0;
+    for (; j0 + J * kLanes <= n; j0 += J * kLanes)
+      panel_kernel<T, R, J, TransA, Accumulate>(ar, lda, b + j0, ldb, k, c + r0 * ldc + j0, ldc);
+    if (j0 < n)
+      panel_kernel<T, R, 1, TransA, Accumulate>(ar, lda, b + j0, ldb, k, c + r0 * ldc + j0, ldc);
+  }
+}
+
+inline int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
 
 // The calling thread's block scratch, shared by the forward (and dx) and the weight gradient:
 // v (transformed input tiles), m (transformed outputs or output gradients) and strip (one
@@ -206,8 +265,9 @@ BlockBuffers<T> block_buffers(const ConvShape& s, const Tiling& t) {
   thread_local BlockScratch<T> scratch;
   const int64_t strip = std::max(kA * (t.tiles_w * kM + 2) * padded_channels(s.in_channels),
                                  kM * t.tiles_w * kM * padded_channels(s.out_channels));
-  return {grown(scratch.v, kXi * xi_pitch(t.block_tiles, s.in_channels)),
-          grown(scratch.m, kXi * xi_pitch(t.block_tiles, s.out_channels)),
+  const int64_t tiles = round_up(t.block_tiles, Panel<T>::R);
+  return {grown(scratch.v, kXi * xi_pitch(tiles, s.in_channels)),
+          grown(scratch.m, kXi * xi_pitch(tiles, s.out_channels)),
           grown(scratch.strip, strip)};
 }
 
@@ -423,8 +483,10 @@ void transform_block_inputs(const ConvShape& s, const Tiling& t, const T* x, int
 template <class T, bool Accumulate>
 void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T* y) {
   const Tiling t = make_tiling(s, sizeof(T));
-  const int64_t ci = s.in_channels, co = s.out_channels, cop = padded_channels(co);
-  const int64_t ld_v = xi_pitch(t.block_tiles, ci), ld_m = xi_pitch(t.block_tiles, co);
+  const int64_t ci = s.in_channels, co = s.out_channels, cp = padded_channels(ci),
+                cop = padded_channels(co);
+  const int64_t tiles = round_up(t.block_tiles, Panel<T>::R);
+  const int64_t ld_v = xi_pitch(tiles, ci), ld_m = xi_pitch(tiles, co);
   const int64_t out_plane = s.out_h * s.out_w, pitch = t.tiles_w * kM;
   parallel_chunks(0, t.blocks, [&](int64_t b_lo, int64_t b_hi) {
     const auto [v, m, strip] = block_buffers<T>(s, t);
@@ -433,8 +495,8 @@ void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T
       const int64_t cols = (r1 - r0) * t.tiles_w;
       transform_block_inputs(s, t, x, r0, r1, strip, v, ld_v);
       for (int xi = 0; xi < kXi; ++xi)
-        gemm(Trans::No, Trans::Yes, cols, co, ci, T(1), v + xi * ld_v, padded_channels(ci),
-             u + xi * co * ci, ci, T(0), m + xi * ld_m, cop);
+        panel_gemm<T, false, false>(round_up(cols, Panel<T>::R), cop, ci, v + xi * ld_v, cp,
+                                    u + xi * ci * cop, cop, m + xi * ld_m, cop);
       for (int64_t r = r0; r < r1; ++r) {
         inverse_strip(m + (r - r0) * t.tiles_w * cop, ld_m, cop, t.tiles_w, strip, pitch);
         from_channels_last<T, Accumulate>(strip, pitch, co, s.out_h, s.out_w,
@@ -445,15 +507,18 @@ void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T
   });
 }
 
-// dw[o][c] += G^T du[.][o][c] G for every filter, kLanes filters at a time (du as U in
-// transform_filters: du[xi * oc + o * in_channels + c]).
+// dw[o][c] += G^T du[.][o][c] G for every filter, kLanes filters at a time (du laid out
+// [xi][o][c] with rows of ld and ld_xi per xi).
 template <class T>
-void inverse_filters(const ConvShape& s, const T* du, T* dw) {
-  const int64_t oc = s.out_channels * s.in_channels;
+void inverse_filters(const ConvShape& s, const T* du, int64_t ld, int64_t ld_xi, T* dw) {
+  const int64_t ci = s.in_channels, oc = s.out_channels * ci;
   parallel_for(0, (oc + kLanes - 1) / kLanes, [&](int64_t blk) {
     const int64_t k0 = blk * kLanes, lanes = std::min(kLanes, oc - k0);
     T u[kXi][kLanes] = {}, tmp[3 * kA][kLanes], g[9][kLanes];
-    for (int xi = 0; xi < kXi; ++xi) std::copy_n(du + xi * oc + k0, lanes, u[xi]);
+    for (int64_t l = 0; l < lanes; ++l) {
+      const int64_t o = (k0 + l) / ci, c = (k0 + l) % ci;
+      for (int xi = 0; xi < kXi; ++xi) u[xi][l] = du[xi * ld_xi + o * ld + c];
+    }
     for (int b = 0; b < kA; ++b) {  // columns: tmp[i*6 + b] = sum_a G[a][i] u[a*6 + b]
       const T* in[kA];
       T* o[3];
@@ -481,9 +546,14 @@ void inverse_filters(const ConvShape& s, const T* du, T* dw) {
 template <class T>
 void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   const Tiling t = make_tiling(s, sizeof(T));
-  const int64_t ci = s.in_channels, co = s.out_channels, du_size = kXi * co * ci;
-  const int64_t cp = padded_channels(ci), cop = padded_channels(co);
-  const int64_t ld_v = xi_pitch(t.block_tiles, ci), ld_m = xi_pitch(t.block_tiles, co);
+  // du[xi] has the out channels (rounded up to panel rows) as rows and in channels as
+  // columns; its extra rows read the padding lanes of dm (and up to Panel<T>::R - 1 lanes
+  // past the last tile's: inside the spare line of xi_pitch) and are ignored.
+  const int64_t ci = s.in_channels, co = s.out_channels, cp = padded_channels(ci),
+                cop = padded_channels(co);
+  const int64_t co_rows = round_up(co, Panel<T>::R), du_xi = co_rows * cp, du_size = kXi * du_xi;
+  const int64_t tiles = round_up(t.block_tiles, Panel<T>::R);
+  const int64_t ld_v = xi_pitch(tiles, ci), ld_m = xi_pitch(tiles, co);
   const int64_t out_plane = s.out_h * s.out_w, pitch = t.tiles_w * kM;
   const int64_t chunks = parallel_chunk_count(t.blocks);
   thread_local std::vector<T> du_buffer;
@@ -501,17 +571,22 @@ void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
                          r % t.tiles_h * kM, kM, 0, pitch, strip);
         transform_grad_strip(strip, pitch, cop, t.tiles_w, m + (r - r0) * t.tiles_w * cop, ld_m);
       }
-      const T beta = blk == b_lo ? T(0) : T(1);
-      for (int xi = 0; xi < kXi; ++xi)
-        gemm(Trans::Yes, Trans::No, co, ci, cols, T(1), m + xi * ld_m, cop, v + xi * ld_v, cp,
-             beta, du_chunk + xi * co * ci, ci);
+      for (int xi = 0; xi < kXi; ++xi) {
+        T* du_xi_chunk = du_chunk + xi * du_xi;
+        if (blk == b_lo)
+          panel_gemm<T, true, false>(co_rows, cp, cols, m + xi * ld_m, cop, v + xi * ld_v, cp,
+                                     du_xi_chunk, cp);
+        else
+          panel_gemm<T, true, true>(co_rows, cp, cols, m + xi * ld_m, cop, v + xi * ld_v, cp,
+                                    du_xi_chunk, cp);
+      }
     }
   });
   parallel_chunks(0, du_size, [&](int64_t lo, int64_t hi) {
     for (int64_t c = 1; c < chunks; ++c)
       for (int64_t i = lo; i < hi; ++i) du[i] += du[c * du_size + i];
   });
-  inverse_filters(s, du, dw);
+  inverse_filters(s, du, cp, du_xi, dw);
 }
 
 // dbias[o] += sum of dy over the batch and the plane of o, in double.
