@@ -151,19 +151,22 @@ T* grown(std::vector<T>& buffer, int64_t size) {
   return buffer.data();
 }
 
-// U[xi][c][o] = (G g G^T)[xi] for every filter g = w[o][c], kLanes filters at a time, into
-// the calling thread's buffer: in_channels rows of padded_channels(out_channels) (the padding
-// lanes are not written).
+// U[xi][c][o] = (G g G^T)[xi] for every filter g = w[o][c], into the calling thread's
+// buffer: in_channels rows of padded_channels(out_channels), kLanes output channels of one
+// input channel at a time (so each element xi is stored as one vector; lanes past
+// out_channels are zero).
 template <class T>
 const T* transform_filters(const ConvShape& s, const T* w) {
   thread_local std::vector<T> buffer;
-  const int64_t ci = s.in_channels, oc = s.out_channels * ci, cop = padded_channels(s.out_channels);
+  const int64_t ci = s.in_channels, co = s.out_channels, cop = padded_channels(co);
+  const int64_t o_blocks = cop / kLanes;
   T* u = grown(buffer, kXi * ci * cop);
-  parallel_for(0, (oc + kLanes - 1) / kLanes, [&](int64_t blk) {
-    const int64_t k0 = blk * kLanes, lanes = std::min(kLanes, oc - k0);
+  parallel_for(0, ci * o_blocks, [&](int64_t blk) {
+    const int64_t c = blk / o_blocks, o0 = blk % o_blocks * kLanes;
+    const int64_t lanes = std::min(kLanes, co - o0);
     T g[9][kLanes] = {}, tmp[kA * 3][kLanes], out[kXi][kLanes];
     for (int64_t l = 0; l < lanes; ++l)
-      for (int e = 0; e < 9; ++e) g[e][l] = w[(k0 + l) * 9 + e];
+      for (int e = 0; e < 9; ++e) g[e][l] = w[((o0 + l) * ci + c) * 9 + e];
     for (int j = 0; j < 3; ++j) {  // columns: tmp[a*3 + j] = sum_i G[a][i] g[i*3 + j]
       const T* in[3] = {g[j], g[3 + j], g[6 + j]};
       T* o[kA];
@@ -176,10 +179,7 @@ const T* transform_filters(const ConvShape& s, const T* w) {
       for (int b = 0; b < kA; ++b) o[b] = out[a * kA + b];
       g_rows(in, o);
     }
-    for (int64_t l = 0; l < lanes; ++l) {
-      const int64_t o = (k0 + l) / ci, c = (k0 + l) % ci;
-      for (int xi = 0; xi < kXi; ++xi) u[(xi * ci + c) * cop + o] = out[xi][l];
-    }
+    for (int xi = 0; xi < kXi; ++xi) std::copy_n(out[xi], kLanes, u + (xi * ci + c) * cop + o0);
   });
   return u;
 }
@@ -507,18 +507,16 @@ void winograd_apply(const ConvShape& s, const T* x, const T* u, const T* bias, T
   });
 }
 
-// dw[o][c] += G^T du[.][o][c] G for every filter, kLanes filters at a time (du laid out
-// [xi][o][c] with rows of ld and ld_xi per xi).
+// dw[o][c] += G^T du[.][o][c] G for every filter, kLanes input channels of one output
+// channel at a time (du laid out [xi][o][c] with rows ld and ld_xi per xi apart).
 template <class T>
 void inverse_filters(const ConvShape& s, const T* du, int64_t ld, int64_t ld_xi, T* dw) {
-  const int64_t ci = s.in_channels, oc = s.out_channels * ci;
-  parallel_for(0, (oc + kLanes - 1) / kLanes, [&](int64_t blk) {
-    const int64_t k0 = blk * kLanes, lanes = std::min(kLanes, oc - k0);
-    T u[kXi][kLanes] = {}, tmp[3 * kA][kLanes], g[9][kLanes];
-    for (int64_t l = 0; l < lanes; ++l) {
-      const int64_t o = (k0 + l) / ci, c = (k0 + l) % ci;
-      for (int xi = 0; xi < kXi; ++xi) u[xi][l] = du[xi * ld_xi + o * ld + c];
-    }
+  const int64_t ci = s.in_channels, c_blocks = padded_channels(ci) / kLanes;
+  parallel_for(0, s.out_channels * c_blocks, [&](int64_t blk) {
+    const int64_t oc = blk / c_blocks, c0 = blk % c_blocks * kLanes;
+    const int64_t lanes = std::min(kLanes, ci - c0);
+    T u[kXi][kLanes], tmp[3 * kA][kLanes], g[9][kLanes];
+    for (int xi = 0; xi < kXi; ++xi) std::copy_n(du + xi * ld_xi + oc * ld + c0, kLanes, u[xi]);
     for (int b = 0; b < kA; ++b) {  // columns: tmp[i*6 + b] = sum_a G[a][i] u[a*6 + b]
       const T* in[kA];
       T* o[3];
@@ -534,7 +532,7 @@ void inverse_filters(const ConvShape& s, const T* du, int64_t ld, int64_t ld_xi,
       gt_rows(in, o);
     }
     for (int64_t l = 0; l < lanes; ++l)
-      for (int e = 0; e < 9; ++e) dw[(k0 + l) * 9 + e] += g[e][l];
+      for (int e = 0; e < 9; ++e) dw[(oc * ci + c0 + l) * 9 + e] += g[e][l];
   });
 }
 
