@@ -116,39 +116,40 @@ void gt_rows(const T* const in[kA], T* const out[3]) {
 
 // Register-blocked products of channels-last panels (core/gemm would pack both operands of
 // each of these small GEMMs again; here they are laid out for the kernel already):
-//   c[r][0 : J*kLanes] (+)= sum_{p < k} a(r, p) * b[p][0 : J*kLanes] for r < R,
-// a(r, p) = a[r * lda + p], or a[p * lda + r] with TransA. R x J vectors of kLanes accumulate
-// in registers, each a(r, p) broadcast once for the J vectors; sums run over p in order.
-// R and J fill the vector registers of the target: 12 x 2 with AVX-512 and float, 6 x 1 with
-// AVX2 (one kLanes vector is 2 registers), 12 x 1 / 2 x 1 for double.
+//   c[r][0 : NV*RL] (+)= sum_{p < k} a(r, p) * b[p][0 : NV*RL] for r < R,
+// a(r, p) = a[r * lda + p], or a[p * lda + r] with TransA, RL the lanes of one register.
+// R x NV registers accumulate, each a(r, p) broadcast once for the NV registers; sums run over
+// p in order. R and NV fill the registers of the target: 12 x 2 (32 floats or 16 doubles a
+// row) with AVX-512, 6 x 2 (16 floats) and 2 x 4 (16 doubles) with AVX2's 16 registers.
 template <class T>
 struct Panel {
   static constexpr int kRegisters = depthwise_planes::kRegisterBytes == 64 ? 32 : 16;
-  static constexpr int kPerVector = kLanes * sizeof(T) / depthwise_planes::kRegisterBytes;
-  static constexpr int J = kPerVector == 1 ? 2 : 1;
-  static constexpr int R = std::min(12, (kRegisters - 1 - J * kPerVector) / (J * kPerVector));
+  static constexpr int kPerLanes = static_cast<int>(kLanes) / kRegisterLanes<T>;  // per kLanes
+  static constexpr int NV = kPerLanes == 1 ? 2 : kPerLanes;
+  static constexpr int R = std::min(12, (kRegisters - 1 - NV) / NV);
 };
 
-template <class T, int R, int J, bool TransA, bool Accumulate>
+template <class T, int R, int NV, bool TransA, bool Accumulate>
 void panel_kernel(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t k, T* c, int64_t ldc) {
-  using V = Vec<T, kLanes>;
-  V acc[R][J];
+  constexpr int RL = kRegisterLanes<T>;
+  using V = Vec<T, RL>;
+  V acc[R][NV];
   for (int r = 0; r < R; ++r)
-    for (int j = 0; j < J; ++j) {
+    for (int j = 0; j < NV; ++j) {
       acc[r][j] = V{};
-      if (Accumulate) std::memcpy(&acc[r][j], c + r * ldc + j * kLanes, sizeof(V));
+      if (Accumulate) std::memcpy(&acc[r][j], c + r * ldc + j * RL, sizeof(V));
     }
   for (int64_t p = 0; p < k; ++p) {
-    V bv[J];
-    for (int j = 0; j < J; ++j) std::memcpy(&bv[j], b + p * ldb + j * kLanes, sizeof(V));
+    V bv[NV];
+    for (int j = 0; j < NV; ++j) std::memcpy(&bv[j], b + p * ldb + j * RL, sizeof(V));
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const T ar = TransA ? a[p * lda + r] : a[r * lda + p];
-      for (int j = 0; j < J; ++j) acc[r][j] += ar * bv[j];
+      for (int j = 0; j < NV; ++j) acc[r][j] += ar * bv[j];
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int j = 0; j < J; ++j) std::memcpy(c + r * ldc + j * kLanes, &acc[r][j], sizeof(V));
+    for (int j = 0; j < NV; ++j) std::memcpy(c + r * ldc + j * RL, &acc[r][j], sizeof(V));
 }
 
 // c (+)= a * b for rows (a multiple of Panel<T>::R: callers' buffers hold the extra rows,
@@ -156,14 +157,16 @@ void panel_kernel(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t k, T
 template <class T, bool TransA, bool Accumulate>
 void panel_gemm(int64_t rows, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
                 int64_t ldb, T* c, int64_t ldc) {
-  constexpr int R = Panel<T>::R, J = Panel<T>::J;
+  constexpr int R = Panel<T>::R, NV = Panel<T>::NV, RL = kRegisterLanes<T>;
+  constexpr int kRest = static_cast<int>(kLanes) / RL;  // registers of a last kLanes columns
   for (int64_t r0 = 0; r0 < rows; r0 += R) {
     const T* ar = TransA ? a + r0 : a + r0 * lda;
     int64_t j0 = 0;
-    for (; j0 + J * kLanes <= n; j0 += J * kLanes)
-      panel_kernel<T, R, J, TransA, Accumulate>(ar, lda, b + j0, ldb, k, c + r0 * ldc + j0, ldc);
+    for (; j0 + NV * RL <= n; j0 += NV * RL)
+      panel_kernel<T, R, NV, TransA, Accumulate>(ar, lda, b + j0, ldb, k, c + r0 * ldc + j0, ldc);
     if (j0 < n)
-      panel_kernel<T, R, 1, TransA, Accumulate>(ar, lda, b + j0, ldb, k, c + r0 * ldc + j0, ldc);
+      panel_kernel<T, R, kRest, TransA, Accumulate>(ar, lda, b + j0, ldb, k, c + r0 * ldc + j0,
+                                                    ldc);
   }
 }
 
