@@ -159,15 +159,16 @@ void panel_gemm(int64_t rows, int64_t n, int64_t k, const T* a, int64_t lda, con
                 int64_t ldb, T* c, int64_t ldc) {
   constexpr int R = Panel<T>::R, NV = Panel<T>::NV, RL = kRegisterLanes<T>;
   constexpr int kRest = static_cast<int>(kLanes) / RL;  // registers of a last kLanes columns
-  for (int64_t r0 = 0; r0 < rows; r0 += R) {
-    const T* ar = TransA ? a + r0 : a + r0 * lda;
-    int64_t j0 = 0;
-    for (; j0 + NV * RL <= n; j0 += NV * RL)
-      panel_kernel<T, R, NV, TransA, Accumulate>(ar, lda, b + j0, ldb, k, c + r0 * ldc + j0, ldc);
-    if (j0 < n)
-      panel_kernel<T, R, kRest, TransA, Accumulate>(ar, lda, b + j0, ldb, k, c + r0 * ldc + j0,
-                                                    ldc);
-  }
+  // Column blocks outside: one block of b (k x NV registers) stays in L1 while a streams.
+  int64_t j0 = 0;
+  for (; j0 + NV * RL <= n; j0 += NV * RL)
+    for (int64_t r0 = 0; r0 < rows; r0 += R)
+      panel_kernel<T, R, NV, TransA, Accumulate>(TransA ? a + r0 : a + r0 * lda, lda, b + j0, ldb,
+                                                 k, c + r0 * ldc + j0, ldc);
+  if (j0 < n)
+    for (int64_t r0 = 0; r0 < rows; r0 += R)
+      panel_kernel<T, R, kRest, TransA, Accumulate>(TransA ? a + r0 : a + r0 * lda, lda, b + j0,
+                                                    ldb, k, c + r0 * ldc + j0, ldc);
 }
 
 inline int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
@@ -194,21 +195,52 @@ inline void transpose_registers(V (&r)[W]) {
   }
 }
 
-// dst[k * ld_dst + l] (+)= src[l * ld_src + k] for l, k < W (W: the lanes of one register);
-// adding, lanes l < skip of dst stay as they are.
+// The same for 8 floats (AVX2, where the distance-1 stage above takes two instructions per
+// shuffle): the usual unpack / 64-bit shuffle / 128-bit permute sequence, one instruction each.
+template <class V>
+inline void transpose_8x8(V (&r)[8]) {
+  V t[8], u[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i += 4)
+#pragma GCC unroll 2
+    for (int j = 0; j < 2; ++j) {
+      u[i + 2 * j] = __builtin_shufflevector(t[i + j], t[i + j + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * j + 1] =
+          __builtin_shufflevector(t[i + j], t[i + j + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+// dst[k * ld_dst + l] (+)= src[l * ld_src + k] (+ bias[k]) for l, k < W (W: the lanes of one
+// register; bias may be null); adding, lanes l < skip of dst stay as they are.
 template <class T, bool Add>
-inline void transpose_block(const T* src, int64_t ld_src, T* dst, int64_t ld_dst, int skip) {
+inline void transpose_block(const T* src, int64_t ld_src, T* dst, int64_t ld_dst, int skip,
+                            const T* bias) {
   constexpr int W = kRegisterLanes<T>;
   using V = Vec<T, W>;
-  V r[W], lane;
-  for (int l = 0; l < W; ++l) {
-    std::memcpy(&r[l], src + l * ld_src, sizeof(V));
-    lane[l] = T(l);
-  }
-  transpose_registers<W / 2>(r);
+  V r[W];
+#pragma GCC unroll 16
+  for (int l = 0; l < W; ++l) std::memcpy(&r[l], src + l * ld_src, sizeof(V));
+  if constexpr (W == 8 && sizeof(T) == 4)
+    transpose_8x8(r);
+  else
+    transpose_registers<W / 2>(r);
+#pragma GCC unroll 16
   for (int k = 0; k < W; ++k) {
     T* d = dst + k * ld_dst;
-    if (Add) {
+    if (bias) r[k] += bias[k];
+    if constexpr (Add) {
+      const V lane = []<int... L>(std::integer_sequence<int, L...>) { return V{T(L)...}; }
+      (std::make_integer_sequence<int, W>{});
       V old;
       std::memcpy(&old, d, sizeof(V));
       r[k] = old + (lane >= T(skip) ? r[k] : V{});
@@ -242,7 +274,8 @@ void to_channels_last(const T* planes, int64_t channels, int64_t h, int64_t w, i
     for (; c0 + W <= channels && w >= W; c0 += W) {
       for (int64_t k = 0; k < w; k += W) {
         const int64_t k0 = std::min(k, w - W);
-        transpose_block<T, false>(src + c0 * plane + k0, plane, interior + k0 * cp + c0, cp, 0);
+        transpose_block<T, false>(src + c0 * plane + k0, plane, interior + k0 * cp + c0, cp, 0,
+                                  nullptr);
       }
     }
     for (int64_t c = c0; c < channels; ++c)
@@ -261,13 +294,13 @@ void from_channels_last(const T* src, int64_t pitch, int64_t channels, int64_t h
     const T* row = src + i * pitch * cp;
     T* dst = planes + (row0 + i) * w;
     int64_t c0 = 0;
-    if (!bias && w >= W) {
+    if (w >= W) {
       for (; c0 + W <= channels; c0 += W)
         for (int64_t k = 0; k < w; k += W) {
           const int64_t k0 = std::min(k, w - W);
           // An overlapping last block adds only to the columns its predecessor did not.
           transpose_block<T, Accumulate>(row + k0 * cp + c0, cp, dst + c0 * plane + k0, plane,
-                                         static_cast<int>(k - k0));
+                                         static_cast<int>(k - k0), bias ? bias + c0 : nullptr);
         }
     }
     for (int64_t c = c0; c < channels; ++c) {
