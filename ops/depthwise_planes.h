@@ -4,7 +4,8 @@
 //   corr_flat / dw_flat           correlation and weight-gradient loops over a padded plane,
 //                                 flattened to one loop of blocks of 64-byte vectors,
 //   corr_rows / corr_bands        row-blocked correlation (stride 1): bands of 4 or 8 output
-//                                 rows, each input vector loaded once for all its kernel rows,
+//                                 rows, each input vector loaded once for all its kernel rows
+//                                 (5x5 / 7x7: a half-register rest two rows per register),
 //   row_copy / crop_rows / ...    short row loops in fixed-size vector blocks,
 //   for_plane_blocks              planes spread over the threads of core/parallel.
 // Everything is templated on the element type (float, double) and header-only.
