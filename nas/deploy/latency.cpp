@@ -70,6 +70,8 @@ const char* latency_kernel_name(LatencyKernel kernel) {
       return "max_pool";
     case LatencyKernel::AvgPool:
       return "avg_pool";
+    case LatencyKernel::Mul:
+      return "mul";
   }
   PICONAS_CHECK(false, "latency_kernel_name: unknown kernel " << static_cast<int>(kernel));
   return "";
@@ -115,6 +117,7 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
       return dw;
     case LatencyKernel::Add:
     case LatencyKernel::Hardswish:
+    case LatencyKernel::Mul:
       return add;
     case LatencyKernel::ChannelMul:
       return channel_mul;
@@ -169,6 +172,8 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
       return LatencyKernel::Hardswish;
     case LayerKind::ChannelMul:
       return LatencyKernel::ChannelMul;
+    case LayerKind::Mul:
+      return LatencyKernel::Mul;
     case LayerKind::MaxPool:
       return LatencyKernel::MaxPool;
     case LayerKind::AvgPool:

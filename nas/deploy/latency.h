@@ -58,8 +58,9 @@ enum class LatencyKernel {
   Invoke,
   MaxPool,  // max_pool2d_s8 and avg_pool2d_s8 (graph networks)
   AvgPool,
+  Mul,  // mul_s8: elementwise or pixel-broadcast multiply (graph networks)
 };
-inline constexpr int kLatencyKernels = 15;
+inline constexpr int kLatencyKernels = 16;
 inline constexpr int kLatencyTerms = 11;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);
