@@ -59,6 +59,9 @@ Variable mul(const Variable& a, const Variable& b);
 // x [N, C, H, W] times one gate per image and channel, g [N, C] or [N, C, 1, 1] (the
 // squeeze-and-excitation scale); the gradient reaches both.
 Variable channel_mul(const Variable& x, const Variable& g);
+// x [N, C, H, W] times one gate per image and pixel, g [N, 1, H, W], broadcast over the channels
+// (spatial attention); the gradient reaches both.
+Variable pixel_mul(const Variable& x, const Variable& g);
 
 // Mean cross-entropy of logits [N, K] against labels (size N); result has shape [1].
 Variable softmax_cross_entropy(const Variable& logits, const std::vector<int32_t>& labels,

@@ -84,6 +84,7 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
     case LayerKind::ChannelMul:
       break;
     case LayerKind::Hardswish:  // int8 graph only (lowering.h): no lowering row has it
+    case LayerKind::Mul:
       throw Error("build_network: layer '" + row.name + "' is not a lowering row");
   }
   return nullptr;
@@ -194,6 +195,15 @@ Variable graph_output(const LayerInfo& row, const Variable& y) {
   return reshape(y, {y.shape()[0], y.shape()[1], 1, 1});
 }
 
+Variable gated(MulGate gate, const Variable& features, const Variable& g) {
+  switch (gate) {
+    case MulGate::Channel: return channel_mul(features, g);
+    case MulGate::Elementwise: return mul(features, g);
+    case MulGate::Pixel: return pixel_mul(features, g);
+  }
+  throw Error("gated: unknown gate form");
+}
+
 GraphNetwork::GraphNetwork(std::vector<LayerInfo> rows) : rows_(std::move(rows)) {
   for (const LayerInfo& row : rows_) {
     std::shared_ptr<Module> m = build_module(row);
@@ -213,8 +223,7 @@ Variable GraphNetwork::forward(const Variable& x) {
       continue;
     }
     if (row.kind == LayerKind::ChannelMul) {  // features (skip) times the gate
-      const Variable& features = outputs[static_cast<size_t>(row.skip)];
-      outputs[i] = row.input == row.output ? mul(features, in) : channel_mul(features, in);
+      outputs[i] = gated(mul_gate(row), outputs[static_cast<size_t>(row.skip)], in);
       continue;
     }
     if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W

@@ -42,6 +42,11 @@ std::shared_ptr<autograd::Module> build_block(const BlockSpec& block, int64_t in
 // [N, C, 1, 1] (a 1x1 conv of a squeeze-and-excitation module may read it); others as they are.
 autograd::Variable graph_output(const LayerInfo& row, const autograd::Variable& y);
 
+// A ChannelMul row's product of the features and the gate, by the gate's form (mul_gate):
+// channel_mul, mul or pixel_mul.
+autograd::Variable gated(MulGate gate, const autograd::Variable& features,
+                         const autograd::Variable& g);
+
 // The module of one lowered row; nullptr for rows that are no module (Input, Add, ChannelMul).
 std::shared_ptr<autograd::Module> build_module(const LayerInfo& row);
 

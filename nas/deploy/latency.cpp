@@ -79,6 +79,8 @@ const char* latency_kernel_name(LatencyKernel kernel) {
       return "conv_window";
     case LatencyKernel::DepthwisePlane:
       return "depthwise_plane";
+    case LatencyKernel::Mul:
+      return "mul";
   }
   PICONAS_CHECK(false, "latency_kernel_name: unknown kernel " << static_cast<int>(kernel));
   return "";
@@ -135,6 +137,7 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
       return dw;
     case LatencyKernel::Add:
     case LatencyKernel::Hardswish:
+    case LatencyKernel::Mul:
       return add;
     case LatencyKernel::ChannelMul:
       return channel_mul;
@@ -189,6 +192,8 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
       return LatencyKernel::Hardswish;
     case LayerKind::ChannelMul:
       return LatencyKernel::ChannelMul;
+    case LayerKind::Mul:
+      return LatencyKernel::Mul;
     case LayerKind::MaxPool:
       return LatencyKernel::MaxPool;
     case LayerKind::AvgPool:

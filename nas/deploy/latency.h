@@ -71,8 +71,9 @@ enum class LatencyKernel {
   // only when every out-of-place depthwise layer of the model fits it, emit_calls.cpp).
   ConvWindow,
   DepthwisePlane,
+  Mul,  // mul_s8: elementwise or pixel-broadcast multiply (graph networks)
 };
-inline constexpr int kLatencyKernels = 17;
+inline constexpr int kLatencyKernels = 18;
 inline constexpr int kLatencyTerms = 14;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);

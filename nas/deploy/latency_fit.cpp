@@ -159,7 +159,8 @@ std::string plan_kind(const LatencyMeasurement& m) {
   for (size_t i = 0; i < graph.layers.size(); ++i)
     if (plan.in_place[i] && graph.layers[i].kind == LayerKind::Conv) return "in-place 1x1";
   for (const Layer& l : graph.layers)
-    if (l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul) return "se/hswish";
+    if (l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul || l.kind == LayerKind::Mul)
+      return "se/hswish";
   return "default";
 }
 
@@ -265,6 +266,8 @@ const char* kernel_enum(LatencyKernel k) {
       return "Hardswish";
     case LatencyKernel::ChannelMul:
       return "ChannelMul";
+    case LatencyKernel::Mul:
+      return "Mul";
     case LatencyKernel::WindowCopy:
       return "WindowCopy";
     case LatencyKernel::Invoke:

@@ -73,6 +73,14 @@ const LatencyTable& builtin_latency_table() {
           {McuTarget::CortexM55, LatencyKernel::AvgPool, {356.218773, 5.54824305, 48.2960526, 0, 55.9322188, 0, 1.24528713, 0, 0, 0, 0, 0, 0, 0}, 7},
           {McuTarget::CortexM55, LatencyKernel::ConvWindow, {3585.11382, 1.07059239, 2.3999919, 0, 121.268364, -1.20345882, 0, 1.14843315, 0, 0, 0, 2.7191098, -6.13158556, -13.5671098}, 43},
           {McuTarget::CortexM55, LatencyKernel::Invoke, {852.693092, 0, -56.3965383, 3.04672648, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 74},
+          // Mul (mul_s8): not fitted (the calibration models have no Mul layer). Derived by hand
+          // from each target's ChannelMul row, the same arithmetic per element: its constant and
+          // per-output-element terms, without its per-pixel term; cortex-m55 takes cortex-m4's
+          // (the mul kernel has no MVE path; its ChannelMul row rests on 2 layers). samples 0.
+          {McuTarget::CortexM0, LatencyKernel::Mul, {-460.996332, 0, 122.795808, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+          {McuTarget::CortexM4, LatencyKernel::Mul, {937.051323, 0, 56.0079656, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+          {McuTarget::CortexM7, LatencyKernel::Mul, {924.632228, 0, 55.0084667, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+          {McuTarget::CortexM55, LatencyKernel::Mul, {937.051323, 0, 56.0079656, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
       },
       {
           {McuTarget::CortexM0, 0.0570306863, 38},

@@ -148,6 +148,22 @@ piconas_channel_mul_params channel_mul_params(const TensorQuant& x, const Tensor
   return p;
 }
 
+piconas_mul_params mul_params(const TensorQuant& a, const TensorQuant& b, const TensorQuant& out,
+                              const std::string& name) {
+  piconas_mul_params p{};
+  p.input1_offset = -a.zero_point;
+  p.input2_offset = -b.zero_point;
+  p.output_offset = out.zero_point;
+  const double m =
+      static_cast<double>(a.scale) * static_cast<double>(b.scale) / static_cast<double>(out.scale);
+  std::tie(p.multiplier, p.shift) = quantize_multiplier(m, name);
+  p.activation = {-128, 127};
+  PICONAS_CHECK(piconas_mul_s8_check(&p, 0) == PICONAS_S8_OK,
+                "deploy: layer '" << name << "': multiplier " << m << " (shift " << p.shift
+                                  << ") out of the mul kernel's range (shift [-31, 15])");
+  return p;
+}
+
 // TFLite's rounding of a Q31 multiplier to Q15 (DownScaleInt32ToInt16Multiplier).
 int32_t q15_multiplier(int32_t m32) {
   if (m32 >= std::numeric_limits<int32_t>::max() - (1 << 15)) return 32767;
@@ -202,7 +218,8 @@ int64_t constant_bytes(const Graph& graph) {
       case LayerKind::Add:
       case LayerKind::GlobalAvgPool:
       case LayerKind::Hardswish:
-      case LayerKind::ChannelMul: break;
+      case LayerKind::ChannelMul:
+      case LayerKind::Mul: break;
       case LayerKind::Input:
       case LayerKind::BatchNorm:
       case LayerKind::LayerNorm:
@@ -305,6 +322,9 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
     } else if (l.kind == LayerKind::ChannelMul) {
       q.channel_mul = channel_mul_params(tin, m.tensors[static_cast<size_t>(l.input2)],
                                          m.tensors[out], l.name);
+    } else if (l.kind == LayerKind::Mul) {
+      q.mul = mul_params(tin, m.tensors[static_cast<size_t>(l.input2)], m.tensors[out], l.name);
+      q.mul.activation = q.activation;
     }
     m.layers.push_back(std::move(q));
   }

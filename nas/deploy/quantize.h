@@ -12,7 +12,8 @@
 // M = s_in * s_w / s_out in double through piconas_quantize_multiplier; ReLU / ReLU6 become
 // clamps; the hard-sigmoid gate (already folded into its conv) is the clamp to [0, 1], its
 // output range fixed to [0, 1] (s = 1/255, z = -128); hard-swish takes TFLite's parameters
-// (hardswish_params); the SE channel multiply TFLite Mul's (M = s_x s_g / s_y); residual adds use left_shift 20 with T = 2 max(s1, s2); max, average and
+// (hardswish_params); the SE channel multiply and the mul TFLite Mul's (M = s_x s_g / s_y, the
+// output's (s, z) from its calibrated range); residual adds use left_shift 20 with T = 2 max(s1, s2); max, average and
 // global average pooling keep their input's (s, z) (a ReLU after a pool is its clamp). Layers whose int32 accumulator could overflow are refused.
 //
 // Int8 layouts (made here, the one place that converts from the training layout):
@@ -29,6 +30,7 @@
 #include "ops/int8/channel_mul_s8.h"
 #include "ops/int8/hardswish_s8.h"
 #include "ops/int8/int8_types.h"
+#include "ops/int8/mul_s8.h"
 
 namespace piconas::nas::deploy {
 
@@ -61,6 +63,7 @@ struct QLayer {
   piconas_add_params add{};                      // Add only
   piconas_hardswish_params hardswish{};          // Hardswish only
   piconas_channel_mul_params channel_mul{};      // ChannelMul only
+  piconas_mul_params mul{};                      // Mul only
 };
 
 struct QuantizedModel {

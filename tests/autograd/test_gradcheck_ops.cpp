@@ -143,6 +143,13 @@ std::vector<GradCase> gradcheck_cases(ops::OpKind kind, Rng& rng) {
                        {random_variable({3, 2, 1, 1}, rng), random_variable({3, 2, 1, 1}, rng)},
                        [](const std::vector<Variable>& v) { return channel_mul(v[0], v[1]); }});
       break;
+    case OpKind::PixelMul:
+      cases.push_back({"gate [N, 1, H, W]", {random_variable({2, 3, 3, 5}, rng), random_variable({2, 1, 3, 5}, rng)},
+                       [](const std::vector<Variable>& v) { return pixel_mul(v[0], v[1]); }});
+      cases.push_back({"one channel, 1x1 planes",
+                       {random_variable({3, 1, 1, 1}, rng), random_variable({3, 1, 1, 1}, rng)},
+                       [](const std::vector<Variable>& v) { return pixel_mul(v[0], v[1]); }});
+      break;
     case OpKind::SoftmaxCrossEntropy:
       for (double smoothing : {0.0, 0.1})
         cases.push_back({smoothing > 0 ? "label smoothing" : "plain", {random_variable({4, 5}, rng, 3.0)},

@@ -165,6 +165,31 @@ TEST_SUITE("mcu" * doctest::skip()) {
     }
   }
 
+  TEST_CASE("graph network with elementwise and pixel-gate muls, out of place and in place") {
+    // tests/deploy/test_graph_mul_int8.cpp on the MCU: piconas_mul_s8 and piconas_pixel_mul_s8
+    // give the host executor's bytes on every target, also writing over a dying input.
+    PlanOptions always;
+    always.in_place_only_if_smaller = false;
+    PlanOptions never;
+    never.in_place_elementwise = false;
+    for (McuTarget target : mcu_targets()) {
+      CAPTURE(std::string(mcu_board(target).name));
+      const McuRun apart = run_on(target, testing::kGatedGraphArch, 8, never);
+      CHECK(apart.in_place_layers == 0);
+      check_run(target, "gated graph net", apart, 8);
+      // Layers 2 and 4: the elementwise and the pixel-gate mul, 8x6x6 outputs each (the
+      // latency model's hand-made mul rows: docs/latency.md).
+      REQUIRE(apart.check.layer_instructions.size() == 8);
+      MESSAGE(std::string(mcu_board(target).name) << ": mul " << apart.check.layer_instructions[2]
+                                     << " instructions, pixel-gate mul "
+                                     << apart.check.layer_instructions[4] << " (288 elements)");
+      const McuRun over = run_on(target, testing::kGatedGraphArch, 8, always);
+      CHECK(over.in_place_layers == 3);  // both muls and the add
+      CHECK(over.identical_to_whole);
+      check_run(target, "gated graph net, muls and add in place", over, 8);
+    }
+  }
+
   TEST_CASE("in-place depthwise and add: byte-identical to the host on every target, and out of place") {
     PlanOptions always;
     always.in_place_only_if_smaller = false;
