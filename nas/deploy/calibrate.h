@@ -32,6 +32,7 @@ struct CalibrationOptions {
   CalibrationMethod method = CalibrationMethod::Mae;
   double percentile = 99.99;  // Percentile: keep this share of values on each side
   int64_t batch = 32;         // images per float forward pass
+  bool operator==(const CalibrationOptions&) const = default;
 };
 
 constexpr int kCalibrationBins = 4096;
