@@ -468,9 +468,9 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
         p.pad_w = l.padding.w;
         // Zeros after the image: kernel - 1 - before ("same", as before) where that gives the
         // output size, else the ones the output reads (a graph conv's own pad_end).
-        const auto after = [](int64_t in, int64_t out, int64_t k, int64_t s, int64_t before) {
-          const int64_t same = k - 1 - before;
-          if (same >= 0 && (in + before + same - k) / s + 1 == out) return same;
+        const auto after = [](int64_t in, int64_t out, int k, int s, int before) {
+          const int same = k - 1 - before;
+          if (same >= 0 && window_out(in, k, s, before, same, 1) == out) return int64_t{same};
           return std::max<int64_t>(0, (out - 1) * s + k - in - before);
         };
         p.pad_h_end = after(x.dim(2), os.h, l.kernel.h, l.stride.h, l.padding.h);

@@ -69,7 +69,7 @@ SynflowScores synflow_pass(Module& net, const Shape& sample_shape) {
       bn->state.running_var.fill(1.0);
       bn->state.eps = 0.0;
     }
-    // An active LayerNorm sends gradients below -1, where log1p is undefined (METRICS.md 2.3).
+    // An active LayerNorm sends gradients below -1, where log1p is undefined (docs/metrics.md 2.3).
     if (auto* ln = dynamic_cast<autograd::LayerNorm2d*>(&m)) ln->muted = true;
   });
   auto weights = scored_weights(net);
