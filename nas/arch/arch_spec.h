@@ -137,7 +137,8 @@ inline Activation block_activation(const BlockSpec& b, Activation network) {
 //   Mul             inputs {features CxHxW, gate Cx1x1}: each channel of the features times its
 //                   gate value (the squeeze-and-excitation scale; lowers to a ChannelMul row);
 //                   or {a, b} of one shape: their elementwise product (a ChannelMul row whose
-//                   input, the gate's shape, equals its output; float only, no int8 kernel)
+//                   input, the gate's shape, equals its output; int8: LayerKind::Mul), or
+//                   {features CxHxW, gate 1xHxW}: one gate value per pixel (spatial attention)
 enum class GraphOp {
   Conv,
   BatchNorm,
