@@ -142,56 +142,85 @@ TEST_CASE("graph SuperNet: candidate layers replace the unit in the graph") {
   CHECK(arch_cost(skip).params < arch_cost(seed).params);
 }
 
+namespace {
+
+// Every candidate of every unit, mixed across units: the one-hot SuperNet against the plain
+// network of the choice (build_network of the exported graph with the exported weights), in eval
+// and training mode, with and without gradients; the cost against arch_cost of that network.
+void check_one_hot(const ArchSpec& seed) {
+  GraphSuperNetwork net(seed, parse_candidates("plinio"));
+  randomize(net, 3);
+  const Variable x = images(seed.input, 3, 7);
+  size_t most = 0;
+  for (const auto& sn : net.blocks()) most = std::max(most, static_cast<size_t>(sn->size()));
+  for (size_t k = 0; k < most; ++k) {
+    std::vector<int64_t> choice;
+    for (size_t u = 0; u < net.blocks().size(); ++u)
+      choice.push_back(static_cast<int64_t>((k + u) % static_cast<size_t>(net.blocks()[u]->size())));
+    CAPTURE(k);
+    choose(net, choice);
+    const DnasExport ex = export_graph_supernet(net);
+    CHECK(ex.choices == choice);
+    auto plain = build_network(ex.arch);
+    plain->load_state(ex.state);
+    net.selection().mode = SelectionMode::Argmax;
+    for (const bool training : {false, true}) {
+      CAPTURE(training);
+      net.set_training(training);
+      plain->set_training(training);
+      {
+        autograd::NoGradGuard guard;  // the argmax branch alone
+        CHECK(gap(net(x).value(), (*plain)(x).value()) == 0.0);
+      }
+      // With gradients every branch runs, weighted by the one-hot theta: 1 * y + 0 * others.
+      CHECK(gap(net(x).value(), (*plain)(x).value()) == 0.0);
+    }
+    const ArchCost want = arch_cost(ex.arch);
+    CHECK(net.cost(CostKind::Params).value().get(0) == static_cast<double>(want.params));
+    CHECK(net.cost(CostKind::Macs).value().get(0) == static_cast<double>(want.macs));
+  }
+  // Under softmax the cost is the theta-weighted mean of the branches' and carries a gradient
+  // to every alpha.
+  net.selection().mode = SelectionMode::Softmax;
+  net.set_training(true);
+  for (Variable a : net.arch_parameters()) a.value().fill(0.0);
+  net(x);
+  Variable cost = net.cost(CostKind::Macs);
+  cost.backward();
+  for (const Variable& a : net.arch_parameters()) {
+    double norm = 0.0;
+    for (int64_t j = 0; j < a.grad().numel(); ++j) norm += std::abs(a.grad().get(j));
+    CHECK(norm > 0.0);
+  }
+}
+
+}  // namespace
+
 TEST_CASE("graph SuperNet: one-hot forward equals the plain network of that choice, cost its arch_cost") {
   for (const std::string name : {"resnet_block", "mbv2_block"}) {
     CAPTURE(name);
-    const ArchSpec seed = imported(name);
-    GraphSuperNetwork net(seed, parse_candidates("plinio"));
-    randomize(net, 3);
-    const Variable x = images(seed.input, 3, 7);
-    size_t most = 0;
-    for (const auto& sn : net.blocks()) most = std::max(most, static_cast<size_t>(sn->size()));
-    // Enough choices that every candidate of every unit is taken once, mixed across units.
-    for (size_t k = 0; k < most; ++k) {
-      std::vector<int64_t> choice;
-      for (size_t u = 0; u < net.blocks().size(); ++u)
-        choice.push_back(static_cast<int64_t>((k + u) % static_cast<size_t>(net.blocks()[u]->size())));
-      CAPTURE(k);
-      choose(net, choice);
-      const DnasExport ex = export_graph_supernet(net);
-      CHECK(ex.choices == choice);
-      auto plain = build_network(ex.arch);
-      plain->load_state(ex.state);
-      net.selection().mode = SelectionMode::Argmax;
-      for (const bool training : {false, true}) {
-        CAPTURE(training);
-        net.set_training(training);
-        plain->set_training(training);
-        {
-          autograd::NoGradGuard guard;  // the argmax branch alone
-          CHECK(gap(net(x).value(), (*plain)(x).value()) == 0.0);
-        }
-        // With gradients every branch runs, weighted by the one-hot theta: 1 * y + 0 * others.
-        CHECK(gap(net(x).value(), (*plain)(x).value()) == 0.0);
-      }
-      const ArchCost want = arch_cost(ex.arch);
-      CHECK(net.cost(CostKind::Params).value().get(0) == static_cast<double>(want.params));
-      CHECK(net.cost(CostKind::Macs).value().get(0) == static_cast<double>(want.macs));
-    }
-    // Under softmax the cost is the theta-weighted mean of the branches' and carries a gradient
-    // to every alpha.
-    net.selection().mode = SelectionMode::Softmax;
-    net.set_training(true);
-    for (Variable a : net.arch_parameters()) a.value().fill(0.0);
-    net(x);
-    Variable cost = net.cost(CostKind::Macs);
-    cost.backward();
-    for (const Variable& a : net.arch_parameters()) {
-      double norm = 0.0;
-      for (int64_t j = 0; j < a.grad().numel(); ++j) norm += std::abs(a.grad().get(j));
-      CHECK(norm > 0.0);
-    }
+    check_one_hot(imported(name));
   }
+  // A unit reading an earlier layer than the one before it (the projection comes first), and one
+  // without BatchNorm (a conv with bias, then hard-swish).
+  const ArchSpec graph = parse_arch(R"({"graph": 1, "input": [2, 8, 8], "classes": 3, "layers": [
+    {"name": "c1", "op": "conv", "out": 4, "kernel": [3, 3], "pad": [1, 1]},
+    {"name": "bn1", "op": "batchnorm"},
+    {"name": "r1", "op": "relu"},
+    {"name": "proj", "op": "conv", "out": 6, "kernel": [1, 1], "stride": [2, 2], "bias": true},
+    {"name": "c2", "op": "conv", "out": 6, "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1],
+     "inputs": ["r1"]},
+    {"name": "bn2", "op": "batchnorm"},
+    {"name": "add", "op": "add", "inputs": ["bn2", "proj"]},
+    {"name": "c3", "op": "conv", "out": 6, "kernel": [3, 3], "pad": [1, 1], "bias": true},
+    {"name": "h3", "op": "hswish"},
+    {"name": "gap", "op": "global_avgpool"},
+    {"name": "fc", "op": "linear", "out": 3, "bias": true}]})");
+  const std::vector<GraphUnit> units = graph_units(graph);
+  REQUIRE(units.size() == 3);
+  CHECK((units[1].conv == "c2" && units[1].input == 2 && units[1].first == 4));
+  CHECK((units[2].conv == "c3" && !units[2].batchnorm && units[2].inner == Activation::Hardswish));
+  check_one_hot(graph);
 }
 
 TEST_CASE("graph SuperNet: the exported argmax graph goes through text, checkpoint, training, int8") {
