@@ -80,8 +80,9 @@ void register_dnas(CLI::App& app) {
                   "imported ONNX model)");
   cmd->add_option("--method", o->method, "supernet | pit | pitsupernet | pit-after-supernet");
   cmd->add_option("--candidates", r.candidates,
-                  "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip, or plinio (cv:k3,cv:k5,ds:k3,skip); "
-                  "default: ds:k3,ds:k5,ds:k7,ir:k3e2,skip for a block seed, plinio for a graph seed");
+                  "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip, or plinio "
+                  "(cv:k3,cv:k5,ds:k3,skip); default: ds:k3,ds:k5,ds:k7,ir:k3e2,skip for a block "
+                  "seed, plinio for a graph seed");
   cmd->add_option("--cost", o->cost, "params | macs");
   cmd->add_option("--lambda", o->lambda, "cost weight")->check(CLI::NonNegativeNumber);
   cmd->add_option("--lambda-sweep", o->sweep, "comma-separated lambdas (overrides --lambda)");

@@ -28,7 +28,8 @@
 // with that one choice (graph_with_choices), so shapes, modules and costs come from the one
 // lowering. cost() = the rows outside the units + sum_u sum_j theta_uj * cost(branch uj) (params
 // or MACs, the lowering's counts); for a one-hot selection it equals arch_cost() of
-// graph_with_choices of that selection exactly. No PIT masks (PIT runs after it: pit-after-supernet).
+// graph_with_choices of that selection exactly. No PIT masks (PIT runs after it:
+// pit-after-supernet).
 #pragma once
 #include <optional>
 #include <string>

@@ -129,7 +129,8 @@ std::vector<GraphUnit> graph_units(const ArchSpec& seed) {
     u.in = start.input;
     u.out = rows[at].output;
     u.stride = start.stride.h;
-    u.inner = dw_activation.value_or(u.activation.value_or(first_activation.value_or(Activation::ReLU)));
+    u.inner =
+        dw_activation.value_or(u.activation.value_or(first_activation.value_or(Activation::ReLU)));
     if (u.dw.empty()) u.dw = unique_name(u.conv + "_dw", taken);
     if (u.dw_bn.empty()) u.dw_bn = unique_name(u.conv + "_dw_bn", taken);
     if (u.dw_act.empty()) u.dw_act = unique_name(u.conv + "_dw_act", taken);
@@ -145,11 +146,12 @@ std::vector<GraphUnit> graph_units(const ArchSpec& seed) {
 
 void check_graph_candidates(const std::vector<Candidate>& candidates) {
   for (const Candidate& c : candidates)
-    PICONAS_CHECK(c.identity || c.kind == BlockKind::Conv || c.kind == BlockKind::DepthwiseSeparable,
-                  "graph SuperNet: candidate '"
-                      << candidate_name(c)
-                      << "' does not replace a layer of a graph network (cv:kK, ds:kK or skip; "
-                         "e.g. --candidates plinio)");
+    PICONAS_CHECK(
+        c.identity || c.kind == BlockKind::Conv || c.kind == BlockKind::DepthwiseSeparable,
+        "graph SuperNet: candidate '"
+            << candidate_name(c)
+            << "' does not replace a layer of a graph network (cv:kK, ds:kK or skip; "
+               "e.g. --candidates plinio)");
 }
 
 std::vector<Candidate> unit_candidates(const GraphUnit& unit,
@@ -173,8 +175,8 @@ std::vector<GraphLayer> candidate_layers(const GraphUnit& unit, const Candidate&
     layers.push_back(act_layer(unit.dw_act, unit.inner));
     layers.push_back(conv_layer(unit.conv, unit.out.c, 1, 1, 1, bias));
   } else {
-    PICONAS_CHECK(c.kind == BlockKind::Conv, "graph SuperNet: candidate '" << candidate_name(c)
-                                                                         << "' is no layer");
+    PICONAS_CHECK(c.kind == BlockKind::Conv,
+                  "graph SuperNet: candidate '" << candidate_name(c) << "' is no layer");
     layers.push_back(conv_layer(unit.conv, unit.out.c, c.kernel, unit.stride, 1, bias));
   }
   if (unit.batchnorm) layers.push_back(bn_layer(unit.bn, unit.eps));
@@ -185,8 +187,8 @@ std::vector<GraphLayer> candidate_layers(const GraphUnit& unit, const Candidate&
 ArchSpec graph_with_choices(const ArchSpec& seed, const std::vector<GraphUnit>& units,
                             const std::vector<std::optional<Candidate>>& choice) {
   PICONAS_CHECK(choice.size() == units.size(), "graph SuperNet: " << choice.size()
-                                                                  << " choices for "
-                                                                  << units.size() << " layers");
+                                                                  << " choices for " << units.size()
+                                                                  << " layers");
   std::vector<int> unit_at(seed.graph.size(), -1);
   for (size_t u = 0; u < units.size(); ++u) unit_at.at(units[u].first) = static_cast<int>(u);
   ArchSpec out = seed;

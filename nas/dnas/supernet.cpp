@@ -106,7 +106,8 @@ SuperNet::SuperNet(std::vector<Candidate> candidates, std::vector<std::shared_pt
     PICONAS_CHECK(candidates_[j].identity == (branches_[j] == nullptr),
                   "SuperNet: branch " << j << " (" << candidate_name(candidates_[j])
                                       << ") has no module, or the identity has one");
-    if (branches_[j]) register_module(std::string("branches.").append(std::to_string(j)), branches_[j]);
+    if (branches_[j])
+      register_module(std::string("branches.").append(std::to_string(j)), branches_[j]);
   }
   if (candidates_.size() > 1)
     alpha_ = Variable(Tensor::zeros({static_cast<int64_t>(candidates_.size())}), true);

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "onnx_fixture.h"
 #include "core/rng.h"
 #include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
@@ -22,6 +21,7 @@
 #include "nas/dnas/dnas_search.h"
 #include "nas/dnas/graph_supernet.h"
 #include "nas/onnx/onnx_import.h"
+#include "onnx_fixture.h"
 
 using namespace piconas;
 using namespace piconas::nas;
@@ -156,7 +156,8 @@ void check_one_hot(const ArchSpec& seed) {
   for (size_t k = 0; k < most; ++k) {
     std::vector<int64_t> choice;
     for (size_t u = 0; u < net.blocks().size(); ++u)
-      choice.push_back(static_cast<int64_t>((k + u) % static_cast<size_t>(net.blocks()[u]->size())));
+      choice.push_back(
+          static_cast<int64_t>((k + u) % static_cast<size_t>(net.blocks()[u]->size())));
     CAPTURE(k);
     choose(net, choice);
     const DnasExport ex = export_graph_supernet(net);
@@ -196,7 +197,8 @@ void check_one_hot(const ArchSpec& seed) {
 
 }  // namespace
 
-TEST_CASE("graph SuperNet: one-hot forward equals the plain network of that choice, cost its arch_cost") {
+TEST_CASE(
+    "graph SuperNet: one-hot forward equals the plain network of that choice, cost its arch_cost") {
   for (const std::string name : {"resnet_block", "mbv2_block"}) {
     CAPTURE(name);
     check_one_hot(imported(name));
@@ -223,7 +225,8 @@ TEST_CASE("graph SuperNet: one-hot forward equals the plain network of that choi
   check_one_hot(graph);
 }
 
-TEST_CASE("graph SuperNet: the exported argmax graph goes through text, checkpoint, training, int8") {
+TEST_CASE(
+    "graph SuperNet: the exported argmax graph goes through text, checkpoint, training, int8") {
   const ArchSpec seed = imported("resnet_block");
   GraphSuperNetwork net(seed, parse_candidates("plinio"));
   randomize(net, 5);
@@ -234,8 +237,10 @@ TEST_CASE("graph SuperNet: the exported argmax graph goes through text, checkpoi
   CHECK(format_layer_table(ex.arch).find(net.units()[0].dw) != std::string::npos);  // `info`
   // A piconas-model checkpoint of it loads to the same logits (`info`, `train --init`, `export`).
   Checkpoint ck;
-  ck.meta = {{"format", "piconas-model"}, {"version", 1},
-             {"arch", to_text(ex.arch)},  {"input", {seed.input.c, seed.input.h, seed.input.w}},
+  ck.meta = {{"format", "piconas-model"},
+             {"version", 1},
+             {"arch", to_text(ex.arch)},
+             {"input", {seed.input.c, seed.input.h, seed.input.w}},
              {"classes", seed.num_classes},
              {"normalization",
               {{"mean", std::vector<float>(3, 0.5f)}, {"std", std::vector<float>(3, 0.25f)}}}};
