@@ -1,6 +1,6 @@
 // The whole DNAS pipeline behind `piconas dnas`: for each lambda of a sweep, search
 // (SuperNet, PIT, both at once, or PIT after a SuperNet search), export to a blocks-space
-// architecture, fine-tune the exported network from its inherited weights, test it and save
+// architecture (a graph network for a graph seed), fine-tune the exported network from its inherited weights, test it and save
 // it as a piconas-model checkpoint that `piconas export` turns into int8 C.
 //
 // Files under out_dir (lambda directories are named "lambda_<value>"):

@@ -119,8 +119,9 @@ autograd::Variable forward_masked(autograd::Module& stack, const autograd::Varia
                                   const autograd::Variable& in_mask,
                                   const autograd::Variable& out_mask);
 
-// What the search loop (dnas_search.h) trains: a DnasNetwork (block seeds) or a GraphPitNetwork
-// (graph seeds, nas/dnas/graph_pit.h). parameters() are the weights; the architectural
+// What the search loop (dnas_search.h) trains: a DnasNetwork (block seeds), a GraphPitNetwork
+// or a GraphSuperNetwork (graph seeds, nas/dnas/graph_pit.h, graph_supernet.h). parameters()
+// are the weights; the architectural
 // parameters (alphas, gammas) are listed by arch_parameters().
 class SearchNetwork : public autograd::Module {
  public:
