@@ -223,6 +223,18 @@ TEST_CASE(
   CHECK((units[1].conv == "c2" && units[1].input == 2 && units[1].first == 4));
   CHECK((units[2].conv == "c3" && !units[2].batchnorm && units[2].inner == Activation::Hardswish));
   check_one_hot(graph);
+  // A BatchNorm read by its activation and by an add ends the unit: the activation stays.
+  const ArchSpec shared = parse_arch(R"({"graph": 1, "input": [2, 6, 6], "classes": 3, "layers": [
+    {"name": "c1", "op": "conv", "out": 4, "kernel": [3, 3], "pad": [1, 1]},
+    {"name": "bn1", "op": "batchnorm"},
+    {"name": "r1", "op": "relu6"},
+    {"name": "add", "op": "add", "inputs": ["r1", "bn1"]},
+    {"name": "gap", "op": "global_avgpool"},
+    {"name": "fc", "op": "linear", "out": 3, "bias": true}]})");
+  const std::vector<GraphUnit> one = graph_units(shared);
+  REQUIRE(one.size() == 1);
+  CHECK((one[0].last == 1 && !one[0].activation && one[0].inner == Activation::ReLU6));
+  check_one_hot(shared);
 }
 
 TEST_CASE(
