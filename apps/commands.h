@@ -81,7 +81,8 @@ inline void add_calibration_options(CLI::App* cmd, nas::deploy::CalibrationOptio
 }
 
 // An --arch value that names a file holding a graph network's JSON (the network file of
-// `piconas import`, docs/onnx.md) is replaced by that JSON; any other value is kept.
+// `piconas import`, docs/onnx.md), or the directory `piconas import --out` wrote (its
+// network.json), is replaced by that JSON; any other value is kept.
 std::string arch_argument(const std::string& value);
 
 }  // namespace piconas::apps

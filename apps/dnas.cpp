@@ -73,13 +73,16 @@ void register_dnas(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("dnas", "differentiable NAS: SuperNet / PIT search, export and fine-tune");
   cmd->add_option("--seed-arch", r.seed_arch,
-                  "seed architecture (name, blocks/mbv2 text, graph network JSON or its file)");
+                  "seed architecture (name, blocks/mbv2 text, graph network JSON, its file, or the "
+                  "directory of `piconas import`)");
   cmd->add_option("--init", r.init_checkpoint,
                   "start from this model checkpoint's weights and architecture (PIT; e.g. an "
                   "imported ONNX model)");
   cmd->add_option("--method", o->method, "supernet | pit | pitsupernet | pit-after-supernet");
   cmd->add_option("--candidates", r.candidates,
-                  "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip, or plinio (cv:k3,cv:k5,ds:k3,skip)");
+                  "SuperNet candidates, e.g. ds:k3,ds:k5,ir:k3e2,skip, or plinio "
+                  "(cv:k3,cv:k5,ds:k3,skip); default: ds:k3,ds:k5,ds:k7,ir:k3e2,skip for a block "
+                  "seed, plinio for a graph seed");
   cmd->add_option("--cost", o->cost, "params | macs");
   cmd->add_option("--lambda", o->lambda, "cost weight")->check(CLI::NonNegativeNumber);
   cmd->add_option("--lambda-sweep", o->sweep, "comma-separated lambdas (overrides --lambda)");

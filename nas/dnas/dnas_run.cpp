@@ -16,6 +16,7 @@
 #include "nas/checkpoint.h"
 #include "nas/dnas/dnas_export.h"
 #include "nas/dnas/graph_pit.h"
+#include "nas/dnas/graph_supernet.h"
 #include "nas/train/model_io.h"
 
 namespace piconas::nas::dnas {
@@ -118,7 +119,15 @@ DnasExport search_stage(SearchNetwork& net, const TrainData& train, const Search
     log(line.str());
   });
   if (auto* graph = dynamic_cast<GraphPitNetwork*>(&net)) return export_graph_network(*graph);
+  if (auto* graph = dynamic_cast<GraphSuperNetwork*>(&net)) return export_graph_supernet(*graph);
   return export_network(dynamic_cast<DnasNetwork&>(net));
+}
+
+// The candidate list: --candidates, or by default ds:k3,ds:k5,ds:k7,ir:k3e2,skip for a block seed
+// and plinio for a graph seed.
+std::string candidates_of(const RunOptions& o, const ArchSpec& seed) {
+  if (!o.candidates.empty()) return o.candidates;
+  return seed.graph.empty() ? kBlockCandidates : "plinio";
 }
 
 // The seed architecture and, with --init, its trained weights and input normalisation.
@@ -145,11 +154,13 @@ Seed load_seed(const RunOptions& o) {
     seed.state = model.module->state();
     seed.normalization = model.normalization;
   }
-  PICONAS_CHECK(seed.arch.graph.empty() || o.method == DnasMethod::Pit,
-                "dnas: method '" << dnas_method_name(o.method)
-                                 << "' needs a block architecture, and the seed is a graph "
-                                    "network (an imported model) whose layers do not map to "
-                                    "the blocks space; use --method pit (docs/onnx.md)");
+  PICONAS_CHECK(seed.arch.graph.empty() || o.method != DnasMethod::PitSuperNet,
+                "dnas: method 'pitsupernet' needs a block architecture, and the seed is a graph "
+                "network (an imported model); use --method pit-after-supernet (docs/dnas.md)");
+  if (!seed.arch.graph.empty() && o.method != DnasMethod::Pit) {  // fail before loading data
+    check_graph_candidates(parse_candidates(candidates_of(o, seed.arch)));
+    graph_units(seed.arch);
+  }
   return seed;
 }
 
@@ -175,9 +186,15 @@ void save_model(const std::string& path, const ArchSpec& arch, autograd::Module&
 std::string arch_label(const ArchSpec& arch) {
   if (arch.graph.empty()) return to_text(arch);
   std::string label = "graph";
-  for (const GraphLayer& l : arch.graph)
-    if (l.op == GraphOp::Conv && l.groups == 1)
-      label += " " + l.name + "=" + std::to_string(l.out_channels);
+  for (const GraphLayer& l : arch.graph) {
+    if (l.op != GraphOp::Conv) continue;
+    label += " " + l.name + "=" + std::to_string(l.out_channels);
+    if (l.groups > 1) label += "g" + std::to_string(l.groups);
+    if (l.kernel != Size2{1, 1})
+      label += "k" + (l.kernel.square() ? std::to_string(l.kernel.h)
+                                        : std::to_string(l.kernel.h) + "x" +
+                                              std::to_string(l.kernel.w));
+  }
   return label;
 }
 
@@ -226,10 +243,12 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
     DnasConfig config;
     config.supernet = o.method != DnasMethod::Pit;
     config.pit = o.method == DnasMethod::Pit || o.method == DnasMethod::PitSuperNet;
-    if (config.supernet) config.candidates = parse_candidates(o.candidates);
+    if (config.supernet) config.candidates = parse_candidates(candidates_of(o, seed));
     std::unique_ptr<SearchNetwork> net;
     if (seed.graph.empty())
       net = std::make_unique<DnasNetwork>(seed, config);
+    else if (config.supernet)
+      net = std::make_unique<GraphSuperNetwork>(seed, config.candidates);
     else
       net = std::make_unique<GraphPitNetwork>(seed);
     Rng init(o.search.seed);
@@ -244,13 +263,19 @@ std::vector<RunPoint> run_dnas(const RunOptions& o,
         *net, train, so, tables,
         config.pit && config.supernet ? "pitsupernet" : (config.pit ? "pit" : "supernet"), log);
     if (o.method == DnasMethod::PitAfterSuperNet) {
-      log("  supernet result " + to_text(ex.arch) + "; PIT on it");
-      DnasConfig pit;
-      pit.supernet = false;
-      pit.pit = true;
-      DnasNetwork second(ex.arch, pit);
-      second.load_plain_state(ex.state);
-      ex = search_stage(second, train, so, tables, "pit", log);
+      log("  supernet result " + arch_label(ex.arch) + "; PIT on it");
+      if (ex.arch.graph.empty()) {
+        DnasConfig pit;
+        pit.supernet = false;
+        pit.pit = true;
+        DnasNetwork second(ex.arch, pit);
+        second.load_plain_state(ex.state);
+        ex = search_stage(second, train, so, tables, "pit", log);
+      } else {
+        GraphPitNetwork second(ex.arch);
+        second.load_state(ex.state);
+        ex = search_stage(second, train, so, tables, "pit", log);
+      }
     }
     auto plain = build_network(ex.arch);
     plain->load_state(ex.state);

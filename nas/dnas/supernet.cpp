@@ -90,7 +90,31 @@ SuperNet::SuperNet(std::vector<Candidate> candidates, const BlockSpec& seed, int
     alpha_ = Variable(Tensor::zeros({static_cast<int64_t>(candidates_.size())}), true);
 }
 
+SuperNet::SuperNet(std::vector<Candidate> candidates, std::vector<std::shared_ptr<Module>> branches,
+                   int64_t in_channels, int out_channels,
+                   std::shared_ptr<const SelectionState> selection)
+    : candidates_(std::move(candidates)),
+      in_channels_(in_channels),
+      branches_(std::move(branches)),
+      selection_(std::move(selection)),
+      prebuilt_(true) {
+  PICONAS_CHECK(!candidates_.empty() && candidates_.size() == branches_.size(),
+                "SuperNet: " << candidates_.size() << " candidates for " << branches_.size()
+                             << " branches");
+  seed_.out_channels = out_channels;
+  for (size_t j = 0; j < branches_.size(); ++j) {
+    PICONAS_CHECK(candidates_[j].identity == (branches_[j] == nullptr),
+                  "SuperNet: branch " << j << " (" << candidate_name(candidates_[j])
+                                      << ") has no module, or the identity has one");
+    if (branches_[j])
+      register_module(std::string("branches.").append(std::to_string(j)), branches_[j]);
+  }
+  if (candidates_.size() > 1)
+    alpha_ = Variable(Tensor::zeros({static_cast<int64_t>(candidates_.size())}), true);
+}
+
 BlockSpec SuperNet::spec_of(int64_t branch) const {
+  PICONAS_CHECK(!prebuilt_, "SuperNet: the branches of a graph network's layer are not blocks");
   const Candidate& c = candidates_.at(static_cast<size_t>(branch));
   PICONAS_CHECK(!c.identity, "SuperNet: branch " << branch << " is the identity, not a block");
   BlockSpec b = seed_;

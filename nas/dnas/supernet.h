@@ -79,6 +79,11 @@ class SuperNet : public autograd::Module {
  public:
   SuperNet(std::vector<Candidate> candidates, const BlockSpec& seed, int64_t in_channels,
            Activation act, std::shared_ptr<const SelectionState> selection);
+  // A choice among prebuilt branches of one output shape (nullptr exactly for the identity
+  // candidates): the layers of a graph network (nas/dnas/graph_supernet.h). Its spec_of throws.
+  SuperNet(std::vector<Candidate> candidates,
+           std::vector<std::shared_ptr<autograd::Module>> branches, int64_t in_channels,
+           int out_channels, std::shared_ptr<const SelectionState> selection);
   autograd::Variable forward(const autograd::Variable& x) override;
   const char* kind() const override { return "supernet"; }
 
@@ -105,6 +110,7 @@ class SuperNet : public autograd::Module {
   std::shared_ptr<const SelectionState> selection_;
   autograd::Variable alpha_, theta_;
   std::shared_ptr<MaskGroup> in_group_, out_group_;
+  bool prebuilt_ = false;  // the branches of a graph network's layer, not blocks
 };
 
 // Runs a conv/BN/act stack (a Sequential, or a Residual around one) applying masks after every
@@ -113,8 +119,9 @@ autograd::Variable forward_masked(autograd::Module& stack, const autograd::Varia
                                   const autograd::Variable& in_mask,
                                   const autograd::Variable& out_mask);
 
-// What the search loop (dnas_search.h) trains: a DnasNetwork (block seeds) or a GraphPitNetwork
-// (graph seeds, nas/dnas/graph_pit.h). parameters() are the weights; the architectural
+// What the search loop (dnas_search.h) trains: a DnasNetwork (block seeds), a GraphPitNetwork
+// or a GraphSuperNetwork (graph seeds, nas/dnas/graph_pit.h, graph_supernet.h). parameters()
+// are the weights; the architectural
 // parameters (alphas, gammas) are listed by arch_parameters().
 class SearchNetwork : public autograd::Module {
  public:

@@ -1,6 +1,6 @@
 // PIT on graph networks (nas/dnas/graph_pit.h): channel spaces, equivalence of
 // the export, cost equal to arch_cost of the export, and the named refusal of
-// SuperNet on a graph seed.
+// PIT and SuperNet at once on a graph seed.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -131,16 +131,14 @@ TEST_CASE("graph PIT export removes masked channels, keeps the logits and the co
     for (int64_t c = 0; c < g->gamma.value().numel(); ++c) CHECK(g->gamma.grad().get(c) > 0.0);
 }
 
-TEST_CASE("dnas: SuperNet on a graph seed is a named refusal; --init only with PIT") {
+TEST_CASE("dnas: PIT and SuperNet at once on a graph seed is a named refusal") {
+  // SuperNet alone, and PIT after it, search a graph seed (nas/dnas/graph_supernet.h).
   RunOptions o;
   o.seed_arch = to_text(parse_arch(kSeed));
   o.out_dir = "unused";
-  o.method = DnasMethod::SuperNet;
+  o.method = DnasMethod::PitSuperNet;
   CHECK_THROWS_WITH_AS(run_dnas(o, [](const std::string &) {}),
-                       doctest::Contains("method 'supernet' needs a block architecture, and the "
-                                         "seed is a graph network"),
+                       doctest::Contains("method 'pitsupernet' needs a block architecture, and "
+                                         "the seed is a graph network"),
                        Error);
-  o.method = DnasMethod::PitAfterSuperNet;
-  CHECK_THROWS_WITH_AS(run_dnas(o, [](const std::string &) {}),
-                       doctest::Contains("use --method pit"), Error);
 }
