@@ -409,7 +409,8 @@ void inverse_filters(const ConvShape& s, const T* du, T* dw) {
 // (as in the forward) and dM = A dy A^T of the output-gradient tiles,
 // du[xi][o][c] = sum over tiles dM[xi][o][tile] V[xi][c][tile] (36 GEMMs per block, the
 // long dimension the block's tiles), then dw[o][c] += G^T du[o][c] G. Each chunk of blocks
-// (one per thread) sums into its own du, the chunks' du are added in chunk order.
+// sums into its own du, the chunks' du are added in chunk order; the number of chunks is fixed
+// by the size (core/parallel.h fixed_part_count), so dw is the same for any thread count.
 template <class T>
 void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   const Tiling t = make_tiling(s, sizeof(T));
@@ -417,7 +418,7 @@ void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   const int64_t out_plane = s.out_h * s.out_w;
   const int64_t ld = (t.block_tiles + kLanes - 1) / kLanes * kLanes;
   const int64_t pitch = t.tiles_w * kM + 2;
-  const int64_t chunks = parallel_chunk_count(t.blocks);
+  const int64_t chunks = fixed_part_count(t.blocks);
   thread_local std::vector<T> du_buffer;
   T* du = grown(du_buffer, chunks * du_size);
   parallel_for(0, chunks, [&](int64_t chunk) {
