@@ -4,10 +4,6 @@
 #include <map>
 #include <mutex>
 
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
-
 #include "core/error.h"
 
 namespace piconas {
@@ -16,7 +12,6 @@ namespace {
 constexpr size_t kAlignment = 64;
 constexpr size_t kCacheMinimum = size_t{1} << 20;
 constexpr size_t kLargeGranule = size_t{64} << 10;
-constexpr size_t kHugePage = size_t{2} << 20;
 
 struct BlockCache {
   std::mutex mutex;
@@ -25,7 +20,9 @@ struct BlockCache {
   int64_t limit = int64_t{4} << 30;
   int64_t hits = 0, misses = 0;
 
-  ~BlockCache();
+  ~BlockCache() {
+    for (auto& [size, block] : free_blocks) std::free(block);
+  }
 };
 
 BlockCache& cache() {
@@ -38,55 +35,7 @@ size_t round_capacity(size_t bytes) {
     size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
     return rounded == 0 ? kAlignment : rounded;
   }
-  const size_t granule = bytes >= kHugePage ? kHugePage : kLargeGranule;
-  return (bytes + granule - 1) / granule * granule;
-}
-
-// Blocks of 2 MiB and more (whole 2 MiB pages by round_capacity) are mapped directly, 2 MiB
-// aligned and marked for transparent huge pages: their first touch then faults one 2 MiB page
-// instead of 512 pages of 4 KiB (a cold scoring pass of mbv2-bench at 96x96 took ~380,000
-// faults, a third of its time). Elsewhere, and if the mapping fails, plain aligned_alloc.
-bool is_mapped(size_t capacity) {
-#ifdef __linux__
-  return capacity >= kHugePage;
-#else
-  (void)capacity;
-  return false;
-#endif
-}
-
-void* system_allocate(size_t capacity) {
-#ifdef __linux__
-  if (is_mapped(capacity)) {
-    const size_t span = capacity + kHugePage;
-    void* raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) return nullptr;
-    const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
-    const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
-    if (aligned > start) munmap(raw, aligned - start);
-    if (start + span > aligned + capacity)
-      munmap(reinterpret_cast<void*>(aligned + capacity), start + span - aligned - capacity);
-    void* block = reinterpret_cast<void*>(aligned);
-    madvise(block, capacity, MADV_HUGEPAGE);  // advice only: without THP, 4 KiB pages
-    return block;
-  }
-#endif
-  return std::aligned_alloc(kAlignment, capacity);
-}
-
-void system_free(void* block, size_t capacity) {
-#ifdef __linux__
-  if (is_mapped(capacity)) {
-    munmap(block, capacity);
-    return;
-  }
-#endif
-  (void)capacity;
-  std::free(block);
-}
-
-BlockCache::~BlockCache() {
-  for (auto& [size, block] : free_blocks) system_free(block, size);
+  return (bytes + kLargeGranule - 1) / kLargeGranule * kLargeGranule;
 }
 }  // namespace
 
@@ -106,7 +55,7 @@ void* allocate_block(size_t bytes, size_t* capacity) {
     }
     ++c.misses;
   }
-  void* block = system_allocate(rounded);
+  void* block = std::aligned_alloc(kAlignment, rounded);
   PICONAS_CHECK(block != nullptr, "out of memory allocating " << bytes << " bytes");
   return block;
 }
@@ -122,7 +71,7 @@ void free_block(void* block, size_t capacity) {
       return;
     }
   }
-  system_free(block, capacity);
+  std::free(block);
 }
 
 AllocatorStats allocator_stats() {
@@ -143,7 +92,7 @@ void set_allocator_cache_limit(int64_t bytes) {
 void release_cached_blocks() {
   BlockCache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  for (auto& [size, block] : c.free_blocks) system_free(block, size);
+  for (auto& [size, block] : c.free_blocks) std::free(block);
   c.free_blocks.clear();
   c.cached_bytes = 0;
 }

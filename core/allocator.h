@@ -1,8 +1,6 @@
 // Tensor storage allocation: 64-byte aligned blocks, with a cache for large blocks.
-// Blocks of 1 MiB and more are rounded up to 64 KiB (2 MiB from 2 MiB on) and, when freed,
-// kept for reuse by the next request of the same rounded size instead of going back to the
-// system. On Linux, blocks of 2 MiB and more are mapped 2 MiB-aligned with
-// madvise(MADV_HUGEPAGE), so their first touch faults 2 MiB pages, not 4 KiB ones. Training and
+// Blocks of 1 MiB and more are rounded up to 64 KiB and, when freed, kept for reuse by the
+// next request of the same rounded size instead of going back to the system. Training and
 // scoring loops allocate the same activation shapes every step; without the cache each one is
 // a fresh mmap whose page faults cost ~45% of a forward/backward pass on large batches.
 // The cache is process-wide and thread-safe, holds at most `limit` bytes (default 4 GiB) and

@@ -218,29 +218,6 @@ TEST_CASE("allocator: large blocks are reused zeroed, small ones are not cached"
   set_allocator_cache_limit(int64_t{4} << 30);
 }
 
-TEST_CASE("allocator: blocks of 2 MiB and more are whole 2 MiB pages, 2 MiB aligned on Linux") {
-  release_cached_blocks();
-  size_t capacity = 0;
-  void* block = allocate_block((size_t{3} << 20) + 5, &capacity);
-  CHECK(capacity == (size_t{4} << 20));
-#ifdef __linux__
-  CHECK(reinterpret_cast<uintptr_t>(block) % (uintptr_t{2} << 20) == 0);
-#endif
-  unsigned char* bytes = static_cast<unsigned char*>(block);
-  for (size_t i = 0; i < capacity; i += 4096) bytes[i] = 1;  // every page writable
-  bytes[capacity - 1] = 2;
-  free_block(block, capacity);
-  block = allocate_block((size_t{3} << 20) + 100, &capacity);  // same rounded size: reused
-  CHECK(static_cast<unsigned char*>(block) == bytes);
-  free_block(block, capacity);
-  void* mid = allocate_block((size_t{3} << 19) + 1, &capacity);  // 1.5 MiB: 64 KiB granules
-  CHECK(capacity == (size_t{3} << 19) + (size_t{64} << 10));
-  CHECK(reinterpret_cast<uintptr_t>(mid) % 64 == 0);
-  free_block(mid, capacity);
-  release_cached_blocks();
-  CHECK(allocator_stats().cached_bytes == 0);
-}
-
 TEST_CASE("tensor: large blocks are zeroed completely when the fill is split over threads") {
   const int previous = num_threads();
   for (int threads : {2, 3}) {
