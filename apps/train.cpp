@@ -17,7 +17,7 @@ namespace piconas::apps {
 
 namespace {
 struct TrainOptions {
-  nas::train::TrainConfig config;
+  nas::train::TrainSettings settings;
   std::string data = "fashion-mnist";
   std::string schedule = "cosine";
   bool no_nesterov = false;
@@ -61,22 +61,23 @@ void run_train(TrainOptions& o, const Communicator& comm) {
       {"cosine", autograd::ScheduleKind::Cosine},
       {"step", autograd::ScheduleKind::Step},
       {"constant", autograd::ScheduleKind::Constant}};
-  nas::train::TrainConfig& c = o.config;
+  nas::train::TrainSettings& c = o.settings;
   c.data.kind = data::parse_dataset_kind(o.data);
   c.schedule = schedules.at(o.schedule);
   c.nesterov = !o.no_nesterov;
   c.evaluate_test = !o.no_test;
-  // The one range check of the configuration, naming the flags (train_model checks it again).
-  nas::train::check_train_config(c, flag_names({{"batch_size", "--batch"},
+  // The one range check of the settings, naming the flags (train_model checks it again).
+  nas::train::check_train_settings(c, flag_names({{"batch_size", "--batch"},
                                                 {"warmup_epochs", "--warmup"},
                                                 {"step_gamma", "--gamma"},
                                                 {"bn_recalibration_batches", "--bn-batches"},
                                                 {"checkpoint_every_steps", "--checkpoint-every"},
                                                 {"progress_every_steps", "--progress-every"},
                                                 {"out_dir", "--out"}}));
-  if (comm.is_root()) c.on_progress = print_progress;
-  c.communicator = &comm;
-  nas::train::TrainResult r = nas::train::train_model(c);
+  nas::train::TrainHooks hooks;
+  if (comm.is_root()) hooks.on_progress = print_progress;
+  hooks.communicator = &comm;
+  nas::train::TrainResult r = nas::train::train_model(c, hooks);
   if (!comm.is_root()) return;
   PICONAS_CHECK(!r.history.empty(), "train: stopped before the first epoch finished");
   const nas::train::EpochMetrics& last = r.history.back();
@@ -91,7 +92,7 @@ void run_train(TrainOptions& o, const Communicator& comm) {
 
 void register_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
-  nas::train::TrainConfig& c = o->config;
+  nas::train::TrainSettings& c = o->settings;
   CLI::App* cmd = app.add_subcommand("train", "train an architecture on an image data set");
   CLI::Option* arch = cmd->add_option("--arch", c.arch, "architecture: a reference name, a text form or a network file")
       ->capture_default_str()
@@ -134,11 +135,11 @@ void register_train(CLI::App& app) {
   cmd->add_option("--progress-every", c.progress_every_steps, "print progress every N steps")
       ->capture_default_str();
   cmd->callback([o, arch] {
-    if (!o->config.init.empty() && arch->count() == 0) {  // the architecture of --init
-      const nlohmann::json meta = nas::load_checkpoint(o->config.init).meta;
+    if (!o->settings.init.empty() && arch->count() == 0) {  // the architecture of --init
+      const nlohmann::json meta = nas::load_checkpoint(o->settings.init).meta;
       PICONAS_CHECK(meta.contains("arch") && meta["arch"].is_string(),
-                    "train: --init '" << o->config.init << "' has no architecture text");
-      o->config.arch = meta["arch"].get<std::string>();
+                    "train: --init '" << o->settings.init << "' has no architecture text");
+      o->settings.arch = meta["arch"].get<std::string>();
     }
     const Communicator comm = Communicator::join();
     run_on_ranks(comm, [&] { run_train(*o, comm); });

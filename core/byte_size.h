@@ -1,5 +1,5 @@
-// Byte sizes: the one type and the one parser of every byte budget and flag (--max-sram,
-// --max-flash, --max-memory, --budget-sram, the run configuration's byte keys).
+// Byte sizes: the one parser of every byte budget and flag (--max-sram, --max-flash,
+// --max-memory, --budget-sram, the run configuration's byte keys), into a plain int64_t.
 // Text: a whole number with an optional binary suffix K, M or G, optionally followed by B or iB,
 // case-insensitive: "64K" = 65536, "256KB" = "256KiB" = 262144, "1000" = 1000; "1.5M", "-1",
 // "64X" are errors.
@@ -8,11 +8,6 @@
 #include <string>
 
 namespace piconas {
-
-struct ByteSize {
-  int64_t bytes = 0;
-  bool operator==(const ByteSize&) const = default;
-};
 
 // "64K" -> 65536; throws Error naming `what` on malformed text or overflow.
 int64_t parse_byte_size(const std::string& text, const std::string& what = "size");

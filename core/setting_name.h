@@ -1,5 +1,5 @@
 // How an error message names a setting. A validation function (check_search_settings,
-// check_train_config, check_export_options) names each field by its member name ("batch_size")
+// check_train_settings, check_export_options) names each field by its member name ("batch_size")
 // and asks its caller's SettingName for the spelling that caller's user knows: the command
 // line's "--batch", a run configuration's "config key 'batch'", a library caller's
 // "train: batch size". So one function checks the ranges, and every message still names the

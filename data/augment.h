@@ -24,6 +24,8 @@ struct ResizedCropConfig {
   double scale_max = 1.0;
   double ratio_min = 3.0 / 4.0;
   double ratio_max = 4.0 / 3.0;
+
+  bool operator==(const ResizedCropConfig&) const = default;
 };
 
 struct AugmentConfig {
@@ -33,6 +35,7 @@ struct AugmentConfig {
 
   bool any() const { return pad > 0 || horizontal_flip || resized_crop.enabled; }
   void validate() const;  // Error on a negative pad or an empty / invalid range
+  bool operator==(const AugmentConfig&) const = default;
 };
 
 // Box for a random resized crop of a height x width image.

@@ -50,6 +50,8 @@ struct DatasetSpec {
   int resolution = 0;  // square side in pixels; 0 keeps the native size (required for folders)
   int width = 0;       // > 0: resize to resolution (the height) x width instead, a non-square size
   bool skip_corrupt = false;  // folders: skip unreadable images instead of throwing
+
+  bool operator==(const DatasetSpec&) const = default;
 };
 
 // /usr/share/datasets/fashion-mnist, /usr/share/datasets/mnist,

@@ -95,12 +95,13 @@ bool has_residual(const BlockSpec& block, int in_channels) {
          block.out_channels == in_channels;
 }
 
-int64_t se_channels(int64_t hidden) {
-  const int64_t v = hidden / 4;
-  int64_t rounded = std::max<int64_t>(8, (v + 4) / 8 * 8);
-  if (10 * rounded < 9 * v) rounded += 8;
+int64_t make_divisible8(double v) {
+  int64_t rounded = std::max<int64_t>(8, static_cast<int64_t>(v + 4) / 8 * 8);
+  if (static_cast<double>(rounded) < 0.9 * v) rounded += 8;
   return rounded;
 }
+
+int64_t se_channels(int64_t hidden) { return make_divisible8(static_cast<double>(hidden / 4)); }
 
 bool has_expansion(BlockKind kind) {
   return kind == BlockKind::InvertedResidual || kind == BlockKind::ConvNeXt;

@@ -109,8 +109,15 @@ inline int64_t hidden_channels(const BlockSpec& b, int64_t in_channels) {
   return b.hidden > 0 ? b.hidden : in_channels * b.expansion;
 }
 
+// torchvision's _make_divisible(v, 8) in its own (double) arithmetic: the multiple of 8 nearest
+// v (halves up), at least 8, plus 8 when that falls below 90 % of v. The one rounding of
+// MobileNetV3's widths: the SE squeeze (v = hidden / 4, an integer) and every width-multiplied
+// channel count (v = channels * width, a double as in torchvision: at a few widths the product
+// rounds below an exact multiple-of-8 boundary, e.g. 200 * 0.58, and torchvision's network has
+// the smaller width, so the rounding is not done in exact rational arithmetic).
+int64_t make_divisible8(double v);
 // Squeeze width of the SE module of a block with `hidden` channels: MobileNetV3's
-// make_divisible(hidden / 4, 8) (a multiple of 8, at least 8, never below 90 % of hidden / 4).
+// make_divisible8(hidden / 4) (hidden / 4 floored first, as torchvision's hidden // 4).
 int64_t se_channels(int64_t hidden);
 // The activation block b runs: its own, or the network's.
 inline Activation block_activation(const BlockSpec& b, Activation network) {

@@ -1,6 +1,5 @@
 // The named reference networks declared in arch_spec.h: the benchmarks, the MLPerf Tiny networks
 // and MobileNetV2/V3 (docs/reference_networks.md gives their params, MACs and sources).
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -119,13 +118,6 @@ ArchSpec mobilenetv3_small() {
 }
 
 namespace {
-// torchvision's _make_divisible(v, 8): the nearest multiple of 8, at least 8, never below 90 % of v.
-int64_t make_divisible8(double v) {
-  int64_t rounded = std::max<int64_t>(8, static_cast<int64_t>(v + 4) / 8 * 8);
-  if (static_cast<double>(rounded) < 0.9 * v) rounded += 8;
-  return rounded;
-}
-
 // One bneck row of Howard et al. 2019, Tables 1 and 2 (torchvision's mobilenetv3.py): kernel,
 // exp size (hidden width), #out, SE, NL (true: RE), s.
 struct Bneck {

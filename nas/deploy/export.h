@@ -33,6 +33,8 @@ struct DeployModel {
 
 DeployModel load_deploy_model(const std::string& checkpoint_path);
 
+// Everything a user sets for an export, a plain value: `piconas export`'s flags and the run
+// configuration (nas/pipeline/pipeline_config.h) fill it, check_export_options validates it.
 struct ExportOptions {
   std::string out_dir;
   std::string prefix = "model";
@@ -48,6 +50,8 @@ struct ExportOptions {
   std::string data_path;       // "" = the dataset's default location
   int64_t max_sram = 0;   // refuse (Error, nothing written) a planned arena above this; 0: none
   int64_t max_flash = 0;  // likewise for the constant bytes
+
+  bool operator==(const ExportOptions&) const = default;
 };
 
 struct ExportReport {

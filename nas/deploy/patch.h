@@ -36,6 +36,7 @@ struct Window {
 struct PatchOptions {
   int layers = 0;              // leading layers run per patch; 0: whole-tensor execution
   int grid_h = 1, grid_w = 1;  // cells over the stage output (each <= its height / width)
+  bool operator==(const PatchOptions&) const = default;
 };
 
 struct PatchPlan {

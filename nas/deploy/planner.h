@@ -146,6 +146,7 @@ struct PlanOptions {
   // without a budget. `--patch-layers 0` turns it off.
   bool patch_if_needed = true;
   double max_extra_macs = 0.2;           // patch_auto: recomputed MACs / network MACs, >= 0
+  bool operator==(const PlanOptions&) const = default;
 };
 
 // The command-line form shared by export, verify, search, run and info:

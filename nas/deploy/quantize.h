@@ -38,6 +38,7 @@ struct CalibrationOptions {
   CalibrationMethod method = CalibrationMethod::MinMax;
   double percentile = 99.99;  // Percentile: keep this share of values on each side
   int64_t batch = 32;         // images per float forward pass
+  bool operator==(const CalibrationOptions&) const = default;
 };
 
 struct TensorQuant {

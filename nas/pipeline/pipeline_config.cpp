@@ -38,6 +38,27 @@ search::SearchSettings default_search_settings() {
   return s;
 }
 
+train::TrainSettings default_train_settings() {
+  train::TrainSettings t;
+  t.epochs = 8;
+  t.batch_size = 128;
+  t.lr = 0.1;
+  t.limit = 0;
+  t.warmup_epochs = 1.0;
+  t.evaluate_test = true;
+  t.resume = true;  // a rerun of the run continues the training
+  t.checkpoint_every_steps = 100;
+  return t;
+}
+
+deploy::ExportOptions default_export_options() {
+  deploy::ExportOptions o;
+  o.prefix = "model";
+  o.calibration_images = 256;
+  o.eval_images = 10000;
+  return o;
+}
+
 namespace {
 
 // A byte key's field (an int64_t of the search's Constraints) seen through the byte syntax.
@@ -89,12 +110,12 @@ void visit_fields(Config& c, F&& f) {
     "successive halving: part of each rung's subset held out to rank by (the rung still trains on its images)");
   f("shortlist_epochs", c.shortlist_epochs, "epochs of each shortlist training (halving_eta 0)");
   f("shortlist_limit", c.shortlist_limit, "training images of each shortlist training (halving_eta 0; 0: all)");
-  f("epochs", c.epochs, "epochs of the winner's training");
-  f("batch", c.batch, "training batch size");
-  f("lr", c.lr, "peak learning rate");
-  f("train_limit", c.train_limit, "training images of the winner's training (0: all)");
-  f("calib_images", c.calib_images, "int8 calibration images");
-  f("eval_images", c.eval_images, "test images for the float vs int8 accuracy");
+  f("epochs", c.train.epochs, "epochs of the winner's training");
+  f("batch", c.train.batch_size, "training batch size");
+  f("lr", c.train.lr, "peak learning rate");
+  f("train_limit", c.train.limit, "training images of the winner's training (0: all)");
+  f("calib_images", c.export_.calibration_images, "int8 calibration images");
+  f("eval_images", c.export_.eval_images, "test images for the float vs int8 accuracy");
   f("verify_images", c.verify_images, "test images for the host C check");
   f("mcu_images", c.mcu_images, "test images for the Cortex-M check under QEMU (0: skip)");
   f("target", c.search.constraints.latency_target, "Cortex-M target of the verification: cortex-m0 | cortex-m4 | cortex-m7 | cortex-m55");
@@ -238,9 +259,9 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
 // Everything a stage parses from the configuration is parsed here too, so that a bad value is
 // refused before config.json is written (a stored bad configuration would block the rerun).
 // The ranges of the search, training and export settings are those libraries' own checks
-// (check_search_settings, check_train_config, check_export_options) on the settings the stages
-// will use (stages.h), with the configuration keys as names; only the rules of a run itself
-// are checked here.
+// (check_search_settings, check_train_settings, check_export_options) on the settings the
+// stages will use (stages.h), with the configuration keys as names; only the rules of a run
+// itself are checked here.
 void check_pipeline_config(const PipelineConfig& c) {
   // strategy, metrics, aggregator and target were parsed when they were read (set_text).
   try {
@@ -260,12 +281,12 @@ void check_pipeline_config(const PipelineConfig& c) {
   PICONAS_CHECK(c.search.steps > 0, "config key 'search_steps' must be positive, got " << c.search.steps);
   search::check_search_settings(search_settings(c, ""), pipeline_config_names());
   const std::string out = c.out.empty() ? std::string("run") : c.out;
-  // The shortlist's trainings (halving_eta 0) and the winner's.
-  train::check_train_config(
-      train_config(c, "", c.shortlist_epochs, c.shortlist_limit, 0.2, false, out + "/shortlist"),
+  // The shortlist's trainings (halving_eta 0: the winner's settings with their own epochs and
+  // images) and the winner's.
+  train::check_train_settings(
+      shortlist_train_settings(c, "", c.shortlist_epochs, c.shortlist_limit, out + "/shortlist"),
       prefixed_names("config key '", {{"epochs", "shortlist_epochs"}, {"limit", "shortlist_limit"}, {"batch_size", "batch"}}, "'"));
-  train::check_train_config(train_config(c, "", c.epochs, c.train_limit, 1.0, true, out + "/train"),
-                            pipeline_config_names());
+  train::check_train_settings(train_settings(c, "", out + "/train"), pipeline_config_names());
   deploy::check_export_options(export_options(c, out + "/export"), pipeline_config_names());
   auto positive = [](const char* key, int64_t v) { PICONAS_CHECK(v > 0, "config key '" << key << "' must be positive, got " << v); };
   auto non_negative = [](const char* key, int64_t v) {

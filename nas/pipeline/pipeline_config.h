@@ -18,10 +18,12 @@
 
 #include "core/byte_size.h"
 #include "core/setting_name.h"
+#include "nas/deploy/export.h"
 #include "nas/deploy/planner.h"
-#include "nas/search/search.h"
 #include "nas/pipeline/scoring_batch.h"
+#include "nas/search/search.h"
 #include "nas/search/search_space.h"
+#include "nas/train/trainer.h"
 
 namespace piconas::nas::pipeline {
 
@@ -33,6 +35,12 @@ inline constexpr int64_t kMaxShortlistImages = int64_t{1} << 36;
 // nas/search's settings with a run's defaults (population 50, sample size 10, 300 steps,
 // top 9, SRAM 64K, flash 256K, 2M MACs, 1G scoring memory, 120 MHz).
 search::SearchSettings default_search_settings();
+// nas/train's settings with a run's defaults (8 epochs, batch 128, lr 0.1, one warm-up epoch,
+// the test split evaluated; resumable, last.ckpt every 100 steps).
+train::TrainSettings default_train_settings();
+// nas/deploy's export options with a run's defaults (256 calibration images, 10000 test images
+// for the float vs int8 accuracy).
+deploy::ExportOptions default_export_options();
 
 struct PipelineConfig {
   // data
@@ -81,14 +89,17 @@ struct PipelineConfig {
   double halving_val_fraction = 0.1;
   int64_t shortlist_epochs = 1;
   int64_t shortlist_limit = 10000;  // training images (seeded subset; 0: all)
-  // full training of the winner
-  int64_t epochs = 8;
-  int64_t batch = 128;
-  double lr = 0.1;
-  int64_t train_limit = 0;  // 0: the whole train split
-  // export and verification
-  int64_t calib_images = 256;
-  int64_t eval_images = 10000;  // test images for the float vs int8 accuracy
+  // The training of the winner, typed (nas/train/trainer.h); the shortlist's trainings are it
+  // with their own epochs, images and warm-up (shortlist_train_settings, stages.h). Keys: epochs,
+  // batch (batch_size), lr and train_limit (limit: training images, 0: all). The train stage
+  // sets arch, data (data, data_path), seed, threads and out_dir; the other fields keep
+  // default_train_settings().
+  train::TrainSettings train = default_train_settings();
+  // The int8 export, typed (nas/deploy/export.h). Keys: calib_images (calibration_images) and
+  // eval_images (test images for the float vs int8 accuracy). The export stage sets out_dir,
+  // dataset, data_path, max_sram (budget_sram) and memory (in_place, patch_*).
+  deploy::ExportOptions export_ = default_export_options();
+  // verification
   int64_t verify_images = 100;  // host: emitted C vs host executor
   int64_t mcu_images = 10;      // the Cortex-M target under QEMU (0: skip)
   // everything

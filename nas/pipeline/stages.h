@@ -34,13 +34,18 @@ nlohmann::json run_verify_stage(StageContext& ctx);
 // configuration in one place each; check_pipeline_config validates them with those libraries'
 // own checks, naming the configuration keys (pipeline_config_names).
 search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir);
+// c.export_ with the run's data, SRAM budget and memory plan, written to out_dir.
 deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir);
-// The TrainConfig the pipeline uses for an architecture, and the `piconas train` command
-// line that reproduces it into `repro_dir`.
-train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs,
-                                int64_t limit, double warmup, bool test,
-                                const std::string& out_dir);
-std::string train_command(const train::TrainConfig& t, const std::string& data_name,
+// The winner's training of `arch`: c.train with the run's data, seed and threads, in out_dir.
+train::TrainSettings train_settings(const PipelineConfig& c, const std::string& arch,
+                                    const std::string& out_dir);
+// A shortlist training: the winner's settings for `epochs` epochs on `limit` images (0: all),
+// with a 0.2-epoch warm-up and no test-split evaluation.
+train::TrainSettings shortlist_train_settings(const PipelineConfig& c, const std::string& arch,
+                                              int64_t epochs, int64_t limit,
+                                              const std::string& out_dir);
+// The `piconas train` command line that reproduces a training into `repro_dir`.
+std::string train_command(const train::TrainSettings& t, const std::string& data_name,
                           const std::string& repro_dir);
 
 }  // namespace piconas::nas::pipeline

@@ -53,11 +53,8 @@ json layer_instructions_json(const deploy::VerifyReport& r) {
 }  // namespace
 
 deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir) {
-  deploy::ExportOptions o;
+  deploy::ExportOptions o = c.export_;
   o.out_dir = out_dir;
-  o.prefix = "model";
-  o.calibration_images = c.calib_images;
-  o.eval_images = c.eval_images;
   o.dataset = c.data;
   o.data_path = c.data_path;
   o.max_sram = c.search.constraints.max_peak_sram;  // the export picks the fastest memory plan within the budget
@@ -70,7 +67,7 @@ json run_export_stage(StageContext& ctx) {
   set_num_threads(c.threads);
   const std::string checkpoint = ctx.results.at(Stage::Train).at("best_checkpoint").get<std::string>();
   const std::string out_dir = ctx.path("export");
-  ctx.progress("int8 export of " + checkpoint + " (float vs int8 on " + std::to_string(c.eval_images) +
+  ctx.progress("int8 export of " + checkpoint + " (float vs int8 on " + std::to_string(c.export_.eval_images) +
                    " test images)",
                false);
   const deploy::ExportReport r = deploy::export_checkpoint(checkpoint, export_options(c, out_dir));
@@ -98,7 +95,7 @@ json run_export_stage(StageContext& ctx) {
           {"constant_bytes", f.constant_bytes},
           {"dir", out_dir},
           {"command", "piconas export " + shell_word(checkpoint) + " --out " + shell_word(ctx.path("repro/export")) +
-                          " --calib " + std::to_string(c.calib_images) + " --eval " + std::to_string(c.eval_images) +
+                          " --calib " + std::to_string(c.export_.calibration_images) + " --eval " + std::to_string(c.export_.eval_images) +
                           " --dataset " + shell_word(c.data) + data_path_flag(c) + memory_flags(c)},
           {"info_command", "piconas info " + shell_word(arch) + " --memory" + memory_flags(c)}};
 }
@@ -131,7 +128,7 @@ json run_verify_stage(StageContext& ctx) {
           {"layer_instructions", layer_instructions_json(r)},
           {"command", "piconas verify " + shell_word(checkpoint) + " --export " + shell_word(ctx.path("export")) +
                           " --out " + shell_word(ctx.path("repro/verify")) + " --calib " +
-                          std::to_string(c.calib_images) + " --images " + std::to_string(c.verify_images) +
+                          std::to_string(c.export_.calibration_images) + " --images " + std::to_string(c.verify_images) +
                           " --mcu-images " + std::to_string(c.mcu_images) + " --target " + target + " --dataset " + shell_word(c.data) +
                           data_path_flag(c) + memory_flags(c)}};
 }

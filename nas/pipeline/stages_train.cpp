@@ -63,10 +63,14 @@ std::string search_command(const PipelineConfig& c, const std::string& out_dir) 
          shell_word(out_dir);
 }
 
-// Trains with progress lines "what epoch e/E step s/S loss .. acc .. img/s ETA ..".
-train::TrainResult train_with_progress(train::TrainConfig t, const std::string& what,
-                                       StageContext& ctx) {
-  t.on_progress = [&](const train::TrainProgress& p) {
+// Trains with progress lines "what epoch e/E step s/S loss .. acc .. img/s ETA .."; data-parallel
+// over `communicator`'s ranks when given (trainer.h).
+train::TrainResult train_with_progress(const train::TrainSettings& t, const std::string& what,
+                                       StageContext& ctx,
+                                       const Communicator* communicator = nullptr) {
+  train::TrainHooks hooks;
+  hooks.communicator = communicator;
+  hooks.on_progress = [&](const train::TrainProgress& p) {
     if (p.kind == train::TrainProgress::Kind::Step) {
       char line[256];
       std::snprintf(line, sizeof line, "%s epoch %lld/%lld step %lld/%lld loss %.4f acc %.1f%% %.0f img/s ETA %s",
@@ -86,7 +90,7 @@ train::TrainResult train_with_progress(train::TrainConfig t, const std::string& 
     }
     return true;
   };
-  return train::train_model(t);
+  return train::train_model(t, hooks);
 }
 
 json history_json(const std::vector<train::EpochMetrics>& history) {
@@ -166,9 +170,9 @@ json run_halving(StageContext& ctx, const json& candidates) {
       // As many training images as the trainer's usual hold-out leaves of `images`; the subset
       // grows so that halving_val_fraction of it is held out to rank by (0.1: `images` itself).
       const double train_images =
-          static_cast<double>(images) * (1.0 - train::TrainConfig{}.val_fraction);
+          static_cast<double>(images) * (1.0 - train::TrainSettings{}.val_fraction);
       const auto subset = static_cast<int64_t>(std::llround(train_images / (1.0 - c.halving_val_fraction)));
-      train::TrainConfig t = train_config(c, arch, 1, subset, 0.2, false, ctx.path(name));
+      train::TrainSettings t = shortlist_train_settings(c, arch, 1, subset, ctx.path(name));
       t.val_fraction = c.halving_val_fraction;
       const train::TrainResult r = train_with_progress(
           t,
@@ -247,27 +251,29 @@ search::SearchSettings search_settings(const PipelineConfig& c, const std::strin
   return s;
 }
 
-train::TrainConfig train_config(const PipelineConfig& c, const std::string& arch, int64_t epochs,
-                                int64_t limit, double warmup, bool test,
-                                const std::string& out_dir) {
-  train::TrainConfig t;
+train::TrainSettings train_settings(const PipelineConfig& c, const std::string& arch,
+                                    const std::string& out_dir) {
+  train::TrainSettings t = c.train;
   t.arch = arch;
   t.data = dataset_spec(c);
-  t.limit = limit;
-  t.epochs = epochs;
-  t.batch_size = c.batch;
-  t.lr = c.lr;
-  t.warmup_epochs = warmup;
-  t.evaluate_test = test;
   t.seed = c.seed;
   t.threads = c.threads;
   t.out_dir = out_dir;
-  t.resume = true;
-  t.checkpoint_every_steps = 100;
   return t;
 }
 
-std::string train_command(const train::TrainConfig& t, const std::string& data_name,
+train::TrainSettings shortlist_train_settings(const PipelineConfig& c, const std::string& arch,
+                                              int64_t epochs, int64_t limit,
+                                              const std::string& out_dir) {
+  train::TrainSettings t = train_settings(c, arch, out_dir);
+  t.epochs = epochs;
+  t.limit = limit;
+  t.warmup_epochs = 0.2;
+  t.evaluate_test = false;
+  return t;
+}
+
+std::string train_command(const train::TrainSettings& t, const std::string& data_name,
                           const std::string& repro_dir) {
   std::string s = "piconas train --arch " + shell_word(t.arch) + " --data " + shell_word(data_name);
   if (!t.data.path.empty()) s += " --data-path " + shell_word(t.data.path);
@@ -275,7 +281,7 @@ std::string train_command(const train::TrainConfig& t, const std::string& data_n
   s += " --epochs " + std::to_string(t.epochs) + " --batch " + std::to_string(t.batch_size) + " --lr " + num(t.lr) +
        " --warmup " + num(t.warmup_epochs) + " --seed " + std::to_string(t.seed) + " --threads " +
        std::to_string(t.threads);
-  if (t.val_fraction != train::TrainConfig{}.val_fraction)
+  if (t.val_fraction != train::TrainSettings{}.val_fraction)
     s += " --val-fraction " + num(t.val_fraction);
   if (!t.evaluate_test) s += " --no-test";
   return s + " --out " + shell_word(repro_dir);
@@ -359,8 +365,8 @@ json run_shortlist_stage(StageContext& ctx) {
     const std::string dir = ctx.path("shortlist/" + std::to_string(i + 1));
     const std::string marker = dir + "/shortlist_result.json";
     if (fs::exists(marker)) return json::parse(read_file(marker));
-    const train::TrainConfig t =
-        train_config(c, arch, c.shortlist_epochs, c.shortlist_limit, 0.2, false, dir);
+    const train::TrainSettings t =
+        shortlist_train_settings(c, arch, c.shortlist_epochs, c.shortlist_limit, dir);
     const train::TrainResult r = train_with_progress(
         t, "candidate " + std::to_string(i + 1) + "/" + std::to_string(candidates.size()), ctx);
     const json entry = {{"rank", i + 1},
@@ -386,9 +392,9 @@ json run_train_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
   const std::string arch = ctx.results.at(Stage::Shortlist).at("arch").get<std::string>();
   const std::string dir = ctx.path("train");
-  train::TrainConfig t = train_config(c, arch, c.epochs, c.train_limit, 1.0, true, dir);
-  t.communicator = &ctx.comm;  // data-parallel over the ranks (trainer.h)
-  const train::TrainResult r = train_with_progress(t, "winner", ctx);
+  const train::TrainSettings t = train_settings(c, arch, dir);
+  // data-parallel over the ranks (trainer.h)
+  const train::TrainResult r = train_with_progress(t, "winner", ctx, &ctx.comm);
   if (!ctx.comm.is_root()) return json();
   PICONAS_CHECK(r.completed, "run: the training in " << dir << " stopped before its last epoch");
   // The trainer stores the test accuracy of best.ckpt in its meta (what `piconas eval` prints).

@@ -46,10 +46,11 @@ std::string config_differences(const nlohmann::json& stored, const nlohmann::jso
 // Everything one training run holds; train() drives it.
 class TrainRun {
  public:
-  explicit TrainRun(const TrainConfig& config)
-      : config_(config),
-        comm_(config.communicator ? *config.communicator : single_),
-        arch_(parse_arch(config.arch)) {}
+  TrainRun(const TrainSettings& settings, const TrainHooks& hooks)
+      : settings_(settings),
+        hooks_(hooks),
+        comm_(hooks.communicator ? *hooks.communicator : single_),
+        arch_(parse_arch(settings.arch)) {}
 
   TrainResult run();
 
@@ -67,7 +68,8 @@ class TrainRun {
   void finish();
   nlohmann::json summary_json() const;
 
-  const TrainConfig& config_;
+  const TrainSettings& settings_;
+  const TrainHooks& hooks_;
   const Communicator single_;
   const Communicator& comm_;
   ArchSpec arch_;
@@ -98,17 +100,17 @@ class TrainRun {
 };
 
 void TrainRun::prepare_paths() {
-  if (root()) make_directories(config_.out_dir);
-  last_path_ = (fs::path(config_.out_dir) / "last.ckpt").string();
-  best_path_ = (fs::path(config_.out_dir) / "best.ckpt").string();
+  if (root()) make_directories(settings_.out_dir);
+  last_path_ = (fs::path(settings_.out_dir) / "last.ckpt").string();
+  best_path_ = (fs::path(settings_.out_dir) / "best.ckpt").string();
   result_.last_checkpoint = last_path_;
   result_.best_checkpoint = best_path_;
-  result_.metrics_csv = (fs::path(config_.out_dir) / "metrics.csv").string();
-  result_.summary_json = (fs::path(config_.out_dir) / "summary.json").string();
+  result_.metrics_csv = (fs::path(settings_.out_dir) / "metrics.csv").string();
+  result_.summary_json = (fs::path(settings_.out_dir) / "summary.json").string();
 }
 
 void TrainRun::load_data() {
-  data::DatasetSpec spec = data_spec_for(config_.data, arch_);
+  data::DatasetSpec spec = data_spec_for(settings_.data, arch_);
   data_name_ = data::dataset_kind_name(spec.kind);
   spec.split = data::Split::Train;
   train_set_ = data::load_dataset(spec);
@@ -116,13 +118,13 @@ void TrainRun::load_data() {
 
   std::vector<int64_t> pool(static_cast<size_t>(train_set_.count));
   std::iota(pool.begin(), pool.end(), int64_t{0});
-  if (config_.limit > 0 && config_.limit < train_set_.count) {
-    pool = data::seeded_permutation(pool, Rng(config_.seed).derive(kSubsetStream).next_u64());
-    pool.resize(static_cast<size_t>(config_.limit));
+  if (settings_.limit > 0 && settings_.limit < train_set_.count) {
+    pool = data::seeded_permutation(pool, Rng(settings_.seed).derive(kSubsetStream).next_u64());
+    pool.resize(static_cast<size_t>(settings_.limit));
     std::sort(pool.begin(), pool.end());
   }
-  split_seed_ = Rng(config_.seed).derive(kSplitStream).next_u64();
-  data::SplitIndices split = data::split_train_val(static_cast<int64_t>(pool.size()), config_.val_fraction, split_seed_);
+  split_seed_ = Rng(settings_.seed).derive(kSplitStream).next_u64();
+  data::SplitIndices split = data::split_train_val(static_cast<int64_t>(pool.size()), settings_.val_fraction, split_seed_);
   for (int64_t i : split.train) train_indices_.push_back(pool[i]);
   for (int64_t i : split.validation) val_indices_.push_back(pool[i]);
   PICONAS_CHECK(!train_indices_.empty(), "train: no training images left after the validation split");
@@ -130,7 +132,7 @@ void TrainRun::load_data() {
 
   bool has_test_split = spec.kind != data::DatasetKind::Folder ||
                         fs::is_directory(fs::path(spec.path) / "test");
-  if (config_.evaluate_test && has_test_split) {
+  if (settings_.evaluate_test && has_test_split) {
     spec.split = data::Split::Test;
     test_set_ = data::load_dataset(spec);
     check_data_matches(test_set_, arch_, "the test split of " + data_name_);
@@ -139,37 +141,37 @@ void TrainRun::load_data() {
 
 void TrainRun::build_model() {
   net_ = build_network(arch_);
-  Rng weights_rng = Rng(config_.seed).derive(kWeightsStream);
+  Rng weights_rng = Rng(settings_.seed).derive(kWeightsStream);
   net_->initialize(weights_rng);
-  if (!config_.init.empty()) {
-    const LoadedModel init = load_model(config_.init);
-    PICONAS_CHECK(init.arch == arch_, "train: --init '" << config_.init << "' holds another architecture ("
+  if (!settings_.init.empty()) {
+    const LoadedModel init = load_model(settings_.init);
+    PICONAS_CHECK(init.arch == arch_, "train: --init '" << settings_.init << "' holds another architecture ("
                                                         << excerpt(to_text(init.arch), 120) << ")");
     net_->load_state(init.module->state());
     normalization_ = init.normalization;
   }
   data::LoaderOptions loader_options;
-  loader_options.batch_size = config_.batch_size;
-  loader_seed_ = Rng(config_.seed).derive(kLoaderStream).next_u64();
+  loader_options.batch_size = settings_.batch_size;
+  loader_seed_ = Rng(settings_.seed).derive(kLoaderStream).next_u64();
   loader_options.seed = loader_seed_;
   loader_options.shuffle = true;
   // A last batch of a few images gives noisy BatchNorm statistics: drop it when there is more.
-  loader_options.drop_last = static_cast<int64_t>(train_indices_.size()) >= config_.batch_size;
-  loader_options.augment = config_.augment;
+  loader_options.drop_last = static_cast<int64_t>(train_indices_.size()) >= settings_.batch_size;
+  loader_options.augment = settings_.augment;
   loader_ = std::make_unique<data::Loader>(train_set_, train_indices_, loader_options, normalization_);
 
   steps_per_epoch_ = loader_->num_batches();
   PICONAS_CHECK(steps_per_epoch_ > 0, "train: no training step per epoch");
-  total_steps_ = steps_per_epoch_ * config_.epochs;
-  schedule_.kind = config_.schedule;
-  schedule_.base_lr = config_.lr;
+  total_steps_ = steps_per_epoch_ * settings_.epochs;
+  schedule_.kind = settings_.schedule;
+  schedule_.base_lr = settings_.lr;
   schedule_.min_lr = 0.0;
   schedule_.total_steps = total_steps_;
-  schedule_.warmup_steps = static_cast<int64_t>(std::llround(config_.warmup_epochs * steps_per_epoch_));
-  schedule_.step_size = config_.step_epochs * steps_per_epoch_;
-  schedule_.gamma = config_.step_gamma;
-  autograd::SgdOptions options{config_.lr, config_.momentum, config_.nesterov, config_.weight_decay};
-  loop_ = std::make_unique<SgdLoop>(*net_, options, schedule_, comm_, config_.label_smoothing);
+  schedule_.warmup_steps = static_cast<int64_t>(std::llround(settings_.warmup_epochs * steps_per_epoch_));
+  schedule_.step_size = settings_.step_epochs * steps_per_epoch_;
+  schedule_.gamma = settings_.step_gamma;
+  autograd::SgdOptions options{settings_.lr, settings_.momentum, settings_.nesterov, settings_.weight_decay};
+  loop_ = std::make_unique<SgdLoop>(*net_, options, schedule_, comm_, settings_.label_smoothing);
 }
 
 void TrainRun::restore(const Checkpoint& checkpoint) {
@@ -178,7 +180,7 @@ void TrainRun::restore(const Checkpoint& checkpoint) {
   PICONAS_CHECK(meta.contains("train_state"),
                 "'" << source << "' holds no training state (a model-only checkpoint cannot be resumed)");
   const nlohmann::json& state = meta["train_state"];
-  std::string differences = config_differences(state.at("config"), train_config_json(config_));
+  std::string differences = config_differences(state.at("config"), train_settings_json(settings_));
   PICONAS_CHECK(differences.empty(), "cannot resume '" << source << "': the configuration differs from the "
                                                        << "checkpoint's (pass the original options):" << differences);
   LoadedModel model = load_model(checkpoint, source);
@@ -229,8 +231,8 @@ void TrainRun::check_finite_weights() const {
     for (int64_t i = 0; i < values.numel(); ++i)
       PICONAS_CHECK(std::isfinite(v[i]), "train: weight '" << name << "' became " << v[i] << " at step "
                                                           << global_step_ << " (the run diverged; lower the "
-                                                          << "learning rate " << config_.lr << " or the weight decay "
-                                                          << config_.weight_decay << ")");
+                                                          << "learning rate " << settings_.lr << " or the weight decay "
+                                                          << settings_.weight_decay << ")");
   }
 }
 
@@ -250,10 +252,10 @@ void TrainRun::save_last() {
       {"epoch_seen", epoch_sums_.seen},
       {"best_accuracy", best_accuracy_},
       {"best_epoch", best_epoch_},
-      {"seeds", {{"seed", config_.seed}, {"loader", loader_seed_}, {"split", split_seed_}, {"weights_stream", kWeightsStream}}},
+      {"seeds", {{"seed", settings_.seed}, {"loader", loader_seed_}, {"split", split_seed_}, {"weights_stream", kWeightsStream}}},
       {"threads", num_threads()},
       {"history", history},
-      {"config", train_config_json(config_)}};
+      {"config", train_settings_json(settings_)}};
   std::vector<Tensor> optimizer = loop_->sgd().state();
   for (size_t i = 0; i < optimizer.size(); ++i)
     checkpoint.tensors.emplace_back("optimizer." + std::to_string(i), optimizer[i]);
@@ -262,8 +264,8 @@ void TrainRun::save_last() {
 
 bool TrainRun::report(TrainProgress p) {
   bool go = true;
-  if (config_.on_progress && root()) {
-    p.epochs = config_.epochs;
+  if (hooks_.on_progress && root()) {
+    p.epochs = settings_.epochs;
     p.steps_per_epoch = steps_per_epoch_;
     p.global_step = global_step_;
     p.total_steps = total_steps_;
@@ -273,7 +275,7 @@ bool TrainRun::report(TrainProgress p) {
     if (steps_this_run_ > 0)
       p.eta_seconds = train_seconds_this_run_ / static_cast<double>(steps_this_run_) *
                       static_cast<double>(total_steps_ - global_step_);
-    go = config_.on_progress(p);
+    go = hooks_.on_progress(p);
   }
   if (comm_.size() > 1) {  // the root's answer holds for every rank
     std::string answer(1, go ? '1' : '0');
@@ -299,7 +301,7 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
         train_seconds += step_seconds;
         train_seconds_this_run_ += step_seconds;
         const bool last_step = b + 1 == steps_per_epoch_;
-        if ((b + 1) % config_.progress_every_steps == 0 || last_step) {
+        if ((b + 1) % settings_.progress_every_steps == 0 || last_step) {
           TrainProgress p;
           p.kind = TrainProgress::Kind::Step;
           p.epoch = epoch + 1;
@@ -312,8 +314,8 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
             if (!last_step) return false;
           }
         }
-        if (config_.checkpoint_every_steps > 0 &&
-            global_step_ % config_.checkpoint_every_steps == 0 && !last_step)
+        if (settings_.checkpoint_every_steps > 0 &&
+            global_step_ % settings_.checkpoint_every_steps == 0 && !last_step)
           save_last();
         return true;
       });
@@ -328,8 +330,8 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   m.train_loss = epoch_sums_.loss();
   m.train_accuracy = epoch_sums_.accuracy();
   m.val_loss = m.val_accuracy = std::numeric_limits<double>::quiet_NaN();
-  recalibrate_batchnorm(*net_, train_set_, normalization_, train_indices_, config_.batch_size,
-                        config_.bn_recalibration_batches, Rng(config_.seed).derive(kBatchNormStream).next_u64(),
+  recalibrate_batchnorm(*net_, train_set_, normalization_, train_indices_, settings_.batch_size,
+                        settings_.bn_recalibration_batches, Rng(settings_.seed).derive(kBatchNormStream).next_u64(),
                         epoch);
   if (!val_indices_.empty()) {
     EvalResult val = evaluate(*net_, train_set_, normalization_, val_indices_);
@@ -374,7 +376,7 @@ nlohmann::json TrainRun::summary_json() const {
                             {"params", cost.params},
                             {"macs", cost.macs},
                             {"data", data_name_},
-                            {"config", train_config_json(config_)},
+                            {"config", train_settings_json(settings_)},
                             {"threads", num_threads()},
                             {"train_images", train_indices_.size()},
                             {"val_images", val_indices_.size()},
@@ -401,7 +403,7 @@ void TrainRun::finish() {
     last.meta["test_accuracy"] = result_.test.accuracy;
     save_checkpoint(last_path_, last);
     Checkpoint best = load_checkpoint(best_path_);
-    if (best_epoch_ == config_.epochs) {
+    if (best_epoch_ == settings_.epochs) {
       best.meta["test_accuracy"] = result_.test.accuracy;
     } else {
       LoadedModel model = load_model(best, best_path_);
@@ -413,13 +415,13 @@ void TrainRun::finish() {
 }
 
 TrainResult TrainRun::run() {
-  check_train_config(config_);
-  set_num_threads(config_.threads);
+  check_train_settings(settings_);
+  set_num_threads(settings_.threads);
   prepare_paths();
   // The root's last.ckpt, as bytes, on every rank ("": a fresh start).
   std::string checkpoint_bytes;
   if (root() && fs::exists(last_path_)) {
-    PICONAS_CHECK(config_.resume, "'" << config_.out_dir << "' already holds a run (last.ckpt); pass resume "
+    PICONAS_CHECK(settings_.resume, "'" << settings_.out_dir << "' already holds a run (last.ckpt); pass resume "
                                       << "(--resume) to continue it or choose another output directory");
     checkpoint_bytes = read_file(last_path_);
   }
@@ -440,7 +442,7 @@ TrainResult TrainRun::run() {
   start.test_images = test_set_.count;
   if (!report(start)) return result_;
 
-  for (int64_t epoch = global_step_ / steps_per_epoch_; epoch < config_.epochs; ++epoch) {
+  for (int64_t epoch = global_step_ / steps_per_epoch_; epoch < settings_.epochs; ++epoch) {
     if (!train_epoch(epoch, global_step_ - epoch * steps_per_epoch_)) {
       result_.seconds = seconds_since(start_);
       result_.best_epoch = best_epoch_;
@@ -455,12 +457,14 @@ TrainResult TrainRun::run() {
   result_.seconds = seconds_since(start_);
   TrainProgress done;
   done.kind = TrainProgress::Kind::Done;
-  done.epoch = config_.epochs;
+  done.epoch = settings_.epochs;
   report(done);
   return result_;
 }
 }  // namespace
 
-TrainResult train_model(const TrainConfig& config) { return TrainRun(config).run(); }
+TrainResult train_model(const TrainSettings& settings, const TrainHooks& hooks) {
+  return TrainRun(settings, hooks).run();
+}
 
 }  // namespace piconas::nas::train

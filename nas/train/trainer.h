@@ -1,9 +1,11 @@
 // Training and evaluation of an architecture on an image data set, with resumable checkpoints.
 //
-// train(config) builds the network from its text, loads the data (train split, a seeded
-// validation part of it, and the test split when the data set has one), and runs SGD with a
-// per-step learning-rate schedule through SgdLoop (sgd_loop.h, shared with DNAS fine-tuning).
-// Everything random derives from config.seed:
+// train_model(settings, hooks) builds the network from its text, loads the data (train split, a
+// seeded validation part of it, and the test split when the data set has one), and runs SGD with
+// a per-step learning-rate schedule through SgdLoop (sgd_loop.h, shared with DNAS fine-tuning).
+// TrainSettings is everything a user sets (a plain value: `piconas train`'s flags and the run
+// configuration fill it, check_train_settings validates it); TrainHooks are the caller's runtime
+// links (the progress callback, the communicator). Everything random derives from settings.seed:
 //   weights       Rng(seed).derive(kWeightsStream)
 //   val split     split_train_val(..., Rng(seed).derive(kSplitStream).next_u64())
 //   data order    Loader seed Rng(seed).derive(kLoaderStream).next_u64(); batch b of epoch e
@@ -11,21 +13,21 @@
 //   BN batches    after each epoch, BatchNorm running statistics are re-estimated for the final
 //                 weights of the epoch (recalibrate_batchnorm) on batches seeded by
 //                 (Rng(seed).derive(kBatchNormStream), epoch) before validation and checkpoints
-// so a run is a function of (config, thread count), and a run resumed from last.ckpt ends with
+// so a run is a function of (settings, thread count), and a run resumed from last.ckpt ends with
 // bit-identical weights to the uninterrupted run with the same thread count.
 //
-// Files in config.out_dir (created if missing; every write is atomic):
+// Files in settings.out_dir (created if missing; every write is atomic):
 //   last.ckpt     training state: model + optimizer + "train_state"; written after every epoch
 //                 and every checkpoint_every_steps steps
 //   best.ckpt     the model with the best validation accuracy so far (train accuracy without a
 //                 validation part)
 //   metrics.csv   one row per finished epoch (rewritten whole from the checkpointed history,
 //                 so a resumed run never duplicates rows)
-//   summary.json  the run's configuration, per-epoch history, best epoch, test result
+//   summary.json  the run's settings, per-epoch history, best epoch, test result
 // Checkpoint meta follows the model contract in docs/checkpoint_format.md.
 //
-// Data-parallel (config.communicator with several ranks, docs/distributed.md): every rank runs
-// train() with the same configuration; each takes rows [n*r/R, n*(r+1)/R) of every global batch
+// Data-parallel (hooks.communicator with several ranks, docs/distributed.md): every rank runs
+// train_model() with the same settings; each takes rows [n*r/R, n*(r+1)/R) of every global batch
 // of n images (rank r of R), BatchNorm uses the global batch's statistics (ops/batchnorm2d.h,
 // sharded), the loss is the global batch mean, and the gradients are summed over the ranks in
 // rank order (Communicator::allreduce_sum) before every rank takes the same SGD step. Equivalence:
@@ -34,7 +36,7 @@
 // (its last.ckpt is sent to the others, so the run directory need not be shared), writes every
 // file and reports progress; a stop request from its on_progress stops every rank.
 //
-// Library code never prints: progress goes to config.on_progress. Errors throw piconas::Error.
+// Library code never prints: progress goes to hooks.on_progress. Errors throw piconas::Error.
 // A non-finite loss stops the run with an Error (nothing non-finite is ever checkpointed).
 #pragma once
 #include <cstdint>
@@ -90,7 +92,7 @@ struct TrainProgress {
   int64_t train_images = 0, val_images = 0, test_images = 0;  // Kind::Start
 };
 
-struct TrainConfig {
+struct TrainSettings {
   std::string arch = "tiny-bench";  // anything parse_arch accepts
   // Data set; split is ignored (train uses Split::Train, the final test uses Split::Test when
   // the data set has one). channels/resolution 0: native; folders default to the model's
@@ -119,31 +121,37 @@ struct TrainConfig {
   int threads = 2;
   std::string out_dir;  // required
   // Continue from out_dir/last.ckpt (a fresh start when it does not exist). Without resume an
-  // out_dir that already holds last.ckpt is an error. The stored configuration must match.
+  // out_dir that already holds last.ckpt is an error. The stored settings must match.
   bool resume = false;
   int64_t checkpoint_every_steps = 0;  // > 0: also write last.ckpt every N steps
   int64_t progress_every_steps = 50;   // Kind::Step callbacks every N steps (and at epoch end)
+
+  bool operator==(const TrainSettings&) const = default;
+};
+
+// What the caller links into a training beside its settings (not stored, not compared).
+struct TrainHooks {
   // Called from the training thread. Returning false stops the run cleanly: last.ckpt is
-  // written at the current step and train() returns with completed == false. An exception
+  // written at the current step and train_model() returns with completed == false. An exception
   // thrown here propagates (the checkpoint on disk is then whatever was last written).
   std::function<bool(const TrainProgress&)> on_progress;
   const Communicator* communicator = nullptr;  // data-parallel over its ranks; nullptr: one process
 };
 
-// Sane limits of TrainConfig (a larger value is a typo or an attack, never a real run).
+// Sane limits of TrainSettings (a larger value is a typo or an attack, never a real run).
 inline constexpr int64_t kMaxEpochs = 1000000;
 inline constexpr int64_t kMaxBatchSize = 65536;
 inline constexpr double kMaxLearningRate = 100.0;
 inline constexpr int kMaxThreads = 1024;
 
-// The one range check of TrainConfig (ranges, required fields; NaN and infinity fail every
+// The one range check of TrainSettings (ranges, required fields; NaN and infinity fail every
 // range), called by train_model, by `piconas train` (names: its flags) and by the run
 // configuration (names: its keys); throws Error naming the field through `name`
 // (core/setting_name.h; default "train: batch size" etc.) and giving the value.
-void check_train_config(const TrainConfig& config, const SettingName& name = {});
+void check_train_settings(const TrainSettings& settings, const SettingName& name = {});
 // The fields that define the run's results (not threads, out_dir, resume or progress
 // settings), as stored in checkpoints and summary.json.
-nlohmann::json train_config_json(const TrainConfig& config);
+nlohmann::json train_settings_json(const TrainSettings& settings);
 
 struct TrainResult {
   bool completed = false;  // false when on_progress asked to stop
@@ -156,6 +164,6 @@ struct TrainResult {
   std::string last_checkpoint, best_checkpoint, metrics_csv, summary_json;
 };
 
-TrainResult train_model(const TrainConfig& config);
+TrainResult train_model(const TrainSettings& settings, const TrainHooks& hooks = {});
 
 }  // namespace piconas::nas::train

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Error&) {
     return 0;
   }
-  FUZZ_CHECK(std::isfinite(config.lr) && config.lr > 0);
+  FUZZ_CHECK(std::isfinite(config.train.lr) && config.train.lr > 0);
   FUZZ_CHECK(config.search.population > 0 && config.threads > 0 && config.min_blocks >= 1);
   PipelineConfig again;
   again.out = "run";

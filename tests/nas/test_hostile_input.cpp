@@ -29,24 +29,24 @@ TEST_CASE("train: out-of-range numbers are refused up front, before anything is 
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
   struct Case {
     const char* what;
-    void (*edit)(train::TrainConfig&);
+    void (*edit)(train::TrainSettings&);
   };
   static double s_inf = inf, s_nan = nan;
   const Case cases[] = {
       {"batch size",
-       [](train::TrainConfig& c) { c.batch_size = std::numeric_limits<int64_t>::max(); }},
-      {"epochs", [](train::TrainConfig& c) { c.epochs = std::numeric_limits<int64_t>::max(); }},
-      {"warm-up", [](train::TrainConfig& c) { c.warmup_epochs = 1e308; }},
-      {"learning rate", [](train::TrainConfig& c) { c.lr = s_inf; }},
-      {"learning rate", [](train::TrainConfig& c) { c.lr = 1e30; }},
-      {"learning rate", [](train::TrainConfig& c) { c.lr = s_nan; }},
-      {"weight decay", [](train::TrainConfig& c) { c.weight_decay = s_inf; }},
-      {"threads", [](train::TrainConfig& c) { c.threads = 1 << 30; }},
-      {"output directory", [](train::TrainConfig& c) { c.out_dir += "/caf\xe9"; }},
+       [](train::TrainSettings& c) { c.batch_size = std::numeric_limits<int64_t>::max(); }},
+      {"epochs", [](train::TrainSettings& c) { c.epochs = std::numeric_limits<int64_t>::max(); }},
+      {"warm-up", [](train::TrainSettings& c) { c.warmup_epochs = 1e308; }},
+      {"learning rate", [](train::TrainSettings& c) { c.lr = s_inf; }},
+      {"learning rate", [](train::TrainSettings& c) { c.lr = 1e30; }},
+      {"learning rate", [](train::TrainSettings& c) { c.lr = s_nan; }},
+      {"weight decay", [](train::TrainSettings& c) { c.weight_decay = s_inf; }},
+      {"threads", [](train::TrainSettings& c) { c.threads = 1 << 30; }},
+      {"output directory", [](train::TrainSettings& c) { c.out_dir += "/caf\xe9"; }},
   };
   for (const Case& k : cases) {
     CAPTURE(k.what);
-    train::TrainConfig c = small_config(root, "bad");
+    train::TrainSettings c = small_config(root, "bad");
     k.edit(c);
     CHECK_THROWS_WITH_AS(train::train_model(c), doctest::Contains(k.what), Error);
     CHECK_FALSE(std::filesystem::exists(root.path() / "bad"));
@@ -55,7 +55,7 @@ TEST_CASE("train: out-of-range numbers are refused up front, before anything is 
 
 TEST_CASE("train: a diverging run stops with a clear error; no checkpoint holds non-finite weights") {
   TempDir root;
-  train::TrainConfig c = small_config(root, "diverge");
+  train::TrainSettings c = small_config(root, "diverge");
   c.lr = 100;
   c.weight_decay = 0.99;  // every step multiplies the weights by about -98
   c.epochs = 20;
@@ -69,7 +69,7 @@ TEST_CASE("train: a diverging run stops with a clear error; no checkpoint holds 
 
 TEST_CASE("train: resuming an inconsistent or ill-typed training state is an Error, not a crash") {
   TempDir root;
-  train::TrainConfig c = small_config(root, "run");
+  train::TrainSettings c = small_config(root, "run");
   c.epochs = 1;
   c.evaluate_test = false;
   train::train_model(c);
@@ -92,7 +92,7 @@ TEST_CASE("train: resuming an inconsistent or ill-typed training state is an Err
 
 TEST_CASE("model checkpoints: wrapped version, bad class names, duplicate tensors, NaN weights") {
   TempDir root;
-  train::TrainConfig c = small_config(root, "m");
+  train::TrainSettings c = small_config(root, "m");
   c.epochs = 1;
   c.evaluate_test = false;
   train::train_model(c);
@@ -128,7 +128,7 @@ TEST_CASE("model checkpoints: wrapped version, bad class names, duplicate tensor
 
 TEST_CASE("evaluate: a batch size near INT64_MAX evaluates every image (once 0 images, NaN accuracy)") {
   TempDir root;
-  train::TrainConfig c = small_config(root, "e");
+  train::TrainSettings c = small_config(root, "e");
   c.epochs = 1;
   c.evaluate_test = false;
   train::train_model(c);

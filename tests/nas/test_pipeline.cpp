@@ -19,7 +19,7 @@ namespace {
 
 pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::string& run,
                                      int64_t mcu_images) {
-  const train::TrainConfig data =
+  const train::TrainSettings data =
       testing::small_config(root, "unused");  // writes the synthetic IDX files
   pipeline::PipelineConfig c;
   c.data = "mnist";
@@ -39,11 +39,11 @@ pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::st
   c.halving_eta = 0;  // the one-rung shortlist; successive halving: the test below
   c.shortlist_epochs = 1;
   c.shortlist_limit = 0;
-  c.epochs = 2;
-  c.batch = 16;
-  c.lr = 0.05;
-  c.calib_images = 16;
-  c.eval_images = 30;
+  c.train.epochs = 2;
+  c.train.batch_size = 16;
+  c.train.lr = 0.05;
+  c.export_.calibration_images = 16;
+  c.export_.eval_images = 30;
   c.verify_images = 8;
   c.mcu_images = mcu_images;
   c.threads = 1;

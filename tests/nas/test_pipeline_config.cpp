@@ -10,6 +10,7 @@
 #include "nas/arch/arch_cost.h"
 #include "nas/arch/arch_text.h"
 #include "nas/pipeline/pipeline.h"
+#include "nas/pipeline/stages.h"
 #include "nas/search/cost_model.h"
 #include "nas/search/search_space.h"
 #include "nas/train/trainer.h"
@@ -47,8 +48,8 @@ TEST_CASE("config file and flags merge over the defaults, flags win; bad keys ar
   apply_text(c, "budget_flash", "128K");
   CHECK(c.search.constraints.max_peak_sram == 32768);
   CHECK(c.search.constraints.max_flash == 131072);
-  CHECK(c.epochs == 5);
-  CHECK(c.lr == doctest::Approx(0.05));
+  CHECK(c.train.epochs == 5);
+  CHECK(c.train.lr == doctest::Approx(0.05));
   CHECK(c.search.top_k == pipeline::PipelineConfig{}.search.top_k);
   // JSON round trip of every key.
   pipeline::PipelineConfig back;
@@ -64,6 +65,66 @@ TEST_CASE("config file and flags merge over the defaults, flags win; bad keys ar
   pipeline::PipelineConfig nb = c;
   nb.space = "nb201";
   CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(nb), doctest::Contains("space"), Error);
+}
+
+TEST_CASE("the run's trainings and export are its embedded settings plus the run's shared keys") {
+  pipeline::PipelineConfig c;
+  c.out = "runs/x";
+  pipeline::apply_json(c,
+                       nlohmann::json::parse(R"({"epochs": 3, "batch": 32, "lr": 0.05, "train_limit": 500,
+                         "calib_images": 64, "eval_images": 200, "data": "mnist", "data_path": "d",
+                         "seed": 7, "threads": 3, "budget_sram": "32K", "shortlist_epochs": 2,
+                         "shortlist_limit": 900})"),
+                       "t.json");
+  CHECK(c.train.batch_size == 32);
+  CHECK(c.train.limit == 500);
+  CHECK(c.export_.calibration_images == 64);
+  // What `piconas train --arch tiny-bench --data mnist --data-path d --limit 500 --epochs 3
+  // --batch 32 --lr 0.05 --warmup 1 --seed 7 --threads 3 --resume --checkpoint-every 100` fills.
+  train::TrainSettings winner;
+  winner.arch = "tiny-bench";
+  winner.data.kind = data::DatasetKind::Mnist;
+  winner.data.path = "d";
+  winner.limit = 500;
+  winner.epochs = 3;
+  winner.batch_size = 32;
+  winner.lr = 0.05;
+  winner.warmup_epochs = 1.0;
+  winner.evaluate_test = true;
+  winner.seed = 7;
+  winner.threads = 3;
+  winner.out_dir = "runs/x/train";
+  winner.resume = true;
+  winner.checkpoint_every_steps = 100;
+  CHECK(pipeline::train_settings(c, "tiny-bench", "runs/x/train") == winner);
+  // A shortlist training: the same but its epochs and images, a 0.2-epoch warm-up, no test.
+  train::TrainSettings shortlist = winner;
+  shortlist.epochs = 2;
+  shortlist.limit = 900;
+  shortlist.warmup_epochs = 0.2;
+  shortlist.evaluate_test = false;
+  shortlist.out_dir = "runs/x/shortlist/1";
+  CHECK(pipeline::shortlist_train_settings(c, "tiny-bench", c.shortlist_epochs, c.shortlist_limit,
+                                           "runs/x/shortlist/1") == shortlist);
+  // What `piconas export --calib 64 --eval 200 --dataset mnist --data-path d --max-sram 32768`
+  // fills, with the run's memory plan.
+  deploy::ExportOptions exported;
+  exported.out_dir = "runs/x/export";
+  exported.calibration_images = 64;
+  exported.eval_images = 200;
+  exported.dataset = "mnist";
+  exported.data_path = "d";
+  exported.max_sram = 32768;
+  exported.memory = pipeline::memory_plan_options(c);
+  CHECK(pipeline::export_options(c, "runs/x/export") == exported);
+  // The keys keep their names and values in config.json.
+  const nlohmann::json j = pipeline::config_to_json(c);
+  CHECK(j.at("batch") == 32);
+  CHECK(j.at("train_limit") == 500);
+  CHECK(j.at("calib_images") == 64);
+  CHECK(j.at("eval_images") == 200);
+  CHECK(j.at("epochs") == 3);
+  CHECK(j.at("lr") == 0.05);
 }
 
 TEST_CASE("the latency budget of a run is range-checked") {
@@ -163,13 +224,13 @@ TEST_CASE("a run directory keeps its configuration; a different one is refused")
   const nlohmann::json file = nlohmann::json::parse(R"({"epochs": 3, "budget_sram": "32K"})");
   pipeline::PipelineConfig c =
       pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "1"}});
-  CHECK(c.epochs == 4);
+  CHECK(c.train.epochs == 4);
   CHECK(c.search.constraints.max_peak_sram == 32768);
   CHECK(c.out == out);
   write_file_atomic(out + "/config.json", pipeline::config_to_json(c).dump(2));
   // Rerun with no options at all continues with the stored configuration.
   const pipeline::PipelineConfig again = pipeline::resolve_run_config(out, nullptr, {});
-  CHECK(again.epochs == 4);
+  CHECK(again.train.epochs == 4);
   CHECK(again.search.constraints.max_peak_sram == 32768);
   // Same values (and another thread count) are fine; another value is refused, naming it.
   CHECK_NOTHROW(pipeline::resolve_run_config(out, file, {{"epochs", "4"}, {"threads", "2"}}));
@@ -314,18 +375,18 @@ TEST_CASE("one range check per settings struct; its errors name the caller's fla
        "config key 'scoring_images' must be in [1, 1048576], got 0"},
       {[](pipeline::PipelineConfig& c) { c.search.steps = 0; }, "config key 'search_steps' must be positive, got 0"},
       // nas/train's check, once for the shortlist's trainings and once for the winner's.
-      {[](pipeline::PipelineConfig& c) { c.batch = 0; }, "config key 'batch' must be in [1, 65536], got 0"},
-      {[](pipeline::PipelineConfig& c) { c.lr = 1e9; }, "config key 'lr' must be in (0, 100], got 1e+09"},
-      {[](pipeline::PipelineConfig& c) { c.epochs = 0; }, "config key 'epochs' must be in [1, 1000000], got 0"},
+      {[](pipeline::PipelineConfig& c) { c.train.batch_size = 0; }, "config key 'batch' must be in [1, 65536], got 0"},
+      {[](pipeline::PipelineConfig& c) { c.train.lr = 1e9; }, "config key 'lr' must be in (0, 100], got 1e+09"},
+      {[](pipeline::PipelineConfig& c) { c.train.epochs = 0; }, "config key 'epochs' must be in [1, 1000000], got 0"},
       {[](pipeline::PipelineConfig& c) { c.shortlist_epochs = 0; },
        "config key 'shortlist_epochs' must be in [1, 1000000], got 0"},
-      {[](pipeline::PipelineConfig& c) { c.train_limit = -1; }, "config key 'train_limit' must be >= 0 (0: all), got -1"},
+      {[](pipeline::PipelineConfig& c) { c.train.limit = -1; }, "config key 'train_limit' must be >= 0 (0: all), got -1"},
       {[](pipeline::PipelineConfig& c) { c.shortlist_limit = -3; },
        "config key 'shortlist_limit' must be >= 0 (0: all), got -3"},
       {[](pipeline::PipelineConfig& c) { c.threads = 0; }, "config key 'threads' must be in [1, 1024], got 0"},
       // nas/deploy's export check.
-      {[](pipeline::PipelineConfig& c) { c.calib_images = 0; }, "config key 'calib_images' must be >= 1"},
-      {[](pipeline::PipelineConfig& c) { c.eval_images = -1; }, "config key 'eval_images' must be >= 0, got -1"},
+      {[](pipeline::PipelineConfig& c) { c.export_.calibration_images = 0; }, "config key 'calib_images' must be >= 1"},
+      {[](pipeline::PipelineConfig& c) { c.export_.eval_images = -1; }, "config key 'eval_images' must be >= 0, got -1"},
   };
   for (const auto& [edit, message] : cases) {
     CAPTURE(message);
@@ -334,10 +395,10 @@ TEST_CASE("one range check per settings struct; its errors name the caller's fla
     CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(c), doctest::Contains(message), Error);
   }
   // `piconas train`'s flags and the library's own words, from the same check.
-  train::TrainConfig t;
+  train::TrainSettings t;
   t.out_dir = "t";
   t.batch_size = 0;
-  CHECK_THROWS_WITH_AS(train::check_train_config(t, flag_names({{"batch_size", "--batch"}})),
+  CHECK_THROWS_WITH_AS(train::check_train_settings(t, flag_names({{"batch_size", "--batch"}})),
                        doctest::Contains("--batch must be in [1, 65536], got 0"), Error);
-  CHECK_THROWS_WITH_AS(train::check_train_config(t), doctest::Contains("train: batch size must be in"), Error);
+  CHECK_THROWS_WITH_AS(train::check_train_settings(t), doctest::Contains("train: batch size must be in"), Error);
 }

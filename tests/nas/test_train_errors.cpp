@@ -143,7 +143,7 @@ TEST_CASE("evaluate: accuracy, per-class accuracy and confusion matrix of a hand
 
 TEST_CASE("train: a data set whose channels, resolution or classes do not fit the model is refused") {
   TempDir root;
-  train::TrainConfig config = small_config(root, "run");
+  train::TrainSettings config = small_config(root, "run");
   config.arch = "blocks:in=1x28x28,classes=10,act=relu,stem=4k3s1|head=0";
   CHECK_THROWS_WITH_AS(train::train_model(config),
                        doctest::Contains("has 1x8x8 images (channels x height x width) but the "

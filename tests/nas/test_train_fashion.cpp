@@ -19,7 +19,7 @@ TEST_CASE("train: tiny-bench learns Fashion-MNIST in one epoch on 2000 images") 
     return;
   }
   testing::TempDir root;
-  train::TrainConfig config;
+  train::TrainSettings config;
   config.arch = "tiny-bench";
   config.limit = 2000;
   config.epochs = 1;

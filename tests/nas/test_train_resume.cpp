@@ -24,15 +24,16 @@ int count_lines(const std::string& text) { return static_cast<int>(std::count(te
 
 TEST_CASE("train: outputs, metrics rows, summary and model meta contract") {
   TempDir root;
-  train::TrainConfig config = small_config(root, "run");
+  train::TrainSettings config = small_config(root, "run");
   int steps = 0, epochs = 0;
   config.progress_every_steps = 1;
-  config.on_progress = [&](const train::TrainProgress& p) {
+  train::TrainHooks hooks;
+  hooks.on_progress = [&](const train::TrainProgress& p) {
     steps += p.kind == train::TrainProgress::Kind::Step;
     epochs += p.kind == train::TrainProgress::Kind::Epoch;
     return true;
   };
-  train::TrainResult r = train_model(config);
+  train::TrainResult r = train_model(config, hooks);
   CHECK(r.completed);
   // 72 train images (96 minus 24 validation) in batches of 16 with drop_last: 4 steps/epoch.
   CHECK(steps == 8);
@@ -82,7 +83,7 @@ TEST_CASE("train: outputs, metrics rows, summary and model meta contract") {
 
 TEST_CASE("train: same seed gives identical weights, another seed different ones") {
   TempDir root;
-  train::TrainConfig a = small_config(root, "a"), b = small_config(root, "b"),
+  train::TrainSettings a = small_config(root, "a"), b = small_config(root, "b"),
                      c = small_config(root, "c");
   a.epochs = b.epochs = c.epochs = 1;
   c.seed = 6;
@@ -96,7 +97,7 @@ TEST_CASE("train: same seed gives identical weights, another seed different ones
 TEST_CASE("train: resume after a kill at any point ends bit-identical to an uninterrupted run") {
   TempDir root;
   auto config_for = [&](const std::string& run) {
-    train::TrainConfig c = small_config(root, run);
+    train::TrainSettings c = small_config(root, run);
     c.threads = 2;  // chunked reductions: resume must reproduce them too
     return c;
   };
@@ -104,14 +105,14 @@ TEST_CASE("train: resume after a kill at any point ends bit-identical to an unin
   Checkpoint want = load_checkpoint(reference.last_checkpoint);
 
   // Killed right after the epoch-1 checkpoint.
-  train::TrainConfig config = config_for("epoch");
-  config.on_progress = [](const train::TrainProgress& p) {
+  train::TrainSettings config = config_for("epoch");
+  train::TrainHooks hooks;
+  hooks.on_progress = [](const train::TrainProgress& p) {
     if (p.kind == train::TrainProgress::Kind::Epoch && p.epoch == 1) throw Interrupt();
     return true;
   };
-  CHECK_THROWS_AS(train::train_model(config), Interrupt);
+  CHECK_THROWS_AS(train::train_model(config, hooks), Interrupt);
   CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 4);
-  config.on_progress = nullptr;
   config.resume = true;
   train::TrainResult r = train_model(config);
   CHECK(r.completed);
@@ -123,13 +124,12 @@ TEST_CASE("train: resume after a kill at any point ends bit-identical to an unin
   config = config_for("step");
   config.checkpoint_every_steps = 2;
   config.progress_every_steps = 1;
-  config.on_progress = [](const train::TrainProgress& p) {
+  hooks.on_progress = [](const train::TrainProgress& p) {
     if (p.kind == train::TrainProgress::Kind::Step && p.global_step == 7) throw Interrupt();
     return true;
   };
-  CHECK_THROWS_AS(train::train_model(config), Interrupt);
+  CHECK_THROWS_AS(train::train_model(config, hooks), Interrupt);
   CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 6);
-  config.on_progress = nullptr;
   config.resume = true;
   r = train::train_model(config);
   CHECK(same_tensors(load_checkpoint(r.last_checkpoint), want));
@@ -138,17 +138,16 @@ TEST_CASE("train: resume after a kill at any point ends bit-identical to an unin
   // Stopped cleanly by the progress callback mid-epoch, twice, then finished.
   config = config_for("stop");
   config.progress_every_steps = 1;
-  config.on_progress = [](const train::TrainProgress& p) {
+  hooks.on_progress = [](const train::TrainProgress& p) {
     return !(p.kind == train::TrainProgress::Kind::Step && p.global_step == 3);
   };
-  CHECK_FALSE(train_model(config).completed);
+  CHECK_FALSE(train_model(config, hooks).completed);
   CHECK(load_checkpoint(config.out_dir + "/last.ckpt").meta["train_state"]["global_step"] == 3);
   config.resume = true;
-  config.on_progress = [](const train::TrainProgress& p) {
+  hooks.on_progress = [](const train::TrainProgress& p) {
     return !(p.kind == train::TrainProgress::Kind::Step && p.global_step == 5);
   };
-  CHECK_FALSE(train_model(config).completed);
-  config.on_progress = nullptr;
+  CHECK_FALSE(train_model(config, hooks).completed);
   r = train_model(config);
   CHECK(r.completed);
   CHECK(same_tensors(load_checkpoint(r.last_checkpoint), want));
@@ -157,7 +156,7 @@ TEST_CASE("train: resume after a kill at any point ends bit-identical to an unin
 
 TEST_CASE("train: refuses to overwrite a run, and to resume with other options") {
   TempDir root;
-  train::TrainConfig config = small_config(root, "run");
+  train::TrainSettings config = small_config(root, "run");
   config.epochs = 1;
   train::train_model(config);
   CHECK_THROWS_WITH_AS(train_model(config), doctest::Contains("--resume"), Error);

@@ -44,14 +44,14 @@ inline void write_synthetic_idx(const std::string& dir, const std::string& prefi
 inline const char* kSmallArch = "blocks:in=1x8x8,classes=10,act=relu,stem=4k3s1|ds:k3s2c8|head=0";
 
 // Data in <root>/data (96 train, 30 test images), output in <root>/<run>.
-inline train::TrainConfig small_config(const TempDir& root, const std::string& run) {
+inline train::TrainSettings small_config(const TempDir& root, const std::string& run) {
   std::filesystem::create_directories(root.path() / "data");
   std::string data_dir = (root.path() / "data").string();
   if (!std::filesystem::exists(data_dir + "/train-images-idx3-ubyte.gz")) {
     write_synthetic_idx(data_dir, "train", 96, 11);
     write_synthetic_idx(data_dir, "t10k", 30, 12);
   }
-  train::TrainConfig c;
+  train::TrainSettings c;
   c.arch = kSmallArch;
   c.data.kind = data::DatasetKind::Mnist;
   c.data.path = data_dir;

@@ -1,4 +1,4 @@
-// TrainConfig validation and its JSON form (stored in checkpoints and summary.json).
+// TrainSettings validation and its JSON form (stored in checkpoints and summary.json).
 #include "core/input_checks.h"
 #include "nas/arch/arch_text.h"
 #include "nas/train/trainer.h"
@@ -16,7 +16,7 @@ const char* schedule_name(autograd::ScheduleKind kind) {
 }
 }  // namespace
 
-void check_train_config(const TrainConfig& c, const SettingName& given_name) {
+void check_train_settings(const TrainSettings& c, const SettingName& given_name) {
   const SettingName name =
       given_name ? given_name
                  : prefixed_names("train: ", {{"out_dir", "output directory"},
@@ -67,7 +67,7 @@ void check_train_config(const TrainConfig& c, const SettingName& given_name) {
   c.augment.validate();
 }
 
-nlohmann::json train_config_json(const TrainConfig& c) {
+nlohmann::json train_settings_json(const TrainSettings& c) {
   const data::ResizedCropConfig& rc = c.augment.resized_crop;
   nlohmann::json j = {{"arch", canonical_text(c.arch)},
           {"data",
