@@ -14,7 +14,6 @@
 // Wall-clock time; the CPU column is the whole process (every thread), which helps read a
 // loaded machine.
 #include <benchmark/benchmark.h>
-
 #include <sys/resource.h>
 #include <time.h>
 
@@ -86,16 +85,16 @@ void run_score(benchmark::State& state, const std::string& net_name,
   }
   state.counters["minor_faults"] =
       benchmark::Counter(static_cast<double>(faults), benchmark::Counter::kAvgIterations);
-  state.counters["main_thread_ms"] = benchmark::Counter(main_ms, benchmark::Counter::kAvgIterations);
+  state.counters["main_thread_ms"] =
+      benchmark::Counter(main_ms, benchmark::Counter::kAvgIterations);
 }
 
 void register_all() {
   const std::vector<std::string> all4{"naswot", "snip", "synflow", "jacob_cov"};
   auto add = [](const std::string& name, const std::string& net,
                 const std::vector<std::string>& metrics, int threads, bool cold) {
-    auto* b = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) {
-      run_score(s, net, metrics, threads, cold);
-    });
+    auto* b = benchmark::RegisterBenchmark(
+        name.c_str(), [=](benchmark::State& s) { run_score(s, net, metrics, threads, cold); });
     b->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
   };
   for (const char* net : {"mbv2_96", "mbv2_32", "tiny"}) {
