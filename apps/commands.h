@@ -7,6 +7,7 @@
 
 #include "core/byte_size.h"
 #include "core/error.h"
+#include "nas/deploy/calibrate.h"
 #include "nas/deploy/planner.h"
 #include "nas/search/aggregate.h"
 
@@ -54,6 +55,29 @@ inline void add_memory_options(CLI::App* cmd, nas::deploy::PlanOptions& plan) {
          "--patch-max-extra-macs", [&plan](const std::string& t) { nas::deploy::parse_patch_max_extra_macs(t, plan); },
          "--patch-layers auto / if-needed: recomputed MACs at most this fraction of the network's (default 0.2)")
       ->type_name("F");
+}
+
+// The activation calibration flags (nas/deploy/calibrate.h): --calibration mae|mse|minmax|percentile,
+// and --percentile P, short for --calibration percentile at P (the two exclude each other).
+inline void add_calibration_options(CLI::App* cmd, nas::deploy::CalibrationOptions& calibration) {
+  CLI::Option* method = cmd->add_option_function<std::string>(
+                               "--calibration",
+                               [&calibration](const std::string& t) {
+                                 calibration.method = nas::deploy::parse_calibration_method(t);
+                               },
+                               "activation ranges (docs/int8.md): mae (default: the clipping with the least mean "
+                               "absolute quantization error), mse (least squared error), minmax, or percentile "
+                               "(99.99, or --percentile P)")
+                               ->type_name(nas::deploy::calibration_method_names());
+  cmd->add_option_function<double>(
+         "--percentile",
+         [&calibration](double p) {  // NaN and out-of-range values are refused by the export
+           calibration.method = nas::deploy::CalibrationMethod::Percentile;
+           calibration.percentile = p;
+         },
+         "percentile calibration keeping P % of each tensor's values on each side (e.g. 99.9)")
+      ->type_name("P")
+      ->excludes(method);
 }
 
 // An --arch value that names a file holding a graph network's JSON (the network file of

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <optional>
 
 #include "apps/commands.h"
 #include "nas/deploy/export.h"
@@ -20,7 +19,6 @@ namespace {
 struct ExportCliOptions {
   std::string checkpoint;
   nas::deploy::ExportOptions options;
-  std::optional<double> percentile;  // unset: min/max calibration
   std::string onnx_path;             // also (or only) the float model as ONNX
   std::string onnx_int8_path;        // with --out: the int8 model as QDQ ONNX
 };
@@ -35,11 +33,7 @@ void run_export(const ExportCliOptions& cli) {
     std::printf("wrote %s (float ONNX, opset %d)\n", cli.onnx_path.c_str(), nas::onnx_io::kOnnxExportOpset);
     if (cli.options.out_dir.empty()) return;
   }
-  nas::deploy::ExportOptions o = cli.options;
-  if (cli.percentile) {  // NaN and out-of-range values are refused by the export
-    o.calibration.method = nas::deploy::CalibrationMethod::Percentile;
-    o.calibration.percentile = *cli.percentile;
-  }
+  const nas::deploy::ExportOptions& o = cli.options;
   const nas::deploy::ExportReport r = nas::deploy::export_checkpoint(cli.checkpoint, o);
   for (const std::string& f : r.emitted.files)
     if (f.find("piconas_runtime/") == std::string::npos) std::printf("wrote %s\n", f.c_str());
@@ -93,7 +87,7 @@ void register_export(CLI::App& app) {
                   "with --out: also write the int8 model as QDQ ONNX to this file");
   cmd->add_option("--prefix", cli->options.prefix, "C symbol prefix (several models can share a firmware)");
   cmd->add_option("--calib", cli->options.calibration_images, "calibration images (first N of the training set)");
-  cmd->add_option("--percentile", cli->percentile, "percentile calibration (e.g. 99.99) instead of min/max");
+  add_calibration_options(cmd, cli->options.calibration);
   cmd->add_option("--eval", cli->options.eval_images, "test images for the float vs int8 accuracy (0: skip)");
   cmd->add_option("--layer-errors", cli->options.layer_error_images,
                   "print each layer's float vs int8 error (SQNR) on this many test images");

@@ -123,8 +123,12 @@ void register_train(CLI::App& app) {
   cmd->add_option("--bn-batches", c.bn_recalibration_batches,
                   "batches used to re-estimate BatchNorm statistics after each epoch (0: off)")
       ->capture_default_str();
-  cmd->add_option("--val-fraction", c.val_fraction, "part of the train split held out for validation")
-      ->capture_default_str();
+  CLI::Option* val_fraction =
+      cmd->add_option("--val-fraction", c.val_fraction, "part of the train split held out for validation")
+          ->capture_default_str();
+  CLI::Option* val_images = cmd->add_option(
+      "--val-images", c.val_images,
+      "validate on this many train-split images, the same for every --limit (sets --val-fraction 0)");
   cmd->add_flag("--no-test", o->no_test, "skip the final test-split evaluation");
   cmd->add_option("--init", c.init, "start from this model checkpoint's weights (fine-tune; e.g. from piconas import)");
   cmd->add_option("--seed", c.seed, "random seed")->capture_default_str();
@@ -134,7 +138,8 @@ void register_train(CLI::App& app) {
   cmd->add_option("--checkpoint-every", c.checkpoint_every_steps, "also write last.ckpt every N steps (0: per epoch)");
   cmd->add_option("--progress-every", c.progress_every_steps, "print progress every N steps")
       ->capture_default_str();
-  cmd->callback([o, arch] {
+  cmd->callback([o, arch, val_fraction, val_images] {
+    if (val_images->count() > 0 && val_fraction->count() == 0) o->settings.val_fraction = 0;
     if (!o->settings.init.empty() && arch->count() == 0) {  // the architecture of --init
       const nlohmann::json meta = nas::load_checkpoint(o->settings.init).meta;
       PICONAS_CHECK(meta.contains("arch") && meta["arch"].is_string(),

@@ -6,7 +6,6 @@
 // target disagrees.
 #include <cstdio>
 #include <memory>
-#include <optional>
 
 #include "apps/commands.h"
 #include "core/parallel.h"
@@ -19,7 +18,6 @@ struct VerifyCliOptions {
   std::string checkpoint, export_dir;
   nas::deploy::VerifyOptions options;
   std::string target = "cortex-m4";
-  std::optional<double> percentile;  // unset: min/max calibration
   int threads = 2;
 };
 
@@ -41,10 +39,6 @@ bool print_check(const nas::deploy::TargetCheck& t) {
 void run_verify(VerifyCliOptions& o) {
   set_num_threads(o.threads);
   o.options.target = nas::deploy::parse_mcu_target(o.target);
-  if (o.percentile) {  // NaN and out-of-range values are refused by the export
-    o.options.export_options.calibration.method = nas::deploy::CalibrationMethod::Percentile;
-    o.options.export_options.calibration.percentile = *o.percentile;
-  }
   const nas::deploy::VerifyReport r = nas::deploy::verify_checkpoint(o.checkpoint, o.export_dir, o.options);
   const bool host = print_check(r.host);
   const bool mcu = print_check(r.mcu);
@@ -68,7 +62,7 @@ void register_verify(CLI::App& app) {
   cmd->add_option("--target", o->target, "Cortex-M target: " + nas::deploy::mcu_target_names())->capture_default_str();
   cmd->add_option("--calib", v.export_options.calibration_images, "calibration images used by the export")
       ->capture_default_str();
-  cmd->add_option("--percentile", o->percentile, "percentile calibration used by the export");
+  add_calibration_options(cmd, v.export_options.calibration);
   add_memory_options(cmd, v.export_options.memory);
   add_byte_option(cmd, "--max-sram", v.export_options.max_sram, "SRAM budget the export was planned for");
   cmd->add_option("--dataset", v.export_options.dataset, "dataset (default: the checkpoint's)");

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "autograd/variable.h"
+#include "ops/batchnorm2d_act.h"
 
 namespace piconas::autograd::detail {
 
@@ -20,6 +21,18 @@ const T* data_or_null(const Tensor& t) {
 template <class T>
 T* grad_or_null(const std::shared_ptr<Node>& node) {
   return node && node->requires_grad ? grad_buffer(*node).data<T>() : nullptr;
+}
+
+// For a backward that writes every element of an input's gradient: the buffer, and in `write`
+// how to write it. An input without a gradient yet gets an uninitialised buffer to Overwrite (no
+// zero fill that the kernel would overwrite anyway); one that has a gradient is accumulated
+// into. nullptr when the input needs no gradient.
+template <class T>
+T* grad_for_write(const std::shared_ptr<Node>& node, ops::GradWrite& write) {
+  if (!node || !node->requires_grad) return nullptr;
+  write = node->grad.defined() ? ops::GradWrite::Accumulate : ops::GradWrite::Overwrite;
+  if (!node->grad.defined()) node->grad = Tensor::empty(node->value.shape(), node->value.dtype());
+  return node->grad.data<T>();
 }
 
 inline void check_dtypes(const Variable& a, const Variable& b, const char* op) {

@@ -9,6 +9,7 @@
 #include "autograd/variable.h"
 #include "core/rng.h"
 #include "ops/batchnorm2d.h"
+#include "ops/batchnorm2d_act.h"
 #include "ops/conv2d.h"
 #include "ops/pool2d.h"
 
@@ -34,6 +35,12 @@ struct BatchNormState {
 };
 Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& beta,
                      BatchNormState& state, bool training);
+// act(batchnorm2d(x)) for act identity, ReLU or ReLU6. In training mode on a whole batch it
+// runs as one fused op (ops/batchnorm2d_act.h: no stored pre-activation, two passes forward and
+// backward, the input gradient written without a zero fill) giving the same bits as the
+// composition; in eval mode and with sharded statistics it is the composition.
+Variable batchnorm2d_act(const Variable& x, const Variable& gamma, const Variable& beta,
+                         BatchNormState& state, bool training, ops::NormActivation act);
 Variable layernorm2d(const Variable& x, const Variable& gamma, const Variable& beta, double eps = 1e-6);
 
 Variable relu(const Variable& x);
@@ -52,6 +59,9 @@ Variable mul(const Variable& a, const Variable& b);
 // x [N, C, H, W] times one gate per image and channel, g [N, C] or [N, C, 1, 1] (the
 // squeeze-and-excitation scale); the gradient reaches both.
 Variable channel_mul(const Variable& x, const Variable& g);
+// x [N, C, H, W] times one gate per image and pixel, g [N, 1, H, W], broadcast over the channels
+// (spatial attention); the gradient reaches both.
+Variable pixel_mul(const Variable& x, const Variable& g);
 
 // Mean cross-entropy of logits [N, K] against labels (size N); result has shape [1].
 Variable softmax_cross_entropy(const Variable& logits, const std::vector<int32_t>& labels,

@@ -2,6 +2,7 @@
 #include "autograd/functions.h"
 #include "ops/add.h"
 #include "ops/channel_mul.h"
+#include "ops/pixel_mul.h"
 #include "ops/dropout.h"
 #include "ops/gelu.h"
 #include "ops/hardsigmoid.h"
@@ -118,6 +119,29 @@ Variable channel_mul(const Variable& x, const Variable& g) {
       using T = decltype(zero);
       ops::channel_mul_backward<T>(planes, plane, xn->value.data<T>(), gn->value.data<T>(),
                                    self.grad.data<T>(), grad_or_null<T>(xn), grad_or_null<T>(gn));
+    });
+  });
+}
+
+Variable pixel_mul(const Variable& x, const Variable& g) {
+  PICONAS_CHECK(x.value().ndim() == 4 && g.value().ndim() == 4 && g.shape()[0] == x.shape()[0] &&
+                    g.shape()[1] == 1 && g.shape()[2] == x.shape()[2] &&
+                    g.shape()[3] == x.shape()[3],
+                "pixel_mul: x " << shape_str(x.shape()) << " and gate " << shape_str(g.shape())
+                                << " (expected [N, C, H, W] and [N, 1, H, W])");
+  check_dtypes(x, g, "pixel_mul");
+  const ops::PixelMulShape s{x.shape()[0], x.shape()[1], x.shape()[2] * x.shape()[3]};
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch_dtype(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    ops::pixel_mul_forward<T>(s, x.value().data<T>(), g.value().data<T>(), y.data<T>());
+  });
+  auto xn = x.node(), gn = g.node();
+  return make_result(std::move(y), "pixel_mul", {x, g}, [xn, gn, s](Node& self) {
+    dispatch_dtype(self.value.dtype(), [&](auto zero) {
+      using T = decltype(zero);
+      ops::pixel_mul_backward<T>(s, xn->value.data<T>(), gn->value.data<T>(), self.grad.data<T>(),
+                                 grad_or_null<T>(xn), grad_or_null<T>(gn));
     });
   });
 }

@@ -19,21 +19,26 @@ ops::NormShape norm_shape(const Variable& x, const Variable& gamma, const Variab
   check_vector(beta, channels, "beta", op);
   return {x.shape()[0], channels, x.shape()[2] * x.shape()[3]};
 }
+
+void check_running_statistics(const ops::NormShape& s, const Variable& x,
+                              const BatchNormState& state, bool training, const char* op) {
+  PICONAS_CHECK(state.running_mean.shape() == Shape{s.channels} &&
+                    state.running_var.shape() == Shape{s.channels} &&
+                    state.running_mean.dtype() == x.dtype() && state.running_var.dtype() == x.dtype(),
+                op << ": running statistics " << shape_str(state.running_mean.shape()) << "/"
+                   << shape_str(state.running_var.shape()) << " do not match input "
+                   << shape_str(x.shape()));
+  if (training && !state.shard_sum)  // sharded: checked on the global count
+    PICONAS_CHECK(s.batch * s.spatial > 1, op << ": training needs more than one value per "
+                                                 "channel, got input "
+                                              << shape_str(x.shape()));
+}
 }  // namespace
 
 Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& beta,
                      BatchNormState& state, bool training) {
   ops::NormShape s = norm_shape(x, gamma, beta, "batchnorm2d");
-  PICONAS_CHECK(state.running_mean.shape() == Shape{s.channels} &&
-                    state.running_var.shape() == Shape{s.channels} &&
-                    state.running_mean.dtype() == x.dtype() && state.running_var.dtype() == x.dtype(),
-                "batchnorm2d: running statistics " << shape_str(state.running_mean.shape()) << "/"
-                                                   << shape_str(state.running_var.shape())
-                                                   << " do not match input " << shape_str(x.shape()));
-  if (training && !state.shard_sum)  // sharded: checked on the global count
-    PICONAS_CHECK(s.batch * s.spatial > 1, "batchnorm2d: training needs more than one value per "
-                                           "channel, got input "
-                                               << shape_str(x.shape()));
+  check_running_statistics(s, x, state, training, "batchnorm2d");
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   auto xn = x.node(), gn = gamma.node(), bn = beta.node();
   if (training) {
@@ -85,6 +90,46 @@ Variable batchnorm2d(const Variable& x, const Variable& gamma, const Variable& b
                              s, xn->value.data<T>(), gn->value.data<T>(), mean.data<T>(),
                              var.data<T>(), T(eps), self.grad.data<T>(), grad_or_null<T>(xn),
                              grad_or_null<T>(gn), grad_or_null<T>(bn));
+                       });
+                     });
+}
+
+Variable batchnorm2d_act(const Variable& x, const Variable& gamma, const Variable& beta,
+                         BatchNormState& state, bool training, ops::NormActivation act) {
+  if (!training || state.shard_sum) {
+    const Variable y = batchnorm2d(x, gamma, beta, state, training);
+    switch (act) {
+      case ops::NormActivation::Identity: return y;
+      case ops::NormActivation::ReLU: return relu(y);
+      case ops::NormActivation::ReLU6: return relu6(y);
+    }
+    throw Error("batchnorm2d_act: unknown activation");
+  }
+  ops::NormShape s = norm_shape(x, gamma, beta, "batchnorm2d_act");
+  check_running_statistics(s, x, state, training, "batchnorm2d_act");
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor save_mean({s.channels}, x.dtype()), save_invstd({s.channels}, x.dtype());
+  Tensor save_affine({3 * s.channels}, x.dtype());
+  dispatch_dtype(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    ops::batchnorm2d_act_forward<T>(s, act, x.value().data<T>(), gamma.value().data<T>(),
+                                    beta.value().data<T>(), T(state.eps), T(state.momentum),
+                                    state.running_mean.data<T>(), state.running_var.data<T>(),
+                                    y.data<T>(), save_mean.data<T>(), save_invstd.data<T>(),
+                                    save_affine.data<T>());
+  });
+  auto xn = x.node(), gn = gamma.node(), bn = beta.node();
+  return make_result(std::move(y), "batchnorm2d_act", {x, gamma, beta},
+                     [s, act, xn, gn, bn, save_mean, save_invstd, save_affine](Node& self) {
+                       dispatch_dtype(self.value.dtype(), [&](auto zero) {
+                         using T = decltype(zero);
+                         ops::GradWrite dx_write = ops::GradWrite::Accumulate;
+                         T* dx = grad_for_write<T>(xn, dx_write);
+                         ops::batchnorm2d_act_backward<T>(
+                             s, act, xn->value.data<T>(), gn->value.data<T>(),
+                             save_mean.data<T>(), save_invstd.data<T>(), save_affine.data<T>(),
+                             self.grad.data<T>(), dx, dx_write, grad_or_null<T>(gn),
+                             grad_or_null<T>(bn));
                        });
                      });
 }

@@ -76,7 +76,9 @@ BatchNorm2d::BatchNorm2d(int64_t channels, double momentum, double eps) {
   register_buffer("running_var", &state.running_var);
 }
 
-Variable BatchNorm2d::forward(const Variable& x) { return batchnorm2d(x, gamma, beta, state, training()); }
+Variable BatchNorm2d::forward(const Variable& x) {
+  return batchnorm2d_act(x, gamma, beta, state, training(), activation);
+}
 
 void BatchNorm2d::reset_parameters(Rng&) {
   gamma.value().fill(1.0);
@@ -113,6 +115,7 @@ const char* activation_name(ActivationKind kind) {
 }
 
 Variable Activation::forward(const Variable& x) {
+  if (applied_by_batchnorm) return x;
   switch (activation_) {
     case ActivationKind::ReLU: return relu(x);
     case ActivationKind::ReLU6: return relu6(x);

@@ -59,6 +59,9 @@ class BatchNorm2d : public Module {
   const char* kind() const override { return "batchnorm2d"; }
   Variable gamma, beta;
   BatchNormState state;
+  // Applied to the normalised output (autograd batchnorm2d_act: fused in training mode). The
+  // builder sets it together with the Activation after it (Activation::applied_by_batchnorm).
+  ops::NormActivation activation = ops::NormActivation::Identity;
 
  protected:
   void reset_parameters(Rng& rng) override;
@@ -87,6 +90,10 @@ class Activation : public Module {
   Variable forward(const Variable& x) override;
   const char* kind() const override { return activation_name(activation_); }
   ActivationKind activation() const { return activation_; }
+  // true: the BatchNorm2d before this module already applies the activation (its
+  // BatchNorm2d::activation), so forward passes its input through; the forward hook still sees
+  // the activated values here.
+  bool applied_by_batchnorm = false;
 
  private:
   ActivationKind activation_;

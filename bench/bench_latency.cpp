@@ -12,8 +12,10 @@
 //       budget and maybe --patch-layers auto, under which the plan runs
 //       in-place 1x1 convs or patches); patched (budget draws with automatic
 //       patching only); tight (patched at the least arena: unpacked convs on
-//       cortex-m4/m7); pool (graph networks with max / average pools, INPUT
-//       1x28x28).
+//       cortex-m4/m7); unpacked (patched draws whose budget leaves no room for
+//       the packed scratch of a k > 1 conv, the stem: cortex-m4/m7 run it
+//       through the unpacked im2col kernel); pool (graph networks with max /
+//       average pools, INPUT 1x28x28).
 //   bench_latency fit OUT.cpp FIT_LIST HELDOUT_LIST [HELDOUT_JSON]
 //       least-squares fit (nas/deploy/latency_fit.h) per target and kernel
 //       variant of the per-layer instruction counts in
@@ -184,16 +186,31 @@ ArchSpec pool_network(Rng& rng) {
                     layers + "]}");
 }
 
+// Whether cortex-m4 runs a conv with a k > 1 window (the stem) through the unpacked im2col
+// kernel under `flags`: the budget leaves no room for its packed scratch (latency_kernels).
+bool runs_unpacked_im2col(const ArchSpec& spec, const std::string& flags) {
+  deploy::LatencyMeasurement m;
+  deploy::parse_plan_flags(flags, m);
+  const deploy::Graph graph = deploy::lower_arch(spec);
+  const auto kernels = deploy::latency_kernels(
+      graph, deploy::plan_for_budget(graph, m.memory, m.max_sram), deploy::McuTarget::CortexM4,
+      m.max_sram);
+  return std::find(kernels.begin(), kernels.end(), deploy::LatencyKernel::ConvIm2col) !=
+         kernels.end();
+}
+
 // KIND: "default" (plain blocks-space draws), "mbv3" (with_mbv3_options),
 // "budget" (each line "ARCH<TAB>FLAGS", budget_flags), "patched" (budget draws
 // with automatic patching only), "tight" (those at the least patched arena),
+// "unpacked" (patched draws with an unpacked im2col conv on cortex-m4),
 // "pool" (pool_network; INPUT must be 1x28x28).
 int sample(int count, uint64_t seed, const std::string& input, const std::string& target,
            const std::string& kind) {
   PICONAS_CHECK(
       kind == "default" || kind == "mbv3" || kind == "budget" || kind == "patched" ||
-          kind == "tight" || kind == "pool",
-      "sample: unknown kind '" << kind << "' (default, mbv3, budget, patched, tight, pool)");
+          kind == "tight" || kind == "unpacked" || kind == "pool",
+      "sample: unknown kind '" << kind
+                               << "' (default, mbv3, budget, patched, tight, unpacked, pool)");
   PICONAS_CHECK(kind != "pool" || input == "1x28x28",
                 "sample: pool networks take a 1x28x28 input, got " << input);
   search::SpaceOptions options;
@@ -221,10 +238,12 @@ int sample(int count, uint64_t seed, const std::string& input, const std::string
       }
     }
     if (!deploy::int8_problems(spec).empty()) continue;
-    const bool budget = kind == "budget" || kind == "patched" || kind == "tight";
+    const bool budget =
+        kind == "budget" || kind == "patched" || kind == "tight" || kind == "unpacked";
     const std::string flags =
         budget ? budget_flags(spec, rng, kind != "budget", kind == "tight") : "";
     if (budget && flags.empty()) continue;
+    if (kind == "unpacked" && !runs_unpacked_im2col(spec, flags)) continue;
     if (!target.empty() && !fits_board(spec, plan_of(spec, flags),
                                        deploy::mcu_board(deploy::parse_mcu_target(target))))
       continue;

@@ -10,19 +10,24 @@
 #    squeeze-and-excitation); BUDGET_FIT (seed 7) and BUDGET_HELDOUT (seed 8) with planner flags
 #    (RUN/plan: an SRAM budget, maybe --patch-layers auto) under which the export runs in-place
 #    1x1 convs or patches; PATCHED_FIT (seed 15) and PATCHED_HELDOUT (seed 16) with automatic
-#    patching only, 1x28x28 models that fit the cortex-m55 board (its patched stages and the
-#    unpacked stems of tight budgets on cortex-m4/m7); TIGHT_FIT (seed 17) patched at the least
-#    arena (no room for the packed conv scratch: unpacked convs on cortex-m4/m7); POOL_FIT (seed 13) and POOL_HELDOUT
-#    (seed 14) graph networks with max / average pools that fit the cortex-m0 board, measured
-#    on cortex-m0 too; MobileNetV3-Small on 1x28x28 (held out, with MBV3_HELDOUT > 0); for
+#    patching only, 1x28x28 models that fit the cortex-m55 board (its patched stages);
+#    TIGHT_FIT (seed 17) patched at the least arena (no room for the packed conv scratch:
+#    unpacked 1x1 convs on cortex-m4/m7); UNPACKED_FIT (seed 19) and UNPACKED_HELDOUT (seed 20)
+#    3x32x32 patched models whose budget leaves a k > 1 conv (the stem) unpacked on
+#    cortex-m4/m7 (the unpacked im2col kernel); POOL_FIT (seed 13) and POOL_HELDOUT (seed 14)
+#    graph networks with max / average pools that fit the cortex-m0 board, measured on
+#    cortex-m0 too; MobileNetV3-Small on 1x28x28 (held out, with MBV3_HELDOUT > 0); for
 #    cortex-m0 the same kinds again as 1x28x28 models that fit its board (16 KB of RAM, 256 KB
 #    of flash): M0_FIT (seed 3) and M0_HELDOUT (seed 4) random ones, and mbv3 / budget sets
 #    scaled by M0_FIT / FIT and M0_HELDOUT / HELDOUT (seeds 9-12), measured on cortex-m0 only;
+#    a larger count keeps the first draws of a set (they are drawn in order);
 # 2. trains each for one epoch on 64 Fashion-MNIST images (instruction counts depend on the
 #    shapes, not on the weights), exports it (with its planner flags) and runs `piconas verify
 #    --target T` for every target of TARGETS (per-layer instructions under QEMU -icount; logits
 #    byte-identical to the host executor or the run is dropped); a model that does not fit the
-#    board is skipped; a run already measured is kept (rerunning resumes);
+#    board is skipped (RUN/verify-T.skipped: not retried); a run already measured is kept
+#    (rerunning resumes; a run directory whose
+#    architecture or plan the sampler now draws differently is measured anew);
 # 3. bench_latency fit: least squares per target and kernel variant on the fit sets, written
 #    to nas/deploy/latency_table.cpp, then predicted vs measured per held-out model, written
 #    to WORK_DIR/validation.md (docs/latency.md quotes it), and two held-out models per target
@@ -30,15 +35,15 @@
 #    table on them).
 # Rebuild piconas afterwards to compile the new table in. Environment: BUILD (default build),
 # FIT (default 40), HELDOUT (default 24), MBV3_FIT (8), MBV3_HELDOUT (4), BUDGET_FIT (10),
-# BUDGET_HELDOUT (6), PATCHED_FIT (6), PATCHED_HELDOUT (4), TIGHT_FIT (4), POOL_FIT (8),
-# POOL_HELDOUT (4),
+# BUDGET_HELDOUT (6), PATCHED_FIT (12), PATCHED_HELDOUT (4), TIGHT_FIT (4), UNPACKED_FIT (8),
+# UNPACKED_HELDOUT (4), POOL_FIT (8), POOL_HELDOUT (4),
 # TARGETS (default "cortex-m4 cortex-m7 cortex-m55"), M0_FIT (default 40),
 # M0_HELDOUT (default 24; both 0: no cortex-m0 rows), TABLE (default
 # nas/deploy/latency_table.cpp), HELDOUT_JSON (default tests/deploy/latency_heldout.json),
 # JOBS (default 2).
 set -euo pipefail
 if [ $# -ne 1 ]; then
-  sed -n '2,38p' "$0" >&2
+  sed -n '2,43p' "$0" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,9 +60,11 @@ mbv3_fit=${MBV3_FIT:-8}
 mbv3_heldout=${MBV3_HELDOUT:-4}
 budget_fit=${BUDGET_FIT:-10}
 budget_heldout=${BUDGET_HELDOUT:-6}
-patched_fit=${PATCHED_FIT:-6}
+patched_fit=${PATCHED_FIT:-12}
 patched_heldout=${PATCHED_HELDOUT:-4}
 tight_fit=${TIGHT_FIT:-4}
+unpacked_fit=${UNPACKED_FIT:-8}
+unpacked_heldout=${UNPACKED_HELDOUT:-4}
 pool_fit=${POOL_FIT:-8}
 pool_heldout=${POOL_HELDOUT:-4}
 table=${TABLE:-$here/../nas/deploy/latency_table.cpp}
@@ -81,34 +88,48 @@ measure() {
     >"$dir/export.log" 2>&1 || return 0
   for target in $TARGETS; do
     [ -f "$dir/verify-$target/instructions.json" ] && continue
+    [ -f "$dir/verify-$target.skipped" ] && continue  # over the board's RAM or flash
     if ! "$PICONAS" verify "$dir/train/best.ckpt" --export "$dir/export" --out "$dir/verify-$target" \
         --images 1 --mcu-images 1 --target "$target" $flags >"$dir/verify-$target.log" 2>&1; then
       rm -f "$dir/verify-$target/instructions.json"
       echo "  $dir $target: not measured ($(tail -1 "$dir/verify-$target.log"))" >&2
+      if grep -q "over the [0-9]* B of $target" "$dir/verify-$target.log"; then
+        cp "$dir/verify-$target.log" "$dir/verify-$target.skipped"
+      fi
     fi
   done
   echo "  measured $dir" >&2
 }
 export -f measure
 
-# A set NAME of COUNT architectures of KIND (bench_latency sample: default, mbv3, budget) from
-# SEED: NAME.list, one run directory per architecture (arch; plan: the planner flags of a
-# budget draw). Without a target: half 1x28x28, half 3x32x32 inputs; with one (cortex-m0):
-# 1x28x28 models whose firmware fits its board.
+# A set NAME of COUNT architectures of KIND (bench_latency sample: default, mbv3, budget, ...)
+# from SEED: NAME.list, one run directory per architecture (arch; plan: the planner flags of a
+# budget draw). Without a target: half 1x28x28, half 3x32x32 inputs; with one (cortex-m0,
+# cortex-m55): 1x28x28 models whose firmware fits its board; with INPUT (TARGET "-" for none):
+# that input only. A run directory whose arch or plan differs from the new draw (the sampler
+# changed) is emptied, so that no measurement is kept for another architecture.
 make_set() {
-  local name=$1 count=$2 seed=$3 kind=$4 target=${5:-}
+  local name=$1 count=$2 seed=$3 kind=$4 target=${5:-} input=${6:-}
   local half=$((count / 2))
   : >"$work/$name.list"
-  if [ -n "$target" ]; then
+  if [ -n "$input" ]; then
+    "$bench" sample "$count" "$seed" "$input" "${target:--}" "$kind"
+  elif [ -n "$target" ]; then
     "$bench" sample "$count" "$seed" 1x28x28 "$target" "$kind"
   else
     "$bench" sample "$half" "$seed" 1x28x28 - "$kind"
     "$bench" sample "$((count - half))" "$seed" 3x32x32 - "$kind"
   fi | nl -v0 -nrz -w3 | while IFS=$'\t' read -r index arch flags; do
-    mkdir -p "$work/$name-$index"
-    echo "$arch" >"$work/$name-$index/arch"
-    if [ -n "$flags" ]; then echo "$flags" >"$work/$name-$index/plan"; else rm -f "$work/$name-$index/plan"; fi
-    echo "$work/$name-$index" >>"$work/$name.list"
+    dir=$work/$name-$index
+    if [ -f "$dir/arch" ] && { [ "$(cat "$dir/arch")" != "$arch" ] ||
+      [ "$(cat "$dir/plan" 2>/dev/null)" != "$flags" ]; }; then
+      echo "  $dir: a new draw, its old measurements removed" >&2
+      rm -rf "$dir"
+    fi
+    mkdir -p "$dir"
+    echo "$arch" >"$dir/arch"
+    if [ -n "$flags" ]; then echo "$flags" >"$dir/plan"; else rm -f "$dir/plan"; fi
+    echo "$dir" >>"$work/$name.list"
   done
 }
 
@@ -121,6 +142,8 @@ make_set budgetheldout "$budget_heldout" 8 budget
 make_set patchedfit "$patched_fit" 15 patched cortex-m55
 make_set patchedheldout "$patched_heldout" 16 patched cortex-m55
 make_set tightfit "$tight_fit" 17 tight cortex-m55
+make_set unpackedfit "$unpacked_fit" 19 unpacked - 3x32x32
+make_set unpackedheldout "$unpacked_heldout" 20 unpacked - 3x32x32
 # MobileNetV3-Small itself (docs/reference_networks.md) on a 1x28x28, 10-class input: held out.
 : >"$work/reference.list"
 if [ "$mbv3_heldout" -gt 0 ]; then
@@ -129,7 +152,8 @@ if [ "$mbv3_heldout" -gt 0 ]; then
     >"$work/reference-mbv3small/arch"
   echo "$work/reference-mbv3small" >"$work/reference.list"
 fi
-main_sets="fit heldout mbv3fit mbv3heldout budgetfit budgetheldout patchedfit patchedheldout tightfit reference"
+main_sets="fit heldout mbv3fit mbv3heldout budgetfit budgetheldout patchedfit patchedheldout tightfit"
+main_sets="$main_sets unpackedfit unpackedheldout reference"
 for set in $main_sets; do cat "$work/$set.list"; done | xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
 
 # The pool networks: small enough for cortex-m0, measured on every target.
@@ -149,9 +173,11 @@ m0_sets="m0fit m0heldout m0mbv3fit m0mbv3heldout m0budgetfit m0budgetheldout"
 for set in $m0_sets; do cat "$work/$set.list"; done |
   TARGETS=cortex-m0 xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
 
-cat "$work"/{fit,mbv3fit,budgetfit,patchedfit,tightfit,poolfit,m0fit,m0mbv3fit,m0budgetfit}.list \
+cat "$work"/{fit,mbv3fit,budgetfit,patchedfit,tightfit,unpackedfit,poolfit}.list \
+  "$work"/{m0fit,m0mbv3fit,m0budgetfit}.list \
   >"$work/all-fit.list"
-cat "$work"/{heldout,mbv3heldout,budgetheldout,patchedheldout,poolheldout,reference}.list \
+cat "$work"/{heldout,mbv3heldout,budgetheldout,patchedheldout,unpackedheldout,poolheldout}.list \
+  "$work/reference.list" \
   "$work"/{m0heldout,m0mbv3heldout,m0budgetheldout}.list \
   >"$work/all-heldout.list"
 "$bench" fit "$table" "$work/all-fit.list" "$work/all-heldout.list" "$heldout_json" |

@@ -24,6 +24,14 @@ For every seed:
        run             the pick of `piconas run` (search + shortlist)
        size_aware_halving  the same halving over the sample's top k - m by the aggregate plus
                        its m largest by #params (--largest-m; `piconas run --shortlist-largest`)
+     and, with --val-images V (default 5000), every sample network also trained at both rungs
+     with one fixed validation set of V train-split images (`piconas train --val-images`, what
+     `piconas run --halving-val-images V` ranks by; columns r1f_val, r2f_val), and replays on it:
+       random_halving_fixed, aggregate_halving_fixed  as above, ranked on the fixed set
+       fit_blend_halving_fixed   survivors of rung 1 by the mean of the measured accuracy and a
+                       ridge fit of it on [log #params, log MACs] over the rung (fitted online)
+       fit_expand_halving_fixed  rung 1 on k - k/eta random networks, a fit on them, then the
+                       k/eta unmeasured sample networks the fit ranks best join rung 1
      with the median and mean G of the sample (the expected random pick without training).
   Noise: the run's pick and the largest network are trained again with seed + 1000 (the noise of
   G itself); and the standard deviation over seeds of each pick's margin over the median.
@@ -52,6 +60,9 @@ import sys
 
 PANELS = [("aggregate", "freerea aggregate"), ("params", "#params"),
           ("r2_val", "rung-2 validation accuracy")]
+# With --val-images: the rungs ranked on their own hold-out against the fixed validation set.
+FIXED_PANELS = [("aggregate", "freerea aggregate"), ("params", "#params"),
+                ("r1f_val", "rung 1, fixed validation set"), ("r2f_val", "rung 2, fixed validation set")]
 METRICS = ["naswot", "jacob_cov", "synflow", "logsynflow", "snip", "grad_norm", "skip"]
 
 
@@ -111,26 +122,31 @@ def number(text):
         return None
 
 
-def train(args, arch, seed, epochs, limit, folder, warmup=1.0):
-    """Best validation accuracy, test accuracy and CPU seconds of one training (reused if done)."""
+def train(args, arch, seed, epochs, limit, folder, warmup=1.0, val_images=0):
+    """Best validation accuracy, test accuracy and CPU seconds of one training (reused if done).
+    val_images > 0: validated on that fixed set (`piconas train --val-images`), the training
+    set is `limit` images, and no test evaluation (test None)."""
     summary = os.path.join(folder, "summary.json")
     cpu_file = os.path.join(folder, "cpu_seconds.txt")
     if not os.path.exists(cpu_file):
         os.makedirs(folder, exist_ok=True)
+        extra = ["--val-images", str(val_images), "--no-test"] if val_images > 0 else []
         cpu = run([args.piconas, "train", "--arch", arch, "--epochs", str(epochs), "--limit",
                    str(limit), "--warmup", str(warmup), "--seed", str(seed), "--threads",
-                   str(args.threads), "--out", folder], os.path.join(folder, "log.txt"))
+                   str(args.threads), "--out", folder] + extra, os.path.join(folder, "log.txt"))
         with open(cpu_file, "w") as f:
             f.write("%.3f\n" % cpu)
     with open(summary) as f:
         s = json.load(f)
     with open(cpu_file) as f:
         cpu = float(f.read())
-    return {"val": s["best_accuracy"], "test": s["test"]["accuracy"], "cpu": cpu}
+    return {"val": s["best_accuracy"], "test": s["test"]["accuracy"] if "test" in s else None,
+            "cpu": cpu}
 
 
 def train_all(args, jobs):
-    """Runs the trainings {key: (arch, seed, epochs, limit, folder, warmup)}, --jobs at a time."""
+    """Runs the trainings {key: (arch, seed, epochs, limit, folder, warmup[, val_images])},
+    --jobs at a time."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {k: pool.submit(train, args, *job) for k, job in jobs.items()}
         return {k: f.result() for k, f in futures.items()}
@@ -155,6 +171,59 @@ def halving_pick(candidates, rung1, rung2, keep):
     then the best rung-2 one)."""
     alive = sorted(candidates, key=lambda i: (-rung1[i], candidates.index(i)))[:keep]
     return max(alive, key=lambda i: (rung2[i], -alive.index(i)))
+
+
+def size_features(rows):
+    """Per network [log #params, log MACs], each standardised over the sample."""
+    columns = [[math.log(r["params"]) for r in rows], [math.log(r["macs"]) for r in rows]]
+    out = []
+    for c in columns:
+        m, sd = statistics.fmean(c), statistics.pstdev(c) or 1.0
+        out.append([(v - m) / sd for v in c])
+    return [list(x) for x in zip(*out)]
+
+
+def ridge_predict(train_x, train_y, test_x, lam=0.1):
+    """Ridge regression (intercept unpenalised, the features centred on the training points):
+    predictions for test_x."""
+    k = len(train_x[0])
+    mx = [statistics.fmean(x[j] for x in train_x) for j in range(k)]
+    my = statistics.fmean(train_y)
+    xs = [[x[j] - mx[j] for j in range(k)] for x in train_x]
+    a = [[sum(x[i] * x[j] for x in xs) + (lam if i == j else 0.0) for j in range(k)]
+         for i in range(k)]
+    b = [sum(x[i] * (y - my) for x, y in zip(xs, train_y)) for i in range(k)]
+    for i in range(k):  # Gauss-Jordan; a is symmetric positive definite
+        for r in range(k):
+            if r != i:
+                f = a[r][i] / a[i][i]
+                a[r] = [u - f * v for u, v in zip(a[r], a[i])]
+                b[r] -= f * b[i]
+    w = [b[i] / a[i][i] for i in range(k)]
+    return [my + sum(w[j] * (x[j] - mx[j]) for j in range(k)) for x in test_x]
+
+
+def fit_pick(rule, subset, features, rung1, rung2, keep, eta):
+    """Successive halving with a fitted ranking at equal training budget (replay):
+    blend   rung 1 on the subset; the survivors are the best by the mean of the measured rung-1
+            accuracy and a ridge fit of it on [log params, log MACs] over the subset;
+    expand  rung 1 on the first len - keep of the subset, a fit on them, then rung 1 on the
+            keep sample networks outside the subset with the best fitted accuracy (as many
+            trainings as the plain rung 1); the survivors by measured rung-1 accuracy.
+    Then the best rung-2 one."""
+    subset = list(subset)
+    if rule == "blend":
+        fitted = ridge_predict([features[i] for i in subset], [rung1[i] for i in subset],
+                               [features[i] for i in subset])
+        score = {i: (rung1[i] + f) / 2 for i, f in zip(subset, fitted)}
+        alive = sorted(subset, key=lambda i: (-score[i], subset.index(i)))[:keep]
+        return max(alive, key=lambda i: (rung2[i], -alive.index(i)))
+    first = subset[:len(subset) - keep]
+    others = [i for i in range(len(features)) if i not in first]
+    fitted = ridge_predict([features[i] for i in first], [rung1[i] for i in first],
+                           [features[i] for i in others])
+    added = [i for _, i in sorted(zip(fitted, others), key=lambda t: (-t[0], t[1]))][:keep]
+    return halving_pick(first + added, rung1, rung2, keep)
 
 
 def run_pick(args, seed, base):
@@ -200,74 +269,118 @@ def study_seed(args, seed):
     for i, r in enumerate(rows):
         jobs[("G", i)] = (r["text"], seed, args.epochs, args.limit,
                           os.path.join(base, "full", str(i)), 1.0)
-        jobs[("r1", i)] = (r["text"], seed, 1, r1, os.path.join(base, "r%d" % r1, str(i)), 0.2)
-        jobs[("r2", i)] = (r["text"], seed, 1, r2, os.path.join(base, "r%d" % r2, str(i)), 0.2)
+        if args.hold_out_rungs:
+            jobs[("r1", i)] = (r["text"], seed, 1, r1, os.path.join(base, "r%d" % r1, str(i)), 0.2)
+            jobs[("r2", i)] = (r["text"], seed, 1, r2, os.path.join(base, "r%d" % r2, str(i)), 0.2)
+        if args.val_images > 0:  # the rungs with one fixed validation set (halving_val_images)
+            for rung, images in (("r1f", r1), ("r2f", r2)):
+                jobs[(rung, i)] = (r["text"], seed, 1, images, os.path.join(
+                    base, "r%d_val%d" % (images, args.val_images), str(i)), 0.2, args.val_images)
     largest = max(range(len(rows)), key=lambda i: rows[i]["params"])
     for name, arch in (("run", picked["arch"]), ("largest", rows[largest]["text"])):
+        if not args.repeat:
+            break
         jobs[("repeat", name)] = (arch, seed + 1000, args.epochs, args.limit,
                                   os.path.join(base, "repeat", args.run_name if name == "run"
                                                else name), 1.0)
     done = train_all(args, jobs)
     for i, r in enumerate(rows):
         r["G"] = done[("G", i)]["test"]
-        for rung in ("r1", "r2"):
+        for rung in (("r1", "r2") if args.hold_out_rungs else ()):
             r[rung + "_val"] = done[(rung, i)]["val"]
             r[rung + "_test"] = done[(rung, i)]["test"]
+        for rung in (("r1f", "r2f") if args.val_images > 0 else ()):
+            r[rung + "_val"] = done[(rung, i)]["val"]
     G = [r["G"] for r in rows]
     for r, a in zip(rows, freerea_aggregate(rows)):
         r["aggregate"] = a
     for r, a in zip(rows, freerea_aggregate(rows, ("naswot", "logsynflow", "skip", "params"))):
         r["aggregate_params"] = a
-    keys = METRICS + ["aggregate", "aggregate_params", "params", "macs",
-                      "r1_val", "r1_test", "r2_val", "r2_test"]
+    keys = METRICS + ["aggregate", "aggregate_params", "params", "macs"]
+    if args.hold_out_rungs:
+        keys += ["r1_val", "r1_test", "r2_val", "r2_test"]
+    if args.val_images > 0:
+        keys += ["r1f_val", "r2f_val"]
     correlation = {k: spearman([r[k] for r in rows], G) for k in keys}
 
     n = len(rows)
     rng = random.Random(seed)
     subsets = [rng.sample(range(n), min(args.top_k, n)) for _ in range(args.subsets)]
-    rung1 = [r["r1_val"] for r in rows]
-    rung2 = [r["r2_val"] for r in rows]
     keep = -(-args.top_k // args.halving_eta)
-    random_halving = [G[halving_pick(s, rung1, rung2, keep)] for s in subsets]
     proxy = max(range(n), key=lambda i: rows[i]["aggregate"])
     train_cpu = done["run"]["cpu"]
     full_cpu = train_cpu / (args.epochs * args.limit) * args.full_epochs * args.full_images
     picks = {"largest": rows[largest]["G"], "largest_search": done["largest_search"]["test"],
-             "proxy": rows[proxy]["G"], "random_halving": statistics.fmean(random_halving),
-             "run": done["run"]["test"]}
-    # The same halving over the sample's top-k by another ranking (no extra training: every
+             "proxy": rows[proxy]["G"], "run": done["run"]["test"]}
+    # The run's halving over random top-k subsets of the sample (random search at the same
+    # training budget), over the sample's top-k by another ranking (no extra training: every
     # sample network has both rungs), and over the whole sample keeping top-k / eta by rung 1.
-    for key in ("aggregate", "aggregate_params", "params"):
+    rung1 = [r.get("r1_val") for r in rows]
+    rung2 = [r.get("r2_val") for r in rows]
+    if args.hold_out_rungs:
+        picks["random_halving"] = statistics.fmean(
+            G[halving_pick(s, rung1, rung2, keep)] for s in subsets)
+    for key in (("aggregate", "aggregate_params", "params") if args.hold_out_rungs else ()):
         top = sorted(range(n), key=lambda i: -rows[i][key])[:args.top_k]
         picks[key + "_halving"] = G[halving_pick(top, rung1, rung2, keep)]
-    picks["sample_halving"] = G[halving_pick(list(range(n)), rung1, rung2, keep)]
-    # Size-aware shortlist (`piconas run --shortlist-largest`): the aggregate's top k - m, then
-    # the m largest by #params outside them (m = --largest-m).
-    top = sorted(range(n), key=lambda i: -rows[i]["aggregate"])[:args.top_k - args.largest_m]
-    top += sorted((i for i in range(n) if i not in top), key=lambda i: -rows[i]["params"])[
-        :args.largest_m]
-    picks["size_aware_halving"] = G[halving_pick(top, rung1, rung2, keep)]
-    return {"seed": seed, "networks": n, "correlation": correlation,
+    if args.hold_out_rungs:
+        picks["sample_halving"] = G[halving_pick(list(range(n)), rung1, rung2, keep)]
+        # Size-aware shortlist (`piconas run --shortlist-largest`): the aggregate's top k - m,
+        # then the m largest by #params outside them (m = --largest-m).
+        top = sorted(range(n), key=lambda i: -rows[i]["aggregate"])[:args.top_k - args.largest_m]
+        top += sorted((i for i in range(n) if i not in top), key=lambda i: -rows[i]["params"])[
+            :args.largest_m]
+        picks["size_aware_halving"] = G[halving_pick(top, rung1, rung2, keep)]
+    if args.val_images > 0:
+        # The same replays with the rungs ranked on the fixed validation set, and the fitted
+        # re-rankings (fit_pick) on it.
+        rung1f = [r["r1f_val"] for r in rows]
+        rung2f = [r["r2f_val"] for r in rows]
+        picks["random_halving_fixed"] = statistics.fmean(
+            G[halving_pick(s, rung1f, rung2f, keep)] for s in subsets)
+        top = sorted(range(n), key=lambda i: -rows[i]["aggregate"])[:args.top_k]
+        picks["aggregate_halving_fixed"] = G[halving_pick(top, rung1f, rung2f, keep)]
+        features = size_features(rows)
+        for rule in ("blend", "expand"):
+            picks["fit_%s_halving_fixed" % rule] = statistics.fmean(
+                G[fit_pick(rule, s, features, rung1f, rung2f, keep, args.halving_eta)]
+                for s in subsets)
+    # Rung noise against the gaps being ranked: the sampling standard error of one validation
+    # accuracy (binomial, at the sample's mean accuracy) on the hold-out and on the fixed set,
+    # and the median gap between neighbouring rung accuracies of the sample.
+    noise = {}
+    for rung, images in (("r1", r1), ("r2", r2)):
+        for key, count in ((rung + "_val", round(0.1 * images)),
+                           (rung + "f_val", args.val_images)):
+            if count <= 0 or key not in rows[0]:
+                continue
+            values = sorted(r[key] for r in rows)
+            p = statistics.fmean(values)
+            noise[key] = {"images": count, "se": math.sqrt(p * (1 - p) / count),
+                          "median_gap": statistics.median(b - a for a, b in zip(values, values[1:])),
+                          "std": statistics.pstdev(values)}
+    return {"seed": seed, "networks": n, "correlation": correlation, "rung_noise": noise,
             "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
             "picks": picks,
-            "repeat": {name: done[("repeat", name)]["test"] for name in ("run", "largest")},
+            "repeat": {name: done[("repeat", name)]["test"] for name in ("run", "largest")
+                       if ("repeat", name) in done},
             "run": {**picked, "params": next((r["params"] for r in rows
                                               if r["text"] == picked["arch"]), None),
                     "full_training_cpu_estimate": full_cpu},
             "largest_arch": rows[largest]["text"], "rows": rows}
 
 
-def write_plot(path, results):
-    """study.svg: G against the freerea aggregate, #params and the halving's rung-2 validation
-    accuracy, one colour per seed."""
+def write_plot(path, results, panels=PANELS):
+    """study.svg: G against each panel's column (the freerea aggregate, #params, the halving's
+    rung validation accuracies), one colour per seed."""
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
     w, h, pad = 360, 280, 45
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
-             'font-family="sans-serif" font-size="11">' % (len(PANELS) * w, h + 20)]
+             'font-family="sans-serif" font-size="11">' % (len(panels) * w, h + 20)]
     rows = [(k, r) for k, res in enumerate(results) for r in res["rows"]]
     ys = [r["G"] for _, r in rows]
     y0, y1 = min(ys), max(ys) + 1e-9
-    for panel, (key, label) in enumerate(PANELS):
+    for panel, (key, label) in enumerate(panels):
         xs = [r[key] for _, r in rows]
         x0, x1 = min(xs), max(xs) + 1e-9
         ox = panel * w
@@ -311,6 +424,13 @@ def write_report(args, results):
             r["seed"], 100 * r["median_G"], 100 * r["mean_G"], " | ".join(
                 "%.2f (%+.2f)" % (100 * r["picks"][k], 100 * (r["picks"][k] - r["median_G"]))
                 for k in picks)))
+    lines += ["", "## Rung noise (points): validation sampling SE of one accuracy / median gap "
+              "between neighbouring sample networks / std over the sample", ""]
+    for r in results:
+        lines.append("- seed %d: " % r["seed"] + "; ".join(
+            "%s on %d images: %.2f / %.2f / %.2f" % (k, v["images"], 100 * v["se"],
+                                                     100 * v["median_gap"], 100 * v["std"])
+            for k, v in r["rung_noise"].items()))
     keep = -(-args.top_k // args.halving_eta)
     r1, r2 = args.halving_images, args.halving_images * args.halving_eta
     lines += ["", "Training images of the selection: run, random_halving and *_halving %d "
@@ -320,8 +440,9 @@ def write_report(args, results):
                   keep, r2, results[0]["networks"] * r1 + keep * r2,
                   ",".join(str(r["networks"]) for r in results))]
     diffs = [r["repeat"][k] - G for r in results
-             for k, G in (("run", r["picks"]["run"]), ("largest", r["picks"]["largest"]))]
-    noise = math.sqrt(statistics.fmean(d * d for d in diffs))
+             for k, G in (("run", r["picks"]["run"]), ("largest", r["picks"]["largest"]))
+             if k in r["repeat"]]
+    noise = math.sqrt(statistics.fmean(d * d for d in diffs)) if diffs else float("nan")
     lines += ["", "Training-seed noise: the run's pick and the sample's largest network trained "
               "again with seed + 1000: differences %s points; RMS %.2f points (the noise of a "
               "difference of two G)." % (", ".join("%+.2f" % (100 * d) for d in diffs), 100 * noise)]
@@ -337,7 +458,8 @@ def write_report(args, results):
         p, run = r["picks"], r["run"]
         lines.append("| %d | %+.2f | %+.2f | %+.2f | %+.2f | %.0f | %.0f | %.2f |" % (
             r["seed"], 100 * (p["run"] - p["largest"]), 100 * (p["run"] - p["largest_search"]),
-            100 * (p["run"] - r["median_G"]), 100 * (p["run"] - p["random_halving"]),
+            100 * (p["run"] - r["median_G"]),
+            100 * (p["run"] - p.get("random_halving", p.get("random_halving_fixed", math.nan))),
             run["cpu_seconds"], run["full_training_cpu_estimate"],
             run["cpu_seconds"] / run["full_training_cpu_estimate"]))
     stem = os.path.join(args.out, "study" + ("" if args.run_name == "run" else "_" + args.run_name))
@@ -345,7 +467,7 @@ def write_report(args, results):
         f.write("\n".join(lines) + "\n")
     with open(stem + ".json", "w") as f:
         json.dump(results, f, indent=1)
-    write_plot(stem + ".svg", results)
+    write_plot(stem + ".svg", results, FIXED_PANELS if args.val_images > 0 else PANELS)
     print("\n".join(lines))
 
 
@@ -361,6 +483,15 @@ def main():
     p.add_argument("--halving-images", type=int, default=1500, help="the run's halving_images")
     p.add_argument("--largest-m", type=int, default=3,
                    help="size_aware_halving: the m largest of the sample join the aggregate's top k - m")
+    p.add_argument("--val-images", type=int, default=5000,
+                   help="also train every sample network at the rungs with this fixed validation "
+                        "set (halving_val_images; 0: no)")
+    p.add_argument("--hold-out-rungs", type=int, default=1,
+                   help="1: also train the sample at the rungs with the 10 %% hold-out (the default "
+                        "shortlist's ranking, columns r1_*, r2_*); 0: skip them")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="1: train the run's pick and the largest network again with seed + 1000 "
+                        "(noise of G); 0: skip")
     p.add_argument("--subsets", type=int, default=500,
                    help="random top-k subsets of the sample for random + halving")
     p.add_argument("--full-epochs", type=int, default=8, help="the run's winner training: epochs")

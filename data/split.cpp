@@ -33,4 +33,24 @@ SplitIndices split_train_val(int64_t count, double validation_fraction, uint64_t
   return split;
 }
 
+SplitIndices split_fixed_validation(int64_t count, int64_t validation_count, int64_t train_count,
+                                    uint64_t seed) {
+  PICONAS_CHECK(validation_count > 0 && validation_count < count,
+                "split_fixed_validation: " << validation_count << " validation items of " << count
+                                           << " (need 0 < validation < count)");
+  PICONAS_CHECK(train_count >= 0 && train_count <= count - validation_count,
+                "split_fixed_validation: " << train_count << " training items do not fit beside "
+                                           << validation_count << " validation items in " << count);
+  std::vector<int64_t> all(static_cast<size_t>(count));
+  std::iota(all.begin(), all.end(), int64_t{0});
+  const std::vector<int64_t> order = seeded_permutation(std::move(all), seed);
+  const auto train_end = train_count > 0 ? validation_count + train_count : count;
+  SplitIndices split;
+  split.validation.assign(order.begin(), order.begin() + validation_count);
+  split.train.assign(order.begin() + validation_count, order.begin() + train_end);
+  std::sort(split.validation.begin(), split.validation.end());
+  std::sort(split.train.begin(), split.train.end());
+  return split;
+}
+
 }  // namespace piconas::data

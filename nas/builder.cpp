@@ -1,6 +1,7 @@
 #include "nas/builder.h"
 
 #include <algorithm>
+#include <string>
 
 #include "autograd/functions.h"
 #include "nas/arch/lowering.h"
@@ -83,6 +84,7 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
     case LayerKind::ChannelMul:
       break;
     case LayerKind::Hardswish:  // int8 graph only (lowering.h): no lowering row has it
+    case LayerKind::Mul:
       throw Error("build_network: layer '" + row.name + "' is not a lowering row");
   }
   return nullptr;
@@ -163,11 +165,43 @@ std::shared_ptr<Module> block_module(const std::vector<LayerInfo>& rows, size_t 
   if (residual) return std::make_shared<Residual>(body);
   return body;
 }
+// A BatchNorm2d directly followed by a ReLU or ReLU6 in a Sequential (conv -> BN -> act) runs
+// as one fused op in training (autograd batchnorm2d_act, the same bits as the two modules):
+// the BatchNorm applies the activation and the Activation module passes its input through.
+// Both modules stay, so parameter names and forward hooks are unchanged. Not for the
+// SuperNet's blocks (build_block): their channel masks go between BatchNorm and activation.
+void fuse_batchnorm_activations(Module& net) {
+  net.visit([](Module& m) {
+    if (std::string(m.kind()) != "sequential") return;  // GraphNetwork: not run in sequence
+    const auto& children = m.children();
+    for (size_t i = 0; i + 1 < children.size(); ++i) {
+      auto* bn = dynamic_cast<BatchNorm2d*>(children[i].second.get());
+      auto* act = dynamic_cast<autograd::Activation*>(children[i + 1].second.get());
+      if (!bn || !act) continue;
+      if (act->activation() == ActivationKind::ReLU)
+        bn->activation = ops::NormActivation::ReLU;
+      else if (act->activation() == ActivationKind::ReLU6)
+        bn->activation = ops::NormActivation::ReLU6;
+      else
+        continue;
+      act->applied_by_batchnorm = true;
+    }
+  });
+}
 }  // namespace
 
 Variable graph_output(const LayerInfo& row, const Variable& y) {
   if (row.kind != LayerKind::GlobalAvgPool) return y;
   return reshape(y, {y.shape()[0], y.shape()[1], 1, 1});
+}
+
+Variable gated(MulGate gate, const Variable& features, const Variable& g) {
+  switch (gate) {
+    case MulGate::Channel: return channel_mul(features, g);
+    case MulGate::Elementwise: return mul(features, g);
+    case MulGate::Pixel: return pixel_mul(features, g);
+  }
+  throw Error("gated: unknown gate form");
 }
 
 GraphNetwork::GraphNetwork(std::vector<LayerInfo> rows) : rows_(std::move(rows)) {
@@ -189,8 +223,7 @@ Variable GraphNetwork::forward(const Variable& x) {
       continue;
     }
     if (row.kind == LayerKind::ChannelMul) {  // features (skip) times the gate
-      const Variable& features = outputs[static_cast<size_t>(row.skip)];
-      outputs[i] = row.input == row.output ? mul(features, in) : channel_mul(features, in);
+      outputs[i] = gated(mul_gate(row), outputs[static_cast<size_t>(row.skip)], in);
       continue;
     }
     if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
@@ -245,6 +278,7 @@ std::shared_ptr<Sequential> build_network(const ArchSpec& spec) {
     }
     ++i;
   }
+  fuse_batchnorm_activations(*net);
   return net;
 }
 

@@ -13,7 +13,9 @@ namespace piconas::nas {
 
 autograd::ActivationKind to_activation_kind(Activation activation);
 
-// A graph network (spec.graph not empty) becomes a GraphNetwork.
+// A graph network (spec.graph not empty) becomes a GraphNetwork. In a block network each
+// BatchNorm2d followed by a ReLU / ReLU6 applies that activation itself (a fused op in training,
+// autograd batchnorm2d_act, the same bits) and the Activation module passes its input through.
 std::shared_ptr<autograd::Sequential> build_network(const ArchSpec& spec);
 
 // The module of a graph network: one child per row that has parameters or computes (named by
@@ -39,6 +41,11 @@ std::shared_ptr<autograd::Module> build_block(const BlockSpec& block, int64_t in
 // A graph network row's output as the next rows read it: a GlobalAvgPool's [N, C] becomes
 // [N, C, 1, 1] (a 1x1 conv of a squeeze-and-excitation module may read it); others as they are.
 autograd::Variable graph_output(const LayerInfo& row, const autograd::Variable& y);
+
+// A ChannelMul row's product of the features and the gate, by the gate's form (mul_gate):
+// channel_mul, mul or pixel_mul.
+autograd::Variable gated(MulGate gate, const autograd::Variable& features,
+                         const autograd::Variable& g);
 
 // The module of one lowered row; nullptr for rows that are no module (Input, Add, ChannelMul).
 std::shared_ptr<autograd::Module> build_module(const LayerInfo& row);

@@ -6,104 +6,11 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/batchnorm2d_channel.h"
 
 namespace piconas::ops {
 
-namespace {
-
-// Offset of plane (n, c) in NCHW.
-inline int64_t plane(const NormShape& s, int64_t n, int64_t c) {
-  return (n * s.channels + c) * s.spatial;
-}
-
-// The channel sums below accumulate in double over kLanes lane partials that persist across
-// the planes of a channel: the lane loop vectorises (two 8-double registers), the partials
-// are combined in a fixed order at the end, so results do not depend on the thread count,
-// and small planes (4x4, 2x2, 1x1 late in a network) pay no per-plane horizontal reduction.
-constexpr int kLanes = 16;
-
-inline double combine_lanes(const double (&lanes)[kLanes]) {
-  double total = 0.0;
-  for (double v : lanes) total += v;
-  return total;
-}
-
-// Mean and biased variance of channel c in one pass over shifted data: with a shift K taken
-// from the channel itself, sums of (x - K) and (x - K)^2 in double keep the variance accurate
-// even when |mean| >> std (the unshifted E[x^2] - E[x]^2 would cancel); for float inputs
-// x - K is exact in double.
-template <class T>
-void channel_moments(const NormShape& s, const T* x, int64_t c, double& mean, double& var) {
-  const double shift = x[plane(s, 0, c)];
-  double s1[kLanes] = {}, s2[kLanes] = {};
-  for (int64_t n = 0; n < s.batch; ++n) {
-    const T* p = x + plane(s, n, c);
-    int64_t i = 0;
-    for (; i + kLanes <= s.spatial; i += kLanes) {
-#pragma omp simd
-      for (int l = 0; l < kLanes; ++l) {
-        const double d = static_cast<double>(p[i + l]) - shift;
-        s1[l] += d;
-        s2[l] += d * d;
-      }
-    }
-    for (int l = 0; i < s.spatial; ++i, ++l) {
-      const double d = static_cast<double>(p[i]) - shift;
-      s1[l] += d;
-      s2[l] += d * d;
-    }
-  }
-  const double count = static_cast<double>(s.batch * s.spatial);
-  const double mean_shifted = combine_lanes(s1) / count;
-  mean = shift + mean_shifted;
-  var = std::max(0.0, combine_lanes(s2) / count - mean_shifted * mean_shifted);
-}
-
-// y = (x - mean) * scale + shift over channel c. The mean is subtracted first rather than
-// folded into shift, and it comes split as mean_hi + mean_lo (mean_hi = T(mean),
-// mean_lo = T(mean - mean_hi)): when |mean| >> std, x - mean_hi is exact in float and the
-// rounding of mean to float no longer swamps the deviations.
-template <class T>
-void channel_affine(const NormShape& s, const T* x, int64_t c, double mean, T scale, T shift,
-                    T* y) {
-  const T mean_hi = static_cast<T>(mean);
-  const T mean_lo = static_cast<T>(mean - static_cast<double>(mean_hi));
-  for (int64_t n = 0; n < s.batch; ++n) {
-    const T* xp = x + plane(s, n, c);
-    T* yp = y + plane(s, n, c);
-#pragma omp simd
-    for (int64_t i = 0; i < s.spatial; ++i) yp[i] = ((xp[i] - mean_hi) - mean_lo) * scale + shift;
-  }
-}
-
-// sum dy and sum dy * (x - mean) over channel c, in double (lane partials as above).
-template <class T>
-void channel_grad_sums(const NormShape& s, const T* x, const T* dy, int64_t c, double mean,
-                       double& sum_dy, double& sum_dy_xmu) {
-  double a[kLanes] = {}, b[kLanes] = {};
-  for (int64_t n = 0; n < s.batch; ++n) {
-    const T* xp = x + plane(s, n, c);
-    const T* gp = dy + plane(s, n, c);
-    int64_t i = 0;
-    for (; i + kLanes <= s.spatial; i += kLanes) {
-#pragma omp simd
-      for (int l = 0; l < kLanes; ++l) {
-        const double g = gp[i + l];
-        a[l] += g;
-        b[l] += g * (static_cast<double>(xp[i + l]) - mean);
-      }
-    }
-    for (int l = 0; i < s.spatial; ++i, ++l) {
-      const double g = gp[i];
-      a[l] += g;
-      b[l] += g * (static_cast<double>(xp[i]) - mean);
-    }
-  }
-  sum_dy = combine_lanes(a);
-  sum_dy_xmu = combine_lanes(b);
-}
-
-}  // namespace
+using namespace batchnorm2d_channel;
 
 template <class T>
 void batchnorm2d_forward_train(const NormShape& s, const T* x, const T* gamma, const T* beta,
@@ -113,17 +20,9 @@ void batchnorm2d_forward_train(const NormShape& s, const T* x, const T* gamma, c
   PICONAS_CHECK(count > 1, "batchnorm2d: training needs more than one value per channel, got "
                                "batch " << s.batch << " x spatial " << s.spatial);
   parallel_for(0, s.channels, [&](int64_t c) {
-    double mean, var;
-    channel_moments(s, x, c, mean, var);
-    double invstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
-    save_mean[c] = static_cast<T>(mean);
-    save_invstd[c] = static_cast<T>(invstd);
-    if (running_mean)
-      running_mean[c] = static_cast<T>((1.0 - momentum) * running_mean[c] + momentum * mean);
-    if (running_var) {
-      double unbiased = var * static_cast<double>(count) / static_cast<double>(count - 1);
-      running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
-    }
+    double mean, invstd;
+    channel_train_statistics(s, x, c, eps, momentum, running_mean, running_var, save_mean,
+                             save_invstd, mean, invstd);
     double scale = gamma[c] * invstd;
     channel_affine(s, x, c, mean, static_cast<T>(scale), beta[c], y);
   });

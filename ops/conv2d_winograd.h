@@ -2,8 +2,12 @@
 // Same conventions as ops/conv2d.h (NCHW, OIHW, forward overwrites, backward accumulates,
 // null gradients skipped).
 //   forward: the output is cut into 4x4 tiles; each 6x6 input patch d is transformed to
-//     B^T d B, each 3x3 filter g to G g G^T, the 36 products are 36 GEMMs through core/gemm
-//     (out_channels x in_channels times in_channels x tiles), and A^T m A gives the tile.
+//     B^T d B, each 3x3 filter g to G g G^T, the 36 products are 36 GEMMs (tiles x
+//     in_channels times in_channels x out_channels, register-blocked kernels in
+//     ops/winograd_tiles.h), and A^T m A gives the tile.
+//     Channels are the vector lanes of every transform: a strip of image rows is copied
+//     channels-last, the transformed tiles are stored [element][tile][channel], and the output
+//     tiles go back to NCHW a strip of 4 rows at a time.
 //   dx: the same kernel, as the convolution of dy with the filters flipped and transposed
 //     (in <-> out channels) and padding 2 - pad.
 //   dw: the transpose of the forward: the 4x4 dy tiles go to A dy A^T, 36 GEMMs per block

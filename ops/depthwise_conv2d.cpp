@@ -107,6 +107,10 @@ struct Direct {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
     Plan P = plan(s);
+    // Stride 1 with 5x5 and 7x7 kernels writes straight into y where the bands and passes
+    // tile the output exactly (no crop copy); 3x3 keeps the buffer and crop: measured faster
+    // that way on 96ch_3x3_s1_48 (bench_depthwise_conv2d, bench/README.md).
+    const bool direct_store = S == 1 && K >= 5 && corr_bands_exact<T>(s.out_h, s.out_w);
     for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& sc, int64_t lo, int64_t hi) {
       T* xp = zeroed(sc.xp, P.x.size());
       T* tmp = zeroed(sc.tmp, P.n_fwd);
@@ -117,10 +121,15 @@ struct Direct {
         copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp);
         // Stride 2 stays flat: its 12-wide outputs (144ch_3x3_s2_24) would fill 3/4 of a
         // register per row pass, and bench_depthwise_conv2d measured the flat loop faster.
-        if constexpr (S == 1)
-          corr_bands<T, K, S>(xp, P.x, wc, b, tmp, s.out_h, s.out_w);
-        else
+        if constexpr (S == 1) {
+          if (direct_store) {
+            corr_bands<T, K, S>(xp, P.x, wc, b, y + p * out_size, s.out_w, s.out_h, s.out_w);
+            continue;
+          }
+          corr_bands<T, K, S>(xp, P.x, wc, b, tmp, P.x.pitch, s.out_h, s.out_w);
+        } else {
           corr_flat<T, K, K, S>(xp, P.x, wc, b, tmp, P.n_out);
+        }
         crop_rows<T, false>(tmp, P.x.pitch, s.out_h, s.out_w, y + p * out_size);
       }
     });
@@ -137,7 +146,8 @@ struct Direct {
       T* tmp = zeroed(sc.tmp, P.n_dx);
       T wf[K * K];
       for (int t = 0; t < K * K; ++t) wf[t] = w[K * K - 1 - t];
-      corr_bands<T, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, s.in_h, s.in_w);
+      corr_bands<T, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, L.pitch, s.in_h,
+                          s.in_w);
       crop_rows<T, true>(tmp, L.pitch, s.in_h, s.in_w, dx);
     } else if (dx) {
       T* ph0 = zeroed(sc.tmp, 2 * P.n_dx);

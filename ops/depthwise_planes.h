@@ -4,7 +4,8 @@
 //   corr_flat / dw_flat           correlation and weight-gradient loops over a padded plane,
 //                                 flattened to one loop of blocks of 64-byte vectors,
 //   corr_rows / corr_bands        row-blocked correlation (stride 1): bands of 4 or 8 output
-//                                 rows, each input vector loaded once for all its kernel rows,
+//                                 rows, each input vector loaded once for all its kernel rows
+//                                 (5x5 / 7x7: a half-register rest two rows per register),
 //   row_copy / crop_rows / ...    short row loops in fixed-size vector blocks,
 //   for_plane_blocks              planes spread over the threads of core/parallel.
 // Everything is templated on the element type (float, double) and header-only.
@@ -261,14 +262,14 @@ constexpr bool row_phase_used(int m, int pr) {
   return false;
 }
 
-// One pass of corr_rows: RB output rows [oh0, oh0 + RB) x B columns from c0, out at the
-// input's pitch. Sub-plane row oh0 + m of row phase pr feeds output row oh0 + r through
+// One pass of corr_rows: RB output rows [oh0, oh0 + RB) x B columns from c0, out rows
+// out_pitch apart. Sub-plane row oh0 + m of row phase pr feeds output row oh0 + r through
 // kernel row i = pr + S * (m - r), so each input vector is loaded once and used by up to
 // ceil(K / S) kernel rows (corr_flat loads it once per tap). The loops run m, pr, j, so each
 // output sums bias, then the taps in row-major (i, j) order, like the naive loop.
 template <class T, int K, int S, int RB, int B>
 void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
-                    T* __restrict out, int64_t oh0, int64_t c0) {
+                    T* __restrict out, int64_t out_pitch, int64_t oh0, int64_t c0) {
   using V = Vec<T, B>;
   constexpr int kReach = (K - 1) / S;
   V acc[RB];
@@ -293,40 +294,94 @@ void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restr
       }
     });
   });
-  for (int r = 0; r < RB; ++r) std::memcpy(out + (oh0 + r) * L.pitch + c0, &acc[r], sizeof(V));
+  for (int r = 0; r < RB; ++r) std::memcpy(out + (oh0 + r) * out_pitch + c0, &acc[r], sizeof(V));
 }
 
-// Row-blocked correlation: out[oh * pitch + ow] = bias + sum_{i,j} w[i][j] * in(i, j) for
+// The half-register rest of a stride-1 corr_rows band, two rows per register: lanes [0, H)
+// hold output row oh0 + 2q, lanes [H, 2H) row oh0 + 2q + 1 (H = B / 2 columns from c0), so
+// the multiply-adds run on whole registers (half as many as corr_rows_pass<..., H> needs).
+// The input register of sub-plane row m joins rows m and m + 1; kernel row i = m - 2q feeds
+// pair q, for both of its rows. Each output sums bias, then the taps in row-major order, as
+// in corr_rows_pass.
+template <class T, int K, int RB, int B>
+void corr_row_pairs_pass(const T* __restrict in, const PadLayout& L, const T* __restrict w,
+                         T bias, T* __restrict out, int64_t out_pitch, int64_t oh0, int64_t c0) {
+  constexpr int H = B / 2;
+  using V = Vec<T, B>;
+  using Half = Vec<T, H>;
+  V acc[RB / 2];
+  for (int q = 0; q < RB / 2; ++q) acc[q] = V{} + bias;
+  const T* base = in + oh0 * L.pitch + c0;
+  static_for<RB + K - 2>([&](auto m) PICONAS_DW_INLINE {
+    constexpr int kM = decltype(m)::value;
+    static_for<K>([&](auto j) PICONAS_DW_INLINE {
+      constexpr int kJ = decltype(j)::value;
+      Half upper, lower;
+      std::memcpy(&lower, base + kM * L.pitch + kJ, sizeof lower);
+      std::memcpy(&upper, base + (kM + 1) * L.pitch + kJ, sizeof upper);
+      V x = [&]<int... I>(std::integer_sequence<int, I...>) PICONAS_DW_INLINE {
+        return __builtin_shufflevector(lower, upper, I...);
+      }(std::make_integer_sequence<int, B>{});
+      keep_in_register(x);
+      static_for<RB / 2>([&](auto q) PICONAS_DW_INLINE {
+        constexpr int i = kM - 2 * decltype(q)::value;
+        if constexpr (i >= 0 && i < K) acc[decltype(q)::value] += w[i * K + kJ] * x;
+      });
+    });
+  });
+  for (int q = 0; q < RB / 2; ++q) {
+    std::memcpy(out + (oh0 + 2 * q) * out_pitch + c0, &acc[q], sizeof(Half));
+    std::memcpy(out + (oh0 + 2 * q + 1) * out_pitch + c0, reinterpret_cast<T*>(&acc[q]) + H,
+                sizeof(Half));
+  }
+}
+
+// Row-blocked correlation: out[oh * out_pitch + ow] = bias + sum_{i,j} w[i][j] * in(i, j) for
 // oh < rows (a multiple of RB), ow < cols, in bands of RB rows and passes of one register
-// of columns (a half register for a short rest). Writes up to rows * pitch + kRegisterLanes
-// elements of out; reads up to (rows + (K-1)/S) * pitch + kRegisterLanes of each sub-plane.
+// of columns (a half register for a short rest). Writes up to rows * out_pitch +
+// kRegisterLanes elements of out (exactly rows * cols when corr_bands_exact); reads up to (rows + (K-1)/S) * pitch + kRegisterLanes of each sub-plane.
 template <class T, int K, int S, int RB>
 void corr_rows(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
-               T* __restrict out, int64_t rows, int64_t cols) {
+               T* __restrict out, int64_t out_pitch, int64_t rows, int64_t cols) {
   constexpr int V = kRegisterLanes<T>;
   T wr[K * K];
   std::copy_n(w, K * K, wr);
   for (int64_t oh0 = 0; oh0 < rows; oh0 += RB) {
     int64_t c0 = 0;
     for (; cols - c0 > V / 2; c0 += V)
-      corr_rows_pass<T, K, S, RB, V>(in, L, wr, bias, out, oh0, c0);
-    if (c0 < cols) corr_rows_pass<T, K, S, RB, V / 2>(in, L, wr, bias, out, oh0, c0);
+      corr_rows_pass<T, K, S, RB, V>(in, L, wr, bias, out, out_pitch, oh0, c0);
+    if (c0 < cols) {
+      // Row pairs for 5x5 and 7x7; with 3 taps a row the extra half-register loads cost more
+      // than the halved multiply-adds save.
+      if constexpr (S == 1 && K >= 5)
+        corr_row_pairs_pass<T, K, RB, V>(in, L, wr, bias, out, out_pitch, oh0, c0);
+      else
+        corr_rows_pass<T, K, S, RB, V / 2>(in, L, wr, bias, out, out_pitch, oh0, c0);
+    }
   }
 }
 
-// corr_rows over h output rows in bands of band_rows(h); writes corr_bands_size(h, pitch)
-// elements of out.
+// corr_rows over h output rows in bands of band_rows(h), out rows out_pitch apart; writes
+// corr_bands_size(h, out_pitch) elements of out.
 template <class T>
 int64_t corr_bands_size(int64_t h, int64_t pitch) {
   return round_up(round_up(h, band_rows(h)) * pitch + kRegisterLanes<T>, kLanes<T>);
 }
 template <class T, int K, int S>
-void corr_bands(const T* in, const PadLayout& L, const T* w, T bias, T* out, int64_t h,
-                int64_t cols) {
+void corr_bands(const T* in, const PadLayout& L, const T* w, T bias, T* out, int64_t out_pitch,
+                int64_t h, int64_t cols) {
   if (band_rows(h) == 8)
-    corr_rows<T, K, S, 8>(in, L, w, bias, out, round_up(h, 8), cols);
+    corr_rows<T, K, S, 8>(in, L, w, bias, out, out_pitch, round_up(h, 8), cols);
   else
-    corr_rows<T, K, S, 4>(in, L, w, bias, out, round_up(h, 4), cols);
+    corr_rows<T, K, S, 4>(in, L, w, bias, out, out_pitch, round_up(h, 4), cols);
+}
+
+// Whether the bands and passes of corr_bands cover exactly h x w outputs (whole bands, whole
+// and half registers of columns): then it can write straight into an h x w plane.
+template <class T>
+bool corr_bands_exact(int64_t h, int64_t w) {
+  constexpr int64_t V = kRegisterLanes<T>;
+  return h % band_rows(h) == 0 && (w % V == 0 || w % V == V / 2);
 }
 
 // acc[i*K + j] += sum_t dy[t] * in(i, j)[t] over the flat plane; dy has the input's pitch and

@@ -8,7 +8,7 @@
 //     {"name": "bn1", "op": "batchnorm", "eps": 1e-05},
 //     {"name": "relu1", "op": "relu"},  (relu, relu6, hswish, hsigmoid, sigmoid, gelu)
 //     {"name": "add1", "op": "add", "inputs": ["relu1", "input"]},
-//     {"name": "se", "op": "mul", "inputs": ["features", "gate"]},  (gate: Cx1x1 or CxHxW)
+//     {"name": "se", "op": "mul", "inputs": ["features", "gate"]},  (gate: Cx1x1, 1xHxW or CxHxW)
 //     {"name": "pool1", "op": "maxpool", "kernel": [2, 2], "stride": [2, 2],
 //     "pad": [0, 0]},
 //     {"name": "gap", "op": "global_avgpool"},

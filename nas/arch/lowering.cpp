@@ -288,8 +288,17 @@ const char* layer_kind_name(LayerKind kind) {
       return "channel_mul";
     case LayerKind::Hardswish:
       return "hardswish";
+    case LayerKind::Mul:
+      return "mul";
   }
   return "unknown";
+}
+
+MulGate mul_gate(const LayerInfo& row) {
+  PICONAS_CHECK(row.kind == LayerKind::ChannelMul,
+                "mul_gate: layer '" << row.name << "' is a " << layer_kind_name(row.kind));
+  if (row.input == row.output) return MulGate::Elementwise;
+  return row.input == (Shape3{row.output.c, 1, 1}) ? MulGate::Channel : MulGate::Pixel;
 }
 
 std::vector<LayerInfo> arch_layers(const ArchSpec& spec) {
@@ -418,12 +427,14 @@ std::vector<LayerInfo> graph_layers(const ArchSpec& spec) {
         const int gate = row_of(l.inputs[1]);
         row.source = gate == static_cast<int>(rows.size()) - 1 ? -1 : gate;
         const Shape3 g = rows[static_cast<size_t>(gate)].output;
-        PICONAS_CHECK(g == (Shape3{in.c, 1, 1}) || g == in,
+        PICONAS_CHECK(g == (Shape3{in.c, 1, 1}) || g == in || g == (Shape3{1, in.h, in.w}),
                       where << ": multiplies a " << shape3_str(in) << " tensor by a "
                             << shape3_str(g) << " one; only a channel scale by a " << in.c
-                            << "x1x1 gate (squeeze-and-excitation) or an elementwise product of "
-                               "two tensors of one shape is supported");
-        row.type = g == in ? "mul" : "channel_mul";
+                            << "x1x1 gate (squeeze-and-excitation), a pixel scale by a 1x" << in.h
+                            << "x" << in.w
+                            << " gate (spatial attention) or an elementwise product of two "
+                               "tensors of one shape is supported");
+        row.type = g == (Shape3{in.c, 1, 1}) && g != in ? "channel_mul" : "mul";
         row.input = g;  // the row it reads, as for a block's SE scale
         break;
       }

@@ -15,7 +15,9 @@
 //   ChannelMul      squeeze-and-excitation scale: the row `skip` (CxHxW features) times the row
 //                   before (the Cx1x1 gate), channel by channel -> CxHxW; in a graph network
 //                   the gate may also have the features' shape (input == output, type "mul"):
-//                   their elementwise product (float only: int8 export refuses it)
+//                   their elementwise product, or be 1xHxW (type "mul"): each pixel's channels
+//                   times its gate value (spatial attention); both the int8 graph's Mul layer
+//                   (mul_gate tells the three apart)
 //   FullyConnected  classifier, with bias; with classifier_hidden, first the hidden linear layer
 //                   "fc" (module path fc.0) and its activation "fc.act" (fc.1)
 //   MaxPool, AvgPool graph networks only
@@ -85,10 +87,17 @@ enum class LayerKind {
   MaxPool,  // graph networks only (nas/arch/arch_spec.h, GraphLayer)
   AvgPool,
   ChannelMul,  // squeeze-and-excitation scale (blocks with se); graph mul of one shape
-  Hardswish    // int8 graph only: a hard-swish Activation row, a layer of its own there because
+  Hardswish,   // int8 graph only: a hard-swish Activation row, a layer of its own there because
                // it is not a clamp that fuses into the conv before it
+  Mul          // int8 graph only: a graph mul's ChannelMul row whose gate is not Cx1x1 (the
+               // elementwise product of two tensors of one shape; TFLite's MUL)
 };
 const char* layer_kind_name(LayerKind kind);  // "conv", "depthwise", "batchnorm", ...
+
+// The gate of a ChannelMul row (its `input`): Cx1x1 (the squeeze-and-excitation channel scale),
+// the features' shape (elementwise product; also a Cx1x1 gate on 1x1 features) or 1xHxW (one
+// value per pixel, broadcast over the channels: spatial attention).
+enum class MulGate { Channel, Elementwise, Pixel };
 
 // Channel width of a block layer's input or output, relative to the block: its input width, its
 // hidden width (input x expansion) or its output width. The DNAS cost substitutes learned counts.
@@ -124,6 +133,8 @@ struct LayerInfo {
 };
 
 std::vector<LayerInfo> arch_layers(const ArchSpec& spec);
+// The gate form of a ChannelMul row (Error for other rows).
+MulGate mul_gate(const LayerInfo& row);
 // The rows of a graph network (spec.graph not empty; arch_layers calls it after check_arch).
 // Throws Error naming the layer when shapes do not fit: channels of an Add or a Conv's groups,
 // a window larger than its padded input, a count overflowing int64.

@@ -315,6 +315,20 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << ", " << at(l.output) << ", " << a.size << ", " << a.output.c << ");\n";
       break;
     }
+    case LayerKind::Mul: {  // two tensors of one shape, or a 1xHxW gate per pixel (executor.cpp)
+      const auto& m = l.mul;
+      o << "    static const piconas_mul_params params = {" << m.input1_offset << ", "
+        << m.input2_offset << ", " << m.output_offset << ", " << m.multiplier << ", " << m.shift
+        << ", " << act(m.activation) << "};\n";
+      o << "    (void)in_dims;\n    (void)out_dims;\n";
+      if (a.input2.c == a.output.c)
+        o << "    status = piconas_mul_s8(&params, " << at(l.input) << ", " << at(l.input2) << ", "
+          << at(l.output) << ", " << a.size << ");\n";
+      else
+        o << "    status = piconas_pixel_mul_s8(&params, " << at(l.input) << ", " << at(l.input2)
+          << ", " << at(l.output) << ", " << a.size << ", " << a.output.c << ");\n";
+      break;
+    }
     case LayerKind::MaxPool:
     case LayerKind::AvgPool: {
       const auto& pp = a.pool;
@@ -355,6 +369,7 @@ std::string extra_includes(const QuantizedModel& m) {
   };
   if (has(LayerKind::ChannelMul)) out += "#include \"piconas_runtime/channel_mul_s8.h\"\n";
   if (has(LayerKind::Hardswish)) out += "#include \"piconas_runtime/hardswish_s8.h\"\n";
+  if (has(LayerKind::Mul)) out += "#include \"piconas_runtime/mul_s8.h\"\n";
   return out;
 }
 

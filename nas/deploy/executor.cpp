@@ -7,6 +7,7 @@
 #include "ops/int8/conv2d_1x1_inplace_s8.h"
 #include "ops/int8/hardswish_s8.h"
 #include "ops/int8/int8_kernels.h"
+#include "ops/int8/mul_s8.h"
 
 namespace piconas::nas::deploy {
 
@@ -45,6 +46,10 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
     case LayerKind::ChannelMul:
       a.input2 = dims_of(model.tensors[static_cast<size_t>(l.input2)]);
       a.size = a.output.h * a.output.w;  // pixels
+      break;
+    case LayerKind::Mul:
+      a.input2 = dims_of(model.tensors[static_cast<size_t>(l.input2)]);
+      a.size = a.output.h * a.output.w * (a.input2.c == a.output.c ? a.output.c : 1);
       break;
     case LayerKind::MaxPool:
     case LayerKind::AvgPool:
@@ -171,6 +176,9 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
     case LayerKind::GlobalAvgPool: return piconas_global_avg_pool2d_s8(l.activation, &a.input, x, &a.output, y);
     case LayerKind::Hardswish: return piconas_hardswish_s8(&l.hardswish, x, y, a.size);
     case LayerKind::ChannelMul: return piconas_channel_mul_s8(&l.channel_mul, x, x2, y, a.size, a.output.c);
+    case LayerKind::Mul:
+      if (a.input2.c == a.output.c) return piconas_mul_s8(&l.mul, x, x2, y, a.size);
+      return piconas_pixel_mul_s8(&l.mul, x, x2, y, a.size, a.output.c);
     case LayerKind::MaxPool:
       return piconas_max_pool2d_s8(&a.pool, &a.input, x, {l.kernel.h, l.kernel.w}, &a.output, y);
     case LayerKind::AvgPool:

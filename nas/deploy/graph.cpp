@@ -164,7 +164,8 @@ class Lowering {
         case LayerKind::GlobalAvgPool: tensor_of_row_[i] = pool(row.path, input); break;
         case LayerKind::FullyConnected: tensor_of_row_[i] = classifier(row, input); break;
         case LayerKind::Input:
-        case LayerKind::Hardswish:  // an int8 graph kind, never a lowering row
+        case LayerKind::Hardswish:  // int8 graph kinds, never a lowering row
+        case LayerKind::Mul:
         case LayerKind::LayerNorm:
           throw Error("deploy: layer '" + row.name + "' (" + row.type + ") has no int8 kernel");
       }
@@ -229,21 +230,19 @@ class Lowering {
     return push(std::move(l), graph_.tensors[static_cast<size_t>(input)]);
   }
 
-  // features (CxHxW) times gate (Cx1x1), channel by channel. An elementwise product of two
-  // feature maps (a gate of the features' shape) has no int8 kernel: refused naming the layer.
+  // features (CxHxW) times gate: a Cx1x1 gate channel by channel (ChannelMul, the SE scale); a
+  // gate of the features' shape elementwise, or a 1xHxW gate pixel by pixel (Mul).
   int channel_mul(const std::string& name, int features, int gate) {
     const Shape3 f = graph_.tensors[static_cast<size_t>(features)];
     const Shape3 g = graph_.tensors[static_cast<size_t>(gate)];
-    PICONAS_CHECK(g != f || g == (Shape3{f.c, 1, 1}),
-                  "deploy: layer '" << name << "' multiplies two " << shape3_str(f)
-                                    << " tensors elementwise; the int8 kernels have only the "
-                                       "squeeze-and-excitation channel scale by a "
-                                    << f.c << "x1x1 gate (no elementwise int8 multiply)");
-    PICONAS_CHECK(g == (Shape3{f.c, 1, 1}), "deploy: layer '" << name << "' scales a "
-                                                              << shape3_str(f) << " tensor by a "
-                                                              << shape3_str(g) << " gate");
+    const bool channel_gate = g == (Shape3{f.c, 1, 1});
+    PICONAS_CHECK(channel_gate || g == f || g == (Shape3{1, f.h, f.w}),
+                  "deploy: layer '" << name << "' multiplies a " << shape3_str(f)
+                                    << " tensor by a " << shape3_str(g)
+                                    << " one; int8 multiplies by a " << f.c << "x1x1, 1x" << f.h
+                                    << "x" << f.w << " or " << shape3_str(f) << " tensor");
     Layer l;
-    l.kind = LayerKind::ChannelMul;
+    l.kind = channel_gate ? LayerKind::ChannelMul : LayerKind::Mul;
     l.name = name;
     l.input = features;
     l.input2 = gate;
@@ -452,6 +451,7 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
     const Layer& l = graph.layers[i];
     PICONAS_CHECK(!l.weight.empty() || l.kind == LayerKind::Add || l.kind == LayerKind::GlobalAvgPool ||
                       l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul ||
+                      l.kind == LayerKind::Mul ||
                       l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool,
                   "run_float: layer '" << l.name << "' has no weights (graph from lower_arch?)");
     const Tensor& x = values[static_cast<size_t>(l.input)];
@@ -516,6 +516,18 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
                                         values[static_cast<size_t>(l.input2)].data<float>(),
                                         y.data<float>());
         break;
+      case LayerKind::Mul: {  // b of x's shape, or [N, 1, H, W] broadcast over the channels
+        const Tensor& b = values[static_cast<size_t>(l.input2)];
+        const int64_t plane = os.h * os.w, b_channels = b.dim(1);
+        const float* xa = x.data<float>();
+        const float* ba = b.data<float>();
+        float* out = y.data<float>();
+        for (int64_t k = 0; k < y.numel(); ++k) {
+          const int64_t image = k / (os.c * plane), c = k / plane % os.c, p = k % plane;
+          out[k] = xa[k] * ba[(image * b_channels + (b_channels == 1 ? 0 : c)) * plane + p];
+        }
+        break;
+      }
       case LayerKind::Input:
       case LayerKind::BatchNorm:
       case LayerKind::LayerNorm:

@@ -5,8 +5,10 @@
 // network becomes a dense conv with block-diagonal weights), Depthwise, Add (residual), MaxPool
 // and AvgPool (graph networks; TFLite's windows: padding taps never count), GlobalAvgPool and
 // FullyConnected (classifier; on a CxHxW map its weights read the NCHW flattening, as PyTorch's
-// Flatten), Hardswish (an activation of its own layer: it is not a clamp) and ChannelMul (the
-// scale of a squeeze-and-excitation module: input is the features, input2 the Cx1x1 gate). Each layer reads one or two tensors and writes one;
+// Flatten), Hardswish (an activation of its own layer: it is not a clamp), ChannelMul (the
+// scale of a squeeze-and-excitation module: input is the features, input2 the Cx1x1 gate) and Mul
+// (a graph mul: input2 of the features' shape, elementwise, or 1xHxW, a gate per pixel broadcast
+// over the channels). Each layer reads one or two tensors and writes one;
 // tensors are numbered, tensor 0 is the network input, the last layer writes the logits. Shapes
 // are per image, channels-first (Shape3). A fused activation (ReLU, ReLU6, HardSigmoid) is part
 // of the layer that produces it. HardSigmoid, relu6(x + 3) / 6 = clamp(x / 6 + 1/2, 0, 1), is
@@ -34,7 +36,7 @@ namespace piconas::nas::deploy {
 
 // A layer's kind is the lowering's LayerKind (nas/arch/lowering.h), the one list of layer kinds;
 // its name is layer_kind_name. The int8 graph holds Conv, Depthwise, Add, GlobalAvgPool,
-// FullyConnected, MaxPool, AvgPool, Hardswish and ChannelMul layers; the other kinds are folded
+// FullyConnected, MaxPool, AvgPool, Hardswish, ChannelMul and Mul layers; the other kinds are folded
 // into a conv or refused when the graph is lowered.
 enum class FusedActivation { None, ReLU, ReLU6, HardSigmoid };
 
@@ -46,7 +48,7 @@ struct Layer {
   LayerKind kind = LayerKind::Conv;
   std::string name;  // module path: "stem", "blocks.2.body.1", "blocks.2.add", "pool", "classifier"
   int input = 0;
-  int input2 = -1;  // Add: the residual branch input; ChannelMul: the gate
+  int input2 = -1;  // Add: the residual branch input; ChannelMul, Mul: the gate
   int output = 0;
   // Conv, Depthwise, MaxPool, AvgPool: per axis; padding = zeros before the image (top/left),
   // "same": the output tensor's size implies kernel - 1 - padding after it.

@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "ops/int8/conv2d_s8.h"
+#include "ops/int8/depthwise_conv2d_s8.h"
 
 namespace piconas::nas::deploy {
 
@@ -20,7 +22,10 @@ enum Term {
   kOutputK2,
   kChannels,
   kChannelRows,
-  kIdleMacs
+  kIdleMacs,
+  kWeights,
+  kTaps,
+  kIdlePairMacs
 };
 
 // Taps of a k-wide window inside an axis of `in` positions, summed over `out` output positions.
@@ -70,6 +75,12 @@ const char* latency_kernel_name(LatencyKernel kernel) {
       return "max_pool";
     case LatencyKernel::AvgPool:
       return "avg_pool";
+    case LatencyKernel::ConvWindow:
+      return "conv_window";
+    case LatencyKernel::DepthwisePlane:
+      return "depthwise_plane";
+    case LatencyKernel::Mul:
+      return "mul";
   }
   PICONAS_CHECK(false, "latency_kernel_name: unknown kernel " << static_cast<int>(kernel));
   return "";
@@ -77,44 +88,56 @@ const char* latency_kernel_name(LatencyKernel kernel) {
 
 const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) {
   using Used = std::array<bool, kLatencyTerms>;
-  //                       1     MACs   out    in     pixels window out*k  out*k*k chans  chans*rows
-  //                       idle MACs
-  static const Used conv1{true, true, true, true, true, false, false, false, false, false, true};
-  static const Used im2col{true, true, true, false, true, true, false, true, false, false, false};
-  static const Used packed{true, true, true, true, true, true, false, false, false, false, true};
-  static const Used dw{true, true, true, true, true, false, true, true, true, true, false};
-  static const Used add{true, false, true, false, false, false, false, false, false, false, false};
-  static const Used pool{true, false, true, true, false, false, false, false, false, false, false};
+  // Terms: 1, MACs, out, in, pixels, window, out*k; out*k*k, channels, channels*rows, idle MACs
+  // (4-pixel groups), weights, taps, idle pair MACs (latency.h).
+  static const Used conv1{true, true, true, true, true, false, false,
+                          false, false, false, false, true, false, true};
+  static const Used im2col{true, true, true, false, true, true, false,
+                           true, false, false, false, true, true, true};
+  static const Used packed{true, true, true, true, true, true, false,
+                           false, false, false, true, true, false, false};
+  static const Used dw{true, true, true, true, true, false, true,
+                       true, true, true, false, true, false, false};
+  static const Used add{true, false, true, false, false, false, false,
+                        false, false, false, false, false, false, false};
+  static const Used pool{true, false, true, true, false, false, false,
+                         false, false, false, false, false, false, false};
   // max / average pool: per call, per in-image tap, per output element, per output pixel
   // and per window row of an output element (the kernels loop rows, then taps).
-  static const Used window_pool{true,  true,  true,  false, true, false,
-                                true, false, false, false, false};
-  static const Used fc{true, true, true, false, false, false, false, false, false, false, false};
-  static const Used invoke{true,  false, true,  true,  false, false,
-                           false, false, false, false, false};
-  static const Used channel_mul{true,  false, true,  false, true, false,
-                                false, false, false, false, false};
+  static const Used window_pool{true, true, true, false, true, false, true,
+                                false, false, false, false, false, false, false};
+  static const Used fc{true, true, true, false, false, false, false,
+                       false, false, false, false, false, false, false};
+  static const Used invoke{true, false, true, true, false, false, false,
+                           false, false, false, false, false, false, false};
+  static const Used channel_mul{true, false, true, false, true, false, false,
+                                false, false, false, false, false, false, false};
   // In-place 1x1 conv: per strip, MACs, output and input elements (pixels are about 16 x the
-  // strips: a pixel term would be collinear with the constant).
-  static const Used conv1_in_place{true,  true,  true,  true,  false, false,
-                                   false, false, false, false, true};
+  // strips: a pixel term would be collinear with the constant, and so would the weights per
+  // strip with the MACs).
+  static const Used conv1_in_place{true, true, true, true, false, false, false,
+                                   false, false, false, false, false, false, true};
   // window_copy: copy calls, copied elements, patches and copied rows (window_copy_features),
   // fitted jointly with the kernel rows (latency_fit.h) on the patched layers.
-  static const Used copy{true, false, true, true, true, false, false, false, false, false, false};
+  static const Used copy{true, false, true, true, true, false, false,
+                         false, false, false, false, false, false, false};
   switch (kernel) {
     case LatencyKernel::ConvPointwise:
       return conv1;
     case LatencyKernel::ConvPointwiseInPlace:
       return conv1_in_place;
     case LatencyKernel::ConvIm2col:
+    case LatencyKernel::ConvWindow:
       return im2col;
     case LatencyKernel::ConvPacked:
       return packed;
     case LatencyKernel::Depthwise:
     case LatencyKernel::DepthwiseInPlace:
+    case LatencyKernel::DepthwisePlane:
       return dw;
     case LatencyKernel::Add:
     case LatencyKernel::Hardswish:
+    case LatencyKernel::Mul:
       return add;
     case LatencyKernel::ChannelMul:
       return channel_mul;
@@ -169,6 +192,8 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
       return LatencyKernel::Hardswish;
     case LayerKind::ChannelMul:
       return LatencyKernel::ChannelMul;
+    case LayerKind::Mul:
+      return LatencyKernel::Mul;
     case LayerKind::MaxPool:
       return LatencyKernel::MaxPool;
     case LayerKind::AvgPool:
@@ -187,12 +212,87 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
   return LatencyKernel::ConvPointwise;
 }
 
+namespace {
+
+piconas_dims dims_of(const Shape3& s) {
+  return {1, static_cast<int32_t>(s.h), static_cast<int32_t>(s.w), static_cast<int32_t>(s.c)};
+}
+
+piconas_tile tile_of(Size2 s) { return {s.h, s.w}; }
+
+piconas_dw_conv_params dw_params(const Layer& l, const KernelCall& c) {
+  piconas_dw_conv_params p{};
+  p.ch_mult = static_cast<int32_t>(c.out.c / c.in.c);
+  p.stride = tile_of(l.stride);
+  p.padding = {c.pad_h, c.pad_w};
+  p.dilation = {1, 1};
+  return p;
+}
+
+// The window conv of cortex-m55 takes every call (emit_calls.cpp, emit_conv_call).
+bool window_conv_fits(const Layer& l, const std::vector<KernelCall>& calls) {
+  for (const KernelCall& c : calls) {
+    piconas_conv_params p{};
+    p.stride = tile_of(l.stride);
+    p.padding = {c.pad_h, c.pad_w};
+    p.dilation = {1, 1};
+    const piconas_dims in = dims_of(c.in);
+    const piconas_dims f{static_cast<int32_t>(c.out.c), l.kernel.h, l.kernel.w,
+                         static_cast<int32_t>(c.in.c)};
+    if (piconas_conv2d_mve_window_fits(&p, &in, &f) == 0) return false;
+  }
+  return !calls.empty();
+}
+
+// The zero-point padded plane kernel takes every call (depthwise_conv2d_s8.h).
+bool plane_depthwise_fits(const Layer& l, const std::vector<KernelCall>& calls) {
+  for (const KernelCall& c : calls) {
+    const piconas_dw_conv_params p = dw_params(l, c);
+    const piconas_dims f{1, l.kernel.h, l.kernel.w, static_cast<int32_t>(c.out.c)};
+    const piconas_dims out = dims_of(c.out);
+    if (piconas_depthwise_conv2d_simd_plane_fits(&p, &f, &out) == 0) return false;
+  }
+  return !calls.empty();
+}
+
+// The cortex-m55 depthwise kernels take every call (emit_calls.cpp, depthwise_checked).
+bool mve_depthwise_fits(const Layer& l, const std::vector<KernelCall>& calls) {
+  for (const KernelCall& c : calls) {
+    const piconas_dw_conv_params p = dw_params(l, c);
+    const piconas_dims in = dims_of(c.in), out = dims_of(c.out);
+    const piconas_dims f{1, l.kernel.h, l.kernel.w, static_cast<int32_t>(c.out.c)};
+    if (piconas_depthwise_conv2d_mve_fits(&p, &in, &f, &out) == 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<KernelCall> kernel_calls(const Graph& graph, const MemoryPlan& plan, size_t i) {
+  const Layer& layer = graph.layers.at(i);
+  const Shape3& in = graph.tensors[static_cast<size_t>(layer.input)];
+  const Shape3& out = graph.tensors[static_cast<size_t>(layer.output)];
+  const PatchPlan& patch = plan.patch;
+  if (static_cast<int>(i) >= patch.layers)
+    return {KernelCall{in, out, layer.padding.h, layer.padding.w}};
+  std::vector<KernelCall> calls;
+  for (size_t p = 0; p < patch.region.size(); ++p) {
+    const Window& r = patch.region[p][static_cast<size_t>(layer.output)];
+    const Window& w = patch.input_window[p][i];
+    calls.push_back(KernelCall{Shape3{in.c, w.h, w.w}, Shape3{out.c, r.h, r.w},
+                               w.y0 - (r.y0 * layer.stride.h - layer.padding.h),
+                               w.x0 - (r.x0 * layer.stride.w - layer.padding.w)});
+  }
+  return calls;
+}
+
 std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan,
                                            McuTarget target, int64_t max_sram) {
   PICONAS_CHECK(plan.in_place.size() == graph.layers.size(),
                 "latency_kernels: the plan has " << plan.in_place.size() << " layers, the graph "
                                                  << graph.layers.size());
   const bool packed_target = target == McuTarget::CortexM4 || target == McuTarget::CortexM7;
+  const bool mve = target == McuTarget::CortexM55;
   std::vector<char> packed;
   if (packed_target) {
     const bool planned = std::any_of(plan.packed_conv.begin(), plan.packed_conv.end(),
@@ -200,10 +300,32 @@ std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan&
     packed = planned ? plan.packed_conv
                      : with_packed_conv(graph, plan, PlanOptions{}.strategy, max_sram).packed_conv;
   }
+  // Cortex-M55 links one out-of-place depthwise kernel: the plane one when every such layer's
+  // plane fits (on its whole tensors; a patch is smaller), else the window-gather one.
+  bool model_fits_plane = true;
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& l = graph.layers[i];
+    if (l.kind != LayerKind::Depthwise || plan.in_place[i]) continue;
+    const Shape3& in = graph.tensors[static_cast<size_t>(l.input)];
+    const Shape3& out = graph.tensors[static_cast<size_t>(l.output)];
+    model_fits_plane = model_fits_plane &&
+                       plane_depthwise_fits(l, {KernelCall{in, out, l.padding.h, l.padding.w}});
+  }
   std::vector<LatencyKernel> kernels;
-  for (size_t i = 0; i < graph.layers.size(); ++i)
-    kernels.push_back(latency_kernel(graph.layers[i], plan.in_place[i] != 0,
-                                     i < packed.size() && packed[i] != 0));
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& l = graph.layers[i];
+    LatencyKernel k =
+        latency_kernel(l, plan.in_place[i] != 0, i < packed.size() && packed[i] != 0);
+    if (k == LatencyKernel::ConvIm2col && mve && window_conv_fits(l, kernel_calls(graph, plan, i)))
+      k = LatencyKernel::ConvWindow;
+    if (k == LatencyKernel::Depthwise && (packed_target || mve)) {
+      const std::vector<KernelCall> calls = kernel_calls(graph, plan, i);
+      const bool plane = mve ? model_fits_plane && mve_depthwise_fits(l, calls)
+                             : plane_depthwise_fits(l, calls);
+      if (plane) k = LatencyKernel::DepthwisePlane;
+    }
+    kernels.push_back(k);
+  }
   return kernels;
 }
 
@@ -254,6 +376,21 @@ LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3
   if (layer.kind == LayerKind::Conv)
     x[kIdleMacs] = static_cast<double>((4 - (out.h * out.w) % 4) % 4) * taps *
                    static_cast<double>(in.c) * static_cast<double>(out.c);
+  // The filter elements a call reads once besides the MACs: the kernels fold the input offset
+  // into the bias (bias + offset x sum of each filter row) on every call, which on a 2x2 map or
+  // patch costs about a quarter of the MACs (cortex-m0: 4-5 instructions per weight).
+  if (layer.kind == LayerKind::Conv)
+    x[kWeights] = taps * static_cast<double>(in.c) * static_cast<double>(out.c);
+  if (layer.kind == LayerKind::Depthwise) x[kWeights] = taps * static_cast<double>(out.c);
+  // The im2col copy's per-tap loop (a tap copies input-channels bytes): with the window
+  // elements it separates the cost per tap from the cost per copied element, which a stem's
+  // 1 or 3 channels alone cannot.
+  if (layer.kind == LayerKind::Conv) x[kTaps] = pixels * taps;
+  // The unpacked SIMD conv (conv2d_simd_s8.c) computes pixel pairs, an odd last pixel paired
+  // with itself: its idle MACs (the packed kernel's are the 4-pixel groups above).
+  if (layer.kind == LayerKind::Conv)
+    x[kIdlePairMacs] = static_cast<double>((out.h * out.w) % 2) * taps *
+                       static_cast<double>(in.c) * static_cast<double>(out.c);
   return x;
 }
 
@@ -279,24 +416,21 @@ LatencyTerms layer_features(const Graph& graph, const MemoryPlan& plan, size_t i
   const Shape3& out = graph.tensors[static_cast<size_t>(layer.output)];
   const PatchPlan& patch = plan.patch;
   LatencyTerms sum{};
-  if (static_cast<int>(i) < patch.layers) {  // once per patch, on the patch's shapes
-    for (size_t p = 0; p < patch.region.size(); ++p) {
+  if (static_cast<int>(i) < patch.layers && layer.kind != LayerKind::Add) {
+    for (const KernelCall& c : kernel_calls(graph, plan, i))  // once per patch, on its shapes
+      accumulate(sum, latency_features(layer, c.in, c.out, c.pad_h, c.pad_w));
+    return sum;
+  }
+  if (static_cast<int>(i) < patch.layers) {  // an add: one call per row unless all three rows
+    for (size_t p = 0; p < patch.region.size(); ++p) {  // of the patch are contiguous
       const Window& r = patch.region[p][static_cast<size_t>(layer.output)];
-      if (layer.kind == LayerKind::Add) {  // one call per row unless all three rows are contiguous
-        const bool contiguous = stored_width(graph, patch, p, layer.input) == r.w &&
-                                stored_width(graph, patch, p, layer.input2) == r.w &&
-                                stored_width(graph, patch, p, layer.output) == r.w;
-        const int64_t rows = contiguous ? 1 : r.h, width = contiguous ? int64_t{r.h} * r.w : r.w;
-        accumulate(sum,
-                   latency_features(layer, Shape3{in.c, 1, width}, Shape3{out.c, 1, width}, 0, 0),
-                   static_cast<double>(rows));
-        continue;
-      }
-      const Window& w = patch.input_window[p][i];
-      const int pad_h = w.y0 - (r.y0 * layer.stride.h - layer.padding.h);
-      const int pad_w = w.x0 - (r.x0 * layer.stride.w - layer.padding.w);
-      accumulate(sum, latency_features(layer, Shape3{in.c, w.h, w.w}, Shape3{out.c, r.h, r.w},
-                                       pad_h, pad_w));
+      const bool contiguous = stored_width(graph, patch, p, layer.input) == r.w &&
+                              stored_width(graph, patch, p, layer.input2) == r.w &&
+                              stored_width(graph, patch, p, layer.output) == r.w;
+      const int64_t rows = contiguous ? 1 : r.h, width = contiguous ? int64_t{r.h} * r.w : r.w;
+      accumulate(sum,
+                 latency_features(layer, Shape3{in.c, 1, width}, Shape3{out.c, 1, width}, 0, 0),
+                 static_cast<double>(rows));
     }
     return sum;
   }
@@ -356,6 +490,11 @@ namespace {
 double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel,
                const LatencyTerms& x) {
   const LatencyRow* row = table.find(target, kernel);
+  // A shape-chosen kernel without a row of its own (a table fitted before it was separated):
+  // the row of the kernel it was counted with.
+  if (row == nullptr && kernel == LatencyKernel::ConvWindow) kernel = LatencyKernel::ConvIm2col;
+  if (row == nullptr && kernel == LatencyKernel::DepthwisePlane) kernel = LatencyKernel::Depthwise;
+  if (row == nullptr) row = table.find(target, kernel);
   // A conv the plan left unpacked on a packed target was (almost) never measured: the packed
   // row, the nearest measured variant, stands in (for an in-place 1x1 conv: the pointwise row
   // first, the kernel it runs per strip).

@@ -8,7 +8,7 @@
 // runs in place (planner.h) the in-place kernel. Its instructions are
 //   c . [1, MACs, output elements, input elements, output pixels, window elements,
 //        output elements x k, output elements x k x k, output channels,
-//        output channels x output rows, idle MACs]
+//        output channels x output rows, idle MACs, weights, taps, idle pair MACs]
 // with the coefficients c of (target, variant). MACs count only the taps inside the image
 // (the kernels skip padding taps; a 7x7 window on a 4x4 map has fewer than half its taps in);
 // window elements = output pixels x k x k x input channels (the im2col copy of a conv); the
@@ -18,7 +18,13 @@
 // dominate); idle MACs = (4 - output pixels mod 4) mod 4 x k x k x input x output channels of
 // a conv (the conv kernels compute 4 pixels at a time, a last partial group at the cost of a
 // full one: a conv on a 1x1 map, e.g. a squeeze-and-excitation conv, costs about 4x per MAC on
-// cortex-m4). Unused terms have coefficient 0. The Invoke row models
+// cortex-m4); weights = k x k x input x output channels of a conv (k x k x channels of a
+// depthwise layer), read once per call to fold the input offset into the bias (on a 2x2 map
+// or patch about a quarter of the MACs' cost); taps = output pixels x k x k of a conv (the im2col
+// copy's per-tap loop, beside its per-element cost, the window elements); idle pair MACs =
+// (output pixels mod 2) x k x k x input x output channels: the unpacked SIMD conv computes pixel
+// pairs (its idle work; the 4-pixel idle MACs are the packed kernel's). Unused terms have
+// coefficient 0. The Invoke row models
 // the model function around the layers (input copy, output copy): its terms are read with
 // "input elements" = the network input and "output elements" = the logits.
 // A layer of a patched stage (patch.h) is predicted once per patch on the patch's window,
@@ -58,9 +64,17 @@ enum class LatencyKernel {
   Invoke,
   MaxPool,  // max_pool2d_s8 and avg_pool2d_s8 (graph networks)
   AvgPool,
+  // Kernels the SIMD entry points choose by shape (latency_kernels): on cortex-m55 a conv whose
+  // window fits three 16-lane gathers runs the window kernel (piconas_conv2d_mve_window_fits:
+  // 3x3 stems; a 5x5 stem runs the im2col one); a 3x3 depthwise layer whose zero-point padded
+  // plane fits PICONAS_DW_PLANE_BYTES runs the plane kernel (cortex-m4/m7 per call; cortex-m55
+  // only when every out-of-place depthwise layer of the model fits it, emit_calls.cpp).
+  ConvWindow,
+  DepthwisePlane,
+  Mul,  // mul_s8: elementwise or pixel-broadcast multiply (graph networks)
 };
-inline constexpr int kLatencyKernels = 15;
-inline constexpr int kLatencyTerms = 11;
+inline constexpr int kLatencyKernels = 18;
+inline constexpr int kLatencyTerms = 14;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);
 // The terms a variant's model uses (the fit sets the others to 0).
@@ -96,16 +110,29 @@ struct LatencyTable {
 // The table compiled in (nas/deploy/latency_table.cpp, generated).
 const LatencyTable& builtin_latency_table();
 
+// The variant of a layer from its kind and plan alone (no shape-chosen kernel: ConvWindow and
+// DepthwisePlane come from latency_kernels).
 LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed = false);
 // The variant every layer of `graph` runs on `target` under `plan`: the exporter's choice.
 // On the DSP cores without MVE (cortex-m4, cortex-m7: PICONAS_S8_PACKED_PREFERRED) a conv runs
 // packed where the plan leaves its scratch room (planner.h with_packed_conv; computed here the
-// way the export does when the plan has no packed conv yet).
+// way the export does when the plan has no packed conv yet). On the SIMD cores the window conv
+// and the plane depthwise kernels where the emitted calls take them (every call of the layer:
+// one per patch in a patched stage).
 // max_sram: the SRAM budget the plan was made under (0: none), which bounds the packed scratch
 // as in the export (planner.h with_packed_conv).
 std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan& plan,
                                            McuTarget target, int64_t max_sram = 0);
 LatencyTerms latency_features(const Graph& graph, const Layer& layer);
+// One kernel call of a conv or depthwise layer: its input (a patch's window), output (region)
+// and top / left padding.
+struct KernelCall {
+  Shape3 in, out;
+  int pad_h = 0, pad_w = 0;
+};
+// The calls of conv or depthwise layer i under `plan`: one per patch in a patched stage, else
+// one on the whole tensors.
+std::vector<KernelCall> kernel_calls(const Graph& graph, const MemoryPlan& plan, size_t i);
 // The same for the layer computing `out` from `in` with this top / left padding (one patch).
 LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h,
                               int pad_w);

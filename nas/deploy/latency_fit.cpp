@@ -159,7 +159,8 @@ std::string plan_kind(const LatencyMeasurement& m) {
   for (size_t i = 0; i < graph.layers.size(); ++i)
     if (plan.in_place[i] && graph.layers[i].kind == LayerKind::Conv) return "in-place 1x1";
   for (const Layer& l : graph.layers)
-    if (l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul) return "se/hswish";
+    if (l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul || l.kind == LayerKind::Mul)
+      return "se/hswish";
   return "default";
 }
 
@@ -197,7 +198,21 @@ LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
     // layers too): its row would be underdetermined (3 unpacked stems on
     // cortex-m4 fitted 28,947 instructions per call); the estimate then takes
     // the packed row, as for a variant never measured.
+    // A shape-chosen kernel (ConvWindow, DepthwisePlane) with fewer layers than
+    // terms is fitted with the kernel the estimate then takes for it.
+    const auto too_few = [](const std::map<int, int>& counts, LatencyKernel k) {
+      const auto& used = latency_terms_used(k);
+      const auto it = counts.find(static_cast<int>(k));
+      return it == counts.end() || it->second < std::count(used.begin(), used.end(), true);
+    };
     std::map<int, int> counts;
+    for (const LayerSample& l : list) ++counts[static_cast<int>(l.parts.front().first)];
+    for (LayerSample& l : list) {
+      LatencyKernel& k = l.parts.front().first;
+      if (k == LatencyKernel::ConvWindow && too_few(counts, k)) k = LatencyKernel::ConvIm2col;
+      if (k == LatencyKernel::DepthwisePlane && too_few(counts, k)) k = LatencyKernel::Depthwise;
+    }
+    counts.clear();
     for (const LayerSample& l : list) ++counts[static_cast<int>(l.parts.front().first)];
     std::erase_if(list, [&](const LayerSample& l) {
       const LatencyKernel k = l.parts.front().first;
@@ -251,6 +266,8 @@ const char* kernel_enum(LatencyKernel k) {
       return "Hardswish";
     case LatencyKernel::ChannelMul:
       return "ChannelMul";
+    case LatencyKernel::Mul:
+      return "Mul";
     case LatencyKernel::WindowCopy:
       return "WindowCopy";
     case LatencyKernel::Invoke:
@@ -259,6 +276,10 @@ const char* kernel_enum(LatencyKernel k) {
       return "MaxPool";
     case LatencyKernel::AvgPool:
       return "AvgPool";
+    case LatencyKernel::ConvWindow:
+      return "ConvWindow";
+    case LatencyKernel::DepthwisePlane:
+      return "DepthwisePlane";
   }
   return "?";
 }
@@ -274,8 +295,8 @@ std::string latency_table_source(const LatencyTable& table) {
        "pixels, window\n"
     << "// elements, output elements x k, output elements x k x k, output "
        "channels, output\n"
-    << "// channels x output rows, idle MACs] per target and kernel\n"
-    << "// variant (nas/deploy/latency.h).\n"
+    << "// channels x output rows, idle MACs, weights, taps, idle pair MACs] per target and\n"
+    << "// kernel variant (nas/deploy/latency.h).\n"
     << "#include \"nas/deploy/latency.h\"\n\nnamespace piconas::nas::deploy "
        "{\n\n"
     << "const LatencyTable& builtin_latency_table() {\n"

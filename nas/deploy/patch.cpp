@@ -51,6 +51,7 @@ int64_t layer_macs(const Graph& graph, const Layer& l, int64_t out_pixels) {
     case LayerKind::GlobalAvgPool:
     case LayerKind::Hardswish:
     case LayerKind::ChannelMul:
+    case LayerKind::Mul:
       return 0;
     case LayerKind::Input:
     case LayerKind::BatchNorm:

@@ -203,20 +203,28 @@ bool elementwise_in_place(const PlanOptions& options) {
   return options.in_place_depthwise && options.in_place_elementwise;
 }
 
+bool is_elementwise(const Layer& l) {
+  return l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish ||
+         l.kind == LayerKind::ChannelMul || l.kind == LayerKind::Mul;
+}
+
 // The input an elementwise layer (planner.h) may write its output over: one of the same shape
 // that dies at this layer, -1 when none. An add prefers its residual input (input2): the output
 // then continues the residual stream in that buffer (measured on the blocks space: the main
-// branch first gave larger arenas more often).
+// branch first gave larger arenas more often). A mul takes its first input, else its second
+// (mul_s8.h: the output may alias either; a broadcast gate never has the output's shape
+// unless it has one channel, where each output byte still follows its gate byte's read).
 int elementwise_in_place_input(const Graph& graph, const Layer& l, const std::vector<Buffer>& buffers, int step) {
   if (l.output == graph.output()) return -1;
-  const bool elementwise = l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul;
+  const bool elementwise = is_elementwise(l);
   const auto fits = [&](int t) {
     return t >= 0 && buffers[static_cast<size_t>(t)].last == step &&
            graph.tensors[static_cast<size_t>(t)] == graph.tensors[static_cast<size_t>(l.output)];
   };
   if (!elementwise) return -1;
   if (l.kind == LayerKind::Add && fits(l.input2)) return l.input2;
-  return fits(l.input) ? l.input : -1;
+  if (fits(l.input)) return l.input;
+  return l.kind == LayerKind::Mul && fits(l.input2) ? l.input2 : -1;
 }
 
 MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place_mode, bool elementwise,
@@ -325,10 +333,6 @@ MemoryPlan plan_with(const Graph& graph, PlanStrategy strategy, InPlace in_place
   for (size_t i = 0; i < plan.packed_conv.size(); ++i)
     if (plan.in_place[i]) plan.packed_conv[i] = 0;
   return plan;
-}
-
-bool is_elementwise(const Layer& l) {
-  return l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul;
 }
 
 // The default plan (no budget) with elementwise layers in place where that costs no instruction

@@ -35,9 +35,10 @@
 // plan_smallest: the export's default plan (no budget) keeps the plan the latency model was
 // validated on (docs/latency.md), and an in-place 1x1 conv runs the unpacked conv kernel.
 //
-// In-place elementwise layers (with in-place depthwise, same switch): an add, hard-swish or SE
-// channel multiply whose input of the output's shape dies at that layer writes its output over
-// it (an add: over its residual input if that dies, else over the other). The kernels read
+// In-place elementwise layers (with in-place depthwise, same switch): an add, hard-swish, SE
+// channel multiply or mul whose input of the output's shape dies at that layer writes its output
+// over it (an add: over its residual input if that dies, else over the other; a mul: over its
+// first input if that dies, else over the second). The kernels read
 // each element before writing it (same kernel, same instructions), so the output joins the
 // input's group at the input's start. Every plan above is made with and without, and keeps
 // them only when the arena is smaller (the placement is a heuristic: aliasing can also raise it).
@@ -138,7 +139,7 @@ struct PlanOptions {
   PlanStrategy strategy = PlanStrategy::Best;
   bool in_place_depthwise = true;         // in-place depthwise and 1x1 convs (`--no-in-place`: off)
   bool in_place_only_if_smaller = true;  // false: in place wherever possible (tests)
-  bool in_place_elementwise = true;       // add / hard-swish / channel multiply (with the above)
+  bool in_place_elementwise = true;       // add / hard-swish / channel multiply / mul (with the above)
   PatchOptions patch{};                  // fixed patching (layers > 0); ignored when patch_auto
   bool patch_auto = false;               // choose the patching (choose_patching)
   // With patch.layers 0 and not patch_auto (the default, `--patch-layers if-needed`): the

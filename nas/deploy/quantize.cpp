@@ -10,21 +10,6 @@ namespace piconas::nas::deploy {
 
 namespace {
 
-constexpr int kHistogramBins = 4096;
-
-// Runs the float graph over all images in batches, calling fn(tensor, values) per tensor.
-void for_each_activation(const Graph& graph, const Tensor& images, int64_t batch,
-                         const TensorObserver& fn) {
-  const int64_t n = images.dim(0);
-  const int64_t per_image = images.numel() / std::max<int64_t>(n, 1);
-  for (int64_t start = 0; start < n; start += batch) {
-    const int64_t b = std::min(batch, n - start);
-    Tensor part({b, images.dim(1), images.dim(2), images.dim(3)});
-    std::copy_n(images.data<float>() + start * per_image, b * per_image, part.data<float>());
-    run_float(graph, part, fn);
-  }
-}
-
 TensorQuant activation_quant(Shape3 shape, float lo, float hi) {
   TensorQuant q;
   q.shape = shape;
@@ -148,6 +133,22 @@ piconas_channel_mul_params channel_mul_params(const TensorQuant& x, const Tensor
   return p;
 }
 
+piconas_mul_params mul_params(const TensorQuant& a, const TensorQuant& b, const TensorQuant& out,
+                              const std::string& name) {
+  piconas_mul_params p{};
+  p.input1_offset = -a.zero_point;
+  p.input2_offset = -b.zero_point;
+  p.output_offset = out.zero_point;
+  const double m =
+      static_cast<double>(a.scale) * static_cast<double>(b.scale) / static_cast<double>(out.scale);
+  std::tie(p.multiplier, p.shift) = quantize_multiplier(m, name);
+  p.activation = {-128, 127};
+  PICONAS_CHECK(piconas_mul_s8_check(&p, 0) == PICONAS_S8_OK,
+                "deploy: layer '" << name << "': multiplier " << m << " (shift " << p.shift
+                                  << ") out of the mul kernel's range (shift [-31, 15])");
+  return p;
+}
+
 // TFLite's rounding of a Q31 multiplier to Q15 (DownScaleInt32ToInt16Multiplier).
 int32_t q15_multiplier(int32_t m32) {
   if (m32 >= std::numeric_limits<int32_t>::max() - (1 << 15)) return 32767;
@@ -202,7 +203,8 @@ int64_t constant_bytes(const Graph& graph) {
       case LayerKind::Add:
       case LayerKind::GlobalAvgPool:
       case LayerKind::Hardswish:
-      case LayerKind::ChannelMul: break;
+      case LayerKind::ChannelMul:
+      case LayerKind::Mul: break;
       case LayerKind::Input:
       case LayerKind::BatchNorm:
       case LayerKind::LayerNorm:
@@ -211,51 +213,6 @@ int64_t constant_bytes(const Graph& graph) {
     }
   }
   return bytes;
-}
-
-std::vector<std::pair<float, float>> calibrate(const Graph& graph, const Tensor& images,
-                                               const CalibrationOptions& options) {
-  PICONAS_CHECK(images.ndim() == 4 && images.dim(0) > 0, "calibrate: need at least one image");
-  PICONAS_CHECK(options.batch > 0, "calibrate: batch must be positive");
-  const size_t count = graph.tensors.size();
-  std::vector<std::pair<float, float>> range(count, {INFINITY, -INFINITY});
-  for_each_activation(graph, images, options.batch, [&](int t, const Tensor& v) {
-    const float* p = v.data<float>();
-    auto& r = range[static_cast<size_t>(t)];
-    for (int64_t i = 0; i < v.numel(); ++i) {
-      r.first = std::min(r.first, p[i]);
-      r.second = std::max(r.second, p[i]);
-    }
-  });
-  if (options.method == CalibrationMethod::MinMax) return range;
-  PICONAS_CHECK(options.percentile > 50.0 && options.percentile <= 100.0,
-                "calibrate: percentile must be in (50, 100], got " << options.percentile);
-  std::vector<std::vector<int64_t>> hist(count, std::vector<int64_t>(kHistogramBins, 0));
-  for_each_activation(graph, images, options.batch, [&](int t, const Tensor& v) {
-    const auto [lo, hi] = range[static_cast<size_t>(t)];
-    const double width = (static_cast<double>(hi) - lo) / kHistogramBins;
-    auto& h = hist[static_cast<size_t>(t)];
-    const float* p = v.data<float>();
-    for (int64_t i = 0; i < v.numel(); ++i) {
-      const int64_t bin = width > 0 ? static_cast<int64_t>((p[i] - lo) / width) : 0;
-      ++h[static_cast<size_t>(std::clamp<int64_t>(bin, 0, kHistogramBins - 1))];
-    }
-  });
-  for (size_t t = 0; t < count; ++t) {
-    const auto [lo, hi] = range[t];
-    const auto& h = hist[t];
-    int64_t total = 0;
-    for (int64_t c : h) total += c;
-    const double tail = total * (100.0 - options.percentile) / 100.0;
-    const double width = (static_cast<double>(hi) - lo) / kHistogramBins;
-    int lo_bin = 0, hi_bin = kHistogramBins - 1;
-    for (int64_t acc = 0; lo_bin < kHistogramBins - 1 && acc + h[static_cast<size_t>(lo_bin)] <= tail; ++lo_bin)
-      acc += h[static_cast<size_t>(lo_bin)];
-    for (int64_t acc = 0; hi_bin > 0 && acc + h[static_cast<size_t>(hi_bin)] <= tail; --hi_bin)
-      acc += h[static_cast<size_t>(hi_bin)];
-    range[t] = {static_cast<float>(lo + lo_bin * width), static_cast<float>(lo + (hi_bin + 1) * width)};
-  }
-  return range;
 }
 
 QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, float>>& ranges,
@@ -305,6 +262,9 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
     } else if (l.kind == LayerKind::ChannelMul) {
       q.channel_mul = channel_mul_params(tin, m.tensors[static_cast<size_t>(l.input2)],
                                          m.tensors[out], l.name);
+    } else if (l.kind == LayerKind::Mul) {
+      q.mul = mul_params(tin, m.tensors[static_cast<size_t>(l.input2)], m.tensors[out], l.name);
+      q.mul.activation = q.activation;
     }
     m.layers.push_back(std::move(q));
   }

@@ -1,10 +1,9 @@
 // Post-training int8 quantization of a lowered Graph (the arithmetic of docs/int8.md).
 //
-// Calibration runs the float graph on calibration images and records, per tensor, the range
-// to quantize: MinMax takes the observed min and max; Percentile clips each side at the given
-// percentile of all observed values (a 4096-bin histogram over the min/max range, second pass).
-// The input range comes from the normalisation instead (pixels 0..255 map to
-// [(0 - mean) / std, (1 - mean) / std]), so firmware can quantize camera pixels exactly.
+// The activation ranges come from calibration (calibrate.h: by default the clipping with the
+// least mean absolute error; or least squared error, min/max, percentiles). The input range
+// comes from the normalisation instead (pixels 0..255 map to [(0 - mean) / std,
+// (1 - mean) / std]), so firmware can quantize camera pixels exactly.
 //
 // Quantization: weights symmetric per output channel (s_c = max|w_c| / 127, range
 // [-127, 127]); activations asymmetric per tensor (range widened to hold 0, s = range / 255,
@@ -12,7 +11,8 @@
 // M = s_in * s_w / s_out in double through piconas_quantize_multiplier; ReLU / ReLU6 become
 // clamps; the hard-sigmoid gate (already folded into its conv) is the clamp to [0, 1], its
 // output range fixed to [0, 1] (s = 1/255, z = -128); hard-swish takes TFLite's parameters
-// (hardswish_params); the SE channel multiply TFLite Mul's (M = s_x s_g / s_y); residual adds use left_shift 20 with T = 2 max(s1, s2); max, average and
+// (hardswish_params); the SE channel multiply and the mul TFLite Mul's (M = s_x s_g / s_y, the
+// output's (s, z) from its calibrated range); residual adds use left_shift 20 with T = 2 max(s1, s2); max, average and
 // global average pooling keep their input's (s, z) (a ReLU after a pool is its clamp). Layers whose int32 accumulator could overflow are refused.
 //
 // Int8 layouts (made here, the one place that converts from the training layout):
@@ -25,21 +25,14 @@
 #include <vector>
 
 #include "data/normalize.h"
+#include "nas/deploy/calibrate.h"
 #include "nas/deploy/graph.h"
 #include "ops/int8/channel_mul_s8.h"
 #include "ops/int8/hardswish_s8.h"
 #include "ops/int8/int8_types.h"
+#include "ops/int8/mul_s8.h"
 
 namespace piconas::nas::deploy {
-
-enum class CalibrationMethod { MinMax, Percentile };
-
-struct CalibrationOptions {
-  CalibrationMethod method = CalibrationMethod::MinMax;
-  double percentile = 99.99;  // Percentile: keep this share of values on each side
-  int64_t batch = 32;         // images per float forward pass
-  bool operator==(const CalibrationOptions&) const = default;
-};
 
 struct TensorQuant {
   Shape3 shape;  // per image, channels-first (stored NHWC in int8)
@@ -61,6 +54,7 @@ struct QLayer {
   piconas_add_params add{};                      // Add only
   piconas_hardswish_params hardswish{};          // Hardswish only
   piconas_channel_mul_params channel_mul{};      // ChannelMul only
+  piconas_mul_params mul{};                      // Mul only
 };
 
 struct QuantizedModel {
@@ -70,10 +64,6 @@ struct QuantizedModel {
   // Constants in flash: int8 weights, int32 biases, multipliers and shifts.
   int64_t constant_bytes() const;
 };
-
-// Per-tensor calibrated [min, max] from images [N, C, H, W] (normalised float).
-std::vector<std::pair<float, float>> calibrate(const Graph& graph, const Tensor& images,
-                                               const CalibrationOptions& options = {});
 
 // Quantizes a graph with weights given the per-tensor ranges and the input normalisation.
 QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, float>>& ranges,

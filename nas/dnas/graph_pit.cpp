@@ -93,8 +93,14 @@ GraphPitNetwork::GraphPitNetwork(const ArchSpec &seed) : seed_(seed) {
       case LayerKind::FullyConnected:
         space[i] = spaces.make(i, true);
         break;
+      case LayerKind::ChannelMul:
+        if (mul_gate(row) == MulGate::Pixel) {  // a 1xHxW gate: its one channel stays
+          spaces.fixed[spaces.root(in)] = true;
+          space[i] = space[static_cast<size_t>(row.skip)];
+          break;
+        }
+        [[fallthrough]];  // a Cx1x1 or same-shape gate's channels are the features'
       case LayerKind::Add:
-      case LayerKind::ChannelMul:  // the gate's channels (Cx1x1 or same shape) are the features'
         spaces.join(in, space[static_cast<size_t>(row.skip)]);
         space[i] = spaces.root(in);
         break;
@@ -131,10 +137,8 @@ Variable GraphPitNetwork::forward(const Variable &x) {
       outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
       continue;
     }
-    if (row.kind == LayerKind::ChannelMul) {  // a same-shape gate: elementwise
-      const Variable &features = outputs[static_cast<size_t>(row.skip)];
-      outputs[i] = row.input == row.output ? autograd::mul(features, in)
-                                           : autograd::channel_mul(features, in);
+    if (row.kind == LayerKind::ChannelMul) {
+      outputs[i] = gated(mul_gate(row), outputs[static_cast<size_t>(row.skip)], in);
       continue;
     }
     if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W

@@ -262,7 +262,9 @@ void Importer::import_hardsigmoid(const onnx::NodeProto& node) {
 
 // Mul of a CxHxW tensor and a Cx1x1 gate computed by the network (in either order): the
 // squeeze-and-excitation scale; or of two computed tensors of one shape (x * sigmoid(conv(x))
-// gating): their elementwise product.
+// gating): their elementwise product; or of a CxHxW tensor and a 1xHxW gate (either order:
+// x * sigmoid(conv(x)) with a one-channel conv, spatial attention): each pixel's channels times
+// its gate value.
 void Importer::import_mul(const onnx::NodeProto& node) {
   if (node.input_size() != 2) fail(node, "needs two inputs");
   for (int c = 0; c < 2; ++c)
@@ -271,15 +273,17 @@ void Importer::import_mul(const onnx::NodeProto& node) {
                      "'; only a channel scale by a gate the network computes is supported");
   int features = data_input(node, 0), gate = data_input(node, 1);
   Shape3 f = shape_of(node, features), g = shape_of(node, gate);
-  if (f.h * f.w == 1 && g.h * g.w > 1) {
+  if ((f.h * f.w == 1 && g.h * g.w > 1) || (f.c == 1 && g.c > 1)) {
     std::swap(features, gate);
     std::swap(f, g);
   }
-  if (g != Shape3{f.c, 1, 1} && g != f)
+  if (g != Shape3{f.c, 1, 1} && g != f && g != Shape3{1, f.h, f.w})
     fail(node, "multiplies a " + shape3_str(f) + " tensor by a " + shape3_str(g) +
                    " one; only a channel scale by a " + std::to_string(f.c) +
-                   "x1x1 gate (squeeze-and-excitation) or an elementwise product of two tensors "
-                   "of one shape is supported");
+                   "x1x1 gate (squeeze-and-excitation), a pixel scale by a 1x" +
+                   std::to_string(f.h) + "x" + std::to_string(f.w) +
+                   " gate (spatial attention) or an elementwise product of two tensors of one "
+                   "shape is supported");
   add_layer(node, GraphOp::Mul, {features, gate});
 }
 

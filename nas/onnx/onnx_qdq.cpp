@@ -238,6 +238,7 @@ std::string export_onnx_qdq(const QuantizedModel &model,
       w.node("Add", l.name, {x, value[static_cast<size_t>(l.input2)]}, y);
       break;
     case LayerKind::ChannelMul:
+    case LayerKind::Mul:  // ONNX Mul broadcasts the Cx1x1 gate
       w.node("Mul", l.name, {x, value[static_cast<size_t>(l.input2)]}, y);
       break;
     case LayerKind::Hardswish:

@@ -46,7 +46,8 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
       case LayerKind::Add:
       case LayerKind::GlobalAvgPool:
       case LayerKind::Hardswish:
-      case LayerKind::ChannelMul: row.flash = 0; break;
+      case LayerKind::ChannelMul:
+      case LayerKind::Mul: row.flash = 0; break;
       case LayerKind::Input:
       case LayerKind::BatchNorm:
       case LayerKind::LayerNorm:

@@ -108,6 +108,8 @@ void visit_fields(Config& c, F&& f) {
   f("halving_images", c.halving_images, "successive halving: training images per candidate in the first rung (x eta per rung)");
   f("halving_val_fraction", c.halving_val_fraction,
     "successive halving: part of each rung's subset held out to rank by (the rung still trains on its images)");
+  f("halving_val_images", c.halving_val_images,
+    "successive halving: rank every rung on one fixed set of this many train-split images, disjoint from the rungs' training images (0: per-rung hold-out, halving_val_fraction)");
   f("shortlist_epochs", c.shortlist_epochs, "epochs of each shortlist training (halving_eta 0)");
   f("shortlist_limit", c.shortlist_limit, "training images of each shortlist training (halving_eta 0; 0: all)");
   f("epochs", c.train.epochs, "epochs of the winner's training");
@@ -307,6 +309,13 @@ void check_pipeline_config(const PipelineConfig& c) {
   positive("halving_images", c.halving_images);
   PICONAS_CHECK(c.halving_val_fraction > 0 && c.halving_val_fraction <= 0.9,
                 "config key 'halving_val_fraction' must be in (0, 0.9], got " << c.halving_val_fraction);
+  PICONAS_CHECK(c.halving_val_images >= 0 && c.halving_val_images <= train::kMaxValImages,
+                "config key 'halving_val_images' must be in [0, " << train::kMaxValImages << "], got "
+                                                                  << c.halving_val_images);
+  PICONAS_CHECK(c.halving_val_images == 0 || c.halving_val_fraction == PipelineConfig{}.halving_val_fraction,
+                "config keys 'halving_val_images' " << c.halving_val_images << " and 'halving_val_fraction' "
+                                                    << c.halving_val_fraction
+                                                    << " exclude each other (a fixed validation set or a held-out part of each rung)");
   if (c.halving_eta > 0) {
     int64_t cost = 0;
     try {

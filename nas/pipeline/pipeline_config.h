@@ -87,6 +87,11 @@ struct PipelineConfig {
   // this fraction of it is held out (0.5: as many validation as training images). 0.5 ranked
   // better in replays but picked worse in real runs (docs/search_quality.md): 0.1 stays.
   double halving_val_fraction = 0.1;
+  // > 0: instead, every rung trains on exactly its images and ranks on one fixed validation set
+  // of this many train-split images, the same for every rung and candidate and disjoint from
+  // their training images (train::TrainSettings::val_images). halving_val_fraction must then
+  // keep its default.
+  int64_t halving_val_images = 0;
   int64_t shortlist_epochs = 1;
   int64_t shortlist_limit = 10000;  // training images (seeded subset; 0: all)
   // The training of the winner, typed (nas/train/trainer.h); the shortlist's trainings are it

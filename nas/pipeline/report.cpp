@@ -170,8 +170,10 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
     const json& h = shortlist["halving"];
     d.text("Successive halving over the top " + std::to_string(search["candidates"].size()) +
            " search candidates: every rung trains each candidate one epoch on a seeded subset of its images, "
-           "keeps the best 1/" + count(h["eta"]) + " by validation accuracy (ties to the better search rank) and "
-           "multiplies the images by " + count(h["eta"]) + "; " + count(h["total_images"]) +
+           "keeps the best 1/" + count(h["eta"]) + " by validation accuracy (" +
+           (h.contains("val_images") ? "on one fixed set of " + count(h["val_images"]) + " train-split images; "
+                                     : std::string()) +
+           "ties to the better search rank) and multiplies the images by " + count(h["eta"]) + "; " + count(h["total_images"]) +
            " training images in all. Winner: rank " + count(h["winner_rank"]) +
            ". Rungs (shortlist/halving.csv, shortlist/halving.json):");
     rows = {{"rung", "rank", "images", "val accuracy", "command"}};

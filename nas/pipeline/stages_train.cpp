@@ -140,6 +140,25 @@ int trained_rungs(int64_t n, int eta) {
   return rungs;
 }
 
+// One rung training of `images`: with halving_val_images, exactly `images` training images and
+// the fixed validation set; otherwise as many training images as the trainer's usual hold-out
+// leaves of `images`, the subset grown so that halving_val_fraction of it is held out to rank by
+// (0.1: `images` itself).
+train::TrainSettings rung_train_settings(const PipelineConfig& c, const std::string& arch, int64_t images,
+                                        const std::string& dir) {
+  if (c.halving_val_images > 0) {
+    train::TrainSettings t = shortlist_train_settings(c, arch, 1, images, dir);
+    t.val_fraction = 0;
+    t.val_images = c.halving_val_images;
+    return t;
+  }
+  const double train_images = static_cast<double>(images) * (1.0 - train::TrainSettings{}.val_fraction);
+  const auto subset = static_cast<int64_t>(std::llround(train_images / (1.0 - c.halving_val_fraction)));
+  train::TrainSettings t = shortlist_train_settings(c, arch, 1, subset, dir);
+  t.val_fraction = c.halving_val_fraction;
+  return t;
+}
+
 // The shortlist by successive halving (pipeline_config.h, halving_eta). Every training is
 // one epoch on a seeded subset of the rung's images, in shortlist/rung<r>/<rank> (r from 1), and leaves
 // shortlist_result.json there: a rerun reads what is done and resumes the rest, so the rungs
@@ -167,13 +186,7 @@ json run_halving(StageContext& ctx, const json& candidates) {
       const std::string name = "shortlist/rung" + std::to_string(rung) + "/" + std::to_string(index + 1);
       const std::string marker = ctx.path(name + "/shortlist_result.json");
       if (fs::exists(marker)) return json{{"entry", json::parse(read_file(marker))}, {"trained", false}};
-      // As many training images as the trainer's usual hold-out leaves of `images`; the subset
-      // grows so that halving_val_fraction of it is held out to rank by (0.1: `images` itself).
-      const double train_images =
-          static_cast<double>(images) * (1.0 - train::TrainSettings{}.val_fraction);
-      const auto subset = static_cast<int64_t>(std::llround(train_images / (1.0 - c.halving_val_fraction)));
-      train::TrainSettings t = shortlist_train_settings(c, arch, 1, subset, ctx.path(name));
-      t.val_fraction = c.halving_val_fraction;
+      train::TrainSettings t = rung_train_settings(c, arch, images, ctx.path(name));
       const train::TrainResult r = train_with_progress(
           t,
           "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) + " rank " +
@@ -227,6 +240,7 @@ json run_halving(StageContext& ctx, const json& candidates) {
                   {"total_images", total_images},
                   {"winner_rank", winner + 1},
                   {"rows", json::array()}};
+  if (c.halving_val_images > 0) summary["val_images"] = c.halving_val_images;
   for (const json& e : rows)
     summary["rows"].push_back(
         {{"rung", e["rung"]}, {"rank", e["rank"]}, {"images", e["images"]}, {"val_accuracy", e["val_accuracy"]}, {"arch", e["arch"]}});
@@ -283,6 +297,7 @@ std::string train_command(const train::TrainSettings& t, const std::string& data
        std::to_string(t.threads);
   if (t.val_fraction != train::TrainSettings{}.val_fraction)
     s += " --val-fraction " + num(t.val_fraction);
+  if (t.val_images > 0) s += " --val-images " + std::to_string(t.val_images);
   if (!t.evaluate_test) s += " --no-test";
   return s + " --out " + shell_word(repro_dir);
 }

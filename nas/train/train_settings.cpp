@@ -28,6 +28,7 @@ void check_train_settings(const TrainSettings& c, const SettingName& given_name)
                                               {"step_gamma", "step gamma"},
                                               {"label_smoothing", "label smoothing"},
                                               {"val_fraction", "validation fraction"},
+                                              {"val_images", "validation images"},
                                               {"checkpoint_every_steps", "checkpoint interval"},
                                               {"progress_every_steps", "progress interval"},
                                               {"bn_recalibration_batches", "BatchNorm recalibration batches"},
@@ -54,6 +55,11 @@ void check_train_settings(const TrainSettings& c, const SettingName& given_name)
                 name("label_smoothing") << " must be in [0, 1), got " << c.label_smoothing);
   PICONAS_CHECK(c.val_fraction >= 0 && c.val_fraction < 1,
                 name("val_fraction") << " must be in [0, 1), got " << c.val_fraction);
+  PICONAS_CHECK(c.val_images >= 0 && c.val_images <= kMaxValImages,
+                name("val_images") << " must be in [0, " << kMaxValImages << "], got " << c.val_images);
+  PICONAS_CHECK(c.val_images == 0 || c.val_fraction == 0,
+                name("val_images") << " " << c.val_images << " and " << name("val_fraction") << " "
+                                   << c.val_fraction << " exclude each other (a fixed set or a fraction)");
   PICONAS_CHECK(c.limit >= 0, name("limit") << " must be >= 0 (0: all), got " << c.limit);
   PICONAS_CHECK(c.threads > 0 && c.threads <= kMaxThreads,
                 name("threads") << " must be in [1, " << kMaxThreads << "], got " << c.threads);
@@ -102,6 +108,7 @@ nlohmann::json train_settings_json(const TrainSettings& c) {
   // Only a non-square resize records its width, so the square runs' configuration is unchanged.
   if (c.data.width > 0) j["data"]["width"] = c.data.width;
   if (!c.init.empty()) j["init"] = c.init;  // absent otherwise: older runs still resume
+  if (c.val_images > 0) j["val_images"] = c.val_images;  // the same
   return j;
 }
 

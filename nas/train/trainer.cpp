@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <numeric>
@@ -40,6 +41,8 @@ std::string config_differences(const nlohmann::json& stored, const nlohmann::jso
     nlohmann::json old = stored.contains(key) ? stored[key] : nlohmann::json();
     if (old != value) out += "\n  " + key + ": checkpoint " + old.dump() + ", now " + value.dump();
   }
+  for (const auto& [key, value] : stored.items())  // keys stored only when set (init, val_images)
+    if (!now.contains(key)) out += "\n  " + key + ": checkpoint " + value.dump() + ", now unset";
   return out;
 }
 
@@ -116,17 +119,30 @@ void TrainRun::load_data() {
   train_set_ = data::load_dataset(spec);
   check_data_matches(train_set_, arch_, "the train split of " + data_name_);
 
-  std::vector<int64_t> pool(static_cast<size_t>(train_set_.count));
-  std::iota(pool.begin(), pool.end(), int64_t{0});
-  if (settings_.limit > 0 && settings_.limit < train_set_.count) {
-    pool = data::seeded_permutation(pool, Rng(settings_.seed).derive(kSubsetStream).next_u64());
-    pool.resize(static_cast<size_t>(settings_.limit));
-    std::sort(pool.begin(), pool.end());
+  if (settings_.val_images > 0) {
+    PICONAS_CHECK(settings_.val_images < train_set_.count && settings_.val_images + settings_.limit <= train_set_.count,
+                  "train: " << settings_.val_images << " validation images and a limit of " << settings_.limit
+                            << " do not fit in the " << train_set_.count << " images of the train split of "
+                            << data_name_);
+    split_seed_ = Rng(settings_.seed).derive(kFixedValidationStream).next_u64();
+    data::SplitIndices split =
+        data::split_fixed_validation(train_set_.count, settings_.val_images, settings_.limit, split_seed_);
+    train_indices_ = std::move(split.train);
+    val_indices_ = std::move(split.validation);
+  } else {
+    std::vector<int64_t> pool(static_cast<size_t>(train_set_.count));
+    std::iota(pool.begin(), pool.end(), int64_t{0});
+    if (settings_.limit > 0 && settings_.limit < train_set_.count) {
+      pool = data::seeded_permutation(pool, Rng(settings_.seed).derive(kSubsetStream).next_u64());
+      pool.resize(static_cast<size_t>(settings_.limit));
+      std::sort(pool.begin(), pool.end());
+    }
+    split_seed_ = Rng(settings_.seed).derive(kSplitStream).next_u64();
+    data::SplitIndices split =
+        data::split_train_val(static_cast<int64_t>(pool.size()), settings_.val_fraction, split_seed_);
+    for (int64_t i : split.train) train_indices_.push_back(pool[i]);
+    for (int64_t i : split.validation) val_indices_.push_back(pool[i]);
   }
-  split_seed_ = Rng(settings_.seed).derive(kSplitStream).next_u64();
-  data::SplitIndices split = data::split_train_val(static_cast<int64_t>(pool.size()), settings_.val_fraction, split_seed_);
-  for (int64_t i : split.train) train_indices_.push_back(pool[i]);
-  for (int64_t i : split.validation) val_indices_.push_back(pool[i]);
   PICONAS_CHECK(!train_indices_.empty(), "train: no training images left after the validation split");
   normalization_ = data::compute_normalization(train_set_, train_indices_);
 
@@ -368,6 +384,20 @@ bool TrainRun::train_epoch(int64_t epoch, int64_t first_batch) {
   return report(p) && !stop_requested;
 }
 
+// FNV-1a over the indices' 8 little-endian bytes, as 16 hex digits: which images a set holds
+// (equal for the rungs of a shortlist that share one validation set).
+std::string index_fingerprint(const std::vector<int64_t>& indices) {
+  uint64_t h = 14695981039346656037ull;
+  for (int64_t index : indices)
+    for (int byte = 0; byte < 8; ++byte) {
+      h ^= (static_cast<uint64_t>(index) >> (8 * byte)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
 nlohmann::json TrainRun::summary_json() const {
   nlohmann::json history = nlohmann::json::array();
   for (const EpochMetrics& m : result_.history) history.push_back(metrics_json(m));
@@ -380,6 +410,7 @@ nlohmann::json TrainRun::summary_json() const {
                             {"threads", num_threads()},
                             {"train_images", train_indices_.size()},
                             {"val_images", val_indices_.size()},
+                            {"val_set_fnv1a", index_fingerprint(val_indices_)},
                             {"steps_per_epoch", steps_per_epoch_},
                             {"epochs_done", result_.history.size()},
                             {"completed", global_step_ == total_steps_},

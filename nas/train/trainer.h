@@ -7,7 +7,10 @@
 // configuration fill it, check_train_settings validates it); TrainHooks are the caller's runtime
 // links (the progress callback, the communicator). Everything random derives from settings.seed:
 //   weights       Rng(seed).derive(kWeightsStream)
-//   val split     split_train_val(..., Rng(seed).derive(kSplitStream).next_u64())
+//   val split     split_train_val(..., Rng(seed).derive(kSplitStream).next_u64()); with
+//                 val_images > 0 instead split_fixed_validation(train split, val_images, limit,
+//                 Rng(seed).derive(kFixedValidationStream).next_u64()): the same validation
+//                 images for every limit (the shortlist's rungs rank on one set)
 //   data order    Loader seed Rng(seed).derive(kLoaderStream).next_u64(); batch b of epoch e
 //                 (order and augmentation) is a pure function of (seed, e, b)
 //   BN batches    after each epoch, BatchNorm running statistics are re-estimated for the final
@@ -67,6 +70,7 @@ inline constexpr uint64_t kSplitStream = 1;
 inline constexpr uint64_t kLoaderStream = 2;
 inline constexpr uint64_t kSubsetStream = 3;
 inline constexpr uint64_t kBatchNormStream = 4;
+inline constexpr uint64_t kFixedValidationStream = 5;
 
 struct EpochMetrics {
   int64_t epoch = 0;  // 1-based
@@ -113,6 +117,10 @@ struct TrainSettings {
   data::AugmentConfig augment;
   int64_t bn_recalibration_batches = 20;  // per epoch; 0: keep the training running averages
   double val_fraction = 0.1;  // part of the train split held out for validation; 0: none
+  // > 0 (val_fraction must then be 0): validate on this many train-split images drawn before
+  // the `limit` training images and disjoint from them, the same for every limit and seed
+  // (data::split_fixed_validation); the training set is `limit` (0: all other) images.
+  int64_t val_images = 0;
   bool evaluate_test = true;  // evaluate the final model on the test split, when there is one
   // Not empty: start from the weights and input normalisation of this model checkpoint (its
   // architecture must equal `arch`), e.g. an imported ONNX model (fine-tuning).
@@ -143,6 +151,7 @@ inline constexpr int64_t kMaxEpochs = 1000000;
 inline constexpr int64_t kMaxBatchSize = 65536;
 inline constexpr double kMaxLearningRate = 100.0;
 inline constexpr int kMaxThreads = 1024;
+inline constexpr int64_t kMaxValImages = int64_t{1} << 31;
 
 // The one range check of TrainSettings (ranges, required fields; NaN and infinity fail every
 // range), called by train_model, by `piconas train` (names: its flags) and by the run

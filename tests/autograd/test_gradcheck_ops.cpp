@@ -85,6 +85,22 @@ std::vector<GradCase> gradcheck_cases(ops::OpKind kind, Rng& rng) {
                          }});
       }
       break;
+    case OpKind::BatchNorm2dAct:
+      // Scale 2.5 on gamma and beta puts the normalised values on both sides of 0 and 6.
+      for (bool training : {true, false})
+        for (ops::NormActivation act : {ops::NormActivation::Identity, ops::NormActivation::ReLU,
+                                        ops::NormActivation::ReLU6}) {
+          auto state = std::make_shared<BatchNormState>();
+          state->running_mean = Tensor::from_values({3}, {0.1, -0.2, 0.3}, DType::F64);
+          state->running_var = Tensor::from_values({3}, {1.5, 0.5, 2.0}, DType::F64);
+          cases.push_back({std::string(training ? "train " : "eval ") + ops::norm_activation_name(act),
+                           {random_variable({2, 3, 3, 2}, rng), random_variable({3}, rng, 2.5),
+                            random_variable({3}, rng, 2.5)},
+                           [state, training, act](const std::vector<Variable>& v) {
+                             return batchnorm2d_act(v[0], v[1], v[2], *state, training, act);
+                           }});
+        }
+      break;
     case OpKind::LayerNorm2d:
       cases.push_back({"odd", {random_variable({2, 5, 3, 1}, rng), random_variable({5}, rng), random_variable({5}, rng)},
                        [](const std::vector<Variable>& v) { return layernorm2d(v[0], v[1], v[2]); }});
@@ -126,6 +142,13 @@ std::vector<GradCase> gradcheck_cases(ops::OpKind kind, Rng& rng) {
       cases.push_back({"gate [N, C, 1, 1], 1x1 planes",
                        {random_variable({3, 2, 1, 1}, rng), random_variable({3, 2, 1, 1}, rng)},
                        [](const std::vector<Variable>& v) { return channel_mul(v[0], v[1]); }});
+      break;
+    case OpKind::PixelMul:
+      cases.push_back({"gate [N, 1, H, W]", {random_variable({2, 3, 3, 5}, rng), random_variable({2, 1, 3, 5}, rng)},
+                       [](const std::vector<Variable>& v) { return pixel_mul(v[0], v[1]); }});
+      cases.push_back({"one channel, 1x1 planes",
+                       {random_variable({3, 1, 1, 1}, rng), random_variable({3, 1, 1, 1}, rng)},
+                       [](const std::vector<Variable>& v) { return pixel_mul(v[0], v[1]); }});
       break;
     case OpKind::SoftmaxCrossEntropy:
       for (double smoothing : {0.0, 0.1})

@@ -34,6 +34,19 @@ inline constexpr const char* kPoolGraphArch = R"({"graph": 1, "input": [1, 16, 1
   {"name": "mp2", "op": "maxpool", "kernel": [2, 2], "stride": [2, 2]}, {"name": "r3", "op": "relu"},
   {"name": "fc", "op": "linear", "out": 4}]})";
 
+// A graph network with both int8 Mul forms: features times a hard-sigmoid gate of their shape
+// (elementwise, piconas_mul_s8) and times a one-channel hard-sigmoid gate per pixel (spatial
+// attention, piconas_pixel_mul_s8), then a residual add over the stem output.
+inline constexpr const char* kGatedGraphArch = R"({"graph": 1, "input": [1, 12, 12], "classes": 4, "layers": [
+  {"name": "c1", "op": "conv", "out": 8, "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1]},
+  {"name": "b1", "op": "batchnorm"}, {"name": "r1", "op": "relu"},
+  {"name": "g1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1], "bias": true},
+  {"name": "h1", "op": "hsigmoid"}, {"name": "m1", "op": "mul", "inputs": ["r1", "h1"]},
+  {"name": "a1", "op": "conv", "out": 1, "kernel": [1, 1], "bias": true},
+  {"name": "h2", "op": "hsigmoid"}, {"name": "m2", "op": "mul", "inputs": ["m1", "h2"]},
+  {"name": "ad", "op": "add", "inputs": ["m2", "r1"]},
+  {"name": "gap", "op": "global_avgpool"}, {"name": "fc", "op": "linear", "out": 4}]})";
+
 // A labelled in-memory dataset of synthetic images (the label is the brightness bucket).
 inline data::Dataset synthetic_dataset(const Shape3& s, int64_t n, uint64_t seed) {
   data::Dataset d;

@@ -16,8 +16,12 @@
 #include "nas/deploy/emit_c.h"
 #include "nas/deploy/executor.h"
 #include "nas/deploy/export.h"
+#include "nas/deploy/latency.h"
 #include "nas/deploy/mcu_target.h"
 #include "nas/deploy/verify.h"
+#include "nas/search/cost_model.h"
+#include "nas/search/search.h"
+#include "nas/search/search_space.h"
 
 #if defined(PICONAS_ARM_GCC) && defined(PICONAS_QEMU_ARM) && defined(PICONAS_ARM_SIZE)
 
@@ -161,6 +165,31 @@ TEST_SUITE("mcu" * doctest::skip()) {
     }
   }
 
+  TEST_CASE("graph network with elementwise and pixel-gate muls, out of place and in place") {
+    // tests/deploy/test_graph_mul_int8.cpp on the MCU: piconas_mul_s8 and piconas_pixel_mul_s8
+    // give the host executor's bytes on every target, also writing over a dying input.
+    PlanOptions always;
+    always.in_place_only_if_smaller = false;
+    PlanOptions never;
+    never.in_place_elementwise = false;
+    for (McuTarget target : mcu_targets()) {
+      CAPTURE(std::string(mcu_board(target).name));
+      const McuRun apart = run_on(target, testing::kGatedGraphArch, 8, never);
+      CHECK(apart.in_place_layers == 0);
+      check_run(target, "gated graph net", apart, 8);
+      // Layers 2 and 4: the elementwise and the pixel-gate mul, 8x6x6 outputs each (the
+      // latency model's hand-made mul rows: docs/latency.md).
+      REQUIRE(apart.check.layer_instructions.size() == 8);
+      MESSAGE(std::string(mcu_board(target).name) << ": mul " << apart.check.layer_instructions[2]
+                                     << " instructions, pixel-gate mul "
+                                     << apart.check.layer_instructions[4] << " (288 elements)");
+      const McuRun over = run_on(target, testing::kGatedGraphArch, 8, always);
+      CHECK(over.in_place_layers == 3);  // both muls and the add
+      CHECK(over.identical_to_whole);
+      check_run(target, "gated graph net, muls and add in place", over, 8);
+    }
+  }
+
   TEST_CASE("in-place depthwise and add: byte-identical to the host on every target, and out of place") {
     PlanOptions always;
     always.in_place_only_if_smaller = false;
@@ -219,6 +248,68 @@ TEST_SUITE("mcu" * doctest::skip()) {
       CHECK(r.patched_layers == 10);
       CHECK(r.identical_to_whole);
       check_run(target, "small residual net, patched", r, 4);
+    }
+  }
+
+  TEST_CASE("a search under a latency budget returns only networks measured within it") {
+    // The budget is the median guarded prediction (latency.h, budget_instructions) of random
+    // draws, so about half the space is refused; the score prefers more MACs, so the search
+    // returns networks near the budget's edge. Each returned network, exported as the exporter
+    // plans it, measures (instructions / MHz) within the budget: the held-out margin covers the
+    // model's under-prediction.
+    const McuTarget target = McuTarget::CortexM4;
+    const double mhz = 120;
+    search::SpaceOptions so;
+    so.int8_block_kinds_only = true;
+    so.max_blocks = 5;
+    const auto space = search::make_search_space("blocks", so);
+    Rng rng(21);
+    std::vector<double> guarded_ms;
+    for (int i = 0; i < 24; ++i) {
+      const search::CostEstimate cost = space->cost(space->sample(rng));
+      guarded_ms.push_back(latency_ms(
+          budget_instructions(cost.mcu_instructions[static_cast<size_t>(target)], target), mhz));
+    }
+    std::nth_element(guarded_ms.begin(), guarded_ms.begin() + 12, guarded_ms.end());
+    search::SearchSettings s;
+    s.population = 8;
+    s.sample_size = 3;
+    s.steps = 12;
+    s.seed = 5;
+    s.top_k = 3;
+    s.metrics = {{"naswot", 1.0}, {"logsynflow", 1.0}};
+    s.constraints.max_latency_ms = guarded_ms[12];
+    s.constraints.mcu_mhz = mhz;
+    s.constraints.latency_target = target;
+    const search::SearchResult r =
+        run_search(*space, s, [&](const search::Candidate& c) -> search::MetricValues {
+          const search::CostEstimate cost = space->cost(c);
+          return {{"naswot", std::log1p(static_cast<double>(cost.macs))},
+                  {"logsynflow", std::log1p(static_cast<double>(cost.params))}};
+        });
+    int64_t refused_for_latency = 0;
+    for (const search::HistoryEntry& e : r.state.history)
+      for (const std::string& v : search::constraint_violations(e.cost, s.constraints))
+        refused_for_latency += v.rfind("latency_ms", 0) == 0;
+    CHECK(refused_for_latency > 0);
+    REQUIRE(r.top.size() == 3);
+    for (int64_t index : r.top) {
+      const search::HistoryEntry& e = r.state.history[static_cast<size_t>(index)];
+      REQUIRE(e.feasible);
+      const McuRun run = run_on(target, e.candidate.text, 1);
+      check_run(target, "search winner under a latency budget", run, 1);
+      const double measured_ms = latency_ms(run.check.instructions_per_inference, mhz);
+      const double predicted = e.cost.mcu_instructions[static_cast<size_t>(target)];
+      MESSAGE(e.candidate.text << ": predicted " << latency_ms(predicted, mhz) << " ms, guarded "
+                               << latency_ms(budget_instructions(predicted, target), mhz)
+                               << " ms, measured " << measured_ms << " ms, budget "
+                               << s.constraints.max_latency_ms << " ms");
+      // Admitted on the guarded prediction, which holds the measurement: so any budget the
+      // search admits a network under is met on the (simulated) board.
+      const double guarded_ms = latency_ms(budget_instructions(predicted, target), mhz);
+      CHECK(guarded_ms <= s.constraints.max_latency_ms);
+      CHECK(run.check.instructions_per_inference <= budget_instructions(predicted, target));
+      CHECK(measured_ms <= s.constraints.max_latency_ms);
     }
   }
 

@@ -262,7 +262,8 @@ TEST_CASE("planner: elementwise layers write over a dying input of their shape w
       CHECK((off.in_place[i] == 0 || l.kind == LayerKind::Depthwise));
       if (!on.in_place[i] || l.kind == LayerKind::Depthwise) continue;
       ++aliased;
-      CHECK((l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul));
+      CHECK((l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul ||
+             l.kind == LayerKind::Mul));
       CHECK(on.scratch_size[i] == 0);
       // The output starts where an input of its shape starts; that input is read by no later layer.
       const int64_t y = on.tensor_offset[static_cast<size_t>(l.output)];
@@ -324,7 +325,8 @@ std::vector<int> kernel_choices(const Graph& g, const MemoryPlan& plan) {
   std::vector<int> kernels;
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const LayerKind k = g.layers[i].kind;
-    const bool elementwise = k == LayerKind::Add || k == LayerKind::Hardswish || k == LayerKind::ChannelMul;
+    const bool elementwise = k == LayerKind::Add || k == LayerKind::Hardswish || k == LayerKind::ChannelMul ||
+                             k == LayerKind::Mul;
     kernels.push_back(elementwise ? 0 : 1 + 2 * packed.in_place[i] + 4 * packed.packed_conv[i]);
   }
   return kernels;

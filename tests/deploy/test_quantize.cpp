@@ -206,7 +206,9 @@ TEST_CASE("percentile calibration clips the tails, min/max does not") {
   CalibrationOptions p;
   p.method = CalibrationMethod::Percentile;
   p.percentile = 99.0;
-  const auto minmax = calibrate(f.graph, f.calib);
+  CalibrationOptions m;
+  m.method = CalibrationMethod::MinMax;
+  const auto minmax = calibrate(f.graph, f.calib, m);
   const auto pct = calibrate(f.graph, f.calib, p);
   int narrower = 0;
   for (size_t t = 1; t < minmax.size(); ++t) {

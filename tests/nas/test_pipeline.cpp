@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -235,6 +236,58 @@ TEST_CASE("piconas run with successive halving: rungs in the report and the CSV,
   CHECK(md.find("Successive halving over the top 4") != std::string::npos);
   CHECK(md.find("| rung | rank | images | val accuracy | command |") != std::string::npos);
   CHECK(md.find("| 2 | " + std::to_string(kept[1]) + " | 32 | ") != std::string::npos);
+}
+
+TEST_CASE("piconas run with halving_val_images: every rung ranks on one fixed validation set") {
+  testing::TempDir root;
+  pipeline::PipelineConfig a = tiny_config(root, "a", 0);
+  a.search.steps = 8;
+  a.search.top_k = 4;
+  a.halving_eta = 2;
+  a.halving_images = 16;
+  a.halving_val_images = 40;
+  pipeline::RunControl stop;
+  stop.stop_after = pipeline::Stage::Shortlist;
+  REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 2);
+  const auto shortlist = stage_json(a, pipeline::Stage::Shortlist);
+  const auto& trainings = shortlist["trainings"];
+  REQUIRE(trainings.size() == 6);  // 4 at 16 images, 2 at 32
+  std::set<std::string> val_sets;
+  for (const auto& t : trainings) {
+    const auto images = t["images"].get<int64_t>();
+    const std::string command = t["command"].get<std::string>();
+    CHECK(command.find(" --limit " + std::to_string(images) + " ") != std::string::npos);
+    CHECK(command.find(" --val-fraction 0 ") != std::string::npos);
+    CHECK(command.find(" --val-images 40 ") != std::string::npos);
+    const auto summary = nlohmann::json::parse(read_file(t["dir"].get<std::string>() + "/summary.json"));
+    CHECK(summary["train_images"] == images);  // the rung trains on all its images
+    CHECK(summary["val_images"] == 40);
+    val_sets.insert(summary["val_set_fnv1a"].get<std::string>());
+  }
+  CHECK(val_sets.size() == 1);  // one set for both rungs and every candidate
+  CHECK(shortlist["halving"]["val_images"] == 40);
+  CHECK(read_file(a.out + "/shortlist/halving.json").find("\"val_images\": 40") != std::string::npos);
+
+  // Resumed after losing a rung-2 training: the same rungs.
+  const std::string csv = read_file(a.out + "/shortlist/halving.csv");
+  fs::remove(pipeline::stage_result_path(a.out, pipeline::Stage::Shortlist));
+  fs::remove_all(trainings[5]["dir"].get<std::string>());
+  REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 2);
+  CHECK(read_file(a.out + "/shortlist/halving.csv") == csv);
+
+  // The default (halving_val_images 0) ranks each rung on a part of its own subset.
+  pipeline::PipelineConfig b = tiny_config(root, "b", 0);
+  b.search.steps = 8;
+  b.search.top_k = 4;
+  b.halving_eta = 2;
+  b.halving_images = 16;
+  REQUIRE(pipeline::run_pipeline(b, stop).stages.size() == 2);
+  std::set<std::string> held_out;
+  const auto b_shortlist = stage_json(b, pipeline::Stage::Shortlist);
+  REQUIRE(b_shortlist["trainings"].size() == 6);
+  for (const auto& t : b_shortlist["trainings"])
+    held_out.insert(nlohmann::json::parse(read_file(t["dir"].get<std::string>() + "/summary.json"))["val_set_fnv1a"]);
+  CHECK(held_out.size() == 2);
 }
 
 TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasible draws outside it") {

@@ -305,6 +305,15 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
   }
   c.halving_val_fraction = 0.9;
   check_pipeline_config(c);
+  c.halving_val_images = 5000;  // a fixed validation set and a held-out fraction exclude each other
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("exclude each other"), Error);
+  c.halving_val_fraction = pipeline::PipelineConfig{}.halving_val_fraction;
+  check_pipeline_config(c);
+  c.halving_val_images = -1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_val_images'"), Error);
+  pipeline::apply_text(c, "halving_val_images", "3000");
+  CHECK(c.halving_val_images == 3000);
+  CHECK(pipeline::config_to_json(c)["halving_val_images"] == 3000);
   c.search.top_k = pipeline::kMaxShortlist + 1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'top_k'"), Error);
   CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "halving_eta", "2.5"),

@@ -167,3 +167,81 @@ TEST_CASE("train: refuses to overwrite a run, and to resume with other options")
   config.lr = 0.05;
   CHECK(train_model(config).completed);  // resuming a finished run only re-evaluates it
 }
+
+TEST_CASE("train: val_images validates every limit on one fixed set, disjoint from the training images") {
+  TempDir root;
+  auto run = [&](const std::string& name, int64_t limit, int64_t val_images, double val_fraction) {
+    train::TrainSettings c = small_config(root, name);
+    c.epochs = 1;
+    c.limit = limit;
+    c.val_images = val_images;
+    c.val_fraction = val_fraction;
+    train::train_model(c);
+    return nlohmann::json::parse(read_file(c.out_dir + "/summary.json"));
+  };
+  const nlohmann::json small = run("small", 16, 40, 0), large = run("large", 48, 40, 0),
+                       all = run("all", 0, 40, 0);
+  CHECK(small["train_images"] == 16);  // exactly the limit: nothing of it is held out
+  CHECK(large["train_images"] == 48);
+  CHECK(all["train_images"] == 96 - 40);
+  for (const nlohmann::json* s : {&small, &large, &all}) CHECK((*s)["val_images"] == 40);
+  // One validation set for every limit (what the shortlist's rungs rank on) ...
+  CHECK(small["val_set_fnv1a"] == large["val_set_fnv1a"]);
+  CHECK(small["val_set_fnv1a"] == all["val_set_fnv1a"]);
+  CHECK(small["config"]["val_images"] == 40);
+  // ... unlike a held-out fraction of each subset.
+  const nlohmann::json held_16 = run("held16", 16, 0, 0.25), held_48 = run("held48", 48, 0, 0.25);
+  CHECK(held_16["val_set_fnv1a"] != held_48["val_set_fnv1a"]);
+  CHECK_FALSE(held_16["config"].contains("val_images"));  // older runs' configuration, unchanged
+  CHECK(run("other_size", 16, 30, 0)["val_set_fnv1a"] != small["val_set_fnv1a"]);
+
+  train::TrainSettings bad = small_config(root, "bad");
+  bad.val_images = 40;  // with val_fraction 0.25
+  CHECK_THROWS_WITH_AS(train_model(bad), doctest::Contains("exclude each other"), Error);
+  bad.val_fraction = 0;
+  bad.limit = 60;  // 40 + 60 > 96
+  CHECK_THROWS_WITH_AS(train_model(bad), doctest::Contains("do not fit"), Error);
+  bad.val_images = -1;
+  CHECK_THROWS_WITH_AS(train_model(bad), doctest::Contains("validation images"), Error);
+}
+
+TEST_CASE("train: a val_images run resumes bit-identically and refuses another val_images") {
+  TempDir root;
+  auto config_for = [&](const std::string& name) {
+    train::TrainSettings c = small_config(root, name);
+    c.limit = 48;
+    c.val_images = 40;
+    c.val_fraction = 0;
+    c.checkpoint_every_steps = 1;
+    return c;
+  };
+  train::TrainSettings whole = config_for("whole");
+  train::train_model(whole);
+  train::TrainSettings killed = config_for("killed");
+  int steps = 0;
+  killed.progress_every_steps = 1;
+  train::TrainHooks hooks;
+  hooks.on_progress = [&](const train::TrainProgress& p) {
+    if (p.kind == train::TrainProgress::Kind::Step && ++steps == 4) throw Interrupt();
+    return true;
+  };
+  CHECK_THROWS_AS(train::train_model(killed, hooks), Interrupt);
+  killed.resume = true;
+  killed.val_images = 30;
+  CHECK_THROWS_WITH_AS(train_model(killed), doctest::Contains("val_images"), Error);
+  killed.val_images = 40;
+  CHECK(train_model(killed).completed);
+  CHECK(same_tensors(load_checkpoint(whole.out_dir + "/last.ckpt"), load_checkpoint(killed.out_dir + "/last.ckpt")));
+}
+
+TEST_CASE("train: resuming without the checkpoint's val_images is refused") {
+  TempDir root;
+  train::TrainSettings c = small_config(root, "run");
+  c.epochs = 1;
+  c.val_images = 40;
+  c.val_fraction = 0;
+  train::train_model(c);
+  c.resume = true;
+  c.val_images = 0;
+  CHECK_THROWS_WITH_AS(train_model(c), doctest::Contains("val_images: checkpoint 40, now unset"), Error);
+}

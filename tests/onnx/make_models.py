@@ -221,6 +221,47 @@ class GatedConv(nn.Module):
         return self.fc(nn.functional.adaptive_avg_pool2d(y + z, 1).flatten(1))
 
 
+class GatedHardSigmoid(nn.Module):
+    """The gating of GatedConv with hard-sigmoid gates (x * hardsigmoid(conv(x)), both orders):
+    every layer has an int8 kernel, so the elementwise products export to int8 C."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8, s=2), nn.ReLU())
+        self.gate1 = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.Hardsigmoid())
+        self.mix = nn.Sequential(*conv_bn(8, 8, k=1), nn.ReLU6())
+        self.gate2 = nn.Sequential(*conv_bn(8, 8, k=3, groups=8), nn.Hardsigmoid())
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = x * self.gate1(x)
+        z = self.mix(y)
+        z = self.gate2(z) * z
+        return self.fc(nn.functional.adaptive_avg_pool2d(y + z, 1).flatten(1))
+
+
+class SpatialAttention(nn.Module):
+    """Spatial attention: features times a one-channel gate per pixel, broadcast over the
+    channels (ONNX Mul of [N, C, H, W] and [N, 1, H, W]): once features * sigmoid(conv 1x1 to
+    one channel), once hardsigmoid(conv 3x3 + BatchNorm to one channel) * features."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8, s=2), nn.ReLU())
+        self.att1 = nn.Conv2d(8, 1, 1)
+        self.mix = nn.Sequential(*conv_bn(8, 8, k=1), nn.ReLU())
+        self.att2 = nn.Sequential(*conv_bn(8, 1, k=3), nn.Hardsigmoid())
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = x * torch.sigmoid(self.att1(x))
+        z = self.mix(y)
+        z = self.att2(z) * z
+        return self.fc(nn.functional.adaptive_avg_pool2d(y + z, 1).flatten(1))
+
+
 def randomize_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -236,7 +277,8 @@ def main():
     models = {"resnet_block": ResNetBlock, "mbv2_block": MobileNetV2Block,
               "ds_net": DepthwiseSeparable, "unsupported": Unsupported, "padded_net": PaddedNet,
               "mbv3_block": MobileNetV3Block, "sigmoid_se": SigmoidSE,
-              "mean_se": MeanSE, "avgpool_pad": PaddedAvgPool, "gated_conv": GatedConv}
+              "mean_se": MeanSE, "avgpool_pad": PaddedAvgPool, "gated_conv": GatedConv,
+              "gated_hsig": GatedHardSigmoid, "spatial_attention": SpatialAttention}
     x = torch.randn(2, *INPUT, generator=gen)
     for name, cls in models.items():
         torch.manual_seed(17)

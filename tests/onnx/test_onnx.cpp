@@ -28,8 +28,9 @@ using namespace piconas::onnx_test;
 
 namespace {
 
-const char* const kModels[] = {"resnet_block", "mbv2_block", "ds_net",      "padded_net",
-                               "mbv3_block",   "sigmoid_se", "avgpool_pad", "gated_conv"};
+const char* const kModels[] = {"resnet_block", "mbv2_block",  "ds_net",      "padded_net",
+                               "mbv3_block",   "sigmoid_se",  "avgpool_pad", "gated_conv",
+                               "gated_hsig",   "spatial_attention"};
 
 }  // namespace
 

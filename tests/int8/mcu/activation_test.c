@@ -1,9 +1,10 @@
 /*
- * activation_test.c: the int8 hard-swish and channel multiply
- * (ops/int8/hardswish_s8.h, channel_mul_s8.h) on the MCU itself (QEMU), each
+ * activation_test.c: the int8 hard-swish, channel multiply and elementwise / pixel-broadcast
+ * multiply (ops/int8/hardswish_s8.h, channel_mul_s8.h, mul_s8.h) on the MCU itself (QEMU), each
  * against a naive int64 twin written here from docs/int8.md (the closed
  * rounding forms of tests/int8/reference_mbv3_s8.h, no shared code), on every
- * input byte of random parameter sets and on random channel-multiply layers.
+ * input byte of random parameter sets and on random multiply layers (the multiply with extreme
+ * shifts too, both of its requantization paths).
  * Exit status 0 when all are byte-identical. Built and run by
  * tests/int8/mcu/run.sh.
  */
@@ -11,6 +12,7 @@
 
 #include "ops/int8/channel_mul_s8.h"
 #include "ops/int8/hardswish_s8.h"
+#include "ops/int8/mul_s8.h"
 #include "semihost.h"
 
 static uint32_t state = 4242u;
@@ -113,11 +115,44 @@ static int channel_mul_case(void) {
   return 0;
 }
 
+static int8_t mul_twin(const piconas_mul_params *p, int8_t a, int8_t b) {
+  const int32_t product = (a + p->input1_offset) * (b + p->input2_offset);
+  return clamp8((int64_t)mbqm(product, p->multiplier, p->shift) + p->output_offset,
+                p->activation.min, p->activation.max);
+}
+
+/* Elementwise (pixel_broadcast 0) or a one-channel gate per pixel (1). */
+static int mul_case(int pixel_broadcast) {
+  static const int32_t shifts[] = {-31, -30, -29, -20, -8, 0, 7, 13, 14, 15};
+  piconas_mul_params p;
+  int8_t x[300], g[300], y[300];
+  const int32_t pixels = rnd(1, 10), channels = rnd(1, 30);
+  int32_t i;
+  p.input1_offset = rnd(-127, 128);
+  p.input2_offset = rnd(-127, 128);
+  p.output_offset = rnd(-128, 127);
+  p.multiplier = rnd(0, 3) == 0 ? 0x7FFFFFFF : 0x40000000 + rnd(0, 0x3FFFFFFF);
+  p.shift = shifts[rnd(0, 9)];
+  p.activation.min = rnd(0, 1) ? -128 : p.output_offset;
+  p.activation.max = 127;
+  for (i = 0; i < pixels * channels; ++i) x[i] = (int8_t)rnd(-128, 127);
+  for (i = 0; i < pixels * channels; ++i) g[i] = (int8_t)rnd(-128, 127);
+  if (pixel_broadcast) {
+    if (piconas_pixel_mul_s8(&p, x, g, y, pixels, channels) != 0) return 1;
+  } else if (piconas_mul_s8(&p, x, g, y, pixels * channels) != 0) {
+    return 1;
+  }
+  for (i = 0; i < pixels * channels; ++i)
+    if (y[i] != mul_twin(&p, x[i], g[pixel_broadcast ? i / channels : i])) return 1;
+  return 0;
+}
+
 int main(void) {
   int i, failures = 0;
-  for (i = 0; i < 200; ++i) failures += hardswish_case() + channel_mul_case();
-  sh_write0(failures == 0 ? "activation_test: 200 hard-swish and 200 "
-                            "channel-multiply cases bit-exact\n"
+  for (i = 0; i < 200; ++i)
+    failures += hardswish_case() + channel_mul_case() + mul_case(0) + mul_case(1);
+  sh_write0(failures == 0 ? "activation_test: 200 hard-swish, 200 channel-multiply, 200 "
+                            "elementwise and 200 pixel-broadcast multiply cases bit-exact\n"
                           : "activation_test: FAILED\n");
   return failures == 0 ? 0 : 1;
 }

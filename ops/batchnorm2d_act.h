@@ -1,0 +1,39 @@
+// batchnorm2d_act: training-mode BatchNorm (batch statistics, ops/batchnorm2d.h) followed by an
+// activation (identity, ReLU, ReLU6), fused: y = act(batchnorm(x)) over NCHW.
+// Forward: one pass for the channel statistics, one pass writing y; the normalised values
+// before the activation are never stored. Backward: one pass for the channel sums of the gated
+// gradient g = act'(z) * dy, one pass writing dx; it recomputes z from x with the forward's own
+// per-channel constants (save_affine: mean_lo, scale, shift per channel, 3 * C values; mean_hi
+// is save_mean), the same float operations, so it reads neither y nor a stored z.
+// The unfused composition (batchnorm2d_forward_train, then relu_forward / relu6_forward;
+// backward relu*_backward into a zeroed buffer, then batchnorm2d_backward_train) is the naive
+// twin: the fused kernels do the same float operations in the same order and give the same
+// bits, for every thread count (channels are split over the threads; each channel's sums run
+// in a fixed order on one thread).
+// Running statistics, save_mean and save_invstd as batchnorm2d_forward_train. dgamma and dbeta
+// ACCUMULATE (each may be null); dx is written as `dx_write` says (it may be null):
+// Accumulate adds to it like every backward; Overwrite writes every element without reading it
+// (a fresh, uninitialised gradient buffer: no zero fill), giving the same bits as accumulating
+// into zeros.
+#pragma once
+#include <cstdint>
+
+#include "ops/batchnorm2d.h"
+
+namespace piconas::ops {
+
+enum class NormActivation { Identity, ReLU, ReLU6 };
+const char* norm_activation_name(NormActivation act);
+
+enum class GradWrite { Accumulate, Overwrite };
+
+template <class T>
+void batchnorm2d_act_forward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
+                             const T* beta, T eps, T momentum, T* running_mean, T* running_var,
+                             T* y, T* save_mean, T* save_invstd, T* save_affine);
+template <class T>
+void batchnorm2d_act_backward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
+                              const T* save_mean, const T* save_invstd, const T* save_affine,
+                              const T* dy, T* dx, GradWrite dx_write, T* dgamma, T* dbeta);
+
+}  // namespace piconas::ops
