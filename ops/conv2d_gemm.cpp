@@ -93,17 +93,21 @@ void col2im_rows(const ConvShape& s, const T* col, T* x_group, int64_t c0, int64
 // The work of a call is the batch * out_h "image rows", cut into contiguous chunks whose
 // number is fixed by the size (core/parallel.h fixed_part_count), not by the thread count: the
 // GEMM shapes and the weight-gradient partial sums, hence every rounding, are the same for any
-// thread count. One parallel region per call, balanced for any batch (a batch of 1 is cut inside
-// the image). Each chunk runs single-threaded GEMMs on its own scratch; its rows are visited
-// as segments (image n, output rows [oh0, oh1)).
+// thread count. One parallel region per call. A batch of at least as many images as chunks is
+// cut between whole images only: every image then runs the same GEMMs, so its output and dx
+// are the same bits in any batch (a data-parallel rank's shard computes each image as the whole
+// batch does). A smaller batch is cut by rows, inside images (a batch of 1 still uses every
+// part). Each chunk runs single-threaded GEMMs on its own scratch; its rows are visited as
+// segments (image n, output rows [oh0, oh1)).
 struct RowSplit {
   int64_t rows, chunks;
-  int64_t begin(int64_t chunk) const { return rows * chunk / chunks; }
+  int64_t unit;  // the rows a chunk boundary never cuts: out_h (whole images) or 1
+  int64_t begin(int64_t chunk) const { return rows / unit * chunk / chunks * unit; }
 };
 
 RowSplit split_rows(const ConvShape& s) {
-  const int64_t rows = s.batch * s.out_h;
-  return {rows, fixed_part_count(rows)};
+  const int64_t rows = s.batch * s.out_h, chunks = fixed_part_count(rows);
+  return {rows, chunks, s.batch >= chunks ? s.out_h : 1};
 }
 
 template <class Segment>
