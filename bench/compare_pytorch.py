@@ -9,8 +9,9 @@ Optional and never used by the tests or CI: it needs Debian's python3-torch
 and the bench programs of a Release build (build/bin/bench_conv2d, bench_depthwise_conv2d,
 bench_train, bench_metrics).
 
-Every measurement alternates: piconas (one bench_* process per case, Google Benchmark JSON),
-then PyTorch (one long-lived worker process), `--reps` times; each side keeps its best
+Every measurement alternates: piconas (one bench_* process per case, Google Benchmark JSON;
+the scoring rows time warm passes after one untimed pass, as PyTorch's worker is warm), then
+PyTorch (one long-lived worker process), `--reps` times; each side keeps its best
 (highest throughput, lowest latency), and the machine's load average is recorded with every
 case. Ratio = piconas / PyTorch throughput (> 1: piconas ahead); for latency and scoring, PyTorch time /
 piconas time. FLOPs: 2 x MACs; forward+backward counts 3 x the forward FLOPs (forward, dx, dw).

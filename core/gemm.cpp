@@ -48,10 +48,12 @@ void gemm(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, T alpha
 template <class T>
 void gemm_parallel(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, T alpha,
                    const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  // Split the larger of the two output dimensions; each thread owns a disjoint block of C.
+  // Split the larger of the two output dimensions into parts of at least 16 rows (columns),
+  // their number fixed by the size: each part owns a block of C, and the blocks' shapes, which
+  // decide how each element is rounded, are the same for any thread count.
   bool split_rows = m >= n;
   int64_t extent = split_rows ? m : n;
-  int64_t chunks = parallel_chunk_count(extent / 16 > 0 ? extent / 16 : 1);
+  int64_t chunks = fixed_part_count(extent, 16);
   if (chunks <= 1) {
     gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;

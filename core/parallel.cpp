@@ -225,6 +225,12 @@ int64_t parallel_chunk_count(int64_t n) {
   return std::min<int64_t>(n, num_threads());
 }
 
+int64_t fixed_part_count(int64_t items, int64_t min_items_per_part) {
+  PICONAS_CHECK(min_items_per_part >= 1,
+                "fixed_part_count: min_items_per_part must be >= 1, got " << min_items_per_part);
+  return std::clamp<int64_t>(items / min_items_per_part, 1, kFixedParts);
+}
+
 namespace detail {
 void run_chunks(int64_t chunks, ChunkFn fn, void* context) {
   Pool::instance().run(chunks, fn, context);

@@ -29,6 +29,16 @@ bool in_parallel_region();
 // partial buffers).
 int64_t parallel_chunk_count(int64_t n);
 
+// Work whose result must not depend on the thread count (a reduction whose
+// per-part partial sums are added in part order, or GEMMs whose shapes decide
+// their rounding) is cut into a number of parts fixed by its size alone:
+// min(items / min_items_per_part, kFixedParts), at least 1. The parts then run
+// on however many threads there are (parallel_for over the parts; serially
+// inside a parallel region), and the result is the same bits for any thread
+// count. 8 parts keep 1, 2, 4 and 8 threads evenly busy.
+constexpr int64_t kFixedParts = 8;
+int64_t fixed_part_count(int64_t items, int64_t min_items_per_part = 1);
+
 namespace detail {
 using ChunkFn = void (*)(void* context, int64_t chunk);
 // Runs fn(context, c) for every c in [0, chunks) on the pool; returns when all

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <memory>
-#include <vector>
 
+#include "core/allocator.h"
 #include "core/gemm.h"
 #include "core/parallel.h"
+#include "ops/elementwise.h"
 
 namespace piconas::ops {
 
@@ -89,18 +90,24 @@ void col2im_rows(const ConvShape& s, const T* col, T* x_group, int64_t c0, int64
   });
 }
 
-// The work of a call is the batch * out_h "image rows", cut into one contiguous chunk per
-// thread: one parallel region per call, balanced for any batch (a batch of 1 is cut inside
-// the image). Each chunk runs single-threaded GEMMs on its own scratch; its rows are visited
-// as segments (image n, output rows [oh0, oh1)).
+// The work of a call is the batch * out_h "image rows", cut into contiguous chunks whose
+// number is fixed by the size (core/parallel.h fixed_part_count), not by the thread count: the
+// GEMM shapes and the weight-gradient partial sums, hence every rounding, are the same for any
+// thread count. One parallel region per call. A batch of at least as many images as chunks is
+// cut between whole images only: every image then runs the same GEMMs, so its output and dx
+// are the same bits in any batch (a data-parallel rank's shard computes each image as the whole
+// batch does). A smaller batch is cut by rows, inside images (a batch of 1 still uses every
+// part). Each chunk runs single-threaded GEMMs on its own scratch; its rows are visited as
+// segments (image n, output rows [oh0, oh1)).
 struct RowSplit {
   int64_t rows, chunks;
-  int64_t begin(int64_t chunk) const { return rows * chunk / chunks; }
+  int64_t unit;  // the rows a chunk boundary never cuts: out_h (whole images) or 1
+  int64_t begin(int64_t chunk) const { return rows / unit * chunk / chunks * unit; }
 };
 
 RowSplit split_rows(const ConvShape& s) {
-  const int64_t rows = s.batch * s.out_h;
-  return {rows, std::max<int64_t>(1, parallel_chunk_count(rows))};
+  const int64_t rows = s.batch * s.out_h, chunks = fixed_part_count(rows);
+  return {rows, chunks, s.batch >= chunks ? s.out_h : 1};
 }
 
 template <class Segment>
@@ -145,26 +152,59 @@ void add_row_sums(const T* dy, int64_t rows, int64_t cols, int64_t ld, T* dbias)
   }
 }
 
-// out[i] += partials[0][i] + partials[1][i] + ..., always in chunk order.
+// One `size`-element partial sum per chunk, in a block of the tensor allocator (large blocks are
+// cached, so repeated calls do not fault in fresh pages); each chunk zeroes its own.
 template <class T>
-void add_partials(const std::vector<T>& partials, int64_t chunks, int64_t size, T* out) {
-  if (out == nullptr) return;
-  for (int64_t i = 0; i < size; ++i) {
-    T sum = partials[i];
-    for (int64_t c = 1; c < chunks; ++c) sum += partials[c * size + i];
-    out[i] += sum;
+class Partials {
+ public:
+  Partials(int64_t chunks, int64_t size) : size_(size) {
+    if (chunks * size > 0)
+      data_ = static_cast<T*>(allocate_block(static_cast<size_t>(chunks * size) * sizeof(T),
+                                             &capacity_));
   }
-}
+  ~Partials() { free_block(data_, capacity_); }
+  Partials(const Partials&) = delete;
+  Partials& operator=(const Partials&) = delete;
+
+  // Chunk c's partial, zeroed; null when there are none.
+  T* start(int64_t c) {
+    if (data_ == nullptr) return nullptr;
+    std::fill_n(data_ + c * size_, size_, T(0));
+    return data_ + c * size_;
+  }
+
+  // out[i] += partial[0][i] + partial[1][i] + ..., always in chunk order (elements in parallel).
+  void add_to(int64_t chunks, T* out) const {
+    if (out == nullptr || data_ == nullptr) return;
+    const T* data = data_;
+    const int64_t size = size_;
+    elementwise_chunks(size, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        T sum = data[i];
+        for (int64_t c = 1; c < chunks; ++c) sum += data[c * size + i];
+        out[i] += sum;
+      }
+    });
+  }
+
+ private:
+  int64_t size_;
+  T* data_ = nullptr;
+  size_t capacity_ = 0;
+};
 
 // dx of image n through a split over input channels: the rows of the column matrix that
 // belong to channels [c0, c1) scatter only into those channels of dx, so the chunks never
-// write the same element. Used for images whose rows were cut between chunks.
+// write the same element. Used for images whose rows were cut between chunks. The channel
+// ranges are fixed by the size (the GEMM shapes do not depend on the thread count).
 template <class T>
 void backward_dx_by_channels(const ConvShape& s, int64_t n, const T* w, const T* dy, T* dx) {
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t taps = s.kernel_h * s.kernel_w, k = cg * taps, n_out = s.out_h * s.out_w;
   const int64_t plane = s.in_h * s.in_w;
-  parallel_chunks(0, s.in_channels, [&](int64_t c_lo, int64_t c_hi) {
+  const int64_t parts = fixed_part_count(s.in_channels);
+  parallel_for(0, parts, [&](int64_t part) {
+    const int64_t c_lo = s.in_channels * part / parts, c_hi = s.in_channels * (part + 1) / parts;
     const int64_t tile = tile_rows(s, (c_hi - c_lo) * taps, sizeof(T));
     auto col = scratch<T>((c_hi - c_lo) * taps * tile * s.out_w);
     for (int64_t g = c_lo / cg; g * cg < c_hi; ++g) {
@@ -242,11 +282,11 @@ void conv2d_backward_im2col(const ConvShape& s, const T* x, const T* w, const T*
   const int64_t plane = s.in_h * s.in_w, dw_size = s.out_channels * k;
   const int64_t tile = tile_rows(s, k, sizeof(T));
   const RowSplit split = split_rows(s);
-  std::vector<T> dw_parts(dw ? split.chunks * dw_size : 0, T(0));
-  std::vector<T> db_parts(dbias ? split.chunks * s.out_channels : 0, T(0));
+  Partials<T> dw_parts(dw ? split.chunks : 0, dw_size);
+  Partials<T> db_parts(dbias ? split.chunks : 0, s.out_channels);
   parallel_for(0, split.chunks, [&](int64_t chunk) {
-    T* dw_part = dw ? dw_parts.data() + chunk * dw_size : nullptr;
-    T* db_part = dbias ? db_parts.data() + chunk * s.out_channels : nullptr;
+    T* dw_part = dw_parts.start(chunk);
+    T* db_part = db_parts.start(chunk);
     auto col = scratch<T>(dw || dx ? k * tile * s.out_w : 0);
     for_each_segment(s, split.begin(chunk), split.begin(chunk + 1), [&](int64_t n, int64_t a, int64_t b) {
       const T* dy_n = dy + n * s.out_channels * n_out;
@@ -282,8 +322,8 @@ void conv2d_backward_im2col(const ConvShape& s, const T* x, const T* w, const T*
       }
       if (cut) backward_dx_by_channels(s, n, w, dy, dx);
     }
-  add_partials(dw_parts, split.chunks, dw_size, dw);
-  add_partials(db_parts, split.chunks, s.out_channels, dbias);
+  dw_parts.add_to(split.chunks, dw);
+  db_parts.add_to(split.chunks, dbias);
 }
 
 // Pointwise: per image segment and group, y_g [og x cols] = w_g [og x cg] * x_g [cg x cols]
@@ -313,11 +353,11 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t hw = s.in_h * s.in_w, dw_size = s.out_channels * cg;
   const RowSplit split = split_rows(s);
-  std::vector<T> dw_parts(dw ? split.chunks * dw_size : 0, T(0));
-  std::vector<T> db_parts(dbias ? split.chunks * s.out_channels : 0, T(0));
+  Partials<T> dw_parts(dw ? split.chunks : 0, dw_size);
+  Partials<T> db_parts(dbias ? split.chunks : 0, s.out_channels);
   parallel_for(0, split.chunks, [&](int64_t chunk) {
-    T* dw_part = dw ? dw_parts.data() + chunk * dw_size : nullptr;
-    T* db_part = dbias ? db_parts.data() + chunk * s.out_channels : nullptr;
+    T* dw_part = dw_parts.start(chunk);
+    T* db_part = db_parts.start(chunk);
     for_each_segment(s, split.begin(chunk), split.begin(chunk + 1), [&](int64_t n, int64_t a, int64_t b) {
       const int64_t q0 = a * s.out_w, cols = (b - a) * s.out_w;
       if (db_part) add_row_sums(dy + n * s.out_channels * hw + q0, s.out_channels, cols, hw, db_part);
@@ -333,8 +373,8 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
       }
     });
   });
-  add_partials(dw_parts, split.chunks, dw_size, dw);
-  add_partials(db_parts, split.chunks, s.out_channels, dbias);
+  dw_parts.add_to(split.chunks, dw);
+  db_parts.add_to(split.chunks, dbias);
 }
 
 #define PICONAS_INSTANTIATE_CONV2D_GEMM(T)                                                       \

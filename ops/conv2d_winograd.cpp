@@ -272,7 +272,8 @@ void inverse_filters(const ConvShape& s, const T* du, int64_t ld, int64_t ld_xi,
 // (as in the forward) and dM = A dy A^T of the output-gradient tiles,
 // du[xi][o][c] = sum over tiles dM[xi][tile][o] V[xi][tile][c] (36 GEMMs per block, the
 // long dimension the block's tiles), then dw[o][c] += G^T du[o][c] G. Each chunk of blocks
-// (one per thread) sums into its own du, the chunks' du are added in chunk order.
+// sums into its own du, the chunks' du are added in chunk order; the number of chunks is fixed
+// by the size (core/parallel.h fixed_part_count), so dw is the same for any thread count.
 template <class T>
 void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   const Tiling t = make_tiling(s, sizeof(T));
@@ -285,7 +286,7 @@ void winograd_weight_grad(const ConvShape& s, const T* x, const T* dy, T* dw) {
   const int64_t tiles = round_up(t.block_tiles, Panel<T>::R);
   const int64_t ld_v = xi_pitch(tiles, ci), ld_m = xi_pitch(tiles, co);
   const int64_t out_plane = s.out_h * s.out_w, pitch = t.tiles_w * kM;
-  const int64_t chunks = parallel_chunk_count(t.blocks);
+  const int64_t chunks = fixed_part_count(t.blocks);
   thread_local std::vector<T> du_buffer;
   T* du = grown(du_buffer, chunks * du_size);
   parallel_for(0, chunks, [&](int64_t chunk) {

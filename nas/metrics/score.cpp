@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "autograd/functions.h"
-#include "core/parallel.h"
 #include "nas/metrics/jacob_cov.h"
 #include "nas/metrics/metric_list.h"
 #include "nas/metrics/naswot.h"
@@ -87,19 +86,6 @@ void data_pass(Module& net, const ScoringData& data, const Wanted& w, MetricValu
   }
 }
 
-// Runs the calling thread's kernels on one thread for the guard's lifetime, so every
-// reduction (conv weight gradients, GEMM blocks) has one fixed order for any thread count.
-class OneKernelThread {
- public:
-  OneKernelThread() : previous_(num_threads()) { set_num_threads(1); }
-  ~OneKernelThread() { set_num_threads(previous_); }
-  OneKernelThread(const OneKernelThread&) = delete;
-  OneKernelThread& operator=(const OneKernelThread&) = delete;
-
- private:
-  int previous_;
-};
-
 void check_data(const ScoringData& data, const Wanted& w) {
   PICONAS_CHECK(data.images.defined() && data.images.ndim() == 4 && data.images.dim(0) >= 1,
                 "score_network: images " << shape_str(data.images.shape())
@@ -129,7 +115,6 @@ MetricValues score_network(Module& net, const ScoringData& data,
   const Wanted w = parse_metrics(metrics);
   PICONAS_CHECK(trials >= 1, "score_network: trials must be >= 1, got " << trials);
   check_data(data, w);
-  OneKernelThread serial;
   const Rng base(seed);
   std::map<std::string, std::vector<double>> values;
   for (int t = 0; t < trials; ++t) {

@@ -10,9 +10,10 @@
 // Each metric is averaged over the trials: the mean of its finite values, or, when no trial
 // gave a finite value, the first trial's value (-inf for naswot, NaN for jacob_cov).
 // Afterwards the net holds the last trial's weights, is in train mode and has no forward hooks.
-// The kernels of the call run on one thread (the caller's thread count is restored after):
-// every value is then bit-identical for any thread count. Score several networks at once on
-// separate threads (as the search does) to use more cores.
+// The kernels run on all threads and cut their reductions into parts fixed by the problem
+// size (core/parallel.h fixed_part_count): every value is bit-identical for any thread count,
+// and also when networks are scored at once on separate threads (as the search does; the
+// kernels of each then run serially).
 #pragma once
 #include <cstdint>
 #include <map>

@@ -119,6 +119,43 @@ TEST_CASE("gemm matches the naive oracle for every transpose, odd sizes, beta 0/
         }
 }
 
+TEST_CASE("gemm_parallel gives the same bits for 1, 2 and 3 threads (blocks fixed by the size)") {
+  // Blocks of C taken from the thread count change how Eigen rounds an element (its kernel for
+  // a row depends on the rows of the block), so every thread count must cut the same blocks.
+  Rng rng(12);
+  for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{{{200, 37, 301}}, {{5, 150, 77}}, {{64, 2, 1280}}, {{2, 1280, 64}}, {{64, 64, 3000}}, {{100, 7, 40}}, {{33, 5, 8}}, {{70, 9, 3}}}) {
+    std::vector<float> a(m * k), b(k * n);
+    for (auto& v : a) v = static_cast<float>(rng.uniform(-1, 1));
+    for (auto& v : b) v = static_cast<float>(rng.uniform(-1, 1));
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      std::vector<float> c(m * n, 0.25f);
+      gemm_parallel<float>(Trans::No, Trans::No, m, n, k, 1.0f, a.data(), k, b.data(), n, 1.0f,
+                           c.data(), n);
+      results.push_back(c);
+    }
+    set_num_threads(2);
+    CAPTURE(m);
+    CAPTURE(n);
+    CHECK(results[0] == results[1]);
+    CHECK(results[0] == results[2]);
+  }
+}
+
+TEST_CASE("fixed_part_count depends on the size only") {
+  set_num_threads(3);
+  CHECK(fixed_part_count(0) == 1);
+  CHECK(fixed_part_count(5) == 5);
+  CHECK(fixed_part_count(1000) == kFixedParts);
+  CHECK(fixed_part_count(100, 16) == 6);
+  CHECK(fixed_part_count(15, 16) == 1);
+  set_num_threads(1);
+  CHECK(fixed_part_count(1000) == kFixedParts);
+  set_num_threads(2);
+  CHECK_THROWS_AS(fixed_part_count(10, 0), Error);
+}
+
 TEST_CASE("gemm with beta 0 ignores NaN already in C") {
   float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4] = {NAN, NAN, NAN, NAN};
   gemm<float>(Trans::No, Trans::No, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2);

@@ -1,6 +1,6 @@
 // Metrics on whole networks of the search spaces: NASWOT codes only the activation layers
 // (checked against codes collected independently), logsynflow is finite on ConvNeXt networks
-// (LayerNorm muted), and every metric is identical for 1 and 2 threads.
+// (LayerNorm muted), and every metric is identical for 1, 2 and 3 threads.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -13,7 +13,10 @@
 #include "nas/metrics/naswot.h"
 #include "nas/metrics/score.h"
 #include "nas/metrics/synflow.h"
+#include "nas/search/nb201_network.h"
+#include "nas/search/nb201_space.h"
 #include "nas/search/search_space.h"
+#include "ops/conv2d.h"
 
 using namespace piconas;
 using namespace piconas::nas;
@@ -112,27 +115,58 @@ TEST_CASE("logsynflow is finite on ConvNeXt networks of the blocks space (relu a
   }
 }
 
-TEST_CASE("every metric is identical for 1 and 2 threads") {
-  // With threads, the kernels would split 30 images x 6 rows into per-thread partial sums
-  // (conv weight gradients): score_network runs them on one thread.
+namespace {
+// Every metric of `net` with 1, 2 and 3 threads, compared bit for bit. The kernels cut their
+// reductions into parts fixed by the problem size (core/parallel.h fixed_part_count); a part
+// count taken from the thread count changes the last bits of snip, grad_norm and jacob_cov.
+void check_thread_independent(autograd::Module& net, const metrics::ScoringData& data) {
+  std::vector<metrics::MetricValues> values;
+  for (int threads : {1, 2, 3}) {
+    ThreadCount count(threads);
+    values.push_back(metrics::score_network(net, data, metrics::network_metric_names(), 2, 4));
+  }
+  REQUIRE(values[0].size() == metrics::network_metric_names().size());
+  for (auto& [name, value] : values[0]) {
+    INFO(name);
+    CHECK(std::isfinite(value));
+    CHECK(std::memcmp(&value, &values[1].at(name), sizeof(double)) == 0);
+    CHECK(std::memcmp(&value, &values[2].at(name), sizeof(double)) == 0);
+  }
+}
+}  // namespace
+
+TEST_CASE("every metric is identical for 1, 2 and 3 threads: every block kind") {
+  // 30 images x 6 rows: weight gradients of the pointwise and stem convs over 8 fixed parts.
   ArchSpec spec = parse_arch(
       "blocks:in=3x12x12,classes=5,act=relu6,stem=8k3s1|ir:k3e2s1c8|ds:k5s2c16|cn:k3e2s1c16|"
       "ir:k3e4s2c32|head=32");
   auto net = build_network(spec);
-  metrics::ScoringData data = normal_scoring_data(30, spec.input, spec.num_classes, 9);
-  metrics::MetricValues one, two;
-  {
-    ThreadCount threads(1);
-    one = metrics::score_network(*net, data, metrics::network_metric_names(), 2, 4);
-  }
-  {
-    ThreadCount threads(2);
-    two = metrics::score_network(*net, data, metrics::network_metric_names(), 2, 4);
-  }
-  REQUIRE(one.size() == metrics::network_metric_names().size());
-  for (auto& [name, value] : one) {
-    INFO(name);
-    CHECK(std::isfinite(value));
-    CHECK(std::memcmp(&value, &two.at(name), sizeof(double)) == 0);
-  }
+  check_thread_independent(*net, normal_scoring_data(30, spec.input, spec.num_classes, 9));
+}
+
+TEST_CASE("every metric is identical for 1, 2 and 3 threads: mbv2-bench, images cut into parts") {
+  // 5 images: fewer than the parts, so the conv kernels cut images between parts (row
+  // segments of the pointwise GEMMs, the stem's input gradient by channels).
+  ArchSpec spec = expand_mbv2(mbv2_bench());
+  spec.input = {3, 32, 32};
+  auto net = build_network(spec);
+  check_thread_independent(*net, normal_scoring_data(5, spec.input, spec.num_classes, 10));
+}
+
+TEST_CASE("every metric is identical for 1, 2 and 3 threads: nb201, Winograd convolutions") {
+  search::Nb201MacroOptions o;
+  o.input = {3, 16, 16};
+  o.cells_per_stage = 1;
+  o.num_classes = 4;
+  search::Nb201Network net(
+      search::parse_nb201(
+          "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|"
+          "nor_conv_3x3~2|"),
+      o);
+  // 8 images of 16x16: 2048 output pixels, so the 16->16 3x3 convs of the first cell run as
+  // Winograd (ops/conv2d.cpp select_conv_algo), the later ones as im2col.
+  CHECK(ops::select_conv_algo(ops::conv2d_shape({8, 16, 16, 16}, {16, 16, 3, 3},
+                                                ops::Conv2dParams{1, 1, 1, 1, 1, 1, 1})) ==
+        ops::ConvAlgo::Winograd);
+  check_thread_independent(net, normal_scoring_data(8, o.input, o.num_classes, 11));
 }

@@ -77,8 +77,6 @@ TEST_CASE("the shared pass equals the separate metric functions, averaged over t
   metrics::MetricValues shared =
       score_network(*net, data, metrics::network_metric_names(), trials, seed);
   metrics::MetricValues expected;
-  const int threads = num_threads();
-  set_num_threads(1);  // as score_network runs its kernels (score.h)
   for (int t = 0; t < trials; ++t) {
     Rng rng = Rng(seed).derive(t);
     net->initialize(rng);
@@ -91,7 +89,6 @@ TEST_CASE("the shared pass equals the separate metric functions, averaged over t
     expected["synflow"] += f.synflow / trials;
     expected["logsynflow"] += f.logsynflow / trials;
   }
-  set_num_threads(threads);
   for (auto& [name, value] : expected) {
     INFO(name);
     CHECK(relative(shared.at(name), value) < 1e-9);
@@ -140,7 +137,7 @@ TEST_CASE("scores are reproducible for a seed and across thread counts") {
   CHECK(num_threads() == 2);  // restored after the call
   set_num_threads(threads);
   CHECK(two == again);
-  CHECK(one == two);  // every metric, bit for bit (score.h: the kernels run on one thread)
+  CHECK(one == two);  // every metric, bit for bit (score.h: parts fixed by the size)
   metrics::MetricValues other = score_network(*net, data, metrics::network_metric_names(), 2, 8);
   CHECK(other["naswot"] != two["naswot"]);
 }

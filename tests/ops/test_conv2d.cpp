@@ -36,8 +36,10 @@ Conv2dParams asymmetric(int64_t stride, int64_t top, int64_t left, int64_t botto
   return p;
 }
 
-// Awkward shapes: batch 1 and 3, sizes 1 and odd, non-square, stride 2, padding, dilation 2,
-// groups 2 and 4, 1x1, kernels 3/5/7, and one large enough to be cut into column tiles.
+// Awkward shapes: batch 1 and 3 (images cut between the kernels' parts), 9 and 11 (parts of
+// one or two whole images: ops/conv2d_gemm.cpp split_rows), sizes 1 and odd, non-square,
+// stride 2, padding, dilation 2, groups 2 and 4, 1x1, kernels 3/5/7, and one large enough to
+// be cut into column tiles.
 std::vector<Case> awkward_cases() {
   Conv2dParams mixed{2, 1, 0, 1, 1, 2, 1};  // stride 2x1, pad 0x1, dilation 1x2
   return {
@@ -52,6 +54,8 @@ std::vector<Case> awkward_cases() {
       {"7x7 pad3 b3", {3, 3, 12, 9}, {5, 3, 7, 7}, params(1, 3)},
       {"3x2 kernel mixed stride/pad/dilation", {3, 3, 9, 8}, {4, 3, 3, 2}, mixed},
       {"pointwise 16->24 odd", {3, 16, 7, 9}, {24, 16, 1, 1}, params(1, 0)},
+      {"pointwise 16->24 b11 whole images", {11, 16, 5, 6}, {24, 16, 1, 1}, params(1, 0)},
+      {"3x3 stride2 pad1 b9 whole images", {9, 4, 9, 7}, {6, 4, 3, 3}, params(2, 1)},
       {"1x1 stride2", {3, 6, 9, 7}, {5, 6, 1, 1}, params(2, 0)},
       {"3x3 tiled 48->4 @29", {2, 48, 29, 31}, {4, 48, 3, 3}, params(1, 1)},
       {"10x4 stride2 same (DS-CNN stem)", {2, 1, 49, 10}, {6, 1, 10, 4}, asymmetric(2, 4, 1, 5, 2)},
