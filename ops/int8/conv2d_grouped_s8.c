@@ -88,8 +88,8 @@ int piconas_conv2d_grouped_s8(const piconas_s8_context *ctx, const piconas_conv_
                               int32_t groups) {
   piconas_group_dims g;
   piconas_s8_context conv_ctx;
-  int64_t in_at = 0, out_at = 0, bytes, pixels, out_pixels, p;
-  int32_t k, c, filter_bytes;
+  int64_t in_at = 0, out_at = 0, bytes, filter_bytes;
+  int32_t k, c, p, pixels, out_pixels;
   int8_t *slice_in, *slice_out;
   int status = piconas_conv2d_grouped_s8_check(params, quant, input_dims, filter_dims, bias,
                                                output_dims, groups);
@@ -108,27 +108,30 @@ int piconas_conv2d_grouped_s8(const piconas_s8_context *ctx, const piconas_conv_
   conv_ctx.size = (int32_t)in_at;
   slice_in = (int8_t *)ctx->buf + in_at;
   slice_out = (int8_t *)ctx->buf + out_at;
-  pixels = (int64_t)g.in.n * g.in.h * g.in.w;
-  out_pixels = (int64_t)g.out.n * g.out.h * g.out.w;
-  filter_bytes = g.filter.n * g.filter.h * g.filter.w * g.filter.c;
+  pixels = g.in.n * g.in.h * g.in.w; /* both slices fit the scratch: int32 */
+  out_pixels = g.out.n * g.out.h * g.out.w;
+  filter_bytes = (int64_t)g.filter.n * g.filter.h * g.filter.w * g.filter.c;
   for (k = 0; k < groups; ++k) {
     const int32_t first = k * g.out.c;
     const piconas_per_channel_quant_params q = {quant->multiplier + first, quant->shift + first};
-    const int8_t *from = input + (int64_t)k * g.in.c;
-    for (p = 0; p < pixels; ++p) {
+    const int8_t *from = input + k * g.in.c;
+    int8_t *to = slice_in;
+    for (p = 0; p < pixels; ++p, from += input_dims->c, to += g.in.c) {
       for (c = 0; c < g.in.c; ++c) {
-        slice_in[p * g.in.c + c] = from[p * input_dims->c + c];
+        to[c] = from[c];
       }
     }
     status = piconas_conv2d_s8(&conv_ctx, params, &q, &g.in, slice_in, &g.filter,
-                               filter + (int64_t)k * filter_bytes,
-                               bias != NULL ? bias + first : NULL, &g.out, slice_out);
+                               filter + k * filter_bytes, bias != NULL ? bias + first : NULL,
+                               &g.out, slice_out);
     if (status != PICONAS_S8_OK) {
       return status; /* not reached: every group was checked above */
     }
-    for (p = 0; p < out_pixels; ++p) {
+    from = slice_out;
+    to = output + first;
+    for (p = 0; p < out_pixels; ++p, from += g.out.c, to += output_dims->c) {
       for (c = 0; c < g.out.c; ++c) {
-        output[p * output_dims->c + first + c] = slice_out[p * g.out.c + c];
+        to[c] = from[c];
       }
     }
   }
