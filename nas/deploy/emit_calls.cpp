@@ -130,7 +130,8 @@ std::string depthwise_simd(const QuantizedModel& m, const MemoryPlan& plan, bool
 // applies and the plan gave its scratch room for it (planner.h, with_packed_conv).
 bool conv_packed(const QuantizedModel& m, const MemoryPlan& plan, size_t i) {
   const QLayer& l = m.layers[i];
-  if (l.kind != LayerKind::Conv || i >= plan.packed_conv.size() || plan.packed_conv[i] == 0)
+  if (l.kind != LayerKind::Conv || l.groups > 1 || i >= plan.packed_conv.size() ||
+      plan.packed_conv[i] == 0)
     return false;
   const KernelArgs a = kernel_args(m, l);
   const piconas_per_channel_quant_params q{l.multiplier.data(), l.shift.data()};
@@ -156,9 +157,9 @@ bool conv_is_pointwise(const KernelArgs& a) {
          int64_t{a.output.w - 1} * c.stride.w < a.input.w;
 }
 
-// The call of conv layer i: on DSP cores without MVE the filter packed at export
-// (conv2d_packed_s8.h) when conv_packed, else the original filter through the SIMD
-// variant or the wrapper (emit_call). `data` is "&in_dims, input, " and `out` "&out_dims, output";
+// The call of conv layer i: a grouped conv (groups > 1) through piconas_conv2d_grouped_s8; else
+// on DSP cores without MVE the filter packed at export (conv2d_packed_s8.h) when conv_packed,
+// else the original filter through the SIMD variant or the wrapper (emit_call). `data` is "&in_dims, input, " and `out` "&out_dims, output";
 // `calls` the kernel arguments of every call (one, or one per patch).
 void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan& plan,
                     size_t i, const std::string& p, const std::string& data, const std::string& out,
@@ -170,6 +171,11 @@ void emit_conv_call(std::ostringstream& o, const QuantizedModel& m, const Memory
     return "&ctx, &params, &quant, " + data + "&filter_dims, " + p + weights + ", " + p + "bias, " +
            out;
   };
+  if (l.groups > 1) {  // each group's slice through piconas_conv2d_s8 (conv2d_grouped_s8.h)
+    o << indent << "status = piconas_conv2d_grouped_s8(" << args("weight") << ", " << l.groups
+      << ");\n";
+    return;
+  }
   const bool packed = conv_packed(m, plan, i);
   if (packed)
     o << "#if PICONAS_S8_PACKED_PREFERRED\n"

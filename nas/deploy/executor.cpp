@@ -26,7 +26,8 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
   const piconas_tile stride{l.stride.h, l.stride.w}, pad{l.padding.h, l.padding.w}, dil{1, 1};
   switch (l.kind) {
     case LayerKind::Conv:
-      a.filter = {a.output.c, l.kernel.h, l.kernel.w, a.input.c};
+      a.groups = l.groups;
+      a.filter = {a.output.c, l.kernel.h, l.kernel.w, a.input.c / l.groups};
       a.conv = {-in.zero_point, out.zero_point, stride, pad, dil, l.activation};
       break;
     case LayerKind::Depthwise:
@@ -158,6 +159,9 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
       if (plan.in_place[i])  // x and y overlap in one buffer (planner.h)
         return piconas_conv2d_1x1_inplace_s8(&ctx, &a.conv, &q, &a.input, x, &a.filter, l.weight.data(),
                                              l.bias.data(), &a.output, y, kInPlaceConvStrip);
+      if (a.groups > 1)
+        return piconas_conv2d_grouped_s8(&ctx, &a.conv, &q, &a.input, x, &a.filter, l.weight.data(),
+                                         l.bias.data(), &a.output, y, a.groups);
       return piconas_conv2d_s8(&ctx, &a.conv, &q, &a.input, x, &a.filter, l.weight.data(), l.bias.data(), &a.output,
                                y);
     }

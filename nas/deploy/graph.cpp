@@ -188,20 +188,16 @@ class Lowering {
   }
 
   // conv (+ BN folded, unless bn_path is empty) [+ activation]; groups == in channels means
-  // depthwise. A grouped conv (a Conv row with groups > 1) becomes a dense conv whose weights are
-  // zero outside each output channel's group: the same sums (a zero weight adds 0 to the int32
-  // accumulator), for groups times the MACs and filter bytes of the grouped conv.
+  // depthwise. A grouped conv (a Conv row with groups > 1) keeps its groups and its weights
+  // [O, I/groups, KH, KW] (piconas_conv2d_grouped_s8).
   int conv(const LayerInfo& row, const std::string& bn_path, int input, FusedActivation act) {
     const Shape3 in = graph_.tensors[static_cast<size_t>(input)];
     PICONAS_CHECK(row.dilation == Size2{},
                   "deploy: layer '" << row.path << "' has a dilation, which the int8 kernels do not support");
     Layer l = window_layer(row, row.kind == LayerKind::Depthwise ? LayerKind::Depthwise : LayerKind::Conv,
                            input, act);
-    if (net_) {
-      fold(l, row.path, bn_path, in.c, row.output.c, row.groups, row.pad_end);
-      if (row.kind == LayerKind::Conv && row.groups > 1)
-        l.weight = dense_of_grouped(l, in.c, row.output.c, row.groups);
-    }
+    if (row.kind == LayerKind::Conv) l.groups = static_cast<int>(row.groups);
+    if (net_) fold(l, row.path, bn_path, in.c, row.output.c, row.groups, row.pad_end);
     if (net_ && act == FusedActivation::HardSigmoid) {  // relu6(x + 3) / 6 = clamp(x/6 + 1/2)
       for (float& w : l.weight) w = static_cast<float>(w / 6.0);
       for (float& b : l.bias) b = static_cast<float>(b / 6.0 + 0.5);
@@ -311,19 +307,6 @@ class Lowering {
     graph_.tensors.push_back(out);
     graph_.layers.push_back(std::move(l));
     return graph_.layers.back().output;
-  }
-
-  // Weights [O, I/groups, KH, KW] of a grouped conv -> [O, I, KH, KW], zero outside the group.
-  static std::vector<float> dense_of_grouped(const Layer& l, int64_t in_c, int64_t out_c,
-                                             int64_t groups) {
-    const int64_t kk = int64_t{l.kernel.h} * l.kernel.w;
-    const int64_t group_in = in_c / groups, group_out = out_c / groups;
-    std::vector<float> dense(static_cast<size_t>(out_c * in_c * kk), 0.0f);
-    for (int64_t o = 0; o < out_c; ++o)
-      for (int64_t i = 0; i < group_in; ++i)
-        std::copy_n(l.weight.begin() + (o * group_in + i) * kk, kk,
-                    dense.begin() + (o * in_c + (o / group_out) * group_in + i) * kk);
-    return dense;
   }
 
   void fold(Layer& l, const std::string& conv_path, const std::string& bn_path, int64_t in_c,
@@ -460,7 +443,7 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
     switch (l.kind) {
       case LayerKind::Conv:
       case LayerKind::Depthwise: {
-        const int64_t groups = l.kind == LayerKind::Depthwise ? x.dim(1) : 1;
+        const int64_t groups = l.kind == LayerKind::Depthwise ? x.dim(1) : l.groups;
         ops::Conv2dParams p;
         p.stride_h = l.stride.h;
         p.stride_w = l.stride.w;

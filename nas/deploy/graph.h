@@ -1,8 +1,8 @@
 // Graph lowering for deployment: an ArchSpec (+ its trained Module) becomes a flat list of
 // inference layers with BatchNorm folded into the preceding convolution.
 //
-// Layers: Conv (dense kxk, stem / expand / project / pointwise / head; a grouped conv of a graph
-// network becomes a dense conv with block-diagonal weights), Depthwise, Add (residual), MaxPool
+// Layers: Conv (dense kxk, stem / expand / project / pointwise / head; groups > 1: a grouped conv
+// of a graph network, each group's output channels reading its input channels only), Depthwise, Add (residual), MaxPool
 // and AvgPool (graph networks; TFLite's windows: padding taps never count), GlobalAvgPool and
 // FullyConnected (classifier; on a CxHxW map its weights read the NCHW flattening, as PyTorch's
 // Flatten), Hardswish (an activation of its own layer: it is not a clamp), ChannelMul (the
@@ -15,7 +15,7 @@
 // folded: the conv's weights are divided by 6 and 1/2 is added to its bias (lower_network), so
 // the layer's activation is the clamp to [0, 1].
 //
-// Weights stay in the training layout here (float, OIHW: conv [O, I, K, K], depthwise
+// Weights stay in the training layout here (float, OIHW: conv [O, I / groups, K, K], depthwise
 // [C, 1, K, K], classifier [O, I]); the int8 layouts are made in nas/deploy/quantize.h.
 // Folding (in double): scale = gamma / sqrt(running_var + eps); w' = w * scale;
 // b' = beta + (b - running_mean) * scale.
@@ -56,6 +56,7 @@ struct Layer {
   // AvgPool: divide by KH*KW, the padding counting as zeros (ONNX count_include_pad 1,
   // piconas_avg_pool2d_include_pad_s8); else by the count of in-image taps (TFLite's).
   bool count_include_pad = false;
+  int groups = 1;  // Conv: weight [O, I / groups, KH, KW], output channel o reads group o / (O / groups)
   FusedActivation activation = FusedActivation::None;
   std::vector<float> weight;  // OIHW / [O, I]; empty after lower_arch()
   std::vector<float> bias;    // [O]; empty after lower_arch()

@@ -236,9 +236,11 @@ bool window_conv_fits(const Layer& l, const std::vector<KernelCall>& calls) {
     p.stride = tile_of(l.stride);
     p.padding = {c.pad_h, c.pad_w};
     p.dilation = {1, 1};
-    const piconas_dims in = dims_of(c.in);
-    const piconas_dims f{static_cast<int32_t>(c.out.c), l.kernel.h, l.kernel.w,
-                         static_cast<int32_t>(c.in.c)};
+    // A grouped conv runs the conv on each group's slice (conv2d_grouped_s8.h).
+    const Shape3 in_slice{c.in.c / l.groups, c.in.h, c.in.w};
+    const piconas_dims in = dims_of(in_slice);
+    const piconas_dims f{static_cast<int32_t>(c.out.c / l.groups), l.kernel.h, l.kernel.w,
+                         static_cast<int32_t>(in_slice.c)};
     if (piconas_conv2d_mve_window_fits(&p, &in, &f) == 0) return false;
   }
   return !calls.empty();
@@ -337,6 +339,16 @@ LatencyTerms latency_features(const Graph& graph, const Layer& layer) {
 
 LatencyTerms latency_features(const Layer& layer, const Shape3& in, const Shape3& out, int pad_h,
                               int pad_w) {
+  if (layer.kind == LayerKind::Conv && layer.groups > 1) {
+    // A grouped conv runs the conv of C_in/G -> C_out/G channels once per group
+    // (conv2d_grouped_s8.h): G times that conv's terms; the slice copies are not priced.
+    Layer slice = layer;
+    slice.groups = 1;
+    LatencyTerms x = latency_features(slice, Shape3{in.c / layer.groups, in.h, in.w},
+                                      Shape3{out.c / layer.groups, out.h, out.w}, pad_h, pad_w);
+    for (double& term : x) term *= static_cast<double>(layer.groups);
+    return x;
+  }
   const double pixels = static_cast<double>(out.h * out.w);
   const Size2 k = layer.kernel, s = layer.stride;
   const double taps = static_cast<double>(k.h * k.w);

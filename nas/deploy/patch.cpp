@@ -40,7 +40,7 @@ int64_t layer_macs(const Graph& graph, const Layer& l, int64_t out_pixels) {
   const int64_t taps = int64_t{l.kernel.h} * l.kernel.w;
   switch (l.kind) {
     case LayerKind::Conv:
-      return out_pixels * out.c * taps * in.c;
+      return out_pixels * out.c * taps * (in.c / l.groups);
     case LayerKind::Depthwise:
       return out_pixels * out.c * taps;
     case LayerKind::FullyConnected:

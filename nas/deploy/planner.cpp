@@ -8,6 +8,7 @@
 
 #include "nas/deploy/quantize.h"
 #include "ops/int8/conv2d_1x1_inplace_s8.h"
+#include "ops/int8/conv2d_grouped_s8.h"
 #include "ops/int8/conv2d_packed_s8.h"
 #include "ops/int8/conv2d_s8.h"
 
@@ -143,10 +144,13 @@ int64_t conv_scratch_bytes(const Graph& graph, const Layer& l, int32_t pad_h, in
   p.dilation = {1, 1};
   p.activation = {-128, 127};
   const piconas_dims in_d{1, static_cast<int32_t>(in_h), static_cast<int32_t>(in_w), static_cast<int32_t>(in_c)};
-  const piconas_dims f_d{static_cast<int32_t>(out_c), l.kernel.h, l.kernel.w, static_cast<int32_t>(in_c)};
+  const piconas_dims f_d{static_cast<int32_t>(out_c), l.kernel.h, l.kernel.w, static_cast<int32_t>(in_c / l.groups)};
   const piconas_dims out_d{1, static_cast<int32_t>(out_h), static_cast<int32_t>(out_w), static_cast<int32_t>(out_c)};
-  const int32_t bytes = piconas_conv2d_s8_get_buffer_size(&p, &in_d, &f_d, &out_d);
+  // A grouped conv: its input and output slices and the conv's scratch (conv2d_grouped_s8.h).
+  const int32_t bytes = l.groups > 1 ? piconas_conv2d_grouped_s8_get_buffer_size(&p, &in_d, &f_d, &out_d, l.groups)
+                                     : piconas_conv2d_s8_get_buffer_size(&p, &in_d, &f_d, &out_d);
   PICONAS_CHECK(bytes >= 0, "deploy: layer '" << l.name << "' has shapes the int8 conv refuses");
+  if (l.groups > 1) return bytes;  // never packed
   // packed_conv: room for the packed kernel too (conv2d_packed_s8.h), which the model may run.
   return packed_conv ? std::max<int64_t>(bytes, piconas_conv2d_packed_s8_get_buffer_size(&f_d)) : bytes;
 }
@@ -194,7 +198,8 @@ bool may_run_in_place(const Graph& graph, const Layer& l, InPlace mode) {
   if (l.output == graph.output()) return false;
   if (l.kind == LayerKind::Depthwise)
     return (mode == InPlace::Depthwise || mode == InPlace::All) && in.c == out.c && out.h * out.w <= in.h * in.w;
-  return (mode == InPlace::Pointwise || mode == InPlace::All) && l.kind == LayerKind::Conv && l.kernel.h == 1 && l.kernel.w == 1 &&
+  return (mode == InPlace::Pointwise || mode == InPlace::All) && l.kind == LayerKind::Conv && l.groups == 1 &&
+         l.kernel.h == 1 && l.kernel.w == 1 &&
          l.stride.h == 1 && l.stride.w == 1 && l.padding.h == 0 && l.padding.w == 0 && in.h == out.h &&
          in.w == out.w;
 }
@@ -509,11 +514,16 @@ MemoryPlan plan_smallest(const Graph& graph, const PlanOptions& options) {
   return all.arena_bytes < plan.arena_bytes ? all : plan;
 }
 
+namespace {
+// A conv the packed kernel may run (a grouped conv runs piconas_conv2d_grouped_s8 unpacked).
+bool is_packable(const Layer& l) { return l.kind == LayerKind::Conv && l.groups == 1; }
+}  // namespace
+
 MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStrategy strategy,
                             int64_t max_arena) {
   const InPlace in_place = plan.in_place_mode;
   std::vector<char> packed(graph.layers.size(), 0);
-  for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = graph.layers[i].kind == LayerKind::Conv;
+  for (size_t i = 0; i < graph.layers.size(); ++i) packed[i] = is_packable(graph.layers[i]);
   MemoryPlan all = plan_with(graph, strategy, in_place, plan.in_place_elementwise, plan.patch, packed);
   int64_t limit = plan.arena_bytes + plan.arena_bytes / 100;
   if (max_arena > 0) limit = std::max(plan.arena_bytes, std::min(limit, max_arena));
@@ -522,7 +532,7 @@ MemoryPlan with_packed_conv(const Graph& graph, const MemoryPlan& plan, PlanStra
   MemoryPlan best = plan;
   std::fill(packed.begin(), packed.end(), 0);
   for (size_t i = 0; i < graph.layers.size(); ++i) {
-    if (graph.layers[i].kind != LayerKind::Conv) continue;
+    if (!is_packable(graph.layers[i])) continue;
     packed[i] = 1;
     MemoryPlan trial = plan_with(graph, strategy, in_place, plan.in_place_elementwise, plan.patch, packed);
     if (trial.arena_bytes <= plan.arena_bytes) {

@@ -74,7 +74,7 @@ void quantize_weights(const Layer& l, const TensorQuant& in, const TensorQuant& 
       if (l.kind == LayerKind::FullyConnected) {  // [O, C, H, W] (NCHW flattening) -> [O, H, W, C]
         const int64_t hw = in.shape.h * in.shape.w, ci = i / hw, pixel = i % hw;
         dst = c * per_out + pixel * in.shape.c + ci;
-      } else if (l.kind == LayerKind::Conv) {   // [O, I, KH, KW] -> [O, KH, KW, I]
+      } else if (l.kind == LayerKind::Conv) {  // [O, I/G, KH, KW] -> [O, KH, KW, I/G]
         const int64_t ci = i / kk, k = i % kk, in_c = per_out / kk;
         dst = (c * kk + k) * in_c + ci;
       } else if (l.kind == LayerKind::Depthwise) {  // [C, 1, KH, KW] -> [1, KH, KW, C]
@@ -195,7 +195,7 @@ int64_t constant_bytes(const Graph& graph) {
     const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
     const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
-      case LayerKind::Conv: bytes += out_c * in.c * kk + 12 * out_c; break;
+      case LayerKind::Conv: bytes += out_c * (in.c / l.groups) * kk + 12 * out_c; break;
       case LayerKind::Depthwise: bytes += out_c * kk + 12 * out_c; break;
       case LayerKind::FullyConnected: bytes += out_c * in.c * in.h * in.w + 12 * out_c; break;
       case LayerKind::MaxPool:
@@ -250,6 +250,7 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
     q.stride = l.stride;
     q.padding = l.padding;
     q.count_include_pad = l.count_include_pad;
+    q.groups = l.groups;
     const TensorQuant& tin = m.tensors[static_cast<size_t>(l.input)];
     q.activation = clamp_of(l.activation, m.tensors[out]);
     if (l.kind == LayerKind::Conv || l.kind == LayerKind::Depthwise || l.kind == LayerKind::FullyConnected) {

@@ -16,7 +16,7 @@
 // global average pooling keep their input's (s, z) (a ReLU after a pool is its clamp). Layers whose int32 accumulator could overflow are refused.
 //
 // Int8 layouts (made here, the one place that converts from the training layout):
-// conv filter [C_out, KH, KW, C_in], depthwise [1, KH, KW, C], classifier [C_out, H, W, C_in]
+// conv filter [C_out, KH, KW, C_in / groups], depthwise [1, KH, KW, C], classifier [C_out, H, W, C_in]
 // (from the NCHW flattening [C_out, C_in, H, W] of a classifier on a CxHxW map);
 // activations NHWC (to_nhwc_int8 quantizes NCHW float images into NHWC int8).
 #pragma once
@@ -47,6 +47,7 @@ struct QLayer {
   int input = 0, input2 = -1, output = 0;
   Size2 kernel, stride, padding{0, 0};  // as deploy::Layer
   bool count_include_pad = false;       // AvgPool, as deploy::Layer
+  int groups = 1;                       // Conv, as deploy::Layer
   piconas_activation activation{-128, 127};
   std::vector<int8_t> weight;  // int8 layout (see above)
   std::vector<int32_t> bias, multiplier, shift;  // per output channel

@@ -201,7 +201,7 @@ std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan
                    nhwc(in), nhwc(out), l.kernel, l.stride, 0, in_place};
     const int64_t k2 = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
-      case LayerKind::Conv: info.macs = out.h * out.w * out.c * k2 * in.c; break;
+      case LayerKind::Conv: info.macs = out.h * out.w * out.c * k2 * (in.c / l.groups); break;
       case LayerKind::Depthwise: info.macs = out.h * out.w * out.c * k2; break;
       case LayerKind::FullyConnected: info.macs = in.h * in.w * in.c * out.c; break;
       case LayerKind::Add: info.macs = out.h * out.w * out.c; break;

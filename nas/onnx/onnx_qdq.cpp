@@ -123,7 +123,7 @@ std::vector<int8_t> onnx_weights(const QLayer &l, int64_t in_c, int64_t out_c,
             l.weight[static_cast<size_t>(k * out_c + c)];
     return w;
   }
-  for (int64_t o = 0; o < out_c; ++o) // [O, KH, KW, I] -> [O, I, KH, KW]
+  for (int64_t o = 0; o < out_c; ++o) // [O, KH, KW, I] -> [O, I, KH, KW], I = C_in / group
     for (int64_t i = 0; i < in_c; ++i)
       for (int64_t k = 0; k < kk; ++k)
         w[static_cast<size_t>((o * in_c + i) * kk + k)] =
@@ -207,14 +207,17 @@ std::string export_onnx_qdq(const QuantizedModel &model,
           fc ? in.shape.c * in.shape.h * in.shape.w : in.shape.c;
       const int64_t out_c = out.shape.c;
       const bool depthwise = l.kind == LayerKind::Depthwise;
-      std::vector<int64_t> dims{out_c, depthwise ? 1 : in_c};
+      const int64_t groups = l.kind == LayerKind::Conv ? l.groups : 1;
+      const int64_t filter_c = depthwise ? 1 : in_c / groups; // [O, I / group, KH, KW]
+      std::vector<int64_t> dims{out_c, filter_c};
       if (!fc) {
         dims.push_back(l.kernel.h);
         dims.push_back(l.kernel.w);
       }
       const std::string weight = w.dequantized_constant<int8_t>(
           l.name + ".weight", onnx::TensorProto::INT8, dims,
-          onnx_weights(l, in_c, out_c, in.shape.c), l.weight_scale);
+          onnx_weights(l, fc ? in_c : filter_c, out_c, in.shape.c),
+          l.weight_scale);
       std::vector<float> bias_scale(l.weight_scale.size());
       for (size_t c = 0; c < bias_scale.size(); ++c)
         bias_scale[c] = static_cast<float>(static_cast<double>(in.scale) *
@@ -231,7 +234,7 @@ std::string export_onnx_qdq(const QuantizedModel &model,
       }
       onnx::NodeProto &n = w.node("Conv", l.name, {x, weight, bias}, y);
       window_attributes(n, l, in.shape, out.shape);
-      QdqWriter::integer(n, "group", depthwise ? in_c : 1);
+      QdqWriter::integer(n, "group", depthwise ? in_c : groups);
       break;
     }
     case LayerKind::Add:

@@ -36,7 +36,7 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
     const int64_t out_c = graph.tensors[static_cast<size_t>(l.output)].c;
     const int64_t kk = static_cast<int64_t>(l.kernel.h) * l.kernel.w;
     switch (l.kind) {
-      case LayerKind::Conv: row.flash = out_c * in.c * kk + 12 * out_c; break;
+      case LayerKind::Conv: row.flash = out_c * (in.c / l.groups) * kk + 12 * out_c; break;
       case LayerKind::Depthwise: row.flash = out_c * kk + 12 * out_c; break;
       case LayerKind::FullyConnected:
         row.flash = out_c * in.c * in.h * in.w + 12 * out_c;

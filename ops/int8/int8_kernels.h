@@ -8,6 +8,7 @@
 
 #include "add_s8.h"
 #include "avg_pool2d_s8.h"
+#include "conv2d_grouped_s8.h"
 #include "conv2d_packed_s8.h"
 #include "conv2d_s8.h"
 #include "depthwise_conv2d_inplace_s8.h"

@@ -22,7 +22,7 @@
 
 namespace piconas::nas::deploy::testing {
 
-// A graph network with two max pools, an average pool, a grouped conv (int8: its dense form)
+// A graph network with two max pools, an average pool, a grouped conv (piconas_conv2d_grouped_s8)
 // and a classifier on a CxHxW map (test_mcu runs it on every target, test_latency predicts it).
 inline constexpr const char* kPoolGraphArch = R"({"graph": 1, "input": [1, 16, 16], "classes": 4, "layers": [
   {"name": "c1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1]}, {"name": "b1", "op": "batchnorm"},

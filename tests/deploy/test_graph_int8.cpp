@@ -1,5 +1,6 @@
 // int8 deployment of graph-network layers beyond the block spaces: max and average pools
-// (TFLite's windows), a grouped conv (a dense conv with block-diagonal weights), a ReLU after a
+// (TFLite's windows), a grouped conv (piconas_conv2d_grouped_s8: byte for byte the int8 output
+// of its dense form with zero weights outside the groups, for half the filter bytes), a ReLU after a
 // pool (its clamp) and a classifier on a CxHxW map (the NCHW flattening). The folded float
 // graph equals the module, the host executor's int8 logits equal the emitted C compiled on the
 // host byte for byte, the int8 logits stay close to the float ones, and what TFLite cannot
@@ -11,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "deploy/deploy_helpers.h"
+#include "deploy/grouped_oracle.h"
 #include "nas/arch/arch_text.h"
 #include "nas/deploy/emit_c.h"
 #include "nas/deploy/executor.h"
@@ -88,21 +90,25 @@ TEST_CASE(
     REQUIRE(g.layers.size() == 7);
     CHECK(g.layers[1].kind == LayerKind::MaxPool);
     CHECK(g.layers[2].kind == LayerKind::Conv);
-    CHECK(g.layers[2].weight.size() == 8 * 8 * 9);  // dense: block-diagonal
+    CHECK(g.layers[2].groups == 2);
+    CHECK(g.layers[2].weight.size() == 8 * 4 * 9);  // [O, I / groups, KH, KW]
     CHECK(g.layers[3].kind == LayerKind::AvgPool);
     CHECK(g.layers[5].kind == LayerKind::MaxPool);
     CHECK(g.layers[5].activation == FusedActivation::ReLU);
     CHECK(g.tensors[static_cast<size_t>(g.layers[5].output)] == Shape3{6, 2, 2});
-    // The grouped conv's weights outside its groups are zero: output channel 0 (group 0) reads
+    // Its dense form has zero weights outside the groups: output channel 0 (group 0) reads
     // input channels 0..3 only, output channel 7 (group 1) channels 4..7 only.
+    const Graph dense = dense_of_grouped(g);
+    CHECK(dense.layers[2].groups == 1);
     for (int64_t k = 0; k < 9; ++k) {
-      CHECK(g.layers[2].weight[static_cast<size_t>((0 * 8 + 5) * 9 + k)] == 0.0f);
-      CHECK(g.layers[2].weight[static_cast<size_t>((7 * 8 + 2) * 9 + k)] == 0.0f);
+      CHECK(dense.layers[2].weight[static_cast<size_t>((0 * 8 + 5) * 9 + k)] == 0.0f);
+      CHECK(dense.layers[2].weight[static_cast<size_t>((7 * 8 + 2) * 9 + k)] == 0.0f);
     }
     const auto norm = fashion_normalization();
     const Tensor x = synthetic_images(spec.input, 8, 3, norm);
     const Tensor want = (*net)(autograd::Variable(x)).value();
     CHECK(max_abs_diff(run_float(g, x), want) < 1e-4);
+    CHECK(max_abs_diff(run_float(dense, x), want) < 1e-4);
   }
 }
 
@@ -127,6 +133,16 @@ TEST_CASE("graph int8: host executor equals the emitted C on the host, int8 clos
     const Tensor images = synthetic_images(spec.input, n, 9, norm);
     const auto input = to_nhwc_int8(q.tensors[0], images);
     const std::vector<int8_t> logits = run_int8(q, plan, input.data(), n);
+    // The oracle: the dense form of the grouped conv, quantized with the same ranges, gives the
+    // same bytes, with twice the grouped conv's filter bytes.
+    const Graph dense = dense_of_grouped(g);
+    std::vector<std::pair<float, float>> ranges;
+    for (const TensorQuant& t : q.tensors) ranges.emplace_back(t.range_min, t.range_max);
+    const QuantizedModel qd = quantize(dense, ranges, norm);
+    CHECK(run_int8(qd, plan_memory(dense, PlanOptions{}), input.data(), n) == logits);
+    CHECK(qd.layers[2].weight.size() == 2 * q.layers[2].weight.size());
+    CHECK(q.constant_bytes() == constant_bytes(g));
+    CHECK(qd.constant_bytes() - q.constant_bytes() == 8 * 4 * 9);
 
     // int8 against float: dequantized logits within a few output steps, the same class mostly.
     const Tensor fl = run_float(g, images);
@@ -152,6 +168,7 @@ TEST_CASE("graph int8: host executor equals the emitted C on the host, int8 clos
     emit_c(q, plan, o, dir.str() + "/export");
     const std::string c = read_file(dir.str() + "/export/model.c");
     CHECK(c.find("piconas_max_pool2d_s8(") != std::string::npos);
+    CHECK(c.find("piconas_conv2d_grouped_s8(") != std::string::npos);
     CHECK((c.find("piconas_avg_pool2d_s8(") != std::string::npos) == !include_pad);
     CHECK((c.find("piconas_avg_pool2d_include_pad_s8(") != std::string::npos) == include_pad);
     const TargetCheck host =

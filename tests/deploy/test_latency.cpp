@@ -383,6 +383,33 @@ TEST_CASE("latency: max and average pools have rows of their own, on their in-im
   }
 }
 
+TEST_CASE("latency: a grouped conv is priced as groups x the conv of one group's channels") {
+  // g1 of the pool network: 8 -> 8 channels in 2 groups, 3x3 pad 1 on 8x8 (conv2d_grouped_s8
+  // runs the 4 -> 4 conv twice). Its MACs and weights are half the dense conv's, its window
+  // (im2col) elements too; the per-call constant and the output pixels count twice.
+  const Graph g = lower_arch(parse_arch(testing::kPoolGraphArch));
+  const Layer& g1 = layer_named(g, "g1");
+  REQUIRE(g1.groups == 2);
+  const Shape3& in = g.tensors[static_cast<size_t>(g1.input)];
+  const Shape3& out = g.tensors[static_cast<size_t>(g1.output)];
+  Layer dense = g1, slice = g1;
+  dense.groups = slice.groups = 1;
+  const LatencyTerms x = latency_features(g, g1);
+  const LatencyTerms d = latency_features(dense, in, out, g1.padding.h, g1.padding.w);
+  const LatencyTerms one = latency_features(slice, Shape3{in.c / 2, in.h, in.w},
+                                            Shape3{out.c / 2, out.h, out.w}, g1.padding.h,
+                                            g1.padding.w);
+  for (size_t t = 0; t < x.size(); ++t) CHECK(x[t] == doctest::Approx(2 * one[t]));
+  CHECK(x[1] == doctest::Approx(d[1] / 2));  // MACs
+  CHECK(x[0] == doctest::Approx(2 * d[0]));  // two calls
+  CHECK(latency_kernel(g1, false) == LatencyKernel::ConvIm2col);
+  // Never packed: the M4 / M7 plan keeps the grouped conv on the unpacked SIMD kernel.
+  const MemoryPlan plan = plan_memory(g);
+  const std::vector<LatencyKernel> m4 = latency_kernels(g, plan, McuTarget::CortexM4);
+  for (size_t i = 0; i < g.layers.size(); ++i)
+    if (g.layers[i].name == "g1") CHECK(m4[i] == LatencyKernel::ConvIm2col);
+}
+
 TEST_CASE("latency: patched layers fit their kernel rows jointly with the window copies") {
   // Whole stems of one output size (16x16 here) cannot tell a per-call cost from a per-pixel
   // one; the patches' calls on smaller regions can. Counts from a known table must give back

@@ -52,9 +52,11 @@ struct ConvRef {
   int stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1;
   int z_in = 0, z_out = 0, act_min = -128, act_max = 127;
   int ch_mult = 1;  // depthwise only
+  int groups = 1;   // conv only: output channel oc reads input channels of group oc / (C_out / G)
 };
 
-// Conv: filter [C_out, KH, KW, C_in]. Returns false if an accumulator left int32.
+// Conv: filter [C_out, KH, KW, C_in / groups]; output channel oc reads the input channels
+// g * C_in / groups + ci, g = oc / (C_out / groups). Returns false if an accumulator left int32.
 inline bool conv2d(const ConvRef& p, const Dims& in, const std::vector<int8_t>& x, const Dims& f,
                    const std::vector<int8_t>& w, const std::vector<int32_t>& bias,
                    const std::vector<int32_t>& mult, const std::vector<int32_t>& shift,
@@ -64,14 +66,16 @@ inline bool conv2d(const ConvRef& p, const Dims& in, const std::vector<int8_t>& 
     for (int oy = 0; oy < out.h; ++oy)
       for (int ox = 0; ox < out.w; ++ox)
         for (int oc = 0; oc < out.c; ++oc) {
+          const int first_in = oc / (out.c / p.groups) * f.c;
           int64_t acc = bias.empty() ? 0 : bias[oc];
           for (int ky = 0; ky < f.h; ++ky)
             for (int kx = 0; kx < f.w; ++kx)
-              for (int ci = 0; ci < in.c; ++ci) {
+              for (int ci = 0; ci < f.c; ++ci) {
                 const int iy = oy * p.stride_h - p.pad_h + ky * p.dil_h;
                 const int ix = ox * p.stride_w - p.pad_w + kx * p.dil_w;
                 if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) continue;
-                const int64_t xv = x[((int64_t{n} * in.h + iy) * in.w + ix) * in.c + ci];
+                const int64_t xv =
+                    x[((int64_t{n} * in.h + iy) * in.w + ix) * in.c + first_in + ci];
                 const int64_t wv = w[((int64_t{oc} * f.h + ky) * f.w + kx) * f.c + ci];
                 acc += wv * (xv - p.z_in);
               }

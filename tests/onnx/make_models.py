@@ -262,6 +262,24 @@ class SpatialAttention(nn.Module):
         return self.fc(nn.functional.adaptive_avg_pool2d(y + z, 1).flatten(1))
 
 
+class GroupedNet(nn.Module):
+    """Grouped (not depthwise) convs, as ResNeXt / ShuffleNet use them: a 3x3 conv 8 -> 12 in
+    2 groups (4 -> 6 channels each), a stride-2 3x3 conv 12 -> 12 in 4 groups (3 -> 3) and a 1x1
+    conv 12 -> 8 in 4 groups, then pool and classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 8), nn.ReLU())
+        self.g2 = nn.Sequential(*conv_bn(8, 12, groups=2), nn.ReLU6())
+        self.g4 = nn.Sequential(*conv_bn(12, 12, s=2, groups=4), nn.ReLU())
+        self.pw = nn.Sequential(*conv_bn(12, 8, k=1, groups=4), nn.ReLU())
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.pw(self.g4(self.g2(self.stem(x))))
+        return self.fc(nn.functional.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 def randomize_batchnorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -278,7 +296,8 @@ def main():
               "ds_net": DepthwiseSeparable, "unsupported": Unsupported, "padded_net": PaddedNet,
               "mbv3_block": MobileNetV3Block, "sigmoid_se": SigmoidSE,
               "mean_se": MeanSE, "avgpool_pad": PaddedAvgPool, "gated_conv": GatedConv,
-              "gated_hsig": GatedHardSigmoid, "spatial_attention": SpatialAttention}
+              "gated_hsig": GatedHardSigmoid, "spatial_attention": SpatialAttention,
+              "grouped_net": GroupedNet}
     x = torch.randn(2, *INPUT, generator=gen)
     for name, cls in models.items():
         torch.manual_seed(17)

@@ -151,3 +151,25 @@ TEST_CASE("QDQ export of pools and a classifier on a CxHxW map (ds_net)") {
   CHECK(map_classifier);
   CHECK(check_dequantized_weights(x, g, q) >= 2);
 }
+
+TEST_CASE("QDQ export of grouped convs (grouped_net): group and [O, I / group, "
+          "KH, KW] weights") {
+  Graph g;
+  QuantizedModel q;
+  Qdq x = export_qdq("grouped_net", g, q);
+  CHECK(check_dequantized_weights(x, g, q) == 5); // 4 convs and the classifier
+  std::vector<int64_t> groups;
+  for (const onnx::NodeProto &n : x.proto.graph().node())
+    if (n.op_type() == "Conv")
+      for (const onnx::AttributeProto &a : n.attribute())
+        if (a.name() == "group")
+          groups.push_back(a.i());
+  CHECK(groups == std::vector<int64_t>{1, 2, 4, 4});
+  for (const QLayer &l : q.layers)
+    if (l.kind == LayerKind::Conv && l.groups > 1) {
+      const onnx::TensorProto &w = x.at(l.name + ".weight.quantized");
+      const int64_t in_c = q.tensors[static_cast<size_t>(l.input)].shape.c;
+      REQUIRE(w.dims_size() == 4);
+      CHECK(w.dims(1) == in_c / l.groups);
+    }
+}

@@ -51,3 +51,10 @@ arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -ffunction-sect
   -o pool_test.elf
 timeout 120 qemu-system-arm $CORE_QEMU -nographic -monitor none \
   -semihosting-config enable=on,target=native -icount shift=0 -kernel pool_test.elf
+# The grouped conv against the portable conv on its dense filter (grouped_conv_test.c).
+arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -DPICONAS_S8_SIMD_EMULATION \
+  -ffunction-sections -fdata-sections -nostdlib -I"$root" -I"$mcu" -L"$mcu" \
+  -L"$root/tests/int8/mcu" -T $CORE_LD "$mcu/startup.c" "$root/tests/int8/mcu/grouped_conv_test.c" \
+  "$root"/ops/int8/[!q]*.c -lgcc -Wl,--gc-sections -o grouped_conv_test.elf
+timeout 120 qemu-system-arm $CORE_QEMU -nographic -monitor none \
+  -semihosting-config enable=on,target=native -icount shift=0 -kernel grouped_conv_test.elf
