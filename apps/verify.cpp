@@ -16,6 +16,7 @@ namespace piconas::apps {
 namespace {
 struct VerifyCliOptions {
   std::string checkpoint, export_dir;
+  nas::deploy::ExportOptions export_options;  // those the export was made with
   nas::deploy::VerifyOptions options;
   std::string target = "cortex-m4";
   int threads = 2;
@@ -39,7 +40,7 @@ bool print_check(const nas::deploy::TargetCheck& t) {
 void run_verify(VerifyCliOptions& o) {
   set_num_threads(o.threads);
   o.options.target = nas::deploy::parse_mcu_target(o.target);
-  const nas::deploy::VerifyReport r = nas::deploy::verify_checkpoint(o.checkpoint, o.export_dir, o.options);
+  const nas::deploy::VerifyReport r = nas::deploy::verify_checkpoint(o.checkpoint, o.export_dir, o.export_options, o.options);
   const bool host = print_check(r.host);
   const bool mcu = print_check(r.mcu);
   if (r.mcu.ran) {
@@ -53,6 +54,7 @@ void run_verify(VerifyCliOptions& o) {
 void register_verify(CLI::App& app) {
   auto o = std::make_shared<VerifyCliOptions>();
   nas::deploy::VerifyOptions& v = o->options;
+  nas::deploy::ExportOptions& e = o->export_options;
   CLI::App* cmd = app.add_subcommand("verify", "compile and run exported C (host, a Cortex-M under QEMU) against the host executor");
   cmd->add_option("checkpoint", o->checkpoint, "model checkpoint the export was made from")->required()->check(CLI::ExistingFile);
   cmd->add_option("--export", o->export_dir, "directory written by `piconas export` (prefix model)")->required();
@@ -60,13 +62,13 @@ void register_verify(CLI::App& app) {
   cmd->add_option("--images", v.images, "test images for the host check")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--mcu-images", v.mcu_images, "test images for the Cortex-M check (0: skip)")->capture_default_str();
   cmd->add_option("--target", o->target, "Cortex-M target: " + nas::deploy::mcu_target_names())->capture_default_str();
-  cmd->add_option("--calib", v.export_options.calibration_images, "calibration images used by the export")
+  cmd->add_option("--calib", e.calibration_images, "calibration images used by the export")
       ->capture_default_str();
-  add_calibration_options(cmd, v.export_options.calibration);
-  add_memory_options(cmd, v.export_options.memory);
-  add_byte_option(cmd, "--max-sram", v.export_options.max_sram, "SRAM budget the export was planned for");
-  cmd->add_option("--dataset", v.export_options.dataset, "dataset (default: the checkpoint's)");
-  cmd->add_option("--data-path", v.export_options.data_path, "dataset location");
+  add_calibration_options(cmd, e.calibration);
+  add_memory_options(cmd, e.memory);
+  add_byte_option(cmd, "--max-sram", e.max_sram, "SRAM budget the export was planned for");
+  cmd->add_option("--dataset", e.dataset, "dataset (default: the checkpoint's)");
+  cmd->add_option("--data-path", e.data_path, "dataset location");
   cmd->add_option("--cc", v.cc, "host C compiler (default: cc on PATH)");
   cmd->add_option("--threads", o->threads, "worker threads")->check(CLI::PositiveNumber);
   cmd->callback([o] { run_verify(*o); });

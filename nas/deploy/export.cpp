@@ -2,6 +2,7 @@
 #include "nas/train/model_io.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -73,8 +74,10 @@ void check_export_options(const ExportOptions& options, const SettingName& given
   PICONAS_CHECK(options.calibration.batch > 0, "export: calibration batch must be > 0");
   PICONAS_CHECK(options.memory.patch.layers >= 0,
                 name("patch_layers") << " must be >= 0 (0: off), got " << options.memory.patch.layers);
-  PICONAS_CHECK(options.memory.max_extra_macs >= 0,
-                name("patch_max_extra_macs") << " must be >= 0, got " << options.memory.max_extra_macs);
+  PICONAS_CHECK(std::isfinite(options.memory.max_extra_macs) && options.memory.max_extra_macs >= 0 &&
+                    options.memory.max_extra_macs <= 1000,
+                name("patch_max_extra_macs") << " must be a number in [0, 1000] (recomputed MACs / network MACs), got "
+                                             << options.memory.max_extra_macs);
 }
 
 namespace {

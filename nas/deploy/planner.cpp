@@ -479,6 +479,16 @@ void parse_patch_max_extra_macs(const std::string& text, PlanOptions& options) {
   options.max_extra_macs = v;
 }
 
+std::string patch_layers_text(const PlanOptions& options) {
+  if (options.patch_auto) return "auto";
+  if (options.patch_if_needed) return "if-needed";
+  return std::to_string(options.patch.layers);
+}
+
+std::string patch_grid_text(const PlanOptions& options) {
+  return std::to_string(options.patch.grid_h) + "x" + std::to_string(options.patch.grid_w);
+}
+
 MemoryPlan plan_memory(const Graph& graph, const PlanOptions& options) {
   const PatchOptions patch = options.patch_auto ? choose_patching(graph, options) : options.patch;
   return plan_fixed(graph, options, plan_patches(graph, patch));

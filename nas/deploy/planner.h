@@ -159,6 +159,10 @@ struct PlanOptions {
 void parse_patch_layers(const std::string& text, PlanOptions& options);
 void parse_patch_grid(const std::string& text, PlanOptions& options);
 void parse_patch_max_extra_macs(const std::string& text, PlanOptions& options);
+// The texts parse_patch_layers / parse_patch_grid read back: "if-needed", "auto" or the count;
+// "HxW".
+std::string patch_layers_text(const PlanOptions& options);
+std::string patch_grid_text(const PlanOptions& options);
 
 // Plans with the given options (patch_auto: the patching of choose_patching without budget;
 // patch_if_needed: none, there is no budget).

@@ -315,19 +315,27 @@ nlohmann::json instruction_json(const VerifyReport& r) {
           {"kinds", kinds}};
 }
 
+void check_verify_options(const VerifyOptions& options, const SettingName& given_name) {
+  // Default: the flags of `piconas verify`, which calls this through verify_checkpoint.
+  const SettingName name =
+      given_name ? given_name : prefixed_names("verify: ", {{"work_dir", "--out"}, {"images", "--images"}, {"mcu_images", "--mcu-images"}});
+  PICONAS_CHECK(!options.work_dir.empty(), name("work_dir") << ": no work directory");
+  PICONAS_CHECK(options.images >= 1, name("images") << " must be >= 1 (test images), got " << options.images);
+  PICONAS_CHECK(options.mcu_images >= 0, name("mcu_images") << " must be >= 0 (0: skip), got " << options.mcu_images);
+}
+
 VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string& export_dir,
-                               const VerifyOptions& options) {
-  PICONAS_CHECK(!options.work_dir.empty(), "verify: no work directory");
-  PICONAS_CHECK(options.export_options.prefix == "model",
+                               const ExportOptions& export_options, const VerifyOptions& options) {
+  check_verify_options(options);
+  PICONAS_CHECK(export_options.prefix == "model",
                 "verify: the emitted prefix must be \"model\" (the MCU harness's), got '"
-                    << options.export_options.prefix << "'");
-  PICONAS_CHECK(options.images > 0, "verify: need at least one image");
+                    << export_options.prefix << "'");
   const DeployModel model = load_deploy_model(checkpoint);
-  const std::string name = options.export_options.dataset.empty() ? model.dataset : options.export_options.dataset;
+  const std::string name = export_options.dataset.empty() ? model.dataset : export_options.dataset;
   PICONAS_CHECK(!name.empty(), "verify: '" << checkpoint << "' names no dataset (meta \"data\")");
   data::DatasetSpec spec;
   spec.kind = data::parse_dataset_kind(name);
-  spec.path = options.export_options.data_path;
+  spec.path = export_options.data_path;
   spec.channels = static_cast<int>(model.arch.input.c);
   spec.resolution = static_cast<int>(model.arch.input.h);
   if (model.arch.input.w != model.arch.input.h) spec.width = static_cast<int>(model.arch.input.w);
@@ -336,7 +344,7 @@ VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string&
   spec.split = data::Split::Test;
   const data::Dataset test = data::load_dataset(spec);
 
-  ExportOptions eo = options.export_options;
+  ExportOptions eo = export_options;
   eo.out_dir = (fs::path(options.work_dir) / "reexport").string();
   eo.eval_images = 0;
   const ExportReport exported = export_model(model, train, nullptr, eo, checkpoint);

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/setting_name.h"
 #include "nas/deploy/export.h"
 #include "nas/deploy/mcu_target.h"
 
@@ -71,14 +72,22 @@ struct LayerInfo {
 };
 std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan& plan);
 
+// What a verification checks and where; the export it re-does is given beside it (the options
+// export_dir was made with). `piconas verify`'s flags and the run configuration fill it.
 struct VerifyOptions {
   std::string work_dir;           // required; created if missing
-  ExportOptions export_options;   // as used for export_dir (out_dir is ignored)
-  int64_t images = 100;           // host
-  int64_t mcu_images = 10;        // the MCU target under QEMU; 0: skip
+  int64_t images = 100;           // host, >= 1
+  int64_t mcu_images = 10;        // the MCU target under QEMU, >= 0; 0: skip
   McuTarget target = McuTarget::CortexM4;
   std::string cc;                 // "" = cc on PATH
+
+  bool operator==(const VerifyOptions&) const = default;
 };
+
+// The one range check of VerifyOptions (work_dir set, images >= 1, mcu_images >= 0): `piconas
+// verify` through verify_checkpoint (names: its flags, the default) and the run configuration
+// (names: its keys, core/setting_name.h).
+void check_verify_options(const VerifyOptions& options, const SettingName& name = {});
 
 struct VerifyReport {
   TargetCheck host, mcu;
@@ -92,7 +101,8 @@ struct VerifyReport {
 std::string instruction_table(const VerifyReport& report);
 nlohmann::json instruction_json(const VerifyReport& report);
 
+// export_options: those export_dir was made with (out_dir and eval_images are ignored).
 VerifyReport verify_checkpoint(const std::string& checkpoint, const std::string& export_dir,
-                               const VerifyOptions& options);
+                               const ExportOptions& export_options, const VerifyOptions& options);
 
 }  // namespace piconas::nas::deploy

@@ -56,6 +56,7 @@ deploy::ExportOptions default_export_options() {
   o.prefix = "model";
   o.calibration_images = 256;
   o.eval_images = 10000;
+  o.memory.patch.grid_h = o.memory.patch.grid_w = 2;
   return o;
 }
 
@@ -69,22 +70,45 @@ struct Bytes {
 template <class Int>
 Bytes(Int&) -> Bytes<Int>;
 
+// A bool seen as "on" | "off" (in_place).
+template <class Bool>
+struct OnOff {
+  Bool& on;
+};
+template <class Bool>
+OnOff(Bool&) -> OnOff<Bool>;
+
+// The patch_layers and patch_grid keys of the memory plan, in their command-line text
+// (deploy::parse_patch_layers / parse_patch_grid, patch_layers_text / patch_grid_text).
+template <class Plan>
+struct PatchLayers {
+  Plan& plan;
+};
+template <class Plan>
+PatchLayers(Plan&) -> PatchLayers<Plan>;
+template <class Plan>
+struct PatchGrid {
+  Plan& plan;
+};
+template <class Plan>
+PatchGrid(Plan&) -> PatchGrid<Plan>;
+
 // Calls f(key, member, help) for every stored field, in declaration order. Shared by the JSON
 // writer, the JSON and text readers and the key list, so a new field cannot miss one of them.
 template <class Config, class F>
 void visit_fields(Config& c, F&& f) {
-  f("data", c.data, "data set: fashion-mnist | mnist | cifar10");
-  f("data_path", c.data_path, "data set location (\"\": the standard one)");
+  f("data", c.shared.data, "data set: fashion-mnist | mnist | cifar10");
+  f("data_path", c.shared.data_path, "data set location (\"\": the standard one)");
   f("budget_sram", Bytes{c.search.constraints.max_peak_sram}, "peak int8 SRAM budget in bytes (K/M/G suffixes; 0: none)");
   f("budget_flash", Bytes{c.search.constraints.max_flash}, "int8 flash budget in bytes (K/M/G suffixes; 0: none)");
   f("max_macs", c.search.constraints.max_macs, "MACs per image limit for the search (0: none)");
   f("max_memory", Bytes{c.search.constraints.max_scoring_memory}, "refuse search candidates whose estimated scoring memory exceeds this many bytes (K/M/G suffixes; 0: none)");
   f("max_latency_ms", c.search.constraints.max_latency_ms, "predicted milliseconds per inference on the target at mcu_mhz (0: none)");
   f("mcu_mhz", c.search.constraints.mcu_mhz, "MCU clock in MHz of the latency budget");
-  f("in_place", c.in_place, "int8 plan: in-place depthwise where it lowers the arena: on | off");
-  f("patch_layers", c.patch_layers, "int8 plan: leading layers run patch by patch: if-needed (when budget_sram needs it), 0 (off), a count or auto");
-  f("patch_grid", c.patch_grid, "int8 plan: patch grid HxW for a patch_layers count");
-  f("patch_max_extra_macs", c.patch_max_extra_macs, "int8 plan: patch_layers auto / if-needed recomputes at most this fraction of the MACs");
+  f("in_place", OnOff{c.export_.memory.in_place_depthwise}, "int8 plan: in-place depthwise where it lowers the arena: on | off");
+  f("patch_layers", PatchLayers{c.export_.memory}, "int8 plan: leading layers run patch by patch: if-needed (when budget_sram needs it), 0 (off), a count or auto");
+  f("patch_grid", PatchGrid{c.export_.memory}, "int8 plan: patch grid HxW for a patch_layers count");
+  f("patch_max_extra_macs", c.export_.memory.max_extra_macs, "int8 plan: patch_layers auto / if-needed recomputes at most this fraction of the MACs");
   f("space", c.space, "search space: blocks | mbv2");
   f("strategy", c.search.strategy, "search strategy: random | rea | freerea");
   f("metrics", c.search.metrics, "training-free metrics[:weight], comma-separated");
@@ -117,12 +141,16 @@ void visit_fields(Config& c, F&& f) {
   f("lr", c.train.lr, "peak learning rate");
   f("train_limit", c.train.limit, "training images of the winner's training (0: all)");
   f("calib_images", c.export_.calibration_images, "int8 calibration images");
+  f("calibration", c.export_.calibration.method,
+    "int8 activation ranges (docs/int8.md): mae | mse | minmax | percentile (at the key percentile)");
+  f("percentile", c.export_.calibration.percentile,
+    "calibration percentile: keep this % of each tensor's values on each side (50, 100]");
   f("eval_images", c.export_.eval_images, "test images for the float vs int8 accuracy");
-  f("verify_images", c.verify_images, "test images for the host C check");
-  f("mcu_images", c.mcu_images, "test images for the Cortex-M check under QEMU (0: skip)");
+  f("verify_images", c.verify.images, "test images for the host C check");
+  f("mcu_images", c.verify.mcu_images, "test images for the Cortex-M check under QEMU (0: skip)");
   f("target", c.search.constraints.latency_target, "Cortex-M target of the verification: cortex-m0 | cortex-m4 | cortex-m7 | cortex-m55");
-  f("seed", c.seed, "random seed of every stage");
-  f("threads", c.threads, "worker threads");
+  f("seed", c.shared.seed, "random seed of every stage");
+  f("threads", c.shared.threads, "worker threads");
 }
 
 template <class T>
@@ -163,6 +191,27 @@ void set_text(const std::string& key, std::vector<search::MetricWeight>& field, 
 void set_text(const std::string& key, deploy::McuTarget& field, const std::string& text) {
   field = parsed(key, [&] { return deploy::parse_mcu_target(text); });
 }
+void set_text(const std::string& key, data::DatasetKind& field, const std::string& text) {
+  field = parsed(key, [&] { return data::parse_dataset_kind(text); });
+}
+void set_text(const std::string& key, deploy::CalibrationMethod& field, const std::string& text) {
+  field = parsed(key, [&] { return deploy::parse_calibration_method(text); });
+}
+void set_text(const std::string& key, OnOff<bool> field, const std::string& text) {
+  PICONAS_CHECK(text == "on" || text == "off", "config key '" << key << "' must be on or off, got '" << excerpt(text, 40) << "'");
+  field.on = text == "on";
+}
+// Parsed into a copy, so that a refused value changes nothing.
+void set_text(const std::string& key, PatchLayers<deploy::PlanOptions> field, const std::string& text) {
+  deploy::PlanOptions plan = field.plan;
+  parsed(key, [&] { deploy::parse_patch_layers(text, plan); });
+  field.plan = plan;
+}
+void set_text(const std::string& key, PatchGrid<deploy::PlanOptions> field, const std::string& text) {
+  deploy::PlanOptions plan = field.plan;
+  parsed(key, [&] { deploy::parse_patch_grid(text, plan); });
+  field.plan = plan;
+}
 void set_text(const std::string& key, int& field, const std::string& text) { field = parse_number<int>(key, text); }
 void set_text(const std::string& key, int64_t& field, const std::string& text) {
   field = parse_number<int64_t>(key, text);
@@ -181,6 +230,11 @@ nlohmann::json to_json_value(const std::vector<search::MetricWeight>& m) {
   return search::metric_weights_text(m);
 }
 nlohmann::json to_json_value(deploy::McuTarget t) { return deploy::mcu_board(t).name; }
+nlohmann::json to_json_value(data::DatasetKind k) { return data::dataset_kind_name(k); }
+nlohmann::json to_json_value(deploy::CalibrationMethod m) { return deploy::calibration_method_name(m); }
+nlohmann::json to_json_value(OnOff<const bool> b) { return b.on ? "on" : "off"; }
+nlohmann::json to_json_value(PatchLayers<const deploy::PlanOptions> p) { return deploy::patch_layers_text(p.plan); }
+nlohmann::json to_json_value(PatchGrid<const deploy::PlanOptions> p) { return deploy::patch_grid_text(p.plan); }
 template <class T>
 nlohmann::json to_json_value(const T& v) { return v; }
 
@@ -188,7 +242,10 @@ nlohmann::json to_json_value(const T& v) { return v; }
 template <class T>
 constexpr bool kParsedFromString =
     std::is_same_v<T, search::StrategyKind> || std::is_same_v<T, search::AggregatorKind> ||
-    std::is_same_v<T, std::vector<search::MetricWeight>> || std::is_same_v<T, deploy::McuTarget>;
+    std::is_same_v<T, std::vector<search::MetricWeight>> || std::is_same_v<T, deploy::McuTarget> ||
+    std::is_same_v<T, data::DatasetKind> || std::is_same_v<T, deploy::CalibrationMethod> ||
+    std::is_same_v<T, OnOff<bool>> || std::is_same_v<T, PatchLayers<deploy::PlanOptions>> ||
+    std::is_same_v<T, PatchGrid<deploy::PlanOptions>>;
 
 template <class T>
 void set_json(const std::string& key, T&& field, const nlohmann::json& j) {
@@ -265,9 +322,9 @@ std::vector<std::pair<std::string, std::string>> config_keys() {
 // stages will use (stages.h), with the configuration keys as names; only the rules of a run
 // itself are checked here.
 void check_pipeline_config(const PipelineConfig& c) {
-  // strategy, metrics, aggregator and target were parsed when they were read (set_text).
+  // data, strategy, metrics, aggregator, target, calibration, in_place and patch_layers /
+  // patch_grid were parsed when they were read (set_text).
   try {
-    data::parse_dataset_kind(c.data);
     ScoringBatch shape_only;
     shape_only.input = {1, 28, 28};
     shape_only.num_classes = 10;
@@ -275,7 +332,7 @@ void check_pipeline_config(const PipelineConfig& c) {
   } catch (const Error& e) {
     throw Error(std::string("configuration: ") + e.what());
   }
-  check_utf8(c.data_path, "config key 'data_path'");
+  check_utf8(c.shared.data_path, "config key 'data_path'");
   check_utf8(c.out, "the run directory");
   PICONAS_CHECK(c.space == "blocks" || c.space == "mbv2",
                 "config key 'space': '" << c.space << "' cannot be trained and exported (use blocks or mbv2)");
@@ -290,10 +347,16 @@ void check_pipeline_config(const PipelineConfig& c) {
       prefixed_names("config key '", {{"epochs", "shortlist_epochs"}, {"limit", "shortlist_limit"}, {"batch_size", "batch"}}, "'"));
   train::check_train_settings(train_settings(c, "", out + "/train"), pipeline_config_names());
   deploy::check_export_options(export_options(c, out + "/export"), pipeline_config_names());
+  // `piconas export --percentile P` means percentile calibration and excludes --calibration; the
+  // two keys are stored together, so a percentile other than the default must come with it.
+  const deploy::CalibrationOptions& calibration = c.export_.calibration;
+  PICONAS_CHECK(calibration.method == deploy::CalibrationMethod::Percentile ||
+                    calibration.percentile == deploy::CalibrationOptions{}.percentile,
+                "config keys 'percentile' " << calibration.percentile << " and 'calibration' '"
+                                            << deploy::calibration_method_name(calibration.method)
+                                            << "' exclude each other (a percentile is for calibration 'percentile' only)");
+  deploy::check_verify_options(verify_options(c, out + "/verify"), pipeline_config_names());
   auto positive = [](const char* key, int64_t v) { PICONAS_CHECK(v > 0, "config key '" << key << "' must be positive, got " << v); };
-  auto non_negative = [](const char* key, int64_t v) {
-    PICONAS_CHECK(v >= 0, "config key '" << key << "' must not be negative, got " << v);
-  };
   positive("trials", c.trials);
   PICONAS_CHECK(c.search.top_k <= kMaxShortlist, "config key 'top_k' must be <= " << kMaxShortlist << ", got " << c.search.top_k);
   PICONAS_CHECK(c.shortlist_largest >= 0 && c.shortlist_largest <= kMaxShortlist - c.search.top_k,
@@ -327,9 +390,6 @@ void check_pipeline_config(const PipelineConfig& c) {
                                                    "would train " << cost << " images in all, more than "
                                                                   << kMaxShortlistImages);
   }
-  positive("verify_images", c.verify_images);
-  non_negative("mcu_images", c.mcu_images);
-  memory_plan_options(c);
 }
 
 SettingName pipeline_config_names() {
@@ -344,6 +404,8 @@ SettingName pipeline_config_names() {
                          {"limit", "train_limit"},
                          {"calibration_images", "calib_images"},
                          {"max_sram", "budget_sram"},
+                         {"images", "verify_images"},
+                         {"work_dir", "out"},
                          {"out_dir", "out"},
                          {"output_dir", "out"}},
                         "'");
@@ -357,24 +419,6 @@ search::SpaceOptions space_options(const PipelineConfig& c, const ScoringBatch& 
                                                                << "' (only the blocks space has ir options)");
   search::SpaceOptions o = make_space_options(batch, c.activation, c.stem, c.head, c.min_blocks, c.max_blocks);
   o.ir_options = c.ir_options == "on";
-  return o;
-}
-
-deploy::PlanOptions memory_plan_options(const PipelineConfig& c) {
-  deploy::PlanOptions o;
-  PICONAS_CHECK(c.in_place == "on" || c.in_place == "off", "config key 'in_place' must be on or off, got '"
-                                                                 << excerpt(c.in_place, 40) << "'");
-  o.in_place_depthwise = c.in_place == "on";
-  try {
-    deploy::parse_patch_layers(c.patch_layers, o);
-    deploy::parse_patch_grid(c.patch_grid, o);
-  } catch (const Error& e) {
-    throw Error(std::string("config keys 'patch_layers', 'patch_grid': ") + e.what());
-  }
-  PICONAS_CHECK(std::isfinite(c.patch_max_extra_macs) && c.patch_max_extra_macs >= 0 && c.patch_max_extra_macs <= 1000,
-                "config key 'patch_max_extra_macs' must be a number in [0, 1000] (recomputed MACs / network MACs), got "
-                    << c.patch_max_extra_macs);
-  o.max_extra_macs = c.patch_max_extra_macs;
   return o;
 }
 

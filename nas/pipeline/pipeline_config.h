@@ -5,8 +5,11 @@
 // Keys are the member names below (snake_case); on the command line they are the same names
 // with dashes (budget_sram -> --budget-sram). Byte keys accept a number or a string with a
 // binary suffix K, M or G (core/byte_size.h, the parser of every byte flag too): "64K" = 65536,
-// "1.5M" is an error (whole numbers only), "256" = 256. Typed keys (strategy, metrics,
-// aggregator, target) are parsed when read, so a bad value is refused there, naming the key.
+// "1.5M" is an error (whole numbers only), "256" = 256. Typed keys (data, strategy, metrics,
+// aggregator, target, calibration, in_place, patch_layers, patch_grid) are parsed when read, so
+// a bad value is refused there, naming the key. Every key has one owner: a field of the
+// settings of nas/search, nas/train or nas/deploy embedded below, or of SharedSettings (the
+// values every stage reads, passed into those settings by the stages).
 // Merging: apply_json() overrides only the keys present, so defaults < config file < flags is
 // three calls in that order; unknown keys and ill-typed values are errors naming the key.
 // The run directory ("out") is not part of the stored configuration.
@@ -18,8 +21,9 @@
 
 #include "core/byte_size.h"
 #include "core/setting_name.h"
+#include "data/dataset.h"
 #include "nas/deploy/export.h"
-#include "nas/deploy/planner.h"
+#include "nas/deploy/verify.h"
 #include "nas/pipeline/scoring_batch.h"
 #include "nas/search/search.h"
 #include "nas/search/search_space.h"
@@ -39,30 +43,28 @@ search::SearchSettings default_search_settings();
 // the test split evaluated; resumable, last.ckpt every 100 steps).
 train::TrainSettings default_train_settings();
 // nas/deploy's export options with a run's defaults (256 calibration images, 10000 test images
-// for the float vs int8 accuracy).
+// for the float vs int8 accuracy, patch grid 2x2 for a patch_layers count).
 deploy::ExportOptions default_export_options();
 
+// The settings every stage reads, held once here; the stages pass them into the settings of
+// nas/search, nas/train and nas/deploy (stages.h, one function each). Keys: data (parsed when
+// read), data_path, seed, threads.
+struct SharedSettings {
+  data::DatasetKind data = data::DatasetKind::FashionMnist;
+  std::string data_path;  // "": the data set's standard location
+  uint64_t seed = 1;
+  int threads = 2;
+};
+
 struct PipelineConfig {
-  // data
-  std::string data = "fashion-mnist";  // fashion-mnist | mnist | cifar10
-  std::string data_path;               // "": the data set's standard location
   // The training-free search and its budgets, typed (nas/search/search.h). Keys: strategy,
   // metrics, aggregator, population, sample_size, search_steps (steps), top_k, and of
   // search.constraints max_macs, budget_sram (max_peak_sram: the peak int8 arena, also the
   // export's budget), budget_flash (max_flash), max_memory (max_scoring_memory),
   // scoring_images, max_latency_ms, mcu_mhz and target (latency_target: also the board the
   // export is verified on). Byte keys take K/M/G suffixes; 0: no limit. The search stage sets
-  // seed (the key seed), output_dir and resume.
+  // seed, output_dir and resume, and the space plans int8 memory with export_.memory.
   search::SearchSettings search = default_search_settings();
-  // int8 memory plan (nas/deploy/planner.h), one model for the search, the export and the
-  // report under budget_sram: in-place depthwise "on" | "off"; patch-based execution of the
-  // leading layers: patch_layers "if-needed" (the automatic choice only when budget_sram needs
-  // it), "0" (off), a count or "auto", patch_grid "HxW" for a count,
-  // patch_max_extra_macs the automatic choice's recomputed-MAC limit (fraction of the MACs).
-  std::string in_place = "on";
-  std::string patch_layers = "if-needed";
-  std::string patch_grid = "2x2";
-  double patch_max_extra_macs = 0.2;
   // the search space and the scoring
   std::string space = "blocks";  // blocks | mbv2
   std::string activation = "relu6";
@@ -97,19 +99,27 @@ struct PipelineConfig {
   // The training of the winner, typed (nas/train/trainer.h); the shortlist's trainings are it
   // with their own epochs, images and warm-up (shortlist_train_settings, stages.h). Keys: epochs,
   // batch (batch_size), lr and train_limit (limit: training images, 0: all). The train stage
-  // sets arch, data (data, data_path), seed, threads and out_dir; the other fields keep
+  // sets arch and out_dir, and passes shared's data, seed and threads; the other fields keep
   // default_train_settings().
   train::TrainSettings train = default_train_settings();
-  // The int8 export, typed (nas/deploy/export.h). Keys: calib_images (calibration_images) and
-  // eval_images (test images for the float vs int8 accuracy). The export stage sets out_dir,
-  // dataset, data_path, max_sram (budget_sram) and memory (in_place, patch_*).
+  // The int8 export, typed (nas/deploy/export.h). Keys: calib_images (calibration_images),
+  // calibration (calibration.method: mae | mse | minmax | percentile, parsed when read),
+  // percentile (calibration.percentile, for calibration percentile only), eval_images (test
+  // images for the float vs int8 accuracy), and the int8 memory plan (memory, nas/deploy/
+  // planner.h), one model for the search, the export and the report under budget_sram:
+  // in_place "on" | "off" (in_place_depthwise); patch_layers "if-needed" (the automatic choice
+  // only when budget_sram needs it), "0" (off), a count or "auto"; patch_grid "HxW" for a
+  // count; patch_max_extra_macs (max_extra_macs) the automatic choice's recomputed-MAC limit
+  // (fraction of the MACs). The export stage sets out_dir and passes shared's data and
+  // budget_sram (max_sram).
   deploy::ExportOptions export_ = default_export_options();
-  // verification
-  int64_t verify_images = 100;  // host: emitted C vs host executor
-  int64_t mcu_images = 10;      // the Cortex-M target under QEMU (0: skip)
-  // everything
-  uint64_t seed = 1;
-  int threads = 2;
+  // The host and Cortex-M checks of the export, typed (nas/deploy/verify.h). Keys:
+  // verify_images (images: host, emitted C vs host executor) and mcu_images (the Cortex-M
+  // target under QEMU, 0: skip). The verify stage sets work_dir and passes target.
+  deploy::VerifyOptions verify;
+  // data, data_path, seed and threads (last: first, GCC 12 warns maybe-uninitialized on
+  // PipelineConfig{} temporaries).
+  SharedSettings shared;
   std::string out;  // run directory (not stored)
 
   // Equal stored keys (config_to_json) and run directory.
@@ -129,8 +139,6 @@ void check_pipeline_config(const PipelineConfig& config);
 // How the settings of nas/search, nas/train and nas/deploy are named by the configuration's
 // keys in their checks' errors ("config key 'budget_sram'" for Constraints::max_peak_sram).
 SettingName pipeline_config_names();
-// The memory planner options of in_place / patch_* (checked by check_pipeline_config).
-deploy::PlanOptions memory_plan_options(const PipelineConfig& config);
 // The search space options of activation / stem / head / *_blocks / ir_options for the batch's
 // input and classes (make_space_options); Error naming the key.
 search::SpaceOptions space_options(const PipelineConfig& config, const ScoringBatch& batch);

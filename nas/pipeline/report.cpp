@@ -137,7 +137,7 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
   const fs::path out(c.out);
   Doc d;
   d.heading("piconas run: " + c.out, 1);
-  d.text("Data " + code(c.data) + "; budgets: peak SRAM " + code(std::to_string(c.search.constraints.max_peak_sram) + " B") +
+  d.text("Data " + code(data::dataset_kind_name(c.shared.data)) + "; budgets: peak SRAM " + code(std::to_string(c.search.constraints.max_peak_sram) + " B") +
          ", flash " + code(std::to_string(c.search.constraints.max_flash) + " B") + ", MACs " + code(std::to_string(c.search.constraints.max_macs)) +
          " per image. Resolved configuration: " + code((out / "config.json").string()) +
          ". Every number below comes with the command that reproduces it (run from the directory `piconas run` "

@@ -11,6 +11,7 @@
 #include "core/duration.h"
 #include "nas/pipeline/pipeline.h"
 #include "nas/deploy/export.h"
+#include "nas/deploy/verify.h"
 #include "nas/search/search.h"
 #include "nas/train/trainer.h"
 
@@ -34,9 +35,12 @@ nlohmann::json run_verify_stage(StageContext& ctx);
 // configuration in one place each; check_pipeline_config validates them with those libraries'
 // own checks, naming the configuration keys (pipeline_config_names).
 search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir);
-// c.export_ with the run's data, SRAM budget and memory plan, written to out_dir.
+// c.export_ with the run's data and SRAM budget, written to out_dir.
 deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir);
-// The winner's training of `arch`: c.train with the run's data, seed and threads, in out_dir.
+// c.verify with the run's target (the search's latency_target), in work_dir.
+deploy::VerifyOptions verify_options(const PipelineConfig& c, const std::string& work_dir);
+// The winner's training of `arch`: c.train with the run's shared data, seed and threads, in
+// out_dir.
 train::TrainSettings train_settings(const PipelineConfig& c, const std::string& arch,
                                     const std::string& out_dir);
 // A shortlist training: the winner's settings for `epochs` epochs on `limit` images (0: all),
@@ -45,7 +49,13 @@ train::TrainSettings shortlist_train_settings(const PipelineConfig& c, const std
                                               int64_t epochs, int64_t limit,
                                               const std::string& out_dir);
 // The `piconas train` command line that reproduces a training into `repro_dir`.
-std::string train_command(const train::TrainSettings& t, const std::string& data_name,
-                          const std::string& repro_dir);
+std::string train_command(const train::TrainSettings& t, const std::string& repro_dir);
+// The run's data set (kind and path; native channels and size), as the stages pass it.
+data::DatasetSpec dataset_spec(const SharedSettings& shared);
+// " --data NAME [--data-path P]" with data_flag for --data (search, export and verify: --dataset).
+std::string data_flags(const data::DatasetSpec& data, const char* data_flag);
+// The flags of `piconas search / export / verify / info` that reproduce a memory plan's options
+// (non-defaults of the run only; the SRAM budget is each command's own --max-sram).
+std::string memory_flags(const deploy::PlanOptions& memory);
 
 }  // namespace piconas::nas::pipeline

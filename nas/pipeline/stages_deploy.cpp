@@ -1,4 +1,5 @@
 // The export and verify stages of run_pipeline.
+#include <charconv>
 #include <filesystem>
 
 #include "core/error.h"
@@ -14,22 +15,22 @@ using nlohmann::json;
 
 namespace {
 
-// The memory flags of export / verify / info that reproduce the run's plan (non-defaults only).
-std::string memory_flags(const PipelineConfig& c) {
-  const PipelineConfig defaults;
-  std::string flags;
-  if (c.search.constraints.max_peak_sram > 0) flags += " --max-sram " + std::to_string(c.search.constraints.max_peak_sram);
-  if (c.in_place == "off") flags += " --no-in-place";
-  const bool automatic = c.patch_layers == "auto" || c.patch_layers == "if-needed";
-  if (c.patch_layers != defaults.patch_layers) flags += " --patch-layers " + shell_word(c.patch_layers);
-  if (!automatic && c.patch_grid != defaults.patch_grid) flags += " --patch-grid " + shell_word(c.patch_grid);
-  if (automatic && c.patch_max_extra_macs != defaults.patch_max_extra_macs)
-    flags += " --patch-max-extra-macs " + std::to_string(c.patch_max_extra_macs);
-  return flags;
+// The SRAM budget and memory flags of export / verify / info that reproduce the run's plan.
+std::string plan_flags(const PipelineConfig& c) {
+  const int64_t max_sram = c.search.constraints.max_peak_sram;
+  return (max_sram > 0 ? " --max-sram " + std::to_string(max_sram) : std::string()) + memory_flags(c.export_.memory);
 }
 
-std::string data_path_flag(const PipelineConfig& c) {
-  return c.data_path.empty() ? std::string() : " --data-path " + shell_word(c.data_path);
+// The calibration flags of export / verify (non-defaults only).
+std::string calibration_flags(const deploy::CalibrationOptions& calibration) {
+  const deploy::CalibrationOptions defaults;
+  if (calibration.method == deploy::CalibrationMethod::Percentile && calibration.percentile != defaults.percentile) {
+    char p[32];  // the shortest text that reads back as the same double
+    const auto end = std::to_chars(p, p + sizeof p, calibration.percentile).ptr;
+    return " --percentile " + std::string(p, end);
+  }
+  if (calibration.method == defaults.method) return "";
+  return std::string(" --calibration ") + deploy::calibration_method_name(calibration.method);
 }
 
 json check_json(const deploy::TargetCheck& t) {
@@ -52,19 +53,38 @@ json layer_instructions_json(const deploy::VerifyReport& r) {
 
 }  // namespace
 
+std::string memory_flags(const deploy::PlanOptions& memory) {
+  const deploy::PlanOptions defaults = default_export_options().memory;
+  std::string flags;
+  if (!memory.in_place_depthwise) flags += " --no-in-place";
+  const bool automatic = memory.patch_auto || memory.patch_if_needed;
+  const std::string layers = deploy::patch_layers_text(memory), grid = deploy::patch_grid_text(memory);
+  if (layers != deploy::patch_layers_text(defaults)) flags += " --patch-layers " + shell_word(layers);
+  if (!automatic && grid != deploy::patch_grid_text(defaults)) flags += " --patch-grid " + shell_word(grid);
+  if (automatic && memory.max_extra_macs != defaults.max_extra_macs)
+    flags += " --patch-max-extra-macs " + std::to_string(memory.max_extra_macs);
+  return flags;
+}
+
 deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir) {
   deploy::ExportOptions o = c.export_;
   o.out_dir = out_dir;
-  o.dataset = c.data;
-  o.data_path = c.data_path;
+  o.dataset = data::dataset_kind_name(c.shared.data);
+  o.data_path = c.shared.data_path;
   o.max_sram = c.search.constraints.max_peak_sram;  // the export picks the fastest memory plan within the budget
-  o.memory = memory_plan_options(c);
+  return o;
+}
+
+deploy::VerifyOptions verify_options(const PipelineConfig& c, const std::string& work_dir) {
+  deploy::VerifyOptions o = c.verify;
+  o.work_dir = work_dir;
+  o.target = c.search.constraints.latency_target;
   return o;
 }
 
 json run_export_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
-  set_num_threads(c.threads);
+  set_num_threads(c.shared.threads);
   const std::string checkpoint = ctx.results.at(Stage::Train).at("best_checkpoint").get<std::string>();
   const std::string out_dir = ctx.path("export");
   ctx.progress("int8 export of " + checkpoint + " (float vs int8 on " + std::to_string(c.export_.eval_images) +
@@ -72,7 +92,7 @@ json run_export_stage(StageContext& ctx) {
                false);
   const deploy::ExportReport r = deploy::export_checkpoint(checkpoint, export_options(c, out_dir));
   const deploy::DeployModel model = deploy::load_deploy_model(checkpoint);
-  const Footprint f = deployment_footprint(model.arch, memory_plan_options(c), c.search.constraints.max_peak_sram);
+  const Footprint f = deployment_footprint(model.arch, c.export_.memory, c.search.constraints.max_peak_sram);
   json layers = json::array();
   for (const LayerFootprint& l : f.layers)
     layers.push_back({{"name", l.name}, {"kind", l.kind}, {"live_sram", l.live_sram}, {"flash", l.flash}});
@@ -95,26 +115,23 @@ json run_export_stage(StageContext& ctx) {
           {"constant_bytes", f.constant_bytes},
           {"dir", out_dir},
           {"command", "piconas export " + shell_word(checkpoint) + " --out " + shell_word(ctx.path("repro/export")) +
-                          " --calib " + std::to_string(c.export_.calibration_images) + " --eval " + std::to_string(c.export_.eval_images) +
-                          " --dataset " + shell_word(c.data) + data_path_flag(c) + memory_flags(c)},
-          {"info_command", "piconas info " + shell_word(arch) + " --memory" + memory_flags(c)}};
+                          " --calib " + std::to_string(c.export_.calibration_images) +
+                          calibration_flags(c.export_.calibration) + " --eval " + std::to_string(c.export_.eval_images) +
+                          data_flags(dataset_spec(c.shared), "--dataset") + plan_flags(c)},
+          {"info_command", "piconas info " + shell_word(arch) + " --memory" + plan_flags(c)}};
 }
 
 json run_verify_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
-  set_num_threads(c.threads);
+  set_num_threads(c.shared.threads);
   const std::string checkpoint = ctx.results.at(Stage::Train).at("best_checkpoint").get<std::string>();
   const std::string target = deploy::mcu_board(c.search.constraints.latency_target).name;
-  deploy::VerifyOptions o;
-  o.work_dir = ctx.path("verify");
-  o.export_options = export_options(c, "");
-  o.images = c.verify_images;
-  o.mcu_images = c.mcu_images;
-  o.target = c.search.constraints.latency_target;
-  ctx.progress("host C on " + std::to_string(c.verify_images) + " test images, " + target + " (QEMU) on " +
-                   std::to_string(c.mcu_images),
+  const deploy::VerifyOptions o = verify_options(c, ctx.path("verify"));
+  ctx.progress("host C on " + std::to_string(o.images) + " test images, " + target + " (QEMU) on " +
+                   std::to_string(o.mcu_images),
                false);
-  const deploy::VerifyReport r = deploy::verify_checkpoint(checkpoint, ctx.path("export"), o);
+  const deploy::VerifyReport r =
+      deploy::verify_checkpoint(checkpoint, ctx.path("export"), export_options(c, ""), o);
   PICONAS_CHECK(!r.host.ran || r.host.identical,
                 "run: the emitted C differs from the host executor on " << (r.host.images - r.host.matching) << " of "
                                                                         << r.host.images << " images (" << o.work_dir
@@ -128,9 +145,9 @@ json run_verify_stage(StageContext& ctx) {
           {"layer_instructions", layer_instructions_json(r)},
           {"command", "piconas verify " + shell_word(checkpoint) + " --export " + shell_word(ctx.path("export")) +
                           " --out " + shell_word(ctx.path("repro/verify")) + " --calib " +
-                          std::to_string(c.export_.calibration_images) + " --images " + std::to_string(c.verify_images) +
-                          " --mcu-images " + std::to_string(c.mcu_images) + " --target " + target + " --dataset " + shell_word(c.data) +
-                          data_path_flag(c) + memory_flags(c)}};
+                          std::to_string(c.export_.calibration_images) + calibration_flags(c.export_.calibration) +
+                          " --images " + std::to_string(o.images) + " --mcu-images " + std::to_string(o.mcu_images) +
+                          " --target " + target + data_flags(dataset_spec(c.shared), "--dataset") + plan_flags(c)}};
 }
 
 }  // namespace piconas::nas::pipeline

@@ -29,29 +29,16 @@ std::string num(double v) {
   return buffer;
 }
 
-data::DatasetSpec dataset_spec(const PipelineConfig& c) {
-  data::DatasetSpec spec;
-  spec.kind = data::parse_dataset_kind(c.data);
-  spec.path = c.data_path;
-  return spec;
-}
-
-std::string data_flags(const PipelineConfig& c, const char* data_flag) {
-  std::string s = std::string(" ") + data_flag + " " + shell_word(c.data);
-  if (!c.data_path.empty()) s += " --data-path " + shell_word(c.data_path);
-  return s;
-}
-
 std::string search_command(const PipelineConfig& c, const std::string& out_dir) {
   const search::SearchSettings& s = c.search;
   const search::Constraints& limits = s.constraints;
-  return "piconas search" + data_flags(c, "--dataset") + " --images " + std::to_string(limits.scoring_images) +
+  return "piconas search" + data_flags(dataset_spec(c.shared), "--dataset") + " --images " + std::to_string(limits.scoring_images) +
          " --space " + c.space + " --activation " + c.activation + " --stem " + c.stem + " --head " +
          std::to_string(c.head) + " --min-blocks " + std::to_string(c.min_blocks) + " --max-blocks " +
          std::to_string(c.max_blocks) + (c.ir_options == "on" ? " --ir-options" : "") + " --strategy " + search::strategy_name(s.strategy) + " --metrics " +
          shell_word(search::metric_weights_text(s.metrics)) + " --aggregator " + search::aggregator_name(s.aggregator) +
          " --population " + std::to_string(s.population) + " --sample-size " + std::to_string(s.sample_size) +
-         " --steps " + std::to_string(s.steps) + " --seed " + std::to_string(c.seed) + " --trials " +
+         " --steps " + std::to_string(s.steps) + " --seed " + std::to_string(c.shared.seed) + " --trials " +
          std::to_string(c.trials) + " --max-sram " + std::to_string(limits.max_peak_sram) + " --max-flash " +
          std::to_string(limits.max_flash) + " --max-macs " + std::to_string(limits.max_macs) + " --max-memory " +
          byte_size_str(limits.max_scoring_memory) +
@@ -59,8 +46,8 @@ std::string search_command(const PipelineConfig& c, const std::string& out_dir) 
                                           num(limits.mcu_mhz) + " --target " +
                                           deploy::mcu_board(limits.latency_target).name
                                     : std::string()) +
-         " --top-k " + std::to_string(s.top_k) + " --threads " + std::to_string(c.threads) + " --output " +
-         shell_word(out_dir);
+         " --top-k " + std::to_string(s.top_k) + " --threads " + std::to_string(c.shared.threads) + memory_flags(c.export_.memory) +
+         " --output " + shell_word(out_dir);
 }
 
 // Trains with progress lines "what epoch e/E step s/S loss .. acc .. img/s ETA .."; data-parallel
@@ -199,7 +186,7 @@ json run_halving(StageContext& ctx, const json& candidates) {
                           {"val_accuracy", r.best_accuracy},
                           {"history", history_json(r.history)},
                           {"dir", ctx.path(name)},
-                          {"command", train_command(t, c.data, ctx.path("repro/" + name))}};
+                          {"command", train_command(t, ctx.path("repro/" + name))}};
       write_file_atomic(marker, entry.dump(2) + "\n");
       return json{{"entry", entry}, {"trained", true}};
     });
@@ -258,9 +245,22 @@ json run_halving(StageContext& ctx, const json& candidates) {
 
 }  // namespace
 
+data::DatasetSpec dataset_spec(const SharedSettings& shared) {
+  data::DatasetSpec spec;
+  spec.kind = shared.data;
+  spec.path = shared.data_path;
+  return spec;
+}
+
+std::string data_flags(const data::DatasetSpec& data, const char* data_flag) {
+  std::string s = std::string(" ") + data_flag + " " + shell_word(data::dataset_kind_name(data.kind));
+  if (!data.path.empty()) s += " --data-path " + shell_word(data.path);
+  return s;
+}
+
 search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir) {
   search::SearchSettings s = c.search;
-  s.seed = c.seed;
+  s.seed = c.shared.seed;
   s.output_dir = out_dir;
   return s;
 }
@@ -269,9 +269,9 @@ train::TrainSettings train_settings(const PipelineConfig& c, const std::string& 
                                     const std::string& out_dir) {
   train::TrainSettings t = c.train;
   t.arch = arch;
-  t.data = dataset_spec(c);
-  t.seed = c.seed;
-  t.threads = c.threads;
+  t.data = dataset_spec(c.shared);
+  t.seed = c.shared.seed;
+  t.threads = c.shared.threads;
   t.out_dir = out_dir;
   return t;
 }
@@ -287,10 +287,8 @@ train::TrainSettings shortlist_train_settings(const PipelineConfig& c, const std
   return t;
 }
 
-std::string train_command(const train::TrainSettings& t, const std::string& data_name,
-                          const std::string& repro_dir) {
-  std::string s = "piconas train --arch " + shell_word(t.arch) + " --data " + shell_word(data_name);
-  if (!t.data.path.empty()) s += " --data-path " + shell_word(t.data.path);
+std::string train_command(const train::TrainSettings& t, const std::string& repro_dir) {
+  std::string s = "piconas train --arch " + shell_word(t.arch) + data_flags(t.data, "--data");
   if (t.limit > 0) s += " --limit " + std::to_string(t.limit);
   s += " --epochs " + std::to_string(t.epochs) + " --batch " + std::to_string(t.batch_size) + " --lr " + num(t.lr) +
        " --warmup " + num(t.warmup_epochs) + " --seed " + std::to_string(t.seed) + " --threads " +
@@ -304,13 +302,14 @@ std::string train_command(const train::TrainSettings& t, const std::string& data
 
 json run_search_stage(StageContext& ctx) {
   const PipelineConfig& c = ctx.config;
-  set_num_threads(c.threads);
+  set_num_threads(c.shared.threads);
   const std::string out_dir = ctx.path("search");
-  const ScoringBatch batch = load_scoring_batch(dataset_spec(c), static_cast<int>(c.search.constraints.scoring_images), c.seed);
+  const ScoringBatch batch =
+      load_scoring_batch(dataset_spec(c.shared), static_cast<int>(c.search.constraints.scoring_images), c.shared.seed);
   search::SearchSettings s = search_settings(c, out_dir);
   search::SpaceOptions space_options = pipeline::space_options(c, batch);
   space_options.int8_block_kinds_only = search::has_deployment_budget(s.constraints);
-  space_options.deploy_memory = memory_plan_options(c);
+  space_options.deploy_memory = c.export_.memory;
   space_options.deploy_max_sram = c.search.constraints.max_peak_sram;
   const auto space = search::make_search_space(c.space, space_options);
   s.resume = fs::exists(search::search_state_path(out_dir));
@@ -320,7 +319,7 @@ json run_search_stage(StageContext& ctx) {
                    "; scoring on " + batch.description,
                false);
   const search::ScoreFn score =
-      make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.seed);
+      make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.shared.seed);
   if (!ctx.comm.is_root()) {
     search::serve_scoring(ctx.comm, *space, score);
     return json();
@@ -390,7 +389,7 @@ json run_shortlist_stage(StageContext& ctx) {
                         {"best_epoch", r.best_epoch},
                         {"history", history_json(r.history)},
                         {"dir", dir},
-                        {"command", train_command(t, c.data, ctx.path("repro/shortlist/" + std::to_string(i + 1)))}};
+                        {"command", train_command(t, ctx.path("repro/shortlist/" + std::to_string(i + 1)))}};
     write_file_atomic(marker, entry.dump(2) + "\n");
     return entry;
   });
@@ -424,7 +423,7 @@ json run_train_stage(StageContext& ctx) {
               {"last_test_accuracy", r.has_test ? json(r.test.accuracy) : json()},
               {"test_accuracy", best.meta.value("test_accuracy", json())},
               {"test_images", r.has_test ? json(r.test.count) : json()},
-              {"command", train_command(t, c.data, ctx.path("repro/train"))},
+              {"command", train_command(t, ctx.path("repro/train"))},
               {"eval_command", "piconas eval " + shell_word(r.best_checkpoint)},
               {"info_command", "piconas info " + shell_word(arch)}};
   return out;

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   FUZZ_CHECK(std::isfinite(config.train.lr) && config.train.lr > 0);
-  FUZZ_CHECK(config.search.population > 0 && config.threads > 0 && config.min_blocks >= 1);
+  FUZZ_CHECK(config.search.population > 0 && config.shared.threads > 0 && config.min_blocks >= 1);
   PipelineConfig again;
   again.out = "run";
   apply_json(again, config_to_json(config), "round trip");

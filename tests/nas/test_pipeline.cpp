@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "nas/deploy/verify.h"
 #include "nas/pipeline/pipeline.h"
+#include "nas/pipeline/stages.h"
 #include "train_fixture.h"
 
 using namespace piconas;
@@ -23,8 +24,8 @@ pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::st
   const train::TrainSettings data =
       testing::small_config(root, "unused");  // writes the synthetic IDX files
   pipeline::PipelineConfig c;
-  c.data = "mnist";
-  c.data_path = data.data.path;
+  c.shared.data = data::DatasetKind::Mnist;
+  c.shared.data_path = data.data.path;
   c.search.constraints.max_peak_sram = 16 * 1024;
   c.search.constraints.max_flash = 32 * 1024;
   c.search.constraints.max_macs = 400000;
@@ -45,9 +46,9 @@ pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::st
   c.train.lr = 0.05;
   c.export_.calibration_images = 16;
   c.export_.eval_images = 30;
-  c.verify_images = 8;
-  c.mcu_images = mcu_images;
-  c.threads = 1;
+  c.verify.images = 8;
+  c.verify.mcu_images = mcu_images;
+  c.shared.threads = 1;
   c.out = (root.path() / run).string();
   return c;
 }
@@ -130,6 +131,26 @@ TEST_CASE("piconas run end to end on a tiny data set, then a stopped and resumed
   CHECK(html.find("Live SRAM per layer") != std::string::npos);
   CHECK(html.find("Winner: accuracy per epoch") != std::string::npos);
   CHECK((md.find("Instructions per layer on cortex-m4") != std::string::npos) == mcu);
+
+  // The calibration keys reach the export and the verification (which re-exports and must
+  // find the same model.c): run a's winner exported as `piconas export --calibration minmax`.
+  pipeline::PipelineConfig minmax = tiny_config(root, "minmax", 0);
+  pipeline::apply_text(minmax, "calibration", "minmax");
+  fs::create_directories(minmax.out);
+  const Communicator single;
+  pipeline::StageContext ctx{minmax, single, {{pipeline::Stage::Train, train}}, [](const std::string&, bool) {}};
+  const nlohmann::json minmax_export = run_export_stage(ctx);
+  ctx.results[pipeline::Stage::Export] = minmax_export;
+  const nlohmann::json minmax_verify = run_verify_stage(ctx);
+  CHECK(minmax_verify["host"]["identical"].get<bool>());
+  for (const auto& stage : {minmax_export, minmax_verify})
+    CHECK(stage["command"].get<std::string>().find(" --calib 16 --calibration minmax ") != std::string::npos);
+  CHECK(exported["command"].get<std::string>().find("--calibration") == std::string::npos);  // mae: the default
+  deploy::ExportOptions by_flags = pipeline::export_options(a, minmax.out + "/by_flags");
+  by_flags.calibration.method = deploy::CalibrationMethod::MinMax;
+  deploy::export_checkpoint(train["best_checkpoint"].get<std::string>(), by_flags);
+  CHECK(read_file(minmax.out + "/export/model.c") == read_file(by_flags.out_dir + "/model.c"));
+  CHECK(read_file(minmax.out + "/export/model.c") != read_file(a.out + "/export/model.c"));
 
   // A rerun of a finished run does nothing.
   const pipeline::PipelineResult again = run_pipeline(a);
@@ -296,9 +317,12 @@ TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasi
   a.search.steps = 8;
   a.search.top_k = 2;
   a.shortlist_largest = 2;
+  pipeline::apply_text(a, "in_place", "off");  // the search plans memory with the export's options
   pipeline::RunControl stop;
   stop.stop_after = pipeline::Stage::Search;
   REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 1);
+  CHECK(stage_json(a, pipeline::Stage::Search)["command"].get<std::string>().find(" --no-in-place --output ") !=
+        std::string::npos);
   const auto candidates = stage_json(a, pipeline::Stage::Search)["candidates"];
   REQUIRE(candidates.size() == 4);
   // Expected from history.csv: step,generation,feasible,"text",params,... (texts have commas).

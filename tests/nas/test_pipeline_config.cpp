@@ -67,18 +67,28 @@ TEST_CASE("config file and flags merge over the defaults, flags win; bad keys ar
   CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(nb), doctest::Contains("space"), Error);
 }
 
-TEST_CASE("the run's trainings and export are its embedded settings plus the run's shared keys") {
+TEST_CASE("the run's trainings, export and verification are its embedded settings plus the shared keys") {
   pipeline::PipelineConfig c;
   c.out = "runs/x";
   pipeline::apply_json(c,
                        nlohmann::json::parse(R"({"epochs": 3, "batch": 32, "lr": 0.05, "train_limit": 500,
-                         "calib_images": 64, "eval_images": 200, "data": "mnist", "data_path": "d",
+                         "calib_images": 64, "calibration": "percentile", "percentile": 99.9,
+                         "eval_images": 200, "data": "mnist", "data_path": "d",
                          "seed": 7, "threads": 3, "budget_sram": "32K", "shortlist_epochs": 2,
-                         "shortlist_limit": 900})"),
+                         "shortlist_limit": 900, "in_place": "off", "patch_layers": "3",
+                         "patch_grid": "4x2", "patch_max_extra_macs": 0.5, "verify_images": 7,
+                         "mcu_images": 0, "target": "cortex-m7"})"),
                        "t.json");
+  CHECK_NOTHROW(pipeline::check_pipeline_config(c));
   CHECK(c.train.batch_size == 32);
   CHECK(c.train.limit == 500);
   CHECK(c.export_.calibration_images == 64);
+  // Each key has one owner: the shared ones once, the export's and verification's in their
+  // embedded settings.
+  CHECK(c.shared.data == data::DatasetKind::Mnist);
+  CHECK(c.shared.seed == 7);
+  CHECK(c.export_.memory.patch.layers == 3);
+  CHECK(c.verify.images == 7);
   // What `piconas train --arch tiny-bench --data mnist --data-path d --limit 500 --epochs 3
   // --batch 32 --lr 0.05 --warmup 1 --seed 7 --threads 3 --resume --checkpoint-every 100` fills.
   train::TrainSettings winner;
@@ -106,17 +116,35 @@ TEST_CASE("the run's trainings and export are its embedded settings plus the run
   shortlist.out_dir = "runs/x/shortlist/1";
   CHECK(pipeline::shortlist_train_settings(c, "tiny-bench", c.shortlist_epochs, c.shortlist_limit,
                                            "runs/x/shortlist/1") == shortlist);
-  // What `piconas export --calib 64 --eval 200 --dataset mnist --data-path d --max-sram 32768`
-  // fills, with the run's memory plan.
+  // What `piconas export --calib 64 --percentile 99.9 --eval 200 --dataset mnist --data-path d
+  // --max-sram 32768 --no-in-place --patch-layers 3 --patch-grid 4x2 --patch-max-extra-macs 0.5`
+  // fills.
   deploy::ExportOptions exported;
   exported.out_dir = "runs/x/export";
   exported.calibration_images = 64;
+  exported.calibration.method = deploy::CalibrationMethod::Percentile;
+  exported.calibration.percentile = 99.9;
   exported.eval_images = 200;
   exported.dataset = "mnist";
   exported.data_path = "d";
   exported.max_sram = 32768;
-  exported.memory = pipeline::memory_plan_options(c);
+  exported.memory.in_place_depthwise = false;
+  exported.memory.patch_if_needed = false;
+  exported.memory.patch.layers = 3;
+  exported.memory.patch.grid_h = 4;
+  exported.memory.patch.grid_w = 2;
+  exported.memory.max_extra_macs = 0.5;
   CHECK(pipeline::export_options(c, "runs/x/export") == exported);
+  // What `piconas verify --out runs/x/verify --images 7 --mcu-images 0 --target cortex-m7` fills
+  // (beside the export options above, verify's --calib ... flags).
+  deploy::VerifyOptions verified;
+  verified.work_dir = "runs/x/verify";
+  verified.images = 7;
+  verified.mcu_images = 0;
+  verified.target = deploy::McuTarget::CortexM7;
+  CHECK(pipeline::verify_options(c, "runs/x/verify") == verified);
+  // The search plans int8 memory with the same options (the stage passes export_.memory).
+  CHECK(pipeline::search_settings(c, "runs/x/search").seed == 7);
   // The keys keep their names and values in config.json.
   const nlohmann::json j = pipeline::config_to_json(c);
   CHECK(j.at("batch") == 32);
@@ -125,6 +153,30 @@ TEST_CASE("the run's trainings and export are its embedded settings plus the run
   CHECK(j.at("eval_images") == 200);
   CHECK(j.at("epochs") == 3);
   CHECK(j.at("lr") == 0.05);
+  CHECK(j.at("data") == "mnist");
+  CHECK(j.at("data_path") == "d");
+  CHECK(j.at("seed") == 7);
+  CHECK(j.at("threads") == 3);
+  CHECK(j.at("calibration") == "percentile");
+  CHECK(j.at("percentile") == 99.9);
+  CHECK(j.at("in_place") == "off");
+  CHECK(j.at("patch_layers") == "3");
+  CHECK(j.at("patch_grid") == "4x2");
+  CHECK(j.at("patch_max_extra_macs") == 0.5);
+  CHECK(j.at("verify_images") == 7);
+  CHECK(j.at("mcu_images") == 0);
+  // The defaults keep the texts of config.json before the keys had typed owners.
+  const nlohmann::json d = pipeline::config_to_json(pipeline::PipelineConfig{});
+  CHECK(d.at("data") == "fashion-mnist");
+  CHECK(d.at("data_path") == "");
+  CHECK(d.at("in_place") == "on");
+  CHECK(d.at("patch_layers") == "if-needed");
+  CHECK(d.at("patch_grid") == "2x2");
+  CHECK(d.at("patch_max_extra_macs") == 0.2);
+  CHECK(d.at("verify_images") == 100);
+  CHECK(d.at("mcu_images") == 10);
+  CHECK(d.at("calibration") == "mae");
+  CHECK(d.at("percentile") == 99.99);
 }
 
 TEST_CASE("the latency budget of a run is range-checked") {
@@ -158,35 +210,118 @@ TEST_CASE("the latency budget of a run is range-checked") {
   CHECK_NOTHROW(pipeline::check_pipeline_config(m0));
 }
 
-TEST_CASE("the int8 memory plan keys of a run map to the planner options, bad values named") {
+TEST_CASE("the int8 memory plan keys of a run are the export's planner options, bad values named") {
   pipeline::PipelineConfig c;
   c.out = "runs/x";
-  deploy::PlanOptions o = pipeline::memory_plan_options(c);
+  const deploy::PlanOptions& o = c.export_.memory;
   CHECK(o.in_place_depthwise);
   CHECK(!o.patch_auto);
   CHECK(o.patch.layers == 0);
   CHECK(o.patch_if_needed);  // patch_layers "if-needed": patched only when budget_sram needs it
   pipeline::apply_text(c, "patch_layers", "0");
-  CHECK(!pipeline::memory_plan_options(c).patch_if_needed);
+  CHECK(!o.patch_if_needed);
+  CHECK(pipeline::config_to_json(c).at("patch_layers") == "0");
   pipeline::apply_text(c, "in_place", "off");
   apply_text(c, "patch_layers", "7");
   apply_text(c, "patch_grid", "4x3");
   CHECK_NOTHROW(pipeline::check_pipeline_config(c));
-  o = memory_plan_options(c);
   CHECK(!o.in_place_depthwise);
   CHECK((o.patch.layers == 7 && o.patch.grid_h == 4 && o.patch.grid_w == 3));
   apply_text(c, "patch_layers", "auto");
   apply_text(c, "patch_max_extra_macs", "0.05");
-  o = memory_plan_options(c);
   CHECK(o.patch_auto);
   CHECK(o.max_extra_macs == doctest::Approx(0.05));
+  CHECK(o.patch.grid_h == 4);  // the grid stays for a later count
+  // Texts are refused when read, naming the key; a refused value changes nothing.
   for (auto [key, bad] : {std::pair{"in_place", "yes"}, std::pair{"patch_layers", "-1"},
                           std::pair{"patch_layers", "3x"}, std::pair{"patch_grid", "4"},
-                          std::pair{"patch_grid", "0x2"}, std::pair{"patch_max_extra_macs", "-0.5"}}) {
+                          std::pair{"patch_grid", "0x2"}}) {
     pipeline::PipelineConfig b = c;
-    pipeline::apply_text(b, key, bad);
-    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), doctest::Contains(key), Error);
+    const std::string named = std::string("config key '") + key + "'";
+    CHECK_THROWS_WITH_AS(pipeline::apply_text(b, key, bad), doctest::Contains(named.c_str()), Error);
+    CHECK(b == c);
   }
+  CHECK_THROWS_WITH_AS(pipeline::apply_json(c, {{"in_place", true}}, "f.json"),
+                       doctest::Contains("f.json: config key 'in_place': expected a string"), Error);
+  // Numbers are range-checked by the export's own check, naming the key.
+  for (const char* bad : {"-0.5", "1001", "inf", "nan"}) {
+    pipeline::PipelineConfig b = c;
+    pipeline::apply_text(b, "patch_max_extra_macs", bad);
+    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b),
+                         doctest::Contains("config key 'patch_max_extra_macs' must be a number in [0, 1000]"), Error);
+  }
+}
+
+TEST_CASE("the int8 calibration keys: export's methods, checks and error texts; a changed one is refused on resume") {
+  pipeline::PipelineConfig c;
+  c.out = "runs/x";
+  CHECK(c.export_.calibration == deploy::CalibrationOptions{});  // mae, as `piconas export`
+  for (const char* method : {"mse", "minmax", "percentile", "mae"}) {
+    pipeline::apply_text(c, "calibration", method);
+    CHECK(pipeline::export_options(c, "e").calibration.method == deploy::parse_calibration_method(method));
+    CHECK(pipeline::config_to_json(c).at("calibration") == method);
+    CHECK_NOTHROW(pipeline::check_pipeline_config(c));
+  }
+  // An unknown method: export's --calibration text, after the key.
+  std::string unknown;
+  try {
+    deploy::parse_calibration_method("kl");
+  } catch (const Error& e) {
+    unknown = e.what();
+  }
+  REQUIRE(!unknown.empty());
+  const std::string by_key = "config key 'calibration': " + unknown, in_file = "f.json: " + by_key;
+  CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "calibration", "kl"), by_key.c_str(), Error);
+  CHECK_THROWS_WITH_AS(pipeline::apply_json(c, {{"calibration", "kl"}}, "f.json"), in_file.c_str(), Error);
+  CHECK(c.export_.calibration.method == deploy::CalibrationMethod::Mae);  // unchanged
+  // The percentile: export's range check and words, naming the key instead of --percentile.
+  pipeline::apply_json(c, {{"calibration", "percentile"}, {"percentile", 99.9}}, "f.json");
+  CHECK_NOTHROW(pipeline::check_pipeline_config(c));
+  CHECK(pipeline::export_options(c, "e").calibration.percentile == 99.9);
+  for (double bad : {50.0, 100.5, std::nan("")}) {
+    pipeline::PipelineConfig b = c;
+    b.export_.calibration.percentile = bad;
+    deploy::ExportOptions by_flags = pipeline::export_options(b, "e");
+    std::string export_error;
+    try {
+      deploy::check_export_options(by_flags);
+    } catch (const Error& e) {
+      export_error = e.what();
+    }
+    const std::string flag = "export: --percentile";
+    REQUIRE(export_error.rfind(flag + " must be in (50, 100], got ", 0) == 0);
+    const std::string by_key = "config key 'percentile'" + export_error.substr(flag.size());
+    CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(b), by_key.c_str(), Error);
+  }
+  // `--percentile` excludes `--calibration` in export; stored beside it, a percentile needs it.
+  pipeline::PipelineConfig mae = c;
+  pipeline::apply_text(mae, "calibration", "mae");
+  CHECK_THROWS_WITH_AS(pipeline::check_pipeline_config(mae),
+                       doctest::Contains("config keys 'percentile' 99.9 and 'calibration' 'mae' exclude each other"), Error);
+  pipeline::apply_text(mae, "percentile", "99.99");
+  CHECK_NOTHROW(pipeline::check_pipeline_config(mae));
+
+  // Resume: the keys change the export's outputs, so another value is refused, naming the key;
+  // a run directory stored before the keys existed resumes with the defaults.
+  test::SearchTempDir dir;
+  const std::string out = dir.file("run");
+  std::filesystem::create_directories(out);
+  pipeline::PipelineConfig stored = pipeline::resolve_run_config(out, nullptr, {{"calibration", "minmax"}});
+  write_file_atomic(out + "/config.json", pipeline::config_to_json(stored).dump(2));
+  CHECK_NOTHROW(pipeline::resolve_run_config(out, nullptr, {{"calibration", "minmax"}}));
+  CHECK(pipeline::resolve_run_config(out, nullptr, {}).export_.calibration.method == deploy::CalibrationMethod::MinMax);
+  CHECK_THROWS_WITH_AS(pipeline::resolve_run_config(out, nullptr, {{"calibration", "mae"}}),
+                       doctest::Contains("calibration (\"minmax\" vs \"mae\")"), Error);
+  CHECK_THROWS_WITH_AS(
+      pipeline::resolve_run_config(out, nullptr, {{"calibration", "percentile"}, {"percentile", "99.9"}}),
+      doctest::Contains("percentile (99.99 vs 99.9)"), Error);
+  nlohmann::json old = pipeline::config_to_json(pipeline::PipelineConfig{});
+  old.erase("calibration");
+  old.erase("percentile");
+  write_file_atomic(out + "/config.json", old.dump(2));
+  CHECK(pipeline::resolve_run_config(out, nullptr, {}).export_.calibration == deploy::CalibrationOptions{});
+  CHECK_THROWS_WITH_AS(pipeline::resolve_run_config(out, nullptr, {{"calibration", "mse"}}),
+                       doctest::Contains("calibration"), Error);
 }
 
 TEST_CASE("ir_options: the blocks space's MobileNetV3 genes from the run configuration") {
@@ -392,10 +527,15 @@ TEST_CASE("one range check per settings struct; its errors name the caller's fla
       {[](pipeline::PipelineConfig& c) { c.train.limit = -1; }, "config key 'train_limit' must be >= 0 (0: all), got -1"},
       {[](pipeline::PipelineConfig& c) { c.shortlist_limit = -3; },
        "config key 'shortlist_limit' must be >= 0 (0: all), got -3"},
-      {[](pipeline::PipelineConfig& c) { c.threads = 0; }, "config key 'threads' must be in [1, 1024], got 0"},
+      {[](pipeline::PipelineConfig& c) { c.shared.threads = 0; }, "config key 'threads' must be in [1, 1024], got 0"},
       // nas/deploy's export check.
       {[](pipeline::PipelineConfig& c) { c.export_.calibration_images = 0; }, "config key 'calib_images' must be >= 1"},
       {[](pipeline::PipelineConfig& c) { c.export_.eval_images = -1; }, "config key 'eval_images' must be >= 0, got -1"},
+      {[](pipeline::PipelineConfig& c) { c.export_.memory.patch.layers = -1; },
+       "config key 'patch_layers' must be >= 0 (0: off), got -1"},
+      // nas/deploy's verification check.
+      {[](pipeline::PipelineConfig& c) { c.verify.images = 0; }, "config key 'verify_images' must be >= 1 (test images), got 0"},
+      {[](pipeline::PipelineConfig& c) { c.verify.mcu_images = -1; }, "config key 'mcu_images' must be >= 0 (0: skip), got -1"},
   };
   for (const auto& [edit, message] : cases) {
     CAPTURE(message);
