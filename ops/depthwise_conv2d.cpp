@@ -107,10 +107,9 @@ struct Direct {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
     Plan P = plan(s);
-    // Stride 1 with 5x5 and 7x7 kernels writes straight into y where the bands and passes
-    // tile the output exactly (no crop copy); 3x3 keeps the buffer and crop: measured faster
-    // that way on 96ch_3x3_s1_48 (bench_depthwise_conv2d, bench/README.md).
-    const bool direct_store = S == 1 && K >= 5 && corr_bands_exact<T>(s.out_h, s.out_w);
+    // Stride 1 writes straight into y where the bands and passes tile the output exactly (no
+    // crop copy; 3x3 too since the plane copies are inlined: bench/README.md, 2026-12-05).
+    const bool direct_store = S == 1 && corr_bands_exact<T>(s.out_h, s.out_w);
     for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& sc, int64_t lo, int64_t hi) {
       T* xp = zeroed(sc.xp, P.x.size());
       T* tmp = zeroed(sc.tmp, P.n_fwd);

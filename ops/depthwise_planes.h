@@ -29,6 +29,9 @@
 
 namespace piconas::ops::depthwise_planes {
 
+// Forces inlining where GCC would otherwise keep a call (and its captures in memory).
+#define PICONAS_DW_INLINE __attribute__((always_inline))
+
 // Every kernel works on a zero-padded copy of its input plane, so the loops over the output
 // carry no bounds checks at all; the borders are handled once, by the copy. With the 12..48
 // wide planes of TinyML nets a separate bounds-checked border path would cost more than the
@@ -36,9 +39,9 @@ namespace piconas::ops::depthwise_planes {
 // costs one load and store per input element against k*k multiply-adds per output.
 //
 // Padded layout: padded row r holds input row r - top, padded column c input column c - left.
-// With phases = S > 1 the plane is split into S*S sub-planes by (r % S, c % S), each holding
-// rows r / S and columns c / S, so a stride-S kernel reads unit-stride. Sub-planes are
-// `rows` x `pitch` and zero outside the copied input.
+// With phases = S = 2 (stride 2; otherwise phases = 1) the plane is split into S*S sub-planes
+// by (r % S, c % S), each holding rows r / S and columns c / S, so a stride-S kernel reads
+// unit-stride. Sub-planes are `rows` x `pitch` and zero outside the copied input.
 struct PadLayout {
   int64_t rows, pitch, phases, top, left;
   int64_t phase_size() const { return rows * pitch; }
@@ -59,7 +62,7 @@ inline int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; 
 // stall on store forwarding re-reading what was just stored): blocks of V lanes, then at most
 // one each of V/2 and V/4, then single elements.
 template <int64_t V, bool Overlap, class Block, class Element>
-void for_row(int64_t n, Block&& block, Element&& element) {
+PICONAS_DW_INLINE inline void for_row(int64_t n, Block&& block, Element&& element) {
   int64_t start = 0;
   if constexpr (Overlap) {
     if (n >= V) {
@@ -88,14 +91,14 @@ void for_row(int64_t n, Block&& block, Element&& element) {
 
 // dst[c] = src[c] (Accumulate: dst[c] += src[c]) for c < w.
 template <bool Accumulate, class T>
-void row_copy(const T* __restrict src, int64_t w, T* __restrict dst) {
+PICONAS_DW_INLINE inline void row_copy(const T* __restrict src, int64_t w, T* __restrict dst) {
   for_row<kLanes<T>, !Accumulate>(
       w,
-      [&]<int64_t B>(int64_t start) {
+      [&]<int64_t B>(int64_t start) PICONAS_DW_INLINE {
 #pragma omp simd
         for (int64_t c = start; c < start + B; ++c) dst[c] = Accumulate ? dst[c] + src[c] : src[c];
       },
-      [&](int64_t c) { dst[c] = Accumulate ? dst[c] + src[c] : src[c]; });
+      [&](int64_t c) PICONAS_DW_INLINE { dst[c] = Accumulate ? dst[c] + src[c] : src[c]; });
 }
 
 // Stride-2 column pairs: even[k] = src[2k], odd[k] = src[2k + 1] for k < half.
@@ -137,20 +140,21 @@ void merge_pairs_add(const T* __restrict even, const T* __restrict odd, int64_t 
 // buffer zeroed once stays a valid padded plane for every plane copied into it.
 template <class T>
 void copy_into_padded(const PadLayout& L, const T* x, int64_t h, int64_t w, T* out) {
-  const int64_t S = L.phases;
+  if (L.phases == 1) {
+    T* first = out + L.top * L.pitch + L.left;
+    for (int64_t r = 0; r < h; ++r) row_copy<false>(x + r * w, w, first + r * L.pitch);
+    return;
+  }
+  // Two phases (stride 2; the only other layout): constant divisions, no idiv per row.
   for (int64_t r = 0; r < h; ++r) {
     int64_t pr = r + L.top;
     const T* src = x + r * w;
-    T* row = out + (pr % S) * S * L.phase_size() + (pr / S) * L.pitch;
-    if (S == 1) {
-      row_copy<false>(src, w, row + L.left);
-    } else {
-      // Even input columns land in column phase left % 2, odd ones in the other phase.
-      T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
-      T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
-      split_pairs(src, w / 2, d0, d1);
-      if (w % 2) d0[w / 2] = src[w - 1];
-    }
+    T* row = out + (pr % 2) * 2 * L.phase_size() + (pr / 2) * L.pitch;
+    // Even input columns land in column phase left % 2, odd ones in the other phase.
+    T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
+    T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
+    split_pairs(src, w / 2, d0, d1);
+    if (w % 2) d0[w / 2] = src[w - 1];
   }
 }
 
@@ -229,7 +233,6 @@ using Vec = typename VecOf<T, B>::type;
 // f(std::integral_constant<int, I>{}) for I = 0 .. N-1, unrolled at compile time. The bodies
 // must be inlined (PICONAS_DW_INLINE on every lambda): past GCC's inlining limits (7x7
 // kernels) the accumulator array would otherwise go through memory between calls.
-#define PICONAS_DW_INLINE __attribute__((always_inline))
 template <int N, class F>
 PICONAS_DW_INLINE inline void static_for(F&& f) {
   [&]<int... I>(std::integer_sequence<int, I...>) PICONAS_DW_INLINE {
