@@ -265,18 +265,21 @@ constexpr bool row_phase_used(int m, int pr) {
   return false;
 }
 
-// One pass of corr_rows: RB output rows [oh0, oh0 + RB) x B columns from c0, out rows
-// out_pitch apart. Sub-plane row oh0 + m of row phase pr feeds output row oh0 + r through
-// kernel row i = pr + S * (m - r), so each input vector is loaded once and used by up to
-// ceil(K / S) kernel rows (corr_flat loads it once per tap). The loops run m, pr, j, so each
-// output sums bias, then the taps in row-major (i, j) order, like the naive loop.
-template <class T, int K, int S, int RB, int B>
+// One pass of corr_rows: RB output rows [oh0, oh0 + RB) x CB vectors of B columns from c0,
+// out rows out_pitch apart. Sub-plane row oh0 + m of row phase pr feeds output row oh0 + r
+// through kernel row i = pr + S * (m - r), so each input vector is loaded once and used by up
+// to ceil(K / S) kernel rows (corr_flat loads it once per tap), and each weight is broadcast
+// once for its CB vectors. The loops run m, pr, j, so each output sums bias, then the taps in
+// row-major (i, j) order, like the naive loop (the same sums for every CB).
+template <class T, int K, int S, int RB, int B, int CB = 1>
 void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
                     T* __restrict out, int64_t out_pitch, int64_t oh0, int64_t c0) {
   using V = Vec<T, B>;
   constexpr int kReach = (K - 1) / S;
-  V acc[RB];
-  for (int r = 0; r < RB; ++r) acc[r] = V{} + bias;
+  V acc[RB][CB];
+  static_for<RB>([&](auto r) PICONAS_DW_INLINE {
+    static_for<CB>([&](auto cb) PICONAS_DW_INLINE { acc[r][cb] = V{} + bias; });
+  });
   const T* base = in + oh0 * L.pitch + c0;
   static_for<RB + kReach>([&](auto m) PICONAS_DW_INLINE {
     static_for<S>([&](auto pr) PICONAS_DW_INLINE {
@@ -284,20 +287,33 @@ void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restr
       constexpr bool kUsed = row_phase_used<K, S, RB>(kM, kPr);
       if constexpr (kUsed) {
         static_for<K>([&](auto j) PICONAS_DW_INLINE {
-          V x;
           constexpr int kJ = decltype(j)::value;
-          std::memcpy(&x, base + (kPr * S + kJ % S) * L.phase_size() + kM * L.pitch + kJ / S,
-                      sizeof x);
-          keep_in_register(x);
+          V x[CB];
+          static_for<CB>([&](auto cb) PICONAS_DW_INLINE {
+            std::memcpy(&x[cb],
+                        base + (kPr * S + kJ % S) * L.phase_size() + kM * L.pitch + kJ / S +
+                            decltype(cb)::value * B,
+                        sizeof(V));
+            // (With several vectors GCC keeps them in registers unasked, and the asm barrier
+            // would make it store them to the stack.)
+            if constexpr (CB == 1) keep_in_register(x[cb]);
+          });
           static_for<RB>([&](auto r) PICONAS_DW_INLINE {
             constexpr int u = kM - decltype(r)::value, i = kPr + S * u;
-            if constexpr (u >= 0 && i < K) acc[decltype(r)::value] += w[i * K + kJ] * x;
+            if constexpr (u >= 0 && i < K) {
+              const T wv = w[i * K + kJ];
+              static_for<CB>([&](auto cb) PICONAS_DW_INLINE { acc[r][cb] += wv * x[cb]; });
+            }
           });
         });
       }
     });
   });
-  for (int r = 0; r < RB; ++r) std::memcpy(out + (oh0 + r) * out_pitch + c0, &acc[r], sizeof(V));
+  static_for<RB>([&](auto r) PICONAS_DW_INLINE {
+    static_for<CB>([&](auto cb) PICONAS_DW_INLINE {
+      std::memcpy(out + (oh0 + r) * out_pitch + c0 + cb * B, &acc[r][cb], sizeof(V));
+    });
+  });
 }
 
 // The half-register rest of a stride-1 corr_rows band, two rows per register: lanes [0, H)
@@ -343,14 +359,25 @@ void corr_row_pairs_pass(const T* __restrict in, const PadLayout& L, const T* __
 // oh < rows (a multiple of RB), ow < cols, in bands of RB rows and passes of one register
 // of columns (a half register for a short rest). Writes up to rows * out_pitch +
 // kRegisterLanes elements of out (exactly rows * cols when corr_bands_exact); reads up to (rows + (K-1)/S) * pitch + kRegisterLanes of each sub-plane.
+// Vector registers of columns per corr_rows pass of RB rows. 3x3 with 16 registers (AVX2): 4
+// rows x 3 vectors (12 accumulators, each weight broadcast once per 3 multiply-adds), 1.2x
+// faster than 8 rows x 1 vector on 96ch_3x3_s1_48; 5x5 / 7x7 measured no faster that way
+// (GCC spills), and AVX-512 keeps 1 (bench/README.md, 2026-12-05).
+template <int K, int RB>
+constexpr int kWideVectors = kRegisterBytes == 32 && K == 3 && RB == 4 ? 3 : 1;
+
 template <class T, int K, int S, int RB>
 void corr_rows(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
                T* __restrict out, int64_t out_pitch, int64_t rows, int64_t cols) {
   constexpr int V = kRegisterLanes<T>;
   T wr[K * K];
   std::copy_n(w, K * K, wr);
+  constexpr int CB = kWideVectors<K, RB>;
   for (int64_t oh0 = 0; oh0 < rows; oh0 += RB) {
     int64_t c0 = 0;
+    if constexpr (CB > 1)
+      for (; cols - c0 >= CB * V; c0 += CB * V)
+        corr_rows_pass<T, K, S, RB, V, CB>(in, L, wr, bias, out, out_pitch, oh0, c0);
     for (; cols - c0 > V / 2; c0 += V)
       corr_rows_pass<T, K, S, RB, V>(in, L, wr, bias, out, out_pitch, oh0, c0);
     if (c0 < cols) {
@@ -373,7 +400,9 @@ int64_t corr_bands_size(int64_t h, int64_t pitch) {
 template <class T, int K, int S>
 void corr_bands(const T* in, const PadLayout& L, const T* w, T bias, T* out, int64_t out_pitch,
                 int64_t h, int64_t cols) {
-  if (band_rows(h) == 8)
+  // 4-row bands where they give wide passes (never more rows than bands of 8).
+  constexpr int kWide = kWideVectors<K, 4>;
+  if (band_rows(h) == 8 && !(kWide > 1 && cols >= kWide * kRegisterLanes<T>))
     corr_rows<T, K, S, 8>(in, L, w, bias, out, out_pitch, round_up(h, 8), cols);
   else
     corr_rows<T, K, S, 4>(in, L, w, bias, out, out_pitch, round_up(h, 4), cols);
