@@ -107,10 +107,9 @@ struct Direct {
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
     Plan P = plan(s);
-    // Stride 1 with 5x5 and 7x7 kernels writes straight into y where the bands and passes
-    // tile the output exactly (no crop copy); 3x3 keeps the buffer and crop: measured faster
-    // that way on 96ch_3x3_s1_48 (bench_depthwise_conv2d, bench/README.md).
-    const bool direct_store = S == 1 && K >= 5 && corr_bands_exact<T>(s.out_h, s.out_w);
+    // Stride 1 writes straight into y where the bands and passes tile the output exactly (no
+    // crop copy; 3x3 too since the plane copies are inlined: bench/README.md, 2026-12-05).
+    const bool direct_store = S == 1 && corr_bands_exact<T>(s.out_h, s.out_w);
     for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& sc, int64_t lo, int64_t hi) {
       T* xp = zeroed(sc.xp, P.x.size());
       T* tmp = zeroed(sc.tmp, P.n_fwd);
@@ -118,6 +117,10 @@ struct Direct {
         int64_t c = p % s.in_channels;
         const T* wc = w + c * K * K;
         const T b = bias ? bias[c] : T(0);
+        if (S == 1 && p + 1 < hi) {  // stride 2: measured no faster with it
+          prefetch_plane<false>(x + (p + 1) * in_size, in_size);
+          prefetch_plane<true>(y + (p + 1) * out_size, out_size);
+        }
         copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp);
         // Stride 2 stays flat: its 12-wide outputs (144ch_3x3_s2_24) would fill 3/4 of a
         // register per row pass, and bench_depthwise_conv2d measured the flat loop faster.

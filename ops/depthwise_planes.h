@@ -29,6 +29,9 @@
 
 namespace piconas::ops::depthwise_planes {
 
+// Forces inlining where GCC would otherwise keep a call (and its captures in memory).
+#define PICONAS_DW_INLINE __attribute__((always_inline))
+
 // Every kernel works on a zero-padded copy of its input plane, so the loops over the output
 // carry no bounds checks at all; the borders are handled once, by the copy. With the 12..48
 // wide planes of TinyML nets a separate bounds-checked border path would cost more than the
@@ -36,9 +39,9 @@ namespace piconas::ops::depthwise_planes {
 // costs one load and store per input element against k*k multiply-adds per output.
 //
 // Padded layout: padded row r holds input row r - top, padded column c input column c - left.
-// With phases = S > 1 the plane is split into S*S sub-planes by (r % S, c % S), each holding
-// rows r / S and columns c / S, so a stride-S kernel reads unit-stride. Sub-planes are
-// `rows` x `pitch` and zero outside the copied input.
+// With phases = S = 2 (stride 2; otherwise phases = 1) the plane is split into S*S sub-planes
+// by (r % S, c % S), each holding rows r / S and columns c / S, so a stride-S kernel reads
+// unit-stride. Sub-planes are `rows` x `pitch` and zero outside the copied input.
 struct PadLayout {
   int64_t rows, pitch, phases, top, left;
   int64_t phase_size() const { return rows * pitch; }
@@ -59,7 +62,7 @@ inline int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; 
 // stall on store forwarding re-reading what was just stored): blocks of V lanes, then at most
 // one each of V/2 and V/4, then single elements.
 template <int64_t V, bool Overlap, class Block, class Element>
-void for_row(int64_t n, Block&& block, Element&& element) {
+PICONAS_DW_INLINE inline void for_row(int64_t n, Block&& block, Element&& element) {
   int64_t start = 0;
   if constexpr (Overlap) {
     if (n >= V) {
@@ -88,14 +91,14 @@ void for_row(int64_t n, Block&& block, Element&& element) {
 
 // dst[c] = src[c] (Accumulate: dst[c] += src[c]) for c < w.
 template <bool Accumulate, class T>
-void row_copy(const T* __restrict src, int64_t w, T* __restrict dst) {
+PICONAS_DW_INLINE inline void row_copy(const T* __restrict src, int64_t w, T* __restrict dst) {
   for_row<kLanes<T>, !Accumulate>(
       w,
-      [&]<int64_t B>(int64_t start) {
+      [&]<int64_t B>(int64_t start) PICONAS_DW_INLINE {
 #pragma omp simd
         for (int64_t c = start; c < start + B; ++c) dst[c] = Accumulate ? dst[c] + src[c] : src[c];
       },
-      [&](int64_t c) { dst[c] = Accumulate ? dst[c] + src[c] : src[c]; });
+      [&](int64_t c) PICONAS_DW_INLINE { dst[c] = Accumulate ? dst[c] + src[c] : src[c]; });
 }
 
 // Stride-2 column pairs: even[k] = src[2k], odd[k] = src[2k + 1] for k < half.
@@ -137,21 +140,32 @@ void merge_pairs_add(const T* __restrict even, const T* __restrict odd, int64_t 
 // buffer zeroed once stays a valid padded plane for every plane copied into it.
 template <class T>
 void copy_into_padded(const PadLayout& L, const T* x, int64_t h, int64_t w, T* out) {
-  const int64_t S = L.phases;
+  if (L.phases == 1) {
+    T* first = out + L.top * L.pitch + L.left;
+    for (int64_t r = 0; r < h; ++r) row_copy<false>(x + r * w, w, first + r * L.pitch);
+    return;
+  }
+  // Two phases (stride 2; the only other layout): constant divisions, no idiv per row.
   for (int64_t r = 0; r < h; ++r) {
     int64_t pr = r + L.top;
     const T* src = x + r * w;
-    T* row = out + (pr % S) * S * L.phase_size() + (pr / S) * L.pitch;
-    if (S == 1) {
-      row_copy<false>(src, w, row + L.left);
-    } else {
-      // Even input columns land in column phase left % 2, odd ones in the other phase.
-      T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
-      T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
-      split_pairs(src, w / 2, d0, d1);
-      if (w % 2) d0[w / 2] = src[w - 1];
-    }
+    T* row = out + (pr % 2) * 2 * L.phase_size() + (pr / 2) * L.pitch;
+    // Even input columns land in column phase left % 2, odd ones in the other phase.
+    T* d0 = row + (L.left % 2) * L.phase_size() + L.left / 2;
+    T* d1 = row + ((L.left + 1) % 2) * L.phase_size() + (L.left + 1) / 2;
+    split_pairs(src, w / 2, d0, d1);
+    if (w % 2) d0[w / 2] = src[w - 1];
   }
+}
+
+// Asks for the n elements from p to be brought into the cache (Write: for writing), one
+// request per 64-byte line: called on the next plane while the current one computes, so that
+// the plane copy and the output stores of a large batch do not wait on memory.
+template <bool Write, class T>
+void prefetch_plane(const T* p, int64_t n) {
+  const char* bytes = reinterpret_cast<const char*>(p);
+  const int64_t size = n * static_cast<int64_t>(sizeof(T));
+  for (int64_t b = 0; b < size; b += 64) __builtin_prefetch(bytes + b, Write ? 1 : 0, 3);
 }
 
 // Flat correlation: with the output laid out at the input's pitch, every output row and
@@ -229,7 +243,6 @@ using Vec = typename VecOf<T, B>::type;
 // f(std::integral_constant<int, I>{}) for I = 0 .. N-1, unrolled at compile time. The bodies
 // must be inlined (PICONAS_DW_INLINE on every lambda): past GCC's inlining limits (7x7
 // kernels) the accumulator array would otherwise go through memory between calls.
-#define PICONAS_DW_INLINE __attribute__((always_inline))
 template <int N, class F>
 PICONAS_DW_INLINE inline void static_for(F&& f) {
   [&]<int... I>(std::integer_sequence<int, I...>) PICONAS_DW_INLINE {
@@ -262,18 +275,21 @@ constexpr bool row_phase_used(int m, int pr) {
   return false;
 }
 
-// One pass of corr_rows: RB output rows [oh0, oh0 + RB) x B columns from c0, out rows
-// out_pitch apart. Sub-plane row oh0 + m of row phase pr feeds output row oh0 + r through
-// kernel row i = pr + S * (m - r), so each input vector is loaded once and used by up to
-// ceil(K / S) kernel rows (corr_flat loads it once per tap). The loops run m, pr, j, so each
-// output sums bias, then the taps in row-major (i, j) order, like the naive loop.
-template <class T, int K, int S, int RB, int B>
+// One pass of corr_rows: RB output rows [oh0, oh0 + RB) x CB vectors of B columns from c0,
+// out rows out_pitch apart. Sub-plane row oh0 + m of row phase pr feeds output row oh0 + r
+// through kernel row i = pr + S * (m - r), so each input vector is loaded once and used by up
+// to ceil(K / S) kernel rows (corr_flat loads it once per tap), and each weight is broadcast
+// once for its CB vectors. The loops run m, pr, j, so each output sums bias, then the taps in
+// row-major (i, j) order, like the naive loop (the same sums for every CB).
+template <class T, int K, int S, int RB, int B, int CB = 1>
 void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
                     T* __restrict out, int64_t out_pitch, int64_t oh0, int64_t c0) {
   using V = Vec<T, B>;
   constexpr int kReach = (K - 1) / S;
-  V acc[RB];
-  for (int r = 0; r < RB; ++r) acc[r] = V{} + bias;
+  V acc[RB][CB];
+  static_for<RB>([&](auto r) PICONAS_DW_INLINE {
+    static_for<CB>([&](auto cb) PICONAS_DW_INLINE { acc[r][cb] = V{} + bias; });
+  });
   const T* base = in + oh0 * L.pitch + c0;
   static_for<RB + kReach>([&](auto m) PICONAS_DW_INLINE {
     static_for<S>([&](auto pr) PICONAS_DW_INLINE {
@@ -281,20 +297,33 @@ void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restr
       constexpr bool kUsed = row_phase_used<K, S, RB>(kM, kPr);
       if constexpr (kUsed) {
         static_for<K>([&](auto j) PICONAS_DW_INLINE {
-          V x;
           constexpr int kJ = decltype(j)::value;
-          std::memcpy(&x, base + (kPr * S + kJ % S) * L.phase_size() + kM * L.pitch + kJ / S,
-                      sizeof x);
-          keep_in_register(x);
+          V x[CB];
+          static_for<CB>([&](auto cb) PICONAS_DW_INLINE {
+            std::memcpy(&x[cb],
+                        base + (kPr * S + kJ % S) * L.phase_size() + kM * L.pitch + kJ / S +
+                            decltype(cb)::value * B,
+                        sizeof(V));
+            // (With several vectors GCC keeps them in registers unasked, and the asm barrier
+            // would make it store them to the stack.)
+            if constexpr (CB == 1) keep_in_register(x[cb]);
+          });
           static_for<RB>([&](auto r) PICONAS_DW_INLINE {
             constexpr int u = kM - decltype(r)::value, i = kPr + S * u;
-            if constexpr (u >= 0 && i < K) acc[decltype(r)::value] += w[i * K + kJ] * x;
+            if constexpr (u >= 0 && i < K) {
+              const T wv = w[i * K + kJ];
+              static_for<CB>([&](auto cb) PICONAS_DW_INLINE { acc[r][cb] += wv * x[cb]; });
+            }
           });
         });
       }
     });
   });
-  for (int r = 0; r < RB; ++r) std::memcpy(out + (oh0 + r) * out_pitch + c0, &acc[r], sizeof(V));
+  static_for<RB>([&](auto r) PICONAS_DW_INLINE {
+    static_for<CB>([&](auto cb) PICONAS_DW_INLINE {
+      std::memcpy(out + (oh0 + r) * out_pitch + c0 + cb * B, &acc[r][cb], sizeof(V));
+    });
+  });
 }
 
 // The half-register rest of a stride-1 corr_rows band, two rows per register: lanes [0, H)
@@ -340,14 +369,25 @@ void corr_row_pairs_pass(const T* __restrict in, const PadLayout& L, const T* __
 // oh < rows (a multiple of RB), ow < cols, in bands of RB rows and passes of one register
 // of columns (a half register for a short rest). Writes up to rows * out_pitch +
 // kRegisterLanes elements of out (exactly rows * cols when corr_bands_exact); reads up to (rows + (K-1)/S) * pitch + kRegisterLanes of each sub-plane.
+// Vector registers of columns per corr_rows pass of RB rows. 3x3 with 16 registers (AVX2): 4
+// rows x 3 vectors (12 accumulators, each weight broadcast once per 3 multiply-adds), 1.2x
+// faster than 8 rows x 1 vector on 96ch_3x3_s1_48; 5x5 / 7x7 measured no faster that way
+// (GCC spills), and AVX-512 keeps 1 (bench/README.md, 2026-12-05).
+template <int K, int RB>
+constexpr int kWideVectors = kRegisterBytes == 32 && K == 3 && RB == 4 ? 3 : 1;
+
 template <class T, int K, int S, int RB>
 void corr_rows(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
                T* __restrict out, int64_t out_pitch, int64_t rows, int64_t cols) {
   constexpr int V = kRegisterLanes<T>;
   T wr[K * K];
   std::copy_n(w, K * K, wr);
+  constexpr int CB = kWideVectors<K, RB>;
   for (int64_t oh0 = 0; oh0 < rows; oh0 += RB) {
     int64_t c0 = 0;
+    if constexpr (CB > 1)
+      for (; cols - c0 >= CB * V; c0 += CB * V)
+        corr_rows_pass<T, K, S, RB, V, CB>(in, L, wr, bias, out, out_pitch, oh0, c0);
     for (; cols - c0 > V / 2; c0 += V)
       corr_rows_pass<T, K, S, RB, V>(in, L, wr, bias, out, out_pitch, oh0, c0);
     if (c0 < cols) {
@@ -370,7 +410,9 @@ int64_t corr_bands_size(int64_t h, int64_t pitch) {
 template <class T, int K, int S>
 void corr_bands(const T* in, const PadLayout& L, const T* w, T bias, T* out, int64_t out_pitch,
                 int64_t h, int64_t cols) {
-  if (band_rows(h) == 8)
+  // 4-row bands where they give wide passes (never more rows than bands of 8).
+  constexpr int kWide = kWideVectors<K, 4>;
+  if (band_rows(h) == 8 && !(kWide > 1 && cols >= kWide * kRegisterLanes<T>))
     corr_rows<T, K, S, 8>(in, L, w, bias, out, out_pitch, round_up(h, 8), cols);
   else
     corr_rows<T, K, S, 4>(in, L, w, bias, out, out_pitch, round_up(h, 4), cols);
