@@ -396,6 +396,8 @@ def study_seed(args, seed):
                 r[rung + "_retest_val"] = value((rung + "_retest", i), "val")
     # --finished-only: the networks whose ground truth is done (the others are left out).
     rows = [r for r in rows if r["G"] is not None]
+    if len(rows) < 3:  # --finished-only, too early
+        return {}
     largest = max(range(len(rows)), key=lambda i: rows[i]["params"])
     G = [r["G"] for r in rows]
     for r, a in zip(rows, freerea_aggregate(rows)):
