@@ -41,15 +41,20 @@ For every seed:
 Only the Python standard library is used. Everything is written to --out (one folder per seed,
 study.json with every number, study.md with the tables, study.svg with G against the
 aggregate, #params and the rung-2 validation accuracy); reruns reuse finished trainings.
-A variant of the run (e.g. --run-name run_params --run-args "--metrics naswot,logsynflow,skip,params")
-reuses the sample's trainings and adds its own run, winner training and study_<name>.* files.
+A variant of the run (e.g. --run-name run_params --run-args "--metrics naswot,logsynflow,skip,params",
+or in the same process --variant NAME=FLAGS, repeatable) reuses the sample's trainings and adds
+its own run, pick training and study_<name>.* files; picks are trained once per architecture.
+--rung-repeat r1f,r2f trains the fixed-validation rungs again with seed + 1000 and reports the
+Spearman between the two rankings: the noise ceiling of a rung's ranking. A killed study resumes
+(finished trainings and runs are kept, a killed training continues from its last.ckpt).
 Example (the issue's full study is --networks 40 --epochs 2 --limit 20000):
   python3 bench/search_quality.py --piconas build/bin/piconas --seeds 1,2,3 --networks 20 \
       --epochs 2 --limit 10000 --jobs 2 --threads 1 --out runs/search_quality
 """
 import argparse
-import concurrent.futures
 import csv
+import hashlib
+import heapq
 import json
 import math
 import os
@@ -57,6 +62,7 @@ import random
 import statistics
 import subprocess
 import sys
+import threading
 
 PANELS = [("aggregate", "freerea aggregate"), ("params", "#params"),
           ("r2_val", "rung-2 validation accuracy")]
@@ -91,7 +97,8 @@ def ranks(values):
 
 
 def spearman(x, y):
-    pairs = [(a, b) for a, b in zip(x, y) if a is not None and math.isfinite(a)]
+    pairs = [(a, b) for a, b in zip(x, y)
+             if a is not None and math.isfinite(a) and b is not None and math.isfinite(b)]
     if len(pairs) < 3:
         return float("nan")
     rx, ry = ranks([p[0] for p in pairs]), ranks([p[1] for p in pairs])
@@ -128,9 +135,13 @@ def train(args, arch, seed, epochs, limit, folder, warmup=1.0, val_images=0):
     set is `limit` images, and no test evaluation (test None)."""
     summary = os.path.join(folder, "summary.json")
     cpu_file = os.path.join(folder, "cpu_seconds.txt")
+    if not os.path.exists(cpu_file) and args.finished_only:
+        return None
     if not os.path.exists(cpu_file):
         os.makedirs(folder, exist_ok=True)
         extra = ["--val-images", str(val_images), "--no-test"] if val_images > 0 else []
+        if os.path.exists(os.path.join(folder, "last.ckpt")):  # killed: continue it
+            extra.append("--resume")
         cpu = run([args.piconas, "train", "--arch", arch, "--epochs", str(epochs), "--limit",
                    str(limit), "--warmup", str(warmup), "--seed", str(seed), "--threads",
                    str(args.threads), "--out", folder] + extra, os.path.join(folder, "log.txt"))
@@ -144,12 +155,56 @@ def train(args, arch, seed, epochs, limit, folder, warmup=1.0, val_images=0):
             "cpu": cpu}
 
 
-def train_all(args, jobs):
-    """Runs the trainings {key: (arch, seed, epochs, limit, folder, warmup[, val_images])},
-    --jobs at a time."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {k: pool.submit(train, args, *job) for k, job in jobs.items()}
-        return {k: f.result() for k, f in futures.items()}
+class Scheduler:
+    """Runs jobs on `workers` threads, always the pending job of lowest priority first (ties in
+    submission order); a job may submit more. So a study stopped early has its most useful
+    trainings (the runs' picks, then the sample's ground truth) done first."""
+
+    def __init__(self, workers):
+        self.workers, self.heap, self.results, self.running, self.count = workers, [], {}, 0, 0
+        self.cv = threading.Condition()
+        self.error = None
+
+    def submit(self, priority, key, fn, *fn_args):
+        with self.cv:
+            if key not in self.results:
+                heapq.heappush(self.heap, (priority, self.count, key, fn, fn_args))
+                self.count += 1
+                self.results[key] = None
+                self.cv.notify()
+
+    def _work(self):
+        while True:
+            with self.cv:
+                while not self.heap and self.running and self.error is None:
+                    self.cv.wait()
+                if not self.heap or self.error is not None:
+                    self.cv.notify_all()
+                    return
+                _, _, key, fn, fn_args = heapq.heappop(self.heap)
+                self.running += 1
+            try:
+                value = fn(*fn_args)
+            except Exception as e:  # stop every worker, report the first failure
+                with self.cv:
+                    self.error = self.error or e
+                    self.running -= 1
+                    self.cv.notify_all()
+                return
+            with self.cv:
+                self.results[key] = value
+                self.running -= 1
+                self.cv.notify_all()
+
+    def run(self):
+        threads = [threading.Thread(target=self._work) for _ in range(self.workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if self.error is not None:
+            raise self.error
+        return self.results
 
 
 def feasible_rows(history):
@@ -226,15 +281,18 @@ def fit_pick(rule, subset, features, rung1, rung2, keep, eta):
     return halving_pick(first + added, rung1, rung2, keep)
 
 
-def run_pick(args, seed, base):
-    """`piconas run --stop-after shortlist` with the default configuration: its pick, the largest
-    feasible network of its search, and the CPU seconds of search + shortlist."""
-    folder = os.path.join(base, args.run_name)
-    cpu_file = os.path.join(base, args.run_name + "_cpu_seconds.txt")
+def run_pick(args, seed, base, name, run_args):
+    """`piconas run --stop-after shortlist` with the default configuration plus run_args, in
+    folder `name`: its pick, the largest feasible network of its search, and the CPU seconds of
+    search + shortlist."""
+    folder = os.path.join(base, name)
+    cpu_file = os.path.join(base, name + "_cpu_seconds.txt")
+    if not os.path.exists(cpu_file) and args.finished_only:
+        return None
     if not os.path.exists(cpu_file):
         cpu = run([args.piconas, "run", "--out", folder, "--seed", str(seed), "--threads",
-                   str(args.threads), "--stop-after", "shortlist"] + args.run_args.split(),
-                  os.path.join(base, args.run_name + "_log.txt"))
+                   str(args.threads), "--stop-after", "shortlist"] + run_args.split(),
+                  os.path.join(base, name + "_log.txt"))
         with open(cpu_file, "w") as f:
             f.write("%.3f\n" % cpu)
     with open(cpu_file) as f:
@@ -246,10 +304,26 @@ def run_pick(args, seed, base):
     largest = max(searched, key=lambda r: r["params"])
     return {"arch": winner, "largest_arch": largest["text"], "largest_params": largest["params"],
             "cpu_seconds": cpu, "shortlist_images": halving["total_images"],
-            "searched": len(searched)}
+            "searched": len(searched), "args": run_args}
+
+
+def variants(args):
+    """[(name, run_args)]: --run-name/--run-args, then every --variant NAME=ARGS."""
+    out = [(args.run_name, args.run_args)]
+    for text in args.variant:
+        name, _, run_args = text.partition("=")
+        out.append((name, run_args))
+    return out
+
+
+def pick_folder(base, kind, arch):
+    """Trainings of a run's pick live under full/ (repeat/ for seed + 1000), named by the
+    architecture, so variants that pick the same network share one training."""
+    return os.path.join(base, kind, "pick_" + hashlib.sha1(arch.encode()).hexdigest()[:12])
 
 
 def study_seed(args, seed):
+    """{variant name: result} for one seed; every training and run is cached in its folder."""
     base = os.path.join(args.out, "seed%d" % seed)
     sample = os.path.join(base, "sample")
     if not os.path.exists(os.path.join(sample, "history.csv")):
@@ -260,12 +334,8 @@ def study_seed(args, seed):
              "--seed", str(seed), "--threads", str(args.threads), "--output", sample],
             os.path.join(base, "search_log.txt"))
     rows = feasible_rows(os.path.join(sample, "history.csv"))
-    picked = run_pick(args, seed, base)
     r1, r2 = args.halving_images, args.halving_images * args.halving_eta
-    jobs = {"run": (picked["arch"], seed, args.epochs, args.limit,
-                    os.path.join(base, "full", args.run_name), 1.0),
-            "largest_search": (picked["largest_arch"], seed, args.epochs, args.limit,
-                               os.path.join(base, "full", "largest_search"), 1.0)}
+    jobs = {}
     for i, r in enumerate(rows):
         jobs[("G", i)] = (r["text"], seed, args.epochs, args.limit,
                           os.path.join(base, "full", str(i)), 1.0)
@@ -276,21 +346,59 @@ def study_seed(args, seed):
             for rung, images in (("r1f", r1), ("r2f", r2)):
                 jobs[(rung, i)] = (r["text"], seed, 1, images, os.path.join(
                     base, "r%d_val%d" % (images, args.val_images), str(i)), 0.2, args.val_images)
+        for rung, images in (("r1f", r1), ("r2f", r2)):  # the same rung with seed + 1000
+            if args.val_images > 0 and rung in args.rung_repeat.split(","):
+                jobs[(rung + "_retest", i)] = (r["text"], seed + 1000, 1, images, os.path.join(
+                    base, "r%d_val%d_seed%d" % (images, args.val_images, seed + 1000), str(i)), 0.2,
+                    args.val_images)
     largest = max(range(len(rows)), key=lambda i: rows[i]["params"])
-    for name, arch in (("run", picked["arch"]), ("largest", rows[largest]["text"])):
-        if not args.repeat:
-            break
-        jobs[("repeat", name)] = (arch, seed + 1000, args.epochs, args.limit,
-                                  os.path.join(base, "repeat", args.run_name if name == "run"
-                                               else name), 1.0)
-    done = train_all(args, jobs)
+    if args.repeat:
+        jobs[("repeat", "largest")] = (rows[largest]["text"], seed + 1000, args.epochs, args.limit,
+                                       os.path.join(base, "repeat", "largest"), 1.0)
+    # Order: the runs, the trainings of their picks as soon as a run is done (with the sample's
+    # largest network), then network by network of the sample its ground truth, rungs and rung
+    # retests (so a study stopped early has whole rows for its first networks), then the
+    # seed + 1000 repeats.
+    def priority(key):
+        if key == ("G", largest):
+            return 1
+        return 6 if key[0] == "repeat" else 2 + key[1] / (len(rows) + 1)
+    scheduler = Scheduler(args.jobs)
+
+    def run_then_picks(name, run_args):
+        p = run_pick(args, seed, base, name, run_args)
+        if p is None:
+            return None
+        wanted = [("full", seed, p["arch"]), ("full", seed, p["largest_arch"])]
+        if args.repeat:
+            wanted.append(("repeat", seed + 1000, p["arch"]))
+        for kind, train_seed, arch in wanted:
+            scheduler.submit(1 if kind == "full" else 6, (kind, arch), train, args, arch,
+                             train_seed, args.epochs, args.limit, pick_folder(base, kind, arch), 1.0)
+        return p
+
+    for name, run_args in variants(args):
+        scheduler.submit(0, ("run", name), run_then_picks, name, run_args)
+    for key, job in jobs.items():
+        scheduler.submit(priority(key), key, train, args, *job)
+    done = scheduler.run()
+    picked = {name: done[("run", name)] for name, _ in variants(args)
+              if done[("run", name)] is not None}
+    value = lambda key, field: done[key][field] if done.get(key) is not None else None
     for i, r in enumerate(rows):
-        r["G"] = done[("G", i)]["test"]
+        r["G"] = value(("G", i), "test")
         for rung in (("r1", "r2") if args.hold_out_rungs else ()):
-            r[rung + "_val"] = done[(rung, i)]["val"]
-            r[rung + "_test"] = done[(rung, i)]["test"]
+            r[rung + "_val"] = value((rung, i), "val")
+            r[rung + "_test"] = value((rung, i), "test")
         for rung in (("r1f", "r2f") if args.val_images > 0 else ()):
-            r[rung + "_val"] = done[(rung, i)]["val"]
+            r[rung + "_val"] = value((rung, i), "val")
+            if (rung + "_retest", i) in done:
+                r[rung + "_retest_val"] = value((rung + "_retest", i), "val")
+    # --finished-only: the networks whose ground truth is done (the others are left out).
+    rows = [r for r in rows if r["G"] is not None]
+    if len(rows) < 3:  # --finished-only, too early
+        return {}
+    largest = max(range(len(rows)), key=lambda i: rows[i]["params"])
     G = [r["G"] for r in rows]
     for r, a in zip(rows, freerea_aggregate(rows)):
         r["aggregate"] = a
@@ -302,16 +410,22 @@ def study_seed(args, seed):
     if args.val_images > 0:
         keys += ["r1f_val", "r2f_val"]
     correlation = {k: spearman([r[k] for r in rows], G) for k in keys}
+    # Reliability of a rung's ranking (its ceiling): the Spearman between the rung trained with
+    # seed and with seed + 1000 (another subset, validation set, initialisation and order), and
+    # the retest's own correlation with G.
+    retest = {}
+    for rung in ("r1f", "r2f"):
+        if rung + "_retest_val" in rows[0]:
+            retest[rung] = {"retest": spearman([r[rung + "_val"] for r in rows],
+                                               [r[rung + "_retest_val"] for r in rows]),
+                            "retest_vs_G": spearman([r[rung + "_retest_val"] for r in rows], G)}
 
     n = len(rows)
     rng = random.Random(seed)
     subsets = [rng.sample(range(n), min(args.top_k, n)) for _ in range(args.subsets)]
     keep = -(-args.top_k // args.halving_eta)
     proxy = max(range(n), key=lambda i: rows[i]["aggregate"])
-    train_cpu = done["run"]["cpu"]
-    full_cpu = train_cpu / (args.epochs * args.limit) * args.full_epochs * args.full_images
-    picks = {"largest": rows[largest]["G"], "largest_search": done["largest_search"]["test"],
-             "proxy": rows[proxy]["G"], "run": done["run"]["test"]}
+    picks = {"largest": rows[largest]["G"], "proxy": rows[proxy]["G"]}
     # The run's halving over random top-k subsets of the sample (random search at the same
     # training budget), over the sample's top-k by another ranking (no extra training: every
     # sample network has both rungs), and over the whole sample keeping top-k / eta by rung 1.
@@ -331,7 +445,8 @@ def study_seed(args, seed):
         top += sorted((i for i in range(n) if i not in top), key=lambda i: -rows[i]["params"])[
             :args.largest_m]
         picks["size_aware_halving"] = G[halving_pick(top, rung1, rung2, keep)]
-    if args.val_images > 0:
+    if args.val_images > 0 and all(r["r1f_val"] is not None and r["r2f_val"] is not None
+                                   for r in rows):
         # The same replays with the rungs ranked on the fixed validation set, and the fitted
         # re-rankings (fit_pick) on it.
         rung1f = [r["r1f_val"] for r in rows]
@@ -354,20 +469,37 @@ def study_seed(args, seed):
                            (rung + "f_val", args.val_images)):
             if count <= 0 or key not in rows[0]:
                 continue
-            values = sorted(r[key] for r in rows)
+            values = sorted(r[key] for r in rows if r[key] is not None)
+            if len(values) < 2:
+                continue
             p = statistics.fmean(values)
             noise[key] = {"images": count, "se": math.sqrt(p * (1 - p) / count),
                           "median_gap": statistics.median(b - a for a, b in zip(values, values[1:])),
                           "std": statistics.pstdev(values)}
-    return {"seed": seed, "networks": n, "correlation": correlation, "rung_noise": noise,
-            "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
-            "picks": picks,
-            "repeat": {name: done[("repeat", name)]["test"] for name in ("run", "largest")
-                       if ("repeat", name) in done},
-            "run": {**picked, "params": next((r["params"] for r in rows
-                                              if r["text"] == picked["arch"]), None),
-                    "full_training_cpu_estimate": full_cpu},
-            "largest_arch": rows[largest]["text"], "rows": rows}
+    common = {"seed": seed, "networks": n, "correlation": correlation, "rung_noise": noise,
+              "rung_retest": retest,
+              "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
+              "largest_arch": rows[largest]["text"], "rows": rows}
+    out = {}
+    nan = {"test": math.nan}
+    for name, p in picked.items():
+        trained = done.get(("full", p["arch"]))
+        if trained is None:  # --finished-only and the pick not trained yet
+            continue
+        full_cpu = trained["cpu"] / (args.epochs * args.limit) * args.full_epochs * args.full_images
+        repeat = {k: done[key]["test"] for k, key in (("run", ("repeat", p["arch"])),
+                                                      ("largest", ("repeat", "largest")))
+                  if done.get(key) is not None}
+        out[name] = {**common, "variant": name,
+                     "picks": {"largest": picks["largest"],
+                               "largest_search": (done.get(("full", p["largest_arch"])) or nan)["test"],
+                               "proxy": picks["proxy"], "run": trained["test"],
+                               **{k: v for k, v in picks.items() if k not in ("largest", "proxy")}},
+                     "repeat": repeat,
+                     "run": {**p, "params": next((r["params"] for r in rows
+                                                  if r["text"] == p["arch"]), None),
+                             "full_training_cpu_estimate": full_cpu}}
+    return out
 
 
 def write_plot(path, results, panels=PANELS):
@@ -377,11 +509,14 @@ def write_plot(path, results, panels=PANELS):
     w, h, pad = 360, 280, 45
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
              'font-family="sans-serif" font-size="11">' % (len(panels) * w, h + 20)]
-    rows = [(k, r) for k, res in enumerate(results) for r in res["rows"]]
-    ys = [r["G"] for _, r in rows]
+    every = [(k, r) for k, res in enumerate(results) for r in res["rows"]]
+    ys = [r["G"] for _, r in every]
     y0, y1 = min(ys), max(ys) + 1e-9
     for panel, (key, label) in enumerate(panels):
+        rows = [(k, r) for k, r in every if r.get(key) is not None]
         xs = [r[key] for _, r in rows]
+        if not xs:
+            continue
         x0, x1 = min(xs), max(xs) + 1e-9
         ox = panel * w
         parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>' %
@@ -403,11 +538,12 @@ def write_plot(path, results, panels=PANELS):
         f.write("\n".join(parts) + "\n")
 
 
-def write_report(args, results):
+def write_report(args, results, name):
     keys = list(results[0]["correlation"])
     lines = ["# Search-quality study", "",
              "Command: `python3 bench/search_quality.py %s`" % " ".join(sys.argv[1:]), "",
-             "Ground truth G: test accuracy after %d epoch(s) on %d training images." %
+             "Variant `%s`: `piconas run --stop-after shortlist %s`" % (name, results[0]["run"]["args"]),
+             "", "Ground truth G: test accuracy after %d epoch(s) on %d training images." %
              (args.epochs, args.limit), "",
              "## Spearman rank correlation with G", "",
              "| seed | n | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
@@ -422,7 +558,8 @@ def write_report(args, results):
     for r in results:
         lines.append("| %d | %.2f | %.2f | %s |" % (
             r["seed"], 100 * r["median_G"], 100 * r["mean_G"], " | ".join(
-                "%.2f (%+.2f)" % (100 * r["picks"][k], 100 * (r["picks"][k] - r["median_G"]))
+                "%.2f (%+.2f)" % (100 * r["picks"].get(k, math.nan),
+                                  100 * (r["picks"].get(k, math.nan) - r["median_G"]))
                 for k in picks)))
     lines += ["", "## Rung noise (points): validation sampling SE of one accuracy / median gap "
               "between neighbouring sample networks / std over the sample", ""]
@@ -431,6 +568,13 @@ def write_report(args, results):
             "%s on %d images: %.2f / %.2f / %.2f" % (k, v["images"], 100 * v["se"],
                                                      100 * v["median_gap"], 100 * v["std"])
             for k, v in r["rung_noise"].items()))
+    if any(r["rung_retest"] for r in results):
+        lines += ["", "## Rung ranking noise: Spearman between a rung trained with seed and with "
+                  "seed + 1000 (the ceiling of its ranking) / of the seed + 1000 rung with G", ""]
+        for r in results:
+            lines.append("- seed %d: " % r["seed"] + "; ".join(
+                "%s %.2f / %.2f" % (k, v["retest"], v["retest_vs_G"])
+                for k, v in r["rung_retest"].items()))
     keep = -(-args.top_k // args.halving_eta)
     r1, r2 = args.halving_images, args.halving_images * args.halving_eta
     lines += ["", "Training images of the selection: run, random_halving and *_halving %d "
@@ -449,7 +593,7 @@ def write_report(args, results):
     if len(results) > 1:
         lines += ["", "Seed-to-seed noise (std over seeds of margin over the median, points): " +
                   ", ".join("%s %.2f" % (k, 100 * statistics.stdev(
-                      r["picks"][k] - r["median_G"] for r in results)) for k in picks)]
+                      r["picks"].get(k, math.nan) - r["median_G"] for r in results)) for k in picks)]
     lines += ["", "## Goal per seed", "",
               "| seed | run - largest | run - largest_search | run - median | run - random_halving "
               "| search + shortlist CPU s | winner's full training CPU s (est.) | ratio |",
@@ -462,7 +606,7 @@ def write_report(args, results):
             100 * (p["run"] - p.get("random_halving", p.get("random_halving_fixed", math.nan))),
             run["cpu_seconds"], run["full_training_cpu_estimate"],
             run["cpu_seconds"] / run["full_training_cpu_estimate"]))
-    stem = os.path.join(args.out, "study" + ("" if args.run_name == "run" else "_" + args.run_name))
+    stem = os.path.join(args.out, "study" + ("" if name == "run" else "_" + name))
     with open(stem + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(stem + ".json", "w") as f:
@@ -492,6 +636,9 @@ def main():
     p.add_argument("--repeat", type=int, default=1,
                    help="1: train the run's pick and the largest network again with seed + 1000 "
                         "(noise of G); 0: skip")
+    p.add_argument("--rung-repeat", default="",
+                   help="with --val-images: rungs (r1f, r2f, comma-separated) trained again with "
+                        "seed + 1000 to measure the noise of their ranking")
     p.add_argument("--subsets", type=int, default=500,
                    help="random top-k subsets of the sample for random + halving")
     p.add_argument("--full-epochs", type=int, default=8, help="the run's winner training: epochs")
@@ -500,6 +647,12 @@ def main():
     p.add_argument("--run-name", default="run",
                    help="folder of the run per seed; another name studies a variant (--run-args) "
                         "on the same sample and writes study_<name>.*")
+    p.add_argument("--variant", action="append", default=[],
+                   help="NAME=FLAGS: one more `piconas run` variant on the same sample, in folder "
+                        "NAME, reported in study_NAME.* (repeatable)")
+    p.add_argument("--finished-only", action="store_true",
+                   help="start no training or run: report what is finished (networks without "
+                        "their ground truth are left out)")
     p.add_argument("--jobs", type=int, default=2, help="trainings at once")
     p.add_argument("--max-sram", type=int, default=65536)
     p.add_argument("--max-flash", type=int, default=262144)
@@ -509,7 +662,10 @@ def main():
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     results = [study_seed(args, int(s)) for s in args.seeds.split(",")]
-    write_report(args, results)
+    for name, _ in variants(args):
+        done = [r[name] for r in results if name in r]
+        if done:
+            write_report(args, done, name)
 
 
 if __name__ == "__main__":

@@ -77,17 +77,31 @@ same "$work/rl_whole/history.csv" "$work/rl_killed/history.csv" "rl search histo
 same "$work/rl_whole/best.json" "$work/rl_killed/best.json" "rl search best.json"
 
 # --- piconas run's successive-halving shortlist: killed in the search or inside a rung -----
+# Twice: rungs ranked on their own hold-out (the default), and on one fixed validation set of
+# 500 train-split images for every rung and candidate (--halving-val-images).
 run_args=(run --search-steps 10 --population 8 --top-k 4 --halving-eta 2 --halving-images 300 --seed 7
           --threads 2 --stop-after shortlist)
-"$piconas" "${run_args[@]}" --out "$work/run_whole" >/dev/null 2>&1
-"$piconas" "${run_args[@]}" --out "$work/run_killed" >/dev/null 2>&1 &
-run_pid=$!
-sleep "$((RANDOM % 8 + 2)).$((RANDOM % 10))"
-kill -9 "$run_pid" 2>/dev/null || true
-wait "$run_pid" 2>/dev/null || true
-"$piconas" "${run_args[@]}" --out "$work/run_killed" >/dev/null 2>&1
-same "$work/run_whole/shortlist/halving.csv" "$work/run_killed/shortlist/halving.csv" "run shortlist/halving.csv"
-same "$work/run_whole/shortlist/halving.json" "$work/run_killed/shortlist/halving.json" "run shortlist/halving.json"
+kill_run() {  # kill_run NAME EXTRA_FLAGS...
+  local name=$1
+  shift
+  "$piconas" "${run_args[@]}" "$@" --out "$work/${name}_whole" >/dev/null 2>&1
+  "$piconas" "${run_args[@]}" "$@" --out "$work/${name}_killed" >/dev/null 2>&1 &
+  local pid=$!
+  sleep "$((RANDOM % 8 + 2)).$((RANDOM % 10))"
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  "$piconas" "${run_args[@]}" "$@" --out "$work/${name}_killed" >/dev/null 2>&1
+  same "$work/${name}_whole/shortlist/halving.csv" "$work/${name}_killed/shortlist/halving.csv" "$name shortlist/halving.csv"
+  same "$work/${name}_whole/shortlist/halving.json" "$work/${name}_killed/shortlist/halving.json" "$name shortlist/halving.json"
+}
+kill_run run
+kill_run run_val --halving-val-images 500
+grep -q '"val_images": 500' "$work/run_val_killed/shortlist/halving.json" ||
+  { echo "FAIL: --halving-val-images 500 is not in run_val's halving.json"; exit 1; }
+# Every rung training of the killed and resumed run validated on the same images.
+sets=$( (grep -ho '"val_set_fnv1a": *"[0-9a-f]*' "$work"/run_val_killed/shortlist/rung*/*/summary.json || true) |
+  sort -u | wc -l)
+[ "$sets" -eq 1 ] || { echo "FAIL: run_val's rungs validated on $sets different sets"; exit 1; }
 
 # --- export: every file is written atomically, a rerun gives the same bytes ---------------
 export_args=(export "$work/train_whole/last.ckpt" --eval 200)
@@ -113,4 +127,4 @@ for ref in export_whole export_new; do
 done
 [ "$pair" != none ] || { echo "FAIL: export killed while overwriting left a mixed model.h / model.c"; exit 1; }
 if ls "$work/export_over" | grep -q '\.tmp\.'; then echo "FAIL: temporary file inside the export folder"; exit 1; fi
-echo "kill_resume: training, search, rl search, run shortlist (halving) and export survive kill -9 (seed $seed)"
+echo "kill_resume: training, search, rl search, run shortlist (halving, also on a fixed validation set) and export survive kill -9 (seed $seed)"
