@@ -26,7 +26,7 @@ struct KernelArgs {
   piconas_add_params add{};
   piconas_pool_params pool{};  // MaxPool, AvgPool (window: the layer's kernel)
   int32_t pad_value = 0;       // AvgPool with count_include_pad: the input zero point
-  // Add, Hardswish: elements; ChannelMul: pixels; Mul: elements when input2 has the output's
+  // Add, Hardswish, Logistic: elements; ChannelMul: pixels; Mul: elements when input2 has the output's
   // channels (piconas_mul_s8), else pixels (a 1xHxW gate: piconas_pixel_mul_s8)
   int32_t size = 0;
 };

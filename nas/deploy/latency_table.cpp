@@ -81,6 +81,13 @@ const LatencyTable& builtin_latency_table() {
           {McuTarget::CortexM4, LatencyKernel::Mul, {937.051323, 0, 56.0079656, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
           {McuTarget::CortexM7, LatencyKernel::Mul, {924.632228, 0, 55.0084667, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
           {McuTarget::CortexM55, LatencyKernel::Mul, {937.051323, 0, 56.0079656, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+          // Logistic (logistic_s8, a table lookup): not fitted. Two points measured under QEMU
+          // (tests/deploy/test_mcu.cpp, the sigmoid graph network's 288- and 36-element lookups,
+          // 2026-12-05): per element and per call. samples 0.
+          {McuTarget::CortexM0, LatencyKernel::Logistic, {29.0, 0, 8.96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+          {McuTarget::CortexM4, LatencyKernel::Logistic, {19.3, 0, 5.99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+          {McuTarget::CortexM7, LatencyKernel::Logistic, {19.3, 0, 5.99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+          {McuTarget::CortexM55, LatencyKernel::Logistic, {23.4, 0, 4.99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
       },
       {
           {McuTarget::CortexM0, 0.0570306863, 38},
