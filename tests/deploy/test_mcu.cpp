@@ -178,7 +178,7 @@ TEST_SUITE("mcu" * doctest::skip()) {
       CHECK(apart.in_place_layers == 0);
       check_run(target, "gated graph net", apart, 8);
       // Layers 2 and 4: the elementwise and the pixel-gate mul, 8x6x6 outputs each (the
-      // latency model's hand-made mul rows: docs/latency.md).
+      // latency model's mul rows: docs/latency.md).
       REQUIRE(apart.check.layer_instructions.size() == 8);
       MESSAGE(std::string(mcu_board(target).name) << ": mul " << apart.check.layer_instructions[2]
                                      << " instructions, pixel-gate mul "
