@@ -15,7 +15,9 @@
 //       cortex-m4/m7); unpacked (patched draws whose budget leaves no room for
 //       the packed scratch of a k > 1 conv, the stem: cortex-m4/m7 run it
 //       through the unpacked im2col kernel); pool (graph networks with max /
-//       average pools, INPUT 1x28x28).
+//       average pools, INPUT 1x28x28); gated (graph networks with sigmoid and
+//       hard-sigmoid gates: elementwise, per-pixel and squeeze-and-excitation
+//       muls, logistic layers; INPUT 1x28x28).
 //   bench_latency fit OUT.cpp FIT_LIST HELDOUT_LIST [HELDOUT_JSON]
 //       least-squares fit (nas/deploy/latency_fit.h) per target and kernel
 //       variant of the per-layer instruction counts in
@@ -186,6 +188,81 @@ ArchSpec pool_network(Rng& rng) {
                     layers + "]}");
 }
 
+// A graph network on a 1x28x28 input with gates: after a conv stem (+ BatchNorm, ReLU; stride 1
+// or 2), two to four units, each one of: features times a gate of their shape (a conv with bias,
+// then a sigmoid or a hard-sigmoid; piconas_mul_s8), times a one-channel gate per pixel (a 1x1
+// or 3x3 conv to one channel, then a sigmoid or a hard-sigmoid; piconas_pixel_mul_s8), a
+// squeeze-and-excitation scale with a sigmoid gate, a sigmoid on the features themselves, or a
+// stride-2 conv; a same-shape product's operands in either order (graph text: a broadcast gate
+// comes second). The Mul, PixelMul and Logistic kernels' calibration (the blocks space has none).
+ArchSpec gated_network(Rng& rng) {
+  std::string layers;
+  int index = 0;
+  std::string last;  // the features the next unit reads
+  const auto add = [&](const std::string& name, const std::string& body) {
+    layers += std::string(layers.empty() ? "" : ", ") + "{\"name\": \"" + name + "\", " + body + "}";
+    return name;
+  };
+  const auto conv = [&](int out, int kernel, int stride, bool bias, const std::string& input) {
+    const std::string k = std::to_string(kernel), s = std::to_string(stride);
+    const std::string p = std::to_string(kernel / 2);
+    return add("c" + std::to_string(++index),
+               "\"op\": \"conv\", \"out\": " + std::to_string(out) + ", \"kernel\": [" + k + ", " +
+                   k + "], \"stride\": [" + s + ", " + s + "], \"pad\": [" + p + ", " + p + "]" +
+                   (bias ? ", \"bias\": true" : "") +
+                   (input.empty() ? "" : ", \"inputs\": [\"" + input + "\"]"));
+  };
+  const auto act = [&](const std::string& op) {
+    return add("a" + std::to_string(++index), "\"op\": \"" + op + "\"");
+  };
+  const auto gate_act = [&]() { return act(rng.uniform_int(0, 3) > 0 ? "sigmoid" : "hsigmoid"); };
+  const auto mul = [&](const std::string& features, const std::string& gate, bool same_shape) {
+    const bool swap = same_shape && rng.uniform_int(0, 1) == 0;
+    return add("m" + std::to_string(++index), "\"op\": \"mul\", \"inputs\": [\"" +
+                                                  (swap ? gate : features) + "\", \"" +
+                                                  (swap ? features : gate) + "\"]");
+  };
+  const int widths[] = {4, 8, 12, 16};
+  int width = widths[rng.uniform_int(0, 3)];
+  conv(width, 3, rng.uniform_int(1, 2), false, "");
+  add("b" + std::to_string(++index), "\"op\": \"batchnorm\"");
+  last = act("relu");
+  const int units = rng.uniform_int(2, 4);
+  for (int u = 0; u < units; ++u) {
+    switch (rng.uniform_int(0, 4)) {
+      case 0:  // elementwise gate
+        conv(width, 1 + 2 * rng.uniform_int(0, 1), 1, true, last);
+        last = mul(last, gate_act(), true);
+        break;
+      case 1:  // one-channel gate per pixel
+        conv(1, 1 + 2 * rng.uniform_int(0, 1), 1, true, last);
+        last = mul(last, gate_act(), false);
+        break;
+      case 2: {  // squeeze-and-excitation with a sigmoid gate
+        add("g" + std::to_string(++index),
+            "\"op\": \"global_avgpool\", \"inputs\": [\"" + last + "\"]");
+        conv(std::max(2, width / 2), 1, 1, true, "");
+        act("relu");
+        conv(width, 1, 1, true, "");
+        last = mul(last, act("sigmoid"), false);
+        break;
+      }
+      case 3:  // a sigmoid on the features
+        conv(width, 1, 1, true, last);
+        last = act("sigmoid");
+        break;
+      default:  // a stride-2 conv, maybe wider
+        width = widths[rng.uniform_int(0, 3)];
+        conv(width, 3, 2, true, last);
+        last = act("relu");
+    }
+  }
+  add("gp", "\"op\": \"global_avgpool\", \"inputs\": [\"" + last + "\"]");
+  add("fc", "\"op\": \"linear\", \"out\": 10");
+  return parse_arch("{\"graph\": 1, \"input\": [1, 28, 28], \"classes\": 10, \"layers\": [" +
+                    layers + "]}");
+}
+
 // Whether cortex-m4 runs a conv with a k > 1 window (the stem) through the unpacked im2col
 // kernel under `flags`: the budget leaves no room for its packed scratch (latency_kernels).
 bool runs_unpacked_im2col(const ArchSpec& spec, const std::string& flags) {
@@ -203,16 +280,16 @@ bool runs_unpacked_im2col(const ArchSpec& spec, const std::string& flags) {
 // "budget" (each line "ARCH<TAB>FLAGS", budget_flags), "patched" (budget draws
 // with automatic patching only), "tight" (those at the least patched arena),
 // "unpacked" (patched draws with an unpacked im2col conv on cortex-m4),
-// "pool" (pool_network; INPUT must be 1x28x28).
+// "pool" (pool_network), "gated" (gated_network; both INPUT 1x28x28).
 int sample(int count, uint64_t seed, const std::string& input, const std::string& target,
            const std::string& kind) {
   PICONAS_CHECK(
       kind == "default" || kind == "mbv3" || kind == "budget" || kind == "patched" ||
-          kind == "tight" || kind == "unpacked" || kind == "pool",
+          kind == "tight" || kind == "unpacked" || kind == "pool" || kind == "gated",
       "sample: unknown kind '" << kind
-                               << "' (default, mbv3, budget, patched, tight, unpacked, pool)");
-  PICONAS_CHECK(kind != "pool" || input == "1x28x28",
-                "sample: pool networks take a 1x28x28 input, got " << input);
+                               << "' (default, mbv3, budget, patched, tight, unpacked, pool, gated)");
+  PICONAS_CHECK((kind != "pool" && kind != "gated") || input == "1x28x28",
+                "sample: " << kind << " networks take a 1x28x28 input, got " << input);
   search::SpaceOptions options;
   options.input = input == "3x32x32" ? Shape3{3, 32, 32} : Shape3{1, 28, 28};
   options.int8_block_kinds_only = true;
@@ -237,6 +314,7 @@ int sample(int count, uint64_t seed, const std::string& input, const std::string
         continue;  // a window larger than its input
       }
     }
+    if (kind == "gated") spec = gated_network(rng);
     if (!deploy::int8_problems(spec).empty()) continue;
     const bool budget =
         kind == "budget" || kind == "patched" || kind == "tight" || kind == "unpacked";

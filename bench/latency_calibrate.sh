@@ -16,7 +16,10 @@
 #    3x32x32 patched models whose budget leaves a k > 1 conv (the stem) unpacked on
 #    cortex-m4/m7 (the unpacked im2col kernel); POOL_FIT (seed 13) and POOL_HELDOUT (seed 14)
 #    graph networks with max / average pools that fit the cortex-m0 board, measured on
-#    cortex-m0 too; MobileNetV3-Small on 1x28x28 (held out, with MBV3_HELDOUT > 0); for
+#    cortex-m0 too; GATED_FIT (seed 21) and GATED_HELDOUT (seed 22) graph networks with sigmoid
+#    and hard-sigmoid gates (elementwise, per-pixel and squeeze-and-excitation muls, logistic
+#    layers) that fit the cortex-m0 board, measured on every target too;
+#    MobileNetV3-Small on 1x28x28 (held out, with MBV3_HELDOUT > 0); for
 #    cortex-m0 the same kinds again as 1x28x28 models that fit its board (16 KB of RAM, 256 KB
 #    of flash): M0_FIT (seed 3) and M0_HELDOUT (seed 4) random ones, and mbv3 / budget sets
 #    scaled by M0_FIT / FIT and M0_HELDOUT / HELDOUT (seeds 9-12), measured on cortex-m0 only;
@@ -36,14 +39,14 @@
 # Rebuild piconas afterwards to compile the new table in. Environment: BUILD (default build),
 # FIT (default 40), HELDOUT (default 24), MBV3_FIT (8), MBV3_HELDOUT (4), BUDGET_FIT (10),
 # BUDGET_HELDOUT (6), PATCHED_FIT (12), PATCHED_HELDOUT (4), TIGHT_FIT (4), UNPACKED_FIT (8),
-# UNPACKED_HELDOUT (4), POOL_FIT (8), POOL_HELDOUT (4),
+# UNPACKED_HELDOUT (4), POOL_FIT (8), POOL_HELDOUT (4), GATED_FIT (12), GATED_HELDOUT (6),
 # TARGETS (default "cortex-m4 cortex-m7 cortex-m55"), M0_FIT (default 40),
 # M0_HELDOUT (default 24; both 0: no cortex-m0 rows), TABLE (default
 # nas/deploy/latency_table.cpp), HELDOUT_JSON (default tests/deploy/latency_heldout.json),
 # JOBS (default 2).
 set -euo pipefail
 if [ $# -ne 1 ]; then
-  sed -n '2,43p' "$0" >&2
+  sed -n '2,46p' "$0" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,6 +70,8 @@ unpacked_fit=${UNPACKED_FIT:-8}
 unpacked_heldout=${UNPACKED_HELDOUT:-4}
 pool_fit=${POOL_FIT:-8}
 pool_heldout=${POOL_HELDOUT:-4}
+gated_fit=${GATED_FIT:-12}
+gated_heldout=${GATED_HELDOUT:-6}
 table=${TABLE:-$here/../nas/deploy/latency_table.cpp}
 heldout_json=${HELDOUT_JSON:-$here/../tests/deploy/latency_heldout.json}
 export TARGETS=${TARGETS:-cortex-m4 cortex-m7 cortex-m55}
@@ -162,6 +167,12 @@ make_set poolheldout "$pool_heldout" 14 pool cortex-m0
 cat "$work/poolfit.list" "$work/poolheldout.list" |
   TARGETS="$TARGETS cortex-m0" xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
 
+# The gated networks (mul, pixel mul and logistic layers): small enough for cortex-m0 too.
+make_set gatedfit "$gated_fit" 21 gated cortex-m0
+make_set gatedheldout "$gated_heldout" 22 gated cortex-m0
+cat "$work/gatedfit.list" "$work/gatedheldout.list" |
+  TARGETS="$TARGETS cortex-m0" xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
+
 # The cortex-m0 sets: small models, measured on cortex-m0 only.
 make_set m0fit "$m0_fit" 3 default cortex-m0
 make_set m0heldout "$m0_heldout" 4 default cortex-m0
@@ -173,10 +184,10 @@ m0_sets="m0fit m0heldout m0mbv3fit m0mbv3heldout m0budgetfit m0budgetheldout"
 for set in $m0_sets; do cat "$work/$set.list"; done |
   TARGETS=cortex-m0 xargs -P "${JOBS:-2}" -I{} bash -c 'measure {}'
 
-cat "$work"/{fit,mbv3fit,budgetfit,patchedfit,tightfit,unpackedfit,poolfit}.list \
+cat "$work"/{fit,mbv3fit,budgetfit,patchedfit,tightfit,unpackedfit,poolfit,gatedfit}.list \
   "$work"/{m0fit,m0mbv3fit,m0budgetfit}.list \
   >"$work/all-fit.list"
-cat "$work"/{heldout,mbv3heldout,budgetheldout,patchedheldout,unpackedheldout,poolheldout}.list \
+cat "$work"/{heldout,mbv3heldout,budgetheldout,patchedheldout,unpackedheldout,poolheldout,gatedheldout}.list \
   "$work/reference.list" \
   "$work"/{m0heldout,m0mbv3heldout,m0budgetheldout}.list \
   >"$work/all-heldout.list"

@@ -84,6 +84,7 @@ std::shared_ptr<Module> build_module(const LayerInfo& row) {
     case LayerKind::ChannelMul:
       break;
     case LayerKind::Hardswish:  // int8 graph only (lowering.h): no lowering row has it
+    case LayerKind::Logistic:
     case LayerKind::Mul:
       throw Error("build_network: layer '" + row.name + "' is not a lowering row");
   }

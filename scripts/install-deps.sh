@@ -5,7 +5,7 @@ packages=(
   build-essential cmake
   libeigen3-dev doctest-dev libbenchmark-dev
   libstb-dev libturbojpeg0-dev pkg-config nlohmann-json3-dev libcli11-dev zlib1g-dev
-  libonnx-dev libprotobuf-dev
+  libonnx-dev libprotobuf-dev libgemmlowp-dev
   dataset-fashion-mnist
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
   clang libclang-rt-14-dev llvm

@@ -290,6 +290,8 @@ const char* layer_kind_name(LayerKind kind) {
       return "hardswish";
     case LayerKind::Mul:
       return "mul";
+    case LayerKind::Logistic:
+      return "logistic";
   }
   return "unknown";
 }

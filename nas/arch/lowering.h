@@ -89,8 +89,10 @@ enum class LayerKind {
   ChannelMul,  // squeeze-and-excitation scale (blocks with se); graph mul of one shape
   Hardswish,   // int8 graph only: a hard-swish Activation row, a layer of its own there because
                // it is not a clamp that fuses into the conv before it
-  Mul          // int8 graph only: a graph mul's ChannelMul row whose gate is not Cx1x1 (the
+  Mul,         // int8 graph only: a graph mul's ChannelMul row whose gate is not Cx1x1 (the
                // elementwise product of two tensors of one shape; TFLite's MUL)
+  Logistic     // int8 graph only: a sigmoid Activation row, a layer of its own (TFLite's
+               // LOGISTIC, a lookup in a 256-entry table)
 };
 const char* layer_kind_name(LayerKind kind);  // "conv", "depthwise", "batchnorm", ...
 

@@ -113,7 +113,8 @@ EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOpt
     << " * Input: NHWC int8, " << in_size << " bytes; real = scale * (q - zero_point). Output: int8 logits.\n"
     << " * PEAK_SRAM is the static activation arena (memory planner, " << plan_strategy_name(plan.strategy)
     << "; the no-reuse plan would need " << plan.naive_bytes << " bytes).\n"
-    << " * FLASH_BYTES counts the constant arrays (weights, biases, multipliers, shifts, input table).\n"
+    << " * FLASH_BYTES counts the constant arrays (weights, biases, multipliers, shifts, logistic and\n"
+    << " * input tables).\n"
     << " */\n#ifndef " << P << "_H\n#define " << P << "_H\n\n#include <stdint.h>\n\n"
     << "#define " << P << "_INPUT_CHANNELS " << in.shape.c << "\n"
     << "#define " << P << "_INPUT_HEIGHT " << in.shape.h << "\n"
@@ -152,6 +153,10 @@ EmitResult emit_c(const QuantizedModel& m, const MemoryPlan& plan, const EmitOpt
   if (!opt.input_lut.empty()) emit_array(c, "int8_t", prefix + "_input_lut", opt.input_lut, false);
   for (size_t i = 0; i < m.layers.size(); ++i) {
     const QLayer& l = m.layers[i];
+    if (!l.table.empty()) {
+      c << "\n/* layer " << i << ": " << comment_safe(l.name) << ": logistic by input byte */\n";
+      emit_array(c, "int8_t", layer_prefix(i) + "table", l.table);
+    }
     if (l.weight.empty()) continue;
     const std::string p = layer_prefix(i);
     c << "\n/* layer " << i << ": " << comment_safe(l.name) << " */\n";

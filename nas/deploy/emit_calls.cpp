@@ -311,6 +311,11 @@ void emit_layer(std::ostringstream& o, const QuantizedModel& m, const MemoryPlan
         << ", " << a.size << ");\n";
       break;
     }
+    case LayerKind::Logistic:  // the table made at export (quantize.h), a lookup per element
+      o << "    (void)in_dims;\n    (void)out_dims;\n";
+      o << "    status = piconas_logistic_s8(" << p << "table, " << at(l.input) << ", "
+        << at(l.output) << ", " << a.size << ");\n";
+      break;
     case LayerKind::ChannelMul: {
       const auto& c = l.channel_mul;
       o << "    static const piconas_channel_mul_params params = {" << c.input1_offset << ", "
@@ -376,6 +381,7 @@ std::string extra_includes(const QuantizedModel& m) {
   if (has(LayerKind::ChannelMul)) out += "#include \"piconas_runtime/channel_mul_s8.h\"\n";
   if (has(LayerKind::Hardswish)) out += "#include \"piconas_runtime/hardswish_s8.h\"\n";
   if (has(LayerKind::Mul)) out += "#include \"piconas_runtime/mul_s8.h\"\n";
+  if (has(LayerKind::Logistic)) out += "#include \"piconas_runtime/logistic_s8.h\"\n";
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "ops/int8/conv2d_1x1_inplace_s8.h"
 #include "ops/int8/hardswish_s8.h"
 #include "ops/int8/int8_kernels.h"
+#include "ops/int8/logistic_s8.h"
 #include "ops/int8/mul_s8.h"
 
 namespace piconas::nas::deploy {
@@ -43,7 +44,8 @@ KernelArgs kernel_args(const QuantizedModel& model, const QLayer& l) {
       a.add = l.add;
       a.size = a.output.h * a.output.w * a.output.c;
       break;
-    case LayerKind::Hardswish: a.size = a.output.h * a.output.w * a.output.c; break;
+    case LayerKind::Hardswish:
+    case LayerKind::Logistic: a.size = a.output.h * a.output.w * a.output.c; break;
     case LayerKind::ChannelMul:
       a.input2 = dims_of(model.tensors[static_cast<size_t>(l.input2)]);
       a.size = a.output.h * a.output.w;  // pixels
@@ -179,6 +181,7 @@ int run_layer(const QLayer& l, const KernelArgs& a, const MemoryPlan& plan, size
     case LayerKind::Add: return piconas_add_s8(&a.add, x, x2, y, a.size);
     case LayerKind::GlobalAvgPool: return piconas_global_avg_pool2d_s8(l.activation, &a.input, x, &a.output, y);
     case LayerKind::Hardswish: return piconas_hardswish_s8(&l.hardswish, x, y, a.size);
+    case LayerKind::Logistic: return piconas_logistic_s8(l.table.data(), x, y, a.size);
     case LayerKind::ChannelMul: return piconas_channel_mul_s8(&l.channel_mul, x, x2, y, a.size, a.output.c);
     case LayerKind::Mul:
       if (a.input2.c == a.output.c) return piconas_mul_s8(&l.mul, x, x2, y, a.size);

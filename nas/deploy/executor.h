@@ -27,8 +27,8 @@ struct KernelArgs {
   piconas_pool_params pool{};  // MaxPool, AvgPool (window: the layer's kernel)
   int32_t pad_value = 0;       // AvgPool with count_include_pad: the input zero point
   int32_t groups = 1;          // Conv: > 1 runs piconas_conv2d_grouped_s8 (filter C_in / groups)
-  // Add, Hardswish: elements; ChannelMul: pixels; Mul: elements when input2 has the output's
-  // channels (piconas_mul_s8), else pixels (a 1xHxW gate: piconas_pixel_mul_s8)
+  // Add, Hardswish, Logistic: elements; ChannelMul: pixels; Mul: elements when input2 has the
+  // output's channels (piconas_mul_s8), else pixels (a 1xHxW gate: piconas_pixel_mul_s8)
   int32_t size = 0;
 };
 KernelArgs kernel_args(const QuantizedModel& model, const QLayer& layer);

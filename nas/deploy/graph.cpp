@@ -13,6 +13,7 @@
 #include "ops/hardswish.h"
 #include "ops/linear.h"
 #include "ops/max_pool2d.h"
+#include "ops/sigmoid.h"
 
 namespace piconas::nas::deploy {
 
@@ -56,12 +57,15 @@ FusedActivation fused(Activation act, const std::string& layer) {
     case Activation::Sigmoid: break;
   }
   throw Error(std::string("deploy: layer '") + layer + "' uses activation " + activation_name(act) +
-              ", which has no int8 kernel (export supports relu, relu6, hswish and the hsigmoid "
-              "gate of a squeeze-and-excitation module)");
+              ", which has no int8 kernel (export supports relu, relu6, hswish, sigmoid and the "
+              "hsigmoid after a conv)");
 }
 
-// Hard-swish is not a clamp: its Activation row becomes a layer of its own.
-bool own_layer(Activation act) { return act == Activation::Hardswish; }
+// Hard-swish and sigmoid are no clamps: their Activation rows become layers of their own.
+bool own_layer(Activation act) { return act == Activation::Hardswish || act == Activation::Sigmoid; }
+LayerKind own_layer_kind(Activation act) {
+  return act == Activation::Sigmoid ? LayerKind::Logistic : LayerKind::Hardswish;
+}
 
 // Walks the rows of arch_layers: a Conv/Depthwise row with the BatchNorm and Activation rows
 // after it becomes one Layer; Add, MaxPool and AvgPool (with the Activation row after them),
@@ -141,8 +145,9 @@ class Lowering {
                         "deploy: layer '" << row.name << "' (" << row.type
                                           << ") does not follow a conv, add or pool, whose clamp "
                                              "int8 makes of it");
-          tensor_of_row_[i] = own_layer(row.activation) ? unary(LayerKind::Hardswish, row.path, input)
-                                                        : input;
+          tensor_of_row_[i] = own_layer(row.activation)
+                                  ? unary(own_layer_kind(row.activation), row.path, input)
+                                  : input;
           break;
         case LayerKind::ChannelMul:
           tensor_of_row_[i] =
@@ -166,6 +171,7 @@ class Lowering {
         case LayerKind::Input:
         case LayerKind::Hardswish:  // int8 graph kinds, never a lowering row
         case LayerKind::Mul:
+        case LayerKind::Logistic:
         case LayerKind::LayerNorm:
           throw Error("deploy: layer '" + row.name + "' (" + row.type + ") has no int8 kernel");
       }
@@ -434,7 +440,7 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
     const Layer& l = graph.layers[i];
     PICONAS_CHECK(!l.weight.empty() || l.kind == LayerKind::Add || l.kind == LayerKind::GlobalAvgPool ||
                       l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul ||
-                      l.kind == LayerKind::Mul ||
+                      l.kind == LayerKind::Mul || l.kind == LayerKind::Logistic ||
                       l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool,
                   "run_float: layer '" << l.name << "' has no weights (graph from lower_arch?)");
     const Tensor& x = values[static_cast<size_t>(l.input)];
@@ -493,6 +499,9 @@ Tensor run_float(const Graph& graph, const Tensor& images, const TensorObserver&
       }
       case LayerKind::Hardswish:
         ops::hardswish_forward<float>(x.numel(), x.data<float>(), y.data<float>());
+        break;
+      case LayerKind::Logistic:
+        ops::sigmoid_forward<float>(x.numel(), x.data<float>(), y.data<float>());
         break;
       case LayerKind::ChannelMul:
         ops::channel_mul_forward<float>(n * os.c, os.h * os.w, x.data<float>(),

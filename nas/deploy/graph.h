@@ -5,7 +5,8 @@
 // of a graph network, each group's output channels reading its input channels only), Depthwise, Add (residual), MaxPool
 // and AvgPool (graph networks; TFLite's windows: padding taps never count), GlobalAvgPool and
 // FullyConnected (classifier; on a CxHxW map its weights read the NCHW flattening, as PyTorch's
-// Flatten), Hardswish (an activation of its own layer: it is not a clamp), ChannelMul (the
+// Flatten), Hardswish and Logistic (sigmoid) (activations of their own layers: they are not
+// clamps), ChannelMul (the
 // scale of a squeeze-and-excitation module: input is the features, input2 the Cx1x1 gate) and Mul
 // (a graph mul: input2 of the features' shape, elementwise, or 1xHxW, a gate per pixel broadcast
 // over the channels). Each layer reads one or two tensors and writes one;
@@ -36,8 +37,8 @@ namespace piconas::nas::deploy {
 
 // A layer's kind is the lowering's LayerKind (nas/arch/lowering.h), the one list of layer kinds;
 // its name is layer_kind_name. The int8 graph holds Conv, Depthwise, Add, GlobalAvgPool,
-// FullyConnected, MaxPool, AvgPool, Hardswish, ChannelMul and Mul layers; the other kinds are folded
-// into a conv or refused when the graph is lowered.
+// FullyConnected, MaxPool, AvgPool, Hardswish, Logistic, ChannelMul and Mul layers; the other kinds
+// are folded into a conv or refused when the graph is lowered.
 enum class FusedActivation { None, ReLU, ReLU6, HardSigmoid };
 
 // Throws Error naming `where` and the kind: for the kinds an int8 graph never holds (Input,

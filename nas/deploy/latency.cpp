@@ -81,6 +81,10 @@ const char* latency_kernel_name(LatencyKernel kernel) {
       return "depthwise_plane";
     case LatencyKernel::Mul:
       return "mul";
+    case LatencyKernel::Logistic:
+      return "logistic";
+    case LatencyKernel::PixelMul:
+      return "pixel_mul";
   }
   PICONAS_CHECK(false, "latency_kernel_name: unknown kernel " << static_cast<int>(kernel));
   return "";
@@ -138,8 +142,10 @@ const std::array<bool, kLatencyTerms>& latency_terms_used(LatencyKernel kernel) 
     case LatencyKernel::Add:
     case LatencyKernel::Hardswish:
     case LatencyKernel::Mul:
+    case LatencyKernel::Logistic:
       return add;
     case LatencyKernel::ChannelMul:
+    case LatencyKernel::PixelMul:
       return channel_mul;
     case LatencyKernel::WindowCopy:
       return copy;
@@ -194,6 +200,8 @@ LatencyKernel latency_kernel(const Layer& layer, bool in_place, bool packed) {
       return LatencyKernel::ChannelMul;
     case LayerKind::Mul:
       return LatencyKernel::Mul;
+    case LayerKind::Logistic:
+      return LatencyKernel::Logistic;
     case LayerKind::MaxPool:
       return LatencyKernel::MaxPool;
     case LayerKind::AvgPool:
@@ -326,6 +334,9 @@ std::vector<LatencyKernel> latency_kernels(const Graph& graph, const MemoryPlan&
                              : plane_depthwise_fits(l, calls);
       if (plane) k = LatencyKernel::DepthwisePlane;
     }
+    if (k == LatencyKernel::Mul && graph.tensors[static_cast<size_t>(l.input2)].c !=
+                                       graph.tensors[static_cast<size_t>(l.output)].c)
+      k = LatencyKernel::PixelMul;  // emit_calls.cpp: piconas_pixel_mul_s8
     kernels.push_back(k);
   }
   return kernels;
@@ -506,6 +517,7 @@ double predict(const LatencyTable& table, McuTarget target, LatencyKernel kernel
   // the row of the kernel it was counted with.
   if (row == nullptr && kernel == LatencyKernel::ConvWindow) kernel = LatencyKernel::ConvIm2col;
   if (row == nullptr && kernel == LatencyKernel::DepthwisePlane) kernel = LatencyKernel::Depthwise;
+  if (row == nullptr && kernel == LatencyKernel::PixelMul) kernel = LatencyKernel::Mul;
   if (row == nullptr) row = table.find(target, kernel);
   // A conv the plan left unpacked on a packed target was (almost) never measured: the packed
   // row, the nearest measured variant, stands in (for an in-place 1x1 conv: the pointwise row

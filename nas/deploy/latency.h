@@ -71,9 +71,13 @@ enum class LatencyKernel {
   // only when every out-of-place depthwise layer of the model fits it, emit_calls.cpp).
   ConvWindow,
   DepthwisePlane,
-  Mul,  // mul_s8: elementwise or pixel-broadcast multiply (graph networks)
+  Mul,       // piconas_mul_s8: the elementwise multiply of two tensors (graph networks)
+  Logistic,  // logistic_s8: the sigmoid's table lookup (graph networks)
+  // A Mul layer whose gate has one channel and the output more (latency_kernels):
+  // piconas_pixel_mul_s8, a loop over pixels, then channels.
+  PixelMul,
 };
-inline constexpr int kLatencyKernels = 18;
+inline constexpr int kLatencyKernels = 20;
 inline constexpr int kLatencyTerms = 14;
 using LatencyTerms = std::array<double, kLatencyTerms>;
 const char* latency_kernel_name(LatencyKernel kernel);

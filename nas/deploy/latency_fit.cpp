@@ -159,7 +159,8 @@ std::string plan_kind(const LatencyMeasurement& m) {
   for (size_t i = 0; i < graph.layers.size(); ++i)
     if (plan.in_place[i] && graph.layers[i].kind == LayerKind::Conv) return "in-place 1x1";
   for (const Layer& l : graph.layers)
-    if (l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul || l.kind == LayerKind::Mul)
+    if (l.kind == LayerKind::Hardswish || l.kind == LayerKind::ChannelMul ||
+        l.kind == LayerKind::Mul || l.kind == LayerKind::Logistic)
       return "se/hswish";
   return "default";
 }
@@ -198,7 +199,7 @@ LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
     // layers too): its row would be underdetermined (3 unpacked stems on
     // cortex-m4 fitted 28,947 instructions per call); the estimate then takes
     // the packed row, as for a variant never measured.
-    // A shape-chosen kernel (ConvWindow, DepthwisePlane) with fewer layers than
+    // A shape-chosen kernel (ConvWindow, DepthwisePlane, PixelMul) with fewer layers than
     // terms is fitted with the kernel the estimate then takes for it.
     const auto too_few = [](const std::map<int, int>& counts, LatencyKernel k) {
       const auto& used = latency_terms_used(k);
@@ -211,6 +212,7 @@ LatencyTable fit_latency(const std::vector<LatencyMeasurement>& measurements,
       LatencyKernel& k = l.parts.front().first;
       if (k == LatencyKernel::ConvWindow && too_few(counts, k)) k = LatencyKernel::ConvIm2col;
       if (k == LatencyKernel::DepthwisePlane && too_few(counts, k)) k = LatencyKernel::Depthwise;
+      if (k == LatencyKernel::PixelMul && too_few(counts, k)) k = LatencyKernel::Mul;
     }
     counts.clear();
     for (const LayerSample& l : list) ++counts[static_cast<int>(l.parts.front().first)];
@@ -268,6 +270,10 @@ const char* kernel_enum(LatencyKernel k) {
       return "ChannelMul";
     case LatencyKernel::Mul:
       return "Mul";
+    case LatencyKernel::Logistic:
+      return "Logistic";
+    case LatencyKernel::PixelMul:
+      return "PixelMul";
     case LatencyKernel::WindowCopy:
       return "WindowCopy";
     case LatencyKernel::Invoke:

@@ -73,14 +73,18 @@ const LatencyTable& builtin_latency_table() {
           {McuTarget::CortexM55, LatencyKernel::AvgPool, {356.218773, 5.54824305, 48.2960526, 0, 55.9322188, 0, 1.24528713, 0, 0, 0, 0, 0, 0, 0}, 7},
           {McuTarget::CortexM55, LatencyKernel::ConvWindow, {3585.11382, 1.07059239, 2.3999919, 0, 121.268364, -1.20345882, 0, 1.14843315, 0, 0, 0, 2.7191098, -6.13158556, -13.5671098}, 43},
           {McuTarget::CortexM55, LatencyKernel::Invoke, {852.693092, 0, -56.3965383, 3.04672648, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 74},
-          // Mul (mul_s8): not fitted (the calibration models have no Mul layer). Derived by hand
-          // from each target's ChannelMul row, the same arithmetic per element: its constant and
-          // per-output-element terms, without its per-pixel term; cortex-m55 takes cortex-m4's
-          // (the mul kernel has no MVE path; its ChannelMul row rests on 2 layers). samples 0.
-          {McuTarget::CortexM0, LatencyKernel::Mul, {-460.996332, 0, 122.795808, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
-          {McuTarget::CortexM4, LatencyKernel::Mul, {937.051323, 0, 56.0079656, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
-          {McuTarget::CortexM7, LatencyKernel::Mul, {924.632228, 0, 55.0084667, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
-          {McuTarget::CortexM55, LatencyKernel::Mul, {937.051323, 0, 56.0079656, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+          // Mul (piconas_mul_s8) and Logistic (logistic_s8): fitted by bench_latency fit on the
+          // 6 GATED_FIT models alone (bench/latency_calibrate.sh; the rows of these unpatched
+          // kernels do not depend on the other layers in the joint fit). PixelMul has no row
+          // (one pixel-gate layer in that set): it takes the Mul row, fitted with it.
+          {McuTarget::CortexM0, LatencyKernel::Mul, {296.291016, 0, 59.9081366, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 7},
+          {McuTarget::CortexM0, LatencyKernel::Logistic, {26.8369293, 0, 9.09078993, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 14},
+          {McuTarget::CortexM4, LatencyKernel::Mul, {447.983541, 0, 38.7829223, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 7},
+          {McuTarget::CortexM4, LatencyKernel::Logistic, {14.489377, 0, 5.82889186, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 14},
+          {McuTarget::CortexM7, LatencyKernel::Mul, {478.971841, 0, 37.7658351, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 7},
+          {McuTarget::CortexM7, LatencyKernel::Logistic, {16.1329387, 0, 6.0427621, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 14},
+          {McuTarget::CortexM55, LatencyKernel::Mul, {111.196981, 0, 41.0123684, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 7},
+          {McuTarget::CortexM55, LatencyKernel::Logistic, {14.6933437, 0, 4.98391875, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 14},
       },
       {
           {McuTarget::CortexM0, 0.0570306863, 38},

@@ -52,6 +52,7 @@ int64_t layer_macs(const Graph& graph, const Layer& l, int64_t out_pixels) {
     case LayerKind::Hardswish:
     case LayerKind::ChannelMul:
     case LayerKind::Mul:
+    case LayerKind::Logistic:
       return 0;
     case LayerKind::Input:
     case LayerKind::BatchNorm:

@@ -210,7 +210,8 @@ bool elementwise_in_place(const PlanOptions& options) {
 
 bool is_elementwise(const Layer& l) {
   return l.kind == LayerKind::Add || l.kind == LayerKind::Hardswish ||
-         l.kind == LayerKind::ChannelMul || l.kind == LayerKind::Mul;
+         l.kind == LayerKind::Logistic || l.kind == LayerKind::ChannelMul ||
+         l.kind == LayerKind::Mul;
 }
 
 // The input an elementwise layer (planner.h) may write its output over: one of the same shape

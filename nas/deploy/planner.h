@@ -35,8 +35,8 @@
 // plan_smallest: the export's default plan (no budget) keeps the plan the latency model was
 // validated on (docs/latency.md), and an in-place 1x1 conv runs the unpacked conv kernel.
 //
-// In-place elementwise layers (with in-place depthwise, same switch): an add, hard-swish, SE
-// channel multiply or mul whose input of the output's shape dies at that layer writes its output
+// In-place elementwise layers (with in-place depthwise, same switch): an add, hard-swish,
+// logistic, SE channel multiply or mul whose input of the output's shape dies at that layer writes its output
 // over it (an add: over its residual input if that dies, else over the other; a mul: over its
 // first input if that dies, else over the second). The kernels read
 // each element before writing it (same kernel, same instructions), so the output joins the
@@ -139,7 +139,7 @@ struct PlanOptions {
   PlanStrategy strategy = PlanStrategy::Best;
   bool in_place_depthwise = true;         // in-place depthwise and 1x1 convs (`--no-in-place`: off)
   bool in_place_only_if_smaller = true;  // false: in place wherever possible (tests)
-  bool in_place_elementwise = true;       // add / hard-swish / channel multiply / mul (with the above)
+  bool in_place_elementwise = true;  // add / hard-swish / logistic / channel mul / mul (as above)
   PatchOptions patch{};                  // fixed patching (layers > 0); ignored when patch_auto
   bool patch_auto = false;               // choose the patching (choose_patching)
   // With patch.layers 0 and not patch_auto (the default, `--patch-layers if-needed`): the

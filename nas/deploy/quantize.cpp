@@ -180,10 +180,36 @@ piconas_hardswish_params hardswish_params(const TensorQuant& in, const TensorQua
   return p;
 }
 
+piconas_logistic_params logistic_params(const TensorQuant& in, const std::string& layer) {
+  // In double, as TFLite-Micro's Prepare; f 2^31 is an integer for a float scale (logistic_s8.h).
+  int exponent = 0;
+  const double fraction =
+      std::frexp(static_cast<double>(in.scale) * static_cast<double>(1 << 27), &exponent);
+  piconas_logistic_params p{};
+  p.input_zero_point = in.zero_point;
+  p.input_multiplier = static_cast<int32_t>(
+      std::min(std::round(fraction * 2147483648.0), 2147483647.0));
+  p.input_left_shift = exponent;
+  PICONAS_CHECK(piconas_logistic_s8_check(&p) == PICONAS_S8_OK,
+                "deploy: layer '" << layer << "': input scale " << in.scale
+                                  << " out of the logistic kernel's range [2^-28, 16)");
+  return p;
+}
+
+TensorQuant logistic_output_quant(Shape3 shape) {
+  TensorQuant q;
+  q.shape = shape;
+  q.scale = 1.0f / 256.0f;
+  q.zero_point = -128;
+  q.range_min = 0.0f;
+  q.range_max = 1.0f;
+  return q;
+}
+
 int64_t QuantizedModel::constant_bytes() const {
   int64_t bytes = 0;
   for (const QLayer& l : layers)
-    bytes += static_cast<int64_t>(l.weight.size()) +
+    bytes += static_cast<int64_t>(l.weight.size() + l.table.size()) +
              4 * static_cast<int64_t>(l.bias.size() + l.multiplier.size() + l.shift.size());
   return bytes;
 }
@@ -205,6 +231,7 @@ int64_t constant_bytes(const Graph& graph) {
       case LayerKind::Hardswish:
       case LayerKind::ChannelMul:
       case LayerKind::Mul: break;
+      case LayerKind::Logistic: bytes += 256; break;
       case LayerKind::Input:
       case LayerKind::BatchNorm:
       case LayerKind::LayerNorm:
@@ -237,6 +264,8 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
       m.tensors[out].shape = graph.tensors[out];
     } else if (l.activation == FusedActivation::HardSigmoid) {
       m.tensors[out] = activation_quant(graph.tensors[out], 0.0f, 1.0f);
+    } else if (l.kind == LayerKind::Logistic) {
+      m.tensors[out] = logistic_output_quant(graph.tensors[out]);
     } else {
       m.tensors[out] = activation_quant(graph.tensors[out], ranges[out].first, ranges[out].second);
     }
@@ -266,6 +295,11 @@ QuantizedModel quantize(const Graph& graph, const std::vector<std::pair<float, f
     } else if (l.kind == LayerKind::Mul) {
       q.mul = mul_params(tin, m.tensors[static_cast<size_t>(l.input2)], m.tensors[out], l.name);
       q.mul.activation = q.activation;
+    } else if (l.kind == LayerKind::Logistic) {
+      q.logistic = logistic_params(tin, l.name);
+      q.table.assign(256, 0);
+      PICONAS_CHECK(piconas_logistic_s8_table(&q.logistic, q.table.data()) == PICONAS_S8_OK,
+                    "deploy: layer '" << l.name << "': logistic table");
     }
     m.layers.push_back(std::move(q));
   }

@@ -12,7 +12,8 @@
 // clamps; the hard-sigmoid gate (already folded into its conv) is the clamp to [0, 1], its
 // output range fixed to [0, 1] (s = 1/255, z = -128); hard-swish takes TFLite's parameters
 // (hardswish_params); the SE channel multiply and the mul TFLite Mul's (M = s_x s_g / s_y, the
-// output's (s, z) from its calibrated range); residual adds use left_shift 20 with T = 2 max(s1, s2); max, average and
+// output's (s, z) from its calibrated range); the sigmoid TFLite-Micro's LOGISTIC (logistic_params,
+// its output fixed to s = 1/256, z = -128, a 256-byte table per layer); residual adds use left_shift 20 with T = 2 max(s1, s2); max, average and
 // global average pooling keep their input's (s, z) (a ReLU after a pool is its clamp). Layers whose int32 accumulator could overflow are refused.
 //
 // Int8 layouts (made here, the one place that converts from the training layout):
@@ -30,6 +31,7 @@
 #include "ops/int8/channel_mul_s8.h"
 #include "ops/int8/hardswish_s8.h"
 #include "ops/int8/int8_types.h"
+#include "ops/int8/logistic_s8.h"
 #include "ops/int8/mul_s8.h"
 
 namespace piconas::nas::deploy {
@@ -56,13 +58,15 @@ struct QLayer {
   piconas_hardswish_params hardswish{};          // Hardswish only
   piconas_channel_mul_params channel_mul{};      // ChannelMul only
   piconas_mul_params mul{};                      // Mul only
+  piconas_logistic_params logistic{};            // Logistic only, and its output by input byte
+  std::vector<int8_t> table;                     // (table[q + 128]; emitted, 256 bytes of flash)
 };
 
 struct QuantizedModel {
   std::vector<TensorQuant> tensors;  // tensors[0] is the input
   std::vector<QLayer> layers;
   int output() const { return layers.back().output; }
-  // Constants in flash: int8 weights, int32 biases, multipliers and shifts.
+  // Constants in flash: int8 weights, int32 biases, multipliers and shifts, logistic tables.
   int64_t constant_bytes() const;
 };
 
@@ -87,6 +91,13 @@ std::vector<int8_t> input_lut(const TensorQuant& input, const data::Normalizatio
 // (an output shift above 0) or a shift leaves the kernel's range.
 piconas_hardswish_params hardswish_params(const TensorQuant& in, const TensorQuant& out,
                                           const std::string& layer);
+
+// TFLite-Micro's LOGISTIC parameters (docs/int8.md, logistic): frexp(s_in 2^27) = (f, e),
+// multiplier round(f 2^31), left shift e. Throws Error naming `layer` for an input scale outside
+// [2^-28, 16) (a shift outside [0, 31], which TFLite cannot represent either).
+piconas_logistic_params logistic_params(const TensorQuant& in, const std::string& layer);
+// The quantization of every logistic output: s = 1/256, z = -128 (TFLite requires it).
+TensorQuant logistic_output_quant(Shape3 shape);
 
 // Flash bytes of the constants of a graph (same formula as constant_bytes, from shapes only).
 int64_t constant_bytes(const Graph& graph);

@@ -209,6 +209,7 @@ std::vector<LayerInfo> layer_infos(const QuantizedModel& model, const MemoryPlan
       case LayerKind::MaxPool:
       case LayerKind::AvgPool: info.macs = out.h * out.w * out.c * k2; break;
       case LayerKind::Hardswish:
+      case LayerKind::Logistic:
       case LayerKind::ChannelMul:
       case LayerKind::Mul: info.macs = out.h * out.w * out.c; break;
       case LayerKind::Input:

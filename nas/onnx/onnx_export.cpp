@@ -223,6 +223,7 @@ std::string export_onnx(const ArchSpec& arch, autograd::Module& net,
                     ") is not exported to ONNX (LayerNorm of ConvNeXt blocks needs opset 17)");
       case LayerKind::Hardswish:  // int8 graph only (lowering.h): no lowering row has it
       case LayerKind::Mul:
+      case LayerKind::Logistic:
         throw Error("export --onnx: layer '" + row.name + "' is not a lowering row");
     }
     value[i] = out;

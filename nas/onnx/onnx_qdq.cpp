@@ -247,6 +247,9 @@ std::string export_onnx_qdq(const QuantizedModel &model,
     case LayerKind::Hardswish:
       w.node("HardSwish", l.name, {x}, y);
       break;
+    case LayerKind::Logistic:  // its output's QuantizeLinear: scale 1/256, zero point -128
+      w.node("Sigmoid", l.name, {x}, y);
+      break;
     case LayerKind::GlobalAvgPool:
       w.node("GlobalAveragePool", l.name, {x}, y);
       break;

@@ -48,6 +48,7 @@ Footprint deployment_footprint(const ArchSpec& spec, const deploy::PlanOptions& 
       case LayerKind::Hardswish:
       case LayerKind::ChannelMul:
       case LayerKind::Mul: row.flash = 0; break;
+      case LayerKind::Logistic: row.flash = 256; break;  // its table
       case LayerKind::Input:
       case LayerKind::BatchNorm:
       case LayerKind::LayerNorm:

@@ -47,6 +47,23 @@ inline constexpr const char* kGatedGraphArch = R"({"graph": 1, "input": [1, 12, 
   {"name": "ad", "op": "add", "inputs": ["m2", "r1"]},
   {"name": "gap", "op": "global_avgpool"}, {"name": "fc", "op": "linear", "out": 4}]})";
 
+// kGatedGraphArch with sigmoid gates (int8 Logistic layers, TFLite's LOGISTIC): features times
+// a sigmoid gate of their shape, times a one-channel sigmoid gate per pixel, then a
+// squeeze-and-excitation scale with a sigmoid gate (Cx1x1), and the residual add.
+inline constexpr const char* kSigmoidGraphArch = R"({"graph": 1, "input": [1, 12, 12], "classes": 4, "layers": [
+  {"name": "c1", "op": "conv", "out": 8, "kernel": [3, 3], "stride": [2, 2], "pad": [1, 1]},
+  {"name": "b1", "op": "batchnorm"}, {"name": "r1", "op": "relu"},
+  {"name": "g1", "op": "conv", "out": 8, "kernel": [3, 3], "pad": [1, 1], "bias": true},
+  {"name": "s1", "op": "sigmoid"}, {"name": "m1", "op": "mul", "inputs": ["r1", "s1"]},
+  {"name": "a1", "op": "conv", "out": 1, "kernel": [1, 1], "bias": true},
+  {"name": "s2", "op": "sigmoid"}, {"name": "m2", "op": "mul", "inputs": ["m1", "s2"]},
+  {"name": "sp", "op": "global_avgpool"},
+  {"name": "e1", "op": "conv", "out": 4, "kernel": [1, 1], "bias": true}, {"name": "er", "op": "relu"},
+  {"name": "e2", "op": "conv", "out": 8, "kernel": [1, 1], "bias": true},
+  {"name": "s3", "op": "sigmoid"}, {"name": "m3", "op": "mul", "inputs": ["m2", "s3"]},
+  {"name": "ad", "op": "add", "inputs": ["m3", "r1"]},
+  {"name": "gap", "op": "global_avgpool"}, {"name": "fc", "op": "linear", "out": 4}]})";
+
 // A labelled in-memory dataset of synthetic images (the label is the brightness bucket).
 inline data::Dataset synthetic_dataset(const Shape3& s, int64_t n, uint64_t seed) {
   data::Dataset d;

@@ -552,3 +552,31 @@ TEST_CASE("latency: milliseconds, range checks and the search budget") {
   limits.mcu_mhz = 240;
   CHECK(constraint_violations(cost, limits).empty());
 }
+
+TEST_CASE("latency: logistic, elementwise and pixel-gate mul variants; PixelMul falls back to Mul") {
+  // kSigmoidGraphArch: s1, s2, s3 logistic lookups; m1 of two 8x6x6 tensors (piconas_mul_s8),
+  // m2 by a 1x6x6 gate (piconas_pixel_mul_s8), m3 the SE channel multiply.
+  const Graph g = lower_arch(parse_arch(kSigmoidGraphArch));
+  const MemoryPlan plan = plan_memory(g);
+  const std::vector<LatencyKernel> k = latency_kernels(g, plan, McuTarget::CortexM4, 0);
+  REQUIRE(k.size() == 15);
+  CHECK(k[2] == LatencyKernel::Logistic);
+  CHECK(k[5] == LatencyKernel::Logistic);
+  CHECK(k[10] == LatencyKernel::Logistic);
+  CHECK(k[3] == LatencyKernel::Mul);
+  CHECK(k[6] == LatencyKernel::PixelMul);
+  CHECK(k[11] == LatencyKernel::ChannelMul);
+  const LatencyTerms x = layer_features(g, plan, 6);
+  CHECK(x[2] == 8 * 6 * 6);  // output elements
+  CHECK(x[4] == 6 * 6);      // output pixels
+  // A table without a PixelMul row (fitted before it existed) predicts it with the Mul row.
+  LatencyTable table = builtin_latency_table();
+  std::erase_if(table.rows, [](const LatencyRow& r) { return r.kernel == LatencyKernel::PixelMul; });
+  const LatencyRow* mul = table.find(McuTarget::CortexM4, LatencyKernel::Mul);
+  REQUIRE(mul != nullptr);
+  double want = 0;
+  for (size_t t = 0; t < x.size(); ++t) want += mul->coefficients[t] * x[t];
+  const LatencyEstimate e = estimate_latency(g, plan, McuTarget::CortexM4, table);
+  CHECK(e.layers[6].kernel == LatencyKernel::PixelMul);
+  CHECK(e.layers[6].instructions == doctest::Approx(std::max(0.0, want)));
+}

@@ -190,7 +190,7 @@ TEST_SUITE("mcu" * doctest::skip()) {
       CHECK(apart.in_place_layers == 0);
       check_run(target, "gated graph net", apart, 8);
       // Layers 2 and 4: the elementwise and the pixel-gate mul, 8x6x6 outputs each (the
-      // latency model's hand-made mul rows: docs/latency.md).
+      // latency model's mul rows: docs/latency.md).
       REQUIRE(apart.check.layer_instructions.size() == 8);
       MESSAGE(std::string(mcu_board(target).name) << ": mul " << apart.check.layer_instructions[2]
                                      << " instructions, pixel-gate mul "
@@ -199,6 +199,31 @@ TEST_SUITE("mcu" * doctest::skip()) {
       CHECK(over.in_place_layers == 3);  // both muls and the add
       CHECK(over.identical_to_whole);
       check_run(target, "gated graph net, muls and add in place", over, 8);
+    }
+  }
+
+  TEST_CASE("graph network with sigmoid gates (Logistic tables), out of place and in place") {
+    // tests/deploy/test_graph_sigmoid_int8.cpp on the MCU: the emitted logistic tables and
+    // piconas_logistic_s8 give the host executor's bytes on every target, also over a dying input.
+    PlanOptions always;
+    always.in_place_only_if_smaller = false;
+    PlanOptions never;
+    never.in_place_elementwise = false;
+    for (McuTarget target : mcu_targets()) {
+      CAPTURE(std::string(mcu_board(target).name));
+      const McuRun apart = run_on(target, testing::kSigmoidGraphArch, 8, never);
+      CHECK(apart.in_place_layers == 0);
+      check_run(target, "sigmoid graph net", apart, 8);
+      // Layers 2, 5 and 10: the logistic lookups of 288, 36 and 8 elements.
+      REQUIRE(apart.check.layer_instructions.size() == 15);
+      MESSAGE(std::string(mcu_board(target).name)
+              << ": logistic " << apart.check.layer_instructions[2] << " / "
+              << apart.check.layer_instructions[5] << " / " << apart.check.layer_instructions[10]
+              << " instructions (288 / 36 / 8 elements)");
+      const McuRun over = run_on(target, testing::kSigmoidGraphArch, 8, always);
+      CHECK(over.in_place_layers >= 3);  // the three lookups, and muls / the add
+      CHECK(over.identical_to_whole);
+      check_run(target, "sigmoid graph net, elementwise layers in place", over, 8);
     }
   }
 

@@ -1,9 +1,10 @@
 // int8 C export of the imported PyTorch models (tests/onnx/make_models.py): ds_net's max and
 // average pools and its classifier on a 10x2x2 map, padded_net's flattened classifier, the
-// residual and inverted residual blocks. For each: the folded float graph gives PyTorch's
-// logits, the host executor's int8 logits equal the emitted C compiled on the host byte for
-// byte, and the int8 logits stay close to the float graph's. (Cortex-M: tests/deploy/test_mcu.cpp
-// runs a graph network with the same layer kinds under QEMU.)
+// residual and inverted residual blocks, the gated ones (hard-sigmoid and sigmoid gates, the
+// sigmoid ones as int8 Logistic layers: gated_conv, spatial_attention, sigmoid_se). For each: the
+// folded float graph gives PyTorch's logits, the host executor's int8 logits equal the emitted C
+// compiled on the host byte for byte, and the int8 logits stay close to the float graph's.
+// (Cortex-M: tests/deploy/test_mcu.cpp runs graph networks with the same layer kinds under QEMU.)
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -63,7 +64,8 @@ Tensor pixel_images(const Shape3& s, int64_t n, uint64_t seed, const data::Norma
 TEST_CASE(
     "imported PyTorch models export to int8 C: PyTorch's float logits, host == C, int8 close") {
   for (const std::string name :
-       {"ds_net", "padded_net", "resnet_block", "mbv2_block", "avgpool_pad", "gated_hsig"}) {
+       {"ds_net", "padded_net", "resnet_block", "mbv2_block", "avgpool_pad", "gated_hsig",
+        "gated_conv", "spatial_attention", "sigmoid_se"}) {
     CAPTURE(name);
     const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path(name + ".onnx"));
     train::LoadedModel loaded = train::load_model(m.checkpoint, name);
@@ -75,11 +77,18 @@ TEST_CASE(
         pools += l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool;
       CHECK(pools == 2);
     }
-    if (name == "gated_hsig") {  // x * hardsigmoid(conv(x)), both orders: two elementwise muls
-      int muls = 0;
-      for (const deploy::Layer& l : g.layers) muls += l.kind == LayerKind::Mul;
-      CHECK(muls == 2);
+    int muls = 0, pixel_gates = 0, logistics = 0;
+    for (const deploy::Layer& l : g.layers) {
+      muls += l.kind == LayerKind::Mul;
+      pixel_gates += l.kind == LayerKind::Mul && g.tensors[static_cast<size_t>(l.input2)].c == 1;
+      logistics += l.kind == LayerKind::Logistic;
     }
+    // x * hardsigmoid(conv(x)) and x * sigmoid(conv(x)), both orders: two elementwise muls;
+    // spatial attention: two 1x4x4 gates, the first a sigmoid; an SE module's sigmoid gate.
+    if (name == "gated_hsig") CHECK((muls == 2 && logistics == 0));
+    if (name == "gated_conv") CHECK((muls == 2 && pixel_gates == 0 && logistics == 2));
+    if (name == "spatial_attention") CHECK((muls == 2 && pixel_gates == 2 && logistics == 1));
+    if (name == "sigmoid_se") CHECK((muls == 0 && logistics == 1));
     if (name == "avgpool_pad") {  // PyTorch's default AvgPool2d(padding 1) counts the padding
       std::vector<bool> include_pad;
       for (const deploy::Layer& l : g.layers)
@@ -117,57 +126,13 @@ TEST_CASE(
 
     TempDir dir;
     deploy::emit_c(q, plan, deploy::EmitOptions{}, dir.file("export"));
+    const std::string c = read_file(dir.file("export") + "/model.c");
+    CHECK((c.find("piconas_logistic_s8(") != std::string::npos) == (logistics > 0));
+    CHECK((c.find("piconas_pixel_mul_s8(") != std::string::npos) == (pixel_gates > 0));
     const deploy::TargetCheck host =
         deploy::check_host(dir.file("export"), dir.file("work"), input, logits, n);
     REQUIRE_MESSAGE(host.ran, host.skipped);
     CHECK(host.matching == n);
     CHECK(host.identical);
   }
-}
-
-TEST_CASE("spatial attention exports to int8 C: pixel-gate muls, host == C, int8 close") {
-  // spatial_attention.onnx's first gate is a sigmoid (no int8 kernel): made a hard-sigmoid here,
-  // the weights kept; its second is PyTorch's Hardsigmoid already.
-  onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path("spatial_attention.onnx"));
-  CHECK(deploy::int8_problems(m.arch).size() == 1);
-  for (GraphLayer& l : m.arch.graph)
-    if (l.op == GraphOp::Activation && l.activation == Activation::Sigmoid)
-      l.activation = Activation::Hardsigmoid;
-  m.checkpoint.meta["arch"] = to_text(m.arch);
-  REQUIRE(deploy::int8_problems(m.arch).empty());
-  train::LoadedModel loaded = train::load_model(m.checkpoint, "spatial_attention");
-  const deploy::Graph g = deploy::lower_network(loaded.arch, *loaded.module);
-  int pixel_gates = 0;
-  for (const deploy::Layer& l : g.layers)
-    pixel_gates += l.kind == LayerKind::Mul &&
-                   g.tensors[static_cast<size_t>(l.input2)] == (Shape3{1, 4, 4});
-  CHECK(pixel_gates == 2);
-  const Shape3 in = loaded.arch.input;
-  const deploy::QuantizedModel q = deploy::quantize_graph(
-      g, pixel_images(in, 64, 3, loaded.normalization), loaded.normalization);
-  const deploy::MemoryPlan plan = deploy::plan_memory(g, deploy::PlanOptions{});
-  const int64_t n = 16;
-  const Tensor images = pixel_images(in, n, 11, loaded.normalization);
-  const auto input = deploy::to_nhwc_int8(q.tensors[0], images);
-  const std::vector<int8_t> logits = deploy::run_int8(q, plan, input.data(), n);
-  const Tensor fl = deploy::run_float(g, images);
-  const deploy::TensorQuant& out = q.tensors[static_cast<size_t>(q.output())];
-  double error = 0, range = 0;
-  for (int64_t i = 0; i < fl.numel(); ++i) {
-    error = std::max(
-        error, std::abs(out.scale * (logits[static_cast<size_t>(i)] - out.zero_point) - fl.get(i)));
-    range = std::max(range, std::abs(static_cast<double>(fl.get(i))));
-  }
-  MESSAGE("spatial_attention: int8 vs float max logit error " << error << " (logit range "
-                                                             << range << ")");
-  CHECK(error < 0.1 * range);
-  TempDir dir;
-  deploy::emit_c(q, plan, deploy::EmitOptions{}, dir.file("export"));
-  CHECK(read_file(dir.file("export") + "/model.c").find("piconas_pixel_mul_s8(") !=
-        std::string::npos);
-  const deploy::TargetCheck host =
-      deploy::check_host(dir.file("export"), dir.file("work"), input, logits, n);
-  REQUIRE_MESSAGE(host.ran, host.skipped);
-  CHECK(host.matching == n);
-  CHECK(host.identical);
 }

@@ -76,31 +76,26 @@ TEST_CASE(
   CHECK(muls == 2);
 }
 
-TEST_CASE("int8: gated_conv's products lower to Mul layers; only its sigmoid gates are refused") {
-  onnx_io::ImportedModel m =
-      onnx_io::import_onnx_file(model_path("gated_conv.onnx"));
-  const std::vector<std::string> problems = deploy::int8_problems(m.arch);
-  REQUIRE(problems.size() == 1);
-  CHECK_MESSAGE(problems[0].find("uses activation sigmoid, which has no int8 kernel") !=
-                    std::string::npos,
-                problems[0]);
-  // With other gates (relu6 here; gated_hsig.onnx has hard-sigmoid ones) it lowers: the two
-  // products become int8 Mul layers of two 8x4x4 tensors.
-  for (GraphLayer &l : m.arch.graph)
-    if (l.op == GraphOp::Activation && l.activation == Activation::Sigmoid)
-      l.activation = Activation::ReLU6;
-  m.checkpoint.meta["arch"] = to_text(m.arch);
+TEST_CASE("int8: gated_conv's products lower to Mul layers, its sigmoid gates to Logistic ones") {
+  const onnx_io::ImportedModel m = onnx_io::import_onnx_file(model_path("gated_conv.onnx"));
   CHECK(deploy::int8_problems(m.arch).empty());
   train::LoadedModel loaded = train::load_model(m.checkpoint, "gated_conv");
   const deploy::Graph g = deploy::lower_network(loaded.arch, *loaded.module);
-  int muls = 0;
-  for (const deploy::Layer &l : g.layers)
+  int muls = 0, logistics = 0;
+  for (const deploy::Layer &l : g.layers) {
+    const Shape3 in = g.tensors[static_cast<size_t>(l.input)];
     if (l.kind == LayerKind::Mul) {
       ++muls;
-      CHECK(g.tensors[static_cast<size_t>(l.input)] == (Shape3{8, 4, 4}));
+      CHECK(in == (Shape3{8, 4, 4}));
       CHECK(g.tensors[static_cast<size_t>(l.input2)] == (Shape3{8, 4, 4}));
     }
+    if (l.kind == LayerKind::Logistic) {
+      ++logistics;
+      CHECK(in == (Shape3{8, 4, 4}));
+    }
+  }
   CHECK(muls == 2);
+  CHECK(logistics == 2);
 }
 
 TEST_CASE("spatial_attention.onnx imports its two pixel gates (either order) as muls") {

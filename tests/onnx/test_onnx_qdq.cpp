@@ -173,3 +173,22 @@ TEST_CASE("QDQ export of grouped convs (grouped_net): group and [O, I / group, "
       CHECK(w.dims(1) == in_c / l.groups);
     }
 }
+
+TEST_CASE("QDQ export of sigmoid gates (gated_conv): Sigmoid between pairs at 1/256, -128") {
+  Graph g;
+  QuantizedModel q;
+  Qdq x = export_qdq("gated_conv", g, q);
+  CHECK(x.op_count["Sigmoid"] == 2);
+  CHECK(x.op_count["Mul"] == 2);
+  CHECK(x.op_count["QuantizeLinear"] == static_cast<int>(q.tensors.size()));
+  int gates = 0;
+  for (const QLayer &l : q.layers) {
+    if (l.kind != LayerKind::Logistic)
+      continue;
+    ++gates;
+    const std::string name = "t" + std::to_string(l.output);
+    CHECK(values_of<float>(x.at(name + ".scale")) == std::vector<float>{1.0f / 256.0f});
+    CHECK(values_of<int8_t>(x.at(name + ".zero_point")) == std::vector<int8_t>{-128});
+  }
+  CHECK(gates == 2);
+}

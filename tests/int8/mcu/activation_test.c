@@ -1,10 +1,11 @@
 /*
- * activation_test.c: the int8 hard-swish, channel multiply and elementwise / pixel-broadcast
- * multiply (ops/int8/hardswish_s8.h, channel_mul_s8.h, mul_s8.h) on the MCU itself (QEMU), each
- * against a naive int64 twin written here from docs/int8.md (the closed
- * rounding forms of tests/int8/reference_mbv3_s8.h, no shared code), on every
+ * activation_test.c: the int8 hard-swish, channel multiply, elementwise / pixel-broadcast
+ * multiply and logistic (ops/int8/hardswish_s8.h, channel_mul_s8.h, mul_s8.h, logistic_s8.h) on
+ * the MCU itself (QEMU), each against a naive int64 twin written here from docs/int8.md (the
+ * closed rounding forms of tests/int8/reference_mbv3_s8.h, no shared code), on every
  * input byte of random parameter sets and on random multiply layers (the multiply with extreme
- * shifts too, both of its requantization paths).
+ * shifts too, both of its requantization paths). The logistic's table is built on the MCU (its
+ * 64-bit products through libgcc on Cortex-M0) and looked up there.
  * Exit status 0 when all are byte-identical. Built and run by
  * tests/int8/mcu/run.sh.
  */
@@ -12,6 +13,7 @@
 
 #include "ops/int8/channel_mul_s8.h"
 #include "ops/int8/hardswish_s8.h"
+#include "ops/int8/logistic_s8.h"
 #include "ops/int8/mul_s8.h"
 #include "semihost.h"
 
@@ -147,12 +149,80 @@ static int mul_case(int pixel_broadcast) {
   return 0;
 }
 
+/* SRDHM in closed form: floor((a b + 2^30) / 2^31); INT32_MIN * INT32_MIN saturates. */
+static int32_t srdhm(int64_t a, int64_t b) {
+  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  return (int32_t)floor_shift(a * b + ((int64_t)1 << 30), 31);
+}
+
+static int32_t sat32(int64_t v) {
+  return (int32_t)(v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : v));
+}
+
+/* gemmlowp's logistic of a Q4.27 value, Q0.31 out (docs/int8.md, logistic), in int64. */
+static int32_t logistic_q31_twin(int32_t a) {
+  static const int32_t exp_of_bit[6] = {1672461947, 1302514674, 790015084,
+                                        290630308,  39332535,   720401};
+  const int64_t n = a < 0 ? a : -(int64_t)a; /* -|a| */
+  const int64_t quarter = (int64_t)1 << 25;
+  const int64_t frac = n - floor_shift(n, 25) * quarter - quarter; /* [-1/4, 0) */
+  const int64_t rest = frac - n;
+  int64_t x, x2, x3, x4, e, d, r;
+  int k;
+  if (a == 0) return 1 << 30;
+  x = frac * 16 + ((int64_t)1 << 28);
+  x2 = srdhm(x, x);
+  x3 = srdhm(x2, x);
+  x4 = srdhm(x2, x2);
+  e = 1895147668 + (int64_t)srdhm(1895147668,
+                                  x + rdbpot(srdhm(rdbpot(x4, 2) + x3, 715827883) + x2, 1));
+  for (k = 0; k < 6; ++k)
+    if ((rest >> (25 + k)) & 1) e = srdhm(e, exp_of_bit[k]);
+  d = (e + INT32_MAX + 1) / 2;
+  r = 1515870810 + (int64_t)srdhm(d, -1010580540);
+  for (k = 0; k < 3; ++k) r += sat32((int64_t)srdhm(r, ((int64_t)1 << 29) - srdhm(d, r)) * 4);
+  r = sat32(r * 2);
+  return (int32_t)(a > 0 ? r : INT32_MAX - r);
+}
+
+static int8_t logistic_twin(const piconas_logistic_params *p, int8_t q) {
+  const int32_t x = q - p->input_zero_point;
+  const int64_t radius = ((int64_t)15 << 27) >> p->input_left_shift;
+  if (x <= -radius) return -128;
+  if (x >= radius) return 127;
+  return clamp8(
+      (int64_t)rdbpot(logistic_q31_twin(mbqm(x, p->input_multiplier, p->input_left_shift)), 23) -
+          128,
+      -128, 127);
+}
+
+/* Shifts of real scales (16..28: s_in from 2^-12 to 2) mostly, else any accepted one. */
+static int logistic_case(void) {
+  piconas_logistic_params p;
+  int8_t table[256], x[300], y[300];
+  const int32_t size = rnd(1, 300);
+  int32_t i;
+  p.input_zero_point = rnd(-128, 127);
+  p.input_multiplier = 0x40000000 + rnd(0, 0x3FFFFFFF);
+  p.input_left_shift = rnd(0, 3) == 0 ? rnd(0, 31) : rnd(16, 28);
+  if (piconas_logistic_s8_table(&p, table) != 0) return 1;
+  for (i = 0; i < 256; ++i)
+    if (table[i] != logistic_twin(&p, (int8_t)(i - 128))) return 1;
+  for (i = 0; i < size; ++i) x[i] = (int8_t)rnd(-128, 127);
+  if (piconas_logistic_s8(table, x, y, size) != 0) return 1;
+  for (i = 0; i < size; ++i)
+    if (y[i] != logistic_twin(&p, x[i])) return 1;
+  return 0;
+}
+
 int main(void) {
   int i, failures = 0;
   for (i = 0; i < 200; ++i)
-    failures += hardswish_case() + channel_mul_case() + mul_case(0) + mul_case(1);
+    failures +=
+        hardswish_case() + channel_mul_case() + mul_case(0) + mul_case(1) + logistic_case();
   sh_write0(failures == 0 ? "activation_test: 200 hard-swish, 200 channel-multiply, 200 "
-                            "elementwise and 200 pixel-broadcast multiply cases bit-exact\n"
+                            "elementwise, 200 pixel-broadcast multiply and 200 logistic cases "
+                            "bit-exact\n"
                           : "activation_test: FAILED\n");
   return failures == 0 ? 0 : 1;
 }

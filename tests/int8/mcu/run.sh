@@ -29,11 +29,12 @@ for opt in -O2 "-O2 -fno-omit-frame-pointer"; do
   timeout 120 qemu-system-arm $CORE_QEMU -nographic -monitor none \
     -semihosting-config enable=on,target=native -icount shift=0 -kernel kernel_test.elf
 done
-# The hard-swish and multiply kernels against their int64 twins (activation_test.c).
+# The hard-swish, multiply and logistic kernels against their int64 twins (activation_test.c).
 arm-none-eabi-gcc $CORE_FLAGS -O2 -std=c99 -Wall -Wextra -Werror -ffunction-sections -fdata-sections \
   -nostdlib -I"$root" -I"$mcu" -L"$mcu" -L"$root/tests/int8/mcu" -T $CORE_LD "$mcu/startup.c" \
   "$root/tests/int8/mcu/activation_test.c" "$root/ops/int8/hardswish_s8.c" \
-  "$root/ops/int8/channel_mul_s8.c" "$root/ops/int8/mul_s8.c" "$root/ops/int8/requantize.c" -lgcc -Wl,--gc-sections \
+  "$root/ops/int8/channel_mul_s8.c" "$root/ops/int8/mul_s8.c" "$root/ops/int8/logistic_s8.c" \
+  "$root/ops/int8/requantize.c" -lgcc -Wl,--gc-sections \
   -o activation_test.elf
 timeout 120 qemu-system-arm $CORE_QEMU -nographic -monitor none \
   -semihosting-config enable=on,target=native -icount shift=0 -kernel activation_test.elf

@@ -4,7 +4,8 @@
  * source:       ./train/last.ckpt
  * Input: NHWC int8, 784 bytes; real = scale * (q - zero_point). Output: int8 logits.
  * PEAK_SRAM is the static activation arena (memory planner, greedy-by-size; the no-reuse plan would need 26156 bytes).
- * FLASH_BYTES counts the constant arrays (weights, biases, multipliers, shifts, input table).
+ * FLASH_BYTES counts the constant arrays (weights, biases, multipliers, shifts, logistic and
+ * input tables).
  */
 #ifndef MODEL_H
 #define MODEL_H
