@@ -27,13 +27,21 @@ const char* norm_activation_name(NormActivation act);
 
 enum class GradWrite { Accumulate, Overwrite };
 
+enum class NormKernel { Auto, ByChannel, ChannelBlocks };
+const char* norm_kernel_name(NormKernel kernel);
+// ChannelBlocks up to this many values per plane (measured: bench/README.md), else ByChannel.
+inline constexpr int64_t kChannelBlocksMaxSpatial = 64;
+NormKernel norm_kernel_for(const NormShape& s);
+
 template <class T>
 void batchnorm2d_act_forward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
                              const T* beta, T eps, T momentum, T* running_mean, T* running_var,
-                             T* y, T* save_mean, T* save_invstd, T* save_affine);
+                             T* y, T* save_mean, T* save_invstd, T* save_affine,
+                             NormKernel kernel = NormKernel::Auto);
 template <class T>
 void batchnorm2d_act_backward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
                               const T* save_mean, const T* save_invstd, const T* save_affine,
-                              const T* dy, T* dx, GradWrite dx_write, T* dgamma, T* dbeta);
+                              const T* dy, T* dx, GradWrite dx_write, T* dgamma, T* dbeta,
+                              NormKernel kernel = NormKernel::Auto);
 
 }  // namespace piconas::ops
