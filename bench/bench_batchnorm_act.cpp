@@ -103,7 +103,7 @@ void BM_bn_relu6_fused_bwd(benchmark::State& state) {
 }
 
 // mbv2-bench at 96x96: 96 channels at 48x48, 144 at 24x24, 192 at 12x12, 576 at 6x6, 960 at
-// 3x3; 256 at 8x8 and 4x4 around the kernel selector's threshold.
+// 3x3; 256 at 8x8 and 4x4 around the kernel selector's threshold (16 values).
 const std::pair<int, int> kShapes[] = {{96, 48}, {144, 24}, {192, 12}, {256, 8},
                                        {576, 6}, {256, 4},  {960, 3}};
 
@@ -118,7 +118,7 @@ void fused_shapes(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2})
     for (auto [channels, side] : kShapes)
       for (NormKernel kernel : {NormKernel::ByChannel, NormKernel::ChannelBlocks})
-        if (kernel != NormKernel::ChannelBlocks || side * side <= 256)
+        if (kernel != NormKernel::ChannelBlocks || side * side <= kChannelBlocksMaxSpatial)
           b->Args({channels, side, threads, static_cast<int>(kernel)});
 }
 

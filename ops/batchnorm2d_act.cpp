@@ -220,6 +220,7 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
 }
 
 // ---- ChannelBlocks: small planes (ops/batchnorm2d_act_blocks.h); the flat passes here.
+static_assert(kChannelBlocksMaxSpatial <= kLanes, "channel blocks need one lane per value");
 
 template <class Act, class T>
 void forward_blocks(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
@@ -302,9 +303,9 @@ void dispatch_activation(NormActivation act, F&& f) {
 
 NormKernel resolve(const NormShape& s, NormKernel kernel) {
   if (kernel == NormKernel::Auto) return norm_kernel_for(s);
-  PICONAS_CHECK(kernel != NormKernel::ChannelBlocks || s.spatial <= kBlockValues,
+  PICONAS_CHECK(kernel != NormKernel::ChannelBlocks || s.spatial <= kChannelBlocksMaxSpatial,
                 "batchnorm2d_act: channel blocks take planes of at most "
-                    << kBlockValues << " values, got spatial " << s.spatial);
+                    << kChannelBlocksMaxSpatial << " values, got spatial " << s.spatial);
   return kernel;
 }
 

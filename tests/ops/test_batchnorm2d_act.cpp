@@ -139,13 +139,12 @@ const NormActivation kActivations[] = {NormActivation::Identity, NormActivation:
                                        NormActivation::ReLU6};
 
 // Around the lane count (16) and SIMD widths, a 1x1 plane, a 48x48 plane; for the channel
-// blocks (kBlockValues = 256 values per image) several blocks with a partial last one: 1x1
-// planes over 300 channels, 3x3 over 61, 6x6 over 15, 8x8 (the largest block plane) over 9.
+// blocks (256 values per image) several blocks with a partial last one: 1x1 planes over 300
+// channels (blocks of 256), 3x3 over 61 (blocks of 28), 4x4 over 37, 2x2 over 130.
 const NormShape kShapes[] = {NormShape{2, 3, 1},   NormShape{3, 2, 7},   NormShape{1, 3, 15},
                              NormShape{2, 2, 17},  NormShape{5, 4, 33},  NormShape{2, 1, 2304},
                              NormShape{4, 6, 144}, NormShape{3, 300, 1}, NormShape{3, 61, 9},
-                             NormShape{2, 37, 16}, NormShape{3, 15, 36}, NormShape{2, 9, 64},
-                             NormShape{2, 5, 256}};
+                             NormShape{2, 37, 16}, NormShape{2, 130, 4}, NormShape{3, 15, 36}};
 
 const NormKernel kKernels[] = {NormKernel::Auto, NormKernel::ByChannel, NormKernel::ChannelBlocks};
 
@@ -160,7 +159,7 @@ void check_against_unfused() {
       const Inputs<T> in(s);
       const Outputs<T> naive = unfused(in, act);
       for (NormKernel kernel : kKernels) {
-        if (kernel == NormKernel::ChannelBlocks && s.spatial > 256) continue;
+        if (kernel == NormKernel::ChannelBlocks && s.spatial > kChannelBlocksMaxSpatial) continue;
         CAPTURE(norm_kernel_name(kernel));
         check_same_bits(fused(in, act, kernel), naive);
       }
@@ -179,7 +178,7 @@ TEST_CASE("batchnorm2d_act: the same bits as the unfused composition, double") {
 
 TEST_CASE("batchnorm2d_act: results do not depend on the thread count") {
   const int previous = num_threads();
-  for (NormShape s : {NormShape{4, 6, 144}, NormShape{3, 61, 9}, NormShape{3, 15, 36}}) {
+  for (NormShape s : {NormShape{4, 6, 144}, NormShape{3, 61, 9}, NormShape{3, 300, 1}}) {
     const Inputs<float> in(s);
     for (NormActivation act : kActivations) {
       CAPTURE(s.spatial);
@@ -198,16 +197,17 @@ TEST_CASE("batchnorm2d_act: results do not depend on the thread count") {
 
 TEST_CASE("batchnorm2d_act: the kernel selector") {
   CHECK(norm_kernel_for(NormShape{32, 960, 9}) == NormKernel::ChannelBlocks);
-  CHECK(norm_kernel_for(NormShape{32, 576, 36}) == NormKernel::ChannelBlocks);
+  CHECK(norm_kernel_for(NormShape{32, 256, 16}) == NormKernel::ChannelBlocks);
+  CHECK(norm_kernel_for(NormShape{32, 576, 36}) == NormKernel::ByChannel);
   CHECK(norm_kernel_for(NormShape{32, 96, 2304}) == NormKernel::ByChannel);
   // A plane longer than a channel block cannot be forced onto the block kernel.
-  NormShape s{1, 1, 257};
-  std::vector<float> x(257, 1.0f), g{1}, b{0}, y(257), m(1), is(1), af(3);
+  NormShape s{1, 1, 17};
+  std::vector<float> x(17, 1.0f), g{1}, b{0}, y(17), m(1), is(1), af(3);
   CHECK_THROWS_WITH_AS(
       batchnorm2d_act_forward<float>(s, NormActivation::ReLU, x.data(), g.data(), b.data(), 1e-5f,
                                      0.1f, nullptr, nullptr, y.data(), m.data(), is.data(),
                                      af.data(), NormKernel::ChannelBlocks),
-      "batchnorm2d_act: channel blocks take planes of at most 256 values, got spatial 257", Error);
+      "batchnorm2d_act: channel blocks take planes of at most 16 values, got spatial 17", Error);
 }
 
 TEST_CASE("batchnorm2d_act: golden values, ReLU6 clamps both ends") {
