@@ -1,10 +1,13 @@
 // Training-mode BatchNorm + ReLU6 on mbv2-bench shapes at batch 32: the fused op
 // (ops/batchnorm2d_act.h) against the unfused composition it replaces (batchnorm2d train, then
 // relu6; backward relu6 into a zero-filled buffer, then batchnorm2d into a zero-filled dx).
-// BM_bn_relu6_{fused,unfused}_{fwd,bwd}/<channels>/<plane side>/threads:<T>, float32.
+// BM_bn_relu6_{fused,unfused}_{fwd,bwd}/<channels>/<plane side>/threads:<T>, float32; the
+// fused ones once per kernel variant (kernel:1 ByChannel, kernel:2 ChannelBlocks, where it
+// applies; 0 is the automatic choice).
 #include <benchmark/benchmark.h>
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "core/parallel.h"
@@ -51,10 +54,12 @@ struct Data {
                                      invstd.data());
     relu6_forward<float>(n, z.data(), y.data());
   }
+  NormKernel kernel() const { return static_cast<NormKernel>(state_kernel); }
+  int64_t state_kernel = 0;
   void fused_forward() {
     batchnorm2d_act_forward<float>(s, NormActivation::ReLU6, x.data(), gamma.data(), beta.data(),
                                    1e-5f, 0.1f, run_mean.data(), run_var.data(), y.data(),
-                                   mean.data(), invstd.data(), affine.data());
+                                   mean.data(), invstd.data(), affine.data(), kernel());
   }
 };
 
@@ -67,6 +72,7 @@ void BM_bn_relu6_unfused_fwd(benchmark::State& state) {
 void BM_bn_relu6_fused_fwd(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(2)));
   Data d(state);
+  d.state_kernel = state.range(3);
   for (auto _ : state) d.fused_forward();
 }
 
@@ -87,27 +93,40 @@ void BM_bn_relu6_unfused_bwd(benchmark::State& state) {
 void BM_bn_relu6_fused_bwd(benchmark::State& state) {
   set_num_threads(static_cast<int>(state.range(2)));
   Data d(state);
+  d.state_kernel = state.range(3);
   d.fused_forward();
   for (auto _ : state)
     batchnorm2d_act_backward<float>(d.s, NormActivation::ReLU6, d.x.data(), d.gamma.data(),
                                     d.mean.data(), d.invstd.data(), d.affine.data(), d.dy.data(),
                                     d.dx.data(), GradWrite::Overwrite, d.dgamma.data(),
-                                    d.dbeta.data());
+                                    d.dbeta.data(), d.kernel());
 }
 
-// mbv2-bench at 96x96: 96 channels at 48x48, 144 at 24x24, 576 at 6x6, 960 at 3x3.
+// mbv2-bench at 96x96: 96 channels at 48x48, 144 at 24x24, 192 at 12x12, 576 at 6x6, 960 at
+// 3x3; 256 at 8x8 and 4x4 around the kernel selector's threshold (16 values).
+const std::pair<int, int> kShapes[] = {{96, 48}, {144, 24}, {192, 12}, {256, 8},
+                                       {576, 6}, {256, 4},  {960, 3}};
+
 void shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"channels", "side", "threads"})->Unit(benchmark::kMillisecond);
   for (int threads : {1, 2})
-    for (auto [channels, side] : {std::pair{96, 48}, {144, 24}, {576, 6}, {960, 3}})
-      b->Args({channels, side, threads});
+    for (auto [channels, side] : kShapes) b->Args({channels, side, threads});
+}
+
+void fused_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"channels", "side", "threads", "kernel"})->Unit(benchmark::kMillisecond);
+  for (int threads : {1, 2})
+    for (auto [channels, side] : kShapes)
+      for (NormKernel kernel : {NormKernel::ByChannel, NormKernel::ChannelBlocks})
+        if (kernel != NormKernel::ChannelBlocks || side * side <= kChannelBlocksMaxSpatial)
+          b->Args({channels, side, threads, static_cast<int>(kernel)});
 }
 
 }  // namespace
 
 BENCHMARK(BM_bn_relu6_unfused_fwd)->Apply(shapes);
-BENCHMARK(BM_bn_relu6_fused_fwd)->Apply(shapes);
+BENCHMARK(BM_bn_relu6_fused_fwd)->Apply(fused_shapes);
 BENCHMARK(BM_bn_relu6_unfused_bwd)->Apply(shapes);
-BENCHMARK(BM_bn_relu6_fused_bwd)->Apply(shapes);
+BENCHMARK(BM_bn_relu6_fused_bwd)->Apply(fused_shapes);
 
 BENCHMARK_MAIN();

@@ -1,11 +1,14 @@
 #include "ops/batchnorm2d_act.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/batchnorm2d_act_blocks.h"
 #include "ops/batchnorm2d_channel.h"
 
 namespace piconas::ops {
@@ -25,6 +28,7 @@ const char* norm_activation_name(NormActivation act) {
 namespace {
 
 using namespace batchnorm2d_channel;
+using namespace batchnorm2d_act_blocks;
 
 // keep ? v : +0 on the bits, so scalar code (plane tails, 3x3 planes) has no branch to
 // mispredict; the same value as the select.
@@ -73,20 +77,58 @@ struct Relu6 {
   }
 };
 
-// The normalisation of one channel as batchnorm2d_channel::channel_affine computes it: the
-// forward applies it, the backward recomputes it (the same float operations, so the same
-// bits) for the activation's derivative instead of reading the output back.
+// channel_affine's constants from the batch statistics; stores mean_lo, scale, shift in
+// save_affine (3 per channel; mean_hi is save_mean).
 template <class T>
-struct ChannelAffine {
-  T mean_hi, mean_lo, scale, shift;
-  T normalised(T x) const { return ((x - mean_hi) - mean_lo) * scale + shift; }
-};
+ChannelAffine<T> train_affine(const T* gamma, const T* beta, int64_t c, double mean, double invstd,
+                              T* save_affine) {
+  const double scale_d = gamma[c] * invstd;
+  const T mean_hi = static_cast<T>(mean);
+  const T mean_lo = static_cast<T>(mean - static_cast<double>(mean_hi));
+  const ChannelAffine<T> affine{mean_hi, mean_lo, static_cast<T>(scale_d), beta[c]};
+  save_affine[3 * c] = affine.mean_lo;
+  save_affine[3 * c + 1] = affine.scale;
+  save_affine[3 * c + 2] = affine.shift;
+  return affine;
+}
 
-// save_affine holds mean_lo, scale, shift per channel; mean_hi is save_mean.
 template <class T>
 ChannelAffine<T> saved_affine(const T* save_mean, const T* save_affine, int64_t c) {
   return {save_mean[c], save_affine[3 * c], save_affine[3 * c + 1], save_affine[3 * c + 2]};
 }
+
+// dx = a * g + b * (x - mean) + d for one channel, as batchnorm2d_backward_train folds it:
+// with xhat = (x - mean) * invstd and M = N*H*W values, dbeta = sum g, dgamma = sum g * xhat,
+// dx = gamma * invstd / M * (M * g - sum g - xhat * sum(g * xhat)). Accumulates the channel's
+// dbeta / dgamma (each may be null) on the way.
+template <class T>
+struct DxCoefficients {
+  T a, b, d, mean;
+};
+
+template <class T>
+DxCoefficients<T> finish_channel(const NormShape& s, const T* gamma, const T* save_mean,
+                                 const T* save_invstd, int64_t c, double sum_dy, double sum_dy_xmu,
+                                 T* dgamma, T* dbeta) {
+  const double count = static_cast<double>(s.batch * s.spatial);
+  const double invstd = save_invstd[c];
+  const double sum_dy_xhat = sum_dy_xmu * invstd;
+  if (dbeta) dbeta[c] += static_cast<T>(sum_dy);
+  if (dgamma) dgamma[c] += static_cast<T>(sum_dy_xhat);
+  const double k = gamma[c] * invstd;
+  const double proj = sum_dy_xhat * invstd / count;
+  return {static_cast<T>(k), static_cast<T>(-k * proj), static_cast<T>(-k * sum_dy / count),
+          save_mean[c]};
+}
+
+// The dx of one value; Overwrite stores 0 + v, the value accumulating v into a zeroed buffer
+// gives.
+template <class T>
+T dx_value(T a, T gated, T b, T x, T mean, T d) {
+  return a * gated + b * (x - mean) + d;
+}
+
+// ---- ByChannel: one channel at a time over its N planes (large planes).
 
 // Sums over channel c of g = Act::gate(z, dy) and g * (x - mean), in double over kLanes lane
 // partials combined in a fixed order (the loop of batchnorm2d_channel::channel_grad_sums with
@@ -129,22 +171,15 @@ void gated_grad_sums(const NormShape& s, const T* x, const ChannelAffine<T>& aff
 }
 
 template <class Act, class T>
-void forward_act(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps, T momentum,
-                 T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd,
-                 T* save_affine) {
+void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
+                        T momentum, T* running_mean, T* running_var, T* y, T* save_mean,
+                        T* save_invstd, T* save_affine) {
   parallel_for(0, s.channels, [&](int64_t c) {
     double mean, invstd;
     channel_train_statistics(s, x, c, eps, momentum, running_mean, running_var, save_mean,
                              save_invstd, mean, invstd);
     // batchnorm2d_channel::channel_affine with the activation applied before the store.
-    const double scale_d = gamma[c] * invstd;
-    const T scale = static_cast<T>(scale_d), shift = beta[c];
-    const T mean_hi = static_cast<T>(mean);
-    const T mean_lo = static_cast<T>(mean - static_cast<double>(mean_hi));
-    const ChannelAffine<T> affine{mean_hi, mean_lo, scale, shift};
-    save_affine[3 * c] = mean_lo;
-    save_affine[3 * c + 1] = scale;
-    save_affine[3 * c + 2] = shift;
+    const ChannelAffine<T> affine = train_affine(gamma, beta, c, mean, invstd, save_affine);
     for (int64_t n = 0; n < s.batch; ++n) {
       const T* xp = x + plane(s, n, c);
       T* yp = y + plane(s, n, c);
@@ -154,26 +189,17 @@ void forward_act(const NormShape& s, const T* x, const T* gamma, const T* beta, 
   });
 }
 
-// dx as batchnorm2d_backward_train computes it, from the gated gradient (see there for the
-// formula). Overwrite stores 0 + v, the value accumulating v into a zeroed buffer gives.
 template <class Act, class T>
-void backward_act(const NormShape& s, const T* x, const T* gamma, const T* save_mean,
-                  const T* save_invstd, const T* save_affine, const T* dy, T* dx,
-                  GradWrite dx_write, T* dgamma, T* dbeta) {
-  const double count = static_cast<double>(s.batch * s.spatial);
+void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* save_mean,
+                         const T* save_invstd, const T* save_affine, const T* dy, T* dx,
+                         GradWrite dx_write, T* dgamma, T* dbeta) {
   parallel_for(0, s.channels, [&](int64_t c) {
-    const double mean = save_mean[c], invstd = save_invstd[c];
     double sum_dy, sum_dy_xmu;
     const ChannelAffine<T> affine = saved_affine(save_mean, save_affine, c);
-    gated_grad_sums<Act>(s, x, affine, dy, c, mean, sum_dy, sum_dy_xmu);
-    const double sum_dy_xhat = sum_dy_xmu * invstd;
-    if (dbeta) dbeta[c] += static_cast<T>(sum_dy);
-    if (dgamma) dgamma[c] += static_cast<T>(sum_dy_xhat);
+    gated_grad_sums<Act>(s, x, affine, dy, c, save_mean[c], sum_dy, sum_dy_xmu);
+    const DxCoefficients<T> k =
+        finish_channel(s, gamma, save_mean, save_invstd, c, sum_dy, sum_dy_xmu, dgamma, dbeta);
     if (!dx) return;
-    const double k = gamma[c] * invstd;
-    const double proj = sum_dy_xhat * invstd / count;
-    const T a = static_cast<T>(k), b = static_cast<T>(-k * proj);
-    const T d = static_cast<T>(-k * sum_dy / count), mean_t = save_mean[c];
     for (int64_t n = 0; n < s.batch; ++n) {
       const T* xp = x + plane(s, n, c);
       const T* gp = dy + plane(s, n, c);
@@ -181,64 +207,169 @@ void backward_act(const NormShape& s, const T* x, const T* gamma, const T* save_
       if (dx_write == GradWrite::Overwrite) {
 #pragma omp simd
         for (int64_t i = 0; i < s.spatial; ++i)
-          dp[i] =
-              T(0) + (a * Act::gate(affine.normalised(xp[i]), gp[i]) + b * (xp[i] - mean_t) + d);
+          dp[i] = T(0) + dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i],
+                                  k.mean, k.d);
       } else {
 #pragma omp simd
         for (int64_t i = 0; i < s.spatial; ++i)
-          dp[i] += a * Act::gate(affine.normalised(xp[i]), gp[i]) + b * (xp[i] - mean_t) + d;
+          dp[i] +=
+              dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i], k.mean, k.d);
       }
     }
   });
 }
 
+// ---- ChannelBlocks: small planes (ops/batchnorm2d_act_blocks.h); the flat passes here.
+static_assert(kChannelBlocksMaxSpatial <= kLanes, "channel blocks need one lane per value");
+
+template <class Act, class T>
+void forward_blocks(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
+                    T momentum, T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd,
+                    T* save_affine) {
+  const int64_t K = block_channels(s), S = s.spatial;
+  parallel_for(0, (s.channels + K - 1) / K, [&](int64_t block) {
+    const int64_t c0 = block * K, k = std::min(K, s.channels - c0), len = k * S;
+    double mean[kBlockValues], var[kBlockValues];
+    block_moments(s, x, c0, k, mean, var);
+    BlockAffine<T> af;
+    for (int64_t c = 0; c < k; ++c) {
+      const double invstd =
+          store_train_statistics(s, c0 + c, mean[c], var[c], eps, momentum, running_mean,
+                                 running_var, save_mean, save_invstd);
+      af.set(c * S, S, train_affine(gamma, beta, c0 + c, mean[c], invstd, save_affine));
+    }
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const T* xp = x + plane(s, n, c0);
+      T* yp = y + plane(s, n, c0);
+#pragma omp simd
+      for (int64_t j = 0; j < len; ++j) yp[j] = Act::apply(af.normalised(j, xp[j]));
+    }
+  });
+}
+
+template <class Act, class T>
+void backward_blocks(const NormShape& s, const T* x, const T* gamma, const T* save_mean,
+                     const T* save_invstd, const T* save_affine, const T* dy, T* dx,
+                     GradWrite dx_write, T* dgamma, T* dbeta) {
+  const int64_t K = block_channels(s), S = s.spatial;
+  parallel_for(0, (s.channels + K - 1) / K, [&](int64_t block) {
+    const int64_t c0 = block * K, k = std::min(K, s.channels - c0), len = k * S;
+    BlockAffine<T> af;
+    for (int64_t c = 0; c < k; ++c) af.set(c * S, S, saved_affine(save_mean, save_affine, c0 + c));
+    double sum_dy[kBlockValues], sum_dy_xmu[kBlockValues];
+    block_grad_sums<Act>(s, x, dy, save_mean, af, c0, k, sum_dy, sum_dy_xmu);
+    alignas(64) T ka[kBlockValues], kb[kBlockValues], kd[kBlockValues], km[kBlockValues];
+    for (int64_t c = 0; c < k; ++c) {
+      const DxCoefficients<T> co = finish_channel(s, gamma, save_mean, save_invstd, c0 + c,
+                                                  sum_dy[c], sum_dy_xmu[c], dgamma, dbeta);
+      std::fill_n(ka + c * S, S, co.a);
+      std::fill_n(kb + c * S, S, co.b);
+      std::fill_n(kd + c * S, S, co.d);
+      std::fill_n(km + c * S, S, co.mean);
+    }
+    if (!dx) return;
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const T* xp = x + plane(s, n, c0);
+      const T* gp = dy + plane(s, n, c0);
+      T* dp = dx + plane(s, n, c0);
+      if (dx_write == GradWrite::Overwrite) {
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j)
+          dp[j] = T(0) + dx_value(ka[j], Act::gate(af.normalised(j, xp[j]), gp[j]), kb[j], xp[j],
+                                  km[j], kd[j]);
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < len; ++j)
+          dp[j] += dx_value(ka[j], Act::gate(af.normalised(j, xp[j]), gp[j]), kb[j], xp[j], km[j],
+                            kd[j]);
+      }
+    }
+  });
+}
+
+// Calls f(Act{}) for the activation.
+template <class F>
+void dispatch_activation(NormActivation act, F&& f) {
+  switch (act) {
+    case NormActivation::Identity:
+      return f(Identity{});
+    case NormActivation::ReLU:
+      return f(Relu{});
+    case NormActivation::ReLU6:
+      return f(Relu6{});
+  }
+  throw Error("batchnorm2d_act: unknown activation " + std::to_string(static_cast<int>(act)));
+}
+
+NormKernel resolve(const NormShape& s, NormKernel kernel) {
+  if (kernel == NormKernel::Auto) return norm_kernel_for(s);
+  PICONAS_CHECK(kernel != NormKernel::ChannelBlocks || s.spatial <= kChannelBlocksMaxSpatial,
+                "batchnorm2d_act: channel blocks take planes of at most "
+                    << kChannelBlocksMaxSpatial << " values, got spatial " << s.spatial);
+  return kernel;
+}
+
 }  // namespace
+
+const char* norm_kernel_name(NormKernel kernel) {
+  switch (kernel) {
+    case NormKernel::Auto:
+      return "auto";
+    case NormKernel::ByChannel:
+      return "by_channel";
+    case NormKernel::ChannelBlocks:
+      return "channel_blocks";
+  }
+  return "unknown";
+}
+
+NormKernel norm_kernel_for(const NormShape& s) {
+  return s.spatial <= kChannelBlocksMaxSpatial ? NormKernel::ChannelBlocks : NormKernel::ByChannel;
+}
 
 template <class T>
 void batchnorm2d_act_forward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
                              const T* beta, T eps, T momentum, T* running_mean, T* running_var,
-                             T* y, T* save_mean, T* save_invstd, T* save_affine) {
+                             T* y, T* save_mean, T* save_invstd, T* save_affine,
+                             NormKernel kernel) {
   PICONAS_CHECK(s.batch * s.spatial > 1,
                 "batchnorm2d_act: training needs more than one value per channel, got batch "
                     << s.batch << " x spatial " << s.spatial);
-  switch (act) {
-    case NormActivation::Identity:
-      return forward_act<Identity>(s, x, gamma, beta, eps, momentum, running_mean, running_var, y,
-                                   save_mean, save_invstd, save_affine);
-    case NormActivation::ReLU:
-      return forward_act<Relu>(s, x, gamma, beta, eps, momentum, running_mean, running_var, y,
-                               save_mean, save_invstd, save_affine);
-    case NormActivation::ReLU6:
-      return forward_act<Relu6>(s, x, gamma, beta, eps, momentum, running_mean, running_var, y,
-                                save_mean, save_invstd, save_affine);
-  }
-  throw Error("batchnorm2d_act_forward: unknown activation");
+  const bool blocks = resolve(s, kernel) == NormKernel::ChannelBlocks;
+  dispatch_activation(act, [&](auto activation) {
+    using Act = decltype(activation);
+    if (blocks)
+      forward_blocks<Act>(s, x, gamma, beta, eps, momentum, running_mean, running_var, y, save_mean,
+                          save_invstd, save_affine);
+    else
+      forward_by_channel<Act>(s, x, gamma, beta, eps, momentum, running_mean, running_var, y,
+                              save_mean, save_invstd, save_affine);
+  });
 }
 
 template <class T>
 void batchnorm2d_act_backward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
                               const T* save_mean, const T* save_invstd, const T* save_affine,
-                              const T* dy, T* dx, GradWrite dx_write, T* dgamma, T* dbeta) {
-  switch (act) {
-    case NormActivation::Identity:
-      return backward_act<Identity>(s, x, gamma, save_mean, save_invstd, save_affine, dy, dx,
-                                    dx_write, dgamma, dbeta);
-    case NormActivation::ReLU:
-      return backward_act<Relu>(s, x, gamma, save_mean, save_invstd, save_affine, dy, dx, dx_write,
-                                dgamma, dbeta);
-    case NormActivation::ReLU6:
-      return backward_act<Relu6>(s, x, gamma, save_mean, save_invstd, save_affine, dy, dx, dx_write,
-                                 dgamma, dbeta);
-  }
-  throw Error("batchnorm2d_act_backward: unknown activation");
+                              const T* dy, T* dx, GradWrite dx_write, T* dgamma, T* dbeta,
+                              NormKernel kernel) {
+  const bool blocks = resolve(s, kernel) == NormKernel::ChannelBlocks;
+  dispatch_activation(act, [&](auto activation) {
+    using Act = decltype(activation);
+    if (blocks)
+      backward_blocks<Act>(s, x, gamma, save_mean, save_invstd, save_affine, dy, dx, dx_write,
+                           dgamma, dbeta);
+    else
+      backward_by_channel<Act>(s, x, gamma, save_mean, save_invstd, save_affine, dy, dx, dx_write,
+                               dgamma, dbeta);
+  });
 }
 
 #define PICONAS_INSTANTIATE_BATCHNORM2D_ACT(T)                                                     \
   template void batchnorm2d_act_forward<T>(const NormShape&, NormActivation, const T*, const T*,   \
-                                           const T*, T, T, T*, T*, T*, T*, T*, T*);                \
+                                           const T*, T, T, T*, T*, T*, T*, T*, T*, NormKernel);    \
   template void batchnorm2d_act_backward<T>(const NormShape&, NormActivation, const T*, const T*,  \
                                             const T*, const T*, const T*, const T*, T*, GradWrite, \
-                                            T*, T*);
+                                            T*, T*, NormKernel);
 PICONAS_INSTANTIATE_BATCHNORM2D_ACT(float)
 PICONAS_INSTANTIATE_BATCHNORM2D_ACT(double)
 #undef PICONAS_INSTANTIATE_BATCHNORM2D_ACT

@@ -15,6 +15,11 @@
 // Accumulate adds to it like every backward; Overwrite writes every element without reading it
 // (a fresh, uninitialised gradient buffer: no zero fill), giving the same bits as accumulating
 // into zeros.
+// Two kernel variants, the same bits (one selector, norm_kernel_for; tests force each):
+// ByChannel walks one channel at a time over its N planes; ChannelBlocks walks blocks of
+// consecutive channels image by image, one flat loop over a block's values, vectorised across
+// channels: faster on planes of up to 16 values (4x4, 3x3 late in a network), where a plane
+// alone is shorter than the vector loop (bench_batchnorm_act).
 #pragma once
 #include <cstdint>
 
@@ -27,13 +32,22 @@ const char* norm_activation_name(NormActivation act);
 
 enum class GradWrite { Accumulate, Overwrite };
 
+enum class NormKernel { Auto, ByChannel, ChannelBlocks };
+const char* norm_kernel_name(NormKernel kernel);
+// ChannelBlocks for planes of up to 16 values (one lane sum per value), else ByChannel
+// (measured, AVX-512 and AVX2: bench/README.md).
+inline constexpr int64_t kChannelBlocksMaxSpatial = 16;
+NormKernel norm_kernel_for(const NormShape& s);
+
 template <class T>
 void batchnorm2d_act_forward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
                              const T* beta, T eps, T momentum, T* running_mean, T* running_var,
-                             T* y, T* save_mean, T* save_invstd, T* save_affine);
+                             T* y, T* save_mean, T* save_invstd, T* save_affine,
+                             NormKernel kernel = NormKernel::Auto);
 template <class T>
 void batchnorm2d_act_backward(const NormShape& s, NormActivation act, const T* x, const T* gamma,
                               const T* save_mean, const T* save_invstd, const T* save_affine,
-                              const T* dy, T* dx, GradWrite dx_write, T* dgamma, T* dbeta);
+                              const T* dy, T* dx, GradWrite dx_write, T* dgamma, T* dbeta,
+                              NormKernel kernel = NormKernel::Auto);
 
 }  // namespace piconas::ops

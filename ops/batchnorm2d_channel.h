@@ -27,6 +27,15 @@ inline double combine_lanes(const double (&lanes)[kLanes]) {
   return total;
 }
 
+// Mean and biased variance of a channel of `count` values from its lane sums of d = x - shift
+// and d^2 (channel_moments).
+inline void moments_from_lanes(const double (&s1)[kLanes], const double (&s2)[kLanes],
+                               double shift, double count, double& mean, double& var) {
+  const double mean_shifted = combine_lanes(s1) / count;
+  mean = shift + mean_shifted;
+  var = std::max(0.0, combine_lanes(s2) / count - mean_shifted * mean_shifted);
+}
+
 // Mean and biased variance of channel c in one pass over shifted data: with a shift K taken
 // from the channel itself, sums of (x - K) and (x - K)^2 in double keep the variance accurate
 // even when |mean| >> std (the unshifted E[x^2] - E[x]^2 would cancel); for float inputs
@@ -52,23 +61,18 @@ void channel_moments(const NormShape& s, const T* x, int64_t c, double& mean, do
       s2[l] += d * d;
     }
   }
-  const double count = static_cast<double>(s.batch * s.spatial);
-  const double mean_shifted = combine_lanes(s1) / count;
-  mean = shift + mean_shifted;
-  var = std::max(0.0, combine_lanes(s2) / count - mean_shifted * mean_shifted);
+  moments_from_lanes(s1, s2, shift, static_cast<double>(s.batch * s.spatial), mean, var);
 }
 
-// The batch statistics of channel c in training mode (mean, biased variance of the batch):
-// stores save_mean / save_invstd, updates the running statistics (each may be null) with the
-// unbiased variance, returns mean and invstd in double.
+// The batch statistics of channel c in training mode from its mean and biased variance: stores
+// save_mean / save_invstd, updates the running statistics (each may be null) with the unbiased
+// variance, returns invstd in double.
 template <class T>
-void channel_train_statistics(const NormShape& s, const T* x, int64_t c, T eps, T momentum,
-                              T* running_mean, T* running_var, T* save_mean, T* save_invstd,
-                              double& mean, double& invstd) {
+double store_train_statistics(const NormShape& s, int64_t c, double mean, double var, T eps,
+                              T momentum, T* running_mean, T* running_var, T* save_mean,
+                              T* save_invstd) {
   const int64_t count = s.batch * s.spatial;
-  double var;
-  channel_moments(s, x, c, mean, var);
-  invstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
+  const double invstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
   save_mean[c] = static_cast<T>(mean);
   save_invstd[c] = static_cast<T>(invstd);
   if (running_mean)
@@ -77,6 +81,19 @@ void channel_train_statistics(const NormShape& s, const T* x, int64_t c, T eps, 
     double unbiased = var * static_cast<double>(count) / static_cast<double>(count - 1);
     running_var[c] = static_cast<T>((1.0 - momentum) * running_var[c] + momentum * unbiased);
   }
+  return invstd;
+}
+
+// The batch statistics of channel c (channel_moments, then store_train_statistics); returns
+// mean and invstd in double.
+template <class T>
+void channel_train_statistics(const NormShape& s, const T* x, int64_t c, T eps, T momentum,
+                              T* running_mean, T* running_var, T* save_mean, T* save_invstd,
+                              double& mean, double& invstd) {
+  double var;
+  channel_moments(s, x, c, mean, var);
+  invstd = store_train_statistics(s, c, mean, var, eps, momentum, running_mean, running_var,
+                                  save_mean, save_invstd);
 }
 
 // y = (x - mean) * scale + shift over channel c. The mean is subtracted first rather than
@@ -95,6 +112,15 @@ void channel_affine(const NormShape& s, const T* x, int64_t c, double mean, T sc
     for (int64_t i = 0; i < s.spatial; ++i) yp[i] = ((xp[i] - mean_hi) - mean_lo) * scale + shift;
   }
 }
+
+// The normalisation of one channel as channel_affine computes it: batchnorm2d_act's
+// forward applies it, its backward recomputes it (the same float operations, so the same
+// bits) for the activation's derivative instead of reading the output back.
+template <class T>
+struct ChannelAffine {
+  T mean_hi, mean_lo, scale, shift;
+  T normalised(T x) const { return ((x - mean_hi) - mean_lo) * scale + shift; }
+};
 
 // sum dy and sum dy * (x - mean) over channel c, in double (lane partials as above).
 template <class T>

@@ -95,7 +95,7 @@ Outputs<T> unfused(const Inputs<T>& in, NormActivation act) {
 }
 
 template <class T>
-Outputs<T> fused(const Inputs<T>& in, NormActivation act) {
+Outputs<T> fused(const Inputs<T>& in, NormActivation act, NormKernel kernel = NormKernel::Auto) {
   const NormShape& s = in.s;
   const int64_t total = s.batch * s.channels * s.spatial;
   Outputs<T> o;
@@ -107,18 +107,18 @@ Outputs<T> fused(const Inputs<T>& in, NormActivation act) {
   o.affine.resize(3 * s.channels);
   batchnorm2d_act_forward<T>(s, act, in.x.data(), in.gamma.data(), in.beta.data(), T(1e-5), T(0.1),
                              o.run_mean.data(), o.run_var.data(), o.y.data(), o.mean.data(),
-                             o.invstd.data(), o.affine.data());
+                             o.invstd.data(), o.affine.data(), kernel);
   o.dgamma.assign(s.channels, T(0.25));
   o.dbeta.assign(s.channels, T(0.25));
   // Overwrite must write every element without reading it: start from NaN.
   o.dx_fresh.assign(total, std::numeric_limits<T>::quiet_NaN());
   batchnorm2d_act_backward<T>(s, act, in.x.data(), in.gamma.data(), o.mean.data(), o.invstd.data(),
                               o.affine.data(), in.dy.data(), o.dx_fresh.data(),
-                              GradWrite::Overwrite, o.dgamma.data(), o.dbeta.data());
+                              GradWrite::Overwrite, o.dgamma.data(), o.dbeta.data(), kernel);
   o.dx_acc = in.dx_prefill;
   batchnorm2d_act_backward<T>(s, act, in.x.data(), in.gamma.data(), o.mean.data(), o.invstd.data(),
                               o.affine.data(), in.dy.data(), o.dx_acc.data(), GradWrite::Accumulate,
-                              nullptr, nullptr);
+                              nullptr, nullptr, kernel);
   return o;
 }
 
@@ -138,10 +138,15 @@ void check_same_bits(const Outputs<T>& a, const Outputs<T>& b) {
 const NormActivation kActivations[] = {NormActivation::Identity, NormActivation::ReLU,
                                        NormActivation::ReLU6};
 
-// Around the lane count (16) and SIMD widths, a 1x1 plane, a 48x48 plane.
-const NormShape kShapes[] = {NormShape{2, 3, 1},  NormShape{3, 2, 7},  NormShape{1, 3, 15},
-                             NormShape{2, 2, 17}, NormShape{5, 4, 33}, NormShape{2, 1, 2304},
-                             NormShape{4, 6, 144}};
+// Around the lane count (16) and SIMD widths, a 1x1 plane, a 48x48 plane; for the channel
+// blocks (256 values per image) several blocks with a partial last one: 1x1 planes over 300
+// channels (blocks of 256), 3x3 over 61 (blocks of 28), 4x4 over 37, 2x2 over 130.
+const NormShape kShapes[] = {NormShape{2, 3, 1},   NormShape{3, 2, 7},   NormShape{1, 3, 15},
+                             NormShape{2, 2, 17},  NormShape{5, 4, 33},  NormShape{2, 1, 2304},
+                             NormShape{4, 6, 144}, NormShape{3, 300, 1}, NormShape{3, 61, 9},
+                             NormShape{2, 37, 16}, NormShape{2, 130, 4}, NormShape{3, 15, 36}};
+
+const NormKernel kKernels[] = {NormKernel::Auto, NormKernel::ByChannel, NormKernel::ChannelBlocks};
 
 template <class T>
 void check_against_unfused() {
@@ -152,7 +157,12 @@ void check_against_unfused() {
       CAPTURE(s.spatial);
       CAPTURE(norm_activation_name(act));
       const Inputs<T> in(s);
-      check_same_bits(fused(in, act), unfused(in, act));
+      const Outputs<T> naive = unfused(in, act);
+      for (NormKernel kernel : kKernels) {
+        if (kernel == NormKernel::ChannelBlocks && s.spatial > kChannelBlocksMaxSpatial) continue;
+        CAPTURE(norm_kernel_name(kernel));
+        check_same_bits(fused(in, act, kernel), naive);
+      }
     }
 }
 
@@ -168,18 +178,36 @@ TEST_CASE("batchnorm2d_act: the same bits as the unfused composition, double") {
 
 TEST_CASE("batchnorm2d_act: results do not depend on the thread count") {
   const int previous = num_threads();
-  const Inputs<float> in(NormShape{4, 6, 144});
-  for (NormActivation act : kActivations) {
-    CAPTURE(norm_activation_name(act));
-    set_num_threads(1);
-    const Outputs<float> one = fused(in, act);
-    for (int threads : {2, 3, 5}) {
-      CAPTURE(threads);
-      set_num_threads(threads);
-      check_same_bits(fused(in, act), one);
+  for (NormShape s : {NormShape{4, 6, 144}, NormShape{3, 61, 9}, NormShape{3, 300, 1}}) {
+    const Inputs<float> in(s);
+    for (NormActivation act : kActivations) {
+      CAPTURE(s.spatial);
+      CAPTURE(norm_activation_name(act));
+      set_num_threads(1);
+      const Outputs<float> one = fused(in, act);
+      for (int threads : {2, 3, 5}) {
+        CAPTURE(threads);
+        set_num_threads(threads);
+        check_same_bits(fused(in, act), one);
+      }
     }
   }
   set_num_threads(previous);
+}
+
+TEST_CASE("batchnorm2d_act: the kernel selector") {
+  CHECK(norm_kernel_for(NormShape{32, 960, 9}) == NormKernel::ChannelBlocks);
+  CHECK(norm_kernel_for(NormShape{32, 256, 16}) == NormKernel::ChannelBlocks);
+  CHECK(norm_kernel_for(NormShape{32, 576, 36}) == NormKernel::ByChannel);
+  CHECK(norm_kernel_for(NormShape{32, 96, 2304}) == NormKernel::ByChannel);
+  // A plane longer than a channel block cannot be forced onto the block kernel.
+  NormShape s{1, 1, 17};
+  std::vector<float> x(17, 1.0f), g{1}, b{0}, y(17), m(1), is(1), af(3);
+  CHECK_THROWS_WITH_AS(
+      batchnorm2d_act_forward<float>(s, NormActivation::ReLU, x.data(), g.data(), b.data(), 1e-5f,
+                                     0.1f, nullptr, nullptr, y.data(), m.data(), is.data(),
+                                     af.data(), NormKernel::ChannelBlocks),
+      "batchnorm2d_act: channel blocks take planes of at most 16 values, got spatial 17", Error);
 }
 
 TEST_CASE("batchnorm2d_act: golden values, ReLU6 clamps both ends") {
