@@ -205,6 +205,17 @@ Variable gated(MulGate gate, const Variable& features, const Variable& g) {
   throw Error("gated: unknown gate form");
 }
 
+Variable graph_row_forward(const LayerInfo& row, size_t index, const std::vector<Variable>& outputs,
+                           Module* module) {
+  Variable in = outputs[source_row(row, index)];
+  if (row.kind == LayerKind::Add) return autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
+  if (row.kind == LayerKind::ChannelMul)  // features (skip) times the gate
+    return gated(mul_gate(row), outputs[static_cast<size_t>(row.skip)], in);
+  if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
+    in = reshape(in, {in.shape()[0], in.shape()[1] * in.shape()[2] * in.shape()[3]});
+  return graph_output(row, (*module)(in));
+}
+
 GraphNetwork::GraphNetwork(std::vector<LayerInfo> rows) : rows_(std::move(rows)) {
   for (const LayerInfo& row : rows_) {
     std::shared_ptr<Module> m = build_module(row);
@@ -217,19 +228,7 @@ Variable GraphNetwork::forward(const Variable& x) {
   std::vector<Variable> outputs(rows_.size());
   outputs[0] = x;
   for (size_t i = 1; i < rows_.size(); ++i) {
-    const LayerInfo& row = rows_[i];
-    Variable in = outputs[row.source >= 0 ? static_cast<size_t>(row.source) : i - 1];
-    if (row.kind == LayerKind::Add) {
-      outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
-      continue;
-    }
-    if (row.kind == LayerKind::ChannelMul) {  // features (skip) times the gate
-      outputs[i] = gated(mul_gate(row), outputs[static_cast<size_t>(row.skip)], in);
-      continue;
-    }
-    if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
-      in = reshape(in, {in.shape()[0], in.shape()[1] * in.shape()[2] * in.shape()[3]});
-    outputs[i] = graph_output(row, (*modules_[i])(in));
+    outputs[i] = graph_row_forward(rows_[i], i, outputs, modules_[i].get());
   }
   return outputs.back();
 }

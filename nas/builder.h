@@ -47,6 +47,14 @@ autograd::Variable graph_output(const LayerInfo& row, const autograd::Variable& 
 autograd::Variable gated(MulGate gate, const autograd::Variable& features,
                          const autograd::Variable& g);
 
+// A graph network row's output from the outputs of the rows before it (indexed by row): Add and
+// ChannelMul combine the row they read (source_row) with their skip row, a FullyConnected
+// flattens a CxHxW input, every other row runs its module. The one forward of a graph row, for
+// GraphNetwork and the graph PIT and SuperNet networks of nas/dnas.
+autograd::Variable graph_row_forward(const LayerInfo& row, size_t index,
+                                     const std::vector<autograd::Variable>& outputs,
+                                     autograd::Module* module);
+
 // The module of one lowered row; nullptr for rows that are no module (Input, Add, ChannelMul).
 std::shared_ptr<autograd::Module> build_module(const LayerInfo& row);
 

@@ -137,6 +137,10 @@ struct LayerInfo {
 std::vector<LayerInfo> arch_layers(const ArchSpec& spec);
 // The gate form of a ChannelMul row (Error for other rows).
 MulGate mul_gate(const LayerInfo& row);
+// The index of the row that row `index` reads: its source, or the row before it.
+inline size_t source_row(const LayerInfo& row, size_t index) {
+  return row.source >= 0 ? static_cast<size_t>(row.source) : index - 1;
+}
 // The rows of a graph network (spec.graph not empty; arch_layers calls it after check_arch).
 // Throws Error naming the layer when shapes do not fit: channels of an Add or a Conv's groups,
 // a window larger than its padded input, a count overflowing int64.

@@ -39,10 +39,6 @@ struct Spaces {
 
 Variable constant(double v) { return Variable(Tensor::full({1}, v)); }
 
-size_t source_row(const LayerInfo &row, size_t index) {
-  return row.source >= 0 ? static_cast<size_t>(row.source) : index - 1;
-}
-
 bool grouped(const LayerInfo &row) { return row.kind == LayerKind::Conv && row.groups > 1; }
 
 std::vector<int64_t> all_of(int64_t n) {
@@ -132,18 +128,7 @@ Variable GraphPitNetwork::forward(const Variable &x) {
   outputs[0] = x;
   for (size_t i = 1; i < rows_.size(); ++i) {
     const LayerInfo &row = rows_[i];
-    Variable in = outputs[source_row(row, i)];
-    if (row.kind == LayerKind::Add) {
-      outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
-      continue;
-    }
-    if (row.kind == LayerKind::ChannelMul) {
-      outputs[i] = gated(mul_gate(row), outputs[static_cast<size_t>(row.skip)], in);
-      continue;
-    }
-    if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
-      in = reshape(in, {in.shape()[0], in.shape()[1] * in.shape()[2] * in.shape()[3]});
-    Variable y = graph_output(row, (*modules_[i])(in));
+    Variable y = graph_row_forward(row, i, outputs, modules_[i].get());
     const bool masked = row.kind == LayerKind::Conv || row.kind == LayerKind::Depthwise ||
                         row.kind == LayerKind::BatchNorm;
     if (masked && row_group_[i]) y = channel_mask(y, row_group_[i]->mask);

@@ -13,10 +13,6 @@ using autograd::Variable;
 
 namespace {
 Variable constant(double v) { return Variable(Tensor::full({1}, v)); }
-
-size_t source_row(const LayerInfo& row, size_t index) {
-  return row.source >= 0 ? static_cast<size_t>(row.source) : index - 1;
-}
 }  // namespace
 
 GraphSuperNetwork::GraphSuperNetwork(const ArchSpec& seed, const std::vector<Candidate>& candidates)
@@ -95,19 +91,7 @@ Variable GraphSuperNetwork::forward(const Variable& x) {
             (*supernets_[static_cast<size_t>(u)])(outputs[static_cast<size_t>(unit.input + 1)]);
       continue;
     }
-    const LayerInfo& row = rows_[i];
-    Variable in = outputs[source_row(row, i)];
-    if (row.kind == LayerKind::Add) {
-      outputs[i] = autograd::add(in, outputs[static_cast<size_t>(row.skip)]);
-      continue;
-    }
-    if (row.kind == LayerKind::ChannelMul) {
-      outputs[i] = gated(mul_gate(row), outputs[static_cast<size_t>(row.skip)], in);
-      continue;
-    }
-    if (row.kind == LayerKind::FullyConnected && in.value().ndim() == 4)  // flatten C, H, W
-      in = reshape(in, {in.shape()[0], in.shape()[1] * in.shape()[2] * in.shape()[3]});
-    outputs[i] = graph_output(row, (*modules_[i])(in));
+    outputs[i] = graph_row_forward(rows_[i], i, outputs, modules_[i].get());
   }
   return outputs.back();
 }

@@ -8,10 +8,6 @@ namespace piconas::nas::dnas {
 
 namespace {
 
-size_t source_row(const LayerInfo& row, size_t index) {
-  return row.source >= 0 ? static_cast<size_t>(row.source) : index - 1;
-}
-
 bool reads_two(const LayerInfo& row) {
   return row.kind == LayerKind::Add || row.kind == LayerKind::ChannelMul;
 }
