@@ -117,10 +117,6 @@ struct Direct {
         int64_t c = p % s.in_channels;
         const T* wc = w + c * K * K;
         const T b = bias ? bias[c] : T(0);
-        if (S == 1 && p + 1 < hi) {  // stride 2: measured no faster with it
-          prefetch_plane<false>(x + (p + 1) * in_size, in_size);
-          prefetch_plane<true>(y + (p + 1) * out_size, out_size);
-        }
         copy_into_padded(P.x, x + p * in_size, s.in_h, s.in_w, xp);
         // Stride 2 stays flat: its 12-wide outputs (144ch_3x3_s2_24) would fill 3/4 of a
         // register per row pass, and bench_depthwise_conv2d measured the flat loop faster.

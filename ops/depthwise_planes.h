@@ -158,16 +158,6 @@ void copy_into_padded(const PadLayout& L, const T* x, int64_t h, int64_t w, T* o
   }
 }
 
-// Asks for the n elements from p to be brought into the cache (Write: for writing), one
-// request per 64-byte line: called on the next plane while the current one computes, so that
-// the plane copy and the output stores of a large batch do not wait on memory.
-template <bool Write, class T>
-void prefetch_plane(const T* p, int64_t n) {
-  const char* bytes = reinterpret_cast<const char*>(p);
-  const int64_t size = n * static_cast<int64_t>(sizeof(T));
-  for (int64_t b = 0; b < size; b += 64) __builtin_prefetch(bytes + b, Write ? 1 : 0, 3);
-}
-
 // Flat correlation: with the output laid out at the input's pitch, every output row and
 // column is the same offset pattern into the padded input, so one loop over n = out_h * pitch
 // positions (rounded up to V) covers the whole plane; columns ow >= out_w are garbage the
