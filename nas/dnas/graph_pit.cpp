@@ -37,7 +37,6 @@ struct Spaces {
   }
 };
 
-Variable constant(double v) { return Variable(Tensor::full({1}, v)); }
 
 bool grouped(const LayerInfo &row) { return row.kind == LayerKind::Conv && row.groups > 1; }
 
@@ -148,24 +147,24 @@ Variable GraphPitNetwork::icv_total() const { return Variable(Tensor::zeros({1})
 Variable GraphPitNetwork::cost(CostKind kind) const {
   auto count = [&](size_t row) {
     const auto &g = row_group_[row];
-    if (!g) return constant(static_cast<double>(rows_[row].output.c));
+    if (!g) return cost_constant(static_cast<double>(rows_[row].output.c));
     PICONAS_CHECK(g->mask.defined(), "GraphPitNetwork::cost: call forward() first");
     return autograd::sum(g->mask);
   };
-  Variable params = constant(0.0), macs = constant(0.0);
+  Variable params = cost_constant(0.0), macs = cost_constant(0.0);
   for (size_t i = 1; i < rows_.size(); ++i) {
     const LayerInfo &row = rows_[i];
     const Variable out = count(i);
     const Variable in = count(source_row(row, i));
     const double k = static_cast<double>(row.kernel.h) * row.kernel.w;
     const double out_hw = static_cast<double>(row.output.h) * row.output.w;
-    Variable p = constant(0.0), m = constant(0.0);
+    Variable p = cost_constant(0.0), m = cost_constant(0.0);
     switch (row.kind) {
       case LayerKind::Conv:
       case LayerKind::Depthwise: {
         if (grouped(row)) {  // fixed on both sides
-          p = constant(static_cast<double>(row.params));
-          m = constant(static_cast<double>(row.macs));
+          p = cost_constant(static_cast<double>(row.params));
+          m = cost_constant(static_cast<double>(row.macs));
           break;
         }
         const Variable w = row.kind == LayerKind::Depthwise
@@ -181,7 +180,7 @@ Variable GraphPitNetwork::cost(CostKind kind) const {
       case LayerKind::FullyConnected: {
         const double hw = static_cast<double>(row.input.h) * row.input.w;
         const Variable w = autograd::scale(in, hw * static_cast<double>(row.output.c));
-        p = row.bias ? autograd::add(w, constant(static_cast<double>(row.output.c))) : w;
+        p = row.bias ? autograd::add(w, cost_constant(static_cast<double>(row.output.c))) : w;
         m = w;
         break;
       }

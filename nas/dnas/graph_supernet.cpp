@@ -12,7 +12,6 @@ using autograd::Module;
 using autograd::Variable;
 
 namespace {
-Variable constant(double v) { return Variable(Tensor::full({1}, v)); }
 }  // namespace
 
 GraphSuperNetwork::GraphSuperNetwork(const ArchSpec& seed, const std::vector<Candidate>& candidates)
@@ -105,13 +104,13 @@ std::vector<Variable> GraphSuperNetwork::arch_parameters() const {
 
 Variable GraphSuperNetwork::cost(CostKind kind) const {
   auto of = [&](const BranchCost& c) { return kind == CostKind::Params ? c.params : c.macs; };
-  Variable total = constant(of(fixed_));
+  Variable total = cost_constant(of(fixed_));
   for (size_t u = 0; u < supernets_.size(); ++u) {
     const SuperNet& sn = *supernets_[u];
     for (int64_t j = 0; j < sn.size(); ++j) {
       const double c = of(branch_costs_[u][static_cast<size_t>(j)]);
       if (sn.size() == 1) {
-        total = autograd::add(total, constant(c));
+        total = autograd::add(total, cost_constant(c));
         continue;
       }
       PICONAS_CHECK(sn.theta().defined(), "GraphSuperNetwork::cost: call forward() first");

@@ -176,4 +176,8 @@ class DnasNetwork : public SearchNetwork {
   std::shared_ptr<autograd::Module> pool_, classifier_;
 };
 
+// A one-element constant of the differentiable cost expressions (supernet_cost.cpp, graph PIT,
+// graph SuperNet).
+autograd::Variable cost_constant(double value);
+
 }  // namespace piconas::nas::dnas

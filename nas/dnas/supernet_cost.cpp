@@ -9,14 +9,15 @@ namespace piconas::nas::dnas {
 
 using autograd::Variable;
 
+Variable cost_constant(double value) { return Variable(Tensor::full({1}, value)); }
+
 namespace {
-Variable constant(double v) { return Variable(Tensor::full({1}, v)); }
 Variable operator+(const Variable& a, const Variable& b) { return autograd::add(a, b); }
 Variable operator*(const Variable& a, const Variable& b) { return autograd::mul(a, b); }
 Variable operator*(double f, const Variable& a) { return autograd::scale(a, f); }
 
 struct Costs {
-  Variable params = constant(0.0), macs = constant(0.0);
+  Variable params = cost_constant(0.0), macs = cost_constant(0.0);
   void add(const Variable& p, const Variable& m) {
     params = params + p;
     macs = macs + m;
@@ -53,7 +54,7 @@ Costs block_cost(const BlockSpec& b, const Variable& cin, const Variable& cout, 
       case LayerKind::Depthwise: {
         // A side without a block width keeps its fixed count (the squeeze of an SE module).
         auto side = [&](BlockWidth bw, int64_t fixed) {
-          return bw == BlockWidth::None ? constant(static_cast<double>(fixed)) : width(bw);
+          return bw == BlockWidth::None ? cost_constant(static_cast<double>(fixed)) : width(bw);
         };
         const Variable out = side(row.out_width, row.output.c);
         const Variable w = row.kind == LayerKind::Depthwise
@@ -71,7 +72,7 @@ Costs block_cost(const BlockSpec& b, const Variable& cin, const Variable& cout, 
 }
 
 Variable count(const std::shared_ptr<MaskGroup>& group, int64_t full) {
-  if (!group) return constant(static_cast<double>(full));
+  if (!group) return cost_constant(static_cast<double>(full));
   PICONAS_CHECK(group->mask.defined(), "DnasNetwork::cost: call forward() first");
   return autograd::sum(group->mask);
 }
@@ -87,7 +88,7 @@ Variable DnasNetwork::cost(CostKind kind) const {
     throw Error(std::string("DnasNetwork::cost: the seed has no layer ") + name);
   };
   Variable channels = count(stem_group_, s.stem.out_channels);
-  conv_bn(total, constant(static_cast<double>(s.input.c)), channels, s.stem.kernel,
+  conv_bn(total, cost_constant(static_cast<double>(s.input.c)), channels, s.stem.kernel,
           out_hw("stem.conv"));
   int64_t last_width = s.stem.out_channels;
   std::shared_ptr<MaskGroup> last_group = stem_group_;
@@ -116,7 +117,7 @@ Variable DnasNetwork::cost(CostKind kind) const {
     features = head;
   }
   const double k = static_cast<double>(s.num_classes);
-  total.add(k * features + constant(k), k * features);
+  total.add(k * features + cost_constant(k), k * features);
   return total.of(kind);
 }
 
