@@ -3,6 +3,7 @@
 
     python3 bench/compare_pytorch.py [--build build] [--threads 2] [--reps 3] [--quick]
                                      [--no-scoring] [--torch-wait-policy passive|active]
+                                     [--torch-isa avx2]
 
 Optional and never used by the tests or CI: it needs Debian's python3-torch
 (`apt-get install -y python3-torch`; run Debian's python3 if another one comes first in PATH)
@@ -20,6 +21,9 @@ default oneDNN convolutions, and glibc malloc tunables that keep freed activatio
 (no mmap/munmap per tensor); its OpenMP waits by the OpenMP default unless
 --torch-wait-policy sets OMP_WAIT_POLICY for it (on a loaded machine the default spinning
 collapses; piconas needs no such setting).
+--torch-isa avx2 caps PyTorch at AVX2 (oneDNN's DNNL_MAX_CPU_ISA, ATen's ATEN_CPU_CAPABILITY,
+OpenBLAS's OPENBLAS_CORETYPE=Haswell): what PyTorch runs on an AVX2-only machine, the like-for-like
+peer of an AVX2 build of piconas (-march=x86-64-v3) measured on an AVX-512 machine.
 """
 import argparse
 import json
@@ -250,12 +254,17 @@ def torch_worker(threads):
         print(json.dumps({"seconds": seconds}), flush=True)
 
 
+TORCH_ISA_CAPS = {"avx2": {"DNNL_MAX_CPU_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+                            "ATEN_CPU_CAPABILITY": "avx2", "OPENBLAS_CORETYPE": "Haswell"}}
+
+
 class Torch:
-    def __init__(self, threads, wait_policy):
+    def __init__(self, threads, wait_policy, isa_cap):
         env = dict(os.environ)
         env.pop("OMP_WAIT_POLICY", None)
         if wait_policy:
             env["OMP_WAIT_POLICY"] = wait_policy
+        env.update(TORCH_ISA_CAPS.get(isa_cap, {}))
         # Keep freed activation buffers in the heap (no mmap/munmap + page faults per tensor).
         env["GLIBC_TUNABLES"] = "glibc.malloc.mmap_threshold=33554432:" \
                                 "glibc.malloc.trim_threshold=4294967296"
@@ -309,18 +318,21 @@ def main():
                     help="skip the four-metric scoring rows (bench_metrics)")
     ap.add_argument("--torch-wait-policy", choices=["passive", "active"],
                     help="OMP_WAIT_POLICY for PyTorch (default: unset, OpenMP's default)")
+    ap.add_argument("--torch-isa", choices=sorted(TORCH_ISA_CAPS),
+                    help="cap PyTorch's ISA (default: PyTorch's own choice, the machine's best)")
     ap.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.torch_worker:
         return torch_worker(a.threads)
     if a.threads < 1 or a.reps < 1 or a.min_time <= 0:
         sys.exit("compare_pytorch: --threads, --reps and --min-time must be positive")
-    torch = Torch(a.threads, a.torch_wait_policy)
+    torch = Torch(a.threads, a.torch_wait_policy, a.torch_isa)
     t = a.threads
     print("# piconas vs PyTorch %s, %d threads, %s UTC" %
           (torch.version, t, time.strftime("%Y-%m-%d %H:%M", time.gmtime())))
-    print("\nMachine: %s, %d CPUs, ISA %s; PyTorch OMP_WAIT_POLICY: %s." %
-          (cpu_model(), os.cpu_count(), isa(), a.torch_wait_policy or "unset (default)"))
+    print("\nMachine: %s, %d CPUs, ISA %s; PyTorch OMP_WAIT_POLICY: %s; PyTorch ISA: %s." %
+          (cpu_model(), os.cpu_count(), isa(), a.torch_wait_policy or "unset (default)",
+           "capped at " + a.torch_isa.upper() if a.torch_isa else "its own choice"))
     print("\nMeasured under load: the load column is the 1-minute load average during the case "
           "(min-max); best of %d alternating runs per side.\n" % a.reps)
     print("| shape | batch | fwd GFLOP/s piconas / PyTorch | fwd ratio | fwd+bwd GFLOP/s piconas / "
