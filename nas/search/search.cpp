@@ -65,29 +65,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Runs kernels on one thread for the guard's lifetime (restores the thread count after).
-class SerialKernels {
- public:
-  SerialKernels() : previous_(num_threads()) { set_num_threads(1); }
-  ~SerialKernels() { set_num_threads(previous_); }
-  SerialKernels(const SerialKernels&) = delete;
-  SerialKernels& operator=(const SerialKernels&) = delete;
-
- private:
-  int previous_;
-};
-
 }  // namespace
 
 std::vector<MetricValues> score_candidates(const std::vector<Candidate>& candidates,
                                            const ScoreFn& score) {
   std::vector<MetricValues> values(candidates.size());
   std::vector<std::exception_ptr> errors(candidates.size());
-  // Kernels are bit-reproducible for a given chunking. Candidates scored on the threads of a
-  // parallel region run their kernels serially; so must a candidate scored alone on this
-  // thread, or its metrics would depend on the thread count.
-  std::optional<SerialKernels> serial;
-  if (parallel_chunk_count(static_cast<int64_t>(candidates.size())) == 1) serial.emplace();
+  // Candidates on the threads of a parallel region run their kernels serially; a candidate
+  // scored alone runs them on every thread. Both give the same bits: the kernels cut their
+  // work into parts fixed by its size (core/parallel.h).
   parallel_for(0, static_cast<int64_t>(candidates.size()), [&](int64_t k) {
     try {
       values[k] = score(candidates[k]);
