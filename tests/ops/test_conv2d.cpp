@@ -60,6 +60,7 @@ std::vector<Case> awkward_cases() {
       // columns (panels of 24 / 48, then whole and partial vectors), rows cut at batch 1.
       {"pointwise 37->13 @7x11 b2", {2, 37, 7, 11}, {13, 37, 1, 1}, params(1, 0)},
       {"pointwise 144->29 @5x13 b1", {1, 144, 5, 13}, {29, 144, 1, 1}, params(1, 0)},
+      {"pointwise groups2 16->12 @9x9 b2", {2, 16, 9, 9}, {12, 8, 1, 1}, params(1, 0, 1, 2)},
       {"3x3 stride2 pad1 b9 whole images", {9, 4, 9, 7}, {6, 4, 3, 3}, params(2, 1)},
       {"1x1 stride2", {3, 6, 9, 7}, {5, 6, 1, 1}, params(2, 0)},
       {"3x3 tiled 48->4 @29", {2, 48, 29, 31}, {4, 48, 3, 3}, params(1, 1)},
