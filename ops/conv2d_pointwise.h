@@ -5,8 +5,8 @@
 // A pass keeps a block of output channels times a few vectors of columns in registers (AVX2:
 // 4 channels x 3 vectors, AVX-512: 8 x 3) and reads each input vector once for the whole block;
 // the column panel stays in L1 while the blocks of channels sweep it. Each output is one
-// multiply-add chain over c in order from zero, then + bias: the rounding of the Eigen GEMM
-// (C = bias; C += W X) that this replaces, and the same for any blocking or thread count.
+// multiply-add chain over c in order from zero, then + bias, the same for any blocking or thread
+// count (Eigen's GEMM splits the chain in two on its column remainders: the last bits differ).
 #pragma once
 #include <cstdint>
 #include <vector>
