@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "ops/conv2d.h"
 #include "ops/conv2d_direct.h"
+#include "ops/conv2d_pointwise.h"
 
 using namespace piconas;
 using namespace piconas::ops;
@@ -55,6 +56,11 @@ std::vector<Case> awkward_cases() {
       {"3x2 kernel mixed stride/pad/dilation", {3, 3, 9, 8}, {4, 3, 3, 2}, mixed},
       {"pointwise 16->24 odd", {3, 16, 7, 9}, {24, 16, 1, 1}, params(1, 0)},
       {"pointwise 16->24 b11 whole images", {11, 16, 5, 6}, {24, 16, 1, 1}, params(1, 0)},
+      // Register-blocked pointwise: 13 and 29 output channels (past blocks of 4 / 8), 77 and 65
+      // columns (panels of 24 / 48, then whole and partial vectors), rows cut at batch 1.
+      {"pointwise 37->13 @7x11 b2", {2, 37, 7, 11}, {13, 37, 1, 1}, params(1, 0)},
+      {"pointwise 144->29 @5x13 b1", {1, 144, 5, 13}, {29, 144, 1, 1}, params(1, 0)},
+      {"pointwise groups2 16->12 @9x9 b2", {2, 16, 9, 9}, {12, 8, 1, 1}, params(1, 0, 1, 2)},
       {"3x3 stride2 pad1 b9 whole images", {9, 4, 9, 7}, {6, 4, 3, 3}, params(2, 1)},
       {"1x1 stride2", {3, 6, 9, 7}, {5, 6, 1, 1}, params(2, 0)},
       {"3x3 tiled 48->4 @29", {2, 48, 29, 31}, {4, 48, 3, 3}, params(1, 1)},
@@ -187,6 +193,34 @@ TEST_CASE("conv2d: optimized algorithms match naive on awkward shapes (float)") 
 
 TEST_CASE("conv2d: optimized algorithms match naive on awkward shapes (double)") {
   check_all_cases<double>();
+}
+
+template <class T>
+void check_pointwise_columns() {
+  Rng rng(23);
+  for (int64_t out : {1, 4, 5, 9, 32, 33})
+    for (int64_t in : {1, 3, 144})
+      for (int64_t cols : {1, 7, 8, 9, 23, 24, 25, 47, 48, 49, 50, 97}) {
+        const int64_t ld = cols + 3;  // rows of a wider image: the columns past cols are kept
+        auto x = random_vector<T>(in * ld, rng), w = random_vector<T>(out * in, rng);
+        auto bias = random_vector<T>(out, rng);
+        for (const T* b : {static_cast<const T*>(bias.data()), static_cast<const T*>(nullptr)}) {
+          std::vector<T> y(out * ld, T(123)), y_ref(out * ld, T(123));
+          const auto packed = pack_pointwise_weights(out, in, w.data());
+          pointwise_forward_columns(out, in, cols, packed.data(), b, x.data(), ld, y.data());
+          pointwise_forward_columns_naive(out, in, cols, w.data(), b, x.data(), ld, y_ref.data());
+          CAPTURE(out);
+          CAPTURE(in);
+          CAPTURE(cols);
+          CAPTURE(b != nullptr);
+          check_close(y, y_ref, "pointwise columns");
+        }
+      }
+}
+
+TEST_CASE("conv2d: register-blocked pointwise columns match the naive twin (float, double)") {
+  check_pointwise_columns<float>();
+  check_pointwise_columns<double>();
 }
 
 TEST_CASE("conv2d: im2col and col2im are adjoint, <im2col x, y> = <x, col2im y>") {

@@ -87,6 +87,11 @@ TEST_CASE("conv2d: forward and backward give the same bits for 1, 2 and 3 thread
       // 3 images x 7 rows = 21 rows in 8 parts: images cut between parts.
       {"pointwise 16->24 b3", {3, 16, 7, 9}, {24, 16, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
       {"pointwise 16->24 b11", {11, 16, 5, 6}, {24, 16, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
+      // Register-blocked pointwise (<= 32 output channels, >= 64 pixels): cut images, batch 1.
+      {"pointwise blocked 37->13 b3", {3, 37, 9, 11}, {13, 37, 1, 1}, params(1, 0),
+       ConvAlgo::Pointwise},
+      {"pointwise blocked 37->13 b1", {1, 37, 9, 11}, {13, 37, 1, 1}, params(1, 0),
+       ConvAlgo::Pointwise},
       // dx of cut images goes through the split by input channels.
       {"im2col 3x3 s2 6->10 b3", {3, 6, 9, 9}, {10, 6, 3, 3}, params(2, 1), ConvAlgo::Im2colGemm},
       {"im2col 3x3 5->7 b10", {10, 5, 6, 7}, {7, 5, 3, 3}, params(1, 1), ConvAlgo::Im2colGemm},
