@@ -1,4 +1,7 @@
-// Depthwise convolution: Direct<T, K, S> (k 3/5/7, stride 1/2, compile-time sizes; row-blocked
+// Depthwise convolution: small planes with channels in multiples of a register go to the
+// channel kernels of ops/depthwise_channels.h (depthwise_forward_by_channels,
+// depthwise_backward_by_channels); otherwise
+// Direct<T, K, S> (k 3/5/7, stride 1/2, compile-time sizes; row-blocked
 // corr_rows for stride 1, flat corr_flat for stride 2) and
 // Generic<T> (any kernel, stride, dilation) on zero-padded plane copies (ops/depthwise_planes.h),
 // chosen by dispatch(); backward_by_plane runs either per (n, c) plane; naive twins at the end.
@@ -7,6 +10,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/depthwise_channels.h"
 #include "ops/depthwise_planes.h"
 
 namespace piconas::ops {
@@ -251,6 +255,20 @@ struct Generic {
   }
 };
 
+// dw[c] += the partials of channel c summed over the batch in index order, likewise dbias:
+// partial p = n * C + c holds taps dw values, then the dbias value.
+template <class T>
+void add_partials(const ConvShape& s, const std::vector<T>& partials, T* dw, T* dbias) {
+  int64_t taps = s.kernel_h * s.kernel_w, channels = s.in_channels, stride = taps + 1;
+  for (int64_t n = 0; n < s.batch && !partials.empty(); ++n)
+    for (int64_t c = 0; c < channels; ++c) {
+      const T* part = partials.data() + (n * channels + c) * stride;
+      if (dw)
+        for (int64_t t = 0; t < taps; ++t) dw[c * taps + t] += part[t];
+      if (dbias) dbias[c] += part[taps];
+    }
+}
+
 // Backward over planes: each plane writes its own dx plane and its own dw / dbias partial
 // (taps + 1 values); the partials are then summed over the batch in index order. So dx, dw
 // and dbias are identical for every thread count and schedule. (Walking by channel instead,
@@ -260,7 +278,7 @@ void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, 
                        T* dbias) {
   int64_t in_size = s.in_h * s.in_w, out_size = s.out_h * s.out_w;
   int64_t taps = s.kernel_h * s.kernel_w, channels = s.in_channels;
-  int64_t planes = s.batch * channels, stride = taps + 1;  // partial: dw taps, then dbias
+  int64_t planes = s.batch * channels, stride = taps + 1;
   std::vector<T> partials(dw || dbias ? planes * stride : 0, T(0));
   typename Kernels::Plan plan = Kernels::plan(s);
   for_plane_blocks<Scratch<T>>(planes, [&](Scratch<T>& scratch, int64_t lo, int64_t hi) {
@@ -274,13 +292,18 @@ void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, 
       if (dbias) part[taps] = plane_sum(dy_plane, out_size);
     }
   });
-  for (int64_t n = 0; n < s.batch && !partials.empty(); ++n)
-    for (int64_t c = 0; c < channels; ++c) {
-      const T* part = partials.data() + (n * channels + c) * stride;
-      if (dw)
-        for (int64_t t = 0; t < taps; ++t) dw[c * taps + t] += part[t];
-      if (dbias) dbias[c] += part[taps];
-    }
+  add_partials(s, partials, dw, dbias);
+}
+
+// Backward of the channel kernels (ops/depthwise_channels.h), with the same partials.
+template <class T>
+void backward_by_channels(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                          T* dbias) {
+  int64_t planes = s.batch * s.in_channels, stride = s.kernel_h * s.kernel_w + 1;
+  std::vector<T> partials(dw || dbias ? planes * stride : 0, T(0));
+  depthwise_channels::backward(s, x, w, dy, dx, partials.data(), dw != nullptr,
+                               dbias != nullptr);
+  add_partials(s, partials, dw, dbias);
 }
 
 // Calls f(Direct<T, K, S>{}) for a specialised shape, f(Generic<T>{}) otherwise.
@@ -301,8 +324,19 @@ void dispatch(const ConvShape& s, F&& f) {
 }  // namespace
 
 template <class T>
+bool depthwise_forward_by_channels(const ConvShape& s) {
+  return is_depthwise(s) && depthwise_channels::forward_applies<T>(s);
+}
+
+template <class T>
+bool depthwise_backward_by_channels(const ConvShape& s) {
+  return is_depthwise(s) && depthwise_channels::backward_applies<T>(s);
+}
+
+template <class T>
 void depthwise_conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   check_depthwise(s, "depthwise_conv2d_forward");
+  if (depthwise_forward_by_channels<T>(s)) return depthwise_channels::forward(s, x, w, bias, y);
   dispatch<T>(s, [&](auto kernels) { decltype(kernels)::forward(s, x, w, bias, y); });
 }
 
@@ -311,6 +345,7 @@ void depthwise_conv2d_backward(const ConvShape& s, const T* x, const T* w, const
                                T* dw, T* dbias) {
   check_depthwise(s, "depthwise_conv2d_backward");
   if (!dx && !dw && !dbias) return;
+  if (depthwise_backward_by_channels<T>(s)) return backward_by_channels(s, x, w, dy, dx, dw, dbias);
   dispatch<T>(s, [&](auto kernels) {
     backward_by_plane<T, decltype(kernels)>(s, x, w, dy, dx, dw, dbias);
   });
@@ -361,6 +396,8 @@ void depthwise_conv2d_backward_naive(const ConvShape& s, const T* x, const T* w,
 }
 
 #define PICONAS_DEPTHWISE_INSTANTIATE(T)                                                         \
+  template bool depthwise_forward_by_channels<T>(const ConvShape&);                              \
+  template bool depthwise_backward_by_channels<T>(const ConvShape&);                             \
   template void depthwise_conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*); \
   template void depthwise_conv2d_backward<T>(const ConvShape&, const T*, const T*, const T*, T*, \
                                              T*, T*);                                            \

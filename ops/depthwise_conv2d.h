@@ -12,6 +12,13 @@
 namespace piconas::ops {
 
 bool is_depthwise(const ConvShape& s);
+// Whether the forward / backward of s take the small-plane kernels vectorised across channels
+// (planes of a few dozen elements, channels a multiple of the vector register's lanes of T;
+// ops/depthwise_channels.h): same y and dx, dw rounded differently.
+template <class T>
+bool depthwise_forward_by_channels(const ConvShape& s);
+template <class T>
+bool depthwise_backward_by_channels(const ConvShape& s);
 
 template <class T>
 void depthwise_conv2d_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/parallel.h"
@@ -137,6 +138,37 @@ std::vector<DwCase> generic_cases() {
           {3, 1, 1, 1, 3, 1, 2, 2},   {1, 2, 8, 8, 7, 1, 3, 2},   {1, 3, 12, 31, 11, 2, 5, 1}};
 }
 
+// Small planes with channel counts that are multiples of every register's lanes (float and
+// double, AVX2 and AVX-512): the channel kernels of ops/depthwise_channels.h. Spatial 1..7 and
+// odd, kernels 1, 3, 4, 5, 7, strides 1..3, pads 0 .. beyond k/2, dilation 1 and 2.
+std::vector<DwCase> channel_cases() {
+  std::vector<DwCase> cases;
+  int64_t batch = 1;
+  for (int64_t k : {1, 3, 4, 5, 7})
+    for (int64_t stride : {1, 2, 3})
+      for (int64_t dilation : {1, 2})
+        for (int64_t pad = 0; pad <= k / 2 + 1; ++pad)
+          for (int64_t size : {1, 2, 3, 5, 6, 7}) {
+            int64_t reach = (k - 1) * dilation + 1;
+            int64_t width = size == 7 ? 6 : size;  // also non-square planes
+            if (width + 2 * pad < reach || (k % 2 == 0 && dilation == 2)) continue;
+            batch = batch == 1 ? 3 : 1;
+            cases.push_back({batch, size % 2 ? 16 : 32, size, width, k, stride, pad, dilation});
+          }
+  return cases;
+}
+
+// How many of the cases take the channel kernels forward and backward.
+template <class T>
+std::pair<int, int> channel_kernel_counts(const std::vector<DwCase>& cases) {
+  int forward = 0, backward = 0;
+  for (const DwCase& c : cases) {
+    forward += depthwise_forward_by_channels<T>(dw_shape(c));
+    backward += depthwise_backward_by_channels<T>(dw_shape(c));
+  }
+  return {forward, backward};
+}
+
 }  // namespace
 
 TEST_CASE("depthwise: is_depthwise and shape errors") {
@@ -198,12 +230,47 @@ TEST_CASE("depthwise: generic path matches naive, float and double") {
   sweep<double>(generic_cases());
 }
 
+TEST_CASE("depthwise: small-plane channel kernels match naive, float and double") {
+  std::vector<DwCase> cases = channel_cases();
+  // The sweep must exercise the channel kernels in both directions (and the plane kernels for
+  // the larger outputs).
+  auto [forward_f, backward_f] = channel_kernel_counts<float>(cases);
+  auto [forward_d, backward_d] = channel_kernel_counts<double>(cases);
+  CHECK(forward_f > 50);
+  CHECK(backward_f > 100);
+  CHECK(forward_d > 50);
+  CHECK(backward_d > 100);
+  CHECK(forward_f < static_cast<int>(cases.size()));
+  sweep<float>(cases);
+  sweep<double>(cases);
+}
+
+TEST_CASE("depthwise: small-plane channel kernels, mbv2-bench shapes and dbias alone") {
+  ThreadCount one_thread(1);
+  uint64_t seed = 700;
+  for (DwCase c : {DwCase{2, 64, 6, 6, 3, 1, 1, 1}, DwCase{2, 48, 6, 6, 3, 2, 1, 1},
+                   DwCase{3, 32, 3, 3, 3, 1, 1, 1}}) {
+    ConvShape s = dw_shape(c);
+    CHECK(depthwise_backward_by_channels<float>(s));
+    check_against_naive<float>(s, true, ++seed);
+    Rng rng(seed);
+    int64_t ny = s.batch * s.out_channels * s.out_h * s.out_w;
+    auto dy = random_vector<float>(ny, rng), db0 = random_vector<float>(s.out_channels, rng);
+    auto db = db0, db_ref = db0;
+    depthwise_conv2d_backward<float>(s, nullptr, nullptr, dy.data(), nullptr, nullptr, db.data());
+    depthwise_conv2d_backward_naive<float>(s, nullptr, nullptr, dy.data(), nullptr, nullptr,
+                                           db_ref.data());
+    CHECK(max_rel_diff(db, db_ref) < 1e-5 * std::sqrt(double(s.batch * s.out_h * s.out_w)));
+  }
+}
+
 TEST_CASE("depthwise: 2 threads match naive") {
   ThreadCount two_threads(2);
   uint64_t seed = 900;
   for (DwCase c : {DwCase{3, 5, 17, 16, 3, 1, 1, 1}, DwCase{2, 3, 15, 15, 3, 2, 1, 1},
                    DwCase{3, 2, 16, 17, 5, 1, 2, 1}, DwCase{1, 7, 9, 9, 7, 2, 3, 1},
-                   DwCase{2, 3, 11, 10, 4, 1, 2, 2}}) {
+                   DwCase{2, 3, 11, 10, 4, 1, 2, 2}, DwCase{3, 32, 5, 5, 3, 1, 1, 1},
+                   DwCase{2, 32, 6, 6, 3, 2, 1, 1}}) {
     CAPTURE(c.k);
     CAPTURE(c.stride);
     check_against_naive<float>(dw_shape(c), true, ++seed);
@@ -213,7 +280,9 @@ TEST_CASE("depthwise: 2 threads match naive") {
 
 TEST_CASE("depthwise: finite-difference gradients of the optimized backward, float64") {
   for (DwCase c : {DwCase{2, 2, 6, 7, 3, 1, 1, 1}, DwCase{1, 2, 9, 8, 5, 2, 2, 1},
-                   DwCase{1, 1, 7, 7, 3, 1, 2, 2}, DwCase{1, 2, 8, 9, 7, 2, 3, 1}}) {
+                   DwCase{1, 1, 7, 7, 3, 1, 2, 2}, DwCase{1, 2, 8, 9, 7, 2, 3, 1},
+                   DwCase{2, 16, 5, 6, 3, 1, 1, 1}, DwCase{1, 16, 6, 5, 3, 2, 1, 1},
+                   DwCase{1, 16, 5, 5, 3, 1, 2, 2}}) {
     CAPTURE(c.k);
     CAPTURE(c.stride);
     ConvShape s = dw_shape(c);
@@ -252,7 +321,8 @@ TEST_CASE("depthwise: finite-difference gradients of the optimized backward, flo
 TEST_CASE("depthwise: reproducible with 2 threads, and equal to 1 thread") {
   ThreadCount two_threads(2);
   for (DwCase c : {DwCase{4, 5, 17, 17, 5, 1, 2, 1}, DwCase{3, 4, 16, 15, 3, 2, 1, 1},
-                   DwCase{3, 3, 13, 13, 4, 1, 1, 1}}) {
+                   DwCase{3, 3, 13, 13, 4, 1, 1, 1}, DwCase{5, 32, 6, 6, 3, 1, 1, 1},
+                   DwCase{5, 32, 6, 6, 3, 2, 1, 1}}) {
     ConvShape s = dw_shape(c);
     Rng rng(11);
     int64_t nx = s.batch * s.in_channels * s.in_h * s.in_w;
