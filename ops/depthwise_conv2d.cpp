@@ -79,6 +79,7 @@ struct Direct {
     int64_t n_fwd;   // length of the forward's output buffer
     int64_t n_dx;    // length of the dx correlation's output (per phase for S = 2)
     int64_t mh;      // S = 2: rows of one dx phase plane
+    bool dx_direct;  // S = 1: the dx bands add straight into dx (corr_bands_exact)
   };
 
   static Plan plan(const ConvShape& s) {
@@ -104,6 +105,7 @@ struct Direct {
     P.n_fwd = S == 1 ? corr_bands_size<T>(s.out_h, P.x.pitch) : P.n_out;
     P.n_dx =
         S == 1 ? corr_bands_size<T>(s.in_h, P.dy.pitch) : round_up(P.mh * P.dy.pitch, kLanes<T>);
+    P.dx_direct = S == 1 && corr_bands_exact<T>(s.in_h, s.in_w);
     return P;
   }
 
@@ -146,22 +148,33 @@ struct Direct {
     T* dyp = zeroed(sc.dyp, L.size());
     copy_into_padded(L, dy, s.out_h, s.out_w, dyp);
     if (dx && S == 1) {
-      T* tmp = zeroed(sc.tmp, P.n_dx);
       T wf[K * K];
       for (int t = 0; t < K * K; ++t) wf[t] = w[K * K - 1 - t];
-      corr_bands<T, K, 1>(dyp + s.pad_h * L.pitch + s.pad_w, L, wf, T(0), tmp, L.pitch, s.in_h,
-                          s.in_w);
+      const T* from = dyp + s.pad_h * L.pitch + s.pad_w;
+      // Where the bands tile dx exactly they add straight into it (as the forward stores into
+      // y); otherwise into a buffer, whose rows are then added to dx.
+      if (P.dx_direct) {
+        corr_bands<T, K, 1, true>(from, L, wf, T(0), dx, s.in_w, s.in_h, s.in_w);
+        return finish_dw(s, P, x, dyp, dw_part, sc);
+      }
+      T* tmp = zeroed(sc.tmp, P.n_dx);
+      corr_bands<T, K, 1>(from, L, wf, T(0), tmp, L.pitch, s.in_h, s.in_w);
       crop_rows<T, true>(tmp, L.pitch, s.in_h, s.in_w, dx);
     } else if (dx) {
       T* ph0 = zeroed(sc.tmp, 2 * P.n_dx);
       dx_s2_rows<T, K, 0>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
       dx_s2_rows<T, K, 1>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
     }
-    if (dw_part) {
-      T* xp = zeroed(sc.xp, P.x.size());
-      copy_into_padded(P.x, x, s.in_h, s.in_w, xp);
-      dw_flat<T, K, S>(xp, P.x, dyp + P.q * L.pitch + P.q, P.n_out, dw_part);
-    }
+    finish_dw(s, P, x, dyp, dw_part, sc);
+  }
+
+  // dw_part (+)= the weight gradient from x and the padded dy (if dw_part is not null).
+  static void finish_dw(const ConvShape& s, const Plan& P, const T* x, const T* dyp, T* dw_part,
+                        Scratch<T>& sc) {
+    if (!dw_part) return;
+    T* xp = zeroed(sc.xp, P.x.size());
+    copy_into_padded(P.x, x, s.in_h, s.in_w, xp);
+    dw_flat<T, K, S>(xp, P.x, dyp + P.q * P.dy.pitch + P.q, P.n_out, dw_part);
   }
 };
 

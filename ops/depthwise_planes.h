@@ -271,7 +271,7 @@ constexpr bool row_phase_used(int m, int pr) {
 // to ceil(K / S) kernel rows (corr_flat loads it once per tap), and each weight is broadcast
 // once for its CB vectors. The loops run m, pr, j, so each output sums bias, then the taps in
 // row-major (i, j) order, like the naive loop (the same sums for every CB).
-template <class T, int K, int S, int RB, int B, int CB = 1>
+template <class T, int K, int S, int RB, int B, int CB = 1, bool Accumulate = false>
 void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
                     T* __restrict out, int64_t out_pitch, int64_t oh0, int64_t c0) {
   using V = Vec<T, B>;
@@ -311,7 +311,13 @@ void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restr
   });
   static_for<RB>([&](auto r) PICONAS_DW_INLINE {
     static_for<CB>([&](auto cb) PICONAS_DW_INLINE {
-      std::memcpy(out + (oh0 + r) * out_pitch + c0 + cb * B, &acc[r][cb], sizeof(V));
+      T* o = out + (oh0 + r) * out_pitch + c0 + cb * B;
+      if constexpr (Accumulate) {
+        V old;
+        std::memcpy(&old, o, sizeof(V));
+        acc[r][cb] = old + acc[r][cb];
+      }
+      std::memcpy(o, &acc[r][cb], sizeof(V));
     });
   });
 }
@@ -322,7 +328,7 @@ void corr_rows_pass(const T* __restrict in, const PadLayout& L, const T* __restr
 // The input register of sub-plane row m joins rows m and m + 1; kernel row i = m - 2q feeds
 // pair q, for both of its rows. Each output sums bias, then the taps in row-major order, as
 // in corr_rows_pass.
-template <class T, int K, int RB, int B>
+template <class T, int K, int RB, int B, bool Accumulate = false>
 void corr_row_pairs_pass(const T* __restrict in, const PadLayout& L, const T* __restrict w,
                          T bias, T* __restrict out, int64_t out_pitch, int64_t oh0, int64_t c0) {
   constexpr int H = B / 2;
@@ -349,6 +355,15 @@ void corr_row_pairs_pass(const T* __restrict in, const PadLayout& L, const T* __
     });
   });
   for (int q = 0; q < RB / 2; ++q) {
+    if constexpr (Accumulate) {
+      Half lo, hi;
+      std::memcpy(&lo, out + (oh0 + 2 * q) * out_pitch + c0, sizeof(Half));
+      std::memcpy(&hi, out + (oh0 + 2 * q + 1) * out_pitch + c0, sizeof(Half));
+      V old = [&]<int... I>(std::integer_sequence<int, I...>) PICONAS_DW_INLINE {
+        return __builtin_shufflevector(lo, hi, I...);
+      }(std::make_integer_sequence<int, B>{});
+      acc[q] = old + acc[q];
+    }
     std::memcpy(out + (oh0 + 2 * q) * out_pitch + c0, &acc[q], sizeof(Half));
     std::memcpy(out + (oh0 + 2 * q + 1) * out_pitch + c0, reinterpret_cast<T*>(&acc[q]) + H,
                 sizeof(Half));
@@ -359,6 +374,8 @@ void corr_row_pairs_pass(const T* __restrict in, const PadLayout& L, const T* __
 // oh < rows (a multiple of RB), ow < cols, in bands of RB rows and passes of one register
 // of columns (a half register for a short rest). Writes up to rows * out_pitch +
 // kRegisterLanes elements of out (exactly rows * cols when corr_bands_exact); reads up to (rows + (K-1)/S) * pitch + kRegisterLanes of each sub-plane.
+// Accumulate: out[...] += that sum (bias, then the taps, then added to out: the same bits as
+// summing into a buffer and adding the buffer to out).
 // Vector registers of columns per corr_rows pass of RB rows. 3x3 with 16 registers (AVX2): 4
 // rows x 3 vectors (12 accumulators, each weight broadcast once per 3 multiply-adds), 1.2x
 // faster than 8 rows x 1 vector on 96ch_3x3_s1_48; 5x5 / 7x7 measured no faster that way
@@ -366,7 +383,7 @@ void corr_row_pairs_pass(const T* __restrict in, const PadLayout& L, const T* __
 template <int K, int RB>
 constexpr int kWideVectors = kRegisterBytes == 32 && K == 3 && RB == 4 ? 3 : 1;
 
-template <class T, int K, int S, int RB>
+template <class T, int K, int S, int RB, bool Accumulate = false>
 void corr_rows(const T* __restrict in, const PadLayout& L, const T* __restrict w, T bias,
                T* __restrict out, int64_t out_pitch, int64_t rows, int64_t cols) {
   constexpr int V = kRegisterLanes<T>;
@@ -377,16 +394,17 @@ void corr_rows(const T* __restrict in, const PadLayout& L, const T* __restrict w
     int64_t c0 = 0;
     if constexpr (CB > 1)
       for (; cols - c0 >= CB * V; c0 += CB * V)
-        corr_rows_pass<T, K, S, RB, V, CB>(in, L, wr, bias, out, out_pitch, oh0, c0);
+        corr_rows_pass<T, K, S, RB, V, CB, Accumulate>(in, L, wr, bias, out, out_pitch, oh0, c0);
     for (; cols - c0 > V / 2; c0 += V)
-      corr_rows_pass<T, K, S, RB, V>(in, L, wr, bias, out, out_pitch, oh0, c0);
+      corr_rows_pass<T, K, S, RB, V, 1, Accumulate>(in, L, wr, bias, out, out_pitch, oh0, c0);
     if (c0 < cols) {
       // Row pairs for 5x5 and 7x7; with 3 taps a row the extra half-register loads cost more
       // than the halved multiply-adds save.
       if constexpr (S == 1 && K >= 5)
-        corr_row_pairs_pass<T, K, RB, V>(in, L, wr, bias, out, out_pitch, oh0, c0);
+        corr_row_pairs_pass<T, K, RB, V, Accumulate>(in, L, wr, bias, out, out_pitch, oh0, c0);
       else
-        corr_rows_pass<T, K, S, RB, V / 2>(in, L, wr, bias, out, out_pitch, oh0, c0);
+        corr_rows_pass<T, K, S, RB, V / 2, 1, Accumulate>(in, L, wr, bias, out, out_pitch, oh0,
+                                                           c0);
     }
   }
 }
@@ -397,15 +415,15 @@ template <class T>
 int64_t corr_bands_size(int64_t h, int64_t pitch) {
   return round_up(round_up(h, band_rows(h)) * pitch + kRegisterLanes<T>, kLanes<T>);
 }
-template <class T, int K, int S>
+template <class T, int K, int S, bool Accumulate = false>
 void corr_bands(const T* in, const PadLayout& L, const T* w, T bias, T* out, int64_t out_pitch,
                 int64_t h, int64_t cols) {
   // 4-row bands where they give wide passes (never more rows than bands of 8).
   constexpr int kWide = kWideVectors<K, 4>;
   if (band_rows(h) == 8 && !(kWide > 1 && cols >= kWide * kRegisterLanes<T>))
-    corr_rows<T, K, S, 8>(in, L, w, bias, out, out_pitch, round_up(h, 8), cols);
+    corr_rows<T, K, S, 8, Accumulate>(in, L, w, bias, out, out_pitch, round_up(h, 8), cols);
   else
-    corr_rows<T, K, S, 4>(in, L, w, bias, out, out_pitch, round_up(h, 4), cols);
+    corr_rows<T, K, S, 4, Accumulate>(in, L, w, bias, out, out_pitch, round_up(h, 4), cols);
 }
 
 // Whether the bands and passes of corr_bands cover exactly h x w outputs (whole bands, whole

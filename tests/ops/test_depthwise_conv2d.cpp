@@ -264,6 +264,17 @@ TEST_CASE("depthwise: small-plane channel kernels, mbv2-bench shapes and dbias a
   }
 }
 
+TEST_CASE("depthwise: stride-1 dx added straight into dx (whole and half register rests)") {
+  // Planes whose bands tile dx exactly: 24 and 12 columns end in a half-register pass on
+  // AVX-512 and AVX2 respectively (row pairs for 5x5 and 7x7), 16 and 32 in whole registers.
+  std::vector<DwCase> cases;
+  for (int64_t k : {3, 5, 7})
+    for (int64_t width : {12, 16, 24, 32}) cases.push_back({2, 3, 8, width, k, 1, k / 2, 1});
+  cases.push_back({1, 2, 24, 24, 3, 1, 1, 1});
+  sweep<float>(cases);
+  sweep<double>(cases);
+}
+
 TEST_CASE("depthwise: 2 threads match naive") {
   ThreadCount two_threads(2);
   uint64_t seed = 900;
