@@ -33,8 +33,14 @@ For every seed:
        fit_expand_halving_fixed  rung 1 on k - k/eta random networks, a fit on them, then the
                        k/eta unmeasured sample networks the fit ranks best join rung 1
      with the median and mean G of the sample (the expected random pick without training).
+     Rankings combined from those rung trainings (no training more, `combined_rankings`):
+       r12f  mean rank of rung 1 and rung 2;  r1f_pair  mean rank of rung 1 and its seed + 1000
+       retest (with --rung-repeat r1f);  r2f_extrap  rung 2 + (rung 2 - rung 1);
+       r1f_blend, r2f_blend  the mean of the rung accuracy and its ridge fit on the size features.
   Noise: the run's pick and the largest network are trained again with seed + 1000 (the noise of
-  G itself); and the standard deviation over seeds of each pick's margin over the median.
+  G itself); and the standard deviation over seeds of each pick's margin over the median. From
+  every such pair of a seed and G's spread over the sample: G's reliability (the expected
+  Spearman of G with G trained again) and its square root, the noise ceiling of any ranking.
   Cost: CPU seconds of the run's search + shortlist against the estimated CPU seconds of the
   winner's full training (--full-epochs on --full-images, scaled from its G training).
 
@@ -281,6 +287,69 @@ def fit_pick(rule, subset, features, rung1, rung2, keep, eta):
     return halving_pick(first + added, rung1, rung2, keep)
 
 
+def mean_ranks(rows, keys):
+    """Per row the mean of its ranks in the columns `keys` (None where one is missing)."""
+    present = [i for i, r in enumerate(rows) if all(r.get(k) is not None for k in keys)]
+    out = [None] * len(rows)
+    if not present:
+        return out
+    columns = [ranks([rows[i][k] for i in present]) for k in keys]
+    for j, i in enumerate(present):
+        out[i] = statistics.fmean(c[j] for c in columns)
+    return out
+
+
+def combined_rankings(rows):
+    """Rankings built from the fixed-set rung trainings already done (no training more), added to
+    every row; returns their column names. r12f: mean rank of rung 1 and rung 2; r1f_pair: mean
+    rank of rung 1 and its seed + 1000 retest (twice rung 1's cost); r2f_extrap: rung 2 plus its
+    gain over rung 1 (a learning curve linear in log images, one rung further: 3 x 13,500 images,
+    about G's fidelity); r2f_blend / r1f_blend: the mean of the rung accuracy and its ridge fit on
+    [log #params, log MACs] over the sample (the fit needs no G, so a run could do it online)."""
+    names = []
+    for name, keys in (("r12f", ("r1f_val", "r2f_val")),
+                       ("r1f_pair", ("r1f_val", "r1f_retest_val"))):
+        if all(k in rows[0] for k in keys):
+            for r, v in zip(rows, mean_ranks(rows, keys)):
+                r[name] = v
+            names.append(name)
+    if "r2f_val" not in rows[0]:
+        return names
+    for r in rows:
+        r["r2f_extrap"] = (2 * r["r2f_val"] - r["r1f_val"]
+                           if r["r1f_val"] is not None and r["r2f_val"] is not None else None)
+    names.append("r2f_extrap")
+    features = size_features(rows)
+    for rung in ("r1f", "r2f"):
+        present = [i for i, r in enumerate(rows) if r[rung + "_val"] is not None]
+        if len(present) < 3:
+            continue
+        fitted = ridge_predict([features[i] for i in present],
+                               [rows[i][rung + "_val"] for i in present],
+                               [features[i] for i in present])
+        for r in rows:
+            r[rung + "_blend"] = None
+        for i, f in zip(present, fitted):
+            rows[i][rung + "_blend"] = (rows[i][rung + "_val"] + f) / 2
+        names.append(rung + "_blend")
+    return names
+
+
+def g_reliability(rows_G, repeat_diffs):
+    """The noise ceiling of any ranking's Spearman with G: G's reliability 1 - var(noise) /
+    var(G over the sample), with var(noise) = mean squared difference of two trainings / 2 (the
+    expected correlation of G with G trained again), and its square root (the correlation of a
+    noise-free ranking of the true accuracies with G)."""
+    if len(rows_G) < 3 or not repeat_diffs:
+        return None
+    noise = statistics.fmean(d * d for d in repeat_diffs) / 2
+    spread = statistics.pvariance(rows_G)
+    reliability = 1 - noise / spread
+    return {"g_std": math.sqrt(spread), "noise_std": math.sqrt(noise), "pairs": len(repeat_diffs),
+            "reliability": reliability,
+            "ceiling": math.sqrt(reliability) if reliability > 0 else 0.0}
+
+
 def run_pick(args, seed, base, name, run_args):
     """`piconas run --stop-after shortlist` with the default configuration plus run_args, in
     folder `name`: its pick, the largest feasible network of its search, and the CPU seconds of
@@ -395,6 +464,7 @@ def study_seed(args, seed):
             if (rung + "_retest", i) in done:
                 r[rung + "_retest_val"] = value((rung + "_retest", i), "val")
     # --finished-only: the networks whose ground truth is done (the others are left out).
+    done_rows = rows
     rows = [r for r in rows if r["G"] is not None]
     if len(rows) < 3:  # --finished-only, too early
         return {}
@@ -409,6 +479,8 @@ def study_seed(args, seed):
         keys += ["r1_val", "r1_test", "r2_val", "r2_test"]
     if args.val_images > 0:
         keys += ["r1f_val", "r2f_val"]
+    if args.val_images > 0:
+        keys += combined_rankings(rows)
     correlation = {k: spearman([r[k] for r in rows], G) for k in keys}
     # Reliability of a rung's ranking (its ceiling): the Spearman between the rung trained with
     # seed and with seed + 1000 (another subset, validation set, initialisation and order), and
@@ -476,8 +548,19 @@ def study_seed(args, seed):
             noise[key] = {"images": count, "se": math.sqrt(p * (1 - p) / count),
                           "median_gap": statistics.median(b - a for a, b in zip(values, values[1:])),
                           "std": statistics.pstdev(values)}
+    # Noise of G: every training repeated with seed + 1000 (the picks, the largest network)
+    # against its first training.
+    sample_largest = max(range(len(done_rows)), key=lambda i: done_rows[i]["params"])
+    repeat_diffs = []
+    for key, value in done.items():
+        if key[0] != "repeat" or value is None:
+            continue
+        first = (done_rows[sample_largest]["G"] if key[1] == "largest"
+                 else (done.get(("full", key[1])) or {}).get("test"))
+        if first is not None:
+            repeat_diffs.append(value["test"] - first)
     common = {"seed": seed, "networks": n, "correlation": correlation, "rung_noise": noise,
-              "rung_retest": retest,
+              "rung_retest": retest, "g_noise": g_reliability(G, repeat_diffs),
               "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
               "largest_arch": rows[largest]["text"], "rows": rows}
     out = {}
@@ -575,6 +658,17 @@ def write_report(args, results, name):
             lines.append("- seed %d: " % r["seed"] + "; ".join(
                 "%s %.2f / %.2f" % (k, v["retest"], v["retest_vs_G"])
                 for k, v in r["rung_retest"].items()))
+    if any(r.get("g_noise") for r in results):
+        lines += ["", "## Noise ceiling of the ranking: G's spread over the sample / its training "
+                  "noise (std of one G, from the seed + 1000 repeats) / reliability (the expected "
+                  "Spearman of G with G trained again) / its square root (a noise-free ranking's "
+                  "expected correlation with G)", ""]
+        for r in results:
+            g = r.get("g_noise")
+            if g:
+                lines.append("- seed %d: %.2f / %.2f (%d pairs) / %.2f / %.2f" % (
+                    r["seed"], 100 * g["g_std"], 100 * g["noise_std"], g["pairs"],
+                    g["reliability"], g["ceiling"]))
     keep = -(-args.top_k // args.halving_eta)
     r1, r2 = args.halving_images, args.halving_images * args.halving_eta
     lines += ["", "Training images of the selection: run, random_halving and *_halving %d "
