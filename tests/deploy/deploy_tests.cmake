@@ -1,6 +1,7 @@
 # tests/deploy: the int8 export pipeline. The suite compiles emitted C with the host C compiler;
 # the "mcu" test suite (Cortex-M4 / M0 under QEMU) runs only when the cross toolchain is found.
 piconas_test_suite(deploy piconas_nas)
+set_tests_properties(deploy PROPERTIES COST 50)
 target_compile_definitions(test_deploy PRIVATE
   PICONAS_TEST_CC="${CMAKE_C_COMPILER}"
   PICONAS_MCU_DIR="${PROJECT_SOURCE_DIR}/nas/deploy/mcu"
@@ -14,6 +15,7 @@ if(PICONAS_ARM_GCC AND PICONAS_ARM_SIZE AND PICONAS_QEMU_ARM)
     PICONAS_QEMU_ARM="${PICONAS_QEMU_ARM}")
   # The mcu cases are decorated doctest::skip() so that the plain `deploy` run stays host-only.
   add_test(NAME deploy_mcu COMMAND test_deploy --no-skip --test-suite=mcu)
+  set_tests_properties(deploy_mcu PROPERTIES COST 120)
 else()
   message(STATUS "deploy: arm-none-eabi-gcc / qemu-system-arm not found, MCU tests disabled")
 endif()
