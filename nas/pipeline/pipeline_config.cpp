@@ -128,6 +128,7 @@ void visit_fields(Config& c, F&& f) {
   f("top_k", c.search.top_k, "search candidates trained briefly to pick the winner");
   f("shortlist_largest", c.shortlist_largest, "shortlist also the N feasible search draws with the most shortlist_largest_by, beyond the top_k (0: none)");
   f("shortlist_largest_by", c.shortlist_largest_by, "size of shortlist_largest: params | macs");
+  f("shortlist_per_family", c.shortlist_per_family, "top_k with at most N per family (block count, strides and widths; 0: no limit)");
   f("halving_eta", c.halving_eta, "successive halving of the shortlist: keep 1/eta per rung (2..16; 0: off, one rung)");
   f("halving_images", c.halving_images, "successive halving: training images per candidate in the first rung (x eta per rung)");
   f("halving_val_fraction", c.halving_val_fraction,
@@ -362,6 +363,9 @@ void check_pipeline_config(const PipelineConfig& c) {
   PICONAS_CHECK(c.shortlist_largest >= 0 && c.shortlist_largest <= kMaxShortlist - c.search.top_k,
                 "config key 'shortlist_largest' must be in 0.." << kMaxShortlist - c.search.top_k << " (top_k + it <= "
                                                                 << kMaxShortlist << "), got " << c.shortlist_largest);
+  PICONAS_CHECK(c.shortlist_per_family >= 0 && c.shortlist_per_family <= kMaxShortlist,
+                "config key 'shortlist_per_family' must be in 0.." << kMaxShortlist << " (0: no limit), got "
+                                                                   << c.shortlist_per_family);
   try {
     search::parse_size_key(c.shortlist_largest_by);
   } catch (const Error& e) {

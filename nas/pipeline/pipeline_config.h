@@ -82,6 +82,9 @@ struct PipelineConfig {
   // shortlist_largest_by (params | macs) that are not in the top_k (0: none).
   int shortlist_largest = 0;
   std::string shortlist_largest_by = "params";
+  // > 0: the top_k are the aggregate's best with at most this many per family (the block count
+  // and each block's stride and width, search::family_key); 0: the search's own top_k.
+  int shortlist_per_family = 0;
   int halving_eta = 3;
   int64_t halving_images = 1500;
   // Part of each rung training's seeded subset held out to rank by. A rung trains on 90 % of its

@@ -152,6 +152,9 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
   d.text(count(search["history"]) + " candidates drawn, " + count(search["feasible"]) + " scored, " +
          count(search["infeasible"]) + " refused by the budgets, on " + search["scoring"].get<std::string>() +
          ". Top " + std::to_string(by_aggregate) +
+         (c.shortlist_per_family > 0
+              ? " with at most " + std::to_string(c.shortlist_per_family) + " per family (shortlist_per_family)"
+              : std::string()) +
          (by_size > 0 ? ", then the " + std::to_string(by_size) + " largest feasible draws by " +
                             c.shortlist_largest_by + " (shortlist_largest)"
                       : std::string()) +

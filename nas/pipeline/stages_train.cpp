@@ -12,6 +12,7 @@
 #include "nas/pipeline/scoring_batch.h"
 #include "nas/pipeline/stages.h"
 #include "nas/search/distributed_scoring.h"
+#include "nas/search/family_top.h"
 #include "nas/search/largest_feasible.h"
 #include "nas/search/search_io.h"
 #include "nas/search/successive_halving.h"
@@ -330,17 +331,22 @@ json run_search_stage(StageContext& ctx) {
   search::stop_scoring(ctx.comm);
   search::write_search_outputs(r, *space, s);
   PICONAS_CHECK(r.best >= 0, "run: the search scored no feasible candidate under the budgets");
-  // The aggregate's top_k, then the shortlist_largest largest feasible draws not among them.
-  std::vector<int64_t> shortlisted = r.top;
+  // The aggregate's top_k (at most shortlist_per_family per family when set), then the
+  // shortlist_largest largest feasible draws not among them.
+  const std::vector<int64_t> top =
+      c.shortlist_per_family > 0
+          ? search::top_per_family(r.state.history, r.aggregates, c.search.top_k, c.shortlist_per_family)
+          : r.top;
+  std::vector<int64_t> shortlisted = top;
   const std::vector<int64_t> largest = search::largest_feasible(
-      r.state.history, r.top, c.shortlist_largest, search::parse_size_key(c.shortlist_largest_by));
+      r.state.history, top, c.shortlist_largest, search::parse_size_key(c.shortlist_largest_by));
   shortlisted.insert(shortlisted.end(), largest.begin(), largest.end());
   json candidates = json::array();
   for (size_t rank = 0; rank < shortlisted.size(); ++rank) {
     const search::HistoryEntry& e = r.state.history[static_cast<size_t>(shortlisted[rank])];
     PICONAS_CHECK(e.candidate.arch, "run: candidate " << e.candidate.text << " has no architecture");
     candidates.push_back({{"rank", rank + 1},
-                          {"chosen_by", rank < r.top.size() ? std::string("aggregate")
+                          {"chosen_by", rank < top.size() ? std::string("aggregate")
                                                             : "largest " + c.shortlist_largest_by},
                           {"history_row", shortlisted[rank]},
                           {"text", e.candidate.text},

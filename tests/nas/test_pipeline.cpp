@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "nas/arch/arch_text.h"
 #include "nas/deploy/verify.h"
 #include "nas/pipeline/pipeline.h"
 #include "nas/pipeline/stages.h"
+#include "nas/search/family_top.h"
 #include "train_fixture.h"
 
 using namespace piconas;
@@ -351,4 +354,43 @@ TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasi
     CHECK(candidates[2 + i]["text"] == eligible[i].second);
     CHECK(candidates[2 + i]["params"] == -eligible[i].first);
   }
+}
+
+TEST_CASE("piconas run with shortlist_per_family 1: the best draw of each of the top families") {
+  testing::TempDir root;
+  pipeline::PipelineConfig a = tiny_config(root, "a", 0);
+  a.search.steps = 12;
+  a.search.top_k = 3;
+  pipeline::apply_text(a, "shortlist_per_family", "1");
+  pipeline::RunControl stop;
+  stop.stop_after = pipeline::Stage::Search;
+  REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 1);
+  const auto candidates = stage_json(a, pipeline::Stage::Search)["candidates"];
+  // From history.csv: step,generation,feasible,"text",params,macs,peak_sram,flash,aggregate,...
+  std::map<std::string, double> family_best;  // family -> its best aggregate
+  std::istringstream csv(read_file(a.out + "/search/history.csv"));
+  std::string line;
+  std::getline(csv, line);
+  while (std::getline(csv, line)) {
+    const size_t open = line.find('"'), close = line.find('"', open + 1);
+    if (line[open - 2] != '1') continue;  // refused
+    const std::string family = search::family_key(parse_arch(line.substr(open + 1, close - open - 1)));
+    size_t field = close + 1;
+    for (int skip = 0; skip < 5; ++skip) field = line.find(',', field) + 1;  // params .. flash
+    const double aggregate = std::stod(line.substr(field));
+    if (!family_best.count(family) || aggregate > family_best[family]) family_best[family] = aggregate;
+  }
+  std::vector<double> best;
+  for (const auto& [family, aggregate] : family_best) best.push_back(aggregate);
+  std::sort(best.rbegin(), best.rend());
+  REQUIRE(candidates.size() == std::min<size_t>(3, family_best.size()));
+  REQUIRE(candidates.size() >= 2);
+  std::set<std::string> families;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const std::string family = search::family_key(parse_arch(candidates[i]["arch"].get<std::string>()));
+    CHECK(families.insert(family).second);  // one per family
+    CHECK(candidates[i]["chosen_by"] == "aggregate");
+    CHECK(candidates[i]["aggregate"].get<double>() == best[i]);  // the i-th best family, its best draw
+  }
+  CHECK(read_file(a.out + "/config.json").find("\"shortlist_per_family\": 1") != std::string::npos);
 }

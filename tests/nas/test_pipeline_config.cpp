@@ -480,6 +480,22 @@ TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halvin
   CHECK(pipeline::config_to_json(c).at("shortlist_largest_by") == "macs");
 }
 
+TEST_CASE("pipeline config: shortlist_per_family is range-checked and stored") {
+  pipeline::PipelineConfig c;
+  c.out = "runs/x";
+  CHECK(c.shortlist_per_family == 0);  // the default: the search's own top_k
+  c.shortlist_per_family = -1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_per_family' must be in 0..1000"), Error);
+  c.shortlist_per_family = pipeline::kMaxShortlist + 1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_per_family'"), Error);
+  pipeline::apply_text(c, "shortlist_per_family", "2");
+  CHECK(c.shortlist_per_family == 2);
+  check_pipeline_config(c);
+  CHECK(pipeline::config_to_json(c).at("shortlist_per_family") == 2);
+  CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "shortlist_per_family", "one"),
+                       doctest::Contains("shortlist_per_family"), Error);
+}
+
 TEST_CASE("pipeline config: an unknown metric is refused once, naming the key and the metric") {
   pipeline::PipelineConfig c;
   CHECK_THROWS_WITH_AS(pipeline::apply_text(c, "metrics", "naswot,synflw"),
