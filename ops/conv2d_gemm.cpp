@@ -346,6 +346,7 @@ bool use_blocked_pointwise(int64_t out_channels, int64_t plane) {
 template <class T>
 void conv2d_forward_pointwise(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
+  if (use_batch_pointwise(s)) return pointwise_forward_batch(s, x, w, bias, y);
   const int64_t hw = s.in_h * s.in_w;
   const RowSplit split = split_rows(s);
   const bool blocked = use_blocked_pointwise(og, hw);
@@ -374,6 +375,7 @@ void conv2d_forward_pointwise(const ConvShape& s, const T* x, const T* w, const 
 template <class T>
 void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx,
                                T* dw, T* dbias) {
+  if (use_batch_pointwise(s)) return pointwise_backward_batch(s, x, w, dy, dx, dw, dbias);
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t hw = s.in_h * s.in_w, dw_size = s.out_channels * cg;
   const RowSplit split = split_rows(s);

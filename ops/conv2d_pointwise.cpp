@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/allocator.h"
+#include "core/gemm.h"
+#include "core/parallel.h"
 #include "ops/depthwise_planes.h"
 
 namespace piconas::ops {
@@ -121,12 +124,128 @@ void pointwise_forward_columns_naive(int64_t out_channels, int64_t in_channels, 
     }
 }
 
+namespace {
+
+// Planes below this many pixels take the batch path (6x6 and 3x3 in mbv2-bench).
+constexpr int64_t kBatchPointwiseMaxPixels = 63;
+
+// A scratch panel from the tensor allocator (large blocks are cached between calls).
+template <class T>
+class Panel {
+ public:
+  explicit Panel(int64_t size) {
+    data_ = static_cast<T*>(allocate_block(static_cast<size_t>(std::max<int64_t>(size, 1)) * sizeof(T),
+                                           &capacity_));
+  }
+  ~Panel() { free_block(data_, capacity_); }
+  Panel(const Panel&) = delete;
+  Panel& operator=(const Panel&) = delete;
+  T* get() const { return data_; }
+
+ private:
+  T* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+// panel[c][n * hw + q] = images[n][c][q] for c < channels.
+template <class T>
+void gather_panel(int64_t batch, int64_t channels, int64_t hw, const T* images, T* panel) {
+  parallel_chunks(0, channels, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t n = 0; n < batch; ++n)
+        std::copy_n(images + (n * channels + c) * hw, hw, panel + (c * batch + n) * hw);
+  });
+}
+
+// images[n][c][q] += panel[c][n * hw + q].
+template <class T>
+void add_panel(int64_t batch, int64_t channels, int64_t hw, const T* panel, T* images) {
+  parallel_chunks(0, channels, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t n = 0; n < batch; ++n) {
+        T* dst = images + (n * channels + c) * hw;
+        const T* src = panel + (c * batch + n) * hw;
+        for (int64_t q = 0; q < hw; ++q) dst[q] += src[q];
+      }
+  });
+}
+
+// out [rows x cols] = packed weights * in [in_channels x cols] (+ bias), both panels with
+// leading dimension cols, parallel over fixed parts of the blocks of output rows.
+template <class T>
+void blocked_panel_product(int64_t rows, int64_t in_channels, int64_t cols, const T* packed_w,
+                           const T* bias, const T* in, T* out) {
+  constexpr int64_t OB = kBlockChannels;
+  const int64_t blocks = (rows + OB - 1) / OB, parts = fixed_part_count(blocks);
+  parallel_for(0, parts, [&](int64_t part) {
+    const int64_t b0 = blocks * part / parts, b1 = blocks * (part + 1) / parts;
+    const int64_t o0 = b0 * OB, o1 = std::min(rows, b1 * OB);
+    pointwise_forward_columns(o1 - o0, in_channels, cols, packed_w + b0 * in_channels * OB,
+                              bias ? bias + o0 : nullptr, in, cols, out + o0 * cols);
+  });
+}
+
+}  // namespace
+
+bool use_batch_pointwise(const ConvShape& s) {
+  return s.groups == 1 && s.in_h * s.in_w <= kBatchPointwiseMaxPixels;
+}
+
+template <class T>
+void pointwise_forward_batch(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t hw = s.in_h * s.in_w, cols = s.batch * hw;
+  const std::vector<T> packed = pack_pointwise_weights(s.out_channels, s.in_channels, w);
+  Panel<T> x_panel(s.in_channels * cols), y_panel(s.out_channels * cols);
+  gather_panel(s.batch, s.in_channels, hw, x, x_panel.get());
+  blocked_panel_product(s.out_channels, s.in_channels, cols, packed.data(), bias, x_panel.get(),
+                        y_panel.get());
+  parallel_chunks(0, s.out_channels, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o)
+      for (int64_t n = 0; n < s.batch; ++n)
+        std::copy_n(y_panel.get() + (o * s.batch + n) * hw, hw, y + (n * s.out_channels + o) * hw);
+  });
+}
+
+template <class T>
+void pointwise_backward_batch(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx,
+                              T* dw, T* dbias) {
+  const int64_t hw = s.in_h * s.in_w, cols = s.batch * hw;
+  const int64_t in_c = s.in_channels, out_c = s.out_channels;
+  Panel<T> dy_panel(out_c * cols);
+  gather_panel(s.batch, out_c, hw, dy, dy_panel.get());
+  if (dbias)
+    for (int64_t o = 0; o < out_c; ++o) {
+      T sum = 0;
+      for (int64_t q = 0; q < cols; ++q) sum += dy_panel.get()[o * cols + q];
+      dbias[o] += sum;
+    }
+  if (dw) {
+    Panel<T> x_panel(in_c * cols);
+    gather_panel(s.batch, in_c, hw, x, x_panel.get());
+    gemm_parallel(Trans::No, Trans::Yes, out_c, in_c, cols, T(1), dy_panel.get(), cols,
+                  x_panel.get(), cols, T(1), dw, in_c);
+  }
+  if (dx) {
+    std::vector<T> w_t(static_cast<size_t>(in_c * out_c));
+    for (int64_t o = 0; o < out_c; ++o)
+      for (int64_t c = 0; c < in_c; ++c) w_t[static_cast<size_t>(c * out_c + o)] = w[o * in_c + c];
+    const std::vector<T> packed = pack_pointwise_weights(in_c, out_c, w_t.data());
+    Panel<T> dx_panel(in_c * cols);
+    blocked_panel_product(in_c, out_c, cols, packed.data(), static_cast<const T*>(nullptr),
+                          dy_panel.get(), dx_panel.get());
+    add_panel(s.batch, in_c, hw, dx_panel.get(), dx);
+  }
+}
+
 #define PICONAS_INSTANTIATE_POINTWISE(T)                                                          \
   template std::vector<T> pack_pointwise_weights<T>(int64_t, int64_t, const T*);                  \
   template void pointwise_forward_columns<T>(int64_t, int64_t, int64_t, const T*, const T*,       \
                                              const T*, int64_t, T*);                              \
   template void pointwise_forward_columns_naive<T>(int64_t, int64_t, int64_t, const T*, const T*, \
-                                                   const T*, int64_t, T*);
+                                                   const T*, int64_t, T*);       \
+  template void pointwise_forward_batch<T>(const ConvShape&, const T*, const T*, const T*, T*);    \
+  template void pointwise_backward_batch<T>(const ConvShape&, const T*, const T*, const T*, T*,    \
+                                            T*, T*);
 PICONAS_INSTANTIATE_POINTWISE(float)
 PICONAS_INSTANTIATE_POINTWISE(double)
 

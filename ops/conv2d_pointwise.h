@@ -7,9 +7,22 @@
 // the column panel stays in L1 while the blocks of channels sweep it. Each output is one
 // multiply-add chain over c in order from zero, then + bias, the same for any blocking or thread
 // count (Eigen's GEMM splits the chain in two on its column remainders: the last bits differ).
+//
+// Small planes (6x6, 3x3): per-image GEMMs there have 36 or 9 columns (Eigen repacks the
+// weights for every image) or a reduction of 36 or 9 (dw). The *_batch functions gather the whole
+// batch into one channel-major panel, panel[c][n * hw + q] = x[n][c][q], and run
+//   forward  y  = w * x            the register-blocked kernel on the panel,
+//   dx      dx += w^T * dy         the same kernel with the transposed weights, added into dx,
+//   dw      dw += dy * x^T         one GEMM over the batch (reduction length batch * hw),
+//   dbias   dbias += row sums of the dy panel,
+// each parallel over fixed blocks of output rows. y and dx stay one multiply-add chain per
+// element (the same bits in any batch, shard or thread count); dw and dbias are the same bits
+// for any thread count. One group only (use_batch_pointwise).
 #pragma once
 #include <cstdint>
 #include <vector>
+
+#include "ops/conv2d.h"
 
 namespace piconas::ops {
 
@@ -25,5 +38,13 @@ void pointwise_forward_columns(int64_t out_channels, int64_t in_channels, int64_
 template <class T>
 void pointwise_forward_columns_naive(int64_t out_channels, int64_t in_channels, int64_t cols,
                                      const T* w, const T* bias, const T* x, int64_t ld, T* y);
+
+bool use_batch_pointwise(const ConvShape& s);
+
+template <class T>
+void pointwise_forward_batch(const ConvShape& s, const T* x, const T* w, const T* bias, T* y);
+template <class T>
+void pointwise_backward_batch(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx,
+                              T* dw, T* dbias);
 
 }  // namespace piconas::ops

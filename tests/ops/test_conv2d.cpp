@@ -61,6 +61,13 @@ std::vector<Case> awkward_cases() {
       {"pointwise 37->13 @7x11 b2", {2, 37, 7, 11}, {13, 37, 1, 1}, params(1, 0)},
       {"pointwise 144->29 @5x13 b1", {1, 144, 5, 13}, {29, 144, 1, 1}, params(1, 0)},
       {"pointwise groups2 16->12 @9x9 b2", {2, 16, 9, 9}, {12, 8, 1, 1}, params(1, 0, 1, 2)},
+      // Batch panel (planes below 64 pixels): 73 rows of output and 41 of dx (past blocks of
+      // 4 / 8, more parts than threads), 5 * 36 = 180 and 7 * 9 = 63 columns (partial
+      // vectors), a 1x1 plane at batch 1, and 8 * 7 = 56 of an odd plane.
+      {"pointwise batch 41->73 @6x6 b5", {5, 41, 6, 6}, {73, 41, 1, 1}, params(1, 0)},
+      {"pointwise batch 19->9 @3x3 b7", {7, 19, 3, 3}, {9, 19, 1, 1}, params(1, 0)},
+      {"pointwise batch 33->17 @1x1 b1", {1, 33, 1, 1}, {17, 33, 1, 1}, params(1, 0)},
+      {"pointwise batch 3->40 @1x7 b8", {8, 3, 1, 7}, {40, 3, 1, 1}, params(1, 0)},
       {"3x3 stride2 pad1 b9 whole images", {9, 4, 9, 7}, {6, 4, 3, 3}, params(2, 1)},
       {"1x1 stride2", {3, 6, 9, 7}, {5, 6, 1, 1}, params(2, 0)},
       {"3x3 tiled 48->4 @29", {2, 48, 29, 31}, {4, 48, 3, 3}, params(1, 1)},
