@@ -7,6 +7,7 @@
 // BM_pw_mbv2_<fwd|fwdbwd>/<layer>/batch:32/threads:<t>: the pointwise layers of mbv2-bench
 // (bench_train's BM_train_step/mbv2-bench), one name per distinct shape (in_out_size); <layer>
 // "all" runs every pointwise layer of the network once (repeated shapes as often as they occur).
+// No bias, as in the network (BatchNorm follows every convolution).
 // The thread count is set through piconas::set_num_threads. GFLOP/s uses wall-clock time; the
 // CPU column is the whole process (all threads), which helps read runs on a loaded machine.
 #include <benchmark/benchmark.h>
@@ -66,7 +67,9 @@ struct LayerRun {
   ConvShape s;
   std::vector<float> x, w, bias, y, dy, dx, dw, db;
 
-  LayerRun(const Layer& layer, int64_t batch) {
+  bool with_bias;
+
+  LayerRun(const Layer& layer, int64_t batch, bool bias_term) : with_bias(bias_term) {
     Conv2dParams p{layer.stride, layer.stride, layer.pad, layer.pad, 1, 1, 1};
     s = conv2d_shape({batch, layer.in_channels, layer.size, layer.size},
                      {layer.out_channels, layer.in_channels, layer.kernel, layer.kernel}, p);
@@ -83,9 +86,10 @@ struct LayerRun {
   }
 
   void run(bool backward, ConvAlgo algo) {
-    conv2d_forward(s, x.data(), w.data(), bias.data(), y.data(), algo);
+    conv2d_forward(s, x.data(), w.data(), with_bias ? bias.data() : nullptr, y.data(), algo);
     if (backward)
-      conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), algo);
+      conv2d_backward(s, x.data(), w.data(), dy.data(), dx.data(), dw.data(),
+                      with_bias ? db.data() : nullptr, algo);
     benchmark::DoNotOptimize(y.data());
     benchmark::DoNotOptimize(dx.data());
     benchmark::ClobberMemory();
@@ -101,7 +105,7 @@ struct LayerRun {
 void run_conv(benchmark::State& state, const Layer& layer, int64_t batch, int threads,
               bool backward, ConvAlgo algo) {
   set_num_threads(threads);
-  LayerRun run(layer, batch);
+  LayerRun run(layer, batch, true);
   for (auto _ : state) run.run(backward, algo);
   state.counters["GFLOP/s"] = benchmark::Counter(run.flop(backward) * double(state.iterations()) / 1e9,
                                                  benchmark::Counter::kIsRate);
@@ -115,7 +119,7 @@ void run_mbv2_layers(benchmark::State& state, const std::vector<Mbv2Layer>& laye
   std::vector<LayerRun> runs;
   double flop = 0;
   for (const Mbv2Layer& l : layers) {
-    runs.emplace_back(l.layer, batch);
+    runs.emplace_back(l.layer, batch, false);
     flop += l.count * runs.back().flop(backward);
   }
   for (auto _ : state)

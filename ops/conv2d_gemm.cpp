@@ -379,6 +379,12 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t hw = s.in_h * s.in_w, dw_size = s.out_channels * cg;
   const RowSplit split = split_rows(s);
+  // dx = w^T * dy is a pointwise forward with cg outputs: the register-blocked kernel where
+  // the forward would take it, added into dx.
+  const bool blocked_dx = use_blocked_pointwise(cg, hw);
+  std::vector<std::vector<T>> packed_w_t;
+  for (int64_t g = 0; blocked_dx && dx && g < s.groups; ++g)
+    packed_w_t.push_back(pack_pointwise_weights_transposed(og, cg, w + g * og * cg));
   Partials<T> dw_parts(dw ? split.chunks : 0, dw_size);
   Partials<T> db_parts(dbias ? split.chunks : 0, s.out_channels);
   parallel_for(0, split.chunks, [&](int64_t chunk) {
@@ -390,12 +396,16 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
       for (int64_t g = 0; g < s.groups; ++g) {
         const T* x_g = x + (n * s.in_channels + g * cg) * hw + q0;
         const T* dy_g = dy + (n * s.out_channels + g * og) * hw + q0;
+        T* dx_g = dx ? dx + (n * s.in_channels + g * cg) * hw + q0 : nullptr;
         if (dw_part)
           gemm(Trans::No, Trans::Yes, og, cg, cols, T(1), dy_g, hw, x_g, hw, T(1),
                dw_part + g * og * cg, cg);
-        if (dx)
-          gemm(Trans::Yes, Trans::No, cg, cols, og, T(1), w + g * og * cg, cg, dy_g, hw, T(1),
-               dx + (n * s.in_channels + g * cg) * hw + q0, hw);
+        if (dx && blocked_dx)
+          pointwise_forward_columns(cg, og, cols, packed_w_t[g].data(), static_cast<const T*>(nullptr),
+                                    dy_g, hw, dx_g, PointwiseStore::Add);
+        else if (dx)
+          gemm(Trans::Yes, Trans::No, cg, cols, og, T(1), w + g * og * cg, cg, dy_g, hw, T(1), dx_g,
+               hw);
       }
     });
   });

@@ -37,7 +37,8 @@ template <class T, int OB, int CB, int B>
 PICONAS_DW_INLINE inline void pointwise_pass(int64_t in_channels, const T* __restrict wt,
                                              const T* __restrict bias, int64_t channels,
                                              const T* __restrict x, int64_t x_ld, int64_t cols,
-                                             T* __restrict y, int64_t y_ld, bool prefetch_next) {
+                                             T* __restrict y, int64_t y_ld, bool prefetch_next,
+                                             PointwiseStore store) {
   using V = Vec<T, B>;
   V acc[OB][CB];
   static_for<OB>([&](auto o) PICONAS_DW_INLINE {
@@ -63,10 +64,12 @@ PICONAS_DW_INLINE inline void pointwise_pass(int64_t in_channels, const T* __res
       const V out = bias ? bias[o] + acc[o][cb] : acc[o][cb];
       const int64_t n = std::min<int64_t>(B, cols - cb * B);
       T* d = y + o * y_ld + cb * B;
-      if (n == B)
-        std::memcpy(d, &out, sizeof(V));
-      else
-        for (int64_t l = 0; l < n; ++l) d[l] = out[l];
+      if (n == B) {
+        const V stored = store == PointwiseStore::Add ? load<V>(d) + out : out;
+        std::memcpy(d, &stored, sizeof(V));
+      } else {
+        for (int64_t l = 0; l < n; ++l) d[l] = store == PointwiseStore::Add ? d[l] + out[l] : out[l];
+      }
     });
   });
 }
@@ -86,8 +89,19 @@ std::vector<T> pack_pointwise_weights(int64_t out_channels, int64_t in_channels,
 }
 
 template <class T>
+std::vector<T> pack_pointwise_weights_transposed(int64_t out_channels, int64_t in_channels,
+                                                 const T* w) {
+  std::vector<T> w_t(static_cast<size_t>(in_channels * out_channels));
+  for (int64_t o = 0; o < out_channels; ++o)
+    for (int64_t c = 0; c < in_channels; ++c)
+      w_t[static_cast<size_t>(c * out_channels + o)] = w[o * in_channels + c];
+  return pack_pointwise_weights(in_channels, out_channels, w_t.data());
+}
+
+template <class T>
 void pointwise_forward_columns(int64_t out_channels, int64_t in_channels, int64_t cols,
-                               const T* packed_w, const T* bias, const T* x, int64_t ld, T* y) {
+                               const T* packed_w, const T* bias, const T* x, int64_t ld, T* y,
+                               PointwiseStore store) {
   constexpr int OB = kBlockChannels, CB = kBlockVectors, V = kRegisterLanes<T>;
   const int64_t blocks = (out_channels + OB - 1) / OB;
   // The partial vector at the end comes from a zero-padded copy (no load past x's end).
@@ -103,7 +117,7 @@ void pointwise_forward_columns(int64_t out_channels, int64_t in_channels, int64_
                                   bias ? bias + b * OB : nullptr,
                                   std::min<int64_t>(OB, out_channels - b * OB), x_panel, x_ld,
                                   panel_cols, y + b * OB * ld + q, ld,
-                                  C == CB && b == 0 && q + 2 * CB * V <= cols);
+                                  C == CB && b == 0 && q + 2 * CB * V <= cols, store);
   };
   int64_t q = 0;
   for (; cols - q >= CB * V; q += CB * V)
@@ -114,12 +128,14 @@ void pointwise_forward_columns(int64_t out_channels, int64_t in_channels, int64_
 
 template <class T>
 void pointwise_forward_columns_naive(int64_t out_channels, int64_t in_channels, int64_t cols,
-                                     const T* w, const T* bias, const T* x, int64_t ld, T* y) {
+                                     const T* w, const T* bias, const T* x, int64_t ld, T* y,
+                                     PointwiseStore store) {
   for (int64_t o = 0; o < out_channels; ++o)
     for (int64_t q = 0; q < cols; ++q) {
       double sum = bias ? double(bias[o]) : 0.0;
       for (int64_t c = 0; c < in_channels; ++c)
         sum += double(w[o * in_channels + c]) * double(x[c * ld + q]);
+      if (store == PointwiseStore::Add) sum += double(y[o * ld + q]);
       y[o * ld + q] = static_cast<T>(sum);
     }
 }
@@ -226,10 +242,7 @@ void pointwise_backward_batch(const ConvShape& s, const T* x, const T* w, const 
                   x_panel.get(), cols, T(1), dw, in_c);
   }
   if (dx) {
-    std::vector<T> w_t(static_cast<size_t>(in_c * out_c));
-    for (int64_t o = 0; o < out_c; ++o)
-      for (int64_t c = 0; c < in_c; ++c) w_t[static_cast<size_t>(c * out_c + o)] = w[o * in_c + c];
-    const std::vector<T> packed = pack_pointwise_weights(in_c, out_c, w_t.data());
+    const std::vector<T> packed = pack_pointwise_weights_transposed(out_c, in_c, w);
     Panel<T> dx_panel(in_c * cols);
     blocked_panel_product(in_c, out_c, cols, packed.data(), static_cast<const T*>(nullptr),
                           dy_panel.get(), dx_panel.get());
@@ -239,10 +252,11 @@ void pointwise_backward_batch(const ConvShape& s, const T* x, const T* w, const 
 
 #define PICONAS_INSTANTIATE_POINTWISE(T)                                                          \
   template std::vector<T> pack_pointwise_weights<T>(int64_t, int64_t, const T*);                  \
+  template std::vector<T> pack_pointwise_weights_transposed<T>(int64_t, int64_t, const T*);       \
   template void pointwise_forward_columns<T>(int64_t, int64_t, int64_t, const T*, const T*,       \
-                                             const T*, int64_t, T*);                              \
+                                             const T*, int64_t, T*, PointwiseStore);              \
   template void pointwise_forward_columns_naive<T>(int64_t, int64_t, int64_t, const T*, const T*, \
-                                                   const T*, int64_t, T*);       \
+                                                   const T*, int64_t, T*, PointwiseStore);        \
   template void pointwise_forward_batch<T>(const ConvShape&, const T*, const T*, const T*, T*);    \
   template void pointwise_backward_batch<T>(const ConvShape&, const T*, const T*, const T*, T*,    \
                                             T*, T*);

@@ -7,6 +7,8 @@
 // the column panel stays in L1 while the blocks of channels sweep it. Each output is one
 // multiply-add chain over c in order from zero, then + bias, the same for any blocking or thread
 // count (Eigen's GEMM splits the chain in two on its column remainders: the last bits differ).
+// PointwiseStore::Add adds that result to y instead (y[o, q] += ...): the dx of a 1x1
+// convolution is this product with the transposed weights, accumulated into dx.
 //
 // Small planes (6x6, 3x3): per-image GEMMs there have 36 or 9 columns (Eigen repacks the
 // weights for every image) or a reduction of 36 or 9 (dw). The *_batch functions gather the whole
@@ -30,14 +32,23 @@ namespace piconas::ops {
 template <class T>
 std::vector<T> pack_pointwise_weights(int64_t out_channels, int64_t in_channels, const T* w);
 
+// The transposed weights [in][out] in the kernel's order (for dx).
+template <class T>
+std::vector<T> pack_pointwise_weights_transposed(int64_t out_channels, int64_t in_channels,
+                                                 const T* w);
+
+enum class PointwiseStore { Overwrite, Add };
+
 template <class T>
 void pointwise_forward_columns(int64_t out_channels, int64_t in_channels, int64_t cols,
-                               const T* packed_w, const T* bias, const T* x, int64_t ld, T* y);
+                               const T* packed_w, const T* bias, const T* x, int64_t ld, T* y,
+                               PointwiseStore store = PointwiseStore::Overwrite);
 
-// Loop-for-loop oracle of pointwise_forward_columns (double sums).
+// Loop-for-loop oracle of pointwise_forward_columns (double sums, then added to y for Add).
 template <class T>
 void pointwise_forward_columns_naive(int64_t out_channels, int64_t in_channels, int64_t cols,
-                                     const T* w, const T* bias, const T* x, int64_t ld, T* y);
+                                     const T* w, const T* bias, const T* x, int64_t ld, T* y,
+                                     PointwiseStore store = PointwiseStore::Overwrite);
 
 bool use_batch_pointwise(const ConvShape& s);
 

@@ -88,6 +88,7 @@ TEST_CASE("conv2d: forward and backward give the same bits for 1, 2 and 3 thread
       {"pointwise 16->24 b3", {3, 16, 7, 9}, {24, 16, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
       {"pointwise 16->24 b11", {11, 16, 5, 6}, {24, 16, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
       // Register-blocked pointwise (<= 32 output channels, >= 64 pixels): cut images, batch 1.
+      {"pointwise dx 13->40 b1", {1, 13, 9, 8}, {40, 13, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
       // Batch panel (planes below 64 pixels): parts over blocks of output rows.
       {"pointwise batch 41->73 @6x6 b5", {5, 41, 6, 6}, {73, 41, 1, 1}, params(1, 0),
        ConvAlgo::Pointwise},
