@@ -385,6 +385,12 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
   std::vector<std::vector<T>> packed_w_t;
   for (int64_t g = 0; blocked_dx && dx && g < s.groups; ++g)
     packed_w_t.push_back(pack_pointwise_weights_transposed(og, cg, w + g * og * cg));
+  // Eigen computes our row-major product as the column-major transposed one and packs its
+  // left operand, the right factor of dw_g = dy_g * x_g^T, with a transpose of our rows: the
+  // slow packing. With fewer output than input channels the partials hold dw_g^T = x_g * dy_g^T
+  // instead, so that the transposed packing is of dy (the smaller operand); they are transposed
+  // into dw at the end.
+  const bool dw_transposed = og < cg;
   Partials<T> dw_parts(dw ? split.chunks : 0, dw_size);
   Partials<T> db_parts(dbias ? split.chunks : 0, s.out_channels);
   parallel_for(0, split.chunks, [&](int64_t chunk) {
@@ -397,7 +403,10 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
         const T* x_g = x + (n * s.in_channels + g * cg) * hw + q0;
         const T* dy_g = dy + (n * s.out_channels + g * og) * hw + q0;
         T* dx_g = dx ? dx + (n * s.in_channels + g * cg) * hw + q0 : nullptr;
-        if (dw_part)
+        if (dw_part && dw_transposed)
+          gemm(Trans::No, Trans::Yes, cg, og, cols, T(1), x_g, hw, dy_g, hw, T(1),
+               dw_part + g * og * cg, og);
+        else if (dw_part)
           gemm(Trans::No, Trans::Yes, og, cg, cols, T(1), dy_g, hw, x_g, hw, T(1),
                dw_part + g * og * cg, cg);
         if (dx && blocked_dx)
@@ -409,7 +418,16 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
       }
     });
   });
-  dw_parts.add_to(split.chunks, dw);
+  if (dw && dw_transposed) {
+    std::vector<T> dw_t(static_cast<size_t>(dw_size), T(0));
+    dw_parts.add_to(split.chunks, dw_t.data());
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t o = 0; o < og; ++o)
+        for (int64_t c = 0; c < cg; ++c)
+          dw[(g * og + o) * cg + c] += dw_t[static_cast<size_t>(g * og * cg + c * og + o)];
+  } else {
+    dw_parts.add_to(split.chunks, dw);
+  }
   db_parts.add_to(split.chunks, dbias);
 }
 
