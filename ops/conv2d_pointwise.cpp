@@ -238,8 +238,16 @@ void pointwise_backward_batch(const ConvShape& s, const T* x, const T* w, const 
   if (dw) {
     Panel<T> x_panel(in_c * cols);
     gather_panel(s.batch, in_c, hw, x, x_panel.get());
-    gemm_parallel(Trans::No, Trans::Yes, out_c, in_c, cols, T(1), dy_panel.get(), cols,
-                  x_panel.get(), cols, T(1), dw, in_c);
+    if (out_c >= in_c) {
+      gemm_parallel(Trans::No, Trans::Yes, out_c, in_c, cols, T(1), dy_panel.get(), cols,
+                    x_panel.get(), cols, T(1), dw, in_c);
+    } else {  // dw^T = x * dy^T: Eigen's transposing pack is then of the smaller dy (conv2d_gemm.cpp)
+      std::vector<T> dw_t(static_cast<size_t>(in_c * out_c));
+      gemm_parallel(Trans::No, Trans::Yes, in_c, out_c, cols, T(1), x_panel.get(), cols,
+                    dy_panel.get(), cols, T(0), dw_t.data(), out_c);
+      for (int64_t o = 0; o < out_c; ++o)
+        for (int64_t c = 0; c < in_c; ++c) dw[o * in_c + c] += dw_t[static_cast<size_t>(c * out_c + o)];
+    }
   }
   if (dx) {
     const std::vector<T> packed = pack_pointwise_weights_transposed(out_c, in_c, w);
