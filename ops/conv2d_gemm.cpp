@@ -336,6 +336,8 @@ void conv2d_backward_im2col(const ConvShape& s, const T* x, const T* w, const T*
 // time, blocked / GEMM: AVX2 0.72-0.81 on pw144_32_24 and 0.83-0.88 on 192->32 @12 and
 // 32->192 @12, but 1.7 on pw16_96_48, 1.6 on 960->160 @3 and 1.1 on 384->64 @6 (Eigen's
 // AVX2 kernel of 24 x 4 outputs has no remainder there); AVX-512 0.67-0.73 with <= 32 channels.
+// The same kernel computes dx (cg outputs from og inputs) on the same condition. Planes below
+// 64 pixels (groups 1) run as one panel of the whole batch (ops/conv2d_pointwise.h).
 constexpr int64_t kBlockedPointwiseMaxChannels = 32;
 constexpr int64_t kBlockedPointwiseMinPixels = 64;
 
