@@ -33,12 +33,11 @@ PICONAS_DW_INLINE inline V load(const T* p) {
 // prefetch_next: also prefetch each row's next CB * B columns (the next panel). Its rows are
 // in_channels separate streams, more than the hardware prefetcher follows: AVX2 batch 32
 // 1.1x faster with it (bench/README.md, 2026-12-05).
-template <class T, int OB, int CB, int B>
+template <class T, int OB, int CB, int B, PointwiseStore store>
 PICONAS_DW_INLINE inline void pointwise_pass(int64_t in_channels, const T* __restrict wt,
                                              const T* __restrict bias, int64_t channels,
                                              const T* __restrict x, int64_t x_ld, int64_t cols,
-                                             T* __restrict y, int64_t y_ld, bool prefetch_next,
-                                             PointwiseStore store) {
+                                             T* __restrict y, int64_t y_ld, bool prefetch_next) {
   using V = Vec<T, B>;
   V acc[OB][CB];
   static_for<OB>([&](auto o) PICONAS_DW_INLINE {
@@ -65,10 +64,13 @@ PICONAS_DW_INLINE inline void pointwise_pass(int64_t in_channels, const T* __res
       const int64_t n = std::min<int64_t>(B, cols - cb * B);
       T* d = y + o * y_ld + cb * B;
       if (n == B) {
-        const V stored = store == PointwiseStore::Add ? load<V>(d) + out : out;
+        const V stored = [&] {
+          if constexpr (store == PointwiseStore::Add) return load<V>(d) + out;
+          else return out;
+        }();
         std::memcpy(d, &stored, sizeof(V));
       } else {
-        for (int64_t l = 0; l < n; ++l) d[l] = store == PointwiseStore::Add ? d[l] + out[l] : out[l];
+        for (int64_t l = 0; l < n; ++l) d[l] = store == PointwiseStore::Add ? T(d[l] + out[l]) : T(out[l]);
       }
     });
   });
@@ -111,13 +113,22 @@ void pointwise_forward_columns(int64_t out_channels, int64_t in_channels, int64_
     std::copy_n(x + c * ld + full, rest, tail.data() + c * V);
   // Each panel of columns (CB * V wide, then single vectors) meets every block of channels
   // while it is in L1.
+  // The store mode is a template argument: the forward's passes compile as without it.
   auto blocks_over = [&]<int C>(const T* x_panel, int64_t x_ld, int64_t panel_cols, int64_t q) {
-    for (int64_t b = 0; b < blocks; ++b)
-      pointwise_pass<T, OB, C, V>(in_channels, packed_w + b * in_channels * OB,
-                                  bias ? bias + b * OB : nullptr,
-                                  std::min<int64_t>(OB, out_channels - b * OB), x_panel, x_ld,
-                                  panel_cols, y + b * OB * ld + q, ld,
-                                  C == CB && b == 0 && q + 2 * CB * V <= cols, store);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const T* wb = packed_w + b * in_channels * OB;
+      const T* bb = bias ? bias + b * OB : nullptr;
+      const int64_t channels = std::min<int64_t>(OB, out_channels - b * OB);
+      T* yb = y + b * OB * ld + q;
+      const bool prefetch = C == CB && b == 0 && q + 2 * CB * V <= cols;
+      if (store == PointwiseStore::Add)
+        pointwise_pass<T, OB, C, V, PointwiseStore::Add>(in_channels, wb, bb, channels, x_panel,
+                                                         x_ld, panel_cols, yb, ld, prefetch);
+      else
+        pointwise_pass<T, OB, C, V, PointwiseStore::Overwrite>(in_channels, wb, bb, channels,
+                                                               x_panel, x_ld, panel_cols, yb, ld,
+                                                               prefetch);
+    }
   };
   int64_t q = 0;
   for (; cols - q >= CB * V; q += CB * V)
