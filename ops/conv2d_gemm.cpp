@@ -336,7 +336,7 @@ void conv2d_backward_im2col(const ConvShape& s, const T* x, const T* w, const T*
 // time, blocked / GEMM: AVX2 0.72-0.81 on pw144_32_24 and 0.83-0.88 on 192->32 @12 and
 // 32->192 @12, but 1.7 on pw16_96_48, 1.6 on 960->160 @3 and 1.1 on 384->64 @6 (Eigen's
 // AVX2 kernel of 24 x 4 outputs has no remainder there); AVX-512 0.67-0.73 with <= 32 channels.
-// The same kernel computes dx (cg outputs from og inputs) on the same condition. Planes below
+// The same kernel computes dx (cg outputs from og inputs) with AVX-512. Planes below
 // 64 pixels (groups 1) run as one panel of the whole batch (ops/conv2d_pointwise.h).
 constexpr int64_t kBlockedPointwiseMaxChannels = 32;
 constexpr int64_t kBlockedPointwiseMinPixels = 64;
@@ -381,9 +381,9 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t hw = s.in_h * s.in_w, dw_size = s.out_channels * cg;
   const RowSplit split = split_rows(s);
-  // dx = w^T * dy is a pointwise forward with cg outputs: the register-blocked kernel where
-  // the forward would take it, added into dx.
-  const bool blocked_dx = use_blocked_pointwise(cg, hw);
+  // dx = w^T * dy is a pointwise forward with cg outputs: the register-blocked kernel, added
+  // into dx, where it measured faster (ops/conv2d_pointwise.h).
+  const bool blocked_dx = use_blocked_pointwise_dx(cg, hw);
   std::vector<std::vector<T>> packed_w_t;
   for (int64_t g = 0; blocked_dx && dx && g < s.groups; ++g)
     packed_w_t.push_back(pack_pointwise_weights_transposed(og, cg, w + g * og * cg));

@@ -214,6 +214,10 @@ void blocked_panel_product(int64_t rows, int64_t in_channels, int64_t cols, cons
 
 }  // namespace
 
+bool use_blocked_pointwise_dx(int64_t in_channels, int64_t plane) {
+  return kRegisterBytes == 64 && in_channels <= 32 && plane >= 64;
+}
+
 bool use_batch_pointwise(const ConvShape& s) {
   return s.groups == 1 && s.in_h * s.in_w <= kBatchPointwiseMaxPixels;
 }
