@@ -9,7 +9,8 @@
 //   Naive        loop-for-loop oracle,
 //   Im2colGemm   im2col per image and group, then one GEMM (col2im for dx),
 //   Pointwise    1x1, stride 1, no pad: GEMM straight on the NCHW image (a register-blocked
-//                forward for <= 32 output channels, ops/conv2d_pointwise.h),
+//                forward for <= 32 output channels and dx for <= 32 input channels; planes
+//                below 64 pixels as one panel of the whole batch, ops/conv2d_pointwise.h),
 //   Depthwise    groups == in == out channels: the direct kernels of ops/depthwise_conv2d,
 //   Winograd     3x3 stride 1, one group: F(4x4, 3x3) forward, dx and dw
 //                (ops/conv2d_winograd.h; rounding differs from the direct sum, see there),

@@ -336,6 +336,8 @@ void conv2d_backward_im2col(const ConvShape& s, const T* x, const T* w, const T*
 // time, blocked / GEMM: AVX2 0.72-0.81 on pw144_32_24 and 0.83-0.88 on 192->32 @12 and
 // 32->192 @12, but 1.7 on pw16_96_48, 1.6 on 960->160 @3 and 1.1 on 384->64 @6 (Eigen's
 // AVX2 kernel of 24 x 4 outputs has no remainder there); AVX-512 0.67-0.73 with <= 32 channels.
+// The same kernel computes dx (cg outputs from og inputs) with AVX-512. Planes below
+// 64 pixels (groups 1) run as one panel of the whole batch (ops/conv2d_pointwise.h).
 constexpr int64_t kBlockedPointwiseMaxChannels = 32;
 constexpr int64_t kBlockedPointwiseMinPixels = 64;
 
@@ -346,6 +348,7 @@ bool use_blocked_pointwise(int64_t out_channels, int64_t plane) {
 template <class T>
 void conv2d_forward_pointwise(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
+  if (use_batch_pointwise(s)) return pointwise_forward_batch(s, x, w, bias, y);
   const int64_t hw = s.in_h * s.in_w;
   const RowSplit split = split_rows(s);
   const bool blocked = use_blocked_pointwise(og, hw);
@@ -374,9 +377,22 @@ void conv2d_forward_pointwise(const ConvShape& s, const T* x, const T* w, const 
 template <class T>
 void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx,
                                T* dw, T* dbias) {
+  if (use_batch_pointwise(s)) return pointwise_backward_batch(s, x, w, dy, dx, dw, dbias);
   const int64_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const int64_t hw = s.in_h * s.in_w, dw_size = s.out_channels * cg;
   const RowSplit split = split_rows(s);
+  // dx = w^T * dy is a pointwise forward with cg outputs: the register-blocked kernel, added
+  // into dx, where it measured faster (ops/conv2d_pointwise.h).
+  const bool blocked_dx = use_blocked_pointwise_dx(cg, hw);
+  std::vector<std::vector<T>> packed_w_t;
+  for (int64_t g = 0; blocked_dx && dx && g < s.groups; ++g)
+    packed_w_t.push_back(pack_pointwise_weights_transposed(og, cg, w + g * og * cg));
+  // Eigen computes our row-major product as the column-major transposed one and packs its
+  // left operand, the right factor of dw_g = dy_g * x_g^T, with a transpose of our rows: the
+  // slow packing. With fewer output than input channels the partials hold dw_g^T = x_g * dy_g^T
+  // instead, so that the transposed packing is of dy (the smaller operand); they are transposed
+  // into dw at the end.
+  const bool dw_transposed = og < cg;
   Partials<T> dw_parts(dw ? split.chunks : 0, dw_size);
   Partials<T> db_parts(dbias ? split.chunks : 0, s.out_channels);
   parallel_for(0, split.chunks, [&](int64_t chunk) {
@@ -388,16 +404,32 @@ void conv2d_backward_pointwise(const ConvShape& s, const T* x, const T* w, const
       for (int64_t g = 0; g < s.groups; ++g) {
         const T* x_g = x + (n * s.in_channels + g * cg) * hw + q0;
         const T* dy_g = dy + (n * s.out_channels + g * og) * hw + q0;
-        if (dw_part)
+        T* dx_g = dx ? dx + (n * s.in_channels + g * cg) * hw + q0 : nullptr;
+        if (dw_part && dw_transposed)
+          gemm(Trans::No, Trans::Yes, cg, og, cols, T(1), x_g, hw, dy_g, hw, T(1),
+               dw_part + g * og * cg, og);
+        else if (dw_part)
           gemm(Trans::No, Trans::Yes, og, cg, cols, T(1), dy_g, hw, x_g, hw, T(1),
                dw_part + g * og * cg, cg);
-        if (dx)
-          gemm(Trans::Yes, Trans::No, cg, cols, og, T(1), w + g * og * cg, cg, dy_g, hw, T(1),
-               dx + (n * s.in_channels + g * cg) * hw + q0, hw);
+        if (dx && blocked_dx)
+          pointwise_forward_columns(cg, og, cols, packed_w_t[g].data(), static_cast<const T*>(nullptr),
+                                    dy_g, hw, dx_g, PointwiseStore::Add);
+        else if (dx)
+          gemm(Trans::Yes, Trans::No, cg, cols, og, T(1), w + g * og * cg, cg, dy_g, hw, T(1), dx_g,
+               hw);
       }
     });
   });
-  dw_parts.add_to(split.chunks, dw);
+  if (dw && dw_transposed) {
+    std::vector<T> dw_t(static_cast<size_t>(dw_size), T(0));
+    dw_parts.add_to(split.chunks, dw_t.data());
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t o = 0; o < og; ++o)
+        for (int64_t c = 0; c < cg; ++c)
+          dw[(g * og + o) * cg + c] += dw_t[static_cast<size_t>(g * og * cg + c * og + o)];
+  } else {
+    dw_parts.add_to(split.chunks, dw);
+  }
   db_parts.add_to(split.chunks, dbias);
 }
 

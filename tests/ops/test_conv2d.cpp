@@ -61,6 +61,17 @@ std::vector<Case> awkward_cases() {
       {"pointwise 37->13 @7x11 b2", {2, 37, 7, 11}, {13, 37, 1, 1}, params(1, 0)},
       {"pointwise 144->29 @5x13 b1", {1, 144, 5, 13}, {29, 144, 1, 1}, params(1, 0)},
       {"pointwise groups2 16->12 @9x9 b2", {2, 16, 9, 9}, {12, 8, 1, 1}, params(1, 0, 1, 2)},
+      // Register-blocked dx (<= 32 input channels, >= 64 pixels): 13 dx rows, 72 columns,
+      // rows cut between parts at batch 1.
+      {"pointwise dx 13->40 @9x8 b3", {3, 13, 9, 8}, {40, 13, 1, 1}, params(1, 0)},
+      {"pointwise dx 29->6 @8x11 b1", {1, 29, 8, 11}, {6, 29, 1, 1}, params(1, 0)},
+      // Batch panel (planes below 64 pixels): 73 rows of output and 41 of dx (past blocks of
+      // 4 / 8, more parts than threads), 5 * 36 = 180 and 7 * 9 = 63 columns (partial
+      // vectors), a 1x1 plane at batch 1, and 8 * 7 = 56 of an odd plane.
+      {"pointwise batch 41->73 @6x6 b5", {5, 41, 6, 6}, {73, 41, 1, 1}, params(1, 0)},
+      {"pointwise batch 19->9 @3x3 b7", {7, 19, 3, 3}, {9, 19, 1, 1}, params(1, 0)},
+      {"pointwise batch 33->17 @1x1 b1", {1, 33, 1, 1}, {17, 33, 1, 1}, params(1, 0)},
+      {"pointwise batch 3->40 @1x7 b8", {8, 3, 1, 7}, {40, 3, 1, 1}, params(1, 0)},
       {"3x3 stride2 pad1 b9 whole images", {9, 4, 9, 7}, {6, 4, 3, 3}, params(2, 1)},
       {"1x1 stride2", {3, 6, 9, 7}, {5, 6, 1, 1}, params(2, 0)},
       {"3x3 tiled 48->4 @29", {2, 48, 29, 31}, {4, 48, 3, 3}, params(1, 1)},
@@ -204,17 +215,27 @@ void check_pointwise_columns() {
         const int64_t ld = cols + 3;  // rows of a wider image: the columns past cols are kept
         auto x = random_vector<T>(in * ld, rng), w = random_vector<T>(out * in, rng);
         auto bias = random_vector<T>(out, rng);
-        for (const T* b : {static_cast<const T*>(bias.data()), static_cast<const T*>(nullptr)}) {
-          std::vector<T> y(out * ld, T(123)), y_ref(out * ld, T(123));
-          const auto packed = pack_pointwise_weights(out, in, w.data());
-          pointwise_forward_columns(out, in, cols, packed.data(), b, x.data(), ld, y.data());
-          pointwise_forward_columns_naive(out, in, cols, w.data(), b, x.data(), ld, y_ref.data());
-          CAPTURE(out);
-          CAPTURE(in);
-          CAPTURE(cols);
-          CAPTURE(b != nullptr);
-          check_close(y, y_ref, "pointwise columns");
-        }
+        const auto y0 = random_vector<T>(out * ld, rng);
+        for (const T* b : {static_cast<const T*>(bias.data()), static_cast<const T*>(nullptr)})
+          for (PointwiseStore store : {PointwiseStore::Overwrite, PointwiseStore::Add}) {
+            std::vector<T> y = y0, y_ref = y0;
+            const auto packed = pack_pointwise_weights(out, in, w.data());
+            pointwise_forward_columns(out, in, cols, packed.data(), b, x.data(), ld, y.data(), store);
+            pointwise_forward_columns_naive(out, in, cols, w.data(), b, x.data(), ld, y_ref.data(),
+                                            store);
+            CAPTURE(out);
+            CAPTURE(in);
+            CAPTURE(cols);
+            CAPTURE(b != nullptr);
+            CAPTURE(store == PointwiseStore::Add);
+            check_close(y, y_ref, "pointwise columns");
+          }
+        // The transposed packing: w^T [in][out] as the weights of an in-channel output.
+        std::vector<T> w_t(static_cast<size_t>(in * out));
+        for (int64_t o = 0; o < out; ++o)
+          for (int64_t c = 0; c < in; ++c) w_t[static_cast<size_t>(c * out + o)] = w[o * in + c];
+        CHECK(pack_pointwise_weights_transposed(out, in, w.data()) ==
+              pack_pointwise_weights(in, out, w_t.data()));
       }
 }
 

@@ -88,6 +88,10 @@ TEST_CASE("conv2d: forward and backward give the same bits for 1, 2 and 3 thread
       {"pointwise 16->24 b3", {3, 16, 7, 9}, {24, 16, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
       {"pointwise 16->24 b11", {11, 16, 5, 6}, {24, 16, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
       // Register-blocked pointwise (<= 32 output channels, >= 64 pixels): cut images, batch 1.
+      {"pointwise dx 13->40 b1", {1, 13, 9, 8}, {40, 13, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
+      // Batch panel (planes below 64 pixels): parts over blocks of output rows.
+      {"pointwise batch 41->73 @6x6 b5", {5, 41, 6, 6}, {73, 41, 1, 1}, params(1, 0),
+       ConvAlgo::Pointwise},
       {"pointwise blocked 37->13 b3", {3, 37, 9, 11}, {13, 37, 1, 1}, params(1, 0),
        ConvAlgo::Pointwise},
       {"pointwise blocked 37->13 b1", {1, 37, 9, 11}, {13, 37, 1, 1}, params(1, 0),
@@ -126,9 +130,12 @@ TEST_CASE("conv2d: an image gets the same output and dx in a batch and in a shar
     Shape w;
     Conv2dParams p;
     ConvAlgo algo;
+    int64_t size = 28;
   };
   const Case cases[] = {
       {"pointwise 16->24", {24, 16, 1, 1}, params(1, 0), ConvAlgo::Pointwise},
+      // The batch panel of small planes: each image's columns sit elsewhere in a shard's panel.
+      {"pointwise batch 40->72 @6x6", {72, 40, 1, 1}, params(1, 0), ConvAlgo::Pointwise, 6},
       {"im2col 3x3 s2 16->10", {10, 16, 3, 3}, params(2, 1), ConvAlgo::Im2colGemm},
       {"im2col 5x5 8->12", {12, 8, 5, 5}, params(1, 2), ConvAlgo::Im2colGemm},
       {"direct stem 3->16", {16, 3, 3, 3}, params(1, 1), ConvAlgo::Direct},
@@ -136,7 +143,7 @@ TEST_CASE("conv2d: an image gets the same output and dx in a batch and in a shar
   const int64_t batch = 64;
   for (const Case& c : cases) {
     CAPTURE(std::string(c.name));
-    const ConvShape s = conv2d_shape({batch, c.w[1], 28, 28}, c.w, c.p);
+    const ConvShape s = conv2d_shape({batch, c.w[1], c.size, c.size}, c.w, c.p);
     Rng rng(23);
     const Inputs in = random_inputs(s, rng);
     const int64_t image = s.in_channels * s.in_h * s.in_w;
@@ -150,7 +157,7 @@ TEST_CASE("conv2d: an image gets the same output and dx in a batch and in a shar
     for (int64_t rank = 0; rank < 3; ++rank) {
       const int64_t first = batch * rank / 3, count = batch * (rank + 1) / 3 - first;
       CAPTURE(rank);
-      const ConvShape shard = conv2d_shape({count, c.w[1], 28, 28}, c.w, c.p);
+      const ConvShape shard = conv2d_shape({count, c.w[1], c.size, c.size}, c.w, c.p);
       const Inputs part{images(in.x, image, first, count), in.w, in.b,
                         images(in.dy, out_image, first, count)};
       const Outputs shard_zero{{}, std::vector<float>(part.x.size()), zero.dw, zero.db};
