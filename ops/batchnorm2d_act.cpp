@@ -128,35 +128,34 @@ T dx_value(T a, T gated, T b, T x, T mean, T d) {
   return a * gated + b * (x - mean) + d;
 }
 
-// ---- ByChannel: one channel at a time over its N planes (large planes).
+// ---- ByChannel: each channel's planes with their own sums (large planes), walked a channel
+// group at a time image by image (batchnorm2d_channel::channel_groups).
 
-// Sums over channel c of g = Act::gate(z, dy) and g * (x - mean), in double over kLanes lane
-// partials combined in a fixed order (the loop of batchnorm2d_channel::channel_grad_sums with
-// the gate in front).
+// Adds g = Act::gate(z, dy) and g * (x - mean) of one plane into sums, in double over kLanes
+// lane partials (the loop of batchnorm2d_channel::channel_grad_sums with the gate in front;
+// the lanes in locals as in add_shifted_plane).
 template <class Act, class T>
-void gated_grad_sums(const NormShape& s, const T* x, const ChannelAffine<T>& affine, const T* dy,
-                     int64_t c, double mean, double& sum_dy, double& sum_dy_xmu) {
-  double a[kLanes] = {}, b[kLanes] = {};
-  for (int64_t n = 0; n < s.batch; ++n) {
-    const T* xp = x + plane(s, n, c);
-    const T* gp = dy + plane(s, n, c);
-    int64_t i = 0;
-    for (; i + kLanes <= s.spatial; i += kLanes) {
-      // The gate first, into a lane buffer in T: with the select and the double sums in one
-      // loop GCC left the loop scalar (perf: the sums then cost more than the fusion saved).
-      T gated[kLanes];
+void add_gated_plane(const T* xp, const T* gp, int64_t spatial, const ChannelAffine<T>& affine,
+                     double mean, LaneSums& sums) {
+  double a[kLanes], b[kLanes];
+  std::copy_n(sums.first, kLanes, a);
+  std::copy_n(sums.second, kLanes, b);
+  int64_t i = 0;
+  for (; i + kLanes <= spatial; i += kLanes) {
+    // The gate first, into a lane buffer in T: with the select and the double sums in one
+    // loop GCC left the loop scalar (perf: the sums then cost more than the fusion saved).
+    T gated[kLanes];
 #pragma omp simd
-      for (int l = 0; l < kLanes; ++l)
-        gated[l] = Act::gate(affine.normalised(xp[i + l]), gp[i + l]);
+    for (int l = 0; l < kLanes; ++l) gated[l] = Act::gate(affine.normalised(xp[i + l]), gp[i + l]);
 #pragma omp simd
-      for (int l = 0; l < kLanes; ++l) {
-        const double g = gated[l];
-        a[l] += g;
-        b[l] += g * (static_cast<double>(xp[i + l]) - mean);
-      }
+    for (int l = 0; l < kLanes; ++l) {
+      const double g = gated[l];
+      a[l] += g;
+      b[l] += g * (static_cast<double>(xp[i + l]) - mean);
     }
-    const int rest = static_cast<int>(s.spatial - i);  // the tail, as above
-    if (rest == 0) continue;
+  }
+  const int rest = static_cast<int>(spatial - i);  // the tail, as above
+  if (rest > 0) {
     T gated[kLanes];
 #pragma omp simd
     for (int l = 0; l < rest; ++l) gated[l] = Act::gate(affine.normalised(xp[i + l]), gp[i + l]);
@@ -166,26 +165,40 @@ void gated_grad_sums(const NormShape& s, const T* x, const ChannelAffine<T>& aff
       b[l] += g * (static_cast<double>(xp[i + l]) - mean);
     }
   }
-  sum_dy = combine_lanes(a);
-  sum_dy_xmu = combine_lanes(b);
+  std::copy_n(a, kLanes, sums.first);
+  std::copy_n(b, kLanes, sums.second);
+}
+
+template <class T>
+ChannelGroups by_channel_groups(const NormShape& s) {
+  return channel_groups(s, sizeof(T), in_parallel_region() ? 1 : num_threads());
 }
 
 template <class Act, class T>
 void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
                         T momentum, T* running_mean, T* running_var, T* y, T* save_mean,
                         T* save_invstd, T* save_affine) {
-  parallel_for(0, s.channels, [&](int64_t c) {
-    double mean, invstd;
-    channel_train_statistics(s, x, c, eps, momentum, running_mean, running_var, save_mean,
-                             save_invstd, mean, invstd);
-    // batchnorm2d_channel::channel_affine with the activation applied before the store.
-    const ChannelAffine<T> affine = train_affine(gamma, beta, c, mean, invstd, save_affine);
-    for (int64_t n = 0; n < s.batch; ++n) {
-      const T* xp = x + plane(s, n, c);
-      T* yp = y + plane(s, n, c);
-#pragma omp simd
-      for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(affine.normalised(xp[i]));
+  const ChannelGroups groups = by_channel_groups<T>(s);
+  parallel_for(0, groups.count, [&](int64_t group) {
+    const int64_t c0 = group * groups.size, k = std::min(groups.size, s.channels - c0);
+    double mean[kMaxGroupChannels], var[kMaxGroupChannels];
+    group_moments(s, x, c0, k, mean, var);
+    ChannelAffine<T> affine[kMaxGroupChannels];
+    for (int64_t c = 0; c < k; ++c) {
+      const double invstd = store_train_statistics(s, c0 + c, mean[c], var[c], eps, momentum,
+                                                   running_mean, running_var, save_mean,
+                                                   save_invstd);
+      affine[c] = train_affine(gamma, beta, c0 + c, mean[c], invstd, save_affine);
     }
+    // batchnorm2d_channel::channel_affine with the activation applied before the store.
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t c = 0; c < k; ++c) {
+        const T* xp = x + plane(s, n, c0 + c);
+        T* yp = y + plane(s, n, c0 + c);
+        const ChannelAffine<T> af = affine[c];
+#pragma omp simd
+        for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(af.normalised(xp[i]));
+      }
   });
 }
 
@@ -193,29 +206,41 @@ template <class Act, class T>
 void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* save_mean,
                          const T* save_invstd, const T* save_affine, const T* dy, T* dx,
                          GradWrite dx_write, T* dgamma, T* dbeta) {
-  parallel_for(0, s.channels, [&](int64_t c) {
-    double sum_dy, sum_dy_xmu;
-    const ChannelAffine<T> affine = saved_affine(save_mean, save_affine, c);
-    gated_grad_sums<Act>(s, x, affine, dy, c, save_mean[c], sum_dy, sum_dy_xmu);
-    const DxCoefficients<T> k =
-        finish_channel(s, gamma, save_mean, save_invstd, c, sum_dy, sum_dy_xmu, dgamma, dbeta);
+  const ChannelGroups groups = by_channel_groups<T>(s);
+  parallel_for(0, groups.count, [&](int64_t group) {
+    const int64_t c0 = group * groups.size, k = std::min(groups.size, s.channels - c0);
+    ChannelAffine<T> affine[kMaxGroupChannels];
+    LaneSums sums[kMaxGroupChannels];
+    for (int64_t c = 0; c < k; ++c) affine[c] = saved_affine(save_mean, save_affine, c0 + c);
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t c = 0; c < k; ++c)
+        add_gated_plane<Act>(x + plane(s, n, c0 + c), dy + plane(s, n, c0 + c), s.spatial,
+                             affine[c], save_mean[c0 + c], sums[c]);
+    DxCoefficients<T> co[kMaxGroupChannels];
+    for (int64_t c = 0; c < k; ++c)
+      co[c] = finish_channel(s, gamma, save_mean, save_invstd, c0 + c,
+                             combine_lanes(sums[c].first), combine_lanes(sums[c].second), dgamma,
+                             dbeta);
     if (!dx) return;
-    for (int64_t n = 0; n < s.batch; ++n) {
-      const T* xp = x + plane(s, n, c);
-      const T* gp = dy + plane(s, n, c);
-      T* dp = dx + plane(s, n, c);
-      if (dx_write == GradWrite::Overwrite) {
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t c = 0; c < k; ++c) {
+        const T* xp = x + plane(s, n, c0 + c);
+        const T* gp = dy + plane(s, n, c0 + c);
+        T* dp = dx + plane(s, n, c0 + c);
+        const ChannelAffine<T> af = affine[c];
+        const DxCoefficients<T> kc = co[c];
+        if (dx_write == GradWrite::Overwrite) {
 #pragma omp simd
-        for (int64_t i = 0; i < s.spatial; ++i)
-          dp[i] = T(0) + dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i],
-                                  k.mean, k.d);
-      } else {
+          for (int64_t i = 0; i < s.spatial; ++i)
+            dp[i] = T(0) + dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i],
+                                    kc.mean, kc.d);
+        } else {
 #pragma omp simd
-        for (int64_t i = 0; i < s.spatial; ++i)
-          dp[i] +=
-              dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i], k.mean, k.d);
+          for (int64_t i = 0; i < s.spatial; ++i)
+            dp[i] +=
+                dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i], kc.mean, kc.d);
+        }
       }
-    }
   });
 }
 
