@@ -10,6 +10,7 @@
 #include "core/parallel.h"
 #include "ops/batchnorm2d_act_blocks.h"
 #include "ops/batchnorm2d_channel.h"
+#include "ops/batchnorm2d_stream.h"
 
 namespace piconas::ops {
 
@@ -29,6 +30,8 @@ namespace {
 
 using namespace batchnorm2d_channel;
 using namespace batchnorm2d_act_blocks;
+using batchnorm2d_stream::stream_fence;
+using batchnorm2d_stream::write_streaming;
 
 // keep ? v : +0 on the bits, so scalar code (plane tails, 3x3 planes) has no branch to
 // mispredict; the same value as the select.
@@ -131,15 +134,11 @@ T dx_value(T a, T gated, T b, T x, T mean, T d) {
 // ---- ByChannel: each channel's planes with their own sums (large planes), walked a channel
 // group at a time image by image (batchnorm2d_channel::channel_groups).
 
-// Adds g = Act::gate(z, dy) and g * (x - mean) of one plane into sums, in double over kLanes
-// lane partials (the loop of batchnorm2d_channel::channel_grad_sums with the gate in front;
-// the lanes in locals as in add_shifted_plane).
+// Adds g = Act::gate(z, dy) and g * (x - mean) of one plane into the lane sums a, b, in
+// double (the loop of batchnorm2d_channel::channel_grad_sums with the gate in front).
 template <class Act, class T>
 void add_gated_plane(const T* xp, const T* gp, int64_t spatial, const ChannelAffine<T>& affine,
-                     double mean, LaneSums& sums) {
-  double a[kLanes], b[kLanes];
-  std::copy_n(sums.first, kLanes, a);
-  std::copy_n(sums.second, kLanes, b);
+                     double mean, double (&a)[kLanes], double (&b)[kLanes]) {
   int64_t i = 0;
   for (; i + kLanes <= spatial; i += kLanes) {
     // The gate first, into a lane buffer in T: with the select and the double sums in one
@@ -165,8 +164,33 @@ void add_gated_plane(const T* xp, const T* gp, int64_t spatial, const ChannelAff
       b[l] += g * (static_cast<double>(xp[i + l]) - mean);
     }
   }
-  std::copy_n(a, kLanes, sums.first);
-  std::copy_n(b, kLanes, sums.second);
+}
+
+// The gated sums of the k channels from c0 walked image by image, each channel's lanes in
+// locals for its plane (as batchnorm2d_channel::group_moments); a group of one channel keeps
+// them across its planes.
+template <class Act, class T>
+void group_gated_sums(const NormShape& s, const T* x, const T* dy, const T* save_mean,
+                      const ChannelAffine<T>* affine, int64_t c0, int64_t k, LaneSums* sums) {
+  if (k == 1) {
+    double a[kLanes] = {}, b[kLanes] = {};
+    for (int64_t n = 0; n < s.batch; ++n)
+      add_gated_plane<Act>(x + plane(s, n, c0), dy + plane(s, n, c0), s.spatial, affine[0],
+                           save_mean[c0], a, b);
+    std::copy_n(a, kLanes, sums[0].first);
+    std::copy_n(b, kLanes, sums[0].second);
+    return;
+  }
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t c = 0; c < k; ++c) {
+      double a[kLanes], b[kLanes];
+      std::copy_n(sums[c].first, kLanes, a);
+      std::copy_n(sums[c].second, kLanes, b);
+      add_gated_plane<Act>(x + plane(s, n, c0 + c), dy + plane(s, n, c0 + c), s.spatial,
+                           affine[c], save_mean[c0 + c], a, b);
+      std::copy_n(a, kLanes, sums[c].first);
+      std::copy_n(b, kLanes, sums[c].second);
+    }
 }
 
 template <class T>
@@ -174,11 +198,18 @@ ChannelGroups by_channel_groups(const NormShape& s) {
   return channel_groups(s, sizeof(T), in_parallel_region() ? 1 : num_threads());
 }
 
+// Whether the output (y, or a fresh dx) is large enough for streaming stores
+// (ops/batchnorm2d_stream.h).
+inline bool streams(const NormShape& s, int64_t element_bytes) {
+  return s.batch * s.channels * s.spatial * element_bytes >= batchnorm2d_stream::kStreamMinBytes;
+}
+
 template <class Act, class T>
 void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
                         T momentum, T* running_mean, T* running_var, T* y, T* save_mean,
                         T* save_invstd, T* save_affine) {
   const ChannelGroups groups = by_channel_groups<T>(s);
+  const bool stream = streams(s, sizeof(T));
   parallel_for(0, groups.count, [&](int64_t group) {
     const int64_t c0 = group * groups.size, k = std::min(groups.size, s.channels - c0);
     double mean[kMaxGroupChannels], var[kMaxGroupChannels];
@@ -196,9 +227,14 @@ void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T*
         const T* xp = x + plane(s, n, c0 + c);
         T* yp = y + plane(s, n, c0 + c);
         const ChannelAffine<T> af = affine[c];
+        if (stream) {
+          write_streaming(yp, s.spatial, [&](int64_t i) { return Act::apply(af.normalised(xp[i])); });
+        } else {
 #pragma omp simd
-        for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(af.normalised(xp[i]));
+          for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(af.normalised(xp[i]));
+        }
       }
+    if (stream) stream_fence();
   });
 }
 
@@ -207,15 +243,13 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
                          const T* save_invstd, const T* save_affine, const T* dy, T* dx,
                          GradWrite dx_write, T* dgamma, T* dbeta) {
   const ChannelGroups groups = by_channel_groups<T>(s);
+  const bool stream = streams(s, sizeof(T));
   parallel_for(0, groups.count, [&](int64_t group) {
     const int64_t c0 = group * groups.size, k = std::min(groups.size, s.channels - c0);
     ChannelAffine<T> affine[kMaxGroupChannels];
     LaneSums sums[kMaxGroupChannels];
     for (int64_t c = 0; c < k; ++c) affine[c] = saved_affine(save_mean, save_affine, c0 + c);
-    for (int64_t n = 0; n < s.batch; ++n)
-      for (int64_t c = 0; c < k; ++c)
-        add_gated_plane<Act>(x + plane(s, n, c0 + c), dy + plane(s, n, c0 + c), s.spatial,
-                             affine[c], save_mean[c0 + c], sums[c]);
+    group_gated_sums<Act>(s, x, dy, save_mean, affine, c0, k, sums);
     DxCoefficients<T> co[kMaxGroupChannels];
     for (int64_t c = 0; c < k; ++c)
       co[c] = finish_channel(s, gamma, save_mean, save_invstd, c0 + c,
@@ -229,7 +263,12 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
         T* dp = dx + plane(s, n, c0 + c);
         const ChannelAffine<T> af = affine[c];
         const DxCoefficients<T> kc = co[c];
-        if (dx_write == GradWrite::Overwrite) {
+        if (dx_write == GradWrite::Overwrite && stream) {
+          write_streaming(dp, s.spatial, [&](int64_t i) {
+            return T(0) + dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i],
+                                   kc.mean, kc.d);
+          });
+        } else if (dx_write == GradWrite::Overwrite) {
 #pragma omp simd
           for (int64_t i = 0; i < s.spatial; ++i)
             dp[i] = T(0) + dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i],
@@ -241,6 +280,7 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
                 dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i], kc.mean, kc.d);
         }
       }
+    if (stream) stream_fence();
   });
 }
 

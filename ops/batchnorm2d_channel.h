@@ -41,14 +41,11 @@ struct LaneSums {
   double first[kLanes] = {}, second[kLanes] = {};
 };
 
-// Adds d = x - shift and d^2 of one plane into sums: value i goes to lane i % kLanes, the
-// plane's tail to lanes 0, 1, ... The lanes are copied into locals for the plane so that they
-// stay in registers (through the struct GCC reloads them every step).
+// Adds d = x - shift and d^2 of one plane into the lane sums s1, s2: value i goes to lane
+// i % kLanes, the plane's tail to lanes 0, 1, ...
 template <class T>
-void add_shifted_plane(const T* p, int64_t spatial, double shift, LaneSums& sums) {
-  double s1[kLanes], s2[kLanes];
-  std::copy_n(sums.first, kLanes, s1);
-  std::copy_n(sums.second, kLanes, s2);
+void add_shifted_plane(const T* p, int64_t spatial, double shift, double (&s1)[kLanes],
+                       double (&s2)[kLanes]) {
   int64_t i = 0;
   for (; i + kLanes <= spatial; i += kLanes) {
 #pragma omp simd
@@ -63,8 +60,6 @@ void add_shifted_plane(const T* p, int64_t spatial, double shift, LaneSums& sums
     s1[l] += d;
     s2[l] += d * d;
   }
-  std::copy_n(s1, kLanes, sums.first);
-  std::copy_n(s2, kLanes, sums.second);
 }
 
 // Mean and biased variance of channel c in one pass over shifted data: with a shift K taken
@@ -74,10 +69,10 @@ void add_shifted_plane(const T* p, int64_t spatial, double shift, LaneSums& sums
 template <class T>
 void channel_moments(const NormShape& s, const T* x, int64_t c, double& mean, double& var) {
   const double shift = x[plane(s, 0, c)];
-  LaneSums sums;
-  for (int64_t n = 0; n < s.batch; ++n) add_shifted_plane(x + plane(s, n, c), s.spatial, shift, sums);
-  moments_from_lanes(sums.first, sums.second, shift, static_cast<double>(s.batch * s.spatial),
-                     mean, var);
+  double s1[kLanes] = {}, s2[kLanes] = {};
+  for (int64_t n = 0; n < s.batch; ++n)
+    add_shifted_plane(x + plane(s, n, c), s.spatial, shift, s1, s2);
+  moments_from_lanes(s1, s2, shift, static_cast<double>(s.batch * s.spatial), mean, var);
 }
 
 // Channel groups: the channels [first, first + count) walked image by image. In one image a
@@ -89,15 +84,21 @@ void channel_moments(const NormShape& s, const T* x, int64_t c, double& mean, do
 inline constexpr int64_t kMaxGroupChannels = 64;
 // Target bytes of a group per image (measured: 32-150 KB runs all stream well; bench/README.md).
 inline constexpr int64_t kGroupBytes = 64 << 10;
+// Planes below this many bytes keep one channel per group: their tensors are small, and a
+// channel's lane sums then stay in registers across its planes (AVX2 forward on 6x6-12x12
+// planes: grouped 0.8-0.9x of one channel at a time; bench/README.md).
+inline constexpr int64_t kGroupMinPlaneBytes = 1 << 10;
 
 struct ChannelGroups {
   int64_t size, count;  // channels per group (the last may have fewer), number of groups
 };
 
 // Groups of about kGroupBytes per image, at most kMaxGroupChannels channels, their number
-// rounded up to a multiple of `workers` so that a static split keeps every thread busy.
+// rounded up to a multiple of `workers` so that a static split keeps every thread busy; one
+// channel per group on planes under kGroupMinPlaneBytes.
 inline ChannelGroups channel_groups(const NormShape& s, int64_t element_bytes, int64_t workers) {
   const int64_t plane_bytes = std::max<int64_t>(1, s.spatial * element_bytes);
+  if (plane_bytes < kGroupMinPlaneBytes) return {1, s.channels};
   const int64_t wanted = std::clamp<int64_t>((kGroupBytes + plane_bytes - 1) / plane_bytes, 1,
                                              kMaxGroupChannels);
   int64_t count = (s.channels + wanted - 1) / wanted;
@@ -106,16 +107,25 @@ inline ChannelGroups channel_groups(const NormShape& s, int64_t element_bytes, i
   return {size, (s.channels + size - 1) / size};
 }
 
-// channel_moments for the k channels from c0, walked image by image.
+// channel_moments for the k channels from c0, walked image by image. A channel's lane sums
+// are copied into locals for each of its planes (kept in registers there; through the array
+// GCC reloads them every step); a group of one channel is channel_moments.
 template <class T>
 void group_moments(const NormShape& s, const T* x, int64_t c0, int64_t k, double* mean,
                    double* var) {
+  if (k == 1) return channel_moments(s, x, c0, mean[0], var[0]);
   double shift[kMaxGroupChannels];
   LaneSums sums[kMaxGroupChannels];
   for (int64_t c = 0; c < k; ++c) shift[c] = x[plane(s, 0, c0 + c)];
   for (int64_t n = 0; n < s.batch; ++n)
-    for (int64_t c = 0; c < k; ++c)
-      add_shifted_plane(x + plane(s, n, c0 + c), s.spatial, shift[c], sums[c]);
+    for (int64_t c = 0; c < k; ++c) {
+      double s1[kLanes], s2[kLanes];
+      std::copy_n(sums[c].first, kLanes, s1);
+      std::copy_n(sums[c].second, kLanes, s2);
+      add_shifted_plane(x + plane(s, n, c0 + c), s.spatial, shift[c], s1, s2);
+      std::copy_n(s1, kLanes, sums[c].first);
+      std::copy_n(s2, kLanes, sums[c].second);
+    }
   const double count = static_cast<double>(s.batch * s.spatial);
   for (int64_t c = 0; c < k; ++c)
     moments_from_lanes(sums[c].first, sums[c].second, shift[c], count, mean[c], var[c]);

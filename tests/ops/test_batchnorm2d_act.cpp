@@ -146,7 +146,7 @@ const NormShape kShapes[] = {NormShape{2, 3, 1},   NormShape{3, 2, 7},   NormSha
                              NormShape{2, 2, 17},  NormShape{5, 4, 33},  NormShape{2, 1, 2304},
                              NormShape{4, 6, 144}, NormShape{3, 300, 1}, NormShape{3, 61, 9},
                              NormShape{2, 37, 16}, NormShape{2, 130, 4}, NormShape{3, 15, 36},
-                             NormShape{2, 13, 1600}};
+                             NormShape{2, 13, 1600}, NormShape{3, 9, 300}};
 
 const NormKernel kKernels[] = {NormKernel::Auto, NormKernel::ByChannel, NormKernel::ChannelBlocks};
 
@@ -178,10 +178,26 @@ TEST_CASE("batchnorm2d_act: the same bits as the unfused composition, double") {
   check_against_unfused<double>();
 }
 
+TEST_CASE("batchnorm2d_act: streaming stores on outputs of 8 MB and more, the same bits") {
+  // ops/batchnorm2d_stream.h: y and a fresh dx of these shapes are written with streaming
+  // stores; planes of 2100 and 175001 values start off the 64-byte lines (heads and tails),
+  // 2100-value planes in groups of 8 channels.
+  for (NormShape s : {NormShape{16, 64, 2100}, NormShape{4, 3, 175001}}) {
+    CAPTURE(s.spatial);
+    const Inputs<float> in(s);
+    for (NormActivation act : kActivations) {
+      CAPTURE(norm_activation_name(act));
+      check_same_bits(fused(in, act), unfused(in, act));
+    }
+  }
+  const Inputs<double> in(NormShape{16, 64, 2100});
+  check_same_bits(fused(in, NormActivation::ReLU6), unfused(in, NormActivation::ReLU6));
+}
+
 TEST_CASE("batchnorm2d_act: results do not depend on the thread count") {
   const int previous = num_threads();
   for (NormShape s : {NormShape{4, 6, 144}, NormShape{3, 61, 9}, NormShape{3, 300, 1},
-                      NormShape{2, 13, 1600}}) {
+                      NormShape{2, 13, 1600}, NormShape{3, 9, 300}}) {
     const Inputs<float> in(s);
     for (NormActivation act : kActivations) {
       CAPTURE(s.spatial);
@@ -218,7 +234,7 @@ TEST_CASE("batchnorm2d_act: ByChannel's channel groups cover every channel once"
   using batchnorm2d_channel::ChannelGroups;
   // mbv2-bench's large planes, float: 8 channels of 48x48 (72 KB per image), 24 of 24x24 (a
   // sixth group rounded up to an even count for 2 threads); one channel per group when a plane
-  // alone exceeds the target; never more groups than channels.
+  // alone exceeds the target or is under 1 KB; never more groups than channels.
   auto check = [](NormShape s, int64_t bytes, int64_t workers, ChannelGroups expected) {
     const ChannelGroups g = channel_groups(s, bytes, workers);
     CAPTURE(s.channels);
@@ -235,7 +251,8 @@ TEST_CASE("batchnorm2d_act: ByChannel's channel groups cover every channel once"
   check(NormShape{32, 144, 576}, 4, 1, {29, 5});
   check(NormShape{32, 16, 9216}, 4, 2, {2, 8});
   check(NormShape{4, 16, 20000}, 4, 2, {1, 16});
-  check(NormShape{32, 576, 36}, 4, 3, {64, 9});
+  check(NormShape{32, 576, 36}, 4, 3, {1, 576});
+  check(NormShape{32, 192, 256}, 4, 2, {48, 4});
   check(NormShape{2, 3, 1600}, 4, 5, {1, 3});
   check(NormShape{2, 13, 1600}, 8, 1, {5, 3});
 }
