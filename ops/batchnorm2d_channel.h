@@ -8,6 +8,10 @@
 
 #include "ops/batchnorm2d.h"
 
+// The per-plane loops below take their caller's lane arrays; inlined, the lanes of a local
+// array stay in registers (a call would pass them through memory on every step).
+#define PICONAS_BN_INLINE __attribute__((always_inline)) inline
+
 namespace piconas::ops::batchnorm2d_channel {
 
 // Offset of plane (n, c) in NCHW.
@@ -44,7 +48,7 @@ struct LaneSums {
 // Adds d = x - shift and d^2 of one plane into the lane sums s1, s2: value i goes to lane
 // i % kLanes, the plane's tail to lanes 0, 1, ...
 template <class T>
-void add_shifted_plane(const T* p, int64_t spatial, double shift, double (&s1)[kLanes],
+PICONAS_BN_INLINE void add_shifted_plane(const T* p, int64_t spatial, double shift, double (&s1)[kLanes],
                        double (&s2)[kLanes]) {
   int64_t i = 0;
   for (; i + kLanes <= spatial; i += kLanes) {
@@ -70,8 +74,23 @@ template <class T>
 void channel_moments(const NormShape& s, const T* x, int64_t c, double& mean, double& var) {
   const double shift = x[plane(s, 0, c)];
   double s1[kLanes] = {}, s2[kLanes] = {};
-  for (int64_t n = 0; n < s.batch; ++n)
-    add_shifted_plane(x + plane(s, n, c), s.spatial, shift, s1, s2);
+  for (int64_t n = 0; n < s.batch; ++n) {
+    const T* p = x + plane(s, n, c);
+    int64_t i = 0;
+    for (; i + kLanes <= s.spatial; i += kLanes) {
+#pragma omp simd
+      for (int l = 0; l < kLanes; ++l) {
+        const double d = static_cast<double>(p[i + l]) - shift;
+        s1[l] += d;
+        s2[l] += d * d;
+      }
+    }
+    for (int l = 0; i < s.spatial; ++i, ++l) {
+      const double d = static_cast<double>(p[i]) - shift;
+      s1[l] += d;
+      s2[l] += d * d;
+    }
+  }
   moments_from_lanes(s1, s2, shift, static_cast<double>(s.batch * s.spatial), mean, var);
 }
 
@@ -109,11 +128,10 @@ inline ChannelGroups channel_groups(const NormShape& s, int64_t element_bytes, i
 
 // channel_moments for the k channels from c0, walked image by image. A channel's lane sums
 // are copied into locals for each of its planes (kept in registers there; through the array
-// GCC reloads them every step); a group of one channel is channel_moments.
+// GCC reloads them every step).
 template <class T>
 void group_moments(const NormShape& s, const T* x, int64_t c0, int64_t k, double* mean,
                    double* var) {
-  if (k == 1) return channel_moments(s, x, c0, mean[0], var[0]);
   double shift[kMaxGroupChannels];
   LaneSums sums[kMaxGroupChannels];
   for (int64_t c = 0; c < k; ++c) shift[c] = x[plane(s, 0, c0 + c)];
