@@ -10,7 +10,6 @@
 #include "core/parallel.h"
 #include "ops/batchnorm2d_act_blocks.h"
 #include "ops/batchnorm2d_channel.h"
-#include "ops/batchnorm2d_stream.h"
 
 namespace piconas::ops {
 
@@ -30,8 +29,6 @@ namespace {
 
 using namespace batchnorm2d_channel;
 using namespace batchnorm2d_act_blocks;
-using batchnorm2d_stream::stream_fence;
-using batchnorm2d_stream::write_streaming;
 
 // keep ? v : +0 on the bits, so scalar code (plane tails, 3x3 planes) has no branch to
 // mispredict; the same value as the select.
@@ -285,12 +282,6 @@ ChannelGroups by_channel_groups(const NormShape& s) {
   return channel_groups(s, sizeof(T), in_parallel_region() ? 1 : num_threads());
 }
 
-// Whether the output (y, or a fresh dx) is large enough for streaming stores
-// (ops/batchnorm2d_stream.h).
-inline bool streams(const NormShape& s, int64_t element_bytes) {
-  return s.batch * s.channels * s.spatial * element_bytes >= batchnorm2d_stream::kStreamMinBytes;
-}
-
 template <class Act, class T>
 void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
                         T momentum, T* running_mean, T* running_var, T* y, T* save_mean,
@@ -299,7 +290,6 @@ void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T*
   if (groups.size == 1)
     return forward_channel_at_a_time<Act>(s, x, gamma, beta, eps, momentum, running_mean,
                                           running_var, y, save_mean, save_invstd, save_affine);
-  const bool stream = streams(s, sizeof(T));
   parallel_for(0, groups.count, [&](int64_t group) {
     const int64_t c0 = group * groups.size, k = std::min(groups.size, s.channels - c0);
     double mean[kMaxGroupChannels], var[kMaxGroupChannels];
@@ -317,14 +307,9 @@ void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T*
         const T* xp = x + plane(s, n, c0 + c);
         T* yp = y + plane(s, n, c0 + c);
         const ChannelAffine<T> af = affine[c];
-        if (stream) {
-          write_streaming(yp, s.spatial, [&](int64_t i) { return Act::apply(af.normalised(xp[i])); });
-        } else {
 #pragma omp simd
-          for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(af.normalised(xp[i]));
-        }
+        for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(af.normalised(xp[i]));
       }
-    if (stream) stream_fence();
   });
 }
 
@@ -336,7 +321,6 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
   if (groups.size == 1)
     return backward_channel_at_a_time<Act>(s, x, gamma, save_mean, save_invstd, save_affine, dy,
                                            dx, dx_write, dgamma, dbeta);
-  const bool stream = streams(s, sizeof(T));
   parallel_for(0, groups.count, [&](int64_t group) {
     const int64_t c0 = group * groups.size, k = std::min(groups.size, s.channels - c0);
     ChannelAffine<T> affine[kMaxGroupChannels];
@@ -355,12 +339,7 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
         T* dp = dx + plane(s, n, c0 + c);
         const ChannelAffine<T> af = affine[c];
         const DxCoefficients<T> kc = co[c];
-        if (dx_write == GradWrite::Overwrite && stream) {
-          write_streaming(dp, s.spatial, [&](int64_t i) {
-            return T(0) + dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i],
-                                   kc.mean, kc.d);
-          });
-        } else if (dx_write == GradWrite::Overwrite) {
+        if (dx_write == GradWrite::Overwrite) {
 #pragma omp simd
           for (int64_t i = 0; i < s.spatial; ++i)
             dp[i] = T(0) + dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i],
@@ -372,7 +351,6 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
                 dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i], kc.mean, kc.d);
         }
       }
-    if (stream) stream_fence();
   });
 }
 

@@ -18,8 +18,7 @@
 // Two kernel variants, the same bits (one selector, norm_kernel_for; tests force each):
 // ByChannel gives each channel its own sums over its N planes and walks groups of consecutive
 // channels (about 64 KB per image; one channel on planes under 1 KB) image by image, so each
-// pass streams long contiguous runs; y and a fresh dx of 8 MB and more are written with
-// streaming stores (ops/batchnorm2d_stream.h). ChannelBlocks walks blocks of consecutive
+// pass reads long contiguous runs. ChannelBlocks walks blocks of consecutive
 // channels image by image, one flat loop over a block's values, vectorised across channels:
 // faster on planes of up to 16 values (4x4, 3x3 late in a network), where a plane alone is
 // shorter than the vector loop (bench_batchnorm_act).

@@ -178,22 +178,6 @@ TEST_CASE("batchnorm2d_act: the same bits as the unfused composition, double") {
   check_against_unfused<double>();
 }
 
-TEST_CASE("batchnorm2d_act: streaming stores on outputs of 8 MB and more, the same bits") {
-  // ops/batchnorm2d_stream.h: y and a fresh dx of these shapes are written with streaming
-  // stores; planes of 2100 and 175001 values start off the 64-byte lines (heads and tails),
-  // 2100-value planes in groups of 8 channels.
-  for (NormShape s : {NormShape{16, 64, 2100}, NormShape{4, 3, 175001}}) {
-    CAPTURE(s.spatial);
-    const Inputs<float> in(s);
-    for (NormActivation act : kActivations) {
-      CAPTURE(norm_activation_name(act));
-      check_same_bits(fused(in, act), unfused(in, act));
-    }
-  }
-  const Inputs<double> in(NormShape{16, 64, 2100});
-  check_same_bits(fused(in, NormActivation::ReLU6), unfused(in, NormActivation::ReLU6));
-}
-
 TEST_CASE("batchnorm2d_act: results do not depend on the thread count") {
   const int previous = num_threads();
   for (NormShape s : {NormShape{4, 6, 144}, NormShape{3, 61, 9}, NormShape{3, 300, 1},
