@@ -3,7 +3,7 @@
 // relu6; backward relu6 into a zero-filled buffer, then batchnorm2d into a zero-filled dx).
 // BM_bn_relu6_{fused,unfused}_{fwd,bwd}/<channels>/<plane side>/threads:<T>, float32; the
 // fused ones once per kernel variant (kernel:1 ByChannel, kernel:2 ChannelBlocks, where it
-// applies; 0 is the automatic choice).
+// applies; 0 is the automatic choice). cpu_time is the process's CPU time (all threads).
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -108,13 +108,15 @@ const std::pair<int, int> kShapes[] = {{96, 48}, {144, 24}, {192, 12}, {256, 8},
                                        {576, 6}, {256, 4},  {960, 3}};
 
 void shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"channels", "side", "threads"})->Unit(benchmark::kMillisecond);
+  b->ArgNames({"channels", "side", "threads"})->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
   for (int threads : {1, 2})
     for (auto [channels, side] : kShapes) b->Args({channels, side, threads});
 }
 
 void fused_shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"channels", "side", "threads", "kernel"})->Unit(benchmark::kMillisecond);
+  b->ArgNames({"channels", "side", "threads", "kernel"})
+      ->Unit(benchmark::kMillisecond)
+      ->MeasureProcessCPUTime();
   for (int threads : {1, 2})
     for (auto [channels, side] : kShapes)
       for (NormKernel kernel : {NormKernel::ByChannel, NormKernel::ChannelBlocks})

@@ -128,11 +128,44 @@ T dx_value(T a, T gated, T b, T x, T mean, T d) {
   return a * gated + b * (x - mean) + d;
 }
 
-// ---- ByChannel: one channel at a time over its N planes (large planes).
+// ---- ByChannel: each channel's planes with their own sums (large planes), walked a channel
+// group at a time image by image (batchnorm2d_channel::channel_groups).
+
+// Adds g = Act::gate(z, dy) and g * (x - mean) of one plane into the lane sums a, b, in
+// double (the loop of batchnorm2d_channel::channel_grad_sums with the gate in front).
+template <class Act, class T>
+PICONAS_BN_INLINE void add_gated_plane(const T* xp, const T* gp, int64_t spatial, const ChannelAffine<T>& affine,
+                     double mean, double (&a)[kLanes], double (&b)[kLanes]) {
+  int64_t i = 0;
+  for (; i + kLanes <= spatial; i += kLanes) {
+    // The gate first, into a lane buffer in T: with the select and the double sums in one
+    // loop GCC left the loop scalar (perf: the sums then cost more than the fusion saved).
+    T gated[kLanes];
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) gated[l] = Act::gate(affine.normalised(xp[i + l]), gp[i + l]);
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) {
+      const double g = gated[l];
+      a[l] += g;
+      b[l] += g * (static_cast<double>(xp[i + l]) - mean);
+    }
+  }
+  const int rest = static_cast<int>(spatial - i);  // the tail, as above
+  if (rest > 0) {
+    T gated[kLanes];
+#pragma omp simd
+    for (int l = 0; l < rest; ++l) gated[l] = Act::gate(affine.normalised(xp[i + l]), gp[i + l]);
+    for (int l = 0; l < rest; ++l) {
+      const double g = gated[l];
+      a[l] += g;
+      b[l] += g * (static_cast<double>(xp[i + l]) - mean);
+    }
+  }
+}
 
 // Sums over channel c of g = Act::gate(z, dy) and g * (x - mean), in double over kLanes lane
 // partials combined in a fixed order (the loop of batchnorm2d_channel::channel_grad_sums with
-// the gate in front).
+// the gate in front; add_gated_plane's loop with the lanes in locals across the planes).
 template <class Act, class T>
 void gated_grad_sums(const NormShape& s, const T* x, const ChannelAffine<T>& affine, const T* dy,
                      int64_t c, double mean, double& sum_dy, double& sum_dy_xmu) {
@@ -170,8 +203,33 @@ void gated_grad_sums(const NormShape& s, const T* x, const ChannelAffine<T>& aff
   sum_dy_xmu = combine_lanes(b);
 }
 
+// The gated sums of the k channels from c0 walked image by image, each channel's lanes copied
+// into locals for its plane (as batchnorm2d_channel::group_moments).
 template <class Act, class T>
-void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
+void group_gated_sums(const NormShape& s, const T* x, const T* dy, const T* save_mean,
+                      const ChannelAffine<T>* affine, int64_t c0, int64_t k, double* sum_dy,
+                      double* sum_dy_xmu) {
+  LaneSums sums[kMaxGroupChannels];
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t c = 0; c < k; ++c) {
+      double a[kLanes], b[kLanes];
+      std::copy_n(sums[c].first, kLanes, a);
+      std::copy_n(sums[c].second, kLanes, b);
+      add_gated_plane<Act>(x + plane(s, n, c0 + c), dy + plane(s, n, c0 + c), s.spatial,
+                           affine[c], save_mean[c0 + c], a, b);
+      std::copy_n(a, kLanes, sums[c].first);
+      std::copy_n(b, kLanes, sums[c].second);
+    }
+  for (int64_t c = 0; c < k; ++c) {
+    sum_dy[c] = combine_lanes(sums[c].first);
+    sum_dy_xmu[c] = combine_lanes(sums[c].second);
+  }
+}
+
+// One channel at a time over its N planes (one channel per group: planes under 1 KB), the
+// lanes in registers across the planes.
+template <class Act, class T>
+void forward_channel_at_a_time(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
                         T momentum, T* running_mean, T* running_var, T* y, T* save_mean,
                         T* save_invstd, T* save_affine) {
   parallel_for(0, s.channels, [&](int64_t c) {
@@ -190,7 +248,7 @@ void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T*
 }
 
 template <class Act, class T>
-void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* save_mean,
+void backward_channel_at_a_time(const NormShape& s, const T* x, const T* gamma, const T* save_mean,
                          const T* save_invstd, const T* save_affine, const T* dy, T* dx,
                          GradWrite dx_write, T* dgamma, T* dbeta) {
   parallel_for(0, s.channels, [&](int64_t c) {
@@ -216,6 +274,83 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
               dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i], k.mean, k.d);
       }
     }
+  });
+}
+
+template <class T>
+ChannelGroups by_channel_groups(const NormShape& s) {
+  return channel_groups(s, sizeof(T), in_parallel_region() ? 1 : num_threads());
+}
+
+template <class Act, class T>
+void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
+                        T momentum, T* running_mean, T* running_var, T* y, T* save_mean,
+                        T* save_invstd, T* save_affine) {
+  const ChannelGroups groups = by_channel_groups<T>(s);
+  if (groups.size == 1)
+    return forward_channel_at_a_time<Act>(s, x, gamma, beta, eps, momentum, running_mean,
+                                          running_var, y, save_mean, save_invstd, save_affine);
+  parallel_for(0, groups.count, [&](int64_t group) {
+    const int64_t c0 = group * groups.size, k = std::min(groups.size, s.channels - c0);
+    double mean[kMaxGroupChannels], var[kMaxGroupChannels];
+    group_moments(s, x, c0, k, mean, var);
+    ChannelAffine<T> affine[kMaxGroupChannels];
+    for (int64_t c = 0; c < k; ++c) {
+      const double invstd = store_train_statistics(s, c0 + c, mean[c], var[c], eps, momentum,
+                                                   running_mean, running_var, save_mean,
+                                                   save_invstd);
+      affine[c] = train_affine(gamma, beta, c0 + c, mean[c], invstd, save_affine);
+    }
+    // batchnorm2d_channel::channel_affine with the activation applied before the store.
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t c = 0; c < k; ++c) {
+        const T* xp = x + plane(s, n, c0 + c);
+        T* yp = y + plane(s, n, c0 + c);
+        const ChannelAffine<T> af = affine[c];
+#pragma omp simd
+        for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(af.normalised(xp[i]));
+      }
+  });
+}
+
+template <class Act, class T>
+void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T* save_mean,
+                         const T* save_invstd, const T* save_affine, const T* dy, T* dx,
+                         GradWrite dx_write, T* dgamma, T* dbeta) {
+  const ChannelGroups groups = by_channel_groups<T>(s);
+  if (groups.size == 1)
+    return backward_channel_at_a_time<Act>(s, x, gamma, save_mean, save_invstd, save_affine, dy,
+                                           dx, dx_write, dgamma, dbeta);
+  parallel_for(0, groups.count, [&](int64_t group) {
+    const int64_t c0 = group * groups.size, k = std::min(groups.size, s.channels - c0);
+    ChannelAffine<T> affine[kMaxGroupChannels];
+    for (int64_t c = 0; c < k; ++c) affine[c] = saved_affine(save_mean, save_affine, c0 + c);
+    double sum_dy[kMaxGroupChannels], sum_dy_xmu[kMaxGroupChannels];
+    group_gated_sums<Act>(s, x, dy, save_mean, affine, c0, k, sum_dy, sum_dy_xmu);
+    DxCoefficients<T> co[kMaxGroupChannels];
+    for (int64_t c = 0; c < k; ++c)
+      co[c] = finish_channel(s, gamma, save_mean, save_invstd, c0 + c, sum_dy[c], sum_dy_xmu[c],
+                             dgamma, dbeta);
+    if (!dx) return;
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t c = 0; c < k; ++c) {
+        const T* xp = x + plane(s, n, c0 + c);
+        const T* gp = dy + plane(s, n, c0 + c);
+        T* dp = dx + plane(s, n, c0 + c);
+        const ChannelAffine<T> af = affine[c];
+        const DxCoefficients<T> kc = co[c];
+        if (dx_write == GradWrite::Overwrite) {
+#pragma omp simd
+          for (int64_t i = 0; i < s.spatial; ++i)
+            dp[i] = T(0) + dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i],
+                                    kc.mean, kc.d);
+        } else {
+#pragma omp simd
+          for (int64_t i = 0; i < s.spatial; ++i)
+            dp[i] +=
+                dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i], kc.mean, kc.d);
+        }
+      }
   });
 }
 

@@ -8,6 +8,10 @@
 
 #include "ops/batchnorm2d.h"
 
+// The per-plane loops below take their caller's lane arrays; inlined, the lanes of a local
+// array stay in registers (a call would pass them through memory on every step).
+#define PICONAS_BN_INLINE __attribute__((always_inline)) inline
+
 namespace piconas::ops::batchnorm2d_channel {
 
 // Offset of plane (n, c) in NCHW.
@@ -36,6 +40,32 @@ inline void moments_from_lanes(const double (&s1)[kLanes], const double (&s2)[kL
   var = std::max(0.0, combine_lanes(s2) / count - mean_shifted * mean_shifted);
 }
 
+// Two sums of a channel as kLanes lane partials each.
+struct LaneSums {
+  double first[kLanes] = {}, second[kLanes] = {};
+};
+
+// Adds d = x - shift and d^2 of one plane into the lane sums s1, s2: value i goes to lane
+// i % kLanes, the plane's tail to lanes 0, 1, ...
+template <class T>
+PICONAS_BN_INLINE void add_shifted_plane(const T* p, int64_t spatial, double shift, double (&s1)[kLanes],
+                       double (&s2)[kLanes]) {
+  int64_t i = 0;
+  for (; i + kLanes <= spatial; i += kLanes) {
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) {
+      const double d = static_cast<double>(p[i + l]) - shift;
+      s1[l] += d;
+      s2[l] += d * d;
+    }
+  }
+  for (int l = 0; i < spatial; ++i, ++l) {
+    const double d = static_cast<double>(p[i]) - shift;
+    s1[l] += d;
+    s2[l] += d * d;
+  }
+}
+
 // Mean and biased variance of channel c in one pass over shifted data: with a shift K taken
 // from the channel itself, sums of (x - K) and (x - K)^2 in double keep the variance accurate
 // even when |mean| >> std (the unshifted E[x^2] - E[x]^2 would cancel); for float inputs
@@ -62,6 +92,61 @@ void channel_moments(const NormShape& s, const T* x, int64_t c, double& mean, do
     }
   }
   moments_from_lanes(s1, s2, shift, static_cast<double>(s.batch * s.spatial), mean, var);
+}
+
+// Channel groups: the channels [first, first + count) walked image by image. In one image a
+// group's planes are contiguous, so a pass streams count * spatial values at a time instead of
+// one plane followed by a jump of a whole image (the hardware prefetcher restarts at every
+// jump: channel_moments over a 48x48 plane ran at a third of a linear sweep's bandwidth). Each
+// channel's sums still see its values in the same order (image, then position), so the bits
+// are those of the channel at a time walk.
+inline constexpr int64_t kMaxGroupChannels = 64;
+// Target bytes of a group per image (measured: 32-150 KB runs all stream well; bench/README.md).
+inline constexpr int64_t kGroupBytes = 64 << 10;
+// Planes below this many bytes keep one channel per group: their tensors are small, and a
+// channel's lane sums then stay in registers across its planes (AVX2 forward on 6x6-12x12
+// planes: grouped 0.8-0.9x of one channel at a time; bench/README.md).
+inline constexpr int64_t kGroupMinPlaneBytes = 1 << 10;
+
+struct ChannelGroups {
+  int64_t size, count;  // channels per group (the last may have fewer), number of groups
+};
+
+// Groups of about kGroupBytes per image, at most kMaxGroupChannels channels, their number
+// rounded up to a multiple of `workers` so that a static split keeps every thread busy; one
+// channel per group on planes under kGroupMinPlaneBytes.
+inline ChannelGroups channel_groups(const NormShape& s, int64_t element_bytes, int64_t workers) {
+  const int64_t plane_bytes = std::max<int64_t>(1, s.spatial * element_bytes);
+  if (plane_bytes < kGroupMinPlaneBytes) return {1, s.channels};
+  const int64_t wanted = std::clamp<int64_t>((kGroupBytes + plane_bytes - 1) / plane_bytes, 1,
+                                             kMaxGroupChannels);
+  int64_t count = (s.channels + wanted - 1) / wanted;
+  count = std::min(s.channels, (count + workers - 1) / workers * workers);
+  const int64_t size = (s.channels + count - 1) / count;
+  return {size, (s.channels + size - 1) / size};
+}
+
+// channel_moments for the k channels from c0, walked image by image. A channel's lane sums
+// are copied into locals for each of its planes (kept in registers there; through the array
+// GCC reloads them every step).
+template <class T>
+void group_moments(const NormShape& s, const T* x, int64_t c0, int64_t k, double* mean,
+                   double* var) {
+  double shift[kMaxGroupChannels];
+  LaneSums sums[kMaxGroupChannels];
+  for (int64_t c = 0; c < k; ++c) shift[c] = x[plane(s, 0, c0 + c)];
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t c = 0; c < k; ++c) {
+      double s1[kLanes], s2[kLanes];
+      std::copy_n(sums[c].first, kLanes, s1);
+      std::copy_n(sums[c].second, kLanes, s2);
+      add_shifted_plane(x + plane(s, n, c0 + c), s.spatial, shift[c], s1, s2);
+      std::copy_n(s1, kLanes, sums[c].first);
+      std::copy_n(s2, kLanes, sums[c].second);
+    }
+  const double count = static_cast<double>(s.batch * s.spatial);
+  for (int64_t c = 0; c < k; ++c)
+    moments_from_lanes(sums[c].first, sums[c].second, shift[c], count, mean[c], var[c]);
 }
 
 // The batch statistics of channel c in training mode from its mean and biased variance: stores

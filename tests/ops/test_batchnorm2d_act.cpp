@@ -12,6 +12,7 @@
 #include "misc_gradcheck.h"
 #include "ops/batchnorm2d.h"
 #include "ops/batchnorm2d_act.h"
+#include "ops/batchnorm2d_channel.h"
 #include "ops/relu.h"
 #include "ops/relu6.h"
 
@@ -144,7 +145,8 @@ const NormActivation kActivations[] = {NormActivation::Identity, NormActivation:
 const NormShape kShapes[] = {NormShape{2, 3, 1},   NormShape{3, 2, 7},   NormShape{1, 3, 15},
                              NormShape{2, 2, 17},  NormShape{5, 4, 33},  NormShape{2, 1, 2304},
                              NormShape{4, 6, 144}, NormShape{3, 300, 1}, NormShape{3, 61, 9},
-                             NormShape{2, 37, 16}, NormShape{2, 130, 4}, NormShape{3, 15, 36}};
+                             NormShape{2, 37, 16}, NormShape{2, 130, 4}, NormShape{3, 15, 36},
+                             NormShape{2, 13, 1600}, NormShape{3, 9, 300}};
 
 const NormKernel kKernels[] = {NormKernel::Auto, NormKernel::ByChannel, NormKernel::ChannelBlocks};
 
@@ -178,7 +180,8 @@ TEST_CASE("batchnorm2d_act: the same bits as the unfused composition, double") {
 
 TEST_CASE("batchnorm2d_act: results do not depend on the thread count") {
   const int previous = num_threads();
-  for (NormShape s : {NormShape{4, 6, 144}, NormShape{3, 61, 9}, NormShape{3, 300, 1}}) {
+  for (NormShape s : {NormShape{4, 6, 144}, NormShape{3, 61, 9}, NormShape{3, 300, 1},
+                      NormShape{2, 13, 1600}, NormShape{3, 9, 300}}) {
     const Inputs<float> in(s);
     for (NormActivation act : kActivations) {
       CAPTURE(s.spatial);
@@ -208,6 +211,34 @@ TEST_CASE("batchnorm2d_act: the kernel selector") {
                                      0.1f, nullptr, nullptr, y.data(), m.data(), is.data(),
                                      af.data(), NormKernel::ChannelBlocks),
       "batchnorm2d_act: channel blocks take planes of at most 16 values, got spatial 17", Error);
+}
+
+TEST_CASE("batchnorm2d_act: ByChannel's channel groups cover every channel once") {
+  using batchnorm2d_channel::channel_groups;
+  using batchnorm2d_channel::ChannelGroups;
+  // mbv2-bench's large planes, float: 8 channels of 48x48 (72 KB per image), 24 of 24x24 (a
+  // sixth group rounded up to an even count for 2 threads); one channel per group when a plane
+  // alone exceeds the target or is under 1 KB; never more groups than channels.
+  auto check = [](NormShape s, int64_t bytes, int64_t workers, ChannelGroups expected) {
+    const ChannelGroups g = channel_groups(s, bytes, workers);
+    CAPTURE(s.channels);
+    CAPTURE(s.spatial);
+    CAPTURE(workers);
+    CHECK(g.size == expected.size);
+    CHECK(g.count == expected.count);
+    CHECK(g.size * (g.count - 1) < s.channels);
+    CHECK(g.size * g.count >= s.channels);
+  };
+  check(NormShape{32, 96, 2304}, 4, 2, {8, 12});
+  check(NormShape{32, 96, 2304}, 4, 1, {8, 12});
+  check(NormShape{32, 144, 576}, 4, 2, {24, 6});
+  check(NormShape{32, 144, 576}, 4, 1, {29, 5});
+  check(NormShape{32, 16, 9216}, 4, 2, {2, 8});
+  check(NormShape{4, 16, 20000}, 4, 2, {1, 16});
+  check(NormShape{32, 576, 36}, 4, 3, {1, 576});
+  check(NormShape{32, 192, 256}, 4, 2, {48, 4});
+  check(NormShape{2, 3, 1600}, 4, 5, {1, 3});
+  check(NormShape{2, 13, 1600}, 8, 1, {5, 3});
 }
 
 TEST_CASE("batchnorm2d_act: golden values, ReLU6 clamps both ends") {
