@@ -228,6 +228,32 @@ void group_gated_sums(const NormShape& s, const T* x, const T* dy, const T* save
 
 // One channel at a time over its N planes (one channel per group: planes under 1 KB), the
 // lanes in registers across the planes.
+// One plane of y: batchnorm2d_channel::channel_affine with the activation applied before the
+// store.
+template <class Act, class T>
+PICONAS_BN_INLINE void write_y_plane(int64_t spatial, const T* xp, T* yp,
+                                     const ChannelAffine<T> affine) {
+#pragma omp simd
+  for (int64_t i = 0; i < spatial; ++i) yp[i] = Act::apply(affine.normalised(xp[i]));
+}
+
+// One plane of dx, written fresh or added to what is there.
+template <class Act, class T>
+PICONAS_BN_INLINE void write_dx_plane(int64_t spatial, const T* xp, const T* gp, T* dp,
+                                      const ChannelAffine<T> affine, const DxCoefficients<T> k,
+                                      GradWrite dx_write) {
+  if (dx_write == GradWrite::Overwrite) {
+#pragma omp simd
+    for (int64_t i = 0; i < spatial; ++i)
+      dp[i] = T(0) + dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i], k.mean,
+                              k.d);
+  } else {
+#pragma omp simd
+    for (int64_t i = 0; i < spatial; ++i)
+      dp[i] += dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i], k.mean, k.d);
+  }
+}
+
 template <class Act, class T>
 void forward_channel_at_a_time(const NormShape& s, const T* x, const T* gamma, const T* beta, T eps,
                         T momentum, T* running_mean, T* running_var, T* y, T* save_mean,
@@ -236,14 +262,9 @@ void forward_channel_at_a_time(const NormShape& s, const T* x, const T* gamma, c
     double mean, invstd;
     channel_train_statistics(s, x, c, eps, momentum, running_mean, running_var, save_mean,
                              save_invstd, mean, invstd);
-    // batchnorm2d_channel::channel_affine with the activation applied before the store.
     const ChannelAffine<T> affine = train_affine(gamma, beta, c, mean, invstd, save_affine);
-    for (int64_t n = 0; n < s.batch; ++n) {
-      const T* xp = x + plane(s, n, c);
-      T* yp = y + plane(s, n, c);
-#pragma omp simd
-      for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(affine.normalised(xp[i]));
-    }
+    for (int64_t n = 0; n < s.batch; ++n)
+      write_y_plane<Act>(s.spatial, x + plane(s, n, c), y + plane(s, n, c), affine);
   });
 }
 
@@ -258,22 +279,9 @@ void backward_channel_at_a_time(const NormShape& s, const T* x, const T* gamma, 
     const DxCoefficients<T> k =
         finish_channel(s, gamma, save_mean, save_invstd, c, sum_dy, sum_dy_xmu, dgamma, dbeta);
     if (!dx) return;
-    for (int64_t n = 0; n < s.batch; ++n) {
-      const T* xp = x + plane(s, n, c);
-      const T* gp = dy + plane(s, n, c);
-      T* dp = dx + plane(s, n, c);
-      if (dx_write == GradWrite::Overwrite) {
-#pragma omp simd
-        for (int64_t i = 0; i < s.spatial; ++i)
-          dp[i] = T(0) + dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i],
-                                  k.mean, k.d);
-      } else {
-#pragma omp simd
-        for (int64_t i = 0; i < s.spatial; ++i)
-          dp[i] +=
-              dx_value(k.a, Act::gate(affine.normalised(xp[i]), gp[i]), k.b, xp[i], k.mean, k.d);
-      }
-    }
+    for (int64_t n = 0; n < s.batch; ++n)
+      write_dx_plane<Act>(s.spatial, x + plane(s, n, c), dy + plane(s, n, c), dx + plane(s, n, c),
+                          affine, k, dx_write);
   });
 }
 
@@ -301,15 +309,9 @@ void forward_by_channel(const NormShape& s, const T* x, const T* gamma, const T*
                                                    save_invstd);
       affine[c] = train_affine(gamma, beta, c0 + c, mean[c], invstd, save_affine);
     }
-    // batchnorm2d_channel::channel_affine with the activation applied before the store.
     for (int64_t n = 0; n < s.batch; ++n)
-      for (int64_t c = 0; c < k; ++c) {
-        const T* xp = x + plane(s, n, c0 + c);
-        T* yp = y + plane(s, n, c0 + c);
-        const ChannelAffine<T> af = affine[c];
-#pragma omp simd
-        for (int64_t i = 0; i < s.spatial; ++i) yp[i] = Act::apply(af.normalised(xp[i]));
-      }
+      for (int64_t c = 0; c < k; ++c)
+        write_y_plane<Act>(s.spatial, x + plane(s, n, c0 + c), y + plane(s, n, c0 + c), affine[c]);
   });
 }
 
@@ -333,24 +335,9 @@ void backward_by_channel(const NormShape& s, const T* x, const T* gamma, const T
                              dgamma, dbeta);
     if (!dx) return;
     for (int64_t n = 0; n < s.batch; ++n)
-      for (int64_t c = 0; c < k; ++c) {
-        const T* xp = x + plane(s, n, c0 + c);
-        const T* gp = dy + plane(s, n, c0 + c);
-        T* dp = dx + plane(s, n, c0 + c);
-        const ChannelAffine<T> af = affine[c];
-        const DxCoefficients<T> kc = co[c];
-        if (dx_write == GradWrite::Overwrite) {
-#pragma omp simd
-          for (int64_t i = 0; i < s.spatial; ++i)
-            dp[i] = T(0) + dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i],
-                                    kc.mean, kc.d);
-        } else {
-#pragma omp simd
-          for (int64_t i = 0; i < s.spatial; ++i)
-            dp[i] +=
-                dx_value(kc.a, Act::gate(af.normalised(xp[i]), gp[i]), kc.b, xp[i], kc.mean, kc.d);
-        }
-      }
+      for (int64_t c = 0; c < k; ++c)
+        write_dx_plane<Act>(s.spatial, x + plane(s, n, c0 + c), dy + plane(s, n, c0 + c),
+                            dx + plane(s, n, c0 + c), affine[c], co[c], dx_write);
   });
 }
 
