@@ -128,6 +128,7 @@ void visit_fields(Config& c, F&& f) {
   f("top_k", c.search.top_k, "search candidates trained briefly to pick the winner");
   f("shortlist_largest", c.shortlist_largest, "shortlist also the N feasible search draws with the most shortlist_largest_by, beyond the top_k (0: none)");
   f("shortlist_largest_by", c.shortlist_largest_by, "size of shortlist_largest: params | macs");
+  f("shortlist_largest_from", c.shortlist_largest_from, "draws shortlist_largest ranks: all (the whole search) | initial (the initial population: uniform feasible draws; rea, freerea)");
   f("shortlist_per_family", c.shortlist_per_family, "top_k with at most N per family (block count, strides and widths; 0: no limit)");
   f("halving_eta", c.halving_eta, "successive halving of the shortlist: keep 1/eta per rung (2..16; 0: off, one rung)");
   f("halving_images", c.halving_images, "successive halving: training images per candidate in the first rung (x eta per rung)");
@@ -151,6 +152,7 @@ void visit_fields(Config& c, F&& f) {
   f("mcu_images", c.verify.mcu_images, "test images for the Cortex-M check under QEMU (0: skip)");
   f("target", c.search.constraints.latency_target, "Cortex-M target of the verification: cortex-m0 | cortex-m4 | cortex-m7 | cortex-m55");
   f("seed", c.shared.seed, "random seed of every stage");
+  f("search_seed", c.search_seed, "random seed of the search stage only (0: seed)");
   f("threads", c.shared.threads, "worker threads");
 }
 
@@ -371,6 +373,15 @@ void check_pipeline_config(const PipelineConfig& c) {
   } catch (const Error& e) {
     throw Error(std::string("config key 'shortlist_largest_by': ") + e.what());
   }
+  try {
+    search::parse_draw_set(c.shortlist_largest_from);
+  } catch (const Error& e) {
+    throw Error(std::string("config key 'shortlist_largest_from': ") + e.what());
+  }
+  PICONAS_CHECK(c.shortlist_largest_from == "all" || c.search.strategy == search::StrategyKind::Rea ||
+                    c.search.strategy == search::StrategyKind::FreeRea,
+                "config key 'shortlist_largest_from' 'initial' needs strategy rea or freerea (an initial population), got strategy '"
+                    << search::strategy_name(c.search.strategy) << "'");
   PICONAS_CHECK(c.halving_eta == 0 || (c.halving_eta >= 2 && c.halving_eta <= 16),
                 "config key 'halving_eta' must be 0 (off) or in 2..16, got " << c.halving_eta);
   positive("halving_images", c.halving_images);

@@ -82,11 +82,17 @@ struct PipelineConfig {
   // shortlist_largest_by (params | macs) that are not in the top_k (0: none).
   int shortlist_largest = 0;
   std::string shortlist_largest_by = "params";
+  // all: shortlist_largest ranks every feasible draw of the search; initial: only the initial
+  // population (generation 0 of rea / freerea: uniform feasible draws of the space).
+  std::string shortlist_largest_from = "all";
   // > 0: the top_k are the aggregate's best with at most this many per family (the block count
   // and each block's stride and width, search::family_key); 0: the search's own top_k.
   int shortlist_per_family = 0;
   int halving_eta = 3;
   int64_t halving_images = 1500;
+  // > 0: the search stage's seed (its draws and its scoring batch) instead of shared.seed, which
+  // still seeds the shortlist and the training: several searches for one run's other settings.
+  uint64_t search_seed = 0;
   // Part of each rung training's seeded subset held out to rank by. A rung trains on 90 % of its
   // images (the trainer's usual 10 % hold-out) whatever the fraction; the subset grows so that
   // this fraction of it is held out (0.5: as many validation as training images). 0.5 ranked

@@ -35,6 +35,8 @@ nlohmann::json run_verify_stage(StageContext& ctx);
 // configuration in one place each; check_pipeline_config validates them with those libraries'
 // own checks, naming the configuration keys (pipeline_config_names).
 search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir);
+// The search stage's seed: search_seed when set, else the run's seed.
+uint64_t search_seed(const PipelineConfig& c);
 // c.export_ with the run's data and SRAM budget, written to out_dir.
 deploy::ExportOptions export_options(const PipelineConfig& c, const std::string& out_dir);
 // c.verify with the run's target (the search's latency_target), in work_dir.

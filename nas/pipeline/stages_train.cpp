@@ -39,7 +39,7 @@ std::string search_command(const PipelineConfig& c, const std::string& out_dir) 
          std::to_string(c.max_blocks) + (c.ir_options == "on" ? " --ir-options" : "") + " --strategy " + search::strategy_name(s.strategy) + " --metrics " +
          shell_word(search::metric_weights_text(s.metrics)) + " --aggregator " + search::aggregator_name(s.aggregator) +
          " --population " + std::to_string(s.population) + " --sample-size " + std::to_string(s.sample_size) +
-         " --steps " + std::to_string(s.steps) + " --seed " + std::to_string(c.shared.seed) + " --trials " +
+         " --steps " + std::to_string(s.steps) + " --seed " + std::to_string(search_seed(c)) + " --trials " +
          std::to_string(c.trials) + " --max-sram " + std::to_string(limits.max_peak_sram) + " --max-flash " +
          std::to_string(limits.max_flash) + " --max-macs " + std::to_string(limits.max_macs) + " --max-memory " +
          byte_size_str(limits.max_scoring_memory) +
@@ -259,9 +259,11 @@ std::string data_flags(const data::DatasetSpec& data, const char* data_flag) {
   return s;
 }
 
+uint64_t search_seed(const PipelineConfig& c) { return c.search_seed > 0 ? c.search_seed : c.shared.seed; }
+
 search::SearchSettings search_settings(const PipelineConfig& c, const std::string& out_dir) {
   search::SearchSettings s = c.search;
-  s.seed = c.shared.seed;
+  s.seed = search_seed(c);
   s.output_dir = out_dir;
   return s;
 }
@@ -306,7 +308,7 @@ json run_search_stage(StageContext& ctx) {
   set_num_threads(c.shared.threads);
   const std::string out_dir = ctx.path("search");
   const ScoringBatch batch =
-      load_scoring_batch(dataset_spec(c.shared), static_cast<int>(c.search.constraints.scoring_images), c.shared.seed);
+      load_scoring_batch(dataset_spec(c.shared), static_cast<int>(c.search.constraints.scoring_images), search_seed(c));
   search::SearchSettings s = search_settings(c, out_dir);
   search::SpaceOptions space_options = pipeline::space_options(c, batch);
   space_options.int8_block_kinds_only = search::has_deployment_budget(s.constraints);
@@ -320,7 +322,7 @@ json run_search_stage(StageContext& ctx) {
                    "; scoring on " + batch.description,
                false);
   const search::ScoreFn score =
-      make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, c.shared.seed);
+      make_network_score_fn(*space, batch, network_metrics(s.metrics), c.trials, search_seed(c));
   if (!ctx.comm.is_root()) {
     search::serve_scoring(ctx.comm, *space, score);
     return json();
@@ -339,7 +341,8 @@ json run_search_stage(StageContext& ctx) {
           : r.top;
   std::vector<int64_t> shortlisted = top;
   const std::vector<int64_t> largest = search::largest_feasible(
-      r.state.history, top, c.shortlist_largest, search::parse_size_key(c.shortlist_largest_by));
+      r.state.history, top, c.shortlist_largest, search::parse_size_key(c.shortlist_largest_by),
+      search::parse_draw_set(c.shortlist_largest_from));
   shortlisted.insert(shortlisted.end(), largest.begin(), largest.end());
   json candidates = json::array();
   for (size_t rank = 0; rank < shortlisted.size(); ++rank) {

@@ -16,8 +16,17 @@ SizeKey parse_size_key(const std::string& text) {
 
 const char* size_key_name(SizeKey key) { return key == SizeKey::Params ? "params" : "macs"; }
 
+DrawSet parse_draw_set(const std::string& text) {
+  if (text == "all") return DrawSet::All;
+  if (text == "initial") return DrawSet::Initial;
+  throw Error("unknown draw set '" + text + "' (all | initial)");
+}
+
+const char* draw_set_name(DrawSet set) { return set == DrawSet::All ? "all" : "initial"; }
+
 std::vector<int64_t> largest_feasible(const std::vector<HistoryEntry>& history,
-                                      const std::vector<int64_t>& exclude, int count, SizeKey by) {
+                                      const std::vector<int64_t>& exclude, int count, SizeKey by,
+                                      DrawSet from) {
   PICONAS_CHECK(count >= 0, "largest_feasible: count must be >= 0, got " << count);
   std::set<std::string> taken;
   for (int64_t index : exclude) taken.insert(history.at(static_cast<size_t>(index)).candidate.text);
@@ -31,7 +40,8 @@ std::vector<int64_t> largest_feasible(const std::vector<HistoryEntry>& history,
   std::vector<int64_t> largest;
   for (size_t i : order) {
     if (static_cast<int>(largest.size()) == count) break;
-    if (!history[i].feasible || !taken.insert(history[i].candidate.text).second) continue;
+    if (!history[i].feasible || (from == DrawSet::Initial && history[i].generation != 0)) continue;
+    if (!taken.insert(history[i].candidate.text).second) continue;
     largest.push_back(static_cast<int64_t>(i));
   }
   return largest;

@@ -14,15 +14,23 @@ namespace piconas::nas::search {
 
 enum class SizeKey { Params, Macs };
 
+// Which draws of the history count: every one, or only the initial population (generation 0 of
+// rea and freerea: uniform feasible draws of the space, before the aggregate steers the search).
+enum class DrawSet { All, Initial };
+
 // "params" | "macs"; Error naming the value otherwise.
 SizeKey parse_size_key(const std::string& text);
 const char* size_key_name(SizeKey key);
+// "all" | "initial"; Error naming the value otherwise.
+DrawSet parse_draw_set(const std::string& text);
+const char* draw_set_name(DrawSet set);
 
 // History indices of the `count` feasible entries with the most params (or MACs), largest
 // first, ties to the earlier entry; one entry per text, and none whose text is the text of an
-// entry in `exclude` (history indices, e.g. the search's top). Fewer when the history has
-// fewer such entries. count >= 0.
+// entry in `exclude` (history indices, e.g. the search's top); with DrawSet::Initial only
+// entries of generation 0. Fewer when the history has fewer such entries. count >= 0.
 std::vector<int64_t> largest_feasible(const std::vector<HistoryEntry>& history,
-                                      const std::vector<int64_t>& exclude, int count, SizeKey by);
+                                      const std::vector<int64_t>& exclude, int count, SizeKey by,
+                                      DrawSet from);
 
 }  // namespace piconas::nas::search

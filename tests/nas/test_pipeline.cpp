@@ -356,6 +356,54 @@ TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasi
   }
 }
 
+TEST_CASE("piconas run with shortlist_largest_from initial: the largest of the initial population; search_seed") {
+  testing::TempDir root;
+  pipeline::PipelineConfig a = tiny_config(root, "a", 0);
+  a.search.steps = 8;
+  a.search.top_k = 1;
+  a.shortlist_largest = 2;
+  pipeline::apply_text(a, "shortlist_largest_from", "initial");
+  pipeline::apply_text(a, "search_seed", "7");
+  pipeline::RunControl stop;
+  stop.stop_after = pipeline::Stage::Search;
+  REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 1);
+  const auto candidates = stage_json(a, pipeline::Stage::Search)["candidates"];
+  // Expected from history.csv: step,generation,feasible,"text",params,... (texts have commas).
+  std::vector<std::pair<int64_t, std::string>> initial;  // (-params, text) of generation 0
+  std::istringstream csv(read_file(a.out + "/search/history.csv"));
+  std::string line;
+  std::getline(csv, line);
+  while (std::getline(csv, line)) {
+    const size_t open = line.find('"'), close = line.find('"', open + 1);
+    const bool generation0 = line.substr(line.find(',') + 1, 2) == "0,";
+    const std::string text = line.substr(open + 1, close - open - 1);
+    const bool seen = std::any_of(initial.begin(), initial.end(), [&](const auto& e) { return e.second == text; });
+    if (line[open - 2] == '1' && generation0 && text != candidates[0]["text"] && !seen)
+      initial.emplace_back(-std::stoll(line.substr(close + 2)), text);
+  }
+  std::stable_sort(initial.begin(), initial.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  REQUIRE(candidates.size() == std::min<size_t>(3, 1 + initial.size()));
+  REQUIRE(candidates.size() >= 2);
+  for (size_t i = 1; i < candidates.size(); ++i) {
+    CHECK(candidates[i]["chosen_by"] == "largest params");
+    CHECK(candidates[i]["text"] == initial[i - 1].second);
+  }
+  // search_seed 7 runs the search of seed 7 (its draws and scoring batch): the history of a run
+  // with seed 7 byte for byte, and the repro command says so.
+  pipeline::PipelineConfig b = tiny_config(root, "b", 0);
+  b.search.steps = 8;
+  b.search.top_k = 1;
+  b.shared.seed = 7;
+  REQUIRE(pipeline::run_pipeline(b, stop).stages.size() == 1);
+  CHECK(read_file(a.out + "/search/history.csv") == read_file(b.out + "/search/history.csv"));
+  CHECK(stage_json(a, pipeline::Stage::Search)["command"].get<std::string>().find(" --seed 7 ") != std::string::npos);
+  pipeline::PipelineConfig c = tiny_config(root, "c", 0);
+  c.search.steps = 8;
+  c.search.top_k = 1;
+  REQUIRE(pipeline::run_pipeline(c, stop).stages.size() == 1);
+  CHECK(read_file(a.out + "/search/history.csv") != read_file(c.out + "/search/history.csv"));
+}
+
 TEST_CASE("piconas run with shortlist_per_family 1: the best draw of each of the top families") {
   testing::TempDir root;
   pipeline::PipelineConfig a = tiny_config(root, "a", 0);

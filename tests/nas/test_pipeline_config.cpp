@@ -480,6 +480,33 @@ TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halvin
   CHECK(pipeline::config_to_json(c).at("shortlist_largest_by") == "macs");
 }
 
+TEST_CASE("pipeline config: shortlist_largest_from is checked and stored; search_seed seeds the search only") {
+  pipeline::PipelineConfig c;
+  c.out = "runs/x";
+  CHECK(c.shortlist_largest_from == "all");  // the default: every draw of the search
+  check_pipeline_config(c);
+  pipeline::apply_text(c, "shortlist_largest_from", "first");
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest_from'"), Error);
+  pipeline::apply_text(c, "shortlist_largest_from", "initial");
+  check_pipeline_config(c);  // freerea, the default strategy, has an initial population
+  pipeline::apply_text(c, "strategy", "random");
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest_from' 'initial' needs strategy"),
+                       Error);
+  pipeline::apply_text(c, "strategy", "rea");
+  check_pipeline_config(c);
+  CHECK(pipeline::config_to_json(c).at("shortlist_largest_from") == "initial");
+
+  CHECK(c.search_seed == 0);
+  pipeline::apply_text(c, "seed", "5");
+  CHECK(pipeline::search_settings(c, "").seed == 5);  // 0: the run's seed
+  pipeline::apply_text(c, "search_seed", "105");
+  CHECK(pipeline::search_settings(c, "").seed == 105);
+  CHECK(pipeline::train_settings(c, "", "").seed == 5);
+  CHECK(pipeline::shortlist_train_settings(c, "", 1, 100, "").seed == 5);
+  CHECK(pipeline::config_to_json(c).at("search_seed") == 105);
+  CHECK_THROWS_AS(pipeline::apply_text(c, "search_seed", "-1"), Error);
+}
+
 TEST_CASE("pipeline config: shortlist_per_family is range-checked and stored") {
   pipeline::PipelineConfig c;
   c.out = "runs/x";

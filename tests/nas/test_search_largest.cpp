@@ -10,8 +10,10 @@ using namespace piconas::nas;
 
 namespace {
 
-search::HistoryEntry entry(const std::string& text, int64_t params, int64_t macs, bool feasible) {
+search::HistoryEntry entry(const std::string& text, int64_t params, int64_t macs, bool feasible,
+                           int64_t generation = 0) {
   search::HistoryEntry e;
+  e.generation = generation;
   e.candidate.text = text;
   e.feasible = feasible;
   e.cost.params = params;
@@ -33,32 +35,54 @@ TEST_CASE(
     "largest_feasible: most params first, feasible only, one per text, top excluded, ties to the "
     "earlier") {
   const auto h = history();
-  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Params) ==
+  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Params, search::DrawSet::All) ==
         std::vector<int64_t>{2, 5, 3});
-  CHECK(search::largest_feasible(h, {6}, 1, search::SizeKey::Params) == std::vector<int64_t>{2});
+  CHECK(search::largest_feasible(h, {6}, 1, search::SizeKey::Params, search::DrawSet::All) == std::vector<int64_t>{2});
   // Only four distinct feasible texts outside the top: fewer than asked.
-  CHECK(search::largest_feasible(h, {6}, 10, search::SizeKey::Params) ==
+  CHECK(search::largest_feasible(h, {6}, 10, search::SizeKey::Params, search::DrawSet::All) ==
         std::vector<int64_t>{2, 5, 3, 0});
-  CHECK(search::largest_feasible(h, {6}, 0, search::SizeKey::Params).empty());
+  CHECK(search::largest_feasible(h, {6}, 0, search::SizeKey::Params, search::DrawSet::All).empty());
   // Excluding by text: the top's row 2 also excludes the other draw of "c" (row 4).
-  CHECK(search::largest_feasible(h, {2}, 2, search::SizeKey::Params) == std::vector<int64_t>{6, 5});
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params) == std::vector<int64_t>{6, 2});
+  CHECK(search::largest_feasible(h, {2}, 2, search::SizeKey::Params, search::DrawSet::All) == std::vector<int64_t>{6, 5});
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::All) == std::vector<int64_t>{6, 2});
 }
 
 TEST_CASE("largest_feasible: by MACs") {
   const auto h = history();
-  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Macs) ==
+  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Macs, search::DrawSet::All) ==
         std::vector<int64_t>{0, 3, 2});
-  CHECK(search::largest_feasible(h, {0, 3}, 2, search::SizeKey::Macs) ==
+  CHECK(search::largest_feasible(h, {0, 3}, 2, search::SizeKey::Macs, search::DrawSet::All) ==
         std::vector<int64_t>{2, 5});
 }
 
+TEST_CASE("largest_feasible: from the initial population (generation 0) only") {
+  // Generation 0: a, b (refused), c, d; later: e (the largest), c again, f.
+  const std::vector<search::HistoryEntry> h = {
+      entry("a", 50, 900, true, 0),  entry("b", 300, 100, false, 0), entry("c", 200, 500, true, 0),
+      entry("d", 120, 800, true, 0), entry("e", 250, 50, true, 1),   entry("c", 200, 500, true, 2),
+      entry("f", 400, 10, true, 3)};
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::Initial) ==
+        std::vector<int64_t>{2, 3});
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::All) ==
+        std::vector<int64_t>{6, 4});
+  // A later draw of an initial text excludes it too (by text), and fewer than asked remain.
+  CHECK(search::largest_feasible(h, {5}, 5, search::SizeKey::Params, search::DrawSet::Initial) ==
+        std::vector<int64_t>{3, 0});
+  CHECK(search::largest_feasible(h, {}, 1, search::SizeKey::Macs, search::DrawSet::Initial) ==
+        std::vector<int64_t>{0});
+}
+
 TEST_CASE("largest_feasible: size keys parse, bad values are named") {
+  CHECK(search::parse_draw_set("all") == search::DrawSet::All);
+  CHECK(search::parse_draw_set("initial") == search::DrawSet::Initial);
+  CHECK(std::string(search::draw_set_name(search::DrawSet::Initial)) == "initial");
+  CHECK(std::string(search::draw_set_name(search::DrawSet::All)) == "all");
+  CHECK_THROWS_WITH_AS(search::parse_draw_set("first"), doctest::Contains("'first'"), Error);
   CHECK(search::parse_size_key("params") == search::SizeKey::Params);
   CHECK(search::parse_size_key("macs") == search::SizeKey::Macs);
   CHECK(std::string(search::size_key_name(search::SizeKey::Macs)) == "macs");
   CHECK(std::string(search::size_key_name(search::SizeKey::Params)) == "params");
   CHECK_THROWS_WITH_AS(search::parse_size_key("flops"), doctest::Contains("'flops'"), Error);
-  CHECK_THROWS_WITH_AS(search::largest_feasible(history(), {}, -1, search::SizeKey::Params),
+  CHECK_THROWS_WITH_AS(search::largest_feasible(history(), {}, -1, search::SizeKey::Params, search::DrawSet::All),
                        doctest::Contains("count"), Error);
 }
