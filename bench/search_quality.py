@@ -360,7 +360,8 @@ def run_pick(args, seed, base, name, run_args):
         return None
     if not os.path.exists(cpu_file):
         cpu = run([args.piconas, "run", "--out", folder, "--seed", str(seed), "--threads",
-                   str(args.threads), "--stop-after", "shortlist"] + run_args.split(),
+                   str(args.threads), "--stop-after", "shortlist"] +
+                  run_args.replace("{seed}", str(seed)).split(),
                   os.path.join(base, name + "_log.txt"))
         with open(cpu_file, "w") as f:
             f.write("%.3f\n" % cpu)
@@ -743,7 +744,8 @@ def main():
                         "on the same sample and writes study_<name>.*")
     p.add_argument("--variant", action="append", default=[],
                    help="NAME=FLAGS: one more `piconas run` variant on the same sample, in folder "
-                        "NAME, reported in study_NAME.* (repeatable)")
+                        "NAME, reported in study_NAME.* (repeatable); {seed} in FLAGS becomes the "
+                        "study's seed (e.g. --search-seed 10{seed}: another search per seed)")
     p.add_argument("--finished-only", action="store_true",
                    help="start no training or run: report what is finished (networks without "
                         "their ground truth are left out)")
