@@ -2,7 +2,8 @@
 // channel kernels of ops/depthwise_channels.h (depthwise_forward_by_channels,
 // depthwise_backward_by_channels); otherwise
 // Direct<T, K, S> (k 3/5/7, stride 1/2, compile-time sizes; row-blocked
-// corr_rows for stride 1, flat corr_flat for stride 2) and
+// corr_rows for stride 1; the stride-2 forward straight from the input rows,
+// ops/depthwise_stride2.h, where pad_w = K/2, else flat corr_flat) and
 // Generic<T> (any kernel, stride, dilation) on zero-padded plane copies (ops/depthwise_planes.h),
 // chosen by dispatch(); backward_by_plane runs either per (n, c) plane; naive twins at the end.
 #include "ops/depthwise_conv2d.h"
@@ -12,6 +13,7 @@
 
 #include "ops/depthwise_channels.h"
 #include "ops/depthwise_planes.h"
+#include "ops/depthwise_stride2.h"
 
 namespace piconas::ops {
 
@@ -110,6 +112,9 @@ struct Direct {
   }
 
   static void forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
+    if constexpr (S == 2)
+      if (depthwise_stride2::applies<T, K>(s))
+        return depthwise_stride2::forward<T, K>(s, x, w, bias, y);
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
     Plan P = plan(s);

@@ -275,6 +275,44 @@ TEST_CASE("depthwise: stride-1 dx added straight into dx (whole and half registe
   sweep<double>(cases);
 }
 
+// The stride-2 forward straight from the input rows (ops/depthwise_stride2.h, pad k/2) sums
+// bias, then the taps in row-major order like the naive loop (adding w * 0 for the padding,
+// which leaves random sums unchanged): the same bits. Odd and even sizes (tails of half and
+// quarter registers, loads reaching into the neighbouring planes or past the tensor), several
+// registers of output columns, batch 1 and 32, 1 to 3 threads; other pads take the
+// padded-plane path, as do 130-wide rows on AVX2 (more registers of columns than it keeps).
+TEST_CASE("depthwise: stride-2 forward from the input rows equals naive bit for bit") {
+  uint64_t seed = 1200;
+  for (int threads : {1, 2, 3}) {
+    ThreadCount thread_count(threads);
+    for (int64_t k : {3, 5, 7})
+      for (int64_t width : {1, 2, 5, 6, 12, 13, 23, 24, 33, 48, 130})
+        for (int64_t batch : {1, 32}) {
+          if (batch == 32 && width > 48) continue;
+          const int64_t height = width == 130 ? 3 : width % 5 + 6;
+          const DwCase c{batch, width % 2 ? 3 : 2, height, width, k, 2, k / 2, 1};
+          CAPTURE(threads);
+          CAPTURE(k);
+          CAPTURE(width);
+          CAPTURE(batch);
+          const ConvShape s = dw_shape(c);
+          Rng rng(++seed);
+          const int64_t nx = s.batch * s.in_channels * s.in_h * s.in_w;
+          const int64_t ny = s.batch * s.out_channels * s.out_h * s.out_w;
+          auto run = [&]<class T>(T) {
+            auto x = random_vector<T>(nx, rng), w = random_vector<T>(s.out_channels * k * k, rng);
+            auto b = random_vector<T>(s.out_channels, rng);
+            std::vector<T> y(ny, T(7)), y_ref(ny, T(-7));
+            depthwise_conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+            depthwise_conv2d_forward_naive(s, x.data(), w.data(), b.data(), y_ref.data());
+            CHECK(y == y_ref);
+          };
+          run(float{});
+          run(double{});
+        }
+  }
+}
+
 TEST_CASE("depthwise: 2 threads match naive") {
   ThreadCount two_threads(2);
   uint64_t seed = 900;
