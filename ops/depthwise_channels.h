@@ -177,10 +177,10 @@ void forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   });
 }
 
-// dx (+)= the input gradient (dx may be null). Partials of plane p = n * C + c, at
+// dx (+)= the input gradient (AccumulateDx: +=, else =; dx may be null). Partials of plane p = n * C + c, at
 // parts + p * (taps + 1): with_dw, its weight gradient (taps values); with_dbias, then the sum
 // of its dy (depthwise_planes::plane_sum, as the plane kernels).
-template <class T>
+template <bool AccumulateDx, class T>
 void backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* parts,
               bool with_dw, bool with_dbias) {
   constexpr int B = kRegisterLanes<T>;
@@ -199,7 +199,7 @@ void backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T*
       to_lanes<T, B>(w + c0 * taps, taps, wl);
       for (int64_t i = 0; i < in_size; ++i)
         store<T, B>(dxl + i * B, link_sum<T, B>(links.by_input, i, wl, dyl, V{}));
-      from_lanes<true, T, B>(dxl, in_size, dx + first * in_size);
+      from_lanes<AccumulateDx, T, B>(dxl, in_size, dx + first * in_size);
     }
     T* dwl = nullptr;
     if (with_dw) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -80,6 +82,24 @@ void check_against_naive(const ConvShape& s, bool with_bias, uint64_t seed) {
   depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), nullptr, dw_only.data(), nullptr);
   CHECK(max_rel_diff(dx_only, dx_ref) < tol);
   CHECK(max_rel_diff(dw_only, dw_ref) < tol_sum);
+
+  // Overwrite: dx starts as NaN and must come out as the bits of accumulating into zeros, with
+  // and without dw; dw still accumulates.
+  std::vector<T> dx_zero(nx, T(0)), dx_naive(nx, T(0));
+  depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), dx_zero.data(), nullptr, nullptr);
+  depthwise_conv2d_backward_naive<T>(s, x.data(), w.data(), dy.data(), dx_naive.data(), nullptr,
+                                     nullptr);
+  CHECK(max_rel_diff(dx_zero, dx_naive) < tol);
+  std::vector<T> dx_over(nx, std::numeric_limits<T>::quiet_NaN());
+  auto dw_over = dw0;
+  depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), dx_over.data(), nullptr, nullptr,
+                               GradWrite::Overwrite);
+  CHECK(std::memcmp(dx_over.data(), dx_zero.data(), dx_zero.size() * sizeof(T)) == 0);
+  std::fill(dx_over.begin(), dx_over.end(), std::numeric_limits<T>::quiet_NaN());
+  depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), dx_over.data(), dw_over.data(),
+                               nullptr, GradWrite::Overwrite);
+  CHECK(std::memcmp(dx_over.data(), dx_zero.data(), dx_zero.size() * sizeof(T)) == 0);
+  CHECK(dw_over == dw_only);
 }
 
 // Sets the thread count for one scope. The boundary sweeps run on one thread: they make
