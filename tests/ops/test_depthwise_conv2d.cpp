@@ -284,6 +284,50 @@ TEST_CASE("depthwise: small-plane channel kernels, mbv2-bench shapes and dbias a
   }
 }
 
+TEST_CASE("depthwise: channel kernels give the plane kernels' y and dx bits") {
+  // 16 channels (a multiple of every register's lanes) take the channel kernels; each channel
+  // alone takes the plane kernels. Shapes of mbv2-bench (6x6 and 3x3, stride 1 and 2) and
+  // other pads and sizes, for the padded 3x3 loops and the index tables.
+  ThreadCount one_thread(1);
+  uint64_t seed = 800;
+  for (DwCase c : {DwCase{2, 16, 6, 6, 3, 1, 1, 1}, DwCase{2, 16, 6, 6, 3, 2, 1, 1},
+                   DwCase{1, 16, 3, 3, 3, 1, 1, 1}, DwCase{1, 16, 5, 6, 3, 1, 0, 1},
+                   DwCase{1, 16, 4, 5, 3, 1, 2, 1}, DwCase{1, 16, 5, 4, 3, 2, 2, 1},
+                   DwCase{1, 16, 4, 4, 5, 1, 2, 1}, DwCase{1, 16, 3, 3, 3, 1, 1, 2}}) {
+    CAPTURE(c.h);
+    CAPTURE(c.stride);
+    CAPTURE(c.pad);
+    ConvShape s = dw_shape(c);
+    REQUIRE(depthwise_backward_by_channels<float>(s));
+    Rng rng(++seed);
+    int64_t in_size = c.h * c.w, out_size = s.out_h * s.out_w, taps = c.k * c.k;
+    auto x = random_vector<float>(c.batch * c.channels * in_size, rng);
+    auto w = random_vector<float>(c.channels * taps, rng);
+    auto b = random_vector<float>(c.channels, rng);
+    auto dy = random_vector<float>(c.batch * c.channels * out_size, rng);
+    std::vector<float> y(dy.size()), dx(x.size());
+    depthwise_conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+    depthwise_conv2d_backward<float>(s, x.data(), w.data(), dy.data(), dx.data(), nullptr,
+                                     nullptr, GradWrite::Overwrite);
+    DwCase one = c;
+    one.batch = one.channels = 1;
+    ConvShape s1 = dw_shape(one);
+    REQUIRE_FALSE(depthwise_backward_by_channels<float>(s1));
+    for (int64_t n = 0; n < c.batch; ++n)
+      for (int64_t ch = 0; ch < c.channels; ++ch) {
+        const int64_t plane = n * c.channels + ch;
+        std::vector<float> y1(out_size), dx1(in_size, 0.f);
+        depthwise_conv2d_forward(s1, x.data() + plane * in_size, w.data() + ch * taps, &b[ch],
+                                 y1.data());
+        depthwise_conv2d_backward<float>(s1, x.data() + plane * in_size, w.data() + ch * taps,
+                                         dy.data() + plane * out_size, dx1.data(), nullptr,
+                                         nullptr);
+        CHECK(std::memcmp(y1.data(), y.data() + plane * out_size, out_size * sizeof(float)) == 0);
+        CHECK(std::memcmp(dx1.data(), dx.data() + plane * in_size, in_size * sizeof(float)) == 0);
+      }
+  }
+}
+
 TEST_CASE("depthwise: stride-1 dx added straight into dx (whole and half register rests)") {
   // Planes whose bands tile dx exactly: 24 and 12 columns end in a half-register pass on
   // AVX-512 and AVX2 respectively (row pairs for 5x5 and 7x7), 16 and 32 in whole registers.
