@@ -9,8 +9,8 @@
 // result is reproducible for a given thread count.
 #pragma once
 
-#include "ops/batchnorm2d_act.h"  // GradWrite
 #include "ops/conv2d.h"
+#include "ops/grad_write.h"
 
 namespace piconas::ops {
 
