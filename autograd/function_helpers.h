@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "autograd/variable.h"
-#include "ops/batchnorm2d_act.h"
+#include "ops/grad_write.h"
 
 namespace piconas::autograd::detail {
 

@@ -25,9 +25,22 @@ Variable conv_with_algo(const Variable& x, const Variable& weight, const Variabl
                            data_or_null<T>(optional_value(bias)), y.data<T>(), algo);
   });
   auto xn = x.node(), wn = weight.node(), bn = bias.node();
-  return make_result(std::move(y), op, {x, weight, bias}, [s, xn, wn, bn, algo](Node& self) {
+  const bool depthwise =
+      algo == ops::ConvAlgo::Depthwise || (algo == ops::ConvAlgo::Auto &&
+                                           ops::select_conv_algo(s) == ops::ConvAlgo::Depthwise);
+  return make_result(std::move(y), op, {x, weight, bias},
+                     [s, xn, wn, bn, algo, depthwise](Node& self) {
     dispatch_dtype(self.value.dtype(), [&](auto zero) {
       using T = decltype(zero);
+      if (depthwise) {
+        // The depthwise backward writes all of dx: a fresh input gradient needs no zero fill.
+        ops::GradWrite dx_write = ops::GradWrite::Accumulate;
+        T* dx = grad_for_write<T>(xn, dx_write);
+        ops::depthwise_conv2d_backward<T>(s, xn->value.data<T>(), wn->value.data<T>(),
+                                          self.grad.data<T>(), dx, grad_or_null<T>(wn),
+                                          grad_or_null<T>(bn), dx_write);
+        return;
+      }
       ops::conv2d_backward<T>(s, xn->value.data<T>(), wn->value.data<T>(), self.grad.data<T>(),
                               grad_or_null<T>(xn), grad_or_null<T>(wn), grad_or_null<T>(bn), algo);
     });

@@ -26,13 +26,12 @@
 #include <cstdint>
 
 #include "ops/batchnorm2d.h"
+#include "ops/grad_write.h"
 
 namespace piconas::ops {
 
 enum class NormActivation { Identity, ReLU, ReLU6 };
 const char* norm_activation_name(NormActivation act);
-
-enum class GradWrite { Accumulate, Overwrite };
 
 enum class NormKernel { Auto, ByChannel, ChannelBlocks };
 const char* norm_kernel_name(NormKernel kernel);

@@ -2,7 +2,8 @@
 // channel kernels of ops/depthwise_channels.h (depthwise_forward_by_channels,
 // depthwise_backward_by_channels); otherwise
 // Direct<T, K, S> (k 3/5/7, stride 1/2, compile-time sizes; row-blocked
-// corr_rows for stride 1, flat corr_flat for stride 2) and
+// corr_rows for stride 1; the stride-2 forward straight from the input rows,
+// ops/depthwise_stride2.h, where pad_w = K/2, else flat corr_flat) and
 // Generic<T> (any kernel, stride, dilation) on zero-padded plane copies (ops/depthwise_planes.h),
 // chosen by dispatch(); backward_by_plane runs either per (n, c) plane; naive twins at the end.
 #include "ops/depthwise_conv2d.h"
@@ -12,6 +13,7 @@
 
 #include "ops/depthwise_channels.h"
 #include "ops/depthwise_planes.h"
+#include "ops/depthwise_stride2.h"
 
 namespace piconas::ops {
 
@@ -47,7 +49,8 @@ void dx_s2_phase(const T* w, const T* dyp, const PadLayout& L, int64_t mh, T* ou
 
 // Both column phases of row phase RH (in ph0 / ph1, pitch L.pitch), then interleaved into the
 // dx rows ih with (ih + pad_h) % 2 == RH: the inverse of the stride-2 copy_into_padded.
-template <class T, int K, int RH>
+// Every element of those rows is written once (Accumulate: added to).
+template <class T, int K, int RH, bool Accumulate>
 void dx_s2_rows(const ConvShape& s, const T* w, const T* dyp, const PadLayout& L, int64_t mh,
                 T* ph0, T* ph1, T* dx) {
   dx_s2_phase<T, K, RH, 0>(w, dyp, L, mh, ph0);
@@ -58,8 +61,11 @@ void dx_s2_rows(const ConvShape& s, const T* w, const T* dyp, const PadLayout& L
   for (int64_t ih = ((RH - s.pad_h) % 2 + 2) % 2; ih < s.in_h; ih += 2) {
     int64_t m = (ih + s.pad_h) / 2;
     T* d = dx + ih * s.in_w;
-    merge_pairs_add(even_src + m * L.pitch, odd_src + m * L.pitch, half, d);
-    if (s.in_w % 2) d[s.in_w - 1] += even_src[m * L.pitch + half];
+    merge_pairs<Accumulate>(even_src + m * L.pitch, odd_src + m * L.pitch, half, d);
+    if (s.in_w % 2) {
+      const T last = even_src[m * L.pitch + half];
+      d[s.in_w - 1] = Accumulate ? d[s.in_w - 1] + last : last;
+    }
   }
 }
 
@@ -110,6 +116,9 @@ struct Direct {
   }
 
   static void forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
+    if constexpr (S == 2)
+      if (depthwise_stride2::applies<T, K>(s))
+        return depthwise_stride2::forward<T, K>(s, x, w, bias, y);
     int64_t planes = s.batch * s.in_channels, in_size = s.in_h * s.in_w;
     int64_t out_size = s.out_h * s.out_w;
     Plan P = plan(s);
@@ -140,8 +149,9 @@ struct Direct {
     });
   }
 
-  // One plane: dx (+)= its input gradient, dw_part (+)= its weight gradient (either may be
-  // null); w is this channel's kernel.
+  // One plane: dx (+)= its input gradient (AccumulateDx: +=, else =), dw_part += its weight
+  // gradient (either may be null); w is this channel's kernel.
+  template <bool AccumulateDx>
   static void backward_plane(const ConvShape& s, const Plan& P, const T* x, const T* w,
                              const T* dy, T* dx, T* dw_part, Scratch<T>& sc) {
     const PadLayout& L = P.dy;
@@ -151,19 +161,19 @@ struct Direct {
       T wf[K * K];
       for (int t = 0; t < K * K; ++t) wf[t] = w[K * K - 1 - t];
       const T* from = dyp + s.pad_h * L.pitch + s.pad_w;
-      // Where the bands tile dx exactly they add straight into it (as the forward stores into
-      // y); otherwise into a buffer, whose rows are then added to dx.
+      // Where the bands tile dx exactly they go straight into it (as the forward stores into
+      // y); otherwise into a buffer, whose rows are then copied or added to dx.
       if (P.dx_direct) {
-        corr_bands<T, K, 1, true>(from, L, wf, T(0), dx, s.in_w, s.in_h, s.in_w);
+        corr_bands<T, K, 1, AccumulateDx>(from, L, wf, T(0), dx, s.in_w, s.in_h, s.in_w);
         return finish_dw(s, P, x, dyp, dw_part, sc);
       }
       T* tmp = zeroed(sc.tmp, P.n_dx);
       corr_bands<T, K, 1>(from, L, wf, T(0), tmp, L.pitch, s.in_h, s.in_w);
-      crop_rows<T, true>(tmp, L.pitch, s.in_h, s.in_w, dx);
+      crop_rows<T, AccumulateDx>(tmp, L.pitch, s.in_h, s.in_w, dx);
     } else if (dx) {
       T* ph0 = zeroed(sc.tmp, 2 * P.n_dx);
-      dx_s2_rows<T, K, 0>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
-      dx_s2_rows<T, K, 1>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
+      dx_s2_rows<T, K, 0, AccumulateDx>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
+      dx_s2_rows<T, K, 1, AccumulateDx>(s, w, dyp, L, P.mh, ph0, ph0 + P.n_dx, dx);
     }
     finish_dw(s, P, x, dyp, dw_part, sc);
   }
@@ -222,13 +232,15 @@ struct Generic {
     });
   }
 
+  template <bool AccumulateDx>
   static void backward_plane(const ConvShape& s, const PadLayout& L, const T* x, const T* w,
                              const T* dy, T* dx, T* dw_part, Scratch<T>& sc) {
-    if (dx) backward_dx(s, L, w, dy, dx, sc);
+    if (dx) backward_dx<AccumulateDx>(s, L, w, dy, dx, sc);
     if (dw_part) backward_dw(s, L, x, dy, sc, dw_part);
   }
 
-  // Scatters dy into a padded gradient plane, then adds its interior to dx.
+  // Scatters dy into a padded gradient plane, then adds (or copies) its interior to dx.
+  template <bool AccumulateDx>
   static void backward_dx(const ConvShape& s, const PadLayout& L, const T* w, const T* dy, T* dx,
                           Scratch<T>& sc) {
     std::vector<T>& dxp = sc.tmp;
@@ -246,7 +258,7 @@ struct Generic {
       const T* src = dxp.data() + (ih + s.pad_h) * L.pitch + s.pad_w;
       T* dst = dx + ih * s.in_w;
 #pragma omp simd
-      for (int64_t iw = 0; iw < s.in_w; ++iw) dst[iw] += src[iw];
+      for (int64_t iw = 0; iw < s.in_w; ++iw) dst[iw] = AccumulateDx ? dst[iw] + src[iw] : src[iw];
     }
   }
 
@@ -286,7 +298,7 @@ void add_partials(const ConvShape& s, const std::vector<T>& partials, T* dw, T* 
 // (taps + 1 values); the partials are then summed over the batch in index order. So dx, dw
 // and dbias are identical for every thread count and schedule. (Walking by channel instead,
 // one thread per channel, jumps C*H*W elements between planes and ran at half the speed.)
-template <class T, class Kernels>
+template <class T, class Kernels, bool AccumulateDx>
 void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
                        T* dbias) {
   int64_t in_size = s.in_h * s.in_w, out_size = s.out_h * s.out_w;
@@ -300,7 +312,7 @@ void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, 
       const T* dy_plane = dy + p * out_size;
       T* part = partials.empty() ? nullptr : partials.data() + p * stride;
       if (dx || dw)
-        Kernels::backward_plane(s, plan, x + p * in_size, w + c * taps, dy_plane,
+        Kernels::template backward_plane<AccumulateDx>(s, plan, x + p * in_size, w + c * taps, dy_plane,
                                 dx ? dx + p * in_size : nullptr, dw ? part : nullptr, scratch);
       if (dbias) part[taps] = plane_sum(dy_plane, out_size);
     }
@@ -310,12 +322,16 @@ void backward_by_plane(const ConvShape& s, const T* x, const T* w, const T* dy, 
 
 // Backward of the channel kernels (ops/depthwise_channels.h), with the same partials.
 template <class T>
-void backward_by_channels(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx, T* dw,
-                          T* dbias) {
+void backward_by_channels(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx,
+                          GradWrite dx_write, T* dw, T* dbias) {
   int64_t planes = s.batch * s.in_channels, stride = s.kernel_h * s.kernel_w + 1;
   std::vector<T> partials(dw || dbias ? planes * stride : 0, T(0));
-  depthwise_channels::backward(s, x, w, dy, dx, partials.data(), dw != nullptr,
-                               dbias != nullptr);
+  if (dx_write == GradWrite::Overwrite)
+    depthwise_channels::backward<false>(s, x, w, dy, dx, partials.data(), dw != nullptr,
+                                        dbias != nullptr);
+  else
+    depthwise_channels::backward<true>(s, x, w, dy, dx, partials.data(), dw != nullptr,
+                                       dbias != nullptr);
   add_partials(s, partials, dw, dbias);
 }
 
@@ -355,12 +371,16 @@ void depthwise_conv2d_forward(const ConvShape& s, const T* x, const T* w, const 
 
 template <class T>
 void depthwise_conv2d_backward(const ConvShape& s, const T* x, const T* w, const T* dy, T* dx,
-                               T* dw, T* dbias) {
+                               T* dw, T* dbias, GradWrite dx_write) {
   check_depthwise(s, "depthwise_conv2d_backward");
   if (!dx && !dw && !dbias) return;
-  if (depthwise_backward_by_channels<T>(s)) return backward_by_channels(s, x, w, dy, dx, dw, dbias);
+  if (depthwise_backward_by_channels<T>(s))
+    return backward_by_channels(s, x, w, dy, dx, dx_write, dw, dbias);
   dispatch<T>(s, [&](auto kernels) {
-    backward_by_plane<T, decltype(kernels)>(s, x, w, dy, dx, dw, dbias);
+    if (dx_write == GradWrite::Overwrite)
+      backward_by_plane<T, decltype(kernels), false>(s, x, w, dy, dx, dw, dbias);
+    else
+      backward_by_plane<T, decltype(kernels), true>(s, x, w, dy, dx, dw, dbias);
   });
 }
 
@@ -413,7 +433,7 @@ void depthwise_conv2d_backward_naive(const ConvShape& s, const T* x, const T* w,
   template bool depthwise_backward_by_channels<T>(const ConvShape&);                             \
   template void depthwise_conv2d_forward<T>(const ConvShape&, const T*, const T*, const T*, T*); \
   template void depthwise_conv2d_backward<T>(const ConvShape&, const T*, const T*, const T*, T*, \
-                                             T*, T*);                                            \
+                                             T*, T*, GradWrite);                                 \
   template void depthwise_conv2d_forward_naive<T>(const ConvShape&, const T*, const T*,          \
                                                   const T*, T*);                                 \
   template void depthwise_conv2d_backward_naive<T>(const ConvShape&, const T*, const T*,         \

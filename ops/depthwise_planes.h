@@ -117,23 +117,21 @@ void split_pairs(const T* __restrict src, int64_t half, T* __restrict even, T* _
       element);
 }
 
-// The reverse, accumulating: dst[2k] += even[k], dst[2k + 1] += odd[k] for k < half.
-template <class T>
-void merge_pairs_add(const T* __restrict even, const T* __restrict odd, int64_t half,
-                     T* __restrict dst) {
+// The reverse: dst[2k] = even[k], dst[2k + 1] = odd[k] for k < half (Accumulate: +=).
+template <bool Accumulate, class T>
+void merge_pairs(const T* __restrict even, const T* __restrict odd, int64_t half,
+                 T* __restrict dst) {
+  auto element = [&](int64_t k) PICONAS_DW_INLINE {
+    dst[2 * k] = Accumulate ? dst[2 * k] + even[k] : even[k];
+    dst[2 * k + 1] = Accumulate ? dst[2 * k + 1] + odd[k] : odd[k];
+  };
   for_row<kLanes<T> / 2, false>(
       half,
       [&]<int64_t B>(int64_t start) {
 #pragma omp simd
-        for (int64_t k = start; k < start + B; ++k) {
-          dst[2 * k] += even[k];
-          dst[2 * k + 1] += odd[k];
-        }
+        for (int64_t k = start; k < start + B; ++k) element(k);
       },
-      [&](int64_t k) {
-        dst[2 * k] += even[k];
-        dst[2 * k + 1] += odd[k];
-      });
+      element);
 }
 
 // Copies an h x w plane into its place in `out`. The border of `out` is never written, so a

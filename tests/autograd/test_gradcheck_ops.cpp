@@ -66,6 +66,20 @@ std::vector<GradCase> gradcheck_cases(ops::OpKind kind, Rng& rng) {
         cases.push_back({label, {random_variable(xs, rng), random_variable({channels, 1, k, k}, rng), b},
                          [params](const std::vector<Variable>& v) { return depthwise_conv2d(v[0], v[1], v[2], params); }});
       }
+      // x feeds two convolutions: the first backward writes its fresh gradient (Overwrite),
+      // the second adds to it (Accumulate); stride 2 on 6x6 with 16 channels takes the channel
+      // kernels, 3x3 stride 1 on 9x8 the plane kernels.
+      for (auto [label, xs, stride] : std::vector<std::tuple<std::string, Shape, int64_t>>{
+               {"x shared, plane kernels", {1, 2, 9, 8}, 1}, {"x shared, channel kernels", {1, 16, 6, 6}, 2}}) {
+        int64_t channels = xs[1];
+        ops::Conv2dParams params = conv_params(stride, 1, 1, channels);
+        cases.push_back({label, {random_variable(xs, rng), random_variable({channels, 1, 3, 3}, rng),
+                                 random_variable({channels, 1, 3, 3}, rng)},
+                         [params](const std::vector<Variable>& v) {
+                           return add(depthwise_conv2d(v[0], v[1], Variable(), params),
+                                      depthwise_conv2d(v[0], v[2], Variable(), params));
+                         }});
+      }
       break;
     case OpKind::Linear:
       cases.push_back({"bias", {random_variable({3, 5}, rng), random_variable({4, 5}, rng), random_variable({4}, rng)},

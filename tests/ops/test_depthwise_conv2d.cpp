@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -80,6 +82,24 @@ void check_against_naive(const ConvShape& s, bool with_bias, uint64_t seed) {
   depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), nullptr, dw_only.data(), nullptr);
   CHECK(max_rel_diff(dx_only, dx_ref) < tol);
   CHECK(max_rel_diff(dw_only, dw_ref) < tol_sum);
+
+  // Overwrite: dx starts as NaN and must come out as the bits of accumulating into zeros, with
+  // and without dw; dw still accumulates.
+  std::vector<T> dx_zero(nx, T(0)), dx_naive(nx, T(0));
+  depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), dx_zero.data(), nullptr, nullptr);
+  depthwise_conv2d_backward_naive<T>(s, x.data(), w.data(), dy.data(), dx_naive.data(), nullptr,
+                                     nullptr);
+  CHECK(max_rel_diff(dx_zero, dx_naive) < tol);
+  std::vector<T> dx_over(nx, std::numeric_limits<T>::quiet_NaN());
+  auto dw_over = dw0;
+  depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), dx_over.data(), nullptr, nullptr,
+                               GradWrite::Overwrite);
+  CHECK(std::memcmp(dx_over.data(), dx_zero.data(), dx_zero.size() * sizeof(T)) == 0);
+  std::fill(dx_over.begin(), dx_over.end(), std::numeric_limits<T>::quiet_NaN());
+  depthwise_conv2d_backward<T>(s, x.data(), w.data(), dy.data(), dx_over.data(), dw_over.data(),
+                               nullptr, GradWrite::Overwrite);
+  CHECK(std::memcmp(dx_over.data(), dx_zero.data(), dx_zero.size() * sizeof(T)) == 0);
+  CHECK(dw_over == dw_only);
 }
 
 // Sets the thread count for one scope. The boundary sweeps run on one thread: they make
@@ -264,6 +284,50 @@ TEST_CASE("depthwise: small-plane channel kernels, mbv2-bench shapes and dbias a
   }
 }
 
+TEST_CASE("depthwise: channel kernels give the plane kernels' y and dx bits") {
+  // 16 channels (a multiple of every register's lanes) take the channel kernels; each channel
+  // alone takes the plane kernels. Shapes of mbv2-bench (6x6 and 3x3, stride 1 and 2) and
+  // other pads and sizes, for the padded 3x3 loops and the index tables.
+  ThreadCount one_thread(1);
+  uint64_t seed = 800;
+  for (DwCase c : {DwCase{2, 16, 6, 6, 3, 1, 1, 1}, DwCase{2, 16, 6, 6, 3, 2, 1, 1},
+                   DwCase{1, 16, 3, 3, 3, 1, 1, 1}, DwCase{1, 16, 5, 6, 3, 1, 0, 1},
+                   DwCase{1, 16, 4, 5, 3, 1, 2, 1}, DwCase{1, 16, 5, 4, 3, 2, 2, 1},
+                   DwCase{1, 16, 4, 4, 5, 1, 2, 1}, DwCase{1, 16, 3, 3, 3, 1, 1, 2}}) {
+    CAPTURE(c.h);
+    CAPTURE(c.stride);
+    CAPTURE(c.pad);
+    ConvShape s = dw_shape(c);
+    REQUIRE(depthwise_backward_by_channels<float>(s));
+    Rng rng(++seed);
+    int64_t in_size = c.h * c.w, out_size = s.out_h * s.out_w, taps = c.k * c.k;
+    auto x = random_vector<float>(c.batch * c.channels * in_size, rng);
+    auto w = random_vector<float>(c.channels * taps, rng);
+    auto b = random_vector<float>(c.channels, rng);
+    auto dy = random_vector<float>(c.batch * c.channels * out_size, rng);
+    std::vector<float> y(dy.size()), dx(x.size());
+    depthwise_conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+    depthwise_conv2d_backward<float>(s, x.data(), w.data(), dy.data(), dx.data(), nullptr,
+                                     nullptr, GradWrite::Overwrite);
+    DwCase one = c;
+    one.batch = one.channels = 1;
+    ConvShape s1 = dw_shape(one);
+    REQUIRE_FALSE(depthwise_backward_by_channels<float>(s1));
+    for (int64_t n = 0; n < c.batch; ++n)
+      for (int64_t ch = 0; ch < c.channels; ++ch) {
+        const int64_t plane = n * c.channels + ch;
+        std::vector<float> y1(out_size), dx1(in_size, 0.f);
+        depthwise_conv2d_forward(s1, x.data() + plane * in_size, w.data() + ch * taps, &b[ch],
+                                 y1.data());
+        depthwise_conv2d_backward<float>(s1, x.data() + plane * in_size, w.data() + ch * taps,
+                                         dy.data() + plane * out_size, dx1.data(), nullptr,
+                                         nullptr);
+        CHECK(std::memcmp(y1.data(), y.data() + plane * out_size, out_size * sizeof(float)) == 0);
+        CHECK(std::memcmp(dx1.data(), dx.data() + plane * in_size, in_size * sizeof(float)) == 0);
+      }
+  }
+}
+
 TEST_CASE("depthwise: stride-1 dx added straight into dx (whole and half register rests)") {
   // Planes whose bands tile dx exactly: 24 and 12 columns end in a half-register pass on
   // AVX-512 and AVX2 respectively (row pairs for 5x5 and 7x7), 16 and 32 in whole registers.
@@ -273,6 +337,44 @@ TEST_CASE("depthwise: stride-1 dx added straight into dx (whole and half registe
   cases.push_back({1, 2, 24, 24, 3, 1, 1, 1});
   sweep<float>(cases);
   sweep<double>(cases);
+}
+
+// The stride-2 forward straight from the input rows (ops/depthwise_stride2.h, pad k/2) sums
+// bias, then the taps in row-major order like the naive loop (adding w * 0 for the padding,
+// which leaves random sums unchanged): the same bits. Odd and even sizes (tails of half and
+// quarter registers, loads reaching into the neighbouring planes or past the tensor), several
+// registers of output columns, batch 1 and 32, 1 to 3 threads; other pads take the
+// padded-plane path, as do 130-wide rows on AVX2 (more registers of columns than it keeps).
+TEST_CASE("depthwise: stride-2 forward from the input rows equals naive bit for bit") {
+  uint64_t seed = 1200;
+  for (int threads : {1, 2, 3}) {
+    ThreadCount thread_count(threads);
+    for (int64_t k : {3, 5, 7})
+      for (int64_t width : {1, 2, 5, 6, 12, 13, 23, 24, 33, 48, 130})
+        for (int64_t batch : {1, 32}) {
+          if (batch == 32 && width > 48) continue;
+          const int64_t height = width == 130 ? 3 : width % 5 + 6;
+          const DwCase c{batch, width % 2 ? 3 : 2, height, width, k, 2, k / 2, 1};
+          CAPTURE(threads);
+          CAPTURE(k);
+          CAPTURE(width);
+          CAPTURE(batch);
+          const ConvShape s = dw_shape(c);
+          Rng rng(++seed);
+          const int64_t nx = s.batch * s.in_channels * s.in_h * s.in_w;
+          const int64_t ny = s.batch * s.out_channels * s.out_h * s.out_w;
+          auto run = [&]<class T>(T) {
+            auto x = random_vector<T>(nx, rng), w = random_vector<T>(s.out_channels * k * k, rng);
+            auto b = random_vector<T>(s.out_channels, rng);
+            std::vector<T> y(ny, T(7)), y_ref(ny, T(-7));
+            depthwise_conv2d_forward(s, x.data(), w.data(), b.data(), y.data());
+            depthwise_conv2d_forward_naive(s, x.data(), w.data(), b.data(), y_ref.data());
+            CHECK(y == y_ref);
+          };
+          run(float{});
+          run(double{});
+        }
+  }
 }
 
 TEST_CASE("depthwise: 2 threads match naive") {
