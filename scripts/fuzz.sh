@@ -11,7 +11,7 @@ seconds="${FUZZ_SECONDS:-20}"
 jobs="${FUZZ_JOBS:-2}"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS_RELEASE="-O1 -gline-tables-only" -DCMAKE_C_FLAGS_RELEASE="-O1 -gline-tables-only" \
-  -DPICONAS_FUZZ=ON -DPICONAS_OPENMP=OFF -DPICONAS_BENCH=OFF \
+  -DPICONAS_FUZZ=ON -DPICONAS_OPENMP=OFF -DPICONAS_BENCH=OFF -DCMAKE_UNITY_BUILD=ON \
   -DPICONAS_FUZZ_SECONDS="$seconds" >/dev/null
 cmake --build build-fuzz -j"$jobs" --target fuzz_all
 ctest --test-dir build-fuzz -R '^fuzz_' --output-on-failure -j"$jobs"
