@@ -37,8 +37,9 @@ For every seed:
        r12f  mean rank of rung 1 and rung 2;  r1f_pair  mean rank of rung 1 and its seed + 1000
        retest (with --rung-repeat r1f);  r2f_extrap  rung 2 + (rung 2 - rung 1);
        r1f_blend, r2f_blend  the mean of the rung accuracy and its ridge fit on the size features.
-  Noise: the run's pick and the largest network are trained again with seed + 1000 (the noise of
-  G itself); and the standard deviation over seeds of each pick's margin over the median. From
+  Noise: the run's pick and the largest network are trained again --repeat times, with seed +
+  1000, seed + 2000, ... (the noise of G itself; the picks' `mean` G averages every training);
+  and the standard deviation over seeds of each pick's margin over the median. From
   every such pair of a seed and G's spread over the sample: G's reliability (the expected
   Spearman of G with G trained again) and its square root, the noise ceiling of any ranking.
   Cost: CPU seconds of the run's search + shortlist against the estimated CPU seconds of the
@@ -65,6 +66,7 @@ import json
 import math
 import os
 import random
+import shlex
 import statistics
 import subprocess
 import sys
@@ -387,9 +389,15 @@ def variants(args):
 
 
 def pick_folder(base, kind, arch):
-    """Trainings of a run's pick live under full/ (repeat/ for seed + 1000), named by the
-    architecture, so variants that pick the same network share one training."""
+    """Trainings of a run's pick live under full/ (repeat/ for seed + 1000, repeat<k>/ for seed +
+    k * 1000), named by the architecture, so variants that pick the same network share one
+    training."""
     return os.path.join(base, kind, "pick_" + hashlib.sha1(arch.encode()).hexdigest()[:12])
+
+
+def repeat_kinds(args):
+    """[(folder kind, seed offset)] of the --repeat extra trainings of a pick."""
+    return [("repeat" if k == 1 else "repeat%d" % k, 1000 * k) for k in range(1, args.repeat + 1)]
 
 
 def study_seed(args, seed):
@@ -422,9 +430,10 @@ def study_seed(args, seed):
                     base, "r%d_val%d_seed%d" % (images, args.val_images, seed + 1000), str(i)), 0.2,
                     args.val_images)
     largest = max(range(len(rows)), key=lambda i: rows[i]["params"])
-    if args.repeat:
-        jobs[("repeat", "largest")] = (rows[largest]["text"], seed + 1000, args.epochs, args.limit,
-                                       os.path.join(base, "repeat", "largest"), 1.0)
+    for kind, offset in repeat_kinds(args):  # keyed by architecture: a larger sample may
+        arch = rows[largest]["text"]           # have another largest network
+        jobs[(kind, arch)] = (arch, seed + offset, args.epochs, args.limit,
+                              pick_folder(base, kind, arch), 1.0)
     # Order: the runs, the trainings of their picks as soon as a run is done (with the sample's
     # largest network), then network by network of the sample its ground truth, rungs and rung
     # retests (so a study stopped early has whole rows for its first networks), then the
@@ -432,7 +441,7 @@ def study_seed(args, seed):
     def priority(key):
         if key == ("G", largest):
             return 1
-        return 6 if key[0] == "repeat" else 2 + key[1] / (len(rows) + 1)
+        return 6 if key[0].startswith("repeat") else 2 + key[1] / (len(rows) + 1)
     scheduler = Scheduler(args.jobs)
 
     def run_then_picks(name, run_args):
@@ -440,8 +449,7 @@ def study_seed(args, seed):
         if p is None:
             return None
         wanted = [("full", seed, p["arch"]), ("full", seed, p["largest_arch"])]
-        if args.repeat:
-            wanted.append(("repeat", seed + 1000, p["arch"]))
+        wanted += [(kind, seed + offset, p["arch"]) for kind, offset in repeat_kinds(args)]
         for kind, train_seed, arch in wanted:
             scheduler.submit(1 if kind == "full" else 6, (kind, arch), train, args, arch,
                              train_seed, args.epochs, args.limit, pick_folder(base, kind, arch), 1.0)
@@ -551,15 +559,20 @@ def study_seed(args, seed):
                           "std": statistics.pstdev(values)}
     # Noise of G: every training repeated with seed + 1000 (the picks, the largest network)
     # against its first training.
-    sample_largest = max(range(len(done_rows)), key=lambda i: done_rows[i]["params"])
     repeat_diffs = []
     for key, value in done.items():
         if key[0] != "repeat" or value is None:
             continue
-        first = (done_rows[sample_largest]["G"] if key[1] == "largest"
-                 else (done.get(("full", key[1])) or {}).get("test"))
+        first = (done.get(("full", key[1])) or {}).get("test")
+        if first is None:
+            first = next((r["G"] for r in done_rows if r["text"] == key[1]), None)
         if first is not None:
             repeat_diffs.append(value["test"] - first)
+
+    def trainings(arch, first):
+        """G of every training of arch: the first, then the --repeat ones that are done."""
+        return [first] + [done[(kind, arch)]["test"] for kind, _ in repeat_kinds(args)
+                          if done.get((kind, arch)) is not None]
     common = {"seed": seed, "networks": n, "correlation": correlation, "rung_noise": noise,
               "rung_retest": retest, "g_noise": g_reliability(G, repeat_diffs),
               "median_G": statistics.median(G), "mean_G": statistics.fmean(G),
@@ -572,14 +585,16 @@ def study_seed(args, seed):
             continue
         full_cpu = trained["cpu"] / (args.epochs * args.limit) * args.full_epochs * args.full_images
         repeat = {k: done[key]["test"] for k, key in (("run", ("repeat", p["arch"])),
-                                                      ("largest", ("repeat", "largest")))
+                                                      ("largest", ("repeat", rows[largest]["text"])))
                   if done.get(key) is not None}
+        every = {"run": trainings(p["arch"], trained["test"]),
+                 "largest": trainings(rows[largest]["text"], picks["largest"])}
         out[name] = {**common, "variant": name,
                      "picks": {"largest": picks["largest"],
                                "largest_search": (done.get(("full", p["largest_arch"])) or nan)["test"],
                                "proxy": picks["proxy"], "run": trained["test"],
                                **{k: v for k, v in picks.items() if k not in ("largest", "proxy")}},
-                     "repeat": repeat,
+                     "repeat": repeat, "trainings": every,
                      "run": {**p, "params": next((r["params"] for r in rows
                                                   if r["text"] == p["arch"]), None),
                              "full_training_cpu_estimate": full_cpu}}
@@ -625,7 +640,7 @@ def write_plot(path, results, panels=PANELS):
 def write_report(args, results, name):
     keys = list(results[0]["correlation"])
     lines = ["# Search-quality study", "",
-             "Command: `python3 bench/search_quality.py %s`" % " ".join(sys.argv[1:]), "",
+             "Command: `python3 bench/search_quality.py %s`" % shlex.join(sys.argv[1:]), "",
              "Variant `%s`: `piconas run --stop-after shortlist %s`" % (name, results[0]["run"]["args"]),
              "", "Ground truth G: test accuracy after %d epoch(s) on %d training images." %
              (args.epochs, args.limit), "",
@@ -729,8 +744,8 @@ def main():
                    help="1: also train the sample at the rungs with the 10 %% hold-out (the default "
                         "shortlist's ranking, columns r1_*, r2_*); 0: skip them")
     p.add_argument("--repeat", type=int, default=1,
-                   help="1: train the run's pick and the largest network again with seed + 1000 "
-                        "(noise of G); 0: skip")
+                   help="N: train the run's pick and the largest network N times more, with seed + "
+                        "1000, ..., seed + N * 1000 (noise of G; the groups' mean G); 0: skip")
     p.add_argument("--rung-repeat", default="",
                    help="with --val-images: rungs (r1f, r2f, comma-separated) trained again with "
                         "seed + 1000 to measure the noise of their ranking")
