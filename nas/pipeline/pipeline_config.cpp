@@ -128,7 +128,7 @@ void visit_fields(Config& c, F&& f) {
   f("top_k", c.search.top_k, "search candidates trained briefly to pick the winner");
   f("shortlist_largest", c.shortlist_largest, "shortlist also the N feasible search draws with the most shortlist_largest_by, beyond the top_k (0: none)");
   f("shortlist_largest_by", c.shortlist_largest_by, "size of shortlist_largest: params | macs");
-  f("shortlist_largest_from", c.shortlist_largest_from, "draws shortlist_largest ranks: all (the whole search) | initial (the initial population: uniform feasible draws; rea, freerea)");
+  f("shortlist_largest_from", c.shortlist_largest_from, "draws shortlist_largest ranks: all (the whole search) | initial (the uniform draws before the search steers: rea and freerea's initial population, every random draw, rl's first batch)");
   f("shortlist_per_family", c.shortlist_per_family, "top_k with at most N per family (block count, strides and widths; 0: no limit)");
   f("halving_eta", c.halving_eta, "successive halving of the shortlist: keep 1/eta per rung (2..16; 0: off, one rung)");
   f("halving_images", c.halving_images, "successive halving: training images per candidate in the first rung (x eta per rung)");
@@ -378,10 +378,6 @@ void check_pipeline_config(const PipelineConfig& c) {
   } catch (const Error& e) {
     throw Error(std::string("config key 'shortlist_largest_from': ") + e.what());
   }
-  PICONAS_CHECK(c.shortlist_largest_from == "all" || c.search.strategy == search::StrategyKind::Rea ||
-                    c.search.strategy == search::StrategyKind::FreeRea,
-                "config key 'shortlist_largest_from' 'initial' needs strategy rea or freerea (an initial population), got strategy '"
-                    << search::strategy_name(c.search.strategy) << "'");
   PICONAS_CHECK(c.halving_eta == 0 || (c.halving_eta >= 2 && c.halving_eta <= 16),
                 "config key 'halving_eta' must be 0 (off) or in 2..16, got " << c.halving_eta);
   positive("halving_images", c.halving_images);

@@ -155,8 +155,8 @@ json write_run_report(const PipelineConfig& c, const std::map<Stage, json>& resu
          (c.shortlist_per_family > 0
               ? " with at most " + std::to_string(c.shortlist_per_family) + " per family (shortlist_per_family)"
               : std::string()) +
-         (by_size > 0 ? ", then the " + std::to_string(by_size) + " largest feasible draws" +
-                            (c.shortlist_largest_from == "initial" ? " of the initial population" : "") +
+         (by_size > 0 ? ", then the " + std::to_string(by_size) + " largest feasible " +
+                            (c.shortlist_largest_from == "initial" ? "initial (uniform) draws" : "draws") +
                             " by " + c.shortlist_largest_by + " (shortlist_largest)"
                       : std::string()) +
          " (history.csv and best.json in the search directory are byte-identical to the command's):");

@@ -41,6 +41,7 @@ pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::st
   c.search.population = 4;
   c.search.sample_size = 2;
   c.search.top_k = 2;
+  c.shortlist_largest = 0;  // the aggregate's top_k only; the size-aware shortlist: its tests below
   c.halving_eta = 0;  // the one-rung shortlist; successive halving: the test below
   c.shortlist_epochs = 1;
   c.shortlist_limit = 0;
@@ -320,6 +321,7 @@ TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasi
   a.search.steps = 8;
   a.search.top_k = 2;
   a.shortlist_largest = 2;
+  a.shortlist_largest_from = "all";  // every draw of the search; initial: the test below
   pipeline::apply_text(a, "in_place", "off");  // the search plans memory with the export's options
   pipeline::RunControl stop;
   stop.stop_after = pipeline::Stage::Search;
@@ -402,6 +404,20 @@ TEST_CASE("piconas run with shortlist_largest_from initial: the largest of the i
   c.search.top_k = 1;
   REQUIRE(pipeline::run_pipeline(c, stop).stages.size() == 1);
   CHECK(read_file(a.out + "/search/history.csv") != read_file(c.out + "/search/history.csv"));
+  // random: every draw is uniform, so initial ranks the same draws as all.
+  std::vector<nlohmann::json> random_candidates;
+  for (const char* from : {"initial", "all"}) {
+    pipeline::PipelineConfig r = tiny_config(root, std::string("random_") + from, 0);
+    r.search.steps = 8;
+    r.search.top_k = 1;
+    r.shortlist_largest = 2;
+    pipeline::apply_text(r, "strategy", "random");
+    pipeline::apply_text(r, "shortlist_largest_from", from);
+    REQUIRE(pipeline::run_pipeline(r, stop).stages.size() == 1);
+    random_candidates.push_back(stage_json(r, pipeline::Stage::Search)["candidates"]);
+  }
+  REQUIRE(random_candidates[0].size() >= 2);
+  CHECK(random_candidates[0] == random_candidates[1]);
 }
 
 TEST_CASE("piconas run with shortlist_per_family 1: the best draw of each of the top families") {

@@ -458,7 +458,7 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
 TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halving cost counts them") {
   pipeline::PipelineConfig c;
   c.out = "runs/x";
-  CHECK(c.shortlist_largest == 0);  // the default shortlist: the aggregate's top_k only
+  CHECK(c.shortlist_largest == 3);  // the default shortlist: the aggregate's top_k and 3 largest
   c.shortlist_largest = -1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest'"), Error);
   c.shortlist_largest = pipeline::kMaxShortlist - c.search.top_k + 1;
@@ -483,17 +483,20 @@ TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halvin
 TEST_CASE("pipeline config: shortlist_largest_from is checked and stored; search_seed seeds the search only") {
   pipeline::PipelineConfig c;
   c.out = "runs/x";
-  CHECK(c.shortlist_largest_from == "all");  // the default: every draw of the search
+  // The default: the 3 largest of the uniform draws made before the search steers.
+  CHECK(c.shortlist_largest == 3);
+  CHECK(c.shortlist_largest_from == "initial");
   check_pipeline_config(c);
   pipeline::apply_text(c, "shortlist_largest_from", "first");
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest_from'"), Error);
-  pipeline::apply_text(c, "shortlist_largest_from", "initial");
-  check_pipeline_config(c);  // freerea, the default strategy, has an initial population
-  pipeline::apply_text(c, "strategy", "random");
-  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest_from' 'initial' needs strategy"),
-                       Error);
-  pipeline::apply_text(c, "strategy", "rea");
+  pipeline::apply_text(c, "shortlist_largest_from", "all");
   check_pipeline_config(c);
+  CHECK(pipeline::config_to_json(c).at("shortlist_largest_from") == "all");
+  pipeline::apply_text(c, "shortlist_largest_from", "initial");
+  for (const char* strategy : {"random", "rea", "rl", "freerea"}) {  // every strategy has initial draws
+    pipeline::apply_text(c, "strategy", strategy);
+    check_pipeline_config(c);
+  }
   CHECK(pipeline::config_to_json(c).at("shortlist_largest_from") == "initial");
 
   CHECK(c.search_seed == 0);

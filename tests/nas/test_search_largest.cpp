@@ -35,23 +35,23 @@ TEST_CASE(
     "largest_feasible: most params first, feasible only, one per text, top excluded, ties to the "
     "earlier") {
   const auto h = history();
-  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Params, search::DrawSet::All) ==
+  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Params, search::DrawSet::All, 0) ==
         std::vector<int64_t>{2, 5, 3});
-  CHECK(search::largest_feasible(h, {6}, 1, search::SizeKey::Params, search::DrawSet::All) == std::vector<int64_t>{2});
+  CHECK(search::largest_feasible(h, {6}, 1, search::SizeKey::Params, search::DrawSet::All, 0) == std::vector<int64_t>{2});
   // Only four distinct feasible texts outside the top: fewer than asked.
-  CHECK(search::largest_feasible(h, {6}, 10, search::SizeKey::Params, search::DrawSet::All) ==
+  CHECK(search::largest_feasible(h, {6}, 10, search::SizeKey::Params, search::DrawSet::All, 0) ==
         std::vector<int64_t>{2, 5, 3, 0});
-  CHECK(search::largest_feasible(h, {6}, 0, search::SizeKey::Params, search::DrawSet::All).empty());
+  CHECK(search::largest_feasible(h, {6}, 0, search::SizeKey::Params, search::DrawSet::All, 0).empty());
   // Excluding by text: the top's row 2 also excludes the other draw of "c" (row 4).
-  CHECK(search::largest_feasible(h, {2}, 2, search::SizeKey::Params, search::DrawSet::All) == std::vector<int64_t>{6, 5});
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::All) == std::vector<int64_t>{6, 2});
+  CHECK(search::largest_feasible(h, {2}, 2, search::SizeKey::Params, search::DrawSet::All, 0) == std::vector<int64_t>{6, 5});
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::All, 0) == std::vector<int64_t>{6, 2});
 }
 
 TEST_CASE("largest_feasible: by MACs") {
   const auto h = history();
-  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Macs, search::DrawSet::All) ==
+  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Macs, search::DrawSet::All, 0) ==
         std::vector<int64_t>{0, 3, 2});
-  CHECK(search::largest_feasible(h, {0, 3}, 2, search::SizeKey::Macs, search::DrawSet::All) ==
+  CHECK(search::largest_feasible(h, {0, 3}, 2, search::SizeKey::Macs, search::DrawSet::All, 0) ==
         std::vector<int64_t>{2, 5});
 }
 
@@ -61,15 +61,32 @@ TEST_CASE("largest_feasible: from the initial population (generation 0) only") {
       entry("a", 50, 900, true, 0),  entry("b", 300, 100, false, 0), entry("c", 200, 500, true, 0),
       entry("d", 120, 800, true, 0), entry("e", 250, 50, true, 1),   entry("c", 200, 500, true, 2),
       entry("f", 400, 10, true, 3)};
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::Initial) ==
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::Initial, 0) ==
         std::vector<int64_t>{2, 3});
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::All) ==
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::All, 0) ==
         std::vector<int64_t>{6, 4});
   // A later draw of an initial text excludes it too (by text), and fewer than asked remain.
-  CHECK(search::largest_feasible(h, {5}, 5, search::SizeKey::Params, search::DrawSet::Initial) ==
+  CHECK(search::largest_feasible(h, {5}, 5, search::SizeKey::Params, search::DrawSet::Initial, 0) ==
         std::vector<int64_t>{3, 0});
-  CHECK(search::largest_feasible(h, {}, 1, search::SizeKey::Macs, search::DrawSet::Initial) ==
+  CHECK(search::largest_feasible(h, {}, 1, search::SizeKey::Macs, search::DrawSet::Initial, 0) ==
         std::vector<int64_t>{0});
+}
+
+TEST_CASE("largest_feasible: the initial draws of random and rl (generation = 1-based position)") {
+  // Random and rl number their draws 1, 2, ...; rl's first batch (here 3) comes from its uniform
+  // initial policy, random's draws are all uniform.
+  const std::vector<search::HistoryEntry> h = {
+      entry("a", 50, 900, true, 1), entry("b", 300, 100, true, 2), entry("c", 200, 500, true, 3),
+      entry("d", 350, 800, true, 4), entry("e", 250, 50, true, 5)};
+  const int64_t rl = search::initial_generation_limit(search::StrategyKind::Rl, 3);
+  CHECK(rl == 3);
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::Initial, rl) ==
+        std::vector<int64_t>{1, 2});
+  const int64_t random = search::initial_generation_limit(search::StrategyKind::Random, 3);
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::Initial, random) ==
+        std::vector<int64_t>{3, 1});
+  CHECK(search::initial_generation_limit(search::StrategyKind::Rea, 3) == 0);
+  CHECK(search::initial_generation_limit(search::StrategyKind::FreeRea, 8) == 0);
 }
 
 TEST_CASE("largest_feasible: size keys parse, bad values are named") {
@@ -83,6 +100,6 @@ TEST_CASE("largest_feasible: size keys parse, bad values are named") {
   CHECK(std::string(search::size_key_name(search::SizeKey::Macs)) == "macs");
   CHECK(std::string(search::size_key_name(search::SizeKey::Params)) == "params");
   CHECK_THROWS_WITH_AS(search::parse_size_key("flops"), doctest::Contains("'flops'"), Error);
-  CHECK_THROWS_WITH_AS(search::largest_feasible(history(), {}, -1, search::SizeKey::Params, search::DrawSet::All),
+  CHECK_THROWS_WITH_AS(search::largest_feasible(history(), {}, -1, search::SizeKey::Params, search::DrawSet::All, 0),
                        doctest::Contains("count"), Error);
 }
