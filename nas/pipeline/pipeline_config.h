@@ -83,7 +83,7 @@ struct PipelineConfig {
   int shortlist_largest = 3;
   std::string shortlist_largest_by = "params";
   // all: shortlist_largest ranks every feasible draw of the search; initial: only the uniform
-  // draws made before the strategy steers (search::initial_generation_limit). The default, top 9
+  // draws made before the strategy steers (search::last_counted_generation). The default, top 9
   // plus the 3 largest initial draws, picked +0.31 points better than the top 9 alone over 24
   // paired searches (docs/search_quality.md, eighth study).
   std::string shortlist_largest_from = "initial";

@@ -342,8 +342,8 @@ json run_search_stage(StageContext& ctx) {
   std::vector<int64_t> shortlisted = top;
   const std::vector<int64_t> largest = search::largest_feasible(
       r.state.history, top, c.shortlist_largest, search::parse_size_key(c.shortlist_largest_by),
-      search::parse_draw_set(c.shortlist_largest_from),
-      search::initial_generation_limit(c.search.strategy, c.search.batch));
+      search::last_counted_generation(search::parse_draw_set(c.shortlist_largest_from), c.search.strategy,
+                                      c.search.batch));
   shortlisted.insert(shortlisted.end(), largest.begin(), largest.end());
   json candidates = json::array();
   for (size_t rank = 0; rank < shortlisted.size(); ++rank) {

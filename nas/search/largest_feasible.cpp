@@ -25,7 +25,8 @@ DrawSet parse_draw_set(const std::string& text) {
 
 const char* draw_set_name(DrawSet set) { return set == DrawSet::All ? "all" : "initial"; }
 
-int64_t initial_generation_limit(StrategyKind strategy, int64_t batch) {
+int64_t last_counted_generation(DrawSet from, StrategyKind strategy, int64_t batch) {
+  if (from == DrawSet::All) return std::numeric_limits<int64_t>::max();
   switch (strategy) {
     case StrategyKind::Rea:
     case StrategyKind::FreeRea:
@@ -35,12 +36,12 @@ int64_t initial_generation_limit(StrategyKind strategy, int64_t batch) {
     case StrategyKind::Rl:
       return batch;
   }
-  throw Error("initial_generation_limit: unknown strategy");
+  throw Error("last_counted_generation: unknown strategy");
 }
 
 std::vector<int64_t> largest_feasible(const std::vector<HistoryEntry>& history,
                                       const std::vector<int64_t>& exclude, int count, SizeKey by,
-                                      DrawSet from, int64_t initial_limit) {
+                                      int64_t last_generation) {
   PICONAS_CHECK(count >= 0, "largest_feasible: count must be >= 0, got " << count);
   std::set<std::string> taken;
   for (int64_t index : exclude) taken.insert(history.at(static_cast<size_t>(index)).candidate.text);
@@ -54,7 +55,7 @@ std::vector<int64_t> largest_feasible(const std::vector<HistoryEntry>& history,
   std::vector<int64_t> largest;
   for (size_t i : order) {
     if (static_cast<int>(largest.size()) == count) break;
-    if (!history[i].feasible || (from == DrawSet::Initial && history[i].generation > initial_limit)) continue;
+    if (!history[i].feasible || history[i].generation > last_generation) continue;
     if (!taken.insert(history[i].candidate.text).second) continue;
     largest.push_back(static_cast<int64_t>(i));
   }

@@ -15,7 +15,7 @@ namespace piconas::nas::search {
 enum class SizeKey { Params, Macs };
 
 // Which draws of the history count: every one, or only the initial ones: the uniform feasible
-// draws of the space made before the strategy steers the search (initial_generation_limit).
+// draws of the space made before the strategy steers the search (last_counted_generation).
 enum class DrawSet { All, Initial };
 
 // "params" | "macs"; Error naming the value otherwise.
@@ -25,18 +25,19 @@ const char* size_key_name(SizeKey key);
 DrawSet parse_draw_set(const std::string& text);
 const char* draw_set_name(DrawSet set);
 
-// The last generation of a strategy's initial draws: rea and freerea their initial population
-// (generation 0); random every draw (all are uniform); rl its first batch of `batch` draws
-// (generations 1..batch, drawn from the uniform initial policy).
-int64_t initial_generation_limit(StrategyKind strategy, int64_t batch);
+// The last generation whose draws `from` counts: every one (All), or the strategy's initial
+// draws (Initial): rea and freerea their initial population (generation 0); random every draw
+// (all are uniform); rl its first batch of `batch` draws (generations 1..batch, drawn from the
+// uniform initial policy).
+int64_t last_counted_generation(DrawSet from, StrategyKind strategy, int64_t batch);
 
 // History indices of the `count` feasible entries with the most params (or MACs), largest
 // first, ties to the earlier entry; one entry per text, and none whose text is the text of an
-// entry in `exclude` (history indices, e.g. the search's top); with DrawSet::Initial only
-// entries of generation <= initial_limit (initial_generation_limit). Fewer when the history has
-// fewer such entries. count >= 0.
+// entry in `exclude` (history indices, e.g. the search's top); only entries of generation <=
+// last_generation (last_counted_generation). Fewer when the history has fewer such entries.
+// count >= 0.
 std::vector<int64_t> largest_feasible(const std::vector<HistoryEntry>& history,
                                       const std::vector<int64_t>& exclude, int count, SizeKey by,
-                                      DrawSet from, int64_t initial_limit);
+                                      int64_t last_generation);
 
 }  // namespace piconas::nas::search

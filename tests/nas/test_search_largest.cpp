@@ -2,6 +2,8 @@
 // size-aware part of the `piconas run` shortlist.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "core/error.h"
 #include "nas/search/largest_feasible.h"
 
@@ -29,29 +31,32 @@ std::vector<search::HistoryEntry> history() {
           entry("f", 400, 10, true)};
 }
 
+// Every generation counts (DrawSet::All).
+constexpr int64_t kEvery = std::numeric_limits<int64_t>::max();
+
 }  // namespace
 
 TEST_CASE(
     "largest_feasible: most params first, feasible only, one per text, top excluded, ties to the "
     "earlier") {
   const auto h = history();
-  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Params, search::DrawSet::All, 0) ==
+  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Params, kEvery) ==
         std::vector<int64_t>{2, 5, 3});
-  CHECK(search::largest_feasible(h, {6}, 1, search::SizeKey::Params, search::DrawSet::All, 0) == std::vector<int64_t>{2});
+  CHECK(search::largest_feasible(h, {6}, 1, search::SizeKey::Params, kEvery) == std::vector<int64_t>{2});
   // Only four distinct feasible texts outside the top: fewer than asked.
-  CHECK(search::largest_feasible(h, {6}, 10, search::SizeKey::Params, search::DrawSet::All, 0) ==
+  CHECK(search::largest_feasible(h, {6}, 10, search::SizeKey::Params, kEvery) ==
         std::vector<int64_t>{2, 5, 3, 0});
-  CHECK(search::largest_feasible(h, {6}, 0, search::SizeKey::Params, search::DrawSet::All, 0).empty());
+  CHECK(search::largest_feasible(h, {6}, 0, search::SizeKey::Params, kEvery).empty());
   // Excluding by text: the top's row 2 also excludes the other draw of "c" (row 4).
-  CHECK(search::largest_feasible(h, {2}, 2, search::SizeKey::Params, search::DrawSet::All, 0) == std::vector<int64_t>{6, 5});
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::All, 0) == std::vector<int64_t>{6, 2});
+  CHECK(search::largest_feasible(h, {2}, 2, search::SizeKey::Params, kEvery) == std::vector<int64_t>{6, 5});
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, kEvery) == std::vector<int64_t>{6, 2});
 }
 
 TEST_CASE("largest_feasible: by MACs") {
   const auto h = history();
-  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Macs, search::DrawSet::All, 0) ==
+  CHECK(search::largest_feasible(h, {6}, 3, search::SizeKey::Macs, kEvery) ==
         std::vector<int64_t>{0, 3, 2});
-  CHECK(search::largest_feasible(h, {0, 3}, 2, search::SizeKey::Macs, search::DrawSet::All, 0) ==
+  CHECK(search::largest_feasible(h, {0, 3}, 2, search::SizeKey::Macs, kEvery) ==
         std::vector<int64_t>{2, 5});
 }
 
@@ -61,14 +66,14 @@ TEST_CASE("largest_feasible: from the initial population (generation 0) only") {
       entry("a", 50, 900, true, 0),  entry("b", 300, 100, false, 0), entry("c", 200, 500, true, 0),
       entry("d", 120, 800, true, 0), entry("e", 250, 50, true, 1),   entry("c", 200, 500, true, 2),
       entry("f", 400, 10, true, 3)};
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::Initial, 0) ==
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, 0) ==
         std::vector<int64_t>{2, 3});
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::All, 0) ==
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, kEvery) ==
         std::vector<int64_t>{6, 4});
   // A later draw of an initial text excludes it too (by text), and fewer than asked remain.
-  CHECK(search::largest_feasible(h, {5}, 5, search::SizeKey::Params, search::DrawSet::Initial, 0) ==
+  CHECK(search::largest_feasible(h, {5}, 5, search::SizeKey::Params, 0) ==
         std::vector<int64_t>{3, 0});
-  CHECK(search::largest_feasible(h, {}, 1, search::SizeKey::Macs, search::DrawSet::Initial, 0) ==
+  CHECK(search::largest_feasible(h, {}, 1, search::SizeKey::Macs, 0) ==
         std::vector<int64_t>{0});
 }
 
@@ -78,15 +83,19 @@ TEST_CASE("largest_feasible: the initial draws of random and rl (generation = 1-
   const std::vector<search::HistoryEntry> h = {
       entry("a", 50, 900, true, 1), entry("b", 300, 100, true, 2), entry("c", 200, 500, true, 3),
       entry("d", 350, 800, true, 4), entry("e", 250, 50, true, 5)};
-  const int64_t rl = search::initial_generation_limit(search::StrategyKind::Rl, 3);
+  const auto initial = [](search::StrategyKind strategy, int64_t batch) {
+    return search::last_counted_generation(search::DrawSet::Initial, strategy, batch);
+  };
+  const int64_t rl = initial(search::StrategyKind::Rl, 3);
   CHECK(rl == 3);
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::Initial, rl) ==
-        std::vector<int64_t>{1, 2});
-  const int64_t random = search::initial_generation_limit(search::StrategyKind::Random, 3);
-  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, search::DrawSet::Initial, random) ==
-        std::vector<int64_t>{3, 1});
-  CHECK(search::initial_generation_limit(search::StrategyKind::Rea, 3) == 0);
-  CHECK(search::initial_generation_limit(search::StrategyKind::FreeRea, 8) == 0);
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, rl) == std::vector<int64_t>{1, 2});
+  const int64_t random = initial(search::StrategyKind::Random, 3);
+  CHECK(search::largest_feasible(h, {}, 2, search::SizeKey::Params, random) == std::vector<int64_t>{3, 1});
+  CHECK(initial(search::StrategyKind::Rea, 3) == 0);
+  CHECK(initial(search::StrategyKind::FreeRea, 8) == 0);
+  for (search::StrategyKind strategy : {search::StrategyKind::Random, search::StrategyKind::Rea,
+                                        search::StrategyKind::FreeRea, search::StrategyKind::Rl})
+    CHECK(search::last_counted_generation(search::DrawSet::All, strategy, 3) == kEvery);
 }
 
 TEST_CASE("largest_feasible: size keys parse, bad values are named") {
@@ -100,6 +109,6 @@ TEST_CASE("largest_feasible: size keys parse, bad values are named") {
   CHECK(std::string(search::size_key_name(search::SizeKey::Macs)) == "macs");
   CHECK(std::string(search::size_key_name(search::SizeKey::Params)) == "params");
   CHECK_THROWS_WITH_AS(search::parse_size_key("flops"), doctest::Contains("'flops'"), Error);
-  CHECK_THROWS_WITH_AS(search::largest_feasible(history(), {}, -1, search::SizeKey::Params, search::DrawSet::All, 0),
+  CHECK_THROWS_WITH_AS(search::largest_feasible(history(), {}, -1, search::SizeKey::Params, kEvery),
                        doctest::Contains("count"), Error);
 }
