@@ -362,9 +362,12 @@ void check_pipeline_config(const PipelineConfig& c) {
   auto positive = [](const char* key, int64_t v) { PICONAS_CHECK(v > 0, "config key '" << key << "' must be positive, got " << v); };
   positive("trials", c.trials);
   PICONAS_CHECK(c.search.top_k <= kMaxShortlist, "config key 'top_k' must be <= " << kMaxShortlist << ", got " << c.search.top_k);
-  PICONAS_CHECK(c.shortlist_largest >= 0 && c.shortlist_largest <= kMaxShortlist - c.search.top_k,
-                "config key 'shortlist_largest' must be in 0.." << kMaxShortlist - c.search.top_k << " (top_k + it <= "
-                                                                << kMaxShortlist << "), got " << c.shortlist_largest);
+  PICONAS_CHECK(c.shortlist_largest >= 0 && c.shortlist_largest <= kMaxShortlist,
+                "config key 'shortlist_largest' must be in 0.." << kMaxShortlist << ", got " << c.shortlist_largest);
+  PICONAS_CHECK(c.search.top_k + c.shortlist_largest <= kMaxShortlist,
+                "config keys 'top_k' " << c.search.top_k << " and 'shortlist_largest' " << c.shortlist_largest
+                                       << " shortlist more than " << kMaxShortlist
+                                       << " candidates: lower one (shortlist_largest 0 shortlists the top_k alone)");
   PICONAS_CHECK(c.shortlist_per_family >= 0 && c.shortlist_per_family <= kMaxShortlist,
                 "config key 'shortlist_per_family' must be in 0.." << kMaxShortlist << " (0: no limit), got "
                                                                    << c.shortlist_per_family);

@@ -461,10 +461,20 @@ TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halvin
   CHECK(c.shortlist_largest == 3);  // the default shortlist: the aggregate's top_k and 3 largest
   c.shortlist_largest = -1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest'"), Error);
+  c.shortlist_largest = pipeline::kMaxShortlist + 1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest' must be in 0..1000"), Error);
   c.shortlist_largest = pipeline::kMaxShortlist - c.search.top_k + 1;
-  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest'"), Error);
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'top_k' 9 and 'shortlist_largest' 992"), Error);
   c.shortlist_largest = pipeline::kMaxShortlist - c.search.top_k;
   check_pipeline_config(c);
+  // top_k at its limit with the default shortlist_largest names both keys and the way out.
+  pipeline::PipelineConfig full;
+  full.out = "runs/x";
+  full.search.top_k = pipeline::kMaxShortlist;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(full), doctest::Contains("shortlist_largest 0 shortlists the top_k alone"),
+                       Error);
+  full.shortlist_largest = 0;
+  check_pipeline_config(full);
   c.shortlist_largest_by = "flops";
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest_by'"), Error);
   pipeline::apply_text(c, "shortlist_largest_by", "macs");
