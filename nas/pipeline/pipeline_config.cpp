@@ -135,7 +135,7 @@ void visit_fields(Config& c, F&& f) {
   f("halving_val_fraction", c.halving_val_fraction,
     "successive halving: part of each rung's subset held out to rank by (the rung still trains on its images)");
   f("halving_val_images", c.halving_val_images,
-    "successive halving: rank every rung on one fixed set of this many train-split images, disjoint from the rungs' training images (0: per-rung hold-out, halving_val_fraction)");
+    "successive halving: rank every rung on one fixed set of this many train-split images (at most a fifth of the split), disjoint from the rungs' training images (0: per-rung hold-out, halving_val_fraction)");
   f("shortlist_epochs", c.shortlist_epochs, "epochs of each shortlist training (halving_eta 0)");
   f("shortlist_limit", c.shortlist_limit, "training images of each shortlist training (halving_eta 0; 0: all)");
   f("epochs", c.train.epochs, "epochs of the winner's training");
@@ -392,7 +392,7 @@ void check_pipeline_config(const PipelineConfig& c) {
   PICONAS_CHECK(c.halving_val_images == 0 || c.halving_val_fraction == PipelineConfig{}.halving_val_fraction,
                 "config keys 'halving_val_images' " << c.halving_val_images << " and 'halving_val_fraction' "
                                                     << c.halving_val_fraction
-                                                    << " exclude each other (a fixed validation set or a held-out part of each rung)");
+                                                    << " exclude each other (a fixed validation set or a held-out part of each rung: halving_val_images 0 ranks on the held-out part)");
   if (c.halving_eta > 0) {
     int64_t cost = 0;
     try {

@@ -32,6 +32,7 @@ ScoringBatch load_scoring_batch(data::DatasetSpec spec, int images, uint64_t see
   batch.labels = b.labels;
   batch.input = {dataset.channels, dataset.height, dataset.width};
   batch.num_classes = dataset.num_classes;
+  batch.train_split_images = dataset.count;
   batch.description = std::string(name) + " train, " + std::to_string(images) + " images " +
                       shape3_str(batch.input) + ", " + std::to_string(batch.num_classes) + " classes";
   return batch;

@@ -22,6 +22,7 @@ struct ScoringBatch {
   Shape3 input;
   int num_classes = 0;
   std::string description;  // "fashion-mnist train, 64 images 1x28x28, 10 classes"
+  int64_t train_split_images = 0;  // the whole train split the batch was drawn from
 };
 
 // spec.split is ignored (the train split is used). Error when it has fewer than `images`.

@@ -50,6 +50,10 @@ train::TrainSettings train_settings(const PipelineConfig& c, const std::string& 
 train::TrainSettings shortlist_train_settings(const PipelineConfig& c, const std::string& arch,
                                               int64_t epochs, int64_t limit,
                                               const std::string& out_dir);
+// The fixed validation set of the shortlist's rungs for a train split of train_split_images:
+// halving_val_images, at most a fifth of the split (so a small data set still ranks on one
+// set and keeps four fifths to train on); 0 when halving_val_images is 0 (per-rung hold-out).
+int64_t halving_validation_images(const PipelineConfig& c, int64_t train_split_images);
 // The `piconas train` command line that reproduces a training into `repro_dir`.
 std::string train_command(const train::TrainSettings& t, const std::string& repro_dir);
 // The run's data set (kind and path; native channels and size), as the stages pass it.

@@ -1,4 +1,5 @@
 // The search, shortlist and train stages of run_pipeline.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -128,16 +129,18 @@ int trained_rungs(int64_t n, int eta) {
   return rungs;
 }
 
-// One rung training of `images`: with halving_val_images, exactly `images` training images and
-// the fixed validation set; otherwise as many training images as the trainer's usual hold-out
-// leaves of `images`, the subset grown so that halving_val_fraction of it is held out to rank by
-// (0.1: `images` itself).
+// One rung training of `images`: with a fixed validation set of val_images (> 0), `images`
+// training images (at most what the train split of train_split_images holds beside the set) and
+// that set; otherwise as many training images as the trainer's usual hold-out leaves of `images`,
+// the subset grown so that halving_val_fraction of it is held out to rank by (0.1: `images`
+// itself).
 train::TrainSettings rung_train_settings(const PipelineConfig& c, const std::string& arch, int64_t images,
-                                        const std::string& dir) {
-  if (c.halving_val_images > 0) {
-    train::TrainSettings t = shortlist_train_settings(c, arch, 1, images, dir);
+                                        int64_t val_images, int64_t train_split_images, const std::string& dir) {
+  if (val_images > 0) {
+    train::TrainSettings t =
+        shortlist_train_settings(c, arch, 1, std::min(images, train_split_images - val_images), dir);
     t.val_fraction = 0;
-    t.val_images = c.halving_val_images;
+    t.val_images = val_images;
     return t;
   }
   const double train_images = static_cast<double>(images) * (1.0 - train::TrainSettings{}.val_fraction);
@@ -145,6 +148,16 @@ train::TrainSettings rung_train_settings(const PipelineConfig& c, const std::str
   train::TrainSettings t = shortlist_train_settings(c, arch, 1, subset, dir);
   t.val_fraction = c.halving_val_fraction;
   return t;
+}
+
+// The train split's image count: recorded by the search stage (a search stage finished by an
+// earlier version has none: then counted from the data set).
+int64_t train_split_images(const StageContext& ctx) {
+  const json& search = ctx.results.at(Stage::Search);
+  if (search.contains("train_images")) return search.at("train_images").get<int64_t>();
+  data::DatasetSpec spec = dataset_spec(ctx.config.shared);
+  spec.split = data::Split::Train;
+  return data::load_dataset(spec).count;
 }
 
 // The shortlist by successive halving (pipeline_config.h, halving_eta). Every training is
@@ -156,9 +169,14 @@ json run_halving(StageContext& ctx, const json& candidates) {
   const auto n = static_cast<int64_t>(candidates.size());
   const int64_t total_images = search::halving_cost(n, c.halving_images, c.halving_eta, false);
   const int rung_count = trained_rungs(n, c.halving_eta);
+  const int64_t split_images = train_split_images(ctx);
+  const int64_t val_images = halving_validation_images(c, split_images);
   ctx.progress(std::to_string(n) + " candidates, eta " + std::to_string(c.halving_eta) + ", " +
                    std::to_string(rung_count) + " rungs from " + std::to_string(c.halving_images) + " images: " +
-                   std::to_string(total_images) + " training images in all",
+                   std::to_string(total_images) + " training images in all; ranked on " +
+                   (val_images > 0 ? "one fixed set of " + std::to_string(val_images) + " of the " +
+                                         std::to_string(split_images) + " train-split images"
+                                   : std::string("each rung's held-out part")),
                false);
   const auto start = std::chrono::steady_clock::now();
   int64_t images_done = 0, images_trained_here = 0;
@@ -174,7 +192,7 @@ json run_halving(StageContext& ctx, const json& candidates) {
       const std::string name = "shortlist/rung" + std::to_string(rung) + "/" + std::to_string(index + 1);
       const std::string marker = ctx.path(name + "/shortlist_result.json");
       if (fs::exists(marker)) return json{{"entry", json::parse(read_file(marker))}, {"trained", false}};
-      train::TrainSettings t = rung_train_settings(c, arch, images, ctx.path(name));
+      train::TrainSettings t = rung_train_settings(c, arch, images, val_images, split_images, ctx.path(name));
       const train::TrainResult r = train_with_progress(
           t,
           "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) + " rank " +
@@ -228,7 +246,7 @@ json run_halving(StageContext& ctx, const json& candidates) {
                   {"total_images", total_images},
                   {"winner_rank", winner + 1},
                   {"rows", json::array()}};
-  if (c.halving_val_images > 0) summary["val_images"] = c.halving_val_images;
+  if (val_images > 0) summary["val_images"] = val_images;
   for (const json& e : rows)
     summary["rows"].push_back(
         {{"rung", e["rung"]}, {"rank", e["rank"]}, {"images", e["images"]}, {"val_accuracy", e["val_accuracy"]}, {"arch", e["arch"]}});
@@ -257,6 +275,10 @@ std::string data_flags(const data::DatasetSpec& data, const char* data_flag) {
   std::string s = std::string(" ") + data_flag + " " + shell_word(data::dataset_kind_name(data.kind));
   if (!data.path.empty()) s += " --data-path " + shell_word(data.path);
   return s;
+}
+
+int64_t halving_validation_images(const PipelineConfig& c, int64_t train_split_images) {
+  return std::min(c.halving_val_images, train_split_images / 5);
 }
 
 uint64_t search_seed(const PipelineConfig& c) { return c.search_seed > 0 ? c.search_seed : c.shared.seed; }
@@ -369,6 +391,7 @@ json run_search_stage(StageContext& ctx) {
           {"infeasible", infeasible},
           {"steps", r.state.step},
           {"scoring", batch.description},
+          {"train_images", batch.train_split_images},
           {"search_seconds", r.state.elapsed_seconds},
           {"files", {out_dir + "/history.csv", out_dir + "/best.json", out_dir + "/pareto.svg"}},
           {"command", search_command(c, ctx.path("repro/search"))}};

@@ -43,6 +43,7 @@ pipeline::PipelineConfig tiny_config(const testing::TempDir& root, const std::st
   c.search.top_k = 2;
   c.shortlist_largest = 0;  // the aggregate's top_k only; the size-aware shortlist: its tests below
   c.halving_eta = 0;  // the one-rung shortlist; successive halving: the test below
+  c.halving_val_images = 0;  // per-rung hold-out; the fixed validation set: its tests below
   c.shortlist_epochs = 1;
   c.shortlist_limit = 0;
   c.train.epochs = 2;
@@ -270,7 +271,7 @@ TEST_CASE("piconas run with halving_val_images: every rung ranks on one fixed va
   a.search.top_k = 4;
   a.halving_eta = 2;
   a.halving_images = 16;
-  a.halving_val_images = 40;
+  a.halving_val_images = 16;  // within a fifth of the 96 training images
   pipeline::RunControl stop;
   stop.stop_after = pipeline::Stage::Shortlist;
   REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 2);
@@ -283,15 +284,15 @@ TEST_CASE("piconas run with halving_val_images: every rung ranks on one fixed va
     const std::string command = t["command"].get<std::string>();
     CHECK(command.find(" --limit " + std::to_string(images) + " ") != std::string::npos);
     CHECK(command.find(" --val-fraction 0 ") != std::string::npos);
-    CHECK(command.find(" --val-images 40 ") != std::string::npos);
+    CHECK(command.find(" --val-images 16 ") != std::string::npos);
     const auto summary = nlohmann::json::parse(read_file(t["dir"].get<std::string>() + "/summary.json"));
     CHECK(summary["train_images"] == images);  // the rung trains on all its images
-    CHECK(summary["val_images"] == 40);
+    CHECK(summary["val_images"] == 16);
     val_sets.insert(summary["val_set_fnv1a"].get<std::string>());
   }
   CHECK(val_sets.size() == 1);  // one set for both rungs and every candidate
-  CHECK(shortlist["halving"]["val_images"] == 40);
-  CHECK(read_file(a.out + "/shortlist/halving.json").find("\"val_images\": 40") != std::string::npos);
+  CHECK(shortlist["halving"]["val_images"] == 16);
+  CHECK(read_file(a.out + "/shortlist/halving.json").find("\"val_images\": 16") != std::string::npos);
 
   // Resumed after losing a rung-2 training: the same rungs.
   const std::string csv = read_file(a.out + "/shortlist/halving.csv");
@@ -300,7 +301,7 @@ TEST_CASE("piconas run with halving_val_images: every rung ranks on one fixed va
   REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 2);
   CHECK(read_file(a.out + "/shortlist/halving.csv") == csv);
 
-  // The default (halving_val_images 0) ranks each rung on a part of its own subset.
+  // halving_val_images 0 ranks each rung on a part of its own subset.
   pipeline::PipelineConfig b = tiny_config(root, "b", 0);
   b.search.steps = 8;
   b.search.top_k = 4;
@@ -313,6 +314,34 @@ TEST_CASE("piconas run with halving_val_images: every rung ranks on one fixed va
   for (const auto& t : b_shortlist["trainings"])
     held_out.insert(nlohmann::json::parse(read_file(t["dir"].get<std::string>() + "/summary.json"))["val_set_fnv1a"]);
   CHECK(held_out.size() == 2);
+}
+
+TEST_CASE("piconas run with the default halving_val_images on a small train split: a fifth of it for the set") {
+  testing::TempDir root;
+  pipeline::PipelineConfig a = tiny_config(root, "a", 0);
+  a.halving_val_images = pipeline::PipelineConfig{}.halving_val_images;  // 5,000
+  a.search.steps = 8;
+  a.search.top_k = 4;
+  a.halving_eta = 2;
+  a.halving_images = 48;  // rung 2 asks for 96 images, more than the 96 - 19 beside the set
+  pipeline::RunControl stop;
+  stop.stop_after = pipeline::Stage::Shortlist;
+  REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 2);
+  CHECK(stage_json(a, pipeline::Stage::Search)["train_images"] == 96);  // the synthetic train split
+  const auto shortlist = stage_json(a, pipeline::Stage::Shortlist);
+  CHECK(shortlist["halving"]["val_images"] == 19);  // 96 / 5
+  REQUIRE(shortlist["trainings"].size() == 6);
+  std::set<std::string> val_sets;
+  for (const auto& t : shortlist["trainings"]) {
+    const auto summary = nlohmann::json::parse(read_file(t["dir"].get<std::string>() + "/summary.json"));
+    CHECK(summary["val_images"] == 19);
+    CHECK(summary["train_images"] == std::min<int64_t>(t["images"].get<int64_t>(), 77));
+    val_sets.insert(summary["val_set_fnv1a"].get<std::string>());
+  }
+  CHECK(val_sets.size() == 1);
+  CHECK(pipeline::halving_validation_images(a, 60000) == 5000);  // Fashion-MNIST: the whole 5,000
+  a.halving_val_images = 0;
+  CHECK(pipeline::halving_validation_images(a, 60000) == 0);
 }
 
 TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasible draws outside it") {

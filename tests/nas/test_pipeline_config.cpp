@@ -438,9 +438,13 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
     c.halving_val_fraction = bad;
     CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'halving_val_fraction'"), Error);
   }
-  c.halving_val_fraction = 0.9;
+  CHECK(c.halving_val_images == 5000);  // the default ranks every rung on one fixed set
+  c.halving_val_fraction = 0.9;  // a fixed validation set and a held-out fraction exclude each other
+  CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("halving_val_images 0 ranks on the held-out part"),
+                       Error);
+  c.halving_val_images = 0;
   check_pipeline_config(c);
-  c.halving_val_images = 5000;  // a fixed validation set and a held-out fraction exclude each other
+  c.halving_val_images = 5000;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("exclude each other"), Error);
   c.halving_val_fraction = pipeline::PipelineConfig{}.halving_val_fraction;
   check_pipeline_config(c);

@@ -77,8 +77,8 @@ same "$work/rl_whole/history.csv" "$work/rl_killed/history.csv" "rl search histo
 same "$work/rl_whole/best.json" "$work/rl_killed/best.json" "rl search best.json"
 
 # --- piconas run's successive-halving shortlist: killed in the search or inside a rung -----
-# Twice: rungs ranked on their own hold-out (the default), and on one fixed validation set of
-# 500 train-split images for every rung and candidate (--halving-val-images).
+# Twice: rungs ranked on their own hold-out (--halving-val-images 0), and on one fixed validation
+# set of 500 train-split images for every rung and candidate (the default is such a set of 5,000).
 run_args=(run --search-steps 10 --population 8 --top-k 4 --halving-eta 2 --halving-images 300 --seed 7
           --threads 2 --stop-after shortlist)
 kill_run() {  # kill_run NAME EXTRA_FLAGS...
@@ -94,7 +94,7 @@ kill_run() {  # kill_run NAME EXTRA_FLAGS...
   same "$work/${name}_whole/shortlist/halving.csv" "$work/${name}_killed/shortlist/halving.csv" "$name shortlist/halving.csv"
   same "$work/${name}_whole/shortlist/halving.json" "$work/${name}_killed/shortlist/halving.json" "$name shortlist/halving.json"
 }
-kill_run run
+kill_run run --halving-val-images 0
 kill_run run_val --halving-val-images 500
 grep -q '"val_images": 500' "$work/run_val_killed/shortlist/halving.json" ||
   { echo "FAIL: --halving-val-images 500 is not in run_val's halving.json"; exit 1; }
