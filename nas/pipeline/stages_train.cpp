@@ -154,7 +154,7 @@ train::TrainSettings rung_train_settings(const PipelineConfig& c, const std::str
 // earlier version has none: then counted from the data set).
 int64_t train_split_images(const StageContext& ctx) {
   const json& search = ctx.results.at(Stage::Search);
-  if (search.contains("train_images")) return search.at("train_images").get<int64_t>();
+  if (search.contains("train_split_images")) return search.at("train_split_images").get<int64_t>();
   data::DatasetSpec spec = dataset_spec(ctx.config.shared);
   spec.split = data::Split::Train;
   return data::load_dataset(spec).count;
@@ -391,7 +391,7 @@ json run_search_stage(StageContext& ctx) {
           {"infeasible", infeasible},
           {"steps", r.state.step},
           {"scoring", batch.description},
-          {"train_images", batch.train_split_images},
+          {"train_split_images", batch.train_split_images},
           {"search_seconds", r.state.elapsed_seconds},
           {"files", {out_dir + "/history.csv", out_dir + "/best.json", out_dir + "/pareto.svg"}},
           {"command", search_command(c, ctx.path("repro/search"))}};

@@ -327,7 +327,7 @@ TEST_CASE("piconas run with the default halving_val_images on a small train spli
   pipeline::RunControl stop;
   stop.stop_after = pipeline::Stage::Shortlist;
   REQUIRE(pipeline::run_pipeline(a, stop).stages.size() == 2);
-  CHECK(stage_json(a, pipeline::Stage::Search)["train_images"] == 96);  // the synthetic train split
+  CHECK(stage_json(a, pipeline::Stage::Search)["train_split_images"] == 96);  // the synthetic train split
   const auto shortlist = stage_json(a, pipeline::Stage::Shortlist);
   CHECK(shortlist["halving"]["val_images"] == 19);  // 96 / 5
   REQUIRE(shortlist["trainings"].size() == 6);
