@@ -128,7 +128,8 @@ void register_train(CLI::App& app) {
           ->capture_default_str();
   CLI::Option* val_images = cmd->add_option(
       "--val-images", c.val_images,
-      "validate on this many train-split images, the same for every --limit (sets --val-fraction 0)");
+      "validate on this many train-split images, the same for every --limit (a larger --limit: all the "
+      "others; sets --val-fraction 0)");
   cmd->add_flag("--no-test", o->no_test, "skip the final test-split evaluation");
   cmd->add_option("--init", c.init, "start from this model checkpoint's weights (fine-tune; e.g. from piconas import)");
   cmd->add_option("--seed", c.seed, "random seed")->capture_default_str();

@@ -130,15 +130,15 @@ int trained_rungs(int64_t n, int eta) {
 }
 
 // One rung training of `images`: with a fixed validation set of val_images (> 0), `images`
-// training images (at most what the train split of train_split_images holds beside the set) and
-// that set; otherwise as many training images as the trainer's usual hold-out leaves of `images`,
+// training images (the trainer takes all the train split holds beside the set when that is
+// fewer) and that set; otherwise as many training images as the trainer's usual hold-out leaves of `images`,
 // the subset grown so that halving_val_fraction of it is held out to rank by (0.1: `images`
 // itself).
 train::TrainSettings rung_train_settings(const PipelineConfig& c, const std::string& arch, int64_t images,
-                                        int64_t val_images, int64_t train_split_images, const std::string& dir) {
+                                        int64_t val_images, const std::string& dir) {
   if (val_images > 0) {
     train::TrainSettings t =
-        shortlist_train_settings(c, arch, 1, std::min(images, train_split_images - val_images), dir);
+        shortlist_train_settings(c, arch, 1, images, dir);
     t.val_fraction = 0;
     t.val_images = val_images;
     return t;
@@ -192,7 +192,7 @@ json run_halving(StageContext& ctx, const json& candidates) {
       const std::string name = "shortlist/rung" + std::to_string(rung) + "/" + std::to_string(index + 1);
       const std::string marker = ctx.path(name + "/shortlist_result.json");
       if (fs::exists(marker)) return json{{"entry", json::parse(read_file(marker))}, {"trained", false}};
-      train::TrainSettings t = rung_train_settings(c, arch, images, val_images, split_images, ctx.path(name));
+      train::TrainSettings t = rung_train_settings(c, arch, images, val_images, ctx.path(name));
       const train::TrainResult r = train_with_progress(
           t,
           "rung " + std::to_string(rung) + "/" + std::to_string(rung_count) + " rank " +

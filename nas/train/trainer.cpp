@@ -120,13 +120,15 @@ void TrainRun::load_data() {
   check_data_matches(train_set_, arch_, "the train split of " + data_name_);
 
   if (settings_.val_images > 0) {
-    PICONAS_CHECK(settings_.val_images < train_set_.count && settings_.val_images + settings_.limit <= train_set_.count,
-                  "train: " << settings_.val_images << " validation images and a limit of " << settings_.limit
-                            << " do not fit in the " << train_set_.count << " images of the train split of "
-                            << data_name_);
+    PICONAS_CHECK(settings_.val_images < train_set_.count,
+                  "train: " << settings_.val_images << " validation images leave none of the " << train_set_.count
+                            << " images of the train split of " << data_name_ << " to train on");
+    // A limit beyond the images beside the validation set trains on all of them, as a limit
+    // beyond the split does without val_images.
+    const int64_t train_count = std::min(settings_.limit, train_set_.count - settings_.val_images);
     split_seed_ = Rng(settings_.seed).derive(kFixedValidationStream).next_u64();
     data::SplitIndices split =
-        data::split_fixed_validation(train_set_.count, settings_.val_images, settings_.limit, split_seed_);
+        data::split_fixed_validation(train_set_.count, settings_.val_images, train_count, split_seed_);
     train_indices_ = std::move(split.train);
     val_indices_ = std::move(split.validation);
   } else {

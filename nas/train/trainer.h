@@ -119,7 +119,8 @@ struct TrainSettings {
   double val_fraction = 0.1;  // part of the train split held out for validation; 0: none
   // > 0 (val_fraction must then be 0): validate on this many train-split images drawn before
   // the `limit` training images and disjoint from them, the same for every limit and seed
-  // (data::split_fixed_validation); the training set is `limit` (0: all other) images.
+  // (data::split_fixed_validation); the training set is `limit` images (0, or more than the
+  // split holds beside the validation set: all of those).
   int64_t val_images = 0;
   bool evaluate_test = true;  // evaluate the final model on the test split, when there is one
   // Not empty: start from the weights and input normalisation of this model checkpoint (its

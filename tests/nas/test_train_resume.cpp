@@ -198,11 +198,16 @@ TEST_CASE("train: val_images validates every limit on one fixed set, disjoint fr
     return nlohmann::json::parse(read_file(c.out_dir + "/summary.json"));
   };
   const nlohmann::json small = run("small", 16, 40, 0), large = run("large", 48, 40, 0),
-                       all = run("all", 0, 40, 0);
+                       all = run("all", 0, 40, 0), beyond = run("beyond", 60, 40, 0);
   CHECK(small["train_images"] == 16);  // exactly the limit: nothing of it is held out
   CHECK(large["train_images"] == 48);
   CHECK(all["train_images"] == 96 - 40);
-  for (const nlohmann::json* s : {&small, &large, &all}) CHECK((*s)["val_images"] == 40);
+  // A limit beyond the 56 images beside the set trains on all of them, like a limit beyond the
+  // split without val_images.
+  CHECK(beyond["train_images"] == 96 - 40);
+  CHECK(beyond["config"]["limit"] == 60);
+  for (const nlohmann::json* s : {&small, &large, &all, &beyond}) CHECK((*s)["val_images"] == 40);
+  CHECK(beyond["val_set_fnv1a"] == all["val_set_fnv1a"]);
   // One validation set for every limit (what the shortlist's rungs rank on) ...
   CHECK(small["val_set_fnv1a"] == large["val_set_fnv1a"]);
   CHECK(small["val_set_fnv1a"] == all["val_set_fnv1a"]);
@@ -217,8 +222,9 @@ TEST_CASE("train: val_images validates every limit on one fixed set, disjoint fr
   bad.val_images = 40;  // with val_fraction 0.25
   CHECK_THROWS_WITH_AS(train_model(bad), doctest::Contains("exclude each other"), Error);
   bad.val_fraction = 0;
-  bad.limit = 60;  // 40 + 60 > 96
-  CHECK_THROWS_WITH_AS(train_model(bad), doctest::Contains("do not fit"), Error);
+  bad.val_images = 96;  // the whole split
+  CHECK_THROWS_WITH_AS(train_model(bad), doctest::Contains("96 validation images leave none of the 96 images"),
+                       Error);
   bad.val_images = -1;
   CHECK_THROWS_WITH_AS(train_model(bad), doctest::Contains("validation images"), Error);
 }
