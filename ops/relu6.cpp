@@ -29,7 +29,7 @@ void relu6_backward(int64_t n, const T* x, const T* /*y*/, const T* dy, T* dx) {
 #pragma omp simd
     for (int64_t i = lo; i < hi; ++i) {
       const T v = xs[i];
-      d[i] += (v > T(0)) & (v < T(6)) ? g[i] : T(0);
+      d[i] += ((v > T(0)) & (v < T(6))) ? g[i] : T(0);
     }
   });
 }

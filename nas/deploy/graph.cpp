@@ -72,7 +72,7 @@ LayerKind own_layer_kind(Activation act) {
 // GlobalAvgPool and FullyConnected rows map one to one.
 class Lowering {
  public:
-  Lowering(const ArchSpec& spec, Module* net) : spec_(spec), net_(net) {
+  Lowering(const ArchSpec& spec, Module* net) : net_(net) {
     graph_.tensors.push_back(spec.input);
   }
 
@@ -350,7 +350,6 @@ class Lowering {
     }
   }
 
-  const ArchSpec& spec_;
   Module* net_;
   Graph graph_;
   std::vector<int> tensor_of_row_;  // the tensor each row's output lives in
