@@ -23,12 +23,17 @@ import os
 import statistics
 
 
-def load(out, name):
-    path = os.path.join(out, "study_%s.json" % name)
-    if not os.path.exists(path):
-        return {}
-    with open(path) as f:
-        return {r["seed"]: r for r in json.load(f)}
+def load(outs, name):
+    """study_<name>.json's records by seed, from every folder of outs (a seed found in several
+    folders is taken from the first)."""
+    records = {}
+    for out in outs:
+        path = os.path.join(out, "study_%s.json" % name)
+        if os.path.exists(path):
+            with open(path) as f:
+                for r in json.load(f):
+                    records.setdefault(r["seed"], r)
+    return records
 
 
 def pooled_sigma(studies):
@@ -143,7 +148,9 @@ def write_plot(path, all_studies, sigma):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", required=True, help="the study folder (bench/search_quality.py --out)")
+    p.add_argument("--out", required=True, action="append",
+                   help="a study folder (bench/search_quality.py --out); repeatable: the seeds of "
+                        "several studies side by side")
     p.add_argument("--groups", required=True, help="comma-separated group prefixes, e.g. d,u")
     p.add_argument("--runs", type=int, default=3, help="variants per group: PREFIX0 .. PREFIX<runs-1>")
     p.add_argument("--noise", type=float, default=0.47,
