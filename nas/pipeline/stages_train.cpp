@@ -131,9 +131,9 @@ int trained_rungs(int64_t n, int eta) {
 
 // One rung training of `images`: with a fixed validation set of val_images (> 0), `images`
 // training images (the trainer takes all the train split holds beside the set when that is
-// fewer) and that set; otherwise as many training images as the trainer's usual hold-out leaves of `images`,
-// the subset grown so that halving_val_fraction of it is held out to rank by (0.1: `images`
-// itself).
+// fewer) and that set; otherwise as many training images as the trainer's usual hold-out
+// leaves of `images`, the subset grown so that halving_val_fraction of it is held out to rank
+// by (0.1: `images` itself).
 train::TrainSettings rung_train_settings(const PipelineConfig& c, const std::string& arch, int64_t images,
                                         int64_t val_images, const std::string& dir) {
   if (val_images > 0) {
