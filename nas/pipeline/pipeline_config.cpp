@@ -127,7 +127,7 @@ void visit_fields(Config& c, F&& f) {
   f("trials", c.trials, "re-initialisations averaged per metric");
   f("top_k", c.search.top_k, "search candidates trained briefly to pick the winner");
   f("shortlist_largest", c.shortlist_largest, "shortlist also the N feasible search draws with the most shortlist_largest_by, beyond the top_k (0: none)");
-  f("shortlist_largest_by", c.shortlist_largest_by, "size of shortlist_largest: params | macs");
+  f("shortlist_largest_by", c.shortlist_largest_by, "size of shortlist_largest: params | macs | params,macs (shortlist_largest draws by each, in turn)");
   f("shortlist_largest_from", c.shortlist_largest_from, "draws shortlist_largest ranks: all (the whole search) | initial (the uniform draws before the search steers: rea and freerea's initial population, every random draw, rl's first batch)");
   f("shortlist_per_family", c.shortlist_per_family, "top_k with at most N per family (block count, strides and widths; 0: no limit)");
   f("halving_eta", c.halving_eta, "successive halving of the shortlist: keep 1/eta per rung (2..16; 0: off, one rung)");
@@ -364,18 +364,21 @@ void check_pipeline_config(const PipelineConfig& c) {
   PICONAS_CHECK(c.search.top_k <= kMaxShortlist, "config key 'top_k' must be <= " << kMaxShortlist << ", got " << c.search.top_k);
   PICONAS_CHECK(c.shortlist_largest >= 0 && c.shortlist_largest <= kMaxShortlist,
                 "config key 'shortlist_largest' must be in 0.." << kMaxShortlist << ", got " << c.shortlist_largest);
-  PICONAS_CHECK(c.search.top_k + c.shortlist_largest <= kMaxShortlist,
+  size_t size_keys = 0;
+  try {
+    size_keys = search::parse_size_keys(c.shortlist_largest_by).size();
+  } catch (const Error& e) {
+    throw Error(std::string("config key 'shortlist_largest_by': ") + e.what());
+  }
+  const int64_t shortlisted = c.search.top_k + c.shortlist_largest * static_cast<int64_t>(size_keys);
+  PICONAS_CHECK(shortlisted <= kMaxShortlist,
                 "config keys 'top_k' " << c.search.top_k << " and 'shortlist_largest' " << c.shortlist_largest
+                                       << (size_keys > 1 ? " per size key of 'shortlist_largest_by'" : "")
                                        << " shortlist more than " << kMaxShortlist
                                        << " candidates: lower one (shortlist_largest 0 shortlists the top_k alone)");
   PICONAS_CHECK(c.shortlist_per_family >= 0 && c.shortlist_per_family <= kMaxShortlist,
                 "config key 'shortlist_per_family' must be in 0.." << kMaxShortlist << " (0: no limit), got "
                                                                    << c.shortlist_per_family);
-  try {
-    search::parse_size_key(c.shortlist_largest_by);
-  } catch (const Error& e) {
-    throw Error(std::string("config key 'shortlist_largest_by': ") + e.what());
-  }
   try {
     search::parse_draw_set(c.shortlist_largest_from);
   } catch (const Error& e) {
@@ -396,7 +399,7 @@ void check_pipeline_config(const PipelineConfig& c) {
   if (c.halving_eta > 0) {
     int64_t cost = 0;
     try {
-      cost = search::halving_cost(c.search.top_k + c.shortlist_largest, c.halving_images, c.halving_eta, false);
+      cost = search::halving_cost(shortlisted, c.halving_images, c.halving_eta, false);
     } catch (const Error& e) {
       throw Error(std::string("config keys 'top_k', 'halving_eta', 'halving_images': ") + e.what());
     }

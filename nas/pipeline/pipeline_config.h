@@ -79,7 +79,8 @@ struct PipelineConfig {
   // the best 1/eta and multiplies the images by eta, until one is left (the winner).
   // halving_eta 0: each candidate trained shortlist_epochs on shortlist_limit images.
   // Size-aware shortlist: also the shortlist_largest feasible search draws with the most
-  // shortlist_largest_by (params | macs) that are not in the top_k (0: none).
+  // shortlist_largest_by (params | macs) that are not in the top_k (0: none); a list
+  // (params,macs) adds shortlist_largest draws per key, each key's not shortlisted yet.
   int shortlist_largest = 3;
   std::string shortlist_largest_by = "params";
   // all: shortlist_largest ranks every feasible draw of the search; initial: only the uniform

@@ -355,25 +355,28 @@ json run_search_stage(StageContext& ctx) {
   search::stop_scoring(ctx.comm);
   search::write_search_outputs(r, *space, s);
   PICONAS_CHECK(r.best >= 0, "run: the search scored no feasible candidate under the budgets");
-  // The aggregate's top_k (at most shortlist_per_family per family when set), then the
-  // shortlist_largest largest feasible draws not among them.
+  // The aggregate's top_k (at most shortlist_per_family per family when set), then for each
+  // size key of shortlist_largest_by the shortlist_largest largest feasible draws not shortlisted yet.
   const std::vector<int64_t> top =
       c.shortlist_per_family > 0
           ? search::top_per_family(r.state.history, r.aggregates, c.search.top_k, c.shortlist_per_family)
           : r.top;
   std::vector<int64_t> shortlisted = top;
-  const std::vector<int64_t> largest = search::largest_feasible(
-      r.state.history, top, c.shortlist_largest, search::parse_size_key(c.shortlist_largest_by),
-      search::last_counted_generation(search::parse_draw_set(c.shortlist_largest_from), c.search.strategy,
-                                      c.search.batch));
-  shortlisted.insert(shortlisted.end(), largest.begin(), largest.end());
+  std::vector<std::string> chosen_by(top.size(), "aggregate");
+  const int64_t last_generation = search::last_counted_generation(
+      search::parse_draw_set(c.shortlist_largest_from), c.search.strategy, c.search.batch);
+  for (search::SizeKey key : search::parse_size_keys(c.shortlist_largest_by)) {
+    const std::vector<int64_t> largest =
+        search::largest_feasible(r.state.history, shortlisted, c.shortlist_largest, key, last_generation);
+    shortlisted.insert(shortlisted.end(), largest.begin(), largest.end());
+    chosen_by.resize(shortlisted.size(), std::string("largest ") + search::size_key_name(key));
+  }
   json candidates = json::array();
   for (size_t rank = 0; rank < shortlisted.size(); ++rank) {
     const search::HistoryEntry& e = r.state.history[static_cast<size_t>(shortlisted[rank])];
     PICONAS_CHECK(e.candidate.arch, "run: candidate " << e.candidate.text << " has no architecture");
     candidates.push_back({{"rank", rank + 1},
-                          {"chosen_by", rank < top.size() ? std::string("aggregate")
-                                                            : "largest " + c.shortlist_largest_by},
+                          {"chosen_by", chosen_by[rank]},
                           {"history_row", shortlisted[rank]},
                           {"text", e.candidate.text},
                           {"arch", to_text(*e.candidate.arch)},

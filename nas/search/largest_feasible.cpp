@@ -15,6 +15,26 @@ SizeKey parse_size_key(const std::string& text) {
   throw Error("unknown size key '" + text + "' (params | macs)");
 }
 
+std::vector<SizeKey> parse_size_keys(const std::string& text) {
+  std::vector<SizeKey> keys;
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = text.find(',', begin);
+    const std::string item = text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+    SizeKey key{};
+    try {
+      key = parse_size_key(item);
+    } catch (const Error& e) {
+      throw Error("size keys '" + text + "': " + e.what());
+    }
+    PICONAS_CHECK(std::find(keys.begin(), keys.end(), key) == keys.end(),
+                  "size keys '" << text << "' name '" << item << "' twice");
+    keys.push_back(key);
+    if (comma == std::string::npos) return keys;
+    begin = comma + 1;
+  }
+}
+
 const char* size_key_name(SizeKey key) { return key == SizeKey::Params ? "params" : "macs"; }
 
 DrawSet parse_draw_set(const std::string& text) {

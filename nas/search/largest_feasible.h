@@ -20,6 +20,9 @@ enum class DrawSet { All, Initial };
 
 // "params" | "macs"; Error naming the value otherwise.
 SizeKey parse_size_key(const std::string& text);
+// A comma-separated list of size keys, each at most once ("params", "macs", "params,macs",
+// "macs,params"), in the order given; Error naming the list otherwise.
+std::vector<SizeKey> parse_size_keys(const std::string& text);
 const char* size_key_name(SizeKey key);
 // "all" | "initial"; Error naming the value otherwise.
 DrawSet parse_draw_set(const std::string& text);

@@ -385,6 +385,41 @@ TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasi
     CHECK(candidates[2 + i]["text"] == eligible[i].second);
     CHECK(candidates[2 + i]["params"] == -eligible[i].first);
   }
+  // shortlist_largest_by params,macs: the same 4, then the 2 feasible draws with the most MACs
+  // outside them (first draw of a text only; ties to the earlier draw).
+  pipeline::PipelineConfig b = tiny_config(root, "b", 0);
+  b.search = a.search;
+  b.shortlist_largest = 2;
+  b.shortlist_largest_from = "all";
+  pipeline::apply_text(b, "in_place", "off");
+  pipeline::apply_text(b, "shortlist_largest_by", "params,macs");
+  REQUIRE(pipeline::run_pipeline(b, stop).stages.size() == 1);
+  CHECK(read_file(b.out + "/search/history.csv") == read_file(a.out + "/search/history.csv"));
+  const auto both = stage_json(b, pipeline::Stage::Search)["candidates"];
+  REQUIRE(both.size() == 6);
+  std::vector<std::pair<int64_t, std::string>> by_macs;  // (-macs, text) outside the first 4
+  std::istringstream csv_b(read_file(b.out + "/search/history.csv"));
+  std::getline(csv_b, line);
+  while (std::getline(csv_b, line)) {
+    const size_t open = line.find('"'), close = line.find('"', open + 1);
+    const std::string text = line.substr(open + 1, close - open - 1);
+    const std::string sizes = line.substr(close + 2);
+    const int64_t macs = std::stoll(sizes.substr(sizes.find(',') + 1));
+    const bool shortlisted = std::any_of(both.begin(), both.begin() + 4, [&](const auto& e) { return e["text"] == text; });
+    const bool seen = std::any_of(by_macs.begin(), by_macs.end(), [&](const auto& e) { return e.second == text; });
+    if (line[open - 2] == '1' && !shortlisted && !seen) by_macs.emplace_back(-macs, text);
+  }
+  std::stable_sort(by_macs.begin(), by_macs.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  REQUIRE(by_macs.size() >= 2);
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(both[i]["text"] == candidates[i]["text"]);
+    CHECK(both[i]["chosen_by"] == candidates[i]["chosen_by"]);
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(both[4 + i]["chosen_by"] == "largest macs");
+    CHECK(both[4 + i]["text"] == by_macs[i].second);
+    CHECK(both[4 + i]["macs"] == -by_macs[i].first);
+  }
 }
 
 TEST_CASE("piconas run with shortlist_largest_from initial: the largest of the initial population; search_seed") {

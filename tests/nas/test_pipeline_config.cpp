@@ -13,6 +13,7 @@
 #include "nas/pipeline/stages.h"
 #include "nas/search/cost_model.h"
 #include "nas/search/search_space.h"
+#include "nas/search/successive_halving.h"
 #include "nas/train/trainer.h"
 #include "search_test_util.h"
 
@@ -492,6 +493,32 @@ TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halvin
   c.shortlist_largest = pipeline::kMaxShortlist - c.search.top_k;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("would train"), Error);
   CHECK(pipeline::config_to_json(c).at("shortlist_largest_by") == "macs");
+  // A list of size keys shortlists shortlist_largest per key: the count and the cost count each.
+  pipeline::PipelineConfig both;
+  both.out = "runs/x";
+  pipeline::apply_text(both, "shortlist_largest_by", "params,macs");
+  check_pipeline_config(both);
+  CHECK(pipeline::config_to_json(both).at("shortlist_largest_by") == "params,macs");
+  both.shortlist_largest = (pipeline::kMaxShortlist - both.search.top_k) / 2 + 1;
+  CHECK_THROWS_WITH_AS(check_pipeline_config(both),
+                       doctest::Contains("'shortlist_largest' 496 per size key of 'shortlist_largest_by'"), Error);
+  both.shortlist_largest = (pipeline::kMaxShortlist - both.search.top_k) / 2;
+  check_pipeline_config(both);
+  // A first budget at which 15 candidates fit: 9 + 6 by params fit, 9 + 6 by params + 6 by MACs not.
+  both.halving_images = pipeline::kMaxShortlistImages / search::halving_cost(15, 1, both.halving_eta, false);
+  both.shortlist_largest_by = "params";
+  both.shortlist_largest = 6;
+  check_pipeline_config(both);
+  both.shortlist_largest_by = "params,macs";
+  CHECK_THROWS_WITH_AS(check_pipeline_config(both), doctest::Contains("would train"), Error);
+  both.shortlist_largest = 3;
+  check_pipeline_config(both);  // 9 + 3 + 3
+  for (const char* bad : {"params,params", "params,", "params,flops"}) {
+    both.shortlist_largest_by = bad;
+    CHECK_THROWS_WITH_AS(check_pipeline_config(both),
+                         doctest::Contains(("config key 'shortlist_largest_by': size keys '" + std::string(bad) + "'").c_str()),
+                         Error);
+  }
 }
 
 TEST_CASE("pipeline config: shortlist_largest_from is checked and stored; search_seed seeds the search only") {

@@ -109,6 +109,14 @@ TEST_CASE("largest_feasible: size keys parse, bad values are named") {
   CHECK(std::string(search::size_key_name(search::SizeKey::Macs)) == "macs");
   CHECK(std::string(search::size_key_name(search::SizeKey::Params)) == "params");
   CHECK_THROWS_WITH_AS(search::parse_size_key("flops"), doctest::Contains("'flops'"), Error);
+  using Keys = std::vector<search::SizeKey>;
+  CHECK(search::parse_size_keys("params") == Keys{search::SizeKey::Params});
+  CHECK(search::parse_size_keys("macs,params") == Keys{search::SizeKey::Macs, search::SizeKey::Params});
+  CHECK(search::parse_size_keys("params,macs") == Keys{search::SizeKey::Params, search::SizeKey::Macs});
+  CHECK_THROWS_WITH_AS(search::parse_size_keys("params,params"), doctest::Contains("'params' twice"), Error);
+  CHECK_THROWS_WITH_AS(search::parse_size_keys("params,flops"), doctest::Contains("'params,flops'"), Error);
+  for (const char* bad : {"", ",", "params,", ",macs", "params macs"})
+    CHECK_THROWS_WITH_AS(search::parse_size_keys(bad), doctest::Contains(("size keys '" + std::string(bad) + "'").c_str()), Error);
   CHECK_THROWS_WITH_AS(search::largest_feasible(history(), {}, -1, search::SizeKey::Params, kEvery),
                        doctest::Contains("count"), Error);
 }
