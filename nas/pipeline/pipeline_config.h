@@ -80,14 +80,12 @@ struct PipelineConfig {
   // halving_eta 0: each candidate trained shortlist_epochs on shortlist_limit images.
   // Size-aware shortlist: also the shortlist_largest feasible search draws with the most
   // shortlist_largest_by (params | macs) that are not in the top_k (0: none); a list
-  // (params,macs) adds shortlist_largest draws per key, each key's not shortlisted yet. The
-  // default, 3 by params then 3 by MACs, picked +0.15 points better than 3 by params alone over
-  // 36 paired searches on six seeds (docs/search_quality.md, eleventh study).
+  // (params,macs) adds shortlist_largest draws per key, each key's not shortlisted yet.
   int shortlist_largest = 3;
-  std::string shortlist_largest_by = "params,macs";
+  std::string shortlist_largest_by = "params";
   // all: shortlist_largest ranks every feasible draw of the search; initial: only the uniform
-  // draws made before the strategy steers (search::last_counted_generation). Top 9 plus the 3
-  // largest initial draws by params picked +0.31 points better than the top 9 alone over 24
+  // draws made before the strategy steers (search::last_counted_generation). The default, top 9
+  // plus the 3 largest initial draws, picked +0.31 points better than the top 9 alone over 24
   // paired searches (docs/search_quality.md, eighth study).
   std::string shortlist_largest_from = "initial";
   // > 0: the top_k are the aggregate's best with at most this many per family (the block count

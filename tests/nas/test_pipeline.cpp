@@ -350,7 +350,6 @@ TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasi
   a.search.steps = 8;
   a.search.top_k = 2;
   a.shortlist_largest = 2;
-  a.shortlist_largest_by = "params";  // one size key; the default list params,macs: below
   a.shortlist_largest_from = "all";  // every draw of the search; initial: the test below
   pipeline::apply_text(a, "in_place", "off");  // the search plans memory with the export's options
   pipeline::RunControl stop;
@@ -393,7 +392,7 @@ TEST_CASE("piconas run with shortlist_largest: the top_k, then the largest feasi
   b.shortlist_largest = 2;
   b.shortlist_largest_from = "all";
   pipeline::apply_text(b, "in_place", "off");
-  CHECK(b.shortlist_largest_by == "params,macs");  // the default
+  pipeline::apply_text(b, "shortlist_largest_by", "params,macs");
   REQUIRE(pipeline::run_pipeline(b, stop).stages.size() == 1);
   CHECK(read_file(b.out + "/search/history.csv") == read_file(a.out + "/search/history.csv"));
   const auto both = stage_json(b, pipeline::Stage::Search)["candidates"];
@@ -429,7 +428,6 @@ TEST_CASE("piconas run with shortlist_largest_from initial: the largest of the i
   a.search.steps = 8;
   a.search.top_k = 1;
   a.shortlist_largest = 2;
-  a.shortlist_largest_by = "params";
   pipeline::apply_text(a, "shortlist_largest_from", "initial");
   pipeline::apply_text(a, "search_seed", "7");
   pipeline::RunControl stop;

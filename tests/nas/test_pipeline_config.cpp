@@ -463,9 +463,7 @@ TEST_CASE("pipeline config: successive halving keys are range-checked where the 
 TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halving cost counts them") {
   pipeline::PipelineConfig c;
   c.out = "runs/x";
-  CHECK(c.shortlist_largest == 3);  // the default shortlist: the aggregate's top_k, 3 largest by
-  CHECK(c.shortlist_largest_by == "params,macs");  // params and 3 by MACs
-  c.shortlist_largest_by = "params";  // one size key: shortlist_largest candidates beyond the top_k
+  CHECK(c.shortlist_largest == 3);  // the default shortlist: the aggregate's top_k and 3 largest
   c.shortlist_largest = -1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(c), doctest::Contains("'shortlist_largest'"), Error);
   c.shortlist_largest = pipeline::kMaxShortlist + 1;
@@ -498,7 +496,8 @@ TEST_CASE("pipeline config: shortlist_largest keys are range-checked; the halvin
   // A list of size keys shortlists shortlist_largest per key: the count and the cost count each.
   pipeline::PipelineConfig both;
   both.out = "runs/x";
-  check_pipeline_config(both);  // the default params,macs
+  pipeline::apply_text(both, "shortlist_largest_by", "params,macs");
+  check_pipeline_config(both);
   CHECK(pipeline::config_to_json(both).at("shortlist_largest_by") == "params,macs");
   both.shortlist_largest = (pipeline::kMaxShortlist - both.search.top_k) / 2 + 1;
   CHECK_THROWS_WITH_AS(check_pipeline_config(both),
