@@ -23,17 +23,22 @@ import os
 import statistics
 
 
-def load(outs, name):
-    """study_<name>.json's records by seed, from every folder of outs (a seed found in several
-    folders is taken from the first)."""
+def load_with_folder(outs, name):
+    """(study folder, record) by seed from study_<name>.json of every folder of outs (a seed found
+    in several folders is taken from the first)."""
     records = {}
     for out in outs:
         path = os.path.join(out, "study_%s.json" % name)
         if os.path.exists(path):
             with open(path) as f:
                 for r in json.load(f):
-                    records.setdefault(r["seed"], r)
+                    records.setdefault(r["seed"], (out, r))
     return records
+
+
+def load(outs, name):
+    """study_<name>.json's records by seed (load_with_folder without the folders)."""
+    return {seed: r for seed, (_, r) in load_with_folder(outs, name).items()}
 
 
 def pooled_sigma(studies):
