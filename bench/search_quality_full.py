@@ -7,9 +7,9 @@ rule (e.g. w0..w5 and m0..m5, paired by search seed, bench/search_quality_groups
 each pair's two picks the way `piconas run`'s train stage trains its winner (8 epochs on the
 whole train split, its flags, --threads 1), when the picks differ. It reports F, the test
 accuracy after that training, per pair, and the paired difference second - first with its
-standard error, over the pairs whose picks differ and over all pairs (a shared pick counts 0). Trainings are cached by architecture and
-training seed under <study>/seed<N>/full_training/, so a rerun or a larger --train-seeds list
-trains only what is missing; a killed run resumes (an unfinished training is trained again).
+standard error, over the pairs whose picks differ and over all pairs (a shared pick counts 0).
+Trainings are cached by architecture and training seed under <study>/seed<N>/full_training/,
+so a rerun or a larger --train-seeds list trains only what is missing; a killed run resumes (an unfinished training is trained again).
 The trainings run pair by pair, the seeds interleaved; --finished-only trains nothing and
 reports the pairs trained so far.
 Only the Python standard library is used.
@@ -87,14 +87,15 @@ def main():
     first, second = args.groups.split(",")
     train_seeds = [int(s) for s in args.train_seeds.split(",")]
 
-    pairs = []  # (seed, run, study folder, first pick, second pick)
+    pairs = []  # (seed, run, study folder, first pick, second pick, their G in %)
     for run in range(args.runs):
         a, b = load(args.out, "%s%d" % (first, run)), load(args.out, "%s%d" % (second, run))
         for seed in sorted(set(a) & set(b)):
-            pairs.append((seed, run, a[seed][0], a[seed][1]["run"]["arch"], b[seed][1]["run"]["arch"]))
+            pairs.append((seed, run, a[seed][0], a[seed][1]["run"]["arch"], b[seed][1]["run"]["arch"],
+                          (100 * a[seed][1]["picks"]["run"], 100 * b[seed][1]["picks"]["run"])))
     pairs.sort(key=lambda pair: (pair[1], pair[0]))  # run by run, the seeds interleaved
     jobs = {}  # (seed, arch, training seed) -> folder, in training order
-    for seed, _, out, arch_a, arch_b in pairs:
+    for seed, _, out, arch_a, arch_b, _ in pairs:
         for arch in ((arch_a, arch_b) if arch_a != arch_b else ()):
             for ts in train_seeds:
                 jobs.setdefault((seed, arch, ts), training_folder(out, seed, arch, ts))
@@ -122,8 +123,7 @@ def main():
              "|---|---|---|---|---|---|"]
     diffs_f, diffs_g, rows = [], [], []
     pairs.sort()
-    for seed, run, out, arch_a, arch_b in pairs:
-        g = {name: 100 * load([out], "%s%d" % (name, run))[seed][1]["picks"]["run"] for name in (first, second)}
+    for seed, run, _, arch_a, arch_b, (ga, gb) in pairs:
         if arch_a == arch_b:
             lines.append("| %d | %d | same pick | | 0 | 0 |" % (seed, run))
             rows.append({"seed": seed, "run": run, "same_pick": True})
@@ -133,10 +133,10 @@ def main():
             lines.append("| %d | %d | not trained | | | |" % (seed, run))
             continue
         diffs_f.append(fb - fa)
-        diffs_g.append(g[second] - g[first])
+        diffs_g.append(gb - ga)
         lines.append("| %d | %d | %.2f (%.2f) | %.2f (%.2f) | %+.2f | %+.2f |" % (
-            seed, run, fa, g[first], fb, g[second], fb - fa, g[second] - g[first]))
-        rows.append({"seed": seed, "run": run, "same_pick": False, "F": [fa, fb], "G": [g[first], g[second]]})
+            seed, run, fa, ga, fb, gb, fb - fa, gb - ga))
+        rows.append({"seed": seed, "run": run, "same_pick": False, "F": [fa, fb], "G": [ga, gb]})
     mf, sf = mean_se(diffs_f)
     mg, sg = mean_se(diffs_g)
     zeros = sum(row["same_pick"] for row in rows)
